@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Value types for connections and their lifecycle: produced by ConnectionTracker (live) or
+// SessionReader (from a file), consumed by the session writer, exporters and the GUI.
+// Plain data, copyable, no Qt widgets; QString used for text that the GUI shows.
+#pragma once
+
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+#include <cstdint>
+
+namespace tcpscope {
+
+// Numbering follows include/net/tcp_states.h so kernel values map 1:1.
+enum class TcpState : std::uint8_t {
+    Unknown = 0,
+    Established = 1,
+    SynSent = 2,
+    SynRecv = 3,
+    FinWait1 = 4,
+    FinWait2 = 5,
+    TimeWait = 6,
+    Close = 7,
+    CloseWait = 8,
+    LastAck = 9,
+    Listen = 10,
+    Closing = 11,
+    NewSynRecv = 12,
+};
+
+// "ESTABLISHED", "SYN_SENT", ... (names as in ss/tcpstates); "UNKNOWN" for anything else.
+QString tcpStateName(TcpState state);
+TcpState tcpStateFromName(const QString &name); // inverse; Unknown when not a name
+
+enum class CloseReason : std::uint8_t {
+    Open = 0,     // not closed (yet / when the capture ended)
+    Fin = 1,      // orderly: both FINs exchanged
+    Reset = 2,    // RST sent or received after establishment (sk_err ECONNRESET or abort)
+    Refused = 3,  // SYN answered by RST (ECONNREFUSED)
+    Timeout = 4,  // ETIMEDOUT: SYN or data retransmissions exhausted
+    Aborted = 5,  // closed before establishment for another reason
+    Listener = 6, // a listening socket that stopped listening
+};
+QString closeReasonName(CloseReason reason); // "open","fin","rst","refused","timeout","aborted","listener-closed"
+CloseReason closeReasonFromName(const QString &name);
+
+enum class ConnectionRole : std::uint8_t { Unknown = 0, Client = 1, Server = 2, Listener = 3 };
+QString connectionRoleName(ConnectionRole role); // "unknown","client","server","listener"
+ConnectionRole connectionRoleFromName(const QString &name);
+
+struct StateChange
+{
+    qint64 timeNs = 0; // wall clock, ns since the epoch
+    TcpState from = TcpState::Unknown;
+    TcpState to = TcpState::Unknown;
+    quint32 ctxPid = 0;  // task the kernel hook ran in (informational)
+    QString ctxComm;
+};
+
+struct Connection
+{
+    qint64 id = 0;          // session-local id, 1-based, stable within a session file
+    quint64 sockId = 0;     // kernel socket cookie (or pointer id, see tcpscope_records.h)
+    quint32 pid = 0;        // owner process (tgid), 0 = unknown
+    QString comm;
+    quint8 ownerSource = 0; // enum ts_owner_source
+    quint64 cgroupId = 0;
+    quint32 netnsIno = 0;
+    int family = 0;         // 4 or 6
+    QString localAddr;      // textual, as inet_ntop prints it
+    quint16 localPort = 0;
+    QString remoteAddr;
+    quint16 remotePort = 0;
+    ConnectionRole role = ConnectionRole::Unknown;
+
+    qint64 startNs = 0;     // wall ns of the first state change seen
+    qint64 endNs = 0;       // wall ns of the change to CLOSE; 0 while open
+    qint64 handshakeNs = -1; // SYN_SENT/SYN_RECV -> ESTABLISHED; -1 when not observed
+    TcpState state = TcpState::Unknown; // current (last) state
+    CloseReason closeReason = CloseReason::Open;
+
+    bool haveCloseStats = false; // the following are valid only when the kernel gave them
+    quint64 bytesSent = 0;       // bytes_acked
+    quint64 bytesReceived = 0;
+    quint32 segsIn = 0;
+    quint32 segsOut = 0;
+    quint32 retransmits = 0;
+    quint32 srttUs = 0;
+    quint32 minRttUs = 0;
+    qint32 skErr = 0;
+
+    QVector<StateChange> history;
+
+    bool isOpen() const { return endNs == 0; }
+    // Duration in ms: end - start, or (nowNs - start) while open when nowNs > 0.
+    double durationMs(qint64 nowNs = 0) const;
+    // "SYN_SENT>ESTABLISHED>FIN_WAIT1>..." (the states entered, starting with the first 'from'
+    // when it is a real state, e.g. CLOSE>SYN_SENT>... is printed from SYN_SENT on).
+    QString statesPath() const;
+};
+
+// Capture-level facts shown by `tcpscope info` and the status bar.
+struct SessionInfo
+{
+    QString kernelRelease;
+    QString hostname;
+    QString tcpscopeVersion;
+    QStringList probes;      // "inet_sock_set_state=tp_btf", "...=unavailable (reason)"
+    qint64 startedNs = 0;    // wall ns when the capture started
+    qint64 stoppedNs = 0;    // wall ns when it stopped (0 = still running / killed)
+    quint64 recordsReceived = 0;
+    quint64 lostRecords = 0; // sum of ring buffer reserve failures over all CPUs
+};
+
+} // namespace tcpscope
+
+Q_DECLARE_METATYPE(tcpscope::Connection)
+Q_DECLARE_METATYPE(tcpscope::SessionInfo)

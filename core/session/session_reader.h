@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Opens a *.tcpscope file defensively (it may come from anyone): read-only, quick_check,
+// trusted_schema=OFF, application_id/user_version checked, only the expected tables/columns read.
+#pragma once
+
+#include "model/connection.h"
+
+#include <QString>
+#include <QVector>
+#include <optional>
+
+namespace tcpscope {
+
+struct SessionData
+{
+    SessionInfo info;
+    QVector<Connection> connections; // ordered by id, each with its full state history
+};
+
+class SessionReader
+{
+public:
+    // nullopt and a one-line human-readable reason in *error for: missing file, not SQLite,
+    // truncated/corrupt, wrong application_id, unsupported user_version, missing tables.
+    static std::optional<SessionData> read(const QString &path, QString *error);
+};
+
+} // namespace tcpscope
