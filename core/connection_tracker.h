@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Turns kernel records into connections: state history, handshake time, close reason, owner
+// process, close statistics. Not thread-safe: owned by the ingest thread.
+#pragma once
+
+#include "model/connection.h"
+
+#include <QHash>
+#include <QVector>
+
+extern "C" {
+#include "tcpscope_records.h"
+}
+
+namespace tcpscope {
+
+class ConnectionTracker
+{
+public:
+    // wall ns = record monotonic ns + offset (from the helper's Hello clocks).
+    void setClockOffset(qint64 monoToWallNs) { m_offsetNs = monoToWallNs; }
+
+    void onStateChange(const ts_state_change &rec);
+    void onCloseStats(const ts_close_stats &rec);
+
+    // Connections created or changed since the previous call, in id order.
+    QVector<Connection> takeChanged();
+    QVector<Connection> all() const; // id order
+    const Connection *find(qint64 id) const;
+    qsizetype size() const { return m_connections.size(); }
+
+private:
+    qint64 m_offsetNs = 0;
+    qint64 m_nextId = 1;
+    QVector<Connection> m_connections;   // index = id - 1
+    QHash<quint64, qint64> m_openBySock; // sock_id -> id of the connection that socket is now
+    QVector<qint64> m_changed;
+};
+
+} // namespace tcpscope

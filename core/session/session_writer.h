@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Writes a session file on its own writer thread: prepared statements, batched transactions,
+// WAL while recording; close() leaves one self-contained file (journal_mode back to DELETE).
+// Schema: docs/SESSION_FORMAT.md.
+#pragma once
+
+#include "model/connection.h"
+
+#include <QString>
+#include <memory>
+
+namespace tcpscope {
+
+class SessionWriter
+{
+public:
+    // Creates (truncates) path and its schema. nullptr + one-line reason on failure.
+    static std::unique_ptr<SessionWriter> create(const QString &path, QString *error);
+    ~SessionWriter(); // close()s if still open
+
+    // All of these only queue work for the writer thread; they never block on disk.
+    void setInfo(const SessionInfo &info);           // meta rows (replaces earlier values)
+    void writeConnection(const Connection &conn);    // upsert by conn.id, history replaced
+
+    // Blocks until everything queued so far is committed. False + reason on a write error
+    // (e.g. disk full); the file keeps all earlier committed batches.
+    bool flush(QString *error = nullptr);
+    // Final commit + checkpoint; safe to call twice.
+    bool close(QString *error = nullptr);
+
+private:
+    SessionWriter();
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace tcpscope
