@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Installs what tcpscope needs to build, run and test on Debian 12 (bookworm). Idempotent: apt is
+# only called when a package is missing. Used by packaging/run.sh and packaging/test.sh.
+set -euo pipefail
+
+BUILD_PKGS=(build-essential cmake ninja-build pkg-config git clang llvm libbpf-dev bpftool
+            libelf-dev zlib1g-dev qt6-base-dev qt6-base-dev-tools qt6-svg-dev libgl-dev
+            libqcustomplot-dev libsqlite3-dev sqlite3 libcap-dev)
+RUN_PKGS=(qt6-qpa-plugins fonts-dejavu-core iproute2 libcap2-bin)
+# Integration tests and benchmarks drive real traffic and compare with reference tools.
+TEST_PKGS=(tshark tcpdump iperf3 nftables xvfb xauth imagemagick)
+
+want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
+[[ "${1:-}" == "--with-test-tools" ]] && want+=("${TEST_PKGS[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "deps.sh: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer "no" without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# One command from a fresh Debian 12 machine to every test: installs dependencies (incl. the
+# reference tools the integration tests compare against), builds, runs the whole CTest suite.
+# Integration tests need root (real BPF, real traffic); without root they skip and say why.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packaging/deps.sh --with-test-tools
+packaging/build.sh
+export QT_QPA_PLATFORM=offscreen
+if [[ $(id -u) -ne 0 ]]; then
+  echo "test.sh: NOT ROOT - integration tests (real BPF) will be skipped; run with sudo for the full suite" >&2
+fi
+ctest --preset default -j1 --timeout 600 "$@"
