@@ -27,6 +27,10 @@ inline constexpr char kMagic[8] = {'T', 'C', 'P', 'S', 'C', 'O', 'P', 'E'};
 inline constexpr std::uint16_t kProtocolVersion = 1;
 inline constexpr std::size_t kHeaderSize = 8;
 inline constexpr std::uint32_t kMaxPayload = 1u << 20; // 1 MiB hard limit per frame
+// Bounds on counts inside payloads, so a hostile length never drives an allocation.
+inline constexpr std::size_t kMaxString = 4096;   // any string field, in bytes
+inline constexpr std::size_t kMaxProbes = 64;     // Hello probe reports
+inline constexpr std::size_t kMaxCpus = 4096;     // Stats per-CPU counters
 
 enum class MessageType : std::uint16_t {
     Hello = 1,   // helper -> app: magic, versions, clocks, kernel, probe report
@@ -90,6 +94,10 @@ std::optional<Hello> decodeHello(std::span<const std::uint8_t> payload, std::str
 std::optional<StartOptions> decodeStart(std::span<const std::uint8_t> payload, std::string &error);
 std::optional<Stats> decodeStats(std::span<const std::uint8_t> payload, std::string &error);
 std::optional<std::string> decodeError(std::span<const std::uint8_t> payload, std::string &error);
+// Stop carries no payload; anything else is malformed.
+bool decodeStop(std::span<const std::uint8_t> payload, std::string &error);
+// Human-readable name of a message type, for logs ("unknown(7)" for others).
+std::string messageTypeName(std::uint16_t type);
 
 // One record out of a Records payload, copied out of the buffer (never aliased).
 struct Record
@@ -113,20 +121,32 @@ bool forEachRecord(std::span<const std::uint8_t> payload, Fn &&fn, std::string &
 
 // Appends raw records (as they come out of the ring buffer) into Records frames of at most
 // kMaxPayload bytes. The helper calls add() per ring buffer sample and takeFrame() on flush.
+// When a record does not fit into the current frame, that frame is sealed and a new one begun;
+// takeFrame() hands out sealed frames first (oldest first), then the open one.
 class RecordBatcher
 {
 public:
-    // Returns false (and appends nothing) if the record is malformed: size < header or > max.
+    // Returns false (and appends nothing) if the record is malformed: size < header, > max, or
+    // its header's size field disagrees with the sample length.
     bool add(std::span<const std::uint8_t> record);
     bool empty() const { return m_count == 0; }
-    std::size_t count() const { return m_count; }
-    std::size_t payloadBytes() const { return m_payload.size(); }
-    // Returns a complete encoded Records frame and resets the batch.
+    std::size_t count() const { return m_count; } // records not yet taken, all frames
+    std::size_t payloadBytes() const { return m_payload.size(); } // of the open frame
+    bool hasSealedFrame() const { return !m_sealed.empty(); }
+    // Returns a complete encoded Records frame and removes it from the batch; empty vector if
+    // there is nothing to take.
     std::vector<std::uint8_t> takeFrame();
 
 private:
+    struct Sealed
+    {
+        std::vector<std::uint8_t> frame;
+        std::size_t count = 0;
+    };
     std::vector<std::uint8_t> m_payload;
+    std::size_t m_openCount = 0;
     std::size_t m_count = 0;
+    std::vector<Sealed> m_sealed;
 };
 
 // Incremental stream decoder: feed() whatever read() returned, then call next() until it

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Frame header and the control/Hello/Stats/Error message codecs.
+#include "wire.h"
+
+#include "byte_io.h"
+
+#include <cstring>
+
+namespace tcpscope::wire {
+
+// The layout is shared with the kernel side; a silent change would corrupt every session.
+static_assert(sizeof(ts_record_header) == 16, "ts_record_header layout changed");
+static_assert(sizeof(ts_state_change) == 120, "ts_state_change layout changed");
+static_assert(sizeof(ts_close_stats) == 72, "ts_close_stats layout changed");
+static_assert(sizeof(ts_state_change) % 8 == 0 && sizeof(ts_close_stats) % 8 == 0,
+              "records must keep 8-byte multiples so ring-buffer samples stay aligned");
+static_assert(kMaxPayload <= 0xffffffffu);
+
+using detail::ByteReader;
+using detail::ByteWriter;
+
+namespace {
+
+// Truncated/unknown fields are decoded by first running the whole reader, then checking that
+// nothing failed and nothing trailed; this keeps every decoder a straight line.
+bool finish(const ByteReader &r, const char *what, std::string &error)
+{
+    if (!r.ok()) {
+        error = std::string(what) + ": " + r.error();
+        return false;
+    }
+    if (!r.atEnd()) {
+        error = std::string(what) + ": " + std::to_string(r.remaining()) + " trailing bytes";
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+std::uint64_t Stats::lostTotal() const
+{
+    std::uint64_t total = 0;
+    for (std::uint64_t v : lostPerCpu)
+        total += v;
+    return total;
+}
+
+std::string messageTypeName(std::uint16_t type)
+{
+    switch (static_cast<MessageType>(type)) {
+    case MessageType::Hello: return "Hello";
+    case MessageType::Start: return "Start";
+    case MessageType::Stop: return "Stop";
+    case MessageType::Records: return "Records";
+    case MessageType::Stats: return "Stats";
+    case MessageType::Error: return "Error";
+    }
+    return "unknown(" + std::to_string(type) + ")";
+}
+
+std::vector<std::uint8_t> encodeFrame(MessageType type, std::span<const std::uint8_t> payload)
+{
+    std::vector<std::uint8_t> out;
+    if (payload.size() > kMaxPayload)
+        return out; // callers never build such payloads; refusing beats sending a poison frame
+    out.reserve(kHeaderSize + payload.size());
+    ByteWriter w(out);
+    w.u32(static_cast<std::uint32_t>(payload.size()));
+    w.u16(static_cast<std::uint16_t>(type));
+    w.u16(0);
+    w.bytes(payload.data(), payload.size());
+    return out;
+}
+
+std::vector<std::uint8_t> encodeHello(const Hello &hello)
+{
+    std::vector<std::uint8_t> p;
+    ByteWriter w(p);
+    w.bytes(kMagic, sizeof kMagic);
+    w.u16(hello.protocolVersion);
+    w.u16(hello.recordVersion);
+    w.u64(hello.monotonicNs);
+    w.u64(hello.realtimeNs);
+    w.string(hello.kernelRelease, kMaxString);
+    w.string(hello.hostname, kMaxString);
+    const std::size_t n = hello.probes.size() < kMaxProbes ? hello.probes.size() : kMaxProbes;
+    w.u16(static_cast<std::uint16_t>(n));
+    for (std::size_t i = 0; i < n; ++i) {
+        w.string(hello.probes[i].name, kMaxString);
+        w.string(hello.probes[i].status, kMaxString);
+        w.string(hello.probes[i].detail, kMaxString);
+    }
+    return encodeFrame(MessageType::Hello, p);
+}
+
+std::optional<Hello> decodeHello(std::span<const std::uint8_t> payload, std::string &error)
+{
+    ByteReader r(payload);
+    char magic[sizeof kMagic] = {};
+    if (r.bytes(magic, sizeof magic) && std::memcmp(magic, kMagic, sizeof kMagic) != 0) {
+        error = "Hello: bad magic (not a tcpscope helper)";
+        return std::nullopt;
+    }
+    Hello h;
+    h.protocolVersion = r.u16();
+    h.recordVersion = r.u16();
+    if (r.ok() && h.protocolVersion != kProtocolVersion) {
+        error = "Hello: protocol version " + std::to_string(h.protocolVersion)
+                + " is not the supported version " + std::to_string(kProtocolVersion);
+        return std::nullopt;
+    }
+    if (r.ok() && h.recordVersion != TS_RECORD_VERSION) {
+        error = "Hello: record version " + std::to_string(h.recordVersion)
+                + " is not the supported version " + std::to_string(TS_RECORD_VERSION);
+        return std::nullopt;
+    }
+    h.monotonicNs = r.u64();
+    h.realtimeNs = r.u64();
+    h.kernelRelease = r.string(kMaxString, "kernel release");
+    h.hostname = r.string(kMaxString, "hostname");
+    const std::uint16_t n = r.u16();
+    if (r.ok() && n > kMaxProbes) {
+        error = "Hello: probe count " + std::to_string(n) + " exceeds limit "
+                + std::to_string(kMaxProbes);
+        return std::nullopt;
+    }
+    for (std::uint16_t i = 0; r.ok() && i < n; ++i) {
+        ProbeReport pr;
+        pr.name = r.string(kMaxString, "probe name");
+        pr.status = r.string(kMaxString, "probe status");
+        pr.detail = r.string(kMaxString, "probe detail");
+        h.probes.push_back(std::move(pr));
+    }
+    if (!finish(r, "Hello", error))
+        return std::nullopt;
+    return h;
+}
+
+std::vector<std::uint8_t> encodeStart(const StartOptions &options)
+{
+    std::vector<std::uint8_t> p;
+    ByteWriter(p).u32(options.flags);
+    return encodeFrame(MessageType::Start, p);
+}
+
+std::optional<StartOptions> decodeStart(std::span<const std::uint8_t> payload, std::string &error)
+{
+    ByteReader r(payload);
+    StartOptions o;
+    o.flags = r.u32();
+    if (!finish(r, "Start", error))
+        return std::nullopt;
+    if (o.flags != 0) {
+        error = "Start: unsupported option flags " + std::to_string(o.flags);
+        return std::nullopt;
+    }
+    return o;
+}
+
+std::vector<std::uint8_t> encodeStop()
+{
+    return encodeFrame(MessageType::Stop, {});
+}
+
+bool decodeStop(std::span<const std::uint8_t> payload, std::string &error)
+{
+    if (!payload.empty()) {
+        error = "Stop: unexpected " + std::to_string(payload.size()) + " payload bytes";
+        return false;
+    }
+    return true;
+}
+
+std::vector<std::uint8_t> encodeStats(const Stats &stats)
+{
+    std::vector<std::uint8_t> p;
+    ByteWriter w(p);
+    w.u64(stats.monotonicNs);
+    w.u64(stats.recordsSent);
+    const std::size_t n = stats.lostPerCpu.size() < kMaxCpus ? stats.lostPerCpu.size() : kMaxCpus;
+    w.u32(static_cast<std::uint32_t>(n));
+    for (std::size_t i = 0; i < n; ++i)
+        w.u64(stats.lostPerCpu[i]);
+    return encodeFrame(MessageType::Stats, p);
+}
+
+std::optional<Stats> decodeStats(std::span<const std::uint8_t> payload, std::string &error)
+{
+    ByteReader r(payload);
+    Stats s;
+    s.monotonicNs = r.u64();
+    s.recordsSent = r.u64();
+    const std::uint32_t n = r.u32();
+    if (r.ok() && n > kMaxCpus) {
+        error = "Stats: CPU count " + std::to_string(n) + " exceeds limit "
+                + std::to_string(kMaxCpus);
+        return std::nullopt;
+    }
+    if (r.ok() && r.remaining() != std::size_t(n) * 8) {
+        error = "Stats: " + std::to_string(n) + " CPU counters need " + std::to_string(n * 8ull)
+                + " bytes, payload has " + std::to_string(r.remaining());
+        return std::nullopt;
+    }
+    s.lostPerCpu.reserve(r.ok() ? n : 0);
+    for (std::uint32_t i = 0; r.ok() && i < n; ++i)
+        s.lostPerCpu.push_back(r.u64());
+    if (!finish(r, "Stats", error))
+        return std::nullopt;
+    return s;
+}
+
+std::vector<std::uint8_t> encodeError(const std::string &text)
+{
+    std::vector<std::uint8_t> p;
+    ByteWriter(p).string(text, kMaxString);
+    return encodeFrame(MessageType::Error, p);
+}
+
+std::optional<std::string> decodeError(std::span<const std::uint8_t> payload, std::string &error)
+{
+    ByteReader r(payload);
+    std::string text = r.string(kMaxString, "error text");
+    if (!finish(r, "Error", error))
+        return std::nullopt;
+    return text;
+}
+
+} // namespace tcpscope::wire

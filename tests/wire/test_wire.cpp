@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Wire format: round trips of every message, batching at the size limit, incremental decoding,
+// and rejection of every malformed input class the decoder is supposed to catch.
+#include "wire.h"
+
+#include <QTest>
+
+#include <cstring>
+
+using namespace tcpscope::wire;
+using Bytes = std::vector<std::uint8_t>;
+
+namespace {
+
+ts_state_change makeState(std::uint64_t id)
+{
+    ts_state_change s{};
+    s.hdr.type = TS_REC_STATE_CHANGE;
+    s.hdr.size = sizeof s;
+    s.hdr.cpu = 1;
+    s.hdr.ts_ns = 1000 + id;
+    s.sock_id = id;
+    s.pid = 4242;
+    s.family = 10;
+    s.sport = 8080;
+    s.dport = 51000;
+    s.oldstate = 2;
+    s.newstate = 1;
+    s.owner_source = TS_OWNER_LISTENER;
+    s.saddr[15] = 1;
+    std::memcpy(s.comm, "ts_server", 10);
+    return s;
+}
+
+ts_close_stats makeClose(std::uint64_t id)
+{
+    ts_close_stats c{};
+    c.hdr.type = TS_REC_CLOSE_STATS;
+    c.hdr.size = sizeof c;
+    c.sock_id = id;
+    c.bytes_acked = 100000;
+    c.bytes_received = 54321;
+    c.sk_err = 111;
+    c.oldstate = 9;
+    return c;
+}
+
+template <typename T> std::span<const std::uint8_t> asBytes(const T &v)
+{
+    return {reinterpret_cast<const std::uint8_t *>(&v), sizeof v};
+}
+
+// Splits an encoded frame into (type, payload) through the real decoder.
+Frame decodeOne(const Bytes &encoded)
+{
+    FrameDecoder d;
+    d.feed(encoded);
+    Frame f;
+    if (d.next(f) != FrameDecoder::Status::Frame)
+        qFatal("decodeOne: %s", d.error().c_str());
+    if (d.buffered() != 0)
+        qFatal("decodeOne: trailing bytes");
+    return f;
+}
+
+Bytes header(std::uint32_t len, std::uint16_t type, std::uint16_t flags)
+{
+    Bytes h(8);
+    for (int i = 0; i < 4; ++i)
+        h[i] = std::uint8_t(len >> (8 * i));
+    h[4] = std::uint8_t(type);
+    h[5] = std::uint8_t(type >> 8);
+    h[6] = std::uint8_t(flags);
+    h[7] = std::uint8_t(flags >> 8);
+    return h;
+}
+
+Hello sampleHello()
+{
+    Hello h;
+    h.monotonicNs = 123456789;
+    h.realtimeNs = 1764300000000000000ull;
+    h.kernelRelease = "6.18.44-fc";
+    h.hostname = "box";
+    h.probes = {{"inet_sock_set_state", "tp_btf", ""},
+                {"inet_sock_set_state", "tracepoint", "forced by --force-tracepoint"}};
+    return h;
+}
+
+} // namespace
+
+class TestWire : public QObject
+{
+    Q_OBJECT
+private slots:
+    void recordSizesArePinned()
+    {
+        QCOMPARE(sizeof(ts_record_header), std::size_t(16));
+        QCOMPARE(sizeof(ts_state_change), std::size_t(120));
+        QCOMPARE(sizeof(ts_close_stats), std::size_t(72));
+    }
+
+    void frameHeaderIsLittleEndian()
+    {
+        const Bytes f = encodeError("x");
+        QCOMPARE(f.size(), std::size_t(8 + 4 + 1));
+        QCOMPARE(f[0], std::uint8_t(5)); // length 5 (u32 len + 1 byte)
+        QCOMPARE(f[1], std::uint8_t(0));
+        QCOMPARE(f[4], std::uint8_t(MessageType::Error));
+        QCOMPARE(f[6], std::uint8_t(0));
+    }
+
+    void helloRoundTrip()
+    {
+        const Hello in = sampleHello();
+        const Frame f = decodeOne(encodeHello(in));
+        QCOMPARE(f.type, MessageType::Hello);
+        std::string err;
+        const auto out = decodeHello(f.payload, err);
+        QVERIFY2(out, err.c_str());
+        QCOMPARE(out->protocolVersion, kProtocolVersion);
+        QCOMPARE(out->recordVersion, std::uint16_t(TS_RECORD_VERSION));
+        QCOMPARE(out->monotonicNs, in.monotonicNs);
+        QCOMPARE(out->realtimeNs, in.realtimeNs);
+        QCOMPARE(out->kernelRelease, in.kernelRelease);
+        QCOMPARE(out->hostname, in.hostname);
+        QCOMPARE(out->probes.size(), std::size_t(2));
+        QCOMPARE(out->probes[1].detail, in.probes[1].detail);
+        QCOMPARE(out->probes[0].status, std::string("tp_btf"));
+    }
+
+    void startStopErrorStatsRoundTrip()
+    {
+        std::string err;
+        Frame f = decodeOne(encodeStart({}));
+        QCOMPARE(f.type, MessageType::Start);
+        QVERIFY(decodeStart(f.payload, err));
+        f = decodeOne(encodeStop());
+        QCOMPARE(f.type, MessageType::Stop);
+        QVERIFY(f.payload.empty());
+        QVERIFY(decodeStop(f.payload, err));
+        f = decodeOne(encodeError("peer uid 1000 not allowed"));
+        QCOMPARE(f.type, MessageType::Error);
+        QCOMPARE(*decodeError(f.payload, err), std::string("peer uid 1000 not allowed"));
+        Stats s;
+        s.monotonicNs = 77;
+        s.recordsSent = 1234;
+        s.lostPerCpu = {0, 5, 7};
+        f = decodeOne(encodeStats(s));
+        QCOMPARE(f.type, MessageType::Stats);
+        const auto out = decodeStats(f.payload, err);
+        QVERIFY2(out, err.c_str());
+        QCOMPARE(out->monotonicNs, std::uint64_t(77));
+        QCOMPARE(out->recordsSent, std::uint64_t(1234));
+        QCOMPARE(out->lostPerCpu, s.lostPerCpu);
+        QCOMPARE(out->lostTotal(), std::uint64_t(12));
+    }
+
+    void oversizeStringsAreTruncatedOnEncode()
+    {
+        const std::string big(kMaxString + 100, 'e');
+        std::string err;
+        const auto out = decodeError(decodeOne(encodeError(big)).payload, err);
+        QVERIFY2(out, err.c_str());
+        QCOMPARE(out->size(), kMaxString);
+    }
+
+    void recordsRoundTrip()
+    {
+        RecordBatcher b;
+        const ts_state_change s = makeState(7);
+        const ts_close_stats c = makeClose(7);
+        QVERIFY(b.add(asBytes(s)));
+        QVERIFY(b.add(asBytes(c)));
+        QCOMPARE(b.count(), std::size_t(2));
+        const Frame f = decodeOne(b.takeFrame());
+        QVERIFY(b.empty());
+        QVERIFY(b.takeFrame().empty());
+        QCOMPARE(f.type, MessageType::Records);
+        std::vector<Record> got;
+        std::string err;
+        std::size_t skipped = 0;
+        QVERIFY(forEachRecord(f.payload, [&](const Record &r) { got.push_back(r); }, err, &skipped));
+        QCOMPARE(got.size(), std::size_t(2));
+        QCOMPARE(skipped, std::size_t(0));
+        QCOMPARE(got[0].type, std::uint16_t(TS_REC_STATE_CHANGE));
+        QVERIFY(std::memcmp(&got[0].stateChange, &s, sizeof s) == 0);
+        QCOMPARE(got[1].type, std::uint16_t(TS_REC_CLOSE_STATS));
+        QVERIFY(std::memcmp(&got[1].closeStats, &c, sizeof c) == 0);
+    }
+
+    void batcherRejectsMalformedRecords()
+    {
+        RecordBatcher b;
+        ts_state_change s = makeState(1);
+        QVERIFY(!b.add(asBytes(s).first(8)));          // shorter than a header
+        s.hdr.size = 64;                                // header disagrees with sample length
+        QVERIFY(!b.add(asBytes(s)));
+        QVERIFY(b.empty());
+    }
+
+    void batcherSplitsAtMaxPayload()
+    {
+        RecordBatcher b;
+        const ts_state_change s = makeState(1);
+        const std::size_t perFrame = kMaxPayload / sizeof s;
+        const std::size_t total = perFrame * 2 + 17;
+        for (std::size_t i = 0; i < total; ++i) {
+            ts_state_change r = s;
+            r.sock_id = i;
+            QVERIFY(b.add(asBytes(r)));
+        }
+        QVERIFY(b.hasSealedFrame());
+        QCOMPARE(b.count(), total);
+        std::size_t frames = 0, seen = 0;
+        std::uint64_t expectId = 0;
+        while (!b.empty()) {
+            const Bytes enc = b.takeFrame();
+            QVERIFY(enc.size() <= kHeaderSize + kMaxPayload);
+            const Frame f = decodeOne(enc);
+            std::string err;
+            QVERIFY(forEachRecord(f.payload, [&](const Record &r) {
+                QCOMPARE(r.stateChange.sock_id, expectId);
+                ++expectId;
+                ++seen;
+            }, err));
+            ++frames;
+        }
+        QCOMPARE(frames, std::size_t(3));
+        QCOMPARE(seen, total);
+    }
+
+    void decoderByteByByte()
+    {
+        Bytes stream;
+        auto append = [&](const Bytes &f) { stream.insert(stream.end(), f.begin(), f.end()); };
+        append(encodeHello(sampleHello()));
+        append(encodeStart({}));
+        RecordBatcher b;
+        b.add(asBytes(makeState(3)));
+        append(b.takeFrame());
+        append(encodeStop());
+        FrameDecoder d;
+        std::vector<MessageType> types;
+        for (std::uint8_t byte : stream) {
+            d.feed({&byte, 1});
+            Frame f;
+            FrameDecoder::Status st;
+            while ((st = d.next(f)) == FrameDecoder::Status::Frame)
+                types.push_back(f.type);
+            QVERIFY2(st == FrameDecoder::Status::NeedMore, d.error().c_str());
+        }
+        QCOMPARE(types, (std::vector<MessageType>{MessageType::Hello, MessageType::Start,
+                                                  MessageType::Records, MessageType::Stop}));
+        QCOMPARE(d.buffered(), std::size_t(0));
+    }
+
+    void decoderRejectsBadHeaders_data()
+    {
+        QTest::addColumn<quint32>("length");
+        QTest::addColumn<quint16>("type");
+        QTest::addColumn<quint16>("flags");
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("oversize") << quint32(kMaxPayload + 1) << quint16(4) << quint16(0) << "exceeds";
+        QTest::newRow("huge") << quint32(0xffffffffu) << quint16(4) << quint16(0) << "exceeds";
+        QTest::newRow("type0") << quint32(0) << quint16(0) << quint16(0) << "unknown message";
+        QTest::newRow("type7") << quint32(0) << quint16(7) << quint16(0) << "unknown message";
+        QTest::newRow("type65535") << quint32(4) << quint16(0xffff) << quint16(0) << "unknown message";
+        QTest::newRow("flags") << quint32(0) << quint16(3) << quint16(1) << "flags";
+        QTest::newRow("flagsHigh") << quint32(0) << quint16(3) << quint16(0x8000) << "flags";
+    }
+    void decoderRejectsBadHeaders()
+    {
+        QFETCH(quint32, length);
+        QFETCH(quint16, type);
+        QFETCH(quint16, flags);
+        QFETCH(QString, reason);
+        FrameDecoder d;
+        d.feed(header(length, type, flags)); // no payload: rejected on the header alone
+        Frame f;
+        QCOMPARE(d.next(f), FrameDecoder::Status::Error);
+        QVERIFY2(QString::fromStdString(d.error()).contains(reason), d.error().c_str());
+        // Sticky: a poisoned decoder never yields frames again.
+        d.feed(encodeStop());
+        QCOMPARE(d.next(f), FrameDecoder::Status::Error);
+    }
+
+    void decoderWaitsForPartialPayload()
+    {
+        const Bytes f = encodeError("abc");
+        FrameDecoder d;
+        d.feed(std::span(f).first(f.size() - 1));
+        Frame out;
+        QCOMPARE(d.next(out), FrameDecoder::Status::NeedMore);
+        d.feed(std::span(f).last(1));
+        QCOMPARE(d.next(out), FrameDecoder::Status::Frame);
+    }
+
+    // Every strict prefix of every control payload must be rejected, never crash.
+    void truncatedPayloadsAtEveryOffset()
+    {
+        Stats st;
+        st.lostPerCpu = {1, 2};
+        const std::vector<Bytes> frames = {encodeHello(sampleHello()), encodeStart({}),
+                                           encodeStats(st), encodeError("boom")};
+        for (const Bytes &enc : frames) {
+            const Frame f = decodeOne(enc);
+            for (std::size_t n = 0; n < f.payload.size(); ++n) {
+                const std::span<const std::uint8_t> p(f.payload.data(), n);
+                std::string err;
+                bool ok = true;
+                switch (f.type) {
+                case MessageType::Hello: ok = decodeHello(p, err).has_value(); break;
+                case MessageType::Start: ok = decodeStart(p, err).has_value(); break;
+                case MessageType::Stats: ok = decodeStats(p, err).has_value(); break;
+                case MessageType::Error: ok = decodeError(p, err).has_value(); break;
+                default: QFAIL("unexpected type");
+                }
+                QVERIFY2(!ok, qPrintable(QString("type %1 accepted prefix %2")
+                                             .arg(int(f.type)).arg(n)));
+                QVERIFY(!err.empty());
+            }
+        }
+    }
+
+    void trailingBytesRejected()
+    {
+        std::string err;
+        Bytes p = decodeOne(encodeStart({})).payload;
+        p.push_back(0);
+        QVERIFY(!decodeStart(p, err));
+        QVERIFY(!decodeStop(Bytes{0}, err));
+        Bytes h = decodeOne(encodeHello(sampleHello())).payload;
+        h.push_back(0);
+        err.clear();
+        QVERIFY(!decodeHello(h, err));
+        QVERIFY(QString::fromStdString(err).contains("trailing"));
+    }
+
+    void helloRejectsBadMagicAndVersions()
+    {
+        const Bytes good = decodeOne(encodeHello(sampleHello())).payload;
+        std::string err;
+        Bytes p = good;
+        p[0] = 'X';
+        QVERIFY(!decodeHello(p, err));
+        QVERIFY(QString::fromStdString(err).contains("magic"));
+        p = good;
+        p[8] = kProtocolVersion + 1; // protocolVersion low byte
+        err.clear();
+        QVERIFY(!decodeHello(p, err));
+        QVERIFY(QString::fromStdString(err).contains("protocol version"));
+        p = good;
+        p[10] = TS_RECORD_VERSION + 1; // recordVersion low byte
+        err.clear();
+        QVERIFY(!decodeHello(p, err));
+        QVERIFY(QString::fromStdString(err).contains("record version"));
+    }
+
+    void absurdLengthsRejected()
+    {
+        std::string err;
+        // Error text claiming 4 GiB.
+        QVERIFY(!decodeError(Bytes{0xff, 0xff, 0xff, 0xff, 'a'}, err));
+        QVERIFY(QString::fromStdString(err).contains("exceeds limit"));
+        // Error text longer than the limit but present in full is still refused.
+        Bytes big = {0x01, 0x10, 0, 0}; // 4097
+        big.resize(4 + 4097, 'a');
+        err.clear();
+        QVERIFY(!decodeError(big, err));
+        // Within the limit but longer than the payload.
+        err.clear();
+        QVERIFY(!decodeError(Bytes{10, 0, 0, 0, 'a'}, err));
+        QVERIFY(QString::fromStdString(err).contains("remaining"));
+        // Hello with a hostname length of 1 MiB.
+        Hello h = sampleHello();
+        h.hostname = "h";
+        Bytes hp = decodeOne(encodeHello(h)).payload;
+        const std::size_t hostLenAt = 8 + 2 + 2 + 8 + 8 + 4 + h.kernelRelease.size();
+        hp[hostLenAt + 2] = 0x10;
+        err.clear();
+        QVERIFY(!decodeHello(hp, err));
+        QVERIFY(QString::fromStdString(err).contains("hostname"));
+        // Hello with 65535 probes.
+        h.probes.clear();
+        hp = decodeOne(encodeHello(h)).payload;
+        hp[hp.size() - 2] = 0xff;
+        hp[hp.size() - 1] = 0xff;
+        err.clear();
+        QVERIFY(!decodeHello(hp, err));
+        QVERIFY(QString::fromStdString(err).contains("probe count"));
+        // Stats with 4 billion CPUs, and with a count that disagrees with the payload.
+        Bytes sp(20, 0);
+        sp[16] = sp[17] = sp[18] = sp[19] = 0xff;
+        err.clear();
+        QVERIFY(!decodeStats(sp, err));
+        QVERIFY(QString::fromStdString(err).contains("CPU count"));
+        sp[16] = 2;
+        sp[17] = sp[18] = sp[19] = 0;
+        sp.resize(20 + 8);
+        err.clear();
+        QVERIFY(!decodeStats(sp, err));
+        // Start with reserved flags set.
+        err.clear();
+        QVERIFY(!decodeStart(Bytes{1, 0, 0, 0}, err));
+        QVERIFY(QString::fromStdString(err).contains("flags"));
+    }
+
+    void malformedRecordsRejected_data()
+    {
+        QTest::addColumn<QByteArray>("payload");
+        QTest::addColumn<int>("delivered");
+        QTest::addColumn<QString>("reason");
+        auto raw = [](const auto &v) {
+            return QByteArray(reinterpret_cast<const char *>(&v), sizeof v);
+        };
+        const ts_state_change s = makeState(1);
+        ts_record_header h{};
+        h.type = TS_REC_STATE_CHANGE;
+        h.size = 8; // smaller than a header
+        QTest::newRow("size<header") << raw(h) << 0 << "smaller than the record header";
+        ts_state_change big = s;
+        big.hdr.size = 200;
+        QTest::newRow("size>remaining") << raw(big) << 0 << "remaining";
+        ts_state_change wrong = s;
+        wrong.hdr.type = TS_REC_CLOSE_STATS; // close stats must be 72 bytes, this is 120
+        QTest::newRow("known type wrong size") << raw(wrong) << 0 << "expected 72";
+        QTest::newRow("trailing partial header") << raw(s) + QByteArray(5, 0) << 1 << "trailing";
+        QTest::newRow("second record truncated") << raw(s) + raw(s).left(100) << 1 << "remaining";
+    }
+    void malformedRecordsRejected()
+    {
+        QFETCH(QByteArray, payload);
+        QFETCH(int, delivered);
+        QFETCH(QString, reason);
+        const std::span<const std::uint8_t> p(
+            reinterpret_cast<const std::uint8_t *>(payload.constData()), payload.size());
+        std::string err;
+        int n = 0;
+        QVERIFY(!forEachRecord(p, [&](const Record &) { ++n; }, err));
+        QCOMPARE(n, delivered);
+        QVERIFY2(QString::fromStdString(err).contains(reason), err.c_str());
+    }
+
+    void unknownRecordTypesSkipped()
+    {
+        Bytes p;
+        ts_record_header future{};
+        future.type = 99;
+        future.size = 24;
+        const auto fb = asBytes(future);
+        p.insert(p.end(), fb.begin(), fb.end());
+        p.resize(24, 0xab);
+        const ts_close_stats c = makeClose(3);
+        const auto cb = asBytes(c);
+        p.insert(p.end(), cb.begin(), cb.end());
+        std::string err;
+        std::size_t skipped = 0;
+        int n = 0;
+        QVERIFY(forEachRecord(p, [&](const Record &r) {
+            ++n;
+            QCOMPARE(r.closeStats.bytes_received, std::uint64_t(54321));
+        }, err, &skipped));
+        QCOMPARE(n, 1);
+        QCOMPARE(skipped, std::size_t(1));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestWire)
+#include "test_wire.moc"
