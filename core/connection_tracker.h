@@ -6,7 +6,9 @@
 #include "model/connection.h"
 
 #include <QHash>
+#include <QSet>
 #include <QVector>
+#include <deque>
 
 extern "C" {
 #include "tcpscope_records.h"
@@ -29,12 +31,25 @@ public:
     const Connection *find(qint64 id) const;
     qsizetype size() const { return m_connections.size(); }
 
+    // Close stats that found no connection (neither open nor recently closed).
+    quint64 orphanCloseStats() const { return m_orphanStats; }
+
 private:
+    Connection &connectionFor(const ts_state_change &rec, qint64 wallNs);
+    void markChanged(qint64 id);
+    void rememberClosed(quint64 sockId, qint64 id);
+
     qint64 m_offsetNs = 0;
     qint64 m_nextId = 1;
     QVector<Connection> m_connections;   // index = id - 1
     QHash<quint64, qint64> m_openBySock; // sock_id -> id of the connection that socket is now
     QVector<qint64> m_changed;
+    QSet<qint64> m_changedSet;
+    // Close stats follow the change to CLOSE, after the socket left m_openBySock; a short FIFO
+    // of just-closed sockets lets them find their connection.
+    QHash<quint64, qint64> m_recentlyClosed;
+    std::deque<quint64> m_recentOrder;
+    quint64 m_orphanStats = 0;
 };
 
 } // namespace tcpscope
