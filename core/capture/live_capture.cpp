@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "capture/live_capture.h"
+
+#include "capture/helper_process.h"
+#include "connection_tracker.h"
+#include "session/session_writer.h"
+#include "wire.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <csignal>
+#include <poll.h>
+#include <sys/socket.h>
+#include <thread>
+#include <time.h>
+
+#ifndef TCPSCOPE_VERSION
+#define TCPSCOPE_VERSION "unknown"
+#endif
+
+namespace tcpscope {
+
+namespace {
+
+constexpr auto kPublishInterval = std::chrono::milliseconds(250); // ~4 Hz to the UI
+constexpr auto kMetaInterval = std::chrono::seconds(1);           // counters into the file
+constexpr int kHelloTimeoutMs = 15000; // loading and attaching BPF takes a moment
+constexpr int kStopGraceMs = 3000;
+
+qint64 realtimeNs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return qint64(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+bool sendAll(int fd, const std::vector<std::uint8_t> &bytes)
+{
+    std::size_t off = 0;
+    while (off < bytes.size()) {
+        // MSG_NOSIGNAL: a helper that already died must not take us down with SIGPIPE.
+        const ssize_t n = send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        off += std::size_t(n);
+    }
+    return true;
+}
+
+QString fromStd(const std::string &s)
+{
+    return QString::fromStdString(s);
+}
+
+} // namespace
+
+struct LiveCapture::Private
+{
+    LiveCapture *q = nullptr;
+    QString sessionPath;
+    std::unique_ptr<SessionWriter> writer;
+    HelperProcess helper;
+    std::thread ingest;
+    bool running = false; // start() succeeded and stop() not yet called (owner thread only)
+
+    std::mutex mutex; // guards the fields below, shared with the ingest thread
+    std::condition_variable cond;
+    bool helloSeen = false;
+    bool ingestDone = false;
+    QString failure; // why the stream ended abnormally; empty on a clean end
+    SessionInfo info;
+    std::atomic<bool> stopSent{false};
+
+    // Ingest-thread state.
+    ConnectionTracker tracker;
+    quint64 records = 0;
+    quint64 lost = 0;
+
+    void runIngest();
+    bool isHelloSeen()
+    {
+        std::lock_guard lock(mutex);
+        return helloSeen;
+    }
+    bool waitIngestDone(int ms)
+    {
+        std::unique_lock lock(mutex);
+        return cond.wait_for(lock, std::chrono::milliseconds(ms), [this] { return ingestDone; });
+    }
+    bool handleFrame(const wire::Frame &frame, QString *error);
+    void publish(bool force);
+    QString helperFailureText(const QString &fallback);
+
+    std::chrono::steady_clock::time_point lastPublish{};
+    std::chrono::steady_clock::time_point lastMeta{};
+    quint64 recordsAtLastPublish = 0;
+};
+
+LiveCapture::LiveCapture(QObject *parent) : QObject(parent), d(std::make_unique<Private>())
+{
+    d->q = this;
+    qRegisterMetaType<tcpscope::Connection>();
+    qRegisterMetaType<QVector<tcpscope::Connection>>();
+    qRegisterMetaType<tcpscope::SessionInfo>();
+    qRegisterMetaType<tcpscope::CaptureStats>();
+}
+
+LiveCapture::~LiveCapture()
+{
+    stop();
+}
+
+QString LiveCapture::helperPath()
+{
+    const QByteArray env = qgetenv("TCPSCOPE_HELPER");
+    if (!env.isEmpty())
+        return QString::fromLocal8Bit(env);
+    QString dir = QCoreApplication::instance()
+                      ? QCoreApplication::applicationDirPath()
+                      : QFileInfo(QStringLiteral("/proc/self/exe")).canonicalFilePath().section(
+                            QLatin1Char('/'), 0, -2);
+    return QDir(dir).filePath(QStringLiteral("tcpscope-helper"));
+}
+
+bool LiveCapture::isRunning() const
+{
+    return d->running;
+}
+
+QString LiveCapture::sessionPath() const
+{
+    return d->sessionPath;
+}
+
+QString LiveCapture::Private::helperFailureText(const QString &fallback)
+{
+    // The helper explains itself on stderr (e.g. missing privileges); prefer its words.
+    helper.drainStderr();
+    const QString line = helper.lastStderrLine();
+    if (!line.isEmpty())
+        return line;
+    const QString exit = helper.exitDescription();
+    return exit.isEmpty() ? fallback : QStringLiteral("tcpscope-helper %1").arg(exit);
+}
+
+bool LiveCapture::start(const QString &sessionPath, QString *error)
+{
+    auto fail = [error](const QString &why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    if (d->running)
+        return fail(QStringLiteral("a capture is already running"));
+    stop(); // clean up leftovers of a capture that failed on its own
+
+    d = std::make_unique<Private>();
+    d->q = this;
+    QString err;
+    // The file first: an unwritable path should fail before a privileged helper is started.
+    d->writer = SessionWriter::create(sessionPath, &err);
+    if (!d->writer)
+        return fail(err);
+    d->sessionPath = sessionPath;
+    if (!d->helper.spawn(helperPath(), {QStringLiteral("--fd"), QStringLiteral("3")}, &err)) {
+        d->writer->close();
+        d->writer.reset();
+        QFile::remove(sessionPath);
+        return fail(err);
+    }
+    d->ingest = std::thread([p = d.get()] { p->runIngest(); });
+
+    std::unique_lock lock(d->mutex);
+    const bool ready = d->cond.wait_for(lock, std::chrono::milliseconds(kHelloTimeoutMs),
+                                        [this] { return d->helloSeen || d->ingestDone; });
+    const bool ok = ready && d->helloSeen;
+    QString reason = d->failure;
+    lock.unlock();
+    if (ok) {
+        d->running = true;
+        return true;
+    }
+    // No Hello: let the helper finish saying why, then clean up completely.
+    shutdown(d->helper.socketFd(), SHUT_RDWR);
+    if (d->ingest.joinable())
+        d->ingest.join();
+    d->helper.terminate(ready ? 1000 : 0);
+    if (!ready)
+        reason = QStringLiteral("tcpscope-helper did not answer within %1 s")
+                     .arg(kHelloTimeoutMs / 1000);
+    reason = d->helperFailureText(reason);
+    d->writer->close();
+    d->writer.reset();
+    QFile::remove(sessionPath);
+    return fail(reason.isEmpty() ? QStringLiteral("tcpscope-helper failed to start") : reason);
+}
+
+void LiveCapture::stop()
+{
+    if (!d->ingest.joinable() && !d->writer)
+        return;
+    const bool wasRunning = d->running;
+    d->running = false;
+    if (d->ingest.joinable()) {
+        d->stopSent = true;
+        sendAll(d->helper.socketFd(), wire::encodeStop());
+        // The helper flushes what it has, then closes: wait (bounded) for that EOF, then insist.
+        if (!d->waitIngestDone(kStopGraceMs)) {
+            d->helper.sendSignal(SIGTERM);
+            if (!d->waitIngestDone(1000)) {
+                d->helper.sendSignal(SIGKILL);
+                if (!d->waitIngestDone(1000))
+                    shutdown(d->helper.socketFd(), SHUT_RDWR);
+            }
+        }
+        d->ingest.join();
+    }
+    d->helper.terminate(1000);
+    if (d->writer) {
+        std::lock_guard lock(d->mutex);
+        d->info.stoppedNs = realtimeNs();
+        d->info.recordsReceived = d->records;
+        d->info.lostRecords = d->lost;
+        d->writer->setInfo(d->info);
+    }
+    QString err;
+    if (d->writer && !d->writer->close(&err))
+        emit failed(err);
+    d->writer.reset();
+    if (wasRunning)
+        emit stopped();
+}
+
+void LiveCapture::Private::publish(bool force)
+{
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now - lastPublish < kPublishInterval)
+        return;
+    const double seconds =
+        std::chrono::duration<double>(now - lastPublish).count();
+    QVector<Connection> changed = tracker.takeChanged();
+    for (const Connection &c : std::as_const(changed))
+        writer->writeConnection(c);
+    if (force || now - lastMeta >= kMetaInterval) {
+        std::lock_guard lock(mutex);
+        info.recordsReceived = records;
+        info.lostRecords = lost;
+        writer->setInfo(info);
+        lastMeta = now;
+    }
+    CaptureStats stats;
+    stats.recordsReceived = records;
+    stats.lostRecords = lost;
+    stats.connectionsSeen = quint64(tracker.size());
+    stats.recordsPerSecond = seconds > 0 && lastPublish.time_since_epoch().count() != 0
+                                 ? double(records - recordsAtLastPublish) / seconds
+                                 : 0.0;
+    recordsAtLastPublish = records;
+    lastPublish = now;
+    // Emitted from the ingest thread: receivers in other threads get queued copies.
+    if (!changed.isEmpty())
+        emit q->connectionsUpdated(changed);
+    emit q->statsUpdated(stats);
+}
+
+bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
+{
+    std::string err;
+    const std::span<const std::uint8_t> payload(frame.payload);
+    const bool hello = isHelloSeen();
+    if (!hello && frame.type != wire::MessageType::Hello
+        && frame.type != wire::MessageType::Error) {
+        *error = QStringLiteral("protocol error: %1 before Hello")
+                     .arg(fromStd(wire::messageTypeName(quint16(frame.type))));
+        return false;
+    }
+    switch (frame.type) {
+    case wire::MessageType::Hello: {
+        if (hello) {
+            *error = QStringLiteral("protocol error: second Hello");
+            return false;
+        }
+        const auto h = wire::decodeHello(payload, err);
+        if (!h) {
+            *error = QStringLiteral("protocol error: ") + fromStd(err);
+            return false;
+        }
+        tracker.setClockOffset(qint64(h->realtimeNs) - qint64(h->monotonicNs));
+        SessionInfo si;
+        si.kernelRelease = fromStd(h->kernelRelease);
+        si.hostname = fromStd(h->hostname);
+        si.tcpscopeVersion = QStringLiteral(TCPSCOPE_VERSION);
+        for (const wire::ProbeReport &p : h->probes) {
+            QString line = fromStd(p.name) + QLatin1Char('=') + fromStd(p.status);
+            if (!p.detail.empty())
+                line += QStringLiteral(" (") + fromStd(p.detail) + QLatin1Char(')');
+            si.probes << line;
+        }
+        si.startedNs = qint64(h->realtimeNs);
+        writer->setInfo(si);
+        if (!sendAll(helper.socketFd(), wire::encodeStart(wire::StartOptions{}))) {
+            *error = QStringLiteral("cannot send Start to tcpscope-helper");
+            return false;
+        }
+        {
+            std::lock_guard lock(mutex);
+            info = si;
+            helloSeen = true;
+        }
+        cond.notify_all();
+        emit q->infoReady(si);
+        return true;
+    }
+    case wire::MessageType::Records: {
+        const bool ok = wire::forEachRecord(
+            payload,
+            [this](const wire::Record &r) {
+                ++records;
+                if (r.type == TS_REC_STATE_CHANGE)
+                    tracker.onStateChange(r.stateChange);
+                else if (r.type == TS_REC_CLOSE_STATS)
+                    tracker.onCloseStats(r.closeStats);
+            },
+            err);
+        if (!ok)
+            *error = QStringLiteral("protocol error: ") + fromStd(err);
+        return ok;
+    }
+    case wire::MessageType::Stats: {
+        const auto s = wire::decodeStats(payload, err);
+        if (!s) {
+            *error = QStringLiteral("protocol error: ") + fromStd(err);
+            return false;
+        }
+        lost = s->lostTotal();
+        return true;
+    }
+    case wire::MessageType::Error: {
+        const auto text = wire::decodeError(payload, err);
+        *error = text ? QStringLiteral("tcpscope-helper: ") + fromStd(*text)
+                      : QStringLiteral("protocol error: ") + fromStd(err);
+        return false;
+    }
+    default:
+        *error = QStringLiteral("protocol error: unexpected %1 from tcpscope-helper")
+                     .arg(fromStd(wire::messageTypeName(quint16(frame.type))));
+        return false;
+    }
+}
+
+void LiveCapture::Private::runIngest()
+{
+    wire::FrameDecoder decoder;
+    std::vector<std::uint8_t> buf(256 * 1024);
+    QString error;
+    bool stderrOpen = true;
+    for (;;) {
+        pollfd fds[2] = {{helper.socketFd(), POLLIN, 0}, {helper.stderrFd(), POLLIN, 0}};
+        const int nfds = stderrOpen ? 2 : 1;
+        const int rc = poll(fds, nfds, int(kPublishInterval.count()));
+        if (rc < 0 && errno != EINTR) {
+            error = QStringLiteral("poll: ") + QString::fromLocal8Bit(strerror(errno));
+            break;
+        }
+        if (stderrOpen && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
+            stderrOpen = helper.drainStderr();
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            const ssize_t n = recv(helper.socketFd(), buf.data(), buf.size(), 0);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            if (n <= 0) {
+                if (!stopSent)
+                    error = helperFailureText(QStringLiteral("tcpscope-helper closed the connection"));
+                break;
+            }
+            decoder.feed(std::span<const std::uint8_t>(buf.data(), std::size_t(n)));
+            wire::Frame frame;
+            wire::FrameDecoder::Status st;
+            bool bad = false;
+            while ((st = decoder.next(frame)) == wire::FrameDecoder::Status::Frame) {
+                if (!handleFrame(frame, &error)) {
+                    bad = true;
+                    break;
+                }
+            }
+            if (!bad && st == wire::FrameDecoder::Status::Error) {
+                error = QStringLiteral("protocol error: ") + fromStd(decoder.error());
+                bad = true;
+            }
+            if (bad)
+                break;
+        }
+        if (writer && isHelloSeen())
+            publish(false);
+    }
+    // Whatever arrived before the end is kept: the file stays valid up to this point.
+    if (writer)
+        publish(true);
+    if (!error.isEmpty()) {
+        // A broken stream means the helper cannot be trusted to stop by itself.
+        shutdown(helper.socketFd(), SHUT_RDWR);
+    }
+    bool wasReady;
+    {
+        std::lock_guard lock(mutex);
+        failure = error;
+        ingestDone = true;
+        wasReady = helloSeen;
+    }
+    cond.notify_all();
+    if (!error.isEmpty() && wasReady)
+        emit q->failed(error);
+}
+
+} // namespace tcpscope

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "export/connection_export.h"
+
+#include <QFile>
+#include <QSaveFile>
+
+#include <cstdio>
+
+namespace tcpscope {
+
+namespace {
+
+// One value per column; text is marked so CSV/JSON can quote it, null for "unknown".
+struct Cell
+{
+    enum Kind { Null, Number, Text } kind = Null;
+    QByteArray value;
+};
+
+Cell num(qint64 v) { return {Cell::Number, QByteArray::number(v)}; }
+Cell unum(quint64 v) { return {Cell::Number, QByteArray::number(v)}; }
+Cell text(const QString &s) { return {Cell::Text, s.toUtf8()}; }
+Cell ms(double v) { return {Cell::Number, QByteArray::number(v, 'f', 3)}; }
+
+QVector<Cell> cells(const Connection &c)
+{
+    const bool open = c.isOpen();
+    return {
+        num(c.id),
+        unum(c.pid),
+        text(c.comm),
+        num(c.family),
+        text(c.localAddr),
+        unum(c.localPort),
+        text(c.remoteAddr),
+        unum(c.remotePort),
+        num(c.startNs),
+        open ? Cell{} : num(c.endNs),
+        open ? Cell{} : ms(c.durationMs()),
+        c.handshakeNs < 0 ? Cell{} : ms(double(c.handshakeNs) / 1e6),
+        c.haveCloseStats ? unum(c.bytesSent) : Cell{},
+        c.haveCloseStats ? unum(c.bytesReceived) : Cell{},
+        c.haveCloseStats ? unum(c.retransmits) : Cell{},
+        text(closeReasonName(c.closeReason)),
+        text(c.statesPath()),
+        text(connectionRoleName(c.role)),
+        c.haveCloseStats ? unum(c.srttUs) : Cell{},
+        c.haveCloseStats ? unum(c.minRttUs) : Cell{},
+        c.haveCloseStats ? unum(c.segsIn) : Cell{},
+        c.haveCloseStats ? unum(c.segsOut) : Cell{},
+        c.haveCloseStats ? num(c.skErr) : Cell{},
+        text(tcpStateName(c.state)),
+    };
+}
+
+QByteArray csvField(const Cell &cell)
+{
+    if (cell.kind != Cell::Text)
+        return cell.value;
+    // RFC 4180: quote fields with separators, quotes or line breaks; double inner quotes.
+    const QByteArray &v = cell.value;
+    if (!v.contains(',') && !v.contains('"') && !v.contains('\n') && !v.contains('\r'))
+        return v;
+    QByteArray quoted = v;
+    quoted.replace('"', "\"\"");
+    return '"' + quoted + '"';
+}
+
+QByteArray jsonString(const QByteArray &utf8)
+{
+    QByteArray out;
+    out.reserve(utf8.size() + 2);
+    out += '"';
+    for (char ch : utf8) {
+        const auto u = static_cast<unsigned char>(ch);
+        switch (ch) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (u < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", u);
+                out += buf;
+            } else {
+                out += ch; // UTF-8 passes through: JSON text is UTF-8
+            }
+        }
+    }
+    out += '"';
+    return out;
+}
+
+bool writeAll(QIODevice &out, const QByteArray &data, QString *error)
+{
+    if (out.write(data) == data.size())
+        return true;
+    if (error)
+        *error = out.errorString();
+    return false;
+}
+
+} // namespace
+
+QStringList connectionExportColumns()
+{
+    return {QStringLiteral("id"),          QStringLiteral("pid"),
+            QStringLiteral("comm"),        QStringLiteral("family"),
+            QStringLiteral("local_addr"),  QStringLiteral("local_port"),
+            QStringLiteral("remote_addr"), QStringLiteral("remote_port"),
+            QStringLiteral("start_ns"),    QStringLiteral("end_ns"),
+            QStringLiteral("duration_ms"), QStringLiteral("handshake_ms"),
+            QStringLiteral("bytes_sent"),  QStringLiteral("bytes_received"),
+            QStringLiteral("retransmits"), QStringLiteral("close_reason"),
+            QStringLiteral("states"),      QStringLiteral("role"),
+            QStringLiteral("srtt_us"),     QStringLiteral("min_rtt_us"),
+            QStringLiteral("segs_in"),     QStringLiteral("segs_out"),
+            QStringLiteral("sk_err"),      QStringLiteral("state")};
+}
+
+bool writeConnectionsCsv(const QVector<Connection> &connections, QIODevice &out, QString *error)
+{
+    if (!writeAll(out, connectionExportColumns().join(QLatin1Char(',')).toUtf8() + "\r\n", error))
+        return false;
+    QByteArray chunk;
+    for (const Connection &c : connections) {
+        const QVector<Cell> row = cells(c);
+        for (qsizetype i = 0; i < row.size(); ++i) {
+            if (i)
+                chunk += ',';
+            chunk += csvField(row[i]);
+        }
+        chunk += "\r\n";
+        if (chunk.size() > 64 * 1024) {
+            if (!writeAll(out, chunk, error))
+                return false;
+            chunk.clear();
+        }
+    }
+    return writeAll(out, chunk, error);
+}
+
+bool writeConnectionsJson(const QVector<Connection> &connections, QIODevice &out, QString *error)
+{
+    // Written by hand so 64-bit integers (ns timestamps, byte counts) stay exact.
+    QVector<QByteArray> keys;
+    for (const QString &name : connectionExportColumns())
+        keys.append(jsonString(name.toUtf8()));
+    QByteArray chunk = "[";
+    for (qsizetype n = 0; n < connections.size(); ++n) {
+        const QVector<Cell> row = cells(connections[n]);
+        chunk += n ? ",\n  {" : "\n  {";
+        for (qsizetype i = 0; i < row.size(); ++i) {
+            if (i)
+                chunk += ", ";
+            chunk += keys[i] + ": ";
+            switch (row[i].kind) {
+            case Cell::Null: chunk += "null"; break;
+            case Cell::Number: chunk += row[i].value; break;
+            case Cell::Text: chunk += jsonString(row[i].value); break;
+            }
+        }
+        chunk += '}';
+        if (chunk.size() > 64 * 1024) {
+            if (!writeAll(out, chunk, error))
+                return false;
+            chunk.clear();
+        }
+    }
+    chunk += connections.isEmpty() ? "]\n" : "\n]\n";
+    return writeAll(out, chunk, error);
+}
+
+bool exportFormatForPath(const QString &path, ExportFormat *format)
+{
+    if (path == QLatin1String("-") || path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive))
+        *format = ExportFormat::Csv;
+    else if (path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive))
+        *format = ExportFormat::Json;
+    else
+        return false;
+    return true;
+}
+
+bool exportConnections(const QVector<Connection> &connections, const QString &path,
+                       QString *error)
+{
+    ExportFormat format;
+    if (!exportFormatForPath(path, &format)) {
+        if (error)
+            *error = QStringLiteral("%1: unknown format (use .csv or .json)").arg(path);
+        return false;
+    }
+    QString err;
+    if (path == QLatin1String("-")) {
+        QFile out;
+        if (!out.open(stdout, QIODevice::WriteOnly)) {
+            if (error)
+                *error = QStringLiteral("stdout: ") + out.errorString();
+            return false;
+        }
+        const bool ok = writeConnectionsCsv(connections, out, &err);
+        out.flush();
+        if (!ok && error)
+            *error = QStringLiteral("stdout: ") + err;
+        return ok;
+    }
+    QSaveFile out(path);
+    if (!out.open(QIODevice::WriteOnly)) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(path, out.errorString());
+        return false;
+    }
+    const bool ok = format == ExportFormat::Csv ? writeConnectionsCsv(connections, out, &err)
+                                                : writeConnectionsJson(connections, out, &err);
+    if (!ok || !out.commit()) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(path, ok ? out.errorString() : err);
+        return false;
+    }
+    return true;
+}
+
+} // namespace tcpscope
