@@ -69,13 +69,13 @@ struct ts_state_change {
 struct ts_close_stats {
     struct ts_record_header hdr;
     __u64 sock_id;
-    __u64 bytes_acked;    /* bytes sent and acknowledged by the peer */
-    __u64 bytes_received; /* bytes received in order */
+    __u64 bytes_acked;    /* payload bytes sent and acknowledged by the peer (no SYN/FIN) */
+    __u64 bytes_received; /* payload bytes received in order (no FIN) */
     __u32 segs_in;
     __u32 segs_out;
     __u32 total_retrans;
     __u32 srtt_us;        /* smoothed RTT in microseconds (tp->srtt_us >> 3) */
-    __u32 min_rtt_us;     /* windowed min RTT (tcp_min_rtt) */
+    __u32 min_rtt_us;     /* windowed min RTT (tcp_min_rtt); 0 = no RTT sample */
     __s32 sk_err;         /* sk->sk_err at close: ECONNREFUSED, ETIMEDOUT, ECONNRESET, 0 */
     __u8 oldstate;        /* state before CLOSE */
     __u8 _pad[7];
