@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "wire.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+struct lifecycle_bpf;
+
+namespace tcpscope::helper {
+
+class Tracefs;
+
+// Loads lifecycle.bpf.c the libbpf-tools way: try the tp_btf program with the tracepoint one
+// switched off; if that fails (or is forced off), load the classic tracepoint instead, making
+// tracefs available first. Destroying the loader detaches every link (nothing is pinned).
+class LifecycleLoader
+{
+public:
+    LifecycleLoader() = default;
+    LifecycleLoader(const LifecycleLoader &) = delete;
+    LifecycleLoader &operator=(const LifecycleLoader &) = delete;
+    ~LifecycleLoader();
+
+    bool load(bool forceTracepoint, Tracefs &tracefs, std::string &error);
+    bool attach(std::string &error);
+
+    const wire::ProbeReport &report() const { return m_report; }
+    int eventsFd() const;
+    int listenersFd() const;
+    // Cumulative failed ring-buffer reserves per possible CPU.
+    bool readLost(std::vector<std::uint64_t> &perCpu) const;
+
+private:
+    bool loadMode(bool btf, std::string &error);
+    lifecycle_bpf *m_skel = nullptr;
+    wire::ProbeReport m_report;
+};
+
+} // namespace tcpscope::helper

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// tcpscope-helper: the small privileged process that loads the BPF programs and streams their
+// records to the app (see docs/ARCHITECTURE.md). It accepts no code, paths or attach points
+// from its client: only Start and Stop.
+#include "options.h"
+#include "privileges.h"
+#include "session.h"
+#include "signals.h"
+#include "tracefs.h"
+#include "unique_fd.h"
+
+#include <bpf/libbpf.h>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+using namespace tcpscope::helper;
+
+namespace {
+
+bool g_verbose = false;
+
+int libbpfPrint(enum libbpf_print_level level, const char *format, va_list args)
+{
+    // The tp_btf probe may fail by design; its verifier log is noise unless asked for.
+    if (!g_verbose || level == LIBBPF_DEBUG)
+        return 0;
+    return std::vfprintf(stderr, format, args);
+}
+
+bool isUnixStream(int fd)
+{
+    int domain = 0, type = 0;
+    socklen_t len = sizeof domain;
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
+        return false;
+    len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+        return false;
+    return domain == AF_UNIX && type == SOCK_STREAM;
+}
+
+int serveListen(const Options &options, Tracefs &tracefs, int signalFd)
+{
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (options.listenPath.size() >= sizeof addr.sun_path) {
+        std::fprintf(stderr, "tcpscope-helper: --listen path too long\n");
+        return kExitUsage;
+    }
+    std::memcpy(addr.sun_path, options.listenPath.c_str(), options.listenPath.size() + 1);
+    UniqueFd server(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    // umask makes the socket 0660 from the start: no window where others could connect.
+    const mode_t oldMask = umask(0117);
+    const int bound = server.valid()
+                          ? bind(server.get(), reinterpret_cast<sockaddr *>(&addr), sizeof addr)
+                          : -1;
+    const int bindErrno = errno;
+    umask(oldMask);
+    if (bound != 0 || listen(server.get(), 1) != 0) {
+        std::fprintf(stderr, "tcpscope-helper: cannot listen on %s: %s\n",
+                     options.listenPath.c_str(), std::strerror(bound != 0 ? bindErrno : errno));
+        return kExitOsError;
+    }
+    int code = kExitOk;
+    bool signalled = false;
+    while (!signalled) {
+        pollfd fds[2] = {{server.get(), POLLIN, 0}, {signalFd, POLLIN, 0}};
+        if (poll(fds, 2, -1) < 0)
+            continue;
+        if (fds[1].revents && readSignal(signalFd))
+            break;
+        UniqueFd client(accept4(server.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (!client.valid())
+            continue;
+        Session session(client.get(), options, tracefs, signalFd);
+        code = session.run(signalled); // one client at a time; BPF detached in between
+        if (code == kExitUnavailable)
+            break;
+    }
+    unlink(options.listenPath.c_str());
+    return code;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    Options options;
+    std::string error;
+    if (!parseOptions(argc, argv, options, error)) {
+        std::fprintf(stderr, "tcpscope-helper: %s\n%s", error.c_str(), usageText());
+        return kExitUsage;
+    }
+    if (options.help) {
+        std::fputs(usageText(), stdout);
+        return kExitOk;
+    }
+    if (options.fd >= 0 && !isUnixStream(options.fd)) {
+        std::fprintf(stderr, "tcpscope-helper: --fd %d is not an AF_UNIX stream socket\n",
+                     options.fd);
+        return kExitUsage;
+    }
+    if (!hasRequiredPrivileges()) {
+        const std::string message = privilegesMessage(argv[0]);
+        std::fprintf(stderr, "%s\n", message.c_str());
+        if (options.fd >= 0)
+            PeerChannel(options.fd).sendError(message);
+        return kExitNoPermission;
+    }
+    g_verbose = options.verbose;
+    libbpf_set_print(libbpfPrint);
+    UniqueFd signalFd = setupSignals();
+    if (!signalFd.valid()) {
+        std::fprintf(stderr, "tcpscope-helper: signalfd: %s\n", std::strerror(errno));
+        return kExitOsError;
+    }
+    Tracefs tracefs; // outlives every session; unmounts at exit if it mounted
+    if (!options.listenPath.empty())
+        return serveListen(options, tracefs, signalFd.get());
+    UniqueFd peer(options.fd);
+    bool signalled = false;
+    Session session(peer.get(), options, tracefs, signalFd.get());
+    return session.run(signalled);
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "options.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <string_view>
+
+namespace tcpscope::helper {
+
+const char *usageText()
+{
+    return "usage: tcpscope-helper (--fd N | --listen PATH) [--force-tracepoint] [--verbose]\n"
+           "\n"
+           "Privileged half of tcpscope: loads the TCP lifecycle BPF program and streams its\n"
+           "records over an AF_UNIX stream socket using the tcpscope wire protocol.\n"
+           "\n"
+           "  --fd N              use the already connected socket N (the app's socketpair)\n"
+           "  --listen PATH       create a socket at PATH (mode 0660), serve one client at a\n"
+           "                      time until SIGTERM/SIGINT; PATH is removed on exit\n"
+           "  --force-tracepoint  skip tp_btf and use the classic tracepoint (for tests)\n"
+           "  --verbose           show libbpf warnings and session notes on stderr\n"
+           "  --help              this text\n"
+           "\n"
+           "Needs root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN. Only root or the user that\n"
+           "started the helper may connect.\n"
+           "\n"
+           "Exit status: 0 stopped normally (Stop, peer hang-up, SIGTERM/SIGINT, bad peer),\n"
+           "64 usage error, 69 BPF unavailable, 71 system error, 77 missing privileges.\n";
+}
+
+bool parseOptions(int argc, char **argv, Options &out, std::string &error)
+{
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        auto value = [&](const char *name) -> const char * {
+            if (i + 1 >= argc) {
+                error = std::string(name) + " needs a value";
+                return nullptr;
+            }
+            return argv[++i];
+        };
+        if (arg == "--help" || arg == "-h") {
+            out.help = true;
+        } else if (arg == "--force-tracepoint") {
+            out.forceTracepoint = true;
+        } else if (arg == "--verbose") {
+            out.verbose = true;
+        } else if (arg == "--fd") {
+            const char *v = value("--fd");
+            if (!v)
+                return false;
+            char *end = nullptr;
+            errno = 0;
+            const long fd = std::strtol(v, &end, 10);
+            if (errno || *v == '\0' || *end != '\0' || fd < 0 || fd > 1 << 20) {
+                error = "--fd: not a file descriptor number: " + std::string(v);
+                return false;
+            }
+            out.fd = static_cast<int>(fd);
+        } else if (arg == "--listen") {
+            const char *v = value("--listen");
+            if (!v)
+                return false;
+            out.listenPath = v;
+            if (out.listenPath.empty()) {
+                error = "--listen: empty path";
+                return false;
+            }
+        } else {
+            error = "unknown argument: " + std::string(arg);
+            return false;
+        }
+    }
+    if (out.help)
+        return true;
+    if ((out.fd >= 0) == !out.listenPath.empty()) {
+        error = "exactly one of --fd N or --listen PATH is required";
+        return false;
+    }
+    return true;
+}
+
+} // namespace tcpscope::helper

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <string>
+
+namespace tcpscope::helper {
+
+// Exit codes (sysexits.h values where one fits), documented in --help.
+inline constexpr int kExitOk = 0;            // stopped normally: Stop, hang-up, signal, bad peer
+inline constexpr int kExitUsage = 64;        // EX_USAGE: bad command line
+inline constexpr int kExitUnavailable = 69;  // EX_UNAVAILABLE: BPF could not be loaded/attached
+inline constexpr int kExitOsError = 71;      // EX_OSERR: socket/system call failure
+inline constexpr int kExitNoPermission = 77; // EX_NOPERM: missing root/capabilities
+
+struct Options
+{
+    int fd = -1;              // --fd N: connected socket inherited from the app
+    std::string listenPath;   // --listen PATH: standalone server socket
+    bool forceTracepoint = false;
+    bool verbose = false;     // libbpf warnings and per-session notes on stderr
+    bool help = false;
+};
+
+// Returns false and sets error on a bad command line.
+bool parseOptions(int argc, char **argv, Options &out, std::string &error);
+const char *usageText();
+
+} // namespace tcpscope::helper

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "session.h"
+
+#include "privileges.h"
+#include "proc_scan.h"
+#include "signals.h"
+#include "tracefs.h"
+
+#include <bpf/libbpf.h>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <poll.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+namespace tcpscope::helper {
+
+namespace {
+constexpr int kFlushIntervalMs = 50;
+constexpr int kStatsIntervalMs = 1000;
+constexpr std::size_t kFlushBytes = 256 * 1024;
+
+std::uint64_t clockNs(clockid_t id)
+{
+    timespec ts{};
+    clock_gettime(id, &ts);
+    return std::uint64_t(ts.tv_sec) * 1000000000ull + std::uint64_t(ts.tv_nsec);
+}
+long long nowMs()
+{
+    return static_cast<long long>(clockNs(CLOCK_MONOTONIC) / 1000000ull);
+}
+
+struct RingBufferDeleter
+{
+    void operator()(ring_buffer *rb) const { ring_buffer__free(rb); }
+};
+} // namespace
+
+Session::Session(int peerFd, const Options &options, Tracefs &tracefs, int signalFd)
+    : m_options(options), m_tracefs(tracefs), m_signalFd(signalFd), m_peer(peerFd)
+{
+}
+
+void Session::note(const std::string &text) const
+{
+    std::fprintf(stderr, "tcpscope-helper: %s\n", text.c_str());
+}
+
+int Session::onSample(void *ctx, void *data, std::size_t size)
+{
+    auto *self = static_cast<Session *>(ctx);
+    if (!self->m_batcher.add({static_cast<const std::uint8_t *>(data), size}))
+        ++self->m_badSamples; // cannot happen with our own program; counted, not forwarded
+    return 0;
+}
+
+int Session::run(bool &signalled)
+{
+    std::string why;
+    if (!peerAllowed(m_peer.fd(), why)) {
+        note("refusing client: " + why);
+        m_peer.sendError("tcpscope-helper: " + why);
+        return kExitOk;
+    }
+    if (!m_loader.load(m_options.forceTracepoint, m_tracefs, why)) {
+        note("cannot load BPF: " + why);
+        m_peer.sendError("tcpscope-helper: cannot load BPF: " + why);
+        return kExitUnavailable;
+    }
+
+    wire::Hello hello;
+    hello.monotonicNs = clockNs(CLOCK_MONOTONIC); // back to back: one conversion pair
+    hello.realtimeNs = clockNs(CLOCK_REALTIME);
+    utsname uts{};
+    if (uname(&uts) == 0)
+        hello.kernelRelease = uts.release;
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) == 0)
+        hello.hostname = host;
+    hello.probes.push_back(m_loader.report());
+    if (m_options.verbose)
+        note("probe " + m_loader.report().status + (m_loader.report().detail.empty() ? "" : ": ")
+             + m_loader.report().detail);
+    if (!m_peer.send(wire::encodeHello(hello))) {
+        note(m_peer.error());
+        return kExitOk;
+    }
+
+    switch (waitForStart(signalled)) {
+    case Wait::Start: break;
+    case Wait::Stop: return kExitOk;
+    case Wait::Error: return kExitOk;
+    }
+
+    // Seed listeners that predate us before attaching, so their children are attributed.
+    const int seeded = seedListenersMap(m_loader.listenersFd(), scanListeners());
+    if (m_options.verbose)
+        note("seeded " + std::to_string(seeded) + " pre-existing listener(s) from /proc");
+    if (!m_loader.attach(why)) {
+        note(why);
+        m_peer.sendError("tcpscope-helper: " + why);
+        return kExitUnavailable;
+    }
+    return stream(signalled);
+}
+
+Session::Wait Session::waitForStart(bool &signalled)
+{
+    for (;;) {
+        pollfd fds[2] = {{m_peer.fd(), POLLIN, 0}, {m_signalFd, POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0)
+            continue; // EINTR
+        if (fds[1].revents && readSignal(m_signalFd)) {
+            signalled = true;
+            return Wait::Stop;
+        }
+        wire::Frame frame;
+        for (;;) {
+            const auto r = m_peer.poll(frame);
+            if (r == PeerChannel::ReadResult::Ok)
+                break;
+            if (r == PeerChannel::ReadResult::Closed) {
+                note(m_peer.error() + " before Start");
+                return Wait::Stop;
+            }
+            if (r == PeerChannel::ReadResult::ProtocolError) {
+                note(m_peer.error());
+                m_peer.sendError("tcpscope-helper: " + m_peer.error());
+                return Wait::Error;
+            }
+            std::string err;
+            if (frame.type == wire::MessageType::Stop)
+                return Wait::Stop;
+            if (frame.type == wire::MessageType::Start && wire::decodeStart(frame.payload, err))
+                return Wait::Start;
+            if (err.empty())
+                err = "expected Start, got " + wire::messageTypeName(uint16_t(frame.type));
+            note("protocol error: " + err);
+            m_peer.sendError("tcpscope-helper: protocol error: " + err);
+            return Wait::Error;
+        }
+    }
+}
+
+bool Session::flush(bool force)
+{
+    const bool due = force || m_batcher.hasSealedFrame() || m_batcher.payloadBytes() >= kFlushBytes
+                     || nowMs() - m_lastFlushMs >= kFlushIntervalMs;
+    if (!due)
+        return true;
+    m_lastFlushMs = nowMs();
+    while (!m_batcher.empty()) {
+        const std::size_t before = m_batcher.count();
+        const std::vector<std::uint8_t> frame = m_batcher.takeFrame();
+        m_recordsSent += before - m_batcher.count();
+        if (!m_peer.send(frame))
+            return false;
+    }
+    return true;
+}
+
+bool Session::sendStats()
+{
+    wire::Stats stats;
+    stats.monotonicNs = clockNs(CLOCK_MONOTONIC);
+    stats.recordsSent = m_recordsSent;
+    m_loader.readLost(stats.lostPerCpu);
+    return m_peer.send(wire::encodeStats(stats));
+}
+
+int Session::stream(bool &signalled)
+{
+    std::unique_ptr<ring_buffer, RingBufferDeleter> rb(
+        ring_buffer__new(m_loader.eventsFd(), &Session::onSample, this, nullptr));
+    if (!rb) {
+        note("cannot create ring buffer reader");
+        m_peer.sendError("tcpscope-helper: cannot create ring buffer reader");
+        return kExitOsError;
+    }
+    m_lastFlushMs = nowMs();
+    long long lastStats = nowMs();
+    if (!sendStats()) // an immediate zero so the app knows streaming started
+        return kExitOk;
+    std::string reason;
+    for (;;) {
+        pollfd fds[3] = {{m_peer.fd(), POLLIN, 0},
+                         {ring_buffer__epoll_fd(rb.get()), POLLIN, 0},
+                         {m_signalFd, POLLIN, 0}};
+        ::poll(fds, 3, kFlushIntervalMs);
+        if (fds[2].revents && readSignal(m_signalFd)) {
+            signalled = true;
+            reason = "signal received";
+            break;
+        }
+        ring_buffer__consume(rb.get());
+        if (!flush(false))
+            break;
+        if (nowMs() - lastStats >= kStatsIntervalMs) {
+            lastStats = nowMs();
+            if (!sendStats())
+                break;
+        }
+        if (!fds[0].revents)
+            continue;
+        wire::Frame frame;
+        const auto r = m_peer.poll(frame);
+        if (r == PeerChannel::ReadResult::Closed)
+            break;
+        if (r == PeerChannel::ReadResult::ProtocolError) {
+            m_peer.sendError("tcpscope-helper: " + m_peer.error());
+            break;
+        }
+        if (r == PeerChannel::ReadResult::Frame) {
+            std::string err;
+            if (frame.type == wire::MessageType::Stop && wire::decodeStop(frame.payload, err)) {
+                reason = "Stop received";
+                break;
+            }
+            if (err.empty())
+                err = "unexpected " + wire::messageTypeName(uint16_t(frame.type)) + " while streaming";
+            reason = "protocol error: " + err;
+            m_peer.sendError("tcpscope-helper: " + reason);
+            break;
+        }
+    }
+    if (!m_peer.dead()) {
+        // Drain what the kernel already produced so a Stop loses nothing, then final stats.
+        ring_buffer__consume(rb.get());
+        if (flush(true))
+            sendStats();
+    }
+    note("stopping: " + (reason.empty() ? m_peer.error() : reason));
+    return kExitOk;
+}
+
+} // namespace tcpscope::helper

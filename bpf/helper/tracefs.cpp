@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "tracefs.h"
+
+#include <cerrno>
+#include <cstring>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+namespace tcpscope::helper {
+
+namespace {
+constexpr const char *kTracefs = "/sys/kernel/tracing";
+constexpr const char *kDebugfsTracing = "/sys/kernel/debug/tracing/events";
+constexpr long kTracefsMagic = 0x74726163;
+
+bool isTracefs(const char *path)
+{
+    struct statfs st{};
+    return statfs(path, &st) == 0 && st.f_type == kTracefsMagic;
+}
+} // namespace
+
+bool Tracefs::ensure(std::string &error)
+{
+    // libbpf prefers /sys/kernel/debug/tracing when it exists, else /sys/kernel/tracing.
+    if (isTracefs(kTracefs) || access(kDebugfsTracing, F_OK) == 0) {
+        m_note = "tracefs already mounted";
+        return true;
+    }
+    if (unshare(CLONE_NEWNS) != 0) {
+        error = std::string("tracefs is not mounted and a private mount namespace failed: ")
+                + std::strerror(errno);
+        return false;
+    }
+    // Slave: we still see the host's later mounts, but ours never propagate back.
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+        error = std::string("cannot make the mount namespace private: ") + std::strerror(errno);
+        return false;
+    }
+    if (mount("nodev", kTracefs, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+        error = std::string("cannot mount tracefs at ") + kTracefs + ": " + std::strerror(errno);
+        return false;
+    }
+    m_mounted = true;
+    m_note = "tracefs was not mounted; mounted it in the helper's private mount namespace";
+    return true;
+}
+
+Tracefs::~Tracefs()
+{
+    if (m_mounted)
+        umount2(kTracefs, MNT_DETACH);
+}
+
+} // namespace tcpscope::helper
