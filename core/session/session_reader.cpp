@@ -21,6 +21,16 @@ constexpr qint64 kMaxStateChanges = 100'000'000;
 constexpr int kMaxShortText = 256;             // comm, addresses, state names
 constexpr int kMaxMetaText = 64 * 1024;        // probes report etc.
 
+// SQLite's words for the two common ways a file is broken, in terms a user understands.
+QString describe(const QString &sqliteError)
+{
+    if (sqliteError.contains(QLatin1String("file is not a database")))
+        return QStringLiteral("not a tcpscope session (not an SQLite database)");
+    if (sqliteError.contains(QLatin1String("malformed")) && !sqliteError.startsWith(QLatin1String("corrupt")))
+        return QStringLiteral("corrupt session file, truncated or damaged (%1)").arg(sqliteError);
+    return sqliteError;
+}
+
 struct Reader
 {
     sqlite3 *db = nullptr;
@@ -329,9 +339,7 @@ std::optional<SessionData> SessionReader::read(const QString &path, QString *err
     sqlite3_limit(db.get(), SQLITE_LIMIT_ATTACHED, 0);
     if (!sqlite::exec(db.get(), "PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON;", &err)) {
         // "file is not a database" is what SQLite says about random bytes: make it ours.
-        return fail(err.contains(QLatin1String("not a database"))
-                        ? QStringLiteral("not a tcpscope session (not an SQLite database)")
-                        : QStringLiteral("cannot open: ") + err);
+        return fail(describe(err));
     }
 
     Reader reader;
@@ -339,10 +347,7 @@ std::optional<SessionData> SessionReader::read(const QString &path, QString *err
     SessionData data;
     if (!reader.checkHeader() || !reader.checkSchema() || !reader.readMeta(&data.info)
         || !reader.readConnections(&data.connections) || !reader.readHistory(&data.connections)) {
-        QString why = reader.error;
-        if (why.contains(QLatin1String("file is not a database")))
-            why = QStringLiteral("not a tcpscope session (not an SQLite database)");
-        return fail(why);
+        return fail(describe(reader.error));
     }
     return data;
 }

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Test double for tcpscope-helper: speaks the real wire protocol on fd 3 and follows a script
+// chosen by FAKE_HELPER_MODE (normal, noprivs, garbage, die, ignorestop). No Qt, no BPF.
+#include "wire.h"
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace tcpscope::wire;
+
+namespace {
+
+constexpr int kFd = 3;
+
+void sendBytes(const std::vector<std::uint8_t> &bytes)
+{
+    std::size_t off = 0;
+    while (off < bytes.size()) {
+        const ssize_t n = send(kFd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+        if (n <= 0)
+            std::exit(4);
+        off += std::size_t(n);
+    }
+}
+
+// Blocks until one frame of the wanted type arrives; exits on EOF or anything else.
+void expect(FrameDecoder &decoder, MessageType wanted)
+{
+    Frame frame;
+    for (;;) {
+        const auto st = decoder.next(frame);
+        if (st == FrameDecoder::Status::Frame) {
+            if (frame.type != wanted) {
+                std::fprintf(stderr, "fake_helper: unexpected %s\n",
+                             messageTypeName(std::uint16_t(frame.type)).c_str());
+                std::exit(5);
+            }
+            return;
+        }
+        if (st == FrameDecoder::Status::Error)
+            std::exit(6);
+        std::uint8_t buf[4096];
+        const ssize_t n = recv(kFd, buf, sizeof buf, 0);
+        if (n <= 0)
+            std::exit(n == 0 ? 0 : 7);
+        decoder.feed(std::span<const std::uint8_t>(buf, std::size_t(n)));
+    }
+}
+
+ts_state_change change(std::uint64_t sock, std::uint64_t ts, std::uint8_t from, std::uint8_t to)
+{
+    ts_state_change r{};
+    r.hdr.type = TS_REC_STATE_CHANGE;
+    r.hdr.size = sizeof r;
+    r.hdr.ts_ns = ts;
+    r.sock_id = sock;
+    r.pid = 4242;
+    r.ctx_pid = 4242;
+    r.family = AF_INET;
+    r.sport = 40000;
+    r.dport = 8080;
+    r.oldstate = from;
+    r.newstate = to;
+    r.owner_source = TS_OWNER_CURRENT;
+    inet_pton(AF_INET, "127.0.0.1", r.saddr);
+    inet_pton(AF_INET, "127.0.0.1", r.daddr);
+    std::strcpy(r.comm, "fakeclient");
+    std::strcpy(r.ctx_comm, "fakeclient");
+    return r;
+}
+
+template <typename T>
+void add(RecordBatcher &b, const T &rec)
+{
+    b.add(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t *>(&rec), sizeof rec));
+}
+
+// One full client connection (sock) and a second one left open (sock + 1).
+void sendConnections(std::uint64_t sock)
+{
+    RecordBatcher b;
+    add(b, change(sock, 1'000'000, 7, 2));
+    add(b, change(sock, 1'050'000, 2, 1));
+    add(b, change(sock, 3'000'000, 1, 4));
+    add(b, change(sock, 3'100'000, 4, 5));
+    add(b, change(sock, 3'200'000, 5, 7));
+    ts_close_stats s{};
+    s.hdr.type = TS_REC_CLOSE_STATS;
+    s.hdr.size = sizeof s;
+    s.hdr.ts_ns = 3'200'000;
+    s.sock_id = sock;
+    s.bytes_acked = 1000;
+    s.bytes_received = 2000;
+    s.oldstate = 5;
+    add(b, s);
+    add(b, change(sock + 1, 4'000'000, 7, 2));
+    while (!b.empty())
+        sendBytes(b.takeFrame());
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (argc != 3 || std::string(argv[1]) != "--fd" || std::string(argv[2]) != "3") {
+        std::fprintf(stderr, "fake_helper: usage: fake_helper --fd 3\n");
+        return 2;
+    }
+    const char *env = std::getenv("FAKE_HELPER_MODE");
+    const std::string mode = env ? env : "normal";
+    if (mode == "noprivs") {
+        std::fprintf(stderr, "tcpscope-helper: needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN\n");
+        return 1;
+    }
+    if (mode == "ignorestop")
+        std::signal(SIGTERM, SIG_IGN);
+
+    Hello hello;
+    hello.monotonicNs = 1'000;
+    hello.realtimeNs = 1'700'000'000'000'000'000;
+    hello.kernelRelease = "6.18.0-fake";
+    hello.hostname = "fakehost";
+    hello.probes = {{"inet_sock_set_state", "tp_btf", ""}};
+    sendBytes(encodeHello(hello));
+    FrameDecoder decoder;
+    expect(decoder, MessageType::Start);
+    sendConnections(100);
+    Stats stats;
+    stats.recordsSent = 7;
+    stats.lostPerCpu = {2, 3};
+    sendBytes(encodeStats(stats));
+
+    if (mode == "garbage") {
+        const std::vector<std::uint8_t> bad = {4, 0, 0, 0, 99, 0, 0, 0, 1, 2, 3, 4};
+        sendBytes(bad);
+        pause(); // the app must not wait for us: it stops us with a signal
+        return 0;
+    }
+    if (mode == "die") {
+        std::fprintf(stderr, "fake_helper: dying on purpose\n");
+        return 3;
+    }
+    if (mode == "ignorestop") {
+        for (;;)
+            pause();
+    }
+    expect(decoder, MessageType::Stop);
+    sendConnections(200); // records still in flight at Stop are delivered before EOF
+    return 0;
+}

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "export/connection_export.h"
+
+#include <QBuffer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace tcpscope;
+
+class TestConnectionExport : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void columns();
+    void csvQuotingAndValues();
+    void jsonValues();
+    void emptyJson();
+    void exportByPath();
+};
+
+namespace {
+
+Connection closedConnection()
+{
+    Connection c;
+    c.id = 1;
+    c.pid = 321;
+    c.comm = QStringLiteral("we,ird \"name\"\nx");
+    c.family = 4;
+    c.localAddr = QStringLiteral("127.0.0.1");
+    c.localPort = 40000;
+    c.remoteAddr = QStringLiteral("127.0.0.1");
+    c.remotePort = 8080;
+    c.role = ConnectionRole::Client;
+    c.startNs = 1'764'300'000'123'456'789;
+    c.endNs = c.startNs + 2'500'000; // 2.5 ms
+    c.handshakeNs = 50'000;
+    c.state = TcpState::Close;
+    c.closeReason = CloseReason::Fin;
+    c.haveCloseStats = true;
+    c.bytesSent = 10'000'000'000ULL;
+    c.bytesReceived = 5;
+    c.retransmits = 2;
+    c.srttUs = 30;
+    c.minRttUs = 10;
+    c.history = {{c.startNs, TcpState::Close, TcpState::SynSent, 1, QString()},
+                 {c.startNs + 50'000, TcpState::SynSent, TcpState::Established, 0, QString()},
+                 {c.endNs, TcpState::Established, TcpState::Close, 0, QString()}};
+    return c;
+}
+
+Connection openConnection()
+{
+    Connection c;
+    c.id = 2;
+    c.family = 6;
+    c.localAddr = QStringLiteral("::1");
+    c.remoteAddr = QStringLiteral("::1");
+    c.startNs = 1'764'300'000'000'000'000;
+    c.state = TcpState::Established;
+    c.history = {{c.startNs, TcpState::SynSent, TcpState::Established, 0, QString()}};
+    return c;
+}
+
+// Minimal RFC 4180 parser so the test checks what a CSV reader really gets back.
+QList<QStringList> parseCsv(const QString &text)
+{
+    QList<QStringList> rows;
+    QStringList row;
+    QString field;
+    bool quoted = false;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const QChar ch = text[i];
+        if (quoted) {
+            if (ch == QLatin1Char('"') && i + 1 < text.size() && text[i + 1] == QLatin1Char('"')) {
+                field += ch;
+                ++i;
+            } else if (ch == QLatin1Char('"')) {
+                quoted = false;
+            } else {
+                field += ch;
+            }
+        } else if (ch == QLatin1Char('"')) {
+            quoted = true;
+        } else if (ch == QLatin1Char(',')) {
+            row << field;
+            field.clear();
+        } else if (ch == QLatin1Char('\r') && i + 1 < text.size() && text[i + 1] == QLatin1Char('\n')) {
+            row << field;
+            rows << row;
+            row.clear();
+            field.clear();
+            ++i;
+        } else {
+            field += ch;
+        }
+    }
+    return rows;
+}
+
+} // namespace
+
+void TestConnectionExport::columns()
+{
+    const QStringList required = QStringLiteral(
+        "id,pid,comm,family,local_addr,local_port,remote_addr,remote_port,start_ns,end_ns,"
+        "duration_ms,handshake_ms,bytes_sent,bytes_received,retransmits,close_reason,states")
+                                     .split(QLatin1Char(','));
+    const QStringList cols = connectionExportColumns();
+    QCOMPARE(cols.mid(0, required.size()), required);
+    QVERIFY(cols.contains(QLatin1String("role")));
+    QVERIFY(cols.contains(QLatin1String("srtt_us")));
+    QVERIFY(cols.contains(QLatin1String("min_rtt_us")));
+}
+
+void TestConnectionExport::csvQuotingAndValues()
+{
+    QBuffer buf;
+    buf.open(QIODevice::WriteOnly);
+    QString error;
+    QVERIFY(writeConnectionsCsv({closedConnection(), openConnection()}, buf, &error));
+    const QList<QStringList> rows = parseCsv(QString::fromUtf8(buf.data()));
+    QCOMPARE(rows.size(), 3);
+    const QStringList cols = connectionExportColumns();
+    QCOMPARE(rows[0], cols);
+    auto cell = [&](int row, const char *name) { return rows[row][cols.indexOf(QLatin1String(name))]; };
+    QCOMPARE(rows[1].size(), cols.size());
+    QCOMPARE(cell(1, "comm"), closedConnection().comm); // comma, quotes, newline survive
+    QCOMPARE(cell(1, "start_ns"), QStringLiteral("1764300000123456789"));
+    QCOMPARE(cell(1, "end_ns"), QStringLiteral("1764300000125956789"));
+    QCOMPARE(cell(1, "duration_ms"), QStringLiteral("2.500"));
+    QCOMPARE(cell(1, "handshake_ms"), QStringLiteral("0.050"));
+    QCOMPARE(cell(1, "bytes_sent"), QStringLiteral("10000000000"));
+    QCOMPARE(cell(1, "close_reason"), QStringLiteral("fin"));
+    QCOMPARE(cell(1, "states"), QStringLiteral("SYN_SENT>ESTABLISHED>CLOSE"));
+    QCOMPARE(cell(1, "role"), QStringLiteral("client"));
+    QCOMPARE(cell(1, "srtt_us"), QStringLiteral("30"));
+    QCOMPARE(cell(2, "family"), QStringLiteral("6"));
+    QCOMPARE(cell(2, "end_ns"), QString());       // open: unknown, not 0
+    QCOMPARE(cell(2, "bytes_sent"), QString());   // no close stats yet
+    QCOMPARE(cell(2, "close_reason"), QStringLiteral("open"));
+    QCOMPARE(cell(2, "states"), QStringLiteral("SYN_SENT>ESTABLISHED"));
+}
+
+void TestConnectionExport::jsonValues()
+{
+    QBuffer buf;
+    buf.open(QIODevice::WriteOnly);
+    QString error;
+    QVERIFY(writeConnectionsJson({closedConnection(), openConnection()}, buf, &error));
+    QJsonParseError perr;
+    const QJsonDocument doc = QJsonDocument::fromJson(buf.data(), &perr);
+    QVERIFY2(perr.error == QJsonParseError::NoError, qPrintable(perr.errorString()));
+    QVERIFY(doc.isArray());
+    const QJsonArray arr = doc.array();
+    QCOMPARE(arr.size(), 2);
+    const QJsonObject a = arr[0].toObject();
+    QCOMPARE(a.keys().size(), connectionExportColumns().size());
+    QCOMPARE(a.value(QLatin1String("comm")).toString(), closedConnection().comm);
+    QCOMPARE(a.value(QLatin1String("pid")).toInteger(), 321);
+    QCOMPARE(a.value(QLatin1String("duration_ms")).toDouble(), 2.5);
+    QCOMPARE(a.value(QLatin1String("close_reason")).toString(), QStringLiteral("fin"));
+    // 64-bit values must be written exactly, not via a double.
+    QVERIFY(buf.data().contains("\"start_ns\": 1764300000123456789"));
+    const QJsonObject b = arr[1].toObject();
+    QVERIFY(b.value(QLatin1String("end_ns")).isNull());
+    QVERIFY(b.value(QLatin1String("handshake_ms")).isNull());
+}
+
+void TestConnectionExport::emptyJson()
+{
+    QBuffer buf;
+    buf.open(QIODevice::WriteOnly);
+    QVERIFY(writeConnectionsJson({}, buf, nullptr));
+    QVERIFY(QJsonDocument::fromJson(buf.data()).isArray());
+    QCOMPARE(QJsonDocument::fromJson(buf.data()).array().size(), 0);
+}
+
+void TestConnectionExport::exportByPath()
+{
+    QTemporaryDir dir;
+    QString error;
+    const QString csv = dir.filePath(QStringLiteral("out.CSV"));
+    QVERIFY2(exportConnections({closedConnection()}, csv, &error), qPrintable(error));
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(f.readAll().startsWith("id,pid,comm,"));
+    QVERIFY(exportConnections({closedConnection()}, dir.filePath(QStringLiteral("o.json")), &error));
+    QVERIFY(!exportConnections({}, dir.filePath(QStringLiteral("o.xml")), &error));
+    QVERIFY(error.contains(QLatin1String("unknown format")));
+    QVERIFY(!exportConnections({}, dir.filePath(QStringLiteral("no/dir/o.csv")), &error));
+    QVERIFY(!error.isEmpty());
+}
+
+QTEST_GUILESS_MAIN(TestConnectionExport)
+#include "test_connection_export.moc"

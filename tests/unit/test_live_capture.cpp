@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// LiveCapture against fake_helper (real wire protocol, scripted behaviour).
+#include "capture/live_capture.h"
+#include "session/session_reader.h"
+
+#include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace tcpscope;
+
+class TestLiveCapture : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void normalCapture();
+    void helperWithoutPrivileges();
+    void missingHelper();
+    void malformedFrame();
+    void helperDies();
+    void helperIgnoresStop();
+
+private:
+    QString m_fake;
+    QTemporaryDir m_dir;
+};
+
+void TestLiveCapture::initTestCase()
+{
+    m_fake = qEnvironmentVariable("TCPSCOPE_TEST_FAKE_HELPER");
+    QVERIFY2(!m_fake.isEmpty(), "run through ctest (TCPSCOPE_TEST_FAKE_HELPER not set)");
+    qputenv("TCPSCOPE_HELPER", m_fake.toLocal8Bit());
+    QCOMPARE(LiveCapture::helperPath(), m_fake);
+}
+
+void TestLiveCapture::normalCapture()
+{
+    qputenv("FAKE_HELPER_MODE", "normal");
+    const QString file = m_dir.filePath(QStringLiteral("normal.tcpscope"));
+    LiveCapture capture;
+    QSignalSpy info(&capture, &LiveCapture::infoReady);
+    QSignalSpy updates(&capture, &LiveCapture::connectionsUpdated);
+    QSignalSpy stats(&capture, &LiveCapture::statsUpdated);
+    QSignalSpy stopped(&capture, &LiveCapture::stopped);
+    QSignalSpy failed(&capture, &LiveCapture::failed);
+    QString error;
+    QVERIFY2(capture.start(file, &error), qPrintable(error));
+    QVERIFY(capture.isRunning());
+    QCOMPARE(capture.sessionPath(), file);
+    QTRY_VERIFY(!updates.isEmpty());
+    QTRY_VERIFY(!stats.isEmpty());
+    QCOMPARE(info.size(), 1);
+    const auto si = info[0][0].value<SessionInfo>();
+    QCOMPARE(si.kernelRelease, QStringLiteral("6.18.0-fake"));
+    QCOMPARE(si.probes, QStringList{QStringLiteral("inet_sock_set_state=tp_btf")});
+    const auto first = updates[0][0].value<QVector<Connection>>();
+    QVERIFY(!first.isEmpty());
+    QCOMPARE(first[0].comm, QStringLiteral("fakeclient"));
+    // Wall time = record monotonic + (realtime - monotonic) from Hello.
+    QCOMPARE(first[0].startNs, qint64(1'700'000'000'000'000'000) - 1000 + 1'000'000);
+
+    QElapsedTimer timer;
+    timer.start();
+    capture.stop();
+    QVERIFY(timer.elapsed() < 2000); // the helper stopped by itself, no timeout involved
+    QCOMPARE(stopped.size(), 1);
+    QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed[0][0].toString()));
+    QVERIFY(!capture.isRunning());
+    capture.stop(); // twice is fine
+
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    QCOMPARE(data->connections.size(), 4); // two per batch, the second batch after Stop
+    QCOMPARE(data->info.lostRecords, 5u);
+    QCOMPARE(data->info.recordsReceived, 14u);
+    QCOMPARE(data->info.hostname, QStringLiteral("fakehost"));
+    QVERIFY(data->info.stoppedNs > data->info.startedNs);
+    const Connection &c = data->connections[0];
+    QCOMPARE(c.pid, 4242u);
+    QCOMPARE(c.bytesSent, 1000u);
+    QCOMPARE(c.bytesReceived, 2000u);
+    QCOMPARE(c.closeReason, CloseReason::Fin);
+    QCOMPARE(c.statesPath(), QStringLiteral("SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>CLOSE"));
+    QVERIFY(data->connections[1].isOpen());
+}
+
+void TestLiveCapture::helperWithoutPrivileges()
+{
+    qputenv("FAKE_HELPER_MODE", "noprivs");
+    const QString file = m_dir.filePath(QStringLiteral("noprivs.tcpscope"));
+    LiveCapture capture;
+    QString error;
+    QVERIFY(!capture.start(file, &error));
+    QCOMPARE(error, QStringLiteral("tcpscope-helper: needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN"));
+    QVERIFY(!capture.isRunning());
+    QVERIFY(!QFile::exists(file)); // no half-made session left behind
+}
+
+void TestLiveCapture::missingHelper()
+{
+    qputenv("TCPSCOPE_HELPER", m_dir.filePath(QStringLiteral("nope")).toLocal8Bit());
+    LiveCapture capture;
+    QString error;
+    QVERIFY(!capture.start(m_dir.filePath(QStringLiteral("missing.tcpscope")), &error));
+    QVERIFY2(error.contains(QLatin1String("helper not found")), qPrintable(error));
+    qputenv("TCPSCOPE_HELPER", m_fake.toLocal8Bit());
+    // An unwritable session path fails before any helper is spawned.
+    QVERIFY(!capture.start(m_dir.filePath(QStringLiteral("no/dir/x.tcpscope")), &error));
+    QVERIFY2(error.contains(QLatin1String("cannot create session file")), qPrintable(error));
+}
+
+void TestLiveCapture::malformedFrame()
+{
+    qputenv("FAKE_HELPER_MODE", "garbage");
+    const QString file = m_dir.filePath(QStringLiteral("garbage.tcpscope"));
+    LiveCapture capture;
+    QSignalSpy failed(&capture, &LiveCapture::failed);
+    QString error;
+    QVERIFY2(capture.start(file, &error), qPrintable(error));
+    QTRY_COMPARE(failed.size(), 1);
+    QVERIFY2(failed[0][0].toString().contains(QLatin1String("protocol error")),
+             qPrintable(failed[0][0].toString()));
+    capture.stop(); // the helper ignores the stream end: it gets SIGTERM
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error)); // still a valid file with what arrived before
+    QCOMPARE(data->connections.size(), 2);
+}
+
+void TestLiveCapture::helperDies()
+{
+    qputenv("FAKE_HELPER_MODE", "die");
+    const QString file = m_dir.filePath(QStringLiteral("die.tcpscope"));
+    LiveCapture capture;
+    QSignalSpy failed(&capture, &LiveCapture::failed);
+    QString error;
+    QVERIFY2(capture.start(file, &error), qPrintable(error));
+    QTRY_COMPARE(failed.size(), 1);
+    QVERIFY2(failed[0][0].toString().contains(QLatin1String("dying on purpose")),
+             qPrintable(failed[0][0].toString()));
+    capture.stop();
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    QCOMPARE(data->connections.size(), 2);
+    QCOMPARE(data->info.lostRecords, 5u);
+}
+
+void TestLiveCapture::helperIgnoresStop()
+{
+    qputenv("FAKE_HELPER_MODE", "ignorestop");
+    const QString file = m_dir.filePath(QStringLiteral("stubborn.tcpscope"));
+    LiveCapture capture;
+    QString error;
+    QVERIFY2(capture.start(file, &error), qPrintable(error));
+    QElapsedTimer timer;
+    timer.start();
+    capture.stop(); // Stop ignored, SIGTERM ignored: SIGKILL after the grace periods
+    QVERIFY(timer.elapsed() < 7000);
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    QCOMPARE(data->connections.size(), 2);
+}
+
+QTEST_GUILESS_MAIN(TestLiveCapture)
+#include "test_live_capture.moc"

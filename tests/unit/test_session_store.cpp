@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Session files: write/read round trip, and the reader's refusal of broken or hostile files.
+// Every broken fixture is a real file made here, in a temporary directory.
+#include "session/session_reader.h"
+#include "session/session_store.h"
+#include "session/session_writer.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+#include <QTest>
+#include <sqlite3.h>
+
+using namespace tcpscope;
+
+class TestSessionStore : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void roundTrip();
+    void upsertReplacesHistory();
+    void closedFileIsSelfContained();
+    void saveCopy();
+    void saveCopyFailureRemovesDest();
+    void rejects_data();
+    void rejects();
+
+private:
+    QString path(const char *name) const { return m_dir->filePath(QLatin1String(name)); }
+    QString writeValid(const char *name, int connections = 3);
+    static void sql(const QString &file, const char *statements);
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+};
+
+namespace {
+
+Connection sampleConnection(qint64 id)
+{
+    Connection c;
+    c.id = id;
+    c.sockId = 0x8000'0000'1234'5678ULL + quint64(id); // pointer ids use the top bit
+    c.pid = 4000 + quint32(id);
+    c.comm = QStringLiteral("proc,\"%1\"").arg(id); // CSV-hostile on purpose
+    c.ownerSource = 2; // TS_OWNER_LISTENER
+    c.cgroupId = 0xffff'ffff'0000'0001ULL;
+    c.netnsIno = 4026531840u;
+    c.family = id % 2 ? 4 : 6;
+    c.localAddr = id % 2 ? QStringLiteral("127.0.0.1") : QStringLiteral("::1");
+    c.localPort = quint16(1000 + id);
+    c.remoteAddr = id % 2 ? QStringLiteral("10.1.2.3") : QStringLiteral("2001:db8::7");
+    c.remotePort = 443;
+    c.role = ConnectionRole::Server;
+    c.startNs = 1'700'000'000'123'456'789 + id;
+    c.endNs = id == 2 ? 0 : c.startNs + 5'000'000;
+    c.handshakeNs = id == 3 ? -1 : 12345;
+    c.state = id == 2 ? TcpState::Established : TcpState::Close;
+    c.closeReason = id == 2 ? CloseReason::Open : CloseReason::Refused;
+    c.haveCloseStats = id != 2;
+    c.bytesSent = 0xffff'ffff'ffffULL;
+    c.bytesReceived = 42;
+    c.segsIn = 7;
+    c.segsOut = 8;
+    c.retransmits = 9;
+    c.srttUs = 10;
+    c.minRttUs = 11;
+    c.skErr = 111;
+    for (int i = 0; i < 3; ++i) {
+        StateChange sc;
+        sc.timeNs = c.startNs + i * 1000;
+        sc.from = i == 0 ? TcpState::Close : TcpState::SynSent;
+        sc.to = i == 0 ? TcpState::SynSent : TcpState::Established;
+        sc.ctxPid = 99u + quint32(i);
+        sc.ctxComm = QStringLiteral("ctx%1").arg(i);
+        c.history.append(sc);
+    }
+    return c;
+}
+
+SessionInfo sampleInfo()
+{
+    SessionInfo info;
+    info.kernelRelease = QStringLiteral("6.18.0-test");
+    info.hostname = QStringLiteral("host.example");
+    info.tcpscopeVersion = QStringLiteral("0.1.0");
+    info.probes = {QStringLiteral("inet_sock_set_state=tp_btf"),
+                   QStringLiteral("tcp_probe=unavailable (not in this issue)")};
+    info.startedNs = 1'700'000'000'000'000'000;
+    info.stoppedNs = 1'700'000'010'000'000'000;
+    info.recordsReceived = 123456;
+    info.lostRecords = 7;
+    return info;
+}
+
+void compareConnections(const Connection &a, const Connection &b)
+{
+    QCOMPARE(a.id, b.id);
+    QCOMPARE(a.sockId, b.sockId);
+    QCOMPARE(a.pid, b.pid);
+    QCOMPARE(a.comm, b.comm);
+    QCOMPARE(a.ownerSource, b.ownerSource);
+    QCOMPARE(a.cgroupId, b.cgroupId);
+    QCOMPARE(a.netnsIno, b.netnsIno);
+    QCOMPARE(a.family, b.family);
+    QCOMPARE(a.localAddr, b.localAddr);
+    QCOMPARE(a.localPort, b.localPort);
+    QCOMPARE(a.remoteAddr, b.remoteAddr);
+    QCOMPARE(a.remotePort, b.remotePort);
+    QCOMPARE(a.role, b.role);
+    QCOMPARE(a.startNs, b.startNs);
+    QCOMPARE(a.endNs, b.endNs);
+    QCOMPARE(a.handshakeNs, b.handshakeNs);
+    QCOMPARE(a.state, b.state);
+    QCOMPARE(a.closeReason, b.closeReason);
+    QCOMPARE(a.haveCloseStats, b.haveCloseStats);
+    QCOMPARE(a.bytesSent, b.bytesSent);
+    QCOMPARE(a.bytesReceived, b.bytesReceived);
+    QCOMPARE(a.segsIn, b.segsIn);
+    QCOMPARE(a.segsOut, b.segsOut);
+    QCOMPARE(a.retransmits, b.retransmits);
+    QCOMPARE(a.srttUs, b.srttUs);
+    QCOMPARE(a.minRttUs, b.minRttUs);
+    QCOMPARE(a.skErr, b.skErr);
+    QCOMPARE(a.history.size(), b.history.size());
+    for (qsizetype i = 0; i < a.history.size(); ++i) {
+        QCOMPARE(a.history[i].timeNs, b.history[i].timeNs);
+        QCOMPARE(a.history[i].from, b.history[i].from);
+        QCOMPARE(a.history[i].to, b.history[i].to);
+        QCOMPARE(a.history[i].ctxPid, b.history[i].ctxPid);
+        QCOMPARE(a.history[i].ctxComm, b.history[i].ctxComm);
+    }
+}
+
+} // namespace
+
+void TestSessionStore::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+}
+
+void TestSessionStore::sql(const QString &file, const char *statements)
+{
+    sqlite3 *db = nullptr;
+    QCOMPARE(sqlite3_open(QFile::encodeName(file).constData(), &db), SQLITE_OK);
+    char *err = nullptr;
+    const int rc = sqlite3_exec(db, statements, nullptr, nullptr, &err);
+    const QString message = QString::fromUtf8(err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+    QVERIFY2(rc == SQLITE_OK, qPrintable(message));
+}
+
+QString TestSessionStore::writeValid(const char *name, int connections)
+{
+    const QString file = path(name);
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    if (!writer) {
+        qWarning() << error;
+        return QString();
+    }
+    writer->setInfo(sampleInfo());
+    for (int i = 1; i <= connections; ++i)
+        writer->writeConnection(sampleConnection(i));
+    if (!writer->close(&error)) {
+        qWarning() << error;
+        return QString();
+    }
+    return file;
+}
+
+void TestSessionStore::roundTrip()
+{
+    const QString file = writeValid("round.tcpscope", 3);
+    QVERIFY(!file.isEmpty());
+    QString error;
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    const SessionInfo info = sampleInfo();
+    QCOMPARE(data->info.kernelRelease, info.kernelRelease);
+    QCOMPARE(data->info.hostname, info.hostname);
+    QCOMPARE(data->info.tcpscopeVersion, info.tcpscopeVersion);
+    QCOMPARE(data->info.probes, info.probes);
+    QCOMPARE(data->info.startedNs, info.startedNs);
+    QCOMPARE(data->info.stoppedNs, info.stoppedNs);
+    QCOMPARE(data->info.recordsReceived, info.recordsReceived);
+    QCOMPARE(data->info.lostRecords, info.lostRecords);
+    QCOMPARE(data->connections.size(), 3);
+    for (int i = 0; i < 3; ++i)
+        compareConnections(data->connections[i], sampleConnection(i + 1));
+}
+
+void TestSessionStore::upsertReplacesHistory()
+{
+    const QString file = path("upsert.tcpscope");
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    QVERIFY2(writer, qPrintable(error));
+    Connection c = sampleConnection(1);
+    writer->writeConnection(c);
+    QVERIFY(writer->flush(&error));
+    // The live file is readable while recording (WAL) and shows the committed state.
+    c.history.removeLast();
+    c.bytesReceived = 1;
+    writer->writeConnection(c);
+    QVERIFY(writer->close(&error));
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    QCOMPARE(data->connections.size(), 1);
+    compareConnections(data->connections[0], c);
+    QVERIFY(writer->close(&error)); // second close is harmless
+}
+
+void TestSessionStore::closedFileIsSelfContained()
+{
+    const QString file = writeValid("alone.tcpscope", 1);
+    QVERIFY(!file.isEmpty());
+    QVERIFY(!QFileInfo::exists(file + QLatin1String("-wal")));
+    QVERIFY(!QFileInfo::exists(file + QLatin1String("-shm")));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray header = f.read(100);
+    QVERIFY(header.startsWith("SQLite format 3"));
+    QCOMPARE(int(header[18]), 1); // file format write version 1 = rollback journal, not WAL
+    QCOMPARE(header.mid(68, 4), QByteArray("TCPS"));
+}
+
+void TestSessionStore::saveCopy()
+{
+    const QString file = path("live.tcpscope");
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    QVERIFY2(writer, qPrintable(error));
+    writer->setInfo(sampleInfo());
+    writer->writeConnection(sampleConnection(1));
+    QVERIFY(writer->flush(&error));
+    // Copy while the writer still has the file open in WAL mode.
+    const QString copy = path("copy.tcpscope");
+    QVERIFY2(saveSessionCopy(file, copy, &error), qPrintable(error));
+    QVERIFY(!QFileInfo::exists(copy + QLatin1String("-wal")));
+    const auto data = SessionReader::read(copy, &error);
+    QVERIFY2(data, qPrintable(error));
+    QCOMPARE(data->connections.size(), 1);
+    compareConnections(data->connections[0], sampleConnection(1));
+    QVERIFY(writer->close(&error));
+}
+
+void TestSessionStore::saveCopyFailureRemovesDest()
+{
+    const QString file = writeValid("src.tcpscope", 1);
+    QString error;
+    QVERIFY(!saveSessionCopy(file, path("no/such/dir/x.tcpscope"), &error));
+    QVERIFY(!error.isEmpty());
+    QVERIFY(!saveSessionCopy(path("missing.tcpscope"), path("y.tcpscope"), &error));
+    QVERIFY(error.contains(QLatin1String("no such file")));
+    QVERIFY(!QFileInfo::exists(path("y.tcpscope")));
+    QVERIFY(!saveSessionCopy(file, file, &error));
+}
+
+void TestSessionStore::rejects_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QString>("expected"); // a fragment of the one-line reason
+    QTest::newRow("missing file") << "missing" << "no such file";
+    QTest::newRow("empty file") << "empty" << "empty file";
+    QTest::newRow("truncated") << "truncated" << "corrupt";
+    QTest::newRow("random bytes") << "random" << "not an SQLite database";
+    QTest::newRow("text file") << "text" << "not an SQLite database";
+    QTest::newRow("other application_id") << "otherapp" << "application_id 0x00000000";
+    QTest::newRow("wrong user_version") << "version" << "unsupported session format version 2";
+    QTest::newRow("missing table") << "notable" << "missing table 'state_changes'";
+    QTest::newRow("extra column") << "column" << "table 'meta' has columns";
+    QTest::newRow("view named like ours") << "view" << "unexpected view 'connections'";
+    QTest::newRow("trigger") << "trigger" << "unexpected trigger";
+    QTest::newRow("huge text") << "huge" << "too";
+    QTest::newRow("blob comm") << "badtype" << "comm is not text";
+    QTest::newRow("orphan state change") << "orphan" << "unknown connection";
+    QTest::newRow("directory") << "dir" << "not a regular file";
+}
+
+void TestSessionStore::rejects()
+{
+    QFETCH(QString, kind);
+    QFETCH(QString, expected);
+    QString file = path("fixture.tcpscope");
+    const QByteArray ours = "PRAGMA application_id = 1413697619; PRAGMA user_version = 1;";
+    if (kind == QLatin1String("missing")) {
+        file = path("does-not-exist.tcpscope");
+    } else if (kind == QLatin1String("empty")) {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+    } else if (kind == QLatin1String("truncated")) {
+        const QString full = writeValid("full.tcpscope", 400);
+        QFile in(full);
+        QVERIFY(in.open(QIODevice::ReadOnly));
+        const QByteArray bytes = in.readAll();
+        QVERIFY(bytes.size() > 4 * 4096);
+        QFile out(file);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(bytes.left(bytes.size() / 2));
+    } else if (kind == QLatin1String("random") || kind == QLatin1String("text")) {
+        QByteArray bytes(8192, '\0');
+        if (kind == QLatin1String("random"))
+            QRandomGenerator(42).fillRange(reinterpret_cast<quint32 *>(bytes.data()), 2048);
+        else
+            bytes = QByteArray("id,pid,comm\n1,2,curl\n").repeated(100);
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(bytes);
+    } else if (kind == QLatin1String("otherapp")) {
+        sql(file, "CREATE TABLE connections(id INTEGER); INSERT INTO connections VALUES(1);");
+    } else if (kind == QLatin1String("version")) {
+        file = writeValid("v.tcpscope");
+        sql(file, "PRAGMA user_version = 2;");
+    } else if (kind == QLatin1String("notable")) {
+        file = writeValid("t.tcpscope");
+        sql(file, "DROP TABLE state_changes;");
+    } else if (kind == QLatin1String("column")) {
+        file = writeValid("c.tcpscope");
+        sql(file, "ALTER TABLE meta ADD COLUMN extra TEXT;");
+    } else if (kind == QLatin1String("view")) {
+        // Right names and columns, but 'connections' is a view that would run code on read.
+        sql(file, (ours + "CREATE TABLE meta(key TEXT, value TEXT);"
+                          "CREATE TABLE state_changes(connection_id, seq, ts_ns, from_state,"
+                          " to_state, ctx_pid, ctx_comm);"
+                          "CREATE VIEW connections AS SELECT 1 AS id, randomblob(1e9) AS sock_id;")
+                      .constData());
+    } else if (kind == QLatin1String("trigger")) {
+        file = writeValid("tr.tcpscope");
+        sql(file, "CREATE TRIGGER evil AFTER INSERT ON meta BEGIN DELETE FROM connections; END;");
+    } else if (kind == QLatin1String("huge")) {
+        file = writeValid("h.tcpscope", 1);
+        sql(file, "UPDATE connections SET comm = printf('%.*c', 5000000, 'x');");
+    } else if (kind == QLatin1String("badtype")) {
+        file = writeValid("b.tcpscope", 1);
+        sql(file, "UPDATE connections SET comm = x'00ff';"); // a BLOB where text belongs
+    } else if (kind == QLatin1String("orphan")) {
+        file = writeValid("o.tcpscope", 1);
+        sql(file, "INSERT INTO state_changes VALUES(77, 0, 1, 'CLOSE', 'SYN_SENT', 1, 'x');");
+    } else if (kind == QLatin1String("dir")) {
+        file = m_dir->path();
+    }
+    QString error;
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY(!data);
+    QVERIFY2(error.contains(expected), qPrintable(error));
+    QVERIFY2(!error.contains(QLatin1Char('\n')), qPrintable(error));
+    qInfo("%s -> %s", qPrintable(kind), qPrintable(error));
+}
+
+QTEST_GUILESS_MAIN(TestSessionStore)
+#include "test_session_store.moc"
