@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Real loopback traffic for the helper integration test, as separate processes with distinct
+// comm names so process attribution can be checked on both ends. No Qt: plain sockets.
+//   helper_traffic server 4|6 SEND EXPECT    prints "port N", serves one client, exits 0
+//   helper_traffic client 4|6 PORT SEND EXPECT prints "port N" (its local port), exits 0
+//   helper_traffic refused 4|6 PORT           exits 0 iff connect() fails with ECONNREFUSED
+// Protocol: client sends SEND bytes, server reads EXPECT bytes then sends its SEND bytes, the
+// client reads them and closes first; the server closes after seeing EOF.
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <string>
+#include <vector>
+
+namespace {
+
+int fail(const char *what)
+{
+    std::fprintf(stderr, "helper_traffic: %s: %s\n", what, std::strerror(errno));
+    return 1;
+}
+
+socklen_t loopback(bool v6, unsigned port, sockaddr_storage &ss)
+{
+    std::memset(&ss, 0, sizeof ss);
+    if (v6) {
+        auto *a = reinterpret_cast<sockaddr_in6 *>(&ss);
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_loopback;
+        a->sin6_port = htons(static_cast<uint16_t>(port));
+        return sizeof *a;
+    }
+    auto *a = reinterpret_cast<sockaddr_in *>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a->sin_port = htons(static_cast<uint16_t>(port));
+    return sizeof *a;
+}
+
+unsigned localPort(int fd)
+{
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len);
+    return ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_port
+                                          : reinterpret_cast<sockaddr_in *>(&ss)->sin_port);
+}
+
+bool sendAll(int fd, std::size_t n)
+{
+    std::vector<char> buf(n, 'x');
+    std::size_t off = 0;
+    while (off < n) {
+        const ssize_t w = send(fd, buf.data() + off, n - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            return false;
+        off += static_cast<std::size_t>(w);
+    }
+    return true;
+}
+
+bool readExactly(int fd, std::size_t n)
+{
+    char buf[65536];
+    std::size_t got = 0;
+    while (got < n) {
+        const ssize_t r = recv(fd, buf, sizeof buf, 0);
+        if (r <= 0)
+            return false;
+        got += static_cast<std::size_t>(r);
+    }
+    return got == n;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (argc < 3)
+        return 2;
+    const std::string mode = argv[1];
+    const bool v6 = std::strcmp(argv[2], "6") == 0;
+    // comm is what BPF records as the owner's name; make each role unmistakable.
+    prctl(PR_SET_NAME, mode == "server" ? "ts_server" : "ts_client");
+    setvbuf(stdout, nullptr, _IONBF, 0);
+    sockaddr_storage ss{};
+    const int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return fail("socket");
+
+    if (mode == "server" && argc == 5) {
+        const int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0)
+            return fail("bind");
+        if (listen(fd, 4) != 0)
+            return fail("listen");
+        std::printf("port %u\n", localPort(fd));
+        const int c = accept(fd, nullptr, nullptr);
+        if (c < 0)
+            return fail("accept");
+        if (!readExactly(c, std::strtoul(argv[4], nullptr, 10)))
+            return fail("read");
+        if (!sendAll(c, std::strtoul(argv[3], nullptr, 10)))
+            return fail("send");
+        char b;
+        if (recv(c, &b, 1, 0) != 0) // wait for the client's FIN: it closes first
+            return fail("expected EOF");
+        close(c);
+        close(fd);
+        return 0;
+    }
+    const unsigned port = argc >= 4 ? std::strtoul(argv[3], nullptr, 10) : 0;
+    const socklen_t len = loopback(v6, port, ss);
+    if (mode == "client" && argc == 6) {
+        if (connect(fd, reinterpret_cast<sockaddr *>(&ss), len) != 0)
+            return fail("connect");
+        std::printf("port %u\n", localPort(fd));
+        if (!sendAll(fd, std::strtoul(argv[4], nullptr, 10)))
+            return fail("send");
+        if (!readExactly(fd, std::strtoul(argv[5], nullptr, 10)))
+            return fail("read");
+        close(fd);
+        return 0;
+    }
+    if (mode == "refused" && argc == 4) {
+        if (connect(fd, reinterpret_cast<sockaddr *>(&ss), len) == 0)
+            return 3;
+        return errno == ECONNREFUSED ? 0 : fail("connect (expected ECONNREFUSED)");
+    }
+    return 2;
+}
