@@ -5,13 +5,26 @@
 
 #include <QSize>
 #include <QString>
+#include <QStringList>
 
 namespace tcpscope {
 
 // Renders a chart of a loaded session to PNG, PDF or SVG (chosen by outPath's suffix) without
-// a window. chart: "timeline" (more kinds in later issues). Needs a QGuiApplication (the CLI
-// creates one with the offscreen platform). False + one-line reason on failure.
+// a window. chart: "timeline" (more kinds in later issues). The charts are QWidgets rendered
+// offscreen, so this needs a QApplication (the CLI creates one with the offscreen platform);
+// without one it fails with a clear reason. SVG needs Qt SVG at build time. The image has
+// exactly size's width and height. False + one-line reason on failure.
 bool exportChart(const SessionData &session, const QString &chart, const QString &outPath,
                  QSize size, QString *error);
+
+// Chart names exportChart() accepts, and file suffixes it can write (without dots).
+QStringList exportableCharts();
+QStringList chartExportFormats();
+
+// Where open connections end on a chart of a finished session: when the capture stopped, else
+// the last thing recorded. And the chart's time origin: when the capture started, else the
+// first connection.
+qint64 sessionEndNs(const SessionData &session);
+qint64 sessionOriginNs(const SessionData &session);
 
 } // namespace tcpscope

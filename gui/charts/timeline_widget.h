@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Lifecycle timeline: one horizontal bar per connection, segments coloured by TCP state phase.
+// Wheel zooms time (Ctrl+wheel zooms rows), drag pans, double-click fits everything, hovering
+// names the connection and state, clicking a bar emits connectionClicked(id).
+#pragma once
+
+#include "charts/timeline_layout.h"
+#include "model/connection.h"
+
+#include <qcustomplot.h>
+
+#include <array>
+#include <memory>
+
+namespace tcpscope {
+
+class TimelinePlottable;
+class RowLabelTicker;
+
+class TimelineWidget : public QCustomPlot
+{
+    Q_OBJECT
+public:
+    explicit TimelineWidget(QWidget *parent = nullptr);
+    ~TimelineWidget() override;
+
+    // Connections in display order (row 0 at the top). x = seconds since originNs; open
+    // connections extend to endNs (live: now; file: session end).
+    void setConnections(const QVector<Connection> &ordered, qint64 originNs, qint64 endNs);
+    // Moves the end of open bars (live capture clock) without changing rows.
+    void setEndTime(qint64 endNs);
+    void clear();
+
+    // Highlights the connection's bar and scrolls it into view (-1: none).
+    void setSelectedId(qint64 id);
+    qint64 selectedId() const { return m_selectedId; }
+
+    // Time range: all; rows: all of them when allRows, else as many as stay readable.
+    void fitAll(bool allRows = false);
+
+    int barCount() const { return int(m_layout->rows.size()); }
+    int segmentCount() const { return int(m_layout->segments.size()); }
+    const TimelineLayout &layout() const { return *m_layout; }
+    // Widget pixel at the middle of the connection's bar; invalid QPoint(-1,-1) if not in view.
+    QPoint barCenter(qint64 id) const;
+    // Connection whose bar is at pos, or -1.
+    qint64 idAt(const QPoint &pos) const;
+
+signals:
+    void connectionClicked(qint64 id);
+
+protected:
+    void mousePressEvent(QMouseEvent *event) override;
+    void mouseMoveEvent(QMouseEvent *event) override;
+    void mouseReleaseEvent(QMouseEvent *event) override;
+    void mouseDoubleClickEvent(QMouseEvent *event) override;
+    void wheelEvent(QWheelEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+
+private:
+    void rebuild();
+    void applyLayout(std::shared_ptr<const TimelineLayout> layout);
+    void updateSelectionItems();
+    void updateTickDensity();
+    void updateTimeAxisLabel();
+    // (row, segment index) under pos; segment -1 when only the row's bar extent matched.
+    std::pair<int, int> hitTest(const QPoint &pos, double tolerancePx) const;
+    QString toolTipFor(int row, int segment) const;
+    int readableRowCount() const;
+
+    QVector<Connection> m_connections;
+    qint64 m_originNs = 0;
+    qint64 m_endNs = 0;
+    std::shared_ptr<const TimelineLayout> m_layout;
+    std::array<TimelinePlottable *, kStatePhaseCount> m_plottables{}; // owned by QCustomPlot
+    QSharedPointer<RowLabelTicker> m_rowTicker;
+    QCPItemRect *m_selectionBand = nullptr;    // owned by QCustomPlot
+    QCPItemRect *m_selectionOutline = nullptr; // owned by QCustomPlot
+    qint64 m_selectedId = -1;
+    QPoint m_pressPos;
+    bool m_userMovedView = false; // stop auto-fitting once the user zoomed or panned
+};
+
+} // namespace tcpscope
