@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Integration: the real tcpscope-helper on the real kernel, with real loopback traffic between a
 // separate server process and client process. Needs root; skips loudly otherwise.
+#include "helper_capture.h"
 #include "helper_process.h"
 
 #include <QCoreApplication>
+#include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QProcess>
 #include <QTest>
@@ -18,6 +21,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace tcpscope;
@@ -27,15 +32,6 @@ namespace {
 
 constexpr unsigned kClientSends = 100000;
 constexpr unsigned kServerSends = 54321;
-
-const char *stateName(int s)
-{
-    static const char *names[] = {"?",          "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
-                                  "FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
-                                  "CLOSE_WAIT", "LAST_ACK",    "LISTEN",    "CLOSING",
-                                  "NEW_SYN_RECV"};
-    return s >= 0 && s <= 12 ? names[s] : "?";
-}
 
 QString binDir()
 {
@@ -47,62 +43,6 @@ QString helperPath()
     const QByteArray env = qgetenv("TCPSCOPE_HELPER");
     return env.isEmpty() ? binDir() + "/tcpscope-helper" : QString::fromLocal8Bit(env);
 }
-
-// Everything one helper session produced, split into connections. A socket id can come back
-// after CLOSE (in tracepoint mode it may be a reused sk pointer), so a CLOSE ends a connection.
-struct Connection
-{
-    std::uint64_t id = 0;
-    std::vector<ts_state_change> changes;
-    std::optional<ts_close_stats> close;
-};
-
-struct Capture
-{
-    std::vector<Connection> conns;
-    std::map<std::uint64_t, std::size_t> open, lastClosed;
-    std::uint64_t statsFrames = 0;
-
-    void add(const ts_state_change &c)
-    {
-        auto it = open.find(c.sock_id);
-        if (it == open.end()) {
-            conns.push_back({c.sock_id, {}, {}});
-            it = open.emplace(c.sock_id, conns.size() - 1).first;
-        }
-        conns[it->second].changes.push_back(c);
-        if (c.newstate == 7) { // TCP_CLOSE: the next record with this id is a new socket
-            lastClosed[c.sock_id] = it->second;
-            open.erase(it);
-        }
-    }
-    void add(const ts_close_stats &c)
-    {
-        if (auto it = lastClosed.find(c.sock_id); it != lastClosed.end())
-            conns[it->second].close = c;
-    }
-    // Connection whose first record matches; -1 if none yet.
-    int find(const std::function<bool(const ts_state_change &)> &first) const
-    {
-        for (std::size_t i = 0; i < conns.size(); ++i)
-            if (first(conns[i].changes.front()))
-                return int(i);
-        return -1;
-    }
-    bool closed(int i) const { return i >= 0 && conns[i].close.has_value(); }
-    QString describe(int i) const
-    {
-        QStringList s;
-        if (i < 0)
-            return "(none)";
-        for (const auto &c : conns[i].changes)
-            s << QStringLiteral("%1>%2 pid=%3(%4) src=%5 ctx=%6 %7->%8")
-                     .arg(stateName(c.oldstate), stateName(c.newstate))
-                     .arg(c.pid).arg(c.comm).arg(c.owner_source).arg(c.ctx_pid)
-                     .arg(c.sport).arg(c.dport);
-        return s.join("; ");
-    }
-};
 
 struct Traffic
 {
@@ -451,6 +391,113 @@ private slots:
         }
         QCOMPARE(helper.waitExit(5000), 0);
         verifyNothingLeft(ours);
+    }
+
+    // A server that was listening before the capture started: the helper's /proc scan seeds the
+    // listener map, so its accepted socket still belongs to the server, not the client.
+    void preexistingListenerIsAttributed()
+    {
+        QProcess server;
+        server.start(binDir() + "/helper_traffic",
+                     {"server", "4", QString::number(kServerSends), QString::number(kClientSends)});
+        const unsigned port = readPort(server);
+        const qint64 serverPid = server.processId(); // QProcess forgets it once finished
+        QVERIFY(port != 0);
+        HelperProcess helper;
+        if (!startStreaming(helper, "tp_btf"))
+            return;
+        QProcess client;
+        client.start(binDir() + "/helper_traffic", {"client", "4", QString::number(port),
+                                                    QString::number(kClientSends),
+                                                    QString::number(kServerSends)});
+        QVERIFY(client.waitForFinished(10000) && client.exitCode() == 0);
+        QVERIFY(server.waitForFinished(10000) && server.exitCode() == 0);
+        Capture cap;
+        int accepted = -1, listener = -1;
+        QVERIFY2(collect(helper, cap, 10000, [&] {
+                     accepted = cap.find([&](const ts_state_change &c) {
+                         return c.family == AF_INET && c.oldstate == 10 && c.newstate == 3
+                                && c.sport == port;
+                     });
+                     listener = cap.find([&](const ts_state_change &c) {
+                         return c.family == AF_INET && c.oldstate == 10 && c.newstate == 7
+                                && c.sport == port;
+                     });
+                     return cap.closed(accepted) && cap.closed(listener);
+                 }),
+                 qPrintable(helper.stderrText()));
+        qInfo("pre-existing server: %s", qPrintable(cap.describe(accepted)));
+        checkSide(cap, accepted, serverPid, "ts_server", {3, 1, 8, 9, 7});
+        QCOMPARE(int(cap.conns[accepted].changes.front().owner_source), int(TS_OWNER_LISTENER));
+        // The listener itself was never seen being created: its close is attributed by the scan.
+        checkSide(cap, listener, serverPid, "ts_server", {7});
+        QCOMPARE(int(cap.conns[listener].changes.front().owner_source), int(TS_OWNER_SCAN));
+        QCOMPARE(cap.conns[accepted].close->bytes_received, std::uint64_t(kClientSends));
+        QVERIFY(helper.send(wire::encodeStop()));
+        QCOMPARE(helper.waitExit(5000), 0);
+    }
+
+    // --listen: socket created 0660, a client that is neither root nor the helper's uid gets an
+    // Error frame, the helper keeps serving, and SIGTERM removes the socket.
+    void listenModeChecksPeer()
+    {
+        const QString path = QDir::tempPath() + QStringLiteral("/ts_helper_test_%1.sock").arg(getpid());
+        QFile::remove(path);
+        QProcess helper;
+        helper.start(helperPath(), {"--listen", path});
+        struct stat st{};
+        for (int i = 0; i < 500 && ::stat(QFile::encodeName(path).constData(), &st) != 0; ++i)
+            QThread::msleep(10);
+        QVERIFY2(S_ISSOCK(st.st_mode), qPrintable(path));
+        QCOMPARE(st.st_mode & 0777, mode_t(0660));
+        // Let "nobody" reach the socket so the SO_PEERCRED check is what stops it.
+        QVERIFY(::chmod(QFile::encodeName(path).constData(), 0666) == 0);
+        const QByteArray cpath = QFile::encodeName(path);
+        const pid_t child = fork();
+        if (child == 0) {
+            if (setgid(65534) != 0 || setuid(65534) != 0)
+                _exit(10);
+            const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+            sockaddr_un addr{};
+            addr.sun_family = AF_UNIX;
+            std::strncpy(addr.sun_path, cpath.constData(), sizeof addr.sun_path - 1);
+            if (::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0)
+                _exit(11);
+            wire::FrameDecoder d;
+            std::uint8_t buf[4096];
+            wire::Frame f;
+            for (;;) {
+                const ssize_t n = recv(fd, buf, sizeof buf, 0);
+                if (n <= 0)
+                    _exit(12);
+                d.feed({buf, std::size_t(n)});
+                if (d.next(f) == wire::FrameDecoder::Status::Frame)
+                    break;
+            }
+            std::string err;
+            const auto text = wire::decodeError(f.payload, err);
+            _exit(f.type == wire::MessageType::Error && text && text->find("neither root") != std::string::npos ? 0 : 13);
+        }
+        int status = 0;
+        QCOMPARE(waitpid(child, &status, 0), child);
+        QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                 qPrintable(QStringLiteral("unprivileged client not refused: %1 %2").arg(status)
+                                .arg(QString::fromLocal8Bit(helper.readAllStandardError()))));
+        // Still serving: root gets a Hello.
+        const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, cpath.constData(), sizeof addr.sun_path - 1);
+        QVERIFY(::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
+        std::uint8_t hdr[8];
+        QCOMPARE(recv(fd, hdr, sizeof hdr, MSG_WAITALL), ssize_t(8));
+        QCOMPARE(int(hdr[4]), int(wire::MessageType::Hello));
+        ::close(fd);
+        helper.terminate(); // SIGTERM
+        QVERIFY(helper.waitForFinished(5000));
+        QCOMPARE(helper.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(helper.exitCode(), 0);
+        QVERIFY(!QFile::exists(path));
     }
 
     void withoutPrivilegesExplainsAndExits77()
