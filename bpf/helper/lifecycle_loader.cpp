@@ -26,6 +26,10 @@ bool LifecycleLoader::loadMode(bool btf, std::string &error)
         error = std::string("cannot open BPF object: ") + std::strerror(errno);
         return false;
     }
+    if (m_ringbufBytes && bpf_map__set_max_entries(m_skel->maps.events, m_ringbufBytes) != 0) {
+        error = "invalid ring buffer size " + std::to_string(m_ringbufBytes);
+        return false;
+    }
     bpf_program__set_autoload(m_skel->progs.tcpscope_lc_btf, btf);
     bpf_program__set_autoload(m_skel->progs.tcpscope_lc_tp, !btf);
     const int err = lifecycle_bpf::load(m_skel);
@@ -39,8 +43,10 @@ bool LifecycleLoader::loadMode(bool btf, std::string &error)
     return true;
 }
 
-bool LifecycleLoader::load(bool forceTracepoint, Tracefs &tracefs, std::string &error)
+bool LifecycleLoader::load(bool forceTracepoint, unsigned ringbufBytes, Tracefs &tracefs,
+                           std::string &error)
 {
+    m_ringbufBytes = ringbufBytes;
     m_report = {"inet_sock_set_state", "unavailable", ""};
     std::string why;
     if (forceTracepoint)

@@ -24,7 +24,7 @@ public:
     LifecycleLoader &operator=(const LifecycleLoader &) = delete;
     ~LifecycleLoader();
 
-    bool load(bool forceTracepoint, Tracefs &tracefs, std::string &error);
+    bool load(bool forceTracepoint, unsigned ringbufBytes, Tracefs &tracefs, std::string &error);
     bool attach(std::string &error);
 
     const wire::ProbeReport &report() const { return m_report; }
@@ -36,6 +36,7 @@ public:
 private:
     bool loadMode(bool btf, std::string &error);
     lifecycle_bpf *m_skel = nullptr;
+    unsigned m_ringbufBytes = 0;
     wire::ProbeReport m_report;
 };
 

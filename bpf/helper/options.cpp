@@ -9,7 +9,8 @@ namespace tcpscope::helper {
 
 const char *usageText()
 {
-    return "usage: tcpscope-helper (--fd N | --listen PATH) [--force-tracepoint] [--verbose]\n"
+    return "usage: tcpscope-helper (--fd N | --listen PATH) [--force-tracepoint]\n"
+           "                       [--ringbuf-kib N] [--verbose]\n"
            "\n"
            "Privileged half of tcpscope: loads the TCP lifecycle BPF program and streams its\n"
            "records over an AF_UNIX stream socket using the tcpscope wire protocol.\n"
@@ -18,6 +19,8 @@ const char *usageText()
            "  --listen PATH       create a socket at PATH (mode 0660), serve one client at a\n"
            "                      time until SIGTERM/SIGINT; PATH is removed on exit\n"
            "  --force-tracepoint  skip tp_btf and use the classic tracepoint (for tests)\n"
+           "  --ringbuf-kib N     kernel ring buffer size in KiB (power of two, 4..1048576,\n"
+           "                      default 8192); small values provoke losses in tests\n"
            "  --verbose           show libbpf warnings and session notes on stderr\n"
            "  --help              this text\n"
            "\n"
@@ -57,6 +60,17 @@ bool parseOptions(int argc, char **argv, Options &out, std::string &error)
                 return false;
             }
             out.fd = static_cast<int>(fd);
+        } else if (arg == "--ringbuf-kib") {
+            const char *v = value("--ringbuf-kib");
+            if (!v)
+                return false;
+            char *end = nullptr;
+            const unsigned long kib = std::strtoul(v, &end, 10);
+            if (*v == '\0' || *end != '\0' || kib < 4 || kib > (1ul << 20) || (kib & (kib - 1))) {
+                error = "--ringbuf-kib: need a power of two between 4 and 1048576";
+                return false;
+            }
+            out.ringbufKib = static_cast<unsigned>(kib);
         } else if (arg == "--listen") {
             const char *v = value("--listen");
             if (!v)

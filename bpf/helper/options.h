@@ -17,6 +17,7 @@ struct Options
     int fd = -1;              // --fd N: connected socket inherited from the app
     std::string listenPath;   // --listen PATH: standalone server socket
     bool forceTracepoint = false;
+    unsigned ringbufKib = 8192; // BPF ring buffer size; power of two, >= one page
     bool verbose = false;     // libbpf warnings and per-session notes on stderr
     bool help = false;
 };

@@ -64,7 +64,7 @@ int Session::run(bool &signalled)
         m_peer.sendError("tcpscope-helper: " + why);
         return kExitOk;
     }
-    if (!m_loader.load(m_options.forceTracepoint, m_tracefs, why)) {
+    if (!m_loader.load(m_options.forceTracepoint, m_options.ringbufKib * 1024u, m_tracefs, why)) {
         note("cannot load BPF: " + why);
         m_peer.sendError("tcpscope-helper: cannot load BPF: " + why);
         return kExitUnavailable;

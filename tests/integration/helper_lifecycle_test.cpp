@@ -6,6 +6,7 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
@@ -93,10 +94,10 @@ class TestHelperLifecycle : public QObject
 
     // Starts a helper and completes the handshake: Hello checked, Start sent, first Stats seen
     // (the helper attaches before its first Stats). Skips if the kernel cannot load BPF.
-    bool startStreaming(HelperProcess &helper, const QString &mode)
+    bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args = {})
     {
-        const QStringList args =
-            mode == "tracepoint" ? QStringList{"--force-tracepoint"} : QStringList{};
+        if (mode == "tracepoint")
+            args << "--force-tracepoint";
         QString error;
         if (!helper.start(helperPath(), args, &error))
             qFatal("cannot start helper: %s", qPrintable(error));
@@ -498,6 +499,48 @@ private slots:
         QCOMPARE(helper.exitStatus(), QProcess::NormalExit);
         QCOMPARE(helper.exitCode(), 0);
         QVERIFY(!QFile::exists(path));
+    }
+
+    // A one-page ring buffer cannot hold a burst: reserve failures must show up in Stats, so
+    // that everything the program tried to emit is either delivered or counted as lost.
+    void lossesAreCounted()
+    {
+        HelperProcess helper;
+        if (!startStreaming(helper, "tp_btf", {"--ringbuf-kib", "4"}))
+            return;
+        constexpr int kConnections = 300;
+        QProcess burst;
+        burst.start(binDir() + "/helper_traffic", {"burst", "4", QString::number(kConnections)});
+        QVERIFY(burst.waitForFinished(20000) && burst.exitCode() == 0);
+        QThread::msleep(100); // let the last closes (FIN/ACK processing) happen
+        std::uint64_t delivered = 0, lost = 0, statsAfter = 0;
+        std::vector<std::uint64_t> perCpu;
+        QElapsedTimer t;
+        t.start();
+        while (statsAfter < 2 && t.elapsed() < 5000) { // two Stats: the second is after all
+            QString error;
+            const auto f = helper.readFrame(3000, &error);
+            QVERIFY2(f, qPrintable(error));
+            std::string err;
+            if (f->type == wire::MessageType::Records) {
+                wire::forEachRecord(f->payload, [&](const wire::Record &) { ++delivered; }, err);
+            } else if (f->type == wire::MessageType::Stats) {
+                const auto s = wire::decodeStats(f->payload, err);
+                QVERIFY(s);
+                lost = s->lostTotal();
+                perCpu = s->lostPerCpu;
+                ++statsAfter;
+            }
+        }
+        // Per connection: 5 state changes + close stats on each side.
+        const std::uint64_t expected = kConnections * 12ull + 3;
+        qInfo("burst of %d connections: delivered %llu, lost %llu (per CPU: %zu counters)",
+              kConnections, (unsigned long long)delivered, (unsigned long long)lost, perCpu.size());
+        QVERIFY(!perCpu.empty() && perCpu.size() >= std::size_t(sysconf(_SC_NPROCESSORS_ONLN)));
+        QVERIFY2(lost > 0, "a 4 KiB ring buffer absorbed the whole burst: no loss provoked");
+        QVERIFY2(delivered + lost >= expected, "records vanished without being counted as lost");
+        QVERIFY(helper.send(wire::encodeStop()));
+        QCOMPARE(helper.waitExit(5000), 0);
     }
 
     void withoutPrivilegesExplainsAndExits77()

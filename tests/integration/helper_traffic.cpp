@@ -4,6 +4,7 @@
 //   helper_traffic server 4|6 SEND EXPECT    prints "port N", serves one client, exits 0
 //   helper_traffic client 4|6 PORT SEND EXPECT prints "port N" (its local port), exits 0
 //   helper_traffic refused 4|6 PORT           exits 0 iff connect() fails with ECONNREFUSED
+//   helper_traffic burst 4|6 N                N connect/accept/close cycles as fast as possible
 // Protocol: client sends SEND bytes, server reads EXPECT bytes then sends its SEND bytes, the
 // client reads them and closes first; the server closes after seeing EOF.
 #include <arpa/inet.h>
@@ -113,6 +114,22 @@ int main(int argc, char **argv)
         if (recv(c, &b, 1, 0) != 0) // wait for the client's FIN: it closes first
             return fail("expected EOF");
         close(c);
+        close(fd);
+        return 0;
+    }
+    if (mode == "burst" && argc == 4) {
+        // One process, no data: the point is many state changes in a few milliseconds.
+        if (bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0 || listen(fd, 64))
+            return fail("bind/listen");
+        const socklen_t len = loopback(v6, localPort(fd), ss);
+        for (unsigned long i = 0, n = std::strtoul(argv[3], nullptr, 10); i < n; ++i) {
+            const int c = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+            if (connect(c, reinterpret_cast<sockaddr *>(&ss), len) != 0)
+                return fail("connect");
+            const int a = accept(fd, nullptr, nullptr);
+            close(c);
+            close(a);
+        }
         close(fd);
         return 0;
     }
