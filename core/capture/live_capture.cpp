@@ -77,6 +77,7 @@ struct LiveCapture::Private
     bool ingestDone = false;
     QString failure; // why the stream ended abnormally; empty on a clean end
     SessionInfo info;
+    CaptureStats lastStats;
     std::atomic<bool> stopSent{false};
 
     // Ingest-thread state.
@@ -138,6 +139,12 @@ bool LiveCapture::isRunning() const
 QString LiveCapture::sessionPath() const
 {
     return d->sessionPath;
+}
+
+CaptureStats LiveCapture::stats() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->lastStats;
 }
 
 QString LiveCapture::Private::helperFailureText(const QString &fallback)
@@ -265,6 +272,10 @@ void LiveCapture::Private::publish(bool force)
                                  : 0.0;
     recordsAtLastPublish = records;
     lastPublish = now;
+    {
+        std::lock_guard lock(mutex);
+        lastStats = stats;
+    }
     // Emitted from the ingest thread: receivers in other threads get queued copies.
     if (!changed.isEmpty())
         emit q->connectionsUpdated(changed);

@@ -39,6 +39,8 @@ public:
     void stop();
     bool isRunning() const;
     QString sessionPath() const;
+    // Latest counters (thread-safe); after stop() the final ones of the last capture.
+    CaptureStats stats() const;
 
 signals:
     // Connections created or changed since the last emission (throttled to a few per second).

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "cli.h"
+
+#include "cli_commands.h"
+
+#include <QStringList>
+#include <cstring>
+#include <unistd.h>
+
+#ifndef TCPSCOPE_VERSION
+#define TCPSCOPE_VERSION "unknown"
+#endif
+
+namespace tcpscope::cli {
+
+namespace {
+
+const char *const kCommands[] = {"record", "info", "export", "help"};
+
+bool isCommand(const char *arg)
+{
+    for (const char *c : kCommands) {
+        if (std::strcmp(arg, c) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool isTopLevelOption(const char *arg)
+{
+    return std::strcmp(arg, "--help") == 0 || std::strcmp(arg, "-h") == 0
+           || std::strcmp(arg, "--version") == 0 || std::strcmp(arg, "-V") == 0;
+}
+
+} // namespace
+
+QString mainHelp()
+{
+    return QStringLiteral(
+        "Usage: tcpscope [FILE.tcpscope]          start the graphical app (optionally open FILE)\n"
+        "       tcpscope COMMAND [OPTIONS]         run headless, no display needed\n"
+        "\n"
+        "Watch every TCP connection on this machine go through its lifecycle (handshake, data,\n"
+        "termination), fed by eBPF, and keep what you saw in a session file.\n"
+        "\n"
+        "Commands:\n"
+        "  record   record TCP connection lifecycles into a session file\n"
+        "  info     summarize a session file: counts, time range, kernel, probes, losses\n"
+        "  export   write a session's connections as CSV/JSON, or a chart as PNG/PDF/SVG\n"
+        "  help     show this text, or 'tcpscope help COMMAND' for one command\n"
+        "\n"
+        "Options:\n"
+        "  -h, --help      show this text\n"
+        "  -V, --version   show the version\n"
+        "\n"
+        "Examples:\n"
+        "  sudo tcpscope record -o web.tcpscope --duration 30\n"
+        "  tcpscope info web.tcpscope\n"
+        "  tcpscope export web.tcpscope --connections conns.csv\n"
+        "  tcpscope export web.tcpscope --chart timeline -o timeline.png --size 1600x900\n"
+        "\n"
+        "Recording needs the privileged helper tcpscope-helper (root, or CAP_BPF, CAP_PERFMON\n"
+        "and CAP_NET_ADMIN on it); reading and exporting session files needs no privileges.\n"
+        "\n"
+        "Exit status: 0 success, 1 runtime failure (e.g. the capture could not start),\n"
+        "2 bad input (usage error; missing, corrupt or wrong-schema session file).\n");
+}
+
+QString commandHelp(const QString &command)
+{
+    if (command == QLatin1String("record"))
+        return QStringLiteral(
+            "Usage: tcpscope record -o FILE [--duration SECONDS]\n"
+            "\n"
+            "Records every TCP state change (IPv4 and IPv6) with its owning process, and each\n"
+            "connection's byte counts, retransmissions and RTT at close, into the session file\n"
+            "FILE (created or overwritten). Runs until SECONDS have passed or until Ctrl-C /\n"
+            "SIGTERM; either way the file is complete and valid. Prints a one-line summary.\n"
+            "\n"
+            "Options:\n"
+            "  -o, --output FILE       session file to write (*.tcpscope)\n"
+            "  -d, --duration SECONDS  stop after SECONDS (decimals allowed); default: until\n"
+            "                          interrupted\n"
+            "  -q, --quiet             no progress line on a terminal, only the summary\n"
+            "  -h, --help              show this text\n"
+            "\n"
+            "The helper is found through $TCPSCOPE_HELPER, else next to tcpscope. It needs root\n"
+            "or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN; without them recording fails with the\n"
+            "helper's explanation.\n"
+            "\n"
+            "Examples:\n"
+            "  sudo tcpscope record -o /tmp/web.tcpscope --duration 30\n"
+            "  sudo tcpscope record -o /tmp/all.tcpscope      # until Ctrl-C\n"
+            "\n"
+            "Exit status: 0 recorded, 1 the capture failed (the file keeps what was recorded),\n"
+            "2 usage error.\n");
+    if (command == QLatin1String("info"))
+        return QStringLiteral(
+            "Usage: tcpscope info FILE\n"
+            "\n"
+            "Prints what a session file holds: connections by state, close reason and role,\n"
+            "the recorded time range (ISO 8601, UTC), host, kernel, the kernel hooks used,\n"
+            "records received and lost. A non-zero lost count means the kernel dropped records\n"
+            "(the ring buffer was full) and the session is incomplete.\n"
+            "\n"
+            "Options:\n"
+            "  -h, --help   show this text\n"
+            "\n"
+            "Example:\n"
+            "  tcpscope info /tmp/web.tcpscope\n"
+            "\n"
+            "Exit status: 0 ok, 2 missing, corrupt or wrong-schema file.\n");
+    if (command == QLatin1String("export"))
+        return QStringLiteral(
+            "Usage: tcpscope export FILE --connections OUT.csv|OUT.json|-\n"
+            "       tcpscope export FILE --chart timeline -o OUT.png|OUT.pdf|OUT.svg [--size WxH]\n"
+            "\n"
+            "Connections: one row/object per connection with the columns\n"
+            "  id,pid,comm,family,local_addr,local_port,remote_addr,remote_port,start_ns,end_ns,\n"
+            "  duration_ms,handshake_ms,bytes_sent,bytes_received,retransmits,close_reason,states,\n"
+            "  role,srtt_us,min_rtt_us,segs_in,segs_out,sk_err,state\n"
+            "Times are wall-clock ns since the epoch; states is the path, e.g.\n"
+            "SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>CLOSE. Unknown values are empty (CSV) or\n"
+            "null (JSON): end_ns/duration_ms of connections still open, byte counts of\n"
+            "connections that did not close during the capture. The format follows the suffix;\n"
+            "'-' writes CSV to stdout.\n"
+            "\n"
+            "Charts: 'timeline' draws one bar per connection, coloured by TCP state.\n"
+            "\n"
+            "Options:\n"
+            "  --connections OUT   write the connection table to OUT\n"
+            "  --chart KIND        render chart KIND (timeline) ...\n"
+            "  -o, --output OUT    ... to OUT (.png, .pdf or .svg)\n"
+            "  --size WxH          image size in pixels (default 1600x900)\n"
+            "  -h, --help          show this text\n"
+            "\n"
+            "Examples:\n"
+            "  tcpscope export web.tcpscope --connections conns.csv\n"
+            "  tcpscope export web.tcpscope --connections - | column -s, -t | less -S\n"
+            "  tcpscope export web.tcpscope --chart timeline -o timeline.png --size 1600x900\n"
+            "\n"
+            "Exit status: 0 written, 1 could not write OUT, 2 usage error or a missing, corrupt\n"
+            "or wrong-schema FILE.\n");
+    if (command == QLatin1String("help"))
+        return QStringLiteral("Usage: tcpscope help [COMMAND]\n\nShows the overview, or the "
+                              "help of COMMAND (record, info, export).\n");
+    return QString();
+}
+
+// A word that is neither a command nor plausibly a file name ("tcpscope recrod") is a typo
+// the CLI should answer, instead of the GUI trying to open it as a session.
+bool looksLikeMistypedCommand(const char *arg)
+{
+    return arg[0] != '-' && arg[0] != '\0' && !std::strchr(arg, '.') && !std::strchr(arg, '/')
+           && access(arg, F_OK) != 0;
+}
+
+bool isCliInvocation(int argc, char **argv)
+{
+    return argc >= 2 && argv[1]
+           && (isCommand(argv[1]) || isTopLevelOption(argv[1]) || looksLikeMistypedCommand(argv[1]));
+}
+
+int run(int argc, char **argv)
+{
+    if (argc < 2)
+        return usageError(QString(), QStringLiteral("no command given"));
+    QStringList args;
+    for (int i = 2; i < argc; ++i)
+        args << QString::fromLocal8Bit(argv[i]);
+    const QString command = QString::fromLocal8Bit(argv[1]);
+
+    if (command == QLatin1String("--version") || command == QLatin1String("-V")) {
+        printOut(QStringLiteral("tcpscope " TCPSCOPE_VERSION "\n"));
+        return kExitOk;
+    }
+    if (command == QLatin1String("--help") || command == QLatin1String("-h")) {
+        printOut(mainHelp());
+        return kExitOk;
+    }
+    if (command == QLatin1String("help")) {
+        if (args.isEmpty()) {
+            printOut(mainHelp());
+            return kExitOk;
+        }
+        const QString text = commandHelp(args.first());
+        if (text.isEmpty())
+            return usageError(QString(), QStringLiteral("unknown command '%1'").arg(args.first()));
+        printOut(text);
+        return kExitOk;
+    }
+    if (args.contains(QLatin1String("--help")) || args.contains(QLatin1String("-h"))) {
+        printOut(commandHelp(command));
+        return kExitOk;
+    }
+    args.prepend(QStringLiteral("tcpscope ") + command);
+    if (command == QLatin1String("record"))
+        return runRecord(args, argc, argv);
+    if (command == QLatin1String("info"))
+        return runInfo(args);
+    if (command == QLatin1String("export"))
+        return runExport(args, argc, argv);
+    return usageError(QString(), QStringLiteral("unknown command '%1' (commands: record, info, export, help)").arg(command));
+}
+
+} // namespace tcpscope::cli

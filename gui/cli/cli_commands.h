@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Internal to the CLI: one function per subcommand plus shared output helpers.
+#pragma once
+
+#include "session/session_reader.h"
+
+#include <QString>
+#include <QStringList>
+#include <optional>
+
+namespace tcpscope::cli {
+
+enum ExitCode { kExitOk = 0, kExitFailure = 1, kExitUsage = 2 };
+
+// args[0] is "tcpscope COMMAND" (for messages), the rest the command's own arguments.
+int runRecord(const QStringList &args, int argc, char **argv);
+int runInfo(const QStringList &args);
+int runExport(const QStringList &args, int argc, char **argv);
+
+// Help texts, printed by `tcpscope help [COMMAND]` and `COMMAND --help`.
+QString mainHelp();
+QString commandHelp(const QString &command); // empty for an unknown command
+
+void printOut(const QString &text); // stdout, text as is
+void printErr(const QString &text); // stderr, "tcpscope: " + text + newline
+// "tcpscope COMMAND: <message>" + hint to --help, returns kExitUsage.
+int usageError(const QString &command, const QString &message);
+
+// Reads a session or prints "tcpscope: FILE: reason".
+std::optional<SessionData> loadSession(const QString &path);
+
+// "2026-11-28T02:50:01.123Z" for wall ns since the epoch.
+QString isoTime(qint64 wallNs);
+
+} // namespace tcpscope::cli

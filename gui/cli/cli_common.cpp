@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "cli_commands.h"
+
+#include <QDateTime>
+#include <cstdio>
+
+namespace tcpscope::cli {
+
+void printOut(const QString &text)
+{
+    const QByteArray bytes = text.toLocal8Bit();
+    std::fwrite(bytes.constData(), 1, std::size_t(bytes.size()), stdout);
+    std::fflush(stdout);
+}
+
+void printErr(const QString &text)
+{
+    const QByteArray bytes = (QStringLiteral("tcpscope: ") + text + QLatin1Char('\n')).toLocal8Bit();
+    std::fwrite(bytes.constData(), 1, std::size_t(bytes.size()), stderr);
+    std::fflush(stderr);
+}
+
+int usageError(const QString &command, const QString &message)
+{
+    const QString where = command.isEmpty() ? QString() : command + QStringLiteral(": ");
+    printErr(where + message);
+    const QByteArray hint = QStringLiteral("Run 'tcpscope %1--help' for usage.\n")
+                                .arg(command.isEmpty() ? QString() : command + QLatin1Char(' '))
+                                .toLocal8Bit();
+    std::fwrite(hint.constData(), 1, std::size_t(hint.size()), stderr);
+    return kExitUsage;
+}
+
+std::optional<SessionData> loadSession(const QString &path)
+{
+    QString error;
+    auto data = SessionReader::read(path, &error);
+    if (!data)
+        printErr(QStringLiteral("%1: %2").arg(path, error));
+    return data;
+}
+
+QString isoTime(qint64 wallNs)
+{
+    if (wallNs <= 0)
+        return QStringLiteral("-");
+    return QDateTime::fromMSecsSinceEpoch(wallNs / 1'000'000, Qt::UTC)
+        .toString(Qt::ISODateWithMs);
+}
+
+} // namespace tcpscope::cli

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "cli_commands.h"
+
+#include "capture/live_capture.h"
+#include "capture/unique_fd.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QSocketNotifier>
+#include <QTimer>
+#include <csignal>
+#include <cstdio>
+#include <fcntl.h>
+#include <memory>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace tcpscope::cli {
+
+namespace {
+
+const QString kCmd = QStringLiteral("record");
+
+// Self-pipe: the signal handler only writes a byte; the event loop does the real stop.
+int g_signalWriteFd = -1;
+
+extern "C" void onStopSignal(int)
+{
+    const int saved = errno;
+    const char byte = 1;
+    [[maybe_unused]] auto n = write(g_signalWriteFd, &byte, 1);
+    errno = saved;
+}
+
+class StopSignals
+{
+public:
+    bool install()
+    {
+        int fds[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) != 0)
+            return false;
+        m_read.reset(fds[0]);
+        m_write.reset(fds[1]);
+        g_signalWriteFd = m_write.get();
+        struct sigaction sa{};
+        sa.sa_handler = onStopSignal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        for (int i = 0; i < kCount; ++i)
+            sigaction(kSignals[i], &sa, &m_old[i]);
+        m_installed = true;
+        return true;
+    }
+    ~StopSignals()
+    {
+        if (m_installed) {
+            for (int i = 0; i < kCount; ++i)
+                sigaction(kSignals[i], &m_old[i], nullptr);
+            g_signalWriteFd = -1;
+        }
+    }
+    int readFd() const { return m_read.get(); }
+
+private:
+    static constexpr int kCount = 3;
+    static constexpr int kSignals[kCount] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction m_old[kCount]{};
+    UniqueFd m_read, m_write;
+    bool m_installed = false;
+};
+
+} // namespace
+
+int runRecord(const QStringList &args, int argc, char **argv)
+{
+    QCommandLineParser parser;
+    const QCommandLineOption output({QStringLiteral("o"), QStringLiteral("output")}, QString(), QStringLiteral("FILE"));
+    const QCommandLineOption duration({QStringLiteral("d"), QStringLiteral("duration")}, QString(), QStringLiteral("SECONDS"));
+    const QCommandLineOption quiet({QStringLiteral("q"), QStringLiteral("quiet")}, QString());
+    parser.addOptions({output, duration, quiet});
+    if (!parser.parse(args))
+        return usageError(kCmd, parser.errorText());
+    if (!parser.positionalArguments().isEmpty())
+        return usageError(kCmd, QStringLiteral("unexpected argument '%1' (the file goes after -o)")
+                                    .arg(parser.positionalArguments().first()));
+    if (!parser.isSet(output) || parser.value(output).isEmpty())
+        return usageError(kCmd, QStringLiteral("missing -o FILE"));
+    const QString file = parser.value(output);
+    double seconds = 0;
+    if (parser.isSet(duration)) {
+        bool ok = false;
+        seconds = parser.value(duration).toDouble(&ok);
+        if (!ok || !(seconds > 0) || seconds > 365.0 * 24 * 3600)
+            return usageError(kCmd, QStringLiteral("--duration: expected a positive number of seconds, got '%1'")
+                                        .arg(parser.value(duration)));
+    }
+
+    std::unique_ptr<QCoreApplication> ownApp;
+    if (!QCoreApplication::instance())
+        ownApp = std::make_unique<QCoreApplication>(argc, argv);
+    QCoreApplication *app = QCoreApplication::instance();
+
+    StopSignals stopSignals;
+    if (!stopSignals.install()) {
+        printErr(QStringLiteral("record: cannot set up signal handling"));
+        return kExitFailure;
+    }
+    LiveCapture capture;
+    QString error;
+    QElapsedTimer elapsed;
+    elapsed.start();
+    if (!capture.start(file, &error)) {
+        printErr(QStringLiteral("cannot record: ") + error);
+        return kExitFailure;
+    }
+
+    QString failure;
+    QObject::connect(&capture, &LiveCapture::failed, app, [&failure, app](const QString &reason) {
+        if (failure.isEmpty())
+            failure = reason;
+        app->quit();
+    });
+    QSocketNotifier notifier(stopSignals.readFd(), QSocketNotifier::Read);
+    QObject::connect(&notifier, &QSocketNotifier::activated, app, [app] { app->quit(); });
+    QTimer stopTimer;
+    if (seconds > 0) {
+        stopTimer.setSingleShot(true);
+        stopTimer.setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5% early
+        QObject::connect(&stopTimer, &QTimer::timeout, app, [app] { app->quit(); });
+        stopTimer.start(qint64(seconds * 1000));
+    }
+    // A progress line only for a person watching a terminal; scripts get just the summary.
+    const bool progress = !parser.isSet(quiet) && isatty(STDERR_FILENO);
+    QTimer progressTimer;
+    if (progress) {
+        QObject::connect(&progressTimer, &QTimer::timeout, app, [&] {
+            const CaptureStats s = capture.stats();
+            std::fprintf(stderr, "\rrecording %.0f s: %llu connections, %llu records (%.0f/s), %llu lost   ",
+                         elapsed.elapsed() / 1000.0, (unsigned long long)s.connectionsSeen,
+                         (unsigned long long)s.recordsReceived, s.recordsPerSecond,
+                         (unsigned long long)s.lostRecords);
+            std::fflush(stderr);
+        });
+        progressTimer.start(1000);
+    }
+
+    app->exec();
+    progressTimer.stop();
+    if (progress)
+        std::fprintf(stderr, "\r\033[K");
+    capture.stop(); // drains the helper and finalizes the file
+    // A failure during stop() (e.g. the final write) is reported by a queued signal.
+    QCoreApplication::processEvents();
+
+    const CaptureStats s = capture.stats();
+    printOut(QStringLiteral("recorded %1 connections, %2 records, %3 lost in %4 s -> %5\n")
+                 .arg(s.connectionsSeen)
+                 .arg(s.recordsReceived)
+                 .arg(s.lostRecords)
+                 .arg(elapsed.elapsed() / 1000.0, 0, 'f', 1)
+                 .arg(file));
+    if (!failure.isEmpty()) {
+        printErr(QStringLiteral("capture failed: %1 (%2 keeps what was recorded until then)")
+                     .arg(failure, file));
+        return kExitFailure;
+    }
+    return kExitOk;
+}
+
+} // namespace tcpscope::cli
