@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Integration: the real tcpscope-helper on the real kernel, with real loopback traffic between a
 // separate server process and client process. Needs root; skips loudly otherwise.
-#include "helper_capture.h"
-#include "helper_process.h"
+#include "helper_session.h"
 
-#include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -16,9 +14,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <functional>
-#include <map>
-#include <optional>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -34,32 +29,12 @@ namespace {
 constexpr unsigned kClientSends = 100000;
 constexpr unsigned kServerSends = 54321;
 
-QString binDir()
-{
-    return QCoreApplication::applicationDirPath();
-}
-
-QString helperPath()
-{
-    const QByteArray env = qgetenv("TCPSCOPE_HELPER");
-    return env.isEmpty() ? binDir() + "/tcpscope-helper" : QString::fromLocal8Bit(env);
-}
-
 struct Traffic
 {
     int family = AF_INET;
     qint64 serverPid = 0, clientPid = 0, refusedPid = 0;
     unsigned serverPort = 0, clientPort = 0, refusedPort = 0;
 };
-
-unsigned readPort(QProcess &p)
-{
-    if (!p.waitForReadyRead(5000))
-        return 0;
-    const QByteArray line = p.readLine().trimmed(); // "port N"
-    return line.startsWith("port ") ? line.mid(5).toUInt() : 0;
-}
-
 // A port nobody listens on: bind an ephemeral port and release it.
 unsigned closedPort(bool v6)
 {
@@ -85,90 +60,11 @@ unsigned closedPort(bool v6)
 }
 
 } // namespace
-
 class TestHelperLifecycle : public QObject
 {
     Q_OBJECT
 
     QStringList m_tracefsBefore;
-
-    // Starts a helper and completes the handshake: Hello checked, Start sent, first Stats seen
-    // (the helper attaches before its first Stats). Skips if the kernel cannot load BPF.
-    bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args = {})
-    {
-        if (mode == "tracepoint")
-            args << "--force-tracepoint";
-        QString error;
-        if (!helper.start(helperPath(), args, &error))
-            qFatal("cannot start helper: %s", qPrintable(error));
-        auto frame = helper.readFrame(15000, &error);
-        if (!frame)
-            qFatal("no Hello from helper: %s", qPrintable(error + " / " + helper.stderrText()));
-        std::string err;
-        if (frame->type == wire::MessageType::Error) {
-            const QString text = QString::fromStdString(wire::decodeError(frame->payload, err).value_or(""));
-            if (text.contains("cannot load BPF")) {
-                QTest::qSkip(qPrintable("BPF UNAVAILABLE ON THIS KERNEL - integration test NOT RUN: "
-                                        + text), __FILE__, __LINE__);
-                return false;
-            }
-            qFatal("helper refused: %s", qPrintable(text));
-        }
-        if (frame->type != wire::MessageType::Hello)
-            qFatal("first frame is not Hello");
-        const auto hello = wire::decodeHello(frame->payload, err);
-        if (!hello || hello->probes.empty())
-            qFatal("bad Hello: %s", err.c_str());
-        if (QString::fromStdString(hello->probes[0].status) != mode)
-            qFatal("helper used %s, expected %s (%s)", hello->probes[0].status.c_str(),
-                   qPrintable(mode), hello->probes[0].detail.c_str());
-        if (hello->monotonicNs == 0 || hello->realtimeNs < 1600000000ull * 1000000000ull)
-            qFatal("Hello clocks look wrong");
-        helper.send(wire::encodeStart({}));
-        for (;;) {
-            frame = helper.readFrame(10000, &error);
-            if (!frame)
-                qFatal("no Stats after Start: %s", qPrintable(error + " / " + helper.stderrText()));
-            if (frame->type == wire::MessageType::Stats)
-                return true;
-        }
-    }
-
-    static bool collect(HelperProcess &helper, Capture &cap, int timeoutMs,
-                        const std::function<bool()> &done)
-    {
-        QElapsedTimer t;
-        t.start();
-        while (!done()) {
-            if (t.elapsed() > timeoutMs)
-                return false;
-            QString error;
-            const auto frame = helper.readFrame(int(timeoutMs - t.elapsed()), &error);
-            if (!frame)
-                return false;
-            if (frame->type == wire::MessageType::Stats) {
-                ++cap.statsFrames;
-                std::string err;
-                const auto stats = wire::decodeStats(frame->payload, err);
-                if (!stats || stats->lostTotal() != 0)
-                    qWarning("stats: %s lost=%llu", err.c_str(),
-                             stats ? (unsigned long long)stats->lostTotal() : 0ull);
-                continue;
-            }
-            if (frame->type != wire::MessageType::Records)
-                continue;
-            std::string err;
-            const bool ok = wire::forEachRecord(frame->payload, [&](const wire::Record &r) {
-                if (r.type == TS_REC_STATE_CHANGE)
-                    cap.add(r.stateChange);
-                else if (r.type == TS_REC_CLOSE_STATS)
-                    cap.add(r.closeStats);
-            }, err);
-            if (!ok)
-                qFatal("bad Records frame: %s", err.c_str());
-        }
-        return true;
-    }
 
     static Traffic runTraffic(bool v6)
     {
@@ -199,29 +95,6 @@ class TestHelperLifecycle : public QObject
                    refused.readAllStandardError().constData());
         return t;
     }
-
-    // Stops (or has already killed) the helper and proves nothing of it stayed in the kernel.
-    void verifyNothingLeft(const BpfObjects &ours)
-    {
-        QVERIFY2(!ours.progIds.isEmpty() && !ours.linkIds.isEmpty(),
-                 "helper held no BPF program/link fds while streaming");
-        BpfObjects left;
-        QString bpftoolError;
-        for (int i = 0; i < 300; ++i) { // program release is deferred (RCU): allow ~3 s
-            left = stillLoaded(ours, &bpftoolError);
-            if (left.progIds.isEmpty() && left.linkIds.isEmpty())
-                break;
-            QThread::msleep(10);
-        }
-        QVERIFY2(bpftoolError.isEmpty(), qPrintable(bpftoolError));
-        QVERIFY2(left.progIds.isEmpty(), "a BPF program of ours is still loaded");
-        QVERIFY2(left.linkIds.isEmpty(), "a BPF link of ours is still attached");
-        QCOMPARE(tracefsMounts(), m_tracefsBefore);
-        const QStringList others = loadedTcpscopePrograms();
-        if (!others.isEmpty()) // someone else's helper may legitimately be running
-            qInfo("note: other tcpscope programs loaded (not ours): %s", qPrintable(others.join(", ")));
-    }
-
     static void checkSide(const Capture &cap, int conn, qint64 pid, const char *comm,
                           const std::vector<int> &expectedStates)
     {
@@ -237,7 +110,6 @@ class TestHelperLifecycle : public QObject
         }
         QVERIFY2(states == expectedStates, qPrintable(cap.describe(conn)));
     }
-
 private slots:
     void initTestCase()
     {
@@ -248,7 +120,6 @@ private slots:
         QVERIFY(QFileInfo(binDir() + "/helper_traffic").isExecutable());
         m_tracefsBefore = tracefsMounts();
     }
-
     void lifecycle_data()
     {
         QTest::addColumn<QString>("mode");
@@ -340,7 +211,7 @@ private slots:
 
         QVERIFY(helper.send(wire::encodeStop()));
         QCOMPARE(helper.waitExit(5000), 0);
-        verifyNothingLeft(ours);
+        verifyNothingLeft(ours, m_tracefsBefore);
     }
 
     void killedHelperLeavesNothing_data() { lifecycle_data(); }
@@ -353,47 +224,8 @@ private slots:
         const BpfObjects ours = bpfObjectsOf(helper.pid());
         helper.kill(SIGKILL);
         QCOMPARE(helper.waitExit(5000), 128 + SIGKILL);
-        verifyNothingLeft(ours);
+        verifyNothingLeft(ours, m_tracefsBefore);
     }
-
-    void exitPaths_data()
-    {
-        QTest::addColumn<QString>("how");
-        QTest::newRow("SIGTERM") << "SIGTERM";
-        QTest::newRow("SIGINT") << "SIGINT";
-        QTest::newRow("hangup") << "hangup";
-        QTest::newRow("malformed") << "malformed";
-    }
-    void exitPaths()
-    {
-        QFETCH(QString, how);
-        HelperProcess helper;
-        if (!startStreaming(helper, "tp_btf"))
-            return;
-        const BpfObjects ours = bpfObjectsOf(helper.pid());
-        if (how == "SIGTERM")
-            helper.kill(SIGTERM);
-        else if (how == "SIGINT")
-            helper.kill(SIGINT);
-        else if (how == "hangup")
-            helper.closeSocket();
-        else
-            helper.send({0, 0, 0, 0, 9, 0, 0, 0}); // unknown message type 9
-        if (how == "malformed") {
-            QString error;
-            std::optional<wire::Frame> f;
-            do // Records/Stats may precede the Error frame
-                f = helper.readFrame(5000, &error);
-            while (f && f->type != wire::MessageType::Error);
-            QVERIFY2(f, qPrintable(error));
-            std::string err;
-            QVERIFY(QString::fromStdString(*wire::decodeError(f->payload, err))
-                        .contains("unknown message type 9"));
-        }
-        QCOMPARE(helper.waitExit(5000), 0);
-        verifyNothingLeft(ours);
-    }
-
     // A server that was listening before the capture started: the helper's /proc scan seeds the
     // listener map, so its accepted socket still belongs to the server, not the client.
     void preexistingListenerIsAttributed()
@@ -436,124 +268,6 @@ private slots:
         QCOMPARE(cap.conns[accepted].close->bytes_received, std::uint64_t(kClientSends));
         QVERIFY(helper.send(wire::encodeStop()));
         QCOMPARE(helper.waitExit(5000), 0);
-    }
-
-    // --listen: socket created 0660, a client that is neither root nor the helper's uid gets an
-    // Error frame, the helper keeps serving, and SIGTERM removes the socket.
-    void listenModeChecksPeer()
-    {
-        const QString path = QDir::tempPath() + QStringLiteral("/ts_helper_test_%1.sock").arg(getpid());
-        QFile::remove(path);
-        QProcess helper;
-        helper.start(helperPath(), {"--listen", path});
-        struct stat st{};
-        for (int i = 0; i < 500 && ::stat(QFile::encodeName(path).constData(), &st) != 0; ++i)
-            QThread::msleep(10);
-        QVERIFY2(S_ISSOCK(st.st_mode), qPrintable(path));
-        QCOMPARE(st.st_mode & 0777, mode_t(0660));
-        // Let "nobody" reach the socket so the SO_PEERCRED check is what stops it.
-        QVERIFY(::chmod(QFile::encodeName(path).constData(), 0666) == 0);
-        const QByteArray cpath = QFile::encodeName(path);
-        const pid_t child = fork();
-        if (child == 0) {
-            if (setgid(65534) != 0 || setuid(65534) != 0)
-                _exit(10);
-            const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-            sockaddr_un addr{};
-            addr.sun_family = AF_UNIX;
-            std::strncpy(addr.sun_path, cpath.constData(), sizeof addr.sun_path - 1);
-            if (::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0)
-                _exit(11);
-            wire::FrameDecoder d;
-            std::uint8_t buf[4096];
-            wire::Frame f;
-            for (;;) {
-                const ssize_t n = recv(fd, buf, sizeof buf, 0);
-                if (n <= 0)
-                    _exit(12);
-                d.feed({buf, std::size_t(n)});
-                if (d.next(f) == wire::FrameDecoder::Status::Frame)
-                    break;
-            }
-            std::string err;
-            const auto text = wire::decodeError(f.payload, err);
-            _exit(f.type == wire::MessageType::Error && text && text->find("neither root") != std::string::npos ? 0 : 13);
-        }
-        int status = 0;
-        QCOMPARE(waitpid(child, &status, 0), child);
-        QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                 qPrintable(QStringLiteral("unprivileged client not refused: %1 %2").arg(status)
-                                .arg(QString::fromLocal8Bit(helper.readAllStandardError()))));
-        // Still serving: root gets a Hello.
-        const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        std::strncpy(addr.sun_path, cpath.constData(), sizeof addr.sun_path - 1);
-        QVERIFY(::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
-        std::uint8_t hdr[8];
-        QCOMPARE(recv(fd, hdr, sizeof hdr, MSG_WAITALL), ssize_t(8));
-        QCOMPARE(int(hdr[4]), int(wire::MessageType::Hello));
-        ::close(fd);
-        helper.terminate(); // SIGTERM
-        QVERIFY(helper.waitForFinished(5000));
-        QCOMPARE(helper.exitStatus(), QProcess::NormalExit);
-        QCOMPARE(helper.exitCode(), 0);
-        QVERIFY(!QFile::exists(path));
-    }
-
-    // A one-page ring buffer cannot hold a burst: reserve failures must show up in Stats, so
-    // that everything the program tried to emit is either delivered or counted as lost.
-    void lossesAreCounted()
-    {
-        HelperProcess helper;
-        if (!startStreaming(helper, "tp_btf", {"--ringbuf-kib", "4"}))
-            return;
-        constexpr int kConnections = 300;
-        QProcess burst;
-        burst.start(binDir() + "/helper_traffic", {"burst", "4", QString::number(kConnections)});
-        QVERIFY(burst.waitForFinished(20000) && burst.exitCode() == 0);
-        QThread::msleep(100); // let the last closes (FIN/ACK processing) happen
-        std::uint64_t delivered = 0, lost = 0, statsAfter = 0;
-        std::vector<std::uint64_t> perCpu;
-        QElapsedTimer t;
-        t.start();
-        while (statsAfter < 2 && t.elapsed() < 5000) { // two Stats: the second is after all
-            QString error;
-            const auto f = helper.readFrame(3000, &error);
-            QVERIFY2(f, qPrintable(error));
-            std::string err;
-            if (f->type == wire::MessageType::Records) {
-                wire::forEachRecord(f->payload, [&](const wire::Record &) { ++delivered; }, err);
-            } else if (f->type == wire::MessageType::Stats) {
-                const auto s = wire::decodeStats(f->payload, err);
-                QVERIFY(s);
-                lost = s->lostTotal();
-                perCpu = s->lostPerCpu;
-                ++statsAfter;
-            }
-        }
-        // Per connection: 5 state changes + close stats on each side.
-        const std::uint64_t expected = kConnections * 12ull + 3;
-        qInfo("burst of %d connections: delivered %llu, lost %llu (per CPU: %zu counters)",
-              kConnections, (unsigned long long)delivered, (unsigned long long)lost, perCpu.size());
-        QVERIFY(!perCpu.empty() && perCpu.size() >= std::size_t(sysconf(_SC_NPROCESSORS_ONLN)));
-        QVERIFY2(lost > 0, "a 4 KiB ring buffer absorbed the whole burst: no loss provoked");
-        QVERIFY2(delivered + lost >= expected, "records vanished without being counted as lost");
-        QVERIFY(helper.send(wire::encodeStop()));
-        QCOMPARE(helper.waitExit(5000), 0);
-    }
-
-    void withoutPrivilegesExplainsAndExits77()
-    {
-        HelperProcess helper;
-        QString error;
-        QVERIFY(helper.start(helperPath(), {}, &error, 65534)); // nobody
-        QCOMPARE(helper.waitExit(5000), 77);
-        const QString text = helper.stderrText();
-        QCOMPARE(text.count('\n'), 0);
-        QVERIFY2(text.startsWith("tcpscope-helper: needs root or CAP_BPF, CAP_PERFMON and "
-                                 "CAP_NET_ADMIN (try: sudo setcap cap_bpf,cap_perfmon,cap_net_admin+ep"),
-                 qPrintable(text));
     }
 };
 

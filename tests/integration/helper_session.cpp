@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "helper_session.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QTest>
+#include <QThread>
+
+namespace tcpscope::test {
+
+QString binDir()
+{
+    return QCoreApplication::applicationDirPath();
+}
+
+QString helperPath()
+{
+    const QByteArray env = qgetenv("TCPSCOPE_HELPER");
+    return env.isEmpty() ? binDir() + "/tcpscope-helper" : QString::fromLocal8Bit(env);
+}
+
+unsigned readPort(QProcess &p)
+{
+    if (!p.waitForReadyRead(5000))
+        return 0;
+    const QByteArray line = p.readLine().trimmed(); // "port N"
+    return line.startsWith("port ") ? line.mid(5).toUInt() : 0;
+}
+
+// Starts a helper and completes the handshake: Hello checked, Start sent, first Stats seen
+// (the helper attaches before its first Stats). Skips if the kernel cannot load BPF.
+bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args)
+{
+    if (mode == "tracepoint")
+        args << "--force-tracepoint";
+    QString error;
+    if (!helper.start(helperPath(), args, &error))
+        qFatal("cannot start helper: %s", qPrintable(error));
+    auto frame = helper.readFrame(15000, &error);
+    if (!frame)
+        qFatal("no Hello from helper: %s", qPrintable(error + " / " + helper.stderrText()));
+    std::string err;
+    if (frame->type == wire::MessageType::Error) {
+        const QString text = QString::fromStdString(wire::decodeError(frame->payload, err).value_or(""));
+        if (text.contains("cannot load BPF")) {
+            QTest::qSkip(qPrintable("BPF UNAVAILABLE ON THIS KERNEL - integration test NOT RUN: "
+                                    + text), __FILE__, __LINE__);
+            return false;
+        }
+        qFatal("helper refused: %s", qPrintable(text));
+    }
+    if (frame->type != wire::MessageType::Hello)
+        qFatal("first frame is not Hello");
+    const auto hello = wire::decodeHello(frame->payload, err);
+    if (!hello || hello->probes.empty())
+        qFatal("bad Hello: %s", err.c_str());
+    if (QString::fromStdString(hello->probes[0].status) != mode)
+        qFatal("helper used %s, expected %s (%s)", hello->probes[0].status.c_str(),
+               qPrintable(mode), hello->probes[0].detail.c_str());
+    if (hello->monotonicNs == 0 || hello->realtimeNs < 1600000000ull * 1000000000ull)
+        qFatal("Hello clocks look wrong");
+    helper.send(wire::encodeStart({}));
+    for (;;) {
+        frame = helper.readFrame(10000, &error);
+        if (!frame)
+            qFatal("no Stats after Start: %s", qPrintable(error + " / " + helper.stderrText()));
+        if (frame->type == wire::MessageType::Stats)
+            return true;
+    }
+}
+
+bool collect(HelperProcess &helper, Capture &cap, int timeoutMs,
+                    const std::function<bool()> &done)
+{
+    QElapsedTimer t;
+    t.start();
+    while (!done()) {
+        if (t.elapsed() > timeoutMs)
+            return false;
+        QString error;
+        const auto frame = helper.readFrame(int(timeoutMs - t.elapsed()), &error);
+        if (!frame)
+            return false;
+        if (frame->type == wire::MessageType::Stats) {
+            ++cap.statsFrames;
+            std::string err;
+            const auto stats = wire::decodeStats(frame->payload, err);
+            if (!stats || stats->lostTotal() != 0)
+                qWarning("stats: %s lost=%llu", err.c_str(),
+                         stats ? (unsigned long long)stats->lostTotal() : 0ull);
+            continue;
+        }
+        if (frame->type != wire::MessageType::Records)
+            continue;
+        std::string err;
+        const bool ok = wire::forEachRecord(frame->payload, [&](const wire::Record &r) {
+            if (r.type == TS_REC_STATE_CHANGE)
+                cap.add(r.stateChange);
+            else if (r.type == TS_REC_CLOSE_STATS)
+                cap.add(r.closeStats);
+        }, err);
+        if (!ok)
+            qFatal("bad Records frame: %s", err.c_str());
+    }
+    return true;
+}
+
+// Stops (or has already killed) the helper and proves nothing of it stayed in the kernel.
+void verifyNothingLeft(const BpfObjects &ours, const QStringList &tracefsBefore)
+{
+    QVERIFY2(!ours.progIds.isEmpty() && !ours.linkIds.isEmpty(),
+             "helper held no BPF program/link fds while streaming");
+    BpfObjects left;
+    QString bpftoolError;
+    for (int i = 0; i < 300; ++i) { // program release is deferred (RCU): allow ~3 s
+        left = stillLoaded(ours, &bpftoolError);
+        if (left.progIds.isEmpty() && left.linkIds.isEmpty())
+            break;
+        QThread::msleep(10);
+    }
+    QVERIFY2(bpftoolError.isEmpty(), qPrintable(bpftoolError));
+    QVERIFY2(left.progIds.isEmpty(), "a BPF program of ours is still loaded");
+    QVERIFY2(left.linkIds.isEmpty(), "a BPF link of ours is still attached");
+    QCOMPARE(tracefsMounts(), tracefsBefore);
+    const QStringList others = loadedTcpscopePrograms();
+    if (!others.isEmpty()) // someone else's helper may legitimately be running
+        qInfo("note: other tcpscope programs loaded (not ours): %s", qPrintable(others.join(", ")));
+}
+
+} // namespace tcpscope::test

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Test support shared by the helper integration tests: locating binaries, the Hello/Start
+// handshake, collecting records, and proving nothing stayed attached.
+#pragma once
+
+#include "helper_capture.h"
+#include "helper_process.h"
+
+#include <QProcess>
+#include <QString>
+#include <QStringList>
+#include <functional>
+
+namespace tcpscope::test {
+
+QString binDir();     // where the test, the helper and helper_traffic are built
+QString helperPath(); // $TCPSCOPE_HELPER, else binDir()/tcpscope-helper
+// "port N" line printed by helper_traffic; 0 on timeout.
+unsigned readPort(QProcess &p);
+// Starts a helper in mode "tp_btf" or "tracepoint" and completes the handshake: Hello checked,
+// Start sent, first Stats seen (the helper attaches before it). Returns false after QSKIP when
+// the kernel cannot load BPF; aborts the test run on any other failure.
+bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args = {});
+// Reads frames into cap until done() or timeout; false on timeout or a dead helper.
+bool collect(HelperProcess &helper, Capture &cap, int timeoutMs, const std::function<bool()> &done);
+// After the helper is gone: none of its programs/links remain and tracefs mounts are unchanged.
+void verifyNothingLeft(const BpfObjects &ours, const QStringList &tracefsBefore);
+
+} // namespace tcpscope::test
