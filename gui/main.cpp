@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// One binary for both faces: `tcpscope record|info|export ...` runs the headless CLI (no display
+// needed); anything else starts the GUI, optionally opening the session file given as argument.
+#include "main_window.h"
+
+#ifdef TCPSCOPE_HAVE_CLI
+#include "cli/cli.h"
+#endif
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QIcon>
+#include <QTimer>
+
+int main(int argc, char **argv)
+{
+#ifdef TCPSCOPE_HAVE_CLI
+    if (tcpscope::cli::isCliInvocation(argc, argv))
+        return tcpscope::cli::run(argc, argv);
+#endif
+    QApplication app(argc, argv);
+    Q_INIT_RESOURCE(tcpscope); // the .qrc lives in the static tcpscope_gui library
+    QApplication::setOrganizationName(QStringLiteral("tcpscope"));
+    QApplication::setApplicationName(QStringLiteral("tcpscope"));
+    QApplication::setApplicationVersion(QStringLiteral(TCPSCOPE_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral("tcpscope"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/tcpscope.svg")));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("TCP connection lifecycles, live from the kernel"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Session file (*.tcpscope) to open"),
+                                 QStringLiteral("[FILE]"));
+    parser.process(app);
+
+    tcpscope::MainWindow window;
+    window.show();
+    const QStringList files = parser.positionalArguments();
+    if (!files.isEmpty()) {
+        // After the event loop starts, so an error dialog has a visible parent.
+        QTimer::singleShot(0, &window, [&window, path = files.first()] { window.openSession(path); });
+    }
+    return app.exec();
+}

@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "main_window.h"
+
+#include "capture/live_capture.h"
+#include "charts/chart_export.h"
+#include "charts/timeline_widget.h"
+#include "models/connection_filter_model.h"
+#include "models/connection_table_model.h"
+#include "recent_files.h"
+#include "session/session_reader.h"
+#include "session/session_store.h"
+#include "util/format.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDateTime>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QSplitter>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QTableView>
+#include <QToolBar>
+
+namespace tcpscope {
+
+namespace {
+const QString kSessionFilter = QStringLiteral("tcpscope sessions (*.tcpscope);;All files (*)");
+
+qint64 nowNs()
+{
+    return QDateTime::currentMSecsSinceEpoch() * 1'000'000;
+}
+
+// Resets the override cursor however the blocking call it brackets ends.
+struct BusyCursor
+{
+    BusyCursor() { QApplication::setOverrideCursor(Qt::WaitCursor); }
+    ~BusyCursor() { QApplication::restoreOverrideCursor(); }
+};
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
+{
+    qRegisterMetaType<tcpscope::Connection>();
+    qRegisterMetaType<QVector<tcpscope::Connection>>();
+    qRegisterMetaType<tcpscope::CaptureStats>();
+    qRegisterMetaType<tcpscope::SessionInfo>();
+
+    m_model = new ConnectionTableModel(this);
+    m_proxy = new ConnectionFilterModel(this);
+    m_proxy->setSourceModel(m_model);
+
+    createCentralWidgets();
+    createActions();
+    createStatusBar();
+
+    m_timelineTimer.setSingleShot(true);
+    m_timelineTimer.setInterval(150);
+    connect(&m_timelineTimer, &QTimer::timeout, this, &MainWindow::updateTimelineNow);
+    m_clockTimer.setInterval(1000);
+    connect(&m_clockTimer, &QTimer::timeout, this, &MainWindow::onClockTick);
+
+    for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(m_proxy, signal, this, &MainWindow::scheduleTimelineUpdate);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &MainWindow::scheduleTimelineUpdate);
+    connect(m_proxy, &QAbstractItemModel::layoutChanged, this, &MainWindow::scheduleTimelineUpdate);
+    connect(m_proxy, &QAbstractItemModel::dataChanged, this, &MainWindow::scheduleTimelineUpdate);
+
+    QSettings settings;
+    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
+        resize(1400, 900);
+    m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
+
+    updateActions();
+    updateTitle();
+    updateCounts();
+    setLost(0);
+    setCaptureState(tr("Idle"));
+}
+
+MainWindow::~MainWindow()
+{
+    if (m_capture)
+        m_capture->stop();
+}
+
+void MainWindow::createCentralWidgets()
+{
+    m_table = new QTableView(this);
+    m_table->setModel(m_proxy);
+    m_table->setSortingEnabled(true);
+    m_table->sortByColumn(ConnectionTableModel::ColId, Qt::AscendingOrder);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setAlternatingRowColors(true);
+    m_table->setWordWrap(false);
+    m_table->setTextElideMode(Qt::ElideMiddle);
+    m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
+    m_table->horizontalHeader()->setHighlightSections(false);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    // Widths from the longest typical content, not resizeToContents (too slow at 10k rows).
+    const QFontMetrics fm = m_table->fontMetrics();
+    const QStringList samples = {
+        QStringLiteral("99999"), QStringLiteral("processname123"), QStringLiteral("4194304"),
+        QStringLiteral("listener"), QStringLiteral("IPv6"), QStringLiteral("255.255.255.255:65535"),
+        QStringLiteral("255.255.255.255:65535"), QStringLiteral("ESTABLISHED"), QStringLiteral("00:00:00.000"),
+        QStringLiteral("999.9 ms"), QStringLiteral("99.99 ms"), QStringLiteral("999.9 KiB"),
+        QStringLiteral("999.9 KiB"), QStringLiteral("Retrans"), QStringLiteral("99.99 ms"),
+        QStringLiteral("listener-closed"), QString()};
+    for (int col = 0; col < samples.size() - 1; ++col) {
+        const QString header = m_model->headerData(col, Qt::Horizontal).toString();
+        m_table->setColumnWidth(col, std::max(fm.horizontalAdvance(samples.at(col)), fm.horizontalAdvance(header)) + 24);
+    }
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::onCurrentRowChanged);
+
+    m_timeline = new TimelineWidget(this);
+    m_timeline->setMinimumHeight(180);
+    connect(m_timeline, &TimelineWidget::connectionClicked, this, &MainWindow::onTimelineClicked);
+
+    m_splitter = new QSplitter(Qt::Vertical, this);
+    m_splitter->addWidget(m_table);
+    m_splitter->addWidget(m_timeline);
+    m_splitter->setStretchFactor(0, 1);
+    m_splitter->setStretchFactor(1, 1);
+    m_splitter->setChildrenCollapsible(false);
+    setCentralWidget(m_splitter);
+}
+
+void MainWindow::createActions()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    m_startAction = file->addAction(QIcon::fromTheme(QStringLiteral("media-record")), tr("&Start Capture"));
+    m_startAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    m_startAction->setToolTip(tr("Record every TCP connection on this machine (needs the privileged helper)"));
+    connect(m_startAction, &QAction::triggered, this, &MainWindow::startCapture);
+    m_stopAction = file->addAction(QIcon::fromTheme(QStringLiteral("media-playback-stop")), tr("S&top Capture"));
+    m_stopAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    connect(m_stopAction, &QAction::triggered, this, &MainWindow::stopCapture);
+    file->addSeparator();
+    QAction *open = file->addAction(QIcon::fromTheme(QStringLiteral("document-open")), tr("&Open…"));
+    open->setShortcut(QKeySequence::Open);
+    connect(open, &QAction::triggered, this, &MainWindow::chooseAndOpen);
+    QMenu *recentMenu = file->addMenu(tr("Open &Recent"));
+    m_recent = new RecentFiles(recentMenu, this);
+    connect(m_recent, &RecentFiles::fileChosen, this, &MainWindow::openSession);
+    m_saveAsAction = file->addAction(QIcon::fromTheme(QStringLiteral("document-save-as")), tr("Save &As…"));
+    m_saveAsAction->setShortcut(QKeySequence::SaveAs);
+    connect(m_saveAsAction, &QAction::triggered, this, &MainWindow::chooseAndSaveAs);
+    file->addSeparator();
+    QAction *quit = file->addAction(QIcon::fromTheme(QStringLiteral("application-exit")), tr("&Quit"));
+    quit->setShortcut(QKeySequence::Quit);
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    QAction *fit = view->addAction(tr("&Fit Timeline"));
+    fit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+    fit->setToolTip(tr("Show the whole time range (same as double-clicking the timeline)"));
+    connect(fit, &QAction::triggered, this, [this] {
+        m_timeline->fitAll();
+        m_timeline->replot();
+    });
+    QAction *focusFilter = view->addAction(tr("Filter"));
+    focusFilter->setShortcut(QKeySequence::Find);
+    connect(focusFilter, &QAction::triggered, this, [this] { m_filterEdit->setFocus(Qt::ShortcutFocusReason); });
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    connect(help->addAction(tr("&About tcpscope")), &QAction::triggered, this, &MainWindow::showAbout);
+    connect(help->addAction(tr("About &Qt")), &QAction::triggered, qApp, &QApplication::aboutQt);
+
+    QToolBar *bar = addToolBar(tr("Main"));
+    bar->setObjectName(QStringLiteral("mainToolBar"));
+    bar->setMovable(false);
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->addAction(m_startAction);
+    bar->addAction(m_stopAction);
+    bar->addAction(open);
+    bar->addSeparator();
+    m_filterEdit = new QLineEdit(bar);
+    m_filterEdit->setPlaceholderText(tr("Filter: words that must all appear in a row, e.g. \"curl 443\" or \"refused\""));
+    m_filterEdit->setClearButtonEnabled(true);
+    m_filterEdit->setMinimumWidth(420);
+    bar->addWidget(new QLabel(tr(" Filter "), bar));
+    bar->addWidget(m_filterEdit);
+    connect(m_filterEdit, &QLineEdit::textChanged, this, &MainWindow::setFilterText);
+}
+
+void MainWindow::createStatusBar()
+{
+    auto makeLabel = [this](const QString &tip) {
+        auto *label = new QLabel(this);
+        label->setToolTip(tip);
+        label->setContentsMargins(8, 0, 8, 0);
+        statusBar()->addPermanentWidget(label);
+        return label;
+    };
+    m_countLabel = makeLabel(tr("Connections in the session (and how many the filter shows)"));
+    m_rateLabel = makeLabel(tr("Records per second arriving from the kernel"));
+    m_lostLabel = makeLabel(tr("Records the kernel could not deliver (ring buffer full)"));
+    m_stateLabel = makeLabel(tr("Capture state"));
+}
+
+bool MainWindow::isCapturing() const
+{
+    return m_capture && m_capture->isRunning();
+}
+
+bool MainWindow::openSession(const QString &path)
+{
+    if (isCapturing())
+        stopCapture();
+    QString error;
+    std::optional<SessionData> data;
+    {
+        BusyCursor busy;
+        data = SessionReader::read(path, &error);
+    }
+    if (!data) {
+        if (!QFileInfo::exists(path))
+            m_recent->remove(path);
+        showError(tr("Cannot open session"), tr("Could not open %1:\n%2").arg(QDir::toNativeSeparators(path), error));
+        return false;
+    }
+    m_capture.reset();
+    m_info = data->info;
+    m_sessionPath = QFileInfo(path).absoluteFilePath();
+    m_originNs = sessionOriginNs(*data);
+    m_endNs = sessionEndNs(*data);
+    m_model->setConnections(data->connections);
+    m_model->setReferenceTimeNs(m_endNs);
+    m_timeline->clear();
+    updateTimelineNow();
+    m_recent->add(m_sessionPath);
+    m_rateLabel->setText(tr("%1 records").arg(m_info.recordsReceived));
+    setLost(m_info.lostRecords);
+    setCaptureState(tr("File"));
+    updateCounts();
+    updateActions();
+    updateTitle();
+    statusBar()->showMessage(tr("Opened %1 (%2 connections)").arg(QFileInfo(path).fileName()).arg(data->connections.size()), 5000);
+    emit sessionOpened(m_sessionPath);
+    return true;
+}
+
+bool MainWindow::saveSessionAs(const QString &dest)
+{
+    if (m_sessionPath.isEmpty()) {
+        showError(tr("Save As"), tr("There is no session to save yet: open a file or start a capture."));
+        return false;
+    }
+    if (QFileInfo(dest).absoluteFilePath() == m_sessionPath)
+        return true; // already there
+    QString error;
+    bool ok;
+    {
+        BusyCursor busy;
+        ok = saveSessionCopy(m_sessionPath, dest, &error);
+    }
+    if (!ok) {
+        showError(tr("Save As"), tr("Could not save to %1:\n%2").arg(QDir::toNativeSeparators(dest), error));
+        return false;
+    }
+    m_recent->add(dest);
+    statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(dest)), 5000);
+    return true;
+}
+
+void MainWindow::chooseAndOpen()
+{
+    const QString dir = QFileInfo(m_recent->files().value(0)).absolutePath();
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Session"), dir, kSessionFilter);
+    if (!path.isEmpty())
+        openSession(path);
+}
+
+void MainWindow::chooseAndSaveAs()
+{
+    const QString suggested = QDir::home().filePath(QFileInfo(m_sessionPath).fileName());
+    QString path = QFileDialog::getSaveFileName(this, tr("Save Session As"), suggested, kSessionFilter);
+    if (path.isEmpty())
+        return;
+    if (QFileInfo(path).suffix().isEmpty())
+        path += QStringLiteral(".tcpscope");
+    saveSessionAs(path);
+}
+
+void MainWindow::startCapture()
+{
+    if (isCapturing())
+        return;
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + QStringLiteral("/captures");
+    if (!QDir().mkpath(dir)) {
+        showError(tr("Start Capture"), tr("Cannot create the capture directory %1").arg(dir));
+        return;
+    }
+    const QString path = dir + QStringLiteral("/capture-%1.tcpscope")
+                                   .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss")));
+    auto capture = std::make_unique<LiveCapture>();
+    connect(capture.get(), &LiveCapture::connectionsUpdated, this, &MainWindow::onConnectionsUpdated);
+    connect(capture.get(), &LiveCapture::statsUpdated, this, &MainWindow::onStatsUpdated);
+    connect(capture.get(), &LiveCapture::infoReady, this, &MainWindow::onInfoReady);
+    connect(capture.get(), &LiveCapture::failed, this, &MainWindow::onCaptureFailed);
+    connect(capture.get(), &LiveCapture::stopped, this, &MainWindow::onCaptureStopped);
+    setCaptureState(tr("Starting…"));
+    QString error;
+    bool ok;
+    {
+        BusyCursor busy; // bounded: the helper's Hello or its error arrives within seconds
+        ok = capture->start(path, &error);
+    }
+    if (!ok) {
+        setCaptureState(tr("Idle"));
+        showError(tr("Start Capture"), tr("Could not start the capture:\n%1").arg(error));
+        updateActions();
+        return;
+    }
+    m_capture = std::move(capture);
+    m_sessionPath = path;
+    m_info = SessionInfo();
+    m_originNs = nowNs();
+    m_endNs = m_originNs;
+    m_model->clear();
+    m_model->setReferenceTimeNs(m_endNs);
+    m_timeline->clear();
+    updateTimelineNow();
+    m_rateLabel->setText(tr("0 records/s"));
+    setLost(0);
+    setCaptureState(tr("● Capturing"), QStringLiteral("#b00000"));
+    m_clockTimer.start();
+    updateCounts();
+    updateActions();
+    updateTitle();
+}
+
+void MainWindow::stopCapture()
+{
+    if (!m_capture)
+        return;
+    {
+        BusyCursor busy; // bounded: the helper detaches and the writer finishes the file
+        m_capture->stop();
+    }
+    onCaptureStopped();
+}
+
+void MainWindow::onConnectionsUpdated(const QVector<Connection> &changed)
+{
+    m_model->upsert(changed);
+    updateCounts();
+}
+
+void MainWindow::onStatsUpdated(const CaptureStats &stats)
+{
+    m_rateLabel->setText(tr("%1 records/s").arg(stats.recordsPerSecond, 0, 'f', 0));
+    setLost(stats.lostRecords);
+}
+
+void MainWindow::onInfoReady(const SessionInfo &info)
+{
+    m_info = info;
+    if (info.startedNs > 0 && info.startedNs != m_originNs) {
+        m_originNs = info.startedNs;
+        scheduleTimelineUpdate();
+    }
+}
+
+void MainWindow::onCaptureFailed(const QString &reason)
+{
+    m_clockTimer.stop();
+    setCaptureState(tr("Failed"), QStringLiteral("#b00000"));
+    updateActions();
+    showError(tr("Capture failed"), tr("The capture stopped: %1\nThe session file keeps everything recorded until then.").arg(reason));
+}
+
+void MainWindow::onCaptureStopped()
+{
+    if (m_clockTimer.isActive()) {
+        m_clockTimer.stop();
+        onClockTick(); // open connections end where the capture ended
+    }
+    if (!m_stateLabel->text().startsWith(tr("Failed")))
+        setCaptureState(tr("Stopped"));
+    updateActions();
+    updateTitle();
+}
+
+void MainWindow::onClockTick()
+{
+    m_endNs = nowNs();
+    m_model->setReferenceTimeNs(m_endNs);
+    m_timeline->setEndTime(m_endNs);
+}
+
+void MainWindow::scheduleTimelineUpdate()
+{
+    if (!m_timelineTimer.isActive())
+        m_timelineTimer.start();
+}
+
+void MainWindow::updateTimelineNow()
+{
+    m_timelineTimer.stop();
+    QVector<Connection> ordered;
+    ordered.reserve(m_proxy->rowCount());
+    for (int row = 0; row < m_proxy->rowCount(); ++row)
+        ordered.append(m_model->connectionAt(m_proxy->mapToSource(m_proxy->index(row, 0)).row()));
+    m_timeline->setConnections(ordered, m_originNs, m_endNs);
+}
+
+void MainWindow::setFilterText(const QString &text)
+{
+    if (m_filterEdit->text() != text)
+        m_filterEdit->setText(text); // comes back here through textChanged
+    m_proxy->setFilterText(text);
+    updateTimelineNow();
+    updateCounts();
+}
+
+void MainWindow::onTimelineClicked(qint64 id)
+{
+    const int sourceRow = m_model->rowForId(id);
+    if (sourceRow < 0)
+        return;
+    const QModelIndex index = m_proxy->mapFromSource(m_model->index(sourceRow, 0));
+    if (!index.isValid())
+        return;
+    m_table->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_table->scrollTo(index);
+}
+
+void MainWindow::onCurrentRowChanged()
+{
+    const QModelIndex current = m_table->selectionModel()->currentIndex();
+    m_timeline->setSelectedId(current.isValid() ? current.data(ConnectionTableModel::ConnectionIdRole).toLongLong() : -1);
+}
+
+void MainWindow::updateCounts()
+{
+    const int total = m_model->rowCount();
+    const int shown = m_proxy->rowCount();
+    m_countLabel->setText(total == shown ? tr("%n connection(s)", nullptr, total)
+                                         : tr("%1 of %n connection(s) shown", nullptr, total).arg(shown));
+}
+
+void MainWindow::setLost(quint64 lost)
+{
+    m_lostLabel->setText(tr("%1 lost").arg(lost));
+    m_lostLabel->setStyleSheet(lost > 0 ? QStringLiteral("color: white; background: #b00000; font-weight: bold;") : QString());
+}
+
+void MainWindow::setCaptureState(const QString &text, const QString &color)
+{
+    m_stateLabel->setText(text);
+    m_stateLabel->setStyleSheet(color.isEmpty() ? QString() : QStringLiteral("color: %1; font-weight: bold;").arg(color));
+}
+
+void MainWindow::updateActions()
+{
+    const bool capturing = isCapturing();
+    m_startAction->setEnabled(!capturing);
+    m_stopAction->setEnabled(capturing);
+    m_saveAsAction->setEnabled(!m_sessionPath.isEmpty());
+}
+
+void MainWindow::updateTitle()
+{
+    QString title = QStringLiteral("tcpscope");
+    if (!m_sessionPath.isEmpty())
+        title = QStringLiteral("%1%2 — tcpscope").arg(QFileInfo(m_sessionPath).fileName(), isCapturing() ? tr(" (capturing)") : QString());
+    setWindowTitle(title);
+}
+
+void MainWindow::showError(const QString &title, const QString &message)
+{
+    statusBar()->showMessage(message.section(QLatin1Char('\n'), 0, 0), 10000);
+    emit errorOccurred(message);
+    if (m_interactiveErrors)
+        QMessageBox::critical(this, title, message);
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox::about(
+        this, tr("About tcpscope"),
+        tr("<h3>tcpscope %1</h3>"
+           "<p>Watch the lifecycle of every TCP connection on this machine, live from the kernel "
+           "via eBPF, and keep what you saw in a session file.</p>"
+           "<p>Licensed under the GNU General Public License, version 3 or (at your option) any "
+           "later version (GPL-3.0-or-later). This program comes with ABSOLUTELY NO WARRANTY.</p>"
+           "<p>Charts are drawn with <a href='https://www.qcustomplot.com/'>QCustomPlot</a> by "
+           "Emanuel Eichhammer (GPL-3.0). Built with Qt %2.</p>")
+            .arg(QStringLiteral(TCPSCOPE_VERSION), QString::fromLatin1(qVersion())));
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    stopCapture();
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
+    event->accept();
+}
+
+} // namespace tcpscope

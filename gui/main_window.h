@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The application window: connection table (top) and lifecycle timeline (bottom) over one model,
+// a text filter, live capture control and session files. Live data arrives through
+// LiveCapture's queued signals; the GUI thread never waits on the socket or on SQL except for
+// the one-shot read of a file the user opens.
+#pragma once
+
+#include "model/connection.h"
+
+#include <QMainWindow>
+#include <QTimer>
+
+#include <memory>
+
+class QLabel;
+class QLineEdit;
+class QTableView;
+class QAction;
+class QSplitter;
+
+namespace tcpscope {
+
+class ConnectionTableModel;
+class ConnectionFilterModel;
+class TimelineWidget;
+class RecentFiles;
+class LiveCapture;
+struct CaptureStats;
+
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // Errors always go out as errorOccurred(); with interactive errors (the default) they are
+    // also shown in a modal message box. Tests switch that off.
+    void setInteractiveErrors(bool on) { m_interactiveErrors = on; }
+
+    QTableView *tableView() const { return m_table; }
+    TimelineWidget *timeline() const { return m_timeline; }
+    QLineEdit *filterEdit() const { return m_filterEdit; }
+    ConnectionTableModel *connectionModel() const { return m_model; }
+    ConnectionFilterModel *filterModel() const { return m_proxy; }
+    QString sessionPath() const { return m_sessionPath; }
+    bool isCapturing() const;
+    QLabel *lostLabel() const { return m_lostLabel; }
+
+public slots:
+    // Reads a session file and shows it. False (and errorOccurred) when it cannot be read.
+    bool openSession(const QString &path);
+    // Copies the current session (also while it is being recorded) to dest.
+    bool saveSessionAs(const QString &dest);
+    void startCapture();
+    void stopCapture();
+    void setFilterText(const QString &text);
+
+signals:
+    void errorOccurred(const QString &message);
+    void sessionOpened(const QString &path);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void createActions();
+    void createCentralWidgets();
+    void createStatusBar();
+    void chooseAndOpen();
+    void chooseAndSaveAs();
+    void showAbout();
+    void showError(const QString &title, const QString &message);
+
+    void onConnectionsUpdated(const QVector<tcpscope::Connection> &changed);
+    void onStatsUpdated(const tcpscope::CaptureStats &stats);
+    void onInfoReady(const tcpscope::SessionInfo &info);
+    void onCaptureFailed(const QString &reason);
+    void onCaptureStopped();
+    void onClockTick();
+    void onTimelineClicked(qint64 id);
+    void onCurrentRowChanged();
+
+    void scheduleTimelineUpdate();
+    void updateTimelineNow();
+    void updateCounts();
+    void setLost(quint64 lost);
+    void setCaptureState(const QString &text, const QString &color = QString());
+    void updateActions();
+    void updateTitle();
+    qint64 timeEndNs() const;
+
+    ConnectionTableModel *m_model = nullptr;   // children of this window
+    ConnectionFilterModel *m_proxy = nullptr;
+    QTableView *m_table = nullptr;
+    TimelineWidget *m_timeline = nullptr;
+    QSplitter *m_splitter = nullptr;
+    QLineEdit *m_filterEdit = nullptr;
+    QLabel *m_stateLabel = nullptr;
+    QLabel *m_countLabel = nullptr;
+    QLabel *m_rateLabel = nullptr;
+    QLabel *m_lostLabel = nullptr;
+    QAction *m_startAction = nullptr;
+    QAction *m_stopAction = nullptr;
+    QAction *m_saveAsAction = nullptr;
+    RecentFiles *m_recent = nullptr;
+
+    std::unique_ptr<LiveCapture> m_capture;
+    QString m_sessionPath;
+    SessionInfo m_info;
+    qint64 m_originNs = 0;
+    qint64 m_endNs = 0; // file: session end; live: updated by the clock
+    bool m_interactiveErrors = true;
+    QTimer m_timelineTimer; // coalesces bursts of live updates into one timeline rebuild
+    QTimer m_clockTimer;    // live: open connections grow with the wall clock
+};
+
+} // namespace tcpscope

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "session_fixture.h"
+
+#include "connection_tracker.h"
+#include "session/session_writer.h"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+
+namespace tcpscope::testing {
+
+namespace {
+
+constexpr qint64 kMonoBase = 5'000'000'000'000;            // 5000 s of uptime
+constexpr qint64 kWallBase = 1'795'000'000'000'000'000;    // a fixed day in Nov 2026
+constexpr qint64 kMs = 1'000'000;
+
+struct Endpoint
+{
+    const char *addr;
+    quint16 port;
+};
+
+void putAddr(__u8 *dst, int family, const char *text)
+{
+    std::memset(dst, 0, 16);
+    inet_pton(family == 6 ? AF_INET6 : AF_INET, text, dst);
+}
+
+ts_state_change stateChange(quint64 sock, qint64 atMs10, int from, int to, quint32 pid, const char *comm,
+                            int family, Endpoint local, Endpoint remote, quint8 ownerSource)
+{
+    ts_state_change r{};
+    r.hdr.type = TS_REC_STATE_CHANGE;
+    r.hdr.size = sizeof r;
+    r.hdr.ts_ns = quint64(kMonoBase + atMs10 * kMs / 10); // atMs10: tenths of a millisecond
+    r.sock_id = sock;
+    r.cgroup_id = 4242;
+    r.netns_ino = 4026531840u;
+    r.pid = pid;
+    r.ctx_pid = pid;
+    r.family = family == 6 ? AF_INET6 : AF_INET;
+    r.sport = local.port;
+    r.dport = remote.port;
+    r.oldstate = quint8(from);
+    r.newstate = quint8(to);
+    r.owner_source = ownerSource;
+    putAddr(r.saddr, family, local.addr);
+    putAddr(r.daddr, family, remote.addr);
+    std::strncpy(r.comm, comm, TS_COMM_LEN - 1);
+    std::strncpy(r.ctx_comm, comm, TS_COMM_LEN - 1);
+    return r;
+}
+
+ts_close_stats closeStats(quint64 sock, qint64 atMs10, int oldState, quint64 sent, quint64 received,
+                          quint32 retrans, qint32 skErr)
+{
+    ts_close_stats r{};
+    r.hdr.type = TS_REC_CLOSE_STATS;
+    r.hdr.size = sizeof r;
+    r.hdr.ts_ns = quint64(kMonoBase + atMs10 * kMs / 10);
+    r.sock_id = sock;
+    r.bytes_acked = sent;
+    r.bytes_received = received;
+    r.segs_in = 12;
+    r.segs_out = 14;
+    r.total_retrans = retrans;
+    r.srtt_us = 85;
+    r.min_rtt_us = 40;
+    r.sk_err = skErr;
+    r.oldstate = quint8(oldState);
+    return r;
+}
+
+enum : int { EST = 1, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN };
+
+} // namespace
+
+bool writeFixtureSession(const QString &path, FixtureFacts *facts, QString *error)
+{
+    ConnectionTracker tracker;
+    tracker.setClockOffset(kWallBase - kMonoBase);
+    const quint8 cur = TS_OWNER_CURRENT, lis = TS_OWNER_LISTENER;
+    const Endpoint any{"0.0.0.0", 8080}, none{"0.0.0.0", 0};
+    const Endpoint cli{"127.0.0.1", 40001}, srv{"127.0.0.1", 8080};
+
+    // 1: listener, open until the end.
+    tracker.onStateChange(stateChange(0x101, 10, CLOSE, LISTEN, 100, "nginx", 4, any, none, cur));
+    // 2 + 3: a loopback request, client and accepted server socket; orderly close.
+    tracker.onStateChange(stateChange(0x102, 1000, CLOSE, SYN_SENT, 200, "curl", 4, cli, srv, cur));
+    tracker.onStateChange(stateChange(0x103, 1001, SYN_RECV, EST, 100, "nginx", 4, srv, cli, lis));
+    tracker.onStateChange(stateChange(0x102, 1002, SYN_SENT, EST, 200, "curl", 4, cli, srv, cur));
+    tracker.onStateChange(stateChange(0x102, 6000, EST, FIN_WAIT1, 200, "curl", 4, cli, srv, cur));
+    tracker.onStateChange(stateChange(0x103, 6001, EST, CLOSE_WAIT, 100, "nginx", 4, srv, cli, lis));
+    tracker.onStateChange(stateChange(0x102, 6002, FIN_WAIT1, FIN_WAIT2, 200, "curl", 4, cli, srv, cur));
+    tracker.onStateChange(stateChange(0x103, 6010, CLOSE_WAIT, LAST_ACK, 100, "nginx", 4, srv, cli, lis));
+    tracker.onStateChange(stateChange(0x102, 6012, FIN_WAIT2, TIME_WAIT, 200, "curl", 4, cli, srv, cur));
+    tracker.onStateChange(stateChange(0x103, 6013, LAST_ACK, CLOSE, 100, "nginx", 4, srv, cli, lis));
+    tracker.onCloseStats(closeStats(0x103, 6013, LAST_ACK, 1234, 4096, 0, 0));
+    tracker.onStateChange(stateChange(0x102, 9000, TIME_WAIT, CLOSE, 200, "curl", 4, cli, srv, cur));
+    tracker.onCloseStats(closeStats(0x102, 9000, TIME_WAIT, 4096, 1234, 1, 0));
+    // 4: refused.
+    const Endpoint cli2{"127.0.0.1", 40002}, discard{"127.0.0.1", 9};
+    tracker.onStateChange(stateChange(0x104, 12000, CLOSE, SYN_SENT, 201, "curl", 4, cli2, discard, cur));
+    tracker.onStateChange(stateChange(0x104, 12001, SYN_SENT, CLOSE, 201, "curl", 4, cli2, discard, cur));
+    tracker.onCloseStats(closeStats(0x104, 12001, SYN_SENT, 0, 0, 0, ECONNREFUSED));
+    // 5: IPv6, still open when the capture stops.
+    const Endpoint v6l{"2001:db8::10", 50000}, v6r{"2001:db8::1", 443};
+    tracker.onStateChange(stateChange(0x105, 15000, CLOSE, SYN_SENT, 300, "wget", 6, v6l, v6r, cur));
+    tracker.onStateChange(stateChange(0x105, 15250, SYN_SENT, EST, 300, "wget", 6, v6l, v6r, cur));
+    // 6: reset by the peer.
+    const Endpoint pl{"10.0.0.1", 50100}, pr{"10.0.0.2", 5432};
+    tracker.onStateChange(stateChange(0x106, 18000, CLOSE, SYN_SENT, 400, "python3", 4, pl, pr, cur));
+    tracker.onStateChange(stateChange(0x106, 18020, SYN_SENT, EST, 400, "python3", 4, pl, pr, cur));
+    tracker.onStateChange(stateChange(0x106, 24000, EST, CLOSE, 400, "python3", 4, pl, pr, cur));
+    tracker.onCloseStats(closeStats(0x106, 24000, EST, 100, 0, 3, ECONNRESET));
+
+    SessionInfo info;
+    info.kernelRelease = QStringLiteral("6.18.0-test");
+    info.hostname = QStringLiteral("fixture-host");
+    info.tcpscopeVersion = QStringLiteral(TCPSCOPE_VERSION);
+    info.probes = {QStringLiteral("inet_sock_set_state=tp_btf")};
+    info.startedNs = kWallBase;
+    info.stoppedNs = kWallBase + 3000 * kMs;
+    info.recordsReceived = 24;
+    info.lostRecords = 3;
+
+    auto writer = SessionWriter::create(path, error);
+    if (!writer)
+        return false;
+    writer->setInfo(info);
+    for (const Connection &c : tracker.all())
+        writer->writeConnection(c);
+    if (!writer->close(error))
+        return false;
+    if (facts) {
+        facts->connections = int(tracker.size());
+        facts->segments = 1 + 5 + 3 + 1 + 2 + 2;
+        facts->startedNs = info.startedNs;
+        facts->stoppedNs = info.stoppedNs;
+        facts->lostRecords = info.lostRecords;
+    }
+    return true;
+}
+
+QVector<Connection> syntheticConnections(int n, qint64 originNs)
+{
+    QVector<Connection> out;
+    out.reserve(n);
+    for (int i = 0; i < n; ++i) {
+        Connection c;
+        c.id = i + 1;
+        c.pid = 1000 + i % 50;
+        c.comm = QStringLiteral("worker%1").arg(i % 50);
+        c.family = 4;
+        c.role = ConnectionRole::Client;
+        c.localAddr = QStringLiteral("10.1.%1.%2").arg((i / 250) % 250).arg(i % 250);
+        c.localPort = quint16(30000 + i % 30000);
+        c.remoteAddr = QStringLiteral("10.2.0.1");
+        c.remotePort = 443;
+        const qint64 t0 = originNs + qint64(i) * 3 * kMs;
+        auto add = [&c](qint64 t, TcpState from, TcpState to) { c.history.append({t, from, to, c.pid, c.comm}); };
+        add(t0, TcpState::Close, TcpState::SynSent);
+        add(t0 + kMs / 10, TcpState::SynSent, TcpState::Established);
+        add(t0 + 200 * kMs, TcpState::Established, TcpState::FinWait1);
+        add(t0 + 201 * kMs, TcpState::FinWait1, TcpState::FinWait2);
+        add(t0 + 202 * kMs, TcpState::FinWait2, TcpState::TimeWait);
+        add(t0 + 260 * kMs, TcpState::TimeWait, TcpState::Close);
+        c.startNs = t0;
+        c.endNs = t0 + 260 * kMs;
+        c.handshakeNs = kMs / 10;
+        c.state = TcpState::Close;
+        c.closeReason = CloseReason::Fin;
+        out.append(c);
+    }
+    return out;
+}
+
+} // namespace tcpscope::testing

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// exportChart() on a real session file: exact PNG size with bars drawn, PDF, SVG when built
+// with Qt SVG, and clear errors for unknown charts, formats and sizes. When the tcpscope
+// executable is built, the same goes through `tcpscope export --chart ... --size WxH`.
+#include "charts/chart_export.h"
+#include "charts/state_palette.h"
+#include "session/session_reader.h"
+#include "session_fixture.h"
+
+#include <QFile>
+#include <QImage>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace tcpscope;
+
+class TestChartExport : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QString m_session;
+    SessionData m_data;
+
+    static int countColor(const QImage &img, QColor color)
+    {
+        int n = 0;
+        const QRgb want = color.rgb();
+        for (int y = 0; y < img.height(); ++y)
+            for (int x = 0; x < img.width(); ++x)
+                n += (img.pixel(x, y) & 0xffffff) == (want & 0xffffff);
+        return n;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_session = m_dir.filePath(QStringLiteral("fixture.tcpscope"));
+        QString error;
+        QVERIFY2(testing::writeFixtureSession(m_session, nullptr, &error), qPrintable(error));
+        auto data = SessionReader::read(m_session, &error);
+        QVERIFY2(data, qPrintable(error));
+        m_data = *data;
+    }
+
+    void pngHasExactSizeAndBars_data()
+    {
+        QTest::addColumn<QSize>("size");
+        QTest::newRow("800x600") << QSize(800, 600);
+        QTest::newRow("1920x400") << QSize(1920, 400);
+        QTest::newRow("333x777") << QSize(333, 777);
+    }
+
+    void pngHasExactSizeAndBars()
+    {
+        QFETCH(QSize, size);
+        const QString out = m_dir.filePath(QStringLiteral("timeline.png"));
+        QString error;
+        QVERIFY2(exportChart(m_data, QStringLiteral("timeline"), out, size, &error), qPrintable(error));
+        QImage img(out);
+        QVERIFY(!img.isNull());
+        QCOMPARE(img.size(), size);
+        // The bars are really there: ESTABLISHED and handshake colours are painted.
+        QVERIFY(countColor(img, phaseColor(StatePhase::Established)) > 50);
+        QVERIFY(countColor(img, phaseColor(StatePhase::Handshake)) > 0);
+        QVERIFY(countColor(img, phaseColor(StatePhase::Listen)) > 50);
+    }
+
+    void pdf()
+    {
+        const QString out = m_dir.filePath(QStringLiteral("timeline.pdf"));
+        QString error;
+        QVERIFY2(exportChart(m_data, QStringLiteral("timeline"), out, QSize(1000, 500), &error), qPrintable(error));
+        QFile f(out);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QVERIFY(f.read(5) == "%PDF-");
+        QVERIFY(f.size() > 1000);
+    }
+
+    void svgOrClearRefusal()
+    {
+        const QString out = m_dir.filePath(QStringLiteral("timeline.svg"));
+        QString error;
+        const bool ok = exportChart(m_data, QStringLiteral("timeline"), out, QSize(800, 600), &error);
+        if (chartExportFormats().contains(QStringLiteral("svg"))) {
+            QVERIFY2(ok, qPrintable(error));
+            QFile f(out);
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            const QByteArray svg = f.readAll();
+            QVERIFY(svg.contains("<svg"));
+            QVERIFY(svg.contains("width=\"800")); // QSvgGenerator writes physical size in mm; viewBox in px
+            QVERIFY(svg.contains("viewBox=\"0 0 800 600\""));
+        } else {
+            QVERIFY(!ok);
+            QVERIFY2(error.contains(QStringLiteral("SVG")), qPrintable(error));
+        }
+    }
+
+    void errors()
+    {
+        QString error;
+        QVERIFY(!exportChart(m_data, QStringLiteral("pie"), m_dir.filePath(QStringLiteral("x.png")), QSize(800, 600), &error));
+        QVERIFY2(error.contains(QStringLiteral("pie")) && error.contains(QStringLiteral("timeline")), qPrintable(error));
+        QVERIFY(!exportChart(m_data, QStringLiteral("timeline"), m_dir.filePath(QStringLiteral("x.bmp")), QSize(800, 600), &error));
+        QVERIFY2(error.contains(QStringLiteral("png")), qPrintable(error));
+        QVERIFY(!exportChart(m_data, QStringLiteral("timeline"), m_dir.filePath(QStringLiteral("x.png")), QSize(0, 600), &error));
+        QVERIFY2(error.contains(QStringLiteral("size")), qPrintable(error));
+        QVERIFY(!exportChart(m_data, QStringLiteral("timeline"), m_dir.filePath(QStringLiteral("nodir/x.png")), QSize(800, 600), &error));
+        QVERIFY2(error.contains(QStringLiteral("nodir")), qPrintable(error));
+    }
+
+    void emptySessionStillRenders()
+    {
+        SessionData empty;
+        const QString out = m_dir.filePath(QStringLiteral("empty.png"));
+        QString error;
+        QVERIFY2(exportChart(empty, QStringLiteral("timeline"), out, QSize(640, 480), &error), qPrintable(error));
+        QCOMPARE(QImage(out).size(), QSize(640, 480));
+    }
+
+    void cliExportWithSize()
+    {
+#ifndef TCPSCOPE_APP
+        QSKIP("the tcpscope executable is not part of this build");
+#else
+        const QString out = m_dir.filePath(QStringLiteral("cli.png"));
+        QProcess p;
+        p.start(QStringLiteral(TCPSCOPE_APP), {QStringLiteral("export"), m_session, QStringLiteral("--chart"),
+                                               QStringLiteral("timeline"), QStringLiteral("-o"), out,
+                                               QStringLiteral("--size"), QStringLiteral("800x600")});
+        QVERIFY(p.waitForFinished(60000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        QCOMPARE(QImage(out).size(), QSize(800, 600));
+
+        p.start(QStringLiteral(TCPSCOPE_APP), {QStringLiteral("export"), m_session, QStringLiteral("--chart"),
+                                               QStringLiteral("pie"), QStringLiteral("-o"), out});
+        QVERIFY(p.waitForFinished(60000));
+        QVERIFY(p.exitCode() != 0);
+        QVERIFY(p.readAllStandardError().contains("timeline"));
+#endif
+    }
+};
+
+QTEST_MAIN(TestChartExport)
+#include "test_chart_export.moc"

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The main window on a real session file: table contents, timeline bars, click-to-select in
+// both directions, the text filter, Save As, the lost-records indicator and bad files.
+#include "charts/timeline_widget.h"
+#include "main_window.h"
+#include "models/connection_filter_model.h"
+#include "models/connection_table_model.h"
+#include "session_fixture.h"
+
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace tcpscope;
+using Col = ConnectionTableModel;
+
+class TestMainWindow : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QString m_session;
+    testing::FixtureFacts m_facts;
+
+    static int proxyRowOfId(const MainWindow &w, qint64 id)
+    {
+        const QAbstractItemModel *m = w.filterModel();
+        for (int r = 0; r < m->rowCount(); ++r)
+            if (m->index(r, 0).data(Col::ConnectionIdRole).toLongLong() == id)
+                return r;
+        return -1;
+    }
+    static QString cell(const MainWindow &w, qint64 id, int col)
+    {
+        return w.filterModel()->index(proxyRowOfId(w, id), col).data().toString();
+    }
+    static qint64 selectedId(const MainWindow &w)
+    {
+        const QModelIndexList rows = w.tableView()->selectionModel()->selectedRows();
+        return rows.size() == 1 ? rows.first().data(Col::ConnectionIdRole).toLongLong() : -1;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_session = m_dir.filePath(QStringLiteral("fixture.tcpscope"));
+        QString error;
+        QVERIFY2(testing::writeFixtureSession(m_session, &m_facts, &error), qPrintable(error));
+    }
+
+    void opensSessionIntoTableAndTimeline()
+    {
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QSignalSpy opened(&w, &MainWindow::sessionOpened);
+        QVERIFY(w.openSession(m_session));
+        QCOMPARE(opened.count(), 1);
+        QVERIFY(w.windowTitle().contains(QStringLiteral("fixture.tcpscope")));
+
+        QCOMPARE(w.tableView()->model()->rowCount(), m_facts.connections);
+        QCOMPARE(w.connectionModel()->rowCount(), 6);
+        // Client side of the loopback request.
+        QCOMPARE(cell(w, 2, Col::ColProcess), QStringLiteral("curl"));
+        QCOMPARE(cell(w, 2, Col::ColPid), QStringLiteral("200"));
+        QCOMPARE(cell(w, 2, Col::ColRole), QStringLiteral("client"));
+        QCOMPARE(cell(w, 2, Col::ColLocal), QStringLiteral("127.0.0.1:40001"));
+        QCOMPARE(cell(w, 2, Col::ColRemote), QStringLiteral("127.0.0.1:8080"));
+        QCOMPARE(cell(w, 2, Col::ColCloseReason), QStringLiteral("fin"));
+        QCOMPARE(cell(w, 2, Col::ColSent), QStringLiteral("4.00 KiB"));
+        QCOMPARE(cell(w, 2, Col::ColRetrans), QStringLiteral("1"));
+        QCOMPARE(cell(w, 2, Col::ColStates), QStringLiteral("SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>TIME_WAIT>CLOSE"));
+        QCOMPARE(cell(w, 2, Col::ColDuration), QStringLiteral("800 ms"));
+        // The accepted socket belongs to the server.
+        QCOMPARE(cell(w, 3, Col::ColProcess), QStringLiteral("nginx"));
+        QCOMPARE(cell(w, 3, Col::ColRole), QStringLiteral("server"));
+        QCOMPARE(cell(w, 1, Col::ColRole), QStringLiteral("listener"));
+        QCOMPARE(cell(w, 1, Col::ColState), QStringLiteral("LISTEN"));
+        QCOMPARE(cell(w, 4, Col::ColCloseReason), QStringLiteral("refused"));
+        QCOMPARE(cell(w, 5, Col::ColFamily), QStringLiteral("IPv6"));
+        QCOMPARE(cell(w, 5, Col::ColRemote), QStringLiteral("[2001:db8::1]:443"));
+        QCOMPARE(cell(w, 5, Col::ColCloseReason), QStringLiteral("open"));
+        QCOMPARE(cell(w, 6, Col::ColCloseReason), QStringLiteral("rst"));
+
+        TimelineWidget *tl = w.timeline();
+        QCOMPARE(tl->barCount(), m_facts.connections);
+        QCOMPARE(tl->segmentCount(), m_facts.segments);
+        // Open connections extend to the end of the session.
+        const TimelineRow &listener = tl->layout().rows.at(tl->layout().rowOf(1));
+        QCOMPARE(listener.x1, double(m_facts.stoppedNs - m_facts.startedNs) / 1e9);
+
+        // Lost records are shown, and stand out.
+        QCOMPARE(w.lostLabel()->text(), QStringLiteral("3 lost"));
+        QVERIFY(w.lostLabel()->styleSheet().contains(QStringLiteral("background")));
+    }
+
+    void clickingBarSelectsRowAndBack()
+    {
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openSession(m_session));
+        TimelineWidget *tl = w.timeline();
+        tl->replot(); // lay out axes so pixel positions are final
+
+        // The refused connection is a sub-millisecond sliver in a 3 s session: still clickable.
+        for (qint64 id : {qint64(4), qint64(5), qint64(2)}) {
+            const QPoint p = tl->barCenter(id);
+            QVERIFY2(p.x() >= 0, qPrintable(QStringLiteral("bar %1 not visible").arg(id)));
+            // Independently of barCenter: the pixel maps back to this bar's row and time span.
+            const TimelineRow &row = tl->layout().rows.at(tl->layout().rowOf(id));
+            QCOMPARE(qRound(tl->yAxis->pixelToCoord(p.y())), tl->layout().rowOf(id));
+            QVERIFY(tl->xAxis->pixelToCoord(p.x()) >= row.x0 - 0.01 && tl->xAxis->pixelToCoord(p.x()) <= row.x1 + 0.01);
+            QTest::mouseClick(tl, Qt::LeftButton, {}, p);
+            QCOMPARE(selectedId(w), id);
+            QCOMPARE(tl->selectedId(), id);
+        }
+
+        // Selecting a table row highlights its bar.
+        const int row = proxyRowOfId(w, 6);
+        w.tableView()->selectRow(row);
+        QCOMPARE(tl->selectedId(), qint64(6));
+
+        // Sorting the table reorders the timeline rows the same way.
+        w.tableView()->sortByColumn(Col::ColId, Qt::DescendingOrder);
+        QTRY_COMPARE(tl->layout().rowOf(6), 0);
+        QCOMPARE(tl->layout().rowOf(1), 5);
+    }
+
+    void filterNarrowsTableAndTimeline()
+    {
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        w.show();
+        QVERIFY(w.openSession(m_session));
+        QTest::keyClicks(w.filterEdit(), QStringLiteral("CURL"));
+        QCOMPARE(w.tableView()->model()->rowCount(), 2);
+        QCOMPARE(w.timeline()->barCount(), 2);
+        w.setFilterText(QStringLiteral("curl 8080"));
+        QCOMPARE(w.filterEdit()->text(), QStringLiteral("curl 8080"));
+        QCOMPARE(w.tableView()->model()->rowCount(), 1);
+        QCOMPARE(cell(w, 2, Col::ColLocal), QStringLiteral("127.0.0.1:40001"));
+        w.setFilterText(QStringLiteral("ipv6"));
+        QCOMPARE(w.tableView()->model()->rowCount(), 1);
+        QCOMPARE(w.timeline()->barCount(), 1);
+        w.setFilterText(QStringLiteral("no-such-thing"));
+        QCOMPARE(w.tableView()->model()->rowCount(), 0);
+        QCOMPARE(w.timeline()->barCount(), 0);
+        w.filterEdit()->clear();
+        QCOMPARE(w.tableView()->model()->rowCount(), 6);
+        QCOMPARE(w.timeline()->barCount(), 6);
+    }
+
+    void saveAsWritesAReadableCopy()
+    {
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        QVERIFY(w.openSession(m_session));
+        const QString copy = m_dir.filePath(QStringLiteral("copy.tcpscope"));
+        QVERIFY(w.saveSessionAs(copy));
+        MainWindow w2;
+        w2.setInteractiveErrors(false);
+        QVERIFY(w2.openSession(copy));
+        QCOMPARE(w2.connectionModel()->rowCount(), 6);
+
+        QSignalSpy errors(&w, &MainWindow::errorOccurred);
+        QVERIFY(!w.saveSessionAs(m_dir.filePath(QStringLiteral("no/such/dir/x.tcpscope"))));
+        QCOMPARE(errors.count(), 1);
+    }
+
+    void badFilesReportErrorsAndKeepTheCurrentSession_data()
+    {
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<bool>("truncateFixture");
+        QTest::newRow("not sqlite") << QByteArray("this is not a tcpscope session\n") << false;
+        QTest::newRow("empty") << QByteArray() << false;
+        QTest::newRow("truncated") << QByteArray() << true;
+        QTest::newRow("sqlite header, garbage after")
+            << (QByteArray("SQLite format 3", 16) + QByteArray(4080, '\xa5')) << false;
+    }
+
+    void badFilesReportErrorsAndKeepTheCurrentSession()
+    {
+        QFETCH(QByteArray, content);
+        QFETCH(bool, truncateFixture);
+        if (truncateFixture) {
+            QFile good(m_session);
+            QVERIFY(good.open(QIODevice::ReadOnly));
+            content = good.readAll().left(int(good.size() / 2));
+        }
+        const QString bad = m_dir.filePath(QStringLiteral("bad.tcpscope"));
+        QFile f(bad);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(content);
+        f.close();
+
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        QVERIFY(w.openSession(m_session));
+        QSignalSpy errors(&w, &MainWindow::errorOccurred);
+        QVERIFY(!w.openSession(bad));
+        QCOMPARE(errors.count(), 1);
+        const QString message = errors.first().first().toString();
+        QVERIFY2(message.contains(QStringLiteral("bad.tcpscope")), qPrintable(message));
+        QVERIFY2(message.section(QLatin1Char('\n'), 1).trimmed().size() > 5, qPrintable(message)); // has a reason
+        QCOMPARE(w.connectionModel()->rowCount(), 6);
+        QCOMPARE(w.sessionPath(), QFileInfo(m_session).absoluteFilePath());
+    }
+
+    void missingFileReportsError()
+    {
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        QSignalSpy errors(&w, &MainWindow::errorOccurred);
+        QVERIFY(!w.openSession(m_dir.filePath(QStringLiteral("does-not-exist.tcpscope"))));
+        QCOMPARE(errors.count(), 1);
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"
