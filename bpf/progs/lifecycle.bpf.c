@@ -65,6 +65,24 @@ struct {
     __type(value, __u64);
 } ptr_ids SEC(".maps");
 
+/* listen() without bind() picks its port only after the CLOSE->LISTEN transition, so such a
+ * listener cannot be keyed by port yet. It waits here (sock_id -> sk + owner) until its first
+ * child arrives; that child's miss in `listeners` walks this small map and promotes the match. */
+struct pending_listener {
+    __u64 sk;
+    __u32 netns_ino;
+    __u16 family;
+    __u16 _pad;
+    struct ts_owner owner;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 256);
+    __type(key, __u64);
+    __type(value, struct pending_listener);
+} pending_listeners SEC(".maps");
+
 struct sk_info {
     const struct sock *sk;
     __u64 sock_id;
@@ -95,6 +113,30 @@ static __always_inline void owner_from_current(struct ts_owner *o)
     bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
+struct pending_match {
+    __u32 netns_ino;
+    __u16 family;
+    __u16 port;
+    __u64 sock_id; /* out: the listener found, 0 if none */
+    struct ts_owner owner;
+};
+
+static long match_pending(struct bpf_map *map, __u64 *key, struct pending_listener *p,
+                          struct pending_match *m)
+{
+    const struct inet_sock *inet = (const struct inet_sock *)p->sk;
+
+    if (p->netns_ino != m->netns_ino || p->family != m->family)
+        return 0;
+    /* By now the autobound port is assigned. A stale pointer only yields a non-matching read:
+     * entries are removed when their listener closes. */
+    if (__builtin_bswap16(BPF_CORE_READ(inet, inet_sport)) != m->port)
+        return 0;
+    m->sock_id = *key;
+    m->owner = p->owner;
+    return 1; /* stop */
+}
+
 /* Decides the owner of this transition and keeps the maps up to date. Leaves *o zeroed
  * (TS_OWNER_NONE, pid 0) when nothing authoritative is known: a wrong pid is worse than none. */
 static __always_inline void attribute(const struct sk_info *in, struct ts_owner *o)
@@ -111,11 +153,17 @@ static __always_inline void attribute(const struct sk_info *in, struct ts_owner 
         if (in->newstate == TCP_SYN_SENT)
             o->flags = TS_OWNER_F_ACTIVE_OPEN;
         bpf_map_update_elem(&owners, &in->sock_id, o, BPF_ANY);
-        if (in->newstate == TCP_LISTEN) {
+        if (in->newstate == TCP_LISTEN && in->sport) {
             struct ts_listener nl = {.sock_id = in->sock_id};
 
             nl.owner = *o;
             bpf_map_update_elem(&listeners, &lk, &nl, BPF_ANY);
+        } else if (in->newstate == TCP_LISTEN) {
+            struct pending_listener pl = {
+                .sk = (__u64)in->sk, .netns_ino = in->netns_ino, .family = in->family};
+
+            pl.owner = *o;
+            bpf_map_update_elem(&pending_listeners, &in->sock_id, &pl, BPF_ANY);
         }
         return;
     }
@@ -125,10 +173,23 @@ static __always_inline void attribute(const struct sk_info *in, struct ts_owner 
         l = bpf_map_lookup_elem(&listeners, &lk);
         if (l) {
             *o = l->owner;
-            o->source = TS_OWNER_LISTENER;
-            o->flags = 0;
-            bpf_map_update_elem(&owners, &in->sock_id, o, BPF_ANY);
+        } else {
+            struct pending_match m = {
+                .netns_ino = in->netns_ino, .family = in->family, .port = in->sport};
+            struct ts_listener nl = {};
+
+            bpf_for_each_map_elem(&pending_listeners, match_pending, &m, 0);
+            if (!m.sock_id)
+                return; /* unknown listener: no owner rather than a wrong one */
+            nl.owner = m.owner;
+            nl.sock_id = m.sock_id;
+            bpf_map_update_elem(&listeners, &lk, &nl, BPF_ANY);
+            bpf_map_delete_elem(&pending_listeners, &m.sock_id);
+            *o = m.owner;
         }
+        o->source = TS_OWNER_LISTENER;
+        o->flags = 0;
+        bpf_map_update_elem(&owners, &in->sock_id, o, BPF_ANY);
         return;
     }
     known = bpf_map_lookup_elem(&owners, &in->sock_id);
@@ -137,6 +198,7 @@ static __always_inline void attribute(const struct sk_info *in, struct ts_owner 
         o->source = TS_OWNER_REMEMBERED;
     }
     if (in->oldstate == TCP_LISTEN && in->newstate == TCP_CLOSE) {
+        bpf_map_delete_elem(&pending_listeners, &in->sock_id);
         l = bpf_map_lookup_elem(&listeners, &lk);
         /* Only forget the entry if it is this socket's (SO_REUSEPORT siblings share a key);
          * scan-learned entries have no id and go with any listener closing on that key. */

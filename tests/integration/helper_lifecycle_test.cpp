@@ -226,6 +226,41 @@ private slots:
         QCOMPARE(helper.waitExit(5000), 128 + SIGKILL);
         verifyNothingLeft(ours, m_tracefsBefore);
     }
+    // listen() without bind(): the port is chosen after the LISTEN transition, so the program
+    // must still connect the first accepted socket to its listener.
+    void autoboundListenerIsAttributed_data() { lifecycle_data(); }
+    void autoboundListenerIsAttributed()
+    {
+        QFETCH(QString, mode);
+        HelperProcess helper;
+        if (!startStreaming(helper, mode))
+            return;
+        QProcess server, client;
+        server.start(binDir() + "/helper_traffic", {"server", "6", QString::number(kServerSends),
+                                                    QString::number(kClientSends), "autobind"});
+        const unsigned port = readPort(server);
+        const qint64 serverPid = server.processId();
+        QVERIFY(port != 0);
+        client.start(binDir() + "/helper_traffic", {"client", "6", QString::number(port),
+                                                    QString::number(kClientSends),
+                                                    QString::number(kServerSends)});
+        QVERIFY(client.waitForFinished(10000) && client.exitCode() == 0);
+        QVERIFY(server.waitForFinished(10000) && server.exitCode() == 0);
+        Capture cap;
+        int accepted = -1;
+        QVERIFY2(collect(helper, cap, 10000, [&] {
+                     accepted = cap.find([&](const ts_state_change &c) {
+                         return c.oldstate == 10 && c.newstate == 3 && c.sport == port;
+                     });
+                     return cap.closed(accepted);
+                 }),
+                 qPrintable(helper.stderrText()));
+        checkSide(cap, accepted, serverPid, "ts_server", {3, 1, 8, 9, 7});
+        QCOMPARE(int(cap.conns[accepted].changes.front().owner_source), int(TS_OWNER_LISTENER));
+        QVERIFY(helper.send(wire::encodeStop()));
+        QCOMPARE(helper.waitExit(5000), 0);
+    }
+
     // A server that was listening before the capture started: the helper's /proc scan seeds the
     // listener map, so its accepted socket still belongs to the server, not the client.
     void preexistingListenerIsAttributed()

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Real loopback traffic for the helper integration test, as separate processes with distinct
 // comm names so process attribution can be checked on both ends. No Qt: plain sockets.
-//   helper_traffic server 4|6 SEND EXPECT    prints "port N", serves one client, exits 0
+//   helper_traffic server 4|6 SEND EXPECT [autobind]
+//                                             prints "port N", serves one client, exits 0;
+//                                             autobind: listen() without bind() (kernel picks)
 //   helper_traffic client 4|6 PORT SEND EXPECT prints "port N" (its local port), exits 0
 //   helper_traffic refused 4|6 PORT           exits 0 iff connect() fails with ECONNREFUSED
 //   helper_traffic burst 4|6 N                N connect/accept/close cycles as fast as possible
@@ -95,10 +97,10 @@ int main(int argc, char **argv)
     if (fd < 0)
         return fail("socket");
 
-    if (mode == "server" && argc == 5) {
+    if (mode == "server" && (argc == 5 || (argc == 6 && std::strcmp(argv[5], "autobind") == 0))) {
         const int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0)
+        if (argc == 5 && bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0)
             return fail("bind");
         if (listen(fd, 4) != 0)
             return fail("listen");
