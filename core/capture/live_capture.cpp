@@ -74,6 +74,7 @@ struct LiveCapture::Private
     std::mutex mutex; // guards the fields below, shared with the ingest thread
     std::condition_variable cond;
     bool helloSeen = false;
+    bool streaming = false; // the helper's first Stats: its hooks are attached
     bool ingestDone = false;
     QString failure; // why the stream ended abnormally; empty on a clean end
     SessionInfo info;
@@ -82,6 +83,7 @@ struct LiveCapture::Private
 
     // Ingest-thread state.
     ConnectionTracker tracker;
+    qint64 offsetNs = 0;
     quint64 records = 0;
     quint64 lost = 0;
 
@@ -187,8 +189,8 @@ bool LiveCapture::start(const QString &sessionPath, QString *error)
 
     std::unique_lock lock(d->mutex);
     const bool ready = d->cond.wait_for(lock, std::chrono::milliseconds(kHelloTimeoutMs),
-                                        [this] { return d->helloSeen || d->ingestDone; });
-    const bool ok = ready && d->helloSeen;
+                                        [this] { return d->streaming || d->ingestDone; });
+    const bool ok = ready && d->streaming;
     QString reason = d->failure;
     lock.unlock();
     if (ok) {
@@ -304,7 +306,8 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
             *error = QStringLiteral("protocol error: ") + fromStd(err);
             return false;
         }
-        tracker.setClockOffset(qint64(h->realtimeNs) - qint64(h->monotonicNs));
+        offsetNs = qint64(h->realtimeNs) - qint64(h->monotonicNs);
+        tracker.setClockOffset(offsetNs);
         SessionInfo si;
         si.kernelRelease = fromStd(h->kernelRelease);
         si.hostname = fromStd(h->hostname);
@@ -315,7 +318,7 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
                 line += QStringLiteral(" (") + fromStd(p.detail) + QLatin1Char(')');
             si.probes << line;
         }
-        si.startedNs = qint64(h->realtimeNs);
+        // started_ns is set by the first Stats, when the hooks are really attached.
         writer->setInfo(si);
         if (!sendAll(helper.socketFd(), wire::encodeStart(wire::StartOptions{}))) {
             *error = QStringLiteral("cannot send Start to tcpscope-helper");
@@ -326,8 +329,6 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
             info = si;
             helloSeen = true;
         }
-        cond.notify_all();
-        emit q->infoReady(si);
         return true;
     }
     case wire::MessageType::Records: {
@@ -352,6 +353,21 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
             return false;
         }
         lost = s->lostTotal();
+        bool first = false;
+        {
+            std::lock_guard lock(mutex);
+            if (!streaming) {
+                // The helper attaches after Start and then reports at once: from here on every
+                // state change is seen, so this is when the capture really started.
+                streaming = first = true;
+                info.startedNs = qint64(s->monotonicNs) + offsetNs;
+                writer->setInfo(info);
+            }
+        }
+        if (first) {
+            cond.notify_all();
+            emit q->infoReady(info);
+        }
         return true;
     }
     case wire::MessageType::Error: {
@@ -424,7 +440,7 @@ void LiveCapture::Private::runIngest()
         std::lock_guard lock(mutex);
         failure = error;
         ingestDone = true;
-        wasReady = helloSeen;
+        wasReady = streaming;
     }
     cond.notify_all();
     if (!error.isEmpty() && wasReady)

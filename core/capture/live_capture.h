@@ -31,7 +31,8 @@ public:
     // Where tcpscope-helper is: $TCPSCOPE_HELPER, else next to this executable.
     static QString helperPath();
 
-    // Spawns the helper and starts recording into sessionPath (created/overwritten).
+    // Spawns the helper and starts recording into sessionPath (created/overwritten). Returns
+    // once the helper reports its kernel hooks attached, so nothing after it is missed.
     // Returns false with a one-line reason (e.g. the helper's "needs root or CAP_BPF..." text).
     bool start(const QString &sessionPath, QString *error);
     // Asks the helper to stop, drains what it sent, finalizes the session file. Blocking but
@@ -46,7 +47,8 @@ signals:
     // Connections created or changed since the last emission (throttled to a few per second).
     void connectionsUpdated(const QVector<tcpscope::Connection> &changed);
     void statsUpdated(const tcpscope::CaptureStats &stats);
-    void infoReady(const tcpscope::SessionInfo &info); // after the helper's Hello
+    // Once the helper has attached its hooks (its first Stats after Hello/Start); startedNs set.
+    void infoReady(const tcpscope::SessionInfo &info);
     // The helper died or the stream broke; the session file stays valid up to that point.
     void failed(const QString &reason);
     void stopped();
