@@ -42,27 +42,36 @@ CloseReason classifyClose(const Connection &c)
 {
     if (c.haveCloseStats) {
         switch (c.skErr < 0 ? -c.skErr : c.skErr) { // tolerate -errno
-        case ECONNREFUSED: return CloseReason::Refused;
-        case ETIMEDOUT: return CloseReason::Timeout;
-        case ECONNRESET: return CloseReason::Reset;
-        default: break;
+        case ECONNREFUSED:
+            return CloseReason::Refused;
+        case ETIMEDOUT:
+            return CloseReason::Timeout;
+        case ECONNRESET:
+            return CloseReason::Reset;
+        default:
+            break;
         }
     }
     const TcpState last = c.history.isEmpty() ? TcpState::Unknown : c.history.last().from;
     switch (last) {
-    case TcpState::Listen: return CloseReason::Listener;
+    case TcpState::Listen:
+        return CloseReason::Listener;
     case TcpState::SynSent:
     case TcpState::SynRecv:
-    case TcpState::NewSynRecv: return CloseReason::Aborted;
+    case TcpState::NewSynRecv:
+        return CloseReason::Aborted;
     // Straight from a data state to CLOSE without FIN handshake states: an abort (RST).
     case TcpState::Established:
-    case TcpState::CloseWait: return CloseReason::Reset;
+    case TcpState::CloseWait:
+        return CloseReason::Reset;
     case TcpState::FinWait1:
     case TcpState::FinWait2:
     case TcpState::TimeWait:
     case TcpState::Closing:
-    case TcpState::LastAck: return CloseReason::Fin;
-    default: return CloseReason::Aborted;
+    case TcpState::LastAck:
+        return CloseReason::Fin;
+    default:
+        return CloseReason::Aborted;
     }
 }
 

@@ -13,8 +13,8 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <csignal>
+#include <mutex>
 #include <poll.h>
 #include <sys/socket.h>
 #include <thread>
@@ -126,10 +126,10 @@ QString LiveCapture::helperPath()
     const QByteArray env = qgetenv("TCPSCOPE_HELPER");
     if (!env.isEmpty())
         return QString::fromLocal8Bit(env);
-    QString dir = QCoreApplication::instance()
-                      ? QCoreApplication::applicationDirPath()
-                      : QFileInfo(QStringLiteral("/proc/self/exe")).canonicalFilePath().section(
-                            QLatin1Char('/'), 0, -2);
+    QString dir = QCoreApplication::instance() ? QCoreApplication::applicationDirPath()
+                                               : QFileInfo(QStringLiteral("/proc/self/exe"))
+                                                     .canonicalFilePath()
+                                                     .section(QLatin1Char('/'), 0, -2);
     return QDir(dir).filePath(QStringLiteral("tcpscope-helper"));
 }
 
@@ -253,8 +253,7 @@ void LiveCapture::Private::publish(bool force)
     const auto now = std::chrono::steady_clock::now();
     if (!force && now - lastPublish < kPublishInterval)
         return;
-    const double seconds =
-        std::chrono::duration<double>(now - lastPublish).count();
+    const double seconds = std::chrono::duration<double>(now - lastPublish).count();
     QVector<Connection> changed = tracker.takeChanged();
     for (const Connection &c : std::as_const(changed))
         writer->writeConnection(c);
@@ -289,8 +288,8 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
     std::string err;
     const std::span<const std::uint8_t> payload(frame.payload);
     const bool hello = isHelloSeen();
-    if (!hello && frame.type != wire::MessageType::Hello
-        && frame.type != wire::MessageType::Error) {
+    if (!hello && frame.type != wire::MessageType::Hello &&
+        frame.type != wire::MessageType::Error) {
         *error = QStringLiteral("protocol error: %1 before Hello")
                      .arg(fromStd(wire::messageTypeName(quint16(frame.type))));
         return false;
@@ -405,7 +404,8 @@ void LiveCapture::Private::runIngest()
                 continue;
             if (n <= 0) {
                 if (!stopSent)
-                    error = helperFailureText(QStringLiteral("tcpscope-helper closed the connection"));
+                    error =
+                        helperFailureText(QStringLiteral("tcpscope-helper closed the connection"));
                 break;
             }
             decoder.feed(std::span<const std::uint8_t>(buf.data(), std::size_t(n)));

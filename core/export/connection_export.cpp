@@ -13,14 +13,31 @@ namespace {
 // One value per column; text is marked so CSV/JSON can quote it, null for "unknown".
 struct Cell
 {
-    enum Kind { Null, Number, Text } kind = Null;
+    enum Kind
+    {
+        Null,
+        Number,
+        Text
+    } kind = Null;
     QByteArray value;
 };
 
-Cell num(qint64 v) { return {Cell::Number, QByteArray::number(v)}; }
-Cell unum(quint64 v) { return {Cell::Number, QByteArray::number(v)}; }
-Cell text(const QString &s) { return {Cell::Text, s.toUtf8()}; }
-Cell ms(double v) { return {Cell::Number, QByteArray::number(v, 'f', 3)}; }
+Cell num(qint64 v)
+{
+    return {Cell::Number, QByteArray::number(v)};
+}
+Cell unum(quint64 v)
+{
+    return {Cell::Number, QByteArray::number(v)};
+}
+Cell text(const QString &s)
+{
+    return {Cell::Text, s.toUtf8()};
+}
+Cell ms(double v)
+{
+    return {Cell::Number, QByteArray::number(v, 'f', 3)};
+}
 
 QVector<Cell> cells(const Connection &c)
 {
@@ -74,11 +91,21 @@ QByteArray jsonString(const QByteArray &utf8)
     for (char ch : utf8) {
         const auto u = static_cast<unsigned char>(ch);
         switch (ch) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
         default:
             if (u < 0x20) {
                 char buf[8];
@@ -157,9 +184,15 @@ bool writeConnectionsJson(const QVector<Connection> &connections, QIODevice &out
                 chunk += ", ";
             chunk += keys[i] + ": ";
             switch (row[i].kind) {
-            case Cell::Null: chunk += "null"; break;
-            case Cell::Number: chunk += row[i].value; break;
-            case Cell::Text: chunk += jsonString(row[i].value); break;
+            case Cell::Null:
+                chunk += "null";
+                break;
+            case Cell::Number:
+                chunk += row[i].value;
+                break;
+            case Cell::Text:
+                chunk += jsonString(row[i].value);
+                break;
             }
         }
         chunk += '}';
@@ -184,8 +217,7 @@ bool exportFormatForPath(const QString &path, ExportFormat *format)
     return true;
 }
 
-bool exportConnections(const QVector<Connection> &connections, const QString &path,
-                       QString *error)
+bool exportConnections(const QVector<Connection> &connections, const QString &path, QString *error)
 {
     ExportFormat format;
     if (!exportFormatForPath(path, &format)) {

@@ -12,7 +12,11 @@
 
 namespace tcpscope {
 
-enum class ExportFormat { Csv, Json };
+enum class ExportFormat
+{
+    Csv,
+    Json
+};
 
 // Column names in output order (the first 17 are the documented stable set).
 QStringList connectionExportColumns();
@@ -25,7 +29,6 @@ bool exportFormatForPath(const QString &path, ExportFormat *format);
 
 // Writes to path (atomically: a partial file never replaces an existing one) or, for "-", CSV
 // to stdout. False + one-line reason.
-bool exportConnections(const QVector<Connection> &connections, const QString &path,
-                       QString *error);
+bool exportConnections(const QVector<Connection> &connections, const QString &path, QString *error);
 
 } // namespace tcpscope

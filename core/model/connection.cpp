@@ -9,9 +9,8 @@ namespace {
 
 // Index = kernel TCP_* value; names as ss(8) and libbpf-tools tcpstates print them.
 constexpr std::array<const char *, 13> kStateNames = {
-    "UNKNOWN",    "ESTABLISHED", "SYN_SENT",  "SYN_RECV",   "FIN_WAIT1",
-    "FIN_WAIT2",  "TIME_WAIT",   "CLOSE",     "CLOSE_WAIT", "LAST_ACK",
-    "LISTEN",     "CLOSING",     "NEW_SYN_RECV",
+    "UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",    "TIME_WAIT",
+    "CLOSE",   "CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",   "NEW_SYN_RECV",
 };
 
 constexpr std::array<const char *, 7> kReasonNames = {

@@ -15,18 +15,19 @@ namespace tcpscope {
 namespace {
 
 // Bounds that a real session never reaches; a file beyond them is refused, not half-read.
-constexpr int kMaxValueBytes = 1 << 20;        // any single text value (SQLITE_LIMIT_LENGTH)
+constexpr int kMaxValueBytes = 1 << 20; // any single text value (SQLITE_LIMIT_LENGTH)
 constexpr qint64 kMaxConnections = 10'000'000;
 constexpr qint64 kMaxStateChanges = 100'000'000;
-constexpr int kMaxShortText = 256;             // comm, addresses, state names
-constexpr int kMaxMetaText = 64 * 1024;        // probes report etc.
+constexpr int kMaxShortText = 256;      // comm, addresses, state names
+constexpr int kMaxMetaText = 64 * 1024; // probes report etc.
 
 // SQLite's words for the two common ways a file is broken, in terms a user understands.
 QString describe(const QString &sqliteError)
 {
     if (sqliteError.contains(QLatin1String("file is not a database")))
         return QStringLiteral("not a tcpscope session (not an SQLite database)");
-    if (sqliteError.contains(QLatin1String("malformed")) && !sqliteError.startsWith(QLatin1String("corrupt")))
+    if (sqliteError.contains(QLatin1String("malformed")) &&
+        !sqliteError.startsWith(QLatin1String("corrupt")))
         return QStringLiteral("corrupt session file, truncated or damaged (%1)").arg(sqliteError);
     return sqliteError;
 }
@@ -110,12 +111,12 @@ bool Reader::checkSchema()
     int rc;
     while ((rc = sqlite3_step(objects.get())) == SQLITE_ROW) {
         QString type, name;
-        if (!text(objects.get(), 0, kMaxShortText, "schema type", &type)
-            || !text(objects.get(), 1, kMaxShortText, "schema name", &name))
+        if (!text(objects.get(), 0, kMaxShortText, "schema type", &type) ||
+            !text(objects.get(), 1, kMaxShortText, "schema name", &name))
             return false;
-        const bool ourIndex = type == QLatin1String("index")
-                              && (schema::indexes().contains(name)
-                                  || name.startsWith(QLatin1String("sqlite_autoindex_")));
+        const bool ourIndex =
+            type == QLatin1String("index") && (schema::indexes().contains(name) ||
+                                               name.startsWith(QLatin1String("sqlite_autoindex_")));
         if (type == QLatin1String("table"))
             tableTypes.insert(name, type);
         else if (!ourIndex)
@@ -169,8 +170,8 @@ bool Reader::readMeta(SessionInfo *info)
     int rc;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
         QString key, value;
-        if (!text(stmt.get(), 0, kMaxShortText, "meta key", &key)
-            || !text(stmt.get(), 1, kMaxMetaText, "meta value", &value))
+        if (!text(stmt.get(), 0, kMaxShortText, "meta key", &key) ||
+            !text(stmt.get(), 1, kMaxMetaText, "meta value", &value))
             return false;
         if (key == QLatin1String(schema::kMetaKernel))
             info->kernelRelease = value;
@@ -231,12 +232,12 @@ bool Reader::readConnections(QVector<Connection> *out)
         c.family = static_cast<int>(i64(7));
         c.localPort = static_cast<quint16>(i64(9));
         c.remotePort = static_cast<quint16>(i64(11));
-        if (!text(s, 3, kMaxShortText, "comm", &c.comm)
-            || !text(s, 8, kMaxShortText, "local_addr", &c.localAddr)
-            || !text(s, 10, kMaxShortText, "remote_addr", &c.remoteAddr)
-            || !text(s, 12, kMaxShortText, "role", &role)
-            || !text(s, 16, kMaxShortText, "state", &state)
-            || !text(s, 17, kMaxShortText, "close_reason", &reason))
+        if (!text(s, 3, kMaxShortText, "comm", &c.comm) ||
+            !text(s, 8, kMaxShortText, "local_addr", &c.localAddr) ||
+            !text(s, 10, kMaxShortText, "remote_addr", &c.remoteAddr) ||
+            !text(s, 12, kMaxShortText, "role", &role) ||
+            !text(s, 16, kMaxShortText, "state", &state) ||
+            !text(s, 17, kMaxShortText, "close_reason", &reason))
             return false;
         c.role = connectionRoleFromName(role);
         c.state = tcpStateFromName(state);
@@ -287,15 +288,15 @@ bool Reader::readHistory(QVector<Connection> *conns)
         const qint64 id = sqlite3_column_int64(s, 0);
         const auto it = indexById.constFind(id);
         if (it == indexById.cend())
-            return fail(QStringLiteral("corrupt session: state change for unknown connection %1")
-                            .arg(id));
+            return fail(
+                QStringLiteral("corrupt session: state change for unknown connection %1").arg(id));
         StateChange sc;
         QString from, to;
         sc.timeNs = sqlite3_column_int64(s, 1);
         sc.ctxPid = static_cast<quint32>(sqlite3_column_int64(s, 4));
-        if (!text(s, 2, kMaxShortText, "from_state", &from)
-            || !text(s, 3, kMaxShortText, "to_state", &to)
-            || !text(s, 5, kMaxShortText, "ctx_comm", &sc.ctxComm))
+        if (!text(s, 2, kMaxShortText, "from_state", &from) ||
+            !text(s, 3, kMaxShortText, "to_state", &to) ||
+            !text(s, 5, kMaxShortText, "ctx_comm", &sc.ctxComm))
             return false;
         sc.from = tcpStateFromName(from);
         sc.to = tcpStateFromName(to);
@@ -337,7 +338,8 @@ std::optional<SessionData> SessionReader::read(const QString &path, QString *err
     sqlite3_limit(db.get(), SQLITE_LIMIT_LENGTH, kMaxValueBytes);
     sqlite3_limit(db.get(), SQLITE_LIMIT_SQL_LENGTH, 100000);
     sqlite3_limit(db.get(), SQLITE_LIMIT_ATTACHED, 0);
-    if (!sqlite::exec(db.get(), "PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON;", &err)) {
+    if (!sqlite::exec(db.get(), "PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON;",
+                      &err)) {
         // "file is not a database" is what SQLite says about random bytes: make it ours.
         return fail(describe(err));
     }
@@ -345,8 +347,8 @@ std::optional<SessionData> SessionReader::read(const QString &path, QString *err
     Reader reader;
     reader.db = db.get();
     SessionData data;
-    if (!reader.checkHeader() || !reader.checkSchema() || !reader.readMeta(&data.info)
-        || !reader.readConnections(&data.connections) || !reader.readHistory(&data.connections)) {
+    if (!reader.checkHeader() || !reader.checkSchema() || !reader.readMeta(&data.info) ||
+        !reader.readConnections(&data.connections) || !reader.readHistory(&data.connections)) {
         return fail(describe(reader.error));
     }
     return data;

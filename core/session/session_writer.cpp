@@ -27,8 +27,8 @@ struct SessionWriter::Private
     std::condition_variable wake;      // writer thread: work arrived or stop requested
     std::condition_variable committed; // flush(): a batch finished
     std::deque<Work> queue;
-    quint64 enqueued = 0;  // sequence number of the last queued item
-    quint64 done = 0;      // sequence number of the last item committed (or failed)
+    quint64 enqueued = 0; // sequence number of the last queued item
+    quint64 done = 0;     // sequence number of the last item committed (or failed)
     bool stopRequested = false;
     bool closed = false;
     QString error; // first write error, sticky
@@ -165,7 +165,8 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, QString *err)
         bool ok = true;
         if (const auto *info = std::get_if<SessionInfo>(&batch[i]))
             ok = writeInfo(*info, err);
-        else if (const auto *conn = std::get_if<Connection>(&batch[i]); lastIndex.value(conn->id) == i)
+        else if (const auto *conn = std::get_if<Connection>(&batch[i]);
+                 lastIndex.value(conn->id) == i)
             ok = writeConnection(*conn, err);
         if (!ok) {
             sqlite::exec(db.get(), "ROLLBACK", nullptr);
@@ -235,11 +236,10 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
     if (!p.db)
         return fail(QStringLiteral("cannot create session file: "));
     sqlite3 *db = p.db.get();
-    const QByteArray pragmas = QByteArrayLiteral("PRAGMA application_id = ")
-                               + QByteArray::number(schema::kApplicationId)
-                               + "; PRAGMA user_version = "
-                               + QByteArray::number(schema::kUserVersion)
-                               + "; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+    const QByteArray pragmas =
+        QByteArrayLiteral("PRAGMA application_id = ") + QByteArray::number(schema::kApplicationId) +
+        "; PRAGMA user_version = " + QByteArray::number(schema::kUserVersion) +
+        "; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
     if (!sqlite::exec(db, pragmas.constData(), &err))
         return fail(QStringLiteral("cannot initialise session file: "));
     const QByteArray create = QByteArrayLiteral("BEGIN; ") + schema::kCreateSql + "COMMIT;";
@@ -302,8 +302,8 @@ bool SessionWriter::close(QString *error)
     d->insertChange.reset();
     if (d->db) {
         if (!sqlite::exec(d->db.get(),
-                          "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;", &err)
-            && d->error.isEmpty())
+                          "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;", &err) &&
+            d->error.isEmpty())
             d->error = QStringLiteral("cannot finalize session file: ") + err;
         d->db.reset();
     }

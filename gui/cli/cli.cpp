@@ -28,8 +28,8 @@ bool isCommand(const char *arg)
 
 bool isTopLevelOption(const char *arg)
 {
-    return std::strcmp(arg, "--help") == 0 || std::strcmp(arg, "-h") == 0
-           || std::strcmp(arg, "--version") == 0 || std::strcmp(arg, "-V") == 0;
+    return std::strcmp(arg, "--help") == 0 || std::strcmp(arg, "-h") == 0 ||
+           std::strcmp(arg, "--version") == 0 || std::strcmp(arg, "-V") == 0;
 }
 
 } // namespace
@@ -117,7 +117,8 @@ QString commandHelp(const QString &command)
             "\n"
             "Connections: one row/object per connection with the columns\n"
             "  id,pid,comm,family,local_addr,local_port,remote_addr,remote_port,start_ns,end_ns,\n"
-            "  duration_ms,handshake_ms,bytes_sent,bytes_received,retransmits,close_reason,states,\n"
+            "  "
+            "duration_ms,handshake_ms,bytes_sent,bytes_received,retransmits,close_reason,states,\n"
             "  role,srtt_us,min_rtt_us,segs_in,segs_out,sk_err,state\n"
             "Times are wall-clock ns since the epoch; states is the path, e.g.\n"
             "SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>CLOSE. Unknown values are empty (CSV) or\n"
@@ -151,14 +152,14 @@ QString commandHelp(const QString &command)
 // the CLI should answer, instead of the GUI trying to open it as a session.
 bool looksLikeMistypedCommand(const char *arg)
 {
-    return arg[0] != '-' && arg[0] != '\0' && !std::strchr(arg, '.') && !std::strchr(arg, '/')
-           && access(arg, F_OK) != 0;
+    return arg[0] != '-' && arg[0] != '\0' && !std::strchr(arg, '.') && !std::strchr(arg, '/') &&
+           access(arg, F_OK) != 0;
 }
 
 bool isCliInvocation(int argc, char **argv)
 {
-    return argc >= 2 && argv[1]
-           && (isCommand(argv[1]) || isTopLevelOption(argv[1]) || looksLikeMistypedCommand(argv[1]));
+    return argc >= 2 && argv[1] &&
+           (isCommand(argv[1]) || isTopLevelOption(argv[1]) || looksLikeMistypedCommand(argv[1]));
 }
 
 int run(int argc, char **argv)
@@ -200,7 +201,9 @@ int run(int argc, char **argv)
         return runInfo(args);
     if (command == QLatin1String("export"))
         return runExport(args, argc, argv);
-    return usageError(QString(), QStringLiteral("unknown command '%1' (commands: record, info, export, help)").arg(command));
+    return usageError(
+        QString(),
+        QStringLiteral("unknown command '%1' (commands: record, info, export, help)").arg(command));
 }
 
 } // namespace tcpscope::cli

@@ -10,7 +10,12 @@
 
 namespace tcpscope::cli {
 
-enum ExitCode { kExitOk = 0, kExitFailure = 1, kExitUsage = 2 };
+enum ExitCode
+{
+    kExitOk = 0,
+    kExitFailure = 1,
+    kExitUsage = 2
+};
 
 // args[0] is "tcpscope COMMAND" (for messages), the rest the command's own arguments.
 int runRecord(const QStringList &args, int argc, char **argv);

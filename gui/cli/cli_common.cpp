@@ -15,7 +15,8 @@ void printOut(const QString &text)
 
 void printErr(const QString &text)
 {
-    const QByteArray bytes = (QStringLiteral("tcpscope: ") + text + QLatin1Char('\n')).toLocal8Bit();
+    const QByteArray bytes =
+        (QStringLiteral("tcpscope: ") + text + QLatin1Char('\n')).toLocal8Bit();
     std::fwrite(bytes.constData(), 1, std::size_t(bytes.size()), stderr);
     std::fflush(stderr);
 }
@@ -44,8 +45,7 @@ QString isoTime(qint64 wallNs)
 {
     if (wallNs <= 0)
         return QStringLiteral("-");
-    return QDateTime::fromMSecsSinceEpoch(wallNs / 1'000'000, Qt::UTC)
-        .toString(Qt::ISODateWithMs);
+    return QDateTime::fromMSecsSinceEpoch(wallNs / 1'000'000, Qt::UTC).toString(Qt::ISODateWithMs);
 }
 
 } // namespace tcpscope::cli

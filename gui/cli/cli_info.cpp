@@ -70,17 +70,19 @@ int runInfo(const QStringList &args)
     line("Time range:", range);
     line("Host:", info.hostname.isEmpty() ? QStringLiteral("-") : info.hostname);
     line("Kernel:", info.kernelRelease.isEmpty() ? QStringLiteral("-") : info.kernelRelease);
-    line("Recorded by:", QStringLiteral("tcpscope ") + (info.tcpscopeVersion.isEmpty() ? QStringLiteral("?") : info.tcpscopeVersion));
-    line("Probes:", info.probes.isEmpty() ? QStringLiteral("-") : info.probes.join(QStringLiteral("; ")));
+    line("Recorded by:",
+         QStringLiteral("tcpscope ") +
+             (info.tcpscopeVersion.isEmpty() ? QStringLiteral("?") : info.tcpscopeVersion));
+    line("Probes:",
+         info.probes.isEmpty() ? QStringLiteral("-") : info.probes.join(QStringLiteral("; ")));
     line("Records:", QString::number(info.recordsReceived));
     line("Lost records:", info.lostRecords == 0
                               ? QStringLiteral("0")
                               : QStringLiteral("%1 (the kernel dropped records: this session is "
                                                "incomplete)")
                                     .arg(info.lostRecords));
-    line("Connections:", QStringLiteral("%1 (%2 open at the end)")
-                             .arg(session->connections.size())
-                             .arg(open));
+    line("Connections:",
+         QStringLiteral("%1 (%2 open at the end)").arg(session->connections.size()).arg(open));
     line("  by state:", countsLine(byState));
     line("  by close:", countsLine(byReason));
     line("  by role:", countsLine(byRole));

@@ -44,7 +44,9 @@ public:
         m_read.reset(fds[0]);
         m_write.reset(fds[1]);
         g_signalWriteFd = m_write.get();
-        struct sigaction sa{};
+        struct sigaction sa
+        {
+        };
         sa.sa_handler = onStopSignal;
         sigemptyset(&sa.sa_mask);
         sa.sa_flags = SA_RESTART;
@@ -66,7 +68,9 @@ public:
 private:
     static constexpr int kCount = 3;
     static constexpr int kSignals[kCount] = {SIGINT, SIGTERM, SIGHUP};
-    struct sigaction m_old[kCount]{};
+    struct sigaction m_old[kCount]
+    {
+    };
     UniqueFd m_read, m_write;
     bool m_installed = false;
 };
@@ -76,8 +80,10 @@ private:
 int runRecord(const QStringList &args, int argc, char **argv)
 {
     QCommandLineParser parser;
-    const QCommandLineOption output({QStringLiteral("o"), QStringLiteral("output")}, QString(), QStringLiteral("FILE"));
-    const QCommandLineOption duration({QStringLiteral("d"), QStringLiteral("duration")}, QString(), QStringLiteral("SECONDS"));
+    const QCommandLineOption output({QStringLiteral("o"), QStringLiteral("output")}, QString(),
+                                    QStringLiteral("FILE"));
+    const QCommandLineOption duration({QStringLiteral("d"), QStringLiteral("duration")}, QString(),
+                                      QStringLiteral("SECONDS"));
     const QCommandLineOption quiet({QStringLiteral("q"), QStringLiteral("quiet")}, QString());
     parser.addOptions({output, duration, quiet});
     if (!parser.parse(args))
@@ -93,8 +99,9 @@ int runRecord(const QStringList &args, int argc, char **argv)
         bool ok = false;
         seconds = parser.value(duration).toDouble(&ok);
         if (!ok || !(seconds > 0) || seconds > 365.0 * 24 * 3600)
-            return usageError(kCmd, QStringLiteral("--duration: expected a positive number of seconds, got '%1'")
-                                        .arg(parser.value(duration)));
+            return usageError(
+                kCmd, QStringLiteral("--duration: expected a positive number of seconds, got '%1'")
+                          .arg(parser.value(duration)));
     }
 
     std::unique_ptr<QCoreApplication> ownApp;
@@ -137,10 +144,11 @@ int runRecord(const QStringList &args, int argc, char **argv)
     if (progress) {
         QObject::connect(&progressTimer, &QTimer::timeout, app, [&] {
             const CaptureStats s = capture.stats();
-            std::fprintf(stderr, "\rrecording %.0f s: %llu connections, %llu records (%.0f/s), %llu lost   ",
-                         elapsed.elapsed() / 1000.0, (unsigned long long)s.connectionsSeen,
-                         (unsigned long long)s.recordsReceived, s.recordsPerSecond,
-                         (unsigned long long)s.lostRecords);
+            std::fprintf(
+                stderr, "\rrecording %.0f s: %llu connections, %llu records (%.0f/s), %llu lost   ",
+                elapsed.elapsed() / 1000.0, (unsigned long long)s.connectionsSeen,
+                (unsigned long long)s.recordsReceived, s.recordsPerSecond,
+                (unsigned long long)s.lostRecords);
             std::fflush(stderr);
         });
         progressTimer.start(1000);

@@ -94,22 +94,25 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv); // helperPath(): tcpscope-helper next to this binary
     Options opt;
     if (!parse(argc, argv, opt)) {
-        std::fprintf(stderr, "usage: bench_record [--seconds D] [--rate N] [--threads T] [-o FILE]\n"
-                             "  N connect/close per second in total (default 5000, 0 = unthrottled)\n");
+        std::fprintf(stderr,
+                     "usage: bench_record [--seconds D] [--rate N] [--threads T] [-o FILE]\n"
+                     "  N connect/close per second in total (default 5000, 0 = unthrottled)\n");
         return 2;
     }
     if (geteuid() != 0)
-        std::fprintf(stderr, "bench_record: not root - the helper will probably refuse to load BPF\n");
+        std::fprintf(stderr,
+                     "bench_record: not root - the helper will probably refuse to load BPF\n");
     QTemporaryDir dir;
-    const QString file = opt.output.isEmpty() ? dir.filePath(QStringLiteral("bench.tcpscope")) : opt.output;
+    const QString file =
+        opt.output.isEmpty() ? dir.filePath(QStringLiteral("bench.tcpscope")) : opt.output;
 
     const int l = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
-    if (l < 0 || bind(l, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 || listen(l, 4096) != 0
-        || getsockname(l, reinterpret_cast<sockaddr *>(&addr), &len) != 0) {
+    if (l < 0 || bind(l, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 ||
+        listen(l, 4096) != 0 || getsockname(l, reinterpret_cast<sockaddr *>(&addr), &len) != 0) {
         std::perror("bench_record: listen");
         return 1;
     }
@@ -130,7 +133,8 @@ int main(int argc, char **argv)
     std::vector<std::thread> threads;
     threads.emplace_back(acceptLoop, l, std::ref(stopAccept));
     const auto churnStart = steady_clock::now();
-    const auto end = churnStart + duration_cast<steady_clock::duration>(duration<double>(opt.seconds));
+    const auto end =
+        churnStart + duration_cast<steady_clock::duration>(duration<double>(opt.seconds));
     for (int i = 0; i < opt.threads; ++i)
         threads.emplace_back(churn, addr, opt.rate > 0 ? double(opt.rate) / opt.threads : 0.0, end,
                              std::ref(done), std::ref(failed));
@@ -160,15 +164,21 @@ int main(int argc, char **argv)
     for (const tcpscope::Connection &c : session->connections)
         changes += quint64(c.history.size());
 
-    std::printf("churn:    %llu connect/close cycles in %.2f s (%.0f/s, target %s, %d threads), %llu failed\n",
+    std::printf("churn:    %llu connect/close cycles in %.2f s (%.0f/s, target %s, %d threads), "
+                "%llu failed\n",
                 (unsigned long long)done.load(), churnSeconds, done / churnSeconds,
-                opt.rate > 0 ? qPrintable(QString::number(opt.rate) + QStringLiteral("/s")) : "unthrottled",
+                opt.rate > 0 ? qPrintable(QString::number(opt.rate) + QStringLiteral("/s"))
+                             : "unthrottled",
                 opt.threads, (unsigned long long)failed.load());
-    std::printf("capture:  %llu records received in %.2f s = %.0f records/s (kernel -> SQLite), drain at stop %.2f s\n",
+    std::printf("capture:  %llu records received in %.2f s = %.0f records/s (kernel -> SQLite), "
+                "drain at stop %.2f s\n",
                 (unsigned long long)session->info.recordsReceived, totalSeconds,
                 session->info.recordsReceived / totalSeconds, drainSeconds);
-    std::printf("start:    helper spawned, BPF loaded and attached in %.2f s (not part of the rate)\n", attachSeconds);
-    std::printf("lost:     %llu records (ring buffer full)%s\n", (unsigned long long)session->info.lostRecords,
+    std::printf(
+        "start:    helper spawned, BPF loaded and attached in %.2f s (not part of the rate)\n",
+        attachSeconds);
+    std::printf("lost:     %llu records (ring buffer full)%s\n",
+                (unsigned long long)session->info.lostRecords,
                 session->info.lostRecords ? "  <-- the session is incomplete" : "");
     std::printf("session:  %lld connections, %llu state changes, %.1f MiB -> %s\n",
                 (long long)session->connections.size(), (unsigned long long)changes,

@@ -97,8 +97,8 @@ TestRecordCli::Pair TestRecordCli::exchange(int family, int clientSends, int ser
     pair.clientPort = readPort(client);
     pair.serverPid = server.processId();
     pair.clientPid = client.processId();
-    const bool ok = client.waitForFinished(10000) && server.waitForFinished(10000)
-                    && client.exitCode() == 0 && server.exitCode() == 0;
+    const bool ok = client.waitForFinished(10000) && server.waitForFinished(10000) &&
+                    client.exitCode() == 0 && server.exitCode() == 0;
     if (!ok) {
         qWarning() << "traffic failed:" << client.readAllStandardError()
                    << server.readAllStandardError();
@@ -125,7 +125,8 @@ void TestRecordCli::startRecorder(QProcess &rec, const QString &file, const QStr
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("TCPSCOPE_HELPER"), m_helper);
     rec.setProcessEnvironment(env);
-    rec.start(m_tcpscope, QStringList{QStringLiteral("record"), QStringLiteral("-o"), file} + extra);
+    rec.start(m_tcpscope,
+              QStringList{QStringLiteral("record"), QStringLiteral("-o"), file} + extra);
     QVERIFY(rec.waitForStarted());
 }
 
@@ -185,7 +186,8 @@ void TestRecordCli::recordLoopbackTraffic()
     const QString out = QString::fromLocal8Bit(rec.readAllStandardOutput());
     const QString err = QString::fromLocal8Bit(rec.readAllStandardError());
     QVERIFY2(rec.exitCode() == 0, qPrintable(err));
-    QVERIFY2(out.contains(QRegularExpression(QStringLiteral("^recorded \\d+ connections, \\d+ records, 0 lost in [0-9.]+ s -> "))),
+    QVERIFY2(out.contains(QRegularExpression(QStringLiteral(
+                 "^recorded \\d+ connections, \\d+ records, 0 lost in [0-9.]+ s -> "))),
              qPrintable(out));
     QVERIFY(!QFileInfo::exists(file + QLatin1String("-wal")));
 
@@ -193,10 +195,18 @@ void TestRecordCli::recordLoopbackTraffic()
     const auto data = SessionReader::read(file, &error);
     QVERIFY2(data, qPrintable(error));
     QVERIFY(data->info.stoppedNs > data->info.startedNs);
-    QVERIFY(data->info.probes.join(QLatin1Char(' ')).contains(QLatin1String("inet_sock_set_state=")));
+    QVERIFY(
+        data->info.probes.join(QLatin1Char(' ')).contains(QLatin1String("inet_sock_set_state=")));
 
-    struct Expect { Pair pair; int family; int clientSends; int serverSends; };
-    for (const Expect &e : {Expect{v4, 4, kClientSends, kServerSends}, Expect{v6, 6, 2000, 300000}}) {
+    struct Expect
+    {
+        Pair pair;
+        int family;
+        int clientSends;
+        int serverSends;
+    };
+    for (const Expect &e :
+         {Expect{v4, 4, kClientSends, kServerSends}, Expect{v6, 6, 2000, 300000}}) {
         const Connection *client = findConn(*data, e.pair.clientPort, e.pair.serverPort);
         const Connection *server = findConn(*data, e.pair.serverPort, e.pair.clientPort);
         QVERIFY2(client && server, qPrintable(QStringLiteral("IPv%1 pair missing").arg(e.family)));
@@ -205,7 +215,8 @@ void TestRecordCli::recordLoopbackTraffic()
         QCOMPARE(server->pid, quint32(e.pair.serverPid));
         QCOMPARE(server->comm, QStringLiteral("rec_server"));
         QCOMPARE(client->family, e.family);
-        QCOMPARE(client->localAddr, e.family == 4 ? QStringLiteral("127.0.0.1") : QStringLiteral("::1"));
+        QCOMPARE(client->localAddr,
+                 e.family == 4 ? QStringLiteral("127.0.0.1") : QStringLiteral("::1"));
         QCOMPARE(client->role, ConnectionRole::Client);
         QCOMPARE(server->role, ConnectionRole::Server);
         QVERIFY(client->haveCloseStats && server->haveCloseStats);
@@ -217,7 +228,8 @@ void TestRecordCli::recordLoopbackTraffic()
         QCOMPARE(server->closeReason, CloseReason::Fin);
         QVERIFY2(client->statesPath().startsWith(QLatin1String("SYN_SENT>ESTABLISHED>FIN_WAIT1>")),
                  qPrintable(client->statesPath()));
-        QVERIFY2(server->statesPath().startsWith(QLatin1String("SYN_RECV>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSE")),
+        QVERIFY2(server->statesPath().startsWith(
+                     QLatin1String("SYN_RECV>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSE")),
                  qPrintable(server->statesPath()));
         QVERIFY(client->statesPath().endsWith(QLatin1String(">CLOSE")));
         QVERIFY(client->handshakeNs >= 0);
@@ -240,24 +252,32 @@ void TestRecordCli::recordLoopbackTraffic()
     QCOMPARE(code, 0);
     QFile csv(csvPath);
     QVERIFY(csv.open(QIODevice::ReadOnly));
-    const QStringList lines = QString::fromUtf8(csv.readAll()).split(QStringLiteral("\r\n"), Qt::SkipEmptyParts);
+    const QStringList lines =
+        QString::fromUtf8(csv.readAll()).split(QStringLiteral("\r\n"), Qt::SkipEmptyParts);
     const QStringList header = lines.first().split(QLatin1Char(','));
-    QCOMPARE(header.mid(0, 17).join(QLatin1Char(',')),
-             QStringLiteral("id,pid,comm,family,local_addr,local_port,remote_addr,remote_port,start_ns,end_ns,duration_ms,handshake_ms,bytes_sent,bytes_received,retransmits,close_reason,states"));
+    QCOMPARE(
+        header.mid(0, 17).join(QLatin1Char(',')),
+        QStringLiteral(
+            "id,pid,comm,family,local_addr,local_port,remote_addr,remote_port,start_ns,end_ns,"
+            "duration_ms,handshake_ms,bytes_sent,bytes_received,retransmits,close_reason,states"));
     bool sawClient = false, sawServer = false, sawRefused = false;
     for (const QString &line : lines.mid(1)) {
         const QStringList f = line.split(QLatin1Char(',')); // no field here needs quoting
         auto col = [&](const char *name) { return f.value(header.indexOf(QLatin1String(name))); };
-        if (col("local_port").toUInt() == v4.clientPort && col("remote_port").toUInt() == v4.serverPort) {
-            sawClient = col("pid").toLongLong() == v4.clientPid && col("comm") == QLatin1String("rec_client")
-                        && col("bytes_sent").toInt() == kClientSends
-                        && col("bytes_received").toInt() == kServerSends
-                        && col("close_reason") == QLatin1String("fin")
-                        && col("states").startsWith(QLatin1String("SYN_SENT>ESTABLISHED>FIN_WAIT1"));
+        if (col("local_port").toUInt() == v4.clientPort &&
+            col("remote_port").toUInt() == v4.serverPort) {
+            sawClient = col("pid").toLongLong() == v4.clientPid &&
+                        col("comm") == QLatin1String("rec_client") &&
+                        col("bytes_sent").toInt() == kClientSends &&
+                        col("bytes_received").toInt() == kServerSends &&
+                        col("close_reason") == QLatin1String("fin") &&
+                        col("states").startsWith(QLatin1String("SYN_SENT>ESTABLISHED>FIN_WAIT1"));
         }
-        if (col("local_port").toUInt() == v4.serverPort && col("remote_port").toUInt() == v4.clientPort)
-            sawServer = col("pid").toLongLong() == v4.serverPid && col("comm") == QLatin1String("rec_server")
-                        && col("bytes_sent").toInt() == kServerSends;
+        if (col("local_port").toUInt() == v4.serverPort &&
+            col("remote_port").toUInt() == v4.clientPort)
+            sawServer = col("pid").toLongLong() == v4.serverPid &&
+                        col("comm") == QLatin1String("rec_server") &&
+                        col("bytes_sent").toInt() == kServerSends;
         if (col("remote_port").toUInt() == closed && col("pid").toLongLong() == refusedPid)
             sawRefused = col("close_reason") == QLatin1String("refused");
     }
@@ -267,11 +287,16 @@ void TestRecordCli::recordLoopbackTraffic()
 
     const QString info = run({QStringLiteral("info"), file}, &code);
     QCOMPARE(code, 0);
-    QVERIFY2(info.contains(QRegularExpression(QStringLiteral("Connections: +\\d+"))), qPrintable(info));
-    QVERIFY2(info.contains(QRegularExpression(QStringLiteral("by close: .*refused \\d+"))), qPrintable(info));
-    QVERIFY2(info.contains(QRegularExpression(QStringLiteral("Lost records: +0"))), qPrintable(info));
+    QVERIFY2(info.contains(QRegularExpression(QStringLiteral("Connections: +\\d+"))),
+             qPrintable(info));
+    QVERIFY2(info.contains(QRegularExpression(QStringLiteral("by close: .*refused \\d+"))),
+             qPrintable(info));
+    QVERIFY2(info.contains(QRegularExpression(QStringLiteral("Lost records: +0"))),
+             qPrintable(info));
     QVERIFY2(info.contains(QLatin1String("inet_sock_set_state=")), qPrintable(info));
-    QVERIFY2(info.contains(QRegularExpression(QStringLiteral("Time range: +\\d{4}-\\d\\d-\\d\\dT"))), qPrintable(info));
+    QVERIFY2(
+        info.contains(QRegularExpression(QStringLiteral("Time range: +\\d{4}-\\d\\d-\\d\\dT"))),
+        qPrintable(info));
 }
 
 void TestRecordCli::sigintLeavesValidFile()
@@ -309,7 +334,8 @@ void TestRecordCli::missingHelperFails()
     QVERIFY(rec.waitForFinished(15000));
     QCOMPARE(rec.exitCode(), 1);
     const QString err = QString::fromLocal8Bit(rec.readAllStandardError());
-    QVERIFY2(err.startsWith(QLatin1String("tcpscope: cannot record: helper not found")), qPrintable(err));
+    QVERIFY2(err.startsWith(QLatin1String("tcpscope: cannot record: helper not found")),
+             qPrintable(err));
     QVERIFY(!QFileInfo::exists(m_dir.filePath(QStringLiteral("never.tcpscope"))));
 }
 

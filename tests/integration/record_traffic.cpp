@@ -113,8 +113,8 @@ int main(int argc, char **argv)
 
     if (mode == "server" && argc == 5) {
         const int l = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-        if (l < 0 || bind(l, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0
-            || listen(l, 4) != 0)
+        if (l < 0 || bind(l, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0 ||
+            listen(l, 4) != 0)
             return fail("listen");
         std::printf("port %u\n", localPort(l));
         const int c = accept(l, nullptr, nullptr);
@@ -143,7 +143,8 @@ int main(int argc, char **argv)
         if (fd < 0)
             return fail("socket");
         if (connect(fd, reinterpret_cast<sockaddr *>(&ss), len) == 0) {
-            std::fprintf(stderr, "record_traffic: connect to port %s unexpectedly succeeded\n", argv[3]);
+            std::fprintf(stderr, "record_traffic: connect to port %s unexpectedly succeeded\n",
+                         argv[3]);
             return 1;
         }
         return errno == ECONNREFUSED ? 0 : fail("connect");

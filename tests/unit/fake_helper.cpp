@@ -75,8 +75,7 @@ ts_state_change change(std::uint64_t sock, std::uint64_t ts, std::uint8_t from, 
     return r;
 }
 
-template <typename T>
-void add(RecordBatcher &b, const T &rec)
+template <typename T> void add(RecordBatcher &b, const T &rec)
 {
     b.add(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t *>(&rec), sizeof rec));
 }

@@ -90,7 +90,8 @@ QList<QStringList> parseCsv(const QString &text)
         } else if (ch == QLatin1Char(',')) {
             row << field;
             field.clear();
-        } else if (ch == QLatin1Char('\r') && i + 1 < text.size() && text[i + 1] == QLatin1Char('\n')) {
+        } else if (ch == QLatin1Char('\r') && i + 1 < text.size() &&
+                   text[i + 1] == QLatin1Char('\n')) {
             row << field;
             rows << row;
             row.clear();
@@ -107,10 +108,11 @@ QList<QStringList> parseCsv(const QString &text)
 
 void TestConnectionExport::columns()
 {
-    const QStringList required = QStringLiteral(
-        "id,pid,comm,family,local_addr,local_port,remote_addr,remote_port,start_ns,end_ns,"
-        "duration_ms,handshake_ms,bytes_sent,bytes_received,retransmits,close_reason,states")
-                                     .split(QLatin1Char(','));
+    const QStringList required =
+        QStringLiteral(
+            "id,pid,comm,family,local_addr,local_port,remote_addr,remote_port,start_ns,end_ns,"
+            "duration_ms,handshake_ms,bytes_sent,bytes_received,retransmits,close_reason,states")
+            .split(QLatin1Char(','));
     const QStringList cols = connectionExportColumns();
     QCOMPARE(cols.mid(0, required.size()), required);
     QVERIFY(cols.contains(QLatin1String("role")));
@@ -128,7 +130,9 @@ void TestConnectionExport::csvQuotingAndValues()
     QCOMPARE(rows.size(), 3);
     const QStringList cols = connectionExportColumns();
     QCOMPARE(rows[0], cols);
-    auto cell = [&](int row, const char *name) { return rows[row][cols.indexOf(QLatin1String(name))]; };
+    auto cell = [&](int row, const char *name) {
+        return rows[row][cols.indexOf(QLatin1String(name))];
+    };
     QCOMPARE(rows[1].size(), cols.size());
     QCOMPARE(cell(1, "comm"), closedConnection().comm); // comma, quotes, newline survive
     QCOMPARE(cell(1, "start_ns"), QStringLiteral("1764300000123456789"));
@@ -141,8 +145,8 @@ void TestConnectionExport::csvQuotingAndValues()
     QCOMPARE(cell(1, "role"), QStringLiteral("client"));
     QCOMPARE(cell(1, "srtt_us"), QStringLiteral("30"));
     QCOMPARE(cell(2, "family"), QStringLiteral("6"));
-    QCOMPARE(cell(2, "end_ns"), QString());       // open: unknown, not 0
-    QCOMPARE(cell(2, "bytes_sent"), QString());   // no close stats yet
+    QCOMPARE(cell(2, "end_ns"), QString());     // open: unknown, not 0
+    QCOMPARE(cell(2, "bytes_sent"), QString()); // no close stats yet
     QCOMPARE(cell(2, "close_reason"), QStringLiteral("open"));
     QCOMPARE(cell(2, "states"), QStringLiteral("SYN_SENT>ESTABLISHED"));
 }
@@ -190,7 +194,8 @@ void TestConnectionExport::exportByPath()
     QFile f(csv);
     QVERIFY(f.open(QIODevice::ReadOnly));
     QVERIFY(f.readAll().startsWith("id,pid,comm,"));
-    QVERIFY(exportConnections({closedConnection()}, dir.filePath(QStringLiteral("o.json")), &error));
+    QVERIFY(
+        exportConnections({closedConnection()}, dir.filePath(QStringLiteral("o.json")), &error));
     QVERIFY(!exportConnections({}, dir.filePath(QStringLiteral("o.xml")), &error));
     QVERIFY(error.contains(QLatin1String("unknown format")));
     QVERIFY(!exportConnections({}, dir.filePath(QStringLiteral("no/dir/o.csv")), &error));

@@ -78,11 +78,13 @@ void TestConnectionTracker::serverSide()
     ConnectionTracker t;
     // Accepted socket: cloned from the listener, so its first change is LISTEN->SYN_RECV; on
     // loopback the hook runs in the client's context but the owner is the listening process.
-    ts_state_change first = change(7, 100, LISTEN, SYN_RECV, kServer, 200, "server", TS_OWNER_LISTENER);
+    ts_state_change first =
+        change(7, 100, LISTEN, SYN_RECV, kServer, 200, "server", TS_OWNER_LISTENER);
     std::strncpy(first.ctx_comm, "client", sizeof first.ctx_comm);
     first.ctx_pid = 100;
     t.onStateChange(first);
-    t.onStateChange(change(7, 400, SYN_RECV, ESTABLISHED, kServer, 200, "server", TS_OWNER_LISTENER));
+    t.onStateChange(
+        change(7, 400, SYN_RECV, ESTABLISHED, kServer, 200, "server", TS_OWNER_LISTENER));
     t.onStateChange(change(7, 1000, ESTABLISHED, CLOSE_WAIT, kServer, 200, "server"));
     t.onStateChange(change(7, 2000, CLOSE_WAIT, LAST_ACK, kServer, 200, "server"));
     t.onStateChange(change(7, 3000, LAST_ACK, CLOSE, kServer, 0));

@@ -94,7 +94,8 @@ void TestLiveCapture::helperWithoutPrivileges()
     LiveCapture capture;
     QString error;
     QVERIFY(!capture.start(file, &error));
-    QCOMPARE(error, QStringLiteral("tcpscope-helper: needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN"));
+    QCOMPARE(error,
+             QStringLiteral("tcpscope-helper: needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN"));
     QVERIFY(!capture.isRunning());
     QVERIFY(!QFile::exists(file)); // no half-made session left behind
 }

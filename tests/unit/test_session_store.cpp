@@ -45,7 +45,7 @@ Connection sampleConnection(qint64 id)
     c.sockId = 0x8000'0000'1234'5678ULL + quint64(id); // pointer ids use the top bit
     c.pid = 4000 + quint32(id);
     c.comm = QStringLiteral("proc,\"%1\"").arg(id); // CSV-hostile on purpose
-    c.ownerSource = 2; // TS_OWNER_LISTENER
+    c.ownerSource = 2;                              // TS_OWNER_LISTENER
     c.cgroupId = 0xffff'ffff'0000'0001ULL;
     c.netnsIno = 4026531840u;
     c.family = id % 2 ? 4 : 6;
@@ -265,21 +265,36 @@ void TestSessionStore::rejects_data()
 {
     QTest::addColumn<QString>("kind");
     QTest::addColumn<QString>("expected"); // a fragment of the one-line reason
-    QTest::newRow("missing file") << "missing" << "no such file";
-    QTest::newRow("empty file") << "empty" << "empty file";
-    QTest::newRow("truncated") << "truncated" << "corrupt";
-    QTest::newRow("random bytes") << "random" << "not an SQLite database";
-    QTest::newRow("text file") << "text" << "not an SQLite database";
-    QTest::newRow("other application_id") << "otherapp" << "application_id 0x00000000";
-    QTest::newRow("wrong user_version") << "version" << "unsupported session format version 2";
-    QTest::newRow("missing table") << "notable" << "missing table 'state_changes'";
-    QTest::newRow("extra column") << "column" << "table 'meta' has columns";
-    QTest::newRow("view named like ours") << "view" << "unexpected view 'connections'";
-    QTest::newRow("trigger") << "trigger" << "unexpected trigger";
-    QTest::newRow("huge text") << "huge" << "too";
-    QTest::newRow("blob comm") << "badtype" << "comm is not text";
-    QTest::newRow("orphan state change") << "orphan" << "unknown connection";
-    QTest::newRow("directory") << "dir" << "not a regular file";
+    QTest::newRow("missing file") << "missing"
+                                  << "no such file";
+    QTest::newRow("empty file") << "empty"
+                                << "empty file";
+    QTest::newRow("truncated") << "truncated"
+                               << "corrupt";
+    QTest::newRow("random bytes") << "random"
+                                  << "not an SQLite database";
+    QTest::newRow("text file") << "text"
+                               << "not an SQLite database";
+    QTest::newRow("other application_id") << "otherapp"
+                                          << "application_id 0x00000000";
+    QTest::newRow("wrong user_version") << "version"
+                                        << "unsupported session format version 2";
+    QTest::newRow("missing table") << "notable"
+                                   << "missing table 'state_changes'";
+    QTest::newRow("extra column") << "column"
+                                  << "table 'meta' has columns";
+    QTest::newRow("view named like ours") << "view"
+                                          << "unexpected view 'connections'";
+    QTest::newRow("trigger") << "trigger"
+                             << "unexpected trigger";
+    QTest::newRow("huge text") << "huge"
+                               << "too";
+    QTest::newRow("blob comm") << "badtype"
+                               << "comm is not text";
+    QTest::newRow("orphan state change") << "orphan"
+                                         << "unknown connection";
+    QTest::newRow("directory") << "dir"
+                               << "not a regular file";
 }
 
 void TestSessionStore::rejects()

@@ -13,9 +13,20 @@ extern "C" {
 namespace testrec {
 
 // Kernel TCP_* numbers (include/net/tcp_states.h).
-enum : __u8 {
-    ESTABLISHED = 1, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT,
-    LAST_ACK, LISTEN, CLOSING, NEW_SYN_RECV
+enum : __u8
+{
+    ESTABLISHED = 1,
+    SYN_SENT,
+    SYN_RECV,
+    FIN_WAIT1,
+    FIN_WAIT2,
+    TIME_WAIT,
+    CLOSE,
+    CLOSE_WAIT,
+    LAST_ACK,
+    LISTEN,
+    CLOSING,
+    NEW_SYN_RECV
 };
 
 struct Endpoint
