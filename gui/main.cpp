@@ -2,6 +2,7 @@
 // One binary for both faces: `tcpscope record|info|export ...` runs the headless CLI (no display
 // needed); anything else starts the GUI, optionally opening the session file given as argument.
 #include "main_window.h"
+#include "unix_signal_watcher.h"
 
 #ifdef TCPSCOPE_HAVE_CLI
 #include "cli/cli.h"
@@ -30,16 +31,22 @@ int main(int argc, char **argv)
     parser.setApplicationDescription(QStringLiteral("TCP connection lifecycles, live from the kernel"));
     parser.addHelpOption();
     parser.addVersionOption();
+    const QCommandLineOption captureOption(QStringLiteral("capture"), QStringLiteral("Start a live capture right away"));
+    parser.addOption(captureOption);
     parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Session file (*.tcpscope) to open"),
                                  QStringLiteral("[FILE]"));
     parser.process(app);
 
     tcpscope::MainWindow window;
+    tcpscope::UnixSignalWatcher signalWatcher;
+    QObject::connect(&signalWatcher, &tcpscope::UnixSignalWatcher::terminationRequested, &window, &QWidget::close);
     window.show();
     const QStringList files = parser.positionalArguments();
     if (!files.isEmpty()) {
         // After the event loop starts, so an error dialog has a visible parent.
         QTimer::singleShot(0, &window, [&window, path = files.first()] { window.openSession(path); });
+    } else if (parser.isSet(captureOption)) {
+        QTimer::singleShot(0, &window, &tcpscope::MainWindow::startCapture);
     }
     return app.exec();
 }

@@ -78,7 +78,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1400, 900);
-    m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
+    if (!m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray()))
+        m_splitter->setSizes({400, 600}); // proportions; the timeline needs the height more
 
     updateActions();
     updateTitle();
@@ -130,8 +131,8 @@ void MainWindow::createCentralWidgets()
     m_splitter = new QSplitter(Qt::Vertical, this);
     m_splitter->addWidget(m_table);
     m_splitter->addWidget(m_timeline);
-    m_splitter->setStretchFactor(0, 1);
-    m_splitter->setStretchFactor(1, 1);
+    m_splitter->setStretchFactor(0, 2);
+    m_splitter->setStretchFactor(1, 3); // the timeline needs the height more than the table
     m_splitter->setChildrenCollapsible(false);
     setCentralWidget(m_splitter);
 }
@@ -242,7 +243,7 @@ bool MainWindow::openSession(const QString &path)
     m_recent->add(m_sessionPath);
     m_rateLabel->setText(tr("%1 records").arg(m_info.recordsReceived));
     setLost(m_info.lostRecords);
-    setCaptureState(tr("File"));
+    setCaptureState(tr("Viewing file"));
     updateCounts();
     updateActions();
     updateTitle();

@@ -39,14 +39,16 @@ TimelineLayout TimelineLayout::build(const QVector<Connection> &ordered, qint64 
                                          : c.endNs;
         if (c.history.isEmpty()) {
             if (stateHasSegment(c.state))
-                layout.segments.append({rowIndex, toX(c.startNs), toX(std::max(barEnd, c.startNs)), c.state});
+                layout.segments.append({rowIndex, toX(c.startNs), toX(std::max(barEnd, c.startNs)), c.state,
+                                        int(layout.segments.size())});
         } else {
             for (int i = 0; i < c.history.size(); ++i) {
                 const StateChange &sc = c.history.at(i);
                 if (!stateHasSegment(sc.to))
                     continue;
                 const qint64 until = i + 1 < c.history.size() ? c.history.at(i + 1).timeNs : barEnd;
-                layout.segments.append({rowIndex, toX(sc.timeNs), toX(std::max(until, sc.timeNs)), sc.to});
+                layout.segments.append({rowIndex, toX(sc.timeNs), toX(std::max(until, sc.timeNs)), sc.to,
+                                        int(layout.segments.size())});
             }
         }
         row.segmentCount = int(layout.segments.size()) - row.firstSegment;

@@ -21,6 +21,7 @@ struct TimelineSegment
     double x0 = 0; // seconds since origin
     double x1 = 0;
     TcpState state = TcpState::Unknown;
+    int index = 0; // position in TimelineLayout::segments (byPhase copies keep it)
 };
 
 struct TimelineRow

@@ -3,11 +3,28 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace tcpscope {
 
 namespace {
 constexpr double kBarHalfHeight = 0.36; // in rows
+}
+
+QVector<QPair<double, double>> segmentPixelSpans(const TimelineLayout &layout, int row, const QCPAxis *timeAxis)
+{
+    QVector<QPair<double, double>> spans;
+    const TimelineRow &r = layout.rows.at(row);
+    spans.reserve(r.segmentCount);
+    double prevEnd = std::numeric_limits<double>::lowest();
+    for (int i = r.firstSegment; i < r.firstSegment + r.segmentCount; ++i) {
+        const TimelineSegment &s = layout.segments.at(i);
+        const double px0 = std::max(timeAxis->coordToPixel(s.x0), prevEnd);
+        const double px1 = std::max(timeAxis->coordToPixel(s.x1), px0 + 1.0);
+        spans.append({px0, px1});
+        prevEnd = px1;
+    }
+    return spans;
 }
 
 TimelinePlottable::TimelinePlottable(QCPAxis *timeAxis, QCPAxis *rowAxis, StatePhase phase)
@@ -59,17 +76,25 @@ void TimelinePlottable::draw(QCPPainter *painter)
     QVector<QRectF> rects;
     const double rowPx = std::abs(yAxis->coordToPixel(1) - yAxis->coordToPixel(0));
     const double height = std::max(1.0, 2 * kBarHalfHeight * rowPx);
+    const double pxPerSecond = std::abs(xAxis->coordToPixel(1) - xAxis->coordToPixel(0));
+    int spansRow = -1;
+    QVector<QPair<double, double>> spans;
     for (; it != segs.cend() && it->row <= lastRow; ++it) {
-        if (it->x1 < time.lower || it->x0 > time.upper)
+        // Pixel stacking can push a segment a few pixels right of its time: keep those too.
+        const double slack = 16.0 / std::max(pxPerSecond, 1e-12);
+        if (it->x1 < time.lower - slack || it->x0 > time.upper)
             continue;
-        double px0 = std::clamp(xAxis->coordToPixel(it->x0), minPx, maxPx);
-        double px1 = std::clamp(xAxis->coordToPixel(it->x1), minPx, maxPx);
-        if (px1 < px0)
-            std::swap(px0, px1);
-        // Sub-pixel phases (a 50 µs loopback handshake) still get one visible pixel.
-        const double width = std::max(1.0, px1 - px0);
+        if (it->row != spansRow) {
+            spans = segmentPixelSpans(*m_layout, it->row, xAxis);
+            spansRow = it->row;
+        }
+        const auto &span = spans.at(it->index - m_layout->rows.at(it->row).firstSegment);
+        const double px0 = std::clamp(span.first, minPx, maxPx);
+        const double px1 = std::clamp(span.second, minPx, maxPx);
+        if (px1 <= minPx || px0 >= maxPx)
+            continue;
         const double cy = yAxis->coordToPixel(it->row);
-        rects.append(QRectF(px0, cy - height / 2, width, height));
+        rects.append(QRectF(px0, cy - height / 2, std::max(1.0, px1 - px0), height));
     }
     if (rects.isEmpty())
         return;

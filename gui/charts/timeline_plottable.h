@@ -12,6 +12,12 @@
 
 namespace tcpscope {
 
+// Pixel spans [x0, x1] of a row's segments. Every segment gets at least one pixel and starts no
+// earlier than the previous one ends, so a 5 ms connection in a minute-long view reads as
+// "handshake | established | closing" pixels instead of one overdrawn sliver. Drawing and hit
+// testing both use this, so what is hovered is what is seen.
+QVector<QPair<double, double>> segmentPixelSpans(const TimelineLayout &layout, int row, const QCPAxis *timeAxis);
+
 class TimelinePlottable : public QCPAbstractPlottable
 {
     Q_OBJECT

@@ -4,6 +4,7 @@
 #include "charts/timeline_plottable.h"
 #include "util/format.h"
 
+#include <QScrollBar>
 #include <QToolTip>
 
 #include <algorithm>
@@ -55,16 +56,25 @@ TimelineWidget::TimelineWidget(QWidget *parent)
     legend->clearItems();
     for (StatePhase phase : kLegendOrder)
         m_plottables[int(phase)]->addToLegend(legend);
+    fixLegendItemMargins();
     legend->setVisible(true);
     legend->setFillOrder(QCPLegend::foColumnsFirst);
     legend->setBorderPen(Qt::NoPen);
     legend->setBrush(Qt::NoBrush);
     legend->setIconSize(18, 10);
     legend->setRowSpacing(0);
-    legend->setColumnSpacing(14);
+    legend->setColumnSpacing(18);
+    legend->setMargins(QMargins(8, 4, 8, 7)); // room for the underscores in state names
+    // The legend gets a row of its own above the chart, in a sub-grid with a spacer column so
+    // it stays compact and left-aligned without narrowing the chart's column.
     axisRect()->insetLayout()->take(legend);
     plotLayout()->insertRow(0);
-    plotLayout()->addElement(0, 0, legend);
+    auto *legendRow = new QCPLayoutGrid; // owned by the plot layout
+    plotLayout()->addElement(0, 0, legendRow);
+    legendRow->addElement(0, 0, legend);
+    legendRow->addElement(0, 1, new QCPLayoutElement(this));
+    legendRow->setColumnStretchFactor(0, 0.001);
+    legendRow->setMargins(QMargins(0, 0, 0, 0));
     plotLayout()->setRowStretchFactor(0, 0.001);
     plotLayout()->setRowSpacing(0);
 
@@ -81,7 +91,15 @@ TimelineWidget::TimelineWidget(QWidget *parent)
     m_selectionOutline->setBrush(Qt::NoBrush);
     m_selectionOutline->setSelectable(false);
 
+    m_rowScroll = new QScrollBar(Qt::Vertical, this);
+    m_rowScroll->hide();
+    m_rowScroll->setToolTip(tr("Scroll connections (or drag the chart; Ctrl+wheel zooms rows)"));
+    axisRect()->setMinimumMargins(QMargins(0, 0, m_rowScroll->sizeHint().width() + 8, 0));
+    connect(m_rowScroll, &QScrollBar::valueChanged, this, &TimelineWidget::onRowScrolled);
+    connect(yAxis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this, &TimelineWidget::syncRowScrollBar);
+    connect(this, &QCustomPlot::afterLayout, this, &TimelineWidget::placeRowScrollBar);
     connect(this, &QCustomPlot::beforeReplot, this, &TimelineWidget::updateTickDensity);
+    updateLegendSize();
     applyLayout(m_layout);
 }
 
@@ -107,7 +125,7 @@ void TimelineWidget::setEndTime(qint64 endNs)
 void TimelineWidget::clear()
 {
     m_selectedId = -1;
-    m_userMovedView = false;
+    m_followTime = m_followRows = true;
     setConnections({}, 0, 0);
 }
 
@@ -128,9 +146,14 @@ void TimelineWidget::applyLayout(std::shared_ptr<const TimelineLayout> layout)
         other->removeFromLegend(legend);
     else if (!legend->hasItemWithPlottable(other))
         other->addToLegend(legend);
+    fixLegendItemMargins();
+    updateLegendSize();
     updateSelectionItems();
-    if (!m_userMovedView)
-        fitAll();
+    if (m_followTime)
+        fitTime();
+    if (m_followRows)
+        fitRows(false);
+    syncRowScrollBar();
     replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -152,11 +175,21 @@ int TimelineWidget::readableRowCount() const
 
 void TimelineWidget::fitAll(bool allRows)
 {
-    updateLayout(); // the axis rect size decides how many rows fit
+    m_followTime = m_followRows = true;
+    fitTime();
+    fitRows(allRows);
+}
+
+void TimelineWidget::fitTime()
+{
     const double span = m_layout->maxX - m_layout->minX;
     const double pad = std::max(span * 0.02, 1e-4);
     xAxis->setRange(m_layout->minX - pad, m_layout->maxX + pad);
+}
 
+void TimelineWidget::fitRows(bool allRows)
+{
+    updateLayout(); // the axis rect size decides how many rows fit
     int h = axisRect()->height();
     if (h <= 0)
         h = std::max(1, height() - 90);
@@ -165,6 +198,54 @@ void TimelineWidget::fitAll(bool allRows)
     int shown = allRows ? rows : std::min(rows, readableRowCount());
     shown = std::max(shown, fatRows);
     yAxis->setRange(-0.5, shown - 0.5);
+}
+
+void TimelineWidget::fixLegendItemMargins()
+{
+    // The default bottom margin clips the underscores of SYN_SENT, TIME_WAIT, ...
+    for (int i = 0; i < legend->itemCount(); ++i)
+        legend->item(i)->setMargins(QMargins(6, 2, 6, 5));
+}
+
+void TimelineWidget::updateLegendSize()
+{
+    // Compact and left-aligned instead of spread over the whole width.
+    legend->setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX);
+    const QSize hint = legend->minimumOuterSizeHint();
+    legend->setMaximumSize(hint.width(), QWIDGETSIZE_MAX);
+}
+
+void TimelineWidget::syncRowScrollBar()
+{
+    const int rows = int(m_layout->rows.size());
+    const QCPRange range = yAxis->range();
+    const bool needed = rows > 0 && (range.lower > -0.5 + 1e-6 || range.upper < rows - 0.5 - 1e-6);
+    m_rowScroll->setVisible(needed);
+    if (!needed)
+        return;
+    const QSignalBlocker block(m_rowScroll);
+    // Hundredths of a row so dragging the chart moves the handle smoothly.
+    const int page = int(std::lround(range.size() * 100));
+    m_rowScroll->setRange(0, std::max(0, rows * 100 - page));
+    m_rowScroll->setPageStep(page);
+    m_rowScroll->setSingleStep(100);
+    m_rowScroll->setValue(int(std::lround((range.lower + 0.5) * 100)));
+}
+
+void TimelineWidget::placeRowScrollBar()
+{
+    const QRect r = axisRect()->rect();
+    const int w = m_rowScroll->sizeHint().width();
+    m_rowScroll->setGeometry(width() - w - 2, r.top(), w, r.height());
+}
+
+void TimelineWidget::onRowScrolled(int value)
+{
+    const double size = yAxis->range().size();
+    const double lower = value / 100.0 - 0.5;
+    m_followRows = false;
+    yAxis->setRange(lower, lower + size);
+    replot(QCustomPlot::rpQueuedReplot);
 }
 
 void TimelineWidget::updateTickDensity()
@@ -182,6 +263,7 @@ void TimelineWidget::setSelectedId(qint64 id)
         const QCPRange yr = yAxis->range();
         if (row - 0.5 < yr.lower || row + 0.5 > yr.upper) {
             const double size = yr.size();
+            m_followRows = false; // keep the selection in view on later live updates
             yAxis->setRange(row - size / 2, row + size / 2);
         }
         const TimelineRow &r = m_layout->rows.at(row);
@@ -212,15 +294,14 @@ void TimelineWidget::updateSelectionItems()
 QPoint TimelineWidget::barCenter(qint64 id) const
 {
     const int row = m_layout->rowOf(id);
-    if (row < 0)
+    if (row < 0 || m_layout->rows.at(row).segmentCount == 0)
         return {-1, -1};
-    const TimelineRow &r = m_layout->rows.at(row);
-    const QCPRange xr = xAxis->range();
-    const double x0 = std::max(r.x0, xr.lower), x1 = std::min(r.x1, xr.upper);
-    if (x0 > x1)
-        return {-1, -1};
-    const QPointF p(xAxis->coordToPixel((x0 + x1) / 2), yAxis->coordToPixel(row));
-    if (!axisRect()->rect().contains(p.toPoint()))
+    const QVector<QPair<double, double>> spans = segmentPixelSpans(*m_layout, row, xAxis);
+    const QRect rect = axisRect()->rect();
+    const double x0 = std::max(spans.first().first, double(rect.left()));
+    const double x1 = std::min(spans.last().second, double(rect.right()));
+    const QPointF p((x0 + x1) / 2, yAxis->coordToPixel(row));
+    if (x0 > x1 || !rect.contains(p.toPoint()))
         return {-1, -1};
     return p.toPoint();
 }
@@ -235,23 +316,23 @@ std::pair<int, int> TimelineWidget::hitTest(const QPoint &pos, double toleranceP
     const double rowPx = std::abs(yAxis->coordToPixel(1) - yAxis->coordToPixel(0));
     if (std::abs(yAxis->coordToPixel(row) - pos.y()) > std::max(kHitHalfHeight * rowPx, 2.0))
         return {-1, -1};
-    const double x = xAxis->pixelToCoord(pos.x());
-    const double tolX = tolerancePx * xAxis->range().size() / std::max(1, axisRect()->width());
     const TimelineRow &r = m_layout->rows.at(row);
+    const QVector<QPair<double, double>> spans = segmentPixelSpans(*m_layout, row, xAxis);
+    const double x = pos.x();
     int best = -1;
-    double bestDist = tolX;
-    for (int i = r.firstSegment; i < r.firstSegment + r.segmentCount; ++i) {
-        const TimelineSegment &s = m_layout->segments.at(i);
-        const double dist = x < s.x0 ? s.x0 - x : (x > s.x1 ? x - s.x1 : 0.0);
-        // Ties go to the later (shorter, drawn on top) segment, e.g. a tiny handshake.
+    double bestDist = tolerancePx;
+    for (int i = 0; i < spans.size(); ++i) {
+        const double dist = x < spans[i].first ? spans[i].first - x : (x > spans[i].second ? x - spans[i].second : 0.0);
+        // Ties go to the later segment (drawn right of the earlier one when pixels are stacked).
         if (dist <= bestDist) {
-            best = i;
+            best = r.firstSegment + i;
             bestDist = dist;
         }
     }
     if (best >= 0)
         return {row, best};
-    if (x >= r.x0 - tolX && x <= r.x1 + tolX)
+    const double px0 = xAxis->coordToPixel(r.x0), px1 = xAxis->coordToPixel(r.x1);
+    if (x >= px0 - tolerancePx && x <= px1 + tolerancePx)
         return {row, -1};
     return {-1, -1};
 }
@@ -261,6 +342,12 @@ qint64 TimelineWidget::idAt(const QPoint &pos) const
     const auto [row, segment] = hitTest(pos, 4);
     Q_UNUSED(segment);
     return row >= 0 ? m_layout->rows.at(row).id : -1;
+}
+
+QString TimelineWidget::toolTipAt(const QPoint &pos) const
+{
+    const auto [row, segment] = hitTest(pos, 3);
+    return row >= 0 ? toolTipFor(row, segment) : QString();
 }
 
 QString TimelineWidget::toolTipFor(int row, int segment) const
@@ -300,13 +387,13 @@ void TimelineWidget::mouseMoveEvent(QMouseEvent *event)
     QCustomPlot::mouseMoveEvent(event);
     if (event->buttons() != Qt::NoButton) {
         if ((event->pos() - m_pressPos).manhattanLength() > 3)
-            m_userMovedView = true;
+            m_followTime = m_followRows = false;
         QToolTip::hideText();
         return;
     }
-    const auto [row, segment] = hitTest(event->pos(), 3);
-    if (row >= 0)
-        QToolTip::showText(event->globalPosition().toPoint(), toolTipFor(row, segment), this);
+    const QString tip = toolTipAt(event->pos());
+    if (!tip.isEmpty())
+        QToolTip::showText(event->globalPosition().toPoint(), tip, this);
     else
         QToolTip::hideText();
 }
@@ -327,25 +414,27 @@ void TimelineWidget::mouseReleaseEvent(QMouseEvent *event)
 void TimelineWidget::mouseDoubleClickEvent(QMouseEvent *event)
 {
     QCustomPlot::mouseDoubleClickEvent(event);
-    m_userMovedView = false;
     fitAll();
     replot(QCustomPlot::rpQueuedReplot);
 }
 
 void TimelineWidget::wheelEvent(QWheelEvent *event)
 {
-    axisRect()->setRangeZoom(event->modifiers() & Qt::ControlModifier ? Qt::Vertical : Qt::Horizontal);
-    m_userMovedView = true;
+    const bool rows = event->modifiers() & Qt::ControlModifier;
+    axisRect()->setRangeZoom(rows ? Qt::Vertical : Qt::Horizontal);
+    (rows ? m_followRows : m_followTime) = false;
     QCustomPlot::wheelEvent(event);
 }
 
 void TimelineWidget::resizeEvent(QResizeEvent *event)
 {
     QCustomPlot::resizeEvent(event);
-    if (!m_userMovedView) {
-        fitAll();
-        replot(QCustomPlot::rpQueuedReplot);
-    }
+    if (m_followTime)
+        fitTime();
+    if (m_followRows)
+        fitRows(false);
+    syncRowScrollBar();
+    replot(QCustomPlot::rpQueuedReplot);
 }
 
 } // namespace tcpscope

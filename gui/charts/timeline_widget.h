@@ -10,6 +10,8 @@
 #include <qcustomplot.h>
 
 #include <array>
+
+class QScrollBar;
 #include <memory>
 
 namespace tcpscope {
@@ -45,6 +47,9 @@ public:
     QPoint barCenter(qint64 id) const;
     // Connection whose bar is at pos, or -1.
     qint64 idAt(const QPoint &pos) const;
+    // What hovering pos shows (rich text): connection, state under the cursor, its time range
+    // and duration. Empty when pos is not on a bar.
+    QString toolTipAt(const QPoint &pos) const;
 
 signals:
     void connectionClicked(qint64 id);
@@ -59,6 +64,13 @@ protected:
 
 private:
     void rebuild();
+    void fitTime();
+    void fitRows(bool allRows);
+    void syncRowScrollBar();
+    void placeRowScrollBar();
+    void onRowScrolled(int value);
+    void updateLegendSize();
+    void fixLegendItemMargins();
     void applyLayout(std::shared_ptr<const TimelineLayout> layout);
     void updateSelectionItems();
     void updateTickDensity();
@@ -78,7 +90,11 @@ private:
     QCPItemRect *m_selectionOutline = nullptr; // owned by QCustomPlot
     qint64 m_selectedId = -1;
     QPoint m_pressPos;
-    bool m_userMovedView = false; // stop auto-fitting once the user zoomed or panned
+    QScrollBar *m_rowScroll = nullptr; // child widget; shown when not all rows fit
+    // Auto-fit time and rows until the user zooms, pans or scrolls that direction
+    // (live updates must not yank the view away from what the user is looking at).
+    bool m_followTime = true;
+    bool m_followRows = true;
 };
 
 } // namespace tcpscope

@@ -125,10 +125,21 @@ private slots:
             QCOMPARE(tl->selectedId(), id);
         }
 
+        // Hovering names the connection, the state under the cursor and its time range.
+        const QString tip = tl->toolTipAt(tl->barCenter(5));
+        QVERIFY2(tip.contains(QStringLiteral("wget")) && tip.contains(QStringLiteral("[2001:db8::1]:443")), qPrintable(tip));
+        QVERIFY2(tip.contains(QStringLiteral("ESTABLISHED")) && tip.contains(QStringLiteral("still open")), qPrintable(tip));
+        QVERIFY(tl->toolTipAt(QPoint(tl->axisRect()->right() - 1, tl->axisRect()->top() + 1)).isEmpty());
+
         // Selecting a table row highlights its bar.
         const int row = proxyRowOfId(w, 6);
         w.tableView()->selectRow(row);
         QCOMPARE(tl->selectedId(), qint64(6));
+        // For looking at the window without a display: TCPSCOPE_GUI_SNAPSHOT_DIR=/some/dir.
+        if (const QString dir = qEnvironmentVariable("TCPSCOPE_GUI_SNAPSHOT_DIR"); !dir.isEmpty()) {
+            QTest::qWait(200); // queued replot and status bar re-layout
+            QVERIFY(w.grab().save(dir + QStringLiteral("/main_window_selected.png")));
+        }
 
         // Sorting the table reorders the timeline rows the same way.
         w.tableView()->sortByColumn(Col::ColId, Qt::DescendingOrder);
