@@ -147,7 +147,7 @@ void ConnectionTracker::onStateChange(const ts_state_change &rec)
             c.role = ConnectionRole::Client;
         else if (to == TcpState::SynRecv || to == TcpState::NewSynRecv || from == TcpState::SynRecv)
             c.role = ConnectionRole::Server;
-        else if (to == TcpState::Listen)
+        else if (to == TcpState::Listen || from == TcpState::Listen)
             c.role = ConnectionRole::Listener;
     }
 

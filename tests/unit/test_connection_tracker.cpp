@@ -235,6 +235,11 @@ void TestConnectionTracker::listenerClosed()
     QCOMPARE(t.find(1)->closeReason, CloseReason::Listener);
     QCOMPARE(closeReasonName(t.find(1)->closeReason), QStringLiteral("listener-closed"));
     QCOMPARE(t.find(1)->localPort, quint16(8080));
+    // A listener that predates the capture is first seen closing.
+    t.onStateChange(change(15, 95, LISTEN, CLOSE, listen, 200, "server"));
+    QCOMPARE(t.find(2)->role, ConnectionRole::Listener);
+    QCOMPARE(t.find(2)->closeReason, CloseReason::Listener);
+    QCOMPARE(t.find(2)->statesPath(), QStringLiteral("LISTEN>CLOSE"));
 }
 
 void TestConnectionTracker::takeChangedIsIncremental()
