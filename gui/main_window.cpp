@@ -333,7 +333,7 @@ void MainWindow::startCapture()
     m_model->setReferenceTimeNs(m_endNs);
     m_timeline->clear();
     updateTimelineNow();
-    m_rateLabel->setText(tr("0 records/s"));
+    m_rateLabel->setText(tr("0 records · 0/s"));
     setLost(0);
     setCaptureState(tr("● Capturing"), QStringLiteral("#b00000"));
     m_clockTimer.start();
@@ -361,7 +361,7 @@ void MainWindow::onConnectionsUpdated(const QVector<Connection> &changed)
 
 void MainWindow::onStatsUpdated(const CaptureStats &stats)
 {
-    m_rateLabel->setText(tr("%1 records/s").arg(stats.recordsPerSecond, 0, 'f', 0));
+    m_rateLabel->setText(tr("%1 records · %2/s").arg(stats.recordsReceived).arg(stats.recordsPerSecond, 0, 'f', 0));
     setLost(stats.lostRecords);
 }
 

@@ -227,6 +227,34 @@ private slots:
         QCOMPARE(w.sessionPath(), QFileInfo(m_session).absoluteFilePath());
     }
 
+    void captureStartFailureShowsTheHelpersReason()
+    {
+        // A stand-in helper that refuses the way the real one does without privileges.
+        const QString fake = m_dir.filePath(QStringLiteral("fake-helper.sh"));
+        QFile script(fake);
+        QVERIFY(script.open(QIODevice::WriteOnly));
+        script.write("#!/bin/sh\necho 'tcpscope-helper: needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN' >&2\nexit 1\n");
+        script.close();
+        QVERIFY(script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        qputenv("TCPSCOPE_HELPER", fake.toLocal8Bit());
+
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        QSignalSpy errors(&w, &MainWindow::errorOccurred);
+        w.startCapture();
+        QVERIFY(!w.isCapturing());
+        QCOMPARE(errors.count(), 1);
+        const QString message = errors.first().first().toString();
+        QVERIFY2(message.contains(QStringLiteral("CAP_BPF")), qPrintable(message));
+
+        qputenv("TCPSCOPE_HELPER", m_dir.filePath(QStringLiteral("no-such-helper")).toLocal8Bit());
+        w.startCapture();
+        QVERIFY(!w.isCapturing());
+        QCOMPARE(errors.count(), 2);
+        QVERIFY2(errors.at(1).first().toString().contains(QStringLiteral("no-such-helper")), qPrintable(errors.at(1).first().toString()));
+        qunsetenv("TCPSCOPE_HELPER");
+    }
+
     void missingFileReportsError()
     {
         MainWindow w;
