@@ -130,8 +130,9 @@ bool HelperProcess::tryReap()
     if (m_pid <= 0)
         return m_reaped;
     int status = 0;
-    const pid_t r = waitpid(m_pid, &status, WNOHANG);
-    if (r == m_pid || (r < 0 && errno == ECHILD)) {
+    const pid_t pid = m_pid;
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid || (r < 0 && errno == ECHILD)) {
         m_status = status;
         m_reaped = true;
         m_pid = -1;
@@ -167,8 +168,8 @@ void HelperProcess::terminate(int graceMs)
 
 void HelperProcess::sendSignal(int sig)
 {
-    if (m_pid > 0)
-        kill(m_pid, sig);
+    if (const pid_t pid = m_pid; pid > 0)
+        kill(pid, sig);
 }
 
 QString HelperProcess::exitDescription() const

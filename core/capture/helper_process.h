@@ -8,6 +8,7 @@
 
 #include <QString>
 #include <QStringList>
+#include <atomic>
 #include <sys/types.h>
 
 namespace tcpscope {
@@ -46,7 +47,7 @@ public:
     int exitStatus() const { return m_status; }
 
 private:
-    pid_t m_pid = -1;
+    std::atomic<pid_t> m_pid{-1}; // read by sendSignal() from another thread
     int m_status = 0;
     bool m_reaped = false;
     UniqueFd m_socket;

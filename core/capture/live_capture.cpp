@@ -152,12 +152,17 @@ CaptureStats LiveCapture::stats() const
 QString LiveCapture::Private::helperFailureText(const QString &fallback)
 {
     // The helper explains itself on stderr (e.g. missing privileges); prefer its words.
+    // Give a dying helper a moment so its exit status can be part of the reason.
+    for (int i = 0; i < 50 && !helper.tryReap(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     helper.drainStderr();
     const QString line = helper.lastStderrLine();
-    if (!line.isEmpty())
-        return line;
     const QString exit = helper.exitDescription();
-    return exit.isEmpty() ? fallback : QStringLiteral("tcpscope-helper %1").arg(exit);
+    if (line.isEmpty())
+        return exit.isEmpty() ? fallback : QStringLiteral("tcpscope-helper %1").arg(exit);
+    // A signal is news the helper could not tell itself (e.g. the OOM killer's SIGKILL).
+    return exit.startsWith(QLatin1String("killed")) ? QStringLiteral("%1 (%2)").arg(line, exit)
+                                                    : line;
 }
 
 bool LiveCapture::start(const QString &sessionPath, QString *error)
