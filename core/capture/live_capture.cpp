@@ -448,8 +448,12 @@ void LiveCapture::Private::runIngest()
         wasReady = streaming;
     }
     cond.notify_all();
-    if (!error.isEmpty() && wasReady)
+    if (!error.isEmpty() && wasReady) {
         emit q->failed(error);
+        // Finalize on the owner's thread (reap the helper, close the file, emit stopped()) even
+        // if the owner only listens for failed(); a no-op if the owner already called stop().
+        QMetaObject::invokeMethod(q, [q = q] { q->stop(); }, Qt::QueuedConnection);
+    }
 }
 
 } // namespace tcpscope

@@ -50,6 +50,8 @@ signals:
     // Once the helper has attached its hooks (its first Stats after Hello/Start); startedNs set.
     void infoReady(const tcpscope::SessionInfo &info);
     // The helper died or the stream broke; the session file stays valid up to that point.
+    // The capture then finalizes itself (as stop() would) from the event loop, so stopped()
+    // follows; calling stop() in a slot connected to failed() is fine too.
     void failed(const QString &reason);
     void stopped();
 

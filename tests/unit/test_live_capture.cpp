@@ -4,6 +4,7 @@
 #include "session/session_reader.h"
 
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -138,10 +139,14 @@ void TestLiveCapture::helperDies()
     QSignalSpy failed(&capture, &LiveCapture::failed);
     QString error;
     QVERIFY2(capture.start(file, &error), qPrintable(error));
+    QSignalSpy stopped(&capture, &LiveCapture::stopped);
     QTRY_COMPARE(failed.size(), 1);
     QVERIFY2(failed[0][0].toString().contains(QLatin1String("dying on purpose")),
              qPrintable(failed[0][0].toString()));
-    capture.stop();
+    // Nobody calls stop(): the capture finalizes itself and the file is complete.
+    QTRY_COMPARE(stopped.size(), 1);
+    QVERIFY(!capture.isRunning());
+    QVERIFY(!QFileInfo::exists(file + QLatin1String("-wal")));
     const auto data = SessionReader::read(file, &error);
     QVERIFY2(data, qPrintable(error));
     QCOMPARE(data->connections.size(), 2);
