@@ -10,6 +10,7 @@
 #include "session/session_reader.h"
 #include "session/session_store.h"
 #include "util/format.h"
+#include "views/connection_table_view.h"
 
 #include <QAction>
 #include <QApplication>
@@ -18,7 +19,6 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
@@ -27,7 +27,6 @@
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
-#include <QTableView>
 #include <QToolBar>
 
 namespace tcpscope {
@@ -86,6 +85,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     updateCounts();
     setLost(0);
     setCaptureState(tr("Idle"));
+    updateTimelineNow(); // shows how to get started
 }
 
 MainWindow::~MainWindow()
@@ -96,37 +96,11 @@ MainWindow::~MainWindow()
 
 void MainWindow::createCentralWidgets()
 {
-    m_table = new QTableView(this);
-    m_table->setModel(m_proxy);
-    m_table->setSortingEnabled(true);
-    m_table->sortByColumn(ConnectionTableModel::ColId, Qt::AscendingOrder);
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_table->setAlternatingRowColors(true);
-    m_table->setWordWrap(false);
-    m_table->setTextElideMode(Qt::ElideMiddle);
-    m_table->verticalHeader()->hide();
-    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
-    m_table->horizontalHeader()->setHighlightSections(false);
-    m_table->horizontalHeader()->setStretchLastSection(true);
-    // Widths from the longest typical content, not resizeToContents (too slow at 10k rows).
-    const QFontMetrics fm = m_table->fontMetrics();
-    const QStringList samples = {
-        QStringLiteral("99999"), QStringLiteral("processname123"), QStringLiteral("4194304"),
-        QStringLiteral("listener"), QStringLiteral("IPv6"), QStringLiteral("255.255.255.255:65535"),
-        QStringLiteral("255.255.255.255:65535"), QStringLiteral("ESTABLISHED"), QStringLiteral("00:00:00.000"),
-        QStringLiteral("999.9 ms"), QStringLiteral("99.99 ms"), QStringLiteral("999.9 KiB"),
-        QStringLiteral("999.9 KiB"), QStringLiteral("Retrans"), QStringLiteral("99.99 ms"),
-        QStringLiteral("listener-closed"), QString()};
-    for (int col = 0; col < samples.size() - 1; ++col) {
-        const QString header = m_model->headerData(col, Qt::Horizontal).toString();
-        m_table->setColumnWidth(col, std::max(fm.horizontalAdvance(samples.at(col)), fm.horizontalAdvance(header)) + 24);
-    }
-    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::onCurrentRowChanged);
-
+    m_table = new ConnectionTableView(m_proxy, this);
     m_timeline = new TimelineWidget(this);
     m_timeline->setMinimumHeight(180);
-    connect(m_timeline, &TimelineWidget::connectionClicked, this, &MainWindow::onTimelineClicked);
+    connect(m_timeline, &TimelineWidget::connectionClicked, m_table, &ConnectionTableView::selectConnection);
+    connect(m_table, &ConnectionTableView::currentConnectionChanged, m_timeline, &TimelineWidget::setSelectedId);
 
     m_splitter = new QSplitter(Qt::Vertical, this);
     m_splitter->addWidget(m_table);
@@ -414,6 +388,14 @@ void MainWindow::updateTimelineNow()
     ordered.reserve(m_proxy->rowCount());
     for (int row = 0; row < m_proxy->rowCount(); ++row)
         ordered.append(m_model->connectionAt(m_proxy->mapToSource(m_proxy->index(row, 0)).row()));
+    if (m_model->rowCount() > 0)
+        m_timeline->setEmptyText(tr("No connection matches the filter \"%1\"").arg(m_proxy->filterText()));
+    else if (isCapturing())
+        m_timeline->setEmptyText(tr("Capturing — waiting for TCP connections…"));
+    else if (!m_sessionPath.isEmpty())
+        m_timeline->setEmptyText(tr("This session has no connections"));
+    else
+        m_timeline->setEmptyText(tr("Open a session file (Ctrl+O) or start a live capture (Ctrl+R)"));
     m_timeline->setConnections(ordered, m_originNs, m_endNs);
 }
 
@@ -426,30 +408,12 @@ void MainWindow::setFilterText(const QString &text)
     updateCounts();
 }
 
-void MainWindow::onTimelineClicked(qint64 id)
-{
-    const int sourceRow = m_model->rowForId(id);
-    if (sourceRow < 0)
-        return;
-    const QModelIndex index = m_proxy->mapFromSource(m_model->index(sourceRow, 0));
-    if (!index.isValid())
-        return;
-    m_table->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
-    m_table->scrollTo(index);
-}
-
-void MainWindow::onCurrentRowChanged()
-{
-    const QModelIndex current = m_table->selectionModel()->currentIndex();
-    m_timeline->setSelectedId(current.isValid() ? current.data(ConnectionTableModel::ConnectionIdRole).toLongLong() : -1);
-}
-
 void MainWindow::updateCounts()
 {
     const int total = m_model->rowCount();
     const int shown = m_proxy->rowCount();
-    m_countLabel->setText(total == shown ? tr("%n connection(s)", nullptr, total)
-                                         : tr("%1 of %n connection(s) shown", nullptr, total).arg(shown));
+    const QString all = total == 1 ? tr("1 connection") : tr("%1 connections").arg(total);
+    m_countLabel->setText(total == shown ? all : tr("%1 of %2 shown").arg(shown).arg(all));
 }
 
 void MainWindow::setLost(quint64 lost)

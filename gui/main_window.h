@@ -14,7 +14,6 @@
 
 class QLabel;
 class QLineEdit;
-class QTableView;
 class QAction;
 class QSplitter;
 
@@ -22,6 +21,7 @@ namespace tcpscope {
 
 class ConnectionTableModel;
 class ConnectionFilterModel;
+class ConnectionTableView;
 class TimelineWidget;
 class RecentFiles;
 class LiveCapture;
@@ -38,7 +38,7 @@ public:
     // also shown in a modal message box. Tests switch that off.
     void setInteractiveErrors(bool on) { m_interactiveErrors = on; }
 
-    QTableView *tableView() const { return m_table; }
+    ConnectionTableView *tableView() const { return m_table; }
     TimelineWidget *timeline() const { return m_timeline; }
     QLineEdit *filterEdit() const { return m_filterEdit; }
     ConnectionTableModel *connectionModel() const { return m_model; }
@@ -78,8 +78,6 @@ private:
     void onCaptureFailed(const QString &reason);
     void onCaptureStopped();
     void onClockTick();
-    void onTimelineClicked(qint64 id);
-    void onCurrentRowChanged();
 
     void scheduleTimelineUpdate();
     void updateTimelineNow();
@@ -92,7 +90,7 @@ private:
 
     ConnectionTableModel *m_model = nullptr;   // children of this window
     ConnectionFilterModel *m_proxy = nullptr;
-    QTableView *m_table = nullptr;
+    ConnectionTableView *m_table = nullptr;
     TimelineWidget *m_timeline = nullptr;
     QSplitter *m_splitter = nullptr;
     QLineEdit *m_filterEdit = nullptr;

@@ -145,4 +145,22 @@ QVector<double> RowLabelTicker::createTickVector(double tickStep, const QCPRange
     return ticks;
 }
 
+double SecondsTicker::getTickStep(const QCPRange &range)
+{
+    const double step = QCPAxisTicker::getTickStep(range);
+    m_decimals = step > 0 ? std::clamp(int(-std::floor(std::log10(step) + 1e-9)), 0, 9) : 0;
+    // Steps like 0.25 need one more decimal than their magnitude says.
+    const double scaled = step * std::pow(10.0, m_decimals);
+    if (std::abs(scaled - std::round(scaled)) > 1e-6 && m_decimals < 9)
+        ++m_decimals;
+    return step;
+}
+
+QString SecondsTicker::getTickLabel(double tick, const QLocale &, QChar, int)
+{
+    if (std::abs(tick) < 1e-12)
+        tick = 0; // no "-0.000"
+    return QString::number(tick, 'f', m_decimals);
+}
+
 } // namespace tcpscope

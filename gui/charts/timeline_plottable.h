@@ -59,4 +59,16 @@ private:
     std::shared_ptr<const TimelineLayout> m_layout;
 };
 
+// Time-axis ticker: plain decimal seconds with as many decimals as the tick step needs
+// ("2.5", "3.1234"), instead of QCustomPlot's "5·10^-5" at deep zoom.
+class SecondsTicker : public QCPAxisTicker
+{
+protected:
+    double getTickStep(const QCPRange &range) override;
+    QString getTickLabel(double tick, const QLocale &locale, QChar formatChar, int precision) override;
+
+private:
+    int m_decimals = 0;
+};
+
 } // namespace tcpscope

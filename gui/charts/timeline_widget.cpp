@@ -44,6 +44,8 @@ TimelineWidget::TimelineWidget(QWidget *parent)
     xAxis->grid()->setPen(QPen(QColor(0xdd, 0xdd, 0xdd), 0, Qt::DotLine));
     xAxis->grid()->setSubGridVisible(false);
     xAxis->setLabelPadding(4);
+    xAxis->setTicker(QSharedPointer<SecondsTicker>::create());
+    updateTimeAxisLabel();
 
     addLayer(QStringLiteral("band"), layer(QStringLiteral("main")), QCustomPlot::limBelow);
     addLayer(QStringLiteral("highlight"), layer(QStringLiteral("main")), QCustomPlot::limAbove);
@@ -90,6 +92,17 @@ TimelineWidget::TimelineWidget(QWidget *parent)
     m_selectionOutline->setPen(QPen(QColor(0x10, 0x10, 0x10), 2));
     m_selectionOutline->setBrush(Qt::NoBrush);
     m_selectionOutline->setSelectable(false);
+
+    m_emptyText = new QCPItemText(this);
+    m_emptyText->position->setType(QCPItemPosition::ptAxisRectRatio);
+    m_emptyText->position->setCoords(0.5, 0.45);
+    m_emptyText->setPositionAlignment(Qt::AlignCenter);
+    m_emptyText->setColor(QColor(0x70, 0x70, 0x70));
+    QFont emptyFont = font();
+    emptyFont.setPointSizeF(emptyFont.pointSizeF() * 1.15);
+    m_emptyText->setFont(emptyFont);
+    m_emptyText->setText(tr("No connections"));
+    m_emptyText->setSelectable(false);
 
     m_rowScroll = new QScrollBar(Qt::Vertical, this);
     m_rowScroll->hide();
@@ -148,6 +161,7 @@ void TimelineWidget::applyLayout(std::shared_ptr<const TimelineLayout> layout)
         other->addToLegend(legend);
     fixLegendItemMargins();
     updateLegendSize();
+    m_emptyText->setVisible(m_layout->rows.isEmpty());
     updateSelectionItems();
     if (m_followTime)
         fitTime();
@@ -180,8 +194,20 @@ void TimelineWidget::fitAll(bool allRows)
     fitRows(allRows);
 }
 
+void TimelineWidget::setEmptyText(const QString &text)
+{
+    if (m_emptyText->text() == text)
+        return;
+    m_emptyText->setText(text);
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
 void TimelineWidget::fitTime()
 {
+    if (m_layout->rows.isEmpty()) {
+        xAxis->setRange(0, 10); // a sane empty axis instead of +-1e-4
+        return;
+    }
     const double span = m_layout->maxX - m_layout->minX;
     const double pad = std::max(span * 0.02, 1e-4);
     xAxis->setRange(m_layout->minX - pad, m_layout->maxX + pad);

@@ -37,6 +37,9 @@ public:
     void setSelectedId(qint64 id);
     qint64 selectedId() const { return m_selectedId; }
 
+    // Shown in the middle of the chart when there is no bar (e.g. "No connection matches").
+    void setEmptyText(const QString &text);
+
     // Time range: all; rows: all of them when allRows, else as many as stay readable.
     void fitAll(bool allRows = false);
 
@@ -90,6 +93,7 @@ private:
     QCPItemRect *m_selectionOutline = nullptr; // owned by QCustomPlot
     qint64 m_selectedId = -1;
     QPoint m_pressPos;
+    QCPItemText *m_emptyText = nullptr;        // owned by QCustomPlot
     QScrollBar *m_rowScroll = nullptr; // child widget; shown when not all rows fit
     // Auto-fit time and rows until the user zooms, pans or scrolls that direction
     // (live updates must not yank the view away from what the user is looking at).

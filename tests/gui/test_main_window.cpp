@@ -6,6 +6,7 @@
 #include "models/connection_filter_model.h"
 #include "models/connection_table_model.h"
 #include "session_fixture.h"
+#include "views/connection_table_view.h"
 
 #include <QFile>
 #include <QLabel>
