@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The headless CLI as users run it (the real tcpscope binary): help, exit codes, messages for
+// bad files, info and export on a session written here. No privileges needed.
+#include "session/session_writer.h"
+
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace tcpscope;
+
+class TestCli : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void helpAndVersion();
+    void usageErrors_data();
+    void usageErrors();
+    void badSessionFiles();
+    void info();
+    void exportConnections();
+
+private:
+    struct Result
+    {
+        int code = -1;
+        QString out, err;
+    };
+    Result run(const QStringList &args);
+
+    QString m_bin;
+    QTemporaryDir m_dir;
+    QString m_session;
+};
+
+TestCli::Result TestCli::run(const QStringList &args)
+{
+    QProcess p;
+    p.start(m_bin, args);
+    Result r;
+    if (!p.waitForFinished(30000))
+        return r;
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+void TestCli::initTestCase()
+{
+    m_bin = qEnvironmentVariable("TCPSCOPE_BIN");
+    QVERIFY2(!m_bin.isEmpty(), "run through ctest (TCPSCOPE_BIN not set)");
+    m_session = m_dir.filePath(QStringLiteral("s.tcpscope"));
+    QString error;
+    auto writer = SessionWriter::create(m_session, &error);
+    QVERIFY2(writer, qPrintable(error));
+    SessionInfo info;
+    info.kernelRelease = QStringLiteral("6.18.0-test");
+    info.hostname = QStringLiteral("testhost");
+    info.tcpscopeVersion = QStringLiteral("0.1.0");
+    info.probes = {QStringLiteral("inet_sock_set_state=tp_btf")};
+    info.startedNs = 1'764'300'000'000'000'000; // 2025-11-28T03:20:00Z
+    info.stoppedNs = info.startedNs + 2'500'000'000;
+    info.recordsReceived = 17;
+    info.lostRecords = 3;
+    writer->setInfo(info);
+    for (int i = 1; i <= 3; ++i) {
+        Connection c;
+        c.id = i;
+        c.pid = 100 + i;
+        c.comm = i == 3 ? QStringLiteral("a,b") : QStringLiteral("curl");
+        c.family = 4;
+        c.localAddr = c.remoteAddr = QStringLiteral("127.0.0.1");
+        c.localPort = quint16(40000 + i);
+        c.remotePort = 80;
+        c.role = ConnectionRole::Client;
+        c.startNs = info.startedNs + i * 1'000'000;
+        c.endNs = i == 2 ? 0 : c.startNs + 1'500'000;
+        c.state = i == 2 ? TcpState::Established : TcpState::Close;
+        c.closeReason = i == 1   ? CloseReason::Fin
+                        : i == 2 ? CloseReason::Open
+                                 : CloseReason::Refused;
+        c.haveCloseStats = i != 2;
+        c.bytesSent = 1000u * quint64(i);
+        c.history = {{c.startNs, TcpState::Close, TcpState::SynSent, 0, QString()}};
+        writer->writeConnection(c);
+    }
+    QVERIFY(writer->close(&error));
+}
+
+void TestCli::helpAndVersion()
+{
+    for (const QStringList &args :
+         {QStringList{QStringLiteral("--help")}, QStringList{QStringLiteral("help")}}) {
+        const Result r = run(args);
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.out.startsWith(QLatin1String("Usage: tcpscope")));
+        for (const char *word : {"record", "info", "export", "Exit status", "Examples"})
+            QVERIFY2(r.out.contains(QLatin1String(word)), word);
+    }
+    for (const char *cmd : {"record", "info", "export"}) {
+        const Result a = run({QStringLiteral("help"), QLatin1String(cmd)});
+        const Result b = run({QLatin1String(cmd), QStringLiteral("--help")});
+        QCOMPARE(a.code, 0);
+        QCOMPARE(b.code, 0);
+        QCOMPARE(a.out, b.out);
+        QVERIFY(a.out.startsWith(QStringLiteral("Usage: tcpscope %1").arg(QLatin1String(cmd))));
+    }
+    const Result v = run({QStringLiteral("--version")});
+    QCOMPARE(v.code, 0);
+    QVERIFY(v.out.startsWith(QLatin1String("tcpscope ")));
+}
+
+void TestCli::usageErrors_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("unknown command") << QStringList{"frobnicate"} << "unknown command 'frobnicate'";
+    QTest::newRow("help unknown") << QStringList{"help", "nope"} << "unknown command 'nope'";
+    QTest::newRow("record without -o") << QStringList{"record"} << "record: missing -o FILE";
+    QTest::newRow("record bad duration") << QStringList{"record", "-o", "x", "--duration", "soon"}
+                                         << "--duration: expected a positive number";
+    QTest::newRow("record unknown option")
+        << QStringList{"record", "-o", "x", "--fast"} << "record: Unknown option 'fast'";
+    QTest::newRow("info without file") << QStringList{"info"} << "info: missing FILE";
+    QTest::newRow("export nothing") << QStringList{"export", "f"} << "exactly one of --connections";
+    QTest::newRow("export both") << QStringList{"export", "f",       "--connections",
+                                                "a.csv",  "--chart", "timeline"}
+                                 << "exactly one of --connections";
+    QTest::newRow("export bad suffix")
+        << QStringList{"export", "f", "--connections", "a.xml"} << "unknown format";
+    QTest::newRow("export bad chart")
+        << QStringList{"export", "f", "--chart", "pie", "-o", "a.png"} << "unknown chart 'pie'";
+    QTest::newRow("export chart no -o")
+        << QStringList{"export", "f", "--chart", "timeline"} << "needs -o";
+    QTest::newRow("export bad size")
+        << QStringList{"export", "f", "--chart", "timeline", "-o", "a.png", "--size", "big"}
+        << "--size: expected WxH";
+}
+
+void TestCli::usageErrors()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, message);
+    const Result r = run(args);
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.startsWith(QLatin1String("tcpscope: ")), qPrintable(r.err));
+    QVERIFY2(r.err.contains(message), qPrintable(r.err));
+    QVERIFY(r.out.isEmpty());
+}
+
+void TestCli::badSessionFiles()
+{
+    const QString missing = m_dir.filePath(QStringLiteral("missing.tcpscope"));
+    const QString garbage = m_dir.filePath(QStringLiteral("garbage.tcpscope"));
+    QFile f(garbage);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray(5000, 'z'));
+    f.close();
+    const QString csv = m_dir.filePath(QStringLiteral("never.csv"));
+    for (const QString &file : {missing, garbage}) {
+        for (const QStringList &args :
+             {QStringList{QStringLiteral("info"), file},
+              QStringList{QStringLiteral("export"), file, QStringLiteral("--connections"), csv}}) {
+            const Result r = run(args);
+            QCOMPARE(r.code, 2);
+            QVERIFY2(r.err.startsWith(QStringLiteral("tcpscope: %1: ").arg(file)),
+                     qPrintable(r.err));
+            QCOMPARE(r.err.count(QLatin1Char('\n')), 1); // one line
+        }
+    }
+    QVERIFY(!QFile::exists(csv));
+}
+
+void TestCli::info()
+{
+    const Result r = run({QStringLiteral("info"), m_session});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains(
+                 QLatin1String("2025-11-28T03:20:00.000Z .. 2025-11-28T03:20:02.500Z (2.500 s)")),
+             qPrintable(r.out));
+    QVERIFY(r.out.contains(QLatin1String("testhost")));
+    QVERIFY(r.out.contains(QLatin1String("6.18.0-test")));
+    QVERIFY(r.out.contains(QLatin1String("inet_sock_set_state=tp_btf")));
+    QVERIFY(r.out.contains(QLatin1String("Records:         17")));
+    QVERIFY(r.out.contains(QLatin1String("Lost records:    3 (the kernel dropped records")));
+    QVERIFY(r.out.contains(QLatin1String("Connections:     3 (1 open at the end)")));
+    QVERIFY(r.out.contains(QLatin1String("by state:      CLOSE 2, ESTABLISHED 1")));
+    QVERIFY2(r.out.contains(QLatin1String("by close:      fin 1, open 1, refused 1")),
+             qPrintable(r.out));
+}
+
+void TestCli::exportConnections()
+{
+    const QString csv = m_dir.filePath(QStringLiteral("out.csv"));
+    Result r = run({QStringLiteral("export"), m_session, QStringLiteral("--connections"), csv});
+    QCOMPARE(r.code, 0);
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray content = f.readAll();
+    QVERIFY(content.startsWith(
+        "id,pid,comm,family,local_addr,local_port,remote_addr,remote_port,start_ns,"));
+    QCOMPARE(content.count("\r\n"), 4);
+    QVERIFY(content.contains(",\"a,b\",")); // RFC 4180 quoting survives the CLI
+    r = run({QStringLiteral("export"), m_session, QStringLiteral("--connections"),
+             QStringLiteral("-")});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out.toUtf8(), content); // '-' is the same CSV on stdout
+    const QString json = m_dir.filePath(QStringLiteral("out.json"));
+    r = run({QStringLiteral("export"), m_session, QStringLiteral("--connections"), json});
+    QCOMPARE(r.code, 0);
+    QFile j(json);
+    QVERIFY(j.open(QIODevice::ReadOnly));
+    QVERIFY(j.readAll().startsWith("[\n  {\"id\": 1, \"pid\": 101, \"comm\": \"curl\""));
+    // An unwritable destination is a runtime failure (1), not bad input.
+    r = run({QStringLiteral("export"), m_session, QStringLiteral("--connections"),
+             m_dir.filePath(QStringLiteral("no/such/dir/out.csv"))});
+    QCOMPARE(r.code, 1);
+    QVERIFY(r.err.startsWith(QLatin1String("tcpscope: ")));
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"
