@@ -88,8 +88,13 @@ QString Connection::statesPath() const
         firstFrom == TcpState::Listen && history.first().to == TcpState::SynRecv;
     if (firstFrom != TcpState::Unknown && firstFrom != TcpState::Close && !clonedFromListener)
         parts << tcpStateName(firstFrom);
-    for (const StateChange &change : history)
-        parts << tcpStateName(change.to);
+    // The kernel sometimes reports a change to the state a socket is already in (e.g.
+    // FIN_WAIT1>FIN_WAIT1 when close() races the FIN); the path lists states entered, once.
+    for (const StateChange &change : history) {
+        const QString name = tcpStateName(change.to);
+        if (parts.isEmpty() || parts.last() != name)
+            parts << name;
+    }
     return parts.join(QLatin1Char('>'));
 }
 

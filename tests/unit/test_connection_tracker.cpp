@@ -155,6 +155,16 @@ void TestConnectionTracker::simultaneousClose()
     QCOMPARE(c.closeReason, CloseReason::Fin);
     QCOMPARE(c.statesPath(),
              QStringLiteral("SYN_SENT>ESTABLISHED>FIN_WAIT1>CLOSING>TIME_WAIT>CLOSE"));
+    // A repeated report of the same state (seen on real kernels) is kept in the history but
+    // not repeated in the path.
+    t.onStateChange(change(16, 10, CLOSE, SYN_SENT, kClient));
+    t.onStateChange(change(16, 20, SYN_SENT, ESTABLISHED, kClient));
+    t.onStateChange(change(16, 30, ESTABLISHED, FIN_WAIT1, kClient));
+    t.onStateChange(change(16, 31, FIN_WAIT1, FIN_WAIT1, kClient));
+    t.onStateChange(change(16, 40, FIN_WAIT1, FIN_WAIT2, kClient));
+    t.onStateChange(change(16, 50, FIN_WAIT2, CLOSE, kClient));
+    QCOMPARE(t.find(2)->history.size(), 6);
+    QCOMPARE(t.find(2)->statesPath(), QStringLiteral("SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>CLOSE"));
 }
 
 void TestConnectionTracker::ipv6Addresses()
