@@ -30,8 +30,9 @@ namespace {
 
 constexpr auto kPublishInterval = std::chrono::milliseconds(250); // ~4 Hz to the UI
 constexpr auto kMetaInterval = std::chrono::seconds(1);           // counters into the file
-constexpr int kHelloTimeoutMs = 15000; // loading and attaching BPF takes a moment
-constexpr int kStopGraceMs = 3000;
+constexpr int kHelloTimeoutMs = 15000;   // loading and attaching BPF takes a moment
+constexpr int kStopGraceMs = 3000;       // without progress
+constexpr int kStopBacklogMaxMs = 30000; // with progress
 
 qint64 realtimeNs()
 {
@@ -80,6 +81,7 @@ struct LiveCapture::Private
     SessionInfo info;
     CaptureStats lastStats;
     std::atomic<bool> stopSent{false};
+    std::atomic<quint64> bytesIn{0}; // stop() watches it to tell a backlog from a hang
 
     // Ingest-thread state.
     ConnectionTracker tracker;
@@ -226,8 +228,16 @@ void LiveCapture::stop()
     if (d->ingest.joinable()) {
         d->stopSent = true;
         sendAll(d->helper.socketFd(), wire::encodeStop());
-        // The helper flushes what it has, then closes: wait (bounded) for that EOF, then insist.
-        if (!d->waitIngestDone(kStopGraceMs)) {
+        // The helper flushes what it has, then closes: wait for that EOF while data still
+        // flows (a backlog after heavy churn takes a while to ingest), bounded; then insist.
+        quint64 before = d->bytesIn;
+        bool done = d->waitIngestDone(kStopGraceMs);
+        for (int extra = 0;
+             !done && d->bytesIn != before && extra < kStopBacklogMaxMs / kStopGraceMs; ++extra) {
+            before = d->bytesIn;
+            done = d->waitIngestDone(kStopGraceMs);
+        }
+        if (!done) {
             d->helper.sendSignal(SIGTERM);
             if (!d->waitIngestDone(1000)) {
                 d->helper.sendSignal(SIGKILL);
@@ -413,6 +423,7 @@ void LiveCapture::Private::runIngest()
                         helperFailureText(QStringLiteral("tcpscope-helper closed the connection"));
                 break;
             }
+            bytesIn += quint64(n);
             decoder.feed(std::span<const std::uint8_t>(buf.data(), std::size_t(n)));
             wire::Frame frame;
             wire::FrameDecoder::Status st;
@@ -452,7 +463,8 @@ void LiveCapture::Private::runIngest()
         emit q->failed(error);
         // Finalize on the owner's thread (reap the helper, close the file, emit stopped()) even
         // if the owner only listens for failed(); a no-op if the owner already called stop().
-        QMetaObject::invokeMethod(q, [q = q] { q->stop(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            q, [q = q] { q->stop(); }, Qt::QueuedConnection);
     }
 }
 
