@@ -116,12 +116,12 @@ int runRecord(const QStringList &args, int argc, char **argv)
     }
     LiveCapture capture;
     QString error;
-    QElapsedTimer elapsed;
-    elapsed.start();
     if (!capture.start(file, &error)) {
         printErr(QStringLiteral("cannot record: ") + error);
         return kExitFailure;
     }
+    QElapsedTimer elapsed; // from when the kernel hooks are attached: what --duration means
+    elapsed.start();
 
     QString failure;
     QObject::connect(&capture, &LiveCapture::failed, app, [&failure, app](const QString &reason) {
