@@ -34,8 +34,7 @@ bool LifecycleLoader::loadMode(bool btf, std::string &error)
     bpf_program__set_autoload(m_skel->progs.tcpscope_lc_tp, !btf);
     const int err = lifecycle_bpf::load(m_skel);
     if (err) {
-        error = std::string(btf ? "tp_btf" : "tracepoint") + " load failed: "
-                + std::strerror(-err);
+        error = std::string(btf ? "tp_btf" : "tracepoint") + " load failed: " + std::strerror(-err);
         lifecycle_bpf::destroy(m_skel);
         m_skel = nullptr;
         return false;
@@ -70,8 +69,8 @@ bool LifecycleLoader::load(bool forceTracepoint, unsigned ringbufBytes, Tracefs 
         return false;
     }
     m_report.status = "tracepoint";
-    m_report.detail = why + "; " + tracefs.note()
-                      + "; socket ids: cookie if already allocated, else pointer";
+    m_report.detail =
+        why + "; " + tracefs.note() + "; socket ids: cookie if already allocated, else pointer";
     return true;
 }
 

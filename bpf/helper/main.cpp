@@ -57,15 +57,16 @@ int serveListen(const Options &options, Tracefs &tracefs, int signalFd)
     std::memcpy(addr.sun_path, options.listenPath.c_str(), options.listenPath.size() + 1);
     // A socket left by a killed helper would make bind() fail; remove only sockets, never a
     // file someone pointed us at by mistake.
-    struct stat st{};
+    struct stat st
+    {
+    };
     if (lstat(options.listenPath.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
         unlink(options.listenPath.c_str());
     UniqueFd server(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     // umask makes the socket 0660 from the start: no window where others could connect.
     const mode_t oldMask = umask(0117);
-    const int bound = server.valid()
-                          ? bind(server.get(), reinterpret_cast<sockaddr *>(&addr), sizeof addr)
-                          : -1;
+    const int bound =
+        server.valid() ? bind(server.get(), reinterpret_cast<sockaddr *>(&addr), sizeof addr) : -1;
     const int bindErrno = errno;
     umask(oldMask);
     if (bound != 0 || listen(server.get(), 1) != 0) {

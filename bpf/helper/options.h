@@ -14,11 +14,11 @@ inline constexpr int kExitNoPermission = 77; // EX_NOPERM: missing root/capabili
 
 struct Options
 {
-    int fd = -1;              // --fd N: connected socket inherited from the app
-    std::string listenPath;   // --listen PATH: standalone server socket
+    int fd = -1;            // --fd N: connected socket inherited from the app
+    std::string listenPath; // --listen PATH: standalone server socket
     bool forceTracepoint = false;
     unsigned ringbufKib = 8192; // BPF ring buffer size; power of two, >= one page
-    bool verbose = false;     // libbpf warnings and per-session notes on stderr
+    bool verbose = false;       // libbpf warnings and per-session notes on stderr
     bool help = false;
 };
 

@@ -69,11 +69,13 @@ PeerChannel::ReadResult PeerChannel::poll(wire::Frame &frame)
     // Hand out frames already buffered before reading more.
     auto next = [&]() -> ReadResult {
         switch (m_decoder.next(frame)) {
-        case wire::FrameDecoder::Status::Frame: return ReadResult::Frame;
+        case wire::FrameDecoder::Status::Frame:
+            return ReadResult::Frame;
         case wire::FrameDecoder::Status::Error:
             m_error = "malformed frame from peer: " + m_decoder.error();
             return ReadResult::ProtocolError;
-        case wire::FrameDecoder::Status::NeedMore: return ReadResult::Ok;
+        case wire::FrameDecoder::Status::NeedMore:
+            return ReadResult::Ok;
         }
         return ReadResult::Ok;
     };

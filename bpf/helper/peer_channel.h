@@ -16,7 +16,13 @@ class PeerChannel
 {
 public:
     static constexpr int kWriteTimeoutMs = 5000;
-    enum class ReadResult { Ok, Frame, Closed, ProtocolError };
+    enum class ReadResult
+    {
+        Ok,
+        Frame,
+        Closed,
+        ProtocolError
+    };
 
     explicit PeerChannel(int fd); // does not own fd
     int fd() const { return m_fd; }

@@ -34,8 +34,8 @@ bool hasRequiredPrivileges()
     __user_cap_data_struct data[2] = {};
     if (syscall(SYS_capget, &header, data) != 0)
         return false;
-    return effective(data, kCapBpf) && effective(data, kCapPerfmon)
-           && effective(data, kCapNetAdmin);
+    return effective(data, kCapBpf) && effective(data, kCapPerfmon) &&
+           effective(data, kCapNetAdmin);
 }
 
 std::string privilegesMessage(const char *argv0)
@@ -45,8 +45,8 @@ std::string privilegesMessage(const char *argv0)
     if (realpath("/proc/self/exe", resolved))
         path = resolved;
     return "tcpscope-helper: needs root or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (try: sudo "
-           "setcap cap_bpf,cap_perfmon,cap_net_admin+ep "
-           + path + ")";
+           "setcap cap_bpf,cap_perfmon,cap_net_admin+ep " +
+           path + ")";
 }
 
 bool peerAllowed(int fd, std::string &why)
@@ -59,8 +59,8 @@ bool peerAllowed(int fd, std::string &why)
     }
     if (cred.uid == 0 || cred.uid == getuid())
         return true;
-    why = "peer uid " + std::to_string(cred.uid) + " (pid " + std::to_string(cred.pid)
-          + ") is neither root nor uid " + std::to_string(getuid()) + " that started the helper";
+    why = "peer uid " + std::to_string(cred.uid) + " (pid " + std::to_string(cred.pid) +
+          ") is neither root nor uid " + std::to_string(getuid()) + " that started the helper";
     return false;
 }
 

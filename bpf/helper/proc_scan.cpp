@@ -35,8 +35,8 @@ void readProcNet(const char *path, std::uint16_t family, std::map<unsigned long,
         std::istringstream fields(line);
         std::string slot, local, remote, state, queues, timer, retr, uid, timeout;
         unsigned long inode = 0;
-        if (!(fields >> slot >> local >> remote >> state >> queues >> timer >> retr >> uid
-                     >> timeout >> inode))
+        if (!(fields >> slot >> local >> remote >> state >> queues >> timer >> retr >> uid >>
+              timeout >> inode))
             continue;
         const auto colon = local.rfind(':');
         if (state != kListenState || colon == std::string::npos || inode == 0)
@@ -75,7 +75,9 @@ std::uint64_t cgroupIdOf(std::uint32_t pid, const std::string &mount)
     while (std::getline(in, line)) {
         if (line.rfind("0::", 0) != 0)
             continue;
-        struct stat st{};
+        struct stat st
+        {
+        };
         if (stat((mount + line.substr(3)).c_str(), &st) == 0)
             return st.st_ino;
     }
@@ -104,7 +106,9 @@ bool isPidDir(const char *name)
 
 std::uint32_t ownNetnsInode()
 {
-    struct stat st{};
+    struct stat st
+    {
+    };
     return stat("/proc/self/ns/net", &st) == 0 ? static_cast<std::uint32_t>(st.st_ino) : 0;
 }
 

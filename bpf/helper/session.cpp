@@ -81,17 +81,20 @@ int Session::run(bool &signalled)
         hello.hostname = host;
     hello.probes.push_back(m_loader.report());
     if (m_options.verbose)
-        note("probe " + m_loader.report().status + (m_loader.report().detail.empty() ? "" : ": ")
-             + m_loader.report().detail);
+        note("probe " + m_loader.report().status + (m_loader.report().detail.empty() ? "" : ": ") +
+             m_loader.report().detail);
     if (!m_peer.send(wire::encodeHello(hello))) {
         note(m_peer.error());
         return kExitOk;
     }
 
     switch (waitForStart(signalled)) {
-    case Wait::Start: break;
-    case Wait::Stop: return kExitOk;
-    case Wait::Error: return kExitOk;
+    case Wait::Start:
+        break;
+    case Wait::Stop:
+        return kExitOk;
+    case Wait::Error:
+        return kExitOk;
     }
 
     // Seed listeners that predate us before attaching, so their children are attributed.
@@ -146,8 +149,9 @@ Session::Wait Session::waitForStart(bool &signalled)
 
 bool Session::flush(bool force)
 {
-    const bool due = force || m_batcher.hasSealedFrame() || m_batcher.payloadBytes() >= kFlushBytes
-                     || nowMs() - m_lastFlushMs >= kFlushIntervalMs;
+    const bool due = force || m_batcher.hasSealedFrame() ||
+                     m_batcher.payloadBytes() >= kFlushBytes ||
+                     nowMs() - m_lastFlushMs >= kFlushIntervalMs;
     if (!due)
         return true;
     m_lastFlushMs = nowMs();
@@ -219,7 +223,8 @@ int Session::stream(bool &signalled)
                 break;
             }
             if (err.empty())
-                err = "unexpected " + wire::messageTypeName(uint16_t(frame.type)) + " while streaming";
+                err = "unexpected " + wire::messageTypeName(uint16_t(frame.type)) +
+                      " while streaming";
             reason = "protocol error: " + err;
             m_peer.sendError("tcpscope-helper: " + reason);
             break;

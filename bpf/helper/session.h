@@ -25,7 +25,12 @@ public:
     int run(bool &signalled);
 
 private:
-    enum class Wait { Start, Stop, Error };
+    enum class Wait
+    {
+        Start,
+        Stop,
+        Error
+    };
     Wait waitForStart(bool &signalled);
     int stream(bool &signalled);
     bool flush(bool force);

@@ -17,7 +17,9 @@ constexpr long kTracefsMagic = 0x74726163;
 
 bool isTracefs(const char *path)
 {
-    struct statfs st{};
+    struct statfs st
+    {
+    };
     return statfs(path, &st) == 0 && st.f_type == kTracefsMagic;
 }
 } // namespace
@@ -30,8 +32,8 @@ bool Tracefs::ensure(std::string &error)
         return true;
     }
     if (unshare(CLONE_NEWNS) != 0) {
-        error = std::string("tracefs is not mounted and a private mount namespace failed: ")
-                + std::strerror(errno);
+        error = std::string("tracefs is not mounted and a private mount namespace failed: ") +
+                std::strerror(errno);
         return false;
     }
     // Slave: we still see the host's later mounts, but ours never propagate back.

@@ -36,8 +36,8 @@ std::uint64_t ByteReader::getLe(int n)
     if (!ok())
         return 0;
     if (remaining() < static_cast<std::size_t>(n)) {
-        fail("payload truncated: need " + std::to_string(n) + " bytes, have "
-             + std::to_string(remaining()));
+        fail("payload truncated: need " + std::to_string(n) + " bytes, have " +
+             std::to_string(remaining()));
         return 0;
     }
     std::uint64_t v = 0;
@@ -52,8 +52,8 @@ bool ByteReader::bytes(void *out, std::size_t n)
     if (!ok())
         return false;
     if (remaining() < n) {
-        fail("payload truncated: need " + std::to_string(n) + " bytes, have "
-             + std::to_string(remaining()));
+        fail("payload truncated: need " + std::to_string(n) + " bytes, have " +
+             std::to_string(remaining()));
         return false;
     }
     std::memcpy(out, m_in.data() + m_pos, n);
@@ -67,13 +67,13 @@ std::string ByteReader::string(std::size_t maxLen, const char *what)
     if (!ok())
         return {};
     if (len > maxLen) {
-        fail(std::string(what) + " length " + std::to_string(len) + " exceeds limit "
-             + std::to_string(maxLen));
+        fail(std::string(what) + " length " + std::to_string(len) + " exceeds limit " +
+             std::to_string(maxLen));
         return {};
     }
     if (len > remaining()) {
-        fail(std::string(what) + " length " + std::to_string(len) + " exceeds the "
-             + std::to_string(remaining()) + " remaining bytes");
+        fail(std::string(what) + " length " + std::to_string(len) + " exceeds the " +
+             std::to_string(remaining()) + " remaining bytes");
         return {};
     }
     std::string s(reinterpret_cast<const char *>(m_in.data() + m_pos), len);

@@ -6,13 +6,13 @@ namespace tcpscope::wire {
 namespace {
 std::uint32_t loadLe32(const std::uint8_t *p)
 {
-    return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16
-           | std::uint32_t(p[3]) << 24;
+    return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 |
+           std::uint32_t(p[3]) << 24;
 }
 bool knownType(std::uint16_t t)
 {
-    return t >= static_cast<std::uint16_t>(MessageType::Hello)
-           && t <= static_cast<std::uint16_t>(MessageType::Error);
+    return t >= static_cast<std::uint16_t>(MessageType::Hello) &&
+           t <= static_cast<std::uint16_t>(MessageType::Error);
 }
 } // namespace
 
@@ -41,8 +41,8 @@ FrameDecoder::Status FrameDecoder::next(Frame &out)
     // Header checks happen as soon as the 8 header bytes are here, before waiting for (or
     // allocating) the payload, so a bogus length can never make us buffer gigabytes.
     if (length > kMaxPayload) {
-        m_error = "frame length " + std::to_string(length) + " exceeds the maximum "
-                  + std::to_string(kMaxPayload);
+        m_error = "frame length " + std::to_string(length) + " exceeds the maximum " +
+                  std::to_string(kMaxPayload);
         return Status::Error;
     }
     if (!knownType(type)) {

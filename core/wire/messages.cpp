@@ -49,12 +49,18 @@ std::uint64_t Stats::lostTotal() const
 std::string messageTypeName(std::uint16_t type)
 {
     switch (static_cast<MessageType>(type)) {
-    case MessageType::Hello: return "Hello";
-    case MessageType::Start: return "Start";
-    case MessageType::Stop: return "Stop";
-    case MessageType::Records: return "Records";
-    case MessageType::Stats: return "Stats";
-    case MessageType::Error: return "Error";
+    case MessageType::Hello:
+        return "Hello";
+    case MessageType::Start:
+        return "Start";
+    case MessageType::Stop:
+        return "Stop";
+    case MessageType::Records:
+        return "Records";
+    case MessageType::Stats:
+        return "Stats";
+    case MessageType::Error:
+        return "Error";
     }
     return "unknown(" + std::to_string(type) + ")";
 }
@@ -106,13 +112,13 @@ std::optional<Hello> decodeHello(std::span<const std::uint8_t> payload, std::str
     h.protocolVersion = r.u16();
     h.recordVersion = r.u16();
     if (r.ok() && h.protocolVersion != kProtocolVersion) {
-        error = "Hello: protocol version " + std::to_string(h.protocolVersion)
-                + " is not the supported version " + std::to_string(kProtocolVersion);
+        error = "Hello: protocol version " + std::to_string(h.protocolVersion) +
+                " is not the supported version " + std::to_string(kProtocolVersion);
         return std::nullopt;
     }
     if (r.ok() && h.recordVersion != TS_RECORD_VERSION) {
-        error = "Hello: record version " + std::to_string(h.recordVersion)
-                + " is not the supported version " + std::to_string(TS_RECORD_VERSION);
+        error = "Hello: record version " + std::to_string(h.recordVersion) +
+                " is not the supported version " + std::to_string(TS_RECORD_VERSION);
         return std::nullopt;
     }
     h.monotonicNs = r.u64();
@@ -121,8 +127,8 @@ std::optional<Hello> decodeHello(std::span<const std::uint8_t> payload, std::str
     h.hostname = r.string(kMaxString, "hostname");
     const std::uint16_t n = r.u16();
     if (r.ok() && n > kMaxProbes) {
-        error = "Hello: probe count " + std::to_string(n) + " exceeds limit "
-                + std::to_string(kMaxProbes);
+        error = "Hello: probe count " + std::to_string(n) + " exceeds limit " +
+                std::to_string(kMaxProbes);
         return std::nullopt;
     }
     for (std::uint16_t i = 0; r.ok() && i < n; ++i) {
@@ -193,13 +199,13 @@ std::optional<Stats> decodeStats(std::span<const std::uint8_t> payload, std::str
     s.recordsSent = r.u64();
     const std::uint32_t n = r.u32();
     if (r.ok() && n > kMaxCpus) {
-        error = "Stats: CPU count " + std::to_string(n) + " exceeds limit "
-                + std::to_string(kMaxCpus);
+        error =
+            "Stats: CPU count " + std::to_string(n) + " exceeds limit " + std::to_string(kMaxCpus);
         return std::nullopt;
     }
     if (r.ok() && r.remaining() != std::size_t(n) * 8) {
-        error = "Stats: " + std::to_string(n) + " CPU counters need " + std::to_string(n * 8ull)
-                + " bytes, payload has " + std::to_string(r.remaining());
+        error = "Stats: " + std::to_string(n) + " CPU counters need " + std::to_string(n * 8ull) +
+                " bytes, payload has " + std::to_string(r.remaining());
         return std::nullopt;
     }
     s.lostPerCpu.reserve(r.ok() ? n : 0);

@@ -7,8 +7,8 @@ namespace tcpscope::wire {
 
 bool RecordBatcher::add(std::span<const std::uint8_t> record)
 {
-    if (record.size() < sizeof(ts_record_header) || record.size() > kMaxPayload
-        || record.size() > 0xffff)
+    if (record.size() < sizeof(ts_record_header) || record.size() > kMaxPayload ||
+        record.size() > 0xffff)
         return false;
     const std::uint16_t size = detail::loadLe16(record.data() + 2);
     if (size != record.size())

@@ -15,10 +15,9 @@ namespace tcpscope::test {
 
 inline const char *stateName(int s)
 {
-    static const char *names[] = {"?",          "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
-                                  "FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
-                                  "CLOSE_WAIT", "LAST_ACK",    "LISTEN",    "CLOSING",
-                                  "NEW_SYN_RECV"};
+    static const char *names[] = {
+        "?",     "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",
+        "CLOSE", "CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",   "NEW_SYN_RECV"};
     return s >= 0 && s <= 12 ? names[s] : "?";
 }
 
@@ -72,8 +71,12 @@ struct Capture
         for (const auto &c : conns[i].changes)
             s << QStringLiteral("%1>%2 pid=%3(%4) src=%5 ctx=%6 %7->%8")
                      .arg(stateName(c.oldstate), stateName(c.newstate))
-                     .arg(c.pid).arg(c.comm).arg(c.owner_source).arg(c.ctx_pid)
-                     .arg(c.sport).arg(c.dport);
+                     .arg(c.pid)
+                     .arg(c.comm)
+                     .arg(c.owner_source)
+                     .arg(c.ctx_pid)
+                     .arg(c.sport)
+                     .arg(c.dport);
         return s.join("; ");
     }
 };

@@ -82,11 +82,14 @@ private slots:
     // Error frame, the helper keeps serving, and SIGTERM removes the socket.
     void listenModeChecksPeer()
     {
-        const QString path = QDir::tempPath() + QStringLiteral("/ts_helper_test_%1.sock").arg(getpid());
+        const QString path =
+            QDir::tempPath() + QStringLiteral("/ts_helper_test_%1.sock").arg(getpid());
         QFile::remove(path);
         QProcess helper;
         helper.start(helperPath(), {"--listen", path});
-        struct stat st{};
+        struct stat st
+        {
+        };
         for (int i = 0; i < 500 && ::stat(QFile::encodeName(path).constData(), &st) != 0; ++i)
             QThread::msleep(10);
         QVERIFY2(S_ISSOCK(st.st_mode), qPrintable(path));
@@ -117,12 +120,16 @@ private slots:
             }
             std::string err;
             const auto text = wire::decodeError(f.payload, err);
-            _exit(f.type == wire::MessageType::Error && text && text->find("neither root") != std::string::npos ? 0 : 13);
+            _exit(f.type == wire::MessageType::Error && text &&
+                          text->find("neither root") != std::string::npos
+                      ? 0
+                      : 13);
         }
         int status = 0;
         QCOMPARE(waitpid(child, &status, 0), child);
         QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                 qPrintable(QStringLiteral("unprivileged client not refused: %1 %2").arg(status)
+                 qPrintable(QStringLiteral("unprivileged client not refused: %1 %2")
+                                .arg(status)
                                 .arg(QString::fromLocal8Bit(helper.readAllStandardError()))));
         // Still serving: root gets a Hello.
         const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -163,7 +170,8 @@ private slots:
             QVERIFY2(f, qPrintable(error));
             std::string err;
             if (f->type == wire::MessageType::Records) {
-                wire::forEachRecord(f->payload, [&](const wire::Record &) { ++delivered; }, err);
+                wire::forEachRecord(
+                    f->payload, [&](const wire::Record &) { ++delivered; }, err);
             } else if (f->type == wire::MessageType::Stats) {
                 const auto s = wire::decodeStats(f->payload, err);
                 QVERIFY(s);
@@ -191,9 +199,10 @@ private slots:
         QCOMPARE(helper.waitExit(5000), 77);
         const QString text = helper.stderrText();
         QCOMPARE(text.count('\n'), 0);
-        QVERIFY2(text.startsWith("tcpscope-helper: needs root or CAP_BPF, CAP_PERFMON and "
-                                 "CAP_NET_ADMIN (try: sudo setcap cap_bpf,cap_perfmon,cap_net_admin+ep"),
-                 qPrintable(text));
+        QVERIFY2(
+            text.startsWith("tcpscope-helper: needs root or CAP_BPF, CAP_PERFMON and "
+                            "CAP_NET_ADMIN (try: sudo setcap cap_bpf,cap_perfmon,cap_net_admin+ep"),
+            qPrintable(text));
     }
 };
 

@@ -73,8 +73,8 @@ class TestHelperLifecycle : public QObject
         const QString fam = v6 ? "6" : "4";
         const QString traffic = binDir() + "/helper_traffic";
         QProcess server, client, refused;
-        server.start(traffic, {"server", fam, QString::number(kServerSends),
-                               QString::number(kClientSends)});
+        server.start(traffic,
+                     {"server", fam, QString::number(kServerSends), QString::number(kClientSends)});
         t.serverPort = readPort(server);
         t.serverPid = server.processId();
         client.start(traffic, {"client", fam, QString::number(t.serverPort),
@@ -155,13 +155,16 @@ private slots:
                 refused = cap.find([&](const ts_state_change &c) {
                     return fam(c) && c.oldstate == 7 && c.newstate == 2 && c.dport == t.refusedPort;
                 });
-                return cap.closed(client) && cap.closed(server) && cap.closed(listener)
-                       && cap.closed(refused);
+                return cap.closed(client) && cap.closed(server) && cap.closed(listener) &&
+                       cap.closed(refused);
             };
             QVERIFY2(collect(helper, cap, 10000, found),
                      qPrintable(QStringLiteral("missing records (client %1 server %2 listener %3 "
                                                "refused %4) helper stderr: %5")
-                                    .arg(client).arg(server).arg(listener).arg(refused)
+                                    .arg(client)
+                                    .arg(server)
+                                    .arg(listener)
+                                    .arg(refused)
                                     .arg(helper.stderrText())));
             const int ipv = v6 ? 6 : 4;
             qInfo("%s IPv%d client: %s", qPrintable(mode), ipv, qPrintable(cap.describe(client)));
@@ -241,19 +244,20 @@ private slots:
         const unsigned port = readPort(server);
         const qint64 serverPid = server.processId();
         QVERIFY(port != 0);
-        client.start(binDir() + "/helper_traffic", {"client", "6", QString::number(port),
-                                                    QString::number(kClientSends),
-                                                    QString::number(kServerSends)});
+        client.start(binDir() + "/helper_traffic",
+                     {"client", "6", QString::number(port), QString::number(kClientSends),
+                      QString::number(kServerSends)});
         QVERIFY(client.waitForFinished(10000) && client.exitCode() == 0);
         QVERIFY(server.waitForFinished(10000) && server.exitCode() == 0);
         Capture cap;
         int accepted = -1;
-        QVERIFY2(collect(helper, cap, 10000, [&] {
-                     accepted = cap.find([&](const ts_state_change &c) {
-                         return c.oldstate == 10 && c.newstate == 3 && c.sport == port;
-                     });
-                     return cap.closed(accepted);
-                 }),
+        QVERIFY2(collect(helper, cap, 10000,
+                         [&] {
+                             accepted = cap.find([&](const ts_state_change &c) {
+                                 return c.oldstate == 10 && c.newstate == 3 && c.sport == port;
+                             });
+                             return cap.closed(accepted);
+                         }),
                  qPrintable(helper.stderrText()));
         checkSide(cap, accepted, serverPid, "ts_server", {3, 1, 8, 9, 7});
         QCOMPARE(int(cap.conns[accepted].changes.front().owner_source), int(TS_OWNER_LISTENER));
@@ -275,24 +279,25 @@ private slots:
         if (!startStreaming(helper, "tp_btf"))
             return;
         QProcess client;
-        client.start(binDir() + "/helper_traffic", {"client", "4", QString::number(port),
-                                                    QString::number(kClientSends),
-                                                    QString::number(kServerSends)});
+        client.start(binDir() + "/helper_traffic",
+                     {"client", "4", QString::number(port), QString::number(kClientSends),
+                      QString::number(kServerSends)});
         QVERIFY(client.waitForFinished(10000) && client.exitCode() == 0);
         QVERIFY(server.waitForFinished(10000) && server.exitCode() == 0);
         Capture cap;
         int accepted = -1, listener = -1;
-        QVERIFY2(collect(helper, cap, 10000, [&] {
-                     accepted = cap.find([&](const ts_state_change &c) {
-                         return c.family == AF_INET && c.oldstate == 10 && c.newstate == 3
-                                && c.sport == port;
-                     });
-                     listener = cap.find([&](const ts_state_change &c) {
-                         return c.family == AF_INET && c.oldstate == 10 && c.newstate == 7
-                                && c.sport == port;
-                     });
-                     return cap.closed(accepted) && cap.closed(listener);
-                 }),
+        QVERIFY2(collect(helper, cap, 10000,
+                         [&] {
+                             accepted = cap.find([&](const ts_state_change &c) {
+                                 return c.family == AF_INET && c.oldstate == 10 &&
+                                        c.newstate == 3 && c.sport == port;
+                             });
+                             listener = cap.find([&](const ts_state_change &c) {
+                                 return c.family == AF_INET && c.oldstate == 10 &&
+                                        c.newstate == 7 && c.sport == port;
+                             });
+                             return cap.closed(accepted) && cap.closed(listener);
+                         }),
                  qPrintable(helper.stderrText()));
         qInfo("pre-existing server: %s", qPrintable(cap.describe(accepted)));
         checkSide(cap, accepted, serverPid, "ts_server", {3, 1, 8, 9, 7});

@@ -2,6 +2,7 @@
 #include "helper_process.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -12,7 +13,6 @@
 #include <QThread>
 #include <cerrno>
 #include <csignal>
-#include <QElapsedTimer>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -60,8 +60,8 @@ bool HelperProcess::start(const QString &helper, const QStringList &args, QStrin
 
     m_pid = fork();
     if (m_pid == 0) {
-        if (runAsUid >= 0 && (setgroups(0, nullptr) != 0 || setgid(runAsUid) != 0
-                              || setuid(runAsUid) != 0))
+        if (runAsUid >= 0 &&
+            (setgroups(0, nullptr) != 0 || setgid(runAsUid) != 0 || setuid(runAsUid) != 0))
             _exit(120);
         dup2(sv[1], 3); // dup2 clears CLOEXEC on the new descriptor
         if (errFd >= 0)
@@ -82,8 +82,8 @@ bool HelperProcess::start(const QString &helper, const QStringList &args, QStrin
 
 bool HelperProcess::send(const std::vector<std::uint8_t> &frame)
 {
-    return m_fd >= 0
-           && ::send(m_fd, frame.data(), frame.size(), MSG_NOSIGNAL) == ssize_t(frame.size());
+    return m_fd >= 0 &&
+           ::send(m_fd, frame.data(), frame.size(), MSG_NOSIGNAL) == ssize_t(frame.size());
 }
 
 void HelperProcess::closeSocket()
@@ -100,11 +100,13 @@ std::optional<wire::Frame> HelperProcess::readFrame(int timeoutMs, QString *erro
     for (;;) {
         wire::Frame frame;
         switch (m_decoder.next(frame)) {
-        case wire::FrameDecoder::Status::Frame: return frame;
+        case wire::FrameDecoder::Status::Frame:
+            return frame;
         case wire::FrameDecoder::Status::Error:
             *error = QString::fromStdString("malformed frame from helper: " + m_decoder.error());
             return std::nullopt;
-        case wire::FrameDecoder::Status::NeedMore: break;
+        case wire::FrameDecoder::Status::NeedMore:
+            break;
         }
         const qint64 left = timeoutMs - timer.elapsed();
         pollfd p{m_fd, POLLIN, 0};
@@ -221,7 +223,8 @@ QStringList loadedTcpscopePrograms()
     for (const QJsonValue &v : bpftoolJson({"prog", "show"}, &error)) {
         const QString name = v.toObject().value("name").toString();
         if (name.startsWith("tcpscope"))
-            names << QStringLiteral("%1(id %2)").arg(name).arg(v.toObject().value("id").toInteger());
+            names
+                << QStringLiteral("%1(id %2)").arg(name).arg(v.toObject().value("id").toInteger());
     }
     return names;
 }

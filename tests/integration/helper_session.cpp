@@ -41,10 +41,12 @@ bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args
         qFatal("no Hello from helper: %s", qPrintable(error + " / " + helper.stderrText()));
     std::string err;
     if (frame->type == wire::MessageType::Error) {
-        const QString text = QString::fromStdString(wire::decodeError(frame->payload, err).value_or(""));
+        const QString text =
+            QString::fromStdString(wire::decodeError(frame->payload, err).value_or(""));
         if (text.contains("cannot load BPF")) {
-            QTest::qSkip(qPrintable("BPF UNAVAILABLE ON THIS KERNEL - integration test NOT RUN: "
-                                    + text), __FILE__, __LINE__);
+            QTest::qSkip(
+                qPrintable("BPF UNAVAILABLE ON THIS KERNEL - integration test NOT RUN: " + text),
+                __FILE__, __LINE__);
             return false;
         }
         qFatal("helper refused: %s", qPrintable(text));
@@ -69,8 +71,7 @@ bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args
     }
 }
 
-bool collect(HelperProcess &helper, Capture &cap, int timeoutMs,
-                    const std::function<bool()> &done)
+bool collect(HelperProcess &helper, Capture &cap, int timeoutMs, const std::function<bool()> &done)
 {
     QElapsedTimer t;
     t.start();
@@ -93,12 +94,15 @@ bool collect(HelperProcess &helper, Capture &cap, int timeoutMs,
         if (frame->type != wire::MessageType::Records)
             continue;
         std::string err;
-        const bool ok = wire::forEachRecord(frame->payload, [&](const wire::Record &r) {
-            if (r.type == TS_REC_STATE_CHANGE)
-                cap.add(r.stateChange);
-            else if (r.type == TS_REC_CLOSE_STATS)
-                cap.add(r.closeStats);
-        }, err);
+        const bool ok = wire::forEachRecord(
+            frame->payload,
+            [&](const wire::Record &r) {
+                if (r.type == TS_REC_STATE_CHANGE)
+                    cap.add(r.stateChange);
+                else if (r.type == TS_REC_CLOSE_STATS)
+                    cap.add(r.closeStats);
+            },
+            err);
         if (!ok)
             qFatal("bad Records frame: %s", err.c_str());
     }

@@ -15,10 +15,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <netinet/in.h>
+#include <string>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <string>
 #include <vector>
 
 namespace {

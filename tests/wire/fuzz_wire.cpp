@@ -14,19 +14,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     std::string err;
     while (d.next(f) == FrameDecoder::Status::Frame) {
         switch (f.type) {
-        case MessageType::Hello: (void)decodeHello(f.payload, err); break;
-        case MessageType::Start: (void)decodeStart(f.payload, err); break;
-        case MessageType::Stop: (void)decodeStop(f.payload, err); break;
-        case MessageType::Stats: (void)decodeStats(f.payload, err); break;
-        case MessageType::Error: (void)decodeError(f.payload, err); break;
+        case MessageType::Hello:
+            (void)decodeHello(f.payload, err);
+            break;
+        case MessageType::Start:
+            (void)decodeStart(f.payload, err);
+            break;
+        case MessageType::Stop:
+            (void)decodeStop(f.payload, err);
+            break;
+        case MessageType::Stats:
+            (void)decodeStats(f.payload, err);
+            break;
+        case MessageType::Error:
+            (void)decodeError(f.payload, err);
+            break;
         case MessageType::Records: {
             std::size_t skipped = 0;
-            forEachRecord(f.payload, [](const Record &r) { (void)r.header.ts_ns; }, err, &skipped);
+            forEachRecord(
+                f.payload, [](const Record &r) { (void)r.header.ts_ns; }, err, &skipped);
             break;
         }
         }
     }
     // Raw bytes as a Records payload too: that is the path with the most length arithmetic.
-    forEachRecord({data, size}, [](const Record &) {}, err);
+    forEachRecord(
+        {data, size}, [](const Record &) {}, err);
     return 0;
 }

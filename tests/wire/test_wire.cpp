@@ -180,7 +180,8 @@ private slots:
         std::vector<Record> got;
         std::string err;
         std::size_t skipped = 0;
-        QVERIFY(forEachRecord(f.payload, [&](const Record &r) { got.push_back(r); }, err, &skipped));
+        QVERIFY(forEachRecord(
+            f.payload, [&](const Record &r) { got.push_back(r); }, err, &skipped));
         QCOMPARE(got.size(), std::size_t(2));
         QCOMPARE(skipped, std::size_t(0));
         QCOMPARE(got[0].type, std::uint16_t(TS_REC_STATE_CHANGE));
@@ -193,8 +194,8 @@ private slots:
     {
         RecordBatcher b;
         ts_state_change s = makeState(1);
-        QVERIFY(!b.add(asBytes(s).first(8)));          // shorter than a header
-        s.hdr.size = 64;                                // header disagrees with sample length
+        QVERIFY(!b.add(asBytes(s).first(8))); // shorter than a header
+        s.hdr.size = 64;                      // header disagrees with sample length
         QVERIFY(!b.add(asBytes(s)));
         QVERIFY(b.empty());
     }
@@ -219,11 +220,14 @@ private slots:
             QVERIFY(enc.size() <= kHeaderSize + kMaxPayload);
             const Frame f = decodeOne(enc);
             std::string err;
-            QVERIFY(forEachRecord(f.payload, [&](const Record &r) {
-                QCOMPARE(r.stateChange.sock_id, expectId);
-                ++expectId;
-                ++seen;
-            }, err));
+            QVERIFY(forEachRecord(
+                f.payload,
+                [&](const Record &r) {
+                    QCOMPARE(r.stateChange.sock_id, expectId);
+                    ++expectId;
+                    ++seen;
+                },
+                err));
             ++frames;
         }
         QCOMPARE(frames, std::size_t(3));
@@ -261,11 +265,13 @@ private slots:
         QTest::addColumn<quint16>("type");
         QTest::addColumn<quint16>("flags");
         QTest::addColumn<QString>("reason");
-        QTest::newRow("oversize") << quint32(kMaxPayload + 1) << quint16(4) << quint16(0) << "exceeds";
+        QTest::newRow("oversize") << quint32(kMaxPayload + 1) << quint16(4) << quint16(0)
+                                  << "exceeds";
         QTest::newRow("huge") << quint32(0xffffffffu) << quint16(4) << quint16(0) << "exceeds";
         QTest::newRow("type0") << quint32(0) << quint16(0) << quint16(0) << "unknown message";
         QTest::newRow("type7") << quint32(0) << quint16(7) << quint16(0) << "unknown message";
-        QTest::newRow("type65535") << quint32(4) << quint16(0xffff) << quint16(0) << "unknown message";
+        QTest::newRow("type65535")
+            << quint32(4) << quint16(0xffff) << quint16(0) << "unknown message";
         QTest::newRow("flags") << quint32(0) << quint16(3) << quint16(1) << "flags";
         QTest::newRow("flagsHigh") << quint32(0) << quint16(3) << quint16(0x8000) << "flags";
     }
@@ -310,14 +316,23 @@ private slots:
                 std::string err;
                 bool ok = true;
                 switch (f.type) {
-                case MessageType::Hello: ok = decodeHello(p, err).has_value(); break;
-                case MessageType::Start: ok = decodeStart(p, err).has_value(); break;
-                case MessageType::Stats: ok = decodeStats(p, err).has_value(); break;
-                case MessageType::Error: ok = decodeError(p, err).has_value(); break;
-                default: QFAIL("unexpected type");
+                case MessageType::Hello:
+                    ok = decodeHello(p, err).has_value();
+                    break;
+                case MessageType::Start:
+                    ok = decodeStart(p, err).has_value();
+                    break;
+                case MessageType::Stats:
+                    ok = decodeStats(p, err).has_value();
+                    break;
+                case MessageType::Error:
+                    ok = decodeError(p, err).has_value();
+                    break;
+                default:
+                    QFAIL("unexpected type");
                 }
-                QVERIFY2(!ok, qPrintable(QString("type %1 accepted prefix %2")
-                                             .arg(int(f.type)).arg(n)));
+                QVERIFY2(!ok,
+                         qPrintable(QString("type %1 accepted prefix %2").arg(int(f.type)).arg(n)));
                 QVERIFY(!err.empty());
             }
         }
@@ -437,7 +452,8 @@ private slots:
             reinterpret_cast<const std::uint8_t *>(payload.constData()), payload.size());
         std::string err;
         int n = 0;
-        QVERIFY(!forEachRecord(p, [&](const Record &) { ++n; }, err));
+        QVERIFY(!forEachRecord(
+            p, [&](const Record &) { ++n; }, err));
         QCOMPARE(n, delivered);
         QVERIFY2(QString::fromStdString(err).contains(reason), err.c_str());
     }
@@ -457,10 +473,13 @@ private slots:
         std::string err;
         std::size_t skipped = 0;
         int n = 0;
-        QVERIFY(forEachRecord(p, [&](const Record &r) {
-            ++n;
-            QCOMPARE(r.closeStats.bytes_received, std::uint64_t(54321));
-        }, err, &skipped));
+        QVERIFY(forEachRecord(
+            p,
+            [&](const Record &r) {
+                ++n;
+                QCOMPARE(r.closeStats.bytes_received, std::uint64_t(54321));
+            },
+            err, &skipped));
         QCOMPARE(n, 1);
         QCOMPARE(skipped, std::size_t(1));
     }
