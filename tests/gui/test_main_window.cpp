@@ -9,12 +9,21 @@
 #include "views/connection_table_view.h"
 
 #include <QFile>
+#include <QIcon>
+#include <QImage>
+#include <QSettings>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+
+// Q_INIT_RESOURCE must be used outside any namespace.
+static void initAppResources()
+{
+    Q_INIT_RESOURCE(tcpscope);
+}
 
 using namespace tcpscope;
 using Col = ConnectionTableModel;
@@ -254,6 +263,39 @@ private slots:
         QCOMPARE(errors.count(), 2);
         QVERIFY2(errors.at(1).first().toString().contains(QStringLiteral("no-such-helper")), qPrintable(errors.at(1).first().toString()));
         qunsetenv("TCPSCOPE_HELPER");
+    }
+
+    void recentFilesKeepTheLastEight()
+    {
+        QSettings().remove(QStringLiteral("recentFiles"));
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        QStringList opened;
+        for (int i = 0; i < 10; ++i) {
+            const QString copy = m_dir.filePath(QStringLiteral("recent-%1.tcpscope").arg(i));
+            QFile::remove(copy);
+            QVERIFY(QFile::copy(m_session, copy));
+            QVERIFY(w.openSession(copy));
+            opened.prepend(QFileInfo(copy).absoluteFilePath());
+        }
+        QVERIFY(w.openSession(m_dir.filePath(QStringLiteral("recent-5.tcpscope")))); // moves to the top
+        const QStringList recent = QSettings().value(QStringLiteral("recentFiles")).toStringList();
+        QCOMPARE(recent.size(), 8);
+        QCOMPARE(recent.first(), QFileInfo(m_dir.filePath(QStringLiteral("recent-5.tcpscope"))).absoluteFilePath());
+        QCOMPARE(recent.at(1), opened.at(0));
+        QVERIFY(!recent.contains(opened.at(9))); // the oldest fell off
+        QCOMPARE(recent.count(recent.first()), 1);
+    }
+
+    void appIconIsBuiltIn()
+    {
+        initAppResources();
+        QVERIFY(QFile::exists(QStringLiteral(":/icons/tcpscope.svg")));
+        const QIcon icon(QStringLiteral(":/icons/tcpscope.svg"));
+        const QImage image = icon.pixmap(64, 64).toImage();
+        QVERIFY(!image.isNull());
+        QCOMPARE(image.size(), QSize(64, 64));
+        QVERIFY(image.pixelColor(32, 32).alpha() > 0); // really rendered (SVG support present)
     }
 
     void missingFileReportsError()
