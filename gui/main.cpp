@@ -44,7 +44,7 @@ int main(int argc, char **argv)
     const QStringList files = parser.positionalArguments();
     if (!files.isEmpty()) {
         // After the event loop starts, so an error dialog has a visible parent.
-        QTimer::singleShot(0, &window, [&window, path = files.first()] { window.openSession(path); });
+        QTimer::singleShot(0, &window, [&window, path = files.first()] { window.openSessionInBackground(path); });
     } else if (parser.isSet(captureOption)) {
         QTimer::singleShot(0, &window, &tcpscope::MainWindow::startCapture);
     }

@@ -27,6 +27,7 @@
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QThread>
 #include <QToolBar>
 
 namespace tcpscope {
@@ -90,6 +91,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
 
 MainWindow::~MainWindow()
 {
+    if (m_loadThread)
+        m_loadThread->wait(); // a read in flight finishes on its own; it touches nothing of ours
     if (m_capture)
         m_capture->stop();
 }
@@ -127,7 +130,7 @@ void MainWindow::createActions()
     connect(open, &QAction::triggered, this, &MainWindow::chooseAndOpen);
     QMenu *recentMenu = file->addMenu(tr("Open &Recent"));
     m_recent = new RecentFiles(recentMenu, this);
-    connect(m_recent, &RecentFiles::fileChosen, this, &MainWindow::openSession);
+    connect(m_recent, &RecentFiles::fileChosen, this, &MainWindow::openSessionInBackground);
     m_saveAsAction = file->addAction(QIcon::fromTheme(QStringLiteral("document-save-as")), tr("Save &As…"));
     m_saveAsAction->setShortcut(QKeySequence::SaveAs);
     connect(m_saveAsAction, &QAction::triggered, this, &MainWindow::chooseAndSaveAs);
@@ -199,6 +202,34 @@ bool MainWindow::openSession(const QString &path)
         BusyCursor busy;
         data = SessionReader::read(path, &error);
     }
+    return applyLoadedSession(path, std::move(data), error);
+}
+
+void MainWindow::openSessionInBackground(const QString &path)
+{
+    if (m_loadThread) {
+        statusBar()->showMessage(tr("Still opening another file…"), 3000);
+        return;
+    }
+    if (isCapturing())
+        stopCapture();
+    statusBar()->showMessage(tr("Opening %1…").arg(QDir::toNativeSeparators(path)));
+    QApplication::setOverrideCursor(Qt::BusyCursor);
+    // SessionReader is self-contained (own SQLite handle, value results), so it can run on a
+    // worker thread; the result comes back to the GUI thread through a queued call.
+    auto result = std::make_shared<std::pair<std::optional<SessionData>, QString>>();
+    m_loadThread.reset(QThread::create([path, result] { result->first = SessionReader::read(path, &result->second); }));
+    connect(m_loadThread.get(), &QThread::finished, this, [this, path, result] {
+        QApplication::restoreOverrideCursor();
+        m_loadThread.reset();
+        statusBar()->clearMessage();
+        applyLoadedSession(path, std::move(result->first), result->second);
+    }, Qt::QueuedConnection);
+    m_loadThread->start();
+}
+
+bool MainWindow::applyLoadedSession(const QString &path, std::optional<SessionData> data, const QString &error)
+{
     if (!data) {
         if (!QFileInfo::exists(path))
             m_recent->remove(path);
@@ -254,7 +285,7 @@ void MainWindow::chooseAndOpen()
     const QString dir = QFileInfo(m_recent->files().value(0)).absolutePath();
     const QString path = QFileDialog::getOpenFileName(this, tr("Open Session"), dir, kSessionFilter);
     if (!path.isEmpty())
-        openSession(path);
+        openSessionInBackground(path);
 }
 
 void MainWindow::chooseAndSaveAs()

@@ -6,16 +6,19 @@
 #pragma once
 
 #include "model/connection.h"
+#include "session/session_reader.h"
 
 #include <QMainWindow>
 #include <QTimer>
 
 #include <memory>
+#include <optional>
 
 class QLabel;
 class QLineEdit;
 class QAction;
 class QSplitter;
+class QThread;
 
 namespace tcpscope {
 
@@ -50,6 +53,9 @@ public:
 public slots:
     // Reads a session file and shows it. False (and errorOccurred) when it cannot be read.
     bool openSession(const QString &path);
+    // The same without blocking the GUI thread (menus, recent files, command line): the file
+    // is read on a worker thread; sessionOpened or errorOccurred follow.
+    void openSessionInBackground(const QString &path);
     // Copies the current session (also while it is being recorded) to dest.
     bool saveSessionAs(const QString &dest);
     void startCapture();
@@ -71,6 +77,7 @@ private:
     void chooseAndSaveAs();
     void showAbout();
     void showError(const QString &title, const QString &message);
+    bool applyLoadedSession(const QString &path, std::optional<SessionData> data, const QString &error);
 
     void onConnectionsUpdated(const QVector<tcpscope::Connection> &changed);
     void onStatsUpdated(const tcpscope::CaptureStats &stats);
@@ -104,6 +111,7 @@ private:
     RecentFiles *m_recent = nullptr;
 
     std::unique_ptr<LiveCapture> m_capture;
+    std::unique_ptr<QThread> m_loadThread; // set while a file is read in the background
     QString m_sessionPath;
     SessionInfo m_info;
     qint64 m_originNs = 0;

@@ -298,6 +298,22 @@ private slots:
         QVERIFY(image.pixelColor(32, 32).alpha() > 0); // really rendered (SVG support present)
     }
 
+    void opensInTheBackground()
+    {
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        QSignalSpy opened(&w, &MainWindow::sessionOpened);
+        QSignalSpy errors(&w, &MainWindow::errorOccurred);
+        w.openSessionInBackground(m_session);
+        QVERIFY(opened.wait(10000));
+        QCOMPARE(w.connectionModel()->rowCount(), 6);
+        QCOMPARE(w.timeline()->barCount(), 6);
+        w.openSessionInBackground(m_dir.filePath(QStringLiteral("missing.tcpscope")));
+        QVERIFY(errors.wait(10000));
+        QCOMPARE(w.connectionModel()->rowCount(), 6);
+        QCOMPARE(opened.count(), 1);
+    }
+
     void missingFileReportsError()
     {
         MainWindow w;
