@@ -161,9 +161,12 @@ void ConnectionTracker::onStateChange(const ts_state_change &rec)
     c.state = to;
 
     if (to == TcpState::Established && c.handshakeNs < 0) {
-        // Handshake starts when the socket entered SYN_SENT (client) or SYN_RECV (server).
+        // Only a connecting socket sees its handshake: SYN_SENT -> ESTABLISHED is one round
+        // trip. An accepted socket is cloned from the listener when the final ACK arrives, so
+        // its SYN_RECV -> ESTABLISHED spans microseconds of the same softirq, not the handshake;
+        // reporting that as a latency would mislead. Servers keep -1 (unknown).
         for (auto h = c.history.crbegin(); h != c.history.crend(); ++h) {
-            if (h->to == TcpState::SynSent || h->to == TcpState::SynRecv) {
+            if (h->to == TcpState::SynSent) {
                 c.handshakeNs = wallNs - h->timeNs;
                 break;
             }
