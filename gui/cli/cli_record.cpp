@@ -6,6 +6,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QFile>
 #include <QElapsedTimer>
 #include <QSocketNotifier>
 #include <QTimer>
@@ -75,6 +76,30 @@ private:
     bool m_installed = false;
 };
 
+// record runs as root: refuse to clobber a file that is not already a tcpscope session (a typo
+// like `-o /etc/hosts` must not destroy it). Empty files and earlier sessions may be replaced.
+bool safeToOverwrite(const QString &path, QString *why)
+{
+    QFile f(path);
+    if (!f.exists() || f.size() == 0)
+        return true;
+    if (!f.open(QIODevice::ReadOnly)) {
+        *why = QStringLiteral("exists and cannot be read: ") + f.errorString();
+        return false;
+    }
+    const QByteArray head = f.read(100);
+    static const QByteArray sqliteMagic("SQLite format 3\0", 16);
+    if (head.size() == 100 && head.startsWith(sqliteMagic)) {
+        const auto *b = reinterpret_cast<const unsigned char *>(head.constData());
+        const quint32 appId = (quint32(b[68]) << 24) | (quint32(b[69]) << 16) |
+                              (quint32(b[70]) << 8) | quint32(b[71]);
+        if (appId == 0x54435053u)
+            return true;
+    }
+    *why = QStringLiteral("exists and is not a tcpscope session; not overwriting it (use --force)");
+    return false;
+}
+
 } // namespace
 
 int runRecord(const QStringList &args, int argc, char **argv)
@@ -85,7 +110,8 @@ int runRecord(const QStringList &args, int argc, char **argv)
     const QCommandLineOption duration({QStringLiteral("d"), QStringLiteral("duration")}, QString(),
                                       QStringLiteral("SECONDS"));
     const QCommandLineOption quiet({QStringLiteral("q"), QStringLiteral("quiet")}, QString());
-    parser.addOptions({output, duration, quiet});
+    const QCommandLineOption force({QStringLiteral("f"), QStringLiteral("force")}, QString());
+    parser.addOptions({output, duration, quiet, force});
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());
     if (!parser.positionalArguments().isEmpty())
@@ -94,6 +120,9 @@ int runRecord(const QStringList &args, int argc, char **argv)
     if (!parser.isSet(output) || parser.value(output).isEmpty())
         return usageError(kCmd, QStringLiteral("missing -o FILE"));
     const QString file = parser.value(output);
+    QString overwriteWhy;
+    if (!parser.isSet(force) && !safeToOverwrite(file, &overwriteWhy))
+        return usageError(kCmd, file + QStringLiteral(": ") + overwriteWhy);
     double seconds = 0;
     if (parser.isSet(duration)) {
         bool ok = false;
