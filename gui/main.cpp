@@ -13,12 +13,22 @@
 #include <QIcon>
 #include <QTimer>
 
+#include <cstdio>
+
 int main(int argc, char **argv)
 {
 #ifdef TCPSCOPE_HAVE_CLI
     if (tcpscope::cli::isCliInvocation(argc, argv))
         return tcpscope::cli::run(argc, argv);
 #endif
+    // Without a display Qt aborts with a platform-plugin dump; say what to do instead.
+    if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") &&
+        qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
+        std::fprintf(stderr, "tcpscope: no display (DISPLAY/WAYLAND_DISPLAY unset) for the "
+                             "graphical app; use 'tcpscope info FILE', 'tcpscope export' or "
+                             "'tcpscope record' (see 'tcpscope --help')\n");
+        return 2;
+    }
     QApplication app(argc, argv);
     Q_INIT_RESOURCE(tcpscope); // the .qrc lives in the static tcpscope_gui library
     QApplication::setOrganizationName(QStringLiteral("tcpscope"));

@@ -105,6 +105,9 @@ bool exportChart(const SessionData &session, const QString &chart, const QString
 #ifdef TCPSCOPE_HAVE_QT_SVG
         QSvgGenerator generator;
         generator.setFileName(outPath);
+        // QSvgGenerator writes width/height in mm from its resolution; 96 dpi is what browsers
+        // and ImageMagick assume for a CSS pixel, so WxH renders as exactly W x H pixels.
+        generator.setResolution(96);
         generator.setSize(size);
         generator.setViewBox(QRect(QPoint(0, 0), size));
         generator.setTitle(QStringLiteral("tcpscope %1 chart").arg(chart));
