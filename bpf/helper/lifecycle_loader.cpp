@@ -108,4 +108,28 @@ bool LifecycleLoader::readLost(std::vector<std::uint64_t> &perCpu) const
     return bpf_map_lookup_elem(bpf_map__fd(m_skel->maps.lost), &key, perCpu.data()) == 0;
 }
 
+bool LifecycleLoader::readMissedRuns(std::uint64_t &total) const
+{
+    total = 0;
+    if (!m_skel)
+        return false;
+    bool ok = true;
+    bpf_program *prog = nullptr;
+    bpf_object__for_each_program(prog, m_skel->obj)
+    {
+        const int fd = bpf_program__fd(prog);
+        if (fd < 0)
+            continue; // autoload switched off: never loaded, never runs
+        bpf_prog_info info{};
+        std::uint32_t len = sizeof info;
+        // An older kernel fills a shorter prefix and leaves recursion_misses at 0.
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) {
+            ok = false;
+            continue;
+        }
+        total += info.recursion_misses;
+    }
+    return ok;
+}
+
 } // namespace tcpscope::helper

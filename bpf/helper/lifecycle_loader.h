@@ -32,6 +32,11 @@ public:
     int listenersFd() const;
     // Cumulative failed ring-buffer reserves per possible CPU.
     bool readLost(std::vector<std::uint64_t> &perCpu) const;
+    // Cumulative runs the kernel skipped, summed over every loaded program (bpf_prog_info's
+    // recursion_misses: a tp_btf trampoline refuses to nest on one CPU, e.g. when a softirq's
+    // state change interrupts ours). Each skipped run is at least one record never produced.
+    // Kernels before 5.12 do not report it: 0 then.
+    bool readMissedRuns(std::uint64_t &total) const;
 
 private:
     bool loadMode(bool btf, std::string &error);

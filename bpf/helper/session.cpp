@@ -171,6 +171,15 @@ bool Session::sendStats()
     stats.monotonicNs = clockNs(CLOCK_MONOTONIC);
     stats.recordsSent = m_recordsSent;
     m_loader.readLost(stats.lostPerCpu);
+    // The counter only grows; if a read fails, resend the last value rather than a smaller one.
+    std::uint64_t missed = 0;
+    if (m_loader.readMissedRuns(missed))
+        m_missedRuns = missed;
+    else if (!m_missedRunsReadFailed) {
+        m_missedRunsReadFailed = true;
+        note("cannot read recursion_misses of the BPF programs; skipped runs may be undercounted");
+    }
+    stats.missedRuns = m_missedRuns;
     return m_peer.send(wire::encodeStats(stats));
 }
 

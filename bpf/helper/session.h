@@ -46,6 +46,8 @@ private:
     wire::RecordBatcher m_batcher;
     std::uint64_t m_recordsSent = 0;
     std::uint64_t m_badSamples = 0;
+    std::uint64_t m_missedRuns = 0; // last recursion_misses sum read from the kernel
+    bool m_missedRunsReadFailed = false;
     long long m_lastFlushMs = 0;
 };
 

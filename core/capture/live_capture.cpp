@@ -87,7 +87,8 @@ struct LiveCapture::Private
     ConnectionTracker tracker;
     qint64 offsetNs = 0;
     quint64 records = 0;
-    quint64 lost = 0;
+    quint64 lost = 0;   // ring buffer losses + missed program runs
+    quint64 missed = 0; // missed program runs alone
 
     void runIngest();
     bool isHelloSeen()
@@ -253,6 +254,7 @@ void LiveCapture::stop()
         d->info.stoppedNs = realtimeNs();
         d->info.recordsReceived = d->records;
         d->info.lostRecords = d->lost;
+        d->info.missedProgramRuns = d->missed;
         d->writer->setInfo(d->info);
     }
     QString err;
@@ -276,12 +278,14 @@ void LiveCapture::Private::publish(bool force)
         std::lock_guard lock(mutex);
         info.recordsReceived = records;
         info.lostRecords = lost;
+        info.missedProgramRuns = missed;
         writer->setInfo(info);
         lastMeta = now;
     }
     CaptureStats stats;
     stats.recordsReceived = records;
     stats.lostRecords = lost;
+    stats.missedProgramRuns = missed;
     stats.connectionsSeen = quint64(tracker.size());
     stats.recordsPerSecond = seconds > 0 && lastPublish.time_since_epoch().count() != 0
                                  ? double(records - recordsAtLastPublish) / seconds
@@ -366,7 +370,9 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
             *error = QStringLiteral("protocol error: ") + fromStd(err);
             return false;
         }
-        lost = s->lostTotal();
+        // A run the kernel skipped is a loss as much as a full ring buffer: both are counted.
+        missed = s->missedRuns;
+        lost = s->lostTotal() + s->missedRuns;
         bool first = false;
         {
             std::lock_guard lock(mutex);

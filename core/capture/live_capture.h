@@ -16,7 +16,8 @@ namespace tcpscope {
 struct CaptureStats
 {
     quint64 recordsReceived = 0;
-    quint64 lostRecords = 0;
+    quint64 lostRecords = 0;       // ring buffer losses + missedProgramRuns
+    quint64 missedProgramRuns = 0; // BPF program runs the kernel skipped (part of lostRecords)
     double recordsPerSecond = 0; // over the last stats interval
     quint64 connectionsSeen = 0;
 };

@@ -110,7 +110,12 @@ struct SessionInfo
     qint64 startedNs = 0;    // wall ns when the capture started
     qint64 stoppedNs = 0;    // wall ns when it stopped (0 = still running / killed)
     quint64 recordsReceived = 0;
-    quint64 lostRecords = 0; // sum of ring buffer reserve failures over all CPUs
+    // Everything the kernel side could not deliver: ring buffer reserve failures (all CPUs)
+    // plus missedProgramRuns. Non-zero means the session is incomplete.
+    quint64 lostRecords = 0;
+    // Of lostRecords: runs of our BPF programs the kernel skipped (recursion protection), each
+    // at least one state change never recorded. Ring buffer losses = lostRecords - this.
+    quint64 missedProgramRuns = 0;
 };
 
 } // namespace tcpscope

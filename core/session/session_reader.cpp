@@ -189,6 +189,8 @@ bool Reader::readMeta(SessionInfo *info)
             info->recordsReceived = value.toULongLong();
         else if (key == QLatin1String(schema::kMetaLost))
             info->lostRecords = value.toULongLong();
+        else if (key == QLatin1String(schema::kMetaMissedRuns))
+            info->missedProgramRuns = value.toULongLong(); // absent in older files: 0
         // Unknown keys are allowed: later versions may add facts without breaking readers.
     }
     if (rc != SQLITE_DONE)

@@ -33,6 +33,7 @@ inline constexpr const char *kMetaProbes = "probes"; // one probe report per lin
 inline constexpr const char *kMetaStartedNs = "started_ns";
 inline constexpr const char *kMetaStoppedNs = "stopped_ns";
 inline constexpr const char *kMetaRecords = "records_received";
-inline constexpr const char *kMetaLost = "lost_records";
+inline constexpr const char *kMetaLost = "lost_records"; // includes kMetaMissedRuns
+inline constexpr const char *kMetaMissedRuns = "missed_program_runs";
 
 } // namespace tcpscope::schema

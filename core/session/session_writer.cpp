@@ -80,6 +80,7 @@ bool SessionWriter::Private::writeInfo(const SessionInfo &info, QString *err)
         {schema::kMetaStoppedNs, QString::number(info.stoppedNs)},
         {schema::kMetaRecords, QString::number(info.recordsReceived)},
         {schema::kMetaLost, QString::number(info.lostRecords)},
+        {schema::kMetaMissedRuns, QString::number(info.missedProgramRuns)},
     };
     sqlite3_stmt *stmt = upsertMeta.get();
     for (const auto &[key, value] : rows) {

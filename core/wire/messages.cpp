@@ -184,6 +184,7 @@ std::vector<std::uint8_t> encodeStats(const Stats &stats)
     ByteWriter w(p);
     w.u64(stats.monotonicNs);
     w.u64(stats.recordsSent);
+    w.u64(stats.missedRuns);
     const std::size_t n = stats.lostPerCpu.size() < kMaxCpus ? stats.lostPerCpu.size() : kMaxCpus;
     w.u32(static_cast<std::uint32_t>(n));
     for (std::size_t i = 0; i < n; ++i)
@@ -197,6 +198,7 @@ std::optional<Stats> decodeStats(std::span<const std::uint8_t> payload, std::str
     Stats s;
     s.monotonicNs = r.u64();
     s.recordsSent = r.u64();
+    s.missedRuns = r.u64();
     const std::uint32_t n = r.u32();
     if (r.ok() && n > kMaxCpus) {
         error =

@@ -71,11 +71,17 @@ struct StartOptions
     std::uint32_t flags = 0; // reserved, must be 0 in protocol v1
 };
 
+// Payload: u64 monotonicNs | u64 recordsSent | u64 missedRuns | u32 n | n x u64 lostPerCpu,
+// exactly that long.
 struct Stats
 {
     std::uint64_t monotonicNs = 0;
     std::uint64_t recordsSent = 0;          // records forwarded since start
+    std::uint64_t missedRuns = 0;           // program runs the kernel skipped, cumulative
+                                            // (bpf_prog_info.recursion_misses, all programs)
     std::vector<std::uint64_t> lostPerCpu;  // ring buffer reserve failures, per CPU, cumulative
+    // Ring buffer losses only (sum of lostPerCpu). A skipped run is a loss too, but of unknown
+    // record count and from another counter; a capture's total loss is lostTotal() + missedRuns.
     std::uint64_t lostTotal() const;
 };
 

@@ -24,6 +24,22 @@ QString countsLine(const QMap<QString, int> &counts)
     return parts.isEmpty() ? QStringLiteral("-") : parts.join(QStringLiteral(", "));
 }
 
+// "12 (ring buffer 0, skipped program runs 12): ..." - the total and where it was lost.
+QString lostLine(const SessionInfo &info)
+{
+    if (info.lostRecords == 0 && info.missedProgramRuns == 0)
+        return QStringLiteral("0");
+    // A file written by hand (or damaged) may claim more skipped runs than losses in total;
+    // show what it says rather than wrap around.
+    const quint64 missed = info.missedProgramRuns;
+    const quint64 total = std::max(info.lostRecords, missed);
+    return QStringLiteral("%1 (ring buffer %2, skipped program runs %3): the kernel dropped "
+                          "records, this session is incomplete")
+        .arg(total)
+        .arg(total - missed)
+        .arg(missed);
+}
+
 } // namespace
 
 int runInfo(const QStringList &args)
@@ -76,11 +92,7 @@ int runInfo(const QStringList &args)
     line("Probes:",
          info.probes.isEmpty() ? QStringLiteral("-") : info.probes.join(QStringLiteral("; ")));
     line("Records:", QString::number(info.recordsReceived));
-    line("Lost records:", info.lostRecords == 0
-                              ? QStringLiteral("0")
-                              : QStringLiteral("%1 (the kernel dropped records: this session is "
-                                               "incomplete)")
-                                    .arg(info.lostRecords));
+    line("Lost records:", lostLine(info));
     line("Connections:",
          QStringLiteral("%1 (%2 open at the end)").arg(session->connections.size()).arg(open));
     line("  by state:", countsLine(byState));

@@ -10,6 +10,7 @@
 #include <QCoreApplication>
 #include <QFileInfo>
 #include <QTemporaryDir>
+#include <algorithm>
 #include <arpa/inet.h>
 #include <atomic>
 #include <chrono>
@@ -177,9 +178,12 @@ int main(int argc, char **argv)
     std::printf(
         "start:    helper spawned, BPF loaded and attached in %.2f s (not part of the rate)\n",
         attachSeconds);
-    std::printf("lost:     %llu records (ring buffer full)%s\n",
-                (unsigned long long)session->info.lostRecords,
-                session->info.lostRecords ? "  <-- the session is incomplete" : "");
+    const auto &info = session->info;
+    const quint64 missed = std::min(info.missedProgramRuns, info.lostRecords);
+    std::printf("lost:     %llu records (ring buffer full %llu, skipped program runs %llu)%s\n",
+                (unsigned long long)info.lostRecords,
+                (unsigned long long)(info.lostRecords - missed), (unsigned long long)missed,
+                info.lostRecords ? "  <-- the session is incomplete" : "");
     std::printf("session:  %lld connections, %llu state changes, %.1f MiB -> %s\n",
                 (long long)session->connections.size(), (unsigned long long)changes,
                 QFileInfo(file).size() / 1048576.0,

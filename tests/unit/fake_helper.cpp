@@ -133,6 +133,7 @@ int main(int argc, char **argv)
     Stats stats;
     stats.recordsSent = 7;
     stats.lostPerCpu = {2, 3};
+    stats.missedRuns = 4; // the kernel skipped 4 runs of our program (recursion_misses)
     sendBytes(encodeStats(stats));
 
     if (mode == "garbage") {
@@ -151,5 +152,9 @@ int main(int argc, char **argv)
     }
     expect(decoder, MessageType::Stop);
     sendConnections(200); // records still in flight at Stop are delivered before EOF
+    // Final counters, as the real helper sends them: the cumulative values grew meanwhile.
+    stats.recordsSent = 14;
+    stats.missedRuns = 6;
+    sendBytes(encodeStats(stats));
     return 0;
 }

@@ -66,6 +66,7 @@ void TestCli::initTestCase()
     info.stoppedNs = info.startedNs + 2'500'000'000;
     info.recordsReceived = 17;
     info.lostRecords = 3;
+    info.missedProgramRuns = 2;
     writer->setInfo(info);
     for (int i = 1; i <= 3; ++i) {
         Connection c;
@@ -186,7 +187,9 @@ void TestCli::info()
     QVERIFY(r.out.contains(QLatin1String("6.18.0-test")));
     QVERIFY(r.out.contains(QLatin1String("inet_sock_set_state=tp_btf")));
     QVERIFY(r.out.contains(QLatin1String("Records:         17")));
-    QVERIFY(r.out.contains(QLatin1String("Lost records:    3 (the kernel dropped records")));
+    QVERIFY2(r.out.contains(QLatin1String("Lost records:    3 (ring buffer 1, skipped program "
+                                          "runs 2): the kernel dropped records")),
+             qPrintable(r.out));
     QVERIFY(r.out.contains(QLatin1String("Connections:     3 (1 open at the end)")));
     QVERIFY(r.out.contains(QLatin1String("by state:      CLOSE 2, ESTABLISHED 1")));
     QVERIFY2(r.out.contains(QLatin1String("by close:      fin 1, open 1, refused 1")),

@@ -62,6 +62,9 @@ void TestLiveCapture::normalCapture()
     QCOMPARE(first[0].comm, QStringLiteral("fakeclient"));
     // Wall time = record monotonic + (realtime - monotonic) from Hello.
     QCOMPARE(first[0].startNs, qint64(1'700'000'000'000'000'000) - 1000 + 1'000'000);
+    // While running, the published counters already include the skipped program runs.
+    QTRY_COMPARE(capture.stats().missedProgramRuns, 4u);
+    QCOMPARE(capture.stats().lostRecords, 9u);
 
     QElapsedTimer timer;
     timer.start();
@@ -75,7 +78,11 @@ void TestLiveCapture::normalCapture()
     const auto data = SessionReader::read(file, &error);
     QVERIFY2(data, qPrintable(error));
     QCOMPARE(data->connections.size(), 4); // two per batch, the second batch after Stop
-    QCOMPARE(data->info.lostRecords, 5u);
+    // Ring buffer 2 + 3, plus the 6 program runs the kernel skipped (final Stats after Stop).
+    QCOMPARE(data->info.lostRecords, 11u);
+    QCOMPARE(data->info.missedProgramRuns, 6u);
+    QCOMPARE(capture.stats().lostRecords, 11u);
+    QCOMPARE(capture.stats().missedProgramRuns, 6u);
     QCOMPARE(data->info.recordsReceived, 14u);
     QCOMPARE(data->info.hostname, QStringLiteral("fakehost"));
     QVERIFY(data->info.stoppedNs > data->info.startedNs);
@@ -150,7 +157,8 @@ void TestLiveCapture::helperDies()
     const auto data = SessionReader::read(file, &error);
     QVERIFY2(data, qPrintable(error));
     QCOMPARE(data->connections.size(), 2);
-    QCOMPARE(data->info.lostRecords, 5u);
+    QCOMPARE(data->info.lostRecords, 9u); // ring buffer 2 + 3, skipped runs 4
+    QCOMPARE(data->info.missedProgramRuns, 4u);
 }
 
 void TestLiveCapture::helperIgnoresStop()

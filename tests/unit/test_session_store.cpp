@@ -92,6 +92,7 @@ SessionInfo sampleInfo()
     info.stoppedNs = 1'700'000'010'000'000'000;
     info.recordsReceived = 123456;
     info.lostRecords = 7;
+    info.missedProgramRuns = 4;
     return info;
 }
 
@@ -189,6 +190,7 @@ void TestSessionStore::roundTrip()
     QCOMPARE(data->info.stoppedNs, info.stoppedNs);
     QCOMPARE(data->info.recordsReceived, info.recordsReceived);
     QCOMPARE(data->info.lostRecords, info.lostRecords);
+    QCOMPARE(data->info.missedProgramRuns, info.missedProgramRuns);
     QCOMPARE(data->connections.size(), 3);
     for (int i = 0; i < 3; ++i)
         compareConnections(data->connections[i], sampleConnection(i + 1));

@@ -145,6 +145,7 @@ private slots:
         Stats s;
         s.monotonicNs = 77;
         s.recordsSent = 1234;
+        s.missedRuns = 0x0102030405060708ull; // every byte distinct: catches a misplaced field
         s.lostPerCpu = {0, 5, 7};
         f = decodeOne(encodeStats(s));
         QCOMPARE(f.type, MessageType::Stats);
@@ -152,8 +153,42 @@ private slots:
         QVERIFY2(out, err.c_str());
         QCOMPARE(out->monotonicNs, std::uint64_t(77));
         QCOMPARE(out->recordsSent, std::uint64_t(1234));
+        QCOMPARE(out->missedRuns, s.missedRuns);
         QCOMPARE(out->lostPerCpu, s.lostPerCpu);
+        // Ring buffer losses only; skipped program runs are reported beside them.
         QCOMPARE(out->lostTotal(), std::uint64_t(12));
+    }
+
+    // The Stats payload layout, byte by byte, so helper and app cannot drift apart silently.
+    void statsLayoutIsPinned()
+    {
+        Stats s;
+        s.monotonicNs = 1;
+        s.recordsSent = 2;
+        s.missedRuns = 3;
+        s.lostPerCpu = {4};
+        const Bytes p = decodeOne(encodeStats(s)).payload;
+        QCOMPARE(p.size(), std::size_t(8 + 8 + 8 + 4 + 8));
+        QCOMPARE(p[0], std::uint8_t(1));
+        QCOMPARE(p[8], std::uint8_t(2));
+        QCOMPARE(p[16], std::uint8_t(3)); // missedRuns after recordsSent
+        QCOMPARE(p[24], std::uint8_t(1)); // CPU count
+        QCOMPARE(p[28], std::uint8_t(4));
+        // A payload without missedRuns (the unreleased layout before it) from a 2-CPU helper is
+        // refused by the exact-length check. (With 1 CPU the bytes happen to parse; nothing old
+        // was ever released, so no version bump.)
+        Bytes old(p.begin(), p.begin() + 16);
+        old.insert(old.end(), {2, 0, 0, 0});
+        old.resize(old.size() + 16, 1);
+        std::string err;
+        QVERIFY(!decodeStats(old, err));
+        QVERIFY(!err.empty());
+        // Zero CPUs is valid (a helper that cannot read the counters still reports skipped runs).
+        s.lostPerCpu.clear();
+        const auto out = decodeStats(decodeOne(encodeStats(s)).payload, err);
+        QVERIFY2(out, err.c_str());
+        QCOMPARE(out->missedRuns, std::uint64_t(3));
+        QCOMPARE(out->lostTotal(), std::uint64_t(0));
     }
 
     void oversizeStringsAreTruncatedOnEncode()
@@ -306,6 +341,7 @@ private slots:
     void truncatedPayloadsAtEveryOffset()
     {
         Stats st;
+        st.missedRuns = 9;
         st.lostPerCpu = {1, 2};
         const std::vector<Bytes> frames = {encodeHello(sampleHello()), encodeStart({}),
                                            encodeStats(st), encodeError("boom")};
@@ -350,6 +386,15 @@ private slots:
         err.clear();
         QVERIFY(!decodeHello(h, err));
         QVERIFY(QString::fromStdString(err).contains("trailing"));
+        Stats st;
+        st.missedRuns = 1;
+        st.lostPerCpu = {1};
+        Bytes s = decodeOne(encodeStats(st)).payload;
+        QVERIFY(decodeStats(s, err));
+        s.push_back(0);
+        err.clear();
+        QVERIFY(!decodeStats(s, err));
+        QVERIFY(!err.empty());
     }
 
     void helloRejectsBadMagicAndVersions()
@@ -405,14 +450,14 @@ private slots:
         QVERIFY(!decodeHello(hp, err));
         QVERIFY(QString::fromStdString(err).contains("probe count"));
         // Stats with 4 billion CPUs, and with a count that disagrees with the payload.
-        Bytes sp(20, 0);
-        sp[16] = sp[17] = sp[18] = sp[19] = 0xff;
+        Bytes sp(28, 0);
+        sp[24] = sp[25] = sp[26] = sp[27] = 0xff;
         err.clear();
         QVERIFY(!decodeStats(sp, err));
         QVERIFY(QString::fromStdString(err).contains("CPU count"));
-        sp[16] = 2;
-        sp[17] = sp[18] = sp[19] = 0;
-        sp.resize(20 + 8);
+        sp[24] = 2;
+        sp[25] = sp[26] = sp[27] = 0;
+        sp.resize(28 + 8);
         err.clear();
         QVERIFY(!decodeStats(sp, err));
         // Start with reserved flags set.
