@@ -45,7 +45,7 @@ std::string privilegesMessage(const char *argv0)
     if (realpath("/proc/self/exe", resolved))
         path = resolved;
     return "tcpscope-helper: needs root or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (try: sudo "
-           "setcap cap_bpf,cap_perfmon,cap_net_admin+ep " +
+           "setcap cap_bpf,cap_perfmon,cap_net_admin,cap_sys_ptrace+ep " +
            path + ")";
 }
 
