@@ -70,11 +70,12 @@ QString commandHelp(const QString &command)
 {
     if (command == QLatin1String("record"))
         return QStringLiteral(
-            "Usage: tcpscope record -o FILE [--duration SECONDS]\n"
+            "Usage: tcpscope record -o FILE [--duration SECONDS] [--force]\n"
             "\n"
             "Records every TCP state change (IPv4 and IPv6) with its owning process, and each\n"
             "connection's byte counts, retransmissions and RTT at close, into the session file\n"
-            "FILE (created or overwritten). Runs until SECONDS have passed or until Ctrl-C /\n"
+            "FILE (created, or replaced if it is an earlier session; any other existing file is\n"
+            "left alone unless --force). Runs until SECONDS have passed or until Ctrl-C /\n"
             "SIGTERM; either way the file is complete and valid. Prints a one-line summary.\n"
             "\n"
             "Options:\n"
@@ -82,6 +83,7 @@ QString commandHelp(const QString &command)
             "  -d, --duration SECONDS  stop after SECONDS (decimals allowed); default: until\n"
             "                          interrupted\n"
             "  -q, --quiet             no progress line on a terminal, only the summary\n"
+            "  -f, --force             overwrite FILE even if it is not a tcpscope session\n"
             "  -h, --help              show this text\n"
             "\n"
             "The helper is found through $TCPSCOPE_HELPER, else next to tcpscope. It needs root\n"

@@ -20,6 +20,7 @@ private slots:
     void usageErrors_data();
     void usageErrors();
     void badSessionFiles();
+    void recordKeepsForeignFiles();
     void info();
     void exportConnections();
 
@@ -174,6 +175,24 @@ void TestCli::badSessionFiles()
         }
     }
     QVERIFY(!QFile::exists(csv));
+}
+
+// record runs as root: an existing file that is not a session must survive a typo in -o. The
+// check happens before the helper is spawned, so this needs no privileges.
+void TestCli::recordKeepsForeignFiles()
+{
+    const QString precious = m_dir.filePath(QStringLiteral("notes.txt"));
+    QFile f(precious);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("keep me\n");
+    f.close();
+    const Result r = run({QStringLiteral("record"), QStringLiteral("-o"), precious,
+                          QStringLiteral("--duration"), QStringLiteral("1")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(QLatin1String("not a tcpscope session; not overwriting it")),
+             qPrintable(r.err));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), QByteArray("keep me\n"));
 }
 
 void TestCli::info()
