@@ -18,6 +18,7 @@ namespace tcpscope::helper {
 
 namespace {
 constexpr int kFlushIntervalMs = 50;
+constexpr int kStartTimeoutMs = 10000;
 constexpr int kStatsIntervalMs = 1000;
 constexpr std::size_t kFlushBytes = 256 * 1024;
 
@@ -111,10 +112,22 @@ int Session::run(bool &signalled)
 
 Session::Wait Session::waitForStart(bool &signalled)
 {
+    // A client that connects and never says Start must not hold the helper (and, in --listen
+    // mode, its only client slot) forever.
+    const long long deadline = nowMs() + kStartTimeoutMs;
     for (;;) {
         pollfd fds[2] = {{m_peer.fd(), POLLIN, 0}, {m_signalFd, POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0)
+        const long long left = deadline - nowMs();
+        const int n = left > 0 ? ::poll(fds, 2, int(left)) : 0;
+        if (n < 0)
             continue; // EINTR
+        if (n == 0) {
+            const std::string why = "no Start from the client within " +
+                                    std::to_string(kStartTimeoutMs / 1000) + " s";
+            note(why);
+            m_peer.sendError("tcpscope-helper: " + why);
+            return Wait::Error;
+        }
         if (fds[1].revents && readSignal(m_signalFd)) {
             signalled = true;
             return Wait::Stop;

@@ -145,14 +145,32 @@ std::optional<Hello> decodeHello(std::span<const std::uint8_t> payload, std::str
 
 std::vector<std::uint8_t> encodeStart(const StartOptions &options)
 {
+    // The app's half of the handshake: the helper checks it speaks the same protocol too.
     std::vector<std::uint8_t> p;
-    ByteWriter(p).u32(options.flags);
+    ByteWriter w(p);
+    w.bytes(kMagic, sizeof kMagic);
+    w.u16(kProtocolVersion);
+    w.u16(TS_RECORD_VERSION);
+    w.u32(options.flags);
     return encodeFrame(MessageType::Start, p);
 }
 
 std::optional<StartOptions> decodeStart(std::span<const std::uint8_t> payload, std::string &error)
 {
     ByteReader r(payload);
+    char magic[sizeof kMagic] = {};
+    if (r.bytes(magic, sizeof magic) && std::memcmp(magic, kMagic, sizeof kMagic) != 0) {
+        error = "Start: bad magic (not a tcpscope client)";
+        return std::nullopt;
+    }
+    const std::uint16_t protocol = r.u16();
+    const std::uint16_t records = r.u16();
+    if (r.ok() && (protocol != kProtocolVersion || records != TS_RECORD_VERSION)) {
+        error = "Start: client speaks protocol " + std::to_string(protocol) + "/records " +
+                std::to_string(records) + ", this helper " + std::to_string(kProtocolVersion) +
+                "/" + std::to_string(TS_RECORD_VERSION);
+        return std::nullopt;
+    }
     StartOptions o;
     o.flags = r.u32();
     if (!finish(r, "Start", error))

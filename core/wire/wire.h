@@ -5,7 +5,9 @@
 //   frame := u32 length (payload bytes, little endian) | u16 type | u16 flags (0) | payload
 // length is limited to kMaxPayload; a larger value, an unknown type, non-zero flags or a payload
 // that does not decode is a protocol error: the reader closes the connection with a reason.
-// The first frame in each direction is Hello (helper -> app) / Start (app -> helper).
+// The first frame in each direction is Hello (helper -> app) / Start (app -> helper); both
+// carry the magic and protocol/record versions, so each side checks the other. The helper
+// gives a client 10 s to send Start, then closes with an Error.
 // All integers are little endian; decoding never casts pointers into the buffer (memcpy only).
 #pragma once
 

@@ -148,6 +148,63 @@ private slots:
         QVERIFY(!QFile::exists(path));
     }
 
+    // A client that connects and never sends Start gets an Error after the helper's timeout
+    // and the helper goes on serving the next client (its single slot is not held forever).
+    void silentClientTimesOut()
+    {
+        const QString path =
+            QDir::tempPath() + QStringLiteral("/ts_helper_silent_%1.sock").arg(getpid());
+        QFile::remove(path);
+        QProcess helper;
+        helper.start(helperPath(), {"--listen", path});
+        const QByteArray cpath = QFile::encodeName(path);
+        struct stat st
+        {
+        };
+        for (int i = 0; i < 500 && ::stat(cpath.constData(), &st) != 0; ++i)
+            QThread::msleep(10);
+        QVERIFY2(S_ISSOCK(st.st_mode), qPrintable(path));
+        const auto connectTo = [&cpath] {
+            const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            sockaddr_un addr{};
+            addr.sun_family = AF_UNIX;
+            std::strncpy(addr.sun_path, cpath.constData(), sizeof addr.sun_path - 1);
+            return ::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0 ? fd : -1;
+        };
+        const int silent = connectTo();
+        QVERIFY(silent >= 0);
+        timeval tv{20, 0}; // the helper's timeout is 10 s; never hang the suite
+        setsockopt(silent, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        wire::FrameDecoder d;
+        std::vector<wire::Frame> frames;
+        std::uint8_t buf[4096];
+        for (;;) {
+            const ssize_t n = recv(silent, buf, sizeof buf, 0);
+            if (n <= 0)
+                break;
+            d.feed({buf, std::size_t(n)});
+            wire::Frame f;
+            while (d.next(f) == wire::FrameDecoder::Status::Frame)
+                frames.push_back(std::move(f));
+        }
+        ::close(silent);
+        QCOMPARE(frames.size(), std::size_t(2));
+        QCOMPARE(frames[0].type, wire::MessageType::Hello);
+        QCOMPARE(frames[1].type, wire::MessageType::Error);
+        std::string err;
+        const auto text = wire::decodeError(frames[1].payload, err);
+        QVERIFY(text && text->find("no Start from the client") != std::string::npos);
+        const int next = connectTo();
+        QVERIFY(next >= 0);
+        std::uint8_t hdr[8];
+        QCOMPARE(recv(next, hdr, sizeof hdr, MSG_WAITALL), ssize_t(8));
+        QCOMPARE(int(hdr[4]), int(wire::MessageType::Hello));
+        ::close(next);
+        helper.terminate();
+        QVERIFY(helper.waitForFinished(5000));
+        QCOMPARE(helper.exitCode(), 0);
+    }
+
     // A one-page ring buffer cannot hold a burst: reserve failures must show up in Stats, so
     // that everything the program tried to emit is either delivered or counted as lost.
     void lossesAreCounted()

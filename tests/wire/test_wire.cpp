@@ -460,10 +460,24 @@ private slots:
         sp.resize(28 + 8);
         err.clear();
         QVERIFY(!decodeStats(sp, err));
-        // Start with reserved flags set.
+        // Start with reserved flags set (payload: magic, protocol, records, flags).
+        Bytes start = decodeOne(encodeStart({})).payload;
+        QCOMPARE(start.size(), std::size_t(16));
+        start[12] = 1;
         err.clear();
-        QVERIFY(!decodeStart(Bytes{1, 0, 0, 0}, err));
+        QVERIFY(!decodeStart(start, err));
         QVERIFY(QString::fromStdString(err).contains("flags"));
+        // Start from something that is not a tcpscope client, or another protocol version.
+        start = decodeOne(encodeStart({})).payload;
+        start[0] = 'X';
+        err.clear();
+        QVERIFY(!decodeStart(start, err));
+        QVERIFY(QString::fromStdString(err).contains("magic"));
+        start = decodeOne(encodeStart({})).payload;
+        start[8] = 99;
+        err.clear();
+        QVERIFY(!decodeStart(start, err));
+        QVERIFY(QString::fromStdString(err).contains("protocol 99"));
     }
 
     void malformedRecordsRejected_data()
