@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 using namespace tcpscope::helper;
+using tcpscope::UniqueFd;
 
 namespace {
 

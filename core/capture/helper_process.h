@@ -4,7 +4,7 @@
 // terminal's Ctrl-C reaches only us and we can stop it cleanly. Reaped in terminate().
 #pragma once
 
-#include "capture/unique_fd.h"
+#include "unique_fd.h"
 
 #include <QString>
 #include <QStringList>

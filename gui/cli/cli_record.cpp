@@ -2,7 +2,7 @@
 #include "cli_commands.h"
 
 #include "capture/live_capture.h"
-#include "capture/unique_fd.h"
+#include "unique_fd.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

@@ -4,21 +4,19 @@
 #include <unistd.h>
 #include <utility>
 
-namespace tcpscope::helper {
+namespace tcpscope {
 
-// Owns one file descriptor; closes it exactly once.
+// Owns one file descriptor; closes it exactly once. Shared by the helper and the app (no Qt).
 class UniqueFd
 {
 public:
     UniqueFd() = default;
     explicit UniqueFd(int fd) : m_fd(fd) {}
-    UniqueFd(UniqueFd &&o) noexcept : m_fd(std::exchange(o.m_fd, -1)) {}
-    UniqueFd &operator=(UniqueFd &&o) noexcept
+    UniqueFd(UniqueFd &&other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+    UniqueFd &operator=(UniqueFd &&other) noexcept
     {
-        if (this != &o) {
-            reset();
-            m_fd = std::exchange(o.m_fd, -1);
-        }
+        if (this != &other)
+            reset(std::exchange(other.m_fd, -1));
         return *this;
     }
     UniqueFd(const UniqueFd &) = delete;
@@ -27,6 +25,7 @@ public:
 
     int get() const { return m_fd; }
     bool valid() const { return m_fd >= 0; }
+    int release() { return std::exchange(m_fd, -1); }
     void reset(int fd = -1)
     {
         if (m_fd >= 0)
@@ -38,4 +37,4 @@ private:
     int m_fd = -1;
 };
 
-} // namespace tcpscope::helper
+} // namespace tcpscope
