@@ -38,7 +38,7 @@ private slots:
             QSKIP("NOT ROOT: helper integration tests need root (real BPF + real traffic). "
                   "Run `sudo ctest -L integration` - these tests did NOT run.");
         QVERIFY2(QFileInfo(helperPath()).isExecutable(), qPrintable(helperPath()));
-        QVERIFY(QFileInfo(binDir() + "/helper_traffic").isExecutable());
+        QVERIFY(QFileInfo(binDir() + "/ts_traffic").isExecutable());
         m_tracefsBefore = tracefsMounts();
     }
     void exitPaths_data()
@@ -214,7 +214,7 @@ private slots:
             return;
         constexpr int kConnections = 300;
         QProcess burst;
-        burst.start(binDir() + "/helper_traffic", {"burst", "4", QString::number(kConnections)});
+        burst.start(binDir() + "/ts_traffic", {"burst", "4", QString::number(kConnections)});
         QVERIFY(burst.waitForFinished(20000) && burst.exitCode() == 0);
         QThread::msleep(100); // let the last closes (FIN/ACK processing) happen
         std::uint64_t delivered = 0, lost = 0, missed = 0, statsAfter = 0;

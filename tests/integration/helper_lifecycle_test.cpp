@@ -71,7 +71,7 @@ class TestHelperLifecycle : public QObject
         Traffic t;
         t.family = v6 ? AF_INET6 : AF_INET;
         const QString fam = v6 ? "6" : "4";
-        const QString traffic = binDir() + "/helper_traffic";
+        const QString traffic = binDir() + "/ts_traffic";
         QProcess server, client, refused;
         server.start(traffic,
                      {"server", fam, QString::number(kServerSends), QString::number(kClientSends)});
@@ -117,7 +117,7 @@ private slots:
             QSKIP("NOT ROOT: helper integration tests need root (real BPF + real traffic). "
                   "Run `sudo ctest -L integration` - these tests did NOT run.");
         QVERIFY2(QFileInfo(helperPath()).isExecutable(), qPrintable(helperPath()));
-        QVERIFY(QFileInfo(binDir() + "/helper_traffic").isExecutable());
+        QVERIFY(QFileInfo(binDir() + "/ts_traffic").isExecutable());
         m_tracefsBefore = tracefsMounts();
     }
     void lifecycle_data()
@@ -239,12 +239,12 @@ private slots:
         if (!startStreaming(helper, mode))
             return;
         QProcess server, client;
-        server.start(binDir() + "/helper_traffic", {"server", "6", QString::number(kServerSends),
+        server.start(binDir() + "/ts_traffic", {"server", "6", QString::number(kServerSends),
                                                     QString::number(kClientSends), "autobind"});
         const unsigned port = readPort(server);
         const qint64 serverPid = server.processId();
         QVERIFY(port != 0);
-        client.start(binDir() + "/helper_traffic",
+        client.start(binDir() + "/ts_traffic",
                      {"client", "6", QString::number(port), QString::number(kClientSends),
                       QString::number(kServerSends)});
         QVERIFY(client.waitForFinished(10000) && client.exitCode() == 0);
@@ -270,7 +270,7 @@ private slots:
     void preexistingListenerIsAttributed()
     {
         QProcess server;
-        server.start(binDir() + "/helper_traffic",
+        server.start(binDir() + "/ts_traffic",
                      {"server", "4", QString::number(kServerSends), QString::number(kClientSends)});
         const unsigned port = readPort(server);
         const qint64 serverPid = server.processId(); // QProcess forgets it once finished
@@ -279,7 +279,7 @@ private slots:
         if (!startStreaming(helper, "tp_btf"))
             return;
         QProcess client;
-        client.start(binDir() + "/helper_traffic",
+        client.start(binDir() + "/ts_traffic",
                      {"client", "4", QString::number(port), QString::number(kClientSends),
                       QString::number(kServerSends)});
         QVERIFY(client.waitForFinished(10000) && client.exitCode() == 0);

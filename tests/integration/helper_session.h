@@ -13,9 +13,9 @@
 
 namespace tcpscope::test {
 
-QString binDir();     // where the test, the helper and helper_traffic are built
+QString binDir();     // where the test, the helper and ts_traffic are built
 QString helperPath(); // $TCPSCOPE_HELPER, else binDir()/tcpscope-helper
-// "port N" line printed by helper_traffic; 0 on timeout.
+// "port N" line printed by ts_traffic; 0 on timeout.
 unsigned readPort(QProcess &p);
 // Starts a helper in mode "tp_btf" or "tracepoint" and completes the handshake: Hello checked,
 // Start sent, first Stats seen (the helper attaches before it). Returns false after QSKIP when

@@ -52,10 +52,10 @@ void TestRecordCli::initTestCase()
         QSKIP("NOT ROOT: tcpscope record loads BPF programs; run as root for this test");
     m_tcpscope = qEnvironmentVariable("TCPSCOPE_BIN");
     m_helper = qEnvironmentVariable("TCPSCOPE_HELPER");
-    m_traffic = qEnvironmentVariable("RECORD_TRAFFIC");
+    m_traffic = qEnvironmentVariable("TS_TRAFFIC");
     QVERIFY2(QFileInfo(m_tcpscope).isExecutable(), "TCPSCOPE_BIN not set: run through ctest");
     QVERIFY2(QFileInfo(m_helper).isExecutable(), "TCPSCOPE_HELPER not set: run through ctest");
-    QVERIFY2(QFileInfo(m_traffic).isExecutable(), "RECORD_TRAFFIC not set: run through ctest");
+    QVERIFY2(QFileInfo(m_traffic).isExecutable(), "TS_TRAFFIC not set: run through ctest");
     QVERIFY(m_dir.isValid());
 }
 
@@ -211,9 +211,9 @@ void TestRecordCli::recordLoopbackTraffic()
         const Connection *server = findConn(*data, e.pair.serverPort, e.pair.clientPort);
         QVERIFY2(client && server, qPrintable(QStringLiteral("IPv%1 pair missing").arg(e.family)));
         QCOMPARE(client->pid, quint32(e.pair.clientPid));
-        QCOMPARE(client->comm, QStringLiteral("rec_client"));
+        QCOMPARE(client->comm, QStringLiteral("ts_client"));
         QCOMPARE(server->pid, quint32(e.pair.serverPid));
-        QCOMPARE(server->comm, QStringLiteral("rec_server"));
+        QCOMPARE(server->comm, QStringLiteral("ts_server"));
         QCOMPARE(client->family, e.family);
         QCOMPARE(client->localAddr,
                  e.family == 4 ? QStringLiteral("127.0.0.1") : QStringLiteral("::1"));
@@ -243,7 +243,7 @@ void TestRecordCli::recordLoopbackTraffic()
     }
     QVERIFY2(refused, "refused connection missing");
     QCOMPARE(refused->closeReason, CloseReason::Refused);
-    QCOMPARE(refused->comm, QStringLiteral("rec_client"));
+    QCOMPARE(refused->comm, QStringLiteral("ts_client"));
     QCOMPARE(refused->statesPath(), QStringLiteral("SYN_SENT>CLOSE"));
 
     // The same facts through the CLI.
@@ -268,7 +268,7 @@ void TestRecordCli::recordLoopbackTraffic()
         if (col("local_port").toUInt() == v4.clientPort &&
             col("remote_port").toUInt() == v4.serverPort) {
             sawClient = col("pid").toLongLong() == v4.clientPid &&
-                        col("comm") == QLatin1String("rec_client") &&
+                        col("comm") == QLatin1String("ts_client") &&
                         col("bytes_sent").toInt() == kClientSends &&
                         col("bytes_received").toInt() == kServerSends &&
                         col("close_reason") == QLatin1String("fin") &&
@@ -277,7 +277,7 @@ void TestRecordCli::recordLoopbackTraffic()
         if (col("local_port").toUInt() == v4.serverPort &&
             col("remote_port").toUInt() == v4.clientPort)
             sawServer = col("pid").toLongLong() == v4.serverPid &&
-                        col("comm") == QLatin1String("rec_server") &&
+                        col("comm") == QLatin1String("ts_server") &&
                         col("bytes_sent").toInt() == kServerSends;
         if (col("remote_port").toUInt() == closed && col("pid").toLongLong() == refusedPid)
             sawRefused = col("close_reason") == QLatin1String("refused");

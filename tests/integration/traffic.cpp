@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Real loopback traffic for the helper integration test, as separate processes with distinct
-// comm names so process attribution can be checked on both ends. No Qt: plain sockets.
-//   helper_traffic server 4|6 SEND EXPECT [autobind]
+// Real loopback traffic for the integration tests (helper and `tcpscope record`), as separate
+// processes with distinct comm names (ts_server / ts_client) so process attribution can be
+// checked on both ends. No Qt: plain sockets.
+//   ts_traffic server 4|6 SEND EXPECT [autobind]
 //                                             prints "port N", serves one client, exits 0;
 //                                             autobind: listen() without bind() (kernel picks)
-//   helper_traffic client 4|6 PORT SEND EXPECT prints "port N" (its local port), exits 0
-//   helper_traffic refused 4|6 PORT           exits 0 iff connect() fails with ECONNREFUSED
-//   helper_traffic burst 4|6 N                N connect/accept/close cycles as fast as possible
+//   ts_traffic client 4|6 PORT SEND EXPECT prints "port N" (its local port), exits 0
+//   ts_traffic refused 4|6 PORT           exits 0 iff connect() fails with ECONNREFUSED
+//   ts_traffic burst 4|6 N                N connect/accept/close cycles as fast as possible
 // Protocol: client sends SEND bytes, server reads EXPECT bytes then sends its SEND bytes, the
 // client reads them and closes first; the server closes after seeing EOF.
 #include <arpa/inet.h>
@@ -25,7 +26,7 @@ namespace {
 
 int fail(const char *what)
 {
-    std::fprintf(stderr, "helper_traffic: %s: %s\n", what, std::strerror(errno));
+    std::fprintf(stderr, "ts_traffic: %s: %s\n", what, std::strerror(errno));
     return 1;
 }
 
