@@ -111,15 +111,7 @@ class TestHelperLifecycle : public QObject
         QVERIFY2(states == expectedStates, qPrintable(cap.describe(conn)));
     }
 private slots:
-    void initTestCase()
-    {
-        if (geteuid() != 0)
-            QSKIP("NOT ROOT: helper integration tests need root (real BPF + real traffic). "
-                  "Run `sudo ctest -L integration` - these tests did NOT run.");
-        QVERIFY2(QFileInfo(helperPath()).isExecutable(), qPrintable(helperPath()));
-        QVERIFY(QFileInfo(binDir() + "/ts_traffic").isExecutable());
-        m_tracefsBefore = tracefsMounts();
-    }
+    void initTestCase() { requireHelperEnvironment(&m_tracefsBefore); }
     void lifecycle_data()
     {
         QTest::addColumn<QString>("mode");

@@ -3,8 +3,11 @@
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QTest>
 #include <QThread>
+
+#include <unistd.h>
 
 namespace tcpscope::test {
 
@@ -29,6 +32,28 @@ unsigned readPort(QProcess &p)
 
 // Starts a helper and completes the handshake: Hello checked, Start sent, first Stats seen
 // (the helper attaches before its first Stats). Skips if the kernel cannot load BPF.
+bool requireHelperEnvironment(QStringList *tracefsBefore)
+{
+    // QSKIP/QVERIFY only leave the function they are in; their underlying calls let the test's
+    // initTestCase return on our false instead.
+    if (geteuid() != 0) {
+        QTest::qSkip("NOT ROOT: helper integration tests need root (real BPF + real traffic). "
+                     "Run `sudo ctest -L integration` - these tests did NOT run.",
+                     __FILE__, __LINE__);
+        return false;
+    }
+    const QString helper = helperPath();
+    if (!QTest::qVerify(QFileInfo(helper).isExecutable(), "helper is executable",
+                        qPrintable(helper), __FILE__, __LINE__))
+        return false;
+    const QString traffic = binDir() + "/ts_traffic";
+    if (!QTest::qVerify(QFileInfo(traffic).isExecutable(), "ts_traffic is executable",
+                        qPrintable(traffic), __FILE__, __LINE__))
+        return false;
+    *tracefsBefore = tracefsMounts();
+    return true;
+}
+
 bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args)
 {
     if (mode == "tracepoint")

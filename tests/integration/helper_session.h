@@ -15,6 +15,9 @@ namespace tcpscope::test {
 
 QString binDir();     // where the test, the helper and ts_traffic are built
 QString helperPath(); // $TCPSCOPE_HELPER, else binDir()/tcpscope-helper
+// initTestCase of every helper test: root, the helper and ts_traffic built; records the tracefs
+// mounts present before any helper runs. Returns false after QSKIP (not root) or a failure.
+bool requireHelperEnvironment(QStringList *tracefsBefore);
 // "port N" line printed by ts_traffic; 0 on timeout.
 unsigned readPort(QProcess &p);
 // Starts a helper in mode "tp_btf" or "tracepoint" and completes the handshake: Hello checked,
