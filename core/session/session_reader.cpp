@@ -50,7 +50,37 @@ struct Reader
     bool readConnections(QVector<Connection> *out);
     bool readHistory(QVector<Connection> *conns);
     bool text(sqlite3_stmt *stmt, int col, int maxChars, const char *what, QString *out);
+    // Counts `table`'s rows and refuses more than `limit` (a hostile file must not make us
+    // allocate without bound), then prepares `sql`, whose ?1 is bound to `limit`.
+    // Null after fail().
+    sqlite::Stmt prepareBounded(const char *table, const char *what, qint64 limit, const char *sql,
+                                qint64 *count);
 };
+
+sqlite::Stmt Reader::prepareBounded(const char *table, const char *what, qint64 limit,
+                                    const char *sql, qint64 *count)
+{
+    QString err;
+    const QByteArray countSql = QByteArray("SELECT count(*) FROM ") + table;
+    if (!sqlite::queryInt(db, countSql.constData(), count, &err)) {
+        fail(QStringLiteral("corrupt session: ") + err);
+        return {};
+    }
+    if (*count > limit) {
+        fail(QStringLiteral("session has %1 %2, more than this tcpscope reads (%3)")
+                 .arg(*count)
+                 .arg(QLatin1String(what))
+                 .arg(limit));
+        return {};
+    }
+    sqlite::Stmt stmt = sqlite::prepare(db, sql, &err);
+    if (!stmt) {
+        fail(QStringLiteral("corrupt session: ") + err);
+        return {};
+    }
+    sqlite3_bind_int64(stmt.get(), 1, limit);
+    return stmt;
+}
 
 bool Reader::text(sqlite3_stmt *stmt, int col, int maxChars, const char *what, QString *out)
 {
@@ -200,26 +230,18 @@ bool Reader::readMeta(SessionInfo *info)
 
 bool Reader::readConnections(QVector<Connection> *out)
 {
-    QString err;
     qint64 count = 0;
-    if (!sqlite::queryInt(db, "SELECT count(*) FROM connections", &count, &err))
-        return fail(QStringLiteral("corrupt session: ") + err);
-    if (count > kMaxConnections)
-        return fail(QStringLiteral("session has %1 connections, more than this tcpscope reads (%2)")
-                        .arg(count)
-                        .arg(kMaxConnections));
-    out->reserve(count);
-    sqlite::Stmt stmt = sqlite::prepare(
-        db,
+    sqlite::Stmt stmt = prepareBounded(
+        "connections", "connections", kMaxConnections,
         "SELECT id, sock_id, pid, comm, owner_source, cgroup_id, netns, family, local_addr,"
         " local_port, remote_addr, remote_port, role, start_ns, end_ns, handshake_ns, state,"
         " close_reason, have_close_stats, bytes_sent, bytes_received, segs_in, segs_out,"
         " retransmits, srtt_us, min_rtt_us, sk_err FROM connections ORDER BY id LIMIT ?1",
-        &err);
+        &count);
     if (!stmt)
-        return fail(QStringLiteral("corrupt session: ") + err);
+        return false;
+    out->reserve(count);
     sqlite3_stmt *s = stmt.get();
-    sqlite3_bind_int64(s, 1, kMaxConnections);
     int rc;
     auto i64 = [s](int col) { return sqlite3_column_int64(s, col); };
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -265,26 +287,19 @@ bool Reader::readConnections(QVector<Connection> *out)
 
 bool Reader::readHistory(QVector<Connection> *conns)
 {
-    QString err;
-    qint64 count = 0;
-    if (!sqlite::queryInt(db, "SELECT count(*) FROM state_changes", &count, &err))
-        return fail(QStringLiteral("corrupt session: ") + err);
-    if (count > kMaxStateChanges)
-        return fail(QStringLiteral("session has %1 state changes, more than this tcpscope reads")
-                        .arg(count));
     QHash<qint64, qsizetype> indexById;
     indexById.reserve(conns->size());
     for (qsizetype i = 0; i < conns->size(); ++i)
         indexById.insert(conns->at(i).id, i);
-    sqlite::Stmt stmt = sqlite::prepare(
-        db,
+    qint64 count = 0;
+    sqlite::Stmt stmt = prepareBounded(
+        "state_changes", "state changes", kMaxStateChanges,
         "SELECT connection_id, ts_ns, from_state, to_state, ctx_pid, ctx_comm FROM state_changes"
         " ORDER BY connection_id, seq LIMIT ?1",
-        &err);
+        &count);
     if (!stmt)
-        return fail(QStringLiteral("corrupt session: ") + err);
+        return false;
     sqlite3_stmt *s = stmt.get();
-    sqlite3_bind_int64(s, 1, kMaxStateChanges);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const qint64 id = sqlite3_column_int64(s, 0);
