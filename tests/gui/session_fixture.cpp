@@ -2,10 +2,9 @@
 #include "session_fixture.h"
 
 #include "connection_tracker.h"
+#include "record_builders.h"
 #include "session/session_writer.h"
 
-#include <arpa/inet.h>
-#include <cerrno>
 #include <cstring>
 
 namespace tcpscope::testing {
@@ -22,33 +21,18 @@ struct Endpoint
     quint16 port;
 };
 
-void putAddr(__u8 *dst, int family, const char *text)
-{
-    std::memset(dst, 0, 16);
-    inet_pton(family == 6 ? AF_INET6 : AF_INET, text, dst);
-}
-
+// Wrappers over the shared builders: tenths-of-a-millisecond times on a fixed uptime, and this
+// fixture's own values (cgroup, RTT, segments) that the GUI tests check.
 ts_state_change stateChange(quint64 sock, qint64 atMs10, int from, int to, quint32 pid, const char *comm,
                             int family, Endpoint local, Endpoint remote, quint8 ownerSource)
 {
-    ts_state_change r{};
-    r.hdr.type = TS_REC_STATE_CHANGE;
-    r.hdr.size = sizeof r;
-    r.hdr.ts_ns = quint64(kMonoBase + atMs10 * kMs / 10); // atMs10: tenths of a millisecond
-    r.sock_id = sock;
+    const testrec::Endpoint ep{family == 6 ? AF_INET6 : AF_INET, local.addr, local.port,
+                               remote.addr, remote.port};
+    ts_state_change r = testrec::change(sock, quint64(kMonoBase + atMs10 * kMs / 10), quint8(from),
+                                        quint8(to), ep, pid, comm, ownerSource);
     r.cgroup_id = 4242;
-    r.netns_ino = 4026531840u;
-    r.pid = pid;
     r.ctx_pid = pid;
-    r.family = family == 6 ? AF_INET6 : AF_INET;
-    r.sport = local.port;
-    r.dport = remote.port;
-    r.oldstate = quint8(from);
-    r.newstate = quint8(to);
     r.owner_source = ownerSource;
-    putAddr(r.saddr, family, local.addr);
-    putAddr(r.daddr, family, remote.addr);
-    std::strncpy(r.comm, comm, TS_COMM_LEN - 1);
     std::strncpy(r.ctx_comm, comm, TS_COMM_LEN - 1);
     return r;
 }
@@ -56,20 +40,13 @@ ts_state_change stateChange(quint64 sock, qint64 atMs10, int from, int to, quint
 ts_close_stats closeStats(quint64 sock, qint64 atMs10, int oldState, quint64 sent, quint64 received,
                           quint32 retrans, qint32 skErr)
 {
-    ts_close_stats r{};
-    r.hdr.type = TS_REC_CLOSE_STATS;
-    r.hdr.size = sizeof r;
-    r.hdr.ts_ns = quint64(kMonoBase + atMs10 * kMs / 10);
-    r.sock_id = sock;
-    r.bytes_acked = sent;
-    r.bytes_received = received;
+    ts_close_stats r = testrec::closeStats(sock, quint64(kMonoBase + atMs10 * kMs / 10),
+                                           quint8(oldState), skErr, sent, received);
     r.segs_in = 12;
     r.segs_out = 14;
     r.total_retrans = retrans;
     r.srtt_us = 85;
     r.min_rtt_us = 40;
-    r.sk_err = skErr;
-    r.oldstate = quint8(oldState);
     return r;
 }
 

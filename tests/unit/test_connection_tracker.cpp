@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "connection_tracker.h"
-#include "tracker_records.h"
+#include "record_builders.h"
 
 #include <QTest>
 #include <cerrno>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Builders for synthetic kernel records, shared by the unit tests.
+// Builders for synthetic kernel records, shared by the unit and GUI tests.
 #pragma once
 
 #include <arpa/inet.h>
@@ -59,8 +59,8 @@ inline ts_state_change change(__u64 sock, __u64 tsNs, __u8 from, __u8 to, const 
     r.owner_source = pid ? owner : __u8(TS_OWNER_NONE);
     inet_pton(ep.family, ep.local, r.saddr);
     inet_pton(ep.family, ep.remote, r.daddr);
-    std::strncpy(r.comm, comm, sizeof r.comm);
-    std::strncpy(r.ctx_comm, pid ? comm : "swapper/0", sizeof r.ctx_comm);
+    std::strncpy(r.comm, comm, sizeof r.comm - 1);
+    std::strncpy(r.ctx_comm, pid ? comm : "swapper/0", sizeof r.ctx_comm - 1);
     return r;
 }
 
