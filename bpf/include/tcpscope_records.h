@@ -21,6 +21,9 @@
 enum ts_record_type {
     TS_REC_STATE_CHANGE = 1, /* struct ts_state_change */
     TS_REC_CLOSE_STATS = 2,  /* struct ts_close_stats, emitted right after a change to CLOSE */
+    TS_REC_PACKET = 3,       /* struct ts_packet: one TCP packet at TC ingress/egress */
+    TS_REC_PACKET_SNAP = 4,  /* struct ts_packet_snap: ts_packet + payload snapshot */
+    TS_REC_INTERFACE = 5,    /* struct ts_interface: written by the helper, not by BPF */
 };
 
 /* How the owning process of a state change was determined. */
@@ -79,6 +82,107 @@ struct ts_close_stats {
     __s32 sk_err;         /* sk->sk_err at close: ECONNREFUSED, ETIMEDOUT, ECONNRESET, 0 */
     __u8 oldstate;        /* state before CLOSE */
     __u8 _pad[7];
+};
+
+/* ---- packets.bpf.c: TCP headers at TC ingress/egress ---------------------------------------- */
+
+enum ts_packet_direction {
+    TS_DIR_INGRESS = 0, /* received by this host: the socket found is the receiver */
+    TS_DIR_EGRESS = 1,  /* sent by this host: the socket found is the sender */
+};
+
+/* How far the headers could be trusted. A record is emitted for every packet that is TCP as far
+ * as its headers tell (IPv4 protocol 6, or an IPv6 extension chain ending in TCP); fields after the
+ * failing point are zero and must not be used. */
+enum ts_parse_status {
+    TS_PARSE_OK = 0,
+    TS_PARSE_TRUNC_IP = 1,       /* IP header shorter than its own header length field */
+    TS_PARSE_BAD_IP = 2,         /* IPv4 ihl < 5, total length < ihl*4, or length beyond packet */
+    TS_PARSE_TRUNC_EXTHDR = 3,   /* IPv6 extension header runs past the packet */
+    TS_PARSE_TOO_MANY_EXTHDR = 4,/* more IPv6 extension headers than the parser follows (8) */
+    TS_PARSE_FRAGMENT = 5,       /* non-first IP fragment: no TCP header in it */
+    TS_PARSE_TRUNC_TCP = 6,      /* fewer than 20 bytes of TCP header present */
+    TS_PARSE_BAD_TCP_HDR_LEN = 7,/* data offset < 5 words, or beyond the IP payload */
+    TS_PARSE_TRUNC_OPTIONS = 8,  /* options area shorter than data offset says (opt_len = copied) */
+};
+
+/* TCP header flag bits as in byte 13 of the header. */
+#define TS_TCP_FIN 0x01
+#define TS_TCP_SYN 0x02
+#define TS_TCP_RST 0x04
+#define TS_TCP_PSH 0x08
+#define TS_TCP_ACK 0x10
+#define TS_TCP_URG 0x20
+#define TS_TCP_ECE 0x40
+#define TS_TCP_CWR 0x80
+
+#define TS_TCP_OPTIONS_MAX 40
+#define TS_SNAP_MAX 256
+
+/* Socket identity of a packet: the local socket the kernel's own lookup finds for the packet's
+ * 4-tuple (bpf_skc_lookup_tcp, tuple oriented so that the local end is daddr at ingress and
+ * saddr at egress), using the same rule as lifecycle records: the socket cookie when allocated,
+ * else the pointer with TS_SOCK_ID_PTR_FLAG. A listening socket is not "the connection": then,
+ * and when nothing is found, sock_id is 0 and sock_state is 0. Request sockets (SYN_RECV) and
+ * TIME_WAIT sockets are reported with their state; the app joins by 4-tuple when the id does
+ * not name a known connection. */
+struct ts_packet {
+    struct ts_record_header hdr;
+    __u64 sock_id;        /* 0 = no socket of a connection found */
+    __u32 ifindex;        /* interface the TC program ran on */
+    __u32 skb_len;        /* skb->len at the hook */
+    __u32 seq;            /* host order */
+    __u32 ack_seq;        /* host order (meaningful when TS_TCP_ACK is set) */
+    __u32 payload_len;    /* TCP payload bytes by the IP length fields (GSO: whole super-packet) */
+    __u32 ip_id;          /* IPv4 identification, or IPv6 flow label (20 bits) */
+    __u16 sport;          /* host order */
+    __u16 dport;
+    __u16 window;         /* raw header value, unscaled */
+    __u16 urg_ptr;
+    __u16 gso_segs;       /* skb_shared_info gso_segs (0/1 = not GSO) */
+    __u16 gso_size;       /* MSS of GSO segments, 0 when not GSO */
+    __u16 vlan_tci;       /* outermost VLAN tag (in the packet or skb->vlan_tci), 0 = none */
+    __u16 family;         /* AF_INET (2) or AF_INET6 (10) */
+    __u8 direction;       /* enum ts_packet_direction */
+    __u8 tcp_flags;       /* TS_TCP_* */
+    __u8 parse_status;    /* enum ts_parse_status */
+    __u8 ip_ttl;          /* TTL / hop limit */
+    __u8 ip_tos;          /* IPv4 TOS / IPv6 traffic class: DSCP << 2 | ECN */
+    __u8 ip_hdr_len;      /* IPv4 ihl*4; IPv6 40 + extension headers */
+    __u8 tcp_hdr_len;     /* data offset * 4 as on the wire (see parse_status) */
+    __u8 opt_len;         /* bytes of options[] that are valid (0..40) */
+    __u8 vlan_depth;      /* VLAN tags found in the packet (not counting skb->vlan_tci) */
+    __u8 ip_frag;         /* bit0 DF, bit1 MF, bit2 fragment offset != 0 (IPv4); IPv6 frag hdr: bit1/bit2 */
+    __u8 sock_state;      /* TCP_* state of the socket found (e.g. 1 established, 3 syn_recv, 6 time_wait), 0 none */
+    __u8 _pad[5];
+    __u8 saddr[16];       /* network order; IPv4 in the first 4 bytes */
+    __u8 daddr[16];
+    __u8 options[TS_TCP_OPTIONS_MAX]; /* raw TCP option bytes, parsed in user space */
+};
+
+/* Emitted instead of ts_packet when the app asked for payload snapshots. */
+struct ts_packet_snap {
+    struct ts_packet pkt; /* pkt.hdr.type = TS_REC_PACKET_SNAP, pkt.hdr.size = sizeof(ts_packet_snap) */
+    __u16 snap_len;       /* valid bytes in data[] (<= requested snap length <= TS_SNAP_MAX) */
+    __u8 _pad[6];
+    __u8 data[TS_SNAP_MAX];
+};
+
+enum ts_interface_attach {
+    TS_ATTACH_NONE = 0,   /* interface gone, or not attached (filtered out by name) */
+    TS_ATTACH_TCX = 1,    /* tcx links on ingress and egress */
+    TS_ATTACH_CLSACT = 2, /* clsact qdisc + cls_bpf filters (fallback) */
+    TS_ATTACH_FAILED = 3,
+};
+
+/* Synthesized by the helper (hdr.ts_ns = CLOCK_MONOTONIC when it attached/detached) and sent in
+ * the Records stream, so the app learns interface names in order with the packets. */
+struct ts_interface {
+    struct ts_record_header hdr;
+    __u32 ifindex;
+    __u8 attach;          /* enum ts_interface_attach */
+    __u8 _pad[3];
+    char name[16];        /* IFNAMSIZ, NUL-terminated */
 };
 
 #endif /* TCPSCOPE_RECORDS_H */

@@ -168,8 +168,9 @@ QString LiveCapture::Private::helperFailureText(const QString &fallback)
                                                     : line;
 }
 
-bool LiveCapture::start(const QString &sessionPath, QString *error)
+bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &options, QString *error)
 {
+    Q_UNUSED(options); // packets and filter: issue 3
     auto fail = [error](const QString &why) {
         if (error)
             *error = why;

@@ -4,7 +4,9 @@
 // signals. Used by the GUI (File > Start capture) and by `tcpscope record`.
 #pragma once
 
+#include "capture/capture_options.h"
 #include "model/connection.h"
+#include "model/packet.h"
 
 #include <QObject>
 #include <QString>
@@ -19,6 +21,9 @@ struct CaptureStats
     quint64 lostRecords = 0;       // ring buffer losses + missedProgramRuns
     quint64 missedProgramRuns = 0; // BPF program runs the kernel skipped (part of lostRecords)
     double recordsPerSecond = 0; // over the last stats interval
+    quint64 packetsReceived = 0;   // packet records (part of recordsReceived)
+    quint64 lostPackets = 0;       // packet ring buffer losses (part of lostRecords)
+    quint64 packetsFiltered = 0;   // left out by the kernel-side capture filter
     quint64 connectionsSeen = 0;
 };
 
@@ -35,7 +40,11 @@ public:
     // Spawns the helper and starts recording into sessionPath (created/overwritten). Returns
     // once the helper reports its kernel hooks attached, so nothing after it is missed.
     // Returns false with a one-line reason (e.g. the helper's "needs root or CAP_BPF..." text).
-    bool start(const QString &sessionPath, QString *error);
+    bool start(const QString &sessionPath, const CaptureOptions &options, QString *error);
+    bool start(const QString &sessionPath, QString *error) // default options: packets on
+    {
+        return start(sessionPath, CaptureOptions{}, error);
+    }
     // Asks the helper to stop, drains what it sent, finalizes the session file. Blocking but
     // bounded (a few seconds); safe to call twice.
     void stop();
@@ -48,6 +57,11 @@ signals:
     // Connections created or changed since the last emission (throttled to a few per second).
     void connectionsUpdated(const QVector<tcpscope::Connection> &changed);
     void statsUpdated(const tcpscope::CaptureStats &stats);
+    // Packets received since the last emission (same throttle as connectionsUpdated, emitted
+    // after it so every connectionId already exists), analysed and joined, in id order.
+    // Packets held back while waiting for their connection (handshake packets of an accepted
+    // socket) come later, when joined or given up on (connectionId 0).
+    void packetsAdded(const QVector<tcpscope::Packet> &packets);
     // Once the helper has attached its hooks (its first Stats after Hello/Start); startedNs set.
     void infoReady(const tcpscope::SessionInfo &info);
     // The helper died or the stream broke; the session file stays valid up to that point.

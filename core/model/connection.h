@@ -4,6 +4,8 @@
 // Plain data, copyable, no Qt widgets; QString used for text that the GUI shows.
 #pragma once
 
+#include "model/packet.h"
+
 #include <QMetaType>
 #include <QString>
 #include <QStringList>
@@ -91,6 +93,7 @@ struct Connection
     qint32 skErr = 0;
 
     QVector<StateChange> history;
+    PacketCounts packets;  // from the packet analysis; all zero when packets were not captured
 
     bool isOpen() const { return endNs == 0; }
     // Duration in ms: end - start, or (nowNs - start) while open when nowNs > 0.
@@ -116,6 +119,13 @@ struct SessionInfo
     // Of lostRecords: runs of our BPF programs the kernel skipped (recursion protection), each
     // at least one state change never recorded. Ring buffer losses = lostRecords - this.
     quint64 missedProgramRuns = 0;
+    // Packet capture (issue 3). packetsCaptured false = lifecycle only (--no-packets or old file).
+    bool packetsCaptured = false;
+    QString captureFilter;          // the --filter text as given ("" = everything)
+    quint64 packetsReceived = 0;    // packet records received
+    quint64 lostPackets = 0;        // packet ring buffer losses (part of lostRecords)
+    quint64 packetsFiltered = 0;    // left out by the kernel-side filter (not a loss)
+    QVector<InterfaceInfo> interfaces;
 };
 
 } // namespace tcpscope

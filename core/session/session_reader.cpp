@@ -326,8 +326,10 @@ bool Reader::readHistory(QVector<Connection> *conns)
 
 } // namespace
 
-std::optional<SessionData> SessionReader::read(const QString &path, QString *error)
+std::optional<SessionData> SessionReader::read(const QString &path, QString *error,
+                                               const ReadOptions &options)
 {
+    Q_UNUSED(options); // packets: issue 3
     auto fail = [error](const QString &why) {
         if (error)
             *error = why;

@@ -15,6 +15,13 @@ struct SessionData
 {
     SessionInfo info;
     QVector<Connection> connections; // ordered by id, each with its full state history
+    QVector<Packet> packets;         // ordered by id (only those ReadOptions asked for)
+};
+
+struct ReadOptions
+{
+    bool packets = true;         // false: connections and info only (`info`, CSV export)
+    qint64 connectionId = 0;     // non-zero: only that connection's packets
 };
 
 class SessionReader
@@ -22,7 +29,8 @@ class SessionReader
 public:
     // nullopt and a one-line human-readable reason in *error for: missing file, not SQLite,
     // truncated/corrupt, wrong application_id, unsupported user_version, missing tables.
-    static std::optional<SessionData> read(const QString &path, QString *error);
+    static std::optional<SessionData> read(const QString &path, QString *error,
+                                           const ReadOptions &options = {});
 };
 
 } // namespace tcpscope

@@ -43,6 +43,14 @@ std::uint64_t Stats::lostTotal() const
     std::uint64_t total = 0;
     for (std::uint64_t v : lostPerCpu)
         total += v;
+    return total + packetLostTotal();
+}
+
+std::uint64_t Stats::packetLostTotal() const
+{
+    std::uint64_t total = 0;
+    for (std::uint64_t v : packetLostPerCpu)
+        total += v;
     return total;
 }
 

@@ -11,6 +11,7 @@
 // All integers are little endian; decoding never casts pointers into the buffer (memcpy only).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -26,13 +27,17 @@ extern "C" {
 namespace tcpscope::wire {
 
 inline constexpr char kMagic[8] = {'T', 'C', 'P', 'S', 'C', 'O', 'P', 'E'};
-inline constexpr std::uint16_t kProtocolVersion = 1;
+inline constexpr std::uint16_t kProtocolVersion = 2; // 2: capture options in Start, packet losses in Stats
 inline constexpr std::size_t kHeaderSize = 8;
 inline constexpr std::uint32_t kMaxPayload = 1u << 20; // 1 MiB hard limit per frame
 // Bounds on counts inside payloads, so a hostile length never drives an allocation.
 inline constexpr std::size_t kMaxString = 4096;   // any string field, in bytes
 inline constexpr std::size_t kMaxProbes = 64;     // Hello probe reports
 inline constexpr std::size_t kMaxCpus = 4096;     // Stats per-CPU counters
+inline constexpr std::size_t kMaxFilterPorts = 64;      // StartOptions::ports
+inline constexpr std::size_t kMaxFilterNets = 64;       // StartOptions::nets
+inline constexpr std::size_t kMaxFilterInterfaces = 16; // StartOptions::interfaces
+inline constexpr std::size_t kMaxInterfaceName = 15;    // IFNAMSIZ - 1
 
 enum class MessageType : std::uint16_t {
     Hello = 1,   // helper -> app: magic, versions, clocks, kernel, probe report
@@ -68,23 +73,54 @@ struct Hello
     std::vector<ProbeReport> probes;
 };
 
-struct StartOptions
+// One address filter: family 4 or 6, prefixLen 0..32 / 0..128, addr network order (IPv4 in the
+// first 4 bytes, the rest zero). Bits beyond prefixLen must be zero (decode rejects them).
+struct NetFilter
 {
-    std::uint32_t flags = 0; // reserved, must be 0 in protocol v1
+    std::uint8_t family = 4;
+    std::uint8_t prefixLen = 0;
+    std::array<std::uint8_t, 16> addr{};
+    bool operator==(const NetFilter &) const = default;
 };
 
-// Payload: u64 monotonicNs | u64 recordsSent | u64 missedRuns | u32 n | n x u64 lostPerCpu,
-// exactly that long.
+// What the app asks the helper to capture. Only data: the helper turns it into map entries and a
+// choice of interfaces, never into code. Filter semantics (also the `--filter` language):
+//   a packet is captured when (ports empty OR sport or dport in ports)
+//                        AND (nets empty  OR saddr or daddr in one of nets)
+//   and packets are captured only on interfaces whose name is in `interfaces` (empty = all,
+//   including ones that appear later). Lifecycle records are never filtered.
+// Payload: u32 flags | u16 snapLen | u16 nPorts | nPorts x u16 | u16 nNets | nNets x (u8 family,
+// u8 prefixLen, 16 bytes addr) | u16 nIfaces | nIfaces x string; exactly that long.
+struct StartOptions
+{
+    static constexpr std::uint32_t kPackets = 1u << 0; // attach packets.bpf.c (TC) programs
+    static constexpr std::uint32_t kPayload = 1u << 1; // with payload snapshots of snapLen bytes
+    static constexpr std::uint32_t kKnownFlags = kPackets | kPayload;
+
+    std::uint32_t flags = kPackets;  // unknown bits are a protocol error
+    std::uint16_t snapLen = 0;       // 1..TS_SNAP_MAX when kPayload is set, else 0
+    std::vector<std::uint16_t> ports;
+    std::vector<NetFilter> nets;
+    std::vector<std::string> interfaces; // names, 1..kMaxInterfaceName bytes each
+    bool operator==(const StartOptions &) const = default;
+};
+
+// Payload: u64 monotonicNs | u64 recordsSent | u64 missedRuns | u32 n | n x u64 lostPerCpu |
+// u32 m | m x u64 packetLostPerCpu | u64 packetsFiltered, exactly that long.
 struct Stats
 {
     std::uint64_t monotonicNs = 0;
     std::uint64_t recordsSent = 0;          // records forwarded since start
     std::uint64_t missedRuns = 0;           // program runs the kernel skipped, cumulative
                                             // (bpf_prog_info.recursion_misses, all programs)
-    std::vector<std::uint64_t> lostPerCpu;  // ring buffer reserve failures, per CPU, cumulative
-    // Ring buffer losses only (sum of lostPerCpu). A skipped run is a loss too, but of unknown
-    // record count and from another counter; a capture's total loss is lostTotal() + missedRuns.
+    std::vector<std::uint64_t> lostPerCpu;  // lifecycle ring buffer reserve failures, per CPU
+    std::vector<std::uint64_t> packetLostPerCpu; // packet ring buffer reserve failures, per CPU
+                                                 // (empty when packets are off)
+    std::uint64_t packetsFiltered = 0;      // TCP packets the kernel-side filter left out
+    // Ring buffer losses only (sum of lostPerCpu and packetLostPerCpu). A skipped run is a loss
+    // too, but of unknown record count; a capture's total loss is lostTotal() + missedRuns.
     std::uint64_t lostTotal() const;
+    std::uint64_t packetLostTotal() const; // sum of packetLostPerCpu
 };
 
 // Encoding: each returns a complete frame (header + payload) ready to write.
@@ -115,7 +151,16 @@ struct Record
         ts_record_header header;
         ts_state_change stateChange;
         ts_close_stats closeStats;
+        ts_packet packet;         // TS_REC_PACKET
+        ts_packet_snap packetSnap; // TS_REC_PACKET_SNAP (packetSnap.pkt is the ts_packet)
+        ts_interface interface;   // TS_REC_INTERFACE
     };
+    // The packet part of either packet record type (nullptr for other types).
+    const ts_packet *asPacket() const
+    {
+        return type == TS_REC_PACKET ? &packet : type == TS_REC_PACKET_SNAP ? &packetSnap.pkt
+                                                                            : nullptr;
+    }
     Record() : header{} {}
 };
 

@@ -63,9 +63,15 @@ qint64 sessionOriginNs(const SessionData &session)
     return origin;
 }
 
-bool exportChart(const SessionData &session, const QString &chart, const QString &outPath,
-                 QSize size, QString *error)
+bool chartNeedsConnection(const QString &chart)
 {
+    return chart == QLatin1String("seq");
+}
+
+bool exportChart(const SessionData &session, const QString &chart, const QString &outPath,
+                 QSize size, QString *error, qint64 connectionId)
+{
+    Q_UNUSED(connectionId); // the "seq" chart (issue 3) uses it
     if (!exportableCharts().contains(chart)) {
         setError(error, QStringLiteral("unknown chart '%1' (valid: %2)").arg(chart, exportableCharts().join(QStringLiteral(", "))));
         return false;

@@ -10,12 +10,15 @@
 namespace tcpscope {
 
 // Renders a chart of a loaded session to PNG, PDF or SVG (chosen by outPath's suffix) without
-// a window. chart: "timeline" (more kinds in later issues). The charts are QWidgets rendered
+// a window. chart: "timeline" (whole session) or "seq" (tcptrace-style sequence graph of
+// connectionId; an unknown or missing connection, or one without packets, is an error). The charts are QWidgets rendered
 // offscreen, so this needs a QApplication (the CLI creates one with the offscreen platform);
 // without one it fails with a clear reason. SVG needs Qt SVG at build time. The image has
 // exactly size's width and height. False + one-line reason on failure.
 bool exportChart(const SessionData &session, const QString &chart, const QString &outPath,
-                 QSize size, QString *error);
+                 QSize size, QString *error, qint64 connectionId = 0);
+// Charts that need --connection ID.
+bool chartNeedsConnection(const QString &chart);
 
 // Chart names exportChart() accepts, and file suffixes it can write (without dots).
 QStringList exportableCharts();

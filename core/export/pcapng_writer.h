@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Writes a session's packets as pcapng (https://ietf-opsawg-wg.github.io/draft-ietf-opsawg-pcap/):
+// one Section Header Block, one Interface Description Block per captured interface (if_name,
+// if_tsresol = 9 for ns timestamps, LINKTYPE_RAW since the kernel side keeps no link header),
+// and one Enhanced Packet Block per packet whose data are the IP + TCP headers rebuilt from the
+// recorded fields (real seq/ack/flags/window/options/TTL/TOS; payload = the snapshot when taken,
+// else not captured: caplen < original length) with an opt_comment naming the owner process:
+// "pid=1234 comm=curl conn=17 sock=0x... dir=in|out".
+#pragma once
+
+#include "session/session_reader.h"
+
+#include <QString>
+#include <QVector>
+
+namespace tcpscope {
+
+// connectionIds empty = every packet of the session (joined or not). Writes to a temporary file
+// next to path and renames, so a failure (e.g. disk full) never leaves a half file under path.
+// Returns the number of packets written, or -1 with a one-line reason.
+qint64 writePcapng(const SessionData &session, const QString &path,
+                   const QVector<qint64> &connectionIds, QString *error);
+
+} // namespace tcpscope
