@@ -32,6 +32,10 @@ public:
     // Moves the end of open bars (live capture clock) without changing rows.
     void setEndTime(qint64 endNs);
     void clear();
+    // Analysis markers on each connection's bar (issue 3): retransmissions, RSTs and zero
+    // windows of these packets (others are ignored). Adds to the markers already shown.
+    void addAnalysisMarkers(const QVector<Packet> &packets);
+    void clearAnalysisMarkers();
 
     // Highlights the connection's bar and scrolls it into view (-1: none).
     void setSelectedId(qint64 id);
