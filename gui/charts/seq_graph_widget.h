@@ -12,7 +12,11 @@
 
 #include <qcustomplot.h>
 
+#include <memory>
+
 namespace tcpscope {
+
+class SeqGraphData;
 
 class SeqGraphWidget : public QCustomPlot
 {
@@ -36,10 +40,37 @@ public:
     void selectPacket(qint64 packetId);
     void fitAll();
 
+    // What is drawn (bars, ACK/window points, markers), for tests and the packet list.
+    const SeqGraphData &data() const;
+    qint64 selectedPacket() const;
+    // Packet nearest to pos in pixel space (segment bar, ACK or window step, marker) within
+    // tolerancePx, or 0.
+    qint64 packetAt(const QPoint &pos, double tolerancePx = 5) const;
+    // Widget pixel where the packet is drawn (middle of its bar / its ACK point); (-1,-1) when
+    // it draws nothing or is out of view.
+    QPoint pixelOf(qint64 packetId) const;
+    // Rich text shown when hovering pos; empty when nothing is near.
+    QString toolTipAt(const QPoint &pos) const;
+
 signals:
     void packetClicked(qint64 packetId);
 
+protected:
+    void mousePressEvent(QMouseEvent *event) override;
+    void mouseMoveEvent(QMouseEvent *event) override;
+    void mouseReleaseEvent(QMouseEvent *event) override;
+    void mouseDoubleClickEvent(QMouseEvent *event) override;
+    void wheelEvent(QWheelEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+
 private:
+    void rebuild();
+    void refreshPlottables();
+    void updateLegend();
+    void updateTitle();
+    void updateSelectionItem();
+    QString toolTipFor(qint64 packetId) const;
+
     struct Private;
     std::unique_ptr<Private> d;
 };
