@@ -1,2 +1,104 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Placeholder: implemented by issue 3's owner of this file.
+#include "model/packet.h"
+
+#include <QStringList>
+
+#include <array>
+#include <utility>
+
+namespace tcpscope {
+
+namespace {
+
+// Display order of the summary: what went missing first, then how the sender reacted, then the
+// receiver's side (window), then the notes. Plain "Retransmission" is left out when a more
+// specific kind is present, as Wireshark's Info column does.
+constexpr std::array<AnalysisFlag, 16> kSummaryOrder = {
+    AnalysisMalformed,
+    AnalysisPreviousSegmentNotCaptured,
+    AnalysisAckedUnseenSegment,
+    AnalysisFastRetransmission,
+    AnalysisSpuriousRetransmission,
+    AnalysisRetransmission,
+    AnalysisOutOfOrder,
+    AnalysisDuplicateAck,
+    AnalysisZeroWindowProbe,
+    AnalysisZeroWindowProbeAck,
+    AnalysisZeroWindow,
+    AnalysisWindowFull,
+    AnalysisWindowUpdate,
+    AnalysisKeepAlive,
+    AnalysisKeepAliveAck,
+    AnalysisReset,
+};
+
+constexpr quint32 kProblemFlags =
+    AnalysisRetransmission | AnalysisFastRetransmission | AnalysisSpuriousRetransmission |
+    AnalysisDuplicateAck | AnalysisOutOfOrder | AnalysisPreviousSegmentNotCaptured |
+    AnalysisAckedUnseenSegment | AnalysisZeroWindow | AnalysisWindowFull | AnalysisReset |
+    AnalysisMalformed;
+
+} // namespace
+
+QString analysisFlagName(AnalysisFlag flag)
+{
+    switch (flag) {
+    case AnalysisRetransmission:
+        return QStringLiteral("Retransmission");
+    case AnalysisFastRetransmission:
+        return QStringLiteral("Fast retransmission");
+    case AnalysisSpuriousRetransmission:
+        return QStringLiteral("Spurious retransmission");
+    case AnalysisDuplicateAck:
+        return QStringLiteral("Dup ACK");
+    case AnalysisOutOfOrder:
+        return QStringLiteral("Out-of-order");
+    case AnalysisPreviousSegmentNotCaptured:
+        return QStringLiteral("Previous segment not captured");
+    case AnalysisZeroWindow:
+        return QStringLiteral("Zero window");
+    case AnalysisZeroWindowProbe:
+        return QStringLiteral("Zero window probe");
+    case AnalysisZeroWindowProbeAck:
+        return QStringLiteral("Zero window probe ACK");
+    case AnalysisWindowFull:
+        return QStringLiteral("Window full");
+    case AnalysisWindowUpdate:
+        return QStringLiteral("Window update");
+    case AnalysisKeepAlive:
+        return QStringLiteral("Keep-alive");
+    case AnalysisKeepAliveAck:
+        return QStringLiteral("Keep-alive ACK");
+    case AnalysisReset:
+        return QStringLiteral("RST");
+    case AnalysisAckedUnseenSegment:
+        return QStringLiteral("ACKed unseen segment");
+    case AnalysisMalformed:
+        return QStringLiteral("Malformed");
+    }
+    return QStringLiteral("Unknown (0x%1)").arg(quint32(flag), 0, 16);
+}
+
+QString analysisSummary(quint32 flags, quint32 dupAckNum)
+{
+    QStringList parts;
+    for (const AnalysisFlag flag : kSummaryOrder) {
+        if (!(flags & flag))
+            continue;
+        if (flag == AnalysisRetransmission &&
+            (flags & (AnalysisFastRetransmission | AnalysisSpuriousRetransmission)))
+            continue;
+        if (flag == AnalysisDuplicateAck && dupAckNum > 0)
+            parts << QStringLiteral("Dup ACK #%1").arg(dupAckNum);
+        else
+            parts << analysisFlagName(flag);
+    }
+    return parts.join(QStringLiteral(", "));
+}
+
+bool analysisIsProblem(quint32 flags)
+{
+    return (flags & kProblemFlags) != 0;
+}
+
+} // namespace tcpscope
