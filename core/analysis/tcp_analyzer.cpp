@@ -217,12 +217,11 @@ void TcpAnalyzer::State::analyze(Packet &p)
                 f |= AnalysisWindowFull;
         }
 
-        const bool pureRepeat = seglen == 0 && window == fwd.window && atNextSeq && repeatsAck &&
-                                !synFinRst;
+        const bool pureRepeat =
+            seglen == 0 && window == fwd.window && atNextSeq && repeatsAck && !synFinRst;
         if (pureRepeat && window != 0 && (rev.lastSegmentFlags & AnalysisKeepAlive)) {
             f |= AnalysisKeepAliveAck;
-        } else if (pureRepeat && window == 0 &&
-                   (rev.lastSegmentFlags & AnalysisZeroWindowProbe)) {
+        } else if (pureRepeat && window == 0 && (rev.lastSegmentFlags & AnalysisZeroWindowProbe)) {
             f |= AnalysisZeroWindowProbeAck;
         } else if (pureRepeat && window != 0) {
             ++fwd.dupAckNum;

@@ -7,7 +7,8 @@ namespace tcpscope {
 
 namespace {
 
-enum : quint8 {
+enum : quint8
+{
     kEol = 0,
     kNop = 1,
     kMss = 2,
@@ -83,15 +84,16 @@ TcpOptions parseTcpOptions(const std::uint8_t *data, std::size_t len)
             break;
         }
         if (off + optLen > len) {
-            out.error = optionError(
-                kind, off,
-                QStringLiteral("length %1 runs past the end (%2 bytes left)").arg(optLen).arg(len - off));
+            out.error = optionError(kind, off,
+                                    QStringLiteral("length %1 runs past the end (%2 bytes left)")
+                                        .arg(optLen)
+                                        .arg(len - off));
             break;
         }
         const int fixed = fixedLength(kind);
         if (fixed != 0 && optLen != fixed) {
-            out.error = optionError(kind, off,
-                                    QStringLiteral("length %1, expected %2").arg(optLen).arg(fixed));
+            out.error = optionError(
+                kind, off, QStringLiteral("length %1, expected %2").arg(optLen).arg(fixed));
             break;
         }
         const std::uint8_t *value = data + off + 2;
@@ -124,8 +126,8 @@ TcpOptions parseTcpOptions(const std::uint8_t *data, std::size_t len)
             out.unknownKinds.append(kind);
             break;
         }
-        out.all.append(TcpOption{
-            kind, optLen, QByteArray(reinterpret_cast<const char *>(value), valueLen)});
+        out.all.append(
+            TcpOption{kind, optLen, QByteArray(reinterpret_cast<const char *>(value), valueLen)});
         off += optLen;
     }
     return out;
@@ -225,7 +227,8 @@ QString tcpOptionValueText(const TcpOption &option)
     default:
         break;
     }
-    return n == 0 ? QString() : QStringLiteral("0x%1").arg(QString::fromLatin1(option.value.toHex()));
+    return n == 0 ? QString()
+                  : QStringLiteral("0x%1").arg(QString::fromLatin1(option.value.toHex()));
 }
 
 } // namespace tcpscope

@@ -32,11 +32,11 @@ constexpr std::array<AnalysisFlag, 16> kSummaryOrder = {
     AnalysisReset,
 };
 
-constexpr quint32 kProblemFlags =
-    AnalysisRetransmission | AnalysisFastRetransmission | AnalysisSpuriousRetransmission |
-    AnalysisDuplicateAck | AnalysisOutOfOrder | AnalysisPreviousSegmentNotCaptured |
-    AnalysisAckedUnseenSegment | AnalysisZeroWindow | AnalysisWindowFull | AnalysisReset |
-    AnalysisMalformed;
+constexpr quint32 kProblemFlags = AnalysisRetransmission | AnalysisFastRetransmission |
+                                  AnalysisSpuriousRetransmission | AnalysisDuplicateAck |
+                                  AnalysisOutOfOrder | AnalysisPreviousSegmentNotCaptured |
+                                  AnalysisAckedUnseenSegment | AnalysisZeroWindow |
+                                  AnalysisWindowFull | AnalysisReset | AnalysisMalformed;
 
 } // namespace
 

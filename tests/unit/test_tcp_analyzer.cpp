@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// TcpAnalyzer on hand-made packet sequences: the exact flags of every packet (Wireshark's rules),
+// relative numbers, bytes in flight, ACK RTT, iRTT and the negotiated options. The local socket
+// is the client unless a test says otherwise: Out = client -> server, In = server -> client.
+#include "analysis/tcp_analyzer.h"
+#include "model/packet.h"
+#include "tcpscope_records.h"
+
+#include <QTest>
+
+using namespace tcpscope;
+
+class TestTcpAnalyzer : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void handshakeNegotiation();
+    void scalingNeedsBothSides();
+    void noScalingOffered();
+    void midstreamWithoutHandshake();
+    void dataBytesInFlightAndAckRtt();
+    void retransmissionAfterTimeout();
+    void outOfOrderVersusRetransmission();
+    void dupAcksAndFastRetransmission();
+    void fastRetransmissionNeedsTwoDupAcks();
+    void fastRetransmissionNeedsRecentDupAck();
+    void spuriousRetransmission();
+    void windowUpdateVersusDupAck();
+    void zeroWindowProbeAndAck();
+    void windowFull();
+    void keepAliveAndAck();
+    void resetFlag();
+    void ackedUnseenSegment();
+    void sequenceWraparound();
+    void gsoSuperPacketIsOneSegment();
+    void synRetransmission();
+    void malformedDoesNotCorruptState();
+    void summaryAndProblemClassification();
+};
+
+namespace {
+
+constexpr quint8 SYN = TS_TCP_SYN;
+constexpr quint8 ACK = TS_TCP_ACK;
+constexpr quint8 FIN = TS_TCP_FIN;
+constexpr quint8 RST = TS_TCP_RST;
+constexpr quint8 PSH = TS_TCP_PSH;
+
+constexpr quint32 kC = 1000;      // client ISN
+constexpr quint32 kS = 5000;      // server ISN
+constexpr qint64 kStep = 100'000; // 100 µs between packets unless a test says otherwise
+
+QByteArray synOptions(int mss, int wscale, bool sack = true, bool ts = true)
+{
+    QByteArray o;
+    o += char(2);
+    o += char(4);
+    o += char(mss >> 8);
+    o += char(mss & 0xff);
+    if (sack) {
+        o += char(4);
+        o += char(2);
+    }
+    if (ts)
+        o += QByteArray::fromHex("080a0000000100000000");
+    if (wscale >= 0) {
+        o += char(1);
+        o += char(3);
+        o += char(3);
+        o += char(wscale);
+    }
+    return o;
+}
+
+// One connection being fed: builds packets with a running clock and returns them analysed.
+class Conn
+{
+public:
+    qint64 now = 1'700'000'000'000'000'000;
+    TcpAnalyzer analyzer;
+
+    Packet send(PacketDirection dir, quint32 seq, quint32 ack, quint8 flags, quint32 len,
+                quint16 window, qint64 after = kStep, const QByteArray &options = {})
+    {
+        now += after;
+        Packet p;
+        p.id = ++m_id;
+        p.timeNs = now;
+        p.direction = dir;
+        p.seq = seq;
+        p.ack = ack;
+        p.tcpFlags = flags;
+        p.payloadLen = len;
+        p.window = window;
+        p.options = options;
+        analyzer.analyze(p);
+        return p;
+    }
+    Packet out(quint32 seq, quint32 ack, quint8 flags, quint32 len, quint16 window,
+               qint64 after = kStep, const QByteArray &options = {})
+    {
+        return send(PacketDirection::Out, seq, ack, flags, len, window, after, options);
+    }
+    Packet in(quint32 seq, quint32 ack, quint8 flags, quint32 len, quint16 window,
+              qint64 after = kStep, const QByteArray &options = {})
+    {
+        return send(PacketDirection::In, seq, ack, flags, len, window, after, options);
+    }
+    const PacketCounts &counts() const { return analyzer.counts(); }
+
+    // SYN, SYN-ACK, ACK 100 µs apart (iRTT 200 µs); window scale 7 both ways unless given.
+    void handshake(int wsLocal = 7, int wsRemote = 7)
+    {
+        out(kC, 0, SYN, 0, 64240, kStep, synOptions(1460, wsLocal));
+        in(kS, kC + 1, SYN | ACK, 0, 65160, kStep, synOptions(1400, wsRemote));
+        out(kC + 1, kS + 1, ACK, 0, 502);
+    }
+
+private:
+    qint64 m_id = 0;
+};
+
+// Exact flag comparison with readable failure output (the packet expression is evaluated once:
+// it usually feeds the analyzer).
+#define EXPECT_FLAGS(packet, expected)                                                             \
+    do {                                                                                           \
+        const Packet &p_ = (packet);                                                               \
+        QVERIFY2(p_.analysis == quint32(expected),                                                 \
+                 qPrintable(QStringLiteral("packet %1: got \"%2\", want \"%3\"")                   \
+                                .arg(p_.id)                                                        \
+                                .arg(analysisSummary(p_.analysis, p_.dupAckNum))                   \
+                                .arg(analysisSummary(quint32(expected), p_.dupAckNum))));          \
+    } while (false)
+
+} // namespace
+
+void TestTcpAnalyzer::handshakeNegotiation()
+{
+    Conn c;
+    const Packet syn = c.out(kC, 0, SYN, 0, 64240, kStep, synOptions(1460, 7));
+    const Packet synAck = c.in(kS, kC + 1, SYN | ACK, 0, 65160, kStep, synOptions(1400, 9));
+    const Packet ack = c.out(kC + 1, kS + 1, ACK, 0, 502);
+    EXPECT_FLAGS(syn, 0);
+    EXPECT_FLAGS(synAck, 0);
+    EXPECT_FLAGS(ack, 0);
+    QCOMPARE(syn.relSeq, 0u);
+    QCOMPARE(syn.relAck, 0u);
+    QCOMPARE(synAck.relSeq, 0u);
+    QCOMPARE(synAck.relAck, 1u);
+    QCOMPARE(ack.relSeq, 1u);
+    QCOMPARE(ack.relAck, 1u);
+    // Windows in SYNs are never scaled; afterwards each side's own shift applies.
+    QCOMPARE(syn.scaledWindow, 64240);
+    QCOMPARE(synAck.scaledWindow, 65160);
+    QCOMPARE(ack.scaledWindow, 502 << 7);
+    QCOMPARE(synAck.ackRttNs, kStep); // acknowledges the SYN
+    QCOMPARE(ack.ackRttNs, kStep);
+    QCOMPARE(syn.bytesInFlight, -1); // no payload
+    const PacketCounts &k = c.counts();
+    QCOMPARE(k.irttNs, 2 * kStep);
+    QCOMPARE(k.mssLocal, 1460);
+    QCOMPARE(k.mssRemote, 1400);
+    QCOMPARE(k.wscaleLocal, 7);
+    QCOMPARE(k.wscaleRemote, 9);
+    QVERIFY(k.sackPermitted);
+    QVERIFY(k.timestamps);
+    QCOMPARE(k.packetsOut, 2u);
+    QCOMPARE(k.packetsIn, 1u);
+    // The server's windows use its shift of 9.
+    const Packet data = c.in(kS + 1, kC + 1, ACK | PSH, 10, 300);
+    QCOMPARE(data.scaledWindow, qint64(300) << 9);
+    QCOMPARE(data.relSeq, 1u);
+    QCOMPARE(data.bytesInFlight, 10);
+}
+
+void TestTcpAnalyzer::scalingNeedsBothSides()
+{
+    Conn c;
+    c.out(kC, 0, SYN, 0, 64240, kStep, synOptions(1460, 7));
+    c.in(kS, kC + 1, SYN | ACK, 0, 65160, kStep, synOptions(1400, -1, false, true));
+    const Packet ack = c.out(kC + 1, kS + 1, ACK, 0, 502);
+    QCOMPARE(ack.scaledWindow, 502); // offered by us only: off both ways
+    const Packet in = c.in(kS + 1, kC + 1, ACK, 0, 600);
+    QCOMPARE(in.scaledWindow, 600);
+    QCOMPARE(c.counts().wscaleLocal, 7);
+    QCOMPARE(c.counts().wscaleRemote, -1);
+    QVERIFY(!c.counts().sackPermitted); // the SYN-ACK did not offer it
+    QVERIFY(c.counts().timestamps);
+}
+
+void TestTcpAnalyzer::noScalingOffered()
+{
+    Conn c;
+    c.out(kC, 0, SYN, 0, 64240, kStep, synOptions(1460, -1));
+    // A SYN-ACK with the option answering a SYN without it does not turn scaling on.
+    c.in(kS, kC + 1, SYN | ACK, 0, 65160, kStep, synOptions(1400, 5));
+    const Packet ack = c.out(kC + 1, kS + 1, ACK, 0, 502);
+    const Packet in = c.in(kS + 1, kC + 1, ACK, 0, 600);
+    QCOMPARE(ack.scaledWindow, 502);
+    QCOMPARE(in.scaledWindow, 600);
+    QCOMPARE(c.counts().wscaleLocal, -1);
+    QCOMPARE(c.counts().wscaleRemote, 5);
+}
+
+void TestTcpAnalyzer::midstreamWithoutHandshake()
+{
+    Conn c;
+    const Packet a = c.out(70000, 90000, ACK | PSH, 100, 1000);
+    const Packet b = c.in(90000, 70100, ACK, 0, 2000);
+    const Packet d = c.out(70100, 90000, ACK | PSH, 50, 1000);
+    EXPECT_FLAGS(a, 0);
+    EXPECT_FLAGS(b, 0);
+    EXPECT_FLAGS(d, 0);
+    // Without SYNs the first seq seen counts as 1 (Wireshark), the ack base is the first ack - 1.
+    QCOMPARE(a.relSeq, 1u);
+    QCOMPARE(a.relAck, 1u);
+    QCOMPARE(b.relSeq, 1u);
+    QCOMPARE(b.relAck, 101u);
+    QCOMPARE(d.relSeq, 101u);
+    QCOMPARE(a.scaledWindow, -1); // scale unknown without the handshake
+    QCOMPARE(b.scaledWindow, -1);
+    QCOMPARE(b.ackRttNs, kStep);
+    QCOMPARE(c.counts().irttNs, -1);
+    QCOMPARE(c.counts().mssLocal, -1);
+}
+
+void TestTcpAnalyzer::dataBytesInFlightAndAckRtt()
+{
+    Conn c;
+    c.handshake();
+    const Packet d1 = c.out(kC + 1, kS + 1, ACK, 1000, 502);
+    const Packet d2 = c.out(kC + 1001, kS + 1, ACK | PSH, 1000, 502);
+    const Packet a1 = c.in(kS + 1, kC + 1001, ACK, 0, 509, 50'000);
+    const Packet d3 = c.out(kC + 2001, kS + 1, ACK, 1000, 502);
+    const Packet a2 = c.in(kS + 1, kC + 3001, ACK, 0, 509); // acks d2 and d3 (partly cumulative)
+    for (const Packet &p : {d1, d2, a1, d3, a2})
+        EXPECT_FLAGS(p, 0);
+    QCOMPARE(d1.bytesInFlight, 1000);
+    QCOMPARE(d2.bytesInFlight, 2000);
+    QCOMPARE(a1.bytesInFlight, -1); // only data segments carry it
+    QCOMPARE(d3.bytesInFlight, 2000);
+    QCOMPARE(a1.ackRttNs, kStep + 50'000); // d1 sent 150 µs before
+    QCOMPARE(a2.ackRttNs, kStep);          // exact match with d3's end
+    QCOMPARE(d2.relSeq, 1001u);
+    QCOMPARE(a2.relAck, 3001u);
+    QCOMPARE(c.counts().payloadBytesOut, 3000u);
+    QCOMPARE(c.counts().payloadBytesIn, 0u);
+    QCOMPARE(c.counts().retransmissions, 0u);
+}
+
+void TestTcpAnalyzer::retransmissionAfterTimeout()
+{
+    Conn c;
+    c.handshake();
+    c.out(kC + 1, kS + 1, ACK, 1000, 502);
+    c.out(kC + 1001, kS + 1, ACK, 1000, 502);
+    const Packet rto = c.out(kC + 1, kS + 1, ACK, 1000, 502, 300'000'000);
+    EXPECT_FLAGS(rto, AnalysisRetransmission);
+    QCOMPARE(rto.relSeq, 1u);
+    const Packet ack = c.in(kS + 1, kC + 2001, ACK, 0, 509);
+    EXPECT_FLAGS(ack, 0);
+    QCOMPARE(c.counts().retransmissions, 1u);
+    QCOMPARE(c.counts().fastRetransmissions, 0u);
+    QCOMPARE(c.counts().outOfOrder, 0u);
+}
+
+void TestTcpAnalyzer::outOfOrderVersusRetransmission()
+{
+    // Received data (In) with a hole: the late segment is out-of-order when it arrives within
+    // the handshake RTT (200 µs here) of the highest segment, a retransmission when later.
+    Conn c;
+    c.handshake();
+    const Packet s1 = c.in(kS + 1, kC + 1, ACK, 100, 509);
+    const Packet s3 = c.in(kS + 201, kC + 1, ACK, 100, 509);
+    const Packet s2 = c.in(kS + 101, kC + 1, ACK, 100, 509, 50'000);
+    EXPECT_FLAGS(s1, 0);
+    EXPECT_FLAGS(s3, AnalysisPreviousSegmentNotCaptured);
+    EXPECT_FLAGS(s2, AnalysisOutOfOrder);
+    const Packet s5 = c.in(kS + 401, kC + 1, ACK, 100, 509);
+    const Packet s4 = c.in(kS + 301, kC + 1, ACK, 100, 509, 1'000'000);
+    EXPECT_FLAGS(s5, AnalysisPreviousSegmentNotCaptured);
+    EXPECT_FLAGS(s4, AnalysisRetransmission);
+    // Without a known iRTT the threshold is 3 ms.
+    Conn m;
+    m.in(100, 1, ACK, 100, 509);
+    m.in(300, 1, ACK, 100, 509);
+    EXPECT_FLAGS(m.in(200, 1, ACK, 100, 509, 2'000'000), AnalysisOutOfOrder);
+    m.in(500, 1, ACK, 100, 509);
+    EXPECT_FLAGS(m.in(400, 1, ACK, 100, 509, 4'000'000), AnalysisRetransmission);
+    QCOMPARE(m.counts().outOfOrder, 1u);
+    QCOMPARE(m.counts().lostSegments, 2u);
+    QCOMPARE(m.counts().retransmissions, 1u);
+    QCOMPARE(c.counts().outOfOrder, 1u);
+    QCOMPARE(c.counts().lostSegments, 2u);
+}
+
+void TestTcpAnalyzer::dupAcksAndFastRetransmission()
+{
+    Conn c;
+    c.handshake();
+    for (quint32 i = 0; i < 5; ++i)
+        c.out(kC + 1 + i * 1000, kS + 1, ACK, 1000, 502, 10'000);
+    const Packet a = c.in(kS + 1, kC + 1001, ACK, 0, 509); // segment 2 lost
+    const Packet d1 = c.in(kS + 1, kC + 1001, ACK, 0, 509, 10'000);
+    const Packet d2 = c.in(kS + 1, kC + 1001, ACK, 0, 509, 10'000);
+    const Packet d3 = c.in(kS + 1, kC + 1001, ACK, 0, 509, 10'000);
+    EXPECT_FLAGS(a, 0);
+    EXPECT_FLAGS(d1, AnalysisDuplicateAck);
+    EXPECT_FLAGS(d2, AnalysisDuplicateAck);
+    EXPECT_FLAGS(d3, AnalysisDuplicateAck);
+    QCOMPARE(d1.dupAckNum, 1u);
+    QCOMPARE(d2.dupAckNum, 2u);
+    QCOMPARE(d3.dupAckNum, 3u);
+    QCOMPARE(analysisSummary(d2.analysis, d2.dupAckNum), QStringLiteral("Dup ACK #2"));
+    const Packet fr = c.out(kC + 1001, kS + 1, ACK, 1000, 502, 1'000'000);
+    EXPECT_FLAGS(fr, AnalysisRetransmission | AnalysisFastRetransmission);
+    QCOMPARE(analysisSummary(fr.analysis, 0), QStringLiteral("Fast retransmission"));
+    // The ACK moves on: numbering starts again at #1.
+    const Packet up = c.in(kS + 1, kC + 5001, ACK, 0, 509);
+    const Packet n1 = c.in(kS + 1, kC + 5001, ACK, 0, 509);
+    EXPECT_FLAGS(up, 0);
+    EXPECT_FLAGS(n1, AnalysisDuplicateAck);
+    QCOMPARE(n1.dupAckNum, 1u);
+    QCOMPARE(up.dupAckNum, 0u);
+    const PacketCounts &k = c.counts();
+    QCOMPARE(k.dupAcks, 4u);
+    QCOMPARE(k.retransmissions, 1u);
+    QCOMPARE(k.fastRetransmissions, 1u);
+}
+
+void TestTcpAnalyzer::fastRetransmissionNeedsTwoDupAcks()
+{
+    Conn c;
+    c.handshake();
+    c.out(kC + 1, kS + 1, ACK, 1000, 502);
+    c.out(kC + 1001, kS + 1, ACK, 1000, 502);
+    c.in(kS + 1, kC + 1001, ACK, 0, 509);
+    EXPECT_FLAGS(c.in(kS + 1, kC + 1001, ACK, 0, 509), AnalysisDuplicateAck);
+    const Packet r = c.out(kC + 1001, kS + 1, ACK, 1000, 502, 1'000'000);
+    EXPECT_FLAGS(r, AnalysisRetransmission);
+}
+
+void TestTcpAnalyzer::fastRetransmissionNeedsRecentDupAck()
+{
+    Conn c;
+    c.handshake();
+    c.out(kC + 1, kS + 1, ACK, 1000, 502);
+    c.out(kC + 1001, kS + 1, ACK, 1000, 502);
+    c.in(kS + 1, kC + 1001, ACK, 0, 509);
+    c.in(kS + 1, kC + 1001, ACK, 0, 509);
+    c.in(kS + 1, kC + 1001, ACK, 0, 509);
+    // 20 ms or more after the last duplicate ACK it is an ordinary retransmission.
+    EXPECT_FLAGS(c.out(kC + 1001, kS + 1, ACK, 1000, 502, 20'000'000), AnalysisRetransmission);
+    QCOMPARE(c.counts().fastRetransmissions, 0u);
+}
+
+void TestTcpAnalyzer::spuriousRetransmission()
+{
+    Conn c;
+    c.handshake();
+    c.out(kC + 1, kS + 1, ACK, 1000, 502);
+    c.in(kS + 1, kC + 1001, ACK, 0, 509);
+    const Packet s = c.out(kC + 1, kS + 1, ACK, 1000, 502, 300'000'000);
+    EXPECT_FLAGS(s, AnalysisRetransmission | AnalysisSpuriousRetransmission);
+    QCOMPARE(analysisSummary(s.analysis, 0), QStringLiteral("Spurious retransmission"));
+    // Data only partly acknowledged is an ordinary retransmission.
+    c.out(kC + 1001, kS + 1, ACK, 1000, 502);
+    c.in(kS + 1, kC + 1501, ACK, 0, 509);
+    EXPECT_FLAGS(c.out(kC + 1001, kS + 1, ACK, 1000, 502, 300'000'000), AnalysisRetransmission);
+    QCOMPARE(c.counts().retransmissions, 2u);
+    QCOMPARE(c.counts().spuriousRetransmissions, 1u);
+}
+
+void TestTcpAnalyzer::windowUpdateVersusDupAck()
+{
+    Conn c;
+    c.handshake();
+    c.out(kC + 1, kS + 1, ACK, 1000, 502);
+    const Packet a = c.in(kS + 1, kC + 1001, ACK, 0, 100);
+    const Packet wu = c.in(kS + 1, kC + 1001, ACK, 0, 200); // same seq/ack, new window
+    const Packet dup = c.in(kS + 1, kC + 1001, ACK, 0, 200);
+    EXPECT_FLAGS(a, 0);
+    EXPECT_FLAGS(wu, AnalysisWindowUpdate);
+    EXPECT_FLAGS(dup, AnalysisDuplicateAck);
+    QCOMPARE(dup.dupAckNum, 1u);
+    QCOMPARE(wu.scaledWindow, 200 << 7);
+    QCOMPARE(c.counts().windowUpdates, 1u);
+    QCOMPARE(c.counts().dupAcks, 1u);
+}
+
+void TestTcpAnalyzer::zeroWindowProbeAndAck()
+{
+    Conn c;
+    c.handshake();
+    c.out(kC + 1, kS + 1, ACK, 1000, 502);
+    const Packet zw = c.in(kS + 1, kC + 1001, ACK, 0, 0);
+    const Packet probe = c.out(kC + 1001, kS + 1, ACK, 1, 502, 200'000'000);
+    const Packet probeAck = c.in(kS + 1, kC + 1001, ACK, 0, 0);
+    const Packet probe2 = c.out(kC + 1001, kS + 1, ACK, 1, 502, 400'000'000);
+    const Packet probeAck2 = c.in(kS + 1, kC + 1001, ACK, 0, 0);
+    const Packet open = c.in(kS + 1, kC + 1001, ACK, 0, 300);
+    const Packet data = c.out(kC + 1001, kS + 1, ACK, 1000, 502);
+    EXPECT_FLAGS(zw, AnalysisZeroWindow);
+    EXPECT_FLAGS(probe, AnalysisZeroWindowProbe);
+    EXPECT_FLAGS(probeAck, AnalysisZeroWindow | AnalysisZeroWindowProbeAck);
+    EXPECT_FLAGS(probe2, AnalysisZeroWindowProbe);
+    EXPECT_FLAGS(probeAck2, AnalysisZeroWindow | AnalysisZeroWindowProbeAck);
+    EXPECT_FLAGS(open, AnalysisWindowUpdate);
+    EXPECT_FLAGS(data, 0); // probes did not advance the expected sequence number
+    QCOMPARE(data.relSeq, 1001u);
+    const PacketCounts &k = c.counts();
+    QCOMPARE(k.zeroWindows, 3u);
+    QCOMPARE(k.zeroWindowProbes, 2u);
+    QCOMPARE(k.retransmissions, 0u);
+    QCOMPARE(k.dupAcks, 0u);
+}
+
+void TestTcpAnalyzer::windowFull()
+{
+    Conn c;
+    c.handshake();                                      // shift 7 both ways
+    const Packet wu = c.in(kS + 1, kC + 1, ACK, 0, 10); // 10 << 7 = 1280 bytes
+    EXPECT_FLAGS(wu, AnalysisWindowUpdate);
+    EXPECT_FLAGS(c.out(kC + 1, kS + 1, ACK, 1000, 502), 0);
+    const Packet full = c.out(kC + 1001, kS + 1, ACK, 280, 502);
+    EXPECT_FLAGS(full, AnalysisWindowFull);
+    QCOMPARE(full.bytesInFlight, 1280);
+    QCOMPARE(c.counts().windowFull, 1u);
+    // Without scaling the raw window is the limit.
+    Conn u;
+    u.handshake(-1, -1);
+    u.in(kS + 1, kC + 1, ACK, 0, 500);
+    EXPECT_FLAGS(u.out(kC + 1, kS + 1, ACK, 500, 502), AnalysisWindowFull);
+    // Without the handshake the scale is unknown: never window full.
+    Conn m;
+    m.in(9000, 100, ACK, 0, 500);
+    EXPECT_FLAGS(m.out(100, 9000, ACK, 500, 502), 0);
+}
+
+void TestTcpAnalyzer::keepAliveAndAck()
+{
+    Conn c;
+    c.handshake();
+    c.out(kC + 1, kS + 1, ACK, 100, 502);
+    c.in(kS + 1, kC + 101, ACK, 0, 509);
+    const Packet ka = c.out(kC + 100, kS + 1, ACK, 0, 502, 7'200'000'000);
+    const Packet kaAck = c.in(kS + 1, kC + 101, ACK, 0, 509);
+    EXPECT_FLAGS(ka, AnalysisKeepAlive);
+    EXPECT_FLAGS(kaAck, AnalysisKeepAliveAck); // not a dup ACK
+    QCOMPARE(kaAck.dupAckNum, 0u);
+    // The one-byte variant (garbage byte) is a keep-alive, not a retransmission.
+    const Packet ka1 = c.out(kC + 100, kS + 1, ACK, 1, 502, 7'200'000'000);
+    EXPECT_FLAGS(ka1, AnalysisKeepAlive);
+    EXPECT_FLAGS(c.in(kS + 1, kC + 101, ACK, 0, 509), AnalysisKeepAliveAck);
+    // Still answering a keep-alive while our last packet was one (Wireshark looks only at the
+    // other side's last packet) ...
+    EXPECT_FLAGS(c.in(kS + 1, kC + 101, ACK, 0, 509), AnalysisKeepAliveAck);
+    // ... but after new data that is not acknowledged, the same repeat is a dup ACK.
+    EXPECT_FLAGS(c.out(kC + 101, kS + 1, ACK, 10, 502), 0);
+    const Packet dup = c.in(kS + 1, kC + 101, ACK, 0, 509);
+    EXPECT_FLAGS(dup, AnalysisDuplicateAck);
+    QCOMPARE(dup.dupAckNum, 1u);
+    QCOMPARE(c.counts().keepAlives, 2u);
+    QCOMPARE(c.counts().retransmissions, 0u);
+    QCOMPARE(c.counts().dupAcks, 1u);
+}
+
+void TestTcpAnalyzer::resetFlag()
+{
+    Conn c;
+    c.handshake();
+    c.out(kC + 1, kS + 1, ACK, 100, 502);
+    // An RST beyond the expected sequence is not "previous segment not captured".
+    const Packet rst = c.in(kS + 50, kC + 101, RST | ACK, 0, 0);
+    EXPECT_FLAGS(rst, AnalysisReset); // and a zero window in an RST is not a zero window
+    QCOMPARE(c.counts().resets, 1u);
+    QCOMPARE(c.counts().zeroWindows, 0u);
+    QCOMPARE(c.counts().lostSegments, 0u);
+    QVERIFY(analysisIsProblem(rst.analysis));
+}
+
+void TestTcpAnalyzer::ackedUnseenSegment()
+{
+    Conn c;
+    c.handshake();
+    c.out(kC + 1, kS + 1, ACK, 100, 502);
+    // The server acks 1000 bytes we never saw leave (capture gap on our side).
+    const Packet a = c.in(kS + 1, kC + 1101, ACK, 0, 509);
+    EXPECT_FLAGS(a, AnalysisAckedUnseenSegment);
+    // As in Wireshark the mark repeats while our side has not caught up (the limit is reset to
+    // what we have seen sent, which the ACK still exceeds); a repeated ACK is also a dup ACK.
+    EXPECT_FLAGS(c.in(kS + 1, kC + 1101, ACK, 0, 509),
+                 AnalysisAckedUnseenSegment | AnalysisDuplicateAck);
+    // Our next segment continues after the gap.
+    EXPECT_FLAGS(c.out(kC + 1101, kS + 1, ACK, 100, 502), AnalysisPreviousSegmentNotCaptured);
+    // The first ACK past the gap is flagged once more (contiguous data ended before the gap),
+    // after which the limit has caught up.
+    EXPECT_FLAGS(c.in(kS + 1, kC + 1201, ACK, 0, 509), AnalysisAckedUnseenSegment);
+    EXPECT_FLAGS(c.out(kC + 1201, kS + 1, ACK, 100, 502), 0);
+    EXPECT_FLAGS(c.in(kS + 1, kC + 1301, ACK, 0, 509), 0);
+    QCOMPARE(c.counts().lostSegments, 1u);
+}
+
+void TestTcpAnalyzer::sequenceWraparound()
+{
+    Conn c;
+    const quint32 isn = 0xfffffc00u; // 1024 bytes before the wrap
+    c.out(isn, 0, SYN, 0, 64240, kStep, synOptions(1460, 7));
+    c.in(kS, isn + 1, SYN | ACK, 0, 65160, kStep, synOptions(1400, 7));
+    c.out(isn + 1, kS + 1, ACK, 0, 502);
+    const Packet d1 = c.out(isn + 1, kS + 1, ACK, 1000, 502);
+    const Packet d2 = c.out(isn + 1001, kS + 1, ACK, 1000, 502); // crosses 2^32
+    const Packet d3 = c.out(isn + 2001, kS + 1, ACK, 1000, 502); // 0x000003d1
+    EXPECT_FLAGS(d1, 0);
+    EXPECT_FLAGS(d2, 0);
+    EXPECT_FLAGS(d3, 0);
+    QCOMPARE(d3.seq, 0x3d1u);
+    QCOMPARE(d3.relSeq, 2001u);
+    QCOMPARE(d3.bytesInFlight, 3000);
+    const Packet a = c.in(kS + 1, isn + 2001, ACK, 0, 509);
+    EXPECT_FLAGS(a, 0);
+    QCOMPARE(a.relAck, 2001u);
+    QCOMPARE(a.ackRttNs, 2 * kStep);
+    const Packet r = c.out(isn + 2001, kS + 1, ACK, 1000, 502, 300'000'000);
+    EXPECT_FLAGS(r, AnalysisRetransmission);
+    const Packet s = c.out(isn + 1001, kS + 1, ACK, 1000, 502, 300'000'000);
+    EXPECT_FLAGS(s, AnalysisRetransmission | AnalysisSpuriousRetransmission);
+    EXPECT_FLAGS(c.out(isn + 3001, kS + 1, ACK, 1000, 502), 0);
+    EXPECT_FLAGS(c.out(isn + 5001, kS + 1, ACK, 10, 502), AnalysisPreviousSegmentNotCaptured);
+}
+
+void TestTcpAnalyzer::gsoSuperPacketIsOneSegment()
+{
+    // Loopback carries TSO/GSO super-packets; tcpdump on lo sees the same, so one segment.
+    Conn c;
+    c.handshake();
+    Packet big;
+    big.direction = PacketDirection::Out;
+    big.id = 100;
+    big.timeNs = c.now + kStep;
+    big.seq = kC + 1;
+    big.ack = kS + 1;
+    big.tcpFlags = ACK | PSH;
+    big.payloadLen = 65483;
+    big.gsoSegs = 45;
+    big.gsoSize = 1448;
+    big.window = 502;
+    c.analyzer.analyze(big);
+    c.now = big.timeNs;
+    EXPECT_FLAGS(big, 0);
+    QCOMPARE(big.bytesInFlight, 65483);
+    const Packet part = c.in(kS + 1, kC + 1 + 1448 * 10, ACK, 0, 509);
+    EXPECT_FLAGS(part, 0);
+    QCOMPARE(part.ackRttNs, -1); // a partial ACK ends no segment
+    const Packet next = c.out(kC + 1 + 65483, kS + 1, ACK, 1000, 502);
+    EXPECT_FLAGS(next, 0);
+    QCOMPARE(next.bytesInFlight, 65483 - 14480 + 1000);
+    const Packet all = c.in(kS + 1, kC + 1 + 65483, ACK, 0, 509);
+    QCOMPARE(all.ackRttNs, 3 * kStep); // from the super-packet's own time
+    QCOMPARE(c.counts().payloadBytesOut, 66483u);
+}
+
+void TestTcpAnalyzer::synRetransmission()
+{
+    Conn c;
+    const Packet syn = c.out(kC, 0, SYN, 0, 64240, kStep, synOptions(1460, 7));
+    const Packet again = c.out(kC, 0, SYN, 0, 64240, 1'000'000'000, synOptions(1460, 7));
+    const Packet synAck = c.in(kS, kC + 1, SYN | ACK, 0, 65160, kStep, synOptions(1400, 7));
+    const Packet ack = c.out(kC + 1, kS + 1, ACK, 0, 502);
+    EXPECT_FLAGS(syn, 0);
+    EXPECT_FLAGS(again, AnalysisRetransmission);
+    EXPECT_FLAGS(synAck, 0);
+    EXPECT_FLAGS(ack, 0);
+    QCOMPARE(c.counts().irttNs, 2 * kStep); // from the most recent SYN
+    // A FIN sent twice: the second is a retransmission.
+    c.out(kC + 1, kS + 1, FIN | ACK, 0, 502);
+    EXPECT_FLAGS(c.out(kC + 1, kS + 1, FIN | ACK, 0, 502, 300'000'000), AnalysisRetransmission);
+}
+
+void TestTcpAnalyzer::malformedDoesNotCorruptState()
+{
+    Conn c;
+    c.handshake();
+    c.out(kC + 1, kS + 1, ACK, 100, 502);
+    Packet bad;
+    bad.direction = PacketDirection::Out;
+    bad.timeNs = c.now + kStep;
+    bad.parseStatus = TS_PARSE_TRUNC_TCP;
+    bad.seq = 0xdeadbeef; // garbage that would otherwise look like a huge gap
+    bad.ack = 0x12345678;
+    bad.tcpFlags = RST | SYN;
+    bad.payloadLen = 1400;
+    bad.options = QByteArray::fromHex("030307");
+    c.analyzer.analyze(bad);
+    c.now = bad.timeNs;
+    QCOMPARE(bad.analysis, quint32(AnalysisMalformed));
+    QCOMPARE(bad.relSeq, 0u);
+    QCOMPARE(bad.bytesInFlight, -1);
+    QCOMPARE(bad.scaledWindow, -1);
+    QCOMPARE(analysisSummary(bad.analysis, 0), QStringLiteral("Malformed"));
+    // The stream goes on as if the bogus packet had not been there.
+    EXPECT_FLAGS(c.out(kC + 101, kS + 1, ACK, 100, 502), 0);
+    EXPECT_FLAGS(c.in(kS + 1, kC + 201, ACK, 0, 509), 0);
+    const PacketCounts &k = c.counts();
+    QCOMPARE(k.packetsOut, 5u); // counted as a packet, nothing else
+    QCOMPARE(k.payloadBytesOut, 200u);
+    QCOMPARE(k.resets, 0u);
+    QCOMPARE(k.lostSegments, 0u);
+    QCOMPARE(k.wscaleLocal, 7);
+}
+
+void TestTcpAnalyzer::summaryAndProblemClassification()
+{
+    QCOMPARE(analysisSummary(0, 0), QString());
+    QCOMPARE(analysisSummary(AnalysisRetransmission, 0), QStringLiteral("Retransmission"));
+    QCOMPARE(analysisSummary(AnalysisDuplicateAck, 3), QStringLiteral("Dup ACK #3"));
+    QCOMPARE(analysisSummary(AnalysisZeroWindow | AnalysisZeroWindowProbeAck, 0),
+             QStringLiteral("Zero window probe ACK, Zero window"));
+    QCOMPARE(analysisSummary(AnalysisPreviousSegmentNotCaptured | AnalysisWindowFull, 0),
+             QStringLiteral("Previous segment not captured, Window full"));
+    QCOMPARE(analysisFlagName(AnalysisDuplicateAck), QStringLiteral("Dup ACK"));
+    QCOMPARE(analysisFlagName(AnalysisKeepAliveAck), QStringLiteral("Keep-alive ACK"));
+    QCOMPARE(analysisFlagName(AnalysisAckedUnseenSegment), QStringLiteral("ACKed unseen segment"));
+    QCOMPARE(analysisFlagName(AnalysisReset), QStringLiteral("RST"));
+    for (quint32 problem :
+         {AnalysisRetransmission, AnalysisDuplicateAck, AnalysisOutOfOrder,
+          AnalysisPreviousSegmentNotCaptured, AnalysisZeroWindow, AnalysisWindowFull, AnalysisReset,
+          AnalysisMalformed, AnalysisAckedUnseenSegment})
+        QVERIFY2(analysisIsProblem(problem), qPrintable(analysisSummary(problem, 0)));
+    for (quint32 note : {AnalysisWindowUpdate, AnalysisKeepAlive, AnalysisKeepAliveAck,
+                         AnalysisZeroWindowProbe, AnalysisZeroWindowProbeAck})
+        QVERIFY2(!analysisIsProblem(note), qPrintable(analysisSummary(note, 0)));
+    QVERIFY(!analysisIsProblem(0));
+}
+
+QTEST_APPLESS_MAIN(TestTcpAnalyzer)
+#include "test_tcp_analyzer.moc"
