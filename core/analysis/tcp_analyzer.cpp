@@ -29,6 +29,10 @@ constexpr int kScaleUnknown = -1; // handshake not seen: scaled window unknown
 constexpr int kScaleOff = -2;     // handshake seen, scaling not in use: window is as sent
 // "No window seen yet": never equal to a 16-bit window (Wireshark initialises to G_MAXUINT32).
 constexpr quint32 kNoWindow = 0xffffffffu;
+// Wireshark parks a side's dup ACK counter at -1 (unsigned) once an "ACKed unseen segment" was
+// reported against it, to report a stalled gap only once. Unsigned, so it also counts as ">= 2"
+// for the fast retransmission rule, as in tshark 4.0.
+constexpr quint32 kDupAckUnseenParked = 0xffffffffu;
 
 // Serial-number arithmetic (RFC 1982), as Wireshark's GT_SEQ/LT_SEQ/LE_SEQ.
 bool ltSeq(quint32 a, quint32 b)
@@ -75,7 +79,8 @@ struct Flow
     quint32 lastAck = 0; // ack field of this direction's last packet (raw, as Wireshark)
     qint64 lastAckTimeNs = 0;
     quint32 window = kNoWindow; // raw window of this direction's last packet
-    quint32 dupAckNum = 0;
+    bool windowInSyn = false;   // ... which came in a SYN, so is never scaled
+    quint32 dupAckNum = 0;      // or kDupAckUnseenParked
     quint32 lastSegmentFlags = 0;
 
     int winScale = kScaleUnknown;
@@ -212,7 +217,7 @@ void TcpAnalyzer::State::analyze(Packet &p)
             !synFinRst)
             f |= AnalysisWindowUpdate;
         if (seglen > 0 && rev.winScale != kScaleUnknown && rev.haveLastAck && !synFinRst) {
-            const int shift = rev.winScale == kScaleOff ? 0 : rev.winScale;
+            const int shift = rev.winScale == kScaleOff || rev.windowInSyn ? 0 : rev.winScale;
             if (seq + seglen == rev.lastAck + (rev.window << shift))
                 f |= AnalysisWindowFull;
         }
@@ -224,7 +229,7 @@ void TcpAnalyzer::State::analyze(Packet &p)
         } else if (pureRepeat && window == 0 && (rev.lastSegmentFlags & AnalysisZeroWindowProbe)) {
             f |= AnalysisZeroWindowProbeAck;
         } else if (pureRepeat && window != 0) {
-            ++fwd.dupAckNum;
+            fwd.dupAckNum = fwd.dupAckNum == kDupAckUnseenParked ? 1 : fwd.dupAckNum + 1;
             f |= AnalysisDuplicateAck;
             p.dupAckNum = fwd.dupAckNum;
         }
@@ -232,10 +237,20 @@ void TcpAnalyzer::State::analyze(Packet &p)
     if (!fwd.haveLastAck || ack != fwd.lastAck)
         fwd.dupAckNum = 0;
 
-    // The other side's data acknowledged beyond what we saw of it.
+    // The other side's data acknowledged beyond what we saw of it. Reported once per gap: if
+    // the other side sent more since (the limit is behind its highest seq), the limit catches
+    // up; if not, its dup ACK counter is parked so that repeated ACKs of the same gap are quiet
+    // until it sends an ACK of its own that moves (tshark 4.0's behaviour, verified on crafted
+    // captures).
     if (ackFlag && rev.haveMaxSeqToBeAcked && gtSeq(ack, rev.maxSeqToBeAcked)) {
-        f |= AnalysisAckedUnseenSegment;
-        rev.maxSeqToBeAcked = rev.nextSeq; // say it once
+        if (ltSeq(rev.maxSeqToBeAcked, rev.nextSeq)) {
+            rev.maxSeqToBeAcked = rev.nextSeq;
+            f |= AnalysisAckedUnseenSegment;
+        } else {
+            if (rev.dupAckNum == 0)
+                f |= AnalysisAckedUnseenSegment;
+            rev.dupAckNum = kDupAckUnseenParked;
+        }
     }
 
     // Retransmission family: data (or SYN/FIN) that does not advance the sequence number.
@@ -247,15 +262,16 @@ void TcpAnalyzer::State::analyze(Packet &p)
             notAdvanced = false;
         const quint64 oooThreshold =
             irttNs > 0 ? static_cast<quint64>(irttNs) : kDefaultOutOfOrderThresholdNs;
-        if (notAdvanced && rev.dupAckNum >= 2 && rev.lastAck == seq &&
-            elapsedNs(now, rev.lastAckTimeNs) < kFastRetransmissionWindowNs) {
+        const quint32 segEnd = seq + seglen + (syn || fin ? 1 : 0);
+        if (seglen > 0 && rev.haveLastAck && rev.lastAck != 0 && leSeq(seq + seglen, rev.lastAck)) {
+            // Every byte was already acknowledged (checked first, as tshark 4.0 does).
+            f |= AnalysisSpuriousRetransmission | AnalysisRetransmission;
+        } else if (notAdvanced && rev.dupAckNum >= 2 && rev.lastAck == seq &&
+                   elapsedNs(now, rev.lastAckTimeNs) < kFastRetransmissionWindowNs) {
             f |= AnalysisFastRetransmission | AnalysisRetransmission;
         } else if (notAdvanced && elapsedNs(now, fwd.nextSeqTimeNs) < oooThreshold &&
-                   fwd.nextSeq != seq + seglen) {
+                   fwd.nextSeq != segEnd) {
             f |= AnalysisOutOfOrder;
-        } else if (seglen > 0 && rev.haveLastAck && rev.lastAck != 0 &&
-                   leSeq(seq + seglen, rev.lastAck)) {
-            f |= AnalysisSpuriousRetransmission | AnalysisRetransmission;
         } else if (notAdvanced) {
             f |= AnalysisRetransmission;
         }
@@ -281,6 +297,7 @@ void TcpAnalyzer::State::analyze(Packet &p)
     }
 
     fwd.window = window;
+    fwd.windowInSyn = syn;
     fwd.haveLastAck = true;
     fwd.lastAck = ack;
     fwd.lastAckTimeNs = now;

@@ -32,6 +32,10 @@ private slots:
     void keepAliveAndAck();
     void resetFlag();
     void ackedUnseenSegment();
+    void ackedUnseenQuietUntilOwnAckMoves();
+    void spuriousCheckedBeforeOutOfOrder();
+    void windowFullAgainstSynAckWindow();
+    void dupAckNumberingSurvivesWindowUpdate();
     void sequenceWraparound();
     void gsoSuperPacketIsOneSegment();
     void synRetransmission();
@@ -488,18 +492,112 @@ void TestTcpAnalyzer::ackedUnseenSegment()
     // The server acks 1000 bytes we never saw leave (capture gap on our side).
     const Packet a = c.in(kS + 1, kC + 1101, ACK, 0, 509);
     EXPECT_FLAGS(a, AnalysisAckedUnseenSegment);
-    // As in Wireshark the mark repeats while our side has not caught up (the limit is reset to
-    // what we have seen sent, which the ACK still exceeds); a repeated ACK is also a dup ACK.
-    EXPECT_FLAGS(c.in(kS + 1, kC + 1101, ACK, 0, 509),
-                 AnalysisAckedUnseenSegment | AnalysisDuplicateAck);
+    // Reported once: the same ACK again is only a dup ACK.
+    EXPECT_FLAGS(c.in(kS + 1, kC + 1101, ACK, 0, 509), AnalysisDuplicateAck);
     // Our next segment continues after the gap.
     EXPECT_FLAGS(c.out(kC + 1101, kS + 1, ACK, 100, 502), AnalysisPreviousSegmentNotCaptured);
-    // The first ACK past the gap is flagged once more (contiguous data ended before the gap),
-    // after which the limit has caught up.
+    // The first ACK past the gap is flagged once more (the contiguous data seen ended before
+    // the gap), after which the limit has caught up. All as tshark 4.0 reports it.
     EXPECT_FLAGS(c.in(kS + 1, kC + 1201, ACK, 0, 509), AnalysisAckedUnseenSegment);
     EXPECT_FLAGS(c.out(kC + 1201, kS + 1, ACK, 100, 502), 0);
     EXPECT_FLAGS(c.in(kS + 1, kC + 1301, ACK, 0, 509), 0);
     QCOMPARE(c.counts().lostSegments, 1u);
+}
+
+void TestTcpAnalyzer::ackedUnseenQuietUntilOwnAckMoves()
+{
+    // The other side keeps acknowledging past a gap while we send nothing: one report only.
+    Conn c;
+    c.handshake();
+    c.out(kC + 1, kS + 1, ACK, 100, 502);
+    EXPECT_FLAGS(c.in(kS + 1, kC + 1101, ACK, 0, 509), AnalysisAckedUnseenSegment);
+    EXPECT_FLAGS(c.in(kS + 1, kC + 1101, ACK, 0, 509), AnalysisDuplicateAck);
+    EXPECT_FLAGS(c.in(kS + 1, kC + 1201, ACK, 0, 509), 0);
+    EXPECT_FLAGS(c.in(kS + 1, kC + 1301, ACK, 0, 509), 0);
+
+    // Once our own ACK moves, a further unseen ACK is reported again.
+    Conn m;
+    m.handshake();
+    m.out(kC + 1, kS + 1, ACK, 100, 502);
+    EXPECT_FLAGS(m.in(kS + 1, kC + 1101, ACK, 10, 509), AnalysisAckedUnseenSegment);
+    EXPECT_FLAGS(m.in(kS + 11, kC + 1101, ACK, 0, 509), AnalysisDuplicateAck);
+    EXPECT_FLAGS(m.out(kC + 101, kS + 11, ACK, 0, 502), 0);
+    EXPECT_FLAGS(m.in(kS + 11, kC + 1201, ACK, 0, 509), AnalysisAckedUnseenSegment);
+
+    // A window update with the same ACK does not re-arm it.
+    Conn w;
+    w.handshake();
+    w.out(kC + 1, kS + 1, ACK, 100, 502);
+    EXPECT_FLAGS(w.in(kS + 1, kC + 1101, ACK, 0, 509), AnalysisAckedUnseenSegment);
+    EXPECT_FLAGS(w.out(kC + 101, kS + 1, ACK, 0, 600), AnalysisWindowUpdate);
+    EXPECT_FLAGS(w.in(kS + 1, kC + 1201, ACK, 0, 509), 0);
+
+    // Our dup ACKs after the report count from #1 again.
+    Conn d;
+    d.handshake();
+    d.out(kC + 1, kS + 1, ACK, 100, 502);
+    d.in(kS + 1, kC + 1101, ACK, 0, 509);
+    for (quint32 n = 1; n <= 3; ++n) {
+        const Packet dup = d.out(kC + 101, kS + 1, ACK, 0, 502);
+        EXPECT_FLAGS(dup, AnalysisDuplicateAck);
+        QCOMPARE(dup.dupAckNum, n);
+    }
+
+    // tshark quirk kept for agreement: the parked counter counts as ">= 2 dup ACKs", so their
+    // retransmission of what we last acknowledged is a fast retransmission.
+    Conn q;
+    q.handshake();
+    q.out(kC + 1, kS + 1, ACK, 100, 502);
+    EXPECT_FLAGS(q.in(kS + 1, kC + 1101, ACK, 100, 509), AnalysisAckedUnseenSegment);
+    EXPECT_FLAGS(q.in(kS + 1, kC + 1101, ACK, 100, 509, 1'000),
+                 AnalysisRetransmission | AnalysisFastRetransmission);
+}
+
+void TestTcpAnalyzer::spuriousCheckedBeforeOutOfOrder()
+{
+    // A resend of acknowledged data within the out-of-order threshold is spurious, not OOO.
+    Conn c;
+    c.handshake();
+    c.out(kC + 1, kS + 1, ACK, 1000, 502, 10'000);
+    c.out(kC + 1001, kS + 1, ACK, 1000, 502, 10'000);
+    c.in(kS + 1, kC + 2001, ACK, 0, 509, 10'000);
+    EXPECT_FLAGS(c.out(kC + 1, kS + 1, ACK, 1000, 502, 10'000),
+                 AnalysisRetransmission | AnalysisSpuriousRetransmission);
+    // A SYN resent 1 ms later is a retransmission: the SYN's sequence byte counts.
+    Conn s;
+    s.out(kC, 0, SYN, 0, 64240, kStep, synOptions(1460, 7));
+    EXPECT_FLAGS(s.out(kC, 0, SYN, 0, 64240, 1'000'000, synOptions(1460, 7)),
+                 AnalysisRetransmission);
+    // The last segment resent at once ends at the expected sequence number: retransmission.
+    Conn l;
+    l.handshake();
+    l.out(kC + 1, kS + 1, ACK, 100, 502);
+    EXPECT_FLAGS(l.out(kC + 1, kS + 1, ACK, 100, 502, 10'000), AnalysisRetransmission);
+}
+
+void TestTcpAnalyzer::windowFullAgainstSynAckWindow()
+{
+    // The window in the SYN-ACK is not scaled, so the first flight fills exactly 65160 bytes.
+    Conn c;
+    c.handshake();
+    EXPECT_FLAGS(c.out(kC + 1, kS + 1, ACK, 1000, 502), 0);
+    const Packet full = c.out(kC + 1001, kS + 1, ACK, 65160 - 1000, 502);
+    EXPECT_FLAGS(full, AnalysisWindowFull);
+    QCOMPARE(full.bytesInFlight, 65160);
+}
+
+void TestTcpAnalyzer::dupAckNumberingSurvivesWindowUpdate()
+{
+    // Only a new ACK number restarts the count; a window update in between does not.
+    Conn c;
+    c.handshake();
+    c.out(kC + 1, kS + 1, ACK, 1000, 502);
+    c.in(kS + 1, kC + 1001, ACK, 0, 509);
+    EXPECT_FLAGS(c.in(kS + 1, kC + 1001, ACK, 0, 509), AnalysisDuplicateAck);
+    EXPECT_FLAGS(c.in(kS + 1, kC + 1001, ACK, 0, 600), AnalysisWindowUpdate);
+    const Packet dup = c.in(kS + 1, kC + 1001, ACK, 0, 600);
+    EXPECT_FLAGS(dup, AnalysisDuplicateAck);
+    QCOMPARE(dup.dupAckNum, 2u);
 }
 
 void TestTcpAnalyzer::sequenceWraparound()
