@@ -27,7 +27,7 @@ constexpr StatePhase kLegendOrder[kStatePhaseCount] = {StatePhase::Handshake, St
 
 TimelineWidget::TimelineWidget(QWidget *parent)
     : QCustomPlot(parent), m_layout(std::make_shared<TimelineLayout>()),
-      m_rowTicker(QSharedPointer<RowLabelTicker>::create())
+      m_rowTicker(QSharedPointer<RowLabelTicker>::create()), m_markers(std::make_shared<TimelineMarkers>())
 {
     setMouseTracking(true);
     setNoAntialiasingOnDrag(true);
@@ -53,11 +53,18 @@ TimelineWidget::TimelineWidget(QWidget *parent)
     // Plottables are registered with and owned by this QCustomPlot.
     for (StatePhase phase : kDrawOrder)
         m_plottables[int(phase)] = new TimelinePlottable(xAxis, yAxis, phase);
+    // Created after the bars so they are drawn on top of them.
+    for (int k = 0; k < kTimelineMarkerKindCount; ++k) {
+        m_markerPlottables[k] = new TimelineMarkerPlottable(xAxis, yAxis, TimelineMarkerKind(k));
+        m_markerPlottables[k]->setMarkers(m_markers);
+    }
 
     // Legend in its own row above the chart so it never covers bars.
     legend->clearItems();
     for (StatePhase phase : kLegendOrder)
         m_plottables[int(phase)]->addToLegend(legend);
+    for (TimelineMarkerPlottable *p : m_markerPlottables)
+        p->removeFromLegend(legend); // listed once markers exist
     fixLegendItemMargins();
     legend->setVisible(true);
     legend->setFillOrder(QCPLegend::foColumnsFirst);
@@ -139,6 +146,8 @@ void TimelineWidget::clear()
 {
     m_selectedId = -1;
     m_followTime = m_followRows = true;
+    m_markers->clear(); // markers belong to the connections shown
+    updateMarkerLegend();
     setConnections({}, 0, 0);
 }
 
@@ -151,6 +160,8 @@ void TimelineWidget::applyLayout(std::shared_ptr<const TimelineLayout> layout)
 {
     m_layout = std::move(layout);
     for (TimelinePlottable *p : m_plottables)
+        p->setLayout(m_layout);
+    for (TimelineMarkerPlottable *p : m_markerPlottables)
         p->setLayout(m_layout);
     m_rowTicker->setLayout(m_layout);
     // "Other" only appears in the legend when such segments exist.
@@ -169,6 +180,54 @@ void TimelineWidget::applyLayout(std::shared_ptr<const TimelineLayout> layout)
         fitRows(false);
     syncRowScrollBar();
     replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TimelineWidget::addAnalysisMarkers(const QVector<Packet> &packets)
+{
+    if (m_markers->add(packets) == 0)
+        return;
+    updateMarkerLegend();
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TimelineWidget::clearAnalysisMarkers()
+{
+    m_markers->clear();
+    updateMarkerLegend();
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TimelineWidget::updateMarkerLegend()
+{
+    for (int k = 0; k < kTimelineMarkerKindCount; ++k) {
+        TimelineMarkerPlottable *p = m_markerPlottables[k];
+        bool any = false;
+        for (const TimelineRow &row : m_layout->rows)
+            if (!m_markers->of(row.id, TimelineMarkerKind(k)).isEmpty()) {
+                any = true;
+                break;
+            }
+        if (!any)
+            p->removeFromLegend(legend);
+        else if (!legend->hasItemWithPlottable(p))
+            p->addToLegend(legend);
+    }
+    fixLegendItemMargins();
+    updateLegendSize();
+}
+
+QPoint TimelineWidget::markerPixel(qint64 connectionId, TimelineMarkerKind kind, qint64 timeNs) const
+{
+    const int row = m_layout->rowOf(connectionId);
+    if (row < 0)
+        return {-1, -1};
+    const QPoint p = m_markerPlottables[int(kind)]->glyphCenter(row, timeNs).toPoint();
+    return axisRect()->rect().contains(p) ? p : QPoint(-1, -1);
+}
+
+int TimelineWidget::drawnMarkerGlyphs(TimelineMarkerKind kind) const
+{
+    return m_markerPlottables[int(kind)]->lastDrawnGlyphs();
 }
 
 void TimelineWidget::updateTimeAxisLabel()
@@ -230,11 +289,34 @@ void TimelineWidget::fixLegendItemMargins()
 {
     // The default bottom margin clips the underscores of SYN_SENT, TIME_WAIT, ...
     for (int i = 0; i < legend->itemCount(); ++i)
-        legend->item(i)->setMargins(QMargins(6, 2, 6, 5));
+        if (QCPAbstractLegendItem *item = legend->item(i)) // wrapped grids have empty cells
+            item->setMargins(QMargins(6, 2, 6, 5));
 }
 
 void TimelineWidget::updateLegendSize()
 {
+    // As many columns as fit the widget's width (state phases plus up to three marker kinds
+    // do not fit one row of a narrow window: wrap instead of truncating the names).
+    QVector<int> widths;
+    for (int i = 0; i < legend->itemCount(); ++i)
+        if (legend->item(i))
+            widths.append(legend->item(i)->minimumOuterSizeHint().width());
+    const int available = std::max(100, width() - 16);
+    int wrap = std::max<int>(1, int(widths.size()));
+    for (; wrap > 1; --wrap) {
+        QVector<int> columns(wrap, 0);
+        for (int i = 0; i < widths.size(); ++i)
+            columns[i % wrap] = std::max(columns[i % wrap], widths[i]);
+        int total = legend->margins().left() + legend->margins().right() + legend->columnSpacing() * (wrap - 1);
+        for (int c : columns)
+            total += c;
+        if (total <= available)
+            break;
+    }
+    if (legend->wrap() != wrap) {
+        legend->setWrap(wrap);
+        legend->setFillOrder(QCPLegend::foColumnsFirst, true);
+    }
     // Compact and left-aligned instead of spread over the whole width.
     legend->setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX);
     const QSize hint = legend->minimumOuterSizeHint();
@@ -373,7 +455,16 @@ qint64 TimelineWidget::idAt(const QPoint &pos) const
 QString TimelineWidget::toolTipAt(const QPoint &pos) const
 {
     const auto [row, segment] = hitTest(pos, 3);
-    return row >= 0 ? toolTipFor(row, segment) : QString();
+    if (row < 0)
+        return QString();
+    // Markers within a few pixels of the cursor are named first: that is what the user points at.
+    const double slackS = 5.0 / std::max(std::abs(xAxis->coordToPixel(1) - xAxis->coordToPixel(0)), 1e-12);
+    const double x = xAxis->pixelToCoord(pos.x());
+    const qint64 id = m_layout->rows.at(row).id;
+    const QString markers = timelineMarkerToolTip(*m_markers, id, m_originNs + qint64(std::floor((x - slackS) * 1e9)),
+                                                  m_originNs + qint64(std::ceil((x + slackS) * 1e9)), m_originNs);
+    const QString tip = toolTipFor(row, segment);
+    return markers.isEmpty() ? tip : markers + QStringLiteral("<hr>") + tip;
 }
 
 QString TimelineWidget::toolTipFor(int row, int segment) const
@@ -455,6 +546,7 @@ void TimelineWidget::wheelEvent(QWheelEvent *event)
 void TimelineWidget::resizeEvent(QResizeEvent *event)
 {
     QCustomPlot::resizeEvent(event);
+    updateLegendSize();
     if (m_followTime)
         fitTime();
     if (m_followRows)

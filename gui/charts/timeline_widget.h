@@ -5,6 +5,7 @@
 #pragma once
 
 #include "charts/timeline_layout.h"
+#include "charts/timeline_markers.h"
 #include "model/connection.h"
 
 #include <qcustomplot.h>
@@ -36,6 +37,11 @@ public:
     // windows of these packets (others are ignored). Adds to the markers already shown.
     void addAnalysisMarkers(const QVector<Packet> &packets);
     void clearAnalysisMarkers();
+    const TimelineMarkers &analysisMarkers() const { return *m_markers; }
+    // Widget pixel of the marker glyph of that kind at timeNs on the connection's bar;
+    // (-1,-1) when the connection has no row or the point is out of view.
+    QPoint markerPixel(qint64 connectionId, TimelineMarkerKind kind, qint64 timeNs) const;
+    int drawnMarkerGlyphs(TimelineMarkerKind kind) const;
 
     // Highlights the connection's bar and scrolls it into view (-1: none).
     void setSelectedId(qint64 id);
@@ -77,6 +83,7 @@ private:
     void placeRowScrollBar();
     void onRowScrolled(int value);
     void updateLegendSize();
+    void updateMarkerLegend();
     void fixLegendItemMargins();
     void applyLayout(std::shared_ptr<const TimelineLayout> layout);
     void updateSelectionItems();
@@ -93,6 +100,8 @@ private:
     std::shared_ptr<const TimelineLayout> m_layout;
     std::array<TimelinePlottable *, kStatePhaseCount> m_plottables{}; // owned by QCustomPlot
     QSharedPointer<RowLabelTicker> m_rowTicker;
+    std::shared_ptr<TimelineMarkers> m_markers;
+    std::array<TimelineMarkerPlottable *, kTimelineMarkerKindCount> m_markerPlottables{}; // owned by QCustomPlot
     QCPItemRect *m_selectionBand = nullptr;    // owned by QCustomPlot
     QCPItemRect *m_selectionOutline = nullptr; // owned by QCustomPlot
     qint64 m_selectedId = -1;

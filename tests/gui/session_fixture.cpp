@@ -154,4 +154,65 @@ QVector<Connection> syntheticConnections(int n, qint64 originNs)
     return out;
 }
 
+QVector<Packet> lossyTransferPackets(qint64 connectionId, qint64 startNs, qint64 firstId)
+{
+    constexpr quint32 c = kLossyClientIsn;
+    constexpr quint32 s = 5'000'000;
+    QVector<Packet> out;
+    const auto add = [&](PacketDirection dir, quint8 flags, quint32 relSeq, quint32 relAck, quint32 len) -> Packet & {
+        Packet p;
+        p.id = firstId + out.size();
+        p.connectionId = connectionId;
+        p.timeNs = startNs + out.size() * kMs;
+        p.direction = dir;
+        p.family = 4;
+        const bool fromClient = dir == PacketDirection::Out;
+        p.srcAddr = {10, 0, 0, quint8(fromClient ? 1 : 2)};
+        p.dstAddr = {10, 0, 0, quint8(fromClient ? 2 : 1)};
+        p.srcPort = fromClient ? 40000 : 80;
+        p.dstPort = fromClient ? 80 : 40000;
+        p.tcpFlags = flags;
+        p.relSeq = relSeq;
+        p.relAck = relAck;
+        p.seq = (fromClient ? c : s) + relSeq;
+        p.ack = (flags & TS_TCP_ACK) ? (fromClient ? s : c) + relAck : 0;
+        p.payloadLen = len;
+        p.window = 1000;
+        p.scaledWindow = (flags & TS_TCP_SYN) ? 1000 : 128000;
+        out.append(p);
+        return out.last();
+    };
+    const auto sack = [](quint32 left, quint32 right) {
+        const quint32 l = kLossyClientIsn + left, r = kLossyClientIsn + right;
+        QByteArray o("\x01\x01\x05\x0a", 4);
+        for (quint32 v : {l, r})
+            for (int shift : {24, 16, 8, 0})
+                o.append(char((v >> shift) & 0xff));
+        return o;
+    };
+    constexpr auto In = PacketDirection::In, Out = PacketDirection::Out;
+    add(Out, TS_TCP_SYN, 0, 0, 0);
+    add(In, TS_TCP_SYN | TS_TCP_ACK, 0, 1, 0);
+    add(Out, TS_TCP_ACK, 1, 1, 0);
+    for (quint32 rel : {1u, 1001u, 2001u, 3001u})
+        add(Out, TS_TCP_ACK | TS_TCP_PSH, rel, 1, 1000);
+    add(In, TS_TCP_ACK, 1, 1001, 0);
+    Packet &dup1 = add(In, TS_TCP_ACK, 1, 1001, 0);
+    dup1.analysis = AnalysisDuplicateAck;
+    dup1.dupAckNum = 1;
+    dup1.options = sack(2001, 3001);
+    Packet &dup2 = add(In, TS_TCP_ACK, 1, 1001, 0);
+    dup2.analysis = AnalysisDuplicateAck;
+    dup2.dupAckNum = 2;
+    dup2.options = sack(2001, 4001);
+    add(Out, TS_TCP_ACK | TS_TCP_PSH, 1001, 1, 1000).analysis = AnalysisRetransmission | AnalysisFastRetransmission;
+    Packet &zero = add(In, TS_TCP_ACK, 1, 4001, 0);
+    zero.window = 0;
+    zero.scaledWindow = 0;
+    zero.analysis = AnalysisZeroWindow;
+    add(Out, TS_TCP_FIN | TS_TCP_ACK, 4001, 1, 0);
+    add(In, TS_TCP_RST | TS_TCP_ACK, 1, 4002, 0).analysis = AnalysisReset;
+    return out;
+}
+
 } // namespace tcpscope::testing

@@ -31,4 +31,14 @@ bool writeFixtureSession(const QString &path, FixtureFacts *facts, QString *erro
 // A connection of n synthetic ones for scale tests (no file involved).
 QVector<Connection> syntheticConnections(int n, qint64 originNs);
 
+// Packets of a small upload with one loss, as TcpAnalyzer would have annotated them (for the
+// sequence graph and timeline markers; no analyzer involved). The client's ISN is 2048 below
+// the 32-bit wrap so the data crosses it. Ids firstId.., 1 ms apart from startNs:
+//  +0 SYN out, +1 SYN-ACK in, +2 ACK out, +3..+6 data out rel 1/1001/2001/3001 (1000 B each;
+//  +4 is lost), +7 ACK 1001 (window 1000 << 7), +8/+9 dup ACK #1/#2 with SACK 2001-3001 and
+//  2001-4001, +10 fast retransmission of 1001, +11 ACK 4001 zero window, +12 FIN out,
+//  +13 RST+ACK in.
+QVector<Packet> lossyTransferPackets(qint64 connectionId, qint64 startNs, qint64 firstId);
+constexpr quint32 kLossyClientIsn = 0xFFFFF800u;
+
 } // namespace tcpscope::testing
