@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "charts/chart_export.h"
 
+#include "charts/seq_graph_data.h"
+#include "charts/seq_graph_widget.h"
 #include "charts/timeline_widget.h"
 
 #include <QApplication>
@@ -11,6 +13,7 @@
 #endif
 
 #include <algorithm>
+#include <memory>
 
 namespace tcpscope {
 
@@ -22,11 +25,40 @@ void setError(QString *error, const QString &text)
     if (error)
         *error = text;
 }
+
+std::unique_ptr<SeqGraphWidget> buildSeqGraph(const SessionData &session, qint64 connectionId, QString *error)
+{
+    if (connectionId <= 0) {
+        setError(error, QStringLiteral("the seq chart is drawn for one connection: give --connection ID (see `tcpscope export FILE --connections -`)"));
+        return nullptr;
+    }
+    const auto it = std::find_if(session.connections.cbegin(), session.connections.cend(),
+                                 [&](const Connection &c) { return c.id == connectionId; });
+    if (it == session.connections.cend()) {
+        setError(error, QStringLiteral("no connection with id %1 in this session (ids 1..%2)").arg(connectionId).arg(session.connections.size()));
+        return nullptr;
+    }
+    QVector<Packet> packets;
+    for (const Packet &p : session.packets)
+        if (p.connectionId == connectionId)
+            packets.append(p);
+    if (packets.isEmpty()) {
+        setError(error, QStringLiteral("connection %1 has no packets (recorded with --no-packets, filtered out by --filter, or no packet capture on this kernel)").arg(connectionId));
+        return nullptr;
+    }
+    auto seq = std::make_unique<SeqGraphWidget>();
+    seq->setConnection(*it, packets, sessionOriginNs(session));
+    if (!seq->data().hasExtent()) {
+        setError(error, QStringLiteral("connection %1 has %2 packets but none with a valid TCP header to draw").arg(connectionId).arg(packets.size()));
+        return nullptr;
+    }
+    return seq;
+}
 } // namespace
 
 QStringList exportableCharts()
 {
-    return {QStringLiteral("timeline")};
+    return {QStringLiteral("timeline"), QStringLiteral("seq")};
 }
 
 QStringList chartExportFormats()
@@ -71,7 +103,6 @@ bool chartNeedsConnection(const QString &chart)
 bool exportChart(const SessionData &session, const QString &chart, const QString &outPath,
                  QSize size, QString *error, qint64 connectionId)
 {
-    Q_UNUSED(connectionId); // the "seq" chart (issue 3) uses it
     if (!exportableCharts().contains(chart)) {
         setError(error, QStringLiteral("unknown chart '%1' (valid: %2)").arg(chart, exportableCharts().join(QStringLiteral(", "))));
         return false;
@@ -94,11 +125,27 @@ bool exportChart(const SessionData &session, const QString &chart, const QString
         return false;
     }
 
-    TimelineWidget plot;
+    // Both charts are QCustomPlots; only the one asked for is built.
+    std::unique_ptr<QCustomPlot> chartWidget;
+    if (chart == QLatin1String("seq")) {
+        auto seq = buildSeqGraph(session, connectionId, error);
+        if (!seq)
+            return false;
+        chartWidget = std::move(seq);
+    } else {
+        auto timeline = std::make_unique<TimelineWidget>();
+        timeline->setConnections(session.connections, sessionOriginNs(session), sessionEndNs(session));
+        timeline->addAnalysisMarkers(session.packets);
+        chartWidget = std::move(timeline);
+    }
+    QCustomPlot &plot = *chartWidget;
     plot.setAttribute(Qt::WA_DontShowOnScreen);
     plot.resize(size);
-    plot.setConnections(session.connections, sessionOriginNs(session), sessionEndNs(session));
-    plot.fitAll(true); // a file shows every connection, not the first screenful
+    // Fit after the resize: a file shows everything, not the first screenful.
+    if (auto *timeline = qobject_cast<TimelineWidget *>(&plot))
+        timeline->fitAll(true);
+    else if (auto *seq = qobject_cast<SeqGraphWidget *>(&plot))
+        seq->fitAll();
     plot.replot(QCustomPlot::rpImmediateRefresh);
 
     bool ok = false;

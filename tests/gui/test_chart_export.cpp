@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // exportChart() on a real session file: exact PNG size with bars drawn, PDF, SVG when built
-// with Qt SVG, and clear errors for unknown charts, formats and sizes. When the tcpscope
+// with Qt SVG, and clear errors for unknown charts, formats and sizes. The "seq" chart of a
+// connection with packets (hand-made, added to the loaded session) in all three formats, and
+// its errors: no --connection, unknown id, a connection without packets. When the tcpscope
 // executable is built, the same goes through `tcpscope export --chart ... --size WxH`.
 #include "charts/chart_export.h"
+#include "charts/seq_graph_plottable.h"
 #include "charts/state_palette.h"
 #include "session/session_reader.h"
 #include "session_fixture.h"
@@ -10,6 +13,7 @@
 #include <QFile>
 #include <QImage>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -118,6 +122,78 @@ private slots:
         QString error;
         QVERIFY2(exportChart(empty, QStringLiteral("timeline"), out, QSize(640, 480), &error), qPrintable(error));
         QCOMPARE(QImage(out).size(), QSize(640, 480));
+    }
+
+    // The loaded fixture plus packets of connection 2 (curl's upload with one loss).
+    SessionData withPackets() const
+    {
+        SessionData data = m_data;
+        data.packets = testing::lossyTransferPackets(2, data.connections.at(1).startNs + 1'000'000, 1);
+        return data;
+    }
+
+    void seqChartAllFormats_data()
+    {
+        QTest::addColumn<QString>("suffix");
+        QTest::addColumn<QSize>("size");
+        QTest::newRow("png 800x600") << QStringLiteral("png") << QSize(800, 600);
+        QTest::newRow("png 1500x500") << QStringLiteral("png") << QSize(1500, 500);
+        QTest::newRow("pdf") << QStringLiteral("pdf") << QSize(1000, 700);
+        if (chartExportFormats().contains(QStringLiteral("svg")))
+            QTest::newRow("svg") << QStringLiteral("svg") << QSize(900, 650);
+    }
+
+    void seqChartAllFormats()
+    {
+        QFETCH(QString, suffix);
+        QFETCH(QSize, size);
+        QVERIFY(exportableCharts().contains(QStringLiteral("seq")));
+        QVERIFY(chartNeedsConnection(QStringLiteral("seq")));
+        QVERIFY(!chartNeedsConnection(QStringLiteral("timeline")));
+        const QString out = m_dir.filePath(QStringLiteral("seq.") + suffix);
+        QString error;
+        QVERIFY2(exportChart(withPackets(), QStringLiteral("seq"), out, size, &error, 2), qPrintable(error));
+        QFile f(out);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray bytes = f.readAll();
+        if (suffix == QLatin1String("png")) {
+            const QImage img = QImage::fromData(bytes);
+            QCOMPARE(img.size(), size);
+            // Data segments, the retransmission and the SACK blocks are painted.
+            QVERIFY(countColor(img, seqBarColor(SeqBarKind::Data)) > 20);
+            QVERIFY(countColor(img, seqBarColor(SeqBarKind::Retransmission)) > 10);
+            QVERIFY(countColor(img, seqBarColor(SeqBarKind::Sack)) > 10);
+        } else if (suffix == QLatin1String("pdf")) {
+            QVERIFY(bytes.startsWith("%PDF-"));
+            // The page is exactly WxH points (1 px = 1 pt, as for the timeline).
+            const QRegularExpressionMatch box = QRegularExpression(QStringLiteral("/MediaBox \\[0 0 ([0-9.]+) ([0-9.]+)\\]")).match(QString::fromLatin1(bytes));
+            QVERIFY2(box.hasMatch(), "no MediaBox");
+            QVERIFY2(qAbs(box.captured(1).toDouble() - size.width()) < 1 && qAbs(box.captured(2).toDouble() - size.height()) < 1,
+                     qPrintable(box.captured(0)));
+        } else {
+            QVERIFY(bytes.contains("<svg"));
+            QVERIFY(bytes.contains(QStringLiteral("viewBox=\"0 0 %1 %2\"").arg(size.width()).arg(size.height()).toLatin1()));
+        }
+    }
+
+    void seqChartErrors()
+    {
+        const SessionData data = withPackets();
+        const QString out = m_dir.filePath(QStringLiteral("seq-error.png"));
+        QString error;
+        QVERIFY(!exportChart(data, QStringLiteral("seq"), out, QSize(800, 600), &error));
+        QVERIFY2(error.contains(QStringLiteral("--connection")), qPrintable(error));
+        QVERIFY(!exportChart(data, QStringLiteral("seq"), out, QSize(800, 600), &error, 4242));
+        QVERIFY2(error.contains(QStringLiteral("no connection with id 4242")), qPrintable(error));
+        QVERIFY(!exportChart(data, QStringLiteral("seq"), out, QSize(800, 600), &error, 3));
+        QVERIFY2(error.contains(QStringLiteral("connection 3 has no packets")), qPrintable(error));
+        QVERIFY(!QFile::exists(out));
+        // The timeline of the same session carries the analysis markers.
+        const QString timeline = m_dir.filePath(QStringLiteral("timeline-markers.png"));
+        QVERIFY2(exportChart(data, QStringLiteral("timeline"), timeline, QSize(1200, 500), &error), qPrintable(error));
+        const QImage img(timeline);
+        QCOMPARE(img.size(), QSize(1200, 500));
+        QVERIFY(countColor(img, QColor(0xd6, 0x27, 0x28)) > 0); // the retransmission marker
     }
 
     void cliExportWithSize()
