@@ -55,6 +55,39 @@ quint64 elapsedNs(qint64 now, qint64 then)
     return static_cast<quint64>(now - then);
 }
 
+// Bytes the SACK blocks of one packet report as received, as Wireshark's bytes-in-flight counts
+// them: only the first three blocks (its store is 1-based with room for three). Options that do
+// not parse cleanly up to the SACK option count as no SACK.
+quint32 sackedBytes(const QByteArray &options)
+{
+    const auto *o = reinterpret_cast<const quint8 *>(options.constData());
+    const int len = options.size();
+    int i = 0;
+    while (i < len) {
+        if (o[i] == 0)
+            break;
+        if (o[i] == 1) {
+            ++i;
+            continue;
+        }
+        if (i + 1 >= len || o[i + 1] < 2 || i + o[i + 1] > len)
+            break;
+        if (o[i] == 5) {
+            quint32 sum = 0;
+            const int blocks = std::min((o[i + 1] - 2) / 8, 3);
+            for (int b = 0; b < blocks; ++b) {
+                const quint8 *p = o + i + 2 + 8 * b;
+                const quint32 left = (quint32(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+                const quint32 right = (quint32(p[4]) << 24) | (p[5] << 16) | (p[6] << 8) | p[7];
+                sum += right - left;
+            }
+            return sum;
+        }
+        i += o[i + 1];
+    }
+    return 0;
+}
+
 struct Segment
 {
     quint32 seq = 0;
@@ -81,6 +114,7 @@ struct Flow
     quint32 window = kNoWindow; // raw window of this direction's last packet
     bool windowInSyn = false;   // ... which came in a SYN, so is never scaled
     quint32 dupAckNum = 0;      // or kDupAckUnseenParked
+    quint32 sackedBytes = 0;    // SACKed by this direction's last packet
     quint32 lastSegmentFlags = 0;
 
     int winScale = kScaleUnknown;
@@ -298,6 +332,7 @@ void TcpAnalyzer::State::analyze(Packet &p)
 
     fwd.window = window;
     fwd.windowInSyn = syn;
+    fwd.sackedBytes = p.options.isEmpty() ? 0 : sackedBytes(p.options);
     fwd.haveLastAck = true;
     fwd.lastAck = ack;
     fwd.lastAckTimeNs = now;
@@ -325,7 +360,9 @@ void TcpAnalyzer::State::analyze(Packet &p)
         list.erase(keep, list.end());
     }
 
-    // Bytes in flight after this data segment: span of this side's unacknowledged segments.
+    // Bytes in flight after this data segment: span of this side's unacknowledged segments,
+    // less what the other side's last packet SACKed (unsigned, as Wireshark: an underflow fails
+    // the plausibility check), less the virtual byte of a SYN or FIN.
     if (seglen != 0 && !fwd.unacked.empty() && fwd.validBytesInFlight) {
         quint32 first = fwd.unacked.front().seq - fwd.base;
         quint32 last = fwd.unacked.front().nextSeq - fwd.base;
@@ -333,9 +370,9 @@ void TcpAnalyzer::State::analyze(Packet &p)
             first = std::min(first, s.seq - fwd.base);
             last = std::max(last, s.nextSeq - fwd.base);
         }
-        const quint32 inFlight = last - first;
+        const quint32 inFlight = last - first - rev.sackedBytes;
         if (inFlight > 0 && inFlight < 2'000'000'000u)
-            p.bytesInFlight = inFlight;
+            p.bytesInFlight = qint64(inFlight) - (syn || fin ? 1 : 0);
     }
 
     if (syn)

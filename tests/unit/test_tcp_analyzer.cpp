@@ -20,6 +20,7 @@ private slots:
     void noScalingOffered();
     void midstreamWithoutHandshake();
     void dataBytesInFlightAndAckRtt();
+    void bytesInFlightLessSackedAndFin();
     void retransmissionAfterTimeout();
     void outOfOrderVersusRetransmission();
     void dupAcksAndFastRetransmission();
@@ -251,6 +252,42 @@ void TestTcpAnalyzer::dataBytesInFlightAndAckRtt()
     QCOMPARE(c.counts().payloadBytesOut, 3000u);
     QCOMPARE(c.counts().payloadBytesIn, 0u);
     QCOMPARE(c.counts().retransmissions, 0u);
+}
+
+void TestTcpAnalyzer::bytesInFlightLessSackedAndFin()
+{
+    auto sack = [](std::initializer_list<std::pair<quint32, quint32>> blocks) {
+        QByteArray o = QByteArray::fromHex("0101");
+        o += char(5);
+        o += char(2 + 8 * blocks.size());
+        for (const auto &[l, r] : blocks)
+            for (quint32 v : {l, r})
+                for (int shift = 24; shift >= 0; shift -= 8)
+                    o += char((v >> shift) & 0xff);
+        return o;
+    };
+    Conn c;
+    c.handshake();
+    for (quint32 i = 0; i < 8; ++i)
+        c.out(kC + 1 + i * 1000, kS + 1, ACK, 1000, 502);
+    // The other side's last packet SACKs 1000 bytes: they are not in flight.
+    c.in(kS + 1, kC + 1001, ACK, 0, 509, kStep, sack({{kC + 2001, kC + 3001}}));
+    QCOMPARE(c.out(kC + 8001, kS + 1, ACK, 1000, 502).bytesInFlight, 8000 - 1000);
+    // Its next packet has no SACK option: nothing is subtracted any more.
+    EXPECT_FLAGS(c.in(kS + 1, kC + 1001, ACK, 0, 509), AnalysisDuplicateAck);
+    QCOMPARE(c.out(kC + 9001, kS + 1, ACK, 1000, 502).bytesInFlight, 9000);
+    // Only the first three blocks count (as in Wireshark).
+    c.in(kS + 1, kC + 1001, ACK, 0, 509, kStep,
+         sack({{kC + 2001, kC + 3001},
+               {kC + 4001, kC + 5001},
+               {kC + 6001, kC + 7001},
+               {kC + 7001, kC + 7501}}));
+    QCOMPARE(c.out(kC + 10001, kS + 1, ACK, 1000, 502).bytesInFlight, 10000 - 3000);
+    // A FIN's sequence byte is not data in flight.
+    Conn f;
+    f.handshake();
+    f.out(kC + 1, kS + 1, ACK, 100, 502);
+    QCOMPARE(f.out(kC + 101, kS + 1, FIN | ACK, 100, 502).bytesInFlight, 200);
 }
 
 void TestTcpAnalyzer::retransmissionAfterTimeout()
