@@ -84,4 +84,68 @@ inline ts_close_stats closeStats(__u64 sock, __u64 tsNs, __u8 oldstate, __s32 sk
     return s;
 }
 
+// One TCP packet at TC. `ep` is written from the packet's point of view: src = ep.local:lport,
+// dst = ep.remote:rport (so an Out packet of a socket uses its own Endpoint, an In packet the
+// swapped one; see swapped()). sock/sockState as bpf_skc_lookup_tcp would report them.
+inline ts_packet packet(__u64 sock, __u64 tsNs, __u8 direction, const Endpoint &ep, __u8 flags,
+                        __u32 seq = 0, __u32 ack = 0, __u32 payloadLen = 0, __u16 window = 65535,
+                        __u8 sockState = ESTABLISHED, __u32 ifindex = 1)
+{
+    ts_packet p{};
+    p.hdr.type = TS_REC_PACKET;
+    p.hdr.size = sizeof p;
+    p.hdr.ts_ns = tsNs;
+    p.sock_id = sock;
+    p.ifindex = ifindex;
+    p.seq = seq;
+    p.ack_seq = ack;
+    p.payload_len = payloadLen;
+    p.sport = ep.lport;
+    p.dport = ep.rport;
+    p.window = window;
+    p.family = __u16(ep.family);
+    p.direction = direction;
+    p.tcp_flags = flags;
+    p.parse_status = TS_PARSE_OK;
+    p.ip_ttl = 64;
+    p.ip_hdr_len = ep.family == AF_INET6 ? 40 : 20;
+    p.tcp_hdr_len = 20;
+    p.skb_len = p.ip_hdr_len + p.tcp_hdr_len + payloadLen;
+    p.sock_state = sock ? sockState : 0;
+    inet_pton(ep.family, ep.local, p.saddr);
+    inet_pton(ep.family, ep.remote, p.daddr);
+    return p;
+}
+
+// The same connection seen from the other end (local <-> remote).
+inline Endpoint swapped(const Endpoint &ep)
+{
+    return Endpoint{ep.family, ep.remote, ep.rport, ep.local, ep.lport};
+}
+
+// ts_packet_snap around packet(), with `len` bytes of `data` as the payload snapshot.
+inline ts_packet_snap packetSnap(const ts_packet &pkt, const void *data, __u16 len)
+{
+    ts_packet_snap s{};
+    s.pkt = pkt;
+    s.pkt.hdr.type = TS_REC_PACKET_SNAP;
+    s.pkt.hdr.size = sizeof s;
+    s.snap_len = len > TS_SNAP_MAX ? TS_SNAP_MAX : len;
+    std::memcpy(s.data, data, s.snap_len);
+    return s;
+}
+
+inline ts_interface interface(__u32 ifindex, const char *name, __u8 attach = TS_ATTACH_TCX,
+                              __u64 tsNs = 0)
+{
+    ts_interface i{};
+    i.hdr.type = TS_REC_INTERFACE;
+    i.hdr.size = sizeof i;
+    i.hdr.ts_ns = tsNs;
+    i.ifindex = ifindex;
+    i.attach = attach;
+    std::strncpy(i.name, name, sizeof i.name - 1);
+    return i;
+}
+
 } // namespace testrec
