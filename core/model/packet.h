@@ -121,8 +121,8 @@ struct Packet
     // Filled by TcpAnalyzer (core/analysis/tcp_analyzer.h); stored in the session file.
     quint32 analysis = 0;      // AnalysisFlag bits
     quint32 dupAckNum = 0;     // n of "Dup ACK #n" when AnalysisDuplicateAck
-    quint32 relSeq = 0;        // seq - ISN of this direction (0 when the ISN was not seen: then
-    quint32 relAck = 0;        //   relative to the first seq seen, as Wireshark does)
+    quint32 relSeq = 0;        // seq - ISN of this direction (SYN = 0); without the SYN the first
+    quint32 relAck = 0;        //   seq seen is 1, as Wireshark does. relAck 0 without the ACK flag
     qint64 bytesInFlight = -1; // Wireshark's tcp.analysis.bytes_in_flight, -1 = not known
     qint64 scaledWindow = -1;  // window << scale when the scale is known, else -1
     qint64 ackRttNs = -1;      // tcp.analysis.ack_rtt for ACKs that acknowledge a segment, -1 = none
