@@ -1,2 +1,290 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Placeholder: implemented by issue 3's owner of this file.
+// The --filter language (capture_options.h) is parsed here, in the unprivileged app, into plain
+// data; the helper only ever sees port numbers, prefixes and interface names.
+#include "capture/capture_options.h"
+
+#include <QRegularExpression>
+#include <QStringList>
+
+#include <algorithm>
+#include <arpa/inet.h>
+
+namespace tcpscope {
+
+namespace {
+
+enum class Kind { Port, Host, Net, Iface };
+
+QString kindName(Kind k)
+{
+    switch (k) {
+    case Kind::Port:
+        return QStringLiteral("port");
+    case Kind::Host:
+        return QStringLiteral("host");
+    case Kind::Net:
+        return QStringLiteral("net");
+    case Kind::Iface:
+        return QStringLiteral("iface");
+    }
+    return {};
+}
+
+std::optional<Kind> kindOf(const QString &word)
+{
+    const QString w = word.toLower();
+    if (w == QLatin1String("port"))
+        return Kind::Port;
+    if (w == QLatin1String("host"))
+        return Kind::Host;
+    if (w == QLatin1String("net"))
+        return Kind::Net;
+    if (w == QLatin1String("iface"))
+        return Kind::Iface;
+    return std::nullopt;
+}
+
+QString quoted(const QString &token)
+{
+    return QLatin1Char('\'') + token.left(80) + QLatin1Char('\'');
+}
+
+// Parses an address into NetFilter form (prefix = full length); false when it is not one.
+bool parseAddress(const QString &text, wire::NetFilter *out)
+{
+    const QByteArray latin = text.toLatin1();
+    wire::NetFilter f;
+    if (inet_pton(AF_INET, latin.constData(), f.addr.data()) == 1) {
+        f.family = 4;
+        f.prefixLen = 32;
+    } else if (inet_pton(AF_INET6, latin.constData(), f.addr.data()) == 1) {
+        f.family = 6;
+        f.prefixLen = 128;
+    } else {
+        return false;
+    }
+    *out = f;
+    return true;
+}
+
+bool hostBitsZero(const wire::NetFilter &f)
+{
+    const int total = f.family == 4 ? 32 : 128;
+    for (int bit = f.prefixLen; bit < total; ++bit) {
+        if (f.addr[std::size_t(bit / 8)] & (0x80 >> (bit % 8)))
+            return false;
+    }
+    return true;
+}
+
+// Linux dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or white space.
+bool validInterfaceName(const QString &name)
+{
+    const QByteArray b = name.toUtf8();
+    if (b.isEmpty() || b.size() > qsizetype(wire::kMaxInterfaceName) || b == "." || b == "..")
+        return false;
+    return std::none_of(b.begin(), b.end(), [](char c) {
+        return c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+               c == '\0';
+    });
+}
+
+struct Parser
+{
+    wire::StartOptions *out;
+    QString error;
+
+    bool fail(const QString &why)
+    {
+        error = QStringLiteral("invalid filter: ") + why;
+        return false;
+    }
+
+    bool addPorts(const QString &arg)
+    {
+        for (const QString &item : arg.split(QLatin1Char(','))) {
+            bool ok = false;
+            const uint port = item.toUInt(&ok, 10);
+            if (!ok || port == 0 || port > 65535)
+                return fail(QStringLiteral("%1 is not a port number (1-65535)").arg(quoted(item)));
+            if (std::find(out->ports.begin(), out->ports.end(), quint16(port)) != out->ports.end())
+                continue;
+            if (out->ports.size() >= wire::kMaxFilterPorts)
+                return fail(QStringLiteral("too many ports at %1 (at most %2)")
+                                .arg(quoted(item))
+                                .arg(wire::kMaxFilterPorts));
+            out->ports.push_back(quint16(port));
+        }
+        return true;
+    }
+
+    bool addNet(const wire::NetFilter &f, const QString &token)
+    {
+        if (std::find(out->nets.begin(), out->nets.end(), f) != out->nets.end())
+            return true;
+        if (out->nets.size() >= wire::kMaxFilterNets)
+            return fail(QStringLiteral("too many host/net terms at %1 (at most %2)")
+                            .arg(quoted(token))
+                            .arg(wire::kMaxFilterNets));
+        out->nets.push_back(f);
+        return true;
+    }
+
+    bool addHost(const QString &arg)
+    {
+        wire::NetFilter f;
+        if (!parseAddress(arg, &f))
+            return fail(QStringLiteral("%1 is not an IPv4 or IPv6 address (host wants an address; "
+                                       "use net ADDR/LEN for a prefix)")
+                            .arg(quoted(arg)));
+        return addNet(f, arg);
+    }
+
+    bool addNetPrefix(const QString &arg)
+    {
+        const qsizetype slash = arg.indexOf(QLatin1Char('/'));
+        if (slash < 0)
+            return fail(QStringLiteral("%1 is not ADDR/LEN (e.g. 10.0.0.0/8, fd00::/8)")
+                            .arg(quoted(arg)));
+        wire::NetFilter f;
+        if (!parseAddress(arg.left(slash), &f))
+            return fail(QStringLiteral("%1 is not an IPv4 or IPv6 address in %2")
+                            .arg(quoted(arg.left(slash)), quoted(arg)));
+        bool ok = false;
+        const QString lenText = arg.mid(slash + 1);
+        const uint len = lenText.toUInt(&ok, 10);
+        if (!ok || len > f.prefixLen)
+            return fail(QStringLiteral("%1 is not a prefix length (0-%2) in %3")
+                            .arg(quoted(lenText))
+                            .arg(f.prefixLen)
+                            .arg(quoted(arg)));
+        f.prefixLen = quint8(len);
+        if (!hostBitsZero(f))
+            return fail(QStringLiteral("%1 has address bits set beyond /%2").arg(quoted(arg)).arg(len));
+        return addNet(f, arg);
+    }
+
+    bool addIfaces(const QString &arg)
+    {
+        for (const QString &name : arg.split(QLatin1Char(','))) {
+            if (!validInterfaceName(name))
+                return fail(QStringLiteral("%1 is not an interface name (1-15 bytes, no '/', ':' "
+                                           "or spaces)")
+                                .arg(quoted(name)));
+            const std::string s = name.toStdString();
+            if (std::find(out->interfaces.begin(), out->interfaces.end(), s) !=
+                out->interfaces.end())
+                continue;
+            if (out->interfaces.size() >= wire::kMaxFilterInterfaces)
+                return fail(QStringLiteral("too many interfaces at %1 (at most %2)")
+                                .arg(quoted(name))
+                                .arg(wire::kMaxFilterInterfaces));
+            out->interfaces.push_back(s);
+        }
+        return true;
+    }
+
+    bool parse(const QString &filter)
+    {
+        // "port 80, 443" reads as "port 80,443": commas bind list items, spaces separate words.
+        QString text = filter;
+        text.replace(QRegularExpression(QStringLiteral("\\s*,\\s*")), QStringLiteral(","));
+        const QStringList tokens = text.split(QRegularExpression(QStringLiteral("\\s+")),
+                                              Qt::SkipEmptyParts);
+        std::optional<Kind> previous;
+        QString pendingConnector; // "and"/"or" seen since the previous term
+        for (qsizetype i = 0; i < tokens.size(); ++i) {
+            const QString &tok = tokens[i];
+            const QString lower = tok.toLower();
+            if (lower == QLatin1String("and") || lower == QLatin1String("or")) {
+                if (!previous)
+                    return fail(QStringLiteral("%1 needs a term before it").arg(quoted(tok)));
+                if (!pendingConnector.isEmpty())
+                    return fail(QStringLiteral("%1 follows %2 without a term between them")
+                                    .arg(quoted(tok), quoted(pendingConnector)));
+                pendingConnector = tok;
+                continue;
+            }
+            const std::optional<Kind> kind = kindOf(tok);
+            if (!kind)
+                return fail(QStringLiteral("%1 is not a filter term (expected port, host, net, "
+                                           "iface, and, or)")
+                                .arg(quoted(tok)));
+            if (previous && !pendingConnector.isEmpty()) {
+                const bool same = *previous == *kind;
+                const QString conn = pendingConnector.toLower();
+                if (same && conn == QLatin1String("and"))
+                    return fail(QStringLiteral("%1 between two '%2' terms can never match both; "
+                                               "terms of the same kind are alternatives (use "
+                                               "'or' or nothing)")
+                                    .arg(quoted(pendingConnector), kindName(*kind)));
+                if (!same && conn == QLatin1String("or"))
+                    return fail(QStringLiteral("%1 between '%2' and '%3' is not supported: "
+                                               "different kinds must all hold (use 'and' or "
+                                               "nothing)")
+                                    .arg(quoted(pendingConnector), kindName(*previous),
+                                         kindName(*kind)));
+            }
+            if (i + 1 >= tokens.size())
+                return fail(QStringLiteral("%1 needs a value").arg(quoted(tok)));
+            const QString &arg = tokens[++i];
+            bool ok = false;
+            switch (*kind) {
+            case Kind::Port:
+                ok = addPorts(arg);
+                break;
+            case Kind::Host:
+                ok = addHost(arg);
+                break;
+            case Kind::Net:
+                ok = addNetPrefix(arg);
+                break;
+            case Kind::Iface:
+                ok = addIfaces(arg);
+                break;
+            }
+            if (!ok)
+                return false;
+            previous = kind;
+            pendingConnector.clear();
+        }
+        if (!pendingConnector.isEmpty())
+            return fail(QStringLiteral("%1 needs a term after it").arg(quoted(pendingConnector)));
+        return true;
+    }
+};
+
+} // namespace
+
+std::optional<wire::StartOptions> buildStartOptions(const CaptureOptions &options, QString *error)
+{
+    auto fail = [error](const QString &why) -> std::optional<wire::StartOptions> {
+        if (error)
+            *error = why;
+        return std::nullopt;
+    };
+    if (options.snapLen < 0 || options.snapLen > TS_SNAP_MAX)
+        return fail(QStringLiteral("invalid snap length %1 (0-%2 payload bytes)")
+                        .arg(options.snapLen)
+                        .arg(TS_SNAP_MAX));
+    wire::StartOptions start;
+    Parser parser{&start, {}};
+    if (!parser.parse(options.filter))
+        return fail(parser.error);
+    start.flags = 0;
+    if (options.packets) {
+        start.flags |= wire::StartOptions::kPackets;
+        if (options.snapLen > 0) {
+            start.flags |= wire::StartOptions::kPayload;
+            start.snapLen = quint16(options.snapLen);
+        }
+    } else {
+        // Lifecycle only: the filter (checked above for typos) has nothing to act on.
+        start.ports.clear();
+        start.nets.clear();
+        start.interfaces.clear();
+    }
+    return start;
+}
+
+} // namespace tcpscope
