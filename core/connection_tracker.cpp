@@ -206,6 +206,31 @@ void ConnectionTracker::onCloseStats(const ts_close_stats &rec)
     markChanged(c.id);
 }
 
+qint64 ConnectionTracker::idForSock(quint64 sockId) const
+{
+    if (sockId == 0)
+        return 0;
+    const qint64 id = m_openBySock.value(sockId, 0);
+    return id != 0 ? id : m_recentlyClosed.value(sockId, 0);
+}
+
+Connection *ConnectionTracker::findMutable(qint64 id)
+{
+    if (id <= 0 || id > m_connections.size())
+        return nullptr;
+    return &m_connections[id - 1];
+}
+
+qint64 ConnectionTracker::addFromPacket(Connection conn)
+{
+    conn.id = m_nextId++;
+    if (conn.sockId != 0 && !m_openBySock.contains(conn.sockId))
+        m_openBySock.insert(conn.sockId, conn.id);
+    m_connections.append(std::move(conn));
+    markChanged(m_connections.last().id);
+    return m_connections.last().id;
+}
+
 QVector<Connection> ConnectionTracker::takeChanged()
 {
     std::sort(m_changed.begin(), m_changed.end());

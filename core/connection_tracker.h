@@ -34,9 +34,18 @@ public:
     // Close stats that found no connection (neither open nor recently closed).
     quint64 orphanCloseStats() const { return m_orphanStats; }
 
+    // For the packet joiner (core/packet_joiner.h):
+    // the connection a socket id names now, else the one it named until it recently closed; 0.
+    qint64 idForSock(quint64 sockId) const;
+    // Mutable access; the caller must markChanged() what it modifies. nullptr for unknown ids.
+    Connection *findMutable(qint64 id);
+    void markChanged(qint64 id);
+    // A connection known only from its packets (it predates the capture, so no state change was
+    // seen yet): registered under its socket id so later state changes continue it.
+    qint64 addFromPacket(Connection conn);
+
 private:
     Connection &connectionFor(const ts_state_change &rec, qint64 wallNs);
-    void markChanged(qint64 id);
     void rememberClosed(quint64 sockId, qint64 id);
 
     qint64 m_offsetNs = 0;

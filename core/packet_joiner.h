@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Joins packet records (ts_packet) to the connections ConnectionTracker builds from lifecycle
+// records, runs each connection's TcpAnalyzer and keeps Connection::packets up to date.
+//
+// Packets and lifecycle records come through separate ring buffers, so their relative order is
+// not guaranteed. A packet joins:
+//   1. the connection its sock_id names (open, or recently closed), else
+//   2. the connection with its 4-tuple + family (local end = dst for In, src for Out) that is
+//      open, or closed less than closedJoinNs ago (trailing ACK/FIN/RST, TIME_WAIT; never a
+//      pure SYN, which starts a new connection on a reused tuple), else
+//   3. it is held, per 4-tuple, for holdNs of record time (count-capped): handshake packets of
+//      an accepted socket (listener: sock_id 0; request socket: NEW_SYN_RECV) and packets that
+//      overtook their socket's first state change. When a connection with that tuple appears,
+//      or a later packet of the tuple joins, the held packets are delivered first, in order.
+// A held group that expires becomes a connection of its own when one of its packets names an
+// established-like socket (sock_state ESTABLISHED, FIN_WAIT*, CLOSE_WAIT, LAST_ACK, CLOSING,
+// SYN_SENT): a connection that predates the capture (role unknown, pid 0, state from
+// sock_state; later state changes of that socket continue it). Anything else (e.g. a RST
+// answering a SYN to a closed port, TIME_WAIT leftovers) is emitted with connectionId 0.
+// Packet ids are 1-based in emission order. Not thread-safe: owned by the ingest thread.
+#pragma once
+
+#include "analysis/tcp_analyzer.h"
+#include "connection_tracker.h"
+#include "model/packet.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QVector>
+
+#include <span>
+#include <unordered_map>
+
+namespace tcpscope {
+
+class PacketJoiner
+{
+public:
+    struct Limits
+    {
+        qint64 holdNs = 2'000'000'000;         // record time a packet waits for its connection
+        qsizetype maxHeld = 50'000;            // all tuples together; oldest groups give up first
+        qsizetype maxHeldPerTuple = 4096;      // one tuple (a flood to a closed port)
+        qint64 closedJoinNs = 60'000'000'000;  // tuple join to a closed connection (TIME_WAIT)
+    };
+
+    explicit PacketJoiner(ConnectionTracker &tracker) : m_tracker(tracker) {}
+    void setLimits(const Limits &limits) { m_limits = limits; }
+    // Same offset as ConnectionTracker::setClockOffset (sets both).
+    void setClockOffset(qint64 monoToWallNs);
+
+    // Lifecycle records go through here so held packets are delivered when their connection
+    // appears (forwarded to the tracker first).
+    void onStateChange(const ts_state_change &rec);
+    void onCloseStats(const ts_close_stats &rec);
+    // One packet record; snap = payload snapshot bytes (ts_packet_snap), empty for ts_packet.
+    void onPacket(const ts_packet &rec, std::span<const quint8> snap = {});
+    void onInterface(const ts_interface &rec);
+    // Record time has reached monoNs (e.g. from the helper's Stats): expire what waited too long.
+    void advanceTo(quint64 monoNs);
+    // End of capture: every held packet is decided now (joined, new connection or unjoined).
+    void flushAll();
+
+    // Packets decided since the previous call, in id order.
+    QVector<Packet> takePackets();
+    // Interfaces seen so far (ifindex order of first appearance); changed since last take.
+    bool takeInterfacesChanged();
+    const QVector<InterfaceInfo> &interfaces() const { return m_interfaces; }
+
+    quint64 packetsEmitted() const { return quint64(m_nextPacketId - 1); }
+    quint64 packetsUnjoined() const { return m_unjoined; }
+    qsizetype packetsHeld() const { return m_heldCount; }
+
+    // ts_packet (+ snapshot) -> Packet with wall time; no id, connection or analysis yet.
+    static Packet toPacket(const ts_packet &rec, qint64 monoToWallNs, std::span<const quint8> snap);
+
+private:
+    struct Held
+    {
+        quint64 firstMonoNs = 0;
+        QVector<Packet> packets;
+    };
+
+    static QByteArray tupleKey(const Packet &p);
+    static QByteArray tupleKey(const ts_state_change &rec);
+    qint64 joinTarget(const Packet &p) const;
+    void deliver(Packet &&p, qint64 connectionId);
+    void drainHeld(const QByteArray &key, qint64 connectionId);
+    void decideGroup(const QByteArray &key);
+    void expire(bool all);
+    void noteTime(quint64 monoNs);
+
+    ConnectionTracker &m_tracker;
+    Limits m_limits;
+    qint64 m_offsetNs = 0;
+    qint64 m_nextPacketId = 1;
+    quint64 m_unjoined = 0;
+    quint64 m_nowMonoNs = 0;
+    quint64 m_nextDeadline = ~quint64(0);
+    QHash<QByteArray, qint64> m_tupleToId; // latest connection with that local/remote tuple
+    QHash<QByteArray, Held> m_held;
+    qsizetype m_heldCount = 0;
+    std::unordered_map<qint64, TcpAnalyzer> m_analyzers;
+    QVector<Packet> m_out;
+    QVector<InterfaceInfo> m_interfaces;
+    bool m_interfacesChanged = false;
+};
+
+} // namespace tcpscope
