@@ -6,6 +6,8 @@
 // RST and ACKed-unseen rules: test_tcp_analyzer_window.cpp.
 #include "tcp_analyzer_fixture.h"
 
+#include <QRandomGenerator>
+
 using namespace tcpscope;
 using namespace tcpscope::testana;
 
@@ -31,6 +33,7 @@ private slots:
     void gsoSuperPacketIsOneSegment();
     void synRetransmission();
     void malformedDoesNotCorruptState();
+    void randomPacketsKeepCountsConsistent();
     void summaryAndProblemClassification();
 };
 
@@ -435,6 +438,59 @@ void TestTcpAnalyzer::malformedDoesNotCorruptState()
     QCOMPARE(k.resets, 0u);
     QCOMPARE(k.lostSegments, 0u);
     QCOMPARE(k.wscaleLocal, 7);
+}
+
+void TestTcpAnalyzer::randomPacketsKeepCountsConsistent()
+{
+    // Hostile or nonsensical sequences (random flags, numbers near the current ones and far
+    // away, bogus options, parse failures, times going backwards) must not crash and the counts
+    // must stay consistent with the per-packet flags.
+    QRandomGenerator rng(7);
+    for (int conn = 0; conn < 50; ++conn) {
+        TcpAnalyzer a;
+        quint32 base[2] = {rng.generate(), rng.generate()};
+        quint64 retrans = 0, dups = 0, malformed = 0, packets = 0;
+        qint64 t = 1'000'000'000;
+        for (int i = 0; i < 2000; ++i) {
+            Packet p;
+            p.id = i + 1;
+            const int dir = int(rng.bounded(2u));
+            p.direction = dir ? PacketDirection::Out : PacketDirection::In;
+            t += qint64(rng.bounded(2'000'000u)) - 200'000;
+            p.timeNs = t;
+            p.seq = base[dir] + (rng.bounded(4u) == 0 ? rng.generate() : rng.bounded(20000u));
+            p.ack = base[1 - dir] + rng.bounded(20000u);
+            p.tcpFlags = quint8(rng.bounded(8u) == 0 ? rng.bounded(256u) : ACK);
+            p.payloadLen = rng.bounded(3u) == 0 ? 0 : rng.bounded(70000u);
+            p.window = quint16(rng.bounded(4u) == 0 ? 0 : rng.bounded(65536u));
+            p.parseStatus = quint8(rng.bounded(20u) == 0 ? 1 + rng.bounded(8u) : 0);
+            QByteArray opts(int(rng.bounded(41u)), Qt::Uninitialized);
+            for (char &c : opts)
+                c = char(rng.bounded(256u));
+            p.options = opts;
+            a.analyze(p);
+            ++packets;
+            if (p.analysis & AnalysisRetransmission)
+                ++retrans;
+            if (p.analysis & AnalysisDuplicateAck) {
+                ++dups;
+                QVERIFY(p.dupAckNum >= 1);
+            }
+            if (p.parseStatus != 0) {
+                ++malformed;
+                QCOMPARE(p.analysis, quint32(AnalysisMalformed));
+            }
+            if (p.analysis & (AnalysisFastRetransmission | AnalysisSpuriousRetransmission))
+                QVERIFY(p.analysis & AnalysisRetransmission);
+            QVERIFY(p.bytesInFlight < 2'000'000'000);
+        }
+        const PacketCounts &k = a.counts();
+        QCOMPARE(k.packetsIn + k.packetsOut, packets);
+        QCOMPARE(quint64(k.retransmissions), retrans);
+        QCOMPARE(quint64(k.dupAcks), dups);
+        QVERIFY(k.retransmissions >= k.fastRetransmissions + k.spuriousRetransmissions);
+        QVERIFY(malformed > 0);
+    }
 }
 
 void TestTcpAnalyzer::summaryAndProblemClassification()

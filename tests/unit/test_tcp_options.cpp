@@ -4,6 +4,7 @@
 #include "analysis/tcp_options.h"
 #include "model/packet.h"
 
+#include <QRandomGenerator>
 #include <QTest>
 
 #include <cstring>
@@ -26,6 +27,7 @@ private slots:
     void hostileLengths_data();
     void hostileLengths();
     void neverReadsPastLen();
+    void randomBytesStayInBounds();
     void optionNames();
     void valueTexts();
 };
@@ -216,6 +218,33 @@ void TestTcpOptions::neverReadsPastLen()
             QVERIFY(o.error.isEmpty());
     }
     QCOMPARE(parseTcpOptions(full).mss, std::optional<quint16>(1460));
+}
+
+void TestTcpOptions::randomBytesStayInBounds()
+{
+    // Deterministic random option areas (biased towards known kinds and small lengths): what is
+    // reported never adds up to more than the input, and an error always stops the parse.
+    QRandomGenerator rng(3);
+    for (int round = 0; round < 20000; ++round) {
+        const int len = int(rng.bounded(41));
+        QByteArray raw(len, Qt::Uninitialized);
+        for (int i = 0; i < len; ++i) {
+            const quint32 r = rng.bounded(10u);
+            raw[i] = char(r < 4 ? rng.bounded(9u) : r < 7 ? rng.bounded(12u) : rng.bounded(256u));
+        }
+        const TcpOptions o = parseTcpOptions(raw);
+        int consumed = 0;
+        for (const TcpOption &opt : o.all) {
+            consumed += opt.kind <= 1 ? 1 : opt.length;
+            QCOMPARE(opt.value.size(), opt.kind <= 1 ? 0 : opt.length - 2);
+        }
+        QVERIFY2(consumed <= len, raw.toHex().constData());
+        QVERIFY(o.sackBlocks.size() <= 4 * o.all.size());
+        if (!o.error.isEmpty()) {
+            QVERIFY(o.error.contains(QStringLiteral("offset ")));
+            QVERIFY(consumed < len);
+        }
+    }
 }
 
 void TestTcpOptions::optionNames()
