@@ -374,4 +374,20 @@ qint64 writePcapng(const SessionData &session, const QString &path,
     return written;
 }
 
+qint64 dropLoopbackIngressCopies(SessionData &session)
+{
+    QSet<quint32> loopback;
+    for (const InterfaceInfo &i : session.info.interfaces) {
+        if (i.name == QLatin1String("lo"))
+            loopback.insert(i.ifindex);
+    }
+    if (loopback.isEmpty())
+        return 0;
+    const qint64 before = session.packets.size();
+    session.packets.removeIf([&](const Packet &p) {
+        return p.direction == PacketDirection::In && loopback.contains(p.ifindex);
+    });
+    return before - session.packets.size();
+}
+
 } // namespace tcpscope

@@ -21,4 +21,12 @@ namespace tcpscope {
 qint64 writePcapng(const SessionData &session, const QString &path,
                    const QVector<qint64> &connectionIds, QString *error);
 
+// On loopback TC sees every packet twice: at egress of `lo` (joined to the sender's socket) and
+// again at ingress (joined to the receiver's). A whole-session export with both copies would
+// show every packet twice to Wireshark, which then flags each copy as a retransmission.
+// Removes the ingress copies on interfaces named "lo" (session.info.interfaces) and returns how
+// many were removed; what remains is each packet once, the set `tcpdump -i lo` shows.
+// Per-connection exports need no such step: each socket sees each packet once.
+qint64 dropLoopbackIngressCopies(SessionData &session);
+
 } // namespace tcpscope

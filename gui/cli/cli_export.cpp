@@ -2,10 +2,12 @@
 #include "cli_commands.h"
 
 #include "export/connection_export.h"
+#include "export/pcapng_writer.h"
 
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QRegularExpression>
+#include <algorithm>
 #include <memory>
 
 #ifdef TCPSCOPE_HAVE_CHART_EXPORT
@@ -20,7 +22,7 @@ namespace {
 const QString kCmd = QStringLiteral("export");
 
 int exportChartCommand(const SessionData &session, const QString &chart, const QString &out,
-                       QSize size, int argc, char **argv)
+                       QSize size, qint64 connectionId, int argc, char **argv)
 {
 #ifdef TCPSCOPE_HAVE_CHART_EXPORT
     // Charts are widgets rendered offscreen; without a display, use the offscreen platform.
@@ -31,7 +33,7 @@ int exportChartCommand(const SessionData &session, const QString &chart, const Q
     if (!QCoreApplication::instance())
         app = std::make_unique<QApplication>(argc, argv);
     QString error;
-    if (!exportChart(session, chart, out, size, &error)) {
+    if (!exportChart(session, chart, out, size, &error, connectionId)) {
         printErr(error);
         return kExitFailure;
     }
@@ -41,11 +43,107 @@ int exportChartCommand(const SessionData &session, const QString &chart, const Q
     Q_UNUSED(chart);
     Q_UNUSED(out);
     Q_UNUSED(size);
+    Q_UNUSED(connectionId);
     Q_UNUSED(argc);
     Q_UNUSED(argv);
     printErr(QStringLiteral("chart export is not available in this build (built without the GUI)"));
     return kExitFailure;
 #endif
+}
+
+QStringList chartNames()
+{
+#ifdef TCPSCOPE_HAVE_CHART_EXPORT
+    return exportableCharts();
+#else
+    return {QStringLiteral("timeline"), QStringLiteral("seq")};
+#endif
+}
+
+bool needsConnection(const QString &chart)
+{
+#ifdef TCPSCOPE_HAVE_CHART_EXPORT
+    return chartNeedsConnection(chart);
+#else
+    return chart == QLatin1String("seq");
+#endif
+}
+
+// Reads FILE loading only the packets asked for (all, one connection's, or none), so exporting
+// one connection of a long capture does not load every packet. Prints the reason on failure.
+std::optional<SessionData> loadFor(const QString &path, const ReadOptions &options)
+{
+    QString error;
+    auto data = SessionReader::read(path, &error, options);
+    if (!data)
+        printErr(QStringLiteral("%1: %2").arg(path, error));
+    return data;
+}
+
+// The checks every packet-based export shares: the connection exists, the file has packets at
+// all, and the selection is not empty. Returns an exit code, or -1 when all is well.
+int checkPackets(const QString &file, const SessionData &session, qint64 connectionId)
+{
+    if (connectionId > 0) {
+        const bool known = std::any_of(session.connections.cbegin(), session.connections.cend(),
+                                       [&](const Connection &c) { return c.id == connectionId; });
+        if (!known) {
+            printErr(QStringLiteral("%1: no connection with id %2 (%3 connections; list them with "
+                                    "'tcpscope export %1 --connections -')")
+                         .arg(file)
+                         .arg(connectionId)
+                         .arg(session.connections.size()));
+            return kExitUsage;
+        }
+    }
+    if (!session.info.packetsCaptured) {
+        printErr(QStringLiteral("%1: recorded without packet capture (--no-packets, or by a "
+                                "tcpscope without it): no packets to export")
+                     .arg(file));
+        return kExitFailure;
+    }
+    if (session.packets.isEmpty()) {
+        if (connectionId > 0)
+            printErr(QStringLiteral("%1: connection %2 has no packets (left out by --filter, or "
+                                    "none crossed it while recording)")
+                         .arg(file)
+                         .arg(connectionId));
+        else
+            printErr(QStringLiteral("%1: the session has no packets (left out by --filter, or "
+                                    "no TCP traffic while recording)")
+                         .arg(file));
+        return kExitFailure;
+    }
+    return -1;
+}
+
+int exportPacketsCommand(const QString &file, const QString &out, qint64 connectionId)
+{
+    ReadOptions options;
+    options.packets = true;
+    options.connectionId = connectionId;
+    auto session = loadFor(file, options);
+    if (!session)
+        return kExitUsage;
+    if (const int rc = checkPackets(file, *session, connectionId); rc >= 0)
+        return rc;
+    // One socket's packets are each seen once; the whole session holds loopback packets twice.
+    const qint64 copies = connectionId > 0 ? 0 : dropLoopbackIngressCopies(*session);
+    QString error;
+    const QVector<qint64> ids =
+        connectionId > 0 ? QVector<qint64>{connectionId} : QVector<qint64>{};
+    const qint64 n = writePcapng(*session, out, ids, &error);
+    if (n < 0) {
+        printErr(error);
+        return kExitFailure;
+    }
+    QString note;
+    if (copies > 0)
+        note = QStringLiteral(" (left out %1 loopback ingress copies: each loopback packet once, "
+                              "as tcpdump -i lo shows it)")
+                   .arg(copies);
+    printOut(QStringLiteral("wrote %1 packets to %2%3\n").arg(n).arg(out, note));
+    return kExitOk;
 }
 
 } // namespace
@@ -56,12 +154,15 @@ int runExport(const QStringList &args, int argc, char **argv)
     parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
     const QCommandLineOption connections(QStringLiteral("connections"), QString(),
                                          QStringLiteral("OUT"));
+    const QCommandLineOption packets(QStringLiteral("packets"), QString(), QStringLiteral("OUT"));
+    const QCommandLineOption connection(QStringLiteral("connection"), QString(),
+                                        QStringLiteral("ID"));
     const QCommandLineOption chart(QStringLiteral("chart"), QString(), QStringLiteral("KIND"));
     const QCommandLineOption output({QStringLiteral("o"), QStringLiteral("output")}, QString(),
                                     QStringLiteral("OUT"));
     const QCommandLineOption size(QStringLiteral("size"), QString(), QStringLiteral("WxH"),
                                   QStringLiteral("1600x900"));
-    parser.addOptions({connections, chart, output, size});
+    parser.addOptions({connections, packets, connection, chart, output, size});
     parser.addPositionalArgument(QStringLiteral("FILE"), QString());
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());
@@ -70,10 +171,21 @@ int runExport(const QStringList &args, int argc, char **argv)
         return usageError(kCmd, files.isEmpty() ? QStringLiteral("missing FILE")
                                                 : QStringLiteral("expects exactly one FILE"));
     const bool wantConnections = parser.isSet(connections);
+    const bool wantPackets = parser.isSet(packets);
     const bool wantChart = parser.isSet(chart);
-    if (wantConnections == wantChart)
-        return usageError(kCmd,
-                          QStringLiteral("give exactly one of --connections OUT or --chart KIND"));
+    if (int(wantConnections) + int(wantPackets) + int(wantChart) != 1)
+        return usageError(kCmd, QStringLiteral("give exactly one of --connections OUT, "
+                                               "--packets OUT or --chart KIND"));
+
+    qint64 connectionId = 0;
+    if (parser.isSet(connection)) {
+        bool ok = false;
+        connectionId = parser.value(connection).toLongLong(&ok);
+        if (!ok || connectionId <= 0)
+            return usageError(kCmd, QStringLiteral("--connection: expected a connection id (a "
+                                                   "positive number), got '%1'")
+                                        .arg(parser.value(connection)));
+    }
 
     if (wantConnections) {
         if (parser.isSet(output) || parser.isSet(size))
@@ -81,13 +193,18 @@ int runExport(const QStringList &args, int argc, char **argv)
                 kCmd,
                 QStringLiteral(
                     "-o/--size belong to --chart; --connections takes the output file itself"));
+        if (connectionId > 0)
+            return usageError(kCmd, QStringLiteral("--connection belongs to --packets and "
+                                                   "--chart seq, not to --connections"));
         const QString out = parser.value(connections);
         ExportFormat format;
         if (!exportFormatForPath(out, &format))
             return usageError(
                 kCmd,
                 QStringLiteral("%1: unknown format, use a .csv or .json name or '-'").arg(out));
-        const auto session = loadSession(files.first());
+        ReadOptions options;
+        options.packets = false; // the table carries the per-connection counts already
+        const auto session = loadFor(files.first(), options);
         if (!session)
             return kExitUsage;
         QString error;
@@ -98,10 +215,31 @@ int runExport(const QStringList &args, int argc, char **argv)
         return kExitOk;
     }
 
+    if (wantPackets) {
+        if (parser.isSet(output) || parser.isSet(size))
+            return usageError(
+                kCmd, QStringLiteral(
+                          "-o/--size belong to --chart; --packets takes the output file itself"));
+        const QString out = parser.value(packets);
+        if (out.isEmpty() || out == QLatin1String("-"))
+            return usageError(kCmd, QStringLiteral("--packets needs an output file name (pcapng "
+                                                   "is written to a file, not to stdout)"));
+        return exportPacketsCommand(files.first(), out, connectionId);
+    }
+
     const QString kind = parser.value(chart);
-    if (kind != QLatin1String("timeline"))
-        return usageError(kCmd,
-                          QStringLiteral("unknown chart '%1' (available: timeline)").arg(kind));
+    if (!chartNames().contains(kind))
+        return usageError(kCmd, QStringLiteral("unknown chart '%1' (available: %2)")
+                                    .arg(kind, chartNames().join(QStringLiteral(", "))));
+    if (needsConnection(kind) && connectionId <= 0)
+        return usageError(kCmd, QStringLiteral("--chart %1 draws one connection: give "
+                                               "--connection ID (ids: 'tcpscope export FILE "
+                                               "--connections -')")
+                                    .arg(kind));
+    if (!needsConnection(kind) && connectionId > 0)
+        return usageError(kCmd, QStringLiteral("--chart %1 covers the whole session and takes "
+                                               "no --connection")
+                                    .arg(kind));
     if (!parser.isSet(output))
         return usageError(kCmd, QStringLiteral("--chart needs -o OUT.png|OUT.pdf|OUT.svg"));
     const QString out = parser.value(output);
@@ -120,10 +258,17 @@ int runExport(const QStringList &args, int argc, char **argv)
     if (pixels.width() < 16 || pixels.height() < 16 || pixels.width() > 20000 ||
         pixels.height() > 20000)
         return usageError(kCmd, QStringLiteral("--size: each side must be 16..20000 pixels"));
-    const auto session = loadSession(files.first());
+    // A per-connection chart needs only that connection's packets.
+    ReadOptions options;
+    options.connectionId = connectionId;
+    const auto session = loadFor(files.first(), options);
     if (!session)
         return kExitUsage;
-    return exportChartCommand(*session, kind, out, pixels, argc, argv);
+    if (connectionId > 0) {
+        if (const int rc = checkPackets(files.first(), *session, connectionId); rc >= 0)
+            return rc;
+    }
+    return exportChartCommand(*session, kind, out, pixels, connectionId, argc, argv);
 }
 
 } // namespace tcpscope::cli

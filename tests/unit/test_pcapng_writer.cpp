@@ -234,6 +234,7 @@ private slots:
     void filterByConnection();
     void unknownInterfaceAndUnjoined();
     void malformedPackets();
+    void loopbackCopiesDropped();
     void unwritableDirectory();
     void diskFullLeavesOldFile();
 
@@ -426,6 +427,25 @@ void TestPcapngWriter::malformedPackets()
     QCOMPARE(c.data.mid(20, 4), QByteArray(4, '\1'));
     QVERIFY(c.options.values.value(1).contains("malformed: non-first IP fragment"));
     QVERIFY(c.options.values.value(1).contains("ip options (4 bytes) not captured"));
+}
+
+void TestPcapngWriter::loopbackCopiesDropped()
+{
+    SessionData s = session();
+    Packet sent = v4Syn(); // lo, out
+    Packet received = sent;
+    received.direction = PacketDirection::In;
+    received.connectionId = 2;
+    Packet eth = received;
+    eth.ifindex = 2; // not loopback: kept in either direction
+    s.packets = {sent, received, eth};
+    QCOMPARE(dropLoopbackIngressCopies(s), 1);
+    QCOMPARE(s.packets.size(), 2);
+    QCOMPARE(s.packets[0].direction, PacketDirection::Out);
+    QCOMPARE(s.packets[1].ifindex, 2u);
+    s.info.interfaces.clear(); // no interface names: nothing known to be loopback
+    s.packets = {sent, received};
+    QCOMPARE(dropLoopbackIngressCopies(s), 0);
 }
 
 void TestPcapngWriter::unwritableDirectory()
