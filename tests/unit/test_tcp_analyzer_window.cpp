@@ -14,6 +14,8 @@ class TestTcpAnalyzerWindow : public QObject
 private slots:
     void windowUpdateVersusDupAck();
     void zeroWindowProbeAndAck();
+    void linuxZeroWindowProbeLooksLikeKeepAlive();
+    void windowScaleAbove14CountsAs14();
     void windowFull();
     void windowFullAgainstSynAckWindow();
     void dupAckNumberingSurvivesWindowUpdate();
@@ -65,6 +67,29 @@ void TestTcpAnalyzerWindow::zeroWindowProbeAndAck()
     QCOMPARE(k.zeroWindowProbes, 2u);
     QCOMPARE(k.retransmissions, 0u);
     QCOMPARE(k.dupAcks, 0u);
+}
+
+void TestTcpAnalyzerWindow::linuxZeroWindowProbeLooksLikeKeepAlive()
+{
+    // Linux probes a zero window with an empty segment one byte back (tcp_xmit_probe_skb), which
+    // is a keep-alive by the rules, in Wireshark too; the zero-window reply is no dup ACK.
+    Conn c;
+    c.handshake();
+    c.out(kC + 1, kS + 1, ACK, 100, 502);
+    EXPECT_FLAGS(c.in(kS + 1, kC + 101, ACK, 0, 0), AnalysisZeroWindow);
+    EXPECT_FLAGS(c.out(kC + 100, kS + 1, ACK, 0, 502, 200'000'000), AnalysisKeepAlive);
+    EXPECT_FLAGS(c.in(kS + 1, kC + 101, ACK, 0, 0), AnalysisZeroWindow);
+    QCOMPARE(c.counts().zeroWindowProbes, 0u);
+    QCOMPARE(c.counts().keepAlives, 1u);
+}
+
+void TestTcpAnalyzerWindow::windowScaleAbove14CountsAs14()
+{
+    Conn c;
+    c.out(kC, 0, SYN, 0, 64240, kStep, synOptions(1460, 15));
+    c.in(kS, kC + 1, SYN | ACK, 0, 65160, kStep, synOptions(1400, 15));
+    QCOMPARE(c.out(kC + 1, kS + 1, ACK, 0, 502).scaledWindow, qint64(502) << 14);
+    QCOMPARE(c.counts().wscaleLocal, 15); // as offered on the wire
 }
 
 void TestTcpAnalyzerWindow::windowFull()
