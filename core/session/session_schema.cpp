@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session/session_schema.h"
 
+#include "model/connection.h"
+
+extern "C" {
+#include "tcpscope_records.h"
+}
+
 namespace tcpscope::schema {
 
 // States, roles and close reasons are stored as names so the file reads well in sqlite3.
@@ -38,7 +44,30 @@ CREATE TABLE connections (
   srtt_us          INTEGER NOT NULL,
   min_rtt_us       INTEGER NOT NULL,
   sk_err           INTEGER NOT NULL,
-  states           TEXT NOT NULL
+  states           TEXT NOT NULL,
+  packets_in       INTEGER NOT NULL DEFAULT 0,
+  packets_out      INTEGER NOT NULL DEFAULT 0,
+  payload_bytes_in INTEGER NOT NULL DEFAULT 0,
+  payload_bytes_out INTEGER NOT NULL DEFAULT 0,
+  retransmissions_seen INTEGER NOT NULL DEFAULT 0,
+  fast_retransmissions INTEGER NOT NULL DEFAULT 0,
+  spurious_retransmissions INTEGER NOT NULL DEFAULT 0,
+  dup_acks         INTEGER NOT NULL DEFAULT 0,
+  out_of_order     INTEGER NOT NULL DEFAULT 0,
+  lost_segments    INTEGER NOT NULL DEFAULT 0,
+  zero_windows     INTEGER NOT NULL DEFAULT 0,
+  zero_window_probes INTEGER NOT NULL DEFAULT 0,
+  window_full      INTEGER NOT NULL DEFAULT 0,
+  window_updates   INTEGER NOT NULL DEFAULT 0,
+  keep_alives      INTEGER NOT NULL DEFAULT 0,
+  resets_seen      INTEGER NOT NULL DEFAULT 0,
+  irtt_ns          INTEGER,
+  mss_local        INTEGER,
+  mss_remote       INTEGER,
+  wscale_local     INTEGER,
+  wscale_remote    INTEGER,
+  sack_permitted   INTEGER NOT NULL DEFAULT 0,
+  timestamps       INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE state_changes (
   connection_id INTEGER NOT NULL REFERENCES connections(id),
@@ -50,9 +79,56 @@ CREATE TABLE state_changes (
   ctx_comm      TEXT NOT NULL
 );
 CREATE INDEX state_changes_by_connection ON state_changes(connection_id, seq);
+CREATE TABLE packets (
+  id              INTEGER PRIMARY KEY,
+  connection_id   INTEGER REFERENCES connections(id),
+  ts_ns           INTEGER NOT NULL,
+  sock_id         INTEGER NOT NULL,
+  sock_state      TEXT NOT NULL,
+  ifindex         INTEGER NOT NULL,
+  direction       TEXT NOT NULL,
+  parse_status    INTEGER NOT NULL,
+  family          INTEGER NOT NULL,
+  src_addr        TEXT NOT NULL,
+  src_port        INTEGER NOT NULL,
+  dst_addr        TEXT NOT NULL,
+  dst_port        INTEGER NOT NULL,
+  seq             INTEGER NOT NULL,
+  ack             INTEGER NOT NULL,
+  tcp_flags       INTEGER NOT NULL,
+  window          INTEGER NOT NULL,
+  urg_ptr         INTEGER NOT NULL,
+  payload_len     INTEGER NOT NULL,
+  skb_len         INTEGER NOT NULL,
+  gso_segs        INTEGER NOT NULL,
+  gso_size        INTEGER NOT NULL,
+  ttl             INTEGER NOT NULL,
+  tos             INTEGER NOT NULL,
+  vlan_tci        INTEGER NOT NULL,
+  vlan_depth      INTEGER NOT NULL,
+  ip_frag         INTEGER NOT NULL,
+  ip_id           INTEGER NOT NULL,
+  ip_hdr_len      INTEGER NOT NULL,
+  tcp_hdr_len     INTEGER NOT NULL,
+  options         BLOB NOT NULL,
+  payload         BLOB NOT NULL,
+  analysis        INTEGER NOT NULL,
+  dup_ack_num     INTEGER NOT NULL,
+  rel_seq         INTEGER NOT NULL,
+  rel_ack         INTEGER NOT NULL,
+  bytes_in_flight INTEGER,
+  scaled_window   INTEGER,
+  ack_rtt_ns      INTEGER
+);
+CREATE INDEX packets_by_connection ON packets(connection_id, id);
+CREATE TABLE interfaces (
+  ifindex INTEGER PRIMARY KEY,
+  name    TEXT NOT NULL,
+  attach  TEXT NOT NULL
+);
 )sql";
 
-const QVector<TableSpec> &tables()
+const QVector<TableSpec> &tables(int version)
 {
     static const QVector<TableSpec> specs = {
         {"meta", {"key", "value"}},
@@ -88,13 +164,84 @@ const QVector<TableSpec> &tables()
         {"state_changes",
          {"connection_id", "seq", "ts_ns", "from_state", "to_state", "ctx_pid", "ctx_comm"}},
     };
-    return specs;
+    if (version == 1)
+        return specs;
+    static const QVector<TableSpec> v2 = [] {
+        QVector<TableSpec> t = specs;
+        t[1].columns << connectionPacketColumns();
+        t.append({"packets",
+                  {"id",          "connection_id", "ts_ns",         "sock_id",   "sock_state",
+                   "ifindex",     "direction",     "parse_status",  "family",    "src_addr",
+                   "src_port",    "dst_addr",      "dst_port",      "seq",       "ack",
+                   "tcp_flags",   "window",        "urg_ptr",       "payload_len", "skb_len",
+                   "gso_segs",    "gso_size",      "ttl",           "tos",       "vlan_tci",
+                   "vlan_depth",  "ip_frag",       "ip_id",         "ip_hdr_len", "tcp_hdr_len",
+                   "options",     "payload",       "analysis",      "dup_ack_num", "rel_seq",
+                   "rel_ack",     "bytes_in_flight", "scaled_window", "ack_rtt_ns"}});
+        t.append({"interfaces", {"ifindex", "name", "attach"}});
+        return t;
+    }();
+    return v2;
 }
 
-const QStringList &indexes()
+const QStringList &connectionPacketColumns()
 {
-    static const QStringList names = {QStringLiteral("state_changes_by_connection")};
-    return names;
+    static const QStringList cols = {
+        "packets_in",       "packets_out",          "payload_bytes_in",
+        "payload_bytes_out", "retransmissions_seen", "fast_retransmissions",
+        "spurious_retransmissions", "dup_acks",     "out_of_order",
+        "lost_segments",    "zero_windows",         "zero_window_probes",
+        "window_full",      "window_updates",       "keep_alives",
+        "resets_seen",      "irtt_ns",              "mss_local",
+        "mss_remote",       "wscale_local",         "wscale_remote",
+        "sack_permitted",   "timestamps"};
+    return cols;
+}
+
+const QStringList &indexes(int version)
+{
+    static const QStringList v1 = {QStringLiteral("state_changes_by_connection")};
+    static const QStringList v2 = {QStringLiteral("state_changes_by_connection"),
+                                   QStringLiteral("packets_by_connection")};
+    return version == 1 ? v1 : v2;
+}
+
+QString sockStateName(quint8 state)
+{
+    return state == 0 ? QStringLiteral("NONE") : tcpStateName(static_cast<TcpState>(state));
+}
+
+std::optional<quint8> sockStateFromName(const QString &name)
+{
+    if (name == QLatin1String("NONE") || name == QLatin1String("UNKNOWN"))
+        return quint8(0);
+    const TcpState s = tcpStateFromName(name);
+    if (s == TcpState::Unknown)
+        return std::nullopt;
+    return static_cast<quint8>(s);
+}
+
+QString attachName(quint8 attach)
+{
+    switch (attach) {
+    case TS_ATTACH_NONE:
+        return QStringLiteral("none");
+    case TS_ATTACH_TCX:
+        return QStringLiteral("tcx");
+    case TS_ATTACH_CLSACT:
+        return QStringLiteral("clsact");
+    default:
+        return QStringLiteral("failed");
+    }
+}
+
+std::optional<quint8> attachFromName(const QString &name)
+{
+    for (quint8 a = TS_ATTACH_NONE; a <= TS_ATTACH_FAILED; ++a) {
+        if (attachName(a) == name)
+            return a;
+    }
+    return std::nullopt;
 }
 
 } // namespace tcpscope::schema

@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Session file schema v1, in one place for the writer (creates it) and the reader (checks that
+// Session file schema v2 (v1 files are still read: they have no packets), in one place for the writer (creates it) and the reader (checks that
 // a file has exactly this shape before reading it). Documented in docs/SESSION_FORMAT.md.
 #pragma once
 
 #include <QStringList>
+#include <optional>
 #include <QVector>
 #include <cstdint>
 
 namespace tcpscope::schema {
 
 inline constexpr std::int32_t kApplicationId = 0x54435053; // "TCPS"
-inline constexpr int kUserVersion = 1;
+inline constexpr int kUserVersion = 2;    // what the writer creates
+inline constexpr int kMinUserVersion = 1; // oldest the reader accepts (v1: no packets)
 
 // Everything CREATE-d in a new session file, run in one transaction.
 extern const char *const kCreateSql;
@@ -20,10 +22,12 @@ struct TableSpec
     const char *name;
     QStringList columns; // in declaration order
 };
-// The tables the reader expects, with their columns in order.
-const QVector<TableSpec> &tables();
+// The tables the reader expects in a file of that user_version, with their columns in order.
+const QVector<TableSpec> &tables(int version = kUserVersion);
+// The PacketCounts columns v2 appends to `connections`, in order.
+const QStringList &connectionPacketColumns();
 // Indexes the writer creates; the reader accepts these (and SQLite's own autoindexes) only.
-const QStringList &indexes();
+const QStringList &indexes(int version = kUserVersion);
 
 // meta keys
 inline constexpr const char *kMetaKernel = "kernel";
@@ -35,5 +39,18 @@ inline constexpr const char *kMetaStoppedNs = "stopped_ns";
 inline constexpr const char *kMetaRecords = "records_received";
 inline constexpr const char *kMetaLost = "lost_records"; // includes kMetaMissedRuns
 inline constexpr const char *kMetaMissedRuns = "missed_program_runs";
+// v2: packet capture facts
+inline constexpr const char *kMetaPacketsCaptured = "packets_captured"; // "1" / "0"
+inline constexpr const char *kMetaCaptureFilter = "capture_filter";
+inline constexpr const char *kMetaPacketsReceived = "packets_received";
+inline constexpr const char *kMetaLostPackets = "lost_packets"; // part of lost_records
+inline constexpr const char *kMetaPacketsFiltered = "packets_filtered";
+
+// packets.sock_state: "NONE" for 0, else the state name (tcpStateName). nullopt for other text.
+QString sockStateName(quint8 state);
+std::optional<quint8> sockStateFromName(const QString &name);
+// interfaces.attach: "none", "tcx", "clsact", "failed" (enum ts_interface_attach).
+QString attachName(quint8 attach);
+std::optional<quint8> attachFromName(const QString &name);
 
 } // namespace tcpscope::schema

@@ -5,6 +5,7 @@
 #include "session/sqlite_util.h"
 
 #include <QHash>
+#include <arpa/inet.h>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -13,7 +14,7 @@
 
 namespace tcpscope {
 
-using Work = std::variant<SessionInfo, Connection>;
+using Work = std::variant<SessionInfo, Connection, QVector<Packet>>;
 
 struct SessionWriter::Private
 {
@@ -22,6 +23,9 @@ struct SessionWriter::Private
     sqlite::Stmt upsertConnection;
     sqlite::Stmt deleteHistory;
     sqlite::Stmt insertChange;
+    sqlite::Stmt insertPacket;
+    sqlite::Stmt deleteInterfaces;
+    sqlite::Stmt insertInterface;
 
     std::mutex mutex;
     std::condition_variable wake;      // writer thread: work arrived or stop requested
@@ -38,6 +42,7 @@ struct SessionWriter::Private
     bool writeBatch(std::deque<Work> &batch, QString *err);
     bool writeInfo(const SessionInfo &info, QString *err);
     bool writeConnection(const Connection &conn, QString *err);
+    bool writePackets(const QVector<Packet> &packets, QString *err);
     void enqueue(Work work);
 };
 
@@ -48,9 +53,25 @@ constexpr const char *kUpsertConnection =
     "INSERT OR REPLACE INTO connections(id, sock_id, pid, comm, owner_source, cgroup_id, netns,"
     " family, local_addr, local_port, remote_addr, remote_port, role, start_ns, end_ns,"
     " handshake_ns, state, close_reason, have_close_stats, bytes_sent, bytes_received, segs_in,"
-    " segs_out, retransmits, srtt_us, min_rtt_us, sk_err, states)"
+    " segs_out, retransmits, srtt_us, min_rtt_us, sk_err, states, packets_in, packets_out,"
+    " payload_bytes_in, payload_bytes_out, retransmissions_seen, fast_retransmissions,"
+    " spurious_retransmissions, dup_acks, out_of_order, lost_segments, zero_windows,"
+    " zero_window_probes, window_full, window_updates, keep_alives, resets_seen, irtt_ns,"
+    " mss_local, mss_remote, wscale_local, wscale_remote, sack_permitted, timestamps)"
     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-    "?23,?24,?25,?26,?27,?28)";
+    "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,?40,?41,?42,?43,?44,"
+    "?45,?46,?47,?48,?49,?50,?51)";
+constexpr const char *kInsertPacket =
+    "INSERT INTO packets(id, connection_id, ts_ns, sock_id, sock_state, ifindex, direction,"
+    " parse_status, family, src_addr, src_port, dst_addr, dst_port, seq, ack, tcp_flags, window,"
+    " urg_ptr, payload_len, skb_len, gso_segs, gso_size, ttl, tos, vlan_tci, vlan_depth, ip_frag,"
+    " ip_id, ip_hdr_len, tcp_hdr_len, options, payload, analysis, dup_ack_num, rel_seq, rel_ack,"
+    " bytes_in_flight, scaled_window, ack_rtt_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+    "?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,"
+    "?36,?37,?38,?39)";
+constexpr const char *kDeleteInterfaces = "DELETE FROM interfaces";
+constexpr const char *kInsertInterface =
+    "INSERT INTO interfaces(ifindex, name, attach) VALUES(?1, ?2, ?3)";
 constexpr const char *kDeleteHistory = "DELETE FROM state_changes WHERE connection_id = ?1";
 constexpr const char *kInsertChange =
     "INSERT INTO state_changes(connection_id, seq, ts_ns, from_state, to_state, ctx_pid,"
@@ -67,6 +88,22 @@ bool stepDone(sqlite3 *db, sqlite3_stmt *stmt, QString *err)
     return false;
 }
 
+void bindOptional(sqlite3_stmt *s, int col, qint64 value, qint64 unknown = -1)
+{
+    if (value == unknown)
+        sqlite3_bind_null(s, col);
+    else
+        sqlite3_bind_int64(s, col, value);
+}
+
+QString addressText(int family, const std::array<quint8, 16> &addr)
+{
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr.data(), buf, sizeof buf))
+        return QString();
+    return QString::fromLatin1(buf);
+}
+
 } // namespace
 
 bool SessionWriter::Private::writeInfo(const SessionInfo &info, QString *err)
@@ -81,12 +118,80 @@ bool SessionWriter::Private::writeInfo(const SessionInfo &info, QString *err)
         {schema::kMetaRecords, QString::number(info.recordsReceived)},
         {schema::kMetaLost, QString::number(info.lostRecords)},
         {schema::kMetaMissedRuns, QString::number(info.missedProgramRuns)},
+        {schema::kMetaPacketsCaptured, info.packetsCaptured ? QStringLiteral("1") : QStringLiteral("0")},
+        {schema::kMetaCaptureFilter, info.captureFilter},
+        {schema::kMetaPacketsReceived, QString::number(info.packetsReceived)},
+        {schema::kMetaLostPackets, QString::number(info.lostPackets)},
+        {schema::kMetaPacketsFiltered, QString::number(info.packetsFiltered)},
     };
     sqlite3_stmt *stmt = upsertMeta.get();
     for (const auto &[key, value] : rows) {
         sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
         sqlite::bindText(stmt, 2, value);
         if (!stepDone(db.get(), stmt, err))
+            return false;
+    }
+    if (!stepDone(db.get(), deleteInterfaces.get(), err))
+        return false;
+    for (const InterfaceInfo &i : info.interfaces) {
+        sqlite3_stmt *s = insertInterface.get();
+        sqlite3_bind_int64(s, 1, i.ifindex);
+        sqlite::bindText(s, 2, i.name);
+        sqlite::bindText(s, 3, schema::attachName(i.attach));
+        if (!stepDone(db.get(), s, err))
+            return false;
+    }
+    return true;
+}
+
+bool SessionWriter::Private::writePackets(const QVector<Packet> &packets, QString *err)
+{
+    sqlite3_stmt *s = insertPacket.get();
+    for (const Packet &p : packets) {
+        sqlite3_bind_int64(s, 1, p.id);
+        bindOptional(s, 2, p.connectionId, 0);
+        sqlite3_bind_int64(s, 3, p.timeNs);
+        sqlite3_bind_int64(s, 4, static_cast<sqlite3_int64>(p.sockId));
+        sqlite::bindText(s, 5, schema::sockStateName(p.sockState));
+        sqlite3_bind_int64(s, 6, p.ifindex);
+        sqlite3_bind_text(s, 7, p.isOutgoing() ? "out" : "in", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 8, p.parseStatus);
+        sqlite3_bind_int64(s, 9, p.family);
+        sqlite::bindText(s, 10, addressText(p.family, p.srcAddr));
+        sqlite3_bind_int64(s, 11, p.srcPort);
+        sqlite::bindText(s, 12, addressText(p.family, p.dstAddr));
+        sqlite3_bind_int64(s, 13, p.dstPort);
+        sqlite3_bind_int64(s, 14, p.seq);
+        sqlite3_bind_int64(s, 15, p.ack);
+        sqlite3_bind_int64(s, 16, p.tcpFlags);
+        sqlite3_bind_int64(s, 17, p.window);
+        sqlite3_bind_int64(s, 18, p.urgPtr);
+        sqlite3_bind_int64(s, 19, p.payloadLen);
+        sqlite3_bind_int64(s, 20, p.skbLen);
+        sqlite3_bind_int64(s, 21, p.gsoSegs);
+        sqlite3_bind_int64(s, 22, p.gsoSize);
+        sqlite3_bind_int64(s, 23, p.ttl);
+        sqlite3_bind_int64(s, 24, p.tos);
+        sqlite3_bind_int64(s, 25, p.vlanTci);
+        sqlite3_bind_int64(s, 26, p.vlanDepth);
+        sqlite3_bind_int64(s, 27, p.ipFrag);
+        sqlite3_bind_int64(s, 28, p.ipId);
+        sqlite3_bind_int64(s, 29, p.ipHdrLen);
+        sqlite3_bind_int64(s, 30, p.tcpHdrLen);
+        // Zero-length blobs stay blobs (not NULL): bind a valid pointer.
+        static const char empty = 0;
+        sqlite3_bind_blob(s, 31, p.options.isEmpty() ? &empty : p.options.constData(),
+                          int(p.options.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_blob(s, 32, p.payload.isEmpty() ? &empty : p.payload.constData(),
+                          int(p.payload.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_int64(s, 33, p.analysis);
+        sqlite3_bind_int64(s, 34, p.dupAckNum);
+        sqlite3_bind_int64(s, 35, p.relSeq);
+        sqlite3_bind_int64(s, 36, p.relAck);
+        bindOptional(s, 37, p.bytesInFlight);
+        bindOptional(s, 38, p.scaledWindow);
+        bindOptional(s, 39, p.ackRttNs);
+        if (!stepDone(db.get(), s, err))
             return false;
     }
     return true;
@@ -130,6 +235,30 @@ bool SessionWriter::Private::writeConnection(const Connection &c, QString *err)
     sqlite3_bind_int64(s, 26, c.minRttUs);
     sqlite3_bind_int64(s, 27, c.skErr);
     sqlite::bindText(s, 28, c.statesPath());
+    const PacketCounts &k = c.packets;
+    sqlite3_bind_int64(s, 29, static_cast<sqlite3_int64>(k.packetsIn));
+    sqlite3_bind_int64(s, 30, static_cast<sqlite3_int64>(k.packetsOut));
+    sqlite3_bind_int64(s, 31, static_cast<sqlite3_int64>(k.payloadBytesIn));
+    sqlite3_bind_int64(s, 32, static_cast<sqlite3_int64>(k.payloadBytesOut));
+    sqlite3_bind_int64(s, 33, k.retransmissions);
+    sqlite3_bind_int64(s, 34, k.fastRetransmissions);
+    sqlite3_bind_int64(s, 35, k.spuriousRetransmissions);
+    sqlite3_bind_int64(s, 36, k.dupAcks);
+    sqlite3_bind_int64(s, 37, k.outOfOrder);
+    sqlite3_bind_int64(s, 38, k.lostSegments);
+    sqlite3_bind_int64(s, 39, k.zeroWindows);
+    sqlite3_bind_int64(s, 40, k.zeroWindowProbes);
+    sqlite3_bind_int64(s, 41, k.windowFull);
+    sqlite3_bind_int64(s, 42, k.windowUpdates);
+    sqlite3_bind_int64(s, 43, k.keepAlives);
+    sqlite3_bind_int64(s, 44, k.resets);
+    bindOptional(s, 45, k.irttNs);
+    bindOptional(s, 46, k.mssLocal);
+    bindOptional(s, 47, k.mssRemote);
+    bindOptional(s, 48, k.wscaleLocal);
+    bindOptional(s, 49, k.wscaleRemote);
+    sqlite3_bind_int64(s, 50, k.sackPermitted ? 1 : 0);
+    sqlite3_bind_int64(s, 51, k.timestamps ? 1 : 0);
     if (!stepDone(db.get(), s, err))
         return false;
 
@@ -166,6 +295,8 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, QString *err)
         bool ok = true;
         if (const auto *info = std::get_if<SessionInfo>(&batch[i]))
             ok = writeInfo(*info, err);
+        else if (const auto *packets = std::get_if<QVector<Packet>>(&batch[i]))
+            ok = writePackets(*packets, err);
         else if (const auto *conn = std::get_if<Connection>(&batch[i]);
                  lastIndex.value(conn->id) == i)
             ok = writeConnection(*conn, err);
@@ -250,7 +381,11 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
     p.upsertConnection = p.upsertMeta ? sqlite::prepare(db, kUpsertConnection, &err) : nullptr;
     p.deleteHistory = p.upsertConnection ? sqlite::prepare(db, kDeleteHistory, &err) : nullptr;
     p.insertChange = p.deleteHistory ? sqlite::prepare(db, kInsertChange, &err) : nullptr;
-    if (!p.insertChange)
+    p.insertPacket = p.insertChange ? sqlite::prepare(db, kInsertPacket, &err) : nullptr;
+    p.deleteInterfaces = p.insertPacket ? sqlite::prepare(db, kDeleteInterfaces, &err) : nullptr;
+    p.insertInterface =
+        p.deleteInterfaces ? sqlite::prepare(db, kInsertInterface, &err) : nullptr;
+    if (!p.insertInterface)
         return fail(QStringLiteral("cannot prepare session statements: "));
     p.thread = std::thread([&p] { p.run(); });
     return writer;
@@ -264,6 +399,12 @@ void SessionWriter::setInfo(const SessionInfo &info)
 void SessionWriter::writeConnection(const Connection &conn)
 {
     d->enqueue(conn);
+}
+
+void SessionWriter::writePackets(const QVector<Packet> &packets)
+{
+    if (!packets.isEmpty())
+        d->enqueue(packets);
 }
 
 bool SessionWriter::flush(QString *error)
@@ -301,6 +442,9 @@ bool SessionWriter::close(QString *error)
     d->upsertConnection.reset();
     d->deleteHistory.reset();
     d->insertChange.reset();
+    d->insertPacket.reset();
+    d->deleteInterfaces.reset();
+    d->insertInterface.reset();
     if (d->db) {
         if (!sqlite::exec(d->db.get(),
                           "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;", &err) &&

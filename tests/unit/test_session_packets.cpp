@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Session format v2: packets, interfaces, PacketCounts columns and packet capture facts round
+// trip; ReadOptions; version 1 files still read; hostile packet rows refused with one line.
+#include "session/session_reader.h"
+#include "session/session_writer.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+#include <arpa/inet.h>
+#include <sqlite3.h>
+
+extern "C" {
+#include "tcpscope_records.h"
+}
+
+using namespace tcpscope;
+
+class TestSessionPackets : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void roundTrip();
+    void readOptions();
+    void version1FileStillReads();
+    void rejects_data();
+    void rejects();
+
+private:
+    QString writeSession(const char *name);
+    static void sql(const QString &file, const char *statements);
+    std::unique_ptr<QTemporaryDir> m_dir;
+};
+
+namespace {
+
+Connection conn(qint64 id)
+{
+    Connection c;
+    c.id = id;
+    c.sockId = 100 + quint64(id);
+    c.pid = 42;
+    c.comm = QStringLiteral("curl");
+    c.family = 4;
+    c.localAddr = QStringLiteral("127.0.0.1");
+    c.localPort = quint16(40000 + id);
+    c.remoteAddr = QStringLiteral("127.0.0.1");
+    c.remotePort = 80;
+    c.role = ConnectionRole::Client;
+    c.startNs = 1'700'000'000'000'000'000;
+    c.state = TcpState::Established;
+    PacketCounts &k = c.packets;
+    k.packetsIn = 10 + quint64(id);
+    k.packetsOut = 20;
+    k.payloadBytesIn = 0x1'0000'0000ULL;
+    k.payloadBytesOut = 5;
+    k.retransmissions = 3;
+    k.fastRetransmissions = 1;
+    k.spuriousRetransmissions = 1;
+    k.dupAcks = 4;
+    k.outOfOrder = 5;
+    k.lostSegments = 6;
+    k.zeroWindows = 7;
+    k.zeroWindowProbes = 8;
+    k.windowFull = 9;
+    k.windowUpdates = 10;
+    k.keepAlives = 11;
+    k.resets = 12;
+    k.irttNs = id == 1 ? 123456 : -1;
+    k.mssLocal = 65483;
+    k.mssRemote = id == 1 ? 1460 : -1;
+    k.wscaleLocal = 7;
+    k.wscaleRemote = id == 1 ? 14 : -1;
+    k.sackPermitted = true;
+    k.timestamps = id == 1;
+    return c;
+}
+
+Packet packet(qint64 id, qint64 connectionId)
+{
+    Packet p;
+    p.id = id;
+    p.connectionId = connectionId;
+    p.timeNs = 1'700'000'000'000'000'000 + id;
+    p.sockId = 0x8000'0000'0000'0001ULL;
+    p.ifindex = 1;
+    p.direction = id % 2 ? PacketDirection::Out : PacketDirection::In;
+    p.parseStatus = id == 3 ? TS_PARSE_TRUNC_OPTIONS : TS_PARSE_OK;
+    p.sockState = id == 2 ? 12 : 1;
+    p.family = id == 4 ? 6 : 4;
+    inet_pton(p.family == 6 ? AF_INET6 : AF_INET, p.family == 6 ? "2001:db8::1" : "10.0.0.1",
+              p.srcAddr.data());
+    inet_pton(p.family == 6 ? AF_INET6 : AF_INET, p.family == 6 ? "::1" : "127.0.0.1",
+              p.dstAddr.data());
+    p.srcPort = 40001;
+    p.dstPort = 80;
+    p.seq = 0xffff'fff0u;
+    p.ack = 7;
+    p.tcpFlags = 0xff;
+    p.window = 65535;
+    p.urgPtr = 1;
+    p.payloadLen = 1448;
+    p.skbLen = 1500;
+    p.gsoSegs = 2;
+    p.gsoSize = 724;
+    p.ttl = 64;
+    p.tos = 3;
+    p.vlanTci = 100;
+    p.vlanDepth = 1;
+    p.ipFrag = 1;
+    p.ipId = 0xfffff;
+    p.ipHdrLen = 20;
+    p.tcpHdrLen = 32;
+    p.options = id == 1 ? QByteArray() : QByteArray("\x01\x01\x08\x0a\x00\x00\x00\x01", 8);
+    p.payload = id == 1 ? QByteArray(256, 'x') : QByteArray();
+    p.analysis = 0x8001;
+    p.dupAckNum = 2;
+    p.relSeq = 1;
+    p.relAck = 0xffff'ffffu;
+    p.bytesInFlight = id == 1 ? -1 : 2896;
+    p.scaledWindow = id == 1 ? -1 : 65535 << 7;
+    p.ackRttNs = id == 1 ? -1 : 50'000;
+    return p;
+}
+
+void comparePackets(const Packet &a, const Packet &b)
+{
+    QCOMPARE(a.id, b.id);
+    QCOMPARE(a.connectionId, b.connectionId);
+    QCOMPARE(a.timeNs, b.timeNs);
+    QCOMPARE(a.sockId, b.sockId);
+    QCOMPARE(a.ifindex, b.ifindex);
+    QCOMPARE(a.direction, b.direction);
+    QCOMPARE(a.parseStatus, b.parseStatus);
+    QCOMPARE(a.sockState, b.sockState);
+    QCOMPARE(a.family, b.family);
+    QCOMPARE(a.srcAddr, b.srcAddr);
+    QCOMPARE(a.dstAddr, b.dstAddr);
+    QCOMPARE(a.srcPort, b.srcPort);
+    QCOMPARE(a.dstPort, b.dstPort);
+    QCOMPARE(a.seq, b.seq);
+    QCOMPARE(a.ack, b.ack);
+    QCOMPARE(a.tcpFlags, b.tcpFlags);
+    QCOMPARE(a.window, b.window);
+    QCOMPARE(a.urgPtr, b.urgPtr);
+    QCOMPARE(a.payloadLen, b.payloadLen);
+    QCOMPARE(a.skbLen, b.skbLen);
+    QCOMPARE(a.gsoSegs, b.gsoSegs);
+    QCOMPARE(a.gsoSize, b.gsoSize);
+    QCOMPARE(a.ttl, b.ttl);
+    QCOMPARE(a.tos, b.tos);
+    QCOMPARE(a.vlanTci, b.vlanTci);
+    QCOMPARE(a.vlanDepth, b.vlanDepth);
+    QCOMPARE(a.ipFrag, b.ipFrag);
+    QCOMPARE(a.ipId, b.ipId);
+    QCOMPARE(a.ipHdrLen, b.ipHdrLen);
+    QCOMPARE(a.tcpHdrLen, b.tcpHdrLen);
+    QCOMPARE(a.options, b.options);
+    QCOMPARE(a.payload, b.payload);
+    QCOMPARE(a.analysis, b.analysis);
+    QCOMPARE(a.dupAckNum, b.dupAckNum);
+    QCOMPARE(a.relSeq, b.relSeq);
+    QCOMPARE(a.relAck, b.relAck);
+    QCOMPARE(a.bytesInFlight, b.bytesInFlight);
+    QCOMPARE(a.scaledWindow, b.scaledWindow);
+    QCOMPARE(a.ackRttNs, b.ackRttNs);
+}
+
+SessionInfo info()
+{
+    SessionInfo i;
+    i.kernelRelease = QStringLiteral("6.1.0");
+    i.startedNs = 1;
+    i.packetsCaptured = true;
+    i.captureFilter = QStringLiteral("port 80 net 10.0.0.0/8");
+    i.packetsReceived = 5;
+    i.lostPackets = 2;
+    i.packetsFiltered = 77;
+    i.lostRecords = 2;
+    i.interfaces = {{1, QStringLiteral("lo"), TS_ATTACH_TCX},
+                    {7, QStringLiteral("veth-a"), TS_ATTACH_CLSACT},
+                    {9, QStringLiteral("gone0"), TS_ATTACH_NONE}};
+    return i;
+}
+
+} // namespace
+
+void TestSessionPackets::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+}
+
+void TestSessionPackets::sql(const QString &file, const char *statements)
+{
+    sqlite3 *db = nullptr;
+    QCOMPARE(sqlite3_open(QFile::encodeName(file).constData(), &db), SQLITE_OK);
+    char *err = nullptr;
+    const int rc = sqlite3_exec(db, statements, nullptr, nullptr, &err);
+    const QString message = QString::fromUtf8(err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+    QVERIFY2(rc == SQLITE_OK, qPrintable(message));
+}
+
+QString TestSessionPackets::writeSession(const char *name)
+{
+    const QString file = m_dir->filePath(QLatin1String(name));
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    if (!writer)
+        return QString();
+    writer->setInfo(info());
+    writer->writeConnection(conn(1));
+    writer->writeConnection(conn(2));
+    writer->writePackets({packet(1, 1), packet(2, 2), packet(3, 0)});
+    writer->writePackets({packet(4, 1)});
+    if (!writer->close(&error))
+        return QString();
+    return file;
+}
+
+void TestSessionPackets::roundTrip()
+{
+    const QString file = writeSession("round.tcpscope");
+    QVERIFY(!file.isEmpty());
+    QString error;
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    const SessionInfo want = info();
+    QCOMPARE(data->info.packetsCaptured, true);
+    QCOMPARE(data->info.captureFilter, want.captureFilter);
+    QCOMPARE(data->info.packetsReceived, want.packetsReceived);
+    QCOMPARE(data->info.lostPackets, want.lostPackets);
+    QCOMPARE(data->info.packetsFiltered, want.packetsFiltered);
+    QCOMPARE(data->info.interfaces, want.interfaces);
+    QCOMPARE(data->connections.size(), 2);
+    QCOMPARE(data->connections[0].packets, conn(1).packets);
+    QCOMPARE(data->connections[1].packets, conn(2).packets);
+    QCOMPARE(data->packets.size(), 4);
+    comparePackets(data->packets[0], packet(1, 1));
+    comparePackets(data->packets[1], packet(2, 2));
+    comparePackets(data->packets[2], packet(3, 0)); // not joined: NULL in the file
+    comparePackets(data->packets[3], packet(4, 1));
+}
+
+void TestSessionPackets::readOptions()
+{
+    const QString file = writeSession("opts.tcpscope");
+    QString error;
+    ReadOptions none;
+    none.packets = false;
+    auto data = SessionReader::read(file, &error, none);
+    QVERIFY2(data, qPrintable(error));
+    QVERIFY(data->packets.isEmpty());
+    QCOMPARE(data->connections.size(), 2);
+    QCOMPARE(data->info.interfaces.size(), 3);
+    ReadOptions one;
+    one.connectionId = 1;
+    data = SessionReader::read(file, &error, one);
+    QVERIFY2(data, qPrintable(error));
+    QCOMPARE(data->packets.size(), 2);
+    QCOMPARE(data->packets[0].id, qint64(1));
+    QCOMPARE(data->packets[1].id, qint64(4));
+    one.connectionId = 99;
+    data = SessionReader::read(file, &error, one);
+    QVERIFY2(data, qPrintable(error));
+    QVERIFY(data->packets.isEmpty());
+}
+
+void TestSessionPackets::version1FileStillReads()
+{
+    // A version 1 file as tcpscope 0.1 wrote it: no packet tables, no PacketCounts columns.
+    const QString file = writeSession("v1.tcpscope");
+    QStringList drops;
+    for (const char *c :
+         {"packets_in", "packets_out", "payload_bytes_in", "payload_bytes_out",
+          "retransmissions_seen", "fast_retransmissions", "spurious_retransmissions", "dup_acks",
+          "out_of_order", "lost_segments", "zero_windows", "zero_window_probes", "window_full",
+          "window_updates", "keep_alives", "resets_seen", "irtt_ns", "mss_local", "mss_remote",
+          "wscale_local", "wscale_remote", "sack_permitted", "timestamps"})
+        drops << QStringLiteral("ALTER TABLE connections DROP COLUMN %1;").arg(QLatin1String(c));
+    const QByteArray statements =
+        "DROP TABLE packets; DROP TABLE interfaces; DELETE FROM meta WHERE key IN "
+        "('packets_captured','capture_filter','packets_received','lost_packets',"
+        "'packets_filtered'); " +
+        drops.join(QLatin1Char(' ')).toLatin1() + " PRAGMA user_version = 1; VACUUM;";
+    sql(file, statements.constData());
+    QString error;
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    QCOMPARE(data->connections.size(), 2);
+    QCOMPARE(data->connections[0].pid, 42u);
+    QCOMPARE(data->connections[0].packets, PacketCounts{});
+    QVERIFY(data->packets.isEmpty());
+    QVERIFY(!data->info.packetsCaptured);
+    QVERIFY(data->info.interfaces.isEmpty());
+    // A v1 file with a packets table is not a v1 file.
+    sql(file, "CREATE TABLE packets(id INTEGER);");
+    QVERIFY(!SessionReader::read(file, &error));
+    QVERIFY2(error.contains(QLatin1String("unexpected table 'packets'")), qPrintable(error));
+}
+
+void TestSessionPackets::rejects_data()
+{
+    QTest::addColumn<QString>("statement");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("options too long")
+        << "UPDATE packets SET options = zeroblob(41) WHERE id = 2" << "options is too long";
+    QTest::newRow("payload too long")
+        << "UPDATE packets SET payload = zeroblob(257) WHERE id = 2" << "payload is too long";
+    QTest::newRow("options as text")
+        << "UPDATE packets SET options = 'abc' WHERE id = 2" << "options is not a blob";
+    QTest::newRow("direction") << "UPDATE packets SET direction = 'sideways' WHERE id = 2"
+                               << "packet 2 has an invalid direction";
+    QTest::newRow("family") << "UPDATE packets SET family = 5 WHERE id = 2"
+                            << "packet 2 has an invalid family";
+    QTest::newRow("address") << "UPDATE packets SET src_addr = '::1' WHERE id = 2"
+                             << "packet 2 has an invalid src_addr";
+    QTest::newRow("port") << "UPDATE packets SET dst_port = 70000 WHERE id = 2"
+                          << "packet 2 has an invalid dst_port";
+    QTest::newRow("flags") << "UPDATE packets SET tcp_flags = 256 WHERE id = 2"
+                           << "invalid tcp_flags";
+    QTest::newRow("parse status") << "UPDATE packets SET parse_status = 9 WHERE id = 2"
+                                  << "invalid parse_status";
+    QTest::newRow("analysis bits") << "UPDATE packets SET analysis = 65536 WHERE id = 2"
+                                   << "invalid analysis";
+    QTest::newRow("seq as text") << "UPDATE packets SET seq = 'x' WHERE id = 2"
+                                 << "invalid seq";
+    QTest::newRow("sock state") << "UPDATE packets SET sock_state = 'BOGUS' WHERE id = 2"
+                                << "invalid sock_state";
+    QTest::newRow("orphan packet") << "UPDATE packets SET connection_id = 77 WHERE id = 2"
+                                   << "no such connection";
+    QTest::newRow("interface attach") << "UPDATE interfaces SET attach = 'xdp' WHERE ifindex = 1"
+                                      << "interface 1";
+    QTest::newRow("interface name") << "UPDATE interfaces SET name = x'00' WHERE ifindex = 1"
+                                    << "interface name is not text";
+    QTest::newRow("extra index") << "CREATE INDEX evil ON packets(seq)"
+                                 << "unexpected index 'evil'";
+}
+
+void TestSessionPackets::rejects()
+{
+    QFETCH(QString, statement);
+    QFETCH(QString, expected);
+    const QString file = writeSession("hostile.tcpscope");
+    sql(file, statement.toUtf8().constData());
+    QString error;
+    QVERIFY(!SessionReader::read(file, &error));
+    QVERIFY2(error.contains(expected), qPrintable(error));
+    QVERIFY2(!error.contains(QLatin1Char('\n')), qPrintable(error));
+}
+
+QTEST_GUILESS_MAIN(TestSessionPackets)
+#include "test_session_packets.moc"
