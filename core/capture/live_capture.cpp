@@ -3,12 +3,14 @@
 
 #include "capture/helper_process.h"
 #include "connection_tracker.h"
+#include "packet_joiner.h"
 #include "session/session_writer.h"
 #include "wire.h"
 
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -83,9 +85,15 @@ struct LiveCapture::Private
     std::atomic<bool> stopSent{false};
     std::atomic<quint64> bytesIn{0}; // stop() watches it to tell a backlog from a hang
 
+    wire::StartOptions startOptions; // built from CaptureOptions before the helper starts
+
     // Ingest-thread state.
     ConnectionTracker tracker;
+    PacketJoiner joiner{tracker};
     qint64 offsetNs = 0;
+    quint64 packetRecords = 0;
+    quint64 lostPackets = 0;     // packet ring buffer losses (part of lost)
+    quint64 packetsFiltered = 0; // left out by the kernel-side filter
     quint64 records = 0;
     quint64 lost = 0;   // ring buffer losses + missed program runs
     quint64 missed = 0; // missed program runs alone
@@ -117,6 +125,8 @@ LiveCapture::LiveCapture(QObject *parent) : QObject(parent), d(std::make_unique<
     qRegisterMetaType<QVector<tcpscope::Connection>>();
     qRegisterMetaType<tcpscope::SessionInfo>();
     qRegisterMetaType<tcpscope::CaptureStats>();
+    qRegisterMetaType<tcpscope::Packet>();
+    qRegisterMetaType<QVector<tcpscope::Packet>>();
 }
 
 LiveCapture::~LiveCapture()
@@ -170,7 +180,6 @@ QString LiveCapture::Private::helperFailureText(const QString &fallback)
 
 bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &options, QString *error)
 {
-    Q_UNUSED(options); // packets and filter: issue 3
     auto fail = [error](const QString &why) {
         if (error)
             *error = why;
@@ -180,14 +189,21 @@ bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &option
         return fail(QStringLiteral("a capture is already running"));
     stop(); // clean up leftovers of a capture that failed on its own
 
+    QString err;
+    // A bad filter is the user's typo: say so before touching files or starting the helper.
+    const std::optional<wire::StartOptions> startOptions = buildStartOptions(options, &err);
+    if (!startOptions)
+        return fail(err);
     d = std::make_unique<Private>();
     d->q = this;
-    QString err;
+    d->startOptions = *startOptions;
     // The file first: an unwritable path should fail before a privileged helper is started.
     d->writer = SessionWriter::create(sessionPath, &err);
     if (!d->writer)
         return fail(err);
     d->sessionPath = sessionPath;
+    d->info.packetsCaptured = options.packets;
+    d->info.captureFilter = options.packets ? options.filter.simplified() : QString();
     if (!d->helper.spawn(helperPath(), {QStringLiteral("--fd"), QStringLiteral("3")}, &err)) {
         d->writer->close();
         d->writer.reset();
@@ -256,6 +272,9 @@ void LiveCapture::stop()
         d->info.recordsReceived = d->records;
         d->info.lostRecords = d->lost;
         d->info.missedProgramRuns = d->missed;
+        d->info.packetsReceived = d->packetRecords;
+        d->info.lostPackets = d->lostPackets;
+        d->info.packetsFiltered = d->packetsFiltered;
         d->writer->setInfo(d->info);
     }
     QString err;
@@ -272,14 +291,22 @@ void LiveCapture::Private::publish(bool force)
     if (!force && now - lastPublish < kPublishInterval)
         return;
     const double seconds = std::chrono::duration<double>(now - lastPublish).count();
+    // Packets first through the joiner: delivering them changes their connections' counts.
+    QVector<Packet> packets = joiner.takePackets();
     QVector<Connection> changed = tracker.takeChanged();
     for (const Connection &c : std::as_const(changed))
         writer->writeConnection(c);
-    if (force || now - lastMeta >= kMetaInterval) {
+    writer->writePackets(packets);
+    const bool interfacesChanged = joiner.takeInterfacesChanged();
+    if (force || interfacesChanged || now - lastMeta >= kMetaInterval) {
         std::lock_guard lock(mutex);
         info.recordsReceived = records;
         info.lostRecords = lost;
         info.missedProgramRuns = missed;
+        info.packetsReceived = packetRecords;
+        info.lostPackets = lostPackets;
+        info.packetsFiltered = packetsFiltered;
+        info.interfaces = joiner.interfaces();
         writer->setInfo(info);
         lastMeta = now;
     }
@@ -288,6 +315,9 @@ void LiveCapture::Private::publish(bool force)
     stats.lostRecords = lost;
     stats.missedProgramRuns = missed;
     stats.connectionsSeen = quint64(tracker.size());
+    stats.packetsReceived = packetRecords;
+    stats.lostPackets = lostPackets;
+    stats.packetsFiltered = packetsFiltered;
     stats.recordsPerSecond = seconds > 0 && lastPublish.time_since_epoch().count() != 0
                                  ? double(records - recordsAtLastPublish) / seconds
                                  : 0.0;
@@ -300,6 +330,8 @@ void LiveCapture::Private::publish(bool force)
     // Emitted from the ingest thread: receivers in other threads get queued copies.
     if (!changed.isEmpty())
         emit q->connectionsUpdated(changed);
+    if (!packets.isEmpty())
+        emit q->packetsAdded(packets); // after their connections, so every id exists
     emit q->statsUpdated(stats);
 }
 
@@ -326,7 +358,7 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
             return false;
         }
         offsetNs = qint64(h->realtimeNs) - qint64(h->monotonicNs);
-        tracker.setClockOffset(offsetNs);
+        joiner.setClockOffset(offsetNs); // and the tracker's
         SessionInfo si;
         si.kernelRelease = fromStd(h->kernelRelease);
         si.hostname = fromStd(h->hostname);
@@ -337,9 +369,14 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
                 line += QStringLiteral(" (") + fromStd(p.detail) + QLatin1Char(')');
             si.probes << line;
         }
+        si.packetsCaptured = (startOptions.flags & wire::StartOptions::kPackets) != 0;
+        {
+            std::lock_guard lock(mutex);
+            si.captureFilter = info.captureFilter; // set by start()
+        }
         // started_ns is set by the first Stats, when the hooks are really attached.
         writer->setInfo(si);
-        if (!sendAll(helper.socketFd(), wire::encodeStart(wire::StartOptions{}))) {
+        if (!sendAll(helper.socketFd(), wire::encodeStart(startOptions))) {
             *error = QStringLiteral("cannot send Start to tcpscope-helper");
             return false;
         }
@@ -355,10 +392,21 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
             payload,
             [this](const wire::Record &r) {
                 ++records;
-                if (r.type == TS_REC_STATE_CHANGE)
-                    tracker.onStateChange(r.stateChange);
-                else if (r.type == TS_REC_CLOSE_STATS)
-                    tracker.onCloseStats(r.closeStats);
+                if (r.type == TS_REC_STATE_CHANGE) {
+                    joiner.onStateChange(r.stateChange);
+                } else if (r.type == TS_REC_CLOSE_STATS) {
+                    joiner.onCloseStats(r.closeStats);
+                } else if (const ts_packet *p = r.asPacket()) {
+                    ++packetRecords;
+                    std::span<const quint8> snap;
+                    if (r.type == TS_REC_PACKET_SNAP)
+                        snap = std::span<const quint8>(
+                            r.packetSnap.data,
+                            std::min<std::size_t>(r.packetSnap.snap_len, TS_SNAP_MAX));
+                    joiner.onPacket(*p, snap);
+                } else if (r.type == TS_REC_INTERFACE) {
+                    joiner.onInterface(r.interface);
+                }
             },
             err);
         if (!ok)
@@ -374,6 +422,10 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
         // A run the kernel skipped is a loss as much as a full ring buffer: both are counted.
         missed = s->missedRuns;
         lost = s->lostTotal() + s->missedRuns;
+        lostPackets = s->packetLostTotal();
+        packetsFiltered = s->packetsFiltered;
+        // Held packets wait in record time; Stats keep that clock going when traffic is quiet.
+        joiner.advanceTo(s->monotonicNs);
         bool first = false;
         {
             std::lock_guard lock(mutex);
@@ -451,7 +503,9 @@ void LiveCapture::Private::runIngest()
         if (writer && isHelloSeen())
             publish(false);
     }
-    // Whatever arrived before the end is kept: the file stays valid up to this point.
+    // Whatever arrived before the end is kept: the file stays valid up to this point. Packets
+    // still waiting for their connection are decided now (joined, own connection or unjoined).
+    joiner.flushAll();
     if (writer)
         publish(true);
     if (!error.isEmpty()) {

@@ -19,6 +19,7 @@ private slots:
     void initTestCase();
     void normalCapture();
     void helperWithoutPrivileges();
+    void invalidFilter();
     void missingHelper();
     void malformedFrame();
     void helperDies();
@@ -93,6 +94,25 @@ void TestLiveCapture::normalCapture()
     QCOMPARE(c.closeReason, CloseReason::Fin);
     QCOMPARE(c.statesPath(), QStringLiteral("SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>CLOSE"));
     QVERIFY(data->connections[1].isOpen());
+}
+
+void TestLiveCapture::invalidFilter()
+{
+    // Refused before any file or helper exists, with the parser's reason.
+    qputenv("FAKE_HELPER_MODE", "normal");
+    const QString file = m_dir.filePath(QStringLiteral("badfilter.tcpscope"));
+    LiveCapture capture;
+    CaptureOptions options;
+    options.filter = QStringLiteral("port 80 and port 443");
+    QString error;
+    QVERIFY(!capture.start(file, options, &error));
+    QVERIFY2(error.startsWith(QLatin1String("invalid filter: 'and'")), qPrintable(error));
+    QVERIFY(!capture.isRunning());
+    QVERIFY(!QFile::exists(file));
+    options.filter.clear();
+    options.snapLen = 300;
+    QVERIFY(!capture.start(file, options, &error));
+    QVERIFY2(error.contains(QLatin1String("300")), qPrintable(error));
 }
 
 void TestLiveCapture::helperWithoutPrivileges()
