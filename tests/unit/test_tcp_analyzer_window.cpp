@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // TcpAnalyzer on hand-made packet sequences, second half: window update vs dup ACK, zero window
 // probe and its ACK, window full, dup ACK numbering, keep-alive and its ACK, RST, ACKed unseen
-// segment. Every packet's flags are compared exactly.
+// segment; and a real loopback capture with loss against tshark's verdict on every packet.
+// Every packet's flags are compared exactly.
 #include "tcp_analyzer_fixture.h"
+#include "tcp_analyzer_real_capture.h"
 
 using namespace tcpscope;
 using namespace tcpscope::testana;
@@ -14,6 +16,7 @@ class TestTcpAnalyzerWindow : public QObject
 private slots:
     void windowUpdateVersusDupAck();
     void zeroWindowProbeAndAck();
+    void realLoopbackCaptureMatchesTshark();
     void linuxZeroWindowProbeLooksLikeKeepAlive();
     void windowScaleAbove14CountsAs14();
     void windowFull();
@@ -67,6 +70,48 @@ void TestTcpAnalyzerWindow::zeroWindowProbeAndAck()
     QCOMPARE(k.zeroWindowProbes, 2u);
     QCOMPARE(k.retransmissions, 0u);
     QCOMPARE(k.dupAcks, 0u);
+}
+
+void TestTcpAnalyzerWindow::realLoopbackCaptureMatchesTshark()
+{
+    // 97 packets of a real Linux loopback transfer (GSO super-packets, SACK, timestamps) with
+    // induced loss: every packet's flags, dup ACK number, bytes in flight, relative numbers and
+    // window must be what tshark 4.0.17 reported for the same packets.
+    TcpAnalyzer a;
+    PacketCounts expected;
+    int n = 0;
+    for (const CapturedPacket &c : kLoopbackLossCapture) {
+        Packet p;
+        p.id = ++n;
+        p.timeNs = 1'700'000'000'000'000'000 + c.timeNs;
+        p.direction = c.out ? PacketDirection::Out : PacketDirection::In;
+        p.seq = c.seq;
+        p.ack = c.ack;
+        p.tcpFlags = c.flags;
+        p.payloadLen = c.payload;
+        p.window = c.window;
+        p.options = QByteArray::fromHex(c.optionsHex);
+        a.analyze(p);
+        EXPECT_FLAGS(p, c.expectedFlags);
+        QCOMPARE(p.dupAckNum, c.dupAckNum);
+        QCOMPARE(p.bytesInFlight, c.bytesInFlight);
+        QCOMPARE(p.relSeq, c.relSeq);
+        QCOMPARE(p.relAck, c.relAck);
+        QCOMPARE(p.scaledWindow, c.scaledWindow);
+        if (c.expectedFlags & AnalysisRetransmission)
+            ++expected.retransmissions;
+        if (c.expectedFlags & AnalysisDuplicateAck)
+            ++expected.dupAcks;
+    }
+    QCOMPARE(n, 97);
+    QCOMPARE(a.counts().retransmissions, expected.retransmissions);
+    QCOMPARE(a.counts().dupAcks, expected.dupAcks);
+    // 4 including the 2 fast ones, as `tshark -Y tcp.analysis.retransmission` counts.
+    QCOMPARE(a.counts().retransmissions, 4u);
+    QCOMPARE(a.counts().fastRetransmissions, 2u);
+    QCOMPARE(a.counts().dupAcks, 4u);
+    QCOMPARE(a.counts().outOfOrder, 2u);
+    QVERIFY(a.counts().irttNs > 0);
 }
 
 void TestTcpAnalyzerWindow::linuxZeroWindowProbeLooksLikeKeepAlive()
