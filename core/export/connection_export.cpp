@@ -42,7 +42,11 @@ Cell ms(double v)
 QVector<Cell> cells(const Connection &c)
 {
     const bool open = c.isOpen();
-    return {
+    // No packet of the connection seen (none captured, --no-packets, old file): unknown, not 0.
+    const PacketCounts &k = c.packets;
+    const bool seen = k.packetsIn + k.packetsOut > 0;
+    auto count = [seen](quint64 v) { return seen ? unum(v) : Cell{}; };
+    QVector<Cell> row = {
         num(c.id),
         unum(c.pid),
         text(c.comm),
@@ -68,6 +72,13 @@ QVector<Cell> cells(const Connection &c)
         c.haveCloseStats ? num(c.skErr) : Cell{},
         text(tcpStateName(c.state)),
     };
+    row << count(k.packetsIn) << count(k.packetsOut) << count(k.payloadBytesIn)
+        << count(k.payloadBytesOut) << count(k.retransmissions) << count(k.fastRetransmissions)
+        << count(k.spuriousRetransmissions) << count(k.dupAcks) << count(k.outOfOrder)
+        << count(k.lostSegments) << count(k.zeroWindows) << count(k.zeroWindowProbes)
+        << count(k.windowFull) << count(k.windowUpdates) << count(k.keepAlives)
+        << count(k.resets) << (k.irttNs >= 0 ? ms(double(k.irttNs) / 1e6) : Cell{});
+    return row;
 }
 
 QByteArray csvField(const Cell &cell)
@@ -144,7 +155,17 @@ QStringList connectionExportColumns()
             QStringLiteral("states"),      QStringLiteral("role"),
             QStringLiteral("srtt_us"),     QStringLiteral("min_rtt_us"),
             QStringLiteral("segs_in"),     QStringLiteral("segs_out"),
-            QStringLiteral("sk_err"),      QStringLiteral("state")};
+            QStringLiteral("sk_err"),      QStringLiteral("state"),
+            // Packet analysis (issue 3); empty/null when no packet of the connection was seen.
+            QStringLiteral("packets_in"),  QStringLiteral("packets_out"),
+            QStringLiteral("payload_bytes_in"), QStringLiteral("payload_bytes_out"),
+            QStringLiteral("retransmissions_seen"), QStringLiteral("fast_retransmissions"),
+            QStringLiteral("spurious_retransmissions"), QStringLiteral("dup_acks"),
+            QStringLiteral("out_of_order"), QStringLiteral("lost_segments"),
+            QStringLiteral("zero_windows"), QStringLiteral("zero_window_probes"),
+            QStringLiteral("window_full"), QStringLiteral("window_updates"),
+            QStringLiteral("keep_alives"), QStringLiteral("resets_seen"),
+            QStringLiteral("irtt_ms")};
 }
 
 bool writeConnectionsCsv(const QVector<Connection> &connections, QIODevice &out, QString *error)

@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
+#include <QSet>
 #include <QTest>
 
 using namespace tcpscope;
@@ -48,6 +49,18 @@ Connection closedConnection()
     c.retransmits = 2;
     c.srttUs = 30;
     c.minRttUs = 10;
+    c.packets.packetsIn = 7;
+    c.packets.packetsOut = 9;
+    c.packets.payloadBytesIn = 5;
+    c.packets.payloadBytesOut = 10'000'000'000ULL;
+    c.packets.retransmissions = 3;
+    c.packets.fastRetransmissions = 1;
+    c.packets.dupAcks = 4;
+    c.packets.outOfOrder = 2;
+    c.packets.lostSegments = 1;
+    c.packets.zeroWindows = 6;
+    c.packets.resets = 1;
+    c.packets.irttNs = 123'000;
     c.history = {{c.startNs, TcpState::Close, TcpState::SynSent, 1, QString()},
                  {c.startNs + 50'000, TcpState::SynSent, TcpState::Established, 0, QString()},
                  {c.endNs, TcpState::Established, TcpState::Close, 0, QString()}};
@@ -118,6 +131,11 @@ void TestConnectionExport::columns()
     QVERIFY(cols.contains(QLatin1String("role")));
     QVERIFY(cols.contains(QLatin1String("srtt_us")));
     QVERIFY(cols.contains(QLatin1String("min_rtt_us")));
+    for (const char *name : {"packets_in", "packets_out", "retransmissions_seen", "dup_acks",
+                             "zero_windows", "out_of_order", "lost_segments", "resets_seen",
+                             "irtt_ms"})
+        QVERIFY2(cols.contains(QLatin1String(name)), name);
+    QCOMPARE(cols.size(), QSet<QString>(cols.begin(), cols.end()).size()); // no duplicates
 }
 
 void TestConnectionExport::csvQuotingAndValues()
@@ -149,6 +167,22 @@ void TestConnectionExport::csvQuotingAndValues()
     QCOMPARE(cell(2, "bytes_sent"), QString()); // no close stats yet
     QCOMPARE(cell(2, "close_reason"), QStringLiteral("open"));
     QCOMPARE(cell(2, "states"), QStringLiteral("SYN_SENT>ESTABLISHED"));
+    // Packet analysis columns.
+    QCOMPARE(cell(1, "packets_in"), QStringLiteral("7"));
+    QCOMPARE(cell(1, "packets_out"), QStringLiteral("9"));
+    QCOMPARE(cell(1, "payload_bytes_out"), QStringLiteral("10000000000"));
+    QCOMPARE(cell(1, "retransmissions_seen"), QStringLiteral("3"));
+    QCOMPARE(cell(1, "fast_retransmissions"), QStringLiteral("1"));
+    QCOMPARE(cell(1, "dup_acks"), QStringLiteral("4"));
+    QCOMPARE(cell(1, "out_of_order"), QStringLiteral("2"));
+    QCOMPARE(cell(1, "lost_segments"), QStringLiteral("1"));
+    QCOMPARE(cell(1, "zero_windows"), QStringLiteral("6"));
+    QCOMPARE(cell(1, "window_full"), QStringLiteral("0"));
+    QCOMPARE(cell(1, "resets_seen"), QStringLiteral("1"));
+    QCOMPARE(cell(1, "irtt_ms"), QStringLiteral("0.123"));
+    QCOMPARE(cell(2, "packets_in"), QString()); // no packets seen: unknown, not 0
+    QCOMPARE(cell(2, "dup_acks"), QString());
+    QCOMPARE(cell(2, "irtt_ms"), QString());
 }
 
 void TestConnectionExport::jsonValues()
@@ -174,6 +208,12 @@ void TestConnectionExport::jsonValues()
     const QJsonObject b = arr[1].toObject();
     QVERIFY(b.value(QLatin1String("end_ns")).isNull());
     QVERIFY(b.value(QLatin1String("handshake_ms")).isNull());
+    QCOMPARE(a.value(QLatin1String("dup_acks")).toInteger(), 4);
+    QCOMPARE(a.value(QLatin1String("zero_windows")).toInteger(), 6);
+    QCOMPARE(a.value(QLatin1String("out_of_order")).toInteger(), 2);
+    QCOMPARE(a.value(QLatin1String("irtt_ms")).toDouble(), 0.123);
+    QVERIFY(b.value(QLatin1String("dup_acks")).isNull());
+    QVERIFY(b.value(QLatin1String("packets_in")).isNull());
 }
 
 void TestConnectionExport::emptyJson()
