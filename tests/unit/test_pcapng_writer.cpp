@@ -2,10 +2,13 @@
 // writePcapng on hand-built packets: the file is parsed back block by block (lengths, option
 // TLVs, EPB fields) and the rebuilt IPv4/IPv6 + TCP headers are checked byte by byte.
 #include "export/pcapng_writer.h"
+#include "tcp_analyzer_real_capture.h"
 #include "tcpscope_records.h"
 
 #include <QDir>
 #include <QFile>
+#include <QProcess>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QtEndian>
@@ -235,6 +238,7 @@ private slots:
     void unknownInterfaceAndUnjoined();
     void malformedPackets();
     void loopbackCopiesDropped();
+    void tsharkAnalysisOfRealCapture();
     void unwritableDirectory();
     void diskFullLeavesOldFile();
 
@@ -446,6 +450,91 @@ void TestPcapngWriter::loopbackCopiesDropped()
     s.info.interfaces.clear(); // no interface names: nothing known to be loopback
     s.packets = {sent, received};
     QCOMPARE(dropLoopbackIngressCopies(s), 0);
+}
+
+void TestPcapngWriter::tsharkAnalysisOfRealCapture()
+{
+    // The rebuilt headers must carry everything Wireshark's TCP analysis uses (seq/ack, flags,
+    // window, window scale, SACK blocks, timestamps, lengths): exporting the packets of a real
+    // loopback capture with loss (B1's fixture, taken with tcpdump) must make tshark reach the
+    // verdicts it reached on the original capture, packet by packet.
+    if (QStandardPaths::findExecutable(QStringLiteral("tshark")).isEmpty())
+        QSKIP("MISSING TOOL tshark: packaging/deps.sh --with-test-tools installs it");
+    using testana::kLoopbackLossCapture;
+    SessionData s = session();
+    s.packets.clear();
+    int n = 0;
+    for (const testana::CapturedPacket &c : kLoopbackLossCapture) {
+        Packet p;
+        p.id = ++n;
+        p.connectionId = 1;
+        p.ifindex = 1;
+        p.timeNs = 1'700'000'000'000'000'000 + c.timeNs;
+        p.direction = c.out ? PacketDirection::Out : PacketDirection::In;
+        p.family = 4;
+        p.srcAddr = {127, 0, 0, 1};
+        p.dstAddr = {127, 0, 0, 1};
+        p.srcPort = c.out ? 40000 : 5201;
+        p.dstPort = c.out ? 5201 : 40000;
+        p.seq = c.seq;
+        p.ack = c.ack;
+        p.tcpFlags = c.flags;
+        p.payloadLen = c.payload;
+        p.window = c.window;
+        p.options = QByteArray::fromHex(c.optionsHex);
+        p.tcpHdrLen = quint8(20 + p.options.size());
+        p.ipHdrLen = 20;
+        p.ttl = 64;
+        p.ipFrag = 1;
+        s.packets.append(p);
+    }
+    const QString path = m_dir.filePath(QStringLiteral("real.pcapng"));
+    QString error;
+    QCOMPARE(writePcapng(s, path, {}, &error), qint64(n));
+
+    // Frame numbers tshark flags, per analysis field.
+    auto framesWith = [&](const QString &filter) {
+        QProcess t;
+        t.start(QStringLiteral("tshark"),
+                {QStringLiteral("-n"), QStringLiteral("-r"), path, QStringLiteral("-Y"), filter,
+                 QStringLiteral("-T"), QStringLiteral("fields"), QStringLiteral("-e"),
+                 QStringLiteral("frame.number")});
+        t.waitForFinished(60000);
+        QSet<int> frames;
+        for (const QByteArray &l : t.readAllStandardOutput().split('\n')) {
+            if (!l.trimmed().isEmpty())
+                frames.insert(l.trimmed().toInt());
+        }
+        return frames;
+    };
+    const QVector<QPair<quint32, const char *>> fields = {
+        {AnalysisRetransmission, "tcp.analysis.retransmission"},
+        {AnalysisFastRetransmission, "tcp.analysis.fast_retransmission"},
+        {AnalysisSpuriousRetransmission, "tcp.analysis.spurious_retransmission"},
+        {AnalysisDuplicateAck, "tcp.analysis.duplicate_ack"},
+        {AnalysisOutOfOrder, "tcp.analysis.out_of_order"},
+        {AnalysisPreviousSegmentNotCaptured, "tcp.analysis.lost_segment"},
+        {AnalysisZeroWindow, "tcp.analysis.zero_window"},
+        {AnalysisWindowFull, "tcp.analysis.window_full"},
+        {AnalysisWindowUpdate, "tcp.analysis.window_update"},
+        {AnalysisKeepAlive, "tcp.analysis.keep_alive"},
+        {AnalysisAckedUnseenSegment, "tcp.analysis.ack_lost_segment"},
+    };
+    int flagged = 0;
+    for (const auto &[bit, field] : fields) {
+        QSet<int> expected;
+        int i = 0;
+        for (const testana::CapturedPacket &c : kLoopbackLossCapture) {
+            ++i;
+            if (c.expectedFlags & bit)
+                expected.insert(i);
+        }
+        const QSet<int> seen = framesWith(QString::fromLatin1(field));
+        QVERIFY2(seen == expected, field);
+        flagged += int(seen.size());
+    }
+    QVERIFY(flagged > 0); // the fixture has retransmissions, dup ACKs, window updates
+    QVERIFY(framesWith(QStringLiteral("_ws.malformed || _ws.expert.severity == error")).isEmpty());
 }
 
 void TestPcapngWriter::unwritableDirectory()
