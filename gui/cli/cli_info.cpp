@@ -4,6 +4,11 @@
 #include <QCommandLineParser>
 #include <QMap>
 #include <algorithm>
+#include <functional>
+
+extern "C" {
+#include "tcpscope_records.h"
+}
 
 namespace tcpscope::cli {
 
@@ -40,6 +45,90 @@ QString lostLine(const SessionInfo &info)
         .arg(missed);
 }
 
+QString attachText(quint8 attach)
+{
+    switch (attach) {
+    case TS_ATTACH_TCX:
+        return QStringLiteral("tcx");
+    case TS_ATTACH_CLSACT:
+        return QStringLiteral("clsact");
+    case TS_ATTACH_NONE:
+        return QStringLiteral("detached");
+    default:
+        return QStringLiteral("attach failed");
+    }
+}
+
+void packetLines(const SessionData &session, const std::function<void(const char *, const QString &)> &line)
+{
+    const SessionInfo &info = session.info;
+    if (!info.packetsCaptured) {
+        line("Packets:", QStringLiteral("not captured (--no-packets, or a file from before "
+                                         "packet capture)"));
+        return;
+    }
+    PacketCounts total;
+    int withPackets = 0;
+    for (const Connection &c : session.connections) {
+        const PacketCounts &k = c.packets;
+        if (k.packetsIn + k.packetsOut == 0)
+            continue;
+        ++withPackets;
+        total.packetsIn += k.packetsIn;
+        total.packetsOut += k.packetsOut;
+        total.payloadBytesIn += k.payloadBytesIn;
+        total.payloadBytesOut += k.payloadBytesOut;
+        total.retransmissions += k.retransmissions;
+        total.fastRetransmissions += k.fastRetransmissions;
+        total.spuriousRetransmissions += k.spuriousRetransmissions;
+        total.dupAcks += k.dupAcks;
+        total.outOfOrder += k.outOfOrder;
+        total.lostSegments += k.lostSegments;
+        total.zeroWindows += k.zeroWindows;
+        total.windowFull += k.windowFull;
+        total.keepAlives += k.keepAlives;
+        total.resets += k.resets;
+    }
+    const quint64 joined = total.packetsIn + total.packetsOut;
+    line("Packets:", QStringLiteral("%1 received, %2 joined to %3 connections (%4 in, %5 out; "
+                                    "payload %6 B in, %7 B out)")
+                         .arg(info.packetsReceived)
+                         .arg(joined)
+                         .arg(withPackets)
+                         .arg(total.packetsIn)
+                         .arg(total.packetsOut)
+                         .arg(total.payloadBytesIn)
+                         .arg(total.payloadBytesOut));
+    line("Lost packets:",
+         info.lostPackets == 0
+             ? QStringLiteral("0")
+             : QStringLiteral("%1: the packet ring buffer was full, packet lists and analysis are "
+                              "incomplete")
+                   .arg(info.lostPackets));
+    line("Filtered out:", QString::number(info.packetsFiltered));
+    line("Capture filter:",
+         info.captureFilter.isEmpty() ? QStringLiteral("(none: all TCP packets)")
+                                      : info.captureFilter);
+    QStringList ifaces;
+    for (const InterfaceInfo &i : info.interfaces)
+        ifaces << QStringLiteral("%1 (%2)").arg(i.name, attachText(i.attach));
+    line("Interfaces:", ifaces.isEmpty() ? QStringLiteral("-") : ifaces.join(QStringLiteral(", ")));
+    line("Analysis:",
+         QStringLiteral("retransmissions %1 (fast %2, spurious %3), dup ACKs %4, out-of-order %5, "
+                        "lost segments %6, zero windows %7, window full %8, keep-alives %9, "
+                        "resets %10")
+             .arg(total.retransmissions)
+             .arg(total.fastRetransmissions)
+             .arg(total.spuriousRetransmissions)
+             .arg(total.dupAcks)
+             .arg(total.outOfOrder)
+             .arg(total.lostSegments)
+             .arg(total.zeroWindows)
+             .arg(total.windowFull)
+             .arg(total.keepAlives)
+             .arg(total.resets));
+}
+
 } // namespace
 
 int runInfo(const QStringList &args)
@@ -53,9 +142,15 @@ int runInfo(const QStringList &args)
         return usageError(QStringLiteral("info"), files.isEmpty()
                                                       ? QStringLiteral("missing FILE")
                                                       : QStringLiteral("expects exactly one FILE"));
-    const auto session = loadSession(files.first());
-    if (!session)
+    // Connections and facts only: the packet counts are in the connections table already.
+    QString error;
+    ReadOptions options;
+    options.packets = false;
+    const auto session = SessionReader::read(files.first(), &error, options);
+    if (!session) {
+        printErr(QStringLiteral("%1: %2").arg(files.first(), error));
         return kExitUsage;
+    }
 
     const SessionInfo &info = session->info;
     QMap<QString, int> byState, byReason, byRole;
@@ -98,6 +193,7 @@ int runInfo(const QStringList &args)
     line("  by state:", countsLine(byState));
     line("  by close:", countsLine(byReason));
     line("  by role:", countsLine(byRole));
+    packetLines(*session, line);
     printOut(out);
     return kExitOk;
 }

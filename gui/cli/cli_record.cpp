@@ -111,7 +111,10 @@ int runRecord(const QStringList &args, int argc, char **argv)
                                       QStringLiteral("SECONDS"));
     const QCommandLineOption quiet({QStringLiteral("q"), QStringLiteral("quiet")}, QString());
     const QCommandLineOption force({QStringLiteral("f"), QStringLiteral("force")}, QString());
-    parser.addOptions({output, duration, quiet, force});
+    const QCommandLineOption filter(QStringLiteral("filter"), QString(), QStringLiteral("EXPR"));
+    const QCommandLineOption noPackets(QStringLiteral("no-packets"), QString());
+    const QCommandLineOption snap(QStringLiteral("snap"), QString(), QStringLiteral("BYTES"));
+    parser.addOptions({output, duration, quiet, force, filter, noPackets, snap});
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());
     if (!parser.positionalArguments().isEmpty())
@@ -133,6 +136,29 @@ int runRecord(const QStringList &args, int argc, char **argv)
                           .arg(parser.value(duration)));
     }
 
+    CaptureOptions options;
+    options.packets = !parser.isSet(noPackets);
+    options.filter = parser.value(filter);
+    if (parser.isSet(snap)) {
+        bool ok = false;
+        options.snapLen = parser.value(snap).toInt(&ok);
+        if (!ok || options.snapLen < 0 || options.snapLen > TS_SNAP_MAX)
+            return usageError(kCmd, QStringLiteral("--snap: expected 0 to %1 payload bytes, got '%2'")
+                                        .arg(TS_SNAP_MAX)
+                                        .arg(parser.value(snap)));
+    }
+    if (!options.packets && (parser.isSet(filter) || options.snapLen > 0))
+        return usageError(kCmd, QStringLiteral("--no-packets cannot be combined with %1 (they "
+                                               "select packets)")
+                                    .arg(parser.isSet(filter) ? QStringLiteral("--filter")
+                                                              : QStringLiteral("--snap")));
+    {
+        // Checked here, before root work starts, so a typo is a usage error (exit 2).
+        QString why;
+        if (!buildStartOptions(options, &why))
+            return usageError(kCmd, why);
+    }
+
     std::unique_ptr<QCoreApplication> ownApp;
     if (!QCoreApplication::instance())
         ownApp = std::make_unique<QCoreApplication>(argc, argv);
@@ -145,7 +171,7 @@ int runRecord(const QStringList &args, int argc, char **argv)
     }
     LiveCapture capture;
     QString error;
-    if (!capture.start(file, &error)) {
+    if (!capture.start(file, options, &error)) {
         printErr(QStringLiteral("cannot record: ") + error);
         return kExitFailure;
     }
@@ -173,11 +199,13 @@ int runRecord(const QStringList &args, int argc, char **argv)
     if (progress) {
         QObject::connect(&progressTimer, &QTimer::timeout, app, [&] {
             const CaptureStats s = capture.stats();
-            std::fprintf(
-                stderr, "\rrecording %.0f s: %llu connections, %llu records (%.0f/s), %llu lost   ",
-                elapsed.elapsed() / 1000.0, (unsigned long long)s.connectionsSeen,
-                (unsigned long long)s.recordsReceived, s.recordsPerSecond,
-                (unsigned long long)s.lostRecords);
+            std::fprintf(stderr,
+                         "\rrecording %.0f s: %llu connections, %llu packets, %llu records "
+                         "(%.0f/s), %llu lost   ",
+                         elapsed.elapsed() / 1000.0, (unsigned long long)s.connectionsSeen,
+                         (unsigned long long)s.packetsReceived,
+                         (unsigned long long)s.recordsReceived, s.recordsPerSecond,
+                         (unsigned long long)s.lostRecords);
             std::fflush(stderr);
         });
         progressTimer.start(1000);
@@ -192,8 +220,16 @@ int runRecord(const QStringList &args, int argc, char **argv)
     QCoreApplication::processEvents();
 
     const CaptureStats s = capture.stats();
-    printOut(QStringLiteral("recorded %1 connections, %2 records, %3 lost in %4 s -> %5\n")
+    // Packet losses are part of "lost"; filtered packets are not losses.
+    const QString packets =
+        options.packets ? QStringLiteral("%1 packets (%2 lost, %3 filtered out)")
+                              .arg(s.packetsReceived)
+                              .arg(s.lostPackets)
+                              .arg(s.packetsFiltered)
+                        : QStringLiteral("no packets");
+    printOut(QStringLiteral("recorded %1 connections, %2, %3 records, %4 lost in %5 s -> %6\n")
                  .arg(s.connectionsSeen)
+                 .arg(packets)
                  .arg(s.recordsReceived)
                  .arg(s.lostRecords)
                  .arg(elapsed.elapsed() / 1000.0, 0, 'f', 1)

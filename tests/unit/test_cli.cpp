@@ -68,6 +68,12 @@ void TestCli::initTestCase()
     info.recordsReceived = 17;
     info.lostRecords = 3;
     info.missedProgramRuns = 2;
+    info.packetsCaptured = true;
+    info.captureFilter = QStringLiteral("port 80");
+    info.packetsReceived = 12;
+    info.lostPackets = 1;
+    info.packetsFiltered = 4;
+    info.interfaces = {{1, QStringLiteral("lo"), 1}, {2, QStringLiteral("eth0"), 2}};
     writer->setInfo(info);
     for (int i = 1; i <= 3; ++i) {
         Connection c;
@@ -88,6 +94,13 @@ void TestCli::initTestCase()
         c.haveCloseStats = i != 2;
         c.bytesSent = 1000u * quint64(i);
         c.history = {{c.startNs, TcpState::Close, TcpState::SynSent, 0, QString()}};
+        if (i != 2) {
+            c.packets.packetsIn = 3;
+            c.packets.packetsOut = 2;
+            c.packets.retransmissions = 1;
+            c.packets.dupAcks = quint32(i);
+            c.packets.resets = i == 3 ? 1 : 0;
+        }
         writer->writeConnection(c);
     }
     QVERIFY(writer->close(&error));
@@ -127,6 +140,16 @@ void TestCli::usageErrors_data()
                                          << "--duration: expected a positive number";
     QTest::newRow("record unknown option")
         << QStringList{"record", "-o", "x", "--fast"} << "record: Unknown option 'fast'";
+    QTest::newRow("record bad filter")
+        << QStringList{"record", "-o", "x", "--filter", "prot 80"} << "invalid filter: 'prot'";
+    QTest::newRow("record filter and/or")
+        << QStringList{"record", "-o", "x", "--filter", "port 80 and port 81"}
+        << "invalid filter: 'and' between two 'port' terms";
+    QTest::newRow("record bad snap")
+        << QStringList{"record", "-o", "x", "--snap", "300"} << "--snap: expected 0 to 256";
+    QTest::newRow("record no-packets filter")
+        << QStringList{"record", "-o", "x", "--no-packets", "--filter", "port 80"}
+        << "--no-packets cannot be combined with --filter";
     QTest::newRow("info without file") << QStringList{"info"} << "info: missing FILE";
     QTest::newRow("export nothing") << QStringList{"export", "f"} << "exactly one of --connections";
     QTest::newRow("export both") << QStringList{"export", "f",       "--connections",
@@ -213,6 +236,19 @@ void TestCli::info()
     QVERIFY(r.out.contains(QLatin1String("by state:      CLOSE 2, ESTABLISHED 1")));
     QVERIFY2(r.out.contains(QLatin1String("by close:      fin 1, open 1, refused 1")),
              qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("Packets:         12 received, 10 joined to 2 "
+                                          "connections (6 in, 4 out")),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("Lost packets:    1: the packet ring buffer was full")),
+             qPrintable(r.out));
+    QVERIFY(r.out.contains(QLatin1String("Filtered out:    4")));
+    QVERIFY(r.out.contains(QLatin1String("Capture filter:  port 80")));
+    QVERIFY2(r.out.contains(QLatin1String("Interfaces:      lo (tcx), eth0 (clsact)")),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("Analysis:        retransmissions 2 (fast 0, spurious "
+                                          "0), dup ACKs 4,")),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("resets 1")), qPrintable(r.out));
 }
 
 void TestCli::exportConnections()
