@@ -120,6 +120,19 @@ struct Flow
     int winScale = kScaleUnknown;
     bool validBytesInFlight = true;
     std::vector<Segment> unacked; // in sending order
+    // Lowest seq and highest nextSeq of `unacked`, relative to base (as Wireshark compares them),
+    // kept up to date on every change so bytes in flight costs O(1) per packet.
+    quint32 spanFirst = 0;
+    quint32 spanLast = 0;
+
+    void addUnacked(const Segment &s)
+    {
+        const quint32 first = s.seq - base;
+        const quint32 last = s.nextSeq - base;
+        spanFirst = unacked.empty() ? first : std::min(spanFirst, first);
+        spanLast = unacked.empty() ? last : std::max(spanLast, last);
+        unacked.push_back(s);
+    }
 
     // Options this side put in its SYN / SYN-ACK.
     bool sackOffered = false;
@@ -315,7 +328,7 @@ void TcpAnalyzer::State::analyze(Packet &p)
     if ((seglen > 0 || syn || fin) && fwd.unacked.size() < kMaxUnackedSegments) {
         if (syn || fin)
             nextSeq += 1;
-        fwd.unacked.push_back(Segment{seq, nextSeq, now});
+        fwd.addUnacked(Segment{seq, nextSeq, now});
     }
     // Zero window probes do not advance the expected sequence number.
     if (!(f & AnalysisZeroWindowProbe)) {
@@ -343,34 +356,33 @@ void TcpAnalyzer::State::analyze(Packet &p)
     {
         bool matched = false;
         auto &list = rev.unacked;
-        const auto keep = std::remove_if(list.begin(), list.end(), [&](Segment &s) {
+        std::size_t kept = 0;
+        for (Segment &s : list) {
             if (ack == s.nextSeq) {
                 if (!matched) {
                     matched = true;
                     p.ackRttNs = now - s.timeNs;
                 }
-                return true;
+                continue;
             }
-            if (gtSeq(ack, s.seq) && leSeq(ack, s.nextSeq)) {
+            if (gtSeq(ack, s.seq) && leSeq(ack, s.nextSeq))
                 s.seq = ack; // partly acknowledged
-                return false;
-            }
-            return !gtSeq(s.nextSeq, ack);
-        });
-        list.erase(keep, list.end());
+            else if (!gtSeq(s.nextSeq, ack))
+                continue; // acknowledged before
+            const quint32 first = s.seq - rev.base;
+            const quint32 last = s.nextSeq - rev.base;
+            rev.spanFirst = kept == 0 ? first : std::min(rev.spanFirst, first);
+            rev.spanLast = kept == 0 ? last : std::max(rev.spanLast, last);
+            list[kept++] = s;
+        }
+        list.resize(kept);
     }
 
     // Bytes in flight after this data segment: span of this side's unacknowledged segments,
     // less what the other side's last packet SACKed (unsigned, as Wireshark: an underflow fails
     // the plausibility check), less the virtual byte of a SYN or FIN.
     if (seglen != 0 && !fwd.unacked.empty() && fwd.validBytesInFlight) {
-        quint32 first = fwd.unacked.front().seq - fwd.base;
-        quint32 last = fwd.unacked.front().nextSeq - fwd.base;
-        for (const Segment &s : fwd.unacked) {
-            first = std::min(first, s.seq - fwd.base);
-            last = std::max(last, s.nextSeq - fwd.base);
-        }
-        const quint32 inFlight = last - first - rev.sackedBytes;
+        const quint32 inFlight = fwd.spanLast - fwd.spanFirst - rev.sackedBytes;
         if (inFlight > 0 && inFlight < 2'000'000'000u)
             p.bytesInFlight = qint64(inFlight) - (syn || fin ? 1 : 0);
     }
