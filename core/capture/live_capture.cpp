@@ -86,6 +86,7 @@ struct LiveCapture::Private
     std::atomic<quint64> bytesIn{0}; // stop() watches it to tell a backlog from a hang
 
     wire::StartOptions startOptions; // built from CaptureOptions before the helper starts
+    QString packetNote;              // why packets are off although asked for (fallback)
 
     // Ingest-thread state.
     ConnectionTracker tracker;
@@ -180,6 +181,30 @@ QString LiveCapture::Private::helperFailureText(const QString &fallback)
 
 bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &options, QString *error)
 {
+    QString err;
+    if (startOnce(sessionPath, options, QString(), &err))
+        return true;
+    // A helper that cannot capture packets (one built before packet capture, or whose kernel
+    // side refuses the options) rejects the Start frame. When the user asked for nothing
+    // packet-specific, a lifecycle-only capture is better than none: it says so in the probe
+    // report and in SessionInfo.packetsCaptured. An explicit --filter/--snap fails instead.
+    const bool defaults = options.packets && options.filter.trimmed().isEmpty() &&
+                          options.snapLen == 0;
+    if (defaults && err.contains(QLatin1String("Start:"))) {
+        CaptureOptions lifecycle = options;
+        lifecycle.packets = false;
+        QString retryErr;
+        if (startOnce(sessionPath, lifecycle, err, &retryErr))
+            return true;
+    }
+    if (error)
+        *error = err;
+    return false;
+}
+
+bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &options,
+                            const QString &packetNote, QString *error)
+{
     auto fail = [error](const QString &why) {
         if (error)
             *error = why;
@@ -197,6 +222,7 @@ bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &option
     d = std::make_unique<Private>();
     d->q = this;
     d->startOptions = *startOptions;
+    d->packetNote = packetNote;
     // The file first: an unwritable path should fail before a privileged helper is started.
     d->writer = SessionWriter::create(sessionPath, &err);
     if (!d->writer)
@@ -369,6 +395,8 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
                 line += QStringLiteral(" (") + fromStd(p.detail) + QLatin1Char(')');
             si.probes << line;
         }
+        if (!packetNote.isEmpty())
+            si.probes << QStringLiteral("packets=unavailable (%1)").arg(packetNote);
         si.packetsCaptured = (startOptions.flags & wire::StartOptions::kPackets) != 0;
         {
             std::lock_guard lock(mutex);

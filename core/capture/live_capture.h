@@ -71,6 +71,9 @@ signals:
     void stopped();
 
 private:
+    // One attempt; packetNote (non-empty) = why packets are off although asked for.
+    bool startOnce(const QString &sessionPath, const CaptureOptions &options,
+                   const QString &packetNote, QString *error);
     struct Private;
     std::unique_ptr<Private> d;
 };

@@ -63,8 +63,8 @@ void packetLines(const SessionData &session, const std::function<void(const char
 {
     const SessionInfo &info = session.info;
     if (!info.packetsCaptured) {
-        line("Packets:", QStringLiteral("not captured (--no-packets, or a file from before "
-                                         "packet capture)"));
+        line("Packets:", QStringLiteral("not captured (--no-packets, packet capture unavailable "
+                                         "(see Probes), or a file from before packet capture)"));
         return;
     }
     PacketCounts total;

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <memory>
+#include <mutex>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -170,6 +171,17 @@ int runRecord(const QStringList &args, int argc, char **argv)
         return kExitFailure;
     }
     LiveCapture capture;
+    // Whether packets are really captured (a helper without packet support falls back to
+    // state changes only). infoReady comes from the ingest thread while start() waits.
+    std::mutex infoMutex;
+    SessionInfo started;
+    QObject::connect(
+        &capture, &LiveCapture::infoReady, app,
+        [&](const SessionInfo &i) {
+            std::lock_guard lock(infoMutex);
+            started = i;
+        },
+        Qt::DirectConnection);
     QString error;
     if (!capture.start(file, options, &error)) {
         printErr(QStringLiteral("cannot record: ") + error);
@@ -177,6 +189,15 @@ int runRecord(const QStringList &args, int argc, char **argv)
     }
     QElapsedTimer elapsed; // from when the kernel hooks are attached: what --duration means
     elapsed.start();
+    bool packetsOn;
+    {
+        std::lock_guard lock(infoMutex);
+        packetsOn = started.packetsCaptured;
+        for (const QString &probe : std::as_const(started.probes)) {
+            if (options.packets && probe.startsWith(QLatin1String("packets=unavailable")))
+                printErr(QStringLiteral("warning: recording state changes only, %1").arg(probe));
+        }
+    }
 
     QString failure;
     QObject::connect(&capture, &LiveCapture::failed, app, [&failure, app](const QString &reason) {
@@ -222,7 +243,7 @@ int runRecord(const QStringList &args, int argc, char **argv)
     const CaptureStats s = capture.stats();
     // Packet losses are part of "lost"; filtered packets are not losses.
     const QString packets =
-        options.packets ? QStringLiteral("%1 packets (%2 lost, %3 filtered out)")
+        packetsOn ? QStringLiteral("%1 packets (%2 lost, %3 filtered out)")
                               .arg(s.packetsReceived)
                               .arg(s.lostPackets)
                               .arg(s.packetsFiltered)
