@@ -12,9 +12,14 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <csignal>
+#include <functional>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+extern "C" {
+#include "tcpscope_records.h"
+}
 
 using namespace tcpscope;
 
@@ -26,6 +31,9 @@ private slots:
     void initTestCase();
     void recordLoopbackTraffic();
     void sigintLeavesValidFile();
+    void packetsJoinedToConnections();
+    void noPacketsOption();
+    void portFilter();
     void missingHelperFails();
 
 private:
@@ -34,7 +42,11 @@ private:
         qint64 clientPid = 0, serverPid = 0;
         quint16 clientPort = 0, serverPort = 0;
     };
-    Pair exchange(int family, int clientSends, int serverSends);
+    // beforeClient runs once the server listens (its port known), before the client starts.
+    Pair exchange(int family, int clientSends, int serverSends,
+                  const std::function<void(quint16)> &beforeClient = {});
+    // Non-empty (the loud skip reason) when the helper here cannot capture packets.
+    static QString packetsUnavailable(const SessionData &data);
     qint64 refuse(int family, quint16 port);
     void startRecorder(QProcess &rec, const QString &file, const QStringList &extra);
     void waitUntilLive(const QString &file);
@@ -81,7 +93,8 @@ quint16 TestRecordCli::readPort(QProcess &p)
     return line.startsWith("port ") ? quint16(line.mid(5).toUInt()) : 0;
 }
 
-TestRecordCli::Pair TestRecordCli::exchange(int family, int clientSends, int serverSends)
+TestRecordCli::Pair TestRecordCli::exchange(int family, int clientSends, int serverSends,
+                                            const std::function<void(quint16)> &beforeClient)
 {
     Pair pair;
     const QString fam = QString::number(family);
@@ -91,6 +104,8 @@ TestRecordCli::Pair TestRecordCli::exchange(int family, int clientSends, int ser
     if (!server.waitForStarted())
         return pair;
     pair.serverPort = readPort(server);
+    if (beforeClient)
+        beforeClient(pair.serverPort);
     client.start(m_traffic, {QStringLiteral("client"), fam, QString::number(pair.serverPort),
                              QString::number(clientSends), QString::number(serverSends)});
     client.waitForStarted();
@@ -187,7 +202,8 @@ void TestRecordCli::recordLoopbackTraffic()
     const QString err = QString::fromLocal8Bit(rec.readAllStandardError());
     QVERIFY2(rec.exitCode() == 0, qPrintable(err));
     QVERIFY2(out.contains(QRegularExpression(QStringLiteral(
-                 "^recorded \\d+ connections, \\d+ records, 0 lost in [0-9.]+ s -> "))),
+                 "^recorded \\d+ connections, (\\d+ packets \\(0 lost, \\d+ filtered out\\)|no "
+                 "packets), \\d+ records, 0 lost in [0-9.]+ s -> "))),
              qPrintable(out));
     QVERIFY(!QFileInfo::exists(file + QLatin1String("-wal")));
 
@@ -322,6 +338,199 @@ void TestRecordCli::sigintLeavesValidFile()
     const Connection *client = findConn(*data, pair.clientPort, pair.serverPort);
     QVERIFY(client);
     QCOMPARE(client->bytesSent, 100u);
+}
+
+QString TestRecordCli::packetsUnavailable(const SessionData &data)
+{
+    if (data.info.packetsCaptured)
+        return QString();
+    return QStringLiteral("PACKET CAPTURE UNAVAILABLE from this tcpscope-helper, packet checks "
+                          "not run: %1")
+        .arg(data.info.probes.join(QStringLiteral("; ")));
+}
+
+namespace {
+quint64 payloadSum(const SessionData &s, qint64 connectionId, PacketDirection dir)
+{
+    quint64 sum = 0;
+    for (const Packet &p : s.packets) {
+        if (p.connectionId == connectionId && p.direction == dir)
+            sum += p.payloadLen;
+    }
+    return sum;
+}
+QVector<const Packet *> packetsOf(const SessionData &s, qint64 connectionId)
+{
+    QVector<const Packet *> out;
+    for (const Packet &p : s.packets) {
+        if (p.connectionId == connectionId)
+            out << &p;
+    }
+    return out;
+}
+} // namespace
+
+void TestRecordCli::packetsJoinedToConnections()
+{
+    const QString file = m_dir.filePath(QStringLiteral("packets.tcpscope"));
+    QProcess rec;
+    startRecorder(rec, file, {QStringLiteral("--duration"), QStringLiteral("6")});
+    waitUntilLive(file);
+    const Pair v4 = exchange(4, 12345, 67890);
+    const Pair v6 = exchange(6, 3000, 200000);
+    QVERIFY(v4.clientPort && v6.clientPort);
+    const quint16 closed = closedPort();
+    QVERIFY(refuse(4, closed) > 0);
+    QVERIFY(rec.waitForFinished(30000));
+    QCOMPARE(rec.exitCode(), 0);
+    QString error;
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    if (const QString why = packetsUnavailable(*data); !why.isEmpty())
+        QSKIP(qPrintable(why));
+    QCOMPARE(data->info.lostPackets, 0u);
+    QVERIFY(data->info.packetsReceived >= quint64(data->packets.size()));
+    bool sawLo = false;
+    for (const InterfaceInfo &i : data->info.interfaces)
+        sawLo = sawLo || i.name == QLatin1String("lo");
+    QVERIFY(sawLo);
+
+    struct Expect
+    {
+        Pair pair;
+        quint64 clientSends, serverSends;
+    };
+    for (const Expect &e : {Expect{v4, 12345, 67890}, Expect{v6, 3000, 200000}}) {
+        const Connection *client = findConn(*data, e.pair.clientPort, e.pair.serverPort);
+        const Connection *server = findConn(*data, e.pair.serverPort, e.pair.clientPort);
+        QVERIFY(client && server);
+        QCOMPARE(client->pid, quint32(e.pair.clientPid));
+        QCOMPARE(server->pid, quint32(e.pair.serverPid));
+        // Each socket saw the payload it sent (egress) and received (ingress), exactly once.
+        QCOMPARE(payloadSum(*data, client->id, PacketDirection::Out), e.clientSends);
+        QCOMPARE(payloadSum(*data, client->id, PacketDirection::In), e.serverSends);
+        QCOMPARE(payloadSum(*data, server->id, PacketDirection::Out), e.serverSends);
+        QCOMPARE(payloadSum(*data, server->id, PacketDirection::In), e.clientSends);
+        QCOMPARE(client->packets.payloadBytesOut, e.clientSends);
+        QCOMPARE(server->packets.payloadBytesIn, e.clientSends);
+        for (const Connection *c : {client, server}) {
+            const auto ps = packetsOf(*data, c->id);
+            QVERIFY(ps.size() >= 5);
+            QCOMPARE(quint64(ps.size()), c->packets.packetsIn + c->packets.packetsOut);
+            for (const Packet *p : ps) {
+                const bool out = p->isOutgoing();
+                QCOMPARE(out ? p->srcPort : p->dstPort, c->localPort);
+                QCOMPARE(out ? p->dstPort : p->srcPort, c->remotePort);
+                QCOMPARE(p->family, c->family);
+            }
+            // The handshake is part of both connections and comes first: the server's SYN
+            // arrived before its socket existed and was held until it did.
+            const Packet *syn = ps.first();
+            QVERIFY2(syn->tcpFlags & TS_TCP_SYN, qPrintable(analysisSummary(syn->analysis, 0)));
+            QCOMPARE(syn->isOutgoing(), c == client);
+            QVERIFY(c->packets.mssLocal > 0 && c->packets.mssRemote > 0);
+        }
+        QVERIFY(client->packets.irttNs > 0);
+    }
+    // The SYN to a closed port and the kernel's RST answer: no socket on that side.
+    bool sawRst = false;
+    for (const Packet &p : data->packets) {
+        if (p.connectionId == 0 && p.srcPort == closed && (p.tcpFlags & TS_TCP_RST))
+            sawRst = true;
+    }
+    QVERIFY(sawRst);
+    // Packet ids are 1-based and increasing.
+    for (qsizetype i = 0; i < data->packets.size(); ++i)
+        QVERIFY(data->packets[i].id > (i ? data->packets[i - 1].id : 0));
+
+    int code = -1;
+    const QString info = run({QStringLiteral("info"), file}, &code);
+    QCOMPARE(code, 0);
+    QVERIFY2(info.contains(QRegularExpression(QStringLiteral("Packets: +\\d+ received, \\d+ "
+                                                             "joined"))),
+             qPrintable(info));
+    QVERIFY2(info.contains(QRegularExpression(QStringLiteral("Interfaces: .*lo \\("))),
+             qPrintable(info));
+}
+
+void TestRecordCli::noPacketsOption()
+{
+    const QString file = m_dir.filePath(QStringLiteral("nopackets.tcpscope"));
+    QProcess rec;
+    startRecorder(rec, file,
+                  {QStringLiteral("--duration"), QStringLiteral("3"), QStringLiteral("--no-packets")});
+    waitUntilLive(file);
+    const Pair pair = exchange(4, 500, 600);
+    QVERIFY(pair.clientPort);
+    QVERIFY(rec.waitForFinished(30000));
+    QCOMPARE(rec.exitCode(), 0);
+    QVERIFY(rec.readAllStandardOutput().contains(", no packets, "));
+    QString error;
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    QVERIFY(!data->info.packetsCaptured);
+    QVERIFY(data->packets.isEmpty());
+    QCOMPARE(data->info.packetsReceived, 0u);
+    const Connection *client = findConn(*data, pair.clientPort, pair.serverPort);
+    QVERIFY(client);
+    QCOMPARE(client->bytesSent, 500u);
+    QCOMPARE(client->packets, PacketCounts{});
+}
+
+void TestRecordCli::portFilter()
+{
+    const QString file = m_dir.filePath(QStringLiteral("filter.tcpscope"));
+    QProcess rec;
+    QString filter;
+    // The filter names the server's port, known once it listens.
+    const Pair wanted = exchange(4, 1000, 2000, [&](quint16 port) {
+        filter = QStringLiteral("port %1").arg(port);
+        startRecorder(rec, file,
+                      {QStringLiteral("--duration"), QStringLiteral("4"), QStringLiteral("--filter"),
+                       filter});
+        // Live, or refused at once (a helper without packet capture refuses the filter).
+        QElapsedTimer timer;
+        timer.start();
+        QString error;
+        while (timer.elapsed() < 20000 && rec.state() != QProcess::NotRunning) {
+            const auto live = SessionReader::read(file, &error, ReadOptions{false, 0});
+            if (live && live->info.startedNs > 0)
+                break;
+            QTest::qWait(100);
+        }
+    });
+    if (rec.state() == QProcess::NotRunning && rec.exitCode() == 1) {
+        const QString err = QString::fromLocal8Bit(rec.readAllStandardError());
+        if (err.contains(QLatin1String("Start:")))
+            QSKIP(qPrintable(QStringLiteral("PACKET CAPTURE UNAVAILABLE from this "
+                                            "tcpscope-helper, --filter not tested: ") +
+                             err.trimmed()));
+        QFAIL(qPrintable(err));
+    }
+    QVERIFY(wanted.clientPort);
+    const Pair other = exchange(4, 700, 800);
+    QVERIFY(other.clientPort);
+    QVERIFY(rec.waitForFinished(30000));
+    QCOMPARE(rec.exitCode(), 0);
+    QString error;
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    if (const QString why = packetsUnavailable(*data); !why.isEmpty())
+        QSKIP(qPrintable(why));
+    QCOMPARE(data->info.captureFilter, filter);
+    QVERIFY(!data->packets.isEmpty());
+    for (const Packet &p : data->packets)
+        QVERIFY2(p.srcPort == wanted.serverPort || p.dstPort == wanted.serverPort,
+                 qPrintable(QStringLiteral("%1 -> %2").arg(p.srcPort).arg(p.dstPort)));
+    const Connection *client = findConn(*data, wanted.clientPort, wanted.serverPort);
+    QVERIFY(client);
+    QCOMPARE(client->packets.payloadBytesOut, 1000u);
+    // Lifecycle records are never filtered: the other pair is there, without packets.
+    const Connection *otherClient = findConn(*data, other.clientPort, other.serverPort);
+    QVERIFY(otherClient);
+    QCOMPARE(otherClient->bytesSent, 700u);
+    QCOMPARE(otherClient->packets.packetsIn + otherClient->packets.packetsOut, 0u);
+    QVERIFY(data->info.packetsFiltered > 0);
 }
 
 void TestRecordCli::missingHelperFails()
