@@ -169,8 +169,13 @@ void PacketJoiner::onCloseStats(const ts_close_stats &rec)
 
 qint64 PacketJoiner::joinTarget(const Packet &p) const
 {
-    if (const qint64 id = m_tracker.idForSock(p.sockId); id != 0)
-        return id;
+    // A listener is never "the connection" of a packet (the kernel side reports 0 for it; a
+    // listener id here would come from a different lookup rule): fall through to the tuple.
+    if (const qint64 id = m_tracker.idForSock(p.sockId); id != 0) {
+        const Connection *c = m_tracker.find(id);
+        if (c && c->role != ConnectionRole::Listener)
+            return id;
+    }
     if (!tupleTrusted(p.parseStatus))
         return 0;
     const qint64 id = m_tupleToId.value(tupleKey(p), 0);
