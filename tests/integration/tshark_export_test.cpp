@@ -127,7 +127,7 @@ private slots:
 
 private:
     void startRecorder(QProcess &rec, const QString &file, const QString &filter);
-    bool waitUntilLive(QProcess &rec, const QString &file);
+    QString waitUntilLive(QProcess &rec, const QString &file);
     void stopRecorder(QProcess &rec);
     int tsharkCount(const QString &pcap, const QString &filter);
     QStringList tsharkFields(const QString &pcap, const QString &filter, const QStringList &fields);
@@ -167,24 +167,25 @@ void TestTsharkExport::startRecorder(QProcess &rec, const QString &file, const Q
     QVERIFY(rec.waitForStarted());
 }
 
-bool TestTsharkExport::waitUntilLive(QProcess &rec, const QString &file)
+// Empty when the recorder is live; else why not. A helper that refuses packet capture options
+// (this build's BPF side cannot capture packets) makes the recorder exit naming "Start:".
+QString TestTsharkExport::waitUntilLive(QProcess &rec, const QString &file)
 {
     QElapsedTimer timer;
     timer.start();
     while (timer.elapsed() < 20000) {
-        if (rec.state() == QProcess::NotRunning) {
-            qWarning().noquote() << "tcpscope record exited:" << rec.readAllStandardError();
-            return false;
-        }
+        if (rec.state() == QProcess::NotRunning)
+            return QStringLiteral("tcpscope record exited: ") +
+                   QString::fromLocal8Bit(rec.readAllStandardError()).trimmed();
         QString error;
         ReadOptions none;
         none.packets = false;
         const auto data = SessionReader::read(file, &error, none);
         if (data && data->info.startedNs > 0)
-            return true;
+            return QString();
         QTest::qWait(100);
     }
-    return false;
+    return QStringLiteral("tcpscope record did not become live within 20 s");
 }
 
 void TestTsharkExport::stopRecorder(QProcess &rec)
@@ -253,8 +254,12 @@ void TestTsharkExport::exportReadsBackInTshark()
     const QString file = m_dir.filePath(QStringLiteral("export.tcpscope"));
     QProcess rec;
     startRecorder(rec, file, QStringLiteral("port ") + ports.join(QLatin1Char(',')));
-    QVERIFY2(waitUntilLive(rec, file),
-             "tcpscope record did not become live (see its message above)");
+    if (const QString why = waitUntilLive(rec, file); !why.isEmpty()) {
+        if (why.contains(QLatin1String("Start:")))
+            QSKIP(qPrintable(
+                QStringLiteral("PACKET CAPTURE UNAVAILABLE from this tcpscope-helper: ") + why));
+        QFAIL(qPrintable(why));
+    }
     for (Flow &f : flows) {
         f.client.start(m_traffic, {QStringLiteral("client"), QString::number(f.family),
                                    QString::number(f.serverPort), QStringLiteral("20000"),
@@ -269,7 +274,9 @@ void TestTsharkExport::exportReadsBackInTshark()
     QString error;
     const auto session = SessionReader::read(file, &error);
     QVERIFY2(session, qPrintable(error));
-    QVERIFY(session->info.packetsCaptured);
+    if (!session->info.packetsCaptured)
+        QSKIP(qPrintable(QStringLiteral("PACKET CAPTURE UNAVAILABLE: probes %1")
+                             .arg(session->info.probes.join(QLatin1Char(' ')))));
     QCOMPARE(session->info.lostPackets, quint64(0));
 
     for (Flow &f : flows) {
@@ -390,15 +397,19 @@ void TestTsharkExport::lossAnalysisAgreesWithTshark()
     const QString pcap = m_dir.filePath(QStringLiteral("loss.pcap"));
     QProcess rec;
     startRecorder(rec, file, QStringLiteral("port %1").arg(serverPort));
-    QVERIFY2(waitUntilLive(rec, file),
-             "tcpscope record did not become live (see its message above)");
+    if (const QString why = waitUntilLive(rec, file); !why.isEmpty()) {
+        if (why.contains(QLatin1String("Start:")))
+            QSKIP(qPrintable(
+                QStringLiteral("PACKET CAPTURE UNAVAILABLE from this tcpscope-helper: ") + why));
+        QFAIL(qPrintable(why));
+    }
 
     QProcess tcpdump;
     tcpdump.start(QStringLiteral("tcpdump"),
                   {QStringLiteral("-i"), QStringLiteral("lo"), QStringLiteral("-s"),
                    QStringLiteral("96"), QStringLiteral("--immediate-mode"), QStringLiteral("-U"),
-                   QStringLiteral("-n"), QStringLiteral("-w"), pcap,
-                   QStringLiteral("tcp port %1").arg(serverPort)});
+                   QStringLiteral("--time-stamp-precision=nano"), QStringLiteral("-n"),
+                   QStringLiteral("-w"), pcap, QStringLiteral("tcp port %1").arg(serverPort)});
     QVERIFY(tcpdump.waitForStarted());
     // tcpdump says "listening on lo" once its capture is open.
     QElapsedTimer t;
@@ -434,73 +445,97 @@ void TestTsharkExport::lossAnalysisAgreesWithTshark()
     const auto session = SessionReader::read(file, &error);
     QVERIFY2(session, qPrintable(error));
     QCOMPARE(session->info.lostPackets, quint64(0));
+    if (!session->info.packetsCaptured)
+        QSKIP(qPrintable(QStringLiteral("PACKET CAPTURE UNAVAILABLE: probes %1")
+                             .arg(session->info.probes.join(QLatin1Char(' ')))));
     const Connection *cli = findConn(*session, clientPort, serverPort);
     const Connection *srv = findConn(*session, serverPort, clientPort);
     QVERIFY(cli && srv);
 
     const QString stream =
         QStringLiteral("tcp.port == %1 && tcp.port == %2").arg(clientPort).arg(serverPort);
-    const int dumpPackets = tsharkCount(pcap, stream);
-    const int dumpRetrans =
-        tsharkCount(pcap, stream + QStringLiteral(" && tcp.analysis.retransmission"));
-    const int dumpDupAcks =
-        tsharkCount(pcap, stream + QStringLiteral(" && tcp.analysis.duplicate_ack"));
-    // The same analysis on tcpscope's own export of each socket's view tells apart "different
-    // packets/order" from "different analysis" when the counts below disagree.
-    auto exportedCounts = [&](const Connection *c, int *n, int *re, int *dup) {
+    struct Counts
+    {
+        int packets = -1, retrans = -1, dupAcks = -1, ooo = -1;
+        QString text() const
+        {
+            return QStringLiteral("packets %1, retransmissions %2, dup ACKs %3, out-of-order %4")
+                .arg(packets)
+                .arg(retrans)
+                .arg(dupAcks)
+                .arg(ooo);
+        }
+    };
+    auto tsharkCounts = [&](const QString &capture) {
+        Counts c;
+        c.packets = tsharkCount(capture, stream);
+        c.retrans =
+            tsharkCount(capture, stream + QStringLiteral(" && tcp.analysis.retransmission"));
+        c.dupAcks = tsharkCount(capture, stream + QStringLiteral(" && tcp.analysis.duplicate_ack"));
+        c.ooo = tsharkCount(capture, stream + QStringLiteral(" && tcp.analysis.out_of_order"));
+        return c;
+    };
+    auto tcpscopeCounts = [](const Connection *c) {
+        Counts k;
+        k.packets = int(c->packets.packetsIn + c->packets.packetsOut);
+        k.retrans = int(c->packets.retransmissions);
+        k.dupAcks = int(c->packets.dupAcks);
+        k.ooo = int(c->packets.outOfOrder);
+        return k;
+    };
+    // tshark on tcpscope's own export of each socket's view: the same packets with tcpscope's
+    // timestamps, which separates "different analysis" from "different packets or times".
+    auto exportedCounts = [&](const Connection *c) {
         const QString out = m_dir.filePath(QStringLiteral("loss-%1.pcapng").arg(c->id));
         const Run ex =
             run(m_tcpscope, {QStringLiteral("export"), file, QStringLiteral("--packets"), out,
                              QStringLiteral("--connection"), QString::number(c->id)});
-        *n = ex.exitCode == 0 ? tsharkCount(out, stream) : -1;
-        *re = tsharkCount(out, stream + QStringLiteral(" && tcp.analysis.retransmission"));
-        *dup = tsharkCount(out, stream + QStringLiteral(" && tcp.analysis.duplicate_ack"));
+        return ex.exitCode == 0 ? tsharkCounts(out) : Counts{};
     };
-    int cliN = 0, cliRe = 0, cliDup = 0, srvN = 0, srvRe = 0, srvDup = 0;
-    exportedCounts(cli, &cliN, &cliRe, &cliDup);
-    exportedCounts(srv, &srvN, &srvRe, &srvDup);
-
+    const Counts dump = tsharkCounts(pcap);
+    const Counts cliK = tcpscopeCounts(cli), srvK = tcpscopeCounts(srv);
+    const Counts cliX = exportedCounts(cli), srvX = exportedCounts(srv);
     const QString report =
-        QStringLiteral(
-            "loss comparison, stream %1<->%2:\n"
-            "  tcpdump+tshark:                  packets %3 retransmissions %4 dup ACKs %5\n"
-            "  tcpscope client conn %6:          packets %7 retransmissions %8 dup ACKs %9\n"
-            "  tcpscope server conn %10:          packets %11 retransmissions %12 dup ACKs %13\n"
-            "  tshark on tcpscope client export: packets %14 retransmissions %15 dup ACKs %16\n"
-            "  tshark on tcpscope server export: packets %17 retransmissions %18 dup ACKs %19")
+        QStringLiteral("loss comparison, stream %1<->%2 (client conn %3, server conn %4):\n"
+                       "  tshark on tcpdump -i lo:          %5\n"
+                       "  tcpscope, client connection:      %6\n"
+                       "  tcpscope, server connection:      %7\n"
+                       "  tshark on tcpscope client export: %8\n"
+                       "  tshark on tcpscope server export: %9")
             .arg(clientPort)
             .arg(serverPort)
-            .arg(dumpPackets)
-            .arg(dumpRetrans)
-            .arg(dumpDupAcks)
             .arg(cli->id)
-            .arg(cli->packets.packetsIn + cli->packets.packetsOut)
-            .arg(cli->packets.retransmissions)
-            .arg(cli->packets.dupAcks)
             .arg(srv->id)
-            .arg(srv->packets.packetsIn + srv->packets.packetsOut)
-            .arg(srv->packets.retransmissions)
-            .arg(srv->packets.dupAcks)
-            .arg(cliN)
-            .arg(cliRe)
-            .arg(cliDup)
-            .arg(srvN)
-            .arg(srvRe)
-            .arg(srvDup);
+            .arg(dump.text(), cliK.text(), srvK.text(), cliX.text(), srvX.text());
     qInfo().noquote() << report;
 
     // Real loss happened, or the comparison proves nothing.
-    QVERIFY2(dumpRetrans > 0 && dumpDupAcks > 0, qPrintable(report));
-    // Same packets seen by both captures, from each socket's point of view.
-    QVERIFY2(cli->packets.packetsIn + cli->packets.packetsOut == quint64(dumpPackets),
+    QVERIFY2(dump.retrans > 0 && dump.dupAcks > 0, qPrintable(report));
+    for (const Counts &k : {cliK, srvK}) {
+        // Each socket saw every packet of the flow once, as tcpdump did.
+        QVERIFY2(k.packets == dump.packets, qPrintable(report));
+        // Duplicate ACKs depend on the packets of one direction only, not on time: exact.
+        QVERIFY2(k.dupAcks == dump.dupAcks, qPrintable(report));
+        // Every data segment that does not advance the sequence is a retransmission or
+        // out-of-order in both analyses: exact. Which of the two it is depends on the time
+        // since the highest segment against the iRTT (tens of µs on loopback), and tcpscope
+        // stamps packets at TC while tcpdump stamps them at its tap (see docs/ANALYSIS.md):
+        // a borderline packet may move between the two, so the split is compared below on
+        // identical timestamps.
+        QVERIFY2(k.retrans + k.ooo == dump.retrans + dump.ooo, qPrintable(report));
+    }
+    // On the very same packets and times, tcpscope's verdicts are tshark's: exact.
+    QVERIFY2(cliK.packets == cliX.packets && cliK.retrans == cliX.retrans &&
+                 cliK.dupAcks == cliX.dupAcks && cliK.ooo == cliX.ooo,
              qPrintable(report));
-    QVERIFY2(srv->packets.packetsIn + srv->packets.packetsOut == quint64(dumpPackets),
+    QVERIFY2(srvK.packets == srvX.packets && srvK.retrans == srvX.retrans &&
+                 srvK.dupAcks == srvX.dupAcks && srvK.ooo == srvX.ooo,
              qPrintable(report));
-    // The analysis agrees exactly.
-    QVERIFY2(cli->packets.retransmissions == quint32(dumpRetrans), qPrintable(report));
-    QVERIFY2(cli->packets.dupAcks == quint32(dumpDupAcks), qPrintable(report));
-    QVERIFY2(srv->packets.retransmissions == quint32(dumpRetrans), qPrintable(report));
-    QVERIFY2(srv->packets.dupAcks == quint32(dumpDupAcks), qPrintable(report));
+    if (cliK.retrans != dump.retrans || srvK.retrans != dump.retrans)
+        qInfo().noquote() << "retransmission/out-of-order split differs from tcpdump's by"
+                          << qAbs(cliK.retrans - dump.retrans) << "(client)"
+                          << qAbs(srvK.retrans - dump.retrans)
+                          << "(server) borderline packets; their sum agrees exactly";
 }
 
 QTEST_GUILESS_MAIN(TestTsharkExport)
