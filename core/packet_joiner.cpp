@@ -277,8 +277,8 @@ void PacketJoiner::decideGroup(const QByteArray &key)
     // Someone may have claimed the tuple meanwhile (a closed connection's trailing packets).
     qint64 id = joinTarget(it->packets.constFirst());
     if (id == 0) {
-        const auto founder = std::find_if(
-            it->packets.cbegin(), it->packets.cend(), [](const Packet &p) {
+        const auto founder =
+            std::find_if(it->packets.cbegin(), it->packets.cend(), [](const Packet &p) {
                 return p.sockId != 0 && connectionSocketState(p.sockState);
             });
         if (founder != it->packets.cend()) {

@@ -38,10 +38,10 @@ class PacketJoiner
 public:
     struct Limits
     {
-        qint64 holdNs = 2'000'000'000;         // record time a packet waits for its connection
-        qsizetype maxHeld = 50'000;            // all tuples together; oldest groups give up first
-        qsizetype maxHeldPerTuple = 4096;      // one tuple (a flood to a closed port)
-        qint64 closedJoinNs = 60'000'000'000;  // tuple join to a closed connection (TIME_WAIT)
+        qint64 holdNs = 2'000'000'000;        // record time a packet waits for its connection
+        qsizetype maxHeld = 50'000;           // all tuples together; oldest groups give up first
+        qsizetype maxHeldPerTuple = 4096;     // one tuple (a flood to a closed port)
+        qint64 closedJoinNs = 60'000'000'000; // tuple join to a closed connection (TIME_WAIT)
     };
 
     explicit PacketJoiner(ConnectionTracker &tracker) : m_tracker(tracker) {}

@@ -13,7 +13,13 @@ namespace tcpscope {
 
 namespace {
 
-enum class Kind { Port, Host, Net, Iface };
+enum class Kind
+{
+    Port,
+    Host,
+    Net,
+    Iface
+};
 
 QString kindName(Kind k)
 {
@@ -84,8 +90,7 @@ bool validInterfaceName(const QString &name)
     if (b.isEmpty() || b.size() > qsizetype(wire::kMaxInterfaceName) || b == "." || b == "..")
         return false;
     return std::none_of(b.begin(), b.end(), [](char c) {
-        return c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-               c == '\0';
+        return c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\0';
     });
 }
 
@@ -144,8 +149,8 @@ struct Parser
     {
         const qsizetype slash = arg.indexOf(QLatin1Char('/'));
         if (slash < 0)
-            return fail(QStringLiteral("%1 is not ADDR/LEN (e.g. 10.0.0.0/8, fd00::/8)")
-                            .arg(quoted(arg)));
+            return fail(
+                QStringLiteral("%1 is not ADDR/LEN (e.g. 10.0.0.0/8, fd00::/8)").arg(quoted(arg)));
         wire::NetFilter f;
         if (!parseAddress(arg.left(slash), &f))
             return fail(QStringLiteral("%1 is not an IPv4 or IPv6 address in %2")
@@ -160,7 +165,8 @@ struct Parser
                             .arg(quoted(arg)));
         f.prefixLen = quint8(len);
         if (!hostBitsZero(f))
-            return fail(QStringLiteral("%1 has address bits set beyond /%2").arg(quoted(arg)).arg(len));
+            return fail(
+                QStringLiteral("%1 has address bits set beyond /%2").arg(quoted(arg)).arg(len));
         return addNet(f, arg);
     }
 
@@ -189,8 +195,8 @@ struct Parser
         // "port 80, 443" reads as "port 80,443": commas bind list items, spaces separate words.
         QString text = filter;
         text.replace(QRegularExpression(QStringLiteral("\\s*,\\s*")), QStringLiteral(","));
-        const QStringList tokens = text.split(QRegularExpression(QStringLiteral("\\s+")),
-                                              Qt::SkipEmptyParts);
+        const QStringList tokens =
+            text.split(QRegularExpression(QStringLiteral("\\s+")), Qt::SkipEmptyParts);
         std::optional<Kind> previous;
         QString pendingConnector; // "and"/"or" seen since the previous term
         for (qsizetype i = 0; i < tokens.size(); ++i) {
@@ -219,11 +225,11 @@ struct Parser
                                                "'or' or nothing)")
                                     .arg(quoted(pendingConnector), kindName(*kind)));
                 if (!same && conn == QLatin1String("or"))
-                    return fail(QStringLiteral("%1 between '%2' and '%3' is not supported: "
-                                               "different kinds must all hold (use 'and' or "
-                                               "nothing)")
-                                    .arg(quoted(pendingConnector), kindName(*previous),
-                                         kindName(*kind)));
+                    return fail(
+                        QStringLiteral("%1 between '%2' and '%3' is not supported: "
+                                       "different kinds must all hold (use 'and' or "
+                                       "nothing)")
+                            .arg(quoted(pendingConnector), kindName(*previous), kindName(*kind)));
             }
             if (i + 1 >= tokens.size())
                 return fail(QStringLiteral("%1 needs a value").arg(quoted(tok)));

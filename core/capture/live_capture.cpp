@@ -188,8 +188,8 @@ bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &option
     // side refuses the options) rejects the Start frame. When the user asked for nothing
     // packet-specific, a lifecycle-only capture is better than none: it says so in the probe
     // report and in SessionInfo.packetsCaptured. An explicit --filter/--snap fails instead.
-    const bool defaults = options.packets && options.filter.trimmed().isEmpty() &&
-                          options.snapLen == 0;
+    const bool defaults =
+        options.packets && options.filter.trimmed().isEmpty() && options.snapLen == 0;
     if (defaults && err.contains(QLatin1String("Start:"))) {
         CaptureOptions lifecycle = options;
         lifecycle.packets = false;

@@ -20,7 +20,7 @@ struct CaptureStats
     quint64 recordsReceived = 0;
     quint64 lostRecords = 0;       // ring buffer losses + missedProgramRuns
     quint64 missedProgramRuns = 0; // BPF program runs the kernel skipped (part of lostRecords)
-    double recordsPerSecond = 0; // over the last stats interval
+    double recordsPerSecond = 0;   // over the last stats interval
     quint64 packetsReceived = 0;   // packet records (part of recordsReceived)
     quint64 lostPackets = 0;       // packet ring buffer losses (part of lostRecords)
     quint64 packetsFiltered = 0;   // left out by the kernel-side capture filter

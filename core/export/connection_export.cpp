@@ -76,8 +76,8 @@ QVector<Cell> cells(const Connection &c)
         << count(k.payloadBytesOut) << count(k.retransmissions) << count(k.fastRetransmissions)
         << count(k.spuriousRetransmissions) << count(k.dupAcks) << count(k.outOfOrder)
         << count(k.lostSegments) << count(k.zeroWindows) << count(k.zeroWindowProbes)
-        << count(k.windowFull) << count(k.windowUpdates) << count(k.keepAlives)
-        << count(k.resets) << (k.irttNs >= 0 ? ms(double(k.irttNs) / 1e6) : Cell{});
+        << count(k.windowFull) << count(k.windowUpdates) << count(k.keepAlives) << count(k.resets)
+        << (k.irttNs >= 0 ? ms(double(k.irttNs) / 1e6) : Cell{});
     return row;
 }
 
@@ -144,20 +144,17 @@ bool writeAll(QIODevice &out, const QByteArray &data, QString *error)
 
 QStringList connectionExportColumns()
 {
-    return {QStringLiteral("id"),          QStringLiteral("pid"),
-            QStringLiteral("comm"),        QStringLiteral("family"),
-            QStringLiteral("local_addr"),  QStringLiteral("local_port"),
+    return {QStringLiteral("id"), QStringLiteral("pid"), QStringLiteral("comm"),
+            QStringLiteral("family"), QStringLiteral("local_addr"), QStringLiteral("local_port"),
             QStringLiteral("remote_addr"), QStringLiteral("remote_port"),
-            QStringLiteral("start_ns"),    QStringLiteral("end_ns"),
-            QStringLiteral("duration_ms"), QStringLiteral("handshake_ms"),
-            QStringLiteral("bytes_sent"),  QStringLiteral("bytes_received"),
-            QStringLiteral("retransmits"), QStringLiteral("close_reason"),
-            QStringLiteral("states"),      QStringLiteral("role"),
-            QStringLiteral("srtt_us"),     QStringLiteral("min_rtt_us"),
-            QStringLiteral("segs_in"),     QStringLiteral("segs_out"),
-            QStringLiteral("sk_err"),      QStringLiteral("state"),
+            QStringLiteral("start_ns"), QStringLiteral("end_ns"), QStringLiteral("duration_ms"),
+            QStringLiteral("handshake_ms"), QStringLiteral("bytes_sent"),
+            QStringLiteral("bytes_received"), QStringLiteral("retransmits"),
+            QStringLiteral("close_reason"), QStringLiteral("states"), QStringLiteral("role"),
+            QStringLiteral("srtt_us"), QStringLiteral("min_rtt_us"), QStringLiteral("segs_in"),
+            QStringLiteral("segs_out"), QStringLiteral("sk_err"), QStringLiteral("state"),
             // Packet analysis (issue 3); empty/null when no packet of the connection was seen.
-            QStringLiteral("packets_in"),  QStringLiteral("packets_out"),
+            QStringLiteral("packets_in"), QStringLiteral("packets_out"),
             QStringLiteral("payload_bytes_in"), QStringLiteral("payload_bytes_out"),
             QStringLiteral("retransmissions_seen"), QStringLiteral("fast_retransmissions"),
             QStringLiteral("spurious_retransmissions"), QStringLiteral("dup_acks"),

@@ -327,7 +327,9 @@ bool Reader::readConnections(QVector<Connection> *out)
         c.minRttUs = static_cast<quint32>(i64(25));
         c.skErr = static_cast<qint32>(i64(26));
         auto u64 = [&](int col) { return static_cast<quint64>(std::max<qint64>(0, i64(col))); };
-        auto u32 = [&](int col) { return static_cast<quint32>(std::clamp<qint64>(i64(col), 0, UINT32_MAX)); };
+        auto u32 = [&](int col) {
+            return static_cast<quint32>(std::clamp<qint64>(i64(col), 0, UINT32_MAX));
+        };
         auto opt = [&](int col, qint64 lo, qint64 hi) -> qint64 {
             if (sqlite3_column_type(s, col) == SQLITE_NULL)
                 return -1;
@@ -454,7 +456,8 @@ bool Reader::readPackets(const QVector<Connection> &conns, const ReadOptions &op
     QByteArray countSql = "SELECT count(*) FROM packets";
     QByteArray sql = columns;
     if (options.connectionId != 0) {
-        const QByteArray where = " WHERE connection_id = " + QByteArray::number(options.connectionId);
+        const QByteArray where =
+            " WHERE connection_id = " + QByteArray::number(options.connectionId);
         countSql += where;
         sql += where;
     }

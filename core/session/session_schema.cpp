@@ -170,14 +170,14 @@ const QVector<TableSpec> &tables(int version)
         QVector<TableSpec> t = specs;
         t[1].columns << connectionPacketColumns();
         t.append({"packets",
-                  {"id",          "connection_id", "ts_ns",         "sock_id",   "sock_state",
-                   "ifindex",     "direction",     "parse_status",  "family",    "src_addr",
-                   "src_port",    "dst_addr",      "dst_port",      "seq",       "ack",
-                   "tcp_flags",   "window",        "urg_ptr",       "payload_len", "skb_len",
-                   "gso_segs",    "gso_size",      "ttl",           "tos",       "vlan_tci",
-                   "vlan_depth",  "ip_frag",       "ip_id",         "ip_hdr_len", "tcp_hdr_len",
-                   "options",     "payload",       "analysis",      "dup_ack_num", "rel_seq",
-                   "rel_ack",     "bytes_in_flight", "scaled_window", "ack_rtt_ns"}});
+                  {"id",         "connection_id",   "ts_ns",         "sock_id",     "sock_state",
+                   "ifindex",    "direction",       "parse_status",  "family",      "src_addr",
+                   "src_port",   "dst_addr",        "dst_port",      "seq",         "ack",
+                   "tcp_flags",  "window",          "urg_ptr",       "payload_len", "skb_len",
+                   "gso_segs",   "gso_size",        "ttl",           "tos",         "vlan_tci",
+                   "vlan_depth", "ip_frag",         "ip_id",         "ip_hdr_len",  "tcp_hdr_len",
+                   "options",    "payload",         "analysis",      "dup_ack_num", "rel_seq",
+                   "rel_ack",    "bytes_in_flight", "scaled_window", "ack_rtt_ns"}});
         t.append({"interfaces", {"ifindex", "name", "attach"}});
         return t;
     }();
@@ -186,15 +186,29 @@ const QVector<TableSpec> &tables(int version)
 
 const QStringList &connectionPacketColumns()
 {
-    static const QStringList cols = {
-        "packets_in",       "packets_out",          "payload_bytes_in",
-        "payload_bytes_out", "retransmissions_seen", "fast_retransmissions",
-        "spurious_retransmissions", "dup_acks",     "out_of_order",
-        "lost_segments",    "zero_windows",         "zero_window_probes",
-        "window_full",      "window_updates",       "keep_alives",
-        "resets_seen",      "irtt_ns",              "mss_local",
-        "mss_remote",       "wscale_local",         "wscale_remote",
-        "sack_permitted",   "timestamps"};
+    static const QStringList cols = {"packets_in",
+                                     "packets_out",
+                                     "payload_bytes_in",
+                                     "payload_bytes_out",
+                                     "retransmissions_seen",
+                                     "fast_retransmissions",
+                                     "spurious_retransmissions",
+                                     "dup_acks",
+                                     "out_of_order",
+                                     "lost_segments",
+                                     "zero_windows",
+                                     "zero_window_probes",
+                                     "window_full",
+                                     "window_updates",
+                                     "keep_alives",
+                                     "resets_seen",
+                                     "irtt_ns",
+                                     "mss_local",
+                                     "mss_remote",
+                                     "wscale_local",
+                                     "wscale_remote",
+                                     "sack_permitted",
+                                     "timestamps"};
     return cols;
 }
 

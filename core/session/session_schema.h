@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Session file schema v2 (v1 files are still read: they have no packets), in one place for the writer (creates it) and the reader (checks that
-// a file has exactly this shape before reading it). Documented in docs/SESSION_FORMAT.md.
+// Session file schema v2 (v1 files are still read: they have no packets), in one place for the
+// writer (creates it) and the reader (checks that a file has exactly this shape before reading it).
+// Documented in docs/SESSION_FORMAT.md.
 #pragma once
 
 #include <QStringList>
-#include <optional>
 #include <QVector>
 #include <cstdint>
+#include <optional>
 
 namespace tcpscope::schema {
 
 inline constexpr std::int32_t kApplicationId = 0x54435053; // "TCPS"
-inline constexpr int kUserVersion = 2;    // what the writer creates
+inline constexpr int kUserVersion = 2;                     // what the writer creates
 inline constexpr int kMinUserVersion = 1; // oldest the reader accepts (v1: no packets)
 
 // Everything CREATE-d in a new session file, run in one transaction.

@@ -118,7 +118,8 @@ bool SessionWriter::Private::writeInfo(const SessionInfo &info, QString *err)
         {schema::kMetaRecords, QString::number(info.recordsReceived)},
         {schema::kMetaLost, QString::number(info.lostRecords)},
         {schema::kMetaMissedRuns, QString::number(info.missedProgramRuns)},
-        {schema::kMetaPacketsCaptured, info.packetsCaptured ? QStringLiteral("1") : QStringLiteral("0")},
+        {schema::kMetaPacketsCaptured,
+         info.packetsCaptured ? QStringLiteral("1") : QStringLiteral("0")},
         {schema::kMetaCaptureFilter, info.captureFilter},
         {schema::kMetaPacketsReceived, QString::number(info.packetsReceived)},
         {schema::kMetaLostPackets, QString::number(info.lostPackets)},
@@ -383,8 +384,7 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
     p.insertChange = p.deleteHistory ? sqlite::prepare(db, kInsertChange, &err) : nullptr;
     p.insertPacket = p.insertChange ? sqlite::prepare(db, kInsertPacket, &err) : nullptr;
     p.deleteInterfaces = p.insertPacket ? sqlite::prepare(db, kDeleteInterfaces, &err) : nullptr;
-    p.insertInterface =
-        p.deleteInterfaces ? sqlite::prepare(db, kInsertInterface, &err) : nullptr;
+    p.insertInterface = p.deleteInterfaces ? sqlite::prepare(db, kInsertInterface, &err) : nullptr;
     if (!p.insertInterface)
         return fail(QStringLiteral("cannot prepare session statements: "));
     p.thread = std::thread([&p] { p.run(); });

@@ -19,8 +19,8 @@ public:
     ~SessionWriter(); // close()s if still open
 
     // All of these only queue work for the writer thread; they never block on disk.
-    void setInfo(const SessionInfo &info);           // meta rows (replaces earlier values)
-    void writeConnection(const Connection &conn);    // upsert by conn.id, history replaced
+    void setInfo(const SessionInfo &info);        // meta rows (replaces earlier values)
+    void writeConnection(const Connection &conn); // upsert by conn.id, history replaced
     // Inserts packets (each id once; connectionId 0 is stored as NULL = not joined). Queue the
     // connections they name first (LiveCapture does: connections, then packets).
     void writePackets(const QVector<Packet> &packets);

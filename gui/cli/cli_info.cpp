@@ -59,12 +59,13 @@ QString attachText(quint8 attach)
     }
 }
 
-void packetLines(const SessionData &session, const std::function<void(const char *, const QString &)> &line)
+void packetLines(const SessionData &session,
+                 const std::function<void(const char *, const QString &)> &line)
 {
     const SessionInfo &info = session.info;
     if (!info.packetsCaptured) {
         line("Packets:", QStringLiteral("not captured (--no-packets, packet capture unavailable "
-                                         "(see Probes), or a file from before packet capture)"));
+                                        "(see Probes), or a file from before packet capture)"));
         return;
     }
     PacketCounts total;
@@ -106,9 +107,8 @@ void packetLines(const SessionData &session, const std::function<void(const char
                               "incomplete")
                    .arg(info.lostPackets));
     line("Filtered out:", QString::number(info.packetsFiltered));
-    line("Capture filter:",
-         info.captureFilter.isEmpty() ? QStringLiteral("(none: all TCP packets)")
-                                      : info.captureFilter);
+    line("Capture filter:", info.captureFilter.isEmpty() ? QStringLiteral("(none: all TCP packets)")
+                                                         : info.captureFilter);
     QStringList ifaces;
     for (const InterfaceInfo &i : info.interfaces)
         ifaces << QStringLiteral("%1 (%2)").arg(i.name, attachText(i.attach));

@@ -6,8 +6,8 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
-#include <QFile>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QSocketNotifier>
 #include <QTimer>
 #include <csignal>
@@ -144,9 +144,10 @@ int runRecord(const QStringList &args, int argc, char **argv)
         bool ok = false;
         options.snapLen = parser.value(snap).toInt(&ok);
         if (!ok || options.snapLen < 0 || options.snapLen > TS_SNAP_MAX)
-            return usageError(kCmd, QStringLiteral("--snap: expected 0 to %1 payload bytes, got '%2'")
-                                        .arg(TS_SNAP_MAX)
-                                        .arg(parser.value(snap)));
+            return usageError(kCmd,
+                              QStringLiteral("--snap: expected 0 to %1 payload bytes, got '%2'")
+                                  .arg(TS_SNAP_MAX)
+                                  .arg(parser.value(snap)));
     }
     if (!options.packets && (parser.isSet(filter) || options.snapLen > 0))
         return usageError(kCmd, QStringLiteral("--no-packets cannot be combined with %1 (they "
@@ -242,12 +243,11 @@ int runRecord(const QStringList &args, int argc, char **argv)
 
     const CaptureStats s = capture.stats();
     // Packet losses are part of "lost"; filtered packets are not losses.
-    const QString packets =
-        packetsOn ? QStringLiteral("%1 packets (%2 lost, %3 filtered out)")
-                              .arg(s.packetsReceived)
-                              .arg(s.lostPackets)
-                              .arg(s.packetsFiltered)
-                        : QStringLiteral("no packets");
+    const QString packets = packetsOn ? QStringLiteral("%1 packets (%2 lost, %3 filtered out)")
+                                            .arg(s.packetsReceived)
+                                            .arg(s.lostPackets)
+                                            .arg(s.packetsFiltered)
+                                      : QStringLiteral("no packets");
     printOut(QStringLiteral("recorded %1 connections, %2, %3 records, %4 lost in %5 s -> %6\n")
                  .arg(s.connectionsSeen)
                  .arg(packets)

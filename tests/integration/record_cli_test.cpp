@@ -457,8 +457,9 @@ void TestRecordCli::noPacketsOption()
 {
     const QString file = m_dir.filePath(QStringLiteral("nopackets.tcpscope"));
     QProcess rec;
-    startRecorder(rec, file,
-                  {QStringLiteral("--duration"), QStringLiteral("3"), QStringLiteral("--no-packets")});
+    startRecorder(
+        rec, file,
+        {QStringLiteral("--duration"), QStringLiteral("3"), QStringLiteral("--no-packets")});
     waitUntilLive(file);
     const Pair pair = exchange(4, 500, 600);
     QVERIFY(pair.clientPort);
@@ -486,8 +487,8 @@ void TestRecordCli::portFilter()
     const Pair wanted = exchange(4, 1000, 2000, [&](quint16 port) {
         filter = QStringLiteral("port %1").arg(port);
         startRecorder(rec, file,
-                      {QStringLiteral("--duration"), QStringLiteral("4"), QStringLiteral("--filter"),
-                       filter});
+                      {QStringLiteral("--duration"), QStringLiteral("4"),
+                       QStringLiteral("--filter"), filter});
         // Live, or refused at once (a helper without packet capture refuses the filter).
         QElapsedTimer timer;
         timer.start();

@@ -129,23 +129,40 @@ void TestCaptureOptions::errors_data()
 {
     QTest::addColumn<QString>("filter");
     QTest::addColumn<QString>("token"); // must be named in the message
-    QTest::newRow("unknown word") << "prot 80" << "'prot'";
-    QTest::newRow("port 0") << "port 0" << "'0'";
-    QTest::newRow("port too big") << "port 65536" << "'65536'";
-    QTest::newRow("port not a number") << "port http" << "'http'";
-    QTest::newRow("empty list item") << "port 80,,443" << "''";
-    QTest::newRow("port without value") << "port" << "'port'";
-    QTest::newRow("bad host") << "host 10.0.0.256" << "'10.0.0.256'";
-    QTest::newRow("host with prefix") << "host 10.0.0.0/8" << "'10.0.0.0/8'";
-    QTest::newRow("net without len") << "net 10.0.0.0" << "'10.0.0.0'";
-    QTest::newRow("net len too big") << "net 10.0.0.0/33" << "'33'";
-    QTest::newRow("net6 len too big") << "net fd00::/129" << "'129'";
-    QTest::newRow("net host bits") << "net 10.1.0.0/8" << "'10.1.0.0/8'";
-    QTest::newRow("bad iface") << "iface a/b" << "'a/b'";
-    QTest::newRow("iface too long") << "iface abcdefghijklmnop" << "'abcdefghijklmnop'";
-    QTest::newRow("leading and") << "and port 80" << "'and'";
-    QTest::newRow("trailing or") << "port 80 or" << "'or'";
-    QTest::newRow("double connector") << "port 80 and or host ::1" << "'or'";
+    QTest::newRow("unknown word") << "prot 80"
+                                  << "'prot'";
+    QTest::newRow("port 0") << "port 0"
+                            << "'0'";
+    QTest::newRow("port too big") << "port 65536"
+                                  << "'65536'";
+    QTest::newRow("port not a number") << "port http"
+                                       << "'http'";
+    QTest::newRow("empty list item") << "port 80,,443"
+                                     << "''";
+    QTest::newRow("port without value") << "port"
+                                        << "'port'";
+    QTest::newRow("bad host") << "host 10.0.0.256"
+                              << "'10.0.0.256'";
+    QTest::newRow("host with prefix") << "host 10.0.0.0/8"
+                                      << "'10.0.0.0/8'";
+    QTest::newRow("net without len") << "net 10.0.0.0"
+                                     << "'10.0.0.0'";
+    QTest::newRow("net len too big") << "net 10.0.0.0/33"
+                                     << "'33'";
+    QTest::newRow("net6 len too big") << "net fd00::/129"
+                                      << "'129'";
+    QTest::newRow("net host bits") << "net 10.1.0.0/8"
+                                   << "'10.1.0.0/8'";
+    QTest::newRow("bad iface") << "iface a/b"
+                               << "'a/b'";
+    QTest::newRow("iface too long") << "iface abcdefghijklmnop"
+                                    << "'abcdefghijklmnop'";
+    QTest::newRow("leading and") << "and port 80"
+                                 << "'and'";
+    QTest::newRow("trailing or") << "port 80 or"
+                                 << "'or'";
+    QTest::newRow("double connector") << "port 80 and or host ::1"
+                                      << "'or'";
 }
 
 void TestCaptureOptions::errors()

@@ -6,8 +6,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTemporaryDir>
 #include <QSet>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace tcpscope;
@@ -131,9 +131,9 @@ void TestConnectionExport::columns()
     QVERIFY(cols.contains(QLatin1String("role")));
     QVERIFY(cols.contains(QLatin1String("srtt_us")));
     QVERIFY(cols.contains(QLatin1String("min_rtt_us")));
-    for (const char *name : {"packets_in", "packets_out", "retransmissions_seen", "dup_acks",
-                             "zero_windows", "out_of_order", "lost_segments", "resets_seen",
-                             "irtt_ms"})
+    for (const char *name :
+         {"packets_in", "packets_out", "retransmissions_seen", "dup_acks", "zero_windows",
+          "out_of_order", "lost_segments", "resets_seen", "irtt_ms"})
         QVERIFY2(cols.contains(QLatin1String(name)), name);
     QCOMPARE(cols.size(), QSet<QString>(cols.begin(), cols.end()).size()); // no duplicates
 }

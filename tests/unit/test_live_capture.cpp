@@ -139,8 +139,8 @@ void TestLiveCapture::packetCapture()
         st.packetLostPerCpu = {1};
         st.packetsFiltered = 2;
         const auto frame = wire::encodeStats(st);
-        const auto back = wire::decodeStats(
-            std::span<const std::uint8_t>(frame).subspan(wire::kHeaderSize), err);
+        const auto back =
+            wire::decodeStats(std::span<const std::uint8_t>(frame).subspan(wire::kHeaderSize), err);
         if (!delivered || !back || back->packetsFiltered != 2)
             QSKIP("WIRE LAYER WITHOUT PACKET RECORDS/COUNTERS YET (core/wire, developer A): "
                   "LiveCapture's packet path not tested");
@@ -155,12 +155,11 @@ void TestLiveCapture::packetCapture()
     QVector<Packet> published;
     QSet<qint64> knownIds;
     bool orderOk = true;
-    connect(&capture, &LiveCapture::connectionsUpdated, this,
-            [&](const QVector<Connection> &cs) {
-                order << QStringLiteral("connections");
-                for (const Connection &c : cs)
-                    knownIds.insert(c.id);
-            });
+    connect(&capture, &LiveCapture::connectionsUpdated, this, [&](const QVector<Connection> &cs) {
+        order << QStringLiteral("connections");
+        for (const Connection &c : cs)
+            knownIds.insert(c.id);
+    });
     connect(&capture, &LiveCapture::packetsAdded, this, [&](const QVector<Packet> &ps) {
         order << QStringLiteral("packets");
         for (const Packet &p : ps) {

@@ -96,8 +96,7 @@ void TestPacketJoiner::conversion()
     // A hostile opt_len never reads past the options array; a snapshot is copied.
     r.opt_len = 200;
     const ts_packet_snap s = packetSnap(r, "hello", 5);
-    const Packet q = PacketJoiner::toPacket(
-        s.pkt, 0, std::span<const quint8>(s.data, s.snap_len));
+    const Packet q = PacketJoiner::toPacket(s.pkt, 0, std::span<const quint8>(s.data, s.snap_len));
     QCOMPARE(q.options.size(), TS_TCP_OPTIONS_MAX);
     QCOMPARE(q.payload, QByteArray("hello"));
     // IPv6
@@ -117,8 +116,8 @@ void TestPacketJoiner::cookieJoinAndCounts()
     bound.lport = 0;
     j.onStateChange(change(1, 1000, CLOSE, SYN_SENT, bound));
     j.onPacket(packet(1, 1100, kOut, kClient, TS_TCP_SYN, 100, 0, 0, 65535, SYN_SENT));
-    j.onPacket(packet(1, 1200, kIn, swapped(kClient), TS_TCP_SYN | TS_TCP_ACK, 500, 101, 0,
-                      65535, SYN_SENT));
+    j.onPacket(packet(1, 1200, kIn, swapped(kClient), TS_TCP_SYN | TS_TCP_ACK, 500, 101, 0, 65535,
+                      SYN_SENT));
     j.onStateChange(change(1, 1250, SYN_SENT, ESTABLISHED, kClient));
     j.onPacket(packet(1, 1300, kOut, kClient, TS_TCP_ACK, 101, 501));
     j.onPacket(packet(1, 1400, kOut, kClient, TS_TCP_ACK | TS_TCP_PSH, 101, 501, 10));
@@ -330,8 +329,8 @@ void TestPacketJoiner::flushAllDecidesEverything()
     ConnectionTracker t;
     PacketJoiner j(t);
     j.onPacket(packet(0, 1, kIn, kClient, TS_TCP_SYN, 1, 0, 0, 65535, 0));
-    j.onPacket(packet(12, 2, kOut, Endpoint{AF_INET, "10.0.0.1", 22, "10.0.0.2", 5555},
-                      TS_TCP_ACK, 1, 1, 0, 65535, ESTABLISHED));
+    j.onPacket(packet(12, 2, kOut, Endpoint{AF_INET, "10.0.0.1", 22, "10.0.0.2", 5555}, TS_TCP_ACK,
+                      1, 1, 0, 65535, ESTABLISHED));
     j.flushAll();
     const QVector<Packet> ps = j.takePackets();
     QCOMPARE(ps.size(), 2);

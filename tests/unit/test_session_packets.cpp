@@ -275,12 +275,29 @@ void TestSessionPackets::version1FileStillReads()
     // A version 1 file as tcpscope 0.1 wrote it: no packet tables, no PacketCounts columns.
     const QString file = writeSession("v1.tcpscope");
     QStringList drops;
-    for (const char *c :
-         {"packets_in", "packets_out", "payload_bytes_in", "payload_bytes_out",
-          "retransmissions_seen", "fast_retransmissions", "spurious_retransmissions", "dup_acks",
-          "out_of_order", "lost_segments", "zero_windows", "zero_window_probes", "window_full",
-          "window_updates", "keep_alives", "resets_seen", "irtt_ns", "mss_local", "mss_remote",
-          "wscale_local", "wscale_remote", "sack_permitted", "timestamps"})
+    for (const char *c : {"packets_in",
+                          "packets_out",
+                          "payload_bytes_in",
+                          "payload_bytes_out",
+                          "retransmissions_seen",
+                          "fast_retransmissions",
+                          "spurious_retransmissions",
+                          "dup_acks",
+                          "out_of_order",
+                          "lost_segments",
+                          "zero_windows",
+                          "zero_window_probes",
+                          "window_full",
+                          "window_updates",
+                          "keep_alives",
+                          "resets_seen",
+                          "irtt_ns",
+                          "mss_local",
+                          "mss_remote",
+                          "wscale_local",
+                          "wscale_remote",
+                          "sack_permitted",
+                          "timestamps"})
         drops << QStringLiteral("ALTER TABLE connections DROP COLUMN %1;").arg(QLatin1String(c));
     const QByteArray statements =
         "DROP TABLE packets; DROP TABLE interfaces; DELETE FROM meta WHERE key IN "
@@ -307,12 +324,12 @@ void TestSessionPackets::rejects_data()
 {
     QTest::addColumn<QString>("statement");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("options too long")
-        << "UPDATE packets SET options = zeroblob(41) WHERE id = 2" << "options is too long";
-    QTest::newRow("payload too long")
-        << "UPDATE packets SET payload = zeroblob(257) WHERE id = 2" << "payload is too long";
-    QTest::newRow("options as text")
-        << "UPDATE packets SET options = 'abc' WHERE id = 2" << "options is not a blob";
+    QTest::newRow("options too long") << "UPDATE packets SET options = zeroblob(41) WHERE id = 2"
+                                      << "options is too long";
+    QTest::newRow("payload too long") << "UPDATE packets SET payload = zeroblob(257) WHERE id = 2"
+                                      << "payload is too long";
+    QTest::newRow("options as text") << "UPDATE packets SET options = 'abc' WHERE id = 2"
+                                     << "options is not a blob";
     QTest::newRow("direction") << "UPDATE packets SET direction = 'sideways' WHERE id = 2"
                                << "packet 2 has an invalid direction";
     QTest::newRow("family") << "UPDATE packets SET family = 5 WHERE id = 2"
