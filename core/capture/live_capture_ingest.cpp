@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// LiveCapture's ingest thread: decodes the helper's frames, routes lifecycle, packet and
+// interface records through PacketJoiner/ConnectionTracker, and publishes (file + signals).
+#include "capture/live_capture_private.h"
+
+#include <algorithm>
+#include <poll.h>
+
+#ifndef TCPSCOPE_VERSION
+#define TCPSCOPE_VERSION "unknown"
+#endif
+
+namespace tcpscope {
+
+using namespace live_detail;
+
+void LiveCapture::Private::publish(bool force)
+{
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now - lastPublish < kPublishInterval)
+        return;
+    const double seconds = std::chrono::duration<double>(now - lastPublish).count();
+    // Packets first through the joiner: delivering them changes their connections' counts.
+    QVector<Packet> packets = joiner.takePackets();
+    QVector<Connection> changed = tracker.takeChanged();
+    for (const Connection &c : std::as_const(changed))
+        writer->writeConnection(c);
+    writer->writePackets(packets);
+    const bool interfacesChanged = joiner.takeInterfacesChanged();
+    if (force || interfacesChanged || now - lastMeta >= kMetaInterval) {
+        std::lock_guard lock(mutex);
+        info.recordsReceived = records;
+        info.lostRecords = lost;
+        info.missedProgramRuns = missed;
+        info.packetsReceived = packetRecords;
+        info.lostPackets = lostPackets;
+        info.packetsFiltered = packetsFiltered;
+        info.interfaces = joiner.interfaces();
+        writer->setInfo(info);
+        lastMeta = now;
+    }
+    CaptureStats stats;
+    stats.recordsReceived = records;
+    stats.lostRecords = lost;
+    stats.missedProgramRuns = missed;
+    stats.connectionsSeen = quint64(tracker.size());
+    stats.packetsReceived = packetRecords;
+    stats.lostPackets = lostPackets;
+    stats.packetsFiltered = packetsFiltered;
+    stats.recordsPerSecond = seconds > 0 && lastPublish.time_since_epoch().count() != 0
+                                 ? double(records - recordsAtLastPublish) / seconds
+                                 : 0.0;
+    recordsAtLastPublish = records;
+    lastPublish = now;
+    {
+        std::lock_guard lock(mutex);
+        lastStats = stats;
+    }
+    // Emitted from the ingest thread: receivers in other threads get queued copies.
+    if (!changed.isEmpty())
+        emit q->connectionsUpdated(changed);
+    if (!packets.isEmpty())
+        emit q->packetsAdded(packets); // after their connections, so every id exists
+    emit q->statsUpdated(stats);
+}
+
+bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
+{
+    std::string err;
+    const std::span<const std::uint8_t> payload(frame.payload);
+    const bool hello = isHelloSeen();
+    if (!hello && frame.type != wire::MessageType::Hello &&
+        frame.type != wire::MessageType::Error) {
+        *error = QStringLiteral("protocol error: %1 before Hello")
+                     .arg(fromStd(wire::messageTypeName(quint16(frame.type))));
+        return false;
+    }
+    switch (frame.type) {
+    case wire::MessageType::Hello: {
+        if (hello) {
+            *error = QStringLiteral("protocol error: second Hello");
+            return false;
+        }
+        const auto h = wire::decodeHello(payload, err);
+        if (!h) {
+            *error = QStringLiteral("protocol error: ") + fromStd(err);
+            return false;
+        }
+        offsetNs = qint64(h->realtimeNs) - qint64(h->monotonicNs);
+        joiner.setClockOffset(offsetNs); // and the tracker's
+        SessionInfo si;
+        si.kernelRelease = fromStd(h->kernelRelease);
+        si.hostname = fromStd(h->hostname);
+        si.tcpscopeVersion = QStringLiteral(TCPSCOPE_VERSION);
+        for (const wire::ProbeReport &p : h->probes) {
+            QString line = fromStd(p.name) + QLatin1Char('=') + fromStd(p.status);
+            if (!p.detail.empty())
+                line += QStringLiteral(" (") + fromStd(p.detail) + QLatin1Char(')');
+            si.probes << line;
+        }
+        if (!packetNote.isEmpty())
+            si.probes << QStringLiteral("packets=unavailable (%1)").arg(packetNote);
+        si.packetsCaptured = (startOptions.flags & wire::StartOptions::kPackets) != 0;
+        {
+            std::lock_guard lock(mutex);
+            si.captureFilter = info.captureFilter; // set by start()
+        }
+        // started_ns is set by the first Stats, when the hooks are really attached.
+        writer->setInfo(si);
+        if (!sendAll(helper.socketFd(), wire::encodeStart(startOptions))) {
+            *error = QStringLiteral("cannot send Start to tcpscope-helper");
+            return false;
+        }
+        {
+            std::lock_guard lock(mutex);
+            info = si;
+            helloSeen = true;
+        }
+        return true;
+    }
+    case wire::MessageType::Records: {
+        const bool ok = wire::forEachRecord(
+            payload,
+            [this](const wire::Record &r) {
+                ++records;
+                if (r.type == TS_REC_STATE_CHANGE) {
+                    joiner.onStateChange(r.stateChange);
+                } else if (r.type == TS_REC_CLOSE_STATS) {
+                    joiner.onCloseStats(r.closeStats);
+                } else if (const ts_packet *p = r.asPacket()) {
+                    ++packetRecords;
+                    std::span<const quint8> snap;
+                    if (r.type == TS_REC_PACKET_SNAP)
+                        snap = std::span<const quint8>(
+                            r.packetSnap.data,
+                            std::min<std::size_t>(r.packetSnap.snap_len, TS_SNAP_MAX));
+                    joiner.onPacket(*p, snap);
+                } else if (r.type == TS_REC_INTERFACE) {
+                    joiner.onInterface(r.interface);
+                }
+            },
+            err);
+        if (!ok)
+            *error = QStringLiteral("protocol error: ") + fromStd(err);
+        return ok;
+    }
+    case wire::MessageType::Stats: {
+        const auto s = wire::decodeStats(payload, err);
+        if (!s) {
+            *error = QStringLiteral("protocol error: ") + fromStd(err);
+            return false;
+        }
+        // A run the kernel skipped is a loss as much as a full ring buffer: both are counted.
+        missed = s->missedRuns;
+        lost = s->lostTotal() + s->missedRuns;
+        lostPackets = s->packetLostTotal();
+        packetsFiltered = s->packetsFiltered;
+        // Held packets wait in record time; Stats keep that clock going when traffic is quiet.
+        joiner.advanceTo(s->monotonicNs);
+        bool first = false;
+        {
+            std::lock_guard lock(mutex);
+            if (!streaming) {
+                // The helper attaches after Start and then reports at once: from here on every
+                // state change is seen, so this is when the capture really started.
+                streaming = first = true;
+                info.startedNs = qint64(s->monotonicNs) + offsetNs;
+                writer->setInfo(info);
+            }
+        }
+        if (first) {
+            cond.notify_all();
+            emit q->infoReady(info);
+        }
+        return true;
+    }
+    case wire::MessageType::Error: {
+        const auto text = wire::decodeError(payload, err);
+        *error = text ? QStringLiteral("tcpscope-helper: ") + fromStd(*text)
+                      : QStringLiteral("protocol error: ") + fromStd(err);
+        return false;
+    }
+    default:
+        *error = QStringLiteral("protocol error: unexpected %1 from tcpscope-helper")
+                     .arg(fromStd(wire::messageTypeName(quint16(frame.type))));
+        return false;
+    }
+}
+
+void LiveCapture::Private::runIngest()
+{
+    wire::FrameDecoder decoder;
+    std::vector<std::uint8_t> buf(256 * 1024);
+    QString error;
+    bool stderrOpen = true;
+    for (;;) {
+        pollfd fds[2] = {{helper.socketFd(), POLLIN, 0}, {helper.stderrFd(), POLLIN, 0}};
+        const int nfds = stderrOpen ? 2 : 1;
+        const int rc = poll(fds, nfds, int(kPublishInterval.count()));
+        if (rc < 0 && errno != EINTR) {
+            error = QStringLiteral("poll: ") + QString::fromLocal8Bit(strerror(errno));
+            break;
+        }
+        if (stderrOpen && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
+            stderrOpen = helper.drainStderr();
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            const ssize_t n = recv(helper.socketFd(), buf.data(), buf.size(), 0);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            if (n <= 0) {
+                if (!stopSent)
+                    error =
+                        helperFailureText(QStringLiteral("tcpscope-helper closed the connection"));
+                break;
+            }
+            bytesIn += quint64(n);
+            decoder.feed(std::span<const std::uint8_t>(buf.data(), std::size_t(n)));
+            wire::Frame frame;
+            wire::FrameDecoder::Status st;
+            bool bad = false;
+            while ((st = decoder.next(frame)) == wire::FrameDecoder::Status::Frame) {
+                if (!handleFrame(frame, &error)) {
+                    bad = true;
+                    break;
+                }
+            }
+            if (!bad && st == wire::FrameDecoder::Status::Error) {
+                error = QStringLiteral("protocol error: ") + fromStd(decoder.error());
+                bad = true;
+            }
+            if (bad)
+                break;
+        }
+        if (writer && isHelloSeen())
+            publish(false);
+    }
+    // Whatever arrived before the end is kept: the file stays valid up to this point. Packets
+    // still waiting for their connection are decided now (joined, own connection or unjoined).
+    joiner.flushAll();
+    if (writer)
+        publish(true);
+    if (!error.isEmpty()) {
+        // A broken stream means the helper cannot be trusted to stop by itself.
+        shutdown(helper.socketFd(), SHUT_RDWR);
+    }
+    bool wasReady;
+    {
+        std::lock_guard lock(mutex);
+        failure = error;
+        ingestDone = true;
+        wasReady = streaming;
+    }
+    cond.notify_all();
+    if (!error.isEmpty() && wasReady) {
+        emit q->failed(error);
+        // Finalize on the owner's thread (reap the helper, close the file, emit stopped()) even
+        // if the owner only listens for failed(); a no-op if the owner already called stop().
+        QMetaObject::invokeMethod(
+            q, [q = q] { q->stop(); }, Qt::QueuedConnection);
+    }
+}
+
+} // namespace tcpscope
