@@ -104,6 +104,9 @@ bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &option
         if (startOnce(sessionPath, lifecycle, err, &retryErr))
             return true;
     }
+    if (options.packets && err.contains(QLatin1String("Start:")))
+        err += QStringLiteral(" (this tcpscope-helper cannot capture packets with these options; "
+                              "--no-packets records state changes only)");
     if (error)
         *error = err;
     return false;
