@@ -4,6 +4,7 @@
 
 #include "byte_io.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace tcpscope::wire {
@@ -14,6 +15,9 @@ static_assert(sizeof(ts_state_change) == 120, "ts_state_change layout changed");
 static_assert(sizeof(ts_close_stats) == 72, "ts_close_stats layout changed");
 static_assert(sizeof(ts_state_change) % 8 == 0 && sizeof(ts_close_stats) % 8 == 0,
               "records must keep 8-byte multiples so ring-buffer samples stay aligned");
+static_assert(sizeof(ts_packet) == 152, "ts_packet layout changed");
+static_assert(sizeof(ts_packet_snap) == 416, "ts_packet_snap layout changed");
+static_assert(sizeof(ts_interface) == 40, "ts_interface layout changed");
 static_assert(kMaxPayload <= 0xffffffffu);
 
 using detail::ByteReader;
@@ -154,14 +158,65 @@ std::optional<Hello> decodeHello(std::span<const std::uint8_t> payload, std::str
 std::vector<std::uint8_t> encodeStart(const StartOptions &options)
 {
     // The app's half of the handshake: the helper checks it speaks the same protocol too.
+    // Lists longer than their limits are cut here; decodeStart() on the other side would refuse
+    // them, and the app validates before it ever gets here (capture_options.cpp).
     std::vector<std::uint8_t> p;
     ByteWriter w(p);
     w.bytes(kMagic, sizeof kMagic);
     w.u16(kProtocolVersion);
     w.u16(TS_RECORD_VERSION);
     w.u32(options.flags);
+    w.u16(options.snapLen);
+    const std::size_t nPorts = std::min(options.ports.size(), kMaxFilterPorts);
+    w.u16(static_cast<std::uint16_t>(nPorts));
+    for (std::size_t i = 0; i < nPorts; ++i)
+        w.u16(options.ports[i]);
+    const std::size_t nNets = std::min(options.nets.size(), kMaxFilterNets);
+    w.u16(static_cast<std::uint16_t>(nNets));
+    for (std::size_t i = 0; i < nNets; ++i) {
+        const std::uint8_t head[2] = {options.nets[i].family, options.nets[i].prefixLen};
+        w.bytes(head, 2);
+        w.bytes(options.nets[i].addr.data(), options.nets[i].addr.size());
+    }
+    const std::size_t nIfaces = std::min(options.interfaces.size(), kMaxFilterInterfaces);
+    w.u16(static_cast<std::uint16_t>(nIfaces));
+    for (std::size_t i = 0; i < nIfaces; ++i)
+        w.string(options.interfaces[i], kMaxInterfaceName);
     return encodeFrame(MessageType::Start, p);
 }
+
+namespace {
+
+// Empty string when the net is well formed, else why not.
+std::string checkNet(const NetFilter &net)
+{
+    if (net.family != 4 && net.family != 6)
+        return "address family " + std::to_string(net.family) + " (expected 4 or 6)";
+    const unsigned maxPrefix = net.family == 4 ? 32 : 128;
+    if (net.prefixLen > maxPrefix)
+        return "prefix length " + std::to_string(net.prefixLen) + " exceeds " +
+               std::to_string(maxPrefix);
+    const unsigned addrBits = maxPrefix;
+    for (unsigned bit = net.prefixLen; bit < 128; ++bit) {
+        const bool set = (net.addr[bit / 8] >> (7 - bit % 8)) & 1u;
+        if (set)
+            return bit < addrBits ? "address bits set beyond the prefix length"
+                                  : "IPv4 address with bytes beyond the first 4";
+    }
+    return {};
+}
+
+bool validInterfaceName(const std::string &name)
+{
+    if (name.empty() || name.size() > kMaxInterfaceName || name == "." || name == "..")
+        return false;
+    for (unsigned char c : name)
+        if (c <= 0x20 || c >= 0x7f || c == '/' || c == ':')
+            return false;
+    return true;
+}
+
+} // namespace
 
 std::optional<StartOptions> decodeStart(std::span<const std::uint8_t> payload, std::string &error)
 {
@@ -181,12 +236,55 @@ std::optional<StartOptions> decodeStart(std::span<const std::uint8_t> payload, s
     }
     StartOptions o;
     o.flags = r.u32();
+    o.snapLen = r.u16();
+    auto fail = [&error](const std::string &why) {
+        error = "Start: " + why;
+        return std::nullopt;
+    };
+    if (r.ok() && (o.flags & ~StartOptions::kKnownFlags))
+        return fail("unsupported option flags " + std::to_string(o.flags));
+    if (r.ok() && (o.flags & StartOptions::kPayload) && !(o.flags & StartOptions::kPackets))
+        return fail("payload snapshots requested without packet capture");
+    if (r.ok() && (o.flags & StartOptions::kPayload) && (o.snapLen < 1 || o.snapLen > TS_SNAP_MAX))
+        return fail("snapshot length " + std::to_string(o.snapLen) + " outside 1.." +
+                    std::to_string(TS_SNAP_MAX));
+    if (r.ok() && !(o.flags & StartOptions::kPayload) && o.snapLen != 0)
+        return fail("snapshot length " + std::to_string(o.snapLen) + " without payload flag");
+    const std::uint16_t nPorts = r.u16();
+    if (r.ok() && nPorts > kMaxFilterPorts)
+        return fail(std::to_string(nPorts) + " filter ports exceed limit " +
+                    std::to_string(kMaxFilterPorts));
+    for (std::uint16_t i = 0; r.ok() && i < nPorts; ++i)
+        o.ports.push_back(r.u16());
+    const std::uint16_t nNets = r.u16();
+    if (r.ok() && nNets > kMaxFilterNets)
+        return fail(std::to_string(nNets) + " filter networks exceed limit " +
+                    std::to_string(kMaxFilterNets));
+    for (std::uint16_t i = 0; r.ok() && i < nNets; ++i) {
+        NetFilter net;
+        std::uint8_t head[2] = {};
+        r.bytes(head, 2);
+        r.bytes(net.addr.data(), net.addr.size());
+        net.family = head[0];
+        net.prefixLen = head[1];
+        if (!r.ok())
+            break;
+        if (const std::string why = checkNet(net); !why.empty())
+            return fail("filter network " + std::to_string(i) + ": " + why);
+        o.nets.push_back(net);
+    }
+    const std::uint16_t nIfaces = r.u16();
+    if (r.ok() && nIfaces > kMaxFilterInterfaces)
+        return fail(std::to_string(nIfaces) + " filter interfaces exceed limit " +
+                    std::to_string(kMaxFilterInterfaces));
+    for (std::uint16_t i = 0; r.ok() && i < nIfaces; ++i) {
+        std::string name = r.string(kMaxInterfaceName, "interface name");
+        if (r.ok() && !validInterfaceName(name))
+            return fail("invalid interface name in filter");
+        o.interfaces.push_back(std::move(name));
+    }
     if (!finish(r, "Start", error))
         return std::nullopt;
-    if (o.flags != 0) {
-        error = "Start: unsupported option flags " + std::to_string(o.flags);
-        return std::nullopt;
-    }
     return o;
 }
 
@@ -211,12 +309,39 @@ std::vector<std::uint8_t> encodeStats(const Stats &stats)
     w.u64(stats.monotonicNs);
     w.u64(stats.recordsSent);
     w.u64(stats.missedRuns);
-    const std::size_t n = stats.lostPerCpu.size() < kMaxCpus ? stats.lostPerCpu.size() : kMaxCpus;
-    w.u32(static_cast<std::uint32_t>(n));
-    for (std::size_t i = 0; i < n; ++i)
-        w.u64(stats.lostPerCpu[i]);
+    for (const auto *counters : {&stats.lostPerCpu, &stats.packetLostPerCpu}) {
+        const std::size_t n = std::min(counters->size(), kMaxCpus);
+        w.u32(static_cast<std::uint32_t>(n));
+        for (std::size_t i = 0; i < n; ++i)
+            w.u64((*counters)[i]);
+    }
+    w.u64(stats.packetsFiltered);
     return encodeFrame(MessageType::Stats, p);
 }
+
+namespace {
+
+bool readCounters(ByteReader &r, std::vector<std::uint64_t> &out, const char *what,
+                  std::string &error)
+{
+    const std::uint32_t n = r.u32();
+    if (r.ok() && n > kMaxCpus) {
+        error = std::string("Stats: ") + what + " CPU count " + std::to_string(n) +
+                " exceeds limit " + std::to_string(kMaxCpus);
+        return false;
+    }
+    if (r.ok() && r.remaining() < std::size_t(n) * 8) {
+        error = std::string("Stats: ") + what + " needs " + std::to_string(n * 8ull) +
+                " bytes, payload has " + std::to_string(r.remaining());
+        return false;
+    }
+    out.reserve(r.ok() ? n : 0);
+    for (std::uint32_t i = 0; r.ok() && i < n; ++i)
+        out.push_back(r.u64());
+    return true;
+}
+
+} // namespace
 
 std::optional<Stats> decodeStats(std::span<const std::uint8_t> payload, std::string &error)
 {
@@ -225,20 +350,10 @@ std::optional<Stats> decodeStats(std::span<const std::uint8_t> payload, std::str
     s.monotonicNs = r.u64();
     s.recordsSent = r.u64();
     s.missedRuns = r.u64();
-    const std::uint32_t n = r.u32();
-    if (r.ok() && n > kMaxCpus) {
-        error =
-            "Stats: CPU count " + std::to_string(n) + " exceeds limit " + std::to_string(kMaxCpus);
+    if (!readCounters(r, s.lostPerCpu, "lifecycle loss", error) ||
+        !readCounters(r, s.packetLostPerCpu, "packet loss", error))
         return std::nullopt;
-    }
-    if (r.ok() && r.remaining() != std::size_t(n) * 8) {
-        error = "Stats: " + std::to_string(n) + " CPU counters need " + std::to_string(n * 8ull) +
-                " bytes, payload has " + std::to_string(r.remaining());
-        return std::nullopt;
-    }
-    s.lostPerCpu.reserve(r.ok() ? n : 0);
-    for (std::uint32_t i = 0; r.ok() && i < n; ++i)
-        s.lostPerCpu.push_back(r.u64());
+    s.packetsFiltered = r.u64();
     if (!finish(r, "Stats", error))
         return std::nullopt;
     return s;

@@ -47,6 +47,9 @@ bool forEachRecord(std::span<const std::uint8_t> payload, Fn &&fn, std::string &
         switch (type) {
         case TS_REC_STATE_CHANGE: expected = sizeof(ts_state_change); break;
         case TS_REC_CLOSE_STATS: expected = sizeof(ts_close_stats); break;
+        case TS_REC_PACKET: expected = sizeof(ts_packet); break;
+        case TS_REC_PACKET_SNAP: expected = sizeof(ts_packet_snap); break;
+        case TS_REC_INTERFACE: expected = sizeof(ts_interface); break;
         default: break;
         }
         if (expected == 0) {
@@ -62,10 +65,9 @@ bool forEachRecord(std::span<const std::uint8_t> payload, Fn &&fn, std::string &
         } else {
             Record record;
             record.type = type;
-            if (type == TS_REC_STATE_CHANGE)
-                std::memcpy(&record.stateChange, p, sizeof(ts_state_change));
-            else
-                std::memcpy(&record.closeStats, p, sizeof(ts_close_stats));
+            // expected == sizeof the union member of this type; the union starts at the header.
+            static_assert(sizeof(ts_packet_snap) >= sizeof(ts_state_change));
+            std::memcpy(&record.packetSnap, p, expected); // largest member: no bounds warning
             fn(static_cast<const Record &>(record));
         }
         offset += size;

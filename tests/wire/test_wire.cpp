@@ -167,16 +167,27 @@ private slots:
         s.recordsSent = 2;
         s.missedRuns = 3;
         s.lostPerCpu = {4};
+        s.packetLostPerCpu = {5, 6};
+        s.packetsFiltered = 7;
         const Bytes p = decodeOne(encodeStats(s)).payload;
-        QCOMPARE(p.size(), std::size_t(8 + 8 + 8 + 4 + 8));
+        QCOMPARE(p.size(), std::size_t(8 + 8 + 8 + 4 + 8 + 4 + 16 + 8));
+        QCOMPARE(p[36], std::uint8_t(2)); // packet loss CPU count after the lifecycle counters
+        QCOMPARE(p[40], std::uint8_t(5));
+        QCOMPARE(p[48], std::uint8_t(6));
+        QCOMPARE(p[56], std::uint8_t(7)); // packetsFiltered last
+        std::string perr;
+        const auto back = decodeStats(p, perr);
+        QVERIFY2(back.has_value(), perr.c_str());
+        QCOMPARE(back->packetLostPerCpu, s.packetLostPerCpu);
+        QCOMPARE(back->packetsFiltered, std::uint64_t(7));
+        QCOMPARE(back->lostTotal(), std::uint64_t(4 + 5 + 6));
+        QCOMPARE(back->packetLostTotal(), std::uint64_t(11));
         QCOMPARE(p[0], std::uint8_t(1));
         QCOMPARE(p[8], std::uint8_t(2));
         QCOMPARE(p[16], std::uint8_t(3)); // missedRuns after recordsSent
         QCOMPARE(p[24], std::uint8_t(1)); // CPU count
         QCOMPARE(p[28], std::uint8_t(4));
-        // A payload without missedRuns (the unreleased layout before it) from a 2-CPU helper is
-        // refused by the exact-length check. (With 1 CPU the bytes happen to parse; nothing old
-        // was ever released, so no version bump.)
+        // A payload of an older layout (here: without missedRuns, 2 CPUs) does not parse.
         Bytes old(p.begin(), p.begin() + 16);
         old.insert(old.end(), {2, 0, 0, 0});
         old.resize(old.size() + 16, 1);
@@ -185,6 +196,7 @@ private slots:
         QVERIFY(!err.empty());
         // Zero CPUs is valid (a helper that cannot read the counters still reports skipped runs).
         s.lostPerCpu.clear();
+        s.packetLostPerCpu.clear();
         const auto out = decodeStats(decodeOne(encodeStats(s)).payload, err);
         QVERIFY2(out, err.c_str());
         QCOMPARE(out->missedRuns, std::uint64_t(3));
@@ -417,6 +429,75 @@ private slots:
         QVERIFY(QString::fromStdString(err).contains("record version"));
     }
 
+    void startOptionsRoundTripAndRejections()
+    {
+        StartOptions o;
+        o.flags = StartOptions::kPackets | StartOptions::kPayload;
+        o.snapLen = 64;
+        o.ports = {80, 443};
+        NetFilter v4;
+        v4.family = 4;
+        v4.prefixLen = 8;
+        v4.addr[0] = 10;
+        NetFilter v6;
+        v6.family = 6;
+        v6.prefixLen = 128;
+        v6.addr[15] = 1;
+        o.nets = {v4, v6};
+        o.interfaces = {"lo", "veth-test0"};
+        std::string err;
+        auto back = decodeStart(decodeOne(encodeStart(o)).payload, err);
+        QVERIFY2(back.has_value(), err.c_str());
+        QVERIFY(*back == o);
+
+        auto rejects = [](StartOptions bad, const char *needle) {
+            std::string e;
+            const bool ok = decodeStart(decodeOne(encodeStart(bad)).payload, e).has_value();
+            QVERIFY2(!ok, needle);
+            QVERIFY2(QString::fromStdString(e).contains(QLatin1String(needle)), e.c_str());
+        };
+        StartOptions b = o;
+        b.flags = StartOptions::kPayload; // payload without packets
+        rejects(b, "without packet capture");
+        b = o;
+        b.snapLen = TS_SNAP_MAX + 1;
+        rejects(b, "snapshot length");
+        b = o;
+        b.flags = StartOptions::kPackets; // snapLen without the payload flag
+        rejects(b, "without payload flag");
+        b = o;
+        b.nets[0].prefixLen = 33;
+        rejects(b, "prefix length");
+        b = o;
+        b.nets[0].addr[3] = 1; // host bits beyond /8
+        rejects(b, "beyond the prefix");
+        b = o;
+        b.nets[0].family = 5;
+        rejects(b, "address family");
+        b = o;
+        b.nets[0].prefixLen = 32;
+        b.nets[0].addr[4] = 1; // IPv4 with bytes after the first four
+        rejects(b, "first 4");
+        b = o;
+        b.interfaces = {"bad name"};
+        rejects(b, "interface name");
+        b = o;
+        b.interfaces = {""};
+        rejects(b, "interface name");
+
+        // Counts over the limits (encodeStart cuts lists, so forge the count field).
+        Bytes p = decodeOne(encodeStart(StartOptions{})).payload;
+        p[18] = 0xff; // nPorts = 255 > kMaxFilterPorts
+        err.clear();
+        QVERIFY(!decodeStart(p, err));
+        QVERIFY(QString::fromStdString(err).contains("exceed"));
+        // Trailing bytes after the interface list.
+        p = decodeOne(encodeStart(o)).payload;
+        p.push_back(0);
+        err.clear();
+        QVERIFY(!decodeStart(p, err));
+    }
+
     void absurdLengthsRejected()
     {
         std::string err;
@@ -460,10 +541,11 @@ private slots:
         sp.resize(28 + 8);
         err.clear();
         QVERIFY(!decodeStats(sp, err));
-        // Start with reserved flags set (payload: magic, protocol, records, flags).
+        // Start with reserved flags set (payload: magic, protocol, records, flags, snapLen, three
+        // empty lists).
         Bytes start = decodeOne(encodeStart({})).payload;
-        QCOMPARE(start.size(), std::size_t(16));
-        start[12] = 1;
+        QCOMPARE(start.size(), std::size_t(24));
+        start[12] = 0x80;
         err.clear();
         QVERIFY(!decodeStart(start, err));
         QVERIFY(QString::fromStdString(err).contains("flags"));
