@@ -17,6 +17,21 @@ namespace tcpscope {
 QColor seqBarColor(SeqBarKind kind);
 QString seqBarLabel(SeqBarKind kind);
 
+// How a marker kind is drawn (a QCPGraph scatter style) and named in the legend.
+struct SeqMarkStyle
+{
+    const char *label;
+    QCPScatterStyle::ScatterShape shape;
+    QColor color;
+    double size;
+    bool filled;
+};
+SeqMarkStyle seqMarkStyle(SeqMarkKind kind);
+
+// Hover text of a packet of the graph (rich text): number, direction, time, seq range, ack,
+// window, flags, SACK blocks, analysis (problems in red). Empty for an unknown id.
+QString seqPacketToolTip(const SeqGraphData &data, qint64 packetId, qint64 originNs);
+
 class SeqBarsPlottable : public QCPAbstractPlottable
 {
     Q_OBJECT

@@ -4,7 +4,6 @@
 #include "charts/seq_graph_data.h"
 #include "charts/seq_graph_plottable.h"
 #include "charts/timeline_plottable.h"
-#include "tcpscope_records.h"
 #include "util/format.h"
 
 #include <QToolTip>
@@ -22,49 +21,6 @@ constexpr int kClickSlopPx = 3;
 constexpr SeqBarKind kBarOrder[kSeqBarKindCount] = {
     SeqBarKind::Sack, SeqBarKind::Data, SeqBarKind::Problem, SeqBarKind::Retransmission};
 
-struct MarkStyle
-{
-    const char *label;
-    QCPScatterStyle::ScatterShape shape;
-    QColor color;
-    double size;
-    bool filled;
-};
-
-MarkStyle markStyle(SeqMarkKind kind)
-{
-    switch (kind) {
-    case SeqMarkKind::Syn:
-        return {"SYN", QCPScatterStyle::ssTriangle, QColor(0x00, 0x9e, 0x73), 9, true};
-    case SeqMarkKind::Fin:
-        return {"FIN", QCPScatterStyle::ssSquare, QColor(0x33, 0x33, 0x33), 8, true};
-    case SeqMarkKind::Rst:
-        return {"RST", QCPScatterStyle::ssCross, QColor(0xd6, 0x27, 0x28), 11, false};
-    case SeqMarkKind::DupAck:
-        return {"Duplicate ACK", QCPScatterStyle::ssPlus, QColor(0xe6, 0x8a, 0x00), 7, false};
-    case SeqMarkKind::ZeroWindow:
-        return {"Zero window", QCPScatterStyle::ssDiamond, QColor(0xd6, 0x27, 0x28), 9, true};
-    }
-    return {"", QCPScatterStyle::ssNone, Qt::black, 0, false};
-}
-
-QString tcpFlagsText(quint8 flags)
-{
-    static constexpr std::pair<quint8, const char *> kNames[] = {
-        {TS_TCP_SYN, "SYN"}, {TS_TCP_FIN, "FIN"}, {TS_TCP_RST, "RST"}, {TS_TCP_PSH, "PSH"},
-        {TS_TCP_ACK, "ACK"}, {TS_TCP_URG, "URG"}, {TS_TCP_ECE, "ECE"}, {TS_TCP_CWR, "CWR"}};
-    QStringList names;
-    for (const auto &[bit, name] : kNames)
-        if (flags & bit)
-            names << QLatin1String(name);
-    return names.isEmpty() ? QStringLiteral("none") : names.join(QLatin1Char(' '));
-}
-
-QString directionText(PacketDirection d)
-{
-    return d == PacketDirection::Out ? QStringLiteral("sent (out)")
-                                     : QStringLiteral("received (in)");
-}
 } // namespace
 
 struct SeqGraphWidget::Private
@@ -117,7 +73,7 @@ SeqGraphWidget::SeqGraphWidget(QWidget *parent)
         d->bars[int(kind)]->setData(d->data);
     }
     for (int k = 0; k < kSeqMarkKindCount; ++k) {
-        const MarkStyle s = markStyle(SeqMarkKind(k));
+        const SeqMarkStyle s = seqMarkStyle(SeqMarkKind(k));
         QCPGraph *g = addGraph();
         g->setName(QLatin1String(s.label));
         g->setLineStyle(QCPGraph::lsNone);
@@ -427,43 +383,7 @@ QString SeqGraphWidget::toolTipAt(const QPoint &pos) const
 
 QString SeqGraphWidget::toolTipFor(qint64 packetId) const
 {
-    const Packet *p = d->data->packet(packetId);
-    if (!p)
-        return QString();
-    QString html = QStringLiteral("<b>Packet %1</b> · %2 · %3 s")
-                       .arg(p->id)
-                       .arg(directionText(p->direction))
-                       .arg(double(p->timeNs - d->originNs) / 1e9, 0, 'f', 6);
-    html += QStringLiteral("<br>Seq %1").arg(p->relSeq);
-    if (p->payloadLen > 0)
-        html += QStringLiteral("–%1 · len %2")
-                    .arg(quint64(p->relSeq) + p->payloadLen)
-                    .arg(p->payloadLen);
-    else
-        html += QStringLiteral(" · len 0");
-    if (p->gsoSegs > 1)
-        html += QStringLiteral(" (GSO: %1 segments of %2)").arg(p->gsoSegs).arg(p->gsoSize);
-    if (p->tcpFlags & TS_TCP_ACK)
-        html += QStringLiteral(" · Ack %1").arg(p->relAck);
-    html += QStringLiteral("<br>Win %1").arg(p->window);
-    if (p->scaledWindow >= 0)
-        html += QStringLiteral(" (scaled %1)").arg(p->scaledWindow);
-    html += QStringLiteral(" · Flags %1").arg(tcpFlagsText(p->tcpFlags));
-    if (p->direction != d->data->dataDirection()) {
-        QStringList sacks;
-        for (const SeqBar &b : d->data->bars(SeqBarKind::Sack))
-            if (b.packetId == p->id)
-                sacks << QStringLiteral("%1–%2").arg(qint64(b.y0)).arg(qint64(b.y1));
-        if (!sacks.isEmpty())
-            html += QStringLiteral("<br>SACK %1").arg(sacks.join(QStringLiteral(", ")));
-    }
-    if (p->analysis) {
-        const QString summary = analysisSummary(p->analysis, p->dupAckNum).toHtmlEscaped();
-        html += analysisIsProblem(p->analysis)
-                    ? QStringLiteral("<br><b style='color:#d62728'>%1</b>").arg(summary)
-                    : QStringLiteral("<br><i>%1</i>").arg(summary);
-    }
-    return html;
+    return seqPacketToolTip(*d->data, packetId, d->originNs);
 }
 
 void SeqGraphWidget::mousePressEvent(QMouseEvent *event)

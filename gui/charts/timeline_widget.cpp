@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "charts/timeline_widget.h"
 
+#include "charts/legend_wrap.h"
 #include "charts/timeline_plottable.h"
 #include "util/format.h"
 
@@ -182,54 +183,6 @@ void TimelineWidget::applyLayout(std::shared_ptr<const TimelineLayout> layout)
     replot(QCustomPlot::rpQueuedReplot);
 }
 
-void TimelineWidget::addAnalysisMarkers(const QVector<Packet> &packets)
-{
-    if (m_markers->add(packets) == 0)
-        return;
-    updateMarkerLegend();
-    replot(QCustomPlot::rpQueuedReplot);
-}
-
-void TimelineWidget::clearAnalysisMarkers()
-{
-    m_markers->clear();
-    updateMarkerLegend();
-    replot(QCustomPlot::rpQueuedReplot);
-}
-
-void TimelineWidget::updateMarkerLegend()
-{
-    for (int k = 0; k < kTimelineMarkerKindCount; ++k) {
-        TimelineMarkerPlottable *p = m_markerPlottables[k];
-        bool any = false;
-        for (const TimelineRow &row : m_layout->rows)
-            if (!m_markers->of(row.id, TimelineMarkerKind(k)).isEmpty()) {
-                any = true;
-                break;
-            }
-        if (!any)
-            p->removeFromLegend(legend);
-        else if (!legend->hasItemWithPlottable(p))
-            p->addToLegend(legend);
-    }
-    fixLegendItemMargins();
-    updateLegendSize();
-}
-
-QPoint TimelineWidget::markerPixel(qint64 connectionId, TimelineMarkerKind kind, qint64 timeNs) const
-{
-    const int row = m_layout->rowOf(connectionId);
-    if (row < 0)
-        return {-1, -1};
-    const QPoint p = m_markerPlottables[int(kind)]->glyphCenter(row, timeNs).toPoint();
-    return axisRect()->rect().contains(p) ? p : QPoint(-1, -1);
-}
-
-int TimelineWidget::drawnMarkerGlyphs(TimelineMarkerKind kind) const
-{
-    return m_markerPlottables[int(kind)]->lastDrawnGlyphs();
-}
-
 void TimelineWidget::updateTimeAxisLabel()
 {
     if (m_originNs > 0)
@@ -295,28 +248,7 @@ void TimelineWidget::fixLegendItemMargins()
 
 void TimelineWidget::updateLegendSize()
 {
-    // As many columns as fit the widget's width (state phases plus up to three marker kinds
-    // do not fit one row of a narrow window: wrap instead of truncating the names).
-    QVector<int> widths;
-    for (int i = 0; i < legend->itemCount(); ++i)
-        if (legend->item(i))
-            widths.append(legend->item(i)->minimumOuterSizeHint().width());
-    const int available = std::max(100, width() - 16);
-    int wrap = std::max<int>(1, int(widths.size()));
-    for (; wrap > 1; --wrap) {
-        QVector<int> columns(wrap, 0);
-        for (int i = 0; i < widths.size(); ++i)
-            columns[i % wrap] = std::max(columns[i % wrap], widths[i]);
-        int total = legend->margins().left() + legend->margins().right() + legend->columnSpacing() * (wrap - 1);
-        for (int c : columns)
-            total += c;
-        if (total <= available)
-            break;
-    }
-    if (legend->wrap() != wrap) {
-        legend->setWrap(wrap);
-        legend->setFillOrder(QCPLegend::foColumnsFirst, true);
-    }
+    wrapLegendToWidth(legend, width() - 16);
     // Compact and left-aligned instead of spread over the whole width.
     legend->setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX);
     const QSize hint = legend->minimumOuterSizeHint();

@@ -3,6 +3,7 @@
 // what becomes bars, steps and markers, in which relative space; clicking a segment or an ACK
 // selects that packet, also after zooming; drag pans without selecting; live appends; and that
 // 200k segments are drawn as at most one line per pixel column.
+#include "analysis/tcp_analyzer.h"
 #include "charts/seq_graph_data.h"
 #include "charts/seq_graph_plottable.h"
 #include "charts/seq_graph_widget.h"
@@ -10,6 +11,7 @@
 #include "tcpscope_records.h"
 
 #include <QElapsedTimer>
+#include <QProcessEnvironment>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -60,7 +62,105 @@ class TestSeqGraph : public QObject
         QApplication::sendEvent(&w, &e);
     }
 
+    // A bulk upload as the sender's TC hook sees it, run through the real TcpAnalyzer: 1448-byte
+    // segments every 50 µs, an ACK per two segments 300 µs later (window 2048 << 7), segment
+    // `lost` dropped after the hook: dup ACKs with SACK blocks, fast retransmission after the
+    // third, then one cumulative ACK. Returns packets in time order with ids 1..
+    static QVector<Packet> analyzedBulkTransfer(int segments, int lost)
+    {
+        constexpr quint32 c = 3'000'000'000u, s = 77'000;
+        constexpr qint64 us = 1000;
+        const qint64 t0 = kOrigin + 5 * kMs;
+        QVector<Packet> raw;
+        const auto packet = [&](qint64 t, bool out, quint8 flags, quint32 seq, quint32 ack, quint32 len) -> Packet & {
+            Packet p;
+            p.connectionId = kConn;
+            p.timeNs = t;
+            p.direction = out ? PacketDirection::Out : PacketDirection::In;
+            p.tcpFlags = flags;
+            p.seq = seq;
+            p.ack = ack;
+            p.payloadLen = len;
+            p.window = 2048;
+            raw.append(p);
+            return raw.last();
+        };
+        const QByteArray synOptions("\x02\x04\x05\xb4\x04\x02\x01\x03\x03\x07", 10); // MSS, SACK-perm, wscale 7
+        packet(t0, true, TS_TCP_SYN, c, 0, 0).options = synOptions;
+        packet(t0 + 300 * us, false, TS_TCP_SYN | TS_TCP_ACK, s, c + 1, 0).options = synOptions;
+        packet(t0 + 310 * us, true, TS_TCP_ACK, c + 1, s + 1, 0);
+        const auto segStart = [&](int i) { return c + 1 + quint32(i) * 1448; };
+        const qint64 d0 = t0 + 400 * us;
+        int dupAcks = 0;
+        qint64 rexmitAt = 0;
+        for (int i = 0; i < segments; ++i) {
+            const qint64 sent = d0 + i * 50 * us;
+            packet(sent, true, TS_TCP_ACK | TS_TCP_PSH, segStart(i), s + 1, 1448);
+            if (i % 2 == 0 && i != segments - 1)
+                continue;
+            const qint64 arrives = sent + 300 * us;
+            if (i < lost) {
+                packet(arrives, false, TS_TCP_ACK, s + 1, segStart(i + 1), 0);
+            } else if (rexmitAt == 0 || arrives < rexmitAt + 300 * us) {
+                Packet &dup = packet(arrives, false, TS_TCP_ACK, s + 1, segStart(lost), 0);
+                QByteArray sack("\x01\x01\x05\x0a", 4);
+                for (quint32 v : {segStart(lost + 1), segStart(i + 1)})
+                    for (int shift : {24, 16, 8, 0})
+                        sack.append(char((v >> shift) & 0xff));
+                dup.options = sack;
+                if (++dupAcks == 3)
+                    rexmitAt = arrives + 20 * us;
+            } else {
+                packet(arrives, false, TS_TCP_ACK, s + 1, segStart(i + 1), 0);
+            }
+        }
+        if (rexmitAt) {
+            packet(rexmitAt, true, TS_TCP_ACK, segStart(lost), s + 1, 1448);
+            packet(rexmitAt + 300 * us, false, TS_TCP_ACK, s + 1, segStart(segments), 0);
+        }
+        packet(d0 + segments * 50 * us + 400 * us, true, TS_TCP_FIN | TS_TCP_ACK, segStart(segments), s + 1, 0);
+        std::stable_sort(raw.begin(), raw.end(), [](const Packet &a, const Packet &b) { return a.timeNs < b.timeNs; });
+        TcpAnalyzer analyzer;
+        for (int i = 0; i < raw.size(); ++i) {
+            raw[i].id = i + 1;
+            analyzer.analyze(raw[i]);
+        }
+        return raw;
+    }
+
 private slots:
+    void analyzerOutputIsDrawnInOneSpace()
+    {
+        // B1's TcpAnalyzer fills relSeq/relAck/scaledWindow/analysis: the ACK line must sit on
+        // the tops of the segments it acknowledges, the retransmission must be the red bar.
+        const QVector<Packet> packets = analyzedBulkTransfer(120, 40);
+        SeqGraphWidget w;
+        w.resize(1400, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.setConnection(connection(), packets, kOrigin);
+        w.replot();
+        const SeqGraphData &data = w.data();
+        QCOMPARE(data.dataDirection(), PacketDirection::Out);
+        QCOMPARE(data.bars(SeqBarKind::Data).size() + data.bars(SeqBarKind::Retransmission).size()
+                     + data.bars(SeqBarKind::Problem).size(),
+                 qsizetype(121));
+        // The fast retransmission of segment 40 is a red bar (the analyzer may flag more).
+        const QVector<SeqBar> &rexmit = data.bars(SeqBarKind::Retransmission);
+        QVERIFY(std::any_of(rexmit.cbegin(), rexmit.cend(), [](const SeqBar &b) { return b.y0 == 1.0 + 40 * 1448; }));
+        for (const SeqPoint &ack : data.acks())
+            QCOMPARE(quint32(ack.y), data.packet(ack.packetId)->relAck);
+        QCOMPARE(data.acks().last().y, 1.0 + 120 * 1448);
+        QVERIFY(!data.bars(SeqBarKind::Sack).isEmpty());
+        QVERIFY(!data.marks(SeqMarkKind::DupAck).isEmpty());
+        // Scaled window: 2048 << 7 above the ACK.
+        QCOMPARE(data.windows().last().y - data.acks().last().y, double(2048 << 7));
+        const QString png = QProcessEnvironment::systemEnvironment().value(QStringLiteral("TCPSCOPE_SEQ_PNG"));
+        if (!png.isEmpty()) // for looking at it: TCPSCOPE_SEQ_PNG=/tmp/seq.png test_seq_graph
+            QVERIFY(w.savePng(png, 1400, 800));
+    }
+
+
     void geometryOfAHandMadeTransfer()
     {
         SeqGraphData data;
