@@ -10,10 +10,11 @@ namespace tcpscope::helper {
 const char *usageText()
 {
     return "usage: tcpscope-helper (--fd N | --listen PATH) [--force-tracepoint]\n"
-           "                       [--ringbuf-kib N] [--verbose]\n"
+           "                       [--ringbuf-kib N] [--packet-ringbuf-kib N] [--force-clsact]\n"
+           "                       [--verbose]\n"
            "\n"
-           "Privileged half of tcpscope: loads the TCP lifecycle BPF program and streams its\n"
-           "records over an AF_UNIX stream socket using the tcpscope wire protocol.\n"
+           "Privileged half of tcpscope: loads the TCP lifecycle and packet BPF programs and\n"
+           "streams their records over an AF_UNIX stream socket using the tcpscope wire protocol.\n"
            "\n"
            "  --fd N              use the already connected socket N (the app's socketpair)\n"
            "  --listen PATH       create a socket at PATH (mode 0660), serve one client at a\n"
@@ -21,6 +22,9 @@ const char *usageText()
            "  --force-tracepoint  skip tp_btf and use the classic tracepoint (for tests)\n"
            "  --ringbuf-kib N     kernel ring buffer size in KiB (power of two, 4..1048576,\n"
            "                      default 8192); small values provoke losses in tests\n"
+           "  --packet-ringbuf-kib N  packet ring buffer size in KiB (same rules, default 16384)\n"
+           "  --force-clsact      attach the packet programs with clsact filters even where\n"
+           "                      the kernel has tcx links (for tests)\n"
            "  --verbose           show libbpf warnings and session notes on stderr\n"
            "  --help              this text\n"
            "\n"
@@ -60,17 +64,21 @@ bool parseOptions(int argc, char **argv, Options &out, std::string &error)
                 return false;
             }
             out.fd = static_cast<int>(fd);
-        } else if (arg == "--ringbuf-kib") {
-            const char *v = value("--ringbuf-kib");
+        } else if (arg == "--force-clsact") {
+            out.forceClsact = true;
+        } else if (arg == "--ringbuf-kib" || arg == "--packet-ringbuf-kib") {
+            const std::string name(arg);
+            const char *v = value(name.c_str());
             if (!v)
                 return false;
             char *end = nullptr;
             const unsigned long kib = std::strtoul(v, &end, 10);
             if (*v == '\0' || *end != '\0' || kib < 4 || kib > (1ul << 20) || (kib & (kib - 1))) {
-                error = "--ringbuf-kib: need a power of two between 4 and 1048576";
+                error = name + ": need a power of two between 4 and 1048576";
                 return false;
             }
-            out.ringbufKib = static_cast<unsigned>(kib);
+            (name == "--ringbuf-kib" ? out.ringbufKib : out.packetRingbufKib) =
+                static_cast<unsigned>(kib);
         } else if (arg == "--listen") {
             const char *v = value("--listen");
             if (!v)

@@ -18,6 +18,8 @@ struct Options
     std::string listenPath; // --listen PATH: standalone server socket
     bool forceTracepoint = false;
     unsigned ringbufKib = 8192; // BPF ring buffer size; power of two, >= one page
+    bool forceClsact = false;        // packets: clsact instead of tcx links (tests, old kernels)
+    unsigned packetRingbufKib = 16384; // packet ring buffer size; power of two, >= one page
     bool verbose = false;       // libbpf warnings and per-session notes on stderr
     bool help = false;
 };

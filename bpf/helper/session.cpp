@@ -81,6 +81,14 @@ int Session::run(bool &signalled)
     if (gethostname(host, sizeof host - 1) == 0)
         hello.hostname = host;
     hello.probes.push_back(m_loader.report());
+    // The packet programs are loaded up front so Hello can say how they would attach; they are
+    // attached only if Start asks for packets.
+    m_packetsLoaded = m_packets.load(m_options.forceClsact, m_options.packetRingbufKib * 1024u,
+                                     m_packetsLoadError);
+    if (m_packetsLoaded)
+        hello.probes.push_back(m_packets.report());
+    else
+        hello.probes.push_back({"tc-packets", "unavailable", m_packetsLoadError});
     if (m_options.verbose)
         note("probe " + m_loader.report().status + (m_loader.report().detail.empty() ? "" : ": ") +
              m_loader.report().detail);
@@ -107,6 +115,8 @@ int Session::run(bool &signalled)
         m_peer.sendError("tcpscope-helper: " + why);
         return kExitUnavailable;
     }
+    if ((m_start.flags & wire::StartOptions::kPackets) && !startPackets())
+        return kExitUnavailable;
     return stream(signalled);
 }
 
@@ -149,8 +159,12 @@ Session::Wait Session::waitForStart(bool &signalled)
             std::string err;
             if (frame.type == wire::MessageType::Stop)
                 return Wait::Stop;
-            if (frame.type == wire::MessageType::Start && wire::decodeStart(frame.payload, err))
-                return Wait::Start;
+            if (frame.type == wire::MessageType::Start) {
+                if (auto start = wire::decodeStart(frame.payload, err)) {
+                    m_start = std::move(*start);
+                    return Wait::Start;
+                }
+            }
             if (err.empty())
                 err = "expected Start, got " + wire::messageTypeName(uint16_t(frame.type));
             note("protocol error: " + err);
@@ -158,6 +172,40 @@ Session::Wait Session::waitForStart(bool &signalled)
             return Wait::Error;
         }
     }
+}
+
+void Session::addInterfaceRecord(std::uint32_t ifindex, const std::string &name,
+                                 std::uint8_t attach)
+{
+    ts_interface rec{};
+    rec.hdr.type = TS_REC_INTERFACE;
+    rec.hdr.size = sizeof rec;
+    rec.hdr.ts_ns = clockNs(CLOCK_MONOTONIC);
+    rec.ifindex = ifindex;
+    rec.attach = attach;
+    std::snprintf(rec.name, sizeof rec.name, "%s", name.c_str());
+    m_batcher.add({reinterpret_cast<const std::uint8_t *>(&rec), sizeof rec});
+    if (m_options.verbose)
+        note("interface " + name + " (" + std::to_string(ifindex) + "): attach " +
+             std::to_string(attach));
+}
+
+bool Session::startPackets()
+{
+    std::string why;
+    const bool ok = m_packetsLoaded && m_packets.configure(m_start, why) &&
+                    m_packets.attachAll(
+                        [this](std::uint32_t index, const std::string &name, std::uint8_t attach) {
+                            addInterfaceRecord(index, name, attach);
+                        },
+                        why);
+    if (!ok) {
+        const std::string text =
+            "cannot capture packets: " + (m_packetsLoaded ? why : m_packetsLoadError);
+        note(text);
+        m_peer.sendError("tcpscope-helper: " + text);
+    }
+    return ok;
 }
 
 bool Session::flush(bool force)
@@ -193,6 +241,8 @@ bool Session::sendStats()
         note("cannot read recursion_misses of the BPF programs; skipped runs may be undercounted");
     }
     stats.missedRuns = m_missedRuns;
+    if (m_start.flags & wire::StartOptions::kPackets)
+        m_packets.readCounters(stats.packetLostPerCpu, stats.packetsFiltered);
     return m_peer.send(wire::encodeStats(stats));
 }
 
@@ -205,16 +255,25 @@ int Session::stream(bool &signalled)
         m_peer.sendError("tcpscope-helper: cannot create ring buffer reader");
         return kExitOsError;
     }
+    if ((m_start.flags & wire::StartOptions::kPackets) &&
+        ring_buffer__add(rb.get(), m_packets.eventsFd(), &Session::onSample, this) != 0) {
+        note("cannot read the packet ring buffer");
+        m_peer.sendError("tcpscope-helper: cannot read the packet ring buffer");
+        return kExitOsError;
+    }
     m_lastFlushMs = nowMs();
     long long lastStats = nowMs();
     if (!sendStats()) // an immediate zero so the app knows streaming started
         return kExitOk;
     std::string reason;
     for (;;) {
-        pollfd fds[3] = {{m_peer.fd(), POLLIN, 0},
+        pollfd fds[4] = {{m_peer.fd(), POLLIN, 0},
                          {ring_buffer__epoll_fd(rb.get()), POLLIN, 0},
-                         {m_signalFd, POLLIN, 0}};
-        ::poll(fds, 3, kFlushIntervalMs);
+                         {m_signalFd, POLLIN, 0},
+                         {m_packets.netlinkFd(), POLLIN, 0}};
+        ::poll(fds, m_packets.netlinkFd() >= 0 ? 4 : 3, kFlushIntervalMs);
+        if (fds[3].revents)
+            m_packets.handleNetlink();
         if (fds[2].revents && readSignal(m_signalFd)) {
             signalled = true;
             reason = "signal received";

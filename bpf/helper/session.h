@@ -3,6 +3,7 @@
 
 #include "lifecycle_loader.h"
 #include "options.h"
+#include "packet_loader.h"
 #include "peer_channel.h"
 
 #include <cstdint>
@@ -35,6 +36,8 @@ private:
     int stream(bool &signalled);
     bool flush(bool force);
     bool sendStats();
+    bool startPackets();
+    void addInterfaceRecord(std::uint32_t ifindex, const std::string &name, std::uint8_t attach);
     void note(const std::string &text) const;
     static int onSample(void *ctx, void *data, std::size_t size);
 
@@ -43,6 +46,10 @@ private:
     int m_signalFd;
     PeerChannel m_peer;
     LifecycleLoader m_loader;
+    PacketLoader m_packets;
+    bool m_packetsLoaded = false;
+    std::string m_packetsLoadError;
+    wire::StartOptions m_start;
     wire::RecordBatcher m_batcher;
     std::uint64_t m_recordsSent = 0;
     std::uint64_t m_badSamples = 0;
