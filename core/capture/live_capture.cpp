@@ -86,25 +86,36 @@ QString LiveCapture::Private::helperFailureText(const QString &fallback)
                                                     : line;
 }
 
+namespace {
+// The helper's reason for refusing packet capture: an older helper rejects the Start options
+// ("Start: unsupported option flags"), a newer one says it "cannot capture packets" (e.g. the
+// kernel refuses the TC programs).
+bool refusedPackets(const QString &reason)
+{
+    return reason.contains(QLatin1String("Start:")) ||
+           reason.contains(QLatin1String("packet"), Qt::CaseInsensitive);
+}
+} // namespace
+
 bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &options, QString *error)
 {
     QString err;
     if (startOnce(sessionPath, options, QString(), &err))
         return true;
-    // A helper that cannot capture packets (one built before packet capture, or whose kernel
-    // side refuses the options) rejects the Start frame. When the user asked for nothing
+    // A helper that cannot capture packets (one built before packet capture, or one whose
+    // kernel refuses the packet programs) fails the start. When the user asked for nothing
     // packet-specific, a lifecycle-only capture is better than none: it says so in the probe
     // report and in SessionInfo.packetsCaptured. An explicit --filter/--snap fails instead.
     const bool defaults =
         options.packets && options.filter.trimmed().isEmpty() && options.snapLen == 0;
-    if (defaults && err.contains(QLatin1String("Start:"))) {
+    if (defaults && refusedPackets(err)) {
         CaptureOptions lifecycle = options;
         lifecycle.packets = false;
         QString retryErr;
         if (startOnce(sessionPath, lifecycle, err, &retryErr))
             return true;
     }
-    if (options.packets && err.contains(QLatin1String("Start:")))
+    if (options.packets && refusedPackets(err))
         err += QStringLiteral(" (this tcpscope-helper cannot capture packets with these options; "
                               "--no-packets records state changes only)");
     if (error)
