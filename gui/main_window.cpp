@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "main_window.h"
 
-#include "capture/live_capture.h"
+#include "capture_controller.h"
+#include "charts/seq_graph_widget.h"
+#include "dialogs/capture_options_dialog.h"
+#include "main_window_packets.h"
+#include "models/packet_store.h"
+#include "packet_exporter.h"
+#include "views/packet_inspector.h"
 #include "charts/chart_export.h"
 #include "charts/timeline_widget.h"
 #include "models/connection_filter_model.h"
@@ -25,8 +31,8 @@
 #include <QMessageBox>
 #include <QSettings>
 #include <QSplitter>
-#include <QStandardPaths>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QThread>
 #include <QToolBar>
 
@@ -35,17 +41,13 @@ namespace tcpscope {
 namespace {
 const QString kSessionFilter = QStringLiteral("tcpscope sessions (*.tcpscope);;All files (*)");
 
-qint64 nowNs()
-{
-    return QDateTime::currentMSecsSinceEpoch() * 1'000'000;
-}
-
 // Resets the override cursor however the blocking call it brackets ends.
 struct BusyCursor
 {
     BusyCursor() { QApplication::setOverrideCursor(Qt::WaitCursor); }
     ~BusyCursor() { QApplication::restoreOverrideCursor(); }
 };
+
 } // namespace
 
 MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
@@ -54,10 +56,22 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     qRegisterMetaType<QVector<tcpscope::Connection>>();
     qRegisterMetaType<tcpscope::CaptureStats>();
     qRegisterMetaType<tcpscope::SessionInfo>();
+    qRegisterMetaType<tcpscope::Packet>();
+    qRegisterMetaType<QVector<tcpscope::Packet>>();
 
     m_model = new ConnectionTableModel(this);
     m_proxy = new ConnectionFilterModel(this);
     m_proxy->setSourceModel(m_model);
+    m_packets = new PacketStore(this);
+    m_exporter = new PacketExporter(this);
+    m_capture = new CaptureController(this);
+    connect(m_capture, &CaptureController::connectionsUpdated, this, &MainWindow::onConnectionsUpdated);
+    connect(m_capture, &CaptureController::packetsAdded, this, &MainWindow::onPacketsAdded);
+    connect(m_capture, &CaptureController::statsUpdated, this, &MainWindow::onStatsUpdated);
+    connect(m_capture, &CaptureController::infoReady, this, &MainWindow::onInfoReady);
+    connect(m_capture, &CaptureController::failed, this, &MainWindow::onCaptureFailed);
+    connect(m_capture, &CaptureController::stopped, this, &MainWindow::onCaptureStopped);
+    connectPacketSignals();
 
     createCentralWidgets();
     createActions();
@@ -79,7 +93,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1400, 900);
     if (!m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray()))
-        m_splitter->setSizes({400, 600}); // proportions; the timeline needs the height more
+        m_splitter->setSizes({250, 300, 450}); // proportions
 
     updateActions();
     updateTitle();
@@ -93,8 +107,7 @@ MainWindow::~MainWindow()
 {
     if (m_loadThread)
         m_loadThread->wait(); // a read in flight finishes on its own; it touches nothing of ours
-    if (m_capture)
-        m_capture->stop();
+    m_capture->stop();
 }
 
 void MainWindow::createCentralWidgets()
@@ -104,12 +117,18 @@ void MainWindow::createCentralWidgets()
     m_timeline->setMinimumHeight(180);
     connect(m_timeline, &TimelineWidget::connectionClicked, m_table, &ConnectionTableView::selectConnection);
     connect(m_table, &ConnectionTableView::currentConnectionChanged, m_timeline, &TimelineWidget::setSelectedId);
+    m_inspector = new PacketInspector(m_packets, m_model, this);
+    m_inspector->reset(tr("Open a session file or start a capture to see packets"));
+    connect(m_table, &ConnectionTableView::currentConnectionChanged, this, &MainWindow::onConnectionSelectionChanged);
+    connect(m_table, &ConnectionTableView::selectedConnectionsChanged, this, &MainWindow::onConnectionSelectionChanged);
 
     m_splitter = new QSplitter(Qt::Vertical, this);
     m_splitter->addWidget(m_table);
     m_splitter->addWidget(m_timeline);
+    m_splitter->addWidget(m_inspector);
     m_splitter->setStretchFactor(0, 2);
-    m_splitter->setStretchFactor(1, 3); // the timeline needs the height more than the table
+    m_splitter->setStretchFactor(1, 3);
+    m_splitter->setStretchFactor(2, 4);
     m_splitter->setChildrenCollapsible(false);
     setCentralWidget(m_splitter);
 }
@@ -117,14 +136,18 @@ void MainWindow::createCentralWidgets()
 void MainWindow::createActions()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
-    m_startAction = file->addAction(QIcon::fromTheme(QStringLiteral("media-record")), tr("&Start Capture"));
+    QMenu *captureMenu = menuBar()->addMenu(tr("&Capture"));
+    m_startAction = captureMenu->addAction(QIcon::fromTheme(QStringLiteral("media-record")), tr("&Start Capture"));
     m_startAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
     m_startAction->setToolTip(tr("Record every TCP connection on this machine (needs the privileged helper)"));
     connect(m_startAction, &QAction::triggered, this, &MainWindow::startCapture);
-    m_stopAction = file->addAction(QIcon::fromTheme(QStringLiteral("media-playback-stop")), tr("S&top Capture"));
+    m_stopAction = captureMenu->addAction(QIcon::fromTheme(QStringLiteral("media-playback-stop")), tr("S&top Capture"));
     m_stopAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     connect(m_stopAction, &QAction::triggered, this, &MainWindow::stopCapture);
-    file->addSeparator();
+    captureMenu->addSeparator();
+    QAction *options = captureMenu->addAction(QIcon::fromTheme(QStringLiteral("configure")), tr("&Options…"));
+    options->setToolTip(tr("Packets on/off, payload snapshot size and the kernel-side capture filter"));
+    connect(options, &QAction::triggered, this, &MainWindow::showCaptureOptions);
     QAction *open = file->addAction(QIcon::fromTheme(QStringLiteral("document-open")), tr("&Open…"));
     open->setShortcut(QKeySequence::Open);
     connect(open, &QAction::triggered, this, &MainWindow::chooseAndOpen);
@@ -134,6 +157,9 @@ void MainWindow::createActions()
     m_saveAsAction = file->addAction(QIcon::fromTheme(QStringLiteral("document-save-as")), tr("Save &As…"));
     m_saveAsAction->setShortcut(QKeySequence::SaveAs);
     connect(m_saveAsAction, &QAction::triggered, this, &MainWindow::chooseAndSaveAs);
+    m_exportPacketsAction = file->addAction(QIcon::fromTheme(QStringLiteral("document-export")), tr("&Export Packets (pcapng)…"));
+    m_exportPacketsAction->setToolTip(tr("Write the packets of the selected connections (all when none is selected) as pcapng for Wireshark/tshark"));
+    connect(m_exportPacketsAction, &QAction::triggered, this, &MainWindow::chooseAndExportPackets);
     file->addSeparator();
     QAction *quit = file->addAction(QIcon::fromTheme(QStringLiteral("application-exit")), tr("&Quit"));
     quit->setShortcut(QKeySequence::Quit);
@@ -147,6 +173,12 @@ void MainWindow::createActions()
         m_timeline->fitAll();
         m_timeline->replot();
     });
+    QAction *seq = view->addAction(tr("&Sequence Graph"));
+    seq->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_G));
+    connect(seq, &QAction::triggered, this, [this] { m_inspector->showSequenceGraph(); });
+    QAction *packetsTab = view->addAction(tr("&Packets"));
+    packetsTab->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
+    connect(packetsTab, &QAction::triggered, this, [this] { m_inspector->tabs()->setCurrentIndex(0); });
     QAction *focusFilter = view->addAction(tr("Filter"));
     focusFilter->setShortcut(QKeySequence::Find);
     connect(focusFilter, &QAction::triggered, this, [this] { m_filterEdit->setFocus(Qt::ShortcutFocusReason); });
@@ -183,13 +215,14 @@ void MainWindow::createStatusBar()
     };
     m_countLabel = makeLabel(tr("Connections in the session (and how many the filter shows)"));
     m_rateLabel = makeLabel(tr("Records per second arriving from the kernel"));
+    m_packetLabel = makeLabel(tr("Packets captured / lost by the kernel side / left out by the capture filter"));
     m_lostLabel = makeLabel(tr("Records the kernel could not deliver (ring buffer full)"));
     m_stateLabel = makeLabel(tr("Capture state"));
 }
 
 bool MainWindow::isCapturing() const
 {
-    return m_capture && m_capture->isRunning();
+    return m_capture->isRunning();
 }
 
 bool MainWindow::openSession(const QString &path)
@@ -236,7 +269,7 @@ bool MainWindow::applyLoadedSession(const QString &path, std::optional<SessionDa
         showError(tr("Cannot open session"), tr("Could not open %1:\n%2").arg(QDir::toNativeSeparators(path), error));
         return false;
     }
-    m_capture.reset();
+    m_capture->release();
     m_info = data->info;
     m_sessionPath = QFileInfo(path).absoluteFilePath();
     m_originNs = sessionOriginNs(*data);
@@ -244,7 +277,16 @@ bool MainWindow::applyLoadedSession(const QString &path, std::optional<SessionDa
     m_model->setConnections(data->connections);
     m_model->setReferenceTimeNs(m_endNs);
     m_timeline->clear();
+    m_packets->setPackets(std::move(data->packets));
+    m_inspector->reset(noPacketsHint(m_info, false));
+    m_inspector->setOriginNs(m_originNs);
+    m_inspector->setInterfaces(m_info.interfaces);
+    m_lostPackets = m_info.lostPackets;
+    m_filteredPackets = m_info.packetsFiltered;
     updateTimelineNow();
+    m_timeline->addAnalysisMarkers(m_packets->all());
+    onConnectionSelectionChanged();
+    updatePacketLabel();
     m_recent->add(m_sessionPath);
     m_rateLabel->setText(tr("%1 records").arg(m_info.recordsReceived));
     setLost(m_info.lostRecords);
@@ -297,113 +339,6 @@ void MainWindow::chooseAndSaveAs()
     if (QFileInfo(path).suffix().isEmpty())
         path += QStringLiteral(".tcpscope");
     saveSessionAs(path);
-}
-
-void MainWindow::startCapture()
-{
-    if (isCapturing())
-        return;
-    const QString dir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + QStringLiteral("/captures");
-    if (!QDir().mkpath(dir)) {
-        showError(tr("Start Capture"), tr("Cannot create the capture directory %1").arg(dir));
-        return;
-    }
-    const QString path = dir + QStringLiteral("/capture-%1.tcpscope")
-                                   .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss")));
-    auto capture = std::make_unique<LiveCapture>();
-    connect(capture.get(), &LiveCapture::connectionsUpdated, this, &MainWindow::onConnectionsUpdated);
-    connect(capture.get(), &LiveCapture::statsUpdated, this, &MainWindow::onStatsUpdated);
-    connect(capture.get(), &LiveCapture::infoReady, this, &MainWindow::onInfoReady);
-    connect(capture.get(), &LiveCapture::failed, this, &MainWindow::onCaptureFailed);
-    connect(capture.get(), &LiveCapture::stopped, this, &MainWindow::onCaptureStopped);
-    setCaptureState(tr("Starting…"));
-    QString error;
-    bool ok;
-    {
-        BusyCursor busy; // bounded: the helper's Hello or its error arrives within seconds
-        ok = capture->start(path, &error);
-    }
-    if (!ok) {
-        setCaptureState(tr("Idle"));
-        showError(tr("Start Capture"), tr("Could not start the capture:\n%1").arg(error));
-        updateActions();
-        return;
-    }
-    m_capture = std::move(capture);
-    m_sessionPath = path;
-    m_info = SessionInfo();
-    m_originNs = nowNs();
-    m_endNs = m_originNs;
-    m_model->clear();
-    m_model->setReferenceTimeNs(m_endNs);
-    m_timeline->clear();
-    updateTimelineNow();
-    m_rateLabel->setText(tr("0 records · 0/s"));
-    setLost(0);
-    setCaptureState(tr("● Capturing"), QStringLiteral("#b00000"));
-    m_clockTimer.start();
-    updateCounts();
-    updateActions();
-    updateTitle();
-}
-
-void MainWindow::stopCapture()
-{
-    if (!m_capture)
-        return;
-    {
-        BusyCursor busy; // bounded: the helper detaches and the writer finishes the file
-        m_capture->stop();
-    }
-    onCaptureStopped();
-}
-
-void MainWindow::onConnectionsUpdated(const QVector<Connection> &changed)
-{
-    m_model->upsert(changed);
-    updateCounts();
-}
-
-void MainWindow::onStatsUpdated(const CaptureStats &stats)
-{
-    m_rateLabel->setText(tr("%1 records · %2/s").arg(stats.recordsReceived).arg(stats.recordsPerSecond, 0, 'f', 0));
-    setLost(stats.lostRecords);
-}
-
-void MainWindow::onInfoReady(const SessionInfo &info)
-{
-    m_info = info;
-    if (info.startedNs > 0 && info.startedNs != m_originNs) {
-        m_originNs = info.startedNs;
-        scheduleTimelineUpdate();
-    }
-}
-
-void MainWindow::onCaptureFailed(const QString &reason)
-{
-    m_clockTimer.stop();
-    setCaptureState(tr("Failed"), QStringLiteral("#b00000"));
-    updateActions();
-    showError(tr("Capture failed"), tr("The capture stopped: %1\nThe session file keeps everything recorded until then.").arg(reason));
-}
-
-void MainWindow::onCaptureStopped()
-{
-    if (m_clockTimer.isActive()) {
-        m_clockTimer.stop();
-        onClockTick(); // open connections end where the capture ended
-    }
-    if (!m_stateLabel->text().startsWith(tr("Failed")))
-        setCaptureState(tr("Stopped"));
-    updateActions();
-    updateTitle();
-}
-
-void MainWindow::onClockTick()
-{
-    m_endNs = nowNs();
-    m_model->setReferenceTimeNs(m_endNs);
-    m_timeline->setEndTime(m_endNs);
 }
 
 void MainWindow::scheduleTimelineUpdate()
@@ -465,6 +400,7 @@ void MainWindow::updateActions()
     m_startAction->setEnabled(!capturing);
     m_stopAction->setEnabled(capturing);
     m_saveAsAction->setEnabled(!m_sessionPath.isEmpty());
+    m_exportPacketsAction->setEnabled(m_packets->size() > 0 && !m_exporter->isRunning());
 }
 
 void MainWindow::updateTitle()

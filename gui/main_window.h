@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The application window: connection table (top) and lifecycle timeline (bottom) over one model,
-// a text filter, live capture control and session files. Live data arrives through
+// The application window: connection table, lifecycle timeline and the packet inspector (packet
+// list / sequence graph tabs beside the details pane) over one model, a text filter, live
+// capture control (CaptureController) and session files. Live data arrives through
 // LiveCapture's queued signals; the GUI thread never waits on the socket or on SQL except for
 // the one-shot read of a file the user opens.
 #pragma once
@@ -27,7 +28,10 @@ class ConnectionFilterModel;
 class ConnectionTableView;
 class TimelineWidget;
 class RecentFiles;
-class LiveCapture;
+class CaptureController;
+class PacketExporter;
+class PacketInspector;
+class PacketStore;
 struct CaptureStats;
 
 class MainWindow : public QMainWindow
@@ -49,6 +53,10 @@ public:
     QString sessionPath() const { return m_sessionPath; }
     bool isCapturing() const;
     QLabel *lostLabel() const { return m_lostLabel; }
+    QLabel *packetLabel() const { return m_packetLabel; }
+    PacketStore *packetStore() const { return m_packets; }
+    PacketInspector *inspector() const { return m_inspector; }
+    PacketExporter *packetExporter() const { return m_exporter; }
 
 public slots:
     // Reads a session file and shows it. False (and errorOccurred) when it cannot be read.
@@ -61,8 +69,13 @@ public slots:
     void startCapture();
     void stopCapture();
     void setFilterText(const QString &text);
+    // Writes the packets of the selected connections (all when none is selected) as pcapng on
+    // a worker thread; packetsExported follows. False when there is nothing to export.
+    bool exportPackets(const QString &path, bool selectedOnly);
+    void showCaptureOptions();
 
 signals:
+    void packetsExported(const QString &path, qint64 count);
     void errorOccurred(const QString &message);
     void sessionOpened(const QString &path);
 
@@ -75,6 +88,11 @@ private:
     void createStatusBar();
     void chooseAndOpen();
     void chooseAndSaveAs();
+    void chooseAndExportPackets();
+    void connectPacketSignals();
+    void onConnectionSelectionChanged();
+    void onPacketsAdded(const QVector<tcpscope::Packet> &packets);
+    void updatePacketLabel();
     void showAbout();
     void showError(const QString &title, const QString &message);
     bool applyLoadedSession(const QString &path, std::optional<SessionData> data, const QString &error);
@@ -105,12 +123,19 @@ private:
     QLabel *m_countLabel = nullptr;
     QLabel *m_rateLabel = nullptr;
     QLabel *m_lostLabel = nullptr;
+    QLabel *m_packetLabel = nullptr;
+    PacketStore *m_packets = nullptr;
+    PacketInspector *m_inspector = nullptr;
+    PacketExporter *m_exporter = nullptr;
+    CaptureController *m_capture = nullptr;
+    QAction *m_exportPacketsAction = nullptr;
+    quint64 m_lostPackets = 0;
+    quint64 m_filteredPackets = 0;
     QAction *m_startAction = nullptr;
     QAction *m_stopAction = nullptr;
     QAction *m_saveAsAction = nullptr;
     RecentFiles *m_recent = nullptr;
 
-    std::unique_ptr<LiveCapture> m_capture;
     std::unique_ptr<QThread> m_loadThread; // set while a file is read in the background
     QString m_sessionPath;
     SessionInfo m_info;

@@ -15,7 +15,7 @@ ConnectionTableView::ConnectionTableView(ConnectionFilterModel *proxy, QWidget *
     setSortingEnabled(true);
     sortByColumn(ConnectionTableModel::ColId, Qt::AscendingOrder);
     setSelectionBehavior(QAbstractItemView::SelectRows);
-    setSelectionMode(QAbstractItemView::SingleSelection);
+    setSelectionMode(QAbstractItemView::ExtendedSelection);
     setAlternatingRowColors(true);
     setWordWrap(false);
     setTextElideMode(Qt::ElideMiddle);
@@ -26,6 +26,19 @@ ConnectionTableView::ConnectionTableView(ConnectionFilterModel *proxy, QWidget *
     applyDefaultColumnWidths();
     connect(selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this] { emit currentConnectionChanged(currentConnectionId()); });
+    connect(selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            [this] { emit selectedConnectionsChanged(selectedConnectionIds()); });
+}
+
+QVector<qint64> ConnectionTableView::selectedConnectionIds() const
+{
+    QModelIndexList rows = selectionModel()->selectedRows();
+    std::sort(rows.begin(), rows.end(), [](const QModelIndex &a, const QModelIndex &b) { return a.row() < b.row(); });
+    QVector<qint64> ids;
+    ids.reserve(rows.size());
+    for (const QModelIndex &row : rows)
+        ids.append(row.data(ConnectionTableModel::ConnectionIdRole).toLongLong());
+    return ids;
 }
 
 void ConnectionTableView::applyDefaultColumnWidths()

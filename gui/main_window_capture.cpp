@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// MainWindow's live capture side: start/stop through CaptureController and its queued updates.
+#include "main_window.h"
+
+#include "capture/live_capture.h"
+#include "capture_controller.h"
+#include "charts/timeline_widget.h"
+#include "dialogs/capture_options_dialog.h"
+#include "main_window_packets.h"
+#include "models/connection_table_model.h"
+#include "models/packet_store.h"
+#include "views/packet_inspector.h"
+
+#include <QDateTime>
+#include <QLabel>
+
+namespace tcpscope {
+
+namespace {
+qint64 wallNowNs()
+{
+    return QDateTime::currentMSecsSinceEpoch() * 1'000'000;
+}
+} // namespace
+
+void MainWindow::startCapture()
+{
+    if (isCapturing())
+        return;
+    setCaptureState(tr("Starting…"));
+    QString error;
+    if (!m_capture->start(CaptureOptionsDialog::load(), &error)) {
+        setCaptureState(tr("Idle"));
+        showError(tr("Start Capture"), tr("Could not start the capture:\n%1").arg(error));
+        updateActions();
+        return;
+    }
+    m_sessionPath = m_capture->sessionPath();
+    m_info = SessionInfo();
+    m_info.packetsCaptured = m_capture->options().packets;
+    m_originNs = wallNowNs();
+    m_endNs = m_originNs;
+    m_model->clear();
+    m_model->setReferenceTimeNs(m_endNs);
+    m_timeline->clear();
+    m_packets->clear();
+    m_inspector->reset(m_info.packetsCaptured ? noPacketsHint(m_info, true) : noPacketsHint(m_info, false));
+    m_inspector->setOriginNs(m_originNs);
+    m_lostPackets = m_filteredPackets = 0;
+    updateTimelineNow();
+    m_rateLabel->setText(tr("0 records · 0/s"));
+    setLost(0);
+    updatePacketLabel();
+    setCaptureState(tr("● Capturing"), QStringLiteral("#b00000"));
+    m_clockTimer.start();
+    updateCounts();
+    updateActions();
+    updateTitle();
+}
+
+void MainWindow::stopCapture()
+{
+    if (!m_capture->hasCapture())
+        return;
+    m_capture->stop();
+    onCaptureStopped();
+}
+
+void MainWindow::onConnectionsUpdated(const QVector<Connection> &changed)
+{
+    m_model->upsert(changed);
+    updateCounts();
+}
+
+void MainWindow::onStatsUpdated(const CaptureStats &stats)
+{
+    m_rateLabel->setText(tr("%1 records · %2/s").arg(stats.recordsReceived).arg(stats.recordsPerSecond, 0, 'f', 0));
+    setLost(stats.lostRecords);
+    m_lostPackets = stats.lostPackets;
+    m_filteredPackets = stats.packetsFiltered;
+    updatePacketLabel();
+}
+
+void MainWindow::onInfoReady(const SessionInfo &info)
+{
+    m_info = info;
+    if (info.startedNs > 0 && info.startedNs != m_originNs) {
+        m_originNs = info.startedNs;
+        scheduleTimelineUpdate();
+    }
+}
+
+void MainWindow::onCaptureFailed(const QString &reason)
+{
+    m_clockTimer.stop();
+    setCaptureState(tr("Failed"), QStringLiteral("#b00000"));
+    updateActions();
+    showError(tr("Capture failed"), tr("The capture stopped: %1\nThe session file keeps everything recorded until then.").arg(reason));
+}
+
+void MainWindow::onCaptureStopped()
+{
+    if (m_clockTimer.isActive()) {
+        m_clockTimer.stop();
+        onClockTick(); // open connections end where the capture ended
+    }
+    if (!m_stateLabel->text().startsWith(tr("Failed")))
+        setCaptureState(tr("Stopped"));
+    updateActions();
+    updateTitle();
+}
+
+void MainWindow::onClockTick()
+{
+    m_endNs = wallNowNs();
+    m_model->setReferenceTimeNs(m_endNs);
+    m_timeline->setEndTime(m_endNs);
+}
+
+} // namespace tcpscope

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "models/packet_details.h"
+
+#include "analysis/tcp_options.h"
+#include "tcpscope_records.h"
+#include "util/format.h"
+#include "util/packet_format.h"
+
+#include <QDateTime>
+#include <QObject>
+
+namespace tcpscope {
+
+namespace {
+
+DetailNode node(const QString &text, QVector<DetailNode> children = {})
+{
+    DetailNode n;
+    n.text = text;
+    n.children = std::move(children);
+    return n;
+}
+
+DetailNode problemNode(const QString &text)
+{
+    DetailNode n = node(text);
+    n.problem = true;
+    return n;
+}
+
+QString yesNo(bool on)
+{
+    return on ? QStringLiteral("Set") : QStringLiteral("Not set");
+}
+
+QString absoluteTime(qint64 ns)
+{
+    const QDateTime t = QDateTime::fromMSecsSinceEpoch(ns / 1'000'000);
+    return QStringLiteral("%1%2 %3")
+        .arg(t.toString(QStringLiteral("yyyy-MM-dd hh:mm:ss.zzz")))
+        .arg((ns / 1000) % 1000, 3, 10, QLatin1Char('0'))
+        .arg(t.timeZoneAbbreviation());
+}
+
+QString interfaceName(const Packet &p, const PacketContext &ctx)
+{
+    for (const InterfaceInfo &i : ctx.interfaces)
+        if (i.ifindex == p.ifindex && !i.name.isEmpty())
+            return QStringLiteral("%1 (index %2)").arg(i.name).arg(p.ifindex);
+    return QStringLiteral("index %1").arg(p.ifindex);
+}
+
+QString ecnName(quint8 ecn)
+{
+    static const char *const names[4] = {"Not-ECT", "ECT(1)", "ECT(0)", "CE (congestion experienced)"};
+    return QLatin1String(names[ecn & 3]);
+}
+
+QString nsText(qint64 ns)
+{
+    return ns < 0 ? QStringLiteral("unknown") : fmt::durationMs(double(ns) / 1e6);
+}
+
+DetailNode frameSection(const Packet &p, const PacketContext &ctx)
+{
+    DetailNode f = node(QStringLiteral("Frame %1: %2 bytes at the hook, %3 on %4")
+                            .arg(p.id)
+                            .arg(p.skbLen)
+                            .arg(p.isOutgoing() ? QStringLiteral("sent (egress)") : QStringLiteral("received (ingress)"),
+                                 interfaceName(p, ctx)));
+    f.children << node(QStringLiteral("Arrival time: %1").arg(absoluteTime(p.timeNs)))
+               << node(QStringLiteral("Time since session start: %1 s").arg(pfmt::relativeTime(p.timeNs, ctx.originNs)))
+               << node(QStringLiteral("Interface: %1").arg(interfaceName(p, ctx)))
+               << node(QStringLiteral("Direction: %1").arg(p.isOutgoing() ? QStringLiteral("out (TC egress, sent by the local socket)")
+                                                                         : QStringLiteral("in (TC ingress, received by the local socket)")))
+               << node(QStringLiteral("skb length: %1 bytes").arg(p.skbLen));
+    if (p.gsoSegs > 1)
+        f.children << node(QStringLiteral("GSO: %1 segments of %2 bytes").arg(p.gsoSegs).arg(p.gsoSize));
+    else
+        f.children << node(QStringLiteral("GSO: not segmented"));
+    f.children << node(QStringLiteral("Socket: %1, kernel state %2")
+                           .arg(p.sockId ? QStringLiteral("0x%1").arg(p.sockId, 0, 16) : QStringLiteral("none"),
+                                pfmt::sockStateText(p.sockState)));
+    if (ctx.connection) {
+        const Connection &c = *ctx.connection;
+        f.children << node(QStringLiteral("Connection %1: %2").arg(c.id).arg(fmt::connectionLabel(c)))
+                   << node(QStringLiteral("Process: %1 (pid %2)").arg(c.comm.isEmpty() ? QStringLiteral("?") : c.comm).arg(c.pid));
+    } else {
+        f.children << node(QStringLiteral("Connection: not joined to a known connection"));
+    }
+    f.children << node(QStringLiteral("Parse status: %1").arg(pfmt::parseStatusText(p.parseStatus)));
+    if (p.parseStatus != TS_PARSE_OK)
+        f.children.last().problem = true;
+    return f;
+}
+
+DetailNode ipSection(const Packet &p)
+{
+    const QString src = pfmt::address(p.family, p.srcAddr);
+    const QString dst = pfmt::address(p.family, p.dstAddr);
+    DetailNode ip = node(QStringLiteral("Internet Protocol Version %1, Src: %2, Dst: %3").arg(p.family).arg(src, dst));
+    ip.children << node(QStringLiteral("Version: %1").arg(p.family))
+                << node(QStringLiteral("Header length: %1 bytes%2").arg(p.ipHdrLen).arg(p.family == 6 && p.ipHdrLen > 40 ? QStringLiteral(" (with extension headers)") : QString()))
+                << node(QStringLiteral("%1: 0x%2 (DSCP %3, ECN %4)")
+                            .arg(p.family == 6 ? QStringLiteral("Traffic class") : QStringLiteral("Type of service"))
+                            .arg(p.tos, 2, 16, QLatin1Char('0'))
+                            .arg(p.tos >> 2)
+                            .arg(ecnName(p.tos)));
+    if (p.family == 6)
+        ip.children << node(QStringLiteral("Flow label: 0x%1").arg(p.ipId & 0xfffff, 5, 16, QLatin1Char('0')));
+    else
+        ip.children << node(QStringLiteral("Identification: 0x%1 (%2)").arg(p.ipId & 0xffff, 4, 16, QLatin1Char('0')).arg(p.ipId & 0xffff));
+    QStringList frag;
+    if (p.ipFrag & 1)
+        frag << QStringLiteral("Don't fragment");
+    if (p.ipFrag & 2)
+        frag << QStringLiteral("More fragments");
+    if (p.ipFrag & 4)
+        frag << QStringLiteral("Fragment offset ≠ 0");
+    ip.children << node(QStringLiteral("Fragment flags: %1").arg(frag.isEmpty() ? QStringLiteral("none") : frag.join(QStringLiteral(", "))))
+                << node(QStringLiteral("%1: %2").arg(p.family == 6 ? QStringLiteral("Hop limit") : QStringLiteral("Time to live")).arg(p.ttl))
+                << node(QStringLiteral("Source address: %1").arg(src))
+                << node(QStringLiteral("Destination address: %1").arg(dst));
+    if (p.vlanTci != 0 || p.vlanDepth > 0)
+        ip.children << node(QStringLiteral("VLAN: id %1, priority %2 (%3 tag(s) in the packet)")
+                                .arg(p.vlanTci & 0xfff)
+                                .arg(p.vlanTci >> 13)
+                                .arg(p.vlanDepth));
+    else
+        ip.children << node(QStringLiteral("VLAN: none"));
+    return ip;
+}
+
+DetailNode optionsNode(const Packet &p)
+{
+    const TcpOptions parsed = parseTcpOptions(p.options);
+    DetailNode opts = node(QStringLiteral("Options: %1 bytes").arg(p.options.size()));
+    for (const TcpOption &o : parsed.all) {
+        const QString value = tcpOptionValueText(o);
+        QString text = tcpOptionName(o.kind);
+        if (!value.isEmpty())
+            text += QStringLiteral(": ") + value;
+        if (o.kind > 1)
+            text += QStringLiteral("  (kind %1, length %2)").arg(o.kind).arg(o.length);
+        opts.children << node(text);
+    }
+    if (!parsed.error.isEmpty())
+        opts.children << problemNode(QStringLiteral("Option parse error: %1").arg(parsed.error));
+    if (opts.children.isEmpty())
+        opts.text = QStringLiteral("Options: none");
+    if (!parsed.error.isEmpty())
+        opts.problem = true;
+    return opts;
+}
+
+DetailNode tcpSection(const Packet &p)
+{
+    const bool hasAck = p.tcpFlags & TS_TCP_ACK;
+    DetailNode tcp = node(QStringLiteral("Transmission Control Protocol, Src Port: %1, Dst Port: %2, Seq: %3%4, Len: %5")
+                              .arg(p.srcPort)
+                              .arg(p.dstPort)
+                              .arg(p.relSeq)
+                              .arg(hasAck ? QStringLiteral(", Ack: %1").arg(p.relAck) : QString())
+                              .arg(p.payloadLen));
+    tcp.children << node(QStringLiteral("Source port: %1").arg(p.srcPort))
+                 << node(QStringLiteral("Destination port: %1").arg(p.dstPort))
+                 << node(QStringLiteral("Sequence number: %1 (relative), raw %2").arg(p.relSeq).arg(p.seq))
+                 << node(hasAck ? QStringLiteral("Acknowledgment number: %1 (relative), raw %2").arg(p.relAck).arg(p.ack)
+                                : QStringLiteral("Acknowledgment number: not set (ACK flag off), raw %1").arg(p.ack))
+                 << node(QStringLiteral("Header length: %1 bytes (%2)").arg(p.tcpHdrLen).arg(p.tcpHdrLen / 4));
+    static const char *const names[8] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"};
+    DetailNode flags = node(QStringLiteral("Flags: 0x%1 (%2)").arg(p.tcpFlags, 2, 16, QLatin1Char('0')).arg(pfmt::flagsText(p.tcpFlags)));
+    for (int bit = 7; bit >= 0; --bit)
+        flags.children << node(QStringLiteral("%1: %2").arg(QLatin1String(names[bit])).arg(yesNo(p.tcpFlags & (1u << bit))));
+    tcp.children << flags << node(QStringLiteral("Window: %1 (raw)").arg(p.window));
+    if (p.scaledWindow >= 0)
+        tcp.children << node(QStringLiteral("Calculated window size: %1 bytes%2")
+                                 .arg(p.scaledWindow)
+                                 .arg(p.window ? QStringLiteral(" (scaling factor %1)").arg(p.scaledWindow / p.window) : QString()));
+    else
+        tcp.children << node(QStringLiteral("Calculated window size: unknown (window scale not seen in the handshake)"));
+    tcp.children << node(QStringLiteral("Urgent pointer: %1").arg(p.urgPtr)) << optionsNode(p)
+                 << node(QStringLiteral("Payload length: %1 bytes").arg(p.payloadLen));
+    if (!p.payload.isEmpty()) {
+        DetailNode snap = node(QStringLiteral("Payload snapshot: %1 of %2 bytes").arg(p.payload.size()).arg(p.payloadLen));
+        for (const QString &line : pfmt::hexDump(p.payload)) {
+            DetailNode l = node(line);
+            l.monospace = true;
+            snap.children << l;
+        }
+        tcp.children << snap;
+    } else if (p.payloadLen > 0) {
+        tcp.children << node(QStringLiteral("Payload snapshot: not captured (Capture ▸ Options… sets its size)"));
+    }
+    return tcp;
+}
+
+DetailNode analysisSection(const Packet &p, const PacketContext &ctx)
+{
+    const QString summary = pfmt::analysisText(p);
+    DetailNode a = node(QStringLiteral("TCP analysis%1").arg(summary.isEmpty() ? QString() : QStringLiteral(": ") + summary));
+    a.problem = analysisIsProblem(p.analysis) || pfmt::isMalformed(p);
+    for (int bit = 0; bit < 32; ++bit) {
+        const auto flag = AnalysisFlag(1u << bit);
+        if (!(p.analysis & flag))
+            continue;
+        QString text = analysisFlagName(flag);
+        if (flag == AnalysisDuplicateAck && p.dupAckNum > 0)
+            text += QStringLiteral(" #%1").arg(p.dupAckNum);
+        DetailNode n = node(text);
+        n.problem = analysisIsProblem(flag);
+        a.children << n;
+    }
+    if (p.analysis == 0)
+        a.children << node(QStringLiteral("No analysis flags"));
+    a.children << node(QStringLiteral("Bytes in flight: %1").arg(p.bytesInFlight >= 0 ? QString::number(p.bytesInFlight) : QStringLiteral("unknown")));
+    if (p.ackRttNs >= 0)
+        a.children << node(QStringLiteral("ACK RTT: %1 (time to the segment it acknowledges)").arg(nsText(p.ackRttNs)));
+    if (ctx.connection) {
+        const PacketCounts &c = ctx.connection->packets;
+        auto optInt = [](qint64 v) { return v < 0 ? QStringLiteral("not offered") : QString::number(v); };
+        DetailNode conn = node(QStringLiteral("Connection %1").arg(ctx.connection->id));
+        conn.children << node(QStringLiteral("Initial RTT (handshake): %1").arg(nsText(c.irttNs)))
+                      << node(QStringLiteral("MSS: local %1, remote %2").arg(optInt(c.mssLocal), optInt(c.mssRemote)))
+                      << node(QStringLiteral("Window scale: local %1, remote %2").arg(optInt(c.wscaleLocal), optInt(c.wscaleRemote)))
+                      << node(QStringLiteral("SACK permitted: %1").arg(c.sackPermitted ? QStringLiteral("yes (both sides)") : QStringLiteral("no")))
+                      << node(QStringLiteral("Timestamps: %1").arg(c.timestamps ? QStringLiteral("yes (both sides)") : QStringLiteral("no")))
+                      << node(QStringLiteral("Packets: %1 in, %2 out; retransmissions %3, dup ACKs %4, zero windows %5")
+                                  .arg(c.packetsIn).arg(c.packetsOut).arg(c.retransmissions).arg(c.dupAcks).arg(c.zeroWindows));
+        a.children << conn;
+    }
+    return a;
+}
+
+} // namespace
+
+QVector<DetailNode> packetDetails(const Packet &packet, const PacketContext &context)
+{
+    QVector<DetailNode> sections;
+    if (packet.parseStatus != TS_PARSE_OK)
+        sections << problemNode(QStringLiteral("Malformed packet: %1 — fields after that point were not parsed and read as 0")
+                                    .arg(pfmt::parseStatusText(packet.parseStatus)));
+    sections << frameSection(packet, context) << ipSection(packet) << tcpSection(packet) << analysisSection(packet, context);
+    return sections;
+}
+
+} // namespace tcpscope

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The packet list with its quick filter bar ("Problems only", words) and a "N packets" count.
+#pragma once
+
+#include <QTimer>
+#include <QWidget>
+
+class QCheckBox;
+class QLabel;
+class QLineEdit;
+class QTableView;
+
+namespace tcpscope {
+
+class PacketStore;
+class PacketTableModel;
+
+class PacketsPanel : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit PacketsPanel(PacketStore *store, QWidget *parent = nullptr);
+
+    PacketTableModel *model() const { return m_model; }
+    QTableView *view() const { return m_view; }
+    QCheckBox *problemsOnlyBox() const { return m_problemsOnly; }
+    QLineEdit *filterEdit() const { return m_filter; }
+    QLabel *countLabel() const { return m_count; }
+
+    qint64 currentPacketId() const; // 0 when none
+    // Selects and scrolls to the packet; false when it is not in the list (other connection,
+    // filtered out).
+    bool selectPacket(qint64 packetId);
+    // Shown in the empty list (e.g. "This session has no packets: recorded with --no-packets").
+    void setEmptyHint(const QString &text);
+    void applyFilterNow(); // skips the typing delay (tests, Enter)
+
+signals:
+    void currentPacketChanged(qint64 packetId);
+
+private:
+    void updateCount();
+    void applyDefaultColumnWidths();
+
+    PacketStore *m_store;
+    PacketTableModel *m_model;
+    QTableView *m_view;
+    QCheckBox *m_problemsOnly;
+    QLineEdit *m_filter;
+    QLabel *m_count;
+    QString m_emptyHint;
+    QTimer m_filterTimer; // waits for a pause in typing: filtering 1M rows is not free
+};
+
+} // namespace tcpscope
