@@ -47,6 +47,7 @@ std::uint8_t linkHeaderLength(const std::string &name)
 
 PacketLoader::~PacketLoader()
 {
+    m_onEvent = nullptr; // whoever listened may already be gone: no reports while tearing down
     detachAll();
     packets_bpf__destroy(m_skel);
 }

@@ -35,6 +35,11 @@ struct Capture
     std::vector<Connection> conns;
     std::map<std::uint64_t, std::size_t> open, lastClosed;
     std::uint64_t statsFrames = 0;
+    std::vector<ts_packet> packets;       // packet records (snapshot records: their ts_packet)
+    std::vector<ts_packet_snap> snaps;    // snapshot records as received
+    std::vector<ts_interface> interfaces; // attach/detach reports
+    std::uint64_t packetsFiltered = 0;    // from the latest Stats
+    std::uint64_t packetsLost = 0;
 
     void add(const ts_state_change &c)
     {

@@ -35,30 +35,6 @@ struct Traffic
     qint64 serverPid = 0, clientPid = 0, refusedPid = 0;
     unsigned serverPort = 0, clientPort = 0, refusedPort = 0;
 };
-// A port nobody listens on: bind an ephemeral port and release it.
-unsigned closedPort(bool v6)
-{
-    const int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-    sockaddr_storage ss{};
-    socklen_t len;
-    if (v6) {
-        auto *a = reinterpret_cast<sockaddr_in6 *>(&ss);
-        a->sin6_family = AF_INET6;
-        a->sin6_addr = in6addr_loopback;
-        len = sizeof *a;
-    } else {
-        auto *a = reinterpret_cast<sockaddr_in *>(&ss);
-        a->sin_family = AF_INET;
-        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        len = sizeof *a;
-    }
-    bind(fd, reinterpret_cast<sockaddr *>(&ss), len);
-    getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len);
-    close(fd);
-    return ntohs(v6 ? reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_port
-                    : reinterpret_cast<sockaddr_in *>(&ss)->sin_port);
-}
-
 } // namespace
 class TestHelperLifecycle : public QObject
 {

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "helper_session.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -54,7 +59,8 @@ bool requireHelperEnvironment(QStringList *tracefsBefore)
     return true;
 }
 
-bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args)
+bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args,
+                    const wire::StartOptions &start)
 {
     if (mode == "tracepoint")
         args << "--force-tracepoint";
@@ -86,7 +92,7 @@ bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args
                qPrintable(mode), hello->probes[0].detail.c_str());
     if (hello->monotonicNs == 0 || hello->realtimeNs < 1600000000ull * 1000000000ull)
         qFatal("Hello clocks look wrong");
-    helper.send(wire::encodeStart({}));
+    helper.send(wire::encodeStart(start));
     for (;;) {
         frame = helper.readFrame(10000, &error);
         if (!frame)
@@ -94,6 +100,29 @@ bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args
         if (frame->type == wire::MessageType::Stats)
             return true;
     }
+}
+
+unsigned closedPort(bool v6)
+{
+    const int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (v6) {
+        auto *a = reinterpret_cast<sockaddr_in6 *>(&ss);
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_loopback;
+        len = sizeof *a;
+    } else {
+        auto *a = reinterpret_cast<sockaddr_in *>(&ss);
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *a;
+    }
+    bind(fd, reinterpret_cast<sockaddr *>(&ss), len);
+    getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len);
+    close(fd);
+    return ntohs(v6 ? reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_port
+                    : reinterpret_cast<sockaddr_in *>(&ss)->sin_port);
 }
 
 bool collect(HelperProcess &helper, Capture &cap, int timeoutMs, const std::function<bool()> &done)
@@ -111,6 +140,10 @@ bool collect(HelperProcess &helper, Capture &cap, int timeoutMs, const std::func
             ++cap.statsFrames;
             std::string err;
             const auto stats = wire::decodeStats(frame->payload, err);
+            if (stats) {
+                cap.packetsFiltered = stats->packetsFiltered;
+                cap.packetsLost = stats->packetLostTotal();
+            }
             if (!stats || stats->lostTotal() != 0)
                 qWarning("stats: %s lost=%llu", err.c_str(),
                          stats ? (unsigned long long)stats->lostTotal() : 0ull);
@@ -126,6 +159,12 @@ bool collect(HelperProcess &helper, Capture &cap, int timeoutMs, const std::func
                     cap.add(r.stateChange);
                 else if (r.type == TS_REC_CLOSE_STATS)
                     cap.add(r.closeStats);
+                else if (r.type == TS_REC_INTERFACE)
+                    cap.interfaces.push_back(r.interface);
+                if (r.type == TS_REC_PACKET_SNAP)
+                    cap.snaps.push_back(r.packetSnap);
+                if (const ts_packet *p = r.asPacket())
+                    cap.packets.push_back(*p);
             },
             err);
         if (!ok)

@@ -18,12 +18,16 @@ QString helperPath(); // $TCPSCOPE_HELPER, else binDir()/tcpscope-helper
 // initTestCase of every helper test: root, the helper and ts_traffic built; records the tracefs
 // mounts present before any helper runs. Returns false after QSKIP (not root) or a failure.
 bool requireHelperEnvironment(QStringList *tracefsBefore);
+// A loopback port nobody listens on (an ephemeral port bound and released).
+unsigned closedPort(bool v6);
 // "port N" line printed by ts_traffic; 0 on timeout.
 unsigned readPort(QProcess &p);
 // Starts a helper in mode "tp_btf" or "tracepoint" and completes the handshake: Hello checked,
 // Start sent, first Stats seen (the helper attaches before it). Returns false after QSKIP when
 // the kernel cannot load BPF; aborts the test run on any other failure.
-bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args = {});
+// start: the Start options (default: packets on, no filter).
+bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args = {},
+                    const wire::StartOptions &start = {});
 // Reads frames into cap until done() or timeout; false on timeout or a dead helper.
 bool collect(HelperProcess &helper, Capture &cap, int timeoutMs, const std::function<bool()> &done);
 // After the helper is gone: none of its programs/links remain and tracefs mounts are unchanged.

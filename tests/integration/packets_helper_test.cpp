@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Integration: packets.bpf.c through the real tcpscope-helper on the real kernel. Loopback
+// transfers between separate processes (IPv4 and IPv6) must give packets that carry the socket
+// ids of the lifecycle records on both ends with the exact payload bytes; a refused connect its
+// SYN and RST; the kernel-side port filter must leave other traffic out; interfaces created
+// later are attached; and nothing of ours stays on any interface after the helper is gone, in
+// tcx mode and in the clsact fallback (where a killed helper's filter is removed by the next).
+// Needs root; skips loudly otherwise.
+#include "helper_session.h"
+
+#include <QDir>
+#include <QProcess>
+#include <QTest>
+#include <QThread>
+#include <csignal>
+#include <sys/socket.h>
+
+using namespace tcpscope;
+using namespace tcpscope::test;
+
+namespace {
+
+constexpr unsigned kClientSends = 200000;
+constexpr unsigned kServerSends = 65432;
+
+struct Sums
+{
+    std::uint64_t in = 0, out = 0;
+    int syn = 0, synAck = 0, fin = 0, rst = 0;
+};
+
+Sums sumsFor(const Capture &cap, std::uint64_t sockId)
+{
+    Sums s;
+    for (const ts_packet &p : cap.packets) {
+        if (p.sock_id != sockId || p.parse_status != TS_PARSE_OK)
+            continue;
+        (p.direction == TS_DIR_INGRESS ? s.in : s.out) += p.payload_len;
+        const bool syn = p.tcp_flags & TS_TCP_SYN, ack = p.tcp_flags & TS_TCP_ACK;
+        s.syn += syn && !ack;
+        s.synAck += syn && ack;
+        s.fin += bool(p.tcp_flags & TS_TCP_FIN);
+        s.rst += bool(p.tcp_flags & TS_TCP_RST);
+    }
+    return s;
+}
+
+QString tcFilters()
+{
+    QString all;
+    for (const QString &dev : QDir("/sys/class/net").entryList(QDir::Dirs | QDir::NoDotAndDotDot))
+        for (const char *dir : {"ingress", "egress"}) {
+            QProcess tc;
+            tc.start("tc", {"filter", "show", "dev", dev, dir});
+            tc.waitForFinished(5000);
+            const QString out = QString::fromLocal8Bit(tc.readAllStandardOutput()).trimmed();
+            if (!out.isEmpty())
+                all += dev + " " + dir + ": " + out + "\n";
+        }
+    return all;
+}
+
+void run(const QString &cmd, const QStringList &args)
+{
+    QProcess p;
+    p.start(cmd, args);
+    if (!p.waitForFinished(10000) || p.exitCode() != 0)
+        qFatal("%s %s failed: %s", qPrintable(cmd), qPrintable(args.join(' ')),
+               p.readAllStandardError().constData());
+}
+
+} // namespace
+
+class TestPacketsHelper : public QObject
+{
+    Q_OBJECT
+    QStringList m_tracefsBefore;
+
+private slots:
+    void initTestCase() { requireHelperEnvironment(&m_tracefsBefore); }
+
+    void transferJoinsBothSockets_data()
+    {
+        QTest::addColumn<bool>("v6");
+        QTest::newRow("IPv4") << false;
+        QTest::newRow("IPv6") << true;
+    }
+
+    void transferJoinsBothSockets()
+    {
+        QFETCH(bool, v6);
+        HelperProcess helper;
+        if (!startStreaming(helper, "tp_btf"))
+            return;
+        const BpfObjects ours = bpfObjectsOf(helper.pid());
+        const QString fam = v6 ? "6" : "4";
+        const QString traffic = binDir() + "/ts_traffic";
+        QProcess server, client, refused;
+        server.start(traffic, {"server", fam, QString::number(kServerSends),
+                               QString::number(kClientSends)});
+        const unsigned serverPort = readPort(server);
+        client.start(traffic, {"client", fam, QString::number(serverPort),
+                               QString::number(kClientSends), QString::number(kServerSends)});
+        const unsigned clientPort = readPort(client);
+        QVERIFY(client.waitForFinished(10000) && server.waitForFinished(10000));
+        QCOMPARE(client.exitCode(), 0);
+        const unsigned closed = closedPort(v6);
+        refused.start(traffic, {"refused", fam, QString::number(closed)});
+        QVERIFY(refused.waitForFinished(10000));
+        QCOMPARE(refused.exitCode(), 0);
+
+        Capture cap;
+        std::uint64_t clientId = 0, serverId = 0, refusedId = 0;
+        const int family = v6 ? 10 : 2;
+        auto done = [&] {
+            for (const auto &c : cap.conns) {
+                const ts_state_change &f = c.changes.front();
+                if (f.family != family)
+                    continue;
+                if (f.newstate == 2 && f.dport == serverPort) // sport is bound after SYN_SENT
+                    clientId = c.id;
+                if (f.sport == serverPort && f.dport == clientPort && f.newstate != 10)
+                    serverId = c.id;
+                if (f.newstate == 2 && f.dport == closed)
+                    refusedId = c.id;
+            }
+            const Sums a = sumsFor(cap, clientId), b = sumsFor(cap, serverId);
+            return clientId && serverId && refusedId && a.in == kServerSends &&
+                   a.out == kClientSends && b.in == kClientSends && b.out == kServerSends &&
+                   sumsFor(cap, refusedId).rst == 1;
+        };
+        const bool complete = collect(helper, cap, 10000, done);
+        const Sums a = sumsFor(cap, clientId), b = sumsFor(cap, serverId),
+                   r = sumsFor(cap, refusedId);
+        const QString state = QStringLiteral("client %1: in %2 out %3; server %4: in %5 out %6; "
+                                             "%7 packets")
+                                  .arg(clientId).arg(a.in).arg(a.out).arg(serverId).arg(b.in)
+                                  .arg(b.out).arg(cap.packets.size());
+        QVERIFY2(complete, qPrintable(state));
+        QVERIFY2(clientId != 0 && !(clientId & TS_SOCK_ID_PTR_FLAG), "client has a cookie id");
+        // The client's handshake is its own: SYN out with its cookie, FIN both ways.
+        QVERIFY2(a.syn == 1 && a.synAck == 1, qPrintable(state));
+        QVERIFY2(a.fin >= 2 && b.fin >= 2, qPrintable(state));
+        // The refused connect: its SYN left with the client's id and the RST came back to it.
+        QCOMPARE(r.syn, 1);
+        QCOMPARE(r.rst, 1);
+        // The SYN-ACK was sent by a request socket (no cookie of its own): reported with its
+        // state so the app joins it by 4-tuple.
+        bool synAckSeen = false;
+        for (const ts_packet &p : cap.packets)
+            if (p.direction == TS_DIR_EGRESS && p.sport == serverPort && p.dport == clientPort &&
+                (p.tcp_flags & (TS_TCP_SYN | TS_TCP_ACK)) == (TS_TCP_SYN | TS_TCP_ACK)) {
+                synAckSeen = true;
+                QCOMPARE(p.sock_id, std::uint64_t(0));
+                QCOMPARE(int(p.sock_state), 12); // TCP_NEW_SYN_RECV
+                QCOMPARE(int(p.family), family);
+                QVERIFY(p.opt_len >= 4);         // at least MSS
+                QCOMPARE(int(p.options[0] == 2 || p.options[0] == 1), 1);
+            }
+        QVERIFY(synAckSeen);
+        bool loSeen = false;
+        for (const ts_interface &i : cap.interfaces)
+            loSeen = loSeen || (QByteArray(i.name) == "lo" && i.attach == TS_ATTACH_TCX);
+        QVERIFY2(loSeen, "no interface record for lo attached with tcx");
+        helper.send(wire::encodeStop());
+        QVERIFY(helper.waitExit(10000) >= 0);
+        verifyNothingLeft(ours, m_tracefsBefore);
+        QVERIFY2(tcFilters().isEmpty(), qPrintable(tcFilters()));
+    }
+
+    void portFilterLeavesOtherTrafficOut()
+    {
+        const unsigned wanted = closedPort(false);
+        wire::StartOptions start;
+        start.ports = {std::uint16_t(wanted)};
+        HelperProcess helper;
+        if (!startStreaming(helper, "tp_btf", {}, start))
+            return;
+        const QString traffic = binDir() + "/ts_traffic";
+        QProcess refused, server, client;
+        server.start(traffic, {"server", "4", "1000", "1000"});
+        const unsigned other = readPort(server);
+        client.start(traffic, {"client", "4", QString::number(other), "1000", "1000"});
+        QVERIFY(client.waitForFinished(10000) && server.waitForFinished(10000));
+        refused.start(traffic, {"refused", "4", QString::number(wanted)});
+        QVERIFY(refused.waitForFinished(10000));
+        Capture cap;
+        auto done = [&] {
+            int rst = 0;
+            for (const ts_packet &p : cap.packets)
+                rst += (p.tcp_flags & TS_TCP_RST) != 0;
+            return rst >= 1 && cap.packetsFiltered > 0;
+        };
+        QVERIFY2(collect(helper, cap, 5000, done), "RST of the wanted port or filtered count missing");
+        for (const ts_packet &p : cap.packets)
+            QVERIFY2(p.sport == wanted || p.dport == wanted,
+                     qPrintable(QStringLiteral("packet %1->%2 passed the filter")
+                                    .arg(p.sport).arg(p.dport)));
+        helper.send(wire::encodeStop());
+        QVERIFY(helper.waitExit(10000) >= 0);
+    }
+
+    void newInterfaceIsAttached()
+    {
+        HelperProcess helper;
+        if (!startStreaming(helper, "tp_btf"))
+            return;
+        QProcess leftover; // a veth left by an aborted run (normally none: its error is ignored)
+        leftover.start("ip", {"link", "del", "tsv0"});
+        leftover.waitForFinished(5000);
+        run("ip", {"link", "add", "tsv0", "type", "veth", "peer", "name", "tsv1"});
+        Capture cap;
+        auto seen = [&](const char *name, int attach) {
+            for (const ts_interface &i : cap.interfaces)
+                if (QByteArray(i.name) == name && i.attach == attach)
+                    return true;
+            return false;
+        };
+        const bool attached = collect(helper, cap, 5000, [&] {
+            return seen("tsv0", TS_ATTACH_TCX) && seen("tsv1", TS_ATTACH_TCX);
+        });
+        run("ip", {"link", "del", "tsv0"});
+        QVERIFY2(attached, "veth created after the start was not attached");
+        QVERIFY2(collect(helper, cap, 5000, [&] { return seen("tsv0", TS_ATTACH_NONE); }),
+                 "no detach record after the veth was deleted");
+        helper.send(wire::encodeStop());
+        QVERIFY(helper.waitExit(10000) >= 0);
+    }
+
+    void clsactFallbackCleansUp()
+    {
+        // A SIGKILLed clsact helper cannot remove its filters ...
+        {
+            HelperProcess helper;
+            if (!startStreaming(helper, "tp_btf", {"--force-clsact"}))
+                return;
+            QVERIFY2(tcFilters().contains("ts_tc_ingress"), qPrintable(tcFilters()));
+            helper.kill(SIGKILL);
+            QVERIFY(helper.waitExit(10000) >= 0);
+            QVERIFY2(tcFilters().contains("ts_tc_ingress"), "expected a stale filter after SIGKILL");
+        }
+        // ... the next helper removes them before attaching its own, and a clean exit leaves
+        // nothing on any interface.
+        HelperProcess helper;
+        if (!startStreaming(helper, "tp_btf", {"--force-clsact"}))
+            return;
+        const QString during = tcFilters();
+        QCOMPARE(during.count("ts_tc_ingress:["), QDir("/sys/class/net").entryList(
+                                                     QDir::Dirs | QDir::NoDotAndDotDot).size());
+        helper.send(wire::encodeStop());
+        QVERIFY(helper.waitExit(10000) >= 0);
+        QVERIFY2(tcFilters().isEmpty(), qPrintable(tcFilters()));
+    }
+
+    void tcxLinksGoWithAKilledHelper()
+    {
+        HelperProcess helper;
+        if (!startStreaming(helper, "tp_btf"))
+            return;
+        const BpfObjects ours = bpfObjectsOf(helper.pid());
+        QVERIFY(ours.linkIds.size() >= 3); // lifecycle + ingress/egress of lo at least
+        helper.kill(SIGKILL);
+        QVERIFY(helper.waitExit(10000) >= 0);
+        verifyNothingLeft(ours, m_tracefsBefore);
+        QVERIFY2(tcFilters().isEmpty(), qPrintable(tcFilters()));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPacketsHelper)
+#include "packets_helper_test.moc"
