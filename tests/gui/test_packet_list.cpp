@@ -5,6 +5,8 @@
 #include "models/connection_table_model.h"
 #include "models/packet_store.h"
 #include "models/packet_table_model.h"
+#include "session/session_reader.h"
+#include "session/session_writer.h"
 #include "session_fixture.h"
 #include "views/packet_details_view.h"
 #include "views/packet_inspector.h"
@@ -12,6 +14,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QTabWidget>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace tcpscope;
@@ -72,6 +75,43 @@ private slots:
         extra.id = 200;
         store.append({extra});
         QCOMPARE(model.rowCount(), 15);
+    }
+
+    // The same list from a recorded session file: SessionWriter -> SessionReader -> store.
+    void listsPacketsOfARecordedSession()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("packets.tcpscope"));
+        QVector<Packet> all = testing::lossyTransferPackets(1, kStart, 1);
+        all += testing::lossyTransferPackets(2, kStart + 100'000'000, 101);
+        {
+            QString error;
+            auto writer = SessionWriter::create(path, &error);
+            QVERIFY2(writer, qPrintable(error));
+            SessionInfo info;
+            info.startedNs = kStart;
+            info.packetsCaptured = true;
+            writer->setInfo(info);
+            writer->writeConnection(conn(1));
+            writer->writeConnection(conn(2));
+            writer->writePackets(all);
+            QVERIFY2(writer->close(&error), qPrintable(error));
+        }
+        QString error;
+        const auto session = SessionReader::read(path, &error);
+        QVERIFY2(session, qPrintable(error));
+        QCOMPARE(session->packets.size(), all.size());
+        PacketStore store;
+        store.setPackets(session->packets);
+        M model(&store);
+        model.setOriginNs(kStart);
+        model.setConnections({2});
+        QCOMPARE(model.rowCount(), 14);
+        QCOMPARE(model.index(0, M::ColFlags).data().toString(), QStringLiteral("SYN"));
+        QCOMPARE(model.index(8, M::ColAnalysis).data().toString(), QStringLiteral("Dup ACK #1"));
+        QCOMPARE(model.index(10, M::ColAnalysis).data().toString(),
+                 QStringLiteral("Fast retransmission"));
+        QCOMPARE(model.index(1, M::ColTime).data().toString(), QStringLiteral("0.101000"));
     }
 
     void detailsShowOptionsAndAnalysis()
