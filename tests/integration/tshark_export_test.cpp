@@ -148,6 +148,7 @@ void TestTsharkExport::exportReadsBackInTshark()
         int family;
         QProcess server, client;
         quint16 serverPort = 0, clientPort = 0;
+        qint64 clientPid = 0; // processId() is 0 once the process has exited
     };
     Flow flows[2];
     flows[0].family = 4;
@@ -175,6 +176,7 @@ void TestTsharkExport::exportReadsBackInTshark()
                                    QString::number(f.serverPort), QStringLiteral("20000"),
                                    QStringLiteral("300000")});
         QVERIFY(f.client.waitForStarted());
+        f.clientPid = f.client.processId();
         f.clientPort = readPort(f.client);
         QVERIFY(f.client.waitForFinished(20000) && f.client.exitCode() == 0);
         QVERIFY(f.server.waitForFinished(20000) && f.server.exitCode() == 0);
@@ -246,7 +248,7 @@ void TestTsharkExport::exportReadsBackInTshark()
                 c[8].contains(p.isOutgoing() ? QLatin1String("dir=out") : QLatin1String("dir=in")),
                 qPrintable(where));
         }
-        QVERIFY(client->pid == quint32(f.client.processId()));
+        QCOMPARE(qint64(client->pid), f.clientPid);
 
         // The whole-session export shows each loopback packet once: this flow's packets there
         // are exactly the client socket's view.
