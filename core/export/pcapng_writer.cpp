@@ -374,7 +374,7 @@ qint64 writePcapng(const SessionData &session, const QString &path,
     return written;
 }
 
-qint64 dropLoopbackIngressCopies(SessionData &session)
+qint64 dropLoopbackEgressCopies(SessionData &session)
 {
     QSet<quint32> loopback;
     for (const InterfaceInfo &i : session.info.interfaces) {
@@ -385,7 +385,7 @@ qint64 dropLoopbackIngressCopies(SessionData &session)
         return 0;
     const qint64 before = session.packets.size();
     session.packets.removeIf([&](const Packet &p) {
-        return p.direction == PacketDirection::In && loopback.contains(p.ifindex);
+        return p.direction == PacketDirection::Out && loopback.contains(p.ifindex);
     });
     return before - session.packets.size();
 }

@@ -24,9 +24,11 @@ qint64 writePcapng(const SessionData &session, const QString &path,
 // On loopback TC sees every packet twice: at egress of `lo` (joined to the sender's socket) and
 // again at ingress (joined to the receiver's). A whole-session export with both copies would
 // show every packet twice to Wireshark, which then flags each copy as a retransmission.
-// Removes the ingress copies on interfaces named "lo" (session.info.interfaces) and returns how
-// many were removed; what remains is each packet once, the set `tcpdump -i lo` shows.
+// Removes the egress copies on interfaces named "lo" (session.info.interfaces) and returns how
+// many were removed; what remains is each packet once as the receiving socket saw it, which is
+// what `tcpdump -i lo` shows (a sender's egress copy can still be one GSO super-packet where the
+// capture point shows its segments).
 // Per-connection exports need no such step: each socket sees each packet once.
-qint64 dropLoopbackIngressCopies(SessionData &session);
+qint64 dropLoopbackEgressCopies(SessionData &session);
 
 } // namespace tcpscope

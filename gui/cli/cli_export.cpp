@@ -128,7 +128,7 @@ int exportPacketsCommand(const QString &file, const QString &out, qint64 connect
     if (const int rc = checkPackets(file, *session, connectionId); rc >= 0)
         return rc;
     // One socket's packets are each seen once; the whole session holds loopback packets twice.
-    const qint64 copies = connectionId > 0 ? 0 : dropLoopbackIngressCopies(*session);
+    const qint64 copies = connectionId > 0 ? 0 : dropLoopbackEgressCopies(*session);
     QString error;
     const QVector<qint64> ids =
         connectionId > 0 ? QVector<qint64>{connectionId} : QVector<qint64>{};
@@ -139,7 +139,7 @@ int exportPacketsCommand(const QString &file, const QString &out, qint64 connect
     }
     QString note;
     if (copies > 0)
-        note = QStringLiteral(" (left out %1 loopback ingress copies: each loopback packet once, "
+        note = QStringLiteral(" (left out %1 loopback egress copies: each loopback packet once, "
                               "as tcpdump -i lo shows it)")
                    .arg(copies);
     printOut(QStringLiteral("wrote %1 packets to %2%3\n").arg(n).arg(out, note));

@@ -423,9 +423,13 @@ void TestTsharkExport::lossAnalysisAgreesWithTshark()
 
     // Real loss happened, or the comparison proves nothing.
     QVERIFY2(dump.retrans > 0 && dump.dupAcks > 0, qPrintable(report));
+    // The receiving socket (the client: the server sends the data) saw every packet of the flow
+    // once, exactly as tcpdump did. The sending socket sees its own data at TC egress, where a
+    // GSO super-packet can still be one packet that the capture point shows as segments, so its
+    // packet count may be lower; its analysis counts below must agree all the same.
+    QVERIFY2(cliK.packets == dump.packets, qPrintable(report));
+    QVERIFY2(srvK.packets <= dump.packets, qPrintable(report));
     for (const Counts &k : {cliK, srvK}) {
-        // Each socket saw every packet of the flow once, as tcpdump did.
-        QVERIFY2(k.packets == dump.packets, qPrintable(report));
         // Duplicate ACKs depend on the packets of one direction only, not on time: exact.
         QVERIFY2(k.dupAcks == dump.dupAcks, qPrintable(report));
         // Every data segment that does not advance the sequence is a retransmission or

@@ -443,13 +443,13 @@ void TestPcapngWriter::loopbackCopiesDropped()
     Packet eth = received;
     eth.ifindex = 2; // not loopback: kept in either direction
     s.packets = {sent, received, eth};
-    QCOMPARE(dropLoopbackIngressCopies(s), 1);
+    QCOMPARE(dropLoopbackEgressCopies(s), 1);
     QCOMPARE(s.packets.size(), 2);
-    QCOMPARE(s.packets[0].direction, PacketDirection::Out);
+    QCOMPARE(s.packets[0].direction, PacketDirection::In);
     QCOMPARE(s.packets[1].ifindex, 2u);
     s.info.interfaces.clear(); // no interface names: nothing known to be loopback
     s.packets = {sent, received};
-    QCOMPARE(dropLoopbackIngressCopies(s), 0);
+    QCOMPARE(dropLoopbackEgressCopies(s), 0);
 }
 
 void TestPcapngWriter::tsharkAnalysisOfRealCapture()
