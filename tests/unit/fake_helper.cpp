@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Test double for tcpscope-helper: speaks the real wire protocol on fd 3 and follows a script
 // chosen by FAKE_HELPER_MODE (normal, noprivs, garbage, die, ignorestop). No Qt, no BPF.
+#include "fake_helper_io.h"
 #include "wire.h"
 
 #include <arpa/inet.h>
@@ -13,45 +14,9 @@
 #include <unistd.h>
 
 using namespace tcpscope::wire;
+using namespace fakehelper;
 
 namespace {
-
-constexpr int kFd = 3;
-
-void sendBytes(const std::vector<std::uint8_t> &bytes)
-{
-    std::size_t off = 0;
-    while (off < bytes.size()) {
-        const ssize_t n = send(kFd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-        if (n <= 0)
-            std::exit(4);
-        off += std::size_t(n);
-    }
-}
-
-// Blocks until one frame of the wanted type arrives; exits on EOF or anything else.
-void expect(FrameDecoder &decoder, MessageType wanted)
-{
-    Frame frame;
-    for (;;) {
-        const auto st = decoder.next(frame);
-        if (st == FrameDecoder::Status::Frame) {
-            if (frame.type != wanted) {
-                std::fprintf(stderr, "fake_helper: unexpected %s\n",
-                             messageTypeName(std::uint16_t(frame.type)).c_str());
-                std::exit(5);
-            }
-            return;
-        }
-        if (st == FrameDecoder::Status::Error)
-            std::exit(6);
-        std::uint8_t buf[4096];
-        const ssize_t n = recv(kFd, buf, sizeof buf, 0);
-        if (n <= 0)
-            std::exit(n == 0 ? 0 : 7);
-        decoder.feed(std::span<const std::uint8_t>(buf, std::size_t(n)));
-    }
-}
 
 ts_state_change change(std::uint64_t sock, std::uint64_t ts, std::uint8_t from, std::uint8_t to)
 {
@@ -73,11 +38,6 @@ ts_state_change change(std::uint64_t sock, std::uint64_t ts, std::uint8_t from, 
     std::strcpy(r.comm, "fakeclient");
     std::strcpy(r.ctx_comm, "fakeclient");
     return r;
-}
-
-template <typename T> void add(RecordBatcher &b, const T &rec)
-{
-    b.add(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t *>(&rec), sizeof rec));
 }
 
 // One full client connection (sock) and a second one left open (sock + 1).

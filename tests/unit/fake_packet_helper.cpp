@@ -4,6 +4,7 @@
 // ring buffers can produce them (an accepted connection's handshake packets before its first
 // state change), then Stats with packet losses and filtered counts. No Qt, no BPF.
 #include "record_builders.h"
+#include "fake_helper_io.h"
 #include "wire.h"
 
 #include <cstdio>
@@ -13,46 +14,9 @@
 
 using namespace tcpscope::wire;
 using namespace testrec;
+using namespace fakehelper;
 
 namespace {
-
-constexpr int kFd = 3;
-
-void sendBytes(const std::vector<std::uint8_t> &bytes)
-{
-    std::size_t off = 0;
-    while (off < bytes.size()) {
-        const ssize_t n = send(kFd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-        if (n <= 0)
-            std::exit(4);
-        off += std::size_t(n);
-    }
-}
-
-void expect(FrameDecoder &decoder, MessageType wanted)
-{
-    Frame frame;
-    for (;;) {
-        const auto st = decoder.next(frame);
-        if (st == FrameDecoder::Status::Frame) {
-            if (frame.type != wanted)
-                std::exit(5);
-            return;
-        }
-        if (st == FrameDecoder::Status::Error)
-            std::exit(6);
-        std::uint8_t buf[4096];
-        const ssize_t n = recv(kFd, buf, sizeof buf, 0);
-        if (n <= 0)
-            std::exit(n == 0 ? 0 : 7);
-        decoder.feed(std::span<const std::uint8_t>(buf, std::size_t(n)));
-    }
-}
-
-template <typename T> void add(RecordBatcher &b, const T &rec)
-{
-    b.add(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t *>(&rec), sizeof rec));
-}
 
 void flush(RecordBatcher &b)
 {
