@@ -24,6 +24,11 @@ enum ts_record_type {
     TS_REC_PACKET = 3,       /* struct ts_packet: one TCP packet at TC ingress/egress */
     TS_REC_PACKET_SNAP = 4,  /* struct ts_packet_snap: ts_packet + payload snapshot */
     TS_REC_INTERFACE = 5,    /* struct ts_interface: written by the helper, not by BPF */
+    TS_REC_TCP_SAMPLE = 6,   /* struct ts_tcp_sample: tcp_probe, rate-limited per connection */
+    TS_REC_TCP_EVENT = 7,    /* struct ts_tcp_event: retransmit, SYN-ACK retransmit, RST, CA state */
+    TS_REC_DROP = 8,         /* struct ts_drop: kfree_skb of a TCP packet, with the drop reason */
+    TS_REC_LISTENER = 9,     /* struct ts_listener_sample: helper's sock_diag poll of listening sockets */
+    TS_REC_REASON_NAME = 10, /* struct ts_reason_name: helper, from kernel BTF enums, at start */
 };
 
 /* How the owning process of a state change was determined. */
@@ -183,6 +188,142 @@ struct ts_interface {
     __u8 attach;          /* enum ts_interface_attach */
     __u8 _pad[3];
     char name[16];        /* IFNAMSIZ, NUL-terminated */
+};
+
+/* ---- tcpinfo.bpf.c: the kernel's own view of each connection -------------------------------- */
+
+/* Which fields of a ts_tcp_sample the hook could fill (the classic tracepoint fallback may give
+ * fewer than tp_btf). A field whose bit is clear is zero and must not be charted. */
+#define TS_SAMPLE_RTT        (1u << 0)  /* srtt_us, rttvar_us */
+#define TS_SAMPLE_MIN_RTT    (1u << 1)  /* min_rtt_us */
+#define TS_SAMPLE_CWND       (1u << 2)  /* snd_cwnd, snd_ssthresh */
+#define TS_SAMPLE_WINDOWS    (1u << 3)  /* snd_wnd, rcv_wnd */
+#define TS_SAMPLE_INFLIGHT   (1u << 4)  /* packets_out, retrans_out, lost_out, sacked_out, in_flight */
+#define TS_SAMPLE_MSS        (1u << 5)  /* mss_cache */
+#define TS_SAMPLE_RATE       (1u << 6)  /* delivery_rate */
+#define TS_SAMPLE_BYTES      (1u << 7)  /* bytes_acked, bytes_received, total_retrans */
+#define TS_SAMPLE_SEQ        (1u << 8)  /* snd_nxt, snd_una */
+#define TS_SSTHRESH_INFINITE 0x7fffffffu /* TCP_INFINITE_SSTHRESH: still in initial slow start */
+
+/* One tcp_probe sample (taken when an established socket processes an incoming segment), at most
+ * one per connection per configured minimum interval (StartOptions::sampleIntervalUs, 0 = all). */
+struct ts_tcp_sample {
+    struct ts_record_header hdr;
+    __u64 sock_id;        /* same identity rule as ts_state_change */
+    __u64 bytes_acked;    /* tp->bytes_acked */
+    __u64 bytes_received; /* tp->bytes_received */
+    __u64 delivery_rate;  /* bytes/s from tp->rate_delivered/rate_interval_us and mss; 0 = none */
+    __u32 srtt_us;        /* tp->srtt_us >> 3 */
+    __u32 rttvar_us;      /* tp->mdev_us >> 2 (as tcp_info's tcpi_rttvar) */
+    __u32 min_rtt_us;     /* tcp_min_rtt(tp); ~0U = no sample yet */
+    __u32 snd_cwnd;       /* packets */
+    __u32 snd_ssthresh;   /* packets; TS_SSTHRESH_INFINITE = not set yet */
+    __u32 snd_wnd;        /* bytes: the peer's advertised (scaled) window */
+    __u32 rcv_wnd;        /* bytes: our current advertised window */
+    __u32 packets_out;
+    __u32 retrans_out;
+    __u32 lost_out;
+    __u32 sacked_out;
+    __u32 in_flight;      /* packets, as tcp_packets_in_flight(): out - (sacked + lost) + retrans */
+    __u32 mss_cache;      /* bytes in flight ~= in_flight * mss_cache */
+    __u32 snd_nxt;
+    __u32 snd_una;
+    __u32 total_retrans;  /* tp->total_retrans (segments, cumulative) */
+    __u32 data_len;       /* payload bytes of the segment that triggered the sample */
+    __u16 fields;         /* TS_SAMPLE_* bits */
+    __u16 family;         /* AF_INET / AF_INET6 */
+    __u16 sport;          /* local port, host order */
+    __u16 dport;          /* remote port, host order */
+    __u8 state;           /* TCP_* */
+    __u8 ca_state;        /* TCP_CA_Open 0, Disorder 1, CWR 2, Recovery 3, Loss 4 */
+    __u8 _pad[10];
+    __u8 saddr[16];       /* local address, network order (IPv4 in the first 4 bytes) */
+    __u8 daddr[16];       /* remote address */
+};
+
+enum ts_tcp_event_kind {
+    TS_EV_RETRANSMIT = 1,         /* tcp_retransmit_skb (data, SYN or FIN); segs, err, seq set */
+    TS_EV_SYNACK_RETRANSMIT = 2,  /* tcp_retransmit_synack; sock_id = the LISTENER, tuple = request */
+    TS_EV_RST_SENT = 3,           /* tcp_send_reset; reason = enum sk_rst_reason where the kernel has it */
+    TS_EV_RST_RECEIVED = 4,       /* tcp_receive_reset */
+    TS_EV_CONG_STATE = 5,         /* tcp_cong_state_set: old_ca_state -> new_ca_state */
+};
+
+#define TS_REASON_NONE 0xffffffffu /* the kernel gave no reason for this event */
+
+/* A discrete event on a connection. Tuple fields are oriented local/remote as far as the hook
+ * tells (send_reset without a socket: saddr = the address that sends the RST). */
+struct ts_tcp_event {
+    struct ts_record_header hdr;
+    __u64 sock_id;        /* 0 = no full socket (e.g. RST sent for a packet without a socket) */
+    __u32 reason;         /* RST sent: enum sk_rst_reason; else TS_REASON_NONE */
+    __u32 seq;            /* retransmit: TCP_SKB_CB(skb)->seq; RST sent: seq of the RST if known */
+    __s32 err;            /* retransmit: the tracepoint's err (0 = sent); else 0 */
+    __u32 total_retrans;  /* tp->total_retrans after the event (full sockets), else 0 */
+    __u32 srtt_us;        /* at the event (full sockets), else 0 */
+    __u32 snd_cwnd;       /* at the event (full sockets), else 0 */
+    __u16 segs;           /* retransmit: tcp_skb_pcount(skb) (segments resent); SYN-ACK: 1 */
+    __u16 family;
+    __u16 sport;          /* local port, host order */
+    __u16 dport;          /* remote port */
+    __u8 kind;            /* enum ts_tcp_event_kind */
+    __u8 sk_state;        /* TCP_* of the socket at the event, 0 unknown */
+    __u8 old_ca_state;    /* CONG_STATE only */
+    __u8 new_ca_state;    /* CONG_STATE only */
+    __u8 tcp_flags;       /* retransmit: TCP_SKB_CB(skb)->tcp_flags (SYN/FIN resends) */
+    __u8 _pad[3];
+    __u8 saddr[16];       /* local */
+    __u8 daddr[16];       /* remote */
+};
+
+/* kfree_skb of a TCP packet (skb:kfree_skb; consume_skb is not a drop and not traced). The tuple is
+ * the packet's own (saddr/sport = its source), parsed from the skb's network/transport headers. */
+struct ts_drop {
+    struct ts_record_header hdr;
+    __u64 sock_id;        /* skb->sk or rx_sk when the kernel had one (same id rule), else 0 */
+    __u64 location;       /* kernel text address of the dropping call site */
+    __u32 reason;         /* enum skb_drop_reason (names: ts_reason_name table 1) */
+    __u32 ifindex;        /* skb->dev / skb->skb_iif, 0 unknown */
+    __u32 seq;            /* host order */
+    __u32 ack_seq;
+    __u32 payload_len;    /* TCP payload bytes by the IP length fields */
+    __u16 family;
+    __u16 sport;          /* packet's source port, host order */
+    __u16 dport;          /* packet's destination port */
+    __u8 tcp_flags;       /* TS_TCP_* */
+    __u8 sk_state;        /* state of the socket the kernel had, 0 none */
+    __u8 _pad[4];
+    __u8 saddr[16];       /* packet's source address */
+    __u8 daddr[16];       /* packet's destination address */
+};
+
+/* A listening socket's accept queue as sock_diag reports it, polled by the helper (every 100 ms
+ * while capturing); sent for a listener when first seen and whenever backlog or drops change. */
+struct ts_listener_sample {
+    struct ts_record_header hdr;
+    __u64 sock_id;        /* socket cookie (inet_diag idiag_cookie), as lifecycle records use */
+    __u64 drops;          /* sk_drops (SK_MEMINFO_DROPS): SYNs/ACKs the listener dropped, cumulative */
+    __u32 backlog;        /* sk_ack_backlog: established connections waiting for accept() */
+    __u32 max_backlog;    /* sk_max_ack_backlog: listen()'s backlog (capped by somaxconn) */
+    __u32 netns_ino;
+    __u16 family;
+    __u16 port;           /* host order */
+    __u8 addr[16];        /* bound address, network order */
+};
+
+enum ts_reason_table {
+    TS_REASONS_SKB_DROP = 1, /* enum skb_drop_reason, names without the SKB_DROP_REASON_ prefix */
+    TS_REASONS_SK_RST = 2,   /* enum sk_rst_reason, names without the SK_RST_REASON_ prefix */
+};
+
+/* Name of one enum value, from the running kernel's BTF; the helper sends the whole tables right
+ * after Hello-time attach, before any record that uses them. */
+struct ts_reason_name {
+    struct ts_record_header hdr;
+    __u16 table;          /* enum ts_reason_table */
+    __u16 _pad;
+    __u32 value;
+    char name[64];        /* NUL-terminated, e.g. "NO_SOCKET" */
 };
 
 #endif /* TCPSCOPE_RECORDS_H */

@@ -24,7 +24,10 @@ struct CaptureOptions
 {
     bool packets = true; // attach the TC packet programs
     int snapLen = 0;     // payload bytes per packet, 0 = none, at most TS_SNAP_MAX (256)
-    QString filter;      // the language above; empty = everything
+    QString filter;      // the language above; empty = everything (packets only)
+    bool tcpInfo = true; // attach tcpinfo.bpf.c: samples, retransmits, resets, drops, listeners
+    // Minimum interval between two samples of one connection, µs; 0 = every sample.
+    quint32 sampleIntervalUs = wire::StartOptions::kDefaultSampleIntervalUs;
 };
 
 // nullopt + one-line reason naming the offending token for a bad filter or snapLen.

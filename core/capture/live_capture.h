@@ -24,6 +24,9 @@ struct CaptureStats
     quint64 packetsReceived = 0;   // packet records (part of recordsReceived)
     quint64 lostPackets = 0;       // packet ring buffer losses (part of lostRecords)
     quint64 packetsFiltered = 0;   // left out by the kernel-side capture filter
+    quint64 samplesReceived = 0;   // tcp_probe samples (part of recordsReceived)
+    quint64 kernelEventsReceived = 0;
+    quint64 dropsReceived = 0;
     quint64 connectionsSeen = 0;
 };
 
@@ -62,6 +65,9 @@ signals:
     // Packets held back while waiting for their connection (handshake packets of an accepted
     // socket) come later, when joined or given up on (connectionId 0).
     void packetsAdded(const QVector<tcpscope::Packet> &packets);
+    // Kernel samples/events/drops/listener samples since the last emission (same throttle,
+    // emitted after connectionsUpdated and packetsAdded), joined to connection ids.
+    void kernelDataAdded(const tcpscope::KernelData &data);
     // Once the helper has attached its hooks (its first Stats after Hello/Start); startedNs set.
     void infoReady(const tcpscope::SessionInfo &info);
     // The helper died or the stream broke; the session file stays valid up to that point.

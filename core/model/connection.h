@@ -4,6 +4,7 @@
 // Plain data, copyable, no Qt widgets; QString used for text that the GUI shows.
 #pragma once
 
+#include "model/kernel.h"
 #include "model/packet.h"
 
 #include <QMetaType>
@@ -94,6 +95,7 @@ struct Connection
 
     QVector<StateChange> history;
     PacketCounts packets;  // from the packet analysis; all zero when packets were not captured
+    KernelSummary kernel;  // from tcpinfo samples/events/drops; all zero when not captured
 
     bool isOpen() const { return endNs == 0; }
     // Duration in ms: end - start, or (nowNs - start) while open when nowNs > 0.
@@ -126,6 +128,12 @@ struct SessionInfo
     quint64 lostPackets = 0;        // packet ring buffer losses (part of lostRecords)
     quint64 packetsFiltered = 0;    // left out by the kernel-side filter (not a loss)
     QVector<InterfaceInfo> interfaces;
+    // Kernel metrics (issue 4). kernelMetrics false = not captured (--no-tcpinfo or old file).
+    bool kernelMetrics = false;
+    quint32 sampleIntervalUs = 0;   // minimum tcp_probe interval per connection, 0 = every sample
+    quint64 samplesReceived = 0;
+    quint64 kernelEventsReceived = 0;
+    quint64 dropsReceived = 0;
 };
 
 } // namespace tcpscope

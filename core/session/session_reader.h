@@ -16,12 +16,15 @@ struct SessionData
     SessionInfo info;
     QVector<Connection> connections; // ordered by id, each with its full state history
     QVector<Packet> packets;         // ordered by id (only those ReadOptions asked for)
+    KernelData kernel;               // each vector in time order (only what ReadOptions asked for)
 };
 
 struct ReadOptions
 {
     bool packets = true;         // false: connections and info only (`info`, CSV export)
-    qint64 connectionId = 0;     // non-zero: only that connection's packets
+    qint64 connectionId = 0;     // non-zero: only that connection's packets, samples, events
+                                 // and drops (listener samples: those of that listener)
+    bool kernel = true;          // false: no samples/events/drops/listeners
 };
 
 class SessionReader

@@ -24,6 +24,8 @@ public:
     // Inserts packets (each id once; connectionId 0 is stored as NULL = not joined). Queue the
     // connections they name first (LiveCapture does: connections, then packets).
     void writePackets(const QVector<Packet> &packets);
+    // Appends samples, events, drops and listener samples (connectionId 0 stored as NULL).
+    void writeKernelData(const KernelData &data);
 
     // Blocks until everything queued so far is committed. False + reason on a write error
     // (e.g. disk full); the file keeps all earlier committed batches.

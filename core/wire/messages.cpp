@@ -18,6 +18,11 @@ static_assert(sizeof(ts_state_change) % 8 == 0 && sizeof(ts_close_stats) % 8 == 
 static_assert(sizeof(ts_packet) == 152, "ts_packet layout changed");
 static_assert(sizeof(ts_packet_snap) == 416, "ts_packet_snap layout changed");
 static_assert(sizeof(ts_interface) == 40, "ts_interface layout changed");
+static_assert(sizeof(ts_tcp_sample) == 168, "ts_tcp_sample layout changed");
+static_assert(sizeof(ts_tcp_event) == 96, "ts_tcp_event layout changed");
+static_assert(sizeof(ts_drop) == 96, "ts_drop layout changed");
+static_assert(sizeof(ts_listener_sample) == 64, "ts_listener_sample layout changed");
+static_assert(sizeof(ts_reason_name) == 88, "ts_reason_name layout changed");
 static_assert(kMaxPayload <= 0xffffffffu);
 
 using detail::ByteReader;
@@ -182,6 +187,7 @@ std::vector<std::uint8_t> encodeStart(const StartOptions &options)
     w.u16(static_cast<std::uint16_t>(nIfaces));
     for (std::size_t i = 0; i < nIfaces; ++i)
         w.string(options.interfaces[i], kMaxInterfaceName);
+    w.u32(options.sampleIntervalUs);
     return encodeFrame(MessageType::Start, p);
 }
 
@@ -283,6 +289,10 @@ std::optional<StartOptions> decodeStart(std::span<const std::uint8_t> payload, s
             return fail("invalid interface name in filter");
         o.interfaces.push_back(std::move(name));
     }
+    o.sampleIntervalUs = r.u32();
+    if (r.ok() && o.sampleIntervalUs > StartOptions::kMaxSampleIntervalUs)
+        return fail("sample interval " + std::to_string(o.sampleIntervalUs) + " us exceeds " +
+                    std::to_string(StartOptions::kMaxSampleIntervalUs));
     if (!finish(r, "Start", error))
         return std::nullopt;
     return o;

@@ -27,7 +27,8 @@ extern "C" {
 namespace tcpscope::wire {
 
 inline constexpr char kMagic[8] = {'T', 'C', 'P', 'S', 'C', 'O', 'P', 'E'};
-inline constexpr std::uint16_t kProtocolVersion = 2; // 2: capture options in Start, packet losses in Stats
+inline constexpr std::uint16_t kProtocolVersion = 3; // 2: capture options in Start, packet losses
+                                                      // in Stats; 3: kTcpInfo + sample interval
 inline constexpr std::size_t kHeaderSize = 8;
 inline constexpr std::uint32_t kMaxPayload = 1u << 20; // 1 MiB hard limit per frame
 // Bounds on counts inside payloads, so a hostile length never drives an allocation.
@@ -90,18 +91,27 @@ struct NetFilter
 //   and packets are captured only on interfaces whose name is in `interfaces` (empty = all,
 //   including ones that appear later). Lifecycle records are never filtered.
 // Payload: u32 flags | u16 snapLen | u16 nPorts | nPorts x u16 | u16 nNets | nNets x (u8 family,
-// u8 prefixLen, 16 bytes addr) | u16 nIfaces | nIfaces x string; exactly that long.
+// u8 prefixLen, 16 bytes addr) | u16 nIfaces | nIfaces x string | u32 sampleIntervalUs;
+// exactly that long. kTcpInfo attaches tcpinfo.bpf.c (tcp_probe samples, retransmits, resets,
+// congestion states, drops) and the listener poll; the capture filter does not apply to them.
 struct StartOptions
 {
     static constexpr std::uint32_t kPackets = 1u << 0; // attach packets.bpf.c (TC) programs
     static constexpr std::uint32_t kPayload = 1u << 1; // with payload snapshots of snapLen bytes
-    static constexpr std::uint32_t kKnownFlags = kPackets | kPayload;
+    static constexpr std::uint32_t kTcpInfo = 1u << 2; // attach tcpinfo.bpf.c + listener poll
+    static constexpr std::uint32_t kKnownFlags = kPackets | kPayload | kTcpInfo;
+    // Minimum time between two tcp_probe samples of one connection, in microseconds; 0 = every
+    // sample. Larger than kMaxSampleIntervalUs is a protocol error. Default: see README
+    // (chosen by tests/bench/bench_tcpinfo.sh).
+    static constexpr std::uint32_t kDefaultSampleIntervalUs = 1000;
+    static constexpr std::uint32_t kMaxSampleIntervalUs = 10'000'000;
 
-    std::uint32_t flags = kPackets;  // unknown bits are a protocol error
+    std::uint32_t flags = kPackets | kTcpInfo; // unknown bits are a protocol error
     std::uint16_t snapLen = 0;       // 1..TS_SNAP_MAX when kPayload is set, else 0
     std::vector<std::uint16_t> ports;
     std::vector<NetFilter> nets;
     std::vector<std::string> interfaces; // names, 1..kMaxInterfaceName bytes each
+    std::uint32_t sampleIntervalUs = kDefaultSampleIntervalUs;
     bool operator==(const StartOptions &) const = default;
 };
 
@@ -154,6 +164,11 @@ struct Record
         ts_packet packet;         // TS_REC_PACKET
         ts_packet_snap packetSnap; // TS_REC_PACKET_SNAP (packetSnap.pkt is the ts_packet)
         ts_interface interface;   // TS_REC_INTERFACE
+        ts_tcp_sample tcpSample;  // TS_REC_TCP_SAMPLE
+        ts_tcp_event tcpEvent;    // TS_REC_TCP_EVENT
+        ts_drop drop;             // TS_REC_DROP
+        ts_listener_sample listener; // TS_REC_LISTENER
+        ts_reason_name reasonName; // TS_REC_REASON_NAME
     };
     // The packet part of either packet record type (nullptr for other types).
     const ts_packet *asPacket() const

@@ -50,6 +50,11 @@ bool forEachRecord(std::span<const std::uint8_t> payload, Fn &&fn, std::string &
         case TS_REC_PACKET: expected = sizeof(ts_packet); break;
         case TS_REC_PACKET_SNAP: expected = sizeof(ts_packet_snap); break;
         case TS_REC_INTERFACE: expected = sizeof(ts_interface); break;
+        case TS_REC_TCP_SAMPLE: expected = sizeof(ts_tcp_sample); break;
+        case TS_REC_TCP_EVENT: expected = sizeof(ts_tcp_event); break;
+        case TS_REC_DROP: expected = sizeof(ts_drop); break;
+        case TS_REC_LISTENER: expected = sizeof(ts_listener_sample); break;
+        case TS_REC_REASON_NAME: expected = sizeof(ts_reason_name); break;
         default: break;
         }
         if (expected == 0) {
@@ -66,7 +71,12 @@ bool forEachRecord(std::span<const std::uint8_t> payload, Fn &&fn, std::string &
             Record record;
             record.type = type;
             // expected == sizeof the union member of this type; the union starts at the header.
-            static_assert(sizeof(ts_packet_snap) >= sizeof(ts_state_change));
+            static_assert(sizeof(ts_packet_snap) >= sizeof(ts_state_change) &&
+                          sizeof(ts_packet_snap) >= sizeof(ts_tcp_sample) &&
+                          sizeof(ts_packet_snap) >= sizeof(ts_tcp_event) &&
+                          sizeof(ts_packet_snap) >= sizeof(ts_drop) &&
+                          sizeof(ts_packet_snap) >= sizeof(ts_listener_sample) &&
+                          sizeof(ts_packet_snap) >= sizeof(ts_reason_name));
             std::memcpy(&record.packetSnap, p, expected); // largest member: no bounds warning
             fn(static_cast<const Record &>(record));
         }

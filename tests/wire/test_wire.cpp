@@ -542,9 +542,9 @@ private slots:
         err.clear();
         QVERIFY(!decodeStats(sp, err));
         // Start with reserved flags set (payload: magic, protocol, records, flags, snapLen, three
-        // empty lists).
+        // empty lists, sample interval).
         Bytes start = decodeOne(encodeStart({})).payload;
-        QCOMPARE(start.size(), std::size_t(24));
+        QCOMPARE(start.size(), std::size_t(28));
         start[12] = 0x80;
         err.clear();
         QVERIFY(!decodeStart(start, err));
