@@ -35,6 +35,7 @@
 #include <QTabWidget>
 #include <QThread>
 #include <QToolBar>
+#include <QToolButton>
 
 namespace tcpscope {
 
@@ -202,6 +203,34 @@ void MainWindow::createActions()
     bar->addWidget(new QLabel(tr(" Filter "), bar));
     bar->addWidget(m_filterEdit);
     connect(m_filterEdit, &QLineEdit::textChanged, this, &MainWindow::setFilterText);
+    // The id filter is not text the user typed, so it gets its own visible, clearable chip.
+    auto *idFilter = new QToolButton(bar);
+    idFilter->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    idFilter->setAutoRaise(true);
+    idFilter->setStyleSheet(QStringLiteral("QToolButton { background: #fff3c4; border: 1px solid #d0a000; border-radius: 3px; padding: 1px 6px; }"));
+    m_idFilterAction = new QAction(QIcon::fromTheme(QStringLiteral("edit-clear")), QString(), this);
+    idFilter->setDefaultAction(m_idFilterAction);
+    connect(m_idFilterAction, &QAction::triggered, m_proxy, &ConnectionFilterModel::clearConnectionIdFilter);
+    m_idFilterWidgetAction = bar->addWidget(idFilter);
+    m_idFilterWidgetAction->setVisible(false);
+    connect(m_proxy, &ConnectionFilterModel::filterChanged, this, &MainWindow::onFilterChanged);
+}
+
+void MainWindow::setConnectionIdFilter(const QSet<qint64> &ids, const QString &label)
+{
+    m_proxy->setConnectionIdFilter(ids, label);
+}
+
+void MainWindow::onFilterChanged()
+{
+    const bool active = m_proxy->hasConnectionIdFilter();
+    m_idFilterAction->setText(active ? tr("Showing %1 (%n connection(s)) ✕", nullptr, int(m_proxy->connectionIdFilter().size()))
+                                           .arg(m_proxy->connectionIdFilterLabel().isEmpty() ? tr("a selection") : m_proxy->connectionIdFilterLabel())
+                                     : QString());
+    m_idFilterAction->setToolTip(tr("Only these connections are shown in the table and timeline. Click to show all again."));
+    m_idFilterWidgetAction->setVisible(active);
+    updateTimelineNow();
+    updateCounts();
 }
 
 void MainWindow::createStatusBar()
@@ -354,7 +383,9 @@ void MainWindow::updateTimelineNow()
     ordered.reserve(m_proxy->rowCount());
     for (int row = 0; row < m_proxy->rowCount(); ++row)
         ordered.append(m_model->connectionAt(m_proxy->mapToSource(m_proxy->index(row, 0)).row()));
-    if (m_model->rowCount() > 0)
+    if (m_model->rowCount() > 0 && m_proxy->hasConnectionIdFilter() && m_proxy->filterText().isEmpty())
+        m_timeline->setEmptyText(tr("None of the connections of \"%1\" is in this session").arg(m_proxy->connectionIdFilterLabel()));
+    else if (m_model->rowCount() > 0)
         m_timeline->setEmptyText(tr("No connection matches the filter \"%1\"").arg(m_proxy->filterText()));
     else if (isCapturing())
         m_timeline->setEmptyText(tr("Capturing — waiting for TCP connections…"));
@@ -369,9 +400,7 @@ void MainWindow::setFilterText(const QString &text)
 {
     if (m_filterEdit->text() != text)
         m_filterEdit->setText(text); // comes back here through textChanged
-    m_proxy->setFilterText(text);
-    updateTimelineNow();
-    updateCounts();
+    m_proxy->setFilterText(text); // filterChanged updates the timeline and counts
 }
 
 void MainWindow::updateCounts()

@@ -10,6 +10,7 @@
 #include "session/session_reader.h"
 
 #include <QMainWindow>
+#include <QSet>
 #include <QTimer>
 
 #include <memory>
@@ -48,6 +49,7 @@ public:
     ConnectionTableView *tableView() const { return m_table; }
     TimelineWidget *timeline() const { return m_timeline; }
     QLineEdit *filterEdit() const { return m_filterEdit; }
+    QAction *idFilterAction() const { return m_idFilterAction; }
     ConnectionTableModel *connectionModel() const { return m_model; }
     ConnectionFilterModel *filterModel() const { return m_proxy; }
     QString sessionPath() const { return m_sessionPath; }
@@ -69,6 +71,9 @@ public slots:
     void startCapture();
     void stopCapture();
     void setFilterText(const QString &text);
+    // Shows only these connections in the table and timeline (the overview dashboard's
+    // "connections in this bar"); empty ids clear it. The toolbar shows label with a clear button.
+    void setConnectionIdFilter(const QSet<qint64> &ids, const QString &label);
     // Writes the packets of the selected connections (all when none is selected) as pcapng on
     // a worker thread; packetsExported follows. False when there is nothing to export.
     bool exportPackets(const QString &path, bool selectedOnly);
@@ -119,6 +124,9 @@ private:
     TimelineWidget *m_timeline = nullptr;
     QSplitter *m_splitter = nullptr;
     QLineEdit *m_filterEdit = nullptr;
+    QAction *m_idFilterAction = nullptr; // toolbar: "Showing <label> ✕", visible while active
+    QAction *m_idFilterWidgetAction = nullptr;
+    void onFilterChanged();
     QLabel *m_stateLabel = nullptr;
     QLabel *m_countLabel = nullptr;
     QLabel *m_rateLabel = nullptr;

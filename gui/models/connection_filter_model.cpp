@@ -22,13 +22,31 @@ void ConnectionFilterModel::setFilterText(const QString &text)
     m_text = trimmed;
     m_terms = trimmed.isEmpty() ? QStringList() : trimmed.split(QLatin1Char(' '), Qt::SkipEmptyParts);
     invalidateFilter();
+    emit filterChanged();
+}
+
+void ConnectionFilterModel::setConnectionIdFilter(const QSet<qint64> &ids, const QString &label)
+{
+    const bool active = !ids.isEmpty();
+    if (active == m_idFilterActive && ids == m_ids && label == m_idLabel)
+        return;
+    m_ids = ids;
+    m_idLabel = active ? label : QString();
+    m_idFilterActive = active;
+    invalidateFilter();
+    emit filterChanged();
 }
 
 bool ConnectionFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
 {
+    const QAbstractItemModel *src = sourceModel();
+    if (m_idFilterActive) {
+        const qint64 id = src->data(src->index(sourceRow, 0, sourceParent), ConnectionTableModel::ConnectionIdRole).toLongLong();
+        if (!m_ids.contains(id))
+            return false;
+    }
     if (m_terms.isEmpty())
         return true;
-    const QAbstractItemModel *src = sourceModel();
     const int columns = src->columnCount(sourceParent);
     QStringList cells;
     cells.reserve(columns);
