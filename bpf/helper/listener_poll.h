@@ -55,12 +55,15 @@ private:
     };
     bool dumpFamily(std::uint8_t family, std::uint64_t nowNs, std::vector<ts_listener_sample> &out);
     void consider(const ts_listener_sample &sample, std::vector<ts_listener_sample> &out);
+    void drain();
 
     UniqueFd m_fd;
     std::uint32_t m_seq = 0;
     std::uint32_t m_netnsIno = 0;
     std::uint64_t m_pollNo = 0;
     std::uint64_t m_failedPolls = 0;
+    bool m_noInet6 = false; // kernel without IPv6 (or its inet_diag handler): skip that family
+    std::vector<std::uint8_t> m_buffer;
     std::unordered_map<std::uint64_t, Known> m_known; // by cookie
 };
 
