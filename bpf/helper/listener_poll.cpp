@@ -49,8 +49,8 @@ bool parseDiag(const nlmsghdr *nlh, std::uint8_t family, ts_listener_sample &sam
     const auto *msg = static_cast<const inet_diag_msg *>(NLMSG_DATA(nlh));
     if (msg->idiag_family != family || msg->idiag_state != kTcpListen)
         return false;
-    sample.sock_id = std::uint64_t(msg->id.idiag_cookie[0]) |
-                     (std::uint64_t(msg->id.idiag_cookie[1]) << 32);
+    sample.sock_id =
+        std::uint64_t(msg->id.idiag_cookie[0]) | (std::uint64_t(msg->id.idiag_cookie[1]) << 32);
     sample.backlog = msg->idiag_rqueue;
     sample.max_backlog = msg->idiag_wqueue;
     sample.family = family;
@@ -62,8 +62,8 @@ bool parseDiag(const nlmsghdr *nlh, std::uint8_t family, ts_listener_sample &sam
     if (nlh->nlmsg_len <= headLen)
         return true; // no attributes: drops stay 0
     int left = static_cast<int>(nlh->nlmsg_len - headLen);
-    const auto *attr = reinterpret_cast<const rtattr *>(reinterpret_cast<const char *>(nlh) +
-                                                        headLen);
+    const auto *attr =
+        reinterpret_cast<const rtattr *>(reinterpret_cast<const char *>(nlh) + headLen);
     for (; RTA_OK(attr, left); attr = RTA_NEXT(attr, left)) {
         if (attr->rta_type != INET_DIAG_SKMEMINFO)
             continue;
