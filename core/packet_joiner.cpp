@@ -10,26 +10,6 @@ namespace tcpscope {
 
 namespace {
 
-// Socket states that mean "a connection's own socket" (kernel TCP_* numbers): its packets may
-// found a connection of their own when no lifecycle record ever names it. Request sockets
-// (SYN_RECV/NEW_SYN_RECV) belong to a child that will appear; TIME_WAIT and LISTEN sockets are
-// not connections.
-bool connectionSocketState(quint8 state)
-{
-    switch (static_cast<TcpState>(state)) {
-    case TcpState::Established:
-    case TcpState::SynSent:
-    case TcpState::FinWait1:
-    case TcpState::FinWait2:
-    case TcpState::CloseWait:
-    case TcpState::LastAck:
-    case TcpState::Closing:
-        return true;
-    default:
-        return false;
-    }
-}
-
 // The ports and addresses of these parse results are trustworthy enough to join by tuple.
 bool tupleTrusted(quint8 parseStatus)
 {
@@ -51,7 +31,7 @@ void appendKey(QByteArray &key, const quint8 *addr, quint16 port)
     key.append(char(port & 0xff));
 }
 
-bool isV4Mapped(const __u8 (&a)[16])
+bool isV4Mapped(const quint8 *a)
 {
     static const quint8 prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     return std::memcmp(a, prefix, sizeof prefix) == 0;
@@ -105,39 +85,78 @@ Packet PacketJoiner::toPacket(const ts_packet &r, qint64 offset, std::span<const
     return p;
 }
 
-QByteArray PacketJoiner::tupleKey(const Packet &p)
+// Socket states that mean "a connection's own socket" (kernel TCP_* numbers): its records may
+// found a connection of their own when no lifecycle record ever names it. Request sockets
+// (SYN_RECV/NEW_SYN_RECV) belong to a child that will appear; TIME_WAIT and LISTEN sockets are
+// not connections.
+bool PacketJoiner::isConnectionSocketState(quint8 state)
+{
+    switch (static_cast<TcpState>(state)) {
+    case TcpState::Established:
+    case TcpState::SynSent:
+    case TcpState::FinWait1:
+    case TcpState::FinWait2:
+    case TcpState::CloseWait:
+    case TcpState::LastAck:
+    case TcpState::Closing:
+        return true;
+    default:
+        return false;
+    }
+}
+
+QByteArray PacketJoiner::tupleKey(int family, const quint8 *local, quint16 localPort,
+                                  const quint8 *remote, quint16 remotePort)
 {
     QByteArray key;
     key.reserve(37);
-    key.append(char(p.family));
-    if (p.direction == PacketDirection::Out) {
-        appendKey(key, p.srcAddr.data(), p.srcPort);
-        appendKey(key, p.dstAddr.data(), p.dstPort);
-    } else {
-        appendKey(key, p.dstAddr.data(), p.dstPort);
-        appendKey(key, p.srcAddr.data(), p.srcPort);
+    if (family == 6 && isV4Mapped(local) && isV4Mapped(remote)) {
+        // A dual-stack socket talking IPv4: its packets are IPv4 on the wire.
+        quint8 l[16] = {}, r[16] = {};
+        std::memcpy(l, local + 12, 4);
+        std::memcpy(r, remote + 12, 4);
+        key.append(char(4));
+        appendKey(key, l, localPort);
+        appendKey(key, r, remotePort);
+        return key;
     }
+    key.append(char(family == 6 ? 6 : 4));
+    appendKey(key, local, localPort);
+    appendKey(key, remote, remotePort);
     return key;
+}
+
+QByteArray PacketJoiner::tupleKey(const Packet &p)
+{
+    if (p.direction == PacketDirection::Out)
+        return tupleKey(p.family, p.srcAddr.data(), p.srcPort, p.dstAddr.data(), p.dstPort);
+    return tupleKey(p.family, p.dstAddr.data(), p.dstPort, p.srcAddr.data(), p.srcPort);
 }
 
 QByteArray PacketJoiner::tupleKey(const ts_state_change &rec)
 {
-    QByteArray key;
-    key.reserve(37);
-    if (rec.family == AF_INET6 && isV4Mapped(rec.saddr) && isV4Mapped(rec.daddr)) {
-        // A dual-stack socket talking IPv4: its packets are IPv4 on the wire.
-        __u8 l[16] = {}, r[16] = {};
-        std::memcpy(l, rec.saddr + 12, 4);
-        std::memcpy(r, rec.daddr + 12, 4);
-        key.append(char(4));
-        appendKey(key, l, rec.sport);
-        appendKey(key, r, rec.dport);
-        return key;
-    }
-    key.append(char(rec.family == AF_INET6 ? 6 : 4));
-    appendKey(key, rec.saddr, rec.sport);
-    appendKey(key, rec.daddr, rec.dport);
-    return key;
+    return tupleKey(rec.family == AF_INET6 ? 6 : 4, rec.saddr, rec.sport, rec.daddr, rec.dport);
+}
+
+qint64 PacketJoiner::addPredating(const PredatingSocket &s, qint64 startNs)
+{
+    Connection c;
+    c.sockId = s.sockId;
+    c.family = s.family;
+    c.localAddr = addressText(s.family, s.local);
+    c.localPort = s.localPort;
+    c.remoteAddr = addressText(s.family, s.remote);
+    c.remotePort = s.remotePort;
+    c.role = ConnectionRole::Unknown;
+    c.ownerSource = TS_OWNER_NONE;
+    c.startNs = startNs;
+    c.state = static_cast<TcpState>(s.state);
+    const qint64 id = m_tracker.addFromPacket(std::move(c));
+    const QByteArray key =
+        tupleKey(s.family, s.local.data(), s.localPort, s.remote.data(), s.remotePort);
+    m_tupleToId.insert(key, id);
+    drainHeld(key, id); // its packets waiting for it go first
+    return id;
 }
 
 void PacketJoiner::noteTime(quint64 monoNs)
@@ -279,25 +298,23 @@ void PacketJoiner::decideGroup(const QByteArray &key)
     if (id == 0) {
         const auto founder =
             std::find_if(it->packets.cbegin(), it->packets.cend(), [](const Packet &p) {
-                return p.sockId != 0 && connectionSocketState(p.sockState);
+                return p.sockId != 0 && isConnectionSocketState(p.sockState);
             });
         if (founder != it->packets.cend()) {
             // A connection that predates the capture: known only from its packets.
             const Packet &f = *founder;
-            Connection c;
-            c.sockId = f.sockId;
-            c.family = f.family;
             const bool out = f.direction == PacketDirection::Out;
-            c.localAddr = addressText(f.family, out ? f.srcAddr : f.dstAddr);
-            c.localPort = out ? f.srcPort : f.dstPort;
-            c.remoteAddr = addressText(f.family, out ? f.dstAddr : f.srcAddr);
-            c.remotePort = out ? f.dstPort : f.srcPort;
-            c.role = ConnectionRole::Unknown;
-            c.ownerSource = TS_OWNER_NONE;
-            c.startNs = it->packets.constFirst().timeNs;
-            c.state = static_cast<TcpState>(f.sockState);
-            id = m_tracker.addFromPacket(std::move(c));
-            m_tupleToId.insert(key, id);
+            PredatingSocket s;
+            s.sockId = f.sockId;
+            s.family = f.family;
+            s.local = out ? f.srcAddr : f.dstAddr;
+            s.localPort = out ? f.srcPort : f.dstPort;
+            s.remote = out ? f.dstAddr : f.srcAddr;
+            s.remotePort = out ? f.dstPort : f.srcPort;
+            s.state = f.sockState;
+            const qint64 startNs = it->packets.constFirst().timeNs;
+            addPredating(s, startNs); // delivers the held group: it is this key's
+            return;
         }
     }
     drainHeld(key, id); // id 0: unjoined

@@ -28,6 +28,7 @@
 #include <QHash>
 #include <QVector>
 
+#include <array>
 #include <span>
 #include <unordered_map>
 
@@ -74,6 +75,32 @@ public:
     // ts_packet (+ snapshot) -> Packet with wall time; no id, connection or analysis yet.
     static Packet toPacket(const ts_packet &rec, qint64 monoToWallNs, std::span<const quint8> snap);
 
+    // Shared with KernelJoiner (core/kernel_joiner.h), so both join by one tuple index and found
+    // connections for sockets that predate the capture by one rule.
+    // Key of a local/remote tuple; family 4 or 6, addresses in network order (IPv4 in the first 4
+    // bytes). An IPv6 pair of v4-mapped addresses (a dual-stack socket) is keyed as IPv4.
+    static QByteArray tupleKey(int family, const quint8 *local, quint16 localPort,
+                               const quint8 *remote, quint16 remotePort);
+    static QByteArray tupleKey(const ts_state_change &rec); // the socket's local/remote
+    // The latest connection registered with that tuple (open or closed), 0 = none.
+    qint64 idForTuple(const QByteArray &key) const { return m_tupleToId.value(key, 0); }
+    // Kernel TCP_* states of "a connection's own socket" (not listener, request or TIME_WAIT).
+    static bool isConnectionSocketState(quint8 state);
+    // A connection known only from its records (it predates the capture): role unknown, pid 0,
+    // state from the kernel; registered under its socket id and tuple, so later state changes
+    // continue it and held packets of the tuple join it now. Returns its id.
+    struct PredatingSocket
+    {
+        quint64 sockId = 0;
+        int family = 4;
+        std::array<quint8, 16> local{};
+        quint16 localPort = 0;
+        std::array<quint8, 16> remote{};
+        quint16 remotePort = 0;
+        quint8 state = 0; // TCP_*
+    };
+    qint64 addPredating(const PredatingSocket &socket, qint64 startNs);
+
 private:
     struct Held
     {
@@ -82,7 +109,6 @@ private:
     };
 
     static QByteArray tupleKey(const Packet &p);
-    static QByteArray tupleKey(const ts_state_change &rec);
     qint64 joinTarget(const Packet &p) const;
     void deliver(Packet &&p, qint64 connectionId);
     void drainHeld(const QByteArray &key, qint64 connectionId);
