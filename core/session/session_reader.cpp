@@ -212,6 +212,16 @@ bool Reader::readMeta(SessionInfo *info)
             info->lostPackets = value.toULongLong();
         else if (key == QLatin1String(schema::kMetaPacketsFiltered))
             info->packetsFiltered = value.toULongLong();
+        else if (key == QLatin1String(schema::kMetaKernelMetrics))
+            info->kernelMetrics = value == QLatin1String("1");
+        else if (key == QLatin1String(schema::kMetaSampleIntervalUs))
+            info->sampleIntervalUs = value.toUInt(); // not a number / out of range: 0
+        else if (key == QLatin1String(schema::kMetaSamplesReceived))
+            info->samplesReceived = value.toULongLong();
+        else if (key == QLatin1String(schema::kMetaKernelEventsReceived))
+            info->kernelEventsReceived = value.toULongLong();
+        else if (key == QLatin1String(schema::kMetaDropsReceived))
+            info->dropsReceived = value.toULongLong();
         // Unknown keys are allowed: later versions may add facts without breaking readers.
     }
     if (rc != SQLITE_DONE)
@@ -223,7 +233,9 @@ bool Reader::readConnections(QVector<Connection> *out)
 {
     qint64 count = 0;
     const bool v2 = version >= 2;
-    // v1 files have no packet columns: the same 27 columns, then constant placeholders.
+    const bool v3 = version >= 3;
+    // v1 files have no packet columns: the same 27 columns, then constant placeholders; v1 and
+    // v2 files have no kernel summary columns (zeros: not captured).
     const QByteArray sql =
         QByteArrayLiteral(
             "SELECT id, sock_id, pid, comm, owner_source, cgroup_id, netns, family, local_addr,"
@@ -232,6 +244,9 @@ bool Reader::readConnections(QVector<Connection> *out)
             " retransmits, srtt_us, min_rtt_us, sk_err, ") +
         (v2 ? schema::connectionPacketColumns().join(QLatin1Char(',')).toLatin1()
             : QByteArrayLiteral("0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,NULL,NULL,NULL,NULL,NULL,0,0")) +
+        ',' +
+        (v3 ? schema::connectionKernelColumns().join(QLatin1Char(',')).toLatin1()
+            : QByteArrayLiteral("0,NULL,NULL,NULL,0,0,0,0,0,0,0,0")) +
         " FROM connections ORDER BY id LIMIT ?1";
     sqlite::Stmt stmt =
         prepareBounded("connections", "connections", kMaxConnections, sql.constData(), &count);
@@ -309,6 +324,8 @@ bool Reader::readConnections(QVector<Connection> *out)
         k.wscaleRemote = qint32(opt(47, 0, 255));
         k.sackPermitted = i64(48) != 0;
         k.timestamps = i64(49) != 0;
+        if (!readKernelSummary(s, 50, c.id, &c.kernel))
+            return false;
         out->append(std::move(c));
     }
     if (rc != SQLITE_DONE)
@@ -406,6 +423,10 @@ std::optional<SessionData> SessionReader::read(const QString &path, QString *err
             (options.packets && !reader.readPackets(data.connections, options, &data.packets)))
             return fail(describe(reader.error));
     }
+    // v1/v2 files have no kernel metrics: kernelMetrics stays false, KernelData empty.
+    if (reader.version >= 3 && options.kernel &&
+        !reader.readKernel(data.connections, options, &data.kernel))
+        return fail(describe(reader.error));
     return data;
 }
 

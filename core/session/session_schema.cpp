@@ -67,7 +67,19 @@ CREATE TABLE connections (
   wscale_local     INTEGER,
   wscale_remote    INTEGER,
   sack_permitted   INTEGER NOT NULL DEFAULT 0,
-  timestamps       INTEGER NOT NULL DEFAULT 0
+  timestamps       INTEGER NOT NULL DEFAULT 0,
+  kernel_samples   INTEGER NOT NULL DEFAULT 0,
+  srtt_us_min      INTEGER,
+  srtt_us_max      INTEGER,
+  cwnd_max         INTEGER,
+  kernel_retransmits INTEGER NOT NULL DEFAULT 0,
+  syn_retransmits  INTEGER NOT NULL DEFAULT 0,
+  synack_retransmits INTEGER NOT NULL DEFAULT 0,
+  resets_sent      INTEGER NOT NULL DEFAULT 0,
+  resets_received  INTEGER NOT NULL DEFAULT 0,
+  drops            INTEGER NOT NULL DEFAULT 0,
+  listen_drops     INTEGER NOT NULL DEFAULT 0,
+  backlog_max      INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE state_changes (
   connection_id INTEGER NOT NULL REFERENCES connections(id),
@@ -126,7 +138,83 @@ CREATE TABLE interfaces (
   name    TEXT NOT NULL,
   attach  TEXT NOT NULL
 );
+CREATE TABLE tcp_samples (
+  connection_id  INTEGER REFERENCES connections(id),
+  ts_ns          INTEGER NOT NULL,
+  fields         INTEGER NOT NULL,
+  srtt_us        INTEGER NOT NULL,
+  rttvar_us      INTEGER NOT NULL,
+  min_rtt_us     INTEGER NOT NULL,
+  cwnd           INTEGER NOT NULL,
+  ssthresh       INTEGER NOT NULL,
+  snd_wnd        INTEGER NOT NULL,
+  rcv_wnd        INTEGER NOT NULL,
+  packets_out    INTEGER NOT NULL,
+  retrans_out    INTEGER NOT NULL,
+  lost_out       INTEGER NOT NULL,
+  sacked_out     INTEGER NOT NULL,
+  in_flight      INTEGER NOT NULL,
+  mss            INTEGER NOT NULL,
+  total_retrans  INTEGER NOT NULL,
+  bytes_acked    INTEGER NOT NULL,
+  bytes_received INTEGER NOT NULL,
+  delivery_rate  INTEGER NOT NULL,
+  ca_state       TEXT NOT NULL
+);
+CREATE INDEX tcp_samples_by_connection ON tcp_samples(connection_id, ts_ns);
+CREATE TABLE kernel_events (
+  connection_id  INTEGER REFERENCES connections(id),
+  ts_ns          INTEGER NOT NULL,
+  kind           TEXT NOT NULL,
+  state          TEXT NOT NULL,
+  seq            INTEGER NOT NULL,
+  segs           INTEGER NOT NULL,
+  err            INTEGER NOT NULL,
+  tcp_flags      INTEGER NOT NULL,
+  reason         INTEGER,
+  reason_name    TEXT NOT NULL,
+  old_ca_state   TEXT,
+  new_ca_state   TEXT,
+  srtt_us        INTEGER NOT NULL,
+  cwnd           INTEGER NOT NULL
+);
+CREATE INDEX kernel_events_by_connection ON kernel_events(connection_id, ts_ns);
+CREATE TABLE drops (
+  connection_id  INTEGER REFERENCES connections(id),
+  ts_ns          INTEGER NOT NULL,
+  reason         INTEGER NOT NULL,
+  reason_name    TEXT NOT NULL,
+  location       INTEGER NOT NULL,
+  ifindex        INTEGER NOT NULL,
+  family         INTEGER NOT NULL,
+  src_addr       TEXT NOT NULL,
+  src_port       INTEGER NOT NULL,
+  dst_addr       TEXT NOT NULL,
+  dst_port       INTEGER NOT NULL,
+  tcp_flags      INTEGER NOT NULL,
+  sock_state     TEXT NOT NULL,
+  seq            INTEGER NOT NULL,
+  ack            INTEGER NOT NULL,
+  payload_len    INTEGER NOT NULL
+);
+CREATE INDEX drops_by_connection ON drops(connection_id, ts_ns);
+CREATE TABLE listener_samples (
+  connection_id  INTEGER REFERENCES connections(id),
+  ts_ns          INTEGER NOT NULL,
+  sock_id        INTEGER NOT NULL,
+  family         INTEGER NOT NULL,
+  addr           TEXT NOT NULL,
+  port           INTEGER NOT NULL,
+  backlog        INTEGER NOT NULL,
+  max_backlog    INTEGER NOT NULL,
+  drops          INTEGER NOT NULL
+);
+CREATE INDEX listener_samples_by_connection ON listener_samples(connection_id, ts_ns);
 )sql";
+
+namespace {
+const QVector<TableSpec> &v3Tables();
+} // namespace
 
 const QVector<TableSpec> &tables(int version)
 {
@@ -166,6 +254,8 @@ const QVector<TableSpec> &tables(int version)
     };
     if (version == 1)
         return specs;
+    if (version >= 3)
+        return v3Tables();
     static const QVector<TableSpec> v2 = [] {
         QVector<TableSpec> t = specs;
         t[1].columns << connectionPacketColumns();
@@ -182,6 +272,44 @@ const QVector<TableSpec> &tables(int version)
         return t;
     }();
     return v2;
+}
+
+namespace {
+// v2 plus the kernel's view (issue 4).
+const QVector<TableSpec> &v3Tables()
+{
+    static const QVector<TableSpec> v3 = [] {
+        QVector<TableSpec> t = tables(2);
+        t[1].columns << connectionKernelColumns();
+        t.append({"tcp_samples", {"connection_id", "ts_ns",       "fields",         "srtt_us",
+                                  "rttvar_us",     "min_rtt_us",  "cwnd",           "ssthresh",
+                                  "snd_wnd",       "rcv_wnd",     "packets_out",    "retrans_out",
+                                  "lost_out",      "sacked_out",  "in_flight",      "mss",
+                                  "total_retrans", "bytes_acked", "bytes_received", "delivery_rate",
+                                  "ca_state"}});
+        t.append({"kernel_events",
+                  {"connection_id", "ts_ns", "kind", "state", "seq", "segs", "err", "tcp_flags",
+                   "reason", "reason_name", "old_ca_state", "new_ca_state", "srtt_us", "cwnd"}});
+        t.append({"drops",
+                  {"connection_id", "ts_ns", "reason", "reason_name", "location", "ifindex",
+                   "family", "src_addr", "src_port", "dst_addr", "dst_port", "tcp_flags",
+                   "sock_state", "seq", "ack", "payload_len"}});
+        t.append({"listener_samples",
+                  {"connection_id", "ts_ns", "sock_id", "family", "addr", "port", "backlog",
+                   "max_backlog", "drops"}});
+        return t;
+    }();
+    return v3;
+}
+} // namespace
+
+const QStringList &connectionKernelColumns()
+{
+    static const QStringList cols = {
+        "kernel_samples",     "srtt_us_min",     "srtt_us_max",        "cwnd_max",
+        "kernel_retransmits", "syn_retransmits", "synack_retransmits", "resets_sent",
+        "resets_received",    "drops",           "listen_drops",       "backlog_max"};
+    return cols;
 }
 
 const QStringList &connectionPacketColumns()
@@ -217,7 +345,12 @@ const QStringList &indexes(int version)
     static const QStringList v1 = {QStringLiteral("state_changes_by_connection")};
     static const QStringList v2 = {QStringLiteral("state_changes_by_connection"),
                                    QStringLiteral("packets_by_connection")};
-    return version == 1 ? v1 : v2;
+    static const QStringList v3 = QStringList(v2)
+                                  << QStringLiteral("tcp_samples_by_connection")
+                                  << QStringLiteral("kernel_events_by_connection")
+                                  << QStringLiteral("drops_by_connection")
+                                  << QStringLiteral("listener_samples_by_connection");
+    return version == 1 ? v1 : version == 2 ? v2 : v3;
 }
 
 QString sockStateName(quint8 state)
@@ -233,6 +366,15 @@ std::optional<quint8> sockStateFromName(const QString &name)
     if (s == TcpState::Unknown)
         return std::nullopt;
     return static_cast<quint8>(s);
+}
+
+std::optional<quint8> caStateFromName(const QString &name)
+{
+    for (quint8 ca = 0; ca <= 4; ++ca) {
+        if (caStateName(ca) == name)
+            return ca;
+    }
+    return std::nullopt;
 }
 
 QString attachName(quint8 attach)

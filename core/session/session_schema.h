@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Session file schema v2 (v1 files are still read: they have no packets), in one place for the
+// Session file schema v3 (v1 and v2 files are still read: v1 has no packets, neither has kernel
+// metrics), in one place for the
 // writer (creates it) and the reader (checks that a file has exactly this shape before reading it).
 // Documented in docs/SESSION_FORMAT.md.
 #pragma once
@@ -12,7 +13,7 @@
 namespace tcpscope::schema {
 
 inline constexpr std::int32_t kApplicationId = 0x54435053; // "TCPS"
-inline constexpr int kUserVersion = 2;                     // what the writer creates
+inline constexpr int kUserVersion = 3;                     // what the writer creates
 inline constexpr int kMinUserVersion = 1; // oldest the reader accepts (v1: no packets)
 
 // Everything CREATE-d in a new session file, run in one transaction.
@@ -27,6 +28,8 @@ struct TableSpec
 const QVector<TableSpec> &tables(int version = kUserVersion);
 // The PacketCounts columns v2 appends to `connections`, in order.
 const QStringList &connectionPacketColumns();
+// The KernelSummary columns v3 appends to `connections` (after the packet columns), in order.
+const QStringList &connectionKernelColumns();
 // Indexes the writer creates; the reader accepts these (and SQLite's own autoindexes) only.
 const QStringList &indexes(int version = kUserVersion);
 
@@ -46,10 +49,19 @@ inline constexpr const char *kMetaCaptureFilter = "capture_filter";
 inline constexpr const char *kMetaPacketsReceived = "packets_received";
 inline constexpr const char *kMetaLostPackets = "lost_packets"; // part of lost_records
 inline constexpr const char *kMetaPacketsFiltered = "packets_filtered";
+// v3: kernel metrics facts
+inline constexpr const char *kMetaKernelMetrics = "kernel_metrics"; // "1" / "0"
+inline constexpr const char *kMetaSampleIntervalUs = "sample_interval_us";
+inline constexpr const char *kMetaSamplesReceived = "samples_received";
+inline constexpr const char *kMetaKernelEventsReceived = "kernel_events_received";
+inline constexpr const char *kMetaDropsReceived = "drops_received";
 
 // packets.sock_state: "NONE" for 0, else the state name (tcpStateName). nullopt for other text.
 QString sockStateName(quint8 state);
 std::optional<quint8> sockStateFromName(const QString &name);
+// tcp_samples.ca_state, kernel_events.{old,new}_ca_state: "Open" .. "Loss" (caStateName);
+// nullopt for anything else (a tcp_ca_state beyond Loss does not exist).
+std::optional<quint8> caStateFromName(const QString &name);
 // interfaces.attach: "none", "tcx", "clsact", "failed" (enum ts_interface_attach).
 QString attachName(quint8 attach);
 std::optional<quint8> attachFromName(const QString &name);

@@ -2,6 +2,7 @@
 #include "session/session_writer.h"
 
 #include "session/session_schema.h"
+#include "session/session_writer_kernel.h"
 #include "session/sqlite_util.h"
 
 #include <QHash>
@@ -14,7 +15,7 @@
 
 namespace tcpscope {
 
-using Work = std::variant<SessionInfo, Connection, QVector<Packet>>;
+using Work = std::variant<SessionInfo, Connection, QVector<Packet>, KernelData>;
 
 struct SessionWriter::Private
 {
@@ -26,6 +27,7 @@ struct SessionWriter::Private
     sqlite::Stmt insertPacket;
     sqlite::Stmt deleteInterfaces;
     sqlite::Stmt insertInterface;
+    detail::KernelRowWriter kernelRows;
 
     std::mutex mutex;
     std::condition_variable wake;      // writer thread: work arrived or stop requested
@@ -57,10 +59,12 @@ constexpr const char *kUpsertConnection =
     " payload_bytes_in, payload_bytes_out, retransmissions_seen, fast_retransmissions,"
     " spurious_retransmissions, dup_acks, out_of_order, lost_segments, zero_windows,"
     " zero_window_probes, window_full, window_updates, keep_alives, resets_seen, irtt_ns,"
-    " mss_local, mss_remote, wscale_local, wscale_remote, sack_permitted, timestamps)"
+    " mss_local, mss_remote, wscale_local, wscale_remote, sack_permitted, timestamps,"
+    " kernel_samples, srtt_us_min, srtt_us_max, cwnd_max, kernel_retransmits, syn_retransmits,"
+    " synack_retransmits, resets_sent, resets_received, drops, listen_drops, backlog_max)"
     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
     "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,?40,?41,?42,?43,?44,"
-    "?45,?46,?47,?48,?49,?50,?51)";
+    "?45,?46,?47,?48,?49,?50,?51,?52,?53,?54,?55,?56,?57,?58,?59,?60,?61,?62,?63)";
 constexpr const char *kInsertPacket =
     "INSERT INTO packets(id, connection_id, ts_ns, sock_id, sock_state, ifindex, direction,"
     " parse_status, family, src_addr, src_port, dst_addr, dst_port, seq, ack, tcp_flags, window,"
@@ -77,16 +81,7 @@ constexpr const char *kInsertChange =
     "INSERT INTO state_changes(connection_id, seq, ts_ns, from_state, to_state, ctx_pid,"
     " ctx_comm) VALUES(?1,?2,?3,?4,?5,?6,?7)";
 
-bool stepDone(sqlite3 *db, sqlite3_stmt *stmt, QString *err)
-{
-    const int rc = sqlite3_step(stmt);
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    if (rc == SQLITE_DONE)
-        return true;
-    *err = sqlite::lastError(db);
-    return false;
-}
+using sqlite::stepDone;
 
 void bindOptional(sqlite3_stmt *s, int col, qint64 value, qint64 unknown = -1)
 {
@@ -124,6 +119,12 @@ bool SessionWriter::Private::writeInfo(const SessionInfo &info, QString *err)
         {schema::kMetaPacketsReceived, QString::number(info.packetsReceived)},
         {schema::kMetaLostPackets, QString::number(info.lostPackets)},
         {schema::kMetaPacketsFiltered, QString::number(info.packetsFiltered)},
+        {schema::kMetaKernelMetrics,
+         info.kernelMetrics ? QStringLiteral("1") : QStringLiteral("0")},
+        {schema::kMetaSampleIntervalUs, QString::number(info.sampleIntervalUs)},
+        {schema::kMetaSamplesReceived, QString::number(info.samplesReceived)},
+        {schema::kMetaKernelEventsReceived, QString::number(info.kernelEventsReceived)},
+        {schema::kMetaDropsReceived, QString::number(info.dropsReceived)},
     };
     sqlite3_stmt *stmt = upsertMeta.get();
     for (const auto &[key, value] : rows) {
@@ -260,6 +261,7 @@ bool SessionWriter::Private::writeConnection(const Connection &c, QString *err)
     bindOptional(s, 49, k.wscaleRemote);
     sqlite3_bind_int64(s, 50, k.sackPermitted ? 1 : 0);
     sqlite3_bind_int64(s, 51, k.timestamps ? 1 : 0);
+    detail::KernelRowWriter::bindSummary(s, 52, c.kernel);
     if (!stepDone(db.get(), s, err))
         return false;
 
@@ -298,6 +300,8 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, QString *err)
             ok = writeInfo(*info, err);
         else if (const auto *packets = std::get_if<QVector<Packet>>(&batch[i]))
             ok = writePackets(*packets, err);
+        else if (const auto *kernel = std::get_if<KernelData>(&batch[i]))
+            ok = kernelRows.write(*kernel, err);
         else if (const auto *conn = std::get_if<Connection>(&batch[i]);
                  lastIndex.value(conn->id) == i)
             ok = writeConnection(*conn, err);
@@ -385,7 +389,7 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
     p.insertPacket = p.insertChange ? sqlite::prepare(db, kInsertPacket, &err) : nullptr;
     p.deleteInterfaces = p.insertPacket ? sqlite::prepare(db, kDeleteInterfaces, &err) : nullptr;
     p.insertInterface = p.deleteInterfaces ? sqlite::prepare(db, kInsertInterface, &err) : nullptr;
-    if (!p.insertInterface)
+    if (!p.insertInterface || !p.kernelRows.prepare(db, &err))
         return fail(QStringLiteral("cannot prepare session statements: "));
     p.thread = std::thread([&p] { p.run(); });
     return writer;
@@ -405,6 +409,12 @@ void SessionWriter::writePackets(const QVector<Packet> &packets)
 {
     if (!packets.isEmpty())
         d->enqueue(packets);
+}
+
+void SessionWriter::writeKernelData(const KernelData &data)
+{
+    if (!data.isEmpty())
+        d->enqueue(data);
 }
 
 bool SessionWriter::flush(QString *error)
@@ -445,6 +455,7 @@ bool SessionWriter::close(QString *error)
     d->insertPacket.reset();
     d->deleteInterfaces.reset();
     d->insertInterface.reset();
+    d->kernelRows.reset();
     if (d->db) {
         if (!sqlite::exec(d->db.get(),
                           "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;", &err) &&

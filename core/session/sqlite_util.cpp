@@ -73,6 +73,18 @@ int bindText(sqlite3_stmt *stmt, int index, const QString &text)
     return sqlite3_bind_text(stmt, index, utf8.constData(), int(utf8.size()), SQLITE_TRANSIENT);
 }
 
+bool stepDone(sqlite3 *db, sqlite3_stmt *stmt, QString *error)
+{
+    const int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc == SQLITE_DONE)
+        return true;
+    if (error)
+        *error = lastError(db);
+    return false;
+}
+
 void removeDatabaseFiles(const QString &path)
 {
     for (const char *suffix : {"", "-wal", "-shm", "-journal"}) {

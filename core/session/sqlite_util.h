@@ -40,6 +40,10 @@ bool queryInt(sqlite3 *db, const char *sql, qint64 *out, QString *error);
 // Binds a QString as UTF-8 text (copied by SQLite).
 int bindText(sqlite3_stmt *stmt, int index, const QString &text);
 
+// Steps a statement that returns no rows, then resets it and clears its bindings for the next
+// use. False + the connection's error text unless it finished (SQLITE_DONE).
+bool stepDone(sqlite3 *db, sqlite3_stmt *stmt, QString *error);
+
 // Removes path and its -wal/-shm/-journal companions if they exist.
 void removeDatabaseFiles(const QString &path);
 

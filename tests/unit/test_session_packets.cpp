@@ -297,12 +297,28 @@ void TestSessionPackets::version1FileStillReads()
                           "wscale_local",
                           "wscale_remote",
                           "sack_permitted",
-                          "timestamps"})
+                          "timestamps",
+                          // v3 (kernel metrics) columns, tables and meta keys go as well
+                          "kernel_samples",
+                          "srtt_us_min",
+                          "srtt_us_max",
+                          "cwnd_max",
+                          "kernel_retransmits",
+                          "syn_retransmits",
+                          "synack_retransmits",
+                          "resets_sent",
+                          "resets_received",
+                          "drops",
+                          "listen_drops",
+                          "backlog_max"})
         drops << QStringLiteral("ALTER TABLE connections DROP COLUMN %1;").arg(QLatin1String(c));
     const QByteArray statements =
-        "DROP TABLE packets; DROP TABLE interfaces; DELETE FROM meta WHERE key IN "
+        "DROP TABLE packets; DROP TABLE interfaces; DROP TABLE tcp_samples; "
+        "DROP TABLE kernel_events; DROP TABLE drops; DROP TABLE listener_samples; "
+        "DELETE FROM meta WHERE key IN "
         "('packets_captured','capture_filter','packets_received','lost_packets',"
-        "'packets_filtered'); " +
+        "'packets_filtered','kernel_metrics','sample_interval_us','samples_received',"
+        "'kernel_events_received','drops_received'); " +
         drops.join(QLatin1Char(' ')).toLatin1() + " PRAGMA user_version = 1; VACUUM;";
     sql(file, statements.constData());
     QString error;

@@ -280,7 +280,7 @@ void TestSessionStore::rejects_data()
     QTest::newRow("other application_id") << "otherapp"
                                           << "application_id 0x00000000";
     QTest::newRow("wrong user_version") << "version"
-                                        << "unsupported session format version 3";
+                                        << "unsupported session format version 4";
     QTest::newRow("missing table") << "notable"
                                    << "missing table 'state_changes'";
     QTest::newRow("extra column") << "column"
@@ -332,7 +332,7 @@ void TestSessionStore::rejects()
         sql(file, "CREATE TABLE connections(id INTEGER); INSERT INTO connections VALUES(1);");
     } else if (kind == QLatin1String("version")) {
         file = writeValid("v.tcpscope");
-        sql(file, "PRAGMA user_version = 3;");
+        sql(file, "PRAGMA user_version = 4;");
     } else if (kind == QLatin1String("notable")) {
         file = writeValid("t.tcpscope");
         sql(file, "DROP TABLE state_changes;");
