@@ -273,6 +273,10 @@ std::optional<wire::StartOptions> buildStartOptions(const CaptureOptions &option
         return fail(QStringLiteral("invalid snap length %1 (0-%2 payload bytes)")
                         .arg(options.snapLen)
                         .arg(TS_SNAP_MAX));
+    if (options.sampleIntervalUs > wire::StartOptions::kMaxSampleIntervalUs)
+        return fail(QStringLiteral("invalid sample interval %1 us (0-%2 us, 0 = every sample)")
+                        .arg(options.sampleIntervalUs)
+                        .arg(wire::StartOptions::kMaxSampleIntervalUs));
     wire::StartOptions start;
     Parser parser{&start, {}};
     if (!parser.parse(options.filter))
@@ -290,6 +294,10 @@ std::optional<wire::StartOptions> buildStartOptions(const CaptureOptions &option
         start.nets.clear();
         start.interfaces.clear();
     }
+    if (options.tcpInfo)
+        start.flags |= wire::StartOptions::kTcpInfo;
+    // Sent either way (the helper validates it); meaningful only with kTcpInfo.
+    start.sampleIntervalUs = options.sampleIntervalUs;
     return start;
 }
 

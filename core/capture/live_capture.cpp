@@ -35,6 +35,7 @@ LiveCapture::LiveCapture(QObject *parent) : QObject(parent), d(std::make_unique<
     qRegisterMetaType<tcpscope::CaptureStats>();
     qRegisterMetaType<tcpscope::Packet>();
     qRegisterMetaType<QVector<tcpscope::Packet>>();
+    qRegisterMetaType<tcpscope::KernelData>();
 }
 
 LiveCapture::~LiveCapture()
@@ -100,8 +101,21 @@ bool refusedPackets(const QString &reason)
 bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &options, QString *error)
 {
     QString err;
-    if (startOnce(sessionPath, options, QString(), &err))
+    if (startOnce(sessionPath, options, {}, &err))
         return true;
+    CaptureOptions fallback = options;
+    QStringList notes;
+    // A helper whose kernel cannot run the tcpinfo programs may refuse Start with kTcpInfo
+    // (when it does not instead report every probe unavailable): the kernel's view is an
+    // extra, so the capture runs without it and says so in the probe report.
+    if (options.tcpInfo && err.contains(QLatin1String("tcpinfo"), Qt::CaseInsensitive)) {
+        fallback.tcpInfo = false;
+        notes << QStringLiteral("kernel_metrics=unavailable (%1)").arg(err);
+        QString retryErr;
+        if (startOnce(sessionPath, fallback, notes, &retryErr))
+            return true;
+        err = retryErr;
+    }
     // A helper that cannot capture packets (one built before packet capture, or one whose
     // kernel refuses the packet programs) fails the start. When the user asked for nothing
     // packet-specific, a lifecycle-only capture is better than none: it says so in the probe
@@ -109,10 +123,10 @@ bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &option
     const bool defaults =
         options.packets && options.filter.trimmed().isEmpty() && options.snapLen == 0;
     if (defaults && refusedPackets(err)) {
-        CaptureOptions lifecycle = options;
-        lifecycle.packets = false;
+        fallback.packets = false;
+        notes << QStringLiteral("packets=unavailable (%1)").arg(err);
         QString retryErr;
-        if (startOnce(sessionPath, lifecycle, err, &retryErr))
+        if (startOnce(sessionPath, fallback, notes, &retryErr))
             return true;
     }
     if (options.packets && refusedPackets(err))
@@ -124,7 +138,7 @@ bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &option
 }
 
 bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &options,
-                            const QString &packetNote, QString *error)
+                            const QStringList &fallbackNotes, QString *error)
 {
     auto fail = [error](const QString &why) {
         if (error)
@@ -143,7 +157,7 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
     d = std::make_unique<Private>();
     d->q = this;
     d->startOptions = *startOptions;
-    d->packetNote = packetNote;
+    d->fallbackNotes = fallbackNotes;
     // The file first: an unwritable path should fail before a privileged helper is started.
     d->writer = SessionWriter::create(sessionPath, &err);
     if (!d->writer)
@@ -216,12 +230,7 @@ void LiveCapture::stop()
     if (d->writer) {
         std::lock_guard lock(d->mutex);
         d->info.stoppedNs = realtimeNs();
-        d->info.recordsReceived = d->records;
-        d->info.lostRecords = d->lost;
-        d->info.missedProgramRuns = d->missed;
-        d->info.packetsReceived = d->packetRecords;
-        d->info.lostPackets = d->lostPackets;
-        d->info.packetsFiltered = d->packetsFiltered;
+        d->fillCounters(d->info);
         d->writer->setInfo(d->info);
     }
     QString err;

@@ -77,9 +77,10 @@ signals:
     void stopped();
 
 private:
-    // One attempt; packetNote (non-empty) = why packets are off although asked for.
+    // One attempt; fallbackNotes = probe-report lines saying why something asked for is off
+    // ("packets=unavailable (...)", "kernel_metrics=unavailable (...)").
     bool startOnce(const QString &sessionPath, const CaptureOptions &options,
-                   const QString &packetNote, QString *error);
+                   const QStringList &fallbackNotes, QString *error);
     struct Private;
     std::unique_ptr<Private> d;
 };

@@ -14,27 +14,66 @@ namespace tcpscope {
 
 using namespace live_detail;
 
+namespace {
+
+// Hello's probe report names the tcpinfo.bpf.c hooks by tracepoint; when the helper reports
+// some and every one of them is unavailable, the kernel's view cannot be captured.
+bool allTcpInfoUnavailable(const std::vector<wire::ProbeReport> &probes)
+{
+    static const char *const kTcpInfoProbes[] = {
+        "tcp_probe",      "tcp_retransmit_skb", "tcp_retransmit_synack", "tcp_send_reset",
+        "tcp_receive_reset", "tcp_cong_state_set", "kfree_skb",
+    };
+    int seen = 0;
+    for (const wire::ProbeReport &p : probes) {
+        const bool tcpInfo =
+            p.name.rfind("tcpinfo", 0) == 0 ||
+            std::any_of(std::begin(kTcpInfoProbes), std::end(kTcpInfoProbes),
+                        [&](const char *n) { return p.name == n; });
+        if (!tcpInfo)
+            continue;
+        ++seen;
+        if (p.status != "unavailable")
+            return false;
+    }
+    return seen > 0;
+}
+
+} // namespace
+
+void LiveCapture::Private::fillCounters(SessionInfo &si) const
+{
+    si.recordsReceived = records;
+    si.lostRecords = lost;
+    si.missedProgramRuns = missed;
+    si.packetsReceived = packetRecords;
+    si.lostPackets = lostPackets;
+    si.packetsFiltered = packetsFiltered;
+    si.samplesReceived = samples;
+    si.kernelEventsReceived = kernelEvents;
+    si.dropsReceived = drops;
+}
+
 void LiveCapture::Private::publish(bool force)
 {
     const auto now = std::chrono::steady_clock::now();
     if (!force && now - lastPublish < kPublishInterval)
         return;
     const double seconds = std::chrono::duration<double>(now - lastPublish).count();
-    // Packets first through the joiner: delivering them changes their connections' counts.
+    // Packets and kernel records first through their joiners: delivering them changes their
+    // connections' counts and summaries (or founds connections for sockets predating us).
     QVector<Packet> packets = joiner.takePackets();
+    KernelData kernelData = kernel.takeData();
     QVector<Connection> changed = tracker.takeChanged();
     for (const Connection &c : std::as_const(changed))
         writer->writeConnection(c);
     writer->writePackets(packets);
+    if (!kernelData.isEmpty())
+        writer->writeKernelData(kernelData);
     const bool interfacesChanged = joiner.takeInterfacesChanged();
     if (force || interfacesChanged || now - lastMeta >= kMetaInterval) {
         std::lock_guard lock(mutex);
-        info.recordsReceived = records;
-        info.lostRecords = lost;
-        info.missedProgramRuns = missed;
-        info.packetsReceived = packetRecords;
-        info.lostPackets = lostPackets;
-        info.packetsFiltered = packetsFiltered;
+        fillCounters(info);
         info.interfaces = joiner.interfaces();
         writer->setInfo(info);
         lastMeta = now;
@@ -47,6 +86,9 @@ void LiveCapture::Private::publish(bool force)
     stats.packetsReceived = packetRecords;
     stats.lostPackets = lostPackets;
     stats.packetsFiltered = packetsFiltered;
+    stats.samplesReceived = samples;
+    stats.kernelEventsReceived = kernelEvents;
+    stats.dropsReceived = drops;
     stats.recordsPerSecond = seconds > 0 && lastPublish.time_since_epoch().count() != 0
                                  ? double(records - recordsAtLastPublish) / seconds
                                  : 0.0;
@@ -61,7 +103,56 @@ void LiveCapture::Private::publish(bool force)
         emit q->connectionsUpdated(changed);
     if (!packets.isEmpty())
         emit q->packetsAdded(packets); // after their connections, so every id exists
+    if (!kernelData.isEmpty())
+        emit q->kernelDataAdded(kernelData); // likewise
     emit q->statsUpdated(stats);
+}
+
+void LiveCapture::Private::handleRecord(const wire::Record &r)
+{
+    ++records;
+    switch (r.type) {
+    case TS_REC_STATE_CHANGE:
+        joiner.onStateChange(r.stateChange);
+        kernel.onStateChange(r.stateChange); // after: the connection exists now
+        return;
+    case TS_REC_CLOSE_STATS:
+        joiner.onCloseStats(r.closeStats);
+        return;
+    case TS_REC_PACKET:
+    case TS_REC_PACKET_SNAP: {
+        ++packetRecords;
+        std::span<const quint8> snap;
+        if (r.type == TS_REC_PACKET_SNAP)
+            snap = std::span<const quint8>(
+                r.packetSnap.data, std::min<std::size_t>(r.packetSnap.snap_len, TS_SNAP_MAX));
+        joiner.onPacket(*r.asPacket(), snap);
+        return;
+    }
+    case TS_REC_INTERFACE:
+        joiner.onInterface(r.interface);
+        return;
+    case TS_REC_TCP_SAMPLE:
+        ++samples;
+        kernel.onSample(r.tcpSample);
+        return;
+    case TS_REC_TCP_EVENT:
+        ++kernelEvents;
+        kernel.onEvent(r.tcpEvent);
+        return;
+    case TS_REC_DROP:
+        ++drops;
+        kernel.onDrop(r.drop);
+        return;
+    case TS_REC_LISTENER:
+        kernel.onListener(r.listener);
+        return;
+    case TS_REC_REASON_NAME:
+        kernel.onReasonName(r.reasonName);
+        return;
+    default:
+        return;
+    }
 }
 
 bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
@@ -88,6 +179,7 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
         }
         offsetNs = qint64(h->realtimeNs) - qint64(h->monotonicNs);
         joiner.setClockOffset(offsetNs); // and the tracker's
+        kernel.setClockOffset(offsetNs);
         SessionInfo si;
         si.kernelRelease = fromStd(h->kernelRelease);
         si.hostname = fromStd(h->hostname);
@@ -98,9 +190,17 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
                 line += QStringLiteral(" (") + fromStd(p.detail) + QLatin1Char(')');
             si.probes << line;
         }
-        if (!packetNote.isEmpty())
-            si.probes << QStringLiteral("packets=unavailable (%1)").arg(packetNote);
+        si.probes << fallbackNotes;
         si.packetsCaptured = (startOptions.flags & wire::StartOptions::kPackets) != 0;
+        si.kernelMetrics = (startOptions.flags & wire::StartOptions::kTcpInfo) != 0;
+        si.sampleIntervalUs = startOptions.sampleIntervalUs;
+        if (si.kernelMetrics && allTcpInfoUnavailable(h->probes)) {
+            // The helper still captures lifecycle (and packets); the session says why the
+            // kernel's view is missing instead of looking like a quiet network.
+            si.kernelMetrics = false;
+            si.probes << QStringLiteral("kernel_metrics=unavailable (every tcpinfo probe is "
+                                        "unavailable on this kernel)");
+        }
         {
             std::lock_guard lock(mutex);
             si.captureFilter = info.captureFilter; // set by start()
@@ -120,26 +220,7 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
     }
     case wire::MessageType::Records: {
         const bool ok = wire::forEachRecord(
-            payload,
-            [this](const wire::Record &r) {
-                ++records;
-                if (r.type == TS_REC_STATE_CHANGE) {
-                    joiner.onStateChange(r.stateChange);
-                } else if (r.type == TS_REC_CLOSE_STATS) {
-                    joiner.onCloseStats(r.closeStats);
-                } else if (const ts_packet *p = r.asPacket()) {
-                    ++packetRecords;
-                    std::span<const quint8> snap;
-                    if (r.type == TS_REC_PACKET_SNAP)
-                        snap = std::span<const quint8>(
-                            r.packetSnap.data,
-                            std::min<std::size_t>(r.packetSnap.snap_len, TS_SNAP_MAX));
-                    joiner.onPacket(*p, snap);
-                } else if (r.type == TS_REC_INTERFACE) {
-                    joiner.onInterface(r.interface);
-                }
-            },
-            err);
+            payload, [this](const wire::Record &r) { handleRecord(r); }, err);
         if (!ok)
             *error = QStringLiteral("protocol error: ") + fromStd(err);
         return ok;
@@ -157,6 +238,7 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
         packetsFiltered = s->packetsFiltered;
         // Held packets wait in record time; Stats keep that clock going when traffic is quiet.
         joiner.advanceTo(s->monotonicNs);
+        kernel.advanceTo(s->monotonicNs);
         bool first = false;
         {
             std::lock_guard lock(mutex);
@@ -237,6 +319,7 @@ void LiveCapture::Private::runIngest()
     // Whatever arrived before the end is kept: the file stays valid up to this point. Packets
     // still waiting for their connection are decided now (joined, own connection or unjoined).
     joiner.flushAll();
+    kernel.flushAll();
     if (writer)
         publish(true);
     if (!error.isEmpty()) {

@@ -6,6 +6,7 @@
 #include "capture/helper_process.h"
 #include "capture/live_capture.h"
 #include "connection_tracker.h"
+#include "kernel_joiner.h"
 #include "packet_joiner.h"
 #include "session/session_writer.h"
 #include "wire.h"
@@ -79,15 +80,19 @@ struct LiveCapture::Private
     std::atomic<quint64> bytesIn{0}; // stop() watches it to tell a backlog from a hang
 
     wire::StartOptions startOptions; // built from CaptureOptions before the helper starts
-    QString packetNote;              // why packets are off although asked for (fallback)
+    QStringList fallbackNotes;       // probe lines: why something asked for is off (fallback)
 
     // Ingest-thread state.
     ConnectionTracker tracker;
     PacketJoiner joiner{tracker};
+    KernelJoiner kernel{tracker, joiner};
     qint64 offsetNs = 0;
     quint64 packetRecords = 0;
     quint64 lostPackets = 0;     // packet ring buffer losses (part of lost)
     quint64 packetsFiltered = 0; // left out by the kernel-side filter
+    quint64 samples = 0;      // tcp_probe sample records
+    quint64 kernelEvents = 0; // retransmit/RST/congestion-state records
+    quint64 drops = 0;        // kfree_skb drop records
     quint64 records = 0;
     quint64 lost = 0;   // ring buffer losses + missed program runs
     quint64 missed = 0; // missed program runs alone
@@ -104,6 +109,9 @@ struct LiveCapture::Private
         return cond.wait_for(lock, std::chrono::milliseconds(ms), [this] { return ingestDone; });
     }
     bool handleFrame(const wire::Frame &frame, QString *error);
+    void handleRecord(const wire::Record &r);
+    // Counters of the ingest thread into info (caller holds mutex).
+    void fillCounters(SessionInfo &si) const;
     void publish(bool force);
     QString helperFailureText(const QString &fallback);
 

@@ -18,6 +18,7 @@ private slots:
     void connectors();
     void snapLength();
     void noPackets();
+    void tcpInfoAndInterval();
     void errors_data();
     void errors();
     void limits();
@@ -53,7 +54,9 @@ void TestCaptureOptions::emptyFilterCapturesEverything()
     for (const QString &f : {QString(), QStringLiteral("   ")}) {
         const auto s = build(f);
         QVERIFY(s);
-        QCOMPARE(s->flags, wire::StartOptions::kPackets);
+        // The kernel's view (tcpinfo) is on by default, at the default sample interval.
+        QCOMPARE(s->flags, wire::StartOptions::kPackets | wire::StartOptions::kTcpInfo);
+        QCOMPARE(s->sampleIntervalUs, wire::StartOptions::kDefaultSampleIntervalUs);
         QCOMPARE(s->snapLen, 0);
         QVERIFY(s->ports.empty());
         QVERIFY(s->nets.empty());
@@ -104,7 +107,8 @@ void TestCaptureOptions::snapLength()
 {
     auto s = build(QString(), 96);
     QVERIFY(s);
-    QCOMPARE(s->flags, wire::StartOptions::kPackets | wire::StartOptions::kPayload);
+    QCOMPARE(s->flags, wire::StartOptions::kPackets | wire::StartOptions::kPayload |
+                           wire::StartOptions::kTcpInfo);
     QCOMPARE(s->snapLen, 96);
     s = build(QString(), 256);
     QVERIFY(s);
@@ -119,10 +123,48 @@ void TestCaptureOptions::noPackets()
 {
     const auto s = build(QStringLiteral("port 80"), 0, false);
     QVERIFY(s);
-    QCOMPARE(s->flags, 0u);
+    QCOMPARE(s->flags, wire::StartOptions::kTcpInfo); // packets off, the kernel's view still on
     QVERIFY(s->ports.empty());
     // A typo is still a typo without packets.
     QVERIFY(!build(QStringLiteral("prot 80"), 0, false));
+}
+
+void TestCaptureOptions::tcpInfoAndInterval()
+{
+    CaptureOptions o;
+    o.tcpInfo = false;
+    QString err;
+    auto s = buildStartOptions(o, &err);
+    QVERIFY2(s, qPrintable(err));
+    QCOMPARE(s->flags, wire::StartOptions::kPackets);
+    o.packets = false;
+    s = buildStartOptions(o, &err);
+    QVERIFY(s);
+    QCOMPARE(s->flags, 0u); // lifecycle only
+
+    o = CaptureOptions{};
+    o.sampleIntervalUs = 0; // every sample
+    s = buildStartOptions(o, &err);
+    QVERIFY(s);
+    QCOMPARE(s->sampleIntervalUs, 0u);
+    QVERIFY(s->flags & wire::StartOptions::kTcpInfo);
+    o.sampleIntervalUs = wire::StartOptions::kMaxSampleIntervalUs;
+    s = buildStartOptions(o, &err);
+    QVERIFY(s);
+    QCOMPARE(s->sampleIntervalUs, wire::StartOptions::kMaxSampleIntervalUs);
+    // The StartOptions built here survive the wire as they are.
+    const auto frame = wire::encodeStart(*s);
+    std::string wireErr;
+    const auto back = wire::decodeStart(
+        std::span<const std::uint8_t>(frame).subspan(wire::kHeaderSize), wireErr);
+    QVERIFY2(back, wireErr.c_str());
+    QCOMPARE(*back, *s);
+
+    o.sampleIntervalUs = wire::StartOptions::kMaxSampleIntervalUs + 1;
+    s = buildStartOptions(o, &err);
+    QVERIFY(!s);
+    QVERIFY2(err.startsWith(QLatin1String("invalid sample interval 10000001 us")), qPrintable(err));
+    QVERIFY2(err.contains(QLatin1String("10000000")), qPrintable(err));
 }
 
 void TestCaptureOptions::errors_data()
