@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace tcpscope::test {
@@ -40,6 +41,30 @@ struct Capture
     std::vector<ts_interface> interfaces; // attach/detach reports
     std::uint64_t packetsFiltered = 0;    // from the latest Stats
     std::uint64_t packetsLost = 0;
+    std::uint64_t lost = 0;       // ring buffer losses (latest Stats, all buffers)
+    std::uint64_t missedRuns = 0; // program runs the kernel skipped (latest Stats)
+    // tcpinfo.bpf.c and the helper's listener poll / BTF reason tables (issue 4)
+    std::vector<ts_tcp_sample> samples;
+    std::vector<ts_tcp_event> events;
+    std::vector<ts_drop> drops;
+    std::vector<ts_listener_sample> listeners;
+    std::map<std::pair<std::uint16_t, std::uint32_t>, std::string> reasonNames; // (table, value)
+    bool helperClosed = false; // the helper closed its socket (after Stop: everything drained)
+
+    // Value of a reason name in a table the helper sent (never a hard-coded number).
+    std::optional<std::uint32_t> reasonValue(std::uint16_t table, const std::string &name) const
+    {
+        for (const auto &[key, n] : reasonNames)
+            if (key.first == table && n == name)
+                return key.second;
+        return std::nullopt;
+    }
+    QString reasonName(std::uint16_t table, std::uint32_t value) const
+    {
+        const auto it = reasonNames.find({table, value});
+        return it == reasonNames.end() ? QStringLiteral("?%1").arg(value)
+                                       : QString::fromStdString(it->second);
+    }
 
     void add(const ts_state_change &c)
     {

@@ -2,6 +2,8 @@
 #include "helper_session.h"
 
 #include <arpa/inet.h>
+#include <cstring>
+#include <ctime>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -60,7 +62,7 @@ bool requireHelperEnvironment(QStringList *tracefsBefore)
 }
 
 bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args,
-                    const wire::StartOptions &start)
+                    const wire::StartOptions &start, wire::Hello *helloOut)
 {
     if (mode == "tracepoint")
         args << "--force-tracepoint";
@@ -92,6 +94,8 @@ bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args
                qPrintable(mode), hello->probes[0].detail.c_str());
     if (hello->monotonicNs == 0 || hello->realtimeNs < 1600000000ull * 1000000000ull)
         qFatal("Hello clocks look wrong");
+    if (helloOut)
+        *helloOut = *hello;
     helper.send(wire::encodeStart(start));
     for (;;) {
         frame = helper.readFrame(10000, &error);
@@ -134,8 +138,11 @@ bool collect(HelperProcess &helper, Capture &cap, int timeoutMs, const std::func
             return false;
         QString error;
         const auto frame = helper.readFrame(int(timeoutMs - t.elapsed()), &error);
-        if (!frame)
+        if (!frame) {
+            if (error.contains("closed the socket"))
+                cap.helperClosed = true;
             return false;
+        }
         if (frame->type == wire::MessageType::Stats) {
             ++cap.statsFrames;
             std::string err;
@@ -143,6 +150,8 @@ bool collect(HelperProcess &helper, Capture &cap, int timeoutMs, const std::func
             if (stats) {
                 cap.packetsFiltered = stats->packetsFiltered;
                 cap.packetsLost = stats->packetLostTotal();
+                cap.lost = stats->lostTotal();
+                cap.missedRuns = stats->missedRuns;
             }
             if (!stats || stats->lostTotal() != 0)
                 qWarning("stats: %s lost=%llu", err.c_str(),
@@ -161,6 +170,17 @@ bool collect(HelperProcess &helper, Capture &cap, int timeoutMs, const std::func
                     cap.add(r.closeStats);
                 else if (r.type == TS_REC_INTERFACE)
                     cap.interfaces.push_back(r.interface);
+                else if (r.type == TS_REC_TCP_SAMPLE)
+                    cap.samples.push_back(r.tcpSample);
+                else if (r.type == TS_REC_TCP_EVENT)
+                    cap.events.push_back(r.tcpEvent);
+                else if (r.type == TS_REC_DROP)
+                    cap.drops.push_back(r.drop);
+                else if (r.type == TS_REC_LISTENER)
+                    cap.listeners.push_back(r.listener);
+                else if (r.type == TS_REC_REASON_NAME)
+                    cap.reasonNames[{r.reasonName.table, r.reasonName.value}] = std::string(
+                        r.reasonName.name, strnlen(r.reasonName.name, sizeof r.reasonName.name));
                 if (r.type == TS_REC_PACKET_SNAP)
                     cap.snaps.push_back(r.packetSnap);
                 if (const ts_packet *p = r.asPacket())
@@ -171,6 +191,21 @@ bool collect(HelperProcess &helper, Capture &cap, int timeoutMs, const std::func
             qFatal("bad Records frame: %s", err.c_str());
     }
     return true;
+}
+
+bool stopAndDrain(HelperProcess &helper, Capture &cap, int timeoutMs)
+{
+    if (!helper.send(wire::encodeStop()))
+        return false;
+    collect(helper, cap, timeoutMs, [] { return false; });
+    return cap.helperClosed;
+}
+
+std::uint64_t monotonicNs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return std::uint64_t(ts.tv_sec) * 1000000000ull + std::uint64_t(ts.tv_nsec);
 }
 
 // Stops (or has already killed) the helper and proves nothing of it stayed in the kernel.

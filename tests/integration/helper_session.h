@@ -25,11 +25,16 @@ unsigned readPort(QProcess &p);
 // Starts a helper in mode "tp_btf" or "tracepoint" and completes the handshake: Hello checked,
 // Start sent, first Stats seen (the helper attaches before it). Returns false after QSKIP when
 // the kernel cannot load BPF; aborts the test run on any other failure.
-// start: the Start options (default: packets on, no filter).
+// start: the Start options (default: packets on, no filter). hello: receives the Hello.
 bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args = {},
-                    const wire::StartOptions &start = {});
+                    const wire::StartOptions &start = {}, wire::Hello *hello = nullptr);
 // Reads frames into cap until done() or timeout; false on timeout or a dead helper.
 bool collect(HelperProcess &helper, Capture &cap, int timeoutMs, const std::function<bool()> &done);
+// Sends Stop and reads everything the helper still sends (it drains its ring buffers on Stop)
+// until it closes the socket; true when it did so within timeoutMs (cap.helperClosed).
+bool stopAndDrain(HelperProcess &helper, Capture &cap, int timeoutMs);
+// CLOCK_MONOTONIC now, the clock of record timestamps.
+std::uint64_t monotonicNs();
 // After the helper is gone: none of its programs/links remain and tracefs mounts are unchanged.
 void verifyNothingLeft(const BpfObjects &ours, const QStringList &tracefsBefore);
 
