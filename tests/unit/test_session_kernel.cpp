@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Session format v3: the kernel's view (tcp samples, kernel events, drops with named reasons,
+// listener samples), KernelSummary columns and kernel meta facts round trip field by field;
+// ReadOptions (kernel=false, one connection); version 2 files still read; hostile kernel rows
+// refused with one line; a write failure (file size limit, as a full disk) keeps the batches
+// committed before it.
+#include "session/session_reader.h"
+#include "session/session_writer.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+#include <csignal>
+#include <sqlite3.h>
+#include <sys/resource.h>
+
+extern "C" {
+#include "tcpscope_records.h"
+}
+
+using namespace tcpscope;
+
+class TestSessionKernel : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void roundTrip();
+    void timeOrderAcrossBatches();
+    void connectionFilter();
+    void kernelFalse();
+    void version2FileStillReads();
+    void rejects_data();
+    void rejects();
+    void writeFailureKeepsEarlierBatches();
+    void unwritableLocation();
+
+private:
+    QString writeSession(const char *name);
+    static void sql(const QString &file, const char *statements);
+    std::unique_ptr<QTemporaryDir> m_dir;
+};
+
+namespace {
+
+constexpr qint64 kT0 = 1'764'300'000'000'000'000;
+
+Connection conn(qint64 id, ConnectionRole role = ConnectionRole::Client)
+{
+    Connection c;
+    c.id = id;
+    c.sockId = 0x8000'0000'0000'0000ULL + quint64(id);
+    c.pid = 7;
+    c.comm = QStringLiteral("iperf3");
+    c.family = 4;
+    c.localAddr = c.remoteAddr = QStringLiteral("127.0.0.1");
+    c.localPort = quint16(50000 + id);
+    c.remotePort = 5201;
+    c.role = role;
+    c.startNs = kT0;
+    c.state = TcpState::Established;
+    KernelSummary &k = c.kernel;
+    k.samples = 1000 + quint32(id);
+    k.srttUsMin = id == 2 ? 0 : 21; // 0 = no RTT sample: NULL in the file
+    k.srttUsMax = id == 2 ? 0 : 4'000'000'000u;
+    k.cwndMax = id == 2 ? 0 : 10;
+    k.retransmits = 5;
+    k.synRetransmits = 1;
+    k.synAckRetransmits = 2;
+    k.resetsSent = 3;
+    k.resetsReceived = 4;
+    k.drops = 6;
+    k.listenDrops = role == ConnectionRole::Listener ? 9 : 0;
+    k.backlogMax = role == ConnectionRole::Listener ? 128 : 0;
+    return c;
+}
+
+TcpSample sample(qint64 connectionId, qint64 t)
+{
+    TcpSample s;
+    s.connectionId = connectionId;
+    s.timeNs = kT0 + t;
+    s.srttUs = 30 + quint32(t);
+    s.rttvarUs = 15;
+    s.minRttUs = 12;
+    s.cwnd = 10 + quint32(t);
+    s.ssthresh = 0xffff'fffeu;
+    s.sndWnd = 0xffff'ffffu;
+    s.rcvWnd = 65483;
+    s.packetsOut = 4;
+    s.retransOut = 1;
+    s.lostOut = 2;
+    s.sackedOut = 3;
+    s.inFlight = 3;
+    s.mss = 65483;
+    s.totalRetrans = 77;
+    s.bytesAcked = 0xffff'ffff'ffff'fff0ULL; // the top bit survives (bit-for-bit)
+    s.bytesReceived = 0x1'0000'0000ULL;
+    s.deliveryRate = 123'456'789'012ULL;
+    s.caState = quint8(t % 5);
+    s.fields = TS_SAMPLE_RTT | TS_SAMPLE_CWND | TS_SAMPLE_SEQ;
+    return s;
+}
+
+KernelEvent event(qint64 connectionId, qint64 t, KernelEventKind kind)
+{
+    KernelEvent e;
+    e.connectionId = connectionId;
+    e.timeNs = kT0 + t;
+    e.kind = kind;
+    e.state = kind == KernelEventKind::ResetSent ? 0 : 1; // 0 = no socket: "NONE"
+    e.seq = 0xffff'ffffu;
+    e.segs = kind == KernelEventKind::Retransmit ? 65535 : 1;
+    e.err = kind == KernelEventKind::Retransmit ? -11 : 0;
+    e.tcpFlags = kind == KernelEventKind::Retransmit ? TS_TCP_SYN : 0;
+    if (kind == KernelEventKind::ResetSent) {
+        e.reason = 2;
+        e.reasonName = QStringLiteral("NO_SOCKET");
+    }
+    if (kind == KernelEventKind::CongestionState) {
+        e.oldCaState = 0;
+        e.newCaState = 4;
+    }
+    e.srttUs = 44;
+    e.cwnd = 9;
+    return e;
+}
+
+DropEvent drop(qint64 connectionId, qint64 t, int family)
+{
+    DropEvent d;
+    d.connectionId = connectionId;
+    d.timeNs = kT0 + t;
+    d.reason = family == 6 ? 0 : 2;
+    d.reasonName = family == 6 ? QString() : QStringLiteral("NO_SOCKET");
+    d.location = 0xffff'ffff'8100'0000ULL;
+    d.ifindex = 1;
+    d.family = family;
+    d.srcAddr = family == 6 ? QStringLiteral("2001:db8::1") : QStringLiteral("127.0.0.1");
+    d.srcPort = 65535;
+    d.dstAddr = family == 6 ? QStringLiteral("::1") : QStringLiteral("127.0.0.2");
+    d.dstPort = 9;
+    d.tcpFlags = TS_TCP_SYN;
+    d.sockState = family == 6 ? 10 : 0;
+    d.seq = 0xffff'ffffu;
+    d.ack = 1;
+    d.payloadLen = 1448;
+    return d;
+}
+
+ListenerSample listener(qint64 connectionId, qint64 t)
+{
+    ListenerSample l;
+    l.connectionId = connectionId;
+    l.timeNs = kT0 + t;
+    l.sockId = 0xdead'beef'0000'0001ULL;
+    l.family = 6;
+    l.addr = QStringLiteral("::");
+    l.port = 8080;
+    l.backlog = 129;
+    l.maxBacklog = 128;
+    l.drops = 0x1'0000'0000ULL;
+    return l;
+}
+
+KernelData batch1()
+{
+    KernelData k;
+    k.samples = {sample(1, 1), sample(2, 2), sample(0, 3), sample(1, 4)};
+    k.events = {event(1, 1, KernelEventKind::Retransmit), event(0, 2, KernelEventKind::ResetSent),
+                event(2, 3, KernelEventKind::ResetReceived),
+                event(3, 4, KernelEventKind::SynAckRetransmit),
+                event(1, 5, KernelEventKind::CongestionState)};
+    k.drops = {drop(0, 1, 4), drop(2, 2, 6)};
+    k.listeners = {listener(3, 1), listener(0, 2)};
+    return k;
+}
+
+SessionInfo info()
+{
+    SessionInfo i;
+    i.kernelRelease = QStringLiteral("6.18.0");
+    i.startedNs = kT0;
+    i.kernelMetrics = true;
+    i.sampleIntervalUs = 10'000'000;
+    i.samplesReceived = 0x1'0000'0001ULL;
+    i.kernelEventsReceived = 5;
+    i.dropsReceived = 2;
+    return i;
+}
+
+void compare(const TcpSample &a, const TcpSample &b)
+{
+    QCOMPARE(a.connectionId, b.connectionId);
+    QCOMPARE(a.timeNs, b.timeNs);
+    QCOMPARE(a.srttUs, b.srttUs);
+    QCOMPARE(a.rttvarUs, b.rttvarUs);
+    QCOMPARE(a.minRttUs, b.minRttUs);
+    QCOMPARE(a.cwnd, b.cwnd);
+    QCOMPARE(a.ssthresh, b.ssthresh);
+    QCOMPARE(a.sndWnd, b.sndWnd);
+    QCOMPARE(a.rcvWnd, b.rcvWnd);
+    QCOMPARE(a.packetsOut, b.packetsOut);
+    QCOMPARE(a.retransOut, b.retransOut);
+    QCOMPARE(a.lostOut, b.lostOut);
+    QCOMPARE(a.sackedOut, b.sackedOut);
+    QCOMPARE(a.inFlight, b.inFlight);
+    QCOMPARE(a.mss, b.mss);
+    QCOMPARE(a.totalRetrans, b.totalRetrans);
+    QCOMPARE(a.bytesAcked, b.bytesAcked);
+    QCOMPARE(a.bytesReceived, b.bytesReceived);
+    QCOMPARE(a.deliveryRate, b.deliveryRate);
+    QCOMPARE(a.caState, b.caState);
+    QCOMPARE(a.fields, b.fields);
+}
+
+void compare(const KernelEvent &a, const KernelEvent &b)
+{
+    QCOMPARE(a.connectionId, b.connectionId);
+    QCOMPARE(a.timeNs, b.timeNs);
+    QCOMPARE(a.kind, b.kind);
+    QCOMPARE(a.state, b.state);
+    QCOMPARE(a.seq, b.seq);
+    QCOMPARE(a.segs, b.segs);
+    QCOMPARE(a.err, b.err);
+    QCOMPARE(a.tcpFlags, b.tcpFlags);
+    QCOMPARE(a.reason, b.reason);
+    QCOMPARE(a.reasonName, b.reasonName);
+    QCOMPARE(a.oldCaState, b.oldCaState);
+    QCOMPARE(a.newCaState, b.newCaState);
+    QCOMPARE(a.srttUs, b.srttUs);
+    QCOMPARE(a.cwnd, b.cwnd);
+}
+
+void compare(const DropEvent &a, const DropEvent &b)
+{
+    QCOMPARE(a.connectionId, b.connectionId);
+    QCOMPARE(a.timeNs, b.timeNs);
+    QCOMPARE(a.reason, b.reason);
+    QCOMPARE(a.reasonName, b.reasonName);
+    QCOMPARE(a.location, b.location);
+    QCOMPARE(a.ifindex, b.ifindex);
+    QCOMPARE(a.family, b.family);
+    QCOMPARE(a.srcAddr, b.srcAddr);
+    QCOMPARE(a.srcPort, b.srcPort);
+    QCOMPARE(a.dstAddr, b.dstAddr);
+    QCOMPARE(a.dstPort, b.dstPort);
+    QCOMPARE(a.tcpFlags, b.tcpFlags);
+    QCOMPARE(a.sockState, b.sockState);
+    QCOMPARE(a.seq, b.seq);
+    QCOMPARE(a.ack, b.ack);
+    QCOMPARE(a.payloadLen, b.payloadLen);
+}
+
+void compare(const ListenerSample &a, const ListenerSample &b)
+{
+    QCOMPARE(a.connectionId, b.connectionId);
+    QCOMPARE(a.timeNs, b.timeNs);
+    QCOMPARE(a.sockId, b.sockId);
+    QCOMPARE(a.family, b.family);
+    QCOMPARE(a.addr, b.addr);
+    QCOMPARE(a.port, b.port);
+    QCOMPARE(a.backlog, b.backlog);
+    QCOMPARE(a.maxBacklog, b.maxBacklog);
+    QCOMPARE(a.drops, b.drops);
+}
+
+void compare(const KernelSummary &a, const KernelSummary &b)
+{
+    QCOMPARE(a.samples, b.samples);
+    QCOMPARE(a.srttUsMin, b.srttUsMin);
+    QCOMPARE(a.srttUsMax, b.srttUsMax);
+    QCOMPARE(a.cwndMax, b.cwndMax);
+    QCOMPARE(a.retransmits, b.retransmits);
+    QCOMPARE(a.synRetransmits, b.synRetransmits);
+    QCOMPARE(a.synAckRetransmits, b.synAckRetransmits);
+    QCOMPARE(a.resetsSent, b.resetsSent);
+    QCOMPARE(a.resetsReceived, b.resetsReceived);
+    QCOMPARE(a.drops, b.drops);
+    QCOMPARE(a.listenDrops, b.listenDrops);
+    QCOMPARE(a.backlogMax, b.backlogMax);
+}
+
+} // namespace
+
+void TestSessionKernel::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+}
+
+void TestSessionKernel::sql(const QString &file, const char *statements)
+{
+    sqlite3 *db = nullptr;
+    QCOMPARE(sqlite3_open(QFile::encodeName(file).constData(), &db), SQLITE_OK);
+    char *err = nullptr;
+    const int rc = sqlite3_exec(db, statements, nullptr, nullptr, &err);
+    const QString message = QString::fromUtf8(err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+    QVERIFY2(rc == SQLITE_OK, qPrintable(message));
+}
+
+QString TestSessionKernel::writeSession(const char *name)
+{
+    const QString file = m_dir->filePath(QLatin1String(name));
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    if (!writer)
+        return QString();
+    writer->setInfo(info());
+    writer->writeConnection(conn(1));
+    writer->writeConnection(conn(2));
+    writer->writeConnection(conn(3, ConnectionRole::Listener));
+    writer->writeKernelData(batch1());
+    writer->writeKernelData({}); // empty batches are no work
+    if (!writer->close(&error))
+        return QString();
+    return file;
+}
+
+void TestSessionKernel::roundTrip()
+{
+    const QString file = writeSession("round.tcpscope");
+    QVERIFY(!file.isEmpty());
+    QString error;
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    const SessionInfo want = info();
+    QCOMPARE(data->info.kernelMetrics, true);
+    QCOMPARE(data->info.sampleIntervalUs, want.sampleIntervalUs);
+    QCOMPARE(data->info.samplesReceived, want.samplesReceived);
+    QCOMPARE(data->info.kernelEventsReceived, want.kernelEventsReceived);
+    QCOMPARE(data->info.dropsReceived, want.dropsReceived);
+    QCOMPARE(data->connections.size(), 3);
+    compare(data->connections[0].kernel, conn(1).kernel);
+    compare(data->connections[1].kernel, conn(2).kernel);
+    compare(data->connections[2].kernel, conn(3, ConnectionRole::Listener).kernel);
+
+    const KernelData k = batch1();
+    QCOMPARE(data->kernel.samples.size(), k.samples.size());
+    for (qsizetype i = 0; i < k.samples.size(); ++i)
+        compare(data->kernel.samples[i], k.samples[i]);
+    QCOMPARE(data->kernel.events.size(), k.events.size());
+    for (qsizetype i = 0; i < k.events.size(); ++i)
+        compare(data->kernel.events[i], k.events[i]);
+    QCOMPARE(data->kernel.drops.size(), k.drops.size());
+    for (qsizetype i = 0; i < k.drops.size(); ++i)
+        compare(data->kernel.drops[i], k.drops[i]);
+    QCOMPARE(data->kernel.listeners.size(), k.listeners.size());
+    for (qsizetype i = 0; i < k.listeners.size(); ++i)
+        compare(data->kernel.listeners[i], k.listeners[i]);
+
+    // What sqlite3 users see: NULL for unjoined rows and unknown extremes, reason names stored.
+    sqlite3 *db = nullptr;
+    QCOMPARE(
+        sqlite3_open_v2(QFile::encodeName(file).constData(), &db, SQLITE_OPEN_READONLY, nullptr),
+        SQLITE_OK);
+    auto one = [db](const char *q) {
+        sqlite3_stmt *s = nullptr;
+        sqlite3_prepare_v2(db, q, -1, &s, nullptr);
+        QString v;
+        if (s && sqlite3_step(s) == SQLITE_ROW)
+            v = QString::fromUtf8(reinterpret_cast<const char *>(sqlite3_column_text(s, 0)));
+        sqlite3_finalize(s);
+        return v;
+    };
+    QCOMPARE(one("SELECT count(*) FROM tcp_samples WHERE connection_id IS NULL"),
+             QStringLiteral("1"));
+    QCOMPARE(one("SELECT reason_name || ':' || count(*) FROM drops WHERE reason = 2"),
+             QStringLiteral("NO_SOCKET:1"));
+    QCOMPARE(one("SELECT count(*) FROM kernel_events WHERE reason IS NULL"), QStringLiteral("4"));
+    QCOMPARE(one("SELECT ifnull(srtt_us_min, 'null') FROM connections WHERE id = 2"),
+             QStringLiteral("null"));
+    QCOMPARE(one("SELECT old_ca_state || '>' || new_ca_state FROM kernel_events"
+                 " WHERE kind = 'cong-state'"),
+             QStringLiteral("Open>Loss"));
+    QCOMPARE(one("SELECT ca_state FROM tcp_samples ORDER BY ts_ns LIMIT 1 OFFSET 3"),
+             QStringLiteral("Loss"));
+    QCOMPARE(one("SELECT value FROM meta WHERE key = 'kernel_metrics'"), QStringLiteral("1"));
+    sqlite3_close(db);
+}
+
+void TestSessionKernel::timeOrderAcrossBatches()
+{
+    // Rows arrive per batch; the reader hands them back in time order (the model's promise).
+    const QString file = m_dir->filePath(QStringLiteral("order.tcpscope"));
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    QVERIFY2(writer, qPrintable(error));
+    writer->writeConnection(conn(1));
+    KernelData late, early;
+    late.samples = {sample(1, 50)};
+    late.drops = {drop(1, 50, 4)};
+    early.samples = {sample(1, 10), sample(1, 10)}; // same time twice: insertion order kept
+    early.samples[1].cwnd = 99;
+    early.drops = {drop(1, 10, 6)};
+    writer->writeKernelData(late);
+    QVERIFY(writer->flush(&error));
+    writer->writeKernelData(early);
+    QVERIFY(writer->close(&error));
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    QCOMPARE(data->kernel.samples.size(), 3);
+    QCOMPARE(data->kernel.samples[0].timeNs, kT0 + 10);
+    QCOMPARE(data->kernel.samples[0].cwnd, 20u);
+    QCOMPARE(data->kernel.samples[1].cwnd, 99u);
+    QCOMPARE(data->kernel.samples[2].timeNs, kT0 + 50);
+    QCOMPARE(data->kernel.drops[0].family, 6);
+    QCOMPARE(data->kernel.drops[1].family, 4);
+}
+
+void TestSessionKernel::connectionFilter()
+{
+    const QString file = writeSession("filter.tcpscope");
+    QString error;
+    ReadOptions one;
+    one.connectionId = 1;
+    auto data = SessionReader::read(file, &error, one);
+    QVERIFY2(data, qPrintable(error));
+    QCOMPARE(data->connections.size(), 3); // connections are always all there
+    QCOMPARE(data->kernel.samples.size(), 2);
+    QCOMPARE(data->kernel.samples[0].timeNs, kT0 + 1);
+    QCOMPARE(data->kernel.samples[1].timeNs, kT0 + 4);
+    QCOMPARE(data->kernel.events.size(), 2);
+    QCOMPARE(data->kernel.events[0].kind, KernelEventKind::Retransmit);
+    QCOMPARE(data->kernel.events[1].kind, KernelEventKind::CongestionState);
+    QVERIFY(data->kernel.drops.isEmpty());
+    QVERIFY(data->kernel.listeners.isEmpty());
+
+    one.connectionId = 2;
+    data = SessionReader::read(file, &error, one);
+    QVERIFY2(data, qPrintable(error));
+    QCOMPARE(data->kernel.samples.size(), 1);
+    QCOMPARE(data->kernel.events.size(), 1);
+    QCOMPARE(data->kernel.events[0].kind, KernelEventKind::ResetReceived);
+    QCOMPARE(data->kernel.drops.size(), 1);
+    QCOMPARE(data->kernel.drops[0].family, 6);
+
+    one.connectionId = 3; // the listener: its SYN-ACK resend and its accept-queue samples
+    data = SessionReader::read(file, &error, one);
+    QVERIFY2(data, qPrintable(error));
+    QVERIFY(data->kernel.samples.isEmpty());
+    QCOMPARE(data->kernel.events.size(), 1);
+    QCOMPARE(data->kernel.events[0].kind, KernelEventKind::SynAckRetransmit);
+    QCOMPARE(data->kernel.listeners.size(), 1);
+    QCOMPARE(data->kernel.listeners[0].connectionId, qint64(3));
+
+    one.connectionId = 99;
+    data = SessionReader::read(file, &error, one);
+    QVERIFY2(data, qPrintable(error));
+    QVERIFY(data->kernel.isEmpty());
+}
+
+void TestSessionKernel::kernelFalse()
+{
+    const QString file = writeSession("nokernel.tcpscope");
+    QString error;
+    ReadOptions options;
+    options.kernel = false;
+    const auto data = SessionReader::read(file, &error, options);
+    QVERIFY2(data, qPrintable(error));
+    QVERIFY(data->kernel.isEmpty());
+    // Summaries and facts are still there: they live in connections and meta.
+    QCOMPARE(data->connections[0].kernel.samples, 1001u);
+    QVERIFY(data->info.kernelMetrics);
+    // A hostile kernel row is not even looked at when kernel rows are not read.
+    sql(file, "UPDATE tcp_samples SET ca_state = 'Bogus'");
+    QVERIFY2(SessionReader::read(file, &error, options), qPrintable(error));
+    QVERIFY(!SessionReader::read(file, &error));
+}
+
+void TestSessionKernel::version2FileStillReads()
+{
+    // A version 2 file as tcpscope wrote it before kernel metrics (issue 3).
+    const QString file = writeSession("v2.tcpscope");
+    QByteArray statements = "DROP TABLE tcp_samples; DROP TABLE kernel_events; DROP TABLE drops; "
+                            "DROP TABLE listener_samples; DELETE FROM meta WHERE key IN "
+                            "('kernel_metrics','sample_interval_us','samples_received',"
+                            "'kernel_events_received','drops_received'); ";
+    for (const char *c : {"kernel_samples", "srtt_us_min", "srtt_us_max", "cwnd_max",
+                          "kernel_retransmits", "syn_retransmits", "synack_retransmits",
+                          "resets_sent", "resets_received", "drops", "listen_drops", "backlog_max"})
+        statements += QByteArray("ALTER TABLE connections DROP COLUMN ") + c + "; ";
+    statements += "PRAGMA user_version = 2; VACUUM;";
+    sql(file, statements.constData());
+    QString error;
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    QCOMPARE(data->connections.size(), 3);
+    QCOMPARE(data->connections[0].comm, QStringLiteral("iperf3"));
+    compare(data->connections[0].kernel, KernelSummary{});
+    QVERIFY(data->kernel.isEmpty());
+    QVERIFY(!data->info.kernelMetrics);
+    QCOMPARE(data->info.sampleIntervalUs, 0u);
+    // A v2 file with a v3 table is not a v2 file.
+    sql(file, "CREATE TABLE drops(id INTEGER);");
+    QVERIFY(!SessionReader::read(file, &error));
+    QVERIFY2(error.contains(QLatin1String("unexpected table 'drops'")), qPrintable(error));
+}
+
+void TestSessionKernel::rejects_data()
+{
+    QTest::addColumn<QString>("statement");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("ca_state name") << "UPDATE tcp_samples SET ca_state = 'Bogus' WHERE rowid = 2"
+                                   << "tcp sample 2 has an invalid ca_state";
+    QTest::newRow("ca_state number") << "UPDATE tcp_samples SET ca_state = 3 WHERE rowid = 2"
+                                     << "tcp sample 2 has an invalid ca_state";
+    QTest::newRow("negative cwnd") << "UPDATE tcp_samples SET cwnd = -1 WHERE rowid = 1"
+                                   << "tcp sample 1 has an invalid cwnd";
+    QTest::newRow("negative time") << "UPDATE tcp_samples SET ts_ns = -5 WHERE rowid = 3"
+                                   << "tcp sample 3 has an invalid ts_ns";
+    QTest::newRow("srtt beyond u32") << "UPDATE tcp_samples SET srtt_us = 4294967296"
+                                     << "has an invalid srtt_us";
+    QTest::newRow("mss") << "UPDATE tcp_samples SET mss = 70000 WHERE rowid = 1"
+                         << "invalid mss";
+    QTest::newRow("fields") << "UPDATE tcp_samples SET fields = 65536 WHERE rowid = 1"
+                            << "invalid fields";
+    QTest::newRow("sample as text") << "UPDATE tcp_samples SET bytes_acked = 'lots'"
+                                    << "invalid bytes_acked";
+    QTest::newRow("orphan sample") << "UPDATE tcp_samples SET connection_id = 77 WHERE rowid = 1"
+                                   << "tcp sample 1 has an invalid connection_id (no such "
+                                      "connection)";
+    QTest::newRow("event kind") << "UPDATE kernel_events SET kind = 'explode' WHERE rowid = 1"
+                                << "kernel event 1 has an invalid kind";
+    QTest::newRow("event state") << "UPDATE kernel_events SET state = 'BOGUS' WHERE rowid = 2"
+                                 << "kernel event 2 has an invalid state";
+    QTest::newRow("event segs") << "UPDATE kernel_events SET segs = 70000 WHERE rowid = 1"
+                                << "invalid segs";
+    QTest::newRow("event reason") << "UPDATE kernel_events SET reason = -2 WHERE rowid = 2"
+                                  << "invalid reason";
+    QTest::newRow("reason name too long")
+        << "UPDATE kernel_events SET reason_name = printf('%.*c', 300, 'X') WHERE rowid = 2"
+        << "reason_name is implausibly long";
+    QTest::newRow("cong-state without states")
+        << "UPDATE kernel_events SET new_ca_state = NULL WHERE kind = 'cong-state'"
+        << "kernel event 5 has an invalid old_ca_state/new_ca_state (missing)";
+    QTest::newRow("cong-state bad state")
+        << "UPDATE kernel_events SET old_ca_state = 'Panic' WHERE kind = 'cong-state'"
+        << "invalid old_ca_state/new_ca_state";
+    QTest::newRow("ca states on a retransmit")
+        << "UPDATE kernel_events SET old_ca_state = 'Open' WHERE rowid = 1"
+        << "not cong-state";
+    QTest::newRow("drop family") << "UPDATE drops SET family = 5 WHERE rowid = 1"
+                                 << "drop 1 has an invalid family";
+    QTest::newRow("drop port") << "UPDATE drops SET src_port = 65536 WHERE rowid = 2"
+                               << "drop 2 has an invalid src_port";
+    QTest::newRow("drop address") << "UPDATE drops SET dst_addr = '::1' WHERE rowid = 1"
+                                  << "drop 1 has an invalid dst_addr";
+    QTest::newRow("drop reason") << "UPDATE drops SET reason = 4294967296 WHERE rowid = 1"
+                                 << "drop 1 has an invalid reason";
+    QTest::newRow("drop reason name blob")
+        << "UPDATE drops SET reason_name = x'00ff' WHERE rowid = 1"
+        << "drop reason_name is not text";
+    QTest::newRow("drop sock state") << "UPDATE drops SET sock_state = 'ZOMBIE' WHERE rowid = 1"
+                                     << "invalid sock_state";
+    QTest::newRow("listener drops") << "UPDATE listener_samples SET drops = -1 WHERE rowid = 1"
+                                    << "listener sample 1 has an invalid drops";
+    QTest::newRow("listener backlog")
+        << "UPDATE listener_samples SET backlog = 10000000000 WHERE rowid = 2"
+        << "listener sample 2 has an invalid backlog";
+    QTest::newRow("listener addr") << "UPDATE listener_samples SET addr = 'localhost'"
+                                   << "invalid addr";
+    QTest::newRow("summary negative") << "UPDATE connections SET cwnd_max = -3 WHERE id = 1"
+                                      << "connection 1 has an invalid cwnd_max";
+    QTest::newRow("summary absurd")
+        << "UPDATE connections SET kernel_retransmits = 99999999999 WHERE id = 2"
+        << "connection 2 has an invalid kernel_retransmits";
+    QTest::newRow("summary min above max")
+        << "UPDATE connections SET srtt_us_min = 50, srtt_us_max = 10 WHERE id = 1"
+        << "connection 1 has an invalid srtt_us_min (above srtt_us_max)";
+    QTest::newRow("extra index") << "CREATE INDEX evil ON drops(reason)"
+                                 << "unexpected index 'evil'";
+    QTest::newRow("trigger on samples")
+        << "CREATE TRIGGER t AFTER INSERT ON tcp_samples BEGIN DELETE FROM drops; END"
+        << "unexpected trigger 't'";
+    QTest::newRow("missing column") << "ALTER TABLE drops DROP COLUMN payload_len"
+                                    << "table 'drops' has columns";
+}
+
+void TestSessionKernel::rejects()
+{
+    QFETCH(QString, statement);
+    QFETCH(QString, expected);
+    const QString file = writeSession("hostile.tcpscope");
+    QVERIFY(!file.isEmpty());
+    sql(file, statement.toUtf8().constData());
+    QString error;
+    QVERIFY(!SessionReader::read(file, &error));
+    QVERIFY2(error.contains(expected), qPrintable(error));
+    QVERIFY2(!error.contains(QLatin1Char('\n')), qPrintable(error));
+}
+
+void TestSessionKernel::writeFailureKeepsEarlierBatches()
+{
+    // A file size limit makes the kernel refuse writes past it (EFBIG), as a full disk would.
+    const QString file = m_dir->filePath(QStringLiteral("full.tcpscope"));
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    QVERIFY2(writer, qPrintable(error));
+    writer->setInfo(info());
+    writer->writeConnection(conn(1));
+    writer->writeConnection(conn(2));
+    writer->writeConnection(conn(3, ConnectionRole::Listener));
+    writer->writeKernelData(batch1());
+    QVERIFY2(writer->flush(&error), qPrintable(error));
+
+    KernelData big;
+    for (int i = 0; i < 40000; ++i)
+        big.samples.append(sample(1, 1000 + i));
+    rlimit saved{};
+    QCOMPARE(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    const auto oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit small = saved;
+    small.rlim_cur =
+        rlim_t(std::max(QFileInfo(file).size(), QFileInfo(file + QStringLiteral("-wal")).size()) +
+               64 * 1024);
+    QCOMPARE(setrlimit(RLIMIT_FSIZE, &small), 0);
+    writer->writeKernelData(big);
+    const bool flushed = writer->flush(&error);
+    setrlimit(RLIMIT_FSIZE, &saved);
+    std::signal(SIGXFSZ, oldHandler);
+    QVERIFY(!flushed);
+    QVERIFY2(error.startsWith(QLatin1String("cannot write session: ")), qPrintable(error));
+    QVERIFY(!error.contains(QLatin1Char('\n')));
+    qInfo("write failure reported as: %s", qPrintable(error));
+    QString closeError;
+    QVERIFY(!writer->close(&closeError)); // the error is sticky: the session is incomplete
+    QCOMPARE(closeError, error);
+
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    QCOMPARE(data->connections.size(), 3);
+    QCOMPARE(data->kernel.samples.size(), batch1().samples.size()); // all of batch 1, none of 2
+    QCOMPARE(data->kernel.events.size(), batch1().events.size());
+    QCOMPARE(data->kernel.drops.size(), batch1().drops.size());
+    QVERIFY(data->info.kernelMetrics);
+}
+
+void TestSessionKernel::unwritableLocation()
+{
+    QString error;
+    const QString file = m_dir->filePath(QStringLiteral("no/such/dir/x.tcpscope"));
+    QVERIFY(!SessionWriter::create(file, &error));
+    QVERIFY2(error.startsWith(QLatin1String("cannot create session file: ")), qPrintable(error));
+    QVERIFY(!error.contains(QLatin1Char('\n')));
+    QVERIFY(!QFile::exists(file));
+}
+
+QTEST_GUILESS_MAIN(TestSessionKernel)
+#include "test_session_kernel.moc"
