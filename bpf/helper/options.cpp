@@ -11,18 +11,21 @@ const char *usageText()
 {
     return "usage: tcpscope-helper (--fd N | --listen PATH) [--force-tracepoint]\n"
            "                       [--ringbuf-kib N] [--packet-ringbuf-kib N] [--force-clsact]\n"
-           "                       [--verbose]\n"
+           "                       [--tcpinfo-ringbuf-kib N] [--verbose]\n"
            "\n"
-           "Privileged half of tcpscope: loads the TCP lifecycle and packet BPF programs and\n"
-           "streams their records over an AF_UNIX stream socket using the tcpscope wire protocol.\n"
+           "Privileged half of tcpscope: loads the TCP lifecycle, packet and tcpinfo BPF\n"
+           "programs and streams their records over an AF_UNIX stream socket using the\n"
+           "tcpscope wire protocol.\n"
            "\n"
            "  --fd N              use the already connected socket N (the app's socketpair)\n"
            "  --listen PATH       create a socket at PATH (mode 0660), serve one client at a\n"
            "                      time until SIGTERM/SIGINT; PATH is removed on exit\n"
-           "  --force-tracepoint  skip tp_btf and use the classic tracepoint (for tests)\n"
+           "  --force-tracepoint  skip tp_btf and use the classic tracepoints (for tests)\n"
            "  --ringbuf-kib N     kernel ring buffer size in KiB (power of two, 4..1048576,\n"
            "                      default 8192); small values provoke losses in tests\n"
            "  --packet-ringbuf-kib N  packet ring buffer size in KiB (same rules, default 16384)\n"
+           "  --tcpinfo-ringbuf-kib N  ring buffer of tcp_probe samples, retransmits, resets and\n"
+           "                      drops in KiB (same rules, default 8192)\n"
            "  --force-clsact      attach the packet programs with clsact filters even where\n"
            "                      the kernel has tcx links (for tests)\n"
            "  --verbose           show libbpf warnings and session notes on stderr\n"
@@ -66,7 +69,8 @@ bool parseOptions(int argc, char **argv, Options &out, std::string &error)
             out.fd = static_cast<int>(fd);
         } else if (arg == "--force-clsact") {
             out.forceClsact = true;
-        } else if (arg == "--ringbuf-kib" || arg == "--packet-ringbuf-kib") {
+        } else if (arg == "--ringbuf-kib" || arg == "--packet-ringbuf-kib" ||
+                   arg == "--tcpinfo-ringbuf-kib") {
             const std::string name(arg);
             const char *v = value(name.c_str());
             if (!v)
@@ -77,8 +81,10 @@ bool parseOptions(int argc, char **argv, Options &out, std::string &error)
                 error = name + ": need a power of two between 4 and 1048576";
                 return false;
             }
-            (name == "--ringbuf-kib" ? out.ringbufKib : out.packetRingbufKib) =
-                static_cast<unsigned>(kib);
+            unsigned &target = name == "--ringbuf-kib"          ? out.ringbufKib
+                               : name == "--packet-ringbuf-kib" ? out.packetRingbufKib
+                                                                : out.tcpinfoRingbufKib;
+            target = static_cast<unsigned>(kib);
         } else if (arg == "--listen") {
             const char *v = value("--listen");
             if (!v)

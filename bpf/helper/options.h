@@ -20,6 +20,7 @@ struct Options
     unsigned ringbufKib = 8192; // BPF ring buffer size; power of two, >= one page
     bool forceClsact = false;        // packets: clsact instead of tcx links (tests, old kernels)
     unsigned packetRingbufKib = 16384; // packet ring buffer size; power of two, >= one page
+    unsigned tcpinfoRingbufKib = 8192; // tcpinfo (samples, events, drops) ring buffer size
     bool verbose = false;       // libbpf warnings and per-session notes on stderr
     bool help = false;
 };

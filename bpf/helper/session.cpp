@@ -3,6 +3,7 @@
 
 #include "privileges.h"
 #include "proc_scan.h"
+#include "reason_names.h"
 #include "signals.h"
 #include "tracefs.h"
 
@@ -89,6 +90,19 @@ int Session::run(bool &signalled)
         hello.probes.push_back(m_packets.report());
     else
         hello.probes.push_back({"tc-packets", "unavailable", m_packetsLoadError});
+    // tcpinfo hooks are probed one by one (tp_btf, else tracepoint, else unavailable); a kernel
+    // without any of them still captures lifecycle and packets.
+    m_tcpinfo.load(m_options.forceTracepoint, m_options.tcpinfoRingbufKib * 1024u, m_tracefs,
+                   m_tcpinfoLoadError);
+    for (const wire::ProbeReport &r : m_tcpinfo.reports())
+        hello.probes.push_back(r);
+    if (m_listeners.open(m_listenersError))
+        hello.probes.push_back({"listener_poll", "sock_diag", ""});
+    else
+        hello.probes.push_back({"listener_poll", "unavailable", m_listenersError});
+    if (m_options.verbose)
+        for (const wire::ProbeReport &r : m_tcpinfo.reports())
+            note("probe " + r.name + " " + r.status + (r.detail.empty() ? "" : ": ") + r.detail);
     if (m_options.verbose)
         note("probe " + m_loader.report().status + (m_loader.report().detail.empty() ? "" : ": ") +
              m_loader.report().detail);
@@ -116,6 +130,8 @@ int Session::run(bool &signalled)
         return kExitUnavailable;
     }
     if ((m_start.flags & wire::StartOptions::kPackets) && !startPackets())
+        return kExitUnavailable;
+    if ((m_start.flags & wire::StartOptions::kTcpInfo) && !startTcpInfo())
         return kExitUnavailable;
     return stream(signalled);
 }
@@ -208,6 +224,41 @@ bool Session::startPackets()
     return ok;
 }
 
+bool Session::startTcpInfo()
+{
+    m_tcpinfoOn = true;
+    // Names first, so the app can name every reason before the first record that uses one.
+    std::string why;
+    const std::vector<ts_reason_name> names = kernelReasonNames(why);
+    for (const ts_reason_name &rec : names)
+        m_batcher.add({reinterpret_cast<const std::uint8_t *>(&rec), sizeof rec});
+    if (!why.empty())
+        note(why);
+    if (m_options.verbose)
+        note(std::to_string(names.size()) + " reason names from kernel BTF");
+    if (!m_tcpinfo.loaded()) {
+        // Hello already said why each hook is unavailable; the listener poll may still run.
+        note("tcpinfo hooks unavailable: " + m_tcpinfoLoadError);
+        return true;
+    }
+    if (!m_tcpinfo.configure(m_start.sampleIntervalUs, why) || !m_tcpinfo.attach(why)) {
+        note("cannot start tcpinfo: " + why);
+        m_peer.sendError("tcpscope-helper: cannot start tcpinfo: " + why);
+        return false;
+    }
+    return true;
+}
+
+void Session::pollListeners()
+{
+    if (!m_tcpinfoOn || !m_listeners.isOpen() ||
+        nowMs() - m_lastListenerPollMs < m_listeners.intervalMs())
+        return;
+    m_lastListenerPollMs = nowMs();
+    for (const ts_listener_sample &rec : m_listeners.poll())
+        m_batcher.add({reinterpret_cast<const std::uint8_t *>(&rec), sizeof rec});
+}
+
 bool Session::flush(bool force)
 {
     const bool due = force || m_batcher.hasSealedFrame() ||
@@ -232,10 +283,15 @@ bool Session::sendStats()
     stats.monotonicNs = clockNs(CLOCK_MONOTONIC);
     stats.recordsSent = m_recordsSent;
     m_loader.readLost(stats.lostPerCpu);
+    // tcpinfo reserve failures count as ring buffer losses of the same kind (no separate field).
+    if (m_tcpinfoOn)
+        m_tcpinfo.addLost(stats.lostPerCpu);
     // The counter only grows; if a read fails, resend the last value rather than a smaller one.
-    std::uint64_t missed = 0;
-    if (m_loader.readMissedRuns(missed))
-        m_missedRuns = missed;
+    std::uint64_t missed = 0, tcpinfoMissed = 0;
+    const bool tcpinfoRead = !m_tcpinfoOn || !m_tcpinfo.loaded() ||
+                             m_tcpinfo.readMissedRuns(tcpinfoMissed);
+    if (m_loader.readMissedRuns(missed) && tcpinfoRead)
+        m_missedRuns = missed + tcpinfoMissed;
     else if (!m_missedRunsReadFailed) {
         m_missedRunsReadFailed = true;
         note("cannot read recursion_misses of the BPF programs; skipped runs may be undercounted");
@@ -261,6 +317,12 @@ int Session::stream(bool &signalled)
         m_peer.sendError("tcpscope-helper: cannot read the packet ring buffer");
         return kExitOsError;
     }
+    if (m_tcpinfoOn && m_tcpinfo.loaded() &&
+        ring_buffer__add(rb.get(), m_tcpinfo.eventsFd(), &Session::onSample, this) != 0) {
+        note("cannot read the tcpinfo ring buffer");
+        m_peer.sendError("tcpscope-helper: cannot read the tcpinfo ring buffer");
+        return kExitOsError;
+    }
     m_lastFlushMs = nowMs();
     long long lastStats = nowMs();
     if (!sendStats()) // an immediate zero so the app knows streaming started
@@ -280,6 +342,7 @@ int Session::stream(bool &signalled)
             break;
         }
         ring_buffer__consume(rb.get());
+        pollListeners();
         if (!flush(false))
             break;
         if (nowMs() - lastStats >= kStatsIntervalMs) {

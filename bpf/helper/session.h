@@ -2,9 +2,11 @@
 #pragma once
 
 #include "lifecycle_loader.h"
+#include "listener_poll.h"
 #include "options.h"
 #include "packet_loader.h"
 #include "peer_channel.h"
+#include "tcpinfo_loader.h"
 
 #include <cstdint>
 #include <string>
@@ -37,6 +39,8 @@ private:
     bool flush(bool force);
     bool sendStats();
     bool startPackets();
+    bool startTcpInfo();
+    void pollListeners();
     void addInterfaceRecord(std::uint32_t ifindex, const std::string &name, std::uint8_t attach);
     void note(const std::string &text) const;
     static int onSample(void *ctx, void *data, std::size_t size);
@@ -49,6 +53,12 @@ private:
     PacketLoader m_packets;
     bool m_packetsLoaded = false;
     std::string m_packetsLoadError;
+    TcpInfoLoader m_tcpinfo;
+    std::string m_tcpinfoLoadError;
+    ListenerPoll m_listeners;
+    std::string m_listenersError;
+    long long m_lastListenerPollMs = 0;
+    bool m_tcpinfoOn = false; // Start asked for kTcpInfo
     wire::StartOptions m_start;
     wire::RecordBatcher m_batcher;
     std::uint64_t m_recordsSent = 0;

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "wire.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+struct tcpinfo_bpf;
+
+namespace tcpscope::helper {
+
+class Tracefs;
+
+// Loads tcpinfo.bpf.c. Every hook (tcp_probe, tcp_retransmit_skb, tcp_retransmit_synack,
+// tcp_send_reset, tcp_receive_reset, tcp_cong_state_set, kfree_skb) is probed on its own before
+// Hello: its tp_btf program is loaded and attached once in a throw-away object (no tracefs
+// needed); if that fails, the classic tracepoint the same way (tracefs made available first);
+// otherwise the hook is unavailable and the report says why. The real object is then loaded with
+// exactly the winning program per hook, and attached only when Start asks for kTcpInfo.
+// All attachments are links owned by this object: nothing is pinned, nothing outlives the helper.
+class TcpInfoLoader
+{
+public:
+    TcpInfoLoader() = default;
+    TcpInfoLoader(const TcpInfoLoader &) = delete;
+    TcpInfoLoader &operator=(const TcpInfoLoader &) = delete;
+    ~TcpInfoLoader();
+
+    // False (with a reason) only when no hook at all could be loaded; reports() is always filled.
+    bool load(bool forceTracepoint, unsigned ringbufBytes, Tracefs &tracefs, std::string &error);
+    // Minimum time between two samples of one connection (0 = every tcp_probe hit).
+    bool configure(std::uint32_t sampleIntervalUs, std::string &error);
+    bool attach(std::string &error);
+
+    bool loaded() const { return m_skel != nullptr; }
+    // One per hook, in a fixed order.
+    const std::vector<wire::ProbeReport> &reports() const { return m_reports; }
+    int eventsFd() const;
+    // Adds this object's failed ring-buffer reserves per CPU into perCpu (resized if needed).
+    bool addLost(std::vector<std::uint64_t> &perCpu) const;
+    // recursion_misses of the loaded programs (see LifecycleLoader::readMissedRuns).
+    bool readMissedRuns(std::uint64_t &total) const;
+
+private:
+    enum class Mode
+    {
+        None,
+        Btf,
+        Tracepoint
+    };
+    bool trial(std::size_t hook, Mode mode, std::string &error) const;
+    tcpinfo_bpf *m_skel = nullptr;
+    std::vector<Mode> m_modes;
+    std::vector<wire::ProbeReport> m_reports;
+};
+
+} // namespace tcpscope::helper
