@@ -21,10 +21,12 @@ struct SessionData
 
 struct ReadOptions
 {
-    bool packets = true;     // false: connections and info only (`info`, CSV export)
-    qint64 connectionId = 0; // non-zero: only that connection's packets, samples, events
-                             // and drops (listener samples: those of that listener)
-    bool kernel = true;      // false: no samples/events/drops/listeners
+    bool packets = true;       // false: connections and info only (`info`, CSV export)
+    qint64 connectionId = 0;   // non-zero: only that connection's packets, samples, events
+                               // and drops (listener samples: those of that listener)
+    bool kernel = true;        // false: no samples/events/drops/listeners
+    bool kernelSamples = true; // false (with kernel): events, drops and listener samples only,
+                               // no tcp_samples rows (`info`: the summaries have their counts)
 };
 
 class SessionReader

@@ -135,8 +135,9 @@ bool Reader::readKernel(const QVector<Connection> &conns, const ReadOptions &opt
     knownIds.reserve(conns.size());
     for (const Connection &c : conns)
         knownIds.insert(c.id);
-    return readSamples(options, &out->samples) && readEvents(options, &out->events) &&
-           readDrops(options, &out->drops) && readListeners(options, &out->listeners);
+    return (!options.kernelSamples || readSamples(options, &out->samples)) &&
+           readEvents(options, &out->events) && readDrops(options, &out->drops) &&
+           readListeners(options, &out->listeners);
 }
 
 bool Reader::readSamples(const ReadOptions &options, QVector<TcpSample> *out)

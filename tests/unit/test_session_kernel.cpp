@@ -466,9 +466,19 @@ void TestSessionKernel::kernelFalse()
     // Summaries and facts are still there: they live in connections and meta.
     QCOMPARE(data->connections[0].kernel.samples, 1001u);
     QVERIFY(data->info.kernelMetrics);
+    // Everything but the samples (what `tcpscope info` reads).
+    ReadOptions noSamples;
+    noSamples.kernelSamples = false;
+    const auto some = SessionReader::read(file, &error, noSamples);
+    QVERIFY2(some, qPrintable(error));
+    QVERIFY(some->kernel.samples.isEmpty());
+    QCOMPARE(some->kernel.events.size(), batch1().events.size());
+    QCOMPARE(some->kernel.drops.size(), batch1().drops.size());
+    QCOMPARE(some->kernel.listeners.size(), batch1().listeners.size());
     // A hostile kernel row is not even looked at when kernel rows are not read.
     sql(file, "UPDATE tcp_samples SET ca_state = 'Bogus'");
     QVERIFY2(SessionReader::read(file, &error, options), qPrintable(error));
+    QVERIFY2(SessionReader::read(file, &error, noSamples), qPrintable(error));
     QVERIFY(!SessionReader::read(file, &error));
 }
 
