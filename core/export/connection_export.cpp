@@ -39,7 +39,23 @@ Cell ms(double v)
     return {Cell::Number, QByteArray::number(v, 'f', 3)};
 }
 
-QVector<Cell> cells(const Connection &c)
+// The kernel's view (issue 4): unknown when not captured; RTT/cwnd extremes unknown without a
+// sample that had them; listener columns only for listeners.
+void appendKernelCells(QVector<Cell> &row, const Connection &c,
+                       const ConnectionExportOptions &options)
+{
+    const KernelSummary &k = c.kernel;
+    const bool on = options.kernelMetrics;
+    auto count = [on](quint64 v) { return on ? unum(v) : Cell{}; };
+    auto extreme = [on](quint32 v) { return on && v > 0 ? unum(v) : Cell{}; };
+    const bool listener = c.role == ConnectionRole::Listener;
+    row << extreme(k.srttUsMin) << extreme(k.srttUsMax) << extreme(k.cwndMax) << count(k.resetsSent)
+        << count(k.resetsReceived) << count(k.drops) << count(k.samples) << count(k.retransmits)
+        << count(k.synRetransmits) << count(k.synAckRetransmits)
+        << (listener ? count(k.listenDrops) : Cell{}) << (listener ? count(k.backlogMax) : Cell{});
+}
+
+QVector<Cell> cells(const Connection &c, const ConnectionExportOptions &options)
 {
     const bool open = c.isOpen();
     // No packet of the connection seen (none captured, --no-packets, old file): unknown, not 0.
@@ -78,6 +94,7 @@ QVector<Cell> cells(const Connection &c)
         << count(k.lostSegments) << count(k.zeroWindows) << count(k.zeroWindowProbes)
         << count(k.windowFull) << count(k.windowUpdates) << count(k.keepAlives) << count(k.resets)
         << (k.irttNs >= 0 ? ms(double(k.irttNs) / 1e6) : Cell{});
+    appendKernelCells(row, c, options);
     return row;
 }
 
@@ -161,17 +178,24 @@ QStringList connectionExportColumns()
             QStringLiteral("out_of_order"), QStringLiteral("lost_segments"),
             QStringLiteral("zero_windows"), QStringLiteral("zero_window_probes"),
             QStringLiteral("window_full"), QStringLiteral("window_updates"),
-            QStringLiteral("keep_alives"), QStringLiteral("resets_seen"),
-            QStringLiteral("irtt_ms")};
+            QStringLiteral("keep_alives"), QStringLiteral("resets_seen"), QStringLiteral("irtt_ms"),
+            // The kernel's view (issue 4); empty/null when kernel metrics were not captured.
+            QStringLiteral("srtt_us_min"), QStringLiteral("srtt_us_max"),
+            QStringLiteral("cwnd_max"), QStringLiteral("resets_sent"),
+            QStringLiteral("resets_received"), QStringLiteral("drops"),
+            QStringLiteral("kernel_samples"), QStringLiteral("kernel_retransmits"),
+            QStringLiteral("syn_retransmits"), QStringLiteral("synack_retransmits"),
+            QStringLiteral("listen_drops"), QStringLiteral("backlog_max")};
 }
 
-bool writeConnectionsCsv(const QVector<Connection> &connections, QIODevice &out, QString *error)
+bool writeConnectionsCsv(const QVector<Connection> &connections, QIODevice &out, QString *error,
+                         const ConnectionExportOptions &options)
 {
     if (!writeAll(out, connectionExportColumns().join(QLatin1Char(',')).toUtf8() + "\r\n", error))
         return false;
     QByteArray chunk;
     for (const Connection &c : connections) {
-        const QVector<Cell> row = cells(c);
+        const QVector<Cell> row = cells(c, options);
         for (qsizetype i = 0; i < row.size(); ++i) {
             if (i)
                 chunk += ',';
@@ -187,7 +211,8 @@ bool writeConnectionsCsv(const QVector<Connection> &connections, QIODevice &out,
     return writeAll(out, chunk, error);
 }
 
-bool writeConnectionsJson(const QVector<Connection> &connections, QIODevice &out, QString *error)
+bool writeConnectionsJson(const QVector<Connection> &connections, QIODevice &out, QString *error,
+                          const ConnectionExportOptions &options)
 {
     // Written by hand so 64-bit integers (ns timestamps, byte counts) stay exact.
     QVector<QByteArray> keys;
@@ -195,7 +220,7 @@ bool writeConnectionsJson(const QVector<Connection> &connections, QIODevice &out
         keys.append(jsonString(name.toUtf8()));
     QByteArray chunk = "[";
     for (qsizetype n = 0; n < connections.size(); ++n) {
-        const QVector<Cell> row = cells(connections[n]);
+        const QVector<Cell> row = cells(connections[n], options);
         chunk += n ? ",\n  {" : "\n  {";
         for (qsizetype i = 0; i < row.size(); ++i) {
             if (i)
@@ -235,7 +260,8 @@ bool exportFormatForPath(const QString &path, ExportFormat *format)
     return true;
 }
 
-bool exportConnections(const QVector<Connection> &connections, const QString &path, QString *error)
+bool exportConnections(const QVector<Connection> &connections, const QString &path, QString *error,
+                       const ConnectionExportOptions &options)
 {
     ExportFormat format;
     if (!exportFormatForPath(path, &format)) {
@@ -251,7 +277,7 @@ bool exportConnections(const QVector<Connection> &connections, const QString &pa
                 *error = QStringLiteral("stdout: ") + out.errorString();
             return false;
         }
-        const bool ok = writeConnectionsCsv(connections, out, &err);
+        const bool ok = writeConnectionsCsv(connections, out, &err, options);
         out.flush();
         if (!ok && error)
             *error = QStringLiteral("stdout: ") + err;
@@ -263,8 +289,9 @@ bool exportConnections(const QVector<Connection> &connections, const QString &pa
             *error = QStringLiteral("%1: %2").arg(path, out.errorString());
         return false;
     }
-    const bool ok = format == ExportFormat::Csv ? writeConnectionsCsv(connections, out, &err)
-                                                : writeConnectionsJson(connections, out, &err);
+    const bool ok = format == ExportFormat::Csv
+                        ? writeConnectionsCsv(connections, out, &err, options)
+                        : writeConnectionsJson(connections, out, &err, options);
     if (!ok || !out.commit()) {
         if (error)
             *error = QStringLiteral("%1: %2").arg(path, ok ? out.errorString() : err);

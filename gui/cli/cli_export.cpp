@@ -204,11 +204,15 @@ int runExport(const QStringList &args, int argc, char **argv)
                 QStringLiteral("%1: unknown format, use a .csv or .json name or '-'").arg(out));
         ReadOptions options;
         options.packets = false; // the table carries the per-connection counts already
+        options.kernel = false;  // ... and the kernel summaries
         const auto session = loadFor(files.first(), options);
         if (!session)
             return kExitUsage;
+        ConnectionExportOptions exportOptions;
+        exportOptions.kernelMetrics = session->info.kernelMetrics;
+        exportOptions.sessionEndNs = session->info.stoppedNs;
         QString error;
-        if (!exportConnections(session->connections, out, &error)) {
+        if (!exportConnections(session->connections, out, &error, exportOptions)) {
             printErr(error);
             return kExitFailure;
         }

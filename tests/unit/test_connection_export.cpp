@@ -22,6 +22,8 @@ private slots:
     void jsonValues();
     void emptyJson();
     void exportByPath();
+    void kernelColumns();
+    void kernelColumnsNotCaptured();
 };
 
 namespace {
@@ -61,6 +63,16 @@ Connection closedConnection()
     c.packets.zeroWindows = 6;
     c.packets.resets = 1;
     c.packets.irttNs = 123'000;
+    c.kernel.samples = 812;
+    c.kernel.srttUsMin = 18;
+    c.kernel.srttUsMax = 4'000'000'000u;
+    c.kernel.cwndMax = 1234;
+    c.kernel.retransmits = 17;
+    c.kernel.synRetransmits = 2;
+    c.kernel.synAckRetransmits = 0;
+    c.kernel.resetsSent = 1;
+    c.kernel.resetsReceived = 3;
+    c.kernel.drops = 5;
     c.history = {{c.startNs, TcpState::Close, TcpState::SynSent, 1, QString()},
                  {c.startNs + 50'000, TcpState::SynSent, TcpState::Established, 0, QString()},
                  {c.endNs, TcpState::Established, TcpState::Close, 0, QString()}};
@@ -136,6 +148,15 @@ void TestConnectionExport::columns()
           "out_of_order", "lost_segments", "resets_seen", "irtt_ms"})
         QVERIFY2(cols.contains(QLatin1String(name)), name);
     QCOMPARE(cols.size(), QSet<QString>(cols.begin(), cols.end()).size()); // no duplicates
+    // Issue 4 appends, in this order, right after the packet columns (nothing reordered).
+    const QStringList kernel =
+        QStringLiteral("srtt_us_min,srtt_us_max,cwnd_max,resets_sent,resets_received,drops")
+            .split(QLatin1Char(','));
+    const qsizetype at = cols.indexOf(QLatin1String("irtt_ms")) + 1;
+    QCOMPARE(cols.mid(at, kernel.size()), kernel);
+    for (const char *name : {"kernel_samples", "kernel_retransmits", "syn_retransmits",
+                             "synack_retransmits", "listen_drops", "backlog_max"})
+        QVERIFY2(cols.indexOf(QLatin1String(name)) > at, name);
 }
 
 void TestConnectionExport::csvQuotingAndValues()
@@ -240,6 +261,83 @@ void TestConnectionExport::exportByPath()
     QVERIFY(error.contains(QLatin1String("unknown format")));
     QVERIFY(!exportConnections({}, dir.filePath(QStringLiteral("no/dir/o.csv")), &error));
     QVERIFY(!error.isEmpty());
+}
+
+void TestConnectionExport::kernelColumns()
+{
+    Connection listener = openConnection();
+    listener.id = 3;
+    listener.role = ConnectionRole::Listener;
+    listener.kernel.listenDrops = 4;
+    listener.kernel.backlogMax = 129;
+    QBuffer buf;
+    buf.open(QIODevice::WriteOnly);
+    QString error;
+    QVERIFY(writeConnectionsCsv({closedConnection(), openConnection(), listener}, buf, &error));
+    const QList<QStringList> rows = parseCsv(QString::fromUtf8(buf.data()));
+    QCOMPARE(rows.size(), 4);
+    const QStringList cols = connectionExportColumns();
+    auto cell = [&](int row, const char *name) {
+        const qsizetype i = cols.indexOf(QLatin1String(name));
+        return i < 0 ? QStringLiteral("<no column %1>").arg(QLatin1String(name)) : rows[row][i];
+    };
+    QCOMPARE(cell(1, "srtt_us_min"), QStringLiteral("18"));
+    QCOMPARE(cell(1, "srtt_us_max"), QStringLiteral("4000000000"));
+    QCOMPARE(cell(1, "cwnd_max"), QStringLiteral("1234"));
+    QCOMPARE(cell(1, "resets_sent"), QStringLiteral("1"));
+    QCOMPARE(cell(1, "resets_received"), QStringLiteral("3"));
+    QCOMPARE(cell(1, "drops"), QStringLiteral("5"));
+    QCOMPARE(cell(1, "kernel_samples"), QStringLiteral("812"));
+    QCOMPARE(cell(1, "kernel_retransmits"), QStringLiteral("17"));
+    QCOMPARE(cell(1, "syn_retransmits"), QStringLiteral("2"));
+    QCOMPARE(cell(1, "synack_retransmits"), QStringLiteral("0"));
+    QCOMPARE(cell(1, "listen_drops"), QString()); // not a listener
+    QCOMPARE(cell(1, "backlog_max"), QString());
+    // Captured but no sample of this connection: extremes unknown, counts are real zeros.
+    QCOMPARE(cell(2, "srtt_us_min"), QString());
+    QCOMPARE(cell(2, "srtt_us_max"), QString());
+    QCOMPARE(cell(2, "cwnd_max"), QString());
+    QCOMPARE(cell(2, "resets_sent"), QStringLiteral("0"));
+    QCOMPARE(cell(2, "drops"), QStringLiteral("0"));
+    QCOMPARE(cell(3, "listen_drops"), QStringLiteral("4"));
+    QCOMPARE(cell(3, "backlog_max"), QStringLiteral("129"));
+
+    QBuffer json;
+    json.open(QIODevice::WriteOnly);
+    QVERIFY(writeConnectionsJson({closedConnection(), openConnection()}, json, &error));
+    const QJsonArray arr = QJsonDocument::fromJson(json.data()).array();
+    const QJsonObject a = arr[0].toObject(), b = arr[1].toObject();
+    QCOMPARE(a.value(QLatin1String("srtt_us_max")).toInteger(), 4'000'000'000LL);
+    QCOMPARE(a.value(QLatin1String("cwnd_max")).toInteger(), 1234);
+    QCOMPARE(a.value(QLatin1String("resets_received")).toInteger(), 3);
+    QCOMPARE(a.value(QLatin1String("drops")).toInteger(), 5);
+    QVERIFY(b.value(QLatin1String("srtt_us_min")).isNull());
+    QCOMPARE(b.value(QLatin1String("resets_sent")).toInteger(), 0);
+    QVERIFY(b.value(QLatin1String("resets_sent")).isDouble()); // a number, not null
+}
+
+void TestConnectionExport::kernelColumnsNotCaptured()
+{
+    // --no-tcpinfo or a file from before issue 4: every kernel column is unknown, never 0.
+    ConnectionExportOptions options;
+    options.kernelMetrics = false;
+    QBuffer buf;
+    buf.open(QIODevice::WriteOnly);
+    QString error;
+    QVERIFY(writeConnectionsCsv({closedConnection()}, buf, &error, options));
+    const QList<QStringList> rows = parseCsv(QString::fromUtf8(buf.data()));
+    const QStringList cols = connectionExportColumns();
+    for (const char *name :
+         {"srtt_us_min", "srtt_us_max", "cwnd_max", "resets_sent", "resets_received", "drops",
+          "kernel_samples", "kernel_retransmits", "syn_retransmits", "synack_retransmits"})
+        QVERIFY2(rows[1][cols.indexOf(QLatin1String(name))].isEmpty(), name);
+    QCOMPARE(rows[1][cols.indexOf(QLatin1String("srtt_us"))], QStringLiteral("30")); // close stats
+    QBuffer json;
+    json.open(QIODevice::WriteOnly);
+    QVERIFY(writeConnectionsJson({closedConnection()}, json, &error, options));
+    const QJsonObject a = QJsonDocument::fromJson(json.data()).array()[0].toObject();
+    QVERIFY(a.value(QLatin1String("drops")).isNull());
+    QVERIFY(a.value(QLatin1String("cwnd_max")).isNull());
 }
 
 QTEST_GUILESS_MAIN(TestConnectionExport)
