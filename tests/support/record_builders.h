@@ -148,4 +148,117 @@ inline ts_interface interface(__u32 ifindex, const char *name, __u8 attach = TS_
     return i;
 }
 
+// ---- tcpinfo records (issue 4) -------------------------------------------------------------
+
+// One tcp_probe sample of the socket with Endpoint `ep` (local/remote), all fields valid.
+inline ts_tcp_sample tcpSample(__u64 sock, __u64 tsNs, const Endpoint &ep, __u32 srttUs,
+                               __u32 cwnd, __u8 state = ESTABLISHED,
+                               __u16 fields = 0x1ff /* every TS_SAMPLE_* bit */)
+{
+    ts_tcp_sample s{};
+    s.hdr.type = TS_REC_TCP_SAMPLE;
+    s.hdr.size = sizeof s;
+    s.hdr.ts_ns = tsNs;
+    s.sock_id = sock;
+    s.bytes_acked = 1000;
+    s.bytes_received = 2000;
+    s.delivery_rate = 125000;
+    s.srtt_us = srttUs;
+    s.rttvar_us = srttUs / 2;
+    s.min_rtt_us = srttUs / 2;
+    s.snd_cwnd = cwnd;
+    s.snd_ssthresh = TS_SSTHRESH_INFINITE;
+    s.snd_wnd = 65536;
+    s.rcv_wnd = 131072;
+    s.packets_out = 4;
+    s.in_flight = 4;
+    s.mss_cache = 1448;
+    s.fields = fields;
+    s.family = __u16(ep.family);
+    s.sport = ep.lport;
+    s.dport = ep.rport;
+    s.state = state;
+    inet_pton(ep.family, ep.local, s.saddr);
+    inet_pton(ep.family, ep.remote, s.daddr);
+    return s;
+}
+
+// A discrete event of the socket with Endpoint `ep` (local/remote as the hook gives them).
+inline ts_tcp_event tcpEvent(__u64 sock, __u64 tsNs, __u8 kind, const Endpoint &ep,
+                             __u16 segs = 1, __s32 err = 0, __u8 flags = 0,
+                             __u32 reason = TS_REASON_NONE, __u8 state = ESTABLISHED)
+{
+    ts_tcp_event e{};
+    e.hdr.type = TS_REC_TCP_EVENT;
+    e.hdr.size = sizeof e;
+    e.hdr.ts_ns = tsNs;
+    e.sock_id = sock;
+    e.reason = reason;
+    e.seq = 1000;
+    e.err = err;
+    e.segs = segs;
+    e.family = __u16(ep.family);
+    e.sport = ep.lport;
+    e.dport = ep.rport;
+    e.kind = kind;
+    e.sk_state = state;
+    e.tcp_flags = flags;
+    inet_pton(ep.family, ep.local, e.saddr);
+    inet_pton(ep.family, ep.remote, e.daddr);
+    return e;
+}
+
+// A dropped packet; `ep` from the packet's point of view (src = ep.local:lport, like packet()).
+inline ts_drop drop(__u64 sock, __u64 tsNs, const Endpoint &ep, __u32 reason, __u8 flags,
+                    __u8 sockState = 0)
+{
+    ts_drop d{};
+    d.hdr.type = TS_REC_DROP;
+    d.hdr.size = sizeof d;
+    d.hdr.ts_ns = tsNs;
+    d.sock_id = sock;
+    d.location = 0xffffffff81abcdefull;
+    d.reason = reason;
+    d.ifindex = 1;
+    d.seq = 100;
+    d.family = __u16(ep.family);
+    d.sport = ep.lport;
+    d.dport = ep.rport;
+    d.tcp_flags = flags;
+    d.sk_state = sockState;
+    inet_pton(ep.family, ep.local, d.saddr);
+    inet_pton(ep.family, ep.remote, d.daddr);
+    return d;
+}
+
+inline ts_listener_sample listenerSample(__u64 sock, __u64 tsNs, int family, const char *addr,
+                                         __u16 port, __u32 backlog, __u32 maxBacklog,
+                                         __u64 drops)
+{
+    ts_listener_sample l{};
+    l.hdr.type = TS_REC_LISTENER;
+    l.hdr.size = sizeof l;
+    l.hdr.ts_ns = tsNs;
+    l.sock_id = sock;
+    l.drops = drops;
+    l.backlog = backlog;
+    l.max_backlog = maxBacklog;
+    l.netns_ino = 4026531840u;
+    l.family = __u16(family);
+    l.port = port;
+    inet_pton(family, addr, l.addr);
+    return l;
+}
+
+inline ts_reason_name reasonName(__u16 table, __u32 value, const char *name)
+{
+    ts_reason_name r{};
+    r.hdr.type = TS_REC_REASON_NAME;
+    r.hdr.size = sizeof r;
+    r.table = table;
+    r.value = value;
+    std::strncpy(r.name, name, sizeof r.name - 1);
+    return r;
+}
+
 } // namespace testrec
