@@ -31,7 +31,7 @@ inline void sendBytes(const std::vector<std::uint8_t> &bytes)
 }
 
 // Blocks until one frame of the wanted type arrives; exits on EOF or anything else.
-inline void expect(FrameDecoder &decoder, MessageType wanted)
+inline Frame expect(FrameDecoder &decoder, MessageType wanted)
 {
     Frame frame;
     for (;;) {
@@ -42,7 +42,7 @@ inline void expect(FrameDecoder &decoder, MessageType wanted)
                              messageTypeName(std::uint16_t(frame.type)).c_str());
                 std::exit(5);
             }
-            return;
+            return frame;
         }
         if (st == FrameDecoder::Status::Error)
             std::exit(6);

@@ -26,6 +26,8 @@ private slots:
     void helperWithoutPrivileges();
     void invalidFilter();
     void packetCapture();
+    void kernelView();
+    void kernelViewUnavailable();
     void missingHelper();
     void malformedFrame();
     void helperDies();
@@ -212,6 +214,125 @@ void TestLiveCapture::packetCapture()
     QCOMPARE(data->packets[3].timeNs, qint64(1'700'000'000'000'000'000) - 1000 + 14'000);
     QCOMPARE(data->packets[4].connectionId, 0);
     QVERIFY(data->packets[4].analysis & AnalysisReset);
+}
+
+void TestLiveCapture::kernelView()
+{
+    const QString fake = qEnvironmentVariable("TCPSCOPE_TEST_FAKE_TCPINFO_HELPER");
+    QVERIFY2(!fake.isEmpty(), "run through ctest (TCPSCOPE_TEST_FAKE_TCPINFO_HELPER not set)");
+    qputenv("TCPSCOPE_HELPER", fake.toLocal8Bit());
+    qputenv("FAKE_HELPER_MODE", "normal");
+    const QString file = m_dir.filePath(QStringLiteral("tcpinfo.tcpscope"));
+    LiveCapture capture;
+    // Kernel data only after the connections it names (and their summaries) were published.
+    QHash<qint64, Connection> known;
+    KernelData published;
+    QStringList order;
+    bool orderOk = true;
+    connect(&capture, &LiveCapture::connectionsUpdated, this, [&](const QVector<Connection> &cs) {
+        order << QStringLiteral("connections");
+        for (const Connection &c : cs)
+            known.insert(c.id, c);
+    });
+    connect(&capture, &LiveCapture::kernelDataAdded, this, [&](const KernelData &d) {
+        order << QStringLiteral("kernel");
+        auto check = [&](qint64 id) { orderOk = orderOk && (id == 0 || known.contains(id)); };
+        for (const TcpSample &x : d.samples)
+            check(x.connectionId);
+        for (const KernelEvent &x : d.events)
+            check(x.connectionId);
+        for (const DropEvent &x : d.drops)
+            check(x.connectionId);
+        for (const ListenerSample &x : d.listeners)
+            check(x.connectionId);
+        published.append(d);
+    });
+    CaptureOptions options;
+    options.sampleIntervalUs = 500; // the fake refuses any other Start
+    QString error;
+    const bool started = capture.start(file, options, &error);
+    qputenv("TCPSCOPE_HELPER", m_fake.toLocal8Bit());
+    QVERIFY2(started, qPrintable(error));
+    QTRY_COMPARE(published.samples.size(), 3);
+    QTRY_COMPARE(published.listeners.size(), 2);
+    QCOMPARE(capture.stats().samplesReceived, 3u);
+    QCOMPARE(capture.stats().kernelEventsReceived, 4u);
+    QCOMPARE(capture.stats().dropsReceived, 1u);
+    capture.stop();
+    QCoreApplication::processEvents();
+    QVERIFY(orderOk);
+    QVERIFY(order.indexOf(QStringLiteral("connections")) < order.indexOf(QStringLiteral("kernel")));
+
+    // Ids: listener 1 (sock 50), client 2 (60), accepted 3 (70), refused client 4 (80).
+    QCOMPARE(published.samples[0].connectionId, 2);
+    QCOMPARE(published.samples[0].srttUs, 120u);
+    QCOMPARE(published.samples[0].timeNs, qint64(1'700'000'000'000'000'000) - 1000 + 8'000'000);
+    QCOMPARE(published.events.size(), 4);
+    QCOMPARE(published.events[0].kind, KernelEventKind::SynAckRetransmit); // held, then joined
+    QCOMPARE(published.events[0].connectionId, 3);
+    QCOMPARE(published.drops.size(), 1);
+    QCOMPARE(published.drops[0].connectionId, 4);
+    QCOMPARE(published.drops[0].reasonName, QStringLiteral("NO_SOCKET"));
+    QCOMPARE(published.listeners[1].connectionId, 1);
+    QCOMPARE(known.value(2).kernel.samples, 2u);
+    QCOMPARE(known.value(2).kernel.srttUsMin, 90u);
+    QCOMPARE(known.value(2).kernel.retransmits, 2u);
+    QCOMPARE(known.value(3).kernel.synAckRetransmits, 1u);
+    QCOMPARE(known.value(4).kernel.drops, 1u);
+    QCOMPARE(known.value(4).kernel.resetsReceived, 1u);
+    QCOMPARE(known.value(4).closeReason, CloseReason::Aborted);
+    QCOMPARE(known.value(1).kernel.listenDrops, 3u);
+    QCOMPARE(known.value(1).kernel.backlogMax, 1u);
+
+    // The file has the same, and the capture's counters.
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    QVERIFY(data->info.kernelMetrics);
+    QCOMPARE(data->info.sampleIntervalUs, 500u);
+    QCOMPARE(data->info.samplesReceived, 3u);
+    QCOMPARE(data->info.kernelEventsReceived, 4u);
+    QCOMPARE(data->info.dropsReceived, 1u);
+    QCOMPARE(data->kernel.samples.size(), 3);
+    QCOMPARE(data->kernel.events.size(), 4);
+    QCOMPARE(data->kernel.drops.size(), 1);
+    QCOMPARE(data->kernel.drops[0].reasonName, QStringLiteral("NO_SOCKET"));
+    QCOMPARE(data->kernel.listeners.size(), 2);
+    QCOMPARE(data->connections.size(), 4);
+    QCOMPARE(data->connections[1].kernel.retransmits, 2u);
+}
+
+void TestLiveCapture::kernelViewUnavailable()
+{
+    // Every tcpinfo probe unavailable: the capture still runs (lifecycle, packets) and the
+    // session says the kernel's view is missing, instead of looking like a quiet network.
+    const QString fake = qEnvironmentVariable("TCPSCOPE_TEST_FAKE_TCPINFO_HELPER");
+    QVERIFY2(!fake.isEmpty(), "run through ctest (TCPSCOPE_TEST_FAKE_TCPINFO_HELPER not set)");
+    qputenv("TCPSCOPE_HELPER", fake.toLocal8Bit());
+    qputenv("FAKE_HELPER_MODE", "unavailable");
+    const QString file = m_dir.filePath(QStringLiteral("tcpinfo-unavailable.tcpscope"));
+    LiveCapture capture;
+    QSignalSpy info(&capture, &LiveCapture::infoReady);
+    QSignalSpy kernel(&capture, &LiveCapture::kernelDataAdded);
+    CaptureOptions options;
+    options.sampleIntervalUs = 500;
+    QString error;
+    const bool started = capture.start(file, options, &error);
+    qputenv("TCPSCOPE_HELPER", m_fake.toLocal8Bit());
+    qputenv("FAKE_HELPER_MODE", "normal");
+    QVERIFY2(started, qPrintable(error));
+    QTRY_COMPARE(info.size(), 1);
+    const auto si = info[0][0].value<SessionInfo>();
+    QVERIFY(!si.kernelMetrics);
+    QVERIFY2(si.probes.contains(QStringLiteral("kernel_metrics=unavailable (every tcpinfo probe "
+                                               "is unavailable on this kernel)")),
+             qPrintable(si.probes.join(QLatin1Char('\n'))));
+    capture.stop();
+    QCOMPARE(kernel.size(), 0);
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    QVERIFY(!data->info.kernelMetrics);
+    QCOMPARE(data->connections.size(), 4);
+    QVERIFY(data->kernel.isEmpty());
 }
 
 void TestLiveCapture::helperWithoutPrivileges()
