@@ -2,6 +2,23 @@
 // Handshake and termination stages of one connection, derived from its state history, close
 // stats and kernel events (issue 4): who closed first, FIN vs RST, time spent in FIN_WAIT2 /
 // TIME_WAIT / half-closed, SYN and SYN-ACK retransmits, refused / timed-out connects.
+//
+// What the kernel really reports (checked on 6.18 with real recordings): inet_sock_set_state
+// follows the FULL socket only. When it enters TIME_WAIT the kernel replaces it by a timewait
+// minisocket and the full socket goes FIN_WAIT2 -> CLOSE (or CLOSING -> CLOSE); TIME_WAIT itself
+// is never reported. An orphaned socket (the application already called close()) is handed over
+// the same way as soon as its FIN is ACKed, before the peer's FIN: then FIN_WAIT2 -> CLOSE comes
+// while the peer is still sending (seen on loopback: 12 us after FIN_WAIT2, the peer's FIN 9 ms
+// later). Therefore, for a connection closed locally first:
+//   - finWait2Ns is the time the full socket spent in FIN_WAIT2 (the minisocket's share of an
+//     orphaned FIN_WAIT2 is not seen);
+//   - halfClosedNs runs from our FIN (FIN_WAIT1) to the hand-off (CLOSING/TIME_WAIT/CLOSE): a
+//     lower bound when the socket was orphaned;
+//   - timeWaitNs is measured when a history does contain TIME_WAIT; otherwise it is inferred
+//     from the hand-off: the kernel keeps the minisocket TCP_TIMEWAIT_LEN (60 s, fixed), so
+//     timeWaitNs = min(60 s, sessionEnd - hand-off) with timeWaitInferred set.
+// For a connection closed remotely first everything is observed: CLOSE_WAIT -> LAST_ACK is the
+// half-closed time, LAST_ACK -> CLOSE the wait for the last ACK.
 #pragma once
 
 #include "model/connection.h"
@@ -34,6 +51,7 @@ struct TerminationInfo
     qint64 finWait2Ns = -1;      // time in FIN_WAIT2; -1 not entered
     qint64 timeWaitNs = -1;      // time in TIME_WAIT as observed (to CLOSE, else to session end)
     bool timeWaitOngoing = false;// TIME_WAIT still running when the capture ended
+    bool timeWaitInferred = false; // timeWaitNs from the hand-off + TCP_TIMEWAIT_LEN, not traced
 };
 
 HandshakeInfo handshakeOf(const Connection &conn);
