@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Layout, series and units of the detail charts; mouse interaction is in
+// metrics_widget_interaction.cpp.
+#include "charts/metrics_widget.h"
+
+#include "charts/legend_wrap.h"
+#include "charts/metrics_markers.h"
+#include "charts/timeline_plottable.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tcpscope {
+
+namespace {
+// Series colours of the single-connection view (Okabe-Ito).
+const QColor kBlue(0x00, 0x72, 0xb2);
+const QColor kGreen(0x00, 0x9e, 0x73);
+const QColor kVermilion(0xd5, 0x5e, 0x00);
+const QColor kPurple(0xcc, 0x79, 0xa7);
+const QColor kSky(0x56, 0xb4, 0xe9);
+
+// Overlay colours, one per connection (distinct from the marker colours where possible).
+const QColor kOverlay[] = {QColor(0x00, 0x72, 0xb2), QColor(0xd5, 0x5e, 0x00), QColor(0x00, 0x9e, 0x73),
+                           QColor(0xcc, 0x79, 0xa7), QColor(0x56, 0xb4, 0xe9), QColor(0xe6, 0x9f, 0x00),
+                           QColor(0x44, 0x44, 0x44), QColor(0x99, 0x33, 0x00)};
+
+double maxOf(const MetricsSeries &s)
+{
+    double m = 0;
+    for (double v : s.y)
+        if (!std::isnan(v))
+            m = std::max(m, v);
+    return m;
+}
+
+void styleLegend(QCPLegend *legend)
+{
+    legend->setBorderPen(Qt::NoPen);
+    legend->setBrush(Qt::NoBrush);
+    legend->setIconSize(22, 10);
+    legend->setRowSpacing(0);
+    legend->setMargins(QMargins(6, 2, 4, 2));
+    legend->setLayer(QStringLiteral("legend"));
+    QFont f = legend->font();
+    f.setPointSizeF(f.pointSizeF() * 0.9);
+    legend->setFont(f);
+}
+} // namespace
+
+QVector<MetricsChart> MetricsWidget::allCharts()
+{
+    return {MetricsChart::Rtt, MetricsChart::Cwnd, MetricsChart::Windows, MetricsChart::Throughput};
+}
+
+MetricsWidget::MetricsWidget(QWidget *parent, QVector<MetricsChart> charts)
+    : QCustomPlot(parent), m_charts(std::move(charts)), m_markers(std::make_shared<QVector<MetricsMarker>>())
+{
+    if (m_charts.isEmpty())
+        m_charts = allCharts();
+    setMouseTracking(true);
+    setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    setNoAntialiasingOnDrag(true);
+    buildLayout();
+    fitAll();
+}
+
+MetricsWidget::~MetricsWidget() = default;
+
+void MetricsWidget::buildLayout()
+{
+    plotLayout()->clear(); // the default axis rect and legend
+    m_marginGroup = new QCPMarginGroup(this);
+    // Row 0: connections (overlay) and marker kinds, wrapped to the width, above all charts.
+    m_topLegend = new QCPLegend;
+    plotLayout()->addElement(0, 0, m_topLegend);
+    styleLegend(m_topLegend);
+    m_topLegend->setFillOrder(QCPLegend::foColumnsFirst);
+    m_topLegend->setColumnSpacing(14);
+    plotLayout()->setRowStretchFactor(0, 0.001);
+
+    const auto ticker = QSharedPointer<SecondsTicker>::create();
+    int row = 1;
+    for (MetricsChart chart : std::as_const(m_charts)) {
+        ChartParts &p = parts(chart);
+        p.rect = new QCPAxisRect(this);
+        plotLayout()->addElement(row, 0, p.rect);
+        p.rect->setMarginGroup(QCP::msLeft | QCP::msRight, m_marginGroup);
+        p.rect->setRangeDrag(Qt::Horizontal);
+        p.rect->setRangeZoom(Qt::Horizontal);
+        QCPAxis *x = p.rect->axis(QCPAxis::atBottom);
+        QCPAxis *y = p.rect->axis(QCPAxis::atLeft);
+        x->setTicker(ticker);
+        x->grid()->setPen(QPen(QColor(0xdd, 0xdd, 0xdd), 0, Qt::DotLine));
+        y->grid()->setPen(QPen(QColor(0xe4, 0xe4, 0xe4), 0, Qt::SolidLine));
+        y->setNumberFormat(QStringLiteral("gb"));
+        y->setPadding(4);
+        y->ticker()->setTickCount(4);
+        // Only the bottom chart labels the shared time axis; the others keep its grid.
+        const bool bottom = chart == m_charts.constLast();
+        x->setTickLabels(bottom);
+        x->setPadding(bottom ? 2 : 0);
+        p.rect->setMargins(QMargins(0, 0, 0, 0));
+        p.rect->setAutoMargins(bottom ? QCP::msAll : QCP::msLeft | QCP::msRight | QCP::msTop);
+        if (!bottom)
+            p.rect->setMargins(QMargins(0, 0, 0, 6));
+        connect(x, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this, &MetricsWidget::onTimeRangeChanged);
+
+        p.legend = new QCPLegend;
+        plotLayout()->addElement(row, 1, p.legend);
+        styleLegend(p.legend);
+        p.legend->setMinimumSize(150, 0);
+        p.legend->setMaximumSize(150, QWIDGETSIZE_MAX);
+
+        p.crosshair = new QCPItemStraightLine(this);
+        p.crosshair->setClipAxisRect(p.rect);
+        p.crosshair->setLayer(QStringLiteral("overlay"));
+        p.crosshair->setPen(QPen(QColor(0x30, 0x30, 0x30, 160), 1, Qt::SolidLine));
+        for (QCPItemPosition *pos : {p.crosshair->point1, p.crosshair->point2}) {
+            pos->setAxes(x, y);
+            pos->setAxisRect(p.rect);
+            pos->setTypeX(QCPItemPosition::ptPlotCoords);
+            pos->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        }
+        p.crosshair->point1->setCoords(0, 0);
+        p.crosshair->point2->setCoords(0, 1);
+        p.crosshair->setVisible(false);
+
+        for (int k = 0; k < kMetricsMarkerKindCount; ++k) {
+            p.markers[k] = new MetricsMarkerPlottable(x, y, MetricsMarkerKind(k));
+            p.markers[k]->removeFromLegend();
+            p.markers[k]->setMarkers(m_markers);
+        }
+        ++row;
+    }
+    plotLayout()->setColumnStretchFactor(1, 0.001);
+    updateAxisLabels();
+}
+
+QCPAxisRect *MetricsWidget::chartRect(MetricsChart chart) const
+{
+    return parts(chart).rect;
+}
+
+QVector<QCPGraph *> MetricsWidget::dataGraphs(MetricsChart chart) const
+{
+    return parts(chart).graphs;
+}
+
+QVector<MetricsMarkerPlottable *> MetricsWidget::markerPlottables(MetricsChart chart) const
+{
+    const ChartParts &p = parts(chart);
+    if (!p.rect)
+        return {};
+    return QVector<MetricsMarkerPlottable *>(p.markers.cbegin(), p.markers.cend());
+}
+
+QColor MetricsWidget::connectionColor(int index) const
+{
+    return kOverlay[index % int(std::size(kOverlay))];
+}
+
+void MetricsWidget::clear()
+{
+    setConnections({}, false);
+}
+
+void MetricsWidget::setConnections(const QVector<ConnectionMetrics> &connections, bool keepRange)
+{
+    const bool hadData = !m_connections.isEmpty();
+    m_connections = connections;
+    m_markers->clear();
+    for (const ConnectionMetrics &m : std::as_const(m_connections)) {
+        for (MetricsMarker marker : m.markers) {
+            if (overlay())
+                marker.text = QStringLiteral("#%1 %2").arg(m.connection.id).arg(marker.text);
+            m_markers->append(marker);
+        }
+    }
+    std::stable_sort(m_markers->begin(), m_markers->end(),
+                     [](const MetricsMarker &a, const MetricsMarker &b) { return a.timeNs < b.timeNs; });
+    rebuildGraphs();
+    if (!keepRange || !hadData || !m_userRange) {
+        m_userRange = false;
+        fitAll();
+    } else {
+        rescaleValueAxes();
+    }
+    if (m_crosshairX)
+        setCrosshair(*m_crosshairX);
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+void MetricsWidget::addSeries(ChartParts &p, const MetricsSeries &series, const QString &name, const QPen &pen,
+                              QCPGraph::LineStyle style, bool inLegend)
+{
+    if (series.isEmpty())
+        return;
+    auto *g = new QCPGraph(p.rect->axis(QCPAxis::atBottom), p.rect->axis(QCPAxis::atLeft));
+    g->removeFromLegend();
+    g->setName(name);
+    g->setPen(pen);
+    g->setLineStyle(style);
+    QVector<double> y = series.y;
+    for (double &v : y)
+        v /= p.scale;
+    g->setData(series.x, y, true);
+    if (inLegend)
+        g->addToLegend(p.legend);
+    p.graphs.append(g);
+}
+
+void MetricsWidget::addBand(ChartParts &p, const ConnectionMetrics &m, QColor color, bool inLegend)
+{
+    if (m.rttHigh.isEmpty())
+        return;
+    color.setAlpha(overlay() ? 35 : 60);
+    addSeries(p, m.rttHigh, QStringLiteral("srtt + rttvar"), Qt::NoPen, QCPGraph::lsLine, false);
+    QCPGraph *high = p.graphs.constLast();
+    addSeries(p, m.rttLow, QStringLiteral("srtt ± rttvar"), Qt::NoPen, QCPGraph::lsLine, inLegend);
+    QCPGraph *low = p.graphs.constLast();
+    low->setBrush(color);
+    low->setChannelFillGraph(high);
+}
+
+void MetricsWidget::addStyleSample(ChartParts &p, const QString &name, Qt::PenStyle style)
+{
+    // Overlay legend: which line style is which series (colours name the connections).
+    auto *g = new QCPGraph(p.rect->axis(QCPAxis::atBottom), p.rect->axis(QCPAxis::atLeft));
+    g->removeFromLegend();
+    g->setName(name);
+    g->setPen(QPen(QColor(0x55, 0x55, 0x55), 1.5, style));
+    g->addToLegend(p.legend);
+    p.graphs.append(g);
+}
+
+void MetricsWidget::rebuildGraphs()
+{
+    m_topLegend->clearItems();
+    for (MetricsChart chart : std::as_const(m_charts)) {
+        ChartParts &p = parts(chart);
+        p.legend->clearItems();
+        for (QCPGraph *g : std::as_const(p.graphs))
+            removeGraph(g);
+        p.graphs.clear();
+    }
+    chooseUnits();
+
+    const bool multi = overlay();
+    for (int i = 0; i < m_connections.size(); ++i) {
+        const ConnectionMetrics &m = m_connections.at(i);
+        const QColor c = connectionColor(i);
+        // Single: a colour per series, named in the chart's legend. Overlay: a colour per
+        // connection; solid/dashed/dotted tell the series apart (style samples in the legend).
+        const auto pen = [multi, c](QColor own, Qt::PenStyle style, double width = 1.5) {
+            return QPen(multi ? c : own, width, multi ? style : (style == Qt::SolidLine ? Qt::SolidLine : style));
+        };
+        const bool named = !multi;
+        const auto step = QCPGraph::lsStepLeft;
+        for (MetricsChart chart : std::as_const(m_charts)) {
+            ChartParts &p = parts(chart);
+            switch (chart) {
+            case MetricsChart::Rtt:
+                addBand(p, m, multi ? c : kSky, named);
+                addSeries(p, m.srtt, QStringLiteral("srtt"), pen(kBlue, Qt::SolidLine), QCPGraph::lsLine, named);
+                addSeries(p, m.minRtt, QStringLiteral("min RTT"), pen(kGreen, Qt::DashLine, 1.2), step, named);
+                break;
+            case MetricsChart::Cwnd:
+                addSeries(p, m.cwnd, QStringLiteral("cwnd"), pen(kBlue, Qt::SolidLine), step, named);
+                addSeries(p, m.ssthresh, QStringLiteral("ssthresh"), pen(kVermilion, Qt::DashLine, 1.2), step, named);
+                addSeries(p, m.inFlight, QStringLiteral("in flight"), pen(kGreen, Qt::DotLine, 1.2), step, named);
+                break;
+            case MetricsChart::Windows:
+                addSeries(p, m.sndWnd, QStringLiteral("snd_wnd (peer's)"), pen(kBlue, Qt::SolidLine), step, named);
+                addSeries(p, m.rcvWnd, QStringLiteral("rcv_wnd (ours)"), pen(kGreen, Qt::DashLine), step, named);
+                break;
+            case MetricsChart::Throughput:
+                addSeries(p, m.ackedRate, QStringLiteral("acked (sent)"), pen(kBlue, Qt::SolidLine), QCPGraph::lsLine, named);
+                addSeries(p, m.receivedRate, QStringLiteral("received"), pen(kGreen, Qt::DashLine), QCPGraph::lsLine, named);
+                addSeries(p, m.deliveryRate, QStringLiteral("delivery rate"), pen(kPurple, Qt::DotLine, 1.2), QCPGraph::lsLine, named);
+                break;
+            }
+        }
+        if (multi) {
+            // The connection's name goes to the top legend once, with its colour.
+            QCPGraph *first = nullptr;
+            for (MetricsChart chart : std::as_const(m_charts))
+                for (QCPGraph *g : parts(chart).graphs)
+                    if (!first && g->pen().style() == Qt::SolidLine && g->pen().color() == c)
+                        first = g;
+            if (first) {
+                first->setName(metricsConnectionLabel(m.connection));
+                m_topLegend->addItem(new QCPPlottableLegendItem(m_topLegend, first));
+            }
+        }
+    }
+    if (multi) {
+        const std::pair<MetricsChart, QStringList> styles[] = {
+            {MetricsChart::Rtt, {QStringLiteral("srtt"), QStringLiteral("min RTT")}},
+            {MetricsChart::Cwnd, {QStringLiteral("cwnd"), QStringLiteral("ssthresh"), QStringLiteral("in flight")}},
+            {MetricsChart::Windows, {QStringLiteral("snd_wnd"), QStringLiteral("rcv_wnd")}},
+            {MetricsChart::Throughput, {QStringLiteral("acked"), QStringLiteral("received"), QStringLiteral("delivery")}},
+        };
+        const Qt::PenStyle order[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine};
+        for (const auto &[chart, names] : styles)
+            if (parts(chart).rect)
+                for (int i = 0; i < names.size(); ++i)
+                    addStyleSample(parts(chart), names.at(i), order[i]);
+    }
+    // Marker kinds that occur, in the top legend (they run through every chart).
+    const MetricsChart first = m_charts.constFirst();
+    for (MetricsMarkerPlottable *mp : parts(first).markers)
+        if (mp->markerCount() > 0)
+            m_topLegend->addItem(new QCPPlottableLegendItem(m_topLegend, mp));
+    for (MetricsChart chart : std::as_const(m_charts))
+        for (MetricsMarkerPlottable *mp : parts(chart).markers)
+            mp->setMarkers(m_markers); // recount
+    m_topLegend->setVisible(m_topLegend->itemCount() > 0);
+    wrapLegendToWidth(m_topLegend, width() - 20);
+    updateAxisLabels();
+}
+
+void MetricsWidget::chooseUnits()
+{
+    double rtt = 0, wnd = 0, rate = 0;
+    for (const ConnectionMetrics &m : std::as_const(m_connections)) {
+        rtt = std::max({rtt, maxOf(m.rttHigh), maxOf(m.minRtt)});
+        wnd = std::max({wnd, maxOf(m.sndWnd), maxOf(m.rcvWnd)});
+        rate = std::max({rate, maxOf(m.ackedRate), maxOf(m.receivedRate), maxOf(m.deliveryRate)});
+    }
+    auto set = [this](MetricsChart chart, double scale, const QString &unit) {
+        parts(chart).scale = scale;
+        parts(chart).unit = unit;
+    };
+    if (rtt < 2000)
+        set(MetricsChart::Rtt, 1, QStringLiteral("µs"));
+    else if (rtt < 20'000'000)
+        set(MetricsChart::Rtt, 1000, QStringLiteral("ms"));
+    else
+        set(MetricsChart::Rtt, 1e6, QStringLiteral("s"));
+    set(MetricsChart::Cwnd, 1, QStringLiteral("packets"));
+    if (wnd < 4096)
+        set(MetricsChart::Windows, 1, QStringLiteral("bytes"));
+    else if (wnd < 4 << 20)
+        set(MetricsChart::Windows, 1024, QStringLiteral("KiB"));
+    else
+        set(MetricsChart::Windows, 1 << 20, QStringLiteral("MiB"));
+    if (rate < 10e3)
+        set(MetricsChart::Throughput, 1, QStringLiteral("bit/s"));
+    else if (rate < 10e6)
+        set(MetricsChart::Throughput, 1e3, QStringLiteral("kbit/s"));
+    else if (rate < 10e9)
+        set(MetricsChart::Throughput, 1e6, QStringLiteral("Mbit/s"));
+    else
+        set(MetricsChart::Throughput, 1e9, QStringLiteral("Gbit/s"));
+}
+
+void MetricsWidget::updateAxisLabels()
+{
+    for (MetricsChart chart : std::as_const(m_charts)) {
+        ChartParts &p = parts(chart);
+        const QString title = chart == MetricsChart::Cwnd ? QStringLiteral("cwnd")
+                              : chart == MetricsChart::Windows ? QStringLiteral("window")
+                              : metricsChartTitle(chart);
+        p.rect->axis(QCPAxis::atLeft)->setLabel(p.unit.isEmpty() ? title : QStringLiteral("%1 (%2)").arg(title, p.unit));
+        if (chart == m_charts.constLast())
+            p.rect->axis(QCPAxis::atBottom)->setLabel(QStringLiteral("Seconds since the start of the session"));
+    }
+}
+
+QCPRange MetricsWidget::timeRange() const
+{
+    return parts(m_charts.constFirst()).rect->axis(QCPAxis::atBottom)->range();
+}
+
+void MetricsWidget::setTimeRange(const QCPRange &range)
+{
+    parts(m_charts.constFirst()).rect->axis(QCPAxis::atBottom)->setRange(range); // the others follow
+}
+
+void MetricsWidget::fitAll()
+{
+    bool any = false;
+    double lo = 0, hi = 0;
+    for (const ConnectionMetrics &m : std::as_const(m_connections)) {
+        QVector<double> xs = m.sampleX;
+        for (const MetricsMarker &mk : m.markers)
+            xs.append(mk.x);
+        for (double x : std::as_const(xs)) {
+            if (!any) {
+                lo = hi = x;
+                any = true;
+            }
+            lo = std::min(lo, x);
+            hi = std::max(hi, x);
+        }
+    }
+    if (!any) {
+        lo = 0;
+        hi = 10;
+    }
+    const double pad = std::max((hi - lo) * 0.02, 1e-3);
+    const bool user = m_userRange;
+    setTimeRange(QCPRange(lo - pad, hi + pad));
+    m_userRange = user;
+    rescaleValueAxes();
+}
+
+void MetricsWidget::onTimeRangeChanged(const QCPRange &range)
+{
+    if (m_syncing)
+        return;
+    m_syncing = true;
+    for (MetricsChart chart : std::as_const(m_charts))
+        parts(chart).rect->axis(QCPAxis::atBottom)->setRange(range);
+    m_syncing = false;
+    m_userRange = true; // fitAll() restores the flag it had
+    rescaleValueAxes();
+}
+
+void MetricsWidget::rescaleValueAxes()
+{
+    const QCPRange keys = timeRange();
+    for (MetricsChart chart : std::as_const(m_charts)) {
+        ChartParts &p = parts(chart);
+        double hi = 0;
+        for (QCPGraph *g : std::as_const(p.graphs)) {
+            bool found = false;
+            const QCPRange r = g->getValueRange(found, QCP::sdBoth, keys);
+            if (found)
+                hi = std::max(hi, r.upper);
+        }
+        // Values are never negative; 0 stays on the axis so heights compare honestly. The top
+        // keeps a margin for the marker glyphs.
+        p.rect->axis(QCPAxis::atLeft)->setRange(0, hi > 0 ? hi * 1.15 : 1);
+    }
+}
+
+void MetricsWidget::resizeEvent(QResizeEvent *event)
+{
+    QCustomPlot::resizeEvent(event);
+    wrapLegendToWidth(m_topLegend, width() - 20);
+}
+
+} // namespace tcpscope
