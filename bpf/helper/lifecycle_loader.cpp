@@ -98,6 +98,11 @@ int LifecycleLoader::listenersFd() const
     return m_skel ? bpf_map__fd(m_skel->maps.listeners) : -1;
 }
 
+int LifecycleLoader::ptrIdsFd() const
+{
+    return m_skel ? bpf_map__fd(m_skel->maps.ptr_ids) : -1;
+}
+
 bool LifecycleLoader::readLost(std::vector<std::uint64_t> &perCpu) const
 {
     const int cpus = libbpf_num_possible_cpus();

@@ -30,6 +30,9 @@ public:
     const wire::ProbeReport &report() const { return m_report; }
     int eventsFd() const;
     int listenersFd() const;
+    // sk pointer -> socket id map of the classic-tracepoint mode, shared with tcpinfo.bpf.c so
+    // both name a socket alike (-1 when not loaded).
+    int ptrIdsFd() const;
     // Cumulative failed ring-buffer reserves per possible CPU.
     bool readLost(std::vector<std::uint64_t> &perCpu) const;
     // Cumulative runs the kernel skipped, summed over every loaded program (bpf_prog_info's

@@ -92,8 +92,9 @@ int Session::run(bool &signalled)
         hello.probes.push_back({"tc-packets", "unavailable", m_packetsLoadError});
     // tcpinfo hooks are probed one by one (tp_btf, else tracepoint, else unavailable); a kernel
     // without any of them still captures lifecycle and packets.
-    m_tcpinfo.load(m_options.forceTracepoint, m_options.tcpinfoRingbufKib * 1024u, m_tracefs,
-                   m_tcpinfoLoadError);
+    const bool lifecycleClassic = m_loader.report().status == "tracepoint";
+    m_tcpinfo.load(m_options.forceTracepoint, m_options.tcpinfoRingbufKib * 1024u,
+                   lifecycleClassic ? m_loader.ptrIdsFd() : -1, m_tracefs, m_tcpinfoLoadError);
     for (const wire::ProbeReport &r : m_tcpinfo.reports())
         hello.probes.push_back(r);
     if (m_listeners.open(m_listenersError))

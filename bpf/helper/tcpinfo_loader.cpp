@@ -145,8 +145,8 @@ bool TcpInfoLoader::trial(std::size_t hook, Mode mode, std::string &error) const
     return true;
 }
 
-bool TcpInfoLoader::load(bool forceTracepoint, unsigned ringbufBytes, Tracefs &tracefs,
-                         std::string &error)
+bool TcpInfoLoader::load(bool forceTracepoint, unsigned ringbufBytes, int lifecyclePtrIdsFd,
+                         Tracefs &tracefs, std::string &error)
 {
     m_modes.assign(kHookCount, Mode::None);
     m_reports.clear();
@@ -212,6 +212,16 @@ bool TcpInfoLoader::load(bool forceTracepoint, unsigned ringbufBytes, Tracefs &t
         m_skel = nullptr;
         return false;
     }
+    m_sharedPtrIds = false;
+    if (lifecyclePtrIdsFd >= 0) {
+        if (bpf_map__reuse_fd(m_skel->maps.ptr_ids, lifecyclePtrIdsFd) == 0)
+            m_sharedPtrIds = true;
+        else
+            for (wire::ProbeReport &r : m_reports)
+                if (r.status != "unavailable")
+                    r.detail += std::string(r.detail.empty() ? "" : "; ") +
+                                "cannot share lifecycle's socket ids: may differ from lifecycle's";
+    }
     std::vector<int> modes;
     for (Mode m : m_modes)
         modes.push_back(m == Mode::Btf ? 1 : m == Mode::Tracepoint ? 2 : 0);
@@ -239,6 +249,7 @@ bool TcpInfoLoader::configure(std::uint32_t sampleIntervalUs, std::string &error
     }
     ts_tcpinfo_config cfg{};
     cfg.sample_interval_ns = std::uint64_t(sampleIntervalUs) * 1000u;
+    cfg.shared_ptr_ids = m_sharedPtrIds ? 1 : 0;
     const std::uint32_t zero = 0;
     if (bpf_map_update_elem(bpf_map__fd(m_skel->maps.tcpinfo_config), &zero, &cfg, BPF_ANY)) {
         error = "cannot write the tcpinfo configuration: " + errnoText(errno);

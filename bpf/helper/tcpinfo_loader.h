@@ -29,7 +29,10 @@ public:
     ~TcpInfoLoader();
 
     // False (with a reason) only when no hook at all could be loaded; reports() is always filled.
-    bool load(bool forceTracepoint, unsigned ringbufBytes, Tracefs &tracefs, std::string &error);
+    // lifecyclePtrIdsFd: lifecycle's ptr_ids map when lifecycle runs on the classic tracepoint
+    // (its socket ids are then pinned pointers), else -1.
+    bool load(bool forceTracepoint, unsigned ringbufBytes, int lifecyclePtrIdsFd, Tracefs &tracefs,
+              std::string &error);
     // Minimum time between two samples of one connection (0 = every tcp_probe hit).
     bool configure(std::uint32_t sampleIntervalUs, std::string &error);
     bool attach(std::string &error);
@@ -53,6 +56,7 @@ private:
     bool trial(std::size_t hook, Mode mode, std::string &error) const;
     tcpinfo_bpf *m_skel = nullptr;
     std::vector<Mode> m_modes;
+    bool m_sharedPtrIds = false;
     std::vector<wire::ProbeReport> m_reports;
 };
 

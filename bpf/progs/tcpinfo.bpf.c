@@ -21,6 +21,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "tcpinfo_maps.h"
+#include "tcpscope_maps.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -56,6 +57,23 @@ struct {
     __type(key, __u64);
     __type(value, __u64);
 } sample_last SEC(".maps");
+
+/* lifecycle.bpf.c's own `ptr_ids` (the helper hands us its fd when lifecycle runs on the classic
+ * tracepoint): sk pointer -> the id lifecycle records use for that socket. Without it, a socket
+ * lifecycle named by its pointer would get its cookie here (classic tcp_probe allocates one). */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, TS_MAX_OWNERS);
+    __type(key, __u64);
+    __type(value, __u64);
+} ptr_ids SEC(".maps");
+
+static __always_inline struct ts_tcpinfo_config *get_config(void)
+{
+    __u32 zero = 0;
+
+    return bpf_map_lookup_elem(&tcpinfo_config, &zero);
+}
 
 static __always_inline void count_lost(void)
 {
@@ -112,6 +130,26 @@ static __always_inline __u64 sock_id_read(const struct sock *sk)
     return full_sock_state(BPF_CORE_READ(sk, __sk_common.skc_state))
                ? (ptr_bits(sk) | TS_SOCK_ID_PTR_FLAG)
                : 0;
+}
+
+/* The id lifecycle records use for this socket: with lifecycle on the classic tracepoint, the one
+ * it pinned for the pointer; a socket it has not seen yet is pinned here with our id first, so
+ * both agree even if a cookie gets allocated later. Otherwise `id` as computed by the hook. */
+static __always_inline __u64 lifecycle_id(const struct sock *sk, __u64 id)
+{
+    struct ts_tcpinfo_config *cfg = get_config();
+    __u64 ptr, *pinned;
+
+    if (!cfg || !cfg->shared_ptr_ids || !sk || !id)
+        return id;
+    if (!full_sock_state(BPF_CORE_READ(sk, __sk_common.skc_state)))
+        return id; /* TIME_WAIT/request sockets are never in lifecycle's map */
+    ptr = ptr_bits(sk);
+    pinned = bpf_map_lookup_elem(&ptr_ids, &ptr);
+    if (pinned)
+        return *pinned;
+    bpf_map_update_elem(&ptr_ids, &ptr, &id, BPF_NOEXIST);
+    return id;
 }
 
 /* Local/remote tuple of a socket; works for full, request and TIME_WAIT sockets alike because
@@ -199,8 +237,7 @@ static __always_inline int parse_skb(const struct sk_buff *skb, struct pkt *p)
 
 static __always_inline int sample_due(__u64 id, __u64 now)
 {
-    __u32 zero = 0;
-    struct ts_tcpinfo_config *cfg = bpf_map_lookup_elem(&tcpinfo_config, &zero);
+    struct ts_tcpinfo_config *cfg = get_config();
     __u64 interval = cfg ? cfg->sample_interval_ns : 0;
     __u64 *last;
 
@@ -224,6 +261,7 @@ static __always_inline int emit_sample(const struct sock *sk, __u64 id, __u32 da
     struct ts_tcp_sample *s;
     __u32 rate, intv;
 
+    id = lifecycle_id(sk, id);
     if (!sample_due(id, bpf_ktime_get_ns()))
         return 0;
     s = reserve(sizeof(*s), TS_REC_TCP_SAMPLE);
@@ -326,6 +364,7 @@ static __always_inline int emit_retransmit(const struct sock *sk, const struct s
     if (!e)
         return 0;
     e->kind = TS_EV_RETRANSMIT;
+    id = lifecycle_id(sk, id);
     e->reason = TS_REASON_NONE;
     e->err = err;
     event_sock(e, sk, id);
@@ -377,7 +416,7 @@ static __always_inline int emit_synack(const struct sock *listener, const struct
         return 0;
     e->kind = TS_EV_SYNACK_RETRANSMIT;
     e->reason = TS_REASON_NONE;
-    e->sock_id = listener_id;
+    e->sock_id = lifecycle_id(listener, listener_id);
     e->segs = 1; /* tcp_rtx_synack: TCP_MIB_RETRANSSEGS += 1, tracepoint only on success */
     e->tcp_flags = TS_TCP_SYN | TS_TCP_ACK;
     e->sk_state = TCP_SYN_RECV;
@@ -429,7 +468,8 @@ static __always_inline int emit_rst_sent(const struct sock *sk, const struct sk_
         /* A listener or request socket answering a stray packet is not this packet's
          * connection: tuple join instead. */
         event_sock(e, sk,
-                   (state == TCP_LISTEN || state == TCP_NEW_SYN_RECV) ? 0 : sock_id_read(sk));
+                   (state == TCP_LISTEN || state == TCP_NEW_SYN_RECV) ? 0
+                                                                    : lifecycle_id(sk, sock_id_read(sk)));
         if (full_sock_state(state) && state != TCP_LISTEN)
             e->seq = BPF_CORE_READ((const struct tcp_sock *)sk, snd_nxt);
     }
@@ -484,6 +524,7 @@ static __always_inline int emit_simple(const struct sock *sk, __u64 id, __u8 kin
         return 0;
     e->kind = kind;
     e->reason = TS_REASON_NONE;
+    id = lifecycle_id(sk, id);
     e->old_ca_state = old_ca;
     e->new_ca_state = new_ca;
     if (kind == TS_EV_RST_RECEIVED)
@@ -550,7 +591,7 @@ static __always_inline int emit_drop(const struct sk_buff *skb, const struct soc
         return 0;
     sk = rx_sk ? rx_sk : BPF_CORE_READ(skb, sk);
     if (sk) {
-        d->sock_id = sock_id_read(sk);
+        d->sock_id = lifecycle_id(sk, sock_id_read(sk));
         d->sk_state = BPF_CORE_READ(sk, __sk_common.skc_state);
     }
     d->location = location;
