@@ -90,11 +90,10 @@ qint64 KernelJoiner::byTuple(const Item &item, bool localIsB) const
 {
     if (item.aPort == 0 || item.bPort == 0)
         return 0;
-    const QByteArray key =
-        localIsB ? PacketJoiner::tupleKey(item.family, item.b.data(), item.bPort, item.a.data(),
-                                          item.aPort)
-                 : PacketJoiner::tupleKey(item.family, item.a.data(), item.aPort, item.b.data(),
-                                          item.bPort);
+    const QByteArray key = localIsB ? PacketJoiner::tupleKey(item.family, item.b.data(), item.bPort,
+                                                             item.a.data(), item.aPort)
+                                    : PacketJoiner::tupleKey(item.family, item.a.data(), item.aPort,
+                                                             item.b.data(), item.bPort);
     const qint64 id = m_packets.idForTuple(key);
     const Connection *c = m_tracker.find(id);
     if (!c)

@@ -142,8 +142,8 @@ private:
     qsizetype m_heldCount = 0;
     QHash<quint32, qint64> m_listenerByFamilyPort; // family << 16 | port -> open listener id
     QHash<quint16, qint64> m_listenerByPort;
-    QHash<qint64, quint64> m_firstListenDrops;     // listener id -> sk_drops first seen
-    QHash<quint32, QString> m_reasonNames[3];      // index = enum ts_reason_table
+    QHash<qint64, quint64> m_firstListenDrops; // listener id -> sk_drops first seen
+    QHash<quint32, QString> m_reasonNames[3];  // index = enum ts_reason_table
     KernelData m_out;
 };
 

@@ -126,8 +126,7 @@ void KernelJoiner::onReasonName(const ts_reason_name &rec)
 {
     if (rec.table == 0 || rec.table >= std::size(m_reasonNames))
         return; // a table this app does not know: nothing refers to it
-    const QString name =
-        QString::fromUtf8(rec.name, qsizetype(strnlen(rec.name, sizeof rec.name)));
+    const QString name = QString::fromUtf8(rec.name, qsizetype(strnlen(rec.name, sizeof rec.name)));
     if (!name.isEmpty())
         m_reasonNames[rec.table].insert(rec.value, name);
 }

@@ -21,15 +21,15 @@ namespace {
 bool allTcpInfoUnavailable(const std::vector<wire::ProbeReport> &probes)
 {
     static const char *const kTcpInfoProbes[] = {
-        "tcp_probe",      "tcp_retransmit_skb", "tcp_retransmit_synack", "tcp_send_reset",
-        "tcp_receive_reset", "tcp_cong_state_set", "kfree_skb",
+        "tcp_probe",      "tcp_retransmit_skb", "tcp_retransmit_synack",
+        "tcp_send_reset", "tcp_receive_reset",  "tcp_cong_state_set",
+        "kfree_skb",
     };
     int seen = 0;
     for (const wire::ProbeReport &p : probes) {
-        const bool tcpInfo =
-            p.name.rfind("tcpinfo", 0) == 0 ||
-            std::any_of(std::begin(kTcpInfoProbes), std::end(kTcpInfoProbes),
-                        [&](const char *n) { return p.name == n; });
+        const bool tcpInfo = p.name.rfind("tcpinfo", 0) == 0 ||
+                             std::any_of(std::begin(kTcpInfoProbes), std::end(kTcpInfoProbes),
+                                         [&](const char *n) { return p.name == n; });
         if (!tcpInfo)
             continue;
         ++seen;

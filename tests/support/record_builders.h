@@ -151,8 +151,8 @@ inline ts_interface interface(__u32 ifindex, const char *name, __u8 attach = TS_
 // ---- tcpinfo records (issue 4) -------------------------------------------------------------
 
 // One tcp_probe sample of the socket with Endpoint `ep` (local/remote), all fields valid.
-inline ts_tcp_sample tcpSample(__u64 sock, __u64 tsNs, const Endpoint &ep, __u32 srttUs,
-                               __u32 cwnd, __u8 state = ESTABLISHED,
+inline ts_tcp_sample tcpSample(__u64 sock, __u64 tsNs, const Endpoint &ep, __u32 srttUs, __u32 cwnd,
+                               __u8 state = ESTABLISHED,
                                __u16 fields = 0x1ff /* every TS_SAMPLE_* bit */)
 {
     ts_tcp_sample s{};
@@ -184,9 +184,9 @@ inline ts_tcp_sample tcpSample(__u64 sock, __u64 tsNs, const Endpoint &ep, __u32
 }
 
 // A discrete event of the socket with Endpoint `ep` (local/remote as the hook gives them).
-inline ts_tcp_event tcpEvent(__u64 sock, __u64 tsNs, __u8 kind, const Endpoint &ep,
-                             __u16 segs = 1, __s32 err = 0, __u8 flags = 0,
-                             __u32 reason = TS_REASON_NONE, __u8 state = ESTABLISHED)
+inline ts_tcp_event tcpEvent(__u64 sock, __u64 tsNs, __u8 kind, const Endpoint &ep, __u16 segs = 1,
+                             __s32 err = 0, __u8 flags = 0, __u32 reason = TS_REASON_NONE,
+                             __u8 state = ESTABLISHED)
 {
     ts_tcp_event e{};
     e.hdr.type = TS_REC_TCP_EVENT;
@@ -232,8 +232,7 @@ inline ts_drop drop(__u64 sock, __u64 tsNs, const Endpoint &ep, __u32 reason, __
 }
 
 inline ts_listener_sample listenerSample(__u64 sock, __u64 tsNs, int family, const char *addr,
-                                         __u16 port, __u32 backlog, __u32 maxBacklog,
-                                         __u64 drops)
+                                         __u16 port, __u32 backlog, __u32 maxBacklog, __u64 drops)
 {
     ts_listener_sample l{};
     l.hdr.type = TS_REC_LISTENER;

@@ -74,15 +74,14 @@ int main(int argc, char **argv)
     if (!unavailable) {
         // The tcpinfo ring buffer is ahead: a SYN-ACK resend (names the listener) and the
         // refused connect's SYN drop come before the sockets they belong to.
-        add(b, tcpEvent(50, 3 * kMs, TS_EV_SYNACK_RETRANSMIT, server, 1, 0,
-                        TS_TCP_SYN | TS_TCP_ACK, TS_REASON_NONE, NEW_SYN_RECV));
+        add(b, tcpEvent(50, 3 * kMs, TS_EV_SYNACK_RETRANSMIT, server, 1, 0, TS_TCP_SYN | TS_TCP_ACK,
+                        TS_REASON_NONE, NEW_SYN_RECV));
         add(b, drop(0, 4 * kMs, refused, 3, TS_TCP_SYN));
         add(b, listenerSample(50, 4 * kMs, AF_INET, "0.0.0.0", 8080, 1, 128, 0));
     }
     flush(b);
     add(b, change(70, 5 * kMs, LISTEN, SYN_RECV, server, 77, "fakeserver", TS_OWNER_LISTENER));
-    add(b, change(70, 5 * kMs, SYN_RECV, ESTABLISHED, server, 77, "fakeserver",
-                  TS_OWNER_LISTENER));
+    add(b, change(70, 5 * kMs, SYN_RECV, ESTABLISHED, server, 77, "fakeserver", TS_OWNER_LISTENER));
     add(b, change(60, 6 * kMs, SYN_SENT, ESTABLISHED, client, 88, "fakeclient"));
     add(b, change(80, 3 * kMs, CLOSE, SYN_SENT, refused, 88, "fakeclient"));
     add(b, change(80, 7 * kMs, SYN_SENT, CLOSE, refused, 88, "fakeclient"));
@@ -92,8 +91,8 @@ int main(int argc, char **argv)
         add(b, tcpSample(70, 9 * kMs, server, 100, 10));
         add(b, tcpEvent(60, 10 * kMs, TS_EV_RETRANSMIT, client, 2));
         add(b, tcpEvent(0, 11 * kMs, TS_EV_RST_SENT, swapped(refused), 1, 0, 0, 0, 0));
-        add(b, tcpEvent(80, 11 * kMs, TS_EV_RST_RECEIVED, refused, 1, 0, 0, TS_REASON_NONE,
-                        SYN_SENT));
+        add(b,
+            tcpEvent(80, 11 * kMs, TS_EV_RST_RECEIVED, refused, 1, 0, 0, TS_REASON_NONE, SYN_SENT));
         add(b, listenerSample(50, 12 * kMs, AF_INET, "0.0.0.0", 8080, 0, 128, 3));
     }
     flush(b);

@@ -155,8 +155,8 @@ void TestCaptureOptions::tcpInfoAndInterval()
     // The StartOptions built here survive the wire as they are.
     const auto frame = wire::encodeStart(*s);
     std::string wireErr;
-    const auto back = wire::decodeStart(
-        std::span<const std::uint8_t>(frame).subspan(wire::kHeaderSize), wireErr);
+    const auto back =
+        wire::decodeStart(std::span<const std::uint8_t>(frame).subspan(wire::kHeaderSize), wireErr);
     QVERIFY2(back, wireErr.c_str());
     QCOMPARE(*back, *s);
 

@@ -62,8 +62,7 @@ struct Rig
     {
         state(change(50, t0, CLOSE, LISTEN, kListen, 10, "server"));
         state(change(60, t0 + 1 * kMs, CLOSE, SYN_SENT, kClient, 20, "client"));
-        state(change(70, t0 + 2 * kMs, LISTEN, SYN_RECV, kServer, 10, "server",
-                     TS_OWNER_LISTENER));
+        state(change(70, t0 + 2 * kMs, LISTEN, SYN_RECV, kServer, 10, "server", TS_OWNER_LISTENER));
         state(change(70, t0 + 2 * kMs, SYN_RECV, ESTABLISHED, kServer, 10, "server",
                      TS_OWNER_LISTENER));
         state(change(60, t0 + 3 * kMs, SYN_SENT, ESTABLISHED, kClient, 20, "client"));
@@ -88,8 +87,8 @@ void TestKernelJoiner::conversion()
     QCOMPARE(s.timeNs, kOffset + 1000);
     QCOMPARE(s.srttUs, 120u);
     QCOMPARE(s.rttvarUs, 60u);
-    QCOMPARE(s.minRttUs, 0u);  // ~0U = no RTT sample yet
-    QCOMPARE(s.ssthresh, 0u);  // TS_SSTHRESH_INFINITE
+    QCOMPARE(s.minRttUs, 0u); // ~0U = no RTT sample yet
+    QCOMPARE(s.ssthresh, 0u); // TS_SSTHRESH_INFINITE
     QCOMPARE(s.cwnd, 10u);
     QCOMPARE(s.sndWnd, 65536u);
     QCOMPARE(s.rcvWnd, 131072u);
@@ -143,8 +142,8 @@ void TestKernelJoiner::cookieJoinAndSummary()
                                   TS_SAMPLE_RATE)); // neither RTT nor cwnd valid: not summarized
     rig.kernel.onEvent(tcpEvent(60, kSec + 13 * kMs, TS_EV_RETRANSMIT, kClient, 3));
     rig.kernel.onEvent(tcpEvent(60, kSec + 14 * kMs, TS_EV_RETRANSMIT, kClient, 2, -105));
-    rig.kernel.onEvent(tcpEvent(60, kSec + 15 * kMs, TS_EV_RETRANSMIT, kClient, 1, 0,
-                                TS_TCP_SYN, TS_REASON_NONE, SYN_SENT));
+    rig.kernel.onEvent(tcpEvent(60, kSec + 15 * kMs, TS_EV_RETRANSMIT, kClient, 1, 0, TS_TCP_SYN,
+                                TS_REASON_NONE, SYN_SENT));
     rig.kernel.onEvent(tcpEvent(60, kSec + 16 * kMs, TS_EV_CONG_STATE, kClient));
     rig.kernel.onEvent(tcpEvent(70, kSec + 17 * kMs, TS_EV_RST_SENT, kServer, 1, 0, 0, 1));
     rig.kernel.onEvent(tcpEvent(60, kSec + 18 * kMs, TS_EV_RST_RECEIVED, kClient));
@@ -158,7 +157,7 @@ void TestKernelJoiner::cookieJoinAndSummary()
     QCOMPARE(k.srttUsMin, 80u);
     QCOMPARE(k.srttUsMax, 200u);
     QCOMPARE(k.cwndMax, 25u);
-    QCOMPARE(k.retransmits, 4u);    // 3 + the SYN; the failed resend (err -105) did not go out
+    QCOMPARE(k.retransmits, 4u); // 3 + the SYN; the failed resend (err -105) did not go out
     QCOMPARE(k.synRetransmits, 1u);
     QCOMPARE(k.resetsReceived, 1u);
     QCOMPARE(k.resetsSent, 0u);
@@ -221,8 +220,8 @@ void TestKernelJoiner::synAckRetransmitHeldForAcceptedSocket()
     KernelData data = rig.kernel.takeData();
     QVERIFY(data.events.isEmpty());
     QCOMPARE(conns(data.samples), (QVector<qint64>{2}));
-    rig.state(change(70, kSec + 1003 * kMs, LISTEN, SYN_RECV, kServer, 10, "server",
-                     TS_OWNER_LISTENER));
+    rig.state(
+        change(70, kSec + 1003 * kMs, LISTEN, SYN_RECV, kServer, 10, "server", TS_OWNER_LISTENER));
     QCOMPARE(rig.kernel.held(), 0);
     data = rig.kernel.takeData();
     QCOMPARE(conns(data.events), (QVector<qint64>{3}));
@@ -410,10 +409,10 @@ void TestKernelJoiner::closedConnectionWindow()
     rig.loopbackPair(kSec);
     rig.state(change(60, 2 * kSec, ESTABLISHED, CLOSE, kClient, 20, "client"));
     // Trailing records by tuple within the window (the cookie's recent-close memory aside).
-    rig.kernel.onEvent(tcpEvent(0, 3 * kSec, TS_EV_RST_RECEIVED, kClient, 1, 0, 0,
-                                TS_REASON_NONE, 0));
-    rig.kernel.onEvent(tcpEvent(0, 70 * kSec, TS_EV_RST_RECEIVED, kClient, 1, 0, 0,
-                                TS_REASON_NONE, 0));
+    rig.kernel.onEvent(
+        tcpEvent(0, 3 * kSec, TS_EV_RST_RECEIVED, kClient, 1, 0, 0, TS_REASON_NONE, 0));
+    rig.kernel.onEvent(
+        tcpEvent(0, 70 * kSec, TS_EV_RST_RECEIVED, kClient, 1, 0, 0, TS_REASON_NONE, 0));
     rig.kernel.flushAll();
     const KernelData data = rig.kernel.takeData();
     // The second is 68 s after the end: beyond the 60 s window; its swapped tuple (the server,
