@@ -90,19 +90,15 @@ std::string argumentNote(const btf *b, std::size_t hook)
     return {};
 }
 
-void setModes(tcpinfo_bpf *skel, std::size_t only, bool btf, bool all,
-              const std::vector<int> &modes)
+// mode per hook: 0 = neither entry point, 1 = tp_btf, 2 = classic tracepoint.
+void setAutoload(tcpinfo_bpf *skel, const std::vector<int> &modes)
 {
     for (std::size_t i = 0; i < kHookCount; ++i) {
-        bpf_program *b = bpf_object__find_program_by_name(skel->obj, kHooks[i].btfProg);
-        bpf_program *t = bpf_object__find_program_by_name(skel->obj, kHooks[i].tpProg);
-        if (all) {
-            bpf_program__set_autoload(b, modes[i] == 1);
-            bpf_program__set_autoload(t, modes[i] == 2);
-        } else {
-            bpf_program__set_autoload(b, i == only && btf);
-            bpf_program__set_autoload(t, i == only && !btf);
-        }
+        const int mode = i < modes.size() ? modes[i] : 0;
+        bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, kHooks[i].btfProg),
+                                  mode == 1);
+        bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, kHooks[i].tpProg),
+                                  mode == 2);
     }
 }
 
@@ -124,8 +120,13 @@ bool TcpInfoLoader::trial(std::size_t hook, Mode mode, std::string &error) const
         error = std::string("cannot open BPF object: ") + errnoText(errno);
         return false;
     }
-    bpf_map__set_max_entries(skel->maps.tcpinfo_events, 4096); // records of the trial are dropped
-    setModes(skel, hook, btf, false, {});
+    // Minimal maps: the trial's records are thrown away, its per-socket state is never used.
+    bpf_map__set_max_entries(skel->maps.tcpinfo_events, 4096);
+    bpf_map__set_max_entries(skel->maps.sample_last, 64);
+    bpf_map__set_max_entries(skel->maps.ptr_ids, 64);
+    std::vector<int> only(kHookCount, 0);
+    only[hook] = btf ? 1 : 2;
+    setAutoload(skel, only);
     int err = tcpinfo_bpf::load(skel);
     if (err) {
         error = std::string(what) + " load failed: " + errnoText(err);
@@ -213,19 +214,20 @@ bool TcpInfoLoader::load(bool forceTracepoint, unsigned ringbufBytes, int lifecy
         return false;
     }
     m_sharedPtrIds = false;
-    if (lifecyclePtrIdsFd >= 0) {
-        if (bpf_map__reuse_fd(m_skel->maps.ptr_ids, lifecyclePtrIdsFd) == 0)
-            m_sharedPtrIds = true;
-        else
-            for (wire::ProbeReport &r : m_reports)
-                if (r.status != "unavailable")
-                    r.detail += std::string(r.detail.empty() ? "" : "; ") +
-                                "cannot share lifecycle's socket ids: may differ from lifecycle's";
+    if (lifecyclePtrIdsFd < 0) {
+        bpf_map__set_max_entries(m_skel->maps.ptr_ids, 64); // never used: keep it small
+    } else if (bpf_map__reuse_fd(m_skel->maps.ptr_ids, lifecyclePtrIdsFd) == 0) {
+        m_sharedPtrIds = true;
+    } else {
+        for (wire::ProbeReport &r : m_reports)
+            if (r.status != "unavailable")
+                r.detail += std::string(r.detail.empty() ? "" : "; ") +
+                            "cannot share lifecycle's socket ids: may differ from lifecycle's";
     }
     std::vector<int> modes;
     for (Mode m : m_modes)
         modes.push_back(m == Mode::Btf ? 1 : m == Mode::Tracepoint ? 2 : 0);
-    setModes(m_skel, 0, false, true, modes);
+    setAutoload(m_skel, modes);
     const int err = tcpinfo_bpf::load(m_skel);
     if (err) {
         // Every program passed on its own, so this is unexpected (e.g. memory for the ring).
