@@ -3,6 +3,7 @@
 
 #include "proc_scan.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -169,46 +170,67 @@ bool ListenerPoll::dumpFamily(std::uint8_t family, std::uint64_t nowNs,
         }
         if (n == 0 || (msg.msg_flags & MSG_TRUNC))
             return false;
-        int left = static_cast<int>(n);
-        for (auto *nlh = reinterpret_cast<const nlmsghdr *>(m_buffer.data()); NLMSG_OK(nlh, left);
-             nlh = NLMSG_NEXT(nlh, left)) {
-            if (nlh->nlmsg_seq != seq)
-                continue; // a reply to an earlier, abandoned request
-            if (nlh->nlmsg_type == NLMSG_ERROR) {
-                // No handler for the family (IPv6 off): the family has no listeners to report.
-                nlmsgerr err{};
-                if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof err))
-                    std::memcpy(&err, NLMSG_DATA(nlh), sizeof err);
-                if (family == AF_INET6 && (err.error == -ENOENT || err.error == -EAFNOSUPPORT)) {
-                    m_noInet6 = true;
-                    return true;
-                }
-                return false;
+        switch (parseReply({m_buffer.data(), std::size_t(n)}, seq, family, parsed)) {
+        case ReplyStatus::More:
+            continue;
+        case ReplyStatus::Failed:
+            return false;
+        case ReplyStatus::NoFamily:
+            m_noInet6 = true;
+            return true;
+        case ReplyStatus::Done:
+            for (ts_listener_sample &sample : parsed) {
+                sample.hdr.type = TS_REC_LISTENER;
+                sample.hdr.size = sizeof sample;
+                sample.hdr.ts_ns = nowNs;
+                sample.netns_ino = m_netnsIno;
+                consider(sample, out);
             }
-            if (nlh->nlmsg_type == NLMSG_DONE) {
-                if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
-                    int status = 0;
-                    std::memcpy(&status, NLMSG_DATA(nlh), sizeof status);
-                    if (status < 0)
-                        return false;
-                }
-                for (ts_listener_sample &sample : parsed) {
-                    sample.hdr.type = TS_REC_LISTENER;
-                    sample.hdr.size = sizeof sample;
-                    sample.hdr.ts_ns = nowNs;
-                    sample.netns_ino = m_netnsIno;
-                    consider(sample, out);
-                }
-                return true;
-            }
-            if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
-                continue;
-            ts_listener_sample sample{};
-            if (parseDiag(nlh, family, sample) && parsed.size() < kMaxListeners)
-                parsed.push_back(sample);
+            return true;
         }
     }
     return false;
+}
+
+ListenerPoll::ReplyStatus ListenerPoll::parseReply(std::span<const std::uint8_t> bytes,
+                                                   std::uint32_t seq, std::uint8_t family,
+                                                   std::vector<ts_listener_sample> &parsed)
+{
+    // Copied into an aligned buffer: the netlink macros dereference headers in place.
+    std::vector<nlmsghdr> aligned((bytes.size() + sizeof(nlmsghdr) - 1) / sizeof(nlmsghdr));
+    if (!bytes.empty())
+        std::memcpy(aligned.data(), bytes.data(), bytes.size());
+    int left = static_cast<int>(std::min<std::size_t>(bytes.size(), kBufferBytes));
+    for (const nlmsghdr *nlh = aligned.data(); NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
+        if (nlh->nlmsg_seq != seq)
+            continue; // a reply to an earlier, abandoned request
+        if (nlh->nlmsg_type == NLMSG_ERROR) {
+            // No handler for the family (IPv6 off): the family has no listeners to report.
+            nlmsgerr err{};
+            if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof err))
+                std::memcpy(&err, NLMSG_DATA(nlh), sizeof err);
+            if (family == AF_INET6 && (err.error == -ENOENT || err.error == -EAFNOSUPPORT))
+                return ReplyStatus::NoFamily;
+            return ReplyStatus::Failed;
+        }
+        if (nlh->nlmsg_type == NLMSG_DONE) {
+            if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
+                int status = 0;
+                std::memcpy(&status, NLMSG_DATA(nlh), sizeof status);
+                if (status < 0)
+                    return ReplyStatus::Failed;
+            }
+            return ReplyStatus::Done;
+        }
+        if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+            continue;
+        ts_listener_sample sample{};
+        if (parseDiag(nlh, family, sample) && parsed.size() < kMaxListeners)
+            parsed.push_back(sample);
+    }
+    // Bytes left over: a header claiming more than the datagram holds, or a runt after the last
+    // message (the kernel pads every message, so a clean datagram ends at <= 0).
+    return left <= 0 ? ReplyStatus::More : ReplyStatus::Failed;
 }
 
 void ListenerPoll::consider(const ts_listener_sample &sample, std::vector<ts_listener_sample> &out)

@@ -5,6 +5,7 @@
 #include "unique_fd.h"
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,6 +46,20 @@ public:
     std::size_t listenerCount() const { return m_known.size(); }
 
     static constexpr int kIntervalMs = 100;
+
+    // One datagram of a dump reply (exposed for tests with crafted bytes): appends the listening
+    // sockets of `family` in messages of sequence `seq` to parsed (hdr, netns_ino left to the
+    // caller). More = the dump goes on; Done = NLMSG_DONE; NoFamily = the kernel has no
+    // inet_diag handler for IPv6; Failed = an error reply or bytes that are not netlink.
+    enum class ReplyStatus
+    {
+        More,
+        Done,
+        NoFamily,
+        Failed
+    };
+    static ReplyStatus parseReply(std::span<const std::uint8_t> bytes, std::uint32_t seq,
+                                  std::uint8_t family, std::vector<ts_listener_sample> &parsed);
 
 private:
     struct Known
