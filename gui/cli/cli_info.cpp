@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli_commands.h"
+#include "cli_info_kernel.h"
 
 #include <QCommandLineParser>
 #include <QMap>
@@ -142,10 +143,12 @@ int runInfo(const QStringList &args)
         return usageError(QStringLiteral("info"), files.isEmpty()
                                                       ? QStringLiteral("missing FILE")
                                                       : QStringLiteral("expects exactly one FILE"));
-    // Connections and facts only: the packet counts are in the connections table already.
+    // Connections and facts, kernel events and drops: the packet counts and the per-connection
+    // kernel summaries are in the connections table already, so no packets and no samples.
     QString error;
     ReadOptions options;
     options.packets = false;
+    options.kernelSamples = false;
     const auto session = SessionReader::read(files.first(), &error, options);
     if (!session) {
         printErr(QStringLiteral("%1: %2").arg(files.first(), error));
@@ -184,8 +187,10 @@ int runInfo(const QStringList &args)
     line("Recorded by:",
          QStringLiteral("tcpscope ") +
              (info.tcpscopeVersion.isEmpty() ? QStringLiteral("?") : info.tcpscopeVersion));
-    line("Probes:",
-         info.probes.isEmpty() ? QStringLiteral("-") : info.probes.join(QStringLiteral("; ")));
+    // The kernel capability report: one hook per line ("name=tp_btf", "name=unavailable (why)").
+    line("Probes:", info.probes.isEmpty()
+                        ? QStringLiteral("-")
+                        : info.probes.join(QStringLiteral("\n") + QString(17, QLatin1Char(' '))));
     line("Records:", QString::number(info.recordsReceived));
     line("Lost records:", lostLine(info));
     line("Connections:",
@@ -194,6 +199,7 @@ int runInfo(const QStringList &args)
     line("  by close:", countsLine(byReason));
     line("  by role:", countsLine(byRole));
     packetLines(*session, line);
+    kernelLines(*session, line);
     printOut(out);
     return kExitOk;
 }

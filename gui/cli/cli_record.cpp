@@ -10,6 +10,7 @@
 #include <QFile>
 #include <QSocketNotifier>
 #include <QTimer>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
@@ -115,7 +116,11 @@ int runRecord(const QStringList &args, int argc, char **argv)
     const QCommandLineOption filter(QStringLiteral("filter"), QString(), QStringLiteral("EXPR"));
     const QCommandLineOption noPackets(QStringLiteral("no-packets"), QString());
     const QCommandLineOption snap(QStringLiteral("snap"), QString(), QStringLiteral("BYTES"));
-    parser.addOptions({output, duration, quiet, force, filter, noPackets, snap});
+    const QCommandLineOption noTcpInfo(QStringLiteral("no-tcpinfo"), QString());
+    const QCommandLineOption sampleInterval(QStringLiteral("sample-interval"), QString(),
+                                            QStringLiteral("USEC"));
+    parser.addOptions(
+        {output, duration, quiet, force, filter, noPackets, snap, noTcpInfo, sampleInterval});
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());
     if (!parser.positionalArguments().isEmpty())
@@ -154,6 +159,24 @@ int runRecord(const QStringList &args, int argc, char **argv)
                                                "select packets)")
                                     .arg(parser.isSet(filter) ? QStringLiteral("--filter")
                                                               : QStringLiteral("--snap")));
+    options.tcpInfo = !parser.isSet(noTcpInfo);
+    if (parser.isSet(sampleInterval)) {
+        if (!options.tcpInfo)
+            return usageError(kCmd, QStringLiteral("--no-tcpinfo cannot be combined with "
+                                                   "--sample-interval (no samples are taken)"));
+        // Digits only: "1e3", "-1", " 5" or "1000us" are mistakes, not numbers to guess at.
+        const QString text = parser.value(sampleInterval);
+        bool ok = !text.isEmpty() && std::all_of(text.cbegin(), text.cend(), [](QChar ch) {
+            return ch >= QLatin1Char('0') && ch <= QLatin1Char('9');
+        });
+        const qulonglong usec = ok ? text.toULongLong(&ok) : 0;
+        if (!ok || usec > wire::StartOptions::kMaxSampleIntervalUs)
+            return usageError(kCmd, QStringLiteral("--sample-interval: expected 0 (every sample) "
+                                                   "to %1 microseconds, got '%2'")
+                                        .arg(wire::StartOptions::kMaxSampleIntervalUs)
+                                        .arg(text));
+        options.sampleIntervalUs = quint32(usec);
+    }
     {
         // Checked here, before root work starts, so a typo is a usage error (exit 2).
         QString why;
@@ -197,6 +220,10 @@ int runRecord(const QStringList &args, int argc, char **argv)
         for (const QString &probe : std::as_const(started.probes)) {
             if (options.packets && probe.startsWith(QLatin1String("packets=unavailable")))
                 printErr(QStringLiteral("warning: recording state changes only, %1").arg(probe));
+            if (options.tcpInfo && probe.startsWith(QLatin1String("kernel_metrics=unavailable")))
+                printErr(QStringLiteral("warning: recording without the kernel's view (no RTT/"
+                                        "cwnd samples, retransmits, resets, drops), %1")
+                             .arg(probe));
         }
     }
 
@@ -248,9 +275,16 @@ int runRecord(const QStringList &args, int argc, char **argv)
                                             .arg(s.lostPackets)
                                             .arg(s.packetsFiltered)
                                       : QStringLiteral("no packets");
-    printOut(QStringLiteral("recorded %1 connections, %2, %3 records, %4 lost in %5 s -> %6\n")
+    const QString kernel = options.tcpInfo
+                               ? QStringLiteral(", %1 kernel samples, %2 kernel events, %3 drops")
+                                     .arg(s.samplesReceived)
+                                     .arg(s.kernelEventsReceived)
+                                     .arg(s.dropsReceived)
+                               : QString();
+    printOut(QStringLiteral("recorded %1 connections, %2%3, %4 records, %5 lost in %6 s -> %7\n")
                  .arg(s.connectionsSeen)
                  .arg(packets)
+                 .arg(kernel)
                  .arg(s.recordsReceived)
                  .arg(s.lostRecords)
                  .arg(elapsed.elapsed() / 1000.0, 0, 'f', 1)

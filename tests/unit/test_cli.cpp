@@ -22,6 +22,8 @@ private slots:
     void badSessionFiles();
     void recordKeepsForeignFiles();
     void info();
+    void infoKernel();
+    void infoWithoutKernelMetrics();
     void exportConnections();
 
 private:
@@ -35,6 +37,7 @@ private:
     QString m_bin;
     QTemporaryDir m_dir;
     QString m_session;
+    QString m_plainSession;
 };
 
 TestCli::Result TestCli::run(const QStringList &args)
@@ -62,7 +65,8 @@ void TestCli::initTestCase()
     info.kernelRelease = QStringLiteral("6.18.0-test");
     info.hostname = QStringLiteral("testhost");
     info.tcpscopeVersion = QStringLiteral("0.1.0");
-    info.probes = {QStringLiteral("inet_sock_set_state=tp_btf")};
+    info.probes = {QStringLiteral("inet_sock_set_state=tp_btf"), QStringLiteral("tcp_probe=tp_btf"),
+                   QStringLiteral("tcp_cong_state_set=unavailable (no such tracepoint)")};
     info.startedNs = 1'764'300'000'000'000'000; // 2025-11-28T03:20:00Z
     info.stoppedNs = info.startedNs + 2'500'000'000;
     info.recordsReceived = 17;
@@ -74,6 +78,11 @@ void TestCli::initTestCase()
     info.lostPackets = 1;
     info.packetsFiltered = 4;
     info.interfaces = {{1, QStringLiteral("lo"), 1}, {2, QStringLiteral("eth0"), 2}};
+    info.kernelMetrics = true;
+    info.sampleIntervalUs = 1000;
+    info.samplesReceived = 40;
+    info.kernelEventsReceived = 7;
+    info.dropsReceived = 5;
     writer->setInfo(info);
     for (int i = 1; i <= 3; ++i) {
         Connection c;
@@ -101,9 +110,71 @@ void TestCli::initTestCase()
             c.packets.dupAcks = quint32(i);
             c.packets.resets = i == 3 ? 1 : 0;
         }
+        if (i == 1) {
+            c.kernel.samples = 30;
+            c.kernel.srttUsMin = 25;
+            c.kernel.srttUsMax = 900;
+            c.kernel.cwndMax = 44;
+            c.kernel.retransmits = 5;
+            c.kernel.synRetransmits = 2;
+        } else if (i == 3) {
+            c.kernel.samples = 2;
+            c.kernel.resetsReceived = 1;
+            c.kernel.drops = 1;
+        }
         writer->writeConnection(c);
     }
+    // The kernel's view: resends (data, SYN, a failed one), a SYN-ACK resend, RSTs both ways,
+    // drops with named reasons and one the kernel gave no name for.
+    KernelData k;
+    auto event = [&](qint64 conn, KernelEventKind kind, quint16 segs) {
+        KernelEvent e;
+        e.connectionId = conn;
+        e.timeNs = info.startedNs + 1000 * (k.events.size() + 1);
+        e.kind = kind;
+        e.segs = segs;
+        k.events.append(e);
+        return &k.events.last();
+    };
+    event(1, KernelEventKind::Retransmit, 3);
+    event(1, KernelEventKind::Retransmit, 2)->tcpFlags = 0x02; // SYN resent twice
+    event(1, KernelEventKind::Retransmit, 1)->err = -11;       // not sent: not counted
+    event(0, KernelEventKind::SynAckRetransmit, 1);
+    KernelEvent *rst = event(0, KernelEventKind::ResetSent, 0);
+    rst->reason = 2;
+    rst->reasonName = QStringLiteral("NO_SOCKET");
+    event(3, KernelEventKind::ResetReceived, 0);
+    KernelEvent *ca = event(1, KernelEventKind::CongestionState, 0);
+    ca->newCaState = 4;
+    auto drop = [&](qint64 conn, quint32 reason, const char *name) {
+        DropEvent d;
+        d.connectionId = conn;
+        d.timeNs = info.startedNs + 5000 + k.drops.size();
+        d.reason = reason;
+        d.reasonName = QLatin1String(name);
+        d.family = 4;
+        d.srcAddr = d.dstAddr = QStringLiteral("127.0.0.1");
+        k.drops.append(d);
+    };
+    drop(0, 2, "NO_SOCKET");
+    drop(3, 2, "NO_SOCKET");
+    drop(0, 2, "NO_SOCKET");
+    drop(0, 5, "TCP_CSUM");
+    drop(0, 99, "");
+    writer->writeKernelData(k);
     QVERIFY(writer->close(&error));
+
+    // The same connections recorded with --no-tcpinfo.
+    m_plainSession = m_dir.filePath(QStringLiteral("plain.tcpscope"));
+    auto plain = SessionWriter::create(m_plainSession, &error);
+    QVERIFY2(plain, qPrintable(error));
+    info.kernelMetrics = false;
+    plain->setInfo(info);
+    Connection c;
+    c.id = 1;
+    c.kernel.retransmits = 9; // not captured: ignored
+    plain->writeConnection(c);
+    QVERIFY(plain->close(&error));
 }
 
 void TestCli::helpAndVersion()
@@ -150,6 +221,32 @@ void TestCli::usageErrors_data()
     QTest::newRow("record no-packets filter")
         << QStringList{"record", "-o", "x", "--no-packets", "--filter", "port 80"}
         << "--no-packets cannot be combined with --filter";
+    QTest::newRow("record bad sample interval")
+        << QStringList{"record", "-o", "x", "--sample-interval", "soon"}
+        << "record: --sample-interval: expected 0 (every sample) to 10000000 microseconds, got "
+           "'soon'";
+    QTest::newRow("record negative sample interval")
+        << QStringList{"record", "-o", "x", "--sample-interval=-1"}
+        << "--sample-interval: expected 0 (every sample) to 10000000 microseconds, got '-1'";
+    QTest::newRow("record sample interval too long")
+        << QStringList{"record", "-o", "x", "--sample-interval", "10000001"} << "got '10000001'";
+    QTest::newRow("record sample interval exponent")
+        << QStringList{"record", "-o", "x", "--sample-interval", "1e3"} << "got '1e3'";
+    QTest::newRow("record sample interval empty")
+        << QStringList{"record", "-o", "x", "--sample-interval", ""} << "got ''";
+    QTest::newRow("record sample interval without tcpinfo")
+        << QStringList{"record", "-o", "x", "--no-tcpinfo", "--sample-interval", "0"}
+        << "--no-tcpinfo cannot be combined with --sample-interval";
+    // Known options: the error is about the next mistake, not "Unknown option".
+    QTest::newRow("record no-tcpinfo is an option")
+        << QStringList{"record", "-o", "x", "--no-tcpinfo", "--duration", "soon"}
+        << "--duration: expected a positive number";
+    QTest::newRow("record sample interval 0 is valid")
+        << QStringList{"record", "-o", "x", "--sample-interval", "0", "--duration", "soon"}
+        << "--duration: expected a positive number";
+    QTest::newRow("record sample interval max is valid")
+        << QStringList{"record", "-o", "x", "--sample-interval", "10000000", "--snap", "999"}
+        << "--snap: expected 0 to 256";
     QTest::newRow("info without file") << QStringList{"info"} << "info: missing FILE";
     QTest::newRow("export nothing") << QStringList{"export", "f"} << "exactly one of --connections";
     QTest::newRow("export both") << QStringList{"export", "f",       "--connections",
@@ -251,6 +348,62 @@ void TestCli::info()
     QVERIFY2(r.out.contains(QLatin1String("resets 1")), qPrintable(r.out));
 }
 
+void TestCli::infoKernel()
+{
+    const Result r = run({QStringLiteral("info"), m_session});
+    QCOMPARE(r.code, 0);
+    // The capability report: one probe per line, unavailable ones with their reason.
+    QVERIFY2(r.out.contains(QLatin1String("Probes:          inet_sock_set_state=tp_btf\n"
+                                          "                 tcp_probe=tp_btf\n"
+                                          "                 tcp_cong_state_set=unavailable (no "
+                                          "such tracepoint)\n")),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("Kernel samples:  40 received, 32 joined to 2 "
+                                          "connections; interval 1000 us per connection\n")),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("Kernel events:   7 received, 7 in the file, 5 joined "
+                                          "to connections\n")),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("Retransmits:     5 segments resent by the kernel (SYN "
+                                          "2), SYN-ACK 1, 1 resends failed\n")),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("Resets:          sent 1, received 1 (sent by reason: "
+                                          "NO_SOCKET 1)\n")),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("Congestion:      1 state changes\n")),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("Drops:           5 received, 5 in the file, 1 joined "
+                                          "to connections\n")),
+             qPrintable(r.out));
+    // Sorted by count, then name; a reason the kernel did not name shows its value.
+    QVERIFY2(
+        r.out.contains(QLatin1String("  by reason:     NO_SOCKET 3, TCP_CSUM 1, reason 99 1\n")),
+        qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("Top retransmits: #1 curl (101) 127.0.0.1:40001 > "
+                                          "127.0.0.1:80: 5 (SYN 2, SYN-ACK 0), srtt max 900 us\n")),
+             qPrintable(r.out));
+}
+
+void TestCli::infoWithoutKernelMetrics()
+{
+    const Result r = run({QStringLiteral("info"), m_plainSession});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains(QLatin1String("Kernel metrics:  not captured (--no-tcpinfo")),
+             qPrintable(r.out));
+    QVERIFY(!r.out.contains(QLatin1String("Retransmits:")));
+    QVERIFY(!r.out.contains(QLatin1String("Drops:")));
+    // Its CSV leaves the kernel columns empty rather than claiming zeros.
+    const Result csv = run({QStringLiteral("export"), m_plainSession,
+                            QStringLiteral("--connections"), QStringLiteral("-")});
+    QCOMPARE(csv.code, 0);
+    const QStringList lines = csv.out.split(QStringLiteral("\r\n"));
+    const QStringList header = lines[0].split(QLatin1Char(','));
+    const QStringList row = lines[1].split(QLatin1Char(','));
+    QCOMPARE(row.size(), header.size());
+    QCOMPARE(row[header.indexOf(QLatin1String("kernel_retransmits"))], QString());
+    QCOMPARE(row[header.indexOf(QLatin1String("drops"))], QString());
+}
+
 void TestCli::exportConnections()
 {
     const QString csv = m_dir.filePath(QStringLiteral("out.csv"));
@@ -273,6 +426,17 @@ void TestCli::exportConnections()
     QFile j(json);
     QVERIFY(j.open(QIODevice::ReadOnly));
     QVERIFY(j.readAll().startsWith("[\n  {\"id\": 1, \"pid\": 101, \"comm\": \"curl\""));
+    // The kernel columns through the CLI, with the values of the file.
+    const QStringList lines = QString::fromUtf8(content).split(QStringLiteral("\r\n"));
+    const QStringList header = lines[0].split(QLatin1Char(','));
+    const QStringList first = lines[1].split(QLatin1Char(','));
+    auto cell = [&](const char *name) { return first.value(header.indexOf(QLatin1String(name))); };
+    QCOMPARE(cell("srtt_us_min"), QStringLiteral("25"));
+    QCOMPARE(cell("srtt_us_max"), QStringLiteral("900"));
+    QCOMPARE(cell("cwnd_max"), QStringLiteral("44"));
+    QCOMPARE(cell("resets_sent"), QStringLiteral("0"));
+    QCOMPARE(cell("kernel_retransmits"), QStringLiteral("5"));
+    QCOMPARE(cell("syn_retransmits"), QStringLiteral("2"));
     // An unwritable destination is a runtime failure (1), not bad input.
     r = run({QStringLiteral("export"), m_session, QStringLiteral("--connections"),
              m_dir.filePath(QStringLiteral("no/such/dir/out.csv"))});
