@@ -146,16 +146,108 @@ bool TcpInfoLoader::trial(std::size_t hook, Mode mode, std::string &error) const
     return true;
 }
 
+bool TcpInfoLoader::loadModes(unsigned ringbufBytes, int lifecyclePtrIdsFd, std::string &error)
+{
+    tcpinfo_bpf::destroy(m_skel);
+    m_skel = tcpinfo_bpf::open();
+    if (!m_skel) {
+        error = std::string("cannot open tcpinfo BPF object: ") + errnoText(errno);
+        return false;
+    }
+    if (ringbufBytes && bpf_map__set_max_entries(m_skel->maps.tcpinfo_events, ringbufBytes)) {
+        error = "invalid tcpinfo ring buffer size " + std::to_string(ringbufBytes);
+        tcpinfo_bpf::destroy(m_skel);
+        m_skel = nullptr;
+        return false;
+    }
+    m_sharedPtrIds = false;
+    m_shareFailed = false;
+    if (lifecyclePtrIdsFd < 0)
+        bpf_map__set_max_entries(m_skel->maps.ptr_ids, 64); // never used: keep it small
+    else if (bpf_map__reuse_fd(m_skel->maps.ptr_ids, lifecyclePtrIdsFd) == 0)
+        m_sharedPtrIds = true;
+    else
+        m_shareFailed = true;
+    std::vector<int> modes;
+    for (Mode m : m_modes)
+        modes.push_back(m == Mode::Btf ? 1 : m == Mode::Tracepoint ? 2 : 0);
+    setAutoload(m_skel, modes);
+    const int err = tcpinfo_bpf::load(m_skel);
+    if (err) {
+        error = "tcpinfo load failed: " + errnoText(err);
+        tcpinfo_bpf::destroy(m_skel);
+        m_skel = nullptr;
+        return false;
+    }
+    return true;
+}
+
+// Attaches every loaded program once and detaches it again. The programs emit nothing yet: the
+// configuration map says disabled until configure().
+bool TcpInfoLoader::attachEachOnce() const
+{
+    for (std::size_t i = 0; i < kHookCount; ++i) {
+        if (m_modes[i] == Mode::None)
+            continue;
+        bpf_program *prog = bpf_object__find_program_by_name(
+            m_skel->obj, m_modes[i] == Mode::Btf ? kHooks[i].btfProg : kHooks[i].tpProg);
+        bpf_link *link = bpf_program__attach(prog);
+        if (!link)
+            return false;
+        bpf_link__destroy(link);
+    }
+    return true;
+}
+
 bool TcpInfoLoader::load(bool forceTracepoint, unsigned ringbufBytes, int lifecyclePtrIdsFd,
                          Tracefs &tracefs, std::string &error)
 {
-    m_modes.assign(kHookCount, Mode::None);
     m_reports.clear();
     BtfPtr vmlinux(btf__load_vmlinux_btf());
     const std::string btfMissing =
         vmlinux ? std::string() : "no kernel BTF (/sys/kernel/btf/vmlinux): " + errnoText(errno);
+    auto hasBtfTrace = [&](std::size_t i) {
+        return vmlinux && btf__find_by_name_kind(
+                              vmlinux.get(), ("btf_trace_" + std::string(kHooks[i].name)).c_str(),
+                              BTF_KIND_TYPEDEF) >= 0;
+    };
     bool tracefsTried = false, tracefsOk = false;
     std::string tracefsError;
+    auto ensureTracefs = [&] {
+        if (!tracefsTried) {
+            tracefsTried = true;
+            tracefsOk = tracefs.ensure(tracefsError);
+        }
+        return tracefsOk;
+    };
+
+    // Fast path (the usual case): every hook in the preferred mode, loaded together in the real
+    // object and attached once each. Only if that fails is each hook probed on its own.
+    const Mode preferred = forceTracepoint ? Mode::Tracepoint : Mode::Btf;
+    bool all = true;
+    for (std::size_t i = 0; i < kHookCount && all; ++i)
+        all = preferred == Mode::Btf ? hasBtfTrace(i)
+                                     : ensureTracefs() && tracepointExists(kHooks[i]);
+    std::string fastError;
+    m_modes.assign(kHookCount, preferred);
+    if (all && loadModes(ringbufBytes, lifecyclePtrIdsFd, fastError) && attachEachOnce()) {
+        for (std::size_t i = 0; i < kHookCount; ++i) {
+            std::string detail = forceTracepoint
+                                     ? "tp_btf skipped: --force-tracepoint; " + tracefs.note()
+                                     : std::string();
+            const std::string args = argumentNote(vmlinux.get(), i);
+            if (!args.empty())
+                detail += (detail.empty() ? "" : "; ") + args;
+            m_reports.push_back(
+                {kHooks[i].name, forceTracepoint ? "tracepoint" : "tp_btf", detail});
+        }
+        noteSharing();
+        return true;
+    }
+    tcpinfo_bpf::destroy(m_skel);
+    m_skel = nullptr;
+
+    m_modes.assign(kHookCount, Mode::None);
     std::size_t usable = 0;
     for (std::size_t i = 0; i < kHookCount; ++i) {
         const Hook &h = kHooks[i];
@@ -165,18 +257,13 @@ bool TcpInfoLoader::load(bool forceTracepoint, unsigned ringbufBytes, int lifecy
             why = "tp_btf skipped: --force-tracepoint";
         else if (!vmlinux)
             why = "tp_btf unavailable: " + btfMissing;
-        else if (btf__find_by_name_kind(vmlinux.get(), ("btf_trace_" + std::string(h.name)).c_str(),
-                                        BTF_KIND_TYPEDEF) < 0)
+        else if (!hasBtfTrace(i))
             why = std::string("tp_btf unavailable: kernel has no btf_trace_") + h.name;
         else if (trial(i, Mode::Btf, why))
             m_modes[i] = Mode::Btf;
         if (m_modes[i] == Mode::None) {
-            if (!tracefsTried) {
-                tracefsTried = true;
-                tracefsOk = tracefs.ensure(tracefsError);
-            }
             std::string tpWhy;
-            if (!tracefsOk)
+            if (!ensureTracefs())
                 tpWhy = "tracepoint unavailable: " + tracefsError;
             else if (!tracepointExists(h))
                 tpWhy = std::string("tracepoint unavailable: no events/") + h.category + "/" +
@@ -201,46 +288,26 @@ bool TcpInfoLoader::load(bool forceTracepoint, unsigned ringbufBytes, int lifecy
         error = "no tcpinfo hook is available";
         return false;
     }
-
-    m_skel = tcpinfo_bpf::open();
-    if (!m_skel) {
-        error = std::string("cannot open tcpinfo BPF object: ") + errnoText(errno);
-        return false;
-    }
-    if (ringbufBytes && bpf_map__set_max_entries(m_skel->maps.tcpinfo_events, ringbufBytes)) {
-        error = "invalid tcpinfo ring buffer size " + std::to_string(ringbufBytes);
-        tcpinfo_bpf::destroy(m_skel);
-        m_skel = nullptr;
-        return false;
-    }
-    m_sharedPtrIds = false;
-    if (lifecyclePtrIdsFd < 0) {
-        bpf_map__set_max_entries(m_skel->maps.ptr_ids, 64); // never used: keep it small
-    } else if (bpf_map__reuse_fd(m_skel->maps.ptr_ids, lifecyclePtrIdsFd) == 0) {
-        m_sharedPtrIds = true;
-    } else {
-        for (wire::ProbeReport &r : m_reports)
-            if (r.status != "unavailable")
-                r.detail += std::string(r.detail.empty() ? "" : "; ") +
-                            "cannot share lifecycle's socket ids: may differ from lifecycle's";
-    }
-    std::vector<int> modes;
-    for (Mode m : m_modes)
-        modes.push_back(m == Mode::Btf ? 1 : m == Mode::Tracepoint ? 2 : 0);
-    setAutoload(m_skel, modes);
-    const int err = tcpinfo_bpf::load(m_skel);
-    if (err) {
+    if (!loadModes(ringbufBytes, lifecyclePtrIdsFd, error)) {
         // Every program passed on its own, so this is unexpected (e.g. memory for the ring).
-        error = "tcpinfo load failed: " + errnoText(err);
         for (wire::ProbeReport &r : m_reports) {
             r.status = "unavailable";
             r.detail = error;
         }
-        tcpinfo_bpf::destroy(m_skel);
-        m_skel = nullptr;
         return false;
     }
+    noteSharing();
     return true;
+}
+
+void TcpInfoLoader::noteSharing()
+{
+    if (!m_shareFailed)
+        return;
+    for (wire::ProbeReport &r : m_reports)
+        if (r.status != "unavailable")
+            r.detail += std::string(r.detail.empty() ? "" : "; ") +
+                        "cannot share lifecycle's socket ids: may differ from lifecycle's";
 }
 
 bool TcpInfoLoader::configure(std::uint32_t sampleIntervalUs, std::string &error)
@@ -252,6 +319,7 @@ bool TcpInfoLoader::configure(std::uint32_t sampleIntervalUs, std::string &error
     ts_tcpinfo_config cfg{};
     cfg.sample_interval_ns = std::uint64_t(sampleIntervalUs) * 1000u;
     cfg.shared_ptr_ids = m_sharedPtrIds ? 1 : 0;
+    cfg.enabled = 1;
     const std::uint32_t zero = 0;
     if (bpf_map_update_elem(bpf_map__fd(m_skel->maps.tcpinfo_config), &zero, &cfg, BPF_ANY)) {
         error = "cannot write the tcpinfo configuration: " + errnoText(errno);

@@ -13,12 +13,14 @@ namespace tcpscope::helper {
 
 class Tracefs;
 
-// Loads tcpinfo.bpf.c. Every hook (tcp_probe, tcp_retransmit_skb, tcp_retransmit_synack,
-// tcp_send_reset, tcp_receive_reset, tcp_cong_state_set, kfree_skb) is probed on its own before
-// Hello: its tp_btf program is loaded and attached once in a throw-away object (no tracefs
-// needed); if that fails, the classic tracepoint the same way (tracefs made available first);
-// otherwise the hook is unavailable and the report says why. The real object is then loaded with
-// exactly the winning program per hook, and attached only when Start asks for kTcpInfo.
+// Loads tcpinfo.bpf.c before Hello. Usually all seven hooks (tcp_probe, tcp_retransmit_skb,
+// tcp_retransmit_synack, tcp_send_reset, tcp_receive_reset, tcp_cong_state_set, kfree_skb) load
+// together as tp_btf (classic tracepoints with --force-tracepoint) and each is attached once
+// and detached again as the probe. If that fails, every hook is probed on its own: its tp_btf
+// program loaded and attached once in a throw-away object (no tracefs needed); if that fails,
+// the classic tracepoint the same way (tracefs made available first); otherwise the hook is
+// unavailable and the report says why. The real object is then loaded with exactly the winning
+// program per hook. Programs emit nothing until configure(); attach() happens on Start.
 // All attachments are links owned by this object: nothing is pinned, nothing outlives the helper.
 class TcpInfoLoader
 {
@@ -54,9 +56,13 @@ private:
         Tracepoint
     };
     bool trial(std::size_t hook, Mode mode, std::string &error) const;
+    bool loadModes(unsigned ringbufBytes, int lifecyclePtrIdsFd, std::string &error);
+    bool attachEachOnce() const;
+    void noteSharing();
     tcpinfo_bpf *m_skel = nullptr;
     std::vector<Mode> m_modes;
     bool m_sharedPtrIds = false;
+    bool m_shareFailed = false;
     std::vector<wire::ProbeReport> m_reports;
 };
 

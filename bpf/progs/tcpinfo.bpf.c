@@ -82,8 +82,12 @@ static __always_inline void count_lost(void)
 
 static __always_inline void *reserve(__u32 size, __u16 type)
 {
-    struct ts_record_header *h = bpf_ringbuf_reserve(&tcpinfo_events, size, 0);
+    struct ts_tcpinfo_config *cfg = get_config();
+    struct ts_record_header *h;
 
+    if (!cfg || !cfg->enabled)
+        return 0; /* loaded and probe-attached before Start: not capturing yet */
+    h = bpf_ringbuf_reserve(&tcpinfo_events, size, 0);
     if (!h) {
         count_lost();
         return 0;
@@ -121,9 +125,12 @@ static __always_inline __u64 lifecycle_id(const struct sock *sk, __u64 id)
 static __always_inline int sample_due(__u64 id, __u64 now)
 {
     struct ts_tcpinfo_config *cfg = get_config();
-    __u64 interval = cfg ? cfg->sample_interval_ns : 0;
+    __u64 interval;
     __u64 *last;
 
+    if (!cfg || !cfg->enabled)
+        return 0;
+    interval = cfg->sample_interval_ns;
     if (!interval)
         return 1;
     last = bpf_map_lookup_elem(&sample_last, &id);
