@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "export/connection_export.h"
 
+#include "analysis/termination.h"
+
 #include <QFile>
 #include <QSaveFile>
+
+#include <algorithm>
 
 #include <cstdio>
 
@@ -55,6 +59,32 @@ void appendKernelCells(QVector<Cell> &row, const Connection &c,
         << (listener ? count(k.listenDrops) : Cell{}) << (listener ? count(k.backlogMax) : Cell{});
 }
 
+// Termination stage (issue 4): who closed first, RST by whom, time half-closed, in FIN_WAIT2 and
+// in TIME_WAIT (inferred from the hand-off to the timewait socket where the kernel reports no
+// TIME_WAIT state; bounded by the session end while still running).
+void appendTerminationCells(QVector<Cell> &row, const Connection &c, qint64 sessionEndNs)
+{
+    const TerminationInfo t = terminationOf(c, sessionEndNs);
+    auto msOrNull = [](qint64 ns) { return ns >= 0 ? ms(double(ns) / 1e6) : Cell{}; };
+    row << (t.firstCloser == Closer::Unknown ? Cell{} : text(closerName(t.firstCloser)))
+        << (t.reset ? text(t.resetByPeer ? QStringLiteral("peer") : QStringLiteral("local"))
+                    : Cell{})
+        << msOrNull(t.halfClosedNs) << msOrNull(t.finWait2Ns) << msOrNull(t.timeWaitNs)
+        << (t.timeWaitNs >= 0 ? num(t.timeWaitInferred ? 1 : 0) : Cell{});
+}
+
+// The last instant a session knows of when it did not record its stop time (killed).
+qint64 lastKnownNs(const QVector<Connection> &connections)
+{
+    qint64 last = 0;
+    for (const Connection &c : connections) {
+        last = std::max({last, c.startNs, c.endNs});
+        if (!c.history.isEmpty())
+            last = std::max(last, c.history.constLast().timeNs);
+    }
+    return last;
+}
+
 QVector<Cell> cells(const Connection &c, const ConnectionExportOptions &options)
 {
     const bool open = c.isOpen();
@@ -95,6 +125,7 @@ QVector<Cell> cells(const Connection &c, const ConnectionExportOptions &options)
         << count(k.windowFull) << count(k.windowUpdates) << count(k.keepAlives) << count(k.resets)
         << (k.irttNs >= 0 ? ms(double(k.irttNs) / 1e6) : Cell{});
     appendKernelCells(row, c, options);
+    appendTerminationCells(row, c, options.sessionEndNs);
     return row;
 }
 
@@ -185,12 +216,19 @@ QStringList connectionExportColumns()
             QStringLiteral("resets_received"), QStringLiteral("drops"),
             QStringLiteral("kernel_samples"), QStringLiteral("kernel_retransmits"),
             QStringLiteral("syn_retransmits"), QStringLiteral("synack_retransmits"),
-            QStringLiteral("listen_drops"), QStringLiteral("backlog_max")};
+            QStringLiteral("listen_drops"), QStringLiteral("backlog_max"),
+            // Termination stage (issue 4), from the state history.
+            QStringLiteral("closed_first"), QStringLiteral("reset_by"),
+            QStringLiteral("half_closed_ms"), QStringLiteral("fin_wait2_ms"),
+            QStringLiteral("time_wait_ms"), QStringLiteral("time_wait_inferred")};
 }
 
 bool writeConnectionsCsv(const QVector<Connection> &connections, QIODevice &out, QString *error,
-                         const ConnectionExportOptions &options)
+                         const ConnectionExportOptions &given)
 {
+    ConnectionExportOptions options = given;
+    if (options.sessionEndNs <= 0)
+        options.sessionEndNs = lastKnownNs(connections);
     if (!writeAll(out, connectionExportColumns().join(QLatin1Char(',')).toUtf8() + "\r\n", error))
         return false;
     QByteArray chunk;
@@ -212,8 +250,11 @@ bool writeConnectionsCsv(const QVector<Connection> &connections, QIODevice &out,
 }
 
 bool writeConnectionsJson(const QVector<Connection> &connections, QIODevice &out, QString *error,
-                          const ConnectionExportOptions &options)
+                          const ConnectionExportOptions &given)
 {
+    ConnectionExportOptions options = given;
+    if (options.sessionEndNs <= 0)
+        options.sessionEndNs = lastKnownNs(connections);
     // Written by hand so 64-bit integers (ns timestamps, byte counts) stay exact.
     QVector<QByteArray> keys;
     for (const QString &name : connectionExportColumns())

@@ -23,7 +23,7 @@ enum class ExportFormat
 struct ConnectionExportOptions
 {
     bool kernelMetrics = true; // SessionInfo::kernelMetrics
-    qint64 sessionEndNs = 0;   // SessionInfo::stoppedNs (0: the last time the session knows)
+    qint64 sessionEndNs = 0;   // SessionInfo::stoppedNs (0: the last time the connections know)
 };
 
 // Column names in output order (the first 17 are the documented stable set; later issues only

@@ -24,6 +24,7 @@ private slots:
     void exportByPath();
     void kernelColumns();
     void kernelColumnsNotCaptured();
+    void terminationColumns();
 };
 
 namespace {
@@ -338,6 +339,59 @@ void TestConnectionExport::kernelColumnsNotCaptured()
     const QJsonObject a = QJsonDocument::fromJson(json.data()).array()[0].toObject();
     QVERIFY(a.value(QLatin1String("drops")).isNull());
     QVERIFY(a.value(QLatin1String("cwnd_max")).isNull());
+}
+
+void TestConnectionExport::terminationColumns()
+{
+    // Local close: FIN_WAIT1 at +10 ms, FIN_WAIT2 at +11 ms, handed to the timewait socket
+    // (CLOSE) at +20 ms; the session ended 30 s after the start, inside TIME_WAIT's 60 s.
+    Connection local = closedConnection();
+    local.kernel = KernelSummary{}; // no traced RST: an orderly close
+    const qint64 t0 = local.startNs;
+    local.endNs = t0 + 20'000'000;
+    local.history = {{t0, TcpState::Close, TcpState::SynSent, 1, QString()},
+                     {t0 + 50'000, TcpState::SynSent, TcpState::Established, 0, QString()},
+                     {t0 + 10'000'000, TcpState::Established, TcpState::FinWait1, 0, QString()},
+                     {t0 + 11'000'000, TcpState::FinWait1, TcpState::FinWait2, 0, QString()},
+                     {local.endNs, TcpState::FinWait2, TcpState::Close, 0, QString()}};
+    // Reset by the peer while established.
+    Connection reset = closedConnection();
+    reset.id = 4;
+    reset.closeReason = CloseReason::Reset;
+    reset.kernel.resetsReceived = 1;
+    reset.kernel.resetsSent = 0;
+    ConnectionExportOptions options;
+    options.sessionEndNs = t0 + 30'000'000'000;
+    QBuffer buf;
+    buf.open(QIODevice::WriteOnly);
+    QString error;
+    QVERIFY(writeConnectionsCsv({local, openConnection(), reset}, buf, &error, options));
+    const QList<QStringList> rows = parseCsv(QString::fromUtf8(buf.data()));
+    const QStringList cols = connectionExportColumns();
+    auto cell = [&](int row, const char *name) {
+        const qsizetype i = cols.indexOf(QLatin1String(name));
+        return i < 0 ? QStringLiteral("<no column %1>").arg(QLatin1String(name)) : rows[row][i];
+    };
+    QCOMPARE(cell(1, "closed_first"), QStringLiteral("local"));
+    QCOMPARE(cell(1, "reset_by"), QString());
+    QCOMPARE(cell(1, "half_closed_ms"), QStringLiteral("10.000"));
+    QCOMPARE(cell(1, "fin_wait2_ms"), QStringLiteral("9.000"));
+    QCOMPARE(cell(1, "time_wait_ms"), QStringLiteral("29980.000")); // still running at the end
+    QCOMPARE(cell(1, "time_wait_inferred"), QStringLiteral("1"));
+    for (const char *name : {"closed_first", "reset_by", "half_closed_ms", "fin_wait2_ms",
+                             "time_wait_ms", "time_wait_inferred"})
+        QVERIFY2(cell(2, name).isEmpty(), name); // open, never closed: all unknown
+    QCOMPARE(cell(3, "reset_by"), QStringLiteral("peer"));
+    QCOMPARE(cell(3, "time_wait_ms"), QString()); // an RST skips TIME_WAIT
+
+    // Without a stop time (killed recorder) the last instant the connections know bounds it.
+    QBuffer json;
+    json.open(QIODevice::WriteOnly);
+    QVERIFY(writeConnectionsJson({local}, json, &error));
+    const QJsonObject a = QJsonDocument::fromJson(json.data()).array()[0].toObject();
+    QCOMPARE(a.value(QLatin1String("closed_first")).toString(), QStringLiteral("local"));
+    QCOMPARE(a.value(QLatin1String("time_wait_ms")).toDouble(), 0.0);
+    QVERIFY(a.value(QLatin1String("reset_by")).isNull());
 }
 
 QTEST_GUILESS_MAIN(TestConnectionExport)
