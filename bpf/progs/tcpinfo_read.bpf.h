@@ -12,6 +12,7 @@
 #define AF_INET6 10
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
+#define TS_V6_EXT_MAX 4
 
 static __always_inline int full_sock_state(__u8 state)
 {
@@ -75,15 +76,16 @@ struct pkt {
     __u8 saddr[16], daddr[16];
 };
 
-/* TCP over IPv4/IPv6 (no IPv6 extension headers, no non-first fragments) from skb->head +
- * network_header. Returns 0 when the skb carries such a TCP header. */
+/* TCP over IPv4/IPv6 (IPv6: up to TS_V6_EXT_MAX extension headers; never a non-first fragment)
+ * from skb->head + network_header. Returns 0 when the skb carries such a TCP header. */
 static __always_inline int parse_skb(const struct sk_buff *skb, struct pkt *p)
 {
     unsigned char *head = BPF_CORE_READ(skb, head);
     __u16 nh = BPF_CORE_READ(skb, network_header);
     __u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
     __u8 ip[40], th[20];
-    __u32 l4, ihl, iplen, doff;
+    __u32 l4, ihl, iplen, doff, i;
+    __u8 next;
 
     if (!head || nh == (__u16)~0U)
         return -1;
@@ -104,13 +106,36 @@ static __always_inline int parse_skb(const struct sk_buff *skb, struct pkt *p)
     } else if (proto == ETH_P_IPV6) {
         if (bpf_probe_read_kernel(ip, 40, head + nh))
             return -1;
-        if ((ip[0] >> 4) != 6 || ip[6] != IPPROTO_TCP)
+        if ((ip[0] >> 4) != 6)
             return -1;
         p->family = AF_INET6;
         __builtin_memcpy(p->saddr, ip + 8, 16);
         __builtin_memcpy(p->daddr, ip + 24, 16);
         iplen = ((__u32)ip[4] << 8 | ip[5]);
         l4 = nh + 40;
+        next = ip[6];
+        /* Up to TS_V6_EXT_MAX extension headers (hop-by-hop, routing, fragment, destination
+         * options, AH) before TCP; a non-first fragment has no TCP header. */
+        for (i = 0; i < TS_V6_EXT_MAX && next != IPPROTO_TCP; i++) {
+            __u8 ext[4];
+            __u32 len;
+
+            if (bpf_probe_read_kernel(ext, 4, head + l4))
+                return -1;
+            if (next == 0 || next == 43 || next == 60)
+                len = ((__u32)ext[1] + 1) * 8;
+            else if (next == 51)
+                len = ((__u32)ext[1] + 2) * 4;
+            else if (next == 44 && ((ext[2] << 8 | ext[3]) & 0xfff8) == 0)
+                len = 8;
+            else
+                return -1; /* not TCP, or a non-first fragment */
+            next = ext[0];
+            l4 += len;
+            iplen = iplen > len ? iplen - len : 0;
+        }
+        if (next != IPPROTO_TCP)
+            return -1;
     } else {
         return -1;
     }

@@ -3,9 +3,10 @@
 // both modes (tp_btf and classic tracepoints): one probe report per hook in a fixed order; socket
 // ids of samples and RST events equal the sockets' SO_COOKIE; the active reset of a linger-0
 // close is oriented from the closing socket; the peer's RST_RECEIVED names the peer; a SYN to a
-// closed port yields a NO_SOCKET drop on lo and an RST without socket. The reason-name tables
-// are compared with bpftool's independent dump of the kernel BTF. (BPF_PROG_TEST_RUN cannot run
-// tp_btf programs, so real loopback traffic drives them.) Root only; skips loudly otherwise.
+// closed port yields a NO_SOCKET drop on lo and an RST without socket (IPv4, and IPv6 behind a
+// destination-options header). The reason-name tables are compared with bpftool's independent
+// dump of the kernel BTF. (BPF_PROG_TEST_RUN cannot run tp_btf programs, so real loopback
+// traffic drives them.) Root only; skips loudly otherwise.
 #include "reason_names.h"
 #include "tcpinfo_loader.h"
 #include "tcpscope_records.h"
@@ -223,8 +224,24 @@ private slots:
         QVERIFY(::connect(refused.fd, reinterpret_cast<sockaddr *>(&closed), sizeof closed) != 0);
         QCOMPARE(errno, ECONNREFUSED);
 
+        // The same over IPv6 with a destination-options extension header before TCP.
+        Fd hole6(::socket(AF_INET6, SOCK_STREAM, 0));
+        sockaddr_in6 any6{};
+        any6.sin6_family = AF_INET6;
+        any6.sin6_addr = in6addr_loopback;
+        QVERIFY(::bind(hole6.fd, reinterpret_cast<sockaddr *>(&any6), sizeof any6) == 0);
+        sockaddr_in6 bound6{};
+        socklen_t len6 = sizeof bound6;
+        getsockname(hole6.fd, reinterpret_cast<sockaddr *>(&bound6), &len6);
+        const std::uint16_t closedPort6 = ntohs(bound6.sin6_port);
+        Fd refused6(::socket(AF_INET6, SOCK_STREAM, 0));
+        const std::uint8_t dstopts[8] = {0, 0, 1, 4, 0, 0, 0, 0}; // PadN: 8-byte header
+        QVERIFY(setsockopt(refused6.fd, IPPROTO_IPV6, IPV6_DSTOPTS, dstopts, sizeof dstopts) == 0);
+        QVERIFY(::connect(refused6.fd, reinterpret_cast<sockaddr *>(&bound6), sizeof bound6) != 0);
+        QCOMPARE(errno, ECONNREFUSED);
+
         const ts_tcp_event *rstOut = nullptr, *rstIn = nullptr, *rstNoSock = nullptr;
-        const ts_drop *drop = nullptr;
+        const ts_drop *drop = nullptr, *drop6 = nullptr;
         bool cliSample = false, accSample = false;
         auto done = [&] {
             rstOut = rstIn = rstNoSock = nullptr;
@@ -246,21 +263,27 @@ private slots:
                 if (e.kind == TS_EV_RST_SENT && e.sport == closedPort)
                     rstNoSock = &e;
             }
-            for (const ts_drop &d : rec.drops)
+            drop6 = nullptr;
+            for (const ts_drop &d : rec.drops) {
                 if (d.dport == closedPort && (d.tcp_flags & TS_TCP_SYN))
                     drop = &d;
-            return rstOut && rstIn && rstNoSock && drop && cliSample && accSample;
+                if (d.family == AF_INET6 && d.dport == closedPort6 && (d.tcp_flags & TS_TCP_SYN))
+                    drop6 = &d;
+            }
+            return rstOut && rstIn && rstNoSock && drop && drop6 && cliSample && accSample;
         };
         const bool all = pump(done);
         ring_buffer__free(rb);
         QVERIFY2(all, qPrintable(QStringLiteral("client sample %1, server sample %2, RST out %3, "
-                                                "RST in %4, RST without socket %5, drop %6")
+                                                "RST in %4, RST without socket %5, drop %6, "
+                                                "IPv6 drop behind a DSTOPTS header %7")
                                      .arg(cliSample)
                                      .arg(accSample)
                                      .arg(rstOut != nullptr)
                                      .arg(rstIn != nullptr)
                                      .arg(rstNoSock != nullptr)
-                                     .arg(drop != nullptr)));
+                                     .arg(drop != nullptr)
+                                     .arg(drop6 != nullptr)));
         // Active reset: no packet answered, so the closing socket's own tuple.
         QCOMPARE(rstOut->sport, cliPort);
         QCOMPARE(rstOut->dport, srvPort);
@@ -276,6 +299,13 @@ private slots:
         QCOMPARE(drop->sock_id, std::uint64_t(0));
         const std::uint8_t lo[4] = {127, 0, 0, 1};
         QVERIFY(std::memcmp(drop->daddr, lo, 4) == 0 && std::memcmp(drop->saddr, lo, 4) == 0);
+        QCOMPARE(drop6->reason, 3u);
+        QCOMPARE(drop6->sport, [&] {
+            sockaddr_in6 a{};
+            socklen_t l = sizeof a;
+            getsockname(refused6.fd, reinterpret_cast<sockaddr *>(&a), &l);
+            return ntohs(a.sin6_port);
+        }());
         std::vector<std::uint64_t> lost;
         QVERIFY(loader.addLost(lost));
         std::uint64_t missed = 0;
