@@ -166,12 +166,18 @@ void KernelJoiner::add(Item &&item)
 {
     const quint64 monoNs = item.monoNs;
     const Target t = target(item);
-    const QByteArray key = holdKey(item);
     if (t.id != 0) {
-        if (!key.isEmpty() && m_held.contains(key))
-            retryGroup(key); // earlier records of this tuple go first
+        // The common case (a sample of a known socket) builds no key unless something waits.
+        if (!m_held.isEmpty()) {
+            if (const QByteArray key = holdKey(item); !key.isEmpty() && m_held.contains(key))
+                retryGroup(key); // earlier records of this tuple go first
+        }
         deliver(std::move(item), t);
-    } else if (key.isEmpty()) {
+        noteTime(monoNs);
+        return;
+    }
+    const QByteArray key = holdKey(item);
+    if (key.isEmpty()) {
         deliver(std::move(item), t);
     } else {
         Held &group = m_held[key];
@@ -227,11 +233,15 @@ void KernelJoiner::summarize(Connection &c, const Item &item, bool viaPeer)
     } else if (std::holds_alternative<DropEvent>(item.value)) {
         ++k.drops;
     } else if (const auto *l = std::get_if<ListenerSample>(&item.value)) {
-        const auto first = m_firstListenDrops.constFind(c.id);
-        if (first == m_firstListenDrops.cend())
-            m_firstListenDrops.insert(c.id, l->drops);
-        else
-            k.listenDrops = l->drops >= *first ? quint32(l->drops - *first) : 0;
+        auto first = m_firstListenDrops.constFind(c.id);
+        if (first == m_firstListenDrops.cend()) {
+            // A listener whose listen() we saw was born with 0 drops (the 100 ms poll may first
+            // see it after some); one that predates the capture counts from its first sample.
+            const bool bornHere =
+                !c.history.isEmpty() && c.history.constFirst().to == TcpState::Listen;
+            first = m_firstListenDrops.insert(c.id, bornHere ? 0 : l->drops);
+        }
+        k.listenDrops = l->drops >= *first ? quint32(l->drops - *first) : 0;
         k.backlogMax = std::max(k.backlogMax, l->backlog);
     }
 }

@@ -120,7 +120,18 @@ QByteArray PacketJoiner::tupleKey(int family, const quint8 *local, quint16 local
         appendKey(key, r, remotePort);
         return key;
     }
-    key.append(char(family == 6 ? 6 : 4));
+    if (family != 6) {
+        // IPv4 uses the first 4 bytes only; the rest is not guaranteed to be zero (a BPF
+        // program writing 4 bytes into a ring buffer slot leaves whatever was there before).
+        quint8 l[16] = {}, r[16] = {};
+        std::memcpy(l, local, 4);
+        std::memcpy(r, remote, 4);
+        key.append(char(4));
+        appendKey(key, l, localPort);
+        appendKey(key, r, remotePort);
+        return key;
+    }
+    key.append(char(6));
     appendKey(key, local, localPort);
     appendKey(key, remote, remotePort);
     return key;
