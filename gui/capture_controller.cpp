@@ -39,6 +39,7 @@ bool CaptureController::start(const CaptureOptions &options, QString *error)
     auto capture = std::make_unique<LiveCapture>();
     connect(capture.get(), &LiveCapture::connectionsUpdated, this, &CaptureController::connectionsUpdated);
     connect(capture.get(), &LiveCapture::packetsAdded, this, &CaptureController::packetsAdded);
+    connect(capture.get(), &LiveCapture::kernelDataAdded, this, &CaptureController::kernelDataAdded);
     connect(capture.get(), &LiveCapture::statsUpdated, this, &CaptureController::statsUpdated);
     connect(capture.get(), &LiveCapture::infoReady, this, &CaptureController::infoReady);
     connect(capture.get(), &LiveCapture::failed, this, &CaptureController::failed);

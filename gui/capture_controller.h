@@ -31,6 +31,7 @@ public:
 signals:
     void connectionsUpdated(const QVector<tcpscope::Connection> &changed);
     void packetsAdded(const QVector<tcpscope::Packet> &packets);
+    void kernelDataAdded(const tcpscope::KernelData &data);
     void statsUpdated(const tcpscope::CaptureStats &stats);
     void infoReady(const tcpscope::SessionInfo &info);
     void failed(const QString &reason);

@@ -17,6 +17,8 @@
 #include "session/session_store.h"
 #include "util/format.h"
 #include "views/connection_table_view.h"
+#include "models/kernel_store.h"
+#include "views/connection_detail_view.h"
 
 #include <QAction>
 #include <QApplication>
@@ -59,15 +61,18 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     qRegisterMetaType<tcpscope::SessionInfo>();
     qRegisterMetaType<tcpscope::Packet>();
     qRegisterMetaType<QVector<tcpscope::Packet>>();
+    qRegisterMetaType<tcpscope::KernelData>();
 
     m_model = new ConnectionTableModel(this);
     m_proxy = new ConnectionFilterModel(this);
     m_proxy->setSourceModel(m_model);
     m_packets = new PacketStore(this);
+    m_kernel = new KernelStore(this);
     m_exporter = new PacketExporter(this);
     m_capture = new CaptureController(this);
     connect(m_capture, &CaptureController::connectionsUpdated, this, &MainWindow::onConnectionsUpdated);
     connect(m_capture, &CaptureController::packetsAdded, this, &MainWindow::onPacketsAdded);
+    connect(m_capture, &CaptureController::kernelDataAdded, this, &MainWindow::onKernelDataAdded);
     connect(m_capture, &CaptureController::statsUpdated, this, &MainWindow::onStatsUpdated);
     connect(m_capture, &CaptureController::infoReady, this, &MainWindow::onInfoReady);
     connect(m_capture, &CaptureController::failed, this, &MainWindow::onCaptureFailed);
@@ -94,7 +99,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1400, 900);
     if (!m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray()))
-        m_splitter->setSizes({250, 300, 450}); // proportions
+        m_splitter->setSizes({230, 250, 520}); // proportions
 
     updateActions();
     updateTitle();
@@ -126,7 +131,18 @@ void MainWindow::createCentralWidgets()
     m_splitter = new QSplitter(Qt::Vertical, this);
     m_splitter->addWidget(m_table);
     m_splitter->addWidget(m_timeline);
-    m_splitter->addWidget(m_inspector);
+    // The kernel's view of the selected connections is a sibling of the packet inspector: both
+    // answer "what happened on this connection", from the wire and from the kernel.
+    m_detail = new ConnectionDetailView(m_kernel, m_model, this);
+    connect(m_kernel, &KernelStore::changed, m_detail, &ConnectionDetailView::onDataChanged);
+    m_lowerTabs = new QTabWidget(this);
+    m_lowerTabs->setDocumentMode(true);
+    m_lowerTabs->addTab(m_inspector, tr("Packets"));
+    m_lowerTabs->addTab(m_detail, tr("Kernel metrics"));
+    m_lowerTabs->setTabToolTip(0, tr("Packets of the selected connections, sequence graph and packet details (Ctrl+P, Ctrl+G)"));
+    m_lowerTabs->setTabToolTip(1, tr("The kernel's view of the selected connections: RTT, congestion window, windows, "
+                                     "throughput, retransmits, resets and drops on one time axis (Ctrl+K)"));
+    m_splitter->addWidget(m_lowerTabs);
     m_splitter->setStretchFactor(0, 2);
     m_splitter->setStretchFactor(1, 3);
     m_splitter->setStretchFactor(2, 4);
@@ -176,10 +192,20 @@ void MainWindow::createActions()
     });
     QAction *seq = view->addAction(tr("&Sequence Graph"));
     seq->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_G));
-    connect(seq, &QAction::triggered, this, [this] { m_inspector->showSequenceGraph(); });
+    connect(seq, &QAction::triggered, this, [this] {
+        m_lowerTabs->setCurrentWidget(m_inspector);
+        m_inspector->showSequenceGraph();
+    });
     QAction *packetsTab = view->addAction(tr("&Packets"));
     packetsTab->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
-    connect(packetsTab, &QAction::triggered, this, [this] { m_inspector->tabs()->setCurrentIndex(0); });
+    connect(packetsTab, &QAction::triggered, this, [this] {
+        m_lowerTabs->setCurrentWidget(m_inspector);
+        m_inspector->tabs()->setCurrentIndex(0);
+    });
+    QAction *kernelTab = view->addAction(tr("&Kernel Metrics"));
+    kernelTab->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    kernelTab->setToolTip(tr("RTT, cwnd, windows and throughput of the selected connections"));
+    connect(kernelTab, &QAction::triggered, this, &MainWindow::showKernelMetrics);
     QAction *focusFilter = view->addAction(tr("Filter"));
     focusFilter->setShortcut(QKeySequence::Find);
     connect(focusFilter, &QAction::triggered, this, [this] { m_filterEdit->setFocus(Qt::ShortcutFocusReason); });
@@ -310,6 +336,11 @@ bool MainWindow::applyLoadedSession(const QString &path, std::optional<SessionDa
     m_inspector->reset(noPacketsHint(m_info, false));
     m_inspector->setOriginNs(m_originNs);
     m_inspector->setInterfaces(m_info.interfaces);
+    m_kernel->setData(data->kernel);
+    m_detail->reset(tr("Select a connection in the table to see the kernel's view of it"));
+    m_detail->setSessionInfo(m_info, false);
+    m_detail->setOriginNs(m_originNs);
+    m_detail->setSessionEndNs(m_endNs);
     m_lostPackets = m_info.lostPackets;
     m_filteredPackets = m_info.packetsFiltered;
     updateTimelineNow();

@@ -21,6 +21,7 @@ class QLineEdit;
 class QAction;
 class QSplitter;
 class QThread;
+class QTabWidget;
 
 namespace tcpscope {
 
@@ -33,6 +34,8 @@ class CaptureController;
 class PacketExporter;
 class PacketInspector;
 class PacketStore;
+class KernelStore;
+class ConnectionDetailView;
 struct CaptureStats;
 
 class MainWindow : public QMainWindow
@@ -59,6 +62,10 @@ public:
     PacketStore *packetStore() const { return m_packets; }
     PacketInspector *inspector() const { return m_inspector; }
     PacketExporter *packetExporter() const { return m_exporter; }
+    KernelStore *kernelStore() const { return m_kernel; }
+    ConnectionDetailView *detailView() const { return m_detail; }
+    QTabWidget *lowerTabs() const { return m_lowerTabs; }
+    void showKernelMetrics(); // switches the lower pane to the "Kernel metrics" tab
 
 public slots:
     // Reads a session file and shows it. False (and errorOccurred) when it cannot be read.
@@ -97,6 +104,7 @@ private:
     void connectPacketSignals();
     void onConnectionSelectionChanged();
     void onPacketsAdded(const QVector<tcpscope::Packet> &packets);
+    void onKernelDataAdded(const tcpscope::KernelData &data);
     void updatePacketLabel();
     void showAbout();
     void showError(const QString &title, const QString &message);
@@ -134,6 +142,9 @@ private:
     QLabel *m_packetLabel = nullptr;
     PacketStore *m_packets = nullptr;
     PacketInspector *m_inspector = nullptr;
+    KernelStore *m_kernel = nullptr;
+    ConnectionDetailView *m_detail = nullptr;
+    QTabWidget *m_lowerTabs = nullptr; // packet inspector | kernel metrics
     PacketExporter *m_exporter = nullptr;
     CaptureController *m_capture = nullptr;
     QAction *m_exportPacketsAction = nullptr;

@@ -10,6 +10,8 @@
 #include "models/connection_table_model.h"
 #include "models/packet_store.h"
 #include "views/packet_inspector.h"
+#include "models/kernel_store.h"
+#include "views/connection_detail_view.h"
 
 #include <QDateTime>
 #include <QLabel>
@@ -46,6 +48,10 @@ void MainWindow::startCapture()
     m_packets->clear();
     m_inspector->reset(m_info.packetsCaptured ? noPacketsHint(m_info, true) : noPacketsHint(m_info, false));
     m_inspector->setOriginNs(m_originNs);
+    m_kernel->clear();
+    m_detail->reset(tr("Capturing — select a connection to follow the kernel's view of it"));
+    m_detail->setSessionInfo(m_info, true);
+    m_detail->setOriginNs(m_originNs);
     m_lostPackets = m_filteredPackets = 0;
     updateTimelineNow();
     m_rateLabel->setText(tr("0 records · 0/s"));
@@ -69,6 +75,10 @@ void MainWindow::stopCapture()
 void MainWindow::onConnectionsUpdated(const QVector<Connection> &changed)
 {
     m_model->upsert(changed);
+    QSet<qint64> ids;
+    for (const Connection &c : changed)
+        ids.insert(c.id);
+    m_detail->onDataChanged(ids); // state history and kernel summary feed its header
     updateCounts();
 }
 
@@ -84,8 +94,10 @@ void MainWindow::onStatsUpdated(const CaptureStats &stats)
 void MainWindow::onInfoReady(const SessionInfo &info)
 {
     m_info = info;
+    m_detail->setSessionInfo(info, isCapturing());
     if (info.startedNs > 0 && info.startedNs != m_originNs) {
         m_originNs = info.startedNs;
+        m_detail->setOriginNs(m_originNs);
         scheduleTimelineUpdate();
     }
 }
@@ -115,6 +127,7 @@ void MainWindow::onClockTick()
     m_endNs = wallNowNs();
     m_model->setReferenceTimeNs(m_endNs);
     m_timeline->setEndTime(m_endNs);
+    m_detail->setSessionEndNs(m_endNs);
 }
 
 } // namespace tcpscope

@@ -12,6 +12,8 @@
 #include "packet_exporter.h"
 #include "views/connection_table_view.h"
 #include "views/packet_inspector.h"
+#include "models/kernel_store.h"
+#include "views/connection_detail_view.h"
 
 #include <QAction>
 #include <QDir>
@@ -57,11 +59,22 @@ void MainWindow::onPacketsAdded(const QVector<Packet> &packets)
     updatePacketLabel();
 }
 
+void MainWindow::onKernelDataAdded(const KernelData &data)
+{
+    m_kernel->append(data); // KernelStore::changed refreshes the detail view when it shows them
+}
+
+void MainWindow::showKernelMetrics()
+{
+    m_lowerTabs->setCurrentWidget(m_detail);
+}
+
 void MainWindow::onConnectionSelectionChanged()
 {
     const qint64 current = m_table->currentConnectionId();
     QVector<qint64> selected = m_table->selectedConnectionIds();
     m_inspector->setConnections(selected, current > 0 && selected.contains(current) ? current : selected.value(0));
+    m_detail->setConnections(selected, current);
     updateActions();
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "charts/chart_export.h"
 
+#include "charts/metrics_data.h"
+#include "charts/metrics_widget.h"
 #include "charts/seq_graph_data.h"
 #include "charts/seq_graph_widget.h"
 #include "charts/timeline_widget.h"
@@ -54,11 +56,48 @@ std::unique_ptr<SeqGraphWidget> buildSeqGraph(const SessionData &session, qint64
     }
     return seq;
 }
+
+// One chart of the connection detail view (rtt, cwnd, windows, throughput) of one connection.
+std::unique_ptr<MetricsWidget> buildMetricsChart(const SessionData &session, MetricsChart chart, qint64 connectionId,
+                                                 QString *error)
+{
+    const QString name = metricsChartName(chart);
+    if (connectionId <= 0) {
+        setError(error, QStringLiteral("the %1 chart is drawn for one connection: give --connection ID (see `tcpscope export FILE --connections -`)").arg(name));
+        return nullptr;
+    }
+    const auto it = std::find_if(session.connections.cbegin(), session.connections.cend(),
+                                 [&](const Connection &c) { return c.id == connectionId; });
+    if (it == session.connections.cend()) {
+        setError(error, QStringLiteral("no connection with id %1 in this session (ids 1..%2)").arg(connectionId).arg(session.connections.size()));
+        return nullptr;
+    }
+    ConnectionKernelData data;
+    for (const TcpSample &s : session.kernel.samples)
+        if (s.connectionId == connectionId)
+            data.samples.append(s);
+    for (const KernelEvent &e : session.kernel.events)
+        if (e.connectionId == connectionId)
+            data.events.append(e);
+    for (const DropEvent &d : session.kernel.drops)
+        if (d.connectionId == connectionId)
+            data.drops.append(d);
+    if (data.samples.isEmpty()) {
+        setError(error, session.info.kernelMetrics
+                            ? QStringLiteral("connection %1 has no kernel samples (it carried no data while the capture ran, or is a listener)").arg(connectionId)
+                            : QStringLiteral("this session has no kernel samples (recorded with --no-tcpinfo, by an older tcpscope, or tcp_probe is unavailable on that kernel)"));
+        return nullptr;
+    }
+    auto widget = std::make_unique<MetricsWidget>(nullptr, QVector<MetricsChart>{chart});
+    widget->setConnections({buildConnectionMetrics(*it, data, sessionOriginNs(session))}, false);
+    return widget;
+}
 } // namespace
 
 QStringList exportableCharts()
 {
-    return {QStringLiteral("timeline"), QStringLiteral("seq")};
+    return {QStringLiteral("timeline"), QStringLiteral("seq"), QStringLiteral("rtt"), QStringLiteral("cwnd"),
+            QStringLiteral("windows"), QStringLiteral("throughput")};
 }
 
 QStringList chartExportFormats()
@@ -97,7 +136,8 @@ qint64 sessionOriginNs(const SessionData &session)
 
 bool chartNeedsConnection(const QString &chart)
 {
-    return chart == QLatin1String("seq");
+    MetricsChart metrics;
+    return chart == QLatin1String("seq") || metricsChartFromName(chart, &metrics);
 }
 
 bool exportChart(const SessionData &session, const QString &chart, const QString &outPath,
@@ -127,7 +167,13 @@ bool exportChart(const SessionData &session, const QString &chart, const QString
 
     // Both charts are QCustomPlots; only the one asked for is built.
     std::unique_ptr<QCustomPlot> chartWidget;
-    if (chart == QLatin1String("seq")) {
+    MetricsChart metricsChart;
+    if (metricsChartFromName(chart, &metricsChart)) {
+        auto metrics = buildMetricsChart(session, metricsChart, connectionId, error);
+        if (!metrics)
+            return false;
+        chartWidget = std::move(metrics);
+    } else if (chart == QLatin1String("seq")) {
         auto seq = buildSeqGraph(session, connectionId, error);
         if (!seq)
             return false;
@@ -146,6 +192,8 @@ bool exportChart(const SessionData &session, const QString &chart, const QString
         timeline->fitAll(true);
     else if (auto *seq = qobject_cast<SeqGraphWidget *>(&plot))
         seq->fitAll();
+    else if (auto *metrics = qobject_cast<MetricsWidget *>(&plot))
+        metrics->fitAll();
     plot.replot(QCustomPlot::rpImmediateRefresh);
 
     bool ok = false;

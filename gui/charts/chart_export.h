@@ -10,8 +10,10 @@
 namespace tcpscope {
 
 // Renders a chart of a loaded session to PNG, PDF or SVG (chosen by outPath's suffix) without
-// a window. chart: "timeline" (whole session) or "seq" (tcptrace-style sequence graph of
-// connectionId; an unknown or missing connection, or one without packets, is an error). The charts are QWidgets rendered
+// a window. chart: "timeline" (whole session), "seq" (tcptrace-style sequence graph of
+// connectionId; an unknown or missing connection, or one without packets, is an error) or one
+// chart of the connection detail view — "rtt", "cwnd", "windows", "throughput" — of
+// connectionId (an unknown connection or one without kernel samples is an error). The charts are QWidgets rendered
 // offscreen, so this needs a QApplication (the CLI creates one with the offscreen platform);
 // without one it fails with a clear reason. SVG needs Qt SVG at build time. The image has
 // exactly size's width and height. False + one-line reason on failure.

@@ -72,8 +72,15 @@ void MetricsWidget::buildLayout()
     plotLayout()->clear(); // the default axis rect and legend
     m_marginGroup = new QCPMarginGroup(this);
     // Row 0: connections (overlay) and marker kinds, wrapped to the width, above all charts.
+    // In a sub-grid with a spacer: a legend's maximum width is its content's, and as the only
+    // element of column 0's first row it would squeeze every chart to that width.
     m_topLegend = new QCPLegend;
-    plotLayout()->addElement(0, 0, m_topLegend);
+    auto *top = new QCPLayoutGrid;
+    plotLayout()->addElement(0, 0, top);
+    top->addElement(0, 0, m_topLegend);
+    top->addElement(0, 1, new QCPLayoutElement(this));
+    top->setColumnStretchFactor(0, 0.001);
+    top->setMargins(QMargins(0, 0, 0, 0));
     styleLegend(m_topLegend);
     m_topLegend->setFillOrder(QCPLegend::foColumnsFirst);
     m_topLegend->setColumnSpacing(14);
@@ -400,6 +407,7 @@ void MetricsWidget::fitAll()
         hi = 10;
     }
     const double pad = std::max((hi - lo) * 0.02, 1e-3);
+    wrapLegendToWidth(m_topLegend, width() - 20); // export: sized without a resize event
     const bool user = m_userRange;
     setTimeRange(QCPRange(lo - pad, hi + pad));
     m_userRange = user;

@@ -265,10 +265,13 @@ int runExport(const QStringList &args, int argc, char **argv)
     // A per-connection chart needs only that connection's packets.
     ReadOptions options;
     options.connectionId = connectionId;
+    // Kernel metrics charts (rtt, cwnd, windows, throughput) draw samples, not packets.
+    const bool metricsChart = needsConnection(kind) && kind != QLatin1String("seq");
+    options.packets = !metricsChart;
     const auto session = loadFor(files.first(), options);
     if (!session)
         return kExitUsage;
-    if (connectionId > 0) {
+    if (connectionId > 0 && !metricsChart) {
         if (const int rc = checkPackets(files.first(), *session, connectionId); rc >= 0)
             return rc;
     }

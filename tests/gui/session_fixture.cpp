@@ -5,6 +5,7 @@
 #include "record_builders.h"
 #include "session/session_writer.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace tcpscope::testing {
@@ -53,6 +54,101 @@ ts_close_stats closeStats(quint64 sock, qint64 atMs10, int oldState, quint64 sen
 enum : int { EST = 1, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN };
 
 } // namespace
+
+KernelData kernelFixture(qint64 wallBase)
+{
+    KernelData k;
+    const auto ms = [wallBase](double v) { return wallBase + qint64(v * kMs); };
+    const quint16 all = TS_SAMPLE_RTT | TS_SAMPLE_MIN_RTT | TS_SAMPLE_CWND | TS_SAMPLE_WINDOWS | TS_SAMPLE_INFLIGHT |
+                        TS_SAMPLE_MSS | TS_SAMPLE_RATE | TS_SAMPLE_BYTES;
+    for (int i = 0; i < 50; ++i) {
+        TcpSample s;
+        s.connectionId = kFixtureTransferId;
+        s.timeNs = ms(101 + 10 * i);
+        s.srttUs = quint32(200 + 25 * i);
+        s.rttvarUs = quint32(50 + 7 * i);
+        s.minRttUs = 150;
+        const bool afterLoss = s.timeNs >= ms(300);
+        s.cwnd = afterLoss ? quint32(20 + (i - 20)) : quint32(10 + 2 * i);
+        s.ssthresh = afterLoss ? 20 : 0;
+        s.sndWnd = 65536;
+        s.rcvWnd = 131072;
+        s.inFlight = s.cwnd - 2;
+        s.packetsOut = s.inFlight;
+        s.mss = 1448;
+        s.bytesAcked = quint64(i) * 65536;
+        s.deliveryRate = 6'500'000;
+        s.caState = s.timeNs >= ms(300) && s.timeNs < ms(340) ? 3 : 0;
+        s.fields = all;
+        k.samples.append(s);
+    }
+    for (int i = 0; i < 6; ++i) {
+        TcpSample s;
+        s.connectionId = kFixtureResetId;
+        s.timeNs = ms(1802 + 100 * i);
+        s.srttUs = 5000;
+        s.rttvarUs = 1000;
+        s.minRttUs = 4000;
+        s.cwnd = 10;
+        s.sndWnd = s.rcvWnd = 65536;
+        s.inFlight = 1;
+        s.mss = 1448;
+        s.bytesAcked = quint64(i) * 20;
+        s.fields = all & ~TS_SAMPLE_RATE;
+        k.samples.append(s);
+    }
+    KernelEvent rtx;
+    rtx.connectionId = kFixtureTransferId;
+    rtx.timeNs = ms(300);
+    rtx.kind = KernelEventKind::Retransmit;
+    rtx.state = 1;
+    rtx.seq = 1000;
+    rtx.segs = 2;
+    KernelEvent rec = rtx;
+    rec.kind = KernelEventKind::CongestionState;
+    rec.oldCaState = 0;
+    rec.newCaState = 3;
+    KernelEvent open = rec;
+    open.timeNs = ms(340);
+    open.oldCaState = 3;
+    open.newCaState = 0;
+    KernelEvent refusedRst;
+    refusedRst.connectionId = 4;
+    refusedRst.timeNs = ms(1200.1);
+    refusedRst.kind = KernelEventKind::ResetReceived;
+    refusedRst.state = 2;
+    KernelEvent peerRst;
+    peerRst.connectionId = kFixtureResetId;
+    peerRst.timeNs = ms(2400);
+    peerRst.kind = KernelEventKind::ResetReceived;
+    peerRst.state = 1;
+    k.events = {rtx, rec, open, refusedRst, peerRst};
+    std::sort(k.events.begin(), k.events.end(), [](const KernelEvent &a, const KernelEvent &b) { return a.timeNs < b.timeNs; });
+    DropEvent old;
+    old.connectionId = kFixtureTransferId;
+    old.timeNs = ms(350);
+    old.reason = 73;
+    old.reasonName = QStringLiteral("TCP_OLD_DATA");
+    old.family = 4;
+    old.srcAddr = QStringLiteral("127.0.0.1");
+    old.srcPort = 8080;
+    old.dstAddr = QStringLiteral("127.0.0.1");
+    old.dstPort = 40001;
+    old.tcpFlags = TS_TCP_ACK;
+    old.seq = 777;
+    old.payloadLen = 100;
+    DropEvent noSock = old;
+    noSock.connectionId = 0;
+    noSock.timeNs = ms(1200.1);
+    noSock.reason = 2;
+    noSock.reasonName = QStringLiteral("NO_SOCKET");
+    noSock.srcPort = 40002;
+    noSock.dstPort = 9;
+    noSock.tcpFlags = TS_TCP_SYN;
+    noSock.payloadLen = 0;
+    k.drops = {old, noSock};
+    return k;
+}
 
 bool writeFixtureSession(const QString &path, FixtureFacts *facts, QString *error)
 {
@@ -106,9 +202,36 @@ bool writeFixtureSession(const QString &path, FixtureFacts *facts, QString *erro
     auto writer = SessionWriter::create(path, error);
     if (!writer)
         return false;
+    info.kernelMetrics = true;
+    info.sampleIntervalUs = 10'000;
+    const KernelData kernel = kernelFixture(kWallBase);
+    info.samplesReceived = quint64(kernel.samples.size());
+    info.kernelEventsReceived = quint64(kernel.events.size());
+    info.dropsReceived = quint64(kernel.drops.size());
     writer->setInfo(info);
-    for (const Connection &c : tracker.all())
+    for (Connection c : tracker.all()) {
+        // The summaries KernelJoiner would have kept for this data.
+        for (const TcpSample &s : kernel.samples) {
+            if (s.connectionId != c.id)
+                continue;
+            ++c.kernel.samples;
+            c.kernel.srttUsMin = c.kernel.srttUsMin ? std::min(c.kernel.srttUsMin, s.srttUs) : s.srttUs;
+            c.kernel.srttUsMax = std::max(c.kernel.srttUsMax, s.srttUs);
+            c.kernel.cwndMax = std::max(c.kernel.cwndMax, s.cwnd);
+        }
+        for (const KernelEvent &e : kernel.events) {
+            if (e.connectionId != c.id)
+                continue;
+            if (e.kind == KernelEventKind::Retransmit)
+                c.kernel.retransmits += e.segs;
+            c.kernel.resetsSent += e.kind == KernelEventKind::ResetSent;
+            c.kernel.resetsReceived += e.kind == KernelEventKind::ResetReceived;
+        }
+        for (const DropEvent &d : kernel.drops)
+            c.kernel.drops += d.connectionId == c.id;
         writer->writeConnection(c);
+    }
+    writer->writeKernelData(kernel);
     if (!writer->close(error))
         return false;
     if (facts) {
@@ -117,6 +240,10 @@ bool writeFixtureSession(const QString &path, FixtureFacts *facts, QString *erro
         facts->startedNs = info.startedNs;
         facts->stoppedNs = info.stoppedNs;
         facts->lostRecords = info.lostRecords;
+        facts->samples2 = 50;
+        facts->samples6 = 6;
+        facts->events = int(kernel.events.size());
+        facts->drops = int(kernel.drops.size());
     }
     return true;
 }

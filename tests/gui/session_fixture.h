@@ -17,7 +17,28 @@ struct FixtureFacts
     qint64 startedNs = 0;    // capture start (wall)
     qint64 stoppedNs = 0;
     quint64 lostRecords = 0;
+    // Kernel metrics (issue 4): samples of connection 2 (a transfer with one loss) and 6 (reset
+    // by the peer), events and drops; see kernelFixture().
+    int samples2 = 0;
+    int samples6 = 0;
+    int events = 0;
+    int drops = 0;
 };
+
+// Kernel data of the fixture (ids as below), wall times on the fixture's clock:
+//  connection 2: a sample every 10 ms from 101 ms to 591 ms: srtt 200 µs rising to 1.4 ms,
+//    rttvar 50..400 µs, min RTT 150 µs, slow start (ssthresh infinite) until the loss at 300 ms,
+//    then cwnd halved with ssthresh 20; snd_wnd 64 KiB, rcv_wnd 128 KiB; bytes_acked +64 KiB per
+//    sample (≈ 52 Mbit/s), delivery rate 6.5 MB/s. Events: retransmit seq 1000 (2 segs) at
+//    300 ms, congestion Open→Recovery at 300 ms and back to Open at 340 ms. Drop TCP_OLD_DATA at
+//    350 ms.
+//  connection 6: samples every 100 ms from 1802 ms to 2302 ms (srtt 5 ms, cwnd 10), RST received
+//    at 2400 ms.
+//  connection 4: RST received at 1200.1 ms; an unjoined drop NO_SOCKET (id 0) at 1200.1 ms.
+KernelData kernelFixture(qint64 wallBaseNs);
+constexpr qint64 kFixtureTransferId = 2;
+constexpr qint64 kFixtureResetId = 6;
+
 
 // Connections (in id order):
 //  1 nginx  pid 100 listener 0.0.0.0:8080                          open (LISTEN)

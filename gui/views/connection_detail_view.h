@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// "Kernel metrics" tab of the main window: follows the connection table's selection and shows
+// the kernel's view of the current connection — handshake (latency, SYN/SYN-ACK retransmits,
+// refused/timed out), termination (who closed first, FIN vs RST, half-closed, FIN_WAIT2 /
+// TIME_WAIT), the kernel's totals — above the stacked metrics charts and a readout of the
+// crosshair. Selecting several connections overlays them. Says plainly why charts are missing
+// (no selection, a listener, no samples for that connection, session recorded without them).
+#pragma once
+
+#include "model/connection.h"
+
+#include <QTimer>
+#include <QWidget>
+
+class QLabel;
+class QStackedWidget;
+
+namespace tcpscope {
+
+class ConnectionTableModel;
+class KernelStore;
+class MetricsWidget;
+
+class ConnectionDetailView : public QWidget
+{
+    Q_OBJECT
+public:
+    static constexpr int kMaxOverlay = 8;
+
+    ConnectionDetailView(KernelStore *store, ConnectionTableModel *connections, QWidget *parent = nullptr);
+
+    // Session replaced; hint is what the empty view says until something is selected.
+    void reset(const QString &hint);
+    void setSessionInfo(const SessionInfo &info, bool capturing);
+    void setOriginNs(qint64 originNs);
+    void setSessionEndNs(qint64 endNs);
+    // Selected connections (several = overlay); current is the one whose details are shown.
+    void setConnections(const QVector<qint64> &selected, qint64 current);
+    // New kernel data or changed connections (live): rebuilt soon if one of ours is affected.
+    void onDataChanged(const QSet<qint64> &connectionIds);
+
+    MetricsWidget *metrics() const { return m_metrics; }
+    QLabel *headerLabel() const { return m_header; }
+    QLabel *readoutLabel() const { return m_readout; }
+    bool showsCharts() const;
+    QString emptyText() const;
+    void rebuildNow();
+
+protected:
+    void showEvent(QShowEvent *event) override;
+
+private:
+    void scheduleRebuild();
+    void showEmpty(const QString &text);
+    QString headerFor(const Connection &c) const;
+    QString whyNoSamples(const Connection &c) const;
+
+    KernelStore *m_store;
+    ConnectionTableModel *m_connections;
+    QStackedWidget *m_stack;
+    QLabel *m_empty;
+    QLabel *m_header;
+    QLabel *m_readout;
+    MetricsWidget *m_metrics;
+    QTimer m_rebuildTimer;
+    QVector<qint64> m_selected;
+    qint64 m_current = 0;
+    QVector<qint64> m_shownIds; // what the charts were built from (for keeping the zoom)
+    SessionInfo m_info;
+    bool m_capturing = false;
+    bool m_dirty = false;
+    qint64 m_originNs = 0;
+    qint64 m_endNs = 0;
+    QString m_hint;
+};
+
+} // namespace tcpscope
