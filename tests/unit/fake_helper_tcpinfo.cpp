@@ -4,7 +4,8 @@
 // names, tcpinfo samples/events/drops and listener samples interleaved with lifecycle records
 // in the orders two ring buffers can produce (a SYN-ACK resend and a refused connect's drop
 // before their connections' state changes). FAKE_HELPER_MODE=unavailable reports every tcpinfo
-// probe unavailable and sends lifecycle records only. No Qt, no BPF.
+// probe unavailable and sends lifecycle records only; =refuse answers a Start with tcpinfo by an
+// Error (a helper whose tcpinfo programs cannot attach). No Qt, no BPF.
 #include "fake_helper_io.h"
 #include "record_builders.h"
 #include "wire.h"
@@ -36,7 +37,9 @@ int main(int argc, char **argv)
     if (argc != 3 || std::string(argv[1]) != "--fd" || std::string(argv[2]) != "3")
         return 2;
     const char *env = std::getenv("FAKE_HELPER_MODE");
-    const bool unavailable = env && std::string(env) == "unavailable";
+    // refuse: Error on a Start with kTcpInfo (then, started again without it, lifecycle only).
+    const bool refuse = env && std::string(env) == "refuse";
+    const bool unavailable = refuse || (env && std::string(env) == "unavailable");
     Hello hello;
     hello.monotonicNs = 1'000;
     hello.realtimeNs = 1'700'000'000'000'000'000;
@@ -44,15 +47,21 @@ int main(int argc, char **argv)
     hello.hostname = "fakehost";
     hello.probes = {{"inet_sock_set_state", "tp_btf", ""}, {"tc_packets", "tcx", ""}};
     for (const char *probe : {"tcp_probe", "tcp_retransmit_skb", "kfree_skb"})
-        hello.probes.push_back(unavailable ? ProbeReport{probe, "unavailable", "no BTF"}
-                                           : ProbeReport{probe, "tp_btf", ""});
+        hello.probes.push_back(unavailable && !refuse ? ProbeReport{probe, "unavailable", "no BTF"}
+                                                      : ProbeReport{probe, "tp_btf", ""});
     sendBytes(encodeHello(hello));
     FrameDecoder decoder;
     const Frame start = expect(decoder, MessageType::Start);
     std::string err;
     const auto options = decodeStart(start.payload, err);
-    if (!options || !(options->flags & StartOptions::kTcpInfo) ||
-        options->sampleIntervalUs != 500) {
+    if (refuse && options && (options->flags & StartOptions::kTcpInfo)) {
+        // As the real helper does when its tcpinfo programs cannot attach.
+        std::fprintf(stderr, "tcpscope-helper: cannot start tcpinfo: attach failed\n");
+        sendBytes(encodeError("tcpscope-helper: cannot start tcpinfo: attach failed"));
+        return 1;
+    }
+    if (!options || options->sampleIntervalUs != 500 ||
+        bool(options->flags & StartOptions::kTcpInfo) == refuse) {
         sendBytes(encodeError("fake: Start without tcpinfo at 500 us"));
         return 8;
     }

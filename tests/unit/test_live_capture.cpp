@@ -28,6 +28,7 @@ private slots:
     void packetCapture();
     void kernelView();
     void kernelViewUnavailable();
+    void kernelViewRefused();
     void missingHelper();
     void malformedFrame();
     void helperDies();
@@ -333,6 +334,35 @@ void TestLiveCapture::kernelViewUnavailable()
     QVERIFY(!data->info.kernelMetrics);
     QCOMPARE(data->connections.size(), 4);
     QVERIFY(data->kernel.isEmpty());
+}
+
+void TestLiveCapture::kernelViewRefused()
+{
+    // A helper that cannot attach its tcpinfo programs refuses the Start: the capture starts
+    // again without the kernel's view and the probe report carries the helper's reason.
+    const QString fake = qEnvironmentVariable("TCPSCOPE_TEST_FAKE_TCPINFO_HELPER");
+    QVERIFY2(!fake.isEmpty(), "run through ctest (TCPSCOPE_TEST_FAKE_TCPINFO_HELPER not set)");
+    qputenv("TCPSCOPE_HELPER", fake.toLocal8Bit());
+    qputenv("FAKE_HELPER_MODE", "refuse");
+    const QString file = m_dir.filePath(QStringLiteral("tcpinfo-refused.tcpscope"));
+    LiveCapture capture;
+    CaptureOptions options;
+    options.sampleIntervalUs = 500;
+    QString error;
+    const bool started = capture.start(file, options, &error);
+    qputenv("TCPSCOPE_HELPER", m_fake.toLocal8Bit());
+    qputenv("FAKE_HELPER_MODE", "normal");
+    QVERIFY2(started, qPrintable(error));
+    capture.stop();
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    QVERIFY(!data->info.kernelMetrics);
+    QVERIFY2(data->info.probes.contains(
+                 QStringLiteral("kernel_metrics=unavailable (tcpscope-helper: cannot start "
+                                "tcpinfo: attach failed)")),
+             qPrintable(data->info.probes.join(QLatin1Char('\n'))));
+    QCOMPARE(data->connections.size(), 4);
+    QVERIFY(data->info.packetsCaptured); // only the kernel's view was given up
 }
 
 void TestLiveCapture::helperWithoutPrivileges()
