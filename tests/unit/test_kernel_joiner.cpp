@@ -18,6 +18,7 @@ private slots:
     void conversion();
     void cookieJoinAndSummary();
     void samplesJoinByTupleOnTheirOwnSide();
+    void sampleOvertakesItsStateChange();
     void resetWithoutSocketJoinsPeerUncounted();
     void synAckRetransmitHeldForAcceptedSocket();
     void synAckRetransmitGivesUp();
@@ -186,6 +187,25 @@ void TestKernelJoiner::samplesJoinByTupleOnTheirOwnSide()
     rig.kernel.onSample(tcpSample(0, kSec + 7 * kMs, mapped, 70, 10)); // dual-stack socket
     const KernelData data = rig.kernel.takeData();
     QCOMPARE(conns(data.samples), (QVector<qint64>{3, 2, 2}));
+}
+
+void TestKernelJoiner::sampleOvertakesItsStateChange()
+{
+    // The tcpinfo ring buffer is read first: a new connection's first sample before its
+    // SYN_SENT/ESTABLISHED records. It waits, and joins the connection, not a made-up one.
+    Rig rig;
+    rig.kernel.onSample(tcpSample(60, kSec + 5 * kMs, kClient, 100, 10));
+    QCOMPARE(rig.kernel.held(), 1);
+    Endpoint noPort = kClient;
+    noPort.lport = 0; // the kernel assigns the local port after SYN_SENT is reported
+    rig.state(change(60, kSec, CLOSE, SYN_SENT, noPort));
+    rig.kernel.advanceTo(kSec + 1 * kSec);
+    rig.state(change(60, kSec + 1 * kMs, SYN_SENT, ESTABLISHED, kClient));
+    QCOMPARE(rig.kernel.held(), 0);
+    rig.kernel.flushAll();
+    QCOMPARE(rig.tracker.size(), 1);
+    QCOMPARE(conns(rig.kernel.takeData().samples), (QVector<qint64>{1}));
+    QCOMPARE(rig.conn(1).kernel.samples, 1u);
 }
 
 void TestKernelJoiner::resetWithoutSocketJoinsPeerUncounted()
