@@ -167,8 +167,8 @@ private slots:
         helper::TcpInfoLoader loader;
         std::string error;
         QVERIFY2(loader.load(forceTracepoint, 1u << 20, -1, tracefs, error), error.c_str());
-        const char *expected[] = {"tcp_probe",         "tcp_retransmit_skb", "tcp_retransmit_synack",
-                                  "tcp_send_reset",    "tcp_receive_reset",  "tcp_cong_state_set",
+        const char *expected[] = {"tcp_probe",      "tcp_retransmit_skb", "tcp_retransmit_synack",
+                                  "tcp_send_reset", "tcp_receive_reset",  "tcp_cong_state_set",
                                   "kfree_skb"};
         QCOMPARE(loader.reports().size(), std::size(expected));
         for (std::size_t i = 0; i < std::size(expected); ++i) {
@@ -250,10 +250,10 @@ private slots:
             for (const ts_tcp_sample &s : rec.samples) {
                 const bool good = s.fields == 0x1ff && s.srtt_us > 0 && s.snd_cwnd > 0 &&
                                   s.mss_cache > 0 && s.state == 1 /* ESTABLISHED */;
-                cliSample |= good && s.sock_id == cliCookie && s.sport == cliPort &&
-                             s.dport == srvPort;
-                accSample |= good && s.sock_id == accCookie && s.sport == srvPort &&
-                             s.dport == cliPort;
+                cliSample |=
+                    good && s.sock_id == cliCookie && s.sport == cliPort && s.dport == srvPort;
+                accSample |=
+                    good && s.sock_id == accCookie && s.sport == srvPort && s.dport == cliPort;
             }
             for (const ts_tcp_event &e : rec.events) {
                 if (e.kind == TS_EV_RST_SENT && e.sock_id == cliCookie)
@@ -294,7 +294,7 @@ private slots:
         // The reply to a packet without socket: local side = the closed port, no socket id.
         QCOMPARE(rstNoSock->sock_id, std::uint64_t(0));
         QCOMPARE(rstNoSock->dport, portOf(refused.fd));
-        QCOMPARE(drop->reason, 3u); // SKB_DROP_REASON_NO_SOCKET on this kernel
+        QCOMPARE(drop->reason, 3u);  // SKB_DROP_REASON_NO_SOCKET on this kernel
         QCOMPARE(drop->ifindex, 1u); // lo
         QCOMPARE(drop->sock_id, std::uint64_t(0));
         const std::uint8_t lo[4] = {127, 0, 0, 1};
