@@ -83,20 +83,26 @@ void NftDropRule::removeStale()
 
 bool NftDropRule::install(unsigned port, bool sourcePort, unsigned percent, QString *error)
 {
+    return installMatch(QStringLiteral("tcp %1 %2 numgen random mod 100 < %3")
+                            .arg(sourcePort ? "sport" : "dport")
+                            .arg(port)
+                            .arg(percent),
+                        error);
+}
+
+bool NftDropRule::installMatch(const QString &match, QString *error)
+{
     remove();
     const QString table = kTablePrefix + QString::number(getpid());
     runNft({"delete", "table", "inet", table}); // ours from an earlier test function, if any
     m_table = table;
-    const QString rule = QStringLiteral("tcp %1 %2 numgen random mod 100 < %3 counter drop")
-                             .arg(sourcePort ? "sport" : "dport")
-                             .arg(port)
-                             .arg(percent);
     if (!runNft({"add", "table", "inet", table}, nullptr, error) ||
         !runNft({"add", "chain", "inet", table, "in",
                  "{ type filter hook input priority 0; policy accept; }"},
                 nullptr, error) ||
-        !runNft(QStringList{"add", "rule", "inet", table, "in"} + rule.split(' '), nullptr,
-                error)) {
+        !runNft(QStringList{"add", "rule", "inet", table, "in"} +
+                    (match + " counter drop").split(' ', Qt::SkipEmptyParts),
+                nullptr, error)) {
         remove();
         return false;
     }

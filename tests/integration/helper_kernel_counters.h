@@ -30,6 +30,8 @@ public:
     static bool available();   // nft is installed and usable
     static void removeStale(); // tables "tcpscope_test_<pid>" whose pid is gone
     bool install(unsigned port, bool sourcePort, unsigned percent, QString *error);
+    // Same, with any nft match expression before "counter drop".
+    bool installMatch(const QString &match, QString *error);
     // Packets the rule dropped so far (its counter), -1 if unknown.
     long long dropped() const;
     void remove();

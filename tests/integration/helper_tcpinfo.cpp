@@ -5,6 +5,7 @@
 
 #include <QProcess>
 #include <algorithm>
+#include <map>
 #include <sys/stat.h>
 
 namespace tcpscope::test {
@@ -70,6 +71,37 @@ std::vector<ts_tcp_sample> samplesOf(const Capture &cap, std::uint64_t id)
     std::stable_sort(out.begin(), out.end(),
                      [](const auto &a, const auto &b) { return a.hdr.ts_ns < b.hdr.ts_ns; });
     return out;
+}
+
+RetransWindow retransInWindow(const Capture &cap, std::uint64_t t0, std::uint64_t t1,
+                              const std::function<bool(const ts_tcp_event &)> &mine)
+{
+    RetransWindow w;
+    std::map<std::uint64_t, std::uint32_t> netnsOf; // sock id -> netns, from lifecycle records
+    for (const auto &c : cap.conns)
+        netnsOf[c.id] = c.changes.front().netns_ino;
+    const std::uint32_t here = ownNetns();
+    for (const auto &e : cap.events) {
+        const bool retrans = e.kind == TS_EV_RETRANSMIT && e.err == 0;
+        const bool synack = e.kind == TS_EV_SYNACK_RETRANSMIT;
+        if ((!retrans && !synack) || e.hdr.ts_ns < t0 || e.hdr.ts_ns > t1)
+            continue;
+        const std::uint64_t n = retrans ? e.segs : 1;
+        const auto ns = netnsOf.find(e.sock_id);
+        if (ns != netnsOf.end() && ns->second != here) {
+            w.otherNetns += n;
+            continue;
+        }
+        w.segs += n;
+        if (!mine(e))
+            w.others << QStringLiteral("%1 %2->%3 segs=%4 id=%5")
+                            .arg(retrans ? "retransmit" : "synack")
+                            .arg(e.sport)
+                            .arg(e.dport)
+                            .arg(n)
+                            .arg(e.sock_id);
+    }
+    return w;
 }
 
 std::uint32_t ownNetns()

@@ -5,6 +5,8 @@
 
 #include "helper_capture.h"
 
+#include <QStringList>
+
 #include <cstdint>
 #include <functional>
 #include <sys/socket.h>
@@ -37,6 +39,20 @@ Sides findSides(const Capture &cap, const Bulk &b);
 
 // Samples of one socket id, in time order.
 std::vector<ts_tcp_sample> samplesOf(const Capture &cap, std::uint64_t id);
+
+// What the kernel adds to Tcp RetransSegs, summed over the retransmit events the helper sent
+// with hdr.ts_ns in [t0, t1]: TS_EV_RETRANSMIT with err 0 adds its segs, a SYN-ACK retransmit
+// adds 1. /proc/net/snmp is per network namespace, so events of sockets whose lifecycle records
+// name another namespace are counted apart. Events for which mine() is false are listed in
+// others, so a mismatch can say whose traffic it was.
+struct RetransWindow
+{
+    std::uint64_t segs = 0;       // this namespace (as far as known)
+    std::uint64_t otherNetns = 0; // sockets known to live in another namespace
+    QStringList others;           // "kind sport->dport segs=N id=ID" of others' events
+};
+RetransWindow retransInWindow(const Capture &cap, std::uint64_t t0, std::uint64_t t1,
+                              const std::function<bool(const ts_tcp_event &)> &mine);
 
 // Inode of this process's network namespace (the kernel's net->ns.inum).
 std::uint32_t ownNetns();

@@ -68,6 +68,17 @@ class TestTcpInfoHelper : public QObject
                               __FILE__, __LINE__);
     }
 
+    struct LossRun
+    {
+        Bulk bulk;
+        Sides sides;
+        Capture cap;
+        long long nftDropped = 0;
+        std::uint64_t t0 = 0, t1 = 0, kernelDelta = 0;
+    };
+    bool lossRun(const std::function<QString(unsigned)> &match, LossRun &run);
+    void compareWithKernel(const LossRun &run, std::uint64_t oursTotal);
+
     // One bulk transfer under a helper with the given interval; returns (client, server) sample
     // counts and checks the samples when full is set.
     void bulkOnce(const QString &mode, std::uint32_t intervalUs, bool full, std::size_t *clientN,
@@ -108,6 +119,7 @@ private slots:
 
     // (b) induced loss: retransmits joined to the sender, totals equal to TcpRetransSegs.
     void inducedLossRetransmits();
+    void synAckRetransmit();
     // (c) closed port: drop reason NO_SOCKET, RST sent, refused connect.
     void closedPortDropAndReset_data() { bulkTransferSamples_data(); }
     void closedPortDropAndReset();
@@ -210,119 +222,178 @@ void TestTcpInfoHelper::bulkOnce(const QString &mode, std::uint32_t intervalUs, 
           (unsigned long long)ss.back().bytes_acked, cs.size());
 }
 
+// A bulk transfer under a helper with an nft drop rule (built from the server's port) in place
+// from before the client connects until it is done; kernel RetransSegs read around it.
+bool TestTcpInfoHelper::lossRun(const std::function<QString(unsigned)> &match, LossRun &run)
+{
+    HelperProcess helper;
+    if (!start(helper, "tp_btf", wire::StartOptions::kDefaultSampleIntervalUs))
+        return false;
+    const BpfObjects ours = bpfObjectsOf(helper.pid());
+    NftDropRule rule;
+    QString nftError;
+    std::optional<std::uint64_t> before, after;
+    run.bulk = runBulk(false, [&](unsigned port) {
+        if (!rule.installMatch(match(port), &nftError))
+            qFatal("cannot install nft rule: %s", qPrintable(nftError));
+        before = kernelCounter("/proc/net/snmp", "Tcp", "RetransSegs");
+        run.t0 = monotonicNs();
+    });
+    run.nftDropped = rule.dropped();
+    rule.remove();
+    if (!QTest::qVerify(collect(helper, run.cap, 10000,
+                                [&] {
+                                    run.sides = findSides(run.cap, run.bulk);
+                                    return run.cap.closed(run.sides.client) &&
+                                           run.cap.closed(run.sides.server);
+                                }),
+                        "collect", qPrintable(helper.stderrText()), __FILE__, __LINE__))
+        return false;
+    after = kernelCounter("/proc/net/snmp", "Tcp", "RetransSegs");
+    run.t1 = monotonicNs();
+    finish(helper, run.cap, ours);
+    if (QTest::currentTestFailed() || !requireTcpInfo(run.cap, helper))
+        return false;
+    if (!QTest::qVerify(before && after, "RetransSegs", "cannot read /proc/net/snmp", __FILE__,
+                        __LINE__) ||
+        !QTest::qVerify(run.nftDropped > 0, "nftDropped > 0", "the nft rule dropped nothing",
+                        __FILE__, __LINE__))
+        return false;
+    run.kernelDelta = *after - *before;
+    return true;
+}
+
+// Everything the helper saw retransmitted in the run's window equals the kernel's counter.
+void TestTcpInfoHelper::compareWithKernel(const LossRun &run, std::uint64_t oursTotal)
+{
+    const Bulk &b = run.bulk;
+    const RetransWindow w = retransInWindow(run.cap, run.t0, run.t1, [&](const ts_tcp_event &e) {
+        return (e.sport == b.serverPort && e.dport == b.clientPort) ||
+               (e.sport == b.clientPort && e.dport == b.serverPort);
+    });
+    qInfo("kernel Tcp RetransSegs delta %llu; helper saw %llu in the window (ours %llu, "
+          "others %lld, +%llu in other netns)",
+          (unsigned long long)run.kernelDelta, (unsigned long long)w.segs,
+          (unsigned long long)oursTotal, (long long)w.segs - (long long)oursTotal,
+          (unsigned long long)w.otherNetns);
+    if (!w.others.isEmpty())
+        qWarning("retransmits of OTHER connections in the window (other tests or developers on "
+                 "this host; the kernel counter includes them too): %s",
+                 qPrintable(w.others.join(", ")));
+    QVERIFY2(run.cap.lost == 0 && run.cap.missedRuns == 0,
+             qPrintable(QStringLiteral("helper lost %1 records / skipped %2 runs: totals cannot "
+                                       "be compared")
+                            .arg(run.cap.lost)
+                            .arg(run.cap.missedRuns)));
+    QVERIFY2(run.kernelDelta >= oursTotal, "kernel counted fewer than our connection alone");
+    QVERIFY2(w.segs == run.kernelDelta,
+             qPrintable(QStringLiteral("retransmits seen by the helper in the window (%1) != "
+                                       "kernel RetransSegs delta (%2); ours %3, others: %4")
+                            .arg(w.segs)
+                            .arg(run.kernelDelta)
+                            .arg(oursTotal)
+                            .arg(w.others.join(", "))));
+}
+
 void TestTcpInfoHelper::inducedLossRetransmits()
 {
     if (!NftDropRule::available())
         QSKIP("nft NOT AVAILABLE: induced-loss test NOT RUN (install nftables)");
-    HelperProcess helper;
-    if (!start(helper, "tp_btf", wire::StartOptions::kDefaultSampleIntervalUs))
+    LossRun run;
+    // 5 % of the server's packets (data, SYN-ACK, FIN) are dropped on input: it retransmits.
+    if (!lossRun(
+            [](unsigned port) {
+                return QStringLiteral("tcp sport %1 numgen random mod 100 < 5").arg(port);
+            },
+            run))
         return;
-    const BpfObjects ours = bpfObjectsOf(helper.pid());
-    NftDropRule loss;
-    QString nftError;
-    std::optional<std::uint64_t> before, after;
-    std::uint64_t tBefore = 0, tAfter = 0;
-    const Bulk b = runBulk(false, [&](unsigned port) {
-        // The server's packets (data, SYN-ACK, FIN) are dropped on input: it retransmits.
-        if (!loss.install(port, true, 5, &nftError))
-            qFatal("cannot install nft loss rule: %s", qPrintable(nftError));
-        before = kernelCounter("/proc/net/snmp", "Tcp", "RetransSegs");
-        tBefore = monotonicNs();
-    });
-    const long long nftDropped = loss.dropped();
-    loss.remove();
-    Capture cap;
-    Sides s;
-    QVERIFY2(collect(helper, cap, 10000,
-                     [&] {
-                         s = findSides(cap, b);
-                         return cap.closed(s.client) && cap.closed(s.server);
-                     }),
-             qPrintable(helper.stderrText()));
-    after = kernelCounter("/proc/net/snmp", "Tcp", "RetransSegs");
-    tAfter = monotonicNs();
-    finish(helper, cap, ours);
-    if (!requireTcpInfo(cap, helper))
-        return;
-    QVERIFY2(before && after, "cannot read Tcp RetransSegs from /proc/net/snmp");
-    QVERIFY2(nftDropped > 0, "the nft rule dropped nothing: no loss was induced");
-
-    const std::uint64_t serverId = cap.conns[s.server].id, clientId = cap.conns[s.client].id;
-    const ts_close_stats &serverClose = *cap.conns[s.server].close;
+    const Bulk &b = run.bulk;
+    const Capture &cap = run.cap;
+    const std::uint64_t serverId = cap.conns[run.sides.server].id;
+    const std::uint64_t clientId = cap.conns[run.sides.client].id;
+    const ts_close_stats &serverClose = *cap.conns[run.sides.server].close;
     std::uint64_t ourSegs = 0, ourSynAcks = 0, ourFailed = 0, lastTotal = 0;
-    std::uint64_t windowSegs = 0, windowOtherNetns = 0;
-    QStringList others;
-    std::map<std::uint64_t, std::uint32_t> netnsOf; // sock id -> netns from lifecycle records
-    for (const auto &c : cap.conns)
-        netnsOf[c.id] = c.changes.front().netns_ino;
-    const std::uint32_t myNetns = ownNetns();
     for (const auto &e : cap.events) {
-        const bool retrans = e.kind == TS_EV_RETRANSMIT && e.err == 0;
-        const bool synack = e.kind == TS_EV_SYNACK_RETRANSMIT;
         const bool ourTuple = e.sport == b.serverPort && e.dport == b.clientPort;
         if (e.kind == TS_EV_RETRANSMIT && ourTuple) {
             QCOMPARE(e.sock_id, serverId); // joined to the sender's socket
             if (e.err != 0)
-                ++ourFailed;
+                ++ourFailed; // not sent: the kernel does not count it either
             else
                 ourSegs += e.segs;
             lastTotal = std::max<std::uint64_t>(lastTotal, e.total_retrans);
         }
         QVERIFY2(!(e.kind == TS_EV_RETRANSMIT && e.sock_id == clientId),
                  "the receiving client retransmitted although only server packets were dropped");
-        if (synack && ourTuple)
+        if (e.kind == TS_EV_SYNACK_RETRANSMIT && ourTuple)
             ++ourSynAcks;
-        if ((!retrans && !synack) || e.hdr.ts_ns < tBefore || e.hdr.ts_ns > tAfter)
-            continue;
-        const auto ns = netnsOf.find(e.sock_id);
-        if (ns != netnsOf.end() && ns->second != myNetns) {
-            // /proc/net/snmp counts this network namespace only.
-            windowOtherNetns += retrans ? e.segs : 1;
-            continue;
-        }
-        windowSegs += retrans ? e.segs : 1;
-        if (!ourTuple)
-            others << QStringLiteral("%1:%2->%3 segs=%4 id=%5")
-                          .arg(e.kind == TS_EV_RETRANSMIT ? "retrans" : "synack")
-                          .arg(e.sport)
-                          .arg(e.dport)
-                          .arg(e.segs)
-                          .arg(e.sock_id);
     }
-    const std::uint64_t delta = *after - *before;
-    qInfo("loss: nft dropped %lld packets; our connection: %llu segments retransmitted "
-          "(+%llu SYN-ACK, %llu failed), close total_retrans %u; all retransmits seen in the "
-          "window: %llu (+%llu in other netns); kernel Tcp RetransSegs delta: %llu",
-          nftDropped, (unsigned long long)ourSegs, (unsigned long long)ourSynAcks,
-          (unsigned long long)ourFailed, serverClose.total_retrans, (unsigned long long)windowSegs,
-          (unsigned long long)windowOtherNetns, (unsigned long long)delta);
-    if (!others.isEmpty())
-        qWarning("retransmits of OTHER connections in the window (other tests/developers on "
-                 "this host): %s",
-                 qPrintable(others.join(", ")));
+    qInfo("loss: nft dropped %lld packets; our connection: %llu segments retransmitted (+%llu "
+          "SYN-ACK, %llu failed), close total_retrans %u",
+          run.nftDropped, (unsigned long long)ourSegs, (unsigned long long)ourSynAcks,
+          (unsigned long long)ourFailed, serverClose.total_retrans);
     QVERIFY2(ourSegs > 0, "no retransmit events on the sender although packets were dropped");
-    // Per connection, exact: the kernel's own cumulative counter of the socket.
+    // Per connection, exact: the kernel's own cumulative counter of the socket (a SYN-ACK
+    // resent by the request socket is inherited by the accepted socket).
     QCOMPARE(ourSegs + ourSynAcks, std::uint64_t(serverClose.total_retrans));
     QCOMPARE(lastTotal, std::uint64_t(serverClose.total_retrans));
     const auto serverSamples = samplesOf(cap, serverId);
     if (!serverSamples.empty())
         QVERIFY(serverSamples.back().total_retrans <= serverClose.total_retrans);
-    // System-wide (this netns), exact, provided the helper lost nothing.
-    QVERIFY2(cap.lost == 0 && cap.missedRuns == 0,
-             qPrintable(QStringLiteral("helper lost %1 records / skipped %2 runs: totals cannot "
-                                       "be compared")
-                            .arg(cap.lost)
-                            .arg(cap.missedRuns)));
-    QVERIFY2(delta >= ourSegs + ourSynAcks,
-             "kernel counted fewer retransmits than our connection alone");
-    QVERIFY2(
-        windowSegs == delta,
-        qPrintable(QStringLiteral("retransmits seen by the helper in the window (%1) != kernel "
-                                  "RetransSegs delta (%2); ours %3, others: %4")
-                       .arg(windowSegs)
-                       .arg(delta)
-                       .arg(ourSegs + ourSynAcks)
-                       .arg(others.join(", "))));
+    compareWithKernel(run, ourSegs + ourSynAcks);
+}
+
+// The first SYN-ACK is dropped: the listener resends it (event on the listener's socket, tuple
+// of the request), the client may resend its SYN; both sockets' total_retrans say so exactly.
+void TestTcpInfoHelper::synAckRetransmit()
+{
+    if (!NftDropRule::available())
+        QSKIP("nft NOT AVAILABLE: SYN-ACK test NOT RUN (install nftables)");
+    LossRun run;
+    if (!lossRun(
+            [](unsigned port) {
+                return QStringLiteral("tcp sport %1 tcp flags & (syn | ack) == syn | ack numgen "
+                                      "inc mod 2 == 0")
+                    .arg(port);
+            },
+            run))
+        return;
+    const Bulk &b = run.bulk;
+    const Capture &cap = run.cap;
+    const int listener = cap.find([&](const ts_state_change &c) {
+        return c.family == AF_INET && c.newstate == kTcpListen && c.sport == b.serverPort;
+    });
+    QVERIFY2(listener >= 0, "no lifecycle record of the listener");
+    const std::uint64_t clientId = cap.conns[run.sides.client].id;
+    const std::uint64_t serverId = cap.conns[run.sides.server].id;
+    // Besides the handshake, either side may resend data on its own (a tail loss probe on
+    // loopback now and then): counted per socket, since total_retrans includes it too.
+    std::uint64_t synAcks = 0, clientSyns = 0, clientOther = 0, serverData = 0;
+    for (const auto &e : cap.events) {
+        if (e.kind == TS_EV_SYNACK_RETRANSMIT && e.sport == b.serverPort) {
+            QCOMPARE(unsigned(e.dport), b.clientPort);
+            QCOMPARE(e.sock_id, cap.conns[listener].id); // the listener, not yet a connection
+            ++synAcks;
+        }
+        if (e.kind != TS_EV_RETRANSMIT || e.err != 0)
+            continue;
+        if (e.sock_id == clientId)
+            ((e.tcp_flags & TS_TCP_SYN) ? clientSyns : clientOther) += e.segs;
+        if (e.sock_id == serverId) {
+            QVERIFY2(!(e.tcp_flags & TS_TCP_SYN), "accepted socket resent a SYN");
+            serverData += e.segs;
+        }
+    }
+    qInfo("SYN-ACK dropped %lld time(s): %llu SYN-ACK retransmit(s) on the listener, %llu SYN "
+          "retransmit(s) by the client; other resends: client %llu, server %llu",
+          run.nftDropped, (unsigned long long)synAcks, (unsigned long long)clientSyns,
+          (unsigned long long)clientOther, (unsigned long long)serverData);
+    QVERIFY(synAcks >= 1);
+    // The accepted socket inherits the request socket's SYN-ACK resends in total_retrans.
+    QCOMPARE(std::uint64_t(cap.conns[run.sides.server].close->total_retrans), synAcks + serverData);
+    QCOMPARE(std::uint64_t(cap.conns[run.sides.client].close->total_retrans),
+             clientSyns + clientOther);
+    compareWithKernel(run, synAcks + serverData + clientSyns + clientOther);
 }
 
 void TestTcpInfoHelper::closedPortDropAndReset()
