@@ -324,9 +324,11 @@ int BPF_PROG(tcpscope_lc_btf, const struct sock *sk, const int oldstate, const i
     /* inet_sport like the classic tracepoint: skc_num is already cleared when CLOSE fires. */
     in.sport = __builtin_bswap16(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
     in.dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+    /* IPv4: read exactly 4 bytes; BPF_CORE_READ_INTO would copy sizeof(in.saddr) = 16 bytes and
+     * drag the neighbouring fields into bytes that must stay zero. */
     if (in.family == AF_INET) {
-        BPF_CORE_READ_INTO(&in.saddr, sk, __sk_common.skc_rcv_saddr);
-        BPF_CORE_READ_INTO(&in.daddr, sk, __sk_common.skc_daddr);
+        bpf_core_read(&in.saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+        bpf_core_read(&in.daddr, 4, &sk->__sk_common.skc_daddr);
     } else {
         BPF_CORE_READ_INTO(&in.saddr, sk, __sk_common.skc_v6_rcv_saddr);
         BPF_CORE_READ_INTO(&in.daddr, sk, __sk_common.skc_v6_daddr);
@@ -367,8 +369,8 @@ int tcpscope_lc_tp(struct trace_event_raw_inet_sock_set_state *ctx)
     in.dport = ctx->dport;
     /* Probe reads: the verifier rejects ctx pointer arithmetic for the array fields. */
     if (in.family == AF_INET) {
-        BPF_CORE_READ_INTO(&in.saddr, ctx, saddr);
-        BPF_CORE_READ_INTO(&in.daddr, ctx, daddr);
+        bpf_core_read(&in.saddr, 4, &ctx->saddr);
+        bpf_core_read(&in.daddr, 4, &ctx->daddr);
     } else {
         BPF_CORE_READ_INTO(&in.saddr, ctx, saddr_v6);
         BPF_CORE_READ_INTO(&in.daddr, ctx, daddr_v6);
