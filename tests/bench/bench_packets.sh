@@ -21,85 +21,35 @@ while getopts "t:b:h" opt; do
     *) sed -n '2,13p' "$0"; exit 2 ;;
     esac
 done
-tcpscope=${TCPSCOPE_BIN:-$build/bin/tcpscope}
-helper=${TCPSCOPE_HELPER:-$build/bin/tcpscope-helper}
-
-die() { echo "bench_packets: $*" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || die "needs root (BPF, tcpdump)"
-for t in iperf3 tcpdump python3; do
-    command -v $t >/dev/null || die "$t missing: packaging/deps.sh --with-test-tools"
-done
-[ -x "$tcpscope" ] || die "$tcpscope not found: build it or set TCPSCOPE_BIN / use -b BUILD_DIR"
-[ -x "$helper" ] || die "$helper not found: build it or set TCPSCOPE_HELPER / use -b BUILD_DIR"
-export TCPSCOPE_HELPER=$helper
-
-work=$(mktemp -d /tmp/bench_packets.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do
-        kill -INT "$p" 2>/dev/null
-    done
-    for p in "${pids[@]}"; do
-        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$p" 2>/dev/null
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# A free port for the iperf3 server.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-iperf3 -s -B 127.0.0.1 -p "$port" >"$work/iperf3-server.log" 2>&1 &
-pids+=($!)
-sleep 0.5
-
-# Receiver throughput in Gbit/s of one iperf3 run.
-throughput() {
-    iperf3 -c 127.0.0.1 -p "$port" -t "$seconds" -J >"$work/iperf3.json" 2>&1 ||
-        die "iperf3 failed: $(head -c 500 "$work/iperf3.json")"
-    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))' "$work/iperf3.json"
-}
-ratio() { python3 -c "import sys; print('%.3f' % (float(sys.argv[1])/float(sys.argv[2])))" "$1" "$2"; }
+bench_name=bench_packets
+. "$(dirname "$0")/bench_common.sh"
+bench_setup "$build" iperf3 tcpdump
+bench_start_iperf_server
 
 echo "loopback iperf3, ${seconds} s per run, port $port, kernel $(uname -r)"
 
-base=$(throughput) && [ -n "$base" ] || exit 1
+base=$(bench_throughput) && [ -n "$base" ] || exit 1
 
 # tcpscope record: packets on (the default), filtered to the iperf3 port like tcpdump below.
-"$tcpscope" record -o "$work/bench.tcpscope" --filter "port $port" >"$work/record.log" 2>&1 &
-rec=$!
-pids+=($rec)
-live=0
-for _ in $(seq 200); do
-    kill -0 $rec 2>/dev/null || die "tcpscope record exited: $(cat "$work/record.log")"
-    # Live once the helper's Hello facts (capture start time) are in the file.
-    if "$tcpscope" info "$work/bench.tcpscope" 2>/dev/null | grep -q "^Time range: *[0-9]"; then
-        live=1
-        break
-    fi
-    sleep 0.1
-done
-[ $live -eq 1 ] || die "tcpscope record did not start within 20 s: $(cat "$work/record.log")"
-withTcpscope=$(throughput) && [ -n "$withTcpscope" ] || exit 1
-kill -INT $rec
-wait $rec || die "tcpscope record failed: $(cat "$work/record.log")"
+bench_record_start "$work/bench.tcpscope" --filter "port $port"
+withTcpscope=$(bench_throughput) && [ -n "$withTcpscope" ] || exit 1
+bench_record_stop
 info=$("$tcpscope" info "$work/bench.tcpscope") || die "tcpscope info failed"
 
 tcpdump -i lo -s 96 -w "$work/bench.pcap" "tcp port $port" >"$work/tcpdump.log" 2>&1 &
 dump=$!
-pids+=($dump)
+bench_pids+=($dump)
 for _ in $(seq 100); do grep -q "listening on" "$work/tcpdump.log" && break; sleep 0.1; done
 grep -q "listening on" "$work/tcpdump.log" || die "tcpdump did not start: $(cat "$work/tcpdump.log")"
-withTcpdump=$(throughput) && [ -n "$withTcpdump" ] || exit 1
+withTcpdump=$(bench_throughput) && [ -n "$withTcpdump" ] || exit 1
 kill -INT $dump
 wait $dump
 
 echo
 printf '%-28s %10s %8s\n' "capture" "Gbit/s" "ratio"
 printf '%-28s %10s %8s\n' "none" "$base" "1.000"
-printf '%-28s %10s %8s\n' "tcpscope record (packets)" "$withTcpscope" "$(ratio "$withTcpscope" "$base")"
-printf '%-28s %10s %8s\n' "tcpdump -s 96 -w" "$withTcpdump" "$(ratio "$withTcpdump" "$base")"
+printf '%-28s %10s %8s\n' "tcpscope record (packets)" "$withTcpscope" "$(bench_ratio "$withTcpscope" "$base")"
+printf '%-28s %10s %8s\n' "tcpdump -s 96 -w" "$withTcpdump" "$(bench_ratio "$withTcpdump" "$base")"
 echo
 echo "tcpscope (from tcpscope info):"
 echo "$info" | grep -E "^(Time range|Records|Lost records|Packets|Lost packets|Filtered out):" |
