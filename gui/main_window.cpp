@@ -19,6 +19,8 @@
 #include "views/connection_table_view.h"
 #include "models/kernel_store.h"
 #include "views/connection_detail_view.h"
+#include "views/capabilities_panel.h"
+#include "views/overview_dashboard.h"
 
 #include <QAction>
 #include <QApplication>
@@ -142,6 +144,11 @@ void MainWindow::createCentralWidgets()
     m_lowerTabs->setTabToolTip(0, tr("Packets of the selected connections, sequence graph and packet details (Ctrl+P, Ctrl+G)"));
     m_lowerTabs->setTabToolTip(1, tr("The kernel's view of the selected connections: RTT, congestion window, windows, "
                                      "throughput, retransmits, resets and drops on one time axis (Ctrl+K)"));
+    m_overview = new OverviewDashboard(this);
+    m_overview->setSources(m_model, m_kernel);
+    connect(m_overview, &OverviewDashboard::filterRequested, this, &MainWindow::setConnectionIdFilter);
+    m_lowerTabs->setTabToolTip(m_lowerTabs->addTab(m_overview, tr("Overview")),
+                               tr("The whole session at a glance; click a bar, point or row to filter the table (Ctrl+Shift+O)"));
     m_splitter->addWidget(m_lowerTabs);
     m_splitter->setStretchFactor(0, 2);
     m_splitter->setStretchFactor(1, 3);
@@ -206,11 +213,16 @@ void MainWindow::createActions()
     kernelTab->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
     kernelTab->setToolTip(tr("RTT, cwnd, windows and throughput of the selected connections"));
     connect(kernelTab, &QAction::triggered, this, &MainWindow::showKernelMetrics);
+    QAction *overviewTab = view->addAction(tr("Session &Overview"));
+    overviewTab->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    connect(overviewTab, &QAction::triggered, this, [this] { m_lowerTabs->setCurrentWidget(m_overview); });
     QAction *focusFilter = view->addAction(tr("Filter"));
     focusFilter->setShortcut(QKeySequence::Find);
     connect(focusFilter, &QAction::triggered, this, [this] { m_filterEdit->setFocus(Qt::ShortcutFocusReason); });
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    connect(help->addAction(tr("Kernel &Capabilities…")), &QAction::triggered, this,
+            [this] { showCapabilitiesDialog(this, m_info, isCapturing()); });
     connect(help->addAction(tr("&About tcpscope")), &QAction::triggered, this, &MainWindow::showAbout);
     connect(help->addAction(tr("About &Qt")), &QAction::triggered, qApp, &QApplication::aboutQt);
 
@@ -341,6 +353,7 @@ bool MainWindow::applyLoadedSession(const QString &path, std::optional<SessionDa
     m_detail->setSessionInfo(m_info, false);
     m_detail->setOriginNs(m_originNs);
     m_detail->setSessionEndNs(m_endNs);
+    m_overview->setSession(m_originNs, m_endNs, m_info.kernelMetrics);
     m_lostPackets = m_info.lostPackets;
     m_filteredPackets = m_info.packetsFiltered;
     updateTimelineNow();

@@ -36,6 +36,7 @@ class PacketInspector;
 class PacketStore;
 class KernelStore;
 class ConnectionDetailView;
+class OverviewDashboard;
 struct CaptureStats;
 
 class MainWindow : public QMainWindow
@@ -64,6 +65,7 @@ public:
     PacketExporter *packetExporter() const { return m_exporter; }
     KernelStore *kernelStore() const { return m_kernel; }
     ConnectionDetailView *detailView() const { return m_detail; }
+    OverviewDashboard *overview() const { return m_overview; }
     QTabWidget *lowerTabs() const { return m_lowerTabs; }
     void showKernelMetrics(); // switches the lower pane to the "Kernel metrics" tab
 
@@ -144,6 +146,7 @@ private:
     PacketInspector *m_inspector = nullptr;
     KernelStore *m_kernel = nullptr;
     ConnectionDetailView *m_detail = nullptr;
+    OverviewDashboard *m_overview = nullptr; // lower tab "Overview": clicks filter the table
     QTabWidget *m_lowerTabs = nullptr; // packet inspector | kernel metrics
     PacketExporter *m_exporter = nullptr;
     CaptureController *m_capture = nullptr;

@@ -12,6 +12,7 @@
 #include "views/packet_inspector.h"
 #include "models/kernel_store.h"
 #include "views/connection_detail_view.h"
+#include "views/overview_dashboard.h"
 
 #include <QDateTime>
 #include <QLabel>
@@ -53,6 +54,7 @@ void MainWindow::startCapture()
     m_detail->setSessionInfo(m_info, true);
     m_detail->setOriginNs(m_originNs);
     m_lostPackets = m_filteredPackets = 0;
+    m_overview->setSession(m_originNs, m_endNs, false);
     updateTimelineNow();
     m_rateLabel->setText(tr("0 records · 0/s"));
     setLost(0);
@@ -95,6 +97,7 @@ void MainWindow::onInfoReady(const SessionInfo &info)
 {
     m_info = info;
     m_detail->setSessionInfo(info, isCapturing());
+    m_overview->setSession(info.startedNs > 0 ? info.startedNs : m_originNs, m_endNs, info.kernelMetrics);
     if (info.startedNs > 0 && info.startedNs != m_originNs) {
         m_originNs = info.startedNs;
         m_detail->setOriginNs(m_originNs);
@@ -128,6 +131,7 @@ void MainWindow::onClockTick()
     m_model->setReferenceTimeNs(m_endNs);
     m_timeline->setEndTime(m_endNs);
     m_detail->setSessionEndNs(m_endNs);
+    m_overview->setEndNs(m_endNs);
 }
 
 } // namespace tcpscope

@@ -6,6 +6,7 @@
 #include "charts/seq_graph_data.h"
 #include "charts/seq_graph_widget.h"
 #include "charts/timeline_widget.h"
+#include "charts/overview_export.h"
 
 #include <QApplication>
 #include <QFileInfo>
@@ -97,7 +98,7 @@ std::unique_ptr<MetricsWidget> buildMetricsChart(const SessionData &session, Met
 QStringList exportableCharts()
 {
     return {QStringLiteral("timeline"), QStringLiteral("seq"), QStringLiteral("rtt"), QStringLiteral("cwnd"),
-            QStringLiteral("windows"), QStringLiteral("throughput")};
+            QStringLiteral("windows"), QStringLiteral("throughput"), QStringLiteral("overview")};
 }
 
 QStringList chartExportFormats()
@@ -165,6 +166,8 @@ bool exportChart(const SessionData &session, const QString &chart, const QString
         return false;
     }
 
+    if (chart == QLatin1String("overview")) // the dashboard: a grid of charts, not one QCustomPlot
+        return exportOverview(session, outPath, size, error);
     // Both charts are QCustomPlots; only the one asked for is built.
     std::unique_ptr<QCustomPlot> chartWidget;
     MetricsChart metricsChart;

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `tcpscope export FILE --chart overview`: the session overview dashboard rendered offscreen
+// to PNG, PDF or SVG of exactly the requested size (charts stay vectors in PDF/SVG).
+#pragma once
+
+#include "session/session_reader.h"
+
+#include <QSize>
+#include <QString>
+
+namespace tcpscope {
+
+// The caller (exportChart) has checked the suffix, the size and that a QApplication runs.
+bool exportOverview(const SessionData &session, const QString &outPath, QSize size, QString *error);
+
+} // namespace tcpscope

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// One chart of the overview dashboard: a QCustomPlot with a title, whose bars/points know the
+// connection ids behind them. A click on a bar or point emits activated(ids, label).
+#pragma once
+
+#include "analysis/overview.h"
+
+#include <qcustomplot.h>
+
+#include <QSet>
+
+namespace tcpscope {
+
+class OverviewChart : public QCustomPlot
+{
+    Q_OBJECT
+public:
+    explicit OverviewChart(const QString &title, QWidget *parent = nullptr);
+
+    // Removes everything but the title; text is shown in the middle when nothing is added.
+    void reset(const QString &emptyText);
+
+    // Time-series bars (x: seconds since the session start). Several calls = side by side.
+    QCPBars *addTimeBars(const QVector<OverviewBar> &bars, double binSeconds, const QString &name,
+                         const QColor &color, const QString &what);
+    // A step line of counts per time bin; ids of point i come from idsOf(i).
+    QCPGraph *addTimeLine(const QVector<double> &values, double binSeconds, const QString &name,
+                          const QColor &color, std::function<QVector<qint64>(int)> idsOf,
+                          const QString &what);
+    // Bars with a text label each: vertical (histogram, left to right) or horizontal (ranking,
+    // first on top), the value printed at the end of horizontal bars with valueText.
+    QCPBars *addCategoryBars(const QVector<OverviewBar> &bars, bool horizontal, const QColor &color,
+                             const QString &valueAxisLabel, std::function<QString(double)> valueText,
+                             const QString &what);
+    void setTimeAxis(double seconds, const QString &valueLabel);
+    void finish(); // legend, ranges, empty text; then replot
+
+    // Emits activated for data index `index` of plottable `plottableIndex` (what a click does).
+    bool activate(int plottableIndex, int index);
+
+signals:
+    void activated(const QSet<qint64> &ids, const QString &label);
+
+private:
+    struct Target
+    {
+        QVector<QVector<qint64>> ids;                 // by data index (bars)
+        std::function<QVector<qint64>(int)> idsOf;    // or computed (lines)
+        QStringList labels;                           // by data index
+        QString what;                                 // "retransmits", "opened" ...
+        double binSeconds = 0;                        // > 0: time bars, label from the key
+    };
+    void onPlottableClick(QCPAbstractPlottable *plottable, int dataIndex);
+    QString labelFor(const Target &target, int index) const;
+
+    QCPTextElement *m_title = nullptr;
+    QCPItemText *m_empty = nullptr;
+    QString m_emptyText;
+    QHash<QCPAbstractPlottable *, Target> m_targets;
+    QVector<QCPAbstractPlottable *> m_order;
+    QCPBarsGroup *m_group = nullptr;
+    bool m_horizontal = false;
+    int m_categories = 0;
+};
+
+} // namespace tcpscope

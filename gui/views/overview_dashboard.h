@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The session overview dashboard (issue 4): a grid of small charts over the whole session —
+// connections opened/closed and active, retransmits and resets per second, handshake latency
+// and RTT distributions, drops by reason, top processes and remote endpoints. Clicking a bar,
+// point or ranking row emits filterRequested(ids, label); the main window narrows the
+// connection table and timeline to them.
+//
+// Fed either with a finished Overview (files, export) or with live sources (the main window's
+// connection model and kernel store): changes only mark it dirty, and it recomputes at most
+// once per second and only while visible, so a busy capture never stalls the GUI.
+#pragma once
+
+#include "analysis/overview.h"
+
+#include <QSet>
+#include <QTimer>
+#include <QWidget>
+
+class QGridLayout;
+class QLabel;
+class QCPPainter;
+
+namespace tcpscope {
+
+class ConnectionTableModel;
+class KernelStore;
+class OverviewChart;
+
+class OverviewDashboard : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit OverviewDashboard(QWidget *parent = nullptr);
+
+    // Shows a computed overview (no live sources involved).
+    void setOverview(const Overview &overview);
+    const Overview &overview() const { return m_overview; }
+
+    // Live/main window: recompute from these whenever they change (throttled).
+    void setSources(const ConnectionTableModel *connections, const KernelStore *kernel);
+    // The session's time axis and whether kernel metrics were captured; endNs grows live.
+    void setSession(qint64 originNs, qint64 endNs, bool kernelMetrics);
+    void setEndNs(qint64 endNs);
+    void recomputeNow();
+
+    // Chart names, in layout order: connections, active, retransmits, resets, handshake, rtt,
+    // drops, procBytes, procRetrans, remoteBytes, remoteRetrans.
+    static QStringList chartNames();
+    OverviewChart *chart(const QString &name) const;
+    QLabel *header() const { return m_header; }
+    // Paints the whole dashboard (vector where the device is) at its current size.
+    void paintTo(QCPPainter *painter);
+
+signals:
+    void filterRequested(const QSet<qint64> &connectionIds, const QString &label);
+
+protected:
+    void showEvent(QShowEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+
+private:
+    void scheduleRecompute();
+    void relayout();
+    void rebuild();
+
+    Overview m_overview;
+    QLabel *m_header = nullptr;
+    QGridLayout *m_grid = nullptr;
+    QHash<QString, OverviewChart *> m_charts;
+    int m_columns = 0;
+    const ConnectionTableModel *m_connections = nullptr;
+    const KernelStore *m_kernel = nullptr;
+    qint64 m_originNs = 0;
+    qint64 m_endNs = 0;
+    bool m_kernelMetrics = false;
+    bool m_dirty = false;
+    QTimer m_throttle;
+};
+
+} // namespace tcpscope
