@@ -280,19 +280,21 @@ void TestTcpInfoHelper::compareWithKernel(const LossRun &run, std::uint64_t ours
         qWarning("retransmits of OTHER connections in the window (other tests or developers on "
                  "this host; the kernel counter includes them too): %s",
                  qPrintable(w.others.join(", ")));
-    QVERIFY2(run.cap.lost == 0 && run.cap.missedRuns == 0,
-             qPrintable(QStringLiteral("helper lost %1 records / skipped %2 runs: totals cannot "
-                                       "be compared")
-                            .arg(run.cap.lost)
-                            .arg(run.cap.missedRuns)));
+    // A lost record or a skipped program run (counted over all of the helper's programs) can
+    // only make the helper see fewer: say so, and let the comparison decide.
+    const QString losses = QStringLiteral("helper reported %1 lost records, %2 skipped runs")
+                               .arg(run.cap.lost)
+                               .arg(run.cap.missedRuns);
+    if (run.cap.lost != 0 || run.cap.missedRuns != 0)
+        qWarning("%s during the run", qPrintable(losses));
     QVERIFY2(run.kernelDelta >= oursTotal, "kernel counted fewer than our connection alone");
     QVERIFY2(w.segs == run.kernelDelta,
              qPrintable(QStringLiteral("retransmits seen by the helper in the window (%1) != "
-                                       "kernel RetransSegs delta (%2); ours %3, others: %4")
+                                       "kernel RetransSegs delta (%2); ours %3, others: %4; %5")
                             .arg(w.segs)
                             .arg(run.kernelDelta)
                             .arg(oursTotal)
-                            .arg(w.others.join(", "))));
+                            .arg(w.others.join(", "), losses)));
 }
 
 void TestTcpInfoHelper::inducedLossRetransmits()
@@ -312,7 +314,7 @@ void TestTcpInfoHelper::inducedLossRetransmits()
     const std::uint64_t serverId = cap.conns[run.sides.server].id;
     const std::uint64_t clientId = cap.conns[run.sides.client].id;
     const ts_close_stats &serverClose = *cap.conns[run.sides.server].close;
-    std::uint64_t ourSegs = 0, ourSynAcks = 0, ourFailed = 0, lastTotal = 0;
+    std::uint64_t ourSegs = 0, ourSynAcks = 0, ourFailed = 0, lastTotal = 0, clientSegs = 0;
     for (const auto &e : cap.events) {
         const bool ourTuple = e.sport == b.serverPort && e.dport == b.clientPort;
         if (e.kind == TS_EV_RETRANSMIT && ourTuple) {
@@ -323,15 +325,16 @@ void TestTcpInfoHelper::inducedLossRetransmits()
                 ourSegs += e.segs;
             lastTotal = std::max<std::uint64_t>(lastTotal, e.total_retrans);
         }
-        QVERIFY2(!(e.kind == TS_EV_RETRANSMIT && e.sock_id == clientId),
-                 "the receiving client retransmitted although only server packets were dropped");
+        // The server's ACKs are dropped too: the client may resend its request or its FIN.
+        if (e.kind == TS_EV_RETRANSMIT && e.sock_id == clientId && e.err == 0)
+            clientSegs += e.segs;
         if (e.kind == TS_EV_SYNACK_RETRANSMIT && ourTuple)
             ++ourSynAcks;
     }
-    qInfo("loss: nft dropped %lld packets; our connection: %llu segments retransmitted (+%llu "
-          "SYN-ACK, %llu failed), close total_retrans %u",
+    qInfo("loss: nft dropped %lld packets; server: %llu segments retransmitted (+%llu SYN-ACK, "
+          "%llu failed), close total_retrans %u; client: %llu resent",
           run.nftDropped, (unsigned long long)ourSegs, (unsigned long long)ourSynAcks,
-          (unsigned long long)ourFailed, serverClose.total_retrans);
+          (unsigned long long)ourFailed, serverClose.total_retrans, (unsigned long long)clientSegs);
     QVERIFY2(ourSegs > 0, "no retransmit events on the sender although packets were dropped");
     // Per connection, exact: the kernel's own cumulative counter of the socket (a SYN-ACK
     // resent by the request socket is inherited by the accepted socket).
@@ -340,7 +343,8 @@ void TestTcpInfoHelper::inducedLossRetransmits()
     const auto serverSamples = samplesOf(cap, serverId);
     if (!serverSamples.empty())
         QVERIFY(serverSamples.back().total_retrans <= serverClose.total_retrans);
-    compareWithKernel(run, ourSegs + ourSynAcks);
+    QCOMPARE(clientSegs, std::uint64_t(cap.conns[run.sides.client].close->total_retrans));
+    compareWithKernel(run, ourSegs + ourSynAcks + clientSegs);
 }
 
 // The first SYN-ACK is dropped: the listener resends it (event on the listener's socket, tuple
