@@ -6,6 +6,7 @@
 // --no-tcpinfo and --sample-interval reach the kernel. Needs root (BPF); skips loudly otherwise.
 #include "session/session_reader.h"
 
+#include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -17,6 +18,7 @@
 #include <QTest>
 #include <csignal>
 #include <functional>
+#include <memory>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -36,13 +38,16 @@ private slots:
     void bulkAndRefused();
     void noTcpinfo();
     void sampleIntervalReachesKernel();
+    void inducedLossRetransmits();
 
 private:
     struct Pair
     {
         quint16 clientPort = 0, serverPort = 0;
     };
-    Pair exchange(int clientSends, int serverSends);
+    // beforeClient runs once the server listens (its port known), before the client starts.
+    Pair exchange(int clientSends, int serverSends,
+                  const std::function<void(quint16)> &beforeClient = {});
     bool refuse(quint16 port);
     // Records while `traffic` runs; returns the recorder's stdout (empty + QFAIL on failure).
     QString record(const QString &file, const QStringList &extra,
@@ -87,6 +92,57 @@ QHash<QString, QString> csvRow(const QString &csv, qint64 id)
     return {};
 }
 
+// An nft table that drops every 4th data segment sent to one port (deterministic: a loopback
+// bulk transfer is a few dozen GSO packets, so random loss may hit none) at the
+// input hook, where the receiver loses it (a drop at output would only make the sender's
+// transmit fail and try again, not retransmit); removed again when it goes out of scope.
+class LossRule
+{
+public:
+    explicit LossRule(quint16 port)
+        : m_table(QStringLiteral("tcpscope_b2_loss_%1").arg(QCoreApplication::applicationPid()))
+    {
+        const QString script =
+            QStringLiteral("table inet %1 {\n chain in {\n  type filter hook input priority 0; "
+                           "policy accept;\n  tcp dport %2 meta length > 200 numgen inc mod 4 == 1 "
+                           "counter drop\n }\n}\n")
+                .arg(m_table)
+                .arg(port);
+        m_ok = nft({QStringLiteral("-f"), QStringLiteral("-")}, script.toUtf8());
+    }
+    ~LossRule()
+    {
+        nft({QStringLiteral("delete"), QStringLiteral("table"), QStringLiteral("inet"), m_table});
+    }
+    bool ok() const { return m_ok; }
+    // Packets the rule dropped so far (nft's counter), -1 unknown.
+    qint64 dropped() const
+    {
+        QProcess p;
+        p.start(QStringLiteral("nft"),
+                {QStringLiteral("list"), QStringLiteral("table"), QStringLiteral("inet"), m_table});
+        p.waitForFinished(10000);
+        const QRegularExpressionMatch m =
+            QRegularExpression(QStringLiteral("counter packets (\\d+)"))
+                .match(QString::fromUtf8(p.readAllStandardOutput()));
+        return m.hasMatch() ? m.captured(1).toLongLong() : -1;
+    }
+
+private:
+    static bool nft(const QStringList &args, const QByteArray &input = {})
+    {
+        QProcess p;
+        p.start(QStringLiteral("nft"), args);
+        if (!p.waitForStarted(5000))
+            return false;
+        p.write(input);
+        p.closeWriteChannel();
+        return p.waitForFinished(10000) && p.exitCode() == 0;
+    }
+    QString m_table;
+    bool m_ok = false;
+};
+
 } // namespace
 
 void TestRecordTcpinfo::initTestCase()
@@ -124,7 +180,9 @@ quint16 TestRecordTcpinfo::readPort(QProcess &p)
     return line.startsWith("port ") ? quint16(line.mid(5).toUInt()) : 0;
 }
 
-TestRecordTcpinfo::Pair TestRecordTcpinfo::exchange(int clientSends, int serverSends)
+TestRecordTcpinfo::Pair
+TestRecordTcpinfo::exchange(int clientSends, int serverSends,
+                            const std::function<void(quint16)> &beforeClient)
 {
     Pair pair;
     QProcess server, client;
@@ -133,6 +191,8 @@ TestRecordTcpinfo::Pair TestRecordTcpinfo::exchange(int clientSends, int serverS
     if (!server.waitForStarted())
         return pair;
     pair.serverPort = readPort(server);
+    if (beforeClient)
+        beforeClient(pair.serverPort);
     client.start(m_traffic,
                  {QStringLiteral("client"), QStringLiteral("4"), QString::number(pair.serverPort),
                   QString::number(clientSends), QString::number(serverSends)});
@@ -449,6 +509,68 @@ void TestRecordTcpinfo::sampleIntervalReachesKernel()
         qInfo("connection %lld: %lld samples at a 10 s interval", c->id, qint64(n));
         QVERIFY2(n <= 1, "more than one sample of a connection within the 10 s interval");
     }
+}
+
+void TestRecordTcpinfo::inducedLossRetransmits()
+{
+    // Every 4th data segment to the server is dropped by nft: the client's kernel resends
+    // them. Each resend is an event joined to the client; their sum is the connection's
+    // kernel_retransmits, which must equal the kernel's own counter for that socket
+    // (tcp_sock.total_retrans, delivered with the close stats), and `info` and the CSV say so.
+    const QString file = m_dir.filePath(QStringLiteral("loss.tcpscope"));
+    Pair pair;
+    bool ruleOk = false;
+    qint64 dropped = -1;
+    const QString summary = record(file, {}, [&] {
+        std::unique_ptr<LossRule> rule;
+        pair = exchange(3'000'000, 1000, [&](quint16 port) {
+            rule = std::make_unique<LossRule>(port);
+            ruleOk = rule->ok();
+        });
+        if (rule)
+            dropped = rule->dropped();
+    });
+    qInfo("nft dropped %lld packets to the server", dropped);
+    QVERIFY2(!summary.isEmpty(), "tcpscope record failed");
+    if (!ruleOk)
+        QSKIP("NFT UNAVAILABLE: could not install the loss rule (nft -f); no induced loss");
+    QVERIFY(pair.clientPort);
+    QString error;
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    if (const QString why = kernelViewUnavailable(*data); !why.isEmpty())
+        QSKIP(qPrintable(QStringLiteral("KERNEL VIEW UNAVAILABLE HERE: ") + why));
+    const Connection *client = findConn(*data, pair.clientPort, pair.serverPort);
+    QVERIFY(client);
+    quint64 segs = 0, events = 0;
+    for (const KernelEvent &e : data->kernel.events) {
+        if (e.connectionId == client->id && e.kind == KernelEventKind::Retransmit && e.err == 0) {
+            segs += e.segs;
+            ++events;
+        }
+    }
+    qInfo("client %lld: %llu retransmit events, %llu segments; summary %u; socket total_retrans "
+          "at close %u (close stats %d)",
+          client->id, events, segs, client->kernel.retransmits, client->retransmits,
+          client->haveCloseStats);
+    QVERIFY2(segs > 0, "no retransmission joined to the client under 1/4 loss");
+    QCOMPARE(quint64(client->kernel.retransmits), segs);
+    QVERIFY2(client->haveCloseStats, "client closed without close stats");
+    QCOMPARE(client->kernel.retransmits, client->retransmits); // the kernel's own count
+
+    int code = -1;
+    const QString info = run({QStringLiteral("info"), file}, &code);
+    QCOMPARE(code, 0);
+    const QRegularExpression top(
+        QStringLiteral("#%1 ts_client \\(\\d+\\) [^\\n]*: (\\d+) \\(SYN").arg(client->id));
+    const QRegularExpressionMatch m = top.match(info);
+    QVERIFY2(m.hasMatch(), qPrintable(info));
+    QCOMPARE(m.captured(1).toULongLong(), segs);
+    const QString csv =
+        run({QStringLiteral("export"), file, QStringLiteral("--connections"), QStringLiteral("-")},
+            &code);
+    QCOMPARE(csvRow(csv, client->id).value(QStringLiteral("kernel_retransmits")).toULongLong(),
+             segs);
 }
 
 QTEST_GUILESS_MAIN(TestRecordTcpinfo)
