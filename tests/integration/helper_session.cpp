@@ -215,9 +215,13 @@ void verifyNothingLeft(const BpfObjects &ours, const QStringList &tracefsBefore)
              "helper held no BPF program/link fds while streaming");
     BpfObjects left;
     QString bpftoolError;
-    for (int i = 0; i < 300; ++i) { // program release is deferred (RCU): allow ~3 s
+    // Program release is deferred (RCU): allow ~3 s. bpftool itself can fail for a moment when
+    // another process's program or link vanishes while it walks the ids: retry that too, and
+    // only report a failure that persists.
+    for (int i = 0; i < 300; ++i) {
+        bpftoolError.clear();
         left = stillLoaded(ours, &bpftoolError);
-        if (left.progIds.isEmpty() && left.linkIds.isEmpty())
+        if (bpftoolError.isEmpty() && left.progIds.isEmpty() && left.linkIds.isEmpty())
             break;
         QThread::msleep(10);
     }
