@@ -108,7 +108,13 @@ void MetricsMarkerPlottable::draw(QCPPainter *painter)
     const QRect rect = mKeyAxis->axisRect()->rect();
     const QCPRange range = mKeyAxis->range();
     QColor lineColor = metricsMarkerColor(m_kind);
-    lineColor.setAlpha(m_kind == MetricsMarkerKind::StateChange ? 150 : 110);
+    // Rare, decisive events (RST, drops, state changes) get a strong line; frequent ones
+    // (retransmits, congestion-state flips) a faint one so the data stays readable.
+    switch (m_kind) {
+    case MetricsMarkerKind::Retransmit: lineColor.setAlpha(70); break;
+    case MetricsMarkerKind::CongestionState: lineColor.setAlpha(45); break;
+    default: lineColor.setAlpha(160); break;
+    }
     QPen linePen(lineColor, 1, m_kind == MetricsMarkerKind::StateChange ? Qt::DashLine : Qt::SolidLine);
     linePen.setCosmetic(true);
     int lastColumn = std::numeric_limits<int>::min();
@@ -124,7 +130,10 @@ void MetricsMarkerPlottable::draw(QCPPainter *painter)
         painter->drawLine(QLineF(column + 0.5, rect.top(), column + 0.5, rect.bottom()));
         painter->setPen(mPen);
         painter->setBrush(mBrush);
-        drawGlyph(painter, QPointF(column + 0.5, rect.top()));
+        // Congestion-state flips come with retransmits at the same instant: their glyphs sit at
+        // the bottom edge so both stay visible.
+        const bool bottom = m_kind == MetricsMarkerKind::CongestionState;
+        drawGlyph(painter, QPointF(column + 0.5, bottom ? rect.bottom() - 10 : rect.top()));
         ++m_drawn;
     }
 }

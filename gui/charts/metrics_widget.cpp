@@ -113,11 +113,18 @@ void MetricsWidget::buildLayout()
             p.rect->setMargins(QMargins(0, 0, 0, 6));
         connect(x, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this, &MetricsWidget::onTimeRangeChanged);
 
+        // The chart's legend at the top of its cell (a spacer below takes the rest), beside
+        // the chart, never over its data.
         p.legend = new QCPLegend;
-        plotLayout()->addElement(row, 1, p.legend);
+        auto *cell = new QCPLayoutGrid;
+        plotLayout()->addElement(row, 1, cell);
+        cell->addElement(0, 0, p.legend);
+        cell->addElement(1, 0, new QCPLayoutElement(this));
+        cell->setRowStretchFactor(0, 0.001);
+        cell->setMargins(QMargins(0, 0, 0, 0));
         styleLegend(p.legend);
-        p.legend->setMinimumSize(150, 0);
-        p.legend->setMaximumSize(150, QWIDGETSIZE_MAX);
+        p.legend->setMinimumSize(175, 0);
+        p.legend->setMaximumSize(175, QWIDGETSIZE_MAX);
 
         p.crosshair = new QCPItemStraightLine(this);
         p.crosshair->setClipAxisRect(p.rect);
@@ -133,8 +140,13 @@ void MetricsWidget::buildLayout()
         p.crosshair->point2->setCoords(0, 1);
         p.crosshair->setVisible(false);
 
-        for (int k = 0; k < kMetricsMarkerKindCount; ++k) {
-            p.markers[k] = new MetricsMarkerPlottable(x, y, MetricsMarkerKind(k));
+        // Created (and so drawn) least important first: a drop or RST glyph is never hidden
+        // under a state-change dot at the same pixel.
+        for (MetricsMarkerKind kind : {MetricsMarkerKind::StateChange, MetricsMarkerKind::CongestionState,
+                                       MetricsMarkerKind::Retransmit, MetricsMarkerKind::ResetSent,
+                                       MetricsMarkerKind::ResetReceived, MetricsMarkerKind::Drop}) {
+            const int k = int(kind);
+            p.markers[k] = new MetricsMarkerPlottable(x, y, kind);
             p.markers[k]->removeFromLegend();
             p.markers[k]->setMarkers(m_markers);
         }
@@ -199,18 +211,19 @@ void MetricsWidget::setConnections(const QVector<ConnectionMetrics> &connections
 }
 
 void MetricsWidget::addSeries(ChartParts &p, const MetricsSeries &series, const QString &name, const QPen &pen,
-                              QCPGraph::LineStyle style, bool inLegend)
+                              QCPGraph::LineStyle style, bool inLegend, QCPAxis *valueAxis, double scale)
 {
     if (series.isEmpty())
         return;
-    auto *g = new QCPGraph(p.rect->axis(QCPAxis::atBottom), p.rect->axis(QCPAxis::atLeft));
+    auto *g = new QCPGraph(p.rect->axis(QCPAxis::atBottom), valueAxis ? valueAxis : p.rect->axis(QCPAxis::atLeft));
     g->removeFromLegend();
     g->setName(name);
     g->setPen(pen);
     g->setLineStyle(style);
     QVector<double> y = series.y;
+    const double divisor = valueAxis ? scale : p.scale;
     for (double &v : y)
-        v /= p.scale;
+        v /= divisor;
     g->setData(series.x, y, true);
     if (inLegend)
         g->addToLegend(p.legend);
@@ -284,7 +297,10 @@ void MetricsWidget::rebuildGraphs()
             case MetricsChart::Throughput:
                 addSeries(p, m.ackedRate, QStringLiteral("acked (sent)"), pen(kBlue, Qt::SolidLine), QCPGraph::lsLine, named);
                 addSeries(p, m.receivedRate, QStringLiteral("received"), pen(kGreen, Qt::DashLine), QCPGraph::lsLine, named);
-                addSeries(p, m.deliveryRate, QStringLiteral("delivery rate"), pen(kPurple, Qt::DotLine, 1.2), QCPGraph::lsLine, named);
+                // The kernel's delivery rate of app-limited flows can be far above what was sent
+                // (loopback bursts): its own right-hand axis keeps the acked rate readable.
+                addSeries(p, m.deliveryRate, QStringLiteral("delivery rate (right axis)"), pen(kPurple, Qt::DotLine, 1.2),
+                          QCPGraph::lsLine, named, p.rect->axis(QCPAxis::atRight), m_rateScale2);
                 break;
             }
         }
@@ -314,14 +330,14 @@ void MetricsWidget::rebuildGraphs()
                 for (int i = 0; i < names.size(); ++i)
                     addStyleSample(parts(chart), names.at(i), order[i]);
     }
+    for (MetricsChart chart : std::as_const(m_charts))
+        for (MetricsMarkerPlottable *mp : parts(chart).markers)
+            mp->setMarkers(m_markers); // recount
     // Marker kinds that occur, in the top legend (they run through every chart).
     const MetricsChart first = m_charts.constFirst();
     for (MetricsMarkerPlottable *mp : parts(first).markers)
         if (mp->markerCount() > 0)
             m_topLegend->addItem(new QCPPlottableLegendItem(m_topLegend, mp));
-    for (MetricsChart chart : std::as_const(m_charts))
-        for (MetricsMarkerPlottable *mp : parts(chart).markers)
-            mp->setMarkers(m_markers); // recount
     m_topLegend->setVisible(m_topLegend->itemCount() > 0);
     wrapLegendToWidth(m_topLegend, width() - 20);
     updateAxisLabels();
@@ -329,12 +345,27 @@ void MetricsWidget::rebuildGraphs()
 
 void MetricsWidget::chooseUnits()
 {
-    double rtt = 0, wnd = 0, rate = 0;
+    double rtt = 0, wnd = 0, rate = 0, delivery = 0;
     for (const ConnectionMetrics &m : std::as_const(m_connections)) {
         rtt = std::max({rtt, maxOf(m.rttHigh), maxOf(m.minRtt)});
         wnd = std::max({wnd, maxOf(m.sndWnd), maxOf(m.rcvWnd)});
-        rate = std::max({rate, maxOf(m.ackedRate), maxOf(m.receivedRate), maxOf(m.deliveryRate)});
+        rate = std::max({rate, maxOf(m.ackedRate), maxOf(m.receivedRate)});
+        delivery = std::max(delivery, maxOf(m.deliveryRate));
     }
+    if (rate == 0)
+        rate = delivery;
+    const auto rateUnit = [](double max, QString *unit) {
+        const std::pair<double, const char *> units[] = {{1e9, "Gbit/s"}, {1e6, "Mbit/s"}, {1e3, "kbit/s"}};
+        for (const auto &[scale, name] : units) {
+            if (max >= 10 * scale) {
+                *unit = QString::fromLatin1(name);
+                return scale;
+            }
+        }
+        *unit = QStringLiteral("bit/s");
+        return 1.0;
+    };
+    m_rateScale2 = rateUnit(delivery, &m_rateUnit2);
     auto set = [this](MetricsChart chart, double scale, const QString &unit) {
         parts(chart).scale = scale;
         parts(chart).unit = unit;
@@ -352,14 +383,9 @@ void MetricsWidget::chooseUnits()
         set(MetricsChart::Windows, 1024, QStringLiteral("KiB"));
     else
         set(MetricsChart::Windows, 1 << 20, QStringLiteral("MiB"));
-    if (rate < 10e3)
-        set(MetricsChart::Throughput, 1, QStringLiteral("bit/s"));
-    else if (rate < 10e6)
-        set(MetricsChart::Throughput, 1e3, QStringLiteral("kbit/s"));
-    else if (rate < 10e9)
-        set(MetricsChart::Throughput, 1e6, QStringLiteral("Mbit/s"));
-    else
-        set(MetricsChart::Throughput, 1e9, QStringLiteral("Gbit/s"));
+    QString unit;
+    const double scale = rateUnit(rate, &unit);
+    set(MetricsChart::Throughput, scale, unit);
 }
 
 void MetricsWidget::updateAxisLabels()
@@ -367,8 +393,19 @@ void MetricsWidget::updateAxisLabels()
     for (MetricsChart chart : std::as_const(m_charts)) {
         ChartParts &p = parts(chart);
         const QString title = chart == MetricsChart::Cwnd ? QStringLiteral("cwnd")
-                              : chart == MetricsChart::Windows ? QStringLiteral("window")
+                              : chart == MetricsChart::Windows ? QStringLiteral("Window")
                               : metricsChartTitle(chart);
+        if (chart == MetricsChart::Throughput) {
+            QCPAxis *right = p.rect->axis(QCPAxis::atRight);
+            bool delivery = false;
+            for (QCPGraph *g : std::as_const(p.graphs))
+                delivery = delivery || g->valueAxis() == right;
+            right->setVisible(delivery);
+            right->setLabel(QStringLiteral("delivery rate (%1)").arg(m_rateUnit2));
+            right->setLabelColor(QColor(0xcc, 0x79, 0xa7).darker(130));
+            right->setTickLabelColor(QColor(0xcc, 0x79, 0xa7).darker(130));
+            right->setNumberFormat(QStringLiteral("gb"));
+        }
         p.rect->axis(QCPAxis::atLeft)->setLabel(p.unit.isEmpty() ? title : QStringLiteral("%1 (%2)").arg(title, p.unit));
         if (chart == m_charts.constLast())
             p.rect->axis(QCPAxis::atBottom)->setLabel(QStringLiteral("Seconds since the start of the session"));
@@ -431,16 +468,18 @@ void MetricsWidget::rescaleValueAxes()
     const QCPRange keys = timeRange();
     for (MetricsChart chart : std::as_const(m_charts)) {
         ChartParts &p = parts(chart);
-        double hi = 0;
-        for (QCPGraph *g : std::as_const(p.graphs)) {
-            bool found = false;
-            const QCPRange r = g->getValueRange(found, QCP::sdBoth, keys);
-            if (found)
-                hi = std::max(hi, r.upper);
+        for (QCPAxis *axis : {p.rect->axis(QCPAxis::atLeft), p.rect->axis(QCPAxis::atRight)}) {
+            double hi = 0;
+            for (QCPGraph *g : std::as_const(p.graphs)) {
+                bool found = false;
+                const QCPRange r = g->valueAxis() == axis ? g->getValueRange(found, QCP::sdBoth, keys) : QCPRange();
+                if (found)
+                    hi = std::max(hi, r.upper);
+            }
+            // Values are never negative; 0 stays on the axis so heights compare honestly. The
+            // top keeps a margin for the marker glyphs.
+            axis->setRange(0, hi > 0 ? hi * 1.15 : 1);
         }
-        // Values are never negative; 0 stays on the axis so heights compare honestly. The top
-        // keeps a margin for the marker glyphs.
-        p.rect->axis(QCPAxis::atLeft)->setRange(0, hi > 0 ? hi * 1.15 : 1);
     }
 }
 

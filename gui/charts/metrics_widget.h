@@ -78,8 +78,9 @@ private:
 
     void buildLayout();
     void rebuildGraphs();
+    // valueAxis/scale: a second value axis (delivery rate); default the chart's left axis.
     void addSeries(ChartParts &parts, const MetricsSeries &series, const QString &name, const QPen &pen,
-                   QCPGraph::LineStyle style, bool inLegend);
+                   QCPGraph::LineStyle style, bool inLegend, QCPAxis *valueAxis = nullptr, double scale = 1);
     void addBand(ChartParts &parts, const ConnectionMetrics &m, QColor color, bool inLegend);
     void addStyleSample(ChartParts &parts, const QString &name, Qt::PenStyle style);
     void chooseUnits();
@@ -100,6 +101,8 @@ private:
     QVector<ConnectionMetrics> m_connections;
     std::shared_ptr<QVector<MetricsMarker>> m_markers;
     std::optional<double> m_crosshairX;
+    double m_rateScale2 = 1; // delivery rate axis
+    QString m_rateUnit2;
     bool m_syncing = false;
     bool m_userRange = false; // the user zoomed/panned: live updates keep the range
 };

@@ -15,7 +15,8 @@ namespace {
 
 const char *const kHeaders[ConnectionTableModel::ColumnCount] = {
     "ID", "Process", "PID", "Role", "Family", "Local", "Remote", "State", "Start", "Duration",
-    "Handshake", "Sent", "Received", "Retrans", "SRTT", "Close reason", "States",
+    "Handshake", "Sent", "Received", "Retrans", "SRTT", "SRTT min", "SRTT max", "cwnd max", "Resent",
+    "RST", "Drops", "Close reason", "States",
 };
 
 const char *const kHeaderTips[ConnectionTableModel::ColumnCount] = {
@@ -34,6 +35,12 @@ const char *const kHeaderTips[ConnectionTableModel::ColumnCount] = {
     "Bytes received in order (known when the connection closed)",
     "Total retransmitted segments",
     "Smoothed round-trip time at close",
+    "Lowest smoothed RTT of the kernel's samples (tcp_probe)",
+    "Highest smoothed RTT of the kernel's samples (tcp_probe)",
+    "Largest congestion window of the kernel's samples, in packets",
+    "Segments the kernel retransmitted, traced as they happened (SYN and SYN-ACK resends included)",
+    "RST segments sent + received by this socket, as the kernel traced them",
+    "Incoming packets of this connection the kernel dropped (reasons in the Kernel metrics tab)",
     "How the connection ended",
     "Every state the connection went through",
 };
@@ -83,7 +90,8 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
     case Qt::TextAlignmentRole:
         switch (col) {
         case ColId: case ColPid: case ColDuration: case ColHandshake: case ColSent:
-        case ColReceived: case ColRetrans: case ColSrtt:
+        case ColReceived: case ColRetrans: case ColSrtt: case ColSrttMin: case ColSrttMax:
+        case ColCwndMax: case ColKernelRetrans: case ColResets: case ColDrops:
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         default:
             return QVariant(Qt::AlignLeft | Qt::AlignVCenter);
@@ -97,7 +105,8 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
             default: break;
             }
         }
-        if (col == ColRetrans && c.retransmits > 0)
+        if ((col == ColRetrans && c.retransmits > 0) || (col == ColKernelRetrans && c.kernel.retransmits > 0) ||
+            (col == ColResets && c.kernel.resetsSent + c.kernel.resetsReceived > 0) || (col == ColDrops && c.kernel.drops > 0))
             return QBrush(QColor(0xb0, 0x20, 0x20));
         if (col == ColDuration && c.isOpen())
             return QBrush(QColor(0x60, 0x60, 0x60));
@@ -138,6 +147,16 @@ QVariant ConnectionTableModel::displayData(const Connection &c, int column) cons
     case ColReceived: return hasStats(c) ? fmt::bytes(c.bytesReceived) : QString();
     case ColRetrans: return hasStats(c) ? QVariant(c.retransmits) : QVariant(QString());
     case ColSrtt: return hasStats(c) && c.srttUs ? fmt::durationMs(c.srttUs / 1000.0) : QString();
+    case ColSrttMin: return c.kernel.srttUsMin ? fmt::durationMs(c.kernel.srttUsMin / 1000.0) : QString();
+    case ColSrttMax: return c.kernel.srttUsMax ? fmt::durationMs(c.kernel.srttUsMax / 1000.0) : QString();
+    case ColCwndMax: return c.kernel.cwndMax ? QVariant(c.kernel.cwndMax) : QVariant(QString());
+    // Counts: blank rather than 0, so the rows where something happened stand out.
+    case ColKernelRetrans: return c.kernel.retransmits ? QVariant(c.kernel.retransmits) : QVariant(QString());
+    case ColResets:
+        if (c.kernel.resetsSent + c.kernel.resetsReceived == 0)
+            return QString();
+        return QStringLiteral("%1↑ %2↓").arg(c.kernel.resetsSent).arg(c.kernel.resetsReceived);
+    case ColDrops: return c.kernel.drops ? QVariant(c.kernel.drops) : QVariant(QString());
     case ColCloseReason: return closeReasonName(c.closeReason);
     case ColStates: return c.statesPath();
     default: return {};
@@ -161,6 +180,13 @@ QVariant ConnectionTableModel::sortData(const Connection &c, int column) const
     case ColRetrans: return hasStats(c) ? qint64(c.retransmits) : qint64(-1);
     case ColSrtt: return hasStats(c) ? qint64(c.srttUs) : qint64(-1);
     case ColFamily: return c.family;
+    // No kernel value sorts below every real one.
+    case ColSrttMin: return c.kernel.srttUsMin ? qint64(c.kernel.srttUsMin) : qint64(-1);
+    case ColSrttMax: return c.kernel.srttUsMax ? qint64(c.kernel.srttUsMax) : qint64(-1);
+    case ColCwndMax: return c.kernel.cwndMax ? qint64(c.kernel.cwndMax) : qint64(-1);
+    case ColKernelRetrans: return qint64(c.kernel.retransmits);
+    case ColResets: return qint64(c.kernel.resetsSent + c.kernel.resetsReceived);
+    case ColDrops: return qint64(c.kernel.drops);
     default: return displayData(c, column);
     }
 }
@@ -185,6 +211,14 @@ QString ConnectionTableModel::toolTip(const Connection &c, int column) const
             .arg(c.bytesSent).arg(c.bytesReceived).arg(c.segsOut).arg(c.segsIn);
     case ColSrtt:
         return hasStats(c) ? QStringLiteral("srtt %1 µs, min RTT %2 µs").arg(c.srttUs).arg(c.minRttUs) : QString();
+    case ColKernelRetrans:
+        return QStringLiteral("%1 segments resent (%2 SYN, %3 SYN-ACK)").arg(c.kernel.retransmits).arg(c.kernel.synRetransmits).arg(c.kernel.synAckRetransmits);
+    case ColResets:
+        return QStringLiteral("%1 RST sent, %2 RST received").arg(c.kernel.resetsSent).arg(c.kernel.resetsReceived);
+    case ColSrttMin:
+    case ColSrttMax:
+    case ColCwndMax:
+        return QStringLiteral("%1 kernel samples: srtt %2–%3 µs, cwnd up to %4").arg(c.kernel.samples).arg(c.kernel.srttUsMin).arg(c.kernel.srttUsMax).arg(c.kernel.cwndMax);
     case ColStates: {
         QStringList lines;
         for (const StateChange &sc : c.history)

@@ -32,6 +32,12 @@ public:
         ColReceived,
         ColRetrans,
         ColSrtt,
+        ColSrttMin,     // kernel metrics (issue 4): KernelSummary
+        ColSrttMax,
+        ColCwndMax,
+        ColKernelRetrans,
+        ColResets,
+        ColDrops,
         ColCloseReason,
         ColStates,
         ColumnCount

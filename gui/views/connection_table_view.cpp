@@ -48,7 +48,8 @@ void ConnectionTableView::applyDefaultColumnWidths()
     static const char *const samples[ConnectionTableModel::ColumnCount] = {
         "99999", "processname123", "4194304", "listener", "IPv6", "255.255.255.255:65535",
         "255.255.255.255:65535", "ESTABLISHED", "00:00:00.000", "999.9 ms", "99.99 ms",
-        "999.9 KiB", "999.9 KiB", "Retrans", "99.99 ms", "listener-closed", ""};
+        "999.9 KiB", "999.9 KiB", "Retrans", "99.99 ms", "99.99 ms", "99.99 ms", "99999", "99999",
+        "99↑ 99↓", "99999", "listener-closed", ""};
     const QFontMetrics fm = fontMetrics();
     for (int col = 0; col + 1 < ConnectionTableModel::ColumnCount; ++col) {
         const QString header = model()->headerData(col, Qt::Horizontal).toString();
