@@ -24,6 +24,7 @@ private slots:
     void info();
     void infoKernel();
     void infoWithoutKernelMetrics();
+    void infoListeners();
     void exportConnections();
 
 private:
@@ -402,6 +403,45 @@ void TestCli::infoWithoutKernelMetrics()
     QCOMPARE(row.size(), header.size());
     QCOMPARE(row[header.indexOf(QLatin1String("kernel_retransmits"))], QString());
     QCOMPARE(row[header.indexOf(QLatin1String("drops"))], QString());
+}
+
+void TestCli::infoListeners()
+{
+    // A listener whose accept queue overflowed, and one that never queued anything.
+    const QString file = m_dir.filePath(QStringLiteral("listen.tcpscope"));
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    QVERIFY2(writer, qPrintable(error));
+    SessionInfo info;
+    info.kernelMetrics = true;
+    info.sampleIntervalUs = 0;
+    writer->setInfo(info);
+    for (int i = 1; i <= 2; ++i) {
+        Connection c;
+        c.id = i;
+        c.pid = 900;
+        c.comm = QStringLiteral("nginx");
+        c.family = i == 1 ? 4 : 6;
+        c.localAddr = i == 1 ? QStringLiteral("0.0.0.0") : QStringLiteral("::");
+        c.localPort = 8080;
+        c.role = ConnectionRole::Listener;
+        c.state = TcpState::Listen;
+        c.kernel.listenDrops = i == 1 ? 7 : 0;
+        c.kernel.backlogMax = i == 1 ? 129 : 0;
+        writer->writeConnection(c);
+    }
+    QVERIFY(writer->close(&error));
+    const Result r = run({QStringLiteral("info"), file});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains(QLatin1String("Kernel samples:  0 received, 0 joined to 0 "
+                                          "connections; interval 0 (every sample)\n")),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("Listeners:       #1 nginx 0.0.0.0:8080: 7 dropped, "
+                                          "accept queue up to 129\n")),
+             qPrintable(r.out));
+    QVERIFY(!r.out.contains(QLatin1String("[::]:8080")));           // nothing to report for it
+    QVERIFY(r.out.contains(QLatin1String("  by reason:     -\n"))); // no drops at all
+    QVERIFY(!r.out.contains(QLatin1String("Top retransmits:")));
 }
 
 void TestCli::exportConnections()
