@@ -17,6 +17,13 @@ QString secondsText(double s)
 {
     return QString::number(s, 'g', 6);
 }
+
+// Byte axes read "2 GB", not "2·10^9".
+class BytesTicker : public QCPAxisTicker
+{
+protected:
+    QString getTickLabel(double tick, const QLocale &, QChar, int) override { return overviewBytesText(tick); }
+};
 } // namespace
 
 OverviewChart::OverviewChart(const QString &title, QWidget *parent) : QCustomPlot(parent)
@@ -52,6 +59,7 @@ void OverviewChart::reset(const QString &emptyText)
     m_empty = nullptr;
     m_emptyText = emptyText;
     m_horizontal = false;
+    m_bytes = false;
     m_categories = 0;
     legend->setVisible(false);
     for (QCPAxis *axis : {xAxis, yAxis}) {
@@ -153,6 +161,9 @@ QCPBars *OverviewChart::addCategoryBars(const QVector<OverviewBar> &bars, bool h
     keyAxis->setTicker(ticker);
     keyAxis->grid()->setVisible(false);
     valueAxis->setLabel(valueAxisLabel);
+    m_bytes = valueText && valueText(1000) == overviewBytesText(1000);
+    if (m_bytes)
+        valueAxis->setTicker(QSharedPointer<BytesTicker>::create());
     if (horizontal) {
         keyAxis->setRangeReversed(true); // rank 1 on top
         for (int i = 0; i < bars.size(); ++i) {
@@ -203,9 +214,9 @@ void OverviewChart::finish()
     } else {
         yAxis->setRange(0, std::max(1.0, maxValue * 1.12));
     }
-    // Whole counts: no 0.5 ticks on a count axis.
+    // Whole counts: no 2.5 ticks on a count axis.
     QCPAxis *countAxis = m_horizontal ? xAxis : yAxis;
-    if (maxValue < 5 && qSharedPointerDynamicCast<QCPAxisTickerText>(countAxis->ticker()).isNull()) {
+    if (!m_bytes && maxValue < 30 && qSharedPointerDynamicCast<QCPAxisTickerText>(countAxis->ticker()).isNull()) {
         auto fixed = QSharedPointer<QCPAxisTickerFixed>::create();
         fixed->setTickStep(1);
         fixed->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);

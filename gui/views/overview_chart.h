@@ -60,6 +60,7 @@ private:
     QVector<QCPAbstractPlottable *> m_order;
     QCPBarsGroup *m_group = nullptr;
     bool m_horizontal = false;
+    bool m_bytes = false; // the value axis counts bytes
     int m_categories = 0;
 };
 

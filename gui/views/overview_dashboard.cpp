@@ -207,7 +207,8 @@ void OverviewDashboard::rebuild()
     const double seconds = double(ov.endNs - ov.originNs) / 1e9;
     const QString noKernel = tr("Kernel metrics were not captured");
 
-    QString header = tr("<b>Session overview</b> — %n connection(s)", nullptr, ov.connectionCount);
+    QString header = ov.connectionCount == 1 ? tr("<b>Session overview</b> — 1 connection")
+                                             : tr("<b>Session overview</b> — %1 connections").arg(ov.connectionCount);
     if (kernel)
         header += tr(" · %1 kernel samples · %2 retransmitted segments · %3 kernel drops")
                       .arg(ov.sampleCount)
