@@ -102,7 +102,7 @@ QString metricsChartTitle(MetricsChart chart)
     switch (chart) {
     case MetricsChart::Rtt: return QStringLiteral("RTT");
     case MetricsChart::Cwnd: return QStringLiteral("Congestion window");
-    case MetricsChart::Windows: return QStringLiteral("Send / receive window");
+    case MetricsChart::Windows: return QStringLiteral("Send/receive window");
     case MetricsChart::Throughput: return QStringLiteral("Throughput");
     }
     return {};

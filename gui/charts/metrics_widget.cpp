@@ -103,6 +103,12 @@ void MetricsWidget::buildLayout()
         y->setNumberFormat(QStringLiteral("gb"));
         y->setPadding(4);
         y->ticker()->setTickCount(4);
+        QFont small = y->labelFont();
+        small.setPointSizeF(small.pointSizeF() * 0.9);
+        y->setLabelFont(small);
+        y->setTickLabelFont(small);
+        p.rect->axis(QCPAxis::atRight)->setLabelFont(small);
+        p.rect->axis(QCPAxis::atRight)->setTickLabelFont(small);
         // Only the bottom chart labels the shared time axis; the others keep its grid.
         const bool bottom = chart == m_charts.constLast();
         x->setTickLabels(bottom);
@@ -118,9 +124,19 @@ void MetricsWidget::buildLayout()
         p.legend = new QCPLegend;
         auto *cell = new QCPLayoutGrid;
         plotLayout()->addElement(row, 1, cell);
-        cell->addElement(0, 0, p.legend);
-        cell->addElement(1, 0, new QCPLayoutElement(this));
+        // Title in the legend column, so a chart a few lines high still says what it is (a
+        // rotated axis label would not fit); the value axis carries only the unit.
+        auto *title = new QCPTextElement(this, metricsChartTitle(chart));
+        QFont titleFont = title->font();
+        titleFont.setBold(true);
+        title->setFont(titleFont);
+        title->setTextFlags(Qt::AlignLeft | Qt::AlignTop);
+        title->setMargins(QMargins(8, 0, 4, 0));
+        cell->addElement(0, 0, title);
+        cell->addElement(1, 0, p.legend);
+        cell->addElement(2, 0, new QCPLayoutElement(this));
         cell->setRowStretchFactor(0, 0.001);
+        cell->setRowStretchFactor(1, 0.001);
         cell->setMargins(QMargins(0, 0, 0, 0));
         styleLegend(p.legend);
         p.legend->setMinimumSize(175, 0);
@@ -294,14 +310,20 @@ void MetricsWidget::rebuildGraphs()
                 addSeries(p, m.sndWnd, QStringLiteral("snd_wnd (peer's)"), pen(kBlue, Qt::SolidLine), step, named);
                 addSeries(p, m.rcvWnd, QStringLiteral("rcv_wnd (ours)"), pen(kGreen, Qt::DashLine), step, named);
                 break;
-            case MetricsChart::Throughput:
+            case MetricsChart::Throughput: {
+                // The kernel's delivery rate of app-limited flows can be far above what was sent
+                // (loopback bursts): its own right-hand axis keeps the acked rate readable. Drawn
+                // first, so the measured rates stay on top where both axes meet.
+                const int before = int(p.graphs.size());
+                addSeries(p, m.deliveryRate, QStringLiteral("delivery rate (right axis)"), pen(kPurple, Qt::DotLine, 1.2),
+                          QCPGraph::lsLine, false, p.rect->axis(QCPAxis::atRight), m_rateScale2);
+                QCPGraph *delivery = p.graphs.size() > before ? p.graphs.constLast() : nullptr;
                 addSeries(p, m.ackedRate, QStringLiteral("acked (sent)"), pen(kBlue, Qt::SolidLine), QCPGraph::lsLine, named);
                 addSeries(p, m.receivedRate, QStringLiteral("received"), pen(kGreen, Qt::DashLine), QCPGraph::lsLine, named);
-                // The kernel's delivery rate of app-limited flows can be far above what was sent
-                // (loopback bursts): its own right-hand axis keeps the acked rate readable.
-                addSeries(p, m.deliveryRate, QStringLiteral("delivery rate (right axis)"), pen(kPurple, Qt::DotLine, 1.2),
-                          QCPGraph::lsLine, named, p.rect->axis(QCPAxis::atRight), m_rateScale2);
+                if (delivery && named)
+                    delivery->addToLegend(p.legend);
                 break;
+            }
             }
         }
         if (multi) {
@@ -392,21 +414,19 @@ void MetricsWidget::updateAxisLabels()
 {
     for (MetricsChart chart : std::as_const(m_charts)) {
         ChartParts &p = parts(chart);
-        const QString title = chart == MetricsChart::Cwnd ? QStringLiteral("cwnd")
-                              : chart == MetricsChart::Windows ? QStringLiteral("Window")
-                              : metricsChartTitle(chart);
+        const QString title = p.unit.isEmpty() ? metricsChartTitle(chart) : p.unit;
         if (chart == MetricsChart::Throughput) {
             QCPAxis *right = p.rect->axis(QCPAxis::atRight);
             bool delivery = false;
             for (QCPGraph *g : std::as_const(p.graphs))
                 delivery = delivery || g->valueAxis() == right;
             right->setVisible(delivery);
-            right->setLabel(QStringLiteral("delivery rate (%1)").arg(m_rateUnit2));
+            right->setLabel(m_rateUnit2);
             right->setLabelColor(QColor(0xcc, 0x79, 0xa7).darker(130));
             right->setTickLabelColor(QColor(0xcc, 0x79, 0xa7).darker(130));
             right->setNumberFormat(QStringLiteral("gb"));
         }
-        p.rect->axis(QCPAxis::atLeft)->setLabel(p.unit.isEmpty() ? title : QStringLiteral("%1 (%2)").arg(title, p.unit));
+        p.rect->axis(QCPAxis::atLeft)->setLabel(title);
         if (chart == m_charts.constLast())
             p.rect->axis(QCPAxis::atBottom)->setLabel(QStringLiteral("Seconds since the start of the session"));
     }

@@ -37,6 +37,21 @@ class TestChartExport : public QObject
         return n;
     }
 
+    // Antialiased 1.5 px lines at fractional heights blend with the background: count pixels
+    // near the colour (a blend towards white keeps the hue) rather than exact ones.
+    static int countNear(const QImage &img, QColor color, int tolerance)
+    {
+        int n = 0;
+        for (int y = 0; y < img.height(); ++y) {
+            for (int x = 0; x < img.width(); ++x) {
+                const QColor c = img.pixelColor(x, y);
+                n += std::abs(c.red() - color.red()) <= tolerance && std::abs(c.green() - color.green()) <= tolerance &&
+                     std::abs(c.blue() - color.blue()) <= tolerance;
+            }
+        }
+        return n;
+    }
+
 private slots:
     void initTestCase()
     {
@@ -194,6 +209,98 @@ private slots:
         const QImage img(timeline);
         QCOMPARE(img.size(), QSize(1200, 500));
         QVERIFY(countColor(img, QColor(0xd6, 0x27, 0x28)) > 0); // the retransmission marker
+    }
+
+    // The detail view's charts of the fixture's transfer (connection 2, kernel samples), each in
+    // every format at the exact size, with its series painted.
+    void metricsChartsAllFormats_data()
+    {
+        QTest::addColumn<QString>("chart");
+        QTest::addColumn<QString>("suffix");
+        QTest::addColumn<QSize>("size");
+        for (const char *chart : {"rtt", "cwnd", "windows", "throughput"}) {
+            QTest::addRow("%s png", chart) << QString::fromLatin1(chart) << QStringLiteral("png") << QSize(1100, 420);
+            QTest::addRow("%s pdf", chart) << QString::fromLatin1(chart) << QStringLiteral("pdf") << QSize(900, 500);
+            if (chartExportFormats().contains(QStringLiteral("svg")))
+                QTest::addRow("%s svg", chart) << QString::fromLatin1(chart) << QStringLiteral("svg") << QSize(777, 333);
+        }
+    }
+
+    void metricsChartsAllFormats()
+    {
+        QFETCH(QString, chart);
+        QFETCH(QString, suffix);
+        QFETCH(QSize, size);
+        QVERIFY(exportableCharts().contains(chart));
+        QVERIFY(chartNeedsConnection(chart));
+        const QString out = m_dir.filePath(chart + QStringLiteral(".") + suffix);
+        QString error;
+        QVERIFY2(exportChart(m_data, chart, out, size, &error, testing::kFixtureTransferId), qPrintable(error));
+        QFile f(out);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray bytes = f.readAll();
+        if (suffix == QLatin1String("png")) {
+            const QImage img = QImage::fromData(bytes);
+            QCOMPARE(img.size(), size);
+            // The first series of every chart is drawn in the same blue (srtt, cwnd, snd_wnd,
+            // acked rate); the drop marker's near-black diamond too.
+            QVERIFY2(countNear(img, QColor(0x00, 0x72, 0xb2), 60) > 40, qPrintable(chart));
+            QVERIFY(countColor(img, QColor(0x20, 0x20, 0x20)) > 5);
+        } else if (suffix == QLatin1String("pdf")) {
+            QVERIFY(bytes.startsWith("%PDF-"));
+            const QRegularExpressionMatch box = QRegularExpression(QStringLiteral("/MediaBox \\[0 0 ([0-9.]+) ([0-9.]+)\\]")).match(QString::fromLatin1(bytes));
+            QVERIFY2(box.hasMatch(), "no MediaBox");
+            QVERIFY(qAbs(box.captured(1).toDouble() - size.width()) < 1 && qAbs(box.captured(2).toDouble() - size.height()) < 1);
+        } else {
+            QVERIFY(bytes.contains("<svg"));
+            QVERIFY(bytes.contains(QStringLiteral("viewBox=\"0 0 %1 %2\"").arg(size.width()).arg(size.height()).toLatin1()));
+        }
+    }
+
+    void metricsChartErrors()
+    {
+        const QString out = m_dir.filePath(QStringLiteral("rtt-error.png"));
+        QString error;
+        QVERIFY(!exportChart(m_data, QStringLiteral("rtt"), out, QSize(800, 600), &error));
+        QVERIFY2(error.contains(QStringLiteral("--connection")), qPrintable(error));
+        QVERIFY(!exportChart(m_data, QStringLiteral("cwnd"), out, QSize(800, 600), &error, 4242));
+        QVERIFY2(error.contains(QStringLiteral("no connection with id 4242")), qPrintable(error));
+        QVERIFY(!exportChart(m_data, QStringLiteral("windows"), out, QSize(800, 600), &error, 3));
+        QVERIFY2(error.contains(QStringLiteral("connection 3 has no kernel samples")), qPrintable(error));
+        SessionData old = m_data;
+        old.info.kernelMetrics = false;
+        old.kernel = {};
+        QVERIFY(!exportChart(old, QStringLiteral("throughput"), out, QSize(800, 600), &error, 2));
+        QVERIFY2(error.contains(QStringLiteral("--no-tcpinfo")), qPrintable(error));
+        QVERIFY(!QFile::exists(out));
+    }
+
+    void cliMetricsChart()
+    {
+#ifndef TCPSCOPE_APP
+        QSKIP("the tcpscope executable is not part of this build");
+#else
+        const QString out = m_dir.filePath(QStringLiteral("cli-rtt.svg"));
+        QProcess p;
+        p.start(QStringLiteral(TCPSCOPE_APP), {QStringLiteral("export"), m_session, QStringLiteral("--chart"), QStringLiteral("rtt"),
+                                               QStringLiteral("--connection"), QStringLiteral("2"), QStringLiteral("-o"),
+                                               m_dir.filePath(QStringLiteral("cli-rtt.png")), QStringLiteral("--size"),
+                                               QStringLiteral("640x360")});
+        QVERIFY(p.waitForFinished(60000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        QCOMPARE(QImage(m_dir.filePath(QStringLiteral("cli-rtt.png"))).size(), QSize(640, 360));
+        p.start(QStringLiteral(TCPSCOPE_APP), {QStringLiteral("export"), m_session, QStringLiteral("--chart"), QStringLiteral("cwnd"),
+                                               QStringLiteral("-o"), out});
+        QVERIFY(p.waitForFinished(60000));
+        QVERIFY(p.exitCode() != 0);
+        QVERIFY(p.readAllStandardError().contains("--connection"));
+        p.start(QStringLiteral(TCPSCOPE_APP), {QStringLiteral("export"), m_session, QStringLiteral("--chart"), QStringLiteral("cwnd"),
+                                               QStringLiteral("--connection"), QStringLiteral("1"), QStringLiteral("-o"), out});
+        QVERIFY(p.waitForFinished(60000));
+        QVERIFY(p.exitCode() != 0);
+        QVERIFY(p.readAllStandardError().contains("no kernel samples"));
+        QVERIFY(!QFile::exists(out));
+#endif
     }
 
     void cliExportWithSize()

@@ -181,6 +181,58 @@ private slots:
         QCOMPARE(w.timeline()->barCount(), 6);
     }
 
+    // The overview dashboard's filter: a set of ids with a label; table, timeline and counts
+    // follow it, it combines with the text filter, the toolbar chip shows it and clears it.
+    void connectionIdFilterNarrowsTableAndTimeline()
+    {
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openSession(m_session));
+        QVERIFY(!w.idFilterAction()->isVisible() || w.idFilterAction()->text().isEmpty());
+        w.setConnectionIdFilter({2, 4, 6}, QStringLiteral("resets 00:00:01"));
+        QCoreApplication::processEvents();
+        QCOMPARE(w.tableView()->model()->rowCount(), 3);
+        QCOMPARE(w.timeline()->barCount(), 3);
+        QVERIFY(proxyRowOfId(w, 3) < 0 && proxyRowOfId(w, 2) >= 0 && proxyRowOfId(w, 6) >= 0);
+        QVERIFY2(w.idFilterAction()->text().contains(QStringLiteral("resets 00:00:01")), qPrintable(w.idFilterAction()->text()));
+        QVERIFY(w.filterModel()->hasConnectionIdFilter());
+        // Both filters apply.
+        w.setFilterText(QStringLiteral("curl"));
+        QCOMPARE(w.tableView()->model()->rowCount(), 2); // 2 and 4
+        QCOMPARE(w.timeline()->barCount(), 2);
+        w.setFilterText(QString());
+        // The chip clears it.
+        w.idFilterAction()->trigger();
+        QCoreApplication::processEvents();
+        QVERIFY(!w.filterModel()->hasConnectionIdFilter());
+        QCOMPARE(w.tableView()->model()->rowCount(), m_facts.connections);
+        QCOMPARE(w.timeline()->barCount(), m_facts.connections);
+        // An empty set is "no filter".
+        w.setConnectionIdFilter({5}, QStringLiteral("x"));
+        QCOMPARE(w.tableView()->model()->rowCount(), 1);
+        w.setConnectionIdFilter({}, QStringLiteral("ignored"));
+        QCOMPARE(w.tableView()->model()->rowCount(), m_facts.connections);
+    }
+
+    void kernelColumns()
+    {
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        QVERIFY(w.openSession(m_session));
+        QCOMPARE(cell(w, 2, Col::ColSrttMin), QStringLiteral("200 µs"));
+        QCOMPARE(cell(w, 2, Col::ColCwndMax), QStringLiteral("49"));
+        QCOMPARE(cell(w, 2, Col::ColKernelRetrans), QStringLiteral("2"));
+        QCOMPARE(cell(w, 2, Col::ColDrops), QStringLiteral("1"));
+        QCOMPARE(cell(w, 6, Col::ColResets), QStringLiteral("0↑ 1↓"));
+        QCOMPARE(cell(w, 3, Col::ColDrops), QString()); // nothing happened: blank, not 0
+        // Sorting by drops puts the connection with a drop first when descending.
+        w.tableView()->sortByColumn(Col::ColDrops, Qt::DescendingOrder);
+        QCOMPARE(w.tableView()->model()->index(0, 0).data(Col::ConnectionIdRole).toLongLong(), qint64(2));
+    }
+
     void saveAsWritesAReadableCopy()
     {
         MainWindow w;
