@@ -16,8 +16,11 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 QString tcpFlagsText(quint8 flags)
 {
     QStringList names;
-    const std::pair<quint8, const char *> all[] = {{TS_TCP_SYN, "SYN"}, {TS_TCP_ACK, "ACK"}, {TS_TCP_FIN, "FIN"},
-                                                   {TS_TCP_RST, "RST"}, {TS_TCP_PSH, "PSH"}};
+    const std::pair<quint8, const char *> all[] = {{TS_TCP_SYN, "SYN"},
+                                                   {TS_TCP_ACK, "ACK"},
+                                                   {TS_TCP_FIN, "FIN"},
+                                                   {TS_TCP_RST, "RST"},
+                                                   {TS_TCP_PSH, "PSH"}};
     for (const auto &[bit, name] : all)
         if (flags & bit)
             names << QString::fromLatin1(name);
@@ -28,7 +31,10 @@ QString eventText(const KernelEvent &e)
 {
     switch (e.kind) {
     case KernelEventKind::Retransmit: {
-        QString t = QStringLiteral("retransmit seq %1, %2 segment%3").arg(e.seq).arg(e.segs).arg(e.segs == 1 ? "" : "s");
+        QString t = QStringLiteral("retransmit seq %1, %2 segment%3")
+                        .arg(e.seq)
+                        .arg(e.segs)
+                        .arg(e.segs == 1 ? "" : "s");
         if (e.tcpFlags & (TS_TCP_SYN | TS_TCP_FIN))
             t += QStringLiteral(" (%1)").arg(tcpFlagsText(e.tcpFlags));
         if (e.err != 0)
@@ -38,11 +44,15 @@ QString eventText(const KernelEvent &e)
     case KernelEventKind::SynAckRetransmit:
         return QStringLiteral("SYN-ACK retransmit");
     case KernelEventKind::ResetSent:
-        return e.reasonName.isEmpty() ? QStringLiteral("RST sent") : QStringLiteral("RST sent, reason %1").arg(e.reasonName);
+        return e.reasonName.isEmpty() ? QStringLiteral("RST sent")
+                                      : QStringLiteral("RST sent, reason %1").arg(e.reasonName);
     case KernelEventKind::ResetReceived:
-        return QStringLiteral("RST received%1").arg(e.state ? QStringLiteral(" in %1").arg(tcpStateName(TcpState(e.state))) : QString());
+        return QStringLiteral("RST received%1")
+            .arg(e.state ? QStringLiteral(" in %1").arg(tcpStateName(TcpState(e.state)))
+                         : QString());
     case KernelEventKind::CongestionState:
-        return QStringLiteral("congestion state %1 → %2").arg(caStateName(e.oldCaState), caStateName(e.newCaState));
+        return QStringLiteral("congestion state %1 → %2")
+            .arg(caStateName(e.oldCaState), caStateName(e.newCaState));
     }
     return {};
 }
@@ -51,16 +61,21 @@ MetricsMarkerKind markerKindOf(KernelEventKind kind)
 {
     switch (kind) {
     case KernelEventKind::Retransmit:
-    case KernelEventKind::SynAckRetransmit: return MetricsMarkerKind::Retransmit;
-    case KernelEventKind::ResetSent: return MetricsMarkerKind::ResetSent;
-    case KernelEventKind::ResetReceived: return MetricsMarkerKind::ResetReceived;
-    case KernelEventKind::CongestionState: return MetricsMarkerKind::CongestionState;
+    case KernelEventKind::SynAckRetransmit:
+        return MetricsMarkerKind::Retransmit;
+    case KernelEventKind::ResetSent:
+        return MetricsMarkerKind::ResetSent;
+    case KernelEventKind::ResetReceived:
+        return MetricsMarkerKind::ResetReceived;
+    case KernelEventKind::CongestionState:
+        return MetricsMarkerKind::CongestionState;
     }
     return MetricsMarkerKind::Retransmit;
 }
 
 // bit/s between samples i and the earliest sample at least kThroughputWindowNs before it.
-void addRates(const QVector<TcpSample> &s, const QVector<double> &xs, MetricsSeries *acked, MetricsSeries *received)
+void addRates(const QVector<TcpSample> &s, const QVector<double> &xs, MetricsSeries *acked,
+              MetricsSeries *received)
 {
     int j = 0;
     bool anyReceived = false;
@@ -73,8 +88,11 @@ void addRates(const QVector<TcpSample> &s, const QVector<double> &xs, MetricsSer
         if (dt <= 0 || !(s[j].fields & TS_SAMPLE_BYTES))
             continue;
         const double secs = dt / 1e9;
-        const double a = s[i].bytesAcked >= s[j].bytesAcked ? double(s[i].bytesAcked - s[j].bytesAcked) : 0.0;
-        const double r = s[i].bytesReceived >= s[j].bytesReceived ? double(s[i].bytesReceived - s[j].bytesReceived) : 0.0;
+        const double a =
+            s[i].bytesAcked >= s[j].bytesAcked ? double(s[i].bytesAcked - s[j].bytesAcked) : 0.0;
+        const double r = s[i].bytesReceived >= s[j].bytesReceived
+                             ? double(s[i].bytesReceived - s[j].bytesReceived)
+                             : 0.0;
         acked->x.append(xs[i]);
         acked->y.append(a * 8 / secs);
         received->x.append(xs[i]);
@@ -89,10 +107,14 @@ void addRates(const QVector<TcpSample> &s, const QVector<double> &xs, MetricsSer
 QString metricsChartName(MetricsChart chart)
 {
     switch (chart) {
-    case MetricsChart::Rtt: return QStringLiteral("rtt");
-    case MetricsChart::Cwnd: return QStringLiteral("cwnd");
-    case MetricsChart::Windows: return QStringLiteral("windows");
-    case MetricsChart::Throughput: return QStringLiteral("throughput");
+    case MetricsChart::Rtt:
+        return QStringLiteral("rtt");
+    case MetricsChart::Cwnd:
+        return QStringLiteral("cwnd");
+    case MetricsChart::Windows:
+        return QStringLiteral("windows");
+    case MetricsChart::Throughput:
+        return QStringLiteral("throughput");
     }
     return {};
 }
@@ -100,10 +122,14 @@ QString metricsChartName(MetricsChart chart)
 QString metricsChartTitle(MetricsChart chart)
 {
     switch (chart) {
-    case MetricsChart::Rtt: return QStringLiteral("RTT");
-    case MetricsChart::Cwnd: return QStringLiteral("Congestion window");
-    case MetricsChart::Windows: return QStringLiteral("Send/receive window");
-    case MetricsChart::Throughput: return QStringLiteral("Throughput");
+    case MetricsChart::Rtt:
+        return QStringLiteral("RTT");
+    case MetricsChart::Cwnd:
+        return QStringLiteral("Congestion window");
+    case MetricsChart::Windows:
+        return QStringLiteral("Send/receive window");
+    case MetricsChart::Throughput:
+        return QStringLiteral("Throughput");
     }
     return {};
 }
@@ -122,12 +148,18 @@ bool metricsChartFromName(const QString &name, MetricsChart *chart)
 QString metricsMarkerKindLabel(MetricsMarkerKind kind)
 {
     switch (kind) {
-    case MetricsMarkerKind::StateChange: return QStringLiteral("state change");
-    case MetricsMarkerKind::Retransmit: return QStringLiteral("retransmit");
-    case MetricsMarkerKind::ResetSent: return QStringLiteral("RST sent");
-    case MetricsMarkerKind::ResetReceived: return QStringLiteral("RST received");
-    case MetricsMarkerKind::CongestionState: return QStringLiteral("congestion state");
-    case MetricsMarkerKind::Drop: return QStringLiteral("kernel drop");
+    case MetricsMarkerKind::StateChange:
+        return QStringLiteral("state change");
+    case MetricsMarkerKind::Retransmit:
+        return QStringLiteral("retransmit");
+    case MetricsMarkerKind::ResetSent:
+        return QStringLiteral("RST sent");
+    case MetricsMarkerKind::ResetReceived:
+        return QStringLiteral("RST received");
+    case MetricsMarkerKind::CongestionState:
+        return QStringLiteral("congestion state");
+    case MetricsMarkerKind::Drop:
+        return QStringLiteral("kernel drop");
     }
     return {};
 }
@@ -154,8 +186,9 @@ QString metricsConnectionLabel(const Connection &c)
 {
     const QString who = c.comm.isEmpty() ? QStringLiteral("?") : c.comm;
     const QString pid = c.pid ? QStringLiteral("%1 ").arg(c.pid) : QString();
-    return QStringLiteral("%1%2 %3→%4").arg(pid, who, fmt::endpoint(c.localAddr, c.localPort),
-                                            fmt::endpoint(c.remoteAddr, c.remotePort));
+    return QStringLiteral("%1%2 %3→%4")
+        .arg(pid, who, fmt::endpoint(c.localAddr, c.localPort),
+             fmt::endpoint(c.remoteAddr, c.remotePort));
 }
 
 QString formatRttUs(double us)
@@ -181,10 +214,13 @@ QString formatBitsPerSecond(double bps)
         bps /= 1000;
         ++u;
     }
-    return QStringLiteral("%1 %2").arg(bps, 0, 'f', u == 0 || bps >= 100 ? 0 : 1).arg(QLatin1String(units[u]));
+    return QStringLiteral("%1 %2")
+        .arg(bps, 0, 'f', u == 0 || bps >= 100 ? 0 : 1)
+        .arg(QLatin1String(units[u]));
 }
 
-ConnectionMetrics buildConnectionMetrics(const Connection &connection, const ConnectionKernelData &data, qint64 originNs)
+ConnectionMetrics buildConnectionMetrics(const Connection &connection,
+                                         const ConnectionKernelData &data, qint64 originNs)
 {
     ConnectionMetrics m;
     m.connection = connection;
@@ -208,7 +244,8 @@ ConnectionMetrics buildConnectionMetrics(const Connection &connection, const Con
         if (s.fields & TS_SAMPLE_CWND) {
             add(m.cwnd, s.cwnd);
             // Infinite (initial slow start) has no height: a gap, not a line at 2^31.
-            add(m.ssthresh, s.ssthresh == 0 || s.ssthresh >= TS_SSTHRESH_INFINITE ? kNaN : double(s.ssthresh));
+            add(m.ssthresh,
+                s.ssthresh == 0 || s.ssthresh >= TS_SSTHRESH_INFINITE ? kNaN : double(s.ssthresh));
         }
         if (s.fields & TS_SAMPLE_INFLIGHT)
             add(m.inFlight, s.inFlight);
@@ -222,22 +259,26 @@ ConnectionMetrics buildConnectionMetrics(const Connection &connection, const Con
     addRates(m.samples, m.sampleX, &m.ackedRate, &m.receivedRate);
 
     for (const StateChange &sc : connection.history) {
-        m.markers.append({toX(sc.timeNs), sc.timeNs, MetricsMarkerKind::StateChange,
-                          QStringLiteral("%1 → %2").arg(tcpStateName(sc.from), tcpStateName(sc.to))});
+        m.markers.append(
+            {toX(sc.timeNs), sc.timeNs, MetricsMarkerKind::StateChange,
+             QStringLiteral("%1 → %2").arg(tcpStateName(sc.from), tcpStateName(sc.to))});
     }
     for (const KernelEvent &e : data.events)
         m.markers.append({toX(e.timeNs), e.timeNs, markerKindOf(e.kind), eventText(e)});
     for (const DropEvent &d : data.drops) {
-        const QString reason = d.reasonName.isEmpty() ? QStringLiteral("reason %1").arg(d.reason) : d.reasonName;
-        m.markers.append({toX(d.timeNs), d.timeNs, MetricsMarkerKind::Drop,
-                          QStringLiteral("drop %1: %2 %3→%4, seq %5, %6 B")
-                              .arg(reason, tcpFlagsText(d.tcpFlags), fmt::endpoint(d.srcAddr, d.srcPort),
-                                   fmt::endpoint(d.dstAddr, d.dstPort))
-                              .arg(d.seq)
-                              .arg(d.payloadLen)});
+        const QString reason =
+            d.reasonName.isEmpty() ? QStringLiteral("reason %1").arg(d.reason) : d.reasonName;
+        m.markers.append(
+            {toX(d.timeNs), d.timeNs, MetricsMarkerKind::Drop,
+             QStringLiteral("drop %1: %2 %3→%4, seq %5, %6 B")
+                 .arg(reason, tcpFlagsText(d.tcpFlags), fmt::endpoint(d.srcAddr, d.srcPort),
+                      fmt::endpoint(d.dstAddr, d.dstPort))
+                 .arg(d.seq)
+                 .arg(d.payloadLen)});
     }
-    std::stable_sort(m.markers.begin(), m.markers.end(),
-                     [](const MetricsMarker &a, const MetricsMarker &b) { return a.timeNs < b.timeNs; });
+    std::stable_sort(
+        m.markers.begin(), m.markers.end(),
+        [](const MetricsMarker &a, const MetricsMarker &b) { return a.timeNs < b.timeNs; });
     return m;
 }
 

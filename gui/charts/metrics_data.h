@@ -13,7 +13,13 @@
 
 namespace tcpscope {
 
-enum class MetricsChart : int { Rtt = 0, Cwnd = 1, Windows = 2, Throughput = 3 };
+enum class MetricsChart : int
+{
+    Rtt = 0,
+    Cwnd = 1,
+    Windows = 2,
+    Throughput = 3
+};
 constexpr int kMetricsChartCount = 4;
 QString metricsChartName(MetricsChart chart);  // "rtt", "cwnd", "windows", "throughput"
 QString metricsChartTitle(MetricsChart chart); // "RTT", "Congestion window", ...
@@ -27,7 +33,8 @@ struct MetricsSeries
     bool hasValue() const; // any y that is not NaN
 };
 
-enum class MetricsMarkerKind : int {
+enum class MetricsMarkerKind : int
+{
     StateChange = 0,
     Retransmit,
     ResetSent,
@@ -40,10 +47,10 @@ QString metricsMarkerKindLabel(MetricsMarkerKind kind); // legend text
 
 struct MetricsMarker
 {
-    double x = 0;  // seconds since origin
+    double x = 0; // seconds since origin
     qint64 timeNs = 0;
     MetricsMarkerKind kind = MetricsMarkerKind::StateChange;
-    QString text;  // one line for the tooltip, e.g. "drop TCP_OLD_DATA (seq 1234, 0 B)"
+    QString text; // one line for the tooltip, e.g. "drop TCP_OLD_DATA (seq 1234, 0 B)"
 };
 
 struct ConnectionMetrics
@@ -70,14 +77,14 @@ struct ConnectionMetrics
 // late sample does not read as a spike.
 constexpr qint64 kThroughputWindowNs = 100'000'000;
 
-ConnectionMetrics buildConnectionMetrics(const Connection &connection, const ConnectionKernelData &data,
-                                         qint64 originNs);
+ConnectionMetrics buildConnectionMetrics(const Connection &connection,
+                                         const ConnectionKernelData &data, qint64 originNs);
 
 // "1234 curl 127.0.0.1:40001→127.0.0.1:8080" (pid omitted when unknown).
 QString metricsConnectionLabel(const Connection &c);
 
 // One value of the readout/axes, in a readable unit.
-QString formatRttUs(double us);        // "85 µs", "12.3 ms"
+QString formatRttUs(double us);          // "85 µs", "12.3 ms"
 QString formatBitsPerSecond(double bps); // "850 kbit/s", "1.25 Gbit/s"
 
 } // namespace tcpscope

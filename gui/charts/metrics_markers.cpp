@@ -10,17 +10,24 @@ QColor metricsMarkerColor(MetricsMarkerKind kind)
 {
     // Okabe-Ito, as the state palette; state changes stay grey so they read as context.
     switch (kind) {
-    case MetricsMarkerKind::StateChange: return QColor(0x88, 0x88, 0x88);
-    case MetricsMarkerKind::Retransmit: return QColor(0xd5, 0x5e, 0x00);
-    case MetricsMarkerKind::ResetSent: return QColor(0xcc, 0x79, 0xa7);
-    case MetricsMarkerKind::ResetReceived: return QColor(0x8e, 0x2a, 0x6b);
-    case MetricsMarkerKind::CongestionState: return QColor(0xe6, 0x9f, 0x00);
-    case MetricsMarkerKind::Drop: return QColor(0x20, 0x20, 0x20);
+    case MetricsMarkerKind::StateChange:
+        return QColor(0x88, 0x88, 0x88);
+    case MetricsMarkerKind::Retransmit:
+        return QColor(0xd5, 0x5e, 0x00);
+    case MetricsMarkerKind::ResetSent:
+        return QColor(0xcc, 0x79, 0xa7);
+    case MetricsMarkerKind::ResetReceived:
+        return QColor(0x8e, 0x2a, 0x6b);
+    case MetricsMarkerKind::CongestionState:
+        return QColor(0xe6, 0x9f, 0x00);
+    case MetricsMarkerKind::Drop:
+        return QColor(0x20, 0x20, 0x20);
     }
     return Qt::black;
 }
 
-MetricsMarkerPlottable::MetricsMarkerPlottable(QCPAxis *keyAxis, QCPAxis *valueAxis, MetricsMarkerKind kind)
+MetricsMarkerPlottable::MetricsMarkerPlottable(QCPAxis *keyAxis, QCPAxis *valueAxis,
+                                               MetricsMarkerKind kind)
     : QCPAbstractPlottable(keyAxis, valueAxis), m_kind(kind)
 {
     setName(metricsMarkerKindLabel(kind));
@@ -63,7 +70,8 @@ QCPRange MetricsMarkerPlottable::getKeyRange(bool &foundRange, QCP::SignDomain) 
     return {lo, hi};
 }
 
-QCPRange MetricsMarkerPlottable::getValueRange(bool &foundRange, QCP::SignDomain, const QCPRange &) const
+QCPRange MetricsMarkerPlottable::getValueRange(bool &foundRange, QCP::SignDomain,
+                                               const QCPRange &) const
 {
     foundRange = false; // markers span whatever the value axis shows
     return {};
@@ -78,7 +86,8 @@ void MetricsMarkerPlottable::drawGlyph(QCPPainter *painter, QPointF top) const
         painter->drawEllipse(QPointF(x, y), r - 1.5, r - 1.5);
         break;
     case MetricsMarkerKind::Retransmit: // downward triangle: "sent again"
-        painter->drawPolygon(QPolygonF({QPointF(x - r, y - r), QPointF(x + r, y - r), QPointF(x, y + r)}));
+        painter->drawPolygon(
+            QPolygonF({QPointF(x - r, y - r), QPointF(x + r, y - r), QPointF(x, y + r)}));
         break;
     case MetricsMarkerKind::ResetSent:
     case MetricsMarkerKind::ResetReceived: {
@@ -95,7 +104,8 @@ void MetricsMarkerPlottable::drawGlyph(QCPPainter *painter, QPointF top) const
         painter->drawRect(QRectF(x - r + 1, y - r + 1, 2 * r - 2, 2 * r - 2));
         break;
     case MetricsMarkerKind::Drop:
-        painter->drawPolygon(QPolygonF({QPointF(x, y - r), QPointF(x + r, y), QPointF(x, y + r), QPointF(x - r, y)}));
+        painter->drawPolygon(QPolygonF(
+            {QPointF(x, y - r), QPointF(x + r, y), QPointF(x, y + r), QPointF(x - r, y)}));
         break;
     }
 }
@@ -111,11 +121,18 @@ void MetricsMarkerPlottable::draw(QCPPainter *painter)
     // Rare, decisive events (RST, drops, state changes) get a strong line; frequent ones
     // (retransmits, congestion-state flips) a faint one so the data stays readable.
     switch (m_kind) {
-    case MetricsMarkerKind::Retransmit: lineColor.setAlpha(70); break;
-    case MetricsMarkerKind::CongestionState: lineColor.setAlpha(45); break;
-    default: lineColor.setAlpha(160); break;
+    case MetricsMarkerKind::Retransmit:
+        lineColor.setAlpha(70);
+        break;
+    case MetricsMarkerKind::CongestionState:
+        lineColor.setAlpha(45);
+        break;
+    default:
+        lineColor.setAlpha(160);
+        break;
     }
-    QPen linePen(lineColor, 1, m_kind == MetricsMarkerKind::StateChange ? Qt::DashLine : Qt::SolidLine);
+    QPen linePen(lineColor, 1,
+                 m_kind == MetricsMarkerKind::StateChange ? Qt::DashLine : Qt::SolidLine);
     linePen.setCosmetic(true);
     int lastColumn = std::numeric_limits<int>::min();
     // Markers are in time order, so equal pixel columns are adjacent.

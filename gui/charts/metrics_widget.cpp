@@ -21,18 +21,10 @@ const QColor kPurple(0xcc, 0x79, 0xa7);
 const QColor kSky(0x56, 0xb4, 0xe9);
 
 // Overlay colours, one per connection (distinct from the marker colours where possible).
-const QColor kOverlay[] = {QColor(0x00, 0x72, 0xb2), QColor(0xd5, 0x5e, 0x00), QColor(0x00, 0x9e, 0x73),
-                           QColor(0xcc, 0x79, 0xa7), QColor(0x56, 0xb4, 0xe9), QColor(0xe6, 0x9f, 0x00),
+const QColor kOverlay[] = {QColor(0x00, 0x72, 0xb2), QColor(0xd5, 0x5e, 0x00),
+                           QColor(0x00, 0x9e, 0x73), QColor(0xcc, 0x79, 0xa7),
+                           QColor(0x56, 0xb4, 0xe9), QColor(0xe6, 0x9f, 0x00),
                            QColor(0x44, 0x44, 0x44), QColor(0x99, 0x33, 0x00)};
-
-double maxOf(const MetricsSeries &s)
-{
-    double m = 0;
-    for (double v : s.y)
-        if (!std::isnan(v))
-            m = std::max(m, v);
-    return m;
-}
 
 void styleLegend(QCPLegend *legend)
 {
@@ -54,7 +46,8 @@ QVector<MetricsChart> MetricsWidget::allCharts()
 }
 
 MetricsWidget::MetricsWidget(QWidget *parent, QVector<MetricsChart> charts)
-    : QCustomPlot(parent), m_charts(std::move(charts)), m_markers(std::make_shared<QVector<MetricsMarker>>())
+    : QCustomPlot(parent), m_charts(std::move(charts)),
+      m_markers(std::make_shared<QVector<MetricsMarker>>())
 {
     if (m_charts.isEmpty())
         m_charts = allCharts();
@@ -117,7 +110,8 @@ void MetricsWidget::buildLayout()
         p.rect->setAutoMargins(bottom ? QCP::msAll : QCP::msLeft | QCP::msRight | QCP::msTop);
         if (!bottom)
             p.rect->setMargins(QMargins(0, 0, 0, 6));
-        connect(x, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this, &MetricsWidget::onTimeRangeChanged);
+        connect(x, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this,
+                &MetricsWidget::onTimeRangeChanged);
 
         // The chart's legend at the top of its cell (a spacer below takes the rest), beside
         // the chart, never over its data.
@@ -158,9 +152,10 @@ void MetricsWidget::buildLayout()
 
         // Created (and so drawn) least important first: a drop or RST glyph is never hidden
         // under a state-change dot at the same pixel.
-        for (MetricsMarkerKind kind : {MetricsMarkerKind::StateChange, MetricsMarkerKind::CongestionState,
-                                       MetricsMarkerKind::Retransmit, MetricsMarkerKind::ResetSent,
-                                       MetricsMarkerKind::ResetReceived, MetricsMarkerKind::Drop}) {
+        for (MetricsMarkerKind kind :
+             {MetricsMarkerKind::StateChange, MetricsMarkerKind::CongestionState,
+              MetricsMarkerKind::Retransmit, MetricsMarkerKind::ResetSent,
+              MetricsMarkerKind::ResetReceived, MetricsMarkerKind::Drop}) {
             const int k = int(kind);
             p.markers[k] = new MetricsMarkerPlottable(x, y, kind);
             p.markers[k]->removeFromLegend();
@@ -212,8 +207,9 @@ void MetricsWidget::setConnections(const QVector<ConnectionMetrics> &connections
             m_markers->append(marker);
         }
     }
-    std::stable_sort(m_markers->begin(), m_markers->end(),
-                     [](const MetricsMarker &a, const MetricsMarker &b) { return a.timeNs < b.timeNs; });
+    std::stable_sort(
+        m_markers->begin(), m_markers->end(),
+        [](const MetricsMarker &a, const MetricsMarker &b) { return a.timeNs < b.timeNs; });
     rebuildGraphs();
     if (!keepRange || !hadData || !m_userRange) {
         m_userRange = false;
@@ -226,12 +222,14 @@ void MetricsWidget::setConnections(const QVector<ConnectionMetrics> &connections
     replot(QCustomPlot::rpQueuedReplot);
 }
 
-void MetricsWidget::addSeries(ChartParts &p, const MetricsSeries &series, const QString &name, const QPen &pen,
-                              QCPGraph::LineStyle style, bool inLegend, QCPAxis *valueAxis, double scale)
+void MetricsWidget::addSeries(ChartParts &p, const MetricsSeries &series, const QString &name,
+                              const QPen &pen, QCPGraph::LineStyle style, bool inLegend,
+                              QCPAxis *valueAxis, double scale)
 {
     if (series.isEmpty())
         return;
-    auto *g = new QCPGraph(p.rect->axis(QCPAxis::atBottom), valueAxis ? valueAxis : p.rect->axis(QCPAxis::atLeft));
+    auto *g = new QCPGraph(p.rect->axis(QCPAxis::atBottom),
+                           valueAxis ? valueAxis : p.rect->axis(QCPAxis::atLeft));
     g->removeFromLegend();
     g->setName(name);
     g->setPen(pen);
@@ -289,7 +287,8 @@ void MetricsWidget::rebuildGraphs()
         // Single: a colour per series, named in the chart's legend. Overlay: a colour per
         // connection; solid/dashed/dotted tell the series apart (style samples in the legend).
         const auto pen = [multi, c](QColor own, Qt::PenStyle style, double width = 1.5) {
-            return QPen(multi ? c : own, width, multi ? style : (style == Qt::SolidLine ? Qt::SolidLine : style));
+            return QPen(multi ? c : own, width,
+                        multi ? style : (style == Qt::SolidLine ? Qt::SolidLine : style));
         };
         const bool named = !multi;
         const auto step = QCPGraph::lsStepLeft;
@@ -298,28 +297,38 @@ void MetricsWidget::rebuildGraphs()
             switch (chart) {
             case MetricsChart::Rtt:
                 addBand(p, m, multi ? c : kSky, named);
-                addSeries(p, m.srtt, QStringLiteral("srtt"), pen(kBlue, Qt::SolidLine), QCPGraph::lsLine, named);
-                addSeries(p, m.minRtt, QStringLiteral("min RTT"), pen(kGreen, Qt::DashLine, 1.2), step, named);
+                addSeries(p, m.srtt, QStringLiteral("srtt"), pen(kBlue, Qt::SolidLine),
+                          QCPGraph::lsLine, named);
+                addSeries(p, m.minRtt, QStringLiteral("min RTT"), pen(kGreen, Qt::DashLine, 1.2),
+                          step, named);
                 break;
             case MetricsChart::Cwnd:
-                addSeries(p, m.cwnd, QStringLiteral("cwnd"), pen(kBlue, Qt::SolidLine), step, named);
-                addSeries(p, m.ssthresh, QStringLiteral("ssthresh"), pen(kVermilion, Qt::DashLine, 1.2), step, named);
-                addSeries(p, m.inFlight, QStringLiteral("in flight"), pen(kGreen, Qt::DotLine, 1.2), step, named);
+                addSeries(p, m.cwnd, QStringLiteral("cwnd"), pen(kBlue, Qt::SolidLine), step,
+                          named);
+                addSeries(p, m.ssthresh, QStringLiteral("ssthresh"),
+                          pen(kVermilion, Qt::DashLine, 1.2), step, named);
+                addSeries(p, m.inFlight, QStringLiteral("in flight"), pen(kGreen, Qt::DotLine, 1.2),
+                          step, named);
                 break;
             case MetricsChart::Windows:
-                addSeries(p, m.sndWnd, QStringLiteral("snd_wnd (peer's)"), pen(kBlue, Qt::SolidLine), step, named);
-                addSeries(p, m.rcvWnd, QStringLiteral("rcv_wnd (ours)"), pen(kGreen, Qt::DashLine), step, named);
+                addSeries(p, m.sndWnd, QStringLiteral("snd_wnd (peer's)"),
+                          pen(kBlue, Qt::SolidLine), step, named);
+                addSeries(p, m.rcvWnd, QStringLiteral("rcv_wnd (ours)"), pen(kGreen, Qt::DashLine),
+                          step, named);
                 break;
             case MetricsChart::Throughput: {
                 // The kernel's delivery rate of app-limited flows can be far above what was sent
                 // (loopback bursts): its own right-hand axis keeps the acked rate readable. Drawn
                 // first, so the measured rates stay on top where both axes meet.
                 const int before = int(p.graphs.size());
-                addSeries(p, m.deliveryRate, QStringLiteral("delivery rate (right axis)"), pen(kPurple, Qt::DotLine, 1.2),
-                          QCPGraph::lsLine, false, p.rect->axis(QCPAxis::atRight), m_rateScale2);
+                addSeries(p, m.deliveryRate, QStringLiteral("delivery rate (right axis)"),
+                          pen(kPurple, Qt::DotLine, 1.2), QCPGraph::lsLine, false,
+                          p.rect->axis(QCPAxis::atRight), m_rateScale2);
                 QCPGraph *delivery = p.graphs.size() > before ? p.graphs.constLast() : nullptr;
-                addSeries(p, m.ackedRate, QStringLiteral("acked (sent)"), pen(kBlue, Qt::SolidLine), QCPGraph::lsLine, named);
-                addSeries(p, m.receivedRate, QStringLiteral("received"), pen(kGreen, Qt::DashLine), QCPGraph::lsLine, named);
+                addSeries(p, m.ackedRate, QStringLiteral("acked (sent)"), pen(kBlue, Qt::SolidLine),
+                          QCPGraph::lsLine, named);
+                addSeries(p, m.receivedRate, QStringLiteral("received"), pen(kGreen, Qt::DashLine),
+                          QCPGraph::lsLine, named);
                 if (delivery && named)
                     delivery->addToLegend(p.legend);
                 break;
@@ -342,9 +351,11 @@ void MetricsWidget::rebuildGraphs()
     if (multi) {
         const std::pair<MetricsChart, QStringList> styles[] = {
             {MetricsChart::Rtt, {QStringLiteral("srtt"), QStringLiteral("min RTT")}},
-            {MetricsChart::Cwnd, {QStringLiteral("cwnd"), QStringLiteral("ssthresh"), QStringLiteral("in flight")}},
+            {MetricsChart::Cwnd,
+             {QStringLiteral("cwnd"), QStringLiteral("ssthresh"), QStringLiteral("in flight")}},
             {MetricsChart::Windows, {QStringLiteral("snd_wnd"), QStringLiteral("rcv_wnd")}},
-            {MetricsChart::Throughput, {QStringLiteral("acked"), QStringLiteral("received"), QStringLiteral("delivery")}},
+            {MetricsChart::Throughput,
+             {QStringLiteral("acked"), QStringLiteral("received"), QStringLiteral("delivery")}},
         };
         const Qt::PenStyle order[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine};
         for (const auto &[chart, names] : styles)
@@ -360,147 +371,17 @@ void MetricsWidget::rebuildGraphs()
     for (MetricsMarkerPlottable *mp : parts(first).markers)
         if (mp->markerCount() > 0)
             m_topLegend->addItem(new QCPPlottableLegendItem(m_topLegend, mp));
+    // Room below the baseline, or "snd_wnd" reads "snd wnd" (the item clips its descenders).
+    QVector<QCPLegend *> legends{m_topLegend};
+    for (MetricsChart chart : std::as_const(m_charts))
+        legends << parts(chart).legend;
+    for (QCPLegend *legend : std::as_const(legends))
+        for (int i = 0; i < legend->itemCount(); ++i)
+            if (QCPAbstractLegendItem *item = legend->item(i))
+                item->setMargins(QMargins(4, 1, 4, 4));
     m_topLegend->setVisible(m_topLegend->itemCount() > 0);
     wrapLegendToWidth(m_topLegend, width() - 20);
     updateAxisLabels();
-}
-
-void MetricsWidget::chooseUnits()
-{
-    double rtt = 0, wnd = 0, rate = 0, delivery = 0;
-    for (const ConnectionMetrics &m : std::as_const(m_connections)) {
-        rtt = std::max({rtt, maxOf(m.rttHigh), maxOf(m.minRtt)});
-        wnd = std::max({wnd, maxOf(m.sndWnd), maxOf(m.rcvWnd)});
-        rate = std::max({rate, maxOf(m.ackedRate), maxOf(m.receivedRate)});
-        delivery = std::max(delivery, maxOf(m.deliveryRate));
-    }
-    if (rate == 0)
-        rate = delivery;
-    const auto rateUnit = [](double max, QString *unit) {
-        const std::pair<double, const char *> units[] = {{1e9, "Gbit/s"}, {1e6, "Mbit/s"}, {1e3, "kbit/s"}};
-        for (const auto &[scale, name] : units) {
-            if (max >= 10 * scale) {
-                *unit = QString::fromLatin1(name);
-                return scale;
-            }
-        }
-        *unit = QStringLiteral("bit/s");
-        return 1.0;
-    };
-    m_rateScale2 = rateUnit(delivery, &m_rateUnit2);
-    auto set = [this](MetricsChart chart, double scale, const QString &unit) {
-        parts(chart).scale = scale;
-        parts(chart).unit = unit;
-    };
-    if (rtt < 2000)
-        set(MetricsChart::Rtt, 1, QStringLiteral("µs"));
-    else if (rtt < 20'000'000)
-        set(MetricsChart::Rtt, 1000, QStringLiteral("ms"));
-    else
-        set(MetricsChart::Rtt, 1e6, QStringLiteral("s"));
-    set(MetricsChart::Cwnd, 1, QStringLiteral("packets"));
-    if (wnd < 4096)
-        set(MetricsChart::Windows, 1, QStringLiteral("bytes"));
-    else if (wnd < 4 << 20)
-        set(MetricsChart::Windows, 1024, QStringLiteral("KiB"));
-    else
-        set(MetricsChart::Windows, 1 << 20, QStringLiteral("MiB"));
-    QString unit;
-    const double scale = rateUnit(rate, &unit);
-    set(MetricsChart::Throughput, scale, unit);
-}
-
-void MetricsWidget::updateAxisLabels()
-{
-    for (MetricsChart chart : std::as_const(m_charts)) {
-        ChartParts &p = parts(chart);
-        const QString title = p.unit.isEmpty() ? metricsChartTitle(chart) : p.unit;
-        if (chart == MetricsChart::Throughput) {
-            QCPAxis *right = p.rect->axis(QCPAxis::atRight);
-            bool delivery = false;
-            for (QCPGraph *g : std::as_const(p.graphs))
-                delivery = delivery || g->valueAxis() == right;
-            right->setVisible(delivery);
-            right->setLabel(m_rateUnit2);
-            right->setLabelColor(QColor(0xcc, 0x79, 0xa7).darker(130));
-            right->setTickLabelColor(QColor(0xcc, 0x79, 0xa7).darker(130));
-            right->setNumberFormat(QStringLiteral("gb"));
-        }
-        p.rect->axis(QCPAxis::atLeft)->setLabel(title);
-        if (chart == m_charts.constLast())
-            p.rect->axis(QCPAxis::atBottom)->setLabel(QStringLiteral("Seconds since the start of the session"));
-    }
-}
-
-QCPRange MetricsWidget::timeRange() const
-{
-    return parts(m_charts.constFirst()).rect->axis(QCPAxis::atBottom)->range();
-}
-
-void MetricsWidget::setTimeRange(const QCPRange &range)
-{
-    parts(m_charts.constFirst()).rect->axis(QCPAxis::atBottom)->setRange(range); // the others follow
-}
-
-void MetricsWidget::fitAll()
-{
-    bool any = false;
-    double lo = 0, hi = 0;
-    for (const ConnectionMetrics &m : std::as_const(m_connections)) {
-        QVector<double> xs = m.sampleX;
-        for (const MetricsMarker &mk : m.markers)
-            xs.append(mk.x);
-        for (double x : std::as_const(xs)) {
-            if (!any) {
-                lo = hi = x;
-                any = true;
-            }
-            lo = std::min(lo, x);
-            hi = std::max(hi, x);
-        }
-    }
-    if (!any) {
-        lo = 0;
-        hi = 10;
-    }
-    const double pad = std::max((hi - lo) * 0.02, 1e-3);
-    wrapLegendToWidth(m_topLegend, width() - 20); // export: sized without a resize event
-    const bool user = m_userRange;
-    setTimeRange(QCPRange(lo - pad, hi + pad));
-    m_userRange = user;
-    rescaleValueAxes();
-}
-
-void MetricsWidget::onTimeRangeChanged(const QCPRange &range)
-{
-    if (m_syncing)
-        return;
-    m_syncing = true;
-    for (MetricsChart chart : std::as_const(m_charts))
-        parts(chart).rect->axis(QCPAxis::atBottom)->setRange(range);
-    m_syncing = false;
-    m_userRange = true; // fitAll() restores the flag it had
-    rescaleValueAxes();
-}
-
-void MetricsWidget::rescaleValueAxes()
-{
-    const QCPRange keys = timeRange();
-    for (MetricsChart chart : std::as_const(m_charts)) {
-        ChartParts &p = parts(chart);
-        for (QCPAxis *axis : {p.rect->axis(QCPAxis::atLeft), p.rect->axis(QCPAxis::atRight)}) {
-            double hi = 0;
-            for (QCPGraph *g : std::as_const(p.graphs)) {
-                bool found = false;
-                const QCPRange r = g->valueAxis() == axis ? g->getValueRange(found, QCP::sdBoth, keys) : QCPRange();
-                if (found)
-                    hi = std::max(hi, r.upper);
-            }
-            // Values are never negative; 0 stays on the axis so heights compare honestly. The
-            // top keeps a margin for the marker glyphs.
-            axis->setRange(0, hi > 0 ? hi * 1.15 : 1);
-        }
-    }
 }
 
 void MetricsWidget::resizeEvent(QResizeEvent *event)

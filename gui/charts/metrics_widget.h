@@ -79,8 +79,9 @@ private:
     void buildLayout();
     void rebuildGraphs();
     // valueAxis/scale: a second value axis (delivery rate); default the chart's left axis.
-    void addSeries(ChartParts &parts, const MetricsSeries &series, const QString &name, const QPen &pen,
-                   QCPGraph::LineStyle style, bool inLegend, QCPAxis *valueAxis = nullptr, double scale = 1);
+    void addSeries(ChartParts &parts, const MetricsSeries &series, const QString &name,
+                   const QPen &pen, QCPGraph::LineStyle style, bool inLegend,
+                   QCPAxis *valueAxis = nullptr, double scale = 1);
     void addBand(ChartParts &parts, const ConnectionMetrics &m, QColor color, bool inLegend);
     void addStyleSample(ChartParts &parts, const QString &name, Qt::PenStyle style);
     void chooseUnits();

@@ -40,12 +40,15 @@ QString sampleReadout(const ConnectionMetrics &m, int index)
         parts << QStringLiteral("min %1").arg(formatRttUs(s.minRttUs));
     if (s.fields & TS_SAMPLE_CWND) {
         const bool inf = s.ssthresh == 0 || s.ssthresh >= TS_SSTHRESH_INFINITE;
-        parts << QStringLiteral("cwnd %1, ssthresh %2").arg(s.cwnd).arg(inf ? QStringLiteral("∞") : QString::number(s.ssthresh));
+        parts << QStringLiteral("cwnd %1, ssthresh %2")
+                     .arg(s.cwnd)
+                     .arg(inf ? QStringLiteral("∞") : QString::number(s.ssthresh));
     }
     if (s.fields & TS_SAMPLE_INFLIGHT)
         parts << QStringLiteral("in flight %1").arg(s.inFlight);
     if (s.fields & TS_SAMPLE_WINDOWS)
-        parts << QStringLiteral("snd_wnd %1, rcv_wnd %2").arg(fmt::bytes(s.sndWnd), fmt::bytes(s.rcvWnd));
+        parts << QStringLiteral("snd_wnd %1, rcv_wnd %2")
+                     .arg(fmt::bytes(s.sndWnd), fmt::bytes(s.rcvWnd));
     const double acked = nearestValue(m.ackedRate, x);
     if (!std::isnan(acked))
         parts << QStringLiteral("acked %1").arg(formatBitsPerSecond(acked));
@@ -119,7 +122,8 @@ QString MetricsWidget::markerToolTipAt(const QPoint &pos) const
     if (!p || m_markers->isEmpty())
         return {};
     const QCPAxis *x = p->rect->axis(QCPAxis::atBottom);
-    const double lo = x->pixelToCoord(pos.x() - kMarkerHitPx), hi = x->pixelToCoord(pos.x() + kMarkerHitPx);
+    const double lo = x->pixelToCoord(pos.x() - kMarkerHitPx),
+                 hi = x->pixelToCoord(pos.x() + kMarkerHitPx);
     const auto first = std::lower_bound(m_markers->cbegin(), m_markers->cend(), lo,
                                         [](const MetricsMarker &m, double v) { return m.x < v; });
     QStringList lines;

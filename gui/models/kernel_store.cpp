@@ -11,8 +11,7 @@ namespace tcpscope {
 namespace {
 // Live batches are each in time order, but two batches can interleave by a few records (the
 // ring buffer is per CPU); keep every vector sorted so the charts can binary-search it.
-template<typename T>
-void appendSorted(QVector<T> &into, const T &value)
+template <typename T> void appendSorted(QVector<T> &into, const T &value)
 {
     if (into.isEmpty() || into.constLast().timeNs <= value.timeNs) {
         into.append(value);

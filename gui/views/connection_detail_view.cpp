@@ -24,7 +24,8 @@ QString ns(qint64 v)
 }
 } // namespace
 
-ConnectionDetailView::ConnectionDetailView(KernelStore *store, ConnectionTableModel *connections, QWidget *parent)
+ConnectionDetailView::ConnectionDetailView(KernelStore *store, ConnectionTableModel *connections,
+                                           QWidget *parent)
     : QWidget(parent), m_store(store), m_connections(connections)
 {
     m_stack = new QStackedWidget(this);
@@ -45,7 +46,8 @@ ConnectionDetailView::ConnectionDetailView(KernelStore *store, ConnectionTableMo
     m_readout->setContentsMargins(6, 2, 6, 2);
     m_readout->setMinimumHeight(m_readout->fontMetrics().height() * 2 + 6);
     m_readout->setAlignment(Qt::AlignLeft | Qt::AlignTop);
-    m_readout->setStyleSheet(QStringLiteral("background: #f6f6f2; border-top: 1px solid #ddd; border-bottom: 1px solid #ddd;"));
+    m_readout->setStyleSheet(QStringLiteral(
+        "background: #f6f6f2; border-top: 1px solid #ddd; border-bottom: 1px solid #ddd;"));
     m_metrics = new MetricsWidget(page);
     m_metrics->setMinimumHeight(360);
     auto *layout = new QVBoxLayout(page);
@@ -60,12 +62,14 @@ ConnectionDetailView::ConnectionDetailView(KernelStore *store, ConnectionTableMo
     outer->setContentsMargins(0, 0, 0, 0);
     outer->addWidget(m_stack);
 
-    const QString readoutHint = tr("Move the mouse over the charts: the values of the nearest kernel sample appear here. "
-                                   "Wheel zooms time, drag pans, double-click fits; all charts follow.");
+    const QString readoutHint =
+        tr("Move the mouse over the charts: the values of the nearest kernel sample appear here. "
+           "Wheel zooms time, drag pans, double-click fits; all charts follow.");
     m_readout->setText(readoutHint);
-    connect(m_metrics, &MetricsWidget::crosshairMoved, this, [this, readoutHint](double, const QString &text) {
-        m_readout->setText(text.isEmpty() ? readoutHint : text);
-    });
+    connect(m_metrics, &MetricsWidget::crosshairMoved, this,
+            [this, readoutHint](double, const QString &text) {
+                m_readout->setText(text.isEmpty() ? readoutHint : text);
+            });
 
     m_rebuildTimer.setSingleShot(true);
     m_rebuildTimer.setInterval(250);
@@ -158,15 +162,20 @@ void ConnectionDetailView::showEmpty(const QString &text)
 QString ConnectionDetailView::whyNoSamples(const Connection &c) const
 {
     if (!m_info.kernelMetrics && !m_capturing)
-        return tr("This session has no kernel metrics: it was recorded with --no-tcpinfo, by an older tcpscope, "
+        return tr("This session has no kernel metrics: it was recorded with --no-tcpinfo, by an "
+                  "older tcpscope, "
                   "or on a kernel without tcp_probe (see the capabilities).");
     if (c.role == ConnectionRole::Listener)
         return tr("%1 is a listening socket: it has no RTT or windows. Its accept-queue samples "
-                  "and drops are in the overview.").arg(fmt::connectionLabel(c));
+                  "and drops are in the overview.")
+            .arg(fmt::connectionLabel(c));
     if (m_capturing)
-        return tr("No kernel samples for %1 yet: samples come while it sends or receives data.").arg(fmt::connectionLabel(c));
-    return tr("No kernel samples for %1: it carried no data after the capture started, it started before the "
-              "capture and stayed idle, or it never reached ESTABLISHED.").arg(fmt::connectionLabel(c));
+        return tr("No kernel samples for %1 yet: samples come while it sends or receives data.")
+            .arg(fmt::connectionLabel(c));
+    return tr("No kernel samples for %1: it carried no data after the capture started, it started "
+              "before the "
+              "capture and stayed idle, or it never reached ESTABLISHED.")
+        .arg(fmt::connectionLabel(c));
 }
 
 QString ConnectionDetailView::headerFor(const Connection &c) const
@@ -180,19 +189,26 @@ QString ConnectionDetailView::headerFor(const Connection &c) const
         hsParts << QStringLiteral("<b style='color:#b02020'>timed out</b> before ESTABLISHED");
     else if (hs.latencyNs >= 0)
         hsParts << QStringLiteral("%1").arg(ns(hs.latencyNs));
-    else
+    else if (c.startNs > 0 && c.startNs < m_originNs)
         hsParts << QStringLiteral("not seen (started before the capture)");
+    else
+        hsParts << QStringLiteral("not measured for this socket");
     if (hs.synRetransmits)
-        hsParts << QStringLiteral("<b style='color:#b02020'>%1 SYN retransmit%2</b>").arg(hs.synRetransmits).arg(hs.synRetransmits == 1 ? "" : "s");
+        hsParts << QStringLiteral("<b style='color:#b02020'>%1 SYN retransmit%2</b>")
+                       .arg(hs.synRetransmits)
+                       .arg(hs.synRetransmits == 1 ? "" : "s");
     if (hs.synAckRetransmits)
-        hsParts << QStringLiteral("<b style='color:#b02020'>%1 SYN-ACK retransmit%2</b>").arg(hs.synAckRetransmits).arg(hs.synAckRetransmits == 1 ? "" : "s");
+        hsParts << QStringLiteral("<b style='color:#b02020'>%1 SYN-ACK retransmit%2</b>")
+                       .arg(hs.synAckRetransmits)
+                       .arg(hs.synAckRetransmits == 1 ? "" : "s");
 
     QStringList termParts;
     if (c.isOpen() && term.firstCloser == Closer::Unknown && !term.reset) {
         termParts << tr("still open");
     } else {
         if (term.reset)
-            termParts << QStringLiteral("<b style='color:#b02020'>RST %1</b>").arg(term.resetByPeer ? tr("from the peer") : tr("sent by this side"));
+            termParts << QStringLiteral("<b style='color:#b02020'>RST %1</b>")
+                             .arg(term.resetByPeer ? tr("from the peer") : tr("sent by this side"));
         else if (term.firstCloser != Closer::Unknown)
             termParts << QStringLiteral("FIN, %1 closed first").arg(closerName(term.firstCloser));
         if (term.halfClosedNs >= 0)
@@ -200,9 +216,14 @@ QString ConnectionDetailView::headerFor(const Connection &c) const
         if (term.finWait2Ns >= 0)
             termParts << QStringLiteral("FIN_WAIT2 %1").arg(ns(term.finWait2Ns));
         if (term.timeWaitNs >= 0)
-            termParts << QStringLiteral("TIME_WAIT %1%2%3")
-                             .arg(ns(term.timeWaitNs), term.timeWaitInferred ? tr(" (inferred: the kernel's fixed 60 s)") : QString(),
-                                  term.timeWaitOngoing ? tr(" (still running at the end)") : QString());
+            termParts
+                << QStringLiteral("TIME_WAIT %1%2%3")
+                       .arg(ns(term.timeWaitNs),
+                            term.timeWaitInferred
+                                ? tr(" (inferred from the hand-off to the 60 s timewait socket)")
+                                : QString(),
+                            term.timeWaitOngoing ? tr(", still running when the capture ended")
+                                                 : QString());
         if (termParts.isEmpty())
             termParts << closeReasonName(c.closeReason);
     }
@@ -211,7 +232,8 @@ QString ConnectionDetailView::headerFor(const Connection &c) const
     QStringList kParts;
     kParts << QStringLiteral("%1 samples").arg(k.samples);
     if (k.srttUsMax)
-        kParts << QStringLiteral("srtt %1 – %2").arg(formatRttUs(k.srttUsMin), formatRttUs(k.srttUsMax));
+        kParts << QStringLiteral("srtt %1 – %2")
+                      .arg(formatRttUs(k.srttUsMin), formatRttUs(k.srttUsMax));
     if (k.cwndMax)
         kParts << QStringLiteral("cwnd max %1").arg(k.cwndMax);
     const auto red = [](quint32 n, const QString &what) {
@@ -219,15 +241,18 @@ QString ConnectionDetailView::headerFor(const Connection &c) const
         return n ? QStringLiteral("<b style='color:#b02020'>%1</b>").arg(t) : t;
     };
     kParts << red(k.retransmits, QStringLiteral("retransmitted"));
-    kParts << red(k.resetsSent + k.resetsReceived, QStringLiteral("RST (%1 sent, %2 received)").arg(k.resetsSent).arg(k.resetsReceived));
+    kParts << red(
+        k.resetsSent + k.resetsReceived,
+        QStringLiteral("RST (%1 sent, %2 received)").arg(k.resetsSent).arg(k.resetsReceived));
     kParts << red(k.drops, QStringLiteral("kernel drops"));
 
     return QStringLiteral("<b>#%1 %2</b> &nbsp; %3 · %4<br>"
                           "<b>Handshake:</b> %5 &nbsp;&nbsp; <b>Termination:</b> %6<br>"
                           "<b>Kernel:</b> %7")
         .arg(c.id)
-        .arg(metricsConnectionLabel(c).toHtmlEscaped(), connectionRoleName(c.role), tcpStateName(c.state),
-             hsParts.join(QStringLiteral(" · ")), termParts.join(QStringLiteral(" · ")), kParts.join(QStringLiteral(" · ")));
+        .arg(metricsConnectionLabel(c).toHtmlEscaped(), connectionRoleName(c.role),
+             tcpStateName(c.state), hsParts.join(QStringLiteral(" · ")),
+             termParts.join(QStringLiteral(" · ")), kParts.join(QStringLiteral(" · ")));
 }
 
 void ConnectionDetailView::rebuildNow()
@@ -237,9 +262,11 @@ void ConnectionDetailView::rebuildNow()
     if (m_selected.isEmpty()) {
         m_shownIds.clear();
         m_metrics->clear();
-        showEmpty(m_connections->rowCount() > 0 ? tr("Select a connection in the table to see the kernel's view of it "
-                                                     "(RTT, congestion window, windows, throughput). Select several to compare them.")
-                                                : m_hint);
+        showEmpty(m_connections->rowCount() > 0
+                      ? tr("Select a connection in the table to see the kernel's view of it "
+                           "(RTT, congestion window, windows, throughput). Select several to "
+                           "compare them.")
+                      : m_hint);
         return;
     }
     QVector<qint64> ids;
@@ -265,21 +292,27 @@ void ConnectionDetailView::rebuildNow()
         showEmpty(m_hint);
         return;
     }
-    const bool anySamples = std::any_of(metrics.cbegin(), metrics.cend(), [](const ConnectionMetrics &m) { return m.hasSamples(); });
+    const bool anySamples = std::any_of(metrics.cbegin(), metrics.cend(),
+                                        [](const ConnectionMetrics &m) { return m.hasSamples(); });
     if (!anySamples) {
         m_shownIds.clear();
         m_metrics->clear();
         QString text = whyNoSamples(*current);
         if (ids.size() > 1)
-            text = tr("None of the %1 selected connections has kernel samples.\n%2").arg(ids.size()).arg(text);
+            text = tr("None of the %1 selected connections has kernel samples.\n%2")
+                       .arg(ids.size())
+                       .arg(text);
         showEmpty(text);
         return;
     }
     QString header = headerFor(*current);
     if (ids.size() > 1) {
-        header += tr("<br><i>Overlay of %1 connections (one colour each, named above the charts)%2; details are those of the current row.</i>")
+        header += tr("<br><i>Overlay of %1 connections (one colour each, named above the "
+                     "charts)%2; details are those of the current row.</i>")
                       .arg(metrics.size())
-                      .arg(m_selected.size() > kMaxOverlay ? tr(", the first %1 of the selection").arg(kMaxOverlay) : QString());
+                      .arg(m_selected.size() > kMaxOverlay
+                               ? tr(", the first %1 of the selection").arg(kMaxOverlay)
+                               : QString());
     }
     m_header->setText(header);
     const bool same = ids == m_shownIds;

@@ -27,7 +27,8 @@ class ConnectionDetailView : public QWidget
 public:
     static constexpr int kMaxOverlay = 8;
 
-    ConnectionDetailView(KernelStore *store, ConnectionTableModel *connections, QWidget *parent = nullptr);
+    ConnectionDetailView(KernelStore *store, ConnectionTableModel *connections,
+                         QWidget *parent = nullptr);
 
     // Session replaced; hint is what the empty view says until something is selected.
     void reset(const QString &hint);

@@ -48,7 +48,8 @@ class TestMetricsCharts : public QObject
         return {};
     }
     static int pointsIn(const QCPGraph *g) { return g->data()->size(); }
-    static MetricsMarkerPlottable *markerOf(const MetricsWidget &w, MetricsChart chart, MetricsMarkerKind kind)
+    static MetricsMarkerPlottable *markerOf(const MetricsWidget &w, MetricsChart chart,
+                                            MetricsMarkerKind kind)
     {
         for (MetricsMarkerPlottable *p : w.markerPlottables(chart))
             if (p->kind() == kind)
@@ -58,7 +59,8 @@ class TestMetricsCharts : public QObject
     static QPoint pixelAt(const MetricsWidget &w, MetricsChart chart, double x)
     {
         const QCPAxisRect *r = w.chartRect(chart);
-        return QPoint(int(std::lround(r->axis(QCPAxis::atBottom)->coordToPixel(x))), r->rect().center().y());
+        return QPoint(int(std::lround(r->axis(QCPAxis::atBottom)->coordToPixel(x))),
+                      r->rect().center().y());
     }
     static void showSized(QWidget &w)
     {
@@ -129,20 +131,30 @@ private slots:
             QCOMPARE(markerOf(w, chart, MetricsMarkerKind::Drop)->markerCount(), 1);
             QCOMPARE(markerOf(w, chart, MetricsMarkerKind::Retransmit)->markerCount(), 1);
             QCOMPARE(markerOf(w, chart, MetricsMarkerKind::CongestionState)->markerCount(), 2);
-            QCOMPARE(markerOf(w, chart, MetricsMarkerKind::StateChange)->markerCount(), int(m.connection.history.size()));
+            QCOMPARE(markerOf(w, chart, MetricsMarkerKind::StateChange)->markerCount(),
+                     int(m.connection.history.size()));
             QVERIFY(markerOf(w, chart, MetricsMarkerKind::Drop)->drawnGlyphs() == 1);
         }
         // The band: a filled channel between srtt-rttvar and srtt+rttvar.
         const auto rtt = w.dataGraphs(MetricsChart::Rtt);
-        const auto band = std::find_if(rtt.cbegin(), rtt.cend(), [](QCPGraph *g) { return g->channelFillGraph() != nullptr; });
+        const auto band = std::find_if(
+            rtt.cbegin(), rtt.cend(), [](QCPGraph *g) { return g->channelFillGraph() != nullptr; });
         QVERIFY(band != rtt.cend());
         QVERIFY((*band)->brush().style() != Qt::NoBrush);
         QCOMPARE(pointsIn(*band), m_facts.samples2);
         // Units: srtt tops out at 1.4 ms + rttvar -> the axis says ms; windows 128 KiB -> KiB.
-        QVERIFY(w.chartRect(MetricsChart::Rtt)->axis(QCPAxis::atLeft)->label() == QStringLiteral("µs") ||
-                w.chartRect(MetricsChart::Rtt)->axis(QCPAxis::atLeft)->label() == QStringLiteral("ms"));
-        QVERIFY(w.chartRect(MetricsChart::Windows)->axis(QCPAxis::atLeft)->label().contains(QStringLiteral("KiB")));
-        QVERIFY(w.chartRect(MetricsChart::Throughput)->axis(QCPAxis::atLeft)->label().contains(QStringLiteral("Mbit/s")));
+        QVERIFY(w.chartRect(MetricsChart::Rtt)->axis(QCPAxis::atLeft)->label() ==
+                    QStringLiteral("µs") ||
+                w.chartRect(MetricsChart::Rtt)->axis(QCPAxis::atLeft)->label() ==
+                    QStringLiteral("ms"));
+        QVERIFY(w.chartRect(MetricsChart::Windows)
+                    ->axis(QCPAxis::atLeft)
+                    ->label()
+                    .contains(QStringLiteral("KiB")));
+        QVERIFY(w.chartRect(MetricsChart::Throughput)
+                    ->axis(QCPAxis::atLeft)
+                    ->label()
+                    .contains(QStringLiteral("Mbit/s")));
         // ssthresh is a gap while infinite (slow start), a value after the loss.
         QVERIFY(std::isnan(m.ssthresh.y.first()));
         QCOMPARE(m.ssthresh.y.last(), 20.0);
@@ -164,7 +176,8 @@ private slots:
             QVERIFY2(tip.contains(QStringLiteral("TCP_OLD_DATA")), qPrintable(tip));
         }
         const QString rtxTip = w.markerToolTipAt(pixelAt(w, MetricsChart::Cwnd, rtx->x));
-        QVERIFY2(rtxTip.contains(QStringLiteral("retransmit seq 1000, 2 segments")), qPrintable(rtxTip));
+        QVERIFY2(rtxTip.contains(QStringLiteral("retransmit seq 1000, 2 segments")),
+                 qPrintable(rtxTip));
         QVERIFY(w.markerToolTipAt(pixelAt(w, MetricsChart::Cwnd, 0.45)).isEmpty()); // nothing there
     }
 
@@ -183,7 +196,8 @@ private slots:
             QCOMPARE(r.upper, 0.15);
         }
         // Slow start until 0.15 s: cwnd at most 10 + 2*4 = 18 there, the full view goes to 49.
-        QVERIFY2(cwndY->range().upper < fullTop, qPrintable(QStringLiteral("%1 vs %2").arg(cwndY->range().upper).arg(fullTop)));
+        QVERIFY2(cwndY->range().upper < fullTop,
+                 qPrintable(QStringLiteral("%1 vs %2").arg(cwndY->range().upper).arg(fullTop)));
         // And from another chart back.
         w.chartRect(MetricsChart::Throughput)->axis(QCPAxis::atBottom)->setRange(0.2, 0.4);
         QCOMPARE(cwndX->range().lower, 0.2);
@@ -204,14 +218,17 @@ private slots:
         // Samples at 0.201 and 0.211 s: 0.2045 is nearest to 0.201 (sample 10: srtt 450 µs,
         // rttvar 120 µs, cwnd 30).
         const QPoint pos = pixelAt(w, MetricsChart::Windows, 0.2045);
-        QMouseEvent move(QEvent::MouseMove, pos, w.mapToGlobal(pos), Qt::NoButton, Qt::NoButton, Qt::NoModifier);
+        QMouseEvent move(QEvent::MouseMove, pos, w.mapToGlobal(pos), Qt::NoButton, Qt::NoButton,
+                         Qt::NoModifier);
         QApplication::sendEvent(&w, &move);
         QVERIFY(w.crosshairVisible());
         QVERIFY(moved.count() >= 1);
         const QString readout = moved.last().at(1).toString();
         QVERIFY2(readout.contains(QStringLiteral("srtt 450 µs ± 120 µs")), qPrintable(readout));
         QVERIFY2(readout.contains(QStringLiteral("cwnd 30, ssthresh ∞")), qPrintable(readout));
-        QVERIFY2(readout.contains(QStringLiteral("snd_wnd 64.0 KiB")) || readout.contains(QStringLiteral("snd_wnd 64 KiB")), qPrintable(readout));
+        QVERIFY2(readout.contains(QStringLiteral("snd_wnd 64.0 KiB")) ||
+                     readout.contains(QStringLiteral("snd_wnd 64 KiB")),
+                 qPrintable(readout));
         QVERIFY2(readout.startsWith(QStringLiteral("[0.2010 s]")), qPrintable(readout));
         // The same line runs through every chart.
         for (MetricsChart chart : MetricsWidget::allCharts()) {
@@ -235,15 +252,18 @@ private slots:
     {
         MetricsWidget w;
         showSized(w);
-        const ConnectionMetrics a = metricsOf(testing::kFixtureTransferId), b = metricsOf(testing::kFixtureResetId);
+        const ConnectionMetrics a = metricsOf(testing::kFixtureTransferId),
+                                b = metricsOf(testing::kFixtureResetId);
         w.setConnections({a, b});
         w.replot();
         QStringList legend;
         for (int i = 0; i < w.topLegend()->itemCount(); ++i)
             if (auto *item = qobject_cast<QCPPlottableLegendItem *>(w.topLegend()->item(i)))
                 legend << item->plottable()->name();
-        QVERIFY2(legend.contains(QStringLiteral("200 curl 127.0.0.1:40001→127.0.0.1:8080")), qPrintable(legend.join('|')));
-        QVERIFY2(legend.contains(QStringLiteral("400 python3 10.0.0.1:50100→10.0.0.2:5432")), qPrintable(legend.join('|')));
+        QVERIFY2(legend.contains(QStringLiteral("200 curl 127.0.0.1:40001→127.0.0.1:8080")),
+                 qPrintable(legend.join('|')));
+        QVERIFY2(legend.contains(QStringLiteral("400 python3 10.0.0.1:50100→10.0.0.2:5432")),
+                 qPrintable(legend.join('|')));
         for (MetricsChart chart : MetricsWidget::allCharts()) {
             // The main (solid) series of each connection, in its own colour.
             QSet<QRgb> colours;
@@ -258,7 +278,8 @@ private slots:
             QCOMPARE(colours.size(), 2);
         }
         // Markers of both: the RST received of #6 and the drop of #2, tagged with their id.
-        QVERIFY(w.markerToolTipAt(pixelAt(w, MetricsChart::Rtt, 2.4)).contains(QStringLiteral("#6 RST received")));
+        QVERIFY(w.markerToolTipAt(pixelAt(w, MetricsChart::Rtt, 2.4))
+                    .contains(QStringLiteral("#6 RST received")));
         QVERIFY(w.readoutAt(2.0).contains(QStringLiteral("#6 ")));
         QVERIFY(w.readoutAt(2.0).contains(QStringLiteral("#2 ")));
     }
@@ -283,23 +304,29 @@ private slots:
             points += pointsIn(g);
         QVERIFY(points >= m_facts.samples2);
         const QString header = detail->headerLabel()->text();
-        QVERIFY2(header.contains(QStringLiteral("Handshake")) && header.contains(QStringLiteral("Termination")), qPrintable(header));
+        QVERIFY2(header.contains(QStringLiteral("Handshake")) &&
+                     header.contains(QStringLiteral("Termination")),
+                 qPrintable(header));
         QVERIFY2(header.contains(QStringLiteral("local closed first")), qPrintable(header));
         QVERIFY2(header.contains(QStringLiteral("1 kernel drops")), qPrintable(header));
 
         // A listener and a connection without samples explain themselves.
         QVERIFY(w.tableView()->selectConnection(1));
         QVERIFY(!detail->showsCharts());
-        QVERIFY2(detail->emptyText().contains(QStringLiteral("listening socket")), qPrintable(detail->emptyText()));
+        QVERIFY2(detail->emptyText().contains(QStringLiteral("listening socket")),
+                 qPrintable(detail->emptyText()));
         QVERIFY(w.tableView()->selectConnection(3));
-        QVERIFY2(detail->emptyText().contains(QStringLiteral("No kernel samples")), qPrintable(detail->emptyText()));
+        QVERIFY2(detail->emptyText().contains(QStringLiteral("No kernel samples")),
+                 qPrintable(detail->emptyText()));
 
         // Ctrl-selecting a second connection overlays it.
         QVERIFY(w.tableView()->selectConnection(testing::kFixtureTransferId));
         const QAbstractItemModel *m = w.tableView()->model();
         for (int r = 0; r < m->rowCount(); ++r)
-            if (m->index(r, 0).data(ConnectionTableModel::ConnectionIdRole).toLongLong() == testing::kFixtureResetId)
-                w.tableView()->selectionModel()->select(m->index(r, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+            if (m->index(r, 0).data(ConnectionTableModel::ConnectionIdRole).toLongLong() ==
+                testing::kFixtureResetId)
+                w.tableView()->selectionModel()->select(
+                    m->index(r, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
         QCOMPARE(detail->metrics()->connections().size(), 2);
         QVERIFY(detail->headerLabel()->text().contains(QStringLiteral("Overlay of 2 connections")));
     }
