@@ -189,7 +189,12 @@ QString ConnectionDetailView::headerFor(const Connection &c) const
         hsParts << QStringLiteral("<b style='color:#b02020'>timed out</b> before ESTABLISHED");
     else if (hs.latencyNs >= 0)
         hsParts << QStringLiteral("%1").arg(ns(hs.latencyNs));
-    else if (c.startNs > 0 && c.startNs < m_originNs)
+    else if (c.role == ConnectionRole::Server && !c.history.isEmpty()
+             && c.history.first().to == TcpState::SynRecv)
+        // The accepted socket is created when the final ACK arrives, so its SYN_RECV ->
+        // ESTABLISHED is not a round trip; only the connecting side measures one.
+        hsParts << QStringLiteral("accepted (the round trip is measured by the connecting side)");
+    else if (c.history.isEmpty() || c.history.first().from != TcpState::Close)
         hsParts << QStringLiteral("not seen (started before the capture)");
     else
         hsParts << QStringLiteral("not measured for this socket");
