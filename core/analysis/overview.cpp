@@ -62,35 +62,77 @@ struct Valued
     qint64 id;
 };
 
-OverviewHistogram histogramOf(const QVector<Valued> &values, const QString &unit)
+// The srtt of every sample with one, without copying them.
+struct SampleRtts
+{
+    const QVector<std::span<const TcpSample>> *chunks;
+    double lo, hi;
+    template<typename F> void forEach(F f) const
+    {
+        for (const auto &chunk : *chunks)
+            for (const TcpSample &s : chunk)
+                if (s.srttUs > 0)
+                    f(s.srttUs / 1000.0, s.connectionId);
+    }
+    bool empty() const { return hi <= 0; }
+};
+
+struct ValuedList
+{
+    const QVector<Valued> *values;
+    double lo = 0, hi = 0;
+    explicit ValuedList(const QVector<Valued> &v) : values(&v)
+    {
+        if (!v.isEmpty())
+            lo = hi = v.first().ms;
+        for (const Valued &x : v) {
+            lo = std::min(lo, x.ms);
+            hi = std::max(hi, x.ms);
+        }
+    }
+    template<typename F> void forEach(F f) const
+    {
+        for (const Valued &v : *values)
+            f(v.ms, v.id);
+    }
+    bool empty() const { return values->isEmpty(); }
+};
+
+template<typename Source>
+OverviewHistogram histogramOfSource(const Source &source, const QString &unit)
 {
     OverviewHistogram h;
     h.unit = unit;
-    if (values.isEmpty())
+    if (source.empty())
         return h;
     constexpr double kFloorMs = 0.001; // 1 µs: zero latencies go into the lowest bin
-    double lo = values.first().ms, hi = lo;
-    for (const Valued &v : values) {
-        lo = std::min(lo, v.ms);
-        hi = std::max(hi, v.ms);
-    }
-    h.edges = niceEdges(std::max(lo, kFloorMs), std::max(hi, kFloorMs));
+    h.edges = niceEdges(std::max(source.lo, kFloorMs), std::max(source.hi, kFloorMs));
     h.bins.resize(h.edges.size() - 1);
     QVector<qint64> lastId(h.bins.size(), -1);
-    for (const Valued &v : values) {
-        const double x = std::max(v.ms, kFloorMs);
+    source.forEach([&](double ms, qint64 id) {
+        const double x = std::max(ms, kFloorMs);
         int bin = int(std::upper_bound(h.edges.cbegin(), h.edges.cend(), x) - h.edges.cbegin()) - 1;
         bin = std::clamp(bin, 0, int(h.bins.size()) - 1);
         h.bins[bin].value += 1;
-        if (v.id != 0 && lastId[bin] != v.id) { // samples come in runs per connection
-            h.bins[bin].ids.append(v.id);
-            lastId[bin] = v.id;
+        if (id != 0 && lastId[bin] != id) { // samples come in runs per connection
+            h.bins[bin].ids.append(id);
+            lastId[bin] = id;
         }
-    }
+    });
     for (int i = 0; i < h.bins.size(); ++i)
         h.bins[i].label = overviewRangeLabel(h.edges[i], h.edges[i + 1]);
     finishBars(h.bins);
     return h;
+}
+
+OverviewHistogram histogramOf(const QVector<Valued> &values, const QString &unit)
+{
+    return histogramOfSource(ValuedList(values), unit);
+}
+
+OverviewHistogram histogramOf(const SampleRtts &samples, const QString &unit)
+{
+    return histogramOfSource(samples, unit);
 }
 
 // Aggregates values per key and returns the top n by value (desc), ties by label (asc).
@@ -249,34 +291,46 @@ Overview computeOverview(const OverviewInput &in, const OverviewOptions &options
     ov.resetsReceived.resize(bins);
     QVector<int> activeDiff(bins + 1, 0);
 
-    QHash<qint64, int> indexOf; // connection id -> index into in.connections
-    indexOf.reserve(qsizetype(in.connections.size()));
-    for (size_t i = 0; i < in.connections.size(); ++i)
-        indexOf.insert(in.connections[i].id, int(i));
-    auto lookup = [&indexOf, lastId = qint64(-1), lastIndex = -1](qint64 id) mutable {
-        if (id != lastId) {
-            lastId = id;
-            lastIndex = indexOf.value(id, -1);
-        }
-        return lastIndex;
+    // Connection id -> index into in.connections: a dense table when ids are the usual 1..n
+    // (a million samples each look one up), a hash otherwise.
+    qint64 maxId = 0;
+    for (const Connection &c : in.connections)
+        maxId = std::max(maxId, c.id);
+    const bool dense = maxId <= 4 * qint64(in.connections.size()) + 1024;
+    QVector<int> denseIndex(dense ? maxId + 1 : 0, -1);
+    QHash<qint64, int> indexOf;
+    for (size_t i = 0; i < in.connections.size(); ++i) {
+        const qint64 id = in.connections[i].id;
+        if (dense && id >= 0)
+            denseIndex[id] = int(i);
+        else
+            indexOf.insert(id, int(i));
+    }
+    auto lookup = [&](qint64 id) {
+        if (dense)
+            return id >= 0 && id < denseIndex.size() ? denseIndex[id] : -1;
+        return indexOf.value(id, -1);
     };
 
     // Per connection: bytes from the last samples, retransmitted segments from events.
     QVector<quint64> sampleBytes(qsizetype(in.connections.size()), 0);
     QVector<quint64> eventRetrans(qsizetype(in.connections.size()), 0);
 
-    QVector<Valued> rttValues;
+    // Samples: one pass for the RTT range and bytes, one to bin (no copy of a million values).
+    quint32 rttLo = 0, rttHi = 0;
     for (const auto &chunk : in.samples) {
         for (const TcpSample &s : chunk) {
             ++ov.sampleCount;
-            if (s.srttUs > 0)
-                rttValues.append(Valued{s.srttUs / 1000.0, s.connectionId});
+            if (s.srttUs > 0) {
+                rttLo = rttLo == 0 ? s.srttUs : std::min(rttLo, s.srttUs);
+                rttHi = std::max(rttHi, s.srttUs);
+            }
             const int idx = s.connectionId != 0 ? lookup(s.connectionId) : -1;
             if (idx >= 0)
                 sampleBytes[idx] = std::max(sampleBytes[idx], s.bytesAcked + s.bytesReceived);
         }
     }
-    ov.rttFromSamples = !rttValues.isEmpty();
+    ov.rttFromSamples = rttHi > 0;
 
     for (const auto &chunk : in.events) {
         for (const KernelEvent &e : chunk) {
@@ -369,8 +423,12 @@ Overview computeOverview(const OverviewInput &in, const OverviewOptions &options
         ov.active[b] = running;
     }
     ov.handshake = histogramOf(handshakes, QStringLiteral("connections"));
-    ov.rtt = ov.rttFromSamples ? histogramOf(rttValues, QStringLiteral("samples"))
-                               : histogramOf(closeRtts, QStringLiteral("connections"));
+    if (ov.rttFromSamples) {
+        SampleRtts rtts{&in.samples, rttLo / 1000.0, rttHi / 1000.0};
+        ov.rtt = histogramOf(rtts, QStringLiteral("samples"));
+    } else {
+        ov.rtt = histogramOf(closeRtts, QStringLiteral("connections"));
+    }
     ov.topProcessesByBytes = procBytes.top(options.topN);
     ov.topProcessesByRetransmits = procRetrans.top(options.topN);
     ov.topRemotesByBytes = remoteBytes.top(options.topN);

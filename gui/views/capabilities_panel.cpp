@@ -22,6 +22,8 @@ QString explanation(const ProbeStatus &p)
         return QObject::tr("preferred: tcx link on every interface");
     if (s == QLatin1String("clsact"))
         return QObject::tr("fallback: clsact qdisc + tc filter (no tcx on this kernel)");
+    if (s == QLatin1String("sock_diag"))
+        return QObject::tr("listener queues polled with sock_diag (no BPF needed)");
     if (p.level == ProbeStatus::Level::Unavailable)
         return QObject::tr("not running: what it records is missing from this session");
     return QString();

@@ -28,8 +28,8 @@ const ChartSpec kCharts[] = {
     {"drops", QT_TRANSLATE_NOOP("OverviewDashboard", "Kernel drops by reason")},
     {"procBytes", QT_TRANSLATE_NOOP("OverviewDashboard", "Top processes by bytes")},
     {"procRetrans", QT_TRANSLATE_NOOP("OverviewDashboard", "Top processes by retransmits")},
-    {"remoteBytes", QT_TRANSLATE_NOOP("OverviewDashboard", "Top remote endpoints by bytes")},
-    {"remoteRetrans", QT_TRANSLATE_NOOP("OverviewDashboard", "Top remote endpoints by retransmits")},
+    {"remoteBytes", QT_TRANSLATE_NOOP("OverviewDashboard", "Top remotes by bytes")},
+    {"remoteRetrans", QT_TRANSLATE_NOOP("OverviewDashboard", "Top remotes by retransmits")},
 };
 
 QString countText(double v)
@@ -205,7 +205,7 @@ void OverviewDashboard::rebuild()
     const bool kernel = ov.kernelMetrics;
     const QString perBin = ov.binSeconds == 1 ? tr("per second") : tr("per %1 s").arg(ov.binSeconds);
     const double seconds = double(ov.endNs - ov.originNs) / 1e9;
-    const QString noKernel = tr("Kernel metrics were not captured");
+    const QString noKernel = tr("No kernel metrics in this session");
 
     QString header = ov.connectionCount == 1 ? tr("<b>Session overview</b> — 1 connection")
                                              : tr("<b>Session overview</b> — %1 connections").arg(ov.connectionCount);
@@ -222,7 +222,7 @@ void OverviewDashboard::rebuild()
     m_header->setText(header);
 
     OverviewChart *c = m_charts.value(QStringLiteral("connections"));
-    c->reset(tr("No connection opened or closed"));
+    c->reset(tr("None opened or closed"));
     c->addTimeBars(ov.opened, ov.binSeconds, tr("opened"), QColor(0x2e, 0x7d, 0x32), tr("opened"));
     c->addTimeBars(ov.closed, ov.binSeconds, tr("closed"), QColor(0x90, 0x90, 0x90), tr("closed"));
     c->setTimeAxis(seconds, tr("connections %1").arg(perBin));
@@ -260,7 +260,7 @@ void OverviewDashboard::rebuild()
     c->finish();
 
     c = m_charts.value(QStringLiteral("drops"));
-    c->reset(kernel ? tr("No TCP packets dropped by the kernel") : noKernel);
+    c->reset(kernel ? tr("No kernel drops") : noKernel);
     c->addCategoryBars(ov.dropsByReason, true, QColor(0xad, 0x14, 0x57), tr("dropped packets"), countText, tr("drops"));
     c->finish();
 
@@ -279,7 +279,7 @@ void OverviewDashboard::rebuild()
     };
     for (const Ranking &r : rankings) {
         c = m_charts.value(QLatin1String(r.name));
-        c->reset(r.bytes ? tr("No bytes counted yet (close stats or kernel samples)")
+        c->reset(r.bytes ? tr("No byte counts yet")
                          : (kernel ? tr("No retransmits") : noKernel));
         c->addCategoryBars(*r.rows, true, r.bytes ? QColor(0x19, 0x76, 0xd2) : QColor(0xd3, 0x2f, 0x2f),
                            r.bytes ? tr("bytes sent + received") : tr("retransmitted segments"),

@@ -12,6 +12,7 @@
 #include "views/overview_chart.h"
 #include "views/overview_dashboard.h"
 
+#include <QDialog>
 #include <QLabel>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -157,6 +158,24 @@ private slots:
         QTest::mouseClick(drops, Qt::LeftButton, {}, barCenter(drops, oldData));
         QCOMPARE(proxy->rowCount(), 1);
         QCOMPARE(window.connectionModel()->connectionAt(proxy->mapToSource(proxy->index(0, 0)).row()).id, testing::kFixtureTransferId);
+        // For looking at it (not part of the check): TCPSCOPE_SHOT_DIR=/dir saves the window,
+        // optionally with another session (TCPSCOPE_SHOT_SESSION) shown unfiltered.
+        const QString shotDir = qEnvironmentVariable("TCPSCOPE_SHOT_DIR");
+        if (!shotDir.isEmpty()) {
+            QTest::qWait(200); // queued replots of the charts not clicked
+            window.grab().save(shotDir + QStringLiteral("/window_fixture_filtered.png"));
+            const QString other = qEnvironmentVariable("TCPSCOPE_SHOT_SESSION");
+            if (!other.isEmpty() && window.openSession(other)) {
+                window.lowerTabs()->setCurrentWidget(window.overview());
+                window.overview()->recomputeNow();
+                QTest::qWait(200);
+                window.grab().save(shotDir + QStringLiteral("/window_recording.png"));
+                QDialog *caps = showCapabilitiesDialog(&window, [&] { SessionInfo i; auto d = SessionReader::read(other, nullptr, {false, 0, false, false}); return d ? d->info : i; }(), false);
+                QTest::qWait(200);
+                caps->grab().save(shotDir + QStringLiteral("/capabilities.png"));
+                caps->close();
+            }
+        }
     }
 
     void capabilitiesPanelListsProbesWithReasons()
