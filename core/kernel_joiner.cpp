@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "kernel_joiner.h"
+#include "kernel_joiner_private.h"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -10,18 +11,8 @@ namespace tcpscope {
 
 namespace {
 
-int familyOf(quint16 af)
-{
-    return af == AF_INET6 ? 6 : 4;
-}
-
-QString addressText(int family, const quint8 *addr)
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, sizeof buf))
-        return QString();
-    return QString::fromLatin1(buf);
-}
+using kernel_joiner_detail::addressText;
+using kernel_joiner_detail::familyOf;
 
 // Orientation-free form of a PacketJoiner tuple key (family | endpoint | endpoint): both ends
 // sorted, so records waiting for either socket of a tuple share one group.

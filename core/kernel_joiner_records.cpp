@@ -3,6 +3,7 @@
 // time, mapped sentinels, reason names) and the join keys they carry. The join itself is in
 // kernel_joiner.cpp.
 #include "kernel_joiner.h"
+#include "kernel_joiner_private.h"
 
 #include <arpa/inet.h>
 #include <cstring>
@@ -12,18 +13,8 @@ namespace tcpscope {
 
 namespace {
 
-int familyOf(quint16 af)
-{
-    return af == AF_INET6 ? 6 : 4;
-}
-
-QString addressText(int family, const quint8 *addr)
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, sizeof buf))
-        return QString();
-    return QString::fromLatin1(buf);
-}
+using kernel_joiner_detail::addressText;
+using kernel_joiner_detail::familyOf;
 
 std::array<quint8, 16> toArray(const __u8 (&addr)[16])
 {
