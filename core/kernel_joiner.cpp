@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "kernel_joiner.h"
+#include "hold_queue.h"
 #include "kernel_joiner_private.h"
 
 #include <algorithm>
@@ -364,27 +365,10 @@ void KernelJoiner::advanceTo(quint64 monoNs)
 void KernelJoiner::expire(bool all)
 {
     // Oldest groups first, so founded connections get ids close to capture order.
-    QVector<QPair<quint64, QByteArray>> due;
     const quint64 hold = quint64(m_limits.holdNs);
-    for (auto it = m_held.cbegin(); it != m_held.cend(); ++it) {
-        if (all || it->firstMonoNs + hold <= m_nowMonoNs)
-            due.append({it->firstMonoNs, it.key()});
-    }
-    std::sort(due.begin(), due.end());
-    for (const auto &d : std::as_const(due))
-        decideGroup(d.second);
-    if (m_heldCount > m_limits.maxHeld) {
-        // Over the cap: the oldest remaining groups give up early.
-        QVector<QPair<quint64, QByteArray>> rest;
-        for (auto it = m_held.cbegin(); it != m_held.cend(); ++it)
-            rest.append({it->firstMonoNs, it.key()});
-        std::sort(rest.begin(), rest.end());
-        for (const auto &r : std::as_const(rest)) {
-            if (m_heldCount <= m_limits.maxHeld / 2)
-                break;
-            decideGroup(r.second);
-        }
-    }
+    expireHeldGroups(
+        m_held, hold, m_nowMonoNs, all, m_limits.maxHeld, [this] { return m_heldCount; },
+        [this](const QByteArray &key) { decideGroup(key); });
     quint64 next = ~quint64(0);
     for (auto it = m_held.cbegin(); it != m_held.cend(); ++it)
         next = std::min(next, it->firstMonoNs + hold);

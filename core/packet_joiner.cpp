@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "packet_joiner.h"
+#include "hold_queue.h"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -333,30 +334,19 @@ void PacketJoiner::decideGroup(const QByteArray &key)
 
 void PacketJoiner::expire(bool all)
 {
-    // Oldest groups first, so ids stay close to capture order.
-    QVector<QPair<quint64, QByteArray>> due;
+    // Oldest groups first, so ids stay close to capture order. The next deadline is that of
+    // the groups not yet due, taken before any is decided.
     quint64 next = ~quint64(0);
     const quint64 hold = quint64(m_limits.holdNs);
     for (auto it = m_held.cbegin(); it != m_held.cend(); ++it) {
-        if (all || it->firstMonoNs + hold <= m_nowMonoNs)
-            due.append({it->firstMonoNs, it.key()});
-        else
+        if (!(all || it->firstMonoNs + hold <= m_nowMonoNs))
             next = std::min(next, it->firstMonoNs + hold);
     }
-    std::sort(due.begin(), due.end());
-    for (const auto &d : std::as_const(due))
-        decideGroup(d.second);
-    // Over the cap: the oldest remaining groups give up early.
-    if (m_heldCount > m_limits.maxHeld) {
-        QVector<QPair<quint64, QByteArray>> rest;
-        for (auto it = m_held.cbegin(); it != m_held.cend(); ++it)
-            rest.append({it->firstMonoNs, it.key()});
-        std::sort(rest.begin(), rest.end());
-        for (const auto &r : std::as_const(rest)) {
-            if (m_heldCount <= m_limits.maxHeld / 2)
-                break;
-            decideGroup(r.second);
-        }
+    const bool capped = expireHeldGroups(
+        m_held, hold, m_nowMonoNs, all, m_limits.maxHeld, [this] { return m_heldCount; },
+        [this](const QByteArray &key) { decideGroup(key); });
+    if (capped) {
+        // Groups gave up early: recompute from what is still held.
         next = ~quint64(0);
         for (auto it = m_held.cbegin(); it != m_held.cend(); ++it)
             next = std::min(next, it->firstMonoNs + hold);
