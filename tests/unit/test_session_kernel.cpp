@@ -7,6 +7,7 @@
 #include "session/session_reader.h"
 #include "session/session_writer.h"
 #include "session_kernel_fixture.h"
+#include "session_sql.h"
 
 #include <QDir>
 #include <QFile>
@@ -40,7 +41,6 @@ private slots:
 
 private:
     QString writeSession(const char *name);
-    static void sql(const QString &file, const char *statements);
     std::unique_ptr<QTemporaryDir> m_dir;
 };
 
@@ -50,18 +50,6 @@ void TestSessionKernel::init()
 {
     m_dir = std::make_unique<QTemporaryDir>();
     QVERIFY(m_dir->isValid());
-}
-
-void TestSessionKernel::sql(const QString &file, const char *statements)
-{
-    sqlite3 *db = nullptr;
-    QCOMPARE(sqlite3_open(QFile::encodeName(file).constData(), &db), SQLITE_OK);
-    char *err = nullptr;
-    const int rc = sqlite3_exec(db, statements, nullptr, nullptr, &err);
-    const QString message = QString::fromUtf8(err ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(db);
-    QVERIFY2(rc == SQLITE_OK, qPrintable(message));
 }
 
 QString TestSessionKernel::writeSession(const char *name)

@@ -3,6 +3,7 @@
 // trip; ReadOptions; version 1 files still read; hostile packet rows refused with one line.
 #include "session/session_reader.h"
 #include "session/session_writer.h"
+#include "session_sql.h"
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -30,7 +31,6 @@ private slots:
 
 private:
     QString writeSession(const char *name);
-    static void sql(const QString &file, const char *statements);
     std::unique_ptr<QTemporaryDir> m_dir;
 };
 
@@ -187,22 +187,12 @@ SessionInfo info()
 
 } // namespace
 
+using tcpscope::testing::sql;
+
 void TestSessionPackets::init()
 {
     m_dir = std::make_unique<QTemporaryDir>();
     QVERIFY(m_dir->isValid());
-}
-
-void TestSessionPackets::sql(const QString &file, const char *statements)
-{
-    sqlite3 *db = nullptr;
-    QCOMPARE(sqlite3_open(QFile::encodeName(file).constData(), &db), SQLITE_OK);
-    char *err = nullptr;
-    const int rc = sqlite3_exec(db, statements, nullptr, nullptr, &err);
-    const QString message = QString::fromUtf8(err ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(db);
-    QVERIFY2(rc == SQLITE_OK, qPrintable(message));
 }
 
 QString TestSessionPackets::writeSession(const char *name)

@@ -4,6 +4,7 @@
 #include "session/session_reader.h"
 #include "session/session_store.h"
 #include "session/session_writer.h"
+#include "session_sql.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -31,7 +32,6 @@ private slots:
 private:
     QString path(const char *name) const { return m_dir->filePath(QLatin1String(name)); }
     QString writeValid(const char *name, int connections = 3);
-    static void sql(const QString &file, const char *statements);
 
     std::unique_ptr<QTemporaryDir> m_dir;
 };
@@ -137,22 +137,12 @@ void compareConnections(const Connection &a, const Connection &b)
 
 } // namespace
 
+using tcpscope::testing::sql;
+
 void TestSessionStore::init()
 {
     m_dir = std::make_unique<QTemporaryDir>();
     QVERIFY(m_dir->isValid());
-}
-
-void TestSessionStore::sql(const QString &file, const char *statements)
-{
-    sqlite3 *db = nullptr;
-    QCOMPARE(sqlite3_open(QFile::encodeName(file).constData(), &db), SQLITE_OK);
-    char *err = nullptr;
-    const int rc = sqlite3_exec(db, statements, nullptr, nullptr, &err);
-    const QString message = QString::fromUtf8(err ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(db);
-    QVERIFY2(rc == SQLITE_OK, qPrintable(message));
 }
 
 QString TestSessionStore::writeValid(const char *name, int connections)
