@@ -2,6 +2,7 @@
 // Session format v2: packets, interfaces, PacketCounts columns and packet capture facts round
 // trip; ReadOptions; version 1 files still read; hostile packet rows refused with one line.
 #include "session/session_reader.h"
+#include "session/session_schema.h"
 #include "session/session_writer.h"
 #include "session_sql.h"
 
@@ -264,44 +265,11 @@ void TestSessionPackets::version1FileStillReads()
 {
     // A version 1 file as tcpscope 0.1 wrote it: no packet tables, no PacketCounts columns.
     const QString file = writeSession("v1.tcpscope");
+    // The v2 (packet) and v3 (kernel metrics) columns go, and so do the tables and meta keys.
     QStringList drops;
-    for (const char *c : {"packets_in",
-                          "packets_out",
-                          "payload_bytes_in",
-                          "payload_bytes_out",
-                          "retransmissions_seen",
-                          "fast_retransmissions",
-                          "spurious_retransmissions",
-                          "dup_acks",
-                          "out_of_order",
-                          "lost_segments",
-                          "zero_windows",
-                          "zero_window_probes",
-                          "window_full",
-                          "window_updates",
-                          "keep_alives",
-                          "resets_seen",
-                          "irtt_ns",
-                          "mss_local",
-                          "mss_remote",
-                          "wscale_local",
-                          "wscale_remote",
-                          "sack_permitted",
-                          "timestamps",
-                          // v3 (kernel metrics) columns, tables and meta keys go as well
-                          "kernel_samples",
-                          "srtt_us_min",
-                          "srtt_us_max",
-                          "cwnd_max",
-                          "kernel_retransmits",
-                          "syn_retransmits",
-                          "synack_retransmits",
-                          "resets_sent",
-                          "resets_received",
-                          "drops",
-                          "listen_drops",
-                          "backlog_max"})
-        drops << QStringLiteral("ALTER TABLE connections DROP COLUMN %1;").arg(QLatin1String(c));
+    for (const QString &c :
+         schema::connectionPacketColumns() + schema::connectionKernelColumns())
+        drops << QStringLiteral("ALTER TABLE connections DROP COLUMN %1;").arg(c);
     const QByteArray statements =
         "DROP TABLE packets; DROP TABLE interfaces; DROP TABLE tcp_samples; "
         "DROP TABLE kernel_events; DROP TABLE drops; DROP TABLE listener_samples; "
