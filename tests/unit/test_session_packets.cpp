@@ -267,8 +267,7 @@ void TestSessionPackets::version1FileStillReads()
     const QString file = writeSession("v1.tcpscope");
     // The v2 (packet) and v3 (kernel metrics) columns go, and so do the tables and meta keys.
     QStringList drops;
-    for (const QString &c :
-         schema::connectionPacketColumns() + schema::connectionKernelColumns())
+    for (const QString &c : schema::connectionPacketColumns() + schema::connectionKernelColumns())
         drops << QStringLiteral("ALTER TABLE connections DROP COLUMN %1;").arg(c);
     const QByteArray statements =
         "DROP TABLE packets; DROP TABLE interfaces; DROP TABLE tcp_samples; "
