@@ -31,7 +31,8 @@ QString helperPath()
 
 unsigned readPort(QProcess &p)
 {
-    if (!p.waitForReadyRead(5000))
+    // The line may already be buffered (read along with earlier output): then don't wait.
+    if (!p.canReadLine() && !p.waitForReadyRead(5000))
         return 0;
     const QByteArray line = p.readLine().trimmed(); // "port N"
     return line.startsWith("port ") ? line.mid(5).toUInt() : 0;

@@ -2,6 +2,7 @@
 // End to end: `tcpscope record` on the real kernel while separate client and server processes
 // exchange known byte counts on loopback; the session is checked through SessionReader and
 // through `tcpscope export` / `tcpscope info`. Needs root (BPF); skips loudly otherwise.
+#include "helper_session.h"
 #include "session/session_reader.h"
 
 #include <QElapsedTimer>
@@ -50,8 +51,6 @@ private:
     qint64 refuse(int family, quint16 port);
     void startRecorder(QProcess &rec, const QString &file, const QStringList &extra);
     void waitUntilLive(const QString &file);
-    static quint16 closedPort();
-    static quint16 readPort(QProcess &p);
     QString run(const QStringList &args, int *exitCode);
 
     QString m_tcpscope, m_helper, m_traffic;
@@ -71,28 +70,6 @@ void TestRecordCli::initTestCase()
     QVERIFY(m_dir.isValid());
 }
 
-quint16 TestRecordCli::closedPort()
-{
-    // Bind to an ephemeral port and close it: nothing listens there right after.
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-quint16 TestRecordCli::readPort(QProcess &p)
-{
-    if (!p.canReadLine() && !p.waitForReadyRead(5000))
-        return 0;
-    const QByteArray line = p.readLine().trimmed();
-    return line.startsWith("port ") ? quint16(line.mid(5).toUInt()) : 0;
-}
-
 TestRecordCli::Pair TestRecordCli::exchange(int family, int clientSends, int serverSends,
                                             const std::function<void(quint16)> &beforeClient)
 {
@@ -103,13 +80,13 @@ TestRecordCli::Pair TestRecordCli::exchange(int family, int clientSends, int ser
                              QString::number(clientSends)});
     if (!server.waitForStarted())
         return pair;
-    pair.serverPort = readPort(server);
+    pair.serverPort = tcpscope::test::readPort(server);
     if (beforeClient)
         beforeClient(pair.serverPort);
     client.start(m_traffic, {QStringLiteral("client"), fam, QString::number(pair.serverPort),
                              QString::number(clientSends), QString::number(serverSends)});
     client.waitForStarted();
-    pair.clientPort = readPort(client);
+    pair.clientPort = tcpscope::test::readPort(client);
     pair.serverPid = server.processId();
     pair.clientPid = client.processId();
     const bool ok = client.waitForFinished(10000) && server.waitForFinished(10000) &&
@@ -193,7 +170,7 @@ void TestRecordCli::recordLoopbackTraffic()
     QVERIFY(v4.clientPort && v4.serverPort);
     const Pair v6 = exchange(6, 2000, 300000);
     QVERIFY(v6.clientPort && v6.serverPort);
-    const quint16 closed = closedPort();
+    const quint16 closed = quint16(tcpscope::test::closedPort(false));
     const qint64 refusedPid = refuse(4, closed);
     QVERIFY(refusedPid > 0);
 
@@ -380,7 +357,7 @@ void TestRecordCli::packetsJoinedToConnections()
     const Pair v4 = exchange(4, 12345, 67890);
     const Pair v6 = exchange(6, 3000, 200000);
     QVERIFY(v4.clientPort && v6.clientPort);
-    const quint16 closed = closedPort();
+    const quint16 closed = quint16(tcpscope::test::closedPort(false));
     QVERIFY(refuse(4, closed) > 0);
     QVERIFY(rec.waitForFinished(30000));
     QCOMPARE(rec.exitCode(), 0);

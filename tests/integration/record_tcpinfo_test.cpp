@@ -4,6 +4,7 @@
 // joined to the client and the server socket, RST and a NO_SOCKET drop on the refused
 // connection, `tcpscope info` listing them, the CSV/JSON kernel columns with plausible values;
 // --no-tcpinfo and --sample-interval reach the kernel. Needs root (BPF); skips loudly otherwise.
+#include "helper_session.h"
 #include "record_tcpinfo_support.h"
 #include "session/session_reader.h"
 
@@ -54,8 +55,6 @@ private:
     QString record(const QString &file, const QStringList &extra,
                    const std::function<void()> &traffic);
     QString run(const QStringList &args, int *exitCode);
-    static quint16 closedPort();
-    static quint16 readPort(QProcess &p);
     // Loud skip reason when the kernel's view cannot be captured here (probe report says why).
     static QString kernelViewUnavailable(const SessionData &data);
 
@@ -78,28 +77,6 @@ void TestRecordTcpinfo::initTestCase()
     QVERIFY(m_dir.isValid());
 }
 
-quint16 TestRecordTcpinfo::closedPort()
-{
-    // Bind to an ephemeral port and close it: nothing listens there right after.
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-quint16 TestRecordTcpinfo::readPort(QProcess &p)
-{
-    if (!p.canReadLine() && !p.waitForReadyRead(5000))
-        return 0;
-    const QByteArray line = p.readLine().trimmed();
-    return line.startsWith("port ") ? quint16(line.mid(5).toUInt()) : 0;
-}
-
 TestRecordTcpinfo::Pair
 TestRecordTcpinfo::exchange(int clientSends, int serverSends,
                             const std::function<void(quint16)> &beforeClient)
@@ -110,14 +87,14 @@ TestRecordTcpinfo::exchange(int clientSends, int serverSends,
                              QString::number(serverSends), QString::number(clientSends)});
     if (!server.waitForStarted())
         return pair;
-    pair.serverPort = readPort(server);
+    pair.serverPort = tcpscope::test::readPort(server);
     if (beforeClient)
         beforeClient(pair.serverPort);
     client.start(m_traffic,
                  {QStringLiteral("client"), QStringLiteral("4"), QString::number(pair.serverPort),
                   QString::number(clientSends), QString::number(serverSends)});
     client.waitForStarted();
-    pair.clientPort = readPort(client);
+    pair.clientPort = tcpscope::test::readPort(client);
     const bool ok = client.waitForFinished(20000) && server.waitForFinished(20000) &&
                     client.exitCode() == 0 && server.exitCode() == 0;
     if (!ok) {
@@ -210,7 +187,7 @@ void TestRecordTcpinfo::bulkAndRefused()
     const QString summary =
         record(file, {QStringLiteral("--sample-interval"), QStringLiteral("0")}, [&] {
             bulk = exchange(kClientSends, kServerSends);
-            closed = closedPort();
+            closed = quint16(tcpscope::test::closedPort(false));
             refused = refuse(closed);
         });
     QVERIFY2(!summary.isEmpty(), "tcpscope record failed (see the warning above)");
