@@ -103,6 +103,24 @@ ListenerSample KernelJoiner::toListener(const ts_listener_sample &r, qint64 offs
     return l;
 }
 
+namespace {
+
+// Samples, events and drops carry their time, socket and 4-tuple in the same fields.
+template <typename ItemT, typename Rec>
+void fillTuple(ItemT &item, const Rec &rec, quint8 sockState)
+{
+    item.monoNs = rec.hdr.ts_ns;
+    item.sockId = rec.sock_id;
+    item.sockState = sockState;
+    item.family = familyOf(rec.family);
+    item.a = toArray(rec.saddr);
+    item.aPort = rec.sport;
+    item.b = toArray(rec.daddr);
+    item.bPort = rec.dport;
+}
+
+} // namespace
+
 QString KernelJoiner::reasonName(quint16 table, quint32 value) const
 {
     if (table < std::size(m_reasonNames)) {
@@ -126,14 +144,7 @@ void KernelJoiner::onSample(const ts_tcp_sample &rec)
 {
     Item item;
     item.value = toSample(rec, m_offsetNs);
-    item.monoNs = rec.hdr.ts_ns;
-    item.sockId = rec.sock_id;
-    item.sockState = rec.state;
-    item.family = familyOf(rec.family);
-    item.a = toArray(rec.saddr);
-    item.aPort = rec.sport;
-    item.b = toArray(rec.daddr);
-    item.bPort = rec.dport;
+    fillTuple(item, rec, rec.state);
     add(std::move(item));
 }
 
@@ -144,14 +155,7 @@ void KernelJoiner::onEvent(const ts_tcp_event &rec)
         e.reasonName = reasonName(TS_REASONS_SK_RST, e.reason);
     Item item;
     item.value = std::move(e);
-    item.monoNs = rec.hdr.ts_ns;
-    item.sockId = rec.sock_id;
-    item.sockState = rec.sk_state;
-    item.family = familyOf(rec.family);
-    item.a = toArray(rec.saddr);
-    item.aPort = rec.sport;
-    item.b = toArray(rec.daddr);
-    item.bPort = rec.dport;
+    fillTuple(item, rec, rec.sk_state);
     add(std::move(item));
 }
 
@@ -161,14 +165,7 @@ void KernelJoiner::onDrop(const ts_drop &rec)
     d.reasonName = reasonName(TS_REASONS_SKB_DROP, d.reason);
     Item item;
     item.value = std::move(d);
-    item.monoNs = rec.hdr.ts_ns;
-    item.sockId = rec.sock_id;
-    item.sockState = rec.sk_state;
-    item.family = familyOf(rec.family);
-    item.a = toArray(rec.saddr);
-    item.aPort = rec.sport;
-    item.b = toArray(rec.daddr);
-    item.bPort = rec.dport;
+    fillTuple(item, rec, rec.sk_state);
     add(std::move(item));
 }
 
