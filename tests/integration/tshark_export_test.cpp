@@ -421,8 +421,10 @@ void TestTsharkExport::lossAnalysisAgreesWithTshark()
             .arg(dump.text(), cliK.text(), srvK.text(), cliX.text(), srvX.text());
     qInfo().noquote() << report;
 
-    // Real loss happened, or the comparison proves nothing.
-    QVERIFY2(dump.retrans > 0 && dump.dupAcks > 0, qPrintable(report));
+    // Real loss happened, or the comparison proves nothing. (Random loss does not always cause
+    // duplicate ACKs — a lost tail segment is resent on timeout — so they are compared exactly
+    // below but not required here; requiring them made the test fail on such runs.)
+    QVERIFY2(dump.retrans > 0, qPrintable(report));
     // The receiving socket (the client: the server sends the data) saw every packet of the flow
     // once, exactly as tcpdump did. The sending socket sees its own data at TC egress, where a
     // GSO super-packet can still be one packet that the capture point shows as segments, so its
