@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The one view of a capture, live or from a file: views and the CLI ask a Session for what they
+// show instead of loading the whole file. Every answer comes straight from the SQLite file
+// (indexes, compressed packet/sample chunks, per-second aggregates) through small caches, so
+// opening costs the same for a 1 MB and a 1 GB session.
+//
+// Reads every format tcpscope has written (v1..v3 row tables, v4 chunks). A file is untrusted:
+// it is opened read-only with trusted_schema=OFF and the expected schema only; a value out of
+// range makes that one field unknown and is counted (valuesOutOfRange()); only structural damage
+// (not SQLite, another application, a newer major version, missing tables) refuses the file.
+//
+// Thread safety: every method may be called from any thread; calls are serialised internally
+// (one SQLite connection per Session). A GUI that must never wait runs slow queries (export,
+// open) on a worker thread.
+#pragma once
+
+#include "model/connection.h"
+
+#include <QString>
+#include <QVector>
+#include <atomic>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+
+namespace tcpscope {
+
+struct SessionFormat
+{
+    int major = 0; // v1..v3 files are major 1..3, minor 0
+    int minor = 0;
+};
+
+// Which connections, in which order. Column names are the `connections` table's SQL column
+// names (the one column table in core/model/connection_columns.h).
+struct ConnectionQuery
+{
+    QString sortColumn = QStringLiteral("id");
+    bool descending = false;
+    // Words (case-insensitive), all of which must match one of: comm, pid, addresses, ports,
+    // role, state, close reason. Empty = no text condition.
+    QString text;
+    // Non-empty: only these ids (the overview's "connections in this bar").
+    QVector<qint64> ids;
+};
+
+// One second of the capture, written while recording (never computed by scanning packets).
+struct SecondBucket
+{
+    qint64 secondNs = 0; // wall ns of the second's start (multiple of 1e9)
+    quint32 opened = 0;  // connections whose first state change falls in the second
+    quint32 closed = 0;
+    quint32 active = 0;  // open at the end of the second
+    quint64 packets = 0;
+    quint64 payloadBytes = 0;
+    quint32 retransmits = 0; // kernel retransmitted segments (packet-analysis ones when no kernel view)
+    quint32 resets = 0;
+    quint32 drops = 0;
+    quint32 samples = 0;
+};
+
+class Session
+{
+public:
+    using Progress = std::function<void(int percent)>;
+
+    // Opens path read-only. nullptr + one-line reason. cancel (may be null) is polled; a
+    // cancelled open returns nullptr with "cancelled". progress (may be empty) gets 0..100.
+    static std::unique_ptr<Session> open(const QString &path, QString *error,
+                                         const std::atomic<bool> *cancel = nullptr,
+                                         const Progress &progress = {});
+    ~Session();
+
+    QString path() const;
+    SessionFormat format() const;
+    SessionInfo info() const;
+    // Fields read from the file that were out of range and are shown as unknown.
+    quint64 valuesOutOfRange() const;
+    // Re-reads what a recorder appended since open/the last refresh (live: the file is in WAL
+    // mode and being written). True when anything changed.
+    bool refresh();
+
+    // Connections ----------------------------------------------------------------------------
+    qint64 connectionCount() const;
+    // Matching ids in query order (8 bytes per connection: 200k connections = 1.6 MB).
+    QVector<qint64> connectionIds(const ConnectionQuery &query) const;
+    // These connections, in the order given, without their state history (a table page).
+    QVector<Connection> connections(const QVector<qint64> &ids) const;
+    // One connection with its state history; nullopt when unknown.
+    std::optional<Connection> connection(qint64 id) const;
+    // Every connection in id order, with history when asked (exports, timeline). Return false
+    // from fn to stop early.
+    void forEachConnection(const std::function<bool(const Connection &)> &fn,
+                           bool withHistory) const;
+
+    // Packets --------------------------------------------------------------------------------
+    qint64 packetCount() const;                     // the whole session
+    qint64 packetCount(qint64 connectionId) const;  // one connection (0 = not joined)
+    // Packets of one connection in capture order, positions [offset, offset + limit).
+    QVector<Packet> packets(qint64 connectionId, qint64 offset = 0,
+                            qint64 limit = std::numeric_limits<qint64>::max()) const;
+    // The whole session's packets in id order: the first `limit` with id >= firstId.
+    QVector<Packet> packetsFromId(qint64 firstId, qint64 limit) const;
+    // Streams packets in id order (connectionId < 0: all; else that connection's).
+    void forEachPacket(qint64 connectionId, const std::function<bool(const Packet &)> &fn) const;
+
+    // The kernel's view ----------------------------------------------------------------------
+    // One connection's samples, events and drops (listener samples when it is a listener).
+    KernelData kernelData(qint64 connectionId, bool withSamples = true) const;
+    // Events, drops and listener samples of the whole session (no samples: they are large).
+    KernelData kernelEvents() const;
+
+    // Aggregates -----------------------------------------------------------------------------
+    QVector<SecondBucket> seconds(qint64 fromNs = std::numeric_limits<qint64>::min(),
+                                  qint64 toNs = std::numeric_limits<qint64>::max()) const;
+
+private:
+    Session();
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace tcpscope
