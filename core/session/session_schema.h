@@ -5,6 +5,7 @@
 // Documented in docs/SESSION_FORMAT.md.
 #pragma once
 
+#include <QByteArray>
 #include <QStringList>
 #include <QVector>
 #include <cstdint>
@@ -28,8 +29,9 @@ struct Version
 };
 Version versionFromUserVersion(qint64 userVersion);
 
-// Everything CREATE-d in a new session file, run in one transaction.
-extern const char *const kCreateSql;
+// Everything CREATE-d in a new session file, run in one transaction. The `connections` table
+// comes from connectionColumns() (model/connection_columns.h).
+QByteArray createSql();
 
 struct TableSpec
 {
