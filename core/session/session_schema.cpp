@@ -29,7 +29,8 @@ constexpr const char *kCreateOthers = R"sql(CREATE TABLE state_changes (
   ctx_comm      TEXT NOT NULL
 );
 CREATE INDEX state_changes_by_connection ON state_changes(connection_id, seq);
-CREATE TABLE packets (
+)sql";
+constexpr const char *kCreatePackets = R"sql(CREATE TABLE packets (
   id              INTEGER PRIMARY KEY,
   connection_id   INTEGER REFERENCES connections(id),
   ts_ns           INTEGER NOT NULL,
@@ -71,12 +72,14 @@ CREATE TABLE packets (
   ack_rtt_ns      INTEGER
 );
 CREATE INDEX packets_by_connection ON packets(connection_id, id);
-CREATE TABLE interfaces (
+)sql";
+constexpr const char *kCreateInterfaces = R"sql(CREATE TABLE interfaces (
   ifindex INTEGER PRIMARY KEY,
   name    TEXT NOT NULL,
   attach  TEXT NOT NULL
 );
-CREATE TABLE tcp_samples (
+)sql";
+constexpr const char *kCreateSamples = R"sql(CREATE TABLE tcp_samples (
   connection_id  INTEGER REFERENCES connections(id),
   ts_ns          INTEGER NOT NULL,
   fields         INTEGER NOT NULL,
@@ -100,7 +103,8 @@ CREATE TABLE tcp_samples (
   ca_state       TEXT NOT NULL
 );
 CREATE INDEX tcp_samples_by_connection ON tcp_samples(connection_id, ts_ns);
-CREATE TABLE kernel_events (
+)sql";
+constexpr const char *kCreateKernel = R"sql(CREATE TABLE kernel_events (
   connection_id  INTEGER REFERENCES connections(id),
   ts_ns          INTEGER NOT NULL,
   kind           TEXT NOT NULL,
@@ -149,16 +153,60 @@ CREATE TABLE listener_samples (
 );
 CREATE INDEX listener_samples_by_connection ON listener_samples(connection_id, ts_ns);
 )sql";
+// Format 4: packets and tcp samples in compressed chunks of one connection (0 = not joined),
+// found by connection and position or by id range; per-second aggregates written while
+// recording. Layout of `data`: docs/SESSION_FORMAT.md.
+constexpr const char *kCreateChunks = R"sql(CREATE TABLE packet_chunks (
+  id            INTEGER PRIMARY KEY,
+  connection_id INTEGER NOT NULL,
+  first_id      INTEGER NOT NULL,
+  last_id       INTEGER NOT NULL,
+  first_ts_ns   INTEGER NOT NULL,
+  last_ts_ns    INTEGER NOT NULL,
+  count         INTEGER NOT NULL,
+  codec         INTEGER NOT NULL,
+  raw_bytes     INTEGER NOT NULL,
+  data          BLOB NOT NULL
+);
+CREATE INDEX packet_chunks_by_connection ON packet_chunks(connection_id, first_id);
+CREATE INDEX packet_chunks_by_id ON packet_chunks(first_id, last_id);
+CREATE TABLE sample_chunks (
+  id            INTEGER PRIMARY KEY,
+  connection_id INTEGER NOT NULL,
+  first_ts_ns   INTEGER NOT NULL,
+  last_ts_ns    INTEGER NOT NULL,
+  count         INTEGER NOT NULL,
+  codec         INTEGER NOT NULL,
+  raw_bytes     INTEGER NOT NULL,
+  data          BLOB NOT NULL
+);
+CREATE INDEX sample_chunks_by_connection ON sample_chunks(connection_id, first_ts_ns);
+CREATE TABLE seconds (
+  second_ns     INTEGER PRIMARY KEY,
+  opened        INTEGER NOT NULL,
+  closed        INTEGER NOT NULL,
+  active        INTEGER NOT NULL,
+  packets       INTEGER NOT NULL,
+  payload_bytes INTEGER NOT NULL,
+  retransmits   INTEGER NOT NULL,
+  resets        INTEGER NOT NULL,
+  drops         INTEGER NOT NULL,
+  samples       INTEGER NOT NULL
+);
+)sql";
 
 } // namespace
 
-QByteArray createSql()
+QByteArray createSql(int major)
 {
-    return kCreateMeta + connectionsCreateSql() + kCreateOthers;
+    const QByteArray common =
+        kCreateMeta + connectionsCreateSql() + kCreateOthers + kCreateInterfaces + kCreateKernel;
+    return major >= 4 ? common + kCreateChunks : common + kCreatePackets + kCreateSamples;
 }
 
 namespace {
 const QVector<TableSpec> &v3Tables();
+const QVector<TableSpec> &v4Tables();
 } // namespace
 
 const QVector<TableSpec> &tables(int version)
@@ -171,7 +219,9 @@ const QVector<TableSpec> &tables(int version)
     };
     if (version == 1)
         return specs;
-    if (version >= 3)
+    if (version >= 4)
+        return v4Tables();
+    if (version == 3)
         return v3Tables();
     static const QVector<TableSpec> v2 = [] {
         QVector<TableSpec> t = specs;
@@ -218,6 +268,28 @@ const QVector<TableSpec> &v3Tables()
     }();
     return v3;
 }
+// v3 with packets and tcp samples in chunks, plus per-second aggregates.
+const QVector<TableSpec> &v4Tables()
+{
+    static const QVector<TableSpec> v4 = [] {
+        QVector<TableSpec> t;
+        for (const TableSpec &spec : v3Tables()) {
+            if (qstrcmp(spec.name, "packets") != 0 && qstrcmp(spec.name, "tcp_samples") != 0)
+                t.append(spec);
+        }
+        t.append({"packet_chunks",
+                  {"id", "connection_id", "first_id", "last_id", "first_ts_ns", "last_ts_ns",
+                   "count", "codec", "raw_bytes", "data"}});
+        t.append({"sample_chunks",
+                  {"id", "connection_id", "first_ts_ns", "last_ts_ns", "count", "codec",
+                   "raw_bytes", "data"}});
+        t.append({"seconds",
+                  {"second_ns", "opened", "closed", "active", "packets", "payload_bytes",
+                   "retransmits", "resets", "drops", "samples"}});
+        return t;
+    }();
+    return v4;
+}
 } // namespace
 
 const QStringList &connectionKernelColumns()
@@ -242,7 +314,14 @@ const QStringList &indexes(int version)
                                   << QStringLiteral("kernel_events_by_connection")
                                   << QStringLiteral("drops_by_connection")
                                   << QStringLiteral("listener_samples_by_connection");
-    return version == 1 ? v1 : version == 2 ? v2 : v3;
+    static const QStringList v4 = {QStringLiteral("state_changes_by_connection"),
+                                   QStringLiteral("kernel_events_by_connection"),
+                                   QStringLiteral("drops_by_connection"),
+                                   QStringLiteral("listener_samples_by_connection"),
+                                   QStringLiteral("packet_chunks_by_connection"),
+                                   QStringLiteral("packet_chunks_by_id"),
+                                   QStringLiteral("sample_chunks_by_connection")};
+    return version == 1 ? v1 : version == 2 ? v2 : version == 3 ? v3 : v4;
 }
 
 Version versionFromUserVersion(qint64 userVersion)

@@ -4,6 +4,7 @@
 #include "model/address.h"
 #include "model/connection_columns.h"
 #include "session/session_schema.h"
+#include "session/session_writer_chunks.h"
 #include "session/session_writer_kernel.h"
 #include "session/sqlite_util.h"
 
@@ -18,6 +19,10 @@ namespace tcpscope {
 
 using Work = std::variant<SessionInfo, Connection, QVector<Packet>, KernelData>;
 
+// What the queue between the capture and the writer thread may hold: ~1 M packets, several
+// seconds of the fastest capture this machine sustains.
+constexpr qint64 kQueueBudgetBytes = qint64(256) << 20;
+
 struct SessionWriter::Private
 {
     sqlite::Db db;
@@ -29,24 +34,35 @@ struct SessionWriter::Private
     sqlite::Stmt deleteInterfaces;
     sqlite::Stmt insertInterface;
     detail::KernelRowWriter kernelRows;
+    detail::ChunkWriter chunks; // format 4: packets and samples
+    int major = schema::kMajor;
+
+    // Bounded queue: packets and kernel records beyond the budget are left out and counted
+    // (stored in meta), so a disk that cannot keep up never grows memory without bound.
+    qint64 queuedBytes = 0;
+    quint64 dropped = 0;        // records left out so far (under mutex)
+    quint64 droppedWritten = 0; // the value last stored in meta (writer thread)
 
     std::mutex mutex;
     std::condition_variable wake;      // writer thread: work arrived or stop requested
     std::condition_variable committed; // flush(): a batch finished
     std::deque<Work> queue;
-    quint64 enqueued = 0; // sequence number of the last queued item
-    quint64 done = 0;     // sequence number of the last item committed (or failed)
+    quint64 enqueued = 0;    // sequence number of the last queued item
+    quint64 done = 0;        // sequence number of the last item committed (or failed)
+    quint64 flushTicket = 0; // flush() requests: every buffered chunk written
+    quint64 flushServed = 0;
     bool stopRequested = false;
     bool closed = false;
     QString error; // first write error, sticky
     std::thread thread;
 
     void run();
-    bool writeBatch(std::deque<Work> &batch, QString *err);
+    // final: the last batch before close (every buffered chunk is written).
+    bool writeBatch(std::deque<Work> &batch, bool final, QString *err);
     bool writeInfo(const SessionInfo &info, QString *err);
     bool writeConnection(const Connection &conn, QString *err);
     bool writePackets(const QVector<Packet> &packets, QString *err);
-    void enqueue(Work work);
+    void enqueue(Work work, qint64 bytes = 0, quint64 records = 0);
 };
 
 namespace {
@@ -92,9 +108,10 @@ void bindValue(sqlite3_stmt *s, int col, const ColumnValue &v)
         sqlite3_bind_null(s, col);
 }
 
+// A negative value where only -1 means unknown would be refused by the reader: unknown too.
 void bindOptional(sqlite3_stmt *s, int col, qint64 value, qint64 unknown = -1)
 {
-    if (value == unknown)
+    if (value == unknown || value < 0)
         sqlite3_bind_null(s, col);
     else
         sqlite3_bind_int64(s, col, value);
@@ -228,7 +245,7 @@ bool SessionWriter::Private::writeConnection(const Connection &c, QString *err)
     return true;
 }
 
-bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, QString *err)
+bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QString *err)
 {
     // A busy connection is updated many times per batch; only its last version matters.
     QHash<qint64, std::size_t> lastIndex;
@@ -236,25 +253,48 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, QString *err)
         if (const auto *conn = std::get_if<Connection>(&batch[i]))
             lastIndex.insert(conn->id, i);
     }
+    const bool chunked = major >= 4;
     if (!sqlite::exec(db.get(), "BEGIN IMMEDIATE", err))
         return false;
     for (std::size_t i = 0; i < batch.size(); ++i) {
         bool ok = true;
-        if (const auto *info = std::get_if<SessionInfo>(&batch[i]))
+        if (const auto *info = std::get_if<SessionInfo>(&batch[i])) {
+            chunks.setKernelMetrics(info->kernelMetrics);
             ok = writeInfo(*info, err);
-        else if (const auto *packets = std::get_if<QVector<Packet>>(&batch[i]))
-            ok = writePackets(*packets, err);
-        else if (const auto *kernel = std::get_if<KernelData>(&batch[i]))
+        } else if (const auto *packets = std::get_if<QVector<Packet>>(&batch[i])) {
+            if (chunked)
+                chunks.addPackets(*packets);
+            else
+                ok = writePackets(*packets, err);
+        } else if (const auto *kernel = std::get_if<KernelData>(&batch[i])) {
+            if (chunked)
+                chunks.noteKernel(*kernel);
             ok = kernelRows.write(*kernel, err);
-        else if (const auto *conn = std::get_if<Connection>(&batch[i]);
-                 lastIndex.value(conn->id) == i)
-            ok = writeConnection(*conn, err);
+        } else if (const auto *conn = std::get_if<Connection>(&batch[i])) {
+            if (chunked)
+                chunks.noteConnection(*conn);
+            if (lastIndex.value(conn->id) == i)
+                ok = writeConnection(*conn, err);
+        }
         if (!ok) {
             sqlite::exec(db.get(), "ROLLBACK", nullptr);
             return false;
         }
     }
-    if (!sqlite::exec(db.get(), "COMMIT", err)) {
+    quint64 droppedNow = 0;
+    {
+        std::lock_guard lock(mutex);
+        droppedNow = dropped;
+    }
+    bool ok = !chunked || chunks.flush(final, err);
+    if (ok && droppedNow != droppedWritten) {
+        sqlite3_stmt *s = upsertMeta.get();
+        sqlite3_bind_text(s, 1, schema::kMetaWriterDropped, -1, SQLITE_STATIC);
+        sqlite::bindText(s, 2, QString::number(droppedNow));
+        ok = stepDone(db.get(), s, err);
+        droppedWritten = droppedNow;
+    }
+    if (!ok || !sqlite::exec(db.get(), "COMMIT", err)) {
         sqlite::exec(db.get(), "ROLLBACK", nullptr);
         return false;
     }
@@ -265,29 +305,41 @@ void SessionWriter::Private::run()
 {
     std::unique_lock lock(mutex);
     for (;;) {
-        wake.wait(lock, [this] { return stopRequested || !queue.empty(); });
-        if (queue.empty() && stopRequested)
-            return;
+        // Buffered chunks become due with time, not only with new work: wake up for them.
+        wake.wait_for(lock, detail::ChunkWriter::kMaxAge / 2, [this] {
+            return stopRequested || !queue.empty() || flushTicket != flushServed;
+        });
+        const bool final = stopRequested;
+        const quint64 ticket = flushTicket;
         std::deque<Work> batch;
         batch.swap(queue);
+        queuedBytes = 0;
         const quint64 batchEnd = enqueued;
         lock.unlock();
         QString err;
-        const bool ok = writeBatch(batch, &err);
+        const bool ok = writeBatch(batch, final || ticket != flushServed, &err);
         lock.lock();
         if (!ok && error.isEmpty())
             error = QStringLiteral("cannot write session: ") + err;
         done = batchEnd;
+        flushServed = ticket;
         committed.notify_all();
+        if (final)
+            return;
     }
 }
 
-void SessionWriter::Private::enqueue(Work work)
+void SessionWriter::Private::enqueue(Work work, qint64 bytes, quint64 records)
 {
     {
         std::lock_guard lock(mutex);
         if (closed)
             return;
+        if (records > 0 && queuedBytes + bytes > kQueueBudgetBytes) {
+            dropped += records;
+            return;
+        }
+        queuedBytes += bytes;
         queue.push_back(std::move(work));
         ++enqueued;
     }
@@ -301,7 +353,8 @@ SessionWriter::~SessionWriter()
     close();
 }
 
-std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QString *error)
+std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QString *error,
+                                                     int formatMajor)
 {
     QString err;
     auto fail = [&](const QString &what) {
@@ -313,17 +366,19 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
     sqlite::removeDatabaseFiles(path);
     std::unique_ptr<SessionWriter> writer(new SessionWriter);
     Private &p = *writer->d;
+    p.major = formatMajor == schema::kRowFormat ? schema::kRowFormat : schema::kMajor;
     p.db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &err);
     if (!p.db)
         return fail(QStringLiteral("cannot create session file: "));
     sqlite3 *db = p.db.get();
-    const QByteArray pragmas =
-        QByteArrayLiteral("PRAGMA application_id = ") + QByteArray::number(schema::kApplicationId) +
-        "; PRAGMA user_version = " + QByteArray::number(schema::kUserVersion) +
-        "; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+    const QByteArray pragmas = QByteArrayLiteral("PRAGMA application_id = ") +
+                               QByteArray::number(schema::kApplicationId) +
+                               "; PRAGMA user_version = " +
+                               QByteArray::number(p.major >= 4 ? schema::kUserVersion : p.major) +
+                               "; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
     if (!sqlite::exec(db, pragmas.constData(), &err))
         return fail(QStringLiteral("cannot initialise session file: "));
-    const QByteArray create = QByteArrayLiteral("BEGIN; ") + schema::createSql() + "COMMIT;";
+    const QByteArray create = QByteArrayLiteral("BEGIN; ") + schema::createSql(p.major) + "COMMIT;";
     if (!sqlite::exec(db, create.constData(), &err))
         return fail(QStringLiteral("cannot create session schema: "));
     p.upsertMeta = sqlite::prepare(db, kUpsertMeta, &err);
@@ -331,10 +386,14 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
         p.upsertMeta ? sqlite::prepare(db, upsertConnectionSql().constData(), &err) : nullptr;
     p.deleteHistory = p.upsertConnection ? sqlite::prepare(db, kDeleteHistory, &err) : nullptr;
     p.insertChange = p.deleteHistory ? sqlite::prepare(db, kInsertChange, &err) : nullptr;
-    p.insertPacket = p.insertChange ? sqlite::prepare(db, kInsertPacket, &err) : nullptr;
-    p.deleteInterfaces = p.insertPacket ? sqlite::prepare(db, kDeleteInterfaces, &err) : nullptr;
+    const bool rows = p.major < 4;
+    p.insertPacket = p.insertChange && rows ? sqlite::prepare(db, kInsertPacket, &err) : nullptr;
+    p.deleteInterfaces = p.insertChange && (p.insertPacket || !rows)
+                             ? sqlite::prepare(db, kDeleteInterfaces, &err)
+                             : nullptr;
     p.insertInterface = p.deleteInterfaces ? sqlite::prepare(db, kInsertInterface, &err) : nullptr;
-    if (!p.insertInterface || !p.kernelRows.prepare(db, &err))
+    if (!p.insertInterface || !p.kernelRows.prepare(db, rows, &err) ||
+        (!rows && !p.chunks.prepare(db, &err)))
         return fail(QStringLiteral("cannot prepare session statements: "));
     p.thread = std::thread([&p] { p.run(); });
     return writer;
@@ -352,21 +411,35 @@ void SessionWriter::writeConnection(const Connection &conn)
 
 void SessionWriter::writePackets(const QVector<Packet> &packets)
 {
-    if (!packets.isEmpty())
-        d->enqueue(packets);
+    if (packets.isEmpty())
+        return;
+    qint64 bytes = 0;
+    for (const Packet &p : packets)
+        bytes += qint64(sizeof(Packet)) + p.options.size() + p.payload.size();
+    d->enqueue(packets, bytes, quint64(packets.size()));
 }
 
 void SessionWriter::writeKernelData(const KernelData &data)
 {
-    if (!data.isEmpty())
-        d->enqueue(data);
+    if (data.isEmpty())
+        return;
+    const qint64 bytes = data.samples.size() * qint64(sizeof(TcpSample)) +
+                         data.events.size() * qint64(sizeof(KernelEvent) + 32) +
+                         data.drops.size() * qint64(sizeof(DropEvent) + 64) +
+                         data.listeners.size() * qint64(sizeof(ListenerSample) + 32);
+    d->enqueue(data, bytes,
+               quint64(data.samples.size() + data.events.size() + data.drops.size() +
+                       data.listeners.size()));
 }
 
 bool SessionWriter::flush(QString *error)
 {
     std::unique_lock lock(d->mutex);
-    const quint64 target = d->enqueued;
-    d->committed.wait(lock, [&] { return d->done >= target || !d->thread.joinable(); });
+    if (!d->closed) {
+        const quint64 ticket = ++d->flushTicket;
+        d->wake.notify_one();
+        d->committed.wait(lock, [&] { return d->flushServed >= ticket || !d->thread.joinable(); });
+    }
     if (!d->error.isEmpty()) {
         if (error)
             *error = d->error;
@@ -401,6 +474,7 @@ bool SessionWriter::close(QString *error)
     d->deleteInterfaces.reset();
     d->insertInterface.reset();
     d->kernelRows.reset();
+    d->chunks.reset();
     if (d->db) {
         // Leaving WAL needs the only connection to the file: while a reader (a Session of the
         // GUI, `tcpscope info`) has it open, the file stays in WAL mode with every batch

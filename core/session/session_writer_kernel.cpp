@@ -47,11 +47,12 @@ void bindU64(sqlite3_stmt *s, int col, quint64 v)
 
 } // namespace
 
-bool KernelRowWriter::prepare(sqlite3 *db, QString *err)
+bool KernelRowWriter::prepare(sqlite3 *db, bool sampleRows, QString *err)
 {
     m_db = db;
-    m_sample = sqlite::prepare(db, kInsertSample, err);
-    m_event = m_sample ? sqlite::prepare(db, kInsertEvent, err) : nullptr;
+    m_sampleRows = sampleRows;
+    m_sample = sampleRows ? sqlite::prepare(db, kInsertSample, err) : nullptr;
+    m_event = m_sample || !sampleRows ? sqlite::prepare(db, kInsertEvent, err) : nullptr;
     m_drop = m_event ? sqlite::prepare(db, kInsertDrop, err) : nullptr;
     m_listener = m_drop ? sqlite::prepare(db, kInsertListener, err) : nullptr;
     return bool(m_listener);
@@ -67,7 +68,7 @@ void KernelRowWriter::reset()
 
 bool KernelRowWriter::write(const KernelData &data, QString *err)
 {
-    return writeSamples(data.samples, err) && writeEvents(data.events, err) &&
+    return (!m_sampleRows || writeSamples(data.samples, err)) && writeEvents(data.events, err) &&
            writeDrops(data.drops, err) && writeListeners(data.listeners, err);
 }
 

@@ -13,9 +13,11 @@ namespace tcpscope::detail {
 class KernelRowWriter
 {
 public:
-    // Prepares the insert statements on db. False + reason.
-    bool prepare(sqlite3 *db, QString *err);
-    // Appends every sample, event, drop and listener sample (connectionId 0 stored as NULL).
+    // Prepares the insert statements on db. sampleRows false (format 4): samples are stored in
+    // chunks by the caller, write() leaves them out. False + reason.
+    bool prepare(sqlite3 *db, bool sampleRows, QString *err);
+    // Appends every sample (as rows only when asked), event, drop and listener sample
+    // (connectionId 0 stored as NULL).
     bool write(const KernelData &data, QString *err);
     // Finalizes the statements (before the database handle is closed).
     void reset();
@@ -27,6 +29,7 @@ private:
     bool writeListeners(const QVector<ListenerSample> &listeners, QString *err);
 
     sqlite3 *m_db = nullptr;
+    bool m_sampleRows = true;
     sqlite::Stmt m_sample, m_event, m_drop, m_listener;
 };
 
