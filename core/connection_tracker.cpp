@@ -1,25 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "connection_tracker.h"
+#include "model/address.h"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
-#include <sys/socket.h>
 
 namespace tcpscope {
 
 namespace {
 
 constexpr std::size_t kRecentlyClosedMax = 4096;
-
-QString addressText(int family, const __u8 (&addr)[16])
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, sizeof buf))
-        return QString();
-    return QString::fromLatin1(buf);
-}
 
 QString commText(const char (&comm)[TS_COMM_LEN])
 {
@@ -127,17 +118,17 @@ void ConnectionTracker::onStateChange(const ts_state_change &rec)
     }
     if (rec.netns_ino != 0)
         c.netnsIno = rec.netns_ino;
-    const int family = rec.family == AF_INET6 ? 6 : 4;
+    const int family = familyFromAf(rec.family);
     if (c.family == 0 || rec.sport != 0 || rec.dport != 0 || !isZero(rec.saddr)) {
         // Ports and addresses fill in as the socket binds/connects; never overwrite with zeros.
         c.family = family;
         if (rec.sport != 0 || c.localAddr.isEmpty() || !isZero(rec.saddr)) {
-            c.localAddr = addressText(rec.family, rec.saddr);
+            c.localAddr = addressText(family, rec.saddr);
             if (rec.sport != 0)
                 c.localPort = rec.sport;
         }
         if (rec.dport != 0 || c.remoteAddr.isEmpty()) {
-            c.remoteAddr = addressText(rec.family, rec.daddr);
+            c.remoteAddr = addressText(family, rec.daddr);
             c.remotePort = rec.dport;
         }
     }

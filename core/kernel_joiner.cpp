@@ -1,19 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "kernel_joiner.h"
 #include "hold_queue.h"
-#include "kernel_joiner_private.h"
+#include "model/address.h"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cstring>
-#include <sys/socket.h>
 
 namespace tcpscope {
 
 namespace {
-
-using kernel_joiner_detail::addressText;
-using kernel_joiner_detail::familyOf;
 
 // Orientation-free form of a PacketJoiner tuple key (family | endpoint | endpoint): both ends
 // sorted, so records waiting for either socket of a tuple share one group.
@@ -45,7 +40,7 @@ void KernelJoiner::onStateChange(const ts_state_change &rec)
 {
     const qint64 id = m_tracker.idForSock(rec.sock_id);
     if (id != 0) {
-        const int family = familyOf(rec.family);
+        const int family = familyFromAf(rec.family);
         if (rec.newstate == quint8(TcpState::Listen) && rec.sport != 0) {
             m_listenerByFamilyPort.insert(quint32(family) << 16 | rec.sport, id);
             m_listenerByPort.insert(rec.sport, id);

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "packet_joiner.h"
 #include "hold_queue.h"
+#include "model/address.h"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cstring>
-#include <sys/socket.h>
 
 namespace tcpscope {
 
@@ -15,14 +14,6 @@ namespace {
 bool tupleTrusted(quint8 parseStatus)
 {
     return parseStatus == TS_PARSE_OK || parseStatus == TS_PARSE_TRUNC_OPTIONS;
-}
-
-QString addressText(int family, const std::array<quint8, 16> &addr)
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr.data(), buf, sizeof buf))
-        return QString();
-    return QString::fromLatin1(buf);
 }
 
 void appendKey(QByteArray &key, const quint8 *addr, quint16 port)
@@ -55,7 +46,7 @@ Packet PacketJoiner::toPacket(const ts_packet &r, qint64 offset, std::span<const
     p.direction = r.direction == TS_DIR_EGRESS ? PacketDirection::Out : PacketDirection::In;
     p.parseStatus = r.parse_status;
     p.sockState = r.sock_state;
-    p.family = r.family == AF_INET6 ? 6 : 4;
+    p.family = familyFromAf(r.family);
     std::memcpy(p.srcAddr.data(), r.saddr, 16);
     std::memcpy(p.dstAddr.data(), r.daddr, 16);
     p.srcPort = r.sport;
@@ -147,7 +138,7 @@ QByteArray PacketJoiner::tupleKey(const Packet &p)
 
 QByteArray PacketJoiner::tupleKey(const ts_state_change &rec)
 {
-    return tupleKey(rec.family == AF_INET6 ? 6 : 4, rec.saddr, rec.sport, rec.daddr, rec.dport);
+    return tupleKey(familyFromAf(rec.family), rec.saddr, rec.sport, rec.daddr, rec.dport);
 }
 
 qint64 PacketJoiner::addPredating(const PredatingSocket &s, qint64 startNs)

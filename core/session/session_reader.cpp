@@ -3,6 +3,7 @@
 // unknown tables) before the schema has been checked against exactly what we wrote.
 #include "session/session_reader.h"
 
+#include "model/connection_columns.h"
 #include "session/session_reader_impl.h"
 #include "session/session_schema.h"
 #include "session/sqlite_util.h"
@@ -10,9 +11,6 @@
 #include <QFileInfo>
 #include <QHash>
 #include <QSet>
-
-#include <algorithm>
-#include <limits>
 
 namespace tcpscope {
 
@@ -231,23 +229,19 @@ bool Reader::readMeta(SessionInfo *info)
 
 bool Reader::readConnections(QVector<Connection> *out)
 {
+    // Columns a file of this version does not have yet are selected as the value a connection
+    // without that data has (v1: no packet counts, v1/v2: no kernel summary).
+    QVector<const ConnectionColumn *> columns;
+    QByteArray select;
+    for (const ConnectionColumn &col : connectionColumns()) {
+        if (!col.read())
+            continue;
+        select += select.isEmpty() ? "SELECT " : ", ";
+        select += col.since <= version ? col.name : col.absentSql();
+        columns << &col;
+    }
+    const QByteArray sql = select + " FROM connections ORDER BY id LIMIT ?1";
     qint64 count = 0;
-    const bool v2 = version >= 2;
-    const bool v3 = version >= 3;
-    // v1 files have no packet columns: the same 27 columns, then constant placeholders; v1 and
-    // v2 files have no kernel summary columns (zeros: not captured).
-    const QByteArray sql =
-        QByteArrayLiteral(
-            "SELECT id, sock_id, pid, comm, owner_source, cgroup_id, netns, family, local_addr,"
-            " local_port, remote_addr, remote_port, role, start_ns, end_ns, handshake_ns, state,"
-            " close_reason, have_close_stats, bytes_sent, bytes_received, segs_in, segs_out,"
-            " retransmits, srtt_us, min_rtt_us, sk_err, ") +
-        (v2 ? schema::connectionPacketColumns().join(QLatin1Char(',')).toLatin1()
-            : QByteArrayLiteral("0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,NULL,NULL,NULL,NULL,NULL,0,0")) +
-        ',' +
-        (v3 ? schema::connectionKernelColumns().join(QLatin1Char(',')).toLatin1()
-            : QByteArrayLiteral("0,NULL,NULL,NULL,0,0,0,0,0,0,0,0")) +
-        " FROM connections ORDER BY id LIMIT ?1";
     sqlite::Stmt stmt =
         prepareBounded("connections", "connections", kMaxConnections, sql.constData(), &count);
     if (!stmt)
@@ -255,77 +249,37 @@ bool Reader::readConnections(QVector<Connection> *out)
     out->reserve(count);
     sqlite3_stmt *s = stmt.get();
     int rc;
-    auto i64 = [s](int col) { return sqlite3_column_int64(s, col); };
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         Connection c;
-        QString role, state, reason;
-        c.id = i64(0);
-        c.sockId = static_cast<quint64>(i64(1));
-        c.pid = static_cast<quint32>(i64(2));
-        c.ownerSource = static_cast<quint8>(i64(4));
-        c.cgroupId = static_cast<quint64>(i64(5));
-        c.netnsIno = static_cast<quint32>(i64(6));
-        c.family = static_cast<int>(i64(7));
-        c.localPort = static_cast<quint16>(i64(9));
-        c.remotePort = static_cast<quint16>(i64(11));
-        if (!text(s, 3, kMaxShortText, "comm", &c.comm) ||
-            !text(s, 8, kMaxShortText, "local_addr", &c.localAddr) ||
-            !text(s, 10, kMaxShortText, "remote_addr", &c.remoteAddr) ||
-            !text(s, 12, kMaxShortText, "role", &role) ||
-            !text(s, 16, kMaxShortText, "state", &state) ||
-            !text(s, 17, kMaxShortText, "close_reason", &reason))
-            return false;
-        c.role = connectionRoleFromName(role);
-        c.state = tcpStateFromName(state);
-        c.closeReason = closeReasonFromName(reason);
-        c.startNs = i64(13);
-        c.endNs = sqlite3_column_type(s, 14) == SQLITE_NULL ? 0 : i64(14);
-        c.handshakeNs = sqlite3_column_type(s, 15) == SQLITE_NULL ? -1 : i64(15);
-        c.haveCloseStats = i64(18) != 0;
-        c.bytesSent = static_cast<quint64>(i64(19));
-        c.bytesReceived = static_cast<quint64>(i64(20));
-        c.segsIn = static_cast<quint32>(i64(21));
-        c.segsOut = static_cast<quint32>(i64(22));
-        c.retransmits = static_cast<quint32>(i64(23));
-        c.srttUs = static_cast<quint32>(i64(24));
-        c.minRttUs = static_cast<quint32>(i64(25));
-        c.skErr = static_cast<qint32>(i64(26));
-        auto u64 = [&](int col) { return static_cast<quint64>(std::max<qint64>(0, i64(col))); };
-        auto u32 = [&](int col) {
-            return static_cast<quint32>(std::clamp<qint64>(i64(col), 0, UINT32_MAX));
-        };
-        auto opt = [&](int col, qint64 lo, qint64 hi) -> qint64 {
-            if (sqlite3_column_type(s, col) == SQLITE_NULL)
-                return -1;
-            const qint64 v = i64(col);
-            return v < lo || v > hi ? -1 : v; // out of range: unknown rather than nonsense
-        };
-        PacketCounts &k = c.packets;
-        k.packetsIn = u64(27);
-        k.packetsOut = u64(28);
-        k.payloadBytesIn = u64(29);
-        k.payloadBytesOut = u64(30);
-        k.retransmissions = u32(31);
-        k.fastRetransmissions = u32(32);
-        k.spuriousRetransmissions = u32(33);
-        k.dupAcks = u32(34);
-        k.outOfOrder = u32(35);
-        k.lostSegments = u32(36);
-        k.zeroWindows = u32(37);
-        k.zeroWindowProbes = u32(38);
-        k.windowFull = u32(39);
-        k.windowUpdates = u32(40);
-        k.keepAlives = u32(41);
-        k.resets = u32(42);
-        k.irttNs = opt(43, 0, std::numeric_limits<qint64>::max());
-        k.mssLocal = qint32(opt(44, 0, 65535));
-        k.mssRemote = qint32(opt(45, 0, 65535));
-        k.wscaleLocal = qint32(opt(46, 0, 255));
-        k.wscaleRemote = qint32(opt(47, 0, 255));
-        k.sackPermitted = i64(48) != 0;
-        k.timestamps = i64(49) != 0;
-        if (!readKernelSummary(s, 50, c.id, &c.kernel))
-            return false;
+        for (int i = 0; i < columns.size(); ++i) {
+            const ConnectionColumn &col = *columns[i];
+            ColumnValue v;
+            switch (sqlite3_column_type(s, i)) {
+            case SQLITE_NULL:
+                v.kind = ColumnValue::Null;
+                break;
+            case SQLITE_INTEGER:
+                v.kind = ColumnValue::Integer;
+                break;
+            case SQLITE_TEXT:
+                v.kind = ColumnValue::Text;
+                break;
+            default:
+                v.kind = ColumnValue::Other;
+            }
+            v.integer = sqlite3_column_int64(s, i);
+            if (col.storage == ConnectionColumn::Text &&
+                !text(s, i, kMaxShortText, col.name, &v.text))
+                return false;
+            if (!col.assign(c, v))
+                return fail(QStringLiteral("corrupt session: connection %1 has an invalid %2")
+                                .arg(c.id)
+                                .arg(QLatin1String(col.name)));
+        }
+        if (c.kernel.srttUsMin > c.kernel.srttUsMax)
+            return fail(QStringLiteral("corrupt session: connection %1 has an invalid srtt_us_min "
+                                       "(above srtt_us_max)")
+                            .arg(c.id));
         out->append(std::move(c));
     }
     if (rc != SQLITE_DONE)

@@ -47,8 +47,6 @@ struct Reader
     bool readInterfaces(SessionInfo *info);
     bool readPackets(const QVector<Connection> &conns, const ReadOptions &options,
                      QVector<Packet> *out);
-    // v3: KernelSummary columns of one connection row, from column `first` on.
-    bool readKernelSummary(sqlite3_stmt *stmt, int first, qint64 id, KernelSummary *out);
     bool readKernel(const QVector<Connection> &conns, const ReadOptions &options, KernelData *out);
     bool readSamples(const ReadOptions &options, QVector<TcpSample> *out);
     bool readEvents(const ReadOptions &options, QVector<KernelEvent> *out);

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // SessionReader, version 3 tables: the kernel's view (tcp_samples, kernel_events, drops,
-// listener_samples) and the KernelSummary columns of `connections`. Every field is checked;
+// listener_samples). Every field is checked;
 // a row that does not fit is a one-line error naming the table, the row (rowid) and the field.
+#include "model/address.h"
 #include "session/session_reader_impl.h"
 #include "session/session_schema.h"
 
 #include <QSet>
 
-#include <arpa/inet.h>
 #include <limits>
 
 namespace tcpscope::detail {
@@ -45,36 +45,10 @@ bool validAddress(int family, const QString &text)
     if (text.isEmpty())
         return true; // the kernel side could not tell
     quint8 buf[16];
-    return inet_pton(family == 6 ? AF_INET6 : AF_INET, text.toLatin1().constData(), buf) == 1;
+    return parseAddress(family, text, buf);
 }
 
 } // namespace
-
-bool Reader::readKernelSummary(sqlite3_stmt *s, int first, qint64 id, KernelSummary *k)
-{
-    RowCheck r{s};
-    // NULL = no sample had that value (v3); older files select 0 here.
-    auto opt = [&](int col, const char *field) { return r.isNull(col) ? 0u : r.u32(col, field); };
-    k->samples = r.u32(first + 0, "kernel_samples");
-    k->srttUsMin = opt(first + 1, "srtt_us_min");
-    k->srttUsMax = opt(first + 2, "srtt_us_max");
-    k->cwndMax = opt(first + 3, "cwnd_max");
-    k->retransmits = r.u32(first + 4, "kernel_retransmits");
-    k->synRetransmits = r.u32(first + 5, "syn_retransmits");
-    k->synAckRetransmits = r.u32(first + 6, "synack_retransmits");
-    k->resetsSent = r.u32(first + 7, "resets_sent");
-    k->resetsReceived = r.u32(first + 8, "resets_received");
-    k->drops = r.u32(first + 9, "drops");
-    k->listenDrops = r.u32(first + 10, "listen_drops");
-    k->backlogMax = r.u32(first + 11, "backlog_max");
-    if (!r.badField && k->srttUsMin > k->srttUsMax)
-        r.badField = "srtt_us_min (above srtt_us_max)";
-    if (r.badField)
-        return fail(QStringLiteral("corrupt session: connection %1 has an invalid %2")
-                        .arg(id)
-                        .arg(QLatin1String(r.badField)));
-    return true;
-}
 
 sqlite::Stmt Reader::prepareKernelQuery(const char *table, const char *what, const char *columns,
                                         const ReadOptions &options)

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // SessionReader, version 2 tables: interfaces and packets. Every packet field is range-checked;
 // a row that does not fit is a one-line error naming the packet and the field.
+#include "model/address.h"
 #include "session/session_reader_impl.h"
 #include "session/session_schema.h"
 
 #include <QSet>
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <limits>
 
 extern "C" {
@@ -182,10 +182,9 @@ bool Reader::readPackets(const QVector<Connection> &conns, const ReadOptions &op
             p.direction = PacketDirection::Out;
         else
             return bad("direction");
-        const int af = p.family == 6 ? AF_INET6 : AF_INET;
-        if (inet_pton(af, src.toLatin1().constData(), p.srcAddr.data()) != 1)
+        if (!parseAddress(p.family, src, p.srcAddr.data()))
             return bad("src_addr");
-        if (inet_pton(af, dst.toLatin1().constData(), p.dstAddr.data()) != 1)
+        if (!parseAddress(p.family, dst, p.dstAddr.data()))
             return bad("dst_addr");
         if (!blob(s, 30, TS_TCP_OPTIONS_MAX, "packet options", &p.options) ||
             !blob(s, 31, TS_SNAP_MAX, "packet payload", &p.payload))

@@ -5,6 +5,7 @@
 // Documented in docs/SESSION_FORMAT.md.
 #pragma once
 
+#include <QByteArray>
 #include <QStringList>
 #include <QVector>
 #include <cstdint>
@@ -16,8 +17,9 @@ inline constexpr std::int32_t kApplicationId = 0x54435053; // "TCPS"
 inline constexpr int kUserVersion = 3;                     // what the writer creates
 inline constexpr int kMinUserVersion = 1; // oldest the reader accepts (v1: no packets)
 
-// Everything CREATE-d in a new session file, run in one transaction.
-extern const char *const kCreateSql;
+// Everything CREATE-d in a new session file, run in one transaction. The `connections` table
+// comes from connectionColumns() (model/connection_columns.h).
+QByteArray createSql();
 
 struct TableSpec
 {

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session/session_writer.h"
 
+#include "model/address.h"
+#include "model/connection_columns.h"
 #include "session/session_schema.h"
 #include "session/session_writer_kernel.h"
 #include "session/sqlite_util.h"
 
 #include <QHash>
-#include <arpa/inet.h>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -51,20 +52,6 @@ struct SessionWriter::Private
 namespace {
 
 constexpr const char *kUpsertMeta = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)";
-constexpr const char *kUpsertConnection =
-    "INSERT OR REPLACE INTO connections(id, sock_id, pid, comm, owner_source, cgroup_id, netns,"
-    " family, local_addr, local_port, remote_addr, remote_port, role, start_ns, end_ns,"
-    " handshake_ns, state, close_reason, have_close_stats, bytes_sent, bytes_received, segs_in,"
-    " segs_out, retransmits, srtt_us, min_rtt_us, sk_err, states, packets_in, packets_out,"
-    " payload_bytes_in, payload_bytes_out, retransmissions_seen, fast_retransmissions,"
-    " spurious_retransmissions, dup_acks, out_of_order, lost_segments, zero_windows,"
-    " zero_window_probes, window_full, window_updates, keep_alives, resets_seen, irtt_ns,"
-    " mss_local, mss_remote, wscale_local, wscale_remote, sack_permitted, timestamps,"
-    " kernel_samples, srtt_us_min, srtt_us_max, cwnd_max, kernel_retransmits, syn_retransmits,"
-    " synack_retransmits, resets_sent, resets_received, drops, listen_drops, backlog_max)"
-    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-    "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,?40,?41,?42,?43,?44,"
-    "?45,?46,?47,?48,?49,?50,?51,?52,?53,?54,?55,?56,?57,?58,?59,?60,?61,?62,?63)";
 constexpr const char *kInsertPacket =
     "INSERT INTO packets(id, connection_id, ts_ns, sock_id, sock_state, ifindex, direction,"
     " parse_status, family, src_addr, src_port, dst_addr, dst_port, seq, ack, tcp_flags, window,"
@@ -83,20 +70,34 @@ constexpr const char *kInsertChange =
 
 using sqlite::stepDone;
 
+// "INSERT OR REPLACE INTO connections(<every column>) VALUES(?1, ...)", in table order.
+QByteArray upsertConnectionSql()
+{
+    QByteArray names, binds;
+    const QVector<ConnectionColumn> &columns = connectionColumns();
+    for (qsizetype i = 0; i < columns.size(); ++i) {
+        names += (i ? ", " : "") + QByteArray(columns[i].name);
+        binds += (i ? ",?" : "?") + QByteArray::number(i + 1);
+    }
+    return "INSERT OR REPLACE INTO connections(" + names + ") VALUES(" + binds + ")";
+}
+
+void bindValue(sqlite3_stmt *s, int col, const ColumnValue &v)
+{
+    if (v.kind == ColumnValue::Integer)
+        sqlite3_bind_int64(s, col, v.integer);
+    else if (v.kind == ColumnValue::Text)
+        sqlite::bindText(s, col, v.text);
+    else
+        sqlite3_bind_null(s, col);
+}
+
 void bindOptional(sqlite3_stmt *s, int col, qint64 value, qint64 unknown = -1)
 {
     if (value == unknown)
         sqlite3_bind_null(s, col);
     else
         sqlite3_bind_int64(s, col, value);
-}
-
-QString addressText(int family, const std::array<quint8, 16> &addr)
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr.data(), buf, sizeof buf))
-        return QString();
-    return QString::fromLatin1(buf);
 }
 
 } // namespace
@@ -202,66 +203,9 @@ bool SessionWriter::Private::writePackets(const QVector<Packet> &packets, QStrin
 bool SessionWriter::Private::writeConnection(const Connection &c, QString *err)
 {
     sqlite3_stmt *s = upsertConnection.get();
-    // u64 kernel values are stored bit-for-bit in SQLite's signed 64-bit integers.
-    sqlite3_bind_int64(s, 1, c.id);
-    sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(c.sockId));
-    sqlite3_bind_int64(s, 3, c.pid);
-    sqlite::bindText(s, 4, c.comm);
-    sqlite3_bind_int64(s, 5, c.ownerSource);
-    sqlite3_bind_int64(s, 6, static_cast<sqlite3_int64>(c.cgroupId));
-    sqlite3_bind_int64(s, 7, c.netnsIno);
-    sqlite3_bind_int64(s, 8, c.family);
-    sqlite::bindText(s, 9, c.localAddr);
-    sqlite3_bind_int64(s, 10, c.localPort);
-    sqlite::bindText(s, 11, c.remoteAddr);
-    sqlite3_bind_int64(s, 12, c.remotePort);
-    sqlite::bindText(s, 13, connectionRoleName(c.role));
-    sqlite3_bind_int64(s, 14, c.startNs);
-    if (c.endNs != 0)
-        sqlite3_bind_int64(s, 15, c.endNs);
-    else
-        sqlite3_bind_null(s, 15);
-    if (c.handshakeNs >= 0)
-        sqlite3_bind_int64(s, 16, c.handshakeNs);
-    else
-        sqlite3_bind_null(s, 16);
-    sqlite::bindText(s, 17, tcpStateName(c.state));
-    sqlite::bindText(s, 18, closeReasonName(c.closeReason));
-    sqlite3_bind_int64(s, 19, c.haveCloseStats ? 1 : 0);
-    sqlite3_bind_int64(s, 20, static_cast<sqlite3_int64>(c.bytesSent));
-    sqlite3_bind_int64(s, 21, static_cast<sqlite3_int64>(c.bytesReceived));
-    sqlite3_bind_int64(s, 22, c.segsIn);
-    sqlite3_bind_int64(s, 23, c.segsOut);
-    sqlite3_bind_int64(s, 24, c.retransmits);
-    sqlite3_bind_int64(s, 25, c.srttUs);
-    sqlite3_bind_int64(s, 26, c.minRttUs);
-    sqlite3_bind_int64(s, 27, c.skErr);
-    sqlite::bindText(s, 28, c.statesPath());
-    const PacketCounts &k = c.packets;
-    sqlite3_bind_int64(s, 29, static_cast<sqlite3_int64>(k.packetsIn));
-    sqlite3_bind_int64(s, 30, static_cast<sqlite3_int64>(k.packetsOut));
-    sqlite3_bind_int64(s, 31, static_cast<sqlite3_int64>(k.payloadBytesIn));
-    sqlite3_bind_int64(s, 32, static_cast<sqlite3_int64>(k.payloadBytesOut));
-    sqlite3_bind_int64(s, 33, k.retransmissions);
-    sqlite3_bind_int64(s, 34, k.fastRetransmissions);
-    sqlite3_bind_int64(s, 35, k.spuriousRetransmissions);
-    sqlite3_bind_int64(s, 36, k.dupAcks);
-    sqlite3_bind_int64(s, 37, k.outOfOrder);
-    sqlite3_bind_int64(s, 38, k.lostSegments);
-    sqlite3_bind_int64(s, 39, k.zeroWindows);
-    sqlite3_bind_int64(s, 40, k.zeroWindowProbes);
-    sqlite3_bind_int64(s, 41, k.windowFull);
-    sqlite3_bind_int64(s, 42, k.windowUpdates);
-    sqlite3_bind_int64(s, 43, k.keepAlives);
-    sqlite3_bind_int64(s, 44, k.resets);
-    bindOptional(s, 45, k.irttNs);
-    bindOptional(s, 46, k.mssLocal);
-    bindOptional(s, 47, k.mssRemote);
-    bindOptional(s, 48, k.wscaleLocal);
-    bindOptional(s, 49, k.wscaleRemote);
-    sqlite3_bind_int64(s, 50, k.sackPermitted ? 1 : 0);
-    sqlite3_bind_int64(s, 51, k.timestamps ? 1 : 0);
-    detail::KernelRowWriter::bindSummary(s, 52, c.kernel);
+    const QVector<ConnectionColumn> &columns = connectionColumns();
+    for (qsizetype i = 0; i < columns.size(); ++i)
+        bindValue(s, int(i + 1), columns[i].value(c));
     if (!stepDone(db.get(), s, err))
         return false;
 
@@ -379,11 +323,12 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
         "; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
     if (!sqlite::exec(db, pragmas.constData(), &err))
         return fail(QStringLiteral("cannot initialise session file: "));
-    const QByteArray create = QByteArrayLiteral("BEGIN; ") + schema::kCreateSql + "COMMIT;";
+    const QByteArray create = QByteArrayLiteral("BEGIN; ") + schema::createSql() + "COMMIT;";
     if (!sqlite::exec(db, create.constData(), &err))
         return fail(QStringLiteral("cannot create session schema: "));
     p.upsertMeta = sqlite::prepare(db, kUpsertMeta, &err);
-    p.upsertConnection = p.upsertMeta ? sqlite::prepare(db, kUpsertConnection, &err) : nullptr;
+    p.upsertConnection =
+        p.upsertMeta ? sqlite::prepare(db, upsertConnectionSql().constData(), &err) : nullptr;
     p.deleteHistory = p.upsertConnection ? sqlite::prepare(db, kDeleteHistory, &err) : nullptr;
     p.insertChange = p.deleteHistory ? sqlite::prepare(db, kInsertChange, &err) : nullptr;
     p.insertPacket = p.insertChange ? sqlite::prepare(db, kInsertPacket, &err) : nullptr;

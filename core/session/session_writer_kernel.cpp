@@ -179,26 +179,4 @@ bool KernelRowWriter::writeListeners(const QVector<ListenerSample> &listeners, Q
     return true;
 }
 
-void KernelRowWriter::bindSummary(sqlite3_stmt *s, int first, const KernelSummary &k)
-{
-    auto optional = [s](int col, quint32 v) {
-        if (v == 0)
-            sqlite3_bind_null(s, col);
-        else
-            sqlite3_bind_int64(s, col, v);
-    };
-    sqlite3_bind_int64(s, first + 0, k.samples);
-    optional(first + 1, k.srttUsMin);
-    optional(first + 2, k.srttUsMax);
-    optional(first + 3, k.cwndMax);
-    sqlite3_bind_int64(s, first + 4, k.retransmits);
-    sqlite3_bind_int64(s, first + 5, k.synRetransmits);
-    sqlite3_bind_int64(s, first + 6, k.synAckRetransmits);
-    sqlite3_bind_int64(s, first + 7, k.resetsSent);
-    sqlite3_bind_int64(s, first + 8, k.resetsReceived);
-    sqlite3_bind_int64(s, first + 9, k.drops);
-    sqlite3_bind_int64(s, first + 10, k.listenDrops);
-    sqlite3_bind_int64(s, first + 11, k.backlogMax);
-}
-
 } // namespace tcpscope::detail

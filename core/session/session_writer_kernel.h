@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Internal to SessionWriter: the schema v3 rows of the kernel's view (tcp_samples, kernel_events,
-// drops, listener_samples) and the KernelSummary columns of `connections`. Runs on the writer
-// thread inside its batch transaction. Not an API.
+// drops, listener_samples). Runs on the writer thread inside its batch transaction. Not an API.
 #pragma once
 
 #include "model/kernel.h"
@@ -20,10 +19,6 @@ public:
     bool write(const KernelData &data, QString *err);
     // Finalizes the statements (before the database handle is closed).
     void reset();
-
-    // Binds the KernelSummary columns of the connections upsert, starting at parameter `first`
-    // (schema::connectionKernelColumns() order). Unknown (0) RTT/cwnd extremes are NULL.
-    static void bindSummary(sqlite3_stmt *stmt, int first, const KernelSummary &k);
 
 private:
     bool writeSamples(const QVector<TcpSample> &samples, QString *err);
