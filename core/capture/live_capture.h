@@ -27,7 +27,12 @@ struct CaptureStats
     quint64 samplesReceived = 0;   // tcp_probe samples (part of recordsReceived)
     quint64 kernelEventsReceived = 0;
     quint64 dropsReceived = 0;
-    quint64 connectionsSeen = 0;
+    quint64 connectionsSeen = 0;    // created since the start (evicted ones included)
+    quint64 connectionsHeld = 0;    // in the ingest thread's memory now (open + closed in grace)
+    quint64 connectionsEvicted = 0; // closed, written, and dropped from memory
+    quint64 connectionsEvictedEarly = 0; // of those: before their grace period (too many closed)
+    // Packets and kernel records that named an evicted connection's socket: stored unjoined.
+    quint64 lateRecords = 0;
 };
 
 class LiveCapture : public QObject

@@ -54,6 +54,20 @@ void LiveCapture::Private::fillCounters(SessionInfo &si) const
     si.dropsReceived = drops;
 }
 
+void LiveCapture::Private::evict()
+{
+    // Only after every changed row went to the writer: an evicted connection's row is final.
+    // The clock is record time, so a backlog being drained does not evict early.
+    const quint64 nowMono = std::max(joiner.nowMonoNs(), kernel.nowMonoNs());
+    if (nowMono == 0)
+        return;
+    const QVector<Connection> gone = tracker.evictClosed(qint64(nowMono) + offsetNs);
+    if (gone.isEmpty())
+        return;
+    joiner.forget(gone);
+    kernel.forget(gone);
+}
+
 void LiveCapture::Private::publish(bool force)
 {
     const auto now = std::chrono::steady_clock::now();
@@ -70,6 +84,7 @@ void LiveCapture::Private::publish(bool force)
     writer->writePackets(packets);
     if (!kernelData.isEmpty())
         writer->writeKernelData(kernelData);
+    evict();
     const bool interfacesChanged = joiner.takeInterfacesChanged();
     if (force || interfacesChanged || now - lastMeta >= kMetaInterval) {
         std::lock_guard lock(mutex);
@@ -82,7 +97,11 @@ void LiveCapture::Private::publish(bool force)
     stats.recordsReceived = records;
     stats.lostRecords = lost;
     stats.missedProgramRuns = missed;
-    stats.connectionsSeen = quint64(tracker.size());
+    stats.connectionsSeen = tracker.seen();
+    stats.connectionsHeld = quint64(tracker.size());
+    stats.connectionsEvicted = tracker.evicted();
+    stats.connectionsEvictedEarly = tracker.evictedEarly();
+    stats.lateRecords = joiner.packetsLate() + kernel.late();
     stats.packetsReceived = packetRecords;
     stats.lostPackets = lostPackets;
     stats.packetsFiltered = packetsFiltered;

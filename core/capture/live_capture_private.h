@@ -90,9 +90,9 @@ struct LiveCapture::Private
     quint64 packetRecords = 0;
     quint64 lostPackets = 0;     // packet ring buffer losses (part of lost)
     quint64 packetsFiltered = 0; // left out by the kernel-side filter
-    quint64 samples = 0;      // tcp_probe sample records
-    quint64 kernelEvents = 0; // retransmit/RST/congestion-state records
-    quint64 drops = 0;        // kfree_skb drop records
+    quint64 samples = 0;         // tcp_probe sample records
+    quint64 kernelEvents = 0;    // retransmit/RST/congestion-state records
+    quint64 drops = 0;           // kfree_skb drop records
     quint64 records = 0;
     quint64 lost = 0;   // ring buffer losses + missed program runs
     quint64 missed = 0; // missed program runs alone
@@ -113,6 +113,8 @@ struct LiveCapture::Private
     // Counters of the ingest thread into info (caller holds mutex).
     void fillCounters(SessionInfo &si) const;
     void publish(bool force);
+    // Drops closed connections whose grace period is over (and the joiners' state for them).
+    void evict();
     QString helperFailureText(const QString &fallback);
 
     std::chrono::steady_clock::time_point lastPublish{};
