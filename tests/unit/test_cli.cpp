@@ -251,8 +251,8 @@ void TestCli::usageErrors_data()
     QTest::newRow("record rotate by count")
         << QStringList{"record", "-o", "x", "--rotate", "5000conn"}
         << "--rotate: expected a file size (e.g. 100MB, 512KiB) or a duration";
-    QTest::newRow("record rotate too small")
-        << QStringList{"record", "-o", "x", "--rotate", "10kB"} << "at least 64KiB, got '10kB'";
+    QTest::newRow("record rotate too small") << QStringList{"record", "-o", "x", "--rotate", "10kB"}
+                                             << "at least 64KiB is needed, got '10kB'";
     QTest::newRow("record rotate twice")
         << QStringList{"record", "-o", "x", "--rotate", "1h", "--rotate", "10MB"}
         << "--rotate: give it once";
