@@ -38,17 +38,47 @@ QString diff(const Packet &a, const Packet &b)
 #define SAME(f)                                                                                    \
     if (!(a.f == b.f))                                                                             \
         return QStringLiteral(#f);
-    SAME(id)
-    SAME(connectionId)
-    SAME(timeNs) SAME(sockId) SAME(ifindex) SAME(direction) SAME(parseStatus) SAME(sockState)
-        SAME(family) SAME(srcAddr) SAME(dstAddr) SAME(srcPort) SAME(dstPort) SAME(seq) SAME(ack)
-            SAME(tcpFlags) SAME(window) SAME(urgPtr) SAME(payloadLen) SAME(skbLen) SAME(gsoSegs)
-                SAME(gsoSize) SAME(ttl) SAME(tos) SAME(vlanTci) SAME(vlanDepth) SAME(ipFrag)
-                    SAME(ipId) SAME(ipHdrLen) SAME(tcpHdrLen) SAME(options) SAME(payload)
-                        SAME(analysis) SAME(dupAckNum) SAME(relSeq) SAME(relAck) SAME(bytesInFlight)
-                            SAME(scaledWindow) SAME(ackRttNs)
+    SAME(id);
+    SAME(connectionId);
+    SAME(timeNs);
+    SAME(sockId);
+    SAME(ifindex);
+    SAME(direction);
+    SAME(parseStatus);
+    SAME(sockState);
+    SAME(family);
+    SAME(srcAddr);
+    SAME(dstAddr);
+    SAME(srcPort);
+    SAME(dstPort);
+    SAME(seq);
+    SAME(ack);
+    SAME(tcpFlags);
+    SAME(window);
+    SAME(urgPtr);
+    SAME(payloadLen);
+    SAME(skbLen);
+    SAME(gsoSegs);
+    SAME(gsoSize);
+    SAME(ttl);
+    SAME(tos);
+    SAME(vlanTci);
+    SAME(vlanDepth);
+    SAME(ipFrag);
+    SAME(ipId);
+    SAME(ipHdrLen);
+    SAME(tcpHdrLen);
+    SAME(options);
+    SAME(payload);
+    SAME(analysis);
+    SAME(dupAckNum);
+    SAME(relSeq);
+    SAME(relAck);
+    SAME(bytesInFlight);
+    SAME(scaledWindow);
+    SAME(ackRttNs);
 #undef SAME
-                                return {};
+    return {};
 }
 
 QString diff(const TcpSample &a, const TcpSample &b)
@@ -56,14 +86,29 @@ QString diff(const TcpSample &a, const TcpSample &b)
 #define SAME(f)                                                                                    \
     if (!(a.f == b.f))                                                                             \
         return QStringLiteral(#f);
-    SAME(connectionId)
-    SAME(timeNs)
-    SAME(srttUs) SAME(rttvarUs) SAME(minRttUs) SAME(cwnd) SAME(ssthresh) SAME(sndWnd) SAME(rcvWnd)
-        SAME(packetsOut) SAME(retransOut) SAME(lostOut) SAME(sackedOut) SAME(inFlight) SAME(mss)
-            SAME(totalRetrans) SAME(bytesAcked) SAME(bytesReceived) SAME(deliveryRate) SAME(caState)
-                SAME(fields)
+    SAME(connectionId);
+    SAME(timeNs);
+    SAME(srttUs);
+    SAME(rttvarUs);
+    SAME(minRttUs);
+    SAME(cwnd);
+    SAME(ssthresh);
+    SAME(sndWnd);
+    SAME(rcvWnd);
+    SAME(packetsOut);
+    SAME(retransOut);
+    SAME(lostOut);
+    SAME(sackedOut);
+    SAME(inFlight);
+    SAME(mss);
+    SAME(totalRetrans);
+    SAME(bytesAcked);
+    SAME(bytesReceived);
+    SAME(deliveryRate);
+    SAME(caState);
+    SAME(fields);
 #undef SAME
-                    return {};
+    return {};
 }
 
 Connection connection(qint64 id, int family)
