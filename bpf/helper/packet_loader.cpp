@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "packet_loader.h"
+#include "ring_wakeup.h"
 
 #include "packets.skel.h"
 #include "tcpscope_packet_maps.h"
@@ -67,6 +68,7 @@ bool PacketLoader::load(bool forceClsact, unsigned ringbufBytes, std::string &er
     }
     if (ringbufBytes)
         bpf_map__set_max_entries(m_skel->maps.pkt_events, ringbufBytes);
+    m_skel->rodata->ts_wakeup_bytes = ringWakeupBytes(m_skel->maps.pkt_events);
     // tcx needs the attach type at load time; cls_bpf ignores it, so one load serves both.
     bpf_program__set_expected_attach_type(m_skel->progs.ts_tc_ingress,
                                           static_cast<bpf_attach_type>(kTcxIngress));
@@ -83,6 +85,7 @@ bool PacketLoader::load(bool forceClsact, unsigned ringbufBytes, std::string &er
         }
         if (ringbufBytes)
             bpf_map__set_max_entries(m_skel->maps.pkt_events, ringbufBytes);
+        m_skel->rodata->ts_wakeup_bytes = ringWakeupBytes(m_skel->maps.pkt_events);
         err = packets_bpf__load(m_skel);
         if (err) {
             error = "cannot load packets BPF programs: " + errnoText(err);

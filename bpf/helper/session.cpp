@@ -4,6 +4,7 @@
 #include "privileges.h"
 #include "proc_scan.h"
 #include "reason_names.h"
+#include "ring_wakeup.h"
 #include "signals.h"
 #include "tracefs.h"
 
@@ -334,7 +335,9 @@ int Session::stream(bool &signalled)
                          {ring_buffer__epoll_fd(rb.get()), POLLIN, 0},
                          {m_signalFd, POLLIN, 0},
                          {m_packets.netlinkFd(), POLLIN, 0}};
-        ::poll(fds, m_packets.netlinkFd() >= 0 ? 4 : 3, kFlushIntervalMs);
+        // Records do not wake us (see ring_wakeup.h) until a ring is half full: consume on a
+        // timer.
+        ::poll(fds, m_packets.netlinkFd() >= 0 ? 4 : 3, kRingPollMs);
         if (fds[3].revents)
             m_packets.handleNetlink();
         if (fds[2].revents && readSignal(m_signalFd)) {

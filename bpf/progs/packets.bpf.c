@@ -13,6 +13,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "ringbuf_wakeup.bpf.h"
 #include "tcpscope_packet_maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -189,7 +190,7 @@ static __always_inline void emit(struct __sk_buff *skb, const struct ts_packet *
             if (bpf_skb_load_bytes(skb, payload_off, s->data, n) == 0)
                 s->snap_len = n;
         }
-        bpf_ringbuf_submit(s, 0);
+        bpf_ringbuf_submit(s, ts_submit_flags(&pkt_events));
         return;
     }
     struct ts_packet *r = bpf_ringbuf_reserve(&pkt_events, sizeof(*r), 0);
@@ -198,7 +199,7 @@ static __always_inline void emit(struct __sk_buff *skb, const struct ts_packet *
         return;
     }
     __builtin_memcpy(r, p, sizeof(*p));
-    bpf_ringbuf_submit(r, 0);
+    bpf_ringbuf_submit(r, ts_submit_flags(&pkt_events));
 }
 
 static __always_inline int handle(struct __sk_buff *skb, __u8 direction)

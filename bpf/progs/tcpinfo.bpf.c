@@ -21,6 +21,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "tcpinfo_maps.h"
+#include "ringbuf_wakeup.bpf.h"
 #include "tcpinfo_read.bpf.h"
 #include "tcpscope_maps.h"
 
@@ -189,7 +190,7 @@ static __always_inline int emit_sample(const struct sock *sk, __u64 id, __u32 da
     s->state = BPF_CORE_READ(sk, __sk_common.skc_state);
     s->ca_state = BPF_CORE_READ_BITFIELD_PROBED(icsk, icsk_ca_state);
     sock_tuple(sk, &s->family, &s->sport, &s->dport, s->saddr, s->daddr);
-    bpf_ringbuf_submit(s, 0);
+    bpf_ringbuf_submit(s, ts_submit_flags(&tcpinfo_events));
     return 0;
 }
 
@@ -263,7 +264,7 @@ static __always_inline int emit_retransmit(const struct sock *sk, const struct s
     if (!e->segs)
         e->segs = 1;
     e->tcp_flags = (__u8)BPF_CORE_READ(cb, tcp_flags);
-    bpf_ringbuf_submit(e, 0);
+    bpf_ringbuf_submit(e, ts_submit_flags(&tcpinfo_events));
     return 0;
 }
 
@@ -311,7 +312,7 @@ static __always_inline int emit_synack(const struct sock *listener, const struct
     e->tcp_flags = TS_TCP_SYN | TS_TCP_ACK;
     e->sk_state = TCP_SYN_RECV;
     sock_tuple((const struct sock *)req, &e->family, &e->sport, &e->dport, e->saddr, e->daddr);
-    bpf_ringbuf_submit(e, 0);
+    bpf_ringbuf_submit(e, ts_submit_flags(&tcpinfo_events));
     return 0;
 }
 
@@ -372,7 +373,7 @@ static __always_inline int emit_rst_sent(const struct sock *sk, const struct sk_
         __builtin_memcpy(e->daddr, p.saddr, 16);
         e->seq = (p.flags & TS_TCP_ACK) ? p.ack_seq : 0;
     }
-    bpf_ringbuf_submit(e, 0);
+    bpf_ringbuf_submit(e, ts_submit_flags(&tcpinfo_events));
     return 0;
 }
 
@@ -420,7 +421,7 @@ static __always_inline int emit_simple(const struct sock *sk, __u64 id, __u8 kin
     if (kind == TS_EV_RST_RECEIVED)
         e->tcp_flags = TS_TCP_RST;
     event_sock(e, sk, id);
-    bpf_ringbuf_submit(e, 0);
+    bpf_ringbuf_submit(e, ts_submit_flags(&tcpinfo_events));
     return 0;
 }
 
@@ -497,7 +498,7 @@ static __always_inline int emit_drop(const struct sk_buff *skb, const struct soc
     d->tcp_flags = p.flags;
     __builtin_memcpy(d->saddr, p.saddr, 16);
     __builtin_memcpy(d->daddr, p.daddr, 16);
-    bpf_ringbuf_submit(d, 0);
+    bpf_ringbuf_submit(d, ts_submit_flags(&tcpinfo_events));
     return 0;
 }
 
