@@ -114,6 +114,21 @@ static __always_inline int addr_wanted(const struct ts_packet *p, const __u8 *ad
     return bpf_map_lookup_elem(&pkt_nets6, &k) != NULL;
 }
 
+/* Cookie of a socket the program holds, without allocating one: a cookie of 0 was never allocated
+ * (no lifecycle record asked for it) and the app joins by 4-tuple then. Request sockets are
+ * always joined by tuple (the child gets its own id). */
+static __always_inline __u64 cookie_of(struct bpf_sock *sk, __u8 state)
+{
+    if (state == TS_TCP_TIME_WAIT) {
+        struct tcp_timewait_sock *tw = bpf_skc_to_tcp_timewait_sock(sk);
+        return tw ? tw->tw_sk.__tw_common.skc_cookie.counter : 0;
+    }
+    if (state == TS_TCP_NEW_SYN_RECV)
+        return 0;
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    return tp ? tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter : 0;
+}
+
 /* The local socket of this packet, by the kernel's own lookup (see tcpscope_records.h). */
 static __always_inline void find_socket(struct __sk_buff *skb, struct ts_packet *p)
 {
@@ -142,25 +157,62 @@ static __always_inline void find_socket(struct __sk_buff *skb, struct ts_packet 
     if (!sk)
         return;
     const __u8 state = (__u8)sk->state;
-    if (state == TS_TCP_LISTEN) {
-        bpf_sk_release(sk);
-        return;
+    if (state != TS_TCP_LISTEN) {
+        p->sock_state = state;
+        p->sock_id = cookie_of(sk, state);
     }
-    p->sock_state = state;
-    __u64 cookie = 0;
-    if (state == TS_TCP_TIME_WAIT) {
-        struct tcp_timewait_sock *tw = bpf_skc_to_tcp_timewait_sock(sk);
-        if (tw)
-            cookie = tw->tw_sk.__tw_common.skc_cookie.counter;
-    } else if (state != TS_TCP_NEW_SYN_RECV) {
-        struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
-        if (tp)
-            cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
-    }
-    /* A cookie of 0 was never allocated (no lifecycle record asked for it): the app joins by
-     * 4-tuple then. Request sockets are always joined by tuple (the child gets its own id). */
-    p->sock_id = cookie;
     bpf_sk_release(sk);
+}
+
+/* States in which a full TCP socket is in the kernel's established hash under its 4-tuple
+ * (SYN_SENT .. CLOSING except TIME_WAIT, CLOSE and LISTEN): bits 1-5, 8, 9, 11. */
+#define TS_HASHED_STATES 0x0b3e
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
+
+/* At egress a locally sent packet usually carries its socket (skb->sk). It is the answer
+ * find_socket() would get, without the hash lookup and its two atomic reference-count updates,
+ * when the kernel guarantees that: a full socket in a hashed state (the established hash holds
+ * one socket per 4-tuple and network namespace), whose 4-tuple is the packet's (not rewritten by
+ * NAT on the way) and whose namespace is the one the lookup searches (the device's: skb->sk
+ * survives a veth hop into another namespace). Anything else - no socket, a request or
+ * TIME_WAIT socket, a control socket sending an RST, a closed socket - returns 0 and the caller
+ * asks the lookup. */
+static __always_inline int socket_from_skb(struct __sk_buff *skb, struct ts_packet *p)
+{
+    struct bpf_sock *sk = skb->sk;
+    if (!sk)
+        return 0;
+    const __u32 state = sk->state;
+    if (state > 11 || !((1u << state) & TS_HASHED_STATES))
+        return 0;
+    if (sk->src_port != p->sport || sk->dst_port != bpf_htons(p->dport))
+        return 0;
+    if (p->family == 2) {
+        __u32 sa, da;
+        __builtin_memcpy(&sa, p->saddr, 4);
+        __builtin_memcpy(&da, p->daddr, 4);
+        if (sk->src_ip4 != sa || sk->dst_ip4 != da)
+            return 0;
+    } else {
+        __u32 sa[4], da[4];
+        __builtin_memcpy(sa, p->saddr, 16);
+        __builtin_memcpy(da, p->daddr, 16);
+        if (sk->src_ip6[0] != sa[0] || sk->src_ip6[1] != sa[1] || sk->src_ip6[2] != sa[2] ||
+            sk->src_ip6[3] != sa[3] || sk->dst_ip6[0] != da[0] || sk->dst_ip6[1] != da[1] ||
+            sk->dst_ip6[2] != da[2] || sk->dst_ip6[3] != da[3])
+            return 0;
+    }
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    if (!tp)
+        return 0;
+    const struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+    const struct net_device *dev = kskb->dev;
+    if (dev && dev->nd_net.net != tp->inet_conn.icsk_inet.sk.__sk_common.skc_net.net)
+        return 0;
+    p->sock_state = (__u8)state;
+    p->sock_id = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
+    return 1;
 }
 
 static __always_inline void emit(struct __sk_buff *skb, const struct ts_packet *p,
@@ -202,7 +254,7 @@ static __always_inline void emit(struct __sk_buff *skb, const struct ts_packet *
     bpf_ringbuf_submit(r, ts_submit_flags(&pkt_events));
 }
 
-static __always_inline int handle(struct __sk_buff *skb, __u8 direction)
+static __always_inline int handle(struct __sk_buff *skb, __u8 direction, int from_skb)
 {
     struct ts_packet p = {};
     __u32 ifindex = skb->ifindex;
@@ -391,7 +443,8 @@ out:;
         count(&pkt_filtered);
         return TS_PASS;
     }
-    if (p.sport || p.dport)
+    if ((p.sport || p.dport) && !(from_skb && p.parse_status == TS_PARSE_OK &&
+                                  socket_from_skb(skb, &p)))
         find_socket(skb, &p);
     emit(skb, &p, cfg, l4 + p.tcp_hdr_len);
     return TS_PASS;
@@ -400,11 +453,19 @@ out:;
 SEC("tc")
 int ts_tc_ingress(struct __sk_buff *skb)
 {
-    return handle(skb, TS_DIR_INGRESS);
+    return handle(skb, TS_DIR_INGRESS, 0); /* skb->sk is set later, by early demux */
 }
 
 SEC("tc")
 int ts_tc_egress(struct __sk_buff *skb)
 {
-    return handle(skb, TS_DIR_EGRESS);
+    return handle(skb, TS_DIR_EGRESS, 1);
+}
+
+/* The same without skb->sk, for kernels without bpf_cast_to_kern_ctx (before 6.3): the helper
+ * loads this one when ts_tc_egress does not load. */
+SEC("tc")
+int ts_tc_egress_lookup(struct __sk_buff *skb)
+{
+    return handle(skb, TS_DIR_EGRESS, 0);
 }
