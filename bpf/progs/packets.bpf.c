@@ -31,7 +31,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 16 * 1024 * 1024); /* the helper sets the real size before load */
+    __uint(max_entries, 2 * 1024 * 1024); /* the helper sets the real size before load */
 } pkt_events SEC(".maps");
 
 struct {

@@ -55,6 +55,16 @@ struct {
     __type(value, __u64);
 } sample_last SEC(".maps");
 
+/* The same per-socket time, kept in the socket itself: tp_btf only (tracing programs may use
+ * socket storage, classic tracepoints may not). A lookup there is a pointer and a cache slot
+ * where the LRU hash above costs a hash walk, and it goes with the socket. */
+struct {
+    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, __u64);
+} sample_last_sk SEC(".maps");
+
 /* lifecycle.bpf.c's own `ptr_ids` (the helper hands us its fd when lifecycle runs on the classic
  * tracepoint): sk pointer -> the id lifecycle records use for that socket. Without it, a socket
  * lifecycle named by its pointer would get its cookie here (classic tcp_probe allocates one). */
@@ -145,6 +155,7 @@ static __always_inline int sample_due(__u64 id, __u64 now)
     return 1;
 }
 
+/* Fills and submits one sample of a socket whose rate limit said yes. */
 static __always_inline int emit_sample(const struct sock *sk, __u64 id, __u32 data_len)
 {
     const struct tcp_sock *tp = (const struct tcp_sock *)sk;
@@ -152,9 +163,6 @@ static __always_inline int emit_sample(const struct sock *sk, __u64 id, __u32 da
     struct ts_tcp_sample *s;
     __u32 rate, intv;
 
-    id = lifecycle_id(sk, id);
-    if (!sample_due(id, bpf_ktime_get_ns()))
-        return 0;
     s = reserve(sizeof(*s), TS_REC_TCP_SAMPLE);
     if (!s)
         return 0;
@@ -194,21 +202,37 @@ static __always_inline int emit_sample(const struct sock *sk, __u64 id, __u32 da
     return 0;
 }
 
+/* tcp_probe fires for every segment received on a socket; most runs are inside the sample
+ * interval. Those only read the clock and the socket's storage: the id, the configuration of
+ * id sharing and the packet are read only for a sample that will be emitted. */
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(ti_probe_btf, struct sock *sk, const struct sk_buff *skb)
 {
+    struct ts_tcpinfo_config *cfg = get_config();
     unsigned char *th;
+    __u64 now, interval, *last, id;
     __u8 doff = 0;
     __u32 len;
 
-    if (!sk || !skb)
+    if (!sk || !skb || !cfg || !cfg->enabled)
         return 0;
+    now = bpf_ktime_get_ns();
+    interval = cfg->sample_interval_ns;
+    last = interval ? bpf_sk_storage_get(&sample_last_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE) : 0;
+    if (last) {
+        if (now - *last < interval)
+            return 0;
+        *last = now; /* a racing CPU may emit one extra sample: harmless */
+    }
+    id = lifecycle_id(sk, bpf_get_socket_cookie(sk));
+    if (interval && !last && !sample_due(id, now))
+        return 0; /* no socket storage (out of memory): the LRU map decides */
     /* As the tracepoint's data_len: skb->data points at the TCP header here. */
     th = BPF_CORE_READ(skb, data);
     len = BPF_CORE_READ(skb, len);
     bpf_probe_read_kernel(&doff, 1, th + 12);
     doff = (doff >> 4) * 4;
-    return emit_sample(sk, bpf_get_socket_cookie(sk), len > doff ? len - doff : 0);
+    return emit_sample(sk, id, len > doff ? len - doff : 0);
 }
 
 SEC("tracepoint/tcp/tcp_probe")
@@ -223,6 +247,9 @@ int ti_probe_tp(struct trace_event_raw_tcp_probe *ctx)
         id = BPF_CORE_READ(ctx, sock_cookie); /* the tracepoint allocates it (sock_gen_cookie) */
     if (!id)
         id = sock_id_read(sk);
+    id = lifecycle_id(sk, id);
+    if (!sample_due(id, bpf_ktime_get_ns()))
+        return 0;
     return emit_sample(sk, id, BPF_CORE_READ(ctx, data_len));
 }
 
