@@ -12,10 +12,10 @@
 #include <cstring>
 #include <fstream>
 // glibc's <net/if.h> before any <linux/...> header, which then skip their copies.
-#include <net/if.h>
 #include <linux/if_arp.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -246,7 +246,8 @@ void PacketLoader::attachOne(std::uint32_t ifindex, const std::string &name)
     }
     const bool ok = a.clsact || a.egress.valid();
     if (m_onEvent)
-        m_onEvent(ifindex, name, ok ? (m_tcx ? TS_ATTACH_TCX : TS_ATTACH_CLSACT) : TS_ATTACH_FAILED);
+        m_onEvent(ifindex, name,
+                  ok ? (m_tcx ? TS_ATTACH_TCX : TS_ATTACH_CLSACT) : TS_ATTACH_FAILED);
     if (!ok) {
         std::fprintf(stderr, "tcpscope-helper: cannot attach to %s: %s\n", name.c_str(),
                      why.c_str());
@@ -275,8 +276,7 @@ bool PacketLoader::attachClsact(std::uint32_t ifindex, std::string &error)
             removeClsactFilters(ifindex);
             return false;
         }
-        bpf_program *prog =
-            point == BPF_TC_INGRESS ? m_skel->progs.ts_tc_ingress : m_egress;
+        bpf_program *prog = point == BPF_TC_INGRESS ? m_skel->progs.ts_tc_ingress : m_egress;
         DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(prog),
                             .handle = kClsHandle, .priority = kClsPriority);
         err = bpf_tc_attach(&hook, &opts);

@@ -24,8 +24,8 @@ namespace tcpscope::helper {
 class PacketLoader
 {
 public:
-    using InterfaceEvent = std::function<void(std::uint32_t ifindex, const std::string &name,
-                                              std::uint8_t attach)>;
+    using InterfaceEvent =
+        std::function<void(std::uint32_t ifindex, const std::string &name, std::uint8_t attach)>;
 
     PacketLoader() = default;
     PacketLoader(const PacketLoader &) = delete;
@@ -51,7 +51,7 @@ private:
     struct Attachment
     {
         std::string name;
-        UniqueFd ingress;   // tcx links
+        UniqueFd ingress; // tcx links
         UniqueFd egress;
         bool clsact = false;
     };

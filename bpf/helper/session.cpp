@@ -150,8 +150,8 @@ Session::Wait Session::waitForStart(bool &signalled)
         if (n < 0)
             continue; // EINTR
         if (n == 0) {
-            const std::string why = "no Start from the client within " +
-                                    std::to_string(kStartTimeoutMs / 1000) + " s";
+            const std::string why =
+                "no Start from the client within " + std::to_string(kStartTimeoutMs / 1000) + " s";
             note(why);
             m_peer.sendError("tcpscope-helper: " + why);
             return Wait::Error;
@@ -290,8 +290,8 @@ bool Session::sendStats()
         m_tcpinfo.addLost(stats.lostPerCpu);
     // The counter only grows; if a read fails, resend the last value rather than a smaller one.
     std::uint64_t missed = 0, tcpinfoMissed = 0;
-    const bool tcpinfoRead = !m_tcpinfoOn || !m_tcpinfo.loaded() ||
-                             m_tcpinfo.readMissedRuns(tcpinfoMissed);
+    const bool tcpinfoRead =
+        !m_tcpinfoOn || !m_tcpinfo.loaded() || m_tcpinfo.readMissedRuns(tcpinfoMissed);
     if (m_loader.readMissedRuns(missed) && tcpinfoRead)
         m_missedRuns = missed + tcpinfoMissed;
     else if (!m_missedRunsReadFailed) {

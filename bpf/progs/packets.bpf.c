@@ -29,26 +29,30 @@ char LICENSE[] SEC("license") = "GPL";
 #define TS_TCP_NEW_SYN_RECV 12
 #define TS_PASS (-1)
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 2 * 1024 * 1024); /* the helper sets the real size before load */
 } pkt_events SEC(".maps");
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, struct ts_packet_config);
 } pkt_config SEC(".maps");
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 65536);
     __type(key, __u32);
     __type(value, __u8);
 } pkt_ports SEC(".maps");
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);
     __uint(max_entries, 64);
     __uint(map_flags, BPF_F_NO_PREALLOC);
@@ -56,7 +60,8 @@ struct {
     __type(value, __u8);
 } pkt_nets4 SEC(".maps");
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);
     __uint(max_entries, 64);
     __uint(map_flags, BPF_F_NO_PREALLOC);
@@ -65,7 +70,8 @@ struct {
 } pkt_nets6 SEC(".maps");
 
 /* ifindex -> link header length at TC (TS_L2_ETHERNET or TS_L2_NONE); absent = Ethernet. */
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 4096);
     __type(key, __u32);
@@ -73,14 +79,16 @@ struct {
 } pkt_l2len SEC(".maps");
 
 /* Failed ring buffer reserves and packets left out by the filter, per CPU. */
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, __u64);
 } pkt_lost SEC(".maps");
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
@@ -254,6 +262,87 @@ static __always_inline void emit(struct __sk_buff *skb, const struct ts_packet *
     bpf_ringbuf_submit(r, ts_submit_flags(&pkt_events));
 }
 
+/* The TCP header at l4 (ip_payload: TCP header + data bytes by the IP length fields). A global
+ * function: the verifier checks it once, not once per way through the IP and extension-header
+ * parsing before it (which made loading the programs take seconds). */
+__noinline int parse_tcp(struct __sk_buff *skb, struct ts_packet *p, __u32 l4, __u32 ip_payload)
+{
+    if (!p)
+        return 0;
+    struct tcphdr th;
+    if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th))) {
+        p->parse_status = TS_PARSE_TRUNC_TCP;
+        return 0;
+    }
+    p->sport = bpf_ntohs(th.source);
+    p->dport = bpf_ntohs(th.dest);
+    p->seq = bpf_ntohl(th.seq);
+    p->ack_seq = bpf_ntohl(th.ack_seq);
+    p->window = bpf_ntohs(th.window);
+    p->urg_ptr = bpf_ntohs(th.urg_ptr);
+    __u8 flags;
+    if (bpf_skb_load_bytes(skb, l4 + 13, &flags, 1) == 0)
+        p->tcp_flags = flags;
+    const __u32 doff = th.doff * 4;
+    p->tcp_hdr_len = doff;
+    if (doff < 20 || doff > ip_payload) {
+        p->parse_status = TS_PARSE_BAD_TCP_HDR_LEN;
+        return 0;
+    }
+    p->payload_len = ip_payload - doff;
+    __u32 olen = doff - 20;
+    __u32 avail = skb->len > l4 + 20 ? skb->len - (l4 + 20) : 0;
+    if (olen > avail) {
+        olen = avail;
+        p->parse_status = TS_PARSE_TRUNC_OPTIONS;
+    }
+    if (olen > TS_TCP_OPTIONS_MAX)
+        olen = TS_TCP_OPTIONS_MAX;
+    if (olen > 0) {
+        /* n == olen, written so the verifier sees 1..64 whatever the compiler reorders;
+         * hence the 64-byte bounce buffer. */
+        __u8 opts[64] = {};
+        const __u32 n = ((olen - 1) & 63) + 1;
+        if (bpf_skb_load_bytes(skb, l4 + 20, opts, n) == 0) {
+            __builtin_memcpy(p->options, opts, TS_TCP_OPTIONS_MAX);
+            p->opt_len = olen;
+        }
+    }
+    return 0;
+}
+
+/* Filter, socket, record: the common tail of every packet, also a global function (checked once;
+ * two of them so that only the egress program contains the skb->sk path and its kfunc). */
+static __always_inline int finish(struct __sk_buff *skb, struct ts_packet *p, __u32 payload_off,
+                                  int from_skb)
+{
+    __u32 zero = 0;
+    const struct ts_packet_config *cfg = bpf_map_lookup_elem(&pkt_config, &zero);
+    if (cfg && cfg->ports_enabled && !port_wanted(p->sport) && !port_wanted(p->dport)) {
+        count(&pkt_filtered);
+        return TS_PASS;
+    }
+    if (cfg && cfg->nets_enabled && !addr_wanted(p, p->saddr) && !addr_wanted(p, p->daddr)) {
+        count(&pkt_filtered);
+        return TS_PASS;
+    }
+    if ((p->sport || p->dport) &&
+        !(from_skb && p->parse_status == TS_PARSE_OK && socket_from_skb(skb, p)))
+        find_socket(skb, p);
+    emit(skb, p, cfg, payload_off);
+    return TS_PASS;
+}
+
+__noinline int finish_by_lookup(struct __sk_buff *skb, struct ts_packet *p, __u32 payload_off)
+{
+    return p ? finish(skb, p, payload_off, 0) : TS_PASS;
+}
+
+__noinline int finish_from_skb(struct __sk_buff *skb, struct ts_packet *p, __u32 payload_off)
+{
+    return p ? finish(skb, p, payload_off, 1) : TS_PASS;
+}
+
 static __always_inline int handle(struct __sk_buff *skb, __u8 direction, int from_skb)
 {
     struct ts_packet p = {};
@@ -311,7 +400,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 direction, int fro
         p.ip_tos = ip.tos;
         p.ip_id = bpf_ntohs(ip.id);
         const __u16 frag = bpf_ntohs(ip.frag_off);
-        p.ip_frag = ((frag & 0x4000) ? 1 : 0) | ((frag & 0x2000) ? 2 : 0) | ((frag & 0x1fff) ? 4 : 0);
+        p.ip_frag =
+            ((frag & 0x4000) ? 1 : 0) | ((frag & 0x2000) ? 2 : 0) | ((frag & 0x1fff) ? 4 : 0);
         const __u32 ihl = ip.ihl * 4;
         p.ip_hdr_len = ihl;
         __u32 tot = bpf_ntohs(ip.tot_len);
@@ -390,64 +480,11 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 direction, int fro
         return TS_PASS;
     }
 
-    {
-        struct tcphdr th;
-        if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th))) {
-            p.parse_status = TS_PARSE_TRUNC_TCP;
-            goto out;
-        }
-        p.sport = bpf_ntohs(th.source);
-        p.dport = bpf_ntohs(th.dest);
-        p.seq = bpf_ntohl(th.seq);
-        p.ack_seq = bpf_ntohl(th.ack_seq);
-        p.window = bpf_ntohs(th.window);
-        p.urg_ptr = bpf_ntohs(th.urg_ptr);
-        __u8 flags;
-        if (bpf_skb_load_bytes(skb, l4 + 13, &flags, 1) == 0)
-            p.tcp_flags = flags;
-        const __u32 doff = th.doff * 4;
-        p.tcp_hdr_len = doff;
-        if (doff < 20 || doff > ip_payload) {
-            p.parse_status = TS_PARSE_BAD_TCP_HDR_LEN;
-            goto out;
-        }
-        p.payload_len = ip_payload - doff;
-        __u32 olen = doff - 20;
-        __u32 avail = skb->len > l4 + 20 ? skb->len - (l4 + 20) : 0;
-        if (olen > avail) {
-            olen = avail;
-            p.parse_status = TS_PARSE_TRUNC_OPTIONS;
-        }
-        if (olen > TS_TCP_OPTIONS_MAX)
-            olen = TS_TCP_OPTIONS_MAX;
-        if (olen > 0) {
-            /* n == olen, written so the verifier sees 1..64 whatever the compiler reorders;
-             * hence the 64-byte bounce buffer. */
-            __u8 opts[64] = {};
-            const __u32 n = ((olen - 1) & 63) + 1;
-            if (bpf_skb_load_bytes(skb, l4 + 20, opts, n) == 0) {
-                __builtin_memcpy(p.options, opts, TS_TCP_OPTIONS_MAX);
-                p.opt_len = olen;
-            }
-        }
-    }
+    parse_tcp(skb, &p, l4, ip_payload);
 
-out:;
-    __u32 zero = 0;
-    const struct ts_packet_config *cfg = bpf_map_lookup_elem(&pkt_config, &zero);
-    if (cfg && cfg->ports_enabled && !port_wanted(p.sport) && !port_wanted(p.dport)) {
-        count(&pkt_filtered);
-        return TS_PASS;
-    }
-    if (cfg && cfg->nets_enabled && !addr_wanted(&p, p.saddr) && !addr_wanted(&p, p.daddr)) {
-        count(&pkt_filtered);
-        return TS_PASS;
-    }
-    if ((p.sport || p.dport) && !(from_skb && p.parse_status == TS_PARSE_OK &&
-                                  socket_from_skb(skb, &p)))
-        find_socket(skb, &p);
-    emit(skb, &p, cfg, l4 + p.tcp_hdr_len);
-    return TS_PASS;
+out:
+    return from_skb ? finish_from_skb(skb, &p, l4 + p.tcp_hdr_len)
+                    : finish_by_lookup(skb, &p, l4 + p.tcp_hdr_len);
 }
 
 SEC("tc")

@@ -20,26 +20,29 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "tcpinfo_maps.h"
 #include "ringbuf_wakeup.bpf.h"
+#include "tcpinfo_maps.h"
 #include "tcpinfo_read.bpf.h"
 #include "tcpscope_maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 8 << 20); /* --tcpinfo-ringbuf-kib */
 } tcpinfo_events SEC(".maps");
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, __u64);
 } tcpinfo_lost SEC(".maps");
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
@@ -48,7 +51,8 @@ struct {
 
 /* sock_id -> time of its last emitted sample. tcp_probe never sees a close, so entries of closed
  * sockets simply age out of the LRU; a reused pointer id can at worst lose one sample. */
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, TS_TCPINFO_RATE_ENTRIES);
     __type(key, __u64);
@@ -58,7 +62,8 @@ struct {
 /* The same per-socket time, kept in the socket itself: tp_btf only (tracing programs may use
  * socket storage, classic tracepoints may not). A lookup there is a pointer and a cache slot
  * where the LRU hash above costs a hash walk, and it goes with the socket. */
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_SK_STORAGE);
     __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, int);
@@ -68,7 +73,8 @@ struct {
 /* lifecycle.bpf.c's own `ptr_ids` (the helper hands us its fd when lifecycle runs on the classic
  * tracepoint): sk pointer -> the id lifecycle records use for that socket. Without it, a socket
  * lifecycle named by its pointer would get its cookie here (classic tcp_probe allocates one). */
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, TS_MAX_OWNERS);
     __type(key, __u64);
@@ -386,8 +392,9 @@ static __always_inline int emit_rst_sent(const struct sock *sk, const struct sk_
         /* A listener or request socket answering a stray packet is not this packet's
          * connection: tuple join instead. */
         event_sock(e, sk,
-                   (state == TCP_LISTEN || state == TCP_NEW_SYN_RECV) ? 0
-                                                                    : lifecycle_id(sk, sock_id_read(sk)));
+                   (state == TCP_LISTEN || state == TCP_NEW_SYN_RECV)
+                       ? 0
+                       : lifecycle_id(sk, sock_id_read(sk)));
         if (full_sock_state(state) && state != TCP_LISTEN)
             e->seq = BPF_CORE_READ((const struct tcp_sock *)sk, snd_nxt);
     }
@@ -488,7 +495,8 @@ int ti_cong_tp(struct trace_event_raw_tcp_cong_state_set *ctx)
     return emit_simple(sk, sock_id_read(sk), TS_EV_CONG_STATE, BPF_CORE_READ(ctx, cong_state));
 }
 
-/* ---- kfree_skb -------------------------------------------------------------------------------- */
+/* ---- kfree_skb --------------------------------------------------------------------------------
+ */
 
 static __always_inline int emit_drop(const struct sk_buff *skb, const struct sock *rx_sk,
                                      __u64 location, __u32 reason)
