@@ -12,10 +12,12 @@
 #include <cstring>
 #include <fstream>
 // glibc's <net/if.h> before any <linux/...> header, which then skip their copies.
+#include <net/if.h>
+// clang-format off (sorting would put these above <net/if.h>)
 #include <linux/if_arp.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <net/if.h>
+// clang-format on
 #include <sys/socket.h>
 #include <unistd.h>
 
