@@ -5,8 +5,8 @@
 #    with `tcpscope record` (packets + kernel metrics, filtered to the iperf3 port) and with
 #    `tcpdump -s 96 -w` (same port), once per round in a rotated order; medians over rounds.
 #  - CPU-seconds per transfer: the capturing tool's own (tcpscope record + its helper, or
-#    tcpdump; user + sys) and iperf3's (both ends, from its -J report), and tcpscope's CPU as a
-#    multiple of tcpdump's.
+#    tcpdump; user + sys; the helper's part on its own) and iperf3's (both ends, from its -J
+#    report: BPF programs run in their context), and tcpscope's CPU as a multiple of tcpdump's.
 #  - kernel.bpf_stats_enabled=1 for the run (restored on exit): run_time_ns / run_cnt of every
 #    program the helper holds, over the transfers (medians of the per-round means).
 #  - helper start: exec of tcpscope-helper to its Hello frame (BPF loaded, hooks probed).
@@ -67,10 +67,10 @@ print("%.3f %.3f" % (e["sum_received"]["bits_per_second"] / 1e9,
 # One run of configuration $1 (none, tcpdump, tcpscope, other); appends
 # "config Gbit/s iperf3-cpu-s tool-cpu-s" to results and "config round name dns dcnt" to progs.
 measure() {
-    local cfg=$1 r=$2 out c0 c1 hp file pids
+    local cfg=$1 r=$2 out c0 c1 h0=0 h1=0 hp file pids
     case $cfg in
     none)
-        echo "$cfg $(transfer) -" >>"$work/results"
+        echo "$cfg $(transfer) - -" >>"$work/results"
         return
         ;;
     tcpdump)
@@ -95,8 +95,10 @@ measure() {
         [ -n "$hp" ] || die "cannot find the helper of tcpscope record (pid $rec)"
         prog_stats "$hp" >"$work/p0"
         c0=$(cpu_ticks $rec "$hp")
+        h0=$(cpu_ticks "$hp")
         out=$(transfer)
         c1=$(cpu_ticks $rec "$hp")
+        h1=$(cpu_ticks "$hp")
         prog_stats "$hp" >"$work/p1"
         bench_record_stop
         python3 - "$cfg" "$r" "$work/p0" "$work/p1" >>"$work/progs" <<'EOF'
@@ -110,7 +112,7 @@ for i, (name, ns, cnt) in b.items():
 EOF
         ;;
     esac
-    echo "$cfg $out $(python3 -c "print('%.3f' % (($c1 - $c0) / $(getconf CLK_TCK)))")" \
+    echo "$cfg $out $(python3 -c "t = $(getconf CLK_TCK); print('%.3f %.3f' % (($c1 - $c0) / t, ($h1 - $h0) / t))")" \
         >>"$work/results"
 }
 
@@ -137,19 +139,24 @@ label = {"none": "no capture", "tcpdump": "tcpdump -s 96 -w", "tcpscope": "tcpsc
          "other": "tcpscope (other helper)"}
 runs = {}
 for line in open(results):
-    cfg, gbit, icpu, tcpu = line.split()
-    runs.setdefault(cfg, []).append((float(gbit), float(icpu), None if tcpu == "-" else float(tcpu)))
+    cfg, gbit, icpu, tcpu, hcpu = line.split()
+    runs.setdefault(cfg, []).append((float(gbit), float(icpu), None if tcpu == "-" else float(tcpu),
+                                     None if hcpu == "-" else float(hcpu)))
 med = lambda xs: st.median(xs) if xs else float("nan")
-dump = med([t for _, _, t in runs.get("tcpdump", [])])
+dump = med([t for _, _, t, _ in runs.get("tcpdump", [])])
 print()
 print("medians over %d rounds (CPU-s per transfer; x tcpdump = tool CPU / tcpdump's)" % len(runs["none"]))
-print("  %-26s %8s %12s %12s %11s" % ("capture", "Gbit/s", "iperf3 CPU-s", "tool CPU-s", "x tcpdump"))
+print("  %-26s %8s %12s %12s %11s %12s" % ("capture", "Gbit/s", "iperf3 CPU-s", "tool CPU-s",
+                                          "x tcpdump", "helper CPU-s"))
 for cfg in configs:
     r = runs[cfg]
-    tool = med([t for _, _, t in r if t is not None])
-    ratio = "%.2f" % (tool / dump) if cfg in ("tcpscope", "other") and dump > 0 else "-"
-    print("  %-26s %8.2f %12.3f %12s %11s" % (label[cfg], med([g for g, _, _ in r]),
-          med([c for _, c, _ in r]), "-" if cfg == "none" else "%.3f" % tool, ratio))
+    tool = med([t for _, _, t, _ in r if t is not None])
+    ours = cfg in ("tcpscope", "other")
+    ratio = "%.2f" % (tool / dump) if ours and dump > 0 else "-"
+    helper = "%.3f" % med([h for _, _, _, h in r]) if ours else "-"
+    print("  %-26s %8.2f %12.3f %12s %11s %12s" % (label[cfg], med([g for g, _, _, _ in r]),
+          med([c for _, c, _, _ in r]), "-" if cfg == "none" else "%.3f" % tool, ratio, helper))
+print("  (tool CPU-s: tcpscope record + its helper, or tcpdump; helper CPU-s: the helper's part)")
 per = {}
 for line in open(progs):
     cfg, rnd, name, dns, dcnt = line.split()
