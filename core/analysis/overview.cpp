@@ -339,11 +339,15 @@ Overview computeOverview(const OverviewInput &in, const OverviewOptions &options
         }
     }
     ov.rttFromSamples = rttHi > 0;
-    if (!in.seconds.isEmpty()) {
-        quint64 aggregated = 0;
+    if (in.samples.isEmpty()) {
+        // No samples handed over: count them from the per-second aggregates, or from the
+        // connection summaries (files without aggregates), whichever knows more.
+        quint64 aggregated = 0, summarised = 0;
         for (const SecondBucket &b : in.seconds)
             aggregated += b.samples;
-        ov.sampleCount = std::max(ov.sampleCount, aggregated);
+        for (const Connection &c : in.connections)
+            summarised += c.kernel.samples;
+        ov.sampleCount = std::max(aggregated, summarised);
     }
 
     for (const auto &chunk : in.events) {

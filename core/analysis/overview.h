@@ -52,10 +52,12 @@ struct OverviewInput
     QVector<std::span<const TcpSample>> samples; // any number of chunks, any order
     QVector<std::span<const KernelEvent>> events;
     QVector<std::span<const DropEvent>> drops;
-    QVector<SecondBucket> seconds; // per-second aggregates: the sample count when no samples
-    qint64 originNs = 0;           // time axis start (capture start); 0 = first connection
-    qint64 endNs = 0;              // time axis end (capture stop / now); 0 = last thing seen
-    bool kernelMetrics = false;    // the session captured kernel data (else "not captured" texts)
+    // Per-second aggregates: without samples, the sample count comes from them (or from the
+    // connections' kernel summaries when the file has none).
+    QVector<SecondBucket> seconds;
+    qint64 originNs = 0;        // time axis start (capture start); 0 = first connection
+    qint64 endNs = 0;           // time axis end (capture stop / now); 0 = last thing seen
+    bool kernelMetrics = false; // the session captured kernel data (else "not captured" texts)
 
     static OverviewInput of(const QVector<Connection> &connections, const KernelData &kernel,
                             qint64 originNs, qint64 endNs, bool kernelMetrics);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "export/packet_export.h"
 
+#include "session/session_schema.h"
+
 #include <arpa/inet.h>
 
 namespace tcpscope {
@@ -81,7 +83,7 @@ QVector<Cell> cells(const Packet &p)
         Cell::text(p.direction == PacketDirection::Out ? QStringLiteral("out")
                                                        : QStringLiteral("in")),
         Cell::unum(p.parseStatus),
-        Cell::unum(p.sockState),
+        Cell::text(schema::sockStateName(p.sockState)),
         Cell::num(p.family),
         Cell::text(packetAddressText(p.family, p.srcAddr)),
         Cell::unum(p.srcPort),

@@ -110,7 +110,12 @@ std::unique_ptr<MetricsWidget> buildMetricsChart(const Session &session, Metrics
     return widget;
 }
 
-// Every connection with its state history: the bars need nothing else (no packets).
+// Up to this many packets the timeline also marks retransmissions, dup ACKs, ... (the packets
+// with analysis flags, found by streaming them); a larger session is drawn from its
+// connections alone so the export stays as fast as for a small one.
+constexpr qint64 kMaxPacketsForMarkers = 200'000;
+
+// Every connection with its state history: the bars need nothing else.
 std::unique_ptr<TimelineWidget> buildTimeline(const Session &session)
 {
     QVector<Connection> connections;
@@ -132,6 +137,15 @@ std::unique_ptr<TimelineWidget> buildTimeline(const Session &session)
         }
     }
     timeline->setConnections(connections, sessionOriginNs(session), end);
+    if (session.packetCount() <= kMaxPacketsForMarkers) {
+        QVector<Packet> flagged;
+        session.forEachPacket(-1, [&](const Packet &p) {
+            if (p.analysis != 0)
+                flagged.append(p);
+            return true;
+        });
+        timeline->addAnalysisMarkers(flagged);
+    }
     return timeline;
 }
 } // namespace

@@ -168,10 +168,14 @@ int runInfo(const QStringList &args)
         line("Not written:", QStringLiteral("%1 records (the disk could not keep up; the session "
                                             "is incomplete)")
                                  .arg(info.writerDropped));
-    if (session->valuesOutOfRange > 0)
-        line("Unknown values:", QStringLiteral("%1 values in the file were out of range and read "
-                                               "as unknown")
-                                    .arg(session->valuesOutOfRange));
+    // Damage the file survived: fields shown as unknown, chunks left out.
+    if (session->valuesOutOfRange() > 0)
+        line("Unknown values:", QStringLiteral("%1 values out of range (read as unknown)")
+                                    .arg(session->valuesOutOfRange()));
+    if (session->badChunks() > 0)
+        line("Damaged chunks:", QStringLiteral("%1 compressed chunks could not be read and are "
+                                               "left out")
+                                    .arg(session->badChunks()));
     line("Connections:",
          QStringLiteral("%1 (%2 open at the end)").arg(totals.count).arg(totals.open));
     line("  by state:", countsLine(totals.byState));
@@ -179,14 +183,6 @@ int runInfo(const QStringList &args)
     line("  by role:", countsLine(totals.byRole));
     packetLines(info, totals, line);
     kernelLines(info, totals, kernel, line);
-    // Damage the file survived: fields shown as unknown, chunks left out.
-    if (session->valuesOutOfRange() > 0)
-        line("Damaged values:", QStringLiteral("%1 values out of range (shown as unknown)")
-                                    .arg(session->valuesOutOfRange()));
-    if (session->badChunks() > 0)
-        line("Damaged chunks:", QStringLiteral("%1 compressed chunks could not be read and are "
-                                               "left out")
-                                    .arg(session->badChunks()));
     printOut(out);
     return kExitOk;
 }
