@@ -6,21 +6,24 @@
 # `export --connections` and `export --packets` (wall time and max RSS), and the GUI opening
 # it when bench_session_gui is built. Needs no root.
 #
-#   tests/bench/bench_session.sh [-b BUILD_DIR] [-k] [-- GENERATOR OPTIONS]
+#   tests/bench/bench_session.sh [-b BUILD_DIR] [-k] [-s SESSION] [-- GENERATOR OPTIONS]
 #
-# -b: build directory (default: build); -k: keep the work directory (session and outputs).
+# -b: build directory (default: build); -k: keep the work directory (session and outputs);
+# -s: measure this existing session file instead of generating one.
 # Generator options default to the 10M-record session:
 #   --connections 200000 --bulk 30 --bulk-packets 100000 --minutes 13
 set -euo pipefail
 
 build=build
 keep=0
+given=
 while [ $# -gt 0 ]; do
     case $1 in
     -b) build=$2; shift 2 ;;
     -k) keep=1; shift ;;
+    -s) given=$2; shift 2 ;;
     --) shift; break ;;
-    -h | --help) sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_session: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -52,13 +55,18 @@ measure() {
     printf '%-34s %8.2f s %9.1f MB\n' "$label" "$wall" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
 }
 
-mb_per_s() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", s > 0 ? b / 1e6 / s : 0 }'; }
+mb_per_s() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", (s > 0 ? b / 1e6 / s : 0) }'; }
 
-echo "== generating: bench_session_gen ${gen_args[*]}"
-"$gen" -o "$session" "${gen_args[@]}"
+if [ -n "$given" ]; then
+    [ -f "$given" ] || { echo "bench_session: $given: no such file" >&2; exit 1; }
+    session=$given
+else
+    echo "== generating: bench_session_gen ${gen_args[*]}"
+    "$gen" -o "$session" "${gen_args[@]}"
+fi
 size=$(stat -c %s "$session")
 packets=$("$tcpscope" info "$session" | sed -n 's/^Packets: *\([0-9]*\) received.*/\1/p')
-echo "file: $size bytes, $packets packets: $(awk -v b="$size" -v n="$packets" 'BEGIN { printf "%.1f", n > 0 ? b / n : 0 }') bytes/packet (all records included)"
+echo "file: $size bytes, $packets packets: $(awk -v b="$size" -v n="$packets" 'BEGIN { printf "%.1f", (n > 0 ? b / n : 0) }') bytes/packet (all records included)"
 echo
 printf '%-34s %10s %12s\n' "" "wall" "max RSS"
 measure "tcpscope info" "$tcpscope" info "$session"
@@ -69,7 +77,7 @@ echo "    $(($(wc -l <"$work/conns.csv") - 1)) rows, $(mb_per_s "$(stat -c %s "$
 for fmt in pcapng csv; do
     measure "export --packets ($fmt)" "$tcpscope" export "$session" --packets "$work/packets.$fmt"
     n=$(sed -n 's/^wrote \([0-9]*\) packets.*/\1/p' "$work/out")
-    echo "    $n packets, $(awk -v n="$n" -v s="$wall" 'BEGIN { printf "%.0f", s > 0 ? n / s : 0 }') packets/s, $(mb_per_s "$(stat -c %s "$work/packets.$fmt")" "$wall") MB/s written"
+    echo "    $n packets, $(awk -v n="$n" -v s="$wall" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }') packets/s, $(mb_per_s "$(stat -c %s "$work/packets.$fmt")" "$wall") MB/s written"
     rm -f "$work/packets.$fmt"
 done
 if [ -x "$gui" ]; then
