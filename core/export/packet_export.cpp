@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "export/packet_export.h"
 
+#include "model/address.h"
 #include "session/session_schema.h"
-
-#include <arpa/inet.h>
 
 namespace tcpscope {
 
@@ -85,9 +84,9 @@ QVector<Cell> cells(const Packet &p)
         Cell::unum(p.parseStatus),
         Cell::text(schema::sockStateName(p.sockState)),
         Cell::num(p.family),
-        Cell::text(packetAddressText(p.family, p.srcAddr)),
+        Cell::text(addressText(p.family, p.srcAddr)),
         Cell::unum(p.srcPort),
-        Cell::text(packetAddressText(p.family, p.dstAddr)),
+        Cell::text(addressText(p.family, p.dstAddr)),
         Cell::unum(p.dstPort),
         Cell::unum(p.seq),
         Cell::unum(p.ack),
@@ -184,30 +183,6 @@ QString analysisFlagNames(quint32 flags)
 bool analysisFlagsFromNames(const QString &names, quint32 *flags)
 {
     return bitsOf(names, kAnalysisNames, flags);
-}
-
-QString packetAddressText(int family, const std::array<quint8, 16> &addr)
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    const int af = family == 6 ? AF_INET6 : AF_INET;
-    if (!inet_ntop(af, addr.data(), buf, sizeof buf))
-        return QString();
-    return QString::fromLatin1(buf);
-}
-
-bool packetAddressFromText(const QString &text, int *family, std::array<quint8, 16> *addr)
-{
-    addr->fill(0);
-    const QByteArray latin = text.toLatin1();
-    if (inet_pton(AF_INET, latin.constData(), addr->data()) == 1) {
-        *family = 4;
-        return true;
-    }
-    if (inet_pton(AF_INET6, latin.constData(), addr->data()) == 1) {
-        *family = 6;
-        return true;
-    }
-    return false;
 }
 
 PacketExportWriter::PacketExportWriter(QIODevice &out, ExportFormat format)

@@ -22,10 +22,6 @@ bool tcpFlagsFromNames(const QString &names, quint8 *flags);
 // "retransmission|fast_retransmission|..." in bit order; "" for none. Inverse as above.
 QString analysisFlagNames(quint32 flags);
 bool analysisFlagsFromNames(const QString &names, quint32 *flags);
-// "192.0.2.1" / "2001:db8::1" for a packet address (family 4 uses the first 4 bytes), and back.
-QString packetAddressText(int family, const std::array<quint8, 16> &addr);
-bool packetAddressFromText(const QString &text, int *family, std::array<quint8, 16> *addr);
-
 class PacketExportWriter
 {
 public:

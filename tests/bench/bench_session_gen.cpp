@@ -9,7 +9,7 @@
 // (relative seq/ack, bytes in flight, ACK RTT, retransmission flags) are the real ones; kernel
 // samples and events accompany the bulk transfers and the lossy connections. Prints what it wrote.
 #include "analysis/tcp_analyzer.h"
-#include "export/packet_export.h"
+#include "model/address.h"
 #include "model/connection.h"
 #include "session/session_writer.h"
 
@@ -159,9 +159,8 @@ void Generator::startFlow(qint64 startNs, bool bulk)
     c.localPort = server ? 443 : quint16(32768 + m_rng() % 28000);
     c.remotePort = server ? quint16(32768 + m_rng() % 28000) : (bulk ? 5201 : 443);
     c.startNs = startNs;
-    int family = 0;
-    packetAddressFromText(c.localAddr, &family, &f.localAddr);
-    packetAddressFromText(c.remoteAddr, &family, &f.remoteAddr);
+    parseAddress(c.family, c.localAddr, f.localAddr.data());
+    parseAddress(c.family, c.remoteAddr, f.remoteAddr.data());
     f.localIsn = quint32(m_rng());
     f.remoteIsn = quint32(m_rng());
     f.rttNs = qint64(200'000 + m_rng() % 40'000'000); // 0.2 .. 40 ms

@@ -5,6 +5,7 @@
 // clearly (unknown suffix, a symlink as output) without touching anything.
 #include "export/packet_export.h"
 #include "export/session_export.h"
+#include "model/address.h"
 #include "session/session.h"
 #include "session/session_schema.h"
 #include "session/session_writer.h"
@@ -147,10 +148,9 @@ Packet fromRow(const std::function<QString(const char *)> &v)
         v("direction") == QLatin1String("out") ? PacketDirection::Out : PacketDirection::In;
     p.parseStatus = quint8(u64("parse_status"));
     p.sockState = schema::sockStateFromName(v("sock_state")).value_or(0xff);
-    int family = 0;
-    packetAddressFromText(v("src_addr"), &family, &p.srcAddr);
-    packetAddressFromText(v("dst_addr"), &family, &p.dstAddr);
     p.family = int(u64("family"));
+    parseAddress(p.family, v("src_addr"), p.srcAddr.data());
+    parseAddress(p.family, v("dst_addr"), p.dstAddr.data());
     p.srcPort = quint16(u64("src_port"));
     p.dstPort = quint16(u64("dst_port"));
     p.seq = quint32(u64("seq"));
