@@ -9,6 +9,7 @@
 // (relative seq/ack, bytes in flight, ACK RTT, retransmission flags) are the real ones; kernel
 // samples and events accompany the bulk transfers and the lossy connections. Prints what it wrote.
 #include "analysis/tcp_analyzer.h"
+#include "model/address.h"
 #include "model/connection.h"
 #include "session/session_writer.h"
 
@@ -19,6 +20,7 @@ extern "C" {
 #include <QCoreApplication>
 #include <QFile>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -76,13 +78,15 @@ struct Flow
 {
     Connection conn;
     TcpAnalyzer analyzer;
+    std::array<quint8, 16> localAddr{}; // conn's addresses in packet form (network order)
+    std::array<quint8, 16> remoteAddr{};
     quint32 localIsn = 0;
     quint32 remoteIsn = 0;
     quint32 sent = 0;     // payload bytes sent so far (local -> remote)
     quint32 received = 0; // remote -> local
     qint64 rttNs = 0;
-    qint64 step = 0;      // position in the script
-    qint64 total = 0;     // packets the script has (bulk: about bulkPackets)
+    qint64 step = 0;  // position in the script
+    qint64 total = 0; // packets the script has (bulk: about bulkPackets)
     bool bulk = false;
     bool lossy = false;
     bool refused = false;
@@ -99,10 +103,7 @@ struct Event
 class Generator
 {
 public:
-    Generator(const Options &o, SessionWriter &writer)
-        : m_o(o), m_writer(writer), m_rng(o.seed)
-    {
-    }
+    Generator(const Options &o, SessionWriter &writer) : m_o(o), m_writer(writer), m_rng(o.seed) {}
 
     void run();
 
@@ -158,6 +159,8 @@ void Generator::startFlow(qint64 startNs, bool bulk)
     c.localPort = server ? 443 : quint16(32768 + m_rng() % 28000);
     c.remotePort = server ? quint16(32768 + m_rng() % 28000) : (bulk ? 5201 : 443);
     c.startNs = startNs;
+    parseAddress(c.family, c.localAddr, f.localAddr.data());
+    parseAddress(c.family, c.remoteAddr, f.remoteAddr.data());
     f.localIsn = quint32(m_rng());
     f.remoteIsn = quint32(m_rng());
     f.rttNs = qint64(200'000 + m_rng() % 40'000'000); // 0.2 .. 40 ms
@@ -196,6 +199,8 @@ void Generator::emitPacket(Flow &f, qint64 nowNs, PacketDirection dir, quint8 fl
     p.sockState = quint8(f.conn.state);
     p.family = f.conn.family;
     const bool out = dir == PacketDirection::Out;
+    p.srcAddr = out ? f.localAddr : f.remoteAddr;
+    p.dstAddr = out ? f.remoteAddr : f.localAddr;
     p.srcPort = out ? f.conn.localPort : f.conn.remotePort;
     p.dstPort = out ? f.conn.remotePort : f.conn.localPort;
     quint32 &mine = out ? f.sent : f.received;
@@ -219,8 +224,18 @@ void Generator::emitPacket(Flow &f, qint64 nowNs, PacketDirection dir, quint8 fl
         p.options = QByteArray(reinterpret_cast<const char *>(opts), sizeof opts);
     } else {
         const quint32 tsval = quint32(nowNs / 1'000'000);
-        const quint8 opts[] = {1, 1, 8, 10, quint8(tsval >> 24), quint8(tsval >> 16),
-                               quint8(tsval >> 8), quint8(tsval), 0, 0, 0, 1};
+        const quint8 opts[] = {1,
+                               1,
+                               8,
+                               10,
+                               quint8(tsval >> 24),
+                               quint8(tsval >> 16),
+                               quint8(tsval >> 8),
+                               quint8(tsval),
+                               0,
+                               0,
+                               0,
+                               1};
         p.options = QByteArray(reinterpret_cast<const char *>(opts), sizeof opts);
     }
     if (!resend)
@@ -390,7 +405,8 @@ void Generator::run()
     // Start times: short connections uniformly over the span, bulk ones spread out.
     std::vector<std::pair<qint64, bool>> starts;
     starts.reserve(std::size_t(m_o.connections + m_o.bulk));
-    std::uniform_int_distribution<qint64> when(0, span - 30 * kSecond > 0 ? span - 30 * kSecond : span);
+    std::uniform_int_distribution<qint64> when(0, span - 30 * kSecond > 0 ? span - 30 * kSecond
+                                                                          : span);
     for (qint64 i = 0; i < m_o.connections; ++i)
         starts.emplace_back(m_startNs + when(m_rng), false);
     for (int i = 0; i < m_o.bulk; ++i)
@@ -428,9 +444,8 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     Options o;
     if (!parse(argc, argv, o)) {
-        std::fprintf(stderr,
-                     "usage: bench_session_gen -o FILE [--connections N] [--bulk B] "
-                     "[--bulk-packets P] [--minutes M] [--seed S]\n");
+        std::fprintf(stderr, "usage: bench_session_gen -o FILE [--connections N] [--bulk B] "
+                             "[--bulk-packets P] [--minutes M] [--seed S]\n");
         return 2;
     }
     if (QFile::exists(o.output)) {
@@ -453,14 +468,14 @@ int main(int argc, char **argv)
     }
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const quint64 records = gen.packetsWritten + gen.samplesWritten + gen.eventsWritten +
-                            gen.stateChanges;
+    const quint64 records =
+        gen.packetsWritten + gen.samplesWritten + gen.eventsWritten + gen.stateChanges;
     std::printf("wrote %s: %lld connections, %llu packets, %llu samples, %llu kernel events, "
                 "%llu state changes = %llu records, %lld bytes (%.1f bytes/record) in %.1f s\n",
                 qPrintable(o.output), qlonglong(o.connections + o.bulk),
                 qulonglong(gen.packetsWritten), qulonglong(gen.samplesWritten),
-                qulonglong(gen.eventsWritten), qulonglong(gen.stateChanges),
-                qulonglong(records), qlonglong(QFile(o.output).size()),
+                qulonglong(gen.eventsWritten), qulonglong(gen.stateChanges), qulonglong(records),
+                qlonglong(QFile(o.output).size()),
                 records ? double(QFile(o.output).size()) / double(records) : 0.0, secs);
     return 0;
 }
