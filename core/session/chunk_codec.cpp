@@ -5,6 +5,7 @@
 
 #include <bit>
 #include <cstring>
+#include <memory>
 #include <zstd.h>
 
 extern "C" {
@@ -494,9 +495,16 @@ QByteArray compress(const QByteArray &raw, Codec codec)
 {
     if (codec == CodecNone)
         return raw;
+    // One compression context per thread, reused: ZSTD_compress() would allocate and set up a
+    // fresh one per chunk, which costs more than compressing a short connection's few packets.
+    // Same level and parameters, so the output is byte for byte what ZSTD_compress() makes.
+    thread_local const std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx *)> context(
+        ZSTD_createCCtx(), ZSTD_freeCCtx);
     QByteArray out(qsizetype(ZSTD_compressBound(size_t(raw.size()))), Qt::Uninitialized);
-    const size_t n = ZSTD_compress(out.data(), size_t(out.size()), raw.constData(),
-                                   size_t(raw.size()), kZstdLevel);
+    const size_t n = context ? ZSTD_compressCCtx(context.get(), out.data(), size_t(out.size()),
+                                                 raw.constData(), size_t(raw.size()), kZstdLevel)
+                             : ZSTD_compress(out.data(), size_t(out.size()), raw.constData(),
+                                             size_t(raw.size()), kZstdLevel);
     if (ZSTD_isError(n))
         return raw; // cannot happen with a bound-sized buffer; stored uncompressed would be wrong
     out.resize(qsizetype(n));

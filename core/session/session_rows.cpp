@@ -363,7 +363,7 @@ bool listener(Cells &c, ListenerSample *out)
     l.port = quint16(c.ranged(5, 0, 65535, 0));
     l.backlog = c.u32(6);
     l.maxBacklog = c.u32(7);
-    l.drops = quint64(c.ranged(8, 0, kI64Max, 0)); // sk_drops: never negative
+    l.drops = c.u64(8); // an unsigned counter, stored bit-for-bit as the writer binds it
     return true;
 }
 

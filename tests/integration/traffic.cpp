@@ -8,10 +8,13 @@
 //   ts_traffic client 4|6 PORT SEND EXPECT prints "port N" (its local port), exits 0
 //   ts_traffic refused 4|6 PORT           exits 0 iff connect() fails with ECONNREFUSED
 //   ts_traffic burst 4|6 N                N connect/accept/close cycles as fast as possible
+//   ts_traffic sink 4|6                   prints "port N", reads one client until EOF, exits 0
+//   ts_traffic stream 4|6 PORT MILLIS     prints "port N", sends as fast as it can for MILLIS ms
 // Protocol: client sends SEND bytes, server reads EXPECT bytes then sends its SEND bytes, the
 // client reads them and closes first; the server closes after seeing EOF.
 #include <arpa/inet.h>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -120,6 +123,21 @@ int main(int argc, char **argv)
         close(fd);
         return 0;
     }
+    if (mode == "sink" && argc == 3) {
+        if (bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0 || listen(fd, 4))
+            return fail("bind/listen");
+        std::printf("port %u\n", localPort(fd));
+        const int c = accept(fd, nullptr, nullptr);
+        if (c < 0)
+            return fail("accept");
+        char buf[65536];
+        ssize_t r;
+        while ((r = recv(c, buf, sizeof buf, 0)) > 0) {
+        }
+        close(c);
+        close(fd);
+        return r == 0 ? 0 : fail("recv");
+    }
     if (mode == "burst" && argc == 4) {
         // One process, no data: the point is many state changes in a few milliseconds.
         if (bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0 || listen(fd, 64))
@@ -146,6 +164,20 @@ int main(int argc, char **argv)
             return fail("send");
         if (!readExactly(fd, std::strtoul(argv[5], nullptr, 10)))
             return fail("read");
+        close(fd);
+        return 0;
+    }
+    if (mode == "stream" && argc == 5) {
+        if (connect(fd, reinterpret_cast<sockaddr *>(&ss), len) != 0)
+            return fail("connect");
+        std::printf("port %u\n", localPort(fd));
+        const std::vector<char> buf(65536, 'x');
+        const auto until =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(std::atol(argv[4]));
+        while (std::chrono::steady_clock::now() < until) {
+            if (send(fd, buf.data(), buf.size(), MSG_NOSIGNAL) <= 0)
+                return fail("send");
+        }
         close(fd);
         return 0;
     }
