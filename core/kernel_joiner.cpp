@@ -81,17 +81,9 @@ qint64 KernelJoiner::byTuple(const Item &item, bool localIsB) const
                                                              item.a.data(), item.aPort)
                                     : PacketJoiner::tupleKey(item.family, item.a.data(), item.aPort,
                                                              item.b.data(), item.bPort);
-    const qint64 id = m_packets.idForTuple(key);
-    const Connection *c = m_tracker.find(id);
-    if (!c)
-        return 0;
-    if (c->isOpen())
-        return id;
-    const qint64 t = timeOf(item);
+    // The instance alive at the record's time (one socket lifetime; see PacketJoiner).
     const auto *drop = std::get_if<DropEvent>(&item.value);
-    if (drop && pureSyn(drop->tcpFlags))
-        return t <= c->endNs ? id : 0; // a SYN after the end starts a new connection
-    return t - c->endNs <= m_limits.closedJoinNs ? id : 0;
+    return m_packets.tupleTargetAt(key, timeOf(item), drop && pureSyn(drop->tcpFlags));
 }
 
 qint64 KernelJoiner::listenerFor(const Item &item) const

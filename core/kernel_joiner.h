@@ -18,8 +18,9 @@
 //                   listener its sock_id names (e.g. a listen-queue overflow).
 //   listener        the listener connection its sock_id names, else the open listener on that
 //                   family/port, else the port.
-// Tuple joins reach a closed connection for closedJoinNs after its end (trailing records), a
-// pure SYN only while the connection was still open at the record's time.
+// Tuple joins follow PacketJoiner::tupleTargetAt: the connection instance alive at the record's
+// time (a closed one for PacketJoiner's closedJoinNs of trailing records, until a SYN starts
+// the next instance on the tuple; a pure SYN only while the connection was still open).
 // A record that finds nothing waits, per tuple, for holdNs of record time (count-capped); when
 // a lifecycle record registers a connection with that tuple (either orientation) the waiting
 // records try again, in order. When the wait ends a sample or event of an established-like
@@ -52,7 +53,6 @@ public:
         qint64 holdNs = 2'000'000'000;        // record time a record waits for its connection
         qsizetype maxHeld = 50'000;           // all tuples together; oldest groups give up first
         qsizetype maxHeldPerTuple = 4096;     // one tuple (a SYN flood to a closed port)
-        qint64 closedJoinNs = 60'000'000'000; // tuple join to a closed connection
     };
 
     KernelJoiner(ConnectionTracker &tracker, PacketJoiner &packets)

@@ -8,6 +8,10 @@
 //   ts_traffic client 4|6 PORT SEND EXPECT prints "port N" (its local port), exits 0
 //   ts_traffic refused 4|6 PORT           exits 0 iff connect() fails with ECONNREFUSED
 //   ts_traffic burst 4|6 N                N connect/accept/close cycles as fast as possible
+//   ts_traffic churn 4|6 N                prints "port N" (its listener), waits for a line on
+//                                         stdin, then N cycles of connect, 64 bytes each way,
+//                                         client closes first (its ports then sit in TIME_WAIT
+//                                         and are reused: net.ipv4.tcp_tw_reuse)
 // Protocol: client sends SEND bytes, server reads EXPECT bytes then sends its SEND bytes, the
 // client reads them and closes first; the server closes after seeing EOF.
 #include <arpa/inet.h>
@@ -131,6 +135,32 @@ int main(int argc, char **argv)
                 return fail("connect");
             const int a = accept(fd, nullptr, nullptr);
             close(c);
+            close(a);
+        }
+        close(fd);
+        return 0;
+    }
+    if (mode == "churn" && argc == 4) {
+        if (bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0 ||
+            listen(fd, 64) != 0)
+            return fail("bind/listen");
+        std::printf("port %u\n", localPort(fd));
+        char line[16];
+        if (!std::fgets(line, sizeof line, stdin))
+            return fail("stdin");
+        const socklen_t len = loopback(v6, localPort(fd), ss);
+        for (unsigned long i = 0, n = std::strtoul(argv[3], nullptr, 10); i < n; ++i) {
+            const int c = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+            if (c < 0 || connect(c, reinterpret_cast<sockaddr *>(&ss), len) != 0)
+                return fail("connect");
+            const int a = accept(fd, nullptr, nullptr);
+            if (a < 0 || !sendAll(c, 64) || !readExactly(a, 64) || !sendAll(a, 64) ||
+                !readExactly(c, 64))
+                return fail("exchange");
+            close(c); // the client closes first: TIME_WAIT on the client's port
+            char b;
+            if (recv(a, &b, 1, 0) != 0)
+                return fail("expected EOF");
             close(a);
         }
         close(fd);
