@@ -36,7 +36,6 @@
 #include "model/kernel.h"
 #include "packet_joiner.h"
 
-#include <QByteArray>
 #include <QHash>
 #include <QVector>
 
@@ -50,9 +49,9 @@ class KernelJoiner
 public:
     struct Limits
     {
-        qint64 holdNs = 2'000'000'000;        // record time a record waits for its connection
-        qsizetype maxHeld = 50'000;           // all tuples together; oldest groups give up first
-        qsizetype maxHeldPerTuple = 4096;     // one tuple (a SYN flood to a closed port)
+        qint64 holdNs = 2'000'000'000;    // record time a record waits for its connection
+        qsizetype maxHeld = 50'000;       // all tuples together; oldest groups give up first
+        qsizetype maxHeldPerTuple = 4096; // one tuple (a SYN flood to a closed port)
     };
 
     KernelJoiner(ConnectionTracker &tracker, PacketJoiner &packets)
@@ -132,12 +131,12 @@ private:
     // localIsB: b is the local end (events: the swapped tuple; drops: the destination).
     qint64 byTuple(const Item &item, bool localIsB) const;
     qint64 listenerFor(const Item &item) const;
-    QByteArray holdKey(const Item &item) const;
+    TupleKey holdKey(const Item &item) const;
     void add(Item &&item);
     void deliver(Item &&item, const Target &target);
     void summarize(Connection &c, const Item &item, bool viaPeer);
-    void retryGroup(const QByteArray &key);
-    void decideGroup(const QByteArray &key);
+    void retryGroup(const TupleKey &key);
+    void decideGroup(const TupleKey &key);
     qint64 found(const Held &group);
     void expire(bool all);
     void noteTime(quint64 monoNs);
@@ -150,7 +149,7 @@ private:
     quint64 m_nextDeadline = ~quint64(0);
     quint64 m_unjoined = 0;
     quint64 m_late = 0;
-    QHash<QByteArray, Held> m_held;
+    QHash<TupleKey, Held> m_held;
     qsizetype m_heldCount = 0;
     QHash<quint32, qint64> m_listenerByFamilyPort; // family << 16 | port -> open listener id
     QHash<quint16, qint64> m_listenerByPort;

@@ -17,13 +17,6 @@ bool tupleTrusted(quint8 parseStatus)
     return parseStatus == TS_PARSE_OK || parseStatus == TS_PARSE_TRUNC_OPTIONS;
 }
 
-void appendKey(QByteArray &key, const quint8 *addr, quint16 port)
-{
-    key.append(reinterpret_cast<const char *>(addr), 16);
-    key.append(char(port >> 8));
-    key.append(char(port & 0xff));
-}
-
 bool pureSyn(quint8 flags)
 {
     return (flags & TS_TCP_SYN) && !(flags & TS_TCP_ACK);
@@ -41,12 +34,6 @@ bool isHandshake(const Packet &p)
     default:
         return (p.tcpFlags & TS_TCP_SYN) != 0;
     }
-}
-
-bool isV4Mapped(const quint8 *a)
-{
-    static const quint8 prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    return std::memcmp(a, prefix, sizeof prefix) == 0;
 }
 
 } // namespace
@@ -117,46 +104,20 @@ bool PacketJoiner::isConnectionSocketState(quint8 state)
     }
 }
 
-QByteArray PacketJoiner::tupleKey(int family, const quint8 *local, quint16 localPort,
-                                  const quint8 *remote, quint16 remotePort)
+TupleKey PacketJoiner::tupleKey(int family, const quint8 *local, quint16 localPort,
+                                const quint8 *remote, quint16 remotePort)
 {
-    QByteArray key;
-    key.reserve(37);
-    if (family == 6 && isV4Mapped(local) && isV4Mapped(remote)) {
-        // A dual-stack socket talking IPv4: its packets are IPv4 on the wire.
-        quint8 l[16] = {}, r[16] = {};
-        std::memcpy(l, local + 12, 4);
-        std::memcpy(r, remote + 12, 4);
-        key.append(char(4));
-        appendKey(key, l, localPort);
-        appendKey(key, r, remotePort);
-        return key;
-    }
-    if (family != 6) {
-        // IPv4 uses the first 4 bytes only; the rest is not guaranteed to be zero (a BPF
-        // program writing 4 bytes into a ring buffer slot leaves whatever was there before).
-        quint8 l[16] = {}, r[16] = {};
-        std::memcpy(l, local, 4);
-        std::memcpy(r, remote, 4);
-        key.append(char(4));
-        appendKey(key, l, localPort);
-        appendKey(key, r, remotePort);
-        return key;
-    }
-    key.append(char(6));
-    appendKey(key, local, localPort);
-    appendKey(key, remote, remotePort);
-    return key;
+    return TupleKey::tuple(family, local, localPort, remote, remotePort);
 }
 
-QByteArray PacketJoiner::tupleKey(const Packet &p)
+TupleKey PacketJoiner::tupleKey(const Packet &p)
 {
     if (p.direction == PacketDirection::Out)
         return tupleKey(p.family, p.srcAddr.data(), p.srcPort, p.dstAddr.data(), p.dstPort);
     return tupleKey(p.family, p.dstAddr.data(), p.dstPort, p.srcAddr.data(), p.srcPort);
 }
 
-QByteArray PacketJoiner::tupleKey(const ts_state_change &rec)
+TupleKey PacketJoiner::tupleKey(const ts_state_change &rec)
 {
     return tupleKey(familyFromAf(rec.family), rec.saddr, rec.sport, rec.daddr, rec.dport);
 }
@@ -175,14 +136,14 @@ qint64 PacketJoiner::addPredating(const PredatingSocket &s, qint64 startNs)
     c.startNs = startNs;
     c.state = static_cast<TcpState>(s.state);
     const qint64 id = m_tracker.addFromPacket(std::move(c));
-    const QByteArray key =
+    const TupleKey key =
         tupleKey(s.family, s.local.data(), s.localPort, s.remote.data(), s.remotePort);
     registerTuple(key, id);
     drainHeld(key, id); // its packets waiting for it go first
     return id;
 }
 
-void PacketJoiner::registerTuple(const QByteArray &key, qint64 id)
+void PacketJoiner::registerTuple(const TupleKey &key, qint64 id)
 {
     TupleEntry &e = m_tuples[key];
     if (e.id != id) {
@@ -196,7 +157,7 @@ void PacketJoiner::registerTuple(const QByteArray &key, qint64 id)
         e.id = id;
         e.nextSynNs = -1;
     }
-    QVector<QByteArray> &keys = m_keysById[id];
+    QVector<TupleKey> &keys = m_keysById[id];
     if (!keys.contains(key))
         keys.append(key);
 }
@@ -209,7 +170,7 @@ void PacketJoiner::forget(const QVector<Connection> &evicted)
         if (it == m_keysById.end())
             continue;
         // A tuple reused by a newer connection stays that connection's.
-        for (const QByteArray &key : std::as_const(*it)) {
+        for (const TupleKey &key : std::as_const(*it)) {
             const auto t = m_tuples.find(key);
             if (t == m_tuples.end())
                 continue;
@@ -236,7 +197,7 @@ void PacketJoiner::onStateChange(const ts_state_change &rec)
     const qint64 id = m_tracker.idForSock(rec.sock_id);
     // Listeners have no remote end; sockets that have not bound/connected yet no tuple.
     if (id != 0 && rec.sport != 0 && rec.dport != 0 && rec.newstate != quint8(TcpState::Listen)) {
-        const QByteArray key = tupleKey(rec);
+        const TupleKey key = tupleKey(rec);
         registerTuple(key, id);
         drainHeld(key, id);
     }
@@ -262,7 +223,7 @@ bool PacketJoiner::aliveAt(qint64 id, qint64 timeNs, bool syn) const
     return c->isOpen() || timeNs - c->endNs <= m_limits.closedJoinNs;
 }
 
-qint64 PacketJoiner::tupleTargetAt(const QByteArray &key, qint64 timeNs, bool syn) const
+qint64 PacketJoiner::tupleTargetAt(const TupleKey &key, qint64 timeNs, bool syn) const
 {
     const auto it = m_tuples.constFind(key);
     if (it == m_tuples.cend())
@@ -292,7 +253,7 @@ qint64 PacketJoiner::joinTarget(const Packet &p) const
                 return id;
             // A closed or TIME_WAIT connection by socket id (the timewait socket keeps the
             // cookie of its full socket): only while it is the instance alive on its tuple.
-            const QByteArray key = tupleKey(p);
+            const TupleKey key = tupleKey(p);
             const bool syn = pureSyn(p.tcpFlags);
             const auto e = m_tuples.constFind(key);
             const bool superseded =
@@ -337,7 +298,7 @@ void PacketJoiner::onPacket(const ts_packet &rec, std::span<const quint8> snap)
             drainHeld(tupleKey(p), target); // earlier packets of this tuple go first
         deliver(std::move(p), target);
     } else {
-        const QByteArray key = tupleKey(p);
+        const TupleKey key = tupleKey(p);
         Held &group = m_held[key];
         if (group.packets.isEmpty()) {
             group.firstMonoNs = rec.hdr.ts_ns;
@@ -400,7 +361,7 @@ void PacketJoiner::deliver(Packet &&p, qint64 connectionId)
     m_out.append(std::move(p));
 }
 
-void PacketJoiner::drainHeld(const QByteArray &key, qint64 connectionId)
+void PacketJoiner::drainHeld(const TupleKey &key, qint64 connectionId)
 {
     const auto it = m_held.find(key);
     if (it == m_held.end())
@@ -412,7 +373,7 @@ void PacketJoiner::drainHeld(const QByteArray &key, qint64 connectionId)
         deliver(std::move(p), connectionId);
 }
 
-void PacketJoiner::decideGroup(const QByteArray &key)
+void PacketJoiner::decideGroup(const TupleKey &key)
 {
     const auto it = m_held.constFind(key);
     if (it == m_held.cend())
@@ -457,7 +418,7 @@ void PacketJoiner::expire(bool all)
     }
     const bool capped = expireHeldGroups(
         m_held, hold, m_nowMonoNs, all, m_limits.maxHeld, [this] { return m_heldCount; },
-        [this](const QByteArray &key) { decideGroup(key); });
+        [this](const TupleKey &key) { decideGroup(key); });
     if (capped) {
         // Groups gave up early: recompute from what is still held.
         next = ~quint64(0);

@@ -38,8 +38,8 @@
 #include "analysis/tcp_analyzer.h"
 #include "connection_tracker.h"
 #include "model/packet.h"
+#include "pipeline/tuple_key.h"
 
-#include <QByteArray>
 #include <QHash>
 #include <QVector>
 
@@ -100,16 +100,15 @@ public:
 
     // Shared with KernelJoiner (core/kernel_joiner.h), so both join by one tuple index and found
     // connections for sockets that predate the capture by one rule.
-    // Key of a local/remote tuple; family 4 or 6, addresses in network order (IPv4 in the first 4
-    // bytes). An IPv6 pair of v4-mapped addresses (a dual-stack socket) is keyed as IPv4.
-    static QByteArray tupleKey(int family, const quint8 *local, quint16 localPort,
-                               const quint8 *remote, quint16 remotePort);
-    static QByteArray tupleKey(const ts_state_change &rec); // the socket's local/remote
+    // Key of a local/remote tuple (core/pipeline/tuple_key.h).
+    static TupleKey tupleKey(int family, const quint8 *local, quint16 localPort,
+                             const quint8 *remote, quint16 remotePort);
+    static TupleKey tupleKey(const ts_state_change &rec); // the socket's local/remote
     // The latest connection registered with that tuple (open or closed), 0 = none.
-    qint64 idForTuple(const QByteArray &key) const { return m_tuples.value(key).id; }
+    qint64 idForTuple(const TupleKey &key) const { return m_tuples.value(key).id; }
     // The connection instance on that tuple alive at timeNs (see the class comment), 0 = none.
     // pureSyn: the record is a SYN without ACK, which never joins a closed or TIME_WAIT one.
-    qint64 tupleTargetAt(const QByteArray &key, qint64 timeNs, bool pureSyn) const;
+    qint64 tupleTargetAt(const TupleKey &key, qint64 timeNs, bool pureSyn) const;
     // SYNs flagged AnalysisPortsReused (a new instance on a tuple used before).
     quint64 portsReused() const { return m_portsReused; }
     // Kernel TCP_* states of "a connection's own socket" (not listener, request or TIME_WAIT).
@@ -146,18 +145,18 @@ private:
         qint64 nextSynNs = -1;      // a pure SYN of the next instance was seen at this time
     };
 
-    static QByteArray tupleKey(const Packet &p);
+    static TupleKey tupleKey(const Packet &p);
     qint64 joinTarget(const Packet &p) const;
     bool aliveAt(qint64 id, qint64 timeNs, bool pureSyn) const;
     bool lateForEvicted(const Packet &p) const;
     void noteSyn(Packet &p, qint64 target);
     qint64 heldWatermarkNs() const;
     void deliver(Packet &&p, qint64 connectionId);
-    void drainHeld(const QByteArray &key, qint64 connectionId);
-    void decideGroup(const QByteArray &key);
+    void drainHeld(const TupleKey &key, qint64 connectionId);
+    void decideGroup(const TupleKey &key);
     void expire(bool all);
     void noteTime(quint64 monoNs);
-    void registerTuple(const QByteArray &key, qint64 id);
+    void registerTuple(const TupleKey &key, qint64 id);
 
     ConnectionTracker &m_tracker;
     Limits m_limits;
@@ -167,9 +166,9 @@ private:
     quint64 m_late = 0;
     quint64 m_nowMonoNs = 0;
     quint64 m_nextDeadline = ~quint64(0);
-    QHash<QByteArray, TupleEntry> m_tuples;        // connection instances per local/remote tuple
-    QHash<qint64, QVector<QByteArray>> m_keysById; // the tuples each held connection registered
-    QHash<QByteArray, Held> m_held;
+    QHash<TupleKey, TupleEntry> m_tuples;        // connection instances per local/remote tuple
+    QHash<qint64, QVector<TupleKey>> m_keysById; // the tuples each held connection registered
+    QHash<TupleKey, Held> m_held;
     qsizetype m_heldCount = 0;
     std::unordered_map<qint64, TcpAnalyzer> m_analyzers;
     QVector<Packet> m_out; // decided, no id yet (takePackets numbers them in time order)

@@ -13,6 +13,10 @@
 #include "session/session_reader.h"
 #include "tshark_support.h"
 
+extern "C" {
+#include "tcpscope_records.h"
+}
+
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFileInfo>
