@@ -150,9 +150,18 @@ void PacketJoiner::registerTuple(const TupleKey &key, qint64 id)
         if (e.id != 0) {
             // The next instance on a used tuple: the old one keeps what is stamped before the
             // new one's SYN (or, without a SYN seen, before the new connection's start).
+            // An accepted socket's first state change comes after its handshake, so without
+            // a SYN seen the instance starts right after the previous one ended: a late
+            // (beyond the reorder window) handshake packet must not go to the old one.
             const Connection *c = m_tracker.find(id);
+            const Connection *prev = m_tracker.find(e.id);
+            qint64 start = c ? c->startNs : 0;
+            if (e.nextSynNs >= 0)
+                start = std::min(start, e.nextSynNs);
+            if (prev && !prev->isOpen())
+                start = std::min(start, prev->endNs + 1);
             e.prevId = e.id;
-            e.instanceStartNs = e.nextSynNs >= 0 ? e.nextSynNs : c ? c->startNs : 0;
+            e.instanceStartNs = start;
         }
         e.id = id;
         e.nextSynNs = -1;

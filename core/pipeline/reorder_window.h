@@ -30,7 +30,7 @@ class ReorderWindow
 public:
     // The default window: well above the largest inversion measured on this project's test
     // machine under a connection storm (see docs/ARCHITECTURE.md "Record order").
-    static constexpr quint64 kDefaultWindowNs = 100'000'000;
+    static constexpr quint64 kDefaultWindowNs = 500'000'000;
 
     using Sink = std::function<void(const wire::Record &)>;
 

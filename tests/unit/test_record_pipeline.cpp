@@ -26,6 +26,7 @@ private slots:
     void evictedSocketHandshakeGoesToNextInstance();
     void packetIdsInTimeOrder();
     void tupleKeys();
+    void lateHandshakeGoesToNextInstance();
 };
 
 namespace {
@@ -401,6 +402,34 @@ void TestRecordPipeline::tupleKeys()
     h.insert(k4, 1);
     QCOMPARE(h.value(mapped), 1);
     QCOMPARE(h.value(reverse), 0);
+}
+
+void TestRecordPipeline::lateHandshakeGoesToNextInstance()
+{
+    // The next instance's handshake comes later than the window, after its child socket's
+    // state change was processed: it still goes to the next instance, not to the previous one.
+    Rig rig(1 * kUs);
+    rig.push(change(1, 1 * kMs, CLOSE, LISTEN, kListen, 200, "server"));
+    rig.serverConnection(10, 11, 1 * kSec, 1000, 5000);
+    const quint64 t = 1 * kSec + 200 * kUs;
+    rig.push(change(20, t + 21 * kUs, SYN_RECV, ESTABLISHED, kServer, 200, "server"));
+    // Another socket's record releases the child's state change.
+    rig.push(change(99, t + 25 * kUs, CLOSE, SYN_SENT,
+                    Endpoint{AF_INET, "127.0.0.1", 50000, "127.0.0.1", 9090}));
+    rig.push(packet(0, t, kIn, kClient, TS_TCP_SYN, 90000, 0, 0, 65535, 0));
+    rig.push(packet(0, t + 10 * kUs, kOut, kServer, TS_TCP_SYN | TS_TCP_ACK, 70000, 90001, 0, 65535,
+                    NEW_SYN_RECV));
+    rig.push(
+        packet(0, t + 20 * kUs, kIn, kClient, TS_TCP_ACK, 90001, 70001, 0, 65535, NEW_SYN_RECV));
+    rig.push(packet(20, t + 30 * kUs, kIn, kClient, TS_TCP_ACK, 90001, 70001, 100));
+    rig.finish();
+    QVERIFY(rig.pipe.window().late() >= 3);
+    QCOMPARE(rig.of(2).size(), 8);
+    QCOMPARE(problems(rig.of(2)), 0u);
+    const QVector<Packet> next = rig.of(3);
+    QCOMPARE(next.size(), 4);
+    QCOMPARE(next.first().tcpFlags, quint8(TS_TCP_SYN));
+    QCOMPARE(problems(next), 0u);
 }
 
 QTEST_GUILESS_MAIN(TestRecordPipeline)
