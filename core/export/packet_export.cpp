@@ -4,6 +4,9 @@
 #include "model/address.h"
 #include "session/session_schema.h"
 
+#include <bit>
+#include <iterator>
+
 namespace tcpscope {
 
 namespace {
@@ -11,7 +14,7 @@ namespace {
 const char *const kTcpFlagNames[8] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"};
 
 // Bit i of Packet::analysis; the names of Wireshark's tcp.analysis.* fields where one exists.
-const char *const kAnalysisNames[16] = {
+const char *const kAnalysisNames[17] = {
     "retransmission",
     "fast_retransmission",
     "spurious_retransmission",
@@ -28,7 +31,10 @@ const char *const kAnalysisNames[16] = {
     "reset",
     "ack_lost_segment",
     "malformed",
+    "reused_ports",
 };
+static_assert(std::size(kAnalysisNames) == std::bit_width(kAnalysisFlagsAll),
+              "one export name per analysis flag");
 
 template <std::size_t N> QString namesOf(quint32 bits, const char *const (&names)[N])
 {

@@ -208,7 +208,7 @@ bool packet(Cells &c, Packet *out)
     p.tcpHdrLen = quint8(c.ranged(29, 0, 255, 0));
     p.options = c.blob(30, TS_TCP_OPTIONS_MAX);
     p.payload = c.blob(31, TS_SNAP_MAX);
-    p.analysis = quint32(c.ranged(32, 0, 0xffff, 0));
+    p.analysis = quint32(c.ranged(32, 0, kAnalysisFlagsAll, 0));
     p.dupAckNum = c.u32(33);
     p.relSeq = c.u32(34);
     p.relAck = c.u32(35);

@@ -302,6 +302,11 @@ int main(int argc, char **argv)
                 (unsigned long long)stats.connectionsEvicted,
                 (unsigned long long)stats.connectionsEvictedEarly,
                 (unsigned long long)stats.lateRecords, bulkBytes / 1e6);
+    std::printf("order:    %llu records arrived after a newer one (largest inversion %.3f ms), "
+                "%llu later than the %.0f ms reorder window (largest %.3f ms)\n",
+                (unsigned long long)stats.recordsReordered, stats.maxInversionNs / 1e6,
+                (unsigned long long)stats.recordsBeyondWindow, stats.reorderWindowNs / 1e6,
+                stats.maxBeyondWindowNs / 1e6);
     std::printf("capture:  %llu records, %llu packets, %llu lost, %llu files, %.1f MiB written\n",
                 (unsigned long long)stats.recordsReceived,
                 (unsigned long long)stats.packetsReceived, (unsigned long long)stats.lostRecords,
