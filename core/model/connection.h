@@ -134,6 +134,9 @@ struct SessionInfo
     quint64 samplesReceived = 0;
     quint64 kernelEventsReceived = 0;
     quint64 dropsReceived = 0;
+    // Records the session writer had to leave out because its queue was over its byte budget
+    // (the disk could not keep up). Non-zero means the session is incomplete.
+    quint64 writerDropped = 0;
 };
 
 } // namespace tcpscope

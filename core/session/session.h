@@ -29,7 +29,8 @@ namespace tcpscope {
 struct SessionFormat
 {
     int major = 0; // v1..v3 files are major 1..3, minor 0
-    int minor = 0;
+    int minor = 0; // user_version = major * 1000 + minor from major 4 on
+    QString text() const { return QStringLiteral("%1.%2").arg(major).arg(minor); }
 };
 
 // Which connections, in which order. Column names are the `connections` table's SQL column
@@ -51,10 +52,11 @@ struct SecondBucket
     qint64 secondNs = 0; // wall ns of the second's start (multiple of 1e9)
     quint32 opened = 0;  // connections whose first state change falls in the second
     quint32 closed = 0;
-    quint32 active = 0;  // open at the end of the second
+    quint32 active = 0; // open at the end of the second
     quint64 packets = 0;
     quint64 payloadBytes = 0;
-    quint32 retransmits = 0; // kernel retransmitted segments (packet-analysis ones when no kernel view)
+    quint32 retransmits =
+        0; // kernel retransmitted segments (packet-analysis ones when no kernel view)
     quint32 resets = 0;
     quint32 drops = 0;
     quint32 samples = 0;
@@ -65,8 +67,10 @@ class Session
 public:
     using Progress = std::function<void(int percent)>;
 
-    // Opens path read-only. nullptr + one-line reason. cancel (may be null) is polled; a
-    // cancelled open returns nullptr with "cancelled". progress (may be empty) gets 0..100.
+    // Opens path read-only. Cost: the header, the schema, meta and a few counts; no page scan
+    // (a damaged page is reported by the query that reads it). nullptr + one-line reason. cancel
+    // (may be null) is polled; a cancelled open returns nullptr with "cancelled". progress (may be
+    // empty) gets 0..100.
     static std::unique_ptr<Session> open(const QString &path, QString *error,
                                          const std::atomic<bool> *cancel = nullptr,
                                          const Progress &progress = {});
@@ -75,8 +79,15 @@ public:
     QString path() const;
     SessionFormat format() const;
     SessionInfo info() const;
-    // Fields read from the file that were out of range and are shown as unknown.
+    // Fields read from the file that were out of range and are shown as unknown (rows whose
+    // identity is unknown, e.g. a packet without a valid direction, are skipped and counted).
     quint64 valuesOutOfRange() const;
+    // Compressed chunks that failed to decode (bad sizes, codec, truncated data): each is left
+    // out of the answers and counted; the rest of the file reads normally.
+    quint64 badChunks() const;
+    // The last query's error (a damaged page, an I/O error), one line; empty when the last
+    // query succeeded. Every query returns what it could read before the error.
+    QString error() const;
     // Re-reads what a recorder appended since open/the last refresh (live: the file is in WAL
     // mode and being written). True when anything changed.
     bool refresh();
@@ -95,8 +106,8 @@ public:
                            bool withHistory) const;
 
     // Packets --------------------------------------------------------------------------------
-    qint64 packetCount() const;                     // the whole session
-    qint64 packetCount(qint64 connectionId) const;  // one connection (0 = not joined)
+    qint64 packetCount() const;                    // the whole session
+    qint64 packetCount(qint64 connectionId) const; // one connection (0 = not joined)
     // Packets of one connection in capture order, positions [offset, offset + limit).
     QVector<Packet> packets(qint64 connectionId, qint64 offset = 0,
                             qint64 limit = std::numeric_limits<qint64>::max()) const;
@@ -110,6 +121,8 @@ public:
     KernelData kernelData(qint64 connectionId, bool withSamples = true) const;
     // Events, drops and listener samples of the whole session (no samples: they are large).
     KernelData kernelEvents() const;
+    // Streams samples in time order (connectionId < 0: all; else that connection's).
+    void forEachSample(qint64 connectionId, const std::function<bool(const TcpSample &)> &fn) const;
 
     // Aggregates -----------------------------------------------------------------------------
     QVector<SecondBucket> seconds(qint64 fromNs = std::numeric_limits<qint64>::min(),

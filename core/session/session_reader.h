@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Opens a *.tcpscope file defensively (it may come from anyone): read-only, quick_check,
-// trusted_schema=OFF, application_id/user_version checked, only the expected tables/columns read.
+// Loads a whole session into memory, for the callers that have not moved to Session's queries
+// yet. A thin wrapper: everything is read through Session (core/session/session.h), the one
+// reading path, with its defensive opening and tolerant values.
 #pragma once
 
 #include "model/connection.h"
@@ -17,6 +18,7 @@ struct SessionData
     QVector<Connection> connections; // ordered by id, each with its full state history
     QVector<Packet> packets;         // ordered by id (only those ReadOptions asked for)
     KernelData kernel;               // each vector in time order (only what ReadOptions asked for)
+    quint64 valuesOutOfRange = 0;    // fields shown as unknown (Session::valuesOutOfRange)
 };
 
 struct ReadOptions
@@ -32,8 +34,12 @@ struct ReadOptions
 class SessionReader
 {
 public:
+    // At most this many packets or kernel rows are loaded at once (a whole-file load beyond
+    // it is refused with a sentence saying to read one connection instead).
+    static constexpr qint64 kMaxLoadedRows = 20'000'000;
+
     // nullopt and a one-line human-readable reason in *error for: missing file, not SQLite,
-    // truncated/corrupt, wrong application_id, unsupported user_version, missing tables.
+    // truncated/corrupt, wrong application_id, unsupported version, missing tables.
     static std::optional<SessionData> read(const QString &path, QString *error,
                                            const ReadOptions &options = {});
 };

@@ -353,6 +353,15 @@ const QStringList &indexes(int version)
     return version == 1 ? v1 : version == 2 ? v2 : v3;
 }
 
+Version versionFromUserVersion(qint64 userVersion)
+{
+    if (userVersion >= 1 && userVersion <= 3)
+        return {int(userVersion), 0};
+    if (userVersion >= 4000 && userVersion < 1000000)
+        return {int(userVersion / 1000), int(userVersion % 1000)};
+    return {};
+}
+
 QString sockStateName(quint8 state)
 {
     return state == 0 ? QStringLiteral("NONE") : tcpStateName(static_cast<TcpState>(state));

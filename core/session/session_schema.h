@@ -15,6 +15,18 @@ namespace tcpscope::schema {
 inline constexpr std::int32_t kApplicationId = 0x54435053; // "TCPS"
 inline constexpr int kUserVersion = 3;                     // what the writer creates
 inline constexpr int kMinUserVersion = 1; // oldest the reader accepts (v1: no packets)
+// The newest format this tcpscope reads: every minor of kMajor opens (a later minor only adds
+// what this reader may ignore); a later major is refused.
+inline constexpr int kMajor = 3;
+inline constexpr int kMinor = 0;
+
+// user_version 1..3: formats 1.0..3.0; from 4 on, major * 1000 + minor. {0, 0} = not a version.
+struct Version
+{
+    int major = 0;
+    int minor = 0;
+};
+Version versionFromUserVersion(qint64 userVersion);
 
 // Everything CREATE-d in a new session file, run in one transaction.
 extern const char *const kCreateSql;
@@ -55,6 +67,8 @@ inline constexpr const char *kMetaSampleIntervalUs = "sample_interval_us";
 inline constexpr const char *kMetaSamplesReceived = "samples_received";
 inline constexpr const char *kMetaKernelEventsReceived = "kernel_events_received";
 inline constexpr const char *kMetaDropsReceived = "drops_received";
+// v4: records the writer had to leave out (its queue was over its byte budget)
+inline constexpr const char *kMetaWriterDropped = "writer_dropped";
 
 // packets.sock_state: "NONE" for 0, else the state name (tcpStateName). nullopt for other text.
 QString sockStateName(quint8 state);

@@ -457,10 +457,15 @@ bool SessionWriter::close(QString *error)
     d->insertInterface.reset();
     d->kernelRows.reset();
     if (d->db) {
+        // Leaving WAL needs the only connection to the file: while a reader (a Session of the
+        // GUI, `tcpscope info`) has it open, the file stays in WAL mode with every batch
+        // committed, which is as complete, just not yet one self-contained file.
         if (!sqlite::exec(d->db.get(),
-                          "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;", &err) &&
-            d->error.isEmpty())
-            d->error = QStringLiteral("cannot finalize session file: ") + err;
+                          "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;", &err)) {
+            const int code = sqlite3_errcode(d->db.get()) & 0xff;
+            if (code != SQLITE_BUSY && code != SQLITE_LOCKED && d->error.isEmpty())
+                d->error = QStringLiteral("cannot finalize session file: ") + err;
+        }
         d->db.reset();
     }
     if (!d->error.isEmpty()) {

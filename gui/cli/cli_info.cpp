@@ -193,6 +193,14 @@ int runInfo(const QStringList &args)
                         : info.probes.join(QStringLiteral("\n") + QString(17, QLatin1Char(' '))));
     line("Records:", QString::number(info.recordsReceived));
     line("Lost records:", lostLine(info));
+    if (info.writerDropped > 0)
+        line("Not written:", QStringLiteral("%1 records (the disk could not keep up; the session "
+                                            "is incomplete)")
+                                 .arg(info.writerDropped));
+    if (session->valuesOutOfRange > 0)
+        line("Unknown values:", QStringLiteral("%1 values in the file were out of range and read "
+                                               "as unknown")
+                                    .arg(session->valuesOutOfRange));
     line("Connections:",
          QStringLiteral("%1 (%2 open at the end)").arg(session->connections.size()).arg(open));
     line("  by state:", countsLine(byState));

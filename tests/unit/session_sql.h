@@ -25,4 +25,18 @@ inline void sql(const QString &file, const char *statements)
     QVERIFY2(rc == SQLITE_OK, qPrintable(message));
 }
 
+// Runs one statement on `file` and returns the rows it changed (-1 when it failed).
+inline int sqlChanges(const QString &file, const char *statement)
+{
+    sqlite3 *db = nullptr;
+    if (sqlite3_open(QFile::encodeName(file).constData(), &db) != SQLITE_OK) {
+        sqlite3_close(db);
+        return -1;
+    }
+    const int rc = sqlite3_exec(db, statement, nullptr, nullptr, nullptr);
+    const int changes = sqlite3_total_changes(db);
+    sqlite3_close(db);
+    return rc == SQLITE_OK ? changes : -1;
+}
+
 } // namespace tcpscope::testing

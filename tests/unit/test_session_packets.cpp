@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Session format v2: packets, interfaces, PacketCounts columns and packet capture facts round
-// trip; ReadOptions; version 1 files still read; hostile packet rows refused with one line.
+// trip; ReadOptions; version 1 files still read; a hostile schema is refused with one
+// line, hostile packet values read as unknown and are counted.
 #include "session/session_reader.h"
 #include "session/session_schema.h"
 #include "session/session_writer.h"
@@ -29,6 +30,8 @@ private slots:
     void version1FileStillReads();
     void rejects_data();
     void rejects();
+    void toleratesValues_data();
+    void toleratesValues();
 
 private:
     QString writeSession(const char *name);
@@ -295,40 +298,88 @@ void TestSessionPackets::version1FileStillReads()
 
 void TestSessionPackets::rejects_data()
 {
+    // Structural damage only: a schema that is not ours is refused with one line.
     QTest::addColumn<QString>("statement");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("options too long") << "UPDATE packets SET options = zeroblob(41) WHERE id = 2"
-                                      << "options is too long";
-    QTest::newRow("payload too long") << "UPDATE packets SET payload = zeroblob(257) WHERE id = 2"
-                                      << "payload is too long";
-    QTest::newRow("options as text") << "UPDATE packets SET options = 'abc' WHERE id = 2"
-                                     << "options is not a blob";
-    QTest::newRow("direction") << "UPDATE packets SET direction = 'sideways' WHERE id = 2"
-                               << "packet 2 has an invalid direction";
-    QTest::newRow("family") << "UPDATE packets SET family = 5 WHERE id = 2"
-                            << "packet 2 has an invalid family";
-    QTest::newRow("address") << "UPDATE packets SET src_addr = '::1' WHERE id = 2"
-                             << "packet 2 has an invalid src_addr";
-    QTest::newRow("port") << "UPDATE packets SET dst_port = 70000 WHERE id = 2"
-                          << "packet 2 has an invalid dst_port";
-    QTest::newRow("flags") << "UPDATE packets SET tcp_flags = 256 WHERE id = 2"
-                           << "invalid tcp_flags";
-    QTest::newRow("parse status") << "UPDATE packets SET parse_status = 9 WHERE id = 2"
-                                  << "invalid parse_status";
-    QTest::newRow("analysis bits") << "UPDATE packets SET analysis = 65536 WHERE id = 2"
-                                   << "invalid analysis";
-    QTest::newRow("seq as text") << "UPDATE packets SET seq = 'x' WHERE id = 2"
-                                 << "invalid seq";
-    QTest::newRow("sock state") << "UPDATE packets SET sock_state = 'BOGUS' WHERE id = 2"
-                                << "invalid sock_state";
-    QTest::newRow("orphan packet") << "UPDATE packets SET connection_id = 77 WHERE id = 2"
-                                   << "no such connection";
-    QTest::newRow("interface attach") << "UPDATE interfaces SET attach = 'xdp' WHERE ifindex = 1"
-                                      << "interface 1";
-    QTest::newRow("interface name") << "UPDATE interfaces SET name = x'00' WHERE ifindex = 1"
-                                    << "interface name is not text";
     QTest::newRow("extra index") << "CREATE INDEX evil ON packets(seq)"
                                  << "unexpected index 'evil'";
+    QTest::newRow("missing column") << "ALTER TABLE packets DROP COLUMN ack_rtt_ns"
+                                    << "table 'packets' has columns";
+}
+
+void TestSessionPackets::toleratesValues_data()
+{
+    // A value out of range (ack_rtt_ns = -10 was once written by tcpscope itself) reads as
+    // unknown and is counted; a packet without a direction or family is left out, counted.
+    QTest::addColumn<QString>("statement");
+    QTest::addColumn<bool>("skipsRow");
+    QTest::newRow("options too long")
+        << QStringLiteral("UPDATE packets SET options = zeroblob(41) WHERE id = 2") << false;
+    QTest::newRow("payload too long")
+        << QStringLiteral("UPDATE packets SET payload = zeroblob(257) WHERE id = 2") << false;
+    QTest::newRow("options as text")
+        << QStringLiteral("UPDATE packets SET options = 'abc' WHERE id = 2") << false;
+    QTest::newRow("direction") << QStringLiteral(
+                                      "UPDATE packets SET direction = 'sideways' WHERE id = 2")
+                               << true;
+    QTest::newRow("family") << QStringLiteral("UPDATE packets SET family = 5 WHERE id = 2") << true;
+    QTest::newRow("address") << QStringLiteral("UPDATE packets SET src_addr = '::1' WHERE id = 2")
+                             << false;
+    QTest::newRow("port") << QStringLiteral("UPDATE packets SET dst_port = 70000 WHERE id = 2")
+                          << false;
+    QTest::newRow("flags") << QStringLiteral("UPDATE packets SET tcp_flags = 256 WHERE id = 2")
+                           << false;
+    QTest::newRow("parse status") << QStringLiteral(
+                                         "UPDATE packets SET parse_status = 9 WHERE id = 2")
+                                  << false;
+    QTest::newRow("analysis bits")
+        << QStringLiteral("UPDATE packets SET analysis = 65536 WHERE id = 2") << false;
+    QTest::newRow("seq as text") << QStringLiteral("UPDATE packets SET seq = 'x' WHERE id = 2")
+                                 << false;
+    QTest::newRow("sock state") << QStringLiteral(
+                                       "UPDATE packets SET sock_state = 'BOGUS' WHERE id = 2")
+                                << false;
+    QTest::newRow("orphan packet")
+        << QStringLiteral("UPDATE packets SET connection_id = 77 WHERE id = 2") << false;
+    QTest::newRow("negative ack rtt")
+        << QStringLiteral("UPDATE packets SET ack_rtt_ns = -10 WHERE id = 2") << false;
+    QTest::newRow("interface attach")
+        << QStringLiteral("UPDATE interfaces SET attach = 'xdp' WHERE ifindex = 1") << false;
+    QTest::newRow("interface name")
+        << QStringLiteral("UPDATE interfaces SET name = x'00' WHERE ifindex = 1") << false;
+}
+
+void TestSessionPackets::toleratesValues()
+{
+    QFETCH(QString, statement);
+    QFETCH(bool, skipsRow);
+    const QString file = writeSession("odd.tcpscope");
+    QString error;
+    const auto before = SessionReader::read(file, &error);
+    QVERIFY2(before, qPrintable(error));
+    QCOMPARE(before->valuesOutOfRange, 0u);
+    const int changed = testing::sqlChanges(file, statement.toUtf8().constData());
+    QCOMPARE(changed, 1);
+    const auto after = SessionReader::read(file, &error);
+    QVERIFY2(after, qPrintable(error));
+    QVERIFY2(after->valuesOutOfRange >= 1u, qPrintable(QString::number(after->valuesOutOfRange)));
+    QCOMPARE(after->packets.size(), before->packets.size() - (skipsRow ? 1 : 0));
+    QCOMPARE(after->info.interfaces.size(), before->info.interfaces.size());
+    if (skipsRow || !statement.contains(QLatin1String("packets")))
+        return;
+    // The one changed field is unknown; packet 2 is otherwise intact.
+    const Packet &was = before->packets[1];
+    const Packet &now = after->packets[1];
+    QCOMPARE(now.id, was.id);
+    QCOMPARE(now.timeNs, was.timeNs);
+    if (statement.contains(QLatin1String("ack_rtt_ns")))
+        QCOMPARE(now.ackRttNs, qint64(-1));
+    if (statement.contains(QLatin1String("dst_port")))
+        QCOMPARE(now.dstPort, quint16(0));
+    if (statement.contains(QLatin1String("connection_id")))
+        QCOMPARE(now.connectionId, qint64(0));
+    if (statement.contains(QLatin1String("options")))
+        QVERIFY(now.options.isEmpty());
 }
 
 void TestSessionPackets::rejects()

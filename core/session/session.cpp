@@ -1,0 +1,619 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Opening order matters: nothing in the file is evaluated (no views, triggers, defaults of
+// unknown tables) before the schema has been checked against what tcpscope writes.
+#include "session/session.h"
+
+#include "session/session_private.h"
+#include "session/session_schema.h"
+
+#include <QFileInfo>
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+namespace tcpscope {
+
+namespace {
+
+constexpr int kMaxValueBytes = 1 << 20; // any single value (SQLITE_LIMIT_LENGTH)
+
+struct Opener
+{
+    sqlite3 *db;
+    QString error;
+    SessionFormat format;
+
+    bool fail(const QString &why)
+    {
+        if (error.isEmpty())
+            error = why;
+        return false;
+    }
+    bool text(sqlite3_stmt *s, int col, QString *out)
+    {
+        if (sqlite3_column_type(s, col) != SQLITE_TEXT || sqlite3_column_bytes(s, col) > 1024)
+            return fail(QStringLiteral("not a tcpscope session: a schema name is not short text"));
+        *out = QString::fromUtf8(reinterpret_cast<const char *>(sqlite3_column_text(s, col)));
+        return true;
+    }
+    bool checkHeader();
+    bool checkSchema(QStringList *connectionColumns);
+};
+
+bool Opener::checkHeader()
+{
+    QString err;
+    qint64 appId = 0;
+    if (!sqlite::queryInt(db, "PRAGMA application_id", &appId, &err))
+        return fail(describeSqliteError(err));
+    if (static_cast<std::int32_t>(appId) != schema::kApplicationId)
+        return fail(QStringLiteral("not a tcpscope session (SQLite application_id 0x%1, expected "
+                                   "0x%2)")
+                        .arg(quint32(appId), 8, 16, QLatin1Char('0'))
+                        .arg(quint32(schema::kApplicationId), 8, 16, QLatin1Char('0')));
+    qint64 version = 0;
+    if (!sqlite::queryInt(db, "PRAGMA user_version", &version, &err))
+        return fail(describeSqliteError(err));
+    const schema::Version v = schema::versionFromUserVersion(version);
+    if (v.major == 0)
+        return fail(QStringLiteral("unsupported session format version %1 (this tcpscope reads "
+                                   "versions 1 to %2.x)")
+                        .arg(version)
+                        .arg(schema::kMajor));
+    if (v.major > schema::kMajor)
+        return fail(QStringLiteral("session format %1.%2 is newer than this tcpscope reads (up to "
+                                   "%3.x): update tcpscope to open it")
+                        .arg(v.major)
+                        .arg(v.minor)
+                        .arg(schema::kMajor));
+    format.major = v.major;
+    format.minor = v.minor;
+    return true;
+}
+
+bool Opener::checkSchema(QStringList *connectionColumns)
+{
+    // A later minor of our major may add tables, columns and indexes this reader ignores; the
+    // exact shape is required otherwise. Views and triggers would run code: never accepted.
+    const bool newerMinor = format.major == schema::kMajor && format.minor > schema::kMinor;
+    const int version = format.major;
+    QString err;
+    sqlite::Stmt objects = sqlite::prepare(db, "SELECT type, name FROM sqlite_schema", &err);
+    if (!objects)
+        return fail(describeSqliteError(err));
+    QSet<QString> tables;
+    int rc;
+    while ((rc = sqlite3_step(objects.get())) == SQLITE_ROW) {
+        QString type, name;
+        if (!text(objects.get(), 0, &type) || !text(objects.get(), 1, &name))
+            return false;
+        if (type == QLatin1String("table")) {
+            tables.insert(name);
+            continue;
+        }
+        const bool ourIndex = type == QLatin1String("index") &&
+                              (newerMinor || schema::indexes(version).contains(name) ||
+                               name.startsWith(QLatin1String("sqlite_autoindex_")));
+        if (!ourIndex)
+            return fail(QStringLiteral("not a tcpscope session: unexpected %1 '%2' in the schema")
+                            .arg(type, name.left(64)));
+    }
+    if (rc != SQLITE_DONE)
+        return fail(describeSqliteError(sqlite::lastError(db)));
+    QSet<QString> expected;
+    for (const schema::TableSpec &spec : schema::tables(version))
+        expected.insert(QLatin1String(spec.name));
+    for (const QString &t : std::as_const(tables)) {
+        if (!expected.contains(t) && !newerMinor && !t.startsWith(QLatin1String("sqlite_")))
+            return fail(
+                QStringLiteral("not a tcpscope session: unexpected table '%1'").arg(t.left(64)));
+    }
+    sqlite::Stmt columns =
+        sqlite::prepare(db, "SELECT name FROM pragma_table_info(?1) ORDER BY cid", &err);
+    if (!columns)
+        return fail(describeSqliteError(err));
+    for (const schema::TableSpec &spec : schema::tables(version)) {
+        if (!tables.contains(QLatin1String(spec.name)))
+            return fail(QStringLiteral("not a tcpscope session: missing table '%1'")
+                            .arg(QLatin1String(spec.name)));
+        sqlite3_reset(columns.get());
+        sqlite3_bind_text(columns.get(), 1, spec.name, -1, SQLITE_STATIC);
+        QStringList found;
+        while ((rc = sqlite3_step(columns.get())) == SQLITE_ROW) {
+            QString col;
+            if (!text(columns.get(), 0, &col))
+                return false;
+            found << col;
+        }
+        if (rc != SQLITE_DONE)
+            return fail(describeSqliteError(sqlite::lastError(db)));
+        // A newer minor may append columns: ours must come first, in order.
+        const bool fits =
+            newerMinor ? found.mid(0, spec.columns.size()) == spec.columns : found == spec.columns;
+        if (!fits)
+            return fail(QStringLiteral("not a tcpscope session: table '%1' has columns (%2), "
+                                       "expected (%3)")
+                            .arg(QLatin1String(spec.name), found.join(QLatin1Char(',')).left(300),
+                                 spec.columns.join(QLatin1Char(','))));
+        if (QLatin1String(spec.name) == QLatin1String("connections"))
+            *connectionColumns = spec.columns;
+    }
+    return true;
+}
+
+// "%word%" for LIKE with the wildcard characters of the word itself escaped.
+QString likePattern(const QString &word)
+{
+    QString escaped = word;
+    escaped.replace(QLatin1Char('\\'), QLatin1String("\\\\"))
+        .replace(QLatin1Char('%'), QLatin1String("\\%"))
+        .replace(QLatin1Char('_'), QLatin1String("\\_"));
+    return QLatin1Char('%') + escaped + QLatin1Char('%');
+}
+
+QByteArray idList(const QVector<qint64> &ids)
+{
+    QJsonArray array;
+    for (qint64 id : ids)
+        array.append(id);
+    return QJsonDocument(array).toJson(QJsonDocument::Compact);
+}
+
+} // namespace
+
+QString describeSqliteError(const QString &sqliteError)
+{
+    if (sqliteError.contains(QLatin1String("file is not a database")))
+        return QStringLiteral("not a tcpscope session (not an SQLite database)");
+    if (sqliteError.contains(QLatin1String("malformed")) &&
+        !sqliteError.startsWith(QLatin1String("corrupt")))
+        return QStringLiteral("corrupt session file, truncated or damaged (%1)").arg(sqliteError);
+    if (sqliteError.startsWith(QLatin1String("corrupt")) ||
+        sqliteError.startsWith(QLatin1String("not a tcpscope")))
+        return sqliteError;
+    return QStringLiteral("corrupt session: ") + sqliteError;
+}
+
+bool Session::Private::fail(const QString &why) const
+{
+    if (error.isEmpty())
+        error = why;
+    return false;
+}
+
+sqlite::Stmt Session::Private::prepare(const QByteArray &sql) const
+{
+    QString err;
+    sqlite::Stmt stmt = sqlite::prepare(db.get(), sql.constData(), &err);
+    if (!stmt)
+        fail(describeSqliteError(err));
+    return stmt;
+}
+
+bool Session::Private::done(int rc) const
+{
+    flushBad();
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) // ROW: the caller stopped early
+        return true;
+    return fail(describeSqliteError(sqlite::lastError(db.get())));
+}
+
+bool Session::Private::queryInt(const QByteArray &sql, qint64 *out) const
+{
+    QString err;
+    if (sqlite::queryInt(db.get(), sql.constData(), out, &err))
+        return true;
+    return fail(describeSqliteError(err));
+}
+
+qint64 Session::Private::joined(qint64 connectionId) const
+{
+    if (connectionId == 0)
+        return 0;
+    if (!knownIds) {
+        knownIds.emplace();
+        knownIds->reserve(connectionCount);
+        sqlite::Stmt s = prepare("SELECT id FROM connections");
+        int rc = SQLITE_DONE;
+        while (s && (rc = sqlite3_step(s.get())) == SQLITE_ROW)
+            knownIds->insert(sqlite3_column_int64(s.get(), 0));
+        done(rc);
+    }
+    if (knownIds->contains(connectionId))
+        return connectionId;
+    ++localBad;
+    return 0;
+}
+
+bool Session::Private::readMeta()
+{
+    sqlite::Stmt stmt = prepare("SELECT key, value FROM meta LIMIT 1000");
+    if (!stmt)
+        return false;
+    SessionInfo i = {};
+    i.interfaces = info.interfaces;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+        rows::Cells c = cells(stmt.get());
+        const QString key = c.text(0, rows::kMaxShortText);
+        const QString value = c.text(1, rows::kMaxMetaText);
+        using namespace schema;
+        auto is = [&key](const char *name) { return key == QLatin1String(name); };
+        if (is(kMetaKernel))
+            i.kernelRelease = value;
+        else if (is(kMetaHostname))
+            i.hostname = value;
+        else if (is(kMetaVersion))
+            i.tcpscopeVersion = value;
+        else if (is(kMetaProbes))
+            i.probes = value.isEmpty() ? QStringList() : value.split(QLatin1Char('\n'));
+        else if (is(kMetaStartedNs))
+            i.startedNs = value.toLongLong();
+        else if (is(kMetaStoppedNs))
+            i.stoppedNs = value.toLongLong();
+        else if (is(kMetaRecords))
+            i.recordsReceived = value.toULongLong();
+        else if (is(kMetaLost))
+            i.lostRecords = value.toULongLong();
+        else if (is(kMetaMissedRuns))
+            i.missedProgramRuns = value.toULongLong();
+        else if (is(kMetaPacketsCaptured))
+            i.packetsCaptured = value == QLatin1String("1");
+        else if (is(kMetaCaptureFilter))
+            i.captureFilter = value;
+        else if (is(kMetaPacketsReceived))
+            i.packetsReceived = value.toULongLong();
+        else if (is(kMetaLostPackets))
+            i.lostPackets = value.toULongLong();
+        else if (is(kMetaPacketsFiltered))
+            i.packetsFiltered = value.toULongLong();
+        else if (is(kMetaKernelMetrics))
+            i.kernelMetrics = value == QLatin1String("1");
+        else if (is(kMetaSampleIntervalUs))
+            i.sampleIntervalUs = value.toUInt();
+        else if (is(kMetaSamplesReceived))
+            i.samplesReceived = value.toULongLong();
+        else if (is(kMetaKernelEventsReceived))
+            i.kernelEventsReceived = value.toULongLong();
+        else if (is(kMetaDropsReceived))
+            i.dropsReceived = value.toULongLong();
+        else if (is(kMetaWriterDropped))
+            i.writerDropped = value.toULongLong();
+        // Unknown keys are allowed: later versions may add facts without breaking readers.
+    }
+    if (!done(rc))
+        return false;
+    info = i;
+    if (!hasPackets())
+        return true;
+    info.interfaces.clear();
+    sqlite::Stmt ifs = prepare("SELECT ifindex, name, attach FROM interfaces ORDER BY ifindex"
+                               " LIMIT 100000");
+    if (!ifs)
+        return false;
+    while ((rc = sqlite3_step(ifs.get())) == SQLITE_ROW) {
+        rows::Cells c = cells(ifs.get());
+        InterfaceInfo f;
+        f.ifindex = c.u32(0);
+        f.name = c.text(1, 16);
+        const auto a = schema::attachFromName(c.text(2, rows::kMaxShortText));
+        if (!a)
+            c.count();
+        f.attach = a.value_or(quint8(3)); // TS_ATTACH_FAILED: nothing known was attached
+        info.interfaces.append(f);
+    }
+    return done(rc);
+}
+
+bool Session::Private::readCounts()
+{
+    if (!queryInt("SELECT count(*) FROM connections", &connectionCount))
+        return false;
+    knownIds.reset();
+    if (chunked())
+        return queryInt("SELECT ifnull(sum(count), 0) FROM packet_chunks", &packetCount) &&
+               queryInt("SELECT ifnull(max(last_id), 0) FROM packet_chunks", &lastPacketId);
+    if (hasPackets())
+        return queryInt("SELECT count(*) FROM packets", &packetCount) &&
+               queryInt("SELECT ifnull(max(id), 0) FROM packets", &lastPacketId);
+    return true;
+}
+
+bool Session::Private::readHistory(qint64 id, QVector<StateChange> *out) const
+{
+    sqlite::Stmt s = prepare(QByteArray("SELECT ") + rows::kStateChangeColumns +
+                             " FROM state_changes WHERE connection_id = ?1 ORDER BY seq");
+    if (!s)
+        return false;
+    sqlite3_bind_int64(s.get(), 1, id);
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        rows::Cells c = cells(s.get());
+        StateChange sc;
+        rows::stateChange(c, &sc);
+        out->append(sc);
+    }
+    return done(rc);
+}
+
+Session::Session() : d(std::make_unique<Private>()) {}
+Session::~Session() = default;
+
+std::unique_ptr<Session> Session::open(const QString &path, QString *error,
+                                       const std::atomic<bool> *cancel, const Progress &progress)
+{
+    auto fail = [error](const QString &why) {
+        if (error)
+            *error = why;
+        return nullptr;
+    };
+    auto cancelled = [cancel] { return cancel && cancel->load(); };
+    const QFileInfo fi(path);
+    if (!fi.exists())
+        return fail(QStringLiteral("no such file"));
+    if (!fi.isFile())
+        return fail(QStringLiteral("not a regular file"));
+    if (!fi.isReadable())
+        return fail(QStringLiteral("permission denied"));
+    if (fi.size() == 0)
+        return fail(QStringLiteral("empty file, not a tcpscope session"));
+    if (progress)
+        progress(0);
+
+    QString err;
+    sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READONLY, &err);
+    if (!db)
+        return fail(QStringLiteral("cannot open: ") + err);
+    // Defensive settings before the first statement touches the file's schema.
+    sqlite3_db_config(db.get(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+    sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+    sqlite3_db_config(db.get(), SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
+    sqlite3_db_config(db.get(), SQLITE_DBCONFIG_ENABLE_VIEW, 0, nullptr);
+    sqlite3_limit(db.get(), SQLITE_LIMIT_LENGTH, kMaxValueBytes);
+    sqlite3_limit(db.get(), SQLITE_LIMIT_SQL_LENGTH, 100000);
+    sqlite3_limit(db.get(), SQLITE_LIMIT_ATTACHED, 0);
+    if (!sqlite::exec(db.get(),
+                      "PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON;"
+                      " PRAGMA cache_size = -16384;",
+                      &err))
+        return fail(describeSqliteError(err));
+
+    Opener opener{db.get(), {}, {}};
+    if (!opener.checkHeader())
+        return fail(opener.error);
+    std::unique_ptr<Session> session(new Session);
+    Private &p = *session->d;
+    if (!opener.checkSchema(&p.connectionColumns))
+        return fail(opener.error);
+    if (cancelled())
+        return fail(QStringLiteral("cancelled"));
+    if (progress)
+        progress(30);
+    p.db = std::move(db);
+    p.path = path;
+    p.format = opener.format;
+    if (!p.readMeta() || !p.readCounts())
+        return fail(p.error);
+    if (cancelled())
+        return fail(QStringLiteral("cancelled"));
+    if (progress)
+        progress(100);
+    return session;
+}
+
+QString Session::path() const
+{
+    return d->path;
+}
+
+SessionFormat Session::format() const
+{
+    return d->format;
+}
+
+SessionInfo Session::info() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->info;
+}
+
+quint64 Session::valuesOutOfRange() const
+{
+    return d->outOfRange.load();
+}
+
+quint64 Session::badChunks() const
+{
+    return d->badChunks.load();
+}
+
+QString Session::error() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->error;
+}
+
+bool Session::refresh()
+{
+    std::lock_guard lock(d->mutex);
+    d->error.clear();
+    const qint64 connections = d->connectionCount, packets = d->lastPacketId;
+    const SessionInfo before = d->info;
+    if (!d->readMeta() || !d->readCounts())
+        return false;
+    return connections != d->connectionCount || packets != d->lastPacketId ||
+           before.stoppedNs != d->info.stoppedNs ||
+           before.recordsReceived != d->info.recordsReceived;
+}
+
+qint64 Session::connectionCount() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->connectionCount;
+}
+
+QVector<qint64> Session::connectionIds(const ConnectionQuery &query) const
+{
+    std::lock_guard lock(d->mutex);
+    d->error.clear();
+    // The sort column is spliced into SQL: only a name of the file's own connections columns.
+    if (!d->connectionColumns.contains(query.sortColumn)) {
+        d->fail(
+            QStringLiteral("no connections column '%1' to sort by").arg(query.sortColumn.left(64)));
+        return {};
+    }
+    QByteArray sql = "SELECT id FROM connections WHERE 1";
+    const QStringList words = query.text.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    for (int i = 0; i < words.size(); ++i) {
+        const QByteArray n = QByteArray::number(i + 2);
+        sql += " AND (";
+        bool first = true;
+        for (const char *col : {"comm", "pid", "local_addr", "remote_addr", "local_port",
+                                "remote_port", "role", "state", "close_reason"}) {
+            sql += first ? "" : " OR ";
+            sql += QByteArray("CAST(") + col + " AS TEXT) LIKE ?" + n + " ESCAPE '\\'";
+            first = false;
+        }
+        sql += ')';
+    }
+    if (!query.ids.isEmpty())
+        sql += " AND id IN (SELECT value FROM json_each(?1))";
+    const QByteArray dir = query.descending ? " DESC" : " ASC";
+    sql += " ORDER BY " + query.sortColumn.toLatin1() + dir + ", id" + dir;
+    sqlite::Stmt s = d->prepare(sql);
+    if (!s)
+        return {};
+    if (!query.ids.isEmpty()) {
+        const QByteArray list = idList(query.ids);
+        sqlite3_bind_text(s.get(), 1, list.constData(), int(list.size()), SQLITE_TRANSIENT);
+    }
+    for (int i = 0; i < words.size(); ++i)
+        sqlite::bindText(s.get(), i + 2, likePattern(words[i]));
+    QVector<qint64> ids;
+    ids.reserve(query.ids.isEmpty() ? d->connectionCount : query.ids.size());
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW)
+        ids.append(sqlite3_column_int64(s.get(), 0));
+    d->done(rc);
+    return ids;
+}
+
+QVector<Connection> Session::connections(const QVector<qint64> &ids) const
+{
+    std::lock_guard lock(d->mutex);
+    d->error.clear();
+    if (ids.isEmpty())
+        return {};
+    sqlite::Stmt s = d->prepare("SELECT " + rows::connectionColumns(d->format.major) +
+                                " FROM connections WHERE id IN (SELECT value FROM json_each(?1))");
+    if (!s)
+        return {};
+    const QByteArray list = idList(ids);
+    sqlite3_bind_text(s.get(), 1, list.constData(), int(list.size()), SQLITE_TRANSIENT);
+    QHash<qint64, Connection> byId;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        rows::Cells c = d->cells(s.get());
+        Connection conn;
+        rows::connection(c, &conn);
+        byId.insert(conn.id, std::move(conn));
+    }
+    d->done(rc);
+    QVector<Connection> out;
+    out.reserve(ids.size());
+    for (qint64 id : ids) {
+        const auto it = byId.constFind(id);
+        if (it != byId.cend())
+            out.append(*it);
+    }
+    return out;
+}
+
+std::optional<Connection> Session::connection(qint64 id) const
+{
+    std::lock_guard lock(d->mutex);
+    d->error.clear();
+    sqlite::Stmt s = d->prepare("SELECT " + rows::connectionColumns(d->format.major) +
+                                " FROM connections WHERE id = ?1");
+    if (!s)
+        return std::nullopt;
+    sqlite3_bind_int64(s.get(), 1, id);
+    const int rc = sqlite3_step(s.get());
+    if (rc != SQLITE_ROW) {
+        d->done(rc);
+        return std::nullopt;
+    }
+    Connection conn;
+    rows::Cells c = d->cells(s.get());
+    rows::connection(c, &conn);
+    s.reset();
+    d->readHistory(id, &conn.history);
+    d->flushBad();
+    return conn;
+}
+
+void Session::forEachConnection(const std::function<bool(const Connection &)> &fn,
+                                bool withHistory) const
+{
+    std::lock_guard lock(d->mutex);
+    d->error.clear();
+    sqlite::Stmt s = d->prepare("SELECT " + rows::connectionColumns(d->format.major) +
+                                " FROM connections ORDER BY id");
+    if (!s)
+        return;
+    // History streams beside the connections (both in id order): one pass over each table.
+    sqlite::Stmt h;
+    int hrc = SQLITE_DONE;
+    if (withHistory) {
+        h = d->prepare(QByteArray("SELECT ") + rows::kStateChangeColumns +
+                       " FROM state_changes ORDER BY connection_id, seq");
+        if (!h)
+            return;
+        hrc = sqlite3_step(h.get());
+    }
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        Connection conn;
+        rows::Cells c = d->cells(s.get());
+        rows::connection(c, &conn);
+        while (withHistory && hrc == SQLITE_ROW) {
+            const qint64 owner = sqlite3_column_int64(h.get(), 0);
+            if (owner > conn.id)
+                break;
+            if (owner == conn.id) {
+                rows::Cells hc = d->cells(h.get());
+                StateChange sc;
+                rows::stateChange(hc, &sc);
+                conn.history.append(sc);
+            } else {
+                ++d->localBad; // names no connection: never shown
+            }
+            hrc = sqlite3_step(h.get());
+        }
+        if (withHistory && hrc != SQLITE_ROW && hrc != SQLITE_DONE) {
+            d->done(hrc);
+            return;
+        }
+        if (!fn(conn)) {
+            d->flushBad();
+            return;
+        }
+    }
+    while (withHistory && hrc == SQLITE_ROW) { // after the last connection: orphans
+        ++d->localBad;
+        hrc = sqlite3_step(h.get());
+    }
+    if (d->done(rc) && withHistory)
+        d->done(hrc);
+}
+
+QVector<SecondBucket> Session::seconds(qint64 fromNs, qint64 toNs) const
+{
+    std::lock_guard lock(d->mutex);
+    d->error.clear();
+    QVector<SecondBucket> out;
+    d->readSeconds(fromNs, toNs, &out);
+    return out;
+}
+
+} // namespace tcpscope

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Internal to Session: its state, shared by session.cpp (open, schema, connections, aggregates)
+// and session_query.cpp (packets, the kernel's view). Not an API.
+#pragma once
+
+#include "session/session.h"
+#include "session/session_rows.h"
+#include "session/sqlite_util.h"
+
+#include <QSet>
+#include <mutex>
+#include <optional>
+
+namespace tcpscope {
+
+struct Session::Private
+{
+    mutable std::mutex mutex; // one SQLite connection: every call runs under this lock
+    sqlite::Db db;
+    QString path;
+    SessionFormat format;
+    SessionInfo info;
+    qint64 connectionCount = 0;
+    qint64 packetCount = 0;
+    qint64 lastPacketId = 0;
+    QStringList connectionColumns; // valid ORDER BY names (the file's own columns)
+    mutable std::atomic<quint64> outOfRange{0};
+    mutable std::atomic<quint64> badChunks{0};
+    mutable QString error;                        // last query error, one line
+    mutable std::optional<QSet<qint64>> knownIds; // connection ids, loaded when first needed
+
+    bool chunked() const { return format.major >= 4; }
+    bool hasPackets() const { return format.major >= 2; }
+    bool hasKernel() const { return format.major >= 3; }
+
+    // Sets error (first one wins until cleared) and returns false.
+    bool fail(const QString &why) const;
+    // Prepared statement; null + error on failure.
+    sqlite::Stmt prepare(const QByteArray &sql) const;
+    // After a step loop: true for SQLITE_DONE, else error from the connection.
+    bool done(int rc) const;
+    bool queryInt(const QByteArray &sql, qint64 *out) const;
+    // 0 when the id names no connection (counted as a value out of range).
+    qint64 joined(qint64 connectionId) const;
+    rows::Cells cells(sqlite3_stmt *s) const { return rows::Cells{s, &localBad}; }
+    // Cells count into localBad (plain integer, under the mutex); flushed into outOfRange.
+    void flushBad() const
+    {
+        outOfRange += localBad;
+        localBad = 0;
+    }
+    mutable quint64 localBad = 0;
+
+    bool readMeta();
+    bool readCounts();
+    bool readHistory(qint64 id, QVector<StateChange> *out) const;
+    bool readSeconds(qint64 fromNs, qint64 toNs, QVector<SecondBucket> *out) const;
+    // Packets of v2/v3 row tables.
+    bool rowPackets(const QByteArray &where, qint64 offset, qint64 limit,
+                    const std::function<bool(const Packet &)> &fn) const;
+    // Packets and samples of v4 chunks (session_chunks.cpp).
+    bool chunkPackets(qint64 connectionId, qint64 offset, qint64 limit,
+                      const std::function<bool(const Packet &)> &fn) const;
+    bool chunkPacketsFromId(qint64 firstId, qint64 limit,
+                            const std::function<bool(const Packet &)> &fn) const;
+    bool chunkSamples(qint64 connectionId, const std::function<bool(const TcpSample &)> &fn) const;
+    bool samplesOf(qint64 connectionId, const std::function<bool(const TcpSample &)> &fn) const;
+    bool kernelRows(qint64 connectionId, bool withSamples, KernelData *out) const;
+};
+
+// SQLite's words for the two common ways a file is broken, in terms a user understands.
+QString describeSqliteError(const QString &sqliteError);
+
+} // namespace tcpscope

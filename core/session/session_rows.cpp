@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "session/session_rows.h"
+
+#include "session/session_schema.h"
+
+#include <arpa/inet.h>
+#include <limits>
+
+extern "C" {
+#include "tcpscope_records.h"
+}
+
+namespace tcpscope::rows {
+
+namespace {
+constexpr qint64 kI64Max = std::numeric_limits<qint64>::max();
+constexpr qint64 kI64Min = std::numeric_limits<qint64>::min();
+} // namespace
+
+qint64 Cells::ranged(int col, qint64 lo, qint64 hi, qint64 sentinel)
+{
+    const qint64 v = sqlite3_column_int64(s, col);
+    if (sqlite3_column_type(s, col) != SQLITE_INTEGER || v < lo || v > hi) {
+        count();
+        return sentinel;
+    }
+    return v;
+}
+
+quint64 Cells::u64(int col)
+{
+    return static_cast<quint64>(ranged(col, kI64Min, kI64Max, 0));
+}
+
+qint64 Cells::optional(int col, qint64 lo, qint64 hi)
+{
+    return isNull(col) ? -1 : ranged(col, lo, hi, -1);
+}
+
+QString Cells::text(int col, int maxChars)
+{
+    const int bytes = sqlite3_column_bytes(s, col);
+    if (sqlite3_column_type(s, col) != SQLITE_TEXT || bytes > maxChars * 4) {
+        count();
+        return {};
+    }
+    return QString::fromUtf8(reinterpret_cast<const char *>(sqlite3_column_text(s, col)), bytes);
+}
+
+QByteArray Cells::blob(int col, int maxBytes)
+{
+    const int bytes = sqlite3_column_bytes(s, col);
+    if (sqlite3_column_type(s, col) != SQLITE_BLOB || bytes > maxBytes) {
+        if (!(sqlite3_column_type(s, col) == SQLITE_BLOB && bytes == 0))
+            count();
+        return {};
+    }
+    return QByteArray(static_cast<const char *>(sqlite3_column_blob(s, col)), bytes);
+}
+
+bool validAddress(int family, const QString &text)
+{
+    if (text.isEmpty())
+        return true;
+    quint8 buf[16];
+    return inet_pton(family == 6 ? AF_INET6 : AF_INET, text.toLatin1().constData(), buf) == 1;
+}
+
+QByteArray connectionColumns(int version)
+{
+    // v1 files have no packet columns, v1/v2 no kernel summary: constants in their place.
+    QByteArray sql =
+        "id, sock_id, pid, comm, owner_source, cgroup_id, netns, family, local_addr, local_port,"
+        " remote_addr, remote_port, role, start_ns, end_ns, handshake_ns, state, close_reason,"
+        " have_close_stats, bytes_sent, bytes_received, segs_in, segs_out, retransmits, srtt_us,"
+        " min_rtt_us, sk_err, ";
+    sql += version >= 2
+               ? schema::connectionPacketColumns().join(QLatin1Char(',')).toLatin1()
+               : QByteArray("0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,NULL,NULL,NULL,NULL,NULL,0,0");
+    sql += ',';
+    sql += version >= 3 ? schema::connectionKernelColumns().join(QLatin1Char(',')).toLatin1()
+                        : QByteArray("0,NULL,NULL,NULL,0,0,0,0,0,0,0,0");
+    return sql;
+}
+
+void connection(Cells &c, Connection *out)
+{
+    Connection &k = *out;
+    k.id = c.ranged(0, 1, kI64Max, 0);
+    k.sockId = c.u64(1);
+    k.pid = c.u32(2);
+    k.comm = c.text(3, kMaxShortText);
+    k.ownerSource = quint8(c.ranged(4, 0, 255, 0));
+    k.cgroupId = c.u64(5);
+    k.netnsIno = c.u32(6);
+    k.family = int(c.ranged(7, 4, 6, 0));
+    if (k.family == 5) {
+        c.count();
+        k.family = 0;
+    }
+    k.localAddr = c.text(8, kMaxShortText);
+    k.localPort = quint16(c.ranged(9, 0, 65535, 0));
+    k.remoteAddr = c.text(10, kMaxShortText);
+    k.remotePort = quint16(c.ranged(11, 0, 65535, 0));
+    if (!validAddress(k.family, k.localAddr)) {
+        c.count();
+        k.localAddr.clear();
+    }
+    if (!validAddress(k.family, k.remoteAddr)) {
+        c.count();
+        k.remoteAddr.clear();
+    }
+    k.role = connectionRoleFromName(c.text(12, kMaxShortText));
+    k.startNs = c.ranged(13, 0, kI64Max, 0);
+    k.endNs = c.isNull(14) ? 0 : c.ranged(14, 0, kI64Max, 0);
+    k.handshakeNs = c.optional(15, 0, kI64Max);
+    k.state = tcpStateFromName(c.text(16, kMaxShortText));
+    k.closeReason = closeReasonFromName(c.text(17, kMaxShortText));
+    k.haveCloseStats = c.ranged(18, 0, 1, 0) != 0;
+    k.bytesSent = c.u64(19);
+    k.bytesReceived = c.u64(20);
+    k.segsIn = c.u32(21);
+    k.segsOut = c.u32(22);
+    k.retransmits = c.u32(23);
+    k.srttUs = c.u32(24);
+    k.minRttUs = c.u32(25);
+    k.skErr = qint32(
+        c.ranged(26, std::numeric_limits<qint32>::min(), std::numeric_limits<qint32>::max(), 0));
+    PacketCounts &p = k.packets;
+    p.packetsIn = quint64(c.ranged(27, 0, kI64Max, 0));
+    p.packetsOut = quint64(c.ranged(28, 0, kI64Max, 0));
+    p.payloadBytesIn = quint64(c.ranged(29, 0, kI64Max, 0));
+    p.payloadBytesOut = quint64(c.ranged(30, 0, kI64Max, 0));
+    p.retransmissions = c.u32(31);
+    p.fastRetransmissions = c.u32(32);
+    p.spuriousRetransmissions = c.u32(33);
+    p.dupAcks = c.u32(34);
+    p.outOfOrder = c.u32(35);
+    p.lostSegments = c.u32(36);
+    p.zeroWindows = c.u32(37);
+    p.zeroWindowProbes = c.u32(38);
+    p.windowFull = c.u32(39);
+    p.windowUpdates = c.u32(40);
+    p.keepAlives = c.u32(41);
+    p.resets = c.u32(42);
+    p.irttNs = c.optional(43, 0, kI64Max);
+    p.mssLocal = qint32(c.optional(44, 0, 65535));
+    p.mssRemote = qint32(c.optional(45, 0, 65535));
+    p.wscaleLocal = qint32(c.optional(46, 0, 255));
+    p.wscaleRemote = qint32(c.optional(47, 0, 255));
+    p.sackPermitted = c.ranged(48, 0, 1, 0) != 0;
+    p.timestamps = c.ranged(49, 0, 1, 0) != 0;
+    KernelSummary &s = k.kernel;
+    auto opt32 = [&](int col) { return c.isNull(col) ? 0u : c.u32(col); };
+    s.samples = c.u32(50);
+    s.srttUsMin = opt32(51);
+    s.srttUsMax = opt32(52);
+    s.cwndMax = opt32(53);
+    s.retransmits = c.u32(54);
+    s.synRetransmits = c.u32(55);
+    s.synAckRetransmits = c.u32(56);
+    s.resetsSent = c.u32(57);
+    s.resetsReceived = c.u32(58);
+    s.drops = c.u32(59);
+    s.listenDrops = c.u32(60);
+    s.backlogMax = c.u32(61);
+    if (s.srttUsMin > s.srttUsMax) { // one of them is wrong: neither is known
+        c.count();
+        s.srttUsMin = s.srttUsMax = 0;
+    }
+}
+
+const char *const kStateChangeColumns =
+    "connection_id, ts_ns, from_state, to_state, ctx_pid, ctx_comm";
+
+void stateChange(Cells &c, StateChange *out)
+{
+    out->timeNs = c.ranged(1, 0, kI64Max, 0);
+    out->from = tcpStateFromName(c.text(2, kMaxShortText));
+    out->to = tcpStateFromName(c.text(3, kMaxShortText));
+    out->ctxPid = c.u32(4);
+    out->ctxComm = c.text(5, kMaxShortText);
+}
+
+const char *const kPacketColumns =
+    "id, connection_id, ts_ns, sock_id, sock_state, ifindex, direction, parse_status,"
+    " family, src_addr, src_port, dst_addr, dst_port, seq, ack, tcp_flags, window, urg_ptr,"
+    " payload_len, skb_len, gso_segs, gso_size, ttl, tos, vlan_tci, vlan_depth, ip_frag,"
+    " ip_id, ip_hdr_len, tcp_hdr_len, options, payload, analysis, dup_ack_num, rel_seq,"
+    " rel_ack, bytes_in_flight, scaled_window, ack_rtt_ns";
+
+bool packet(Cells &c, Packet *out)
+{
+    Packet &p = *out;
+    p.id = sqlite3_column_int64(c.s, 0); // the INTEGER PRIMARY KEY: always an integer
+    p.connectionId = c.isNull(1) ? 0 : c.ranged(1, 1, kI64Max, 0);
+    const QString direction = c.text(6, kMaxShortText);
+    const qint64 family = c.ranged(8, 4, 6, 0);
+    if ((direction != QLatin1String("in") && direction != QLatin1String("out")) ||
+        (family != 4 && family != 6)) {
+        c.count();
+        return false;
+    }
+    p.direction = direction == QLatin1String("in") ? PacketDirection::In : PacketDirection::Out;
+    p.family = int(family);
+    p.timeNs = c.ranged(2, 0, kI64Max, 0);
+    p.sockId = c.u64(3);
+    const auto st = schema::sockStateFromName(c.text(4, kMaxShortText));
+    if (!st)
+        c.count();
+    p.sockState = st.value_or(0);
+    p.ifindex = c.u32(5);
+    p.parseStatus = quint8(c.ranged(7, TS_PARSE_OK, TS_PARSE_TRUNC_OPTIONS, TS_PARSE_OK));
+    const int af = p.family == 6 ? AF_INET6 : AF_INET;
+    for (auto [col, addr] : {std::pair{9, &p.srcAddr}, std::pair{11, &p.dstAddr}}) {
+        const QString text = c.text(col, kMaxShortText);
+        if (inet_pton(af, text.toLatin1().constData(), addr->data()) != 1) {
+            c.count();
+            addr->fill(0);
+        }
+    }
+    p.srcPort = quint16(c.ranged(10, 0, 65535, 0));
+    p.dstPort = quint16(c.ranged(12, 0, 65535, 0));
+    p.seq = c.u32(13);
+    p.ack = c.u32(14);
+    p.tcpFlags = quint8(c.ranged(15, 0, 255, 0));
+    p.window = quint16(c.ranged(16, 0, 65535, 0));
+    p.urgPtr = quint16(c.ranged(17, 0, 65535, 0));
+    p.payloadLen = c.u32(18);
+    p.skbLen = c.u32(19);
+    p.gsoSegs = quint16(c.ranged(20, 0, 65535, 0));
+    p.gsoSize = quint16(c.ranged(21, 0, 65535, 0));
+    p.ttl = quint8(c.ranged(22, 0, 255, 0));
+    p.tos = quint8(c.ranged(23, 0, 255, 0));
+    p.vlanTci = quint16(c.ranged(24, 0, 65535, 0));
+    p.vlanDepth = quint8(c.ranged(25, 0, 255, 0));
+    p.ipFrag = quint8(c.ranged(26, 0, 7, 0));
+    p.ipId = c.u32(27);
+    p.ipHdrLen = quint8(c.ranged(28, 0, 255, 0));
+    p.tcpHdrLen = quint8(c.ranged(29, 0, 255, 0));
+    p.options = c.blob(30, TS_TCP_OPTIONS_MAX);
+    p.payload = c.blob(31, TS_SNAP_MAX);
+    p.analysis = quint32(c.ranged(32, 0, 0xffff, 0));
+    p.dupAckNum = c.u32(33);
+    p.relSeq = c.u32(34);
+    p.relAck = c.u32(35);
+    p.bytesInFlight = c.optional(36, 0, kI64Max);
+    p.scaledWindow = c.optional(37, 0, qint64(65535) << 14);
+    p.ackRttNs = c.optional(38, 0, kI64Max);
+    return true;
+}
+
+const char *const kSampleColumns =
+    "connection_id, ts_ns, fields, srtt_us, rttvar_us, min_rtt_us, cwnd, ssthresh, snd_wnd,"
+    " rcv_wnd, packets_out, retrans_out, lost_out, sacked_out, in_flight, mss, total_retrans,"
+    " bytes_acked, bytes_received, delivery_rate, ca_state";
+
+bool sample(Cells &c, TcpSample *out)
+{
+    TcpSample &t = *out;
+    const auto ca = schema::caStateFromName(c.text(20, kMaxShortText));
+    if (!ca) {
+        c.count();
+        return false;
+    }
+    t.caState = *ca;
+    t.connectionId = c.isNull(0) ? 0 : c.ranged(0, 1, kI64Max, 0);
+    t.timeNs = c.ranged(1, 0, kI64Max, 0);
+    t.fields = quint16(c.ranged(2, 0, 0xffff, 0));
+    t.srttUs = c.u32(3);
+    t.rttvarUs = c.u32(4);
+    t.minRttUs = c.u32(5);
+    t.cwnd = c.u32(6);
+    t.ssthresh = c.u32(7);
+    t.sndWnd = c.u32(8);
+    t.rcvWnd = c.u32(9);
+    t.packetsOut = c.u32(10);
+    t.retransOut = c.u32(11);
+    t.lostOut = c.u32(12);
+    t.sackedOut = c.u32(13);
+    t.inFlight = c.u32(14);
+    t.mss = quint32(c.ranged(15, 0, 65535, 0));
+    t.totalRetrans = c.u32(16);
+    t.bytesAcked = c.u64(17);
+    t.bytesReceived = c.u64(18);
+    t.deliveryRate = c.u64(19);
+    return true;
+}
+
+const char *const kEventColumns =
+    "connection_id, ts_ns, kind, state, seq, segs, err, tcp_flags, reason, reason_name,"
+    " old_ca_state, new_ca_state, srtt_us, cwnd";
+
+bool event(Cells &c, KernelEvent *out)
+{
+    KernelEvent &e = *out;
+    if (!kernelEventKindFromName(c.text(2, kMaxShortText), &e.kind)) {
+        c.count();
+        return false;
+    }
+    if (e.kind == KernelEventKind::CongestionState) {
+        // The change itself is the event: without both states there is nothing to show.
+        const auto o =
+            c.isNull(10) ? std::nullopt : schema::caStateFromName(c.text(10, kMaxShortText));
+        const auto n =
+            c.isNull(11) ? std::nullopt : schema::caStateFromName(c.text(11, kMaxShortText));
+        if (!o || !n) {
+            c.count();
+            return false;
+        }
+        e.oldCaState = *o;
+        e.newCaState = *n;
+    } else if (!c.isNull(10) || !c.isNull(11)) {
+        c.count(); // meaningless for this kind: ignored
+    }
+    e.connectionId = c.isNull(0) ? 0 : c.ranged(0, 1, kI64Max, 0);
+    e.timeNs = c.ranged(1, 0, kI64Max, 0);
+    const auto st = schema::sockStateFromName(c.text(3, kMaxShortText));
+    if (!st)
+        c.count();
+    e.state = st.value_or(0);
+    e.seq = c.u32(4);
+    e.segs = quint16(c.ranged(5, 0, 65535, 0));
+    e.err = qint32(
+        c.ranged(6, std::numeric_limits<qint32>::min(), std::numeric_limits<qint32>::max(), 0));
+    e.tcpFlags = quint8(c.ranged(7, 0, 255, 0));
+    // NULL = the kernel gave no reason (TS_REASON_NONE in the record).
+    e.reason = c.isNull(8) ? 0xffffffffu : quint32(c.ranged(8, 0, UINT32_MAX, 0xffffffffu));
+    e.reasonName = c.text(9, kMaxReasonName);
+    e.srttUs = c.u32(12);
+    e.cwnd = c.u32(13);
+    return true;
+}
+
+const char *const kDropColumns =
+    "connection_id, ts_ns, reason, reason_name, location, ifindex, family, src_addr,"
+    " src_port, dst_addr, dst_port, tcp_flags, sock_state, seq, ack, payload_len";
+
+bool drop(Cells &c, DropEvent *out)
+{
+    DropEvent &d = *out;
+    d.connectionId = c.isNull(0) ? 0 : c.ranged(0, 1, kI64Max, 0);
+    d.timeNs = c.ranged(1, 0, kI64Max, 0);
+    d.reason = c.u32(2);
+    d.reasonName = c.text(3, kMaxReasonName);
+    d.location = c.u64(4);
+    d.ifindex = c.u32(5);
+    d.family = int(c.ranged(6, 4, 6, 0));
+    if (d.family == 5) {
+        c.count();
+        d.family = 0;
+    }
+    d.srcAddr = c.text(7, kMaxShortText);
+    d.srcPort = quint16(c.ranged(8, 0, 65535, 0));
+    d.dstAddr = c.text(9, kMaxShortText);
+    d.dstPort = quint16(c.ranged(10, 0, 65535, 0));
+    for (QString *addr : {&d.srcAddr, &d.dstAddr}) {
+        if (d.family == 0 || !validAddress(d.family, *addr)) {
+            if (!addr->isEmpty())
+                c.count();
+            addr->clear();
+        }
+    }
+    d.tcpFlags = quint8(c.ranged(11, 0, 255, 0));
+    const auto st = schema::sockStateFromName(c.text(12, kMaxShortText));
+    if (!st)
+        c.count();
+    d.sockState = st.value_or(0);
+    d.seq = c.u32(13);
+    d.ack = c.u32(14);
+    d.payloadLen = c.u32(15);
+    return true;
+}
+
+const char *const kListenerColumns =
+    "connection_id, ts_ns, sock_id, family, addr, port, backlog, max_backlog, drops";
+
+bool listener(Cells &c, ListenerSample *out)
+{
+    ListenerSample &l = *out;
+    l.connectionId = c.isNull(0) ? 0 : c.ranged(0, 1, kI64Max, 0);
+    l.timeNs = c.ranged(1, 0, kI64Max, 0);
+    l.sockId = c.u64(2);
+    l.family = int(c.ranged(3, 4, 6, 0));
+    if (l.family == 5) {
+        c.count();
+        l.family = 0;
+    }
+    l.addr = c.text(4, kMaxShortText);
+    if (l.family == 0 || !validAddress(l.family, l.addr)) {
+        if (!l.addr.isEmpty())
+            c.count();
+        l.addr.clear();
+    }
+    l.port = quint16(c.ranged(5, 0, 65535, 0));
+    l.backlog = c.u32(6);
+    l.maxBacklog = c.u32(7);
+    l.drops = quint64(c.ranged(8, 0, kI64Max, 0)); // sk_drops: never negative
+    return true;
+}
+
+} // namespace tcpscope::rows
