@@ -38,7 +38,7 @@ class TestMainWindow : public QObject
 
     static int proxyRowOfId(const MainWindow &w, qint64 id)
     {
-        const QAbstractItemModel *m = w.filterModel();
+        const QAbstractItemModel *m = w.connectionModel();
         for (int r = 0; r < m->rowCount(); ++r)
             if (m->index(r, 0).data(Col::ConnectionIdRole).toLongLong() == id)
                 return r;
@@ -46,7 +46,7 @@ class TestMainWindow : public QObject
     }
     static QString cell(const MainWindow &w, qint64 id, int col)
     {
-        return w.filterModel()->index(proxyRowOfId(w, id), col).data().toString();
+        return w.connectionModel()->index(proxyRowOfId(w, id), col).data().toString();
     }
     static qint64 selectedId(const MainWindow &w)
     {
@@ -198,7 +198,7 @@ private slots:
         QCOMPARE(w.timeline()->barCount(), 3);
         QVERIFY(proxyRowOfId(w, 3) < 0 && proxyRowOfId(w, 2) >= 0 && proxyRowOfId(w, 6) >= 0);
         QVERIFY2(w.idFilterAction()->text().contains(QStringLiteral("resets 00:00:01")), qPrintable(w.idFilterAction()->text()));
-        QVERIFY(w.filterModel()->hasConnectionIdFilter());
+        QVERIFY(w.connectionModel()->hasConnectionIdFilter());
         // Both filters apply.
         w.setFilterText(QStringLiteral("curl"));
         QCOMPARE(w.tableView()->model()->rowCount(), 2); // 2 and 4
@@ -207,7 +207,7 @@ private slots:
         // The chip clears it.
         w.idFilterAction()->trigger();
         QCoreApplication::processEvents();
-        QVERIFY(!w.filterModel()->hasConnectionIdFilter());
+        QVERIFY(!w.connectionModel()->hasConnectionIdFilter());
         QCOMPARE(w.tableView()->model()->rowCount(), m_facts.connections);
         QCOMPARE(w.timeline()->barCount(), m_facts.connections);
         // An empty set is "no filter".
