@@ -139,6 +139,10 @@ const QVector<Connection> &ConnectionTableModel::page(int pageIndex) const
             rows.append(std::move(c));
         }
     }
+    // The States column shows the path of state changes, which lives in the history.
+    for (Connection &c : rows)
+        if (std::optional<Connection> full = m_session ? m_session->connection(c.id) : std::nullopt)
+            c.history = std::move(full->history);
     m_pageOrder.append(pageIndex);
     return *m_pages.insert(pageIndex, std::move(rows));
 }

@@ -44,7 +44,8 @@ class TestPacketList : public QObject
 
     // Connections 1 and 2 with these packets in a session file (the writer kept open when asked,
     // for live appends).
-    std::shared_ptr<Session> sessionOf(const QVector<Packet> &packets, std::unique_ptr<SessionWriter> *keepOpen = nullptr)
+    std::shared_ptr<Session> sessionOf(const QVector<Packet> &packets,
+                                       std::unique_ptr<SessionWriter> *keepOpen = nullptr)
     {
         const QString path = m_dir.filePath(QStringLiteral("p%1.tcpscope").arg(++m_files));
         QString error;
@@ -76,7 +77,8 @@ private slots:
         QVERIFY(session);
         M model;
         model.setSession(session);
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         model.setOriginNs(kStart);
         QCOMPARE(model.rowCount(), 28); // nothing selected: every packet
         model.setConnections({2});
@@ -85,7 +87,8 @@ private slots:
         QCOMPARE(model.index(0, M::ColFlags).data().toString(), QStringLiteral("SYN"));
         QCOMPARE(model.index(0, M::ColDirection).data().toString(), QStringLiteral("→ out"));
         QCOMPARE(model.index(1, M::ColTime).data().toString(), QStringLiteral("0.101000"));
-        QCOMPARE(model.index(10, M::ColAnalysis).data().toString(), QStringLiteral("Fast retransmission"));
+        QCOMPARE(model.index(10, M::ColAnalysis).data().toString(),
+                 QStringLiteral("Fast retransmission"));
         QVERIFY(model.index(10, 0).data(Qt::BackgroundRole).isValid()); // problem: red
         QCOMPARE(model.index(8, M::ColAnalysis).data().toString(), QStringLiteral("Dup ACK #1"));
         model.setProblemsOnly(true);
@@ -153,7 +156,8 @@ private slots:
         const QVector<Packet> packets = testing::lossyTransferPackets(1, kStart, 1);
         Packet syn = packets.first();
         // MSS 1460, SACK permitted, timestamps, NOP, window scale 7, unknown kind 99 (len 2).
-        syn.options = QByteArray::fromHex("020405b40402080a0000007b0000000001030307" "6302");
+        syn.options = QByteArray::fromHex("020405b40402080a0000007b0000000001030307"
+                                          "6302");
         const Connection c = conn(1);
         PacketContext ctx;
         ctx.connection = &c;
@@ -174,7 +178,8 @@ private slots:
         Packet bad = syn;
         bad.parseStatus = 8; // TS_PARSE_TRUNC_OPTIONS
         view.setPacket(bad, ctx);
-        QVERIFY(view.lines().first().startsWith(QStringLiteral("Malformed packet: Truncated TCP options")));
+        QVERIFY(view.lines().first().startsWith(
+            QStringLiteral("Malformed packet: Truncated TCP options")));
     }
 
     void graphClickSelectsRow()

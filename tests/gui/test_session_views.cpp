@@ -4,6 +4,7 @@
 // counts are checked against SQL on the file, packets and kernel data against a Session of its
 // own.
 #include "charts/metrics_widget.h"
+#include "charts/seq_graph_data.h"
 #include "charts/seq_graph_widget.h"
 #include "charts/timeline_widget.h"
 #include "main_window.h"
