@@ -1,25 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "connection_tracker.h"
+#include "model/address.h"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
-#include <sys/socket.h>
 
 namespace tcpscope {
 
 namespace {
 
-constexpr std::size_t kRecentlyClosedMax = 4096;
-
-QString addressText(int family, const __u8 (&addr)[16])
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, sizeof buf))
-        return QString();
-    return QString::fromLatin1(buf);
-}
 
 QString commText(const char (&comm)[TS_COMM_LEN])
 {
@@ -85,30 +75,66 @@ void ConnectionTracker::markChanged(qint64 id)
     }
 }
 
-void ConnectionTracker::rememberClosed(quint64 sockId, qint64 id)
+void ConnectionTracker::rememberClosed(const Connection &c)
 {
-    if (!m_recentlyClosed.contains(sockId))
-        m_recentOrder.push_back(sockId);
-    m_recentlyClosed.insert(sockId, id);
-    while (m_recentOrder.size() > kRecentlyClosedMax) {
-        m_recentlyClosed.remove(m_recentOrder.front());
-        m_recentOrder.pop_front();
+    // A pointer id that lives again and closes again names its newest connection.
+    m_closedBySock.insert(c.sockId, c.id);
+    m_closedOrder.emplace_back(c.endNs, c.id);
+}
+
+void ConnectionTracker::addTombstone(quint64 sockId)
+{
+    if (sockId == 0 || m_tombstones.contains(sockId))
+        return;
+    m_tombstones.insert(sockId);
+    m_tombstoneOrder.push_back(sockId);
+    while (qsizetype(m_tombstoneOrder.size()) > m_limits.maxTombstones) {
+        m_tombstones.remove(m_tombstoneOrder.front());
+        m_tombstoneOrder.pop_front();
     }
+}
+
+QVector<Connection> ConnectionTracker::evictClosed(qint64 nowWallNs)
+{
+    QVector<Connection> out;
+    while (!m_closedOrder.empty()) {
+        const auto [endNs, id] = m_closedOrder.front();
+        const bool due = nowWallNs - endNs >= m_limits.graceNs;
+        const bool over = qsizetype(m_closedOrder.size()) > m_limits.maxClosed;
+        // A pending change is a row not yet handed on: it goes after the next takeChanged().
+        if ((!due && !over) || m_changedSet.contains(id))
+            break;
+        m_closedOrder.pop_front();
+        const auto it = m_connections.find(id);
+        if (it == m_connections.end())
+            continue;
+        if (m_closedBySock.value(it->second.sockId) == id)
+            m_closedBySock.remove(it->second.sockId);
+        // A socket that lives again (pointer ids) is open under a new connection: no tombstone.
+        if (!m_openBySock.contains(it->second.sockId))
+            addTombstone(it->second.sockId);
+        ++m_evicted;
+        if (!due)
+            ++m_evictedEarly;
+        out.append(std::move(it->second));
+        m_connections.erase(it);
+    }
+    return out;
 }
 
 Connection &ConnectionTracker::connectionFor(const ts_state_change &rec, qint64 wallNs)
 {
     const auto it = m_openBySock.constFind(rec.sock_id);
     if (it != m_openBySock.cend())
-        return m_connections[*it - 1];
+        return m_connections.at(*it);
     // First change of this socket, or the socket (cookie/pointer) lives again after CLOSE.
     Connection conn;
     conn.id = m_nextId++;
     conn.sockId = rec.sock_id;
     conn.startNs = wallNs;
-    m_connections.append(std::move(conn));
-    m_openBySock.insert(rec.sock_id, m_connections.last().id);
-    return m_connections.last();
+    const qint64 id = conn.id;
+    m_openBySock.insert(rec.sock_id, id);
+    return m_connections.emplace(id, std::move(conn)).first->second;
 }
 
 void ConnectionTracker::onStateChange(const ts_state_change &rec)
@@ -127,17 +153,17 @@ void ConnectionTracker::onStateChange(const ts_state_change &rec)
     }
     if (rec.netns_ino != 0)
         c.netnsIno = rec.netns_ino;
-    const int family = rec.family == AF_INET6 ? 6 : 4;
+    const int family = familyFromAf(rec.family);
     if (c.family == 0 || rec.sport != 0 || rec.dport != 0 || !isZero(rec.saddr)) {
         // Ports and addresses fill in as the socket binds/connects; never overwrite with zeros.
         c.family = family;
         if (rec.sport != 0 || c.localAddr.isEmpty() || !isZero(rec.saddr)) {
-            c.localAddr = addressText(rec.family, rec.saddr);
+            c.localAddr = addressText(family, rec.saddr);
             if (rec.sport != 0)
                 c.localPort = rec.sport;
         }
         if (rec.dport != 0 || c.remoteAddr.isEmpty()) {
-            c.remoteAddr = addressText(rec.family, rec.daddr);
+            c.remoteAddr = addressText(family, rec.daddr);
             c.remotePort = rec.dport;
         }
     }
@@ -177,21 +203,19 @@ void ConnectionTracker::onStateChange(const ts_state_change &rec)
         c.endNs = wallNs;
         c.closeReason = classifyClose(c);
         m_openBySock.remove(rec.sock_id);
-        rememberClosed(rec.sock_id, c.id);
+        rememberClosed(c);
     }
     markChanged(c.id);
 }
 
 void ConnectionTracker::onCloseStats(const ts_close_stats &rec)
 {
-    qint64 id = m_openBySock.value(rec.sock_id, 0);
-    if (id == 0)
-        id = m_recentlyClosed.value(rec.sock_id, 0);
-    if (id <= 0 || id > m_connections.size()) {
+    Connection *found = findMutable(idForSock(rec.sock_id));
+    if (!found) {
         ++m_orphanStats;
         return;
     }
-    Connection &c = m_connections[id - 1];
+    Connection &c = *found;
     c.haveCloseStats = true;
     c.bytesSent = rec.bytes_acked;
     c.bytesReceived = rec.bytes_received;
@@ -211,24 +235,24 @@ qint64 ConnectionTracker::idForSock(quint64 sockId) const
     if (sockId == 0)
         return 0;
     const qint64 id = m_openBySock.value(sockId, 0);
-    return id != 0 ? id : m_recentlyClosed.value(sockId, 0);
+    return id != 0 ? id : m_closedBySock.value(sockId, 0);
 }
 
 Connection *ConnectionTracker::findMutable(qint64 id)
 {
-    if (id <= 0 || id > m_connections.size())
-        return nullptr;
-    return &m_connections[id - 1];
+    const auto it = m_connections.find(id);
+    return it == m_connections.end() ? nullptr : &it->second;
 }
 
 qint64 ConnectionTracker::addFromPacket(Connection conn)
 {
     conn.id = m_nextId++;
+    const qint64 id = conn.id;
     if (conn.sockId != 0 && !m_openBySock.contains(conn.sockId))
-        m_openBySock.insert(conn.sockId, conn.id);
-    m_connections.append(std::move(conn));
-    markChanged(m_connections.last().id);
-    return m_connections.last().id;
+        m_openBySock.insert(conn.sockId, id);
+    m_connections.emplace(id, std::move(conn));
+    markChanged(id);
+    return id;
 }
 
 QVector<Connection> ConnectionTracker::takeChanged()
@@ -236,8 +260,10 @@ QVector<Connection> ConnectionTracker::takeChanged()
     std::sort(m_changed.begin(), m_changed.end());
     QVector<Connection> out;
     out.reserve(m_changed.size());
-    for (qint64 id : std::as_const(m_changed))
-        out.append(m_connections[id - 1]);
+    for (qint64 id : std::as_const(m_changed)) {
+        if (const Connection *c = find(id))
+            out.append(*c);
+    }
     m_changed.clear();
     m_changedSet.clear();
     return out;
@@ -245,14 +271,19 @@ QVector<Connection> ConnectionTracker::takeChanged()
 
 QVector<Connection> ConnectionTracker::all() const
 {
-    return m_connections;
+    QVector<Connection> out;
+    out.reserve(qsizetype(m_connections.size()));
+    for (const auto &entry : m_connections)
+        out.append(entry.second);
+    std::sort(out.begin(), out.end(),
+              [](const Connection &a, const Connection &b) { return a.id < b.id; });
+    return out;
 }
 
 const Connection *ConnectionTracker::find(qint64 id) const
 {
-    if (id <= 0 || id > m_connections.size())
-        return nullptr;
-    return &m_connections[id - 1];
+    const auto it = m_connections.find(id);
+    return it == m_connections.end() ? nullptr : &it->second;
 }
 
 } // namespace tcpscope

@@ -1,19 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "kernel_joiner.h"
 #include "hold_queue.h"
-#include "kernel_joiner_private.h"
+#include "model/address.h"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cstring>
-#include <sys/socket.h>
 
 namespace tcpscope {
 
 namespace {
-
-using kernel_joiner_detail::addressText;
-using kernel_joiner_detail::familyOf;
 
 // Orientation-free form of a PacketJoiner tuple key (family | endpoint | endpoint): both ends
 // sorted, so records waiting for either socket of a tuple share one group.
@@ -45,7 +40,7 @@ void KernelJoiner::onStateChange(const ts_state_change &rec)
 {
     const qint64 id = m_tracker.idForSock(rec.sock_id);
     if (id != 0) {
-        const int family = familyOf(rec.family);
+        const int family = familyFromAf(rec.family);
         if (rec.newstate == quint8(TcpState::Listen) && rec.sport != 0) {
             m_listenerByFamilyPort.insert(quint32(family) << 16 | rec.sport, id);
             m_listenerByPort.insert(rec.sport, id);
@@ -113,6 +108,8 @@ qint64 KernelJoiner::listenerFor(const Item &item) const
 
 KernelJoiner::Target KernelJoiner::target(const Item &item) const
 {
+    if (m_tracker.wasEvicted(item.sockId))
+        return {}; // late: its tuple may name a newer connection by now
     if (std::holds_alternative<TcpSample>(item.value)) {
         if (const qint64 id = byOwnSock(item.sockId))
             return {id, false};
@@ -168,7 +165,7 @@ void KernelJoiner::add(Item &&item)
         noteTime(monoNs);
         return;
     }
-    const QByteArray key = holdKey(item);
+    const QByteArray key = m_tracker.wasEvicted(item.sockId) ? QByteArray() : holdKey(item);
     if (key.isEmpty()) {
         deliver(std::move(item), t);
     } else {
@@ -247,6 +244,8 @@ void KernelJoiner::deliver(Item &&item, const Target &t)
         m_tracker.markChanged(id);
     } else {
         ++m_unjoined;
+        if (m_tracker.wasEvicted(item.sockId))
+            ++m_late;
     }
     std::visit(
         [&](auto &v) {
@@ -290,7 +289,8 @@ void KernelJoiner::retryGroup(const QByteArray &key)
 qint64 KernelJoiner::found(const Held &group)
 {
     for (const Item &item : group.items) {
-        if (item.sockId == 0 || m_tracker.idForSock(item.sockId) != 0)
+        if (item.sockId == 0 || m_tracker.idForSock(item.sockId) != 0 ||
+            m_tracker.wasEvicted(item.sockId))
             continue;
         if (const auto *l = std::get_if<ListenerSample>(&item.value)) {
             // A listener that predates the capture, as sock_diag reports it.
@@ -347,6 +347,22 @@ void KernelJoiner::decideGroup(const QByteArray &key)
     m_heldCount -= items.size();
     for (Item &item : items)
         deliver(std::move(item), Target{});
+}
+
+void KernelJoiner::forget(const QVector<Connection> &evicted)
+{
+    for (const Connection &c : evicted) {
+        m_firstListenDrops.remove(c.id);
+        if (c.role != ConnectionRole::Listener)
+            continue;
+        // Normally gone when it stopped listening; a listener that closed without that change
+        // (a lost record) must not keep the port.
+        const quint32 familyPort = quint32(c.family) << 16 | c.localPort;
+        if (m_listenerByFamilyPort.value(familyPort) == c.id)
+            m_listenerByFamilyPort.remove(familyPort);
+        if (m_listenerByPort.value(c.localPort) == c.id)
+            m_listenerByPort.remove(c.localPort);
+    }
 }
 
 void KernelJoiner::noteTime(quint64 monoNs)

@@ -26,6 +26,9 @@
 // socket founds a connection that predates the capture (PacketJoiner::addPredating, the same
 // rule as for packets), a listener sample founds a listener connection; anything else is
 // emitted with connectionId 0. Not thread-safe: owned by the ingest thread.
+// A record naming the socket of a connection ConnectionTracker has evicted is late: emitted at
+// once with connectionId 0, counted in late(), never joined by tuple to a newer connection and
+// never founding one. forget() drops what the joiner kept for evicted connections.
 #pragma once
 
 #include "connection_tracker.h"
@@ -80,7 +83,15 @@ public:
     // sent no name for it.
     QString reasonName(quint16 table, quint32 value) const;
     quint64 unjoined() const { return m_unjoined; }
+    quint64 late() const { return m_late; } // of unjoined: naming an evicted connection's socket
     qsizetype held() const { return m_heldCount; }
+    quint64 nowMonoNs() const { return m_nowMonoNs; }
+    // Connections ConnectionTracker::evictClosed() returned: listener entries naming them go.
+    void forget(const QVector<Connection> &evicted);
+    qsizetype listenersHeld() const
+    {
+        return m_listenerByFamilyPort.size() + m_firstListenDrops.size();
+    }
 
     // Conversions with wall time; connection and reason names are filled in by the joiner.
     static TcpSample toSample(const ts_tcp_sample &rec, qint64 monoToWallNs);
@@ -138,6 +149,7 @@ private:
     quint64 m_nowMonoNs = 0;
     quint64 m_nextDeadline = ~quint64(0);
     quint64 m_unjoined = 0;
+    quint64 m_late = 0;
     QHash<QByteArray, Held> m_held;
     qsizetype m_heldCount = 0;
     QHash<quint32, qint64> m_listenerByFamilyPort; // family << 16 | port -> open listener id

@@ -3,18 +3,13 @@
 // time, mapped sentinels, reason names) and the join keys they carry. The join itself is in
 // kernel_joiner.cpp.
 #include "kernel_joiner.h"
-#include "kernel_joiner_private.h"
+#include "model/address.h"
 
-#include <arpa/inet.h>
 #include <cstring>
-#include <sys/socket.h>
 
 namespace tcpscope {
 
 namespace {
-
-using kernel_joiner_detail::addressText;
-using kernel_joiner_detail::familyOf;
 
 std::array<quint8, 16> toArray(const __u8 (&addr)[16])
 {
@@ -76,7 +71,7 @@ DropEvent KernelJoiner::toDrop(const ts_drop &r, qint64 offset)
     d.reason = r.reason;
     d.location = r.location;
     d.ifindex = r.ifindex;
-    d.family = familyOf(r.family);
+    d.family = familyFromAf(r.family);
     d.srcAddr = addressText(d.family, r.saddr);
     d.srcPort = r.sport;
     d.dstAddr = addressText(d.family, r.daddr);
@@ -94,7 +89,7 @@ ListenerSample KernelJoiner::toListener(const ts_listener_sample &r, qint64 offs
     ListenerSample l;
     l.timeNs = qint64(r.hdr.ts_ns) + offset;
     l.sockId = r.sock_id;
-    l.family = familyOf(r.family);
+    l.family = familyFromAf(r.family);
     l.addr = addressText(l.family, r.addr);
     l.port = r.port;
     l.backlog = r.backlog;
@@ -112,7 +107,7 @@ void fillTuple(ItemT &item, const Rec &rec, quint8 sockState)
     item.monoNs = rec.hdr.ts_ns;
     item.sockId = rec.sock_id;
     item.sockState = sockState;
-    item.family = familyOf(rec.family);
+    item.family = familyFromAf(rec.family);
     item.a = toArray(rec.saddr);
     item.aPort = rec.sport;
     item.b = toArray(rec.daddr);
@@ -176,7 +171,7 @@ void KernelJoiner::onListener(const ts_listener_sample &rec)
     item.monoNs = rec.hdr.ts_ns;
     item.sockId = rec.sock_id;
     item.sockState = quint8(TcpState::Listen);
-    item.family = familyOf(rec.family);
+    item.family = familyFromAf(rec.family);
     item.a = toArray(rec.addr);
     item.aPort = rec.port;
     add(std::move(item));

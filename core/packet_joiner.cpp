@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "packet_joiner.h"
 #include "hold_queue.h"
+#include "model/address.h"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cstring>
-#include <sys/socket.h>
 
 namespace tcpscope {
 
@@ -15,14 +14,6 @@ namespace {
 bool tupleTrusted(quint8 parseStatus)
 {
     return parseStatus == TS_PARSE_OK || parseStatus == TS_PARSE_TRUNC_OPTIONS;
-}
-
-QString addressText(int family, const std::array<quint8, 16> &addr)
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr.data(), buf, sizeof buf))
-        return QString();
-    return QString::fromLatin1(buf);
 }
 
 void appendKey(QByteArray &key, const quint8 *addr, quint16 port)
@@ -55,7 +46,7 @@ Packet PacketJoiner::toPacket(const ts_packet &r, qint64 offset, std::span<const
     p.direction = r.direction == TS_DIR_EGRESS ? PacketDirection::Out : PacketDirection::In;
     p.parseStatus = r.parse_status;
     p.sockState = r.sock_state;
-    p.family = r.family == AF_INET6 ? 6 : 4;
+    p.family = familyFromAf(r.family);
     std::memcpy(p.srcAddr.data(), r.saddr, 16);
     std::memcpy(p.dstAddr.data(), r.daddr, 16);
     p.srcPort = r.sport;
@@ -147,7 +138,7 @@ QByteArray PacketJoiner::tupleKey(const Packet &p)
 
 QByteArray PacketJoiner::tupleKey(const ts_state_change &rec)
 {
-    return tupleKey(rec.family == AF_INET6 ? 6 : 4, rec.saddr, rec.sport, rec.daddr, rec.dport);
+    return tupleKey(familyFromAf(rec.family), rec.saddr, rec.sport, rec.daddr, rec.dport);
 }
 
 qint64 PacketJoiner::addPredating(const PredatingSocket &s, qint64 startNs)
@@ -166,9 +157,33 @@ qint64 PacketJoiner::addPredating(const PredatingSocket &s, qint64 startNs)
     const qint64 id = m_tracker.addFromPacket(std::move(c));
     const QByteArray key =
         tupleKey(s.family, s.local.data(), s.localPort, s.remote.data(), s.remotePort);
-    m_tupleToId.insert(key, id);
+    registerTuple(key, id);
     drainHeld(key, id); // its packets waiting for it go first
     return id;
+}
+
+void PacketJoiner::registerTuple(const QByteArray &key, qint64 id)
+{
+    m_tupleToId.insert(key, id);
+    QVector<QByteArray> &keys = m_keysById[id];
+    if (!keys.contains(key))
+        keys.append(key);
+}
+
+void PacketJoiner::forget(const QVector<Connection> &evicted)
+{
+    for (const Connection &c : evicted) {
+        m_analyzers.erase(c.id);
+        const auto it = m_keysById.find(c.id);
+        if (it == m_keysById.end())
+            continue;
+        // A tuple reused by a newer connection stays that connection's.
+        for (const QByteArray &key : std::as_const(*it)) {
+            if (m_tupleToId.value(key) == c.id)
+                m_tupleToId.remove(key);
+        }
+        m_keysById.erase(it);
+    }
 }
 
 void PacketJoiner::noteTime(quint64 monoNs)
@@ -186,7 +201,7 @@ void PacketJoiner::onStateChange(const ts_state_change &rec)
     // Listeners have no remote end; sockets that have not bound/connected yet no tuple.
     if (id != 0 && rec.sport != 0 && rec.dport != 0 && rec.newstate != quint8(TcpState::Listen)) {
         const QByteArray key = tupleKey(rec);
-        m_tupleToId.insert(key, id);
+        registerTuple(key, id);
         drainHeld(key, id);
     }
     noteTime(rec.hdr.ts_ns);
@@ -207,7 +222,8 @@ qint64 PacketJoiner::joinTarget(const Packet &p) const
         if (c && c->role != ConnectionRole::Listener)
             return id;
     }
-    if (!tupleTrusted(p.parseStatus))
+    // The socket of an evicted connection: its tuple may name a newer connection by now.
+    if (!tupleTrusted(p.parseStatus) || m_tracker.wasEvicted(p.sockId))
         return 0;
     const qint64 id = m_tupleToId.value(tupleKey(p), 0);
     const Connection *c = m_tracker.find(id);
@@ -225,7 +241,7 @@ void PacketJoiner::onPacket(const ts_packet &rec, std::span<const quint8> snap)
 {
     Packet p = toPacket(rec, m_offsetNs, snap);
     const qint64 target = joinTarget(p);
-    if (target != 0 || !tupleTrusted(p.parseStatus)) {
+    if (target != 0 || !tupleTrusted(p.parseStatus) || m_tracker.wasEvicted(p.sockId)) {
         if (target != 0 && !m_held.isEmpty() && tupleTrusted(p.parseStatus))
             drainHeld(tupleKey(p), target); // earlier packets of this tuple go first
         deliver(std::move(p), target);
@@ -284,6 +300,8 @@ void PacketJoiner::deliver(Packet &&p, qint64 connectionId)
         TcpAnalyzer single;
         single.analyze(p);
         ++m_unjoined;
+        if (m_tracker.wasEvicted(p.sockId))
+            ++m_late;
     }
     m_out.append(std::move(p));
 }
@@ -309,8 +327,10 @@ void PacketJoiner::decideGroup(const QByteArray &key)
     qint64 id = joinTarget(it->packets.constFirst());
     if (id == 0) {
         const auto founder =
-            std::find_if(it->packets.cbegin(), it->packets.cend(), [](const Packet &p) {
-                return p.sockId != 0 && isConnectionSocketState(p.sockState);
+            std::find_if(it->packets.cbegin(), it->packets.cend(), [this](const Packet &p) {
+                // The socket of an evicted connection is late, not a connection predating us.
+                return p.sockId != 0 && isConnectionSocketState(p.sockState) &&
+                       !m_tracker.wasEvicted(p.sockId);
             });
         if (founder != it->packets.cend()) {
             // A connection that predates the capture: known only from its packets.

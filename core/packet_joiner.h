@@ -18,6 +18,12 @@
 // sock_state; later state changes of that socket continue it). Anything else (e.g. a RST
 // answering a SYN to a closed port, TIME_WAIT leftovers) is emitted with connectionId 0.
 // Packet ids are 1-based in emission order. Not thread-safe: owned by the ingest thread.
+//
+// When ConnectionTracker evicts a closed connection (after its grace period), forget() drops
+// its analyzer and tuple entries. A packet that still names the evicted socket afterwards is
+// late: it is emitted with connectionId 0 (stored, not analysed against the connection) and
+// counted in packetsLate(); it never founds a connection of its own. A packet whose tuple was
+// only known from an evicted connection is simply unjoined (or, a pure SYN, starts a new one).
 #pragma once
 
 #include "analysis/tcp_analyzer.h"
@@ -70,7 +76,15 @@ public:
 
     quint64 packetsEmitted() const { return quint64(m_nextPacketId - 1); }
     quint64 packetsUnjoined() const { return m_unjoined; }
+    // Of packetsUnjoined: packets naming the socket of an evicted connection.
+    quint64 packetsLate() const { return m_late; }
     qsizetype packetsHeld() const { return m_heldCount; }
+    // Latest record time seen (monotonic ns), the clock eviction runs on.
+    quint64 nowMonoNs() const { return m_nowMonoNs; }
+    // Connections ConnectionTracker::evictClosed() returned: their analyzer and tuple entries go.
+    void forget(const QVector<Connection> &evicted);
+    qsizetype analyzersHeld() const { return qsizetype(m_analyzers.size()); }
+    qsizetype tuplesHeld() const { return m_tupleToId.size(); }
 
     // ts_packet (+ snapshot) -> Packet with wall time; no id, connection or analysis yet.
     static Packet toPacket(const ts_packet &rec, qint64 monoToWallNs, std::span<const quint8> snap);
@@ -115,15 +129,18 @@ private:
     void decideGroup(const QByteArray &key);
     void expire(bool all);
     void noteTime(quint64 monoNs);
+    void registerTuple(const QByteArray &key, qint64 id);
 
     ConnectionTracker &m_tracker;
     Limits m_limits;
     qint64 m_offsetNs = 0;
     qint64 m_nextPacketId = 1;
     quint64 m_unjoined = 0;
+    quint64 m_late = 0;
     quint64 m_nowMonoNs = 0;
     quint64 m_nextDeadline = ~quint64(0);
-    QHash<QByteArray, qint64> m_tupleToId; // latest connection with that local/remote tuple
+    QHash<QByteArray, qint64> m_tupleToId;         // latest connection with that local/remote tuple
+    QHash<qint64, QVector<QByteArray>> m_keysById; // the tuples each held connection registered
     QHash<QByteArray, Held> m_held;
     qsizetype m_heldCount = 0;
     std::unordered_map<qint64, TcpAnalyzer> m_analyzers;

@@ -6,7 +6,7 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake ninja-build pkg-config git clang llvm libbpf-dev bpftool
             libelf-dev zlib1g-dev qt6-base-dev qt6-base-dev-tools qt6-svg-dev libgl-dev
-            libqcustomplot-dev libsqlite3-dev sqlite3 libcap-dev)
+            libqcustomplot-dev libsqlite3-dev sqlite3 libcap-dev libzstd-dev)
 RUN_PKGS=(qt6-qpa-plugins fonts-dejavu-core iproute2 libcap2-bin)
 # Integration tests and benchmarks drive real traffic and compare with reference tools.
 TEST_PKGS=(tshark tcpdump iperf3 nftables xvfb xauth imagemagick)

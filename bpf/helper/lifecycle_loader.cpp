@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "lifecycle_loader.h"
+#include "ring_wakeup.h"
 
 #include "tracefs.h"
 
@@ -30,6 +31,7 @@ bool LifecycleLoader::loadMode(bool btf, std::string &error)
         error = "invalid ring buffer size " + std::to_string(m_ringbufBytes);
         return false;
     }
+    m_skel->rodata->ts_wakeup_bytes = ringWakeupBytes(m_skel->maps.events);
     bpf_program__set_autoload(m_skel->progs.tcpscope_lc_btf, btf);
     bpf_program__set_autoload(m_skel->progs.tcpscope_lc_tp, !btf);
     const int err = lifecycle_bpf::load(m_skel);

@@ -23,7 +23,7 @@ const char *usageText()
            "  --force-tracepoint  skip tp_btf and use the classic tracepoints (for tests)\n"
            "  --ringbuf-kib N     kernel ring buffer size in KiB (power of two, 4..1048576,\n"
            "                      default 8192); small values provoke losses in tests\n"
-           "  --packet-ringbuf-kib N  packet ring buffer size in KiB (same rules, default 16384)\n"
+           "  --packet-ringbuf-kib N  packet ring buffer size in KiB (same rules, default 2048)\n"
            "  --tcpinfo-ringbuf-kib N  ring buffer of tcp_probe samples, retransmits, resets and\n"
            "                      drops in KiB (same rules, default 8192)\n"
            "  --force-clsact      attach the packet programs with clsact filters even where\n"

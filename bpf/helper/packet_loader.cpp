@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "packet_loader.h"
+#include "ring_wakeup.h"
 
 #include "packets.skel.h"
 #include "tcpscope_packet_maps.h"
@@ -12,9 +13,11 @@
 #include <fstream>
 // glibc's <net/if.h> before any <linux/...> header, which then skip their copies.
 #include <net/if.h>
+// clang-format off (sorting would put these above <net/if.h>)
 #include <linux/if_arp.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+// clang-format on
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -57,9 +60,10 @@ int PacketLoader::eventsFd() const
     return m_skel ? bpf_map__fd(m_skel->maps.pkt_events) : -1;
 }
 
-bool PacketLoader::load(bool forceClsact, unsigned ringbufBytes, std::string &error)
+// One load attempt: tcx attach types or plain SCHED_CLS, egress from skb->sk or by lookup.
+bool PacketLoader::tryLoad(bool tcx, bool egressFromSkb, unsigned ringbufBytes, std::string &error)
 {
-    m_report.name = "tc-packets";
+    packets_bpf__destroy(m_skel);
     m_skel = packets_bpf__open();
     if (!m_skel) {
         error = "cannot open packets BPF object: " + errnoText(errno);
@@ -67,30 +71,60 @@ bool PacketLoader::load(bool forceClsact, unsigned ringbufBytes, std::string &er
     }
     if (ringbufBytes)
         bpf_map__set_max_entries(m_skel->maps.pkt_events, ringbufBytes);
-    // tcx needs the attach type at load time; cls_bpf ignores it, so one load serves both.
-    bpf_program__set_expected_attach_type(m_skel->progs.ts_tc_ingress,
-                                          static_cast<bpf_attach_type>(kTcxIngress));
-    bpf_program__set_expected_attach_type(m_skel->progs.ts_tc_egress,
-                                          static_cast<bpf_attach_type>(kTcxEgress));
-    int err = packets_bpf__load(m_skel);
+    m_skel->rodata->ts_wakeup_bytes = ringWakeupBytes(m_skel->maps.pkt_events);
+    bpf_program__set_autoload(m_skel->progs.ts_tc_egress, egressFromSkb);
+    bpf_program__set_autoload(m_skel->progs.ts_tc_egress_lookup, !egressFromSkb);
+    m_egress = egressFromSkb ? m_skel->progs.ts_tc_egress : m_skel->progs.ts_tc_egress_lookup;
+    if (tcx) {
+        // tcx needs the attach type at load time; cls_bpf ignores it, so one load serves both.
+        bpf_program__set_expected_attach_type(m_skel->progs.ts_tc_ingress,
+                                              static_cast<bpf_attach_type>(kTcxIngress));
+        bpf_program__set_expected_attach_type(m_egress, static_cast<bpf_attach_type>(kTcxEgress));
+    }
+    const int err = packets_bpf__load(m_skel);
     if (err) {
-        // An older kernel may refuse the unknown attach type: load plain SCHED_CLS programs.
+        error = "cannot load packets BPF programs: " + errnoText(err);
         packets_bpf__destroy(m_skel);
-        m_skel = packets_bpf__open();
-        if (!m_skel) {
-            error = "cannot open packets BPF object: " + errnoText(errno);
-            return false;
+        m_skel = nullptr;
+        m_egress = nullptr;
+        return false;
+    }
+    return true;
+}
+
+bool PacketLoader::load(bool forceClsact, unsigned ringbufBytes, std::string &error)
+{
+    m_report.name = "tc-packets";
+    // Newest first. An older kernel may refuse the tcx attach types (then: plain SCHED_CLS
+    // programs and clsact), or lack bpf_cast_to_kern_ctx (6.3), which the skb->sk path of the
+    // egress program needs (then: the egress program that always asks the socket lookup).
+    std::string why;
+    bool loaded = false, tcxLoad = false;
+    for (const bool tcx : {true, false}) {
+        for (const bool fromSkb : {true, false}) {
+            if (tryLoad(tcx, fromSkb, ringbufBytes, why)) {
+                loaded = true;
+                tcxLoad = tcx;
+                m_egressFromSkb = fromSkb;
+                break;
+            }
         }
-        if (ringbufBytes)
-            bpf_map__set_max_entries(m_skel->maps.pkt_events, ringbufBytes);
-        err = packets_bpf__load(m_skel);
-        if (err) {
-            error = "cannot load packets BPF programs: " + errnoText(err);
-            return false;
-        }
+        if (loaded)
+            break;
+    }
+    if (!loaded) {
+        error = why;
+        return false;
+    }
+    if (!tcxLoad) {
         forceClsact = true;
         m_report.detail = "tcx unavailable (programs load only without tcx attach types)";
     }
+    const auto addDetail = [this](const std::string &text) {
+        m_report.detail += (m_report.detail.empty() ? "" : "; ") + text;
+    };
+    if (!m_egressFromSkb)
+        addDetail("egress sockets by lookup only (no bpf_cast_to_kern_ctx)");
     if (!forceClsact) {
         // Probe tcx on loopback: link and drop it again.
         const int fd = bpf_link_create(bpf_program__fd(m_skel->progs.ts_tc_ingress), 1,
@@ -99,10 +133,10 @@ bool PacketLoader::load(bool forceClsact, unsigned ringbufBytes, std::string &er
             ::close(fd);
             m_tcx = true;
         } else {
-            m_report.detail = "tcx unavailable (" + errnoText(errno) + "), using clsact";
+            addDetail("tcx unavailable (" + errnoText(errno) + "), using clsact");
         }
-    } else if (m_report.detail.empty()) {
-        m_report.detail = "clsact forced (--force-clsact)";
+    } else if (tcxLoad) {
+        addDetail("clsact forced (--force-clsact)");
     }
     m_report.status = m_tcx ? "tcx" : "clsact";
     return true;
@@ -203,7 +237,7 @@ void PacketLoader::attachOne(std::uint32_t ifindex, const std::string &name)
         a.ingress.reset(bpf_link_create(bpf_program__fd(m_skel->progs.ts_tc_ingress), ifindex,
                                         static_cast<bpf_attach_type>(kTcxIngress), nullptr));
         if (a.ingress.valid())
-            a.egress.reset(bpf_link_create(bpf_program__fd(m_skel->progs.ts_tc_egress), ifindex,
+            a.egress.reset(bpf_link_create(bpf_program__fd(m_egress), ifindex,
                                            static_cast<bpf_attach_type>(kTcxEgress), nullptr));
         if (!a.egress.valid()) {
             why = errnoText(errno);
@@ -214,7 +248,8 @@ void PacketLoader::attachOne(std::uint32_t ifindex, const std::string &name)
     }
     const bool ok = a.clsact || a.egress.valid();
     if (m_onEvent)
-        m_onEvent(ifindex, name, ok ? (m_tcx ? TS_ATTACH_TCX : TS_ATTACH_CLSACT) : TS_ATTACH_FAILED);
+        m_onEvent(ifindex, name,
+                  ok ? (m_tcx ? TS_ATTACH_TCX : TS_ATTACH_CLSACT) : TS_ATTACH_FAILED);
     if (!ok) {
         std::fprintf(stderr, "tcpscope-helper: cannot attach to %s: %s\n", name.c_str(),
                      why.c_str());
@@ -243,8 +278,7 @@ bool PacketLoader::attachClsact(std::uint32_t ifindex, std::string &error)
             removeClsactFilters(ifindex);
             return false;
         }
-        bpf_program *prog =
-            point == BPF_TC_INGRESS ? m_skel->progs.ts_tc_ingress : m_skel->progs.ts_tc_egress;
+        bpf_program *prog = point == BPF_TC_INGRESS ? m_skel->progs.ts_tc_ingress : m_egress;
         DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(prog),
                             .handle = kClsHandle, .priority = kClsPriority);
         err = bpf_tc_attach(&hook, &opts);

@@ -11,6 +11,7 @@
 #include <vector>
 
 struct packets_bpf;
+struct bpf_program;
 
 namespace tcpscope::helper {
 
@@ -23,8 +24,8 @@ namespace tcpscope::helper {
 class PacketLoader
 {
 public:
-    using InterfaceEvent = std::function<void(std::uint32_t ifindex, const std::string &name,
-                                              std::uint8_t attach)>;
+    using InterfaceEvent =
+        std::function<void(std::uint32_t ifindex, const std::string &name, std::uint8_t attach)>;
 
     PacketLoader() = default;
     PacketLoader(const PacketLoader &) = delete;
@@ -50,7 +51,7 @@ private:
     struct Attachment
     {
         std::string name;
-        UniqueFd ingress;   // tcx links
+        UniqueFd ingress; // tcx links
         UniqueFd egress;
         bool clsact = false;
     };
@@ -60,7 +61,11 @@ private:
     bool attachClsact(std::uint32_t ifindex, std::string &error);
     void removeClsactFilters(std::uint32_t ifindex);
 
+    bool tryLoad(bool tcx, bool egressFromSkb, unsigned ringbufBytes, std::string &error);
+
     packets_bpf *m_skel = nullptr;
+    bpf_program *m_egress = nullptr; // ts_tc_egress or ts_tc_egress_lookup, whichever loaded
+    bool m_egressFromSkb = false;
     bool m_tcx = false;
     std::vector<std::string> m_names; // StartOptions::interfaces; empty = all
     std::map<std::uint32_t, Attachment> m_attached;

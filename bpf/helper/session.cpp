@@ -4,6 +4,7 @@
 #include "privileges.h"
 #include "proc_scan.h"
 #include "reason_names.h"
+#include "ring_wakeup.h"
 #include "signals.h"
 #include "tracefs.h"
 
@@ -149,8 +150,8 @@ Session::Wait Session::waitForStart(bool &signalled)
         if (n < 0)
             continue; // EINTR
         if (n == 0) {
-            const std::string why = "no Start from the client within " +
-                                    std::to_string(kStartTimeoutMs / 1000) + " s";
+            const std::string why =
+                "no Start from the client within " + std::to_string(kStartTimeoutMs / 1000) + " s";
             note(why);
             m_peer.sendError("tcpscope-helper: " + why);
             return Wait::Error;
@@ -289,8 +290,8 @@ bool Session::sendStats()
         m_tcpinfo.addLost(stats.lostPerCpu);
     // The counter only grows; if a read fails, resend the last value rather than a smaller one.
     std::uint64_t missed = 0, tcpinfoMissed = 0;
-    const bool tcpinfoRead = !m_tcpinfoOn || !m_tcpinfo.loaded() ||
-                             m_tcpinfo.readMissedRuns(tcpinfoMissed);
+    const bool tcpinfoRead =
+        !m_tcpinfoOn || !m_tcpinfo.loaded() || m_tcpinfo.readMissedRuns(tcpinfoMissed);
     if (m_loader.readMissedRuns(missed) && tcpinfoRead)
         m_missedRuns = missed + tcpinfoMissed;
     else if (!m_missedRunsReadFailed) {
@@ -334,7 +335,9 @@ int Session::stream(bool &signalled)
                          {ring_buffer__epoll_fd(rb.get()), POLLIN, 0},
                          {m_signalFd, POLLIN, 0},
                          {m_packets.netlinkFd(), POLLIN, 0}};
-        ::poll(fds, m_packets.netlinkFd() >= 0 ? 4 : 3, kFlushIntervalMs);
+        // Records do not wake us (see ring_wakeup.h) until a ring is half full: consume on a
+        // timer.
+        ::poll(fds, m_packets.netlinkFd() >= 0 ? 4 : 3, kRingPollMs);
         if (fds[3].revents)
             m_packets.handleNetlink();
         if (fds[2].revents && readSignal(m_signalFd)) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "tcpinfo_loader.h"
+#include "ring_wakeup.h"
 
 #include "tcpinfo_maps.h"
 #include "tracefs.h"
@@ -160,6 +161,7 @@ bool TcpInfoLoader::loadModes(unsigned ringbufBytes, int lifecyclePtrIdsFd, std:
         m_skel = nullptr;
         return false;
     }
+    m_skel->rodata->ts_wakeup_bytes = ringWakeupBytes(m_skel->maps.tcpinfo_events);
     m_sharedPtrIds = false;
     m_shareFailed = false;
     if (lifecyclePtrIdsFd < 0)

@@ -19,6 +19,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "ringbuf_wakeup.bpf.h"
 #include "tcpscope_maps.h"
 
 #define AF_INET 2
@@ -259,7 +260,7 @@ static __always_inline void emit_close_stats(const struct sk_info *in, __u8 owne
         c->min_rtt_us = 0;
     c->sk_err = BPF_CORE_READ(sk, sk_err);
     c->oldstate = in->oldstate;
-    bpf_ringbuf_submit(c, 0);
+    bpf_ringbuf_submit(c, ts_submit_flags(&events));
 }
 
 static __always_inline int handle(struct sk_info *in)
@@ -297,7 +298,7 @@ static __always_inline int handle(struct sk_info *in)
         __builtin_memcpy(e->daddr, in->daddr, 16);
         __builtin_memcpy(e->comm, owner.comm, TS_COMM_LEN);
         bpf_get_current_comm(e->ctx_comm, sizeof(e->ctx_comm));
-        bpf_ringbuf_submit(e, 0);
+        bpf_ringbuf_submit(e, ts_submit_flags(&events));
     }
 
     if (in->newstate == TCP_CLOSE) {

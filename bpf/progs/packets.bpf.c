@@ -13,6 +13,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "ringbuf_wakeup.bpf.h"
 #include "tcpscope_packet_maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -28,26 +29,30 @@ char LICENSE[] SEC("license") = "GPL";
 #define TS_TCP_NEW_SYN_RECV 12
 #define TS_PASS (-1)
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 16 * 1024 * 1024); /* the helper sets the real size before load */
+    __uint(max_entries, 2 * 1024 * 1024); /* the helper sets the real size before load */
 } pkt_events SEC(".maps");
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, struct ts_packet_config);
 } pkt_config SEC(".maps");
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 65536);
     __type(key, __u32);
     __type(value, __u8);
 } pkt_ports SEC(".maps");
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);
     __uint(max_entries, 64);
     __uint(map_flags, BPF_F_NO_PREALLOC);
@@ -55,7 +60,8 @@ struct {
     __type(value, __u8);
 } pkt_nets4 SEC(".maps");
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);
     __uint(max_entries, 64);
     __uint(map_flags, BPF_F_NO_PREALLOC);
@@ -64,7 +70,8 @@ struct {
 } pkt_nets6 SEC(".maps");
 
 /* ifindex -> link header length at TC (TS_L2_ETHERNET or TS_L2_NONE); absent = Ethernet. */
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 4096);
     __type(key, __u32);
@@ -72,14 +79,16 @@ struct {
 } pkt_l2len SEC(".maps");
 
 /* Failed ring buffer reserves and packets left out by the filter, per CPU. */
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, __u64);
 } pkt_lost SEC(".maps");
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
@@ -113,6 +122,21 @@ static __always_inline int addr_wanted(const struct ts_packet *p, const __u8 *ad
     return bpf_map_lookup_elem(&pkt_nets6, &k) != NULL;
 }
 
+/* Cookie of a socket the program holds, without allocating one: a cookie of 0 was never allocated
+ * (no lifecycle record asked for it) and the app joins by 4-tuple then. Request sockets are
+ * always joined by tuple (the child gets its own id). */
+static __always_inline __u64 cookie_of(struct bpf_sock *sk, __u8 state)
+{
+    if (state == TS_TCP_TIME_WAIT) {
+        struct tcp_timewait_sock *tw = bpf_skc_to_tcp_timewait_sock(sk);
+        return tw ? tw->tw_sk.__tw_common.skc_cookie.counter : 0;
+    }
+    if (state == TS_TCP_NEW_SYN_RECV)
+        return 0;
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    return tp ? tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter : 0;
+}
+
 /* The local socket of this packet, by the kernel's own lookup (see tcpscope_records.h). */
 static __always_inline void find_socket(struct __sk_buff *skb, struct ts_packet *p)
 {
@@ -141,25 +165,62 @@ static __always_inline void find_socket(struct __sk_buff *skb, struct ts_packet 
     if (!sk)
         return;
     const __u8 state = (__u8)sk->state;
-    if (state == TS_TCP_LISTEN) {
-        bpf_sk_release(sk);
-        return;
+    if (state != TS_TCP_LISTEN) {
+        p->sock_state = state;
+        p->sock_id = cookie_of(sk, state);
     }
-    p->sock_state = state;
-    __u64 cookie = 0;
-    if (state == TS_TCP_TIME_WAIT) {
-        struct tcp_timewait_sock *tw = bpf_skc_to_tcp_timewait_sock(sk);
-        if (tw)
-            cookie = tw->tw_sk.__tw_common.skc_cookie.counter;
-    } else if (state != TS_TCP_NEW_SYN_RECV) {
-        struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
-        if (tp)
-            cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
-    }
-    /* A cookie of 0 was never allocated (no lifecycle record asked for it): the app joins by
-     * 4-tuple then. Request sockets are always joined by tuple (the child gets its own id). */
-    p->sock_id = cookie;
     bpf_sk_release(sk);
+}
+
+/* States in which a full TCP socket is in the kernel's established hash under its 4-tuple
+ * (SYN_SENT .. CLOSING except TIME_WAIT, CLOSE and LISTEN): bits 1-5, 8, 9, 11. */
+#define TS_HASHED_STATES 0x0b3e
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
+
+/* At egress a locally sent packet usually carries its socket (skb->sk). It is the answer
+ * find_socket() would get, without the hash lookup and its two atomic reference-count updates,
+ * when the kernel guarantees that: a full socket in a hashed state (the established hash holds
+ * one socket per 4-tuple and network namespace), whose 4-tuple is the packet's (not rewritten by
+ * NAT on the way) and whose namespace is the one the lookup searches (the device's: skb->sk
+ * survives a veth hop into another namespace). Anything else - no socket, a request or
+ * TIME_WAIT socket, a control socket sending an RST, a closed socket - returns 0 and the caller
+ * asks the lookup. */
+static __always_inline int socket_from_skb(struct __sk_buff *skb, struct ts_packet *p)
+{
+    struct bpf_sock *sk = skb->sk;
+    if (!sk)
+        return 0;
+    const __u32 state = sk->state;
+    if (state > 11 || !((1u << state) & TS_HASHED_STATES))
+        return 0;
+    if (sk->src_port != p->sport || sk->dst_port != bpf_htons(p->dport))
+        return 0;
+    if (p->family == 2) {
+        __u32 sa, da;
+        __builtin_memcpy(&sa, p->saddr, 4);
+        __builtin_memcpy(&da, p->daddr, 4);
+        if (sk->src_ip4 != sa || sk->dst_ip4 != da)
+            return 0;
+    } else {
+        __u32 sa[4], da[4];
+        __builtin_memcpy(sa, p->saddr, 16);
+        __builtin_memcpy(da, p->daddr, 16);
+        if (sk->src_ip6[0] != sa[0] || sk->src_ip6[1] != sa[1] || sk->src_ip6[2] != sa[2] ||
+            sk->src_ip6[3] != sa[3] || sk->dst_ip6[0] != da[0] || sk->dst_ip6[1] != da[1] ||
+            sk->dst_ip6[2] != da[2] || sk->dst_ip6[3] != da[3])
+            return 0;
+    }
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    if (!tp)
+        return 0;
+    const struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+    const struct net_device *dev = kskb->dev;
+    if (dev && dev->nd_net.net != tp->inet_conn.icsk_inet.sk.__sk_common.skc_net.net)
+        return 0;
+    p->sock_state = (__u8)state;
+    p->sock_id = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
+    return 1;
 }
 
 static __always_inline void emit(struct __sk_buff *skb, const struct ts_packet *p,
@@ -189,7 +250,7 @@ static __always_inline void emit(struct __sk_buff *skb, const struct ts_packet *
             if (bpf_skb_load_bytes(skb, payload_off, s->data, n) == 0)
                 s->snap_len = n;
         }
-        bpf_ringbuf_submit(s, 0);
+        bpf_ringbuf_submit(s, ts_submit_flags(&pkt_events));
         return;
     }
     struct ts_packet *r = bpf_ringbuf_reserve(&pkt_events, sizeof(*r), 0);
@@ -198,10 +259,91 @@ static __always_inline void emit(struct __sk_buff *skb, const struct ts_packet *
         return;
     }
     __builtin_memcpy(r, p, sizeof(*p));
-    bpf_ringbuf_submit(r, 0);
+    bpf_ringbuf_submit(r, ts_submit_flags(&pkt_events));
 }
 
-static __always_inline int handle(struct __sk_buff *skb, __u8 direction)
+/* The TCP header at l4 (ip_payload: TCP header + data bytes by the IP length fields). A global
+ * function: the verifier checks it once, not once per way through the IP and extension-header
+ * parsing before it (which made loading the programs take seconds). */
+__noinline int parse_tcp(struct __sk_buff *skb, struct ts_packet *p, __u32 l4, __u32 ip_payload)
+{
+    if (!p)
+        return 0;
+    struct tcphdr th;
+    if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th))) {
+        p->parse_status = TS_PARSE_TRUNC_TCP;
+        return 0;
+    }
+    p->sport = bpf_ntohs(th.source);
+    p->dport = bpf_ntohs(th.dest);
+    p->seq = bpf_ntohl(th.seq);
+    p->ack_seq = bpf_ntohl(th.ack_seq);
+    p->window = bpf_ntohs(th.window);
+    p->urg_ptr = bpf_ntohs(th.urg_ptr);
+    __u8 flags;
+    if (bpf_skb_load_bytes(skb, l4 + 13, &flags, 1) == 0)
+        p->tcp_flags = flags;
+    const __u32 doff = th.doff * 4;
+    p->tcp_hdr_len = doff;
+    if (doff < 20 || doff > ip_payload) {
+        p->parse_status = TS_PARSE_BAD_TCP_HDR_LEN;
+        return 0;
+    }
+    p->payload_len = ip_payload - doff;
+    __u32 olen = doff - 20;
+    __u32 avail = skb->len > l4 + 20 ? skb->len - (l4 + 20) : 0;
+    if (olen > avail) {
+        olen = avail;
+        p->parse_status = TS_PARSE_TRUNC_OPTIONS;
+    }
+    if (olen > TS_TCP_OPTIONS_MAX)
+        olen = TS_TCP_OPTIONS_MAX;
+    if (olen > 0) {
+        /* n == olen, written so the verifier sees 1..64 whatever the compiler reorders;
+         * hence the 64-byte bounce buffer. */
+        __u8 opts[64] = {};
+        const __u32 n = ((olen - 1) & 63) + 1;
+        if (bpf_skb_load_bytes(skb, l4 + 20, opts, n) == 0) {
+            __builtin_memcpy(p->options, opts, TS_TCP_OPTIONS_MAX);
+            p->opt_len = olen;
+        }
+    }
+    return 0;
+}
+
+/* Filter, socket, record: the common tail of every packet, also a global function (checked once;
+ * two of them so that only the egress program contains the skb->sk path and its kfunc). */
+static __always_inline int finish(struct __sk_buff *skb, struct ts_packet *p, __u32 payload_off,
+                                  int from_skb)
+{
+    __u32 zero = 0;
+    const struct ts_packet_config *cfg = bpf_map_lookup_elem(&pkt_config, &zero);
+    if (cfg && cfg->ports_enabled && !port_wanted(p->sport) && !port_wanted(p->dport)) {
+        count(&pkt_filtered);
+        return TS_PASS;
+    }
+    if (cfg && cfg->nets_enabled && !addr_wanted(p, p->saddr) && !addr_wanted(p, p->daddr)) {
+        count(&pkt_filtered);
+        return TS_PASS;
+    }
+    if ((p->sport || p->dport) &&
+        !(from_skb && p->parse_status == TS_PARSE_OK && socket_from_skb(skb, p)))
+        find_socket(skb, p);
+    emit(skb, p, cfg, payload_off);
+    return TS_PASS;
+}
+
+__noinline int finish_by_lookup(struct __sk_buff *skb, struct ts_packet *p, __u32 payload_off)
+{
+    return p ? finish(skb, p, payload_off, 0) : TS_PASS;
+}
+
+__noinline int finish_from_skb(struct __sk_buff *skb, struct ts_packet *p, __u32 payload_off)
+{
+    return p ? finish(skb, p, payload_off, 1) : TS_PASS;
+}
+
+static __always_inline int handle(struct __sk_buff *skb, __u8 direction, int from_skb)
 {
     struct ts_packet p = {};
     __u32 ifindex = skb->ifindex;
@@ -258,7 +400,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 direction)
         p.ip_tos = ip.tos;
         p.ip_id = bpf_ntohs(ip.id);
         const __u16 frag = bpf_ntohs(ip.frag_off);
-        p.ip_frag = ((frag & 0x4000) ? 1 : 0) | ((frag & 0x2000) ? 2 : 0) | ((frag & 0x1fff) ? 4 : 0);
+        p.ip_frag =
+            ((frag & 0x4000) ? 1 : 0) | ((frag & 0x2000) ? 2 : 0) | ((frag & 0x1fff) ? 4 : 0);
         const __u32 ihl = ip.ihl * 4;
         p.ip_hdr_len = ihl;
         __u32 tot = bpf_ntohs(ip.tot_len);
@@ -337,73 +480,29 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 direction)
         return TS_PASS;
     }
 
-    {
-        struct tcphdr th;
-        if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th))) {
-            p.parse_status = TS_PARSE_TRUNC_TCP;
-            goto out;
-        }
-        p.sport = bpf_ntohs(th.source);
-        p.dport = bpf_ntohs(th.dest);
-        p.seq = bpf_ntohl(th.seq);
-        p.ack_seq = bpf_ntohl(th.ack_seq);
-        p.window = bpf_ntohs(th.window);
-        p.urg_ptr = bpf_ntohs(th.urg_ptr);
-        __u8 flags;
-        if (bpf_skb_load_bytes(skb, l4 + 13, &flags, 1) == 0)
-            p.tcp_flags = flags;
-        const __u32 doff = th.doff * 4;
-        p.tcp_hdr_len = doff;
-        if (doff < 20 || doff > ip_payload) {
-            p.parse_status = TS_PARSE_BAD_TCP_HDR_LEN;
-            goto out;
-        }
-        p.payload_len = ip_payload - doff;
-        __u32 olen = doff - 20;
-        __u32 avail = skb->len > l4 + 20 ? skb->len - (l4 + 20) : 0;
-        if (olen > avail) {
-            olen = avail;
-            p.parse_status = TS_PARSE_TRUNC_OPTIONS;
-        }
-        if (olen > TS_TCP_OPTIONS_MAX)
-            olen = TS_TCP_OPTIONS_MAX;
-        if (olen > 0) {
-            /* n == olen, written so the verifier sees 1..64 whatever the compiler reorders;
-             * hence the 64-byte bounce buffer. */
-            __u8 opts[64] = {};
-            const __u32 n = ((olen - 1) & 63) + 1;
-            if (bpf_skb_load_bytes(skb, l4 + 20, opts, n) == 0) {
-                __builtin_memcpy(p.options, opts, TS_TCP_OPTIONS_MAX);
-                p.opt_len = olen;
-            }
-        }
-    }
+    parse_tcp(skb, &p, l4, ip_payload);
 
-out:;
-    __u32 zero = 0;
-    const struct ts_packet_config *cfg = bpf_map_lookup_elem(&pkt_config, &zero);
-    if (cfg && cfg->ports_enabled && !port_wanted(p.sport) && !port_wanted(p.dport)) {
-        count(&pkt_filtered);
-        return TS_PASS;
-    }
-    if (cfg && cfg->nets_enabled && !addr_wanted(&p, p.saddr) && !addr_wanted(&p, p.daddr)) {
-        count(&pkt_filtered);
-        return TS_PASS;
-    }
-    if (p.sport || p.dport)
-        find_socket(skb, &p);
-    emit(skb, &p, cfg, l4 + p.tcp_hdr_len);
-    return TS_PASS;
+out:
+    return from_skb ? finish_from_skb(skb, &p, l4 + p.tcp_hdr_len)
+                    : finish_by_lookup(skb, &p, l4 + p.tcp_hdr_len);
 }
 
 SEC("tc")
 int ts_tc_ingress(struct __sk_buff *skb)
 {
-    return handle(skb, TS_DIR_INGRESS);
+    return handle(skb, TS_DIR_INGRESS, 0); /* skb->sk is set later, by early demux */
 }
 
 SEC("tc")
 int ts_tc_egress(struct __sk_buff *skb)
 {
-    return handle(skb, TS_DIR_EGRESS);
+    return handle(skb, TS_DIR_EGRESS, 1);
+}
+
+/* The same without skb->sk, for kernels without bpf_cast_to_kern_ctx (before 6.3): the helper
+ * loads this one when ts_tc_egress does not load. */
+SEC("tc")
+int ts_tc_egress_lookup(struct __sk_buff *skb)
+{
+    return handle(skb, TS_DIR_EGRESS, 0);
 }

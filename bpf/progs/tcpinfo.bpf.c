@@ -20,25 +20,29 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "ringbuf_wakeup.bpf.h"
 #include "tcpinfo_maps.h"
 #include "tcpinfo_read.bpf.h"
 #include "tcpscope_maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 8 << 20); /* --tcpinfo-ringbuf-kib */
 } tcpinfo_events SEC(".maps");
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, __u64);
 } tcpinfo_lost SEC(".maps");
 
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
@@ -47,17 +51,30 @@ struct {
 
 /* sock_id -> time of its last emitted sample. tcp_probe never sees a close, so entries of closed
  * sockets simply age out of the LRU; a reused pointer id can at worst lose one sample. */
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, TS_TCPINFO_RATE_ENTRIES);
     __type(key, __u64);
     __type(value, __u64);
 } sample_last SEC(".maps");
 
+/* The same per-socket time, kept in the socket itself: tp_btf only (tracing programs may use
+ * socket storage, classic tracepoints may not). A lookup there is a pointer and a cache slot
+ * where the LRU hash above costs a hash walk, and it goes with the socket. */
+struct
+{
+    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, __u64);
+} sample_last_sk SEC(".maps");
+
 /* lifecycle.bpf.c's own `ptr_ids` (the helper hands us its fd when lifecycle runs on the classic
  * tracepoint): sk pointer -> the id lifecycle records use for that socket. Without it, a socket
  * lifecycle named by its pointer would get its cookie here (classic tcp_probe allocates one). */
-struct {
+struct
+{
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, TS_MAX_OWNERS);
     __type(key, __u64);
@@ -144,6 +161,7 @@ static __always_inline int sample_due(__u64 id, __u64 now)
     return 1;
 }
 
+/* Fills and submits one sample of a socket whose rate limit said yes. */
 static __always_inline int emit_sample(const struct sock *sk, __u64 id, __u32 data_len)
 {
     const struct tcp_sock *tp = (const struct tcp_sock *)sk;
@@ -151,9 +169,6 @@ static __always_inline int emit_sample(const struct sock *sk, __u64 id, __u32 da
     struct ts_tcp_sample *s;
     __u32 rate, intv;
 
-    id = lifecycle_id(sk, id);
-    if (!sample_due(id, bpf_ktime_get_ns()))
-        return 0;
     s = reserve(sizeof(*s), TS_REC_TCP_SAMPLE);
     if (!s)
         return 0;
@@ -189,25 +204,41 @@ static __always_inline int emit_sample(const struct sock *sk, __u64 id, __u32 da
     s->state = BPF_CORE_READ(sk, __sk_common.skc_state);
     s->ca_state = BPF_CORE_READ_BITFIELD_PROBED(icsk, icsk_ca_state);
     sock_tuple(sk, &s->family, &s->sport, &s->dport, s->saddr, s->daddr);
-    bpf_ringbuf_submit(s, 0);
+    bpf_ringbuf_submit(s, ts_submit_flags(&tcpinfo_events));
     return 0;
 }
 
+/* tcp_probe fires for every segment received on a socket; most runs are inside the sample
+ * interval. Those only read the clock and the socket's storage: the id, the configuration of
+ * id sharing and the packet are read only for a sample that will be emitted. */
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(ti_probe_btf, struct sock *sk, const struct sk_buff *skb)
 {
+    struct ts_tcpinfo_config *cfg = get_config();
     unsigned char *th;
+    __u64 now, interval, *last, id;
     __u8 doff = 0;
     __u32 len;
 
-    if (!sk || !skb)
+    if (!sk || !skb || !cfg || !cfg->enabled)
         return 0;
+    now = bpf_ktime_get_ns();
+    interval = cfg->sample_interval_ns;
+    last = interval ? bpf_sk_storage_get(&sample_last_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE) : 0;
+    if (last) {
+        if (now - *last < interval)
+            return 0;
+        *last = now; /* a racing CPU may emit one extra sample: harmless */
+    }
+    id = lifecycle_id(sk, bpf_get_socket_cookie(sk));
+    if (interval && !last && !sample_due(id, now))
+        return 0; /* no socket storage (out of memory): the LRU map decides */
     /* As the tracepoint's data_len: skb->data points at the TCP header here. */
     th = BPF_CORE_READ(skb, data);
     len = BPF_CORE_READ(skb, len);
     bpf_probe_read_kernel(&doff, 1, th + 12);
     doff = (doff >> 4) * 4;
-    return emit_sample(sk, bpf_get_socket_cookie(sk), len > doff ? len - doff : 0);
+    return emit_sample(sk, id, len > doff ? len - doff : 0);
 }
 
 SEC("tracepoint/tcp/tcp_probe")
@@ -222,6 +253,9 @@ int ti_probe_tp(struct trace_event_raw_tcp_probe *ctx)
         id = BPF_CORE_READ(ctx, sock_cookie); /* the tracepoint allocates it (sock_gen_cookie) */
     if (!id)
         id = sock_id_read(sk);
+    id = lifecycle_id(sk, id);
+    if (!sample_due(id, bpf_ktime_get_ns()))
+        return 0;
     return emit_sample(sk, id, BPF_CORE_READ(ctx, data_len));
 }
 
@@ -263,7 +297,7 @@ static __always_inline int emit_retransmit(const struct sock *sk, const struct s
     if (!e->segs)
         e->segs = 1;
     e->tcp_flags = (__u8)BPF_CORE_READ(cb, tcp_flags);
-    bpf_ringbuf_submit(e, 0);
+    bpf_ringbuf_submit(e, ts_submit_flags(&tcpinfo_events));
     return 0;
 }
 
@@ -311,7 +345,7 @@ static __always_inline int emit_synack(const struct sock *listener, const struct
     e->tcp_flags = TS_TCP_SYN | TS_TCP_ACK;
     e->sk_state = TCP_SYN_RECV;
     sock_tuple((const struct sock *)req, &e->family, &e->sport, &e->dport, e->saddr, e->daddr);
-    bpf_ringbuf_submit(e, 0);
+    bpf_ringbuf_submit(e, ts_submit_flags(&tcpinfo_events));
     return 0;
 }
 
@@ -358,8 +392,9 @@ static __always_inline int emit_rst_sent(const struct sock *sk, const struct sk_
         /* A listener or request socket answering a stray packet is not this packet's
          * connection: tuple join instead. */
         event_sock(e, sk,
-                   (state == TCP_LISTEN || state == TCP_NEW_SYN_RECV) ? 0
-                                                                    : lifecycle_id(sk, sock_id_read(sk)));
+                   (state == TCP_LISTEN || state == TCP_NEW_SYN_RECV)
+                       ? 0
+                       : lifecycle_id(sk, sock_id_read(sk)));
         if (full_sock_state(state) && state != TCP_LISTEN)
             e->seq = BPF_CORE_READ((const struct tcp_sock *)sk, snd_nxt);
     }
@@ -372,7 +407,7 @@ static __always_inline int emit_rst_sent(const struct sock *sk, const struct sk_
         __builtin_memcpy(e->daddr, p.saddr, 16);
         e->seq = (p.flags & TS_TCP_ACK) ? p.ack_seq : 0;
     }
-    bpf_ringbuf_submit(e, 0);
+    bpf_ringbuf_submit(e, ts_submit_flags(&tcpinfo_events));
     return 0;
 }
 
@@ -420,7 +455,7 @@ static __always_inline int emit_simple(const struct sock *sk, __u64 id, __u8 kin
     if (kind == TS_EV_RST_RECEIVED)
         e->tcp_flags = TS_TCP_RST;
     event_sock(e, sk, id);
-    bpf_ringbuf_submit(e, 0);
+    bpf_ringbuf_submit(e, ts_submit_flags(&tcpinfo_events));
     return 0;
 }
 
@@ -460,7 +495,8 @@ int ti_cong_tp(struct trace_event_raw_tcp_cong_state_set *ctx)
     return emit_simple(sk, sock_id_read(sk), TS_EV_CONG_STATE, BPF_CORE_READ(ctx, cong_state));
 }
 
-/* ---- kfree_skb -------------------------------------------------------------------------------- */
+/* ---- kfree_skb --------------------------------------------------------------------------------
+ */
 
 static __always_inline int emit_drop(const struct sk_buff *skb, const struct sock *rx_sk,
                                      __u64 location, __u32 reason)
@@ -497,7 +533,7 @@ static __always_inline int emit_drop(const struct sk_buff *skb, const struct soc
     d->tcp_flags = p.flags;
     __builtin_memcpy(d->saddr, p.saddr, 16);
     __builtin_memcpy(d->daddr, p.daddr, 16);
-    bpf_ringbuf_submit(d, 0);
+    bpf_ringbuf_submit(d, ts_submit_flags(&tcpinfo_events));
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "capture/live_capture_private.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
 #include <algorithm>
@@ -62,7 +63,14 @@ bool LiveCapture::isRunning() const
 
 QString LiveCapture::sessionPath() const
 {
+    std::lock_guard lock(d->mutex);
     return d->sessionPath;
+}
+
+QStringList LiveCapture::sessionFiles() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->files;
 }
 
 CaptureStats LiveCapture::stats() const
@@ -159,16 +167,28 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
     d->startOptions = *startOptions;
     d->fallbackNotes = fallbackNotes;
     // The file first: an unwritable path should fail before a privileged helper is started.
-    d->writer = SessionWriter::create(sessionPath, &err);
+    QString path = sessionPath;
+    if (m_rotation.active()) {
+        d->ring.emplace(sessionPath, m_rotation);
+        const std::optional<QString> first = d->ring->nextPath(QDateTime::currentDateTime(), &err);
+        if (!first)
+            return fail(err);
+        path = *first;
+    }
+    d->writer = SessionWriter::create(path, &err);
     if (!d->writer)
         return fail(err);
-    d->sessionPath = sessionPath;
+    if (d->ring)
+        d->ring->added(path);
+    d->sessionPath = path;
+    d->files = QStringList{path};
+    d->fileStarted = std::chrono::steady_clock::now();
     d->info.packetsCaptured = options.packets;
     d->info.captureFilter = options.packets ? options.filter.simplified() : QString();
     if (!d->helper.spawn(helperPath(), {QStringLiteral("--fd"), QStringLiteral("3")}, &err)) {
         d->writer->close();
         d->writer.reset();
-        QFile::remove(sessionPath);
+        QFile::remove(path);
         return fail(err);
     }
     d->ingest = std::thread([p = d.get()] { p->runIngest(); });
@@ -194,7 +214,7 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
     reason = d->helperFailureText(reason);
     d->writer->close();
     d->writer.reset();
-    QFile::remove(sessionPath);
+    QFile::remove(path);
     return fail(reason.isEmpty() ? QStringLiteral("tcpscope-helper failed to start") : reason);
 }
 
@@ -227,6 +247,10 @@ void LiveCapture::stop()
         d->ingest.join();
     }
     d->helper.terminate(1000);
+    // The previous ring file is finished before the last one, so the ring is complete on disk
+    // when stop() returns.
+    if (const QString closeError = d->joinCloser(); !closeError.isEmpty())
+        emit failed(closeError);
     if (d->writer) {
         std::lock_guard lock(d->mutex);
         d->info.stoppedNs = realtimeNs();
@@ -236,6 +260,10 @@ void LiveCapture::stop()
     QString err;
     if (d->writer && !d->writer->close(&err))
         emit failed(err);
+    if (d->writer) {
+        std::lock_guard lock(d->mutex);
+        d->lastStats.bytesWritten = quint64(d->closedBytes + QFileInfo(d->sessionPath).size());
+    }
     d->writer.reset();
     if (wasRunning)
         emit stopped();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "capture/capture_options.h"
+#include "capture/session_ring.h"
 #include "model/connection.h"
 #include "model/packet.h"
 
@@ -27,7 +28,14 @@ struct CaptureStats
     quint64 samplesReceived = 0;   // tcp_probe samples (part of recordsReceived)
     quint64 kernelEventsReceived = 0;
     quint64 dropsReceived = 0;
-    quint64 connectionsSeen = 0;
+    quint64 connectionsSeen = 0;    // created since the start (evicted ones included)
+    quint64 connectionsHeld = 0;    // in the ingest thread's memory now (open + closed in grace)
+    quint64 connectionsEvicted = 0; // closed, written, and dropped from memory
+    quint64 connectionsEvictedEarly = 0; // of those: before their grace period (too many closed)
+    // Packets and kernel records that named an evicted connection's socket: stored unjoined.
+    quint64 lateRecords = 0;
+    quint64 filesWritten = 0; // session files started (1 without rotation)
+    quint64 bytesWritten = 0; // their size together, deleted ring files included
 };
 
 class LiveCapture : public QObject
@@ -52,7 +60,14 @@ public:
     // bounded (a few seconds); safe to call twice.
     void stop();
     bool isRunning() const;
+    // With limits.active(), the next start() records a ring of files named after its
+    // sessionPath (core/capture/session_ring.h), switching files while capturing; each is a
+    // complete session, and the connections held at a switch are carried into the new file.
+    void setRotation(const RotationLimits &limits) { m_rotation = limits; }
+    // The file being written now (with rotation: the newest of the ring).
     QString sessionPath() const;
+    // The files of this recording still on disk, oldest first.
+    QStringList sessionFiles() const;
     // Latest counters (thread-safe); after stop() the final ones of the last capture.
     CaptureStats stats() const;
 
@@ -83,6 +98,7 @@ private:
                    const QStringList &fallbackNotes, QString *error);
     struct Private;
     std::unique_ptr<Private> d;
+    RotationLimits m_rotation;
 };
 
 } // namespace tcpscope

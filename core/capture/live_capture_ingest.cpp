@@ -43,15 +43,30 @@ bool allTcpInfoUnavailable(const std::vector<wire::ProbeReport> &probes)
 
 void LiveCapture::Private::fillCounters(SessionInfo &si) const
 {
-    si.recordsReceived = records;
-    si.lostRecords = lost;
-    si.missedProgramRuns = missed;
-    si.packetsReceived = packetRecords;
-    si.lostPackets = lostPackets;
-    si.packetsFiltered = packetsFiltered;
-    si.samplesReceived = samples;
-    si.kernelEventsReceived = kernelEvents;
-    si.dropsReceived = drops;
+    // What arrived while this file was the current one (all of the capture without rotation).
+    si.recordsReceived = records - base.records;
+    si.lostRecords = lost - base.lost;
+    si.missedProgramRuns = missed - base.missed;
+    si.packetsReceived = packetRecords - base.packetRecords;
+    si.lostPackets = lostPackets - base.lostPackets;
+    si.packetsFiltered = packetsFiltered - base.packetsFiltered;
+    si.samplesReceived = samples - base.samples;
+    si.kernelEventsReceived = kernelEvents - base.kernelEvents;
+    si.dropsReceived = drops - base.drops;
+}
+
+void LiveCapture::Private::evict()
+{
+    // Only after every changed row went to the writer: an evicted connection's row is final.
+    // The clock is record time, so a backlog being drained does not evict early.
+    const quint64 nowMono = std::max(joiner.nowMonoNs(), kernel.nowMonoNs());
+    if (nowMono == 0)
+        return;
+    const QVector<Connection> gone = tracker.evictClosed(qint64(nowMono) + offsetNs);
+    if (gone.isEmpty())
+        return;
+    joiner.forget(gone);
+    kernel.forget(gone);
 }
 
 void LiveCapture::Private::publish(bool force)
@@ -70,6 +85,9 @@ void LiveCapture::Private::publish(bool force)
     writer->writePackets(packets);
     if (!kernelData.isEmpty())
         writer->writeKernelData(kernelData);
+    evict();
+    if (!force && !maybeRotate(now))
+        return; // rotateError ends the ingest loop; the current file is finalized there
     const bool interfacesChanged = joiner.takeInterfacesChanged();
     if (force || interfacesChanged || now - lastMeta >= kMetaInterval) {
         std::lock_guard lock(mutex);
@@ -82,7 +100,13 @@ void LiveCapture::Private::publish(bool force)
     stats.recordsReceived = records;
     stats.lostRecords = lost;
     stats.missedProgramRuns = missed;
-    stats.connectionsSeen = quint64(tracker.size());
+    stats.connectionsSeen = tracker.seen();
+    stats.connectionsHeld = quint64(tracker.size());
+    stats.connectionsEvicted = tracker.evicted();
+    stats.connectionsEvictedEarly = tracker.evictedEarly();
+    stats.lateRecords = joiner.packetsLate() + kernel.late();
+    stats.filesWritten = ring ? quint64(ring->created()) : 1;
+    stats.bytesWritten = quint64(closedBytes + currentFileBytes());
     stats.packetsReceived = packetRecords;
     stats.lostPackets = lostPackets;
     stats.packetsFiltered = packetsFiltered;
@@ -315,6 +339,10 @@ void LiveCapture::Private::runIngest()
         }
         if (writer && isHelloSeen())
             publish(false);
+        if (!rotateError.isEmpty()) {
+            error = rotateError;
+            break;
+        }
     }
     // Whatever arrived before the end is kept: the file stays valid up to this point. Packets
     // still waiting for their connection are decided now (joined, own connection or unjoined).

@@ -11,11 +11,13 @@
 #include "session/session_writer.h"
 #include "wire.h"
 
+#include <QStringList>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <sys/socket.h>
 #include <thread>
 #include <time.h>
@@ -59,10 +61,20 @@ inline QString fromStd(const std::string &s)
 
 } // namespace live_detail
 
+// Counter values at the start of the current session file: each file's meta counts what
+// arrived while it was the current one.
+struct CounterBase
+{
+    quint64 records = 0, lost = 0, missed = 0, packetRecords = 0, lostPackets = 0,
+            packetsFiltered = 0, samples = 0, kernelEvents = 0, drops = 0;
+};
+
 struct LiveCapture::Private
 {
     LiveCapture *q = nullptr;
+    // The current file: written by the ingest thread at a rotation, read by the owner (mutex).
     QString sessionPath;
+    // Owned by the ingest thread while it runs (a rotation replaces it), else by the owner.
     std::unique_ptr<SessionWriter> writer;
     HelperProcess helper;
     std::thread ingest;
@@ -78,6 +90,17 @@ struct LiveCapture::Private
     CaptureStats lastStats;
     std::atomic<bool> stopSent{false};
     std::atomic<quint64> bytesIn{0}; // stop() watches it to tell a backlog from a hang
+    QStringList files;               // this recording's files still on disk, oldest first
+
+    // Rotation (ingest thread; the owner only after the ingest thread ended).
+    std::optional<SessionRing> ring;
+    std::chrono::steady_clock::time_point fileStarted{};
+    std::atomic<qint64> closedBytes{0}; // final size of the files finished before the current one
+    std::thread closer; // finishes the previous file (close + deleting expired files)
+    std::mutex closerMutex;
+    QString closerError; // guarded by closerMutex
+    QString rotateError; // set by a failed rotation: the ingest loop ends with it
+    CounterBase base;
 
     wire::StartOptions startOptions; // built from CaptureOptions before the helper starts
     QStringList fallbackNotes;       // probe lines: why something asked for is off (fallback)
@@ -90,13 +113,18 @@ struct LiveCapture::Private
     quint64 packetRecords = 0;
     quint64 lostPackets = 0;     // packet ring buffer losses (part of lost)
     quint64 packetsFiltered = 0; // left out by the kernel-side filter
-    quint64 samples = 0;      // tcp_probe sample records
-    quint64 kernelEvents = 0; // retransmit/RST/congestion-state records
-    quint64 drops = 0;        // kfree_skb drop records
+    quint64 samples = 0;         // tcp_probe sample records
+    quint64 kernelEvents = 0;    // retransmit/RST/congestion-state records
+    quint64 drops = 0;           // kfree_skb drop records
     quint64 records = 0;
     quint64 lost = 0;   // ring buffer losses + missed program runs
     quint64 missed = 0; // missed program runs alone
 
+    ~Private()
+    {
+        if (closer.joinable())
+            closer.join();
+    }
     void runIngest();
     bool isHelloSeen()
     {
@@ -113,6 +141,15 @@ struct LiveCapture::Private
     // Counters of the ingest thread into info (caller holds mutex).
     void fillCounters(SessionInfo &si) const;
     void publish(bool force);
+    // Drops closed connections whose grace period is over (and the joiners' state for them).
+    void evict();
+    // Starts the next ring file when the current one is due (size or time); false + reason
+    // in rotateError when the next file cannot be created or the previous one not finished.
+    bool maybeRotate(std::chrono::steady_clock::time_point now);
+    bool rotate();
+    qint64 currentFileBytes() const;
+    // Joins the closer thread; its error, if any.
+    QString joinCloser();
     QString helperFailureText(const QString &fallback);
 
     std::chrono::steady_clock::time_point lastPublish{};

@@ -2,6 +2,7 @@
 #include "export/connection_export.h"
 
 #include "analysis/termination.h"
+#include "model/connection_columns.h"
 
 #include <QFile>
 #include <QSaveFile>
@@ -43,36 +44,6 @@ Cell ms(double v)
     return {Cell::Number, QByteArray::number(v, 'f', 3)};
 }
 
-// The kernel's view (issue 4): unknown when not captured; RTT/cwnd extremes unknown without a
-// sample that had them; listener columns only for listeners.
-void appendKernelCells(QVector<Cell> &row, const Connection &c,
-                       const ConnectionExportOptions &options)
-{
-    const KernelSummary &k = c.kernel;
-    const bool on = options.kernelMetrics;
-    auto count = [on](quint64 v) { return on ? unum(v) : Cell{}; };
-    auto extreme = [on](quint32 v) { return on && v > 0 ? unum(v) : Cell{}; };
-    const bool listener = c.role == ConnectionRole::Listener;
-    row << extreme(k.srttUsMin) << extreme(k.srttUsMax) << extreme(k.cwndMax) << count(k.resetsSent)
-        << count(k.resetsReceived) << count(k.drops) << count(k.samples) << count(k.retransmits)
-        << count(k.synRetransmits) << count(k.synAckRetransmits)
-        << (listener ? count(k.listenDrops) : Cell{}) << (listener ? count(k.backlogMax) : Cell{});
-}
-
-// Termination stage (issue 4): who closed first, RST by whom, time half-closed, in FIN_WAIT2 and
-// in TIME_WAIT (inferred from the hand-off to the timewait socket where the kernel reports no
-// TIME_WAIT state; bounded by the session end while still running).
-void appendTerminationCells(QVector<Cell> &row, const Connection &c, qint64 sessionEndNs)
-{
-    const TerminationInfo t = terminationOf(c, sessionEndNs);
-    auto msOrNull = [](qint64 ns) { return ns >= 0 ? ms(double(ns) / 1e6) : Cell{}; };
-    row << (t.firstCloser == Closer::Unknown ? Cell{} : text(closerName(t.firstCloser)))
-        << (t.reset ? text(t.resetByPeer ? QStringLiteral("peer") : QStringLiteral("local"))
-                    : Cell{})
-        << msOrNull(t.halfClosedNs) << msOrNull(t.finWait2Ns) << msOrNull(t.timeWaitNs)
-        << (t.timeWaitNs >= 0 ? num(t.timeWaitInferred ? 1 : 0) : Cell{});
-}
-
 // The last instant a session knows of when it did not record its stop time (killed).
 qint64 lastKnownNs(const QVector<Connection> &connections)
 {
@@ -85,48 +56,187 @@ qint64 lastKnownNs(const QVector<Connection> &connections)
     return last;
 }
 
+// What one row's cells are computed from.
+struct Row
+{
+    const Connection &c;
+    const ConnectionExportOptions &options;
+    TerminationInfo termination;
+};
+
+// When a stored value is exported; otherwise the cell is unknown (empty / null).
+using Known = bool (*)(const Row &row);
+
+bool always(const Row &)
+{
+    return true;
+}
+// Close statistics come from the kernel when the socket closed.
+bool closeStats(const Row &r)
+{
+    return r.c.haveCloseStats;
+}
+// No packet of the connection seen (none captured, --no-packets, old file): unknown, not 0.
+bool packetsSeen(const Row &r)
+{
+    return r.c.packets.packetsIn + r.c.packets.packetsOut > 0;
+}
+// The kernel's view: unknown when not captured.
+bool kernelMetrics(const Row &r)
+{
+    return r.options.kernelMetrics;
+}
+// Accept queue figures exist for listeners only.
+bool listenerMetrics(const Row &r)
+{
+    return r.options.kernelMetrics && r.c.role == ConnectionRole::Listener;
+}
+
+Cell msOrNull(qint64 ns)
+{
+    return ns >= 0 ? ms(double(ns) / 1e6) : Cell{};
+}
+
+// One export column: either a stored `connections` column (its value as stored, NULL as
+// unknown, shown only when `known`), or a value derived from the connection.
+struct ExportColumn
+{
+    const char *name;
+    const ConnectionColumn *stored = nullptr;
+    Known known = always;
+    bool nsAsMs = false; // a stored ns value exported in ms (3 decimals)
+    Cell (*derive)(const Row &row) = nullptr;
+
+    Cell cell(const Row &row) const
+    {
+        if (derive)
+            return derive(row);
+        if (!known(row))
+            return {};
+        const ColumnValue v = stored->value(row.c);
+        if (v.kind == ColumnValue::Text)
+            return text(v.text);
+        if (v.kind != ColumnValue::Integer)
+            return {};
+        if (nsAsMs)
+            return msOrNull(v.integer);
+        return stored->storage == ConnectionColumn::U64 ? unum(quint64(v.integer)) : num(v.integer);
+    }
+};
+
+ExportColumn plain(const char *name, Known known = always)
+{
+    return {name, &connectionColumn(name), known};
+}
+
+// A stored ns column under its ms name.
+ExportColumn inMs(const char *name, const char *storedName)
+{
+    return {name, &connectionColumn(storedName), always, true};
+}
+
+ExportColumn derived(const char *name, Cell (*derive)(const Row &row))
+{
+    return {name, nullptr, always, false, derive};
+}
+
+// The export's columns in output order. The first 17 are the documented stable set; later
+// versions only append.
+const QVector<ExportColumn> &exportColumns()
+{
+    static const QVector<ExportColumn> columns = {
+        plain("id"),
+        plain("pid"),
+        plain("comm"),
+        plain("family"),
+        plain("local_addr"),
+        plain("local_port"),
+        plain("remote_addr"),
+        plain("remote_port"),
+        plain("start_ns"),
+        plain("end_ns"),
+        derived("duration_ms",
+                [](const Row &r) { return r.c.isOpen() ? Cell{} : ms(r.c.durationMs()); }),
+        inMs("handshake_ms", "handshake_ns"),
+        plain("bytes_sent", closeStats),
+        plain("bytes_received", closeStats),
+        plain("retransmits", closeStats),
+        plain("close_reason"),
+        plain("states"),
+        plain("role"),
+        plain("srtt_us", closeStats),
+        plain("min_rtt_us", closeStats),
+        plain("segs_in", closeStats),
+        plain("segs_out", closeStats),
+        plain("sk_err", closeStats),
+        plain("state"),
+        // Packet analysis.
+        plain("packets_in", packetsSeen),
+        plain("packets_out", packetsSeen),
+        plain("payload_bytes_in", packetsSeen),
+        plain("payload_bytes_out", packetsSeen),
+        plain("retransmissions_seen", packetsSeen),
+        plain("fast_retransmissions", packetsSeen),
+        plain("spurious_retransmissions", packetsSeen),
+        plain("dup_acks", packetsSeen),
+        plain("out_of_order", packetsSeen),
+        plain("lost_segments", packetsSeen),
+        plain("zero_windows", packetsSeen),
+        plain("zero_window_probes", packetsSeen),
+        plain("window_full", packetsSeen),
+        plain("window_updates", packetsSeen),
+        plain("keep_alives", packetsSeen),
+        plain("resets_seen", packetsSeen),
+        inMs("irtt_ms", "irtt_ns"),
+        // The kernel's view; RTT/cwnd extremes are unknown without a sample that had them.
+        plain("srtt_us_min", kernelMetrics),
+        plain("srtt_us_max", kernelMetrics),
+        plain("cwnd_max", kernelMetrics),
+        plain("resets_sent", kernelMetrics),
+        plain("resets_received", kernelMetrics),
+        plain("drops", kernelMetrics),
+        plain("kernel_samples", kernelMetrics),
+        plain("kernel_retransmits", kernelMetrics),
+        plain("syn_retransmits", kernelMetrics),
+        plain("synack_retransmits", kernelMetrics),
+        plain("listen_drops", listenerMetrics),
+        plain("backlog_max", listenerMetrics),
+        // Termination stage: who closed first, RST by whom, time half-closed, in FIN_WAIT2 and
+        // in TIME_WAIT (inferred from the hand-off to the timewait socket where the kernel
+        // reports no TIME_WAIT state; bounded by the session end while still running).
+        derived("closed_first",
+                [](const Row &r) {
+                    const Closer closer = r.termination.firstCloser;
+                    return closer == Closer::Unknown ? Cell{} : text(closerName(closer));
+                }),
+        derived("reset_by",
+                [](const Row &r) {
+                    if (!r.termination.reset)
+                        return Cell{};
+                    return text(r.termination.resetByPeer ? QStringLiteral("peer")
+                                                          : QStringLiteral("local"));
+                }),
+        derived("half_closed_ms",
+                [](const Row &r) { return msOrNull(r.termination.halfClosedNs); }),
+        derived("fin_wait2_ms", [](const Row &r) { return msOrNull(r.termination.finWait2Ns); }),
+        derived("time_wait_ms", [](const Row &r) { return msOrNull(r.termination.timeWaitNs); }),
+        derived("time_wait_inferred",
+                [](const Row &r) {
+                    const TerminationInfo &t = r.termination;
+                    return t.timeWaitNs >= 0 ? num(t.timeWaitInferred ? 1 : 0) : Cell{};
+                }),
+    };
+    return columns;
+}
+
 QVector<Cell> cells(const Connection &c, const ConnectionExportOptions &options)
 {
-    const bool open = c.isOpen();
-    // No packet of the connection seen (none captured, --no-packets, old file): unknown, not 0.
-    const PacketCounts &k = c.packets;
-    const bool seen = k.packetsIn + k.packetsOut > 0;
-    auto count = [seen](quint64 v) { return seen ? unum(v) : Cell{}; };
-    QVector<Cell> row = {
-        num(c.id),
-        unum(c.pid),
-        text(c.comm),
-        num(c.family),
-        text(c.localAddr),
-        unum(c.localPort),
-        text(c.remoteAddr),
-        unum(c.remotePort),
-        num(c.startNs),
-        open ? Cell{} : num(c.endNs),
-        open ? Cell{} : ms(c.durationMs()),
-        c.handshakeNs < 0 ? Cell{} : ms(double(c.handshakeNs) / 1e6),
-        c.haveCloseStats ? unum(c.bytesSent) : Cell{},
-        c.haveCloseStats ? unum(c.bytesReceived) : Cell{},
-        c.haveCloseStats ? unum(c.retransmits) : Cell{},
-        text(closeReasonName(c.closeReason)),
-        text(c.statesPath()),
-        text(connectionRoleName(c.role)),
-        c.haveCloseStats ? unum(c.srttUs) : Cell{},
-        c.haveCloseStats ? unum(c.minRttUs) : Cell{},
-        c.haveCloseStats ? unum(c.segsIn) : Cell{},
-        c.haveCloseStats ? unum(c.segsOut) : Cell{},
-        c.haveCloseStats ? num(c.skErr) : Cell{},
-        text(tcpStateName(c.state)),
-    };
-    row << count(k.packetsIn) << count(k.packetsOut) << count(k.payloadBytesIn)
-        << count(k.payloadBytesOut) << count(k.retransmissions) << count(k.fastRetransmissions)
-        << count(k.spuriousRetransmissions) << count(k.dupAcks) << count(k.outOfOrder)
-        << count(k.lostSegments) << count(k.zeroWindows) << count(k.zeroWindowProbes)
-        << count(k.windowFull) << count(k.windowUpdates) << count(k.keepAlives) << count(k.resets)
-        << (k.irttNs >= 0 ? ms(double(k.irttNs) / 1e6) : Cell{});
-    appendKernelCells(row, c, options);
-    appendTerminationCells(row, c, options.sessionEndNs);
-    return row;
+    const Row row{c, options, terminationOf(c, options.sessionEndNs)};
+    QVector<Cell> out;
+    out.reserve(exportColumns().size());
+    for (const ExportColumn &col : exportColumns())
+        out << col.cell(row);
+    return out;
 }
 
 QByteArray csvField(const Cell &cell)
@@ -192,35 +302,10 @@ bool writeAll(QIODevice &out, const QByteArray &data, QString *error)
 
 QStringList connectionExportColumns()
 {
-    return {QStringLiteral("id"), QStringLiteral("pid"), QStringLiteral("comm"),
-            QStringLiteral("family"), QStringLiteral("local_addr"), QStringLiteral("local_port"),
-            QStringLiteral("remote_addr"), QStringLiteral("remote_port"),
-            QStringLiteral("start_ns"), QStringLiteral("end_ns"), QStringLiteral("duration_ms"),
-            QStringLiteral("handshake_ms"), QStringLiteral("bytes_sent"),
-            QStringLiteral("bytes_received"), QStringLiteral("retransmits"),
-            QStringLiteral("close_reason"), QStringLiteral("states"), QStringLiteral("role"),
-            QStringLiteral("srtt_us"), QStringLiteral("min_rtt_us"), QStringLiteral("segs_in"),
-            QStringLiteral("segs_out"), QStringLiteral("sk_err"), QStringLiteral("state"),
-            // Packet analysis (issue 3); empty/null when no packet of the connection was seen.
-            QStringLiteral("packets_in"), QStringLiteral("packets_out"),
-            QStringLiteral("payload_bytes_in"), QStringLiteral("payload_bytes_out"),
-            QStringLiteral("retransmissions_seen"), QStringLiteral("fast_retransmissions"),
-            QStringLiteral("spurious_retransmissions"), QStringLiteral("dup_acks"),
-            QStringLiteral("out_of_order"), QStringLiteral("lost_segments"),
-            QStringLiteral("zero_windows"), QStringLiteral("zero_window_probes"),
-            QStringLiteral("window_full"), QStringLiteral("window_updates"),
-            QStringLiteral("keep_alives"), QStringLiteral("resets_seen"), QStringLiteral("irtt_ms"),
-            // The kernel's view (issue 4); empty/null when kernel metrics were not captured.
-            QStringLiteral("srtt_us_min"), QStringLiteral("srtt_us_max"),
-            QStringLiteral("cwnd_max"), QStringLiteral("resets_sent"),
-            QStringLiteral("resets_received"), QStringLiteral("drops"),
-            QStringLiteral("kernel_samples"), QStringLiteral("kernel_retransmits"),
-            QStringLiteral("syn_retransmits"), QStringLiteral("synack_retransmits"),
-            QStringLiteral("listen_drops"), QStringLiteral("backlog_max"),
-            // Termination stage (issue 4), from the state history.
-            QStringLiteral("closed_first"), QStringLiteral("reset_by"),
-            QStringLiteral("half_closed_ms"), QStringLiteral("fin_wait2_ms"),
-            QStringLiteral("time_wait_ms"), QStringLiteral("time_wait_inferred")};
+    QStringList names;
+    for (const ExportColumn &col : exportColumns())
+        names << QLatin1String(col.name);
+    return names;
 }
 
 bool writeConnectionsCsv(const QVector<Connection> &connections, QIODevice &out, QString *error,

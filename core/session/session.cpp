@@ -427,6 +427,12 @@ quint64 Session::badChunks() const
     return d->badChunks.load();
 }
 
+QString Session::badChunkError() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->lastChunkError;
+}
+
 QString Session::error() const
 {
     std::lock_guard lock(d->mutex);

@@ -85,6 +85,9 @@ public:
     // Compressed chunks that failed to decode (bad sizes, codec, truncated data): each is left
     // out of the answers and counted; the rest of the file reads normally.
     quint64 badChunks() const;
+    // Why the last bad chunk was left out, one line ("packet chunk 7: compressed chunk is
+    // damaged ..."); empty when none was.
+    QString badChunkError() const;
     // The last query's error (a damaged page, an I/O error), one line; empty when the last
     // query succeeded. Every query returns what it could read before the error.
     QString error() const;

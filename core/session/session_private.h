@@ -7,11 +7,50 @@
 #include "session/session_rows.h"
 #include "session/sqlite_util.h"
 
+#include <QHash>
 #include <QSet>
+#include <list>
+#include <memory>
 #include <mutex>
 #include <optional>
 
 namespace tcpscope {
+
+// The last few decoded chunks (paging through one connection, or a merge over overlapping
+// chunks, decodes each once).
+template <typename T> class ChunkCache
+{
+public:
+    explicit ChunkCache(int capacity) : m_capacity(capacity) {}
+    std::shared_ptr<const T> find(qint64 key)
+    {
+        const auto it = m_index.find(key);
+        if (it == m_index.end())
+            return {};
+        m_order.splice(m_order.begin(), m_order, *it);
+        return m_order.front().second;
+    }
+    void insert(qint64 key, std::shared_ptr<const T> value)
+    {
+        m_order.emplace_front(key, std::move(value));
+        m_index.insert(key, m_order.begin());
+        if (int(m_order.size()) > m_capacity) {
+            m_index.remove(m_order.back().first);
+            m_order.pop_back();
+        }
+    }
+    void clear()
+    {
+        m_order.clear();
+        m_index.clear();
+    }
+
+private:
+    using Entry = std::pair<qint64, std::shared_ptr<const T>>;
+    int m_capacity;
+    std::list<Entry> m_order; // most recent first
+    QHash<qint64, typename std::list<Entry>::iterator> m_index;
+};
 
 struct Session::Private
 {
@@ -28,6 +67,8 @@ struct Session::Private
     mutable std::atomic<quint64> badChunks{0};
     mutable QString error;                        // last query error, one line
     mutable std::optional<QSet<qint64>> knownIds; // connection ids, loaded when first needed
+    mutable ChunkCache<QVector<Packet>> packetCache{64};
+    mutable QString lastChunkError;
 
     bool chunked() const { return format.major >= 4; }
     bool hasPackets() const { return format.major >= 2; }
@@ -59,6 +100,9 @@ struct Session::Private
     bool rowPackets(const QByteArray &where, qint64 offset, qint64 limit,
                     const std::function<bool(const Packet &)> &fn) const;
     // Packets and samples of v4 chunks (session_chunks.cpp).
+    // The current row of a packet_chunks query (kPacketChunkColumns), decoded; null when the
+    // chunk is bad (counted).
+    std::shared_ptr<const QVector<Packet>> packetChunk(sqlite3_stmt *s) const;
     bool chunkPackets(qint64 connectionId, qint64 offset, qint64 limit,
                       const std::function<bool(const Packet &)> &fn) const;
     bool chunkPacketsFromId(qint64 firstId, qint64 limit,

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session/session_rows.h"
 
+#include "model/address.h"
+#include "model/connection_columns.h"
 #include "session/session_schema.h"
 
-#include <arpa/inet.h>
 #include <limits>
 
 extern "C" {
@@ -63,107 +64,76 @@ bool validAddress(int family, const QString &text)
     if (text.isEmpty())
         return true;
     quint8 buf[16];
-    return inet_pton(family == 6 ? AF_INET6 : AF_INET, text.toLatin1().constData(), buf) == 1;
+    return (family == 4 || family == 6) && parseAddress(family, text, buf);
 }
+
+namespace {
+// The columns Session reads (all but those derived on reading, like `states`), in order.
+const QVector<const ConnectionColumn *> &readColumns()
+{
+    static const QVector<const ConnectionColumn *> cols = [] {
+        QVector<const ConnectionColumn *> out;
+        for (const ConnectionColumn &col : tcpscope::connectionColumns())
+            if (col.read())
+                out << &col;
+        return out;
+    }();
+    return cols;
+}
+} // namespace
 
 QByteArray connectionColumns(int version)
 {
-    // v1 files have no packet columns, v1/v2 no kernel summary: constants in their place.
-    QByteArray sql =
-        "id, sock_id, pid, comm, owner_source, cgroup_id, netns, family, local_addr, local_port,"
-        " remote_addr, remote_port, role, start_ns, end_ns, handshake_ns, state, close_reason,"
-        " have_close_stats, bytes_sent, bytes_received, segs_in, segs_out, retransmits, srtt_us,"
-        " min_rtt_us, sk_err, ";
-    sql += version >= 2
-               ? schema::connectionPacketColumns().join(QLatin1Char(',')).toLatin1()
-               : QByteArray("0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,NULL,NULL,NULL,NULL,NULL,0,0");
-    sql += ',';
-    sql += version >= 3 ? schema::connectionKernelColumns().join(QLatin1Char(',')).toLatin1()
-                        : QByteArray("0,NULL,NULL,NULL,0,0,0,0,0,0,0,0");
+    // Columns a file of this version does not have yet are selected as the value a connection
+    // without that data has (v1: no packet counts, v1/v2: no kernel summary).
+    QByteArray sql;
+    for (const ConnectionColumn *col : readColumns()) {
+        sql += sql.isEmpty() ? "" : ", ";
+        sql += col->since <= version ? col->name : col->absentSql();
+    }
     return sql;
 }
 
 void connection(Cells &c, Connection *out)
 {
+    const QVector<const ConnectionColumn *> &cols = readColumns();
+    for (int i = 0; i < cols.size(); ++i) {
+        ColumnValue v;
+        switch (sqlite3_column_type(c.s, i)) {
+        case SQLITE_NULL:
+            v.kind = ColumnValue::Null;
+            break;
+        case SQLITE_INTEGER:
+            v.kind = ColumnValue::Integer;
+            v.integer = sqlite3_column_int64(c.s, i);
+            break;
+        case SQLITE_TEXT:
+            if (sqlite3_column_bytes(c.s, i) <= kMaxShortText * 4) {
+                v.kind = ColumnValue::Text;
+                v.text =
+                    QString::fromUtf8(reinterpret_cast<const char *>(sqlite3_column_text(c.s, i)),
+                                      sqlite3_column_bytes(c.s, i));
+                break;
+            }
+            [[fallthrough]]; // implausibly long: does not fit
+        default:
+            v.kind = ColumnValue::Other;
+        }
+        if (!cols[i]->assign(*out, v))
+            c.count(); // the field keeps a new Connection's value: unknown
+    }
     Connection &k = *out;
-    k.id = c.ranged(0, 1, kI64Max, 0);
-    k.sockId = c.u64(1);
-    k.pid = c.u32(2);
-    k.comm = c.text(3, kMaxShortText);
-    k.ownerSource = quint8(c.ranged(4, 0, 255, 0));
-    k.cgroupId = c.u64(5);
-    k.netnsIno = c.u32(6);
-    k.family = int(c.ranged(7, 4, 6, 0));
-    if (k.family == 5) {
+    if (k.family != 0 && k.family != 4 && k.family != 6) {
         c.count();
         k.family = 0;
     }
-    k.localAddr = c.text(8, kMaxShortText);
-    k.localPort = quint16(c.ranged(9, 0, 65535, 0));
-    k.remoteAddr = c.text(10, kMaxShortText);
-    k.remotePort = quint16(c.ranged(11, 0, 65535, 0));
-    if (!validAddress(k.family, k.localAddr)) {
-        c.count();
-        k.localAddr.clear();
+    for (QString *addr : {&k.localAddr, &k.remoteAddr}) {
+        if (!validAddress(k.family, *addr)) {
+            c.count();
+            addr->clear();
+        }
     }
-    if (!validAddress(k.family, k.remoteAddr)) {
-        c.count();
-        k.remoteAddr.clear();
-    }
-    k.role = connectionRoleFromName(c.text(12, kMaxShortText));
-    k.startNs = c.ranged(13, 0, kI64Max, 0);
-    k.endNs = c.isNull(14) ? 0 : c.ranged(14, 0, kI64Max, 0);
-    k.handshakeNs = c.optional(15, 0, kI64Max);
-    k.state = tcpStateFromName(c.text(16, kMaxShortText));
-    k.closeReason = closeReasonFromName(c.text(17, kMaxShortText));
-    k.haveCloseStats = c.ranged(18, 0, 1, 0) != 0;
-    k.bytesSent = c.u64(19);
-    k.bytesReceived = c.u64(20);
-    k.segsIn = c.u32(21);
-    k.segsOut = c.u32(22);
-    k.retransmits = c.u32(23);
-    k.srttUs = c.u32(24);
-    k.minRttUs = c.u32(25);
-    k.skErr = qint32(
-        c.ranged(26, std::numeric_limits<qint32>::min(), std::numeric_limits<qint32>::max(), 0));
-    PacketCounts &p = k.packets;
-    p.packetsIn = quint64(c.ranged(27, 0, kI64Max, 0));
-    p.packetsOut = quint64(c.ranged(28, 0, kI64Max, 0));
-    p.payloadBytesIn = quint64(c.ranged(29, 0, kI64Max, 0));
-    p.payloadBytesOut = quint64(c.ranged(30, 0, kI64Max, 0));
-    p.retransmissions = c.u32(31);
-    p.fastRetransmissions = c.u32(32);
-    p.spuriousRetransmissions = c.u32(33);
-    p.dupAcks = c.u32(34);
-    p.outOfOrder = c.u32(35);
-    p.lostSegments = c.u32(36);
-    p.zeroWindows = c.u32(37);
-    p.zeroWindowProbes = c.u32(38);
-    p.windowFull = c.u32(39);
-    p.windowUpdates = c.u32(40);
-    p.keepAlives = c.u32(41);
-    p.resets = c.u32(42);
-    p.irttNs = c.optional(43, 0, kI64Max);
-    p.mssLocal = qint32(c.optional(44, 0, 65535));
-    p.mssRemote = qint32(c.optional(45, 0, 65535));
-    p.wscaleLocal = qint32(c.optional(46, 0, 255));
-    p.wscaleRemote = qint32(c.optional(47, 0, 255));
-    p.sackPermitted = c.ranged(48, 0, 1, 0) != 0;
-    p.timestamps = c.ranged(49, 0, 1, 0) != 0;
     KernelSummary &s = k.kernel;
-    auto opt32 = [&](int col) { return c.isNull(col) ? 0u : c.u32(col); };
-    s.samples = c.u32(50);
-    s.srttUsMin = opt32(51);
-    s.srttUsMax = opt32(52);
-    s.cwndMax = opt32(53);
-    s.retransmits = c.u32(54);
-    s.synRetransmits = c.u32(55);
-    s.synAckRetransmits = c.u32(56);
-    s.resetsSent = c.u32(57);
-    s.resetsReceived = c.u32(58);
-    s.drops = c.u32(59);
-    s.listenDrops = c.u32(60);
-    s.backlogMax = c.u32(61);
     if (s.srttUsMin > s.srttUsMax) { // one of them is wrong: neither is known
         c.count();
         s.srttUsMin = s.srttUsMax = 0;
@@ -211,10 +181,8 @@ bool packet(Cells &c, Packet *out)
     p.sockState = st.value_or(0);
     p.ifindex = c.u32(5);
     p.parseStatus = quint8(c.ranged(7, TS_PARSE_OK, TS_PARSE_TRUNC_OPTIONS, TS_PARSE_OK));
-    const int af = p.family == 6 ? AF_INET6 : AF_INET;
     for (auto [col, addr] : {std::pair{9, &p.srcAddr}, std::pair{11, &p.dstAddr}}) {
-        const QString text = c.text(col, kMaxShortText);
-        if (inet_pton(af, text.toLatin1().constData(), addr->data()) != 1) {
+        if (!parseAddress(p.family, c.text(col, kMaxShortText), addr->data())) {
             c.count();
             addr->fill(0);
         }

@@ -2,6 +2,7 @@
 #include "session/session_schema.h"
 
 #include "model/connection.h"
+#include "model/connection_columns.h"
 
 extern "C" {
 #include "tcpscope_records.h"
@@ -9,79 +10,16 @@ extern "C" {
 
 namespace tcpscope::schema {
 
-// States, roles and close reasons are stored as names so the file reads well in sqlite3.
-// end_ns and handshake_ns are NULL while unknown (open / handshake not seen).
-const char *const kCreateSql = R"sql(
+namespace {
+
+// The tables before and after `connections`, whose columns come from connection_columns.
+constexpr const char *kCreateMeta = R"sql(
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY NOT NULL,
   value TEXT NOT NULL
 );
-CREATE TABLE connections (
-  id               INTEGER PRIMARY KEY,
-  sock_id          INTEGER NOT NULL,
-  pid              INTEGER NOT NULL,
-  comm             TEXT NOT NULL,
-  owner_source     INTEGER NOT NULL,
-  cgroup_id        INTEGER NOT NULL,
-  netns            INTEGER NOT NULL,
-  family           INTEGER NOT NULL,
-  local_addr       TEXT NOT NULL,
-  local_port       INTEGER NOT NULL,
-  remote_addr      TEXT NOT NULL,
-  remote_port      INTEGER NOT NULL,
-  role             TEXT NOT NULL,
-  start_ns         INTEGER NOT NULL,
-  end_ns           INTEGER,
-  handshake_ns     INTEGER,
-  state            TEXT NOT NULL,
-  close_reason     TEXT NOT NULL,
-  have_close_stats INTEGER NOT NULL,
-  bytes_sent       INTEGER NOT NULL,
-  bytes_received   INTEGER NOT NULL,
-  segs_in          INTEGER NOT NULL,
-  segs_out         INTEGER NOT NULL,
-  retransmits      INTEGER NOT NULL,
-  srtt_us          INTEGER NOT NULL,
-  min_rtt_us       INTEGER NOT NULL,
-  sk_err           INTEGER NOT NULL,
-  states           TEXT NOT NULL,
-  packets_in       INTEGER NOT NULL DEFAULT 0,
-  packets_out      INTEGER NOT NULL DEFAULT 0,
-  payload_bytes_in INTEGER NOT NULL DEFAULT 0,
-  payload_bytes_out INTEGER NOT NULL DEFAULT 0,
-  retransmissions_seen INTEGER NOT NULL DEFAULT 0,
-  fast_retransmissions INTEGER NOT NULL DEFAULT 0,
-  spurious_retransmissions INTEGER NOT NULL DEFAULT 0,
-  dup_acks         INTEGER NOT NULL DEFAULT 0,
-  out_of_order     INTEGER NOT NULL DEFAULT 0,
-  lost_segments    INTEGER NOT NULL DEFAULT 0,
-  zero_windows     INTEGER NOT NULL DEFAULT 0,
-  zero_window_probes INTEGER NOT NULL DEFAULT 0,
-  window_full      INTEGER NOT NULL DEFAULT 0,
-  window_updates   INTEGER NOT NULL DEFAULT 0,
-  keep_alives      INTEGER NOT NULL DEFAULT 0,
-  resets_seen      INTEGER NOT NULL DEFAULT 0,
-  irtt_ns          INTEGER,
-  mss_local        INTEGER,
-  mss_remote       INTEGER,
-  wscale_local     INTEGER,
-  wscale_remote    INTEGER,
-  sack_permitted   INTEGER NOT NULL DEFAULT 0,
-  timestamps       INTEGER NOT NULL DEFAULT 0,
-  kernel_samples   INTEGER NOT NULL DEFAULT 0,
-  srtt_us_min      INTEGER,
-  srtt_us_max      INTEGER,
-  cwnd_max         INTEGER,
-  kernel_retransmits INTEGER NOT NULL DEFAULT 0,
-  syn_retransmits  INTEGER NOT NULL DEFAULT 0,
-  synack_retransmits INTEGER NOT NULL DEFAULT 0,
-  resets_sent      INTEGER NOT NULL DEFAULT 0,
-  resets_received  INTEGER NOT NULL DEFAULT 0,
-  drops            INTEGER NOT NULL DEFAULT 0,
-  listen_drops     INTEGER NOT NULL DEFAULT 0,
-  backlog_max      INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE state_changes (
+)sql";
+constexpr const char *kCreateOthers = R"sql(CREATE TABLE state_changes (
   connection_id INTEGER NOT NULL REFERENCES connections(id),
   seq           INTEGER NOT NULL,
   ts_ns         INTEGER NOT NULL,
@@ -91,7 +29,8 @@ CREATE TABLE state_changes (
   ctx_comm      TEXT NOT NULL
 );
 CREATE INDEX state_changes_by_connection ON state_changes(connection_id, seq);
-CREATE TABLE packets (
+)sql";
+constexpr const char *kCreatePackets = R"sql(CREATE TABLE packets (
   id              INTEGER PRIMARY KEY,
   connection_id   INTEGER REFERENCES connections(id),
   ts_ns           INTEGER NOT NULL,
@@ -133,12 +72,14 @@ CREATE TABLE packets (
   ack_rtt_ns      INTEGER
 );
 CREATE INDEX packets_by_connection ON packets(connection_id, id);
-CREATE TABLE interfaces (
+)sql";
+constexpr const char *kCreateInterfaces = R"sql(CREATE TABLE interfaces (
   ifindex INTEGER PRIMARY KEY,
   name    TEXT NOT NULL,
   attach  TEXT NOT NULL
 );
-CREATE TABLE tcp_samples (
+)sql";
+constexpr const char *kCreateSamples = R"sql(CREATE TABLE tcp_samples (
   connection_id  INTEGER REFERENCES connections(id),
   ts_ns          INTEGER NOT NULL,
   fields         INTEGER NOT NULL,
@@ -162,7 +103,8 @@ CREATE TABLE tcp_samples (
   ca_state       TEXT NOT NULL
 );
 CREATE INDEX tcp_samples_by_connection ON tcp_samples(connection_id, ts_ns);
-CREATE TABLE kernel_events (
+)sql";
+constexpr const char *kCreateKernel = R"sql(CREATE TABLE kernel_events (
   connection_id  INTEGER REFERENCES connections(id),
   ts_ns          INTEGER NOT NULL,
   kind           TEXT NOT NULL,
@@ -211,54 +153,79 @@ CREATE TABLE listener_samples (
 );
 CREATE INDEX listener_samples_by_connection ON listener_samples(connection_id, ts_ns);
 )sql";
+// Format 4: packets and tcp samples in compressed chunks of one connection (0 = not joined),
+// found by connection and position or by id range; per-second aggregates written while
+// recording. Layout of `data`: docs/SESSION_FORMAT.md.
+constexpr const char *kCreateChunks = R"sql(CREATE TABLE packet_chunks (
+  id            INTEGER PRIMARY KEY,
+  connection_id INTEGER NOT NULL,
+  first_id      INTEGER NOT NULL,
+  last_id       INTEGER NOT NULL,
+  first_ts_ns   INTEGER NOT NULL,
+  last_ts_ns    INTEGER NOT NULL,
+  count         INTEGER NOT NULL,
+  codec         INTEGER NOT NULL,
+  raw_bytes     INTEGER NOT NULL,
+  data          BLOB NOT NULL
+);
+CREATE INDEX packet_chunks_by_connection ON packet_chunks(connection_id, first_id);
+CREATE INDEX packet_chunks_by_id ON packet_chunks(first_id, last_id);
+CREATE TABLE sample_chunks (
+  id            INTEGER PRIMARY KEY,
+  connection_id INTEGER NOT NULL,
+  first_ts_ns   INTEGER NOT NULL,
+  last_ts_ns    INTEGER NOT NULL,
+  count         INTEGER NOT NULL,
+  codec         INTEGER NOT NULL,
+  raw_bytes     INTEGER NOT NULL,
+  data          BLOB NOT NULL
+);
+CREATE INDEX sample_chunks_by_connection ON sample_chunks(connection_id, first_ts_ns);
+CREATE TABLE seconds (
+  second_ns     INTEGER PRIMARY KEY,
+  opened        INTEGER NOT NULL,
+  closed        INTEGER NOT NULL,
+  active        INTEGER NOT NULL,
+  packets       INTEGER NOT NULL,
+  payload_bytes INTEGER NOT NULL,
+  retransmits   INTEGER NOT NULL,
+  resets        INTEGER NOT NULL,
+  drops         INTEGER NOT NULL,
+  samples       INTEGER NOT NULL
+);
+)sql";
+
+} // namespace
+
+QByteArray createSql(int major)
+{
+    const QByteArray common =
+        kCreateMeta + connectionsCreateSql() + kCreateOthers + kCreateInterfaces + kCreateKernel;
+    return major >= 4 ? common + kCreateChunks : common + kCreatePackets + kCreateSamples;
+}
 
 namespace {
 const QVector<TableSpec> &v3Tables();
+const QVector<TableSpec> &v4Tables();
 } // namespace
 
 const QVector<TableSpec> &tables(int version)
 {
     static const QVector<TableSpec> specs = {
         {"meta", {"key", "value"}},
-        {"connections",
-         {"id",
-          "sock_id",
-          "pid",
-          "comm",
-          "owner_source",
-          "cgroup_id",
-          "netns",
-          "family",
-          "local_addr",
-          "local_port",
-          "remote_addr",
-          "remote_port",
-          "role",
-          "start_ns",
-          "end_ns",
-          "handshake_ns",
-          "state",
-          "close_reason",
-          "have_close_stats",
-          "bytes_sent",
-          "bytes_received",
-          "segs_in",
-          "segs_out",
-          "retransmits",
-          "srtt_us",
-          "min_rtt_us",
-          "sk_err",
-          "states"}},
+        {"connections", connectionColumnNames(1)},
         {"state_changes",
          {"connection_id", "seq", "ts_ns", "from_state", "to_state", "ctx_pid", "ctx_comm"}},
     };
     if (version == 1)
         return specs;
-    if (version >= 3)
+    if (version >= 4)
+        return v4Tables();
+    if (version == 3)
         return v3Tables();
     static const QVector<TableSpec> v2 = [] {
         QVector<TableSpec> t = specs;
-        t[1].columns << connectionPacketColumns();
+        t[1].columns = connectionColumnNames(2);
         t.append({"packets",
                   {"id",         "connection_id",   "ts_ns",         "sock_id",     "sock_state",
                    "ifindex",    "direction",       "parse_status",  "family",      "src_addr",
@@ -280,7 +247,7 @@ const QVector<TableSpec> &v3Tables()
 {
     static const QVector<TableSpec> v3 = [] {
         QVector<TableSpec> t = tables(2);
-        t[1].columns << connectionKernelColumns();
+        t[1].columns = connectionColumnNames(3);
         t.append({"tcp_samples", {"connection_id", "ts_ns",       "fields",         "srtt_us",
                                   "rttvar_us",     "min_rtt_us",  "cwnd",           "ssthresh",
                                   "snd_wnd",       "rcv_wnd",     "packets_out",    "retrans_out",
@@ -301,42 +268,39 @@ const QVector<TableSpec> &v3Tables()
     }();
     return v3;
 }
+// v3 with packets and tcp samples in chunks, plus per-second aggregates.
+const QVector<TableSpec> &v4Tables()
+{
+    static const QVector<TableSpec> v4 = [] {
+        QVector<TableSpec> t;
+        for (const TableSpec &spec : v3Tables()) {
+            if (qstrcmp(spec.name, "packets") != 0 && qstrcmp(spec.name, "tcp_samples") != 0)
+                t.append(spec);
+        }
+        t.append({"packet_chunks",
+                  {"id", "connection_id", "first_id", "last_id", "first_ts_ns", "last_ts_ns",
+                   "count", "codec", "raw_bytes", "data"}});
+        t.append({"sample_chunks",
+                  {"id", "connection_id", "first_ts_ns", "last_ts_ns", "count", "codec",
+                   "raw_bytes", "data"}});
+        t.append({"seconds",
+                  {"second_ns", "opened", "closed", "active", "packets", "payload_bytes",
+                   "retransmits", "resets", "drops", "samples"}});
+        return t;
+    }();
+    return v4;
+}
 } // namespace
 
 const QStringList &connectionKernelColumns()
 {
-    static const QStringList cols = {
-        "kernel_samples",     "srtt_us_min",     "srtt_us_max",        "cwnd_max",
-        "kernel_retransmits", "syn_retransmits", "synack_retransmits", "resets_sent",
-        "resets_received",    "drops",           "listen_drops",       "backlog_max"};
+    static const QStringList cols = connectionColumnNamesAddedIn(3);
     return cols;
 }
 
 const QStringList &connectionPacketColumns()
 {
-    static const QStringList cols = {"packets_in",
-                                     "packets_out",
-                                     "payload_bytes_in",
-                                     "payload_bytes_out",
-                                     "retransmissions_seen",
-                                     "fast_retransmissions",
-                                     "spurious_retransmissions",
-                                     "dup_acks",
-                                     "out_of_order",
-                                     "lost_segments",
-                                     "zero_windows",
-                                     "zero_window_probes",
-                                     "window_full",
-                                     "window_updates",
-                                     "keep_alives",
-                                     "resets_seen",
-                                     "irtt_ns",
-                                     "mss_local",
-                                     "mss_remote",
-                                     "wscale_local",
-                                     "wscale_remote",
-                                     "sack_permitted",
-                                     "timestamps"};
+    static const QStringList cols = connectionColumnNamesAddedIn(2);
     return cols;
 }
 
@@ -350,7 +314,14 @@ const QStringList &indexes(int version)
                                   << QStringLiteral("kernel_events_by_connection")
                                   << QStringLiteral("drops_by_connection")
                                   << QStringLiteral("listener_samples_by_connection");
-    return version == 1 ? v1 : version == 2 ? v2 : v3;
+    static const QStringList v4 = {QStringLiteral("state_changes_by_connection"),
+                                   QStringLiteral("kernel_events_by_connection"),
+                                   QStringLiteral("drops_by_connection"),
+                                   QStringLiteral("listener_samples_by_connection"),
+                                   QStringLiteral("packet_chunks_by_connection"),
+                                   QStringLiteral("packet_chunks_by_id"),
+                                   QStringLiteral("sample_chunks_by_connection")};
+    return version == 1 ? v1 : version == 2 ? v2 : version == 3 ? v3 : v4;
 }
 
 Version versionFromUserVersion(qint64 userVersion)

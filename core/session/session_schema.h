@@ -5,6 +5,7 @@
 // Documented in docs/SESSION_FORMAT.md.
 #pragma once
 
+#include <QByteArray>
 #include <QStringList>
 #include <QVector>
 #include <cstdint>
@@ -13,12 +14,14 @@
 namespace tcpscope::schema {
 
 inline constexpr std::int32_t kApplicationId = 0x54435053; // "TCPS"
-inline constexpr int kUserVersion = 3;                     // what the writer creates
-inline constexpr int kMinUserVersion = 1; // oldest the reader accepts (v1: no packets)
-// The newest format this tcpscope reads: every minor of kMajor opens (a later minor only adds
-// what this reader may ignore); a later major is refused.
-inline constexpr int kMajor = 3;
+// The newest format this tcpscope reads and writes: every minor of kMajor opens (a later minor
+// only adds what this reader may ignore); a later major is refused.
+inline constexpr int kMajor = 4;
 inline constexpr int kMinor = 0;
+inline constexpr int kUserVersion = kMajor * 1000 + kMinor; // what the writer creates
+// The row format (packets and tcp_samples as rows) that tcpscope wrote before format 4; the
+// writer still creates it on request (tests of reading old files).
+inline constexpr int kRowFormat = 3;
 
 // user_version 1..3: formats 1.0..3.0; from 4 on, major * 1000 + minor. {0, 0} = not a version.
 struct Version
@@ -28,8 +31,9 @@ struct Version
 };
 Version versionFromUserVersion(qint64 userVersion);
 
-// Everything CREATE-d in a new session file, run in one transaction.
-extern const char *const kCreateSql;
+// Everything CREATE-d in a new session file, run in one transaction. The `connections` table
+// comes from connectionColumns() (model/connection_columns.h).
+QByteArray createSql(int major = kMajor);
 
 struct TableSpec
 {
@@ -37,13 +41,14 @@ struct TableSpec
     QStringList columns; // in declaration order
 };
 // The tables the reader expects in a file of that user_version, with their columns in order.
-const QVector<TableSpec> &tables(int version = kUserVersion);
+// version: the format's major (1..4).
+const QVector<TableSpec> &tables(int version = kMajor);
 // The PacketCounts columns v2 appends to `connections`, in order.
 const QStringList &connectionPacketColumns();
 // The KernelSummary columns v3 appends to `connections` (after the packet columns), in order.
 const QStringList &connectionKernelColumns();
 // Indexes the writer creates; the reader accepts these (and SQLite's own autoindexes) only.
-const QStringList &indexes(int version = kUserVersion);
+const QStringList &indexes(int version = kMajor);
 
 // meta keys
 inline constexpr const char *kMetaKernel = "kernel";

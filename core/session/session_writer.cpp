@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session/session_writer.h"
 
+#include "model/address.h"
+#include "model/connection_columns.h"
 #include "session/session_schema.h"
+#include "session/session_writer_chunks.h"
 #include "session/session_writer_kernel.h"
 #include "session/sqlite_util.h"
 
 #include <QHash>
-#include <arpa/inet.h>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -16,6 +18,10 @@
 namespace tcpscope {
 
 using Work = std::variant<SessionInfo, Connection, QVector<Packet>, KernelData>;
+
+// What the queue between the capture and the writer thread may hold: ~1 M packets, several
+// seconds of the fastest capture this machine sustains.
+constexpr qint64 kQueueBudgetBytes = qint64(256) << 20;
 
 struct SessionWriter::Private
 {
@@ -28,43 +34,40 @@ struct SessionWriter::Private
     sqlite::Stmt deleteInterfaces;
     sqlite::Stmt insertInterface;
     detail::KernelRowWriter kernelRows;
+    detail::ChunkWriter chunks; // format 4: packets and samples
+    int major = schema::kMajor;
+
+    // Bounded queue: packets and kernel records beyond the budget are left out and counted
+    // (stored in meta), so a disk that cannot keep up never grows memory without bound.
+    qint64 queuedBytes = 0;
+    quint64 dropped = 0;        // records left out so far (under mutex)
+    quint64 droppedWritten = 0; // the value last stored in meta (writer thread)
 
     std::mutex mutex;
     std::condition_variable wake;      // writer thread: work arrived or stop requested
     std::condition_variable committed; // flush(): a batch finished
     std::deque<Work> queue;
-    quint64 enqueued = 0; // sequence number of the last queued item
-    quint64 done = 0;     // sequence number of the last item committed (or failed)
+    quint64 enqueued = 0;    // sequence number of the last queued item
+    quint64 done = 0;        // sequence number of the last item committed (or failed)
+    quint64 flushTicket = 0; // flush() requests: every buffered chunk written
+    quint64 flushServed = 0;
     bool stopRequested = false;
     bool closed = false;
     QString error; // first write error, sticky
     std::thread thread;
 
     void run();
-    bool writeBatch(std::deque<Work> &batch, QString *err);
+    // final: the last batch before close (every buffered chunk is written).
+    bool writeBatch(std::deque<Work> &batch, bool final, QString *err);
     bool writeInfo(const SessionInfo &info, QString *err);
     bool writeConnection(const Connection &conn, QString *err);
     bool writePackets(const QVector<Packet> &packets, QString *err);
-    void enqueue(Work work);
+    void enqueue(Work work, qint64 bytes = 0, quint64 records = 0);
 };
 
 namespace {
 
 constexpr const char *kUpsertMeta = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)";
-constexpr const char *kUpsertConnection =
-    "INSERT OR REPLACE INTO connections(id, sock_id, pid, comm, owner_source, cgroup_id, netns,"
-    " family, local_addr, local_port, remote_addr, remote_port, role, start_ns, end_ns,"
-    " handshake_ns, state, close_reason, have_close_stats, bytes_sent, bytes_received, segs_in,"
-    " segs_out, retransmits, srtt_us, min_rtt_us, sk_err, states, packets_in, packets_out,"
-    " payload_bytes_in, payload_bytes_out, retransmissions_seen, fast_retransmissions,"
-    " spurious_retransmissions, dup_acks, out_of_order, lost_segments, zero_windows,"
-    " zero_window_probes, window_full, window_updates, keep_alives, resets_seen, irtt_ns,"
-    " mss_local, mss_remote, wscale_local, wscale_remote, sack_permitted, timestamps,"
-    " kernel_samples, srtt_us_min, srtt_us_max, cwnd_max, kernel_retransmits, syn_retransmits,"
-    " synack_retransmits, resets_sent, resets_received, drops, listen_drops, backlog_max)"
-    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-    "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,?40,?41,?42,?43,?44,"
-    "?45,?46,?47,?48,?49,?50,?51,?52,?53,?54,?55,?56,?57,?58,?59,?60,?61,?62,?63)";
 constexpr const char *kInsertPacket =
     "INSERT INTO packets(id, connection_id, ts_ns, sock_id, sock_state, ifindex, direction,"
     " parse_status, family, src_addr, src_port, dst_addr, dst_port, seq, ack, tcp_flags, window,"
@@ -83,20 +86,35 @@ constexpr const char *kInsertChange =
 
 using sqlite::stepDone;
 
+// "INSERT OR REPLACE INTO connections(<every column>) VALUES(?1, ...)", in table order.
+QByteArray upsertConnectionSql()
+{
+    QByteArray names, binds;
+    const QVector<ConnectionColumn> &columns = connectionColumns();
+    for (qsizetype i = 0; i < columns.size(); ++i) {
+        names += (i ? ", " : "") + QByteArray(columns[i].name);
+        binds += (i ? ",?" : "?") + QByteArray::number(i + 1);
+    }
+    return "INSERT OR REPLACE INTO connections(" + names + ") VALUES(" + binds + ")";
+}
+
+void bindValue(sqlite3_stmt *s, int col, const ColumnValue &v)
+{
+    if (v.kind == ColumnValue::Integer)
+        sqlite3_bind_int64(s, col, v.integer);
+    else if (v.kind == ColumnValue::Text)
+        sqlite::bindText(s, col, v.text);
+    else
+        sqlite3_bind_null(s, col);
+}
+
+// A negative value where only -1 means unknown would be refused by the reader: unknown too.
 void bindOptional(sqlite3_stmt *s, int col, qint64 value, qint64 unknown = -1)
 {
-    if (value == unknown)
+    if (value == unknown || value < 0)
         sqlite3_bind_null(s, col);
     else
         sqlite3_bind_int64(s, col, value);
-}
-
-QString addressText(int family, const std::array<quint8, 16> &addr)
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr.data(), buf, sizeof buf))
-        return QString();
-    return QString::fromLatin1(buf);
 }
 
 } // namespace
@@ -202,66 +220,9 @@ bool SessionWriter::Private::writePackets(const QVector<Packet> &packets, QStrin
 bool SessionWriter::Private::writeConnection(const Connection &c, QString *err)
 {
     sqlite3_stmt *s = upsertConnection.get();
-    // u64 kernel values are stored bit-for-bit in SQLite's signed 64-bit integers.
-    sqlite3_bind_int64(s, 1, c.id);
-    sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(c.sockId));
-    sqlite3_bind_int64(s, 3, c.pid);
-    sqlite::bindText(s, 4, c.comm);
-    sqlite3_bind_int64(s, 5, c.ownerSource);
-    sqlite3_bind_int64(s, 6, static_cast<sqlite3_int64>(c.cgroupId));
-    sqlite3_bind_int64(s, 7, c.netnsIno);
-    sqlite3_bind_int64(s, 8, c.family);
-    sqlite::bindText(s, 9, c.localAddr);
-    sqlite3_bind_int64(s, 10, c.localPort);
-    sqlite::bindText(s, 11, c.remoteAddr);
-    sqlite3_bind_int64(s, 12, c.remotePort);
-    sqlite::bindText(s, 13, connectionRoleName(c.role));
-    sqlite3_bind_int64(s, 14, c.startNs);
-    if (c.endNs != 0)
-        sqlite3_bind_int64(s, 15, c.endNs);
-    else
-        sqlite3_bind_null(s, 15);
-    if (c.handshakeNs >= 0)
-        sqlite3_bind_int64(s, 16, c.handshakeNs);
-    else
-        sqlite3_bind_null(s, 16);
-    sqlite::bindText(s, 17, tcpStateName(c.state));
-    sqlite::bindText(s, 18, closeReasonName(c.closeReason));
-    sqlite3_bind_int64(s, 19, c.haveCloseStats ? 1 : 0);
-    sqlite3_bind_int64(s, 20, static_cast<sqlite3_int64>(c.bytesSent));
-    sqlite3_bind_int64(s, 21, static_cast<sqlite3_int64>(c.bytesReceived));
-    sqlite3_bind_int64(s, 22, c.segsIn);
-    sqlite3_bind_int64(s, 23, c.segsOut);
-    sqlite3_bind_int64(s, 24, c.retransmits);
-    sqlite3_bind_int64(s, 25, c.srttUs);
-    sqlite3_bind_int64(s, 26, c.minRttUs);
-    sqlite3_bind_int64(s, 27, c.skErr);
-    sqlite::bindText(s, 28, c.statesPath());
-    const PacketCounts &k = c.packets;
-    sqlite3_bind_int64(s, 29, static_cast<sqlite3_int64>(k.packetsIn));
-    sqlite3_bind_int64(s, 30, static_cast<sqlite3_int64>(k.packetsOut));
-    sqlite3_bind_int64(s, 31, static_cast<sqlite3_int64>(k.payloadBytesIn));
-    sqlite3_bind_int64(s, 32, static_cast<sqlite3_int64>(k.payloadBytesOut));
-    sqlite3_bind_int64(s, 33, k.retransmissions);
-    sqlite3_bind_int64(s, 34, k.fastRetransmissions);
-    sqlite3_bind_int64(s, 35, k.spuriousRetransmissions);
-    sqlite3_bind_int64(s, 36, k.dupAcks);
-    sqlite3_bind_int64(s, 37, k.outOfOrder);
-    sqlite3_bind_int64(s, 38, k.lostSegments);
-    sqlite3_bind_int64(s, 39, k.zeroWindows);
-    sqlite3_bind_int64(s, 40, k.zeroWindowProbes);
-    sqlite3_bind_int64(s, 41, k.windowFull);
-    sqlite3_bind_int64(s, 42, k.windowUpdates);
-    sqlite3_bind_int64(s, 43, k.keepAlives);
-    sqlite3_bind_int64(s, 44, k.resets);
-    bindOptional(s, 45, k.irttNs);
-    bindOptional(s, 46, k.mssLocal);
-    bindOptional(s, 47, k.mssRemote);
-    bindOptional(s, 48, k.wscaleLocal);
-    bindOptional(s, 49, k.wscaleRemote);
-    sqlite3_bind_int64(s, 50, k.sackPermitted ? 1 : 0);
-    sqlite3_bind_int64(s, 51, k.timestamps ? 1 : 0);
-    detail::KernelRowWriter::bindSummary(s, 52, c.kernel);
+    const QVector<ConnectionColumn> &columns = connectionColumns();
+    for (qsizetype i = 0; i < columns.size(); ++i)
+        bindValue(s, int(i + 1), columns[i].value(c));
     if (!stepDone(db.get(), s, err))
         return false;
 
@@ -284,7 +245,7 @@ bool SessionWriter::Private::writeConnection(const Connection &c, QString *err)
     return true;
 }
 
-bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, QString *err)
+bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QString *err)
 {
     // A busy connection is updated many times per batch; only its last version matters.
     QHash<qint64, std::size_t> lastIndex;
@@ -292,25 +253,48 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, QString *err)
         if (const auto *conn = std::get_if<Connection>(&batch[i]))
             lastIndex.insert(conn->id, i);
     }
+    const bool chunked = major >= 4;
     if (!sqlite::exec(db.get(), "BEGIN IMMEDIATE", err))
         return false;
     for (std::size_t i = 0; i < batch.size(); ++i) {
         bool ok = true;
-        if (const auto *info = std::get_if<SessionInfo>(&batch[i]))
+        if (const auto *info = std::get_if<SessionInfo>(&batch[i])) {
+            chunks.setKernelMetrics(info->kernelMetrics);
             ok = writeInfo(*info, err);
-        else if (const auto *packets = std::get_if<QVector<Packet>>(&batch[i]))
-            ok = writePackets(*packets, err);
-        else if (const auto *kernel = std::get_if<KernelData>(&batch[i]))
+        } else if (const auto *packets = std::get_if<QVector<Packet>>(&batch[i])) {
+            if (chunked)
+                chunks.addPackets(*packets);
+            else
+                ok = writePackets(*packets, err);
+        } else if (const auto *kernel = std::get_if<KernelData>(&batch[i])) {
+            if (chunked)
+                chunks.noteKernel(*kernel);
             ok = kernelRows.write(*kernel, err);
-        else if (const auto *conn = std::get_if<Connection>(&batch[i]);
-                 lastIndex.value(conn->id) == i)
-            ok = writeConnection(*conn, err);
+        } else if (const auto *conn = std::get_if<Connection>(&batch[i])) {
+            if (chunked)
+                chunks.noteConnection(*conn);
+            if (lastIndex.value(conn->id) == i)
+                ok = writeConnection(*conn, err);
+        }
         if (!ok) {
             sqlite::exec(db.get(), "ROLLBACK", nullptr);
             return false;
         }
     }
-    if (!sqlite::exec(db.get(), "COMMIT", err)) {
+    quint64 droppedNow = 0;
+    {
+        std::lock_guard lock(mutex);
+        droppedNow = dropped;
+    }
+    bool ok = !chunked || chunks.flush(final, err);
+    if (ok && droppedNow != droppedWritten) {
+        sqlite3_stmt *s = upsertMeta.get();
+        sqlite3_bind_text(s, 1, schema::kMetaWriterDropped, -1, SQLITE_STATIC);
+        sqlite::bindText(s, 2, QString::number(droppedNow));
+        ok = stepDone(db.get(), s, err);
+        droppedWritten = droppedNow;
+    }
+    if (!ok || !sqlite::exec(db.get(), "COMMIT", err)) {
         sqlite::exec(db.get(), "ROLLBACK", nullptr);
         return false;
     }
@@ -321,29 +305,41 @@ void SessionWriter::Private::run()
 {
     std::unique_lock lock(mutex);
     for (;;) {
-        wake.wait(lock, [this] { return stopRequested || !queue.empty(); });
-        if (queue.empty() && stopRequested)
-            return;
+        // Buffered chunks become due with time, not only with new work: wake up for them.
+        wake.wait_for(lock, detail::ChunkWriter::kMaxAge / 2, [this] {
+            return stopRequested || !queue.empty() || flushTicket != flushServed;
+        });
+        const bool final = stopRequested;
+        const quint64 ticket = flushTicket;
         std::deque<Work> batch;
         batch.swap(queue);
+        queuedBytes = 0;
         const quint64 batchEnd = enqueued;
         lock.unlock();
         QString err;
-        const bool ok = writeBatch(batch, &err);
+        const bool ok = writeBatch(batch, final || ticket != flushServed, &err);
         lock.lock();
         if (!ok && error.isEmpty())
             error = QStringLiteral("cannot write session: ") + err;
         done = batchEnd;
+        flushServed = ticket;
         committed.notify_all();
+        if (final)
+            return;
     }
 }
 
-void SessionWriter::Private::enqueue(Work work)
+void SessionWriter::Private::enqueue(Work work, qint64 bytes, quint64 records)
 {
     {
         std::lock_guard lock(mutex);
         if (closed)
             return;
+        if (records > 0 && queuedBytes + bytes > kQueueBudgetBytes) {
+            dropped += records;
+            return;
+        }
+        queuedBytes += bytes;
         queue.push_back(std::move(work));
         ++enqueued;
     }
@@ -357,7 +353,8 @@ SessionWriter::~SessionWriter()
     close();
 }
 
-std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QString *error)
+std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QString *error,
+                                                     int formatMajor)
 {
     QString err;
     auto fail = [&](const QString &what) {
@@ -369,27 +366,34 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
     sqlite::removeDatabaseFiles(path);
     std::unique_ptr<SessionWriter> writer(new SessionWriter);
     Private &p = *writer->d;
+    p.major = formatMajor == schema::kRowFormat ? schema::kRowFormat : schema::kMajor;
     p.db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &err);
     if (!p.db)
         return fail(QStringLiteral("cannot create session file: "));
     sqlite3 *db = p.db.get();
-    const QByteArray pragmas =
-        QByteArrayLiteral("PRAGMA application_id = ") + QByteArray::number(schema::kApplicationId) +
-        "; PRAGMA user_version = " + QByteArray::number(schema::kUserVersion) +
-        "; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+    const QByteArray pragmas = QByteArrayLiteral("PRAGMA application_id = ") +
+                               QByteArray::number(schema::kApplicationId) +
+                               "; PRAGMA user_version = " +
+                               QByteArray::number(p.major >= 4 ? schema::kUserVersion : p.major) +
+                               "; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
     if (!sqlite::exec(db, pragmas.constData(), &err))
         return fail(QStringLiteral("cannot initialise session file: "));
-    const QByteArray create = QByteArrayLiteral("BEGIN; ") + schema::kCreateSql + "COMMIT;";
+    const QByteArray create = QByteArrayLiteral("BEGIN; ") + schema::createSql(p.major) + "COMMIT;";
     if (!sqlite::exec(db, create.constData(), &err))
         return fail(QStringLiteral("cannot create session schema: "));
     p.upsertMeta = sqlite::prepare(db, kUpsertMeta, &err);
-    p.upsertConnection = p.upsertMeta ? sqlite::prepare(db, kUpsertConnection, &err) : nullptr;
+    p.upsertConnection =
+        p.upsertMeta ? sqlite::prepare(db, upsertConnectionSql().constData(), &err) : nullptr;
     p.deleteHistory = p.upsertConnection ? sqlite::prepare(db, kDeleteHistory, &err) : nullptr;
     p.insertChange = p.deleteHistory ? sqlite::prepare(db, kInsertChange, &err) : nullptr;
-    p.insertPacket = p.insertChange ? sqlite::prepare(db, kInsertPacket, &err) : nullptr;
-    p.deleteInterfaces = p.insertPacket ? sqlite::prepare(db, kDeleteInterfaces, &err) : nullptr;
+    const bool rows = p.major < 4;
+    p.insertPacket = p.insertChange && rows ? sqlite::prepare(db, kInsertPacket, &err) : nullptr;
+    p.deleteInterfaces = p.insertChange && (p.insertPacket || !rows)
+                             ? sqlite::prepare(db, kDeleteInterfaces, &err)
+                             : nullptr;
     p.insertInterface = p.deleteInterfaces ? sqlite::prepare(db, kInsertInterface, &err) : nullptr;
-    if (!p.insertInterface || !p.kernelRows.prepare(db, &err))
+    if (!p.insertInterface || !p.kernelRows.prepare(db, rows, &err) ||
+        (!rows && !p.chunks.prepare(db, &err)))
         return fail(QStringLiteral("cannot prepare session statements: "));
     p.thread = std::thread([&p] { p.run(); });
     return writer;
@@ -407,21 +411,35 @@ void SessionWriter::writeConnection(const Connection &conn)
 
 void SessionWriter::writePackets(const QVector<Packet> &packets)
 {
-    if (!packets.isEmpty())
-        d->enqueue(packets);
+    if (packets.isEmpty())
+        return;
+    qint64 bytes = 0;
+    for (const Packet &p : packets)
+        bytes += qint64(sizeof(Packet)) + p.options.size() + p.payload.size();
+    d->enqueue(packets, bytes, quint64(packets.size()));
 }
 
 void SessionWriter::writeKernelData(const KernelData &data)
 {
-    if (!data.isEmpty())
-        d->enqueue(data);
+    if (data.isEmpty())
+        return;
+    const qint64 bytes = data.samples.size() * qint64(sizeof(TcpSample)) +
+                         data.events.size() * qint64(sizeof(KernelEvent) + 32) +
+                         data.drops.size() * qint64(sizeof(DropEvent) + 64) +
+                         data.listeners.size() * qint64(sizeof(ListenerSample) + 32);
+    d->enqueue(data, bytes,
+               quint64(data.samples.size() + data.events.size() + data.drops.size() +
+                       data.listeners.size()));
 }
 
 bool SessionWriter::flush(QString *error)
 {
     std::unique_lock lock(d->mutex);
-    const quint64 target = d->enqueued;
-    d->committed.wait(lock, [&] { return d->done >= target || !d->thread.joinable(); });
+    if (!d->closed) {
+        const quint64 ticket = ++d->flushTicket;
+        d->wake.notify_one();
+        d->committed.wait(lock, [&] { return d->flushServed >= ticket || !d->thread.joinable(); });
+    }
     if (!d->error.isEmpty()) {
         if (error)
             *error = d->error;
@@ -456,6 +474,7 @@ bool SessionWriter::close(QString *error)
     d->deleteInterfaces.reset();
     d->insertInterface.reset();
     d->kernelRows.reset();
+    d->chunks.reset();
     if (d->db) {
         // Leaving WAL needs the only connection to the file: while a reader (a Session of the
         // GUI, `tcpscope info`) has it open, the file stays in WAL mode with every batch

@@ -15,7 +15,10 @@ class SessionWriter
 {
 public:
     // Creates (truncates) path and its schema. nullptr + one-line reason on failure.
-    static std::unique_ptr<SessionWriter> create(const QString &path, QString *error);
+    // formatMajor: the current format (4: packets and samples in compressed chunks), or 3, the
+    // row format older tcpscope wrote (for tests of reading old files).
+    static std::unique_ptr<SessionWriter> create(const QString &path, QString *error,
+                                                 int formatMajor = 4);
     ~SessionWriter(); // close()s if still open
 
     // All of these only queue work for the writer thread; they never block on disk.
@@ -23,6 +26,8 @@ public:
     void writeConnection(const Connection &conn); // upsert by conn.id, history replaced
     // Inserts packets (each id once; connectionId 0 is stored as NULL = not joined). Queue the
     // connections they name first (LiveCapture does: connections, then packets).
+    // Packets and kernel records that arrive while the queue holds more than its byte budget
+    // (the disk cannot keep up) are left out and counted in meta `writer_dropped`.
     void writePackets(const QVector<Packet> &packets);
     // Appends samples, events, drops and listener samples (connectionId 0 stored as NULL).
     void writeKernelData(const KernelData &data);

@@ -47,11 +47,12 @@ void bindU64(sqlite3_stmt *s, int col, quint64 v)
 
 } // namespace
 
-bool KernelRowWriter::prepare(sqlite3 *db, QString *err)
+bool KernelRowWriter::prepare(sqlite3 *db, bool sampleRows, QString *err)
 {
     m_db = db;
-    m_sample = sqlite::prepare(db, kInsertSample, err);
-    m_event = m_sample ? sqlite::prepare(db, kInsertEvent, err) : nullptr;
+    m_sampleRows = sampleRows;
+    m_sample = sampleRows ? sqlite::prepare(db, kInsertSample, err) : nullptr;
+    m_event = m_sample || !sampleRows ? sqlite::prepare(db, kInsertEvent, err) : nullptr;
     m_drop = m_event ? sqlite::prepare(db, kInsertDrop, err) : nullptr;
     m_listener = m_drop ? sqlite::prepare(db, kInsertListener, err) : nullptr;
     return bool(m_listener);
@@ -67,7 +68,7 @@ void KernelRowWriter::reset()
 
 bool KernelRowWriter::write(const KernelData &data, QString *err)
 {
-    return writeSamples(data.samples, err) && writeEvents(data.events, err) &&
+    return (!m_sampleRows || writeSamples(data.samples, err)) && writeEvents(data.events, err) &&
            writeDrops(data.drops, err) && writeListeners(data.listeners, err);
 }
 
@@ -177,28 +178,6 @@ bool KernelRowWriter::writeListeners(const QVector<ListenerSample> &listeners, Q
             return false;
     }
     return true;
-}
-
-void KernelRowWriter::bindSummary(sqlite3_stmt *s, int first, const KernelSummary &k)
-{
-    auto optional = [s](int col, quint32 v) {
-        if (v == 0)
-            sqlite3_bind_null(s, col);
-        else
-            sqlite3_bind_int64(s, col, v);
-    };
-    sqlite3_bind_int64(s, first + 0, k.samples);
-    optional(first + 1, k.srttUsMin);
-    optional(first + 2, k.srttUsMax);
-    optional(first + 3, k.cwndMax);
-    sqlite3_bind_int64(s, first + 4, k.retransmits);
-    sqlite3_bind_int64(s, first + 5, k.synRetransmits);
-    sqlite3_bind_int64(s, first + 6, k.synAckRetransmits);
-    sqlite3_bind_int64(s, first + 7, k.resetsSent);
-    sqlite3_bind_int64(s, first + 8, k.resetsReceived);
-    sqlite3_bind_int64(s, first + 9, k.drops);
-    sqlite3_bind_int64(s, first + 10, k.listenDrops);
-    sqlite3_bind_int64(s, first + 11, k.backlogMax);
 }
 
 } // namespace tcpscope::detail

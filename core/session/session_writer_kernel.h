@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Internal to SessionWriter: the schema v3 rows of the kernel's view (tcp_samples, kernel_events,
-// drops, listener_samples) and the KernelSummary columns of `connections`. Runs on the writer
-// thread inside its batch transaction. Not an API.
+// drops, listener_samples). Runs on the writer thread inside its batch transaction. Not an API.
 #pragma once
 
 #include "model/kernel.h"
@@ -14,16 +13,14 @@ namespace tcpscope::detail {
 class KernelRowWriter
 {
 public:
-    // Prepares the insert statements on db. False + reason.
-    bool prepare(sqlite3 *db, QString *err);
-    // Appends every sample, event, drop and listener sample (connectionId 0 stored as NULL).
+    // Prepares the insert statements on db. sampleRows false (format 4): samples are stored in
+    // chunks by the caller, write() leaves them out. False + reason.
+    bool prepare(sqlite3 *db, bool sampleRows, QString *err);
+    // Appends every sample (as rows only when asked), event, drop and listener sample
+    // (connectionId 0 stored as NULL).
     bool write(const KernelData &data, QString *err);
     // Finalizes the statements (before the database handle is closed).
     void reset();
-
-    // Binds the KernelSummary columns of the connections upsert, starting at parameter `first`
-    // (schema::connectionKernelColumns() order). Unknown (0) RTT/cwnd extremes are NULL.
-    static void bindSummary(sqlite3_stmt *stmt, int first, const KernelSummary &k);
 
 private:
     bool writeSamples(const QVector<TcpSample> &samples, QString *err);
@@ -32,6 +29,7 @@ private:
     bool writeListeners(const QVector<ListenerSample> &listeners, QString *err);
 
     sqlite3 *m_db = nullptr;
+    bool m_sampleRows = true;
     sqlite::Stmt m_sample, m_event, m_drop, m_listener;
 };
 

@@ -119,8 +119,13 @@ int runRecord(const QStringList &args, int argc, char **argv)
     const QCommandLineOption noTcpInfo(QStringLiteral("no-tcpinfo"), QString());
     const QCommandLineOption sampleInterval(QStringLiteral("sample-interval"), QString(),
                                             QStringLiteral("USEC"));
-    parser.addOptions(
-        {output, duration, quiet, force, filter, noPackets, snap, noTcpInfo, sampleInterval});
+    const QCommandLineOption rotate(QStringLiteral("rotate"), QString(),
+                                    QStringLiteral("SIZE|DURATION"));
+    const QCommandLineOption keep(QStringLiteral("keep"), QString(), QStringLiteral("N"));
+    const QCommandLineOption stopAfter(QStringLiteral("stop-after"), QString(),
+                                       QStringLiteral("SIZE|DURATION|COUNTconn"));
+    parser.addOptions({output, duration, quiet, force, filter, noPackets, snap, noTcpInfo,
+                       sampleInterval, rotate, keep, stopAfter});
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());
     if (!parser.positionalArguments().isEmpty())
@@ -129,8 +134,44 @@ int runRecord(const QStringList &args, int argc, char **argv)
     if (!parser.isSet(output) || parser.value(output).isEmpty())
         return usageError(kCmd, QStringLiteral("missing -o FILE"));
     const QString file = parser.value(output);
+    RotationLimits rotation;
+    if (parser.isSet(rotate)) {
+        if (parser.values(rotate).size() > 1)
+            return usageError(kCmd, QStringLiteral("--rotate: give it once (a size or a "
+                                                   "duration)"));
+        QString why;
+        const std::optional<RotationLimits> r = parseRotation(parser.value(rotate), &why);
+        if (!r)
+            return usageError(kCmd, why);
+        rotation = *r;
+    }
+    if (parser.isSet(keep)) {
+        if (!rotation.active())
+            return usageError(kCmd, QStringLiteral("--keep needs --rotate (it counts the files "
+                                                   "of a ring)"));
+        const QString text = parser.value(keep);
+        bool ok = !text.isEmpty() && text.size() <= 9 &&
+                  std::all_of(text.cbegin(), text.cend(), [](QChar ch) {
+                      return ch >= QLatin1Char('0') && ch <= QLatin1Char('9');
+                  });
+        rotation.keep = ok ? text.toInt(&ok) : 0;
+        if (!ok || rotation.keep < 1)
+            return usageError(
+                kCmd, QStringLiteral("--keep: expected a number of files of at least 1, got '%1'")
+                          .arg(text));
+    }
+    QVector<StopCondition> stops;
+    for (const QString &text : parser.values(stopAfter)) {
+        QString why;
+        const std::optional<StopCondition> c = parseStopCondition(text, &why);
+        if (!c)
+            return usageError(kCmd, why);
+        stops.append(*c);
+    }
+    // A ring's files get new names (an existing one is never overwritten); only a single file
+    // replaces what is at FILE.
     QString overwriteWhy;
-    if (!parser.isSet(force) && !safeToOverwrite(file, &overwriteWhy))
+    if (!rotation.active() && !parser.isSet(force) && !safeToOverwrite(file, &overwriteWhy))
         return usageError(kCmd, file + QStringLiteral(": ") + overwriteWhy);
     double seconds = 0;
     if (parser.isSet(duration)) {
@@ -195,6 +236,7 @@ int runRecord(const QStringList &args, int argc, char **argv)
         return kExitFailure;
     }
     LiveCapture capture;
+    capture.setRotation(rotation);
     // Whether packets are really captured (a helper without packet support falls back to
     // state changes only). infoReady comes from the ingest thread while start() waits.
     std::mutex infoMutex;
@@ -242,6 +284,28 @@ int runRecord(const QStringList &args, int argc, char **argv)
         QObject::connect(&stopTimer, &QTimer::timeout, app, [app] { app->quit(); });
         stopTimer.start(qint64(seconds * 1000));
     }
+    // --stop-after: checked a few times a second against the capture's own counters.
+    QString stopReason;
+    QTimer stopAfterTimer;
+    if (!stops.isEmpty()) {
+        QObject::connect(&stopAfterTimer, &QTimer::timeout, app, [&] {
+            const CaptureStats s = capture.stats();
+            for (const StopCondition &c : std::as_const(stops)) {
+                if (c.bytes > 0 && s.bytesWritten >= quint64(c.bytes))
+                    stopReason = QStringLiteral("%1 bytes written").arg(s.bytesWritten);
+                else if (c.durationMs > 0 && elapsed.elapsed() >= c.durationMs)
+                    stopReason = QStringLiteral("%1 s recorded").arg(c.durationMs / 1000.0);
+                else if (c.connections > 0 && s.connectionsSeen >= quint64(c.connections))
+                    stopReason = QStringLiteral("%1 connections seen").arg(s.connectionsSeen);
+                if (!stopReason.isEmpty()) {
+                    stopAfterTimer.stop();
+                    app->quit();
+                    return;
+                }
+            }
+        });
+        stopAfterTimer.start(100);
+    }
     // A progress line only for a person watching a terminal; scripts get just the summary.
     const bool progress = !parser.isSet(quiet) && isatty(STDERR_FILENO);
     QTimer progressTimer;
@@ -281,6 +345,19 @@ int runRecord(const QStringList &args, int argc, char **argv)
                                      .arg(s.kernelEventsReceived)
                                      .arg(s.dropsReceived)
                                : QString();
+    const QStringList files = capture.sessionFiles();
+    const QString where = rotation.active()
+                              ? QStringLiteral("%1 files (%2 kept: %3 ... %4)")
+                                    .arg(s.filesWritten)
+                                    .arg(files.size())
+                                    .arg(files.value(0), files.value(files.size() - 1))
+                              : file;
+    if (!stopReason.isEmpty() && !parser.isSet(quiet))
+        printErr(QStringLiteral("record: stopped after %1 (--stop-after)").arg(stopReason));
+    if (s.lateRecords > 0)
+        printErr(QStringLiteral("record: %1 records arrived after their connection was evicted "
+                                "from memory; they are stored without a connection")
+                     .arg(s.lateRecords));
     printOut(QStringLiteral("recorded %1 connections, %2%3, %4 records, %5 lost in %6 s -> %7\n")
                  .arg(s.connectionsSeen)
                  .arg(packets)
@@ -288,10 +365,10 @@ int runRecord(const QStringList &args, int argc, char **argv)
                  .arg(s.recordsReceived)
                  .arg(s.lostRecords)
                  .arg(elapsed.elapsed() / 1000.0, 0, 'f', 1)
-                 .arg(file));
+                 .arg(where));
     if (!failure.isEmpty()) {
         printErr(QStringLiteral("capture failed: %1 (%2 keeps what was recorded until then)")
-                     .arg(failure, file));
+                     .arg(failure, rotation.active() ? QStringLiteral("the ring") : file));
         return kExitFailure;
     }
     return kExitOk;

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "util/packet_format.h"
 
+#include "model/address.h"
 #include "model/connection.h"
 #include "tcpscope_records.h"
 #include "util/format.h"
-
-#include <arpa/inet.h>
 
 namespace tcpscope::pfmt {
 
@@ -36,10 +35,8 @@ QString relativeTime(qint64 timeNs, qint64 originNs)
 
 QString address(int family, const std::array<quint8, 16> &bytes)
 {
-    char text[INET6_ADDRSTRLEN] = {};
-    if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, bytes.data(), text, sizeof text))
-        return QStringLiteral("?");
-    return QString::fromLatin1(text);
+    const QString text = addressText(family, bytes);
+    return text.isEmpty() ? QStringLiteral("?") : text;
 }
 
 QString source(const Packet &p)
@@ -118,7 +115,8 @@ QStringList hexDump(const QByteArray &bytes)
 
 QString sockStateText(quint8 state)
 {
-    return state == 0 ? QStringLiteral("none (no connection socket found)") : tcpStateName(TcpState(state));
+    return state == 0 ? QStringLiteral("none (no connection socket found)")
+                      : tcpStateName(TcpState(state));
 }
 
 } // namespace tcpscope::pfmt

@@ -88,10 +88,61 @@ bench_record_stop() {
     wait $rec || die "tcpscope record failed: $(cat "$work/record.log")"
 }
 
-# Pid of the tcpscope-helper that the recording $rec spawned (its child), empty if none.
+# Pid of the tcpscope-helper (or of helper binary $1) that the recording $rec spawned (its
+# child), empty if none.
 bench_record_helper_pid() {
-    local c
+    local c bin
+    bin=$(readlink -f "${1:-$helper}")
     for c in $(cat /proc/$rec/task/*/children 2>/dev/null); do
-        [ "$(readlink /proc/$c/exe 2>/dev/null)" = "$(readlink -f "$helper")" ] && { echo $c; return; }
+        [ "$(readlink /proc/$c/exe 2>/dev/null)" = "$bin" ] && { echo $c; return; }
     done
+}
+
+# Programs the helper holds (from its fdinfo), with their cumulative run time and count, as
+# "id name run_time_ns run_cnt" lines.
+prog_stats() {
+    local hp=$1 ids
+    ids=$(grep -h "^prog_id:" /proc/"$hp"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | tr '\n' ' ')
+    bpftool prog show -j | python3 -c '
+import json, sys
+want = set(int(i) for i in sys.argv[1].split())
+for p in json.load(sys.stdin):
+    if p["id"] in want:
+        print(p["id"], p.get("name", "?"), p.get("run_time_ns", 0), p.get("run_cnt", 0))
+' "$ids"
+}
+
+# CPU time (user + system, in clock ticks) of the given processes so far.
+cpu_ticks() {
+    local t=0 p f
+    for p in "$@"; do
+        f=$(cut -d')' -f2- /proc/"$p"/stat 2>/dev/null) || continue
+        t=$((t + $(echo "$f" | awk '{print $12 + $13}')))
+    done
+    echo $t
+}
+
+# bench_bpf_stats_on: kernel.bpf_stats_enabled=1 for the run, restored on exit.
+bench_bpf_stats_on() {
+    local before
+    before=$(sysctl -n kernel.bpf_stats_enabled) || die "cannot read kernel.bpf_stats_enabled"
+    bench_exit_hooks+=("sysctl -q -w kernel.bpf_stats_enabled=$before")
+    sysctl -q -w kernel.bpf_stats_enabled=1 || die "cannot enable kernel.bpf_stats_enabled"
+}
+
+# Seconds from exec of helper $1 to its Hello frame (BPF objects loaded, hooks probed).
+bench_helper_start() {
+    python3 - "$1" <<'PY'
+import socket, subprocess, sys, time
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+t0 = time.monotonic()
+p = subprocess.Popen([sys.argv[1], "--fd", str(b.fileno())], pass_fds=[b.fileno()],
+                     stderr=subprocess.DEVNULL)
+b.close()
+got = a.recv(1)
+t1 = time.monotonic()
+a.close()
+p.wait()
+print("%.3f" % (t1 - t0) if got else "")
+PY
 }

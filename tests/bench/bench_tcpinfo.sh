@@ -47,9 +47,7 @@ bench_name=bench_tcpinfo
 . "$(dirname "$0")/bench_common.sh"
 bench_setup "$build" iperf3 bpftool
 
-stats_before=$(sysctl -n kernel.bpf_stats_enabled) || die "cannot read kernel.bpf_stats_enabled"
-bench_exit_hooks+=("sysctl -q -w kernel.bpf_stats_enabled=$stats_before")
-sysctl -q -w kernel.bpf_stats_enabled=1 || die "cannot enable kernel.bpf_stats_enabled"
+bench_bpf_stats_on
 
 # Which record flags this build has: an invalid use of a known flag is a usage error that names
 # the flag; an unknown one is "Unknown option". Neither starts a capture.
@@ -58,30 +56,6 @@ has_interval=0
 has_no_tcpinfo=0
 knows --sample-interval x && has_interval=1
 knows --no-tcpinfo --duration x && has_no_tcpinfo=1
-
-# Programs the helper holds (from its fdinfo), with their cumulative run time and count, as
-# "id name run_time_ns run_cnt" lines.
-prog_stats() {
-    local hp=$1 ids
-    ids=$(grep -h "^prog_id:" /proc/"$hp"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | tr '\n' ' ')
-    bpftool prog show -j | python3 -c '
-import json, sys
-want = set(int(i) for i in sys.argv[1].split())
-for p in json.load(sys.stdin):
-    if p["id"] in want:
-        print(p["id"], p.get("name", "?"), p.get("run_time_ns", 0), p.get("run_cnt", 0))
-' "$ids"
-}
-
-# CPU time (user + system, in clock ticks) of the given processes so far.
-cpu_ticks() {
-    local t=0 p f
-    for p in "$@"; do
-        f=$(cut -d')' -f2- /proc/"$p"/stat 2>/dev/null) || continue
-        t=$((t + $(echo "$f" | awk '{print $12 + $13}')))
-    done
-    echo $t
-}
 
 # Rows of a table in a session file ("" if the table is missing).
 session_count() {

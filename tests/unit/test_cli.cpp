@@ -248,6 +248,34 @@ void TestCli::usageErrors_data()
     QTest::newRow("record sample interval max is valid")
         << QStringList{"record", "-o", "x", "--sample-interval", "10000000", "--snap", "999"}
         << "--snap: expected 0 to 256";
+    QTest::newRow("record rotate by count")
+        << QStringList{"record", "-o", "x", "--rotate", "5000conn"}
+        << "--rotate: expected a file size (e.g. 100MB, 512KiB) or a duration";
+    QTest::newRow("record rotate too small") << QStringList{"record", "-o", "x", "--rotate", "10kB"}
+                                             << "at least 64KiB is needed, got '10kB'";
+    QTest::newRow("record rotate twice")
+        << QStringList{"record", "-o", "x", "--rotate", "1h", "--rotate", "10MB"}
+        << "--rotate: give it once";
+    QTest::newRow("record keep without rotate")
+        << QStringList{"record", "-o", "x", "--keep", "3"} << "--keep needs --rotate";
+    QTest::newRow("record keep zero")
+        << QStringList{"record", "-o", "x", "--rotate", "1h", "--keep", "0"}
+        << "--keep: expected a number of files of at least 1, got '0'";
+    QTest::newRow("record keep words")
+        << QStringList{"record", "-o", "x", "--rotate", "1h", "--keep", "few"} << "got 'few'";
+    QTest::newRow("record stop-after bad")
+        << QStringList{"record", "-o", "x", "--stop-after", "10 min"}
+        << "--stop-after: expected a size (e.g. 100MB, 512KiB), a duration (e.g. 30s, 10m, 2h) "
+           "or a number of connections (e.g. 5000conn), got '10 min'";
+    QTest::newRow("record stop-after second bad")
+        << QStringList{"record", "-o", "x", "--stop-after", "1h", "--stop-after", "0conn"}
+        << "got '0conn'";
+    // Valid values: the error is about the next mistake.
+    QTest::newRow("record rotate keep stop-after valid")
+        << QStringList{"record", "-o",           "x",     "--rotate",     "64KiB",    "--keep",
+                       "2",      "--stop-after", "100MB", "--stop-after", "5000conn", "--snap",
+                       "999"}
+        << "--snap: expected 0 to 256";
     QTest::newRow("info without file") << QStringList{"info"} << "info: missing FILE";
     QTest::newRow("export nothing") << QStringList{"export", "f"} << "exactly one of --connections";
     QTest::newRow("export both") << QStringList{"export", "f",       "--connections",

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The columns of the session file's `connections` table, defined once: SQL name and type, the
+// format version that added the column, and how its value is taken from / put into a
+// Connection. The schema text, the writer's upsert, the reader's SELECT and decoding and the
+// plain columns of the CSV/JSON export are all generated from this list, so a column is added
+// in exactly one place (see connectionColumns()).
+#pragma once
+
+#include "model/connection.h"
+
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+namespace tcpscope {
+
+// One stored value as SQLite holds it. The reader fills `integer` with SQLite's integer
+// conversion of whatever is stored (0 for NULL), like sqlite3_column_int64().
+struct ColumnValue
+{
+    enum Kind : quint8
+    {
+        Null,
+        Integer,
+        Text,
+        Other // a REAL or BLOB where an integer or text belongs
+    };
+    Kind kind = Null;
+    qint64 integer = 0;
+    QString text;
+
+    static ColumnValue null() { return {}; }
+    static ColumnValue of(qint64 v) { return {Integer, v, {}}; }
+    static ColumnValue of(const QString &s) { return {Text, 0, s}; }
+};
+
+struct ConnectionColumn
+{
+    enum Storage : quint8
+    {
+        Int,  // a signed integer
+        U64,  // an unsigned 64-bit value stored bit-for-bit in SQLite's signed integer
+        Text, // UTF-8 text, at most the reader's short-text bound
+    };
+
+    const char *name;    // SQL column name
+    const char *sqlType; // type and constraints as in CREATE TABLE
+    int since;           // schema version (user_version) that added the column
+    Storage storage;
+    // Optional integers: the field value meaning "unknown", stored as NULL; values outside
+    // [lo, hi] are unknown too. Not optional: nullable == false.
+    bool nullable = false;
+    qint64 unknown = 0;
+    qint64 lo = 0;
+    qint64 hi = 0;
+
+    ColumnValue (*get)(const ConnectionColumn &column, const Connection &c) = nullptr;
+    // False: the value does not fit the field (wrong type, out of [lo, hi], a name that is not
+    // one): the field is left as it was (a new Connection's value, which means unknown) and
+    // the reader counts it (Session::valuesOutOfRange). Null for columns that are written but
+    // derived from other data on reading (`states` from state_changes).
+    bool (*set)(const ConnectionColumn &column, Connection &c, const ColumnValue &v) = nullptr;
+
+    ColumnValue value(const Connection &c) const { return get(*this, c); }
+    bool read() const { return set != nullptr; }
+    bool assign(Connection &c, const ColumnValue &v) const { return set(*this, c, v); }
+    // What the reader selects in place of this column from a file older than `since`: the
+    // value a connection without that data has.
+    const char *absentSql() const { return nullable ? "NULL" : "0"; }
+};
+
+// Every column of `connections`, in table order (older versions' columns first: a version
+// only appends). To add a column: append one entry to the list in connection_columns.cpp with
+// `since` = the new kUserVersion, and describe it in docs/SESSION_FORMAT.md.
+const QVector<ConnectionColumn> &connectionColumns();
+// The column named `name`; aborts on an unknown name (a programming error).
+const ConnectionColumn &connectionColumn(const char *name);
+// Names of the columns a file of `version` has, in order.
+QStringList connectionColumnNames(int version);
+// Names of the columns added exactly in `version`, in order.
+QStringList connectionColumnNamesAddedIn(int version);
+// "CREATE TABLE connections (...);" as the current version creates it.
+QByteArray connectionsCreateSql();
+
+} // namespace tcpscope

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Internal to SessionWriter (format 4): buffers packets and tcp samples per connection and
+// writes them as compressed chunks, and keeps the per-second aggregates. Runs on the writer
+// thread inside its batch transaction. Not an API.
+#pragma once
+
+#include "model/connection.h"
+#include "session/chunk_codec.h"
+#include "session/session.h"
+#include "session/sqlite_util.h"
+
+#include <QHash>
+#include <QMap>
+#include <QSet>
+#include <chrono>
+
+namespace tcpscope::detail {
+
+class ChunkWriter
+{
+public:
+    // A chunk is written when a connection has this many buffered records, when it closes, or
+    // when its oldest buffered record waited kMaxAge (so a reader of the live file, or a kill,
+    // misses at most that much). Numbers: docs/SESSION_FORMAT.md.
+    static constexpr int kChunkRecords = 1024;
+    static constexpr std::chrono::milliseconds kMaxAge{2000};
+
+    bool prepare(sqlite3 *db, QString *err);
+    void reset();
+    // Whether retransmits/resets per second come from the kernel's view or the packets.
+    void setKernelMetrics(bool on) { m_kernelMetrics = on; }
+
+    void noteConnection(const Connection &c);
+    void addPackets(const QVector<Packet> &packets);
+    void noteKernel(const KernelData &data); // samples are buffered, the rest only counted
+    // Writes the chunks that are due (all of them when `all`) and the touched seconds.
+    bool flush(bool all, QString *err);
+
+private:
+    template <typename R> struct Buffer
+    {
+        QVector<R> records;
+        std::chrono::steady_clock::time_point since;
+    };
+    bool writePackets(qint64 connectionId, QVector<Packet> &packets, QString *err);
+    bool writeSamples(qint64 connectionId, QVector<TcpSample> &samples, QString *err);
+    bool writeSeconds(QString *err);
+    SecondBucket &bucket(qint64 ns);
+
+    sqlite3 *m_db = nullptr;
+    sqlite::Stmt m_packetChunk, m_sampleChunk, m_second;
+    QHash<qint64, chunk::Tuple> m_tuples;
+    QHash<qint64, bool> m_closed; // id -> whether its CLOSE was counted
+    QHash<qint64, Buffer<Packet>> m_packets;
+    QHash<qint64, Buffer<TcpSample>> m_samples;
+    QSet<qint64> m_closing;               // closed with records buffered: written at the next flush
+    QMap<qint64, SecondBucket> m_seconds; // increments not yet written
+    qint64 m_open = 0;
+    bool m_kernelMetrics = false;
+};
+
+} // namespace tcpscope::detail
