@@ -375,12 +375,17 @@ void MainWindow::cancelOpen()
         *m_loadCancel = true;
 }
 
-// The session's time range without reading its rows: the recorded start/stop, else the
-// earliest start and the latest start/end of its connections (two sorted id queries).
+// The session's time range without reading its rows: the recorded start/stop, else the first
+// and last second of the per-second table (format 4, a few hundred rows), else the earliest start
+// and the latest start/end of the connections (older files: sorted in memory by the Session).
 static std::pair<qint64, qint64> timeRange(const Session &session)
 {
     const SessionInfo info = session.info();
     qint64 origin = info.startedNs, end = info.stoppedNs;
+    if (origin > 0 && end > 0)
+        return {origin, end};
+    // Older formats compute seconds by scanning every table: not worth it for a time range.
+    const QVector<SecondBucket> seconds = session.format().major >= 4 ? session.seconds() : QVector<SecondBucket>();
     auto first = [&](const char *column, bool descending) -> std::optional<Connection> {
         ConnectionQuery q;
         q.sortColumn = QString::fromLatin1(column);
@@ -389,19 +394,20 @@ static std::pair<qint64, qint64> timeRange(const Session &session)
         const QVector<Connection> c = ids.isEmpty() ? QVector<Connection>() : session.connections({ids.first()});
         return c.isEmpty() ? std::nullopt : std::optional<Connection>(c.first());
     };
-    if (origin <= 0) {
+    if (origin <= 0 && !seconds.isEmpty()) {
+        origin = seconds.constFirst().secondNs;
+    } else if (origin <= 0) {
         const std::optional<Connection> c = first("start_ns", false);
         origin = c ? c->startNs : 0;
     }
-    if (end <= 0) {
+    if (end <= 0 && !seconds.isEmpty()) {
+        end = std::max(origin, seconds.constLast().secondNs + 1'000'000'000);
+    } else if (end <= 0) {
         end = origin;
         if (const std::optional<Connection> c = first("end_ns", true))
             end = std::max(end, c->endNs);
         if (const std::optional<Connection> c = first("start_ns", true))
             end = std::max(end, c->startNs);
-        const QVector<SecondBucket> seconds = session.seconds();
-        if (!seconds.isEmpty())
-            end = std::max(end, seconds.constLast().secondNs + 1'000'000'000);
     }
     return {origin, end};
 }
@@ -518,8 +524,7 @@ void MainWindow::updateTimelineNow()
     QVector<Connection> ordered;
     ordered.reserve(std::min(rows, kTimelineRows));
     for (int row = first; row < std::min(rows, first + kTimelineRows); ++row)
-        if (std::optional<Connection> c = m_model->connection(m_model->idAt(row)))
-            ordered.append(std::move(*c));
+        ordered.append(m_model->connectionAt(row)); // the table's pages: read once for both
     const qint64 total = m_model->totalCount();
     if (total > 0 && m_model->hasConnectionIdFilter() && m_model->filterText().isEmpty())
         m_timeline->setEmptyText(tr("None of the connections of \"%1\" is in this session").arg(m_model->connectionIdFilterLabel()));

@@ -126,7 +126,9 @@ const QVector<Connection> &ConnectionTableModel::page(int pageIndex) const
     if (m_pageOrder.size() >= kMaxCachedPages)
         m_pages.remove(m_pageOrder.takeFirst());
     const QVector<qint64> ids = m_ids.mid(qsizetype(pageIndex) * kPageRows, kPageRows);
-    QVector<Connection> rows = m_session ? m_session->connections(ids) : QVector<Connection>();
+    // The States column shows the path of state changes, which lives in the history.
+    QVector<Connection> rows =
+        m_session ? m_session->connections(ids, true) : QVector<Connection>();
     // A row the session does not answer for (a damaged page) still needs its id in place.
     if (rows.size() != ids.size()) {
         QHash<qint64, Connection> byId;
@@ -139,10 +141,6 @@ const QVector<Connection> &ConnectionTableModel::page(int pageIndex) const
             rows.append(std::move(c));
         }
     }
-    // The States column shows the path of state changes, which lives in the history.
-    for (Connection &c : rows)
-        if (std::optional<Connection> full = m_session ? m_session->connection(c.id) : std::nullopt)
-            c.history = std::move(full->history);
     m_pageOrder.append(pageIndex);
     return *m_pages.insert(pageIndex, std::move(rows));
 }

@@ -118,6 +118,7 @@ private:
 
     const Options &m_o;
     SessionWriter &m_writer;
+    int m_batchesSinceFlush = 0;
     std::mt19937_64 m_rng;
     std::vector<Flow> m_flows;
     std::priority_queue<Event, std::vector<Event>, std::greater<>> m_queue;
@@ -357,6 +358,12 @@ void Generator::flushBatches(bool force)
     if (force || m_packets.size() >= 4096) {
         m_writer.writePackets(m_packets);
         m_packets.clear();
+        // The writer leaves out what arrives while its queue is over budget (a capture must not
+        // block); a generator can wait instead, so every packet lands in the file.
+        if (++m_batchesSinceFlush >= 32) {
+            m_writer.flush();
+            m_batchesSinceFlush = 0;
+        }
     }
     if (force || m_kernel.samples.size() + m_kernel.events.size() >= 1024) {
         m_writer.writeKernelData(m_kernel);

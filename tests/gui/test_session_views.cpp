@@ -205,11 +205,14 @@ private slots:
         w().tableView()->clearSelection();
         PacketsPanel *panel = w().inspector()->packetsPanel();
         PacketTableModel *model = panel->model();
-        const qint64 count = sqlValue(m_path, QStringLiteral("SELECT count(*) FROM packets"));
+        // Format 4 keeps packets in compressed chunks: counts and id ranges are plain columns.
+        const qint64 count =
+            sqlValue(m_path, QStringLiteral("SELECT sum(count) FROM packet_chunks"));
         QVERIFY(count > 150000);
         QCOMPARE(model->rowCount(), int(count));
         panel->view()->scrollToBottom();
-        const qint64 lastId = sqlValue(m_path, QStringLiteral("SELECT max(id) FROM packets"));
+        const qint64 lastId =
+            sqlValue(m_path, QStringLiteral("SELECT max(last_id) FROM packet_chunks"));
         QCOMPARE(model->packetAt(model->rowCount() - 1).id, lastId);
         QCOMPARE(model->index(model->rowCount() - 1, PacketTableModel::ColNo).data().toLongLong(),
                  lastId);
@@ -252,9 +255,18 @@ private slots:
 
         // Packets: the connection's, in capture order, as the file has them.
         PacketTableModel *packets = w().inspector()->packetsPanel()->model();
-        const QVector<qint64> sqlPacketIds = sqlIds(
-            m_path,
-            QStringLiteral("SELECT id FROM packets WHERE connection_id = %1 ORDER BY id").arg(id));
+        // Its packet ids from the whole session's stream (another path through the chunks than
+        // the per-connection read the views use), checked against the chunk index's count.
+        QVector<qint64> sqlPacketIds;
+        session->forEachPacket(-1, [&](const Packet &p) {
+            if (p.connectionId == id)
+                sqlPacketIds.append(p.id);
+            return true;
+        });
+        QCOMPARE(qint64(sqlPacketIds.size()),
+                 sqlValue(m_path, QStringLiteral("SELECT sum(count) FROM packet_chunks WHERE "
+                                                 "connection_id = %1")
+                                      .arg(id)));
         QVERIFY(sqlPacketIds.size() > 1000);
         QCOMPARE(packets->rowCount(), int(sqlPacketIds.size()));
         const QVector<Packet> expected = session->packets(id);
@@ -276,8 +288,8 @@ private slots:
         w().detailView()->rebuildNow();
         QVERIFY(w().detailView()->showsCharts());
         const qint64 samples = sqlValue(
-            m_path,
-            QStringLiteral("SELECT count(*) FROM tcp_samples WHERE connection_id = %1").arg(id));
+            m_path, QStringLiteral("SELECT sum(count) FROM sample_chunks WHERE connection_id = %1")
+                        .arg(id));
         QVERIFY(samples > 0);
         QCOMPARE(w().detailView()->metrics()->connections().size(), 1);
         QCOMPARE(w().detailView()->metrics()->connections().first().connection.id, id);
