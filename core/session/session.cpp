@@ -10,6 +10,7 @@
 #include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <algorithm>
 
 namespace tcpscope {
 
@@ -201,15 +202,17 @@ qint64 Session::Private::joined(qint64 connectionId) const
     if (connectionId == 0)
         return 0;
     if (!knownIds) {
+        // Sorted ids (rowid order) and a binary search: 8 bytes a connection and no hashing,
+        // which for 200k connections costs a fraction of a QSet's build.
         knownIds.emplace();
-        knownIds->reserve(connectionCount);
-        sqlite::Stmt s = prepare("SELECT id FROM connections");
+        knownIds->reserve(size_t(connectionCount));
+        sqlite::Stmt s = prepare("SELECT id FROM connections ORDER BY id");
         int rc = SQLITE_DONE;
         while (s && (rc = sqlite3_step(s.get())) == SQLITE_ROW)
-            knownIds->insert(sqlite3_column_int64(s.get(), 0));
+            knownIds->push_back(sqlite3_column_int64(s.get(), 0));
         done(rc);
     }
-    if (knownIds->contains(connectionId))
+    if (std::binary_search(knownIds->cbegin(), knownIds->cend(), connectionId))
         return connectionId;
     ++localBad;
     return 0;

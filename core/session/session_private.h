@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace tcpscope {
 
@@ -66,8 +67,8 @@ struct Session::Private
     QStringList connectionColumns; // valid ORDER BY names (the file's own columns)
     mutable std::atomic<quint64> outOfRange{0};
     mutable std::atomic<quint64> badChunks{0};
-    mutable QString error;                        // last query error, one line
-    mutable std::optional<QSet<qint64>> knownIds; // connection ids, loaded when first needed
+    mutable QString error;                               // last query error, one line
+    mutable std::optional<std::vector<qint64>> knownIds; // sorted ids, loaded when first needed
     mutable ChunkCache<QVector<Packet>> packetCache{64};
     mutable QString lastChunkError;
     // Sort and filter columns in memory (session_columns.h); dropped on refresh.
