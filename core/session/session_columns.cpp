@@ -6,7 +6,9 @@
 #include <QSet>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
+#include <string_view>
 
 namespace tcpscope {
 
@@ -62,6 +64,7 @@ void ConnectionColumns::clear()
     m_order.clear();
     m_textIds.clear();
     m_text.clear();
+    m_textEnds.clear();
     m_textLoaded = false;
 }
 
@@ -130,33 +133,44 @@ bool ConnectionColumns::matching(sqlite3 *db, const QStringList &words, QVector<
         // The columns a filter word is matched against, as SQL would turn them into text.
         sqlite::Stmt s = sqlite::prepare(
             db,
-            "SELECT id, CAST(comm AS TEXT), CAST(pid AS TEXT), CAST(local_addr AS TEXT),"
-            " CAST(remote_addr AS TEXT), CAST(local_port AS TEXT), CAST(remote_port AS TEXT),"
-            " CAST(role AS TEXT), CAST(state AS TEXT), CAST(close_reason AS TEXT)"
-            " FROM connections ORDER BY id",
+            "SELECT id, comm, pid, local_addr, remote_addr, local_port, remote_port, role,"
+            " state, close_reason FROM connections ORDER BY id",
             error);
         if (!s)
             return false;
         m_textIds.clear();
         m_text.clear();
+        m_textEnds.clear();
         int rc;
         while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
             m_textIds.append(sqlite3_column_int64(s.get(), 0));
-            QByteArray row;
+            QByteArray &row = m_text; // all rows in one buffer: no allocation per row
             for (int c = 1; c <= 9; ++c) {
-                // NULL never matches LIKE: it adds nothing.
-                if (sqlite3_column_type(s.get(), c) == SQLITE_NULL)
+                // Each value as CAST(value AS TEXT) gives it: integers in decimal (formatted here,
+                // SQLite's conversion costs more than the scan), everything else as SQLite turns
+                // it into text. NULL never matches LIKE: it adds nothing.
+                const int type = sqlite3_column_type(s.get(), c);
+                if (type == SQLITE_NULL)
                     continue;
-                row.append(reinterpret_cast<const char *>(sqlite3_column_text(s.get(), c)),
-                           sqlite3_column_bytes(s.get(), c));
+                if (type == SQLITE_INTEGER) {
+                    char digits[24];
+                    const auto end = std::to_chars(digits, digits + sizeof digits,
+                                                   sqlite3_column_int64(s.get(), c))
+                                         .ptr;
+                    row.append(digits, end - digits);
+                } else {
+                    const auto *text =
+                        reinterpret_cast<const char *>(sqlite3_column_text(s.get(), c));
+                    row.append(text, sqlite3_column_bytes(s.get(), c));
+                }
                 row.append('\0');
             }
-            asciiLower(&row);
-            row.squeeze();
-            m_text.append(std::move(row));
+            m_textEnds.push_back(quint32(m_text.size()));
         }
         if (rc != SQLITE_DONE)
             return fail(db, error);
+        asciiLower(&m_text);
+        m_text.squeeze();
         m_textLoaded = true;
     }
     QVector<QByteArray> needles;
@@ -171,12 +185,18 @@ bool ConnectionColumns::matching(sqlite3 *db, const QStringList &words, QVector<
         needles.append(n);
     }
     out->clear();
-    for (qsizetype i = 0; i < m_text.size(); ++i) {
-        const QByteArray &row = m_text.at(i);
-        const bool all = std::all_of(needles.cbegin(), needles.cend(),
-                                     [&row](const QByteArray &n) { return row.contains(n); });
-        if (all)
-            out->append(m_textIds.at(i));
+    const std::string_view text(m_text.constData(), size_t(m_text.size()));
+    size_t begin = 0;
+    for (size_t i = 0; i < m_textEnds.size(); ++i) {
+        const std::string_view row = text.substr(begin, m_textEnds[i] - begin);
+        begin = m_textEnds[i];
+        const bool matches =
+            std::all_of(needles.cbegin(), needles.cend(), [row](const QByteArray &n) {
+                return row.find(std::string_view(n.constData(), size_t(n.size()))) !=
+                       std::string_view::npos;
+            });
+        if (matches)
+            out->append(m_textIds.at(qsizetype(i)));
     }
     return true;
 }

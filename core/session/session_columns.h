@@ -14,6 +14,7 @@
 #include <QVector>
 #include <functional>
 #include <memory>
+#include <vector>
 
 namespace tcpscope {
 
@@ -59,9 +60,11 @@ private:
     static constexpr int kMaxColumns = 4;
     QHash<QString, std::shared_ptr<const Column>> m_columns;
     QStringList m_order; // least recently used first
-    // Per connection in id order: the filter columns as text, lower-case, each followed by '\0'.
+    // Per connection in id order: the filter columns as text, lower-case, each followed by '\0',
+    // one connection after the other in m_text; m_textEnds[i] is where connection i ends.
     QVector<qint64> m_textIds;
-    QVector<QByteArray> m_text;
+    QByteArray m_text;
+    std::vector<quint32> m_textEnds;
     bool m_textLoaded = false;
 };
 
