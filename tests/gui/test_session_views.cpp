@@ -185,6 +185,33 @@ private slots:
         model->setConnectionIdFilter({some, expected.first()}, QStringLiteral("two"));
         QCOMPARE(model->rowCount(), some == expected.first() ? 1 : 2);
         model->clearConnectionIdFilter();
+        // The in-memory filter against SQL's LIKE: ASCII case folding, numbers as their decimal
+        // text, every word required, wildcard characters taken literally.
+        const QStringList mustMatch = {comm.toUpper(), QStringLiteral("4"),
+                                       comm.left(3) + QStringLiteral(" 4")};
+        for (const QString &text : mustMatch + QStringList{QStringLiteral("%"), QStringLiteral("_"),
+                                                           QStringLiteral("Est fin")}) {
+            QString where = QStringLiteral("1");
+            for (QString word : text.split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
+                word.replace(QLatin1Char('%'), QLatin1String("\\%"))
+                    .replace(QLatin1Char('_'), QLatin1String("\\_"));
+                QStringList any;
+                for (const char *col : {"comm", "pid", "local_addr", "remote_addr", "local_port",
+                                        "remote_port", "role", "state", "close_reason"})
+                    any << QStringLiteral("CAST(%1 AS TEXT) LIKE '%%2%' ESCAPE '\\'")
+                               .arg(QLatin1String(col), word);
+                where +=
+                    QStringLiteral(" AND (") + any.join(QLatin1String(" OR ")) + QLatin1Char(')');
+            }
+            const QVector<qint64> want = sqlIds(
+                m_path,
+                QStringLiteral("SELECT id FROM connections WHERE %1 ORDER BY id").arg(where));
+            // sqlIds answers nothing on an SQL error: the words that do match prove the SQL ran.
+            if (mustMatch.contains(text))
+                QVERIFY2(!want.isEmpty(), qPrintable(text));
+            w().setFilterText(text);
+            QCOMPARE(model->ids(), want);
+        }
         w().setFilterText(QString());
         QCOMPARE(model->rowCount(), int(model->totalCount()));
     }
