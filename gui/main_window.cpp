@@ -559,7 +559,7 @@ void MainWindow::updateCounts()
 
 void MainWindow::setLost(quint64 lost)
 {
-    m_lostLabel->setText(tr("%1 lost").arg(lost));
+    m_lostLabel->setText(tr("%1 records lost").arg(lost)); // beside "N packets · M lost"
     m_lostLabel->setStyleSheet(lost > 0 ? QStringLiteral("color: white; background: #b00000; font-weight: bold;") : QString());
 }
 

@@ -106,7 +106,7 @@ private slots:
         QCOMPARE(listener.x1, double(m_facts.stoppedNs - m_facts.startedNs) / 1e9);
 
         // Lost records are shown, and stand out.
-        QCOMPARE(w.lostLabel()->text(), QStringLiteral("3 lost"));
+        QCOMPARE(w.lostLabel()->text(), QStringLiteral("3 records lost"));
         QVERIFY(w.lostLabel()->styleSheet().contains(QStringLiteral("background")));
     }
 
