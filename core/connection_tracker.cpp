@@ -127,7 +127,9 @@ Connection &ConnectionTracker::connectionFor(const ts_state_change &rec, qint64 
     const auto it = m_openBySock.constFind(rec.sock_id);
     if (it != m_openBySock.cend())
         return m_connections.at(*it);
-    // First change of this socket, or the socket (cookie/pointer) lives again after CLOSE.
+    // First change of this socket, or the socket (cookie/pointer) lives again after CLOSE: its
+    // records are this connection's from now on, not late ones of an evicted predecessor.
+    m_tombstones.remove(rec.sock_id);
     Connection conn;
     conn.id = m_nextId++;
     conn.sockId = rec.sock_id;
@@ -193,7 +195,8 @@ void ConnectionTracker::onStateChange(const ts_state_change &rec)
         // reporting that as a latency would mislead. Servers keep -1 (unknown).
         for (auto h = c.history.crbegin(); h != c.history.crend(); ++h) {
             if (h->to == TcpState::SynSent) {
-                c.handshakeNs = wallNs - h->timeNs;
+                // Clamped: a change later than the reorder window may carry an older time.
+                c.handshakeNs = std::max<qint64>(0, wallNs - h->timeNs);
                 break;
             }
         }

@@ -4,7 +4,6 @@
 // joiners cannot drift apart in ordering or in how the cap is enforced.
 #pragma once
 
-#include <QByteArray>
 #include <QHash>
 #include <QPair>
 #include <QVector>
@@ -17,11 +16,11 @@ namespace tcpscope {
 // `all`), oldest first so ids stay close to capture order. Then, if `heldCount()` is still
 // over `maxHeld`, the oldest remaining groups give up early until it is at most maxHeld / 2.
 // Held must have a `firstMonoNs` member. Returns true if the cap had to be enforced.
-template <typename Held, typename HeldCount, typename Decide>
-bool expireHeldGroups(const QHash<QByteArray, Held> &held, quint64 holdNs, quint64 nowMonoNs,
-                      bool all, qsizetype maxHeld, HeldCount heldCount, Decide decide)
+template <typename Key, typename Held, typename HeldCount, typename Decide>
+bool expireHeldGroups(const QHash<Key, Held> &held, quint64 holdNs, quint64 nowMonoNs, bool all,
+                      qsizetype maxHeld, HeldCount heldCount, Decide decide)
 {
-    QVector<QPair<quint64, QByteArray>> due;
+    QVector<QPair<quint64, Key>> due;
     for (auto it = held.cbegin(); it != held.cend(); ++it) {
         if (all || it->firstMonoNs + holdNs <= nowMonoNs)
             due.append({it->firstMonoNs, it.key()});
@@ -32,7 +31,7 @@ bool expireHeldGroups(const QHash<QByteArray, Held> &held, quint64 holdNs, quint
     if (heldCount() <= maxHeld)
         return false;
     // Over the cap: the oldest remaining groups give up early.
-    QVector<QPair<quint64, QByteArray>> rest;
+    QVector<QPair<quint64, Key>> rest;
     for (auto it = held.cbegin(); it != held.cend(); ++it)
         rest.append({it->firstMonoNs, it.key()});
     std::sort(rest.begin(), rest.end());

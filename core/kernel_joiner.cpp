@@ -10,25 +10,6 @@ namespace tcpscope {
 
 namespace {
 
-// Orientation-free form of a PacketJoiner tuple key (family | endpoint | endpoint): both ends
-// sorted, so records waiting for either socket of a tuple share one group.
-QByteArray canonical(const QByteArray &key)
-{
-    if (key.size() != 37)
-        return key;
-    const QByteArray first = key.mid(1, 18), second = key.mid(19, 18);
-    return key.left(1) + std::min(first, second) + std::max(first, second);
-}
-
-QByteArray listenerKey(int family, quint16 port)
-{
-    QByteArray key("L");
-    key.append(char(family));
-    key.append(char(port >> 8));
-    key.append(char(port & 0xff));
-    return key;
-}
-
 bool pureSyn(quint8 flags)
 {
     return (flags & TS_TCP_SYN) && !(flags & TS_TCP_ACK);
@@ -52,9 +33,9 @@ void KernelJoiner::onStateChange(const ts_state_change &rec)
         }
         if (!m_held.isEmpty()) {
             if (rec.newstate == quint8(TcpState::Listen))
-                retryGroup(listenerKey(family, rec.sport));
+                retryGroup(TupleKey::listener(family, rec.sport));
             else if (rec.sport != 0 && rec.dport != 0)
-                retryGroup(canonical(PacketJoiner::tupleKey(rec)));
+                retryGroup(PacketJoiner::tupleKey(rec).canonical());
         }
     }
     noteTime(rec.hdr.ts_ns);
@@ -77,21 +58,13 @@ qint64 KernelJoiner::byTuple(const Item &item, bool localIsB) const
 {
     if (item.aPort == 0 || item.bPort == 0)
         return 0;
-    const QByteArray key = localIsB ? PacketJoiner::tupleKey(item.family, item.b.data(), item.bPort,
-                                                             item.a.data(), item.aPort)
-                                    : PacketJoiner::tupleKey(item.family, item.a.data(), item.aPort,
-                                                             item.b.data(), item.bPort);
-    const qint64 id = m_packets.idForTuple(key);
-    const Connection *c = m_tracker.find(id);
-    if (!c)
-        return 0;
-    if (c->isOpen())
-        return id;
-    const qint64 t = timeOf(item);
+    const TupleKey key = localIsB ? PacketJoiner::tupleKey(item.family, item.b.data(), item.bPort,
+                                                           item.a.data(), item.aPort)
+                                  : PacketJoiner::tupleKey(item.family, item.a.data(), item.aPort,
+                                                           item.b.data(), item.bPort);
+    // The instance alive at the record's time (one socket lifetime; see PacketJoiner).
     const auto *drop = std::get_if<DropEvent>(&item.value);
-    if (drop && pureSyn(drop->tcpFlags))
-        return t <= c->endNs ? id : 0; // a SYN after the end starts a new connection
-    return t - c->endNs <= m_limits.closedJoinNs ? id : 0;
+    return m_packets.tupleTargetAt(key, timeOf(item), drop && pureSyn(drop->tcpFlags));
 }
 
 qint64 KernelJoiner::listenerFor(const Item &item) const
@@ -141,14 +114,14 @@ KernelJoiner::Target KernelJoiner::target(const Item &item) const
     return {listenerFor(item), false};
 }
 
-QByteArray KernelJoiner::holdKey(const Item &item) const
+TupleKey KernelJoiner::holdKey(const Item &item) const
 {
     if (std::holds_alternative<ListenerSample>(item.value))
-        return listenerKey(item.family, item.aPort);
+        return TupleKey::listener(item.family, item.aPort);
     if (item.aPort == 0 || item.bPort == 0)
         return {}; // no tuple to wait for
-    return canonical(
-        PacketJoiner::tupleKey(item.family, item.a.data(), item.aPort, item.b.data(), item.bPort));
+    return PacketJoiner::tupleKey(item.family, item.a.data(), item.aPort, item.b.data(), item.bPort)
+        .canonical();
 }
 
 void KernelJoiner::add(Item &&item)
@@ -158,15 +131,15 @@ void KernelJoiner::add(Item &&item)
     if (t.id != 0) {
         // The common case (a sample of a known socket) builds no key unless something waits.
         if (!m_held.isEmpty()) {
-            if (const QByteArray key = holdKey(item); !key.isEmpty() && m_held.contains(key))
+            if (const TupleKey key = holdKey(item); !key.isNull() && m_held.contains(key))
                 retryGroup(key); // earlier records of this tuple go first
         }
         deliver(std::move(item), t);
         noteTime(monoNs);
         return;
     }
-    const QByteArray key = m_tracker.wasEvicted(item.sockId) ? QByteArray() : holdKey(item);
-    if (key.isEmpty()) {
+    const TupleKey key = m_tracker.wasEvicted(item.sockId) ? TupleKey() : holdKey(item);
+    if (key.isNull()) {
         deliver(std::move(item), t);
     } else {
         Held &group = m_held[key];
@@ -263,7 +236,7 @@ void KernelJoiner::deliver(Item &&item, const Target &t)
         item.value);
 }
 
-void KernelJoiner::retryGroup(const QByteArray &key)
+void KernelJoiner::retryGroup(const TupleKey &key)
 {
     const auto it = m_held.find(key);
     if (it == m_held.end())
@@ -330,7 +303,7 @@ qint64 KernelJoiner::found(const Held &group)
     return 0;
 }
 
-void KernelJoiner::decideGroup(const QByteArray &key)
+void KernelJoiner::decideGroup(const TupleKey &key)
 {
     retryGroup(key); // someone may have claimed the tuple meanwhile
     auto it = m_held.find(key);
@@ -384,7 +357,7 @@ void KernelJoiner::expire(bool all)
     const quint64 hold = quint64(m_limits.holdNs);
     expireHeldGroups(
         m_held, hold, m_nowMonoNs, all, m_limits.maxHeld, [this] { return m_heldCount; },
-        [this](const QByteArray &key) { decideGroup(key); });
+        [this](const TupleKey &key) { decideGroup(key); });
     quint64 next = ~quint64(0);
     for (auto it = m_held.cbegin(); it != m_held.cend(); ++it)
         next = std::min(next, it->firstMonoNs + hold);

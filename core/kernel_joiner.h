@@ -18,8 +18,9 @@
 //                   listener its sock_id names (e.g. a listen-queue overflow).
 //   listener        the listener connection its sock_id names, else the open listener on that
 //                   family/port, else the port.
-// Tuple joins reach a closed connection for closedJoinNs after its end (trailing records), a
-// pure SYN only while the connection was still open at the record's time.
+// Tuple joins follow PacketJoiner::tupleTargetAt: the connection instance alive at the record's
+// time (a closed one for PacketJoiner's closedJoinNs of trailing records, until a SYN starts
+// the next instance on the tuple; a pure SYN only while the connection was still open).
 // A record that finds nothing waits, per tuple, for holdNs of record time (count-capped); when
 // a lifecycle record registers a connection with that tuple (either orientation) the waiting
 // records try again, in order. When the wait ends a sample or event of an established-like
@@ -35,7 +36,6 @@
 #include "model/kernel.h"
 #include "packet_joiner.h"
 
-#include <QByteArray>
 #include <QHash>
 #include <QVector>
 
@@ -49,10 +49,9 @@ class KernelJoiner
 public:
     struct Limits
     {
-        qint64 holdNs = 2'000'000'000;        // record time a record waits for its connection
-        qsizetype maxHeld = 50'000;           // all tuples together; oldest groups give up first
-        qsizetype maxHeldPerTuple = 4096;     // one tuple (a SYN flood to a closed port)
-        qint64 closedJoinNs = 60'000'000'000; // tuple join to a closed connection
+        qint64 holdNs = 2'000'000'000;    // record time a record waits for its connection
+        qsizetype maxHeld = 50'000;       // all tuples together; oldest groups give up first
+        qsizetype maxHeldPerTuple = 4096; // one tuple (a SYN flood to a closed port)
     };
 
     KernelJoiner(ConnectionTracker &tracker, PacketJoiner &packets)
@@ -132,12 +131,12 @@ private:
     // localIsB: b is the local end (events: the swapped tuple; drops: the destination).
     qint64 byTuple(const Item &item, bool localIsB) const;
     qint64 listenerFor(const Item &item) const;
-    QByteArray holdKey(const Item &item) const;
+    TupleKey holdKey(const Item &item) const;
     void add(Item &&item);
     void deliver(Item &&item, const Target &target);
     void summarize(Connection &c, const Item &item, bool viaPeer);
-    void retryGroup(const QByteArray &key);
-    void decideGroup(const QByteArray &key);
+    void retryGroup(const TupleKey &key);
+    void decideGroup(const TupleKey &key);
     qint64 found(const Held &group);
     void expire(bool all);
     void noteTime(quint64 monoNs);
@@ -150,7 +149,7 @@ private:
     quint64 m_nextDeadline = ~quint64(0);
     quint64 m_unjoined = 0;
     quint64 m_late = 0;
-    QHash<QByteArray, Held> m_held;
+    QHash<TupleKey, Held> m_held;
     qsizetype m_heldCount = 0;
     QHash<quint32, qint64> m_listenerByFamilyPort; // family << 16 | port -> open listener id
     QHash<quint16, qint64> m_listenerByPort;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace tcpscope {
 
@@ -16,17 +17,23 @@ bool tupleTrusted(quint8 parseStatus)
     return parseStatus == TS_PARSE_OK || parseStatus == TS_PARSE_TRUNC_OPTIONS;
 }
 
-void appendKey(QByteArray &key, const quint8 *addr, quint16 port)
+bool pureSyn(quint8 flags)
 {
-    key.append(reinterpret_cast<const char *>(addr), 16);
-    key.append(char(port >> 8));
-    key.append(char(port & 0xff));
+    return (flags & TS_TCP_SYN) && !(flags & TS_TCP_ACK);
 }
 
-bool isV4Mapped(const quint8 *a)
+// A packet of a handshake in progress: it belongs to whatever connection the handshake makes,
+// even if its socket id once named another (evicted) connection.
+bool isHandshake(const Packet &p)
 {
-    static const quint8 prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    return std::memcmp(a, prefix, sizeof prefix) == 0;
+    switch (static_cast<TcpState>(p.sockState)) {
+    case TcpState::SynSent:
+    case TcpState::SynRecv:
+    case TcpState::NewSynRecv:
+        return true;
+    default:
+        return (p.tcpFlags & TS_TCP_SYN) != 0;
+    }
 }
 
 } // namespace
@@ -97,46 +104,20 @@ bool PacketJoiner::isConnectionSocketState(quint8 state)
     }
 }
 
-QByteArray PacketJoiner::tupleKey(int family, const quint8 *local, quint16 localPort,
-                                  const quint8 *remote, quint16 remotePort)
+TupleKey PacketJoiner::tupleKey(int family, const quint8 *local, quint16 localPort,
+                                const quint8 *remote, quint16 remotePort)
 {
-    QByteArray key;
-    key.reserve(37);
-    if (family == 6 && isV4Mapped(local) && isV4Mapped(remote)) {
-        // A dual-stack socket talking IPv4: its packets are IPv4 on the wire.
-        quint8 l[16] = {}, r[16] = {};
-        std::memcpy(l, local + 12, 4);
-        std::memcpy(r, remote + 12, 4);
-        key.append(char(4));
-        appendKey(key, l, localPort);
-        appendKey(key, r, remotePort);
-        return key;
-    }
-    if (family != 6) {
-        // IPv4 uses the first 4 bytes only; the rest is not guaranteed to be zero (a BPF
-        // program writing 4 bytes into a ring buffer slot leaves whatever was there before).
-        quint8 l[16] = {}, r[16] = {};
-        std::memcpy(l, local, 4);
-        std::memcpy(r, remote, 4);
-        key.append(char(4));
-        appendKey(key, l, localPort);
-        appendKey(key, r, remotePort);
-        return key;
-    }
-    key.append(char(6));
-    appendKey(key, local, localPort);
-    appendKey(key, remote, remotePort);
-    return key;
+    return TupleKey::tuple(family, local, localPort, remote, remotePort);
 }
 
-QByteArray PacketJoiner::tupleKey(const Packet &p)
+TupleKey PacketJoiner::tupleKey(const Packet &p)
 {
     if (p.direction == PacketDirection::Out)
         return tupleKey(p.family, p.srcAddr.data(), p.srcPort, p.dstAddr.data(), p.dstPort);
     return tupleKey(p.family, p.dstAddr.data(), p.dstPort, p.srcAddr.data(), p.srcPort);
 }
 
-QByteArray PacketJoiner::tupleKey(const ts_state_change &rec)
+TupleKey PacketJoiner::tupleKey(const ts_state_change &rec)
 {
     return tupleKey(familyFromAf(rec.family), rec.saddr, rec.sport, rec.daddr, rec.dport);
 }
@@ -155,17 +136,37 @@ qint64 PacketJoiner::addPredating(const PredatingSocket &s, qint64 startNs)
     c.startNs = startNs;
     c.state = static_cast<TcpState>(s.state);
     const qint64 id = m_tracker.addFromPacket(std::move(c));
-    const QByteArray key =
+    const TupleKey key =
         tupleKey(s.family, s.local.data(), s.localPort, s.remote.data(), s.remotePort);
     registerTuple(key, id);
     drainHeld(key, id); // its packets waiting for it go first
     return id;
 }
 
-void PacketJoiner::registerTuple(const QByteArray &key, qint64 id)
+void PacketJoiner::registerTuple(const TupleKey &key, qint64 id)
 {
-    m_tupleToId.insert(key, id);
-    QVector<QByteArray> &keys = m_keysById[id];
+    TupleEntry &e = m_tuples[key];
+    if (e.id != id) {
+        if (e.id != 0) {
+            // The next instance on a used tuple: the old one keeps what is stamped before the
+            // new one's SYN (or, without a SYN seen, before the new connection's start).
+            // An accepted socket's first state change comes after its handshake, so without
+            // a SYN seen the instance starts right after the previous one ended: a late
+            // (beyond the reorder window) handshake packet must not go to the old one.
+            const Connection *c = m_tracker.find(id);
+            const Connection *prev = m_tracker.find(e.id);
+            qint64 start = c ? c->startNs : 0;
+            if (e.nextSynNs >= 0)
+                start = std::min(start, e.nextSynNs);
+            if (prev && !prev->isOpen())
+                start = std::min(start, prev->endNs + 1);
+            e.prevId = e.id;
+            e.instanceStartNs = start;
+        }
+        e.id = id;
+        e.nextSynNs = -1;
+    }
+    QVector<TupleKey> &keys = m_keysById[id];
     if (!keys.contains(key))
         keys.append(key);
 }
@@ -178,9 +179,14 @@ void PacketJoiner::forget(const QVector<Connection> &evicted)
         if (it == m_keysById.end())
             continue;
         // A tuple reused by a newer connection stays that connection's.
-        for (const QByteArray &key : std::as_const(*it)) {
-            if (m_tupleToId.value(key) == c.id)
-                m_tupleToId.remove(key);
+        for (const TupleKey &key : std::as_const(*it)) {
+            const auto t = m_tuples.find(key);
+            if (t == m_tuples.end())
+                continue;
+            if (t->prevId == c.id)
+                t->prevId = 0;
+            if (t->id == c.id)
+                m_tuples.erase(t);
         }
         m_keysById.erase(it);
     }
@@ -200,7 +206,7 @@ void PacketJoiner::onStateChange(const ts_state_change &rec)
     const qint64 id = m_tracker.idForSock(rec.sock_id);
     // Listeners have no remote end; sockets that have not bound/connected yet no tuple.
     if (id != 0 && rec.sport != 0 && rec.dport != 0 && rec.newstate != quint8(TcpState::Listen)) {
-        const QByteArray key = tupleKey(rec);
+        const TupleKey key = tupleKey(rec);
         registerTuple(key, id);
         drainHeld(key, id);
     }
@@ -213,40 +219,95 @@ void PacketJoiner::onCloseStats(const ts_close_stats &rec)
     noteTime(rec.hdr.ts_ns);
 }
 
+bool PacketJoiner::aliveAt(qint64 id, qint64 timeNs, bool syn) const
+{
+    const Connection *c = m_tracker.find(id);
+    if (!c)
+        return false;
+    const bool timeWait = c->state == TcpState::TimeWait;
+    if (c->isOpen() && !timeWait)
+        return true;
+    if (syn) // a SYN after the end (or in TIME_WAIT) starts the next instance
+        return c->isOpen() ? false : timeNs <= c->endNs;
+    return c->isOpen() || timeNs - c->endNs <= m_limits.closedJoinNs;
+}
+
+qint64 PacketJoiner::tupleTargetAt(const TupleKey &key, qint64 timeNs, bool syn) const
+{
+    const auto it = m_tuples.constFind(key);
+    if (it == m_tuples.cend())
+        return 0;
+    const TupleEntry &e = *it;
+    if (e.prevId != 0 && timeNs < e.instanceStartNs)
+        return aliveAt(e.prevId, timeNs, syn) ? e.prevId : 0; // stamped before this instance
+    if (e.nextSynNs >= 0 && timeNs >= e.nextSynNs)
+        return 0; // the next instance's handshake has begun: not this connection any more
+    return aliveAt(e.id, timeNs, syn) ? e.id : 0;
+}
+
+bool PacketJoiner::lateForEvicted(const Packet &p) const
+{
+    return m_tracker.wasEvicted(p.sockId) && !isHandshake(p);
+}
+
 qint64 PacketJoiner::joinTarget(const Packet &p) const
 {
     // A listener is never "the connection" of a packet (the kernel side reports 0 for it; a
     // listener id here would come from a different lookup rule): fall through to the tuple.
+    const bool trusted = tupleTrusted(p.parseStatus);
     if (const qint64 id = m_tracker.idForSock(p.sockId); id != 0) {
         const Connection *c = m_tracker.find(id);
-        if (c && c->role != ConnectionRole::Listener)
+        if (c && c->role != ConnectionRole::Listener) {
+            if (!trusted || (c->isOpen() && c->state != TcpState::TimeWait))
+                return id;
+            // A closed or TIME_WAIT connection by socket id (the timewait socket keeps the
+            // cookie of its full socket): only while it is the instance alive on its tuple.
+            const TupleKey key = tupleKey(p);
+            const bool syn = pureSyn(p.tcpFlags);
+            const auto e = m_tuples.constFind(key);
+            const bool superseded =
+                e != m_tuples.cend() && ((e->nextSynNs >= 0 && p.timeNs >= e->nextSynNs) ||
+                                         (e->id != id && p.timeNs >= e->instanceStartNs));
+            if (superseded || (syn && (c->isOpen() || p.timeNs > c->endNs)))
+                return tupleTargetAt(key, p.timeNs, syn);
             return id;
+        }
     }
     // The socket of an evicted connection: its tuple may name a newer connection by now.
-    if (!tupleTrusted(p.parseStatus) || m_tracker.wasEvicted(p.sockId))
+    if (!trusted || lateForEvicted(p))
         return 0;
-    const qint64 id = m_tupleToId.value(tupleKey(p), 0);
-    const Connection *c = m_tracker.find(id);
-    if (!c)
-        return 0;
-    if (c->isOpen())
-        return id;
-    const bool pureSyn = (p.tcpFlags & TS_TCP_SYN) && !(p.tcpFlags & TS_TCP_ACK);
-    if (!pureSyn && p.timeNs - c->endNs <= m_limits.closedJoinNs)
-        return id;
-    return 0;
+    return tupleTargetAt(tupleKey(p), p.timeNs, pureSyn(p.tcpFlags));
+}
+
+void PacketJoiner::noteSyn(Packet &p, qint64 target)
+{
+    // The first SYN of a next instance on a tuple whose connection closed (or is in TIME_WAIT):
+    // from its time on the old connection takes no tuple joins, and it is flagged as reuse.
+    const auto it = m_tuples.find(tupleKey(p));
+    if (it == m_tuples.end() || it->id == 0 || it->id == target || it->nextSynNs >= 0)
+        return;
+    const Connection *c = m_tracker.find(it->id);
+    if (!c || (c->isOpen() && c->state != TcpState::TimeWait))
+        return;
+    if (!c->isOpen() && p.timeNs <= c->endNs)
+        return; // stamped before the old one ended: a late SYN of it, not a new instance
+    it->nextSynNs = p.timeNs;
+    p.analysis |= AnalysisPortsReused;
+    ++m_portsReused;
 }
 
 void PacketJoiner::onPacket(const ts_packet &rec, std::span<const quint8> snap)
 {
     Packet p = toPacket(rec, m_offsetNs, snap);
     const qint64 target = joinTarget(p);
-    if (target != 0 || !tupleTrusted(p.parseStatus) || m_tracker.wasEvicted(p.sockId)) {
+    if (pureSyn(p.tcpFlags) && tupleTrusted(p.parseStatus))
+        noteSyn(p, target);
+    if (target != 0 || !tupleTrusted(p.parseStatus) || lateForEvicted(p)) {
         if (target != 0 && !m_held.isEmpty() && tupleTrusted(p.parseStatus))
             drainHeld(tupleKey(p), target); // earlier packets of this tuple go first
         deliver(std::move(p), target);
     } else {
-        const QByteArray key = tupleKey(p);
+        const TupleKey key = tupleKey(p);
         Held &group = m_held[key];
         if (group.packets.isEmpty()) {
             group.firstMonoNs = rec.hdr.ts_ns;
@@ -286,12 +347,14 @@ void PacketJoiner::advanceTo(quint64 monoNs)
 
 void PacketJoiner::deliver(Packet &&p, qint64 connectionId)
 {
-    p.id = m_nextPacketId++;
+    // Set before the analysis (which rewrites the flags) from the tuple's instance history.
+    const quint32 reused = p.analysis & AnalysisPortsReused;
     p.connectionId = connectionId;
     Connection *c = connectionId != 0 ? m_tracker.findMutable(connectionId) : nullptr;
     if (c) {
         TcpAnalyzer &analyzer = m_analyzers[connectionId];
         analyzer.analyze(p);
+        p.analysis |= reused;
         c->packets = analyzer.counts();
         m_tracker.markChanged(connectionId);
     } else {
@@ -299,14 +362,15 @@ void PacketJoiner::deliver(Packet &&p, qint64 connectionId)
         // No connection to analyse against; a fresh analyzer still flags RST and malformed.
         TcpAnalyzer single;
         single.analyze(p);
+        p.analysis |= reused;
         ++m_unjoined;
-        if (m_tracker.wasEvicted(p.sockId))
+        if (lateForEvicted(p))
             ++m_late;
     }
     m_out.append(std::move(p));
 }
 
-void PacketJoiner::drainHeld(const QByteArray &key, qint64 connectionId)
+void PacketJoiner::drainHeld(const TupleKey &key, qint64 connectionId)
 {
     const auto it = m_held.find(key);
     if (it == m_held.end())
@@ -318,7 +382,7 @@ void PacketJoiner::drainHeld(const QByteArray &key, qint64 connectionId)
         deliver(std::move(p), connectionId);
 }
 
-void PacketJoiner::decideGroup(const QByteArray &key)
+void PacketJoiner::decideGroup(const TupleKey &key)
 {
     const auto it = m_held.constFind(key);
     if (it == m_held.cend())
@@ -329,8 +393,7 @@ void PacketJoiner::decideGroup(const QByteArray &key)
         const auto founder =
             std::find_if(it->packets.cbegin(), it->packets.cend(), [this](const Packet &p) {
                 // The socket of an evicted connection is late, not a connection predating us.
-                return p.sockId != 0 && isConnectionSocketState(p.sockState) &&
-                       !m_tracker.wasEvicted(p.sockId);
+                return p.sockId != 0 && isConnectionSocketState(p.sockState) && !lateForEvicted(p);
             });
         if (founder != it->packets.cend()) {
             // A connection that predates the capture: known only from its packets.
@@ -364,7 +427,7 @@ void PacketJoiner::expire(bool all)
     }
     const bool capped = expireHeldGroups(
         m_held, hold, m_nowMonoNs, all, m_limits.maxHeld, [this] { return m_heldCount; },
-        [this](const QByteArray &key) { decideGroup(key); });
+        [this](const TupleKey &key) { decideGroup(key); });
     if (capped) {
         // Groups gave up early: recompute from what is still held.
         next = ~quint64(0);
@@ -379,10 +442,32 @@ void PacketJoiner::flushAll()
     expire(true);
 }
 
+qint64 PacketJoiner::heldWatermarkNs() const
+{
+    qint64 oldest = std::numeric_limits<qint64>::max();
+    for (auto it = m_held.cbegin(); it != m_held.cend(); ++it) {
+        for (const Packet &p : it->packets)
+            oldest = std::min(oldest, p.timeNs);
+    }
+    return oldest;
+}
+
 QVector<Packet> PacketJoiner::takePackets()
 {
+    // Numbered in time order (ties: order of decision). A packet still held may be older than
+    // decided ones: those wait until it is decided, so ids never go back in time.
+    std::stable_sort(m_out.begin(), m_out.end(),
+                     [](const Packet &a, const Packet &b) { return a.timeNs < b.timeNs; });
+    const qint64 limit = m_held.isEmpty() ? std::numeric_limits<qint64>::max() : heldWatermarkNs();
+    const auto cut = std::find_if(m_out.begin(), m_out.end(),
+                                  [limit](const Packet &p) { return p.timeNs >= limit; });
     QVector<Packet> out;
-    out.swap(m_out);
+    out.reserve(qsizetype(cut - m_out.begin()));
+    for (auto it = m_out.begin(); it != cut; ++it) {
+        it->id = m_nextPacketId++;
+        out.append(std::move(*it));
+    }
+    m_out.erase(m_out.begin(), cut);
     return out;
 }
 

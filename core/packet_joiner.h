@@ -2,12 +2,16 @@
 // Joins packet records (ts_packet) to the connections ConnectionTracker builds from lifecycle
 // records, runs each connection's TcpAnalyzer and keeps Connection::packets up to date.
 //
-// Packets and lifecycle records come through separate ring buffers, so their relative order is
-// not guaranteed. A packet joins:
+// Records reach it in timestamp order (core/pipeline/record_pipeline.h puts them back in order;
+// a record later than the reorder window is processed in arrival order). A packet joins:
 //   1. the connection its sock_id names (open, or recently closed), else
-//   2. the connection with its 4-tuple + family (local end = dst for In, src for Out) that is
-//      open, or closed less than closedJoinNs ago (trailing ACK/FIN/RST, TIME_WAIT; never a
-//      pure SYN, which starts a new connection on a reused tuple), else
+//   2. by its 4-tuple + family (local end = dst for In, src for Out), the connection instance
+//      alive at the packet's time (tupleTargetAt): one socket lifetime. A tuple's connection is
+//      alive while open and, once closed (or in TIME_WAIT), for closedJoinNs of trailing ACK,
+//      FIN or RST, until a pure SYN on the tuple starts the next instance: from that SYN on,
+//      the old connection takes no tuple joins (a late record stamped before the SYN still goes
+//      to it). That first SYN is flagged AnalysisPortsReused, as Wireshark's "TCP port numbers
+//      reused". Else
 //   3. it is held, per 4-tuple, for holdNs of record time (count-capped): handshake packets of
 //      an accepted socket (listener: sock_id 0; request socket: NEW_SYN_RECV) and packets that
 //      overtook their socket's first state change. When a connection with that tuple appears,
@@ -17,20 +21,25 @@
 // SYN_SENT): a connection that predates the capture (role unknown, pid 0, state from
 // sock_state; later state changes of that socket continue it). Anything else (e.g. a RST
 // answering a SYN to a closed port, TIME_WAIT leftovers) is emitted with connectionId 0.
-// Packet ids are 1-based in emission order. Not thread-safe: owned by the ingest thread.
+// Packet ids are 1-based in timestamp order: takePackets() hands out only packets older than
+// every packet still held (ties in arrival order), so a held handshake gets its place in time.
+// Not thread-safe: owned by the ingest thread.
 //
 // When ConnectionTracker evicts a closed connection (after its grace period), forget() drops
 // its analyzer and tuple entries. A packet that still names the evicted socket afterwards is
 // late: it is emitted with connectionId 0 (stored, not analysed against the connection) and
-// counted in packetsLate(); it never founds a connection of its own. A packet whose tuple was
-// only known from an evicted connection is simply unjoined (or, a pure SYN, starts a new one).
+// counted in packetsLate(); it never founds a connection of its own. A handshake packet (SYN
+// flag, or a socket in SYN_SENT / SYN_RECV / NEW_SYN_RECV) is never late: a socket id can name
+// a new socket (ids from pointers, request sockets), and that handshake belongs to the next
+// instance on its tuple. A packet whose tuple was only known from an evicted connection is
+// simply unjoined (or, a pure SYN, starts a new one).
 #pragma once
 
 #include "analysis/tcp_analyzer.h"
 #include "connection_tracker.h"
 #include "model/packet.h"
+#include "pipeline/tuple_key.h"
 
-#include <QByteArray>
 #include <QHash>
 #include <QVector>
 
@@ -84,20 +93,24 @@ public:
     // Connections ConnectionTracker::evictClosed() returned: their analyzer and tuple entries go.
     void forget(const QVector<Connection> &evicted);
     qsizetype analyzersHeld() const { return qsizetype(m_analyzers.size()); }
-    qsizetype tuplesHeld() const { return m_tupleToId.size(); }
+    qsizetype tuplesHeld() const { return m_tuples.size(); }
 
     // ts_packet (+ snapshot) -> Packet with wall time; no id, connection or analysis yet.
     static Packet toPacket(const ts_packet &rec, qint64 monoToWallNs, std::span<const quint8> snap);
 
     // Shared with KernelJoiner (core/kernel_joiner.h), so both join by one tuple index and found
     // connections for sockets that predate the capture by one rule.
-    // Key of a local/remote tuple; family 4 or 6, addresses in network order (IPv4 in the first 4
-    // bytes). An IPv6 pair of v4-mapped addresses (a dual-stack socket) is keyed as IPv4.
-    static QByteArray tupleKey(int family, const quint8 *local, quint16 localPort,
-                               const quint8 *remote, quint16 remotePort);
-    static QByteArray tupleKey(const ts_state_change &rec); // the socket's local/remote
+    // Key of a local/remote tuple (core/pipeline/tuple_key.h).
+    static TupleKey tupleKey(int family, const quint8 *local, quint16 localPort,
+                             const quint8 *remote, quint16 remotePort);
+    static TupleKey tupleKey(const ts_state_change &rec); // the socket's local/remote
     // The latest connection registered with that tuple (open or closed), 0 = none.
-    qint64 idForTuple(const QByteArray &key) const { return m_tupleToId.value(key, 0); }
+    qint64 idForTuple(const TupleKey &key) const { return m_tuples.value(key).id; }
+    // The connection instance on that tuple alive at timeNs (see the class comment), 0 = none.
+    // pureSyn: the record is a SYN without ACK, which never joins a closed or TIME_WAIT one.
+    qint64 tupleTargetAt(const TupleKey &key, qint64 timeNs, bool pureSyn) const;
+    // SYNs flagged AnalysisPortsReused (a new instance on a tuple used before).
+    quint64 portsReused() const { return m_portsReused; }
     // Kernel TCP_* states of "a connection's own socket" (not listener, request or TIME_WAIT).
     static bool isConnectionSocketState(quint8 state);
     // A connection known only from its records (it predates the capture): role unknown, pid 0,
@@ -122,14 +135,28 @@ private:
         QVector<Packet> packets;
     };
 
-    static QByteArray tupleKey(const Packet &p);
+    // One tuple's connection instances: the current one, and the one before it for records
+    // stamped before the current instance began.
+    struct TupleEntry
+    {
+        qint64 id = 0;
+        qint64 prevId = 0;
+        qint64 instanceStartNs = 0; // records older than this belong to prevId
+        qint64 nextSynNs = -1;      // a pure SYN of the next instance was seen at this time
+    };
+
+    static TupleKey tupleKey(const Packet &p);
     qint64 joinTarget(const Packet &p) const;
+    bool aliveAt(qint64 id, qint64 timeNs, bool pureSyn) const;
+    bool lateForEvicted(const Packet &p) const;
+    void noteSyn(Packet &p, qint64 target);
+    qint64 heldWatermarkNs() const;
     void deliver(Packet &&p, qint64 connectionId);
-    void drainHeld(const QByteArray &key, qint64 connectionId);
-    void decideGroup(const QByteArray &key);
+    void drainHeld(const TupleKey &key, qint64 connectionId);
+    void decideGroup(const TupleKey &key);
     void expire(bool all);
     void noteTime(quint64 monoNs);
-    void registerTuple(const QByteArray &key, qint64 id);
+    void registerTuple(const TupleKey &key, qint64 id);
 
     ConnectionTracker &m_tracker;
     Limits m_limits;
@@ -139,12 +166,13 @@ private:
     quint64 m_late = 0;
     quint64 m_nowMonoNs = 0;
     quint64 m_nextDeadline = ~quint64(0);
-    QHash<QByteArray, qint64> m_tupleToId;         // latest connection with that local/remote tuple
-    QHash<qint64, QVector<QByteArray>> m_keysById; // the tuples each held connection registered
-    QHash<QByteArray, Held> m_held;
+    QHash<TupleKey, TupleEntry> m_tuples;        // connection instances per local/remote tuple
+    QHash<qint64, QVector<TupleKey>> m_keysById; // the tuples each held connection registered
+    QHash<TupleKey, Held> m_held;
     qsizetype m_heldCount = 0;
     std::unordered_map<qint64, TcpAnalyzer> m_analyzers;
-    QVector<Packet> m_out;
+    QVector<Packet> m_out; // decided, no id yet (takePackets numbers them in time order)
+    quint64 m_portsReused = 0;
     QVector<InterfaceInfo> m_interfaces;
     bool m_interfacesChanged = false;
 };

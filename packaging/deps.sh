@@ -9,7 +9,7 @@ BUILD_PKGS=(build-essential cmake ninja-build pkg-config git clang llvm libbpf-d
             libqcustomplot-dev libsqlite3-dev sqlite3 libcap-dev libzstd-dev)
 RUN_PKGS=(qt6-qpa-plugins fonts-dejavu-core iproute2 libcap2-bin)
 # Integration tests and benchmarks drive real traffic and compare with reference tools.
-TEST_PKGS=(tshark tcpdump iperf3 nftables xvfb xauth imagemagick)
+TEST_PKGS=(tshark tcpdump iperf3 nftables xvfb xauth imagemagick time)
 
 want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
 [[ "${1:-}" == "--with-test-tools" ]] && want+=("${TEST_PKGS[@]}")

@@ -67,7 +67,7 @@ struct SampleRtts
 {
     const QVector<std::span<const TcpSample>> *chunks;
     double lo, hi;
-    template<typename F> void forEach(F f) const
+    template <typename F> void forEach(F f) const
     {
         for (const auto &chunk : *chunks)
             for (const TcpSample &s : chunk)
@@ -90,7 +90,7 @@ struct ValuedList
             hi = std::max(hi, x.ms);
         }
     }
-    template<typename F> void forEach(F f) const
+    template <typename F> void forEach(F f) const
     {
         for (const Valued &v : *values)
             f(v.ms, v.id);
@@ -98,7 +98,7 @@ struct ValuedList
     bool empty() const { return values->isEmpty(); }
 };
 
-template<typename Source>
+template <typename Source>
 OverviewHistogram histogramOfSource(const Source &source, const QString &unit)
 {
     OverviewHistogram h;
@@ -197,10 +197,14 @@ OverviewInput OverviewInput::of(const QVector<Connection> &connections, const Ke
                                 qint64 originNs, qint64 endNs, bool kernelMetrics)
 {
     OverviewInput in;
-    in.connections = std::span<const Connection>(connections.constData(), size_t(connections.size()));
-    in.samples.append(std::span<const TcpSample>(kernel.samples.constData(), size_t(kernel.samples.size())));
-    in.events.append(std::span<const KernelEvent>(kernel.events.constData(), size_t(kernel.events.size())));
-    in.drops.append(std::span<const DropEvent>(kernel.drops.constData(), size_t(kernel.drops.size())));
+    in.connections =
+        std::span<const Connection>(connections.constData(), size_t(connections.size()));
+    in.samples.append(
+        std::span<const TcpSample>(kernel.samples.constData(), size_t(kernel.samples.size())));
+    in.events.append(
+        std::span<const KernelEvent>(kernel.events.constData(), size_t(kernel.events.size())));
+    in.drops.append(
+        std::span<const DropEvent>(kernel.drops.constData(), size_t(kernel.drops.size())));
     in.originNs = originNs;
     in.endNs = endNs;
     in.kernelMetrics = kernelMetrics;
@@ -209,7 +213,8 @@ OverviewInput OverviewInput::of(const QVector<Connection> &connections, const Ke
 
 double overviewBinSeconds(double sessionSeconds, int maxBins)
 {
-    static const double kSteps[] = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400};
+    static const double kSteps[] = {1,   2,   5,    10,   15,   30,    60,    120,  300,
+                                    600, 900, 1800, 3600, 7200, 21600, 43200, 86400};
     maxBins = std::max(1, maxBins);
     for (double step : kSteps)
         if (std::ceil(sessionSeconds / step) <= maxBins)
@@ -236,7 +241,8 @@ QString overviewBytesText(double bytes)
         ++unit;
     }
     return unit == 0 ? QStringLiteral("%1 B").arg(qint64(bytes))
-                     : QStringLiteral("%1 %2").arg(QString::number(bytes, 'f', bytes < 10 ? 1 : 0), QLatin1String(kUnits[unit]));
+                     : QStringLiteral("%1 %2").arg(QString::number(bytes, 'f', bytes < 10 ? 1 : 0),
+                                                   QLatin1String(kUnits[unit]));
 }
 
 QVector<qint64> Overview::activeIds(int firstBin, int lastBin) const
@@ -282,7 +288,9 @@ Overview computeOverview(const OverviewInput &in, const OverviewOptions &options
     ov.binCount = std::max(1, int(std::ceil(seconds / ov.binSeconds)));
     const int bins = ov.binCount;
     const double binNs = ov.binSeconds * 1e9;
-    auto binOf = [&](qint64 t) { return std::clamp(int(std::floor(double(t - origin) / binNs)), 0, bins - 1); };
+    auto binOf = [&](qint64 t) {
+        return std::clamp(int(std::floor(double(t - origin) / binNs)), 0, bins - 1);
+    };
 
     ov.opened.resize(bins);
     ov.closed.resize(bins);
@@ -331,6 +339,16 @@ Overview computeOverview(const OverviewInput &in, const OverviewOptions &options
         }
     }
     ov.rttFromSamples = rttHi > 0;
+    if (in.samples.isEmpty()) {
+        // No samples handed over: count them from the per-second aggregates, or from the
+        // connection summaries (files without aggregates), whichever knows more.
+        quint64 aggregated = 0, summarised = 0;
+        for (const SecondBucket &b : in.seconds)
+            aggregated += b.samples;
+        for (const Connection &c : in.connections)
+            summarised += c.kernel.samples;
+        ov.sampleCount = std::max(aggregated, summarised);
+    }
 
     for (const auto &chunk : in.events) {
         for (const KernelEvent &e : chunk) {
@@ -361,7 +379,8 @@ Overview computeOverview(const OverviewInput &in, const OverviewOptions &options
                 continue;
             }
             bar->value += value;
-            if (e.connectionId != 0 && (bar->ids.isEmpty() || bar->ids.constLast() != e.connectionId))
+            if (e.connectionId != 0 &&
+                (bar->ids.isEmpty() || bar->ids.constLast() != e.connectionId))
                 bar->ids.append(e.connectionId);
         }
     }
@@ -370,7 +389,9 @@ Overview computeOverview(const OverviewInput &in, const OverviewOptions &options
     for (const auto &chunk : in.drops) {
         for (const DropEvent &d : chunk) {
             ++ov.dropTotal;
-            drops.add(d.reasonName.isEmpty() ? QStringLiteral("reason %1").arg(d.reason) : d.reasonName, 1, d.connectionId);
+            drops.add(d.reasonName.isEmpty() ? QStringLiteral("reason %1").arg(d.reason)
+                                             : d.reasonName,
+                      1, d.connectionId);
         }
     }
     ov.dropsByReason = drops.top(-1);
@@ -392,21 +413,23 @@ Overview computeOverview(const OverviewInput &in, const OverviewOptions &options
         if (c.endNs > 0)
             count(ov.closed, c.endNs);
         if (c.startNs > 0 && (c.endNs == 0 || c.endNs >= origin)) {
-            const Overview::Span span{c.id, binOf(std::max(c.startNs, origin)), c.endNs > 0 ? binOf(c.endNs) : bins - 1};
+            const Overview::Span span{c.id, binOf(std::max(c.startNs, origin)),
+                                      c.endNs > 0 ? binOf(c.endNs) : bins - 1};
             ov.spans.append(span);
             activeDiff[span.firstBin] += 1;
             activeDiff[span.lastBin + 1] -= 1;
         }
         if (c.handshakeNs >= 0)
             handshakes.append(Valued{c.handshakeNs / 1e6, c.id});
-        if (c.srttUs > 0)
-            closeRtts.append(Valued{c.srttUs / 1000.0, c.id});
+        if (const quint32 rtt = c.srttUs > 0 ? c.srttUs : c.kernel.srttUsMax; rtt > 0)
+            closeRtts.append(Valued{rtt / 1000.0, c.id});
 
         const quint64 closeBytes = c.haveCloseStats ? c.bytesSent + c.bytesReceived : 0;
-        const double bytes = double(std::max(closeBytes, sampleBytes[qsizetype(i)]));
-        const double retrans = double(std::max({quint64(c.retransmits),
-                                                quint64(c.kernel.retransmits) + c.kernel.synAckRetransmits,
-                                                eventRetrans[qsizetype(i)]}));
+        const quint64 payload = c.packets.payloadBytesIn + c.packets.payloadBytesOut;
+        const double bytes = double(std::max({closeBytes, sampleBytes[qsizetype(i)], payload}));
+        const double retrans = double(std::max(
+            {quint64(c.retransmits), quint64(c.kernel.retransmits) + c.kernel.synAckRetransmits,
+             eventRetrans[qsizetype(i)]}));
         const QString comm = c.comm.isEmpty() ? QStringLiteral("(unknown)") : c.comm;
         procBytes.add(comm, bytes, bytes > 0 ? c.id : 0);
         procRetrans.add(comm, retrans, retrans > 0 ? c.id : 0);
@@ -433,9 +456,30 @@ Overview computeOverview(const OverviewInput &in, const OverviewOptions &options
     ov.topProcessesByRetransmits = procRetrans.top(options.topN);
     ov.topRemotesByBytes = remoteBytes.top(options.topN);
     ov.topRemotesByRetransmits = remoteRetrans.top(options.topN);
-    for (auto *series : {&ov.opened, &ov.closed, &ov.retransmits, &ov.resetsSent, &ov.resetsReceived})
+    for (auto *series :
+         {&ov.opened, &ov.closed, &ov.retransmits, &ov.resetsSent, &ov.resetsReceived})
         finishBars(*series);
     return ov;
+}
+
+Overview computeOverview(const Session &session, const OverviewOptions &options)
+{
+    QVector<Connection> connections;
+    connections.reserve(session.connectionCount());
+    session.forEachConnection(
+        [&](const Connection &c) {
+            connections.append(c);
+            return true;
+        },
+        false);
+    const KernelData events = session.kernelEvents();
+    const SessionInfo info = session.info();
+    // The capture's own time axis; 0 lets computeOverview take it from the data.
+    OverviewInput in = OverviewInput::of(connections, events, info.startedNs, info.stoppedNs,
+                                         info.kernelMetrics || !events.isEmpty());
+    in.samples.clear();
+    in.seconds = session.seconds();
+    return computeOverview(in, options);
 }
 
 } // namespace tcpscope

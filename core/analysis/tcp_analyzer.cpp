@@ -361,7 +361,9 @@ void TcpAnalyzer::State::analyze(Packet &p)
             if (ack == s.nextSeq) {
                 if (!matched) {
                     matched = true;
-                    p.ackRttNs = now - s.timeNs;
+                    // A record later than the reorder window can be stamped before the
+                    // segment it acknowledges (two CPUs): never a negative round trip.
+                    p.ackRttNs = std::max<qint64>(0, now - s.timeNs);
                 }
                 continue;
             }
@@ -399,7 +401,8 @@ void TcpAnalyzer::State::analyze(Packet &p)
         haveSynTime = true;
         synTimeNs = now;
     } else if (ackFlag && !syn && haveSynTime && irttNs == 0) {
-        irttNs = now - synTimeNs;
+        // At least 1: 0 means "not known yet" here, and a late record must not make it negative.
+        irttNs = std::max<qint64>(1, now - synTimeNs);
         counts.irttNs = irttNs;
     }
 

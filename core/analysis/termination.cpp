@@ -121,11 +121,11 @@ TerminationInfo terminationOf(const Connection &conn, qint64 sessionEndNs)
         // Observed exactly: the peer's FIN (CLOSE_WAIT) to ours (LAST_ACK).
         const qint64 ourFin = leaving(h, closeWait);
         if (ourFin >= 0)
-            t.halfClosedNs = ourFin - remoteFinNs;
+            t.halfClosedNs = std::max<qint64>(0, ourFin - remoteFinNs);
         else if (conn.isOpen() && sessionEndNs > 0)
-            t.halfClosedNs = sessionEndNs - remoteFinNs; // still half-closed at the end
+            t.halfClosedNs = std::max<qint64>(0, sessionEndNs - remoteFinNs); // still half-closed at the end
     } else if (t.firstCloser == Closer::Both) {
-        t.halfClosedNs = closingNs - localFinNs;
+        t.halfClosedNs = std::max<qint64>(0, closingNs - localFinNs);
     } else if (t.firstCloser == Closer::Local) {
         // Our FIN to the hand-off to the timewait minisocket (see termination.h), or to the
         // end of the capture while the full socket still waits.
@@ -142,9 +142,9 @@ TerminationInfo terminationOf(const Connection &conn, qint64 sessionEndNs)
             i = next;
         }
         if (handOff >= 0)
-            t.halfClosedNs = handOff - localFinNs;
+            t.halfClosedNs = std::max<qint64>(0, handOff - localFinNs);
         else if (conn.isOpen() && sessionEndNs > 0)
-            t.halfClosedNs = sessionEndNs - localFinNs;
+            t.halfClosedNs = std::max<qint64>(0, sessionEndNs - localFinNs);
     }
 
     int finWait2 = -1;
@@ -152,7 +152,7 @@ TerminationInfo terminationOf(const Connection &conn, qint64 sessionEndNs)
         fw2 >= 0) {
         const qint64 left = leaving(h, finWait2);
         if (left >= 0)
-            t.finWait2Ns = left - fw2;
+            t.finWait2Ns = std::max<qint64>(0, left - fw2);
         else if (sessionEndNs > 0)
             t.finWait2Ns = std::max<qint64>(0, sessionEndNs - fw2); // still there at the end
     }
@@ -163,9 +163,9 @@ TerminationInfo terminationOf(const Connection &conn, qint64 sessionEndNs)
         // A history that does report TIME_WAIT (another kernel, or a future timewait trace).
         const qint64 left = leaving(h, timeWait);
         if (left >= 0) {
-            t.timeWaitNs = left - tw;
+            t.timeWaitNs = std::max<qint64>(0, left - tw);
         } else if (sessionEndNs > 0) {
-            t.timeWaitNs = sessionEndNs - tw;
+            t.timeWaitNs = std::max<qint64>(0, sessionEndNs - tw);
             t.timeWaitOngoing = true;
         }
     } else if (!conn.isOpen() && !t.reset && h.size() >= 1 && h.last().to == TcpState::Close &&

@@ -34,6 +34,14 @@ struct CaptureStats
     quint64 connectionsEvictedEarly = 0; // of those: before their grace period (too many closed)
     // Packets and kernel records that named an evicted connection's socket: stored unjoined.
     quint64 lateRecords = 0;
+    // Record order (core/pipeline/reorder_window.h): records that arrived after a newer one and
+    // were put back in time order, the largest such inversion, and records later than the
+    // reorder window (processed in arrival order; derived durations clamped at 0).
+    quint64 recordsReordered = 0;
+    quint64 maxInversionNs = 0;
+    quint64 recordsBeyondWindow = 0;
+    quint64 maxBeyondWindowNs = 0;
+    quint64 reorderWindowNs = 0;
     quint64 filesWritten = 0; // session files started (1 without rotation)
     quint64 bytesWritten = 0; // their size together, deleted ring files included
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // LiveCapture's ingest thread: decodes the helper's frames, routes lifecycle, packet and
-// interface records through PacketJoiner/ConnectionTracker, and publishes (file + signals).
+// interface records through RecordPipeline (time order, tracker, joiners), and publishes
+// (file + signals).
 #include "capture/live_capture_private.h"
 
 #include <algorithm>
@@ -55,20 +56,6 @@ void LiveCapture::Private::fillCounters(SessionInfo &si) const
     si.dropsReceived = drops - base.drops;
 }
 
-void LiveCapture::Private::evict()
-{
-    // Only after every changed row went to the writer: an evicted connection's row is final.
-    // The clock is record time, so a backlog being drained does not evict early.
-    const quint64 nowMono = std::max(joiner.nowMonoNs(), kernel.nowMonoNs());
-    if (nowMono == 0)
-        return;
-    const QVector<Connection> gone = tracker.evictClosed(qint64(nowMono) + offsetNs);
-    if (gone.isEmpty())
-        return;
-    joiner.forget(gone);
-    kernel.forget(gone);
-}
-
 void LiveCapture::Private::publish(bool force)
 {
     const auto now = std::chrono::steady_clock::now();
@@ -77,22 +64,22 @@ void LiveCapture::Private::publish(bool force)
     const double seconds = std::chrono::duration<double>(now - lastPublish).count();
     // Packets and kernel records first through their joiners: delivering them changes their
     // connections' counts and summaries (or founds connections for sockets predating us).
-    QVector<Packet> packets = joiner.takePackets();
-    KernelData kernelData = kernel.takeData();
-    QVector<Connection> changed = tracker.takeChanged();
+    QVector<Packet> packets = pipeline.takePackets();
+    KernelData kernelData = pipeline.takeKernelData();
+    QVector<Connection> changed = pipeline.takeChanged();
     for (const Connection &c : std::as_const(changed))
         writer->writeConnection(c);
     writer->writePackets(packets);
     if (!kernelData.isEmpty())
         writer->writeKernelData(kernelData);
-    evict();
+    pipeline.evict();
     if (!force && !maybeRotate(now))
         return; // rotateError ends the ingest loop; the current file is finalized there
-    const bool interfacesChanged = joiner.takeInterfacesChanged();
+    const bool interfacesChanged = pipeline.packets().takeInterfacesChanged();
     if (force || interfacesChanged || now - lastMeta >= kMetaInterval) {
         std::lock_guard lock(mutex);
         fillCounters(info);
-        info.interfaces = joiner.interfaces();
+        info.interfaces = pipeline.packets().interfaces();
         writer->setInfo(info);
         lastMeta = now;
     }
@@ -100,11 +87,18 @@ void LiveCapture::Private::publish(bool force)
     stats.recordsReceived = records;
     stats.lostRecords = lost;
     stats.missedProgramRuns = missed;
+    const ConnectionTracker &tracker = pipeline.tracker();
     stats.connectionsSeen = tracker.seen();
     stats.connectionsHeld = quint64(tracker.size());
     stats.connectionsEvicted = tracker.evicted();
     stats.connectionsEvictedEarly = tracker.evictedEarly();
-    stats.lateRecords = joiner.packetsLate() + kernel.late();
+    stats.lateRecords = pipeline.evictedLateRecords();
+    const ReorderWindow &window = pipeline.window();
+    stats.recordsReordered = window.inversions();
+    stats.maxInversionNs = window.maxInversionNs();
+    stats.recordsBeyondWindow = window.late();
+    stats.maxBeyondWindowNs = window.maxLateNs();
+    stats.reorderWindowNs = window.windowNs();
     stats.filesWritten = ring ? quint64(ring->created()) : 1;
     stats.bytesWritten = quint64(closedBytes + currentFileBytes());
     stats.packetsReceived = packetRecords;
@@ -134,49 +128,26 @@ void LiveCapture::Private::publish(bool force)
 
 void LiveCapture::Private::handleRecord(const wire::Record &r)
 {
+    // Counted on arrival; interpreted once the reorder window releases it in time order.
     ++records;
     switch (r.type) {
-    case TS_REC_STATE_CHANGE:
-        joiner.onStateChange(r.stateChange);
-        kernel.onStateChange(r.stateChange); // after: the connection exists now
-        return;
-    case TS_REC_CLOSE_STATS:
-        joiner.onCloseStats(r.closeStats);
-        return;
     case TS_REC_PACKET:
-    case TS_REC_PACKET_SNAP: {
+    case TS_REC_PACKET_SNAP:
         ++packetRecords;
-        std::span<const quint8> snap;
-        if (r.type == TS_REC_PACKET_SNAP)
-            snap = std::span<const quint8>(
-                r.packetSnap.data, std::min<std::size_t>(r.packetSnap.snap_len, TS_SNAP_MAX));
-        joiner.onPacket(*r.asPacket(), snap);
-        return;
-    }
-    case TS_REC_INTERFACE:
-        joiner.onInterface(r.interface);
-        return;
+        break;
     case TS_REC_TCP_SAMPLE:
         ++samples;
-        kernel.onSample(r.tcpSample);
-        return;
+        break;
     case TS_REC_TCP_EVENT:
         ++kernelEvents;
-        kernel.onEvent(r.tcpEvent);
-        return;
+        break;
     case TS_REC_DROP:
         ++drops;
-        kernel.onDrop(r.drop);
-        return;
-    case TS_REC_LISTENER:
-        kernel.onListener(r.listener);
-        return;
-    case TS_REC_REASON_NAME:
-        kernel.onReasonName(r.reasonName);
-        return;
+        break;
     default:
-        return;
+        break;
     }
+    pipeline.push(r);
 }
 
 bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
@@ -202,8 +173,7 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
             return false;
         }
         offsetNs = qint64(h->realtimeNs) - qint64(h->monotonicNs);
-        joiner.setClockOffset(offsetNs); // and the tracker's
-        kernel.setClockOffset(offsetNs);
+        pipeline.setClockOffset(offsetNs);
         SessionInfo si;
         si.kernelRelease = fromStd(h->kernelRelease);
         si.hostname = fromStd(h->hostname);
@@ -260,9 +230,9 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
         lost = s->lostTotal() + s->missedRuns;
         lostPackets = s->packetLostTotal();
         packetsFiltered = s->packetsFiltered;
-        // Held packets wait in record time; Stats keep that clock going when traffic is quiet.
-        joiner.advanceTo(s->monotonicNs);
-        kernel.advanceTo(s->monotonicNs);
+        // Stats keep record time going when traffic is quiet: the reorder window releases
+        // what is old enough, and held packets wait in that time.
+        pipeline.advanceTo(s->monotonicNs);
         bool first = false;
         {
             std::lock_guard lock(mutex);
@@ -346,8 +316,7 @@ void LiveCapture::Private::runIngest()
     }
     // Whatever arrived before the end is kept: the file stays valid up to this point. Packets
     // still waiting for their connection are decided now (joined, own connection or unjoined).
-    joiner.flushAll();
-    kernel.flushAll();
+    pipeline.flushAll();
     if (writer)
         publish(true);
     if (!error.isEmpty()) {

@@ -5,9 +5,7 @@
 
 #include "capture/helper_process.h"
 #include "capture/live_capture.h"
-#include "connection_tracker.h"
-#include "kernel_joiner.h"
-#include "packet_joiner.h"
+#include "pipeline/record_pipeline.h"
 #include "session/session_writer.h"
 #include "wire.h"
 
@@ -106,9 +104,7 @@ struct LiveCapture::Private
     QStringList fallbackNotes;       // probe lines: why something asked for is off (fallback)
 
     // Ingest-thread state.
-    ConnectionTracker tracker;
-    PacketJoiner joiner{tracker};
-    KernelJoiner kernel{tracker, joiner};
+    RecordPipeline pipeline; // reorder window -> tracker -> joiners -> analysis
     qint64 offsetNs = 0;
     quint64 packetRecords = 0;
     quint64 lostPackets = 0;     // packet ring buffer losses (part of lost)
@@ -141,8 +137,6 @@ struct LiveCapture::Private
     // Counters of the ingest thread into info (caller holds mutex).
     void fillCounters(SessionInfo &si) const;
     void publish(bool force);
-    // Drops closed connections whose grace period is over (and the joiners' state for them).
-    void evict();
     // Starts the next ring file when the current one is due (size or time); false + reason
     // in rotateError when the next file cannot be created or the previous one not finished.
     bool maybeRotate(std::chrono::steady_clock::time_point now);

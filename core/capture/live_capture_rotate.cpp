@@ -66,7 +66,7 @@ bool LiveCapture::Private::rotate()
         std::lock_guard lock(mutex);
         info.stoppedNs = nowNs;
         fillCounters(info);
-        info.interfaces = joiner.interfaces();
+        info.interfaces = pipeline.packets().interfaces();
         finished = info;
         base = CounterBase{records,         lost,    missed,       packetRecords, lostPackets,
                            packetsFiltered, samples, kernelEvents, drops};
@@ -82,7 +82,7 @@ bool LiveCapture::Private::rotate()
     // The connections still held (open, or closed within their grace period) are carried as
     // their current rows, so the packets, samples and events this file gets for them join.
     fresh->setInfo(started);
-    for (const Connection &c : tracker.all())
+    for (const Connection &c : pipeline.tracker().all())
         fresh->writeConnection(c);
     std::unique_ptr<SessionWriter> old = std::move(writer);
     writer = std::move(fresh);

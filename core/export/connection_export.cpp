@@ -4,28 +4,11 @@
 #include "analysis/termination.h"
 #include "model/connection_columns.h"
 
-#include <QFile>
-#include <QSaveFile>
-
 #include <algorithm>
-
-#include <cstdio>
 
 namespace tcpscope {
 
 namespace {
-
-// One value per column; text is marked so CSV/JSON can quote it, null for "unknown".
-struct Cell
-{
-    enum Kind
-    {
-        Null,
-        Number,
-        Text
-    } kind = Null;
-    QByteArray value;
-};
 
 Cell num(qint64 v)
 {
@@ -239,65 +222,6 @@ QVector<Cell> cells(const Connection &c, const ConnectionExportOptions &options)
     return out;
 }
 
-QByteArray csvField(const Cell &cell)
-{
-    if (cell.kind != Cell::Text)
-        return cell.value;
-    // RFC 4180: quote fields with separators, quotes or line breaks; double inner quotes.
-    const QByteArray &v = cell.value;
-    if (!v.contains(',') && !v.contains('"') && !v.contains('\n') && !v.contains('\r'))
-        return v;
-    QByteArray quoted = v;
-    quoted.replace('"', "\"\"");
-    return '"' + quoted + '"';
-}
-
-QByteArray jsonString(const QByteArray &utf8)
-{
-    QByteArray out;
-    out.reserve(utf8.size() + 2);
-    out += '"';
-    for (char ch : utf8) {
-        const auto u = static_cast<unsigned char>(ch);
-        switch (ch) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (u < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", u);
-                out += buf;
-            } else {
-                out += ch; // UTF-8 passes through: JSON text is UTF-8
-            }
-        }
-    }
-    out += '"';
-    return out;
-}
-
-bool writeAll(QIODevice &out, const QByteArray &data, QString *error)
-{
-    if (out.write(data) == data.size())
-        return true;
-    if (error)
-        *error = out.errorString();
-    return false;
-}
-
 } // namespace
 
 QStringList connectionExportColumns()
@@ -308,82 +232,57 @@ QStringList connectionExportColumns()
     return names;
 }
 
-bool writeConnectionsCsv(const QVector<Connection> &connections, QIODevice &out, QString *error,
-                         const ConnectionExportOptions &given)
+ConnectionExportWriter::ConnectionExportWriter(QIODevice &out, ExportFormat format,
+                                               const ConnectionExportOptions &options)
+    : m_table(out, format, connectionExportColumns()), m_options(options)
+{
+}
+
+bool ConnectionExportWriter::begin()
+{
+    return m_table.begin();
+}
+
+bool ConnectionExportWriter::write(const Connection &connection)
+{
+    return m_table.row(cells(connection, m_options));
+}
+
+bool ConnectionExportWriter::finish()
+{
+    return m_table.finish();
+}
+
+namespace {
+
+bool writeConnections(const QVector<Connection> &connections, QIODevice &out, ExportFormat format,
+                      QString *error, const ConnectionExportOptions &given)
 {
     ConnectionExportOptions options = given;
     if (options.sessionEndNs <= 0)
         options.sessionEndNs = lastKnownNs(connections);
-    if (!writeAll(out, connectionExportColumns().join(QLatin1Char(',')).toUtf8() + "\r\n", error))
-        return false;
-    QByteArray chunk;
-    for (const Connection &c : connections) {
-        const QVector<Cell> row = cells(c, options);
-        for (qsizetype i = 0; i < row.size(); ++i) {
-            if (i)
-                chunk += ',';
-            chunk += csvField(row[i]);
-        }
-        chunk += "\r\n";
-        if (chunk.size() > 64 * 1024) {
-            if (!writeAll(out, chunk, error))
-                return false;
-            chunk.clear();
-        }
-    }
-    return writeAll(out, chunk, error);
+    ConnectionExportWriter writer(out, format, options);
+    bool ok = writer.begin();
+    for (qsizetype i = 0; ok && i < connections.size(); ++i)
+        ok = writer.write(connections[i]);
+    ok = ok && writer.finish();
+    if (!ok && error)
+        *error = writer.error();
+    return ok;
+}
+
+} // namespace
+
+bool writeConnectionsCsv(const QVector<Connection> &connections, QIODevice &out, QString *error,
+                         const ConnectionExportOptions &options)
+{
+    return writeConnections(connections, out, ExportFormat::Csv, error, options);
 }
 
 bool writeConnectionsJson(const QVector<Connection> &connections, QIODevice &out, QString *error,
-                          const ConnectionExportOptions &given)
+                          const ConnectionExportOptions &options)
 {
-    ConnectionExportOptions options = given;
-    if (options.sessionEndNs <= 0)
-        options.sessionEndNs = lastKnownNs(connections);
-    // Written by hand so 64-bit integers (ns timestamps, byte counts) stay exact.
-    QVector<QByteArray> keys;
-    for (const QString &name : connectionExportColumns())
-        keys.append(jsonString(name.toUtf8()));
-    QByteArray chunk = "[";
-    for (qsizetype n = 0; n < connections.size(); ++n) {
-        const QVector<Cell> row = cells(connections[n], options);
-        chunk += n ? ",\n  {" : "\n  {";
-        for (qsizetype i = 0; i < row.size(); ++i) {
-            if (i)
-                chunk += ", ";
-            chunk += keys[i] + ": ";
-            switch (row[i].kind) {
-            case Cell::Null:
-                chunk += "null";
-                break;
-            case Cell::Number:
-                chunk += row[i].value;
-                break;
-            case Cell::Text:
-                chunk += jsonString(row[i].value);
-                break;
-            }
-        }
-        chunk += '}';
-        if (chunk.size() > 64 * 1024) {
-            if (!writeAll(out, chunk, error))
-                return false;
-            chunk.clear();
-        }
-    }
-    chunk += connections.isEmpty() ? "]\n" : "\n]\n";
-    return writeAll(out, chunk, error);
-}
-
-bool exportFormatForPath(const QString &path, ExportFormat *format)
-{
-    if (path == QLatin1String("-") || path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive))
-        *format = ExportFormat::Csv;
-    else if (path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive))
-        *format = ExportFormat::Json;
-    else
-        return false;
-    return true;
+    return writeConnections(connections, out, ExportFormat::Json, error, options);
 }
 
 bool exportConnections(const QVector<Connection> &connections, const QString &path, QString *error,
@@ -395,35 +294,12 @@ bool exportConnections(const QVector<Connection> &connections, const QString &pa
             *error = QStringLiteral("%1: unknown format (use .csv or .json)").arg(path);
         return false;
     }
-    QString err;
-    if (path == QLatin1String("-")) {
-        QFile out;
-        if (!out.open(stdout, QIODevice::WriteOnly)) {
-            if (error)
-                *error = QStringLiteral("stdout: ") + out.errorString();
-            return false;
-        }
-        const bool ok = writeConnectionsCsv(connections, out, &err, options);
-        out.flush();
-        if (!ok && error)
-            *error = QStringLiteral("stdout: ") + err;
-        return ok;
-    }
-    QSaveFile out(path);
-    if (!out.open(QIODevice::WriteOnly)) {
-        if (error)
-            *error = QStringLiteral("%1: %2").arg(path, out.errorString());
-        return false;
-    }
-    const bool ok = format == ExportFormat::Csv
-                        ? writeConnectionsCsv(connections, out, &err, options)
-                        : writeConnectionsJson(connections, out, &err, options);
-    if (!ok || !out.commit()) {
-        if (error)
-            *error = QStringLiteral("%1: %2").arg(path, ok ? out.errorString() : err);
-        return false;
-    }
-    return true;
+    return writeOutputFile(
+        path,
+        [&](QIODevice &out, QString *err) {
+            return writeConnections(connections, out, format, err, options);
+        },
+        error);
 }
 
 } // namespace tcpscope

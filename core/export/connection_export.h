@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Connections as CSV (RFC 4180) or JSON (one array of objects), for `tcpscope export` and the
 // GUI. Times are wall-clock ns since the epoch; unknown values are empty (CSV) / null (JSON).
+// ConnectionExportWriter streams row by row (a Session's forEachConnection feeds it); the
+// QVector functions are for callers that hold the connections already.
 #pragma once
 
+#include "export/table_writer.h"
 #include "model/connection.h"
 
 #include <QIODevice>
@@ -12,12 +15,6 @@
 
 namespace tcpscope {
 
-enum class ExportFormat
-{
-    Csv,
-    Json
-};
-
 // What the rows alone cannot tell: whether the kernel's view was captured at all (else its
 // columns are unknown, not 0) and when the session ended (bounds a TIME_WAIT still running).
 struct ConnectionExportOptions
@@ -26,20 +23,35 @@ struct ConnectionExportOptions
     qint64 sessionEndNs = 0;   // SessionInfo::stoppedNs (0: the last time the connections know)
 };
 
-// Column names in output order (the first 17 are the documented stable set; later issues only
-// append).
+// Column names in output order (the first 17 are the documented stable set; later columns are
+// only ever appended).
 QStringList connectionExportColumns();
+
+// One row per write(), in the order given. options.sessionEndNs must be known up front (a
+// stream cannot look ahead): the session's stop time, else the last instant it recorded.
+class ConnectionExportWriter
+{
+public:
+    ConnectionExportWriter(QIODevice &out, ExportFormat format,
+                           const ConnectionExportOptions &options);
+    bool begin();
+    bool write(const Connection &connection); // needs the state history (states, termination)
+    bool finish();
+    QString error() const { return m_table.error(); }
+    qint64 rows() const { return m_table.rows(); }
+
+private:
+    TableWriter m_table;
+    ConnectionExportOptions m_options;
+};
 
 bool writeConnectionsCsv(const QVector<Connection> &connections, QIODevice &out, QString *error,
                          const ConnectionExportOptions &options = {});
 bool writeConnectionsJson(const QVector<Connection> &connections, QIODevice &out, QString *error,
                           const ConnectionExportOptions &options = {});
 
-// Format from the suffix (.csv / .json, case-insensitive); nullopt-like false for others.
-bool exportFormatForPath(const QString &path, ExportFormat *format);
-
-// Writes to path (atomically: a partial file never replaces an existing one) or, for "-", CSV
-// to stdout. False + one-line reason.
+// Writes to path (atomically: a partial file never replaces an existing one; see
+// writeOutputFile) or, for "-", CSV to stdout. False + one-line reason.
 bool exportConnections(const QVector<Connection> &connections, const QString &path, QString *error,
                        const ConnectionExportOptions &options = {});
 

@@ -4,11 +4,9 @@
 // because the kernel side never copies packets (see docs/ARCHITECTURE.md, "Headers, not packets").
 #include "export/pcapng_writer.h"
 
+#include "export/table_writer.h"
 #include "tcpscope_records.h"
 
-#include <QHash>
-#include <QSaveFile>
-#include <QSet>
 #include <QtEndian>
 
 #include <algorithm>
@@ -301,92 +299,124 @@ QByteArray epbBlock(quint32 interfaceId, const Packet &p, const Rebuilt &r, cons
 
 } // namespace
 
+bool PcapngWriter::put(const QByteArray &block)
+{
+    m_buffer += block;
+    if (m_buffer.size() < 256 * 1024)
+        return true;
+    const bool ok = m_out.write(m_buffer) == m_buffer.size();
+    m_buffer.clear();
+    if (!ok)
+        m_error = m_out.errorString();
+    return ok;
+}
+
+bool PcapngWriter::begin(const SessionInfo &info)
+{
+    if (!put(shbBlock(info)))
+        return false;
+    // Interface ids in block order: the session's interfaces first (one per ifindex, the first
+    // name seen wins), then one per ifindex a packet names that the session does not.
+    for (const InterfaceInfo &i : info.interfaces) {
+        if (m_ifId.contains(i.ifindex))
+            continue;
+        m_ifId.insert(i.ifindex, quint32(m_ifId.size()));
+        const QString name = i.name.isEmpty() ? QStringLiteral("ifindex%1").arg(i.ifindex) : i.name;
+        if (!put(idbBlock(name, QStringLiteral("ifindex %1").arg(i.ifindex))))
+            return false;
+    }
+    return true;
+}
+
+quint32 PcapngWriter::interfaceId(quint32 ifindex)
+{
+    auto it = m_ifId.constFind(ifindex);
+    if (it != m_ifId.constEnd())
+        return *it;
+    const quint32 id = quint32(m_ifId.size());
+    m_ifId.insert(ifindex, id);
+    put(idbBlock(QStringLiteral("ifindex%1").arg(ifindex),
+                 QStringLiteral("ifindex %1, name not recorded in the session").arg(ifindex)));
+    return id;
+}
+
+bool PcapngWriter::write(const Packet &p, quint32 pid, const QString &comm)
+{
+    const quint32 ifId = interfaceId(p.ifindex);
+    if (!m_error.isEmpty())
+        return false;
+    const Rebuilt r = rebuild(p);
+    QString comment =
+        QStringLiteral("pid=%1 comm=%2 conn=%3 sock=0x%4 dir=%5")
+            .arg(pid)
+            .arg(comm.isEmpty() ? QStringLiteral("-") : comm)
+            .arg(p.connectionId)
+            .arg(p.sockId, 0, 16)
+            .arg(p.direction == PacketDirection::Out ? QLatin1String("out") : QLatin1String("in"));
+    if (!r.note.isEmpty())
+        comment += QLatin1Char(' ') + r.note;
+    if (!put(epbBlock(ifId, p, r, comment)))
+        return false;
+    ++m_written;
+    return true;
+}
+
+bool PcapngWriter::finish()
+{
+    const bool ok = m_out.write(m_buffer) == m_buffer.size();
+    m_buffer.clear();
+    if (!ok)
+        m_error = m_out.errorString();
+    return ok;
+}
+
+QSet<quint32> loopbackInterfaces(const SessionInfo &info)
+{
+    QSet<quint32> loopback;
+    for (const InterfaceInfo &i : info.interfaces) {
+        if (i.name == QLatin1String("lo"))
+            loopback.insert(i.ifindex);
+    }
+    return loopback;
+}
+
 qint64 writePcapng(const SessionData &session, const QString &path,
                    const QVector<qint64> &connectionIds, QString *error)
 {
-    auto fail = [&](const QString &reason) {
-        if (error)
-            *error = reason;
-        return qint64(-1);
-    };
-
     QHash<qint64, const Connection *> connById;
     for (const Connection &c : session.connections)
         connById.insert(c.id, &c);
     const QSet<qint64> wanted(connectionIds.cbegin(), connectionIds.cend());
-
-    // Interface ids in block order: the session's interfaces first (one per ifindex, the first
-    // name seen wins), then one per ifindex a packet names that the session does not.
-    QHash<quint32, quint32> ifId;
-    QByteArray idbs;
-    quint32 nextId = 0;
-    for (const InterfaceInfo &i : session.info.interfaces) {
-        if (ifId.contains(i.ifindex))
-            continue;
-        ifId.insert(i.ifindex, nextId++);
-        const QString name = i.name.isEmpty() ? QStringLiteral("ifindex%1").arg(i.ifindex) : i.name;
-        idbs += idbBlock(name, QStringLiteral("ifindex %1").arg(i.ifindex));
-    }
-    for (const Packet &p : session.packets) {
-        if (!wanted.isEmpty() && !wanted.contains(p.connectionId))
-            continue;
-        if (ifId.contains(p.ifindex))
-            continue;
-        ifId.insert(p.ifindex, nextId++);
-        idbs +=
-            idbBlock(QStringLiteral("ifindex%1").arg(p.ifindex),
-                     QStringLiteral("ifindex %1, name not recorded in the session").arg(p.ifindex));
-    }
-
-    // QSaveFile writes a temporary file next to path and renames it on commit(); any failure
-    // (open, a short write on a full disk, close) discards the temporary and leaves path as it was.
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(QStringLiteral("%1: cannot write: %2").arg(path, file.errorString()));
-    bool ok = file.write(shbBlock(session.info)) >= 0 && file.write(idbs) >= 0;
-    qint64 written = 0;
-    for (const Packet &p : session.packets) {
-        if (!ok)
-            break;
-        if (!wanted.isEmpty() && !wanted.contains(p.connectionId))
-            continue;
-        const Connection *c = connById.value(p.connectionId, nullptr);
-        const Rebuilt r = rebuild(p);
-        QString comment = QStringLiteral("pid=%1 comm=%2 conn=%3 sock=0x%4 dir=%5")
-                              .arg(c ? c->pid : 0)
-                              .arg(c && !c->comm.isEmpty() ? c->comm : QStringLiteral("-"))
-                              .arg(p.connectionId)
-                              .arg(p.sockId, 0, 16)
-                              .arg(p.direction == PacketDirection::Out ? QLatin1String("out")
-                                                                       : QLatin1String("in"));
-        if (!r.note.isEmpty())
-            comment += QLatin1Char(' ') + r.note;
-        ok = file.write(epbBlock(ifId.value(p.ifindex), p, r, comment)) >= 0;
-        ++written;
-    }
-    if (!ok) {
-        const QString reason = file.errorString();
-        file.cancelWriting();
-        return fail(QStringLiteral("%1: write failed: %2").arg(path, reason));
-    }
-    if (!file.commit())
-        return fail(QStringLiteral("%1: write failed: %2").arg(path, file.errorString()));
-    return written;
+    qint64 written = -1;
+    const bool ok = writeOutputFile(
+        path,
+        [&](QIODevice &out, QString *err) {
+            PcapngWriter writer(out);
+            bool good = writer.begin(session.info);
+            for (qsizetype i = 0; good && i < session.packets.size(); ++i) {
+                const Packet &p = session.packets[i];
+                if (!wanted.isEmpty() && !wanted.contains(p.connectionId))
+                    continue;
+                const Connection *c = connById.value(p.connectionId, nullptr);
+                good = writer.write(p, c ? c->pid : 0, c ? c->comm : QString());
+            }
+            good = good && writer.finish();
+            if (!good)
+                *err = QStringLiteral("write failed: ") + writer.error();
+            written = writer.written();
+            return good;
+        },
+        error);
+    return ok ? written : -1;
 }
 
 qint64 dropLoopbackEgressCopies(SessionData &session)
 {
-    QSet<quint32> loopback;
-    for (const InterfaceInfo &i : session.info.interfaces) {
-        if (i.name == QLatin1String("lo"))
-            loopback.insert(i.ifindex);
-    }
+    const QSet<quint32> loopback = loopbackInterfaces(session.info);
     if (loopback.isEmpty())
         return 0;
     const qint64 before = session.packets.size();
-    session.packets.removeIf([&](const Packet &p) {
-        return p.direction == PacketDirection::Out && loopback.contains(p.ifindex);
-    });
+    session.packets.removeIf([&](const Packet &p) { return isLoopbackEgressCopy(p, loopback); });
     return before - session.packets.size();
 }
 

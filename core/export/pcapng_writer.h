@@ -6,14 +6,53 @@
 // recorded fields (real seq/ack/flags/window/options/TTL/TOS; payload = the snapshot when taken,
 // else not captured: caplen < original length) with an opt_comment naming the owner process:
 // "pid=1234 comm=curl conn=17 sock=0x... dir=in|out".
+// PcapngWriter streams (one block per packet, interfaces declared when first needed);
+// writePcapng is the same for a loaded SessionData.
 #pragma once
 
 #include "session/session_reader.h"
 
+#include <QHash>
+#include <QIODevice>
+#include <QSet>
 #include <QString>
 #include <QVector>
 
 namespace tcpscope {
+
+class PcapngWriter
+{
+public:
+    explicit PcapngWriter(QIODevice &out) : m_out(out) {}
+    // The Section Header Block and one Interface Description Block per interface of the session.
+    bool begin(const SessionInfo &info);
+    // One Enhanced Packet Block; an interface the session did not list gets its block first
+    // (pcapng allows them anywhere before their first use). pid/comm name the owner in the
+    // comment (0/"" = unknown).
+    bool write(const Packet &packet, quint32 pid, const QString &comm);
+    // Writes what is still buffered; the caller then commits or discards the device.
+    bool finish();
+    QString error() const { return m_error; }
+    qint64 written() const { return m_written; }
+
+private:
+    bool put(const QByteArray &block);
+    quint32 interfaceId(quint32 ifindex);
+
+    QIODevice &m_out;
+    QHash<quint32, quint32> m_ifId;
+    QByteArray m_buffer;
+    qint64 m_written = 0;
+    QString m_error;
+};
+
+// The ifindexes of the session's loopback interfaces (named "lo"), and whether a packet is the
+// egress copy of a loopback packet (see dropLoopbackEgressCopies).
+QSet<quint32> loopbackInterfaces(const SessionInfo &info);
+inline bool isLoopbackEgressCopy(const Packet &p, const QSet<quint32> &loopback)
+{
+    return p.direction == PacketDirection::Out && loopback.contains(p.ifindex);
+}
 
 // connectionIds empty = every packet of the session (joined or not). Writes to a temporary file
 // next to path and renames, so a failure (e.g. disk full) never leaves a half file under path.

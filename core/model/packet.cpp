@@ -13,8 +13,9 @@ namespace {
 // Display order of the summary: what went missing first, then how the sender reacted, then the
 // receiver's side (window), then the notes. Plain "Retransmission" is left out when a more
 // specific kind is present, as Wireshark's Info column does.
-constexpr std::array<AnalysisFlag, 16> kSummaryOrder = {
+constexpr std::array<AnalysisFlag, 17> kSummaryOrder = {
     AnalysisMalformed,
+    AnalysisPortsReused,
     AnalysisPreviousSegmentNotCaptured,
     AnalysisAckedUnseenSegment,
     AnalysisFastRetransmission,
@@ -75,6 +76,8 @@ QString analysisFlagName(AnalysisFlag flag)
         return QStringLiteral("ACKed unseen segment");
     case AnalysisMalformed:
         return QStringLiteral("Malformed");
+    case AnalysisPortsReused:
+        return QStringLiteral("TCP port numbers reused");
     }
     return QStringLiteral("Unknown (0x%1)").arg(quint32(flag), 0, 16);
 }

@@ -41,7 +41,11 @@ enum AnalysisFlag : quint32 {
     AnalysisReset = 1u << 13,                  // RST flag set (Wireshark: "Connection reset")
     AnalysisAckedUnseenSegment = 1u << 14,     // tcp.analysis.ack_lost_segment
     AnalysisMalformed = 1u << 15,              // parse status != OK: header fields not trusted
+    AnalysisPortsReused = 1u << 16,            // tcp.analysis.reused_ports: SYN starting a new
+                                               //   connection on a tuple used before
 };
+// Every defined flag bit (what a stored analysis value may contain).
+constexpr quint32 kAnalysisFlagsAll = (AnalysisPortsReused << 1) - 1;
 // "Retransmission", "Fast retransmission", ..., "Dup ACK" (no number) for one flag bit.
 QString analysisFlagName(AnalysisFlag flag);
 // All flags of a packet in Wireshark's wording, comma separated; "Dup ACK #n" with dupAckNum.

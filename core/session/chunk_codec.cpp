@@ -5,6 +5,7 @@
 
 #include <bit>
 #include <cstring>
+#include <memory>
 #include <zstd.h>
 
 extern "C" {
@@ -213,7 +214,7 @@ QByteArray encodePackets(const QVector<Packet> &ps, const Tuple &tuple)
     o.column<quint32>(ps, [](const Packet &p) { return p.ipId; });
     o.column<quint8>(ps, [](const Packet &p) { return p.ipHdrLen; });
     o.column<quint8>(ps, [](const Packet &p) { return p.tcpHdrLen; });
-    o.column<quint16>(ps, [](const Packet &p) { return p.analysis; }); // 16 flag bits
+    o.column<quint32>(ps, [](const Packet &p) { return p.analysis; }); // AnalysisFlag bits
     o.column<quint32>(ps, [](const Packet &p) { return p.dupAckNum; });
     // Unknown (-1, or a negative value no analysis can mean) is stored as 0 with its bit clear.
     o.column<qint64>(ps, [](const Packet &p) { return std::max<qint64>(p.bytesInFlight, 0); });
@@ -274,7 +275,7 @@ bool decodePackets(const QByteArray &raw, qint64 connectionId, QVector<Packet> *
     std::memcpy(&tuple.remotePort, t + 35, 2);
     const char *c[33];
     static constexpr int kSizes[33] = {4, 8, 1, 4, 4, 4, 4, 8, 4, 1, 1, 1, 2, 2, 4, 4, 2,
-                                       2, 1, 1, 2, 1, 1, 4, 1, 1, 2, 4, 8, 8, 8, 1, 2};
+                                       2, 1, 1, 2, 1, 1, 4, 1, 1, 4, 4, 8, 8, 8, 1, 2};
     for (int i = 0; i < 33; ++i) {
         c[i] = in.take<char>(qint64(n) * kSizes[i]);
         if (!c[i]) {
@@ -362,7 +363,11 @@ bool decodePackets(const QByteArray &raw, qint64 connectionId, QVector<Packet> *
         p.ipId = at<quint32>(c[23], i);
         p.ipHdrLen = at<quint8>(c[24], i);
         p.tcpHdrLen = at<quint8>(c[25], i);
-        p.analysis = at<quint16>(c[26], i);
+        p.analysis = at<quint32>(c[26], i);
+        if (p.analysis & ~kAnalysisFlagsAll) {
+            ++*bad;
+            p.analysis &= kAnalysisFlagsAll;
+        }
         p.dupAckNum = at<quint32>(c[27], i);
         auto optional = [&](int col, quint8 bit) -> qint64 {
             const qint64 v = at<qint64>(c[col], i);
@@ -494,9 +499,16 @@ QByteArray compress(const QByteArray &raw, Codec codec)
 {
     if (codec == CodecNone)
         return raw;
+    // One compression context per thread, reused: ZSTD_compress() would allocate and set up a
+    // fresh one per chunk, which costs more than compressing a short connection's few packets.
+    // Same level and parameters, so the output is byte for byte what ZSTD_compress() makes.
+    thread_local const std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx *)> context(
+        ZSTD_createCCtx(), ZSTD_freeCCtx);
     QByteArray out(qsizetype(ZSTD_compressBound(size_t(raw.size()))), Qt::Uninitialized);
-    const size_t n = ZSTD_compress(out.data(), size_t(out.size()), raw.constData(),
-                                   size_t(raw.size()), kZstdLevel);
+    const size_t n = context ? ZSTD_compressCCtx(context.get(), out.data(), size_t(out.size()),
+                                                 raw.constData(), size_t(raw.size()), kZstdLevel)
+                             : ZSTD_compress(out.data(), size_t(out.size()), raw.constData(),
+                                             size_t(raw.size()), kZstdLevel);
     if (ZSTD_isError(n))
         return raw; // cannot happen with a bound-sized buffer; stored uncompressed would be wrong
     out.resize(qsizetype(n));

@@ -208,7 +208,7 @@ bool packet(Cells &c, Packet *out)
     p.tcpHdrLen = quint8(c.ranged(29, 0, 255, 0));
     p.options = c.blob(30, TS_TCP_OPTIONS_MAX);
     p.payload = c.blob(31, TS_SNAP_MAX);
-    p.analysis = quint32(c.ranged(32, 0, 0xffff, 0));
+    p.analysis = quint32(c.ranged(32, 0, kAnalysisFlagsAll, 0));
     p.dupAckNum = c.u32(33);
     p.relSeq = c.u32(34);
     p.relAck = c.u32(35);
@@ -363,7 +363,7 @@ bool listener(Cells &c, ListenerSample *out)
     l.port = quint16(c.ranged(5, 0, 65535, 0));
     l.backlog = c.u32(6);
     l.maxBacklog = c.u32(7);
-    l.drops = quint64(c.ranged(8, 0, kI64Max, 0)); // sk_drops: never negative
+    l.drops = c.u64(8); // an unsigned counter, stored bit-for-bit as the writer binds it
     return true;
 }
 

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 #include <variant>
 
@@ -35,6 +36,15 @@ struct SessionWriter::Private
     sqlite::Stmt insertInterface;
     detail::KernelRowWriter kernelRows;
     detail::ChunkWriter chunks; // format 4: packets and samples
+    // State changes already in the file per connection: how many, and a hash over them. The
+    // tracker only appends to a history, so an update inserts just the new changes instead of
+    // deleting and rewriting all of them (a churning connection is upserted several times).
+    struct WrittenHistory
+    {
+        qsizetype count = 0;
+        size_t hash = 0;
+    };
+    QHash<qint64, WrittenHistory> histories;
     int major = schema::kMajor;
 
     // Bounded queue: packets and kernel records beyond the budget are left out and counted
@@ -226,11 +236,25 @@ bool SessionWriter::Private::writeConnection(const Connection &c, QString *err)
     if (!stepDone(db.get(), s, err))
         return false;
 
-    sqlite3_bind_int64(deleteHistory.get(), 1, c.id);
-    if (!stepDone(db.get(), deleteHistory.get(), err))
-        return false;
-    sqlite3_stmt *h = insertChange.get();
+    // Which changes the file lacks: those after the ones written, if those are still the
+    // connection's first ones (otherwise, and for a connection new to this file, all of them).
+    WrittenHistory &written = histories[c.id];
+    qsizetype from = 0;
+    size_t hash = 0;
     for (qsizetype i = 0; i < c.history.size(); ++i) {
+        const StateChange &sc = c.history[i];
+        hash = qHashMulti(hash, sc.timeNs, int(sc.from), int(sc.to), sc.ctxPid, sc.ctxComm);
+        if (i + 1 == written.count && hash == written.hash)
+            from = written.count;
+    }
+    if (from == 0 && written.count > 0) {
+        sqlite3_bind_int64(deleteHistory.get(), 1, c.id);
+        if (!stepDone(db.get(), deleteHistory.get(), err))
+            return false;
+    }
+    written = WrittenHistory{c.history.size(), hash};
+    sqlite3_stmt *h = insertChange.get();
+    for (qsizetype i = from; i < c.history.size(); ++i) {
         const StateChange &sc = c.history[i];
         sqlite3_bind_int64(h, 1, c.id);
         sqlite3_bind_int64(h, 2, i);
@@ -254,6 +278,12 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QSt
             lastIndex.insert(conn->id, i);
     }
     const bool chunked = major >= 4;
+    auto rollback = [this] {
+        sqlite::exec(db.get(), "ROLLBACK", nullptr);
+        // Which state changes are in the file is no longer known: rewrite each next time.
+        for (WrittenHistory &w : histories)
+            w.count = -1;
+    };
     if (!sqlite::exec(db.get(), "BEGIN IMMEDIATE", err))
         return false;
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -277,7 +307,7 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QSt
                 ok = writeConnection(*conn, err);
         }
         if (!ok) {
-            sqlite::exec(db.get(), "ROLLBACK", nullptr);
+            rollback();
             return false;
         }
     }
@@ -295,7 +325,7 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QSt
         droppedWritten = droppedNow;
     }
     if (!ok || !sqlite::exec(db.get(), "COMMIT", err)) {
-        sqlite::exec(db.get(), "ROLLBACK", nullptr);
+        rollback();
         return false;
     }
     return true;
@@ -395,7 +425,11 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
     if (!p.insertInterface || !p.kernelRows.prepare(db, rows, &err) ||
         (!rows && !p.chunks.prepare(db, &err)))
         return fail(QStringLiteral("cannot prepare session statements: "));
-    p.thread = std::thread([&p] { p.run(); });
+    p.thread = std::thread([&p] {
+        // Named for profilers and top -H: the thread that encodes, compresses and commits.
+        pthread_setname_np(pthread_self(), "tcpscope-writer");
+        p.run();
+    });
     return writer;
 }
 

@@ -73,13 +73,6 @@ void ChunkWriter::addPackets(const QVector<Packet> &packets)
         if (b.records.isEmpty())
             b.since = now;
         b.records.append(p);
-        SecondBucket &s = bucket(p.timeNs);
-        ++s.packets;
-        s.payloadBytes += p.payloadLen;
-        if (!m_kernelMetrics) {
-            s.retransmits += (p.analysis & AnalysisRetransmission) ? 1 : 0;
-            s.resets += (p.analysis & AnalysisReset) ? 1 : 0;
-        }
     }
 }
 
@@ -91,7 +84,6 @@ void ChunkWriter::noteKernel(const KernelData &data)
         if (b.records.isEmpty())
             b.since = now;
         b.records.append(t);
-        ++bucket(t.timeNs).samples;
     }
     for (const KernelEvent &e : data.events) {
         if (e.kind == KernelEventKind::Retransmit && e.err == 0)
@@ -137,6 +129,15 @@ bool ChunkWriter::writePackets(qint64 connectionId, QVector<Packet> &packets, QS
         sqlite3_bind_blob(s, 9, data.constData(), int(data.size()), SQLITE_STATIC);
         if (!sqlite::stepDone(m_db, s, err))
             return false;
+        for (const Packet &p : run) {
+            SecondBucket &b = bucket(p.timeNs);
+            ++b.packets;
+            b.payloadBytes += p.payloadLen;
+            if (!m_kernelMetrics) {
+                b.retransmits += (p.analysis & AnalysisRetransmission) ? 1 : 0;
+                b.resets += (p.analysis & AnalysisReset) ? 1 : 0;
+            }
+        }
         start = end;
     }
     packets.clear();
@@ -164,6 +165,8 @@ bool ChunkWriter::writeSamples(qint64 connectionId, QVector<TcpSample> &samples,
         sqlite3_bind_blob(s, 7, data.constData(), int(data.size()), SQLITE_STATIC);
         if (!sqlite::stepDone(m_db, s, err))
             return false;
+        for (const TcpSample &t : run)
+            ++bucket(t.timeNs).samples;
     }
     samples.clear();
     return true;

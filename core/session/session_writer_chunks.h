@@ -33,7 +33,9 @@ public:
     void noteConnection(const Connection &c);
     void addPackets(const QVector<Packet> &packets);
     void noteKernel(const KernelData &data); // samples are buffered, the rest only counted
-    // Writes the chunks that are due (all of them when `all`) and the touched seconds.
+    // Writes the chunks that are due (all of them when `all`) and the touched seconds. Packets
+    // and samples count in their second when their chunk is written, in the same transaction:
+    // the seconds of a killed recorder's file agree with the chunks it holds.
     bool flush(bool all, QString *err);
 
 private:

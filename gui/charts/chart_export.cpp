@@ -3,10 +3,11 @@
 
 #include "charts/metrics_data.h"
 #include "charts/metrics_widget.h"
+#include "charts/overview_export.h"
 #include "charts/seq_graph_data.h"
 #include "charts/seq_graph_widget.h"
 #include "charts/timeline_widget.h"
-#include "charts/overview_export.h"
+#include "session/session.h"
 
 #include <QApplication>
 #include <QFileInfo>
@@ -29,76 +30,131 @@ void setError(QString *error, const QString &text)
         *error = text;
 }
 
-std::unique_ptr<SeqGraphWidget> buildSeqGraph(const SessionData &session, qint64 connectionId, QString *error)
+QString noConnectionText(const Session &session, qint64 connectionId)
+{
+    return QStringLiteral("no connection with id %1 in this session (%2 connections)")
+        .arg(connectionId)
+        .arg(session.connectionCount());
+}
+
+std::unique_ptr<SeqGraphWidget> buildSeqGraph(const Session &session, qint64 connectionId,
+                                              QString *error)
 {
     if (connectionId <= 0) {
-        setError(error, QStringLiteral("the seq chart is drawn for one connection: give --connection ID (see `tcpscope export FILE --connections -`)"));
+        setError(error,
+                 QStringLiteral("the seq chart is drawn for one connection: give --connection ID "
+                                "(see `tcpscope export FILE --connections -`)"));
         return nullptr;
     }
-    const auto it = std::find_if(session.connections.cbegin(), session.connections.cend(),
-                                 [&](const Connection &c) { return c.id == connectionId; });
-    if (it == session.connections.cend()) {
-        setError(error, QStringLiteral("no connection with id %1 in this session (ids 1..%2)").arg(connectionId).arg(session.connections.size()));
+    const std::optional<Connection> connection = session.connection(connectionId);
+    if (!connection) {
+        setError(error, noConnectionText(session, connectionId));
         return nullptr;
     }
-    QVector<Packet> packets;
-    for (const Packet &p : session.packets)
-        if (p.connectionId == connectionId)
-            packets.append(p);
+    const QVector<Packet> packets = session.packets(connectionId);
     if (packets.isEmpty()) {
-        setError(error, QStringLiteral("connection %1 has no packets (recorded with --no-packets, filtered out by --filter, or no packet capture on this kernel)").arg(connectionId));
+        setError(error,
+                 QStringLiteral("connection %1 has no packets (recorded with --no-packets, "
+                                "filtered out by --filter, or no packet capture on this kernel)")
+                     .arg(connectionId));
         return nullptr;
     }
     auto seq = std::make_unique<SeqGraphWidget>();
-    seq->setConnection(*it, packets, sessionOriginNs(session));
+    seq->setConnection(*connection, packets, sessionOriginNs(session));
     if (!seq->data().hasExtent()) {
-        setError(error, QStringLiteral("connection %1 has %2 packets but none with a valid TCP header to draw").arg(connectionId).arg(packets.size()));
+        setError(error, QStringLiteral(
+                            "connection %1 has %2 packets but none with a valid TCP header to draw")
+                            .arg(connectionId)
+                            .arg(packets.size()));
         return nullptr;
     }
     return seq;
 }
 
 // One chart of the connection detail view (rtt, cwnd, windows, throughput) of one connection.
-std::unique_ptr<MetricsWidget> buildMetricsChart(const SessionData &session, MetricsChart chart, qint64 connectionId,
-                                                 QString *error)
+std::unique_ptr<MetricsWidget> buildMetricsChart(const Session &session, MetricsChart chart,
+                                                 qint64 connectionId, QString *error)
 {
     const QString name = metricsChartName(chart);
     if (connectionId <= 0) {
-        setError(error, QStringLiteral("the %1 chart is drawn for one connection: give --connection ID (see `tcpscope export FILE --connections -`)").arg(name));
+        setError(error,
+                 QStringLiteral("the %1 chart is drawn for one connection: give --connection ID "
+                                "(see `tcpscope export FILE --connections -`)")
+                     .arg(name));
         return nullptr;
     }
-    const auto it = std::find_if(session.connections.cbegin(), session.connections.cend(),
-                                 [&](const Connection &c) { return c.id == connectionId; });
-    if (it == session.connections.cend()) {
-        setError(error, QStringLiteral("no connection with id %1 in this session (ids 1..%2)").arg(connectionId).arg(session.connections.size()));
+    const std::optional<Connection> connection = session.connection(connectionId);
+    if (!connection) {
+        setError(error, noConnectionText(session, connectionId));
         return nullptr;
     }
+    const KernelData kernel = session.kernelData(connectionId);
     ConnectionKernelData data;
-    for (const TcpSample &s : session.kernel.samples)
-        if (s.connectionId == connectionId)
-            data.samples.append(s);
-    for (const KernelEvent &e : session.kernel.events)
-        if (e.connectionId == connectionId)
-            data.events.append(e);
-    for (const DropEvent &d : session.kernel.drops)
-        if (d.connectionId == connectionId)
-            data.drops.append(d);
+    data.samples = kernel.samples;
+    data.events = kernel.events;
+    data.drops = kernel.drops;
     if (data.samples.isEmpty()) {
-        setError(error, session.info.kernelMetrics
-                            ? QStringLiteral("connection %1 has no kernel samples (it carried no data while the capture ran, or is a listener)").arg(connectionId)
-                            : QStringLiteral("this session has no kernel samples (recorded with --no-tcpinfo, by an older tcpscope, or tcp_probe is unavailable on that kernel)"));
+        setError(error,
+                 session.info().kernelMetrics
+                     ? QStringLiteral("connection %1 has no kernel samples (it carried no data "
+                                      "while the capture ran, or is a listener)")
+                           .arg(connectionId)
+                     : QStringLiteral(
+                           "this session has no kernel samples (recorded with --no-tcpinfo, by an "
+                           "older tcpscope, or tcp_probe is unavailable on that kernel)"));
         return nullptr;
     }
     auto widget = std::make_unique<MetricsWidget>(nullptr, QVector<MetricsChart>{chart});
-    widget->setConnections({buildConnectionMetrics(*it, data, sessionOriginNs(session))}, false);
+    widget->setConnections({buildConnectionMetrics(*connection, data, sessionOriginNs(session))},
+                           false);
     return widget;
+}
+
+// Up to this many packets the timeline also marks retransmissions, dup ACKs, ... (the packets
+// with analysis flags, found by streaming them); a larger session is drawn from its
+// connections alone so the export stays as fast as for a small one.
+constexpr qint64 kMaxPacketsForMarkers = 200'000;
+
+// Every connection with its state history: the bars need nothing else.
+std::unique_ptr<TimelineWidget> buildTimeline(const Session &session)
+{
+    QVector<Connection> connections;
+    connections.reserve(session.connectionCount());
+    session.forEachConnection(
+        [&](const Connection &c) {
+            connections.append(c);
+            return true;
+        },
+        true);
+    auto timeline = std::make_unique<TimelineWidget>();
+    qint64 end = session.info().stoppedNs;
+    if (end <= 0) {
+        end = session.info().startedNs;
+        for (const Connection &c : std::as_const(connections)) {
+            end = std::max({end, c.startNs, c.endNs});
+            if (!c.history.isEmpty())
+                end = std::max(end, c.history.constLast().timeNs);
+        }
+    }
+    timeline->setConnections(connections, sessionOriginNs(session), end);
+    if (session.packetCount() <= kMaxPacketsForMarkers) {
+        QVector<Packet> flagged;
+        session.forEachPacket(-1, [&](const Packet &p) {
+            if (p.analysis != 0)
+                flagged.append(p);
+            return true;
+        });
+        timeline->addAnalysisMarkers(flagged);
+    }
+    return timeline;
 }
 } // namespace
 
 QStringList exportableCharts()
 {
-    return {QStringLiteral("timeline"), QStringLiteral("seq"), QStringLiteral("rtt"), QStringLiteral("cwnd"),
-            QStringLiteral("windows"), QStringLiteral("throughput"), QStringLiteral("overview")};
+    return {QStringLiteral("timeline"), QStringLiteral("seq"),     QStringLiteral("rtt"),
+            QStringLiteral("cwnd"),     QStringLiteral("windows"), QStringLiteral("throughput"),
+            QStringLiteral("overview")};
 }
 
 QStringList chartExportFormats()
@@ -116,8 +172,7 @@ qint64 sessionEndNs(const SessionData &session)
         return session.info.stoppedNs;
     qint64 end = session.info.startedNs;
     for (const Connection &c : session.connections) {
-        end = std::max(end, c.endNs);
-        end = std::max(end, c.startNs);
+        end = std::max({end, c.startNs, c.endNs});
         if (!c.history.isEmpty())
             end = std::max(end, c.history.last().timeNs);
     }
@@ -141,11 +196,12 @@ bool chartNeedsConnection(const QString &chart)
     return chart == QLatin1String("seq") || metricsChartFromName(chart, &metrics);
 }
 
-bool exportChart(const SessionData &session, const QString &chart, const QString &outPath,
-                 QSize size, QString *error, qint64 connectionId)
+bool exportChart(const Session &session, const QString &chart, const QString &outPath, QSize size,
+                 QString *error, qint64 connectionId)
 {
     if (!exportableCharts().contains(chart)) {
-        setError(error, QStringLiteral("unknown chart '%1' (valid: %2)").arg(chart, exportableCharts().join(QStringLiteral(", "))));
+        setError(error, QStringLiteral("unknown chart '%1' (valid: %2)")
+                            .arg(chart, exportableCharts().join(QStringLiteral(", "))));
         return false;
     }
     const QString suffix = QFileInfo(outPath).suffix().toLower();
@@ -157,12 +213,17 @@ bool exportChart(const SessionData &session, const QString &chart, const QString
         setError(error, text);
         return false;
     }
-    if (size.width() < 16 || size.height() < 16 || size.width() > kMaxSide || size.height() > kMaxSide) {
-        setError(error, QStringLiteral("invalid size %1x%2 (each side 16..%3 pixels)").arg(size.width()).arg(size.height()).arg(kMaxSide));
+    if (size.width() < 16 || size.height() < 16 || size.width() > kMaxSide ||
+        size.height() > kMaxSide) {
+        setError(error, QStringLiteral("invalid size %1x%2 (each side 16..%3 pixels)")
+                            .arg(size.width())
+                            .arg(size.height())
+                            .arg(kMaxSide));
         return false;
     }
     if (!qobject_cast<QApplication *>(QCoreApplication::instance())) {
-        setError(error, QStringLiteral("chart export needs a QApplication (widgets), none is running"));
+        setError(error,
+                 QStringLiteral("chart export needs a QApplication (widgets), none is running"));
         return false;
     }
 
@@ -182,10 +243,7 @@ bool exportChart(const SessionData &session, const QString &chart, const QString
             return false;
         chartWidget = std::move(seq);
     } else {
-        auto timeline = std::make_unique<TimelineWidget>();
-        timeline->setConnections(session.connections, sessionOriginNs(session), sessionEndNs(session));
-        timeline->addAnalysisMarkers(session.packets);
-        chartWidget = std::move(timeline);
+        chartWidget = buildTimeline(session);
     }
     QCustomPlot &plot = *chartWidget;
     plot.setAttribute(Qt::WA_DontShowOnScreen);
@@ -204,7 +262,8 @@ bool exportChart(const SessionData &session, const QString &chart, const QString
         ok = plot.savePng(outPath, size.width(), size.height(), 1.0);
     } else if (suffix == QLatin1String("pdf")) {
         ok = plot.savePdf(outPath, size.width(), size.height(), QCP::epNoCosmetic,
-                          QStringLiteral("tcpscope"), QStringLiteral("tcpscope %1 chart").arg(chart));
+                          QStringLiteral("tcpscope"),
+                          QStringLiteral("tcpscope %1 chart").arg(chart));
     } else {
 #ifdef TCPSCOPE_HAVE_QT_SVG
         QSvgGenerator generator;
@@ -226,7 +285,10 @@ bool exportChart(const SessionData &session, const QString &chart, const QString
     if (ok && QFileInfo(outPath).size() <= 0)
         ok = false;
     if (!ok) {
-        setError(error, QStringLiteral("could not write '%1' (check that the directory exists and is writable)").arg(outPath));
+        setError(
+            error,
+            QStringLiteral("could not write '%1' (check that the directory exists and is writable)")
+                .arg(outPath));
         return false;
     }
     return true;

@@ -2,7 +2,6 @@
 #include "charts/overview_export.h"
 
 #include "analysis/overview.h"
-#include "charts/chart_export.h"
 #include "views/overview_dashboard.h"
 
 #include <qcustomplot.h>
@@ -17,17 +16,16 @@
 
 namespace tcpscope {
 
-bool exportOverview(const SessionData &session, const QString &outPath, QSize size, QString *error)
+bool exportOverview(const Session &session, const QString &outPath, QSize size, QString *error)
 {
     OverviewDashboard dashboard;
     dashboard.setAttribute(Qt::WA_DontShowOnScreen);
-    const bool kernel = session.info.kernelMetrics || !session.kernel.isEmpty();
-    dashboard.setOverview(computeOverview(
-        OverviewInput::of(session.connections, session.kernel, sessionOriginNs(session), sessionEndNs(session), kernel)));
+    dashboard.setOverview(computeOverview(session));
     dashboard.resize(size);
     dashboard.show(); // lays the grid out at this size (offscreen: nothing appears)
     dashboard.layout()->activate();
-    dashboard.setOverview(dashboard.overview()); // relayout() may have changed the grid: redraw at final sizes
+    dashboard.setOverview(
+        dashboard.overview()); // relayout() may have changed the grid: redraw at final sizes
 
     const QString suffix = QFileInfo(outPath).suffix().toLower();
     bool ok = false;
@@ -47,7 +45,8 @@ bool exportOverview(const SessionData &session, const QString &outPath, QSize si
         pdf.setTitle(QStringLiteral("tcpscope session overview"));
         pdf.setResolution(72); // one device pixel = one PDF point: the page is exactly WxH pt
         pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
-        pdf.setPageSize(QPageSize(QSizeF(size), QPageSize::Point, QString(), QPageSize::ExactMatch));
+        pdf.setPageSize(
+            QPageSize(QSizeF(size), QPageSize::Point, QString(), QPageSize::ExactMatch));
         if (painter.begin(&pdf)) {
             painter.setMode(QCPPainter::pmVectorized);
             painter.setMode(QCPPainter::pmNoCaching);
@@ -73,7 +72,9 @@ bool exportOverview(const SessionData &session, const QString &outPath, QSize si
     if (ok && QFileInfo(outPath).size() <= 0)
         ok = false;
     if (!ok && error)
-        *error = QStringLiteral("could not write '%1' (check that the directory exists and is writable)").arg(outPath);
+        *error =
+            QStringLiteral("could not write '%1' (check that the directory exists and is writable)")
+                .arg(outPath);
     return ok;
 }
 

@@ -3,14 +3,14 @@
 // to PNG, PDF or SVG of exactly the requested size (charts stay vectors in PDF/SVG).
 #pragma once
 
-#include "session/session_reader.h"
-
 #include <QSize>
 #include <QString>
 
 namespace tcpscope {
 
+class Session;
+
 // The caller (exportChart) has checked the suffix, the size and that a QApplication runs.
-bool exportOverview(const SessionData &session, const QString &outPath, QSize size, QString *error);
+bool exportOverview(const Session &session, const QString &outPath, QSize size, QString *error);
 
 } // namespace tcpscope

@@ -2,11 +2,11 @@
 // Internal to the CLI: one function per subcommand plus shared output helpers.
 #pragma once
 
-#include "session/session_reader.h"
+#include "session/session.h"
 
 #include <QString>
 #include <QStringList>
-#include <optional>
+#include <memory>
 
 namespace tcpscope::cli {
 
@@ -31,8 +31,9 @@ void printErr(const QString &text); // stderr, "tcpscope: " + text + newline
 // "tcpscope COMMAND: <message>" + hint to --help, returns kExitUsage.
 int usageError(const QString &command, const QString &message);
 
-// Reads a session or prints "tcpscope: FILE: reason".
-std::optional<SessionData> loadSession(const QString &path);
+// Opens a session (its summaries only; queries read the rest) or prints
+// "tcpscope: FILE: reason".
+std::unique_ptr<Session> openSession(const QString &path);
 
 // "2026-11-28T02:50:01.123Z" for wall ns since the epoch.
 QString isoTime(qint64 wallNs);

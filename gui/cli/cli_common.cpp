@@ -32,13 +32,13 @@ int usageError(const QString &command, const QString &message)
     return kExitUsage;
 }
 
-std::optional<SessionData> loadSession(const QString &path)
+std::unique_ptr<Session> openSession(const QString &path)
 {
     QString error;
-    auto data = SessionReader::read(path, &error);
-    if (!data)
+    auto session = Session::open(path, &error);
+    if (!session)
         printErr(QStringLiteral("%1: %2").arg(path, error));
-    return data;
+    return session;
 }
 
 QString isoTime(qint64 wallNs)

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli_commands.h"
 
-#include "export/connection_export.h"
-#include "export/pcapng_writer.h"
+#include "export/session_export.h"
 
 #include <QCommandLineParser>
 #include <QFileInfo>
@@ -21,8 +20,8 @@ namespace {
 
 const QString kCmd = QStringLiteral("export");
 
-int exportChartCommand(const SessionData &session, const QString &chart, const QString &out,
-                       QSize size, qint64 connectionId, int argc, char **argv)
+int exportChartCommand(const Session &session, const QString &chart, const QString &out, QSize size,
+                       qint64 connectionId, int argc, char **argv)
 {
 #ifdef TCPSCOPE_HAVE_CHART_EXPORT
     // Charts are widgets rendered offscreen; without a display, use the offscreen platform.
@@ -69,40 +68,35 @@ bool needsConnection(const QString &chart)
 #endif
 }
 
-// Reads FILE loading only the packets asked for (all, one connection's, or none), so exporting
-// one connection of a long capture does not load every packet. Prints the reason on failure.
-std::optional<SessionData> loadFor(const QString &path, const ReadOptions &options)
+// An unknown --connection ID is a usage error. Returns an exit code, or -1 when all is well.
+int checkConnection(const QString &file, const Session &session, qint64 connectionId)
 {
-    QString error;
-    auto data = SessionReader::read(path, &error, options);
-    if (!data)
-        printErr(QStringLiteral("%1: %2").arg(path, error));
-    return data;
+    if (connectionId > 0 && !session.connection(connectionId)) {
+        printErr(QStringLiteral("%1: no connection with id %2 (%3 connections; list them with "
+                                "'tcpscope export %1 --connections -')")
+                     .arg(file)
+                     .arg(connectionId)
+                     .arg(session.connectionCount()));
+        return kExitUsage;
+    }
+    return -1;
 }
 
 // The checks every packet-based export shares: the connection exists, the file has packets at
 // all, and the selection is not empty. Returns an exit code, or -1 when all is well.
-int checkPackets(const QString &file, const SessionData &session, qint64 connectionId)
+int checkPackets(const QString &file, const Session &session, qint64 connectionId)
 {
-    if (connectionId > 0) {
-        const bool known = std::any_of(session.connections.cbegin(), session.connections.cend(),
-                                       [&](const Connection &c) { return c.id == connectionId; });
-        if (!known) {
-            printErr(QStringLiteral("%1: no connection with id %2 (%3 connections; list them with "
-                                    "'tcpscope export %1 --connections -')")
-                         .arg(file)
-                         .arg(connectionId)
-                         .arg(session.connections.size()));
-            return kExitUsage;
-        }
-    }
-    if (!session.info.packetsCaptured) {
+    if (const int rc = checkConnection(file, session, connectionId); rc >= 0)
+        return rc;
+    if (!session.info().packetsCaptured) {
         printErr(QStringLiteral("%1: recorded without packet capture (--no-packets, or by a "
                                 "tcpscope without it): no packets to export")
                      .arg(file));
         return kExitFailure;
     }
-    if (session.packets.isEmpty()) {
+    const qint64 count =
+        connectionId > 0 ? session.packetCount(connectionId) : session.packetCount();
+    if (count <= 0) {
         if (connectionId > 0)
             printErr(QStringLiteral("%1: connection %2 has no packets (left out by --filter, or "
                                     "none crossed it while recording)")
@@ -119,30 +113,23 @@ int checkPackets(const QString &file, const SessionData &session, qint64 connect
 
 int exportPacketsCommand(const QString &file, const QString &out, qint64 connectionId)
 {
-    ReadOptions options;
-    options.packets = true;
-    options.connectionId = connectionId;
-    auto session = loadFor(file, options);
+    const auto session = openSession(file);
     if (!session)
         return kExitUsage;
     if (const int rc = checkPackets(file, *session, connectionId); rc >= 0)
         return rc;
-    // One socket's packets are each seen once; the whole session holds loopback packets twice.
-    const qint64 copies = connectionId > 0 ? 0 : dropLoopbackEgressCopies(*session);
+    PacketExportResult result;
     QString error;
-    const QVector<qint64> ids =
-        connectionId > 0 ? QVector<qint64>{connectionId} : QVector<qint64>{};
-    const qint64 n = writePcapng(*session, out, ids, &error);
-    if (n < 0) {
+    if (!exportPackets(*session, out, connectionId, &result, &error)) {
         printErr(error);
         return kExitFailure;
     }
     QString note;
-    if (copies > 0)
+    if (result.loopbackCopies > 0)
         note = QStringLiteral(" (left out %1 loopback egress copies: each loopback packet once, "
                               "as tcpdump -i lo shows it)")
-                   .arg(copies);
-    printOut(QStringLiteral("wrote %1 packets to %2%3\n").arg(n).arg(out, note));
+                   .arg(result.loopbackCopies);
+    printOut(QStringLiteral("wrote %1 packets to %2%3\n").arg(result.written).arg(out, note));
     return kExitOk;
 }
 
@@ -202,17 +189,11 @@ int runExport(const QStringList &args, int argc, char **argv)
             return usageError(
                 kCmd,
                 QStringLiteral("%1: unknown format, use a .csv or .json name or '-'").arg(out));
-        ReadOptions options;
-        options.packets = false; // the table carries the per-connection counts already
-        options.kernel = false;  // ... and the kernel summaries
-        const auto session = loadFor(files.first(), options);
+        const auto session = openSession(files.first());
         if (!session)
             return kExitUsage;
-        ConnectionExportOptions exportOptions;
-        exportOptions.kernelMetrics = session->info.kernelMetrics;
-        exportOptions.sessionEndNs = session->info.stoppedNs;
         QString error;
-        if (!exportConnections(session->connections, out, &error, exportOptions)) {
+        if (!exportConnections(*session, out, &error)) {
             printErr(error);
             return kExitFailure;
         }
@@ -225,9 +206,14 @@ int runExport(const QStringList &args, int argc, char **argv)
                 kCmd, QStringLiteral(
                           "-o/--size belong to --chart; --packets takes the output file itself"));
         const QString out = parser.value(packets);
+        PacketFileFormat format;
         if (out.isEmpty() || out == QLatin1String("-"))
-            return usageError(kCmd, QStringLiteral("--packets needs an output file name (pcapng "
-                                                   "is written to a file, not to stdout)"));
+            return usageError(kCmd, QStringLiteral("--packets needs an output file name "
+                                                   "(OUT.csv, OUT.json or OUT.pcapng)"));
+        if (!packetFormatForPath(out, &format))
+            return usageError(kCmd, QStringLiteral("%1: unknown format, use a .csv, .json or "
+                                                   ".pcapng name")
+                                        .arg(out));
         return exportPacketsCommand(files.first(), out, connectionId);
     }
 
@@ -262,18 +248,15 @@ int runExport(const QStringList &args, int argc, char **argv)
     if (pixels.width() < 16 || pixels.height() < 16 || pixels.width() > 20000 ||
         pixels.height() > 20000)
         return usageError(kCmd, QStringLiteral("--size: each side must be 16..20000 pixels"));
-    // A per-connection chart needs only that connection's packets.
-    ReadOptions options;
-    options.connectionId = connectionId;
-    // Kernel metrics charts (rtt, cwnd, windows, throughput) draw samples, not packets.
-    const bool metricsChart = needsConnection(kind) && kind != QLatin1String("seq");
-    options.packets = !metricsChart;
-    const auto session = loadFor(files.first(), options);
+    const auto session = openSession(files.first());
     if (!session)
         return kExitUsage;
-    if (connectionId > 0 && !metricsChart) {
+    // The sequence graph draws packets: the same checks as a packet export.
+    if (kind == QLatin1String("seq")) {
         if (const int rc = checkPackets(files.first(), *session, connectionId); rc >= 0)
             return rc;
+    } else if (const int rc = checkConnection(files.first(), *session, connectionId); rc >= 0) {
+        return rc;
     }
     return exportChartCommand(*session, kind, out, pixels, connectionId, argc, argv);
 }

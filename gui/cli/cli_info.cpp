@@ -3,9 +3,7 @@
 #include "cli_info_kernel.h"
 
 #include <QCommandLineParser>
-#include <QMap>
 #include <algorithm>
-#include <functional>
 
 extern "C" {
 #include "tcpscope_records.h"
@@ -16,9 +14,9 @@ namespace tcpscope::cli {
 namespace {
 
 // "CLOSE 39, ESTABLISHED 2" sorted by count, then name.
-QString countsLine(const QMap<QString, int> &counts)
+QString countsLine(const QMap<QString, qint64> &counts)
 {
-    QList<QPair<QString, int>> items;
+    QList<QPair<QString, qint64>> items;
     for (auto it = counts.cbegin(); it != counts.cend(); ++it)
         items.append({it.key(), it.value()});
     std::sort(items.begin(), items.end(), [](const auto &a, const auto &b) {
@@ -60,37 +58,15 @@ QString attachText(quint8 attach)
     }
 }
 
-void packetLines(const SessionData &session,
-                 const std::function<void(const char *, const QString &)> &line)
+void packetLines(const SessionInfo &info, const ConnectionTotals &totals, const LineFn &line)
 {
-    const SessionInfo &info = session.info;
     if (!info.packetsCaptured) {
         line("Packets:", QStringLiteral("not captured (--no-packets, packet capture unavailable "
                                         "(see Probes), or a file from before packet capture)"));
         return;
     }
-    PacketCounts total;
-    int withPackets = 0;
-    for (const Connection &c : session.connections) {
-        const PacketCounts &k = c.packets;
-        if (k.packetsIn + k.packetsOut == 0)
-            continue;
-        ++withPackets;
-        total.packetsIn += k.packetsIn;
-        total.packetsOut += k.packetsOut;
-        total.payloadBytesIn += k.payloadBytesIn;
-        total.payloadBytesOut += k.payloadBytesOut;
-        total.retransmissions += k.retransmissions;
-        total.fastRetransmissions += k.fastRetransmissions;
-        total.spuriousRetransmissions += k.spuriousRetransmissions;
-        total.dupAcks += k.dupAcks;
-        total.outOfOrder += k.outOfOrder;
-        total.lostSegments += k.lostSegments;
-        total.zeroWindows += k.zeroWindows;
-        total.windowFull += k.windowFull;
-        total.keepAlives += k.keepAlives;
-        total.resets += k.resets;
-    }
+    const PacketCounts &total = totals.packets;
+    const qint64 withPackets = totals.withPackets;
     const quint64 joined = total.packetsIn + total.packetsOut;
     line("Packets:", QStringLiteral("%1 received, %2 joined to %3 connections (%4 in, %5 out; "
                                     "payload %6 B in, %7 B out)")
@@ -143,33 +119,27 @@ int runInfo(const QStringList &args)
         return usageError(QStringLiteral("info"), files.isEmpty()
                                                       ? QStringLiteral("missing FILE")
                                                       : QStringLiteral("expects exactly one FILE"));
-    // Connections and facts, kernel events and drops: the packet counts and the per-connection
-    // kernel summaries are in the connections table already, so no packets and no samples.
-    QString error;
-    ReadOptions options;
-    options.packets = false;
-    options.kernelSamples = false;
-    const auto session = SessionReader::read(files.first(), &error, options);
-    if (!session) {
-        printErr(QStringLiteral("%1: %2").arg(files.first(), error));
+    // Summaries only: the packet counts and the per-connection kernel summaries are in the
+    // connections table, events and drops are small; never a packet or a sample.
+    const auto session = openSession(files.first());
+    if (!session)
+        return kExitUsage;
+    const SessionInfo info = session->info();
+    ConnectionTotals totals;
+    session->forEachConnection(
+        [&](const Connection &c) {
+            totals.add(c);
+            return true;
+        },
+        false);
+    const KernelData kernel = info.kernelMetrics ? session->kernelEvents() : KernelData();
+    if (!session->error().isEmpty()) {
+        printErr(QStringLiteral("%1: %2").arg(files.first(), session->error()));
         return kExitUsage;
     }
 
-    const SessionInfo &info = session->info;
-    QMap<QString, int> byState, byReason, byRole;
-    int open = 0;
-    qint64 first = 0, last = 0;
-    for (const Connection &c : session->connections) {
-        ++byState[tcpStateName(c.state)];
-        ++byReason[closeReasonName(c.closeReason)];
-        ++byRole[connectionRoleName(c.role)];
-        open += c.isOpen() ? 1 : 0;
-        if (c.startNs > 0 && (first == 0 || c.startNs < first))
-            first = c.startNs;
-        last = std::max({last, c.startNs, c.endNs});
-    }
-    const qint64 start = info.startedNs > 0 ? info.startedNs : first;
-    const qint64 stop = info.stoppedNs > 0 ? info.stoppedNs : last;
+    const qint64 start = info.startedNs > 0 ? info.startedNs : totals.firstNs;
+    const qint64 stop = info.stoppedNs > 0 ? info.stoppedNs : totals.lastNs;
     QString range = QStringLiteral("%1 .. %2").arg(isoTime(start), isoTime(stop));
     if (start > 0 && stop >= start)
         range += QStringLiteral(" (%1 s)").arg(double(stop - start) / 1e9, 0, 'f', 3);
@@ -181,6 +151,7 @@ int runInfo(const QStringList &args)
         out += QStringLiteral("%1 %2\n").arg(QLatin1String(label), -16).arg(value);
     };
     line("File:", files.first());
+    line("Format:", QStringLiteral("tcpscope session %1").arg(session->format().text()));
     line("Time range:", range);
     line("Host:", info.hostname.isEmpty() ? QStringLiteral("-") : info.hostname);
     line("Kernel:", info.kernelRelease.isEmpty() ? QStringLiteral("-") : info.kernelRelease);
@@ -197,17 +168,21 @@ int runInfo(const QStringList &args)
         line("Not written:", QStringLiteral("%1 records (the disk could not keep up; the session "
                                             "is incomplete)")
                                  .arg(info.writerDropped));
-    if (session->valuesOutOfRange > 0)
-        line("Unknown values:", QStringLiteral("%1 values in the file were out of range and read "
-                                               "as unknown")
-                                    .arg(session->valuesOutOfRange));
+    // Damage the file survived: fields shown as unknown, chunks left out.
+    if (session->valuesOutOfRange() > 0)
+        line("Unknown values:", QStringLiteral("%1 values out of range (read as unknown)")
+                                    .arg(session->valuesOutOfRange()));
+    if (session->badChunks() > 0)
+        line("Damaged chunks:", QStringLiteral("%1 compressed chunks could not be read and are "
+                                               "left out")
+                                    .arg(session->badChunks()));
     line("Connections:",
-         QStringLiteral("%1 (%2 open at the end)").arg(session->connections.size()).arg(open));
-    line("  by state:", countsLine(byState));
-    line("  by close:", countsLine(byReason));
-    line("  by role:", countsLine(byRole));
-    packetLines(*session, line);
-    kernelLines(*session, line);
+         QStringLiteral("%1 (%2 open at the end)").arg(totals.count).arg(totals.open));
+    line("  by state:", countsLine(totals.byState));
+    line("  by close:", countsLine(totals.byReason));
+    line("  by role:", countsLine(totals.byRole));
+    packetLines(info, totals, line);
+    kernelLines(info, totals, kernel, line);
     printOut(out);
     return kExitOk;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// `tcpscope info`: the kernel's view (issue 4) — samples and interval, retransmit and reset
-// totals, drops by reason, listener overflows, the connections with the most retransmits.
+// `tcpscope info`: the kernel's view — samples and interval, retransmit and reset totals, drops
+// by reason, listener overflows, the connections with the most retransmits.
 #include "cli_info_kernel.h"
 
 #include <QMap>
@@ -92,35 +92,79 @@ QString endpoint(const QString &addr, quint16 port)
 
 } // namespace
 
-void kernelLines(const SessionData &session,
-                 const std::function<void(const char *, const QString &)> &line)
+void ConnectionTotals::add(const Connection &c)
 {
-    const SessionInfo &info = session.info;
+    ++count;
+    ++byState[tcpStateName(c.state)];
+    ++byReason[closeReasonName(c.closeReason)];
+    ++byRole[connectionRoleName(c.role)];
+    open += c.isOpen() ? 1 : 0;
+    if (c.startNs > 0 && (firstNs == 0 || c.startNs < firstNs))
+        firstNs = c.startNs;
+    lastNs = std::max({lastNs, c.startNs, c.endNs});
+
+    const PacketCounts &k = c.packets;
+    if (k.packetsIn + k.packetsOut > 0) {
+        ++withPackets;
+        packets.packetsIn += k.packetsIn;
+        packets.packetsOut += k.packetsOut;
+        packets.payloadBytesIn += k.payloadBytesIn;
+        packets.payloadBytesOut += k.payloadBytesOut;
+        packets.retransmissions += k.retransmissions;
+        packets.fastRetransmissions += k.fastRetransmissions;
+        packets.spuriousRetransmissions += k.spuriousRetransmissions;
+        packets.dupAcks += k.dupAcks;
+        packets.outOfOrder += k.outOfOrder;
+        packets.lostSegments += k.lostSegments;
+        packets.zeroWindows += k.zeroWindows;
+        packets.windowFull += k.windowFull;
+        packets.keepAlives += k.keepAlives;
+        packets.resets += k.resets;
+    }
+    joinedSamples += c.kernel.samples;
+    sampled += c.kernel.samples > 0 ? 1 : 0;
+    if (c.role == ConnectionRole::Listener && (c.kernel.listenDrops || c.kernel.backlogMax))
+        listeners.append(c);
+
+    // The connections the kernel resent most for (where to look first): a bounded top 5.
+    auto resent = [](const Connection &x) {
+        return quint64(x.kernel.retransmits) + x.kernel.synAckRetransmits;
+    };
+    if (resent(c) == 0)
+        return;
+    auto before = [&](const Connection &a, const Connection &b) {
+        return resent(a) != resent(b) ? resent(a) > resent(b) : a.id < b.id;
+    };
+    if (topRetransmits.size() == 5 && !before(c, topRetransmits.constLast()))
+        return;
+    topRetransmits.insert(std::upper_bound(topRetransmits.begin(), topRetransmits.end(), c, before),
+                          c);
+    if (topRetransmits.size() > 5)
+        topRetransmits.removeLast();
+}
+
+void kernelLines(const SessionInfo &info, const ConnectionTotals &totals, const KernelData &kernel,
+                 const LineFn &line)
+{
     if (!info.kernelMetrics) {
         line("Kernel metrics:", QStringLiteral("not captured (--no-tcpinfo, tcpinfo unavailable "
                                                "(see Probes), or a file from before kernel "
                                                "metrics)"));
         return;
     }
-    quint64 joinedSamples = 0;
-    int sampled = 0;
-    for (const Connection &c : session.connections) {
-        joinedSamples += c.kernel.samples;
-        sampled += c.kernel.samples > 0 ? 1 : 0;
-    }
     line("Kernel samples:",
          QStringLiteral("%1 received, %2 joined to %3 connections; interval %4")
              .arg(info.samplesReceived)
-             .arg(joinedSamples)
-             .arg(sampled)
+             .arg(totals.joinedSamples)
+             .arg(totals.sampled)
              .arg(info.sampleIntervalUs == 0
                       ? QStringLiteral("0 (every sample)")
                       : QStringLiteral("%1 us per connection").arg(info.sampleIntervalUs)));
 
-    const EventTotals t = totalsOf(session.kernel.events);
+    const EventTotals t = totalsOf(kernel.events);
     line("Kernel events:", QStringLiteral("%1 received, %2 in the file, %3 joined to connections")
                                .arg(info.kernelEventsReceived)
-                               .arg(session.kernel.events.size())
+                               .arg(kernel.events.size())
                                .arg(t.joined));
     QString retrans = QStringLiteral("%1 segments resent by the kernel (SYN %2), SYN-ACK %3")
                           .arg(t.retransSegs)
@@ -140,40 +184,26 @@ void kernelLines(const SessionData &session,
     line("Congestion:", QStringLiteral("%1 state changes").arg(t.congestionChanges));
 
     int joinedDrops = 0;
-    const QString byReason = dropsByReason(session.kernel.drops, &joinedDrops);
+    const QString byReason = dropsByReason(kernel.drops, &joinedDrops);
     line("Drops:", QStringLiteral("%1 received, %2 in the file, %3 joined to connections")
                        .arg(info.dropsReceived)
-                       .arg(session.kernel.drops.size())
+                       .arg(kernel.drops.size())
                        .arg(joinedDrops));
     line("  by reason:", byReason.isEmpty() ? QStringLiteral("-") : byReason);
 
     QStringList listeners;
-    for (const Connection &c : session.connections) {
-        if (c.role == ConnectionRole::Listener && (c.kernel.listenDrops || c.kernel.backlogMax))
-            listeners << QStringLiteral("#%1 %2 %3: %4 dropped, accept queue up to %5")
-                             .arg(c.id)
-                             .arg(c.comm)
-                             .arg(endpoint(c.localAddr, c.localPort))
-                             .arg(c.kernel.listenDrops)
-                             .arg(c.kernel.backlogMax);
-    }
+    for (const Connection &c : totals.listeners)
+        listeners << QStringLiteral("#%1 %2 %3: %4 dropped, accept queue up to %5")
+                         .arg(c.id)
+                         .arg(c.comm)
+                         .arg(endpoint(c.localAddr, c.localPort))
+                         .arg(c.kernel.listenDrops)
+                         .arg(c.kernel.backlogMax);
     if (!listeners.isEmpty())
         line("Listeners:", listeners.join(QStringLiteral("\n                 ")));
 
-    // The connections the kernel resent most for: where to look first.
-    QVector<const Connection *> top;
-    for (const Connection &c : session.connections) {
-        if (c.kernel.retransmits + c.kernel.synAckRetransmits > 0)
-            top.append(&c);
-    }
-    std::sort(top.begin(), top.end(), [](const Connection *a, const Connection *b) {
-        const quint64 ra = quint64(a->kernel.retransmits) + a->kernel.synAckRetransmits;
-        const quint64 rb = quint64(b->kernel.retransmits) + b->kernel.synAckRetransmits;
-        return ra != rb ? ra > rb : a->id < b->id;
-    });
     QStringList rows;
-    for (qsizetype i = 0; i < std::min<qsizetype>(top.size(), 5); ++i) {
-        const Connection &c = *top[i];
+    for (const Connection &c : totals.topRetransmits) {
         rows << QStringLiteral("#%1 %2 (%3) %4 > %5: %6 (SYN %7, SYN-ACK %8), srtt max %9 us")
                     .arg(c.id)
                     .arg(c.comm.isEmpty() ? QStringLiteral("?") : c.comm)

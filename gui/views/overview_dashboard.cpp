@@ -3,10 +3,13 @@
 
 #include "models/connection_table_model.h"
 #include "models/kernel_store.h"
+#include "session/session.h"
 #include "views/overview_chart.h"
 
+#include <QCoreApplication>
 #include <QGridLayout>
 #include <QLabel>
+#include <QPointer>
 #include <QShowEvent>
 
 namespace tcpscope {
@@ -59,7 +62,8 @@ OverviewDashboard::OverviewDashboard(QWidget *parent) : QWidget(parent)
     for (const ChartSpec &spec : kCharts) {
         auto *chart = new OverviewChart(tr(spec.title), this);
         chart->setObjectName(QLatin1String(spec.name));
-        chart->setToolTip(tr("Click a bar, point or row to show only its connections in the table and timeline"));
+        chart->setToolTip(
+            tr("Click a bar, point or row to show only its connections in the table and timeline"));
         connect(chart, &OverviewChart::activated, this, &OverviewDashboard::filterRequested);
         m_charts.insert(QLatin1String(spec.name), chart);
     }
@@ -71,6 +75,67 @@ OverviewDashboard::OverviewDashboard(QWidget *parent) : QWidget(parent)
     });
     relayout();
     rebuild();
+}
+
+OverviewDashboard::~OverviewDashboard()
+{
+    joinWorker();
+}
+
+void OverviewDashboard::setSession(std::shared_ptr<const Session> session)
+{
+    m_session = std::move(session);
+    m_connections = nullptr;
+    m_kernel = nullptr;
+    if (!m_session) {
+        m_dirty = false;
+        setOverview(Overview());
+        return;
+    }
+    m_dirty = true;
+    if (isVisible())
+        recomputeNow(); // the first view of a session without the throttle's delay
+}
+
+void OverviewDashboard::sessionChanged()
+{
+    scheduleRecompute();
+}
+
+void OverviewDashboard::startWorker()
+{
+    if (m_workerBusy) {
+        m_workerAgain = true;
+        return;
+    }
+    joinWorker(); // the previous one has delivered its result
+    m_workerBusy = true;
+    m_workerAgain = false;
+    QPointer<OverviewDashboard> self(this);
+    m_worker = std::thread([self, session = m_session] {
+        auto overview = std::make_shared<Overview>(computeOverview(*session));
+        // Back on the GUI thread; the destructor joins this thread first, so self outlives it
+        // unless the dashboard is already being destroyed (then the call is dropped).
+        QMetaObject::invokeMethod(
+            QCoreApplication::instance(),
+            [self, session, overview] {
+                if (!self)
+                    return;
+                self->m_workerBusy = false;
+                if (self->m_session == session)
+                    self->setOverview(*overview);
+                emit self->overviewReady();
+                if (self->m_workerAgain)
+                    self->scheduleRecompute();
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+void OverviewDashboard::joinWorker()
+{
+    if (m_worker.joinable())
+        m_worker.join();
 }
 
 QStringList OverviewDashboard::chartNames()
@@ -94,14 +159,18 @@ void OverviewDashboard::setOverview(const Overview &overview)
     rebuild();
 }
 
-void OverviewDashboard::setSources(const ConnectionTableModel *connections, const KernelStore *kernel)
+void OverviewDashboard::setSources(const ConnectionTableModel *connections,
+                                   const KernelStore *kernel)
 {
+    m_session.reset();
     m_connections = connections;
     m_kernel = kernel;
     for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
         connect(connections, signal, this, &OverviewDashboard::scheduleRecompute);
-    connect(connections, &QAbstractItemModel::modelReset, this, &OverviewDashboard::scheduleRecompute);
-    connect(connections, &QAbstractItemModel::dataChanged, this, &OverviewDashboard::scheduleRecompute);
+    connect(connections, &QAbstractItemModel::modelReset, this,
+            &OverviewDashboard::scheduleRecompute);
+    connect(connections, &QAbstractItemModel::dataChanged, this,
+            &OverviewDashboard::scheduleRecompute);
     connect(kernel, &KernelStore::changed, this, &OverviewDashboard::scheduleRecompute);
     connect(kernel, &KernelStore::reset, this, &OverviewDashboard::scheduleRecompute);
 }
@@ -130,7 +199,7 @@ void OverviewDashboard::scheduleRecompute()
 void OverviewDashboard::showEvent(QShowEvent *event)
 {
     QWidget::showEvent(event);
-    if (m_dirty && m_connections)
+    if (m_dirty && (m_connections || m_session))
         recomputeNow(); // hidden while data arrived: catch up once
 }
 
@@ -138,24 +207,34 @@ void OverviewDashboard::recomputeNow()
 {
     m_throttle.stop();
     m_dirty = false;
+    if (m_session) {
+        startWorker();
+        return;
+    }
     if (!m_connections)
         return;
     const QVector<Connection> &connections = m_connections->connections();
     OverviewInput in;
-    in.connections = std::span<const Connection>(connections.constData(), size_t(connections.size()));
+    in.connections =
+        std::span<const Connection>(connections.constData(), size_t(connections.size()));
     in.originNs = m_originNs;
     in.endNs = m_endNs;
-    in.kernelMetrics = m_kernelMetrics || (m_kernel && (m_kernel->sampleCount() + m_kernel->eventCount() + m_kernel->dropCount()) > 0);
+    in.kernelMetrics =
+        m_kernelMetrics || (m_kernel && (m_kernel->sampleCount() + m_kernel->eventCount() +
+                                         m_kernel->dropCount()) > 0);
     if (m_kernel) {
         // Views into the store's per-connection vectors: nothing is copied.
         auto addOf = [&](qint64 id) {
             const ConnectionKernelData &k = m_kernel->of(id);
             if (!k.samples.isEmpty())
-                in.samples.append(std::span<const TcpSample>(k.samples.constData(), size_t(k.samples.size())));
+                in.samples.append(
+                    std::span<const TcpSample>(k.samples.constData(), size_t(k.samples.size())));
             if (!k.events.isEmpty())
-                in.events.append(std::span<const KernelEvent>(k.events.constData(), size_t(k.events.size())));
+                in.events.append(
+                    std::span<const KernelEvent>(k.events.constData(), size_t(k.events.size())));
             if (!k.drops.isEmpty())
-                in.drops.append(std::span<const DropEvent>(k.drops.constData(), size_t(k.drops.size())));
+                in.drops.append(
+                    std::span<const DropEvent>(k.drops.constData(), size_t(k.drops.size())));
         };
         addOf(0); // unjoined events and drops
         for (const Connection &c : connections)
@@ -185,7 +264,8 @@ void OverviewDashboard::relayout()
     m_grid->addWidget(m_header, 0, 0, 1, columns);
     int row = 1, col = 0;
     for (const ChartSpec &spec : kCharts) {
-        const int span = (columns == 4 && QLatin1String(spec.name) == QLatin1String("drops")) ? 2 : 1;
+        const int span =
+            (columns == 4 && QLatin1String(spec.name) == QLatin1String("drops")) ? 2 : 1;
         if (col + span > columns) {
             ++row;
             col = 0;
@@ -203,22 +283,28 @@ void OverviewDashboard::rebuild()
 {
     const Overview &ov = m_overview;
     const bool kernel = ov.kernelMetrics;
-    const QString perBin = ov.binSeconds == 1 ? tr("per second") : tr("per %1 s").arg(ov.binSeconds);
+    const QString perBin =
+        ov.binSeconds == 1 ? tr("per second") : tr("per %1 s").arg(ov.binSeconds);
     const double seconds = double(ov.endNs - ov.originNs) / 1e9;
     const QString noKernel = tr("No kernel metrics in this session");
 
-    QString header = ov.connectionCount == 1 ? tr("<b>Session overview</b> — 1 connection")
-                                             : tr("<b>Session overview</b> — %1 connections").arg(ov.connectionCount);
+    QString header = ov.connectionCount == 1
+                         ? tr("<b>Session overview</b> — 1 connection")
+                         : tr("<b>Session overview</b> — %1 connections").arg(ov.connectionCount);
     if (kernel)
         header += tr(" · %1 kernel samples · %2 retransmitted segments · %3 kernel drops")
                       .arg(ov.sampleCount)
                       .arg(ov.retransmitTotal)
                       .arg(ov.dropTotal);
     else
-        header += tr(" · <span style='color:#8a5a00'>kernel metrics (RTT samples, retransmits, resets, drops) were not "
-                     "captured: recorded with --no-tcpinfo, by an older tcpscope, or the probes are unavailable "
+        header += tr(" · <span style='color:#8a5a00'>kernel metrics (RTT samples, retransmits, "
+                     "resets, drops) were not "
+                     "captured: recorded with --no-tcpinfo, by an older tcpscope, or the probes "
+                     "are unavailable "
                      "(Help ▸ Kernel Capabilities)</span>");
-    header += tr(" · time bins of %1 s · <i>click a bar, point or row to filter the connection table</i>").arg(ov.binSeconds);
+    header +=
+        tr(" · time bins of %1 s · <i>click a bar, point or row to filter the connection table</i>")
+            .arg(ov.binSeconds);
     m_header->setText(header);
 
     OverviewChart *c = m_charts.value(QStringLiteral("connections"));
@@ -230,38 +316,47 @@ void OverviewDashboard::rebuild()
 
     c = m_charts.value(QStringLiteral("active"));
     c->reset(tr("No connections"));
-    c->addTimeLine(ov.active, ov.binSeconds, tr("active"), QColor(0x15, 0x65, 0xc0),
-                   [this](int bin) { return m_overview.activeIds(bin, bin); }, tr("active"));
+    c->addTimeLine(
+        ov.active, ov.binSeconds, tr("active"), QColor(0x15, 0x65, 0xc0),
+        [this](int bin) { return m_overview.activeIds(bin, bin); }, tr("active"));
     c->setTimeAxis(seconds, tr("open connections"));
     c->finish();
 
     c = m_charts.value(QStringLiteral("retransmits"));
     c->reset(kernel ? tr("No retransmits") : noKernel);
-    c->addTimeBars(ov.retransmits, ov.binSeconds, tr("segments"), QColor(0xc6, 0x28, 0x28), tr("retransmits"));
+    c->addTimeBars(ov.retransmits, ov.binSeconds, tr("segments"), QColor(0xc6, 0x28, 0x28),
+                   tr("retransmits"));
     c->setTimeAxis(seconds, tr("segments %1").arg(perBin));
     c->finish();
 
     c = m_charts.value(QStringLiteral("resets"));
     c->reset(kernel ? tr("No resets") : noKernel);
-    c->addTimeBars(ov.resetsSent, ov.binSeconds, tr("sent"), QColor(0xef, 0x6c, 0x00), tr("RST sent"));
-    c->addTimeBars(ov.resetsReceived, ov.binSeconds, tr("received"), QColor(0x6a, 0x1b, 0x9a), tr("RST received"));
+    c->addTimeBars(ov.resetsSent, ov.binSeconds, tr("sent"), QColor(0xef, 0x6c, 0x00),
+                   tr("RST sent"));
+    c->addTimeBars(ov.resetsReceived, ov.binSeconds, tr("received"), QColor(0x6a, 0x1b, 0x9a),
+                   tr("RST received"));
     c->setTimeAxis(seconds, tr("RSTs %1").arg(perBin));
     c->finish();
 
     c = m_charts.value(QStringLiteral("handshake"));
     c->reset(tr("No completed handshake"));
-    c->addCategoryBars(ov.handshake.bins, false, QColor(0x00, 0x83, 0x8f), tr("connections"), countText, tr("handshake"));
+    c->addCategoryBars(ov.handshake.bins, false, QColor(0x00, 0x83, 0x8f), tr("connections"),
+                       countText, tr("handshake"));
     c->finish();
 
     c = m_charts.value(QStringLiteral("rtt"));
     c->reset(tr("No RTT measured"));
     c->addCategoryBars(ov.rtt.bins, false, QColor(0x15, 0x65, 0xc0),
-                       ov.rttFromSamples ? tr("kernel samples") : tr("connections (srtt at close)"), countText, tr("srtt"));
+                       ov.rttFromSamples
+                           ? tr("kernel samples")
+                           : tr("connections (srtt at close, else the largest sampled)"),
+                       countText, tr("srtt"));
     c->finish();
 
     c = m_charts.value(QStringLiteral("drops"));
     c->reset(kernel ? tr("No kernel drops") : noKernel);
-    c->addCategoryBars(ov.dropsByReason, true, QColor(0xad, 0x14, 0x57), tr("dropped packets"), countText, tr("drops"));
+    c->addCategoryBars(ov.dropsByReason, true, QColor(0xad, 0x14, 0x57), tr("dropped packets"),
+                       countText, tr("drops"));
     c->finish();
 
     struct Ranking
@@ -279,9 +374,9 @@ void OverviewDashboard::rebuild()
     };
     for (const Ranking &r : rankings) {
         c = m_charts.value(QLatin1String(r.name));
-        c->reset(r.bytes ? tr("No byte counts yet")
-                         : (kernel ? tr("No retransmits") : noKernel));
-        c->addCategoryBars(*r.rows, true, r.bytes ? QColor(0x19, 0x76, 0xd2) : QColor(0xd3, 0x2f, 0x2f),
+        c->reset(r.bytes ? tr("No byte counts yet") : (kernel ? tr("No retransmits") : noKernel));
+        c->addCategoryBars(*r.rows, true,
+                           r.bytes ? QColor(0x19, 0x76, 0xd2) : QColor(0xd3, 0x2f, 0x2f),
                            r.bytes ? tr("bytes sent + received") : tr("retransmitted segments"),
                            r.bytes ? bytesText : countText, r.what);
         c->finish();

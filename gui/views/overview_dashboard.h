@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The session overview dashboard (issue 4): a grid of small charts over the whole session —
+// The session overview dashboard: a grid of small charts over the whole session —
 // connections opened/closed and active, retransmits and resets per second, handshake latency
 // and RTT distributions, drops by reason, top processes and remote endpoints. Clicking a bar,
 // point or ranking row emits filterRequested(ids, label); the main window narrows the
 // connection table and timeline to them.
 //
-// Fed either with a finished Overview (files, export) or with live sources (the main window's
-// connection model and kernel store): changes only mark it dirty, and it recomputes at most
-// once per second and only while visible, so a busy capture never stalls the GUI.
+// Fed with a Session (setSession: a file or a live capture; the overview is computed from its
+// summaries, events and per-second aggregates on a worker thread), with a finished Overview
+// (export), or with live in-memory sources (the connection model and kernel store). Changes only
+// mark it dirty; it recomputes at most once per second and only while visible, so a busy
+// capture never stalls the GUI.
 #pragma once
 
 #include "analysis/overview.h"
@@ -15,6 +17,9 @@
 #include <QSet>
 #include <QTimer>
 #include <QWidget>
+
+#include <memory>
+#include <thread>
 
 class QGridLayout;
 class QLabel;
@@ -25,12 +30,20 @@ namespace tcpscope {
 class ConnectionTableModel;
 class KernelStore;
 class OverviewChart;
+class Session;
 
 class OverviewDashboard : public QWidget
 {
     Q_OBJECT
 public:
     explicit OverviewDashboard(QWidget *parent = nullptr);
+    ~OverviewDashboard() override;
+
+    // Shows this session's overview (nullptr clears it). The overview is computed on a worker
+    // thread; overviewReady() is emitted when it is shown.
+    void setSession(std::shared_ptr<const Session> session);
+    // The session grew (a live capture: call after Session::refresh() returned true).
+    void sessionChanged();
 
     // Shows a computed overview (no live sources involved).
     void setOverview(const Overview &overview);
@@ -52,6 +65,7 @@ public:
     void paintTo(QCPPainter *painter);
 
 signals:
+    void overviewReady();
     void filterRequested(const QSet<qint64> &connectionIds, const QString &label);
 
 protected:
@@ -60,6 +74,8 @@ protected:
 
 private:
     void scheduleRecompute();
+    void startWorker();
+    void joinWorker();
     void relayout();
     void rebuild();
 
@@ -75,6 +91,10 @@ private:
     bool m_kernelMetrics = false;
     bool m_dirty = false;
     QTimer m_throttle;
+    std::shared_ptr<const Session> m_session;
+    std::thread m_worker;       // computes m_session's overview; one at a time
+    bool m_workerBusy = false;  // GUI thread only
+    bool m_workerAgain = false; // the session changed while the worker ran
 };
 
 } // namespace tcpscope

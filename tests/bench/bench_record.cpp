@@ -3,11 +3,12 @@
 // ConnectionTracker -> SQLite) under generated loopback connection churn. Prints records/s
 // received and written, the kernel's lost-record count and the memory the recorder needed
 // (peak RSS of this process, which runs LiveCapture in-process). Needs root (helper).
-//   bench_record [--seconds D] [--rate N] [--threads T] [--bulk B] [--rotate SIZE|DURATION]
-//                [--keep N] [--no-read] [-o FILE]
+//   bench_record [--seconds D] [--rate N] [--threads T] [--bulk B] [--bulk-mbps M]
+//                [--rotate SIZE|DURATION] [--keep N] [--no-read] [-o FILE]
 // N connect/close cycles per second in total (0 = as fast as the threads can), from T threads;
-// B long-lived connections streaming data all along (default 0). --no-read skips reading the
-// session back (a long run's file is large; reading it would dominate the time).
+// B long-lived connections streaming M MB/s each all along (default 0; M 16, 0 = unthrottled).
+// --no-read skips reading the session back (a long run's file is large; reading it would
+// dominate the time).
 #include "capture/live_capture.h"
 #include "session/session_reader.h"
 
@@ -38,6 +39,7 @@ struct Options
     int rate = 5000;
     int threads = 4;
     int bulk = 0;
+    int bulkMbps = 16;
     bool read = true;
     tcpscope::RotationLimits rotation;
     QString output;
@@ -56,6 +58,8 @@ bool parse(int argc, char **argv, Options &o)
             o.threads = std::atoi(argv[++i]);
         else if (a == "--bulk" && hasValue)
             o.bulk = std::atoi(argv[++i]);
+        else if (a == "--bulk-mbps" && hasValue)
+            o.bulkMbps = std::atoi(argv[++i]);
         else if (a == "--no-read")
             o.read = false;
         else if (a == "--rotate" && hasValue) {
@@ -90,9 +94,11 @@ long statusKb(const char *field)
     return -1;
 }
 
-// A long-lived connection streaming data until `end`: a sender writes 16 KiB per millisecond
-// (about 16 MB/s), the accepted side reads and discards.
-void bulkSender(sockaddr_in addr, steady_clock::time_point end, std::atomic<quint64> &bytes)
+// A long-lived connection streaming data until `end`: a sender writes 16 KiB every
+// 16 / mbps ms (16 KiB per millisecond = ~16 MB/s; mbps 0 = as fast as loopback takes it), the
+// accepted side reads and discards.
+void bulkSender(sockaddr_in addr, steady_clock::time_point end, int mbps,
+                std::atomic<quint64> &bytes)
 {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0 || connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
@@ -107,7 +113,9 @@ void bulkSender(sockaddr_in addr, steady_clock::time_point end, std::atomic<quin
         if (n <= 0)
             break;
         bytes += quint64(n);
-        next += milliseconds(1);
+        if (mbps <= 0)
+            continue;
+        next += duration_cast<steady_clock::duration>(duration<double, std::milli>(16.0 / mbps));
         std::this_thread::sleep_until(next);
     }
     close(fd);
@@ -174,10 +182,12 @@ int main(int argc, char **argv)
     if (!parse(argc, argv, opt)) {
         std::fprintf(stderr,
                      "usage: bench_record [--seconds D] [--rate N] [--threads T] [--bulk B]\n"
+                     "                    [--bulk-mbps M]\n"
                      "                    [--rotate SIZE|DURATION] [--keep N] [--no-read] "
                      "[-o FILE]\n"
                      "  N connect/close per second in total (default 5000, 0 = unthrottled)\n"
-                     "  B long-lived connections streaming ~16 MB/s each (default 0)\n");
+                     "  B long-lived connections streaming M MB/s each (default 0; M default 16,\n"
+                     "    0 = as fast as loopback takes it)\n");
         return 2;
     }
     if (geteuid() != 0)
@@ -235,7 +245,7 @@ int main(int argc, char **argv)
     std::thread sink(bulkSink, bl, opt.bulk);
     std::vector<std::thread> bulk;
     for (int i = 0; i < opt.bulk; ++i)
-        bulk.emplace_back(bulkSender, bulkAddr, end, std::ref(bulkBytes));
+        bulk.emplace_back(bulkSender, bulkAddr, end, opt.bulkMbps, std::ref(bulkBytes));
     for (int i = 0; i < opt.threads; ++i)
         threads.emplace_back(churn, addr, opt.rate > 0 ? double(opt.rate) / opt.threads : 0.0, end,
                              std::ref(done), std::ref(failed));
@@ -292,6 +302,11 @@ int main(int argc, char **argv)
                 (unsigned long long)stats.connectionsEvicted,
                 (unsigned long long)stats.connectionsEvictedEarly,
                 (unsigned long long)stats.lateRecords, bulkBytes / 1e6);
+    std::printf("order:    %llu records arrived after a newer one (largest inversion %.3f ms), "
+                "%llu later than the %.0f ms reorder window (largest %.3f ms)\n",
+                (unsigned long long)stats.recordsReordered, stats.maxInversionNs / 1e6,
+                (unsigned long long)stats.recordsBeyondWindow, stats.reorderWindowNs / 1e6,
+                stats.maxBeyondWindowNs / 1e6);
     std::printf("capture:  %llu records, %llu packets, %llu lost, %llu files, %.1f MiB written\n",
                 (unsigned long long)stats.recordsReceived,
                 (unsigned long long)stats.packetsReceived, (unsigned long long)stats.lostRecords,

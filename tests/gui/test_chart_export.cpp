@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // exportChart() on a real session file: exact PNG size with bars drawn, PDF, SVG when built
 // with Qt SVG, and clear errors for unknown charts, formats and sizes. The "seq" chart of a
-// connection with packets (hand-made, added to the loaded session) in all three formats, and
+// connection with packets (hand-made, written into a copy of the fixture) in all three formats, and
 // its errors: no --connection, unknown id, a connection without packets. When the tcpscope
 // executable is built, the same goes through `tcpscope export --chart ... --size WxH`.
 #include "charts/chart_export.h"
 #include "charts/seq_graph_plottable.h"
 #include "charts/state_palette.h"
+#include "session/session.h"
 #include "session/session_reader.h"
+#include "session/session_writer.h"
 #include "session_fixture.h"
 
 #include <QFile>
@@ -25,7 +27,29 @@ class TestChartExport : public QObject
 
     QTemporaryDir m_dir;
     QString m_session;
-    SessionData m_data;
+    SessionData m_loaded; // the fixture as written, to derive variants from
+    std::unique_ptr<Session> m_data;
+
+    // Writes data as a session file named name and opens it.
+    std::unique_ptr<Session> sessionOf(const SessionData &data, const QString &name) const
+    {
+        const QString path = m_dir.filePath(name);
+        QString error;
+        auto writer = SessionWriter::create(path, &error);
+        if (!writer)
+            qFatal("%s", qPrintable(error));
+        writer->setInfo(data.info);
+        for (const Connection &c : data.connections)
+            writer->writeConnection(c);
+        writer->writePackets(data.packets);
+        writer->writeKernelData(data.kernel);
+        if (!writer->close(&error))
+            qFatal("%s", qPrintable(error));
+        auto session = Session::open(path, &error);
+        if (!session)
+            qFatal("%s", qPrintable(error));
+        return session;
+    }
 
     static int countColor(const QImage &img, QColor color)
     {
@@ -45,7 +69,8 @@ class TestChartExport : public QObject
         for (int y = 0; y < img.height(); ++y) {
             for (int x = 0; x < img.width(); ++x) {
                 const QColor c = img.pixelColor(x, y);
-                n += std::abs(c.red() - color.red()) <= tolerance && std::abs(c.green() - color.green()) <= tolerance &&
+                n += std::abs(c.red() - color.red()) <= tolerance &&
+                     std::abs(c.green() - color.green()) <= tolerance &&
                      std::abs(c.blue() - color.blue()) <= tolerance;
             }
         }
@@ -61,7 +86,9 @@ private slots:
         QVERIFY2(testing::writeFixtureSession(m_session, nullptr, &error), qPrintable(error));
         auto data = SessionReader::read(m_session, &error);
         QVERIFY2(data, qPrintable(error));
-        m_data = *data;
+        m_loaded = *data;
+        m_data = Session::open(m_session, &error);
+        QVERIFY2(m_data, qPrintable(error));
     }
 
     void pngHasExactSizeAndBars_data()
@@ -77,7 +104,8 @@ private slots:
         QFETCH(QSize, size);
         const QString out = m_dir.filePath(QStringLiteral("timeline.png"));
         QString error;
-        QVERIFY2(exportChart(m_data, QStringLiteral("timeline"), out, size, &error), qPrintable(error));
+        QVERIFY2(exportChart(*m_data, QStringLiteral("timeline"), out, size, &error),
+                 qPrintable(error));
         QImage img(out);
         QVERIFY(!img.isNull());
         QCOMPARE(img.size(), size);
@@ -91,7 +119,8 @@ private slots:
     {
         const QString out = m_dir.filePath(QStringLiteral("timeline.pdf"));
         QString error;
-        QVERIFY2(exportChart(m_data, QStringLiteral("timeline"), out, QSize(1000, 500), &error), qPrintable(error));
+        QVERIFY2(exportChart(*m_data, QStringLiteral("timeline"), out, QSize(1000, 500), &error),
+                 qPrintable(error));
         QFile f(out);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QVERIFY(f.read(5) == "%PDF-");
@@ -102,14 +131,16 @@ private slots:
     {
         const QString out = m_dir.filePath(QStringLiteral("timeline.svg"));
         QString error;
-        const bool ok = exportChart(m_data, QStringLiteral("timeline"), out, QSize(800, 600), &error);
+        const bool ok =
+            exportChart(*m_data, QStringLiteral("timeline"), out, QSize(800, 600), &error);
         if (chartExportFormats().contains(QStringLiteral("svg"))) {
             QVERIFY2(ok, qPrintable(error));
             QFile f(out);
             QVERIFY(f.open(QIODevice::ReadOnly));
             const QByteArray svg = f.readAll();
             QVERIFY(svg.contains("<svg"));
-            QVERIFY(svg.contains("width=\"800")); // QSvgGenerator writes physical size in mm; viewBox in px
+            QVERIFY(svg.contains(
+                "width=\"800")); // QSvgGenerator writes physical size in mm; viewBox in px
             QVERIFY(svg.contains("viewBox=\"0 0 800 600\""));
         } else {
             QVERIFY(!ok);
@@ -120,31 +151,41 @@ private slots:
     void errors()
     {
         QString error;
-        QVERIFY(!exportChart(m_data, QStringLiteral("pie"), m_dir.filePath(QStringLiteral("x.png")), QSize(800, 600), &error));
-        QVERIFY2(error.contains(QStringLiteral("pie")) && error.contains(QStringLiteral("timeline")), qPrintable(error));
-        QVERIFY(!exportChart(m_data, QStringLiteral("timeline"), m_dir.filePath(QStringLiteral("x.bmp")), QSize(800, 600), &error));
+        QVERIFY(!exportChart(*m_data, QStringLiteral("pie"),
+                             m_dir.filePath(QStringLiteral("x.png")), QSize(800, 600), &error));
+        QVERIFY2(error.contains(QStringLiteral("pie")) &&
+                     error.contains(QStringLiteral("timeline")),
+                 qPrintable(error));
+        QVERIFY(!exportChart(*m_data, QStringLiteral("timeline"),
+                             m_dir.filePath(QStringLiteral("x.bmp")), QSize(800, 600), &error));
         QVERIFY2(error.contains(QStringLiteral("png")), qPrintable(error));
-        QVERIFY(!exportChart(m_data, QStringLiteral("timeline"), m_dir.filePath(QStringLiteral("x.png")), QSize(0, 600), &error));
+        QVERIFY(!exportChart(*m_data, QStringLiteral("timeline"),
+                             m_dir.filePath(QStringLiteral("x.png")), QSize(0, 600), &error));
         QVERIFY2(error.contains(QStringLiteral("size")), qPrintable(error));
-        QVERIFY(!exportChart(m_data, QStringLiteral("timeline"), m_dir.filePath(QStringLiteral("nodir/x.png")), QSize(800, 600), &error));
+        QVERIFY(!exportChart(*m_data, QStringLiteral("timeline"),
+                             m_dir.filePath(QStringLiteral("nodir/x.png")), QSize(800, 600),
+                             &error));
         QVERIFY2(error.contains(QStringLiteral("nodir")), qPrintable(error));
     }
 
     void emptySessionStillRenders()
     {
-        SessionData empty;
+        const auto empty = sessionOf(SessionData(), QStringLiteral("empty.tcpscope"));
         const QString out = m_dir.filePath(QStringLiteral("empty.png"));
         QString error;
-        QVERIFY2(exportChart(empty, QStringLiteral("timeline"), out, QSize(640, 480), &error), qPrintable(error));
+        QVERIFY2(exportChart(*empty, QStringLiteral("timeline"), out, QSize(640, 480), &error),
+                 qPrintable(error));
         QCOMPARE(QImage(out).size(), QSize(640, 480));
     }
 
-    // The loaded fixture plus packets of connection 2 (curl's upload with one loss).
-    SessionData withPackets() const
+    // The fixture plus packets of connection 2 (curl's upload with one loss).
+    std::unique_ptr<Session> withPackets() const
     {
-        SessionData data = m_data;
-        data.packets = testing::lossyTransferPackets(2, data.connections.at(1).startNs + 1'000'000, 1);
-        return data;
+        SessionData data = m_loaded;
+        data.info.packetsCaptured = true;
+        data.packets =
+            testing::lossyTransferPackets(2, data.connections.at(1).startNs + 1'000'000, 1);
+        return sessionOf(data, QStringLiteral("with-packets.tcpscope"));
     }
 
     void seqChartAllFormats_data()
@@ -167,7 +208,8 @@ private slots:
         QVERIFY(!chartNeedsConnection(QStringLiteral("timeline")));
         const QString out = m_dir.filePath(QStringLiteral("seq.") + suffix);
         QString error;
-        QVERIFY2(exportChart(withPackets(), QStringLiteral("seq"), out, size, &error, 2), qPrintable(error));
+        QVERIFY2(exportChart(*withPackets(), QStringLiteral("seq"), out, size, &error, 2),
+                 qPrintable(error));
         QFile f(out);
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QByteArray bytes = f.readAll();
@@ -181,31 +223,38 @@ private slots:
         } else if (suffix == QLatin1String("pdf")) {
             QVERIFY(bytes.startsWith("%PDF-"));
             // The page is exactly WxH points (1 px = 1 pt, as for the timeline).
-            const QRegularExpressionMatch box = QRegularExpression(QStringLiteral("/MediaBox \\[0 0 ([0-9.]+) ([0-9.]+)\\]")).match(QString::fromLatin1(bytes));
+            const QRegularExpressionMatch box =
+                QRegularExpression(QStringLiteral("/MediaBox \\[0 0 ([0-9.]+) ([0-9.]+)\\]"))
+                    .match(QString::fromLatin1(bytes));
             QVERIFY2(box.hasMatch(), "no MediaBox");
-            QVERIFY2(qAbs(box.captured(1).toDouble() - size.width()) < 1 && qAbs(box.captured(2).toDouble() - size.height()) < 1,
+            QVERIFY2(qAbs(box.captured(1).toDouble() - size.width()) < 1 &&
+                         qAbs(box.captured(2).toDouble() - size.height()) < 1,
                      qPrintable(box.captured(0)));
         } else {
             QVERIFY(bytes.contains("<svg"));
-            QVERIFY(bytes.contains(QStringLiteral("viewBox=\"0 0 %1 %2\"").arg(size.width()).arg(size.height()).toLatin1()));
+            QVERIFY(bytes.contains(QStringLiteral("viewBox=\"0 0 %1 %2\"")
+                                       .arg(size.width())
+                                       .arg(size.height())
+                                       .toLatin1()));
         }
     }
 
     void seqChartErrors()
     {
-        const SessionData data = withPackets();
+        const auto data = withPackets();
         const QString out = m_dir.filePath(QStringLiteral("seq-error.png"));
         QString error;
-        QVERIFY(!exportChart(data, QStringLiteral("seq"), out, QSize(800, 600), &error));
+        QVERIFY(!exportChart(*data, QStringLiteral("seq"), out, QSize(800, 600), &error));
         QVERIFY2(error.contains(QStringLiteral("--connection")), qPrintable(error));
-        QVERIFY(!exportChart(data, QStringLiteral("seq"), out, QSize(800, 600), &error, 4242));
+        QVERIFY(!exportChart(*data, QStringLiteral("seq"), out, QSize(800, 600), &error, 4242));
         QVERIFY2(error.contains(QStringLiteral("no connection with id 4242")), qPrintable(error));
-        QVERIFY(!exportChart(data, QStringLiteral("seq"), out, QSize(800, 600), &error, 3));
+        QVERIFY(!exportChart(*data, QStringLiteral("seq"), out, QSize(800, 600), &error, 3));
         QVERIFY2(error.contains(QStringLiteral("connection 3 has no packets")), qPrintable(error));
         QVERIFY(!QFile::exists(out));
         // The timeline of the same session carries the analysis markers.
         const QString timeline = m_dir.filePath(QStringLiteral("timeline-markers.png"));
-        QVERIFY2(exportChart(data, QStringLiteral("timeline"), timeline, QSize(1200, 500), &error), qPrintable(error));
+        QVERIFY2(exportChart(*data, QStringLiteral("timeline"), timeline, QSize(1200, 500), &error),
+                 qPrintable(error));
         const QImage img(timeline);
         QCOMPARE(img.size(), QSize(1200, 500));
         QVERIFY(countColor(img, QColor(0xd6, 0x27, 0x28)) > 0); // the retransmission marker
@@ -219,10 +268,13 @@ private slots:
         QTest::addColumn<QString>("suffix");
         QTest::addColumn<QSize>("size");
         for (const char *chart : {"rtt", "cwnd", "windows", "throughput"}) {
-            QTest::addRow("%s png", chart) << QString::fromLatin1(chart) << QStringLiteral("png") << QSize(1100, 420);
-            QTest::addRow("%s pdf", chart) << QString::fromLatin1(chart) << QStringLiteral("pdf") << QSize(900, 500);
+            QTest::addRow("%s png", chart)
+                << QString::fromLatin1(chart) << QStringLiteral("png") << QSize(1100, 420);
+            QTest::addRow("%s pdf", chart)
+                << QString::fromLatin1(chart) << QStringLiteral("pdf") << QSize(900, 500);
             if (chartExportFormats().contains(QStringLiteral("svg")))
-                QTest::addRow("%s svg", chart) << QString::fromLatin1(chart) << QStringLiteral("svg") << QSize(777, 333);
+                QTest::addRow("%s svg", chart)
+                    << QString::fromLatin1(chart) << QStringLiteral("svg") << QSize(777, 333);
         }
     }
 
@@ -235,7 +287,8 @@ private slots:
         QVERIFY(chartNeedsConnection(chart));
         const QString out = m_dir.filePath(chart + QStringLiteral(".") + suffix);
         QString error;
-        QVERIFY2(exportChart(m_data, chart, out, size, &error, testing::kFixtureTransferId), qPrintable(error));
+        QVERIFY2(exportChart(*m_data, chart, out, size, &error, testing::kFixtureTransferId),
+                 qPrintable(error));
         QFile f(out);
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QByteArray bytes = f.readAll();
@@ -248,12 +301,18 @@ private slots:
             QVERIFY(countColor(img, QColor(0x20, 0x20, 0x20)) > 5);
         } else if (suffix == QLatin1String("pdf")) {
             QVERIFY(bytes.startsWith("%PDF-"));
-            const QRegularExpressionMatch box = QRegularExpression(QStringLiteral("/MediaBox \\[0 0 ([0-9.]+) ([0-9.]+)\\]")).match(QString::fromLatin1(bytes));
+            const QRegularExpressionMatch box =
+                QRegularExpression(QStringLiteral("/MediaBox \\[0 0 ([0-9.]+) ([0-9.]+)\\]"))
+                    .match(QString::fromLatin1(bytes));
             QVERIFY2(box.hasMatch(), "no MediaBox");
-            QVERIFY(qAbs(box.captured(1).toDouble() - size.width()) < 1 && qAbs(box.captured(2).toDouble() - size.height()) < 1);
+            QVERIFY(qAbs(box.captured(1).toDouble() - size.width()) < 1 &&
+                    qAbs(box.captured(2).toDouble() - size.height()) < 1);
         } else {
             QVERIFY(bytes.contains("<svg"));
-            QVERIFY(bytes.contains(QStringLiteral("viewBox=\"0 0 %1 %2\"").arg(size.width()).arg(size.height()).toLatin1()));
+            QVERIFY(bytes.contains(QStringLiteral("viewBox=\"0 0 %1 %2\"")
+                                       .arg(size.width())
+                                       .arg(size.height())
+                                       .toLatin1()));
         }
     }
 
@@ -261,16 +320,18 @@ private slots:
     {
         const QString out = m_dir.filePath(QStringLiteral("rtt-error.png"));
         QString error;
-        QVERIFY(!exportChart(m_data, QStringLiteral("rtt"), out, QSize(800, 600), &error));
+        QVERIFY(!exportChart(*m_data, QStringLiteral("rtt"), out, QSize(800, 600), &error));
         QVERIFY2(error.contains(QStringLiteral("--connection")), qPrintable(error));
-        QVERIFY(!exportChart(m_data, QStringLiteral("cwnd"), out, QSize(800, 600), &error, 4242));
+        QVERIFY(!exportChart(*m_data, QStringLiteral("cwnd"), out, QSize(800, 600), &error, 4242));
         QVERIFY2(error.contains(QStringLiteral("no connection with id 4242")), qPrintable(error));
-        QVERIFY(!exportChart(m_data, QStringLiteral("windows"), out, QSize(800, 600), &error, 3));
-        QVERIFY2(error.contains(QStringLiteral("connection 3 has no kernel samples")), qPrintable(error));
-        SessionData old = m_data;
-        old.info.kernelMetrics = false;
-        old.kernel = {};
-        QVERIFY(!exportChart(old, QStringLiteral("throughput"), out, QSize(800, 600), &error, 2));
+        QVERIFY(!exportChart(*m_data, QStringLiteral("windows"), out, QSize(800, 600), &error, 3));
+        QVERIFY2(error.contains(QStringLiteral("connection 3 has no kernel samples")),
+                 qPrintable(error));
+        SessionData oldData = m_loaded;
+        oldData.info.kernelMetrics = false;
+        oldData.kernel = {};
+        const auto old = sessionOf(oldData, QStringLiteral("old.tcpscope"));
+        QVERIFY(!exportChart(*old, QStringLiteral("throughput"), out, QSize(800, 600), &error, 2));
         QVERIFY2(error.contains(QStringLiteral("--no-tcpinfo")), qPrintable(error));
         QVERIFY(!QFile::exists(out));
     }
@@ -282,20 +343,24 @@ private slots:
 #else
         const QString out = m_dir.filePath(QStringLiteral("cli-rtt.svg"));
         QProcess p;
-        p.start(QStringLiteral(TCPSCOPE_APP), {QStringLiteral("export"), m_session, QStringLiteral("--chart"), QStringLiteral("rtt"),
-                                               QStringLiteral("--connection"), QStringLiteral("2"), QStringLiteral("-o"),
-                                               m_dir.filePath(QStringLiteral("cli-rtt.png")), QStringLiteral("--size"),
-                                               QStringLiteral("640x360")});
+        p.start(QStringLiteral(TCPSCOPE_APP),
+                {QStringLiteral("export"), m_session, QStringLiteral("--chart"),
+                 QStringLiteral("rtt"), QStringLiteral("--connection"), QStringLiteral("2"),
+                 QStringLiteral("-o"), m_dir.filePath(QStringLiteral("cli-rtt.png")),
+                 QStringLiteral("--size"), QStringLiteral("640x360")});
         QVERIFY(p.waitForFinished(60000));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         QCOMPARE(QImage(m_dir.filePath(QStringLiteral("cli-rtt.png"))).size(), QSize(640, 360));
-        p.start(QStringLiteral(TCPSCOPE_APP), {QStringLiteral("export"), m_session, QStringLiteral("--chart"), QStringLiteral("cwnd"),
-                                               QStringLiteral("-o"), out});
+        p.start(QStringLiteral(TCPSCOPE_APP),
+                {QStringLiteral("export"), m_session, QStringLiteral("--chart"),
+                 QStringLiteral("cwnd"), QStringLiteral("-o"), out});
         QVERIFY(p.waitForFinished(60000));
         QVERIFY(p.exitCode() != 0);
         QVERIFY(p.readAllStandardError().contains("--connection"));
-        p.start(QStringLiteral(TCPSCOPE_APP), {QStringLiteral("export"), m_session, QStringLiteral("--chart"), QStringLiteral("cwnd"),
-                                               QStringLiteral("--connection"), QStringLiteral("1"), QStringLiteral("-o"), out});
+        p.start(QStringLiteral(TCPSCOPE_APP),
+                {QStringLiteral("export"), m_session, QStringLiteral("--chart"),
+                 QStringLiteral("cwnd"), QStringLiteral("--connection"), QStringLiteral("1"),
+                 QStringLiteral("-o"), out});
         QVERIFY(p.waitForFinished(60000));
         QVERIFY(p.exitCode() != 0);
         QVERIFY(p.readAllStandardError().contains("no kernel samples"));
@@ -310,15 +375,17 @@ private slots:
 #else
         const QString out = m_dir.filePath(QStringLiteral("cli.png"));
         QProcess p;
-        p.start(QStringLiteral(TCPSCOPE_APP), {QStringLiteral("export"), m_session, QStringLiteral("--chart"),
-                                               QStringLiteral("timeline"), QStringLiteral("-o"), out,
-                                               QStringLiteral("--size"), QStringLiteral("800x600")});
+        p.start(QStringLiteral(TCPSCOPE_APP),
+                {QStringLiteral("export"), m_session, QStringLiteral("--chart"),
+                 QStringLiteral("timeline"), QStringLiteral("-o"), out, QStringLiteral("--size"),
+                 QStringLiteral("800x600")});
         QVERIFY(p.waitForFinished(60000));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         QCOMPARE(QImage(out).size(), QSize(800, 600));
 
-        p.start(QStringLiteral(TCPSCOPE_APP), {QStringLiteral("export"), m_session, QStringLiteral("--chart"),
-                                               QStringLiteral("pie"), QStringLiteral("-o"), out});
+        p.start(QStringLiteral(TCPSCOPE_APP),
+                {QStringLiteral("export"), m_session, QStringLiteral("--chart"),
+                 QStringLiteral("pie"), QStringLiteral("-o"), out});
         QVERIFY(p.waitForFinished(60000));
         QVERIFY(p.exitCode() != 0);
         QVERIFY(p.readAllStandardError().contains("timeline"));

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Overview dashboard, kernel capabilities panel and `--chart overview` export, offscreen, on
-// the fixture session written through the real SessionWriter and read back by SessionReader.
+// the fixture session written through the real SessionWriter and opened as a Session (the
+// overview from its summaries, events and aggregates only).
 #include "analysis/overview.h"
 #include "charts/chart_export.h"
 #include "main_window.h"
 #include "models/connection_table_model.h"
+#include "session/session.h"
 #include "session/session_reader.h"
 #include "session_fixture.h"
 #include "views/capabilities_panel.h"
@@ -63,6 +65,35 @@ private slots:
         QVERIFY2(data, qPrintable(error));
         m_session = *data;
         QVERIFY(!m_session.kernel.drops.isEmpty());
+        m_file = Session::open(m_path, &error);
+        QVERIFY2(m_file, qPrintable(error));
+    }
+
+    // setSession: the overview is computed on a worker thread from the Session alone and
+    // equals the one computed directly; a new session replaces it, nullptr clears it.
+    void setSessionComputesOnAWorker()
+    {
+        OverviewDashboard dashboard;
+        dashboard.resize(1300, 820);
+        dashboard.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dashboard));
+        QSignalSpy ready(&dashboard, &OverviewDashboard::overviewReady);
+        QString error;
+        std::shared_ptr<const Session> session = Session::open(m_path, &error);
+        QVERIFY2(session, qPrintable(error));
+        dashboard.setSession(session);
+        QVERIFY(ready.wait(10000));
+        const Overview direct = overview();
+        QCOMPARE(dashboard.overview().connectionCount, direct.connectionCount);
+        QCOMPARE(dashboard.overview().sampleCount, direct.sampleCount);
+        QCOMPARE(dashboard.overview().retransmitTotal, direct.retransmitTotal);
+        QCOMPARE(dashboard.overview().dropTotal, direct.dropTotal);
+        QCOMPARE(dashboard.overview().dropsByReason.size(), direct.dropsByReason.size());
+        QVERIFY(dashboard.overview().connectionCount > 0);
+        dashboard.sessionChanged(); // a live session grew: recomputed (throttled) again
+        QVERIFY(ready.wait(10000));
+        dashboard.setSession(nullptr);
+        QCOMPARE(dashboard.overview().connectionCount, 0);
     }
 
     void everyChartHasData()
@@ -87,7 +118,8 @@ private slots:
             }
             QVERIFY2(maxValue > 0, qPrintable(QStringLiteral("chart %1 has no data").arg(name)));
         }
-        QVERIFY(dashboard.header()->text().contains(QStringLiteral("%1 kernel samples").arg(m_facts.samples2 + m_facts.samples6)));
+        QVERIFY(dashboard.header()->text().contains(
+            QStringLiteral("%1 kernel samples").arg(m_facts.samples2 + m_facts.samples6)));
     }
 
     void clickOnDropsBarEmitsItsIds()
@@ -135,7 +167,8 @@ private slots:
         window.lowerTabs()->setCurrentWidget(window.overview());
         window.overview()->recomputeNow();
         const Overview &ov = window.overview()->overview();
-        QCOMPARE(ov.connectionCount, m_facts.connections - 1); // the listener is not a connection here
+        QCOMPARE(ov.connectionCount,
+                 m_facts.connections - 1); // the listener is not a connection here
         const int curl = indexOfLabel(ov.topProcessesByBytes, QStringLiteral("curl"));
         QVERIFY(curl >= 0);
         const QSet<qint64> expected = toSet(ov.topProcessesByBytes[curl].ids);
@@ -169,7 +202,14 @@ private slots:
                 window.overview()->recomputeNow();
                 QTest::qWait(200);
                 window.grab().save(shotDir + QStringLiteral("/window_recording.png"));
-                QDialog *caps = showCapabilitiesDialog(&window, [&] { SessionInfo i; auto d = SessionReader::read(other, nullptr, {false, 0, false, false}); return d ? d->info : i; }(), false);
+                QDialog *caps = showCapabilitiesDialog(
+                    &window,
+                    [&] {
+                        SessionInfo i;
+                        auto d = SessionReader::read(other, nullptr, {false, 0, false, false});
+                        return d ? d->info : i;
+                    }(),
+                    false);
                 QTest::qWait(200);
                 caps->grab().save(shotDir + QStringLiteral("/capabilities.png"));
                 caps->close();
@@ -179,15 +219,19 @@ private slots:
 
     void capabilitiesPanelListsProbesWithReasons()
     {
-        QCOMPARE(parseProbe(QStringLiteral("tcp_probe=tracepoint (tp_btf load failed: Invalid argument (EINVAL))")).detail,
-                 QStringLiteral("tp_btf load failed: Invalid argument (EINVAL)"));
+        QCOMPARE(
+            parseProbe(QStringLiteral(
+                           "tcp_probe=tracepoint (tp_btf load failed: Invalid argument (EINVAL))"))
+                .detail,
+            QStringLiteral("tp_btf load failed: Invalid argument (EINVAL)"));
         SessionInfo info;
         info.kernelRelease = QStringLiteral("6.18.0-test");
         info.hostname = QStringLiteral("box");
-        info.probes = QStringList{QStringLiteral("inet_sock_set_state=tp_btf"),
-                                  QStringLiteral("tcp_probe=tracepoint (tp_btf load failed: Invalid argument (EINVAL))"),
-                                  QStringLiteral("tcp_cong_state_set=unavailable (tracepoint not found in this kernel)"),
-                                  QStringLiteral("tc-packets=clsact (tcx needs Linux 6.6)")};
+        info.probes = QStringList{
+            QStringLiteral("inet_sock_set_state=tp_btf"),
+            QStringLiteral("tcp_probe=tracepoint (tp_btf load failed: Invalid argument (EINVAL))"),
+            QStringLiteral("tcp_cong_state_set=unavailable (tracepoint not found in this kernel)"),
+            QStringLiteral("tc-packets=clsact (tcx needs Linux 6.6)")};
         CapabilitiesPanel panel;
         panel.setSessionInfo(info, false);
         QTableWidget *t = panel.table();
@@ -195,16 +239,19 @@ private slots:
         QCOMPARE(t->item(0, 0)->text(), QStringLiteral("inet_sock_set_state"));
         QCOMPARE(t->item(0, 1)->text(), QStringLiteral("tp_btf"));
         QCOMPARE(t->item(1, 1)->text(), QStringLiteral("tracepoint"));
-        QCOMPARE(t->item(1, 3)->text(), QStringLiteral("tp_btf load failed: Invalid argument (EINVAL)"));
+        QCOMPARE(t->item(1, 3)->text(),
+                 QStringLiteral("tp_btf load failed: Invalid argument (EINVAL)"));
         QCOMPARE(t->item(2, 1)->text(), QStringLiteral("unavailable"));
         QCOMPARE(t->item(2, 3)->text(), QStringLiteral("tracepoint not found in this kernel"));
         QCOMPARE(t->item(3, 1)->text(), QStringLiteral("clsact"));
         // Three colours: preferred, fallback, unavailable.
-        const QColor ok = t->item(0, 1)->background().color(), fallback = t->item(1, 1)->background().color(),
+        const QColor ok = t->item(0, 1)->background().color(),
+                     fallback = t->item(1, 1)->background().color(),
                      missing = t->item(2, 1)->background().color();
         QVERIFY(ok != fallback && fallback != missing && ok != missing);
         QCOMPARE(t->item(3, 1)->background().color(), fallback);
-        QVERIFY(panel.summary()->text().contains(QStringLiteral("1 preferred, 2 fallback, 1 unavailable")));
+        QVERIFY(panel.summary()->text().contains(
+            QStringLiteral("1 preferred, 2 fallback, 1 unavailable")));
         // The fixture file's own report (what the session recorded) is listed too.
         panel.setSessionInfo(m_session.info, false);
         QCOMPARE(panel.table()->rowCount(), int(m_session.info.probes.size()));
@@ -228,7 +275,8 @@ private slots:
         QVERIFY(!chartNeedsConnection(QStringLiteral("overview")));
         const QString out = m_dir.filePath(QStringLiteral("overview.") + suffix);
         QString error;
-        QVERIFY2(exportChart(m_session, QStringLiteral("overview"), out, size, &error), qPrintable(error));
+        QVERIFY2(exportChart(*m_file, QStringLiteral("overview"), out, size, &error),
+                 qPrintable(error));
         QFile f(out);
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QByteArray bytes = f.readAll();
@@ -243,28 +291,31 @@ private slots:
             QVERIFY2(dropPixels > 20, qPrintable(QString::number(dropPixels)));
         } else if (suffix == QLatin1String("pdf")) {
             QVERIFY(bytes.startsWith("%PDF-"));
-            const QRegularExpressionMatch box = QRegularExpression(QStringLiteral("/MediaBox \\[0 0 ([0-9.]+) ([0-9.]+)\\]")).match(QString::fromLatin1(bytes));
+            const QRegularExpressionMatch box =
+                QRegularExpression(QStringLiteral("/MediaBox \\[0 0 ([0-9.]+) ([0-9.]+)\\]"))
+                    .match(QString::fromLatin1(bytes));
             QVERIFY2(box.hasMatch(), "no MediaBox");
-            QVERIFY2(qAbs(box.captured(1).toDouble() - size.width()) < 1 && qAbs(box.captured(2).toDouble() - size.height()) < 1,
+            QVERIFY2(qAbs(box.captured(1).toDouble() - size.width()) < 1 &&
+                         qAbs(box.captured(2).toDouble() - size.height()) < 1,
                      qPrintable(box.captured(0)));
         } else {
             QVERIFY(bytes.contains("<svg"));
-            QVERIFY(bytes.contains(QStringLiteral("viewBox=\"0 0 %1 %2\"").arg(size.width()).arg(size.height()).toLatin1()));
+            QVERIFY(bytes.contains(QStringLiteral("viewBox=\"0 0 %1 %2\"")
+                                       .arg(size.width())
+                                       .arg(size.height())
+                                       .toLatin1()));
             QVERIFY(bytes.contains("TCP_OLD_DATA")); // the reason names are text, not pixels
         }
     }
 
 private:
-    Overview overview() const
-    {
-        return computeOverview(OverviewInput::of(m_session.connections, m_session.kernel, sessionOriginNs(m_session),
-                                                 sessionEndNs(m_session), m_session.info.kernelMetrics));
-    }
+    Overview overview() const { return computeOverview(*m_file); }
 
     QTemporaryDir m_dir;
     QString m_path;
     testing::FixtureFacts m_facts;
-    SessionData m_session;
+    SessionData m_session; // for the main window and the capabilities panel
+    std::unique_ptr<Session> m_file;
 };
 
 QTEST_MAIN(TestOverviewDashboard)

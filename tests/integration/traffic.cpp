@@ -8,13 +8,22 @@
 //   ts_traffic client 4|6 PORT SEND EXPECT prints "port N" (its local port), exits 0
 //   ts_traffic refused 4|6 PORT           exits 0 iff connect() fails with ECONNREFUSED
 //   ts_traffic burst 4|6 N                N connect/accept/close cycles as fast as possible
+//   ts_traffic sink 4|6                   prints "port N", reads one client until EOF, exits 0
+//   ts_traffic stream 4|6 PORT MILLIS     prints "port N", sends as fast as it can for MILLIS ms
+//   ts_traffic churn 4|6 N [RATE]         prints "port N" (its listener), waits for a line on
+//                                         stdin, then N cycles (at most RATE per second when
+//                                         given) of connect, 64 bytes each way,
+//                                         client closes first (its ports then sit in TIME_WAIT
+//                                         and are reused: net.ipv4.tcp_tw_reuse)
 // Protocol: client sends SEND bytes, server reads EXPECT bytes then sends its SEND bytes, the
 // client reads them and closes first; the server closes after seeing EOF.
 #include <arpa/inet.h>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <netinet/in.h>
 #include <string>
 #include <sys/prctl.h>
@@ -120,6 +129,21 @@ int main(int argc, char **argv)
         close(fd);
         return 0;
     }
+    if (mode == "sink" && argc == 3) {
+        if (bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0 || listen(fd, 4))
+            return fail("bind/listen");
+        std::printf("port %u\n", localPort(fd));
+        const int c = accept(fd, nullptr, nullptr);
+        if (c < 0)
+            return fail("accept");
+        char buf[65536];
+        ssize_t r;
+        while ((r = recv(c, buf, sizeof buf, 0)) > 0) {
+        }
+        close(c);
+        close(fd);
+        return r == 0 ? 0 : fail("recv");
+    }
     if (mode == "burst" && argc == 4) {
         // One process, no data: the point is many state changes in a few milliseconds.
         if (bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0 || listen(fd, 64))
@@ -136,6 +160,45 @@ int main(int argc, char **argv)
         close(fd);
         return 0;
     }
+    if (mode == "churn" && (argc == 4 || argc == 5)) {
+        if (bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0 ||
+            listen(fd, 64) != 0)
+            return fail("bind/listen");
+        std::printf("port %u\n", localPort(fd));
+        char line[16];
+        if (!std::fgets(line, sizeof line, stdin))
+            return fail("stdin");
+        const socklen_t len = loopback(v6, localPort(fd), ss);
+        const double rate = argc == 5 ? std::strtod(argv[4], nullptr) : 0;
+        timespec start{};
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        for (unsigned long i = 0, n = std::strtoul(argv[3], nullptr, 10); i < n; ++i) {
+            if (rate > 0) {
+                // Paced from the start, not per cycle: short stalls are caught up.
+                const double due = double(i) / rate;
+                timespec now{};
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                const double elapsed =
+                    double(now.tv_sec - start.tv_sec) + double(now.tv_nsec - start.tv_nsec) / 1e9;
+                if (due > elapsed)
+                    usleep(useconds_t((due - elapsed) * 1e6));
+            }
+            const int c = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+            if (c < 0 || connect(c, reinterpret_cast<sockaddr *>(&ss), len) != 0)
+                return fail("connect");
+            const int a = accept(fd, nullptr, nullptr);
+            if (a < 0 || !sendAll(c, 64) || !readExactly(a, 64) || !sendAll(a, 64) ||
+                !readExactly(c, 64))
+                return fail("exchange");
+            close(c); // the client closes first: TIME_WAIT on the client's port
+            char b;
+            if (recv(a, &b, 1, 0) != 0)
+                return fail("expected EOF");
+            close(a);
+        }
+        close(fd);
+        return 0;
+    }
     const unsigned port = argc >= 4 ? std::strtoul(argv[3], nullptr, 10) : 0;
     const socklen_t len = loopback(v6, port, ss);
     if (mode == "client" && argc == 6) {
@@ -146,6 +209,20 @@ int main(int argc, char **argv)
             return fail("send");
         if (!readExactly(fd, std::strtoul(argv[5], nullptr, 10)))
             return fail("read");
+        close(fd);
+        return 0;
+    }
+    if (mode == "stream" && argc == 5) {
+        if (connect(fd, reinterpret_cast<sockaddr *>(&ss), len) != 0)
+            return fail("connect");
+        std::printf("port %u\n", localPort(fd));
+        const std::vector<char> buf(65536, 'x');
+        const auto until =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(std::atol(argv[4]));
+        while (std::chrono::steady_clock::now() < until) {
+            if (send(fd, buf.data(), buf.size(), MSG_NOSIGNAL) <= 0)
+                return fail("send");
+        }
         close(fd);
         return 0;
     }

@@ -73,6 +73,20 @@ public:
             qWarning() << "nft:" << p.readAllStandardError();
         return p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
     }
+    // A second port in the same table (after install()).
+    bool addPort(quint16 sport, int percent)
+    {
+        const Run r =
+            run(QStringLiteral("nft"),
+                {QStringLiteral("add"), QStringLiteral("rule"), QStringLiteral("inet"),
+                 QLatin1String(kTable), QStringLiteral("in"), QStringLiteral("tcp"),
+                 QStringLiteral("sport"), QString::number(sport), QStringLiteral("numgen"),
+                 QStringLiteral("random"), QStringLiteral("mod"), QStringLiteral("100"),
+                 QStringLiteral("<"), QString::number(percent), QStringLiteral("drop")});
+        if (r.exitCode != 0)
+            qWarning() << "nft:" << r.err;
+        return r.exitCode == 0;
+    }
     ~NftLoss()
     {
         if (m_installed)

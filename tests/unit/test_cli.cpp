@@ -4,7 +4,9 @@
 #include "session/session_writer.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -26,6 +28,7 @@ private slots:
     void infoWithoutKernelMetrics();
     void infoListeners();
     void exportConnections();
+    void exportPackets();
 
 private:
     struct Result
@@ -283,6 +286,10 @@ void TestCli::usageErrors_data()
                                  << "exactly one of --connections";
     QTest::newRow("export bad suffix")
         << QStringList{"export", "f", "--connections", "a.xml"} << "unknown format";
+    QTest::newRow("export packets bad suffix") << QStringList{"export", "f", "--packets", "p.pcap"}
+                                               << "p.pcap: unknown format, use a .csv";
+    QTest::newRow("export packets to stdout")
+        << QStringList{"export", "f", "--packets", "-"} << "--packets needs an output file name";
     QTest::newRow("export bad chart")
         << QStringList{"export", "f", "--chart", "pie", "-o", "a.png"} << "unknown chart 'pie'";
     QTest::newRow("export chart no -o")
@@ -353,6 +360,12 @@ void TestCli::info()
              qPrintable(r.out));
     QVERIFY(r.out.contains(QLatin1String("testhost")));
     QVERIFY(r.out.contains(QLatin1String("6.18.0-test")));
+    // The format version (this file: the writer's current one), and no damage to report.
+    QVERIFY2(QRegularExpression(QStringLiteral("\nFormat: +tcpscope session [0-9]+\\.[0-9]+\n"))
+                 .match(r.out)
+                 .hasMatch(),
+             qPrintable(r.out));
+    QVERIFY(!r.out.contains(QLatin1String("out of range")));
     QVERIFY(r.out.contains(QLatin1String("inet_sock_set_state=tp_btf")));
     QVERIFY(r.out.contains(QLatin1String("Records:         17")));
     QVERIFY2(r.out.contains(QLatin1String("Lost records:    3 (ring buffer 1, skipped program "
@@ -510,6 +523,82 @@ void TestCli::exportConnections()
              m_dir.filePath(QStringLiteral("no/such/dir/out.csv"))});
     QCOMPARE(r.code, 1);
     QVERIFY(r.err.startsWith(QLatin1String("tcpscope: ")));
+}
+
+// --packets through the binary: the format from the suffix, one connection's packets, and the
+// errors for an unknown connection, a connection without packets and a session without any.
+void TestCli::exportPackets()
+{
+    const QString file = m_dir.filePath(QStringLiteral("packets.tcpscope"));
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    QVERIFY2(writer, qPrintable(error));
+    SessionInfo info;
+    info.startedNs = 1'764'300'000'000'000'000;
+    info.packetsCaptured = true;
+    writer->setInfo(info);
+    QVector<Packet> packets;
+    for (qint64 id : {1, 2}) {
+        Connection c;
+        c.id = id;
+        c.startNs = info.startedNs;
+        c.history = {{c.startNs, TcpState::Close, TcpState::SynSent, 0, QString()}};
+        writer->writeConnection(c);
+        for (int i = 0; i < 3; ++i) {
+            Packet p;
+            p.id = packets.size() + 1;
+            p.connectionId = id;
+            p.timeNs = info.startedNs + p.id * 1000;
+            p.srcAddr = {127, 0, 0, 1};
+            p.dstAddr = {127, 0, 0, 1};
+            p.srcPort = quint16(1000 + id);
+            p.dstPort = 80;
+            p.seq = quint32(p.id);
+            p.tcpFlags = 0x10;
+            packets.append(p);
+        }
+    }
+    writer->writeConnection([] {
+        Connection c;
+        c.id = 3; // no packets
+        return c;
+    }());
+    writer->writePackets(packets);
+    QVERIFY(writer->close(&error));
+
+    const QString csv = m_dir.filePath(QStringLiteral("conn2.csv"));
+    Result r = run({QStringLiteral("export"), file, QStringLiteral("--packets"), csv,
+                    QStringLiteral("--connection"), QStringLiteral("2")});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out, QStringLiteral("wrote 3 packets to %1\n").arg(csv));
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = f.readAll().split('\n');
+    QCOMPARE(lines.size(), 5); // header, 3 rows, nothing after the last line end
+    QVERIFY(lines[1].startsWith("4,2,"));
+    const QString json = m_dir.filePath(QStringLiteral("all.json"));
+    r = run({QStringLiteral("export"), file, QStringLiteral("--packets"), json});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out, QStringLiteral("wrote 6 packets to %1\n").arg(json));
+    const QString pcapng = m_dir.filePath(QStringLiteral("all.pcapng"));
+    r = run({QStringLiteral("export"), file, QStringLiteral("--packets"), pcapng});
+    QCOMPARE(r.code, 0);
+    QVERIFY(QFileInfo(pcapng).size() > 0);
+
+    const QString never = m_dir.filePath(QStringLiteral("never.csv"));
+    r = run({QStringLiteral("export"), file, QStringLiteral("--packets"), never,
+             QStringLiteral("--connection"), QStringLiteral("9")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(QLatin1String("no connection with id 9 (3 connections")),
+             qPrintable(r.err));
+    r = run({QStringLiteral("export"), file, QStringLiteral("--packets"), never,
+             QStringLiteral("--connection"), QStringLiteral("3")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(QLatin1String("connection 3 has no packets")), qPrintable(r.err));
+    r = run({QStringLiteral("export"), m_plainSession, QStringLiteral("--packets"), never});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(QLatin1String("the session has no packets")), qPrintable(r.err));
+    QVERIFY(!QFile::exists(never));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

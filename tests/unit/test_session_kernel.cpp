@@ -361,7 +361,7 @@ void TestSessionKernel::toleratesValues_data()
     QTest::newRow("drop sock state")
         << QStringLiteral("UPDATE drops SET sock_state = 'ZOMBIE' WHERE rowid = 1") << false;
     QTest::newRow("listener drops")
-        << QStringLiteral("UPDATE listener_samples SET drops = -1 WHERE rowid = 1") << false;
+        << QStringLiteral("UPDATE listener_samples SET drops = 'many' WHERE rowid = 1") << false;
     QTest::newRow("listener backlog")
         << QStringLiteral("UPDATE listener_samples SET backlog = 10000000000 WHERE rowid = 2")
         << false;

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "export/session_export.h"
+
+#include "export/packet_export.h"
+#include "export/pcapng_writer.h"
+#include "session/session.h"
+
+#include <algorithm>
+
+namespace tcpscope {
+
+bool packetFormatForPath(const QString &path, PacketFileFormat *format)
+{
+    if (path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive))
+        *format = PacketFileFormat::Csv;
+    else if (path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive))
+        *format = PacketFileFormat::Json;
+    else if (path.endsWith(QLatin1String(".pcapng"), Qt::CaseInsensitive))
+        *format = PacketFileFormat::Pcapng;
+    else
+        return false;
+    return true;
+}
+
+qint64 sessionEndNs(const Session &session)
+{
+    const SessionInfo info = session.info();
+    if (info.stoppedNs > 0)
+        return info.stoppedNs;
+    // Killed or still recording: the last state change any connection made (history needed:
+    // an open connection's last change is not in its summary).
+    qint64 end = info.startedNs;
+    session.forEachConnection(
+        [&](const Connection &c) {
+            end = std::max({end, c.startNs, c.endNs});
+            if (!c.history.isEmpty())
+                end = std::max(end, c.history.constLast().timeNs);
+            return true;
+        },
+        true);
+    return end;
+}
+
+qint64 sessionOriginNs(const Session &session)
+{
+    const SessionInfo info = session.info();
+    if (info.startedNs > 0)
+        return info.startedNs;
+    qint64 origin = 0;
+    session.forEachConnection(
+        [&](const Connection &c) {
+            if (c.startNs > 0 && (origin == 0 || c.startNs < origin))
+                origin = c.startNs;
+            return true;
+        },
+        false);
+    return origin;
+}
+
+bool exportConnections(const Session &session, const QString &path, QString *error)
+{
+    ExportFormat format;
+    if (!exportFormatForPath(path, &format)) {
+        if (error)
+            *error = QStringLiteral("%1: unknown format (use .csv or .json)").arg(path);
+        return false;
+    }
+    ConnectionExportOptions options;
+    options.kernelMetrics = session.info().kernelMetrics;
+    options.sessionEndNs = sessionEndNs(session);
+    return writeOutputFile(
+        path,
+        [&](QIODevice &out, QString *err) {
+            ConnectionExportWriter writer(out, format, options);
+            bool ok = writer.begin();
+            session.forEachConnection(
+                [&](const Connection &c) {
+                    ok = writer.write(c);
+                    return ok;
+                },
+                true);
+            ok = ok && writer.finish();
+            if (!ok)
+                *err = writer.error();
+            else if (!session.error().isEmpty())
+                *err = QStringLiteral("reading the session: ") + session.error();
+            return ok && session.error().isEmpty();
+        },
+        error);
+}
+
+namespace {
+
+struct Owner
+{
+    quint32 pid = 0;
+    QString comm;
+};
+
+bool writePcapngStream(const Session &session, QIODevice &out, qint64 connectionId,
+                       PacketExportResult *result, QString *err)
+{
+    const SessionInfo info = session.info();
+    // The comment names each packet's process: one small entry per connection.
+    QHash<qint64, Owner> owners;
+    session.forEachConnection(
+        [&](const Connection &c) {
+            if (connectionId <= 0 || c.id == connectionId)
+                owners.insert(c.id, Owner{c.pid, c.comm});
+            return true;
+        },
+        false);
+    // One socket's packets are each seen once; the whole session holds loopback packets twice.
+    const QSet<quint32> loopback = connectionId > 0 ? QSet<quint32>() : loopbackInterfaces(info);
+    PcapngWriter writer(out);
+    bool ok = writer.begin(info);
+    session.forEachPacket(connectionId > 0 ? connectionId : -1, [&](const Packet &p) {
+        if (isLoopbackEgressCopy(p, loopback)) {
+            ++result->loopbackCopies;
+            return true;
+        }
+        const Owner owner = owners.value(p.connectionId);
+        ok = writer.write(p, owner.pid, owner.comm);
+        return ok;
+    });
+    ok = ok && writer.finish();
+    result->written = writer.written();
+    if (!ok)
+        *err = QStringLiteral("write failed: ") + writer.error();
+    return ok;
+}
+
+bool writeTableStream(const Session &session, QIODevice &out, ExportFormat format,
+                      qint64 connectionId, PacketExportResult *result, QString *err)
+{
+    PacketExportWriter writer(out, format);
+    bool ok = writer.begin();
+    session.forEachPacket(connectionId > 0 ? connectionId : -1, [&](const Packet &p) {
+        ok = writer.write(p);
+        return ok;
+    });
+    ok = ok && writer.finish();
+    result->written = writer.rows();
+    if (!ok)
+        *err = QStringLiteral("write failed: ") + writer.error();
+    return ok;
+}
+
+} // namespace
+
+bool exportPackets(const Session &session, const QString &path, qint64 connectionId,
+                   PacketExportResult *result, QString *error)
+{
+    PacketFileFormat format;
+    if (!packetFormatForPath(path, &format)) {
+        if (error)
+            *error = QStringLiteral("%1: unknown format (use .csv, .json or .pcapng)").arg(path);
+        return false;
+    }
+    PacketExportResult local;
+    PacketExportResult &r = result ? *result : local;
+    r = {};
+    return writeOutputFile(
+        path,
+        [&](QIODevice &out, QString *err) {
+            const bool ok =
+                format == PacketFileFormat::Pcapng
+                    ? writePcapngStream(session, out, connectionId, &r, err)
+                    : writeTableStream(session, out,
+                                       format == PacketFileFormat::Csv ? ExportFormat::Csv
+                                                                       : ExportFormat::Json,
+                                       connectionId, &r, err);
+            if (ok && !session.error().isEmpty()) {
+                *err = QStringLiteral("reading the session: ") + session.error();
+                return false;
+            }
+            return ok;
+        },
+        error);
+}
+
+} // namespace tcpscope
