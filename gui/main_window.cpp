@@ -5,19 +5,17 @@
 #include "charts/seq_graph_widget.h"
 #include "dialogs/capture_options_dialog.h"
 #include "main_window_packets.h"
-#include "models/packet_store.h"
+#include "models/packet_scan_job.h"
 #include "packet_exporter.h"
 #include "views/packet_inspector.h"
 #include "charts/chart_export.h"
 #include "charts/timeline_widget.h"
-#include "models/connection_filter_model.h"
 #include "models/connection_table_model.h"
 #include "recent_files.h"
-#include "session/session_reader.h"
+#include "session/session.h"
 #include "session/session_store.h"
 #include "util/format.h"
 #include "views/connection_table_view.h"
-#include "models/kernel_store.h"
 #include "views/connection_detail_view.h"
 #include "views/capabilities_panel.h"
 #include "views/overview_dashboard.h"
@@ -33,6 +31,9 @@
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPointer>
+#include <QProgressBar>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
@@ -66,10 +67,6 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     qRegisterMetaType<tcpscope::KernelData>();
 
     m_model = new ConnectionTableModel(this);
-    m_proxy = new ConnectionFilterModel(this);
-    m_proxy->setSourceModel(m_model);
-    m_packets = new PacketStore(this);
-    m_kernel = new KernelStore(this);
     m_exporter = new PacketExporter(this);
     m_capture = new CaptureController(this);
     connect(m_capture, &CaptureController::connectionsUpdated, this, &MainWindow::onConnectionsUpdated);
@@ -90,12 +87,18 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(&m_timelineTimer, &QTimer::timeout, this, &MainWindow::updateTimelineNow);
     m_clockTimer.setInterval(1000);
     connect(&m_clockTimer, &QTimer::timeout, this, &MainWindow::onClockTick);
+    m_liveTimer.setSingleShot(true);
+    m_liveTimer.setInterval(250);
+    connect(&m_liveTimer, &QTimer::timeout, this, &MainWindow::refreshLive);
 
+    // The timeline draws the connections the table shows (a bounded window around its scroll
+    // position), so it follows the table's order, filter and scrolling.
     for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
-        connect(m_proxy, signal, this, &MainWindow::scheduleTimelineUpdate);
-    connect(m_proxy, &QAbstractItemModel::modelReset, this, &MainWindow::scheduleTimelineUpdate);
-    connect(m_proxy, &QAbstractItemModel::layoutChanged, this, &MainWindow::scheduleTimelineUpdate);
-    connect(m_proxy, &QAbstractItemModel::dataChanged, this, &MainWindow::scheduleTimelineUpdate);
+        connect(m_model, signal, this, &MainWindow::scheduleTimelineUpdate);
+    connect(m_model, &QAbstractItemModel::modelReset, this, &MainWindow::scheduleTimelineUpdate);
+    connect(m_model, &QAbstractItemModel::layoutChanged, this, &MainWindow::scheduleTimelineUpdate);
+    connect(m_table->verticalScrollBar(), &QScrollBar::valueChanged, this, &MainWindow::scheduleTimelineUpdate);
+    connect(m_model, &ConnectionTableModel::notice, this, [this](const QString &text) { statusBar()->showMessage(text, 6000); });
 
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
@@ -113,19 +116,21 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
 
 MainWindow::~MainWindow()
 {
-    if (m_loadThread)
-        m_loadThread->wait(); // a read in flight finishes on its own; it touches nothing of ours
+    if (m_loadThread) {
+        *m_loadCancel = true;
+        m_loadThread->wait(); // an open polls the flag; it touches nothing of ours
+    }
     m_capture->stop();
 }
 
 void MainWindow::createCentralWidgets()
 {
-    m_table = new ConnectionTableView(m_proxy, this);
+    m_table = new ConnectionTableView(m_model, this);
     m_timeline = new TimelineWidget(this);
     m_timeline->setMinimumHeight(180);
     connect(m_timeline, &TimelineWidget::connectionClicked, m_table, &ConnectionTableView::selectConnection);
     connect(m_table, &ConnectionTableView::currentConnectionChanged, m_timeline, &TimelineWidget::setSelectedId);
-    m_inspector = new PacketInspector(m_packets, m_model, this);
+    m_inspector = new PacketInspector(this);
     m_inspector->reset(tr("Open a session file or start a capture to see packets"));
     connect(m_table, &ConnectionTableView::currentConnectionChanged, this, &MainWindow::onConnectionSelectionChanged);
     connect(m_table, &ConnectionTableView::selectedConnectionsChanged, this, &MainWindow::onConnectionSelectionChanged);
@@ -135,8 +140,7 @@ void MainWindow::createCentralWidgets()
     m_splitter->addWidget(m_timeline);
     // The kernel's view of the selected connections is a sibling of the packet inspector: both
     // answer "what happened on this connection", from the wire and from the kernel.
-    m_detail = new ConnectionDetailView(m_kernel, m_model, this);
-    connect(m_kernel, &KernelStore::changed, m_detail, &ConnectionDetailView::onDataChanged);
+    m_detail = new ConnectionDetailView(this);
     m_lowerTabs = new QTabWidget(this);
     m_lowerTabs->setDocumentMode(true);
     m_lowerTabs->addTab(m_inspector, tr("Packets"));
@@ -145,7 +149,10 @@ void MainWindow::createCentralWidgets()
     m_lowerTabs->setTabToolTip(1, tr("The kernel's view of the selected connections: RTT, congestion window, windows, "
                                      "throughput, retransmits, resets and drops on one time axis (Ctrl+K)"));
     m_overview = new OverviewDashboard(this);
-    m_overview->setSources(m_model, m_kernel);
+    // The dashboard still reads every connection from the table model (loaded once, when the
+    // tab is first shown) and has no kernel source here: it moves to the Session with its own
+    // setSession entry point.
+    m_overview->setSources(m_model, nullptr);
     connect(m_overview, &OverviewDashboard::filterRequested, this, &MainWindow::setConnectionIdFilter);
     m_lowerTabs->setTabToolTip(m_lowerTabs->addTab(m_overview, tr("Overview")),
                                tr("The whole session at a glance; click a bar, point or row to filter the table (Ctrl+Shift+O)"));
@@ -248,22 +255,22 @@ void MainWindow::createActions()
     idFilter->setStyleSheet(QStringLiteral("QToolButton { background: #fff3c4; border: 1px solid #d0a000; border-radius: 3px; padding: 1px 6px; }"));
     m_idFilterAction = new QAction(QIcon::fromTheme(QStringLiteral("edit-clear")), QString(), this);
     idFilter->setDefaultAction(m_idFilterAction);
-    connect(m_idFilterAction, &QAction::triggered, m_proxy, &ConnectionFilterModel::clearConnectionIdFilter);
+    connect(m_idFilterAction, &QAction::triggered, m_model, &ConnectionTableModel::clearConnectionIdFilter);
     m_idFilterWidgetAction = bar->addWidget(idFilter);
     m_idFilterWidgetAction->setVisible(false);
-    connect(m_proxy, &ConnectionFilterModel::filterChanged, this, &MainWindow::onFilterChanged);
+    connect(m_model, &ConnectionTableModel::filterChanged, this, &MainWindow::onFilterChanged);
 }
 
 void MainWindow::setConnectionIdFilter(const QSet<qint64> &ids, const QString &label)
 {
-    m_proxy->setConnectionIdFilter(ids, label);
+    m_model->setConnectionIdFilter(ids, label);
 }
 
 void MainWindow::onFilterChanged()
 {
-    const bool active = m_proxy->hasConnectionIdFilter();
-    m_idFilterAction->setText(active ? tr("Showing %1 (%n connection(s)) ✕", nullptr, int(m_proxy->connectionIdFilter().size()))
-                                           .arg(m_proxy->connectionIdFilterLabel().isEmpty() ? tr("a selection") : m_proxy->connectionIdFilterLabel())
+    const bool active = m_model->hasConnectionIdFilter();
+    m_idFilterAction->setText(active ? tr("Showing %1 (%n connection(s)) ✕", nullptr, int(m_model->connectionIdFilter().size()))
+                                           .arg(m_model->connectionIdFilterLabel().isEmpty() ? tr("a selection") : m_model->connectionIdFilterLabel())
                                      : QString());
     m_idFilterAction->setToolTip(tr("Only these connections are shown in the table and timeline. Click to show all again."));
     m_idFilterWidgetAction->setVisible(active);
@@ -285,6 +292,18 @@ void MainWindow::createStatusBar()
     m_packetLabel = makeLabel(tr("Packets captured / lost by the kernel side / left out by the capture filter"));
     m_lostLabel = makeLabel(tr("Records the kernel could not deliver (ring buffer full)"));
     m_stateLabel = makeLabel(tr("Capture state"));
+    m_loadProgress = new QProgressBar(this);
+    m_loadProgress->setRange(0, 100);
+    m_loadProgress->setMaximumWidth(160);
+    m_loadProgress->setToolTip(tr("Opening the session file"));
+    m_loadProgress->hide();
+    statusBar()->addWidget(m_loadProgress);
+    m_loadCancelButton = new QToolButton(this);
+    m_loadCancelButton->setText(tr("Cancel"));
+    m_loadCancelButton->setToolTip(tr("Stop opening this file (the current session stays)"));
+    m_loadCancelButton->hide();
+    connect(m_loadCancelButton, &QToolButton::clicked, this, &MainWindow::cancelOpen);
+    statusBar()->addWidget(m_loadCancelButton);
 }
 
 bool MainWindow::isCapturing() const
@@ -297,12 +316,12 @@ bool MainWindow::openSession(const QString &path)
     if (isCapturing())
         stopCapture();
     QString error;
-    std::optional<SessionData> data;
+    std::unique_ptr<Session> session;
     {
         BusyCursor busy;
-        data = SessionReader::read(path, &error);
+        session = Session::open(path, &error);
     }
-    return applyLoadedSession(path, std::move(data), error);
+    return applySession(path, std::move(session), error);
 }
 
 void MainWindow::openSessionInBackground(const QString &path)
@@ -314,41 +333,102 @@ void MainWindow::openSessionInBackground(const QString &path)
     if (isCapturing())
         stopCapture();
     statusBar()->showMessage(tr("Opening %1…").arg(QDir::toNativeSeparators(path)));
-    QApplication::setOverrideCursor(Qt::BusyCursor);
-    // SessionReader is self-contained (own SQLite handle, value results), so it can run on a
-    // worker thread; the result comes back to the GUI thread through a queued call.
-    auto result = std::make_shared<std::pair<std::optional<SessionData>, QString>>();
-    m_loadThread.reset(QThread::create([path, result] { result->first = SessionReader::read(path, &result->second); }));
-    connect(m_loadThread.get(), &QThread::finished, this, [this, path, result] {
-        QApplication::restoreOverrideCursor();
+    m_loadProgress->setValue(0);
+    m_loadProgress->show();
+    m_loadCancelButton->show();
+    // Session::open is self-contained (own SQLite handle), so it runs on a worker thread; the
+    // window stays usable (and shows the previous session) until it is done.
+    struct Result
+    {
+        std::unique_ptr<Session> session;
+        QString error;
+    };
+    auto result = std::make_shared<Result>();
+    m_loadCancel = std::make_shared<std::atomic<bool>>(false);
+    const auto cancel = m_loadCancel;
+    QPointer<QProgressBar> bar = m_loadProgress;
+    m_loadThread.reset(QThread::create([path, result, cancel, bar] {
+        result->session = Session::open(path, &result->error, cancel.get(), [bar](int percent) {
+            QMetaObject::invokeMethod(bar, [bar, percent] {
+                if (bar)
+                    bar->setValue(percent);
+            }, Qt::QueuedConnection);
+        });
+    }));
+    connect(m_loadThread.get(), &QThread::finished, this, [this, path, result, cancel] {
         m_loadThread.reset();
+        m_loadProgress->hide();
+        m_loadCancelButton->hide();
         statusBar()->clearMessage();
-        applyLoadedSession(path, std::move(result->first), result->second);
+        if (cancel->load()) {
+            statusBar()->showMessage(tr("Opening %1 cancelled").arg(QFileInfo(path).fileName()), 5000);
+            return;
+        }
+        applySession(path, std::move(result->session), result->error);
     }, Qt::QueuedConnection);
     m_loadThread->start();
 }
 
-bool MainWindow::applyLoadedSession(const QString &path, std::optional<SessionData> data, const QString &error)
+void MainWindow::cancelOpen()
 {
-    if (!data) {
+    if (m_loadCancel)
+        *m_loadCancel = true;
+}
+
+// The session's time range without reading its rows: the recorded start/stop, else the first
+// and last second of the per-second table (format 4, a few hundred rows), else the earliest start
+// and the latest start/end of the connections (older files: sorted in memory by the Session).
+static std::pair<qint64, qint64> timeRange(const Session &session)
+{
+    const SessionInfo info = session.info();
+    qint64 origin = info.startedNs, end = info.stoppedNs;
+    if (origin > 0 && end > 0)
+        return {origin, end};
+    // Older formats compute seconds by scanning every table: not worth it for a time range.
+    const QVector<SecondBucket> seconds = session.format().major >= 4 ? session.seconds() : QVector<SecondBucket>();
+    auto first = [&](const char *column, bool descending) -> std::optional<Connection> {
+        ConnectionQuery q;
+        q.sortColumn = QString::fromLatin1(column);
+        q.descending = descending;
+        const QVector<qint64> ids = session.connectionIds(q);
+        const QVector<Connection> c = ids.isEmpty() ? QVector<Connection>() : session.connections({ids.first()});
+        return c.isEmpty() ? std::nullopt : std::optional<Connection>(c.first());
+    };
+    if (origin <= 0 && !seconds.isEmpty()) {
+        origin = seconds.constFirst().secondNs;
+    } else if (origin <= 0) {
+        const std::optional<Connection> c = first("start_ns", false);
+        origin = c ? c->startNs : 0;
+    }
+    if (end <= 0 && !seconds.isEmpty()) {
+        end = std::max(origin, seconds.constLast().secondNs + 1'000'000'000);
+    } else if (end <= 0) {
+        end = origin;
+        if (const std::optional<Connection> c = first("end_ns", true))
+            end = std::max(end, c->endNs);
+        if (const std::optional<Connection> c = first("start_ns", true))
+            end = std::max(end, c->startNs);
+    }
+    return {origin, end};
+}
+
+bool MainWindow::applySession(const QString &path, std::shared_ptr<Session> session, const QString &error)
+{
+    if (!session) {
         if (!QFileInfo::exists(path))
             m_recent->remove(path);
         showError(tr("Cannot open session"), tr("Could not open %1:\n%2").arg(QDir::toNativeSeparators(path), error));
         return false;
     }
     m_capture->release();
-    m_info = data->info;
+    m_info = session->info();
     m_sessionPath = QFileInfo(path).absoluteFilePath();
-    m_originNs = sessionOriginNs(*data);
-    m_endNs = sessionEndNs(*data);
-    m_model->setConnections(data->connections);
+    std::tie(m_originNs, m_endNs) = timeRange(*session);
+    setSession(session);
     m_model->setReferenceTimeNs(m_endNs);
-    m_timeline->clear();
-    m_packets->setPackets(std::move(data->packets));
     m_inspector->reset(noPacketsHint(m_info, false));
     m_inspector->setOriginNs(m_originNs);
     m_inspector->setInterfaces(m_info.interfaces);
-    m_kernel->setData(data->kernel);
     m_detail->reset(tr("Select a connection in the table to see the kernel's view of it"));
     m_detail->setSessionInfo(m_info, false);
     m_detail->setOriginNs(m_originNs);
@@ -357,7 +437,6 @@ bool MainWindow::applyLoadedSession(const QString &path, std::optional<SessionDa
     m_lostPackets = m_info.lostPackets;
     m_filteredPackets = m_info.packetsFiltered;
     updateTimelineNow();
-    m_timeline->addAnalysisMarkers(m_packets->all());
     onConnectionSelectionChanged();
     updatePacketLabel();
     m_recent->add(m_sessionPath);
@@ -367,9 +446,22 @@ bool MainWindow::applyLoadedSession(const QString &path, std::optional<SessionDa
     updateCounts();
     updateActions();
     updateTitle();
-    statusBar()->showMessage(tr("Opened %1 (%2 connections)").arg(QFileInfo(path).fileName()).arg(data->connections.size()), 5000);
+    statusBar()->showMessage(tr("Opened %1 (%2 connections)").arg(QFileInfo(path).fileName()).arg(session->connectionCount()), 5000);
     emit sessionOpened(m_sessionPath);
     return true;
+}
+
+void MainWindow::setSession(std::shared_ptr<Session> session)
+{
+    m_session = std::move(session);
+    m_markerScan->cancel();
+    m_markersOf.clear();
+    m_markersPending.clear();
+    m_timeline->clear();
+    m_timeline->clearAnalysisMarkers();
+    m_model->setSession(m_session);
+    m_inspector->setSession(m_session);
+    m_detail->setSession(m_session);
 }
 
 bool MainWindow::saveSessionAs(const QString &dest)
@@ -423,14 +515,21 @@ void MainWindow::scheduleTimelineUpdate()
 void MainWindow::updateTimelineNow()
 {
     m_timelineTimer.stop();
+    // A window of the table's rows from its first visible one: the timeline never holds more
+    // than kTimelineRows connections with their histories, however large the session.
+    constexpr int kTimelineRows = 300;
+    const int rows = m_model->rowCount();
+    const int top = std::max(0, m_table->rowAt(0));
+    const int first = std::clamp(top, 0, std::max(0, rows - kTimelineRows));
     QVector<Connection> ordered;
-    ordered.reserve(m_proxy->rowCount());
-    for (int row = 0; row < m_proxy->rowCount(); ++row)
-        ordered.append(m_model->connectionAt(m_proxy->mapToSource(m_proxy->index(row, 0)).row()));
-    if (m_model->rowCount() > 0 && m_proxy->hasConnectionIdFilter() && m_proxy->filterText().isEmpty())
-        m_timeline->setEmptyText(tr("None of the connections of \"%1\" is in this session").arg(m_proxy->connectionIdFilterLabel()));
-    else if (m_model->rowCount() > 0)
-        m_timeline->setEmptyText(tr("No connection matches the filter \"%1\"").arg(m_proxy->filterText()));
+    ordered.reserve(std::min(rows, kTimelineRows));
+    for (int row = first; row < std::min(rows, first + kTimelineRows); ++row)
+        ordered.append(m_model->connectionAt(row)); // the table's pages: read once for both
+    const qint64 total = m_model->totalCount();
+    if (total > 0 && m_model->hasConnectionIdFilter() && m_model->filterText().isEmpty())
+        m_timeline->setEmptyText(tr("None of the connections of \"%1\" is in this session").arg(m_model->connectionIdFilterLabel()));
+    else if (total > 0)
+        m_timeline->setEmptyText(tr("No connection matches the filter \"%1\"").arg(m_model->filterText()));
     else if (isCapturing())
         m_timeline->setEmptyText(tr("Capturing — waiting for TCP connections…"));
     else if (!m_sessionPath.isEmpty())
@@ -438,26 +537,29 @@ void MainWindow::updateTimelineNow()
     else
         m_timeline->setEmptyText(tr("Open a session file (Ctrl+O) or start a live capture (Ctrl+R)"));
     m_timeline->setConnections(ordered, m_originNs, m_endNs);
+    m_timeline->setToolTip(rows > kTimelineRows ? tr("Rows %1–%2 of %3: the timeline follows the table's scrolling").arg(first + 1).arg(first + ordered.size()).arg(rows)
+                                                : QString());
+    updateTimelineMarkers(ordered);
 }
 
 void MainWindow::setFilterText(const QString &text)
 {
     if (m_filterEdit->text() != text)
         m_filterEdit->setText(text); // comes back here through textChanged
-    m_proxy->setFilterText(text); // filterChanged updates the timeline and counts
+    m_model->setFilterText(text); // filterChanged updates the timeline and counts
 }
 
 void MainWindow::updateCounts()
 {
-    const int total = m_model->rowCount();
-    const int shown = m_proxy->rowCount();
+    const qint64 total = m_model->totalCount();
+    const qint64 shown = m_model->rowCount();
     const QString all = total == 1 ? tr("1 connection") : tr("%1 connections").arg(total);
     m_countLabel->setText(total == shown ? all : tr("%1 of %2 shown").arg(shown).arg(all));
 }
 
 void MainWindow::setLost(quint64 lost)
 {
-    m_lostLabel->setText(tr("%1 lost").arg(lost));
+    m_lostLabel->setText(tr("%1 records lost").arg(lost)); // beside "N packets · M lost"
     m_lostLabel->setStyleSheet(lost > 0 ? QStringLiteral("color: white; background: #b00000; font-weight: bold;") : QString());
 }
 
@@ -473,7 +575,7 @@ void MainWindow::updateActions()
     m_startAction->setEnabled(!capturing);
     m_stopAction->setEnabled(capturing);
     m_saveAsAction->setEnabled(!m_sessionPath.isEmpty());
-    m_exportPacketsAction->setEnabled(m_packets->size() > 0 && !m_exporter->isRunning());
+    m_exportPacketsAction->setEnabled(m_session && m_session->packetCount() > 0 && !m_exporter->isRunning());
 }
 
 void MainWindow::updateTitle()

@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The application window: connection table, lifecycle timeline and the packet inspector (packet
-// list / sequence graph tabs beside the details pane) over one model, a text filter, live
-// capture control (CaptureController) and session files. Live data arrives through
-// LiveCapture's queued signals; the GUI thread never waits on the socket or on SQL except for
-// the one-shot read of a file the user opens.
+// list / sequence graph tabs beside the details pane), a text filter, live capture control
+// (CaptureController) and session files. Every view asks one Session for what it shows; the
+// window only wires them. A file is opened on a worker thread (progress and Cancel in the status
+// bar); a live capture is a Session on the file being recorded, refreshed a few times a second
+// when LiveCapture reports new data.
 #pragma once
 
 #include "model/connection.h"
-#include "session/session_reader.h"
+#include "session/session.h"
 
 #include <QMainWindow>
 #include <QSet>
 #include <QTimer>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 
@@ -21,20 +23,20 @@ class QLineEdit;
 class QAction;
 class QSplitter;
 class QThread;
+class QToolButton;
+class QProgressBar;
 class QTabWidget;
 
 namespace tcpscope {
 
 class ConnectionTableModel;
-class ConnectionFilterModel;
 class ConnectionTableView;
 class TimelineWidget;
 class RecentFiles;
 class CaptureController;
 class PacketExporter;
+class PacketScanJob;
 class PacketInspector;
-class PacketStore;
-class KernelStore;
 class ConnectionDetailView;
 class OverviewDashboard;
 struct CaptureStats;
@@ -55,26 +57,28 @@ public:
     QLineEdit *filterEdit() const { return m_filterEdit; }
     QAction *idFilterAction() const { return m_idFilterAction; }
     ConnectionTableModel *connectionModel() const { return m_model; }
-    ConnectionFilterModel *filterModel() const { return m_proxy; }
+    // The session the views show (nullptr before one is opened).
+    std::shared_ptr<const Session> session() const { return m_session; }
+    bool isOpening() const { return m_loadThread != nullptr; }
     QString sessionPath() const { return m_sessionPath; }
     bool isCapturing() const;
     QLabel *lostLabel() const { return m_lostLabel; }
     QLabel *packetLabel() const { return m_packetLabel; }
-    PacketStore *packetStore() const { return m_packets; }
     PacketInspector *inspector() const { return m_inspector; }
     PacketExporter *packetExporter() const { return m_exporter; }
-    KernelStore *kernelStore() const { return m_kernel; }
     ConnectionDetailView *detailView() const { return m_detail; }
     OverviewDashboard *overview() const { return m_overview; }
     QTabWidget *lowerTabs() const { return m_lowerTabs; }
     void showKernelMetrics(); // switches the lower pane to the "Kernel metrics" tab
 
 public slots:
-    // Reads a session file and shows it. False (and errorOccurred) when it cannot be read.
+    // Opens a session file and shows it (Session::open reads only its header, schema and
+    // counts). False (and errorOccurred) when it cannot be opened.
     bool openSession(const QString &path);
-    // The same without blocking the GUI thread (menus, recent files, command line): the file
-    // is read on a worker thread; sessionOpened or errorOccurred follow.
+    // The same on a worker thread (menus, recent files, command line): progress and a Cancel
+    // button in the status bar; sessionOpened or errorOccurred follow.
     void openSessionInBackground(const QString &path);
+    void cancelOpen();
     // Copies the current session (also while it is being recorded) to dest.
     bool saveSessionAs(const QString &dest);
     void startCapture();
@@ -110,7 +114,10 @@ private:
     void updatePacketLabel();
     void showAbout();
     void showError(const QString &title, const QString &message);
-    bool applyLoadedSession(const QString &path, std::optional<SessionData> data, const QString &error);
+    bool applySession(const QString &path, std::shared_ptr<Session> session, const QString &error);
+    void setSession(std::shared_ptr<Session> session);
+    void scheduleLiveRefresh();
+    void refreshLive();
 
     void onConnectionsUpdated(const QVector<tcpscope::Connection> &changed);
     void onStatsUpdated(const tcpscope::CaptureStats &stats);
@@ -120,6 +127,7 @@ private:
     void onClockTick();
 
     void scheduleTimelineUpdate();
+    void updateTimelineMarkers(const QVector<Connection> &shown);
     void updateTimelineNow();
     void updateCounts();
     void setLost(quint64 lost);
@@ -128,8 +136,8 @@ private:
     void updateTitle();
     qint64 timeEndNs() const;
 
+    std::shared_ptr<Session> m_session;
     ConnectionTableModel *m_model = nullptr;   // children of this window
-    ConnectionFilterModel *m_proxy = nullptr;
     ConnectionTableView *m_table = nullptr;
     TimelineWidget *m_timeline = nullptr;
     QSplitter *m_splitter = nullptr;
@@ -142,13 +150,14 @@ private:
     QLabel *m_rateLabel = nullptr;
     QLabel *m_lostLabel = nullptr;
     QLabel *m_packetLabel = nullptr;
-    PacketStore *m_packets = nullptr;
     PacketInspector *m_inspector = nullptr;
-    KernelStore *m_kernel = nullptr;
     ConnectionDetailView *m_detail = nullptr;
     OverviewDashboard *m_overview = nullptr; // lower tab "Overview": clicks filter the table
     QTabWidget *m_lowerTabs = nullptr; // packet inspector | kernel metrics
     PacketExporter *m_exporter = nullptr;
+    PacketScanJob *m_markerScan = nullptr; // timeline markers of the connections it shows
+    QSet<qint64> m_markersOf;              // connections whose markers are on the timeline
+    QSet<qint64> m_markersPending;         // connections the running marker scan covers
     CaptureController *m_capture = nullptr;
     QAction *m_exportPacketsAction = nullptr;
     quint64 m_lostPackets = 0;
@@ -158,7 +167,13 @@ private:
     QAction *m_saveAsAction = nullptr;
     RecentFiles *m_recent = nullptr;
 
-    std::unique_ptr<QThread> m_loadThread; // set while a file is read in the background
+    std::unique_ptr<QThread> m_loadThread; // set while a file is opened in the background
+    std::shared_ptr<std::atomic<bool>> m_loadCancel;
+    QProgressBar *m_loadProgress = nullptr; // status bar, visible while opening
+    QToolButton *m_loadCancelButton = nullptr;
+    QTimer m_liveTimer;            // live: refreshes the session at most 4 times a second
+    QSet<qint64> m_liveChanged;    // connections LiveCapture reported since the last refresh
+    QSet<qint64> m_liveChangedBefore; // the refresh before (the writer commits a little later)
     QString m_sessionPath;
     SessionInfo m_info;
     qint64 m_originNs = 0;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// MainWindow's live capture side: start/stop through CaptureController and its queued updates.
+// MainWindow's live capture side: start/stop through CaptureController. The views show a
+// Session on the file being recorded; LiveCapture's queued updates only say that (and which
+// connections) something changed, and the session is refreshed at most 4 times a second.
 #include "main_window.h"
 
 #include "capture/live_capture.h"
@@ -8,14 +10,13 @@
 #include "dialogs/capture_options_dialog.h"
 #include "main_window_packets.h"
 #include "models/connection_table_model.h"
-#include "models/packet_store.h"
 #include "views/packet_inspector.h"
-#include "models/kernel_store.h"
 #include "views/connection_detail_view.h"
 #include "views/overview_dashboard.h"
 
 #include <QDateTime>
 #include <QLabel>
+#include <QStatusBar>
 
 namespace tcpscope {
 
@@ -43,13 +44,13 @@ void MainWindow::startCapture()
     m_info.packetsCaptured = m_capture->options().packets;
     m_originNs = wallNowNs();
     m_endNs = m_originNs;
-    m_model->clear();
+    setSession(nullptr);
+    m_liveChanged.clear();
+    m_liveChangedBefore.clear();
+    refreshLive(); // opens the session on the new file once its schema is there
     m_model->setReferenceTimeNs(m_endNs);
-    m_timeline->clear();
-    m_packets->clear();
     m_inspector->reset(m_info.packetsCaptured ? noPacketsHint(m_info, true) : noPacketsHint(m_info, false));
     m_inspector->setOriginNs(m_originNs);
-    m_kernel->clear();
     m_detail->reset(tr("Capturing — select a connection to follow the kernel's view of it"));
     m_detail->setSessionInfo(m_info, true);
     m_detail->setOriginNs(m_originNs);
@@ -70,18 +71,57 @@ void MainWindow::stopCapture()
 {
     if (!m_capture->hasCapture())
         return;
+    // The recorder turns the file back into a self-contained one when it closes, which it
+    // cannot while another connection reads it: the views let go of the session meanwhile.
+    setSession(nullptr);
     m_capture->stop();
     onCaptureStopped();
 }
 
 void MainWindow::onConnectionsUpdated(const QVector<Connection> &changed)
 {
-    m_model->upsert(changed);
-    QSet<qint64> ids;
     for (const Connection &c : changed)
-        ids.insert(c.id);
-    m_detail->onDataChanged(ids); // state history and kernel summary feed its header
+        m_liveChanged.insert(c.id);
+    scheduleLiveRefresh();
+}
+
+void MainWindow::scheduleLiveRefresh()
+{
+    if (!m_liveTimer.isActive())
+        m_liveTimer.start();
+}
+
+void MainWindow::refreshLive()
+{
+    if (!m_capture->hasCapture())
+        return;
+    if (!m_session) {
+        QString error;
+        std::unique_ptr<Session> session = Session::open(m_capture->sessionPath(), &error);
+        if (!session) {
+            m_liveTimer.start(); // the recorder has not created the file yet
+            return;
+        }
+        setSession(std::move(session));
+    } else if (!m_session->refresh() && m_liveChanged.isEmpty()) {
+        return;
+    }
+    // LiveCapture reports a change before the writer commits it: connections reported in the
+    // last two rounds are treated as changed.
+    QSet<qint64> changed = m_liveChanged;
+    changed += m_liveChangedBefore;
+    m_liveChangedBefore = m_liveChanged;
+    m_liveChanged.clear();
+    m_model->refresh();
+    m_inspector->refresh();
+    m_detail->onDataChanged(changed);
+    m_markersOf -= changed;
+    scheduleTimelineUpdate();
     updateCounts();
+    updatePacketLabel();
+    updateActions();
+    if (!m_liveChangedBefore.isEmpty())
+        m_liveTimer.start(); // once more for what was reported but not yet committed
 }
 
 void MainWindow::onStatsUpdated(const CaptureStats &stats)
@@ -115,6 +155,7 @@ void MainWindow::onCaptureFailed(const QString &reason)
 
 void MainWindow::onCaptureStopped()
 {
+    refreshLive(); // everything the recorder committed, up to its last batch
     if (m_clockTimer.isActive()) {
         m_clockTimer.stop();
         onClockTick(); // open connections end where the capture ended

@@ -8,11 +8,11 @@
 #include "dialogs/capture_options_dialog.h"
 #include "main_window_packets.h"
 #include "models/connection_table_model.h"
-#include "models/packet_store.h"
+#include "models/packet_scan_job.h"
+#include "tcpscope_records.h"
 #include "packet_exporter.h"
 #include "views/connection_table_view.h"
 #include "views/packet_inspector.h"
-#include "models/kernel_store.h"
 #include "views/connection_detail_view.h"
 
 #include <QAction>
@@ -36,10 +36,12 @@ QString noPacketsHint(const SessionInfo &info, bool capturing)
 
 void MainWindow::connectPacketSignals()
 {
-    connect(m_packets, &PacketStore::capHit, this, [this](int cap) {
-        statusBar()->showMessage(tr("The packet list is full (%1 packets): later packets are recorded in the session "
-                                    "file but not listed. Reopen the file to see them all.").arg(cap), 15000);
-        updatePacketLabel();
+    m_markerScan = new PacketScanJob(this);
+    connect(m_markerScan, &PacketScanJob::finished, this, [this](const PacketScanResult &result) {
+        m_markersOf += m_markersPending;
+        m_markersPending.clear();
+        m_timeline->addAnalysisMarkers(result.matches);
+        m_timeline->replot();
     });
     connect(m_exporter, &PacketExporter::finished, this, [this](const QString &path, qint64 count, const QString &error) {
         updateActions();
@@ -52,16 +54,47 @@ void MainWindow::connectPacketSignals()
     });
 }
 
+void MainWindow::updateTimelineMarkers(const QVector<Connection> &shown)
+{
+    // Markers need the packets' times, but only of the connections on the timeline whose
+    // summary says they had a retransmission, RST or zero window: those are scanned on a
+    // worker (their own Session handle), the rest cost nothing.
+    QSet<qint64> wanted = m_markerScan->isRunning() ? m_markersPending : QSet<qint64>();
+    bool added = false;
+    for (const Connection &c : shown) {
+        const PacketCounts &n = c.packets;
+        if (n.retransmissions + n.resets + n.zeroWindows > 0 && !m_markersOf.contains(c.id) && !wanted.contains(c.id)) {
+            wanted.insert(c.id);
+            added = true;
+        }
+    }
+    if (!added || !m_session)
+        return;
+    // A scan still running is replaced by one that also covers its connections.
+    m_markersPending = wanted;
+    constexpr qint64 kMaxMarkers = 100'000; // drawn at most one per pixel anyway
+    m_markerScan->start(m_session->path(), QVector<qint64>(wanted.cbegin(), wanted.cend()), [](const Packet &p) {
+        return (p.analysis & (AnalysisRetransmission | AnalysisZeroWindow)) || (p.tcpFlags & TS_TCP_RST);
+    }, kMaxMarkers);
+}
+
 void MainWindow::onPacketsAdded(const QVector<Packet> &packets)
 {
-    m_packets->append(packets);
-    m_timeline->addAnalysisMarkers(packets);
-    updatePacketLabel();
+    for (const Packet &p : packets)
+        if (p.connectionId > 0)
+            m_liveChanged.insert(p.connectionId);
+    scheduleLiveRefresh();
 }
 
 void MainWindow::onKernelDataAdded(const KernelData &data)
 {
-    m_kernel->append(data); // KernelStore::changed refreshes the detail view when it shows them
+    for (const TcpSample &s : data.samples)
+        m_liveChanged.insert(s.connectionId);
+    for (const KernelEvent &e : data.events)
+        m_liveChanged.insert(e.connectionId);
+    for (const DropEvent &d : data.drops)
+        m_liveChanged.insert(d.connectionId);
+    scheduleLiveRefresh();
 }
 
 void MainWindow::showKernelMetrics()
@@ -80,9 +113,7 @@ void MainWindow::onConnectionSelectionChanged()
 
 void MainWindow::updatePacketLabel()
 {
-    QString text = tr("%1 packets").arg(m_packets->size());
-    if (m_packets->capReached())
-        text += tr(" (list full, %1 not listed)").arg(m_packets->dropped());
+    QString text = tr("%1 packets").arg(m_session ? m_session->packetCount() : 0);
     text += tr(" · %1 lost").arg(m_lostPackets);
     if (m_filteredPackets > 0)
         text += tr(" · %1 filtered").arg(m_filteredPackets);
@@ -106,16 +137,12 @@ bool MainWindow::exportPackets(const QString &path, bool selectedOnly)
         statusBar()->showMessage(tr("Still exporting…"), 3000);
         return false;
     }
-    if (m_packets->size() == 0) {
+    if (!m_session || m_session->packetCount() == 0) {
         showError(tr("Export Packets"), tr("There are no packets to export."));
         return false;
     }
-    SessionData data;
-    data.info = m_info;
-    data.connections = m_model->connections();
-    data.packets = m_packets->all(); // implicitly shared: no copy here
     const QVector<qint64> ids = selectedOnly ? m_table->selectedConnectionIds() : QVector<qint64>();
-    m_exporter->start(std::move(data), path, ids);
+    m_exporter->start(m_sessionPath, path, ids);
     statusBar()->showMessage(tr("Exporting packets to %1…").arg(QDir::toNativeSeparators(path)));
     updateActions();
     return true;

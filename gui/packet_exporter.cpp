@@ -2,6 +2,7 @@
 #include "packet_exporter.h"
 
 #include "export/pcapng_writer.h"
+#include "session/session.h"
 
 namespace tcpscope {
 
@@ -13,7 +14,8 @@ PacketExporter::~PacketExporter()
         m_thread->wait();
 }
 
-bool PacketExporter::start(SessionData session, const QString &path, const QVector<qint64> &connectionIds)
+bool PacketExporter::start(const QString &sessionPath, const QString &path,
+                           const QVector<qint64> &connectionIds)
 {
     if (m_thread)
         return false;
@@ -23,14 +25,37 @@ bool PacketExporter::start(SessionData session, const QString &path, const QVect
         QString error;
     };
     auto result = std::make_shared<Result>();
-    auto data = std::make_shared<SessionData>(std::move(session));
-    m_thread.reset(QThread::create([data, path, connectionIds, result] {
-        result->count = writePcapng(*data, path, connectionIds, &result->error);
+    m_thread.reset(QThread::create([sessionPath, path, connectionIds, result] {
+        const std::unique_ptr<Session> session = Session::open(sessionPath, &result->error);
+        if (!session)
+            return;
+        SessionData data;
+        data.info = session->info();
+        if (connectionIds.isEmpty()) {
+            session->forEachConnection(
+                [&](const Connection &c) {
+                    data.connections.append(c);
+                    return true;
+                },
+                false);
+            session->forEachPacket(-1, [&](const Packet &p) {
+                data.packets.append(p);
+                return true;
+            });
+        } else {
+            data.connections = session->connections(connectionIds);
+            for (qint64 id : connectionIds)
+                data.packets += session->packets(id);
+        }
+        result->count = writePcapng(data, path, connectionIds, &result->error);
     }));
-    connect(m_thread.get(), &QThread::finished, this, [this, path, result] {
-        m_thread.reset();
-        emit finished(path, result->count, result->error);
-    }, Qt::QueuedConnection);
+    connect(
+        m_thread.get(), &QThread::finished, this,
+        [this, path, result] {
+            m_thread.reset();
+            emit finished(path, result->count, result->error);
+        },
+        Qt::QueuedConnection);
     m_thread->start();
     return true;
 }

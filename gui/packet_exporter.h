@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// File ▸ Export Packets (pcapng): writePcapng on a worker thread. The packets are handed over
-// as an implicitly shared QVector (no copy unless the live capture appends meanwhile).
+// File ▸ Export Packets (pcapng): writePcapng on a worker thread, which reads what it writes
+// from its own Session handle on the file (the GUI holds no packets to hand over). The pcapng
+// writer takes the packets in memory: a whole-session export of a very large session needs
+// that memory on the worker for the time of the export.
 #pragma once
 
 #include "session/session_reader.h"
@@ -21,7 +23,8 @@ public:
 
     bool isRunning() const { return m_thread != nullptr; }
     // connectionIds empty = all packets. False when an export is already running.
-    bool start(SessionData session, const QString &path, const QVector<qint64> &connectionIds);
+    bool start(const QString &sessionPath, const QString &path,
+               const QVector<qint64> &connectionIds);
 
 signals:
     // count = packets written, or -1 with error.

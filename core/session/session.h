@@ -97,10 +97,13 @@ public:
 
     // Connections ----------------------------------------------------------------------------
     qint64 connectionCount() const;
-    // Matching ids in query order (8 bytes per connection: 200k connections = 1.6 MB).
+    // Matching ids in query order (8 bytes per connection: 200k connections = 1.6 MB). The sort
+    // column and the filter text are read into memory on first use (one pass over the table,
+    // then a sort in memory: ~40 bytes per connection per column, a few columns kept).
     QVector<qint64> connectionIds(const ConnectionQuery &query) const;
-    // These connections, in the order given, without their state history (a table page).
-    QVector<Connection> connections(const QVector<qint64> &ids) const;
+    // These connections, in the order given (a table page); with their state histories when
+    // asked (one more query for all of them).
+    QVector<Connection> connections(const QVector<qint64> &ids, bool withHistory = false) const;
     // One connection with its state history; nullopt when unknown.
     std::optional<Connection> connection(qint64 id) const;
     // Every connection in id order, with history when asked (exports, timeline). Return false

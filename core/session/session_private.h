@@ -4,6 +4,7 @@
 #pragma once
 
 #include "session/session.h"
+#include "session/session_columns.h"
 #include "session/session_rows.h"
 #include "session/sqlite_util.h"
 
@@ -13,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace tcpscope {
 
@@ -65,10 +67,12 @@ struct Session::Private
     QStringList connectionColumns; // valid ORDER BY names (the file's own columns)
     mutable std::atomic<quint64> outOfRange{0};
     mutable std::atomic<quint64> badChunks{0};
-    mutable QString error;                        // last query error, one line
-    mutable std::optional<QSet<qint64>> knownIds; // connection ids, loaded when first needed
+    mutable QString error;                               // last query error, one line
+    mutable std::optional<std::vector<qint64>> knownIds; // sorted ids, loaded when first needed
     mutable ChunkCache<QVector<Packet>> packetCache{64};
     mutable QString lastChunkError;
+    // Sort and filter columns in memory (session_columns.h); dropped on refresh.
+    mutable ConnectionColumns columns;
 
     bool chunked() const { return format.major >= 4; }
     bool hasPackets() const { return format.major >= 2; }
@@ -95,6 +99,10 @@ struct Session::Private
     bool readMeta();
     bool readCounts();
     bool readHistory(qint64 id, QVector<StateChange> *out) const;
+    // Histories of these connections (one query), appended to each by id.
+    bool readHistories(QHash<qint64, Connection> *byId) const;
+    // connectionIds answered from the in-memory columns; false (error set) on a read failure.
+    bool cachedIds(const ConnectionQuery &query, QVector<qint64> *out) const;
     bool readSeconds(qint64 fromNs, qint64 toNs, QVector<SecondBucket> *out) const;
     // Packets of v2/v3 row tables.
     bool rowPackets(const QByteArray &where, qint64 offset, qint64 limit,

@@ -6,6 +6,7 @@
 
 #include <QHash>
 #include <QMap>
+#include <algorithm>
 
 namespace tcpscope {
 
@@ -71,10 +72,19 @@ QVector<Packet> Session::packets(qint64 connectionId, qint64 offset, qint64 limi
         out.append(p);
         return true;
     };
-    if (d->chunked())
+    if (d->chunked()) {
+        // A whole long connection (a graph): room for all of it at once, not ~17 regrowths that
+        // each copy every packet so far.
+        qint64 total = 0;
+        if (limit > 4096 &&
+            d->queryInt("SELECT ifnull(sum(count), 0) FROM packet_chunks WHERE connection_id = " +
+                            QByteArray::number(connectionId),
+                        &total))
+            out.reserve(std::clamp<qint64>(total - offset, 0, std::min<qint64>(limit, 1 << 24)));
         d->chunkPackets(connectionId, offset, limit, add);
-    else if (d->hasPackets())
+    } else if (d->hasPackets()) {
         d->rowPackets(connectionWhere(connectionId), offset, limit, add);
+    }
     return out;
 }
 

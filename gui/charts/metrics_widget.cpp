@@ -54,6 +54,9 @@ MetricsWidget::MetricsWidget(QWidget *parent, QVector<MetricsChart> charts)
     setMouseTracking(true);
     setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     setNoAntialiasingOnDrag(true);
+    // Series of a long connection have thousands of points drawn with 1.5 px pens: the fast
+    // polyline path draws them as one polyline instead of segment by segment.
+    setPlottingHint(QCP::phFastPolylines, true);
     buildLayout();
     fitAll();
 }

@@ -14,9 +14,9 @@ namespace tcpscope {
 namespace {
 
 const char *const kHeaders[ConnectionTableModel::ColumnCount] = {
-    "ID", "Process", "PID", "Role", "Family", "Local", "Remote", "State", "Start", "Duration",
-    "Handshake", "Sent", "Received", "Retrans", "SRTT", "SRTT min", "SRTT max", "cwnd max", "Resent",
-    "RST", "Drops", "Close reason", "States",
+    "ID",       "Process",  "PID",       "Role", "Family",   "Local",        "Remote", "State",
+    "Start",    "Duration", "Handshake", "Sent", "Received", "Retrans",      "SRTT",   "SRTT min",
+    "SRTT max", "cwnd max", "Resent",    "RST",  "Drops",    "Close reason", "States",
 };
 
 const char *const kHeaderTips[ConnectionTableModel::ColumnCount] = {
@@ -45,15 +45,57 @@ const char *const kHeaderTips[ConnectionTableModel::ColumnCount] = {
     "Every state the connection went through",
 };
 
-bool hasStats(const Connection &c) { return c.haveCloseStats; }
+bool hasStats(const Connection &c)
+{
+    return c.haveCloseStats;
+}
+
+bool containsAll(const QVector<qint64> &haystack, const QVector<qint64> &needles)
+{
+    const QSet<qint64> all(haystack.cbegin(), haystack.cend());
+    return std::all_of(needles.cbegin(), needles.cend(),
+                       [&](qint64 id) { return all.contains(id); });
+}
 
 } // namespace
 
 ConnectionTableModel::ConnectionTableModel(QObject *parent) : QAbstractTableModel(parent) {}
 
+QString ConnectionTableModel::sqlSortColumn(int column)
+{
+    // Columns whose shown value is not one stored column (duration: end - start, or "now" for
+    // open ones; RST: sent + received) have no SQL order and are not sortable.
+    static const char *const kSql[ColumnCount] = {"id",
+                                                  "comm",
+                                                  "pid",
+                                                  "role",
+                                                  "family",
+                                                  "local_addr",
+                                                  "remote_addr",
+                                                  "state",
+                                                  "start_ns",
+                                                  nullptr,
+                                                  "handshake_ns",
+                                                  "bytes_sent",
+                                                  "bytes_received",
+                                                  "retransmits",
+                                                  "srtt_us",
+                                                  "srtt_us_min",
+                                                  "srtt_us_max",
+                                                  "cwnd_max",
+                                                  "kernel_retransmits",
+                                                  nullptr,
+                                                  "drops",
+                                                  "close_reason",
+                                                  "states"};
+    if (column < 0 || column >= ColumnCount || !kSql[column])
+        return {};
+    return QString::fromLatin1(kSql[column]);
+}
+
 int ConnectionTableModel::rowCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : int(m_rows.size());
+    return parent.isValid() ? 0 : int(m_ids.size());
 }
 
 int ConnectionTableModel::columnCount(const QModelIndex &parent) const
@@ -67,46 +109,132 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
         return QAbstractTableModel::headerData(section, orientation, role);
     if (role == Qt::DisplayRole)
         return QString::fromLatin1(kHeaders[section]);
-    if (role == Qt::ToolTipRole)
-        return QString::fromLatin1(kHeaderTips[section]);
+    if (role == Qt::ToolTipRole) {
+        QString tip = QString::fromLatin1(kHeaderTips[section]);
+        if (sqlSortColumn(section).isEmpty())
+            tip += QStringLiteral(" (not sortable)");
+        return tip;
+    }
     return {};
+}
+
+const QVector<Connection> &ConnectionTableModel::page(int pageIndex) const
+{
+    const auto it = m_pages.constFind(pageIndex);
+    if (it != m_pages.cend())
+        return *it;
+    if (m_pageOrder.size() >= kMaxCachedPages)
+        m_pages.remove(m_pageOrder.takeFirst());
+    const QVector<qint64> ids = m_ids.mid(qsizetype(pageIndex) * kPageRows, kPageRows);
+    // The States column shows the path of state changes, which lives in the history.
+    QVector<Connection> rows =
+        m_session ? m_session->connections(ids, true) : QVector<Connection>();
+    // A row the session does not answer for (a damaged page) still needs its id in place.
+    if (rows.size() != ids.size()) {
+        QHash<qint64, Connection> byId;
+        for (Connection &c : rows)
+            byId.insert(c.id, std::move(c));
+        rows.clear();
+        for (qint64 id : ids) {
+            Connection c = byId.value(id);
+            c.id = id;
+            rows.append(std::move(c));
+        }
+    }
+    m_pageOrder.append(pageIndex);
+    return *m_pages.insert(pageIndex, std::move(rows));
+}
+
+Connection ConnectionTableModel::connectionAt(int row) const
+{
+    if (row < 0 || row >= m_ids.size())
+        return {};
+    return page(row / kPageRows).at(row % kPageRows);
+}
+
+std::optional<Connection> ConnectionTableModel::connection(qint64 id) const
+{
+    return m_session ? m_session->connection(id) : std::nullopt;
+}
+
+int ConnectionTableModel::rowForId(qint64 id) const
+{
+    return int(m_ids.indexOf(id));
+}
+
+qint64 ConnectionTableModel::totalCount() const
+{
+    return m_session ? m_session->connectionCount() : 0;
+}
+
+const QVector<Connection> &ConnectionTableModel::connections() const
+{
+    if (!m_allLoaded && m_session) {
+        m_all.clear();
+        m_session->forEachConnection(
+            [this](const Connection &c) {
+                m_all.append(c);
+                return true;
+            },
+            true);
+    }
+    m_allLoaded = true;
+    return m_all;
 }
 
 QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const Connection &c = m_rows.at(index.row());
     const int col = index.column();
-    switch (role) {
-    case Qt::DisplayRole:
-        return displayData(c, col);
-    case SortRole:
-        return sortData(c, col);
-    case ConnectionIdRole:
-        return c.id;
-    case Qt::ToolTipRole:
-        return toolTip(c, col);
-    case Qt::TextAlignmentRole:
+    if (role == ConnectionIdRole)
+        return m_ids.at(index.row());
+    if (role == Qt::TextAlignmentRole) {
         switch (col) {
-        case ColId: case ColPid: case ColDuration: case ColHandshake: case ColSent:
-        case ColReceived: case ColRetrans: case ColSrtt: case ColSrttMin: case ColSrttMax:
-        case ColCwndMax: case ColKernelRetrans: case ColResets: case ColDrops:
+        case ColId:
+        case ColPid:
+        case ColDuration:
+        case ColHandshake:
+        case ColSent:
+        case ColReceived:
+        case ColRetrans:
+        case ColSrtt:
+        case ColSrttMin:
+        case ColSrttMax:
+        case ColCwndMax:
+        case ColKernelRetrans:
+        case ColResets:
+        case ColDrops:
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         default:
             return QVariant(Qt::AlignLeft | Qt::AlignVCenter);
         }
+    }
+    if (role != Qt::DisplayRole && role != Qt::ToolTipRole && role != Qt::ForegroundRole &&
+        role != Qt::FontRole)
+        return {};
+    const Connection &c = page(index.row() / kPageRows).at(index.row() % kPageRows);
+    switch (role) {
+    case Qt::DisplayRole:
+        return displayData(c, col);
+    case Qt::ToolTipRole:
+        return toolTip(c, col);
     case Qt::ForegroundRole:
         if (col == ColCloseReason) {
             switch (c.closeReason) {
-            case CloseReason::Reset: case CloseReason::Refused: case CloseReason::Timeout:
+            case CloseReason::Reset:
+            case CloseReason::Refused:
+            case CloseReason::Timeout:
             case CloseReason::Aborted:
                 return QBrush(QColor(0xb0, 0x20, 0x20));
-            default: break;
+            default:
+                break;
             }
         }
-        if ((col == ColRetrans && c.retransmits > 0) || (col == ColKernelRetrans && c.kernel.retransmits > 0) ||
-            (col == ColResets && c.kernel.resetsSent + c.kernel.resetsReceived > 0) || (col == ColDrops && c.kernel.drops > 0))
+        if ((col == ColRetrans && c.retransmits > 0) ||
+            (col == ColKernelRetrans && c.kernel.retransmits > 0) ||
+            (col == ColResets && c.kernel.resetsSent + c.kernel.resetsReceived > 0) ||
+            (col == ColDrops && c.kernel.drops > 0))
             return QBrush(QColor(0xb0, 0x20, 0x20));
         if (col == ColDuration && c.isOpen())
             return QBrush(QColor(0x60, 0x60, 0x60));
@@ -126,68 +254,61 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
 QVariant ConnectionTableModel::displayData(const Connection &c, int column) const
 {
     switch (column) {
-    case ColId: return c.id;
-    case ColProcess: return c.comm;
-    case ColPid: return c.pid ? QVariant(c.pid) : QVariant(QString());
-    case ColRole: return connectionRoleName(c.role);
-    case ColFamily: return fmt::familyName(c.family);
-    case ColLocal: return fmt::endpoint(c.localAddr, c.localPort);
+    case ColId:
+        return c.id;
+    case ColProcess:
+        return c.comm;
+    case ColPid:
+        return c.pid ? QVariant(c.pid) : QVariant(QString());
+    case ColRole:
+        return connectionRoleName(c.role);
+    case ColFamily:
+        return fmt::familyName(c.family);
+    case ColLocal:
+        return fmt::endpoint(c.localAddr, c.localPort);
     case ColRemote:
         if (c.role == ConnectionRole::Listener)
             return QString();
         return fmt::endpoint(c.remoteAddr, c.remotePort);
-    case ColState: return tcpStateName(c.state);
-    case ColStart: return c.startNs ? fmt::wallTime(c.startNs) : QString();
+    case ColState:
+        return tcpStateName(c.state);
+    case ColStart:
+        return c.startNs ? fmt::wallTime(c.startNs) : QString();
     case ColDuration:
         if (c.isOpen() && m_referenceNs <= c.startNs)
             return QString();
         return fmt::durationMs(c.durationMs(c.isOpen() ? m_referenceNs : 0));
-    case ColHandshake: return c.handshakeNs >= 0 ? fmt::durationMs(c.handshakeNs / 1e6) : QString();
-    case ColSent: return hasStats(c) ? fmt::bytes(c.bytesSent) : QString();
-    case ColReceived: return hasStats(c) ? fmt::bytes(c.bytesReceived) : QString();
-    case ColRetrans: return hasStats(c) ? QVariant(c.retransmits) : QVariant(QString());
-    case ColSrtt: return hasStats(c) && c.srttUs ? fmt::durationMs(c.srttUs / 1000.0) : QString();
-    case ColSrttMin: return c.kernel.srttUsMin ? fmt::durationMs(c.kernel.srttUsMin / 1000.0) : QString();
-    case ColSrttMax: return c.kernel.srttUsMax ? fmt::durationMs(c.kernel.srttUsMax / 1000.0) : QString();
-    case ColCwndMax: return c.kernel.cwndMax ? QVariant(c.kernel.cwndMax) : QVariant(QString());
+    case ColHandshake:
+        return c.handshakeNs >= 0 ? fmt::durationMs(c.handshakeNs / 1e6) : QString();
+    case ColSent:
+        return hasStats(c) ? fmt::bytes(c.bytesSent) : QString();
+    case ColReceived:
+        return hasStats(c) ? fmt::bytes(c.bytesReceived) : QString();
+    case ColRetrans:
+        return hasStats(c) ? QVariant(c.retransmits) : QVariant(QString());
+    case ColSrtt:
+        return hasStats(c) && c.srttUs ? fmt::durationMs(c.srttUs / 1000.0) : QString();
+    case ColSrttMin:
+        return c.kernel.srttUsMin ? fmt::durationMs(c.kernel.srttUsMin / 1000.0) : QString();
+    case ColSrttMax:
+        return c.kernel.srttUsMax ? fmt::durationMs(c.kernel.srttUsMax / 1000.0) : QString();
+    case ColCwndMax:
+        return c.kernel.cwndMax ? QVariant(c.kernel.cwndMax) : QVariant(QString());
     // Counts: blank rather than 0, so the rows where something happened stand out.
-    case ColKernelRetrans: return c.kernel.retransmits ? QVariant(c.kernel.retransmits) : QVariant(QString());
+    case ColKernelRetrans:
+        return c.kernel.retransmits ? QVariant(c.kernel.retransmits) : QVariant(QString());
     case ColResets:
         if (c.kernel.resetsSent + c.kernel.resetsReceived == 0)
             return QString();
         return QStringLiteral("%1↑ %2↓").arg(c.kernel.resetsSent).arg(c.kernel.resetsReceived);
-    case ColDrops: return c.kernel.drops ? QVariant(c.kernel.drops) : QVariant(QString());
-    case ColCloseReason: return closeReasonName(c.closeReason);
-    case ColStates: return c.statesPath();
-    default: return {};
-    }
-}
-
-QVariant ConnectionTableModel::sortData(const Connection &c, int column) const
-{
-    switch (column) {
-    case ColId: return c.id;
-    case ColPid: return c.pid;
-    case ColLocal: return QStringLiteral("%1/%2").arg(c.localAddr).arg(c.localPort, 5, 10, QLatin1Char('0'));
-    case ColRemote: return QStringLiteral("%1/%2").arg(c.remoteAddr).arg(c.remotePort, 5, 10, QLatin1Char('0'));
-    case ColState: return int(c.state);
-    case ColStart: return c.startNs;
-    case ColDuration: return c.isOpen() && m_referenceNs <= c.startNs ? -1.0 : c.durationMs(c.isOpen() ? m_referenceNs : 0);
-    case ColHandshake: return c.handshakeNs;
-    // Connections without stats sort below every real value, including 0.
-    case ColSent: return hasStats(c) ? qint64(c.bytesSent) : qint64(-1);
-    case ColReceived: return hasStats(c) ? qint64(c.bytesReceived) : qint64(-1);
-    case ColRetrans: return hasStats(c) ? qint64(c.retransmits) : qint64(-1);
-    case ColSrtt: return hasStats(c) ? qint64(c.srttUs) : qint64(-1);
-    case ColFamily: return c.family;
-    // No kernel value sorts below every real one.
-    case ColSrttMin: return c.kernel.srttUsMin ? qint64(c.kernel.srttUsMin) : qint64(-1);
-    case ColSrttMax: return c.kernel.srttUsMax ? qint64(c.kernel.srttUsMax) : qint64(-1);
-    case ColCwndMax: return c.kernel.cwndMax ? qint64(c.kernel.cwndMax) : qint64(-1);
-    case ColKernelRetrans: return qint64(c.kernel.retransmits);
-    case ColResets: return qint64(c.kernel.resetsSent + c.kernel.resetsReceived);
-    case ColDrops: return qint64(c.kernel.drops);
-    default: return displayData(c, column);
+    case ColDrops:
+        return c.kernel.drops ? QVariant(c.kernel.drops) : QVariant(QString());
+    case ColCloseReason:
+        return closeReasonName(c.closeReason);
+    case ColStates:
+        return c.statesPath();
+    default:
+        return {};
     }
 }
 
@@ -196,33 +317,55 @@ QString ConnectionTableModel::toolTip(const Connection &c, int column) const
     switch (column) {
     case ColProcess:
     case ColPid:
-        return QStringLiteral("%1 (pid %2), cgroup %3, netns %4").arg(c.comm).arg(c.pid).arg(c.cgroupId).arg(c.netnsIno);
+        return QStringLiteral("%1 (pid %2), cgroup %3, netns %4")
+            .arg(c.comm)
+            .arg(c.pid)
+            .arg(c.cgroupId)
+            .arg(c.netnsIno);
     case ColStart:
         return c.startNs ? fmt::wallDateTime(c.startNs) : QString();
     case ColDuration:
         if (c.isOpen())
-            return QStringLiteral("Still open (measured up to %1)").arg(m_referenceNs ? fmt::wallTime(m_referenceNs) : QStringLiteral("?"));
+            return QStringLiteral("Still open (measured up to %1)")
+                .arg(m_referenceNs ? fmt::wallTime(m_referenceNs) : QStringLiteral("?"));
         return QStringLiteral("%1 → %2").arg(fmt::wallTime(c.startNs), fmt::wallTime(c.endNs));
     case ColSent:
     case ColReceived:
         if (!hasStats(c))
             return QStringLiteral("Known when the connection closes");
         return QStringLiteral("%1 bytes sent (acked), %2 bytes received; %3 segments out, %4 in")
-            .arg(c.bytesSent).arg(c.bytesReceived).arg(c.segsOut).arg(c.segsIn);
+            .arg(c.bytesSent)
+            .arg(c.bytesReceived)
+            .arg(c.segsOut)
+            .arg(c.segsIn);
     case ColSrtt:
-        return hasStats(c) ? QStringLiteral("srtt %1 µs, min RTT %2 µs").arg(c.srttUs).arg(c.minRttUs) : QString();
+        return hasStats(c)
+                   ? QStringLiteral("srtt %1 µs, min RTT %2 µs").arg(c.srttUs).arg(c.minRttUs)
+                   : QString();
     case ColKernelRetrans:
-        return QStringLiteral("%1 segments resent (%2 SYN, %3 SYN-ACK)").arg(c.kernel.retransmits).arg(c.kernel.synRetransmits).arg(c.kernel.synAckRetransmits);
+        return QStringLiteral("%1 segments resent (%2 SYN, %3 SYN-ACK)")
+            .arg(c.kernel.retransmits)
+            .arg(c.kernel.synRetransmits)
+            .arg(c.kernel.synAckRetransmits);
     case ColResets:
-        return QStringLiteral("%1 RST sent, %2 RST received").arg(c.kernel.resetsSent).arg(c.kernel.resetsReceived);
+        return QStringLiteral("%1 RST sent, %2 RST received")
+            .arg(c.kernel.resetsSent)
+            .arg(c.kernel.resetsReceived);
     case ColSrttMin:
     case ColSrttMax:
     case ColCwndMax:
-        return QStringLiteral("%1 kernel samples: srtt %2–%3 µs, cwnd up to %4").arg(c.kernel.samples).arg(c.kernel.srttUsMin).arg(c.kernel.srttUsMax).arg(c.kernel.cwndMax);
+        return QStringLiteral("%1 kernel samples: srtt %2–%3 µs, cwnd up to %4")
+            .arg(c.kernel.samples)
+            .arg(c.kernel.srttUsMin)
+            .arg(c.kernel.srttUsMax)
+            .arg(c.kernel.cwndMax);
     case ColStates: {
+        // The page holds no histories; a tooltip is one row, asked for when hovered.
+        const std::optional<Connection> full = connection(c.id);
         QStringList lines;
-        for (const StateChange &sc : c.history)
-            lines << QStringLiteral("%1  %2 → %3").arg(fmt::wallTime(sc.timeNs), tcpStateName(sc.from), tcpStateName(sc.to));
+        for (const StateChange &sc : full ? full->history : c.history)
+            lines << QStringLiteral("%1  %2 → %3")
+                         .arg(fmt::wallTime(sc.timeNs), tcpStateName(sc.from), tcpStateName(sc.to));
         return lines.join(QLatin1Char('\n'));
     }
     default: {
@@ -232,53 +375,114 @@ QString ConnectionTableModel::toolTip(const Connection &c, int column) const
     }
 }
 
-void ConnectionTableModel::setConnections(const QVector<Connection> &connections)
+void ConnectionTableModel::setSession(std::shared_ptr<const Session> session)
 {
     beginResetModel();
-    m_rows = connections;
-    m_rowById.clear();
-    m_rowById.reserve(m_rows.size());
-    for (int i = 0; i < m_rows.size(); ++i)
-        m_rowById.insert(m_rows.at(i).id, i);
+    m_session = std::move(session);
+    m_all.clear();
+    m_allLoaded = false;
+    m_ids.clear();
+    m_pages.clear();
+    m_pageOrder.clear();
     endResetModel();
+    requery();
 }
 
-void ConnectionTableModel::clear()
+void ConnectionTableModel::refresh()
 {
-    setConnections({});
+    m_all.clear();
+    m_allLoaded = false;
+    requery();
 }
 
-void ConnectionTableModel::upsert(const QVector<Connection> &changed)
+void ConnectionTableModel::sort(int column, Qt::SortOrder order)
 {
-    QVector<int> updatedRows;
-    QVector<Connection> added;
-    for (const Connection &c : changed) {
-        const auto it = m_rowById.constFind(c.id);
-        if (it != m_rowById.constEnd()) {
-            m_rows[*it] = c;
-            updatedRows.append(*it);
-        } else {
-            added.append(c);
+    if (column < 0 || column >= ColumnCount)
+        return;
+    if (sqlSortColumn(column).isEmpty()) {
+        emit notice(tr("The %1 column cannot be sorted: it is not one stored value")
+                        .arg(QString::fromLatin1(kHeaders[column])));
+        return;
+    }
+    if (column == m_sortColumn && order == m_sortOrder)
+        return;
+    m_sortColumn = column;
+    m_sortOrder = order;
+    requery();
+}
+
+void ConnectionTableModel::requery()
+{
+    QVector<qint64> ids;
+    if (m_session) {
+        ConnectionQuery query;
+        query.sortColumn = sqlSortColumn(m_sortColumn);
+        query.descending = m_sortOrder == Qt::DescendingOrder;
+        query.text = m_text;
+        if (m_idFilterActive)
+            query.ids = QVector<qint64>(m_idFilter.cbegin(), m_idFilter.cend());
+        ids = m_session->connectionIds(query);
+        // A file older than the column (v1 has no kernel columns) cannot sort by it.
+        if (ids.isEmpty() && !m_session->error().isEmpty() &&
+            query.sortColumn != QLatin1String("id")) {
+            emit notice(tr("This session cannot be sorted by %1: %2")
+                            .arg(QString::fromLatin1(kHeaders[m_sortColumn]), m_session->error()));
+            query.sortColumn = QStringLiteral("id");
+            ids = m_session->connectionIds(query);
         }
     }
-    emitRowRuns(std::move(updatedRows), 0, ColumnCount - 1);
-    if (added.isEmpty())
+    if (ids.size() < m_ids.size() || (ids.size() > m_ids.size() && !containsAll(ids, m_ids))) {
+        // Rows went away (a filter): nothing to keep.
+        beginResetModel();
+        m_ids = std::move(ids);
+        m_pages.clear();
+        m_pageOrder.clear();
+        endResetModel();
         return;
-    // A batch may repeat an id; keep only its last version.
-    QHash<qint64, int> lastIndex;
-    for (int i = 0; i < added.size(); ++i)
-        lastIndex.insert(added.at(i).id, i);
-    QVector<Connection> unique;
-    for (int i = 0; i < added.size(); ++i)
-        if (lastIndex.value(added.at(i).id) == i)
-            unique.append(added.at(i));
-    const int first = int(m_rows.size());
-    beginInsertRows({}, first, first + int(unique.size()) - 1);
-    for (const Connection &c : unique) {
-        m_rowById.insert(c.id, int(m_rows.size()));
-        m_rows.append(c);
     }
-    endInsertRows();
+    if (ids.size() > m_ids.size()) {
+        // Live growth: the new rows are inserted at the end, then the layout change below moves
+        // them where the sort puts them, keeping every existing row's identity.
+        const QSet<qint64> known(m_ids.cbegin(), m_ids.cend());
+        beginInsertRows({}, int(m_ids.size()), int(ids.size()) - 1);
+        for (qint64 id : std::as_const(ids))
+            if (!known.contains(id))
+                m_ids.append(id);
+        m_pages.clear();
+        m_pageOrder.clear();
+        endInsertRows();
+    }
+    reorder(std::move(ids));
+}
+
+void ConnectionTableModel::reorder(QVector<qint64> ids)
+{
+    // The same rows in a new order: a layout change keeps the selection (persistent indexes)
+    // on the same connections, which is what the user expects after a click on a header.
+    emit layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
+    const QModelIndexList persistent = persistentIndexList();
+    QVector<qint64> persistentIds;
+    persistentIds.reserve(persistent.size());
+    for (const QModelIndex &i : persistent)
+        persistentIds.append(m_ids.value(i.row(), -1));
+    m_ids = std::move(ids);
+    m_pages.clear();
+    m_pageOrder.clear();
+    QHash<qint64, int> rowOf;
+    if (!persistent.isEmpty()) {
+        const QSet<qint64> wanted(persistentIds.cbegin(), persistentIds.cend());
+        for (int r = 0; r < m_ids.size(); ++r)
+            if (wanted.contains(m_ids.at(r)))
+                rowOf.insert(m_ids.at(r), r);
+    }
+    QModelIndexList to;
+    to.reserve(persistent.size());
+    for (int k = 0; k < persistent.size(); ++k) {
+        const int row = rowOf.value(persistentIds.at(k), -1);
+        to.append(row < 0 ? QModelIndex() : createIndex(row, persistent.at(k).column()));
+    }
+    changePersistentIndexList(persistent, to);
+    emit layoutChanged({}, QAbstractItemModel::VerticalSortHint);
 }
 
 void ConnectionTableModel::setReferenceTimeNs(qint64 wallNs)
@@ -286,30 +490,37 @@ void ConnectionTableModel::setReferenceTimeNs(qint64 wallNs)
     if (wallNs == m_referenceNs)
         return;
     m_referenceNs = wallNs;
-    QVector<int> open;
-    for (int i = 0; i < m_rows.size(); ++i)
-        if (m_rows.at(i).isOpen())
-            open.append(i);
-    emitRowRuns(std::move(open), ColDuration, ColDuration);
+    // Only cached rows can be on screen; the others read the new time when fetched.
+    for (auto it = m_pages.cbegin(); it != m_pages.cend(); ++it) {
+        const int first = it.key() * kPageRows;
+        for (int i = 0; i < it->size(); ++i)
+            if (it->at(i).isOpen()) {
+                const QModelIndex cell = index(first + i, ColDuration);
+                emit dataChanged(cell, cell, {Qt::DisplayRole, Qt::ToolTipRole});
+            }
+    }
 }
 
-void ConnectionTableModel::emitRowRuns(QVector<int> rows, int firstColumn, int lastColumn)
+void ConnectionTableModel::setFilterText(const QString &text)
 {
-    if (rows.isEmpty())
+    const QString trimmed = text.simplified();
+    if (trimmed == m_text)
         return;
-    std::sort(rows.begin(), rows.end());
-    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-    int runStart = rows.first();
-    int prev = runStart;
-    for (int i = 1; i <= rows.size(); ++i) {
-        if (i < rows.size() && rows.at(i) == prev + 1) {
-            prev = rows.at(i);
-            continue;
-        }
-        emit dataChanged(index(runStart, firstColumn), index(prev, lastColumn));
-        if (i < rows.size())
-            runStart = prev = rows.at(i);
-    }
+    m_text = trimmed;
+    requery();
+    emit filterChanged();
+}
+
+void ConnectionTableModel::setConnectionIdFilter(const QSet<qint64> &ids, const QString &label)
+{
+    const bool active = !ids.isEmpty();
+    if (active == m_idFilterActive && ids == m_idFilter && label == m_idLabel)
+        return;
+    m_idFilter = ids;
+    m_idLabel = active ? label : QString();
+    m_idFilterActive = active;
+    requery();
+    emit filterChanged();
 }
 
 } // namespace tcpscope

@@ -1,14 +1,24 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Table of connections for the main window. Live captures feed it incrementally through
-// upsert() (changed connections only), which keeps change signals minimal so views and the
-// proxy do not re-sort or repaint rows that did not change.
+// The connection table over a Session. The model holds only the ids that match the current sort
+// and filter (one Session::connectionIds query: sorting and filtering happen in SQLite, 8 bytes
+// per row) and a bounded cache of row pages fetched on demand (Session::connections). A table
+// of 200k connections therefore costs ~2 MB plus the pages the user has looked at.
+//
+// Filters: words that must all appear (Session's text condition: process, pid, addresses,
+// ports, role, state, close reason) and an id filter set by the overview dashboard
+// ("connections in this bar"); both must accept a row.
 #pragma once
 
 #include "model/connection.h"
+#include "session/session.h"
 
 #include <QAbstractTableModel>
 #include <QHash>
+#include <QSet>
 #include <QVector>
+
+#include <memory>
+#include <optional>
 
 namespace tcpscope {
 
@@ -16,7 +26,8 @@ class ConnectionTableModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column {
+    enum Column
+    {
         ColId,
         ColProcess,
         ColPid,
@@ -32,7 +43,7 @@ public:
         ColReceived,
         ColRetrans,
         ColSrtt,
-        ColSrttMin,     // kernel metrics (issue 4): KernelSummary
+        ColSrttMin, // kernel metrics: KernelSummary
         ColSrttMax,
         ColCwndMax,
         ColKernelRetrans,
@@ -42,42 +53,89 @@ public:
         ColStates,
         ColumnCount
     };
-    enum Role {
-        SortRole = Qt::UserRole + 1, // raw value (numbers as numbers) for sorting
-        ConnectionIdRole,            // qint64 id of the row's connection
+    enum Role
+    {
+        ConnectionIdRole = Qt::UserRole + 1, // qint64 id of the row's connection
     };
+    static constexpr int kPageRows = 256;
+    static constexpr int kMaxCachedPages = 64; // ~16k rows
 
     explicit ConnectionTableModel(QObject *parent = nullptr);
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation,
+                        int role = Qt::DisplayRole) const override;
+    // Re-runs the id query in the new order. Columns without a stored value to sort by
+    // (see sqlSortColumn) keep the current order and emit notice().
+    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
-    // Replaces everything (opening a file, starting a capture).
-    void setConnections(const QVector<Connection> &connections);
-    // Inserts new ids, updates known ones. Changed rows get one dataChanged per contiguous run,
-    // new rows one rowsInserted at the end.
-    void upsert(const QVector<Connection> &changed);
-    void clear();
+    // The session to show (nullptr: empty table). Keeps sort and filters.
+    void setSession(std::shared_ptr<const Session> session);
+    std::shared_ptr<const Session> session() const { return m_session; }
+    // Live: the session grew. Re-runs the id query (new rows appear where the sort puts them)
+    // and drops cached pages; rows keep their identity through persistent indexes.
+    void refresh();
 
     // Open connections have their duration measured up to this wall time (live: "now";
-    // file: end of the session). Emits dataChanged for the duration column of open rows.
+    // file: end of the session). Emits dataChanged for the duration column of cached open rows.
     void setReferenceTimeNs(qint64 wallNs);
     qint64 referenceTimeNs() const { return m_referenceNs; }
 
-    const Connection &connectionAt(int row) const { return m_rows.at(row); }
-    const QVector<Connection> &connections() const { return m_rows; }
-    int rowForId(qint64 id) const { return m_rowById.value(id, -1); }
+    void setFilterText(const QString &text);
+    QString filterText() const { return m_text; }
+    // Shows only these ids; an empty set removes the id filter. label says where the set came
+    // from ("retransmits 12:00:03"), for the UI that shows the active filter.
+    void setConnectionIdFilter(const QSet<qint64> &ids, const QString &label);
+    void clearConnectionIdFilter() { setConnectionIdFilter({}, {}); }
+    bool hasConnectionIdFilter() const { return m_idFilterActive; }
+    const QSet<qint64> &connectionIdFilter() const { return m_idFilter; }
+    QString connectionIdFilterLabel() const { return m_idLabel; }
+    int sortColumn() const { return m_sortColumn; }
+    Qt::SortOrder sortOrder() const { return m_sortOrder; }
+
+    // Connections in the session, whatever the filters say.
+    qint64 totalCount() const;
+    qint64 idAt(int row) const { return m_ids.value(row, -1); }
+    const QVector<qint64> &ids() const { return m_ids; }
+    int rowForId(qint64 id) const; // -1 when filtered out / unknown
+    // The row's connection without state history (from the page cache).
+    Connection connectionAt(int row) const;
+    // One connection with its history (asks the session), nullopt when unknown.
+    std::optional<Connection> connection(qint64 id) const;
+    // Every connection of the session without history, read from the session on first use and
+    // kept until the session changes. Only the overview dashboard still needs them all.
+    const QVector<Connection> &connections() const;
+
+    // The SQL column Session sorts by for a table column; empty when it has none.
+    static QString sqlSortColumn(int column);
+
+signals:
+    // After either filter changed (rows already re-evaluated).
+    void filterChanged();
+    // Something the user should know (a column that cannot be sorted).
+    void notice(const QString &text);
 
 private:
+    void requery();
+    void reorder(QVector<qint64> ids);
+    const QVector<Connection> &page(int pageIndex) const;
     QVariant displayData(const Connection &c, int column) const;
-    QVariant sortData(const Connection &c, int column) const;
     QString toolTip(const Connection &c, int column) const;
-    void emitRowRuns(QVector<int> rows, int firstColumn, int lastColumn);
 
-    QVector<Connection> m_rows;
-    QHash<qint64, int> m_rowById;
+    std::shared_ptr<const Session> m_session;
+    QVector<qint64> m_ids;
+    mutable QHash<int, QVector<Connection>> m_pages;
+    mutable QVector<int> m_pageOrder; // least recently fetched first
+    mutable QVector<Connection> m_all;
+    mutable bool m_allLoaded = false;
+    int m_sortColumn = ColId;
+    Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
+    QString m_text;
+    QSet<qint64> m_idFilter;
+    QString m_idLabel;
+    bool m_idFilterActive = false;
     qint64 m_referenceNs = 0;
 };
 

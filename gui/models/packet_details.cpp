@@ -52,7 +52,8 @@ QString interfaceName(const Packet &p, const PacketContext &ctx)
 
 QString ecnName(quint8 ecn)
 {
-    static const char *const names[4] = {"Not-ECT", "ECT(1)", "ECT(0)", "CE (congestion experienced)"};
+    static const char *const names[4] = {"Not-ECT", "ECT(1)", "ECT(0)",
+                                         "CE (congestion experienced)"};
     return QLatin1String(names[ecn & 3]);
 }
 
@@ -66,29 +67,40 @@ DetailNode frameSection(const Packet &p, const PacketContext &ctx)
     DetailNode f = node(QStringLiteral("Frame %1: %2 bytes at the hook, %3 on %4")
                             .arg(p.id)
                             .arg(p.skbLen)
-                            .arg(p.isOutgoing() ? QStringLiteral("sent (egress)") : QStringLiteral("received (ingress)"),
+                            .arg(p.isOutgoing() ? QStringLiteral("sent (egress)")
+                                                : QStringLiteral("received (ingress)"),
                                  interfaceName(p, ctx)));
     f.children << node(QStringLiteral("Arrival time: %1").arg(absoluteTime(p.timeNs)))
-               << node(QStringLiteral("Time since session start: %1 s").arg(pfmt::relativeTime(p.timeNs, ctx.originNs)))
+               << node(QStringLiteral("Time since session start: %1 s")
+                           .arg(pfmt::relativeTime(p.timeNs, ctx.originNs)))
                << node(QStringLiteral("Interface: %1").arg(interfaceName(p, ctx)))
-               << node(QStringLiteral("Direction: %1").arg(p.isOutgoing() ? QStringLiteral("out (TC egress, sent by the local socket)")
-                                                                         : QStringLiteral("in (TC ingress, received by the local socket)")))
+               << node(QStringLiteral("Direction: %1")
+                           .arg(p.isOutgoing()
+                                    ? QStringLiteral("out (TC egress, sent by the local socket)")
+                                    : QStringLiteral(
+                                          "in (TC ingress, received by the local socket)")))
                << node(QStringLiteral("skb length: %1 bytes").arg(p.skbLen));
     if (p.gsoSegs > 1)
-        f.children << node(QStringLiteral("GSO: %1 segments of %2 bytes").arg(p.gsoSegs).arg(p.gsoSize));
+        f.children << node(
+            QStringLiteral("GSO: %1 segments of %2 bytes").arg(p.gsoSegs).arg(p.gsoSize));
     else
         f.children << node(QStringLiteral("GSO: not segmented"));
-    f.children << node(QStringLiteral("Socket: %1, kernel state %2")
-                           .arg(p.sockId ? QStringLiteral("0x%1").arg(p.sockId, 0, 16) : QStringLiteral("none"),
-                                pfmt::sockStateText(p.sockState)));
+    f.children << node(
+        QStringLiteral("Socket: %1, kernel state %2")
+            .arg(p.sockId ? QStringLiteral("0x%1").arg(p.sockId, 0, 16) : QStringLiteral("none"),
+                 pfmt::sockStateText(p.sockState)));
     if (ctx.connection) {
         const Connection &c = *ctx.connection;
-        f.children << node(QStringLiteral("Connection %1: %2").arg(c.id).arg(fmt::connectionLabel(c)))
-                   << node(QStringLiteral("Process: %1 (pid %2)").arg(c.comm.isEmpty() ? QStringLiteral("?") : c.comm).arg(c.pid));
+        f.children
+            << node(QStringLiteral("Connection %1: %2").arg(c.id).arg(fmt::connectionLabel(c)))
+            << node(QStringLiteral("Process: %1 (pid %2)")
+                        .arg(c.comm.isEmpty() ? QStringLiteral("?") : c.comm)
+                        .arg(c.pid));
     } else {
         f.children << node(QStringLiteral("Connection: not joined to a known connection"));
     }
-    f.children << node(QStringLiteral("Parse status: %1").arg(pfmt::parseStatusText(p.parseStatus)));
+    f.children << node(
+        QStringLiteral("Parse status: %1").arg(pfmt::parseStatusText(p.parseStatus)));
     if (p.parseStatus != TS_PARSE_OK)
         f.children.last().problem = true;
     return f;
@@ -98,18 +110,28 @@ DetailNode ipSection(const Packet &p)
 {
     const QString src = pfmt::address(p.family, p.srcAddr);
     const QString dst = pfmt::address(p.family, p.dstAddr);
-    DetailNode ip = node(QStringLiteral("Internet Protocol Version %1, Src: %2, Dst: %3").arg(p.family).arg(src, dst));
+    DetailNode ip = node(QStringLiteral("Internet Protocol Version %1, Src: %2, Dst: %3")
+                             .arg(p.family)
+                             .arg(src, dst));
     ip.children << node(QStringLiteral("Version: %1").arg(p.family))
-                << node(QStringLiteral("Header length: %1 bytes%2").arg(p.ipHdrLen).arg(p.family == 6 && p.ipHdrLen > 40 ? QStringLiteral(" (with extension headers)") : QString()))
+                << node(QStringLiteral("Header length: %1 bytes%2")
+                            .arg(p.ipHdrLen)
+                            .arg(p.family == 6 && p.ipHdrLen > 40
+                                     ? QStringLiteral(" (with extension headers)")
+                                     : QString()))
                 << node(QStringLiteral("%1: 0x%2 (DSCP %3, ECN %4)")
-                            .arg(p.family == 6 ? QStringLiteral("Traffic class") : QStringLiteral("Type of service"))
+                            .arg(p.family == 6 ? QStringLiteral("Traffic class")
+                                               : QStringLiteral("Type of service"))
                             .arg(p.tos, 2, 16, QLatin1Char('0'))
                             .arg(p.tos >> 2)
                             .arg(ecnName(p.tos)));
     if (p.family == 6)
-        ip.children << node(QStringLiteral("Flow label: 0x%1").arg(p.ipId & 0xfffff, 5, 16, QLatin1Char('0')));
+        ip.children << node(
+            QStringLiteral("Flow label: 0x%1").arg(p.ipId & 0xfffff, 5, 16, QLatin1Char('0')));
     else
-        ip.children << node(QStringLiteral("Identification: 0x%1 (%2)").arg(p.ipId & 0xffff, 4, 16, QLatin1Char('0')).arg(p.ipId & 0xffff));
+        ip.children << node(QStringLiteral("Identification: 0x%1 (%2)")
+                                .arg(p.ipId & 0xffff, 4, 16, QLatin1Char('0'))
+                                .arg(p.ipId & 0xffff));
     QStringList frag;
     if (p.ipFrag & 1)
         frag << QStringLiteral("Don't fragment");
@@ -117,8 +139,13 @@ DetailNode ipSection(const Packet &p)
         frag << QStringLiteral("More fragments");
     if (p.ipFrag & 4)
         frag << QStringLiteral("Fragment offset ≠ 0");
-    ip.children << node(QStringLiteral("Fragment flags: %1").arg(frag.isEmpty() ? QStringLiteral("none") : frag.join(QStringLiteral(", "))))
-                << node(QStringLiteral("%1: %2").arg(p.family == 6 ? QStringLiteral("Hop limit") : QStringLiteral("Time to live")).arg(p.ttl))
+    ip.children << node(QStringLiteral("Fragment flags: %1")
+                            .arg(frag.isEmpty() ? QStringLiteral("none")
+                                                : frag.join(QStringLiteral(", "))))
+                << node(QStringLiteral("%1: %2")
+                            .arg(p.family == 6 ? QStringLiteral("Hop limit")
+                                               : QStringLiteral("Time to live"))
+                            .arg(p.ttl))
                 << node(QStringLiteral("Source address: %1").arg(src))
                 << node(QStringLiteral("Destination address: %1").arg(dst));
     if (p.vlanTci != 0 || p.vlanDepth > 0)
@@ -156,33 +183,51 @@ DetailNode optionsNode(const Packet &p)
 DetailNode tcpSection(const Packet &p)
 {
     const bool hasAck = p.tcpFlags & TS_TCP_ACK;
-    DetailNode tcp = node(QStringLiteral("Transmission Control Protocol, Src Port: %1, Dst Port: %2, Seq: %3%4, Len: %5")
-                              .arg(p.srcPort)
-                              .arg(p.dstPort)
-                              .arg(p.relSeq)
-                              .arg(hasAck ? QStringLiteral(", Ack: %1").arg(p.relAck) : QString())
-                              .arg(p.payloadLen));
-    tcp.children << node(QStringLiteral("Source port: %1").arg(p.srcPort))
-                 << node(QStringLiteral("Destination port: %1").arg(p.dstPort))
-                 << node(QStringLiteral("Sequence number: %1 (relative), raw %2").arg(p.relSeq).arg(p.seq))
-                 << node(hasAck ? QStringLiteral("Acknowledgment number: %1 (relative), raw %2").arg(p.relAck).arg(p.ack)
-                                : QStringLiteral("Acknowledgment number: not set (ACK flag off), raw %1").arg(p.ack))
-                 << node(QStringLiteral("Header length: %1 bytes (%2)").arg(p.tcpHdrLen).arg(p.tcpHdrLen / 4));
+    DetailNode tcp =
+        node(QStringLiteral(
+                 "Transmission Control Protocol, Src Port: %1, Dst Port: %2, Seq: %3%4, Len: %5")
+                 .arg(p.srcPort)
+                 .arg(p.dstPort)
+                 .arg(p.relSeq)
+                 .arg(hasAck ? QStringLiteral(", Ack: %1").arg(p.relAck) : QString())
+                 .arg(p.payloadLen));
+    tcp.children
+        << node(QStringLiteral("Source port: %1").arg(p.srcPort))
+        << node(QStringLiteral("Destination port: %1").arg(p.dstPort))
+        << node(QStringLiteral("Sequence number: %1 (relative), raw %2").arg(p.relSeq).arg(p.seq))
+        << node(hasAck ? QStringLiteral("Acknowledgment number: %1 (relative), raw %2")
+                             .arg(p.relAck)
+                             .arg(p.ack)
+                       : QStringLiteral("Acknowledgment number: not set (ACK flag off), raw %1")
+                             .arg(p.ack))
+        << node(QStringLiteral("Header length: %1 bytes (%2)")
+                    .arg(p.tcpHdrLen)
+                    .arg(p.tcpHdrLen / 4));
     static const char *const names[8] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"};
-    DetailNode flags = node(QStringLiteral("Flags: 0x%1 (%2)").arg(p.tcpFlags, 2, 16, QLatin1Char('0')).arg(pfmt::flagsText(p.tcpFlags)));
+    DetailNode flags = node(QStringLiteral("Flags: 0x%1 (%2)")
+                                .arg(p.tcpFlags, 2, 16, QLatin1Char('0'))
+                                .arg(pfmt::flagsText(p.tcpFlags)));
     for (int bit = 7; bit >= 0; --bit)
-        flags.children << node(QStringLiteral("%1: %2").arg(QLatin1String(names[bit])).arg(yesNo(p.tcpFlags & (1u << bit))));
+        flags.children << node(QStringLiteral("%1: %2")
+                                   .arg(QLatin1String(names[bit]))
+                                   .arg(yesNo(p.tcpFlags & (1u << bit))));
     tcp.children << flags << node(QStringLiteral("Window: %1 (raw)").arg(p.window));
     if (p.scaledWindow >= 0)
-        tcp.children << node(QStringLiteral("Calculated window size: %1 bytes%2")
-                                 .arg(p.scaledWindow)
-                                 .arg(p.window ? QStringLiteral(" (scaling factor %1)").arg(p.scaledWindow / p.window) : QString()));
+        tcp.children << node(
+            QStringLiteral("Calculated window size: %1 bytes%2")
+                .arg(p.scaledWindow)
+                .arg(p.window
+                         ? QStringLiteral(" (scaling factor %1)").arg(p.scaledWindow / p.window)
+                         : QString()));
     else
-        tcp.children << node(QStringLiteral("Calculated window size: unknown (window scale not seen in the handshake)"));
+        tcp.children << node(QStringLiteral(
+            "Calculated window size: unknown (window scale not seen in the handshake)"));
     tcp.children << node(QStringLiteral("Urgent pointer: %1").arg(p.urgPtr)) << optionsNode(p)
                  << node(QStringLiteral("Payload length: %1 bytes").arg(p.payloadLen));
     if (!p.payload.isEmpty()) {
-        DetailNode snap = node(QStringLiteral("Payload snapshot: %1 of %2 bytes").arg(p.payload.size()).arg(p.payloadLen));
+        DetailNode snap = node(QStringLiteral("Payload snapshot: %1 of %2 bytes")
+                                   .arg(p.payload.size())
+                                   .arg(p.payloadLen));
         for (const QString &line : pfmt::hexDump(p.payload)) {
             DetailNode l = node(line);
             l.monospace = true;
@@ -190,7 +235,8 @@ DetailNode tcpSection(const Packet &p)
         }
         tcp.children << snap;
     } else if (p.payloadLen > 0) {
-        tcp.children << node(QStringLiteral("Payload snapshot: not captured (Capture ▸ Options… sets its size)"));
+        tcp.children << node(
+            QStringLiteral("Payload snapshot: not captured (Capture ▸ Options… sets its size)"));
     }
     return tcp;
 }
@@ -198,7 +244,8 @@ DetailNode tcpSection(const Packet &p)
 DetailNode analysisSection(const Packet &p, const PacketContext &ctx)
 {
     const QString summary = pfmt::analysisText(p);
-    DetailNode a = node(QStringLiteral("TCP analysis%1").arg(summary.isEmpty() ? QString() : QStringLiteral(": ") + summary));
+    DetailNode a = node(QStringLiteral("TCP analysis%1")
+                            .arg(summary.isEmpty() ? QString() : QStringLiteral(": ") + summary));
     a.problem = analysisIsProblem(p.analysis) || pfmt::isMalformed(p);
     for (int bit = 0; bit < 32; ++bit) {
         const auto flag = AnalysisFlag(1u << bit);
@@ -213,20 +260,37 @@ DetailNode analysisSection(const Packet &p, const PacketContext &ctx)
     }
     if (p.analysis == 0)
         a.children << node(QStringLiteral("No analysis flags"));
-    a.children << node(QStringLiteral("Bytes in flight: %1").arg(p.bytesInFlight >= 0 ? QString::number(p.bytesInFlight) : QStringLiteral("unknown")));
+    a.children << node(QStringLiteral("Bytes in flight: %1")
+                           .arg(p.bytesInFlight >= 0 ? QString::number(p.bytesInFlight)
+                                                     : QStringLiteral("unknown")));
     if (p.ackRttNs >= 0)
-        a.children << node(QStringLiteral("ACK RTT: %1 (time to the segment it acknowledges)").arg(nsText(p.ackRttNs)));
+        a.children << node(QStringLiteral("ACK RTT: %1 (time to the segment it acknowledges)")
+                               .arg(nsText(p.ackRttNs)));
     if (ctx.connection) {
         const PacketCounts &c = ctx.connection->packets;
-        auto optInt = [](qint64 v) { return v < 0 ? QStringLiteral("not offered") : QString::number(v); };
+        auto optInt = [](qint64 v) {
+            return v < 0 ? QStringLiteral("not offered") : QString::number(v);
+        };
         DetailNode conn = node(QStringLiteral("Connection %1").arg(ctx.connection->id));
-        conn.children << node(QStringLiteral("Initial RTT (handshake): %1").arg(nsText(c.irttNs)))
-                      << node(QStringLiteral("MSS: local %1, remote %2").arg(optInt(c.mssLocal), optInt(c.mssRemote)))
-                      << node(QStringLiteral("Window scale: local %1, remote %2").arg(optInt(c.wscaleLocal), optInt(c.wscaleRemote)))
-                      << node(QStringLiteral("SACK permitted: %1").arg(c.sackPermitted ? QStringLiteral("yes (both sides)") : QStringLiteral("no")))
-                      << node(QStringLiteral("Timestamps: %1").arg(c.timestamps ? QStringLiteral("yes (both sides)") : QStringLiteral("no")))
-                      << node(QStringLiteral("Packets: %1 in, %2 out; retransmissions %3, dup ACKs %4, zero windows %5")
-                                  .arg(c.packetsIn).arg(c.packetsOut).arg(c.retransmissions).arg(c.dupAcks).arg(c.zeroWindows));
+        conn.children
+            << node(QStringLiteral("Initial RTT (handshake): %1").arg(nsText(c.irttNs)))
+            << node(QStringLiteral("MSS: local %1, remote %2")
+                        .arg(optInt(c.mssLocal), optInt(c.mssRemote)))
+            << node(QStringLiteral("Window scale: local %1, remote %2")
+                        .arg(optInt(c.wscaleLocal), optInt(c.wscaleRemote)))
+            << node(QStringLiteral("SACK permitted: %1")
+                        .arg(c.sackPermitted ? QStringLiteral("yes (both sides)")
+                                             : QStringLiteral("no")))
+            << node(QStringLiteral("Timestamps: %1")
+                        .arg(c.timestamps ? QStringLiteral("yes (both sides)")
+                                          : QStringLiteral("no")))
+            << node(QStringLiteral(
+                        "Packets: %1 in, %2 out; retransmissions %3, dup ACKs %4, zero windows %5")
+                        .arg(c.packetsIn)
+                        .arg(c.packetsOut)
+                        .arg(c.retransmissions)
+                        .arg(c.dupAcks)
+                        .arg(c.zeroWindows));
         a.children << conn;
     }
     return a;
@@ -238,9 +302,12 @@ QVector<DetailNode> packetDetails(const Packet &packet, const PacketContext &con
 {
     QVector<DetailNode> sections;
     if (packet.parseStatus != TS_PARSE_OK)
-        sections << problemNode(QStringLiteral("Malformed packet: %1 — fields after that point were not parsed and read as 0")
-                                    .arg(pfmt::parseStatusText(packet.parseStatus)));
-    sections << frameSection(packet, context) << ipSection(packet) << tcpSection(packet) << analysisSection(packet, context);
+        sections << problemNode(
+            QStringLiteral(
+                "Malformed packet: %1 — fields after that point were not parsed and read as 0")
+                .arg(pfmt::parseStatusText(packet.parseStatus)));
+    sections << frameSection(packet, context) << ipSection(packet) << tcpSection(packet)
+             << analysisSection(packet, context);
     return sections;
 }
 

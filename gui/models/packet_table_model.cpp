@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "models/packet_table_model.h"
 
-#include "models/packet_store.h"
+#include "session/session.h"
 #include "tcpscope_records.h"
 #include "util/packet_format.h"
 
@@ -9,6 +9,7 @@
 #include <QColor>
 #include <QFont>
 #include <QHash>
+#include <QThread>
 
 #include <algorithm>
 #include <numeric>
@@ -17,8 +18,8 @@ namespace tcpscope {
 
 namespace {
 
-constexpr quint32 kNoteFlags = AnalysisWindowUpdate | AnalysisKeepAlive | AnalysisKeepAliveAck |
-                               AnalysisZeroWindowProbeAck;
+constexpr quint32 kNoteFlags =
+    AnalysisWindowUpdate | AnalysisKeepAlive | AnalysisKeepAliveAck | AnalysisZeroWindowProbeAck;
 
 // Wireshark's taste, toned for a light theme: problems stand out red with dark text, notes
 // recede, handshake and teardown get a faint tint so a connection's phases are visible.
@@ -45,17 +46,19 @@ RowColors rowColors(const Packet &p)
 
 } // namespace
 
-PacketTableModel::PacketTableModel(PacketStore *store, QObject *parent)
-    : QAbstractTableModel(parent), m_store(store)
+PacketTableModel::PacketTableModel(QObject *parent)
+    : QAbstractTableModel(parent), m_scan(new PacketScanJob(this))
 {
-    connect(m_store, &PacketStore::reset, this, &PacketTableModel::rebuild);
-    connect(m_store, &PacketStore::appended, this, &PacketTableModel::onAppended);
-    rebuild();
+    connect(m_scan, &PacketScanJob::finished, this, &PacketTableModel::finishScan);
 }
+
+PacketTableModel::~PacketTableModel() = default;
 
 int PacketTableModel::rowCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : int(m_rows.size());
+    if (parent.isValid())
+        return 0;
+    return int(m_memoryMode ? m_rows.size() : m_pagedRows);
 }
 
 int PacketTableModel::columnCount(const QModelIndex &parent) const
@@ -63,17 +66,24 @@ int PacketTableModel::columnCount(const QModelIndex &parent) const
     return parent.isValid() ? 0 : ColumnCount;
 }
 
-const Packet &PacketTableModel::packetAt(int row) const
+const Packet &PacketTableModel::rowPacket(int row) const
 {
-    return m_store->at(m_rows.at(row));
+    return m_memoryMode ? m_rows.at(row) : m_pages.at(row);
+}
+
+Packet PacketTableModel::packetAt(int row) const
+{
+    if (row < 0 || row >= rowCount())
+        return {};
+    return rowPacket(row);
 }
 
 int PacketTableModel::rowOfPacket(qint64 packetId) const
 {
-    const int storeIndex = m_store->indexOfId(packetId);
-    if (storeIndex < 0)
-        return -1;
-    const auto it = std::find(m_rows.cbegin(), m_rows.cend(), storeIndex);
+    if (!m_memoryMode)
+        return int(m_pages.rowOfId(packetId));
+    const auto it = std::find_if(m_rows.cbegin(), m_rows.cend(),
+                                 [&](const Packet &p) { return p.id == packetId; });
     return it == m_rows.cend() ? -1 : int(it - m_rows.cbegin());
 }
 
@@ -81,7 +91,7 @@ QVariant PacketTableModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const Packet &p = packetAt(index.row());
+    const Packet &p = rowPacket(index.row());
     switch (role) {
     case Qt::DisplayRole:
         return display(p, index.column());
@@ -89,8 +99,6 @@ QVariant PacketTableModel::data(const QModelIndex &index, int role) const
         return sortValue(p, index.column());
     case PacketIdRole:
         return p.id;
-    case StoreIndexRole:
-        return m_rows.at(index.row());
     case Qt::ToolTipRole:
         return toolTip(p, index.column());
     case Qt::BackgroundRole: {
@@ -103,7 +111,13 @@ QVariant PacketTableModel::data(const QModelIndex &index, int role) const
     }
     case Qt::TextAlignmentRole:
         switch (index.column()) {
-        case ColNo: case ColTime: case ColConnection: case ColSeq: case ColAck: case ColWindow: case ColLength:
+        case ColNo:
+        case ColTime:
+        case ColConnection:
+        case ColSeq:
+        case ColAck:
+        case ColWindow:
+        case ColLength:
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         default:
             return QVariant(Qt::AlignLeft | Qt::AlignVCenter);
@@ -143,16 +157,26 @@ QVariant PacketTableModel::display(const Packet &p, int column) const
 QVariant PacketTableModel::sortValue(const Packet &p, int column) const
 {
     switch (column) {
-    case ColNo: return p.id;
-    case ColTime: return p.timeNs;
-    case ColConnection: return p.connectionId;
-    case ColDirection: return int(p.direction);
-    case ColFlags: return int(p.tcpFlags);
-    case ColSeq: return p.relSeq;
-    case ColAck: return p.relAck;
-    case ColWindow: return p.scaledWindow >= 0 ? p.scaledWindow : qint64(p.window);
-    case ColLength: return p.payloadLen;
-    case ColAnalysis: return p.analysis;
+    case ColNo:
+        return p.id;
+    case ColTime:
+        return p.timeNs;
+    case ColConnection:
+        return p.connectionId;
+    case ColDirection:
+        return int(p.direction);
+    case ColFlags:
+        return int(p.tcpFlags);
+    case ColSeq:
+        return p.relSeq;
+    case ColAck:
+        return p.relAck;
+    case ColWindow:
+        return p.scaledWindow >= 0 ? p.scaledWindow : qint64(p.window);
+    case ColLength:
+        return p.payloadLen;
+    case ColAnalysis:
+        return p.analysis;
     }
     return {};
 }
@@ -161,17 +185,23 @@ QString PacketTableModel::toolTip(const Packet &p, int column) const
 {
     switch (column) {
     case ColDirection:
-        return p.isOutgoing() ? tr("Sent by the local socket: %1 → %2").arg(pfmt::source(p), pfmt::destination(p))
-                              : tr("Received by the local socket: %1 → %2").arg(pfmt::source(p), pfmt::destination(p));
+        return p.isOutgoing() ? tr("Sent by the local socket: %1 → %2")
+                                    .arg(pfmt::source(p), pfmt::destination(p))
+                              : tr("Received by the local socket: %1 → %2")
+                                    .arg(pfmt::source(p), pfmt::destination(p));
     case ColWindow:
         if (p.scaledWindow >= 0 && p.scaledWindow != p.window)
             return tr("Raw header value %1, scaled to %2 bytes").arg(p.window).arg(p.scaledWindow);
         if (p.scaledWindow >= 0)
             return tr("Raw header value %1 (no scaling)").arg(p.window);
-        return tr("Raw header value %1; the window scale is not known (handshake not seen)").arg(p.window);
+        return tr("Raw header value %1; the window scale is not known (handshake not seen)")
+            .arg(p.window);
     case ColSeq:
     case ColAck:
-        return tr("Relative to the first sequence number of this direction. Absolute: seq %1, ack %2").arg(p.seq).arg(p.ack);
+        return tr("Relative to the first sequence number of this direction. Absolute: seq %1, ack "
+                  "%2")
+            .arg(p.seq)
+            .arg(p.ack);
     case ColTime:
         return tr("Seconds since the start of the session");
     case ColAnalysis:
@@ -186,7 +216,8 @@ QVariant PacketTableModel::headerData(int section, Qt::Orientation orientation, 
 {
     if (orientation != Qt::Horizontal)
         return {};
-    static const char *const names[ColumnCount] = {"No.", "Time", "Conn", "Dir", "Flags", "Seq", "Ack", "Window", "Len", "Analysis"};
+    static const char *const names[ColumnCount] = {"No.", "Time", "Conn",   "Dir", "Flags",
+                                                   "Seq", "Ack",  "Window", "Len", "Analysis"};
     static const char *const tips[ColumnCount] = {
         "Packet number in capture order",
         "Seconds since the start of the session (µs precision)",
@@ -207,12 +238,18 @@ QVariant PacketTableModel::headerData(int section, Qt::Orientation orientation, 
     return {};
 }
 
+void PacketTableModel::setSession(std::shared_ptr<const Session> session)
+{
+    m_session = std::move(session);
+    m_connections.clear();
+    rebuild();
+}
+
 void PacketTableModel::setConnections(const QVector<qint64> &ids)
 {
     if (ids == m_connections)
         return;
     m_connections = ids;
-    m_connectionSet = QSet<qint64>(ids.cbegin(), ids.cend());
     rebuild();
 }
 
@@ -221,77 +258,122 @@ void PacketTableModel::setOriginNs(qint64 originNs)
     if (originNs == m_originNs)
         return;
     m_originNs = originNs;
-    if (!m_rows.isEmpty())
-        emit dataChanged(index(0, ColTime), index(int(m_rows.size()) - 1, ColTime), {Qt::DisplayRole});
+    if (rowCount() > 0)
+        emit dataChanged(index(0, ColTime), index(rowCount() - 1, ColTime), {Qt::DisplayRole});
 }
 
 void PacketTableModel::setProblemsOnly(bool on)
 {
-    if (on == m_problemsOnly)
+    if (on == m_filter.problemsOnly)
         return;
-    m_problemsOnly = on;
+    m_filter.problemsOnly = on;
     rebuild();
 }
 
 void PacketTableModel::setFilterText(const QString &text)
 {
     const QStringList words = text.toLower().split(QLatin1Char(' '), Qt::SkipEmptyParts);
-    if (words == m_words)
+    if (words == m_filter.words)
         return;
-    m_words = words;
+    m_filter.words = words;
     rebuild();
-}
-
-bool PacketTableModel::accepts(const Packet &p) const
-{
-    if (m_problemsOnly && !analysisIsProblem(p.analysis) && !pfmt::isMalformed(p))
-        return false;
-    if (m_words.isEmpty())
-        return true;
-    const QString hay = QStringLiteral("%1 %2 %3 %4 %5 len=%6 conn=%7")
-                            .arg(p.id)
-                            .arg(p.isOutgoing() ? QStringLiteral("out") : QStringLiteral("in"),
-                                 pfmt::flagsText(p.tcpFlags), pfmt::analysisText(p), pfmt::source(p) + QLatin1Char(' ') + pfmt::destination(p))
-                            .arg(p.payloadLen)
-                            .arg(p.connectionId)
-                            .toLower();
-    return std::all_of(m_words.cbegin(), m_words.cend(), [&](const QString &w) { return hay.contains(w); });
 }
 
 void PacketTableModel::rebuild()
 {
+    cancelScan();
     beginResetModel();
+    m_pages.reset(m_session, m_connections);
     m_rows.clear();
-    if (m_connections.isEmpty()) {
-        m_rows.resize(m_store->size());
-        std::iota(m_rows.begin(), m_rows.end(), 0);
-    } else {
-        for (qint64 id : m_connections)
-            m_rows += m_store->indicesOf(id);
-    }
-    m_unfiltered = int(m_rows.size());
-    if (m_problemsOnly || !m_words.isEmpty())
-        m_rows.erase(std::remove_if(m_rows.begin(), m_rows.end(), [this](int i) { return !accepts(m_store->at(i)); }), m_rows.end());
-    std::stable_sort(m_rows.begin(), m_rows.end(), [this](int a, int b) { return lessThan(a, b); });
+    m_truncated = false;
+    const bool sorted = m_sortColumn != ColNo || m_sortOrder != Qt::AscendingOrder;
+    const bool small = m_pages.count() <= kMemoryRows;
+    m_memoryMode = m_filter.isActive() || (sorted && small);
+    m_pagedRows = m_memoryMode ? 0 : m_pages.count();
+    if (m_memoryMode && small)
+        loadMemoryRows();
     endResetModel();
+    if (m_memoryMode && !small)
+        startScan();
+    else if (sorted && !small)
+        emit notice(tr("%1 packets are listed in capture order: select fewer connections or filter "
+                       "to sort them")
+                        .arg(m_pages.count()));
 }
 
-bool PacketTableModel::lessThan(int a, int b) const
+void PacketTableModel::loadMemoryRows()
 {
-    const Packet &pa = m_store->at(a);
-    const Packet &pb = m_store->at(b);
+    const QVector<Packet> all = m_pages.read(0, m_pages.count());
+    m_rows.reserve(all.size());
+    for (const Packet &p : all)
+        if (m_filter.accepts(p))
+            m_rows.append(p);
+    sortMemoryRows();
+}
+
+void PacketTableModel::startScan()
+{
+    if (!m_session)
+        return;
+    const PacketQuickFilter filter = m_filter;
+    m_scan->start(
+        m_session->path(), m_connections, [filter](const Packet &p) { return filter.accepts(p); },
+        kMaxMatches);
+    emit scanningChanged(true);
+}
+
+void PacketTableModel::finishScan(const PacketScanResult &result)
+{
+    beginResetModel();
+    m_rows = result.matches;
+    m_truncated = result.truncated;
+    sortMemoryRows();
+    endResetModel();
+    emit scanningChanged(false);
+    if (!result.error.isEmpty())
+        emit notice(tr("Could not filter the packets: %1").arg(result.error));
+    else if (m_truncated)
+        emit notice(tr("Showing the first %1 matching packets").arg(kMaxMatches));
+}
+
+void PacketTableModel::cancelScan()
+{
+    if (!m_scan->isRunning())
+        return;
+    m_scan->cancel();
+    emit scanningChanged(false);
+}
+
+void PacketTableModel::sortMemoryRows()
+{
+    std::stable_sort(m_rows.begin(), m_rows.end(),
+                     [this](const Packet &a, const Packet &b) { return lessThan(a, b); });
+}
+
+bool PacketTableModel::lessThan(const Packet &pa, const Packet &pb) const
+{
     auto key = [this](const Packet &p) -> std::pair<qint64, qint64> {
         switch (m_sortColumn) {
-        case ColTime: return {p.timeNs, p.id};
-        case ColConnection: return {p.connectionId, p.id};
-        case ColDirection: return {qint64(p.direction), p.id};
-        case ColFlags: return {p.tcpFlags, p.id};
-        case ColSeq: return {p.relSeq, p.id};
-        case ColAck: return {p.relAck, p.id};
-        case ColWindow: return {p.scaledWindow >= 0 ? p.scaledWindow : qint64(p.window), p.id};
-        case ColLength: return {p.payloadLen, p.id};
-        case ColAnalysis: return {p.analysis, p.id};
-        default: return {p.id, 0};
+        case ColTime:
+            return {p.timeNs, p.id};
+        case ColConnection:
+            return {p.connectionId, p.id};
+        case ColDirection:
+            return {qint64(p.direction), p.id};
+        case ColFlags:
+            return {p.tcpFlags, p.id};
+        case ColSeq:
+            return {p.relSeq, p.id};
+        case ColAck:
+            return {p.relAck, p.id};
+        case ColWindow:
+            return {p.scaledWindow >= 0 ? p.scaledWindow : qint64(p.window), p.id};
+        case ColLength:
+            return {p.payloadLen, p.id};
+        case ColAnalysis:
+            return {p.analysis, p.id};
+        default:
+            return {p.id, 0};
         }
     };
     return m_sortOrder == Qt::AscendingOrder ? key(pa) < key(pb) : key(pb) < key(pa);
@@ -299,52 +381,76 @@ bool PacketTableModel::lessThan(int a, int b) const
 
 void PacketTableModel::sort(int column, Qt::SortOrder order)
 {
-    if (column < 0 || column >= ColumnCount)
+    if (column < 0 || column >= ColumnCount || (column == m_sortColumn && order == m_sortOrder))
         return;
     m_sortColumn = column;
     m_sortOrder = order;
+    if (!m_memoryMode) {
+        rebuild(); // loads the rows when few enough, else says why the order stays
+        return;
+    }
     emit layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
     const QModelIndexList persistent = persistentIndexList();
-    QVector<int> storeIndices;
-    storeIndices.reserve(persistent.size());
+    QVector<qint64> ids;
+    ids.reserve(persistent.size());
     for (const QModelIndex &i : persistent)
-        storeIndices.append(m_rows.at(i.row()));
-    std::stable_sort(m_rows.begin(), m_rows.end(), [this](int a, int b) { return lessThan(a, b); });
+        ids.append(m_rows.at(i.row()).id);
+    sortMemoryRows();
     if (!persistent.isEmpty()) {
         // Only the rows someone holds on to (selection, current) need their new position.
-        QHash<int, int> newRow;
-        const QSet<int> wanted(storeIndices.cbegin(), storeIndices.cend());
+        QHash<qint64, int> newRow;
+        const QSet<qint64> wanted(ids.cbegin(), ids.cend());
         for (int r = 0; r < m_rows.size(); ++r)
-            if (wanted.contains(m_rows.at(r)))
-                newRow.insert(m_rows.at(r), r);
+            if (wanted.contains(m_rows.at(r).id))
+                newRow.insert(m_rows.at(r).id, r);
         QModelIndexList to;
         to.reserve(persistent.size());
         for (int k = 0; k < persistent.size(); ++k)
-            to.append(index(newRow.value(storeIndices.at(k)), persistent.at(k).column()));
+            to.append(index(newRow.value(ids.at(k)), persistent.at(k).column()));
         changePersistentIndexList(persistent, to);
     }
     emit layoutChanged({}, QAbstractItemModel::VerticalSortHint);
 }
 
-void PacketTableModel::onAppended(int first, int count)
+void PacketTableModel::refresh()
 {
-    QVector<int> added;
-    for (int i = first; i < first + count; ++i) {
-        const Packet &p = m_store->at(i);
-        if (!m_connectionSet.isEmpty() && !m_connectionSet.contains(p.connectionId))
-            continue;
-        ++m_unfiltered;
-        if (accepts(p))
-            added.append(i);
-    }
-    if (added.isEmpty())
+    if (m_connections.size() > 1) {
+        // Rows are the connections one after the other: new packets of the first one belong in
+        // the middle, so the list is read again.
+        const QVector<qint64> ids = m_connections;
+        qint64 total = 0;
+        for (qint64 id : ids)
+            total += m_session ? m_session->packetCount(id) : 0;
+        if (total != m_pages.count())
+            rebuild();
         return;
-    // Appended at the end whatever the sort: rows must not jump under the user's eyes while a
-    // capture runs; clicking the header sorts everything again.
-    const int row = int(m_rows.size());
-    beginInsertRows({}, row, row + int(added.size()) - 1);
-    m_rows += added;
-    endInsertRows();
+    }
+    if (m_memoryMode) {
+        // A filtered or sorted list is a snapshot; a filter scan re-runs with the new packets.
+        if (m_pages.count() > kMemoryRows)
+            return; // a filter scan's matches: a snapshot until the filter changes
+        const qint64 before = m_pages.count();
+        if (m_pages.refreshCounts() != before && m_pages.count() <= kMemoryRows) {
+            QVector<Packet> added = m_pages.read(before, m_pages.count() - before);
+            added.erase(std::remove_if(added.begin(), added.end(),
+                                       [this](const Packet &p) { return !m_filter.accepts(p); }),
+                        added.end());
+            if (!added.isEmpty()) {
+                // Appended at the end whatever the sort: rows must not jump under the user's
+                // eyes while a capture runs; clicking the header sorts everything again.
+                beginInsertRows({}, int(m_rows.size()), int(m_rows.size() + added.size()) - 1);
+                m_rows += added;
+                endInsertRows();
+            }
+        }
+        return;
+    }
+    const qint64 count = m_pages.refreshCounts();
+    if (count > m_pagedRows) {
+        beginInsertRows({}, int(m_pagedRows), int(count) - 1);
+        m_pagedRows = count;
+        endInsertRows();
+    }
 }
 
 } // namespace tcpscope

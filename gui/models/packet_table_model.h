@@ -1,75 +1,118 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The packet list: a view onto a PacketStore restricted to the selected connections (all when
-// none is selected). Rows are store indices, so changing the selection or the filter copies
-// ints, never packets. Sorting and the quick filter ("problems only", words) live here rather
-// than in a QSortFilterProxyModel, which would re-map every row of a large capture on each
-// change. Live packets are appended as rows at the end.
+// The packet list over a Session, restricted to the selected connections (all when none is
+// selected). Unfiltered and in capture order, rows are read page by page (PacketPages), so the
+// whole session's 9M packets scroll without being loaded. The quick filter ("problems only",
+// words) and sorting by another column need the rows in memory: for up to kMemoryRows packets
+// they are read at once; a larger list is filtered on a worker thread (its own Session) that
+// keeps the first kMaxMatches matches, and is shown in capture order only (notice() says so).
+// Live packets are appended as rows at the end.
 #pragma once
 
 #include "model/packet.h"
+#include "models/packet_filter.h"
+#include "models/packet_pages.h"
+#include "models/packet_scan_job.h"
 
 #include <QAbstractTableModel>
-#include <QSet>
 #include <QStringList>
 #include <QVector>
 
+#include <memory>
+
 namespace tcpscope {
 
-class PacketStore;
+class Session;
 
 class PacketTableModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { ColNo, ColTime, ColConnection, ColDirection, ColFlags, ColSeq, ColAck, ColWindow, ColLength, ColAnalysis, ColumnCount };
-    enum Role {
+    enum Column
+    {
+        ColNo,
+        ColTime,
+        ColConnection,
+        ColDirection,
+        ColFlags,
+        ColSeq,
+        ColAck,
+        ColWindow,
+        ColLength,
+        ColAnalysis,
+        ColumnCount
+    };
+    enum Role
+    {
         PacketIdRole = Qt::UserRole + 1, // qint64 Packet::id
-        StoreIndexRole,                  // int index into the PacketStore
         SortRole,                        // raw value of the cell
     };
+    static constexpr qint64 kMemoryRows = 200'000; // ~60 MB of packets at most
+    static constexpr qint64 kMaxMatches = 200'000;
 
-    explicit PacketTableModel(PacketStore *store, QObject *parent = nullptr);
+    explicit PacketTableModel(QObject *parent = nullptr);
+    ~PacketTableModel() override; // cancels a scan in flight
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation,
+                        int role = Qt::DisplayRole) const override;
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
+    void setSession(std::shared_ptr<const Session> session);
+    // Live: the session grew; new packets of the shown connections are appended.
+    void refresh();
     // Empty = every packet of the session.
     void setConnections(const QVector<qint64> &ids);
     QVector<qint64> connections() const { return m_connections; }
     void setOriginNs(qint64 originNs);
     // Only packets whose analysis is a problem (retransmissions, dup ACKs, zero window, ...).
     void setProblemsOnly(bool on);
-    bool problemsOnly() const { return m_problemsOnly; }
+    bool problemsOnly() const { return m_filter.problemsOnly; }
     // Words (case-insensitive) that must all appear in a row's text, e.g. "dup syn" or "retrans".
     void setFilterText(const QString &text);
 
-    const Packet &packetAt(int row) const;
+    // The row's packet (a copy: pages come and go).
+    Packet packetAt(int row) const;
     int rowOfPacket(qint64 packetId) const; // -1 when not shown
     // Packets the selection covers before the quick filter (for "N of M shown").
-    int unfilteredCount() const { return m_unfiltered; }
+    qint64 unfilteredCount() const { return m_pages.count(); }
+    // A filter scan runs on the worker.
+    bool isScanning() const { return m_scan->isRunning(); }
+    // The last scan stopped at kMaxMatches.
+    bool truncated() const { return m_truncated; }
+
+signals:
+    // The list cannot do what was asked in full (a sort of a large list, a capped filter).
+    void notice(const QString &text);
+    void scanningChanged(bool scanning);
 
 private:
     void rebuild();
-    void onAppended(int first, int count);
-    bool accepts(const Packet &p) const;
-    bool lessThan(int a, int b) const;
+    void loadMemoryRows();
+    void startScan();
+    void finishScan(const PacketScanResult &result);
+    void cancelScan();
+    void sortMemoryRows();
+    bool inMemory() const { return m_memoryMode; }
+    const Packet &rowPacket(int row) const;
+    bool lessThan(const Packet &a, const Packet &b) const;
     QVariant display(const Packet &p, int column) const;
     QVariant sortValue(const Packet &p, int column) const;
     QString toolTip(const Packet &p, int column) const;
 
-    PacketStore *m_store;
-    QVector<int> m_rows; // store indices
+    std::shared_ptr<const Session> m_session;
+    mutable PacketPages m_pages;
+    QVector<Packet> m_rows; // memory mode: the rows shown, filtered and sorted
+    bool m_memoryMode = false;
+    qint64 m_pagedRows = 0; // paged mode: rows announced to the view
     QVector<qint64> m_connections;
-    QSet<qint64> m_connectionSet;
     qint64 m_originNs = 0;
-    bool m_problemsOnly = false;
-    QStringList m_words;
+    PacketQuickFilter m_filter;
     int m_sortColumn = ColNo;
     Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
-    int m_unfiltered = 0;
+    bool m_truncated = false;
+    PacketScanJob *m_scan; // child: the filter scan of a large list
 };
 
 } // namespace tcpscope

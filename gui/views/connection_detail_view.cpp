@@ -4,8 +4,8 @@
 #include "analysis/termination.h"
 #include "charts/metrics_data.h"
 #include "charts/metrics_widget.h"
-#include "models/connection_table_model.h"
 #include "models/kernel_store.h"
+#include "session/session.h"
 #include "util/format.h"
 
 #include <QLabel>
@@ -24,9 +24,7 @@ QString ns(qint64 v)
 }
 } // namespace
 
-ConnectionDetailView::ConnectionDetailView(KernelStore *store, ConnectionTableModel *connections,
-                                           QWidget *parent)
-    : QWidget(parent), m_store(store), m_connections(connections)
+ConnectionDetailView::ConnectionDetailView(QWidget *parent) : QWidget(parent)
 {
     m_stack = new QStackedWidget(this);
     m_empty = new QLabel(this);
@@ -75,6 +73,11 @@ ConnectionDetailView::ConnectionDetailView(KernelStore *store, ConnectionTableMo
     m_rebuildTimer.setInterval(250);
     connect(&m_rebuildTimer, &QTimer::timeout, this, &ConnectionDetailView::rebuildNow);
     reset(tr("Open a session file or start a capture, then select a connection"));
+}
+
+void ConnectionDetailView::setSession(std::shared_ptr<const Session> session)
+{
+    m_session = std::move(session);
 }
 
 void ConnectionDetailView::reset(const QString &hint)
@@ -189,8 +192,8 @@ QString ConnectionDetailView::headerFor(const Connection &c) const
         hsParts << QStringLiteral("<b style='color:#b02020'>timed out</b> before ESTABLISHED");
     else if (hs.latencyNs >= 0)
         hsParts << QStringLiteral("%1").arg(ns(hs.latencyNs));
-    else if (c.role == ConnectionRole::Server && !c.history.isEmpty()
-             && c.history.first().to == TcpState::SynRecv)
+    else if (c.role == ConnectionRole::Server && !c.history.isEmpty() &&
+             c.history.first().to == TcpState::SynRecv)
         // The accepted socket is created when the final ACK arrives, so its SYN_RECV ->
         // ESTABLISHED is not a round trip; only the connecting side measures one.
         hsParts << QStringLiteral("accepted (the round trip is measured by the connecting side)");
@@ -267,7 +270,7 @@ void ConnectionDetailView::rebuildNow()
     if (m_selected.isEmpty()) {
         m_shownIds.clear();
         m_metrics->clear();
-        showEmpty(m_connections->rowCount() > 0
+        showEmpty(m_session && m_session->connectionCount() > 0
                       ? tr("Select a connection in the table to see the kernel's view of it "
                            "(RTT, congestion window, windows, throughput). Select several to "
                            "compare them.")
@@ -282,16 +285,20 @@ void ConnectionDetailView::rebuildNow()
             ids << id;
 
     QVector<ConnectionMetrics> metrics;
-    const Connection *current = nullptr;
+    std::optional<Connection> current;
     for (qint64 id : std::as_const(ids)) {
-        const int row = m_connections->rowForId(id);
-        if (row < 0)
+        const std::optional<Connection> c = m_session ? m_session->connection(id) : std::nullopt;
+        if (!c)
             continue;
-        const Connection &c = m_connections->connectionAt(row);
         if (!current)
-            current = &c;
-        if (m_store->hasSamples(id) || !m_store->of(id).isEmpty())
-            metrics << buildConnectionMetrics(c, m_store->of(id), m_originNs);
+            current = c;
+        KernelData k = m_session->kernelData(id);
+        ConnectionKernelData data;
+        data.samples = std::move(k.samples);
+        data.events = std::move(k.events);
+        data.drops = std::move(k.drops);
+        if (!data.isEmpty())
+            metrics << buildConnectionMetrics(*c, data, m_originNs);
     }
     if (!current) {
         showEmpty(m_hint);

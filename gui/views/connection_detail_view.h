@@ -12,13 +12,14 @@
 #include <QTimer>
 #include <QWidget>
 
+#include <memory>
+
 class QLabel;
 class QStackedWidget;
 
 namespace tcpscope {
 
-class ConnectionTableModel;
-class KernelStore;
+class Session;
 class MetricsWidget;
 
 class ConnectionDetailView : public QWidget
@@ -27,8 +28,10 @@ class ConnectionDetailView : public QWidget
 public:
     static constexpr int kMaxOverlay = 8;
 
-    ConnectionDetailView(KernelStore *store, ConnectionTableModel *connections,
-                         QWidget *parent = nullptr);
+    explicit ConnectionDetailView(QWidget *parent = nullptr);
+
+    // Where the selected connections and their kernel data (Session::kernelData) come from.
+    void setSession(std::shared_ptr<const Session> session);
 
     // Session replaced; hint is what the empty view says until something is selected.
     void reset(const QString &hint);
@@ -56,8 +59,7 @@ private:
     QString headerFor(const Connection &c) const;
     QString whyNoSamples(const Connection &c) const;
 
-    KernelStore *m_store;
-    ConnectionTableModel *m_connections;
+    std::shared_ptr<const Session> m_session;
     QStackedWidget *m_stack;
     QLabel *m_empty;
     QLabel *m_header;

@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "views/connection_table_view.h"
 
-#include "models/connection_filter_model.h"
 #include "models/connection_table_model.h"
 
 #include <QHeaderView>
 
 namespace tcpscope {
 
-ConnectionTableView::ConnectionTableView(ConnectionFilterModel *proxy, QWidget *parent)
-    : QTableView(parent), m_proxy(proxy)
+ConnectionTableView::ConnectionTableView(ConnectionTableModel *model, QWidget *parent)
+    : QTableView(parent), m_model(model)
 {
-    setModel(proxy);
+    setModel(model);
     setSortingEnabled(true);
     sortByColumn(ConnectionTableModel::ColId, Qt::AscendingOrder);
+    // The header shows what the model really sorts by (a refused column changes nothing).
+    connect(
+        horizontalHeader(), &QHeaderView::sortIndicatorChanged, this,
+        [this] {
+            if (horizontalHeader()->sortIndicatorSection() != m_model->sortColumn() ||
+                horizontalHeader()->sortIndicatorOrder() != m_model->sortOrder())
+                horizontalHeader()->setSortIndicator(m_model->sortColumn(), m_model->sortOrder());
+        },
+        Qt::QueuedConnection);
     setSelectionBehavior(QAbstractItemView::SelectRows);
     setSelectionMode(QAbstractItemView::ExtendedSelection);
     setAlternatingRowColors(true);
@@ -33,7 +41,8 @@ ConnectionTableView::ConnectionTableView(ConnectionFilterModel *proxy, QWidget *
 QVector<qint64> ConnectionTableView::selectedConnectionIds() const
 {
     QModelIndexList rows = selectionModel()->selectedRows();
-    std::sort(rows.begin(), rows.end(), [](const QModelIndex &a, const QModelIndex &b) { return a.row() < b.row(); });
+    std::sort(rows.begin(), rows.end(),
+              [](const QModelIndex &a, const QModelIndex &b) { return a.row() < b.row(); });
     QVector<qint64> ids;
     ids.reserve(rows.size());
     for (const QModelIndex &row : rows)
@@ -45,34 +54,53 @@ void ConnectionTableView::applyDefaultColumnWidths()
 {
     // From the longest typical content, not resizeColumnsToContents (too slow at 10k rows and
     // jumpy while live rows arrive).
-    static const char *const samples[ConnectionTableModel::ColumnCount] = {
-        "99999", "processname123", "4194304", "listener", "IPv6", "255.255.255.255:65535",
-        "255.255.255.255:65535", "ESTABLISHED", "00:00:00.000", "999.9 ms", "99.99 ms",
-        "999.9 KiB", "999.9 KiB", "Retrans", "99.99 ms", "99.99 ms", "99.99 ms", "99999", "99999",
-        "99↑ 99↓", "99999", "listener-closed", ""};
+    static const char *const samples[ConnectionTableModel::ColumnCount] = {"99999",
+                                                                           "processname123",
+                                                                           "4194304",
+                                                                           "listener",
+                                                                           "IPv6",
+                                                                           "255.255.255.255:65535",
+                                                                           "255.255.255.255:65535",
+                                                                           "ESTABLISHED",
+                                                                           "00:00:00.000",
+                                                                           "999.9 ms",
+                                                                           "99.99 ms",
+                                                                           "999.9 KiB",
+                                                                           "999.9 KiB",
+                                                                           "Retrans",
+                                                                           "99.99 ms",
+                                                                           "99.99 ms",
+                                                                           "99.99 ms",
+                                                                           "99999",
+                                                                           "99999",
+                                                                           "99↑ 99↓",
+                                                                           "99999",
+                                                                           "listener-closed",
+                                                                           ""};
     const QFontMetrics fm = fontMetrics();
     for (int col = 0; col + 1 < ConnectionTableModel::ColumnCount; ++col) {
         const QString header = model()->headerData(col, Qt::Horizontal).toString();
-        setColumnWidth(col, std::max(fm.horizontalAdvance(QLatin1String(samples[col])), fm.horizontalAdvance(header)) + 24);
+        setColumnWidth(col, std::max(fm.horizontalAdvance(QLatin1String(samples[col])),
+                                     fm.horizontalAdvance(header)) +
+                                24);
     }
 }
 
 qint64 ConnectionTableView::currentConnectionId() const
 {
     const QModelIndex current = selectionModel()->currentIndex();
-    return current.isValid() ? current.data(ConnectionTableModel::ConnectionIdRole).toLongLong() : -1;
+    return current.isValid() ? current.data(ConnectionTableModel::ConnectionIdRole).toLongLong()
+                             : -1;
 }
 
 bool ConnectionTableView::selectConnection(qint64 id)
 {
-    auto *source = qobject_cast<ConnectionTableModel *>(m_proxy->sourceModel());
-    const int sourceRow = source ? source->rowForId(id) : -1;
-    if (sourceRow < 0)
+    const int row = m_model->rowForId(id);
+    if (row < 0)
         return false;
-    const QModelIndex index = m_proxy->mapFromSource(source->index(sourceRow, 0));
-    if (!index.isValid())
-        return false;
-    selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    const QModelIndex index = m_model->index(row, 0);
+    selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
+                                                 QItemSelectionModel::Rows);
     scrollTo(index);
     return true;
 }

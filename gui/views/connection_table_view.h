@@ -10,16 +10,17 @@
 
 namespace tcpscope {
 
-class ConnectionFilterModel;
+class ConnectionTableModel;
 
 class ConnectionTableView : public QTableView
 {
     Q_OBJECT
 public:
-    // proxy: a ConnectionFilterModel over a ConnectionTableModel.
-    explicit ConnectionTableView(ConnectionFilterModel *proxy, QWidget *parent = nullptr);
+    // Sorting goes to the model (a Session query); a column it cannot sort keeps the header's
+    // previous indicator.
+    explicit ConnectionTableView(ConnectionTableModel *model, QWidget *parent = nullptr);
 
-    qint64 currentConnectionId() const; // -1 when nothing is selected
+    qint64 currentConnectionId() const;            // -1 when nothing is selected
     QVector<qint64> selectedConnectionIds() const; // in table order
     // Selects and scrolls to the connection; false when the filter hides it.
     bool selectConnection(qint64 id);
@@ -31,7 +32,7 @@ signals:
 private:
     void applyDefaultColumnWidths();
 
-    ConnectionFilterModel *m_proxy;
+    ConnectionTableModel *m_model;
 };
 
 } // namespace tcpscope

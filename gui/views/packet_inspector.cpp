@@ -2,9 +2,8 @@
 #include "views/packet_inspector.h"
 
 #include "charts/seq_graph_widget.h"
-#include "models/connection_table_model.h"
-#include "models/packet_store.h"
 #include "models/packet_table_model.h"
+#include "session/session.h"
 #include "views/packet_details_view.h"
 #include "views/packets_panel.h"
 
@@ -12,16 +11,16 @@
 
 namespace tcpscope {
 
-PacketInspector::PacketInspector(PacketStore *store, ConnectionTableModel *connections, QWidget *parent)
-    : QSplitter(Qt::Horizontal, parent), m_store(store), m_connections(connections)
+PacketInspector::PacketInspector(QWidget *parent) : QSplitter(Qt::Horizontal, parent)
 {
     m_tabs = new QTabWidget(this);
     m_tabs->setDocumentMode(true);
-    m_panel = new PacketsPanel(store, m_tabs);
+    m_panel = new PacketsPanel(m_tabs);
     m_graph = new SeqGraphWidget(m_tabs);
     m_tabs->addTab(m_panel, tr("Packets"));
     m_tabs->addTab(m_graph, tr("Sequence graph"));
-    m_tabs->setTabToolTip(1, tr("tcptrace-style sequence graph of the current connection; click a point to select its packet"));
+    m_tabs->setTabToolTip(1, tr("tcptrace-style sequence graph of the current connection; click a "
+                                "point to select its packet"));
     m_details = new PacketDetailsView(this);
     addWidget(m_tabs);
     addWidget(m_details);
@@ -29,10 +28,19 @@ PacketInspector::PacketInspector(PacketStore *store, ConnectionTableModel *conne
     setStretchFactor(1, 2);
     setChildrenCollapsible(false);
 
-    connect(m_panel, &PacketsPanel::currentPacketChanged, this, &PacketInspector::onCurrentPacketChanged);
+    connect(m_panel, &PacketsPanel::currentPacketChanged, this,
+            &PacketInspector::onCurrentPacketChanged);
     connect(m_graph, &SeqGraphWidget::packetClicked, this, &PacketInspector::showPacket);
     connect(m_tabs, &QTabWidget::currentChanged, this, [this] { updateGraph(); });
-    connect(m_store, &PacketStore::appended, this, &PacketInspector::onAppended);
+}
+
+void PacketInspector::setSession(std::shared_ptr<const Session> session)
+{
+    m_session = std::move(session);
+    m_panel->model()->setSession(m_session);
+    m_graph->clear();
+    m_graphConnection = 0;
+    m_graphDirty = false;
 }
 
 void PacketInspector::reset(const QString &emptyHint)
@@ -78,31 +86,37 @@ void PacketInspector::updateGraph()
     if (!m_graphDirty || m_tabs->currentWidget() != m_graph)
         return;
     m_graphDirty = false;
-    const int row = m_connections->rowForId(m_graphConnection);
-    if (m_graphConnection <= 0 || row < 0) {
+    const std::optional<Connection> c = m_session && m_graphConnection > 0
+                                            ? m_session->connection(m_graphConnection)
+                                            : std::nullopt;
+    if (!c) {
         m_graph->clear();
+        m_graphPackets = 0;
         return;
     }
-    m_graph->setConnection(m_connections->connectionAt(row), m_store->packetsOf(m_graphConnection), m_originNs);
+    const QVector<Packet> packets = m_session->packets(m_graphConnection);
+    m_graphPackets = packets.size();
+    m_graph->setConnection(*c, packets, m_originNs);
     if (const qint64 id = m_panel->currentPacketId())
         m_graph->selectPacket(id);
 }
 
-void PacketInspector::onAppended(int first, int count)
+void PacketInspector::refresh()
 {
-    if (m_graphConnection <= 0)
+    m_panel->model()->refresh();
+    if (!m_session || m_graphConnection <= 0)
         return;
-    QVector<Packet> mine;
-    for (int i = first; i < first + count; ++i)
-        if (m_store->at(i).connectionId == m_graphConnection)
-            mine.append(m_store->at(i));
-    if (mine.isEmpty())
+    if (m_graphDirty || m_tabs->currentWidget() != m_graph ||
+        m_graph->connectionId() != m_graphConnection) {
+        m_graphDirty = true; // read again when shown
         return;
-    if (m_graphDirty || m_tabs->currentWidget() != m_graph || m_graph->connectionId() != m_graphConnection)
-        m_graphDirty = true; // rebuilt from the store when shown
-    else
-        m_graph->appendPackets(mine);
-    updateGraph();
+    }
+    const qint64 count = m_session->packetCount(m_graphConnection);
+    if (count <= m_graphPackets)
+        return;
+    m_graph->appendPackets(
+        m_session->packets(m_graphConnection, m_graphPackets, count - m_graphPackets));
+    m_graphPackets = count;
 }
 
 void PacketInspector::onCurrentPacketChanged(qint64 packetId)
@@ -113,8 +127,8 @@ void PacketInspector::onCurrentPacketChanged(qint64 packetId)
         return;
     }
     showDetails(packetId);
-    const int index = m_store->indexOfId(packetId);
-    const qint64 connection = index >= 0 ? m_store->at(index).connectionId : 0;
+    const int row = m_panel->model()->rowOfPacket(packetId);
+    const qint64 connection = row >= 0 ? m_panel->model()->packetAt(row).connectionId : 0;
     if (connection > 0 && connection != m_graphConnection) {
         // Several connections listed: the graph follows the packet the user looks at.
         m_graphConnection = connection;
@@ -135,15 +149,17 @@ void PacketInspector::showPacket(qint64 packetId)
 
 void PacketInspector::showDetails(qint64 packetId)
 {
-    const int index = m_store->indexOfId(packetId);
-    if (index < 0) {
-        m_details->showHint(tr("Packet %1 is not loaded").arg(packetId));
+    const QVector<Packet> found =
+        m_session ? m_session->packetsFromId(packetId, 1) : QVector<Packet>();
+    if (found.isEmpty() || found.first().id != packetId) {
+        m_details->showHint(tr("Packet %1 is not in the session").arg(packetId));
         return;
     }
-    const Packet &p = m_store->at(index);
+    const Packet &p = found.first();
+    const std::optional<Connection> connection =
+        p.connectionId > 0 ? m_session->connection(p.connectionId) : std::nullopt;
     PacketContext ctx;
-    const int row = p.connectionId > 0 ? m_connections->rowForId(p.connectionId) : -1;
-    ctx.connection = row >= 0 ? &m_connections->connectionAt(row) : nullptr;
+    ctx.connection = connection ? &*connection : nullptr;
     ctx.interfaces = m_interfaces;
     ctx.originNs = m_originNs;
     m_details->setPacket(p, ctx);

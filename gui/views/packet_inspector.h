@@ -10,13 +10,14 @@
 #include <QSplitter>
 #include <QVector>
 
+#include <memory>
+
 class QTabWidget;
 
 namespace tcpscope {
 
-class ConnectionTableModel;
 class PacketDetailsView;
-class PacketStore;
+class Session;
 class PacketsPanel;
 class SeqGraphWidget;
 
@@ -24,13 +25,18 @@ class PacketInspector : public QSplitter
 {
     Q_OBJECT
 public:
-    PacketInspector(PacketStore *store, ConnectionTableModel *connections, QWidget *parent = nullptr);
+    explicit PacketInspector(QWidget *parent = nullptr);
 
     PacketsPanel *packetsPanel() const { return m_panel; }
     SeqGraphWidget *seqGraph() const { return m_graph; }
     PacketDetailsView *detailsView() const { return m_details; }
     QTabWidget *tabs() const { return m_tabs; }
 
+    // The session the list, graph and details read from (the list pages it, the graph reads
+    // one connection's packets, the details one packet).
+    void setSession(std::shared_ptr<const Session> session);
+    // Live: the session grew; the list appends rows, the graph the current connection's packets.
+    void refresh();
     void setOriginNs(qint64 originNs);
     void setInterfaces(const QVector<InterfaceInfo> &interfaces) { m_interfaces = interfaces; }
     // Selected connections filter the list (none = all packets); current is the one the
@@ -44,12 +50,10 @@ public:
 
 private:
     void onCurrentPacketChanged(qint64 packetId);
-    void onAppended(int first, int count);
     void updateGraph();
     void showDetails(qint64 packetId);
 
-    PacketStore *m_store;
-    ConnectionTableModel *m_connections;
+    std::shared_ptr<const Session> m_session;
     QTabWidget *m_tabs;
     PacketsPanel *m_panel;
     SeqGraphWidget *m_graph;
@@ -58,6 +62,7 @@ private:
     qint64 m_originNs = 0;
     qint64 m_graphConnection = 0; // what the graph should show
     bool m_graphDirty = false;    // graph behind m_graphConnection's packets
+    qint64 m_graphPackets = 0;    // packets of m_graphConnection the graph has
 };
 
 } // namespace tcpscope

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "views/packets_panel.h"
 
-#include "models/packet_store.h"
 #include "models/packet_table_model.h"
 
 #include <QCheckBox>
@@ -35,25 +34,32 @@ protected:
             return;
         QPainter painter(viewport());
         painter.setPen(palette().color(QPalette::PlaceholderText));
-        painter.drawText(viewport()->rect().adjusted(12, 12, -12, -12), Qt::AlignCenter | Qt::TextWordWrap, text);
+        painter.drawText(viewport()->rect().adjusted(12, 12, -12, -12),
+                         Qt::AlignCenter | Qt::TextWordWrap, text);
     }
 };
 } // namespace
 
-PacketsPanel::PacketsPanel(PacketStore *store, QWidget *parent)
-    : QWidget(parent), m_store(store), m_model(new PacketTableModel(store, this))
+PacketsPanel::PacketsPanel(QWidget *parent) : QWidget(parent), m_model(new PacketTableModel(this))
 {
     m_problemsOnly = new QCheckBox(tr("Problems only"), this);
-    m_problemsOnly->setToolTip(tr("Show only packets the analysis flags as a problem (retransmissions, dup ACKs, "
-                                  "out-of-order, zero window, RST, malformed)"));
+    m_problemsOnly->setToolTip(
+        tr("Show only packets the analysis flags as a problem (retransmissions, dup ACKs, "
+           "out-of-order, zero window, RST, malformed)"));
     m_filter = new QLineEdit(this);
-    m_filter->setPlaceholderText(tr("Packet filter: words that must all appear, e.g. \"syn\", \"dup\", \"retrans\", \"out len=0\""));
+    m_filter->setPlaceholderText(tr("Packet filter: words that must all appear, e.g. \"syn\", "
+                                    "\"dup\", \"retrans\", \"out len=0\""));
     m_filter->setClearButtonEnabled(true);
     m_count = new QLabel(this);
-    m_count->setToolTip(tr("Packets of the selected connections (all connections when none is selected)"));
+    m_count->setToolTip(
+        tr("Packets of the selected connections (all connections when none is selected)"));
 
     auto *view = new HintTableView(this);
-    view->hint = [this] { return m_model->unfilteredCount() > 0 ? tr("No packet matches the filter") : m_emptyHint; };
+    view->hint = [this] {
+        if (m_model->isScanning())
+            return tr("Filtering %1 packets…").arg(m_model->unfilteredCount());
+        return m_model->unfilteredCount() > 0 ? tr("No packet matches the filter") : m_emptyHint;
+    };
     m_view = view;
     m_view->setModel(m_model);
     m_view->setSortingEnabled(true);
@@ -89,22 +95,32 @@ PacketsPanel::PacketsPanel(PacketStore *store, QWidget *parent)
 
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this] { emit currentPacketChanged(currentPacketId()); });
+    connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this, [this] { m_notice.clear(); });
+    connect(m_model, &PacketTableModel::notice, this, [this](const QString &text) {
+        m_notice = text;
+        updateCount();
+    });
+    connect(m_model, &PacketTableModel::scanningChanged, this, &PacketsPanel::updateCount);
     connect(m_model, &QAbstractItemModel::modelReset, this, &PacketsPanel::updateCount);
     connect(m_model, &QAbstractItemModel::layoutChanged, this, &PacketsPanel::updateCount);
     connect(m_model, &QAbstractItemModel::rowsInserted, this, &PacketsPanel::updateCount);
     // A reset (other connection, filter) drops the current row without currentRowChanged.
-    connect(m_model, &QAbstractItemModel::modelReset, this, [this] { emit currentPacketChanged(0); });
+    connect(m_model, &QAbstractItemModel::modelReset, this,
+            [this] { emit currentPacketChanged(0); });
     updateCount();
 }
 
 void PacketsPanel::applyDefaultColumnWidths()
 {
     static const char *const samples[PacketTableModel::ColumnCount] = {
-        "9999999", "9999.999999", "99999", "→ out", "FIN, SYN, PSH, ACK", "4294967295", "4294967295", "99999999", "65535", ""};
+        "9999999",    "9999.999999", "99999",    "→ out", "FIN, SYN, PSH, ACK",
+        "4294967295", "4294967295",  "99999999", "65535", ""};
     const QFontMetrics fm = fontMetrics();
     for (int col = 0; col + 1 < PacketTableModel::ColumnCount; ++col) {
         const QString header = m_model->headerData(col, Qt::Horizontal).toString();
-        m_view->setColumnWidth(col, std::max(fm.horizontalAdvance(QLatin1String(samples[col])), fm.horizontalAdvance(header)) + 20);
+        m_view->setColumnWidth(col, std::max(fm.horizontalAdvance(QLatin1String(samples[col])),
+                                             fm.horizontalAdvance(header)) +
+                                        20);
     }
 }
 
@@ -126,7 +142,8 @@ bool PacketsPanel::selectPacket(qint64 packetId)
     if (row < 0)
         return false;
     const QModelIndex index = m_model->index(row, 0);
-    m_view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
+                                                         QItemSelectionModel::Rows);
     m_view->scrollTo(index, QAbstractItemView::PositionAtCenter);
     return true;
 }
@@ -139,12 +156,20 @@ void PacketsPanel::setEmptyHint(const QString &text)
 
 void PacketsPanel::updateCount()
 {
-    const int shown = m_model->rowCount();
-    const int all = m_model->unfilteredCount();
-    QString text = shown == all ? tr("%n packet(s)", nullptr, all) : tr("%1 of %n packet(s)", nullptr, all).arg(shown);
-    if (m_store->capReached())
-        text += tr(" (list full)");
+    const qint64 shown = m_model->rowCount();
+    const qint64 all = m_model->unfilteredCount();
+    QString text =
+        shown == all ? tr("%1 packets").arg(all) : tr("%1 of %2 packets").arg(shown).arg(all);
+    if (m_model->isScanning())
+        text = tr("Filtering %1 packets…").arg(all);
     m_count->setText(text);
+    m_count->setToolTip(
+        m_notice.isEmpty()
+            ? tr("Packets of the selected connections (all connections when none is selected)")
+            : m_notice);
+    m_count->setStyleSheet(m_notice.isEmpty() ? QString() : QStringLiteral("color: #8a5a00;"));
+    if (!m_notice.isEmpty())
+        m_count->setText(text + QStringLiteral(" ⚠"));
     if (shown == 0)
         m_view->viewport()->update();
 }

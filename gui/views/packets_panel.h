@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The packet list with its quick filter bar ("Problems only", words) and a "N packets" count.
+// Filtering a large list (the whole session) runs on a worker: the count says "Filtering…"
+// until the matches arrive.
 #pragma once
 
 #include <QTimer>
@@ -12,14 +14,13 @@ class QTableView;
 
 namespace tcpscope {
 
-class PacketStore;
 class PacketTableModel;
 
 class PacketsPanel : public QWidget
 {
     Q_OBJECT
 public:
-    explicit PacketsPanel(PacketStore *store, QWidget *parent = nullptr);
+    explicit PacketsPanel(QWidget *parent = nullptr);
 
     PacketTableModel *model() const { return m_model; }
     QTableView *view() const { return m_view; }
@@ -42,13 +43,13 @@ private:
     void updateCount();
     void applyDefaultColumnWidths();
 
-    PacketStore *m_store;
     PacketTableModel *m_model;
     QTableView *m_view;
     QCheckBox *m_problemsOnly;
     QLineEdit *m_filter;
     QLabel *m_count;
     QString m_emptyHint;
+    QString m_notice;     // what the model could not do in full, until the list changes
     QTimer m_filterTimer; // waits for a pause in typing: filtering 1M rows is not free
 };
 

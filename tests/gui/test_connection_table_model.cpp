@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// ConnectionTableModel + ConnectionFilterModel: model invariants (QAbstractItemModelTester),
-// incremental upserts with minimal change signals, raw sort values, the text filter.
-#include "models/connection_filter_model.h"
+// ConnectionTableModel over a Session: model invariants (QAbstractItemModelTester) while the
+// file grows (live refresh), cell texts, sorting and the text filter done by the Session query.
 #include "models/connection_table_model.h"
+#include "session/session.h"
+#include "session/session_writer.h"
 #include "session_fixture.h"
 
 #include <QAbstractItemModelTester>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace tcpscope;
@@ -22,54 +24,65 @@ class TestConnectionTableModel : public QObject
         return m.index(row, col).data().toString();
     }
 
-private slots:
-    void testerOnLiveUpdates()
-    {
-        ConnectionTableModel model;
-        ConnectionFilterModel proxy;
-        proxy.setSourceModel(&model);
-        QAbstractItemModelTester t1(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-        QAbstractItemModelTester t2(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
-        proxy.sort(ConnectionTableModel::ColDuration, Qt::DescendingOrder);
-        proxy.setFilterText(QStringLiteral("worker1"));
+    QTemporaryDir m_dir;
+    int m_files = 0;
 
-        QVector<Connection> all = testing::syntheticConnections(200, kOrigin);
-        model.setConnections(all.mid(0, 50));
-        QCOMPARE(model.rowCount(), 50);
-        model.upsert(all.mid(40, 100)); // 10 updates + 90 inserts
-        QCOMPARE(model.rowCount(), 140);
-        model.setReferenceTimeNs(kOrigin + 1'000'000'000);
-        proxy.setFilterText(QString());
-        QCOMPARE(proxy.rowCount(), 140);
-        model.clear();
-        QCOMPARE(proxy.rowCount(), 0);
+    // A session file holding these connections, written by the real writer.
+    std::shared_ptr<Session> sessionOf(const QVector<Connection> &connections,
+                                       std::unique_ptr<SessionWriter> *keepOpen = nullptr)
+    {
+        const QString path = m_dir.filePath(QStringLiteral("s%1.tcpscope").arg(++m_files));
+        QString error;
+        std::unique_ptr<SessionWriter> writer = SessionWriter::create(path, &error);
+        if (!writer)
+            qFatal("%s", qPrintable(error));
+        for (const Connection &c : connections)
+            writer->writeConnection(c);
+        writer->flush();
+        if (keepOpen)
+            *keepOpen = std::move(writer);
+        else
+            writer->close();
+        return std::shared_ptr<Session>(Session::open(path, &error));
     }
 
-    void upsertSignalsAreMinimal()
+private slots:
+    void testerOnLiveRefresh()
     {
+        QVector<Connection> all = testing::syntheticConnections(200, kOrigin);
+        std::unique_ptr<SessionWriter> writer;
+        std::shared_ptr<Session> session = sessionOf(all.mid(0, 50), &writer);
+        QVERIFY(session);
         ConnectionTableModel model;
-        QVector<Connection> all = testing::syntheticConnections(10, kOrigin);
-        model.setConnections(all);
-        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.sort(ConnectionTableModel::ColStart, Qt::DescendingOrder);
+        model.setSession(session);
+        QCOMPARE(model.rowCount(), 50);
+        QCOMPARE(model.idAt(0), qint64(50)); // latest start first
+
+        // Rows the user holds on to keep their identity when the session grows.
+        QPersistentModelIndex held = model.index(10, ConnectionTableModel::ColId);
+        const qint64 heldId = held.data().toLongLong();
         QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
         QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
-
-        Connection c3 = all.at(2), c4 = all.at(3), c9 = all.at(8);
-        c3.comm = QStringLiteral("renamed");
-        Connection fresh1 = testing::syntheticConnections(12, kOrigin).at(10);
-        Connection fresh2 = testing::syntheticConnections(12, kOrigin).at(11);
-        model.upsert({c4, fresh1, c3, c9, fresh2});
-
+        for (const Connection &c : all.mid(40, 100)) // 10 updates + 90 new
+            writer->writeConnection(c);
+        QVERIFY(writer->flush());
+        QVERIFY(session->refresh());
+        model.refresh();
+        QCOMPARE(model.rowCount(), 140);
         QCOMPARE(reset.count(), 0);
-        QCOMPARE(inserted.count(), 1);               // both new rows in one insertion
-        QCOMPARE(inserted.at(0).at(1).toInt(), 10);
-        QCOMPARE(inserted.at(0).at(2).toInt(), 11);
-        QCOMPARE(changed.count(), 2);                // rows 2..3 as one run, row 8 alone
-        QCOMPARE(changed.at(0).at(0).toModelIndex().row(), 2);
-        QCOMPARE(changed.at(0).at(1).toModelIndex().row(), 3);
-        QCOMPARE(changed.at(1).at(0).toModelIndex().row(), 8);
-        QCOMPARE(cell(model, 2, ConnectionTableModel::ColProcess), QStringLiteral("renamed"));
-        QCOMPARE(model.rowForId(12), 11);
+        QCOMPARE(inserted.count(), 1);
+        QVERIFY(held.isValid());
+        QCOMPARE(held.data().toLongLong(), heldId);
+        QCOMPARE(model.idAt(0), qint64(140));
+        model.setFilterText(QStringLiteral("worker1"));
+        model.setReferenceTimeNs(kOrigin + 1'000'000'000);
+        model.setFilterText(QString());
+        QCOMPARE(model.rowCount(), 140);
+        model.setSession(nullptr);
+        QCOMPARE(model.rowCount(), 0);
     }
 
     void columnsAndSortValues()
@@ -77,6 +90,7 @@ private slots:
         ConnectionTableModel model;
         Connection c = testing::syntheticConnections(1, kOrigin).first();
         c.localAddr = QStringLiteral("2001:db8::10");
+        c.remoteAddr = QStringLiteral("2001:db8::1");
         c.family = 6;
         c.haveCloseStats = true;
         c.bytesSent = 3 * 1024 * 1024;
@@ -88,13 +102,16 @@ private slots:
         open.state = TcpState::Established;
         open.closeReason = CloseReason::Open;
         open.history.resize(2);
-        model.setConnections({c, open});
+        model.setSession(sessionOf({c, open}));
 
         QCOMPARE(model.columnCount(), int(ConnectionTableModel::ColumnCount));
-        QCOMPARE(model.headerData(ConnectionTableModel::ColSrtt, Qt::Horizontal).toString(), QStringLiteral("SRTT"));
+        QCOMPARE(model.headerData(ConnectionTableModel::ColSrtt, Qt::Horizontal).toString(),
+                 QStringLiteral("SRTT"));
         QCOMPARE(cell(model, 0, ConnectionTableModel::ColFamily), QStringLiteral("IPv6"));
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColLocal), QStringLiteral("[2001:db8::10]:30000"));
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColRemote), QStringLiteral("10.2.0.1:443"));
+        QCOMPARE(cell(model, 0, ConnectionTableModel::ColLocal),
+                 QStringLiteral("[2001:db8::10]:30000"));
+        QCOMPARE(cell(model, 0, ConnectionTableModel::ColRemote),
+                 QStringLiteral("[2001:db8::1]:443"));
         QCOMPARE(cell(model, 0, ConnectionTableModel::ColSent), QStringLiteral("3.00 MiB"));
         QCOMPARE(cell(model, 0, ConnectionTableModel::ColReceived), QStringLiteral("512 B"));
         QCOMPARE(cell(model, 0, ConnectionTableModel::ColDuration), QStringLiteral("260 ms"));
@@ -104,21 +121,23 @@ private slots:
         QCOMPARE(cell(model, 0, ConnectionTableModel::ColStates),
                  QStringLiteral("SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>TIME_WAIT>CLOSE"));
         const QDateTime start = QDateTime::fromMSecsSinceEpoch(kOrigin / 1'000'000);
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColStart), start.toString(QStringLiteral("hh:mm:ss.zzz")));
+        QCOMPARE(cell(model, 0, ConnectionTableModel::ColStart),
+                 start.toString(QStringLiteral("hh:mm:ss.zzz")));
 
-        auto sortValue = [&](int row, int col) { return model.index(row, col).data(ConnectionTableModel::SortRole); };
-        QCOMPARE(sortValue(0, ConnectionTableModel::ColSent).toLongLong(), qint64(3 * 1024 * 1024));
-        QCOMPARE(sortValue(0, ConnectionTableModel::ColDuration).toDouble(), 260.0);
-        QCOMPARE(sortValue(1, ConnectionTableModel::ColSent).toLongLong(), qint64(-1)); // no stats yet
-        QCOMPARE(model.index(1, 0).data(ConnectionTableModel::ConnectionIdRole).toLongLong(), qint64(2));
-        QVERIFY(!model.index(0, ConnectionTableModel::ColStates).data(Qt::ToolTipRole).toString().isEmpty());
+        QCOMPARE(model.index(1, 0).data(ConnectionTableModel::ConnectionIdRole).toLongLong(),
+                 qint64(2));
+        QVERIFY(!model.index(0, ConnectionTableModel::ColStates)
+                     .data(Qt::ToolTipRole)
+                     .toString()
+                     .isEmpty());
 
         // An open connection's duration follows the reference clock.
         QVERIFY(cell(model, 1, ConnectionTableModel::ColDuration).isEmpty());
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
         model.setReferenceTimeNs(open.startNs + 2'000'000'000);
         QCOMPARE(changed.count(), 1);
-        QCOMPARE(changed.at(0).at(0).toModelIndex().column(), int(ConnectionTableModel::ColDuration));
+        QCOMPARE(changed.at(0).at(0).toModelIndex().column(),
+                 int(ConnectionTableModel::ColDuration));
         QCOMPARE(cell(model, 1, ConnectionTableModel::ColDuration), QStringLiteral("2.00 s"));
     }
 
@@ -130,29 +149,29 @@ private slots:
         conns[0].bytesSent = 900;
         conns[1].bytesSent = 10'000;
         conns[2].bytesSent = 20;
-        model.setConnections(conns);
-        ConnectionFilterModel proxy;
-        proxy.setSourceModel(&model);
-        proxy.sort(ConnectionTableModel::ColSent, Qt::AscendingOrder);
-        QCOMPARE(cell(proxy, 0, ConnectionTableModel::ColId), QStringLiteral("3"));
-        QCOMPARE(cell(proxy, 1, ConnectionTableModel::ColId), QStringLiteral("1"));
-        QCOMPARE(cell(proxy, 2, ConnectionTableModel::ColId), QStringLiteral("2"));
+        model.setSession(sessionOf(conns));
+        model.sort(ConnectionTableModel::ColSent, Qt::AscendingOrder);
+        QCOMPARE(cell(model, 0, ConnectionTableModel::ColId), QStringLiteral("3"));
+        QCOMPARE(cell(model, 1, ConnectionTableModel::ColId), QStringLiteral("1"));
+        QCOMPARE(cell(model, 2, ConnectionTableModel::ColId), QStringLiteral("2"));
+        model.sort(ConnectionTableModel::ColSent, Qt::DescendingOrder);
+        QCOMPARE(cell(model, 0, ConnectionTableModel::ColId), QStringLiteral("2"));
     }
 
     void filterAcrossColumns()
     {
         ConnectionTableModel model;
-        model.setConnections(testing::syntheticConnections(100, kOrigin));
-        ConnectionFilterModel proxy;
-        proxy.setSourceModel(&model);
-        QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.setSession(sessionOf(testing::syntheticConnections(100, kOrigin)));
+        ConnectionTableModel &proxy = model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
 
-        proxy.setFilterText(QStringLiteral("WORKER7"));                // process, case-insensitive
-        QCOMPARE(proxy.rowCount(), 2);                                  // worker7 (x2: i=7,57)
-        proxy.setFilterText(QStringLiteral("worker7 10.1.0.57"));      // AND across columns
+        proxy.setFilterText(QStringLiteral("WORKER7"));           // process, case-insensitive
+        QCOMPARE(proxy.rowCount(), 2);                            // worker7 (x2: i=7,57)
+        proxy.setFilterText(QStringLiteral("worker7 10.1.0.57")); // AND across columns
         QCOMPARE(proxy.rowCount(), 1);
         QCOMPARE(cell(proxy, 0, ConnectionTableModel::ColId), QStringLiteral("58"));
-        proxy.setFilterText(QStringLiteral("time_wait"));               // the States column
+        proxy.setFilterText(QStringLiteral("close")); // the state
         QCOMPARE(proxy.rowCount(), 100);
         proxy.setFilterText(QStringLiteral("refused"));
         QCOMPARE(proxy.rowCount(), 0);

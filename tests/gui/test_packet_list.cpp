@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Packet list, details pane and the inspector's list <-> sequence graph link on the fixture's
-// lossy transfer (TcpAnalyzer-style annotations), built in memory.
+// lossy transfer (TcpAnalyzer-style annotations), written to a session file and paged from it.
 #include "charts/seq_graph_widget.h"
 #include "models/connection_table_model.h"
-#include "models/packet_store.h"
 #include "models/packet_table_model.h"
-#include "session/session_reader.h"
+#include "session/session.h"
 #include "session/session_writer.h"
 #include "session_fixture.h"
 #include "views/packet_details_view.h"
@@ -40,15 +39,46 @@ class TestPacketList : public QObject
         return c;
     }
 
+    QTemporaryDir m_dir;
+    int m_files = 0;
+
+    // Connections 1 and 2 with these packets in a session file (the writer kept open when asked,
+    // for live appends).
+    std::shared_ptr<Session> sessionOf(const QVector<Packet> &packets,
+                                       std::unique_ptr<SessionWriter> *keepOpen = nullptr)
+    {
+        const QString path = m_dir.filePath(QStringLiteral("p%1.tcpscope").arg(++m_files));
+        QString error;
+        auto writer = SessionWriter::create(path, &error);
+        if (!writer)
+            qFatal("%s", qPrintable(error));
+        SessionInfo info;
+        info.startedNs = kStart;
+        info.packetsCaptured = true;
+        writer->setInfo(info);
+        writer->writeConnection(conn(1));
+        writer->writeConnection(conn(2));
+        writer->writePackets(packets);
+        writer->flush();
+        if (keepOpen)
+            *keepOpen = std::move(writer);
+        else
+            writer->close();
+        return std::shared_ptr<Session>(Session::open(path, &error));
+    }
+
 private slots:
     void listsSelectedConnectionWithAnalysis()
     {
-        PacketStore store;
         QVector<Packet> all = testing::lossyTransferPackets(1, kStart, 1);
         all += testing::lossyTransferPackets(2, kStart + 100'000'000, 101);
-        store.setPackets(all);
-        M model(&store);
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        std::unique_ptr<SessionWriter> writer;
+        std::shared_ptr<Session> session = sessionOf(all, &writer);
+        QVERIFY(session);
+        M model;
+        model.setSession(session);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         model.setOriginNs(kStart);
         QCOMPARE(model.rowCount(), 28); // nothing selected: every packet
         model.setConnections({2});
@@ -57,7 +87,8 @@ private slots:
         QCOMPARE(model.index(0, M::ColFlags).data().toString(), QStringLiteral("SYN"));
         QCOMPARE(model.index(0, M::ColDirection).data().toString(), QStringLiteral("→ out"));
         QCOMPARE(model.index(1, M::ColTime).data().toString(), QStringLiteral("0.101000"));
-        QCOMPARE(model.index(10, M::ColAnalysis).data().toString(), QStringLiteral("Fast retransmission"));
+        QCOMPARE(model.index(10, M::ColAnalysis).data().toString(),
+                 QStringLiteral("Fast retransmission"));
         QVERIFY(model.index(10, 0).data(Qt::BackgroundRole).isValid()); // problem: red
         QCOMPARE(model.index(8, M::ColAnalysis).data().toString(), QStringLiteral("Dup ACK #1"));
         model.setProblemsOnly(true);
@@ -70,14 +101,21 @@ private slots:
         model.setFilterText(QString());
         model.sort(M::ColNo, Qt::DescendingOrder);
         QCOMPARE(model.index(0, M::ColNo).data().toLongLong(), 114);
-        // Live: appended packets of the selected connection become rows.
+        // Live: packets the recorder appended to the selected connection become rows.
         Packet extra = all.last();
         extra.id = 200;
-        store.append({extra});
+        writer->writePackets({extra});
+        QVERIFY(writer->flush());
+        QVERIFY(session->refresh());
+        model.refresh();
         QCOMPARE(model.rowCount(), 15);
+        model.sort(M::ColNo, Qt::AscendingOrder);
+        model.setConnections({});
+        QCOMPARE(model.rowCount(), 29);
+        QCOMPARE(model.index(28, M::ColNo).data().toLongLong(), 200);
     }
 
-    // The same list from a recorded session file: SessionWriter -> SessionReader -> store.
+    // The same list from a closed session file: SessionWriter -> Session -> pages.
     void listsPacketsOfARecordedSession()
     {
         QTemporaryDir dir;
@@ -98,12 +136,11 @@ private slots:
             QVERIFY2(writer->close(&error), qPrintable(error));
         }
         QString error;
-        const auto session = SessionReader::read(path, &error);
+        const std::shared_ptr<Session> session = Session::open(path, &error);
         QVERIFY2(session, qPrintable(error));
-        QCOMPARE(session->packets.size(), all.size());
-        PacketStore store;
-        store.setPackets(session->packets);
-        M model(&store);
+        QCOMPARE(session->packetCount(), all.size());
+        M model;
+        model.setSession(session);
         model.setOriginNs(kStart);
         model.setConnections({2});
         QCOMPARE(model.rowCount(), 14);
@@ -119,7 +156,8 @@ private slots:
         const QVector<Packet> packets = testing::lossyTransferPackets(1, kStart, 1);
         Packet syn = packets.first();
         // MSS 1460, SACK permitted, timestamps, NOP, window scale 7, unknown kind 99 (len 2).
-        syn.options = QByteArray::fromHex("020405b40402080a0000007b0000000001030307" "6302");
+        syn.options = QByteArray::fromHex("020405b40402080a0000007b0000000001030307"
+                                          "6302");
         const Connection c = conn(1);
         PacketContext ctx;
         ctx.connection = &c;
@@ -140,16 +178,14 @@ private slots:
         Packet bad = syn;
         bad.parseStatus = 8; // TS_PARSE_TRUNC_OPTIONS
         view.setPacket(bad, ctx);
-        QVERIFY(view.lines().first().startsWith(QStringLiteral("Malformed packet: Truncated TCP options")));
+        QVERIFY(view.lines().first().startsWith(
+            QStringLiteral("Malformed packet: Truncated TCP options")));
     }
 
     void graphClickSelectsRow()
     {
-        PacketStore store;
-        store.setPackets(testing::lossyTransferPackets(1, kStart, 1));
-        ConnectionTableModel connections;
-        connections.setConnections({conn(1)});
-        PacketInspector inspector(&store, &connections);
+        PacketInspector inspector;
+        inspector.setSession(sessionOf(testing::lossyTransferPackets(1, kStart, 1)));
         inspector.resize(1200, 600);
         inspector.setOriginNs(kStart);
         inspector.showSequenceGraph();

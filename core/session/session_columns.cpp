@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "session/session_columns.h"
+
+#include "session/session_private.h"
+
+#include <QSet>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <string_view>
+
+namespace tcpscope {
+
+namespace {
+
+// SQL LIKE folds ASCII letters only; the same here, so a cached filter matches what SQL would.
+void asciiLower(QByteArray *bytes)
+{
+    for (char &c : *bytes)
+        if (c >= 'A' && c <= 'Z')
+            c = char(c - 'A' + 'a');
+}
+
+bool fail(sqlite3 *db, QString *error)
+{
+    if (error)
+        *error = sqlite::lastError(db);
+    return false;
+}
+
+} // namespace
+
+int ConnectionColumns::compare(const SortKey &a, const SortKey &b)
+{
+    if (a.cls != b.cls)
+        return a.cls < b.cls ? -1 : 1;
+    switch (a.cls) {
+    case SortKey::Null:
+        return 0;
+    case SortKey::Number:
+        if (a.isInt && b.isInt)
+            return a.i < b.i ? -1 : (a.i > b.i ? 1 : 0);
+        else {
+            const long double x = a.isInt ? (long double)a.i : a.r;
+            const long double y = b.isInt ? (long double)b.i : b.r;
+            return x < y ? -1 : (x > y ? 1 : 0);
+        }
+    case SortKey::Text:
+    case SortKey::Blob: {
+        const int n = std::min(a.bytes.size(), b.bytes.size());
+        const int c = n > 0 ? std::memcmp(a.bytes.constData(), b.bytes.constData(), size_t(n)) : 0;
+        if (c != 0)
+            return c;
+        return a.bytes.size() < b.bytes.size() ? -1 : (a.bytes.size() > b.bytes.size() ? 1 : 0);
+    }
+    }
+    return 0;
+}
+
+void ConnectionColumns::clear()
+{
+    m_columns.clear();
+    m_order.clear();
+    m_textIds.clear();
+    m_text.clear();
+    m_textEnds.clear();
+    m_textLoaded = false;
+}
+
+std::shared_ptr<const ConnectionColumns::Column>
+ConnectionColumns::column(sqlite3 *db, const QString &name, QString *error)
+{
+    if (const auto it = m_columns.constFind(name); it != m_columns.cend()) {
+        m_order.removeOne(name);
+        m_order.append(name);
+        return *it;
+    }
+    // name is one of the file's own connections columns (checked by the caller).
+    const QByteArray sql = "SELECT id, " + name.toLatin1() + " FROM connections ORDER BY id";
+    sqlite::Stmt s = sqlite::prepare(db, sql.constData(), error);
+    if (!s)
+        return {};
+    auto col = std::make_shared<Column>();
+    qint64 rows = 0;
+    sqlite::queryInt(db, "SELECT count(*) FROM connections", &rows, nullptr);
+    col->ids.reserve(rows);
+    col->keys.reserve(size_t(rows));
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        col->ids.append(sqlite3_column_int64(s.get(), 0));
+        SortKey k;
+        switch (sqlite3_column_type(s.get(), 1)) {
+        case SQLITE_INTEGER:
+            k.cls = SortKey::Number;
+            k.i = sqlite3_column_int64(s.get(), 1);
+            break;
+        case SQLITE_FLOAT:
+            k.cls = SortKey::Number;
+            k.isInt = false;
+            k.r = sqlite3_column_double(s.get(), 1);
+            break;
+        case SQLITE_TEXT:
+            k.cls = SortKey::Text;
+            k.bytes = QByteArray(reinterpret_cast<const char *>(sqlite3_column_text(s.get(), 1)),
+                                 sqlite3_column_bytes(s.get(), 1));
+            break;
+        case SQLITE_BLOB:
+            k.cls = SortKey::Blob;
+            k.bytes = QByteArray(static_cast<const char *>(sqlite3_column_blob(s.get(), 1)),
+                                 sqlite3_column_bytes(s.get(), 1));
+            break;
+        default:
+            break;
+        }
+        col->keys.push_back(std::move(k));
+    }
+    if (rc != SQLITE_DONE) {
+        fail(db, error);
+        return {};
+    }
+    if (m_order.size() >= kMaxColumns)
+        m_columns.remove(m_order.takeFirst());
+    m_order.append(name);
+    m_columns.insert(name, col);
+    return col;
+}
+
+bool ConnectionColumns::matching(sqlite3 *db, const QStringList &words, QVector<qint64> *out,
+                                 QString *error)
+{
+    if (!m_textLoaded) {
+        // The columns a filter word is matched against, as SQL would turn them into text.
+        sqlite::Stmt s = sqlite::prepare(
+            db,
+            "SELECT id, comm, pid, local_addr, remote_addr, local_port, remote_port, role,"
+            " state, close_reason FROM connections ORDER BY id",
+            error);
+        if (!s)
+            return false;
+        m_textIds.clear();
+        m_text.clear();
+        m_textEnds.clear();
+        int rc;
+        while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+            m_textIds.append(sqlite3_column_int64(s.get(), 0));
+            QByteArray &row = m_text; // all rows in one buffer: no allocation per row
+            for (int c = 1; c <= 9; ++c) {
+                // Each value as CAST(value AS TEXT) gives it: integers in decimal (formatted here,
+                // SQLite's conversion costs more than the scan), everything else as SQLite turns
+                // it into text. NULL never matches LIKE: it adds nothing.
+                const int type = sqlite3_column_type(s.get(), c);
+                if (type == SQLITE_NULL)
+                    continue;
+                if (type == SQLITE_INTEGER) {
+                    char digits[24];
+                    const auto end = std::to_chars(digits, digits + sizeof digits,
+                                                   sqlite3_column_int64(s.get(), c))
+                                         .ptr;
+                    row.append(digits, end - digits);
+                } else {
+                    const auto *text =
+                        reinterpret_cast<const char *>(sqlite3_column_text(s.get(), c));
+                    row.append(text, sqlite3_column_bytes(s.get(), c));
+                }
+                row.append('\0');
+            }
+            m_textEnds.push_back(quint32(m_text.size()));
+        }
+        if (rc != SQLITE_DONE)
+            return fail(db, error);
+        asciiLower(&m_text);
+        m_text.squeeze();
+        m_textLoaded = true;
+    }
+    QVector<QByteArray> needles;
+    for (const QString &w : words) {
+        QByteArray n = w.toUtf8();
+        // A '\0' in a word cannot occur inside one value: it would match across two.
+        if (n.contains('\0')) {
+            out->clear();
+            return true;
+        }
+        asciiLower(&n);
+        needles.append(n);
+    }
+    out->clear();
+    const std::string_view text(m_text.constData(), size_t(m_text.size()));
+    size_t begin = 0;
+    for (size_t i = 0; i < m_textEnds.size(); ++i) {
+        const std::string_view row = text.substr(begin, m_textEnds[i] - begin);
+        begin = m_textEnds[i];
+        const bool matches =
+            std::all_of(needles.cbegin(), needles.cend(), [row](const QByteArray &n) {
+                return row.find(std::string_view(n.constData(), size_t(n.size()))) !=
+                       std::string_view::npos;
+            });
+        if (matches)
+            out->append(m_textIds.at(qsizetype(i)));
+    }
+    return true;
+}
+
+bool Session::Private::cachedIds(const ConnectionQuery &query, QVector<qint64> *out) const
+{
+    QString err;
+    if (query.sortColumn == QLatin1String("id") &&
+        query.text.split(QLatin1Char(' '), Qt::SkipEmptyParts).isEmpty()) {
+        // Id order is the table's own (rowid) order: nothing to cache or sort.
+        sqlite::Stmt s = prepare(query.descending ? "SELECT id FROM connections ORDER BY id DESC"
+                                                  : "SELECT id FROM connections ORDER BY id");
+        if (!s)
+            return false;
+        const QSet<qint64> wanted(query.ids.cbegin(), query.ids.cend());
+        out->clear();
+        out->reserve(query.ids.isEmpty() ? connectionCount : query.ids.size());
+        int rc;
+        while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+            const qint64 id = sqlite3_column_int64(s.get(), 0);
+            if (wanted.isEmpty() || wanted.contains(id))
+                out->append(id);
+        }
+        return done(rc);
+    }
+    const std::shared_ptr<const ConnectionColumns::Column> col =
+        columns.column(db.get(), query.sortColumn, &err);
+    if (!col)
+        return fail(describeSqliteError(err));
+    // Positions in col of the rows that pass the filters (col is in id order).
+    std::vector<int> rowsOf;
+    const QStringList words = query.text.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    auto positionOf = [&col](qint64 id) {
+        const auto it = std::lower_bound(col->ids.cbegin(), col->ids.cend(), id);
+        return it != col->ids.cend() && *it == id ? int(it - col->ids.cbegin()) : -1;
+    };
+    if (!words.isEmpty()) {
+        QVector<qint64> matching;
+        if (!columns.matching(db.get(), words, &matching, &err))
+            return fail(describeSqliteError(err));
+        rowsOf.reserve(size_t(matching.size()));
+        for (qint64 id : std::as_const(matching))
+            if (const int pos = positionOf(id); pos >= 0)
+                rowsOf.push_back(pos);
+    } else {
+        rowsOf.resize(size_t(col->ids.size()));
+        for (size_t i = 0; i < rowsOf.size(); ++i)
+            rowsOf[i] = int(i);
+    }
+    if (!query.ids.isEmpty()) {
+        const QSet<qint64> wanted(query.ids.cbegin(), query.ids.cend());
+        std::erase_if(rowsOf, [&](int pos) { return !wanted.contains(col->ids.at(pos)); });
+    }
+    // ORDER BY column, id, both in the asked direction.
+    const bool desc = query.descending;
+    std::sort(rowsOf.begin(), rowsOf.end(), [&col, desc](int a, int b) {
+        int c = ConnectionColumns::compare(col->keys[size_t(a)], col->keys[size_t(b)]);
+        if (c == 0)
+            c = col->ids.at(a) < col->ids.at(b) ? -1 : (col->ids.at(a) > col->ids.at(b) ? 1 : 0);
+        return desc ? c > 0 : c < 0;
+    });
+    out->clear();
+    out->reserve(qsizetype(rowsOf.size()));
+    for (int pos : rowsOf)
+        out->append(col->ids.at(pos));
+    return true;
+}
+
+} // namespace tcpscope

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Internal to Session: connection columns held in memory for sorting and text filtering, so a
+// click on a table header or a filter word costs a sort of a compact array instead of an
+// unindexed ORDER BY or LIKE scan over every row. Each column is read once, when first asked for
+// (SELECT id, column FROM connections), and dropped when the file changes. Not an API.
+#pragma once
+
+#include "session/sqlite_util.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace tcpscope {
+
+// One SQLite value as ORDER BY compares it: NULL < numbers < text < blob; numbers by value,
+// text and blobs by bytes (BINARY collation).
+struct SortKey
+{
+    enum Class : quint8
+    {
+        Null,
+        Number,
+        Text,
+        Blob
+    };
+    Class cls = Null;
+    bool isInt = true;
+    qint64 i = 0;
+    double r = 0;
+    QByteArray bytes; // text or blob
+};
+
+class ConnectionColumns
+{
+public:
+    // Ids in id order and, per id, the column's value (same positions as ids()).
+    struct Column
+    {
+        QVector<qint64> ids;
+        std::vector<SortKey> keys;
+    };
+
+    void clear();
+    // Reads the column when it is not cached; null + error on failure.
+    std::shared_ptr<const Column> column(sqlite3 *db, const QString &name, QString *error);
+    // Ids whose filter text contains every word (ASCII case-insensitive, as SQL LIKE), in id
+    // order; false + error on failure. words are lower-case.
+    bool matching(sqlite3 *db, const QStringList &words, QVector<qint64> *out, QString *error);
+
+    static int compare(const SortKey &a, const SortKey &b);
+
+private:
+    // Each cached column costs ~40 bytes per connection (8 MB for 200k): the few most recent.
+    static constexpr int kMaxColumns = 4;
+    QHash<QString, std::shared_ptr<const Column>> m_columns;
+    QStringList m_order; // least recently used first
+    // Per connection in id order: the filter columns as text, lower-case, each followed by '\0',
+    // one connection after the other in m_text; m_textEnds[i] is where connection i ends.
+    QVector<qint64> m_textIds;
+    QByteArray m_text;
+    std::vector<quint32> m_textEnds;
+    bool m_textLoaded = false;
+};
+
+} // namespace tcpscope
