@@ -149,10 +149,6 @@ void MainWindow::createCentralWidgets()
     m_lowerTabs->setTabToolTip(1, tr("The kernel's view of the selected connections: RTT, congestion window, windows, "
                                      "throughput, retransmits, resets and drops on one time axis (Ctrl+K)"));
     m_overview = new OverviewDashboard(this);
-    // The dashboard still reads every connection from the table model (loaded once, when the
-    // tab is first shown) and has no kernel source here: it moves to the Session with its own
-    // setSession entry point.
-    m_overview->setSources(m_model, nullptr);
     connect(m_overview, &OverviewDashboard::filterRequested, this, &MainWindow::setConnectionIdFilter);
     m_lowerTabs->setTabToolTip(m_lowerTabs->addTab(m_overview, tr("Overview")),
                                tr("The whole session at a glance; click a bar, point or row to filter the table (Ctrl+Shift+O)"));
@@ -462,6 +458,7 @@ void MainWindow::setSession(std::shared_ptr<Session> session)
     m_model->setSession(m_session);
     m_inspector->setSession(m_session);
     m_detail->setSession(m_session);
+    m_overview->setSession(m_session); // computes on its own worker thread
 }
 
 bool MainWindow::saveSessionAs(const QString &dest)

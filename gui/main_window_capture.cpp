@@ -113,6 +113,7 @@ void MainWindow::refreshLive()
     m_liveChangedBefore = m_liveChanged;
     m_liveChanged.clear();
     m_model->refresh();
+    m_overview->sessionChanged();
     m_inspector->refresh();
     m_detail->onDataChanged(changed);
     m_markersOf -= changed;

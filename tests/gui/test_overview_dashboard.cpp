@@ -164,8 +164,11 @@ private slots:
         QVERIFY(window.openSession(m_path));
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
+        // The window hands the dashboard its Session; the overview is computed on a worker.
+        QSignalSpy ready(window.overview(), &OverviewDashboard::overviewReady);
         window.lowerTabs()->setCurrentWidget(window.overview());
         window.overview()->recomputeNow();
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() > 0, 10000);
         const Overview &ov = window.overview()->overview();
         QCOMPARE(ov.connectionCount,
                  m_facts.connections - 1); // the listener is not a connection here
