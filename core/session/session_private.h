@@ -88,6 +88,18 @@ struct Session::Private
     // 0 when the id names no connection (counted as a value out of range).
     qint64 joined(qint64 connectionId) const;
     rows::Cells cells(sqlite3_stmt *s) const { return rows::Cells{s, &localBad}; }
+    // Steps s to the end, handing each row's cells to fn (false from fn stops early); then
+    // done(): true when every row was read or fn stopped, else the connection's error.
+    template <class Fn> bool eachRow(sqlite3_stmt *s, Fn fn) const
+    {
+        int rc;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            rows::Cells c = cells(s);
+            if (!fn(c))
+                break;
+        }
+        return done(rc);
+    }
     // Cells count into localBad (plain integer, under the mutex); flushed into outOfRange.
     void flushBad() const
     {

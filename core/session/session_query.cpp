@@ -28,17 +28,13 @@ bool Session::Private::rowPackets(const QByteArray &where, qint64 offset, qint64
         return false;
     sqlite3_bind_int64(s.get(), 1, limit);
     sqlite3_bind_int64(s.get(), 2, offset);
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-        rows::Cells c = cells(s.get());
+    return eachRow(s.get(), [&](rows::Cells &c) {
         Packet p;
         if (!rows::packet(c, &p))
-            continue;
+            return true;
         p.connectionId = joined(p.connectionId);
-        if (!fn(p))
-            break;
-    }
-    return done(rc);
+        return fn(p);
+    });
 }
 
 qint64 Session::packetCount() const
@@ -132,17 +128,13 @@ bool Session::Private::samplesOf(qint64 connectionId,
                              where + " ORDER BY ts_ns, rowid");
     if (!s)
         return false;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-        rows::Cells c = cells(s.get());
+    return eachRow(s.get(), [&](rows::Cells &c) {
         TcpSample t;
         if (!rows::sample(c, &t))
-            continue;
+            return true;
         t.connectionId = joined(t.connectionId);
-        if (!fn(t))
-            break;
-    }
-    return done(rc);
+        return fn(t);
+    });
 }
 
 bool Session::Private::kernelRows(qint64 connectionId, bool withSamples, KernelData *out) const
@@ -160,12 +152,10 @@ bool Session::Private::kernelRows(qint64 connectionId, bool withSamples, KernelD
             prepare(QByteArray("SELECT ") + columns + " FROM " + table + where + order);
         if (!s)
             return false;
-        int rc;
-        while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-            rows::Cells c = cells(s.get());
+        return eachRow(s.get(), [&](rows::Cells &c) {
             decode(c);
-        }
-        return done(rc);
+            return true;
+        });
     };
     return each(rows::kEventColumns, "kernel_events",
                 [&](rows::Cells &c) {
@@ -231,9 +221,7 @@ bool Session::Private::readSeconds(qint64 fromNs, qint64 toNs, QVector<SecondBuc
             return false;
         sqlite3_bind_int64(s.get(), 1, fromNs - fromNs % 1000000000);
         sqlite3_bind_int64(s.get(), 2, toNs);
-        int rc;
-        while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-            rows::Cells c = cells(s.get());
+        return eachRow(s.get(), [&](rows::Cells &c) {
             SecondBucket b;
             b.secondNs = c.ranged(0, 0, std::numeric_limits<qint64>::max(), 0);
             b.opened = c.u32(1);
@@ -246,8 +234,8 @@ bool Session::Private::readSeconds(qint64 fromNs, qint64 toNs, QVector<SecondBuc
             b.drops = c.u32(8);
             b.samples = c.u32(9);
             out->append(b);
-        }
-        return done(rc);
+            return true;
+        });
     }
     // Older formats have no aggregates: the same sums computed by SQLite (a scan of each table,
     // done once by whoever asks; files written from v4 on never need it).
