@@ -319,14 +319,12 @@ bool Session::Private::readHistory(qint64 id, QVector<StateChange> *out) const
     if (!s)
         return false;
     sqlite3_bind_int64(s.get(), 1, id);
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-        rows::Cells c = cells(s.get());
+    return eachRow(s.get(), [&](rows::Cells &c) {
         StateChange sc;
         rows::stateChange(c, &sc);
         out->append(sc);
-    }
-    return done(rc);
+        return true;
+    });
 }
 
 bool Session::Private::readHistories(QHash<qint64, Connection> *byId) const
@@ -340,17 +338,15 @@ bool Session::Private::readHistories(QHash<qint64, Connection> *byId) const
         return false;
     const QByteArray list = idList(byId->keys().toVector());
     sqlite3_bind_text(s.get(), 1, list.constData(), int(list.size()), SQLITE_TRANSIENT);
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    return eachRow(s.get(), [&](rows::Cells &c) {
         const auto it = byId->find(sqlite3_column_int64(s.get(), 0));
         if (it == byId->end())
-            continue;
-        rows::Cells c = cells(s.get());
+            return true;
         StateChange sc;
         rows::stateChange(c, &sc);
         it->history.append(sc);
-    }
-    return done(rc);
+        return true;
+    });
 }
 
 Session::Session() : d(std::make_unique<Private>()) {}
