@@ -32,12 +32,7 @@ bool PacketExporter::start(const QString &sessionPath, const QString &path,
         SessionData data;
         data.info = session->info();
         if (connectionIds.isEmpty()) {
-            session->forEachConnection(
-                [&](const Connection &c) {
-                    data.connections.append(c);
-                    return true;
-                },
-                false);
+            data.connections = session->allConnections(false);
             session->forEachPacket(-1, [&](const Packet &p) {
                 data.packets.append(p);
                 return true;

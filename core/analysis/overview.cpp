@@ -464,14 +464,7 @@ Overview computeOverview(const OverviewInput &in, const OverviewOptions &options
 
 Overview computeOverview(const Session &session, const OverviewOptions &options)
 {
-    QVector<Connection> connections;
-    connections.reserve(session.connectionCount());
-    session.forEachConnection(
-        [&](const Connection &c) {
-            connections.append(c);
-            return true;
-        },
-        false);
+    const QVector<Connection> connections = session.allConnections(false);
     const KernelData events = session.kernelEvents();
     const SessionInfo info = session.info();
     // The capture's own time axis; 0 lets computeOverview take it from the data.

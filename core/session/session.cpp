@@ -545,6 +545,19 @@ std::optional<Connection> Session::connection(qint64 id) const
     return conn;
 }
 
+QVector<Connection> Session::allConnections(bool withHistory) const
+{
+    QVector<Connection> all;
+    all.reserve(connectionCount());
+    forEachConnection(
+        [&all](const Connection &c) {
+            all.append(c);
+            return true;
+        },
+        withHistory);
+    return all;
+}
+
 void Session::forEachConnection(const std::function<bool(const Connection &)> &fn,
                                 bool withHistory) const
 {

@@ -110,6 +110,8 @@ public:
     // from fn to stop early.
     void forEachConnection(const std::function<bool(const Connection &)> &fn,
                            bool withHistory) const;
+    // Every connection in id order in one vector (the callers that need them all at once).
+    QVector<Connection> allConnections(bool withHistory) const;
 
     // Packets --------------------------------------------------------------------------------
     qint64 packetCount() const;                    // the whole session

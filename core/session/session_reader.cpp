@@ -18,13 +18,7 @@ std::optional<SessionData> SessionReader::read(const QString &path, QString *err
         return std::nullopt;
     SessionData data;
     data.info = session->info();
-    data.connections.reserve(session->connectionCount());
-    session->forEachConnection(
-        [&data](const Connection &c) {
-            data.connections.append(c);
-            return true;
-        },
-        true);
+    data.connections = session->allConnections(true);
     if (!session->error().isEmpty())
         return fail(session->error());
     if (options.packets) {

@@ -118,14 +118,7 @@ constexpr qint64 kMaxPacketsForMarkers = 200'000;
 // Every connection with its state history: the bars need nothing else.
 std::unique_ptr<TimelineWidget> buildTimeline(const Session &session)
 {
-    QVector<Connection> connections;
-    connections.reserve(session.connectionCount());
-    session.forEachConnection(
-        [&](const Connection &c) {
-            connections.append(c);
-            return true;
-        },
-        true);
+    const QVector<Connection> connections = session.allConnections(true);
     auto timeline = std::make_unique<TimelineWidget>();
     qint64 end = session.info().stoppedNs;
     if (end <= 0) {

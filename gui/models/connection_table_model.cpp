@@ -170,13 +170,7 @@ qint64 ConnectionTableModel::totalCount() const
 const QVector<Connection> &ConnectionTableModel::connections() const
 {
     if (!m_allLoaded && m_session) {
-        m_all.clear();
-        m_session->forEachConnection(
-            [this](const Connection &c) {
-                m_all.append(c);
-                return true;
-            },
-            true);
+        m_all = m_session->allConnections(true);
     }
     m_allLoaded = true;
     return m_all;
