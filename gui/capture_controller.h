@@ -36,6 +36,7 @@ signals:
     void infoReady(const tcpscope::SessionInfo &info);
     void failed(const QString &reason);
     void stopped();
+    void helperWarning(const QString &text); // LiveCapture::helperMessage, warnings only
 
 private:
     std::unique_ptr<LiveCapture> m_capture;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // One binary for both faces: `tcpscope record|info|export ...` runs the headless CLI (no display
 // needed); anything else starts the GUI, optionally opening the session file given as argument.
+#include "capture/helper_access.h"
 #include "main_window.h"
 #include "unix_signal_watcher.h"
 
@@ -11,6 +12,8 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QIcon>
+#include <QLabel>
+#include <QStatusBar>
 #include <QTimer>
 
 #include <cstdio>
@@ -51,6 +54,14 @@ int main(int argc, char **argv)
     tcpscope::UnixSignalWatcher signalWatcher;
     QObject::connect(&signalWatcher, &tcpscope::UnixSignalWatcher::terminationRequested, &window, &QWidget::close);
     window.show();
+    // Root is never needed for the app; say so where the user looks, for as long as it runs.
+    if (const QString warning = tcpscope::runningAsRootWarning(); !warning.isEmpty()) {
+        std::fprintf(stderr, "tcpscope: warning: %s\n", qPrintable(warning));
+        auto *label = new QLabel(QStringLiteral("⚠ Running as root"), &window);
+        label->setStyleSheet(QStringLiteral("color: #b00020; font-weight: bold;"));
+        label->setToolTip(warning);
+        window.statusBar()->addPermanentWidget(label);
+    }
     const QStringList files = parser.positionalArguments();
     if (!files.isEmpty()) {
         // After the event loop starts, so an error dialog has a visible parent.

@@ -8,6 +8,7 @@
 #include "models/packet_scan_job.h"
 #include "packet_exporter.h"
 #include "views/packet_inspector.h"
+#include "charts/chart_actions.h"
 #include "charts/chart_export.h"
 #include "charts/timeline_widget.h"
 #include "models/connection_table_model.h"
@@ -19,6 +20,9 @@
 #include "views/connection_detail_view.h"
 #include "views/capabilities_panel.h"
 #include "views/overview_dashboard.h"
+#include "views/context_menus.h"
+#include "views/filter_bar.h"
+#include "views/packets_panel.h"
 
 #include <QAction>
 #include <QApplication>
@@ -33,6 +37,7 @@
 #include <QMessageBox>
 #include <QPointer>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QScrollBar>
 #include <QSettings>
 #include <QSplitter>
@@ -76,11 +81,15 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_capture, &CaptureController::infoReady, this, &MainWindow::onInfoReady);
     connect(m_capture, &CaptureController::failed, this, &MainWindow::onCaptureFailed);
     connect(m_capture, &CaptureController::stopped, this, &MainWindow::onCaptureStopped);
+    // The helper's warnings (e.g. an interface it could not attach to); the session's probe
+    // notes (capabilities panel) keep them too.
+    connect(m_capture, &CaptureController::helperWarning, this, [this](const QString &text) { statusBar()->showMessage(tr("tcpscope-helper: %1").arg(text), 10000); });
     connectPacketSignals();
 
     createCentralWidgets();
     createActions();
     createStatusBar();
+    createContextMenus();
 
     m_timelineTimer.setSingleShot(true);
     m_timelineTimer.setInterval(150);
@@ -187,6 +196,9 @@ void MainWindow::createActions()
     m_exportPacketsAction = file->addAction(QIcon::fromTheme(QStringLiteral("document-export")), tr("&Export Packets (pcapng)…"));
     m_exportPacketsAction->setToolTip(tr("Write the packets of the selected connections (all when none is selected) as pcapng for Wireshark/tshark"));
     connect(m_exportPacketsAction, &QAction::triggered, this, &MainWindow::chooseAndExportPackets);
+    m_chartActions = new ChartActions(this); // File ▸ Export Chart… and the charts' context menus
+    file->addAction(m_chartActions->exportAction());
+    connect(file, &QMenu::aboutToShow, m_chartActions, &ChartActions::updateAction);
     file->addSeparator();
     QAction *quit = file->addAction(QIcon::fromTheme(QStringLiteral("application-exit")), tr("&Quit"));
     quit->setShortcut(QKeySequence::Quit);
@@ -237,13 +249,13 @@ void MainWindow::createActions()
     bar->addAction(m_stopAction);
     bar->addAction(open);
     bar->addSeparator();
-    m_filterEdit = new QLineEdit(bar);
-    m_filterEdit->setPlaceholderText(tr("Filter: words that must all appear in a row, e.g. \"curl 443\" or \"refused\""));
-    m_filterEdit->setClearButtonEnabled(true);
-    m_filterEdit->setMinimumWidth(420);
+    // The connection filter: display-filter expressions (or plain words), see views/filter_bar.h.
+    m_filterBar = new FilterBar(FilterTarget::Connections, QStringLiteral("connections"), bar);
+    m_filterEdit = m_filterBar->edit();
+    m_filterEdit->setMinimumWidth(480);
     bar->addWidget(new QLabel(tr(" Filter "), bar));
-    bar->addWidget(m_filterEdit);
-    connect(m_filterEdit, &QLineEdit::textChanged, this, &MainWindow::setFilterText);
+    bar->addWidget(m_filterBar);
+    connect(m_filterBar, &FilterBar::applied, m_model, &ConnectionTableModel::setFilterText);
     // The id filter is not text the user typed, so it gets its own visible, clearable chip.
     auto *idFilter = new QToolButton(bar);
     idFilter->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
@@ -413,7 +425,33 @@ bool MainWindow::applySession(const QString &path, std::shared_ptr<Session> sess
     if (!session) {
         if (!QFileInfo::exists(path))
             m_recent->remove(path);
-        showError(tr("Cannot open session"), tr("Could not open %1:\n%2").arg(QDir::toNativeSeparators(path), error));
+        const QString message = tr("Could not open %1:\n%2").arg(QDir::toNativeSeparators(path), error);
+        // A write to the file was interrupted (a hot -journal, a -wal without its -shm): reading
+        // never writes, so recovering is offered, and done only with the user's consent.
+        bool recoverable = false;
+        openSessionReadOnly(path, nullptr, &recoverable);
+        if (recoverable && m_interactiveErrors) {
+            statusBar()->showMessage(error.section(QLatin1Char('\n'), 0, 0), 10000);
+            emit errorOccurred(message);
+            QMessageBox box(QMessageBox::Warning, tr("Cannot open session"), message, QMessageBox::Cancel, this);
+            box.setInformativeText(tr("Recover opens the file for writing to finish the interrupted write, checks it and opens it (the same as 'tcpscope recover')."));
+            QPushButton *recover = box.addButton(tr("Recover"), QMessageBox::AcceptRole);
+            box.exec();
+            if (box.clickedButton() == recover) {
+                QString why;
+                bool ok;
+                {
+                    BusyCursor busy;
+                    ok = recoverSession(path, &why);
+                }
+                if (ok)
+                    openSessionInBackground(path);
+                else
+                    showError(tr("Recover"), tr("Could not recover %1:\n%2").arg(QDir::toNativeSeparators(path), why));
+            }
+            return false;
+        }
+        showError(tr("Cannot open session"), message);
         return false;
     }
     m_capture->release();
@@ -437,7 +475,12 @@ bool MainWindow::applySession(const QString &path, std::shared_ptr<Session> sess
     updatePacketLabel();
     m_recent->add(m_sessionPath);
     m_rateLabel->setText(tr("%1 records").arg(m_info.recordsReceived));
-    setLost(m_info.lostRecords);
+    {
+        QStringList why;
+        for (const Interruption &i : std::as_const(m_info.interruptions))
+            why << interruptionText(i);
+        setLost(m_info.lostRecords + m_info.readerDropped + m_info.writerDropped, why.join(QLatin1Char('\n')));
+    }
     setCaptureState(tr("Viewing file"));
     updateCounts();
     updateActions();
@@ -541,9 +584,8 @@ void MainWindow::updateTimelineNow()
 
 void MainWindow::setFilterText(const QString &text)
 {
-    if (m_filterEdit->text() != text)
-        m_filterEdit->setText(text); // comes back here through textChanged
-    m_model->setFilterText(text); // filterChanged updates the timeline and counts
+    // An invalid expression is not applied: the box turns red and says why.
+    m_filterBar->applyText(text, false); // filterChanged updates the timeline and counts
 }
 
 void MainWindow::updateCounts()
@@ -554,10 +596,13 @@ void MainWindow::updateCounts()
     m_countLabel->setText(total == shown ? all : tr("%1 of %2 shown").arg(shown).arg(all));
 }
 
-void MainWindow::setLost(quint64 lost)
+void MainWindow::setLost(quint64 lost, const QString &interruptions)
 {
-    m_lostLabel->setText(tr("%1 records lost").arg(lost)); // beside "N packets · M lost"
-    m_lostLabel->setStyleSheet(lost > 0 ? QStringLiteral("color: white; background: #b00000; font-weight: bold;") : QString());
+    // Interrupted with nothing counted (e.g. the helper ended early) is still incomplete.
+    const bool incomplete = lost > 0 || !interruptions.isEmpty();
+    m_lostLabel->setText(interruptions.isEmpty() ? tr("%1 records lost").arg(lost) : tr("%1 records lost · interrupted").arg(lost));
+    m_lostLabel->setToolTip(interruptions.isEmpty() ? tr("Records the kernel, the helper or the disk could not deliver") : tr("Interrupted:\n%1").arg(interruptions));
+    m_lostLabel->setStyleSheet(incomplete ? QStringLiteral("color: white; background: #b00000; font-weight: bold;") : QString());
 }
 
 void MainWindow::setCaptureState(const QString &text, const QString &color)

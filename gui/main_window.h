@@ -39,6 +39,9 @@ class PacketScanJob;
 class PacketInspector;
 class ConnectionDetailView;
 class OverviewDashboard;
+class FilterBar;
+class ContextMenus;
+class ChartActions;
 struct CaptureStats;
 
 class MainWindow : public QMainWindow
@@ -55,6 +58,8 @@ public:
     ConnectionTableView *tableView() const { return m_table; }
     TimelineWidget *timeline() const { return m_timeline; }
     QLineEdit *filterEdit() const { return m_filterEdit; }
+    FilterBar *filterBar() const { return m_filterBar; } // the connection filter
+    ContextMenus *contextMenus() const { return m_menus; }
     QAction *idFilterAction() const { return m_idFilterAction; }
     ConnectionTableModel *connectionModel() const { return m_model; }
     // The session the views show (nullptr before one is opened).
@@ -69,6 +74,7 @@ public:
     ConnectionDetailView *detailView() const { return m_detail; }
     OverviewDashboard *overview() const { return m_overview; }
     QTabWidget *lowerTabs() const { return m_lowerTabs; }
+    ChartActions *chartActions() const { return m_chartActions; } // chart export and copy
     void showKernelMetrics(); // switches the lower pane to the "Kernel metrics" tab
 
 public slots:
@@ -130,7 +136,7 @@ private:
     void updateTimelineMarkers(const QVector<Connection> &shown);
     void updateTimelineNow();
     void updateCounts();
-    void setLost(quint64 lost);
+    void setLost(quint64 lost, const QString &interruptions = {});
     void setCaptureState(const QString &text, const QString &color = QString());
     void updateActions();
     void updateTitle();
@@ -141,7 +147,10 @@ private:
     ConnectionTableView *m_table = nullptr;
     TimelineWidget *m_timeline = nullptr;
     QSplitter *m_splitter = nullptr;
-    QLineEdit *m_filterEdit = nullptr;
+    QLineEdit *m_filterEdit = nullptr; // m_filterBar's box
+    FilterBar *m_filterBar = nullptr;
+    ContextMenus *m_menus = nullptr; // right-click menus of the table, packet list and details
+    void createContextMenus();
     QAction *m_idFilterAction = nullptr; // toolbar: "Showing <label> ✕", visible while active
     QAction *m_idFilterWidgetAction = nullptr;
     void onFilterChanged();
@@ -155,6 +164,7 @@ private:
     OverviewDashboard *m_overview = nullptr; // lower tab "Overview": clicks filter the table
     QTabWidget *m_lowerTabs = nullptr; // packet inspector | kernel metrics
     PacketExporter *m_exporter = nullptr;
+    ChartActions *m_chartActions = nullptr;
     PacketScanJob *m_markerScan = nullptr; // timeline markers of the connections it shows
     QSet<qint64> m_markersOf;              // connections whose markers are on the timeline
     QSet<qint64> m_markersPending;         // connections the running marker scan covers

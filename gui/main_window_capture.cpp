@@ -128,7 +128,7 @@ void MainWindow::refreshLive()
 void MainWindow::onStatsUpdated(const CaptureStats &stats)
 {
     m_rateLabel->setText(tr("%1 records · %2/s").arg(stats.recordsReceived).arg(stats.recordsPerSecond, 0, 'f', 0));
-    setLost(stats.lostRecords);
+    setLost(stats.lostRecords + stats.readerDropped);
     m_lostPackets = stats.lostPackets;
     m_filteredPackets = stats.packetsFiltered;
     updatePacketLabel();

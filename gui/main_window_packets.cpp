@@ -14,6 +14,13 @@
 #include "views/connection_table_view.h"
 #include "views/packet_inspector.h"
 #include "views/connection_detail_view.h"
+#include "views/context_menus.h"
+#include "views/filter_bar.h"
+#include "views/packet_details_view.h"
+#include "views/packets_panel.h"
+#include "charts/seq_graph_widget.h"
+
+#include <QTableView>
 
 #include <QAction>
 #include <QDir>
@@ -95,6 +102,46 @@ void MainWindow::onKernelDataAdded(const KernelData &data)
     for (const DropEvent &d : data.drops)
         m_liveChanged.insert(d.connectionId);
     scheduleLiveRefresh();
+}
+
+void MainWindow::createContextMenus()
+{
+    PacketsPanel *panel = m_inspector->packetsPanel();
+    ContextMenus::Views views;
+    views.connections = m_table;
+    views.connectionModel = m_model;
+    views.connectionFilter = m_filterBar;
+    views.packets = panel->view();
+    views.packetModel = panel->model();
+    views.packetFilter = panel->filterBar();
+    views.details = m_inspector->detailsView();
+    m_menus = new ContextMenus(views, this);
+    // The filter boxes' errors and notes, and what a menu did, go to the status bar.
+    auto show = [this](const QString &text) {
+        if (text.isEmpty())
+            statusBar()->clearMessage();
+        else
+            statusBar()->showMessage(text, 10000);
+    };
+    connect(m_filterBar, &FilterBar::messageChanged, this, show);
+    connect(panel->filterBar(), &FilterBar::messageChanged, this, show);
+    connect(m_menus, &ContextMenus::message, this, show);
+    // The menu made the connection the table's current one; these switch the lower pane to it.
+    connect(m_menus, &ContextMenus::showPacketsRequested, this, [this] {
+        m_lowerTabs->setCurrentWidget(m_inspector);
+        m_inspector->tabs()->setCurrentIndex(0);
+    });
+    connect(m_menus, &ContextMenus::sequenceGraphRequested, this, [this] {
+        m_lowerTabs->setCurrentWidget(m_inspector);
+        m_inspector->showSequenceGraph();
+    });
+    connect(m_menus, &ContextMenus::kernelMetricsRequested, this, &MainWindow::showKernelMetrics);
+    connect(m_model, &ConnectionTableModel::filteringChanged, this, [this](bool filtering) {
+        if (filtering)
+            statusBar()->showMessage(tr("Filtering %1 connections…").arg(m_model->totalCount()));
+        else
+            statusBar()->clearMessage();
+    });
 }
 
 void MainWindow::showKernelMetrics()

@@ -8,8 +8,10 @@ BUILD_PKGS=(build-essential cmake ninja-build pkg-config git clang llvm libbpf-d
             libelf-dev zlib1g-dev qt6-base-dev qt6-base-dev-tools qt6-svg-dev libgl-dev
             libqcustomplot-dev libsqlite3-dev sqlite3 libcap-dev libzstd-dev)
 RUN_PKGS=(qt6-qpa-plugins fonts-dejavu-core iproute2 libcap2-bin)
-# Integration tests and benchmarks drive real traffic and compare with reference tools.
-TEST_PKGS=(tshark tcpdump iperf3 nftables xvfb xauth imagemagick time)
+# Integration tests and benchmarks drive real traffic and compare with reference tools; the
+# package tests build, validate and install the .deb (packaging/build-deb.sh, check-deb.sh).
+TEST_PKGS=(tshark tcpdump iperf3 nftables xvfb xauth imagemagick time
+           dpkg-dev file lintian desktop-file-utils appstream man-db adduser debconf)
 
 want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
 [[ "${1:-}" == "--with-test-tools" ]] && want+=("${TEST_PKGS[@]}")

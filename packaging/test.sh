@@ -11,4 +11,7 @@ export QT_QPA_PLATFORM=offscreen
 if [[ $(id -u) -ne 0 ]]; then
   echo "test.sh: NOT ROOT - integration tests (real BPF) will be skipped; run with sudo for the full suite" >&2
 fi
-ctest --preset default -j1 --timeout 600 "$@"
+# Unit and GUI tests in parallel, then the integration tests one at a time (they share the kernel
+# and are sensitive to CPU load: a churn test competing with other tests measures the machine).
+ctest --preset default -L "unit|gui" -j"$(nproc)" --timeout 600 "$@"
+ctest --preset default -L integration -j1 --timeout 600 "$@"

@@ -2,6 +2,7 @@
 // tcpscope-helper: the small privileged process that loads the BPF programs and streams their
 // records to the app (see docs/ARCHITECTURE.md). It accepts no code, paths or attach points
 // from its client: only Start and Stop.
+#include "resource_limits.h"
 #include "options.h"
 #include "privileges.h"
 #include "session.h"
@@ -114,11 +115,21 @@ int main(int argc, char **argv)
                      options.fd);
         return kExitUsage;
     }
+    // Checked before anything is allocated: a user running the capability-bearing helper may not
+    // pin more kernel memory than the caps allow.
+    if (!checkRingLimits(options, getuid(), error)) {
+        std::fprintf(stderr, "tcpscope-helper: %s\n", error.c_str());
+        if (options.fd >= 0)
+            PeerChannel(options.fd).sendError(tcpscope::wire::ErrorCode::Limits,
+                                              "refusing the ring buffer sizes", error);
+        return kExitUsage;
+    }
     if (!hasRequiredPrivileges()) {
         const std::string message = privilegesMessage(argv[0]);
         std::fprintf(stderr, "%s\n", message.c_str());
         if (options.fd >= 0)
-            PeerChannel(options.fd).sendError(message);
+            PeerChannel(options.fd).sendError(tcpscope::wire::ErrorCode::Permission,
+                                              kPrivilegesNeeded, privilegesAdvice(argv[0]));
         return kExitNoPermission;
     }
     g_verbose = options.verbose;

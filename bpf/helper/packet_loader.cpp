@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "packet_loader.h"
+#include "clsact.h"
 #include "ring_wakeup.h"
 
 #include "packets.skel.h"
@@ -27,10 +28,6 @@ namespace {
 // BPF_TCX_INGRESS / BPF_TCX_EGRESS (kernel >= 6.6); libbpf 1.1's enum predates them.
 constexpr int kTcxIngress = 46;
 constexpr int kTcxEgress = 47;
-// Our cls_bpf filters in the clsact fallback: a fixed handle and priority ("ts") identify them,
-// so a later helper can remove what a killed one left behind without touching anyone else's.
-constexpr std::uint32_t kClsHandle = 0x7473;
-constexpr std::uint32_t kClsPriority = 0x7473;
 
 std::string errnoText(int err)
 {
@@ -189,9 +186,10 @@ bool PacketLoader::wanted(const std::string &name) const
     return false;
 }
 
-bool PacketLoader::attachAll(InterfaceEvent onEvent, std::string &error)
+bool PacketLoader::attachAll(InterfaceEvent onEvent, Warning warn, std::string &error)
 {
     m_onEvent = std::move(onEvent);
+    m_warn = std::move(warn);
     // Watch first, then enumerate: an interface created in between is seen at least once
     // (attachOne ignores one already attached).
     m_netlink.reset(::socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE));
@@ -243,7 +241,8 @@ void PacketLoader::attachOne(std::uint32_t ifindex, const std::string &name)
             why = errnoText(errno);
             a.ingress.reset();
         }
-    } else if (attachClsact(ifindex, why)) {
+    } else if (clsactAttach(ifindex, bpf_program__fd(m_skel->progs.ts_tc_ingress),
+                            bpf_program__fd(m_egress), why)) {
         a.clsact = true;
     }
     const bool ok = a.clsact || a.egress.valid();
@@ -251,44 +250,14 @@ void PacketLoader::attachOne(std::uint32_t ifindex, const std::string &name)
         m_onEvent(ifindex, name,
                   ok ? (m_tcx ? TS_ATTACH_TCX : TS_ATTACH_CLSACT) : TS_ATTACH_FAILED);
     if (!ok) {
-        std::fprintf(stderr, "tcpscope-helper: cannot attach to %s: %s\n", name.c_str(),
-                     why.c_str());
+        const std::string text = "cannot attach to " + name + ": " + why;
+        if (m_warn)
+            m_warn(text);
+        else
+            std::fprintf(stderr, "tcpscope-helper: %s\n", text.c_str());
         return;
     }
     m_attached.emplace(ifindex, std::move(a));
-}
-
-void PacketLoader::removeClsactFilters(std::uint32_t ifindex)
-{
-    for (bpf_tc_attach_point point : {BPF_TC_INGRESS, BPF_TC_EGRESS}) {
-        DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = int(ifindex), .attach_point = point);
-        DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kClsHandle, .priority = kClsPriority);
-        bpf_tc_detach(&hook, &opts); // ENOENT when there is none: fine
-    }
-}
-
-bool PacketLoader::attachClsact(std::uint32_t ifindex, std::string &error)
-{
-    removeClsactFilters(ifindex); // what a killed helper may have left
-    for (bpf_tc_attach_point point : {BPF_TC_INGRESS, BPF_TC_EGRESS}) {
-        DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = int(ifindex), .attach_point = point);
-        int err = bpf_tc_hook_create(&hook);
-        if (err && err != -EEXIST) {
-            error = "clsact: " + errnoText(err);
-            removeClsactFilters(ifindex);
-            return false;
-        }
-        bpf_program *prog = point == BPF_TC_INGRESS ? m_skel->progs.ts_tc_ingress : m_egress;
-        DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(prog),
-                            .handle = kClsHandle, .priority = kClsPriority);
-        err = bpf_tc_attach(&hook, &opts);
-        if (err) {
-            error = "cls_bpf: " + errnoText(err);
-            removeClsactFilters(ifindex);
-            return false;
-        }
-    }
-    return true;
 }
 
 void PacketLoader::detachOne(std::uint32_t ifindex)
@@ -297,7 +266,7 @@ void PacketLoader::detachOne(std::uint32_t ifindex)
     if (it == m_attached.end())
         return;
     if (it->second.clsact)
-        removeClsactFilters(ifindex);
+        clsactDetach(ifindex);
     const std::string name = it->second.name;
     m_attached.erase(it); // closes tcx link fds: the kernel detaches
     bpf_map_delete_elem(bpf_map__fd(m_skel->maps.pkt_l2len), &ifindex);

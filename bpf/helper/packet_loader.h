@@ -19,13 +19,15 @@ namespace tcpscope::helper {
 // network namespace (or only the ones StartOptions names), including interfaces that appear
 // later (rtnetlink). Attachment is a tcx link per interface and direction when the kernel has
 // tcx (>= 6.6): the kernel drops links with the helper, even on SIGKILL. Otherwise clsact +
-// cls_bpf filters with a fixed handle/priority: stale ones of an earlier, killed helper are
-// removed at start, our own on exit. The capture filter is written into maps, never code.
+// cls_bpf filters owned by this helper (clsact.h: what is ours, what a killed helper left, when
+// the qdisc goes). The capture filter is written into maps, never code.
 class PacketLoader
 {
 public:
     using InterfaceEvent =
         std::function<void(std::uint32_t ifindex, const std::string &name, std::uint8_t attach)>;
+    // A non-fatal problem (an interface that could not be attached), one sentence.
+    using Warning = std::function<void(const std::string &text)>;
 
     PacketLoader() = default;
     PacketLoader(const PacketLoader &) = delete;
@@ -36,8 +38,9 @@ public:
     bool load(bool forceClsact, unsigned ringbufBytes, std::string &error);
     bool configure(const wire::StartOptions &options, std::string &error);
     // Attaches to all wanted interfaces and opens the rtnetlink watch; onEvent is called for
-    // every attach/detach/failure (the helper turns those into ts_interface records).
-    bool attachAll(InterfaceEvent onEvent, std::string &error);
+    // every attach/detach/failure (the helper turns those into ts_interface records), warn with
+    // why an interface could not be attached (the helper logs it and tells the app).
+    bool attachAll(InterfaceEvent onEvent, Warning warn, std::string &error);
     // Call when netlinkFd() is readable.
     void handleNetlink();
     void detachAll();
@@ -58,8 +61,6 @@ private:
     bool wanted(const std::string &name) const;
     void attachOne(std::uint32_t ifindex, const std::string &name);
     void detachOne(std::uint32_t ifindex);
-    bool attachClsact(std::uint32_t ifindex, std::string &error);
-    void removeClsactFilters(std::uint32_t ifindex);
 
     bool tryLoad(bool tcx, bool egressFromSkb, unsigned ringbufBytes, std::string &error);
 
@@ -71,6 +72,7 @@ private:
     std::map<std::uint32_t, Attachment> m_attached;
     UniqueFd m_netlink;
     InterfaceEvent m_onEvent;
+    Warning m_warn;
     wire::ProbeReport m_report;
 };
 

@@ -55,12 +55,83 @@ bool PeerChannel::send(const std::vector<std::uint8_t> &frame)
     return true;
 }
 
-void PeerChannel::sendError(const std::string &text)
+bool PeerChannel::queue(std::vector<std::uint8_t> frame, bool force)
+{
+    if (m_dead)
+        return false;
+    if (!force && m_queuedBytes + frame.size() > kMaxQueuedBytes)
+        return false;
+    if (m_queue.empty())
+        m_lastProgressMs = nowMs();
+    m_queuedBytes += frame.size();
+    m_queue.push_back(std::move(frame));
+    return true;
+}
+
+bool PeerChannel::pump()
+{
+    while (!m_dead && !m_queue.empty()) {
+        const std::vector<std::uint8_t> &front = m_queue.front();
+        const ssize_t n = ::send(m_fd, front.data() + m_frontWritten, front.size() - m_frontWritten,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            m_lastProgressMs = nowMs();
+            m_frontWritten += std::size_t(n);
+            m_queuedBytes -= std::size_t(n);
+            if (m_frontWritten == front.size()) {
+                m_queue.pop_front();
+                m_frontWritten = 0;
+            }
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return true;
+        m_error = std::string("write to peer failed: ") + std::strerror(errno);
+        m_dead = true;
+    }
+    return !m_dead;
+}
+
+long long PeerChannel::stalledMs() const
+{
+    return m_queue.empty() ? 0 : nowMs() - m_lastProgressMs;
+}
+
+bool PeerChannel::drain(int timeoutMs)
+{
+    const long long deadline = nowMs() + timeoutMs;
+    while (pump() && !m_queue.empty()) {
+        const long long left = deadline - nowMs();
+        pollfd p{m_fd, POLLOUT, 0};
+        if (left <= 0 || ::poll(&p, 1, int(left)) < 0)
+            return false;
+    }
+    return !m_dead;
+}
+
+void PeerChannel::sendError(const wire::ErrorMessage &error)
+{
+    sendFrameBestEffort(wire::encodeError(error));
+}
+
+void PeerChannel::sendTextError(const std::string &text)
+{
+    sendFrameBestEffort(wire::encodeTextError(text));
+}
+
+void PeerChannel::sendFrameBestEffort(std::vector<std::uint8_t> frame)
 {
     if (m_dead)
         return;
+    if (!m_queue.empty()) {
+        // Behind what is queued (a frame may be half written): best effort, never long.
+        queue(std::move(frame), true);
+        drain(200);
+        return;
+    }
     // Short frame; if the socket buffer is full the peer is not listening anyway.
-    const std::vector<std::uint8_t> frame = wire::encodeError(text);
     (void)::send(m_fd, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 

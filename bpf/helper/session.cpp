@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session.h"
 
+#include "resource_limits.h"
 #include "privileges.h"
 #include "proc_scan.h"
 #include "reason_names.h"
@@ -14,6 +15,7 @@
 #include <memory>
 #include <poll.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 #include <unistd.h>
 
 namespace tcpscope::helper {
@@ -51,6 +53,32 @@ void Session::note(const std::string &text) const
     std::fprintf(stderr, "tcpscope-helper: %s\n", text.c_str());
 }
 
+void Session::fail(wire::ErrorCode code, const std::string &primary, const std::string &secondary)
+{
+    note(secondary.empty() ? primary : primary + ": " + secondary);
+    m_peer.sendError(code, primary, secondary);
+}
+
+void Session::log(wire::LogMessage::Level level, const std::string &text)
+{
+    note(text); // stderr too, for people running the helper by hand
+    // Nothing but Hello may come first (an older app must see the version before anything it
+    // cannot read): what happens earlier waits for it. A flood (an interface storm) is capped.
+    if (m_logsSent >= kMaxLogFrames)
+        return;
+    if (++m_logsSent == kMaxLogFrames) {
+        level = wire::LogMessage::Level::Warning;
+        const std::string more = "further helper messages only on its stderr";
+        m_helloSent ? (void)m_peer.queue(wire::encodeLog({level, text + "; " + more}), true)
+                    : m_pendingLogs.push_back({level, text + "; " + more});
+        return;
+    }
+    if (m_helloSent)
+        m_peer.queue(wire::encodeLog({level, text}), true);
+    else
+        m_pendingLogs.push_back({level, text});
+}
+
 int Session::onSample(void *ctx, void *data, std::size_t size)
 {
     auto *self = static_cast<Session *>(ctx);
@@ -63,13 +91,20 @@ int Session::run(bool &signalled)
 {
     std::string why;
     if (!peerAllowed(m_peer.fd(), why)) {
-        note("refusing client: " + why);
-        m_peer.sendError("tcpscope-helper: " + why);
+        fail(wire::ErrorCode::Permission, "refusing client", why);
         return kExitOk;
     }
+    // Every program is CO-RE: without the kernel's BTF nothing loads. Say so plainly instead of
+    // a libbpf error about relocations.
+    if (access(kKernelBtf, R_OK) != 0) {
+        why = std::string("this kernel has no BTF type information (") + kKernelBtf +
+              " is missing): tcpscope needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, as "
+              "Debian's own kernels are";
+        fail(wire::ErrorCode::KernelUnsupported, why);
+        return kExitUnavailable;
+    }
     if (!m_loader.load(m_options.forceTracepoint, m_options.ringbufKib * 1024u, m_tracefs, why)) {
-        note("cannot load BPF: " + why);
-        m_peer.sendError("tcpscope-helper: cannot load BPF: " + why);
+        fail(wire::ErrorCode::KernelUnsupported, "cannot load BPF", why);
         return kExitUnavailable;
     }
 
@@ -112,6 +147,10 @@ int Session::run(bool &signalled)
         note(m_peer.error());
         return kExitOk;
     }
+    m_helloSent = true;
+    for (const wire::LogMessage &pending : m_pendingLogs)
+        m_peer.queue(wire::encodeLog(pending), true);
+    m_pendingLogs.clear();
 
     switch (waitForStart(signalled)) {
     case Wait::Start:
@@ -122,13 +161,21 @@ int Session::run(bool &signalled)
         return kExitOk;
     }
 
+    if (!checkStartLimits(m_start, why)) {
+        fail(wire::ErrorCode::Limits, "refusing Start", why);
+        return kExitUsage;
+    }
     // Seed listeners that predate us before attaching, so their children are attributed.
     const int seeded = seedListenersMap(m_loader.listenersFd(), scanListeners());
     if (m_options.verbose)
         note("seeded " + std::to_string(seeded) + " pre-existing listener(s) from /proc");
+    // That scan of other users' /proc/PID/fd was the only use of CAP_SYS_PTRACE.
+    if (dropsPrivileges() && !dropCapability(kCapSysPtrace, why)) {
+        fail(wire::ErrorCode::Internal, "cannot drop CAP_SYS_PTRACE", why);
+        return kExitOsError;
+    }
     if (!m_loader.attach(why)) {
-        note(why);
-        m_peer.sendError("tcpscope-helper: " + why);
+        fail(wire::ErrorCode::KernelUnsupported, "cannot attach the socket state hook", why);
         return kExitUnavailable;
     }
     if ((m_start.flags & wire::StartOptions::kPackets) && !startPackets())
@@ -152,8 +199,7 @@ Session::Wait Session::waitForStart(bool &signalled)
         if (n == 0) {
             const std::string why =
                 "no Start from the client within " + std::to_string(kStartTimeoutMs / 1000) + " s";
-            note(why);
-            m_peer.sendError("tcpscope-helper: " + why);
+            fail(wire::ErrorCode::Protocol, why);
             return Wait::Error;
         }
         if (fds[1].revents && readSignal(m_signalFd)) {
@@ -170,23 +216,30 @@ Session::Wait Session::waitForStart(bool &signalled)
                 return Wait::Stop;
             }
             if (r == PeerChannel::ReadResult::ProtocolError) {
-                note(m_peer.error());
-                m_peer.sendError("tcpscope-helper: " + m_peer.error());
+                fail(wire::ErrorCode::Protocol, "protocol error", m_peer.error());
                 return Wait::Error;
             }
             std::string err;
             if (frame.type == wire::MessageType::Stop)
                 return Wait::Stop;
             if (frame.type == wire::MessageType::Start) {
-                if (auto start = wire::decodeStart(frame.payload, err)) {
+                wire::ErrorMessage refusal;
+                if (auto start = wire::decodeStart(frame.payload, err, &refusal)) {
                     m_start = std::move(*start);
                     return Wait::Start;
                 }
+                if (refusal.code == wire::ErrorCode::Unspecified) {
+                    // A client of another protocol version: plain text, which it can read.
+                    note(err);
+                    m_peer.sendTextError("tcpscope-helper: " + err);
+                    return Wait::Error;
+                }
+                note(err);
+                m_peer.sendError(refusal); // with the filter position, if any
+                return Wait::Error;
             }
-            if (err.empty())
-                err = "expected Start, got " + wire::messageTypeName(uint16_t(frame.type));
-            note("protocol error: " + err);
-            m_peer.sendError("tcpscope-helper: protocol error: " + err);
+            fail(wire::ErrorCode::Protocol, "protocol error",
+                 "expected Start, got " + wire::messageTypeName(uint16_t(frame.type)));
             return Wait::Error;
         }
     }
@@ -216,13 +269,13 @@ bool Session::startPackets()
                         [this](std::uint32_t index, const std::string &name, std::uint8_t attach) {
                             addInterfaceRecord(index, name, attach);
                         },
+                        [this](const std::string &text) {
+                            log(wire::LogMessage::Level::Warning, text);
+                        },
                         why);
-    if (!ok) {
-        const std::string text =
-            "cannot capture packets: " + (m_packetsLoaded ? why : m_packetsLoadError);
-        note(text);
-        m_peer.sendError("tcpscope-helper: " + text);
-    }
+    if (!ok)
+        fail(wire::ErrorCode::PacketsUnavailable, "cannot capture packets",
+             m_packetsLoaded ? why : m_packetsLoadError);
     return ok;
 }
 
@@ -235,17 +288,17 @@ bool Session::startTcpInfo()
     for (const ts_reason_name &rec : names)
         m_batcher.add({reinterpret_cast<const std::uint8_t *>(&rec), sizeof rec});
     if (!why.empty())
-        note(why);
+        log(wire::LogMessage::Level::Warning, why);
     if (m_options.verbose)
         note(std::to_string(names.size()) + " reason names from kernel BTF");
     if (!m_tcpinfo.loaded()) {
-        // Hello already said why each hook is unavailable; the listener poll may still run.
-        note("tcpinfo hooks unavailable: " + m_tcpinfoLoadError);
+        // Hello already said why each hook is unavailable (the app records it); the listener
+        // poll may still run.
+        log(wire::LogMessage::Level::Info, "tcpinfo hooks unavailable: " + m_tcpinfoLoadError);
         return true;
     }
     if (!m_tcpinfo.configure(m_start.sampleIntervalUs, why) || !m_tcpinfo.attach(why)) {
-        note("cannot start tcpinfo: " + why);
-        m_peer.sendError("tcpscope-helper: cannot start tcpinfo: " + why);
+        fail(wire::ErrorCode::TcpInfoUnavailable, "cannot start tcpinfo", why);
         return false;
     }
     return true;
@@ -267,16 +320,26 @@ bool Session::flush(bool force)
                      m_batcher.payloadBytes() >= kFlushBytes ||
                      nowMs() - m_lastFlushMs >= kFlushIntervalMs;
     if (!due)
-        return true;
+        return m_peer.pump();
     m_lastFlushMs = nowMs();
     while (!m_batcher.empty()) {
         const std::size_t before = m_batcher.count();
-        const std::vector<std::uint8_t> frame = m_batcher.takeFrame();
-        m_recordsSent += before - m_batcher.count();
-        if (!m_peer.send(frame))
-            return false;
+        std::vector<std::uint8_t> frame = m_batcher.takeFrame();
+        const std::size_t records = before - m_batcher.count();
+        // The app is not reading and the send queue is full: drop this frame's records, count
+        // them (Stats.readerDropped) and keep reading the kernel.
+        if (m_peer.queue(std::move(frame))) {
+            m_recordsSent += records;
+            m_dropping = false;
+        } else if (!m_peer.dead()) {
+            m_readerDropped += records;
+            if (!m_dropping)
+                note("the app is not reading: dropping records (" +
+                     std::to_string(m_peer.stalledMs()) + " ms without progress)");
+            m_dropping = true;
+        }
     }
-    return true;
+    return m_peer.pump();
 }
 
 bool Session::sendStats()
@@ -296,12 +359,16 @@ bool Session::sendStats()
         m_missedRuns = missed + tcpinfoMissed;
     else if (!m_missedRunsReadFailed) {
         m_missedRunsReadFailed = true;
-        note("cannot read recursion_misses of the BPF programs; skipped runs may be undercounted");
+        log(wire::LogMessage::Level::Warning,
+            "cannot read recursion_misses of the BPF programs; skipped runs may be undercounted");
     }
     stats.missedRuns = m_missedRuns;
     if (m_start.flags & wire::StartOptions::kPackets)
         m_packets.readCounters(stats.packetLostPerCpu, stats.packetsFiltered);
-    return m_peer.send(wire::encodeStats(stats));
+    stats.readerDropped = m_readerDropped;
+    // Always queued, also past the queue's budget: a few hundred bytes a second, and they tell
+    // the app what was dropped while it did not read.
+    return m_peer.queue(wire::encodeStats(stats), true) && m_peer.pump();
 }
 
 int Session::stream(bool &signalled)
@@ -309,21 +376,36 @@ int Session::stream(bool &signalled)
     std::unique_ptr<ring_buffer, RingBufferDeleter> rb(
         ring_buffer__new(m_loader.eventsFd(), &Session::onSample, this, nullptr));
     if (!rb) {
-        note("cannot create ring buffer reader");
-        m_peer.sendError("tcpscope-helper: cannot create ring buffer reader");
+        fail(wire::ErrorCode::Internal, "cannot create ring buffer reader");
         return kExitOsError;
     }
     if ((m_start.flags & wire::StartOptions::kPackets) &&
         ring_buffer__add(rb.get(), m_packets.eventsFd(), &Session::onSample, this) != 0) {
-        note("cannot read the packet ring buffer");
-        m_peer.sendError("tcpscope-helper: cannot read the packet ring buffer");
+        fail(wire::ErrorCode::Internal, "cannot read the packet ring buffer");
         return kExitOsError;
     }
     if (m_tcpinfoOn && m_tcpinfo.loaded() &&
         ring_buffer__add(rb.get(), m_tcpinfo.eventsFd(), &Session::onSample, this) != 0) {
-        note("cannot read the tcpinfo ring buffer");
-        m_peer.sendError("tcpscope-helper: cannot read the tcpinfo ring buffer");
+        fail(wire::ErrorCode::Internal, "cannot read the tcpinfo ring buffer");
         return kExitOsError;
+    }
+    // Everything is loaded, attached and mapped. What is left needs only CAP_NET_ADMIN and
+    // CAP_BPF: tcx links / clsact filters for interfaces that appear later and the clsact
+    // clean-up at the end (rtnetlink, CAP_NET_ADMIN), and bpf() calls on the objects we hold
+    // (link create, map reads, program info; kernels before 6.5 refuse every bpf() command
+    // without CAP_BPF when unprivileged BPF is disabled). CAP_PERFMON only served loading and
+    // attaching the tracing programs, root's other capabilities nothing at all.
+    if (dropsPrivileges()) {
+        std::string why;
+        if (!keepOnlyCapabilities({kCapBpf, kCapNetAdmin}, why)) {
+            fail(wire::ErrorCode::Internal, "cannot drop privileges", why);
+            return kExitOsError;
+        }
+        if (m_options.verbose) {
+            char mask[32];
+            std::snprintf(mask, sizeof mask, "%016llx", effectiveCapabilities());
+            note(std::string("privileges dropped; effective capabilities ") + mask);
+        }
     }
     m_lastFlushMs = nowMs();
     long long lastStats = nowMs();
@@ -331,7 +413,8 @@ int Session::stream(bool &signalled)
         return kExitOk;
     std::string reason;
     for (;;) {
-        pollfd fds[4] = {{m_peer.fd(), POLLIN, 0},
+        const short peerEvents = short(POLLIN | (m_peer.queuedBytes() ? POLLOUT : 0));
+        pollfd fds[4] = {{m_peer.fd(), peerEvents, 0},
                          {ring_buffer__epoll_fd(rb.get()), POLLIN, 0},
                          {m_signalFd, POLLIN, 0},
                          {m_packets.netlinkFd(), POLLIN, 0}};
@@ -354,14 +437,24 @@ int Session::stream(bool &signalled)
             if (!sendStats())
                 break;
         }
-        if (!fds[0].revents)
+        if (m_peer.stalledMs() > static_cast<long long>(m_start.maxStallMs)) {
+            reason = "the app read nothing for " + std::to_string(m_start.maxStallMs) +
+                     " ms (maximum stall); " + std::to_string(m_readerDropped) + " records dropped";
+            m_peer.sendError(wire::ErrorCode::PeerStalled,
+                             "the app read nothing for " + std::to_string(m_start.maxStallMs) +
+                                 " ms (maximum stall)",
+                             std::to_string(m_readerDropped) + " records dropped");
+            break;
+        }
+        if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
             continue;
         wire::Frame frame;
         const auto r = m_peer.poll(frame);
         if (r == PeerChannel::ReadResult::Closed)
             break;
         if (r == PeerChannel::ReadResult::ProtocolError) {
-            m_peer.sendError("tcpscope-helper: " + m_peer.error());
+            reason = m_peer.error();
+            m_peer.sendError(wire::ErrorCode::Protocol, "protocol error", m_peer.error());
             break;
         }
         if (r == PeerChannel::ReadResult::Frame) {
@@ -374,15 +467,15 @@ int Session::stream(bool &signalled)
                 err = "unexpected " + wire::messageTypeName(uint16_t(frame.type)) +
                       " while streaming";
             reason = "protocol error: " + err;
-            m_peer.sendError("tcpscope-helper: " + reason);
+            m_peer.sendError(wire::ErrorCode::Protocol, "protocol error", err);
             break;
         }
     }
     if (!m_peer.dead()) {
         // Drain what the kernel already produced so a Stop loses nothing, then final stats.
         ring_buffer__consume(rb.get());
-        if (flush(true))
-            sendStats();
+        if (flush(true) && sendStats())
+            m_peer.drain(PeerChannel::kWriteTimeoutMs);
     }
     note("stopping: " + (reason.empty() ? m_peer.error() : reason));
     return kExitOk;

@@ -17,6 +17,8 @@ namespace tcpscope::helper {
 
 class Tracefs;
 
+inline constexpr const char *kKernelBtf = "/sys/kernel/btf/vmlinux";
+
 // One client from Hello to the end: checks the peer, loads BPF, sends Hello, waits for Start,
 // seeds listeners from /proc, attaches, streams Records and Stats until Stop, hang-up, a
 // malformed frame or a signal. Everything BPF is released when run() returns.
@@ -43,6 +45,13 @@ private:
     void pollListeners();
     void addInterfaceRecord(std::uint32_t ifindex, const std::string &name, std::uint8_t attach);
     void note(const std::string &text) const;
+    // A fatal reason: on stderr and as a typed Error to the app.
+    void fail(wire::ErrorCode code, const std::string &primary, const std::string &secondary = {});
+    // A non-fatal event: on stderr and as a Log frame to the app (held until Hello is sent).
+    void log(wire::LogMessage::Level level, const std::string &text);
+    // One session per process (--fd, the app's mode): capabilities are dropped once attached.
+    // A --listen server loads the programs again for each client and keeps them.
+    bool dropsPrivileges() const { return m_options.listenPath.empty(); }
     static int onSample(void *ctx, void *data, std::size_t size);
 
     const Options &m_options;
@@ -62,10 +71,16 @@ private:
     wire::StartOptions m_start;
     wire::RecordBatcher m_batcher;
     std::uint64_t m_recordsSent = 0;
+    std::uint64_t m_readerDropped = 0; // records dropped while the app did not read
+    bool m_dropping = false;           // in a run of such drops (logged once per run)
     std::uint64_t m_badSamples = 0;
     std::uint64_t m_missedRuns = 0; // last recursion_misses sum read from the kernel
     bool m_missedRunsReadFailed = false;
     long long m_lastFlushMs = 0;
+    static constexpr int kMaxLogFrames = 64;
+    bool m_helloSent = false;
+    int m_logsSent = 0;
+    std::vector<wire::LogMessage> m_pendingLogs; // logged before Hello
 };
 
 } // namespace tcpscope::helper

@@ -27,13 +27,29 @@ bool isTracefs(const char *path)
 bool Tracefs::ensure(std::string &error)
 {
     // libbpf prefers /sys/kernel/debug/tracing when it exists, else /sys/kernel/tracing.
-    if (isTracefs(kTracefs) || access(kDebugfsTracing, F_OK) == 0) {
+    const bool debugfs = access(kDebugfsTracing, F_OK) == 0;
+    if (debugfs || isTracefs(kTracefs)) {
+        // A helper with file capabilities only (not root) reads the event ids like any user:
+        // tracefs is usually root-only (mode 0700).
+        const std::string events = debugfs ? kDebugfsTracing : std::string(kTracefs) + "/events";
+        if (access(events.c_str(), R_OK | X_OK) != 0) {
+            error = "tracefs is mounted but " + events + " is not readable by uid " +
+                    std::to_string(getuid()) + " (" + std::strerror(errno) +
+                    "): classic tracepoints need root here (tp_btf needs no tracefs)";
+            return false;
+        }
         m_note = "tracefs already mounted";
         return true;
     }
     if (unshare(CLONE_NEWNS) != 0) {
-        error = std::string("tracefs is not mounted and a private mount namespace failed: ") +
-                std::strerror(errno);
+        const int err = errno;
+        error = err == EPERM
+                    ? std::string("tracefs is not mounted at ") + kTracefs +
+                          " and mounting it privately needs root (CAP_SYS_ADMIN), which a helper "
+                          "with file capabilities does not have: mount it once as root (mount -t "
+                          "tracefs nodev " + kTracefs + ")"
+                    : std::string("tracefs is not mounted and a private mount namespace failed: ") +
+                          std::strerror(err);
         return false;
     }
     // Slave: we still see the host's later mounts, but ours never propagate back.

@@ -200,8 +200,6 @@ void TcpAnalyzer::State::handshakeOptions(const Packet &p, Flow &fwd, Flow &rev)
 void TcpAnalyzer::State::analyze(Packet &p)
 {
     const bool out = p.isOutgoing();
-    ++(out ? counts.packetsOut : counts.packetsIn);
-
     p.analysis = 0;
     p.dupAckNum = 0;
     p.relSeq = 0;
@@ -213,9 +211,9 @@ void TcpAnalyzer::State::analyze(Packet &p)
     if (p.parseStatus != TS_PARSE_OK) {
         // Fields past the failing point are zero or garbage: flag it, learn nothing from it.
         p.analysis = AnalysisMalformed;
+        counts.add(p);
         return;
     }
-    (out ? counts.payloadBytesOut : counts.payloadBytesIn) += p.payloadLen;
 
     Flow &fwd = flows[out ? 1 : 0];
     Flow &rev = flows[out ? 0 : 1];
@@ -416,30 +414,7 @@ void TcpAnalyzer::State::analyze(Packet &p)
     else if (fwd.winScale == kScaleOff)
         p.scaledWindow = window;
 
-    if (f & AnalysisRetransmission)
-        ++counts.retransmissions;
-    if (f & AnalysisFastRetransmission)
-        ++counts.fastRetransmissions;
-    if (f & AnalysisSpuriousRetransmission)
-        ++counts.spuriousRetransmissions;
-    if (f & AnalysisDuplicateAck)
-        ++counts.dupAcks;
-    if (f & AnalysisOutOfOrder)
-        ++counts.outOfOrder;
-    if (f & AnalysisPreviousSegmentNotCaptured)
-        ++counts.lostSegments;
-    if (f & AnalysisZeroWindow)
-        ++counts.zeroWindows;
-    if (f & AnalysisZeroWindowProbe)
-        ++counts.zeroWindowProbes;
-    if (f & AnalysisWindowFull)
-        ++counts.windowFull;
-    if (f & AnalysisWindowUpdate)
-        ++counts.windowUpdates;
-    if (f & AnalysisKeepAlive)
-        ++counts.keepAlives;
-    if (f & AnalysisReset)
-        ++counts.resets;
+    counts.add(p);
 }
 
 } // namespace tcpscope

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Handshake and termination stages of one connection, derived from its state history, close
-// stats and kernel events (issue 4): who closed first, FIN vs RST, time spent in FIN_WAIT2 /
+// stats and kernel events: who closed first, FIN vs RST, time spent in FIN_WAIT2 /
 // TIME_WAIT / half-closed, SYN and SYN-ACK retransmits, refused / timed-out connects.
 //
 // What the kernel really reports (checked on 6.18 with real recordings): inet_sock_set_state

@@ -277,6 +277,10 @@ std::optional<wire::StartOptions> buildStartOptions(const CaptureOptions &option
         return fail(QStringLiteral("invalid sample interval %1 us (0-%2 us, 0 = every sample)")
                         .arg(options.sampleIntervalUs)
                         .arg(wire::StartOptions::kMaxSampleIntervalUs));
+    if (options.maxStallMs < 1 || options.maxStallMs > wire::StartOptions::kMaxStallMs)
+        return fail(QStringLiteral("invalid maximum stall %1 ms (1-%2 ms)")
+                        .arg(options.maxStallMs)
+                        .arg(wire::StartOptions::kMaxStallMs));
     wire::StartOptions start;
     Parser parser{&start, {}};
     if (!parser.parse(options.filter))
@@ -298,6 +302,7 @@ std::optional<wire::StartOptions> buildStartOptions(const CaptureOptions &option
         start.flags |= wire::StartOptions::kTcpInfo;
     // Sent either way (the helper validates it); meaningful only with kTcpInfo.
     start.sampleIntervalUs = options.sampleIntervalUs;
+    start.maxStallMs = options.maxStallMs;
     return start;
 }
 

@@ -28,6 +28,9 @@ struct CaptureOptions
     bool tcpInfo = true; // attach tcpinfo.bpf.c: samples, retransmits, resets, drops, listeners
     // Minimum interval between two samples of one connection, µs; 0 = every sample.
     quint32 sampleIntervalUs = wire::StartOptions::kDefaultSampleIntervalUs;
+    // How long the helper goes on capturing while tcpscope reads nothing (records beyond its
+    // send queue are dropped and counted) before it gives up, ms.
+    quint32 maxStallMs = wire::StartOptions::kDefaultMaxStallMs;
 };
 
 // nullopt + one-line reason naming the offending token for a bad filter or snapLen.

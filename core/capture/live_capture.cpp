@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "capture/live_capture.h"
 
+#include "capture/helper_access.h"
 #include "capture/live_capture_private.h"
 
 #include <QCoreApplication>
@@ -16,6 +17,7 @@
 #include <mutex>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <thread>
 #include <time.h>
 
@@ -46,14 +48,12 @@ LiveCapture::~LiveCapture()
 
 QString LiveCapture::helperPath()
 {
-    const QByteArray env = qgetenv("TCPSCOPE_HELPER");
-    if (!env.isEmpty())
-        return QString::fromLocal8Bit(env);
-    QString dir = QCoreApplication::instance() ? QCoreApplication::applicationDirPath()
-                                               : QFileInfo(QStringLiteral("/proc/self/exe"))
-                                                     .canonicalFilePath()
-                                                     .section(QLatin1Char('/'), 0, -2);
-    return QDir(dir).filePath(QStringLiteral("tcpscope-helper"));
+    const QString dir = QCoreApplication::instance()
+                            ? QCoreApplication::applicationDirPath()
+                            : QFileInfo(QStringLiteral("/proc/self/exe"))
+                                  .canonicalFilePath()
+                                  .section(QLatin1Char('/'), 0, -2);
+    return resolveHelperPath(dir);
 }
 
 bool LiveCapture::isRunning() const
@@ -95,28 +95,28 @@ QString LiveCapture::Private::helperFailureText(const QString &fallback)
                                                     : line;
 }
 
-namespace {
-// The helper's reason for refusing packet capture: an older helper rejects the Start options
-// ("Start: unsupported option flags"), a newer one says it "cannot capture packets" (e.g. the
-// kernel refuses the TC programs).
-bool refusedPackets(const QString &reason)
-{
-    return reason.contains(QLatin1String("Start:")) ||
-           reason.contains(QLatin1String("packet"), Qt::CaseInsensitive);
-}
-} // namespace
-
 bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &options, QString *error)
 {
     QString err;
+    m_failure = CaptureFailure::None;
     if (startOnce(sessionPath, options, {}, &err))
         return true;
+    // No fallback helps when the helper may not run at all.
+    if (m_failure == CaptureFailure::Permission || m_failure == CaptureFailure::Kernel) {
+        if (error)
+            *error = err;
+        return false;
+    }
     CaptureOptions fallback = options;
     QStringList notes;
+    // Fallbacks are decided from the code of the helper's typed Error, never from its text.
+    const auto refused = [this](wire::ErrorCode code) {
+        return m_helperError && m_helperError->code == code;
+    };
     // A helper whose kernel cannot run the tcpinfo programs may refuse Start with kTcpInfo
     // (when it does not instead report every probe unavailable): the kernel's view is an
     // extra, so the capture runs without it and says so in the probe report.
-    if (options.tcpInfo && err.contains(QLatin1String("tcpinfo"), Qt::CaseInsensitive)) {
+    if (options.tcpInfo && refused(wire::ErrorCode::TcpInfoUnavailable)) {
         fallback.tcpInfo = false;
         notes << QStringLiteral("kernel_metrics=unavailable (%1)").arg(err);
         QString retryErr;
@@ -124,20 +124,21 @@ bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &option
             return true;
         err = retryErr;
     }
-    // A helper that cannot capture packets (one built before packet capture, or one whose
-    // kernel refuses the packet programs) fails the start. When the user asked for nothing
-    // packet-specific, a lifecycle-only capture is better than none: it says so in the probe
-    // report and in SessionInfo.packetsCaptured. An explicit --filter/--snap fails instead.
+    // A helper whose kernel refuses the packet programs fails the start. When the user asked
+    // for nothing packet-specific, a lifecycle-only capture is better than none: it says so in
+    // the probe report and in SessionInfo.packetsCaptured. An explicit --filter/--snap fails
+    // instead.
     const bool defaults =
         options.packets && options.filter.trimmed().isEmpty() && options.snapLen == 0;
-    if (defaults && refusedPackets(err)) {
+    const bool packetsRefused = refused(wire::ErrorCode::PacketsUnavailable);
+    if (defaults && packetsRefused) {
         fallback.packets = false;
         notes << QStringLiteral("packets=unavailable (%1)").arg(err);
         QString retryErr;
         if (startOnce(sessionPath, fallback, notes, &retryErr))
             return true;
     }
-    if (options.packets && refusedPackets(err))
+    if (options.packets && packetsRefused)
         err += QStringLiteral(" (this tcpscope-helper cannot capture packets with these options; "
                               "--no-packets records state changes only)");
     if (error)
@@ -148,6 +149,8 @@ bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &option
 bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &options,
                             const QStringList &fallbackNotes, QString *error)
 {
+    m_failure = CaptureFailure::Other;
+    m_helperError.reset();
     auto fail = [error](const QString &why) {
         if (error)
             *error = why;
@@ -185,7 +188,13 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
     d->fileStarted = std::chrono::steady_clock::now();
     d->info.packetsCaptured = options.packets;
     d->info.captureFilter = options.packets ? options.filter.simplified() : QString();
-    if (!d->helper.spawn(helperPath(), {QStringLiteral("--fd"), QStringLiteral("3")}, &err)) {
+    const QString helper = helperPath();
+    if (const QString why = helperPermissionProblem(helper); !why.isEmpty()) {
+        m_failure = CaptureFailure::Permission;
+        err = why;
+    }
+    if (!err.isEmpty() ||
+        !d->helper.spawn(helper, {QStringLiteral("--fd"), QStringLiteral("3")}, &err)) {
         d->writer->close();
         d->writer.reset();
         QFile::remove(path);
@@ -198,9 +207,11 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
                                         [this] { return d->streaming || d->ingestDone; });
     const bool ok = ready && d->streaming;
     QString reason = d->failure;
+    m_helperError = d->helperError;
     lock.unlock();
     if (ok) {
         d->running = true;
+        m_failure = CaptureFailure::None;
         return true;
     }
     // No Hello: let the helper finish saying why, then clean up completely.
@@ -211,7 +222,28 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
     if (!ready)
         reason = QStringLiteral("tcpscope-helper did not answer within %1 s")
                      .arg(kHelloTimeoutMs / 1000);
-    reason = d->helperFailureText(reason);
+    // A reason the stream gave (the helper's Error, a version refusal, a protocol error) is
+    // the one to show; the helper's stderr only when there is none (it hung or closed silently,
+    // which runIngest() already turned into the stderr line).
+    if (!ready || reason.isEmpty())
+        reason = d->helperFailureText(reason);
+    if (m_helperError) {
+        // The code says which kind of failure it was.
+        if (m_helperError->code == wire::ErrorCode::Permission)
+            m_failure = CaptureFailure::Permission;
+        else if (m_helperError->code == wire::ErrorCode::KernelUnsupported)
+            m_failure = CaptureFailure::Kernel;
+    } else {
+        // No typed Error: a helper that died before its socket was usable (or one too old to
+        // send codes). Only then does its exit status (terminate() reaped it) say which kind of
+        // failure it was.
+        const int status = d->helper.exitStatus();
+        if (WIFEXITED(status) && WEXITSTATUS(status) == kHelperExitNoPermission)
+            m_failure = CaptureFailure::Permission;
+        else if (WIFEXITED(status) && WEXITSTATUS(status) == kHelperExitUnavailable &&
+                 !d->helloSeen)
+            m_failure = CaptureFailure::Kernel;
+    }
     d->writer->close();
     d->writer.reset();
     QFile::remove(path);

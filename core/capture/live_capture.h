@@ -5,6 +5,7 @@
 #pragma once
 
 #include "capture/capture_options.h"
+#include "capture/helper_access.h"
 #include "capture/session_ring.h"
 #include "model/connection.h"
 #include "model/packet.h"
@@ -13,6 +14,7 @@
 #include <QString>
 #include <QVector>
 #include <memory>
+#include <optional>
 
 namespace tcpscope {
 
@@ -28,6 +30,8 @@ struct CaptureStats
     quint64 samplesReceived = 0;   // tcp_probe samples (part of recordsReceived)
     quint64 kernelEventsReceived = 0;
     quint64 dropsReceived = 0;
+    // Records the helper dropped while tcpscope did not read them in time (not in lostRecords).
+    quint64 readerDropped = 0;
     quint64 connectionsSeen = 0;    // created since the start (evicted ones included)
     quint64 connectionsHeld = 0;    // in the ingest thread's memory now (open + closed in grace)
     quint64 connectionsEvicted = 0; // closed, written, and dropped from memory
@@ -53,8 +57,17 @@ public:
     explicit LiveCapture(QObject *parent = nullptr);
     ~LiveCapture() override; // stops the capture if running (helper detaches and exits)
 
-    // Where tcpscope-helper is: $TCPSCOPE_HELPER, else next to this executable.
+    // Where tcpscope-helper is: $TCPSCOPE_HELPER, else the installed libexec path for an
+    // installed app, else next to this executable (build trees); see resolveHelperPath().
     static QString helperPath();
+    // What kind of failure the last failed start() was (None after a successful one):
+    // Permission when the user may not run the helper or the helper lacks its privileges,
+    // Kernel when the kernel cannot load tcpscope's programs (e.g. no BTF). Decided from the
+    // helper's typed Error; its exit status only when it sent none (it died before its socket
+    // was usable, or it is too old to say).
+    CaptureFailure lastFailure() const { return m_failure; }
+    // The typed Error the helper sent in the last failed start attempt, if it sent one.
+    const std::optional<wire::ErrorMessage> &lastHelperError() const { return m_helperError; }
 
     // Spawns the helper and starts recording into sessionPath (created/overwritten). Returns
     // once the helper reports its kernel hooks attached, so nothing after it is missed.
@@ -98,6 +111,10 @@ signals:
     // follows; calling stop() in a slot connected to failed() is fine too.
     void failed(const QString &reason);
     void stopped();
+    // A non-fatal event the helper reported (a Log frame: an interface it could not attach
+    // to, a probe it gave up on). Warnings are also recorded in the session's probe notes as
+    // "helper=warning (text)". Emitted from the ingest thread.
+    void helperMessage(const QString &text, bool warning);
 
 private:
     // One attempt; fallbackNotes = probe-report lines saying why something asked for is off
@@ -107,6 +124,8 @@ private:
     struct Private;
     std::unique_ptr<Private> d;
     RotationLimits m_rotation;
+    CaptureFailure m_failure = CaptureFailure::None;
+    std::optional<wire::ErrorMessage> m_helperError;
 };
 
 } // namespace tcpscope

@@ -54,6 +54,32 @@ void LiveCapture::Private::fillCounters(SessionInfo &si) const
     si.samplesReceived = samples - base.samples;
     si.kernelEventsReceived = kernelEvents - base.kernelEvents;
     si.dropsReceived = drops - base.drops;
+    si.readerDropped = readerDropped - base.readerDropped;
+}
+
+void LiveCapture::Private::noteReaderDrops(quint64 fromNs, quint64 toNs, quint64 records)
+{
+    static const QString reason =
+        QStringLiteral("tcpscope did not read in time (stopped, swapping or too slow): the helper "
+                       "dropped the records that did not fit its queue");
+    const qint64 from = qint64(fromNs) + offsetNs, to = qint64(toNs) + offsetNs;
+    std::lock_guard lock(mutex);
+    // Drops in consecutive Stats intervals are one stall.
+    if (!info.interruptions.isEmpty() && info.interruptions.last().reason == reason &&
+        info.interruptions.last().endNs == from) {
+        info.interruptions.last().endNs = to;
+        info.interruptions.last().recordsLost += qint64(records);
+        return;
+    }
+    info.interruptions.append({from, to, qint64(records), reason});
+}
+
+void LiveCapture::Private::noteAbnormalEnd(const QString &why)
+{
+    const qint64 wall = realtimeNs();
+    std::lock_guard lock(mutex);
+    // Until the end: nothing after this was captured; how much that was is not known.
+    info.interruptions.append({wall, 0, -1, QStringLiteral("the capture ended early: ") + why});
 }
 
 void LiveCapture::Private::publish(bool force)
@@ -107,6 +133,7 @@ void LiveCapture::Private::publish(bool force)
     stats.samplesReceived = samples;
     stats.kernelEventsReceived = kernelEvents;
     stats.dropsReceived = drops;
+    stats.readerDropped = readerDropped;
     stats.recordsPerSecond = seconds > 0 && lastPublish.time_since_epoch().count() != 0
                                  ? double(records - recordsAtLastPublish) / seconds
                                  : 0.0;
@@ -155,8 +182,9 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
     std::string err;
     const std::span<const std::uint8_t> payload(frame.payload);
     const bool hello = isHelloSeen();
+    // A helper that fails before its Hello still says why (typed, or as text from an older one).
     if (!hello && frame.type != wire::MessageType::Hello &&
-        frame.type != wire::MessageType::Error) {
+        frame.type != wire::MessageType::Error && frame.type != wire::MessageType::TextError) {
         *error = QStringLiteral("protocol error: %1 before Hello")
                      .arg(fromStd(wire::messageTypeName(quint16(frame.type))));
         return false;
@@ -165,6 +193,12 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
     case wire::MessageType::Hello: {
         if (hello) {
             *error = QStringLiteral("protocol error: second Hello");
+            return false;
+        }
+        // A helper of another version: the refusal says which versions, without "protocol error".
+        if (const std::string mismatch = wire::checkPeerVersions(payload, wire::Peer::Helper);
+            !mismatch.empty()) {
+            *error = fromStd(mismatch);
             return false;
         }
         const auto h = wire::decodeHello(payload, err);
@@ -230,6 +264,12 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
         lost = s->lostTotal() + s->missedRuns;
         lostPackets = s->packetLostTotal();
         packetsFiltered = s->packetsFiltered;
+        if (s->readerDropped > readerDropped) {
+            noteReaderDrops(lastStatsNs ? lastStatsNs : s->monotonicNs, s->monotonicNs,
+                            s->readerDropped - readerDropped);
+            readerDropped = s->readerDropped;
+        }
+        lastStatsNs = s->monotonicNs;
         // Stats keep record time going when traffic is quiet: the reorder window releases
         // what is old enough, and held packets wait in that time.
         pipeline.advanceTo(s->monotonicNs);
@@ -251,10 +291,42 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
         return true;
     }
     case wire::MessageType::Error: {
-        const auto text = wire::decodeError(payload, err);
-        *error = text ? QStringLiteral("tcpscope-helper: ") + fromStd(*text)
-                      : QStringLiteral("protocol error: ") + fromStd(err);
+        const auto e = wire::decodeError(payload, err);
+        if (!e) {
+            *error = QStringLiteral("protocol error: ") + fromStd(err);
+            return false;
+        }
+        *error = QStringLiteral("tcpscope-helper: ") + fromStd(e->text());
+        std::lock_guard lock(mutex);
+        helperError = *e;
         return false;
+    }
+    case wire::MessageType::TextError: {
+        // An older helper's reason (already prefixed "tcpscope-helper: "), shown as it is; with
+        // no code, start() decides nothing from it beyond the exit status.
+        const auto text = wire::decodeTextError(payload, err);
+        *error = text ? fromStd(*text) : QStringLiteral("protocol error: ") + fromStd(err);
+        return false;
+    }
+    case wire::MessageType::Log: {
+        const auto log = wire::decodeLog(payload, err);
+        if (!log) {
+            *error = QStringLiteral("protocol error: ") + fromStd(err);
+            return false;
+        }
+        const bool warning = log->level == wire::LogMessage::Level::Warning;
+        const QString text = fromStd(log->text);
+        {
+            // Recorded with the capture: the session's probe notes say what the helper could not
+            // do. Bounded, like the helper's own count of Log frames.
+            std::lock_guard lock(mutex);
+            if (warning && helperNotes < kMaxHelperNotes) {
+                ++helperNotes;
+                info.probes << QStringLiteral("helper=warning (%1)").arg(text); // meta within 1 s
+            }
+        }
+        emit q->helperMessage(text, warning);
+        return true;
     }
     default:
         *error = QStringLiteral("protocol error: unexpected %1 from tcpscope-helper")
@@ -313,10 +385,20 @@ void LiveCapture::Private::runIngest()
             error = rotateError;
             break;
         }
+        // A full disk (or any write error) ends the capture at once: what is committed stays
+        // a consistent file, and capturing on would only lose everything after it.
+        if (writer) {
+            if (const QString why = writer->writeError(); !why.isEmpty()) {
+                error = why;
+                break;
+            }
+        }
     }
     // Whatever arrived before the end is kept: the file stays valid up to this point. Packets
     // still waiting for their connection are decided now (joined, own connection or unjoined).
     pipeline.flushAll();
+    if (!error.isEmpty() && isStreaming())
+        noteAbnormalEnd(error);
     if (writer)
         publish(true);
     if (!error.isEmpty()) {

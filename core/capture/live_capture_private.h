@@ -29,6 +29,7 @@ constexpr auto kMetaInterval = std::chrono::seconds(1);           // counters in
 constexpr int kHelloTimeoutMs = 15000;   // loading and attaching BPF takes a moment
 constexpr int kStopGraceMs = 3000;       // without progress
 constexpr int kStopBacklogMaxMs = 30000; // with progress
+constexpr int kMaxHelperNotes = 32;      // helper warnings recorded in the probe notes
 
 inline qint64 realtimeNs()
 {
@@ -64,7 +65,7 @@ inline QString fromStd(const std::string &s)
 struct CounterBase
 {
     quint64 records = 0, lost = 0, missed = 0, packetRecords = 0, lostPackets = 0,
-            packetsFiltered = 0, samples = 0, kernelEvents = 0, drops = 0;
+            packetsFiltered = 0, samples = 0, kernelEvents = 0, drops = 0, readerDropped = 0;
 };
 
 struct LiveCapture::Private
@@ -84,6 +85,8 @@ struct LiveCapture::Private
     bool streaming = false; // the helper's first Stats: its hooks are attached
     bool ingestDone = false;
     QString failure; // why the stream ended abnormally; empty on a clean end
+    std::optional<wire::ErrorMessage> helperError; // the helper's typed Error, if it sent one
+    int helperNotes = 0; // helper warnings recorded in info.probes (capped)
     SessionInfo info;
     CaptureStats lastStats;
     std::atomic<bool> stopSent{false};
@@ -113,8 +116,10 @@ struct LiveCapture::Private
     quint64 kernelEvents = 0;    // retransmit/RST/congestion-state records
     quint64 drops = 0;           // kfree_skb drop records
     quint64 records = 0;
-    quint64 lost = 0;   // ring buffer losses + missed program runs
-    quint64 missed = 0; // missed program runs alone
+    quint64 lost = 0;          // ring buffer losses + missed program runs
+    quint64 missed = 0;        // missed program runs alone
+    quint64 readerDropped = 0; // dropped by the helper while we did not read (its Stats)
+    quint64 lastStatsNs = 0;   // monotonic time of the previous Stats
 
     ~Private()
     {
@@ -122,10 +127,19 @@ struct LiveCapture::Private
             closer.join();
     }
     void runIngest();
+    // Interruptions (info.interruptions, under mutex): records the helper dropped between two
+    // Stats, and the end of a capture that did not stop cleanly.
+    void noteReaderDrops(quint64 fromNs, quint64 toNs, quint64 records);
+    void noteAbnormalEnd(const QString &why);
     bool isHelloSeen()
     {
         std::lock_guard lock(mutex);
         return helloSeen;
+    }
+    bool isStreaming()
+    {
+        std::lock_guard lock(mutex);
+        return streaming;
     }
     bool waitIngestDone(int ms)
     {

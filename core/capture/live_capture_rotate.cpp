@@ -69,7 +69,8 @@ bool LiveCapture::Private::rotate()
         info.interfaces = pipeline.packets().interfaces();
         finished = info;
         base = CounterBase{records,         lost,    missed,       packetRecords, lostPackets,
-                           packetsFiltered, samples, kernelEvents, drops};
+                           packetsFiltered, samples, kernelEvents, drops,         readerDropped};
+        info.interruptions.clear(); // each file lists those within its own time range
         info.startedNs = nowNs;
         info.stoppedNs = 0;
         fillCounters(info);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "export/connection_export.h"
+#include "output_file.h"
 
 #include "analysis/termination.h"
 #include "model/connection_columns.h"
@@ -234,7 +235,7 @@ QStringList connectionExportColumns()
 
 ConnectionExportWriter::ConnectionExportWriter(QIODevice &out, ExportFormat format,
                                                const ConnectionExportOptions &options)
-    : m_table(out, format, connectionExportColumns()), m_options(options)
+    : m_table(out, format, connectionExportColumns(), options.text), m_options(options)
 {
 }
 
@@ -295,7 +296,7 @@ bool exportConnections(const QVector<Connection> &connections, const QString &pa
         return false;
     }
     return writeOutputFile(
-        path,
+        path, OutputUse::Stream,
         [&](QIODevice &out, QString *err) {
             return writeConnections(connections, out, format, err, options);
         },

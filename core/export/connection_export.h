@@ -21,6 +21,7 @@ struct ConnectionExportOptions
 {
     bool kernelMetrics = true; // SessionInfo::kernelMetrics
     qint64 sessionEndNs = 0;   // SessionInfo::stoppedNs (0: the last time the connections know)
+    TextOptions text;          // escaping for a terminal, --csv-safe
 };
 
 // Column names in output order (the first 17 are the documented stable set; later columns are
@@ -50,8 +51,8 @@ bool writeConnectionsCsv(const QVector<Connection> &connections, QIODevice &out,
 bool writeConnectionsJson(const QVector<Connection> &connections, QIODevice &out, QString *error,
                           const ConnectionExportOptions &options = {});
 
-// Writes to path (atomically: a partial file never replaces an existing one; see
-// writeOutputFile) or, for "-", CSV to stdout. False + one-line reason.
+// Writes to path under the output policy of output_file.h (a temporary file renamed into place;
+// a FIFO or "-" for CSV on stdout as a stream). False + one-line reason.
 bool exportConnections(const QVector<Connection> &connections, const QString &path, QString *error,
                        const ConnectionExportOptions &options = {});
 

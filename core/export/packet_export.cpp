@@ -191,8 +191,8 @@ bool analysisFlagsFromNames(const QString &names, quint32 *flags)
     return bitsOf(names, kAnalysisNames, flags);
 }
 
-PacketExportWriter::PacketExportWriter(QIODevice &out, ExportFormat format)
-    : m_table(out, format, packetExportColumns())
+PacketExportWriter::PacketExportWriter(QIODevice &out, ExportFormat format, const TextOptions &text)
+    : m_table(out, format, packetExportColumns(), text)
 {
 }
 

@@ -25,7 +25,7 @@ bool analysisFlagsFromNames(const QString &names, quint32 *flags);
 class PacketExportWriter
 {
 public:
-    PacketExportWriter(QIODevice &out, ExportFormat format);
+    PacketExportWriter(QIODevice &out, ExportFormat format, const TextOptions &text = {});
     bool begin();
     bool write(const Packet &packet);
     bool finish();

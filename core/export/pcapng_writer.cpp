@@ -3,6 +3,7 @@
 // block and option padded to 32 bits. Packets are IP + TCP headers rebuilt from recorded fields,
 // because the kernel side never copies packets (see docs/ARCHITECTURE.md, "Headers, not packets").
 #include "export/pcapng_writer.h"
+#include "output_file.h"
 
 #include "export/table_writer.h"
 #include "tcpscope_records.h"
@@ -389,7 +390,7 @@ qint64 writePcapng(const SessionData &session, const QString &path,
     const QSet<qint64> wanted(connectionIds.cbegin(), connectionIds.cend());
     qint64 written = -1;
     const bool ok = writeOutputFile(
-        path,
+        path, OutputUse::File,
         [&](QIODevice &out, QString *err) {
             PcapngWriter writer(out);
             bool good = writer.begin(session.info);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "export/session_export.h"
+#include "output_file.h"
 
 #include "export/packet_export.h"
 #include "export/pcapng_writer.h"
@@ -11,12 +12,12 @@ namespace tcpscope {
 
 bool packetFormatForPath(const QString &path, PacketFileFormat *format)
 {
-    if (path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive))
+    if (path == QLatin1String("-") || path.endsWith(QLatin1String(".pcapng"), Qt::CaseInsensitive))
+        *format = PacketFileFormat::Pcapng;
+    else if (path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive))
         *format = PacketFileFormat::Csv;
     else if (path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive))
         *format = PacketFileFormat::Json;
-    else if (path.endsWith(QLatin1String(".pcapng"), Qt::CaseInsensitive))
-        *format = PacketFileFormat::Pcapng;
     else
         return false;
     return true;
@@ -57,7 +58,8 @@ qint64 sessionOriginNs(const Session &session)
     return origin;
 }
 
-bool exportConnections(const Session &session, const QString &path, QString *error)
+bool exportConnections(const Session &session, const QString &path, QString *error,
+                       const DisplayFilter &filter, qint64 *written, const TextOptions &text)
 {
     ExportFormat format;
     if (!exportFormatForPath(path, &format)) {
@@ -68,18 +70,24 @@ bool exportConnections(const Session &session, const QString &path, QString *err
     ConnectionExportOptions options;
     options.kernelMetrics = session.info().kernelMetrics;
     options.sessionEndNs = sessionEndNs(session);
+    options.text = text;
+    const FilterContext context = filterContextForSession(session, filter);
     return writeOutputFile(
-        path,
+        path, OutputUse::Stream,
         [&](QIODevice &out, QString *err) {
             ConnectionExportWriter writer(out, format, options);
             bool ok = writer.begin();
             session.forEachConnection(
                 [&](const Connection &c) {
+                    if (!filter.matches(c, context))
+                        return true;
                     ok = writer.write(c);
                     return ok;
                 },
                 true);
             ok = ok && writer.finish();
+            if (written)
+                *written = writer.rows();
             if (!ok)
                 *err = writer.error();
             else if (!session.error().isEmpty())
@@ -98,7 +106,7 @@ struct Owner
 };
 
 bool writePcapngStream(const Session &session, QIODevice &out, qint64 connectionId,
-                       PacketExportResult *result, QString *err)
+                       const DisplayFilter &filter, PacketExportResult *result, QString *err)
 {
     const SessionInfo info = session.info();
     // The comment names each packet's process: one small entry per connection.
@@ -112,6 +120,7 @@ bool writePcapngStream(const Session &session, QIODevice &out, qint64 connection
         false);
     // One socket's packets are each seen once; the whole session holds loopback packets twice.
     const QSet<quint32> loopback = connectionId > 0 ? QSet<quint32>() : loopbackInterfaces(info);
+    const FilterContext context = filterContextForSession(session, filter);
     PcapngWriter writer(out);
     bool ok = writer.begin(info);
     session.forEachPacket(connectionId > 0 ? connectionId : -1, [&](const Packet &p) {
@@ -119,6 +128,8 @@ bool writePcapngStream(const Session &session, QIODevice &out, qint64 connection
             ++result->loopbackCopies;
             return true;
         }
+        if (!filter.matches(p, context))
+            return true;
         const Owner owner = owners.value(p.connectionId);
         ok = writer.write(p, owner.pid, owner.comm);
         return ok;
@@ -131,11 +142,15 @@ bool writePcapngStream(const Session &session, QIODevice &out, qint64 connection
 }
 
 bool writeTableStream(const Session &session, QIODevice &out, ExportFormat format,
-                      qint64 connectionId, PacketExportResult *result, QString *err)
+                      qint64 connectionId, const DisplayFilter &filter, const TextOptions &text,
+                      PacketExportResult *result, QString *err)
 {
-    PacketExportWriter writer(out, format);
+    const FilterContext context = filterContextForSession(session, filter);
+    PacketExportWriter writer(out, format, text);
     bool ok = writer.begin();
     session.forEachPacket(connectionId > 0 ? connectionId : -1, [&](const Packet &p) {
+        if (!filter.matches(p, context))
+            return true;
         ok = writer.write(p);
         return ok;
     });
@@ -149,7 +164,8 @@ bool writeTableStream(const Session &session, QIODevice &out, ExportFormat forma
 } // namespace
 
 bool exportPackets(const Session &session, const QString &path, qint64 connectionId,
-                   PacketExportResult *result, QString *error)
+                   PacketExportResult *result, QString *error, const DisplayFilter &filter,
+                   const TextOptions &text)
 {
     PacketFileFormat format;
     if (!packetFormatForPath(path, &format)) {
@@ -161,15 +177,15 @@ bool exportPackets(const Session &session, const QString &path, qint64 connectio
     PacketExportResult &r = result ? *result : local;
     r = {};
     return writeOutputFile(
-        path,
+        path, OutputUse::Stream,
         [&](QIODevice &out, QString *err) {
             const bool ok =
                 format == PacketFileFormat::Pcapng
-                    ? writePcapngStream(session, out, connectionId, &r, err)
+                    ? writePcapngStream(session, out, connectionId, filter, &r, err)
                     : writeTableStream(session, out,
                                        format == PacketFileFormat::Csv ? ExportFormat::Csv
                                                                        : ExportFormat::Json,
-                                       connectionId, &r, err);
+                                       connectionId, filter, text, &r, err);
             if (ok && !session.error().isEmpty()) {
                 *err = QStringLiteral("reading the session: ") + session.error();
                 return false;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "export/connection_export.h"
+#include "filter/display_filter.h"
 
 #include <QString>
 
@@ -19,7 +20,8 @@ enum class PacketFileFormat
     Pcapng
 };
 
-// From the suffix (.csv, .json, .pcapng; case-insensitive); false for anything else.
+// From the suffix (.csv, .json, .pcapng; case-insensitive; "-" is pcapng on stdout); false
+// for anything else.
 bool packetFormatForPath(const QString &path, PacketFileFormat *format);
 
 // Where open connections end on a chart or in the termination columns: when the capture
@@ -28,8 +30,12 @@ bool packetFormatForPath(const QString &path, PacketFileFormat *format);
 qint64 sessionEndNs(const Session &session);
 qint64 sessionOriginNs(const Session &session);
 
-// Every connection, in id order, to path (.csv/.json, or "-" for CSV on stdout).
-bool exportConnections(const Session &session, const QString &path, QString *error);
+// Every connection, in id order, to path (.csv/.json, or "-" for CSV on stdout); with a
+// connection filter (FilterTarget::Connections), those it matches. *written (may be null) gets
+// the number of rows. text: see TextOptions (CSV only).
+bool exportConnections(const Session &session, const QString &path, QString *error,
+                       const DisplayFilter &filter = DisplayFilter(), qint64 *written = nullptr,
+                       const TextOptions &text = {});
 
 struct PacketExportResult
 {
@@ -40,8 +46,11 @@ struct PacketExportResult
 // The packets of connectionId (> 0) or of the whole session (0) to path, format from its
 // suffix. CSV and JSON hold every stored packet; pcapng of the whole session leaves out the
 // loopback egress copies (see dropLoopbackEgressCopies). The caller checks first that there is
-// something to export (the connection exists, it has packets). False + one-line reason.
+// something to export (the connection exists, it has packets). With a packet filter, only the
+// packets it matches: CSV and JSON test every stored copy; the whole-session pcapng tests the
+// copy it writes (the received one of a loopback packet). False + one-line reason.
 bool exportPackets(const Session &session, const QString &path, qint64 connectionId,
-                   PacketExportResult *result, QString *error);
+                   PacketExportResult *result, QString *error,
+                   const DisplayFilter &filter = DisplayFilter(), const TextOptions &text = {});
 
 } // namespace tcpscope

@@ -1,13 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "export/table_writer.h"
 
-#include <QFile>
-#include <QSaveFile>
+#include "export/text_escape.h"
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <sys/stat.h>
 
 namespace tcpscope {
 
@@ -15,12 +11,16 @@ namespace {
 
 constexpr qsizetype kChunkBytes = 256 * 1024;
 
-QByteArray csvField(const Cell &cell)
+QByteArray csvField(const Cell &cell, const TextOptions &text)
 {
     if (cell.kind != Cell::Text)
         return cell.value;
+    QByteArray v = cell.value;
+    if (text.escapeControls)
+        v = escapeControlsUtf8(v);
+    if (text.csvSafe)
+        v = neutraliseFormula(v);
     // RFC 4180: quote fields with separators, quotes or line breaks; double inner quotes.
-    const QByteArray &v = cell.value;
     if (!v.contains(',') && !v.contains('"') && !v.contains('\n') && !v.contains('\r'))
         return v;
     QByteArray quoted = v;
@@ -31,7 +31,8 @@ QByteArray csvField(const Cell &cell)
 void appendJsonString(QByteArray &out, const QByteArray &utf8)
 {
     out += '"';
-    for (char ch : utf8) {
+    for (qsizetype i = 0; i < utf8.size(); ++i) {
+        const char ch = utf8[i];
         const auto u = static_cast<unsigned char>(ch);
         switch (ch) {
         case '"':
@@ -50,9 +51,18 @@ void appendJsonString(QByteArray &out, const QByteArray &utf8)
             out += "\\t";
             break;
         default:
-            if (u < 0x20) {
+            // JSON requires U+0000..U+001F escaped; DEL and the C1 controls (UTF-8 0xC2
+            // 0x80..0x9F) are escaped too, so the file is safe to print on a terminal.
+            if (u < 0x20 || u == 0x7f) {
                 char buf[8];
                 std::snprintf(buf, sizeof buf, "\\u%04x", u);
+                out += buf;
+            } else if (u == 0xc2 && i + 1 < utf8.size() &&
+                       static_cast<unsigned char>(utf8[i + 1]) >= 0x80 &&
+                       static_cast<unsigned char>(utf8[i + 1]) <= 0x9f) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x",
+                              unsigned(static_cast<unsigned char>(utf8[++i])));
                 out += buf;
             } else {
                 out += ch; // UTF-8 passes through: JSON text is UTF-8
@@ -64,8 +74,9 @@ void appendJsonString(QByteArray &out, const QByteArray &utf8)
 
 } // namespace
 
-TableWriter::TableWriter(QIODevice &out, ExportFormat format, const QStringList &columns)
-    : m_out(out), m_format(format)
+TableWriter::TableWriter(QIODevice &out, ExportFormat format, const QStringList &columns,
+                         const TextOptions &text)
+    : m_out(out), m_format(format), m_text(text)
 {
     for (const QString &name : columns) {
         if (format == ExportFormat::Csv) {
@@ -99,7 +110,7 @@ bool TableWriter::row(const QVector<Cell> &cells)
         for (qsizetype i = 0; i < cells.size(); ++i) {
             if (i)
                 m_chunk += ',';
-            m_chunk += csvField(cells[i]);
+            m_chunk += csvField(cells[i], m_text);
         }
         m_chunk += "\r\n";
     } else {
@@ -156,73 +167,6 @@ bool exportFormatForPath(const QString &path, ExportFormat *format)
         *format = ExportFormat::Json;
     else
         return false;
-    return true;
-}
-
-bool outputPathAllowed(const QString &path, QString *error)
-{
-    struct stat st;
-    const QByteArray native = QFile::encodeName(path);
-    if (::lstat(native.constData(), &st) != 0) {
-        if (errno == ENOENT)
-            return true;
-        if (error)
-            *error =
-                QStringLiteral("%1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno)));
-        return false;
-    }
-    if (S_ISREG(st.st_mode))
-        return true;
-    if (error) {
-        const QString what = S_ISLNK(st.st_mode)   ? QStringLiteral("a symbolic link")
-                             : S_ISDIR(st.st_mode) ? QStringLiteral("a directory")
-                                                   : QStringLiteral("not a regular file");
-        *error = QStringLiteral("%1: is %2; refusing to write through it (give a new file name or "
-                                "a regular file to replace)")
-                     .arg(path, what);
-    }
-    return false;
-}
-
-bool writeOutputFile(const QString &path, const std::function<bool(QIODevice &, QString *)> &write,
-                     QString *error)
-{
-    QString err;
-    if (path == QLatin1String("-")) {
-        QFile out;
-        if (!out.open(stdout, QIODevice::WriteOnly)) {
-            if (error)
-                *error = QStringLiteral("stdout: ") + out.errorString();
-            return false;
-        }
-        const bool ok = write(out, &err) && out.flush();
-        if (!ok && error)
-            *error = QStringLiteral("stdout: ") + (err.isEmpty() ? out.errorString() : err);
-        return ok;
-    }
-    if (!outputPathAllowed(path, error))
-        return false;
-    // QSaveFile writes a temporary file next to path and renames it on commit(); any failure
-    // (open, a short write on a full disk, close) discards the temporary and leaves path as it
-    // was. Symlinks were refused above, so it never resolves one to write elsewhere.
-    QSaveFile out(path);
-    if (!out.open(QIODevice::WriteOnly)) {
-        if (error)
-            *error = QStringLiteral("%1: cannot write: %2").arg(path, out.errorString());
-        return false;
-    }
-    if (!write(out, &err)) {
-        const QString reason = err.isEmpty() ? out.errorString() : err;
-        out.cancelWriting();
-        if (error)
-            *error = QStringLiteral("%1: %2").arg(path, reason);
-        return false;
-    }
-    if (!out.commit()) {
-        if (error)
-            *error = QStringLiteral("%1: write failed: %2").arg(path, out.errorString());
-        return false;
-    }
     return true;
 }
 

@@ -10,8 +10,6 @@
 #include <QStringList>
 #include <QVector>
 
-#include <functional>
-
 namespace tcpscope {
 
 enum class ExportFormat
@@ -37,10 +35,18 @@ struct Cell
     static Cell ms(double v) { return {Number, QByteArray::number(v, 'f', 3)}; }
 };
 
+// How text cells are written beyond what the format needs (text_escape.h).
+struct TextOptions
+{
+    bool escapeControls = false; // CSV for a terminal: control characters made visible
+    bool csvSafe = false;        // CSV: a text cell that would start a formula gets a leading '
+};
+
 class TableWriter
 {
 public:
-    TableWriter(QIODevice &out, ExportFormat format, const QStringList &columns);
+    TableWriter(QIODevice &out, ExportFormat format, const QStringList &columns,
+                const TextOptions &text = {});
 
     // Header (CSV) or the opening bracket (JSON).
     bool begin();
@@ -58,6 +64,7 @@ private:
 
     QIODevice &m_out;
     ExportFormat m_format;
+    TextOptions m_text;
     QVector<QByteArray> m_keys; // CSV: column names; JSON: quoted keys
     QByteArray m_chunk;
     qint64 m_rows = 0;
@@ -67,15 +74,5 @@ private:
 // Format from the suffix (.csv / .json, case-insensitive; "-" is CSV on stdout); false for
 // others.
 bool exportFormatForPath(const QString &path, ExportFormat *format);
-
-// Writes through write() to path atomically (a temporary file next to it, renamed over path only
-// when everything was written) or, for "-", to stdout. path must be new or an existing regular
-// file: a symlink, directory, FIFO or device is refused, so an export never writes through a
-// path it did not create. False + one-line reason ("PATH: why").
-bool writeOutputFile(const QString &path, const std::function<bool(QIODevice &, QString *)> &write,
-                     QString *error);
-// The refusal above alone, for writers that open path themselves (charts): true when path does
-// not exist or is a regular file.
-bool outputPathAllowed(const QString &path, QString *error);
 
 } // namespace tcpscope

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "model/connection.h"
 
+#include <QDateTime>
+
+#include <algorithm>
 #include <array>
 
 namespace tcpscope {
@@ -96,6 +99,24 @@ QString Connection::statesPath() const
             parts << name;
     }
     return parts.join(QLatin1Char('>'));
+}
+
+QString interruptionText(const Interruption &i)
+{
+    const auto iso = [](qint64 ns) {
+        return QDateTime::fromMSecsSinceEpoch(ns / 1'000'000, Qt::UTC).toString(Qt::ISODateWithMs);
+    };
+    QString text = iso(i.startNs);
+    if (i.endNs > 0)
+        text += QStringLiteral(" .. %1 (%2 s)")
+                    .arg(iso(i.endNs))
+                    .arg(double(std::max<qint64>(i.endNs - i.startNs, 0)) / 1e9, 0, 'f', 1);
+    else
+        text += QStringLiteral(" .. the end");
+    text += QStringLiteral(": ") + i.reason;
+    text += i.recordsLost >= 0 ? QStringLiteral("; %1 records lost").arg(i.recordsLost)
+                               : QStringLiteral("; records lost: unknown");
+    return text;
 }
 
 } // namespace tcpscope

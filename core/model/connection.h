@@ -106,6 +106,20 @@ struct Connection
 };
 
 // Capture-level facts shown by `tcpscope info` and the status bar.
+// A stretch of a capture with records missing, and why: tcpscope did not read and the helper
+// dropped what did not fit its queue, the helper ended unexpectedly, or the session file could
+// not be written.
+struct Interruption
+{
+    qint64 startNs = 0;      // wall ns
+    qint64 endNs = 0;        // wall ns; 0 = the capture ended with it
+    qint64 recordsLost = -1; // counted or estimated; -1 = unknown
+    QString reason;
+    bool operator==(const Interruption &) const = default;
+};
+// One line for an interruption: "START .. END (D s): reason; N records lost" (UTC, ISO 8601).
+QString interruptionText(const Interruption &i);
+
 struct SessionInfo
 {
     QString kernelRelease;
@@ -121,14 +135,14 @@ struct SessionInfo
     // Of lostRecords: runs of our BPF programs the kernel skipped (recursion protection), each
     // at least one state change never recorded. Ring buffer losses = lostRecords - this.
     quint64 missedProgramRuns = 0;
-    // Packet capture (issue 3). packetsCaptured false = lifecycle only (--no-packets or old file).
+    // Packet capture. packetsCaptured false = lifecycle only (--no-packets or old file).
     bool packetsCaptured = false;
     QString captureFilter;          // the --filter text as given ("" = everything)
     quint64 packetsReceived = 0;    // packet records received
     quint64 lostPackets = 0;        // packet ring buffer losses (part of lostRecords)
     quint64 packetsFiltered = 0;    // left out by the kernel-side filter (not a loss)
     QVector<InterfaceInfo> interfaces;
-    // Kernel metrics (issue 4). kernelMetrics false = not captured (--no-tcpinfo or old file).
+    // Kernel metrics. kernelMetrics false = not captured (--no-tcpinfo or old file).
     bool kernelMetrics = false;
     quint32 sampleIntervalUs = 0;   // minimum tcp_probe interval per connection, 0 = every sample
     quint64 samplesReceived = 0;
@@ -137,6 +151,10 @@ struct SessionInfo
     // Records the session writer had to leave out because its queue was over its byte budget
     // (the disk could not keep up). Non-zero means the session is incomplete.
     quint64 writerDropped = 0;
+    // Records the helper dropped because tcpscope did not read them in time (stopped, swapping,
+    // too slow). Non-zero means the session is incomplete; interruptions say when.
+    quint64 readerDropped = 0;
+    QVector<Interruption> interruptions; // in time order
 };
 
 } // namespace tcpscope

@@ -136,38 +136,55 @@ template <auto Outer, auto Inner> struct In
 template <auto Member> using Packets = In<&Connection::packets, Member>;
 template <auto Member> using Kernel = In<&Connection::kernel, Member>;
 
+// The column with the display-filter field that tests its value (and the unit of its literal).
+Col filtered(Col col, const char *field, const char *unit = "")
+{
+    col.filterField = field;
+    col.filterUnit = unit;
+    return col;
+}
+
 QVector<Col> makeColumns()
 {
     constexpr qint64 kU32 = std::numeric_limits<quint32>::max();
     return {
         // v1: the lifecycle. States, roles and close reasons are stored as names so the file
         // reads well in sqlite3.
-        integer("id", "INTEGER PRIMARY KEY", 1, At<&Connection::id>{}),
+        filtered(integer("id", "INTEGER PRIMARY KEY", 1, At<&Connection::id>{}), "conn.id"),
         integer("sock_id", kNotNull, 1, At<&Connection::sockId>{}),
-        integer("pid", kNotNull, 1, At<&Connection::pid>{}),
-        text("comm", 1, At<&Connection::comm>{}),
+        filtered(integer("pid", kNotNull, 1, At<&Connection::pid>{}), "proc.pid"),
+        filtered(text("comm", 1, At<&Connection::comm>{}), "proc.name"),
         integer("owner_source", kNotNull, 1, At<&Connection::ownerSource>{}),
         integer("cgroup_id", kNotNull, 1, At<&Connection::cgroupId>{}),
         integer("netns", kNotNull, 1, At<&Connection::netnsIno>{}),
         integer("family", kNotNull, 1, At<&Connection::family>{}),
-        text("local_addr", 1, At<&Connection::localAddr>{}),
-        integer("local_port", kNotNull, 1, At<&Connection::localPort>{}),
-        text("remote_addr", 1, At<&Connection::remoteAddr>{}),
-        integer("remote_port", kNotNull, 1, At<&Connection::remotePort>{}),
-        named<&Connection::role, connectionRoleName, connectionRoleFromName>("role", 1),
+        filtered(text("local_addr", 1, At<&Connection::localAddr>{}), "conn.local_addr"),
+        filtered(integer("local_port", kNotNull, 1, At<&Connection::localPort>{}),
+                 "conn.local_port"),
+        filtered(text("remote_addr", 1, At<&Connection::remoteAddr>{}), "conn.remote_addr"),
+        filtered(integer("remote_port", kNotNull, 1, At<&Connection::remotePort>{}),
+                 "conn.remote_port"),
+        filtered(named<&Connection::role, connectionRoleName, connectionRoleFromName>("role", 1),
+                 "conn.role"),
         integer("start_ns", kNotNull, 1, At<&Connection::startNs>{}),
         // NULL while open / while the handshake was not seen.
         optional("end_ns", 1, At<&Connection::endNs>{}, 0, kMin, kMax),
-        optional("handshake_ns", 1, At<&Connection::handshakeNs>{}, -1, 0, kMax),
-        named<&Connection::state, tcpStateName, tcpStateFromName>("state", 1),
-        named<&Connection::closeReason, closeReasonName, closeReasonFromName>("close_reason", 1),
+        filtered(optional("handshake_ns", 1, At<&Connection::handshakeNs>{}, -1, 0, kMax),
+                 "conn.handshake_time", "ns"),
+        filtered(named<&Connection::state, tcpStateName, tcpStateFromName>("state", 1),
+                 "conn.state"),
+        filtered(named<&Connection::closeReason, closeReasonName, closeReasonFromName>(
+                     "close_reason", 1),
+                 "conn.close_reason"),
         integer("have_close_stats", kNotNull, 1, At<&Connection::haveCloseStats>{}),
-        integer("bytes_sent", kNotNull, 1, At<&Connection::bytesSent>{}),
-        integer("bytes_received", kNotNull, 1, At<&Connection::bytesReceived>{}),
+        filtered(integer("bytes_sent", kNotNull, 1, At<&Connection::bytesSent>{}),
+                 "conn.bytes_sent"),
+        filtered(integer("bytes_received", kNotNull, 1, At<&Connection::bytesReceived>{}),
+                 "conn.bytes_received"),
         integer("segs_in", kNotNull, 1, At<&Connection::segsIn>{}),
         integer("segs_out", kNotNull, 1, At<&Connection::segsOut>{}),
         integer("retransmits", kNotNull, 1, At<&Connection::retransmits>{}),
-        integer("srtt_us", kNotNull, 1, At<&Connection::srttUs>{}),
+        filtered(integer("srtt_us", kNotNull, 1, At<&Connection::srttUs>{}), "kernel.srtt", "us"),
         integer("min_rtt_us", kNotNull, 1, At<&Connection::minRttUs>{}),
         integer("sk_err", kNotNull, 1, At<&Connection::skErr>{}),
         // For people reading the file; the reader rebuilds history from state_changes.
@@ -201,10 +218,14 @@ QVector<Col> makeColumns()
         // v3: KernelSummary, the kernel's view. RTT/cwnd extremes are NULL when no sample had
         // them.
         integer("kernel_samples", kCount, 3, Kernel<&KernelSummary::samples>{}),
-        optional("srtt_us_min", 3, Kernel<&KernelSummary::srttUsMin>{}, 0, 0, kU32),
-        optional("srtt_us_max", 3, Kernel<&KernelSummary::srttUsMax>{}, 0, 0, kU32),
-        optional("cwnd_max", 3, Kernel<&KernelSummary::cwndMax>{}, 0, 0, kU32),
-        integer("kernel_retransmits", kCount, 3, Kernel<&KernelSummary::retransmits>{}),
+        filtered(optional("srtt_us_min", 3, Kernel<&KernelSummary::srttUsMin>{}, 0, 0, kU32),
+                 "kernel.srtt_min", "us"),
+        filtered(optional("srtt_us_max", 3, Kernel<&KernelSummary::srttUsMax>{}, 0, 0, kU32),
+                 "kernel.srtt_max", "us"),
+        filtered(optional("cwnd_max", 3, Kernel<&KernelSummary::cwndMax>{}, 0, 0, kU32),
+                 "kernel.cwnd"),
+        filtered(integer("kernel_retransmits", kCount, 3, Kernel<&KernelSummary::retransmits>{}),
+                 "kernel.retransmits"),
         integer("syn_retransmits", kCount, 3, Kernel<&KernelSummary::synRetransmits>{}),
         integer("synack_retransmits", kCount, 3, Kernel<&KernelSummary::synAckRetransmits>{}),
         integer("resets_sent", kCount, 3, Kernel<&KernelSummary::resetsSent>{}),

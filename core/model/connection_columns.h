@@ -60,6 +60,12 @@ struct ConnectionColumn
     // the reader counts it (Session::valuesOutOfRange). Null for columns that are written but
     // derived from other data on reading (`states` from state_changes).
     bool (*set)(const ConnectionColumn &column, Connection &c, const ColumnValue &v) = nullptr;
+    // The display-filter field that tests this column's value (docs/FILTERS.md), null when the
+    // language has none; filterUnit is appended to an integer value to make its literal ("us"
+    // for srtt_us: kernel.srtt == 200us). core/filter/filter_expression.h builds expressions
+    // ("Apply as Filter") from it.
+    const char *filterField = nullptr;
+    const char *filterUnit = "";
 
     ColumnValue value(const Connection &c) const { return get(*this, c); }
     bool read() const { return set != nullptr; }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The kernel's own view of connections (issue 4): tcp_probe samples, discrete events
+// The kernel's own view of connections: tcp_probe samples, discrete events
 // (retransmits, resets, congestion-state changes), kernel drops of TCP packets with their named
 // reason, and listener accept-queue samples. Produced by LiveCapture (live) or SessionReader (from
 // a file), already joined to connection ids and converted to wall time; consumed by the session

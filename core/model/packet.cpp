@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "model/packet.h"
 
+extern "C" {
+#include "tcpscope_records.h"
+}
+
 #include <QStringList>
 
 #include <array>
@@ -102,6 +106,41 @@ QString analysisSummary(quint32 flags, quint32 dupAckNum)
 bool analysisIsProblem(quint32 flags)
 {
     return (flags & kProblemFlags) != 0;
+}
+
+void PacketCounts::add(const Packet &p)
+{
+    const bool out = p.isOutgoing();
+    ++(out ? packetsOut : packetsIn);
+    if (p.parseStatus != TS_PARSE_OK)
+        return; // header fields past the failing point are not trusted, nor analysed
+    (out ? payloadBytesOut : payloadBytesIn) += p.payloadLen;
+    const quint32 f = p.analysis;
+    retransmissions += (f & AnalysisRetransmission) != 0;
+    fastRetransmissions += (f & AnalysisFastRetransmission) != 0;
+    spuriousRetransmissions += (f & AnalysisSpuriousRetransmission) != 0;
+    dupAcks += (f & AnalysisDuplicateAck) != 0;
+    outOfOrder += (f & AnalysisOutOfOrder) != 0;
+    lostSegments += (f & AnalysisPreviousSegmentNotCaptured) != 0;
+    zeroWindows += (f & AnalysisZeroWindow) != 0;
+    zeroWindowProbes += (f & AnalysisZeroWindowProbe) != 0;
+    windowFull += (f & AnalysisWindowFull) != 0;
+    windowUpdates += (f & AnalysisWindowUpdate) != 0;
+    keepAlives += (f & AnalysisKeepAlive) != 0;
+    resets += (f & AnalysisReset) != 0;
+}
+
+PacketCounts PacketCounts::withTotalsOf(const PacketCounts &totals) const
+{
+    PacketCounts c = totals;
+    c.irttNs = irttNs;
+    c.mssLocal = mssLocal;
+    c.mssRemote = mssRemote;
+    c.wscaleLocal = wscaleLocal;
+    c.wscaleRemote = wscaleRemote;
+    c.sackPermitted = sackPermitted;
+    c.timestamps = timestamps;
+    return c;
 }
 
 } // namespace tcpscope

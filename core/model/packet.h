@@ -160,6 +160,13 @@ struct PacketCounts
     bool sackPermitted = false;       // both sides offered it
     bool timestamps = false;          // both sides offered it
     bool operator==(const PacketCounts &) const = default;
+
+    // Counts one analysed packet (its direction, payload, analysis flags): the totals above
+    // up to resets. The analyzer counts with it as it goes, the session writer the packets it
+    // has stored, so a file's totals always match the packets it holds.
+    void add(const Packet &p);
+    // This with the per-packet totals (packetsIn .. resets) taken from `totals`.
+    PacketCounts withTotalsOf(const PacketCounts &totals) const;
 };
 
 // A network interface packets were captured on (from ts_interface records).

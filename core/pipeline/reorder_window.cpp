@@ -59,12 +59,69 @@ void ReorderWindow::push(const wire::Record &record)
         slot = quint32(m_slots.size());
         m_slots.push_back(record);
     }
-    m_heap.push_back(Key{ts, m_seq++, slot});
-    std::push_heap(m_heap.begin(), m_heap.end(),
-                   [](const Key &a, const Key &b) { return later(a.ts, a.seq, b.ts, b.seq); });
+    place(Key{ts, m_seq++, slot});
+    ++m_held;
     m_newestNs = std::max(m_newestNs, ts);
     if (m_newestNs > m_windowNs)
         releaseUpTo(m_newestNs - m_windowNs);
+}
+
+void ReorderWindow::place(const Key &key)
+{
+    // The run with the newest last key not newer than this one (its seq is the largest yet, so
+    // an equal time sorts after): the other runs stay open for keys older than that.
+    Run *best = nullptr;
+    Run *spare = nullptr;
+    for (Run &r : m_runs) {
+        if (r.empty()) {
+            spare = spare ? spare : &r;
+            continue;
+        }
+        if (r.keys.back().ts <= key.ts && (!best || r.keys.back().ts > best->keys.back().ts))
+            best = &r;
+    }
+    if (!best && spare) {
+        spare->keys.clear();
+        spare->head = 0;
+        best = spare;
+    }
+    if (!best && m_runs.size() < kMaxRuns)
+        best = &m_runs.emplace_back();
+    if (best) {
+        best->keys.push_back(key);
+        return;
+    }
+    m_heap.push_back(key);
+    std::push_heap(m_heap.begin(), m_heap.end(),
+                   [](const Key &a, const Key &b) { return later(a.ts, a.seq, b.ts, b.seq); });
+}
+
+int ReorderWindow::oldest() const
+{
+    int best = -1;
+    const Key *min = nullptr;
+    for (std::size_t i = 0; i < m_runs.size(); ++i) {
+        const Run &r = m_runs[i];
+        if (r.empty())
+            continue;
+        const Key &k = r.keys[r.head];
+        if (!min || later(min->ts, min->seq, k.ts, k.seq)) {
+            min = &k;
+            best = int(i);
+        }
+    }
+    if (!m_heap.empty() &&
+        (!min || later(min->ts, min->seq, m_heap.front().ts, m_heap.front().seq)))
+        best = int(kMaxRuns);
+    return best;
+}
+
+const ReorderWindow::Key &ReorderWindow::front(int from) const
+{
+    if (from == int(kMaxRuns))
+        return m_heap.front();
+    const Run &r = m_runs[std::size_t(from)];
+    return r.keys[r.head];
 }
 
 void ReorderWindow::advanceTo(quint64 monoNs)
@@ -75,23 +132,41 @@ void ReorderWindow::advanceTo(quint64 monoNs)
 
 void ReorderWindow::flush()
 {
-    while (!m_heap.empty())
-        releaseTop();
+    for (int from = oldest(); from >= 0; from = oldest())
+        release(from);
     // A stream that ends gives up its order: what comes after a flush is late.
 }
 
 void ReorderWindow::releaseUpTo(quint64 limitNs)
 {
-    while (!m_heap.empty() && m_heap.front().ts <= limitNs)
-        releaseTop();
+    for (int from = oldest(); from >= 0; from = oldest()) {
+        if (front(from).ts > limitNs)
+            break;
+        release(from);
+    }
 }
 
-void ReorderWindow::releaseTop()
+void ReorderWindow::release(int from)
 {
-    std::pop_heap(m_heap.begin(), m_heap.end(),
-                  [](const Key &a, const Key &b) { return later(a.ts, a.seq, b.ts, b.seq); });
-    const Key top = m_heap.back();
-    m_heap.pop_back();
+    Key top;
+    if (from == int(kMaxRuns)) {
+        std::pop_heap(m_heap.begin(), m_heap.end(),
+                      [](const Key &a, const Key &b) { return later(a.ts, a.seq, b.ts, b.seq); });
+        top = m_heap.back();
+        m_heap.pop_back();
+    } else {
+        Run &r = m_runs[std::size_t(from)];
+        top = r.keys[r.head++];
+        // Drop the consumed front now and then, so a run that never empties stays bounded.
+        if (r.empty()) {
+            r.keys.clear();
+            r.head = 0;
+        } else if (r.head >= 4096 && r.head * 2 >= r.keys.size()) {
+            r.keys.erase(r.keys.begin(), r.keys.begin() + std::ptrdiff_t(r.head));
+            r.head = 0;
+        }
+    }
+    --m_held;
     m_releasedNs = std::max(m_releasedNs, top.ts);
     m_free.push_back(top.slot);
     // The sink may push nothing back into this window (it runs the consumers only).

@@ -5,12 +5,14 @@
 
 #include "session/session_private.h"
 #include "session/session_schema.h"
+#include "session/session_store.h"
 
 #include <QFileInfo>
 #include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <algorithm>
+#include <limits>
 
 namespace tcpscope {
 
@@ -101,8 +103,9 @@ bool Opener::checkSchema(QStringList *connectionColumns)
     }
     if (rc != SQLITE_DONE)
         return fail(describeSqliteError(sqlite::lastError(db)));
+    const QVector<schema::TableSpec> specs = schema::tablesOf(version, format.minor);
     QSet<QString> expected;
-    for (const schema::TableSpec &spec : schema::tables(version))
+    for (const schema::TableSpec &spec : specs)
         expected.insert(QLatin1String(spec.name));
     for (const QString &t : std::as_const(tables)) {
         if (!expected.contains(t) && !newerMinor && !t.startsWith(QLatin1String("sqlite_")))
@@ -113,7 +116,7 @@ bool Opener::checkSchema(QStringList *connectionColumns)
         sqlite::prepare(db, "SELECT name FROM pragma_table_info(?1) ORDER BY cid", &err);
     if (!columns)
         return fail(describeSqliteError(err));
-    for (const schema::TableSpec &spec : schema::tables(version)) {
+    for (const schema::TableSpec &spec : specs) {
         if (!tables.contains(QLatin1String(spec.name)))
             return fail(QStringLiteral("not a tcpscope session: missing table '%1'")
                             .arg(QLatin1String(spec.name)));
@@ -218,6 +221,29 @@ qint64 Session::Private::joined(qint64 connectionId) const
     return 0;
 }
 
+bool Session::Private::readInterruptions(QVector<Interruption> &out)
+{
+    // Format 4.1 on (the schema check made sure the table is there); earlier files have none.
+    if (format.major != 4 || format.minor < 1)
+        return true;
+    sqlite::Stmt stmt = prepare("SELECT start_ns, end_ns, records_lost, reason FROM interruptions"
+                                " ORDER BY start_ns LIMIT 10000");
+    if (!stmt)
+        return false;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+        rows::Cells c = cells(stmt.get());
+        Interruption i;
+        i.startNs = c.ranged(0, 0, INT64_MAX, 0);
+        const qint64 end = c.optional(1, 0, INT64_MAX);
+        i.endNs = end < 0 ? 0 : end;
+        i.recordsLost = c.optional(2, 0, INT64_MAX);
+        i.reason = c.text(3, rows::kMaxMetaText);
+        out.append(i);
+    }
+    return done(rc);
+}
+
 bool Session::Private::readMeta()
 {
     sqlite::Stmt stmt = prepare("SELECT key, value FROM meta LIMIT 1000");
@@ -232,6 +258,27 @@ bool Session::Private::readMeta()
         const QString value = c.text(1, rows::kMaxMetaText);
         using namespace schema;
         auto is = [&key](const char *name) { return key == QLatin1String(name); };
+        // Numbers are written as plain decimal digits: anything else ("yesterday", "-5",
+        // "1e400", " 7") is unknown (0) and counted, like an out-of-range cell.
+        auto number = [&](quint64 max) -> quint64 {
+            bool ok = !value.isEmpty() && value.size() <= 20 &&
+                      std::all_of(value.cbegin(), value.cend(), [](QChar ch) {
+                          return ch >= QLatin1Char('0') && ch <= QLatin1Char('9');
+                      });
+            const quint64 v = ok ? value.toULongLong(&ok) : 0;
+            if (!ok || v > max) {
+                c.count();
+                return 0;
+            }
+            return v;
+        };
+        auto flag = [&]() {
+            if (value != QLatin1String("0") && value != QLatin1String("1"))
+                c.count();
+            return value == QLatin1String("1");
+        };
+        constexpr quint64 kI64 = quint64(std::numeric_limits<qint64>::max());
+        constexpr quint64 kU64 = std::numeric_limits<quint64>::max();
         if (is(kMetaKernel))
             i.kernelRelease = value;
         else if (is(kMetaHostname))
@@ -241,40 +288,42 @@ bool Session::Private::readMeta()
         else if (is(kMetaProbes))
             i.probes = value.isEmpty() ? QStringList() : value.split(QLatin1Char('\n'));
         else if (is(kMetaStartedNs))
-            i.startedNs = value.toLongLong();
+            i.startedNs = qint64(number(kI64));
         else if (is(kMetaStoppedNs))
-            i.stoppedNs = value.toLongLong();
+            i.stoppedNs = qint64(number(kI64));
         else if (is(kMetaRecords))
-            i.recordsReceived = value.toULongLong();
+            i.recordsReceived = number(kU64);
         else if (is(kMetaLost))
-            i.lostRecords = value.toULongLong();
+            i.lostRecords = number(kU64);
         else if (is(kMetaMissedRuns))
-            i.missedProgramRuns = value.toULongLong();
+            i.missedProgramRuns = number(kU64);
         else if (is(kMetaPacketsCaptured))
-            i.packetsCaptured = value == QLatin1String("1");
+            i.packetsCaptured = flag();
         else if (is(kMetaCaptureFilter))
             i.captureFilter = value;
         else if (is(kMetaPacketsReceived))
-            i.packetsReceived = value.toULongLong();
+            i.packetsReceived = number(kU64);
         else if (is(kMetaLostPackets))
-            i.lostPackets = value.toULongLong();
+            i.lostPackets = number(kU64);
         else if (is(kMetaPacketsFiltered))
-            i.packetsFiltered = value.toULongLong();
+            i.packetsFiltered = number(kU64);
         else if (is(kMetaKernelMetrics))
-            i.kernelMetrics = value == QLatin1String("1");
+            i.kernelMetrics = flag();
         else if (is(kMetaSampleIntervalUs))
-            i.sampleIntervalUs = value.toUInt();
+            i.sampleIntervalUs = quint32(number(std::numeric_limits<quint32>::max()));
         else if (is(kMetaSamplesReceived))
-            i.samplesReceived = value.toULongLong();
+            i.samplesReceived = number(kU64);
         else if (is(kMetaKernelEventsReceived))
-            i.kernelEventsReceived = value.toULongLong();
+            i.kernelEventsReceived = number(kU64);
         else if (is(kMetaDropsReceived))
-            i.dropsReceived = value.toULongLong();
+            i.dropsReceived = number(kU64);
         else if (is(kMetaWriterDropped))
-            i.writerDropped = value.toULongLong();
+            i.writerDropped = number(kU64);
+        else if (is(kMetaReaderDropped))
+            i.readerDropped = number(kU64);
         // Unknown keys are allowed: later versions may add facts without breaking readers.
     }
-    if (!done(rc))
+    if (!done(rc) || !readInterruptions(i.interruptions))
         return false;
     info = i;
     if (!hasPackets())
@@ -374,9 +423,12 @@ std::unique_ptr<Session> Session::open(const QString &path, QString *error,
         progress(0);
 
     QString err;
-    sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READONLY, &err);
+    // Nothing is created beside the file (no -shm, -wal or -journal); a file an interrupted
+    // writer left behind says how to recover it.
+    bool needsRecovery = false;
+    sqlite::Db db = openSessionReadOnly(path, &err, &needsRecovery);
     if (!db)
-        return fail(QStringLiteral("cannot open: ") + err);
+        return fail(needsRecovery ? err : QStringLiteral("cannot open: ") + err);
     // Defensive settings before the first statement touches the file's schema.
     sqlite3_db_config(db.get(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
     sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);

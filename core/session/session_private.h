@@ -109,6 +109,7 @@ struct Session::Private
     mutable quint64 localBad = 0;
 
     bool readMeta();
+    bool readInterruptions(QVector<Interruption> &out);
     bool readCounts();
     bool readHistory(qint64 id, QVector<StateChange> *out) const;
     // Histories of these connections (one query), appended to each by id.

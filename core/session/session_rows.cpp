@@ -146,8 +146,13 @@ const char *const kStateChangeColumns =
 void stateChange(Cells &c, StateChange *out)
 {
     out->timeNs = c.ranged(1, 0, kI64Max, 0);
-    out->from = tcpStateFromName(c.text(2, kMaxShortText));
-    out->to = tcpStateFromName(c.text(3, kMaxShortText));
+    // A name that is no TCP state is unknown and counted.
+    for (auto [col, state] : {std::pair{2, &out->from}, std::pair{3, &out->to}}) {
+        const QString name = c.text(col, kMaxShortText);
+        *state = tcpStateFromName(name);
+        if (*state == TcpState::Unknown && name != tcpStateName(TcpState::Unknown))
+            c.count();
+    }
     out->ctxPid = c.u32(4);
     out->ctxComm = c.text(5, kMaxShortText);
 }

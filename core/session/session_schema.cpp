@@ -193,6 +193,12 @@ CREATE TABLE seconds (
   drops         INTEGER NOT NULL,
   samples       INTEGER NOT NULL
 );
+CREATE TABLE interruptions (
+  start_ns      INTEGER NOT NULL,
+  end_ns        INTEGER,
+  records_lost  INTEGER,
+  reason        TEXT NOT NULL
+);
 )sql";
 
 } // namespace
@@ -242,7 +248,7 @@ const QVector<TableSpec> &tables(int version)
 }
 
 namespace {
-// v2 plus the kernel's view (issue 4).
+// v2 plus the kernel's view.
 const QVector<TableSpec> &v3Tables()
 {
     static const QVector<TableSpec> v3 = [] {
@@ -291,6 +297,24 @@ const QVector<TableSpec> &v4Tables()
     return v4;
 }
 } // namespace
+
+const QVector<MinorTable> &minorTables(int major)
+{
+    static const QVector<MinorTable> v4 = {
+        {1, {kInterruptionsTable, {"start_ns", "end_ns", "records_lost", "reason"}}},
+    };
+    static const QVector<MinorTable> none;
+    return major == 4 ? v4 : none;
+}
+
+QVector<TableSpec> tablesOf(int major, int minor)
+{
+    QVector<TableSpec> specs = tables(major);
+    for (const MinorTable &t : minorTables(major))
+        if (t.minor <= minor)
+            specs.append(t.spec);
+    return specs;
+}
 
 const QStringList &connectionKernelColumns()
 {

@@ -17,7 +17,7 @@ inline constexpr std::int32_t kApplicationId = 0x54435053; // "TCPS"
 // The newest format this tcpscope reads and writes: every minor of kMajor opens (a later minor
 // only adds what this reader may ignore); a later major is refused.
 inline constexpr int kMajor = 4;
-inline constexpr int kMinor = 0;
+inline constexpr int kMinor = 1; // 4.1: meta reader_dropped, table interruptions
 inline constexpr int kUserVersion = kMajor * 1000 + kMinor; // what the writer creates
 // The row format (packets and tcp_samples as rows) that tcpscope wrote before format 4; the
 // writer still creates it on request (tests of reading old files).
@@ -43,6 +43,16 @@ struct TableSpec
 // The tables the reader expects in a file of that user_version, with their columns in order.
 // version: the format's major (1..4).
 const QVector<TableSpec> &tables(int version = kMajor);
+// Tables a minor of major added (format 4.1 on): required in files of that minor or later,
+// absent from earlier ones.
+struct MinorTable
+{
+    int minor;
+    TableSpec spec;
+};
+const QVector<MinorTable> &minorTables(int major = kMajor);
+// tables(major) plus the minorTables up to minor: exactly the tables of a file of major.minor.
+QVector<TableSpec> tablesOf(int major, int minor);
 // The PacketCounts columns v2 appends to `connections`, in order.
 const QStringList &connectionPacketColumns();
 // The KernelSummary columns v3 appends to `connections` (after the packet columns), in order.
@@ -74,6 +84,11 @@ inline constexpr const char *kMetaKernelEventsReceived = "kernel_events_received
 inline constexpr const char *kMetaDropsReceived = "drops_received";
 // v4: records the writer had to leave out (its queue was over its byte budget)
 inline constexpr const char *kMetaWriterDropped = "writer_dropped";
+// Records the helper dropped while tcpscope did not read (format 4.1 on).
+inline constexpr const char *kMetaReaderDropped = "reader_dropped";
+// Format 4.1 on: stretches of the capture with records missing (table `interruptions`, one of
+// minorTables()).
+inline constexpr const char *kInterruptionsTable = "interruptions";
 
 // packets.sock_state: "NONE" for 0, else the state name (tcpStateName). nullopt for other text.
 QString sockStateName(quint8 state);

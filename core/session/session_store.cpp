@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session/session_store.h"
 
+#include "output_file.h"
+#include "session/session_schema.h"
 #include "session/sqlite_util.h"
 
+#include <QFile>
 #include <QFileInfo>
 #include <QThread>
+
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace tcpscope {
 
@@ -34,7 +42,141 @@ bool copyPages(sqlite3 *src, sqlite3 *dst, QString *err)
     return true;
 }
 
+// What the 100-byte SQLite header says, read without following a symlink or blocking.
+struct Header
+{
+    bool sqlite = false; // "SQLite format 3"
+    bool wal = false;    // read and write versions 2: WAL mode
+    bool ours = false;   // the tcpscope application id
+};
+
+Header readHeader(const QString &path)
+{
+    Header h;
+    const int fd =
+        ::open(QFile::encodeName(path).constData(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return h;
+    unsigned char head[100];
+    const ssize_t n = ::read(fd, head, sizeof head);
+    ::close(fd);
+    if (n != ssize_t(sizeof head) || std::memcmp(head, "SQLite format 3", 16) != 0)
+        return h;
+    h.sqlite = true;
+    h.wal = head[18] == 2 && head[19] == 2;
+    const quint32 appId = (quint32(head[68]) << 24) | (quint32(head[69]) << 16) |
+                          (quint32(head[70]) << 8) | quint32(head[71]);
+    h.ours = appId == quint32(schema::kApplicationId);
+    return h;
+}
+
+// Size of a regular file, -1 when there is none.
+qint64 regularSize(const QString &path)
+{
+    struct stat st;
+    if (::lstat(QFile::encodeName(path).constData(), &st) != 0 || !S_ISREG(st.st_mode))
+        return -1;
+    return st.st_size;
+}
+
+// The settings every connection to a file of unknown origin gets before its first statement.
+void defensive(sqlite3 *db)
+{
+    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, nullptr);
+}
+
 } // namespace
+
+sqlite::Db openSessionReadOnly(const QString &path, QString *error, bool *needsRecovery)
+{
+    if (needsRecovery)
+        *needsRecovery = false;
+    auto recover = [&](const QString &why) {
+        if (needsRecovery)
+            *needsRecovery = true;
+        if (error)
+            *error = QStringLiteral("%1. Run 'tcpscope recover %2' to finish that and check the "
+                                    "file (it needs write access to the file and its directory)")
+                         .arg(why, path);
+        return sqlite::Db();
+    };
+    const Header header = readHeader(path);
+    if (header.wal) {
+        // Without a log there is nothing to read through it: immutable needs no -shm, and no
+        // writer is at work (a recorder keeps its -wal while it writes).
+        if (regularSize(path + QLatin1String("-wal")) <= 0)
+            return sqlite::open(path, SQLITE_OPEN_READONLY, error, "immutable=1");
+        // A log without its index: SQLite would create the -shm to read it.
+        if (regularSize(path + QLatin1String("-shm")) < 0)
+            return recover(QStringLiteral("its write-ahead log (-wal) holds data not yet in the "
+                                          "file, and the -shm that goes with it is missing (a "
+                                          "recording cut short, or a copy made without it)"));
+        return sqlite::open(path, SQLITE_OPEN_READONLY, error);
+    }
+    sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READONLY, error);
+    if (!db || regularSize(path + QLatin1String("-journal")) <= 0)
+        return db;
+    // A hot journal shows on the first read: SQLite must roll it back, which a read-only
+    // connection cannot.
+    defensive(db.get());
+    QString ignored;
+    if (!sqlite::exec(db.get(), "PRAGMA schema_version", &ignored) &&
+        sqlite3_extended_errcode(db.get()) == SQLITE_READONLY_ROLLBACK)
+        return recover(QStringLiteral("a write to it was interrupted: its -journal holds "
+                                      "changes that must be rolled back before it can be read"));
+    return db;
+}
+
+bool recoverSession(const QString &path, QString *error)
+{
+    auto fail = [error](const QString &why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    if (regularSize(path) < 0) {
+        struct stat st;
+        return fail(::lstat(QFile::encodeName(path).constData(), &st) != 0
+                        ? QStringLiteral("no such file")
+                        : QStringLiteral("not a regular file"));
+    }
+    const Header header = readHeader(path);
+    if (!header.sqlite || !header.ours)
+        return fail(QStringLiteral("not a tcpscope session (by its header); not opening it for "
+                                   "writing"));
+    QString err;
+    // Read-write opens roll a hot journal back and fold a -wal in; NOFOLLOW: the path itself is
+    // never a symlink (checked above), and stays not one.
+    sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, &err);
+    if (!db)
+        return fail(QStringLiteral("cannot open for writing: ") + err);
+    defensive(db.get());
+    sqlite3_busy_timeout(db.get(), 2000);
+    if (!sqlite::exec(db.get(), "PRAGMA schema_version", &err))
+        return fail(QStringLiteral("cannot roll back the interrupted write: ") + err);
+    if (!sqlite::exec(db.get(), "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE",
+                      &err)) {
+        const int code = sqlite3_errcode(db.get()) & 0xff;
+        if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+            return fail(QStringLiteral("in use by another program (a recording still running?); "
+                                       "nothing needs recovering while it writes"));
+        return fail(QStringLiteral("cannot finish the file: ") + err);
+    }
+    sqlite::Stmt check = sqlite::prepare(db.get(), "PRAGMA quick_check", &err);
+    if (!check)
+        return fail(QStringLiteral("cannot check the file: ") + err);
+    if (sqlite3_step(check.get()) != SQLITE_ROW)
+        return fail(QStringLiteral("cannot check the file: ") + sqlite::lastError(db.get()));
+    const QString verdict =
+        QString::fromUtf8(reinterpret_cast<const char *>(sqlite3_column_text(check.get(), 0)));
+    if (verdict != QLatin1String("ok"))
+        return fail(QStringLiteral("the interrupted write is undone, but the file is damaged: %1")
+                        .arg(verdict.left(200)));
+    return true;
+}
 
 bool saveSessionCopy(const QString &source, const QString &dest, QString *error)
 {
@@ -50,21 +192,26 @@ bool saveSessionCopy(const QString &source, const QString &dest, QString *error)
         return fail(QStringLiteral("cannot copy a session onto itself"));
 
     QString err;
-    sqlite::Db in = sqlite::open(source, SQLITE_OPEN_READONLY, &err);
+    sqlite::Db in = openSessionReadOnly(source, &err);
     if (!in)
         return fail(QStringLiteral("%1: %2").arg(source, err));
-    sqlite::removeDatabaseFiles(dest);
-    sqlite::Db out = sqlite::open(dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &err);
-    bool ok = out && copyPages(in.get(), out.get(), &err);
-    // The copy inherits WAL mode from a file being recorded; a saved file must stand alone.
-    if (ok)
-        ok = sqlite::exec(out.get(), "PRAGMA journal_mode = DELETE", &err);
-    out.reset();
-    if (!ok) {
-        sqlite::removeDatabaseFiles(dest);
-        return fail(QStringLiteral("cannot write %1: %2").arg(dest, err));
-    }
-    return true;
+    // Into a temporary file beside dest, renamed over it once complete: a failed copy (a full
+    // disk) leaves dest as it was, and dest is never a device, directory or symlink.
+    return writeOutputFileNamed(
+        dest,
+        [&](const QString &temp, QString *why) {
+            sqlite::Db out = sqlite::open(temp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, why);
+            bool ok = out && copyPages(in.get(), out.get(), why);
+            // The copy inherits WAL mode from a file being recorded; a saved file must stand
+            // alone.
+            if (ok)
+                ok = sqlite::exec(out.get(), "PRAGMA journal_mode = DELETE", why);
+            out.reset();
+            for (const char *suffix : {"-wal", "-shm", "-journal"})
+                QFile::remove(temp + QLatin1String(suffix));
+            return ok;
+        },
+        error, kPrivateFileMode);
 }
 
 } // namespace tcpscope

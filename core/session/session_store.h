@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "session/sqlite_util.h"
+
 #include <QString>
 
 namespace tcpscope {
@@ -9,5 +11,20 @@ namespace tcpscope {
 // file with the SQLite online backup API. Used by File > Save As. False + reason on failure
 // (including a full disk: dest is removed, source untouched).
 bool saveSessionCopy(const QString &source, const QString &dest, QString *error);
+
+// Opens a session file for reading without creating anything beside it: no -shm, -wal or
+// -journal. A file in WAL mode with no write-ahead log left (the usual state after a recording
+// that a reader kept open while it stopped) is opened immutable; one with a log and its -shm (a
+// recording running, or killed) is read through them, as they are; a file in rollback mode is
+// opened read-only. nullptr + reason when the file cannot be read that way: then, if
+// *needsRecovery, a write was interrupted and `tcpscope recover` (recoverSession) is the way out,
+// which the reason says.
+sqlite::Db openSessionReadOnly(const QString &path, QString *error, bool *needsRecovery = nullptr);
+
+// `tcpscope recover FILE`: finishes what an interrupted writer left beside a session (rolls a
+// hot -journal back, folds a -wal in) by opening it read-write, leaves it one self-contained
+// file, and checks it with SQLite's quick_check. Only a regular file that is a tcpscope session
+// by its header is opened for writing. False + one-line reason.
+bool recoverSession(const QString &path, QString *error);
 
 } // namespace tcpscope

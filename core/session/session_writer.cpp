@@ -3,12 +3,14 @@
 
 #include "model/address.h"
 #include "model/connection_columns.h"
+#include "output_file.h"
 #include "session/session_schema.h"
 #include "session/session_writer_chunks.h"
 #include "session/session_writer_kernel.h"
 #include "session/sqlite_util.h"
 
 #include <QHash>
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -51,6 +53,7 @@ struct SessionWriter::Private
     // (stored in meta), so a disk that cannot keep up never grows memory without bound.
     qint64 queuedBytes = 0;
     quint64 dropped = 0;        // records left out so far (under mutex)
+    quint64 accepted = 0;       // records queued for writing (under mutex)
     quint64 droppedWritten = 0; // the value last stored in meta (writer thread)
 
     std::mutex mutex;
@@ -70,8 +73,10 @@ struct SessionWriter::Private
     // final: the last batch before close (every buffered chunk is written).
     bool writeBatch(std::deque<Work> &batch, bool final, QString *err);
     bool writeInfo(const SessionInfo &info, QString *err);
+    bool writeInterruptions(const QVector<Interruption> &list, QString *err);
     bool writeConnection(const Connection &conn, QString *err);
     bool writePackets(const QVector<Packet> &packets, QString *err);
+    void writeFinalInfo(const std::deque<Work> &batch);
     void enqueue(Work work, qint64 bytes = 0, quint64 records = 0);
 };
 
@@ -153,6 +158,7 @@ bool SessionWriter::Private::writeInfo(const SessionInfo &info, QString *err)
         {schema::kMetaSamplesReceived, QString::number(info.samplesReceived)},
         {schema::kMetaKernelEventsReceived, QString::number(info.kernelEventsReceived)},
         {schema::kMetaDropsReceived, QString::number(info.dropsReceived)},
+        {schema::kMetaReaderDropped, QString::number(info.readerDropped)},
     };
     sqlite3_stmt *stmt = upsertMeta.get();
     for (const auto &[key, value] : rows) {
@@ -168,6 +174,29 @@ bool SessionWriter::Private::writeInfo(const SessionInfo &info, QString *err)
         sqlite3_bind_int64(s, 1, i.ifindex);
         sqlite::bindText(s, 2, i.name);
         sqlite::bindText(s, 3, schema::attachName(i.attach));
+        if (!stepDone(db.get(), s, err))
+            return false;
+    }
+    return major < 4 || writeInterruptions(info.interruptions, err);
+}
+
+bool SessionWriter::Private::writeInterruptions(const QVector<Interruption> &list, QString *err)
+{
+    // A handful of rows, rewritten with the meta rows: the last one may still be growing.
+    if (!sqlite::exec(db.get(), "DELETE FROM interruptions", err))
+        return false;
+    const sqlite::Stmt insert = sqlite::prepare(
+        db.get(),
+        "INSERT INTO interruptions(start_ns, end_ns, records_lost, reason) VALUES(?1,?2,?3,?4)",
+        err);
+    if (!insert)
+        return false;
+    for (const Interruption &i : list) {
+        sqlite3_stmt *s = insert.get();
+        sqlite3_bind_int64(s, 1, std::max<qint64>(i.startNs, 0));
+        bindOptional(s, 2, i.endNs, 0);
+        bindOptional(s, 3, i.recordsLost);
+        sqlite::bindText(s, 4, i.reason);
         if (!stepDone(db.get(), s, err))
             return false;
     }
@@ -231,8 +260,16 @@ bool SessionWriter::Private::writeConnection(const Connection &c, QString *err)
 {
     sqlite3_stmt *s = upsertConnection.get();
     const QVector<ConnectionColumn> &columns = connectionColumns();
-    for (qsizetype i = 0; i < columns.size(); ++i)
-        bindValue(s, int(i + 1), columns[i].value(c));
+    if (major >= 4) {
+        // The packet totals of what is in the file (see ChunkWriter::rowCounts).
+        Connection row = c;
+        row.packets = chunks.rowCounts(c.id, c.packets);
+        for (qsizetype i = 0; i < columns.size(); ++i)
+            bindValue(s, int(i + 1), columns[i].value(row));
+    } else {
+        for (qsizetype i = 0; i < columns.size(); ++i)
+            bindValue(s, int(i + 1), columns[i].value(c));
+    }
     if (!stepDone(db.get(), s, err))
         return false;
 
@@ -278,6 +315,8 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QSt
             lastIndex.insert(conn->id, i);
     }
     const bool chunked = major >= 4;
+    // Format 4: the connections whose row this batch writes, after the chunks (below).
+    std::vector<const Connection *> rows;
     auto rollback = [this] {
         sqlite::exec(db.get(), "ROLLBACK", nullptr);
         // Which state changes are in the file is no longer known: rewrite each next time.
@@ -303,8 +342,12 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QSt
         } else if (const auto *conn = std::get_if<Connection>(&batch[i])) {
             if (chunked)
                 chunks.noteConnection(*conn);
-            if (lastIndex.value(conn->id) == i)
-                ok = writeConnection(*conn, err);
+            if (lastIndex.value(conn->id) == i) {
+                if (chunked)
+                    rows.push_back(conn);
+                else
+                    ok = writeConnection(*conn, err);
+            }
         }
         if (!ok) {
             rollback();
@@ -316,7 +359,17 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QSt
         std::lock_guard lock(mutex);
         droppedNow = dropped;
     }
-    bool ok = !chunked || chunks.flush(final, err);
+    // Chunks first, then the rows: a row written after its connection's chunks carries their
+    // totals already, so only the rows of connections that did not change in this batch need
+    // the separate totals update (under churn that update was a quarter of the writer's time).
+    bool ok = !chunked || chunks.flushChunks(final, err);
+    for (const Connection *conn : rows) {
+        if (!ok)
+            break;
+        ok = writeConnection(*conn, err);
+        chunks.totalsWritten(conn->id);
+    }
+    ok = ok && (!chunked || chunks.writeTotals(err));
     if (ok && droppedNow != droppedWritten) {
         sqlite3_stmt *s = upsertMeta.get();
         sqlite3_bind_text(s, 1, schema::kMetaWriterDropped, -1, SQLITE_STATIC);
@@ -347,7 +400,14 @@ void SessionWriter::Private::run()
         const quint64 batchEnd = enqueued;
         lock.unlock();
         QString err;
-        const bool ok = writeBatch(batch, final || ticket != flushServed, &err);
+        // After a failed batch (disk full) nothing more is written: the file stays as it was
+        // at the last commit, consistent, instead of gaining batches with gaps between them.
+        lock.lock();
+        const bool failedBefore = !error.isEmpty();
+        lock.unlock();
+        const bool ok = failedBefore || writeBatch(batch, final || ticket != flushServed, &err);
+        if (failedBefore && final)
+            writeFinalInfo(batch);
         lock.lock();
         if (!ok && error.isEmpty())
             error = QStringLiteral("cannot write session: ") + err;
@@ -357,6 +417,55 @@ void SessionWriter::Private::run()
         if (final)
             return;
     }
+}
+
+// After a failed batch (the disk is full) the file keeps what was committed before it. The
+// last thing tried is the capture's final summary: when it stopped, why, and how many records
+// the file lacks. That is a few pages, which the space the failed batch took in the write-ahead
+// log usually holds; if not, the file simply stays as it was.
+void SessionWriter::Private::writeFinalInfo(const std::deque<Work> &batch)
+{
+    const SessionInfo *last = nullptr;
+    for (const Work &w : batch) {
+        if (const auto *info = std::get_if<SessionInfo>(&w))
+            last = info;
+    }
+    if (!last || major < 4)
+        return;
+    SessionInfo info = *last;
+    // Records handed to the writer and not in the file: every record type is counted where it
+    // is stored.
+    qint64 stored = 0;
+    QString err;
+    if (!sqlite::queryInt(db.get(),
+                          "SELECT (SELECT coalesce(sum(count), 0) FROM packet_chunks)"
+                          " + (SELECT coalesce(sum(count), 0) FROM sample_chunks)"
+                          " + (SELECT count(*) FROM kernel_events) + (SELECT count(*) FROM drops)"
+                          " + (SELECT count(*) FROM listener_samples)",
+                          &stored, &err))
+        return;
+    quint64 notWritten = 0;
+    {
+        std::lock_guard lock(mutex);
+        notWritten = accepted > quint64(stored) ? accepted - quint64(stored) : 0;
+        dropped += notWritten;
+        info.writerDropped = dropped;
+    }
+    for (Interruption &i : info.interruptions) {
+        if (i.endNs == 0 && i.recordsLost < 0)
+            i.recordsLost = qint64(notWritten);
+    }
+    if (!sqlite::exec(db.get(), "BEGIN IMMEDIATE", &err))
+        return;
+    bool ok = writeInfo(info, &err);
+    if (ok) {
+        sqlite3_stmt *s = upsertMeta.get();
+        sqlite3_bind_text(s, 1, schema::kMetaWriterDropped, -1, SQLITE_STATIC);
+        sqlite::bindText(s, 2, QString::number(info.writerDropped));
+        ok = stepDone(db.get(), s, &err);
+    }
+    if (!ok || !sqlite::exec(db.get(), "COMMIT", &err))
+        sqlite::exec(db.get(), "ROLLBACK", nullptr);
 }
 
 void SessionWriter::Private::enqueue(Work work, qint64 bytes, quint64 records)
@@ -370,6 +479,7 @@ void SessionWriter::Private::enqueue(Work work, qint64 bytes, quint64 records)
             return;
         }
         queuedBytes += bytes;
+        accepted += records;
         queue.push_back(std::move(work));
         ++enqueued;
     }
@@ -392,12 +502,14 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
             *error = what + err;
         return nullptr;
     };
-    // Stale -wal/-shm files next to a new database would be replayed into it.
-    sqlite::removeDatabaseFiles(path);
+    // Created here as a new regular file (never through a symlink, never over a device), then
+    // opened by SQLite without following symlinks.
+    if (!createSessionFile(path, &err))
+        return fail(QStringLiteral("cannot create session file: "));
     std::unique_ptr<SessionWriter> writer(new SessionWriter);
     Private &p = *writer->d;
     p.major = formatMajor == schema::kRowFormat ? schema::kRowFormat : schema::kMajor;
-    p.db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &err);
+    p.db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, &err);
     if (!p.db)
         return fail(QStringLiteral("cannot create session file: "));
     sqlite3 *db = p.db.get();
@@ -405,7 +517,13 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
                                QByteArray::number(schema::kApplicationId) +
                                "; PRAGMA user_version = " +
                                QByteArray::number(p.major >= 4 ? schema::kUserVersion : p.major) +
-                               "; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+                               "; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                               // A batch under connection churn touches more pages than the
+                               // default 2 MiB cache holds (connection rows, their state
+                               // changes, chunks, indexes): SQLite then spilled pages into the
+                               // log mid-transaction and read evicted ones back (measured: a
+                               // sixth of the writer thread). The reader uses 16 MiB too.
+                               " PRAGMA cache_size = -16384;";
     if (!sqlite::exec(db, pragmas.constData(), &err))
         return fail(QStringLiteral("cannot initialise session file: "));
     const QByteArray create = QByteArrayLiteral("BEGIN; ") + schema::createSql(p.major) + "COMMIT;";
@@ -464,6 +582,12 @@ void SessionWriter::writeKernelData(const KernelData &data)
     d->enqueue(data, bytes,
                quint64(data.samples.size() + data.events.size() + data.drops.size() +
                        data.listeners.size()));
+}
+
+QString SessionWriter::writeError()
+{
+    std::lock_guard lock(d->mutex);
+    return d->error;
 }
 
 bool SessionWriter::flush(QString *error)

@@ -32,6 +32,9 @@ public:
     // Appends samples, events, drops and listener samples (connectionId 0 stored as NULL).
     void writeKernelData(const KernelData &data);
 
+    // The first write error so far (e.g. disk full), empty while all is well; never blocks on
+    // disk. Later batches are not trusted to the file after one failed.
+    QString writeError();
     // Blocks until everything queued so far is committed. False + reason on a write error
     // (e.g. disk full); the file keeps all earlier committed batches.
     bool flush(QString *error = nullptr);

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session/session_writer_chunks.h"
 
+#include "model/connection_columns.h"
+
+#include <array>
+
 namespace tcpscope::detail {
 
 namespace {
@@ -21,6 +25,49 @@ constexpr const char *kUpsertSecond =
     " retransmits = retransmits + excluded.retransmits, resets = resets + excluded.resets,"
     " drops = drops + excluded.drops, samples = samples + excluded.samples";
 
+// The connection columns PacketCounts::add counts, set from the packets in chunks.
+constexpr const char *kTotalsColumns[] = {
+    "packets_in",
+    "packets_out",
+    "payload_bytes_in",
+    "payload_bytes_out",
+    "retransmissions_seen",
+    "fast_retransmissions",
+    "spurious_retransmissions",
+    "dup_acks",
+    "out_of_order",
+    "lost_segments",
+    "zero_windows",
+    "zero_window_probes",
+    "window_full",
+    "window_updates",
+    "keep_alives",
+    "resets_seen",
+};
+
+const ConnectionColumn *totalsColumn(std::size_t i)
+{
+    static const auto columns = [] {
+        std::array<const ConnectionColumn *, std::size(kTotalsColumns)> out{};
+        for (std::size_t i = 0; i < out.size(); ++i)
+            out[i] = &connectionColumn(kTotalsColumns[i]);
+        return out;
+    }();
+    return columns[i];
+}
+
+QByteArray updateTotalsSql()
+{
+    QByteArray sql = "UPDATE connections SET ";
+    int param = 2;
+    for (const char *name : kTotalsColumns) {
+        if (param > 2)
+            sql += ", ";
+        sql += QByteArray(name) + " = ?" + QByteArray::number(param++);
+    }
+    return sql + " WHERE id = ?1";
+}
+
 } // namespace
 
 bool ChunkWriter::prepare(sqlite3 *db, QString *err)
@@ -29,7 +76,8 @@ bool ChunkWriter::prepare(sqlite3 *db, QString *err)
     m_packetChunk = sqlite::prepare(db, kInsertPacketChunk, err);
     m_sampleChunk = m_packetChunk ? sqlite::prepare(db, kInsertSampleChunk, err) : nullptr;
     m_second = m_sampleChunk ? sqlite::prepare(db, kUpsertSecond, err) : nullptr;
-    return m_second != nullptr;
+    m_totals = m_second ? sqlite::prepare(db, updateTotalsSql().constData(), err) : nullptr;
+    return m_totals != nullptr;
 }
 
 void ChunkWriter::reset()
@@ -37,6 +85,13 @@ void ChunkWriter::reset()
     m_packetChunk.reset();
     m_sampleChunk.reset();
     m_second.reset();
+    m_totals.reset();
+}
+
+PacketCounts ChunkWriter::rowCounts(qint64 connectionId, const PacketCounts &counts) const
+{
+    const auto it = m_stored.constFind(connectionId);
+    return it == m_stored.cend() ? counts : counts.withTotalsOf(*it);
 }
 
 SecondBucket &ChunkWriter::bucket(qint64 ns)
@@ -70,9 +125,18 @@ void ChunkWriter::addPackets(const QVector<Packet> &packets)
     const auto now = std::chrono::steady_clock::now();
     for (const Packet &p : packets) {
         Buffer<Packet> &b = m_packets[p.connectionId];
-        if (b.records.isEmpty())
+        if (b.records.isEmpty()) {
             b.since = now;
+            // A short connection has a handful of packets: growing its list one by one (1, 2,
+            // 4, 8, 16) cost more reallocations and copies than the packets' own storage.
+            b.records.reserve(kFirstPacketReserve);
+        }
         b.records.append(p);
+        // From its first packet on, the row counts what is in chunks (nothing yet).
+        if (p.connectionId != 0 && !m_stored.contains(p.connectionId)) {
+            m_stored.insert(p.connectionId, PacketCounts{});
+            m_totalsDirty.insert(p.connectionId);
+        }
     }
 }
 
@@ -129,7 +193,12 @@ bool ChunkWriter::writePackets(qint64 connectionId, QVector<Packet> &packets, QS
         sqlite3_bind_blob(s, 9, data.constData(), int(data.size()), SQLITE_STATIC);
         if (!sqlite::stepDone(m_db, s, err))
             return false;
+        PacketCounts *stored = connectionId != 0 ? &m_stored[connectionId] : nullptr;
+        if (stored)
+            m_totalsDirty.insert(connectionId);
         for (const Packet &p : run) {
+            if (stored)
+                stored->add(p);
             SecondBucket &b = bucket(p.timeNs);
             ++b.packets;
             b.payloadBytes += p.payloadLen;
@@ -193,7 +262,23 @@ bool ChunkWriter::writeSeconds(QString *err)
     return true;
 }
 
-bool ChunkWriter::flush(bool all, QString *err)
+bool ChunkWriter::writeTotals(QString *err)
+{
+    sqlite3_stmt *s = m_totals.get();
+    Connection c;
+    for (qint64 id : std::as_const(m_totalsDirty)) {
+        c.packets = m_stored.value(id);
+        sqlite3_bind_int64(s, 1, id);
+        for (std::size_t i = 0; i < std::size(kTotalsColumns); ++i)
+            sqlite3_bind_int64(s, int(i + 2), totalsColumn(i)->value(c).integer);
+        if (!sqlite::stepDone(m_db, s, err))
+            return false;
+    }
+    m_totalsDirty.clear();
+    return true;
+}
+
+bool ChunkWriter::flushChunks(bool all, QString *err)
 {
     const auto now = std::chrono::steady_clock::now();
     auto due = [&](qint64 id, const auto &b) {
@@ -201,7 +286,10 @@ bool ChunkWriter::flush(bool all, QString *err)
                now - b.since >= kMaxAge;
     };
     for (auto it = m_packets.begin(); it != m_packets.end();) {
-        if (due(it.key(), it.value())) {
+        // Packets that arrived before their connection wait for its tuple (their chunk is
+        // encoded with it), unless this is the last flush.
+        const bool tupleKnown = it.key() == 0 || m_tuples.contains(it.key());
+        if ((all || tupleKnown) && due(it.key(), it.value())) {
             if (!writePackets(it.key(), it.value().records, err))
                 return false;
             it = m_packets.erase(it);

@@ -24,6 +24,8 @@ public:
     // misses at most that much). Numbers: docs/SESSION_FORMAT.md.
     static constexpr int kChunkRecords = 1024;
     static constexpr std::chrono::milliseconds kMaxAge{2000};
+    // Room for this many packets is taken for a connection's first buffered packet.
+    static constexpr int kFirstPacketReserve = 16;
 
     bool prepare(sqlite3 *db, QString *err);
     void reset();
@@ -32,11 +34,22 @@ public:
 
     void noteConnection(const Connection &c);
     void addPackets(const QVector<Packet> &packets);
+    // The packet totals a connection's row carries: for a connection this writer has packets
+    // of, those of its packets already in chunks (in the file), so that the row and the chunks
+    // committed with it always agree, also when the recorder is killed or the disk fills up;
+    // otherwise `counts` as given (a writer fed connections without their packets).
+    PacketCounts rowCounts(qint64 connectionId, const PacketCounts &counts) const;
     void noteKernel(const KernelData &data); // samples are buffered, the rest only counted
     // Writes the chunks that are due (all of them when `all`) and the touched seconds. Packets
     // and samples count in their second when their chunk is written, in the same transaction:
     // the seconds of a killed recorder's file agree with the chunks it holds.
-    bool flush(bool all, QString *err);
+    bool flushChunks(bool all, QString *err);
+    // The row of `connectionId` was written with rowCounts() after the last flushChunks(): its
+    // totals are current, writeTotals() need not update it.
+    void totalsWritten(qint64 connectionId) { m_totalsDirty.remove(connectionId); }
+    // Brings the rows of connections whose chunks were written since their row up to date.
+    bool writeTotals(QString *err);
+    bool flush(bool all, QString *err) { return flushChunks(all, err) && writeTotals(err); }
 
 private:
     template <typename R> struct Buffer
@@ -50,12 +63,16 @@ private:
     SecondBucket &bucket(qint64 ns);
 
     sqlite3 *m_db = nullptr;
-    sqlite::Stmt m_packetChunk, m_sampleChunk, m_second;
+    sqlite::Stmt m_packetChunk, m_sampleChunk, m_second, m_totals;
     QHash<qint64, chunk::Tuple> m_tuples;
     QHash<qint64, bool> m_closed; // id -> whether its CLOSE was counted
     QHash<qint64, Buffer<Packet>> m_packets;
     QHash<qint64, Buffer<TcpSample>> m_samples;
-    QSet<qint64> m_closing;               // closed with records buffered: written at the next flush
+    QSet<qint64> m_closing; // closed with records buffered: written at the next flush
+    // Per connection with packets: the totals of those in chunks (PacketCounts::add), and the
+    // connections whose row must be brought up to date with them at the next flush.
+    QHash<qint64, PacketCounts> m_stored;
+    QSet<qint64> m_totalsDirty;
     QMap<qint64, SecondBucket> m_seconds; // increments not yet written
     qint64 m_open = 0;
     bool m_kernelMetrics = false;

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session/sqlite_util.h"
 
-#include <QFile>
 #include <QFileInfo>
 #include <QUrl>
 
 namespace tcpscope::sqlite {
 
-Db open(const QString &path, int flags, QString *error)
+Db open(const QString &path, int flags, QString *error, const char *uriParameters)
 {
     // Percent-encoding everything but '/' keeps '?' and '#' in file names literal.
     const QString absolute = QFileInfo(path).absoluteFilePath();
     QByteArray uri = "file:" + QUrl::toPercentEncoding(absolute, "/");
+    if (uriParameters && *uriParameters)
+        uri += QByteArray("?") + uriParameters;
     sqlite3 *raw = nullptr;
     const int rc = sqlite3_open_v2(uri.constData(), &raw, flags | SQLITE_OPEN_URI, nullptr);
     Db db(raw);
@@ -83,15 +84,6 @@ bool stepDone(sqlite3 *db, sqlite3_stmt *stmt, QString *error)
     if (error)
         *error = lastError(db);
     return false;
-}
-
-void removeDatabaseFiles(const QString &path)
-{
-    for (const char *suffix : {"", "-wal", "-shm", "-journal"}) {
-        const QString file = path + QLatin1String(suffix);
-        if (QFileInfo::exists(file))
-            QFile::remove(file);
-    }
 }
 
 } // namespace tcpscope::sqlite

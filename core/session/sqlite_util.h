@@ -23,7 +23,8 @@ using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
 
 // Opens path (a plain file path, turned into a file: URI so that no part of the name is ever
 // interpreted as a URI parameter). flags: SQLITE_OPEN_READONLY or READWRITE|CREATE.
-Db open(const QString &path, int flags, QString *error);
+// uriParameters: e.g. "immutable=1", appended to the URI as given.
+Db open(const QString &path, int flags, QString *error, const char *uriParameters = nullptr);
 
 // The connection's last error message, as text.
 QString lastError(sqlite3 *db);
@@ -43,8 +44,5 @@ int bindText(sqlite3_stmt *stmt, int index, const QString &text);
 // Steps a statement that returns no rows, then resets it and clears its bindings for the next
 // use. False + the connection's error text unless it finished (SQLITE_DONE).
 bool stepDone(sqlite3 *db, sqlite3_stmt *stmt, QString *error);
-
-// Removes path and its -wal/-shm/-journal companions if they exist.
-void removeDatabaseFiles(const QString &path);
 
 } // namespace tcpscope::sqlite

@@ -76,8 +76,12 @@ std::string messageTypeName(std::uint16_t type)
         return "Records";
     case MessageType::Stats:
         return "Stats";
+    case MessageType::TextError:
+        return "TextError";
     case MessageType::Error:
         return "Error";
+    case MessageType::Log:
+        return "Log";
     }
     return "unknown(" + std::to_string(type) + ")";
 }
@@ -125,19 +129,13 @@ std::optional<Hello> decodeHello(std::span<const std::uint8_t> payload, std::str
         error = "Hello: bad magic (not a tcpscope helper)";
         return std::nullopt;
     }
+    if (std::string refusal = checkPeerVersions(payload, Peer::Helper); !refusal.empty()) {
+        error = std::move(refusal);
+        return std::nullopt;
+    }
     Hello h;
     h.protocolVersion = r.u16();
     h.recordVersion = r.u16();
-    if (r.ok() && h.protocolVersion != kProtocolVersion) {
-        error = "Hello: protocol version " + std::to_string(h.protocolVersion) +
-                " is not the supported version " + std::to_string(kProtocolVersion);
-        return std::nullopt;
-    }
-    if (r.ok() && h.recordVersion != TS_RECORD_VERSION) {
-        error = "Hello: record version " + std::to_string(h.recordVersion) +
-                " is not the supported version " + std::to_string(TS_RECORD_VERSION);
-        return std::nullopt;
-    }
     h.monotonicNs = r.u64();
     h.realtimeNs = r.u64();
     h.kernelRelease = r.string(kMaxString, "kernel release");
@@ -188,6 +186,7 @@ std::vector<std::uint8_t> encodeStart(const StartOptions &options)
     for (std::size_t i = 0; i < nIfaces; ++i)
         w.string(options.interfaces[i], kMaxInterfaceName);
     w.u32(options.sampleIntervalUs);
+    w.u32(options.maxStallMs);
     return encodeFrame(MessageType::Start, p);
 }
 
@@ -224,27 +223,35 @@ bool validInterfaceName(const std::string &name)
 
 } // namespace
 
-std::optional<StartOptions> decodeStart(std::span<const std::uint8_t> payload, std::string &error)
+std::optional<StartOptions> decodeStart(std::span<const std::uint8_t> payload, std::string &error,
+                                        ErrorMessage *refusal)
 {
+    ErrorMessage scratch;
+    ErrorMessage &why = refusal ? *refusal : scratch;
+    why = {};
     ByteReader r(payload);
     char magic[sizeof kMagic] = {};
     if (r.bytes(magic, sizeof magic) && std::memcmp(magic, kMagic, sizeof kMagic) != 0) {
         error = "Start: bad magic (not a tcpscope client)";
+        why = {ErrorCode::Protocol, "the client is not tcpscope", "Start has another magic", {}};
         return std::nullopt;
     }
-    const std::uint16_t protocol = r.u16();
-    const std::uint16_t records = r.u16();
-    if (r.ok() && (protocol != kProtocolVersion || records != TS_RECORD_VERSION)) {
-        error = "Start: client speaks protocol " + std::to_string(protocol) + "/records " +
-                std::to_string(records) + ", this helper " + std::to_string(kProtocolVersion) +
-                "/" + std::to_string(TS_RECORD_VERSION);
+    if (std::string mismatch = checkPeerVersions(payload, Peer::App); !mismatch.empty()) {
+        error = std::move(mismatch);
+        why.primary = error; // stays Unspecified: answered with a TextError
         return std::nullopt;
     }
+    r.u16(); // versions, checked above
+    r.u16();
     StartOptions o;
     o.flags = r.u32();
     o.snapLen = r.u16();
-    auto fail = [&error](const std::string &why) {
-        error = "Start: " + why;
+    auto fail = [&error, &why](const std::string &text, ErrorCode code = ErrorCode::BadStart,
+                               std::optional<FilterPosition> at = {}) {
+        error = "Start: " + text;
+        why = {code, "the capture options are invalid", text, at};
+        if (code == ErrorCode::BadFilter)
+            why.primary = "the capture filter is invalid";
         return std::nullopt;
     };
     if (r.ok() && (o.flags & ~StartOptions::kKnownFlags))
@@ -259,13 +266,15 @@ std::optional<StartOptions> decodeStart(std::span<const std::uint8_t> payload, s
     const std::uint16_t nPorts = r.u16();
     if (r.ok() && nPorts > kMaxFilterPorts)
         return fail(std::to_string(nPorts) + " filter ports exceed limit " +
-                    std::to_string(kMaxFilterPorts));
+                        std::to_string(kMaxFilterPorts),
+                    ErrorCode::BadFilter, FilterPosition{FilterPosition::List::Ports, 0});
     for (std::uint16_t i = 0; r.ok() && i < nPorts; ++i)
         o.ports.push_back(r.u16());
     const std::uint16_t nNets = r.u16();
     if (r.ok() && nNets > kMaxFilterNets)
         return fail(std::to_string(nNets) + " filter networks exceed limit " +
-                    std::to_string(kMaxFilterNets));
+                        std::to_string(kMaxFilterNets),
+                    ErrorCode::BadFilter, FilterPosition{FilterPosition::List::Nets, 0});
     for (std::uint16_t i = 0; r.ok() && i < nNets; ++i) {
         NetFilter net;
         std::uint8_t head[2] = {};
@@ -275,26 +284,35 @@ std::optional<StartOptions> decodeStart(std::span<const std::uint8_t> payload, s
         net.prefixLen = head[1];
         if (!r.ok())
             break;
-        if (const std::string why = checkNet(net); !why.empty())
-            return fail("filter network " + std::to_string(i) + ": " + why);
+        if (const std::string bad = checkNet(net); !bad.empty())
+            return fail("filter network " + std::to_string(i) + ": " + bad, ErrorCode::BadFilter,
+                        FilterPosition{FilterPosition::List::Nets, i});
         o.nets.push_back(net);
     }
     const std::uint16_t nIfaces = r.u16();
     if (r.ok() && nIfaces > kMaxFilterInterfaces)
         return fail(std::to_string(nIfaces) + " filter interfaces exceed limit " +
-                    std::to_string(kMaxFilterInterfaces));
+                        std::to_string(kMaxFilterInterfaces),
+                    ErrorCode::BadFilter, FilterPosition{FilterPosition::List::Interfaces, 0});
     for (std::uint16_t i = 0; r.ok() && i < nIfaces; ++i) {
         std::string name = r.string(kMaxInterfaceName, "interface name");
         if (r.ok() && !validInterfaceName(name))
-            return fail("invalid interface name in filter");
+            return fail("invalid interface name in filter", ErrorCode::BadFilter,
+                        FilterPosition{FilterPosition::List::Interfaces, i});
         o.interfaces.push_back(std::move(name));
     }
     o.sampleIntervalUs = r.u32();
     if (r.ok() && o.sampleIntervalUs > StartOptions::kMaxSampleIntervalUs)
         return fail("sample interval " + std::to_string(o.sampleIntervalUs) + " us exceeds " +
                     std::to_string(StartOptions::kMaxSampleIntervalUs));
-    if (!finish(r, "Start", error))
+    o.maxStallMs = r.u32();
+    if (r.ok() && (o.maxStallMs < 1 || o.maxStallMs > StartOptions::kMaxStallMs))
+        return fail("maximum stall " + std::to_string(o.maxStallMs) + " ms outside 1.." +
+                    std::to_string(StartOptions::kMaxStallMs));
+    if (!finish(r, "Start", error)) {
+        why = {ErrorCode::Protocol, "malformed Start from the client", error, {}};
         return std::nullopt;
+    }
     return o;
 }
 
@@ -326,6 +344,7 @@ std::vector<std::uint8_t> encodeStats(const Stats &stats)
             w.u64((*counters)[i]);
     }
     w.u64(stats.packetsFiltered);
+    w.u64(stats.readerDropped);
     return encodeFrame(MessageType::Stats, p);
 }
 
@@ -364,25 +383,175 @@ std::optional<Stats> decodeStats(std::span<const std::uint8_t> payload, std::str
         !readCounters(r, s.packetLostPerCpu, "packet loss", error))
         return std::nullopt;
     s.packetsFiltered = r.u64();
+    s.readerDropped = r.u64();
     if (!finish(r, "Stats", error))
         return std::nullopt;
     return s;
 }
 
-std::vector<std::uint8_t> encodeError(const std::string &text)
+std::string errorCodeName(ErrorCode code)
+{
+    switch (code) {
+    case ErrorCode::Unspecified:
+        return "Unspecified";
+    case ErrorCode::Limits:
+        return "Limits";
+    case ErrorCode::Permission:
+        return "Permission";
+    case ErrorCode::KernelUnsupported:
+        return "KernelUnsupported";
+    case ErrorCode::Protocol:
+        return "Protocol";
+    case ErrorCode::BadStart:
+        return "BadStart";
+    case ErrorCode::BadFilter:
+        return "BadFilter";
+    case ErrorCode::PacketsUnavailable:
+        return "PacketsUnavailable";
+    case ErrorCode::TcpInfoUnavailable:
+        return "TcpInfoUnavailable";
+    case ErrorCode::PeerStalled:
+        return "PeerStalled";
+    case ErrorCode::Internal:
+        return "Internal";
+    }
+    return "unknown(" + std::to_string(static_cast<std::uint16_t>(code)) + ")";
+}
+
+std::string ErrorMessage::text() const
+{
+    return secondary.empty() ? primary : primary + " (" + secondary + ")";
+}
+
+std::string checkPeerVersions(std::span<const std::uint8_t> payload, Peer peer)
+{
+    ByteReader r(payload);
+    char magic[sizeof kMagic] = {};
+    r.bytes(magic, sizeof magic);
+    const std::uint16_t protocol = r.u16();
+    const std::uint16_t records = r.u16();
+    if (!r.ok() || std::memcmp(magic, kMagic, sizeof kMagic) != 0)
+        return {};
+    const char *const them = peer == Peer::Helper ? "tcpscope-helper" : "tcpscope";
+    const char *const us = peer == Peer::Helper ? "tcpscope" : "tcpscope-helper";
+    const char *const advice = ": install matching versions of tcpscope and tcpscope-helper";
+    if (protocol != kProtocolVersion)
+        return std::string(them) + " speaks protocol " + std::to_string(protocol) + ", this " + us +
+               " needs " + std::to_string(kProtocolVersion) + advice;
+    if (records != TS_RECORD_VERSION)
+        return std::string(them) + " uses record version " + std::to_string(records) + ", this " +
+               us + " needs " + std::to_string(TS_RECORD_VERSION) + advice;
+    return {};
+}
+
+std::vector<std::uint8_t> encodeError(const ErrorMessage &error)
 {
     std::vector<std::uint8_t> p;
-    ByteWriter(p).string(text, kMaxString);
+    ByteWriter w(p);
+    w.u16(static_cast<std::uint16_t>(error.code));
+    // An empty primary would be refused by the peer; the code's name is better than nothing.
+    w.string(error.primary.empty() ? errorCodeName(error.code) : error.primary, kMaxString);
+    w.string(error.secondary, kMaxString);
+    const std::uint8_t list =
+        error.filterPosition ? static_cast<std::uint8_t>(error.filterPosition->list) : 0;
+    w.bytes(&list, 1);
+    w.u16(error.filterPosition ? error.filterPosition->index : 0);
     return encodeFrame(MessageType::Error, p);
 }
 
-std::optional<std::string> decodeError(std::span<const std::uint8_t> payload, std::string &error)
+std::optional<ErrorMessage> decodeError(std::span<const std::uint8_t> payload, std::string &error)
+{
+    ByteReader r(payload);
+    ErrorMessage m;
+    m.code = static_cast<ErrorCode>(r.u16()); // unknown values are kept (see ErrorMessage)
+    m.primary = r.string(kMaxString, "error text");
+    m.secondary = r.string(kMaxString, "error detail");
+    std::uint8_t list = 0;
+    r.bytes(&list, 1);
+    const std::uint16_t index = r.u16();
+    if (!finish(r, "Error", error))
+        return std::nullopt;
+    if (m.primary.empty()) {
+        error = "Error: empty text";
+        return std::nullopt;
+    }
+    std::size_t limit = 0;
+    switch (static_cast<FilterPosition::List>(list)) {
+    case FilterPosition::List::Ports:
+        limit = kMaxFilterPorts;
+        break;
+    case FilterPosition::List::Nets:
+        limit = kMaxFilterNets;
+        break;
+    case FilterPosition::List::Interfaces:
+        limit = kMaxFilterInterfaces;
+        break;
+    }
+    if (list == 0 && index != 0) {
+        error = "Error: filter index " + std::to_string(index) + " without a filter list";
+        return std::nullopt;
+    }
+    if (list != 0 && limit == 0) {
+        error = "Error: unknown filter list " + std::to_string(list);
+        return std::nullopt;
+    }
+    if (list != 0 && index >= limit) {
+        error = "Error: filter index " + std::to_string(index) + " beyond the list's limit " +
+                std::to_string(limit);
+        return std::nullopt;
+    }
+    if (list != 0)
+        m.filterPosition = FilterPosition{static_cast<FilterPosition::List>(list), index};
+    return m;
+}
+
+std::vector<std::uint8_t> encodeTextError(const std::string &text)
+{
+    std::vector<std::uint8_t> p;
+    ByteWriter(p).string(text, kMaxString);
+    return encodeFrame(MessageType::TextError, p);
+}
+
+std::optional<std::string> decodeTextError(std::span<const std::uint8_t> payload,
+                                           std::string &error)
 {
     ByteReader r(payload);
     std::string text = r.string(kMaxString, "error text");
-    if (!finish(r, "Error", error))
+    if (!finish(r, "TextError", error))
         return std::nullopt;
     return text;
+}
+
+std::vector<std::uint8_t> encodeLog(const LogMessage &log)
+{
+    std::vector<std::uint8_t> p;
+    ByteWriter w(p);
+    const std::uint8_t level = static_cast<std::uint8_t>(log.level);
+    w.bytes(&level, 1);
+    w.string(log.text.empty() ? std::string("(no text)") : log.text, kMaxString);
+    return encodeFrame(MessageType::Log, p);
+}
+
+std::optional<LogMessage> decodeLog(std::span<const std::uint8_t> payload, std::string &error)
+{
+    ByteReader r(payload);
+    std::uint8_t level = 0;
+    r.bytes(&level, 1);
+    LogMessage m;
+    m.text = r.string(kMaxString, "log text");
+    if (!finish(r, "Log", error))
+        return std::nullopt;
+    if (level != static_cast<std::uint8_t>(LogMessage::Level::Info) &&
+        level != static_cast<std::uint8_t>(LogMessage::Level::Warning)) {
+        error = "Log: unknown level " + std::to_string(level);
+        return std::nullopt;
+    }
+    if (m.text.empty()) {
+        error = "Log: empty text";
+        return std::nullopt;
+    }
+    m.level = static_cast<LogMessage::Level>(level);
+    return m;
 }
 
 } // namespace tcpscope::wire

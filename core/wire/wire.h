@@ -6,8 +6,10 @@
 // length is limited to kMaxPayload; a larger value, an unknown type, non-zero flags or a payload
 // that does not decode is a protocol error: the reader closes the connection with a reason.
 // The first frame in each direction is Hello (helper -> app) / Start (app -> helper); both
-// carry the magic and protocol/record versions, so each side checks the other. The helper
-// gives a client 10 s to send Start, then closes with an Error.
+// carry the magic and protocol/record versions, so each side checks the other
+// (checkPeerVersions, one rule for both). A peer of another version is refused with a TextError
+// (the one frame every version reads); everything else the helper refuses is a typed Error.
+// The helper gives a client 10 s to send Start, then closes with an Error.
 // All integers are little endian; decoding never casts pointers into the buffer (memcpy only).
 #pragma once
 
@@ -27,8 +29,10 @@ extern "C" {
 namespace tcpscope::wire {
 
 inline constexpr char kMagic[8] = {'T', 'C', 'P', 'S', 'C', 'O', 'P', 'E'};
-inline constexpr std::uint16_t kProtocolVersion = 3; // 2: capture options in Start, packet losses
-                                                      // in Stats; 3: kTcpInfo + sample interval
+// 2: capture options in Start, packet losses in Stats; 3: kTcpInfo + sample interval;
+// 4: maxStallMs in Start, records dropped for a slow reader in Stats; 5: typed Error frames
+// (code, primary/secondary text, filter position) and Log frames.
+inline constexpr std::uint16_t kProtocolVersion = 5;
 inline constexpr std::size_t kHeaderSize = 8;
 inline constexpr std::uint32_t kMaxPayload = 1u << 20; // 1 MiB hard limit per frame
 // Bounds on counts inside payloads, so a hostile length never drives an allocation.
@@ -46,7 +50,66 @@ enum class MessageType : std::uint16_t {
     Stop = 3,    // app -> helper: detach and exit cleanly
     Records = 4, // helper -> app: batch of raw ts_* records back to back
     Stats = 5,   // helper -> app: periodic counters incl. per-CPU ring buffer losses
-    Error = 6,   // either way: human-readable fatal reason, sender closes afterwards
+    // Either way: plain-text fatal reason, sender closes afterwards. Since protocol 5 only a
+    // version refusal is sent this way, because a peer of an older protocol reads nothing else;
+    // the app still accepts it from a helper that fails before its Hello (an older helper).
+    TextError = 6,
+    Error = 7, // helper -> app: typed fatal reason (ErrorMessage), sender closes afterwards
+    Log = 8,   // helper -> app, after Hello: a non-fatal event (LogMessage)
+};
+
+// Why the helper gives up, as data: the app decides fallbacks and failure kinds from the code,
+// never from the text. Values are fixed on the wire; add new ones at the end.
+enum class ErrorCode : std::uint16_t {
+    Unspecified = 0,
+    Limits = 1,             // a helper option or Start value beyond the helper's own limits
+    Permission = 2,         // no root / capabilities, or a client uid the helper refuses
+    KernelUnsupported = 3,  // the kernel cannot run the lifecycle programs (no BTF, load/attach)
+    Protocol = 4,           // malformed or unexpected frame, no Start in time, bad magic
+    BadStart = 5,           // Start decoded but its options are inconsistent (flags, snap length)
+    BadFilter = 6,          // a capture filter entry is invalid (ErrorMessage::filterPosition)
+    PacketsUnavailable = 7, // the packet (TC) programs cannot be loaded, configured or attached
+    TcpInfoUnavailable = 8, // the tcpinfo programs cannot be configured or attached
+    PeerStalled = 9,        // the app read nothing for the Start's maximum stall
+    Internal = 10,          // a system call failed in the helper (ring buffer reader, capset)
+};
+inline constexpr std::uint16_t kLastErrorCode = static_cast<std::uint16_t>(ErrorCode::Internal);
+// "Permission", ... and "unknown(N)" for a value this build does not know.
+std::string errorCodeName(ErrorCode code);
+
+// Which entry of the Start's capture filter an Error refers to (BadFilter).
+struct FilterPosition
+{
+    enum class List : std::uint8_t { Ports = 1, Nets = 2, Interfaces = 3 };
+    List list = List::Ports;
+    std::uint16_t index = 0; // 0-based, below the list's limit (kMaxFilterPorts, ...)
+    bool operator==(const FilterPosition &) const = default;
+};
+
+// Payload: u16 code | string primary | string secondary | u8 filter list (0 = none) |
+// u16 filter index (0 when there is no list); exactly that long. primary is one sentence without
+// the "tcpscope-helper:" prefix and must not be empty; secondary is the detail (libbpf's or the
+// kernel's errno text, a limit), often empty. A code this build does not know is kept as its
+// value (errorCodeName says "unknown(N)") and treated like Unspecified: shown, never a fallback.
+struct ErrorMessage
+{
+    ErrorCode code = ErrorCode::Unspecified;
+    std::string primary;
+    std::string secondary;
+    std::optional<FilterPosition> filterPosition;
+    bool operator==(const ErrorMessage &) const = default;
+    // "primary (secondary)" (or primary alone), for people.
+    std::string text() const;
+};
+
+// Payload: u8 level (1 info, 2 warning; anything else is malformed) | string text (not empty);
+// exactly that long.
+struct LogMessage
+{
+    enum class Level : std::uint8_t { Info = 1, Warning = 2 };
+    Level level = Level::Info;
+    std::string text;
+    bool operator==(const LogMessage &) const = default;
 };
 
 struct Frame
@@ -112,11 +175,16 @@ struct StartOptions
     std::vector<NetFilter> nets;
     std::vector<std::string> interfaces; // names, 1..kMaxInterfaceName bytes each
     std::uint32_t sampleIntervalUs = kDefaultSampleIntervalUs;
+    // How long the helper keeps capturing while the app reads nothing (records that do not fit
+    // its bounded send queue are dropped and counted) before it gives up; 1..kMaxStallMs.
+    static constexpr std::uint32_t kDefaultMaxStallMs = 30'000;
+    static constexpr std::uint32_t kMaxStallMs = 3'600'000;
+    std::uint32_t maxStallMs = kDefaultMaxStallMs;
     bool operator==(const StartOptions &) const = default;
 };
 
 // Payload: u64 monotonicNs | u64 recordsSent | u64 missedRuns | u32 n | n x u64 lostPerCpu |
-// u32 m | m x u64 packetLostPerCpu | u64 packetsFiltered, exactly that long.
+// u32 m | m x u64 packetLostPerCpu | u64 packetsFiltered | u64 readerDropped, exactly that long.
 struct Stats
 {
     std::uint64_t monotonicNs = 0;
@@ -127,6 +195,9 @@ struct Stats
     std::vector<std::uint64_t> packetLostPerCpu; // packet ring buffer reserve failures, per CPU
                                                  // (empty when packets are off)
     std::uint64_t packetsFiltered = 0;      // TCP packets the kernel-side filter left out
+    // Records the helper read from the kernel but dropped because the app did not read them
+    // (its send queue was full), cumulative. A loss like lostTotal(), on the helper's side.
+    std::uint64_t readerDropped = 0;
     // Ring buffer losses only (sum of lostPerCpu and packetLostPerCpu). A skipped run is a loss
     // too, but of unknown record count; a capture's total loss is lostTotal() + missedRuns.
     std::uint64_t lostTotal() const;
@@ -139,15 +210,34 @@ std::vector<std::uint8_t> encodeHello(const Hello &hello);
 std::vector<std::uint8_t> encodeStart(const StartOptions &options);
 std::vector<std::uint8_t> encodeStop();
 std::vector<std::uint8_t> encodeStats(const Stats &stats);
-std::vector<std::uint8_t> encodeError(const std::string &text);
+std::vector<std::uint8_t> encodeError(const ErrorMessage &error);
+std::vector<std::uint8_t> encodeTextError(const std::string &text);
+std::vector<std::uint8_t> encodeLog(const LogMessage &log);
 // Records frames are built by RecordBatcher below.
 
 // Payload decoding: nullopt + error text on anything malformed (short, trailing bytes, bad
 // magic, version mismatch, string longer than the payload, absurd counts).
 std::optional<Hello> decodeHello(std::span<const std::uint8_t> payload, std::string &error);
-std::optional<StartOptions> decodeStart(std::span<const std::uint8_t> payload, std::string &error);
+// refusal (optional): what the helper answers a Start it refuses with, typed (Protocol for a
+// short or malformed payload, BadStart for inconsistent options, BadFilter with its position).
+// A version mismatch leaves it Unspecified: that answer is a TextError (checkPeerVersions).
+std::optional<StartOptions> decodeStart(std::span<const std::uint8_t> payload, std::string &error,
+                                        ErrorMessage *refusal = nullptr);
 std::optional<Stats> decodeStats(std::span<const std::uint8_t> payload, std::string &error);
-std::optional<std::string> decodeError(std::span<const std::uint8_t> payload, std::string &error);
+std::optional<ErrorMessage> decodeError(std::span<const std::uint8_t> payload, std::string &error);
+std::optional<std::string> decodeTextError(std::span<const std::uint8_t> payload,
+                                           std::string &error);
+std::optional<LogMessage> decodeLog(std::span<const std::uint8_t> payload, std::string &error);
+// Which peer's versions are being checked, for the wording of the refusal.
+enum class Peer { Helper, App };
+// The one version rule of the handshake, used by decodeHello (peer = Helper) and decodeStart
+// (peer = App): reads the magic and the protocol/record versions at the start of a Hello or
+// Start payload and returns the refusal both sides show ("tcpscope-helper speaks protocol 4,
+// this tcpscope needs 5: install matching versions of tcpscope and tcpscope-helper"), or an
+// empty string when they match. A payload too short for the versions or with another magic
+// returns empty too: the full decoder reports those. The helper answers a non-empty refusal
+// with a TextError, the frame an older peer can read.
+std::string checkPeerVersions(std::span<const std::uint8_t> payload, Peer peer);
 // Stop carries no payload; anything else is malformed.
 bool decodeStop(std::span<const std::uint8_t> payload, std::string &error);
 // Human-readable name of a message type, for logs ("unknown(7)" for others).

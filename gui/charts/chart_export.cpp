@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "charts/chart_export.h"
 
+#include "analysis/overview.h"
+#include "charts/chart_render.h"
 #include "charts/metrics_data.h"
 #include "charts/metrics_widget.h"
-#include "charts/overview_export.h"
 #include "charts/seq_graph_data.h"
 #include "charts/seq_graph_widget.h"
 #include "charts/timeline_widget.h"
+#include "output_file.h"
 #include "session/session.h"
+#include "views/overview_chart.h"
+#include "views/overview_dashboard.h"
 
 #include <QApplication>
 #include <QFileInfo>
-
-#ifdef TCPSCOPE_HAVE_QT_SVG
-#include <QSvgGenerator>
-#endif
+#include <QLayout>
 
 #include <algorithm>
 #include <memory>
@@ -23,6 +24,8 @@ namespace tcpscope {
 
 namespace {
 constexpr int kMaxSide = 20000; // a typo like 80000x600 should not allocate gigabytes
+constexpr double kMinScale = 0.25;
+constexpr double kMaxScale = 8;
 
 void setError(QString *error, const QString &text)
 {
@@ -37,9 +40,15 @@ QString noConnectionText(const Session &session, qint64 connectionId)
         .arg(session.connectionCount());
 }
 
-std::unique_ptr<SeqGraphWidget> buildSeqGraph(const Session &session, qint64 connectionId,
+qint64 originOf(const Session &session, const ChartRequest &request)
+{
+    return request.originNs > 0 ? request.originNs : sessionOriginNs(session);
+}
+
+std::unique_ptr<SeqGraphWidget> buildSeqGraph(const Session &session, const ChartRequest &request,
                                               QString *error)
 {
+    const qint64 connectionId = request.connectionId;
     if (connectionId <= 0) {
         setError(error,
                  QStringLiteral("the seq chart is drawn for one connection: give --connection ID "
@@ -60,7 +69,9 @@ std::unique_ptr<SeqGraphWidget> buildSeqGraph(const Session &session, qint64 con
         return nullptr;
     }
     auto seq = std::make_unique<SeqGraphWidget>();
-    seq->setConnection(*connection, packets, sessionOriginNs(session));
+    seq->setConnection(*connection, packets, originOf(session, request));
+    if (request.direction)
+        seq->setDataDirection(*request.direction);
     if (!seq->data().hasExtent()) {
         setError(error, QStringLiteral(
                             "connection %1 has %2 packets but none with a valid TCP header to draw")
@@ -68,14 +79,19 @@ std::unique_ptr<SeqGraphWidget> buildSeqGraph(const Session &session, qint64 con
                             .arg(packets.size()));
         return nullptr;
     }
+    if (request.selectedId > 0)
+        seq->selectPacket(request.selectedId);
     return seq;
 }
 
-// One chart of the connection detail view (rtt, cwnd, windows, throughput) of one connection.
+// One chart of the connection detail view (rtt, cwnd, windows, throughput) of one connection,
+// with the request's further connections overlaid (those without kernel data are left out, as
+// in the detail view).
 std::unique_ptr<MetricsWidget> buildMetricsChart(const Session &session, MetricsChart chart,
-                                                 qint64 connectionId, QString *error)
+                                                 const ChartRequest &request, QString *error)
 {
     const QString name = metricsChartName(chart);
+    const qint64 connectionId = request.connectionId;
     if (connectionId <= 0) {
         setError(error,
                  QStringLiteral("the %1 chart is drawn for one connection: give --connection ID "
@@ -88,11 +104,15 @@ std::unique_ptr<MetricsWidget> buildMetricsChart(const Session &session, Metrics
         setError(error, noConnectionText(session, connectionId));
         return nullptr;
     }
-    const KernelData kernel = session.kernelData(connectionId);
-    ConnectionKernelData data;
-    data.samples = kernel.samples;
-    data.events = kernel.events;
-    data.drops = kernel.drops;
+    auto kernelOf = [&](qint64 id) {
+        KernelData kernel = session.kernelData(id);
+        ConnectionKernelData data;
+        data.samples = std::move(kernel.samples);
+        data.events = std::move(kernel.events);
+        data.drops = std::move(kernel.drops);
+        return data;
+    };
+    const ConnectionKernelData data = kernelOf(connectionId);
     if (data.samples.isEmpty()) {
         setError(error,
                  session.info().kernelMetrics
@@ -104,9 +124,18 @@ std::unique_ptr<MetricsWidget> buildMetricsChart(const Session &session, Metrics
                            "older tcpscope, or tcp_probe is unavailable on that kernel)"));
         return nullptr;
     }
+    const qint64 origin = originOf(session, request);
+    QVector<ConnectionMetrics> metrics{buildConnectionMetrics(*connection, data, origin)};
+    for (qint64 id : request.connectionIds) {
+        if (id == connectionId)
+            continue;
+        const std::optional<Connection> other = session.connection(id);
+        const ConnectionKernelData otherData = other ? kernelOf(id) : ConnectionKernelData();
+        if (other && !otherData.isEmpty())
+            metrics << buildConnectionMetrics(*other, otherData, origin);
+    }
     auto widget = std::make_unique<MetricsWidget>(nullptr, QVector<MetricsChart>{chart});
-    widget->setConnections({buildConnectionMetrics(*connection, data, sessionOriginNs(session))},
-                           false);
+    widget->setConnections(metrics, false);
     return widget;
 }
 
@@ -115,12 +144,23 @@ std::unique_ptr<MetricsWidget> buildMetricsChart(const Session &session, Metrics
 // connections alone so the export stays as fast as for a small one.
 constexpr qint64 kMaxPacketsForMarkers = 200'000;
 
-// Every connection with its state history: the bars need nothing else.
-std::unique_ptr<TimelineWidget> buildTimeline(const Session &session)
+// The rows asked for (every connection in id order when none), each with its state history.
+std::unique_ptr<TimelineWidget> buildTimeline(const Session &session, const ChartRequest &request)
 {
-    const QVector<Connection> connections = session.allConnections(true);
+    QVector<Connection> connections;
+    if (request.connectionIds.isEmpty()) {
+        connections = session.allConnections(true);
+    } else {
+        // Session::connections() answers in id order; the rows keep the caller's order.
+        QHash<qint64, Connection> byId;
+        for (Connection &c : session.connections(request.connectionIds, true))
+            byId.insert(c.id, std::move(c));
+        for (qint64 id : request.connectionIds)
+            if (byId.contains(id))
+                connections.append(byId.value(id));
+    }
     auto timeline = std::make_unique<TimelineWidget>();
-    qint64 end = session.info().stoppedNs;
+    qint64 end = request.endNs > 0 ? request.endNs : session.info().stoppedNs;
     if (end <= 0) {
         end = session.info().startedNs;
         for (const Connection &c : std::as_const(connections)) {
@@ -129,19 +169,124 @@ std::unique_ptr<TimelineWidget> buildTimeline(const Session &session)
                 end = std::max(end, c.history.constLast().timeNs);
         }
     }
-    timeline->setConnections(connections, sessionOriginNs(session), end);
+    timeline->setConnections(connections, originOf(session, request), end);
     if (session.packetCount() <= kMaxPacketsForMarkers) {
+        QSet<qint64> shown;
+        for (const Connection &c : std::as_const(connections))
+            shown.insert(c.id);
         QVector<Packet> flagged;
         session.forEachPacket(-1, [&](const Packet &p) {
-            if (p.analysis != 0)
+            if (p.analysis != 0 && shown.contains(p.connectionId))
                 flagged.append(p);
             return true;
         });
         timeline->addAnalysisMarkers(flagged);
     }
+    if (request.selectedId >= 0)
+        timeline->setSelectedId(request.selectedId);
     return timeline;
 }
+
+// A QCustomPlot chart: laid out at the size, fitted or set to the request's ranges.
+std::unique_ptr<PreparedChart> preparePlot(std::unique_ptr<QCustomPlot> plot,
+                                           const ChartRequest &request, const QString &title)
+{
+    QCustomPlot *p = plot.get();
+    p->setAttribute(Qt::WA_DontShowOnScreen);
+    p->setMinimumSize(0, 0); // the requested size, however small
+    auto layOut = [p, request](QSize size) {
+        p->resize(size);
+        // Fit after the resize: a file shows everything, not the first screenful, unless the
+        // request names the range the user zoomed to.
+        if (auto *timeline = qobject_cast<TimelineWidget *>(p)) {
+            timeline->fitAll(true);
+        } else if (auto *seq = qobject_cast<SeqGraphWidget *>(p)) {
+            seq->fitAll();
+        } else if (auto *metrics = qobject_cast<MetricsWidget *>(p)) {
+            metrics->fitAll();
+            if (request.xRange)
+                metrics->setTimeRange(QCPRange(request.xRange->lower, request.xRange->upper));
+        }
+        if (!qobject_cast<MetricsWidget *>(p)) {
+            if (request.xRange)
+                p->xAxis->setRange(request.xRange->lower, request.xRange->upper);
+            if (request.yRange)
+                p->yAxis->setRange(request.yRange->lower, request.yRange->upper);
+        }
+        p->replot(QCustomPlot::rpImmediateRefresh);
+    };
+    auto paint = [p](QCPPainter &painter) { p->toPainter(&painter, p->width(), p->height()); };
+    return std::make_unique<PreparedChart>(std::move(plot), layOut, paint, title);
+}
+
+// The overview dashboard (a grid of charts) or one of its charts.
+std::unique_ptr<PreparedChart> prepareOverview(const Session &session, const QString &chartName)
+{
+    auto dashboard = std::make_unique<OverviewDashboard>();
+    OverviewDashboard *d = dashboard.get();
+    d->setAttribute(Qt::WA_DontShowOnScreen);
+    d->setOverview(computeOverview(session));
+    if (chartName.isEmpty()) {
+        auto layOut = [d](QSize size) {
+            d->resize(size);
+            d->show(); // lays the grid out at this size (offscreen: nothing appears)
+            d->layout()->activate();
+            d->setOverview(d->overview()); // relayout() may have changed the grid: redraw
+        };
+        auto paint = [d](QCPPainter &painter) { d->paintTo(&painter); };
+        return std::make_unique<PreparedChart>(std::move(dashboard), layOut, paint,
+                                               QStringLiteral("tcpscope session overview"));
+    }
+    OverviewChart *chart = d->chart(chartName);
+    chart->setMinimumSize(0, 0); // the requested size, however small
+    auto layOut = [d, chart](QSize size) {
+        chart->resize(size);
+        d->setOverview(d->overview()); // ticks, labels and legend at this size
+        chart->replot(QCustomPlot::rpImmediateRefresh);
+    };
+    auto paint = [chart](QCPPainter &painter) {
+        chart->toPainter(&painter, chart->width(), chart->height());
+    };
+    return std::make_unique<PreparedChart>(std::move(dashboard), layOut, paint,
+                                           QStringLiteral("tcpscope overview %1").arg(chartName));
+}
 } // namespace
+
+PreparedChart::PreparedChart(std::unique_ptr<QWidget> owner, std::function<void(QSize)> layOut,
+                             std::function<void(QCPPainter &)> paint, QString title)
+    : m_owner(std::move(owner)), m_layOut(std::move(layOut)), m_paint(std::move(paint)),
+      m_title(std::move(title))
+{
+}
+
+PreparedChart::~PreparedChart() = default;
+
+void PreparedChart::paint(QCPPainter &painter, QSize size)
+{
+    if (size != m_laidOut) {
+        m_layOut(size);
+        m_laidOut = size;
+    }
+    m_paint(painter);
+}
+
+QStringList overviewChartNames()
+{
+    return OverviewDashboard::chartNames();
+}
+
+bool isExportableChart(const QString &chart)
+{
+    if (chart.startsWith(QLatin1String("overview:")))
+        return overviewChartNames().contains(chart.mid(9));
+    return exportableCharts().contains(chart);
+}
+
+QString chartFormatOfPath(const QString &path)
+{
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    return chartExportFormats().contains(suffix) ? suffix : QString();
+}
 
 QStringList exportableCharts()
 {
@@ -189,23 +334,50 @@ bool chartNeedsConnection(const QString &chart)
     return chart == QLatin1String("seq") || metricsChartFromName(chart, &metrics);
 }
 
-bool exportChart(const Session &session, const QString &chart, const QString &outPath, QSize size,
-                 QString *error, qint64 connectionId)
+std::unique_ptr<PreparedChart> prepareChart(const Session &session, const ChartRequest &request,
+                                            QString *error)
 {
-    if (!exportableCharts().contains(chart)) {
-        setError(error, QStringLiteral("unknown chart '%1' (valid: %2)")
-                            .arg(chart, exportableCharts().join(QStringLiteral(", "))));
-        return false;
+    const QString &chart = request.chart;
+    if (!isExportableChart(chart)) {
+        setError(error, QStringLiteral("unknown chart '%1' (valid: %2, overview:NAME with NAME "
+                                       "one of %3)")
+                            .arg(chart, exportableCharts().join(QStringLiteral(", ")),
+                                 overviewChartNames().join(QStringLiteral(", "))));
+        return nullptr;
     }
-    const QString suffix = QFileInfo(outPath).suffix().toLower();
-    if (!chartExportFormats().contains(suffix)) {
-        QString text = QStringLiteral("cannot write '%1': unsupported format '.%2' (supported: %3)")
-                           .arg(outPath, suffix, chartExportFormats().join(QStringLiteral(", ")));
-        if (suffix == QLatin1String("svg"))
+    if (!qobject_cast<QApplication *>(QCoreApplication::instance())) {
+        setError(error,
+                 QStringLiteral("chart export needs a QApplication (widgets), none is running"));
+        return nullptr;
+    }
+    if (chart == QLatin1String("overview"))
+        return prepareOverview(session, QString());
+    if (chart.startsWith(QLatin1String("overview:")))
+        return prepareOverview(session, chart.mid(9));
+    const QString title = QStringLiteral("tcpscope %1 chart").arg(chart);
+    MetricsChart metricsChart;
+    if (metricsChartFromName(chart, &metricsChart)) {
+        auto metrics = buildMetricsChart(session, metricsChart, request, error);
+        return metrics ? preparePlot(std::move(metrics), request, title) : nullptr;
+    }
+    if (chart == QLatin1String("seq")) {
+        auto seq = buildSeqGraph(session, request, error);
+        return seq ? preparePlot(std::move(seq), request, title) : nullptr;
+    }
+    return preparePlot(buildTimeline(session, request), request, title);
+}
+
+bool checkChartImageOptions(const ChartImageOptions &options, QString *error)
+{
+    if (!chartExportFormats().contains(options.format)) {
+        QString text = QStringLiteral("unsupported format '%1' (supported: %2)")
+                           .arg(options.format, chartExportFormats().join(QStringLiteral(", ")));
+        if (options.format == QLatin1String("svg"))
             text += QStringLiteral("; SVG needs Qt SVG, which this build does not have");
         setError(error, text);
         return false;
     }
+    const QSize size = options.size;
     if (size.width() < 16 || size.height() < 16 || size.width() > kMaxSide ||
         size.height() > kMaxSide) {
         setError(error, QStringLiteral("invalid size %1x%2 (each side 16..%3 pixels)")
@@ -214,77 +386,87 @@ bool exportChart(const Session &session, const QString &chart, const QString &ou
                             .arg(kMaxSide));
         return false;
     }
-    if (!qobject_cast<QApplication *>(QCoreApplication::instance())) {
-        setError(error,
-                 QStringLiteral("chart export needs a QApplication (widgets), none is running"));
+    if (!(options.scale >= kMinScale && options.scale <= kMaxScale)) {
+        setError(error, QStringLiteral("invalid scale %1 (%2..%3)")
+                            .arg(options.scale)
+                            .arg(kMinScale)
+                            .arg(kMaxScale));
         return false;
     }
-
-    if (chart == QLatin1String("overview")) // the dashboard: a grid of charts, not one QCustomPlot
-        return exportOverview(session, outPath, size, error);
-    // Both charts are QCustomPlots; only the one asked for is built.
-    std::unique_ptr<QCustomPlot> chartWidget;
-    MetricsChart metricsChart;
-    if (metricsChartFromName(chart, &metricsChart)) {
-        auto metrics = buildMetricsChart(session, metricsChart, connectionId, error);
-        if (!metrics)
-            return false;
-        chartWidget = std::move(metrics);
-    } else if (chart == QLatin1String("seq")) {
-        auto seq = buildSeqGraph(session, connectionId, error);
-        if (!seq)
-            return false;
-        chartWidget = std::move(seq);
-    } else {
-        chartWidget = buildTimeline(session);
-    }
-    QCustomPlot &plot = *chartWidget;
-    plot.setAttribute(Qt::WA_DontShowOnScreen);
-    plot.resize(size);
-    // Fit after the resize: a file shows everything, not the first screenful.
-    if (auto *timeline = qobject_cast<TimelineWidget *>(&plot))
-        timeline->fitAll(true);
-    else if (auto *seq = qobject_cast<SeqGraphWidget *>(&plot))
-        seq->fitAll();
-    else if (auto *metrics = qobject_cast<MetricsWidget *>(&plot))
-        metrics->fitAll();
-    plot.replot(QCustomPlot::rpImmediateRefresh);
-
-    bool ok = false;
-    if (suffix == QLatin1String("png")) {
-        ok = plot.savePng(outPath, size.width(), size.height(), 1.0);
-    } else if (suffix == QLatin1String("pdf")) {
-        ok = plot.savePdf(outPath, size.width(), size.height(), QCP::epNoCosmetic,
-                          QStringLiteral("tcpscope"),
-                          QStringLiteral("tcpscope %1 chart").arg(chart));
-    } else {
-#ifdef TCPSCOPE_HAVE_QT_SVG
-        QSvgGenerator generator;
-        generator.setFileName(outPath);
-        // QSvgGenerator writes width/height in mm from its resolution; 96 dpi is what browsers
-        // and ImageMagick assume for a CSS pixel, so WxH renders as exactly W x H pixels.
-        generator.setResolution(96);
-        generator.setSize(size);
-        generator.setViewBox(QRect(QPoint(0, 0), size));
-        generator.setTitle(QStringLiteral("tcpscope %1 chart").arg(chart));
-        QCPPainter painter;
-        ok = painter.begin(&generator);
-        if (ok) {
-            plot.toPainter(&painter, size.width(), size.height());
-            ok = painter.end();
-        }
-#endif
-    }
-    if (ok && QFileInfo(outPath).size() <= 0)
-        ok = false;
-    if (!ok) {
-        setError(
-            error,
-            QStringLiteral("could not write '%1' (check that the directory exists and is writable)")
-                .arg(outPath));
+    if (options.format == QLatin1String("png") &&
+        (size.width() * options.scale > kMaxSide || size.height() * options.scale > kMaxSide)) {
+        setError(error, QStringLiteral("%1x%2 at scale %3 is larger than %4 pixels a side")
+                            .arg(size.width())
+                            .arg(size.height())
+                            .arg(options.scale)
+                            .arg(kMaxSide));
         return false;
     }
     return true;
+}
+
+QImage chartImage(PreparedChart &chart, QSize size, double scale)
+{
+    return renderChartImage(size, scale, [&](QCPPainter &painter) { chart.paint(painter, size); });
+}
+
+bool writeChartFile(PreparedChart &chart, const ChartImageOptions &options, const QString &outPath,
+                    QString *error)
+{
+    if (!checkChartImageOptions(options, error))
+        return false;
+    // Rendered into the output the policy of output_file.h hands out: a temporary file beside
+    // outPath, renamed into place once complete (never a device, directory or symlink).
+    return writeOutputFile(
+        outPath, OutputUse::File,
+        [&](QIODevice &out, QString *err) {
+            const double scale = options.format == QLatin1String("png") ? options.scale : 1.0;
+            return renderChart(options.format, options.size, scale, chart.title(), out, err,
+                               [&](QCPPainter &painter) { chart.paint(painter, options.size); });
+        },
+        error);
+}
+
+bool exportChart(const Session &session, const ChartRequest &request,
+                 const ChartImageOptions &options, const QString &outPath, QString *error)
+{
+    if (!isExportableChart(request.chart)) // before the options: the more useful complaint
+        return prepareChart(session, request, error) != nullptr;
+    if (!checkChartImageOptions(options, error))
+        return false;
+    QString why;
+    if (!checkOutputPath(outPath, OutputUse::File, &why)) { // before reading the session
+        setError(error, why);
+        return false;
+    }
+    const std::unique_ptr<PreparedChart> chart = prepareChart(session, request, error);
+    return chart && writeChartFile(*chart, options, outPath, error);
+}
+
+bool exportChart(const Session &session, const QString &chart, const QString &outPath, QSize size,
+                 QString *error, qint64 connectionId)
+{
+    if (!isExportableChart(chart)) {
+        ChartRequest request;
+        request.chart = chart;
+        return prepareChart(session, request, error) != nullptr;
+    }
+    ChartImageOptions options;
+    options.format = chartFormatOfPath(outPath);
+    options.size = size;
+    if (options.format.isEmpty()) {
+        const QString suffix = QFileInfo(outPath).suffix().toLower();
+        QString text = QStringLiteral("cannot write '%1': unsupported format '.%2' (supported: %3)")
+                           .arg(outPath, suffix, chartExportFormats().join(QStringLiteral(", ")));
+        if (suffix == QLatin1String("svg"))
+            text += QStringLiteral("; SVG needs Qt SVG, which this build does not have");
+        setError(error, text);
+        return false;
+    }
+    ChartRequest request;
+    request.chart = chart;
+    request.connectionId = connectionId;
+    return exportChart(session, request, options, outPath, error);
 }
 
 } // namespace tcpscope

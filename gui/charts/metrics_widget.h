@@ -36,6 +36,10 @@ public:
     const QVector<ConnectionMetrics> &connections() const { return m_connections; }
 
     void fitAll();
+    // Forgets the user's zoom and fits everything (what a double-click does).
+    void resetView();
+    // True once the user zoomed or panned the time axis (until fitAll).
+    bool hasUserRange() const { return m_userRange; }
     QCPRange timeRange() const;
     void setTimeRange(const QCPRange &range);
 

@@ -162,6 +162,11 @@ void MetricsWidget::leaveEvent(QEvent *event)
 void MetricsWidget::mouseDoubleClickEvent(QMouseEvent *event)
 {
     QCustomPlot::mouseDoubleClickEvent(event);
+    resetView();
+}
+
+void MetricsWidget::resetView()
+{
     m_userRange = false;
     fitAll();
     replot();

@@ -266,6 +266,11 @@ void SeqGraphWidget::updateTitle()
                         : QStringLiteral("Seconds"));
 }
 
+bool SeqGraphWidget::followsData() const
+{
+    return d->follow;
+}
+
 void SeqGraphWidget::fitAll()
 {
     d->follow = true;

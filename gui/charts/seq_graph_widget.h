@@ -39,6 +39,8 @@ public:
     // Highlights a packet (e.g. selected in the packet list); 0 clears the highlight.
     void selectPacket(qint64 packetId);
     void fitAll();
+    // False once the user zoomed or panned (until the next fitAll).
+    bool followsData() const;
 
     // What is drawn (bars, ACK/window points, markers), for tests and the packet list.
     const SeqGraphData &data() const;

@@ -33,7 +33,9 @@ public:
     // Moves the end of open bars (live capture clock) without changing rows.
     void setEndTime(qint64 endNs);
     void clear();
-    // Analysis markers on each connection's bar (issue 3): retransmissions, RSTs and zero
+    qint64 originNs() const { return m_originNs; }
+    qint64 endNs() const { return m_endNs; }
+    // Analysis markers on each connection's bar: retransmissions, RSTs and zero
     // windows of these packets (others are ignored). Adds to the markers already shown.
     void addAnalysisMarkers(const QVector<Packet> &packets);
     void clearAnalysisMarkers();
@@ -52,6 +54,10 @@ public:
 
     // Time range: all; rows: all of them when allRows, else as many as stay readable.
     void fitAll(bool allRows = false);
+    // False once the user zoomed/panned that direction (until the next fitAll): the view is
+    // then the user's choice, which an export keeps.
+    bool followsTime() const { return m_followTime; }
+    bool followsRows() const { return m_followRows; }
 
     int barCount() const { return int(m_layout->rows.size()); }
     int segmentCount() const { return int(m_layout->segments.size()); }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// TimelineWidget, the packet-analysis marker part (issue 3): the markers live in TimelineMarkers,
+// TimelineWidget, the packet-analysis marker part: the markers live in TimelineMarkers,
 // are drawn by one TimelineMarkerPlottable per kind and appear in the legend once they exist.
 #include "charts/timeline_widget.h"
 

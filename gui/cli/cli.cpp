@@ -3,6 +3,8 @@
 
 #include "cli_commands.h"
 
+#include "capture/helper_access.h"
+
 #include <QStringList>
 #include <cstring>
 #include <unistd.h>
@@ -15,7 +17,7 @@ namespace tcpscope::cli {
 
 namespace {
 
-const char *const kCommands[] = {"record", "info", "export", "help"};
+const char *const kCommands[] = {"record", "info", "export", "recover", "help"};
 
 bool isCommand(const char *arg)
 {
@@ -48,6 +50,7 @@ QString mainHelp()
         "  info     summarize a session file: counts, time range, kernel, probes, losses\n"
         "  export   write a session's connections as CSV/JSON, its packets as CSV/JSON/pcapng,\n"
         "           or a chart as PNG/PDF/SVG\n"
+        "  recover  finish what an interrupted write left beside a session file, so it opens\n"
         "  help     show this text, or 'tcpscope help COMMAND' for one command\n"
         "\n"
         "Options:\n"
@@ -55,16 +58,21 @@ QString mainHelp()
         "  -V, --version   show the version\n"
         "\n"
         "Examples:\n"
-        "  sudo tcpscope record -o web.tcpscope --duration 30\n"
+        "  tcpscope record -o web.tcpscope --duration 30\n"
         "  tcpscope info web.tcpscope\n"
         "  tcpscope export web.tcpscope --connections conns.csv\n"
+        "  tcpscope export web.tcpscope --packets lossy.pcapng -Y 'tcp.analysis.retransmission'\n"
         "  tcpscope export web.tcpscope --chart timeline -o timeline.png --size 1600x900\n"
         "\n"
         "Recording needs the privileged helper tcpscope-helper (root, or CAP_BPF, CAP_PERFMON\n"
-        "and CAP_NET_ADMIN on it); reading and exporting session files needs no privileges.\n"
+        "and CAP_NET_ADMIN on it; the Debian package lets members of the group tcpscope run\n"
+        "it); reading and exporting session files needs no privileges. tcpscope itself never\n"
+        "needs root.\n"
         "\n"
         "Exit status: 0 success, 1 runtime failure (e.g. the capture could not start),\n"
-        "2 bad input (usage error; missing, corrupt or wrong-schema session file).\n");
+        "2 bad input (usage error; missing, corrupt or wrong-schema session file),\n"
+        "69 the kernel cannot run tcpscope's programs (no BTF), 77 not allowed to capture\n"
+        "(not in the group tcpscope, or the helper lacks its privileges).\n");
 }
 
 QString commandHelp(const QString &command)
@@ -76,11 +84,13 @@ QString commandHelp(const QString &command)
             "                       [--sample-interval USEC] [--no-tcpinfo]\n"
             "                       [--rotate SIZE|DURATION [--keep N]]\n"
             "                       [--stop-after SIZE|DURATION|COUNTconn]...\n"
+            "                       [--max-stall SECONDS]\n"
             "\n"
             "Records every TCP state change (IPv4 and IPv6) with its owning process, and each\n"
             "connection's byte counts, retransmissions and RTT at close, into the session file\n"
             "FILE (created, or replaced if it is an earlier session; any other existing file is\n"
-            "left alone unless --force). Also records the TCP headers of every packet on every\n"
+            "left alone unless --force; a device, socket, directory, FIFO or symlink never).\n"
+            "Also records the TCP headers of every packet on every\n"
             "interface (lo included), joined to its connection and process and analysed like\n"
             "Wireshark does (retransmissions, dup ACKs, zero windows, out-of-order, ...).\n"
             "And the kernel's own view of each connection: RTT, cwnd, ssthresh, windows and\n"
@@ -108,6 +118,11 @@ QString commandHelp(const QString &command)
             "                          the current one reaches SIZE or has covered DURATION\n"
             "  --keep N                with --rotate: keep the newest N files, delete older\n"
             "                          ones of this recording (default: keep all)\n"
+            "  --max-stall SECONDS     when tcpscope cannot keep up (stopped, swapping, slow\n"
+            "                          disk), the helper keeps capturing and drops what does\n"
+            "                          not fit its 32 MiB queue, counted and marked in the\n"
+            "                          file, for at most SECONDS before it gives up\n"
+            "                          (default 30)\n"
             "  --stop-after VALUE      stop once the files written reach SIZE in total, after\n"
             "                          DURATION, or once COUNT connections were seen\n"
             "                          (COUNTconn); repeatable, the first one reached stops\n"
@@ -131,9 +146,12 @@ QString commandHelp(const QString &command)
             "so far, so a connection that spans files is present (with its packets of that\n"
             "time) in each of them. Only files of this recording are deleted.\n"
             "\n"
-            "The helper is found through $TCPSCOPE_HELPER, else next to tcpscope. It needs root\n"
-            "or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN; without them recording fails with the\n"
-            "helper's explanation.\n"
+            "The helper is $TCPSCOPE_HELPER if set, else the installed\n"
+            "/usr/libexec/tcpscope/tcpscope-helper (a build tree uses the one next to tcpscope).\n"
+            "It needs root or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN; the Debian package gives\n"
+            "them to it and lets only members of the group tcpscope run it\n"
+            "(sudo usermod -aG tcpscope USER, then log in again). FILE is created with mode\n"
+            "0600: it holds other users' connections.\n"
             "\n"
             "Examples:\n"
             "  sudo tcpscope record -o /tmp/web.tcpscope --duration 30\n"
@@ -146,10 +164,11 @@ QString commandHelp(const QString &command)
             "\n"
             "Exit status: 0 recorded, 1 the capture failed (the file keeps what was recorded),\n"
             "2 usage error (e.g. an invalid --filter, --sample-interval or --rotate, with the\n"
-            "reason).\n");
+            "reason), 69 the kernel cannot run tcpscope's programs (no BTF), 77 not allowed to\n"
+            "capture (not in the group tcpscope, or the helper lacks its privileges).\n");
     if (command == QLatin1String("info"))
         return QStringLiteral(
-            "Usage: tcpscope info FILE\n"
+            "Usage: tcpscope info FILE [-Y EXPR] [--json]\n"
             "\n"
             "Prints what a session file holds: its format version, connections by state, close\n"
             "reason and role, the recorded time range (ISO 8601, UTC), host, kernel, the kernel\n"
@@ -170,26 +189,58 @@ QString commandHelp(const QString &command)
             "kernel hook and how it runs (tp_btf, tracepoint, or unavailable and why).\n"
             "A damaged file that could still be read says how many values were out of range\n"
             "(shown as unknown) and how many compressed chunks were left out.\n"
+            "An incomplete capture says so: records not read in time (the helper dropped them\n"
+            "while tcpscope was stopped or too slow), records not written (the disk could not\n"
+            "keep up) and one 'Interrupted:' line per gap or abnormal end (when, how long, why,\n"
+            "records lost).\n"
             "Reads only the file's summaries: as fast for a 10-million-packet session as for\n"
             "a small one.\n"
             "\n"
+            "--json prints the same summary as one JSON object (wall-clock ns since the epoch,\n"
+            "null where unknown): file, format, started_ns, stopped_ns, stopped_cleanly,\n"
+            "complete (false when anything was lost or the capture did not stop cleanly),\n"
+            "host, kernel, tcpscope_version, probes, records, lost_records,\n"
+            "missed_program_runs, not_written, not_read, interruptions (start_ns, end_ns: null\n"
+            "when the capture ended with it, records_lost: null when unknown, reason),\n"
+            "unknown_values, damaged_chunks, connections (count, open, by_state, by_close,\n"
+            "by_role), packets (captured, received, joined, in, out, lost, filtered_out,\n"
+            "interfaces, analysis totals, ...), kernel_metrics (captured, samples, ...).\n"
+            "\n"
+            "With -Y EXPR the connection counts, packet and analysis totals and the kernel's\n"
+            "view cover only the connections the display filter EXPR selects (and the kernel\n"
+            "events and drops joined to them); the capture-wide lines (records, losses,\n"
+            "probes) stay as recorded. EXPR is a connection filter: Wireshark's field names\n"
+            "where they exist (ip.addr, ipv6.addr, tcp.port) plus proc.*, conn.*, kernel.*,\n"
+            "drop.reason and rst.reason; every field and operator is in docs/FILTERS.md.\n"
+            "\n"
             "Options:\n"
-            "  -h, --help   show this text\n"
+            "  -Y, --display-filter EXPR   summarize only the connections EXPR selects\n"
+            "  --json                      print the summary as JSON\n"
+            "  -h, --help                  show this text\n"
             "\n"
-            "Example:\n"
+            "Examples:\n"
             "  tcpscope info /tmp/web.tcpscope\n"
+            "  tcpscope info --json /tmp/web.tcpscope | jq '.complete, .interruptions'\n"
+            "  tcpscope info /tmp/web.tcpscope -Y 'proc.name == \"nginx\"'\n"
+            "  tcpscope info /tmp/web.tcpscope -Y 'conn.close_reason == rst && kernel.srtt > "
+            "10ms'\n"
             "\n"
-            "Exit status: 0 ok, 2 missing, corrupt or wrong-schema file.\n");
+            "Exit status: 0 ok, 2 missing, corrupt or wrong-schema file, or an invalid -Y\n"
+            "expression (one line naming the column and what was expected).\n");
     if (command == QLatin1String("export"))
         return QStringLiteral(
-            "Usage: tcpscope export FILE --connections OUT.csv|OUT.json|-\n"
-            "       tcpscope export FILE --packets OUT.csv|OUT.json|OUT.pcapng [--connection ID]\n"
+            "Usage: tcpscope export FILE --connections OUT.csv|OUT.json|- [-Y EXPR] [--csv-safe]\n"
+            "       tcpscope export FILE --packets OUT.csv|OUT.json|OUT.pcapng|- [--connection "
+            "ID]\n"
+            "                           [-Y EXPR] [--csv-safe]\n"
             "       tcpscope export FILE --chart timeline -o OUT.png|OUT.pdf|OUT.svg [--size WxH]\n"
             "       tcpscope export FILE --chart seq --connection ID -o OUT.png|OUT.pdf|OUT.svg\n"
             "                           [--size WxH]\n"
             "       tcpscope export FILE --chart rtt|cwnd|windows|throughput --connection ID\n"
             "                           -o OUT.png|OUT.pdf|OUT.svg [--size WxH]\n"
-            "       tcpscope export FILE --chart overview -o OUT.png|OUT.pdf|OUT.svg [--size WxH]\n"
+            "       tcpscope export FILE --chart overview|overview:NAME -o OUT.png|OUT.pdf|OUT.svg\n"
+            "                           [--size WxH]\n"
+            "       Charts to PNG also take [--scale F].\n"
             "\n"
             "Connections: one row/object per connection with the columns\n"
             "  id,pid,comm,family,local_addr,local_port,remote_addr,remote_port,start_ns,end_ns,\n"
@@ -239,6 +290,18 @@ QString commandHelp(const QString &command)
             "'tcpdump -i lo'. --connection ID exports that socket's own view (what it sent\n"
             "and received).\n"
             "\n"
+            "Display filters: -Y EXPR keeps the packets or connections EXPR selects, in\n"
+            "Wireshark's display-filter language and field names (ip.addr == 10.0.0.0/8,\n"
+            "tcp.port in {80, 443}, tcp.analysis.retransmission, tcp.window_size == 0,\n"
+            "frame.time_relative > 2.5) plus tcpscope's own fields (proc.name == \"nginx\",\n"
+            "conn.close_reason == rst, kernel.srtt > 10ms, drop.reason == \"NO_SOCKET\");\n"
+            "every field and operator is in docs/FILTERS.md. With --packets, connection fields\n"
+            "test each packet's connection; CSV/JSON test every stored copy, the whole-session\n"
+            "pcapng tests the copy it writes, so for Wireshark's fields it holds the packets\n"
+            "'tshark -r FULL.pcapng -Y EXPR' shows for the full export. With --connections EXPR\n"
+            "may use only connection fields. An invalid EXPR is one line naming the column and\n"
+            "what was expected, with exit status 2.\n"
+            "\n"
             "Charts: 'timeline' draws one bar per connection, coloured by TCP state; 'overview'\n"
             "is the dashboard of the whole session (connections opened/closed and active,\n"
             "retransmits, resets, handshake and RTT distributions, drops, top processes and\n"
@@ -256,10 +319,18 @@ QString commandHelp(const QString &command)
             "  --packets OUT       write the packets to OUT (.csv, .json or .pcapng)\n"
             "  --connection ID     only connection ID (--packets; required by per-connection "
             "charts)\n"
+            "  --csv-safe          CSV: a text cell starting with = + - @, a tab or a carriage\n"
+            "                      return (a spreadsheet formula) gets a leading '\n"
             "  --chart KIND        render chart KIND (timeline, seq, rtt, cwnd, windows,\n"
-            "                      throughput, overview) ...\n"
+            "                      throughput, overview, or overview:NAME for one chart of the\n"
+            "                      overview: connections, active, retransmits, resets, handshake,\n"
+            "                      rtt, drops, procBytes, procRetrans, remoteBytes, remoteRetrans)\n"
             "  -o, --output OUT    ... to OUT (.png, .pdf or .svg)\n"
             "  --size WxH          image size in pixels (default 1600x900)\n"
+            "  --scale F           PNG: F image pixels per pixel of WxH (device pixel ratio,\n"
+            "                      0.25..8, default 1): the same chart, sharper\n"
+            "  -Y, --display-filter EXPR\n"
+            "                      only the packets / connections EXPR selects\n"
             "  -h, --help          show this text\n"
             "\n"
             "Examples:\n"
@@ -269,19 +340,49 @@ QString commandHelp(const QString &command)
             "  tcpscope export web.tcpscope --packets web.pcapng && tshark -r web.pcapng\n"
             "  tcpscope export web.tcpscope --packets conn17.pcapng --connection 17\n"
             "  tcpscope export web.tcpscope --packets conn17.csv --connection 17\n"
+            "  tcpscope export web.tcpscope --packets retrans.pcapng -Y "
+            "tcp.analysis.retransmission\n"
+            "  tcpscope export web.tcpscope --connections reset.csv -Y 'conn.close_reason == rst'\n"
             "  tcpscope export web.tcpscope --chart seq --connection 17 -o seq17.svg\n"
             "  tcpscope export web.tcpscope --chart rtt --connection 17 -o rtt17.png\n"
             "  tcpscope export web.tcpscope --chart overview -o overview.svg --size 1600x1000\n"
             "\n"
             "Output files are written to a temporary file and renamed, so a failed export never\n"
-            "leaves half a file; OUT must be new or a regular file (never a symlink or device).\n"
+            "leaves half a file; OUT must be new or a regular file: a device, socket, directory\n"
+            "or symlink is refused (exit 2). --connections and --packets also stream into an\n"
+            "existing FIFO, or to stdout with '-' (CSV for --connections, pcapng for --packets).\n"
+            "CSV on a terminal shows control characters in text as \\x1b, \\u009b, ...; in a file\n"
+            "or a pipe the text is as recorded. JSON escapes them (\\u001b).\n"
             "\n"
             "Exit status: 0 written, 1 could not write OUT or nothing to export (a file recorded\n"
             "with --no-packets, a connection without packets), 2 usage error, an unknown\n"
-            "connection ID, or a missing, corrupt or wrong-schema FILE.\n");
+            "connection ID, an invalid -Y expression, or a missing, corrupt or wrong-schema\n"
+            "FILE.\n");
+    if (command == QLatin1String("recover"))
+        return QStringLiteral(
+            "Usage: tcpscope recover FILE\n"
+            "\n"
+            "Finishes what an interrupted write left beside a session file, so that it can be\n"
+            "read again: a FILE-journal left by a writer that was killed mid-transaction (its\n"
+            "changes are rolled back), or a FILE-wal whose FILE-shm is missing (its data are\n"
+            "folded into FILE). info, export and the GUI read files without writing anything\n"
+            "beside them, so they cannot do this themselves and say when it is needed.\n"
+            "recover opens FILE for writing (it must be a regular file whose header says it is\n"
+            "a tcpscope session), leaves it one self-contained file, checks it with SQLite's\n"
+            "quick_check and opens it as info does. It needs write access to FILE and its\n"
+            "directory. Nothing to do is not an error: a sound file stays as it is.\n"
+            "\n"
+            "Options:\n"
+            "  -h, --help   show this text\n"
+            "\n"
+            "Example:\n"
+            "  tcpscope recover /tmp/web.tcpscope && tcpscope info /tmp/web.tcpscope\n"
+            "\n"
+            "Exit status: 0 the file opens, 1 it could not be recovered (in use, not writable,\n"
+            "damaged), 2 missing file or not a tcpscope session.\n");
     if (command == QLatin1String("help"))
         return QStringLiteral("Usage: tcpscope help [COMMAND]\n\nShows the overview, or the "
-                              "help of COMMAND (record, info, export).\n");
+                              "help of COMMAND (record, info, export, recover).\n");
     return QString();
 }
 
@@ -332,15 +433,22 @@ int run(int argc, char **argv)
         return kExitOk;
     }
     args.prepend(QStringLiteral("tcpscope ") + command);
+    // A person at a root shell is told; scripts (stderr not a terminal) are not nagged.
+    if (const QString warning = runningAsRootWarning();
+        !warning.isEmpty() && isatty(STDERR_FILENO))
+        printErr(QStringLiteral("warning: ") + warning);
     if (command == QLatin1String("record"))
         return runRecord(args, argc, argv);
     if (command == QLatin1String("info"))
         return runInfo(args);
     if (command == QLatin1String("export"))
         return runExport(args, argc, argv);
+    if (command == QLatin1String("recover"))
+        return runRecover(args);
     return usageError(
         QString(),
-        QStringLiteral("unknown command '%1' (commands: record, info, export, help)").arg(command));
+        QStringLiteral("unknown command '%1' (commands: record, info, export, recover, help)")
+            .arg(command));
 }
 
 } // namespace tcpscope::cli

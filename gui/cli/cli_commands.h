@@ -2,6 +2,7 @@
 // Internal to the CLI: one function per subcommand plus shared output helpers.
 #pragma once
 
+#include "filter/display_filter.h"
 #include "session/session.h"
 
 #include <QString>
@@ -14,13 +15,16 @@ enum ExitCode
 {
     kExitOk = 0,
     kExitFailure = 1,
-    kExitUsage = 2
+    kExitUsage = 2,
+    kExitUnavailable = 69, // EX_UNAVAILABLE: the kernel cannot run tcpscope's programs (no BTF)
+    kExitNoPermission = 77 // EX_NOPERM: may not run the helper, or the helper lacks privileges
 };
 
 // args[0] is "tcpscope COMMAND" (for messages), the rest the command's own arguments.
 int runRecord(const QStringList &args, int argc, char **argv);
 int runInfo(const QStringList &args);
 int runExport(const QStringList &args, int argc, char **argv);
+int runRecover(const QStringList &args);
 
 // Help texts, printed by `tcpscope help [COMMAND]` and `COMMAND --help`.
 QString mainHelp();
@@ -34,6 +38,12 @@ int usageError(const QString &command, const QString &message);
 // Opens a session (its summaries only; queries read the rest) or prints
 // "tcpscope: FILE: reason".
 std::unique_ptr<Session> openSession(const QString &path);
+
+// Compiles the -Y expression for target into *filter. On error prints one line,
+// "tcpscope: COMMAND: -Y: <what, with the column>", and returns false (the caller exits with
+// kExitUsage).
+bool compileDisplayFilter(const QString &command, const QString &text, FilterTarget target,
+                          DisplayFilter *filter);
 
 // "2026-11-28T02:50:01.123Z" for wall ns since the epoch.
 QString isoTime(qint64 wallNs);

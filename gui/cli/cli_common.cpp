@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli_commands.h"
 
+#include "export/text_escape.h"
+
 #include <QDateTime>
 #include <cstdio>
 
@@ -15,8 +17,10 @@ void printOut(const QString &text)
 
 void printErr(const QString &text)
 {
+    // Messages may quote a file's contents (a table name, a value): never a control sequence.
     const QByteArray bytes =
-        (QStringLiteral("tcpscope: ") + text + QLatin1Char('\n')).toLocal8Bit();
+        (QStringLiteral("tcpscope: ") + escapeControls(text, LineBreaks::Keep) + QLatin1Char('\n'))
+            .toLocal8Bit();
     std::fwrite(bytes.constData(), 1, std::size_t(bytes.size()), stderr);
     std::fflush(stderr);
 }
@@ -39,6 +43,17 @@ std::unique_ptr<Session> openSession(const QString &path)
     if (!session)
         printErr(QStringLiteral("%1: %2").arg(path, error));
     return session;
+}
+
+bool compileDisplayFilter(const QString &command, const QString &text, FilterTarget target,
+                          DisplayFilter *filter)
+{
+    FilterError error;
+    *filter = DisplayFilter::compile(text, target, &error);
+    if (filter->isValid())
+        return true;
+    printErr(QStringLiteral("%1: -Y: %2").arg(command, error.message));
+    return false;
 }
 
 QString isoTime(qint64 wallNs)

@@ -2,12 +2,14 @@
 #include "cli_commands.h"
 
 #include "export/session_export.h"
+#include "output_file.h"
 
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <algorithm>
 #include <memory>
+#include <unistd.h>
 
 #ifdef TCPSCOPE_HAVE_CHART_EXPORT
 #include "charts/chart_export.h"
@@ -21,7 +23,7 @@ namespace {
 const QString kCmd = QStringLiteral("export");
 
 int exportChartCommand(const Session &session, const QString &chart, const QString &out, QSize size,
-                       qint64 connectionId, int argc, char **argv)
+                       double scale, qint64 connectionId, int argc, char **argv)
 {
 #ifdef TCPSCOPE_HAVE_CHART_EXPORT
     // Charts are widgets rendered offscreen; without a display, use the offscreen platform.
@@ -31,8 +33,16 @@ int exportChartCommand(const Session &session, const QString &chart, const QStri
     std::unique_ptr<QApplication> app;
     if (!QCoreApplication::instance())
         app = std::make_unique<QApplication>(argc, argv);
+    // The renderer File > Export Chart... uses, asked for the whole chart.
+    ChartRequest request;
+    request.chart = chart;
+    request.connectionId = connectionId;
+    ChartImageOptions options;
+    options.format = chartFormatOfPath(out);
+    options.size = size;
+    options.scale = scale;
     QString error;
-    if (!exportChart(session, chart, out, size, &error, connectionId)) {
+    if (!exportChart(session, request, options, out, &error)) {
         printErr(error);
         return kExitFailure;
     }
@@ -42,6 +52,7 @@ int exportChartCommand(const Session &session, const QString &chart, const QStri
     Q_UNUSED(chart);
     Q_UNUSED(out);
     Q_UNUSED(size);
+    Q_UNUSED(scale);
     Q_UNUSED(connectionId);
     Q_UNUSED(argc);
     Q_UNUSED(argv);
@@ -59,6 +70,15 @@ QStringList chartNames()
 #endif
 }
 
+bool isChartName(const QString &chart)
+{
+#ifdef TCPSCOPE_HAVE_CHART_EXPORT
+    return isExportableChart(chart);
+#else
+    return chartNames().contains(chart);
+#endif
+}
+
 bool needsConnection(const QString &chart)
 {
 #ifdef TCPSCOPE_HAVE_CHART_EXPORT
@@ -66,6 +86,29 @@ bool needsConnection(const QString &chart)
 #else
     return chart == QLatin1String("seq");
 #endif
+}
+
+// An output path the policy of output_file.h refuses (a device, socket, directory, symlink, or
+// a FIFO for a file): one line and the usage exit code, before the session is even opened.
+// Returns an exit code, or -1 when the path may be written.
+int refuseOutput(const QString &out, OutputUse use)
+{
+    QString why;
+    if (checkOutputPath(out, use, &why))
+        return -1;
+    printErr(QStringLiteral("export: ") + why);
+    return kExitUsage;
+}
+
+// CSV for a person at a terminal has the control characters of its text made visible (a
+// crafted session could otherwise drive the terminal); a file or a pipe gets the text as
+// recorded. --csv-safe: formula-like cells neutralised for spreadsheets.
+TextOptions textOptions(const QString &out, bool csvSafe)
+{
+    TextOptions text;
+    text.escapeControls = out == QLatin1String("-") && isatty(STDOUT_FILENO);
+    text.csvSafe = csvSafe;
+    return text;
 }
 
 // An unknown --connection ID is a usage error. Returns an exit code, or -1 when all is well.
@@ -111,7 +154,8 @@ int checkPackets(const QString &file, const Session &session, qint64 connectionI
     return -1;
 }
 
-int exportPacketsCommand(const QString &file, const QString &out, qint64 connectionId)
+int exportPacketsCommand(const QString &file, const QString &out, qint64 connectionId,
+                         const DisplayFilter &filter, const TextOptions &text)
 {
     const auto session = openSession(file);
     if (!session)
@@ -120,16 +164,22 @@ int exportPacketsCommand(const QString &file, const QString &out, qint64 connect
         return rc;
     PacketExportResult result;
     QString error;
-    if (!exportPackets(*session, out, connectionId, &result, &error)) {
+    if (!exportPackets(*session, out, connectionId, &result, &error, filter, text)) {
         printErr(error);
         return kExitFailure;
     }
-    QString note;
+    QString note = filter.isEmpty() ? QString() : QStringLiteral(" matching the display filter");
     if (result.loopbackCopies > 0)
-        note = QStringLiteral(" (left out %1 loopback egress copies: each loopback packet once, "
-                              "as tcpdump -i lo shows it)")
-                   .arg(result.loopbackCopies);
-    printOut(QStringLiteral("wrote %1 packets to %2%3\n").arg(result.written).arg(out, note));
+        note += QStringLiteral(" (left out %1 loopback egress copies: each loopback packet once, "
+                               "as tcpdump -i lo shows it)")
+                    .arg(result.loopbackCopies);
+    const QString summary =
+        QStringLiteral("wrote %1 packets to %2%3").arg(result.written).arg(out, note);
+    // With the packets on stdout, the summary goes to stderr so it cannot corrupt the stream.
+    if (out == QLatin1String("-"))
+        printErr(summary);
+    else
+        printOut(summary + QLatin1Char('\n'));
     return kExitOk;
 }
 
@@ -149,7 +199,13 @@ int runExport(const QStringList &args, int argc, char **argv)
                                     QStringLiteral("OUT"));
     const QCommandLineOption size(QStringLiteral("size"), QString(), QStringLiteral("WxH"),
                                   QStringLiteral("1600x900"));
-    parser.addOptions({connections, packets, connection, chart, output, size});
+    const QCommandLineOption scale(QStringLiteral("scale"), QString(), QStringLiteral("F"),
+                                   QStringLiteral("1"));
+    const QCommandLineOption csvSafe(QStringLiteral("csv-safe"), QString());
+    const QCommandLineOption displayFilter({QStringLiteral("Y"), QStringLiteral("display-filter")},
+                                           QString(), QStringLiteral("EXPR"));
+    parser.addOptions({connections, packets, connection, chart, output, size, scale, csvSafe,
+                       displayFilter});
     parser.addPositionalArgument(QStringLiteral("FILE"), QString());
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());
@@ -164,6 +220,17 @@ int runExport(const QStringList &args, int argc, char **argv)
         return usageError(kCmd, QStringLiteral("give exactly one of --connections OUT, "
                                                "--packets OUT or --chart KIND"));
 
+    if (wantChart && parser.isSet(displayFilter))
+        return usageError(kCmd, QStringLiteral("-Y belongs to --packets and --connections, not "
+                                               "to --chart"));
+    // The expression is checked before the session is opened: a typo fails at once.
+    DisplayFilter filter;
+    if (parser.isSet(displayFilter) &&
+        !compileDisplayFilter(kCmd, parser.value(displayFilter),
+                              wantPackets ? FilterTarget::Packets : FilterTarget::Connections,
+                              &filter))
+        return kExitUsage;
+
     qint64 connectionId = 0;
     if (parser.isSet(connection)) {
         bool ok = false;
@@ -175,11 +242,9 @@ int runExport(const QStringList &args, int argc, char **argv)
     }
 
     if (wantConnections) {
-        if (parser.isSet(output) || parser.isSet(size))
-            return usageError(
-                kCmd,
-                QStringLiteral(
-                    "-o/--size belong to --chart; --connections takes the output file itself"));
+        if (parser.isSet(output) || parser.isSet(size) || parser.isSet(scale))
+            return usageError(kCmd, QStringLiteral("-o/--size/--scale belong to --chart; "
+                                                   "--connections takes the output file itself"));
         if (connectionId > 0)
             return usageError(kCmd, QStringLiteral("--connection belongs to --packets and "
                                                    "--chart seq, not to --connections"));
@@ -189,37 +254,60 @@ int runExport(const QStringList &args, int argc, char **argv)
             return usageError(
                 kCmd,
                 QStringLiteral("%1: unknown format, use a .csv or .json name or '-'").arg(out));
+        if (parser.isSet(csvSafe) && format != ExportFormat::Csv)
+            return usageError(kCmd, QStringLiteral("--csv-safe belongs to CSV output (JSON "
+                                                   "keeps every value as recorded)"));
+        if (const int rc = refuseOutput(out, OutputUse::Stream); rc >= 0)
+            return rc;
         const auto session = openSession(files.first());
         if (!session)
             return kExitUsage;
         QString error;
-        if (!exportConnections(*session, out, &error)) {
+        qint64 written = 0;
+        if (!exportConnections(*session, out, &error, filter, &written,
+                               textOptions(out, parser.isSet(csvSafe)))) {
             printErr(error);
             return kExitFailure;
         }
+        // stdout carries the CSV itself for "-"; say nothing there.
+        if (!filter.isEmpty() && out != QLatin1String("-"))
+            printOut(QStringLiteral("wrote %1 connections matching the display filter to %2\n")
+                         .arg(written)
+                         .arg(out));
         return kExitOk;
     }
 
     if (wantPackets) {
-        if (parser.isSet(output) || parser.isSet(size))
-            return usageError(
-                kCmd, QStringLiteral(
-                          "-o/--size belong to --chart; --packets takes the output file itself"));
+        if (parser.isSet(output) || parser.isSet(size) || parser.isSet(scale))
+            return usageError(kCmd, QStringLiteral("-o/--size/--scale belong to --chart; "
+                                                   "--packets takes the output file itself"));
         const QString out = parser.value(packets);
         PacketFileFormat format;
-        if (out.isEmpty() || out == QLatin1String("-"))
+        if (out.isEmpty())
             return usageError(kCmd, QStringLiteral("--packets needs an output file name "
-                                                   "(OUT.csv, OUT.json or OUT.pcapng)"));
+                                                   "(OUT.csv, OUT.json or OUT.pcapng, or - for "
+                                                   "pcapng on stdout)"));
         if (!packetFormatForPath(out, &format))
             return usageError(kCmd, QStringLiteral("%1: unknown format, use a .csv, .json or "
                                                    ".pcapng name")
                                         .arg(out));
-        return exportPacketsCommand(files.first(), out, connectionId);
+        if (parser.isSet(csvSafe) && format != PacketFileFormat::Csv)
+            return usageError(kCmd, QStringLiteral("--csv-safe belongs to CSV output, not to "
+                                                   "%1")
+                                        .arg(out));
+        if (const int rc = refuseOutput(out, OutputUse::Stream); rc >= 0)
+            return rc;
+        return exportPacketsCommand(files.first(), out, connectionId, filter,
+                                    textOptions(out, parser.isSet(csvSafe)));
     }
 
+    if (parser.isSet(csvSafe))
+        return usageError(kCmd, QStringLiteral("--csv-safe belongs to CSV output, not to "
+                                               "--chart"));
     const QString kind = parser.value(chart);
-    if (!chartNames().contains(kind))
-        return usageError(kCmd, QStringLiteral("unknown chart '%1' (available: %2)")
+    if (!isChartName(kind))
+        return usageError(kCmd, QStringLiteral("unknown chart '%1' (available: %2, "
+                                               "overview:NAME for one chart of the overview)")
                                     .arg(kind, chartNames().join(QStringLiteral(", "))));
     if (needsConnection(kind) && connectionId <= 0)
         return usageError(kCmd, QStringLiteral("--chart %1 draws one connection: give "
@@ -248,6 +336,17 @@ int runExport(const QStringList &args, int argc, char **argv)
     if (pixels.width() < 16 || pixels.height() < 16 || pixels.width() > 20000 ||
         pixels.height() > 20000)
         return usageError(kCmd, QStringLiteral("--size: each side must be 16..20000 pixels"));
+    bool scaleOk = false;
+    const double pixelRatio = parser.value(scale).toDouble(&scaleOk);
+    if (!scaleOk || pixelRatio < 0.25 || pixelRatio > 8)
+        return usageError(kCmd, QStringLiteral("--scale: expected a factor 0.25..8 (PNG pixels "
+                                               "per WxH pixel), got '%1'")
+                                    .arg(parser.value(scale)));
+    if (parser.isSet(scale) && suffix != QLatin1String("png"))
+        return usageError(kCmd, QStringLiteral("--scale belongs to PNG output (PDF and SVG are "
+                                               "vectors of WxH points/pixels)"));
+    if (const int rc = refuseOutput(out, OutputUse::File); rc >= 0)
+        return rc;
     const auto session = openSession(files.first());
     if (!session)
         return kExitUsage;
@@ -258,7 +357,7 @@ int runExport(const QStringList &args, int argc, char **argv)
     } else if (const int rc = checkConnection(files.first(), *session, connectionId); rc >= 0) {
         return rc;
     }
-    return exportChartCommand(*session, kind, out, pixels, connectionId, argc, argv);
+    return exportChartCommand(*session, kind, out, pixels, pixelRatio, connectionId, argc, argv);
 }
 
 } // namespace tcpscope::cli

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli_commands.h"
+#include "cli_info_json.h"
 #include "cli_info_kernel.h"
+#include "export/text_escape.h"
 
 #include <QCommandLineParser>
+#include <QJsonDocument>
+#include <QSet>
 #include <algorithm>
 
 extern "C" {
@@ -44,20 +48,6 @@ QString lostLine(const SessionInfo &info)
         .arg(missed);
 }
 
-QString attachText(quint8 attach)
-{
-    switch (attach) {
-    case TS_ATTACH_TCX:
-        return QStringLiteral("tcx");
-    case TS_ATTACH_CLSACT:
-        return QStringLiteral("clsact");
-    case TS_ATTACH_NONE:
-        return QStringLiteral("detached");
-    default:
-        return QStringLiteral("attach failed");
-    }
-}
-
 void packetLines(const SessionInfo &info, const ConnectionTotals &totals, const LineFn &line)
 {
     if (!info.packetsCaptured) {
@@ -85,10 +75,10 @@ void packetLines(const SessionInfo &info, const ConnectionTotals &totals, const 
                    .arg(info.lostPackets));
     line("Filtered out:", QString::number(info.packetsFiltered));
     line("Capture filter:", info.captureFilter.isEmpty() ? QStringLiteral("(none: all TCP packets)")
-                                                         : info.captureFilter);
+                                                         : escapeControls(info.captureFilter));
     QStringList ifaces;
     for (const InterfaceInfo &i : info.interfaces)
-        ifaces << QStringLiteral("%1 (%2)").arg(i.name, attachText(i.attach));
+        ifaces << QStringLiteral("%1 (%2)").arg(escapeControls(i.name), attachText(i.attach));
     line("Interfaces:", ifaces.isEmpty() ? QStringLiteral("-") : ifaces.join(QStringLiteral(", ")));
     line("Analysis:",
          QStringLiteral("retransmissions %1 (fast %2, spurious %3), dup ACKs %4, out-of-order %5, "
@@ -108,10 +98,31 @@ void packetLines(const SessionInfo &info, const ConnectionTotals &totals, const 
 
 } // namespace
 
+QString attachText(quint8 attach)
+{
+    switch (attach) {
+    case TS_ATTACH_TCX:
+        return QStringLiteral("tcx");
+    case TS_ATTACH_CLSACT:
+        return QStringLiteral("clsact");
+    case TS_ATTACH_NONE:
+        return QStringLiteral("detached");
+    default:
+        return QStringLiteral("attach failed");
+    }
+}
+
 int runInfo(const QStringList &args)
 {
     QCommandLineParser parser;
+    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    const QCommandLineOption displayFilter({QStringLiteral("Y"), QStringLiteral("display-filter")},
+                                           QString(), QStringLiteral("EXPR"));
+    parser.addOption(displayFilter);
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("session file"));
+    const QCommandLineOption json(QStringLiteral("json"),
+                                  QStringLiteral("print the summary as one JSON object"));
+    parser.addOption(json);
     if (!parser.parse(args))
         return usageError(QStringLiteral("info"), parser.errorText());
     const QStringList files = parser.positionalArguments();
@@ -119,23 +130,58 @@ int runInfo(const QStringList &args)
         return usageError(QStringLiteral("info"), files.isEmpty()
                                                       ? QStringLiteral("missing FILE")
                                                       : QStringLiteral("expects exactly one FILE"));
+    // A connection filter: the summary then covers the matching connections (and the kernel
+    // events and drops joined to them); the capture-wide facts stay as they are.
+    DisplayFilter filter;
+    if (parser.isSet(displayFilter) &&
+        !compileDisplayFilter(QStringLiteral("info"), parser.value(displayFilter),
+                              FilterTarget::Connections, &filter))
+        return kExitUsage;
     // Summaries only: the packet counts and the per-connection kernel summaries are in the
     // connections table, events and drops are small; never a packet or a sample.
     const auto session = openSession(files.first());
     if (!session)
         return kExitUsage;
     const SessionInfo info = session->info();
+    const FilterContext context = filterContextForSession(*session, filter);
     ConnectionTotals totals;
+    qint64 allConnections = 0;
+    QSet<qint64> matching;
     session->forEachConnection(
         [&](const Connection &c) {
+            ++allConnections;
+            if (!filter.matches(c, context))
+                return true;
             totals.add(c);
+            if (!filter.isEmpty())
+                matching.insert(c.id);
             return true;
         },
         false);
-    const KernelData kernel = info.kernelMetrics ? session->kernelEvents() : KernelData();
+    KernelData kernel = info.kernelMetrics ? session->kernelEvents() : KernelData();
+    if (!filter.isEmpty()) {
+        auto unmatched = [&](const auto &record) {
+            return !matching.contains(record.connectionId);
+        };
+        kernel.events.removeIf(unmatched);
+        kernel.drops.removeIf(unmatched);
+        kernel.listeners.removeIf(unmatched);
+    }
     if (!session->error().isEmpty()) {
         printErr(QStringLiteral("%1: %2").arg(files.first(), session->error()));
         return kExitUsage;
+    }
+
+    if (parser.isSet(json)) {
+        QJsonObject o = infoJson(files.first(), *session, info, totals);
+        // With -Y the connection and packet totals cover the matching connections only.
+        if (!filter.isEmpty())
+            o.insert(QStringLiteral("display_filter"),
+                     QJsonObject{{QStringLiteral("expression"), parser.value(displayFilter)},
+                                 {QStringLiteral("connections_matching"), totals.count},
+                                 {QStringLiteral("connections_total"), allConnections}});
+        printOut(QString::fromUtf8(QJsonDocument(o).toJson()));
+        return kExitOk;
     }
 
     const qint64 start = info.startedNs > 0 ? info.startedNs : totals.firstNs;
@@ -146,28 +192,45 @@ int runInfo(const QStringList &args)
     if (info.stoppedNs <= 0)
         range += QStringLiteral(" - recording did not stop cleanly (killed or still running)");
 
+    // Text from the file (host, kernel, process and reason names, ...) is escaped where it is
+    // taken, so a value stays on its line; every line is escaped once more as it is added, so
+    // nothing read from the file reaches the terminal as a control sequence.
     QString out;
     auto line = [&out](const char *label, const QString &value) {
-        out += QStringLiteral("%1 %2\n").arg(QLatin1String(label), -16).arg(value);
+        out += QStringLiteral("%1 %2\n")
+                   .arg(QLatin1String(label), -16)
+                   .arg(escapeControls(value, LineBreaks::Keep));
     };
-    line("File:", files.first());
+    line("File:", escapeControls(files.first()));
     line("Format:", QStringLiteral("tcpscope session %1").arg(session->format().text()));
     line("Time range:", range);
-    line("Host:", info.hostname.isEmpty() ? QStringLiteral("-") : info.hostname);
-    line("Kernel:", info.kernelRelease.isEmpty() ? QStringLiteral("-") : info.kernelRelease);
+    line("Host:", info.hostname.isEmpty() ? QStringLiteral("-") : escapeControls(info.hostname));
+    line("Kernel:",
+         info.kernelRelease.isEmpty() ? QStringLiteral("-") : escapeControls(info.kernelRelease));
     line("Recorded by:",
-         QStringLiteral("tcpscope ") +
-             (info.tcpscopeVersion.isEmpty() ? QStringLiteral("?") : info.tcpscopeVersion));
+         QStringLiteral("tcpscope ") + (info.tcpscopeVersion.isEmpty()
+                                            ? QStringLiteral("?")
+                                            : escapeControls(info.tcpscopeVersion)));
     // The kernel capability report: one hook per line ("name=tp_btf", "name=unavailable (why)").
-    line("Probes:", info.probes.isEmpty()
+    QStringList probes;
+    for (const QString &p : std::as_const(info.probes))
+        probes << escapeControls(p);
+    line("Probes:", probes.isEmpty()
                         ? QStringLiteral("-")
-                        : info.probes.join(QStringLiteral("\n") + QString(17, QLatin1Char(' '))));
+                        : probes.join(QStringLiteral("\n") + QString(17, QLatin1Char(' '))));
     line("Records:", QString::number(info.recordsReceived));
     line("Lost records:", lostLine(info));
     if (info.writerDropped > 0)
         line("Not written:", QStringLiteral("%1 records (the disk could not keep up; the session "
                                             "is incomplete)")
                                  .arg(info.writerDropped));
+    if (info.readerDropped > 0)
+        line("Not read:", QStringLiteral("%1 records (dropped by the helper while tcpscope did "
+                                         "not read in time; the session is incomplete)")
+                              .arg(info.readerDropped));
+    // Every stretch with records missing, and why.
+    for (const Interruption &i : info.interruptions)
+        line("Interrupted:", escapeControls(interruptionText(i)));
     // Damage the file survived: fields shown as unknown, chunks left out.
     if (session->valuesOutOfRange() > 0)
         line("Unknown values:", QStringLiteral("%1 values out of range (read as unknown)")
@@ -176,6 +239,12 @@ int runInfo(const QStringList &args)
         line("Damaged chunks:", QStringLiteral("%1 compressed chunks could not be read and are "
                                                "left out")
                                     .arg(session->badChunks()));
+    if (!filter.isEmpty())
+        line("Display filter:", QStringLiteral("%1 (%2 of %3 connections match; the lines below "
+                                               "cover those)")
+                                    .arg(filter.text())
+                                    .arg(totals.count)
+                                    .arg(allConnections));
     line("Connections:",
          QStringLiteral("%1 (%2 open at the end)").arg(totals.count).arg(totals.open));
     line("  by state:", countsLine(totals.byState));

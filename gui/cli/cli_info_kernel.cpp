@@ -3,6 +3,8 @@
 // by reason, listener overflows, the connections with the most retransmits.
 #include "cli_info_kernel.h"
 
+#include "export/text_escape.h"
+
 #include <QMap>
 #include <algorithm>
 
@@ -20,8 +22,8 @@ QString dropsByReason(const QVector<DropEvent> &drops, int *joined)
     QMap<QString, int> counts;
     *joined = 0;
     for (const DropEvent &d : drops) {
-        const QString name =
-            d.reasonName.isEmpty() ? QStringLiteral("reason %1").arg(d.reason) : d.reasonName;
+        const QString name = d.reasonName.isEmpty() ? QStringLiteral("reason %1").arg(d.reason)
+                                                    : escapeControls(d.reasonName);
         ++counts[name];
         *joined += d.connectionId != 0 ? 1 : 0;
     }
@@ -71,7 +73,7 @@ EventTotals totalsOf(const QVector<KernelEvent> &events)
         case KernelEventKind::ResetSent:
             ++t.resetsSent;
             if (!e.reasonName.isEmpty())
-                ++t.resetReasons[e.reasonName];
+                ++t.resetReasons[escapeControls(e.reasonName)];
             break;
         case KernelEventKind::ResetReceived:
             ++t.resetsReceived;
@@ -195,7 +197,7 @@ void kernelLines(const SessionInfo &info, const ConnectionTotals &totals, const 
     for (const Connection &c : totals.listeners)
         listeners << QStringLiteral("#%1 %2 %3: %4 dropped, accept queue up to %5")
                          .arg(c.id)
-                         .arg(c.comm)
+                         .arg(escapeControls(c.comm))
                          .arg(endpoint(c.localAddr, c.localPort))
                          .arg(c.kernel.listenDrops)
                          .arg(c.kernel.backlogMax);
@@ -206,7 +208,7 @@ void kernelLines(const SessionInfo &info, const ConnectionTotals &totals, const 
     for (const Connection &c : totals.topRetransmits) {
         rows << QStringLiteral("#%1 %2 (%3) %4 > %5: %6 (SYN %7, SYN-ACK %8), srtt max %9 us")
                     .arg(c.id)
-                    .arg(c.comm.isEmpty() ? QStringLiteral("?") : c.comm)
+                    .arg(c.comm.isEmpty() ? QStringLiteral("?") : escapeControls(c.comm))
                     .arg(c.pid)
                     .arg(endpoint(c.localAddr, c.localPort), endpoint(c.remoteAddr, c.remotePort))
                     .arg(c.kernel.retransmits)

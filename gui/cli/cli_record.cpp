@@ -2,15 +2,16 @@
 #include "cli_commands.h"
 
 #include "capture/live_capture.h"
+#include "output_file.h"
 #include "unique_fd.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QElapsedTimer>
-#include <QFile>
 #include <QSocketNotifier>
 #include <QTimer>
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
@@ -78,30 +79,6 @@ private:
     bool m_installed = false;
 };
 
-// record runs as root: refuse to clobber a file that is not already a tcpscope session (a typo
-// like `-o /etc/hosts` must not destroy it). Empty files and earlier sessions may be replaced.
-bool safeToOverwrite(const QString &path, QString *why)
-{
-    QFile f(path);
-    if (!f.exists() || f.size() == 0)
-        return true;
-    if (!f.open(QIODevice::ReadOnly)) {
-        *why = QStringLiteral("exists and cannot be read: ") + f.errorString();
-        return false;
-    }
-    const QByteArray head = f.read(100);
-    static const QByteArray sqliteMagic("SQLite format 3\0", 16);
-    if (head.size() == 100 && head.startsWith(sqliteMagic)) {
-        const auto *b = reinterpret_cast<const unsigned char *>(head.constData());
-        const quint32 appId = (quint32(b[68]) << 24) | (quint32(b[69]) << 16) |
-                              (quint32(b[70]) << 8) | quint32(b[71]);
-        if (appId == 0x54435053u)
-            return true;
-    }
-    *why = QStringLiteral("exists and is not a tcpscope session; not overwriting it (use --force)");
-    return false;
-}
-
 } // namespace
 
 int runRecord(const QStringList &args, int argc, char **argv)
@@ -124,8 +101,10 @@ int runRecord(const QStringList &args, int argc, char **argv)
     const QCommandLineOption keep(QStringLiteral("keep"), QString(), QStringLiteral("N"));
     const QCommandLineOption stopAfter(QStringLiteral("stop-after"), QString(),
                                        QStringLiteral("SIZE|DURATION|COUNTconn"));
+    const QCommandLineOption maxStall(QStringLiteral("max-stall"), QString(),
+                                      QStringLiteral("SECONDS"));
     parser.addOptions({output, duration, quiet, force, filter, noPackets, snap, noTcpInfo,
-                       sampleInterval, rotate, keep, stopAfter});
+                       sampleInterval, rotate, keep, stopAfter, maxStall});
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());
     if (!parser.positionalArguments().isEmpty())
@@ -170,9 +149,13 @@ int runRecord(const QStringList &args, int argc, char **argv)
     }
     // A ring's files get new names (an existing one is never overwritten); only a single file
     // replaces what is at FILE.
+    // record runs as root: a typo like `-o /etc/hosts` must not destroy a file, and a device,
+    // socket, directory or symlink is never written, --force or not (output_file.h).
     QString overwriteWhy;
-    if (!rotation.active() && !parser.isSet(force) && !safeToOverwrite(file, &overwriteWhy))
-        return usageError(kCmd, file + QStringLiteral(": ") + overwriteWhy);
+    if (!rotation.active() && !checkSessionOutput(file, parser.isSet(force), &overwriteWhy)) {
+        printErr(QStringLiteral("record: ") + overwriteWhy);
+        return kExitUsage;
+    }
     double seconds = 0;
     if (parser.isSet(duration)) {
         bool ok = false;
@@ -218,6 +201,17 @@ int runRecord(const QStringList &args, int argc, char **argv)
                                         .arg(text));
         options.sampleIntervalUs = quint32(usec);
     }
+    if (parser.isSet(maxStall)) {
+        bool ok = false;
+        const double seconds = parser.value(maxStall).toDouble(&ok);
+        const double maxSeconds = wire::StartOptions::kMaxStallMs / 1000.0;
+        if (!ok || !(seconds >= 0.001 && seconds <= maxSeconds))
+            return usageError(kCmd, QStringLiteral("--max-stall: expected 0.001 to %1 seconds, "
+                                                   "got '%2'")
+                                        .arg(maxSeconds)
+                                        .arg(parser.value(maxStall)));
+        options.maxStallMs = quint32(std::llround(seconds * 1000));
+    }
     {
         // Checked here, before root work starts, so a typo is a usage error (exit 2).
         QString why;
@@ -248,10 +242,26 @@ int runRecord(const QStringList &args, int argc, char **argv)
             started = i;
         },
         Qt::DirectConnection);
+    // The helper's warnings (an interface it could not attach to, ...) as they happen; fwrite
+    // of one line is safe from the ingest thread.
+    QObject::connect(
+        &capture, &LiveCapture::helperMessage, app,
+        [](const QString &text, bool warning) {
+            if (warning)
+                printErr(QStringLiteral("helper: ") + text);
+        },
+        Qt::DirectConnection);
     QString error;
     if (!capture.start(file, options, &error)) {
         printErr(QStringLiteral("cannot record: ") + error);
-        return kExitFailure;
+        switch (capture.lastFailure()) {
+        case CaptureFailure::Permission:
+            return kExitNoPermission;
+        case CaptureFailure::Kernel:
+            return kExitUnavailable;
+        default:
+            return kExitFailure;
+        }
     }
     QElapsedTimer elapsed; // from when the kernel hooks are attached: what --duration means
     elapsed.start();
@@ -358,12 +368,16 @@ int runRecord(const QStringList &args, int argc, char **argv)
         printErr(QStringLiteral("record: %1 records arrived after their connection was evicted "
                                 "from memory; they are stored without a connection")
                      .arg(s.lateRecords));
+    if (s.readerDropped > 0)
+        printErr(QStringLiteral("record: %1 records were dropped by the helper while tcpscope did "
+                                "not read in time; the file marks when (tcpscope info)")
+                     .arg(s.readerDropped));
     printOut(QStringLiteral("recorded %1 connections, %2%3, %4 records, %5 lost in %6 s -> %7\n")
                  .arg(s.connectionsSeen)
                  .arg(packets)
                  .arg(kernel)
                  .arg(s.recordsReceived)
-                 .arg(s.lostRecords)
+                 .arg(s.lostRecords + s.readerDropped)
                  .arg(elapsed.elapsed() / 1000.0, 0, 'f', 1)
                  .arg(where));
     if (!failure.isEmpty()) {

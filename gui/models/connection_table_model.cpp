@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "models/connection_table_model.h"
 
+#include "analysis/peers.h"
+#include "models/session_job.h"
 #include "util/format.h"
 
 #include <QBrush>
@@ -14,9 +16,9 @@ namespace tcpscope {
 namespace {
 
 const char *const kHeaders[ConnectionTableModel::ColumnCount] = {
-    "ID",       "Process",  "PID",       "Role", "Family",   "Local",        "Remote", "State",
-    "Start",    "Duration", "Handshake", "Sent", "Received", "Retrans",      "SRTT",   "SRTT min",
-    "SRTT max", "cwnd max", "Resent",    "RST",  "Drops",    "Close reason", "States",
+    "ID",       "Process",  "PID",      "Role",      "Family", "Local",    "Remote",       "Peer",
+    "State",    "Start",    "Duration", "Handshake", "Sent",   "Received", "Retrans",      "SRTT",
+    "SRTT min", "SRTT max", "cwnd max", "Resent",    "RST",    "Drops",    "Close reason", "States",
 };
 
 const char *const kHeaderTips[ConnectionTableModel::ColumnCount] = {
@@ -27,6 +29,8 @@ const char *const kHeaderTips[ConnectionTableModel::ColumnCount] = {
     "Address family",
     "Local address and port",
     "Remote address and port",
+    "The other local socket of this connection (both ends on this machine, e.g. loopback): its "
+    "connection id; right-click ▸ Go to Peer selects it",
     "Current (or last) TCP state",
     "Local time of the first state change seen",
     "Lifetime: first state change to CLOSE (open: up to now / session end)",
@@ -59,35 +63,135 @@ bool containsAll(const QVector<qint64> &haystack, const QVector<qint64> &needles
 
 } // namespace
 
-ConnectionTableModel::ConnectionTableModel(QObject *parent) : QAbstractTableModel(parent) {}
+ConnectionTableModel::ConnectionTableModel(QObject *parent)
+    : QAbstractTableModel(parent), m_filterJob(new SessionJob(this)),
+      m_peerJob(new SessionJob(this))
+{
+    connect(m_filterJob, &SessionJob::runningChanged, this,
+            &ConnectionTableModel::filteringChanged);
+}
+
+QStringList ConnectionTableModel::filterColumns(int column)
+{
+    switch (column) {
+    case ColLocal:
+        return {QStringLiteral("local_addr"), QStringLiteral("local_port")};
+    case ColRemote:
+        return {QStringLiteral("remote_addr"), QStringLiteral("remote_port")};
+    case ColPeer:
+    case ColDuration:
+    case ColRetrans:
+    case ColResets:
+    case ColDrops:
+    case ColStart:
+    case ColStates:
+        return {}; // no field of the filter language tests these values
+    default: {
+        const QString sql = sqlSortColumn(column);
+        return sql.isEmpty() ? QStringList() : QStringList{sql};
+    }
+    }
+}
+
+bool ConnectionTableModel::isFiltering() const
+{
+    return m_filterJob->isRunning();
+}
+
+namespace {
+// The connections a connection filter selects: one pass over the summaries (no histories).
+QSet<qint64> matchingIds(const Session &session, const DisplayFilter &filter,
+                         const std::atomic<bool> &cancel)
+{
+    QSet<qint64> ids;
+    const FilterContext context = filterContextForSession(session, filter);
+    session.forEachConnection(
+        [&](const Connection &c) {
+            if (filter.matches(c, context))
+                ids.insert(c.id);
+            return !cancel.load(std::memory_order_relaxed);
+        },
+        false);
+    return ids;
+}
+} // namespace
+
+void ConnectionTableModel::evaluateExpression()
+{
+    m_filterJob->cancel();
+    m_exprPending = false;
+    if (m_parsed.kind != ParsedFilter::Expression || !m_session) {
+        m_exprIds.clear();
+        return;
+    }
+    const DisplayFilter filter = m_parsed.filter;
+    if (m_session->connectionCount() <= kSyncPassRows) {
+        const std::atomic<bool> never{false};
+        m_exprIds = matchingIds(*m_session, filter, never);
+        return;
+    }
+    // The rows of the previous filter stay until the matches arrive.
+    m_exprPending = true;
+    auto result = std::make_shared<QSet<qint64>>();
+    m_filterJob->start(
+        m_session->path(),
+        [filter, result](const Session &session, const std::atomic<bool> &cancel) {
+            *result = matchingIds(session, filter, cancel);
+        },
+        [this, result](const QString &error) {
+            m_exprPending = false;
+            m_exprIds = std::move(*result);
+            if (!error.isEmpty())
+                emit notice(tr("Could not filter the connections: %1").arg(error));
+            requery();
+            emit filterChanged();
+        });
+}
+
+void ConnectionTableModel::computePeers()
+{
+    if (!m_session) {
+        m_peers.clear();
+        m_peersReady = false;
+        return;
+    }
+    auto apply = [this](QHash<qint64, qint64> peers) {
+        const bool changed = peers != m_peers;
+        m_peers = std::move(peers);
+        m_peersReady = true;
+        if (changed && !m_ids.isEmpty()) {
+            emit dataChanged(index(0, ColPeer), index(int(m_ids.size()) - 1, ColPeer),
+                             {Qt::DisplayRole});
+            emit peersChanged();
+        } else if (changed) {
+            emit peersChanged();
+        }
+    };
+    if (m_session->connectionCount() <= kSyncPassRows) {
+        apply(sessionPeers(*m_session));
+        return;
+    }
+    if (m_peerJob->isRunning())
+        return; // live growth: the running pass is followed by the next refresh
+    auto result = std::make_shared<QHash<qint64, qint64>>();
+    m_peerJob->start(
+        m_session->path(),
+        [result](const Session &session, const std::atomic<bool> &cancel) {
+            *result = sessionPeers(session, &cancel);
+        },
+        [apply, result](const QString &) { apply(std::move(*result)); });
+}
 
 QString ConnectionTableModel::sqlSortColumn(int column)
 {
     // Columns whose shown value is not one stored column (duration: end - start, or "now" for
     // open ones; RST: sent + received) have no SQL order and are not sortable.
-    static const char *const kSql[ColumnCount] = {"id",
-                                                  "comm",
-                                                  "pid",
-                                                  "role",
-                                                  "family",
-                                                  "local_addr",
-                                                  "remote_addr",
-                                                  "state",
-                                                  "start_ns",
-                                                  nullptr,
-                                                  "handshake_ns",
-                                                  "bytes_sent",
-                                                  "bytes_received",
-                                                  "retransmits",
-                                                  "srtt_us",
-                                                  "srtt_us_min",
-                                                  "srtt_us_max",
-                                                  "cwnd_max",
-                                                  "kernel_retransmits",
-                                                  nullptr,
-                                                  "drops",
-                                                  "close_reason",
-                                                  "states"};
+    static const char *const kSql[ColumnCount] = {
+        "id",         "comm",         "pid",          "role",           "family",
+        "local_addr", "remote_addr",  nullptr,        "state",          "start_ns",
+        nullptr,      "handshake_ns", "bytes_sent",   "bytes_received", "retransmits",
+        "srtt_us",    "srtt_us_min",  "srtt_us_max",  "cwnd_max",       "kernel_retransmits",
+        nullptr,      "drops",        "close_reason", "states"};
     if (column < 0 || column >= ColumnCount || !kSql[column])
         return {};
     return QString::fromLatin1(kSql[column]);
@@ -187,6 +291,7 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
         switch (col) {
         case ColId:
         case ColPid:
+        case ColPeer:
         case ColDuration:
         case ColHandshake:
         case ColSent:
@@ -264,6 +369,10 @@ QVariant ConnectionTableModel::displayData(const Connection &c, int column) cons
         if (c.role == ConnectionRole::Listener)
             return QString();
         return fmt::endpoint(c.remoteAddr, c.remotePort);
+    case ColPeer: {
+        const qint64 peer = peerOf(c.id);
+        return peer > 0 ? QVariant(peer) : QVariant(QString());
+    }
     case ColState:
         return tcpStateName(c.state);
     case ColStart:
@@ -378,7 +487,12 @@ void ConnectionTableModel::setSession(std::shared_ptr<const Session> session)
     m_ids.clear();
     m_pages.clear();
     m_pageOrder.clear();
+    m_peers.clear();
+    m_peersReady = false;
+    m_peerJob->cancel();
     endResetModel();
+    computePeers();
+    evaluateExpression();
     requery();
 }
 
@@ -386,6 +500,11 @@ void ConnectionTableModel::refresh()
 {
     m_all.clear();
     m_allLoaded = false;
+    computePeers();
+    // A live session changes rows in place (a state, a close): the expression is evaluated
+    // again; on the worker the rows of the previous pass stay until it is done.
+    if (m_parsed.kind == ParsedFilter::Expression && !m_filterJob->isRunning())
+        evaluateExpression();
     requery();
 }
 
@@ -407,14 +526,31 @@ void ConnectionTableModel::sort(int column, Qt::SortOrder order)
 
 void ConnectionTableModel::requery()
 {
+    if (m_exprPending)
+        return; // the worker's matches requery when they arrive
     QVector<qint64> ids;
-    if (m_session) {
+    // Only the ids both the id filter and the expression accept; none accepted: no query.
+    QSet<qint64> only;
+    bool restricted = false;
+    if (m_idFilterActive) {
+        only = m_idFilter;
+        restricted = true;
+    }
+    if (m_parsed.kind == ParsedFilter::Expression && !m_parsed.filter.isEmpty()) {
+        if (restricted)
+            only.intersect(m_exprIds);
+        else
+            only = m_exprIds;
+        restricted = true;
+    }
+    const bool nothing = (restricted && only.isEmpty()) || m_parsed.kind == ParsedFilter::Invalid;
+    if (m_session && !nothing) {
         ConnectionQuery query;
         query.sortColumn = sqlSortColumn(m_sortColumn);
         query.descending = m_sortOrder == Qt::DescendingOrder;
-        query.text = m_text;
-        if (m_idFilterActive)
-            query.ids = QVector<qint64>(m_idFilter.cbegin(), m_idFilter.cend());
+        query.text = m_parsed.kind == ParsedFilter::Words ? m_parsed.words : QString();
+        if (restricted)
+            query.ids = QVector<qint64>(only.cbegin(), only.cend());
         ids = m_session->connectionIds(query);
         // A file older than the column (v1 has no kernel columns) cannot sort by it.
         if (ids.isEmpty() && !m_session->error().isEmpty() &&
@@ -501,8 +637,11 @@ void ConnectionTableModel::setFilterText(const QString &text)
     if (trimmed == m_text)
         return;
     m_text = trimmed;
+    m_parsed = parseFilterText(trimmed, FilterTarget::Connections);
+    evaluateExpression();
     requery();
-    emit filterChanged();
+    if (!m_exprPending)
+        emit filterChanged();
 }
 
 void ConnectionTableModel::setConnectionIdFilter(const QSet<qint64> &ids, const QString &label)

@@ -4,12 +4,20 @@
 // per row) and a bounded cache of row pages fetched on demand (Session::connections). A table
 // of 200k connections therefore costs ~2 MB plus the pages the user has looked at.
 //
-// Filters: words that must all appear (Session's text condition: process, pid, addresses,
-// ports, role, state, close reason) and an id filter set by the overview dashboard
-// ("connections in this bar"); both must accept a row.
+// Filters: the filter box's text and an id filter set by the overview dashboard ("connections
+// in this bar"); both must accept a row. The text is a display-filter expression (connection
+// fields, docs/FILTERS.md) evaluated over the Session's connection summaries in one streaming
+// pass (on a worker thread with its own Session when the session is large; the model then keeps
+// only the matching ids), or plain words that must all appear (the Session's text condition:
+// process, pid, addresses, ports, role, state, close reason); see models/filter_text.h.
+//
+// The Peer column shows the other local socket of the same connection (analysis/peers.h),
+// computed in one pass over the summaries when a session is set (a worker pass when large).
 #pragma once
 
+#include "filter/display_filter.h"
 #include "model/connection.h"
+#include "models/filter_text.h"
 #include "session/session.h"
 
 #include <QAbstractTableModel>
@@ -35,6 +43,7 @@ public:
         ColFamily,
         ColLocal,
         ColRemote,
+        ColPeer, // the other local socket of this connection (loopback), by id
         ColState,
         ColStart,
         ColDuration,
@@ -59,6 +68,9 @@ public:
     };
     static constexpr int kPageRows = 256;
     static constexpr int kMaxCachedPages = 64; // ~16k rows
+    // Sessions with up to this many connections are filtered and paired on the GUI thread
+    // (a few ms); larger ones on a worker.
+    static constexpr qint64 kSyncPassRows = 20'000;
 
     explicit ConnectionTableModel(QObject *parent = nullptr);
 
@@ -83,8 +95,19 @@ public:
     void setReferenceTimeNs(qint64 wallNs);
     qint64 referenceTimeNs() const { return m_referenceNs; }
 
+    // The filter box's text: an expression, words or nothing (parseFilterText). An invalid
+    // expression shows no rows (the filter box does not apply one).
     void setFilterText(const QString &text);
     QString filterText() const { return m_text; }
+    const ParsedFilter &parsedFilter() const { return m_parsed; }
+    // An expression is being evaluated on the worker (the rows are those of the previous filter).
+    bool isFiltering() const;
+    // The other local socket of connection id (0: none known, or not computed yet).
+    qint64 peerOf(qint64 id) const { return m_peers.value(id, 0); }
+    bool peersReady() const { return m_peersReady; }
+    // The session's connection columns a table column shows (for "Apply as Filter"): "comm"
+    // for Process, "local_addr" and "local_port" for Local, ...; empty when none.
+    static QStringList filterColumns(int column);
     // Shows only these ids; an empty set removes the id filter. label says where the set came
     // from ("retransmits 12:00:03"), for the UI that shows the active filter.
     void setConnectionIdFilter(const QSet<qint64> &ids, const QString &label);
@@ -116,9 +139,13 @@ signals:
     void filterChanged();
     // Something the user should know (a column that cannot be sorted).
     void notice(const QString &text);
+    void filteringChanged(bool filtering);
+    void peersChanged();
 
 private:
     void requery();
+    void evaluateExpression();
+    void computePeers();
     void reorder(QVector<qint64> ids);
     const QVector<Connection> &page(int pageIndex) const;
     QVariant displayData(const Connection &c, int column) const;
@@ -133,6 +160,13 @@ private:
     int m_sortColumn = ColId;
     Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
     QString m_text;
+    ParsedFilter m_parsed;
+    QSet<qint64> m_exprIds;     // expression: the matching connections
+    bool m_exprPending = false; // expression: evaluated on the worker, m_exprIds not yet valid
+    class SessionJob *m_filterJob = nullptr;
+    class SessionJob *m_peerJob = nullptr;
+    QHash<qint64, qint64> m_peers;
+    bool m_peersReady = false;
     QSet<qint64> m_idFilter;
     QString m_idLabel;
     bool m_idFilterActive = false;

@@ -2,6 +2,8 @@
 #include "models/packet_details.h"
 
 #include "analysis/tcp_options.h"
+#include "filter/fields.h"
+#include "filter/filter_expression.h"
 #include "tcpscope_records.h"
 #include "util/format.h"
 #include "util/packet_format.h"
@@ -19,6 +21,33 @@ DetailNode node(const QString &text, QVector<DetailNode> children = {})
     n.text = text;
     n.children = std::move(children);
     return n;
+}
+
+DetailNode node(const QString &text, const QString &filter)
+{
+    DetailNode n;
+    n.text = text;
+    n.filter = filter;
+    return n;
+}
+
+QString eq(const char *field, const QString &value)
+{
+    return QStringLiteral("%1 == %2").arg(QLatin1String(field), value);
+}
+
+QString eq(const char *field, qint64 value)
+{
+    return eq(field, QString::number(value));
+}
+
+// tcp.analysis.retransmission, ...: the filter field testing an analysis flag.
+QString analysisField(quint32 flag)
+{
+    for (const filter::FieldInfo &f : filter::fields())
+        if (f.id == filter::FieldId::AnalysisFlag && f.bit == flag)
+            return f.name;
+    return {};
 }
 
 DetailNode problemNode(const QString &text)
@@ -73,12 +102,17 @@ DetailNode frameSection(const Packet &p, const PacketContext &ctx)
     f.children << node(QStringLiteral("Arrival time: %1").arg(absoluteTime(p.timeNs)))
                << node(QStringLiteral("Time since session start: %1 s")
                            .arg(pfmt::relativeTime(p.timeNs, ctx.originNs)))
-               << node(QStringLiteral("Interface: %1").arg(interfaceName(p, ctx)))
+               << node(QStringLiteral("Interface: %1").arg(interfaceName(p, ctx)),
+                       ctx.interfaces.isEmpty()
+                           ? QString()
+                           : eq("iface.name", filterStringLiteral(interfaceName(p, ctx))))
                << node(QStringLiteral("Direction: %1")
                            .arg(p.isOutgoing()
                                     ? QStringLiteral("out (TC egress, sent by the local socket)")
                                     : QStringLiteral(
-                                          "in (TC ingress, received by the local socket)")))
+                                          "in (TC ingress, received by the local socket)")),
+                       eq("packet.direction",
+                          p.isOutgoing() ? QStringLiteral("out") : QStringLiteral("in")))
                << node(QStringLiteral("skb length: %1 bytes").arg(p.skbLen));
     if (p.gsoSegs > 1)
         f.children << node(
@@ -92,10 +126,12 @@ DetailNode frameSection(const Packet &p, const PacketContext &ctx)
     if (ctx.connection) {
         const Connection &c = *ctx.connection;
         f.children
-            << node(QStringLiteral("Connection %1: %2").arg(c.id).arg(fmt::connectionLabel(c)))
+            << node(QStringLiteral("Connection %1: %2").arg(c.id).arg(fmt::connectionLabel(c)),
+                    eq("conn.id", c.id))
             << node(QStringLiteral("Process: %1 (pid %2)")
                         .arg(c.comm.isEmpty() ? QStringLiteral("?") : c.comm)
-                        .arg(c.pid));
+                        .arg(c.pid),
+                    eq("proc.name", filterStringLiteral(c.comm)));
     } else {
         f.children << node(QStringLiteral("Connection: not joined to a known connection"));
     }
@@ -146,8 +182,10 @@ DetailNode ipSection(const Packet &p)
                             .arg(p.family == 6 ? QStringLiteral("Hop limit")
                                                : QStringLiteral("Time to live"))
                             .arg(p.ttl))
-                << node(QStringLiteral("Source address: %1").arg(src))
-                << node(QStringLiteral("Destination address: %1").arg(dst));
+                << node(QStringLiteral("Source address: %1").arg(src),
+                        eq(p.family == 6 ? "ipv6.src" : "ip.src", src))
+                << node(QStringLiteral("Destination address: %1").arg(dst),
+                        eq(p.family == 6 ? "ipv6.dst" : "ip.dst", dst));
     if (p.vlanTci != 0 || p.vlanDepth > 0)
         ip.children << node(QStringLiteral("VLAN: id %1, priority %2 (%3 tag(s) in the packet)")
                                 .arg(p.vlanTci & 0xfff)
@@ -192,14 +230,16 @@ DetailNode tcpSection(const Packet &p)
                  .arg(hasAck ? QStringLiteral(", Ack: %1").arg(p.relAck) : QString())
                  .arg(p.payloadLen));
     tcp.children
-        << node(QStringLiteral("Source port: %1").arg(p.srcPort))
-        << node(QStringLiteral("Destination port: %1").arg(p.dstPort))
-        << node(QStringLiteral("Sequence number: %1 (relative), raw %2").arg(p.relSeq).arg(p.seq))
+        << node(QStringLiteral("Source port: %1").arg(p.srcPort), eq("tcp.srcport", p.srcPort))
+        << node(QStringLiteral("Destination port: %1").arg(p.dstPort), eq("tcp.dstport", p.dstPort))
+        << node(QStringLiteral("Sequence number: %1 (relative), raw %2").arg(p.relSeq).arg(p.seq),
+                eq("tcp.seq", p.relSeq))
         << node(hasAck ? QStringLiteral("Acknowledgment number: %1 (relative), raw %2")
                              .arg(p.relAck)
                              .arg(p.ack)
                        : QStringLiteral("Acknowledgment number: not set (ACK flag off), raw %1")
-                             .arg(p.ack))
+                             .arg(p.ack),
+                hasAck ? eq("tcp.ack", p.relAck) : QStringLiteral("!tcp.ack"))
         << node(QStringLiteral("Header length: %1 bytes (%2)")
                     .arg(p.tcpHdrLen)
                     .arg(p.tcpHdrLen / 4));
@@ -207,23 +247,32 @@ DetailNode tcpSection(const Packet &p)
     DetailNode flags = node(QStringLiteral("Flags: 0x%1 (%2)")
                                 .arg(p.tcpFlags, 2, 16, QLatin1Char('0'))
                                 .arg(pfmt::flagsText(p.tcpFlags)));
+    flags.filter = eq("tcp.flags", QStringLiteral("0x%1").arg(p.tcpFlags, 2, 16, QLatin1Char('0')));
+    static const char *const fields[8] = {"tcp.flags.fin",  "tcp.flags.syn", "tcp.flags.reset",
+                                          "tcp.flags.push", "tcp.flags.ack", "tcp.flags.urg",
+                                          "tcp.flags.ece",  "tcp.flags.cwr"};
     for (int bit = 7; bit >= 0; --bit)
         flags.children << node(QStringLiteral("%1: %2")
                                    .arg(QLatin1String(names[bit]))
-                                   .arg(yesNo(p.tcpFlags & (1u << bit))));
-    tcp.children << flags << node(QStringLiteral("Window: %1 (raw)").arg(p.window));
+                                   .arg(yesNo(p.tcpFlags & (1u << bit))),
+                               eq(fields[bit], (p.tcpFlags & (1u << bit)) ? 1 : 0));
+    tcp.children << flags
+                 << node(QStringLiteral("Window: %1 (raw)").arg(p.window),
+                         eq("tcp.window_size_value", p.window));
     if (p.scaledWindow >= 0)
         tcp.children << node(
             QStringLiteral("Calculated window size: %1 bytes%2")
                 .arg(p.scaledWindow)
                 .arg(p.window
                          ? QStringLiteral(" (scaling factor %1)").arg(p.scaledWindow / p.window)
-                         : QString()));
+                         : QString()),
+            eq("tcp.window_size", p.scaledWindow));
     else
         tcp.children << node(QStringLiteral(
             "Calculated window size: unknown (window scale not seen in the handshake)"));
     tcp.children << node(QStringLiteral("Urgent pointer: %1").arg(p.urgPtr)) << optionsNode(p)
-                 << node(QStringLiteral("Payload length: %1 bytes").arg(p.payloadLen));
+                 << node(QStringLiteral("Payload length: %1 bytes").arg(p.payloadLen),
+                         eq("tcp.len", p.payloadLen));
     if (!p.payload.isEmpty()) {
         DetailNode snap = node(QStringLiteral("Payload snapshot: %1 of %2 bytes")
                                    .arg(p.payload.size())
@@ -247,6 +296,8 @@ DetailNode analysisSection(const Packet &p, const PacketContext &ctx)
     DetailNode a = node(QStringLiteral("TCP analysis%1")
                             .arg(summary.isEmpty() ? QString() : QStringLiteral(": ") + summary));
     a.problem = analysisIsProblem(p.analysis) || pfmt::isMalformed(p);
+    if (p.analysis != 0)
+        a.filter = QStringLiteral("tcp.analysis.flags");
     for (int bit = 0; bit < 32; ++bit) {
         const auto flag = AnalysisFlag(1u << bit);
         if (!(p.analysis & flag))
@@ -254,15 +305,18 @@ DetailNode analysisSection(const Packet &p, const PacketContext &ctx)
         QString text = analysisFlagName(flag);
         if (flag == AnalysisDuplicateAck && p.dupAckNum > 0)
             text += QStringLiteral(" #%1").arg(p.dupAckNum);
-        DetailNode n = node(text);
+        DetailNode n = node(text, analysisField(flag));
         n.problem = analysisIsProblem(flag);
         a.children << n;
     }
     if (p.analysis == 0)
-        a.children << node(QStringLiteral("No analysis flags"));
+        a.children << node(QStringLiteral("No analysis flags"),
+                           QStringLiteral("!tcp.analysis.flags"));
     a.children << node(QStringLiteral("Bytes in flight: %1")
                            .arg(p.bytesInFlight >= 0 ? QString::number(p.bytesInFlight)
-                                                     : QStringLiteral("unknown")));
+                                                     : QStringLiteral("unknown")),
+                       p.bytesInFlight >= 0 ? eq("tcp.analysis.bytes_in_flight", p.bytesInFlight)
+                                            : QString());
     if (p.ackRttNs >= 0)
         a.children << node(QStringLiteral("ACK RTT: %1 (time to the segment it acknowledges)")
                                .arg(nsText(p.ackRttNs)));

@@ -17,6 +17,9 @@ struct DetailNode
     QVector<DetailNode> children;
     bool problem = false;   // shown red (malformed, option parse error, analysis problem)
     bool monospace = false; // hex dump lines
+    // The display-filter expression that selects this value (tcp.srcport == 40001), for
+    // "Apply as Filter"; empty when the language has no field for it.
+    QString filter;
 };
 
 struct PacketContext

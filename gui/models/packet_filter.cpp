@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "models/packet_filter.h"
 
+#include "export/pcapng_writer.h"
+#include "export/session_export.h"
 #include "session/session.h"
 #include "util/packet_format.h"
 
@@ -10,7 +12,11 @@ namespace tcpscope {
 
 bool PacketQuickFilter::accepts(const Packet &p) const
 {
+    if (invalid)
+        return false;
     if (problemsOnly && !analysisIsProblem(p.analysis) && !pfmt::isMalformed(p))
+        return false;
+    if (hasExpression() && !(context && expression.matches(p, *context)))
         return false;
     if (words.isEmpty())
         return true;
@@ -26,9 +32,41 @@ bool PacketQuickFilter::accepts(const Packet &p) const
                        [&](const QString &w) { return hay.contains(w); });
 }
 
+std::shared_ptr<const FilterContext> packetFilterContext(const Session &session,
+                                                         const DisplayFilter &filter,
+                                                         const QVector<qint64> &connections)
+{
+    if (connections.isEmpty())
+        return std::make_shared<const FilterContext>(filterContextForSession(session, filter));
+    auto context = std::make_shared<FilterContext>();
+    const SessionInfo info = session.info();
+    context->setInterfaces(info.interfaces);
+    if (filter.needsConnections())
+        for (const Connection &c : session.connections(connections))
+            context->addConnection(c);
+    if (filter.needsKernelEvents() && info.kernelMetrics)
+        for (qint64 id : connections)
+            context->addKernelEvents(session.kernelData(id, false));
+    if (filter.needsSessionEnd())
+        context->sessionEndNs = sessionEndNs(session);
+    if (filter.needsOrigin()) {
+        // frame.time_relative counts from the first packet of the whole-session pcapng export,
+        // as filterContextForSession does.
+        const QSet<quint32> loopback = loopbackInterfaces(info);
+        session.forEachPacket(-1, [&](const Packet &p) {
+            if (isLoopbackEgressCopy(p, loopback))
+                return true;
+            context->originNs = p.timeNs;
+            return false;
+        });
+    }
+    return context;
+}
+
 PacketScanResult scanPackets(const QString &path, const QVector<qint64> &connections,
                              const std::function<bool(const Packet &)> &keep, qint64 cap,
-                             const std::atomic<bool> &cancel)
+                             const std::atomic<bool> &cancel,
+                             const std::function<void(const Session &)> &prepare)
 {
     PacketScanResult result;
     const std::unique_ptr<Session> session = Session::open(path, &result.error, &cancel);
@@ -36,6 +74,8 @@ PacketScanResult scanPackets(const QString &path, const QVector<qint64> &connect
         result.cancelled = cancel.load();
         return result;
     }
+    if (prepare)
+        prepare(*session);
     auto visit = [&](const Packet &p) {
         if (cancel.load(std::memory_order_relaxed)) {
             result.cancelled = true;

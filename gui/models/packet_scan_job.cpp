@@ -23,14 +23,16 @@ PacketScanJob::~PacketScanJob()
 }
 
 void PacketScanJob::start(const QString &sessionPath, const QVector<qint64> &connections,
-                          std::function<bool(const Packet &)> keep, qint64 cap)
+                          std::function<bool(const Packet &)> keep, qint64 cap,
+                          std::function<void(const Session &)> prepare)
 {
     cancel();
     auto run = std::make_shared<Run>();
     Run *raw = run.get();
-    run->thread.reset(QThread::create([raw, sessionPath, connections, keep = std::move(keep), cap] {
-        raw->result = scanPackets(sessionPath, connections, keep, cap, raw->cancel);
-    }));
+    run->thread.reset(QThread::create(
+        [raw, sessionPath, connections, keep = std::move(keep), cap, prepare = std::move(prepare)] {
+            raw->result = scanPackets(sessionPath, connections, keep, cap, raw->cancel, prepare);
+        }));
     // The job owns its runs (m_running); the connection holds only a weak reference, so a
     // joined thread and its connection go away with the Run.
     const std::weak_ptr<Run> weak = run;

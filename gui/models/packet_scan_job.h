@@ -19,8 +19,10 @@ public:
     explicit PacketScanJob(QObject *parent = nullptr);
     ~PacketScanJob() override;
 
+    // prepare (may be empty) runs on the worker's session before the scan.
     void start(const QString &sessionPath, const QVector<qint64> &connections,
-               std::function<bool(const Packet &)> keep, qint64 cap);
+               std::function<bool(const Packet &)> keep, qint64 cap,
+               std::function<void(const Session &)> prepare = {});
     void cancel();
     bool isRunning() const { return m_current != nullptr; }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "models/packet_table_model.h"
 
+#include "models/filter_text.h"
 #include "session/session.h"
 #include "tcpscope_records.h"
 #include "util/packet_format.h"
@@ -272,10 +273,19 @@ void PacketTableModel::setProblemsOnly(bool on)
 
 void PacketTableModel::setFilterText(const QString &text)
 {
-    const QStringList words = text.toLower().split(QLatin1Char(' '), Qt::SkipEmptyParts);
-    if (words == m_filter.words)
+    const QString trimmed = text.simplified();
+    if (trimmed == m_filterText)
         return;
-    m_filter.words = words;
+    m_filterText = trimmed;
+    const ParsedFilter parsed = parseFilterText(trimmed, FilterTarget::Packets);
+    m_filter.words.clear();
+    m_filter.expression = DisplayFilter();
+    m_filter.context.reset();
+    m_filter.invalid = parsed.kind == ParsedFilter::Invalid;
+    if (parsed.kind == ParsedFilter::Words)
+        m_filter.words = parsed.words.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    else if (parsed.kind == ParsedFilter::Expression)
+        m_filter.expression = parsed.filter;
     rebuild();
 }
 
@@ -290,6 +300,11 @@ void PacketTableModel::rebuild()
     const bool small = m_pages.count() <= kMemoryRows;
     m_memoryMode = m_filter.isActive() || (sorted && small);
     m_pagedRows = m_memoryMode ? 0 : m_pages.count();
+    // The expression's context is built where the packets are read: here for a small list,
+    // on the scan's worker for a large one.
+    m_filter.context.reset();
+    if (m_memoryMode && small && m_filter.hasExpression() && m_session)
+        m_filter.context = packetFilterContext(*m_session, m_filter.expression, m_connections);
     if (m_memoryMode && small)
         loadMemoryRows();
     endResetModel();
@@ -315,10 +330,17 @@ void PacketTableModel::startScan()
 {
     if (!m_session)
         return;
-    const PacketQuickFilter filter = m_filter;
+    // The filter is shared with the worker, which sets its context (read only afterwards).
+    auto filter = std::make_shared<PacketQuickFilter>(m_filter);
+    const QVector<qint64> connections = m_connections;
+    std::function<void(const Session &)> prepare;
+    if (filter->hasExpression())
+        prepare = [filter, connections](const Session &session) {
+            filter->context = packetFilterContext(session, filter->expression, connections);
+        };
     m_scan->start(
-        m_session->path(), m_connections, [filter](const Packet &p) { return filter.accepts(p); },
-        kMaxMatches);
+        m_session->path(), m_connections, [filter](const Packet &p) { return filter->accepts(p); },
+        kMaxMatches, prepare);
     emit scanningChanged(true);
 }
 
@@ -431,6 +453,10 @@ void PacketTableModel::refresh()
             return; // a filter scan's matches: a snapshot until the filter changes
         const qint64 before = m_pages.count();
         if (m_pages.refreshCounts() != before && m_pages.count() <= kMemoryRows) {
+            // New packets may belong to connections the expression's context has not seen.
+            if (m_filter.hasExpression() && m_session && m_filter.expression.needsConnections())
+                m_filter.context =
+                    packetFilterContext(*m_session, m_filter.expression, m_connections);
             QVector<Packet> added = m_pages.read(before, m_pages.count() - before);
             added.erase(std::remove_if(added.begin(), added.end(),
                                        [this](const Packet &p) { return !m_filter.accepts(p); }),

@@ -69,8 +69,11 @@ public:
     // Only packets whose analysis is a problem (retransmissions, dup ACKs, zero window, ...).
     void setProblemsOnly(bool on);
     bool problemsOnly() const { return m_filter.problemsOnly; }
-    // Words (case-insensitive) that must all appear in a row's text, e.g. "dup syn" or "retrans".
+    // The filter box: a packet filter expression (tcp.analysis.retransmission, tcp.len > 0,
+    // proc.name == "curl") or words (case-insensitive) that must all appear in a row's text,
+    // e.g. "dup syn" (models/filter_text.h). An invalid expression lists nothing.
     void setFilterText(const QString &text);
+    QString filterText() const { return m_filterText; }
 
     // The row's packet (a copy: pages come and go).
     Packet packetAt(int row) const;
@@ -109,6 +112,7 @@ private:
     QVector<qint64> m_connections;
     qint64 m_originNs = 0;
     PacketQuickFilter m_filter;
+    QString m_filterText;
     int m_sortColumn = ColNo;
     Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
     bool m_truncated = false;

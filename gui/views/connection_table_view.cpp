@@ -61,6 +61,7 @@ void ConnectionTableView::applyDefaultColumnWidths()
                                                                            "IPv6",
                                                                            "255.255.255.255:65535",
                                                                            "255.255.255.255:65535",
+                                                                           "99999",
                                                                            "ESTABLISHED",
                                                                            "00:00:00.000",
                                                                            "999.9 ms",

@@ -30,6 +30,7 @@ OverviewChart::OverviewChart(const QString &title, QWidget *parent) : QCustomPlo
 {
     setMinimumSize(220, 150);
     plotLayout()->insertRow(0);
+    m_titleText = title;
     m_title = new QCPTextElement(this, title, QFont(font().family(), font().pointSize(), QFont::Bold));
     plotLayout()->addElement(0, 0, m_title);
     setInteractions(QCP::iSelectPlottables);

@@ -16,6 +16,7 @@ class OverviewChart : public QCustomPlot
     Q_OBJECT
 public:
     explicit OverviewChart(const QString &title, QWidget *parent = nullptr);
+    QString title() const { return m_titleText; }
 
     // Removes everything but the title; text is shown in the middle when nothing is added.
     void reset(const QString &emptyText);
@@ -54,6 +55,7 @@ private:
     QString labelFor(const Target &target, int index) const;
 
     QCPTextElement *m_title = nullptr;
+    QString m_titleText;
     QCPItemText *m_empty = nullptr;
     QString m_emptyText;
     QHash<QCPAbstractPlottable *, Target> m_targets;

@@ -15,7 +15,8 @@ PacketDetailsView::PacketDetailsView(QWidget *parent) : QTreeWidget(parent)
     setHeaderHidden(true);
     setUniformRowHeights(true);
     setSelectionMode(QAbstractItemView::ExtendedSelection);
-    setContextMenuPolicy(Qt::ActionsContextMenu);
+    // The right-click menu (Apply as Filter, Copy, ...) is ContextMenus'; Ctrl+C stays here.
+    setContextMenuPolicy(Qt::CustomContextMenu);
     auto *copy = new QAction(tr("Copy"), this);
     copy->setShortcut(QKeySequence::Copy);
     copy->setShortcutContext(Qt::WidgetShortcut);
@@ -67,6 +68,7 @@ void PacketDetailsView::addNodes(QTreeWidgetItem *parent, const QVector<DetailNo
             item->setForeground(0, QColor(0x3a, 0x00, 0x00));
             item->setBackground(0, QColor(0xff, 0xc8, 0xc8));
         }
+        item->setData(0, FilterRole, n.filter);
         if (n.monospace)
             item->setFont(0, mono);
         addNodes(item, n.children);

@@ -12,6 +12,9 @@ class PacketDetailsView : public QTreeWidget
 {
     Q_OBJECT
 public:
+    // Each line's display-filter expression (DetailNode::filter), a QString.
+    static constexpr int FilterRole = Qt::UserRole + 1;
+
     explicit PacketDetailsView(QWidget *parent = nullptr);
 
     void setPacket(const Packet &packet, const PacketContext &context);
@@ -22,7 +25,10 @@ public:
 
 private:
     void addNodes(QTreeWidgetItem *parent, const QVector<DetailNode> &nodes);
-    void copySelection() const;
+public:
+    void copySelection() const; // the selected lines (Ctrl+C)
+
+private:
 
     qint64 m_packetId = 0;
 };

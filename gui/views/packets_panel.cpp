@@ -2,6 +2,7 @@
 #include "views/packets_panel.h"
 
 #include "models/packet_table_model.h"
+#include "views/filter_bar.h"
 
 #include <QCheckBox>
 #include <QEvent>
@@ -46,10 +47,7 @@ PacketsPanel::PacketsPanel(QWidget *parent) : QWidget(parent), m_model(new Packe
     m_problemsOnly->setToolTip(
         tr("Show only packets the analysis flags as a problem (retransmissions, dup ACKs, "
            "out-of-order, zero window, RST, malformed)"));
-    m_filter = new QLineEdit(this);
-    m_filter->setPlaceholderText(tr("Packet filter: words that must all appear, e.g. \"syn\", "
-                                    "\"dup\", \"retrans\", \"out len=0\""));
-    m_filter->setClearButtonEnabled(true);
+    m_filter = new FilterBar(FilterTarget::Packets, QStringLiteral("packets"), this);
     m_count = new QLabel(this);
     m_count->setToolTip(
         tr("Packets of the selected connections (all connections when none is selected)"));
@@ -86,11 +84,8 @@ PacketsPanel::PacketsPanel(QWidget *parent) : QWidget(parent), m_model(new Packe
     layout->addLayout(bar);
     layout->addWidget(m_view, 1);
 
-    m_filterTimer.setSingleShot(true);
-    m_filterTimer.setInterval(250);
-    connect(&m_filterTimer, &QTimer::timeout, this, &PacketsPanel::applyFilterNow);
-    connect(m_filter, &QLineEdit::textChanged, this, [this] { m_filterTimer.start(); });
-    connect(m_filter, &QLineEdit::returnPressed, this, &PacketsPanel::applyFilterNow);
+    // The bar applies after a pause in typing or on Enter.
+    connect(m_filter, &FilterBar::applied, m_model, &PacketTableModel::setFilterText);
     connect(m_problemsOnly, &QCheckBox::toggled, m_model, &PacketTableModel::setProblemsOnly);
 
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
@@ -126,8 +121,12 @@ void PacketsPanel::applyDefaultColumnWidths()
 
 void PacketsPanel::applyFilterNow()
 {
-    m_filterTimer.stop();
-    m_model->setFilterText(m_filter->text());
+    m_filter->applyNow(false);
+}
+
+QLineEdit *PacketsPanel::filterEdit() const
+{
+    return m_filter->edit();
 }
 
 qint64 PacketsPanel::currentPacketId() const

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The packet list with its quick filter bar ("Problems only", words) and a "N packets" count.
+// The packet list with its filter bar ("Problems only" and the packet display filter, see
+// views/filter_bar.h) and a "N packets" count.
 // Filtering a large list (the whole session) runs on a worker: the count says "Filtering…"
 // until the matches arrive.
 #pragma once
@@ -14,6 +15,7 @@ class QTableView;
 
 namespace tcpscope {
 
+class FilterBar;
 class PacketTableModel;
 
 class PacketsPanel : public QWidget
@@ -25,7 +27,8 @@ public:
     PacketTableModel *model() const { return m_model; }
     QTableView *view() const { return m_view; }
     QCheckBox *problemsOnlyBox() const { return m_problemsOnly; }
-    QLineEdit *filterEdit() const { return m_filter; }
+    QLineEdit *filterEdit() const;
+    FilterBar *filterBar() const { return m_filter; }
     QLabel *countLabel() const { return m_count; }
 
     qint64 currentPacketId() const; // 0 when none
@@ -34,7 +37,7 @@ public:
     bool selectPacket(qint64 packetId);
     // Shown in the empty list (e.g. "This session has no packets: recorded with --no-packets").
     void setEmptyHint(const QString &text);
-    void applyFilterNow(); // skips the typing delay (tests, Enter)
+    void applyFilterNow(); // applies the box's text now, skipping the typing delay (tests)
 
 signals:
     void currentPacketChanged(qint64 packetId);
@@ -46,11 +49,10 @@ private:
     PacketTableModel *m_model;
     QTableView *m_view;
     QCheckBox *m_problemsOnly;
-    QLineEdit *m_filter;
+    FilterBar *m_filter;
     QLabel *m_count;
     QString m_emptyHint;
-    QString m_notice;     // what the model could not do in full, until the list changes
-    QTimer m_filterTimer; // waits for a pause in typing: filtering 1M rows is not free
+    QString m_notice; // what the model could not do in full, until the list changes
 };
 
 } // namespace tcpscope

@@ -15,6 +15,11 @@
 //                          process, start, sent, srtt_max, remote
 //   filter_ms T            typing a filter word in the connection filter (one query)
 //   filter_rows N          rows it left
+//   filter_expr_ms T       a display-filter expression in the connection filter
+//                          (proc.name == "curl" && conn.remote_port == 443), until its rows are
+//                          painted (large sessions: evaluated on a worker, which is waited for)
+//   filter_expr_rows N     rows it left
+//   peers_ms T             from the open until the Peer column's pairs are known
 //   scroll_last_packet_ms T  no connection selected (all packets), jump to the last row
 //   last_packet_id N       id of that row
 //   conn_id N              the connection with the most packets (the worst case)
@@ -99,6 +104,12 @@ int main(int argc, char **argv)
     QString error;
     QObject::connect(&w, &MainWindow::sessionOpened, [&] { opened = true; });
     QObject::connect(&w, &MainWindow::errorOccurred, [&](const QString &e) { error = e; });
+    // When the Peer column's pairs arrive (a worker pass after the open on large sessions).
+    QElapsedTimer sinceOpen;
+    qint64 peersMs = -1;
+    QObject::connect(w.connectionModel(), &ConnectionTableModel::peersChanged,
+                     [&] { peersMs = sinceOpen.elapsed(); });
+    sinceOpen.start();
     t.start();
     w.openSessionInBackground(path);
     while (!opened && error.isEmpty())
@@ -141,6 +152,19 @@ int main(int argc, char **argv)
     print("filter_rows", w.connectionModel()->rowCount());
     w.setFilterText(QString());
     settle(&w);
+
+    t.restart();
+    w.setFilterText(QStringLiteral("proc.name == \"curl\" && conn.remote_port == 443"));
+    while (w.connectionModel()->isFiltering())
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    settle(&w);
+    print("filter_expr_ms", t.elapsed());
+    print("filter_expr_rows", w.connectionModel()->rowCount());
+    w.setFilterText(QString());
+    settle(&w);
+    while (!w.connectionModel()->peersReady())
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    print("peers_ms", peersMs >= 0 ? peersMs : sinceOpen.elapsed());
 
     PacketsPanel *panel = w.inspector()->packetsPanel();
     table->clearSelection();

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Cost of the kernel's-view probes (issue 4) on loopback, in one run. Not a test: it prints
+# Cost of the kernel's-view probes on loopback, in one run. Not a test: it prints
 # numbers, not verdicts.
 #  (a) per-program BPF cost: with kernel.bpf_stats_enabled=1 (restored on exit), run_time_ns and
 #      run_cnt of every program the recording helper holds (`bpftool prog show -j`, before and

@@ -17,7 +17,7 @@ struct FixtureFacts
     qint64 startedNs = 0;    // capture start (wall)
     qint64 stoppedNs = 0;
     quint64 lostRecords = 0;
-    // Kernel metrics (issue 4): samples of connection 2 (a transfer with one loss) and 6 (reset
+    // Kernel metrics: samples of connection 2 (a transfer with one loss) and 6 (reset
     // by the peer), events and drops; see kernelFixture().
     int samples2 = 0;
     int samples6 = 0;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The main window on a real session file: table contents, timeline bars, click-to-select in
-// both directions, the text filter, Save As, the lost-records indicator and bad files.
+// both directions, the word filter, Save As, the lost-records indicator and bad files.
 #include "charts/timeline_widget.h"
 #include "main_window.h"
 #include "models/connection_table_model.h"
+#include "session/session_writer.h"
 #include "session_fixture.h"
 #include "views/connection_table_view.h"
 
@@ -162,9 +163,13 @@ private slots:
         w.setInteractiveErrors(false);
         w.show();
         QVERIFY(w.openSession(m_session));
+        // Plain words are no expression: they keep the word match (applied after a pause in
+        // typing), and the box says so.
         QTest::keyClicks(w.filterEdit(), QStringLiteral("CURL"));
-        QCOMPARE(w.tableView()->model()->rowCount(), 2);
+        QTRY_COMPARE(w.tableView()->model()->rowCount(), 2);
         QCOMPARE(w.timeline()->barCount(), 2);
+        QVERIFY2(w.filterEdit()->toolTip().contains(QStringLiteral("Not a filter expression")),
+                 qPrintable(w.filterEdit()->toolTip()));
         w.setFilterText(QStringLiteral("curl 8080"));
         QCOMPARE(w.filterEdit()->text(), QStringLiteral("curl 8080"));
         QCOMPARE(w.tableView()->model()->rowCount(), 1);
@@ -248,6 +253,39 @@ private slots:
         QSignalSpy errors(&w, &MainWindow::errorOccurred);
         QVERIFY(!w.saveSessionAs(m_dir.filePath(QStringLiteral("no/such/dir/x.tcpscope"))));
         QCOMPARE(errors.count(), 1);
+    }
+
+    void interruptedCaptureStandsOut()
+    {
+        // A capture that was cut short says so in the status bar even with nothing counted lost,
+        // and the tooltip says when and why.
+        const QString file = m_dir.filePath(QStringLiteral("interrupted.tcpscope"));
+        QString error;
+        auto writer = SessionWriter::create(file, &error);
+        QVERIFY2(writer, qPrintable(error));
+        SessionInfo info;
+        info.startedNs = 1'700'000'000'000'000'000;
+        info.stoppedNs = info.startedNs + 5'000'000'000;
+        Interruption gap;
+        gap.startNs = info.startedNs + 1'000'000'000;
+        gap.endNs = info.startedNs + 3'000'000'000;
+        gap.reason = QStringLiteral("tcpscope did not read for 2000 ms");
+        info.interruptions = {gap};
+        writer->setInfo(info);
+        Connection c;
+        c.id = 1;
+        c.startNs = info.startedNs;
+        writer->writeConnection(c);
+        QVERIFY2(writer->close(&error), qPrintable(error));
+
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        QVERIFY(w.openSession(file));
+        QCOMPARE(w.lostLabel()->text(), QStringLiteral("0 records lost · interrupted"));
+        QVERIFY(w.lostLabel()->styleSheet().contains(QStringLiteral("background")));
+        QVERIFY2(w.lostLabel()->toolTip().contains(gap.reason), qPrintable(w.lostLabel()->toolTip()));
+        QVERIFY2(w.lostLabel()->toolTip().contains(QStringLiteral("(2.0 s)")),
+                 qPrintable(w.lostLabel()->toolTip()));
     }
 
     void badFilesReportErrorsAndKeepTheCurrentSession_data()

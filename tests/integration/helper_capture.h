@@ -43,7 +43,7 @@ struct Capture
     std::uint64_t packetsLost = 0;
     std::uint64_t lost = 0;       // ring buffer losses (latest Stats, all buffers)
     std::uint64_t missedRuns = 0; // program runs the kernel skipped (latest Stats)
-    // tcpinfo.bpf.c and the helper's listener poll / BTF reason tables (issue 4)
+    // tcpinfo.bpf.c and the helper's listener poll / BTF reason tables
     std::vector<ts_tcp_sample> samples;
     std::vector<ts_tcp_event> events;
     std::vector<ts_drop> drops;

@@ -59,13 +59,16 @@ private slots:
         if (how == "malformed") {
             QString error;
             std::optional<wire::Frame> f;
-            do // Records/Stats may precede the Error frame
+            do // Records/Stats/Log may precede the Error frame
                 f = helper.readFrame(5000, &error);
             while (f && f->type != wire::MessageType::Error);
             QVERIFY2(f, qPrintable(error));
             std::string err;
-            QVERIFY(QString::fromStdString(*wire::decodeError(f->payload, err))
-                        .contains("unknown message type 9"));
+            const auto e = wire::decodeError(f->payload, err);
+            QVERIFY2(e, err.c_str());
+            QCOMPARE(e->code, wire::ErrorCode::Protocol);
+            QVERIFY2(QString::fromStdString(e->secondary).contains("unknown message type 9"),
+                     e->secondary.c_str());
         }
         QCOMPARE(helper.waitExit(5000), 0);
         verifyNothingLeft(ours, m_tracefsBefore);
@@ -111,9 +114,10 @@ private slots:
                     break;
             }
             std::string err;
-            const auto text = wire::decodeError(f.payload, err);
-            _exit(f.type == wire::MessageType::Error && text &&
-                          text->find("neither root") != std::string::npos
+            const auto e = wire::decodeError(f.payload, err);
+            _exit(f.type == wire::MessageType::Error && e &&
+                          e->code == wire::ErrorCode::Permission &&
+                          e->secondary.find("neither root") != std::string::npos
                       ? 0
                       : 13);
         }
@@ -177,15 +181,19 @@ private slots:
             d.feed({buf, std::size_t(n)});
             wire::Frame f;
             while (d.next(f) == wire::FrameDecoder::Status::Frame)
-                frames.push_back(std::move(f));
+                if (f.type != wire::MessageType::Log) // warnings are not part of this story
+                    frames.push_back(std::move(f));
         }
         ::close(silent);
         QCOMPARE(frames.size(), std::size_t(2));
         QCOMPARE(frames[0].type, wire::MessageType::Hello);
         QCOMPARE(frames[1].type, wire::MessageType::Error);
         std::string err;
-        const auto text = wire::decodeError(frames[1].payload, err);
-        QVERIFY(text && text->find("no Start from the client") != std::string::npos);
+        const auto e = wire::decodeError(frames[1].payload, err);
+        QVERIFY2(e, err.c_str());
+        QCOMPARE(e->code, wire::ErrorCode::Protocol);
+        QVERIFY2(e->primary.find("no Start from the client") != std::string::npos,
+                 e->primary.c_str());
         const int next = connectTo();
         QVERIFY(next >= 0);
         std::uint8_t hdr[8];
@@ -195,6 +203,38 @@ private slots:
         helper.terminate();
         QVERIFY(helper.waitForFinished(5000));
         QCOMPARE(helper.exitCode(), 0);
+    }
+
+    // A client of the previous protocol gets a refusal it can read (the plain-text frame every
+    // version decodes) naming both versions, and the helper exits without attaching anything.
+    void olderClientRefused()
+    {
+        HelperProcess helper;
+        QString error;
+        QVERIFY2(helper.start(helperPath(), {}, &error), qPrintable(error));
+        auto f = helper.readFrame(15000, &error);
+        QVERIFY2(f, qPrintable(error + " / " + helper.stderrText()));
+        std::string err;
+        if (f->type == wire::MessageType::Error) {
+            const auto e = wire::decodeError(f->payload, err);
+            if (e && e->code == wire::ErrorCode::KernelUnsupported)
+                QSKIP(qPrintable("BPF UNAVAILABLE ON THIS KERNEL: " +
+                                 QString::fromStdString(e->text())));
+        }
+        QCOMPARE(f->type, wire::MessageType::Hello);
+        std::vector<std::uint8_t> start = wire::encodeStart({});
+        start[wire::kHeaderSize + sizeof wire::kMagic] = 4; // protocol 4, low byte
+        QVERIFY(helper.send(start));
+        f = helper.readFrame(5000, &error);
+        QVERIFY2(f, qPrintable(error));
+        QCOMPARE(f->type, wire::MessageType::TextError);
+        const auto text = wire::decodeTextError(f->payload, err);
+        QVERIFY2(text, err.c_str());
+        QCOMPARE(QString::fromStdString(*text),
+                 QStringLiteral("tcpscope-helper: tcpscope speaks protocol 4, this tcpscope-helper "
+                                "needs 5: install matching versions of tcpscope and "
+                                "tcpscope-helper"));
+        QCOMPARE(helper.waitExit(5000), 0);
     }
 
     // A one-page ring buffer cannot hold a burst: reserve failures must show up in Stats, so
@@ -243,6 +283,29 @@ private slots:
                  "records vanished without being counted as lost");
         QVERIFY(helper.send(wire::encodeStop()));
         QCOMPARE(helper.waitExit(5000), 0);
+    }
+
+    void userRingBufferSizeIsCapped()
+    {
+        // A user may run the capability-bearing helper directly: it refuses to pin more kernel
+        // memory than its cap, before it even looks at its privileges.
+        HelperProcess helper;
+        QString error;
+        QVERIFY(helper.start(helperPath(), {"--ringbuf-kib", "1048576"}, &error, 65534));
+        QCOMPARE(helper.waitExit(5000), 64);
+        const QString text = helper.stderrText();
+        QVERIFY2(text.contains("--ringbuf-kib 1048576") && text.contains("32768 KiB") &&
+                     text.contains("not root"),
+                 qPrintable(text));
+        HelperProcess packets;
+        QVERIFY(packets.start(helperPath(), {"--packet-ringbuf-kib", "65536"}, &error, 65534));
+        QCOMPARE(packets.waitExit(5000), 64);
+        QVERIFY2(packets.stderrText().contains("--packet-ringbuf-kib 65536"),
+                 qPrintable(packets.stderrText()));
+        // Within the cap the next check decides (nobody has no capabilities: 77).
+        HelperProcess small;
+        QVERIFY(small.start(helperPath(), {"--tcpinfo-ringbuf-kib", "32768"}, &error, 65534));
+        QCOMPARE(small.waitExit(5000), 77);
     }
 
     void withoutPrivilegesExplainsAndExits77()

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Integration (issue 4): the helper's sock_diag listener poll on the real kernel. A listener with
+// Integration: the helper's sock_diag listener poll on the real kernel. A listener with
 // listen(backlog = 1) that never accepts is hammered with connects: its samples must show the
 // accept queue at its limit and the drop counter growing, carry the socket cookie that both
 // SO_COOKIE and the lifecycle records give, and agree with nstat's ListenOverflows/ListenDrops.

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
 #include <QTest>
 #include <QThread>
@@ -75,9 +77,9 @@ bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args
         qFatal("no Hello from helper: %s", qPrintable(error + " / " + helper.stderrText()));
     std::string err;
     if (frame->type == wire::MessageType::Error) {
-        const QString text =
-            QString::fromStdString(wire::decodeError(frame->payload, err).value_or(""));
-        if (text.contains("cannot load BPF")) {
+        const auto e = wire::decodeError(frame->payload, err);
+        const QString text = QString::fromStdString(e ? e->text() : err);
+        if (e && e->code == wire::ErrorCode::KernelUnsupported) {
             QTest::qSkip(
                 qPrintable("BPF UNAVAILABLE ON THIS KERNEL - integration test NOT RUN: " + text),
                 __FILE__, __LINE__);
@@ -233,6 +235,28 @@ void verifyNothingLeft(const BpfObjects &ours, const QStringList &tracefsBefore)
     const QStringList others = loadedTcpscopePrograms();
     if (!others.isEmpty()) // someone else's helper may legitimately be running
         qInfo("note: other tcpscope programs loaded (not ours): %s", qPrintable(others.join(", ")));
+}
+
+pid_t helperChildOf(qint64 recorderPid)
+{
+    const QByteArray parent = "\nPPid:\t" + QByteArray::number(recorderPid) + "\n";
+    for (const QString &pid : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs)) {
+        QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+        if (pid.toInt() <= 0 || !status.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray text = status.readAll();
+        if (text.startsWith("Name:\ttcpscope-helpe") && text.contains(parent))
+            return pid_t(pid.toInt());
+    }
+    return 0;
+}
+
+bool processGone(pid_t pid)
+{
+    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!status.open(QIODevice::ReadOnly))
+        return true;
+    return status.readAll().contains("\nState:\tZ");
 }
 
 } // namespace tcpscope::test

@@ -10,6 +10,7 @@
 #include <QString>
 #include <QStringList>
 #include <functional>
+#include <sys/types.h>
 
 namespace tcpscope::test {
 
@@ -35,6 +36,10 @@ bool collect(HelperProcess &helper, Capture &cap, int timeoutMs, const std::func
 bool stopAndDrain(HelperProcess &helper, Capture &cap, int timeoutMs);
 // CLOCK_MONOTONIC now, the clock of record timestamps.
 std::uint64_t monotonicNs();
+// The tcpscope-helper child of a recorder (the only one it spawns), 0 if none yet.
+pid_t helperChildOf(qint64 recorderPid);
+// Exited: /proc says so, or only its zombie is left (reparented once its parent died).
+bool processGone(pid_t pid);
 // After the helper is gone: none of its programs/links remain and tracefs mounts are unchanged.
 void verifyNothingLeft(const BpfObjects &ours, const QStringList &tracefsBefore);
 

@@ -4,12 +4,14 @@
 // ids of the lifecycle records on both ends with the exact payload bytes; a refused connect its
 // SYN and RST; the kernel-side port filter must leave other traffic out; interfaces created
 // later are attached; and nothing of ours stays on any interface after the helper is gone, in
-// tcx mode and in the clsact fallback (where a killed helper's filter is removed by the next).
+// tcx mode and in the clsact fallback (where a killed helper's filter is removed by the next);
+// two captures at once do not disturb each other in either mode.
 // Needs root; skips loudly otherwise.
 #include "helper_session.h"
 
 #include <QDir>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QTest>
 #include <QThread>
 #include <csignal>
@@ -60,6 +62,41 @@ QString tcFilters()
     return all;
 }
 
+// Interfaces that carry a clsact qdisc.
+QStringList clsactDevices()
+{
+    QProcess tc;
+    tc.start("tc", {"qdisc", "show"});
+    tc.waitForFinished(5000);
+    QStringList devs;
+    for (const QString &line : QString::fromLocal8Bit(tc.readAllStandardOutput()).split('\n'))
+        if (line.startsWith("qdisc clsact "))
+            devs << line.section(' ', 4, 4);
+    return devs;
+}
+
+// A refused connect to a closed loopback port: its SYN is the one packet every capture of lo
+// must show.
+unsigned refusedConnect()
+{
+    const unsigned port = closedPort(false);
+    QProcess refused;
+    refused.start(binDir() + "/ts_traffic", {"refused", "4", QString::number(port)});
+    refused.waitForFinished(10000);
+    return port;
+}
+
+bool sawSynTo(HelperProcess &helper, unsigned port)
+{
+    Capture cap;
+    return collect(helper, cap, 5000, [&] {
+        for (const ts_packet &p : cap.packets)
+            if (p.dport == port && (p.tcp_flags & TS_TCP_SYN) && p.direction == TS_DIR_EGRESS)
+                return true;
+        return false;
+    });
+}
+
 void run(const QString &cmd, const QStringList &args)
 {
     QProcess p;
@@ -96,8 +133,8 @@ private slots:
         const QString fam = v6 ? "6" : "4";
         const QString traffic = binDir() + "/ts_traffic";
         QProcess server, client, refused;
-        server.start(traffic, {"server", fam, QString::number(kServerSends),
-                               QString::number(kClientSends)});
+        server.start(traffic,
+                     {"server", fam, QString::number(kServerSends), QString::number(kClientSends)});
         const unsigned serverPort = readPort(server);
         client.start(traffic, {"client", fam, QString::number(serverPort),
                                QString::number(kClientSends), QString::number(kServerSends)});
@@ -134,8 +171,13 @@ private slots:
                    r = sumsFor(cap, refusedId);
         const QString state = QStringLiteral("client %1: in %2 out %3; server %4: in %5 out %6; "
                                              "%7 packets")
-                                  .arg(clientId).arg(a.in).arg(a.out).arg(serverId).arg(b.in)
-                                  .arg(b.out).arg(cap.packets.size());
+                                  .arg(clientId)
+                                  .arg(a.in)
+                                  .arg(a.out)
+                                  .arg(serverId)
+                                  .arg(b.in)
+                                  .arg(b.out)
+                                  .arg(cap.packets.size());
         QVERIFY2(complete, qPrintable(state));
         QVERIFY2(clientId != 0 && !(clientId & TS_SOCK_ID_PTR_FLAG), "client has a cookie id");
         // The client's handshake is its own: SYN out with its cookie, FIN both ways.
@@ -154,7 +196,7 @@ private slots:
                 QCOMPARE(p.sock_id, std::uint64_t(0));
                 QCOMPARE(int(p.sock_state), 12); // TCP_NEW_SYN_RECV
                 QCOMPARE(int(p.family), family);
-                QVERIFY(p.opt_len >= 4);         // at least MSS
+                QVERIFY(p.opt_len >= 4); // at least MSS
                 QCOMPARE(int(p.options[0] == 2 || p.options[0] == 1), 1);
             }
         QVERIFY(synAckSeen);
@@ -191,11 +233,13 @@ private slots:
                 rst += (p.tcp_flags & TS_TCP_RST) != 0;
             return rst >= 1 && cap.packetsFiltered > 0;
         };
-        QVERIFY2(collect(helper, cap, 5000, done), "RST of the wanted port or filtered count missing");
+        QVERIFY2(collect(helper, cap, 5000, done),
+                 "RST of the wanted port or filtered count missing");
         for (const ts_packet &p : cap.packets)
-            QVERIFY2(p.sport == wanted || p.dport == wanted,
-                     qPrintable(QStringLiteral("packet %1->%2 passed the filter")
-                                    .arg(p.sport).arg(p.dport)));
+            QVERIFY2(
+                p.sport == wanted || p.dport == wanted,
+                qPrintable(
+                    QStringLiteral("packet %1->%2 passed the filter").arg(p.sport).arg(p.dport)));
         helper.send(wire::encodeStop());
         QVERIFY(helper.waitExit(10000) >= 0);
     }
@@ -229,7 +273,9 @@ private slots:
 
     void clsactFallbackCleansUp()
     {
-        // A SIGKILLed clsact helper cannot remove its filters ...
+        if (!clsactDevices().isEmpty())
+            QSKIP("a clsact qdisc already exists here: cannot tell ours from another's");
+        // A SIGKILLed clsact helper cannot remove its filters or the qdiscs it created ...
         {
             HelperProcess helper;
             if (!startStreaming(helper, "tp_btf", {"--force-clsact"}))
@@ -237,19 +283,105 @@ private slots:
             QVERIFY2(tcFilters().contains("ts_tc_ingress"), qPrintable(tcFilters()));
             helper.kill(SIGKILL);
             QVERIFY(helper.waitExit(10000) >= 0);
-            QVERIFY2(tcFilters().contains("ts_tc_ingress"), "expected a stale filter after SIGKILL");
+            QVERIFY2(tcFilters().contains("ts_tc_ingress"),
+                     "expected a stale filter after SIGKILL");
+            QVERIFY2(clsactDevices().contains("lo"), "expected a stale qdisc after SIGKILL");
         }
         // ... the next helper removes them before attaching its own, and a clean exit leaves
-        // nothing on any interface.
+        // no filter and no qdisc on any interface.
         HelperProcess helper;
         if (!startStreaming(helper, "tp_btf", {"--force-clsact"}))
             return;
         const QString during = tcFilters();
-        QCOMPARE(during.count("ts_tc_ingress:["), QDir("/sys/class/net").entryList(
-                                                     QDir::Dirs | QDir::NoDotAndDotDot).size());
+        QCOMPARE(during.count("ts_tc_ingress:["),
+                 QDir("/sys/class/net").entryList(QDir::Dirs | QDir::NoDotAndDotDot).size());
         helper.send(wire::encodeStop());
         QVERIFY(helper.waitExit(10000) >= 0);
         QVERIFY2(tcFilters().isEmpty(), qPrintable(tcFilters()));
+        QVERIFY2(clsactDevices().isEmpty(), qPrintable(clsactDevices().join(' ')));
+    }
+
+    void clsactFallbackKeepsOthersFilters()
+    {
+        if (!clsactDevices().isEmpty())
+            QSKIP("a clsact qdisc already exists here: cannot tell ours from another's");
+        // Someone else's qdisc and filter on lo: the helper adds its filter beside theirs and
+        // removes only its own, also when it finds them after a killed helper of ours.
+        // A classic-BPF cls_bpf filter that matches nothing stands in for theirs (cls_bpf is
+        // the one classifier every kernel that runs the helper has).
+        QCOMPARE(QProcess::execute("tc", {"qdisc", "add", "dev", "lo", "clsact"}), 0);
+        auto cleanup = qScopeGuard([] {
+            QProcess::execute("tc", {"qdisc", "del", "dev", "lo", "clsact"});
+        });
+        QCOMPARE(QProcess::execute("tc", {"filter", "add", "dev", "lo", "ingress", "pref", "7",
+                                          "protocol", "all", "bpf", "bytecode", "1,6 0 0 0,"}),
+                 0);
+        for (bool kill : {true, false}) {
+            HelperProcess helper;
+            if (!startStreaming(helper, "tp_btf", {"--force-clsact"}))
+                return;
+            QVERIFY2(tcFilters().contains("ts_tc_ingress"), qPrintable(tcFilters()));
+            if (kill)
+                helper.kill(SIGKILL);
+            else
+                helper.send(wire::encodeStop());
+            QVERIFY(helper.waitExit(10000) >= 0);
+        }
+        QVERIFY2(!tcFilters().contains("ts_tc_"), qPrintable(tcFilters()));
+        QVERIFY2(tcFilters().contains("bytecode"), qPrintable(tcFilters()));
+        QVERIFY(clsactDevices().contains("lo"));
+        // The other interfaces had no qdisc before: none is left there.
+        QCOMPARE(clsactDevices(), QStringList{"lo"});
+    }
+
+    void twoCapturesAtOnce_data()
+    {
+        QTest::addColumn<bool>("clsact");
+        QTest::newRow("tcx") << false;
+        QTest::newRow("clsact") << true;
+    }
+
+    void twoCapturesAtOnce()
+    {
+        // Two captures on the same interfaces see the same packets; one ending (cleanly, or
+        // killed and cleaned up after by a third) takes nothing from the other.
+        QFETCH(bool, clsact);
+        if (clsact && !clsactDevices().isEmpty())
+            QSKIP("a clsact qdisc already exists here: cannot tell ours from another's");
+        const QStringList args = clsact ? QStringList{"--force-clsact"} : QStringList{};
+        const int interfaces =
+            QDir("/sys/class/net").entryList(QDir::Dirs | QDir::NoDotAndDotDot).size();
+        HelperProcess first, second;
+        if (!startStreaming(first, "tp_btf", args) || !startStreaming(second, "tp_btf", args))
+            return;
+        if (clsact)
+            QCOMPARE(tcFilters().count("ts_tc_ingress:["), 2 * interfaces);
+        unsigned port = refusedConnect();
+        QVERIFY2(sawSynTo(first, port), "the first capture lost packets to the second");
+        QVERIFY(sawSynTo(second, port));
+
+        second.send(wire::encodeStop());
+        QVERIFY(second.waitExit(10000) >= 0);
+        if (clsact)
+            QCOMPARE(tcFilters().count("ts_tc_ingress:["), interfaces);
+        port = refusedConnect();
+        QVERIFY2(sawSynTo(first, port), "the first capture stopped seeing packets when the "
+                                        "second ended");
+
+        // The first is killed; a third capture removes what it left, and only that.
+        first.kill(SIGKILL);
+        QVERIFY(first.waitExit(10000) >= 0);
+        HelperProcess third;
+        if (!startStreaming(third, "tp_btf", args))
+            return;
+        if (clsact)
+            QCOMPARE(tcFilters().count("ts_tc_ingress:["), interfaces);
+        port = refusedConnect();
+        QVERIFY(sawSynTo(third, port));
+        third.send(wire::encodeStop());
+        QVERIFY(third.waitExit(10000) >= 0);
+        QVERIFY2(tcFilters().isEmpty(), qPrintable(tcFilters()));
+        QVERIFY2(clsactDevices().isEmpty(), qPrintable(clsactDevices().join(' ')));
     }
 
     void tcxLinksGoWithAKilledHelper()

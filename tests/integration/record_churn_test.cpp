@@ -19,6 +19,7 @@ extern "C" {
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
 #include <QSet>
 #include <QStandardPaths>
@@ -36,6 +37,14 @@ namespace {
 constexpr int kConnections = 20000;
 constexpr int kCyclesPerSecond = 5000;
 constexpr int kSkip = 77;
+
+// The 1-minute load average, for failure messages.
+QString loadAverage()
+{
+    QFile f(QStringLiteral("/proc/loadavg"));
+    return f.open(QIODevice::ReadOnly) ? QString::fromLatin1(f.readAll().split(' ').value(0))
+                                       : QStringLiteral("unknown");
+}
 
 // What is missing to run at all; empty when everything is there.
 QString missing()
@@ -196,7 +205,18 @@ void TestRecordChurn::churnWithTupleReuse()
     if (!session->info.packetsCaptured)
         QSKIP(qPrintable(QStringLiteral("PACKET CAPTURE UNAVAILABLE: probes %1")
                              .arg(session->info.probes.join(QLatin1Char(' ')))));
-    QCOMPARE(session->info.lostRecords, quint64(0));
+    // Any record lost (in the kernel, in the helper's queue while the recorder did not read, or
+    // on the way to disk) is a connection or packet missing for reasons that have nothing to do
+    // with joining: the comparisons below would prove nothing. On a machine busy with other work
+    // the recorder can fall behind; the file then says so, and so does this failure.
+    const SessionInfo &i = session->info;
+    QVERIFY2(i.lostRecords == 0 && i.readerDropped == 0 && i.writerDropped == 0,
+             qPrintable(QStringLiteral("the capture is incomplete: %1 records lost in the kernel, "
+                                       "%2 not read in time, %3 not written (load: %4)")
+                            .arg(i.lostRecords)
+                            .arg(i.readerDropped)
+                            .arg(i.writerDropped)
+                            .arg(loadAverage())));
 
     // Server-side connections and the packets of each, in id order.
     QHash<qint64, QVector<const Packet *>> byConn;

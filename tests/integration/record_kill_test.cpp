@@ -44,31 +44,6 @@ private:
 
 namespace {
 
-// The recorder's tcpscope-helper child (the only one it spawns), 0 if none yet.
-pid_t helperChildOf(qint64 recorderPid)
-{
-    const QByteArray parent = "\nPPid:\t" + QByteArray::number(recorderPid) + "\n";
-    for (const QString &pid : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs)) {
-        QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-        if (pid.toInt() <= 0 || !status.open(QIODevice::ReadOnly))
-            continue;
-        const QByteArray text = status.readAll();
-        if (text.startsWith("Name:\ttcpscope-helpe") && text.contains(parent))
-            return pid_t(pid.toInt());
-    }
-    return 0;
-}
-
-bool processGone(pid_t pid)
-{
-    // Reparented to init (or a subreaper) once the recorder died: gone when /proc says so or
-    // only its zombie is left.
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly))
-        return true;
-    return status.readAll().contains("\nState:\tZ");
-}
-
 void stopProcess(QProcess &p)
 {
     if (p.state() != QProcess::NotRunning) {
@@ -241,7 +216,7 @@ void TestRecordKill::killedRecorderLeavesConsistentFile()
     }
     QVERIFY2(rec.state() == QProcess::Running, rec.readAllStandardError().constData());
     QVERIFY2(timer.elapsed() < 20000, "tcpscope record did not become live within 20 s");
-    const pid_t helper = helperChildOf(rec.processId());
+    const pid_t helper = t::helperChildOf(rec.processId());
     QVERIFY2(helper > 0, "no tcpscope-helper child of the recorder");
     const t::BpfObjects ours = t::bpfObjectsOf(helper);
 
@@ -288,9 +263,9 @@ void TestRecordKill::killedRecorderLeavesConsistentFile()
 
     // The helper notices its peer is gone and exits, taking every program and link with it.
     timer.restart();
-    while (!processGone(helper) && timer.elapsed() < 10000)
+    while (!t::processGone(helper) && timer.elapsed() < 10000)
         QTest::qWait(50);
-    if (!processGone(helper)) {
+    if (!t::processGone(helper)) {
         ::kill(helper, SIGKILL); // leave the machine clean, then fail
         QFAIL("tcpscope-helper kept running for 10 s after its recorder was killed");
     }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// End to end on the real kernel (issue 4): `tcpscope record` while a loopback bulk transfer runs
+// End to end on the real kernel: `tcpscope record` while a loopback bulk transfer runs
 // and a connect() hits a closed port, then the session file is read back: tcp_probe samples
 // joined to the client and the server socket, RST and a NO_SOCKET drop on the refused
 // connection, `tcpscope info` listing them, the CSV/JSON kernel columns with plausible values;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Integration (issue 4): tcpinfo.bpf.c and the listener poll through the real tcpscope-helper on
+// Integration: tcpinfo.bpf.c and the listener poll through the real tcpscope-helper on
 // the real kernel with real loopback traffic. Needs root; skips loudly otherwise.
 //   bulk transfer  -> tcp_probe samples on both sockets, joined by socket cookie
 //   induced loss   -> retransmits on the sender, equal to the kernel's TcpRetransSegs delta
@@ -57,7 +57,7 @@ class TestTcpInfoHelper : public QObject
         QCOMPARE(helper.waitExit(5000), 0);
         verifyNothingLeft(ours, m_tracefsBefore);
     }
-    // Fails loudly when the helper sent nothing of issue 4 at all (no reason tables).
+    // Fails loudly when the helper sent nothing of the kernel view at all (no reason tables).
     static bool requireTcpInfo(const Capture &cap, const HelperProcess &helper)
     {
         return QTest::qVerify(!cap.reasonNames.empty(), "helper sent reason name tables",

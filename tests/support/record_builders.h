@@ -148,7 +148,7 @@ inline ts_interface interface(__u32 ifindex, const char *name, __u8 attach = TS_
     return i;
 }
 
-// ---- tcpinfo records (issue 4) -------------------------------------------------------------
+// ---- tcpinfo records -------------------------------------------------------------
 
 // One tcp_probe sample of the socket with Endpoint `ep` (local/remote), all fields valid.
 inline ts_tcp_sample tcpSample(__u64 sock, __u64 tsNs, const Endpoint &ep, __u32 srttUs, __u32 cwnd,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Test double for tcpscope-helper: speaks the real wire protocol on fd 3 and follows a script
-// chosen by FAKE_HELPER_MODE (normal, noprivs, garbage, die, ignorestop). No Qt, no BPF.
+// chosen by FAKE_HELPER_MODE (normal, noprivs, exit77, v4, garbage, die, ignorestop). No Qt, no
+// BPF.
 #include "fake_helper_io.h"
 #include "wire.h"
 
@@ -74,8 +75,18 @@ int main(int argc, char **argv)
     const char *env = std::getenv("FAKE_HELPER_MODE");
     const std::string mode = env ? env : "normal";
     if (mode == "noprivs") {
-        std::fprintf(stderr, "tcpscope-helper: needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN\n");
+        // The typed Error decides, whatever the exit status (here deliberately not 77).
+        std::fprintf(stderr, "tcpscope-helper: needs root (said on stderr too)\n");
+        sendBytes(encodeError({ErrorCode::Permission,
+                               "needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN",
+                               "try: setcap",
+                               {}}));
         return 1;
+    }
+    if (mode == "exit77") {
+        // Dies before its socket is usable (nothing sent): only the exit status says why.
+        std::fprintf(stderr, "tcpscope-helper: needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN\n");
+        return 77;
     }
     if (mode == "ignorestop")
         std::signal(SIGTERM, SIG_IGN);
@@ -86,6 +97,13 @@ int main(int argc, char **argv)
     hello.kernelRelease = "6.18.0-fake";
     hello.hostname = "fakehost";
     hello.probes = {{"inet_sock_set_state", "tp_btf", ""}};
+    if (mode == "v4") {
+        hello.protocolVersion = 4; // an older helper
+        sendBytes(encodeHello(hello));
+        FrameDecoder decoder;
+        expect(decoder, MessageType::Start); // the app must refuse, never send Start
+        return 9;
+    }
     sendBytes(encodeHello(hello));
     FrameDecoder decoder;
     expect(decoder, MessageType::Start);

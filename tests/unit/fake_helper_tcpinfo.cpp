@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Test double for tcpscope-helper with the kernel's view (issue 4): speaks the wire protocol on
+// Test double for tcpscope-helper with the kernel's view: speaks the wire protocol on
 // fd 3, checks that Start asks for tcpinfo with the test's sample interval, then sends reason
 // names, tcpinfo samples/events/drops and listener samples interleaved with lifecycle records
 // in the orders two ring buffers can produce (a SYN-ACK resend and a refused connect's drop
 // before their connections' state changes). FAKE_HELPER_MODE=unavailable reports every tcpinfo
 // probe unavailable and sends lifecycle records only; =refuse answers a Start with tcpinfo by an
-// Error (a helper whose tcpinfo programs cannot attach). No Qt, no BPF.
+// Error TcpInfoUnavailable (a helper whose tcpinfo programs cannot attach); =refuse-other by an
+// Error of another code whose text still mentions tcpinfo (no fallback). No Qt, no BPF.
 #include "fake_helper_io.h"
 #include "record_builders.h"
 #include "wire.h"
@@ -38,7 +39,8 @@ int main(int argc, char **argv)
         return 2;
     const char *env = std::getenv("FAKE_HELPER_MODE");
     // refuse: Error on a Start with kTcpInfo (then, started again without it, lifecycle only).
-    const bool refuse = env && std::string(env) == "refuse";
+    const bool refuseOther = env && std::string(env) == "refuse-other";
+    const bool refuse = refuseOther || (env && std::string(env) == "refuse");
     const bool unavailable = refuse || (env && std::string(env) == "unavailable");
     Hello hello;
     hello.monotonicNs = 1'000;
@@ -57,12 +59,16 @@ int main(int argc, char **argv)
     if (refuse && options && (options->flags & StartOptions::kTcpInfo)) {
         // As the real helper does when its tcpinfo programs cannot attach.
         std::fprintf(stderr, "tcpscope-helper: cannot start tcpinfo: attach failed\n");
-        sendBytes(encodeError("tcpscope-helper: cannot start tcpinfo: attach failed"));
+        sendBytes(encodeError({refuseOther ? ErrorCode::Internal : ErrorCode::TcpInfoUnavailable,
+                               "cannot start tcpinfo",
+                               "attach failed",
+                               {}}));
         return 1;
     }
     if (!options || options->sampleIntervalUs != 500 ||
         bool(options->flags & StartOptions::kTcpInfo) == refuse) {
-        sendBytes(encodeError("fake: Start without tcpinfo at 500 us"));
+        sendBytes(
+            encodeError({ErrorCode::Unspecified, "fake: Start without tcpinfo at 500 us", "", {}}));
         return 8;
     }
     Stats stats;

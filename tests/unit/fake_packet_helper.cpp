@@ -2,7 +2,10 @@
 // Test double for tcpscope-helper with packet capture: speaks the wire protocol on fd 3 and sends
 // interface, packet (with a payload snapshot) and lifecycle records in the order the two kernel
 // ring buffers can produce them (an accepted connection's handshake packets before its first
-// state change), then Stats with packet losses and filtered counts. No Qt, no BPF.
+// state change), then Stats with packet losses and filtered counts, and a Log warning for an
+// interface it could not attach to. FAKE_HELPER_MODE=nopackets answers a Start with packets by an
+// Error PacketsUnavailable and streams lifecycle only when started again without; =textpackets
+// answers it by an Error without a code whose text says "packets" (no fallback). No Qt, no BPF.
 #include "record_builders.h"
 #include "fake_helper_io.h"
 #include "wire.h"
@@ -38,7 +41,31 @@ int main(int argc, char **argv)
     hello.probes = {{"inet_sock_set_state", "tp_btf", ""}, {"tc_packets", "tcx", ""}};
     sendBytes(encodeHello(hello));
     FrameDecoder decoder;
-    expect(decoder, MessageType::Start);
+    const Frame start = expect(decoder, MessageType::Start);
+    const char *env = std::getenv("FAKE_HELPER_MODE");
+    const std::string mode = env ? env : "normal";
+    std::string err;
+    const auto options = decodeStart(start.payload, err);
+    if (!options)
+        return 8;
+    if (mode == "nopackets" || mode == "textpackets") {
+        if (options->flags & StartOptions::kPackets) {
+            sendBytes(encodeError({mode == "nopackets" ? ErrorCode::PacketsUnavailable
+                                                       : ErrorCode::Unspecified,
+                                   "cannot capture packets",
+                                   "could not attach to any network interface", {}}));
+            return 1;
+        }
+        Stats stats;
+        stats.monotonicNs = 2'000;
+        sendBytes(encodeStats(stats)); // attached, lifecycle only
+        expect(decoder, MessageType::Stop);
+        sendBytes(encodeStats(stats));
+        return 0;
+    }
+    // A non-fatal event, as the real helper reports an interface it could not attach to.
+    sendBytes(encodeLog({LogMessage::Level::Warning, "cannot attach to eth9: No such device"}));
+    sendBytes(encodeLog({LogMessage::Level::Info, "tcpinfo hooks unavailable: fake"}));
     Stats stats;
     stats.monotonicNs = 2'000;
     sendBytes(encodeStats(stats)); // attached

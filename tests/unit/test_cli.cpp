@@ -3,14 +3,84 @@
 // bad files, info and export on a session written here. No privileges needed.
 #include "session/session_writer.h"
 
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "session_sql.h"
+
+#include <fcntl.h>
+#include <pty.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
 using namespace tcpscope;
+using tcpscope::testing::sql;
+
+namespace {
+
+struct stat lstatOf(const QString &path)
+{
+    struct stat st = {};
+    ::lstat(QFile::encodeName(path).constData(), &st);
+    return st;
+}
+
+// The bytes a terminal would act on: ESC, BEL, and C1 controls (0xC2 0x80..0x9F in UTF-8).
+bool hasTerminalControls(const QByteArray &bytes)
+{
+    for (qsizetype i = 0; i < bytes.size(); ++i) {
+        const auto b = static_cast<unsigned char>(bytes[i]);
+        if (b == 0x1b || b == 0x07 || b == 0x7f ||
+            (b == 0xc2 && i + 1 < bytes.size() &&
+             static_cast<unsigned char>(bytes[i + 1]) >= 0x80 &&
+             static_cast<unsigned char>(bytes[i + 1]) <= 0x9f))
+            return true;
+    }
+    return false;
+}
+
+// The companions SQLite may create beside a database.
+QStringList sideFiles(const QString &file)
+{
+    QStringList found;
+    for (const char *suffix : {"-shm", "-wal", "-journal"}) {
+        if (QFileInfo::exists(file + QLatin1String(suffix)))
+            found << QString::fromLatin1(suffix);
+    }
+    return found;
+}
+
+// In a child process: runs sql on file and dies without closing, as a writer killed mid-way
+// would; what it leaves beside the file stays there.
+void dieWhileWriting(const QString &file, const char *statements)
+{
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        sqlite3 *db = nullptr;
+        if (sqlite3_open(QFile::encodeName(file).constData(), &db) != SQLITE_OK)
+            ::_exit(1);
+        const int rc = sqlite3_exec(db, statements, nullptr, nullptr, nullptr);
+        ::_exit(rc == SQLITE_OK ? 0 : 2);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the writer child failed");
+}
+
+} // namespace
 
 class TestCli : public QObject
 {
@@ -24,19 +94,34 @@ private slots:
     void badSessionFiles();
     void recordKeepsForeignFiles();
     void info();
+    void infoInterruptions();
+    void infoJson();
     void infoKernel();
     void infoWithoutKernelMetrics();
     void infoListeners();
     void exportConnections();
     void exportPackets();
+    void outputTargetsRefused();
+    void packetsToStreams();
+    void hostileText();
+    void csvSafe();
+    void badConnectionValues();
+    void readOnlyLeavesNoSideFiles();
+    void hotJournalAndRecover();
+    void walWithoutShmAndRecover();
+    void displayFilter();
 
 private:
     struct Result
     {
         int code = -1;
         QString out, err;
+        QByteArray rawOut;
     };
     Result run(const QStringList &args);
+    // The same with stdout and stderr on a pseudo-terminal: what a person at a terminal sees.
+    Result runOnTerminal(const QStringList &args);
+    QString hostileCopy(const char *name);
 
     QString m_bin;
     QTemporaryDir m_dir;
@@ -52,8 +137,40 @@ TestCli::Result TestCli::run(const QStringList &args)
     if (!p.waitForFinished(30000))
         return r;
     r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.rawOut = p.readAllStandardOutput();
+    r.out = QString::fromUtf8(r.rawOut);
     r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+TestCli::Result TestCli::runOnTerminal(const QStringList &args)
+{
+    Result r;
+    QList<QByteArray> argv8{QFile::encodeName(m_bin)};
+    for (const QString &a : args)
+        argv8 << a.toLocal8Bit();
+    std::vector<char *> argv;
+    for (QByteArray &a : argv8)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int master = -1;
+    const pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+    if (pid < 0)
+        return r;
+    if (pid == 0) {
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    char buf[4096];
+    ssize_t n;
+    // EIO once the child has exited and the terminal is closed.
+    while ((n = ::read(master, buf, sizeof buf)) > 0)
+        r.rawOut.append(buf, n);
+    ::close(master);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = QString::fromUtf8(r.rawOut);
     return r;
 }
 
@@ -87,6 +204,12 @@ void TestCli::initTestCase()
     info.samplesReceived = 40;
     info.kernelEventsReceived = 7;
     info.dropsReceived = 5;
+    info.readerDropped = 6;
+    // A gap the helper counted, and an end nobody could count.
+    info.interruptions = {
+        {info.startedNs + 500'000'000, info.startedNs + 1'500'000'000, 6,
+         QStringLiteral("tcpscope did not read in time")},
+        {info.startedNs + 2'000'000'000, 0, -1, QStringLiteral("the helper ended unexpectedly")}};
     writer->setInfo(info);
     for (int i = 1; i <= 3; ++i) {
         Connection c;
@@ -173,6 +296,8 @@ void TestCli::initTestCase()
     auto plain = SessionWriter::create(m_plainSession, &error);
     QVERIFY2(plain, qPrintable(error));
     info.kernelMetrics = false;
+    info.readerDropped = 0;
+    info.interruptions.clear();
     plain->setInfo(info);
     Connection c;
     c.id = 1;
@@ -288,8 +413,8 @@ void TestCli::usageErrors_data()
         << QStringList{"export", "f", "--connections", "a.xml"} << "unknown format";
     QTest::newRow("export packets bad suffix") << QStringList{"export", "f", "--packets", "p.pcap"}
                                                << "p.pcap: unknown format, use a .csv";
-    QTest::newRow("export packets to stdout")
-        << QStringList{"export", "f", "--packets", "-"} << "--packets needs an output file name";
+    QTest::newRow("export packets empty name")
+        << QStringList{"export", "f", "--packets", ""} << "--packets needs an output file name";
     QTest::newRow("export bad chart")
         << QStringList{"export", "f", "--chart", "pie", "-o", "a.png"} << "unknown chart 'pie'";
     QTest::newRow("export chart no -o")
@@ -388,6 +513,77 @@ void TestCli::info()
                                           "0), dup ACKs 4,")),
              qPrintable(r.out));
     QVERIFY2(r.out.contains(QLatin1String("resets 1")), qPrintable(r.out));
+}
+
+void TestCli::infoInterruptions()
+{
+    Result r = run({QStringLiteral("info"), m_session});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains(QLatin1String("Not read:        6 records")), qPrintable(r.out));
+    const QStringList gaps = r.out.split(QLatin1Char('\n')).filter(QStringLiteral("Interrupted:"));
+    QCOMPARE(gaps.size(), 2);
+    QVERIFY2(gaps[0].contains(QLatin1String("2025-11-28T03:20:00.500Z")) &&
+                 gaps[0].contains(QLatin1String("did not read")) &&
+                 gaps[0].contains(QLatin1String("6 records")),
+             qPrintable(gaps[0]));
+    QVERIFY2(gaps[1].contains(QLatin1String("ended unexpectedly")), qPrintable(gaps[1]));
+    // A complete capture has neither line.
+    r = run({QStringLiteral("info"), m_plainSession});
+    QCOMPARE(r.code, 0);
+    QVERIFY(!r.out.contains(QLatin1String("Interrupted:")));
+    QVERIFY(!r.out.contains(QLatin1String("Not read:")));
+}
+
+void TestCli::infoJson()
+{
+    Result r = run({QStringLiteral("info"), QStringLiteral("--json"), m_session});
+    QCOMPARE(r.code, 0);
+    QJsonParseError perr;
+    const QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8(), &perr).object();
+    QVERIFY2(perr.error == QJsonParseError::NoError, qPrintable(perr.errorString()));
+    QCOMPARE(o.value(QLatin1String("host")).toString(), QStringLiteral("testhost"));
+    QCOMPARE(o.value(QLatin1String("started_ns")).toDouble(), 1'764'300'000'000'000'000.0);
+    QCOMPARE(o.value(QLatin1String("stopped_cleanly")).toBool(), true);
+    QCOMPARE(o.value(QLatin1String("complete")).toBool(), false);
+    QCOMPARE(o.value(QLatin1String("records")).toInt(), 17);
+    QCOMPARE(o.value(QLatin1String("lost_records")).toInt(), 3);
+    QCOMPARE(o.value(QLatin1String("missed_program_runs")).toInt(), 2);
+    QCOMPARE(o.value(QLatin1String("not_read")).toInt(), 6);
+    const QJsonArray gaps = o.value(QLatin1String("interruptions")).toArray();
+    QCOMPARE(gaps.size(), 2);
+    const QJsonObject first = gaps[0].toObject();
+    QCOMPARE(first.value(QLatin1String("end_ns")).toDouble() -
+                 first.value(QLatin1String("start_ns")).toDouble(),
+             1e9);
+    QCOMPARE(first.value(QLatin1String("records_lost")).toInt(), 6);
+    QVERIFY(first.value(QLatin1String("reason")).toString().contains(QLatin1String("read")));
+    const QJsonObject last = gaps[1].toObject();
+    QVERIFY(last.value(QLatin1String("end_ns")).isNull());
+    QVERIFY(last.value(QLatin1String("records_lost")).isNull());
+    const QJsonObject conns = o.value(QLatin1String("connections")).toObject();
+    QCOMPARE(conns.value(QLatin1String("count")).toInt(), 3);
+    QCOMPARE(conns.value(QLatin1String("open")).toInt(), 1);
+    QCOMPARE(
+        conns.value(QLatin1String("by_state")).toObject().value(QLatin1String("CLOSE")).toInt(), 2);
+    const QJsonObject packets = o.value(QLatin1String("packets")).toObject();
+    QCOMPARE(packets.value(QLatin1String("joined")).toInt(), 10);
+    QCOMPARE(packets.value(QLatin1String("lost")).toInt(), 1);
+    QCOMPARE(packets.value(QLatin1String("interfaces")).toArray().size(), 2);
+    QCOMPARE(packets.value(QLatin1String("analysis"))
+                 .toObject()
+                 .value(QLatin1String("retransmissions"))
+                 .toInt(),
+             2);
+    QCOMPARE(
+        o.value(QLatin1String("kernel_metrics")).toObject().value(QLatin1String("samples")).toInt(),
+        40);
+    // Without gaps: an empty list, nothing not read (the kernel's own losses still count).
+    r = run({QStringLiteral("info"), QStringLiteral("--json"), m_plainSession});
+    QCOMPARE(r.code, 0);
+    const QJsonObject plain = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(plain.value(QLatin1String("interruptions")).toArray().size(), 0);
+    QCOMPARE(plain.value(QLatin1String("not_read")).toInt(), 0);
+    QCOMPARE(plain.value(QLatin1String("complete")).toBool(), false);
 }
 
 void TestCli::infoKernel()
@@ -599,6 +795,552 @@ void TestCli::exportPackets()
     QCOMPARE(r.code, 1);
     QVERIFY2(r.err.contains(QLatin1String("the session has no packets")), qPrintable(r.err));
     QVERIFY(!QFile::exists(never));
+
+    // -Y on packets: header fields, the packet's connection, a bare number of seconds.
+    const QString some = m_dir.filePath(QStringLiteral("some.csv"));
+    r = run({QStringLiteral("export"), file, QStringLiteral("--packets"), some,
+             QStringLiteral("-Y"), QStringLiteral("tcp.srcport == 1002 && tcp.seq_raw >= 5")});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out,
+             QStringLiteral("wrote 2 packets to %1 matching the display filter\n").arg(some));
+    QFile s(some);
+    QVERIFY(s.open(QIODevice::ReadOnly));
+    const QList<QByteArray> rows = s.readAll().split('\n');
+    QCOMPARE(rows.size(), 4);
+    QVERIFY(rows[1].startsWith("5,2,") && rows[2].startsWith("6,2,"));
+    const QString one = m_dir.filePath(QStringLiteral("one.pcapng"));
+    r = run({QStringLiteral("export"), file, QStringLiteral("--packets"), one,
+             QStringLiteral("--display-filter"), QStringLiteral("conn.id == 1")});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out, QStringLiteral("wrote 3 packets to %1 matching the display filter\n").arg(one));
+    // frame.time_relative counts from the first packet: ids 4..6 are more than 2 µs after it.
+    r = run({QStringLiteral("export"), file, QStringLiteral("--packets"), one, QStringLiteral("-Y"),
+             QStringLiteral("frame.time_relative > 0.000002")});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.startsWith(QStringLiteral("wrote 3 packets")), qPrintable(r.out));
+}
+
+// -Y on connections (export and info) and the one-line errors of a bad expression.
+void TestCli::displayFilter()
+{
+    const QString csv = m_dir.filePath(QStringLiteral("refused.csv"));
+    Result r = run({QStringLiteral("export"), m_session, QStringLiteral("--connections"), csv,
+                    QStringLiteral("-Y"), QStringLiteral("conn.close_reason == refused")});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out,
+             QStringLiteral("wrote 1 connections matching the display filter to %1\n").arg(csv));
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray content = f.readAll();
+    QCOMPARE(content.count("\r\n"), 2);
+    QVERIFY(content.contains("\r\n3,103,\"a,b\","));
+    // To stdout: the CSV alone.
+    r = run({QStringLiteral("export"), m_session, QStringLiteral("--connections"),
+             QStringLiteral("-"), QStringLiteral("-Y"), QStringLiteral("proc.name == \"curl\"")});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out.count(QStringLiteral("\r\n")), 3);
+    QVERIFY(r.out.contains(QStringLiteral("\r\n1,101,curl,")));
+    QVERIFY(r.out.contains(QStringLiteral("\r\n2,102,curl,")));
+
+    // info over the connections a kernel drop was joined to.
+    r = run({QStringLiteral("info"), m_session, QStringLiteral("-Y"),
+             QStringLiteral("drop.reason == \"NO_SOCKET\"")});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains(QStringLiteral("Display filter:  drop.reason == \"NO_SOCKET\" (1 of 3 "
+                                           "connections match")),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains(QStringLiteral("Connections:     1 (0 open at the end)")),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains(QStringLiteral("  by close:      refused 1")), qPrintable(r.out));
+    r = run({QStringLiteral("info"), m_session, QStringLiteral("-Y"),
+             QStringLiteral("kernel.cwnd >= 44 and conn.state == CLOSE")});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains(QStringLiteral("(1 of 3 connections match")), qPrintable(r.out));
+    QVERIFY2(r.out.contains(QStringLiteral("  by close:      fin 1")), qPrintable(r.out));
+    // The same as JSON: the totals of the matching connection, and the filter that chose it.
+    r = run({QStringLiteral("info"), m_session, QStringLiteral("--json"), QStringLiteral("-Y"),
+             QStringLiteral("kernel.cwnd >= 44 and conn.state == CLOSE")});
+    QCOMPARE(r.code, 0);
+    const QJsonObject j = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(j.value(QStringLiteral("connections")).toObject().value(QStringLiteral("count")),
+             QJsonValue(1));
+    const QJsonObject df = j.value(QStringLiteral("display_filter")).toObject();
+    QCOMPARE(df.value(QStringLiteral("expression")).toString(),
+             QStringLiteral("kernel.cwnd >= 44 and conn.state == CLOSE"));
+    QCOMPARE(df.value(QStringLiteral("connections_matching")), QJsonValue(1));
+    QCOMPARE(df.value(QStringLiteral("connections_total")), QJsonValue(3));
+
+    // A bad expression: one line with the column, exit 2, nothing written.
+    const QString never = m_dir.filePath(QStringLiteral("never.pcapng"));
+    struct Bad
+    {
+        QStringList args;
+        QString err;
+    };
+    const Bad bad[] = {
+        {{QStringLiteral("export"), m_session, QStringLiteral("--packets"), never,
+          QStringLiteral("-Y"), QStringLiteral("tcp.prot == 80")},
+         QStringLiteral("tcpscope: export: -Y: unknown field 'tcp.prot' at 1; did you mean "
+                        "tcp.port?\n")},
+        {{QStringLiteral("info"), m_session, QStringLiteral("-Y"), QStringLiteral("tcp.len > 0")},
+         QStringLiteral("tcpscope: info: -Y: tcp.len at 1 is a packet field; a connection filter "
+                        "takes connection fields only (ip.addr, ipv6.addr, tcp.port, proc.*, "
+                        "conn.*, kernel.*, drop.reason, rst.reason)\n")},
+        {{QStringLiteral("export"), m_session, QStringLiteral("--connections"), never,
+          QStringLiteral("-Y"), QStringLiteral("ip.addr == abc")},
+         QStringLiteral("tcpscope: export: -Y: 'abc' at 12 is not an IPv4 address (CIDR allowed, "
+                        "e.g. 10.0.0.0/8) for ip.addr\n")},
+    };
+    for (const Bad &b : bad) {
+        r = run(b.args);
+        QCOMPARE(r.code, 2);
+        QCOMPARE(r.err, b.err);
+        QVERIFY(r.out.isEmpty());
+    }
+    QVERIFY(!QFile::exists(never));
+    r = run({QStringLiteral("export"), m_session, QStringLiteral("--chart"),
+             QStringLiteral("timeline"), QStringLiteral("-o"), never, QStringLiteral("-Y"),
+             QStringLiteral("tcp.port == 80")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(QLatin1String("-Y belongs to --packets and --connections")),
+             qPrintable(r.err));
+    // The help documents it.
+    r = run({QStringLiteral("help"), QStringLiteral("export")});
+    QVERIFY(r.out.contains(QLatin1String("-Y, --display-filter EXPR")));
+    r = run({QStringLiteral("info"), QStringLiteral("--help")});
+    QVERIFY(r.out.contains(QLatin1String("-Y, --display-filter EXPR")));
+}
+
+// Every output of record and export refuses what is not a new or regular file, with one line and
+// exit 2, --force or not; the target is left exactly as it was.
+void TestCli::outputTargetsRefused()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString sub = dir.filePath(QStringLiteral("adir"));
+    QVERIFY(QDir().mkdir(sub));
+    const QString fifo = dir.filePath(QStringLiteral("fifo"));
+    QVERIFY(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
+    const QString sock = dir.filePath(QStringLiteral("sock"));
+    const int sfd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    const QByteArray sockName = QFile::encodeName(sock);
+    QVERIFY(size_t(sockName.size()) < sizeof addr.sun_path);
+    std::memcpy(addr.sun_path, sockName.constData(), size_t(sockName.size()));
+    QVERIFY(::bind(sfd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
+    QStringList targets{sub, sock};
+    QStringList fileOnly{fifo};
+    const QString linkToDir = dir.filePath(QStringLiteral("link-dir"));
+    QVERIFY(QFile::link(sub, linkToDir));
+    targets << linkToDir;
+    const QString precious = dir.filePath(QStringLiteral("precious.csv"));
+    QFile pf(precious);
+    QVERIFY(pf.open(QIODevice::WriteOnly));
+    pf.write("precious\n");
+    pf.close();
+    const QString linkToFile = dir.filePath(QStringLiteral("link-file.csv"));
+    QVERIFY(QFile::link(precious, linkToFile));
+    targets << linkToFile;
+    QString dev;
+    if (::geteuid() == 0) {
+        // A real device node (the one /dev/null is), made here: never the system's own.
+        dev = dir.filePath(QStringLiteral("null"));
+        QVERIFY(::mknod(QFile::encodeName(dev).constData(), S_IFCHR | 0666, makedev(1, 3)) == 0);
+        const QString linkToDev = dir.filePath(QStringLiteral("link-null"));
+        QVERIFY(QFile::link(dev, linkToDev));
+        targets << dev << linkToDev;
+    } else {
+        qWarning("NOT TESTED: character device targets need root (mknod)");
+    }
+    QMap<QString, struct stat> before;
+    for (const QString &t : targets + fileOnly)
+        before.insert(t, lstatOf(t));
+
+    auto commands = [&](const QString &t, bool streams) {
+        QList<QStringList> list{
+            {"record", "-q", "-o", t, "--duration", "0.5", "--no-packets"},
+            {"record", "-q", "--force", "-o", t, "--duration", "0.5", "--no-packets"},
+            {"export", m_session, "--chart", "timeline", "-o", t + ".png"},
+        };
+        if (streams) {
+            list << QStringList{"export", m_session, "--connections", t}
+                 << QStringList{"export", m_session, "--packets", t};
+        }
+        return list;
+    };
+    for (const QString &t : targets + fileOnly) {
+        const bool streams = !fileOnly.contains(t);
+        for (QStringList args : commands(t, streams)) {
+            // Charts: the image suffix decides the format, so the target gets one by a link.
+            if (args.contains(QLatin1String("--chart"))) {
+                const QString pngLink = t + QLatin1String(".png");
+                if (!QFileInfo::exists(pngLink) && !QFileInfo(pngLink).isSymLink())
+                    QVERIFY(QFile::link(t, pngLink));
+            }
+            // --connections/--packets need a known suffix: a link with one to the target.
+            if (args.contains(QLatin1String("--connections")) ||
+                args.contains(QLatin1String("--packets"))) {
+                const QString csvLink = t + QLatin1String("-link.csv");
+                if (!QFileInfo(csvLink).isSymLink())
+                    QVERIFY(QFile::link(t, csvLink));
+                args.last() = csvLink;
+            }
+            const Result r = run(args);
+            QVERIFY2(r.code == 2, qPrintable(args.join(' ') + QStringLiteral(" -> ") +
+                                             QString::number(r.code) + r.err));
+            QVERIFY2(r.err.count(QLatin1Char('\n')) == 1, qPrintable(r.err)); // one line
+            QVERIFY2(r.err.contains(QLatin1String("symbolic link")) ||
+                         r.err.contains(QLatin1String("is a ")),
+                     qPrintable(r.err));
+        }
+    }
+    // The same targets named directly with a suffix-less format where the command allows it.
+    for (const QString &t : targets) {
+        if (lstatOf(t).st_mode && !S_ISLNK(lstatOf(t).st_mode) && !S_ISDIR(lstatOf(t).st_mode)) {
+            const Result r = run({"export", m_session, "--connections", t});
+            QCOMPARE(r.code, 2); // no .csv/.json suffix: a usage error before anything else
+        }
+    }
+    for (const QString &t : targets + fileOnly) {
+        const struct stat now = lstatOf(t);
+        QCOMPARE(now.st_mode, before[t].st_mode);
+        QCOMPARE(now.st_ino, before[t].st_ino);
+        QCOMPARE(now.st_rdev, before[t].st_rdev);
+        QCOMPARE(now.st_size, before[t].st_size);
+    }
+    QCOMPARE(QFile::symLinkTarget(linkToFile), precious);
+    QVERIFY(pf.open(QIODevice::ReadOnly));
+    QCOMPARE(pf.readAll(), QByteArray("precious\n"));
+    if (!dev.isEmpty()) {
+        QVERIFY(S_ISCHR(lstatOf(dev).st_mode));
+        QCOMPARE(lstatOf(dev).st_rdev, makedev(1, 3));
+    }
+    // Nothing else appeared (no temporary file left behind by a refused export).
+    QStringList names =
+        QDir(dir.path())
+            .entryList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot);
+    for (const QString &n : names)
+        QVERIFY2(!n.contains(QLatin1String("partial")), qPrintable(n));
+    ::close(sfd);
+}
+
+// pcapng is a stream: to stdout with '-', into a FIFO as it is read.
+void TestCli::packetsToStreams()
+{
+    const QString file = m_dir.filePath(QStringLiteral("stream.tcpscope"));
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    QVERIFY2(writer, qPrintable(error));
+    SessionInfo info;
+    info.packetsCaptured = true;
+    writer->setInfo(info);
+    Connection c;
+    c.id = 1;
+    c.family = 4;
+    writer->writeConnection(c);
+    QVector<Packet> packets;
+    for (int i = 1; i <= 3; ++i) {
+        Packet p;
+        p.id = i;
+        p.connectionId = 1;
+        p.timeNs = 1000 * i;
+        p.family = 4;
+        p.srcAddr = {127, 0, 0, 1};
+        p.dstAddr = {127, 0, 0, 1};
+        p.tcpFlags = 0x10;
+        packets.append(p);
+    }
+    writer->writePackets(packets);
+    QVERIFY(writer->close(&error));
+    Result r =
+        run({QStringLiteral("export"), file, QStringLiteral("--packets"), QStringLiteral("-")});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.rawOut.startsWith(QByteArray::fromHex("0a0d0d0a"))); // a pcapng section header
+    QVERIFY2(r.err.contains(QLatin1String("wrote 3 packets to -")), qPrintable(r.err));
+    const QByteArray whole = r.rawOut;
+
+    QTemporaryDir dir;
+    const QString fifo = dir.filePath(QStringLiteral("pipe.pcapng"));
+    QVERIFY(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
+    QByteArray received;
+    std::thread reader([&] {
+        const int fd = ::open(QFile::encodeName(fifo).constData(), O_RDONLY);
+        char buf[4096];
+        ssize_t n;
+        while (fd >= 0 && (n = ::read(fd, buf, sizeof buf)) > 0)
+            received.append(buf, n);
+        if (fd >= 0)
+            ::close(fd);
+    });
+    r = run({QStringLiteral("export"), file, QStringLiteral("--packets"), fifo});
+    reader.join();
+    QCOMPARE(r.code, 0);
+    QCOMPARE(received, whole);
+    QVERIFY(S_ISFIFO(lstatOf(fifo).st_mode));
+}
+
+// A copy of the test session with ESC, BEL and CSI (7-bit and the 8-bit C1 one) in every text
+// field the file holds.
+QString TestCli::hostileCopy(const char *name)
+{
+    const QString file = m_dir.filePath(QLatin1String(name));
+    QFile::remove(file);
+    if (!QFile::copy(m_session, file))
+        return {};
+    // "x ESC]0;pwned BEL ESC[2J CSI 31m"
+    sql(file, R"sql(
+        CREATE TEMP TABLE evil AS SELECT
+            'x' || char(27) || ']0;pwned' || char(7) || char(27) || '[2J' || char(155) || '31m'
+            AS v;
+        UPDATE meta SET value = (SELECT v FROM evil)
+            WHERE key IN ('hostname', 'kernel', 'tcpscope_version', 'probes', 'capture_filter');
+        UPDATE connections SET comm = (SELECT v FROM evil);
+        UPDATE state_changes SET ctx_comm = (SELECT v FROM evil);
+        UPDATE interfaces SET name = (SELECT v FROM evil) WHERE ifindex = 2;
+        UPDATE drops SET reason_name = (SELECT v FROM evil);
+        UPDATE kernel_events SET reason_name = (SELECT v FROM evil);
+        INSERT INTO interruptions (start_ns, end_ns, records_lost, reason)
+            VALUES (1764300000100000000, 1764300000200000000, 5, (SELECT v FROM evil));
+    )sql");
+    return file;
+}
+
+void TestCli::hostileText()
+{
+    const QString file = hostileCopy("hostile.tcpscope");
+    QVERIFY(!file.isEmpty());
+    // info: every field shown, escaped.
+    Result r = run({QStringLiteral("info"), file});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(!hasTerminalControls(r.rawOut), r.rawOut.constData());
+    const QString shown = QStringLiteral("x\\x1b]0;pwned\\x07\\x1b[2J\\u009b31m");
+    for (const char *label :
+         {"Host:", "Kernel:", "Recorded by:", "Probes:", "Capture filter:", "Interfaces:",
+          "Interrupted:", "  by reason:", "Resets:", "Top retransmits:"}) {
+        const QStringList lines = r.out.split(QLatin1Char('\n'));
+        const auto it = std::find_if(lines.cbegin(), lines.cend(), [&](const QString &l) {
+            return l.startsWith(QLatin1String(label));
+        });
+        QVERIFY2(it != lines.cend(), label);
+        QVERIFY2(it->contains(shown), qPrintable(*it));
+    }
+    // The same on a terminal.
+    r = runOnTerminal({QStringLiteral("info"), file});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(!hasTerminalControls(r.rawOut), r.rawOut.constData());
+    QVERIFY(r.out.contains(shown));
+
+    // CSV on a terminal: escaped. Into a pipe or a file: the text as recorded (a program
+    // reading the CSV gets the real value).
+    r = runOnTerminal(
+        {QStringLiteral("export"), file, QStringLiteral("--connections"), QStringLiteral("-")});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(!hasTerminalControls(r.rawOut), r.rawOut.constData());
+    QVERIFY(r.out.contains(shown));
+    r = run({QStringLiteral("export"), file, QStringLiteral("--connections"), QStringLiteral("-")});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.rawOut.contains("x\x1b]0;pwned\x07\x1b[2J\xc2\x9b"
+                              "31m"));
+    // JSON: control characters as \u escapes (JSON requires C0; DEL and C1 too).
+    const QString json = m_dir.filePath(QStringLiteral("hostile.json"));
+    r = run({QStringLiteral("export"), file, QStringLiteral("--connections"), json});
+    QCOMPARE(r.code, 0);
+    QFile j(json);
+    QVERIFY(j.open(QIODevice::ReadOnly));
+    const QByteArray jbytes = j.readAll();
+    QVERIFY(!hasTerminalControls(jbytes));
+    QVERIFY2(jbytes.contains(R"("comm": "x\u001b]0;pwned\u0007\u001b[2J\u009b31m")"),
+             jbytes.left(400).constData());
+    // Error lines quoting the file are escaped as well.
+    sql(file, "CREATE TABLE \"t\x1b[2J\" (a)");
+    r = run({QStringLiteral("info"), file});
+    QCOMPARE(r.code, 2);
+    QVERIFY(!hasTerminalControls(r.err.toUtf8()));
+    QVERIFY2(r.err.contains(QLatin1String("t\\x1b[2J")), qPrintable(r.err));
+}
+
+// --csv-safe: cells a spreadsheet would run as a formula get a leading apostrophe.
+void TestCli::csvSafe()
+{
+    const QString file = m_dir.filePath(QStringLiteral("formula.tcpscope"));
+    QFile::remove(file);
+    QVERIFY(QFile::copy(m_session, file));
+    sql(file, "UPDATE connections SET comm = '=HYPERLINK(\"http://x\")' WHERE id = 1;"
+              "UPDATE connections SET comm = '-2+3' WHERE id = 2;"
+              "UPDATE connections SET comm = '@SUM(A1)' WHERE id = 3;");
+    auto comms = [](const QString &csv) {
+        QStringList out;
+        const QStringList lines = csv.split(QStringLiteral("\r\n"), Qt::SkipEmptyParts);
+        const int col = lines[0].split(QLatin1Char(',')).indexOf(QLatin1String("comm"));
+        for (qsizetype i = 1; i < lines.size(); ++i) {
+            out << lines[i].section(QLatin1Char(','), col, col); // no comma in these values
+        }
+        return out;
+    };
+    Result r =
+        run({QStringLiteral("export"), file, QStringLiteral("--connections"), QStringLiteral("-")});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(comms(r.out), (QStringList{QStringLiteral("\"=HYPERLINK(\"\"http://x\"\")\""),
+                                        QStringLiteral("-2+3"), QStringLiteral("@SUM(A1)")}));
+    r = run({QStringLiteral("export"), file, QStringLiteral("--connections"), QStringLiteral("-"),
+             QStringLiteral("--csv-safe")});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(comms(r.out), (QStringList{QStringLiteral("\"'=HYPERLINK(\"\"http://x\"\")\""),
+                                        QStringLiteral("'-2+3"), QStringLiteral("'@SUM(A1)")}));
+    // Numbers stay numbers, with --csv-safe too (a negative value is not a formula).
+    QVERIFY(r.out.contains(QLatin1String(",curl,")) == false);
+    r = run({QStringLiteral("export"), file, QStringLiteral("--connections"),
+             m_dir.filePath(QStringLiteral("f.json")), QStringLiteral("--csv-safe")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(QLatin1String("--csv-safe belongs to CSV output")), qPrintable(r.err));
+}
+
+// A connection row with values of the wrong type or out of range: each becomes unknown and is
+// counted, the file still opens.
+void TestCli::badConnectionValues()
+{
+    const QString file = m_dir.filePath(QStringLiteral("badvalues.tcpscope"));
+    QFile::remove(file);
+    QVERIFY(QFile::copy(m_session, file));
+    sql(file, "UPDATE connections SET pid = '1e400', start_ns = 'yesterday' WHERE id = 1;"
+              "UPDATE connections SET local_port = 70000, family = 5 WHERE id = 3;"
+              "UPDATE meta SET value = 'yesterday' WHERE key = 'started_ns';"
+              "UPDATE meta SET value = '-5' WHERE key = 'records_received';");
+    Result r = run({QStringLiteral("info"), file});
+    QCOMPARE(r.code, 0);
+    QRegularExpression unknown(QStringLiteral("Unknown values: +(\\d+) values out of range"));
+    const auto m = unknown.match(r.out);
+    QVERIFY2(m.hasMatch(), qPrintable(r.out));
+    // pid, start_ns, local_port, family (and so both addresses) of the connections; started_ns
+    // and records_received of the meta table.
+    QCOMPARE(m.captured(1).toInt(), 8);
+    QVERIFY2(r.out.contains(QLatin1String("Records:         0\n")), qPrintable(r.out));
+    // Without a start time the range begins at the first connection with a known start.
+    QVERIFY2(r.out.contains(QLatin1String("Time range:      2025-11-28T03:20:00.002Z")),
+             qPrintable(r.out));
+    r = run({QStringLiteral("export"), file, QStringLiteral("--connections"), QStringLiteral("-")});
+    QCOMPARE(r.code, 0);
+    const QStringList lines = r.out.split(QStringLiteral("\r\n"));
+    const QStringList header = lines[0].split(QLatin1Char(','));
+    const QStringList first = lines[1].split(QLatin1Char(','));
+    // Each reads as the model's unknown (pid 0, start 0), not a value made up from the text.
+    QCOMPARE(first.value(header.indexOf(QLatin1String("pid"))), QStringLiteral("0"));
+    QCOMPARE(first.value(header.indexOf(QLatin1String("start_ns"))), QStringLiteral("0"));
+    QCOMPARE(first.value(header.indexOf(QLatin1String("comm"))), QStringLiteral("curl"));
+}
+
+// info and export read a file without creating anything beside it, whatever its journal mode.
+void TestCli::readOnlyLeavesNoSideFiles()
+{
+    const QString rollback = m_dir.filePath(QStringLiteral("ro-delete.tcpscope"));
+    const QString wal = m_dir.filePath(QStringLiteral("ro-wal.tcpscope"));
+    for (const QString &f : {rollback, wal}) {
+        QFile::remove(f);
+        QVERIFY(QFile::copy(m_session, f));
+    }
+    // A file left in WAL mode (a reader had it open when the recording stopped): the header
+    // says WAL, no -wal is left.
+    sql(wal, "PRAGMA journal_mode = WAL");
+    QCOMPARE(sideFiles(wal), QStringList());
+    for (const QString &f : {rollback, wal}) {
+        QVERIFY(QFile::setPermissions(f, QFileDevice::ReadOwner | QFileDevice::ReadUser));
+        Result r = run({QStringLiteral("info"), f});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QCOMPARE(sideFiles(f), QStringList());
+        r = run(
+            {QStringLiteral("export"), f, QStringLiteral("--connections"), QStringLiteral("-")});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out.count(QStringLiteral("\r\n")), 4);
+        QCOMPARE(sideFiles(f), QStringList());
+    }
+}
+
+void TestCli::hotJournalAndRecover()
+{
+    const QString file = m_dir.filePath(QStringLiteral("hot.tcpscope"));
+    QFile::remove(file);
+    QVERIFY(QFile::copy(m_session, file));
+    // A writer killed in the middle of a transaction large enough to spill into the file: the
+    // -journal it leaves is hot.
+    dieWhileWriting(file, "PRAGMA cache_size = 1; BEGIN;"
+                          " UPDATE connections SET comm = 'half-written';"
+                          " CREATE TABLE filler (x); INSERT INTO filler"
+                          " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                          " WHERE i < 20000) SELECT randomblob(200) FROM n;");
+    QCOMPARE(sideFiles(file), QStringList{QStringLiteral("-journal")});
+    const QByteArray journal = [&] {
+        QFile j(file + QLatin1String("-journal"));
+        return j.open(QIODevice::ReadOnly) ? j.readAll() : QByteArray();
+    }();
+    QVERIFY(!journal.isEmpty());
+    Result r = run({QStringLiteral("info"), file});
+    QCOMPARE(r.code, 2);
+    QCOMPARE(r.err.count(QLatin1Char('\n')), 1);
+    QVERIFY2(r.err.contains(QLatin1String("a write to it was interrupted")), qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("Run 'tcpscope recover %1'").arg(file)),
+             qPrintable(r.err));
+    QVERIFY2(!r.err.contains(QLatin1String("readonly database")), qPrintable(r.err));
+    r = run({QStringLiteral("export"), file, QStringLiteral("--connections"), QStringLiteral("-")});
+    QCOMPARE(r.code, 2);
+    // Reading left the journal exactly as it was.
+    QCOMPARE(sideFiles(file), QStringList{QStringLiteral("-journal")});
+    QFile j(file + QLatin1String("-journal"));
+    QVERIFY(j.open(QIODevice::ReadOnly));
+    QCOMPARE(j.readAll(), journal);
+    j.close();
+
+    r = run({QStringLiteral("recover"), file});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.startsWith(QStringLiteral("recovered %1: it opens (3 connections)").arg(file)),
+             qPrintable(r.out));
+    QCOMPARE(sideFiles(file), QStringList());
+    r = run({QStringLiteral("export"), file, QStringLiteral("--connections"), QStringLiteral("-")});
+    QCOMPARE(r.code, 0);
+    QVERIFY(!r.out.contains(QLatin1String("half-written"))); // rolled back
+    QVERIFY(r.out.contains(QLatin1String(",curl,")));
+    // Nothing to do is not an error; something that is not a session is never opened for
+    // writing.
+    QCOMPARE(run({QStringLiteral("recover"), file}).code, 0);
+    const QString notes = m_dir.filePath(QStringLiteral("notes-recover.txt"));
+    QFile n(notes);
+    QVERIFY(n.open(QIODevice::WriteOnly));
+    n.write("not a session");
+    n.close();
+    r = run({QStringLiteral("recover"), notes});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(QLatin1String("not a tcpscope session")), qPrintable(r.err));
+    QCOMPARE(run({QStringLiteral("recover"), m_dir.filePath(QStringLiteral("nope"))}).code, 2);
+}
+
+void TestCli::walWithoutShmAndRecover()
+{
+    const QString file = m_dir.filePath(QStringLiteral("walonly.tcpscope"));
+    QFile::remove(file);
+    QVERIFY(QFile::copy(m_session, file));
+    // A writer in WAL mode that committed and was killed: its -wal holds the commit.
+    dieWhileWriting(file, "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;"
+                          " UPDATE connections SET comm = 'from-the-wal' WHERE id = 1;");
+    QCOMPARE(sideFiles(file), (QStringList{QStringLiteral("-shm"), QStringLiteral("-wal")}));
+    // With both companions, as a killed recorder leaves them: readable as they are.
+    Result r =
+        run({QStringLiteral("export"), file, QStringLiteral("--connections"), QStringLiteral("-")});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains(QLatin1String("from-the-wal")));
+    // The -wal alone (copied without its -shm): reading would have to create the -shm.
+    QVERIFY(QFile::remove(file + QLatin1String("-shm")));
+    r = run({QStringLiteral("info"), file});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(QLatin1String("the -shm that goes with it is missing")),
+             qPrintable(r.err));
+    QVERIFY2(r.err.contains(QLatin1String("tcpscope recover")), qPrintable(r.err));
+    QCOMPARE(sideFiles(file), QStringList{QStringLiteral("-wal")});
+    r = run({QStringLiteral("recover"), file});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QCOMPARE(sideFiles(file), QStringList());
+    r = run({QStringLiteral("export"), file, QStringLiteral("--connections"), QStringLiteral("-")});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains(QLatin1String("from-the-wal"))); // folded in, not lost
 }
 
 QTEST_GUILESS_MAIN(TestCli)

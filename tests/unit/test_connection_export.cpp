@@ -149,7 +149,7 @@ void TestConnectionExport::columns()
           "out_of_order", "lost_segments", "resets_seen", "irtt_ms"})
         QVERIFY2(cols.contains(QLatin1String(name)), name);
     QCOMPARE(cols.size(), QSet<QString>(cols.begin(), cols.end()).size()); // no duplicates
-    // Issue 4 appends, in this order, right after the packet columns (nothing reordered).
+    // The kernel-view columns append, in this order, right after the packet columns (nothing reordered).
     const QStringList kernel =
         QStringLiteral("srtt_us_min,srtt_us_max,cwnd_max,resets_sent,resets_received,drops")
             .split(QLatin1Char(','));
@@ -319,7 +319,7 @@ void TestConnectionExport::kernelColumns()
 
 void TestConnectionExport::kernelColumnsNotCaptured()
 {
-    // --no-tcpinfo or a file from before issue 4: every kernel column is unknown, never 0.
+    // --no-tcpinfo or a file from before the kernel view: every kernel column is unknown, never 0.
     ConnectionExportOptions options;
     options.kernelMetrics = false;
     QBuffer buf;

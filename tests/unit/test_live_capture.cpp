@@ -29,6 +29,11 @@ private slots:
     void kernelView();
     void kernelViewUnavailable();
     void kernelViewRefused();
+    void kernelViewRefusedOtherCode();
+    void packetsRefusedFallsBack();
+    void packetsRefusedWithoutCode();
+    void helperExitStatusOnly();
+    void olderHelperRefused();
     void missingHelper();
     void malformedFrame();
     void helperDies();
@@ -170,12 +175,18 @@ void TestLiveCapture::packetCapture()
             published << p;
         }
     });
+    QStringList warnings, infos;
+    connect(&capture, &LiveCapture::helperMessage, this,
+            [&](const QString &text, bool warning) { (warning ? warnings : infos) << text; });
     CaptureOptions options;
     options.snapLen = 64;
     QString error;
     const bool started = capture.start(file, options, &error);
     qputenv("TCPSCOPE_HELPER", m_fake.toLocal8Bit());
     QVERIFY2(started, qPrintable(error));
+    // The helper's Log frames reach the owner, by level.
+    QTRY_COMPARE(warnings, QStringList{QStringLiteral("cannot attach to eth9: No such device")});
+    QCOMPARE(infos, QStringList{QStringLiteral("tcpinfo hooks unavailable: fake")});
     // Ids follow time: packets newer than the held RST (decided at the end) wait for it.
     QTRY_VERIFY(published.size() >= 3);
     QTRY_COMPARE(capture.stats().lostPackets, 3u);
@@ -195,6 +206,11 @@ void TestLiveCapture::packetCapture()
     QCOMPARE(data->info.packetsFiltered, 5u);
     QCOMPARE(data->info.interfaces.size(), 1);
     QCOMPARE(data->info.interfaces[0].name, QStringLiteral("lo"));
+    // Warnings are kept with the capture, in the probe notes; info messages are not.
+    QVERIFY2(data->info.probes.contains(
+                 QStringLiteral("helper=warning (cannot attach to eth9: No such device)")),
+             qPrintable(data->info.probes.join(QLatin1Char('\n'))));
+    QCOMPARE(data->info.probes.filter(QStringLiteral("helper=")).size(), 1);
     QCOMPARE(data->connections.size(), 1);
     const Connection &server = data->connections[0];
     QCOMPARE(server.pid, 77u);
@@ -361,23 +377,125 @@ void TestLiveCapture::kernelViewRefused()
     QVERIFY(!data->info.kernelMetrics);
     QVERIFY2(data->info.probes.contains(
                  QStringLiteral("kernel_metrics=unavailable (tcpscope-helper: cannot start "
-                                "tcpinfo: attach failed)")),
+                                "tcpinfo (attach failed))")),
              qPrintable(data->info.probes.join(QLatin1Char('\n'))));
     QCOMPARE(data->connections.size(), 4);
     QVERIFY(data->info.packetsCaptured); // only the kernel's view was given up
 }
 
+void TestLiveCapture::kernelViewRefusedOtherCode()
+{
+    // The same words with another code decide nothing: no retry without the kernel's view.
+    const QString fake = qEnvironmentVariable("TCPSCOPE_TEST_FAKE_TCPINFO_HELPER");
+    QVERIFY2(!fake.isEmpty(), "run through ctest (TCPSCOPE_TEST_FAKE_TCPINFO_HELPER not set)");
+    qputenv("TCPSCOPE_HELPER", fake.toLocal8Bit());
+    qputenv("FAKE_HELPER_MODE", "refuse-other");
+    LiveCapture capture;
+    CaptureOptions options;
+    options.sampleIntervalUs = 500;
+    QString error;
+    const bool started =
+        capture.start(m_dir.filePath(QStringLiteral("tcpinfo-other.tcpscope")), options, &error);
+    qputenv("TCPSCOPE_HELPER", m_fake.toLocal8Bit());
+    qputenv("FAKE_HELPER_MODE", "normal");
+    QVERIFY(!started);
+    QCOMPARE(error, QStringLiteral("tcpscope-helper: cannot start tcpinfo (attach failed)"));
+    QVERIFY(capture.lastHelperError());
+    QCOMPARE(capture.lastHelperError()->code, wire::ErrorCode::Internal);
+    QCOMPARE(capture.lastFailure(), CaptureFailure::Other);
+}
+
+void TestLiveCapture::packetsRefusedFallsBack()
+{
+    // PacketsUnavailable with default options: a lifecycle-only capture, saying why.
+    const QString fake = qEnvironmentVariable("TCPSCOPE_TEST_FAKE_PACKET_HELPER");
+    QVERIFY2(!fake.isEmpty(), "run through ctest (TCPSCOPE_TEST_FAKE_PACKET_HELPER not set)");
+    qputenv("TCPSCOPE_HELPER", fake.toLocal8Bit());
+    qputenv("FAKE_HELPER_MODE", "nopackets");
+    const QString file = m_dir.filePath(QStringLiteral("nopackets.tcpscope"));
+    LiveCapture capture;
+    QString error;
+    const bool started = capture.start(file, CaptureOptions{}, &error);
+    QVERIFY2(started, qPrintable(error));
+    capture.stop();
+    const auto data = SessionReader::read(file, &error);
+    QVERIFY2(data, qPrintable(error));
+    QVERIFY(!data->info.packetsCaptured);
+    QVERIFY2(data->info.probes.contains(QStringLiteral(
+                 "packets=unavailable (tcpscope-helper: cannot capture packets (could not attach "
+                 "to any network interface))")),
+             qPrintable(data->info.probes.join(QLatin1Char('\n'))));
+    // An explicit packet option (a filter) fails instead, with the hint.
+    CaptureOptions filtered;
+    filtered.filter = QStringLiteral("port 80");
+    QVERIFY(
+        !capture.start(m_dir.filePath(QStringLiteral("nopackets2.tcpscope")), filtered, &error));
+    qputenv("TCPSCOPE_HELPER", m_fake.toLocal8Bit());
+    qputenv("FAKE_HELPER_MODE", "normal");
+    QVERIFY2(error.contains(QLatin1String("--no-packets records state changes only")),
+             qPrintable(error));
+    QCOMPARE(capture.lastHelperError()->code, wire::ErrorCode::PacketsUnavailable);
+}
+
+void TestLiveCapture::packetsRefusedWithoutCode()
+{
+    // The text says "packets", the code says nothing: no fallback, the start fails.
+    const QString fake = qEnvironmentVariable("TCPSCOPE_TEST_FAKE_PACKET_HELPER");
+    QVERIFY2(!fake.isEmpty(), "run through ctest (TCPSCOPE_TEST_FAKE_PACKET_HELPER not set)");
+    qputenv("TCPSCOPE_HELPER", fake.toLocal8Bit());
+    qputenv("FAKE_HELPER_MODE", "textpackets");
+    LiveCapture capture;
+    QString error;
+    const bool started =
+        capture.start(m_dir.filePath(QStringLiteral("textpackets.tcpscope")), &error);
+    qputenv("TCPSCOPE_HELPER", m_fake.toLocal8Bit());
+    qputenv("FAKE_HELPER_MODE", "normal");
+    QVERIFY(!started);
+    QCOMPARE(error, QStringLiteral("tcpscope-helper: cannot capture packets (could not attach to "
+                                   "any network interface)"));
+    QCOMPARE(capture.lastFailure(), CaptureFailure::Other);
+}
+
 void TestLiveCapture::helperWithoutPrivileges()
 {
+    // The typed Error decides the failure kind, whatever the exit status (1 here) and stderr.
     qputenv("FAKE_HELPER_MODE", "noprivs");
     const QString file = m_dir.filePath(QStringLiteral("noprivs.tcpscope"));
     LiveCapture capture;
     QString error;
     QVERIFY(!capture.start(file, &error));
-    QCOMPARE(error,
-             QStringLiteral("tcpscope-helper: needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN"));
+    QCOMPARE(error, QStringLiteral("tcpscope-helper: needs root or CAP_BPF+CAP_PERFMON+CAP_NET_"
+                                   "ADMIN (try: setcap)"));
+    QCOMPARE(capture.lastFailure(), CaptureFailure::Permission);
     QVERIFY(!capture.isRunning());
     QVERIFY(!QFile::exists(file)); // no half-made session left behind
+}
+
+void TestLiveCapture::helperExitStatusOnly()
+{
+    // A helper that dies before its socket is usable says nothing on it: its stderr is shown and
+    // its exit status (77) is the only thing that says which kind of failure it was.
+    qputenv("FAKE_HELPER_MODE", "exit77");
+    LiveCapture capture;
+    QString error;
+    QVERIFY(!capture.start(m_dir.filePath(QStringLiteral("exit77.tcpscope")), &error));
+    qputenv("FAKE_HELPER_MODE", "normal");
+    QCOMPARE(error,
+             QStringLiteral("tcpscope-helper: needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN"));
+    QVERIFY(!capture.lastHelperError());
+    QCOMPARE(capture.lastFailure(), CaptureFailure::Permission);
+}
+
+void TestLiveCapture::olderHelperRefused()
+{
+    qputenv("FAKE_HELPER_MODE", "v4");
+    LiveCapture capture;
+    QString error;
+    QVERIFY(!capture.start(m_dir.filePath(QStringLiteral("v4.tcpscope")), &error));
+    qputenv("FAKE_HELPER_MODE", "normal");
+    QCOMPARE(error, QStringLiteral("tcpscope-helper speaks protocol 4, this tcpscope needs 5: "
+                                   "install matching versions of tcpscope and tcpscope-helper"));
+    QCOMPARE(capture.lastFailure(), CaptureFailure::Other);
 }
 
 void TestLiveCapture::missingHelper()

@@ -456,7 +456,7 @@ void TestPcapngWriter::tsharkAnalysisOfRealCapture()
 {
     // The rebuilt headers must carry everything Wireshark's TCP analysis uses (seq/ack, flags,
     // window, window scale, SACK blocks, timestamps, lengths): exporting the packets of a real
-    // loopback capture with loss (B1's fixture, taken with tcpdump) must make tshark reach the
+    // loopback capture with loss (a fixture taken with tcpdump) must make tshark reach the
     // verdicts it reached on the original capture, packet by packet.
     if (QStandardPaths::findExecutable(QStringLiteral("tshark")).isEmpty())
         QSKIP("MISSING TOOL tshark: packaging/deps.sh --with-test-tools installs it");

@@ -7,6 +7,9 @@
 
 #include <QTest>
 
+#include <algorithm>
+#include <random>
+
 using namespace tcpscope;
 using namespace testrec;
 
@@ -18,6 +21,7 @@ private slots:
     void windowOrdersWithin();
     void windowLateBeyond();
     void windowAdvanceAndFlush();
+    void windowMatchesReference();
     void negativeAckRttClamped();
     void serverReuseAfterTimeWait();
     void clientReuseAfterTimeWait();
@@ -174,6 +178,80 @@ void TestRecordPipeline::windowAdvanceAndFlush()
     w.advanceTo(1100); // the helper's clock: quiet streams still release
     QCOMPARE(out, (QVector<quint64>{5, 1000}));
     QCOMPARE(w.held(), 0);
+}
+
+// The window against a plain model of its rule (hold everything, release what is at least the
+// window older than the newest record or the helper's clock, oldest first, ties in arrival
+// order; older than the newest released = out at once), on streams shaped like the helper's:
+// several nearly ordered streams (rings, CPUs) delivered in batches, plus random stragglers,
+// equal times and clock advances. Each record is told apart by its packet seq.
+void TestRecordPipeline::windowMatchesReference()
+{
+    struct Held
+    {
+        quint64 ts, seq;
+        quint32 id;
+    };
+    for (quint32 seed = 1; seed <= 40; ++seed) {
+        std::mt19937_64 rng(seed);
+        const quint64 window = 1000 + rng() % 5000;
+        QVector<quint32> got, want;
+        ReorderWindow w([&](const wire::Record &r) { got.append(r.packet.seq); }, window);
+        std::vector<Held> held;
+        quint64 newest = 0, released = 0, arrival = 0;
+        auto releaseModel = [&](quint64 limit) {
+            std::stable_sort(held.begin(), held.end(), [](const Held &a, const Held &b) {
+                return a.ts != b.ts ? a.ts < b.ts : a.seq < b.seq;
+            });
+            std::size_t n = 0;
+            while (n < held.size() && held[n].ts <= limit) {
+                want.append(held[n].id);
+                released = std::max(released, held[n].ts);
+                ++n;
+            }
+            held.erase(held.begin(), held.begin() + std::ptrdiff_t(n));
+        };
+        const int streams = 1 + int(rng() % 24); // more than the window's runs, sometimes
+        std::vector<quint64> clock(std::size_t(streams), 10'000);
+        quint32 id = 0;
+        for (int batch = 0; batch < 300; ++batch) {
+            const std::size_t s = std::size_t(rng() % std::size_t(streams));
+            const int count = 1 + int(rng() % 40);
+            for (int i = 0; i < count; ++i) {
+                clock[s] += rng() % 50; // 0: equal times
+                quint64 ts = clock[s];
+                if (rng() % 10 == 0)
+                    ts = ts > 3000 ? ts - rng() % 3000 : ts; // a straggler from another CPU
+                if (rng() % 200 == 0)
+                    ts = 1 + rng() % 20'000; // far behind: likely later than the window
+                wire::Record r = rec(packet(1, ts, kIn, kClient, TS_TCP_ACK));
+                r.packet.seq = ++id;
+                w.push(r);
+                // The model.
+                if (ts < released) {
+                    want.append(id);
+                } else {
+                    held.push_back(Held{ts, arrival++, id});
+                    newest = std::max(newest, ts);
+                    if (newest > window)
+                        releaseModel(newest - window);
+                }
+                QCOMPARE(got, want);
+            }
+            if (rng() % 8 == 0) {
+                const quint64 at = *std::max_element(clock.begin(), clock.end()) + rng() % 3000;
+                w.advanceTo(at);
+                if (at > window)
+                    releaseModel(at - window);
+                QCOMPARE(got, want);
+            }
+            QCOMPARE(w.held(), qsizetype(held.size()));
+        }
+        w.flush();
+        releaseModel(~0ull);
+        QCOMPARE(got, want);
+        QCOMPARE(w.held(), 0);
+    }
 }
 
 void TestRecordPipeline::negativeAckRttClamped()

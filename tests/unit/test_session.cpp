@@ -2,8 +2,9 @@
 // Session, the query interface: every query against a file written by SessionWriter
 // (connection ids sorted by any column and filtered by text or id list, pages by id, one
 // connection with history, packets of a connection by position, packets from an id, the
-// kernel's view per connection, per-second aggregates, refresh of a file still being written)
-// and its errors (unknown sort column, damaged pages reported by the query that reads them).
+// kernel's view per connection, per-second aggregates, refresh of a file still being written,
+// interruptions) and its errors (unknown sort column, damaged pages reported by the query that
+// reads them).
 #include "session/session.h"
 #include "session/session_writer.h"
 #include "session_kernel_fixture.h"
@@ -32,6 +33,8 @@ private slots:
     void secondsAggregates();
     void refreshSeesAppends();
     void damagedPageIsAQueryError();
+    void interruptionsRoundTrip();
+    void rowTotalsCountStoredPackets();
 
 private:
     QString write(const char *name, SessionWriter **keepOpen = nullptr);
@@ -412,6 +415,125 @@ void TestSession::damagedPageIsAQueryError()
         QVERIFY2(!e.contains(QLatin1Char('\n')), qPrintable(e));
     }
     qInfo("damaged file: %s", qPrintable(errors.first()));
+}
+
+void TestSession::interruptionsRoundTrip()
+{
+    const QString file = m_dir->filePath(QStringLiteral("gaps.tcpscope"));
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    QVERIFY2(writer, qPrintable(error));
+    SessionInfo i = info();
+    i.readerDropped = 1234;
+    i.interruptions = {{kT0 + 1'000'000'000, kT0 + 21'000'000'000, 1234,
+                        QStringLiteral("tcpscope did not read in time")},
+                       {kT0 + 30'000'000'000, 0, -1,
+                        QStringLiteral("the capture ended early: tcpscope-helper closed")}};
+    writer->setInfo(i);
+    // Written again (a stall grows while it lasts): the rows are replaced, not added.
+    i.interruptions.first().endNs += 1'000'000'000;
+    writer->setInfo(i);
+    QVERIFY2(writer->close(&error), qPrintable(error));
+    QVERIFY(writer->writeError().isEmpty());
+
+    auto s = Session::open(file, &error);
+    QVERIFY2(s, qPrintable(error));
+    QCOMPARE(s->format().minor, 1);
+    QCOMPARE(s->info().readerDropped, quint64(1234));
+    QCOMPARE(s->info().interruptions, i.interruptions);
+    QCOMPARE(s->valuesOutOfRange(), 0u);
+    QVERIFY(interruptionText(i.interruptions.first()).contains(QLatin1String("(21.0 s)")));
+    QVERIFY(
+        interruptionText(i.interruptions.last()).contains(QLatin1String("records lost: unknown")));
+
+    // Hostile values read as unknown and are counted, not fatal.
+    s.reset();
+    sql(file,
+        "UPDATE interruptions SET records_lost = -5, end_ns = 'soon' WHERE end_ns IS NOT NULL");
+    s = Session::open(file, &error);
+    QVERIFY2(s, qPrintable(error));
+    QCOMPARE(s->info().interruptions.first().recordsLost, qint64(-1));
+    QCOMPARE(s->info().interruptions.first().endNs, qint64(0));
+    QCOMPARE(s->valuesOutOfRange(), 2u);
+
+    // A 4.0 file has no such table and reads as having none; a 4.1 file without it is damaged.
+    s.reset();
+    sql(file, "DROP TABLE interruptions; PRAGMA user_version = 4000;");
+    s = Session::open(file, &error);
+    QVERIFY2(s, qPrintable(error));
+    QVERIFY(s->info().interruptions.isEmpty());
+    s.reset();
+    sql(file, "PRAGMA user_version = 4001;");
+    QVERIFY(!Session::open(file, &error));
+    QVERIFY2(error.contains(QLatin1String("missing table 'interruptions'")), qPrintable(error));
+}
+
+// A connection's packet totals in the file are those of its packets in the file, at every
+// commit: what a killed recorder or a full disk leaves agrees with itself. A connection whose
+// packets never reach the writer keeps the totals it came with.
+void TestSession::rowTotalsCountStoredPackets()
+{
+    const QString file = m_dir->filePath(QStringLiteral("totals.tcpscope"));
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    QVERIFY2(writer, qPrintable(error));
+    SessionInfo i = info();
+    i.packetsCaptured = true;
+    writer->setInfo(i);
+    Connection withPackets = connection(1);
+    QVector<Packet> ps;
+    for (const Packet &p : packets())
+        if (p.connectionId == 1)
+            ps.append(p);
+    QCOMPARE(ps.size(), kPacketsPerConnection);
+    ps[3].analysis = AnalysisRetransmission | AnalysisFastRetransmission;
+    ps[4].analysis = AnalysisDuplicateAck;
+    ps[5].parseStatus = 1; // malformed: a packet, no payload counted
+    ps[5].analysis = AnalysisMalformed;
+    // The analyzer's totals run ahead of what the writer was given (here: 10 more packets).
+    for (const Packet &p : std::as_const(ps))
+        withPackets.packets.add(p);
+    withPackets.packets.packetsIn += 10;
+    withPackets.packets.irttNs = 123;
+    withPackets.packets.mssLocal = 1460;
+    Connection without = connection(2);
+    without.packets.packetsIn = 7;
+    without.packets.dupAcks = 2;
+
+    // The first half, committed while the connection is open (its chunk is not due yet).
+    writer->writePackets(ps.mid(0, 20));
+    writer->writeConnection(withPackets);
+    writer->writeConnection(without);
+    QVERIFY2(writer->flush(&error), qPrintable(error));
+    {
+        auto s = Session::open(file, &error);
+        QVERIFY2(s, qPrintable(error));
+        const Connection c = s->connection(1).value();
+        QCOMPARE(c.packets.packetsIn + c.packets.packetsOut, quint64(s->packetCount(1)));
+        QCOMPARE(s->connection(2)->packets.packetsIn, quint64(7));
+        QCOMPARE(s->connection(2)->packets.dupAcks, quint32(2));
+    }
+    writer->writePackets(ps.mid(20));
+    QVERIFY2(writer->close(&error), qPrintable(error));
+
+    auto s = Session::open(file, &error);
+    QVERIFY2(s, qPrintable(error));
+    const Connection c = s->connection(1).value();
+    QCOMPARE(s->packetCount(1), qint64(kPacketsPerConnection));
+    QCOMPARE(c.packets.packetsIn + c.packets.packetsOut, quint64(kPacketsPerConnection));
+    PacketCounts want;
+    for (const Packet &p : std::as_const(ps))
+        want.add(p);
+    QCOMPARE(c.packets.packetsIn, want.packetsIn);
+    QCOMPARE(c.packets.payloadBytesOut, want.payloadBytesOut);
+    QCOMPARE(c.packets.payloadBytesIn, quint64(100 * (kPacketsPerConnection / 2 - 1)));
+    QCOMPARE(c.packets.retransmissions, quint32(1));
+    QCOMPARE(c.packets.fastRetransmissions, quint32(1));
+    QCOMPARE(c.packets.dupAcks, quint32(1));
+    // Handshake facts are the analyzer's.
+    QCOMPARE(c.packets.irttNs, qint64(123));
+    QCOMPARE(c.packets.mssLocal, 1460);
+    QCOMPARE(s->connection(2)->packets.packetsIn, quint64(7));
 }
 
 QTEST_GUILESS_MAIN(TestSession)

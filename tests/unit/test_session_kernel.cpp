@@ -252,7 +252,7 @@ void TestSessionKernel::kernelFalse()
 
 void TestSessionKernel::version2FileStillReads()
 {
-    // A version 2 file as tcpscope wrote it before kernel metrics (issue 3).
+    // A version 2 file as tcpscope wrote it before kernel metrics.
     const QString file = writeSession("v2.tcpscope");
     QByteArray statements = "DROP TABLE tcp_samples; DROP TABLE kernel_events; DROP TABLE drops; "
                             "DROP TABLE listener_samples; DELETE FROM meta WHERE key IN "

@@ -29,6 +29,7 @@ private slots:
     void init();
     void roundTrip_data();
     void roundTrip();
+    void rowTotalsMatchChunksAtEveryCommit();
     void readOptions();
     void version1FileStillReads();
     void rejects_data();
@@ -200,13 +201,78 @@ void TestSessionPackets::roundTrip()
     QCOMPARE(data->info.packetsFiltered, want.packetsFiltered);
     QCOMPARE(data->info.interfaces, want.interfaces);
     QCOMPARE(data->connections.size(), 2);
-    QCOMPARE(data->connections[0].packets, conn(1).packets);
-    QCOMPARE(data->connections[1].packets, conn(2).packets);
+    if (major >= 4) {
+        // Chunked files count a connection's totals from the packets they hold.
+        PacketCounts one, two;
+        one.add(packet(1, 1));
+        one.add(packet(4, 1));
+        two.add(packet(2, 2));
+        QCOMPARE(data->connections[0].packets, conn(1).packets.withTotalsOf(one));
+        QCOMPARE(data->connections[1].packets, conn(2).packets.withTotalsOf(two));
+        QCOMPARE(data->connections[0].packets.packetsOut, quint64(1));
+        QCOMPARE(data->connections[0].packets.packetsIn, quint64(1));
+    } else {
+        QCOMPARE(data->connections[0].packets, conn(1).packets);
+        QCOMPARE(data->connections[1].packets, conn(2).packets);
+    }
     QCOMPARE(data->packets.size(), 4);
     comparePackets(data->packets[0], packet(1, 1));
     comparePackets(data->packets[1], packet(2, 2));
     comparePackets(data->packets[2], packet(3, 0)); // not joined: NULL in the file
     comparePackets(data->packets[3], packet(4, 1));
+}
+
+// Format 4: after every commit a connection's row counts exactly the packets its chunks hold,
+// whether the row was rewritten in that batch (the connection changed) or only its totals
+// were (packets of an unchanged connection).
+void TestSessionPackets::rowTotalsMatchChunksAtEveryCommit()
+{
+    const QString file = m_dir->filePath(QStringLiteral("totals.tcpscope"));
+    QString error;
+    auto writer = SessionWriter::create(file, &error, 4);
+    QVERIFY2(writer, qPrintable(error));
+    auto check = [&](qint64 id, qint64 want) {
+        sqlite3 *db = nullptr;
+        QCOMPARE(sqlite3_open_v2(QFile::encodeName(file).constData(), &db, SQLITE_OPEN_READONLY,
+                                 nullptr),
+                 SQLITE_OK);
+        sqlite3_stmt *s = nullptr;
+        QCOMPARE(sqlite3_prepare_v2(db,
+                                    "SELECT (SELECT packets_in + packets_out FROM connections "
+                                    "WHERE id = ?1), (SELECT coalesce(sum(count), 0) FROM "
+                                    "packet_chunks WHERE connection_id = ?1)",
+                                    -1, &s, nullptr),
+                 SQLITE_OK);
+        sqlite3_bind_int64(s, 1, id);
+        QCOMPARE(sqlite3_step(s), SQLITE_ROW);
+        const qint64 row = sqlite3_column_int64(s, 0), chunks = sqlite3_column_int64(s, 1);
+        sqlite3_finalize(s);
+        sqlite3_close(db);
+        QCOMPARE(chunks, want);
+        QCOMPARE(row, want);
+    };
+    writer->setInfo(info());
+    Connection c = conn(1);
+    c.packets = PacketCounts{};
+    // The connection and its first packets in one batch.
+    writer->writeConnection(c);
+    writer->writePackets({packet(1, 1), packet(2, 1)});
+    QVERIFY2(writer->flush(&error), qPrintable(error));
+    check(1, 2);
+    // Packets of a connection that did not change: only its totals are updated.
+    writer->writePackets({packet(3, 1)});
+    QVERIFY2(writer->flush(&error), qPrintable(error));
+    check(1, 3);
+    // It closes, with packets queued before and after its last version in the same batch.
+    writer->writePackets({packet(4, 1)});
+    c.state = TcpState::Close;
+    c.endNs = c.startNs + 1'000'000;
+    writer->writeConnection(c);
+    writer->writePackets({packet(5, 1)});
+    QVERIFY2(writer->flush(&error), qPrintable(error));
+    check(1, 5);
+    QVERIFY2(writer->close(&error), qPrintable(error));
+    check(1, 5);
 }
 
 void TestSessionPackets::readOptions()

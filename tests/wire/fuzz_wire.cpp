@@ -50,18 +50,33 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         switch (f.type) {
         case MessageType::Hello:
             (void)decodeHello(f.payload, err);
+            (void)checkPeerVersions(f.payload, Peer::Helper);
             break;
-        case MessageType::Start:
-            (void)decodeStart(f.payload, err);
+        case MessageType::Start: {
+            ErrorMessage refusal;
+            (void)decodeStart(f.payload, err, &refusal);
+            (void)checkPeerVersions(f.payload, Peer::App);
             break;
+        }
         case MessageType::Stop:
             (void)decodeStop(f.payload, err);
             break;
         case MessageType::Stats:
             (void)decodeStats(f.payload, err);
             break;
-        case MessageType::Error:
-            (void)decodeError(f.payload, err);
+        case MessageType::TextError:
+            (void)decodeTextError(f.payload, err);
+            break;
+        case MessageType::Error: {
+            ErrorMessage e;
+            if (auto m = decodeError(f.payload, err))
+                e = *m;
+            (void)errorCodeName(e.code);
+            (void)e.text();
+            break;
+        }
+        case MessageType::Log:
+            (void)decodeLog(f.payload, err);
             break;
         case MessageType::Records: {
             std::size_t skipped = 0;

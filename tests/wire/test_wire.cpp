@@ -102,11 +102,11 @@ private slots:
 
     void frameHeaderIsLittleEndian()
     {
-        const Bytes f = encodeError("x");
+        const Bytes f = encodeTextError("x");
         QCOMPARE(f.size(), std::size_t(8 + 4 + 1));
         QCOMPARE(f[0], std::uint8_t(5)); // length 5 (u32 len + 1 byte)
         QCOMPARE(f[1], std::uint8_t(0));
-        QCOMPARE(f[4], std::uint8_t(MessageType::Error));
+        QCOMPARE(f[4], std::uint8_t(MessageType::TextError));
         QCOMPARE(f[6], std::uint8_t(0));
     }
 
@@ -139,9 +139,9 @@ private slots:
         QCOMPARE(f.type, MessageType::Stop);
         QVERIFY(f.payload.empty());
         QVERIFY(decodeStop(f.payload, err));
-        f = decodeOne(encodeError("peer uid 1000 not allowed"));
-        QCOMPARE(f.type, MessageType::Error);
-        QCOMPARE(*decodeError(f.payload, err), std::string("peer uid 1000 not allowed"));
+        f = decodeOne(encodeTextError("peer uid 1000 not allowed"));
+        QCOMPARE(f.type, MessageType::TextError);
+        QCOMPARE(*decodeTextError(f.payload, err), std::string("peer uid 1000 not allowed"));
         Stats s;
         s.monotonicNs = 77;
         s.recordsSent = 1234;
@@ -169,17 +169,20 @@ private slots:
         s.lostPerCpu = {4};
         s.packetLostPerCpu = {5, 6};
         s.packetsFiltered = 7;
+        s.readerDropped = 9;
         const Bytes p = decodeOne(encodeStats(s)).payload;
-        QCOMPARE(p.size(), std::size_t(8 + 8 + 8 + 4 + 8 + 4 + 16 + 8));
+        QCOMPARE(p.size(), std::size_t(8 + 8 + 8 + 4 + 8 + 4 + 16 + 8 + 8));
         QCOMPARE(p[36], std::uint8_t(2)); // packet loss CPU count after the lifecycle counters
         QCOMPARE(p[40], std::uint8_t(5));
         QCOMPARE(p[48], std::uint8_t(6));
-        QCOMPARE(p[56], std::uint8_t(7)); // packetsFiltered last
+        QCOMPARE(p[56], std::uint8_t(7)); // packetsFiltered
+        QCOMPARE(p[64], std::uint8_t(9)); // readerDropped last
         std::string perr;
         const auto back = decodeStats(p, perr);
         QVERIFY2(back.has_value(), perr.c_str());
         QCOMPARE(back->packetLostPerCpu, s.packetLostPerCpu);
         QCOMPARE(back->packetsFiltered, std::uint64_t(7));
+        QCOMPARE(back->readerDropped, std::uint64_t(9));
         QCOMPARE(back->lostTotal(), std::uint64_t(4 + 5 + 6));
         QCOMPARE(back->packetLostTotal(), std::uint64_t(11));
         QCOMPARE(p[0], std::uint8_t(1));
@@ -207,9 +210,220 @@ private slots:
     {
         const std::string big(kMaxString + 100, 'e');
         std::string err;
-        const auto out = decodeError(decodeOne(encodeError(big)).payload, err);
+        const auto out = decodeTextError(decodeOne(encodeTextError(big)).payload, err);
         QVERIFY2(out, err.c_str());
         QCOMPARE(out->size(), kMaxString);
+        const auto typed =
+            decodeError(decodeOne(encodeError({ErrorCode::Internal, big, big, {}})).payload, err);
+        QVERIFY2(typed, err.c_str());
+        QCOMPARE(typed->primary.size(), kMaxString);
+        QCOMPARE(typed->secondary.size(), kMaxString);
+        const auto log =
+            decodeLog(decodeOne(encodeLog({LogMessage::Level::Info, big})).payload, err);
+        QVERIFY2(log, err.c_str());
+        QCOMPARE(log->text.size(), kMaxString);
+    }
+
+    void errorRoundTrip()
+    {
+        std::string err;
+        const ErrorMessage plain{ErrorCode::PacketsUnavailable,
+                                 "cannot capture packets",
+                                 "could not attach to any network interface",
+                                 {}};
+        Frame f = decodeOne(encodeError(plain));
+        QCOMPARE(f.type, MessageType::Error);
+        auto out = decodeError(f.payload, err);
+        QVERIFY2(out, err.c_str());
+        QVERIFY(*out == plain);
+        QCOMPARE(out->text(), std::string("cannot capture packets (could not attach to any "
+                                          "network interface)"));
+        // Layout: u16 code | string | string | u8 list | u16 index.
+        QCOMPARE(f.payload[0], std::uint8_t(7));
+        QCOMPARE(f.payload.size(),
+                 std::size_t(2 + 4 + plain.primary.size() + 4 + plain.secondary.size() + 1 + 2));
+        const ErrorMessage filter{ErrorCode::BadFilter, "the capture filter is invalid",
+                                  "filter network 3: address bits set beyond the prefix length",
+                                  FilterPosition{FilterPosition::List::Nets, 3}};
+        out = decodeError(decodeOne(encodeError(filter)).payload, err);
+        QVERIFY2(out, err.c_str());
+        QVERIFY(*out == filter);
+        // Without secondary text, the primary alone.
+        out = decodeError(
+            decodeOne(encodeError({ErrorCode::Permission, "refusing client", "", {}})).payload,
+            err);
+        QVERIFY2(out, err.c_str());
+        QCOMPARE(out->text(), std::string("refusing client"));
+        // A code this build does not know is kept as its value, not refused: a newer helper's
+        // reason is still shown (and decides nothing).
+        Bytes p = decodeOne(encodeError(plain)).payload;
+        p[0] = 0xe7;
+        p[1] = 0x03; // 999
+        out = decodeError(p, err);
+        QVERIFY2(out, err.c_str());
+        QCOMPARE(static_cast<std::uint16_t>(out->code), std::uint16_t(999));
+        QCOMPARE(errorCodeName(out->code), std::string("unknown(999)"));
+        QCOMPARE(errorCodeName(ErrorCode::TcpInfoUnavailable), std::string("TcpInfoUnavailable"));
+    }
+
+    void malformedErrorsRejected()
+    {
+        std::string err;
+        const ErrorMessage base{ErrorCode::BadFilter, "bad", "worse",
+                                FilterPosition{FilterPosition::List::Ports, 1}};
+        const Bytes good = decodeOne(encodeError(base)).payload;
+        const std::size_t listAt = good.size() - 3;
+        // Primary length claiming 4 GiB; secondary longer than the payload.
+        Bytes p = good;
+        p[2] = p[3] = p[4] = p[5] = 0xff;
+        QVERIFY(!decodeError(p, err));
+        QVERIFY2(QString::fromStdString(err).contains("exceeds limit"), err.c_str());
+        p = good;
+        p[2 + 4 + 3] = 200; // secondary length
+        err.clear();
+        QVERIFY(!decodeError(p, err));
+        QVERIFY(!err.empty());
+        // Unknown filter list; index at or beyond the list's limit; index without a list.
+        p = good;
+        p[listAt] = 4;
+        err.clear();
+        QVERIFY(!decodeError(p, err));
+        QVERIFY2(QString::fromStdString(err).contains("filter list"), err.c_str());
+        p = good;
+        p[listAt + 1] = std::uint8_t(kMaxFilterPorts);
+        err.clear();
+        QVERIFY(!decodeError(p, err));
+        QVERIFY2(QString::fromStdString(err).contains("limit"), err.c_str());
+        p = good;
+        p[listAt] = 0;
+        err.clear();
+        QVERIFY(!decodeError(p, err));
+        QVERIFY2(QString::fromStdString(err).contains("without a filter list"), err.c_str());
+        // Empty primary text (the encoder never sends one).
+        Bytes empty = {4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        err.clear();
+        QVERIFY(!decodeError(empty, err));
+        QVERIFY2(QString::fromStdString(err).contains("empty"), err.c_str());
+        QVERIFY(!decodeOne(encodeError({ErrorCode::Internal, "", "", {}})).payload.empty());
+        QVERIFY(
+            decodeError(decodeOne(encodeError({ErrorCode::Internal, "", "", {}})).payload, err));
+        // Trailing bytes.
+        p = good;
+        p.push_back(0);
+        err.clear();
+        QVERIFY(!decodeError(p, err));
+        QVERIFY(QString::fromStdString(err).contains("trailing"));
+    }
+
+    void logRoundTripAndRejections()
+    {
+        std::string err;
+        const LogMessage warn{LogMessage::Level::Warning, "cannot attach to eth9: No such device"};
+        Frame f = decodeOne(encodeLog(warn));
+        QCOMPARE(f.type, MessageType::Log);
+        auto out = decodeLog(f.payload, err);
+        QVERIFY2(out, err.c_str());
+        QVERIFY(*out == warn);
+        out = decodeLog(decodeOne(encodeLog({LogMessage::Level::Info, "x"})).payload, err);
+        QVERIFY2(out, err.c_str());
+        QCOMPARE(out->level, LogMessage::Level::Info);
+        // Levels other than info (1) and warning (2).
+        for (std::uint8_t level : {0, 3, 255}) {
+            Bytes p = f.payload;
+            p[0] = level;
+            err.clear();
+            QVERIFY(!decodeLog(p, err));
+            QVERIFY2(QString::fromStdString(err).contains("level"), err.c_str());
+        }
+        // Text length beyond the limit, beyond the payload; empty text; trailing bytes.
+        Bytes p = f.payload;
+        p[1] = p[2] = p[3] = p[4] = 0xff;
+        err.clear();
+        QVERIFY(!decodeLog(p, err));
+        p = f.payload;
+        p[1] += 1;
+        err.clear();
+        QVERIFY(!decodeLog(p, err));
+        err.clear();
+        QVERIFY(!decodeLog(Bytes{2, 0, 0, 0, 0}, err));
+        QVERIFY2(QString::fromStdString(err).contains("empty"), err.c_str());
+        p = f.payload;
+        p.push_back('x');
+        err.clear();
+        QVERIFY(!decodeLog(p, err));
+        err.clear();
+        QVERIFY(!decodeLog(Bytes{}, err));
+    }
+
+    // The handshake's one version rule, in both directions, with the words the user sees.
+    void olderProtocolRefusedClearly()
+    {
+        QCOMPARE(kProtocolVersion, std::uint16_t(5));
+        std::string err;
+        Bytes hello = decodeOne(encodeHello(sampleHello())).payload;
+        hello[8] = 4; // a protocol 4 helper
+        QVERIFY(!decodeHello(hello, err));
+        QCOMPARE(err, std::string("tcpscope-helper speaks protocol 4, this tcpscope needs 5: "
+                                  "install matching versions of tcpscope and tcpscope-helper"));
+        QCOMPARE(checkPeerVersions(hello, Peer::Helper), err);
+        Bytes start = decodeOne(encodeStart({})).payload;
+        start[8] = 4; // a protocol 4 app
+        ErrorMessage refusal;
+        err.clear();
+        QVERIFY(!decodeStart(start, err, &refusal));
+        QCOMPARE(err, std::string("tcpscope speaks protocol 4, this tcpscope-helper needs 5: "
+                                  "install matching versions of tcpscope and tcpscope-helper"));
+        // Answered with a TextError (what a protocol 4 peer reads), so no code.
+        QCOMPARE(refusal.code, ErrorCode::Unspecified);
+        // A protocol 4 peer decodes the refusal frame as its own Error: type 6, u32 + text.
+        const Bytes frame = encodeTextError(err);
+        QCOMPARE(frame[4], std::uint8_t(6));
+        QCOMPARE(frame.size(), std::size_t(8 + 4 + err.size()));
+        // Matching versions pass; a record version mismatch is named as such.
+        QVERIFY(checkPeerVersions(decodeOne(encodeStart({})).payload, Peer::App).empty());
+        start = decodeOne(encodeStart({})).payload;
+        start[10] = TS_RECORD_VERSION + 1;
+        QVERIFY(QString::fromStdString(checkPeerVersions(start, Peer::App))
+                    .startsWith("tcpscope uses record version"));
+        // Too short or not tcpscope: left to the full decoder.
+        QVERIFY(checkPeerVersions(std::span(start).first(9), Peer::App).empty());
+    }
+
+    void startRefusalsAreTyped()
+    {
+        std::string err;
+        ErrorMessage refusal;
+        StartOptions o;
+        o.nets.push_back(NetFilter{4, 8, {10, 0, 0, 0}});
+        o.nets.push_back(NetFilter{4, 8, {10, 0, 0, 1}}); // bits beyond the prefix
+        QVERIFY(!decodeStart(decodeOne(encodeStart(o)).payload, err, &refusal));
+        QCOMPARE(refusal.code, ErrorCode::BadFilter);
+        QVERIFY(refusal.filterPosition);
+        QCOMPARE(refusal.filterPosition->list, FilterPosition::List::Nets);
+        QCOMPARE(refusal.filterPosition->index, std::uint16_t(1));
+        QVERIFY2(QString::fromStdString(refusal.secondary).contains("filter network 1"),
+                 refusal.secondary.c_str());
+        // It travels: the helper sends exactly this.
+        const auto sent = decodeError(decodeOne(encodeError(refusal)).payload, err);
+        QVERIFY2(sent, err.c_str());
+        QVERIFY(*sent == refusal);
+        o = {};
+        o.interfaces = {"lo", "bad/name"};
+        QVERIFY(!decodeStart(decodeOne(encodeStart(o)).payload, err, &refusal));
+        QCOMPARE(refusal.code, ErrorCode::BadFilter);
+        QCOMPARE(refusal.filterPosition, (FilterPosition{FilterPosition::List::Interfaces, 1}));
+        o = {};
+        o.snapLen = 10; // without the payload flag
+        QVERIFY(!decodeStart(decodeOne(encodeStart(o)).payload, err, &refusal));
+        QCOMPARE(refusal.code, ErrorCode::BadStart);
+        QVERIFY(!refusal.filterPosition);
+        Bytes p = decodeOne(encodeStart({})).payload;
+        p.pop_back();
+        QVERIFY(!decodeStart(p, err, &refusal));
+        QCOMPARE(refusal.code, ErrorCode::Protocol);
+        p[0] = 'X';
+        QVERIFY(!decodeStart(p, err, &refusal));
+        QCOMPARE(refusal.code, ErrorCode::Protocol);
     }
 
     void recordsRoundTrip()
@@ -316,7 +530,7 @@ private slots:
                                   << "exceeds";
         QTest::newRow("huge") << quint32(0xffffffffu) << quint16(4) << quint16(0) << "exceeds";
         QTest::newRow("type0") << quint32(0) << quint16(0) << quint16(0) << "unknown message";
-        QTest::newRow("type7") << quint32(0) << quint16(7) << quint16(0) << "unknown message";
+        QTest::newRow("type9") << quint32(0) << quint16(9) << quint16(0) << "unknown message";
         QTest::newRow("type65535")
             << quint32(4) << quint16(0xffff) << quint16(0) << "unknown message";
         QTest::newRow("flags") << quint32(0) << quint16(3) << quint16(1) << "flags";
@@ -340,7 +554,7 @@ private slots:
 
     void decoderWaitsForPartialPayload()
     {
-        const Bytes f = encodeError("abc");
+        const Bytes f = encodeTextError("abc");
         FrameDecoder d;
         d.feed(std::span(f).first(f.size() - 1));
         Frame out;
@@ -355,8 +569,14 @@ private slots:
         Stats st;
         st.missedRuns = 9;
         st.lostPerCpu = {1, 2};
-        const std::vector<Bytes> frames = {encodeHello(sampleHello()), encodeStart({}),
-                                           encodeStats(st), encodeError("boom")};
+        const std::vector<Bytes> frames = {
+            encodeHello(sampleHello()),
+            encodeStart({}),
+            encodeStats(st),
+            encodeTextError("boom"),
+            encodeError({ErrorCode::BadFilter, "boom", "why",
+                         FilterPosition{FilterPosition::List::Nets, 2}}),
+            encodeLog({LogMessage::Level::Warning, "careful"})};
         for (const Bytes &enc : frames) {
             const Frame f = decodeOne(enc);
             for (std::size_t n = 0; n < f.payload.size(); ++n) {
@@ -373,8 +593,14 @@ private slots:
                 case MessageType::Stats:
                     ok = decodeStats(p, err).has_value();
                     break;
+                case MessageType::TextError:
+                    ok = decodeTextError(p, err).has_value();
+                    break;
                 case MessageType::Error:
                     ok = decodeError(p, err).has_value();
+                    break;
+                case MessageType::Log:
+                    ok = decodeLog(p, err).has_value();
                     break;
                 default:
                     QFAIL("unexpected type");
@@ -421,12 +647,12 @@ private slots:
         p[8] = kProtocolVersion + 1; // protocolVersion low byte
         err.clear();
         QVERIFY(!decodeHello(p, err));
-        QVERIFY(QString::fromStdString(err).contains("protocol version"));
+        QVERIFY(QString::fromStdString(err).contains("speaks protocol"));
         p = good;
         p[10] = TS_RECORD_VERSION + 1; // recordVersion low byte
         err.clear();
         QVERIFY(!decodeHello(p, err));
-        QVERIFY(QString::fromStdString(err).contains("record version"));
+        QVERIFY(QString::fromStdString(err).contains("uses record version"));
     }
 
     void startOptionsRoundTripAndRejections()
@@ -502,16 +728,28 @@ private slots:
     {
         std::string err;
         // Error text claiming 4 GiB.
-        QVERIFY(!decodeError(Bytes{0xff, 0xff, 0xff, 0xff, 'a'}, err));
+        QVERIFY(!decodeTextError(Bytes{0xff, 0xff, 0xff, 0xff, 'a'}, err));
         QVERIFY(QString::fromStdString(err).contains("exceeds limit"));
         // Error text longer than the limit but present in full is still refused.
         Bytes big = {0x01, 0x10, 0, 0}; // 4097
         big.resize(4 + 4097, 'a');
         err.clear();
-        QVERIFY(!decodeError(big, err));
+        QVERIFY(!decodeTextError(big, err));
+        // The same in a typed Error and a Log.
+        Bytes typedBig = {6, 0};
+        typedBig.insert(typedBig.end(), big.begin(), big.end());
+        typedBig.insert(typedBig.end(), {0, 0, 0, 0, 0, 0, 0});
+        err.clear();
+        QVERIFY(!decodeError(typedBig, err));
+        QVERIFY2(QString::fromStdString(err).contains("exceeds limit"), err.c_str());
+        Bytes logBig = {2};
+        logBig.insert(logBig.end(), big.begin(), big.end());
+        err.clear();
+        QVERIFY(!decodeLog(logBig, err));
+        QVERIFY2(QString::fromStdString(err).contains("exceeds limit"), err.c_str());
         // Within the limit but longer than the payload.
         err.clear();
-        QVERIFY(!decodeError(Bytes{10, 0, 0, 0, 'a'}, err));
+        QVERIFY(!decodeTextError(Bytes{10, 0, 0, 0, 'a'}, err));
         QVERIFY(QString::fromStdString(err).contains("remaining"));
         // Hello with a hostname length of 1 MiB.
         Hello h = sampleHello();
@@ -542,9 +780,9 @@ private slots:
         err.clear();
         QVERIFY(!decodeStats(sp, err));
         // Start with reserved flags set (payload: magic, protocol, records, flags, snapLen, three
-        // empty lists, sample interval).
+        // empty lists, sample interval, maximum stall).
         Bytes start = decodeOne(encodeStart({})).payload;
-        QCOMPARE(start.size(), std::size_t(28));
+        QCOMPARE(start.size(), std::size_t(32));
         start[12] = 0x80;
         err.clear();
         QVERIFY(!decodeStart(start, err));
@@ -559,7 +797,7 @@ private slots:
         start[8] = 99;
         err.clear();
         QVERIFY(!decodeStart(start, err));
-        QVERIFY(QString::fromStdString(err).contains("protocol 99"));
+        QVERIFY(QString::fromStdString(err).contains("speaks protocol 99"));
     }
 
     void malformedRecordsRejected_data()

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Protocol v3 (issue 4): the kTcpInfo start flag and the sample interval appended to Start, and
+// Protocol v3: the kTcpInfo start flag and the sample interval appended to Start, and
 // the kernel's-view records (types 6..10) in Records payloads: exact sizes and field offsets
 // (BPF, helper and app must agree byte for byte), round trips of a payload mixing every record
 // type through the batcher and the stream decoder, and rejection of malformed ones.
@@ -156,9 +156,10 @@ Bytes startPayload(const StartOptions &o)
     return decodeOne(encodeStart(o)).payload;
 }
 
-std::uint32_t lastU32(const Bytes &p)
+// The little-endian u32 that ends `back` bytes before the payload's end.
+std::uint32_t u32FromEnd(const Bytes &p, std::size_t back)
 {
-    const std::size_t n = p.size();
+    const std::size_t n = p.size() - back;
     return std::uint32_t(p[n - 4]) | std::uint32_t(p[n - 3]) << 8 | std::uint32_t(p[n - 2]) << 16 |
            std::uint32_t(p[n - 1]) << 24;
 }
@@ -208,15 +209,17 @@ private slots:
         QCOMPARE(int(TS_REC_REASON_NAME), 10);
     }
 
-    void startDefaultsAreV3()
+    void startDefaults()
     {
-        QCOMPARE(kProtocolVersion, std::uint16_t(3));
+        QCOMPARE(kProtocolVersion, std::uint16_t(5));
         const StartOptions d;
         QVERIFY(d.flags & StartOptions::kTcpInfo);
         QVERIFY(d.flags & StartOptions::kPackets);
         QCOMPARE(d.sampleIntervalUs, StartOptions::kDefaultSampleIntervalUs);
         QVERIFY(StartOptions::kDefaultSampleIntervalUs <= StartOptions::kMaxSampleIntervalUs);
         QVERIFY(StartOptions::kKnownFlags & StartOptions::kTcpInfo);
+        QCOMPARE(d.maxStallMs, StartOptions::kDefaultMaxStallMs);
+        QVERIFY(d.maxStallMs >= 1 && d.maxStallMs <= StartOptions::kMaxStallMs);
     }
 
     void startTcpInfoRoundTrip_data()
@@ -244,8 +247,9 @@ private slots:
         o.ports = {5201};
         o.interfaces = {"lo"};
         const Bytes p = startPayload(o);
-        // The interval is the payload's last field, little endian.
-        QCOMPARE(lastU32(p), std::uint32_t(interval));
+        // The interval comes just before the maximum stall, the payload's last field.
+        QCOMPARE(u32FromEnd(p, 4), std::uint32_t(interval));
+        QCOMPARE(u32FromEnd(p, 0), o.maxStallMs);
         std::string err;
         const auto back = decodeStart(p, err);
         QVERIFY2(back.has_value(), err.c_str());
@@ -259,13 +263,17 @@ private slots:
         StartOptions o;
         o.flags = StartOptions::kTcpInfo;
         o.sampleIntervalUs = 0x01020304;
+        o.maxStallMs = 0x00050607;
         const Bytes p = startPayload(o);
         // magic(8) protocol(2) records(2) flags(4) snapLen(2) 3 empty lists(6) interval(4)
-        QCOMPARE(p.size(), std::size_t(28));
+        // maxStall(4)
+        QCOMPARE(p.size(), std::size_t(32));
         QCOMPARE(p[12], std::uint8_t(StartOptions::kTcpInfo));
         QCOMPARE(p[13], std::uint8_t(0));
         QCOMPARE(p[24], std::uint8_t(0x04));
         QCOMPARE(p[27], std::uint8_t(0x01));
+        QCOMPARE(p[28], std::uint8_t(0x07));
+        QCOMPARE(p[30], std::uint8_t(0x05));
     }
 
     void startRejectsBadIntervalAndFlags()
@@ -281,18 +289,23 @@ private slots:
         rejects(startPayload(o), "sample interval");
         o.sampleIntervalUs = std::numeric_limits<std::uint32_t>::max();
         rejects(startPayload(o), "exceeds");
-        // A v2 Start (no interval appended) is short, and says so instead of using garbage.
+        o = StartOptions{};
+        o.maxStallMs = 0;
+        rejects(startPayload(o), "maximum stall");
+        o.maxStallMs = StartOptions::kMaxStallMs + 1;
+        rejects(startPayload(o), "maximum stall");
+        // A v3 Start (no maximum stall appended) is short, and says so instead of using garbage.
         Bytes p = startPayload(StartOptions{});
         p.resize(p.size() - 4);
         std::string e;
         QVERIFY(!decodeStart(p, e));
         QVERIFY(!e.empty());
-        // Interval field cut in the middle.
+        // Last field cut in the middle.
         p = startPayload(StartOptions{});
         p.pop_back();
         e.clear();
         QVERIFY(!decodeStart(p, e));
-        // Extra bytes after the interval.
+        // Extra bytes after the last field.
         p = startPayload(StartOptions{});
         p.push_back(0);
         e.clear();

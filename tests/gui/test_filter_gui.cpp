@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Point-and-click exploration in the main window, driven with mouse and key events on real
+// session files: the connection and packet filter boxes (invalid expression → red with the
+// message and column, valid → rows filtered, completion, history, saved buttons), right-click
+// menus (Apply/Prepare as Filter on a cell, Copy, Go to Peer, Show Packets / Kernel Metrics),
+// the Peer column and the details tree's Apply as Filter.
+#include "charts/timeline_widget.h"
+#include "main_window.h"
+#include "models/connection_table_model.h"
+#include "models/packet_table_model.h"
+#include "session/session_writer.h"
+#include "session_fixture.h"
+#include "tcpscope_records.h"
+#include "views/connection_detail_view.h"
+#include "views/connection_table_view.h"
+#include "views/context_menus.h"
+#include "views/filter_bar.h"
+#include "views/packet_details_view.h"
+#include "views/packet_inspector.h"
+#include "views/packets_panel.h"
+
+#include <QAbstractItemView>
+#include <QApplication>
+#include <QClipboard>
+#include <QCompleter>
+#include <QLineEdit>
+#include <QMenu>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QToolButton>
+#include <QTreeWidget>
+
+using namespace tcpscope;
+using Col = ConnectionTableModel;
+
+namespace {
+
+constexpr qint64 kStart = 1'700'000'000'000'000'000;
+
+QSet<qint64> shownIds(const MainWindow &w)
+{
+    const auto &ids = w.connectionModel()->ids();
+    return QSet<qint64>(ids.cbegin(), ids.cend());
+}
+
+// Right-clicks the point in the view's viewport and triggers the menu action named action
+// (an objectName in views/context_menus.cpp). False when no menu opened or the action is
+// missing or disabled.
+bool rightClick(QWidget *viewport, QPoint pos, const QString &action)
+{
+    QTest::mouseClick(viewport, Qt::RightButton, {}, pos);
+    auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget());
+    if (!menu) {
+        // Platforms that open context menus on press only: send the event they would.
+        QContextMenuEvent event(QContextMenuEvent::Mouse, pos, viewport->mapToGlobal(pos));
+        QApplication::sendEvent(viewport, &event);
+        menu = qobject_cast<QMenu *>(QApplication::activePopupWidget());
+    }
+    if (!menu)
+        return false;
+    auto *a = menu->findChild<QAction *>(action);
+    const bool ok = a && a->isEnabled();
+    menu->close();
+    if (ok)
+        a->trigger();
+    return ok;
+}
+
+QPoint cellCenter(QAbstractItemView *view, int row, int column)
+{
+    view->scrollTo(view->model()->index(row, column));
+    return view->visualRect(view->model()->index(row, column)).center();
+}
+
+} // namespace
+
+class TestFilterGui : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QString m_fixture; // six connections (tests/gui/session_fixture.h), 2 and 3 a loopback pair
+    QString m_packets; // a loopback pair with a lossy transfer each way
+    QVector<Packet> m_packetList;
+
+    void open(MainWindow &w, const QString &path)
+    {
+        w.setInteractiveErrors(false);
+        w.resize(1600, 1000);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openSession(path));
+    }
+
+    int rowOf(const MainWindow &w, qint64 id) { return w.connectionModel()->rowForId(id); }
+
+private slots:
+    void initTestCase()
+    {
+        QSettings().clear();
+        QVERIFY(m_dir.isValid());
+        m_fixture = m_dir.filePath(QStringLiteral("fixture.tcpscope"));
+        testing::FixtureFacts facts;
+        QString error;
+        QVERIFY2(testing::writeFixtureSession(m_fixture, &facts, &error), qPrintable(error));
+
+        m_packets = m_dir.filePath(QStringLiteral("packets.tcpscope"));
+        auto writer = SessionWriter::create(m_packets, &error);
+        QVERIFY2(writer, qPrintable(error));
+        SessionInfo info;
+        info.startedNs = kStart;
+        info.packetsCaptured = true;
+        writer->setInfo(info);
+        for (qint64 id : {1, 2}) {
+            Connection c;
+            c.id = id;
+            c.pid = id == 1 ? 200 : 100;
+            c.comm = id == 1 ? QStringLiteral("curl") : QStringLiteral("nginx");
+            c.family = 4;
+            c.localAddr = c.remoteAddr = QStringLiteral("127.0.0.1");
+            c.localPort = id == 1 ? 40001 : 8080;
+            c.remotePort = id == 1 ? 8080 : 40001;
+            c.role = id == 1 ? ConnectionRole::Client : ConnectionRole::Server;
+            c.state = TcpState::Established;
+            c.startNs = kStart + id;
+            writer->writeConnection(c);
+        }
+        m_packetList = testing::lossyTransferPackets(1, kStart, 1);
+        m_packetList += testing::lossyTransferPackets(2, kStart + 100'000'000, 101);
+        writer->writePackets(m_packetList);
+        writer->flush();
+        writer->close();
+    }
+
+    void invalidExpressionIsRedWithTheMessage()
+    {
+        MainWindow w;
+        open(w, m_fixture);
+        QLineEdit *edit = w.filterEdit();
+        edit->setFocus();
+        QTest::keyClicks(edit, QStringLiteral("tcp.prot == 80"));
+        QCOMPARE(w.filterBar()->parsed().kind, ParsedFilter::Invalid);
+        const QColor base = edit->palette().color(QPalette::Base);
+        QVERIFY2(base.red() > 0xf0 && base.green() < 0xc0, qPrintable(base.name()));
+        QVERIFY2(
+            edit->toolTip().contains(QStringLiteral("unknown field &#x27;tcp.prot&#x27; at 1")) ||
+                edit->toolTip().contains(QStringLiteral("unknown field 'tcp.prot' at 1")),
+            qPrintable(edit->toolTip()));
+        QVERIFY2(edit->toolTip().contains(QStringLiteral("did you mean tcp.port")),
+                 qPrintable(edit->toolTip()));
+        QVERIFY2(w.statusBar()->currentMessage().startsWith(QStringLiteral("Invalid filter: ")),
+                 qPrintable(w.statusBar()->currentMessage()));
+        // Not applied, with Enter neither: all rows stay.
+        QTest::keyClick(edit, Qt::Key_Return);
+        QTest::qWait(FilterBar::kTypingDelayMs + 100);
+        QCOMPARE(w.connectionModel()->rowCount(), 6);
+        // A packet field in the connection filter says so.
+        edit->clear();
+        QTest::keyClicks(edit, QStringLiteral("tcp.len > 0"));
+        QCOMPARE(w.filterBar()->parsed().kind, ParsedFilter::Invalid);
+        QVERIFY2(w.filterBar()->message().contains(QStringLiteral("packet field")),
+                 qPrintable(w.filterBar()->message()));
+        QCOMPARE(w.connectionModel()->rowCount(), 6);
+    }
+
+    void validExpressionFiltersTheTable()
+    {
+        MainWindow w;
+        open(w, m_fixture);
+        QLineEdit *edit = w.filterEdit();
+        edit->setFocus();
+        QTest::keyClicks(edit, QStringLiteral("proc.name == \"curl\""));
+        QCOMPARE(w.filterBar()->parsed().kind, ParsedFilter::Expression);
+        const QColor base = edit->palette().color(QPalette::Base);
+        QVERIFY2(base.green() > 0xf0 && base.red() < 0xc0, qPrintable(base.name()));
+        QTest::keyClick(edit, Qt::Key_Return);
+        QCOMPARE(shownIds(w), (QSet<qint64>{2, 4}));
+        QCOMPARE(w.timeline()->barCount(), 2);
+        QCOMPARE(w.filterBar()->history().value(0), QStringLiteral("proc.name == \"curl\""));
+        // Connection fields: states, roles, close reasons, ports, address ranges.
+        const QList<QPair<QString, QSet<qint64>>> cases = {
+            {QStringLiteral("conn.close_reason == refused"), {4}},
+            {QStringLiteral("conn.role == listener || conn.state == ESTABLISHED"), {1, 5}},
+            {QStringLiteral("ip.addr == 10.0.0.0/8"), {6}},
+            {QStringLiteral("tcp.port == 8080 && !(proc.name == \"nginx\")"), {2}},
+            {QStringLiteral("ipv6.addr"), {5}},
+        };
+        for (const auto &[text, ids] : cases) {
+            edit->selectAll();
+            QTest::keyClicks(edit, text);
+            QTest::keyClick(edit, Qt::Key_Return);
+            QVERIFY2(shownIds(w) == ids, qPrintable(text));
+        }
+        // Typing alone applies after a pause.
+        edit->selectAll();
+        QTest::keyClicks(edit, QStringLiteral("conn.id <= 2"));
+        QTRY_COMPARE(shownIds(w), (QSet<qint64>{1, 2}));
+        // The clear button shows everything again.
+        edit->clear();
+        QCOMPARE(w.connectionModel()->rowCount(), 6);
+    }
+
+    void completesFieldNames()
+    {
+        MainWindow w;
+        open(w, m_fixture);
+        QLineEdit *edit = w.filterEdit();
+        edit->setFocus();
+        QTest::keyClicks(edit, QStringLiteral("conn.id == 2 && proc.na"));
+        QCompleter *completer = w.filterBar()->completer();
+        QTRY_VERIFY(completer->popup()->isVisible());
+        QCOMPARE(completer->currentCompletion(), QStringLiteral("proc.name"));
+        // It stays open through the pause in typing that applies a filter.
+        QTest::qWait(FilterBar::kTypingDelayMs + 100);
+        QVERIFY(completer->popup()->isVisible());
+        // Only connection fields in the connection filter.
+        completer->setCompletionPrefix(QStringLiteral("tcp."));
+        QCOMPARE(completer->currentCompletion(), QStringLiteral("tcp.port"));
+        QCOMPARE(completer->completionCount(), 1);
+        completer->setCompletionPrefix(QStringLiteral("proc.na"));
+        QTest::keyClick(completer->popup(), Qt::Key_Down);
+        QTest::keyClick(completer->popup(), Qt::Key_Return);
+        QCOMPARE(edit->text(), QStringLiteral("conn.id == 2 && proc.name"));
+        QVERIFY(!completer->popup()->isVisible());
+    }
+
+    void historyAndSavedButtonsPersist()
+    {
+        QSettings().remove(QStringLiteral("filters"));
+        {
+            MainWindow w;
+            open(w, m_fixture);
+            w.filterBar()->applyText(QStringLiteral("conn.id == 1"));
+            w.filterBar()->applyText(QStringLiteral("conn.id == 2"));
+            w.filterBar()->applyText(QStringLiteral("conn.id == 1"));
+            QCOMPARE(w.filterBar()->history(),
+                     (QStringList{QStringLiteral("conn.id == 1"), QStringLiteral("conn.id == 2")}));
+            w.filterBar()->addSavedFilter(QStringLiteral("refused"),
+                                          QStringLiteral("conn.close_reason == refused"));
+        }
+        MainWindow w;
+        open(w, m_fixture);
+        QCOMPARE(w.filterBar()->history().size(), 2);
+        QCOMPARE(w.filterBar()->savedButtons().size(), 1);
+        QToolButton *button = w.filterBar()->savedButtons().first();
+        QCOMPARE(button->text(), QStringLiteral("refused"));
+        QTest::mouseClick(button, Qt::LeftButton);
+        QCOMPARE(w.filterEdit()->text(), QStringLiteral("conn.close_reason == refused"));
+        QCOMPARE(shownIds(w), (QSet<qint64>{4}));
+        // The packet box keeps its own.
+        QCOMPARE(w.inspector()->packetsPanel()->filterBar()->savedButtons().size(), 0);
+        w.filterBar()->removeSavedFilter(0);
+        QCOMPARE(w.filterBar()->savedFilters().size(), 0);
+    }
+
+    void rightClickAppliesACellAsFilter()
+    {
+        MainWindow w;
+        open(w, m_fixture);
+        ConnectionTableView *table = w.tableView();
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 2), Col::ColProcess),
+                           QStringLiteral("applySelected")));
+        QCOMPARE(w.filterEdit()->text(), QStringLiteral("proc.name == \"curl\""));
+        QCOMPARE(shownIds(w), (QSet<qint64>{2, 4}));
+        // …and Selected on the remote end of connection 2.
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 2), Col::ColRemote),
+                           QStringLiteral("applyAndSelected")));
+        QCOMPARE(w.filterEdit()->text(),
+                 QStringLiteral("proc.name == \"curl\" && conn.remote_addr == 127.0.0.1 && "
+                                "conn.remote_port == 8080"));
+        QCOMPARE(shownIds(w), (QSet<qint64>{2}));
+        // Not Selected on its state; …or Selected brings another back.
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 2), Col::ColState),
+                           QStringLiteral("applyNotSelected")));
+        QCOMPARE(w.filterEdit()->text(), QStringLiteral("!(conn.state == CLOSE)"));
+        QCOMPARE(shownIds(w), (QSet<qint64>{1, 5}));
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 5), Col::ColFamily),
+                           QStringLiteral("applyAndNotSelected")));
+        QCOMPARE(w.filterEdit()->text(), QStringLiteral("!(conn.state == CLOSE) && !ipv6.addr"));
+        QCOMPARE(shownIds(w), (QSet<qint64>{1}));
+        // Prepare puts it in the box only.
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 1), Col::ColPid),
+                           QStringLiteral("prepareOrSelected")));
+        QCOMPARE(w.filterEdit()->text(),
+                 QStringLiteral("!(conn.state == CLOSE) && !ipv6.addr || proc.pid == 100"));
+        QCOMPARE(shownIds(w), (QSet<qint64>{1}));
+        QTest::keyClick(w.filterEdit(), Qt::Key_Return);
+        QCOMPARE(shownIds(w), (QSet<qint64>{1, 3}));
+        // A column without a filter field offers no filter.
+        QVERIFY(!rightClick(table->viewport(), cellCenter(table, rowOf(w, 1), Col::ColStart),
+                            QStringLiteral("applySelected")));
+    }
+
+    void peerColumnAndGoToPeer()
+    {
+        MainWindow w;
+        open(w, m_fixture);
+        QTRY_VERIFY(w.connectionModel()->peersReady());
+        auto peerCell = [&](qint64 id) {
+            return w.connectionModel()->index(rowOf(w, id), Col::ColPeer).data().toString();
+        };
+        QCOMPARE(peerCell(2), QStringLiteral("3"));
+        QCOMPARE(peerCell(3), QStringLiteral("2"));
+        QCOMPARE(peerCell(1), QString()); // the listener
+        QCOMPARE(peerCell(4), QString()); // refused: nobody answered
+        QCOMPARE(peerCell(6), QString()); // the other end is another machine
+        ConnectionTableView *table = w.tableView();
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 2), Col::ColProcess),
+                           QStringLiteral("goToPeer")));
+        QCOMPARE(table->currentConnectionId(), 3);
+        QCOMPARE(table->selectedConnectionIds(), (QVector<qint64>{3}));
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 3), Col::ColLocal),
+                           QStringLiteral("goToPeer")));
+        QCOMPARE(table->currentConnectionId(), 2);
+        QVERIFY(!rightClick(table->viewport(), cellCenter(table, rowOf(w, 6), Col::ColLocal),
+                            QStringLiteral("goToPeer")));
+        // Hidden by the filter: the status bar says so.
+        w.setFilterText(QStringLiteral("proc.name == \"curl\""));
+        QVERIFY(!w.contextMenus()->goToPeer(2));
+        QVERIFY2(w.statusBar()->currentMessage().contains(QStringLiteral("hidden by the filter")),
+                 qPrintable(w.statusBar()->currentMessage()));
+    }
+
+    void rowActionsSwitchTabs()
+    {
+        MainWindow w;
+        open(w, m_fixture);
+        ConnectionTableView *table = w.tableView();
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 6), Col::ColId),
+                           QStringLiteral("kernelMetrics")));
+        QCOMPARE(table->currentConnectionId(), 6);
+        QCOMPARE(w.lowerTabs()->currentWidget(), static_cast<QWidget *>(w.detailView()));
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 2), Col::ColId),
+                           QStringLiteral("sequenceGraph")));
+        QCOMPARE(table->currentConnectionId(), 2);
+        QCOMPARE(w.lowerTabs()->currentWidget(), static_cast<QWidget *>(w.inspector()));
+        QCOMPARE(w.inspector()->tabs()->currentIndex(), 1);
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 4), Col::ColId),
+                           QStringLiteral("showPackets")));
+        QCOMPARE(table->currentConnectionId(), 4);
+        QCOMPARE(w.inspector()->tabs()->currentIndex(), 0);
+    }
+
+    void copyPutsTextOnTheClipboard()
+    {
+        MainWindow w;
+        open(w, m_fixture);
+        ConnectionTableView *table = w.tableView();
+        const QPoint process = cellCenter(table, rowOf(w, 2), Col::ColProcess);
+        QVERIFY(rightClick(table->viewport(), process, QStringLiteral("copyValue")));
+        QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("curl"));
+        QVERIFY(rightClick(table->viewport(), process, QStringLiteral("copyFilter")));
+        QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("proc.name == \"curl\""));
+        QVERIFY(rightClick(table->viewport(), process, QStringLiteral("copyRow")));
+        const QStringList row = QApplication::clipboard()->text().split(QLatin1Char('\t'));
+        QCOMPARE(row.value(Col::ColId), QStringLiteral("2"));
+        QCOMPARE(row.value(Col::ColProcess), QStringLiteral("curl"));
+        QCOMPARE(row.value(Col::ColLocal), QStringLiteral("127.0.0.1:40001"));
+        QCOMPARE(row.value(Col::ColPeer), QStringLiteral("3"));
+        QVERIFY(rightClick(table->viewport(), process, QStringLiteral("copyCsv")));
+        const QStringList csv = QApplication::clipboard()->text().split(QLatin1Char('\n'));
+        QCOMPARE(csv.size(), 2);
+        QVERIFY2(csv[0].startsWith(QStringLiteral("\"ID\",\"Process\",\"PID\"")),
+                 qPrintable(csv[0]));
+        QVERIFY2(csv[1].startsWith(QStringLiteral("\"2\",\"curl\",\"200\"")), qPrintable(csv[1]));
+    }
+
+    void packetFilterAndItsMenus()
+    {
+        MainWindow w;
+        open(w, m_packets);
+        PacketsPanel *panel = w.inspector()->packetsPanel();
+        PacketTableModel *model = panel->model();
+        QTRY_COMPARE(model->rowCount(), int(m_packetList.size()));
+        auto count = [&](auto pred) {
+            return int(std::count_if(m_packetList.cbegin(), m_packetList.cend(), pred));
+        };
+        QLineEdit *edit = panel->filterEdit();
+        edit->setFocus();
+        QTest::keyClicks(edit, QStringLiteral("tcp.analysis.retransmission"));
+        QTest::keyClick(edit, Qt::Key_Return);
+        const int retrans =
+            count([](const Packet &p) { return (p.analysis & AnalysisRetransmission) != 0; });
+        QVERIFY(retrans > 0);
+        QCOMPARE(model->rowCount(), retrans);
+        edit->selectAll();
+        QTest::keyClicks(edit, QStringLiteral("tcp.len > 0 && proc.name == \"nginx\""));
+        QTest::keyClick(edit, Qt::Key_Return);
+        QCOMPARE(model->rowCount(),
+                 count([](const Packet &p) { return p.payloadLen > 0 && p.connectionId == 2; }));
+        // Invalid: red, the list keeps the last filter.
+        edit->selectAll();
+        QTest::keyClicks(edit, QStringLiteral("tcp.len >"));
+        QCOMPARE(panel->filterBar()->parsed().kind, ParsedFilter::Invalid);
+        QVERIFY2(w.statusBar()->currentMessage().contains(QStringLiteral("at 10")),
+                 qPrintable(w.statusBar()->currentMessage()));
+        edit->clear();
+        QCOMPARE(model->rowCount(), int(m_packetList.size()));
+
+        // Right-click the Flags cell of the first SYN: Apply as Filter selects the SYNs.
+        QTableView *view = panel->view();
+        QVERIFY(rightClick(view->viewport(), cellCenter(view, 0, PacketTableModel::ColFlags),
+                           QStringLiteral("applySelected")));
+        QCOMPARE(edit->text(), QStringLiteral("tcp.flags == 0x02"));
+        QCOMPARE(model->rowCount(),
+                 count([](const Packet &p) { return p.tcpFlags == TS_TCP_SYN; }));
+        // The details tree of the selected packet: Source port → tcp.srcport.
+        view->selectionModel()->setCurrentIndex(
+            model->index(0, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+        PacketDetailsView *details = w.inspector()->detailsView();
+        QTRY_VERIFY(details->packetId() > 0);
+        QTreeWidgetItem *srcPort = nullptr;
+        for (QTreeWidgetItem *item : details->findItems(QStringLiteral("Source port: "),
+                                                        Qt::MatchStartsWith | Qt::MatchRecursive))
+            srcPort = item;
+        QVERIFY(srcPort);
+        details->expandAll();
+        details->scrollToItem(srcPort);
+        const QPoint at = details->visualItemRect(srcPort).center();
+        const QString port = srcPort->text(0).section(QLatin1Char(' '), -1);
+        QVERIFY(rightClick(details->viewport(), at, QStringLiteral("copyValue")));
+        QCOMPARE(QApplication::clipboard()->text(), port);
+        // Applying refilters the list, which replaces the tree.
+        QVERIFY(rightClick(details->viewport(), at, QStringLiteral("applyAndSelected")));
+        QCOMPARE(edit->text(), QStringLiteral("tcp.flags == 0x02 && tcp.srcport == %1").arg(port));
+        QCOMPARE(model->rowCount(), count([&](const Packet &p) {
+                     return p.tcpFlags == TS_TCP_SYN && QString::number(p.srcPort) == port;
+                 }));
+        QVERIFY(model->rowCount() > 0);
+    }
+};
+
+QTEST_MAIN(TestFilterGui)
+#include "test_filter_gui.moc"
