@@ -381,4 +381,39 @@ bool createSessionFile(const QString &path, QString *error)
     return true;
 }
 
+SpaceReserve::SpaceReserve(const QString &path, qint64 bytes)
+{
+    const QByteArray dir = QFile::encodeName(QFileInfo(path).absolutePath());
+    m_fd = ::open(dir.constData(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (m_fd >= 0 && ::fallocate(m_fd, 0, 0, bytes) != 0)
+        release();
+}
+
+SpaceReserve::~SpaceReserve()
+{
+    release();
+}
+
+SpaceReserve::SpaceReserve(SpaceReserve &&other) noexcept : m_fd(other.m_fd)
+{
+    other.m_fd = -1;
+}
+
+SpaceReserve &SpaceReserve::operator=(SpaceReserve &&other) noexcept
+{
+    if (this != &other) {
+        release();
+        m_fd = other.m_fd;
+        other.m_fd = -1;
+    }
+    return *this;
+}
+
+void SpaceReserve::release()
+{
+    if (m_fd >= 0)
+        ::close(m_fd);
+    m_fd = -1;
+}
+
 } // namespace tcpscope

@@ -64,4 +64,29 @@ bool checkSessionOutput(const QString &path, bool force, QString *error);
 // "PATH: why".
 bool createSessionFile(const QString &path, QString *error);
 
+// Disk space held back for the last words of a session written in place: an unnamed file
+// (O_TMPFILE) in the session's directory with blocks allocated to it. When the disk fills up,
+// release() gives them back so the capture's final summary (when and why it stopped, what the
+// file lacks) can still be committed. The file has no name, so nothing is left behind whatever
+// happens to tcpscope. Where the file system cannot make one, nothing is held (held() is false)
+// and the summary is written only if space remains.
+class SpaceReserve
+{
+public:
+    SpaceReserve() = default;
+    // Holds bytes on the file system that holds path (a file; its directory is used).
+    SpaceReserve(const QString &path, qint64 bytes);
+    ~SpaceReserve();
+    SpaceReserve(const SpaceReserve &) = delete;
+    SpaceReserve &operator=(const SpaceReserve &) = delete;
+    SpaceReserve(SpaceReserve &&other) noexcept;
+    SpaceReserve &operator=(SpaceReserve &&other) noexcept;
+
+    bool held() const { return m_fd >= 0; }
+    void release();
+
+private:
+    int m_fd = -1;
+};
+
 } // namespace tcpscope

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <pthread.h>
 #include <thread>
 #include <variant>
@@ -25,6 +26,11 @@ using Work = std::variant<SessionInfo, Connection, QVector<Packet>, KernelData>;
 // What the queue between the capture and the writer thread may hold: ~1 M packets, several
 // seconds of the fastest capture this machine sustains.
 constexpr qint64 kQueueBudgetBytes = qint64(256) << 20;
+
+// Held back on the session's file system for the final summary after the disk fills up: the
+// summary is a few pages of meta rows and interruptions in the write-ahead log (measured: under
+// 20 pages of 4 KiB); the rest is headroom.
+constexpr qint64 kFinalReserveBytes = qint64(256) << 10;
 
 struct SessionWriter::Private
 {
@@ -48,6 +54,10 @@ struct SessionWriter::Private
     };
     QHash<qint64, WrittenHistory> histories;
     int major = schema::kMajor;
+    SpaceReserve reserve; // released for the final summary when the disk is full
+    // The newest summary that a failed or skipped batch held (writer thread): after the disk
+    // filled up, the summary sent at stop may arrive in any batch, not only the final one.
+    std::optional<SessionInfo> unwrittenInfo;
 
     // Bounded queue: packets and kernel records beyond the budget are left out and counted
     // (stored in meta), so a disk that cannot keep up never grows memory without bound.
@@ -76,7 +86,7 @@ struct SessionWriter::Private
     bool writeInterruptions(const QVector<Interruption> &list, QString *err);
     bool writeConnection(const Connection &conn, QString *err);
     bool writePackets(const QVector<Packet> &packets, QString *err);
-    void writeFinalInfo(const std::deque<Work> &batch);
+    void writeFinalInfo();
     void enqueue(Work work, qint64 bytes = 0, quint64 records = 0);
 };
 
@@ -406,8 +416,16 @@ void SessionWriter::Private::run()
         const bool failedBefore = !error.isEmpty();
         lock.unlock();
         const bool ok = failedBefore || writeBatch(batch, final || ticket != flushServed, &err);
-        if (failedBefore && final)
-            writeFinalInfo(batch);
+        const bool written = ok && !failedBefore;
+        if (!written) {
+            for (const Work &w : batch) {
+                if (const auto *info = std::get_if<SessionInfo>(&w))
+                    unwrittenInfo = *info;
+            }
+        }
+        // The final summary is tried once more when any batch failed, this last one included.
+        if (final && !written)
+            writeFinalInfo();
         lock.lock();
         if (!ok && error.isEmpty())
             error = QStringLiteral("cannot write session: ") + err;
@@ -421,18 +439,14 @@ void SessionWriter::Private::run()
 
 // After a failed batch (the disk is full) the file keeps what was committed before it. The
 // last thing tried is the capture's final summary: when it stopped, why, and how many records
-// the file lacks. That is a few pages, which the space the failed batch took in the write-ahead
-// log usually holds; if not, the file simply stays as it was.
-void SessionWriter::Private::writeFinalInfo(const std::deque<Work> &batch)
+// the file lacks. That is a few pages, written into the space held back for it since the file
+// was created; if even that is not enough, the file simply stays as it was.
+void SessionWriter::Private::writeFinalInfo()
 {
-    const SessionInfo *last = nullptr;
-    for (const Work &w : batch) {
-        if (const auto *info = std::get_if<SessionInfo>(&w))
-            last = info;
-    }
-    if (!last || major < 4)
+    reserve.release();
+    if (!unwrittenInfo || major < 4)
         return;
-    SessionInfo info = *last;
+    SessionInfo info = *unwrittenInfo;
     // Records handed to the writer and not in the file: every record type is counted where it
     // is stored.
     qint64 stored = 0;
@@ -508,6 +522,7 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
         return fail(QStringLiteral("cannot create session file: "));
     std::unique_ptr<SessionWriter> writer(new SessionWriter);
     Private &p = *writer->d;
+    p.reserve = SpaceReserve(path, kFinalReserveBytes);
     p.major = formatMajor == schema::kRowFormat ? schema::kRowFormat : schema::kMajor;
     p.db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, &err);
     if (!p.db)

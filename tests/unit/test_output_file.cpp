@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <thread>
@@ -67,6 +68,7 @@ private slots:
     void createSessionFileCompanions();
     void saveSessionCopyFollowsPolicy();
     void sessionsAreOwnerOnly();
+    void spaceReserveHoldsBlocks();
 
 private:
     QString path(const char *name) const { return m_dir->filePath(QLatin1String(name)); }
@@ -398,6 +400,36 @@ void TestOutputFile::sessionsAreOwnerOnly()
     QCOMPARE(lstatOf(source).st_mode & 07777, mode_t(0600));
     QCOMPARE(lstatOf(copy).st_mode & 07777, mode_t(0600));
     QCOMPARE(lstatOf(replaced).st_mode & 07777, mode_t(0640));
+}
+
+void TestOutputFile::spaceReserveHoldsBlocks()
+{
+    // The reserve takes its blocks from the file system of the session, leaves no name in the
+    // directory, and gives the blocks back when released.
+    const QString session = path("reserved.tcpscope");
+    const QByteArray dir = QFile::encodeName(QFileInfo(session).absolutePath());
+    auto freeBytes = [&] {
+        struct statvfs v = {};
+        ::statvfs(dir.constData(), &v);
+        return qint64(v.f_bavail) * qint64(v.f_frsize);
+    };
+    constexpr qint64 kBytes = qint64(64) << 20;
+    const qint64 before = freeBytes();
+    if (before < 4 * kBytes)
+        QSKIP("too little free space in the temporary directory to measure a reserve");
+    SpaceReserve reserve(session, kBytes);
+    if (!reserve.held())
+        QSKIP("this file system cannot make unnamed files (O_TMPFILE) with allocated blocks");
+    const qint64 held = freeBytes();
+    QCOMPARE(extraFiles({}), QStringList());
+    reserve.release();
+    QVERIFY(!reserve.held());
+    const qint64 after = freeBytes();
+    // Other writers on the same file system move the numbers a little; 64 MiB stands out.
+    QVERIFY2(before - held > kBytes * 3 / 4,
+             qPrintable(QStringLiteral("free before %1, while held %2").arg(before).arg(held)));
+    QVERIFY2(after - held > kBytes * 3 / 4,
+             qPrintable(QStringLiteral("free while held %1, after %2").arg(held).arg(after)));
 }
 
 QTEST_GUILESS_MAIN(TestOutputFile)
