@@ -68,9 +68,11 @@ class TestChartExportGui : public QObject
         QTest::mouseClick(top->windowHandle(), Qt::RightButton, Qt::NoModifier,
                           widget->mapTo(top, pos));
         QMenu *menu = nullptr;
-        QTest::qWaitFor(
-            [&] { return (menu = qobject_cast<QMenu *>(QApplication::activePopupWidget())); },
-            2000);
+        // No menu within the time: the caller sees nullptr and says so.
+        if (!QTest::qWaitFor(
+                [&] { return (menu = qobject_cast<QMenu *>(QApplication::activePopupWidget())); },
+                2000))
+            return nullptr;
         return menu;
     }
 
