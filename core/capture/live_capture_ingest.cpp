@@ -98,7 +98,7 @@ void LiveCapture::Private::publish(bool force)
     writer->writePackets(packets);
     if (!kernelData.isEmpty())
         writer->writeKernelData(kernelData);
-    pipeline.evict();
+    writer->forgetConnections(pipeline.evict());
     if (!force && !maybeRotate(now))
         return; // rotateError ends the ingest loop; the current file is finalized there
     const bool interfacesChanged = pipeline.packets().takeInterfacesChanged();

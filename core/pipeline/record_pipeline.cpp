@@ -41,17 +41,22 @@ void RecordPipeline::flushAll()
     m_kernel.flushAll();
 }
 
-void RecordPipeline::evict()
+QVector<qint64> RecordPipeline::evict()
 {
     // The clock is record time, so a backlog being drained does not evict early.
     const quint64 nowMono = std::max(m_packets.nowMonoNs(), m_kernel.nowMonoNs());
     if (nowMono == 0)
-        return;
+        return {};
     const QVector<Connection> gone = m_tracker.evictClosed(qint64(nowMono) + m_offsetNs);
     if (gone.isEmpty())
-        return;
+        return {};
     m_packets.forget(gone);
     m_kernel.forget(gone);
+    QVector<qint64> ids;
+    ids.reserve(gone.size());
+    for (const Connection &c : gone)
+        ids.push_back(c.id);
+    return ids;
 }
 
 void RecordPipeline::dispatch(const wire::Record &r)

@@ -41,7 +41,8 @@ public:
     QVector<Connection> takeChanged() { return m_tracker.takeChanged(); }
     // Drops closed connections whose grace period is over (record time) and the joiners' state
     // for them. Call after the changed rows were taken: an evicted connection's row is final.
-    void evict();
+    // Returns the ids of the connections evicted (for the session writer to forget).
+    QVector<qint64> evict();
 
     // Records later than the window, and records naming an evicted connection's socket.
     quint64 lateRecords() const { return m_window.late(); }

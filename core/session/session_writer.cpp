@@ -21,7 +21,13 @@
 
 namespace tcpscope {
 
-using Work = std::variant<SessionInfo, Connection, QVector<Packet>, KernelData>;
+// Connections whose per-connection writer state may go (SessionWriter::forgetConnections).
+struct Forget
+{
+    QVector<qint64> ids;
+};
+
+using Work = std::variant<SessionInfo, Connection, QVector<Packet>, KernelData, Forget>;
 
 // What the queue between the capture and the writer thread may hold: ~1 M packets, several
 // seconds of the fastest capture this machine sustains.
@@ -53,6 +59,9 @@ struct SessionWriter::Private
         size_t hash = 0;
     };
     QHash<qint64, WrittenHistory> histories;
+    // Evicted connections whose chunk state could not go yet (records still buffered).
+    QVector<qint64> forgetLater;
+    qsizetype kept = 0; // connections kept for, after the last batch (under mutex)
     int major = schema::kMajor;
     SpaceReserve reserve; // released for the final summary when the disk is full
     // The newest summary that a failed or skipped batch held (writer thread): after the disk
@@ -349,6 +358,8 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QSt
             if (chunked)
                 chunks.noteKernel(*kernel);
             ok = kernelRows.write(*kernel, err);
+        } else if (const auto *forget = std::get_if<Forget>(&batch[i])) {
+            forgetLater += forget->ids;
         } else if (const auto *conn = std::get_if<Connection>(&batch[i])) {
             if (chunked)
                 chunks.noteConnection(*conn);
@@ -391,6 +402,17 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QSt
         rollback();
         return false;
     }
+    // Their final rows are in the file now: what was kept to write them again can go.
+    QVector<qint64> waiting;
+    for (qint64 id : std::as_const(forgetLater)) {
+        histories.remove(id);
+        if (chunked && !chunks.forget(id))
+            waiting.push_back(id);
+    }
+    forgetLater.swap(waiting);
+    const qsizetype keptNow = std::max(histories.size(), chunks.connectionsKept());
+    std::lock_guard lock(mutex);
+    kept = keptNow;
     return true;
 }
 
@@ -597,6 +619,18 @@ void SessionWriter::writeKernelData(const KernelData &data)
     d->enqueue(data, bytes,
                quint64(data.samples.size() + data.events.size() + data.drops.size() +
                        data.listeners.size()));
+}
+
+void SessionWriter::forgetConnections(const QVector<qint64> &ids)
+{
+    if (!ids.isEmpty())
+        d->enqueue(Forget{ids});
+}
+
+qsizetype SessionWriter::connectionsKept()
+{
+    std::lock_guard lock(d->mutex);
+    return d->kept;
 }
 
 QString SessionWriter::writeError()

@@ -31,6 +31,14 @@ public:
     void writePackets(const QVector<Packet> &packets);
     // Appends samples, events, drops and listener samples (connectionId 0 stored as NULL).
     void writeKernelData(const KernelData &data);
+    // Connections that will never be written again (evicted by the tracker after their final
+    // row was queued): the writer drops what it keeps per connection (which state changes are
+    // in the file, chunk tuples, stored totals), so its memory follows the connections held,
+    // not every connection of a long capture.
+    void forgetConnections(const QVector<qint64> &ids);
+    // Connections the writer keeps something for, as of the last committed batch (tests and
+    // diagnostics).
+    qsizetype connectionsKept();
 
     // The first write error so far (e.g. disk full), empty while all is well; never blocks on
     // disk. Later batches are not trusted to the file after one failed.

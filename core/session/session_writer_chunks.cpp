@@ -120,6 +120,17 @@ void ChunkWriter::noteConnection(const Connection &c)
     }
 }
 
+bool ChunkWriter::forget(qint64 connectionId)
+{
+    if (m_packets.contains(connectionId) || m_samples.contains(connectionId))
+        return false;
+    m_tuples.remove(connectionId);
+    m_closed.remove(connectionId);
+    m_stored.remove(connectionId);
+    m_totalsDirty.remove(connectionId);
+    return true;
+}
+
 void ChunkWriter::addPackets(const QVector<Packet> &packets)
 {
     const auto now = std::chrono::steady_clock::now();

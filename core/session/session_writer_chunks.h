@@ -50,6 +50,10 @@ public:
     // Brings the rows of connections whose chunks were written since their row up to date.
     bool writeTotals(QString *err);
     bool flush(bool all, QString *err) { return flushChunks(all, err) && writeTotals(err); }
+    // Drops what is kept for a connection that will not be written again; false (nothing
+    // dropped) while records of it are still buffered.
+    bool forget(qint64 connectionId);
+    qsizetype connectionsKept() const { return m_tuples.size(); }
 
 private:
     template <typename R> struct Buffer

@@ -7,7 +7,10 @@
 #include "kernel_joiner.h"
 #include "packet_joiner.h"
 #include "record_builders.h"
+#include "session/session.h"
+#include "session/session_writer.h"
 
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace tcpscope;
@@ -24,6 +27,7 @@ private slots:
     void lateRecordsAfterEviction();
     void tupleReuseSurvivesEviction();
     void listenerEvicted();
+    void writerForgetsEvictedConnections();
 };
 
 namespace {
@@ -48,6 +52,7 @@ struct Rig
     KernelJoiner kernel{tracker, packets};
     QVector<Packet> packetsOut;
     KernelData kernelOut;
+    SessionWriter *writer = nullptr; // when set, publish() writes like the ingest thread
     Rig()
     {
         packets.setClockOffset(kOffset);
@@ -60,15 +65,28 @@ struct Rig
     }
     void publish()
     {
-        packetsOut += packets.takePackets();
+        const QVector<Packet> taken = packets.takePackets();
+        packetsOut += taken;
         const KernelData d = kernel.takeData();
         kernelOut.samples += d.samples;
         kernelOut.events += d.events;
-        tracker.takeChanged();
+        const QVector<Connection> changed = tracker.takeChanged();
+        if (writer) {
+            for (const Connection &c : changed)
+                writer->writeConnection(c);
+            writer->writePackets(taken);
+            writer->writeKernelData(d);
+        }
         const QVector<Connection> gone = tracker.evictClosed(
             qint64(std::max(packets.nowMonoNs(), kernel.nowMonoNs())) + kOffset);
         packets.forget(gone);
         kernel.forget(gone);
+        if (writer) {
+            QVector<qint64> ids;
+            for (const Connection &c : gone)
+                ids.push_back(c.id);
+            writer->forgetConnections(ids);
+        }
     }
     // A whole client connection with sock id `sock` starting at t: handshake, data, samples,
     // orderly close, close stats, and the TIME_WAIT socket's last ACK.
@@ -265,6 +283,59 @@ void TestEviction::listenerEvicted()
     rig.publish();
     QCOMPARE(rig.tracker.size(), 1);
     QCOMPARE(rig.tracker.all().first().id, 2);
+}
+
+void TestEviction::writerForgetsEvictedConnections()
+{
+    // The session writer follows the tracker: what it keeps per connection (state changes in
+    // the file, chunk tuples, stored totals) goes when the connection is evicted, and the file
+    // still holds every connection whole.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString file = dir.filePath(QStringLiteral("evicted.tcpscope"));
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    QVERIFY2(writer, qPrintable(error));
+    Rig rig;
+    rig.writer = writer.get();
+    constexpr int kCount = 3000;
+    rig.state(change(1, 1 * kSec, CLOSE, SYN_SENT, clientEp(-1)));
+    rig.state(change(1, 1 * kSec, SYN_SENT, ESTABLISHED, clientEp(-1)));
+    for (int i = 0; i < kCount; ++i) {
+        rig.connection(quint64(100 + i), clientEp(i % 30000), 2 * kSec + quint64(i) * kMs);
+        if (i % 500 == 0)
+            rig.publish();
+    }
+    rig.publish();
+    QVERIFY(writer->flush(&error));
+    QCOMPARE(writer->connectionsKept(), kCount + 1);
+
+    rig.packets.advanceTo(2 * kSec + quint64(kCount) * kMs + quint64(rig.tracker.limits().graceNs) +
+                          kSec);
+    rig.publish();
+    QCOMPARE(rig.tracker.evicted(), quint64(kCount));
+    QVERIFY(writer->flush(&error));
+    QCOMPARE(writer->connectionsKept(), 1); // the open one
+    QVERIFY2(writer->close(&error), qPrintable(error));
+
+    const auto session = Session::open(file, &error);
+    QVERIFY2(session, qPrintable(error));
+    QCOMPARE(session->connectionCount(), qint64(kCount + 1));
+    QHash<qint64, int> packetsOf;
+    session->forEachPacket(-1, [&](const Packet &p) {
+        ++packetsOf[p.connectionId];
+        return true;
+    });
+    int whole = 0;
+    for (const Connection &c : session->allConnections(true)) {
+        if (c.endNs == 0)
+            continue; // the open one
+        const bool complete = c.history.size() == 5 && c.history.last().to == TcpState::Close &&
+                              c.packets.packetsIn + c.packets.packetsOut == 8 &&
+                              packetsOf.value(c.id) == 8;
+        whole += complete ? 1 : 0;
+    }
+    QCOMPARE(whole, kCount);
 }
 
 QTEST_GUILESS_MAIN(TestEviction)
