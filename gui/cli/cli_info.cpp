@@ -48,6 +48,23 @@ QString lostLine(const SessionInfo &info)
         .arg(missed);
 }
 
+QString analysisText(const PacketCounts &t)
+{
+    return QStringLiteral("retransmissions %1 (fast %2, spurious %3), dup ACKs %4, out-of-order "
+                          "%5, lost segments %6, zero windows %7, window full %8, keep-alives %9, "
+                          "resets %10")
+        .arg(t.retransmissions)
+        .arg(t.fastRetransmissions)
+        .arg(t.spuriousRetransmissions)
+        .arg(t.dupAcks)
+        .arg(t.outOfOrder)
+        .arg(t.lostSegments)
+        .arg(t.zeroWindows)
+        .arg(t.windowFull)
+        .arg(t.keepAlives)
+        .arg(t.resets);
+}
+
 void packetLines(const SessionInfo &info, const ConnectionTotals &totals, const LineFn &line)
 {
     if (!info.packetsCaptured) {
@@ -67,6 +84,16 @@ void packetLines(const SessionInfo &info, const ConnectionTotals &totals, const 
                          .arg(total.packetsOut)
                          .arg(total.payloadBytesIn)
                          .arg(total.payloadBytesOut));
+    if (totals.localPairs > 0) {
+        const PacketCounts &w = totals.wire;
+        line("On the wire:",
+             QStringLiteral("%1 packets, payload %2 B: %3 connection(s) have both ends on this "
+                            "host, and each of their packets was seen by both sockets (sent and "
+                            "received); counted once here")
+                 .arg(w.packetsIn + w.packetsOut)
+                 .arg(w.payloadBytesIn + w.payloadBytesOut)
+                 .arg(totals.localPairs));
+    }
     line("Lost packets:",
          info.lostPackets == 0
              ? QStringLiteral("0")
@@ -80,20 +107,15 @@ void packetLines(const SessionInfo &info, const ConnectionTotals &totals, const 
     for (const InterfaceInfo &i : info.interfaces)
         ifaces << QStringLiteral("%1 (%2)").arg(escapeControls(i.name), attachText(i.attach));
     line("Interfaces:", ifaces.isEmpty() ? QStringLiteral("-") : ifaces.join(QStringLiteral(", ")));
-    line("Analysis:",
-         QStringLiteral("retransmissions %1 (fast %2, spurious %3), dup ACKs %4, out-of-order %5, "
-                        "lost segments %6, zero windows %7, window full %8, keep-alives %9, "
-                        "resets %10")
-             .arg(total.retransmissions)
-             .arg(total.fastRetransmissions)
-             .arg(total.spuriousRetransmissions)
-             .arg(total.dupAcks)
-             .arg(total.outOfOrder)
-             .arg(total.lostSegments)
-             .arg(total.zeroWindows)
-             .arg(total.windowFull)
-             .arg(total.keepAlives)
-             .arg(total.resets));
+    // Packet analysis counts each wire packet once; where both ends of a connection are on this
+    // host, what the two sockets saw (each of them every packet) follows on its own line.
+    line("Analysis:", analysisText(totals.wire));
+    if (totals.localPairs > 0)
+        line("  both ends:",
+             QStringLiteral("%1 (%2 connection(s) with both ends on this host: each socket's view, "
+                            "summed)")
+                 .arg(analysisText(total))
+                 .arg(totals.localPairs));
 }
 
 } // namespace
@@ -150,14 +172,17 @@ int runInfo(const QStringList &args)
     session->forEachConnection(
         [&](const Connection &c) {
             ++allConnections;
-            if (!filter.matches(c, context))
+            if (!filter.matches(c, context)) {
+                totals.seePeer(c);
                 return true;
+            }
             totals.add(c);
             if (!filter.isEmpty())
                 matching.insert(c.id);
             return true;
         },
         false);
+    totals.finish();
     KernelData kernel = info.kernelMetrics ? session->kernelEvents() : KernelData();
     if (!filter.isEmpty()) {
         auto unmatched = [&](const auto &record) {

@@ -32,6 +32,22 @@ QJsonObject counts(const QMap<QString, qint64> &byName)
     return o;
 }
 
+QJsonObject analysisObject(const PacketCounts &t)
+{
+    return QJsonObject{
+        {QStringLiteral("retransmissions"), count(t.retransmissions)},
+        {QStringLiteral("fast_retransmissions"), count(t.fastRetransmissions)},
+        {QStringLiteral("spurious_retransmissions"), count(t.spuriousRetransmissions)},
+        {QStringLiteral("dup_acks"), count(t.dupAcks)},
+        {QStringLiteral("out_of_order"), count(t.outOfOrder)},
+        {QStringLiteral("lost_segments"), count(t.lostSegments)},
+        {QStringLiteral("zero_windows"), count(t.zeroWindows)},
+        {QStringLiteral("window_full"), count(t.windowFull)},
+        {QStringLiteral("keep_alives"), count(t.keepAlives)},
+        {QStringLiteral("resets"), count(t.resets)},
+    };
+}
+
 QJsonObject packetsObject(const SessionInfo &info, const ConnectionTotals &totals)
 {
     const PacketCounts &t = totals.packets;
@@ -53,19 +69,13 @@ QJsonObject packetsObject(const SessionInfo &info, const ConnectionTotals &total
         ifaces.append(QJsonObject{{QStringLiteral("name"), i.name},
                                   {QStringLiteral("attach"), attachText(i.attach)}});
     o.insert(QStringLiteral("interfaces"), ifaces);
-    o.insert(QStringLiteral("analysis"),
-             QJsonObject{
-                 {QStringLiteral("retransmissions"), count(t.retransmissions)},
-                 {QStringLiteral("fast_retransmissions"), count(t.fastRetransmissions)},
-                 {QStringLiteral("spurious_retransmissions"), count(t.spuriousRetransmissions)},
-                 {QStringLiteral("dup_acks"), count(t.dupAcks)},
-                 {QStringLiteral("out_of_order"), count(t.outOfOrder)},
-                 {QStringLiteral("lost_segments"), count(t.lostSegments)},
-                 {QStringLiteral("zero_windows"), count(t.zeroWindows)},
-                 {QStringLiteral("window_full"), count(t.windowFull)},
-                 {QStringLiteral("keep_alives"), count(t.keepAlives)},
-                 {QStringLiteral("resets"), count(t.resets)},
-             });
+    const PacketCounts &w = totals.wire;
+    o.insert(QStringLiteral("wire_packets"), count(w.packetsIn + w.packetsOut));
+    o.insert(QStringLiteral("wire_payload_bytes"), count(w.payloadBytesIn + w.payloadBytesOut));
+    o.insert(QStringLiteral("local_pairs"), count(quint64(totals.localPairs)));
+    // Each wire packet once (as the text's "Analysis:"), and every socket's view summed.
+    o.insert(QStringLiteral("analysis"), analysisObject(w));
+    o.insert(QStringLiteral("analysis_per_socket"), analysisObject(t));
     return o;
 }
 

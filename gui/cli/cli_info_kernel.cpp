@@ -94,8 +94,50 @@ QString endpoint(const QString &addr, quint16 port)
 
 } // namespace
 
+namespace {
+
+// The per-packet totals (packets .. resets) of k into sum, added (sign 1) or taken out (-1).
+void accumulate(PacketCounts &sum, const PacketCounts &k, int sign)
+{
+    auto apply = [sign](auto &to, auto value) { to = sign > 0 ? to + value : to - value; };
+    apply(sum.packetsIn, k.packetsIn);
+    apply(sum.packetsOut, k.packetsOut);
+    apply(sum.payloadBytesIn, k.payloadBytesIn);
+    apply(sum.payloadBytesOut, k.payloadBytesOut);
+    apply(sum.retransmissions, k.retransmissions);
+    apply(sum.fastRetransmissions, k.fastRetransmissions);
+    apply(sum.spuriousRetransmissions, k.spuriousRetransmissions);
+    apply(sum.dupAcks, k.dupAcks);
+    apply(sum.outOfOrder, k.outOfOrder);
+    apply(sum.lostSegments, k.lostSegments);
+    apply(sum.zeroWindows, k.zeroWindows);
+    apply(sum.windowFull, k.windowFull);
+    apply(sum.keepAlives, k.keepAlives);
+    apply(sum.resets, k.resets);
+}
+
+} // namespace
+
+void ConnectionTotals::finish()
+{
+    wire = packets;
+    localPairs = 0;
+    const QHash<qint64, qint64> pairs = m_pairer.pairs();
+    for (auto it = pairs.cbegin(); it != pairs.cend(); ++it) {
+        const auto a = m_views.constFind(it.key());
+        const auto b = m_views.constFind(it.value());
+        if (it.key() > it.value() || a == m_views.cend() || b == m_views.cend())
+            continue; // each pair once, and only when both ends are in these totals
+        // The end not counted: the server when the other is the client, else the higher id.
+        const bool dropA = b->role == ConnectionRole::Client && a->role != ConnectionRole::Client;
+        accumulate(wire, dropA ? a->counts : b->counts, -1);
+        ++localPairs;
+    }
+}
+
 void ConnectionTotals::add(const Connection &c)
 {
+    m_pairer.add(c);
     ++count;
     ++byState[tcpStateName(c.state)];
     ++byReason[closeReasonName(c.closeReason)];
@@ -108,20 +150,8 @@ void ConnectionTotals::add(const Connection &c)
     const PacketCounts &k = c.packets;
     if (k.packetsIn + k.packetsOut > 0) {
         ++withPackets;
-        packets.packetsIn += k.packetsIn;
-        packets.packetsOut += k.packetsOut;
-        packets.payloadBytesIn += k.payloadBytesIn;
-        packets.payloadBytesOut += k.payloadBytesOut;
-        packets.retransmissions += k.retransmissions;
-        packets.fastRetransmissions += k.fastRetransmissions;
-        packets.spuriousRetransmissions += k.spuriousRetransmissions;
-        packets.dupAcks += k.dupAcks;
-        packets.outOfOrder += k.outOfOrder;
-        packets.lostSegments += k.lostSegments;
-        packets.zeroWindows += k.zeroWindows;
-        packets.windowFull += k.windowFull;
-        packets.keepAlives += k.keepAlives;
-        packets.resets += k.resets;
+        accumulate(packets, k, 1);
+        m_views.insert(c.id, View{c.role, k});
     }
     joinedSamples += c.kernel.samples;
     sampled += c.kernel.samples > 0 ? 1 : 0;

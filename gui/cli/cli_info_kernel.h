@@ -3,8 +3,10 @@
 // lines about the kernel's view of the connections.
 #pragma once
 
+#include "analysis/peers.h"
 #include "session/session.h"
 
+#include <QHash>
 #include <QMap>
 #include <QString>
 #include <QVector>
@@ -20,14 +22,33 @@ struct ConnectionTotals
     qint64 firstNs = 0;
     qint64 lastNs = 0;
     QMap<QString, qint64> byState, byReason, byRole;
-    PacketCounts packets; // sums over the connections with packets
+    PacketCounts packets; // sums over the connections with packets: every socket's own view
     qint64 withPackets = 0;
+    // Each wire packet once. A connection with both ends on this host (loopback, a container on
+    // a veth) is two sockets in the session, and each saw every packet between them (one sent
+    // it, the other received it): such a pair counts from its client socket only (the lower
+    // id when neither is a client). Filled by finish(); totals, not the handshake options.
+    PacketCounts wire;
+    qint64 localPairs = 0; // pairs whose two sockets were both added
     quint64 joinedSamples = 0;
     qint64 sampled = 0;
     QVector<Connection> listeners;      // listeners that dropped or queued connections
     QVector<Connection> topRetransmits; // the 5 with the most kernel retransmits, most first
 
+    // Every connection that was added is also given to seePeer(); seePeer() alone is for the
+    // connections a display filter left out (a pair counts once only if both ends were added).
     void add(const Connection &c);
+    void seePeer(const Connection &c) { m_pairer.add(c); }
+    void finish();
+
+private:
+    struct View
+    {
+        ConnectionRole role;
+        PacketCounts counts;
+    };
+    PeerPairer m_pairer;
+    QHash<qint64, View> m_views; // added connections with packets
 };
 
 using LineFn = std::function<void(const char *, const QString &)>;

@@ -15,6 +15,8 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QStandardPaths>
@@ -616,6 +618,32 @@ void TestTsharkExport::lossAnalysisAgreesWithTshark()
     QVERIFY2(qAbs((srvK.retrans + srvK.ooo) - (srvX.retrans + srvX.ooo)) <= 1, qPrintable(report));
     if (srvK.retrans != srvX.retrans || srvK.ooo != srvX.ooo)
         qWarning().noquote() << "KNOWN DIFFERENCE on the sender's GSO view:" << report;
+
+    // `info` counts each wire packet once: both sockets are on this host, so the pair counts
+    // from the client socket (whose verdicts were just found equal to tshark's); the sum of
+    // both sockets' views is given beside it.
+    const Run infoRun = run(m_tcpscope, {QStringLiteral("info"), QStringLiteral("--json"), file});
+    QCOMPARE(infoRun.exitCode, 0);
+    const QJsonObject packets = QJsonDocument::fromJson(infoRun.out.toUtf8())
+                                    .object()
+                                    .value(QLatin1String("packets"))
+                                    .toObject();
+    const QJsonObject wire = packets.value(QLatin1String("analysis")).toObject();
+    const QJsonObject both = packets.value(QLatin1String("analysis_per_socket")).toObject();
+    auto field = [](const QJsonObject &o, const char *name) {
+        return o.value(QLatin1String(name)).toInt(-1);
+    };
+    const QString infoReport = report + QStringLiteral("\n  info --json packets: ") +
+                               QString::fromUtf8(QJsonDocument(packets).toJson());
+    QVERIFY2(field(packets, "local_pairs") == 1, qPrintable(infoReport));
+    QVERIFY2(field(packets, "wire_packets") == cliK.packets, qPrintable(infoReport));
+    QVERIFY2(field(wire, "retransmissions") == cliK.retrans &&
+                 field(wire, "dup_acks") == cliK.dupAcks &&
+                 field(wire, "out_of_order") == cliK.ooo,
+             qPrintable(infoReport));
+    QVERIFY2(field(packets, "joined") == cliK.packets + srvK.packets &&
+                 field(both, "retransmissions") == cliK.retrans + srvK.retrans,
+             qPrintable(infoReport));
 
     // Against tcpdump, packet by packet. Each socket sees its own packets at TC egress in the
     // order it sent them; tcpdump on lo sees every packet where lo receives it, after the per-CPU

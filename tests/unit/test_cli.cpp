@@ -99,6 +99,7 @@ private slots:
     void infoKernel();
     void infoWithoutKernelMetrics();
     void infoListeners();
+    void infoCountsEachWirePacketOnce();
     void exportConnections();
     void exportPackets();
     void outputTargetsRefused();
@@ -679,6 +680,91 @@ void TestCli::infoListeners()
     QVERIFY(!r.out.contains(QLatin1String("[::]:8080")));           // nothing to report for it
     QVERIFY(r.out.contains(QLatin1String("  by reason:     -\n"))); // no drops at all
     QVERIFY(!r.out.contains(QLatin1String("Top retransmits:")));
+}
+
+void TestCli::infoCountsEachWirePacketOnce()
+{
+    // The client and the server socket of one loopback connection each saw its 22 packets and
+    // its 3 retransmissions; a connection to another host adds 10 packets and 1. On the wire
+    // that is 32 packets and 4 retransmissions; each socket's view summed says 54 and 7.
+    const QString file = m_dir.filePath(QStringLiteral("pair.tcpscope"));
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    QVERIFY2(writer, qPrintable(error));
+    SessionInfo info;
+    info.packetsCaptured = true;
+    writer->setInfo(info);
+    auto conn = [](qint64 id, ConnectionRole role, const char *local, quint16 localPort,
+                   const char *remote, quint16 remotePort, quint64 in, quint64 out,
+                   quint32 retransmissions) {
+        Connection c;
+        c.id = id;
+        c.family = 4;
+        c.role = role;
+        c.localAddr = QString::fromLatin1(local);
+        c.localPort = localPort;
+        c.remoteAddr = QString::fromLatin1(remote);
+        c.remotePort = remotePort;
+        c.state = TcpState::Close;
+        c.startNs = 1'764'300'000'000'000'000 + id * 1000;
+        c.endNs = c.startNs + 2'000'000'000;
+        c.packets.packetsIn = in;
+        c.packets.packetsOut = out;
+        c.packets.payloadBytesIn = in * 100;
+        c.packets.payloadBytesOut = out * 100;
+        c.packets.retransmissions = retransmissions;
+        c.packets.dupAcks = retransmissions;
+        return c;
+    };
+    writer->writeConnection(
+        conn(1, ConnectionRole::Client, "127.0.0.1", 40001, "127.0.0.1", 8080, 10, 12, 3));
+    writer->writeConnection(
+        conn(2, ConnectionRole::Server, "127.0.0.1", 8080, "127.0.0.1", 40001, 12, 10, 3));
+    writer->writeConnection(
+        conn(3, ConnectionRole::Client, "10.0.0.1", 50000, "192.0.2.7", 443, 5, 5, 1));
+    QVERIFY(writer->close(&error));
+
+    Result r = run({QStringLiteral("info"), file});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains(QLatin1String("Packets:         0 received, 54 joined to 3 ")),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("On the wire:     32 packets, payload 3200 B: 1 "
+                                          "connection(s) have both ends on this host")),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("Analysis:        retransmissions 4 (fast 0, spurious "
+                                          "0), dup ACKs 4,")),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("  both ends:     retransmissions 7 (fast 0, spurious "
+                                          "0), dup ACKs 7,")),
+             qPrintable(r.out));
+
+    r = run({QStringLiteral("info"), QStringLiteral("--json"), file});
+    QCOMPARE(r.code, 0);
+    const QJsonObject packets =
+        QJsonDocument::fromJson(r.out.toUtf8()).object().value(QLatin1String("packets")).toObject();
+    QCOMPARE(packets.value(QLatin1String("joined")).toInt(), 54);
+    QCOMPARE(packets.value(QLatin1String("wire_packets")).toInt(), 32);
+    QCOMPARE(packets.value(QLatin1String("wire_payload_bytes")).toInt(), 3200);
+    QCOMPARE(packets.value(QLatin1String("local_pairs")).toInt(), 1);
+    QCOMPARE(packets.value(QLatin1String("analysis"))
+                 .toObject()
+                 .value(QLatin1String("retransmissions"))
+                 .toInt(),
+             4);
+    QCOMPARE(packets.value(QLatin1String("analysis_per_socket"))
+                 .toObject()
+                 .value(QLatin1String("retransmissions"))
+                 .toInt(),
+             7);
+
+    // A filter that keeps one end of the pair: nothing is counted twice, nothing taken out.
+    r = run({QStringLiteral("info"), QStringLiteral("-Y"), QStringLiteral("conn.role == server"),
+             file});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains(QLatin1String("Analysis:        retransmissions 3 (")),
+             qPrintable(r.out));
+    QVERIFY(!r.out.contains(QLatin1String("On the wire:")));
+    QVERIFY(!r.out.contains(QLatin1String("both ends:")));
 }
 
 void TestCli::exportConnections()
