@@ -55,6 +55,14 @@ void LiveCapture::Private::fillCounters(SessionInfo &si) const
     si.kernelEventsReceived = kernelEvents - base.kernelEvents;
     si.dropsReceived = drops - base.drops;
     si.readerDropped = readerDropped - base.readerDropped;
+    // Record order is a property of the whole recording so far (with --rotate as well).
+    const ReorderWindow &window = pipeline.window();
+    si.reorderWindowNs = qint64(window.windowNs());
+    si.recordsReordered = qint64(window.inversions());
+    si.maxInversionNs = qint64(window.maxInversionNs());
+    si.recordsBeyondWindow = qint64(window.late());
+    si.maxLateNs = qint64(window.maxLateNs());
+    si.recordsAfterEviction = qint64(pipeline.evictedLateRecords());
 }
 
 void LiveCapture::Private::noteReaderDrops(quint64 fromNs, quint64 toNs, quint64 records)

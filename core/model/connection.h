@@ -154,6 +154,18 @@ struct SessionInfo
     // Records the helper dropped because tcpscope did not read them in time (stopped, swapping,
     // too slow). Non-zero means the session is incomplete; interruptions say when.
     quint64 readerDropped = 0;
+    // Record order (core/pipeline/reorder_window.h), over the recording so far: the reorder
+    // window, records that arrived after a newer one and were put back in time order, the
+    // largest such inversion, records later than the window (processed as they came, analysis
+    // clamped), how far behind the latest of them was, and records that arrived after their
+    // connection had been evicted (stored without a connection). -1 = not recorded (files
+    // written before tcpscope kept these facts).
+    qint64 reorderWindowNs = -1;
+    qint64 recordsReordered = -1;
+    qint64 maxInversionNs = -1;
+    qint64 recordsBeyondWindow = -1;
+    qint64 maxLateNs = -1;
+    qint64 recordsAfterEviction = -1;
     QVector<Interruption> interruptions; // in time order
 };
 

@@ -272,6 +272,18 @@ bool Session::Private::readMeta()
             }
             return v;
         };
+        // A fact that may be unknown: anything but plain digits is unknown (-1), and counted.
+        auto optional = [&]() -> qint64 {
+            const bool digits = !value.isEmpty() &&
+                                std::all_of(value.cbegin(), value.cend(), [](QChar ch) {
+                                    return ch >= QLatin1Char('0') && ch <= QLatin1Char('9');
+                                });
+            if (!digits) {
+                c.count();
+                return -1;
+            }
+            return qint64(number(quint64(std::numeric_limits<qint64>::max())));
+        };
         auto flag = [&]() {
             if (value != QLatin1String("0") && value != QLatin1String("1"))
                 c.count();
@@ -321,6 +333,18 @@ bool Session::Private::readMeta()
             i.writerDropped = number(kU64);
         else if (is(kMetaReaderDropped))
             i.readerDropped = number(kU64);
+        else if (is(kMetaReorderWindowNs))
+            i.reorderWindowNs = optional();
+        else if (is(kMetaRecordsReordered))
+            i.recordsReordered = optional();
+        else if (is(kMetaMaxInversionNs))
+            i.maxInversionNs = optional();
+        else if (is(kMetaRecordsBeyondWindow))
+            i.recordsBeyondWindow = optional();
+        else if (is(kMetaMaxLateNs))
+            i.maxLateNs = optional();
+        else if (is(kMetaRecordsAfterEviction))
+            i.recordsAfterEviction = optional();
         // Unknown keys are allowed: later versions may add facts without breaking readers.
     }
     if (!done(rc) || !readInterruptions(i.interruptions))

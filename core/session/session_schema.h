@@ -17,7 +17,8 @@ inline constexpr std::int32_t kApplicationId = 0x54435053; // "TCPS"
 // The newest format this tcpscope reads and writes: every minor of kMajor opens (a later minor
 // only adds what this reader may ignore); a later major is refused.
 inline constexpr int kMajor = 4;
-inline constexpr int kMinor = 1; // 4.1: meta reader_dropped, table interruptions
+inline constexpr int kMinor = 2; // 4.1: meta reader_dropped, table interruptions;
+                                  // 4.2: meta record-order facts (reorder_window_ns, ...)
 inline constexpr int kUserVersion = kMajor * 1000 + kMinor; // what the writer creates
 // The row format (packets and tcp_samples as rows) that tcpscope wrote before format 4; the
 // writer still creates it on request (tests of reading old files).
@@ -86,6 +87,13 @@ inline constexpr const char *kMetaDropsReceived = "drops_received";
 inline constexpr const char *kMetaWriterDropped = "writer_dropped";
 // Records the helper dropped while tcpscope did not read (format 4.1 on).
 inline constexpr const char *kMetaReaderDropped = "reader_dropped";
+// Record order facts (format 4.1 files from tcpscope 0.1.0 on; absent = not recorded).
+inline constexpr const char *kMetaReorderWindowNs = "reorder_window_ns";
+inline constexpr const char *kMetaRecordsReordered = "records_reordered";
+inline constexpr const char *kMetaMaxInversionNs = "max_inversion_ns";
+inline constexpr const char *kMetaRecordsBeyondWindow = "records_beyond_window";
+inline constexpr const char *kMetaMaxLateNs = "max_late_ns";
+inline constexpr const char *kMetaRecordsAfterEviction = "records_after_eviction";
 // Format 4.1 on: stretches of the capture with records missing (table `interruptions`, one of
 // minorTables()).
 inline constexpr const char *kInterruptionsTable = "interruptions";

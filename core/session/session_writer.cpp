@@ -155,7 +155,7 @@ void bindOptional(sqlite3_stmt *s, int col, qint64 value, qint64 unknown = -1)
 
 bool SessionWriter::Private::writeInfo(const SessionInfo &info, QString *err)
 {
-    const QList<QPair<const char *, QString>> rows = {
+    QList<QPair<const char *, QString>> rows = {
         {schema::kMetaKernel, info.kernelRelease},
         {schema::kMetaHostname, info.hostname},
         {schema::kMetaVersion, info.tcpscopeVersion},
@@ -179,6 +179,15 @@ bool SessionWriter::Private::writeInfo(const SessionInfo &info, QString *err)
         {schema::kMetaDropsReceived, QString::number(info.dropsReceived)},
         {schema::kMetaReaderDropped, QString::number(info.readerDropped)},
     };
+    // Facts that may be unknown (-1) are left out rather than written as a value.
+    for (const auto &[key, value] : {std::pair{schema::kMetaReorderWindowNs, info.reorderWindowNs},
+                                     {schema::kMetaRecordsReordered, info.recordsReordered},
+                                     {schema::kMetaMaxInversionNs, info.maxInversionNs},
+                                     {schema::kMetaRecordsBeyondWindow, info.recordsBeyondWindow},
+                                     {schema::kMetaMaxLateNs, info.maxLateNs},
+                                     {schema::kMetaRecordsAfterEviction, info.recordsAfterEviction}})
+        if (value >= 0)
+            rows.append({key, QString::number(value)});
     sqlite3_stmt *stmt = upsertMeta.get();
     for (const auto &[key, value] : rows) {
         sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);

@@ -48,6 +48,33 @@ QString lostLine(const SessionInfo &info)
         .arg(missed);
 }
 
+QString milliseconds(qint64 ns)
+{
+    return QStringLiteral("%1 ms").arg(double(std::max<qint64>(ns, 0)) / 1e6, 0, 'f', 3);
+}
+
+// How the records' arrival order compared with their time order (the reorder window).
+QString orderLine(const SessionInfo &info)
+{
+    auto known = [](qint64 v) { return v >= 0 ? QString::number(v) : QStringLiteral("?"); };
+    QString text = QStringLiteral("%1 records arrived after newer ones and were put back in time "
+                                  "order (largest inversion %2; window %3)")
+                       .arg(known(info.recordsReordered), milliseconds(info.maxInversionNs),
+                            milliseconds(info.reorderWindowNs));
+    if (info.recordsBeyondWindow > 0)
+        text += QStringLiteral("; %1 later than the window, processed as they came (up to %2 "
+                               "behind; durations derived from them clamped at 0)")
+                    .arg(info.recordsBeyondWindow)
+                    .arg(milliseconds(info.maxLateNs));
+    else
+        text += QStringLiteral("; none later than the window");
+    if (info.recordsAfterEviction > 0)
+        text += QStringLiteral("; %1 arrived after their connection was evicted and are stored "
+                               "without one")
+                    .arg(info.recordsAfterEviction);
+    return text;
+}
+
 QString analysisText(const PacketCounts &t)
 {
     return QStringLiteral("retransmissions %1 (fast %2, spurious %3), dup ACKs %4, out-of-order "
@@ -253,6 +280,8 @@ int runInfo(const QStringList &args)
         line("Not read:", QStringLiteral("%1 records (dropped by the helper while tcpscope did "
                                          "not read in time; the session is incomplete)")
                               .arg(info.readerDropped));
+    if (info.reorderWindowNs >= 0)
+        line("Record order:", orderLine(info));
     // Every stretch with records missing, and why.
     for (const Interruption &i : info.interruptions)
         line("Interrupted:", escapeControls(interruptionText(i)));

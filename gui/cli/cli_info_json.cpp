@@ -48,6 +48,24 @@ QJsonObject analysisObject(const PacketCounts &t)
     };
 }
 
+// null for a file from before tcpscope kept these facts.
+QJsonValue recordOrder(const SessionInfo &info)
+{
+    if (info.reorderWindowNs < 0)
+        return QJsonValue(QJsonValue::Null);
+    auto value = [](qint64 v) {
+        return v >= 0 ? QJsonValue(count(quint64(v))) : QJsonValue(QJsonValue::Null);
+    };
+    return QJsonObject{
+        {QStringLiteral("window_ns"), value(info.reorderWindowNs)},
+        {QStringLiteral("reordered"), value(info.recordsReordered)},
+        {QStringLiteral("max_inversion_ns"), value(info.maxInversionNs)},
+        {QStringLiteral("beyond_window"), value(info.recordsBeyondWindow)},
+        {QStringLiteral("max_late_ns"), value(info.maxLateNs)},
+        {QStringLiteral("after_eviction"), value(info.recordsAfterEviction)},
+    };
+}
+
 QJsonObject packetsObject(const SessionInfo &info, const ConnectionTotals &totals)
 {
     const PacketCounts &t = totals.packets;
@@ -119,6 +137,7 @@ QJsonObject infoJson(const QString &file, const Session &session, const SessionI
         {QStringLiteral("not_written"), count(info.writerDropped)},
         {QStringLiteral("not_read"), count(info.readerDropped)},
         {QStringLiteral("interruptions"), interruptions},
+        {QStringLiteral("record_order"), recordOrder(info)},
         {QStringLiteral("unknown_values"), count(session.valuesOutOfRange())},
         {QStringLiteral("damaged_chunks"), count(session.badChunks())},
         {QStringLiteral("connections"),

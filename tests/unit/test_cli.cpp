@@ -206,6 +206,12 @@ void TestCli::initTestCase()
     info.kernelEventsReceived = 7;
     info.dropsReceived = 5;
     info.readerDropped = 6;
+    info.reorderWindowNs = 500'000'000;
+    info.recordsReordered = 9;
+    info.maxInversionNs = 1'250'000;
+    info.recordsBeyondWindow = 2;
+    info.maxLateNs = 610'000'000;
+    info.recordsAfterEviction = 4;
     // A gap the helper counted, and an end nobody could count.
     info.interruptions = {
         {info.startedNs + 500'000'000, info.startedNs + 1'500'000'000, 6,
@@ -299,6 +305,9 @@ void TestCli::initTestCase()
     info.kernelMetrics = false;
     info.readerDropped = 0;
     info.interruptions.clear();
+    // Written before the record-order facts were kept.
+    info.reorderWindowNs = info.recordsReordered = info.maxInversionNs = -1;
+    info.recordsBeyondWindow = info.maxLateNs = info.recordsAfterEviction = -1;
     plain->setInfo(info);
     Connection c;
     c.id = 1;
@@ -514,6 +523,16 @@ void TestCli::info()
                                           "0), dup ACKs 4,")),
              qPrintable(r.out));
     QVERIFY2(r.out.contains(QLatin1String("resets 1")), qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String(
+                 "Record order:    9 records arrived after newer ones and were put back in time "
+                 "order (largest inversion 1.250 ms; window 500.000 ms); 2 later than the window, "
+                 "processed as they came (up to 610.000 ms behind; durations derived from them "
+                 "clamped at 0); 4 arrived after their connection was evicted")),
+             qPrintable(r.out));
+    // A file from before these facts were kept has no such line.
+    const Result plain = run({QStringLiteral("info"), m_plainSession});
+    QCOMPARE(plain.code, 0);
+    QVERIFY(!plain.out.contains(QLatin1String("Record order:")));
 }
 
 void TestCli::infoInterruptions()
@@ -566,6 +585,13 @@ void TestCli::infoJson()
     QCOMPARE(conns.value(QLatin1String("open")).toInt(), 1);
     QCOMPARE(
         conns.value(QLatin1String("by_state")).toObject().value(QLatin1String("CLOSE")).toInt(), 2);
+    const QJsonObject order = o.value(QLatin1String("record_order")).toObject();
+    QCOMPARE(order.value(QLatin1String("window_ns")).toInt(), 500'000'000);
+    QCOMPARE(order.value(QLatin1String("reordered")).toInt(), 9);
+    QCOMPARE(order.value(QLatin1String("max_inversion_ns")).toInt(), 1'250'000);
+    QCOMPARE(order.value(QLatin1String("beyond_window")).toInt(), 2);
+    QCOMPARE(order.value(QLatin1String("max_late_ns")).toInt(), 610'000'000);
+    QCOMPARE(order.value(QLatin1String("after_eviction")).toInt(), 4);
     const QJsonObject packets = o.value(QLatin1String("packets")).toObject();
     QCOMPARE(packets.value(QLatin1String("joined")).toInt(), 10);
     QCOMPARE(packets.value(QLatin1String("lost")).toInt(), 1);

@@ -204,6 +204,13 @@ void TestLiveCapture::packetCapture()
     QCOMPARE(data->info.lostPackets, 3u);
     QCOMPARE(data->info.lostRecords, 3u); // packet losses are losses too
     QCOMPARE(data->info.packetsFiltered, 5u);
+    // The two state changes (12.5 and 12.6 us) arrived after the RST (13 us): put back in time
+    // order, the larger inversion 0.5 us, none later than the window, and the file says so.
+    QCOMPARE(data->info.reorderWindowNs, qint64(500'000'000));
+    QCOMPARE(data->info.recordsReordered, qint64(2));
+    QCOMPARE(data->info.maxInversionNs, qint64(500));
+    QCOMPARE(data->info.recordsBeyondWindow, qint64(0));
+    QCOMPARE(data->info.recordsAfterEviction, qint64(0));
     QCOMPARE(data->info.interfaces.size(), 1);
     QCOMPARE(data->info.interfaces[0].name, QStringLiteral("lo"));
     // Warnings are kept with the capture, in the probe notes; info messages are not.

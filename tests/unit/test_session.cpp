@@ -35,6 +35,7 @@ private slots:
     void damagedPageIsAQueryError();
     void interruptionsRoundTrip();
     void rowTotalsCountStoredPackets();
+    void recordOrderRoundTrip();
 
 private:
     QString write(const char *name, SessionWriter **keepOpen = nullptr);
@@ -438,7 +439,7 @@ void TestSession::interruptionsRoundTrip()
 
     auto s = Session::open(file, &error);
     QVERIFY2(s, qPrintable(error));
-    QCOMPARE(s->format().minor, 1);
+    QVERIFY(s->format().minor >= 1);
     QCOMPARE(s->info().readerDropped, quint64(1234));
     QCOMPARE(s->info().interruptions, i.interruptions);
     QCOMPARE(s->valuesOutOfRange(), 0u);
@@ -538,3 +539,46 @@ void TestSession::rowTotalsCountStoredPackets()
 
 QTEST_GUILESS_MAIN(TestSession)
 #include "test_session.moc"
+
+// The record-order facts are kept when known, absent when not (read as -1), and a hostile value
+// reads as unknown and is counted instead of refusing the file.
+void TestSession::recordOrderRoundTrip()
+{
+    const QString file = m_dir->filePath(QStringLiteral("order.tcpscope"));
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    QVERIFY2(writer, qPrintable(error));
+    SessionInfo i = info();
+    i.reorderWindowNs = 500'000'000;
+    i.recordsReordered = 0; // known to be zero: written, not left out
+    i.maxInversionNs = 0;
+    i.recordsBeyondWindow = 7;
+    i.maxLateNs = 610'000'000;
+    // recordsAfterEviction stays unknown (-1)
+    writer->setInfo(i);
+    QVERIFY2(writer->close(&error), qPrintable(error));
+
+    auto s = Session::open(file, &error);
+    QVERIFY2(s, qPrintable(error));
+    QCOMPARE(s->info().reorderWindowNs, qint64(500'000'000));
+    QCOMPARE(s->info().recordsReordered, qint64(0));
+    QCOMPARE(s->info().maxInversionNs, qint64(0));
+    QCOMPARE(s->info().recordsBeyondWindow, qint64(7));
+    QCOMPARE(s->info().maxLateNs, qint64(610'000'000));
+    QCOMPARE(s->info().recordsAfterEviction, qint64(-1));
+    QCOMPARE(s->valuesOutOfRange(), 0u);
+    s.reset();
+    // Unknown is left out of the file, not written as a value.
+    QCOMPARE(sqlChanges(file, "UPDATE meta SET value = value WHERE key = 'records_after_eviction'"),
+             0);
+    QCOMPARE(sqlChanges(file, "UPDATE meta SET value = value WHERE key = 'max_late_ns'"), 1);
+
+    sql(file, "UPDATE meta SET value = '-3' WHERE key = 'records_beyond_window';"
+              "UPDATE meta SET value = 'many' WHERE key = 'max_late_ns';");
+    s = Session::open(file, &error);
+    QVERIFY2(s, qPrintable(error));
+    QCOMPARE(s->info().recordsBeyondWindow, qint64(-1));
+    QCOMPARE(s->info().maxLateNs, qint64(-1));
+    QCOMPARE(s->info().reorderWindowNs, qint64(500'000'000));
+    QCOMPARE(s->valuesOutOfRange(), 2u);
+}
