@@ -376,6 +376,7 @@ bool Session::Private::readCounts()
     if (!queryInt("SELECT count(*) FROM connections", &connectionCount))
         return false;
     knownIds.reset();
+    chunkSpans.reset();
     if (chunked())
         return queryInt("SELECT ifnull(sum(count), 0) FROM packet_chunks", &packetCount) &&
                queryInt("SELECT ifnull(max(last_id), 0) FROM packet_chunks", &lastPacketId);

@@ -116,11 +116,16 @@ public:
     // Packets --------------------------------------------------------------------------------
     qint64 packetCount() const;                    // the whole session
     qint64 packetCount(qint64 connectionId) const; // one connection (0 = not joined)
+    qint64 lastPacketId() const;                   // the highest packet id, 0 = none
     // Packets of one connection in capture order, positions [offset, offset + limit).
     QVector<Packet> packets(qint64 connectionId, qint64 offset = 0,
                             qint64 limit = std::numeric_limits<qint64>::max()) const;
     // The whole session's packets in id order: the first `limit` with id >= firstId.
     QVector<Packet> packetsFromId(qint64 firstId, qint64 limit) const;
+    // Id of the packet at this position (0-based) in id order, 0 when there is none: row ->
+    // id for files whose ids have gaps (a killed recorder, records not written), without
+    // reading the packets before it.
+    qint64 packetIdAtRank(qint64 rank) const;
     // Streams packets in id order (connectionId < 0: all; else that connection's).
     void forEachPacket(qint64 connectionId, const std::function<bool(const Packet &)> &fn) const;
 

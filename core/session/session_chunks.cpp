@@ -5,7 +5,9 @@
 #include "session/chunk_codec.h"
 #include "session/session_private.h"
 
+#include <algorithm>
 #include <queue>
+#include <tuple>
 
 namespace tcpscope {
 
@@ -128,6 +130,84 @@ bool Session::Private::chunkPacketsFromId(qint64 firstId, qint64 limit,
             open.push(std::move(c));
     }
     return done(rc == SQLITE_ROW ? SQLITE_DONE : rc);
+}
+
+qint64 Session::Private::chunkPacketIdAtRank(qint64 rank) const
+{
+    if (!chunkSpans) {
+        // Only the chunks' id ranges and counts: no packet is decoded.
+        ChunkSpans spans;
+        std::vector<std::pair<qint64, qint64>> byFirst, byLast; // (id, count)
+        sqlite::Stmt s = prepare("SELECT first_id, last_id, count FROM packet_chunks");
+        if (!s)
+            return 0;
+        int rc;
+        while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+            const qint64 count = std::max<qint64>(0, sqlite3_column_int64(s.get(), 2));
+            byFirst.emplace_back(sqlite3_column_int64(s.get(), 0), count);
+            byLast.emplace_back(sqlite3_column_int64(s.get(), 1), count);
+        }
+        if (!done(rc))
+            return 0;
+        std::sort(byFirst.begin(), byFirst.end());
+        std::sort(byLast.begin(), byLast.end());
+        for (const auto &[list, ids, counts] :
+             {std::tuple{&byFirst, &spans.firstIds, &spans.countsToFirst},
+              std::tuple{&byLast, &spans.lastIds, &spans.countsToLast}}) {
+            ids->reserve(list->size());
+            counts->reserve(list->size() + 1);
+            counts->push_back(0);
+            for (const auto &[id, count] : *list) {
+                ids->push_back(id);
+                counts->push_back(counts->back() + count);
+            }
+        }
+        chunkSpans = std::move(spans);
+    }
+    const ChunkSpans &c = *chunkSpans;
+    // The packet at `rank` has an id in [low, high]:
+    // - every id below `low` is in a chunk that starts below it, and those hold <= rank packets;
+    // - the chunks that end at or below `high` hold more than rank packets.
+    auto firstIndexAbove = [rank](const std::vector<qint64> &countsTo) {
+        // smallest k with countsTo[k + 1] > rank
+        return std::upper_bound(countsTo.begin() + 1, countsTo.end(), rank) - countsTo.begin() - 1;
+    };
+    const auto kLow = firstIndexAbove(c.countsToFirst);
+    const auto kHigh = firstIndexAbove(c.countsToLast);
+    if (kLow >= qsizetype(c.firstIds.size()) || kHigh >= qsizetype(c.lastIds.size()))
+        return 0;
+    const qint64 low = c.firstIds[size_t(kLow)], high = c.lastIds[size_t(kHigh)];
+    // Packets below `low`: whole chunks that end below it, plus the part below it of the chunks
+    // that straddle it (decoded below with the chunks overlapping [low, high]).
+    qint64 below =
+        c.countsToLast[size_t(std::lower_bound(c.lastIds.begin(), c.lastIds.end(), low) -
+                              c.lastIds.begin())];
+    sqlite::Stmt s = prepare(QByteArray("SELECT ") + kPacketChunkColumns +
+                             " FROM packet_chunks WHERE first_id BETWEEN ?1 AND ?2"
+                             " AND last_id >= ?3");
+    if (!s)
+        return 0;
+    sqlite3_bind_int64(s.get(), 1, low - chunk::kMaxIdSpan);
+    sqlite3_bind_int64(s.get(), 2, high);
+    sqlite3_bind_int64(s.get(), 3, low);
+    std::vector<qint64> ids;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        const auto packets = packetChunk(s.get());
+        if (!packets)
+            continue;
+        for (const Packet &p : *packets) {
+            if (p.id < low)
+                ++below;
+            else if (p.id <= high)
+                ids.push_back(p.id);
+        }
+    }
+    if (!done(rc))
+        return 0;
+    std::sort(ids.begin(), ids.end());
+    const qint64 at = rank - below;
+    return at >= 0 && at < qint64(ids.size()) ? ids[size_t(at)] : 0;
 }
 
 bool Session::Private::chunkSamples(qint64 connectionId,

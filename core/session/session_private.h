@@ -70,6 +70,15 @@ struct Session::Private
     mutable QString error;                               // last query error, one line
     mutable std::optional<std::vector<qint64>> knownIds; // sorted ids, loaded when first needed
     mutable ChunkCache<QVector<Packet>> packetCache{64};
+    // Where the packet chunks start and end in ids, for packetIdAtRank (session_chunks.cpp);
+    // built when first needed, dropped on refresh.
+    struct ChunkSpans
+    {
+        std::vector<qint64> firstIds, lastIds; // each sorted ascending
+        // countsTo*[k]: packets in the chunks of the first k entries of firstIds / lastIds.
+        std::vector<qint64> countsToFirst, countsToLast;
+    };
+    mutable std::optional<ChunkSpans> chunkSpans;
     mutable QString lastChunkError;
     // Sort and filter columns in memory (session_columns.h); dropped on refresh.
     mutable ConnectionColumns columns;
@@ -128,6 +137,8 @@ struct Session::Private
                       const std::function<bool(const Packet &)> &fn) const;
     bool chunkPacketsFromId(qint64 firstId, qint64 limit,
                             const std::function<bool(const Packet &)> &fn) const;
+    // Id of the packet at this rank (0-based) in id order; 0 when there is none.
+    qint64 chunkPacketIdAtRank(qint64 rank) const;
     bool chunkSamples(qint64 connectionId, const std::function<bool(const TcpSample &)> &fn) const;
     bool samplesOf(qint64 connectionId, const std::function<bool(const TcpSample &)> &fn) const;
     bool kernelRows(qint64 connectionId, bool withSamples, KernelData *out) const;

@@ -43,6 +43,12 @@ qint64 Session::packetCount() const
     return d->packetCount;
 }
 
+qint64 Session::lastPacketId() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->lastPacketId;
+}
+
 qint64 Session::packetCount(qint64 connectionId) const
 {
     std::lock_guard lock(d->mutex);
@@ -100,6 +106,23 @@ QVector<Packet> Session::packetsFromId(qint64 firstId, qint64 limit) const
     else if (d->hasPackets())
         d->rowPackets(" WHERE id >= " + QByteArray::number(firstId), 0, limit, add);
     return out;
+}
+
+qint64 Session::packetIdAtRank(qint64 rank) const
+{
+    std::lock_guard lock(d->mutex);
+    d->error.clear();
+    if (rank < 0 || rank >= d->packetCount)
+        return 0;
+    if (d->chunked())
+        return d->chunkPacketIdAtRank(rank);
+    if (!d->hasPackets())
+        return 0;
+    qint64 id = 0;
+    d->queryInt("SELECT ifnull((SELECT id FROM packets ORDER BY id LIMIT 1 OFFSET " +
+                    QByteArray::number(rank) + "), 0)",
+                &id);
+    return id;
 }
 
 void Session::forEachPacket(qint64 connectionId,

@@ -14,7 +14,6 @@ void PacketPages::reset(std::shared_ptr<const Session> session, const QVector<qi
     m_starts.clear();
     m_count = 0;
     m_firstId = 0;
-    m_pageStartIds.clear();
     m_pages.clear();
     m_pageOrder.clear();
     refreshCounts();
@@ -30,11 +29,10 @@ qint64 PacketPages::refreshCounts()
             const QVector<Packet> first = m_session->packetsFromId(0, 1);
             m_firstId = first.isEmpty() ? 0 : first.first().id;
         }
-        // The writer numbers packets 1, 2, 3, ...: row = id - first id. A file with gaps (made
-        // by another tool) is paged by walking from the last page start known instead.
-        const QVector<Packet> last =
-            m_count > 0 ? m_session->packetsFromId(m_firstId + m_count - 1, 1) : QVector<Packet>();
-        m_dense = last.isEmpty() ? m_count == 0 : last.first().id == m_firstId + m_count - 1;
+        // The writer numbers packets 1, 2, 3, ...: row = id - first id. A file with gaps (a
+        // killed recorder, records the writer could not store) asks the session for the id at
+        // each page's first row instead.
+        m_dense = m_count == 0 || m_session->lastPacketId() == m_firstId + m_count - 1;
     } else {
         m_starts.resize(m_connections.size() + 1);
         qint64 total = 0;
@@ -83,25 +81,19 @@ const QVector<Packet> &PacketPages::page(qint64 index)
         m_pages.remove(m_pageOrder.takeFirst());
     QVector<Packet> rows;
     if (m_connections.isEmpty() && !m_dense)
-        rows = walkToPage(index);
+        rows = pageWithGaps(index);
     else
         rows = read(index * kPageRows, kPageRows);
     m_pageOrder.append(index);
     return *m_pages.insert(index, std::move(rows));
 }
 
-QVector<Packet> PacketPages::walkToPage(qint64 index)
+QVector<Packet> PacketPages::pageWithGaps(qint64 index)
 {
-    if (m_pageStartIds.isEmpty())
-        m_pageStartIds.append(m_firstId);
-    while (m_pageStartIds.size() <= index) {
-        const QVector<Packet> rows =
-            m_session->packetsFromId(m_pageStartIds.constLast(), kPageRows + 1);
-        if (rows.size() <= kPageRows)
-            return {};
-        m_pageStartIds.append(rows.constLast().id);
-    }
-    return m_session->packetsFromId(m_pageStartIds.at(index), kPageRows);
+    const qint64 firstId = m_session->packetIdAtRank(index * kPageRows);
+    if (firstId <= 0)
+        return {};
+    return m_session->packetsFromId(firstId, kPageRows);
 }
 
 const Packet &PacketPages::at(qint64 row)

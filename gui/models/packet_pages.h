@@ -38,7 +38,7 @@ public:
 
 private:
     const QVector<Packet> &page(qint64 index);
-    QVector<Packet> walkToPage(qint64 index);
+    QVector<Packet> pageWithGaps(qint64 index);
 
     std::shared_ptr<const Session> m_session;
     QVector<qint64> m_connections;
@@ -46,7 +46,6 @@ private:
     qint64 m_count = 0;
     qint64 m_firstId = 0;           // all packets: id of row 0
     bool m_dense = true;            // all packets: ids without gaps, row = id - m_firstId
-    QVector<qint64> m_pageStartIds; // all packets with gaps: first id of each page walked to
     QHash<qint64, QVector<Packet>> m_pages;
     QVector<qint64> m_pageOrder; // least recently fetched first
 };

@@ -18,6 +18,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QCheckBox>
+#include <QFile>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTableView>
@@ -322,6 +323,43 @@ private slots:
         QCOMPARE(w().detailView()->metrics()->connections().first().connection.id, id);
         QCOMPARE(qint64(w().detailView()->metrics()->connections().first().samples.size()),
                  samples);
+    }
+
+    // A file whose packet ids have gaps (a recorder killed before it wrote some chunks, a full
+    // disk): every row of the all-packets list is the packet at that position in id order,
+    // down to the last, reached without reading the pages before it.
+    void allPacketsWithGapsScroll()
+    {
+        const QString gaps = m_dir.filePath(QStringLiteral("gaps.tcpscope"));
+        QVERIFY(QFile::copy(m_path, gaps));
+        sqlite3 *db = nullptr;
+        QCOMPARE(sqlite3_open(QFile::encodeName(gaps).constData(), &db), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(db, "DELETE FROM packet_chunks WHERE id % 10 = 3", nullptr, nullptr,
+                              nullptr),
+                 SQLITE_OK);
+        sqlite3_close(db);
+
+        QSignalSpy opened(&w(), &MainWindow::sessionOpened);
+        w().openSessionInBackground(gaps);
+        QVERIFY(opened.wait(30'000));
+        QCOMPARE(w().session()->path(), gaps);
+        w().tableView()->clearSelection();
+        PacketTableModel *model = w().inspector()->packetsPanel()->model();
+        QVector<qint64> ids;
+        w().session()->forEachPacket(-1, [&ids](const Packet &p) {
+            ids.append(p.id);
+            return true;
+        });
+        QVERIFY(ids.size() > 100000);
+        QVERIFY(ids.constLast() - ids.constFirst() + 1 > ids.size()); // there are gaps
+        QCOMPARE(model->rowCount(), int(ids.size()));
+        // The last row first (nothing read before it), then rows all over the list.
+        w().inspector()->packetsPanel()->view()->scrollToBottom();
+        QCOMPARE(model->packetAt(model->rowCount() - 1).id, ids.constLast());
+        for (qint64 row = ids.size() - 2; row >= 0; row -= 4999) {
+            QCOMPARE(model->packetAt(int(row)).id, ids.at(row));
+            QCOMPARE(model->rowOfPacket(ids.at(row)), int(row));
+        }
     }
 };
 

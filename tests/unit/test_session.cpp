@@ -36,6 +36,8 @@ private slots:
     void interruptionsRoundTrip();
     void rowTotalsCountStoredPackets();
     void recordOrderRoundTrip();
+    void packetIdAtRankWithGaps_data();
+    void packetIdAtRankWithGaps();
 
 private:
     QString write(const char *name, SessionWriter **keepOpen = nullptr);
@@ -581,4 +583,58 @@ void TestSession::recordOrderRoundTrip()
     QCOMPARE(s->info().maxLateNs, qint64(-1));
     QCOMPARE(s->info().reorderWindowNs, qint64(500'000'000));
     QCOMPARE(s->valuesOutOfRange(), 2u);
+}
+
+void TestSession::packetIdAtRankWithGaps_data()
+{
+    QTest::addColumn<int>("format");
+    QTest::newRow("chunks") << 4;
+    QTest::newRow("rows") << 3;
+}
+
+// Row -> id for a file whose ids have gaps (what a killed recorder or a full disk leaves):
+// every rank answers the id a walk over all packets in id order finds there, with connections
+// interleaved, chunks split at 1024 packets, unjoined packets and a long run of missing ids.
+void TestSession::packetIdAtRankWithGaps()
+{
+    QFETCH(int, format);
+    const QString file = m_dir->filePath(QStringLiteral("gaps-%1.tcpscope").arg(format));
+    QString error;
+    auto writer = SessionWriter::create(file, &error, format);
+    QVERIFY2(writer, qPrintable(error));
+    SessionInfo i = info();
+    i.packetsCaptured = true;
+    writer->setInfo(i);
+    for (qint64 id = 1; id <= 3; ++id)
+        writer->writeConnection(connection(id));
+    QVector<Packet> written;
+    quint32 rng = 12345;
+    auto next = [&rng] { return rng = rng * 1103515245u + 12345u, (rng >> 16) & 0x7fff; };
+    for (qint64 id = 40; id < 9000; ++id) {
+        if (id % 7 == 0 || (id > 3000 && id < 4500) || next() % 5 == 0)
+            continue; // not in the file
+        Packet p;
+        p.id = id;
+        // Connection 1 is a bulk stream (chunks of 1024), 2 and 3 interleave, 0 = not joined.
+        const int r = int(next() % 10);
+        p.connectionId = r < 6 ? 1 : r < 8 ? 2 : r < 9 ? 3 : 0;
+        p.timeNs = kT0 + id * 1000;
+        p.family = 4;
+        inet_pton(AF_INET, "127.0.0.1", p.srcAddr.data());
+        inet_pton(AF_INET, "127.0.0.1", p.dstAddr.data());
+        p.srcPort = quint16(50000 + p.connectionId);
+        p.dstPort = 80;
+        p.ackRttNs = -1;
+        written.append(p);
+    }
+    writer->writePackets(written);
+    QVERIFY2(writer->close(&error), qPrintable(error));
+
+    const auto s = Session::open(file, &error);
+    QVERIFY2(s, qPrintable(error));
+    QCOMPARE(s->packetCount(), qint64(written.size()));
+    for (qint64 rank = 0; rank < written.size(); ++rank)
+        QCOMPARE(s->packetIdAtRank(rank), written.at(rank).id);
+    QCOMPARE(s->packetIdAtRank(written.size()), qint64(0));
+    QCOMPARE(s->packetIdAtRank(-1), qint64(0));
 }
