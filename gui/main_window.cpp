@@ -297,7 +297,10 @@ void MainWindow::createStatusBar()
     };
     m_countLabel = makeLabel(tr("Connections in the session (and how many the filter shows)"));
     m_rateLabel = makeLabel(tr("Records per second arriving from the kernel"));
-    m_packetLabel = makeLabel(tr("Packets captured / lost by the kernel side / left out by the capture filter"));
+    m_packetLabel = makeLabel(tr("Packets captured / lost by the kernel side / left out by the capture filter.\n"
+                                  "Counted per socket: a connection with both ends on this host (loopback, containers)\n"
+                                  "is two sockets that each saw every packet, so its packets count twice here;\n"
+                                  "tcpscope info counts each wire packet once (\u201cOn the wire\u201d)."));
     m_lostLabel = makeLabel(tr("Records the kernel could not deliver (ring buffer full)"));
     m_stateLabel = makeLabel(tr("Capture state"));
     m_loadProgress = new QProgressBar(this);
