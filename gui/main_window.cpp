@@ -19,10 +19,13 @@
 #include "views/connection_table_view.h"
 #include "views/connection_detail_view.h"
 #include "views/capabilities_panel.h"
+#include "views/endpoints_view.h"
 #include "views/overview_dashboard.h"
 #include "views/context_menus.h"
 #include "views/filter_bar.h"
 #include "views/packets_panel.h"
+
+#include <algorithm>
 
 #include <QAction>
 #include <QApplication>
@@ -161,6 +164,24 @@ void MainWindow::createCentralWidgets()
     connect(m_overview, &OverviewDashboard::filterRequested, this, &MainWindow::setConnectionIdFilter);
     m_lowerTabs->setTabToolTip(m_lowerTabs->addTab(m_overview, tr("Overview")),
                                tr("The whole session at a glance; click a bar, point or row to filter the table (Ctrl+Shift+O)"));
+    m_endpoints = new EndpointsView(this);
+    connect(m_endpoints, &EndpointsView::filterRequested, this, [this](const QString &expression) {
+        m_filterBar->applyText(expression);
+        statusBar()->showMessage(tr("Connections of that endpoint: %1").arg(expression), 5000);
+    });
+    connect(m_model, &ConnectionTableModel::filterChanged, this, [this] {
+        // What "Limit to display filter" groups: the table's rows when a filter hides some.
+        if (m_model->rowCount() < m_model->totalCount()) {
+            QVector<qint64> ids = m_model->ids();
+            std::sort(ids.begin(), ids.end());
+            m_endpoints->setDisplayedConnections(std::move(ids));
+        } else {
+            m_endpoints->setDisplayedConnections(std::nullopt);
+        }
+    });
+    m_lowerTabs->setTabToolTip(m_lowerTabs->addTab(m_endpoints, tr("Endpoints")),
+                               tr("Connections per remote address, port and process: bytes, retransmits, resets, RTT; "
+                                  "double-click a row to filter the table on it (Ctrl+Shift+N)"));
     m_splitter->addWidget(m_lowerTabs);
     m_splitter->setStretchFactor(0, 2);
     m_splitter->setStretchFactor(1, 3);
@@ -231,6 +252,10 @@ void MainWindow::createActions()
     QAction *overviewTab = view->addAction(tr("Session &Overview"));
     overviewTab->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     connect(overviewTab, &QAction::triggered, this, [this] { m_lowerTabs->setCurrentWidget(m_overview); });
+    QAction *endpointsTab = view->addAction(tr("&Endpoints"));
+    endpointsTab->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N));
+    endpointsTab->setToolTip(tr("Connections per remote address, port and process"));
+    connect(endpointsTab, &QAction::triggered, this, [this] { m_lowerTabs->setCurrentWidget(m_endpoints); });
     QAction *focusFilter = view->addAction(tr("Filter"));
     focusFilter->setShortcut(QKeySequence::Find);
     connect(focusFilter, &QAction::triggered, this, [this] { m_filterEdit->setFocus(Qt::ShortcutFocusReason); });
@@ -505,6 +530,7 @@ void MainWindow::setSession(std::shared_ptr<Session> session)
     m_inspector->setSession(m_session);
     m_detail->setSession(m_session);
     m_overview->setSession(m_session); // computes on its own worker thread
+    m_endpoints->setSession(m_session); // so does this
 }
 
 bool MainWindow::saveSessionAs(const QString &dest)

@@ -41,6 +41,7 @@ class ConnectionDetailView;
 class OverviewDashboard;
 class FilterBar;
 class ContextMenus;
+class EndpointsView;
 class ChartActions;
 struct CaptureStats;
 
@@ -73,6 +74,7 @@ public:
     PacketExporter *packetExporter() const { return m_exporter; }
     ConnectionDetailView *detailView() const { return m_detail; }
     OverviewDashboard *overview() const { return m_overview; }
+    EndpointsView *endpoints() const { return m_endpoints; }
     QTabWidget *lowerTabs() const { return m_lowerTabs; }
     ChartActions *chartActions() const { return m_chartActions; } // chart export and copy
     void showKernelMetrics(); // switches the lower pane to the "Kernel metrics" tab
@@ -161,6 +163,7 @@ private:
     QLabel *m_packetLabel = nullptr;
     PacketInspector *m_inspector = nullptr;
     ConnectionDetailView *m_detail = nullptr;
+    EndpointsView *m_endpoints = nullptr;      // lower tab "Endpoints": rows filter the table
     OverviewDashboard *m_overview = nullptr; // lower tab "Overview": clicks filter the table
     QTabWidget *m_lowerTabs = nullptr; // packet inspector | kernel metrics
     PacketExporter *m_exporter = nullptr;

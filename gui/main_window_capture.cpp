@@ -12,6 +12,7 @@
 #include "models/connection_table_model.h"
 #include "views/packet_inspector.h"
 #include "views/connection_detail_view.h"
+#include "views/endpoints_view.h"
 #include "views/overview_dashboard.h"
 
 #include <QDateTime>
@@ -114,6 +115,7 @@ void MainWindow::refreshLive()
     m_liveChanged.clear();
     m_model->refresh();
     m_overview->sessionChanged();
+    m_endpoints->sessionChanged();
     m_inspector->refresh();
     m_detail->onDataChanged(changed);
     m_markersOf -= changed;

@@ -115,6 +115,7 @@ void MainWindow::createContextMenus()
     views.packetModel = panel->model();
     views.packetFilter = panel->filterBar();
     views.details = m_inspector->detailsView();
+    views.endpoints = m_endpoints;
     m_menus = new ContextMenus(views, this);
     // The filter boxes' errors and notes, and what a menu did, go to the status bar.
     auto show = [this](const QString &text) {

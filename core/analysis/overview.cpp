@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "analysis/overview.h"
 
+#include "analysis/connection_figures.h"
+
 #include <QHash>
 
 #include <algorithm>
@@ -421,15 +423,13 @@ Overview computeOverview(const OverviewInput &in, const OverviewOptions &options
         }
         if (c.handshakeNs >= 0)
             handshakes.append(Valued{c.handshakeNs / 1e6, c.id});
-        if (const quint32 rtt = c.srttUs > 0 ? c.srttUs : c.kernel.srttUsMax; rtt > 0)
+        if (const quint32 rtt = connectionRttUs(c); rtt > 0)
             closeRtts.append(Valued{rtt / 1000.0, c.id});
 
-        const quint64 closeBytes = c.haveCloseStats ? c.bytesSent + c.bytesReceived : 0;
-        const quint64 payload = c.packets.payloadBytesIn + c.packets.payloadBytesOut;
-        const double bytes = double(std::max({closeBytes, sampleBytes[qsizetype(i)], payload}));
-        const double retrans = double(std::max(
-            {quint64(c.retransmits), quint64(c.kernel.retransmits) + c.kernel.synAckRetransmits,
-             eventRetrans[qsizetype(i)]}));
+        const double bytes = double(std::max(connectionBytesOut(c) + connectionBytesIn(c),
+                                             sampleBytes[qsizetype(i)]));
+        const double retrans =
+            double(std::max(connectionRetransmits(c), eventRetrans[qsizetype(i)]));
         const QString comm = c.comm.isEmpty() ? QStringLiteral("(unknown)") : c.comm;
         procBytes.add(comm, bytes, bytes > 0 ? c.id : 0);
         procRetrans.add(comm, retrans, retrans > 0 ? c.id : 0);

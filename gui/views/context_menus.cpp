@@ -5,6 +5,7 @@
 #include "models/connection_table_model.h"
 #include "models/packet_table_model.h"
 #include "views/connection_table_view.h"
+#include "views/endpoints_view.h"
 #include "views/filter_bar.h"
 #include "views/packet_details_view.h"
 
@@ -80,6 +81,14 @@ ContextMenus::ContextMenus(const Views &views, QObject *parent) : QObject(parent
         connect(packets, &QWidget::customContextMenuRequested, this,
                 [this, packets, popup](QPoint pos) {
                     popup(packets->viewport(), packetMenu(packets->indexAt(pos), packets), pos);
+                });
+    }
+    if (EndpointsView *endpoints = m_views.endpoints) {
+        QTableView *table = endpoints->view();
+        table->setContextMenuPolicy(Qt::CustomContextMenu);
+        connect(table, &QWidget::customContextMenuRequested, this,
+                [this, table, popup](QPoint pos) {
+                    popup(table->viewport(), endpointMenu(table->indexAt(pos), table), pos);
                 });
     }
     if (PacketDetailsView *details = m_views.details) {
@@ -236,6 +245,24 @@ QMenu *ContextMenus::packetMenu(const QModelIndex &index, QWidget *parent)
     menu->addSeparator();
     addCopyMenu(menu, m_views.packets, index, expression,
                 m_views.packetModel->headerData(index.column(), Qt::Horizontal).toString());
+    return menu;
+}
+
+QMenu *ContextMenus::endpointMenu(const QModelIndex &index, QWidget *parent)
+{
+    if (!index.isValid() || !m_views.endpoints)
+        return nullptr;
+    QTableView *view = m_views.endpoints->view();
+    selectRow(view, index);
+    const Endpoint *e = m_views.endpoints->endpointAt(index.row());
+    if (!e)
+        return nullptr;
+    auto *menu = new QMenu(parent);
+    menu->setObjectName(QStringLiteral("endpointMenu"));
+    addFilterMenus(menu, e->filter, m_views.connectionFilter);
+    menu->addSeparator();
+    addCopyMenu(menu, view, index, e->filter,
+                view->model()->headerData(index.column(), Qt::Horizontal).toString());
     return menu;
 }
 

@@ -7,6 +7,8 @@
 //    connection filter, packet cells and detail lines to the packet filter;
 //  - Prepare as Filter ▸ the same, put in the box without applying;
 //  - Copy ▸ Value / Row / As Filter / As CSV (rows: the selected ones, or the clicked one);
+//  - on an endpoint (the Endpoints tab): the filter menus select its connections in the
+//    connection filter, Copy as above;
 //  - on a connection: Show Packets, Sequence Graph, Kernel Metrics (select it and switch to
 //    that tab) and Go to Peer (the other local socket of the same connection).
 // The menus are built by *Menu() (tests trigger their actions) and shown on right-click.
@@ -26,6 +28,7 @@ namespace tcpscope {
 
 class ConnectionTableModel;
 class ConnectionTableView;
+class EndpointsView;
 class FilterBar;
 class PacketDetailsView;
 class PacketTableModel;
@@ -43,6 +46,7 @@ public:
         PacketTableModel *packetModel = nullptr;
         FilterBar *packetFilter = nullptr;
         PacketDetailsView *details = nullptr;
+        EndpointsView *endpoints = nullptr;
     };
     ContextMenus(const Views &views, QObject *parent = nullptr);
 
@@ -50,6 +54,7 @@ public:
     QMenu *connectionMenu(const QModelIndex &index, QWidget *parent);
     QMenu *packetMenu(const QModelIndex &index, QWidget *parent);
     QMenu *detailsMenu(QTreeWidgetItem *item, QWidget *parent);
+    QMenu *endpointMenu(const QModelIndex &index, QWidget *parent);
 
     // Selects the other local socket of connection id in the table; false (and message()) when
     // it has none or the filter hides it.

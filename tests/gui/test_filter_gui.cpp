@@ -14,6 +14,8 @@
 #include "views/connection_detail_view.h"
 #include "views/connection_table_view.h"
 #include "views/context_menus.h"
+#include "views/endpoints_view.h"
+#include "models/endpoint_table_model.h"
 #include "views/filter_bar.h"
 #include "views/packet_details_view.h"
 #include "views/packet_inspector.h"
@@ -21,8 +23,12 @@
 
 #include <QAbstractItemView>
 #include <QApplication>
+#include <QCheckBox>
+#include <QSortFilterProxyModel>
+#include <QTabBar>
 #include <QClipboard>
 #include <QCompleter>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
 #include <QSettings>
@@ -430,6 +436,71 @@ private slots:
                      return p.tcpFlags == TS_TCP_SYN && QString::number(p.srcPort) == port;
                  }));
         QVERIFY(model->rowCount() > 0);
+    }
+
+    // The Endpoints tab: rows are the session's groups; double-click and the context menu
+    // filter the connection table on a row's connections; "Limit to display filter" groups only
+    // what the table shows; the search box narrows the rows.
+    void endpointsFilterTheTable()
+    {
+        MainWindow w;
+        open(w, m_fixture);
+        EndpointsView *ep = w.endpoints();
+        w.lowerTabs()->setCurrentWidget(ep);
+        ep->setGrouping(EndpointGrouping::Process);
+        ep->recomputeNow();
+        const EndpointTable expected =
+            computeEndpoints(*w.session(), EndpointGrouping::Process);
+        QCOMPARE(ep->model()->rowCount(), int(expected.rows.size()));
+        QVERIFY(expected.rows.size() >= 2);
+        auto rowOfKey = [ep](const QString &key) {
+            for (int row = 0; row < ep->proxy()->rowCount(); ++row)
+                if (ep->endpointAt(row)->key == key)
+                    return row;
+            return -1;
+        };
+        const int curl = rowOfKey(QStringLiteral("curl"));
+        QVERIFY(curl >= 0);
+        QCOMPARE(ep->endpointAt(curl)->connections, qint64(2));
+
+        // A double-click is a press and release, then the second press (QTest sends only that).
+        const QPoint cell = cellCenter(ep->view(), curl, EndpointTableModel::ColKey);
+        QTest::mouseClick(ep->view()->viewport(), Qt::LeftButton, {}, cell);
+        QTest::mouseDClick(ep->view()->viewport(), Qt::LeftButton, {}, cell);
+        QCOMPARE(w.filterEdit()->text(), QStringLiteral("proc.name == \"curl\""));
+        QCOMPARE(shownIds(w), (QSet<qint64>{2, 4}));
+
+        // Limited to the display filter: only curl's group is left.
+        ep->limitToFilter()->setChecked(true);
+        ep->recomputeNow();
+        QCOMPARE(ep->model()->rowCount(), 1);
+        QCOMPARE(ep->endpointAt(0)->key, QStringLiteral("curl"));
+        ep->limitToFilter()->setChecked(false);
+        ep->recomputeNow();
+        QCOMPARE(ep->model()->rowCount(), int(expected.rows.size()));
+
+        // Right-click ▸ Apply as Filter ▸ Not Selected on curl's row.
+        QVERIFY(rightClick(ep->view()->viewport(),
+                           cellCenter(ep->view(), rowOfKey(QStringLiteral("curl")),
+                                      EndpointTableModel::ColConnections),
+                           QStringLiteral("applyNotSelected")));
+        QCOMPARE(w.filterEdit()->text(), QStringLiteral("!(proc.name == \"curl\")"));
+        QVERIFY(!shownIds(w).contains(2) && !shownIds(w).contains(4));
+        QCOMPARE(qint64(shownIds(w).size()), w.connectionModel()->totalCount() - 2);
+
+        // Ports: a server socket is grouped by the port it serves.
+        ep->setGrouping(EndpointGrouping::Port);
+        ep->recomputeNow();
+        const EndpointTable ports = computeEndpoints(*w.session(), EndpointGrouping::Port);
+        QCOMPARE(ep->model()->rowCount(), int(ports.rows.size()));
+        QVERIFY(!ep->view()->isColumnHidden(EndpointTableModel::ColSide));
+        // The search box keeps the rows whose key contains the text.
+        const QString key = ports.rows.first().key;
+        QTest::keyClicks(ep->search(), key);
+        QVERIFY(ep->proxy()->rowCount() >= 1);
+        for (int row = 0; row < ep->proxy()->rowCount(); ++row)
+            QVERIFY(ep->endpointAt(row)->key.contains(key));
+        QVERIFY(ep->summary()->text().contains(QLatin1String("shown")));
     }
 };
 
