@@ -116,7 +116,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1400, 900);
     if (!m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray()))
-        m_splitter->setSizes({200, 220, 580}); // proportions
+        m_splitter->setSizes({340, 200, 460}); // proportions: the table gets at least a third
 
     updateActions();
     updateTitle();
@@ -211,6 +211,10 @@ void MainWindow::createActions()
     QMenu *recentMenu = file->addMenu(tr("Open &Recent"));
     m_recent = new RecentFiles(recentMenu, this);
     connect(m_recent, &RecentFiles::fileChosen, this, &MainWindow::openSessionInBackground);
+    m_saveAction = file->addAction(QIcon::fromTheme(QStringLiteral("document-save")), tr("&Save View"));
+    m_saveAction->setShortcut(QKeySequence::Save);
+    m_saveAction->setToolTip(tr("Keep the filters, selection, tabs, columns and timeline zoom in the session file: reopening it shows the same"));
+    connect(m_saveAction, &QAction::triggered, this, &MainWindow::saveView);
     m_saveAsAction = file->addAction(QIcon::fromTheme(QStringLiteral("document-save-as")), tr("Save &As…"));
     m_saveAsAction->setShortcut(QKeySequence::SaveAs);
     connect(m_saveAsAction, &QAction::triggered, this, &MainWindow::chooseAndSaveAs);
@@ -514,6 +518,10 @@ bool MainWindow::applySession(const QString &path, std::shared_ptr<Session> sess
     updateActions();
     updateTitle();
     statusBar()->showMessage(tr("Opened %1 (%2 connections)").arg(QFileInfo(path).fileName()).arg(session->connectionCount()), 5000);
+    m_savedView = session->savedView();
+    if (!m_savedView.isEmpty())
+        applyView(m_savedView);
+    m_savedView = currentView(); // what closing compares with: the view as shown now
     emit sessionOpened(m_sessionPath);
     return true;
 }
@@ -551,8 +559,13 @@ bool MainWindow::saveSessionAs(const QString &dest)
         showError(tr("Save As"), tr("Could not save to %1:\n%2").arg(QDir::toNativeSeparators(dest), error));
         return false;
     }
+    // The copy is ours and finished: it keeps the view too (a copy of a recording still in
+    // progress is finished as well).
+    if (!saveSessionView(dest, currentView(), &error))
+        statusBar()->showMessage(tr("Saved %1 (without the view: %2)").arg(QDir::toNativeSeparators(dest), error), 8000);
+    else
+        statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(dest)), 5000);
     m_recent->add(dest);
-    statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(dest)), 5000);
     return true;
 }
 
@@ -646,6 +659,7 @@ void MainWindow::updateActions()
     m_startAction->setEnabled(!capturing);
     m_stopAction->setEnabled(capturing);
     m_saveAsAction->setEnabled(!m_sessionPath.isEmpty());
+    m_saveAction->setEnabled(!m_sessionPath.isEmpty() && !capturing);
     m_exportPacketsAction->setEnabled(m_session && m_session->packetCount() > 0 && !m_exporter->isRunning());
 }
 
@@ -681,6 +695,22 @@ void MainWindow::showAbout()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    // A changed view of a file that can keep it: ask before it is lost.
+    if (m_interactiveErrors && !m_sessionPath.isEmpty() && !isCapturing() && currentView() != m_savedView &&
+        viewCanBeSaved()) {
+        const auto answer = QMessageBox::question(this, tr("Keep the view?"),
+                                                  tr("Save the current filters, selection, tabs and zoom into %1, so it reopens the same?")
+                                                      .arg(QFileInfo(m_sessionPath).fileName()),
+                                                  QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+        if (answer == QMessageBox::Cancel) {
+            event->ignore();
+            return;
+        }
+        if (answer == QMessageBox::Save && !saveView()) {
+            event->ignore();
+            return;
+        }
+    }
     stopCapture();
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());

@@ -11,6 +11,7 @@
 #include "session/session.h"
 
 #include <QMainWindow>
+#include <QMap>
 #include <QSet>
 #include <QTimer>
 
@@ -87,8 +88,13 @@ public slots:
     // button in the status bar; sessionOpened or errorOccurred follow.
     void openSessionInBackground(const QString &path);
     void cancelOpen();
-    // Copies the current session (also while it is being recorded) to dest.
+    // Copies the current session (also while it is being recorded) to dest, with the current
+    // view saved in the copy.
     bool saveSessionAs(const QString &dest);
+    // File ▸ Save: keeps the current view (filters, selection, tabs, columns, splitter, timeline
+    // zoom) in the session file, so reopening it shows the same (main_window_view.cpp). False
+    // (and errorOccurred) when the file cannot keep it (not ours, read-only, being recorded).
+    bool saveView();
     void startCapture();
     void stopCapture();
     void setFilterText(const QString &text);
@@ -99,6 +105,12 @@ public slots:
     // a worker thread; packetsExported follows. False when there is nothing to export.
     bool exportPackets(const QString &path, bool selectedOnly);
     void showCaptureOptions();
+
+public:
+    // The view as saved in a session file (view_state keys: docs/SESSION_FORMAT.md).
+    QMap<QString, QString> currentView() const;
+    // Shows a saved view; keys it does not know or values that no longer fit are ignored.
+    void applyView(const QMap<QString, QString> &view);
 
 signals:
     void packetsExported(const QString &path, qint64 count);
@@ -141,6 +153,8 @@ private:
     void setLost(quint64 lost, const QString &interruptions = {});
     void setCaptureState(const QString &text, const QString &color = QString());
     void updateActions();
+    // The session file is a finished format-4 session this user may write (saveView would try).
+    bool viewCanBeSaved() const;
     void updateTitle();
     qint64 timeEndNs() const;
 
@@ -178,6 +192,8 @@ private:
     QAction *m_startAction = nullptr;
     QAction *m_stopAction = nullptr;
     QAction *m_saveAsAction = nullptr;
+    QAction *m_saveAction = nullptr;
+    QMap<QString, QString> m_savedView; // as the file holds it: closing asks only when it differs
     RecentFiles *m_recent = nullptr;
 
     std::unique_ptr<QThread> m_loadThread; // set while a file is opened in the background

@@ -244,6 +244,47 @@ bool Session::Private::readInterruptions(QVector<Interruption> &out)
     return done(rc);
 }
 
+bool Session::Private::readSavedView()
+{
+    savedView.clear();
+    if (format.major != 4 || format.minor < 3) // the schema check made sure 4.3 has the table
+        return true;
+    // The view is a convenience: a damaged or hostile one is left out (counted), never a
+    // reason to refuse the file. Keys first, then each value on its own, so one value beyond
+    // the length limit costs only itself; a value longer than kMaxViewValue reads as empty.
+    QStringList keys;
+    sqlite::Stmt list = prepare("SELECT key FROM view_state ORDER BY key LIMIT 256");
+    sqlite::Stmt one = prepare("SELECT value FROM view_state WHERE key = ?1");
+    if (!list || !one) {
+        error.clear();
+        ++outOfRange;
+        return true;
+    }
+    int rc;
+    while ((rc = sqlite3_step(list.get())) == SQLITE_ROW) {
+        rows::Cells c = cells(list.get());
+        const QString key = c.text(0, rows::kMaxShortText);
+        if (!key.isEmpty())
+            keys << key;
+    }
+    if (rc != SQLITE_DONE)
+        ++localBad;
+    for (const QString &key : std::as_const(keys)) {
+        sqlite3_reset(one.get());
+        sqlite::bindText(one.get(), 1, key);
+        if (sqlite3_step(one.get()) == SQLITE_ROW) {
+            rows::Cells c = cells(one.get());
+            savedView.insert(key, c.text(0, schema::kMaxViewValue));
+        } else {
+            ++localBad; // too big to read, or unreadable
+            savedView.insert(key, QString());
+        }
+    }
+    flushBad();
+    error.clear();
+    return true;
+}
+
 bool Session::Private::readMeta()
 {
     sqlite::Stmt stmt = prepare("SELECT key, value FROM meta LIMIT 1000");
@@ -482,13 +523,19 @@ std::unique_ptr<Session> Session::open(const QString &path, QString *error,
     p.db = std::move(db);
     p.path = path;
     p.format = opener.format;
-    if (!p.readMeta() || !p.readCounts())
+    if (!p.readMeta() || !p.readCounts() || !p.readSavedView())
         return fail(p.error);
     if (cancelled())
         return fail(QStringLiteral("cancelled"));
     if (progress)
         progress(100);
     return session;
+}
+
+QMap<QString, QString> Session::savedView() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->savedView;
 }
 
 QString Session::path() const

@@ -16,6 +16,7 @@
 
 #include "model/connection.h"
 
+#include <QMap>
 #include <QString>
 #include <QVector>
 #include <atomic>
@@ -79,6 +80,10 @@ public:
     QString path() const;
     SessionFormat format() const;
     SessionInfo info() const;
+    // What the user was looking at when the view was last saved into the file (keys and values
+    // as the app wrote them: docs/SESSION_FORMAT.md, `view_state`); empty when none was (and
+    // for files before format 4.3 that never had one saved). Read once, at open.
+    QMap<QString, QString> savedView() const;
     // Fields read from the file that were out of range and are shown as unknown (rows whose
     // identity is unknown, e.g. a packet without a valid direction, are skipped and counted).
     quint64 valuesOutOfRange() const;

@@ -61,6 +61,7 @@ struct Session::Private
     QString path;
     SessionFormat format;
     SessionInfo info;
+    QMap<QString, QString> savedView;
     qint64 connectionCount = 0;
     qint64 packetCount = 0;
     qint64 lastPacketId = 0;
@@ -119,6 +120,7 @@ struct Session::Private
 
     bool readMeta();
     bool readInterruptions(QVector<Interruption> &out);
+    bool readSavedView();
     bool readCounts();
     bool readHistory(qint64 id, QVector<StateChange> *out) const;
     // Histories of these connections (one query), appended to each by id.

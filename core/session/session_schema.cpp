@@ -193,11 +193,18 @@ CREATE TABLE seconds (
   drops         INTEGER NOT NULL,
   samples       INTEGER NOT NULL
 );
-CREATE TABLE interruptions (
+)sql";
+// The tables minors of format 4 added, each created only where missing: a new file gets them
+// all; saving a view into a file of an earlier minor adds what that minor lacked.
+constexpr const char *kCreateMinorTables = R"sql(CREATE TABLE IF NOT EXISTS interruptions (
   start_ns      INTEGER NOT NULL,
   end_ns        INTEGER,
   records_lost  INTEGER,
   reason        TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS view_state (
+  key           TEXT PRIMARY KEY,
+  value         TEXT NOT NULL
 );
 )sql";
 
@@ -207,7 +214,13 @@ QByteArray createSql(int major)
 {
     const QByteArray common =
         kCreateMeta + connectionsCreateSql() + kCreateOthers + kCreateInterfaces + kCreateKernel;
-    return major >= 4 ? common + kCreateChunks : common + kCreatePackets + kCreateSamples;
+    return major >= 4 ? common + kCreateChunks + kCreateMinorTables
+                      : common + kCreatePackets + kCreateSamples;
+}
+
+QByteArray createMinorTablesSql()
+{
+    return kCreateMinorTables;
 }
 
 namespace {
@@ -302,6 +315,7 @@ const QVector<MinorTable> &minorTables(int major)
 {
     static const QVector<MinorTable> v4 = {
         {1, {kInterruptionsTable, {"start_ns", "end_ns", "records_lost", "reason"}}},
+        {3, {kViewStateTable, {"key", "value"}}},
     };
     static const QVector<MinorTable> none;
     return major == 4 ? v4 : none;

@@ -17,8 +17,9 @@ inline constexpr std::int32_t kApplicationId = 0x54435053; // "TCPS"
 // The newest format this tcpscope reads and writes: every minor of kMajor opens (a later minor
 // only adds what this reader may ignore); a later major is refused.
 inline constexpr int kMajor = 4;
-inline constexpr int kMinor = 2; // 4.1: meta reader_dropped, table interruptions;
-                                  // 4.2: meta record-order facts (reorder_window_ns, ...)
+inline constexpr int kMinor = 3; // 4.1: meta reader_dropped, table interruptions;
+                                  // 4.2: meta record-order facts (reorder_window_ns, ...);
+                                  // 4.3: table view_state
 inline constexpr int kUserVersion = kMajor * 1000 + kMinor; // what the writer creates
 // The row format (packets and tcp_samples as rows) that tcpscope wrote before format 4; the
 // writer still creates it on request (tests of reading old files).
@@ -35,6 +36,8 @@ Version versionFromUserVersion(qint64 userVersion);
 // Everything CREATE-d in a new session file, run in one transaction. The `connections` table
 // comes from connectionColumns() (model/connection_columns.h).
 QByteArray createSql(int major = kMajor);
+// CREATE TABLE IF NOT EXISTS for every table a minor of the current major added.
+QByteArray createMinorTablesSql();
 
 struct TableSpec
 {
@@ -87,7 +90,7 @@ inline constexpr const char *kMetaDropsReceived = "drops_received";
 inline constexpr const char *kMetaWriterDropped = "writer_dropped";
 // Records the helper dropped while tcpscope did not read (format 4.1 on).
 inline constexpr const char *kMetaReaderDropped = "reader_dropped";
-// Record order facts (format 4.1 files from tcpscope 0.1.0 on; absent = not recorded).
+// Record order facts (format 4.2 on; absent = not recorded).
 inline constexpr const char *kMetaReorderWindowNs = "reorder_window_ns";
 inline constexpr const char *kMetaRecordsReordered = "records_reordered";
 inline constexpr const char *kMetaMaxInversionNs = "max_inversion_ns";
@@ -97,6 +100,10 @@ inline constexpr const char *kMetaRecordsAfterEviction = "records_after_eviction
 // Format 4.1 on: stretches of the capture with records missing (table `interruptions`, one of
 // minorTables()).
 inline constexpr const char *kInterruptionsTable = "interruptions";
+// 4.3: what the user was looking at (docs/SESSION_FORMAT.md), saved by the app on request.
+inline constexpr const char *kViewStateTable = "view_state";
+// The largest view_state value a reader accepts (characters); a writer never writes more.
+inline constexpr int kMaxViewValue = 256 * 1024;
 
 // packets.sock_state: "NONE" for 0, else the state name (tcpStateName). nullopt for other text.
 QString sockStateName(quint8 state);

@@ -178,6 +178,88 @@ bool recoverSession(const QString &path, QString *error)
     return true;
 }
 
+bool saveSessionView(const QString &path, const QMap<QString, QString> &view, QString *error)
+{
+    auto fail = [error](const QString &why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    struct stat st;
+    if (::lstat(QFile::encodeName(path).constData(), &st) != 0)
+        return fail(QStringLiteral("no such file"));
+    if (!S_ISREG(st.st_mode))
+        return fail(QStringLiteral("not a regular file"));
+    if (st.st_uid != ::geteuid())
+        return fail(QStringLiteral("the file belongs to another user; Save As makes a copy of "
+                                   "your own"));
+    // The owner's write bit too: root may write anything, but a file its owner made
+    // read-only stays so.
+    if (!(st.st_mode & S_IWUSR) || ::access(QFile::encodeName(path).constData(), W_OK) != 0)
+        return fail(QStringLiteral("the file is not writable; Save As makes a writable copy"));
+    const Header header = readHeader(path);
+    if (!header.sqlite || !header.ours)
+        return fail(QStringLiteral("not a tcpscope session (by its header); not opening it for "
+                                   "writing"));
+    if (header.wal || QFileInfo::exists(path + QLatin1String("-wal")) ||
+        QFileInfo::exists(path + QLatin1String("-journal")))
+        return fail(QStringLiteral("the file is being recorded or was not finished; save the "
+                                   "view when the recording has stopped (or after tcpscope "
+                                   "recover)"));
+    for (auto it = view.cbegin(); it != view.cend(); ++it)
+        if (it.key().isEmpty() || it.key().size() > 64 || it.value().size() > schema::kMaxViewValue)
+            return fail(QStringLiteral("view value '%1' is too large to keep").arg(it.key().left(64)));
+
+    QString err;
+    sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, &err);
+    if (!db)
+        return fail(QStringLiteral("cannot open for writing: ") + err);
+    defensive(db.get());
+    sqlite3_busy_timeout(db.get(), 2000);
+    if (!sqlite::exec(db.get(), "BEGIN IMMEDIATE", &err))
+        return fail(QStringLiteral("the file is in use: ") + err);
+    auto rollback = [&](const QString &why) {
+        sqlite::exec(db.get(), "ROLLBACK", nullptr);
+        return fail(why);
+    };
+    sqlite::Stmt version = sqlite::prepare(db.get(), "PRAGMA user_version", &err);
+    if (!version || sqlite3_step(version.get()) != SQLITE_ROW)
+        return rollback(QStringLiteral("cannot read the format version: ") + err);
+    const qint64 userVersion = sqlite3_column_int64(version.get(), 0);
+    version.reset();
+    const schema::Version v = schema::versionFromUserVersion(userVersion);
+    if (v.major != schema::kMajor)
+        return rollback(QStringLiteral("a view can be kept only in format %1 sessions; this file "
+                                       "is format %2 (Save As keeps its format)")
+                            .arg(schema::kMajor)
+                            .arg(v.major));
+    if (!sqlite::exec(db.get(), schema::createMinorTablesSql().constData(), &err) ||
+        !sqlite::exec(db.get(), "DELETE FROM view_state", &err))
+        return rollback(QStringLiteral("cannot write the view: ") + err);
+    sqlite::Stmt insert =
+        sqlite::prepare(db.get(), "INSERT INTO view_state(key, value) VALUES(?1, ?2)", &err);
+    if (!insert)
+        return rollback(QStringLiteral("cannot write the view: ") + err);
+    for (auto it = view.cbegin(); it != view.cend(); ++it) {
+        sqlite::bindText(insert.get(), 1, it.key());
+        sqlite::bindText(insert.get(), 2, it.value());
+        if (sqlite3_step(insert.get()) != SQLITE_DONE)
+            return rollback(QStringLiteral("cannot write the view: ") +
+                            sqlite::lastError(db.get()));
+        sqlite3_reset(insert.get());
+    }
+    insert.reset();
+    if (v.minor < schema::kMinor &&
+        !sqlite::exec(db.get(),
+                      ("PRAGMA user_version = " + QByteArray::number(schema::kUserVersion))
+                          .constData(),
+                      &err))
+        return rollback(QStringLiteral("cannot write the view: ") + err);
+    if (!sqlite::exec(db.get(), "COMMIT", &err))
+        return rollback(QStringLiteral("cannot write the view (disk full?): ") + err);
+    return true;
+}
+
 bool saveSessionCopy(const QString &source, const QString &dest, QString *error)
 {
     auto fail = [error](const QString &why) {

@@ -3,6 +3,7 @@
 
 #include "session/sqlite_util.h"
 
+#include <QMap>
 #include <QString>
 
 namespace tcpscope {
@@ -26,5 +27,14 @@ sqlite::Db openSessionReadOnly(const QString &path, QString *error, bool *needsR
 // file, and checks it with SQLite's quick_check. Only a regular file that is a tcpscope session
 // by its header is opened for writing. False + one-line reason.
 bool recoverSession(const QString &path, QString *error);
+
+// Saves what the user is looking at (key -> value, as the app names them; docs/SESSION_FORMAT.md
+// `view_state`) into the finished session file at path, replacing the view saved before. The
+// file is opened for writing only here, and only when it is a regular file that is a tcpscope
+// session of format 4 by its header, owned by this user and writable, and not being recorded
+// (no -wal or -journal beside it, not in WAL mode). A file of an earlier 4.x minor gains the
+// tables of the minors after it (empty) and becomes 4.3. False + one-line reason; the file is
+// unchanged then.
+bool saveSessionView(const QString &path, const QMap<QString, QString> &view, QString *error);
 
 } // namespace tcpscope

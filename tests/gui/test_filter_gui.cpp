@@ -36,6 +36,9 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <unistd.h>
+#include <QHeaderView>
+#include <QSignalSpy>
 #include <QToolButton>
 #include <QTreeWidget>
 
@@ -501,6 +504,60 @@ private slots:
         for (int row = 0; row < ep->proxy()->rowCount(); ++row)
             QVERIFY(ep->endpointAt(row)->key.contains(key));
         QVERIFY(ep->summary()->text().contains(QLatin1String("shown")));
+    }
+
+    // File ▸ Save View keeps the filters, selection, tabs, sort and zoom in the file; reopening
+    // shows the same. Save As carries the view into the copy.
+    void savedViewReopensTheSame()
+    {
+        const QString file = m_dir.filePath(QStringLiteral("view.tcpscope"));
+        QFile::remove(file);
+        QVERIFY(QFile::copy(m_fixture, file));
+        QVERIFY(QFile::setPermissions(file, QFile::ReadOwner | QFile::WriteOwner));
+        const QString copy = m_dir.filePath(QStringLiteral("view-copy.tcpscope"));
+        QFile::remove(copy);
+        QCPRange zoom;
+        {
+            MainWindow w;
+            open(w, file);
+            w.filterBar()->applyText(QStringLiteral("proc.name == \"curl\""));
+            QCOMPARE(shownIds(w), (QSet<qint64>{2, 4}));
+            w.tableView()->sortByColumn(Col::ColPid, Qt::DescendingOrder);
+            QVERIFY(w.tableView()->selectConnection(4));
+            w.lowerTabs()->setCurrentWidget(w.endpoints());
+            w.endpoints()->setGrouping(EndpointGrouping::Port);
+            w.inspector()->packetsPanel()->filterBar()->applyText(QStringLiteral("tcp.len > 0"));
+            w.timeline()->xAxis->setRange(0.25, 1.5);
+            zoom = w.timeline()->xAxis->range();
+            QVERIFY(w.saveView());
+            QVERIFY(w.saveSessionAs(copy));
+            // Unchanged since the save: closing asks nothing (and closes).
+        }
+        for (const QString &path : {file, copy}) {
+            MainWindow w;
+            open(w, path);
+            QCOMPARE(w.filterEdit()->text(), QStringLiteral("proc.name == \"curl\""));
+            QCOMPARE(shownIds(w), (QSet<qint64>{2, 4}));
+            QCOMPARE(w.tableView()->currentConnectionId(), qint64(4));
+            QCOMPARE(w.tableView()->horizontalHeader()->sortIndicatorSection(), int(Col::ColPid));
+            QCOMPARE(w.tableView()->horizontalHeader()->sortIndicatorOrder(), Qt::DescendingOrder);
+            QCOMPARE(w.connectionModel()->idAt(0), qint64(4)); // pid 103 before pid 101
+            QCOMPARE(w.lowerTabs()->currentWidget(), static_cast<QWidget *>(w.endpoints()));
+            QCOMPARE(w.endpoints()->grouping(), EndpointGrouping::Port);
+            QCOMPARE(w.inspector()->packetsPanel()->filterBar()->edit()->text(),
+                     QStringLiteral("tcp.len > 0"));
+            QCOMPARE(w.timeline()->xAxis->range().lower, zoom.lower);
+            QCOMPARE(w.timeline()->xAxis->range().upper, zoom.upper);
+        }
+        // A file that cannot keep it (read-only) says why and stays as it was.
+        QVERIFY(QFile::setPermissions(file, QFile::ReadOwner));
+        MainWindow w;
+        open(w, file);
+        QSignalSpy errors(&w, &MainWindow::errorOccurred);
+        QVERIFY(!w.saveView());
+        QCOMPARE(errors.size(), 1);
+        QVERIFY2(errors.first().first().toString().contains(QLatin1String("not writable")),
+                 qPrintable(errors.first().first().toString()));
     }
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Session files: write/read round trip, and the reader's refusal of broken or hostile files.
 // Every broken fixture is a real file made here, in a temporary directory.
+#include "session/session.h"
 #include "session/session_reader.h"
 #include "session/session_store.h"
 #include "session/session_writer.h"
@@ -12,6 +13,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace tcpscope;
 
@@ -29,6 +32,8 @@ private slots:
     void rejects_data();
     void rejects();
     void toleratesValues();
+    void savedViewRoundTrip();
+    void savedViewRefusals();
 
 private:
     QString path(const char *name) const { return m_dir->filePath(QLatin1String(name)); }
@@ -364,6 +369,118 @@ void TestSessionStore::toleratesValues()
     QCOMPARE(data->connections[1].comm, sampleConnection(2).comm);
     QCOMPARE(data->connections[0].history.size(), sampleConnection(1).history.size());
     QCOMPARE(data->valuesOutOfRange, 2u); // the comm and the orphan state change
+}
+
+// The view the app saves into a finished session: read back by Session, replaced by the next
+// save; an earlier 4.x file is brought to the current minor (its missing tables added, empty).
+void TestSessionStore::savedViewRoundTrip()
+{
+    const QString file = writeValid("view.tcpscope");
+    QString error;
+    {
+        auto s = Session::open(file, &error);
+        QVERIFY2(s, qPrintable(error));
+        QVERIFY(s->savedView().isEmpty());
+    }
+    const QMap<QString, QString> view{{QStringLiteral("connection_filter"),
+                                       QStringLiteral("proc.name == \"curl\"")},
+                                      {QStringLiteral("selected_connections"),
+                                       QStringLiteral("1,3")},
+                                      {QStringLiteral("note"), QStringLiteral("ünïcode ✓")}};
+    QVERIFY2(saveSessionView(file, view, &error), qPrintable(error));
+    QVERIFY(!QFileInfo::exists(file + QLatin1String("-journal")));
+    {
+        auto s = Session::open(file, &error);
+        QVERIFY2(s, qPrintable(error));
+        QCOMPARE(s->savedView(), view);
+        QCOMPARE(s->connectionCount(), qint64(3)); // nothing else touched
+    }
+    const QMap<QString, QString> second{{QStringLiteral("lower_tab"), QStringLiteral("endpoints")}};
+    QVERIFY2(saveSessionView(file, second, &error), qPrintable(error));
+    QCOMPARE(Session::open(file, &error)->savedView(), second);
+
+    // A 4.0 file (no interruptions, no view_state) gains both and opens as the current minor.
+    sql(file, "DROP TABLE interruptions; DROP TABLE view_state; PRAGMA user_version = 4000;");
+    {
+        auto s = Session::open(file, &error);
+        QVERIFY2(s, qPrintable(error));
+        QCOMPARE(s->format().minor, 0);
+        QVERIFY(s->savedView().isEmpty());
+    }
+    QVERIFY2(saveSessionView(file, view, &error), qPrintable(error));
+    auto s = Session::open(file, &error);
+    QVERIFY2(s, qPrintable(error));
+    QVERIFY(s->format().minor >= 3);
+    QCOMPARE(s->savedView(), view);
+    QVERIFY(s->info().interruptions.isEmpty());
+
+    // A hostile value (too long, or not text) reads as empty and is counted.
+    s.reset();
+    sql(file, "UPDATE view_state SET value = zeroblob(10) WHERE key = 'note';"
+              "INSERT INTO view_state VALUES('huge', printf('%.*c', 2000000, 'x'));");
+    s = Session::open(file, &error);
+    QVERIFY2(s, qPrintable(error));
+    QCOMPARE(s->savedView().value(QStringLiteral("note")), QString());
+    QCOMPARE(s->savedView().value(QStringLiteral("huge")), QString());
+    QCOMPARE(s->savedView().value(QStringLiteral("selected_connections")), QStringLiteral("1,3"));
+    QCOMPARE(s->valuesOutOfRange(), 2u);
+}
+
+// Where the view is not written, with the file left as it was.
+void TestSessionStore::savedViewRefusals()
+{
+    const QMap<QString, QString> view{{QStringLiteral("k"), QStringLiteral("v")}};
+    QString error;
+    const QString file = writeValid("refuse.tcpscope");
+    const QByteArray before = [&] {
+        QFile f(file);
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    }();
+    auto unchanged = [&] {
+        QFile f(file);
+        return f.open(QIODevice::ReadOnly) && f.readAll() == before;
+    };
+
+    // Through a symlink: never.
+    const QString link = path("link.tcpscope");
+    QVERIFY(QFile::link(file, link));
+    QVERIFY(!saveSessionView(link, view, &error));
+    QVERIFY2(error.contains(QLatin1String("not a regular file")), qPrintable(error));
+    // A recording beside it (its -wal).
+    QFile wal(file + QLatin1String("-wal"));
+    QVERIFY(wal.open(QIODevice::WriteOnly));
+    wal.close();
+    QVERIFY(!saveSessionView(file, view, &error));
+    QVERIFY2(error.contains(QLatin1String("being recorded")), qPrintable(error));
+    QVERIFY(wal.remove());
+    // Too large a value.
+    QVERIFY(!saveSessionView(file, {{QStringLiteral("k"), QString(300 * 1024, QLatin1Char('x'))}},
+                             &error));
+    QVERIFY2(error.contains(QLatin1String("too large")), qPrintable(error));
+    // Not a session by its header.
+    const QString other = path("other.db");
+    sql(other, "CREATE TABLE t(x);");
+    QVERIFY(!saveSessionView(other, view, &error));
+    QVERIFY2(error.contains(QLatin1String("not a tcpscope session")), qPrintable(error));
+    // A row-format (3) session.
+    const QString v3 = path("v3.tcpscope");
+    {
+        auto w = SessionWriter::create(v3, &error, 3);
+        QVERIFY2(w, qPrintable(error));
+        QVERIFY(w->close(&error));
+    }
+    QVERIFY(!saveSessionView(v3, view, &error));
+    QVERIFY2(error.contains(QLatin1String("format 3")), qPrintable(error));
+    // Read-only, and (as root) another user's file.
+    QVERIFY(QFile::setPermissions(file, QFile::ReadOwner));
+    QVERIFY(!saveSessionView(file, view, &error));
+    QVERIFY2(error.contains(QLatin1String("not writable")), qPrintable(error));
+    if (::geteuid() == 0) {
+        QVERIFY(::chown(QFile::encodeName(file).constData(), 65534, 65534) == 0);
+        QVERIFY(!saveSessionView(file, view, &error));
+        QVERIFY2(error.contains(QLatin1String("another user")), qPrintable(error));
+    }
+    QVERIFY(unchanged());
 }
 
 QTEST_GUILESS_MAIN(TestSessionStore)
