@@ -70,6 +70,10 @@ Header readHeader(const QString &path)
     return h;
 }
 
+// A reader's connection is used by one thread at a time (Session serialises every call under
+// its own mutex), so SQLite's per-call mutexes are pure cost: ~10 % of `tcpscope info`.
+constexpr int kReaderFlags = SQLITE_OPEN_NOMUTEX;
+
 // Size of a regular file, -1 when there is none.
 qint64 regularSize(const QString &path)
 {
@@ -108,15 +112,15 @@ sqlite::Db openSessionReadOnly(const QString &path, QString *error, bool *needsR
         // Without a log there is nothing to read through it: immutable needs no -shm, and no
         // writer is at work (a recorder keeps its -wal while it writes).
         if (regularSize(path + QLatin1String("-wal")) <= 0)
-            return sqlite::open(path, SQLITE_OPEN_READONLY, error, "immutable=1");
+            return sqlite::open(path, SQLITE_OPEN_READONLY | kReaderFlags, error, "immutable=1");
         // A log without its index: SQLite would create the -shm to read it.
         if (regularSize(path + QLatin1String("-shm")) < 0)
             return recover(QStringLiteral("its write-ahead log (-wal) holds data not yet in the "
                                           "file, and the -shm that goes with it is missing (a "
                                           "recording cut short, or a copy made without it)"));
-        return sqlite::open(path, SQLITE_OPEN_READONLY, error);
+        return sqlite::open(path, SQLITE_OPEN_READONLY | kReaderFlags, error);
     }
-    sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READONLY, error);
+    sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READONLY | kReaderFlags, error);
     if (!db || regularSize(path + QLatin1String("-journal")) <= 0)
         return db;
     // A hot journal shows on the first read: SQLite must roll it back, which a read-only

@@ -555,7 +555,10 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
     Private &p = *writer->d;
     p.reserve = SpaceReserve(path, kFinalReserveBytes);
     p.major = formatMajor == schema::kRowFormat ? schema::kRowFormat : schema::kMajor;
-    p.db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, &err);
+    // NOMUTEX: the connection is used by one thread at a time (set up here, then only the
+    // writer thread, then close() after joining it); SQLite's own mutexes would only cost.
+    p.db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
+                        &err);
     if (!p.db)
         return fail(QStringLiteral("cannot create session file: "));
     sqlite3 *db = p.db.get();
