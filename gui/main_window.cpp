@@ -19,6 +19,7 @@
 #include "views/connection_table_view.h"
 #include "views/connection_detail_view.h"
 #include "views/capabilities_panel.h"
+#include "views/annotations_view.h"
 #include "views/endpoints_view.h"
 #include "views/overview_dashboard.h"
 #include "views/context_menus.h"
@@ -182,6 +183,12 @@ void MainWindow::createCentralWidgets()
     m_lowerTabs->setTabToolTip(m_lowerTabs->addTab(m_endpoints, tr("Endpoints")),
                                tr("Connections per remote address, port and process: bytes, retransmits, resets, RTT; "
                                   "double-click a row to filter the table on it (Ctrl+Shift+N)"));
+    m_annotationsView = new AnnotationsView(this);
+    connect(m_annotationsView, &AnnotationsView::activated, this, &MainWindow::goToAnnotation);
+    connect(m_annotationsView, &AnnotationsView::removeRequested, this, &MainWindow::removeAnnotation);
+    connect(m_annotationsView, &AnnotationsView::addRangeRequested, this, [this] { annotate(0, 0); });
+    m_lowerTabs->setTabToolTip(m_lowerTabs->addTab(m_annotationsView, tr("Annotations")),
+                               tr("Notes on connections, packets and time ranges, kept in the file by File ▸ Save View"));
     m_splitter->addWidget(m_lowerTabs);
     m_splitter->setStretchFactor(0, 2);
     m_splitter->setStretchFactor(1, 3);
@@ -518,6 +525,8 @@ bool MainWindow::applySession(const QString &path, std::shared_ptr<Session> sess
     updateActions();
     updateTitle();
     statusBar()->showMessage(tr("Opened %1 (%2 connections)").arg(QFileInfo(path).fileName()).arg(session->connectionCount()), 5000);
+    m_annotationsView->setAnnotations(m_annotations, m_originNs); // the origin is known now
+    m_timeline->setAnnotations(m_annotations);
     m_savedView = session->savedView();
     if (!m_savedView.isEmpty())
         applyView(m_savedView);
@@ -539,6 +548,9 @@ void MainWindow::setSession(std::shared_ptr<Session> session)
     m_detail->setSession(m_session);
     m_overview->setSession(m_session); // computes on its own worker thread
     m_endpoints->setSession(m_session); // so does this
+    m_annotations = m_savedAnnotations = m_session ? m_session->annotations() : QVector<Annotation>();
+    m_annotationsView->setAnnotations(m_annotations, m_originNs);
+    m_timeline->setAnnotations(m_annotations);
 }
 
 bool MainWindow::saveSessionAs(const QString &dest)
@@ -561,7 +573,7 @@ bool MainWindow::saveSessionAs(const QString &dest)
     }
     // The copy is ours and finished: it keeps the view too (a copy of a recording still in
     // progress is finished as well).
-    if (!saveSessionView(dest, currentView(), &error))
+    if (!saveSessionView(dest, currentView(), m_annotations, &error))
         statusBar()->showMessage(tr("Saved %1 (without the view: %2)").arg(QDir::toNativeSeparators(dest), error), 8000);
     else
         statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(dest)), 5000);
@@ -696,10 +708,11 @@ void MainWindow::showAbout()
 void MainWindow::closeEvent(QCloseEvent *event)
 {
     // A changed view of a file that can keep it: ask before it is lost.
-    if (m_interactiveErrors && !m_sessionPath.isEmpty() && !isCapturing() && currentView() != m_savedView &&
+    if (m_interactiveErrors && !m_sessionPath.isEmpty() && !isCapturing() &&
+        (currentView() != m_savedView || m_annotations != m_savedAnnotations) &&
         viewCanBeSaved()) {
         const auto answer = QMessageBox::question(this, tr("Keep the view?"),
-                                                  tr("Save the current filters, selection, tabs and zoom into %1, so it reopens the same?")
+                                                  tr("Save the current filters, selection, tabs, zoom and annotations into %1, so it reopens the same?")
                                                       .arg(QFileInfo(m_sessionPath).fileName()),
                                                   QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
         if (answer == QMessageBox::Cancel) {

@@ -10,6 +10,8 @@
 #include "model/connection.h"
 #include "session/session.h"
 
+#include "model/annotation.h"
+
 #include <QMainWindow>
 #include <QMap>
 #include <QSet>
@@ -43,6 +45,7 @@ class OverviewDashboard;
 class FilterBar;
 class ContextMenus;
 class EndpointsView;
+class AnnotationsView;
 class ChartActions;
 struct CaptureStats;
 
@@ -111,6 +114,16 @@ public:
     QMap<QString, QString> currentView() const;
     // Shows a saved view; keys it does not know or values that no longer fit are ignored.
     void applyView(const QMap<QString, QString> &view);
+    // The session's notes (model/annotation.h): loaded at open, kept by Save View.
+    const QVector<Annotation> &annotations() const { return m_annotations; }
+    void addAnnotation(const Annotation &annotation);
+    void removeAnnotation(int index);
+    // Asks for a note's text (a dialog named "annotationDialog") and adds it on this connection
+    // / packet (packetId 0: the connection; both 0: the timeline's visible range).
+    void annotate(qint64 connectionId, qint64 packetId);
+    // Shows what note `index` is on: its connection, its packet, or its time range.
+    void goToAnnotation(int index);
+    AnnotationsView *annotationsView() const { return m_annotationsView; }
 
 signals:
     void packetsExported(const QString &path, qint64 count);
@@ -194,6 +207,9 @@ private:
     QAction *m_saveAsAction = nullptr;
     QAction *m_saveAction = nullptr;
     QMap<QString, QString> m_savedView; // as the file holds it: closing asks only when it differs
+    QVector<Annotation> m_annotations;
+    QVector<Annotation> m_savedAnnotations;
+    AnnotationsView *m_annotationsView = nullptr;
     RecentFiles *m_recent = nullptr;
 
     std::unique_ptr<QThread> m_loadThread; // set while a file is opened in the background

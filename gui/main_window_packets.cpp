@@ -137,6 +137,7 @@ void MainWindow::createContextMenus()
         m_inspector->showSequenceGraph();
     });
     connect(m_menus, &ContextMenus::kernelMetricsRequested, this, &MainWindow::showKernelMetrics);
+    connect(m_menus, &ContextMenus::annotateRequested, this, &MainWindow::annotate);
     connect(m_model, &ConnectionTableModel::filteringChanged, this, [this](bool filtering) {
         if (filtering)
             statusBar()->showMessage(tr("Filtering %1 connections…").arg(m_model->totalCount()));

@@ -10,12 +10,15 @@
 #include "session/session.h"
 #include "session/session_store.h"
 #include "views/connection_table_view.h"
+#include "views/annotations_view.h"
 #include "views/endpoints_view.h"
 #include "views/filter_bar.h"
 #include "views/packet_inspector.h"
 #include "views/packets_panel.h"
 
+#include <QDateTime>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QHeaderView>
 #include <QItemSelection>
 #include <QLineEdit>
@@ -24,6 +27,7 @@
 #include <QTabWidget>
 
 #include <cmath>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,7 +42,8 @@ constexpr int kMaxSelected = 10000;
 const QStringList &lowerTabNames()
 {
     static const QStringList names = {QStringLiteral("packets"), QStringLiteral("kernel"),
-                                      QStringLiteral("overview"), QStringLiteral("endpoints")};
+                                      QStringLiteral("overview"), QStringLiteral("endpoints"),
+                                      QStringLiteral("annotations")};
     return names;
 }
 
@@ -154,6 +159,91 @@ void MainWindow::applyView(const QMap<QString, QString> &v)
     }
 }
 
+void MainWindow::addAnnotation(const Annotation &annotation)
+{
+    if (annotation.text.trimmed().isEmpty() || m_annotations.size() >= Annotation::kMaxPerSession)
+        return;
+    Annotation a = annotation;
+    a.text = a.text.left(Annotation::kMaxText);
+    m_annotations.append(a);
+    m_annotationsView->setAnnotations(m_annotations, m_originNs);
+    m_timeline->setAnnotations(m_annotations);
+    statusBar()->showMessage(tr("Annotation added; File ▸ Save View keeps it in the file"), 5000);
+}
+
+void MainWindow::removeAnnotation(int index)
+{
+    if (index < 0 || index >= m_annotations.size())
+        return;
+    m_annotations.removeAt(index);
+    m_annotationsView->setAnnotations(m_annotations, m_originNs);
+    m_timeline->setAnnotations(m_annotations);
+}
+
+void MainWindow::annotate(qint64 connectionId, qint64 packetId)
+{
+    if (!m_session)
+        return;
+    Annotation a;
+    a.connectionId = std::max<qint64>(connectionId, 0);
+    a.packetId = std::max<qint64>(packetId, 0);
+    QString target;
+    if (a.packetId > 0) {
+        const QVector<Packet> p = m_session->packetsFromId(a.packetId, 1);
+        if (!p.isEmpty() && p.first().id == a.packetId)
+            a.startNs = p.first().timeNs;
+        target = tr("packet %1").arg(a.packetId);
+    } else if (a.connectionId > 0) {
+        if (const std::optional<Connection> c = m_session->connection(a.connectionId))
+            a.startNs = c->startNs;
+        target = tr("connection %1").arg(a.connectionId);
+    } else {
+        // The timeline's visible range (seconds since the origin).
+        const QCPRange range = m_timeline->xAxis->range();
+        a.startNs = std::max<qint64>(0, m_originNs + qint64(range.lower * 1e9));
+        a.endNs = std::max<qint64>(a.startNs, m_originNs + qint64(range.upper * 1e9));
+        target = tr("%1 s – %2 s").arg(range.lower, 0, 'f', 3).arg(range.upper, 0, 'f', 3);
+    }
+    const passwd *pw = ::getpwuid(::geteuid());
+    a.author = pw ? QString::fromLocal8Bit(pw->pw_name).left(Annotation::kMaxAuthor) : QString();
+    a.createdNs = QDateTime::currentMSecsSinceEpoch() * 1'000'000;
+
+    auto *dialog = new QInputDialog(this);
+    dialog->setObjectName(QStringLiteral("annotationDialog"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Add Annotation"));
+    dialog->setLabelText(tr("Note on %1:").arg(target));
+    dialog->setOption(QInputDialog::UsePlainTextEditForTextInput);
+    connect(dialog, &QInputDialog::textValueSelected, this, [this, a](const QString &text) mutable {
+        a.text = text.trimmed();
+        addAnnotation(a);
+    });
+    dialog->open();
+}
+
+void MainWindow::goToAnnotation(int index)
+{
+    if (index < 0 || index >= m_annotations.size())
+        return;
+    const Annotation &a = m_annotations.at(index);
+    if (a.connectionId > 0) {
+        if (!m_table->selectConnection(a.connectionId)) {
+            statusBar()->showMessage(tr("Connection %1 is hidden by the filter").arg(a.connectionId), 5000);
+            return;
+        }
+        if (a.packetId > 0) {
+            m_lowerTabs->setCurrentWidget(m_inspector);
+            m_inspector->tabs()->setCurrentIndex(0);
+            m_inspector->packetsPanel()->selectPacket(a.packetId);
+        }
+        return;
+    }
+    if (a.endNs > a.startNs) {
+        m_timeline->xAxis->setRange(double(a.startNs - m_originNs) / 1e9, double(a.endNs - m_originNs) / 1e9);
+        m_timeline->replot();
+    }
+}
+
 bool MainWindow::viewCanBeSaved() const
 {
     if (m_sessionPath.isEmpty() || !m_session || m_session->format().major != 4)
@@ -176,11 +266,12 @@ bool MainWindow::saveView()
     }
     const QMap<QString, QString> view = currentView();
     QString error;
-    if (!saveSessionView(m_sessionPath, view, &error)) {
+    if (!saveSessionView(m_sessionPath, view, m_annotations, &error)) {
         showError(tr("Save View"), tr("Could not keep the view in %1:\n%2").arg(QFileInfo(m_sessionPath).fileName(), error));
         return false;
     }
     m_savedView = view;
+    m_savedAnnotations = m_annotations;
     statusBar()->showMessage(tr("Saved the view in %1: it reopens the same").arg(QFileInfo(m_sessionPath).fileName()), 5000);
     return true;
 }

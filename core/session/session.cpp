@@ -280,6 +280,32 @@ bool Session::Private::readSavedView()
             savedView.insert(key, QString());
         }
     }
+    // The notes: every field bounded; a row that does not fit is left out and counted.
+    annotations.clear();
+    sqlite::Stmt notes = prepare("SELECT connection_id, packet_id, start_ns, end_ns, text, author,"
+                                 " created_ns FROM annotations ORDER BY id LIMIT " +
+                                 QByteArray::number(Annotation::kMaxPerSession));
+    if (notes) {
+        while ((rc = sqlite3_step(notes.get())) == SQLITE_ROW) {
+            rows::Cells c = cells(notes.get());
+            Annotation a;
+            const quint64 before = localBad;
+            a.connectionId = c.ranged(0, 0, INT64_MAX, 0);
+            a.packetId = c.ranged(1, 0, INT64_MAX, 0);
+            a.startNs = c.ranged(2, 0, INT64_MAX, 0);
+            a.endNs = c.ranged(3, 0, INT64_MAX, 0);
+            a.text = c.text(4, Annotation::kMaxText);
+            a.author = c.text(5, Annotation::kMaxAuthor);
+            a.createdNs = c.ranged(6, 0, INT64_MAX, 0);
+            // text() bounds bytes (4 per character); a note is bounded in characters.
+            if (a.text.size() > Annotation::kMaxText || a.author.size() > Annotation::kMaxAuthor)
+                c.count();
+            if (localBad == before && !a.text.isEmpty())
+                annotations.append(a);
+        }
+        if (rc != SQLITE_DONE)
+            ++localBad;
+    }
     flushBad();
     error.clear();
     return true;
@@ -530,6 +556,12 @@ std::unique_ptr<Session> Session::open(const QString &path, QString *error,
     if (progress)
         progress(100);
     return session;
+}
+
+QVector<Annotation> Session::annotations() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->annotations;
 }
 
 QMap<QString, QString> Session::savedView() const

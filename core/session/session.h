@@ -14,6 +14,7 @@
 // open) on a worker thread.
 #pragma once
 
+#include "model/annotation.h"
 #include "model/connection.h"
 
 #include <QMap>
@@ -84,6 +85,9 @@ public:
     // as the app wrote them: docs/SESSION_FORMAT.md, `view_state`); empty when none was (and
     // for files before format 4.3 that never had one saved). Read once, at open.
     QMap<QString, QString> savedView() const;
+    // The notes saved in the file (model/annotation.h), in the order they were written; empty
+    // before format 4.3. Read once, at open; hostile rows are left out and counted.
+    QVector<Annotation> annotations() const;
     // Fields read from the file that were out of range and are shown as unknown (rows whose
     // identity is unknown, e.g. a packet without a valid direction, are skipped and counted).
     quint64 valuesOutOfRange() const;

@@ -62,6 +62,7 @@ struct Session::Private
     SessionFormat format;
     SessionInfo info;
     QMap<QString, QString> savedView;
+    QVector<Annotation> annotations;
     qint64 connectionCount = 0;
     qint64 packetCount = 0;
     qint64 lastPacketId = 0;

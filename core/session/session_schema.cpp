@@ -206,6 +206,16 @@ CREATE TABLE IF NOT EXISTS view_state (
   key           TEXT PRIMARY KEY,
   value         TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS annotations (
+  id            INTEGER PRIMARY KEY,
+  connection_id INTEGER NOT NULL,
+  packet_id     INTEGER NOT NULL,
+  start_ns      INTEGER NOT NULL,
+  end_ns        INTEGER NOT NULL,
+  text          TEXT NOT NULL,
+  author        TEXT NOT NULL,
+  created_ns    INTEGER NOT NULL
+);
 )sql";
 
 } // namespace
@@ -316,6 +326,10 @@ const QVector<MinorTable> &minorTables(int major)
     static const QVector<MinorTable> v4 = {
         {1, {kInterruptionsTable, {"start_ns", "end_ns", "records_lost", "reason"}}},
         {3, {kViewStateTable, {"key", "value"}}},
+        {3,
+         {kAnnotationsTable,
+          {"id", "connection_id", "packet_id", "start_ns", "end_ns", "text", "author",
+           "created_ns"}}},
     };
     static const QVector<MinorTable> none;
     return major == 4 ? v4 : none;

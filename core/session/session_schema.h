@@ -19,7 +19,7 @@ inline constexpr std::int32_t kApplicationId = 0x54435053; // "TCPS"
 inline constexpr int kMajor = 4;
 inline constexpr int kMinor = 3; // 4.1: meta reader_dropped, table interruptions;
                                   // 4.2: meta record-order facts (reorder_window_ns, ...);
-                                  // 4.3: table view_state
+                                  // 4.3: tables view_state, annotations
 inline constexpr int kUserVersion = kMajor * 1000 + kMinor; // what the writer creates
 // The row format (packets and tcp_samples as rows) that tcpscope wrote before format 4; the
 // writer still creates it on request (tests of reading old files).
@@ -102,6 +102,8 @@ inline constexpr const char *kMetaRecordsAfterEviction = "records_after_eviction
 inline constexpr const char *kInterruptionsTable = "interruptions";
 // 4.3: what the user was looking at (docs/SESSION_FORMAT.md), saved by the app on request.
 inline constexpr const char *kViewStateTable = "view_state";
+// 4.3: the user's notes on connections, packets and time ranges (model/annotation.h).
+inline constexpr const char *kAnnotationsTable = "annotations";
 // The largest view_state value a reader accepts (characters); a writer never writes more.
 inline constexpr int kMaxViewValue = 256 * 1024;
 

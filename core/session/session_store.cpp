@@ -182,7 +182,8 @@ bool recoverSession(const QString &path, QString *error)
     return true;
 }
 
-bool saveSessionView(const QString &path, const QMap<QString, QString> &view, QString *error)
+bool saveSessionView(const QString &path, const QMap<QString, QString> &view,
+                     const QVector<Annotation> &annotations, QString *error)
 {
     auto fail = [error](const QString &why) {
         if (error)
@@ -214,6 +215,13 @@ bool saveSessionView(const QString &path, const QMap<QString, QString> &view, QS
         if (it.key().isEmpty() || it.key().size() > 64 || it.value().size() > schema::kMaxViewValue)
             return fail(QStringLiteral("view value '%1' is too large to keep").arg(it.key().left(64)));
 
+    if (annotations.size() > Annotation::kMaxPerSession)
+        return fail(QStringLiteral("more than %1 annotations").arg(Annotation::kMaxPerSession));
+    for (const Annotation &a : annotations)
+        if (a.text.isEmpty() || a.text.size() > Annotation::kMaxText ||
+            a.author.size() > Annotation::kMaxAuthor || a.connectionId < 0 || a.packetId < 0 ||
+            a.startNs < 0 || a.endNs < 0 || a.createdNs < 0)
+            return fail(QStringLiteral("an annotation is empty or too long to keep"));
     QString err;
     sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, &err);
     if (!db)
@@ -253,6 +261,29 @@ bool saveSessionView(const QString &path, const QMap<QString, QString> &view, QS
         sqlite3_reset(insert.get());
     }
     insert.reset();
+    if (!sqlite::exec(db.get(), "DELETE FROM annotations", &err))
+        return rollback(QStringLiteral("cannot write the annotations: ") + err);
+    sqlite::Stmt note = sqlite::prepare(
+        db.get(),
+        "INSERT INTO annotations(connection_id, packet_id, start_ns, end_ns, text, author,"
+        " created_ns) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        &err);
+    if (!note)
+        return rollback(QStringLiteral("cannot write the annotations: ") + err);
+    for (const Annotation &a : annotations) {
+        sqlite3_bind_int64(note.get(), 1, a.connectionId);
+        sqlite3_bind_int64(note.get(), 2, a.packetId);
+        sqlite3_bind_int64(note.get(), 3, a.startNs);
+        sqlite3_bind_int64(note.get(), 4, a.endNs);
+        sqlite::bindText(note.get(), 5, a.text);
+        sqlite::bindText(note.get(), 6, a.author);
+        sqlite3_bind_int64(note.get(), 7, a.createdNs);
+        if (sqlite3_step(note.get()) != SQLITE_DONE)
+            return rollback(QStringLiteral("cannot write the annotations: ") +
+                            sqlite::lastError(db.get()));
+        sqlite3_reset(note.get());
+    }
+    note.reset();
     if (v.minor < schema::kMinor &&
         !sqlite::exec(db.get(),
                       ("PRAGMA user_version = " + QByteArray::number(schema::kUserVersion))

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "model/annotation.h"
 #include "session/sqlite_util.h"
 
 #include <QMap>
 #include <QString>
+#include <QVector>
 
 namespace tcpscope {
 
@@ -35,6 +37,8 @@ bool recoverSession(const QString &path, QString *error);
 // (no -wal or -journal beside it, not in WAL mode). A file of an earlier 4.x minor gains the
 // tables of the minors after it (empty) and becomes 4.3. False + one-line reason; the file is
 // unchanged then.
-bool saveSessionView(const QString &path, const QMap<QString, QString> &view, QString *error);
+// The annotations replace the ones saved before as well (model/annotation.h).
+bool saveSessionView(const QString &path, const QMap<QString, QString> &view,
+                     const QVector<Annotation> &annotations, QString *error);
 
 } // namespace tcpscope

@@ -129,7 +129,10 @@ TimelineWidget::~TimelineWidget() = default;
 void TimelineWidget::setConnections(const QVector<Connection> &ordered, qint64 originNs, qint64 endNs)
 {
     m_connections = ordered;
+    const bool moved = m_originNs != originNs;
     m_originNs = originNs;
+    if (moved && !m_annotations.isEmpty())
+        setAnnotations(QVector<Annotation>(m_annotations)); // their x is seconds since the origin
     m_endNs = endNs;
     updateTimeAxisLabel();
     rebuild();

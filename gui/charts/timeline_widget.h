@@ -6,6 +6,7 @@
 
 #include "charts/timeline_layout.h"
 #include "charts/timeline_markers.h"
+#include "model/annotation.h"
 #include "model/connection.h"
 
 #include <qcustomplot.h>
@@ -39,6 +40,10 @@ public:
     // windows of these packets (others are ignored). Adds to the markers already shown.
     void addAnalysisMarkers(const QVector<Packet> &packets);
     void clearAnalysisMarkers();
+    // The session's notes as marks on the time axis: a dashed line at a note's time (a band
+    // for a time range) with its first words on top; the whole text on hover. At most 200.
+    void setAnnotations(const QVector<Annotation> &annotations);
+    int annotationMarkCount() const { return int(m_annotationItems.size()); }
     const TimelineMarkers &analysisMarkers() const { return *m_markers; }
     // Widget pixel of the marker glyph of that kind at timeNs on the connection's bar;
     // (-1,-1) when the connection has no row or the point is out of view.
@@ -102,6 +107,8 @@ private:
 
     QVector<Connection> m_connections;
     qint64 m_originNs = 0;
+    QVector<Annotation> m_annotations;
+    QVector<QCPAbstractItem *> m_annotationItems; // owned by QCustomPlot
     qint64 m_endNs = 0;
     std::shared_ptr<const TimelineLayout> m_layout;
     std::array<TimelinePlottable *, kStatePhaseCount> m_plottables{}; // owned by QCustomPlot

@@ -13,6 +13,61 @@ void TimelineWidget::addAnalysisMarkers(const QVector<Packet> &packets)
     replot(QCustomPlot::rpQueuedReplot);
 }
 
+void TimelineWidget::setAnnotations(const QVector<Annotation> &annotations)
+{
+    for (QCPAbstractItem *item : std::as_const(m_annotationItems))
+        removeItem(item);
+    m_annotationItems.clear();
+    m_annotations = annotations.mid(0, 200);
+    const QColor ink(0x6a, 0x1b, 0x9a);
+    for (const Annotation &a : std::as_const(m_annotations)) {
+        if (a.startNs <= 0)
+            continue;
+        const double x0 = double(a.startNs - m_originNs) / 1e9;
+        QString label = a.text.section(QLatin1Char('\n'), 0, 0);
+        if (label.size() > 32)
+            label = label.left(31) + QChar(0x2026);
+        if (a.endNs > a.startNs) {
+            auto *band = new QCPItemRect(this);
+            band->setClipToAxisRect(true);
+            band->topLeft->setTypeX(QCPItemPosition::ptPlotCoords);
+            band->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
+            band->bottomRight->setTypeX(QCPItemPosition::ptPlotCoords);
+            band->bottomRight->setTypeY(QCPItemPosition::ptAxisRectRatio);
+            band->topLeft->setCoords(x0, 0);
+            band->bottomRight->setCoords(double(a.endNs - m_originNs) / 1e9, 1);
+            QColor fill = ink;
+            fill.setAlpha(28);
+            band->setBrush(fill);
+            band->setPen(Qt::NoPen);
+            m_annotationItems.append(band);
+        }
+        auto *line = new QCPItemStraightLine(this);
+        line->setClipToAxisRect(true);
+        line->point1->setTypeX(QCPItemPosition::ptPlotCoords);
+        line->point1->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        line->point2->setTypeX(QCPItemPosition::ptPlotCoords);
+        line->point2->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        line->point1->setCoords(x0, 0);
+        line->point2->setCoords(x0, 1);
+        line->setPen(QPen(ink, 1, Qt::DashLine));
+        m_annotationItems.append(line);
+        auto *text = new QCPItemText(this);
+        text->setClipToAxisRect(true);
+        text->position->setTypeX(QCPItemPosition::ptPlotCoords);
+        text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        text->position->setCoords(x0, 0);
+        text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+        text->setPadding(QMargins(3, 1, 3, 1));
+        text->setText(QStringLiteral("✎ ") + label);
+        text->setColor(ink);
+        text->setBrush(QColor(255, 255, 255, 220));
+        text->setPen(QPen(ink));
+        m_annotationItems.append(text);
+    }
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
 void TimelineWidget::clearAnalysisMarkers()
 {
     m_markers->clear();

@@ -199,6 +199,9 @@ QMenu *ContextMenus::connectionMenu(const QModelIndex &index, QWidget *parent)
     goPeer->setToolTip(tr("The other local socket of this connection (both ends captured, e.g. "
                           "on loopback)"));
     connect(goPeer, &QAction::triggered, this, [this, id] { goToPeer(id); });
+    QAction *note = menu->addAction(tr("Add Annotation…"));
+    note->setObjectName(QStringLiteral("addAnnotation"));
+    connect(note, &QAction::triggered, this, [this, id] { emit annotateRequested(id, 0); });
     menu->addSeparator();
     addCopyMenu(menu, m_views.connections, index, expression, header);
     return menu;
@@ -243,6 +246,10 @@ QMenu *ContextMenus::packetMenu(const QModelIndex &index, QWidget *parent)
     menu->setObjectName(QStringLiteral("packetMenu"));
     addFilterMenus(menu, expression, m_views.packetFilter);
     menu->addSeparator();
+    QAction *note = menu->addAction(tr("Add Annotation…"));
+    note->setObjectName(QStringLiteral("addAnnotation"));
+    connect(note, &QAction::triggered, this,
+            [this, p] { emit annotateRequested(p.connectionId, p.id); });
     addCopyMenu(menu, m_views.packets, index, expression,
                 m_views.packetModel->headerData(index.column(), Qt::Horizontal).toString());
     return menu;

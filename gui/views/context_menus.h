@@ -65,6 +65,8 @@ signals:
     void showPacketsRequested(qint64 id);
     void sequenceGraphRequested(qint64 id);
     void kernelMetricsRequested(qint64 id);
+    // Add Annotation… on a connection (packetId 0) or a packet.
+    void annotateRequested(qint64 connectionId, qint64 packetId);
     void message(const QString &text); // for the status bar
 
 private:

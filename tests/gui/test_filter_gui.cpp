@@ -14,6 +14,7 @@
 #include "views/connection_detail_view.h"
 #include "views/connection_table_view.h"
 #include "views/context_menus.h"
+#include "views/annotations_view.h"
 #include "views/endpoints_view.h"
 #include "models/endpoint_table_model.h"
 #include "views/filter_bar.h"
@@ -28,7 +29,9 @@
 #include <QTabBar>
 #include <QClipboard>
 #include <QCompleter>
+#include <QInputDialog>
 #include <QLabel>
+#include <QPushButton>
 #include <QLineEdit>
 #include <QMenu>
 #include <QSettings>
@@ -558,6 +561,86 @@ private slots:
         QCOMPARE(errors.size(), 1);
         QVERIFY2(errors.first().first().toString().contains(QLatin1String("not writable")),
                  qPrintable(errors.first().first().toString()));
+    }
+
+    // Notes: right-click ▸ Add Annotation… on a connection and on a packet, a note on the visible
+    // time; listed, marked on the timeline, kept by Save View, back on reopen; Go To, Delete.
+    void annotationsAreKeptAndShown()
+    {
+        const QString file = m_dir.filePath(QStringLiteral("notes.tcpscope"));
+        QFile::remove(file);
+        QVERIFY(QFile::copy(m_packets, file));
+        QVERIFY(QFile::setPermissions(file, QFile::ReadOwner | QFile::WriteOwner));
+        auto answer = [](MainWindow &w, const QString &text) {
+            // The open one (an answered dialog lingers until its deferred delete).
+            QInputDialog *dialog = nullptr;
+            for (auto *d : w.findChildren<QInputDialog *>(QStringLiteral("annotationDialog")))
+                if (d->isVisible())
+                    dialog = d;
+            QVERIFY(dialog);
+            dialog->setTextValue(text);
+            dialog->accept();
+        };
+        {
+            MainWindow w;
+            open(w, file);
+            ConnectionTableView *table = w.tableView();
+            const qint64 id = w.connectionModel()->idAt(0);
+            QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, id), Col::ColProcess),
+                               QStringLiteral("addAnnotation")));
+            answer(w, QStringLiteral("the stall starts here"));
+            QCOMPARE(w.annotations().size(), 1);
+            QCOMPARE(w.annotations().first().connectionId, id);
+            QVERIFY(w.annotations().first().startNs > 0);
+            QVERIFY(!w.annotations().first().author.isEmpty());
+
+            // On a packet of that connection (the packet list shows the selected one's).
+            QVERIFY(table->selectConnection(id));
+            PacketsPanel *panel = w.inspector()->packetsPanel();
+            QTRY_VERIFY(panel->model()->rowCount() > 1);
+            const qint64 packetId = panel->model()->packetAt(1).id;
+            QVERIFY(rightClick(panel->view()->viewport(), cellCenter(panel->view(), 1, 0),
+                               QStringLiteral("addAnnotation")));
+            answer(w, QStringLiteral("retransmitted\nsecond line"));
+            QCOMPARE(w.annotations().size(), 2);
+            QCOMPARE(w.annotations().at(1).packetId, packetId);
+            QCOMPARE(w.annotations().at(1).connectionId, id);
+
+            // On the visible time range, from the Annotations tab.
+            w.lowerTabs()->setCurrentWidget(w.annotationsView());
+            w.timeline()->xAxis->setRange(0.5, 2.5);
+            w.annotationsView()->addRangeButton()->click();
+            answer(w, QStringLiteral("deploy"));
+            QCOMPARE(w.annotations().size(), 3);
+            QVERIFY(w.annotations().at(2).endNs > w.annotations().at(2).startNs);
+            QCOMPARE(w.annotationsView()->tree()->topLevelItemCount(), 3);
+            QVERIFY(w.timeline()->annotationMarkCount() >= 3 * 2); // line + label each, a band
+            // An empty note is no note.
+            w.annotationsView()->addRangeButton()->click();
+            answer(w, QStringLiteral("   "));
+            QCOMPARE(w.annotations().size(), 3);
+            QVERIFY(w.saveView());
+        }
+        MainWindow w;
+        open(w, file);
+        QCOMPARE(w.annotations().size(), 3);
+        QCOMPARE(w.annotations().at(0).text, QStringLiteral("the stall starts here"));
+        QCOMPARE(w.annotations().at(1).text, QStringLiteral("retransmitted\nsecond line"));
+        QCOMPARE(w.annotationsView()->tree()->topLevelItemCount(), 3);
+        QVERIFY(w.timeline()->annotationMarkCount() >= 6);
+        QCOMPARE(w.lowerTabs()->currentWidget(), static_cast<QWidget *>(w.annotationsView()));
+        // Go To: the packet's connection and the packet.
+        w.goToAnnotation(1);
+        QCOMPARE(w.tableView()->currentConnectionId(), w.annotations().at(1).connectionId);
+        QTRY_COMPARE(w.inspector()->packetsPanel()->currentPacketId(), w.annotations().at(1).packetId);
+        // Go To on the range zooms the timeline to it.
+        w.goToAnnotation(2);
+        const Annotation &range = w.annotations().at(2);
+        QVERIFY(qAbs(w.timeline()->xAxis->range().lower -
+                     double(range.startNs - w.timeline()->originNs()) / 1e9) < 1e-6);
+        w.removeAnnotation(0);
+        QCOMPARE(w.annotations().size(), 2);
+        QCOMPARE(w.annotationsView()->tree()->topLevelItemCount(), 2);
     }
 };
 

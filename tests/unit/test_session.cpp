@@ -461,7 +461,8 @@ void TestSession::interruptionsRoundTrip()
 
     // A 4.0 file has no such table and reads as having none; a 4.1 file without it is damaged.
     s.reset();
-    sql(file, "DROP TABLE interruptions; DROP TABLE view_state; PRAGMA user_version = 4000;");
+    sql(file, "DROP TABLE interruptions; DROP TABLE view_state; DROP TABLE annotations;"
+              "PRAGMA user_version = 4000;");
     s = Session::open(file, &error);
     QVERIFY2(s, qPrintable(error));
     QVERIFY(s->info().interruptions.isEmpty());

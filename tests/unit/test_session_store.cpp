@@ -387,27 +387,47 @@ void TestSessionStore::savedViewRoundTrip()
                                       {QStringLiteral("selected_connections"),
                                        QStringLiteral("1,3")},
                                       {QStringLiteral("note"), QStringLiteral("ünïcode ✓")}};
-    QVERIFY2(saveSessionView(file, view, &error), qPrintable(error));
+    Annotation onConnection;
+    onConnection.connectionId = 2;
+    onConnection.startNs = 1'700'000'000'123'456'791;
+    onConnection.text = QStringLiteral("the stall starts here;\nsee packet 7");
+    onConnection.author = QStringLiteral("alice");
+    onConnection.createdNs = 1'800'000'000'000'000'000;
+    Annotation onRange = onConnection;
+    onRange.connectionId = 0;
+    onRange.endNs = onRange.startNs + 2'000'000'000;
+    onRange.text = QStringLiteral("deploy ✓");
+    const QVector<Annotation> notes{onConnection, onRange};
+    QVERIFY2(saveSessionView(file, view, notes, &error), qPrintable(error));
     QVERIFY(!QFileInfo::exists(file + QLatin1String("-journal")));
     {
         auto s = Session::open(file, &error);
         QVERIFY2(s, qPrintable(error));
         QCOMPARE(s->savedView(), view);
+        QCOMPARE(s->annotations(), notes);
         QCOMPARE(s->connectionCount(), qint64(3)); // nothing else touched
     }
+    // Empty or oversized notes are refused before anything is written.
+    Annotation empty = onConnection;
+    empty.text.clear();
+    QVERIFY(!saveSessionView(file, view, {empty}, &error));
+    QVERIFY2(error.contains(QLatin1String("annotation")), qPrintable(error));
+    QCOMPARE(Session::open(file, &error)->annotations(), notes);
     const QMap<QString, QString> second{{QStringLiteral("lower_tab"), QStringLiteral("endpoints")}};
-    QVERIFY2(saveSessionView(file, second, &error), qPrintable(error));
+    QVERIFY2(saveSessionView(file, second, {}, &error), qPrintable(error));
     QCOMPARE(Session::open(file, &error)->savedView(), second);
+    QVERIFY(Session::open(file, &error)->annotations().isEmpty()); // replaced, too
 
     // A 4.0 file (no interruptions, no view_state) gains both and opens as the current minor.
-    sql(file, "DROP TABLE interruptions; DROP TABLE view_state; PRAGMA user_version = 4000;");
+    sql(file, "DROP TABLE interruptions; DROP TABLE view_state; DROP TABLE annotations;"
+              "PRAGMA user_version = 4000;");
     {
         auto s = Session::open(file, &error);
         QVERIFY2(s, qPrintable(error));
         QCOMPARE(s->format().minor, 0);
         QVERIFY(s->savedView().isEmpty());
     }
-    QVERIFY2(saveSessionView(file, view, &error), qPrintable(error));
+    QVERIFY2(saveSessionView(file, view, notes, &error), qPrintable(error));
     auto s = Session::open(file, &error);
     QVERIFY2(s, qPrintable(error));
     QVERIFY(s->format().minor >= 3);
@@ -424,6 +444,17 @@ void TestSessionStore::savedViewRoundTrip()
     QCOMPARE(s->savedView().value(QStringLiteral("huge")), QString());
     QCOMPARE(s->savedView().value(QStringLiteral("selected_connections")), QStringLiteral("1,3"));
     QCOMPARE(s->valuesOutOfRange(), 2u);
+    QCOMPARE(s->annotations(), notes);
+
+    // A hostile note (negative time, text too long) is left out and counted; the others stay.
+    s.reset();
+    sql(file, "UPDATE annotations SET start_ns = -5 WHERE text = 'deploy ✓';"
+              "INSERT INTO annotations(connection_id, packet_id, start_ns, end_ns, text, author,"
+              " created_ns) VALUES(1, 0, 0, 0, printf('%.*c', 5000, 'x'), 'mallory', 0);");
+    s = Session::open(file, &error);
+    QVERIFY2(s, qPrintable(error));
+    QCOMPARE(s->annotations(), QVector<Annotation>{onConnection});
+    QCOMPARE(s->valuesOutOfRange(), 4u);
 }
 
 // Where the view is not written, with the file left as it was.
@@ -444,23 +475,23 @@ void TestSessionStore::savedViewRefusals()
     // Through a symlink: never.
     const QString link = path("link.tcpscope");
     QVERIFY(QFile::link(file, link));
-    QVERIFY(!saveSessionView(link, view, &error));
+    QVERIFY(!saveSessionView(link, view, {}, &error));
     QVERIFY2(error.contains(QLatin1String("not a regular file")), qPrintable(error));
     // A recording beside it (its -wal).
     QFile wal(file + QLatin1String("-wal"));
     QVERIFY(wal.open(QIODevice::WriteOnly));
     wal.close();
-    QVERIFY(!saveSessionView(file, view, &error));
+    QVERIFY(!saveSessionView(file, view, {}, &error));
     QVERIFY2(error.contains(QLatin1String("being recorded")), qPrintable(error));
     QVERIFY(wal.remove());
     // Too large a value.
     QVERIFY(!saveSessionView(file, {{QStringLiteral("k"), QString(300 * 1024, QLatin1Char('x'))}},
-                             &error));
+                             {}, &error));
     QVERIFY2(error.contains(QLatin1String("too large")), qPrintable(error));
     // Not a session by its header.
     const QString other = path("other.db");
     sql(other, "CREATE TABLE t(x);");
-    QVERIFY(!saveSessionView(other, view, &error));
+    QVERIFY(!saveSessionView(other, view, {}, &error));
     QVERIFY2(error.contains(QLatin1String("not a tcpscope session")), qPrintable(error));
     // A row-format (3) session.
     const QString v3 = path("v3.tcpscope");
@@ -469,15 +500,15 @@ void TestSessionStore::savedViewRefusals()
         QVERIFY2(w, qPrintable(error));
         QVERIFY(w->close(&error));
     }
-    QVERIFY(!saveSessionView(v3, view, &error));
+    QVERIFY(!saveSessionView(v3, view, {}, &error));
     QVERIFY2(error.contains(QLatin1String("format 3")), qPrintable(error));
     // Read-only, and (as root) another user's file.
     QVERIFY(QFile::setPermissions(file, QFile::ReadOwner));
-    QVERIFY(!saveSessionView(file, view, &error));
+    QVERIFY(!saveSessionView(file, view, {}, &error));
     QVERIFY2(error.contains(QLatin1String("not writable")), qPrintable(error));
     if (::geteuid() == 0) {
         QVERIFY(::chown(QFile::encodeName(file).constData(), 65534, 65534) == 0);
-        QVERIFY(!saveSessionView(file, view, &error));
+        QVERIFY(!saveSessionView(file, view, {}, &error));
         QVERIFY2(error.contains(QLatin1String("another user")), qPrintable(error));
     }
     QVERIFY(unchanged());
