@@ -46,6 +46,7 @@ struct Row
     const Connection &c;
     const ConnectionExportOptions &options;
     TerminationInfo termination;
+    const QStringList *notes = nullptr; // the connection's annotation lines, null = none
 };
 
 // When a stored value is exported; otherwise the cell is unknown (empty / null).
@@ -209,13 +210,22 @@ const QVector<ExportColumn> &exportColumns()
                     const TerminationInfo &t = r.termination;
                     return t.timeWaitNs >= 0 ? num(t.timeWaitInferred ? 1 : 0) : Cell{};
                 }),
+        // The user's notes on the connection or its packets, one per line: "TEXT (AUTHOR)",
+        // "packet N: TEXT (AUTHOR)".
+        derived("annotations",
+                [](const Row &r) {
+                    return r.notes ? text(r.notes->join(QLatin1Char('\n'))) : Cell{};
+                }),
     };
     return columns;
 }
 
-QVector<Cell> cells(const Connection &c, const ConnectionExportOptions &options)
+QVector<Cell> cells(const Connection &c, const ConnectionExportOptions &options,
+                    const QHash<qint64, QStringList> &notes)
 {
-    const Row row{c, options, terminationOf(c, options.sessionEndNs)};
+    const auto it = notes.constFind(c.id);
+    const Row row{c, options, terminationOf(c, options.sessionEndNs),
+                  it == notes.cend() ? nullptr : &*it};
     QVector<Cell> out;
     out.reserve(exportColumns().size());
     for (const ExportColumn &col : exportColumns())
@@ -237,6 +247,16 @@ ConnectionExportWriter::ConnectionExportWriter(QIODevice &out, ExportFormat form
                                                const ConnectionExportOptions &options)
     : m_table(out, format, connectionExportColumns(), options.text), m_options(options)
 {
+    if (options.annotations)
+        for (const Annotation &a : *options.annotations) {
+            if (a.connectionId <= 0)
+                continue;
+            QString line = a.packetId > 0 ? QStringLiteral("packet %1: ").arg(a.packetId) : QString();
+            line += QString(a.text).replace(QLatin1Char('\n'), QLatin1Char(' '));
+            if (!a.author.isEmpty())
+                line += QStringLiteral(" (%1)").arg(a.author);
+            m_notes[a.connectionId] << line;
+        }
 }
 
 bool ConnectionExportWriter::begin()
@@ -246,7 +266,7 @@ bool ConnectionExportWriter::begin()
 
 bool ConnectionExportWriter::write(const Connection &connection)
 {
-    return m_table.row(cells(connection, m_options));
+    return m_table.row(cells(connection, m_options, m_notes));
 }
 
 bool ConnectionExportWriter::finish()

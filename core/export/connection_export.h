@@ -6,8 +6,10 @@
 #pragma once
 
 #include "export/table_writer.h"
+#include "model/annotation.h"
 #include "model/connection.h"
 
+#include <QHash>
 #include <QIODevice>
 #include <QString>
 #include <QStringList>
@@ -22,6 +24,9 @@ struct ConnectionExportOptions
     bool kernelMetrics = true; // SessionInfo::kernelMetrics
     qint64 sessionEndNs = 0;   // SessionInfo::stoppedNs (0: the last time the connections know)
     TextOptions text;          // escaping for a terminal, --csv-safe
+    // The session's notes (model/annotation.h); those on a connection fill its `annotations`
+    // cell. Null or empty: the cell is unknown.
+    const QVector<Annotation> *annotations = nullptr;
 };
 
 // Column names in output order (the first 17 are the documented stable set; later columns are
@@ -44,6 +49,7 @@ public:
 private:
     TableWriter m_table;
     ConnectionExportOptions m_options;
+    QHash<qint64, QStringList> m_notes; // connection id -> its annotation lines
 };
 
 bool writeConnectionsCsv(const QVector<Connection> &connections, QIODevice &out, QString *error,

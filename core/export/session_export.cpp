@@ -71,6 +71,8 @@ bool exportConnections(const Session &session, const QString &path, QString *err
     options.kernelMetrics = session.info().kernelMetrics;
     options.sessionEndNs = sessionEndNs(session);
     options.text = text;
+    const QVector<Annotation> notes = session.annotations();
+    options.annotations = &notes;
     const FilterContext context = filterContextForSession(session, filter);
     return writeOutputFile(
         path, OutputUse::Stream,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The headless CLI as users run it (the real tcpscope binary): help, exit codes, messages for
 // bad files, info and export on a session written here. No privileges needed.
+#include "session/session_store.h"
 #include "session/session_writer.h"
 
 #include <QDir>
@@ -826,6 +827,27 @@ void TestCli::exportConnections()
     QCOMPARE(cell("resets_sent"), QStringLiteral("0"));
     QCOMPARE(cell("kernel_retransmits"), QStringLiteral("5"));
     QCOMPARE(cell("syn_retransmits"), QStringLiteral("2"));
+    QCOMPARE(cell("annotations"), QString()); // no notes in this file
+    // Notes saved in (a copy of) the file come out in the connection's annotations cell.
+    const QString noted = m_dir.filePath(QStringLiteral("noted.tcpscope"));
+    QFile::remove(noted);
+    QVERIFY(QFile::copy(m_session, noted));
+    QVERIFY(QFile::setPermissions(noted, QFile::ReadOwner | QFile::WriteOwner));
+    Annotation note;
+    note.connectionId = 1;
+    note.text = QStringLiteral("retry storm starts");
+    note.author = QStringLiteral("bob");
+    QString error;
+    QVERIFY2(saveSessionView(noted, {}, {note}, &error), qPrintable(error));
+    const QString notedJson = m_dir.filePath(QStringLiteral("noted.json"));
+    r = run({QStringLiteral("export"), noted, QStringLiteral("--connections"), notedJson});
+    QCOMPARE(r.code, 0);
+    QFile nj(notedJson);
+    QVERIFY(nj.open(QIODevice::ReadOnly));
+    const QJsonArray notedRows = QJsonDocument::fromJson(nj.readAll()).array();
+    QCOMPARE(notedRows.first().toObject().value(QLatin1String("annotations")).toString(),
+             QStringLiteral("retry storm starts (bob)"));
+    QVERIFY(notedRows.last().toObject().value(QLatin1String("annotations")).isNull());
     // An unwritable destination is a runtime failure (1), not bad input.
     r = run({QStringLiteral("export"), m_session, QStringLiteral("--connections"),
              m_dir.filePath(QStringLiteral("no/such/dir/out.csv"))});

@@ -25,6 +25,7 @@ private slots:
     void kernelColumns();
     void kernelColumnsNotCaptured();
     void terminationColumns();
+    void annotationsColumn();
 };
 
 namespace {
@@ -392,6 +393,40 @@ void TestConnectionExport::terminationColumns()
     QCOMPARE(a.value(QLatin1String("closed_first")).toString(), QStringLiteral("local"));
     QCOMPARE(a.value(QLatin1String("time_wait_ms")).toDouble(), 0.0);
     QVERIFY(a.value(QLatin1String("reset_by")).isNull());
+}
+
+// The user's notes on a connection (and on its packets) in its `annotations` cell, one per
+// line; a connection without notes has an unknown cell.
+void TestConnectionExport::annotationsColumn()
+{
+    const Connection a = closedConnection();
+    Connection b = openConnection();
+    QVERIFY(a.id != b.id);
+    Annotation onA;
+    onA.connectionId = a.id;
+    onA.text = QStringLiteral("slow, see\nthe graph");
+    onA.author = QStringLiteral("alice");
+    Annotation onPacket = onA;
+    onPacket.packetId = 42;
+    onPacket.text = QStringLiteral("lost here");
+    onPacket.author.clear();
+    Annotation onRange;
+    onRange.startNs = 1;
+    onRange.endNs = 2;
+    onRange.text = QStringLiteral("deploy");
+    const QVector<Annotation> notes{onA, onPacket, onRange};
+    ConnectionExportOptions options;
+    options.annotations = &notes;
+    QBuffer buf;
+    buf.open(QIODevice::WriteOnly);
+    QString error;
+    QVERIFY(writeConnectionsJson({a, b}, buf, &error, options));
+    const QJsonArray rows = QJsonDocument::fromJson(buf.data()).array();
+    QCOMPARE(rows.size(), 2);
+    QCOMPARE(rows[0].toObject().value(QLatin1String("annotations")).toString(),
+             QStringLiteral("slow, see the graph (alice)\npacket 42: lost here"));
+    QVERIFY(rows[1].toObject().value(QLatin1String("annotations")).isNull());
+    QCOMPARE(connectionExportColumns().constLast(), QStringLiteral("annotations"));
 }
 
 QTEST_GUILESS_MAIN(TestConnectionExport)
