@@ -373,10 +373,19 @@ QMenu *ChartActions::contextMenu(QCustomPlot *widget, const QPoint &pos)
             QKeySequence(Qt::CTRL | Qt::Key_0)); // shown; View ▸ Fit Timeline owns it
         reset->setObjectName(QStringLiteral("resetZoom"));
         reset->setEnabled(content);
+        QAction *note = menu->addAction(tr("Add Annotation on Visible Time…"), m_window,
+                                        [this] { m_window->annotate(0, 0); });
+        note->setObjectName(QStringLiteral("addAnnotation"));
+        note->setEnabled(content);
     } else if (auto *seq = qobject_cast<SeqGraphWidget *>(widget)) {
         QAction *reset = menu->addAction(tr("Reset Zoom"), seq, [seq] { seq->fitAll(); });
         reset->setObjectName(QStringLiteral("resetZoom"));
         reset->setEnabled(content);
+        const qint64 id = seq->connectionId();
+        QAction *note = menu->addAction(tr("Add Annotation on Connection %1…").arg(id), m_window,
+                                        [this, id] { m_window->annotate(id, 0); });
+        note->setObjectName(QStringLiteral("addAnnotation"));
+        note->setEnabled(content && id > 0);
     } else if (auto *m = qobject_cast<MetricsWidget *>(widget)) {
         QAction *reset = menu->addAction(tr("Reset Zoom"), m, [m] { m->resetView(); });
         reset->setObjectName(QStringLiteral("resetZoom"));

@@ -28,6 +28,7 @@
 #include <QDir>
 #include <QFile>
 #include <QImage>
+#include <QInputDialog>
 #include <QMenu>
 #include <QMessageBox>
 #include <QProcess>
@@ -388,6 +389,47 @@ private slots:
     }
 
     // Copy Image from the timeline's and a kernel chart's context menu.
+    // Right-click on the sequence graph / the timeline ▸ Add Annotation…: a note on the graph's
+    // connection / on the visible time range.
+    void chartMenusAddAnnotations()
+    {
+        auto w = openWindow();
+        QVERIFY(w);
+        auto answer = [&w](const QString &text) {
+            QInputDialog *dialog = nullptr;
+            for (auto *d : w->findChildren<QInputDialog *>(QStringLiteral("annotationDialog")))
+                if (d->isVisible())
+                    dialog = d;
+            QVERIFY(dialog);
+            dialog->setTextValue(text);
+            dialog->accept();
+        };
+        selectConnection(*w, 2);
+        QVERIFY(showSeq(*w));
+        SeqGraphWidget *seq = w->inspector()->seqGraph();
+        QMenu *menu = rightClick(seq, seq->rect().center());
+        QVERIFY(menu);
+        QAction *note = menuAction(menu, QStringLiteral("addAnnotation"));
+        QVERIFY(note && note->isEnabled());
+        note->trigger();
+        menu->close();
+        answer(QStringLiteral("window full here"));
+        QCOMPARE(w->annotations().size(), 1);
+        QCOMPARE(w->annotations().first().connectionId, qint64(2));
+
+        TimelineWidget *timeline = w->timeline();
+        menu = rightClick(timeline, timeline->rect().center());
+        QVERIFY(menu);
+        note = menuAction(menu, QStringLiteral("addAnnotation"));
+        QVERIFY(note && note->isEnabled());
+        note->trigger();
+        menu->close();
+        answer(QStringLiteral("deploy"));
+        QCOMPARE(w->annotations().size(), 2);
+        QCOMPARE(w->annotations().last().connectionId, qint64(0));
+        QVERIFY(w->annotations().last().endNs > w->annotations().last().startNs);
+    }
+
     void copyImagePutsTheChartOnTheClipboard()
     {
         auto w = openWindow();
