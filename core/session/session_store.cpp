@@ -92,6 +92,25 @@ void defensive(sqlite3 *db)
     sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, nullptr);
 }
 
+// A session file the caller has checked (a regular file, ours by its header) opened for
+// writing: NOFOLLOW (the path is not a symlink and stays not one), the defensive settings, and
+// up to 2 s of waiting for another connection's lock. Null + reason.
+sqlite::Db openForWriting(const QString &path, QString *why)
+{
+    QString err;
+    sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, &err);
+    if (!db) {
+        *why = QStringLiteral("cannot open for writing: ") + err;
+        return db;
+    }
+    defensive(db.get());
+    sqlite3_busy_timeout(db.get(), 2000);
+    return db;
+}
+
+const QString kNotOursForWriting =
+    QStringLiteral("not a tcpscope session (by its header); not opening it for writing");
+
 } // namespace
 
 sqlite::Db openSessionReadOnly(const QString &path, QString *error, bool *needsRecovery)
@@ -149,16 +168,12 @@ bool recoverSession(const QString &path, QString *error)
     }
     const Header header = readHeader(path);
     if (!header.sqlite || !header.ours)
-        return fail(QStringLiteral("not a tcpscope session (by its header); not opening it for "
-                                   "writing"));
+        return fail(kNotOursForWriting);
     QString err;
-    // Read-write opens roll a hot journal back and fold a -wal in; NOFOLLOW: the path itself is
-    // never a symlink (checked above), and stays not one.
-    sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, &err);
+    // Read-write opens roll a hot journal back and fold a -wal in.
+    sqlite::Db db = openForWriting(path, &err);
     if (!db)
-        return fail(QStringLiteral("cannot open for writing: ") + err);
-    defensive(db.get());
-    sqlite3_busy_timeout(db.get(), 2000);
+        return fail(err);
     if (!sqlite::exec(db.get(), "PRAGMA schema_version", &err))
         return fail(QStringLiteral("cannot roll back the interrupted write: ") + err);
     if (!sqlite::exec(db.get(), "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE",
@@ -204,8 +219,7 @@ bool saveSessionView(const QString &path, const QMap<QString, QString> &view,
         return fail(QStringLiteral("the file is not writable; Save As makes a writable copy"));
     const Header header = readHeader(path);
     if (!header.sqlite || !header.ours)
-        return fail(QStringLiteral("not a tcpscope session (by its header); not opening it for "
-                                   "writing"));
+        return fail(kNotOursForWriting);
     if (header.wal || QFileInfo::exists(path + QLatin1String("-wal")) ||
         QFileInfo::exists(path + QLatin1String("-journal")))
         return fail(QStringLiteral("the file is being recorded or was not finished; save the "
@@ -223,11 +237,9 @@ bool saveSessionView(const QString &path, const QMap<QString, QString> &view,
             a.startNs < 0 || a.endNs < 0 || a.createdNs < 0)
             return fail(QStringLiteral("an annotation is empty or too long to keep"));
     QString err;
-    sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, &err);
+    sqlite::Db db = openForWriting(path, &err);
     if (!db)
-        return fail(QStringLiteral("cannot open for writing: ") + err);
-    defensive(db.get());
-    sqlite3_busy_timeout(db.get(), 2000);
+        return fail(err);
     if (!sqlite::exec(db.get(), "BEGIN IMMEDIATE", &err))
         return fail(QStringLiteral("the file is in use: ") + err);
     auto rollback = [&](const QString &why) {
