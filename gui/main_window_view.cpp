@@ -28,7 +28,6 @@
 
 #include <cmath>
 #include <pwd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace tcpscope {
@@ -246,12 +245,8 @@ void MainWindow::goToAnnotation(int index)
 
 bool MainWindow::viewCanBeSaved() const
 {
-    if (m_sessionPath.isEmpty() || !m_session || m_session->format().major != 4)
-        return false;
-    struct stat st;
-    const QByteArray path = QFile::encodeName(m_sessionPath);
-    return ::lstat(path.constData(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
-           (st.st_mode & S_IWUSR) && ::access(path.constData(), W_OK) == 0 && !QFileInfo::exists(m_sessionPath + QLatin1String("-wal"));
+    return !m_sessionPath.isEmpty() && m_session && m_session->format().major == 4 &&
+           canKeepView(m_sessionPath, nullptr);
 }
 
 bool MainWindow::saveView()

@@ -280,8 +280,19 @@ bool Session::Private::readSavedView()
             savedView.insert(key, QString());
         }
     }
-    // The notes: every field bounded; a row that does not fit is left out and counted.
+    flushBad();
+    error.clear();
+    return true;
+}
+
+bool Session::Private::readAnnotations()
+{
     annotations.clear();
+    if (format.major != 4 || format.minor < 3)
+        return true;
+    // Every field bounded; a row that does not fit is left out and counted. Like the view,
+    // never a reason to refuse the file.
+    int rc;
     sqlite::Stmt notes = prepare("SELECT connection_id, packet_id, start_ns, end_ns, text, author,"
                                  " created_ns FROM annotations ORDER BY id LIMIT " +
                                  QByteArray::number(Annotation::kMaxPerSession));
@@ -549,7 +560,7 @@ std::unique_ptr<Session> Session::open(const QString &path, QString *error,
     p.db = std::move(db);
     p.path = path;
     p.format = opener.format;
-    if (!p.readMeta() || !p.readCounts() || !p.readSavedView())
+    if (!p.readMeta() || !p.readCounts() || !p.readSavedView() || !p.readAnnotations())
         return fail(p.error);
     if (cancelled())
         return fail(QStringLiteral("cancelled"));

@@ -122,6 +122,7 @@ struct Session::Private
     bool readMeta();
     bool readInterruptions(QVector<Interruption> &out);
     bool readSavedView();
+    bool readAnnotations();
     bool readCounts();
     bool readHistory(qint64 id, QVector<StateChange> *out) const;
     // Histories of these connections (one query), appended to each by id.

@@ -197,12 +197,11 @@ bool recoverSession(const QString &path, QString *error)
     return true;
 }
 
-bool saveSessionView(const QString &path, const QMap<QString, QString> &view,
-                     const QVector<Annotation> &annotations, QString *error)
+bool canKeepView(const QString &path, QString *why)
 {
-    auto fail = [error](const QString &why) {
-        if (error)
-            *error = why;
+    auto fail = [why](const QString &reason) {
+        if (why)
+            *why = reason;
         return false;
     };
     struct stat st;
@@ -225,6 +224,19 @@ bool saveSessionView(const QString &path, const QMap<QString, QString> &view,
         return fail(QStringLiteral("the file is being recorded or was not finished; save the "
                                    "view when the recording has stopped (or after tcpscope "
                                    "recover)"));
+    return true;
+}
+
+bool saveSessionView(const QString &path, const QMap<QString, QString> &view,
+                     const QVector<Annotation> &annotations, QString *error)
+{
+    auto fail = [error](const QString &why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    if (!canKeepView(path, error))
+        return false;
     for (auto it = view.cbegin(); it != view.cend(); ++it)
         if (it.key().isEmpty() || it.key().size() > 64 || it.value().size() > schema::kMaxViewValue)
             return fail(QStringLiteral("view value '%1' is too large to keep").arg(it.key().left(64)));

@@ -37,6 +37,9 @@ bool recoverSession(const QString &path, QString *error);
 // (no -wal or -journal beside it, not in WAL mode). A file of an earlier 4.x minor gains the
 // tables of the minors after it (empty) and becomes 4.3. False + one-line reason; the file is
 // unchanged then.
+// The file checks of saveSessionView (everything but the format, which needs the file open):
+// true when it would write the file, else false + the reason. Cheap: a stat and a header read.
+bool canKeepView(const QString &path, QString *why);
 // The annotations replace the ones saved before as well (model/annotation.h).
 bool saveSessionView(const QString &path, const QMap<QString, QString> &view,
                      const QVector<Annotation> &annotations, QString *error);
