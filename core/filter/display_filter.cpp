@@ -25,6 +25,13 @@ void FilterContext::addConnection(const Connection &connection)
     m_connections.insert(c.id, std::move(c));
 }
 
+void FilterContext::removeConnection(qint64 id)
+{
+    m_connections.remove(id);
+    m_dropReasons.remove(id);
+    m_rstReasons.remove(id);
+}
+
 void FilterContext::addKernelEvents(const KernelData &kernel)
 {
     for (const DropEvent &d : kernel.drops) {

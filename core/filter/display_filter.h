@@ -62,6 +62,8 @@ public:
 
     // The packets' connections (without history), for connection fields in packet filters.
     void addConnection(const Connection &connection);
+    // Forgets a connection and its kernel events (a live consumer's memory stays bounded).
+    void removeConnection(qint64 id);
     // Kernel drops and sent RSTs, for drop.reason and rst.reason (joined ones only).
     void addKernelEvents(const KernelData &kernel);
     void setInterfaces(const QVector<InterfaceInfo> &interfaces);

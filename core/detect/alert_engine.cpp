@@ -1,0 +1,969 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "detect/alert_engine.h"
+
+#include "model/address.h"
+#include "tcpscope_records.h"
+
+#include <QHash>
+#include <QSet>
+
+#include <algorithm>
+#include <deque>
+
+namespace tcpscope {
+
+namespace {
+
+// One record looked at, in time order: a state change (connection index + history index),
+// a packet, a kernel event, a drop, a listener sample, or a connection to test against the
+// connection rules (its latest values).
+enum class ItemType : quint8
+{
+    State,
+    Packet,
+    Event,
+    Drop,
+    Listener,
+    ConnectionRules,
+};
+
+struct Item
+{
+    qint64 timeNs;
+    ItemType type;
+    int index;
+    int sub;
+};
+
+// Hits within a sliding window of record time; optionally how many distinct values
+// (ports, sources) they carry.
+struct Hit
+{
+    qint64 timeNs;
+    qint64 connectionId;
+    quint32 value;
+};
+
+class Window
+{
+public:
+    void add(const Hit &hit)
+    {
+        m_hits.push_back(hit);
+        ++m_distinct[hit.value];
+    }
+    void expire(qint64 nowNs, qint64 windowNs)
+    {
+        while (!m_hits.empty() && m_hits.front().timeNs <= nowNs - windowNs) {
+            auto it = m_distinct.find(m_hits.front().value);
+            if (it != m_distinct.end() && --it.value() == 0)
+                m_distinct.erase(it);
+            m_hits.pop_front();
+        }
+    }
+    void clear()
+    {
+        m_hits.clear();
+        m_distinct.clear();
+    }
+    int size() const { return int(m_hits.size()); }
+    int distinct() const { return int(m_distinct.size()); }
+    bool empty() const { return m_hits.empty(); }
+    qint64 firstNs() const { return m_hits.empty() ? 0 : m_hits.front().timeNs; }
+    // Distinct connection ids of the hits, newest first, at most Alert::kMaxEvidence.
+    QVector<qint64> connections() const
+    {
+        QVector<qint64> ids;
+        QSet<qint64> seen;
+        for (auto it = m_hits.rbegin(); it != m_hits.rend() && ids.size() < Alert::kMaxEvidence;
+             ++it) {
+            if (it->connectionId > 0 && !seen.contains(it->connectionId)) {
+                seen.insert(it->connectionId);
+                ids.append(it->connectionId);
+            }
+        }
+        std::sort(ids.begin(), ids.end());
+        return ids;
+    }
+    // The value carried by most hits and how many carry it.
+    std::pair<quint32, int> mostCommon() const
+    {
+        quint32 best = 0;
+        int count = 0;
+        for (auto it = m_distinct.begin(); it != m_distinct.end(); ++it) {
+            if (it.value() > count) {
+                best = it.key();
+                count = it.value();
+            }
+        }
+        return {best, count};
+    }
+
+private:
+    std::deque<Hit> m_hits;
+    QHash<quint32, int> m_distinct;
+};
+
+// Windows by subject, swept of stale subjects now and then.
+class Windows
+{
+public:
+    Window &at(const QString &key) { return m_map[key]; }
+    void sweep(qint64 nowNs, qint64 windowNs)
+    {
+        for (auto it = m_map.begin(); it != m_map.end();) {
+            it->expire(nowNs, windowNs);
+            if (it->empty())
+                it = m_map.erase(it);
+            else
+                ++it;
+        }
+    }
+
+private:
+    QHash<QString, Window> m_map;
+};
+
+// What the engine keeps of a connection while it is alive (and a while after it closed).
+struct ConnInfo
+{
+    Connection c;       // latest values, without history
+    int historySeen = 0; // state changes already looked at
+    qint64 lastNs = 0;  // latest record time of this connection
+    bool closed = false; // its change to CLOSE was looked at
+};
+
+struct Throttle
+{
+    qint64 lastNs = 0;
+    quint64 suppressed = 0;
+};
+
+struct ZeroWindowStall
+{
+    qint64 startNs = 0;
+    qint64 lastNs = 0;
+    QSet<qint64> connections;
+    QVector<qint64> packets;
+    bool fired = false;
+    QString summary; // "A:p → B:p"
+};
+
+struct RuleState
+{
+    Windows windows;
+    QSet<qint64> matchedConnections; // connection rules: each connection counts once
+};
+
+QString endpoint(const QString &addr, quint16 port)
+{
+    return addr.contains(QLatin1Char(':')) ? QStringLiteral("[%1]:%2").arg(addr).arg(port)
+                                           : QStringLiteral("%1:%2").arg(addr).arg(port);
+}
+
+QString connectionLabel(const Connection &c)
+{
+    QString s = QStringLiteral("conn %1 (%2 → %3")
+                    .arg(c.id)
+                    .arg(endpoint(c.localAddr, c.localPort), endpoint(c.remoteAddr, c.remotePort));
+    if (!c.comm.isEmpty())
+        s += QStringLiteral(", %1").arg(c.comm);
+    return s + QLatin1Char(')');
+}
+
+QString durationText(qint64 ns)
+{
+    if (ns >= 1'000'000'000)
+        return QStringLiteral("%1 s").arg(double(ns) / 1e9, 0, 'f', ns >= 10'000'000'000 ? 0 : 1);
+    return QStringLiteral("%1 ms").arg(double(ns) / 1e6, 0, 'f', ns >= 10'000'000 ? 0 : 1);
+}
+
+} // namespace
+
+struct AlertEngine::Private
+{
+    AlertConfig config;
+    QVector<Alert> pending;
+    QHash<QString, Throttle> throttles;
+    quint64 raised = 0;
+    quint64 suppressed = 0;
+    quint64 items = 0;
+    qint64 nowNs = 0;
+    qint64 lastSweepNs = 0;
+
+    QHash<qint64, ConnInfo> connections;
+    // Local sockets by "local>remote" endpoint text: a packet's sender that is one of ours
+    // (loopback, local pairs) is seen twice, once per socket; the second copy is skipped.
+    QHash<QString, qint64> localSockets;
+    // Listening ports and the listener's "addr:port" (and connection id).
+    QHash<quint16, std::pair<QString, qint64>> listeners;
+    QHash<qint64, quint64> listenerDrops; // last cumulative sk_drops per listener connection
+    bool kernelRetransmits = false;       // the kernel reports retransmissions itself
+
+    // Interned address texts for Hit::value.
+    QHash<QString, quint32> addressIds;
+    QVector<QString> addresses;
+
+    Windows synSyns, synCompleted, synOverflows; // by listener port text
+    Windows scanPorts;                           // by remote address
+    Windows resets;                              // by remote address
+    Windows refused;                             // by remote addr:port
+    Windows retransConn, retransRemote;          // by conn id / remote address
+    Windows drops;                               // by reason
+    Windows timeWaits;                           // by remote addr:port
+    QHash<QString, ZeroWindowStall> stalls;      // by advertiser>peer endpoint text
+    std::deque<qint64> handshakes;               // recent handshake times (ns), for the median
+    QVector<RuleState> rules;
+    FilterContext filterContext;
+    bool rulesNeedConnections = false;
+
+    quint32 addressId(const QString &addr)
+    {
+        auto it = addressIds.constFind(addr);
+        if (it != addressIds.constEnd())
+            return it.value();
+        if (addresses.size() > 100000) { // a flood of spoofed sources: start over
+            addressIds.clear();
+            addresses.clear();
+        }
+        const quint32 id = quint32(addresses.size());
+        addresses.append(addr);
+        addressIds.insert(addr, id);
+        return id;
+    }
+
+    bool on(const char *kind) const { return config.enabled(QLatin1String(kind)); }
+    double param(const char *name) const { return config.value(QLatin1String(name)); }
+    qint64 paramNs(const char *name) const { return qint64(param(name)); }
+
+    void raise(Alert alert)
+    {
+        const QString key = alert.kind + QChar(0x1f) + alert.subject;
+        Throttle &t = throttles[key];
+        const qint64 throttleNs = paramNs("alert.throttle");
+        if (t.lastNs != 0 && alert.timeNs - t.lastNs < throttleNs && alert.timeNs >= t.lastNs) {
+            ++t.suppressed;
+            ++suppressed;
+            return;
+        }
+        alert.suppressed = t.suppressed;
+        t.suppressed = 0;
+        t.lastNs = alert.timeNs;
+        if (alert.connections.size() > Alert::kMaxEvidence)
+            alert.connections.resize(Alert::kMaxEvidence);
+        if (alert.packets.size() > Alert::kMaxEvidence)
+            alert.packets.resize(Alert::kMaxEvidence);
+        ++raised;
+        pending.append(std::move(alert));
+    }
+
+    Alert builtin(const char *kind, qint64 timeNs, const QString &subject)
+    {
+        Alert a;
+        a.kind = QLatin1String(kind);
+        a.severity = config.severity(a.kind);
+        a.timeNs = timeNs;
+        a.subject = subject;
+        return a;
+    }
+
+    // Connections -------------------------------------------------------------------------
+
+    void noteConnection(const Connection &c)
+    {
+        ConnInfo &info = connections[c.id];
+        info.c = c;
+        info.c.history.clear();
+        // Addresses may appear only in a later update (a socket that binds late): every update.
+        if (c.role == ConnectionRole::Listener) {
+            listeners.insert(c.localPort, {endpoint(c.localAddr, c.localPort), c.id});
+        } else if (!c.localAddr.isEmpty() && !c.remoteAddr.isEmpty()) {
+            localSockets.insert(endpoint(c.localAddr, c.localPort) + QLatin1Char('>')
+                                    + endpoint(c.remoteAddr, c.remotePort),
+                                c.id);
+        }
+        if (rulesNeedConnections)
+            filterContext.addConnection(c);
+    }
+
+    void forget(qint64 id)
+    {
+        auto it = connections.find(id);
+        if (it == connections.end())
+            return;
+        const Connection &c = it->c;
+        if (c.role == ConnectionRole::Listener) {
+            auto l = listeners.find(c.localPort);
+            if (l != listeners.end() && l->second == id)
+                listeners.erase(l);
+            listenerDrops.remove(id);
+        } else {
+            const QString key = endpoint(c.localAddr, c.localPort) + QLatin1Char('>')
+                                + endpoint(c.remoteAddr, c.remotePort);
+            auto s = localSockets.find(key);
+            if (s != localSockets.end() && s.value() == id)
+                localSockets.erase(s);
+        }
+        for (RuleState &r : rules)
+            r.matchedConnections.remove(id);
+        filterContext.removeConnection(id);
+        connections.erase(it);
+    }
+
+    void onStateChange(const ConnInfo &info, const StateChange &change)
+    {
+        const Connection &c = info.c;
+        const QString remoteAddr = c.remoteAddr;
+        const QString remote = endpoint(c.remoteAddr, c.remotePort);
+        if (change.to == TcpState::Established
+            && (change.from == TcpState::SynSent || change.from == TcpState::SynRecv)) {
+            if (c.role == ConnectionRole::Server && on("syn_flood"))
+                synCompleted.at(QString::number(c.localPort)).add({change.timeNs, c.id, 0});
+            if (c.handshakeNs >= 0 && on("handshake_slow"))
+                onHandshake(c, change.timeNs);
+        }
+        if (change.to == TcpState::TimeWait && on("time_wait_buildup") && !c.remoteAddr.isEmpty()) {
+            Window &w = timeWaits.at(remote);
+            const qint64 windowNs = paramNs("time_wait_buildup.window");
+            w.expire(change.timeNs, windowNs);
+            w.add({change.timeNs, c.id, 0});
+            if (w.size() >= param("time_wait_buildup.min_sockets")) {
+                Alert a = builtin("time_wait_buildup", change.timeNs, remote);
+                a.remote = remote;
+                a.connections = w.connections();
+                a.summary = QStringLiteral("%1 sockets toward %2 entered TIME_WAIT in %3; each "
+                                           "holds a local port for about a minute")
+                                .arg(w.size())
+                                .arg(remote, durationText(change.timeNs - w.firstNs()));
+                w.clear();
+                raise(std::move(a));
+            }
+        }
+        if (change.to != TcpState::Close)
+            return;
+        // The connection ended: why, and what that says.
+        const bool established = c.handshakeNs >= 0;
+        if (c.closeReason == CloseReason::Reset && !remoteAddr.isEmpty() && on("rst_storm")) {
+            Window &w = resets.at(remoteAddr);
+            w.expire(change.timeNs, paramNs("rst_storm.window"));
+            w.add({change.timeNs, c.id, 0});
+            if (w.size() >= param("rst_storm.min_resets")) {
+                Alert a = builtin("rst_storm", change.timeNs, remoteAddr);
+                a.remote = remoteAddr;
+                a.connections = w.connections();
+                a.summary = QStringLiteral("%1 connections with %2 ended by a reset in %3")
+                                .arg(w.size())
+                                .arg(remoteAddr, durationText(change.timeNs - w.firstNs()));
+                w.clear();
+                raise(std::move(a));
+            }
+        }
+        if (c.closeReason == CloseReason::Refused && c.role == ConnectionRole::Client
+            && on("refused_burst")) {
+            Window &w = refused.at(remote);
+            w.expire(change.timeNs, paramNs("refused_burst.window"));
+            w.add({change.timeNs, c.id, 0});
+            if (w.size() >= param("refused_burst.min_refused")) {
+                Alert a = builtin("refused_burst", change.timeNs, remote);
+                a.remote = remote;
+                a.connections = w.connections();
+                a.summary = QStringLiteral("%1 connections to %2 refused in %3")
+                                .arg(w.size())
+                                .arg(remote, durationText(change.timeNs - w.firstNs()));
+                w.clear();
+                raise(std::move(a));
+            }
+        }
+        if (c.role == ConnectionRole::Client && !established
+            && (c.closeReason == CloseReason::Refused || c.closeReason == CloseReason::Timeout
+                || c.closeReason == CloseReason::Aborted))
+            onClosedPort(remoteAddr, c.remotePort, change.timeNs, c.id);
+    }
+
+    void onHandshake(const Connection &c, qint64 timeNs)
+    {
+        const qint64 h = c.handshakeNs;
+        const qint64 minNs = paramNs("handshake_slow.min_time");
+        const int minSamples = int(param("handshake_slow.min_samples"));
+        bool slow = false;
+        qint64 median = -1;
+        if (h >= minNs) {
+            if (int(handshakes.size()) >= minSamples && !handshakes.empty()) {
+                std::vector<qint64> sorted(handshakes.begin(), handshakes.end());
+                std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+                median = sorted[sorted.size() / 2];
+                slow = double(h) >= param("handshake_slow.factor") * double(median);
+            } else {
+                slow = true;
+            }
+        }
+        handshakes.push_back(h);
+        if (handshakes.size() > 1001)
+            handshakes.pop_front();
+        if (!slow)
+            return;
+        const QString remote = endpoint(c.remoteAddr, c.remotePort);
+        Alert a = builtin("handshake_slow", timeNs,
+                          c.role == ConnectionRole::Server ? endpoint(c.localAddr, c.localPort)
+                                                           : remote);
+        a.remote = remote;
+        a.connections = {c.id};
+        a.summary = QStringLiteral("handshake of %1 took %2").arg(connectionLabel(c), durationText(h));
+        if (median >= 0)
+            a.summary += QStringLiteral(" (median %1)").arg(durationText(median));
+        raise(std::move(a));
+    }
+
+    // A remote's port found closed or filtered (a refused or unanswered connect, a SYN the
+    // kernel had no socket for).
+    void onClosedPort(const QString &remoteAddr, quint16 port, qint64 timeNs, qint64 connId)
+    {
+        if (remoteAddr.isEmpty() || !on("port_scan"))
+            return;
+        Window &w = scanPorts.at(remoteAddr);
+        w.expire(timeNs, paramNs("port_scan.window"));
+        w.add({timeNs, connId, port});
+        if (w.distinct() >= param("port_scan.min_ports")) {
+            Alert a = builtin("port_scan", timeNs, remoteAddr);
+            a.remote = remoteAddr;
+            a.connections = w.connections();
+            a.summary = QStringLiteral("%1 closed or filtered ports reached between this host and "
+                                       "%2 in %3")
+                            .arg(w.distinct())
+                            .arg(remoteAddr, durationText(timeNs - w.firstNs()));
+            w.clear();
+            raise(std::move(a));
+        }
+    }
+
+    // Packets -----------------------------------------------------------------------------
+
+    // True when this copy of a packet is the receiving socket's and the sender is a local
+    // socket we also see (the sender's copy is the one counted).
+    bool secondLocalCopy(const Packet &p, const QString &src, const QString &dst) const
+    {
+        return p.direction == PacketDirection::In
+               && localSockets.contains(src + QLatin1Char('>') + dst);
+    }
+
+    void onPacket(const Packet &p)
+    {
+        const bool syn = p.tcpFlags & TS_TCP_SYN;
+        const bool ack = p.tcpFlags & TS_TCP_ACK;
+        if (syn && !ack && p.direction == PacketDirection::In && on("syn_flood")) {
+            auto l = listeners.constFind(p.dstPort);
+            if (l != listeners.constEnd()) {
+                const QString src = addressText(p.family, p.srcAddr);
+                onSyn(p.dstPort, l->first, l->second, p.timeNs, addressId(src));
+            }
+        }
+        if ((p.tcpFlags & TS_TCP_RST) && p.connectionId == 0 && p.direction == PacketDirection::Out
+            && p.seq == 0) {
+            // The answer to a SYN on a closed port: RST|ACK with sequence 0 from no socket.
+            onClosedPort(addressText(p.family, p.dstAddr), p.srcPort, p.timeNs, 0);
+        }
+        const quint32 f = p.analysis;
+        if (f & (AnalysisRetransmission | AnalysisZeroWindow)
+            || (stalls.size() > 0 && !(p.tcpFlags & TS_TCP_RST))) {
+            const QString src = endpoint(addressText(p.family, p.srcAddr), p.srcPort);
+            const QString dst = endpoint(addressText(p.family, p.dstAddr), p.dstPort);
+            if (f & AnalysisRetransmission && on("retransmit_spike")
+                && !secondLocalCopy(p, src, dst)
+                && !(kernelRetransmits && p.direction == PacketDirection::Out))
+                onRetransmission(p.connectionId, p.timeNs, 1, p.id);
+            if (on("zero_window_stall"))
+                onWindow(p, src, dst);
+        }
+    }
+
+    void onSyn(quint16 port, const QString &listener, qint64 listenerId, qint64 timeNs,
+               quint32 source)
+    {
+        const QString key = QString::number(port);
+        const qint64 windowNs = paramNs("syn_flood.window");
+        Window &syns = synSyns.at(key);
+        syns.expire(timeNs, windowNs);
+        syns.add({timeNs, 0, source});
+        Window &done = synCompleted.at(key);
+        done.expire(timeNs, windowNs);
+        if (syns.size() >= param("syn_flood.min_syns")
+            && done.size() < param("syn_flood.max_completed") * syns.size()) {
+            Alert a = builtin("syn_flood", timeNs, listener);
+            const auto [top, topCount] = syns.mostCommon();
+            if (topCount * 10 >= syns.size() * 9 && top < quint32(addresses.size()))
+                a.remote = addresses.at(top);
+            a.connections = {listenerId};
+            a.summary = QStringLiteral("SYN flood on %1: %2 SYNs from %3 source%4, %5 handshakes "
+                                       "completed in %6")
+                            .arg(listener)
+                            .arg(syns.size())
+                            .arg(syns.distinct())
+                            .arg(syns.distinct() == 1 ? QString() : QStringLiteral("s"))
+                            .arg(done.size())
+                            .arg(durationText(timeNs - syns.firstNs()));
+            if (!a.remote.isEmpty() && syns.distinct() > 1)
+                a.summary += QStringLiteral(", most from %1").arg(a.remote);
+            syns.clear();
+            raise(std::move(a));
+        }
+    }
+
+    void onOverflow(quint16 port, qint64 timeNs, quint64 count, const QString &what)
+    {
+        auto l = listeners.constFind(port);
+        const QString listener = l != listeners.constEnd() ? l->first : QStringLiteral("port %1").arg(port);
+        Window &w = synOverflows.at(QString::number(port));
+        w.expire(timeNs, paramNs("syn_flood.window"));
+        for (quint64 i = 0; i < std::min<quint64>(count, 100000); ++i)
+            w.add({timeNs, l != listeners.constEnd() ? l->second : 0, 0});
+        if (w.size() >= param("syn_flood.min_overflows")) {
+            Alert a = builtin("syn_flood", timeNs, listener);
+            a.connections = w.connections();
+            a.summary = QStringLiteral("SYN flood on %1: %2 %3 in %4")
+                            .arg(listener)
+                            .arg(w.size())
+                            .arg(what, durationText(timeNs - w.firstNs()));
+            w.clear();
+            raise(std::move(a));
+        }
+    }
+
+    void onRetransmission(qint64 connId, qint64 timeNs, int segments, qint64 packetId)
+    {
+        if (connId <= 0)
+            return;
+        auto it = connections.constFind(connId);
+        const Connection *c = it != connections.constEnd() ? &it->c : nullptr;
+        const qint64 windowNs = paramNs("retransmit_spike.window");
+        const QString connKey = QString::number(connId);
+        Window &w = retransConn.at(connKey);
+        w.expire(timeNs, windowNs);
+        for (int i = 0; i < segments; ++i)
+            w.add({timeNs, connId, quint32(packetId)});
+        if (w.size() >= param("retransmit_spike.min_per_connection")) {
+            Alert a = builtin("retransmit_spike", timeNs, QStringLiteral("conn ") + connKey);
+            a.connections = {connId};
+            if (c)
+                a.remote = endpoint(c->remoteAddr, c->remotePort);
+            a.summary = QStringLiteral("%1 retransmissions in %2 on %3")
+                            .arg(w.size())
+                            .arg(durationText(timeNs - w.firstNs()),
+                                 c ? connectionLabel(*c) : QStringLiteral("conn ") + connKey);
+            w.clear();
+            raise(std::move(a));
+        }
+        if (!c || c->remoteAddr.isEmpty())
+            return;
+        Window &r = retransRemote.at(c->remoteAddr);
+        r.expire(timeNs, windowNs);
+        for (int i = 0; i < segments; ++i)
+            r.add({timeNs, connId, 0});
+        if (r.size() >= param("retransmit_spike.min_per_remote")) {
+            Alert a = builtin("retransmit_spike", timeNs, c->remoteAddr);
+            a.remote = c->remoteAddr;
+            a.connections = r.connections();
+            a.summary = QStringLiteral("%1 retransmissions toward %2 in %3 over %4 connection%5")
+                            .arg(r.size())
+                            .arg(c->remoteAddr, durationText(timeNs - r.firstNs()))
+                            .arg(a.connections.size())
+                            .arg(a.connections.size() == 1 ? QString() : QStringLiteral("s"));
+            r.clear();
+            raise(std::move(a));
+        }
+    }
+
+    // Zero windows: a stall starts with a segment advertising window 0 and ends with one from
+    // the same sender advertising more (or the connection closing).
+    void onWindow(const Packet &p, const QString &src, const QString &dst)
+    {
+        const QString key = src + QLatin1Char('>') + dst;
+        if (p.analysis & AnalysisZeroWindow) {
+            ZeroWindowStall &s = stalls[key];
+            if (s.startNs == 0) {
+                s.startNs = p.timeNs;
+                s.summary = QStringLiteral("%1 advertised a zero window to %2").arg(src, dst);
+            }
+            s.lastNs = p.timeNs;
+            if (p.connectionId > 0)
+                s.connections.insert(p.connectionId);
+            if (s.packets.size() < Alert::kMaxEvidence)
+                s.packets.append(p.id);
+            return;
+        }
+        auto it = stalls.find(key);
+        if (it == stalls.end() || p.window == 0 || (p.tcpFlags & TS_TCP_SYN))
+            return;
+        checkStall(it.key(), *it, p.timeNs); // measured up to the reopening segment
+        stalls.erase(it);
+    }
+
+    void checkStall(const QString &key, ZeroWindowStall &s, qint64 nowNs)
+    {
+        if (s.fired || nowNs - s.startNs < paramNs("zero_window_stall.min_duration"))
+            return;
+        s.fired = true;
+        Alert a = builtin("zero_window_stall", s.startNs + paramNs("zero_window_stall.min_duration"), key);
+        a.connections = QVector<qint64>(s.connections.begin(), s.connections.end());
+        std::sort(a.connections.begin(), a.connections.end());
+        a.packets = s.packets;
+        const qsizetype gt = key.indexOf(QLatin1Char('>'));
+        a.remote = key.mid(gt + 1);
+        QString who;
+        for (qint64 id : a.connections) {
+            auto c = connections.constFind(id);
+            if (c != connections.constEnd() && !c->c.comm.isEmpty()) {
+                who = QStringLiteral(" (%1)").arg(connectionLabel(c->c));
+                break;
+            }
+        }
+        a.summary = QStringLiteral("%1 for %2 or more%3")
+                        .arg(s.summary, durationText(paramNs("zero_window_stall.min_duration")), who);
+        raise(std::move(a));
+    }
+
+    // Kernel -------------------------------------------------------------------------------
+
+    void onEvent(const KernelEvent &e)
+    {
+        if (e.kind == KernelEventKind::Retransmit && e.err == 0) {
+            kernelRetransmits = true;
+            if (on("retransmit_spike") && !(e.tcpFlags & TS_TCP_SYN))
+                onRetransmission(e.connectionId, e.timeNs, std::max<int>(1, e.segs), 0);
+        }
+    }
+
+    void onDrop(const DropEvent &d)
+    {
+        if (on("drop_surge") && !d.reasonName.isEmpty()) {
+            Window &w = drops.at(d.reasonName);
+            w.expire(d.timeNs, paramNs("drop_surge.window"));
+            w.add({d.timeNs, d.connectionId, 0});
+            if (w.size() >= param("drop_surge.min_drops")) {
+                Alert a = builtin("drop_surge", d.timeNs, d.reasonName);
+                a.connections = w.connections();
+                a.summary = QStringLiteral("the kernel dropped %1 TCP packets for %2 in %3")
+                                .arg(w.size())
+                                .arg(d.reasonName, durationText(d.timeNs - w.firstNs()));
+                w.clear();
+                raise(std::move(a));
+            }
+        }
+        const bool syn = (d.tcpFlags & TS_TCP_SYN) && !(d.tcpFlags & TS_TCP_ACK);
+        if (syn && d.reasonName == QLatin1String("NO_SOCKET"))
+            onClosedPort(d.srcAddr, d.dstPort, d.timeNs, 0);
+        if (on("syn_flood")
+            && (d.reasonName == QLatin1String("TCP_LISTEN_OVERFLOW")
+                || d.reasonName == QLatin1String("TCP_REQQFULLDROP")))
+            onOverflow(d.dstPort, d.timeNs, 1, QStringLiteral("SYNs dropped by a full queue"));
+    }
+
+    void onListener(const ListenerSample &l)
+    {
+        if (l.connectionId <= 0)
+            return;
+        auto it = listenerDrops.find(l.connectionId);
+        if (it == listenerDrops.end()) {
+            listenerDrops.insert(l.connectionId, l.drops);
+            return;
+        }
+        const quint64 delta = l.drops > it.value() ? l.drops - it.value() : 0;
+        it.value() = l.drops;
+        if (delta > 0 && on("syn_flood"))
+            onOverflow(l.port, l.timeNs, delta, QStringLiteral("connections the listener dropped"));
+    }
+
+    // Custom rules --------------------------------------------------------------------------
+
+    QString groupValue(const QString &field, const Packet *p, const Connection *c) const
+    {
+        if (p) {
+            if (field == QLatin1String("ip.src"))
+                return addressText(p->family, p->srcAddr);
+            if (field == QLatin1String("ip.dst"))
+                return addressText(p->family, p->dstAddr);
+            if (field == QLatin1String("tcp.srcport"))
+                return QString::number(p->srcPort);
+            if (field == QLatin1String("tcp.dstport"))
+                return QString::number(p->dstPort);
+        }
+        if (field == QLatin1String("conn.id"))
+            return c ? QString::number(c->id) : (p ? QString::number(p->connectionId) : QString());
+        if (!c)
+            return QStringLiteral("(no connection)");
+        if (field == QLatin1String("conn.remote_addr"))
+            return c->remoteAddr;
+        if (field == QLatin1String("conn.remote_port"))
+            return QString::number(c->remotePort);
+        if (field == QLatin1String("conn.local_addr"))
+            return c->localAddr;
+        if (field == QLatin1String("conn.local_port"))
+            return QString::number(c->localPort);
+        if (field == QLatin1String("proc.name"))
+            return c->comm;
+        if (field == QLatin1String("proc.pid"))
+            return QString::number(c->pid);
+        return {};
+    }
+
+    void onRuleMatch(int ruleIndex, qint64 timeNs, const Packet *p, const Connection *c)
+    {
+        const AlertRule &rule = config.rules().at(ruleIndex);
+        Alert a;
+        a.kind = rule.name;
+        a.custom = true;
+        a.severity = rule.severity;
+        a.timeNs = timeNs;
+        if (c) {
+            a.remote = endpoint(c->remoteAddr, c->remotePort);
+            if (c->remoteAddr.isEmpty())
+                a.remote.clear();
+        }
+        if (!rule.counted) {
+            const qint64 connId = c ? c->id : (p ? p->connectionId : 0);
+            a.subject = QStringLiteral("conn %1").arg(connId);
+            if (connId > 0)
+                a.connections = {connId};
+            if (p)
+                a.packets = {p->id};
+            a.summary = QStringLiteral("%1 matched %2").arg(rule.expression.trimmed(),
+                c ? connectionLabel(*c) : QStringLiteral("packet %1").arg(p ? p->id : 0));
+            raise(std::move(a));
+            return;
+        }
+        const QString group = rule.groupField.isEmpty() ? QString() : groupValue(rule.groupField, p, c);
+        Window &w = rules[ruleIndex].windows.at(group);
+        w.expire(timeNs, rule.windowNs);
+        w.add({timeNs, c ? c->id : (p ? p->connectionId : 0), 0});
+        const bool over = rule.atLeast ? quint64(w.size()) >= rule.threshold
+                                       : quint64(w.size()) > rule.threshold;
+        if (!over)
+            return;
+        a.subject = rule.groupField.isEmpty() ? QStringLiteral("all")
+                                              : rule.groupField + QStringLiteral(" == ") + group;
+        a.connections = w.connections();
+        if (a.connections.size() != 1)
+            a.remote.clear();
+        a.summary = QStringLiteral("%1 × (%2)%3 in %4")
+                        .arg(w.size())
+                        .arg(rule.expression.trimmed(),
+                             rule.groupField.isEmpty() ? QString()
+                                                       : QStringLiteral(" with %1 %2").arg(rule.groupField, group),
+                             durationText(timeNs - w.firstNs()));
+        w.clear();
+        raise(std::move(a));
+    }
+
+    void packetRules(const Packet &p)
+    {
+        const auto &list = config.rules();
+        const Connection *c = nullptr;
+        bool looked = false;
+        for (int i = 0; i < list.size(); ++i) {
+            if (list.at(i).filter.target() != FilterTarget::Packets)
+                continue;
+            if (!list.at(i).filter.matches(p, filterContext))
+                continue;
+            if (!looked) {
+                auto it = connections.constFind(p.connectionId);
+                c = it != connections.constEnd() ? &it->c : nullptr;
+                looked = true;
+            }
+            onRuleMatch(i, p.timeNs, &p, c);
+        }
+    }
+
+    void connectionRules(const Connection &c, qint64 timeNs)
+    {
+        const auto &list = config.rules();
+        filterContext.sessionEndNs = timeNs;
+        for (int i = 0; i < list.size(); ++i) {
+            if (list.at(i).filter.target() != FilterTarget::Connections)
+                continue;
+            if (rules[i].matchedConnections.contains(c.id))
+                continue;
+            if (!list.at(i).filter.matches(c, filterContext))
+                continue;
+            rules[i].matchedConnections.insert(c.id);
+            onRuleMatch(i, timeNs, nullptr, &c);
+        }
+    }
+
+    // Time ---------------------------------------------------------------------------------
+
+    void advance(qint64 timeNs)
+    {
+        if (timeNs <= nowNs)
+            return;
+        nowNs = timeNs;
+        for (auto it = stalls.begin(); it != stalls.end(); ++it)
+            checkStall(it.key(), *it, nowNs);
+        if (nowNs - lastSweepNs < 5'000'000'000)
+            return;
+        lastSweepNs = nowNs;
+        const qint64 longest = std::max<qint64>(paramNs("time_wait_buildup.window"),
+                                                paramNs("port_scan.window"));
+        for (Windows *w : {&synSyns, &synCompleted, &synOverflows, &scanPorts, &resets, &refused,
+                           &retransConn, &retransRemote, &drops, &timeWaits})
+            w->sweep(nowNs, longest);
+        for (RuleState &r : rules)
+            r.windows.sweep(nowNs, std::max<qint64>(longest, 3600'000'000'000));
+        // Closed connections are kept a minute for late packets, then forgotten.
+        QVector<qint64> old;
+        for (auto it = connections.cbegin(); it != connections.cend(); ++it)
+            if (it->closed && nowNs - it->lastNs > 60'000'000'000)
+                old.append(it.key());
+        for (qint64 id : old)
+            forget(id);
+        for (auto it = stalls.begin(); it != stalls.end();) {
+            if (nowNs - it->lastNs > 600'000'000'000)
+                it = stalls.erase(it);
+            else
+                ++it;
+        }
+        for (auto it = throttles.begin(); it != throttles.end();) {
+            if (nowNs - it->lastNs > 2 * paramNs("alert.throttle") && it->suppressed == 0)
+                it = throttles.erase(it);
+            else
+                ++it;
+        }
+    }
+};
+
+AlertEngine::AlertEngine(const AlertConfig &config)
+    : d(std::make_unique<Private>())
+{
+    d->config = config;
+    d->rules.resize(config.rules().size());
+    for (const AlertRule &r : config.rules())
+        d->rulesNeedConnections = d->rulesNeedConnections || r.filter.needsConnections()
+                                  || r.filter.target() == FilterTarget::Connections;
+}
+
+AlertEngine::~AlertEngine() = default;
+
+void AlertEngine::addBatch(const QVector<Connection> &changed, const QVector<Packet> &packets,
+                           const KernelData &kernel)
+{
+    Private &p = *d;
+    QVector<Item> items;
+    items.reserve(packets.size() + kernel.events.size() + kernel.drops.size()
+                  + kernel.listeners.size() + changed.size() * 2);
+    const bool connRules = std::any_of(p.config.rules().begin(), p.config.rules().end(),
+                                       [](const AlertRule &r) {
+                                           return r.filter.target() == FilterTarget::Connections;
+                                       });
+    for (int i = 0; i < changed.size(); ++i) {
+        const Connection &c = changed.at(i);
+        p.noteConnection(c);
+        ConnInfo &info = p.connections[c.id];
+        qint64 last = c.startNs;
+        for (int h = info.historySeen; h < c.history.size(); ++h) {
+            items.append({c.history.at(h).timeNs, ItemType::State, i, h});
+            last = std::max(last, c.history.at(h).timeNs);
+        }
+        if (!c.history.isEmpty())
+            last = std::max(last, c.history.last().timeNs);
+        info.historySeen = std::max<int>(info.historySeen, int(c.history.size()));
+        info.lastNs = std::max(info.lastNs, last);
+        if (connRules)
+            items.append({last, ItemType::ConnectionRules, i, 0});
+    }
+    for (int i = 0; i < packets.size(); ++i)
+        items.append({packets.at(i).timeNs, ItemType::Packet, i, 0});
+    for (int i = 0; i < kernel.events.size(); ++i)
+        items.append({kernel.events.at(i).timeNs, ItemType::Event, i, 0});
+    for (int i = 0; i < kernel.drops.size(); ++i)
+        items.append({kernel.drops.at(i).timeNs, ItemType::Drop, i, 0});
+    for (int i = 0; i < kernel.listeners.size(); ++i)
+        items.append({kernel.listeners.at(i).timeNs, ItemType::Listener, i, 0});
+    std::stable_sort(items.begin(), items.end(),
+                     [](const Item &a, const Item &b) { return a.timeNs < b.timeNs; });
+    const bool packetRules = std::any_of(p.config.rules().begin(), p.config.rules().end(),
+                                         [](const AlertRule &r) {
+                                             return r.filter.target() == FilterTarget::Packets;
+                                         });
+    if (packetRules && p.filterContext.originNs == 0 && !packets.isEmpty())
+        p.filterContext.originNs = packets.first().timeNs;
+    for (const Item &item : std::as_const(items)) {
+        ++p.items;
+        p.advance(item.timeNs);
+        switch (item.type) {
+        case ItemType::State: {
+            const Connection &c = changed.at(item.index);
+            auto it = p.connections.find(c.id);
+            if (it != p.connections.end()) {
+                const StateChange &change = c.history.at(item.sub);
+                it->closed = it->closed || change.to == TcpState::Close;
+                p.onStateChange(*it, change);
+            }
+            break;
+        }
+        case ItemType::ConnectionRules:
+            p.connectionRules(changed.at(item.index), item.timeNs);
+            break;
+        case ItemType::Packet:
+            p.onPacket(packets.at(item.index));
+            if (packetRules)
+                p.packetRules(packets.at(item.index));
+            if (packets.at(item.index).connectionId > 0) {
+                auto it = p.connections.find(packets.at(item.index).connectionId);
+                if (it != p.connections.end())
+                    it->lastNs = std::max(it->lastNs, item.timeNs);
+            }
+            break;
+        case ItemType::Event:
+            p.onEvent(kernel.events.at(item.index));
+            break;
+        case ItemType::Drop:
+            p.onDrop(kernel.drops.at(item.index));
+            break;
+        case ItemType::Listener:
+            p.onListener(kernel.listeners.at(item.index));
+            break;
+        }
+    }
+    // A stall ends with its connection.
+    for (const Connection &c : changed) {
+        if (p.stalls.isEmpty() || c.history.isEmpty() || c.history.last().to != TcpState::Close)
+            continue;
+        for (auto it = p.stalls.begin(); it != p.stalls.end();) {
+            if (it->connections.contains(c.id)) {
+                p.checkStall(it.key(), *it, c.history.last().timeNs);
+                it = p.stalls.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+}
+
+void AlertEngine::advanceTo(qint64 nowNs)
+{
+    d->advance(nowNs);
+}
+
+QVector<Alert> AlertEngine::takeAlerts()
+{
+    QVector<Alert> out;
+    out.swap(d->pending);
+    std::stable_sort(out.begin(), out.end(),
+                     [](const Alert &a, const Alert &b) { return a.timeNs < b.timeNs; });
+    return out;
+}
+
+quint64 AlertEngine::alertsRaised() const
+{
+    return d->raised;
+}
+
+quint64 AlertEngine::alertsSuppressed() const
+{
+    return d->suppressed;
+}
+
+quint64 AlertEngine::itemsSeen() const
+{
+    return d->items;
+}
+
+} // namespace tcpscope

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The detectors over a session file: its records replayed through AlertEngine in time order, in
+// slices as the live capture publishes them, so a reopened capture raises the alerts a live one
+// raised. Connections are given as they were at each point of the replay (their state history
+// up to it, and their handshake and close not yet known before they happen).
+#pragma once
+
+#include "detect/alert_engine.h"
+
+#include <functional>
+
+namespace tcpscope {
+
+class Session;
+
+struct ReplayStats
+{
+    quint64 items = 0;      // records looked at
+    quint64 suppressed = 0; // alerts left out by throttling
+    QString error;          // the session's read error, if any (what was read is used)
+};
+
+// Every alert in the session. onAlert, when given, receives them as they are raised (in time
+// order within a slice); return false from it to stop early.
+QVector<Alert> detectAlerts(const Session &session, const AlertConfig &config,
+                            ReplayStats *stats = nullptr,
+                            const std::function<bool(const Alert &)> &onAlert = {});
+
+} // namespace tcpscope
