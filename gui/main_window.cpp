@@ -10,6 +10,7 @@
 #include "views/packet_inspector.h"
 #include "charts/chart_actions.h"
 #include "charts/chart_export.h"
+#include "charts/metrics_widget.h"
 #include "charts/timeline_widget.h"
 #include "models/connection_table_model.h"
 #include "recent_files.h"
@@ -154,6 +155,8 @@ void MainWindow::createCentralWidgets()
     // The kernel's view of the selected connections is a sibling of the packet inspector: both
     // answer "what happened on this connection", from the wire and from the kernel.
     m_detail = new ConnectionDetailView(this);
+    connect(m_detail->metrics(), &MetricsWidget::timeClicked, this, &MainWindow::onMetricsClicked);
+    connect(m_inspector, &PacketInspector::packetShown, this, &MainWindow::onPacketShown);
     m_lowerTabs = new QTabWidget(this);
     m_lowerTabs->setDocumentMode(true);
     m_lowerTabs->addTab(m_inspector, tr("Packets"));

@@ -142,6 +142,11 @@ private:
     void chooseAndExportPackets();
     void connectPacketSignals();
     void onConnectionSelectionChanged();
+    // A click on the kernel charts at x seconds: the current connection's packet nearest it.
+    void onMetricsClicked(double x);
+    // The packet inspector shows this packet (0: none): the charts mark its time, the table's
+    // current row follows its connection.
+    void onPacketShown(qint64 packetId, qint64 connectionId, qint64 timeNs);
     void onPacketsAdded(const QVector<tcpscope::Packet> &packets);
     void onKernelDataAdded(const tcpscope::KernelData &data);
     void updatePacketLabel();

@@ -19,8 +19,13 @@
 #include "views/packet_details_view.h"
 #include "views/packets_panel.h"
 #include "charts/seq_graph_widget.h"
+#include "charts/metrics_widget.h"
+#include "models/packet_pages.h"
 
 #include <QTableView>
+
+#include <algorithm>
+#include <cmath>
 
 #include <QAction>
 #include <QDir>
@@ -155,9 +160,50 @@ void MainWindow::onConnectionSelectionChanged()
 {
     const qint64 current = m_table->currentConnectionId();
     QVector<qint64> selected = m_table->selectedConnectionIds();
-    m_inspector->setConnections(selected, current > 0 && selected.contains(current) ? current : selected.value(0));
-    m_detail->setConnections(selected, current);
+    // Nothing selected lists every packet; a current row then (it followed a packet of the
+    // whole list) is what the graph and the kernel charts show.
+    const bool currentOnly = selected.isEmpty() && current > 0;
+    m_inspector->setConnections(selected, current > 0 && (currentOnly || selected.contains(current)) ? current : selected.value(0));
+    m_detail->setConnections(currentOnly ? QVector<qint64>{current} : selected, current);
     updateActions();
+}
+
+void MainWindow::onMetricsClicked(double x)
+{
+    if (!m_session)
+        return;
+    const qint64 id = m_detail->shownConnectionId(); // the connection the charts are about
+    if (id <= 0)
+        return;
+    const Packet p = packetNearestTime(*m_session, id, m_originNs + qint64(std::llround(x * 1e9)));
+    if (p.id == 0) {
+        statusBar()->showMessage(tr("Connection %1 has no packets in this session").arg(id), 5000);
+        return;
+    }
+    m_inspector->showPacket(p.id);
+    statusBar()->showMessage(tr("Packet %1 (connection %2, %3 s) is selected in the packet list (Ctrl+P)")
+                                 .arg(p.id).arg(id).arg(double(p.timeNs - m_originNs) / 1e9, 0, 'f', 6), 6000);
+}
+
+void MainWindow::onPacketShown(qint64 packetId, qint64 connectionId, qint64 timeNs)
+{
+    MetricsWidget *metrics = m_detail->metrics();
+    m_timeline->setPacketTime(packetId > 0 ? timeNs : 0);
+    if (packetId > 0)
+        metrics->setMarkedTime(double(timeNs - m_originNs) / 1e9);
+    else
+        metrics->clearMarkedTime();
+    // A packet of another connection (several connections listed, or the whole session): the
+    // table's current row moves to its connection without touching the selection, so the
+    // timeline and the kernel charts follow while the list keeps what it lists.
+    if (packetId <= 0 || connectionId <= 0 || connectionId == m_table->currentConnectionId())
+        return;
+    const int row = m_model->rowForId(connectionId);
+    if (row < 0)
+        return; // hidden by the connection filter
+    const QModelIndex index = m_model->index(row, 0);
+    m_table->selectionModel()->setCurrentIndex(index, QItemSelectionModel::NoUpdate);
+    m_table->scrollTo(index);
 }
 
 void MainWindow::updatePacketLabel()

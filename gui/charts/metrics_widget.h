@@ -6,7 +6,9 @@
 // Markers for state changes, retransmits, resets, congestion-state changes and drops run
 // through every chart; hovering one names it. A crosshair follows the mouse across all charts
 // and crosshairMoved() carries the values of the nearest sample. Several connections overlay on
-// the same axes, one colour each (the top legend names them).
+// the same axes, one colour each (the top legend names them). A click (not a drag) in a chart
+// emits timeClicked; a marked time (the packet selected elsewhere) keeps the crosshair there
+// while the mouse is not over the charts.
 #pragma once
 
 #include "charts/metrics_data.h"
@@ -54,15 +56,25 @@ public:
     void setCrosshair(double x);
     void hideCrosshair();
     bool crosshairVisible() const { return m_crosshairX.has_value(); }
+    std::optional<double> crosshairX() const { return m_crosshairX; }
+    // Where the crosshair rests when the mouse is elsewhere (x seconds), e.g. the time of the
+    // selected packet; clearMarkedTime hides it again.
+    void setMarkedTime(double x);
+    void clearMarkedTime();
+    std::optional<double> markedTime() const { return m_markedX; }
     QString readoutAt(double x) const;
     // Tooltip of the markers within a few pixels of pos ("" when none).
     QString markerToolTipAt(const QPoint &pos) const;
 
 signals:
     void crosshairMoved(double x, const QString &readout); // x NaN + "" when the mouse left
+    // A left click in one of the charts at x seconds (not the end of a drag).
+    void timeClicked(double x);
 
 protected:
+    void mousePressEvent(QMouseEvent *event) override;
     void mouseMoveEvent(QMouseEvent *event) override;
+    void mouseReleaseEvent(QMouseEvent *event) override;
     void mouseDoubleClickEvent(QMouseEvent *event) override;
     void leaveEvent(QEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
@@ -92,6 +104,7 @@ private:
     void updateAxisLabels();
     void onTimeRangeChanged(const QCPRange &range);
     void rescaleValueAxes();
+    void restCrosshair(); // at the marked time, else hidden
     ChartParts *partsAt(const QPoint &pos);
     const ChartParts *partsAt(const QPoint &pos) const;
     ChartParts &parts(MetricsChart chart) { return m_parts[int(chart)]; }
@@ -106,6 +119,8 @@ private:
     QVector<ConnectionMetrics> m_connections;
     std::shared_ptr<QVector<MetricsMarker>> m_markers;
     std::optional<double> m_crosshairX;
+    std::optional<double> m_markedX;
+    QPoint m_pressPos;
     double m_rateScale2 = 1; // delivery rate axis
     QString m_rateUnit2;
     bool m_syncing = false;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // MetricsWidget's mouse side: the crosshair across all charts with its readout, marker
-// tooltips, double-click to fit.
+// tooltips, a click at a time, double-click to fit.
+#include "charts/chart_click.h"
 #include "charts/metrics_markers.h"
 #include "charts/metrics_widget.h"
 
@@ -88,6 +89,30 @@ void MetricsWidget::hideCrosshair()
     emit crosshairMoved(std::nan(""), QString());
 }
 
+void MetricsWidget::setMarkedTime(double x)
+{
+    m_markedX = x;
+    if (!underMouse())
+        setCrosshair(x);
+}
+
+void MetricsWidget::clearMarkedTime()
+{
+    if (!m_markedX)
+        return;
+    m_markedX.reset();
+    if (!underMouse())
+        hideCrosshair();
+}
+
+void MetricsWidget::restCrosshair()
+{
+    if (m_markedX && !m_connections.isEmpty())
+        setCrosshair(*m_markedX);
+    else
+        hideCrosshair();
+}
+
 QString MetricsWidget::readoutAt(double x) const
 {
     QStringList lines;
@@ -150,13 +175,29 @@ void MetricsWidget::mouseMoveEvent(QMouseEvent *event)
     if (const ChartParts *p = partsAt(pos); p && !m_connections.isEmpty())
         setCrosshair(p->rect->axis(QCPAxis::atBottom)->pixelToCoord(pos.x()));
     else
-        hideCrosshair();
+        restCrosshair();
+}
+
+void MetricsWidget::mousePressEvent(QMouseEvent *event)
+{
+    m_pressPos = event->pos();
+    QCustomPlot::mousePressEvent(event);
+}
+
+void MetricsWidget::mouseReleaseEvent(QMouseEvent *event)
+{
+    const bool click = event->button() == Qt::LeftButton && isChartClick(m_pressPos, event->pos());
+    QCustomPlot::mouseReleaseEvent(event);
+    if (!click || m_connections.isEmpty())
+        return;
+    if (const ChartParts *p = partsAt(event->pos()))
+        emit timeClicked(p->rect->axis(QCPAxis::atBottom)->pixelToCoord(event->pos().x()));
 }
 
 void MetricsWidget::leaveEvent(QEvent *event)
 {
     QCustomPlot::leaveEvent(event);
-    hideCrosshair();
+    restCrosshair();
 }
 
 void MetricsWidget::mouseDoubleClickEvent(QMouseEvent *event)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "charts/seq_graph_widget.h"
 
+#include "charts/chart_click.h"
 #include "charts/seq_graph_data.h"
 #include "charts/seq_graph_plottable.h"
 #include "charts/timeline_plottable.h"
@@ -16,7 +17,6 @@
 namespace tcpscope {
 
 namespace {
-constexpr int kClickSlopPx = 3;
 // Drawn bottom to top: lines under bars, problems over ordinary data, markers on top.
 constexpr SeqBarKind kBarOrder[kSeqBarKindCount] = {
     SeqBarKind::Sack, SeqBarKind::Data, SeqBarKind::Problem, SeqBarKind::Retransmission};
@@ -401,7 +401,7 @@ void SeqGraphWidget::mouseMoveEvent(QMouseEvent *event)
 {
     QCustomPlot::mouseMoveEvent(event);
     if (event->buttons() != Qt::NoButton) {
-        if ((event->pos() - d->pressPos).manhattanLength() > kClickSlopPx)
+        if (!isChartClick(d->pressPos, event->pos()))
             d->follow = false;
         QToolTip::hideText();
         return;
@@ -415,8 +415,7 @@ void SeqGraphWidget::mouseMoveEvent(QMouseEvent *event)
 
 void SeqGraphWidget::mouseReleaseEvent(QMouseEvent *event)
 {
-    const bool click = event->button() == Qt::LeftButton &&
-                       (event->pos() - d->pressPos).manhattanLength() <= kClickSlopPx;
+    const bool click = event->button() == Qt::LeftButton && isChartClick(d->pressPos, event->pos());
     QCustomPlot::mouseReleaseEvent(event);
     if (!click)
         return;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "charts/timeline_widget.h"
 
+#include "charts/chart_click.h"
 #include "charts/legend_wrap.h"
 #include "charts/timeline_plottable.h"
 #include "util/format.h"
@@ -133,6 +134,8 @@ void TimelineWidget::setConnections(const QVector<Connection> &ordered, qint64 o
     m_originNs = originNs;
     if (moved && !m_annotations.isEmpty())
         setAnnotations(QVector<Annotation>(m_annotations)); // their x is seconds since the origin
+    if (moved && m_packetLine)
+        setPacketTime(m_packetTimeNs);
     m_endNs = endNs;
     updateTimeAxisLabel();
     rebuild();
@@ -152,6 +155,8 @@ void TimelineWidget::clear()
     m_followTime = m_followRows = true;
     m_markers->clear(); // markers belong to the connections shown
     updateMarkerLegend();
+    if (m_packetLine)
+        setPacketTime(0);
     setConnections({}, 0, 0);
 }
 
@@ -438,7 +443,7 @@ void TimelineWidget::mouseMoveEvent(QMouseEvent *event)
 {
     QCustomPlot::mouseMoveEvent(event);
     if (event->buttons() != Qt::NoButton) {
-        if ((event->pos() - m_pressPos).manhattanLength() > 3)
+        if (!isChartClick(m_pressPos, event->pos()))
             m_followTime = m_followRows = false;
         QToolTip::hideText();
         return;
@@ -452,7 +457,7 @@ void TimelineWidget::mouseMoveEvent(QMouseEvent *event)
 
 void TimelineWidget::mouseReleaseEvent(QMouseEvent *event)
 {
-    const bool click = event->button() == Qt::LeftButton && (event->pos() - m_pressPos).manhattanLength() <= 3;
+    const bool click = event->button() == Qt::LeftButton && isChartClick(m_pressPos, event->pos());
     QCustomPlot::mouseReleaseEvent(event);
     if (!click)
         return;

@@ -44,6 +44,9 @@ public:
     // for a time range) with its first words on top; the whole text on hover. At most 200.
     void setAnnotations(const QVector<Annotation> &annotations);
     int annotationMarkCount() const { return int(m_annotationItems.size()); }
+    // A thin vertical line at the time of the packet selected elsewhere (0: none).
+    void setPacketTime(qint64 timeNs);
+    qint64 packetTime() const { return m_packetTimeNs; }
     const TimelineMarkers &analysisMarkers() const { return *m_markers; }
     // Widget pixel of the marker glyph of that kind at timeNs on the connection's bar;
     // (-1,-1) when the connection has no row or the point is out of view.
@@ -109,6 +112,8 @@ private:
     qint64 m_originNs = 0;
     QVector<Annotation> m_annotations;
     QVector<QCPAbstractItem *> m_annotationItems; // owned by QCustomPlot
+    QCPItemStraightLine *m_packetLine = nullptr;  // owned by QCustomPlot
+    qint64 m_packetTimeNs = 0;
     qint64 m_endNs = 0;
     std::shared_ptr<const TimelineLayout> m_layout;
     std::array<TimelinePlottable *, kStatePhaseCount> m_plottables{}; // owned by QCustomPlot

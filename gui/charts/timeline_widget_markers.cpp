@@ -68,6 +68,27 @@ void TimelineWidget::setAnnotations(const QVector<Annotation> &annotations)
     replot(QCustomPlot::rpQueuedReplot);
 }
 
+void TimelineWidget::setPacketTime(qint64 timeNs)
+{
+    m_packetTimeNs = std::max<qint64>(timeNs, 0);
+    if (!m_packetLine) {
+        m_packetLine = new QCPItemStraightLine(this);
+        m_packetLine->setLayer(QStringLiteral("highlight"));
+        m_packetLine->setClipToAxisRect(true);
+        m_packetLine->setSelectable(false);
+        m_packetLine->setPen(QPen(QColor(0x10, 0x6e, 0xd8), 1.5));
+        for (QCPItemPosition *p : {m_packetLine->point1, m_packetLine->point2}) {
+            p->setTypeX(QCPItemPosition::ptPlotCoords);
+            p->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        }
+    }
+    const double x = double(m_packetTimeNs - m_originNs) / 1e9;
+    m_packetLine->point1->setCoords(x, 0);
+    m_packetLine->point2->setCoords(x, 1);
+    m_packetLine->setVisible(m_packetTimeNs > 0);
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
 void TimelineWidget::clearAnalysisMarkers()
 {
     m_markers->clear();

@@ -7,6 +7,38 @@
 
 namespace tcpscope {
 
+Packet packetNearestTime(const Session &session, qint64 connectionId, qint64 timeNs)
+{
+    auto at = [&](qint64 position) {
+        const QVector<Packet> one = session.packets(connectionId, position, 1);
+        return one.isEmpty() ? Packet() : one.first();
+    };
+    const qint64 count = session.packetCount(connectionId);
+    if (count <= 0)
+        return Packet();
+    // The first position whose packet is not earlier than timeNs.
+    qint64 lo = 0, hi = count;
+    Packet later;
+    while (lo < hi) {
+        const qint64 mid = lo + (hi - lo) / 2;
+        const Packet p = at(mid);
+        if (p.id == 0)
+            return Packet(); // a read error: nothing sensible to pick
+        if (p.timeNs < timeNs) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+            later = p;
+        }
+    }
+    if (lo == 0)
+        return later;
+    const Packet earlier = at(lo - 1);
+    if (lo == count || later.id == 0)
+        return earlier;
+    return timeNs - earlier.timeNs <= later.timeNs - timeNs ? earlier : later;
+}
+
 void PacketPages::reset(std::shared_ptr<const Session> session, const QVector<qint64> &connections)
 {
     m_session = std::move(session);

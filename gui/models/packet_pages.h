@@ -16,6 +16,12 @@ namespace tcpscope {
 
 class Session;
 
+// The packet of connectionId whose time is nearest timeNs (the earlier one on a tie), or a
+// default Packet (id 0) when the connection has none. A connection's packets are stored in
+// capture order, which is time order, so this bisects them: about log2(n) one-packet reads,
+// never the whole connection.
+Packet packetNearestTime(const Session &session, qint64 connectionId, qint64 timeNs);
+
 class PacketPages
 {
 public:

@@ -329,6 +329,7 @@ void ConnectionDetailView::rebuildNow()
     m_header->setText(header);
     const bool same = ids == m_shownIds;
     m_shownIds = ids;
+    m_shownCurrent = current->id;
     m_metrics->setConnections(metrics, same);
     m_stack->setCurrentIndex(1);
 }

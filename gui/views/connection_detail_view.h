@@ -47,6 +47,9 @@ public:
     QLabel *headerLabel() const { return m_header; }
     QLabel *readoutLabel() const { return m_readout; }
     bool showsCharts() const;
+    // The connection whose details the header shows (the current row when it is selected, else
+    // the first selected one); 0 when the charts are not shown.
+    qint64 shownConnectionId() const { return showsCharts() ? m_shownCurrent : 0; }
     QString emptyText() const;
     void rebuildNow();
 
@@ -69,6 +72,7 @@ private:
     QVector<qint64> m_selected;
     qint64 m_current = 0;
     QVector<qint64> m_shownIds; // what the charts were built from (for keeping the zoom)
+    qint64 m_shownCurrent = 0;
     SessionInfo m_info;
     bool m_capturing = false;
     bool m_dirty = false;

@@ -124,11 +124,11 @@ void PacketInspector::onCurrentPacketChanged(qint64 packetId)
     if (packetId <= 0) {
         m_graph->selectPacket(0);
         m_details->showHint(tr("Select a packet to see its headers"));
+        emit packetShown(0, 0, 0);
         return;
     }
-    showDetails(packetId);
-    const int row = m_panel->model()->rowOfPacket(packetId);
-    const qint64 connection = row >= 0 ? m_panel->model()->packetAt(row).connectionId : 0;
+    const Packet p = showDetails(packetId);
+    const qint64 connection = p.connectionId;
     if (connection > 0 && connection != m_graphConnection) {
         // Several connections listed: the graph follows the packet the user looks at.
         m_graphConnection = connection;
@@ -136,6 +136,7 @@ void PacketInspector::onCurrentPacketChanged(qint64 packetId)
         updateGraph();
     }
     m_graph->selectPacket(packetId);
+    emit packetShown(p.id, connection, p.timeNs);
 }
 
 void PacketInspector::showPacket(qint64 packetId)
@@ -143,17 +144,19 @@ void PacketInspector::showPacket(qint64 packetId)
     if (m_panel->selectPacket(packetId))
         return; // currentPacketChanged does the rest
     // Hidden by the quick filter: still show what was clicked.
-    showDetails(packetId);
+    const Packet p = showDetails(packetId);
     m_graph->selectPacket(packetId);
+    if (p.id > 0)
+        emit packetShown(p.id, p.connectionId, p.timeNs);
 }
 
-void PacketInspector::showDetails(qint64 packetId)
+Packet PacketInspector::showDetails(qint64 packetId)
 {
     const QVector<Packet> found =
         m_session ? m_session->packetsFromId(packetId, 1) : QVector<Packet>();
     if (found.isEmpty() || found.first().id != packetId) {
         m_details->showHint(tr("Packet %1 is not in the session").arg(packetId));
-        return;
+        return Packet();
     }
     const Packet &p = found.first();
     const std::optional<Connection> connection =
@@ -163,6 +166,7 @@ void PacketInspector::showDetails(qint64 packetId)
     ctx.interfaces = m_interfaces;
     ctx.originNs = m_originNs;
     m_details->setPacket(p, ctx);
+    return p;
 }
 
 } // namespace tcpscope

@@ -48,10 +48,16 @@ public:
     // Session replaced (file opened, capture started).
     void reset(const QString &emptyHint);
 
+signals:
+    // The packet the list, graph and details show now (a row, a click on the graph, or
+    // showPacket); all 0 when none is.
+    void packetShown(qint64 packetId, qint64 connectionId, qint64 timeNs);
+
 private:
     void onCurrentPacketChanged(qint64 packetId);
     void updateGraph();
-    void showDetails(qint64 packetId);
+    // Fills the details pane; returns the packet (id 0 when the session does not have it).
+    Packet showDetails(qint64 packetId);
 
     std::shared_ptr<const Session> m_session;
     QTabWidget *m_tabs;

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Selection linked across the main window's views on a real session file: a click on the kernel
+// charts selects the nearest packet, the selected packet marks its time on the kernel charts and
+// the timeline, a packet of another connection moves the table's current row (keeping the
+// selection).
+#include "charts/metrics_widget.h"
+#include "charts/timeline_widget.h"
+#include "main_window.h"
+#include "models/connection_table_model.h"
+#include "session/session_reader.h"
+#include "session/session_writer.h"
+#include "session_fixture.h"
+#include "views/annotations_view.h"
+#include "views/connection_detail_view.h"
+#include "views/connection_table_view.h"
+#include "views/context_menus.h"
+#include "views/endpoints_view.h"
+#include "views/overview_chart.h"
+#include "views/overview_dashboard.h"
+#include "views/packet_details_view.h"
+#include "views/packet_inspector.h"
+#include "views/packets_panel.h"
+
+#include <QApplication>
+#include <QInputDialog>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QMenu>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeWidget>
+
+#include <algorithm>
+#include <cmath>
+
+using namespace tcpscope;
+
+namespace {
+constexpr qint64 kMs = 1'000'000;
+} // namespace
+
+class TestLinkedViews : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QString m_session;
+    qint64 m_originNs = 0;
+    QVector<Packet> m_packets; // as written: connections 2 and 3, interleaved in time
+
+    std::unique_ptr<MainWindow> openWindow()
+    {
+        auto w = std::make_unique<MainWindow>();
+        w->setInteractiveErrors(false);
+        w->resize(1400, 900);
+        w->show();
+        if (!QTest::qWaitForWindowExposed(w.get()) || !w->openSession(m_session))
+            return nullptr;
+        return w;
+    }
+
+    // The written packet of connection `connection` nearest to `seconds` since the origin.
+    qint64 nearestPacket(qint64 connection, double seconds) const
+    {
+        qint64 best = 0;
+        double bestDistance = 1e18;
+        for (const Packet &p : m_packets) {
+            const double d = std::abs(double(p.timeNs - m_originNs) / 1e9 - seconds);
+            if (p.connectionId == connection && d < bestDistance) {
+                best = p.id;
+                bestDistance = d;
+            }
+        }
+        return best;
+    }
+
+    const Packet *packet(qint64 id) const
+    {
+        for (const Packet &p : m_packets)
+            if (p.id == id)
+                return &p;
+        return nullptr;
+    }
+
+    // Selects these connections in the table, the first one current.
+    static void selectConnections(MainWindow &w, const QVector<qint64> &ids)
+    {
+        w.tableView()->selectConnection(ids.first());
+        const ConnectionTableModel *model = w.connectionModel();
+        for (qint64 id : ids.mid(1)) {
+            const int row = model->rowForId(id);
+            w.tableView()->selectionModel()->select(
+                model->index(row, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        }
+        QCoreApplication::processEvents();
+    }
+
+    // The kernel metrics tab with connection 2's charts on screen.
+    static MetricsWidget *showMetrics(MainWindow &w)
+    {
+        w.showKernelMetrics();
+        if (!QTest::qWaitFor([&] { return w.detailView()->showsCharts(); }, 3000))
+            return nullptr;
+        QCoreApplication::processEvents();
+        return w.detailView()->metrics();
+    }
+
+    // Widget pixel of `seconds` in the middle of the RTT chart.
+    static QPoint pixelAt(MetricsWidget *metrics, double seconds)
+    {
+        const QCPAxisRect *rect = metrics->chartRect(MetricsChart::Rtt);
+        return QPoint(int(std::lround(rect->axis(QCPAxis::atBottom)->coordToPixel(seconds))),
+                      rect->rect().center().y());
+    }
+
+    // Right-clicks widget at pos (through the window, as a real click) and returns the menu.
+    static QMenu *rightClick(QWidget *widget, QPoint pos)
+    {
+        QWidget *top = widget->window();
+        QTest::mouseClick(top->windowHandle(), Qt::RightButton, Qt::NoModifier,
+                          widget->mapTo(top, pos));
+        QMenu *menu = nullptr;
+        if (!QTest::qWaitFor(
+                [&] { return (menu = qobject_cast<QMenu *>(QApplication::activePopupWidget())); },
+                2000))
+            return nullptr;
+        return menu;
+    }
+
+    static QAction *menuAction(QMenu *menu, const QString &name)
+    {
+        for (QAction *a : menu->actions())
+            if (a->objectName() == name)
+                return a;
+        return nullptr;
+    }
+
+    // Triggers the action, answers the annotation dialog with text and returns what the dialog
+    // started with.
+    static QString annotateWith(MainWindow &w, QAction *action, const QString &text)
+    {
+        if (auto *menu = qobject_cast<QMenu *>(action->parent()))
+            menu->close();
+        action->trigger();
+        QInputDialog *dialog = nullptr;
+        for (auto *d : w.findChildren<QInputDialog *>(QStringLiteral("annotationDialog")))
+            if (d->isVisible())
+                dialog = d;
+        if (!dialog)
+            return QStringLiteral("<no dialog>");
+        const QString initial = dialog->textValue();
+        dialog->setTextValue(text);
+        dialog->accept();
+        QCoreApplication::processEvents();
+        return initial;
+    }
+
+    static bool near(qint64 ns, double seconds, qint64 originNs)
+    {
+        return std::abs(double(ns - originNs) / 1e9 - seconds) < 1e-6;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        const QString plain = m_dir.filePath(QStringLiteral("plain.tcpscope"));
+        QString error;
+        testing::FixtureFacts facts;
+        QVERIFY2(testing::writeFixtureSession(plain, &facts, &error), qPrintable(error));
+        m_originNs = facts.startedNs;
+        auto data = SessionReader::read(plain, &error);
+        QVERIFY2(data, qPrintable(error));
+        data->info.packetsCaptured = true;
+        // Connection 2 (the client, kernel samples 101..591 ms) every 30 ms from 101 ms, its
+        // peer 3 every 30 ms from 116 ms; ids in time order, as the writer numbers them.
+        QVector<Packet> client = testing::lossyTransferPackets(2, 0, 1);
+        QVector<Packet> server = testing::lossyTransferPackets(3, 0, 1);
+        for (int i = 0; i < client.size(); ++i)
+            client[i].timeNs = m_originNs + (101 + 30 * i) * kMs;
+        for (int i = 0; i < server.size(); ++i)
+            server[i].timeNs = m_originNs + (116 + 30 * i) * kMs;
+        m_packets = client + server;
+        std::sort(m_packets.begin(), m_packets.end(),
+                  [](const Packet &a, const Packet &b) { return a.timeNs < b.timeNs; });
+        for (int i = 0; i < m_packets.size(); ++i)
+            m_packets[i].id = i + 1;
+        data->packets = m_packets;
+        m_session = m_dir.filePath(QStringLiteral("session.tcpscope"));
+        auto writer = SessionWriter::create(m_session, &error);
+        QVERIFY2(writer, qPrintable(error));
+        writer->setInfo(data->info);
+        for (const Connection &c : data->connections)
+            writer->writeConnection(c);
+        writer->writePackets(data->packets);
+        writer->writeKernelData(data->kernel);
+        QVERIFY2(writer->close(&error), qPrintable(error));
+    }
+
+    // A click on a kernel chart selects the current connection's packet nearest the clicked
+    // time in the packet list; a drag (pan) selects nothing.
+    void kernelChartClickSelectsNearestPacket()
+    {
+        auto w = openWindow();
+        QVERIFY(w);
+        selectConnections(*w, {2});
+        MetricsWidget *metrics = showMetrics(*w);
+        QVERIFY(metrics);
+        PacketsPanel *panel = w->inspector()->packetsPanel();
+        QCOMPARE(panel->currentPacketId(), qint64(0));
+
+        const qint64 expected = nearestPacket(2, 0.262);
+        QVERIFY(expected > 0);
+        QTest::mouseClick(metrics, Qt::LeftButton, Qt::NoModifier, pixelAt(metrics, 0.262));
+        QCOMPARE(panel->currentPacketId(), expected);
+
+        // Press here, release 40 px to the right: a pan, not a click.
+        const QPoint from = pixelAt(metrics, 0.45);
+        QTest::mousePress(metrics, Qt::LeftButton, Qt::NoModifier, from);
+        QTest::mouseRelease(metrics, Qt::LeftButton, Qt::NoModifier, from + QPoint(40, 0));
+        QCOMPARE(panel->currentPacketId(), expected);
+
+        // After the last packet (491 ms): the last one.
+        QTest::mouseClick(metrics, Qt::LeftButton, Qt::NoModifier, pixelAt(metrics, 0.58));
+        QCOMPARE(panel->currentPacketId(), nearestPacket(2, 10));
+    }
+
+    // The packet selected in the list puts the kernel charts' crosshair and a line on the
+    // timeline at its time; no packet, no mark.
+    void selectedPacketMarksItsTime()
+    {
+        auto w = openWindow();
+        QVERIFY(w);
+        selectConnections(*w, {2});
+        MetricsWidget *metrics = showMetrics(*w);
+        QVERIFY(metrics);
+        QVERIFY(!metrics->crosshairVisible());
+        QCOMPARE(w->timeline()->packetTime(), qint64(0));
+
+        const qint64 id = nearestPacket(2, 0.4);
+        const Packet *p = packet(id);
+        QVERIFY(p);
+        QVERIFY(w->inspector()->packetsPanel()->selectPacket(id));
+        QCOMPARE(w->timeline()->packetTime(), p->timeNs);
+        QVERIFY(metrics->crosshairVisible());
+        QVERIFY(metrics->crosshairX().has_value());
+        QVERIFY(std::abs(*metrics->crosshairX() - double(p->timeNs - m_originNs) / 1e9) < 1e-9);
+
+        // Another connection selected: the list is reset, the marks go.
+        selectConnections(*w, {6});
+        QCOMPARE(w->inspector()->packetsPanel()->currentPacketId(), qint64(0));
+        QCOMPARE(w->timeline()->packetTime(), qint64(0));
+        QVERIFY(!metrics->markedTime().has_value());
+    }
+
+    // Connections 2 and 3 selected, 3 current: choosing a packet of 2 in the list makes 2 the
+    // table's current row, the selection stays, the timeline and kernel charts follow.
+    void packetOfAnotherConnectionMovesTheCurrentRow()
+    {
+        auto w = openWindow();
+        QVERIFY(w);
+        selectConnections(*w, {3, 2});
+        w->tableView()->selectionModel()->setCurrentIndex(
+            w->connectionModel()->index(w->connectionModel()->rowForId(3), 0),
+            QItemSelectionModel::NoUpdate);
+        QCOMPARE(w->tableView()->currentConnectionId(), qint64(3));
+        QVector<qint64> selected = w->tableView()->selectedConnectionIds();
+        std::sort(selected.begin(), selected.end());
+        QCOMPARE(selected, (QVector<qint64>{2, 3}));
+        MetricsWidget *metrics = showMetrics(*w);
+        QVERIFY(metrics);
+
+        const qint64 id = nearestPacket(2, 0.3);
+        QVERIFY(w->inspector()->packetsPanel()->selectPacket(id));
+        QCOMPARE(w->tableView()->currentConnectionId(), qint64(2));
+        selected = w->tableView()->selectedConnectionIds();
+        std::sort(selected.begin(), selected.end());
+        QCOMPARE(selected, (QVector<qint64>{2, 3}));
+        QCOMPARE(w->timeline()->selectedId(), qint64(2));
+        QCOMPARE(w->inspector()->packetsPanel()->currentPacketId(), id);
+        QVERIFY(!metrics->connections().isEmpty());
+        QCOMPARE(metrics->connections().first().connection.id, qint64(2));
+        // The details above the charts are the current connection's (curl's, not nginx's).
+        QVERIFY(w->detailView()->headerLabel()->text().contains(QStringLiteral("curl")));
+
+        // And back: a packet of 3.
+        const qint64 other = nearestPacket(3, 0.3);
+        QVERIFY(w->inspector()->packetsPanel()->selectPacket(other));
+        QCOMPARE(w->tableView()->currentConnectionId(), qint64(3));
+        QCOMPARE(w->tableView()->selectedConnectionIds().size(), 2);
+        QCOMPARE(w->timeline()->selectedId(), qint64(3));
+        QVERIFY(w->detailView()->headerLabel()->text().contains(QStringLiteral("nginx")));
+    }
+};
+
+QTEST_MAIN(TestLinkedViews)
+#include "test_linked_views.moc"
