@@ -29,6 +29,7 @@ class QThread;
 class QToolButton;
 class QProgressBar;
 class QTabWidget;
+class QCPRange;
 
 namespace tcpscope {
 
@@ -121,6 +122,9 @@ public:
     // Asks for a note's text (a dialog named "annotationDialog") and adds it on this connection
     // / packet (packetId 0: the connection; both 0: the timeline's visible range).
     void annotate(qint64 connectionId, qint64 packetId);
+    // The same on a time range, in seconds since the session's origin (every chart's time
+    // axis); text is what the dialog starts with.
+    void annotate(const QCPRange &seconds, const QString &text = QString());
     // Shows what note `index` is on: its connection, its packet, or its time range.
     void goToAnnotation(int index);
     AnnotationsView *annotationsView() const { return m_annotationsView; }
@@ -173,6 +177,8 @@ private:
     void updateActions();
     // The session file is a finished format-4 session this user may write (saveView would try).
     bool viewCanBeSaved() const;
+    // The dialog of annotate(): a's text from the user, then addAnnotation.
+    void askForAnnotation(Annotation a, const QString &target, const QString &text);
     void updateTitle();
     qint64 timeEndNs() const;
 

@@ -14,6 +14,7 @@
 #include "views/connection_table_view.h"
 #include "views/packet_inspector.h"
 #include "views/connection_detail_view.h"
+#include "views/annotations_view.h"
 #include "views/context_menus.h"
 #include "views/filter_bar.h"
 #include "views/packet_details_view.h"
@@ -142,7 +143,8 @@ void MainWindow::createContextMenus()
         m_inspector->showSequenceGraph();
     });
     connect(m_menus, &ContextMenus::kernelMetricsRequested, this, &MainWindow::showKernelMetrics);
-    connect(m_menus, &ContextMenus::annotateRequested, this, &MainWindow::annotate);
+    connect(m_menus, &ContextMenus::annotateRequested, this, qOverload<qint64, qint64>(&MainWindow::annotate));
+    connect(m_menus, &ContextMenus::annotateTimeRequested, this, [this](const QString &text) { annotate(m_timeline->xAxis->range(), text); });
     connect(m_model, &ConnectionTableModel::filteringChanged, this, [this](bool filtering) {
         if (filtering)
             statusBar()->showMessage(tr("Filtering %1 connections…").arg(m_model->totalCount()));

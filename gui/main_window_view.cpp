@@ -183,26 +183,44 @@ void MainWindow::annotate(qint64 connectionId, qint64 packetId)
 {
     if (!m_session)
         return;
+    if (connectionId <= 0 && packetId <= 0) {
+        annotate(m_timeline->xAxis->range());
+        return;
+    }
     Annotation a;
     a.connectionId = std::max<qint64>(connectionId, 0);
     a.packetId = std::max<qint64>(packetId, 0);
     QString target;
     if (a.packetId > 0) {
         const QVector<Packet> p = m_session->packetsFromId(a.packetId, 1);
-        if (!p.isEmpty() && p.first().id == a.packetId)
+        if (!p.isEmpty() && p.first().id == a.packetId) {
             a.startNs = p.first().timeNs;
+            if (a.connectionId == 0)
+                a.connectionId = p.first().connectionId;
+        }
         target = tr("packet %1").arg(a.packetId);
-    } else if (a.connectionId > 0) {
+    } else {
         if (const std::optional<Connection> c = m_session->connection(a.connectionId))
             a.startNs = c->startNs;
         target = tr("connection %1").arg(a.connectionId);
-    } else {
-        // The timeline's visible range (seconds since the origin).
-        const QCPRange range = m_timeline->xAxis->range();
-        a.startNs = std::max<qint64>(0, m_originNs + qint64(range.lower * 1e9));
-        a.endNs = std::max<qint64>(a.startNs, m_originNs + qint64(range.upper * 1e9));
-        target = tr("%1 s – %2 s").arg(range.lower, 0, 'f', 3).arg(range.upper, 0, 'f', 3);
     }
+    askForAnnotation(a, target, QString());
+}
+
+void MainWindow::annotate(const QCPRange &seconds, const QString &text)
+{
+    if (!m_session)
+        return;
+    // Charts leave a margin before the session's start: the note starts at the session at most.
+    const double lower = std::max(0.0, seconds.lower), upper = std::max(lower, seconds.upper);
+    Annotation a;
+    a.startNs = std::max<qint64>(0, m_originNs + qint64(lower * 1e9));
+    a.endNs = std::max<qint64>(a.startNs, m_originNs + qint64(upper * 1e9));
+    askForAnnotation(a, tr("%1 s – %2 s").arg(lower, 0, 'f', 3).arg(upper, 0, 'f', 3), text);
+}
+
+void MainWindow::askForAnnotation(Annotation a, const QString &target, const QString &text)
+{
     const passwd *pw = ::getpwuid(::geteuid());
     a.author = pw ? QString::fromLocal8Bit(pw->pw_name).left(Annotation::kMaxAuthor) : QString();
     a.createdNs = QDateTime::currentMSecsSinceEpoch() * 1'000'000;
@@ -213,8 +231,9 @@ void MainWindow::annotate(qint64 connectionId, qint64 packetId)
     dialog->setWindowTitle(tr("Add Annotation"));
     dialog->setLabelText(tr("Note on %1:").arg(target));
     dialog->setOption(QInputDialog::UsePlainTextEditForTextInput);
-    connect(dialog, &QInputDialog::textValueSelected, this, [this, a](const QString &text) mutable {
-        a.text = text.trimmed();
+    dialog->setTextValue(text);
+    connect(dialog, &QInputDialog::textValueSelected, this, [this, a](const QString &value) mutable {
+        a.text = value.trimmed();
         addAnnotation(a);
     });
     dialog->open();

@@ -373,10 +373,16 @@ QMenu *ChartActions::contextMenu(QCustomPlot *widget, const QPoint &pos)
             QKeySequence(Qt::CTRL | Qt::Key_0)); // shown; View ▸ Fit Timeline owns it
         reset->setObjectName(QStringLiteral("resetZoom"));
         reset->setEnabled(content);
+        const QCPRange visible = timeline->xAxis->range();
         QAction *note = menu->addAction(tr("Add Annotation on Visible Time…"), m_window,
-                                        [this] { m_window->annotate(0, 0); });
+                                        [this, visible] { m_window->annotate(visible); });
         note->setObjectName(QStringLiteral("addAnnotation"));
         note->setEnabled(content);
+        if (const qint64 id = timeline->idAt(pos); id > 0) {
+            QAction *onBar = menu->addAction(tr("Add Annotation on Connection %1…").arg(id),
+                                             m_window, [this, id] { m_window->annotate(id, 0); });
+            onBar->setObjectName(QStringLiteral("addConnectionAnnotation"));
+        }
     } else if (auto *seq = qobject_cast<SeqGraphWidget *>(widget)) {
         QAction *reset = menu->addAction(tr("Reset Zoom"), seq, [seq] { seq->fitAll(); });
         reset->setObjectName(QStringLiteral("resetZoom"));
@@ -390,7 +396,19 @@ QMenu *ChartActions::contextMenu(QCustomPlot *widget, const QPoint &pos)
         QAction *reset = menu->addAction(tr("Reset Zoom"), m, [m] { m->resetView(); });
         reset->setObjectName(QStringLiteral("resetZoom"));
         reset->setEnabled(content);
-    } else if (qobject_cast<OverviewChart *>(widget)) {
+        const qint64 id = m_window->detailView()->shownConnectionId();
+        QAction *onConnection =
+            menu->addAction(id > 0 ? tr("Add Annotation on Connection %1…").arg(id)
+                                   : tr("Add Annotation on Connection…"),
+                            m_window, [this, id] { m_window->annotate(id, 0); });
+        onConnection->setObjectName(QStringLiteral("addConnectionAnnotation"));
+        onConnection->setEnabled(content && id > 0);
+        const QCPRange visible = m->timeRange();
+        QAction *onTime = menu->addAction(tr("Add Annotation on Visible Time…"), m_window,
+                                          [this, visible] { m_window->annotate(visible); });
+        onTime->setObjectName(QStringLiteral("addAnnotation"));
+        onTime->setEnabled(content);
+    } else if (auto *overview = qobject_cast<OverviewChart *>(widget)) {
         QAction *all = menu->addAction(tr("Export Whole Overview…"), this,
                                        [this] { openExportDialog(QStringLiteral("overview")); });
         all->setObjectName(QStringLiteral("exportOverview"));
@@ -400,6 +418,21 @@ QMenu *ChartActions::contextMenu(QCustomPlot *widget, const QPoint &pos)
                 menu->addAction(tr("Show All Connections"), clear, &QAction::trigger);
             showAll->setObjectName(QStringLiteral("showAllConnections"));
         }
+        // A time chart's visible range; a histogram or ranking covers the whole session. The
+        // overview counts seconds from its own start, the window from the session's origin.
+        const Overview &ov = m_window->overview()->overview();
+        const QCPRange shown =
+            overview->isTimeChart()
+                ? overview->xAxis->range()
+                : QCPRange(0, double(std::max<qint64>(ov.endNs - ov.originNs, 0)) / 1e9);
+        const qint64 shiftNs = ov.originNs > 0 ? ov.originNs - m_window->timeline()->originNs() : 0;
+        const QCPRange visible = shown + double(shiftNs) / 1e9;
+        QAction *note =
+            menu->addAction(overview->isTimeChart() ? tr("Add Annotation on Visible Time…")
+                                                    : tr("Add Annotation on Whole Session…"),
+                            m_window, [this, visible] { m_window->annotate(visible); });
+        note->setObjectName(QStringLiteral("addAnnotation"));
+        note->setEnabled(content);
     }
     return menu;
 }

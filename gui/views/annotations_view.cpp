@@ -44,16 +44,27 @@ AnnotationsView::AnnotationsView(QWidget *parent)
         emit activated(m_tree->indexOfTopLevelItem(item));
     });
     connect(m_tree, &QWidget::customContextMenuRequested, this, [this](QPoint pos) {
-        QTreeWidgetItem *item = m_tree->itemAt(pos);
-        if (!item)
-            return;
-        const int index = m_tree->indexOfTopLevelItem(item);
-        auto *menu = new QMenu(this);
+        QMenu *menu = contextMenu(pos);
         menu->setAttribute(Qt::WA_DeleteOnClose);
-        menu->addAction(tr("Go To"), this, [this, index] { emit activated(index); });
-        menu->addAction(tr("Delete"), this, [this, index] { emit removeRequested(index); });
         menu->popup(m_tree->viewport()->mapToGlobal(pos));
     });
+}
+
+QMenu *AnnotationsView::contextMenu(const QPoint &pos)
+{
+    auto *menu = new QMenu(this);
+    menu->setObjectName(QStringLiteral("annotationsMenu"));
+    if (QTreeWidgetItem *item = m_tree->itemAt(pos)) {
+        const int index = m_tree->indexOfTopLevelItem(item);
+        menu->addAction(tr("Go To"), this, [this, index] { emit activated(index); })
+            ->setObjectName(QStringLiteral("goTo"));
+        menu->addAction(tr("Delete"), this, [this, index] { emit removeRequested(index); })
+            ->setObjectName(QStringLiteral("delete"));
+        menu->addSeparator();
+    }
+    menu->addAction(tr("Add Annotation on Visible Time…"), this, &AnnotationsView::addRangeRequested)
+        ->setObjectName(QStringLiteral("addAnnotation"));
+    return menu;
 }
 
 void AnnotationsView::setAnnotations(const QVector<Annotation> &annotations, qint64 originNs)

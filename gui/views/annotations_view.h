@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The Annotations tab: the notes of this session (model/annotation.h) — when, on what (a
 // connection, a packet or a time range), the text and its author. Double-click goes to what a
-// note is on; right-click ▸ Delete removes it; "Note on visible time…" annotates the timeline's
-// range. The notes are MainWindow's; they are kept in the file by File ▸ Save View.
+// note is on; right-click ▸ Delete removes it; "Note on visible time…" and right-click ▸ Add
+// Annotation on Visible Time… annotate the timeline's range. The notes are MainWindow's; they
+// are kept in the file by File ▸ Save View.
 #pragma once
 
 #include "model/annotation.h"
@@ -11,6 +12,7 @@
 #include <QWidget>
 
 class QLabel;
+class QMenu;
 class QPushButton;
 class QTreeWidget;
 
@@ -25,6 +27,9 @@ public:
     void setAnnotations(const QVector<Annotation> &annotations, qint64 originNs);
     QTreeWidget *tree() const { return m_tree; }
     QPushButton *addRangeButton() const { return m_addRange; }
+    // The right-click menu at pos of the tree's viewport (an item's or the empty space's);
+    // the caller owns it.
+    QMenu *contextMenu(const QPoint &pos);
 
 signals:
     void activated(int index);       // go to what note `index` is on

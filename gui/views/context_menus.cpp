@@ -268,6 +268,13 @@ QMenu *ContextMenus::endpointMenu(const QModelIndex &index, QWidget *parent)
     menu->setObjectName(QStringLiteral("endpointMenu"));
     addFilterMenus(menu, e->filter, m_views.connectionFilter);
     menu->addSeparator();
+    QAction *note = menu->addAction(tr("Add Annotation on Visible Time…"));
+    note->setObjectName(QStringLiteral("addAnnotation"));
+    note->setToolTip(tr("A note on the time range the timeline shows, starting with this "
+                        "endpoint's filter"));
+    const QString subject = e->filter.isEmpty() ? QString() : e->filter + QStringLiteral(": ");
+    connect(note, &QAction::triggered, this,
+            [this, subject] { emit annotateTimeRequested(subject); });
     addCopyMenu(menu, view, index, e->filter,
                 view->model()->headerData(index.column(), Qt::Horizontal).toString());
     return menu;
@@ -286,6 +293,11 @@ QMenu *ContextMenus::detailsMenu(QTreeWidgetItem *item, QWidget *parent)
     menu->setObjectName(QStringLiteral("detailsMenu"));
     addFilterMenus(menu, expression, m_views.packetFilter);
     menu->addSeparator();
+    QAction *note = menu->addAction(tr("Add Annotation…"));
+    note->setObjectName(QStringLiteral("addAnnotation"));
+    const qint64 packetId = m_views.details->packetId();
+    connect(note, &QAction::triggered, this,
+            [this, packetId] { emit annotateRequested(0, packetId); });
     QMenu *copyMenu = menu->addMenu(tr("Copy"));
     copyMenu->setObjectName(QStringLiteral("copyMenu"));
     QAction *v = copyMenu->addAction(tr("Value"));

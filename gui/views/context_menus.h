@@ -8,7 +8,8 @@
 //  - Prepare as Filter ▸ the same, put in the box without applying;
 //  - Copy ▸ Value / Row / As Filter / As CSV (rows: the selected ones, or the clicked one);
 //  - on an endpoint (the Endpoints tab): the filter menus select its connections in the
-//    connection filter, Copy as above;
+//    connection filter, Copy as above, Add Annotation… on the visible time naming it;
+//  - on a packet, a details line: Add Annotation… on that packet;
 //  - on a connection: Show Packets, Sequence Graph, Kernel Metrics (select it and switch to
 //    that tab) and Go to Peer (the other local socket of the same connection).
 // The menus are built by *Menu() (tests trigger their actions) and shown on right-click.
@@ -65,8 +66,11 @@ signals:
     void showPacketsRequested(qint64 id);
     void sequenceGraphRequested(qint64 id);
     void kernelMetricsRequested(qint64 id);
-    // Add Annotation… on a connection (packetId 0) or a packet.
+    // Add Annotation… on a connection (packetId 0) or a packet (connectionId 0: the packet's).
     void annotateRequested(qint64 connectionId, qint64 packetId);
+    // Add Annotation… on the timeline's visible time, the dialog starting with text (an
+    // endpoint is no subject a note can be on: its note names it).
+    void annotateTimeRequested(const QString &text);
     void message(const QString &text); // for the status bar
 
 private:

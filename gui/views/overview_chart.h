@@ -36,6 +36,9 @@ public:
     void setTimeAxis(double seconds, const QString &valueLabel);
     void finish(); // legend, ranges, empty text; then replot
 
+    // The x axis is time (seconds since the session start), not categories.
+    bool isTimeChart() const { return m_categories == 0; }
+
     // Emits activated for data index `index` of plottable `plottableIndex` (what a click does).
     bool activate(int plottableIndex, int index);
 

@@ -2,7 +2,8 @@
 // Selection linked across the main window's views on a real session file: a click on the kernel
 // charts selects the nearest packet, the selected packet marks its time on the kernel charts and
 // the timeline, a packet of another connection moves the table's current row (keeping the
-// selection).
+// selection); Add Annotation… in the charts', the Endpoints table's, the Annotations tree's and
+// the packet details' menus.
 #include "charts/metrics_widget.h"
 #include "charts/timeline_widget.h"
 #include "main_window.h"
@@ -293,6 +294,138 @@ private slots:
         QCOMPARE(w->tableView()->selectedConnectionIds().size(), 2);
         QCOMPARE(w->timeline()->selectedId(), qint64(3));
         QVERIFY(w->detailView()->headerLabel()->text().contains(QStringLiteral("nginx")));
+    }
+
+    // Kernel charts' menu: a note on the connection they show and on their visible time (their
+    // own zoom, not the timeline's); the timeline's menu on a bar: a note on that connection;
+    // an overview time chart's menu: a note on its visible time.
+    void chartMenusAnnotateConnectionsAndTime()
+    {
+        auto w = openWindow();
+        QVERIFY(w);
+        selectConnections(*w, {2});
+        MetricsWidget *metrics = showMetrics(*w);
+        QVERIFY(metrics);
+        metrics->setTimeRange(QCPRange(0.2, 0.3));
+        metrics->replot();
+        const QPoint inRtt = metrics->chartRect(MetricsChart::Rtt)->rect().center();
+        QMenu *menu = rightClick(metrics, inRtt);
+        QVERIFY(menu);
+        QAction *onConnection = menuAction(menu, QStringLiteral("addConnectionAnnotation"));
+        QVERIFY(onConnection && onConnection->isEnabled());
+        QVERIFY2(onConnection->text().contains(QStringLiteral("Connection 2")),
+                 qPrintable(onConnection->text()));
+        annotateWith(*w, onConnection, QStringLiteral("cwnd halves here"));
+        QCOMPARE(w->annotations().size(), 1);
+        QCOMPARE(w->annotations().last().connectionId, qint64(2));
+        QCOMPARE(w->annotations().last().packetId, qint64(0));
+
+        menu = rightClick(metrics, inRtt);
+        QVERIFY(menu);
+        QAction *onTime = menuAction(menu, QStringLiteral("addAnnotation"));
+        QVERIFY(onTime && onTime->isEnabled());
+        annotateWith(*w, onTime, QStringLiteral("recovery"));
+        QCOMPARE(w->annotations().size(), 2);
+        const Annotation range = w->annotations().last();
+        QCOMPARE(range.connectionId, qint64(0));
+        QVERIFY2(near(range.startNs, 0.2, m_originNs) && near(range.endNs, 0.3, m_originNs),
+                 qPrintable(QStringLiteral("%1..%2").arg(range.startNs).arg(range.endNs)));
+
+        // The timeline, on connection 6's bar.
+        TimelineWidget *timeline = w->timeline();
+        const QPoint bar = timeline->barCenter(6);
+        QVERIFY(bar.x() >= 0);
+        menu = rightClick(timeline, bar);
+        QVERIFY(menu);
+        QAction *onBar = menuAction(menu, QStringLiteral("addConnectionAnnotation"));
+        QVERIFY(onBar);
+        QVERIFY(onBar->text().contains(QStringLiteral("Connection 6")));
+        QVERIFY(menuAction(menu, QStringLiteral("addAnnotation"))); // the visible time, as before
+        annotateWith(*w, onBar, QStringLiteral("reset by the database"));
+        QCOMPARE(w->annotations().size(), 3);
+        QCOMPARE(w->annotations().last().connectionId, qint64(6));
+
+        // An overview time chart.
+        w->lowerTabs()->setCurrentWidget(w->overview());
+        OverviewChart *opened = w->overview()->chart(QStringLiteral("connections"));
+        QVERIFY(QTest::qWaitFor([&] { return opened->isVisible() && opened->plottableCount() > 0; },
+                                5000));
+        QCoreApplication::processEvents();
+        const QCPRange shown = opened->xAxis->range();
+        menu = rightClick(opened, opened->axisRect()->rect().center());
+        QVERIFY(menu);
+        QAction *overviewNote = menuAction(menu, QStringLiteral("addAnnotation"));
+        QVERIFY(overviewNote && overviewNote->isEnabled());
+        annotateWith(*w, overviewNote, QStringLiteral("the whole run"));
+        QCOMPARE(w->annotations().size(), 4);
+        const qint64 shift = w->overview()->overview().originNs - m_originNs;
+        QVERIFY(std::abs(w->annotations().last().startNs -
+                         (m_originNs + shift + qint64(shown.lower * 1e9))) < 1000);
+        QVERIFY(std::abs(w->annotations().last().endNs -
+                         (m_originNs + shift + qint64(shown.upper * 1e9))) < 1000);
+    }
+
+    // Add Annotation… in the Endpoints table (visible time, naming the endpoint), the
+    // Annotations tree (visible time, also on empty space) and the packet details (its packet).
+    void tableAndTreeMenusAddAnnotations()
+    {
+        auto w = openWindow();
+        QVERIFY(w);
+        const QCPRange visible = w->timeline()->xAxis->range();
+
+        w->lowerTabs()->setCurrentWidget(w->endpoints());
+        EndpointsView *endpoints = w->endpoints();
+        QVERIFY(QTest::qWaitFor([&] { return endpoints->view()->model()->rowCount() > 0; }, 5000));
+        const Endpoint *e = endpoints->endpointAt(0);
+        QVERIFY(e);
+        const QString filter = e->filter;
+        std::unique_ptr<QMenu> endpointMenu(w->contextMenus()->endpointMenu(
+            endpoints->view()->model()->index(0, 0), endpoints->view()));
+        QVERIFY(endpointMenu);
+        QAction *note = menuAction(endpointMenu.get(), QStringLiteral("addAnnotation"));
+        QVERIFY(note);
+        const QString initial = annotateWith(*w, note, filter + QStringLiteral(": slow replies"));
+        QVERIFY2(initial.startsWith(filter), qPrintable(initial));
+        QCOMPARE(w->annotations().size(), 1);
+        QCOMPARE(w->annotations().last().connectionId, qint64(0));
+        // The timeline shows a margin before the start: the note starts with the session.
+        QVERIFY(near(w->annotations().last().startNs, std::max(0.0, visible.lower), m_originNs));
+        QVERIFY(near(w->annotations().last().endNs, visible.upper, m_originNs));
+
+        // The Annotations tree: on its note and on the empty space below it.
+        w->lowerTabs()->setCurrentWidget(w->annotationsView());
+        QTreeWidget *tree = w->annotationsView()->tree();
+        QCOMPARE(tree->topLevelItemCount(), 1);
+        std::unique_ptr<QMenu> onItem(w->annotationsView()->contextMenu(
+            tree->visualItemRect(tree->topLevelItem(0)).center()));
+        QVERIFY(menuAction(onItem.get(), QStringLiteral("goTo")));
+        QVERIFY(menuAction(onItem.get(), QStringLiteral("addAnnotation")));
+        std::unique_ptr<QMenu> onEmpty(
+            w->annotationsView()->contextMenu(QPoint(10, tree->viewport()->height() - 5)));
+        QVERIFY(!menuAction(onEmpty.get(), QStringLiteral("goTo")));
+        note = menuAction(onEmpty.get(), QStringLiteral("addAnnotation"));
+        QVERIFY(note);
+        annotateWith(*w, note, QStringLiteral("quiet period"));
+        QCOMPARE(w->annotations().size(), 2);
+        QCOMPARE(w->annotations().last().connectionId, qint64(0));
+        QVERIFY(w->annotations().last().endNs > w->annotations().last().startNs);
+
+        // The packet details tree: a note on the packet it shows.
+        selectConnections(*w, {2});
+        const qint64 id = nearestPacket(2, 0.2);
+        QVERIFY(w->inspector()->packetsPanel()->selectPacket(id));
+        PacketDetailsView *details = w->inspector()->detailsView();
+        QCOMPARE(details->packetId(), id);
+        std::unique_ptr<QMenu> detailsMenu(
+            w->contextMenus()->detailsMenu(details->topLevelItem(0), details));
+        QVERIFY(detailsMenu);
+        note = menuAction(detailsMenu.get(), QStringLiteral("addAnnotation"));
+        QVERIFY(note);
+        annotateWith(*w, note, QStringLiteral("the lost segment"));
+        QCOMPARE(w->annotations().size(), 3);
+        QCOMPARE(w->annotations().last().packetId, id);
+        QCOMPARE(w->annotations().last().connectionId, qint64(2));
+        QCOMPARE(w->annotations().last().startNs, packet(id)->timeNs);
     }
 };
 
