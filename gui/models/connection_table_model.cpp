@@ -30,7 +30,7 @@ const char *const kHeaderTips[ConnectionTableModel::ColumnCount] = {
     "Local address and port",
     "Remote address and port",
     "The other local socket of this connection (both ends on this machine, e.g. loopback): its "
-    "connection id; right-click ▸ Go to Peer selects it",
+    "connection id; double-click it or right-click ▸ Go to Peer to select it",
     "Current (or last) TCP state",
     "Local time of the first state change seen",
     "Lifetime: first state change to CLOSE (open: up to now / session end)",

@@ -75,6 +75,12 @@ ContextMenus::ContextMenus(const Views &views, QObject *parent) : QObject(parent
                 [this, table, popup](QPoint pos) {
                     popup(table->viewport(), connectionMenu(table->indexAt(pos), table), pos);
                 });
+        // Double-clicking a Peer cell goes to that peer, like the menu's Go to Peer.
+        connect(table, &QAbstractItemView::doubleClicked, this, [this](const QModelIndex &index) {
+            if (index.isValid() && index.column() == ConnectionTableModel::ColPeer &&
+                m_views.connectionModel)
+                goToPeer(m_views.connectionModel->idAt(index.row()));
+        });
     }
     if (QTableView *packets = m_views.packets) {
         packets->setContextMenuPolicy(Qt::CustomContextMenu);

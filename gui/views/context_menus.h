@@ -11,7 +11,8 @@
 //    connection filter, Copy as above, Add Annotation… on the visible time naming it;
 //  - on a packet, a details line: Add Annotation… on that packet;
 //  - on a connection: Show Packets, Sequence Graph, Kernel Metrics (select it and switch to
-//    that tab) and Go to Peer (the other local socket of the same connection).
+//    that tab) and Go to Peer (the other local socket of the same connection; double-clicking
+//    the Peer cell does the same).
 // The menus are built by *Menu() (tests trigger their actions) and shown on right-click.
 #pragma once
 

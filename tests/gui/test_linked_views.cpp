@@ -2,8 +2,8 @@
 // Selection linked across the main window's views on a real session file: a click on the kernel
 // charts selects the nearest packet, the selected packet marks its time on the kernel charts and
 // the timeline, a packet of another connection moves the table's current row (keeping the
-// selection); Add Annotation… in the charts', the Endpoints table's, the Annotations tree's and
-// the packet details' menus.
+// selection), double-clicking a Peer cell goes to the peer; Add Annotation… in the charts',
+// the Endpoints table's, the Annotations tree's and the packet details' menus.
 #include "charts/metrics_widget.h"
 #include "charts/timeline_widget.h"
 #include "main_window.h"
@@ -363,6 +363,32 @@ private slots:
                          (m_originNs + shift + qint64(shown.lower * 1e9))) < 1000);
         QVERIFY(std::abs(w->annotations().last().endNs -
                          (m_originNs + shift + qint64(shown.upper * 1e9))) < 1000);
+    }
+
+    // Double-clicking the Peer cell of connection 2 selects its peer, 3.
+    void doubleClickOnPeerGoesToThePeer()
+    {
+        auto w = openWindow();
+        QVERIFY(w);
+        ConnectionTableView *table = w->tableView();
+        const int row = w->connectionModel()->rowForId(2);
+        const QModelIndex peerCell =
+            w->connectionModel()->index(row, ConnectionTableModel::ColPeer);
+        QCOMPARE(peerCell.data().toLongLong(), qint64(3));
+        table->scrollTo(peerCell);
+        const QPoint at = table->visualRect(peerCell).center();
+        QTest::mouseClick(table->viewport(), Qt::LeftButton, Qt::NoModifier, at);
+        QCOMPARE(table->currentConnectionId(), qint64(2));
+        QTest::mouseDClick(table->viewport(), Qt::LeftButton, Qt::NoModifier, at);
+        QCOMPARE(table->currentConnectionId(), qint64(3));
+        QCOMPARE(table->selectedConnectionIds(), (QVector<qint64>{3}));
+
+        // Another column's double-click does not move.
+        const QModelIndex idCell = w->connectionModel()->index(w->connectionModel()->rowForId(3),
+                                                               ConnectionTableModel::ColId);
+        QTest::mouseDClick(table->viewport(), Qt::LeftButton, Qt::NoModifier,
+                           table->visualRect(idCell).center());
+        QCOMPARE(table->currentConnectionId(), qint64(3));
     }
 
     // Add Annotation… in the Endpoints table (visible time, naming the endpoint), the
