@@ -166,6 +166,7 @@ void MainWindow::createCentralWidgets()
                                      "throughput, retransmits, resets and drops on one time axis (Ctrl+K)"));
     m_overview = new OverviewDashboard(this);
     connect(m_overview, &OverviewDashboard::filterRequested, this, &MainWindow::setConnectionIdFilter);
+    connect(m_table, &ConnectionTableView::currentConnectionChanged, m_overview, &OverviewDashboard::setHighlightedConnection);
     m_lowerTabs->setTabToolTip(m_lowerTabs->addTab(m_overview, tr("Overview")),
                                tr("The whole session at a glance; click a bar, point or row to filter the table (Ctrl+Shift+O)"));
     m_endpoints = new EndpointsView(this);

@@ -167,6 +167,7 @@ void MainWindow::onConnectionSelectionChanged()
     const bool currentOnly = selected.isEmpty() && current > 0;
     m_inspector->setConnections(selected, current > 0 && (currentOnly || selected.contains(current)) ? current : selected.value(0));
     m_detail->setConnections(currentOnly ? QVector<qint64>{current} : selected, current);
+    m_annotationsView->selectConnections(currentOnly ? QVector<qint64>{current} : selected);
     updateActions();
 }
 

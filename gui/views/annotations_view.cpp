@@ -8,6 +8,7 @@
 #include <QLabel>
 #include <QMenu>
 #include <QPushButton>
+#include <QSet>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -21,7 +22,7 @@ AnnotationsView::AnnotationsView(QWidget *parent)
     m_tree->setHeaderLabels({tr("When"), tr("On"), tr("Note"), tr("Author")});
     m_tree->setRootIsDecorated(false);
     m_tree->setAlternatingRowColors(true);
-    m_tree->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_tree->header()->setStretchLastSection(false);
     m_tree->header()->setSectionResizeMode(2, QHeaderView::Stretch);
     m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
@@ -67,6 +68,36 @@ QMenu *AnnotationsView::contextMenu(const QPoint &pos)
     return menu;
 }
 
+void AnnotationsView::selectConnections(const QVector<qint64> &ids)
+{
+    m_selectedConnections = ids;
+    const QSet<qint64> wanted(ids.cbegin(), ids.cend());
+    QItemSelection selection;
+    QTreeWidgetItem *first = nullptr;
+    for (int i = 0; i < m_tree->topLevelItemCount(); ++i) {
+        QTreeWidgetItem *item = m_tree->topLevelItem(i);
+        if (!wanted.contains(item->data(0, Qt::UserRole).toLongLong()))
+            continue;
+        const QModelIndex index = m_tree->model()->index(i, 0);
+        selection.select(index, index);
+        if (!first)
+            first = item;
+    }
+    m_tree->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect |
+                                                    QItemSelectionModel::Rows);
+    if (first)
+        m_tree->scrollToItem(first);
+}
+
+QVector<int> AnnotationsView::selectedIndexes() const
+{
+    QVector<int> indexes;
+    for (int i = 0; i < m_tree->topLevelItemCount(); ++i)
+        if (m_tree->topLevelItem(i)->isSelected())
+            indexes.append(i);
+    return indexes;
+}
+
 void AnnotationsView::setAnnotations(const QVector<Annotation> &annotations, qint64 originNs)
 {
     m_tree->clear();
@@ -83,6 +114,7 @@ void AnnotationsView::setAnnotations(const QVector<Annotation> &annotations, qin
         auto *item = new QTreeWidgetItem(
             {a.startNs > 0 ? fmt::wallTime(a.startNs) : QString(), on,
              QString(a.text).replace(QLatin1Char('\n'), QLatin1String(" ⏎ ")), a.author});
+        item->setData(0, Qt::UserRole, a.connectionId);
         item->setToolTip(2, a.text);
         item->setToolTip(3, a.createdNs > 0 ? tr("written %1").arg(fmt::wallDateTime(a.createdNs))
                                             : QString());
@@ -91,6 +123,8 @@ void AnnotationsView::setAnnotations(const QVector<Annotation> &annotations, qin
     for (int c = 0; c < 4; ++c)
         if (c != 2)
             m_tree->resizeColumnToContents(c);
+    if (!m_selectedConnections.isEmpty())
+        selectConnections(m_selectedConnections);
 }
 
 } // namespace tcpscope

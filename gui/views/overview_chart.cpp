@@ -61,6 +61,7 @@ void OverviewChart::reset(const QString &emptyText)
     m_emptyText = emptyText;
     m_horizontal = false;
     m_bytes = false;
+    m_clicked = false;
     m_categories = 0;
     legend->setVisible(false);
     for (QCPAxis *axis : {xAxis, yAxis}) {
@@ -111,7 +112,8 @@ QCPBars *OverviewChart::addTimeBars(const QVector<OverviewBar> &bars, double bin
 }
 
 QCPGraph *OverviewChart::addTimeLine(const QVector<double> &values, double binSeconds, const QString &name,
-                                     const QColor &color, std::function<QVector<qint64>(int)> idsOf, const QString &what)
+                                     const QColor &color, std::function<QVector<qint64>(int)> idsOf, const QString &what,
+                                     std::function<std::pair<int, int>(qint64)> binsOf)
 {
     QCPGraph *graph = addGraph(xAxis, yAxis);
     graph->setName(name);
@@ -128,6 +130,7 @@ QCPGraph *OverviewChart::addTimeLine(const QVector<double> &values, double binSe
     target.what = what;
     target.binSeconds = binSeconds;
     target.idsOf = std::move(idsOf);
+    target.binsOf = std::move(binsOf);
     m_targets.insert(graph, target);
     m_order.append(graph);
     return graph;
@@ -246,6 +249,42 @@ QString OverviewChart::labelFor(const Target &target, int index) const
     return target.what;
 }
 
+void OverviewChart::highlightConnection(qint64 id)
+{
+    if (id <= 0 && m_clicked)
+        return;
+    m_clicked = false;
+    for (QCPAbstractPlottable *p : std::as_const(m_order)) {
+        const Target &target = m_targets[p];
+        QCPDataSelection selection;
+        if (id > 0 && target.binsOf) {
+            const auto [first, last] = target.binsOf(id);
+            if (first <= last)
+                selection.addDataRange(QCPDataRange(first, last + 1), false);
+        } else if (id > 0) {
+            for (int i = 0; i < target.ids.size(); ++i)
+                if (target.ids.at(i).contains(id))
+                    selection.addDataRange(QCPDataRange(i, i + 1), false);
+        }
+        selection.simplify();
+        // A click still selects one bar or point; the highlight may cover several.
+        p->setSelectable(QCP::stMultipleDataRanges);
+        p->setSelection(selection);
+    }
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+QVector<int> OverviewChart::highlighted(int plottableIndex) const
+{
+    QVector<int> indexes;
+    if (plottableIndex < 0 || plottableIndex >= m_order.size())
+        return indexes;
+    for (const QCPDataRange &range : m_order[plottableIndex]->selection().dataRanges())
+        for (int i = range.begin(); i < range.end(); ++i)
+            indexes.append(i);
+    return indexes;
+}
+
 bool OverviewChart::activate(int plottableIndex, int index)
 {
     if (plottableIndex < 0 || plottableIndex >= m_order.size())
@@ -260,6 +299,7 @@ bool OverviewChart::activate(int plottableIndex, int index)
 
 void OverviewChart::onPlottableClick(QCPAbstractPlottable *plottable, int dataIndex)
 {
+    m_clicked = true;
     activate(int(m_order.indexOf(plottable)), dataIndex);
 }
 

@@ -24,10 +24,12 @@ public:
     // Time-series bars (x: seconds since the session start). Several calls = side by side.
     QCPBars *addTimeBars(const QVector<OverviewBar> &bars, double binSeconds, const QString &name,
                          const QColor &color, const QString &what);
-    // A step line of counts per time bin; ids of point i come from idsOf(i).
+    // A step line of counts per time bin; ids of point i come from idsOf(i), the bins a
+    // connection is counted in from binsOf(id) (first, last; first > last: none).
     QCPGraph *addTimeLine(const QVector<double> &values, double binSeconds, const QString &name,
                           const QColor &color, std::function<QVector<qint64>(int)> idsOf,
-                          const QString &what);
+                          const QString &what,
+                          std::function<std::pair<int, int>(qint64)> binsOf = {});
     // Bars with a text label each: vertical (histogram, left to right) or horizontal (ranking,
     // first on top), the value printed at the end of horizontal bars with valueText.
     QCPBars *addCategoryBars(const QVector<OverviewBar> &bars, bool horizontal, const QColor &color,
@@ -38,6 +40,12 @@ public:
 
     // The x axis is time (seconds since the session start), not categories.
     bool isTimeChart() const { return m_categories == 0; }
+
+    // Highlights (selects) the bars and points that count connection id; id <= 0 clears, but
+    // keeps the bar or point the user clicked last (what the table is filtered to).
+    void highlightConnection(qint64 id);
+    // The data indexes highlighted in plottable plottableIndex (tests).
+    QVector<int> highlighted(int plottableIndex) const;
 
     // Emits activated for data index `index` of plottable `plottableIndex` (what a click does).
     bool activate(int plottableIndex, int index);
@@ -50,6 +58,7 @@ private:
     {
         QVector<QVector<qint64>> ids;                 // by data index (bars)
         std::function<QVector<qint64>(int)> idsOf;    // or computed (lines)
+        std::function<std::pair<int, int>(qint64)> binsOf; // lines: the bins an id is in
         QStringList labels;                           // by data index
         QString what;                                 // "retransmits", "opened" ...
         double binSeconds = 0;                        // > 0: time bars, label from the key
@@ -66,6 +75,7 @@ private:
     QCPBarsGroup *m_group = nullptr;
     bool m_horizontal = false;
     bool m_bytes = false; // the value axis counts bytes
+    bool m_clicked = false; // the selection is the user's click, not a highlight
     int m_categories = 0;
 };
 

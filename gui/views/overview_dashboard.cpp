@@ -201,6 +201,24 @@ void OverviewDashboard::showEvent(QShowEvent *event)
     QWidget::showEvent(event);
     if (m_dirty && (m_connections || m_session))
         recomputeNow(); // hidden while data arrived: catch up once
+    if (m_highlightDirty)
+        applyHighlight();
+}
+
+void OverviewDashboard::setHighlightedConnection(qint64 id)
+{
+    m_highlight = std::max<qint64>(id, 0);
+    if (isVisible())
+        applyHighlight();
+    else
+        m_highlightDirty = true; // each chart looks through its bars' ids: only when seen
+}
+
+void OverviewDashboard::applyHighlight()
+{
+    m_highlightDirty = false;
+    for (OverviewChart *chart : std::as_const(m_charts))
+        chart->highlightConnection(m_highlight);
 }
 
 void OverviewDashboard::recomputeNow()
@@ -318,7 +336,13 @@ void OverviewDashboard::rebuild()
     c->reset(tr("No connections"));
     c->addTimeLine(
         ov.active, ov.binSeconds, tr("active"), QColor(0x15, 0x65, 0xc0),
-        [this](int bin) { return m_overview.activeIds(bin, bin); }, tr("active"));
+        [this](int bin) { return m_overview.activeIds(bin, bin); }, tr("active"),
+        [this](qint64 id) {
+            for (const Overview::Span &span : std::as_const(m_overview.spans))
+                if (span.id == id)
+                    return std::pair(span.firstBin, span.lastBin);
+            return std::pair(0, -1);
+        });
     c->setTimeAxis(seconds, tr("open connections"));
     c->finish();
 
@@ -383,6 +407,8 @@ void OverviewDashboard::rebuild()
                            r.bytes ? bytesText : countText, r.what);
         c->finish();
     }
+    if (m_highlight > 0)
+        setHighlightedConnection(m_highlight);
 }
 
 void OverviewDashboard::paintTo(QCPPainter *painter)

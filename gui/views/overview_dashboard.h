@@ -61,6 +61,10 @@ public:
     static QStringList chartNames();
     OverviewChart *chart(const QString &name) const;
     QLabel *header() const { return m_header; }
+    // The bars and points that count this connection are highlighted (the connection table's
+    // current row); 0 clears. Applied while the dashboard is visible and kept across updates.
+    void setHighlightedConnection(qint64 id);
+    qint64 highlightedConnection() const { return m_highlight; }
     // Paints the whole dashboard (vector where the device is) at its current size.
     void paintTo(QCPPainter *painter);
 
@@ -78,6 +82,7 @@ private:
     void joinWorker();
     void relayout();
     void rebuild();
+    void applyHighlight();
 
     Overview m_overview;
     QLabel *m_header = nullptr;
@@ -90,6 +95,8 @@ private:
     qint64 m_endNs = 0;
     bool m_kernelMetrics = false;
     bool m_dirty = false;
+    qint64 m_highlight = 0;
+    bool m_highlightDirty = false; // set while hidden: applied when shown
     QTimer m_throttle;
     std::shared_ptr<const Session> m_session;
     std::thread m_worker;       // computes m_session's overview; one at a time

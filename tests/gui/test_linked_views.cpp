@@ -2,7 +2,8 @@
 // Selection linked across the main window's views on a real session file: a click on the kernel
 // charts selects the nearest packet, the selected packet marks its time on the kernel charts and
 // the timeline, a packet of another connection moves the table's current row (keeping the
-// selection), double-clicking a Peer cell goes to the peer; Add Annotation… in the charts',
+// selection), double-clicking a Peer cell goes to the peer, the current connection is
+// highlighted in the overview and its notes are selected; Add Annotation… in the charts',
 // the Endpoints table's, the Annotations tree's and the packet details' menus.
 #include "charts/metrics_widget.h"
 #include "charts/timeline_widget.h"
@@ -452,6 +453,83 @@ private slots:
         QCOMPARE(w->annotations().last().packetId, id);
         QCOMPARE(w->annotations().last().connectionId, qint64(2));
         QCOMPARE(w->annotations().last().startNs, packet(id)->timeNs);
+    }
+
+    // The current connection is highlighted in the overview charts that count it (its bin of
+    // "opened", the bins it was active in); its notes are selected in the Annotations tab.
+    void currentConnectionIsHighlightedAndItsNotesSelected()
+    {
+        auto w = openWindow();
+        QVERIFY(w);
+        QSignalSpy ready(w->overview(), &OverviewDashboard::overviewReady);
+        w->lowerTabs()->setCurrentWidget(w->overview());
+        QVERIFY(ready.count() > 0 || ready.wait(5000));
+        QCoreApplication::processEvents();
+        const Overview &ov = w->overview()->overview();
+        auto binOf = [](const QVector<OverviewBar> &bars, qint64 id) {
+            for (int i = 0; i < bars.size(); ++i)
+                if (bars[i].ids.contains(id))
+                    return i;
+            return -1;
+        };
+        OverviewChart *connections = w->overview()->chart(QStringLiteral("connections"));
+        OverviewChart *active = w->overview()->chart(QStringLiteral("active"));
+        QVERIFY(connections->highlighted(0).isEmpty());
+
+        selectConnections(*w, {6});
+        const int opened6 = binOf(ov.opened, 6);
+        QVERIFY(opened6 >= 0);
+        QCOMPARE(connections->highlighted(0), (QVector<int>{opened6}));
+        QCOMPARE(connections->highlighted(1), (QVector<int>{binOf(ov.closed, 6)}));
+        QVector<int> activeBins;
+        for (const Overview::Span &span : ov.spans)
+            if (span.id == 6)
+                for (int b = span.firstBin; b <= span.lastBin; ++b)
+                    activeBins << b;
+        QVERIFY(!activeBins.isEmpty());
+        QCOMPARE(active->highlighted(0), activeBins);
+
+        // Selected while the overview is hidden: shown when it is shown again.
+        w->lowerTabs()->setCurrentWidget(w->inspector());
+        selectConnections(*w, {2});
+        w->lowerTabs()->setCurrentWidget(w->overview());
+        QCoreApplication::processEvents();
+        QCOMPARE(connections->highlighted(0), (QVector<int>{binOf(ov.opened, 2)}));
+
+        // Notes: one on 2, one on 6, one on a time range.
+        Annotation a;
+        a.text = QStringLiteral("on 2");
+        a.connectionId = 2;
+        w->addAnnotation(a);
+        a.text = QStringLiteral("on 6");
+        a.connectionId = 6;
+        w->addAnnotation(a);
+        a.text = QStringLiteral("range");
+        a.connectionId = 0;
+        a.startNs = m_originNs;
+        a.endNs = m_originNs + 1'000'000'000;
+        w->addAnnotation(a);
+        QCOMPARE(w->annotationsView()->selectedIndexes(), (QVector<int>{0}));
+        selectConnections(*w, {6});
+        QCOMPARE(w->annotationsView()->selectedIndexes(), (QVector<int>{1}));
+        selectConnections(*w, {6, 2});
+        QCOMPARE(w->annotationsView()->selectedIndexes(), (QVector<int>{0, 1}));
+        selectConnections(*w, {4});
+        QVERIFY(w->annotationsView()->selectedIndexes().isEmpty());
+
+        // A click on a bar filters the table (no current row then): the clicked bar stays
+        // selected, it is not cleared like a highlight.
+        const int bin = binOf(ov.opened, 6);
+        auto *bars = qobject_cast<QCPBars *>(connections->plottable(0));
+        QVERIFY(bars);
+        const QPointF center =
+            bars->coordsToPixels((bin + 0.5) * ov.binSeconds, ov.opened.at(bin).value / 2);
+        QTest::mouseClick(connections, Qt::LeftButton, Qt::NoModifier, center.toPoint());
+        QVERIFY(
+            QTest::qWaitFor([&] { return w->connectionModel()->hasConnectionIdFilter(); }, 3000));
+        QCoreApplication::processEvents();
+        QCOMPARE(w->tableView()->currentConnectionId(), qint64(-1));
+        QCOMPARE(connections->highlighted(0), (QVector<int>{bin}));
     }
 };
 
