@@ -8,6 +8,7 @@
 #include <QSet>
 
 #include <algorithm>
+#include <array>
 #include <deque>
 
 namespace tcpscope {
@@ -69,7 +70,19 @@ public:
     int size() const { return int(m_hits.size()); }
     int distinct() const { return int(m_distinct.size()); }
     bool empty() const { return m_hits.empty(); }
-    qint64 firstNs() const { return m_hits.empty() ? 0 : m_hits.front().timeNs; }
+    // How long the hits in the window span (they arrive in time order only within the
+    // capture's reorder window, so not necessarily the first and the last).
+    qint64 spanNs() const
+    {
+        if (m_hits.empty())
+            return 0;
+        qint64 lo = m_hits.front().timeNs, hi = lo;
+        for (const Hit &h : m_hits) {
+            lo = std::min(lo, h.timeNs);
+            hi = std::max(hi, h.timeNs);
+        }
+        return hi - lo;
+    }
     // Distinct connection ids of the hits, newest first, at most Alert::kMaxEvidence.
     QVector<qint64> connections() const
     {
@@ -124,6 +137,41 @@ private:
     QHash<QString, Window> m_map;
 };
 
+// Segments sent over roughly the last window, in 8 buckets: the denominator of a
+// retransmission share, cheap enough to update for every data packet.
+class RateCounter
+{
+public:
+    void add(qint64 timeNs, qint64 windowNs, quint64 n)
+    {
+        const qint64 b = timeNs / bucketNs(windowNs);
+        const int i = int(((b % kBuckets) + kBuckets) % kBuckets);
+        if (m_bucket[i] != b) {
+            m_bucket[i] = b;
+            m_count[i] = 0;
+        }
+        m_count[i] += n;
+        m_last = std::max(m_last, timeNs);
+    }
+    quint64 sum(qint64 nowNs, qint64 windowNs) const
+    {
+        const qint64 b = nowNs / bucketNs(windowNs);
+        quint64 total = 0;
+        for (int i = 0; i < kBuckets; ++i)
+            if (m_bucket[i] > b - kBuckets && m_bucket[i] <= b)
+                total += m_count[i];
+        return total;
+    }
+    qint64 lastNs() const { return m_last; }
+
+private:
+    static constexpr int kBuckets = 8;
+    static qint64 bucketNs(qint64 windowNs) { return std::max<qint64>(1, windowNs / kBuckets); }
+    std::array<qint64, kBuckets> m_bucket{-1, -1, -1, -1, -1, -1, -1, -1};
+    std::array<quint64, kBuckets> m_count{};
+    qint64 m_last = 0;
+};
+
 // What the engine keeps of a connection while it is alive (and a while after it closed).
 struct ConnInfo
 {
@@ -131,6 +179,8 @@ struct ConnInfo
     int historySeen = 0; // state changes already looked at
     qint64 lastNs = 0;  // latest record time of this connection
     bool closed = false; // its change to CLOSE was looked at
+    int peerIsLocal = -1; // the other end is a socket we also see (-1: not known yet)
+    RateCounter segments; // data segments this socket's copies counted (see countedCopy)
 };
 
 struct Throttle
@@ -209,6 +259,7 @@ struct AlertEngine::Private
     Windows resets;                              // by remote address
     Windows refused;                             // by remote addr:port
     Windows retransConn, retransRemote;          // by conn id / remote address
+    QHash<QString, RateCounter> remoteSegments; // by remote address
     Windows drops;                               // by reason
     Windows timeWaits;                           // by remote addr:port
     QHash<QString, ZeroWindowStall> stalls;      // by advertiser>peer endpoint text
@@ -241,7 +292,9 @@ struct AlertEngine::Private
         const QString key = alert.kind + QChar(0x1f) + alert.subject;
         Throttle &t = throttles[key];
         const qint64 throttleNs = paramNs("alert.throttle");
-        if (t.lastNs != 0 && alert.timeNs - t.lastNs < throttleNs && alert.timeNs >= t.lastNs) {
+        // Records come in time order within a reorder window, not strictly: an alert a little
+        // older than the last one of its kind and subject is a repeat too.
+        if (t.lastNs != 0 && qAbs(alert.timeNs - t.lastNs) < throttleNs) {
             ++t.suppressed;
             ++suppressed;
             return;
@@ -334,7 +387,7 @@ struct AlertEngine::Private
                 a.summary = QStringLiteral("%1 sockets toward %2 entered TIME_WAIT in %3; each "
                                            "holds a local port for about a minute")
                                 .arg(w.size())
-                                .arg(remote, durationText(change.timeNs - w.firstNs()));
+                                .arg(remote, durationText(w.spanNs()));
                 w.clear();
                 raise(std::move(a));
             }
@@ -353,7 +406,7 @@ struct AlertEngine::Private
                 a.connections = w.connections();
                 a.summary = QStringLiteral("%1 connections with %2 ended by a reset in %3")
                                 .arg(w.size())
-                                .arg(remoteAddr, durationText(change.timeNs - w.firstNs()));
+                                .arg(remoteAddr, durationText(w.spanNs()));
                 w.clear();
                 raise(std::move(a));
             }
@@ -369,7 +422,7 @@ struct AlertEngine::Private
                 a.connections = w.connections();
                 a.summary = QStringLiteral("%1 connections to %2 refused in %3")
                                 .arg(w.size())
-                                .arg(remote, durationText(change.timeNs - w.firstNs()));
+                                .arg(remote, durationText(w.spanNs()));
                 w.clear();
                 raise(std::move(a));
             }
@@ -430,7 +483,7 @@ struct AlertEngine::Private
             a.summary = QStringLiteral("%1 closed or filtered ports reached between this host and "
                                        "%2 in %3")
                             .arg(w.distinct())
-                            .arg(remoteAddr, durationText(timeNs - w.firstNs()));
+                            .arg(remoteAddr, durationText(w.spanNs()));
             w.clear();
             raise(std::move(a));
         }
@@ -462,6 +515,8 @@ struct AlertEngine::Private
             // The answer to a SYN on a closed port: RST|ACK with sequence 0 from no socket.
             onClosedPort(addressText(p.family, p.dstAddr), p.srcPort, p.timeNs, 0);
         }
+        if (p.payloadLen > 0 && p.connectionId > 0 && on("retransmit_spike"))
+            countSegments(p);
         const quint32 f = p.analysis;
         if (f & (AnalysisRetransmission | AnalysisZeroWindow)
             || (stalls.size() > 0 && !(p.tcpFlags & TS_TCP_RST))) {
@@ -474,6 +529,46 @@ struct AlertEngine::Private
             if (on("zero_window_stall"))
                 onWindow(p, src, dst);
         }
+    }
+
+    // The copy of a packet that counts for its connection: the sender's own (Out), or the
+    // receiving socket's when the sender is not one of ours.
+    bool countedCopy(ConnInfo &info, const Packet &p)
+    {
+        if (p.direction == PacketDirection::Out)
+            return true;
+        if (info.peerIsLocal < 0) {
+            const Connection &c = info.c;
+            info.peerIsLocal = localSockets.contains(endpoint(c.remoteAddr, c.remotePort)
+                                                     + QLatin1Char('>')
+                                                     + endpoint(c.localAddr, c.localPort))
+                                   ? 1
+                                   : 0;
+        }
+        return info.peerIsLocal == 0;
+    }
+
+    void countSegments(const Packet &p)
+    {
+        auto it = connections.find(p.connectionId);
+        if (it == connections.end() || !countedCopy(*it, p))
+            return;
+        const qint64 windowNs = paramNs("retransmit_spike.window");
+        const quint64 n = std::max<quint64>(1, p.gsoSegs);
+        it->segments.add(p.timeNs, windowNs, n);
+        if (!it->c.remoteAddr.isEmpty())
+            remoteSegments[it->c.remoteAddr].add(p.timeNs, windowNs, n);
+    }
+
+    // Enough retransmissions, and (when the segments sent are known) a large enough share of
+    // them: a fast transfer resends a few segments in every second without anything wrong.
+    bool retransmitsHigh(int retransmits, double minCount, const RateCounter *segments,
+                         qint64 nowNs) const
+    {
+        if (retransmits < minCount)
+            return false;
+        const quint64 sent = segments ? segments->sum(nowNs, paramNs("retransmit_spike.window")) : 0;
+        return sent == 0 || retransmits >= param("retransmit_spike.min_ratio") * double(sent);
     }
 
     void onSyn(quint16 port, const QString &listener, qint64 listenerId, qint64 timeNs,
@@ -500,7 +595,7 @@ struct AlertEngine::Private
                             .arg(syns.distinct())
                             .arg(syns.distinct() == 1 ? QString() : QStringLiteral("s"))
                             .arg(done.size())
-                            .arg(durationText(timeNs - syns.firstNs()));
+                            .arg(durationText(syns.spanNs()));
             if (!a.remote.isEmpty() && syns.distinct() > 1)
                 a.summary += QStringLiteral(", most from %1").arg(a.remote);
             syns.clear();
@@ -522,7 +617,7 @@ struct AlertEngine::Private
             a.summary = QStringLiteral("SYN flood on %1: %2 %3 in %4")
                             .arg(listener)
                             .arg(w.size())
-                            .arg(what, durationText(timeNs - w.firstNs()));
+                            .arg(what, durationText(w.spanNs()));
             w.clear();
             raise(std::move(a));
         }
@@ -534,20 +629,21 @@ struct AlertEngine::Private
             return;
         auto it = connections.constFind(connId);
         const Connection *c = it != connections.constEnd() ? &it->c : nullptr;
+        const RateCounter *sent = it != connections.constEnd() ? &it->segments : nullptr;
         const qint64 windowNs = paramNs("retransmit_spike.window");
         const QString connKey = QString::number(connId);
         Window &w = retransConn.at(connKey);
         w.expire(timeNs, windowNs);
         for (int i = 0; i < segments; ++i)
             w.add({timeNs, connId, quint32(packetId)});
-        if (w.size() >= param("retransmit_spike.min_per_connection")) {
+        if (retransmitsHigh(w.size(), param("retransmit_spike.min_per_connection"), sent, timeNs)) {
             Alert a = builtin("retransmit_spike", timeNs, QStringLiteral("conn ") + connKey);
             a.connections = {connId};
             if (c)
                 a.remote = endpoint(c->remoteAddr, c->remotePort);
-            a.summary = QStringLiteral("%1 retransmissions in %2 on %3")
+            a.summary = QStringLiteral("%1 retransmissions in %2%3 on %4")
                             .arg(w.size())
-                            .arg(durationText(timeNs - w.firstNs()),
+                            .arg(durationText(w.spanNs()), shareText(w.size(), sent, timeNs),
                                  c ? connectionLabel(*c) : QStringLiteral("conn ") + connKey);
             w.clear();
             raise(std::move(a));
@@ -558,18 +654,31 @@ struct AlertEngine::Private
         r.expire(timeNs, windowNs);
         for (int i = 0; i < segments; ++i)
             r.add({timeNs, connId, 0});
-        if (r.size() >= param("retransmit_spike.min_per_remote")) {
+        auto rs = remoteSegments.constFind(c->remoteAddr);
+        const RateCounter *remoteSent = rs != remoteSegments.constEnd() ? &*rs : nullptr;
+        if (retransmitsHigh(r.size(), param("retransmit_spike.min_per_remote"), remoteSent, timeNs)) {
             Alert a = builtin("retransmit_spike", timeNs, c->remoteAddr);
             a.remote = c->remoteAddr;
             a.connections = r.connections();
-            a.summary = QStringLiteral("%1 retransmissions toward %2 in %3 over %4 connection%5")
+            a.summary = QStringLiteral("%1 retransmissions toward %2 in %3%4 over %5 connection%6")
                             .arg(r.size())
-                            .arg(c->remoteAddr, durationText(timeNs - r.firstNs()))
+                            .arg(c->remoteAddr, durationText(r.spanNs()),
+                                 shareText(r.size(), remoteSent, timeNs))
                             .arg(a.connections.size())
                             .arg(a.connections.size() == 1 ? QString() : QStringLiteral("s"));
             r.clear();
             raise(std::move(a));
         }
+    }
+
+    QString shareText(int retransmits, const RateCounter *sent, qint64 nowNs) const
+    {
+        const quint64 n = sent ? sent->sum(nowNs, paramNs("retransmit_spike.window")) : 0;
+        if (n == 0)
+            return {};
+        return QStringLiteral(" (%1 % of %2 segments sent)")
+            .arg(100.0 * retransmits / double(n), 0, 'f', 1)
+            .arg(n);
     }
 
     // Zero windows: a stall starts with a segment advertising window 0 and ends with one from
@@ -608,13 +717,18 @@ struct AlertEngine::Private
         a.packets = s.packets;
         const qsizetype gt = key.indexOf(QLatin1Char('>'));
         a.remote = key.mid(gt + 1);
+        // Name the socket that stopped reading (its local end is the advertiser), else any.
         QString who;
         for (qint64 id : a.connections) {
             auto c = connections.constFind(id);
-            if (c != connections.constEnd() && !c->c.comm.isEmpty()) {
-                who = QStringLiteral(" (%1)").arg(connectionLabel(c->c));
+            if (c == connections.constEnd())
+                continue;
+            const bool advertiser = endpoint(c->c.localAddr, c->c.localPort) == key.left(gt);
+            if (who.isEmpty() || advertiser)
+                who = (advertiser ? QStringLiteral("; not reading: ") : QStringLiteral("; on "))
+                      + connectionLabel(c->c);
+            if (advertiser)
                 break;
-            }
         }
         a.summary = QStringLiteral("%1 for %2 or more%3")
                         .arg(s.summary, durationText(paramNs("zero_window_stall.min_duration")), who);
@@ -634,7 +748,11 @@ struct AlertEngine::Private
 
     void onDrop(const DropEvent &d)
     {
-        if (on("drop_surge") && !d.reasonName.isEmpty()) {
+        const bool syn = (d.tcpFlags & TS_TCP_SYN) && !(d.tcpFlags & TS_TCP_ACK);
+        // SYNs to a closed port are port_scan's evidence, not a surge of their own.
+        const bool closedPort = syn && d.reasonName == QLatin1String("NO_SOCKET");
+        const bool named = !d.reasonName.isEmpty() && !config.ignoredDrops().contains(d.reasonName);
+        if (on("drop_surge") && named && !closedPort) {
             Window &w = drops.at(d.reasonName);
             w.expire(d.timeNs, paramNs("drop_surge.window"));
             w.add({d.timeNs, d.connectionId, 0});
@@ -643,13 +761,12 @@ struct AlertEngine::Private
                 a.connections = w.connections();
                 a.summary = QStringLiteral("the kernel dropped %1 TCP packets for %2 in %3")
                                 .arg(w.size())
-                                .arg(d.reasonName, durationText(d.timeNs - w.firstNs()));
+                                .arg(d.reasonName, durationText(w.spanNs()));
                 w.clear();
                 raise(std::move(a));
             }
         }
-        const bool syn = (d.tcpFlags & TS_TCP_SYN) && !(d.tcpFlags & TS_TCP_ACK);
-        if (syn && d.reasonName == QLatin1String("NO_SOCKET"))
+        if (closedPort)
             onClosedPort(d.srcAddr, d.dstPort, d.timeNs, 0);
         if (on("syn_flood")
             && (d.reasonName == QLatin1String("TCP_LISTEN_OVERFLOW")
@@ -748,7 +865,7 @@ struct AlertEngine::Private
                         .arg(rule.expression.trimmed(),
                              rule.groupField.isEmpty() ? QString()
                                                        : QStringLiteral(" with %1 %2").arg(rule.groupField, group),
-                             durationText(timeNs - w.firstNs()));
+                             durationText(w.spanNs()));
         w.clear();
         raise(std::move(a));
     }
@@ -807,6 +924,12 @@ struct AlertEngine::Private
             w->sweep(nowNs, longest);
         for (RuleState &r : rules)
             r.windows.sweep(nowNs, std::max<qint64>(longest, 3600'000'000'000));
+        for (auto it = remoteSegments.begin(); it != remoteSegments.end();) {
+            if (nowNs - it->lastNs() > 2 * paramNs("retransmit_spike.window"))
+                it = remoteSegments.erase(it);
+            else
+                ++it;
+        }
         // Closed connections are kept a minute for late packets, then forgotten.
         QVector<qint64> old;
         for (auto it = connections.cbegin(); it != connections.cend(); ++it)

@@ -33,7 +33,8 @@ const QVector<DetectorInfo> &builtinDetectors()
         {QStringLiteral("handshake_slow"), AlertSeverity::Low,
          QStringLiteral("a handshake above a threshold and far above the session's median")},
         {QStringLiteral("drop_surge"), AlertSeverity::Medium,
-         QStringLiteral("many kernel drops of TCP packets for one reason")},
+         QStringLiteral("many kernel drops of TCP packets for one reason (except those "
+                        "of drop_surge.ignore; SYNs to closed ports count as port_scan)")},
         {QStringLiteral("time_wait_buildup"), AlertSeverity::Low,
          QStringLiteral("many sockets entering TIME_WAIT toward one remote port")},
     };
@@ -72,6 +73,9 @@ const QVector<DetectorParameter> &detectorParameters()
          QStringLiteral("retransmitted segments on one connection")},
         {QStringLiteral("retransmit_spike.min_per_remote"), 50, false,
          QStringLiteral("retransmitted segments toward one remote address")},
+        {QStringLiteral("retransmit_spike.min_ratio"), 0.02, false,
+         QStringLiteral("... and at least this share of the segments sent in the window (when "
+                        "packets are captured)")},
         {QStringLiteral("zero_window_stall.min_duration"), 2 * kSecond, true,
          QStringLiteral("a zero receive window lasting this long")},
         {QStringLiteral("handshake_slow.min_time"), 200 * kMs, true,
@@ -101,6 +105,15 @@ QStringList groupFieldNames()
             QStringLiteral("proc.pid"),         QStringLiteral("ip.src"),
             QStringLiteral("ip.dst"),           QStringLiteral("tcp.srcport"),
             QStringLiteral("tcp.dstport")};
+}
+
+const QStringList &AlertConfig::defaultIgnoredDrops()
+{
+    // The generic free, the queues every closing socket empties, and firewall policy.
+    static const QStringList list = {QStringLiteral("NOT_SPECIFIED"), QStringLiteral("QUEUE_PURGE"),
+                                     QStringLiteral("SOCKET_CLOSE"),
+                                     QStringLiteral("NETFILTER_DROP")};
+    return list;
 }
 
 AlertConfig::AlertConfig()
@@ -206,18 +219,18 @@ QString nextWord(const QString &s, int from, int *start, int *end)
 }
 
 // A compiled filter for the rule: connections when every field describes a connection, else
-// packets. The error names the column in the line (offset = where the expression starts).
+// packets. The expression is compiled at its place in the line (indented by `offset`
+// spaces), so the filter's messages and columns count from the start of the line.
 bool compileRuleFilter(const QString &expr, int offset, AlertRule *rule, QString *error)
 {
+    const QString placed = QString(offset, QLatin1Char(' ')) + expr;
     FilterError connError;
-    DisplayFilter f = DisplayFilter::compile(expr, FilterTarget::Connections, &connError);
+    DisplayFilter f = DisplayFilter::compile(placed, FilterTarget::Connections, &connError);
     if (!f.isValid()) {
         FilterError packetError;
-        f = DisplayFilter::compile(expr, FilterTarget::Packets, &packetError);
+        f = DisplayFilter::compile(placed, FilterTarget::Packets, &packetError);
         if (!f.isValid()) {
-            *error = QStringLiteral("column %1: %2")
-                         .arg(offset + packetError.column)
-                         .arg(packetError.message);
+            *error = QStringLiteral("column %1: %2").arg(packetError.column).arg(packetError.message);
             return false;
         }
     }
@@ -225,7 +238,7 @@ bool compileRuleFilter(const QString &expr, int offset, AlertRule *rule, QString
         *error = QStringLiteral("column %1: the rule has no condition after 'when'").arg(offset + 1);
         return false;
     }
-    rule->expression = expr;
+    rule->expression = expr.trimmed();
     rule->filter = f;
     return true;
 }
@@ -392,6 +405,22 @@ bool parseSet(const QString &line, int at, AlertConfig *config, QString *error)
             return false;
         }
         config->setSeverity(kind, s);
+        return true;
+    }
+    if (name == QLatin1String("drop_surge.ignore")) {
+        static const QRegularExpression reasonRe(QStringLiteral("^[A-Z0-9_]+$"));
+        QStringList reasons;
+        for (const QString &r : rest.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            if (!reasonRe.match(r.trimmed()).hasMatch()) {
+                *error = QStringLiteral("column %1: drop_surge.ignore is a list of drop reasons "
+                                        "such as QUEUE_PURGE, NETFILTER_DROP, not '%2'")
+                             .arg(end + 2)
+                             .arg(r.trimmed());
+                return false;
+            }
+            reasons.append(r.trimmed());
+        }
+        config->setIgnoredDrops(reasons);
         return true;
     }
     const DetectorParameter *param = nullptr;

@@ -74,6 +74,11 @@ public:
     double value(const QString &parameter) const; // a DetectorParameter's name
     qint64 durationNs(const QString &parameter) const { return qint64(value(parameter)); }
     bool setValue(const QString &parameter, double value);
+    // Drop reasons drop_surge leaves out (set drop_surge.ignore = A, B): the kernel's
+    // housekeeping and firewall policy by default (kDefaultIgnoredDrops).
+    const QStringList &ignoredDrops() const { return m_ignoredDrops; }
+    void setIgnoredDrops(const QStringList &reasons) { m_ignoredDrops = reasons; }
+    static const QStringList &defaultIgnoredDrops();
     bool enabled(const QString &kind) const { return !m_disabled.contains(kind); }
     void setEnabled(const QString &kind, bool on);
     AlertSeverity severity(const QString &kind) const;
@@ -85,6 +90,7 @@ private:
     QHash<QString, double> m_values;
     QHash<QString, AlertSeverity> m_severities;
     QStringList m_disabled;
+    QStringList m_ignoredDrops = defaultIgnoredDrops();
     QVector<AlertRule> m_rules;
 };
 

@@ -12,6 +12,7 @@
 #include "tcpscope_records.h"
 
 #include <QJsonArray>
+#include <QRegularExpression>
 #include <QTest>
 
 using namespace tcpscope;
@@ -281,6 +282,32 @@ private slots:
         QCOMPARE(alerts.first().remote, QStringLiteral("192.0.2.1:443"));
     }
 
+    void retransmitsOfAFastTransferAreNoSpike()
+    {
+        // 25 resends among 5000 segments sent in the same second: 0.5 %, below the 2 % share.
+        Connection c = finished(1, QStringLiteral("192.0.2.1"), 443, kT0, kMs);
+        c.history.removeLast();
+        QVector<Packet> ps;
+        for (int i = 0; i < 5000; ++i) {
+            Packet p = packet(i + 1, 1, kT0 + 10 * kMs + i * 150'000, "10.0.0.1", c.localPort,
+                              "192.0.2.1", 443, PacketDirection::Out, TS_TCP_ACK,
+                              i % 200 == 0 ? AnalysisRetransmission : 0);
+            p.payloadLen = 1448;
+            ps.append(p);
+        }
+        QVERIFY(run({c}, ps).isEmpty());
+        // The same resends among 500 segments (5 %) are a spike.
+        ps.resize(500);
+        for (int i = 0; i < 500; ++i)
+            ps[i].analysis = i % 20 == 0 ? AnalysisRetransmission : 0;
+        const QVector<Alert> alerts = run({c}, ps);
+        QCOMPARE(kinds(alerts), QStringList{QStringLiteral("retransmit_spike")});
+        QVERIFY2(QRegularExpression(QStringLiteral(R"(\(5\.\d % of \d+ segments sent\))"))
+                     .match(alerts.first().summary)
+                     .hasMatch(),
+                 qPrintable(alerts.first().summary));
+    }
+
     void retransmitSpikeCountsALocalPairOnce()
     {
         // Both sockets of a loopback connection see each resent segment: only the sender's
@@ -379,6 +406,25 @@ private slots:
         const QVector<Alert> alerts = run({}, {}, k);
         QCOMPARE(kinds(alerts), QStringList{QStringLiteral("drop_surge")});
         QCOMPARE(alerts.first().subject, QStringLiteral("TCP_CSUM"));
+    }
+
+    void housekeepingDropsAreNoSurge()
+    {
+        KernelData k;
+        for (const char *reason : {"QUEUE_PURGE", "NOT_SPECIFIED", "SOCKET_CLOSE", "NETFILTER_DROP"}) {
+            for (int i = 0; i < 150; ++i) {
+                DropEvent d;
+                d.timeNs = kT0 + i * kMs;
+                d.reasonName = QLatin1String(reason);
+                k.drops.append(d);
+            }
+        }
+        QVERIFY(run({}, {}, k).isEmpty());
+        // Firewall drops count when the rules file says so.
+        const QVector<Alert> alerts =
+            run({}, {}, k, config(QStringLiteral("set drop_surge.ignore = QUEUE_PURGE")));
+        QCOMPARE(kinds(alerts), (QStringList{QStringLiteral("drop_surge"), QStringLiteral("drop_surge"),
+                                             QStringLiteral("drop_surge")}));
     }
 
     void timeWaitBuildup()
