@@ -17,7 +17,7 @@ namespace tcpscope::cli {
 
 namespace {
 
-const char *const kCommands[] = {"record", "info", "export", "recover", "help"};
+const char *const kCommands[] = {"record", "watch", "info", "export", "recover", "help"};
 
 bool isCommand(const char *arg)
 {
@@ -47,6 +47,7 @@ QString mainHelp()
         "\n"
         "Commands:\n"
         "  record   record TCP connection lifecycles into a session file\n"
+        "  watch    raise alerts (SYN flood, port scan, resets, stalls, ...) live or from a file\n"
         "  info     summarize a session file: counts, time range, kernel, probes, losses\n"
         "  export   write a session's connections as CSV/JSON, its packets as CSV/JSON/pcapng,\n"
         "           or a chart as PNG/PDF/SVG\n"
@@ -60,6 +61,7 @@ QString mainHelp()
         "Examples:\n"
         "  tcpscope record -o web.tcpscope --duration 30\n"
         "  tcpscope info web.tcpscope\n"
+        "  tcpscope watch --json --exec 'logger -t tcpscope \"$TCPSCOPE_ALERT\"'\n"
         "  tcpscope export web.tcpscope --connections conns.csv\n"
         "  tcpscope export web.tcpscope --packets lossy.pcapng -Y 'tcp.analysis.retransmission'\n"
         "  tcpscope export web.tcpscope --chart timeline -o timeline.png --size 1600x900\n"
@@ -166,6 +168,66 @@ QString commandHelp(const QString &command)
             "2 usage error (e.g. an invalid --filter, --sample-interval or --rotate, with the\n"
             "reason), 69 the kernel cannot run tcpscope's programs (no BTF), 77 not allowed to\n"
             "capture (not in the group tcpscope, or the helper lacks its privileges).\n");
+    if (command == QLatin1String("watch"))
+        return QStringLiteral(
+            "Usage: tcpscope watch [--rules FILE] [--json] [--duration SECONDS] [--exec CMD]\n"
+            "                      [-o FILE [--force]] [-q]\n"
+            "       tcpscope watch -r FILE [--rules FILE] [--json] [--exec CMD]\n"
+            "       tcpscope watch --rules FILE --check\n"
+            "       tcpscope watch --list-detectors\n"
+            "\n"
+            "Captures every TCP connection like record and raises an alert when something is\n"
+            "wrong: syn_flood, port_scan, rst_storm, refused_burst, retransmit_spike,\n"
+            "zero_window_stall, handshake_slow, drop_surge, time_wait_buildup (--list-detectors\n"
+            "shows what fires each one and its thresholds), plus the rules of a rules file.\n"
+            "Prints one line per alert: time (UTC), severity, kind and a summary naming the\n"
+            "listener, remote, connection or drop reason. Each kind and subject alerts at most\n"
+            "once per alert.throttle (10 s); the next line says how many were left out.\n"
+            "With -r it reads a session file instead and raises the alerts the live capture\n"
+            "would have raised (the same detectors, replayed in time order).\n"
+            "\n"
+            "Options:\n"
+            "  --rules FILE            thresholds, severities and custom rules (below)\n"
+            "  --json                  one JSON object per line: time (RFC 3339 UTC), kind,\n"
+            "                          severity (low|medium|high), summary, connections (ids),\n"
+            "                          remote (\"addr:port\", \"addr\" or null), subject,\n"
+            "                          custom, packets (ids), suppressed, filter (a display\n"
+            "                          filter selecting the evidence connections)\n"
+            "  -d, --duration SECONDS  stop after SECONDS; default: until Ctrl-C / SIGTERM\n"
+            "  --exec CMD              run CMD with /bin/sh for each alert, the alert's JSON in\n"
+            "                          $TCPSCOPE_ALERT; at most 5 at once and one a second on\n"
+            "                          average (the alerts left out are counted at the end)\n"
+            "  -o, --output FILE       also keep the capture in the session FILE (as record -o);\n"
+            "                          without it the records go to a 128 MiB ring in a private\n"
+            "                          temporary directory, removed at the end\n"
+            "  -r, --read FILE         raise the alerts of a session file\n"
+            "  --check                 validate --rules FILE and exit\n"
+            "  --list-detectors        list the detectors and their settings with defaults\n"
+            "  -q, --quiet             no start and end messages on stderr\n"
+            "  -f, --force             with -o: overwrite FILE even if it is not a session\n"
+            "  -h, --help              show this text\n"
+            "\n"
+            "Rules file (one statement per line, # comments):\n"
+            "  set syn_flood.min_syns = 200\n"
+            "  set alert.throttle = 30s\n"
+            "  severity port_scan high\n"
+            "  disable drop_surge\n"
+            "  alert slow-tls severity=medium when conn.handshake_time > 200ms && tcp.port == 443\n"
+            "  alert resends when count(tcp.analysis.retransmission) by conn.id > 10 over 1s\n"
+            "A condition is a display filter (docs/FILTERS.md): one over connection fields fires\n"
+            "once per matching connection, one with packet fields once per matching packet;\n"
+            "count(...) fires when more than N matched within the time, per value of the 'by'\n"
+            "field when given.\n"
+            "\n"
+            "Examples:\n"
+            "  sudo tcpscope watch\n"
+            "  sudo tcpscope watch --json --duration 3600 > alerts.jsonl\n"
+            "  sudo tcpscope watch --rules site.rules --exec 'notify-send tcpscope \"$TCPSCOPE_ALERT\"'\n"
+            "  tcpscope watch -r web.tcpscope\n"
+            "\n"
+            "Exit status: 0 no high-severity alert, 3 at least one high-severity alert, 1 the\n"
+            "capture failed, 2 usage error (a rules file error names its line and column),\n"
+            "69 the kernel cannot run tcpscope's programs, 77 not allowed to capture.\n");
     if (command == QLatin1String("info"))
         return QStringLiteral(
             "Usage: tcpscope info FILE [-Y EXPR] [--json]\n"
@@ -450,6 +512,8 @@ int run(int argc, char **argv)
         printErr(QStringLiteral("warning: ") + warning);
     if (command == QLatin1String("record"))
         return runRecord(args, argc, argv);
+    if (command == QLatin1String("watch"))
+        return runWatch(args, argc, argv);
     if (command == QLatin1String("info"))
         return runInfo(args);
     if (command == QLatin1String("export"))
@@ -458,7 +522,8 @@ int run(int argc, char **argv)
         return runRecover(args);
     return usageError(
         QString(),
-        QStringLiteral("unknown command '%1' (commands: record, info, export, recover, help)")
+        QStringLiteral("unknown command '%1' (commands: record, watch, info, export, recover, "
+                       "help)")
             .arg(command));
 }
 

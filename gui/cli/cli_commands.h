@@ -22,6 +22,7 @@ enum ExitCode
 
 // args[0] is "tcpscope COMMAND" (for messages), the rest the command's own arguments.
 int runRecord(const QStringList &args, int argc, char **argv);
+int runWatch(const QStringList &args, int argc, char **argv);
 int runInfo(const QStringList &args);
 int runExport(const QStringList &args, int argc, char **argv);
 int runRecover(const QStringList &args);

@@ -10,6 +10,13 @@
 //   ts_traffic burst 4|6 N                N connect/accept/close cycles as fast as possible
 //   ts_traffic sink 4|6                   prints "port N", reads one client until EOF, exits 0
 //   ts_traffic stream 4|6 PORT MILLIS     prints "port N", sends as fast as it can for MILLIS ms
+//   ts_traffic scan 4|6 FIRST N             connect() to ports FIRST..FIRST+N-1 (closed ones
+//                                         are refused), prints "refused K"
+//   ts_traffic abort 4|6 N                 N connections whose server side closes with
+//                                         SO_LINGER 0 (a RST instead of a FIN)
+//   ts_traffic stall 4|6 MILLIS            a server that never reads and a client that sends
+//                                         until the server's window is 0, then holds the
+//                                         connection MILLIS ms; prints "port N" (server's)
 //   ts_traffic churn 4|6 N [RATE]         prints "port N" (its listener), waits for a line on
 //                                         stdin, then N cycles (at most RATE per second when
 //                                         given) of connect, 64 bytes each way,
@@ -196,6 +203,75 @@ int main(int argc, char **argv)
                 return fail("expected EOF");
             close(a);
         }
+        close(fd);
+        return 0;
+    }
+    if (mode == "scan" && argc == 5) {
+        close(fd);
+        const unsigned first = std::strtoul(argv[3], nullptr, 10);
+        const unsigned n = std::strtoul(argv[4], nullptr, 10);
+        unsigned refused = 0;
+        for (unsigned p = first; p < first + n && p < 65536; ++p) {
+            const int c = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+            if (c < 0)
+                return fail("socket");
+            const socklen_t l = loopback(v6, p, ss);
+            if (connect(c, reinterpret_cast<sockaddr *>(&ss), l) != 0 && errno == ECONNREFUSED)
+                ++refused;
+            close(c);
+        }
+        std::printf("refused %u\n", refused);
+        return 0;
+    }
+    if (mode == "abort" && argc == 4) {
+        if (bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0 || listen(fd, 64))
+            return fail("bind/listen");
+        const socklen_t len = loopback(v6, localPort(fd), ss);
+        for (unsigned long i = 0, n = std::strtoul(argv[3], nullptr, 10); i < n; ++i) {
+            const int c = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+            if (c < 0 || connect(c, reinterpret_cast<sockaddr *>(&ss), len) != 0)
+                return fail("connect");
+            const int a = accept(fd, nullptr, nullptr);
+            if (a < 0)
+                return fail("accept");
+            const linger lg{1, 0}; // close() sends a RST
+            setsockopt(a, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+            close(a);
+            char b;
+            recv(c, &b, 1, 0); // the client sees the reset
+            close(c);
+        }
+        close(fd);
+        return 0;
+    }
+    if (mode == "stall" && argc == 4) {
+        // A small receive buffer fills at once; the server then never reads.
+        const int small = 4096;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        if (bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0 || listen(fd, 4))
+            return fail("bind/listen");
+        std::printf("port %u\n", localPort(fd));
+        const socklen_t len = loopback(v6, localPort(fd), ss);
+        const int c = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        if (c < 0)
+            return fail("socket");
+        connect(c, reinterpret_cast<sockaddr *>(&ss), len);
+        const int a = accept(fd, nullptr, nullptr);
+        if (a < 0)
+            return fail("accept");
+        const std::vector<char> buf(65536, 'x');
+        const auto until =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(std::atol(argv[3]));
+        while (std::chrono::steady_clock::now() < until) {
+            if (send(c, buf.data(), buf.size(), MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
+                errno != EINPROGRESS)
+                return fail("send");
+            usleep(20000);
+        }
+        const linger lg{1, 0}; // no waiting for the unsent data at the end
+        setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(c);
+        close(a);
         close(fd);
         return 0;
     }

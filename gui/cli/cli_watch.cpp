@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `tcpscope watch`: the detectors (core/detect) on a live capture or on a session file, one line
+// (or JSON object) per alert, an optional command run per alert, exit 3 after a high one.
+#include "cli_commands.h"
+#include "cli_stop_signals.h"
+
+#include "capture/live_capture.h"
+#include "detect/alert_engine.h"
+#include "detect/session_alerts.h"
+#include "export/text_escape.h"
+#include "output_file.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QSocketNotifier>
+#include <QTemporaryDir>
+#include <QTimer>
+
+#include <cstdio>
+#include <ctime>
+#include <unistd.h>
+
+namespace tcpscope::cli {
+
+namespace {
+
+const QString kCmd = QStringLiteral("watch");
+constexpr int kExitHighAlert = 3;
+
+qint64 realtimeNs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return qint64(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Runs --exec's command per alert, at most kBurst at once and on average one a second, so a
+// flood of alerts cannot become a flood of processes. Alerts over the limit are counted.
+class AlertCommand
+{
+public:
+    explicit AlertCommand(QString command)
+        : m_command(std::move(command))
+    {
+        m_clock.start();
+    }
+    ~AlertCommand()
+    {
+        for (QProcess *p : std::as_const(m_running)) {
+            p->waitForFinished(5000);
+            delete p;
+        }
+    }
+    bool active() const { return !m_command.isEmpty(); }
+    quint64 skipped() const { return m_skipped; }
+    quint64 failed() const { return m_failed; }
+
+    void run(const QByteArray &json)
+    {
+        reap();
+        // Token bucket: one token a second, at most kBurst saved.
+        const double now = m_clock.elapsed() / 1000.0;
+        m_tokens = std::min<double>(kBurst, m_tokens + (now - m_lastRefill));
+        m_lastRefill = now;
+        if (m_tokens < 1 || m_running.size() >= kBurst) {
+            ++m_skipped;
+            return;
+        }
+        m_tokens -= 1;
+        auto *p = new QProcess;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("TCPSCOPE_ALERT"), QString::fromUtf8(json));
+        p->setProcessEnvironment(env);
+        p->setProcessChannelMode(QProcess::ForwardedChannels);
+        p->setStandardInputFile(QProcess::nullDevice());
+        p->start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), m_command});
+        if (!p->waitForStarted(5000)) {
+            ++m_failed;
+            if (m_failed == 1)
+                printErr(QStringLiteral("watch: --exec: cannot run /bin/sh: %1").arg(p->errorString()));
+            delete p;
+            return;
+        }
+        m_running.append(p);
+    }
+
+    void reap()
+    {
+        for (qsizetype i = m_running.size() - 1; i >= 0; --i) {
+            QProcess *p = m_running.at(i);
+            if (p->state() == QProcess::NotRunning || p->waitForFinished(0)) {
+                if (p->exitStatus() != QProcess::NormalExit || p->exitCode() != 0)
+                    ++m_failed;
+                m_running.removeAt(i);
+                delete p;
+            }
+        }
+    }
+
+private:
+    static constexpr int kBurst = 5;
+    QString m_command;
+    QElapsedTimer m_clock;
+    double m_tokens = kBurst;
+    double m_lastRefill = 0;
+    QVector<QProcess *> m_running;
+    quint64 m_skipped = 0;
+    quint64 m_failed = 0;
+};
+
+struct Printer
+{
+    bool json = false;
+    AlertCommand *command = nullptr;
+    quint64 count = 0;
+    quint64 high = 0;
+
+    void print(const Alert &a)
+    {
+        ++count;
+        if (a.severity == AlertSeverity::High)
+            ++high;
+        const QByteArray object = QJsonDocument(alertToJson(a)).toJson(QJsonDocument::Compact);
+        if (json)
+            printOut(QString::fromUtf8(object) + QLatin1Char('\n'));
+        else
+            printOut(escapeControls(alertLine(a), LineBreaks::Escape) + QLatin1Char('\n'));
+        if (command && command->active())
+            command->run(object);
+    }
+};
+
+QString detectorList()
+{
+    QString out = QStringLiteral("Detectors (name, default severity, what fires it):\n");
+    for (const DetectorInfo &d : builtinDetectors())
+        out += QStringLiteral("  %1 %2 %3\n")
+                   .arg(d.kind, -18)
+                   .arg(alertSeverityName(d.severity), -7)
+                   .arg(d.description);
+    out += QStringLiteral("\nSettings (set NAME = VALUE in a rules file; default):\n");
+    for (const DetectorParameter &p : detectorParameters()) {
+        const QString value = p.isDuration
+                                  ? (p.defaultValue >= 1e9
+                                         ? QStringLiteral("%1s").arg(p.defaultValue / 1e9)
+                                         : QStringLiteral("%1ms").arg(p.defaultValue / 1e6))
+                                  : QString::number(p.defaultValue);
+        out += QStringLiteral("  %1 = %2  %3\n").arg(p.name, -36).arg(value, -6).arg(p.description);
+    }
+    out += QStringLiteral("  %1 = %2\n  %3  drop reasons drop_surge leaves out (housekeeping and "
+                          "firewall policy)\n")
+               .arg(QStringLiteral("drop_surge.ignore"), -36)
+               .arg(AlertConfig::defaultIgnoredDrops().join(QStringLiteral(", ")))
+               .arg(QString(), 36);
+    return out;
+}
+
+int replay(const QString &path, const AlertConfig &config, Printer &printer)
+{
+    std::unique_ptr<Session> session = openSession(path);
+    if (!session)
+        return kExitUsage;
+    ReplayStats stats;
+    detectAlerts(*session, config, &stats, [&](const Alert &a) {
+        printer.print(a);
+        return true;
+    });
+    if (!stats.error.isEmpty())
+        printErr(QStringLiteral("watch: %1: %2 (alerts from what could be read)").arg(path, stats.error));
+    printErr(QStringLiteral("watch: %1 alert%2 (%3 high, %4 suppressed by throttling) from %5 "
+                            "records")
+                 .arg(printer.count)
+                 .arg(printer.count == 1 ? QString() : QStringLiteral("s"))
+                 .arg(printer.high)
+                 .arg(stats.suppressed)
+                 .arg(stats.items));
+    return printer.high > 0 ? kExitHighAlert : kExitOk;
+}
+
+} // namespace
+
+int runWatch(const QStringList &args, int argc, char **argv)
+{
+    QCommandLineParser parser;
+    const QCommandLineOption rules(QStringLiteral("rules"), QString(), QStringLiteral("FILE"));
+    const QCommandLineOption json(QStringLiteral("json"), QString());
+    const QCommandLineOption duration({QStringLiteral("d"), QStringLiteral("duration")}, QString(),
+                                      QStringLiteral("SECONDS"));
+    const QCommandLineOption exec(QStringLiteral("exec"), QString(), QStringLiteral("CMD"));
+    const QCommandLineOption read({QStringLiteral("r"), QStringLiteral("read")}, QString(),
+                                  QStringLiteral("FILE"));
+    const QCommandLineOption output({QStringLiteral("o"), QStringLiteral("output")}, QString(),
+                                    QStringLiteral("FILE"));
+    const QCommandLineOption force({QStringLiteral("f"), QStringLiteral("force")}, QString());
+    const QCommandLineOption check(QStringLiteral("check"), QString());
+    const QCommandLineOption list(QStringLiteral("list-detectors"), QString());
+    const QCommandLineOption quiet({QStringLiteral("q"), QStringLiteral("quiet")}, QString());
+    parser.addOptions({rules, json, duration, exec, read, output, force, check, list, quiet});
+    if (!parser.parse(args))
+        return usageError(kCmd, parser.errorText());
+    if (!parser.positionalArguments().isEmpty())
+        return usageError(kCmd, QStringLiteral("unexpected argument '%1' (a session file goes "
+                                               "after -r)")
+                                    .arg(parser.positionalArguments().first()));
+    if (parser.isSet(list)) {
+        printOut(detectorList());
+        return kExitOk;
+    }
+    AlertConfig config;
+    if (parser.isSet(rules)) {
+        const QString path = parser.value(rules);
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly)) {
+            printErr(QStringLiteral("watch: --rules %1: %2").arg(path, f.errorString()));
+            return kExitUsage;
+        }
+        if (f.size() > 1024 * 1024) {
+            printErr(QStringLiteral("watch: --rules %1: larger than 1 MiB; not a rules file")
+                         .arg(path));
+            return kExitUsage;
+        }
+        const QByteArray bytes = f.readAll();
+        QString error;
+        const auto parsed = parseAlertConfig(QString::fromUtf8(bytes), &error);
+        if (!parsed) {
+            printErr(QStringLiteral("watch: %1: %2").arg(path, error));
+            return kExitUsage;
+        }
+        config = *parsed;
+    }
+    if (parser.isSet(check)) {
+        printOut(QStringLiteral("%1 rule%2 and %3 detectors: OK\n")
+                     .arg(config.rules().size())
+                     .arg(config.rules().size() == 1 ? QString() : QStringLiteral("s"))
+                     .arg(builtinDetectors().size()));
+        return kExitOk;
+    }
+    double seconds = 0;
+    if (parser.isSet(duration)) {
+        bool ok = false;
+        seconds = parser.value(duration).toDouble(&ok);
+        if (!ok || !(seconds > 0) || seconds > 365.0 * 24 * 3600)
+            return usageError(
+                kCmd, QStringLiteral("--duration: expected a positive number of seconds, got '%1'")
+                          .arg(parser.value(duration)));
+    }
+    if (parser.isSet(read) && (parser.isSet(output) || parser.isSet(duration)))
+        return usageError(kCmd, QStringLiteral("-r reads a session file; it cannot be combined "
+                                               "with %1")
+                                    .arg(parser.isSet(output) ? QStringLiteral("-o")
+                                                              : QStringLiteral("--duration")));
+
+    std::unique_ptr<QCoreApplication> ownApp;
+    if (!QCoreApplication::instance())
+        ownApp = std::make_unique<QCoreApplication>(argc, argv);
+    QCoreApplication *app = QCoreApplication::instance();
+
+    AlertCommand command(parser.value(exec));
+    Printer printer;
+    printer.json = parser.isSet(json);
+    printer.command = &command;
+    auto finish = [&](int code) {
+        command.reap();
+        if (command.skipped() > 0)
+            printErr(QStringLiteral("watch: --exec left out for %1 alerts (at most 5 at once and "
+                                    "one a second)")
+                         .arg(command.skipped()));
+        if (command.failed() > 0)
+            printErr(QStringLiteral("watch: --exec: %1 runs failed or exited non-zero")
+                         .arg(command.failed()));
+        return code;
+    };
+    if (parser.isSet(read))
+        return finish(replay(parser.value(read), config, printer));
+
+    // Live: the capture goes to -o FILE, or to a small ring in a private temporary directory
+    // that is removed at the end (the detectors need the records, not the file).
+    QString file = parser.value(output);
+    QTemporaryDir tempDir;
+    RotationLimits rotation;
+    if (file.isEmpty()) {
+        if (!tempDir.isValid()) {
+            printErr(QStringLiteral("watch: cannot create a temporary directory: %1")
+                         .arg(tempDir.errorString()));
+            return kExitFailure;
+        }
+        file = tempDir.filePath(QStringLiteral("watch.tcpscope"));
+        rotation.maxBytes = 64LL * 1024 * 1024;
+        rotation.keep = 2;
+    } else {
+        QString why;
+        if (!checkSessionOutput(file, parser.isSet(force), &why)) {
+            printErr(QStringLiteral("watch: ") + why);
+            return kExitUsage;
+        }
+    }
+    StopSignals stopSignals;
+    if (!stopSignals.install()) {
+        printErr(QStringLiteral("watch: cannot set up signal handling"));
+        return kExitFailure;
+    }
+    AlertEngine engine(config);
+    LiveCapture capture;
+    capture.setRotation(rotation);
+    QVector<Connection> changed;
+    QVector<Packet> packets;
+    KernelData kernel;
+    // The capture publishes connections, packets, kernel data, then stats, a few times a
+    // second (queued to this thread in that order): one detector step per publish.
+    QObject::connect(&capture, &LiveCapture::connectionsUpdated, app,
+                     [&](const QVector<Connection> &c) { changed += c; });
+    QObject::connect(&capture, &LiveCapture::packetsAdded, app,
+                     [&](const QVector<Packet> &p) { packets += p; });
+    QObject::connect(&capture, &LiveCapture::kernelDataAdded, app,
+                     [&](const KernelData &k) { kernel.append(k); });
+    auto step = [&] {
+        engine.addBatch(changed, packets, kernel);
+        changed.clear();
+        packets.clear();
+        kernel = KernelData();
+        // Records up to a second old may still be in the capture's reorder window.
+        engine.advanceTo(realtimeNs() - 1'000'000'000);
+        for (const Alert &a : engine.takeAlerts())
+            printer.print(a);
+        command.reap();
+    };
+    QObject::connect(&capture, &LiveCapture::statsUpdated, app, step);
+    QObject::connect(
+        &capture, &LiveCapture::helperMessage, app,
+        [](const QString &text, bool warning) {
+            if (warning)
+                printErr(QStringLiteral("helper: ") + text);
+        },
+        Qt::DirectConnection);
+    QString error;
+    if (!capture.start(file, CaptureOptions{}, &error)) {
+        printErr(QStringLiteral("cannot watch: ") + error);
+        switch (capture.lastFailure()) {
+        case CaptureFailure::Permission:
+            return kExitNoPermission;
+        case CaptureFailure::Kernel:
+            return kExitUnavailable;
+        default:
+            return kExitFailure;
+        }
+    }
+    if (!parser.isSet(quiet))
+        printErr(QStringLiteral("watch: watching every TCP connection%1; Ctrl-C stops")
+                     .arg(seconds > 0 ? QStringLiteral(" for %1 s").arg(seconds) : QString()));
+    QElapsedTimer elapsed;
+    elapsed.start();
+    QString failure;
+    QObject::connect(&capture, &LiveCapture::failed, app, [&failure, app](const QString &reason) {
+        if (failure.isEmpty())
+            failure = reason;
+        app->quit();
+    });
+    QSocketNotifier notifier(stopSignals.readFd(), QSocketNotifier::Read);
+    QObject::connect(&notifier, &QSocketNotifier::activated, app, [app] { app->quit(); });
+    QTimer stopTimer;
+    if (seconds > 0) {
+        stopTimer.setSingleShot(true);
+        stopTimer.setTimerType(Qt::PreciseTimer);
+        QObject::connect(&stopTimer, &QTimer::timeout, app, [app] { app->quit(); });
+        stopTimer.start(qint64(seconds * 1000));
+    }
+    app->exec();
+    capture.stop();
+    QCoreApplication::processEvents(); // the last publish's queued signals
+    step();
+    engine.advanceTo(realtimeNs());
+    for (const Alert &a : engine.takeAlerts())
+        printer.print(a);
+    const CaptureStats s = capture.stats();
+    if (!parser.isSet(quiet))
+        printErr(QStringLiteral("watch: %1 alert%2 (%3 high, %4 suppressed by throttling) in "
+                                "%5 s: %6 connections, %7 records, %8 lost")
+                     .arg(printer.count)
+                     .arg(printer.count == 1 ? QString() : QStringLiteral("s"))
+                     .arg(printer.high)
+                     .arg(engine.alertsSuppressed())
+                     .arg(elapsed.elapsed() / 1000.0, 0, 'f', 1)
+                     .arg(s.connectionsSeen)
+                     .arg(s.recordsReceived)
+                     .arg(s.lostRecords + s.readerDropped));
+    if (!failure.isEmpty()) {
+        printErr(QStringLiteral("watch: the capture failed: %1").arg(failure));
+        return finish(kExitFailure);
+    }
+    return finish(printer.high > 0 ? kExitHighAlert : kExitOk);
+}
+
+} // namespace tcpscope::cli
