@@ -22,6 +22,7 @@
 #include <QHeaderView>
 #include <QItemSelection>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -237,6 +238,9 @@ void MainWindow::askForAnnotation(Annotation a, const QString &target, const QSt
         addAnnotation(a);
     });
     dialog->open();
+    // Showing selects the text: a text given to start with is continued, not typed over.
+    if (auto *edit = dialog->findChild<QPlainTextEdit *>(); edit && !text.isEmpty())
+        edit->moveCursor(QTextCursor::End);
 }
 
 void MainWindow::goToAnnotation(int index)

@@ -28,6 +28,7 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QMenu>
+#include <QPlainTextEdit>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTableView>
@@ -154,6 +155,11 @@ class TestLinkedViews : public QObject
         if (!dialog)
             return QStringLiteral("<no dialog>");
         const QString initial = dialog->textValue();
+        // What the user types continues a text the dialog starts with.
+        if (auto *edit = dialog->findChild<QPlainTextEdit *>();
+            !initial.isEmpty() && (!edit || edit->textCursor().hasSelection() ||
+                                   edit->textCursor().position() != initial.size()))
+            return QStringLiteral("<text selected or cursor not at its end>");
         dialog->setTextValue(text);
         dialog->accept();
         QCoreApplication::processEvents();
