@@ -39,6 +39,8 @@ LiveCapture::LiveCapture(QObject *parent) : QObject(parent), d(std::make_unique<
     qRegisterMetaType<tcpscope::Packet>();
     qRegisterMetaType<QVector<tcpscope::Packet>>();
     qRegisterMetaType<tcpscope::KernelData>();
+    qRegisterMetaType<tcpscope::Alert>();
+    qRegisterMetaType<QVector<tcpscope::Alert>>();
 }
 
 LiveCapture::~LiveCapture()
@@ -187,6 +189,8 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
     d->files = QStringList{path};
     d->fileStarted = std::chrono::steady_clock::now();
     d->info.packetsCaptured = options.packets;
+    d->alerts = m_alerts ? std::make_unique<AlertEngine>(*m_alerts) : nullptr;
+    d->info.alertsRecorded = m_alerts.has_value();
     d->info.captureFilter = options.packets ? options.filter.simplified() : QString();
     const QString helper = helperPath();
     if (const QString why = helperPermissionProblem(helper); !why.isEmpty()) {

@@ -7,6 +7,7 @@
 #include "capture/capture_options.h"
 #include "capture/helper_access.h"
 #include "capture/session_ring.h"
+#include "detect/alert_rules.h"
 #include "model/connection.h"
 #include "model/packet.h"
 
@@ -46,6 +47,8 @@ struct CaptureStats
     quint64 recordsBeyondWindow = 0;
     quint64 maxBeyondWindowNs = 0;
     quint64 reorderWindowNs = 0;
+    quint64 alertsRaised = 0;     // by the detectors (stored in the file, alertsRaised signal)
+    quint64 alertsSuppressed = 0; // left out by their throttling
     quint64 filesWritten = 0; // session files started (1 without rotation)
     quint64 bytesWritten = 0; // their size together, deleted ring files included
 };
@@ -85,6 +88,10 @@ public:
     // sessionPath (core/capture/session_ring.h), switching files while capturing; each is a
     // complete session, and the connections held at a switch are carried into the new file.
     void setRotation(const RotationLimits &limits) { m_rotation = limits; }
+    // The detectors (core/detect) the next start() runs on the records, their alerts stored in
+    // the session file and emitted by alertsRaised; nullopt: none. Default: every built-in
+    // detector with its default thresholds.
+    void setAlertConfig(const std::optional<AlertConfig> &config) { m_alerts = config; }
     // The file being written now (with rotation: the newest of the ring).
     QString sessionPath() const;
     // The files of this recording still on disk, oldest first.
@@ -104,6 +111,9 @@ signals:
     // Kernel samples/events/drops/listener samples since the last emission (same throttle,
     // emitted after connectionsUpdated and packetsAdded), joined to connection ids.
     void kernelDataAdded(const tcpscope::KernelData &data);
+    // Alerts the detectors raised since the last emission (same throttle, emitted after
+    // kernelDataAdded), in time order; also written to the session file.
+    void alertsRaised(const QVector<tcpscope::Alert> &alerts);
     // Once the helper has attached its hooks (its first Stats after Hello/Start); startedNs set.
     void infoReady(const tcpscope::SessionInfo &info);
     // The helper died or the stream broke; the session file stays valid up to that point.
@@ -124,6 +134,7 @@ private:
     struct Private;
     std::unique_ptr<Private> d;
     RotationLimits m_rotation;
+    std::optional<AlertConfig> m_alerts = AlertConfig();
     CaptureFailure m_failure = CaptureFailure::None;
     std::optional<wire::ErrorMessage> m_helperError;
 };

@@ -106,6 +106,14 @@ void LiveCapture::Private::publish(bool force)
     writer->writePackets(packets);
     if (!kernelData.isEmpty())
         writer->writeKernelData(kernelData);
+    QVector<Alert> raised;
+    if (alerts) {
+        alerts->addBatch(changed, packets, kernelData);
+        // Stalls are measured up to now, less what may still be in the reorder window.
+        alerts->advanceTo(realtimeNs() - qint64(pipeline.window().windowNs()) - 500'000'000);
+        raised = alerts->takeAlerts();
+        writer->writeAlerts(raised);
+    }
     writer->forgetConnections(pipeline.evict());
     if (!force && !maybeRotate(now))
         return; // rotateError ends the ingest loop; the current file is finalized there
@@ -134,6 +142,10 @@ void LiveCapture::Private::publish(bool force)
     stats.maxBeyondWindowNs = window.maxLateNs();
     stats.reorderWindowNs = window.windowNs();
     stats.filesWritten = ring ? quint64(ring->created()) : 1;
+    if (alerts) {
+        stats.alertsRaised = alerts->alertsRaised();
+        stats.alertsSuppressed = alerts->alertsSuppressed();
+    }
     stats.bytesWritten = quint64(closedBytes + currentFileBytes());
     stats.packetsReceived = packetRecords;
     stats.lostPackets = lostPackets;
@@ -158,6 +170,8 @@ void LiveCapture::Private::publish(bool force)
         emit q->packetsAdded(packets); // after their connections, so every id exists
     if (!kernelData.isEmpty())
         emit q->kernelDataAdded(kernelData); // likewise
+    if (!raised.isEmpty())
+        emit q->alertsRaised(raised);
     emit q->statsUpdated(stats);
 }
 
@@ -239,7 +253,8 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
         }
         {
             std::lock_guard lock(mutex);
-            si.captureFilter = info.captureFilter; // set by start()
+            si.captureFilter = info.captureFilter;   // set by start()
+            si.alertsRecorded = info.alertsRecorded; // likewise
         }
         // started_ns is set by the first Stats, when the hooks are really attached.
         writer->setInfo(si);

@@ -5,6 +5,7 @@
 
 #include "capture/helper_process.h"
 #include "capture/live_capture.h"
+#include "detect/alert_engine.h"
 #include "pipeline/record_pipeline.h"
 #include "session/session_writer.h"
 #include "wire.h"
@@ -108,6 +109,7 @@ struct LiveCapture::Private
 
     // Ingest-thread state.
     RecordPipeline pipeline; // reorder window -> tracker -> joiners -> analysis
+    std::unique_ptr<AlertEngine> alerts; // the detectors, when on
     qint64 offsetNs = 0;
     quint64 packetRecords = 0;
     quint64 lostPackets = 0;     // packet ring buffer losses (part of lost)

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <QJsonObject>
+#include <QMetaType>
 #include <QString>
 #include <QVector>
 
@@ -53,3 +54,5 @@ QJsonObject alertToJson(const Alert &alert);
 QString alertLine(const Alert &alert);
 
 } // namespace tcpscope
+
+Q_DECLARE_METATYPE(tcpscope::Alert)

@@ -167,6 +167,9 @@ struct SessionInfo
     qint64 maxLateNs = -1;
     qint64 recordsAfterEviction = -1;
     QVector<Interruption> interruptions; // in time order
+    // The detectors ran while recording (core/detect): the file's alerts are what they raised
+    // (none is an answer). False: no detectors ran, the file says nothing about alerts.
+    bool alertsRecorded = false;
 };
 
 } // namespace tcpscope

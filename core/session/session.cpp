@@ -423,6 +423,8 @@ bool Session::Private::readMeta()
             i.maxLateNs = optional();
         else if (is(kMetaRecordsAfterEviction))
             i.recordsAfterEviction = optional();
+        else if (is(kMetaAlertsRecorded))
+            i.alertsRecorded = value == QLatin1String("1");
         // Unknown keys are allowed: later versions may add facts without breaking readers.
     }
     if (!done(rc) || !readInterruptions(i.interruptions))

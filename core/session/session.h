@@ -14,6 +14,7 @@
 // open) on a worker thread.
 #pragma once
 
+#include "detect/alert.h"
 #include "model/annotation.h"
 #include "model/connection.h"
 
@@ -88,6 +89,10 @@ public:
     // The notes saved in the file (model/annotation.h), in the order they were written; empty
     // before format 4.3. Read once, at open; hostile rows are left out and counted.
     QVector<Annotation> annotations() const;
+    // The alerts the detectors raised while recording (format 4.4, when info().alertsRecorded),
+    // in time order, at most schema::kMaxAlerts; empty otherwise. Hostile rows are left out
+    // and counted. Read on each call.
+    QVector<Alert> alerts() const;
     // Fields read from the file that were out of range and are shown as unknown (rows whose
     // identity is unknown, e.g. a packet without a valid direction, are skipped and counted).
     quint64 valuesOutOfRange() const;

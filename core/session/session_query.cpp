@@ -3,6 +3,7 @@
 // through their indexes; v4 packets and samples come from compressed chunks
 // (session_chunks.cpp).
 #include "session/session_private.h"
+#include "session/session_schema.h"
 
 #include <QHash>
 #include <QMap>
@@ -317,6 +318,71 @@ bool Session::Private::readSeconds(qint64 fromNs, qint64 toNs, QVector<SecondBuc
             out->append(b);
     }
     return ok;
+}
+
+} // namespace tcpscope
+
+namespace tcpscope {
+
+namespace {
+
+// "3 5 8" -> {3, 5, 8}; at most Alert::kMaxEvidence positive ids, else nullopt.
+std::optional<QVector<qint64>> alertIds(const QString &text)
+{
+    QVector<qint64> ids;
+    for (const QString &word : text.split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const qint64 id = word.toLongLong(&ok);
+        if (!ok || id <= 0 || ids.size() >= Alert::kMaxEvidence)
+            return std::nullopt;
+        ids.append(id);
+    }
+    return ids;
+}
+
+} // namespace
+
+QVector<Alert> Session::alerts() const
+{
+    std::lock_guard lock(d->mutex);
+    d->error.clear();
+    QVector<Alert> out;
+    if (!d->info.alertsRecorded || d->format.major != 4 || d->format.minor < 4)
+        return out;
+    sqlite::Stmt s = d->prepare("SELECT time_ns, kind, custom, severity, subject, summary, remote,"
+                                " connections, packets, suppressed FROM alerts"
+                                " ORDER BY time_ns, id LIMIT " +
+                                QByteArray::number(schema::kMaxAlerts));
+    if (!s)
+        return out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        rows::Cells c = d->cells(s.get());
+        const quint64 before = d->localBad;
+        Alert a;
+        a.timeNs = c.ranged(0, 0, INT64_MAX, 0);
+        a.kind = c.text(1, 256);
+        a.custom = c.ranged(2, 0, 1, 0) == 1;
+        if (!alertSeverityFromName(c.text(3, 16), &a.severity))
+            c.count();
+        a.subject = c.text(4, 1024);
+        a.summary = c.text(5, 4096);
+        if (!c.isNull(6))
+            a.remote = c.text(6, 256);
+        const auto connections = alertIds(c.text(7, 64 * 21));
+        const auto packets = alertIds(c.text(8, 64 * 21));
+        if (!connections || !packets)
+            c.count();
+        a.connections = connections.value_or(QVector<qint64>());
+        a.packets = packets.value_or(QVector<qint64>());
+        a.suppressed = quint64(c.ranged(9, 0, INT64_MAX, 0));
+        if (d->localBad == before && !a.kind.isEmpty() && a.timeNs > 0)
+            out.append(std::move(a));
+    }
+    if (rc != SQLITE_DONE)
+        d->error = QStringLiteral("reading the alerts: %1").arg(sqlite3_errmsg(d->db.get()));
+    d->flushBad();
+    return out;
 }
 
 } // namespace tcpscope

@@ -216,6 +216,19 @@ CREATE TABLE IF NOT EXISTS annotations (
   author        TEXT NOT NULL,
   created_ns    INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS alerts (
+  id            INTEGER PRIMARY KEY,
+  time_ns       INTEGER NOT NULL,
+  kind          TEXT NOT NULL,
+  custom        INTEGER NOT NULL,
+  severity      TEXT NOT NULL,
+  subject       TEXT NOT NULL,
+  summary       TEXT NOT NULL,
+  remote        TEXT,
+  connections   TEXT NOT NULL,
+  packets       TEXT NOT NULL,
+  suppressed    INTEGER NOT NULL
+);
 )sql";
 
 } // namespace
@@ -330,6 +343,10 @@ const QVector<MinorTable> &minorTables(int major)
          {kAnnotationsTable,
           {"id", "connection_id", "packet_id", "start_ns", "end_ns", "text", "author",
            "created_ns"}}},
+        {4,
+         {kAlertsTable,
+          {"id", "time_ns", "kind", "custom", "severity", "subject", "summary", "remote",
+           "connections", "packets", "suppressed"}}},
     };
     static const QVector<MinorTable> none;
     return major == 4 ? v4 : none;

@@ -17,9 +17,10 @@ inline constexpr std::int32_t kApplicationId = 0x54435053; // "TCPS"
 // The newest format this tcpscope reads and writes: every minor of kMajor opens (a later minor
 // only adds what this reader may ignore); a later major is refused.
 inline constexpr int kMajor = 4;
-inline constexpr int kMinor = 3; // 4.1: meta reader_dropped, table interruptions;
+inline constexpr int kMinor = 4; // 4.1: meta reader_dropped, table interruptions;
                                   // 4.2: meta record-order facts (reorder_window_ns, ...);
-                                  // 4.3: tables view_state, annotations
+                                  // 4.3: tables view_state, annotations;
+                                  // 4.4: table alerts, meta alerts_recorded
 inline constexpr int kUserVersion = kMajor * 1000 + kMinor; // what the writer creates
 // The row format (packets and tcp_samples as rows) that tcpscope wrote before format 4; the
 // writer still creates it on request (tests of reading old files).
@@ -104,6 +105,12 @@ inline constexpr const char *kInterruptionsTable = "interruptions";
 inline constexpr const char *kViewStateTable = "view_state";
 // 4.3: the user's notes on connections, packets and time ranges (model/annotation.h).
 inline constexpr const char *kAnnotationsTable = "annotations";
+// 4.4: the alerts the detectors raised while recording (detect/alert.h), and whether they ran
+// (meta alerts_recorded "1"; absent: no detectors ran, the table says nothing).
+inline constexpr const char *kAlertsTable = "alerts";
+inline constexpr const char *kMetaAlertsRecorded = "alerts_recorded";
+// The most alerts a reader takes from a file (throttling keeps a real capture far below).
+inline constexpr int kMaxAlerts = 100000;
 // The largest view_state value a reader accepts (characters); a writer never writes more.
 inline constexpr int kMaxViewValue = 256 * 1024;
 

@@ -27,7 +27,8 @@ struct Forget
     QVector<qint64> ids;
 };
 
-using Work = std::variant<SessionInfo, Connection, QVector<Packet>, KernelData, Forget>;
+using Work = std::variant<SessionInfo, Connection, QVector<Packet>, KernelData, Forget,
+                          QVector<Alert>>;
 
 // What the queue between the capture and the writer thread may hold: ~1 M packets, several
 // seconds of the fastest capture this machine sustains.
@@ -48,6 +49,7 @@ struct SessionWriter::Private
     sqlite::Stmt insertPacket;
     sqlite::Stmt deleteInterfaces;
     sqlite::Stmt insertInterface;
+    sqlite::Stmt insertAlert; // prepared on the first alert
     detail::KernelRowWriter kernelRows;
     detail::ChunkWriter chunks; // format 4: packets and samples
     // State changes already in the file per connection: how many, and a hash over them. The
@@ -95,6 +97,7 @@ struct SessionWriter::Private
     bool writeInterruptions(const QVector<Interruption> &list, QString *err);
     bool writeConnection(const Connection &conn, QString *err);
     bool writePackets(const QVector<Packet> &packets, QString *err);
+    bool writeAlerts(const QVector<Alert> &alerts, QString *err);
     void writeFinalInfo();
     void enqueue(Work work, qint64 bytes = 0, quint64 records = 0);
 };
@@ -179,6 +182,8 @@ bool SessionWriter::Private::writeInfo(const SessionInfo &info, QString *err)
         {schema::kMetaDropsReceived, QString::number(info.dropsReceived)},
         {schema::kMetaReaderDropped, QString::number(info.readerDropped)},
     };
+    if (info.alertsRecorded)
+        rows.append({schema::kMetaAlertsRecorded, QStringLiteral("1")});
     // Facts that may be unknown (-1) are left out rather than written as a value.
     for (const auto &[key, value] : {std::pair{schema::kMetaReorderWindowNs, info.reorderWindowNs},
                                      {schema::kMetaRecordsReordered, info.recordsReordered},
@@ -334,6 +339,45 @@ bool SessionWriter::Private::writeConnection(const Connection &c, QString *err)
     return true;
 }
 
+bool SessionWriter::Private::writeAlerts(const QVector<Alert> &alerts, QString *err)
+{
+    if (!insertAlert) {
+        insertAlert = sqlite::prepare(
+            db.get(),
+            "INSERT INTO alerts(time_ns, kind, custom, severity, subject, summary, remote,"
+            " connections, packets, suppressed) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+            err);
+        if (!insertAlert)
+            return false;
+    }
+    auto ids = [](const QVector<qint64> &list) {
+        QStringList out;
+        out.reserve(list.size());
+        for (qint64 id : list)
+            out.append(QString::number(id));
+        return out.join(QLatin1Char(' '));
+    };
+    sqlite3_stmt *s = insertAlert.get();
+    for (const Alert &a : alerts) {
+        sqlite3_bind_int64(s, 1, a.timeNs);
+        sqlite::bindText(s, 2, a.kind);
+        sqlite3_bind_int(s, 3, a.custom ? 1 : 0);
+        sqlite::bindText(s, 4, alertSeverityName(a.severity));
+        sqlite::bindText(s, 5, a.subject);
+        sqlite::bindText(s, 6, a.summary);
+        if (a.remote.isEmpty())
+            sqlite3_bind_null(s, 7);
+        else
+            sqlite::bindText(s, 7, a.remote);
+        sqlite::bindText(s, 8, ids(a.connections));
+        sqlite::bindText(s, 9, ids(a.packets));
+        sqlite3_bind_int64(s, 10, qint64(std::min<quint64>(a.suppressed, INT64_MAX)));
+        if (!stepDone(db.get(), s, err))
+            return false;
+    }
+    return true;
+}
+
 bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QString *err)
 {
     // A busy connection is updated many times per batch; only its last version matters.
@@ -367,6 +411,8 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QSt
             if (chunked)
                 chunks.noteKernel(*kernel);
             ok = kernelRows.write(*kernel, err);
+        } else if (const auto *alerts = std::get_if<QVector<Alert>>(&batch[i])) {
+            ok = major < 4 || writeAlerts(*alerts, err);
         } else if (const auto *forget = std::get_if<Forget>(&batch[i])) {
             forgetLater += forget->ids;
         } else if (const auto *conn = std::get_if<Connection>(&batch[i])) {
@@ -631,6 +677,12 @@ void SessionWriter::writeKernelData(const KernelData &data)
     d->enqueue(data, bytes,
                quint64(data.samples.size() + data.events.size() + data.drops.size() +
                        data.listeners.size()));
+}
+
+void SessionWriter::writeAlerts(const QVector<Alert> &alerts)
+{
+    if (!alerts.isEmpty())
+        d->enqueue(alerts);
 }
 
 void SessionWriter::forgetConnections(const QVector<qint64> &ids)

@@ -4,6 +4,7 @@
 // Schema: docs/SESSION_FORMAT.md.
 #pragma once
 
+#include "detect/alert.h"
 #include "model/connection.h"
 
 #include <QString>
@@ -31,6 +32,8 @@ public:
     void writePackets(const QVector<Packet> &packets);
     // Appends samples, events, drops and listener samples (connectionId 0 stored as NULL).
     void writeKernelData(const KernelData &data);
+    // Appends alerts the detectors raised (format 4.4 table `alerts`; nothing for older formats).
+    void writeAlerts(const QVector<Alert> &alerts);
     // Connections that will never be written again (evicted by the tracker after their final
     // row was queued): the writer drops what it keeps per connection (which state changes are
     // in the file, chunk tuples, stored totals), so its memory follows the connections held,

@@ -2,6 +2,7 @@
 // Internal to the CLI: one function per subcommand plus shared output helpers.
 #pragma once
 
+#include "detect/alert_rules.h"
 #include "filter/display_filter.h"
 #include "session/session.h"
 
@@ -45,6 +46,10 @@ std::unique_ptr<Session> openSession(const QString &path);
 // kExitUsage).
 bool compileDisplayFilter(const QString &command, const QString &text, FilterTarget target,
                           DisplayFilter *filter);
+
+// Reads a rules file (detect/alert_rules.h) into *config, or prints
+// "tcpscope: COMMAND: FILE: line L, column C: ..." and returns false (exit kExitUsage).
+bool loadAlertConfig(const QString &command, const QString &path, AlertConfig *config);
 
 // "2026-11-28T02:50:01.123Z" for wall ns since the epoch.
 QString isoTime(qint64 wallNs);

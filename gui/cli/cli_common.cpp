@@ -4,6 +4,7 @@
 #include "export/text_escape.h"
 
 #include <QDateTime>
+#include <QFile>
 #include <cstdio>
 
 namespace tcpscope::cli {
@@ -61,6 +62,30 @@ QString isoTime(qint64 wallNs)
     if (wallNs <= 0)
         return QStringLiteral("-");
     return QDateTime::fromMSecsSinceEpoch(wallNs / 1'000'000, Qt::UTC).toString(Qt::ISODateWithMs);
+}
+
+bool loadAlertConfig(const QString &command, const QString &path, AlertConfig *config)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        printErr(QStringLiteral("%1: --rules %2: %3").arg(command, path, f.errorString()));
+        return false;
+    }
+    // A rules file is a few lines; anything this large is the wrong file.
+    const QByteArray bytes = f.read(1024 * 1024 + 1);
+    if (bytes.size() > 1024 * 1024) {
+        printErr(QStringLiteral("%1: --rules %2: larger than 1 MiB; not a rules file")
+                     .arg(command, path));
+        return false;
+    }
+    QString error;
+    const auto parsed = parseAlertConfig(QString::fromUtf8(bytes), &error);
+    if (!parsed) {
+        printErr(QStringLiteral("%1: %2: %3").arg(command, path, error));
+        return false;
+    }
+    *config = *parsed;
+    return true;
 }
 
 } // namespace tcpscope::cli

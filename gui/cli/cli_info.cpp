@@ -5,7 +5,9 @@
 #include "export/text_escape.h"
 
 #include <QCommandLineParser>
+#include <QJsonArray>
 #include <QJsonDocument>
+#include <QMap>
 #include <QSet>
 #include <algorithm>
 
@@ -161,6 +163,46 @@ QString attachText(quint8 attach)
     }
 }
 
+namespace {
+
+// "Alerts: 5 (1 high, 3 medium, 1 low): port_scan 1, ..." and the first alerts, one a line.
+template<typename Line>
+void alertLines(const SessionInfo &info, const QVector<Alert> &alerts, Line &line)
+{
+    if (!info.alertsRecorded) {
+        line("Alerts:", QStringLiteral("not recorded (the detectors did not run); tcpscope watch "
+                                       "-r FILE raises them from the records"));
+        return;
+    }
+    int bySeverity[3] = {0, 0, 0};
+    QMap<QString, int> byKind;
+    for (const Alert &a : alerts) {
+        ++bySeverity[int(a.severity)];
+        ++byKind[escapeControls(a.kind)];
+    }
+    QStringList kinds;
+    for (auto it = byKind.cbegin(); it != byKind.cend(); ++it)
+        kinds.append(QStringLiteral("%1 %2").arg(it.key()).arg(it.value()));
+    QString head = QString::number(alerts.size());
+    if (!alerts.isEmpty())
+        head += QStringLiteral(" (%1 high, %2 medium, %3 low): %4")
+                    .arg(bySeverity[2])
+                    .arg(bySeverity[1])
+                    .arg(bySeverity[0])
+                    .arg(kinds.join(QStringLiteral(", ")));
+    constexpr int kShown = 20;
+    const QString indent(17, QLatin1Char(' '));
+    for (int i = 0; i < alerts.size() && i < kShown; ++i)
+        head += QLatin1Char('\n') + indent + escapeControls(alertLine(alerts.at(i)));
+    if (alerts.size() > kShown)
+        head += QLatin1Char('\n') + indent
+                + QStringLiteral("... %1 more (tcpscope info --json lists them all)")
+                      .arg(alerts.size() - kShown);
+    line("Alerts:", head);
+}
+
+} // namespace
+
 int runInfo(const QStringList &args)
 {
     QCommandLineParser parser;
@@ -219,6 +261,14 @@ int runInfo(const QStringList &args)
         kernel.drops.removeIf(unmatched);
         kernel.listeners.removeIf(unmatched);
     }
+    // The alerts the detectors raised while recording; with -Y those about a matching
+    // connection.
+    QVector<Alert> alerts = session->alerts();
+    if (!filter.isEmpty())
+        alerts.removeIf([&](const Alert &a) {
+            return std::none_of(a.connections.begin(), a.connections.end(),
+                                [&](qint64 id) { return matching.contains(id); });
+        });
     if (!session->error().isEmpty()) {
         printErr(QStringLiteral("%1: %2").arg(files.first(), session->error()));
         return kExitUsage;
@@ -226,6 +276,12 @@ int runInfo(const QStringList &args)
 
     if (parser.isSet(json)) {
         QJsonObject o = infoJson(files.first(), *session, info, totals);
+        QJsonArray alertList;
+        for (const Alert &a : std::as_const(alerts))
+            alertList.append(alertToJson(a));
+        // null: the detectors did not run while recording (the file says nothing).
+        o.insert(QStringLiteral("alerts"),
+                 info.alertsRecorded ? QJsonValue(alertList) : QJsonValue(QJsonValue::Null));
         // With -Y the connection and packet totals cover the matching connections only.
         if (!filter.isEmpty())
             o.insert(QStringLiteral("display_filter"),
@@ -306,6 +362,7 @@ int runInfo(const QStringList &args)
     line("  by role:", countsLine(totals.byRole));
     packetLines(info, totals, line);
     kernelLines(info, totals, kernel, line);
+    alertLines(info, alerts, line);
     printOut(out);
     return kExitOk;
 }

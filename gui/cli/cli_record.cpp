@@ -51,8 +51,10 @@ int runRecord(const QStringList &args, int argc, char **argv)
                                        QStringLiteral("SIZE|DURATION|COUNTconn"));
     const QCommandLineOption maxStall(QStringLiteral("max-stall"), QString(),
                                       QStringLiteral("SECONDS"));
+    const QCommandLineOption rules(QStringLiteral("rules"), QString(), QStringLiteral("FILE"));
+    const QCommandLineOption noAlerts(QStringLiteral("no-alerts"), QString());
     parser.addOptions({output, duration, quiet, force, filter, noPackets, snap, noTcpInfo,
-                       sampleInterval, rotate, keep, stopAfter, maxStall});
+                       sampleInterval, rotate, keep, stopAfter, maxStall, rules, noAlerts});
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());
     if (!parser.positionalArguments().isEmpty())
@@ -166,6 +168,14 @@ int runRecord(const QStringList &args, int argc, char **argv)
         if (!buildStartOptions(options, &why))
             return usageError(kCmd, why);
     }
+    std::optional<AlertConfig> alertConfig = AlertConfig();
+    if (parser.isSet(noAlerts)) {
+        if (parser.isSet(rules))
+            return usageError(kCmd, QStringLiteral("--no-alerts cannot be combined with --rules"));
+        alertConfig.reset();
+    } else if (parser.isSet(rules) && !loadAlertConfig(kCmd, parser.value(rules), &*alertConfig)) {
+        return kExitUsage;
+    }
 
     std::unique_ptr<QCoreApplication> ownApp;
     if (!QCoreApplication::instance())
@@ -179,6 +189,7 @@ int runRecord(const QStringList &args, int argc, char **argv)
     }
     LiveCapture capture;
     capture.setRotation(rotation);
+    capture.setAlertConfig(alertConfig);
     // Whether packets are really captured (a helper without packet support falls back to
     // state changes only). infoReady comes from the ingest thread while start() waits.
     std::mutex infoMutex;
@@ -320,10 +331,14 @@ int runRecord(const QStringList &args, int argc, char **argv)
         printErr(QStringLiteral("record: %1 records were dropped by the helper while tcpscope did "
                                 "not read in time; the file marks when (tcpscope info)")
                      .arg(s.readerDropped));
-    printOut(QStringLiteral("recorded %1 connections, %2%3, %4 records, %5 lost in %6 s -> %7\n")
+    const QString alerts = alertConfig ? QStringLiteral(", %1 alert%2")
+                                             .arg(s.alertsRaised)
+                                             .arg(s.alertsRaised == 1 ? QString() : QStringLiteral("s"))
+                                       : QString();
+    printOut(QStringLiteral("recorded %1 connections, %2%3%4, %5 records, %6 lost in %7 s -> %8\n")
                  .arg(s.connectionsSeen)
                  .arg(packets)
-                 .arg(kernel)
+                 .arg(kernel, alerts)
                  .arg(s.recordsReceived)
                  .arg(s.lostRecords + s.readerDropped)
                  .arg(elapsed.elapsed() / 1000.0, 0, 'f', 1)

@@ -5,7 +5,6 @@
 #include "cli_stop_signals.h"
 
 #include "capture/live_capture.h"
-#include "detect/alert_engine.h"
 #include "detect/session_alerts.h"
 #include "export/text_escape.h"
 #include "output_file.h"
@@ -13,7 +12,6 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QElapsedTimer>
-#include <QFile>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QSocketNotifier>
@@ -21,7 +19,6 @@
 #include <QTimer>
 
 #include <cstdio>
-#include <ctime>
 #include <unistd.h>
 
 namespace tcpscope::cli {
@@ -30,13 +27,6 @@ namespace {
 
 const QString kCmd = QStringLiteral("watch");
 constexpr int kExitHighAlert = 3;
-
-qint64 realtimeNs()
-{
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return qint64(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 // Runs --exec's command per alert, at most kBurst at once and on average one a second, so a
 // flood of alerts cannot become a flood of processes. Alerts over the limit are counted.
@@ -211,27 +201,8 @@ int runWatch(const QStringList &args, int argc, char **argv)
         return kExitOk;
     }
     AlertConfig config;
-    if (parser.isSet(rules)) {
-        const QString path = parser.value(rules);
-        QFile f(path);
-        if (!f.open(QIODevice::ReadOnly)) {
-            printErr(QStringLiteral("watch: --rules %1: %2").arg(path, f.errorString()));
-            return kExitUsage;
-        }
-        if (f.size() > 1024 * 1024) {
-            printErr(QStringLiteral("watch: --rules %1: larger than 1 MiB; not a rules file")
-                         .arg(path));
-            return kExitUsage;
-        }
-        const QByteArray bytes = f.readAll();
-        QString error;
-        const auto parsed = parseAlertConfig(QString::fromUtf8(bytes), &error);
-        if (!parsed) {
-            printErr(QStringLiteral("watch: %1: %2").arg(path, error));
-            return kExitUsage;
-        }
-        config = *parsed;
-    }
+    if (parser.isSet(rules) && !loadAlertConfig(kCmd, parser.value(rules), &config))
+        return kExitUsage;
     if (parser.isSet(check)) {
         printOut(QStringLiteral("%1 rule%2 and %3 detectors: OK\n")
                      .arg(config.rules().size())
@@ -303,32 +274,16 @@ int runWatch(const QStringList &args, int argc, char **argv)
         printErr(QStringLiteral("watch: cannot set up signal handling"));
         return kExitFailure;
     }
-    AlertEngine engine(config);
+    // The capture runs the detectors on every record it publishes (and stores the alerts in
+    // its file); this prints them as they come.
     LiveCapture capture;
     capture.setRotation(rotation);
-    QVector<Connection> changed;
-    QVector<Packet> packets;
-    KernelData kernel;
-    // The capture publishes connections, packets, kernel data, then stats, a few times a
-    // second (queued to this thread in that order): one detector step per publish.
-    QObject::connect(&capture, &LiveCapture::connectionsUpdated, app,
-                     [&](const QVector<Connection> &c) { changed += c; });
-    QObject::connect(&capture, &LiveCapture::packetsAdded, app,
-                     [&](const QVector<Packet> &p) { packets += p; });
-    QObject::connect(&capture, &LiveCapture::kernelDataAdded, app,
-                     [&](const KernelData &k) { kernel.append(k); });
-    auto step = [&] {
-        engine.addBatch(changed, packets, kernel);
-        changed.clear();
-        packets.clear();
-        kernel = KernelData();
-        // Records up to a second old may still be in the capture's reorder window.
-        engine.advanceTo(realtimeNs() - 1'000'000'000);
-        for (const Alert &a : engine.takeAlerts())
+    capture.setAlertConfig(config);
+    QObject::connect(&capture, &LiveCapture::alertsRaised, app, [&](const QVector<Alert> &alerts) {
+        for (const Alert &a : alerts)
             printer.print(a);
         command.reap();
-    };
-    QObject::connect(&capture, &LiveCapture::statsUpdated, app, step);
+    });
     QObject::connect(
         &capture, &LiveCapture::helperMessage, app,
         [](const QString &text, bool warning) {
@@ -371,10 +326,6 @@ int runWatch(const QStringList &args, int argc, char **argv)
     app->exec();
     capture.stop();
     QCoreApplication::processEvents(); // the last publish's queued signals
-    step();
-    engine.advanceTo(realtimeNs());
-    for (const Alert &a : engine.takeAlerts())
-        printer.print(a);
     const CaptureStats s = capture.stats();
     if (!parser.isSet(quiet))
         printErr(QStringLiteral("watch: %1 alert%2 (%3 high, %4 suppressed by throttling) in "
@@ -382,7 +333,7 @@ int runWatch(const QStringList &args, int argc, char **argv)
                      .arg(printer.count)
                      .arg(printer.count == 1 ? QString() : QStringLiteral("s"))
                      .arg(printer.high)
-                     .arg(engine.alertsSuppressed())
+                     .arg(s.alertsSuppressed)
                      .arg(elapsed.elapsed() / 1000.0, 0, 'f', 1)
                      .arg(s.connectionsSeen)
                      .arg(s.recordsReceived)

@@ -220,6 +220,19 @@ void TestWatch::alertsOnAttacksAndFaults()
          {"retransmit_spike", "handshake_slow", "time_wait_buildup", "refused_burst"})
         QVERIFY2(!kinds.contains(QLatin1String(quiet)), quiet);
 
+    // The capture stored its alerts in the file: info lists them.
+    QProcess info;
+    info.start(m_tcpscope, {QStringLiteral("info"), QStringLiteral("--json"), file});
+    QVERIFY(info.waitForFinished(60000));
+    QCOMPARE(info.exitCode(), 0);
+    const QJsonObject infoJson = QJsonDocument::fromJson(info.readAllStandardOutput()).object();
+    QVector<QJsonObject> stored;
+    for (const QJsonValue &v : infoJson.value(QLatin1String("alerts")).toArray())
+        stored.append(v.toObject());
+    QCOMPARE(kindsOf(stored), kinds);
+    QCOMPARE(stored.first().value(QLatin1String("summary")),
+             alerts.first().value(QLatin1String("summary")));
+
     // The file replays to the same alerts.
     QProcess replay;
     replay.start(m_tcpscope, {QStringLiteral("watch"), QStringLiteral("--json"),

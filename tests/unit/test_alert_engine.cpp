@@ -7,13 +7,19 @@
 // read.
 #include "detect/alert_engine.h"
 #include "detect/alert_rules.h"
+#include "detect/session_alerts.h"
+#include "session/session.h"
+#include "session/session_writer.h"
 #include "model/address.h"
 
 #include "tcpscope_records.h"
 
 #include <QJsonArray>
 #include <QRegularExpression>
+#include <QTemporaryDir>
 #include <QTest>
+
+#include <sqlite3.h>
 
 using namespace tcpscope;
 
@@ -586,6 +592,69 @@ private slots:
         QCOMPARE(kinds(alerts), QStringList{QStringLiteral("resets")});
         QCOMPARE(alerts.first().subject, QStringLiteral("ip.src == 192.0.2.5"));
         QVERIFY(alerts.first().custom);
+    }
+
+    void storedAndReplayed()
+    {
+        // A recorded session: the alerts the capture stored come back from the file, and a
+        // replay of its records raises the same ones.
+        QTemporaryDir dir;
+        const QString file = dir.filePath(QStringLiteral("s.tcpscope"));
+        QVector<Connection> cs;
+        for (int i = 1; i <= 25; ++i)
+            cs.append(refused(i, QStringLiteral("192.0.2.9"), quint16(1000 + i), kT0 + i * 10 * kMs));
+        AlertEngine engine;
+        engine.addBatch(cs, {}, {});
+        const QVector<Alert> live = engine.takeAlerts();
+        QCOMPARE(live.size(), 1);
+        QString error;
+        {
+            auto writer = SessionWriter::create(file, &error);
+            QVERIFY2(writer, qPrintable(error));
+            SessionInfo info;
+            info.alertsRecorded = true;
+            info.startedNs = kT0;
+            info.stoppedNs = kT0 + kS;
+            writer->setInfo(info);
+            for (const Connection &c : cs)
+                writer->writeConnection(c);
+            writer->writeAlerts(live);
+            QVERIFY2(writer->close(&error), qPrintable(error));
+        }
+        auto session = Session::open(file, &error);
+        QVERIFY2(session, qPrintable(error));
+        QVERIFY(session->info().alertsRecorded);
+        const QVector<Alert> stored = session->alerts();
+        QCOMPARE(stored.size(), 1);
+        QCOMPARE(stored.first().kind, live.first().kind);
+        QCOMPARE(stored.first().timeNs, live.first().timeNs);
+        QCOMPARE(stored.first().summary, live.first().summary);
+        QCOMPARE(stored.first().remote, live.first().remote);
+        QCOMPARE(stored.first().connections, live.first().connections);
+        QCOMPARE(stored.first().severity, live.first().severity);
+        const QVector<Alert> replayed = detectAlerts(*session, AlertConfig());
+        QCOMPARE(kinds(replayed), kinds(live));
+        QCOMPARE(replayed.first().timeNs, live.first().timeNs);
+        QCOMPARE(replayed.first().connections, live.first().connections);
+        session.reset();
+
+        // Hostile rows are left out and counted, never trusted.
+        sqlite3 *db = nullptr;
+        QCOMPARE(sqlite3_open(file.toUtf8().constData(), &db), SQLITE_OK);
+        const char *bad =
+            "INSERT INTO alerts(time_ns, kind, custom, severity, subject, summary, remote,"
+            " connections, packets, suppressed) VALUES"
+            " (1, 'x', 0, 'urgent', 's', 's', NULL, '', '', 0),"
+            " (1, 'x', 0, 'low', 's', 's', NULL, '1 -2', '', 0),"
+            " (-5, 'x', 0, 'low', 's', 's', NULL, '', '', 0),"
+            " (1, 'x', 7, 'low', 's', 's', NULL, '', '', 0),"
+            " (1, 'x', 0, 'low', 's', 's', NULL, '', '', -1)";
+        QCOMPARE(sqlite3_exec(db, bad, nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(db);
+        session = Session::open(file, &error);
+        QVERIFY2(session, qPrintable(error));
+        QCOMPARE(session->alerts().size(), 1);
+        QVERIFY(session->valuesOutOfRange() >= 5);
     }
 
     void jsonForScripts()
