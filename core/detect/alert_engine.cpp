@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <limits>
 
 namespace tcpscope {
 
@@ -283,9 +284,27 @@ struct AlertEngine::Private
         return id;
     }
 
-    bool on(const char *kind) const { return config.enabled(QLatin1String(kind)); }
-    double param(const char *name) const { return config.value(QLatin1String(name)); }
+    // Settings and switches are asked for per record: looked up once per name (the names are
+    // literals, so their address is the key) instead of building a QString each time.
+    mutable QHash<const char *, double> cachedParams;
+    mutable QHash<const char *, bool> cachedOn;
+    bool on(const char *kind) const
+    {
+        auto it = cachedOn.constFind(kind);
+        if (it == cachedOn.constEnd())
+            it = cachedOn.insert(kind, config.enabled(QLatin1String(kind)));
+        return it.value();
+    }
+    double param(const char *name) const
+    {
+        auto it = cachedParams.constFind(name);
+        if (it == cachedParams.constEnd())
+            it = cachedParams.insert(name, config.value(QLatin1String(name)));
+        return it.value();
+    }
     qint64 paramNs(const char *name) const { return qint64(param(name)); }
+    // The earliest time an open zero-window stall becomes long enough to report.
+    qint64 nextStallNs = std::numeric_limits<qint64>::max();
 
     void raise(Alert alert)
     {
@@ -690,6 +709,7 @@ struct AlertEngine::Private
             ZeroWindowStall &s = stalls[key];
             if (s.startNs == 0) {
                 s.startNs = p.timeNs;
+                nextStallNs = std::min(nextStallNs, s.startNs + paramNs("zero_window_stall.min_duration"));
                 s.summary = QStringLiteral("%1 advertised a zero window to %2").arg(src, dst);
             }
             s.lastNs = p.timeNs;
@@ -912,8 +932,15 @@ struct AlertEngine::Private
         if (timeNs <= nowNs)
             return;
         nowNs = timeNs;
-        for (auto it = stalls.begin(); it != stalls.end(); ++it)
-            checkStall(it.key(), *it, nowNs);
+        if (nowNs >= nextStallNs) {
+            nextStallNs = std::numeric_limits<qint64>::max();
+            const qint64 minNs = paramNs("zero_window_stall.min_duration");
+            for (auto it = stalls.begin(); it != stalls.end(); ++it) {
+                checkStall(it.key(), *it, nowNs);
+                if (!it->fired)
+                    nextStallNs = std::min(nextStallNs, it->startNs + minNs);
+            }
+        }
         if (nowNs - lastSweepNs < 5'000'000'000)
             return;
         lastSweepNs = nowNs;

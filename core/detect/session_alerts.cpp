@@ -54,10 +54,8 @@ QVector<T> takeUpTo(const QVector<T> &all, qsizetype *next, qint64 cutNs)
 
 } // namespace
 
-QVector<Alert> detectAlerts(const Session &session, const AlertConfig &config, ReplayStats *stats,
-                            const std::function<bool(const Alert &)> &onAlert)
+void replaySession(const Session &session, const ReplaySlice &fn)
 {
-    AlertEngine engine(config);
     const QVector<Connection> connections = session.allConnections(true);
     QVector<StateRef> states;
     for (int i = 0; i < connections.size(); ++i)
@@ -71,7 +69,6 @@ QVector<Alert> detectAlerts(const Session &session, const AlertConfig &config, R
     std::stable_sort(kernel.drops.begin(), kernel.drops.end(), byTime);
     std::stable_sort(kernel.listeners.begin(), kernel.listeners.end(), byTime);
 
-    QVector<Alert> alerts;
     bool stopped = false;
     qsizetype nextState = 0, nextEvent = 0, nextDrop = 0, nextListener = 0;
     QVector<int> seen(connections.size(), 0); // state changes given so far, per connection
@@ -92,14 +89,8 @@ QVector<Alert> detectAlerts(const Session &session, const AlertConfig &config, R
         slice.events = takeUpTo(kernel.events, &nextEvent, cutNs);
         slice.drops = takeUpTo(kernel.drops, &nextDrop, cutNs);
         slice.listeners = takeUpTo(kernel.listeners, &nextListener, cutNs);
-        engine.addBatch(changed, packets, slice);
-        for (Alert &a : engine.takeAlerts()) {
-            if (stopped)
-                break;
-            if (onAlert && !onAlert(a))
-                stopped = true;
-            alerts.append(std::move(a));
-        }
+        if (!fn(changed, packets, slice))
+            stopped = true;
     };
 
     QVector<Packet> buffer;
@@ -117,15 +108,35 @@ QVector<Alert> detectAlerts(const Session &session, const AlertConfig &config, R
     });
     if (!stopped)
         deliver(buffer, std::numeric_limits<qint64>::max());
+}
+
+QVector<Alert> detectAlerts(const Session &session, const AlertConfig &config, ReplayStats *stats,
+                            const std::function<bool(const Alert &)> &onAlert)
+{
+    AlertEngine engine(config);
+    QVector<Alert> alerts;
+    bool stopped = false;
+    auto take = [&] {
+        for (Alert &a : engine.takeAlerts()) {
+            if (stopped)
+                break;
+            if (onAlert && !onAlert(a))
+                stopped = true;
+            alerts.append(std::move(a));
+        }
+    };
+    replaySession(session, [&](const QVector<Connection> &changed, const QVector<Packet> &packets,
+                               const KernelData &kernel) {
+        engine.addBatch(changed, packets, kernel);
+        take();
+        return !stopped;
+    });
     if (!stopped) {
+        // Stalls still going on at the end are measured up to the session's end.
         const qint64 end = sessionEndNs(session);
         if (end > 0)
             engine.advanceTo(end);
-        for (Alert &a : engine.takeAlerts()) {
-            if (onAlert && !onAlert(a))
-                break;
-            alerts.append(std::move(a));
-        }
+        take();
     }
     if (stats) {
         stats->items = engine.itemsSeen();

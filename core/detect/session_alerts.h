@@ -20,6 +20,13 @@ struct ReplayStats
     QString error;          // the session's read error, if any (what was read is used)
 };
 
+// The session's records in time order, in slices as a live capture publishes them: fn gets
+// each slice's connections (as of the slice's end), packets and kernel records; return false
+// to stop. What detectAlerts feeds the detectors (and what a benchmark times them on).
+using ReplaySlice = std::function<bool(const QVector<Connection> &changed,
+                                       const QVector<Packet> &packets, const KernelData &kernel)>;
+void replaySession(const Session &session, const ReplaySlice &fn);
+
 // Every alert in the session. onAlert, when given, receives them as they are raised (in time
 // order within a slice); return false from it to stop early.
 QVector<Alert> detectAlerts(const Session &session, const AlertConfig &config,
