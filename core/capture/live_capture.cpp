@@ -167,6 +167,10 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
     const std::optional<wire::StartOptions> startOptions = buildStartOptions(options, &err);
     if (!startOptions)
         return fail(err);
+    if (m_trigger && m_rotation.active())
+        return fail(QStringLiteral("a triggered capture writes one file; it cannot rotate"));
+    if (m_trigger && !m_alerts)
+        return fail(QStringLiteral("a trigger is an alert: it needs the detectors"));
     d = std::make_unique<Private>();
     d->q = this;
     d->startOptions = *startOptions;
@@ -189,8 +193,29 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
     d->files = QStringList{path};
     d->fileStarted = std::chrono::steady_clock::now();
     d->info.packetsCaptured = options.packets;
-    d->alerts = m_alerts ? std::make_unique<AlertEngine>(*m_alerts) : nullptr;
-    d->info.alertsRecorded = m_alerts.has_value();
+    d->trigger.reset();
+    d->info.trigger.clear();
+    std::optional<AlertConfig> alertConfig = m_alerts;
+    if (m_trigger) {
+        if (const QString rule = m_trigger->ruleText(); !rule.isEmpty()) {
+            QString why;
+            const auto parsed = parseAlertConfig(rule, &why);
+            if (!parsed) {
+                d->writer->close();
+                d->writer.reset();
+                QFile::remove(path);
+                return fail(QStringLiteral("trigger: ") + why);
+            }
+            alertConfig->addRule(parsed->rules().first());
+        }
+        d->trigger = std::make_unique<TriggerRing>(*m_trigger);
+        d->info.trigger = m_trigger->trigger.trimmed();
+        d->info.triggerPreNs = m_trigger->preNs;
+        d->info.triggerPostNs = m_trigger->postNs;
+        d->info.triggerRingBytes = m_trigger->ringBytes;
+    }
+    d->alerts = alertConfig ? std::make_unique<AlertEngine>(*alertConfig) : nullptr;
+    d->info.alertsRecorded = alertConfig.has_value();
     d->info.captureFilter = options.packets ? options.filter.simplified() : QString();
     const QString helper = helperPath();
     if (const QString why = helperPermissionProblem(helper); !why.isEmpty()) {

@@ -7,6 +7,7 @@
 #include "capture/capture_options.h"
 #include "capture/helper_access.h"
 #include "capture/session_ring.h"
+#include "capture/trigger_ring.h"
 #include "detect/alert_rules.h"
 #include "model/connection.h"
 #include "model/packet.h"
@@ -49,6 +50,12 @@ struct CaptureStats
     quint64 reorderWindowNs = 0;
     quint64 alertsRaised = 0;     // by the detectors (stored in the file, alertsRaised signal)
     quint64 alertsSuppressed = 0; // left out by their throttling
+    // Triggered capture: windows kept so far, the ring's fill and the record time it holds,
+    // records left out of the file (outside every window).
+    quint64 triggerWindows = 0;
+    qint64 triggerRingBytes = 0;
+    qint64 triggerRingSpanNs = 0;
+    quint64 triggerDiscarded = 0;
     quint64 filesWritten = 0; // session files started (1 without rotation)
     quint64 bytesWritten = 0; // their size together, deleted ring files included
 };
@@ -92,6 +99,10 @@ public:
     // the session file and emitted by alertsRaised; nullopt: none. Default: every built-in
     // detector with its default thresholds.
     void setAlertConfig(const std::optional<AlertConfig> &config) { m_alerts = config; }
+    // Triggered capture for the next start(): packets and kernel samples are kept only around
+    // each trigger (core/capture/trigger_ring.h). Needs the detectors (the trigger is an
+    // alert); not with rotation. nullopt: everything is kept.
+    void setTrigger(const std::optional<TriggerSettings> &trigger) { m_trigger = trigger; }
     // The file being written now (with rotation: the newest of the ring).
     QString sessionPath() const;
     // The files of this recording still on disk, oldest first.
@@ -135,6 +146,7 @@ private:
     std::unique_ptr<Private> d;
     RotationLimits m_rotation;
     std::optional<AlertConfig> m_alerts = AlertConfig();
+    std::optional<TriggerSettings> m_trigger;
     CaptureFailure m_failure = CaptureFailure::None;
     std::optional<wire::ErrorMessage> m_helperError;
 };

@@ -63,6 +63,10 @@ void LiveCapture::Private::fillCounters(SessionInfo &si) const
     si.recordsBeyondWindow = qint64(window.late());
     si.maxLateNs = qint64(window.maxLateNs());
     si.recordsAfterEviction = qint64(pipeline.evictedLateRecords());
+    if (trigger) {
+        si.keptWindows = trigger->windows();
+        si.triggerDiscarded = trigger->discarded();
+    }
 }
 
 void LiveCapture::Private::noteReaderDrops(quint64 fromNs, quint64 toNs, quint64 records)
@@ -103,9 +107,19 @@ void LiveCapture::Private::publish(bool force)
     QVector<Connection> changed = pipeline.takeChanged();
     for (const Connection &c : std::as_const(changed))
         writer->writeConnection(c);
-    writer->writePackets(packets);
-    if (!kernelData.isEmpty())
-        writer->writeKernelData(kernelData);
+    if (trigger) {
+        // Packets and samples wait in the trigger ring; events, drops and listener samples
+        // (few, and what explains an incident) are always written.
+        trigger->add(packets, kernelData.samples);
+        KernelData always = kernelData;
+        always.samples.clear();
+        if (!always.isEmpty())
+            writer->writeKernelData(always);
+    } else {
+        writer->writePackets(packets);
+        if (!kernelData.isEmpty())
+            writer->writeKernelData(kernelData);
+    }
     QVector<Alert> raised;
     if (alerts) {
         alerts->addBatch(changed, packets, kernelData);
@@ -113,6 +127,26 @@ void LiveCapture::Private::publish(bool force)
         alerts->advanceTo(realtimeNs() - qint64(pipeline.window().windowNs()) - 500'000'000);
         raised = alerts->takeAlerts();
         writer->writeAlerts(raised);
+    }
+    if (trigger) {
+        bool opened = false;
+        for (const Alert &a : std::as_const(raised)) {
+            if (trigger->isTrigger(a)) {
+                trigger->trigger(a);
+                opened = true;
+            }
+        }
+        KernelData due;
+        QVector<Packet> duePackets;
+        trigger->take(&duePackets, &due.samples);
+        writer->writePackets(duePackets);
+        if (!due.isEmpty())
+            writer->writeKernelData(due);
+        if (opened) {
+            std::lock_guard lock(mutex);
+            info.keptWindows = trigger->windows();
+            writer->setInfo(info); // the file says which trigger keeps what as soon as it does
+        }
     }
     writer->forgetConnections(pipeline.evict());
     if (!force && !maybeRotate(now))
@@ -145,6 +179,12 @@ void LiveCapture::Private::publish(bool force)
     if (alerts) {
         stats.alertsRaised = alerts->alertsRaised();
         stats.alertsSuppressed = alerts->alertsSuppressed();
+    }
+    if (trigger) {
+        stats.triggerWindows = quint64(trigger->windows().size());
+        stats.triggerRingBytes = trigger->bytesHeld();
+        stats.triggerRingSpanNs = trigger->spanHeldNs();
+        stats.triggerDiscarded = trigger->discarded();
     }
     stats.bytesWritten = quint64(closedBytes + currentFileBytes());
     stats.packetsReceived = packetRecords;
@@ -255,6 +295,10 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
             std::lock_guard lock(mutex);
             si.captureFilter = info.captureFilter;   // set by start()
             si.alertsRecorded = info.alertsRecorded; // likewise
+            si.trigger = info.trigger;
+            si.triggerPreNs = info.triggerPreNs;
+            si.triggerPostNs = info.triggerPostNs;
+            si.triggerRingBytes = info.triggerRingBytes;
         }
         // started_ns is set by the first Stats, when the hooks are really attached.
         writer->setInfo(si);

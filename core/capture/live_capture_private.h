@@ -110,6 +110,7 @@ struct LiveCapture::Private
     // Ingest-thread state.
     RecordPipeline pipeline; // reorder window -> tracker -> joiners -> analysis
     std::unique_ptr<AlertEngine> alerts; // the detectors, when on
+    std::unique_ptr<TriggerRing> trigger; // triggered capture, when on
     qint64 offsetNs = 0;
     quint64 packetRecords = 0;
     quint64 lostPackets = 0;     // packet ring buffer losses (part of lost)

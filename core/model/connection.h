@@ -120,6 +120,16 @@ struct Interruption
 // One line for an interruption: "START .. END (D s): reason; N records lost" (UTC, ISO 8601).
 QString interruptionText(const Interruption &i);
 
+// Triggered capture: a stretch of time whose packets and kernel samples the session keeps,
+// and the triggers that opened it ("port_scan 127.0.0.1 at 2026-...Z", merged ones too).
+struct KeptWindow
+{
+    qint64 startNs = 0; // wall ns
+    qint64 endNs = 0;
+    QStringList triggers;
+    bool operator==(const KeptWindow &) const = default;
+};
+
 struct SessionInfo
 {
     QString kernelRelease;
@@ -170,6 +180,15 @@ struct SessionInfo
     // The detectors ran while recording (core/detect): the file's alerts are what they raised
     // (none is an answer). False: no detectors ran, the file says nothing about alerts.
     bool alertsRecorded = false;
+    // Triggered capture (record --trigger): packets and kernel samples are kept only inside
+    // keptWindows, from `triggerPreNs` before to `triggerPostNs` after each trigger. Empty
+    // trigger: everything was kept. triggerDiscarded: records left out (not asked for).
+    QString trigger;
+    qint64 triggerPreNs = 0;
+    qint64 triggerPostNs = 0;
+    qint64 triggerRingBytes = 0;
+    quint64 triggerDiscarded = 0;
+    QVector<KeptWindow> keptWindows; // in time order, disjoint
 };
 
 } // namespace tcpscope

@@ -244,6 +244,32 @@ bool Session::Private::readInterruptions(QVector<Interruption> &out)
     return done(rc);
 }
 
+bool Session::Private::readKeptWindows(QVector<KeptWindow> &out)
+{
+    if (format.major != 4 || format.minor < 4)
+        return true;
+    sqlite::Stmt stmt = prepare("SELECT start_ns, end_ns, triggers FROM kept_windows"
+                                " ORDER BY start_ns LIMIT " +
+                                QByteArray::number(schema::kMaxKeptWindows));
+    if (!stmt)
+        return false;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+        rows::Cells c = cells(stmt.get());
+        const quint64 before = localBad;
+        KeptWindow w;
+        w.startNs = c.ranged(0, 0, INT64_MAX, 0);
+        w.endNs = c.ranged(1, 0, INT64_MAX, 0);
+        const QString triggers = c.text(2, rows::kMaxMetaText);
+        w.triggers = triggers.isEmpty() ? QStringList() : triggers.split(QLatin1Char('\n'));
+        if (w.endNs < w.startNs)
+            c.count();
+        if (localBad == before)
+            out.append(w);
+    }
+    return done(rc);
+}
+
 bool Session::Private::readSavedView()
 {
     savedView.clear();
@@ -425,9 +451,19 @@ bool Session::Private::readMeta()
             i.recordsAfterEviction = optional();
         else if (is(kMetaAlertsRecorded))
             i.alertsRecorded = value == QLatin1String("1");
+        else if (is(kMetaTrigger))
+            i.trigger = value;
+        else if (is(kMetaTriggerPreNs))
+            i.triggerPreNs = number(INT64_MAX);
+        else if (is(kMetaTriggerPostNs))
+            i.triggerPostNs = number(INT64_MAX);
+        else if (is(kMetaTriggerRingBytes))
+            i.triggerRingBytes = number(INT64_MAX);
+        else if (is(kMetaTriggerDiscarded))
+            i.triggerDiscarded = number(kU64);
         // Unknown keys are allowed: later versions may add facts without breaking readers.
     }
-    if (!done(rc) || !readInterruptions(i.interruptions))
+    if (!done(rc) || !readInterruptions(i.interruptions) || !readKeptWindows(i.keptWindows))
         return false;
     info = i;
     if (!hasPackets())

@@ -123,6 +123,7 @@ struct Session::Private
     bool readInterruptions(QVector<Interruption> &out);
     bool readSavedView();
     bool readAnnotations();
+    bool readKeptWindows(QVector<KeptWindow> &out);
     bool readCounts();
     bool readHistory(qint64 id, QVector<StateChange> *out) const;
     // Histories of these connections (one query), appended to each by id.

@@ -229,6 +229,11 @@ CREATE TABLE IF NOT EXISTS alerts (
   packets       TEXT NOT NULL,
   suppressed    INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS kept_windows (
+  start_ns      INTEGER NOT NULL,
+  end_ns        INTEGER NOT NULL,
+  triggers      TEXT NOT NULL
+);
 )sql";
 
 } // namespace
@@ -347,6 +352,7 @@ const QVector<MinorTable> &minorTables(int major)
          {kAlertsTable,
           {"id", "time_ns", "kind", "custom", "severity", "subject", "summary", "remote",
            "connections", "packets", "suppressed"}}},
+        {4, {kKeptWindowsTable, {"start_ns", "end_ns", "triggers"}}},
     };
     static const QVector<MinorTable> none;
     return major == 4 ? v4 : none;

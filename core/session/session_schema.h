@@ -109,6 +109,14 @@ inline constexpr const char *kAnnotationsTable = "annotations";
 // (meta alerts_recorded "1"; absent: no detectors ran, the table says nothing).
 inline constexpr const char *kAlertsTable = "alerts";
 inline constexpr const char *kMetaAlertsRecorded = "alerts_recorded";
+// 4.4: triggered capture (record --trigger): what triggered, and the windows kept.
+inline constexpr const char *kMetaTrigger = "trigger";
+inline constexpr const char *kMetaTriggerPreNs = "trigger_pre_ns";
+inline constexpr const char *kMetaTriggerPostNs = "trigger_post_ns";
+inline constexpr const char *kMetaTriggerRingBytes = "trigger_ring_bytes";
+inline constexpr const char *kMetaTriggerDiscarded = "trigger_discarded";
+inline constexpr const char *kKeptWindowsTable = "kept_windows";
+inline constexpr int kMaxKeptWindows = 100000;
 // The most alerts a reader takes from a file (throttling keeps a real capture far below).
 inline constexpr int kMaxAlerts = 100000;
 // The largest view_state value a reader accepts (characters); a writer never writes more.

@@ -95,6 +95,7 @@ struct SessionWriter::Private
     bool writeBatch(std::deque<Work> &batch, bool final, QString *err);
     bool writeInfo(const SessionInfo &info, QString *err);
     bool writeInterruptions(const QVector<Interruption> &list, QString *err);
+    bool writeKeptWindows(const QVector<KeptWindow> &list, QString *err);
     bool writeConnection(const Connection &conn, QString *err);
     bool writePackets(const QVector<Packet> &packets, QString *err);
     bool writeAlerts(const QVector<Alert> &alerts, QString *err);
@@ -184,6 +185,13 @@ bool SessionWriter::Private::writeInfo(const SessionInfo &info, QString *err)
     };
     if (info.alertsRecorded)
         rows.append({schema::kMetaAlertsRecorded, QStringLiteral("1")});
+    if (!info.trigger.isEmpty()) {
+        rows.append({schema::kMetaTrigger, info.trigger});
+        rows.append({schema::kMetaTriggerPreNs, QString::number(info.triggerPreNs)});
+        rows.append({schema::kMetaTriggerPostNs, QString::number(info.triggerPostNs)});
+        rows.append({schema::kMetaTriggerRingBytes, QString::number(info.triggerRingBytes)});
+        rows.append({schema::kMetaTriggerDiscarded, QString::number(info.triggerDiscarded)});
+    }
     // Facts that may be unknown (-1) are left out rather than written as a value.
     for (const auto &[key, value] : {std::pair{schema::kMetaReorderWindowNs, info.reorderWindowNs},
                                      {schema::kMetaRecordsReordered, info.recordsReordered},
@@ -210,7 +218,26 @@ bool SessionWriter::Private::writeInfo(const SessionInfo &info, QString *err)
         if (!stepDone(db.get(), s, err))
             return false;
     }
-    return major < 4 || writeInterruptions(info.interruptions, err);
+    return major < 4 || (writeInterruptions(info.interruptions, err) &&
+                         writeKeptWindows(info.keptWindows, err));
+}
+
+bool SessionWriter::Private::writeKeptWindows(const QVector<KeptWindow> &list, QString *err)
+{
+    if (!sqlite::exec(db.get(), "DELETE FROM kept_windows", err))
+        return false;
+    sqlite::Stmt insert = sqlite::prepare(
+        db.get(), "INSERT INTO kept_windows(start_ns, end_ns, triggers) VALUES(?1,?2,?3)", err);
+    if (!insert)
+        return false;
+    for (const KeptWindow &w : list) {
+        sqlite3_bind_int64(insert.get(), 1, w.startNs);
+        sqlite3_bind_int64(insert.get(), 2, w.endNs);
+        sqlite::bindText(insert.get(), 3, w.triggers.join(QLatin1Char('\n')));
+        if (!stepDone(db.get(), insert.get(), err))
+            return false;
+    }
+    return true;
 }
 
 bool SessionWriter::Private::writeInterruptions(const QVector<Interruption> &list, QString *err)

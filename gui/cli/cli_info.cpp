@@ -7,6 +7,7 @@
 #include <QCommandLineParser>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QMap>
 #include <QSet>
 #include <algorithm>
@@ -282,6 +283,23 @@ int runInfo(const QStringList &args)
         // null: the detectors did not run while recording (the file says nothing).
         o.insert(QStringLiteral("alerts"),
                  info.alertsRecorded ? QJsonValue(alertList) : QJsonValue(QJsonValue::Null));
+        // null: everything was kept (no trigger).
+        QJsonValue triggered(QJsonValue::Null);
+        if (!info.trigger.isEmpty()) {
+            QJsonArray windows;
+            for (const KeptWindow &w : info.keptWindows)
+                windows.append(QJsonObject{{QStringLiteral("start_ns"), w.startNs},
+                                           {QStringLiteral("end_ns"), w.endNs},
+                                           {QStringLiteral("triggers"),
+                                            QJsonArray::fromStringList(w.triggers)}});
+            triggered = QJsonObject{{QStringLiteral("trigger"), info.trigger},
+                                    {QStringLiteral("pre_ns"), info.triggerPreNs},
+                                    {QStringLiteral("post_ns"), info.triggerPostNs},
+                                    {QStringLiteral("ring_bytes"), info.triggerRingBytes},
+                                    {QStringLiteral("not_kept"), qint64(info.triggerDiscarded)},
+                                    {QStringLiteral("windows"), windows}};
+        }
+        o.insert(QStringLiteral("triggered"), triggered);
         // With -Y the connection and packet totals cover the matching connections only.
         if (!filter.isEmpty())
             o.insert(QStringLiteral("display_filter"),
@@ -363,6 +381,27 @@ int runInfo(const QStringList &args)
     packetLines(info, totals, line);
     kernelLines(info, totals, kernel, line);
     alertLines(info, alerts, line);
+    if (!info.trigger.isEmpty()) {
+        qint64 keptNs = 0;
+        for (const KeptWindow &w : info.keptWindows)
+            keptNs += w.endNs - w.startNs;
+        QString text = QStringLiteral("'%1', %2 s before and %3 s after: %4 window%5 kept (%6 s "
+                                      "of packets and kernel samples), %7 records not kept")
+                           .arg(escapeControls(info.trigger))
+                           .arg(info.triggerPreNs / 1e9)
+                           .arg(info.triggerPostNs / 1e9)
+                           .arg(info.keptWindows.size())
+                           .arg(info.keptWindows.size() == 1 ? QString() : QStringLiteral("s"))
+                           .arg(keptNs / 1e9, 0, 'f', 1)
+                           .arg(info.triggerDiscarded);
+        const QString indent(17, QLatin1Char(' '));
+        for (const KeptWindow &w : info.keptWindows)
+            text += QLatin1Char('\n') + indent
+                    + QStringLiteral("%1 .. %2: %3")
+                          .arg(isoTime(w.startNs), isoTime(w.endNs),
+                               escapeControls(w.triggers.join(QStringLiteral("; "))));
+        line("Triggered:", text);
+    }
     printOut(out);
     return kExitOk;
 }

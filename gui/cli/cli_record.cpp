@@ -4,6 +4,7 @@
 
 #include "capture/live_capture.h"
 #include "output_file.h"
+#include "session/session.h"
 #include "unique_fd.h"
 
 #include <QCommandLineParser>
@@ -53,8 +54,14 @@ int runRecord(const QStringList &args, int argc, char **argv)
                                       QStringLiteral("SECONDS"));
     const QCommandLineOption rules(QStringLiteral("rules"), QString(), QStringLiteral("FILE"));
     const QCommandLineOption noAlerts(QStringLiteral("no-alerts"), QString());
+    const QCommandLineOption trigger(QStringLiteral("trigger"), QString(),
+                                     QStringLiteral("kind:KIND|EXPR"));
+    const QCommandLineOption pre(QStringLiteral("pre"), QString(), QStringLiteral("SECONDS"));
+    const QCommandLineOption post(QStringLiteral("post"), QString(), QStringLiteral("SECONDS"));
+    const QCommandLineOption ringMib(QStringLiteral("ring-mib"), QString(), QStringLiteral("M"));
     parser.addOptions({output, duration, quiet, force, filter, noPackets, snap, noTcpInfo,
-                       sampleInterval, rotate, keep, stopAfter, maxStall, rules, noAlerts});
+                       sampleInterval, rotate, keep, stopAfter, maxStall, rules, noAlerts,
+                       trigger, pre, post, ringMib});
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());
     if (!parser.positionalArguments().isEmpty())
@@ -176,6 +183,62 @@ int runRecord(const QStringList &args, int argc, char **argv)
     } else if (parser.isSet(rules) && !loadAlertConfig(kCmd, parser.value(rules), &*alertConfig)) {
         return kExitUsage;
     }
+    std::optional<TriggerSettings> triggerSettings;
+    if (parser.isSet(trigger)) {
+        TriggerSettings t;
+        t.trigger = parser.value(trigger).trimmed();
+        if (!alertConfig)
+            return usageError(kCmd, QStringLiteral("--trigger needs the detectors (not --no-alerts)"));
+        if (rotation.active())
+            return usageError(kCmd, QStringLiteral("--trigger cannot be combined with --rotate "
+                                                   "(a triggered capture writes one file)"));
+        if (!options.packets)
+            return usageError(kCmd, QStringLiteral("--trigger keeps packets around each trigger; "
+                                                   "it cannot be combined with --no-packets"));
+        const QString kind = t.alertKind();
+        if (t.trigger.startsWith(QLatin1String("kind:"))) {
+            bool known = std::any_of(builtinDetectors().begin(), builtinDetectors().end(),
+                                     [&](const DetectorInfo &d) { return d.kind == kind; }) ||
+                         std::any_of(alertConfig->rules().begin(), alertConfig->rules().end(),
+                                     [&](const AlertRule &r) { return r.name == kind; });
+            if (!known)
+                return usageError(kCmd, QStringLiteral("--trigger: no detector or rule named '%1' "
+                                                       "(tcpscope watch --list-detectors)")
+                                            .arg(kind));
+            if (!alertConfig->enabled(kind) &&
+                std::any_of(builtinDetectors().begin(), builtinDetectors().end(),
+                            [&](const DetectorInfo &d) { return d.kind == kind; }))
+                return usageError(kCmd, QStringLiteral("--trigger: the detector '%1' is disabled "
+                                                       "in the rules file")
+                                            .arg(kind));
+        } else if (const auto e = DisplayFilter::check(t.trigger, FilterTarget::Packets)) {
+            return usageError(kCmd, QStringLiteral("--trigger: %1").arg(e->message));
+        }
+        auto seconds = [&](const QCommandLineOption &o, qint64 *ns) {
+            if (!parser.isSet(o))
+                return true;
+            bool ok = false;
+            const double v = parser.value(o).toDouble(&ok);
+            if (!ok || !(v >= 0) || v > 3600)
+                return false;
+            *ns = qint64(v * 1e9);
+            return true;
+        };
+        if (!seconds(pre, &t.preNs) || !seconds(post, &t.postNs))
+            return usageError(kCmd, QStringLiteral("--pre/--post: expected 0 to 3600 seconds"));
+        if (parser.isSet(ringMib)) {
+            bool ok = false;
+            const int mib = parser.value(ringMib).toInt(&ok);
+            if (!ok || mib < 1 || mib > 65536)
+                return usageError(kCmd, QStringLiteral("--ring-mib: expected 1 to 65536 MiB, "
+                                                       "got '%1'")
+                                            .arg(parser.value(ringMib)));
+            t.ringBytes = qint64(mib) * 1024 * 1024;
+        }
+        triggerSettings = t;
+    } else if (parser.isSet(pre) || parser.isSet(post) || parser.isSet(ringMib)) {
+        return usageError(kCmd, QStringLiteral("--pre, --post and --ring-mib go with --trigger"));
+    }
 
     std::unique_ptr<QCoreApplication> ownApp;
     if (!QCoreApplication::instance())
@@ -190,6 +253,7 @@ int runRecord(const QStringList &args, int argc, char **argv)
     LiveCapture capture;
     capture.setRotation(rotation);
     capture.setAlertConfig(alertConfig);
+    capture.setTrigger(triggerSettings);
     // Whether packets are really captured (a helper without packet support falls back to
     // state changes only). infoReady comes from the ingest thread while start() waits.
     std::mutex infoMutex;
@@ -288,12 +352,34 @@ int runRecord(const QStringList &args, int argc, char **argv)
                          (unsigned long long)s.packetsReceived,
                          (unsigned long long)s.recordsReceived, s.recordsPerSecond,
                          (unsigned long long)s.lostRecords);
+            if (triggerSettings)
+                std::fprintf(stderr, "| ring %.1f s (%.0f MiB), %llu windows kept   ",
+                             s.triggerRingSpanNs / 1e9, s.triggerRingBytes / 1048576.0,
+                             (unsigned long long)s.triggerWindows);
             std::fflush(stderr);
         });
         progressTimer.start(1000);
     }
 
+    // A full trigger ring that holds less than --pre cannot keep the time before a trigger.
+    QTimer ringCheck;
+    bool ringWarned = false;
+    if (triggerSettings) {
+        QObject::connect(&ringCheck, &QTimer::timeout, app, [&] {
+            const CaptureStats s = capture.stats();
+            if (!ringWarned && s.triggerRingBytes >= triggerSettings->ringBytes * 9 / 10 &&
+                s.triggerRingSpanNs < triggerSettings->preNs) {
+                ringWarned = true;
+                printErr(QStringLiteral("record: warning: the trigger ring holds %1 s at this "
+                                        "rate, less than --pre %2 s; raise --ring-mib")
+                             .arg(s.triggerRingSpanNs / 1e9, 0, 'f', 1)
+                             .arg(triggerSettings->preNs / 1e9));
+            }
+        });
+        ringCheck.start(1000);
+    }
     app->exec();
+    ringCheck.stop();
     progressTimer.stop();
     if (progress)
         std::fprintf(stderr, "\r\033[K");
@@ -321,6 +407,23 @@ int runRecord(const QStringList &args, int argc, char **argv)
                                     .arg(files.size())
                                     .arg(files.value(0), files.value(files.size() - 1))
                               : file;
+    if (triggerSettings) {
+        const SessionInfo kept = [&] {
+            QString e;
+            auto session = Session::open(file, &e);
+            return session ? session->info() : SessionInfo();
+        }();
+        qint64 keptNs = 0;
+        for (const KeptWindow &w : kept.keptWindows)
+            keptNs += w.endNs - w.startNs;
+        printOut(QStringLiteral("trigger '%1': %2 window%3 kept (%4 s of packets and samples), "
+                                "%5 records outside them not kept\n")
+                     .arg(triggerSettings->trigger)
+                     .arg(kept.keptWindows.size())
+                     .arg(kept.keptWindows.size() == 1 ? QString() : QStringLiteral("s"))
+                     .arg(keptNs / 1e9, 0, 'f', 1)
+                     .arg(s.triggerDiscarded));
+    }
     if (!stopReason.isEmpty() && !parser.isSet(quiet))
         printErr(QStringLiteral("record: stopped after %1 (--stop-after)").arg(stopReason));
     if (s.lateRecords > 0)

@@ -462,7 +462,7 @@ void TestSession::interruptionsRoundTrip()
     // A 4.0 file has no such table and reads as having none; a 4.1 file without it is damaged.
     s.reset();
     sql(file, "DROP TABLE interruptions; DROP TABLE view_state; DROP TABLE annotations;"
-              "DROP TABLE alerts;"
+              "DROP TABLE alerts; DROP TABLE kept_windows;"
               "PRAGMA user_version = 4000;");
     s = Session::open(file, &error);
     QVERIFY2(s, qPrintable(error));
