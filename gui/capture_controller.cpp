@@ -44,6 +44,7 @@ bool CaptureController::start(const CaptureOptions &options, QString *error)
     connect(capture.get(), &LiveCapture::infoReady, this, &CaptureController::infoReady);
     connect(capture.get(), &LiveCapture::failed, this, &CaptureController::failed);
     connect(capture.get(), &LiveCapture::stopped, this, &CaptureController::stopped);
+    connect(capture.get(), &LiveCapture::alertsRaised, this, &CaptureController::alertsRaised);
     connect(capture.get(), &LiveCapture::helperMessage, this, [this](const QString &text, bool warning) {
         if (warning)
             emit helperWarning(text);

@@ -37,6 +37,7 @@ signals:
     void failed(const QString &reason);
     void stopped();
     void helperWarning(const QString &text); // LiveCapture::helperMessage, warnings only
+    void alertsRaised(const QVector<tcpscope::Alert> &alerts); // by the capture's detectors
 
 private:
     std::unique_ptr<LiveCapture> m_capture;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "main_window.h"
 
+#include "alert_notifier.h"
 #include "capture_controller.h"
 #include "charts/seq_graph_widget.h"
 #include "dialogs/capture_options_dialog.h"
@@ -20,6 +21,7 @@
 #include "views/connection_table_view.h"
 #include "views/connection_detail_view.h"
 #include "views/capabilities_panel.h"
+#include "views/alerts_view.h"
 #include "views/annotations_view.h"
 #include "views/endpoints_view.h"
 #include "views/overview_dashboard.h"
@@ -89,6 +91,9 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     // The helper's warnings (e.g. an interface it could not attach to); the session's probe
     // notes (capabilities panel) keep them too.
     connect(m_capture, &CaptureController::helperWarning, this, [this](const QString &text) { statusBar()->showMessage(tr("tcpscope-helper: %1").arg(text), 10000); });
+    connect(m_capture, &CaptureController::alertsRaised, this, &MainWindow::onAlertsRaised);
+    m_notifier = new AlertNotifier(this);
+    connect(m_notifier, &AlertNotifier::statusMessage, this, [this](const QString &text) { statusBar()->showMessage(text, 15000); });
     connectPacketSignals();
 
     createCentralWidgets();
@@ -123,6 +128,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     updateActions();
     updateTitle();
     updateCounts();
+    onAlertsChanged();
     setLost(0);
     setCaptureState(tr("Idle"));
     updateTimelineNow(); // shows how to get started
@@ -193,6 +199,18 @@ void MainWindow::createCentralWidgets()
     connect(m_annotationsView, &AnnotationsView::addRangeRequested, this, [this] { annotate(0, 0); });
     m_lowerTabs->setTabToolTip(m_lowerTabs->addTab(m_annotationsView, tr("Annotations")),
                                tr("Notes on connections, packets and time ranges, kept in the file by File ▸ Save View"));
+    m_alertsView = new AlertsView(this);
+    connect(m_alertsView, &AlertsView::alertsChanged, this, &MainWindow::onAlertsChanged);
+    connect(m_alertsView, &AlertsView::activated, this, &MainWindow::showAlertEvidence);
+    connect(m_alertsView, &AlertsView::applyFilterRequested, this, &MainWindow::applyAlertFilter);
+    connect(m_alertsView, &AlertsView::annotateRequested, this, [this](const Alert &a) {
+        const double t = double(a.timeNs - m_originNs) / 1e9;
+        annotate(QCPRange(t, t), a.summary);
+    });
+    connect(m_alertsView, &AlertsView::message, this, [this](const QString &text) { statusBar()->showMessage(text, 4000); });
+    m_lowerTabs->setTabToolTip(m_lowerTabs->addTab(m_alertsView, tr("Alerts")),
+                               tr("What the detectors raised: port scans, SYN floods, reset storms, stalls…; "
+                                  "double-click one to show its evidence in every view (Ctrl+Shift+A)"));
     m_splitter->addWidget(m_lowerTabs);
     m_splitter->setStretchFactor(0, 2);
     m_splitter->setStretchFactor(1, 3);
@@ -271,6 +289,10 @@ void MainWindow::createActions()
     endpointsTab->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N));
     endpointsTab->setToolTip(tr("Connections per remote address, port and process"));
     connect(endpointsTab, &QAction::triggered, this, [this] { m_lowerTabs->setCurrentWidget(m_endpoints); });
+    QAction *alertsTab = view->addAction(tr("&Alerts"));
+    alertsTab->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    alertsTab->setToolTip(tr("What the detectors raised, each with its evidence"));
+    connect(alertsTab, &QAction::triggered, this, [this] { m_lowerTabs->setCurrentWidget(m_alertsView); });
     QAction *focusFilter = view->addAction(tr("Filter"));
     focusFilter->setShortcut(QKeySequence::Find);
     connect(focusFilter, &QAction::triggered, this, [this] { m_filterEdit->setFocus(Qt::ShortcutFocusReason); });
@@ -336,6 +358,12 @@ void MainWindow::createStatusBar()
         return label;
     };
     m_countLabel = makeLabel(tr("Connections in the session (and how many the filter shows)"));
+    m_alertButton = new QToolButton(this);
+    m_alertButton->setObjectName(QStringLiteral("alertButton"));
+    m_alertButton->setAutoRaise(true);
+    m_alertButton->setToolTip(tr("Alerts the detectors raised (how many of high severity); click to see them"));
+    connect(m_alertButton, &QToolButton::clicked, this, [this] { m_lowerTabs->setCurrentWidget(m_alertsView); });
+    statusBar()->addPermanentWidget(m_alertButton);
     m_rateLabel = makeLabel(tr("Records per second arriving from the kernel"));
     m_packetLabel = makeLabel(tr("Packets captured / lost by the kernel side / left out by the capture filter.\n"
                                   "Counted per socket: a connection with both ends on this host (loopback, containers)\n"
@@ -552,6 +580,8 @@ void MainWindow::setSession(std::shared_ptr<Session> session)
     m_detail->setSession(m_session);
     m_overview->setSession(m_session); // computes on its own worker thread
     m_endpoints->setSession(m_session); // so does this
+    m_alertsView->setOriginNs(m_originNs);
+    m_alertsView->setSession(m_session, m_sessionPath, isCapturing()); // stored, or computed on a worker
     m_annotations = m_savedAnnotations = m_session ? m_session->annotations() : QVector<Annotation>();
     m_annotationsView->setAnnotations(m_annotations, m_originNs);
     m_timeline->setAnnotations(m_annotations);

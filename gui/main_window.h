@@ -47,6 +47,8 @@ class FilterBar;
 class ContextMenus;
 class EndpointsView;
 class AnnotationsView;
+class AlertsView;
+class AlertNotifier;
 class ChartActions;
 struct CaptureStats;
 
@@ -129,6 +131,20 @@ public:
     void goToAnnotation(int index);
     AnnotationsView *annotationsView() const { return m_annotationsView; }
 
+    // The Alerts tab (views/alerts_view.h), the status bar's alert count (a click opens the
+    // tab) and what tells about high-severity alerts during a capture (alert_notifier.h).
+    AlertsView *alertsView() const { return m_alertsView; }
+    QToolButton *alertButton() const { return m_alertButton; }
+    AlertNotifier *alertNotifier() const { return m_notifier; }
+    CaptureController *captureController() const { return m_capture; }
+    // An alert's evidence in every view: the connection filter becomes its connections'
+    // (Alert::connectionFilter, as Apply as Filter would), the first evidence connection (the
+    // one of its first packet, when it names packets) becomes current and that packet is
+    // selected, and the timeline is centred on the alert's time.
+    void showAlertEvidence(const Alert &alert);
+    // Only the connection filter, as above.
+    void applyAlertFilter(const Alert &alert);
+
 signals:
     void packetsExported(const QString &path, qint64 count);
     void errorOccurred(const QString &message);
@@ -167,6 +183,8 @@ private:
     void onCaptureFailed(const QString &reason);
     void onCaptureStopped();
     void onClockTick();
+    void onAlertsRaised(const QVector<tcpscope::Alert> &alerts); // live, from the capture
+    void onAlertsChanged(); // the Alerts tab's rows changed: markers and the status bar follow
 
     void scheduleTimelineUpdate();
     void updateTimelineMarkers(const QVector<Connection> &shown);
@@ -221,6 +239,9 @@ private:
     QVector<Annotation> m_annotations;
     QVector<Annotation> m_savedAnnotations;
     AnnotationsView *m_annotationsView = nullptr;
+    AlertsView *m_alertsView = nullptr;   // lower tab "Alerts"
+    AlertNotifier *m_notifier = nullptr;
+    QToolButton *m_alertButton = nullptr; // status bar: "N alerts (H high)"
     RecentFiles *m_recent = nullptr;
 
     std::unique_ptr<QThread> m_loadThread; // set while a file is opened in the background

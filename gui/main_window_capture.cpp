@@ -12,6 +12,7 @@
 #include "models/connection_table_model.h"
 #include "views/packet_inspector.h"
 #include "views/connection_detail_view.h"
+#include "views/alerts_view.h"
 #include "views/endpoints_view.h"
 #include "views/overview_dashboard.h"
 
@@ -46,6 +47,7 @@ void MainWindow::startCapture()
     m_originNs = wallNowNs();
     m_endNs = m_originNs;
     setSession(nullptr);
+    m_alertsView->startLive(); // filled by onAlertsRaised
     m_liveChanged.clear();
     m_liveChangedBefore.clear();
     refreshLive(); // opens the session on the new file once its schema is there
@@ -144,6 +146,7 @@ void MainWindow::onInfoReady(const SessionInfo &info)
     if (info.startedNs > 0 && info.startedNs != m_originNs) {
         m_originNs = info.startedNs;
         m_detail->setOriginNs(m_originNs);
+        m_alertsView->setOriginNs(m_originNs);
         scheduleTimelineUpdate();
     }
 }

@@ -43,7 +43,7 @@ const QStringList &lowerTabNames()
 {
     static const QStringList names = {QStringLiteral("packets"), QStringLiteral("kernel"),
                                       QStringLiteral("overview"), QStringLiteral("endpoints"),
-                                      QStringLiteral("annotations")};
+                                      QStringLiteral("annotations"), QStringLiteral("alerts")};
     return names;
 }
 

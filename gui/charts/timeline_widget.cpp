@@ -134,6 +134,8 @@ void TimelineWidget::setConnections(const QVector<Connection> &ordered, qint64 o
     m_originNs = originNs;
     if (moved && !m_annotations.isEmpty())
         setAnnotations(QVector<Annotation>(m_annotations)); // their x is seconds since the origin
+    if (moved && !m_alertMarks.isEmpty())
+        setAlerts(QVector<Alert>(m_alertMarks));
     if (moved && m_packetLine)
         setPacketTime(m_packetTimeNs);
     m_endNs = endNs;
@@ -448,7 +450,9 @@ void TimelineWidget::mouseMoveEvent(QMouseEvent *event)
         QToolTip::hideText();
         return;
     }
-    const QString tip = toolTipAt(event->pos());
+    QString tip = alertToolTipAt(event->pos());
+    if (tip.isEmpty())
+        tip = toolTipAt(event->pos());
     if (!tip.isEmpty())
         QToolTip::showText(event->globalPosition().toPoint(), tip, this);
     else

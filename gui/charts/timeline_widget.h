@@ -6,6 +6,7 @@
 
 #include "charts/timeline_layout.h"
 #include "charts/timeline_markers.h"
+#include "detect/alert.h"
 #include "model/annotation.h"
 #include "model/connection.h"
 
@@ -44,6 +45,16 @@ public:
     // for a time range) with its first words on top; the whole text on hover. At most 200.
     void setAnnotations(const QVector<Annotation> &annotations);
     int annotationMarkCount() const { return int(m_annotationItems.size()); }
+    // The session's alerts as marks on the time axis: a triangle at the bottom edge and a faint
+    // line, coloured by severity (alertSeverityColor); hovering the triangle shows the summary.
+    // At most kMaxAlertMarks (the most severe first, then the earliest).
+    void setAlerts(const QVector<Alert> &alerts);
+    int alertMarkCount() const { return int(m_alertMarks.size()); }
+    static constexpr int kMaxAlertMarks = 500;
+    // Widget pixel of the triangle of the alert at timeNs ((-1,-1) when none is in view), and
+    // the tooltip of the triangles near pos (empty when none).
+    QPoint alertMarkPixel(qint64 timeNs) const;
+    QString alertToolTipAt(const QPoint &pos) const;
     // A thin vertical line at the time of the packet selected elsewhere (0: none).
     void setPacketTime(qint64 timeNs);
     qint64 packetTime() const { return m_packetTimeNs; }
@@ -112,6 +123,8 @@ private:
     qint64 m_originNs = 0;
     QVector<Annotation> m_annotations;
     QVector<QCPAbstractItem *> m_annotationItems; // owned by QCustomPlot
+    QVector<Alert> m_alertMarks;                  // those drawn, by time
+    QVector<QCPAbstractItem *> m_alertItems;      // owned by QCustomPlot
     QCPItemStraightLine *m_packetLine = nullptr;  // owned by QCustomPlot
     qint64 m_packetTimeNs = 0;
     qint64 m_endNs = 0;

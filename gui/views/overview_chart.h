@@ -41,6 +41,19 @@ public:
     // The x axis is time (seconds since the session start), not categories.
     bool isTimeChart() const { return m_categories == 0; }
 
+    // Marks at points in time (an alert): a line across the chart and a triangle on its bottom
+    // edge in the mark's colour; hovering the triangle shows its tip. Replaces the marks shown;
+    // reset() removes them too.
+    struct TimeMark
+    {
+        double seconds = 0; // since the session start
+        QColor color;
+        int weight = 0;     // a heavier mark is drawn over a lighter one
+        QString toolTip;    // rich text
+    };
+    void setTimeMarks(const QVector<TimeMark> &marks);
+    int timeMarkCount() const { return int(m_marks.size()); }
+
     // Highlights (selects) the bars and points that count connection id; id <= 0 clears, but
     // keeps the bar or point the user clicked last (what the table is filtered to).
     void highlightConnection(qint64 id);
@@ -52,6 +65,9 @@ public:
 
 signals:
     void activated(const QSet<qint64> &ids, const QString &label);
+
+protected:
+    bool event(QEvent *event) override;
 
 private:
     struct Target
@@ -69,6 +85,8 @@ private:
     QCPTextElement *m_title = nullptr;
     QString m_titleText;
     QCPItemText *m_empty = nullptr;
+    QVector<TimeMark> m_marks;
+    QVector<QCPAbstractItem *> m_markItems; // owned by QCustomPlot
     QString m_emptyText;
     QHash<QCPAbstractPlottable *, Target> m_targets;
     QVector<QCPAbstractPlottable *> m_order;

@@ -5,6 +5,7 @@
 #include "models/kernel_store.h"
 #include "session/session.h"
 #include "views/overview_chart.h"
+#include "util/alert_style.h"
 
 #include <QCoreApplication>
 #include <QGridLayout>
@@ -407,8 +408,29 @@ void OverviewDashboard::rebuild()
                            r.bytes ? bytesText : countText, r.what);
         c->finish();
     }
+    applyAlertMarks();
     if (m_highlight > 0)
         setHighlightedConnection(m_highlight);
+}
+
+void OverviewDashboard::setAlerts(const QVector<Alert> &alerts)
+{
+    m_alerts = alerts.mid(0, 500);
+    applyAlertMarks();
+}
+
+void OverviewDashboard::applyAlertMarks()
+{
+    const qint64 origin = m_overview.originNs;
+    QVector<OverviewChart::TimeMark> marks;
+    marks.reserve(m_alerts.size());
+    for (const Alert &a : std::as_const(m_alerts))
+        marks.append({double(a.timeNs - origin) / 1e9, alertSeverityColor(a.severity),
+                      int(a.severity), alertToolTip(a, origin)});
+    // The charts over time (an empty histogram has no categories, but its axis is no time).
+    for (const char *name : {"connections", "active", "retransmits", "resets"})
+        if (OverviewChart *chart = m_charts.value(QLatin1String(name)))
+            chart->setTimeMarks(marks);
 }
 
 void OverviewDashboard::paintTo(QCPPainter *painter)

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "analysis/overview.h"
+#include "detect/alert.h"
 
 #include <QSet>
 #include <QTimer>
@@ -65,6 +66,8 @@ public:
     // current row); 0 clears. Applied while the dashboard is visible and kept across updates.
     void setHighlightedConnection(qint64 id);
     qint64 highlightedConnection() const { return m_highlight; }
+    // The session's alerts, marked on the time charts (kept across updates; at most 500).
+    void setAlerts(const QVector<Alert> &alerts);
     // Paints the whole dashboard (vector where the device is) at its current size.
     void paintTo(QCPPainter *painter);
 
@@ -83,6 +86,7 @@ private:
     void relayout();
     void rebuild();
     void applyHighlight();
+    void applyAlertMarks();
 
     Overview m_overview;
     QLabel *m_header = nullptr;
@@ -96,6 +100,7 @@ private:
     bool m_kernelMetrics = false;
     bool m_dirty = false;
     qint64 m_highlight = 0;
+    QVector<Alert> m_alerts;
     bool m_highlightDirty = false; // set while hidden: applied when shown
     QTimer m_throttle;
     std::shared_ptr<const Session> m_session;
