@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "analysis/overview.h"
 
+#include "model/address.h"
+
 #include "analysis/connection_figures.h"
 
 #include <QHash>
@@ -180,9 +182,7 @@ QString remoteLabel(const Connection &c)
 {
     if (c.role == ConnectionRole::Server) // the peer's port is ephemeral: group by host
         return c.remoteAddr;
-    const bool v6 = c.family == 6 || c.remoteAddr.contains(QLatin1Char(':'));
-    return v6 ? QStringLiteral("[%1]:%2").arg(c.remoteAddr).arg(c.remotePort)
-              : QStringLiteral("%1:%2").arg(c.remoteAddr).arg(c.remotePort);
+    return endpointText(c.remoteAddr, c.remotePort);
 }
 
 } // namespace

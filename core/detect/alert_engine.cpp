@@ -206,17 +206,11 @@ struct RuleState
     QSet<qint64> matchedConnections; // connection rules: each connection counts once
 };
 
-QString endpoint(const QString &addr, quint16 port)
-{
-    return addr.contains(QLatin1Char(':')) ? QStringLiteral("[%1]:%2").arg(addr).arg(port)
-                                           : QStringLiteral("%1:%2").arg(addr).arg(port);
-}
-
 QString connectionLabel(const Connection &c)
 {
     QString s = QStringLiteral("conn %1 (%2 → %3")
                     .arg(c.id)
-                    .arg(endpoint(c.localAddr, c.localPort), endpoint(c.remoteAddr, c.remotePort));
+                    .arg(endpointText(c.localAddr, c.localPort), endpointText(c.remoteAddr, c.remotePort));
     if (!c.comm.isEmpty())
         s += QStringLiteral(", %1").arg(c.comm);
     return s + QLatin1Char(')');
@@ -348,10 +342,10 @@ struct AlertEngine::Private
         info.c.history.clear();
         // Addresses may appear only in a later update (a socket that binds late): every update.
         if (c.role == ConnectionRole::Listener) {
-            listeners.insert(c.localPort, {endpoint(c.localAddr, c.localPort), c.id});
+            listeners.insert(c.localPort, {endpointText(c.localAddr, c.localPort), c.id});
         } else if (!c.localAddr.isEmpty() && !c.remoteAddr.isEmpty()) {
-            localSockets.insert(endpoint(c.localAddr, c.localPort) + QLatin1Char('>')
-                                    + endpoint(c.remoteAddr, c.remotePort),
+            localSockets.insert(endpointText(c.localAddr, c.localPort) + QLatin1Char('>')
+                                    + endpointText(c.remoteAddr, c.remotePort),
                                 c.id);
         }
         if (rulesNeedConnections)
@@ -370,8 +364,8 @@ struct AlertEngine::Private
                 listeners.erase(l);
             listenerDrops.remove(id);
         } else {
-            const QString key = endpoint(c.localAddr, c.localPort) + QLatin1Char('>')
-                                + endpoint(c.remoteAddr, c.remotePort);
+            const QString key = endpointText(c.localAddr, c.localPort) + QLatin1Char('>')
+                                + endpointText(c.remoteAddr, c.remotePort);
             auto s = localSockets.find(key);
             if (s != localSockets.end() && s.value() == id)
                 localSockets.erase(s);
@@ -386,7 +380,7 @@ struct AlertEngine::Private
     {
         const Connection &c = info.c;
         const QString remoteAddr = c.remoteAddr;
-        const QString remote = endpoint(c.remoteAddr, c.remotePort);
+        const QString remote = endpointText(c.remoteAddr, c.remotePort);
         if (change.to == TcpState::Established
             && (change.from == TcpState::SynSent || change.from == TcpState::SynRecv)) {
             if (c.role == ConnectionRole::Server && on("syn_flood"))
@@ -474,9 +468,9 @@ struct AlertEngine::Private
             handshakes.pop_front();
         if (!slow)
             return;
-        const QString remote = endpoint(c.remoteAddr, c.remotePort);
+        const QString remote = endpointText(c.remoteAddr, c.remotePort);
         Alert a = builtin("handshake_slow", timeNs,
-                          c.role == ConnectionRole::Server ? endpoint(c.localAddr, c.localPort)
+                          c.role == ConnectionRole::Server ? endpointText(c.localAddr, c.localPort)
                                                            : remote);
         a.remote = remote;
         a.connections = {c.id};
@@ -539,8 +533,8 @@ struct AlertEngine::Private
         const quint32 f = p.analysis;
         if (f & (AnalysisRetransmission | AnalysisZeroWindow)
             || (stalls.size() > 0 && !(p.tcpFlags & TS_TCP_RST))) {
-            const QString src = endpoint(addressText(p.family, p.srcAddr), p.srcPort);
-            const QString dst = endpoint(addressText(p.family, p.dstAddr), p.dstPort);
+            const QString src = endpointText(addressText(p.family, p.srcAddr), p.srcPort);
+            const QString dst = endpointText(addressText(p.family, p.dstAddr), p.dstPort);
             if (f & AnalysisRetransmission && on("retransmit_spike")
                 && !secondLocalCopy(p, src, dst)
                 && !(kernelRetransmits && p.direction == PacketDirection::Out))
@@ -558,9 +552,9 @@ struct AlertEngine::Private
             return true;
         if (info.peerIsLocal < 0) {
             const Connection &c = info.c;
-            info.peerIsLocal = localSockets.contains(endpoint(c.remoteAddr, c.remotePort)
+            info.peerIsLocal = localSockets.contains(endpointText(c.remoteAddr, c.remotePort)
                                                      + QLatin1Char('>')
-                                                     + endpoint(c.localAddr, c.localPort))
+                                                     + endpointText(c.localAddr, c.localPort))
                                    ? 1
                                    : 0;
         }
@@ -659,7 +653,7 @@ struct AlertEngine::Private
             Alert a = builtin("retransmit_spike", timeNs, QStringLiteral("conn ") + connKey);
             a.connections = {connId};
             if (c)
-                a.remote = endpoint(c->remoteAddr, c->remotePort);
+                a.remote = endpointText(c->remoteAddr, c->remotePort);
             a.summary = QStringLiteral("%1 retransmissions in %2%3 on %4")
                             .arg(w.size())
                             .arg(durationText(w.spanNs()), shareText(w.size(), sent, timeNs),
@@ -743,7 +737,7 @@ struct AlertEngine::Private
             auto c = connections.constFind(id);
             if (c == connections.constEnd())
                 continue;
-            const bool advertiser = endpoint(c->c.localAddr, c->c.localPort) == key.left(gt);
+            const bool advertiser = endpointText(c->c.localAddr, c->c.localPort) == key.left(gt);
             if (who.isEmpty() || advertiser)
                 who = (advertiser ? QStringLiteral("; not reading: ") : QStringLiteral("; on "))
                       + connectionLabel(c->c);
@@ -851,7 +845,7 @@ struct AlertEngine::Private
         a.severity = rule.severity;
         a.timeNs = timeNs;
         if (c) {
-            a.remote = endpoint(c->remoteAddr, c->remotePort);
+            a.remote = endpointText(c->remoteAddr, c->remotePort);
             if (c->remoteAddr.isEmpty())
                 a.remote.clear();
         }

@@ -34,4 +34,11 @@ bool parseAddress(int family, const QString &text, quint8 *addr)
     return inet_pton(afFromFamily(family), text.toLatin1().constData(), addr) == 1;
 }
 
+QString endpointText(const QString &addr, quint16 port)
+{
+    if (addr.contains(QLatin1Char(':')))
+        return QStringLiteral("[%1]:%2").arg(addr).arg(port);
+    return QStringLiteral("%1:%2").arg(addr).arg(port);
+}
+
 } // namespace tcpscope

@@ -24,6 +24,9 @@ int afFromFamily(int family);
 QString addressText(int family, const quint8 *addr);
 QString addressText(int family, const std::array<quint8, 16> &addr);
 
+// "1.2.3.4:80", "[::1]:80": an address (as addressText gives it) and a port, IPv6 in brackets.
+QString endpointText(const QString &addr, quint16 port);
+
 // The inverse: parses text into the first 4 or 16 bytes of addr (the rest is left as it is).
 // False when text is not an address of that family.
 bool parseAddress(int family, const QString &text, quint8 *addr);

@@ -3,6 +3,8 @@
 // by reason, listener overflows, the connections with the most retransmits.
 #include "cli_info_kernel.h"
 
+#include "model/address.h"
+
 #include "export/text_escape.h"
 
 #include <QMap>
@@ -84,12 +86,6 @@ EventTotals totalsOf(const QVector<KernelEvent> &events)
         }
     }
     return t;
-}
-
-QString endpoint(const QString &addr, quint16 port)
-{
-    return addr.contains(QLatin1Char(':')) ? QStringLiteral("[%1]:%2").arg(addr).arg(port)
-                                           : QStringLiteral("%1:%2").arg(addr).arg(port);
 }
 
 } // namespace
@@ -228,7 +224,7 @@ void kernelLines(const SessionInfo &info, const ConnectionTotals &totals, const 
         listeners << QStringLiteral("#%1 %2 %3: %4 dropped, accept queue up to %5")
                          .arg(c.id)
                          .arg(escapeControls(c.comm))
-                         .arg(endpoint(c.localAddr, c.localPort))
+                         .arg(endpointText(c.localAddr, c.localPort))
                          .arg(c.kernel.listenDrops)
                          .arg(c.kernel.backlogMax);
     if (!listeners.isEmpty())
@@ -240,7 +236,7 @@ void kernelLines(const SessionInfo &info, const ConnectionTotals &totals, const 
                     .arg(c.id)
                     .arg(c.comm.isEmpty() ? QStringLiteral("?") : escapeControls(c.comm))
                     .arg(c.pid)
-                    .arg(endpoint(c.localAddr, c.localPort), endpoint(c.remoteAddr, c.remotePort))
+                    .arg(endpointText(c.localAddr, c.localPort), endpointText(c.remoteAddr, c.remotePort))
                     .arg(c.kernel.retransmits)
                     .arg(c.kernel.synRetransmits)
                     .arg(c.kernel.synAckRetransmits)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "util/format.h"
 
+#include "model/address.h"
+
 #include <QDateTime>
 #include <QLocale>
 
@@ -52,9 +54,7 @@ QString bytes(quint64 n)
 
 QString endpoint(const QString &addr, quint16 port)
 {
-    if (addr.contains(QLatin1Char(':')))
-        return QStringLiteral("[%1]:%2").arg(addr).arg(port);
-    return QStringLiteral("%1:%2").arg(addr).arg(port);
+    return endpointText(addr, port);
 }
 
 QString familyName(int family)
