@@ -29,6 +29,7 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -325,6 +326,46 @@ private slots:
         w.setInteractiveErrors(false);
         emit w.captureController()->alertsRaised({a});
         QCOMPARE(w.alertsView()->alerts().size(), 0);
+    }
+
+    void liveAlertsAreAppendedAndHighOnesTold()
+    {
+#ifndef FAKE_HELPER
+        QSKIP("the fake helper is not part of this build");
+#else
+        // A capture through a stand-in helper (the real wire protocol, no BPF); the alerts its
+        // detectors would raise are given to the window as LiveCapture gives them.
+        qputenv("TCPSCOPE_HELPER", FAKE_HELPER);
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.startCapture();
+        qunsetenv("TCPSCOPE_HELPER");
+        QVERIFY(w.isCapturing());
+        AlertsView *v = w.alertsView();
+        QCOMPARE(v->alerts().size(), 0);
+        QVERIFY(v->note()->text().contains(QStringLiteral("Capturing")));
+        QCOMPARE(w.alertButton()->text(), QStringLiteral("No alerts"));
+        w.alertNotifier()->setInterval(60000);
+        emit w.captureController()->alertsRaised({m_alerts.at(0), m_alerts.at(1)});
+        QCOMPARE(v->alerts().size(), 2);
+        QCOMPARE(w.alertButton()->text(), QStringLiteral("2 alerts (1 high)"));
+        QCOMPARE(w.timeline()->alertMarkCount(), 2);
+        // No notification service (no session bus here): the status bar tells.
+        QVERIFY2(w.statusBar()->currentMessage().contains(m_alerts.at(1).summary),
+                 qPrintable(w.statusBar()->currentMessage()));
+        // The session on the file being recorded is opened and refreshed: the rows stay.
+        QTest::qWait(800);
+        QVERIFY(w.session());
+        emit w.captureController()->alertsRaised({m_alerts.at(2)});
+        QCOMPARE(v->alerts().size(), 3);
+        w.stopCapture();
+        QVERIFY(!w.isCapturing());
+        // Stopped: the file's own alerts (the stand-in's records raise none).
+        QCOMPARE(v->alerts().size(), w.session() ? w.session()->alerts().size() : 0);
+#endif
     }
 };
 
