@@ -24,6 +24,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
+#include <QHelpEvent>
 #include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
@@ -35,6 +36,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QToolButton>
+#include <QToolTip>
 
 using namespace tcpscope;
 
@@ -211,6 +213,18 @@ private slots:
         QCOMPARE(w.overview()->chart(QStringLiteral("connections"))->timeMarkCount(), 3);
         QCOMPARE(w.overview()->chart(QStringLiteral("active"))->timeMarkCount(), 3);
         QCOMPARE(w.overview()->chart(QStringLiteral("rtt"))->timeMarkCount(), 0); // not time
+        // Hovering a mark's triangle names the alert.
+        OverviewChart *chart = w.overview()->chart(QStringLiteral("connections"));
+        chart->replot();
+        const double x = double(m_alerts.at(1).timeNs - kT0) / 1e9;
+        chart->xAxis->setRange(0, 10);
+        chart->replot();
+        const QPoint at(int(chart->xAxis->coordToPixel(x)), chart->axisRect()->rect().bottom() - 4);
+        QHelpEvent help(QEvent::ToolTip, at, chart->mapToGlobal(at));
+        QVERIFY(QCoreApplication::sendEvent(chart, &help));
+        QTRY_VERIFY(QToolTip::isVisible());
+        QVERIFY2(QToolTip::text().contains(m_alerts.at(1).summary), qPrintable(QToolTip::text()));
+        QToolTip::hideText();
     }
 
     void activatingAnAlertShowsItsEvidence()
@@ -249,6 +263,12 @@ private slots:
         QCOMPARE(w.connectionModel()->rowCount(), 2);
         QCOMPARE(w.tableView()->currentConnectionId(), 7);
         QVERIFY(w.timeline()->xAxis->range().contains(4.0));
+
+        // Enter on the current row does the same.
+        v->view()->setFocus();
+        v->view()->setCurrentIndex(v->view()->model()->index(v->viewRowOf(2), 0));
+        QTest::keyClick(v->view(), Qt::Key_Return);
+        QCOMPARE(w.filterEdit()->text(), QStringLiteral("conn.id in {9}"));
 
         // Context menu: Apply Evidence as Filter, Copy ▸ Line / JSON, Add Annotation….
         w.setFilterText(QString());
