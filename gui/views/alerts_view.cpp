@@ -16,6 +16,8 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace tcpscope {
 
 AlertsView::AlertsView(QWidget *parent)
@@ -129,6 +131,7 @@ void AlertsView::appendLive(const QVector<Alert> &alerts)
     if (alerts.isEmpty())
         return;
     m_model->append(alerts);
+    updateNote();
     emit alertsChanged();
 }
 
@@ -205,8 +208,31 @@ QMenu *AlertsView::contextMenu(int viewRow)
 void AlertsView::showAlerts(QVector<Alert> alerts, const QString &note)
 {
     m_model->setAlerts(std::move(alerts));
-    m_note->setText(note);
+    m_noteText = note;
+    updateNote();
     emit alertsChanged();
+}
+
+void AlertsView::updateNote()
+{
+    const QVector<Alert> &alerts = m_model->alerts();
+    if (alerts.isEmpty()) {
+        m_note->setText(m_noteText);
+        return;
+    }
+    int count[3] = {0, 0, 0};
+    for (const Alert &a : alerts)
+        ++count[std::clamp(int(a.severity), 0, 2)];
+    QStringList parts;
+    for (AlertSeverity s : {AlertSeverity::High, AlertSeverity::Medium, AlertSeverity::Low})
+        if (count[int(s)] > 0)
+            parts << QStringLiteral("%1 %2").arg(count[int(s)]).arg(alertSeverityName(s));
+    QString from = m_noteText; // continues the sentence
+    if (!from.isEmpty())
+        from[0] = from.at(0).toLower();
+    const QString total = alerts.size() == 1 ? tr("1 alert") : tr("%1 alerts").arg(alerts.size());
+    m_note->setText(tr("%1 (%2) · %3 · double-click one to show its evidence in every view")
+                        .arg(total, parts.join(QStringLiteral(", ")), from));
 }
 
 } // namespace tcpscope

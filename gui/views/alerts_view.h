@@ -64,6 +64,9 @@ signals:
 
 private:
     void showAlerts(QVector<Alert> alerts, const QString &note);
+    void updateNote(); // m_noteText, then the counts per severity
+
+    QString m_noteText; // where the rows come from
 
     QLabel *m_note = nullptr;
     QTableView *m_view = nullptr;
