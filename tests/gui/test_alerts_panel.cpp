@@ -299,6 +299,43 @@ private slots:
         QCOMPARE(w.lowerTabs()->currentWidget(), v);
     }
 
+    void evidenceInALargeSessionIsSelectedOnceFiltered()
+    {
+        // Above ConnectionTableModel::kSyncPassRows the filter runs on a worker: the current
+        // connection is chosen once the table shows the evidence.
+        const QString path = m_dir.filePath(QStringLiteral("large.tcpscope"));
+        QString error;
+        {
+            auto writer = SessionWriter::create(path, &error);
+            QVERIFY2(writer, qPrintable(error));
+            SessionInfo info;
+            info.alertsRecorded = true;
+            info.startedNs = kT0;
+            info.stoppedNs = kT0 + 10 * kS;
+            writer->setInfo(info);
+            const qint64 n = ConnectionTableModel::kSyncPassRows + 500;
+            for (qint64 id = 1; id <= n; ++id)
+                writer->writeConnection(
+                    refused(id, quint16(1000 + id % 60000), kT0 + kS + id * 1000));
+            Alert a = m_alerts.at(1);
+            a.connections = {n - 3, 17};
+            writer->writeAlerts({a});
+            QVERIFY2(writer->close(&error), qPrintable(error));
+        }
+        MainWindow w;
+        open(w, path);
+        AlertsView *v = w.alertsView();
+        QCOMPARE(v->alerts().size(), 1);
+        const Alert a = v->alerts().first();
+        QSignalSpy filtering(w.connectionModel(), &ConnectionTableModel::filteringChanged);
+        emit v->view()->activated(v->view()->model()->index(0, 0));
+        QCOMPARE(w.filterEdit()->text(), a.connectionFilter());
+        QVERIFY(filtering.count() > 0); // it went to the worker
+        QTRY_COMPARE_WITH_TIMEOUT(w.connectionModel()->rowCount(), 2, 20000);
+        QTRY_COMPARE(w.tableView()->currentConnectionId(), a.connections.first());
+        QVERIFY(w.timeline()->xAxis->range().contains(double(a.timeNs - kT0) / 1e9));
+    }
+
     void alertsOfAFileWithoutDetectorsAreComputed()
     {
         const QString path = m_dir.filePath(QStringLiteral("computed.tcpscope"));
