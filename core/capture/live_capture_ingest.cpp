@@ -123,17 +123,22 @@ void LiveCapture::Private::publish(bool force)
     QVector<Alert> raised;
     if (alerts) {
         alerts->addBatch(changed, packets, kernelData);
-        // Stalls are measured up to now, less what may still be in the reorder window.
-        alerts->advanceTo(realtimeNs() - qint64(pipeline.window().windowNs()) - 500'000'000);
+        // Stalls are measured up to the helper's clock (its last Stats), less what may still
+        // be in the reorder window: record time, not this machine's wall clock, which may step.
+        if (lastStatsNs > 0)
+            alerts->advanceTo(qint64(lastStatsNs) + offsetNs -
+                              qint64(pipeline.window().windowNs()) - 500'000'000);
         raised = alerts->takeAlerts();
         writer->writeAlerts(raised);
     }
     if (trigger) {
         bool opened = false;
-        for (const Alert &a : std::as_const(raised)) {
-            if (trigger->isTrigger(a)) {
-                trigger->trigger(a);
-                opened = true;
+        // A repeat that throttling kept off the screen still keeps its window.
+        const QVector<Alert> repeats = alerts->takeSuppressed();
+        for (const QVector<Alert> *list : {static_cast<const QVector<Alert> *>(&raised), &repeats}) {
+            for (const Alert &a : *list) {
+                if (trigger->isTrigger(a))
+                    opened = trigger->trigger(a) || opened;
             }
         }
         KernelData due;
@@ -148,7 +153,10 @@ void LiveCapture::Private::publish(bool force)
             writer->setInfo(info); // the file says which trigger keeps what as soon as it does
         }
     }
-    writer->forgetConnections(pipeline.evict());
+    const QVector<qint64> evicted = pipeline.evict();
+    if (alerts)
+        alerts->forgetConnections(evicted);
+    writer->forgetConnections(evicted);
     if (!force && !maybeRotate(now))
         return; // rotateError ends the ingest loop; the current file is finalized there
     const bool interfacesChanged = pipeline.packets().takeInterfacesChanged();

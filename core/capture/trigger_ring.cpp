@@ -40,10 +40,22 @@ bool TriggerRing::isTrigger(const Alert &alert) const
     return alert.kind == m_settings.alertKind();
 }
 
-void TriggerRing::trigger(const Alert &alert)
+bool TriggerRing::trigger(const Alert &alert)
 {
-    KeptWindow w{alert.timeNs - m_settings.preNs, alert.timeNs + m_settings.postNs,
-                 {QStringLiteral("%1 %2 at %3").arg(alert.kind, alert.subject, rfc3339Ns(alert.timeNs))}};
+    // One line per trigger, on one line whatever the subject holds.
+    QString line = QStringLiteral("%1 %2 at %3").arg(alert.kind, alert.subject, rfc3339Ns(alert.timeNs));
+    line.replace(QLatin1Char('\n'), QLatin1Char(' ')).replace(QLatin1Char('\r'), QLatin1Char(' '));
+    const qint64 start = alert.timeNs - m_settings.preNs;
+    const qint64 end = alert.timeNs + m_settings.postNs;
+    // Inside a window already: nothing new is kept; the window counts the trigger (its list of
+    // triggers stays short: a flood of them is one line "... and N more").
+    for (KeptWindow &o : m_windows) {
+        if (o.startNs <= start && end <= o.endNs) {
+            noteTrigger(o, line);
+            return false;
+        }
+    }
+    KeptWindow w{start, end, {line}};
     // Merge with every window it overlaps; the list stays disjoint and in time order.
     QVector<KeptWindow> merged;
     merged.reserve(m_windows.size() + 1);
@@ -54,35 +66,51 @@ void TriggerRing::trigger(const Alert &alert)
         }
         w.startNs = std::min(w.startNs, o.startNs);
         w.endNs = std::max(w.endNs, o.endNs);
-        w.triggers = o.triggers + w.triggers;
+        QStringList lines = o.triggers;
+        for (const QString &l : std::as_const(w.triggers))
+            noteTriggerIn(lines, l);
+        w.triggers = lines;
     }
     merged.append(w);
     std::sort(merged.begin(), merged.end(),
               [](const KeptWindow &a, const KeptWindow &b) { return a.startNs < b.startNs; });
     m_windows = std::move(merged);
-    // What the ring holds inside the window is due now.
-    std::deque<Entry> rest;
-    for (Entry &e : m_ring) {
-        if (e.timeNs >= w.startNs && e.timeNs <= w.endNs) {
-            m_bytes -= e.bytes;
-            keep(std::move(e));
-        } else {
-            rest.push_back(std::move(e));
-        }
+    // What the ring holds inside the window is due: moved out by the next take(), once for
+    // all the triggers of a publish step (a flood extends the window many times).
+    m_rescan = true;
+    return true;
+}
+
+void TriggerRing::noteTrigger(KeptWindow &w, const QString &line)
+{
+    noteTriggerIn(w.triggers, line);
+}
+
+void TriggerRing::noteTriggerIn(QStringList &lines, const QString &line)
+{
+    // The first kMaxTriggerLines triggers by name, then one line counting the rest.
+    static const QString more = QStringLiteral("... and %1 more");
+    if (lines.size() < kMaxTriggerLines) {
+        lines.append(line);
+        return;
     }
-    m_ring.swap(rest);
+    qint64 extra = 1;
+    if (lines.size() > kMaxTriggerLines) {
+        extra += lines.last().section(QLatin1Char(' '), 2, 2).toLongLong();
+        lines.removeLast();
+    }
+    lines.append(more.arg(extra));
 }
 
 const KeptWindow *TriggerRing::windowAt(qint64 timeNs) const
 {
-    // Windows are few and in time order; the newest is the likely one.
-    for (auto it = m_windows.crbegin(); it != m_windows.crend(); ++it) {
-        if (timeNs > it->endNs)
-            return nullptr;
-        if (timeNs >= it->startNs)
-            return &*it;
-    }
-    return nullptr;
+    // Windows are disjoint and in time order: the one starting last at or before timeNs.
+    auto it = std::upper_bound(m_windows.cbegin(), m_windows.cend(), timeNs,
+                               [](qint64 t, const KeptWindow &w) { return t < w.startNs; });
+    if (it == m_windows.cbegin())
+        return nullptr;
+    --it;
+    return timeNs <= it->endNs ? &*it : nullptr;
 }
 
 void TriggerRing::keep(Entry &&e)
@@ -123,6 +151,19 @@ void TriggerRing::add(const QVector<Packet> &packets, const QVector<TcpSample> &
 
 void TriggerRing::take(QVector<Packet> *packets, QVector<TcpSample> *samples)
 {
+    if (m_rescan) {
+        m_rescan = false;
+        std::deque<Entry> rest;
+        for (Entry &e : m_ring) {
+            if (windowAt(e.timeNs)) {
+                m_bytes -= e.bytes;
+                keep(std::move(e));
+            } else {
+                rest.push_back(std::move(e));
+            }
+        }
+        m_ring.swap(rest);
+    }
     std::stable_sort(m_duePackets.begin(), m_duePackets.end(),
                      [](const Packet &a, const Packet &b) { return a.id < b.id; });
     std::stable_sort(m_dueSamples.begin(), m_dueSamples.end(),

@@ -43,13 +43,14 @@ public:
 
     // True when the alert is a trigger.
     bool isTrigger(const Alert &alert) const;
-    // Opens (or extends and merges) the window around the alert's time.
-    void trigger(const Alert &alert);
+    // Opens (or extends and merges) the window around the alert's time. False when an
+    // existing window already covered it (only counted then).
+    bool trigger(const Alert &alert);
 
     // New records, in any order. Those inside a window are due at once; the rest wait in the
     // ring, the oldest dropped when it is over its byte budget.
     void add(const QVector<Packet> &packets, const QVector<TcpSample> &samples);
-    // What is due for the file (inside a window), each in time order.
+    // What is due for the file (inside a window), each in packet id / time order.
     void take(QVector<Packet> *packets, QVector<TcpSample> *samples);
 
     const QVector<KeptWindow> &windows() const { return m_windows; }
@@ -68,7 +69,10 @@ private:
         qint64 bytes;
         std::variant<Packet, TcpSample> record;
     };
+    static constexpr int kMaxTriggerLines = 20;
     const KeptWindow *windowAt(qint64 timeNs) const;
+    static void noteTrigger(KeptWindow &w, const QString &line);
+    static void noteTriggerIn(QStringList &lines, const QString &line);
     void keep(Entry &&e);
 
     TriggerSettings m_settings;
@@ -79,6 +83,7 @@ private:
     QVector<TcpSample> m_dueSamples;
     quint64 m_discarded = 0;
     quint64 m_kept = 0;
+    bool m_rescan = false; // a window opened or grew since the last take()
 };
 
 } // namespace tcpscope

@@ -48,7 +48,8 @@ struct Alert
 // "2026-12-05T21:30:00.123456789Z": RFC 3339, UTC, with the nanoseconds.
 QString rfc3339Ns(qint64 wallNs);
 // The JSON object of `watch --json` and TCPSCOPE_ALERT: time, kind, severity, summary,
-// connections, remote (null when empty), subject, custom, packets, suppressed.
+// connections, remote (null when empty), subject, custom, packets, suppressed, filter (the
+// display filter selecting the evidence connections).
 QJsonObject alertToJson(const Alert &alert);
 // One terminal line: "TIME SEVERITY KIND: SUMMARY (+N suppressed)".
 QString alertLine(const Alert &alert);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <deque>
 #include <limits>
 
@@ -44,6 +45,7 @@ struct Hit
     qint64 timeNs;
     qint64 connectionId;
     quint32 value;
+    quint32 count = 1; // a kernel event of several segments, a listener's drop delta
 };
 
 class Window
@@ -52,14 +54,17 @@ public:
     void add(const Hit &hit)
     {
         m_hits.push_back(hit);
-        ++m_distinct[hit.value];
+        m_distinct[hit.value] += hit.count;
+        m_total += hit.count;
     }
     void expire(qint64 nowNs, qint64 windowNs)
     {
         while (!m_hits.empty() && m_hits.front().timeNs <= nowNs - windowNs) {
-            auto it = m_distinct.find(m_hits.front().value);
-            if (it != m_distinct.end() && --it.value() == 0)
+            const Hit &h = m_hits.front();
+            auto it = m_distinct.find(h.value);
+            if (it != m_distinct.end() && (it.value() -= h.count) == 0)
                 m_distinct.erase(it);
+            m_total -= h.count;
             m_hits.pop_front();
         }
     }
@@ -67,8 +72,9 @@ public:
     {
         m_hits.clear();
         m_distinct.clear();
+        m_total = 0;
     }
-    int size() const { return int(m_hits.size()); }
+    int size() const { return int(std::min<quint64>(m_total, INT_MAX)); }
     int distinct() const { return int(m_distinct.size()); }
     bool empty() const { return m_hits.empty(); }
     // How long the hits in the window span (they arrive in time order only within the
@@ -100,10 +106,10 @@ public:
         return ids;
     }
     // The value carried by most hits and how many carry it.
-    std::pair<quint32, int> mostCommon() const
+    std::pair<quint32, quint64> mostCommon() const
     {
         quint32 best = 0;
-        int count = 0;
+        quint64 count = 0;
         for (auto it = m_distinct.begin(); it != m_distinct.end(); ++it) {
             if (it.value() > count) {
                 best = it.key();
@@ -115,14 +121,30 @@ public:
 
 private:
     std::deque<Hit> m_hits;
-    QHash<quint32, int> m_distinct;
+    QHash<quint32, quint64> m_distinct; // value -> hits (counts) carrying it
+    quint64 m_total = 0;
 };
 
 // Windows by subject, swept of stale subjects now and then.
 class Windows
 {
 public:
-    Window &at(const QString &key) { return m_map[key]; }
+    // The subject's window. Beyond kMaxSubjects (a flood from spoofed sources) a new subject
+    // gets a scratch window that is not kept: memory stays bounded, the subjects already
+    // tracked still alert.
+    Window &at(const QString &key)
+    {
+        auto it = m_map.find(key);
+        if (it != m_map.end())
+            return *it;
+        if (m_map.size() >= kMaxSubjects) {
+            ++m_refused;
+            m_scratch.clear();
+            return m_scratch;
+        }
+        return m_map[key];
+    }
+    quint64 refused() const { return m_refused; }
     void sweep(qint64 nowNs, qint64 windowNs)
     {
         for (auto it = m_map.begin(); it != m_map.end();) {
@@ -135,7 +157,10 @@ public:
     }
 
 private:
+    static constexpr qsizetype kMaxSubjects = 50000;
     QHash<QString, Window> m_map;
+    Window m_scratch;
+    quint64 m_refused = 0;
 };
 
 // Segments sent over roughly the last window, in 8 buckets: the denominator of a
@@ -223,12 +248,24 @@ QString durationText(qint64 ns)
     return QStringLiteral("%1 ms").arg(double(ns) / 1e6, 0, 'f', ns >= 10'000'000 ? 0 : 1);
 }
 
+// a + b without overflow (times near the end of qint64 from a hostile file).
+qint64 addSat(qint64 a, qint64 b)
+{
+    qint64 r;
+    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? std::numeric_limits<qint64>::max()
+                                                     : std::numeric_limits<qint64>::min())
+                                            : r;
+}
+
 } // namespace
 
 struct AlertEngine::Private
 {
     AlertConfig config;
     QVector<Alert> pending;
+    // Alerts throttling left out since the last takeSuppressed (a trigger still counts them).
+    static constexpr qsizetype kMaxSuppressedKept = 10000;
+    QVector<Alert> suppressedAlerts;
     QHash<QString, Throttle> throttles;
     quint64 raised = 0;
     quint64 suppressed = 0;
@@ -258,6 +295,7 @@ struct AlertEngine::Private
     Windows drops;                               // by reason
     Windows timeWaits;                           // by remote addr:port
     QHash<QString, ZeroWindowStall> stalls;      // by advertiser>peer endpoint text
+    QHash<QString, qint64> resetPairs;           // local pairs whose reset was counted, when
     std::deque<qint64> handshakes;               // recent handshake times (ns), for the median
     QVector<RuleState> rules;
     FilterContext filterContext;
@@ -268,9 +306,11 @@ struct AlertEngine::Private
         auto it = addressIds.constFind(addr);
         if (it != addressIds.constEnd())
             return it.value();
-        if (addresses.size() > 100000) { // a flood of spoofed sources: start over
+        if (addresses.size() > 100000) {
+            // A flood of spoofed sources: start over, with the SYN windows that name them.
             addressIds.clear();
             addresses.clear();
+            synSyns = Windows();
         }
         const quint32 id = quint32(addresses.size());
         addresses.append(addr);
@@ -310,6 +350,8 @@ struct AlertEngine::Private
         if (t.lastNs != 0 && qAbs(alert.timeNs - t.lastNs) < throttleNs) {
             ++t.suppressed;
             ++suppressed;
+            if (suppressedAlerts.size() < kMaxSuppressedKept)
+                suppressedAlerts.append(std::move(alert));
             return;
         }
         alert.suppressed = t.suppressed;
@@ -407,9 +449,19 @@ struct AlertEngine::Private
         }
         if (change.to != TcpState::Close)
             return;
+        // A stall ends with its connection.
+        for (auto it = stalls.begin(); it != stalls.end();) {
+            if (it->connections.contains(c.id)) {
+                checkStall(it.key(), *it, change.timeNs);
+                it = stalls.erase(it);
+            } else {
+                ++it;
+            }
+        }
         // The connection ended: why, and what that says.
         const bool established = c.handshakeNs >= 0;
-        if (c.closeReason == CloseReason::Reset && !remoteAddr.isEmpty() && on("rst_storm")) {
+        if (c.closeReason == CloseReason::Reset && !remoteAddr.isEmpty() && on("rst_storm")
+            && firstOfLocalPair(c, change.timeNs)) {
             Window &w = resets.at(remoteAddr);
             w.expire(change.timeNs, paramNs("rst_storm.window"));
             w.add({change.timeNs, c.id, 0});
@@ -444,6 +496,23 @@ struct AlertEngine::Private
             && (c.closeReason == CloseReason::Refused || c.closeReason == CloseReason::Timeout
                 || c.closeReason == CloseReason::Aborted))
             onClosedPort(remoteAddr, c.remotePort, change.timeNs, c.id);
+    }
+
+    // Both sockets of a connection with both ends here end with the same reset: true for the
+    // first of the two (and for every connection whose other end is elsewhere).
+    bool firstOfLocalPair(const Connection &c, qint64 timeNs)
+    {
+        const QString here = endpointText(c.localAddr, c.localPort);
+        const QString there = endpointText(c.remoteAddr, c.remotePort);
+        if (!localSockets.contains(there + QLatin1Char('>') + here))
+            return true;
+        const QString pair = here < there ? here + QLatin1Char('|') + there
+                                          : there + QLatin1Char('|') + here;
+        auto it = resetPairs.find(pair);
+        if (it != resetPairs.end() && qAbs(timeNs - it.value()) <= paramNs("rst_storm.window"))
+            return false;
+        resetPairs.insert(pair, timeNs);
+        return true;
     }
 
     void onHandshake(const Connection &c, qint64 timeNs)
@@ -598,7 +667,7 @@ struct AlertEngine::Private
             && done.size() < param("syn_flood.max_completed") * syns.size()) {
             Alert a = builtin("syn_flood", timeNs, listener);
             const auto [top, topCount] = syns.mostCommon();
-            if (topCount * 10 >= syns.size() * 9 && top < quint32(addresses.size()))
+            if (topCount * 10 >= quint64(syns.size()) * 9 && top < quint32(addresses.size()))
                 a.remote = addresses.at(top);
             a.connections = {listenerId};
             a.summary = QStringLiteral("SYN flood on %1: %2 SYNs from %3 source%4, %5 handshakes "
@@ -622,8 +691,8 @@ struct AlertEngine::Private
         const QString listener = l != listeners.constEnd() ? l->first : QStringLiteral("port %1").arg(port);
         Window &w = synOverflows.at(QString::number(port));
         w.expire(timeNs, paramNs("syn_flood.window"));
-        for (quint64 i = 0; i < std::min<quint64>(count, 100000); ++i)
-            w.add({timeNs, l != listeners.constEnd() ? l->second : 0, 0});
+        w.add({timeNs, l != listeners.constEnd() ? l->second : 0, 0,
+               quint32(std::min<quint64>(count, UINT32_MAX))});
         if (w.size() >= param("syn_flood.min_overflows")) {
             Alert a = builtin("syn_flood", timeNs, listener);
             a.connections = w.connections();
@@ -647,8 +716,7 @@ struct AlertEngine::Private
         const QString connKey = QString::number(connId);
         Window &w = retransConn.at(connKey);
         w.expire(timeNs, windowNs);
-        for (int i = 0; i < segments; ++i)
-            w.add({timeNs, connId, quint32(packetId)});
+        w.add({timeNs, connId, quint32(packetId), quint32(segments)});
         if (retransmitsHigh(w.size(), param("retransmit_spike.min_per_connection"), sent, timeNs)) {
             Alert a = builtin("retransmit_spike", timeNs, QStringLiteral("conn ") + connKey);
             a.connections = {connId};
@@ -665,8 +733,7 @@ struct AlertEngine::Private
             return;
         Window &r = retransRemote.at(c->remoteAddr);
         r.expire(timeNs, windowNs);
-        for (int i = 0; i < segments; ++i)
-            r.add({timeNs, connId, 0});
+        r.add({timeNs, connId, 0, quint32(segments)});
         auto rs = remoteSegments.constFind(c->remoteAddr);
         const RateCounter *remoteSent = rs != remoteSegments.constEnd() ? &*rs : nullptr;
         if (retransmitsHigh(r.size(), param("retransmit_spike.min_per_remote"), remoteSent, timeNs)) {
@@ -703,7 +770,7 @@ struct AlertEngine::Private
             ZeroWindowStall &s = stalls[key];
             if (s.startNs == 0) {
                 s.startNs = p.timeNs;
-                nextStallNs = std::min(nextStallNs, s.startNs + paramNs("zero_window_stall.min_duration"));
+                nextStallNs = std::min(nextStallNs, addSat(s.startNs, paramNs("zero_window_stall.min_duration")));
                 s.summary = QStringLiteral("%1 advertised a zero window to %2").arg(src, dst);
             }
             s.lastNs = p.timeNs;
@@ -725,7 +792,7 @@ struct AlertEngine::Private
         if (s.fired || nowNs - s.startNs < paramNs("zero_window_stall.min_duration"))
             return;
         s.fired = true;
-        Alert a = builtin("zero_window_stall", s.startNs + paramNs("zero_window_stall.min_duration"), key);
+        Alert a = builtin("zero_window_stall", addSat(s.startNs, paramNs("zero_window_stall.min_duration")), key);
         a.connections = QVector<qint64>(s.connections.begin(), s.connections.end());
         std::sort(a.connections.begin(), a.connections.end());
         a.packets = s.packets;
@@ -766,7 +833,10 @@ struct AlertEngine::Private
         // SYNs to a closed port are port_scan's evidence, not a surge of their own.
         const bool closedPort = syn && d.reasonName == QLatin1String("NO_SOCKET");
         const bool named = !d.reasonName.isEmpty() && !config.ignoredDrops().contains(d.reasonName);
-        if (on("drop_surge") && named && !closedPort) {
+        // A full accept or SYN queue is syn_flood's evidence.
+        const bool queueFull = d.reasonName == QLatin1String("TCP_LISTEN_OVERFLOW")
+                               || d.reasonName == QLatin1String("TCP_REQQFULLDROP");
+        if (on("drop_surge") && named && !closedPort && !queueFull) {
             Window &w = drops.at(d.reasonName);
             w.expire(d.timeNs, paramNs("drop_surge.window"));
             w.add({d.timeNs, d.connectionId, 0});
@@ -932,19 +1002,31 @@ struct AlertEngine::Private
             for (auto it = stalls.begin(); it != stalls.end(); ++it) {
                 checkStall(it.key(), *it, nowNs);
                 if (!it->fired)
-                    nextStallNs = std::min(nextStallNs, it->startNs + minNs);
+                    nextStallNs = std::min(nextStallNs, addSat(it->startNs, minNs));
             }
         }
         if (nowNs - lastSweepNs < 5'000'000'000)
             return;
         lastSweepNs = nowNs;
-        const qint64 longest = std::max<qint64>(paramNs("time_wait_buildup.window"),
-                                                paramNs("port_scan.window"));
-        for (Windows *w : {&synSyns, &synCompleted, &synOverflows, &scanPorts, &resets, &refused,
-                           &retransConn, &retransRemote, &drops, &timeWaits})
-            w->sweep(nowNs, longest);
-        for (RuleState &r : rules)
-            r.windows.sweep(nowNs, std::max<qint64>(longest, 3600'000'000'000));
+        // Each set of windows is swept with its own length, so a subject seen once (a spoofed
+        // source) is forgotten as soon as its hit leaves the window.
+        const std::pair<Windows *, const char *> sets[] = {
+            {&synSyns, "syn_flood.window"},       {&synCompleted, "syn_flood.window"},
+            {&synOverflows, "syn_flood.window"},  {&scanPorts, "port_scan.window"},
+            {&resets, "rst_storm.window"},        {&refused, "refused_burst.window"},
+            {&retransConn, "retransmit_spike.window"},
+            {&retransRemote, "retransmit_spike.window"},
+            {&drops, "drop_surge.window"},        {&timeWaits, "time_wait_buildup.window"}};
+        for (const auto &[set, window] : sets)
+            set->sweep(nowNs, paramNs(window));
+        for (int i = 0; i < rules.size(); ++i)
+            rules[i].windows.sweep(nowNs, config.rules().at(i).windowNs);
+        for (auto it = resetPairs.begin(); it != resetPairs.end();) {
+            if (nowNs - it.value() > paramNs("rst_storm.window"))
+                it = resetPairs.erase(it);
+            else
+                ++it;
+        }
         for (auto it = remoteSegments.begin(); it != remoteSegments.end();) {
             if (nowNs - it->lastNs() > 2 * paramNs("retransmit_spike.window"))
                 it = remoteSegments.erase(it);
@@ -965,7 +1047,7 @@ struct AlertEngine::Private
                 ++it;
         }
         for (auto it = throttles.begin(); it != throttles.end();) {
-            if (nowNs - it->lastNs > 2 * paramNs("alert.throttle") && it->suppressed == 0)
+            if (nowNs - it->lastNs > 2 * paramNs("alert.throttle"))
                 it = throttles.erase(it);
             else
                 ++it;
@@ -1009,8 +1091,6 @@ void AlertEngine::addBatch(const QVector<Connection> &changed, const QVector<Pac
             last = std::max(last, c.history.last().timeNs);
         info.historySeen = std::max<int>(info.historySeen, int(c.history.size()));
         info.lastNs = std::max(info.lastNs, last);
-        if (connRules)
-            items.append({last, ItemType::ConnectionRules, i, 0});
     }
     for (int i = 0; i < packets.size(); ++i)
         items.append({packets.at(i).timeNs, ItemType::Packet, i, 0});
@@ -1022,6 +1102,17 @@ void AlertEngine::addBatch(const QVector<Connection> &changed, const QVector<Pac
         items.append({kernel.listeners.at(i).timeNs, ItemType::Listener, i, 0});
     std::stable_sort(items.begin(), items.end(),
                      [](const Item &a, const Item &b) { return a.timeNs < b.timeNs; });
+    // Connection rules test each changed connection as it is at the end of the batch (its
+    // counters may have crossed a threshold without a state change): at the batch's newest
+    // record time.
+    if (connRules) {
+        qint64 end = items.isEmpty() ? p.nowNs : items.last().timeNs;
+        for (const Connection &c : changed)
+            if (!c.history.isEmpty())
+                end = std::max(end, c.history.last().timeNs);
+        for (int i = 0; i < changed.size(); ++i)
+            items.append({end, ItemType::ConnectionRules, i, 0});
+    }
     const bool packetRules = std::any_of(p.config.rules().begin(), p.config.rules().end(),
                                          [](const AlertRule &r) {
                                              return r.filter.target() == FilterTarget::Packets;
@@ -1066,19 +1157,6 @@ void AlertEngine::addBatch(const QVector<Connection> &changed, const QVector<Pac
             break;
         }
     }
-    // A stall ends with its connection.
-    for (const Connection &c : changed) {
-        if (p.stalls.isEmpty() || c.history.isEmpty() || c.history.last().to != TcpState::Close)
-            continue;
-        for (auto it = p.stalls.begin(); it != p.stalls.end();) {
-            if (it->connections.contains(c.id)) {
-                p.checkStall(it.key(), *it, c.history.last().timeNs);
-                it = p.stalls.erase(it);
-            } else {
-                ++it;
-            }
-        }
-    }
 }
 
 void AlertEngine::advanceTo(qint64 nowNs)
@@ -1093,6 +1171,19 @@ QVector<Alert> AlertEngine::takeAlerts()
     std::stable_sort(out.begin(), out.end(),
                      [](const Alert &a, const Alert &b) { return a.timeNs < b.timeNs; });
     return out;
+}
+
+QVector<Alert> AlertEngine::takeSuppressed()
+{
+    QVector<Alert> out;
+    out.swap(d->suppressedAlerts);
+    return out;
+}
+
+void AlertEngine::forgetConnections(const QVector<qint64> &ids)
+{
+    for (qint64 id : ids)
+        d->forget(id);
 }
 
 quint64 AlertEngine::alertsRaised() const

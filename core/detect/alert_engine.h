@@ -38,6 +38,11 @@ public:
     void advanceTo(qint64 nowNs);
     // Alerts raised since the previous call, in time order.
     QVector<Alert> takeAlerts();
+    // Alerts throttling left out since the previous call (at most 10 000): a triggered
+    // capture keeps the time around each of them too.
+    QVector<Alert> takeSuppressed();
+    // Connections the capture evicted (closed, final): their state goes.
+    void forgetConnections(const QVector<qint64> &ids);
 
     // Totals for the end-of-run summary.
     quint64 alertsRaised() const;     // returned by takeAlerts

@@ -10,6 +10,7 @@ namespace tcpscope {
 namespace {
 
 constexpr double kSecond = 1e9;
+constexpr double kMaxSetting = 1e9; // the largest count a setting may hold
 constexpr double kMs = 1e6;
 
 } // namespace
@@ -316,7 +317,7 @@ bool parseCount(const QString &line, int at, AlertRule *rule, QString *error)
     word = nextWord(line, end, &start, &end);
     bool ok = false;
     const qulonglong n = word.toULongLong(&ok);
-    if (!ok || (n == 0 && rule->atLeast)) {
+    if (!ok || (n == 0 && rule->atLeast) || n > qulonglong(kMaxSetting)) {
         *error = QStringLiteral("column %1: expected a count, found '%2'").arg(start + 1).arg(word);
         return false;
     }
@@ -328,7 +329,7 @@ bool parseCount(const QString &line, int at, AlertRule *rule, QString *error)
     }
     word = nextWord(line, end, &start, &end);
     const auto window = parseAlertDuration(word);
-    if (!window || *window <= 0) {
+    if (!window || *window <= 0 || *window > qint64(86400 * kSecond)) {
         *error = QStringLiteral("column %1: expected a time such as 1s or 500ms, found '%2'")
                      .arg(start + 1)
                      .arg(word);
@@ -444,10 +445,18 @@ bool parseSet(const QString &line, int at, AlertConfig *config, QString *error)
             return false;
         }
         value = double(*ns);
+        if (value > 86400 * kSecond
+            || (value <= 0 && name.endsWith(QLatin1String(".window")))) {
+            *error = QStringLiteral("column %1: %2 is a time of at most a day (a window above 0), "
+                                    "not '%3'")
+                         .arg(end + 2)
+                         .arg(name, rest);
+            return false;
+        }
     } else {
         bool ok = false;
         value = rest.toDouble(&ok);
-        if (!ok || value < 0 || !std::isfinite(value)) {
+        if (!ok || value < 0 || !std::isfinite(value) || value > kMaxSetting) {
             *error = QStringLiteral("column %1: %2 is a number, not '%3'")
                          .arg(end + 2)
                          .arg(name, rest);

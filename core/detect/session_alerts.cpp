@@ -28,9 +28,15 @@ Connection asOf(const Connection &c, int changes)
     v.history = c.history.mid(0, changes);
     const bool closed = !v.history.isEmpty() && v.history.last().to == TcpState::Close;
     if (!closed) {
+        // Before its end a connection's counters were smaller; the file has only the final
+        // ones, so a rule on them sees them at the close (not at the first state change).
         v.endNs = 0;
         v.closeReason = CloseReason::Open;
         v.haveCloseStats = false;
+        v.bytesSent = v.bytesReceived = 0;
+        v.segsIn = v.segsOut = v.retransmits = 0;
+        v.packets = PacketCounts();
+        v.kernel = KernelSummary();
     }
     const bool established = std::any_of(v.history.begin(), v.history.end(),
                                          [](const StateChange &s) {
@@ -58,9 +64,15 @@ void replaySession(const Session &session, const ReplaySlice &fn)
 {
     const QVector<Connection> connections = session.allConnections(true);
     QVector<StateRef> states;
-    for (int i = 0; i < connections.size(); ++i)
-        for (int h = 0; h < connections.at(i).history.size(); ++h)
-            states.append({connections.at(i).history.at(h).timeNs, i, h});
+    for (int i = 0; i < connections.size(); ++i) {
+        const Connection &c = connections.at(i);
+        // A socket that predates the capture (a listener, an open connection) has no state
+        // change to be delivered with: it is given at its start, as the capture announced it.
+        if (c.history.isEmpty())
+            states.append({c.startNs, i, -1});
+        for (int h = 0; h < c.history.size(); ++h)
+            states.append({c.history.at(h).timeNs, i, h});
+    }
     std::stable_sort(states.begin(), states.end(),
                      [](const StateRef &a, const StateRef &b) { return a.timeNs < b.timeNs; });
     KernelData kernel = session.kernelEvents();

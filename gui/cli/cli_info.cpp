@@ -262,18 +262,22 @@ int runInfo(const QStringList &args)
         kernel.drops.removeIf(unmatched);
         kernel.listeners.removeIf(unmatched);
     }
+    if (!session->error().isEmpty()) {
+        printErr(QStringLiteral("%1: %2").arg(files.first(), session->error()));
+        return kExitUsage;
+    }
     // The alerts the detectors raised while recording; with -Y those about a matching
     // connection.
     QVector<Alert> alerts = session->alerts();
+    if (!session->error().isEmpty()) {
+        printErr(QStringLiteral("%1: %2").arg(files.first(), session->error()));
+        return kExitUsage;
+    }
     if (!filter.isEmpty())
         alerts.removeIf([&](const Alert &a) {
             return std::none_of(a.connections.begin(), a.connections.end(),
                                 [&](qint64 id) { return matching.contains(id); });
         });
-    if (!session->error().isEmpty()) {
-        printErr(QStringLiteral("%1: %2").arg(files.first(), session->error()));
-        return kExitUsage;
-    }
 
     if (parser.isSet(json)) {
         QJsonObject o = infoJson(files.first(), *session, info, totals);
@@ -382,9 +386,9 @@ int runInfo(const QStringList &args)
     kernelLines(info, totals, kernel, line);
     alertLines(info, alerts, line);
     if (!info.trigger.isEmpty()) {
-        qint64 keptNs = 0;
+        double keptNs = 0; // a sum of hostile values must not overflow
         for (const KeptWindow &w : info.keptWindows)
-            keptNs += w.endNs - w.startNs;
+            keptNs += double(w.endNs) - double(w.startNs);
         QString text = QStringLiteral("'%1', %2 s before and %3 s after: %4 window%5 kept (%6 s "
                                       "of packets and kernel samples), %7 records not kept")
                            .arg(escapeControls(info.trigger))

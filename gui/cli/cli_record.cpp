@@ -413,9 +413,9 @@ int runRecord(const QStringList &args, int argc, char **argv)
             auto session = Session::open(file, &e);
             return session ? session->info() : SessionInfo();
         }();
-        qint64 keptNs = 0;
+        double keptNs = 0;
         for (const KeptWindow &w : kept.keptWindows)
-            keptNs += w.endNs - w.startNs;
+            keptNs += double(w.endNs) - double(w.startNs);
         printOut(QStringLiteral("trigger '%1': %2 window%3 kept (%4 s of packets and samples), "
                                 "%5 records outside them not kept\n")
                      .arg(triggerSettings->trigger)

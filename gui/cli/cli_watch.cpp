@@ -40,9 +40,12 @@ public:
     }
     ~AlertCommand()
     {
+        // The commands still running get 5 s together to finish.
+        QElapsedTimer left;
+        left.start();
         for (QProcess *p : std::as_const(m_running)) {
-            p->waitForFinished(5000);
-            delete p;
+            p->waitForFinished(int(std::max<qint64>(0, 5000 - left.elapsed())));
+            delete p; // kills it if it is still running
         }
     }
     bool active() const { return !m_command.isEmpty(); }
@@ -65,10 +68,12 @@ public:
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("TCPSCOPE_ALERT"), QString::fromUtf8(json));
         p->setProcessEnvironment(env);
-        p->setProcessChannelMode(QProcess::ForwardedChannels);
+        // Its output goes to stderr: stdout carries only alerts (--json lines stay parseable).
+        p->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        p->setStandardOutputFile(QStringLiteral("/dev/stderr"));
         p->setStandardInputFile(QProcess::nullDevice());
         p->start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), m_command});
-        if (!p->waitForStarted(5000)) {
+        if (!p->waitForStarted(2000)) {
             ++m_failed;
             if (m_failed == 1)
                 printErr(QStringLiteral("watch: --exec: cannot run /bin/sh: %1").arg(p->errorString()));

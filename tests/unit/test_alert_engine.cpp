@@ -271,6 +271,32 @@ private slots:
         QCOMPARE(alerts.first().connections.size(), 50);
     }
 
+    void rstStormCountsALocalPairOnce()
+    {
+        // Both sockets of a loopback connection end with the same reset: 40 pairs are 40
+        // resets, below the 50 of the threshold; 60 pairs fire.
+        auto pairs = [](int n) {
+            QVector<Connection> cs;
+            for (int i = 0; i < n; ++i) {
+                const qint64 t = kT0 + i * 10 * kMs;
+                Connection a = conn(2 * i + 1, QStringLiteral("127.0.0.1"), quint16(30000 + i),
+                                    QStringLiteral("127.0.0.1"), 8080);
+                Connection b = conn(2 * i + 2, QStringLiteral("127.0.0.1"), 8080,
+                                    QStringLiteral("127.0.0.1"), quint16(30000 + i),
+                                    ConnectionRole::Server);
+                for (Connection *c : {&a, &b}) {
+                    change(*c, t, TcpState::Close, TcpState::Established);
+                    change(*c, t + kMs, TcpState::Established, TcpState::Close);
+                    c->closeReason = CloseReason::Reset;
+                    cs.append(*c);
+                }
+            }
+            return cs;
+        };
+        QVERIFY(run(pairs(40)).isEmpty());
+        QCOMPARE(kinds(run(pairs(60))), QStringList{QStringLiteral("rst_storm")});
+    }
+
     void retransmitSpikeFromPackets()
     {
         Connection c = finished(1, QStringLiteral("192.0.2.1"), 443, kT0, kMs);
@@ -466,6 +492,9 @@ private slots:
         QCOMPARE(alerts.at(1).suppressed, 9u);
         QVERIFY(alerts.at(1).timeNs - alerts.at(0).timeNs >= 10 * kS);
         QCOMPARE(engine.alertsSuppressed(), 10u); // and one more after the second
+        // What throttling left out is still there for a triggered capture.
+        QCOMPARE(engine.takeSuppressed().size(), 10);
+        QVERIFY(engine.takeSuppressed().isEmpty());
     }
 
     void historyIsLookedAtOnce()
@@ -502,6 +531,10 @@ private slots:
                                     << "line 1, column 20: alert.throttle is a time";
         QTest::newRow("not a number") << "set port_scan.min_ports = many"
                                       << "line 1, column 25: port_scan.min_ports is a number";
+        QTest::newRow("zero window") << "set port_scan.window = 0"
+                                     << "line 1, column 22: port_scan.window is a time of at most a day";
+        QTest::newRow("huge count") << "set syn_flood.min_syns = 1e12"
+                                    << "line 1, column 24: syn_flood.min_syns is a number";
         QTest::newRow("detector") << "disable syn_flod" << "line 1, column 9: unknown detector 'syn_flod'";
         QTest::newRow("severity") << "alert x severity=urgent when tcp.port == 1"
                                   << "line 1, column 18: severity is low, medium or high";

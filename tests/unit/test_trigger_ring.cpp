@@ -100,6 +100,26 @@ private slots:
         QCOMPARE(samples.size(), 1);
     }
 
+    void aFloodOfTriggersIsOneWindowWithAShortList()
+    {
+        TriggerSettings s;
+        s.trigger = QStringLiteral("kind:port_scan");
+        s.preNs = s.postNs = 10 * kS;
+        TriggerRing ring(s);
+        QVERIFY(ring.trigger(alertAt(kT0 + 10 * kS)));
+        QVERIFY(ring.trigger(alertAt(kT0 + 12 * kS))); // extends it to 2 .. 22 s
+        for (int i = 2; i < 30; ++i) // inside the window: counted, nothing new kept
+            QVERIFY(!ring.trigger(alertAt(kT0 + 11 * kS)));
+        QCOMPARE(ring.windows().size(), 1);
+        const QStringList lines = ring.windows().first().triggers;
+        QCOMPARE(lines.size(), 21);
+        QCOMPARE(lines.last(), QStringLiteral("... and 10 more"));
+        Alert odd = alertAt(kT0 + 40 * kS);
+        odd.subject = QStringLiteral("a\nb");
+        ring.trigger(odd);
+        QVERIFY(!ring.windows().last().triggers.first().contains(QLatin1Char('\n')));
+    }
+
     void ringStaysWithinItsBudget()
     {
         TriggerSettings s;
