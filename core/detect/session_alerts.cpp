@@ -60,7 +60,7 @@ QVector<T> takeUpTo(const QVector<T> &all, qsizetype *next, qint64 cutNs)
 
 } // namespace
 
-void replaySession(const Session &session, const ReplaySlice &fn)
+void replaySession(const Session &session, const ReplaySlice &fn, const std::atomic<bool> *cancel)
 {
     const QVector<Connection> connections = session.allConnections(true);
     QVector<StateRef> states;
@@ -108,6 +108,10 @@ void replaySession(const Session &session, const ReplaySlice &fn)
     QVector<Packet> buffer;
     buffer.reserve(kSlicePackets);
     session.forEachPacket(-1, [&](const Packet &p) {
+        if (cancel && cancel->load(std::memory_order_relaxed)) {
+            stopped = true;
+            return false;
+        }
         buffer.append(p);
         if (buffer.size() < kSlicePackets)
             return true;
@@ -123,7 +127,8 @@ void replaySession(const Session &session, const ReplaySlice &fn)
 }
 
 QVector<Alert> detectAlerts(const Session &session, const AlertConfig &config, ReplayStats *stats,
-                            const std::function<bool(const Alert &)> &onAlert)
+                            const std::function<bool(const Alert &)> &onAlert,
+                            const std::atomic<bool> *cancel)
 {
     AlertEngine engine(config);
     QVector<Alert> alerts;
@@ -142,7 +147,8 @@ QVector<Alert> detectAlerts(const Session &session, const AlertConfig &config, R
         engine.addBatch(changed, packets, kernel);
         take();
         return !stopped;
-    });
+    }, cancel);
+    stopped = stopped || (cancel && cancel->load());
     if (!stopped) {
         // Stalls still going on at the end are measured up to the session's end.
         const qint64 end = sessionEndNs(session);

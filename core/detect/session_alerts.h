@@ -7,6 +7,7 @@
 
 #include "detect/alert_engine.h"
 
+#include <atomic>
 #include <functional>
 
 namespace tcpscope {
@@ -25,12 +26,15 @@ struct ReplayStats
 // to stop. What detectAlerts feeds the detectors (and what a benchmark times them on).
 using ReplaySlice = std::function<bool(const QVector<Connection> &changed,
                                        const QVector<Packet> &packets, const KernelData &kernel)>;
-void replaySession(const Session &session, const ReplaySlice &fn);
+// cancel (may be null) is polled per packet: set, the replay stops where it is.
+void replaySession(const Session &session, const ReplaySlice &fn,
+                   const std::atomic<bool> *cancel = nullptr);
 
 // Every alert in the session. onAlert, when given, receives them as they are raised (in time
 // order within a slice); return false from it to stop early.
 QVector<Alert> detectAlerts(const Session &session, const AlertConfig &config,
                             ReplayStats *stats = nullptr,
-                            const std::function<bool(const Alert &)> &onAlert = {});
+                            const std::function<bool(const Alert &)> &onAlert = {},
+                            const std::atomic<bool> *cancel = nullptr);
 
 } // namespace tcpscope

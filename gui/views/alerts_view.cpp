@@ -105,7 +105,7 @@ void AlertsView::setSession(std::shared_ptr<const Session> session, const QStrin
         [result, error](const Session &s, const std::atomic<bool> &cancel) {
             ReplayStats stats;
             *result = detectAlerts(s, AlertConfig(), &stats,
-                                   [&cancel](const Alert &) { return !cancel.load(); });
+                                   [&cancel](const Alert &) { return !cancel.load(); }, &cancel);
             *error = stats.error;
         },
         [this, result, error](const QString &openError) {
