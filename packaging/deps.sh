@@ -10,7 +10,7 @@ BUILD_PKGS=(build-essential cmake ninja-build pkg-config git clang llvm libbpf-d
 RUN_PKGS=(qt6-qpa-plugins fonts-dejavu-core iproute2 libcap2-bin)
 # Integration tests and benchmarks drive real traffic and compare with reference tools; the
 # package tests build, validate and install the .deb (packaging/build-deb.sh, check-deb.sh).
-TEST_PKGS=(tshark tcpdump iperf3 hping3 nftables xvfb xauth imagemagick time
+TEST_PKGS=(tshark tcpdump iperf3 hping3 curl nftables xvfb xauth imagemagick time
            dpkg-dev file lintian desktop-file-utils appstream man-db adduser debconf)
 
 want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")

@@ -17,6 +17,8 @@
 //   ts_traffic stall 4|6 MILLIS            a server that never reads and a client that sends
 //                                         until the server's window is 0, then holds the
 //                                         connection MILLIS ms; prints "port N" (server's)
+//   ts_traffic http 4|6 N                  prints "port N", answers N HTTP/1.0 requests with a
+//                                         short page (for curl), closing after each
 //   ts_traffic churn 4|6 N [RATE]         prints "port N" (its listener), waits for a line on
 //                                         stdin, then N cycles (at most RATE per second when
 //                                         given) of connect, 64 bytes each way,
@@ -221,6 +223,34 @@ int main(int argc, char **argv)
             close(c);
         }
         std::printf("refused %u\n", refused);
+        return 0;
+    }
+    if (mode == "http" && argc == 4) {
+        if (bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0 || listen(fd, 64))
+            return fail("bind/listen");
+        std::printf("port %u\n", localPort(fd));
+        static const char page[] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
+                                   "Content-Length: 6\r\n\r\nhello\n";
+        for (unsigned long i = 0, n = std::strtoul(argv[3], nullptr, 10); i < n; ++i) {
+            const int c = accept(fd, nullptr, nullptr);
+            if (c < 0)
+                return fail("accept");
+            char buf[4096];
+            std::size_t got = 0;
+            // Read the request up to its blank line, then answer and close.
+            while (got < sizeof buf - 1) {
+                const ssize_t r = recv(c, buf + got, sizeof buf - 1 - got, 0);
+                if (r <= 0)
+                    break;
+                got += std::size_t(r);
+                buf[got] = 0;
+                if (std::strstr(buf, "\r\n\r\n"))
+                    break;
+            }
+            send(c, page, sizeof page - 1, MSG_NOSIGNAL);
+            close(c);
+        }
+        close(fd);
         return 0;
     }
     if (mode == "abort" && argc == 4) {

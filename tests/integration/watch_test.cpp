@@ -259,7 +259,7 @@ void TestWatch::alertsOnAttacksAndFaults()
 
 void TestWatch::quietOnNormalTraffic()
 {
-    // iperf3 (3 s) and 3000 short connections at 1000/s. (iperf3 paces its reads; a sink that
+    // iperf3 (3 s), curl (200 fetches) and 3000 short connections at 1000/s. (iperf3 paces its reads; a sink that
     // reads 64 KiB at a time behind an unthrottled sender makes the loopback receive queue
     // overflow and the kernel really resend: that is lossy, not normal.)
     const QString iperf = QStandardPaths::findExecutable(QStringLiteral("iperf3"));
@@ -280,6 +280,25 @@ void TestWatch::quietOnNormalTraffic()
         QVERIFY(client.waitForFinished(20000));
         QCOMPARE(client.exitCode(), 0);
         QVERIFY(server.waitForFinished(10000));
+    }
+    // curl fetching a page 200 times from a local HTTP server, when curl is installed.
+    const QString curl = QStandardPaths::findExecutable(QStringLiteral("curl"));
+    if (!curl.isEmpty()) {
+        QProcess http;
+        http.start(m_traffic, {QStringLiteral("http"), QStringLiteral("4"), QStringLiteral("200")});
+        QVERIFY(http.waitForReadyRead(5000));
+        const QString url = QStringLiteral("http://127.0.0.1:%1/").arg(
+            QString::fromUtf8(http.readAllStandardOutput()).section(QLatin1Char(' '), 1).trimmed());
+        for (int i = 0; i < 200; ++i) {
+            QProcess get;
+            get.start(curl, {QStringLiteral("-s"), QStringLiteral("-o"), QStringLiteral("/dev/null"),
+                             url});
+            QVERIFY(get.waitForFinished(10000));
+            QCOMPARE(get.exitCode(), 0);
+        }
+        QVERIFY(http.waitForFinished(10000));
+    } else {
+        qWarning("SKIPPED PART: curl is not installed: no curl churn checked");
     }
     QProcess churn;
     churn.start(m_traffic, {QStringLiteral("churn"), QStringLiteral("4"), QStringLiteral("3000"),
