@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli_commands.h"
-#include "cli_stop_signals.h"
+#include "cli_capture_loop.h"
 
 #include "capture/live_capture.h"
 #include "output_file.h"
@@ -10,7 +10,6 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QElapsedTimer>
-#include <QSocketNotifier>
 #include <QTimer>
 #include <algorithm>
 #include <cmath>
@@ -277,14 +276,7 @@ int runRecord(const QStringList &args, int argc, char **argv)
     QString error;
     if (!capture.start(file, options, &error)) {
         printErr(QStringLiteral("cannot record: ") + error);
-        switch (capture.lastFailure()) {
-        case CaptureFailure::Permission:
-            return kExitNoPermission;
-        case CaptureFailure::Kernel:
-            return kExitUnavailable;
-        default:
-            return kExitFailure;
-        }
+        return startFailureExit(capture.lastFailure());
     }
     QElapsedTimer elapsed; // from when the kernel hooks are attached: what --duration means
     elapsed.start();
@@ -302,21 +294,6 @@ int runRecord(const QStringList &args, int argc, char **argv)
         }
     }
 
-    QString failure;
-    QObject::connect(&capture, &LiveCapture::failed, app, [&failure, app](const QString &reason) {
-        if (failure.isEmpty())
-            failure = reason;
-        app->quit();
-    });
-    QSocketNotifier notifier(stopSignals.readFd(), QSocketNotifier::Read);
-    QObject::connect(&notifier, &QSocketNotifier::activated, app, [app] { app->quit(); });
-    QTimer stopTimer;
-    if (seconds > 0) {
-        stopTimer.setSingleShot(true);
-        stopTimer.setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5% early
-        QObject::connect(&stopTimer, &QTimer::timeout, app, [app] { app->quit(); });
-        stopTimer.start(qint64(seconds * 1000));
-    }
     // --stop-after: checked a few times a second against the capture's own counters.
     QString stopReason;
     QTimer stopAfterTimer;
@@ -378,7 +355,7 @@ int runRecord(const QStringList &args, int argc, char **argv)
         });
         ringCheck.start(1000);
     }
-    app->exec();
+    const QString failure = runCaptureLoop(app, capture, stopSignals, seconds);
     ringCheck.stop();
     progressTimer.stop();
     if (progress)

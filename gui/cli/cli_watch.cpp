@@ -2,7 +2,7 @@
 // `tcpscope watch`: the detectors (core/detect) on a live capture or on a session file, one line
 // (or JSON object) per alert, an optional command run per alert, exit 3 after a high one.
 #include "cli_commands.h"
-#include "cli_stop_signals.h"
+#include "cli_capture_loop.h"
 
 #include "capture/live_capture.h"
 #include "detect/session_alerts.h"
@@ -14,7 +14,6 @@
 #include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QProcess>
-#include <QSocketNotifier>
 #include <QTemporaryDir>
 #include <QTimer>
 
@@ -299,36 +298,14 @@ int runWatch(const QStringList &args, int argc, char **argv)
     QString error;
     if (!capture.start(file, CaptureOptions{}, &error)) {
         printErr(QStringLiteral("cannot watch: ") + error);
-        switch (capture.lastFailure()) {
-        case CaptureFailure::Permission:
-            return kExitNoPermission;
-        case CaptureFailure::Kernel:
-            return kExitUnavailable;
-        default:
-            return kExitFailure;
-        }
+        return startFailureExit(capture.lastFailure());
     }
     if (!parser.isSet(quiet))
         printErr(QStringLiteral("watch: watching every TCP connection%1; Ctrl-C stops")
                      .arg(seconds > 0 ? QStringLiteral(" for %1 s").arg(seconds) : QString()));
     QElapsedTimer elapsed;
     elapsed.start();
-    QString failure;
-    QObject::connect(&capture, &LiveCapture::failed, app, [&failure, app](const QString &reason) {
-        if (failure.isEmpty())
-            failure = reason;
-        app->quit();
-    });
-    QSocketNotifier notifier(stopSignals.readFd(), QSocketNotifier::Read);
-    QObject::connect(&notifier, &QSocketNotifier::activated, app, [app] { app->quit(); });
-    QTimer stopTimer;
-    if (seconds > 0) {
-        stopTimer.setSingleShot(true);
-        stopTimer.setTimerType(Qt::PreciseTimer);
-        QObject::connect(&stopTimer, &QTimer::timeout, app, [app] { app->quit(); });
-        stopTimer.start(qint64(seconds * 1000));
-    }
-    app->exec();
+    const QString failure = runCaptureLoop(app, capture, stopSignals, seconds);
     capture.stop();
     QCoreApplication::processEvents(); // the last publish's queued signals
     const CaptureStats s = capture.stats();

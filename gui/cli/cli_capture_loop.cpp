@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "cli_capture_loop.h"
+
+#include "cli_commands.h"
+
+#include "capture/live_capture.h"
+
+#include <QCoreApplication>
+#include <QSocketNotifier>
+#include <QTimer>
+
+#include <cerrno>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace tcpscope::cli {
+
+namespace {
+
+int g_signalWriteFd = -1;
+
+extern "C" void onStopSignal(int)
+{
+    const int saved = errno;
+    const char byte = 1;
+    [[maybe_unused]] auto n = write(g_signalWriteFd, &byte, 1);
+    errno = saved;
+}
+
+} // namespace
+
+bool StopSignals::install()
+{
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) != 0)
+        return false;
+    m_read.reset(fds[0]);
+    m_write.reset(fds[1]);
+    g_signalWriteFd = m_write.get();
+    struct sigaction sa
+    {
+    };
+    sa.sa_handler = onStopSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (int i = 0; i < kCount; ++i)
+        sigaction(kSignals[i], &sa, &m_old[i]);
+    m_installed = true;
+    return true;
+}
+
+StopSignals::~StopSignals()
+{
+    if (m_installed) {
+        for (int i = 0; i < kCount; ++i)
+            sigaction(kSignals[i], &m_old[i], nullptr);
+        g_signalWriteFd = -1;
+    }
+}
+
+int startFailureExit(CaptureFailure failure)
+{
+    switch (failure) {
+    case CaptureFailure::Permission:
+        return kExitNoPermission;
+    case CaptureFailure::Kernel:
+        return kExitUnavailable;
+    default:
+        return kExitFailure;
+    }
+}
+
+QString runCaptureLoop(QCoreApplication *app, LiveCapture &capture, const StopSignals &stopSignals,
+                       double seconds)
+{
+    QString failure;
+    QObject::connect(&capture, &LiveCapture::failed, app, [&failure, app](const QString &reason) {
+        if (failure.isEmpty())
+            failure = reason;
+        app->quit();
+    });
+    QSocketNotifier notifier(stopSignals.readFd(), QSocketNotifier::Read);
+    QObject::connect(&notifier, &QSocketNotifier::activated, app, [app] { app->quit(); });
+    QTimer stopTimer;
+    if (seconds > 0) {
+        stopTimer.setSingleShot(true);
+        stopTimer.setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5% early
+        QObject::connect(&stopTimer, &QTimer::timeout, app, [app] { app->quit(); });
+        stopTimer.start(qint64(seconds * 1000));
+    }
+    app->exec();
+    return failure;
+}
+
+} // namespace tcpscope::cli
