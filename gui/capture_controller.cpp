@@ -37,6 +37,7 @@ bool CaptureController::start(const CaptureOptions &options, QString *error)
     const QString path = dir + QStringLiteral("/capture-%1.tcpscope")
                                    .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss")));
     auto capture = std::make_unique<LiveCapture>();
+    capture->setTrigger(m_trigger); // the GUI sets no rotation, which a trigger excludes
     connect(capture.get(), &LiveCapture::connectionsUpdated, this, &CaptureController::connectionsUpdated);
     connect(capture.get(), &LiveCapture::packetsAdded, this, &CaptureController::packetsAdded);
     connect(capture.get(), &LiveCapture::kernelDataAdded, this, &CaptureController::kernelDataAdded);

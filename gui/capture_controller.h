@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Owns the window's LiveCapture: picks the session path in the cache directory, starts it with
-// the remembered capture options and relays its queued signals. The window only reacts.
+// the remembered capture options (and trigger) and relays its queued signals. The window
+// only reacts.
 #pragma once
 
 #include "capture/live_capture.h"
@@ -8,6 +9,7 @@
 #include <QObject>
 
 #include <memory>
+#include <optional>
 
 namespace tcpscope {
 
@@ -27,6 +29,9 @@ public:
     bool hasCapture() const { return m_capture != nullptr; }
     QString sessionPath() const;
     CaptureOptions options() const { return m_options; }
+    // Triggered capture for the next start() (LiveCapture::setTrigger); nullopt: keep everything.
+    void setTrigger(const std::optional<TriggerSettings> &trigger) { m_trigger = trigger; }
+    std::optional<TriggerSettings> trigger() const { return m_trigger; }
 
 signals:
     void connectionsUpdated(const QVector<tcpscope::Connection> &changed);
@@ -42,6 +47,7 @@ signals:
 private:
     std::unique_ptr<LiveCapture> m_capture;
     CaptureOptions m_options;
+    std::optional<TriggerSettings> m_trigger;
 };
 
 } // namespace tcpscope

@@ -35,7 +35,10 @@ void MainWindow::startCapture()
         return;
     setCaptureState(tr("Starting…"));
     QString error;
-    if (!m_capture->start(CaptureOptionsDialog::load(), &error)) {
+    const CaptureOptions options = CaptureOptionsDialog::load();
+    // A triggered capture keeps packets around its triggers: none without packets.
+    m_capture->setTrigger(options.packets ? CaptureOptionsDialog::loadTrigger().active() : std::nullopt);
+    if (!m_capture->start(options, &error)) {
         setCaptureState(tr("Idle"));
         showError(tr("Start Capture"), tr("Could not start the capture:\n%1").arg(error));
         updateActions();
@@ -63,7 +66,10 @@ void MainWindow::startCapture()
     m_rateLabel->setText(tr("0 records · 0/s"));
     setLost(0);
     updatePacketLabel();
-    setCaptureState(tr("● Capturing"), QStringLiteral("#b00000"));
+    if (const auto trigger = m_capture->trigger())
+        setCaptureState(tr("● Capturing (trigger %1)").arg(trigger->trigger), QStringLiteral("#b00000"));
+    else
+        setCaptureState(tr("● Capturing"), QStringLiteral("#b00000"));
     m_clockTimer.start();
     updateCounts();
     updateActions();
