@@ -371,6 +371,7 @@ void MainWindow::createStatusBar()
                                   "tcpscope info counts each wire packet once (\u201cOn the wire\u201d)."));
     m_lostLabel = makeLabel(tr("Records the kernel could not deliver (ring buffer full)"));
     m_stateLabel = makeLabel(tr("Capture state"));
+    m_stateLabel->setObjectName(QStringLiteral("captureState"));
     m_loadProgress = new QProgressBar(this);
     m_loadProgress->setRange(0, 100);
     m_loadProgress->setMaximumWidth(160);

@@ -142,6 +142,17 @@ void MainWindow::onStatsUpdated(const CaptureStats &stats)
     m_lostPackets = stats.lostPackets;
     m_filteredPackets = stats.packetsFiltered;
     updatePacketLabel();
+    // A triggered capture: how much time its ring holds now, red when less than "before".
+    if (const auto trigger = m_capture->trigger(); trigger && isCapturing()) {
+        const bool short_ = stats.triggerRingBytes >= trigger->ringBytes * 9 / 10 && stats.triggerRingSpanNs < trigger->preNs;
+        setCaptureState(tr("● Capturing (trigger %1) · ring %2 s, %3 window(s) kept")
+                            .arg(trigger->trigger)
+                            .arg(stats.triggerRingSpanNs / 1e9, 0, 'f', 1)
+                            .arg(stats.triggerWindows),
+                        QStringLiteral("#b00000"));
+        m_stateLabel->setToolTip(short_ ? tr("The ring holds less than the %1 s kept before a trigger at this rate: raise its size in the capture options").arg(trigger->preNs / 1e9)
+                                               : tr("Packets and kernel samples wait in a %1 MiB ring; those around each trigger are written").arg(trigger->ringBytes / 1048576));
+    }
 }
 
 void MainWindow::onInfoReady(const SessionInfo &info)

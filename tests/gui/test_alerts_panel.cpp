@@ -7,6 +7,7 @@
 // falling back to the status bar where no notification service is on a session bus.
 #include "alert_notifier.h"
 #include "capture_controller.h"
+#include "dialogs/capture_options_dialog.h"
 #include "charts/timeline_widget.h"
 #include "detect/alert_engine.h"
 #include "main_window.h"
@@ -27,6 +28,7 @@
 #include <QHelpEvent>
 #include <QInputDialog>
 #include <QLabel>
+#include <QScopeGuard>
 #include <QLineEdit>
 #include <QMenu>
 #include <QSignalSpy>
@@ -422,6 +424,49 @@ private slots:
         QVERIFY(!w.isCapturing());
         // Stopped: the file's own alerts (the stand-in's records raise none).
         QCOMPARE(v->alerts().size(), w.session() ? w.session()->alerts().size() : 0);
+#endif
+    }
+
+    void triggeredCaptureShowsItsRing()
+    {
+#ifndef FAKE_HELPER
+        QSKIP("the fake helper is not part of this build");
+#else
+        // A triggered capture says in the status bar what its trigger is and how much time its
+        // ring holds, from the capture's own counters.
+        qputenv("TCPSCOPE_HELPER", FAKE_HELPER);
+        // The trigger as Capture ▸ Options remembers it (QSettings live in the test's own
+        // XDG_CONFIG_HOME); removed again at the end.
+        CaptureTriggerChoice choice;
+        choice.enabled = true;
+        choice.settings.trigger = QStringLiteral("kind:syn_flood");
+        choice.settings.preNs = 3'000'000'000;
+        CaptureOptionsDialog::saveTrigger(choice);
+        const auto forget = qScopeGuard([] { CaptureOptionsDialog::saveTrigger({}); });
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.startCapture();
+        qunsetenv("TCPSCOPE_HELPER");
+        QVERIFY(w.isCapturing());
+        auto *state = w.findChild<QLabel *>(QStringLiteral("captureState"));
+        QVERIFY(state);
+        // Read at the first stats update (the stand-in helper's stream ends soon after).
+        QString text, tip;
+        const auto conn = connect(w.captureController(), &CaptureController::statsUpdated, &w,
+                                  [&] {
+                                      if (text.isEmpty()) {
+                                          text = state->text();
+                                          tip = state->toolTip();
+                                      }
+                                  });
+        QTRY_VERIFY(!text.isEmpty());
+        disconnect(conn);
+        QVERIFY2(text.contains(QStringLiteral("(trigger kind:syn_flood) · ring ")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("0 window(s) kept")), qPrintable(text));
+        QVERIFY2(tip.contains(QStringLiteral("128 MiB ring")), qPrintable(tip));
+        w.stopCapture();
 #endif
     }
 };
