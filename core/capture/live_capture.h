@@ -55,6 +55,7 @@ struct CaptureStats
     quint64 triggerWindows = 0;
     qint64 triggerRingBytes = 0;
     qint64 triggerRingSpanNs = 0;
+    qint64 triggerKeptNs = 0; // the windows' time together
     quint64 triggerDiscarded = 0;
     quint64 filesWritten = 0; // session files started (1 without rotation)
     quint64 bytesWritten = 0; // their size together, deleted ring files included

@@ -190,6 +190,8 @@ void LiveCapture::Private::publish(bool force)
     }
     if (trigger) {
         stats.triggerWindows = quint64(trigger->windows().size());
+        for (const KeptWindow &w : trigger->windows())
+            stats.triggerKeptNs += w.endNs - w.startNs;
         stats.triggerRingBytes = trigger->bytesHeld();
         stats.triggerRingSpanNs = trigger->spanHeldNs();
         stats.triggerDiscarded = trigger->discarded();

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "detect/alert_engine.h"
 
+#include "detect/alert_windows.h"
+
 #include "model/address.h"
 #include "tcpscope_records.h"
 
@@ -16,6 +18,11 @@
 namespace tcpscope {
 
 namespace {
+
+using detail::Hit;
+using detail::RateCounter;
+using detail::Window;
+using detail::Windows;
 
 // One record looked at, in time order: a state change (connection index + history index),
 // a packet, a kernel event, a drop, a listener sample, or a connection to test against the
@@ -36,166 +43,6 @@ struct Item
     ItemType type;
     int index;
     int sub;
-};
-
-// Hits within a sliding window of record time; optionally how many distinct values
-// (ports, sources) they carry.
-struct Hit
-{
-    qint64 timeNs;
-    qint64 connectionId;
-    quint32 value;
-    quint32 count = 1; // a kernel event of several segments, a listener's drop delta
-};
-
-class Window
-{
-public:
-    void add(const Hit &hit)
-    {
-        m_hits.push_back(hit);
-        m_distinct[hit.value] += hit.count;
-        m_total += hit.count;
-    }
-    void expire(qint64 nowNs, qint64 windowNs)
-    {
-        while (!m_hits.empty() && m_hits.front().timeNs <= nowNs - windowNs) {
-            const Hit &h = m_hits.front();
-            auto it = m_distinct.find(h.value);
-            if (it != m_distinct.end() && (it.value() -= h.count) == 0)
-                m_distinct.erase(it);
-            m_total -= h.count;
-            m_hits.pop_front();
-        }
-    }
-    void clear()
-    {
-        m_hits.clear();
-        m_distinct.clear();
-        m_total = 0;
-    }
-    int size() const { return int(std::min<quint64>(m_total, INT_MAX)); }
-    int distinct() const { return int(m_distinct.size()); }
-    bool empty() const { return m_hits.empty(); }
-    // How long the hits in the window span (they arrive in time order only within the
-    // capture's reorder window, so not necessarily the first and the last).
-    qint64 spanNs() const
-    {
-        if (m_hits.empty())
-            return 0;
-        qint64 lo = m_hits.front().timeNs, hi = lo;
-        for (const Hit &h : m_hits) {
-            lo = std::min(lo, h.timeNs);
-            hi = std::max(hi, h.timeNs);
-        }
-        return hi - lo;
-    }
-    // Distinct connection ids of the hits, newest first, at most Alert::kMaxEvidence.
-    QVector<qint64> connections() const
-    {
-        QVector<qint64> ids;
-        QSet<qint64> seen;
-        for (auto it = m_hits.rbegin(); it != m_hits.rend() && ids.size() < Alert::kMaxEvidence;
-             ++it) {
-            if (it->connectionId > 0 && !seen.contains(it->connectionId)) {
-                seen.insert(it->connectionId);
-                ids.append(it->connectionId);
-            }
-        }
-        std::sort(ids.begin(), ids.end());
-        return ids;
-    }
-    // The value carried by most hits and how many carry it.
-    std::pair<quint32, quint64> mostCommon() const
-    {
-        quint32 best = 0;
-        quint64 count = 0;
-        for (auto it = m_distinct.begin(); it != m_distinct.end(); ++it) {
-            if (it.value() > count) {
-                best = it.key();
-                count = it.value();
-            }
-        }
-        return {best, count};
-    }
-
-private:
-    std::deque<Hit> m_hits;
-    QHash<quint32, quint64> m_distinct; // value -> hits (counts) carrying it
-    quint64 m_total = 0;
-};
-
-// Windows by subject, swept of stale subjects now and then.
-class Windows
-{
-public:
-    // The subject's window. Beyond kMaxSubjects (a flood from spoofed sources) a new subject
-    // gets a scratch window that is not kept: memory stays bounded, the subjects already
-    // tracked still alert.
-    Window &at(const QString &key)
-    {
-        auto it = m_map.find(key);
-        if (it != m_map.end())
-            return *it;
-        if (m_map.size() >= kMaxSubjects) {
-            ++m_refused;
-            m_scratch.clear();
-            return m_scratch;
-        }
-        return m_map[key];
-    }
-    quint64 refused() const { return m_refused; }
-    void sweep(qint64 nowNs, qint64 windowNs)
-    {
-        for (auto it = m_map.begin(); it != m_map.end();) {
-            it->expire(nowNs, windowNs);
-            if (it->empty())
-                it = m_map.erase(it);
-            else
-                ++it;
-        }
-    }
-
-private:
-    static constexpr qsizetype kMaxSubjects = 50000;
-    QHash<QString, Window> m_map;
-    Window m_scratch;
-    quint64 m_refused = 0;
-};
-
-// Segments sent over roughly the last window, in 8 buckets: the denominator of a
-// retransmission share, cheap enough to update for every data packet.
-class RateCounter
-{
-public:
-    void add(qint64 timeNs, qint64 windowNs, quint64 n)
-    {
-        const qint64 b = timeNs / bucketNs(windowNs);
-        const int i = int(((b % kBuckets) + kBuckets) % kBuckets);
-        if (m_bucket[i] != b) {
-            m_bucket[i] = b;
-            m_count[i] = 0;
-        }
-        m_count[i] += n;
-        m_last = std::max(m_last, timeNs);
-    }
-    quint64 sum(qint64 nowNs, qint64 windowNs) const
-    {
-        const qint64 b = nowNs / bucketNs(windowNs);
-        quint64 total = 0;
-        for (int i = 0; i < kBuckets; ++i)
-            if (m_bucket[i] > b - kBuckets && m_bucket[i] <= b)
-                total += m_count[i];
-        return total;
-    }
-    qint64 lastNs() const { return m_last; }
-
-private:
-    static constexpr int kBuckets = 8;
-    static qint64 bucketNs(qint64 windowNs) { return std::max<qint64>(1, windowNs / kBuckets); }
-    std::array<qint64, kBuckets> m_bucket{-1, -1, -1, -1, -1, -1, -1, -1};
-    std::array<quint64, kBuckets> m_count{};
-    qint64 m_last = 0;
 };
 
 // What the engine keeps of a connection while it is alive (and a while after it closed).
@@ -431,21 +278,15 @@ struct AlertEngine::Private
                 onHandshake(c, change.timeNs);
         }
         if (change.to == TcpState::TimeWait && on("time_wait_buildup") && !c.remoteAddr.isEmpty()) {
-            Window &w = timeWaits.at(remote);
-            const qint64 windowNs = paramNs("time_wait_buildup.window");
-            w.expire(change.timeNs, windowNs);
-            w.add({change.timeNs, c.id, 0});
-            if (w.size() >= param("time_wait_buildup.min_sockets")) {
-                Alert a = builtin("time_wait_buildup", change.timeNs, remote);
-                a.remote = remote;
-                a.connections = w.connections();
-                a.summary = QStringLiteral("%1 sockets toward %2 entered TIME_WAIT in %3; each "
-                                           "holds a local port for about a minute")
-                                .arg(w.size())
-                                .arg(remote, durationText(w.spanNs()));
-                w.clear();
-                raise(std::move(a));
-            }
+            countAndRaise(timeWaits, "time_wait_buildup", "time_wait_buildup.window",
+                          "time_wait_buildup.min_sockets", remote, remote,
+                          {change.timeNs, c.id, 0}, [&](int n, const QString &span) {
+                              return QStringLiteral("%1 sockets toward %2 entered TIME_WAIT in "
+                                                    "%3; each holds a local port for about a "
+                                                    "minute")
+                                  .arg(n)
+                                  .arg(remote, span);
+                          });
         }
         if (change.to != TcpState::Close)
             return;
@@ -462,40 +303,48 @@ struct AlertEngine::Private
         const bool established = c.handshakeNs >= 0;
         if (c.closeReason == CloseReason::Reset && !remoteAddr.isEmpty() && on("rst_storm")
             && firstOfLocalPair(c, change.timeNs)) {
-            Window &w = resets.at(remoteAddr);
-            w.expire(change.timeNs, paramNs("rst_storm.window"));
-            w.add({change.timeNs, c.id, 0});
-            if (w.size() >= param("rst_storm.min_resets")) {
-                Alert a = builtin("rst_storm", change.timeNs, remoteAddr);
-                a.remote = remoteAddr;
-                a.connections = w.connections();
-                a.summary = QStringLiteral("%1 connections with %2 ended by a reset in %3")
-                                .arg(w.size())
-                                .arg(remoteAddr, durationText(w.spanNs()));
-                w.clear();
-                raise(std::move(a));
-            }
+            countAndRaise(resets, "rst_storm", "rst_storm.window", "rst_storm.min_resets",
+                          remoteAddr, remoteAddr, {change.timeNs, c.id, 0},
+                          [&](int n, const QString &span) {
+                              return QStringLiteral("%1 connections with %2 ended by a reset in %3")
+                                  .arg(n)
+                                  .arg(remoteAddr, span);
+                          });
         }
         if (c.closeReason == CloseReason::Refused && c.role == ConnectionRole::Client
             && on("refused_burst")) {
-            Window &w = refused.at(remote);
-            w.expire(change.timeNs, paramNs("refused_burst.window"));
-            w.add({change.timeNs, c.id, 0});
-            if (w.size() >= param("refused_burst.min_refused")) {
-                Alert a = builtin("refused_burst", change.timeNs, remote);
-                a.remote = remote;
-                a.connections = w.connections();
-                a.summary = QStringLiteral("%1 connections to %2 refused in %3")
-                                .arg(w.size())
-                                .arg(remote, durationText(w.spanNs()));
-                w.clear();
-                raise(std::move(a));
-            }
+            countAndRaise(refused, "refused_burst", "refused_burst.window",
+                          "refused_burst.min_refused", remote, remote, {change.timeNs, c.id, 0},
+                          [&](int n, const QString &span) {
+                              return QStringLiteral("%1 connections to %2 refused in %3")
+                                  .arg(n)
+                                  .arg(remote, span);
+                          });
         }
         if (c.role == ConnectionRole::Client && !established
             && (c.closeReason == CloseReason::Refused || c.closeReason == CloseReason::Timeout
                 || c.closeReason == CloseReason::Aborted))
             onClosedPort(remoteAddr, c.remotePort, change.timeNs, c.id);
+    }
+
+    // The shape most detectors share: one more hit in the subject's window; at the threshold an
+    // alert about the subject with the window's connections, and the window starts over.
+    template<typename Summary>
+    void countAndRaise(Windows &set, const char *kind, const char *window, const char *threshold,
+                       const QString &subject, const QString &remote, const Hit &hit,
+                       const Summary &summary)
+    {
+        Window &w = set.at(subject);
+        w.expire(hit.timeNs, paramNs(window));
+        w.add(hit);
+        if (w.size() < param(threshold))
+            return;
+        Alert a = builtin(kind, hit.timeNs, subject);
+        a.remote = remote;
+        a.connections = w.connections();
+        a.summary = summary(w.size(), durationText(w.spanNs()));
+        w.clear();
+        raise(std::move(a));
     }
 
     // Both sockets of a connection with both ends here end with the same reset: true for the
@@ -837,18 +686,13 @@ struct AlertEngine::Private
         const bool queueFull = d.reasonName == QLatin1String("TCP_LISTEN_OVERFLOW")
                                || d.reasonName == QLatin1String("TCP_REQQFULLDROP");
         if (on("drop_surge") && named && !closedPort && !queueFull) {
-            Window &w = drops.at(d.reasonName);
-            w.expire(d.timeNs, paramNs("drop_surge.window"));
-            w.add({d.timeNs, d.connectionId, 0});
-            if (w.size() >= param("drop_surge.min_drops")) {
-                Alert a = builtin("drop_surge", d.timeNs, d.reasonName);
-                a.connections = w.connections();
-                a.summary = QStringLiteral("the kernel dropped %1 TCP packets for %2 in %3")
-                                .arg(w.size())
-                                .arg(d.reasonName, durationText(w.spanNs()));
-                w.clear();
-                raise(std::move(a));
-            }
+            countAndRaise(drops, "drop_surge", "drop_surge.window", "drop_surge.min_drops",
+                          d.reasonName, QString(), {d.timeNs, d.connectionId, 0},
+                          [&](int n, const QString &span) {
+                              return QStringLiteral("the kernel dropped %1 TCP packets for %2 in %3")
+                                  .arg(n)
+                                  .arg(d.reasonName, span);
+                          });
         }
         if (closedPort)
             onClosedPort(d.srcAddr, d.dstPort, d.timeNs, 0);

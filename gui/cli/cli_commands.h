@@ -6,6 +6,7 @@
 #include "filter/display_filter.h"
 #include "session/session.h"
 
+#include <QCommandLineParser>
 #include <QString>
 #include <QStringList>
 #include <memory>
@@ -46,6 +47,11 @@ std::unique_ptr<Session> openSession(const QString &path);
 // kExitUsage).
 bool compileDisplayFilter(const QString &command, const QString &text, FilterTarget target,
                           DisplayFilter *filter);
+
+// --duration SECONDS (decimals, above 0, at most a year) into *seconds when given; false after
+// printing the usage error (the caller exits with kExitUsage).
+bool durationOption(const QString &command, const QCommandLineParser &parser,
+                    const QCommandLineOption &option, double *seconds);
 
 // Reads a rules file (detect/alert_rules.h) into *config, or prints
 // "tcpscope: COMMAND: FILE: line L, column C: ..." and returns false (exit kExitUsage).

@@ -64,6 +64,23 @@ QString isoTime(qint64 wallNs)
     return QDateTime::fromMSecsSinceEpoch(wallNs / 1'000'000, Qt::UTC).toString(Qt::ISODateWithMs);
 }
 
+bool durationOption(const QString &command, const QCommandLineParser &parser,
+                    const QCommandLineOption &option, double *seconds)
+{
+    if (!parser.isSet(option))
+        return true;
+    bool ok = false;
+    const double value = parser.value(option).toDouble(&ok);
+    if (!ok || !(value > 0) || value > 365.0 * 24 * 3600) {
+        usageError(command, QStringLiteral("--duration: expected a positive number of seconds, "
+                                           "got '%1'")
+                                .arg(parser.value(option)));
+        return false;
+    }
+    *seconds = value;
+    return true;
+}
+
 bool loadAlertConfig(const QString &command, const QString &path, AlertConfig *config)
 {
     QFile f(path);

@@ -4,7 +4,6 @@
 
 #include "capture/live_capture.h"
 #include "output_file.h"
-#include "session/session.h"
 #include "unique_fd.h"
 
 #include <QCommandLineParser>
@@ -113,14 +112,8 @@ int runRecord(const QStringList &args, int argc, char **argv)
         return kExitUsage;
     }
     double seconds = 0;
-    if (parser.isSet(duration)) {
-        bool ok = false;
-        seconds = parser.value(duration).toDouble(&ok);
-        if (!ok || !(seconds > 0) || seconds > 365.0 * 24 * 3600)
-            return usageError(
-                kCmd, QStringLiteral("--duration: expected a positive number of seconds, got '%1'")
-                          .arg(parser.value(duration)));
-    }
+    if (!durationOption(kCmd, parser, duration, &seconds))
+        return kExitUsage;
 
     CaptureOptions options;
     options.packets = !parser.isSet(noPackets);
@@ -385,20 +378,12 @@ int runRecord(const QStringList &args, int argc, char **argv)
                                     .arg(files.value(0), files.value(files.size() - 1))
                               : file;
     if (triggerSettings) {
-        const SessionInfo kept = [&] {
-            QString e;
-            auto session = Session::open(file, &e);
-            return session ? session->info() : SessionInfo();
-        }();
-        double keptNs = 0;
-        for (const KeptWindow &w : kept.keptWindows)
-            keptNs += double(w.endNs) - double(w.startNs);
         printOut(QStringLiteral("trigger '%1': %2 window%3 kept (%4 s of packets and samples), "
                                 "%5 records outside them not kept\n")
                      .arg(triggerSettings->trigger)
-                     .arg(kept.keptWindows.size())
-                     .arg(kept.keptWindows.size() == 1 ? QString() : QStringLiteral("s"))
-                     .arg(keptNs / 1e9, 0, 'f', 1)
+                     .arg(s.triggerWindows)
+                     .arg(s.triggerWindows == 1 ? QString() : QStringLiteral("s"))
+                     .arg(s.triggerKeptNs / 1e9, 0, 'f', 1)
                      .arg(s.triggerDiscarded));
     }
     if (!stopReason.isEmpty() && !parser.isSet(quiet))

@@ -215,14 +215,8 @@ int runWatch(const QStringList &args, int argc, char **argv)
         return kExitOk;
     }
     double seconds = 0;
-    if (parser.isSet(duration)) {
-        bool ok = false;
-        seconds = parser.value(duration).toDouble(&ok);
-        if (!ok || !(seconds > 0) || seconds > 365.0 * 24 * 3600)
-            return usageError(
-                kCmd, QStringLiteral("--duration: expected a positive number of seconds, got '%1'")
-                          .arg(parser.value(duration)));
-    }
+    if (!durationOption(kCmd, parser, duration, &seconds))
+        return kExitUsage;
     if (parser.isSet(read) && (parser.isSet(output) || parser.isSet(duration)))
         return usageError(kCmd, QStringLiteral("-r reads a session file; it cannot be combined "
                                                "with %1")
