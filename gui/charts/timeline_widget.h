@@ -4,6 +4,7 @@
 // names the connection and state, clicking a bar emits connectionClicked(id).
 #pragma once
 
+#include "charts/alert_marks.h"
 #include "charts/timeline_layout.h"
 #include "charts/timeline_markers.h"
 #include "detect/alert.h"
@@ -118,13 +119,14 @@ private:
     std::pair<int, int> hitTest(const QPoint &pos, double tolerancePx) const;
     QString toolTipFor(int row, int segment) const;
     int readableRowCount() const;
+    static TimeMarks::Style alertMarkStyle();
 
     QVector<Connection> m_connections;
     qint64 m_originNs = 0;
     QVector<Annotation> m_annotations;
     QVector<QCPAbstractItem *> m_annotationItems; // owned by QCustomPlot
     QVector<Alert> m_alertMarks;                  // those drawn, by time
-    QVector<QCPAbstractItem *> m_alertItems;      // owned by QCustomPlot
+    TimeMarks m_alertItems{this, alertMarkStyle()}; // what draws them
     QCPItemStraightLine *m_packetLine = nullptr;  // owned by QCustomPlot
     qint64 m_packetTimeNs = 0;
     qint64 m_endNs = 0;

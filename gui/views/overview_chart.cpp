@@ -5,7 +5,6 @@
 #include <QToolTip>
 
 #include <algorithm>
-#include <numeric>
 
 namespace tcpscope {
 
@@ -30,7 +29,8 @@ protected:
 };
 } // namespace
 
-OverviewChart::OverviewChart(const QString &title, QWidget *parent) : QCustomPlot(parent)
+OverviewChart::OverviewChart(const QString &title, QWidget *parent)
+    : QCustomPlot(parent), m_marks(this, TimeMarks::Style())
 {
     setMinimumSize(220, 150);
     plotLayout()->insertRow(0);
@@ -57,8 +57,7 @@ void OverviewChart::reset(const QString &emptyText)
 {
     clearPlottables();
     clearItems();
-    m_marks.clear();
-    m_markItems.clear(); // clearItems deleted them
+    m_marks.forget(); // clearItems deleted their items
     m_targets.clear();
     m_order.clear();
     delete m_group;
@@ -246,58 +245,15 @@ void OverviewChart::finish()
 
 void OverviewChart::setTimeMarks(const QVector<TimeMark> &marks)
 {
-    for (QCPAbstractItem *item : std::as_const(m_markItems))
-        removeItem(item);
-    m_markItems.clear();
-    m_marks = marks;
-    QVector<int> order(m_marks.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [this](int x, int y) {
-        return m_marks.at(x).weight < m_marks.at(y).weight;
-    });
-    for (int i : std::as_const(order)) {
-        const TimeMark &m = m_marks.at(i);
-        auto *line = new QCPItemStraightLine(this);
-        line->setClipToAxisRect(true);
-        line->setSelectable(false);
-        for (QCPItemPosition *p : {line->point1, line->point2}) {
-            p->setTypeX(QCPItemPosition::ptPlotCoords);
-            p->setTypeY(QCPItemPosition::ptAxisRectRatio);
-        }
-        line->point1->setCoords(m.seconds, 0);
-        line->point2->setCoords(m.seconds, 1);
-        QColor faint = m.color;
-        faint.setAlpha(120);
-        line->setPen(QPen(faint, 1));
-        m_markItems.append(line);
-        auto *mark = new QCPItemText(this);
-        mark->setClipToAxisRect(true);
-        mark->setSelectable(false);
-        mark->position->setTypeX(QCPItemPosition::ptPlotCoords);
-        mark->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
-        mark->position->setCoords(m.seconds, 1);
-        mark->setPositionAlignment(Qt::AlignHCenter | Qt::AlignBottom);
-        mark->setPadding(QMargins(0, 0, 0, 0));
-        mark->setText(QStringLiteral("▲"));
-        mark->setFont(xAxis->tickLabelFont());
-        mark->setColor(m.color);
-        m_markItems.append(mark);
-    }
-    replot(QCustomPlot::rpQueuedReplot);
+    m_marks.set(marks, xAxis->tickLabelFont());
 }
 
 bool OverviewChart::event(QEvent *event)
 {
     if (event->type() == QEvent::ToolTip && !m_marks.isEmpty()) {
-        const QPoint pos = static_cast<QHelpEvent *>(event)->pos();
-        const QRect r = axisRect()->rect();
-        QStringList tips;
-        if (r.contains(pos) && pos.y() >= r.bottom() - 14)
-            for (const TimeMark &m : std::as_const(m_marks))
-                if (std::abs(xAxis->coordToPixel(m.seconds) - pos.x()) <= 5 && tips.size() < 6)
-                    tips << m.toolTip;
-        if (!tips.isEmpty()) {
-            QToolTip::showText(static_cast<QHelpEvent *>(event)->globalPos(), tips.join(QStringLiteral("<hr>")), this);
+        const QString tip = m_marks.toolTipAt(static_cast<QHelpEvent *>(event)->pos());
+        if (!tip.isEmpty()) {
+            QToolTip::showText(static_cast<QHelpEvent *>(event)->globalPos(), tip, this);
             return true;
         }
     }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "analysis/overview.h"
+#include "charts/alert_marks.h"
 
 #include <qcustomplot.h>
 
@@ -44,15 +45,8 @@ public:
     // Marks at points in time (an alert): a line across the chart and a triangle on its bottom
     // edge in the mark's colour; hovering the triangle shows its tip. Replaces the marks shown;
     // reset() removes them too.
-    struct TimeMark
-    {
-        double seconds = 0; // since the session start
-        QColor color;
-        int weight = 0;     // a heavier mark is drawn over a lighter one
-        QString toolTip;    // rich text
-    };
     void setTimeMarks(const QVector<TimeMark> &marks);
-    int timeMarkCount() const { return int(m_marks.size()); }
+    int timeMarkCount() const { return m_marks.count(); }
 
     // Highlights (selects) the bars and points that count connection id; id <= 0 clears, but
     // keeps the bar or point the user clicked last (what the table is filtered to).
@@ -85,8 +79,7 @@ private:
     QCPTextElement *m_title = nullptr;
     QString m_titleText;
     QCPItemText *m_empty = nullptr;
-    QVector<TimeMark> m_marks;
-    QVector<QCPAbstractItem *> m_markItems; // owned by QCustomPlot
+    TimeMarks m_marks;
     QString m_emptyText;
     QHash<QCPAbstractPlottable *, Target> m_targets;
     QVector<QCPAbstractPlottable *> m_order;

@@ -5,7 +5,6 @@
 #include "models/kernel_store.h"
 #include "session/session.h"
 #include "views/overview_chart.h"
-#include "util/alert_style.h"
 
 #include <QCoreApplication>
 #include <QGridLayout>
@@ -421,12 +420,7 @@ void OverviewDashboard::setAlerts(const QVector<Alert> &alerts)
 
 void OverviewDashboard::applyAlertMarks()
 {
-    const qint64 origin = m_overview.originNs;
-    QVector<OverviewChart::TimeMark> marks;
-    marks.reserve(m_alerts.size());
-    for (const Alert &a : std::as_const(m_alerts))
-        marks.append({double(a.timeNs - origin) / 1e9, alertSeverityColor(a.severity),
-                      int(a.severity), alertToolTip(a, origin)});
+    const QVector<TimeMark> marks = alertTimeMarks(m_alerts, m_overview.originNs);
     // The charts over time (an empty histogram has no categories, but its axis is no time).
     for (const char *name : {"connections", "active", "retransmits", "resets"})
         if (OverviewChart *chart = m_charts.value(QLatin1String(name)))
