@@ -2,16 +2,15 @@
 #include "views/endpoints_view.h"
 
 #include "models/endpoint_table_model.h"
+#include "models/session_job.h"
 #include "session/session.h"
 
 #include <QCheckBox>
-#include <QCoreApplication>
 #include <QEventLoop>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
-#include <QPointer>
 #include <QSortFilterProxyModel>
 #include <QTabBar>
 #include <QTableView>
@@ -23,7 +22,7 @@ EndpointsView::EndpointsView(QWidget *parent)
     : QWidget(parent), m_groups(new QTabBar(this)), m_search(new QLineEdit(this)),
       m_limit(new QCheckBox(tr("Limit to display filter"), this)), m_summary(new QLabel(this)),
       m_view(new QTableView(this)), m_model(new EndpointTableModel(this)),
-      m_proxy(new QSortFilterProxyModel(this))
+      m_proxy(new QSortFilterProxyModel(this)), m_job(new SessionJob(this))
 {
     for (EndpointGrouping g : {EndpointGrouping::RemoteAddress, EndpointGrouping::Port,
                                EndpointGrouping::Process})
@@ -94,17 +93,11 @@ EndpointsView::EndpointsView(QWidget *parent)
     updateSummary();
 }
 
-EndpointsView::~EndpointsView()
-{
-    if (m_cancel)
-        *m_cancel = true;
-    joinWorker();
-}
+EndpointsView::~EndpointsView() = default; // m_job stops and joins its thread
 
 void EndpointsView::setSession(std::shared_ptr<const Session> session)
 {
-    if (m_cancel)
-        *m_cancel = true;
+    m_job->cancel(); // its table is of the previous session
     m_session = std::move(session);
     m_displayed.reset();
     m_model->setTable(EndpointTable{grouping(), {}, 0});
@@ -163,12 +156,12 @@ void EndpointsView::recomputeNow()
     if (!m_session)
         return;
     QEventLoop loop;
-    connect(this, &EndpointsView::computed, &loop, &QEventLoop::quit);
-    while (m_busy) // one started before this call, perhaps with other settings
+    connect(m_job, &SessionJob::runningChanged, &loop, &QEventLoop::quit);
+    while (m_job->isRunning()) // one started before this call, perhaps with other settings
         loop.exec();
     m_dirty = true;
     startWorker();
-    while (m_busy)
+    while (m_job->isRunning())
         loop.exec();
 }
 
@@ -176,43 +169,31 @@ void EndpointsView::startWorker()
 {
     if (!m_session)
         return;
-    if (m_busy) {
+    if (m_job->isRunning()) {
         m_again = true;
         return;
     }
-    joinWorker();
-    m_busy = true;
     m_again = false;
     m_dirty = false;
-    m_cancel = std::make_shared<std::atomic<bool>>(false);
     std::optional<QVector<qint64>> only;
     if (m_limit->isChecked())
         only = m_displayed;
-    QPointer<EndpointsView> self(this);
-    m_worker = std::thread([self, session = m_session, grouping = grouping(), only = std::move(only),
-                            cancel = m_cancel] {
-        auto table = std::make_shared<EndpointTable>(
-            computeEndpoints(*session, grouping, only ? &*only : nullptr, cancel.get()));
-        QMetaObject::invokeMethod(
-            QCoreApplication::instance(),
-            [self, session, table, cancel] {
-                if (!self)
-                    return;
-                self->m_busy = false;
-                if (!*cancel && self->m_session == session)
-                    self->show(std::move(*table));
-                if (self->m_again || self->m_dirty)
-                    self->schedule();
-                emit self->computed();
-            },
-            Qt::QueuedConnection);
-    });
-}
-
-void EndpointsView::joinWorker()
-{
-    if (m_worker.joinable())
-        m_worker.join();
+    auto table = std::make_shared<EndpointTable>();
+    m_job->start(
+        m_session->path(),
+        [table, grouping = grouping(), only = std::move(only)](const Session &session,
+                                                               const std::atomic<bool> &cancel) {
+            *table = computeEndpoints(session, grouping, only ? &*only : nullptr, &cancel);
+        },
+        [this, table](const QString &error) {
+            if (error.isEmpty())
+                show(std::move(*table));
+            else
+                m_summary->setText(tr("Could not group the connections: %1").arg(error));
+            if (m_again || m_dirty)
+                schedule();
+            emit computed();
+        });
 }
 
 void EndpointsView::show(EndpointTable table)

@@ -4,8 +4,8 @@
 // (or the context menu's Apply as Filter) narrows the connection table to that row's
 // connections. "Limit to display filter" groups only the connections the table's filter shows.
 //
-// Fed with a Session; computed on a worker thread, only while visible, and again at most once
-// per second while a live capture grows.
+// Fed with a Session; computed on a worker thread (SessionJob: its own handle on the session's
+// file), only while visible, and again at most once per second while a live capture grows.
 #pragma once
 
 #include "analysis/endpoints.h"
@@ -13,10 +13,8 @@
 #include <QTimer>
 #include <QWidget>
 
-#include <atomic>
 #include <memory>
 #include <optional>
-#include <thread>
 
 class QCheckBox;
 class QLabel;
@@ -29,6 +27,7 @@ namespace tcpscope {
 
 class EndpointTableModel;
 class Session;
+class SessionJob;
 
 class EndpointsView : public QWidget
 {
@@ -67,7 +66,6 @@ protected:
 private:
     void schedule();
     void startWorker();
-    void joinWorker();
     void show(EndpointTable table);
     void updateSummary();
 
@@ -83,10 +81,8 @@ private:
     std::optional<QVector<qint64>> m_displayed;
     QTimer m_throttle;
     bool m_dirty = true;
-    std::thread m_worker;
-    std::shared_ptr<std::atomic<bool>> m_cancel;
-    bool m_busy = false;
-    bool m_again = false;
+    SessionJob *m_job = nullptr;
+    bool m_again = false; // asked for while the job ran: computed again once it is done
 };
 
 } // namespace tcpscope

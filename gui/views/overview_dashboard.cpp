@@ -3,13 +3,12 @@
 
 #include "models/connection_table_model.h"
 #include "models/kernel_store.h"
+#include "models/session_job.h"
 #include "session/session.h"
 #include "views/overview_chart.h"
 
-#include <QCoreApplication>
 #include <QGridLayout>
 #include <QLabel>
-#include <QPointer>
 #include <QShowEvent>
 
 namespace tcpscope {
@@ -46,7 +45,7 @@ QString bytesText(double v)
 }
 } // namespace
 
-OverviewDashboard::OverviewDashboard(QWidget *parent) : QWidget(parent)
+OverviewDashboard::OverviewDashboard(QWidget *parent) : QWidget(parent), m_job(new SessionJob(this))
 {
     setAutoFillBackground(true);
     QPalette pal = palette();
@@ -77,13 +76,11 @@ OverviewDashboard::OverviewDashboard(QWidget *parent) : QWidget(parent)
     rebuild();
 }
 
-OverviewDashboard::~OverviewDashboard()
-{
-    joinWorker();
-}
+OverviewDashboard::~OverviewDashboard() = default; // m_job stops and joins its thread
 
 void OverviewDashboard::setSession(std::shared_ptr<const Session> session)
 {
+    m_job->cancel(); // its overview is of the previous session
     m_session = std::move(session);
     m_connections = nullptr;
     m_kernel = nullptr;
@@ -104,38 +101,28 @@ void OverviewDashboard::sessionChanged()
 
 void OverviewDashboard::startWorker()
 {
-    if (m_workerBusy) {
+    if (m_job->isRunning()) {
         m_workerAgain = true;
         return;
     }
-    joinWorker(); // the previous one has delivered its result
-    m_workerBusy = true;
     m_workerAgain = false;
-    QPointer<OverviewDashboard> self(this);
-    m_worker = std::thread([self, session = m_session] {
-        auto overview = std::make_shared<Overview>(computeOverview(*session));
-        // Back on the GUI thread; the destructor joins this thread first, so self outlives it
-        // unless the dashboard is already being destroyed (then the call is dropped).
-        QMetaObject::invokeMethod(
-            QCoreApplication::instance(),
-            [self, session, overview] {
-                if (!self)
-                    return;
-                self->m_workerBusy = false;
-                if (self->m_session == session)
-                    self->setOverview(*overview);
-                emit self->overviewReady();
-                if (self->m_workerAgain)
-                    self->scheduleRecompute();
-            },
-            Qt::QueuedConnection);
-    });
-}
-
-void OverviewDashboard::joinWorker()
-{
-    if (m_worker.joinable())
-        m_worker.join();
+    auto overview = std::make_shared<Overview>();
+    m_job->start(
+        m_session->path(),
+        [overview](const Session &session, const std::atomic<bool> &) {
+            *overview = computeOverview(session);
+        },
+        [this, overview](const QString &error) {
+            if (error.isEmpty()) {
+                setOverview(*overview);
+                emit overviewReady();
+            } else {
+                m_header->setText(
+                    tr("Could not compute the overview: %1").arg(error.toHtmlEscaped()));
+            }
+            if (m_workerAgain)
+                scheduleRecompute();
+        });
 }
 
 QStringList OverviewDashboard::chartNames()
@@ -162,6 +149,7 @@ void OverviewDashboard::setOverview(const Overview &overview)
 void OverviewDashboard::setSources(const ConnectionTableModel *connections,
                                    const KernelStore *kernel)
 {
+    m_job->cancel();
     m_session.reset();
     m_connections = connections;
     m_kernel = kernel;

@@ -6,7 +6,8 @@
 // connection table and timeline to them.
 //
 // Fed with a Session (setSession: a file or a live capture; the overview is computed from its
-// summaries, events and per-second aggregates on a worker thread), with a finished Overview
+// summaries, events and per-second aggregates on a worker thread, SessionJob: its own handle on
+// the session's file), with a finished Overview
 // (export), or with live in-memory sources (the connection model and kernel store). Changes only
 // mark it dirty; it recomputes at most once per second and only while visible, so a busy
 // capture never stalls the GUI.
@@ -20,7 +21,6 @@
 #include <QWidget>
 
 #include <memory>
-#include <thread>
 
 class QGridLayout;
 class QLabel;
@@ -32,6 +32,7 @@ class ConnectionTableModel;
 class KernelStore;
 class OverviewChart;
 class Session;
+class SessionJob;
 
 class OverviewDashboard : public QWidget
 {
@@ -82,7 +83,6 @@ protected:
 private:
     void scheduleRecompute();
     void startWorker();
-    void joinWorker();
     void relayout();
     void rebuild();
     void applyHighlight();
@@ -104,9 +104,8 @@ private:
     bool m_highlightDirty = false; // set while hidden: applied when shown
     QTimer m_throttle;
     std::shared_ptr<const Session> m_session;
-    std::thread m_worker;       // computes m_session's overview; one at a time
-    bool m_workerBusy = false;  // GUI thread only
-    bool m_workerAgain = false; // the session changed while the worker ran
+    SessionJob *m_job = nullptr; // computes m_session's overview; one at a time
+    bool m_workerAgain = false;  // the session changed while the job ran
 };
 
 } // namespace tcpscope

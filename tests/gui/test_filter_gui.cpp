@@ -509,6 +509,27 @@ private slots:
         QVERIFY(ep->summary()->text().contains(QLatin1String("shown")));
     }
 
+    // A session replaced while its endpoints are grouped: that table is dropped, never shown.
+    void endpointsOfAReplacedSessionAreDropped()
+    {
+        EndpointsView ep;
+        ep.setVisible(true); // show(EndpointTable) hides QWidget::show
+        QVERIFY(QTest::qWaitForWindowExposed(&ep));
+        QString error;
+        std::shared_ptr<const Session> session = Session::open(m_fixture, &error);
+        QVERIFY2(session, qPrintable(error));
+        QSignalSpy computed(&ep, &EndpointsView::computed);
+        ep.setSession(session); // visible: grouped on the worker at once
+        ep.setSession(nullptr);
+        QVERIFY(!computed.wait(1000));
+        QCOMPARE(ep.model()->rowCount(), 0);
+        ep.setSession(session);
+        ep.recomputeNow();
+        QCOMPARE(ep.model()->rowCount(),
+                 int(computeEndpoints(*session, ep.grouping()).rows.size()));
+        QVERIFY(ep.model()->rowCount() > 0);
+    }
+
     // File ▸ Save View keeps the filters, selection, tabs, sort and zoom in the file; reopening
     // shows the same. Save As carries the view into the copy.
     void savedViewReopensTheSame()

@@ -96,6 +96,28 @@ private slots:
         QCOMPARE(dashboard.overview().connectionCount, 0);
     }
 
+    // A session replaced (or cleared) while its overview is computed: that overview is dropped,
+    // never shown, and the new session's is computed at once.
+    void replacedSessionDropsItsOverview()
+    {
+        OverviewDashboard dashboard;
+        dashboard.resize(1300, 820);
+        dashboard.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dashboard));
+        QSignalSpy ready(&dashboard, &OverviewDashboard::overviewReady);
+        QString error;
+        std::shared_ptr<const Session> session = Session::open(m_path, &error);
+        QVERIFY2(session, qPrintable(error));
+        dashboard.setSession(session);
+        dashboard.setSession(nullptr);
+        QVERIFY(!ready.wait(1000));
+        QCOMPARE(dashboard.overview().connectionCount, 0);
+        dashboard.setSession(session);
+        dashboard.setSession(session); // the same again: one overview, of it
+        QVERIFY(ready.wait(10000));
+        QCOMPARE(dashboard.overview().connectionCount, overview().connectionCount);
+    }
+
     void everyChartHasData()
     {
         OverviewDashboard dashboard;
