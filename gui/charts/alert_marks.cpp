@@ -12,6 +12,19 @@
 
 namespace tcpscope {
 
+QCPItemStraightLine *addTimeLine(QCustomPlot *plot, double seconds)
+{
+    auto *line = new QCPItemStraightLine(plot);
+    line->setClipToAxisRect(true);
+    for (QCPItemPosition *p : {line->point1, line->point2}) {
+        p->setTypeX(QCPItemPosition::ptPlotCoords);
+        p->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    }
+    line->point1->setCoords(seconds, 0);
+    line->point2->setCoords(seconds, 1);
+    return line;
+}
+
 QVector<TimeMark> alertTimeMarks(const QVector<Alert> &alerts, qint64 originNs)
 {
     QVector<TimeMark> marks;
@@ -36,15 +49,8 @@ void TimeMarks::set(const QVector<TimeMark> &marks, const QFont &font)
                      [this](int x, int y) { return m_marks.at(x).weight < m_marks.at(y).weight; });
     for (int i : std::as_const(order)) {
         const TimeMark &m = m_marks.at(i);
-        auto *line = new QCPItemStraightLine(m_plot);
-        line->setClipToAxisRect(true);
+        QCPItemStraightLine *line = addTimeLine(m_plot, m.seconds);
         line->setSelectable(false);
-        for (QCPItemPosition *p : {line->point1, line->point2}) {
-            p->setTypeX(QCPItemPosition::ptPlotCoords);
-            p->setTypeY(QCPItemPosition::ptAxisRectRatio);
-        }
-        line->point1->setCoords(m.seconds, 0);
-        line->point2->setCoords(m.seconds, 1);
         QColor faint = m.color;
         faint.setAlpha(m.emphasised ? m_style.emphasisedLineAlpha : m_style.lineAlpha);
         line->setPen(QPen(faint, 1));

@@ -2,7 +2,8 @@
 // Marks at points in time on a chart whose x axis is seconds since the session start (the
 // session's alerts, on the lifecycle timeline and on the overview's time charts): each a faint
 // line across the axis rect and a triangle on its bottom edge in the mark's colour, named by
-// hovering the triangle. Each chart keeps its own sizes (TimeMarks::Style).
+// hovering the triangle. Each chart keeps its own sizes (TimeMarks::Style). addTimeLine draws
+// the line alone (the timeline's notes and selected packet too).
 #pragma once
 
 #include "detect/alert.h"
@@ -14,6 +15,7 @@
 #include <QVector>
 
 class QCPAbstractItem;
+class QCPItemStraightLine;
 class QCustomPlot;
 
 namespace tcpscope {
@@ -26,6 +28,10 @@ struct TimeMark
     bool emphasised = false; // drawn with Style's emphasised line and a larger triangle
     QString toolTip;         // rich text
 };
+
+// A new vertical line across the plot's axis rect (clipped to it) at x = seconds, in plot
+// coordinates; the plot owns it. Pen, layer and selectability are the caller's.
+QCPItemStraightLine *addTimeLine(QCustomPlot *plot, double seconds);
 
 // One mark per alert, in the same order: coloured by severity (alertSeverityColor), the more
 // severe drawn over the less, high ones emphasised, named by alertToolTip.

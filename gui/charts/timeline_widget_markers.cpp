@@ -42,14 +42,7 @@ void TimelineWidget::setAnnotations(const QVector<Annotation> &annotations)
             band->setPen(Qt::NoPen);
             m_annotationItems.append(band);
         }
-        auto *line = new QCPItemStraightLine(this);
-        line->setClipToAxisRect(true);
-        line->point1->setTypeX(QCPItemPosition::ptPlotCoords);
-        line->point1->setTypeY(QCPItemPosition::ptAxisRectRatio);
-        line->point2->setTypeX(QCPItemPosition::ptPlotCoords);
-        line->point2->setTypeY(QCPItemPosition::ptAxisRectRatio);
-        line->point1->setCoords(x0, 0);
-        line->point2->setCoords(x0, 1);
+        QCPItemStraightLine *line = addTimeLine(this, x0);
         line->setPen(QPen(ink, 1, Qt::DashLine));
         m_annotationItems.append(line);
         auto *text = new QCPItemText(this);
@@ -72,15 +65,10 @@ void TimelineWidget::setPacketTime(qint64 timeNs)
 {
     m_packetTimeNs = std::max<qint64>(timeNs, 0);
     if (!m_packetLine) {
-        m_packetLine = new QCPItemStraightLine(this);
+        m_packetLine = addTimeLine(this, 0);
         m_packetLine->setLayer(QStringLiteral("highlight"));
-        m_packetLine->setClipToAxisRect(true);
         m_packetLine->setSelectable(false);
         m_packetLine->setPen(QPen(QColor(0x10, 0x6e, 0xd8), 1.5));
-        for (QCPItemPosition *p : {m_packetLine->point1, m_packetLine->point2}) {
-            p->setTypeX(QCPItemPosition::ptPlotCoords);
-            p->setTypeY(QCPItemPosition::ptAxisRectRatio);
-        }
     }
     const double x = double(m_packetTimeNs - m_originNs) / 1e9;
     m_packetLine->point1->setCoords(x, 0);
