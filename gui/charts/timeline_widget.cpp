@@ -185,6 +185,11 @@ void TimelineWidget::applyLayout(std::shared_ptr<const TimelineLayout> layout)
     updateLegendSize();
     m_emptyText->setVisible(m_layout->rows.isEmpty());
     updateSelectionItems();
+    refollow();
+}
+
+void TimelineWidget::refollow()
+{
     if (m_followTime)
         fitTime();
     if (m_followRows)
@@ -491,12 +496,7 @@ void TimelineWidget::resizeEvent(QResizeEvent *event)
 {
     QCustomPlot::resizeEvent(event);
     updateLegendSize();
-    if (m_followTime)
-        fitTime();
-    if (m_followRows)
-        fitRows(false);
-    syncRowScrollBar();
-    replot(QCustomPlot::rpQueuedReplot);
+    refollow();
 }
 
 } // namespace tcpscope

@@ -105,6 +105,9 @@ private:
     void rebuild();
     void fitTime();
     void fitRows(bool allRows);
+    // Fits time and rows where they follow the data (the user has not zoomed or panned them),
+    // then the row scroll bar; a queued replot.
+    void refollow();
     void syncRowScrollBar();
     void placeRowScrollBar();
     void onRowScrolled(int value);
