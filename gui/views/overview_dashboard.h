@@ -7,10 +7,9 @@
 //
 // Fed with a Session (setSession: a file or a live capture; the overview is computed from its
 // summaries, events and per-second aggregates on a worker thread, SessionJob: its own handle on
-// the session's file), with a finished Overview
-// (export), or with live in-memory sources (the connection model and kernel store). Changes only
-// mark it dirty; it recomputes at most once per second and only while visible, so a busy
-// capture never stalls the GUI.
+// the session's file), with a finished Overview (export), or with live in-memory sources (the
+// connection model and kernel store). Changes only mark it dirty; it recomputes at most once per
+// second and only while visible, so a busy capture never stalls the GUI.
 #pragma once
 
 #include "analysis/overview.h"
