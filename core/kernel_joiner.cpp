@@ -318,8 +318,13 @@ void KernelJoiner::decideGroup(const TupleKey &key)
     QVector<Item> items = std::move(it->items);
     m_held.erase(it);
     m_heldCount -= items.size();
-    for (Item &item : items)
-        deliver(std::move(item), Target{});
+    for (Item &item : items) {
+        // A SYN-ACK resent for a request that no connection ever came of (a half-open that
+        // was reset, timed out or is still waiting) belongs to the listener it was sent for.
+        const auto *e = std::get_if<KernelEvent>(&item.value);
+        const bool halfOpen = e && e->kind == KernelEventKind::SynAckRetransmit;
+        deliver(std::move(item), Target{halfOpen ? listenerFor(item) : 0, false});
+    }
 }
 
 void KernelJoiner::forget(const QVector<Connection> &evicted)

@@ -2,6 +2,8 @@
 #include "detect/alert_engine.h"
 
 #include "detect/alert_windows.h"
+#include "detect/detector_text.h"
+#include "detect/rule_matcher.h"
 
 #include "model/address.h"
 #include "tcpscope_records.h"
@@ -19,6 +21,8 @@ namespace tcpscope {
 
 namespace {
 
+using detail::connectionLabel;
+using detail::durationText;
 using detail::Hit;
 using detail::RateCounter;
 using detail::Window;
@@ -48,10 +52,10 @@ struct Item
 // What the engine keeps of a connection while it is alive (and a while after it closed).
 struct ConnInfo
 {
-    Connection c;       // latest values, without history
-    int historySeen = 0; // state changes already looked at
-    qint64 lastNs = 0;  // latest record time of this connection
-    bool closed = false; // its change to CLOSE was looked at
+    Connection c;         // latest values, without history
+    int historySeen = 0;  // state changes already looked at
+    qint64 lastNs = 0;    // latest record time of this connection
+    bool closed = false;  // its change to CLOSE was looked at
     int peerIsLocal = -1; // the other end is a socket we also see (-1: not known yet)
     RateCounter segments; // data segments this socket's copies counted (see countedCopy)
 };
@@ -72,36 +76,13 @@ struct ZeroWindowStall
     QString summary; // "A:p → B:p"
 };
 
-struct RuleState
-{
-    Windows windows;
-    QSet<qint64> matchedConnections; // connection rules: each connection counts once
-};
-
-QString connectionLabel(const Connection &c)
-{
-    QString s = QStringLiteral("conn %1 (%2 → %3")
-                    .arg(c.id)
-                    .arg(endpointText(c.localAddr, c.localPort), endpointText(c.remoteAddr, c.remotePort));
-    if (!c.comm.isEmpty())
-        s += QStringLiteral(", %1").arg(c.comm);
-    return s + QLatin1Char(')');
-}
-
-QString durationText(qint64 ns)
-{
-    if (ns >= 1'000'000'000)
-        return QStringLiteral("%1 s").arg(double(ns) / 1e9, 0, 'f', ns >= 10'000'000'000 ? 0 : 1);
-    return QStringLiteral("%1 ms").arg(double(ns) / 1e6, 0, 'f', ns >= 10'000'000 ? 0 : 1);
-}
-
 // a + b without overflow (times near the end of qint64 from a hostile file).
 qint64 addSat(qint64 a, qint64 b)
 {
     qint64 r;
-    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? std::numeric_limits<qint64>::max()
-                                                     : std::numeric_limits<qint64>::min())
-                                            : r;
+    return __builtin_add_overflow(a, b, &r)
+               ? (b > 0 ? std::numeric_limits<qint64>::max() : std::numeric_limits<qint64>::min())
+               : r;
 }
 
 } // namespace
@@ -134,19 +115,18 @@ struct AlertEngine::Private
     QVector<QString> addresses;
 
     Windows synSyns, synCompleted, synOverflows; // by listener port text
+    Windows synCookies, synAckResends;           // by listener port text
     Windows scanPorts;                           // by remote address
     Windows resets;                              // by remote address
     Windows refused;                             // by remote addr:port
     Windows retransConn, retransRemote;          // by conn id / remote address
-    QHash<QString, RateCounter> remoteSegments; // by remote address
+    QHash<QString, RateCounter> remoteSegments;  // by remote address
     Windows drops;                               // by reason
     Windows timeWaits;                           // by remote addr:port
     QHash<QString, ZeroWindowStall> stalls;      // by advertiser>peer endpoint text
     QHash<QString, qint64> resetPairs;           // local pairs whose reset was counted, when
     std::deque<qint64> handshakes;               // recent handshake times (ns), for the median
-    QVector<RuleState> rules;
-    FilterContext filterContext;
-    bool rulesNeedConnections = false;
+    std::unique_ptr<detail::RuleMatcher> rules;  // the rules file's own rules
 
     quint32 addressId(const QString &addr)
     {
@@ -233,12 +213,11 @@ struct AlertEngine::Private
         if (c.role == ConnectionRole::Listener) {
             listeners.insert(c.localPort, {endpointText(c.localAddr, c.localPort), c.id});
         } else if (!c.localAddr.isEmpty() && !c.remoteAddr.isEmpty()) {
-            localSockets.insert(endpointText(c.localAddr, c.localPort) + QLatin1Char('>')
-                                    + endpointText(c.remoteAddr, c.remotePort),
+            localSockets.insert(endpointText(c.localAddr, c.localPort) + QLatin1Char('>') +
+                                    endpointText(c.remoteAddr, c.remotePort),
                                 c.id);
         }
-        if (rulesNeedConnections)
-            filterContext.addConnection(c);
+        rules->addConnection(c);
     }
 
     void forget(qint64 id)
@@ -253,15 +232,13 @@ struct AlertEngine::Private
                 listeners.erase(l);
             listenerDrops.remove(id);
         } else {
-            const QString key = endpointText(c.localAddr, c.localPort) + QLatin1Char('>')
-                                + endpointText(c.remoteAddr, c.remotePort);
+            const QString key = endpointText(c.localAddr, c.localPort) + QLatin1Char('>') +
+                                endpointText(c.remoteAddr, c.remotePort);
             auto s = localSockets.find(key);
             if (s != localSockets.end() && s.value() == id)
                 localSockets.erase(s);
         }
-        for (RuleState &r : rules)
-            r.matchedConnections.remove(id);
-        filterContext.removeConnection(id);
+        rules->removeConnection(id);
         connections.erase(it);
     }
 
@@ -270,8 +247,8 @@ struct AlertEngine::Private
         const Connection &c = info.c;
         const QString remoteAddr = c.remoteAddr;
         const QString remote = endpointText(c.remoteAddr, c.remotePort);
-        if (change.to == TcpState::Established
-            && (change.from == TcpState::SynSent || change.from == TcpState::SynRecv)) {
+        if (change.to == TcpState::Established &&
+            (change.from == TcpState::SynSent || change.from == TcpState::SynRecv)) {
             if (c.role == ConnectionRole::Server && on("syn_flood"))
                 synCompleted.at(QString::number(c.localPort)).add({change.timeNs, c.id, 0});
             if (c.handshakeNs >= 0 && on("handshake_slow"))
@@ -279,8 +256,8 @@ struct AlertEngine::Private
         }
         if (change.to == TcpState::TimeWait && on("time_wait_buildup") && !c.remoteAddr.isEmpty()) {
             countAndRaise(timeWaits, "time_wait_buildup", "time_wait_buildup.window",
-                          "time_wait_buildup.min_sockets", remote, remote,
-                          {change.timeNs, c.id, 0}, [&](int n, const QString &span) {
+                          "time_wait_buildup.min_sockets", remote, remote, {change.timeNs, c.id, 0},
+                          [&](int n, const QString &span) {
                               return QStringLiteral("%1 sockets toward %2 entered TIME_WAIT in "
                                                     "%3; each holds a local port for about a "
                                                     "minute")
@@ -301,8 +278,8 @@ struct AlertEngine::Private
         }
         // The connection ended: why, and what that says.
         const bool established = c.handshakeNs >= 0;
-        if (c.closeReason == CloseReason::Reset && !remoteAddr.isEmpty() && on("rst_storm")
-            && firstOfLocalPair(c, change.timeNs)) {
+        if (c.closeReason == CloseReason::Reset && !remoteAddr.isEmpty() && on("rst_storm") &&
+            firstOfLocalPair(c, change.timeNs)) {
             countAndRaise(resets, "rst_storm", "rst_storm.window", "rst_storm.min_resets",
                           remoteAddr, remoteAddr, {change.timeNs, c.id, 0},
                           [&](int n, const QString &span) {
@@ -311,8 +288,8 @@ struct AlertEngine::Private
                                   .arg(remoteAddr, span);
                           });
         }
-        if (c.closeReason == CloseReason::Refused && c.role == ConnectionRole::Client
-            && on("refused_burst")) {
+        if (c.closeReason == CloseReason::Refused && c.role == ConnectionRole::Client &&
+            on("refused_burst")) {
             countAndRaise(refused, "refused_burst", "refused_burst.window",
                           "refused_burst.min_refused", remote, remote, {change.timeNs, c.id, 0},
                           [&](int n, const QString &span) {
@@ -321,15 +298,15 @@ struct AlertEngine::Private
                                   .arg(remote, span);
                           });
         }
-        if (c.role == ConnectionRole::Client && !established
-            && (c.closeReason == CloseReason::Refused || c.closeReason == CloseReason::Timeout
-                || c.closeReason == CloseReason::Aborted))
+        if (c.role == ConnectionRole::Client && !established &&
+            (c.closeReason == CloseReason::Refused || c.closeReason == CloseReason::Timeout ||
+             c.closeReason == CloseReason::Aborted))
             onClosedPort(remoteAddr, c.remotePort, change.timeNs, c.id);
     }
 
     // The shape most detectors share: one more hit in the subject's window; at the threshold an
     // alert about the subject with the window's connections, and the window starts over.
-    template<typename Summary>
+    template <typename Summary>
     void countAndRaise(Windows &set, const char *kind, const char *window, const char *threshold,
                        const QString &subject, const QString &remote, const Hit &hit,
                        const Summary &summary)
@@ -355,8 +332,8 @@ struct AlertEngine::Private
         const QString there = endpointText(c.remoteAddr, c.remotePort);
         if (!localSockets.contains(there + QLatin1Char('>') + here))
             return true;
-        const QString pair = here < there ? here + QLatin1Char('|') + there
-                                          : there + QLatin1Char('|') + here;
+        const QString pair =
+            here < there ? here + QLatin1Char('|') + there : there + QLatin1Char('|') + here;
         auto it = resetPairs.find(pair);
         if (it != resetPairs.end() && qAbs(timeNs - it.value()) <= paramNs("rst_storm.window"))
             return false;
@@ -392,7 +369,8 @@ struct AlertEngine::Private
                                                            : remote);
         a.remote = remote;
         a.connections = {c.id};
-        a.summary = QStringLiteral("handshake of %1 took %2").arg(connectionLabel(c), durationText(h));
+        a.summary =
+            QStringLiteral("handshake of %1 took %2").arg(connectionLabel(c), durationText(h));
         if (median >= 0)
             a.summary += QStringLiteral(" (median %1)").arg(durationText(median));
         raise(std::move(a));
@@ -426,8 +404,8 @@ struct AlertEngine::Private
     // socket we also see (the sender's copy is the one counted).
     bool secondLocalCopy(const Packet &p, const QString &src, const QString &dst) const
     {
-        return p.direction == PacketDirection::In
-               && localSockets.contains(src + QLatin1Char('>') + dst);
+        return p.direction == PacketDirection::In &&
+               localSockets.contains(src + QLatin1Char('>') + dst);
     }
 
     void onPacket(const Packet &p)
@@ -441,21 +419,32 @@ struct AlertEngine::Private
                 onSyn(p.dstPort, l->first, l->second, p.timeNs, addressId(src));
             }
         }
-        if ((p.tcpFlags & TS_TCP_RST) && p.connectionId == 0 && p.direction == PacketDirection::Out
-            && p.seq == 0) {
+        if (syn && ack && p.direction == PacketDirection::Out && p.sockState == 0 &&
+            on("syn_flood")) {
+            // A SYN-ACK sent from a listening port with no request socket behind it: the
+            // kernel answered with a SYN cookie instead of queueing the half-open (a normal
+            // SYN-ACK finds its request socket, a Fast Open one its child socket).
+            auto l = listeners.constFind(p.srcPort);
+            if (l != listeners.constEnd())
+                onSynPressure(synCookies, p.srcPort, p.timeNs, 0,
+                              addressId(addressText(p.family, p.dstAddr)), 1,
+                              "syn_flood.min_cookies", "SYN cookies sent");
+        }
+        if ((p.tcpFlags & TS_TCP_RST) && p.connectionId == 0 &&
+            p.direction == PacketDirection::Out && p.seq == 0) {
             // The answer to a SYN on a closed port: RST|ACK with sequence 0 from no socket.
             onClosedPort(addressText(p.family, p.dstAddr), p.srcPort, p.timeNs, 0);
         }
         if (p.payloadLen > 0 && p.connectionId > 0 && on("retransmit_spike"))
             countSegments(p);
         const quint32 f = p.analysis;
-        if (f & (AnalysisRetransmission | AnalysisZeroWindow)
-            || (stalls.size() > 0 && !(p.tcpFlags & TS_TCP_RST))) {
+        if (f & (AnalysisRetransmission | AnalysisZeroWindow) ||
+            (stalls.size() > 0 && !(p.tcpFlags & TS_TCP_RST))) {
             const QString src = endpointText(addressText(p.family, p.srcAddr), p.srcPort);
             const QString dst = endpointText(addressText(p.family, p.dstAddr), p.dstPort);
-            if (f & AnalysisRetransmission && on("retransmit_spike")
-                && !secondLocalCopy(p, src, dst)
-                && !(kernelRetransmits && p.direction == PacketDirection::Out))
+            if (f & AnalysisRetransmission && on("retransmit_spike") &&
+                !secondLocalCopy(p, src, dst) &&
+                !(kernelRetransmits && p.direction == PacketDirection::Out))
                 onRetransmission(p.connectionId, p.timeNs, 1, p.id);
             if (on("zero_window_stall"))
                 onWindow(p, src, dst);
@@ -470,11 +459,11 @@ struct AlertEngine::Private
             return true;
         if (info.peerIsLocal < 0) {
             const Connection &c = info.c;
-            info.peerIsLocal = localSockets.contains(endpointText(c.remoteAddr, c.remotePort)
-                                                     + QLatin1Char('>')
-                                                     + endpointText(c.localAddr, c.localPort))
-                                   ? 1
-                                   : 0;
+            info.peerIsLocal =
+                localSockets.contains(endpointText(c.remoteAddr, c.remotePort) + QLatin1Char('>') +
+                                      endpointText(c.localAddr, c.localPort))
+                    ? 1
+                    : 0;
         }
         return info.peerIsLocal == 0;
     }
@@ -498,7 +487,8 @@ struct AlertEngine::Private
     {
         if (retransmits < minCount)
             return false;
-        const quint64 sent = segments ? segments->sum(nowNs, paramNs("retransmit_spike.window")) : 0;
+        const quint64 sent =
+            segments ? segments->sum(nowNs, paramNs("retransmit_spike.window")) : 0;
         return sent == 0 || retransmits >= param("retransmit_spike.min_ratio") * double(sent);
     }
 
@@ -512,8 +502,8 @@ struct AlertEngine::Private
         syns.add({timeNs, 0, source});
         Window &done = synCompleted.at(key);
         done.expire(timeNs, windowNs);
-        if (syns.size() >= param("syn_flood.min_syns")
-            && done.size() < param("syn_flood.max_completed") * syns.size()) {
+        if (syns.size() >= param("syn_flood.min_syns") &&
+            done.size() < param("syn_flood.max_completed") * syns.size()) {
             Alert a = builtin("syn_flood", timeNs, listener);
             const auto [top, topCount] = syns.mostCommon();
             if (topCount * 10 >= quint64(syns.size()) * 9 && top < quint32(addresses.size()))
@@ -529,15 +519,77 @@ struct AlertEngine::Private
                             .arg(durationText(syns.spanNs()));
             if (!a.remote.isEmpty() && syns.distinct() > 1)
                 a.summary += QStringLiteral(", most from %1").arg(a.remote);
+            a.summary += synEvidence(key, &syns, timeNs);
             syns.clear();
             raise(std::move(a));
         }
     }
 
+    // What else the listener's windows hold, for the summary: ", 40 SYN cookies sent, ..."
+    // (the window that raised the alert says it first and is left out).
+    QString synEvidence(const QString &key, const Window *except, qint64 timeNs)
+    {
+        QString out;
+        const qint64 windowNs = paramNs("syn_flood.window");
+        struct Part
+        {
+            Windows *set;
+            const char *one, *many;
+        };
+        const Part parts[] = {{&synSyns, "SYN", "SYNs"},
+                              {&synCookies, "SYN cookie sent", "SYN cookies sent"},
+                              {&synAckResends, "SYN-ACK resent to a half-open connection",
+                               "SYN-ACKs resent to half-open connections"},
+                              {&synOverflows, "SYN or connection dropped by a full queue",
+                               "SYNs or connections dropped by a full queue"}};
+        for (const Part &part : parts) {
+            Window *w = part.set->find(key);
+            if (!w || w == except)
+                continue;
+            w->expire(timeNs, windowNs);
+            if (w->size() > 0)
+                out += QStringLiteral(", %1 %2").arg(w->size()).arg(
+                    QLatin1String(w->size() == 1 ? part.one : part.many));
+        }
+        return out;
+    }
+
+    // SYN cookies or SYN-ACK resends on one listener port while few handshakes complete.
+    void onSynPressure(Windows &set, quint16 port, qint64 timeNs, qint64 connId, quint32 source,
+                       quint32 count, const char *minParam, const char *what)
+    {
+        const QString key = QString::number(port);
+        const qint64 windowNs = paramNs("syn_flood.window");
+        Window &w = set.at(key);
+        w.expire(timeNs, windowNs);
+        w.add({timeNs, connId, source, count});
+        Window &done = synCompleted.at(key);
+        done.expire(timeNs, windowNs);
+        if (w.size() < param(minParam) ||
+            done.size() >= param("syn_flood.max_completed") * w.size())
+            return;
+        auto l = listeners.constFind(port);
+        const QString listener =
+            l != listeners.constEnd() ? l->first : QStringLiteral("port %1").arg(port);
+        Alert a = builtin("syn_flood", timeNs, listener);
+        a.connections = w.connections();
+        if (l != listeners.constEnd() && !a.connections.contains(l->second))
+            a.connections.prepend(l->second);
+        a.summary = QStringLiteral("SYN flood on %1: %2 %3 in %4, %5 handshakes completed")
+                        .arg(listener)
+                        .arg(w.size())
+                        .arg(QLatin1String(what), durationText(w.spanNs()))
+                        .arg(done.size());
+        a.summary += synEvidence(key, &w, timeNs);
+        w.clear();
+        raise(std::move(a));
+    }
+
     void onOverflow(quint16 port, qint64 timeNs, quint64 count, const QString &what)
     {
         auto l = listeners.constFind(port);
-        const QString listener = l != listeners.constEnd() ? l->first : QStringLiteral("port %1").arg(port);
+        const QString listener =
+            l != listeners.constEnd() ? l->first : QStringLiteral("port %1").arg(port);
         Window &w = synOverflows.at(QString::number(port));
         w.expire(timeNs, paramNs("syn_flood.window"));
         w.add({timeNs, l != listeners.constEnd() ? l->second : 0, 0,
@@ -549,6 +601,7 @@ struct AlertEngine::Private
                             .arg(listener)
                             .arg(w.size())
                             .arg(what, durationText(w.spanNs()));
+            a.summary += synEvidence(QString::number(port), &w, timeNs);
             w.clear();
             raise(std::move(a));
         }
@@ -585,7 +638,8 @@ struct AlertEngine::Private
         r.add({timeNs, connId, 0, quint32(segments)});
         auto rs = remoteSegments.constFind(c->remoteAddr);
         const RateCounter *remoteSent = rs != remoteSegments.constEnd() ? &*rs : nullptr;
-        if (retransmitsHigh(r.size(), param("retransmit_spike.min_per_remote"), remoteSent, timeNs)) {
+        if (retransmitsHigh(r.size(), param("retransmit_spike.min_per_remote"), remoteSent,
+                            timeNs)) {
             Alert a = builtin("retransmit_spike", timeNs, c->remoteAddr);
             a.remote = c->remoteAddr;
             a.connections = r.connections();
@@ -619,7 +673,8 @@ struct AlertEngine::Private
             ZeroWindowStall &s = stalls[key];
             if (s.startNs == 0) {
                 s.startNs = p.timeNs;
-                nextStallNs = std::min(nextStallNs, addSat(s.startNs, paramNs("zero_window_stall.min_duration")));
+                nextStallNs = std::min(
+                    nextStallNs, addSat(s.startNs, paramNs("zero_window_stall.min_duration")));
                 s.summary = QStringLiteral("%1 advertised a zero window to %2").arg(src, dst);
             }
             s.lastNs = p.timeNs;
@@ -641,7 +696,8 @@ struct AlertEngine::Private
         if (s.fired || nowNs - s.startNs < paramNs("zero_window_stall.min_duration"))
             return;
         s.fired = true;
-        Alert a = builtin("zero_window_stall", addSat(s.startNs, paramNs("zero_window_stall.min_duration")), key);
+        Alert a = builtin("zero_window_stall",
+                          addSat(s.startNs, paramNs("zero_window_stall.min_duration")), key);
         a.connections = QVector<qint64>(s.connections.begin(), s.connections.end());
         std::sort(a.connections.begin(), a.connections.end());
         a.packets = s.packets;
@@ -655,13 +711,14 @@ struct AlertEngine::Private
                 continue;
             const bool advertiser = endpointText(c->c.localAddr, c->c.localPort) == key.left(gt);
             if (who.isEmpty() || advertiser)
-                who = (advertiser ? QStringLiteral("; not reading: ") : QStringLiteral("; on "))
-                      + connectionLabel(c->c);
+                who = (advertiser ? QStringLiteral("; not reading: ") : QStringLiteral("; on ")) +
+                      connectionLabel(c->c);
             if (advertiser)
                 break;
         }
-        a.summary = QStringLiteral("%1 for %2 or more%3")
-                        .arg(s.summary, durationText(paramNs("zero_window_stall.min_duration")), who);
+        a.summary =
+            QStringLiteral("%1 for %2 or more%3")
+                .arg(s.summary, durationText(paramNs("zero_window_stall.min_duration")), who);
         raise(std::move(a));
     }
 
@@ -669,6 +726,16 @@ struct AlertEngine::Private
 
     void onEvent(const KernelEvent &e)
     {
+        if (e.kind == KernelEventKind::SynAckRetransmit && on("syn_flood")) {
+            // Joined to the accepted connection, or to the listener when none came of it.
+            auto it = connections.constFind(e.connectionId);
+            if (it != connections.constEnd() &&
+                (it->c.role == ConnectionRole::Listener || it->c.role == ConnectionRole::Server))
+                onSynPressure(synAckResends, it->c.localPort, e.timeNs, e.connectionId, 0,
+                              std::max<quint32>(1, e.segs), "syn_flood.min_synack_resends",
+                              "SYN-ACKs resent to half-open connections");
+            return;
+        }
         if (e.kind == KernelEventKind::Retransmit && e.err == 0) {
             kernelRetransmits = true;
             if (on("retransmit_spike") && !(e.tcpFlags & TS_TCP_SYN))
@@ -683,22 +750,21 @@ struct AlertEngine::Private
         const bool closedPort = syn && d.reasonName == QLatin1String("NO_SOCKET");
         const bool named = !d.reasonName.isEmpty() && !config.ignoredDrops().contains(d.reasonName);
         // A full accept or SYN queue is syn_flood's evidence.
-        const bool queueFull = d.reasonName == QLatin1String("TCP_LISTEN_OVERFLOW")
-                               || d.reasonName == QLatin1String("TCP_REQQFULLDROP");
+        const bool queueFull = d.reasonName == QLatin1String("TCP_LISTEN_OVERFLOW") ||
+                               d.reasonName == QLatin1String("TCP_REQQFULLDROP");
         if (on("drop_surge") && named && !closedPort && !queueFull) {
-            countAndRaise(drops, "drop_surge", "drop_surge.window", "drop_surge.min_drops",
-                          d.reasonName, QString(), {d.timeNs, d.connectionId, 0},
-                          [&](int n, const QString &span) {
-                              return QStringLiteral("the kernel dropped %1 TCP packets for %2 in %3")
-                                  .arg(n)
-                                  .arg(d.reasonName, span);
-                          });
+            countAndRaise(
+                drops, "drop_surge", "drop_surge.window", "drop_surge.min_drops", d.reasonName,
+                QString(), {d.timeNs, d.connectionId, 0}, [&](int n, const QString &span) {
+                    return QStringLiteral("the kernel dropped %1 TCP packets for %2 in %3")
+                        .arg(n)
+                        .arg(d.reasonName, span);
+                });
         }
         if (closedPort)
             onClosedPort(d.srcAddr, d.dstPort, d.timeNs, 0);
-        if (on("syn_flood")
-            && (d.reasonName == QLatin1String("TCP_LISTEN_OVERFLOW")
-                || d.reasonName == QLatin1String("TCP_REQQFULLDROP")))
+        if (on("syn_flood") && (d.reasonName == QLatin1String("TCP_LISTEN_OVERFLOW") ||
+                                d.reasonName == QLatin1String("TCP_REQQFULLDROP")))
             onOverflow(d.dstPort, d.timeNs, 1, QStringLiteral("SYNs dropped by a full queue"));
     }
 
@@ -715,122 +781,6 @@ struct AlertEngine::Private
         it.value() = l.drops;
         if (delta > 0 && on("syn_flood"))
             onOverflow(l.port, l.timeNs, delta, QStringLiteral("connections the listener dropped"));
-    }
-
-    // Custom rules --------------------------------------------------------------------------
-
-    QString groupValue(const QString &field, const Packet *p, const Connection *c) const
-    {
-        if (p) {
-            if (field == QLatin1String("ip.src"))
-                return addressText(p->family, p->srcAddr);
-            if (field == QLatin1String("ip.dst"))
-                return addressText(p->family, p->dstAddr);
-            if (field == QLatin1String("tcp.srcport"))
-                return QString::number(p->srcPort);
-            if (field == QLatin1String("tcp.dstport"))
-                return QString::number(p->dstPort);
-        }
-        if (field == QLatin1String("conn.id"))
-            return c ? QString::number(c->id) : (p ? QString::number(p->connectionId) : QString());
-        if (!c)
-            return QStringLiteral("(no connection)");
-        if (field == QLatin1String("conn.remote_addr"))
-            return c->remoteAddr;
-        if (field == QLatin1String("conn.remote_port"))
-            return QString::number(c->remotePort);
-        if (field == QLatin1String("conn.local_addr"))
-            return c->localAddr;
-        if (field == QLatin1String("conn.local_port"))
-            return QString::number(c->localPort);
-        if (field == QLatin1String("proc.name"))
-            return c->comm;
-        if (field == QLatin1String("proc.pid"))
-            return QString::number(c->pid);
-        return {};
-    }
-
-    void onRuleMatch(int ruleIndex, qint64 timeNs, const Packet *p, const Connection *c)
-    {
-        const AlertRule &rule = config.rules().at(ruleIndex);
-        Alert a;
-        a.kind = rule.name;
-        a.custom = true;
-        a.severity = rule.severity;
-        a.timeNs = timeNs;
-        if (c) {
-            a.remote = endpointText(c->remoteAddr, c->remotePort);
-            if (c->remoteAddr.isEmpty())
-                a.remote.clear();
-        }
-        if (!rule.counted) {
-            const qint64 connId = c ? c->id : (p ? p->connectionId : 0);
-            a.subject = QStringLiteral("conn %1").arg(connId);
-            if (connId > 0)
-                a.connections = {connId};
-            if (p)
-                a.packets = {p->id};
-            a.summary = QStringLiteral("%1 matched %2").arg(rule.expression.trimmed(),
-                c ? connectionLabel(*c) : QStringLiteral("packet %1").arg(p ? p->id : 0));
-            raise(std::move(a));
-            return;
-        }
-        const QString group = rule.groupField.isEmpty() ? QString() : groupValue(rule.groupField, p, c);
-        Window &w = rules[ruleIndex].windows.at(group);
-        w.expire(timeNs, rule.windowNs);
-        w.add({timeNs, c ? c->id : (p ? p->connectionId : 0), 0});
-        const bool over = rule.atLeast ? quint64(w.size()) >= rule.threshold
-                                       : quint64(w.size()) > rule.threshold;
-        if (!over)
-            return;
-        a.subject = rule.groupField.isEmpty() ? QStringLiteral("all")
-                                              : rule.groupField + QStringLiteral(" == ") + group;
-        a.connections = w.connections();
-        if (a.connections.size() != 1)
-            a.remote.clear();
-        a.summary = QStringLiteral("%1 × (%2)%3 in %4")
-                        .arg(w.size())
-                        .arg(rule.expression.trimmed(),
-                             rule.groupField.isEmpty() ? QString()
-                                                       : QStringLiteral(" with %1 %2").arg(rule.groupField, group),
-                             durationText(w.spanNs()));
-        w.clear();
-        raise(std::move(a));
-    }
-
-    void packetRules(const Packet &p)
-    {
-        const auto &list = config.rules();
-        const Connection *c = nullptr;
-        bool looked = false;
-        for (int i = 0; i < list.size(); ++i) {
-            if (list.at(i).filter.target() != FilterTarget::Packets)
-                continue;
-            if (!list.at(i).filter.matches(p, filterContext))
-                continue;
-            if (!looked) {
-                auto it = connections.constFind(p.connectionId);
-                c = it != connections.constEnd() ? &it->c : nullptr;
-                looked = true;
-            }
-            onRuleMatch(i, p.timeNs, &p, c);
-        }
-    }
-
-    void connectionRules(const Connection &c, qint64 timeNs)
-    {
-        const auto &list = config.rules();
-        filterContext.sessionEndNs = timeNs;
-        for (int i = 0; i < list.size(); ++i) {
-            if (list.at(i).filter.target() != FilterTarget::Connections)
-                continue;
-            if (rules[i].matchedConnections.contains(c.id))
-                continue;
-            if (!list.at(i).filter.matches(c, filterContext))
-                continue;
-            rules[i].matchedConnections.insert(c.id);
-            onRuleMatch(i, timeNs, nullptr, &c);
-        }
     }
 
     // Time ---------------------------------------------------------------------------------
@@ -855,16 +805,21 @@ struct AlertEngine::Private
         // Each set of windows is swept with its own length, so a subject seen once (a spoofed
         // source) is forgotten as soon as its hit leaves the window.
         const std::pair<Windows *, const char *> sets[] = {
-            {&synSyns, "syn_flood.window"},       {&synCompleted, "syn_flood.window"},
-            {&synOverflows, "syn_flood.window"},  {&scanPorts, "port_scan.window"},
-            {&resets, "rst_storm.window"},        {&refused, "refused_burst.window"},
+            {&synSyns, "syn_flood.window"},
+            {&synCompleted, "syn_flood.window"},
+            {&synOverflows, "syn_flood.window"},
+            {&synCookies, "syn_flood.window"},
+            {&synAckResends, "syn_flood.window"},
+            {&scanPorts, "port_scan.window"},
+            {&resets, "rst_storm.window"},
+            {&refused, "refused_burst.window"},
             {&retransConn, "retransmit_spike.window"},
             {&retransRemote, "retransmit_spike.window"},
-            {&drops, "drop_surge.window"},        {&timeWaits, "time_wait_buildup.window"}};
+            {&drops, "drop_surge.window"},
+            {&timeWaits, "time_wait_buildup.window"}};
         for (const auto &[set, window] : sets)
             set->sweep(nowNs, paramNs(window));
-        for (int i = 0; i < rules.size(); ++i)
-            rules[i].windows.sweep(nowNs, config.rules().at(i).windowNs);
+        rules->sweep(nowNs);
         for (auto it = resetPairs.begin(); it != resetPairs.end();) {
             if (nowNs - it.value() > paramNs("rst_storm.window"))
                 it = resetPairs.erase(it);
@@ -899,14 +854,11 @@ struct AlertEngine::Private
     }
 };
 
-AlertEngine::AlertEngine(const AlertConfig &config)
-    : d(std::make_unique<Private>())
+AlertEngine::AlertEngine(const AlertConfig &config) : d(std::make_unique<Private>())
 {
     d->config = config;
-    d->rules.resize(config.rules().size());
-    for (const AlertRule &r : config.rules())
-        d->rulesNeedConnections = d->rulesNeedConnections || r.filter.needsConnections()
-                                  || r.filter.target() == FilterTarget::Connections;
+    d->rules = std::make_unique<detail::RuleMatcher>(
+        config.rules(), [p = d.get()](Alert a) { p->raise(std::move(a)); });
 }
 
 AlertEngine::~AlertEngine() = default;
@@ -916,12 +868,9 @@ void AlertEngine::addBatch(const QVector<Connection> &changed, const QVector<Pac
 {
     Private &p = *d;
     QVector<Item> items;
-    items.reserve(packets.size() + kernel.events.size() + kernel.drops.size()
-                  + kernel.listeners.size() + changed.size() * 2);
-    const bool connRules = std::any_of(p.config.rules().begin(), p.config.rules().end(),
-                                       [](const AlertRule &r) {
-                                           return r.filter.target() == FilterTarget::Connections;
-                                       });
+    items.reserve(packets.size() + kernel.events.size() + kernel.drops.size() +
+                  kernel.listeners.size() + changed.size() * 2);
+    const bool connRules = p.rules->hasConnectionRules();
     for (int i = 0; i < changed.size(); ++i) {
         const Connection &c = changed.at(i);
         p.noteConnection(c);
@@ -957,12 +906,12 @@ void AlertEngine::addBatch(const QVector<Connection> &changed, const QVector<Pac
         for (int i = 0; i < changed.size(); ++i)
             items.append({end, ItemType::ConnectionRules, i, 0});
     }
-    const bool packetRules = std::any_of(p.config.rules().begin(), p.config.rules().end(),
-                                         [](const AlertRule &r) {
-                                             return r.filter.target() == FilterTarget::Packets;
-                                         });
-    if (packetRules && p.filterContext.originNs == 0 && !packets.isEmpty())
-        p.filterContext.originNs = packets.first().timeNs;
+    const bool packetRules = p.rules->hasPacketRules();
+    const detail::RuleMatcher::FindConnection findConnection =
+        [&p](qint64 id) -> const Connection * {
+        auto it = p.connections.constFind(id);
+        return it != p.connections.constEnd() ? &it->c : nullptr;
+    };
     for (const Item &item : std::as_const(items)) {
         ++p.items;
         p.advance(item.timeNs);
@@ -978,12 +927,12 @@ void AlertEngine::addBatch(const QVector<Connection> &changed, const QVector<Pac
             break;
         }
         case ItemType::ConnectionRules:
-            p.connectionRules(changed.at(item.index), item.timeNs);
+            p.rules->onConnection(changed.at(item.index), item.timeNs);
             break;
         case ItemType::Packet:
             p.onPacket(packets.at(item.index));
             if (packetRules)
-                p.packetRules(packets.at(item.index));
+                p.rules->onPacket(packets.at(item.index), findConnection);
             if (packets.at(item.index).connectionId > 0) {
                 auto it = p.connections.find(packets.at(item.index).connectionId);
                 if (it != p.connections.end())

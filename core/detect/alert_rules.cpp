@@ -19,8 +19,8 @@ const QVector<DetectorInfo> &builtinDetectors()
 {
     static const QVector<DetectorInfo> list = {
         {QStringLiteral("syn_flood"), AlertSeverity::High,
-         QStringLiteral("SYNs to a listener far above the handshakes it completes, or its "
-                        "accept queue overflowing")},
+         QStringLiteral("SYNs, SYN cookies or SYN-ACK resends of a listener far above the "
+                        "handshakes it completes, or its queues overflowing")},
         {QStringLiteral("port_scan"), AlertSeverity::Medium,
          QStringLiteral("one remote address reaching many closed or filtered ports")},
         {QStringLiteral("rst_storm"), AlertSeverity::Medium,
@@ -56,6 +56,14 @@ const QVector<DetectorParameter> &detectorParameters()
          QStringLiteral("... while the handshakes completed are below this share of them")},
         {QStringLiteral("syn_flood.min_overflows"), 20, false,
          QStringLiteral("or: accept-queue overflows and SYN-queue drops within the window")},
+        {QStringLiteral("syn_flood.min_cookies"), 20, false,
+         QStringLiteral("or: SYN cookies sent from one listener port within the window (its "
+                        "SYN queue was full), with handshakes completed below max_completed "
+                        "of them")},
+        {QStringLiteral("syn_flood.min_synack_resends"), 20, false,
+         QStringLiteral("or: SYN-ACKs resent to half-open connections of one listener port "
+                        "within the window, with handshakes completed below max_completed of "
+                        "them")},
         {QStringLiteral("port_scan.window"), 10 * kSecond, true,
          QStringLiteral("time over which closed ports are counted")},
         {QStringLiteral("port_scan.min_ports"), 20, false,
@@ -157,8 +165,7 @@ void AlertConfig::setSeverity(const QString &kind, AlertSeverity severity)
 
 std::optional<qint64> parseAlertDuration(const QString &text)
 {
-    static const QRegularExpression re(
-        QStringLiteral("^([0-9]+(?:\\.[0-9]+)?)(ns|us|ms|s|m|h)?$"));
+    static const QRegularExpression re(QStringLiteral("^([0-9]+(?:\\.[0-9]+)?)(ns|us|ms|s|m|h)?$"));
     const auto m = re.match(text.trimmed());
     if (!m.hasMatch())
         return std::nullopt;
@@ -231,12 +238,14 @@ bool compileRuleFilter(const QString &expr, int offset, AlertRule *rule, QString
         FilterError packetError;
         f = DisplayFilter::compile(placed, FilterTarget::Packets, &packetError);
         if (!f.isValid()) {
-            *error = QStringLiteral("column %1: %2").arg(packetError.column).arg(packetError.message);
+            *error =
+                QStringLiteral("column %1: %2").arg(packetError.column).arg(packetError.message);
             return false;
         }
     }
     if (f.isEmpty()) {
-        *error = QStringLiteral("column %1: the rule has no condition after 'when'").arg(offset + 1);
+        *error =
+            QStringLiteral("column %1: the rule has no condition after 'when'").arg(offset + 1);
         return false;
     }
     rule->expression = expr.trimmed();
@@ -291,8 +300,8 @@ bool parseCount(const QString &line, int at, AlertRule *rule, QString *error)
                          .arg(field, groupFieldNames().join(QStringLiteral(", ")));
             return false;
         }
-        const bool packetOnly = field.startsWith(QLatin1String("ip."))
-                                || field.startsWith(QLatin1String("tcp."));
+        const bool packetOnly =
+            field.startsWith(QLatin1String("ip.")) || field.startsWith(QLatin1String("tcp."));
         if (packetOnly && rule->filter.target() == FilterTarget::Connections) {
             *error = QStringLiteral("column %1: '%2' is a packet field, but the rule counts "
                                     "connections; use conn.local_addr/conn.remote_addr or "
@@ -338,7 +347,8 @@ bool parseCount(const QString &line, int at, AlertRule *rule, QString *error)
     rule->windowNs = *window;
     word = nextWord(line, end, &start, &end);
     if (!word.isEmpty()) {
-        *error = QStringLiteral("column %1: unexpected '%2' after the time").arg(start + 1).arg(word);
+        *error =
+            QStringLiteral("column %1: unexpected '%2' after the time").arg(start + 1).arg(word);
         return false;
     }
     return true;
@@ -379,8 +389,8 @@ bool parseAlert(const QString &line, int at, AlertRule *rule, QString *error)
         return false;
     }
     const int body = skipSpaces(line, end);
-    if (line.mid(body, 5) == QLatin1String("count")
-        && line.mid(skipSpaces(line, body + 5), 1) == QLatin1String("("))
+    if (line.mid(body, 5) == QLatin1String("count") &&
+        line.mid(skipSpaces(line, body + 5), 1) == QLatin1String("("))
         return parseCount(line, body + 5, rule, error);
     return compileRuleFilter(line.mid(body), body, rule, error);
 }
@@ -445,8 +455,7 @@ bool parseSet(const QString &line, int at, AlertConfig *config, QString *error)
             return false;
         }
         value = double(*ns);
-        if (value > 86400 * kSecond
-            || (value <= 0 && name.endsWith(QLatin1String(".window")))) {
+        if (value > 86400 * kSecond || (value <= 0 && name.endsWith(QLatin1String(".window")))) {
             *error = QStringLiteral("column %1: %2 is a time of at most a day (a window above 0), "
                                     "not '%3'")
                          .arg(end + 2)
@@ -457,9 +466,8 @@ bool parseSet(const QString &line, int at, AlertConfig *config, QString *error)
         bool ok = false;
         value = rest.toDouble(&ok);
         if (!ok || value < 0 || !std::isfinite(value) || value > kMaxSetting) {
-            *error = QStringLiteral("column %1: %2 is a number, not '%3'")
-                         .arg(end + 2)
-                         .arg(name, rest);
+            *error =
+                QStringLiteral("column %1: %2 is a number, not '%3'").arg(end + 2).arg(name, rest);
             return false;
         }
     }
@@ -490,8 +498,7 @@ std::optional<AlertConfig> parseAlertConfig(const QString &text, QString *error)
         } else if (keyword == QLatin1String("severity")) {
             int s2 = 0, e2 = 0;
             const QString kind = nextWord(line, end, &s2, &e2);
-            ok = parseSet(QStringLiteral("set %1.severity = %2")
-                              .arg(kind, line.mid(e2).trimmed()),
+            ok = parseSet(QStringLiteral("set %1.severity = %2").arg(kind, line.mid(e2).trimmed()),
                           3, &config, &why);
             if (!ok)
                 why = QStringLiteral("column %1: expected 'severity DETECTOR low|medium|high'")

@@ -125,6 +125,12 @@ public:
         }
         return m_map[key];
     }
+    // The subject's window if it has one (never a scratch window).
+    Window *find(const QString &key)
+    {
+        auto it = m_map.find(key);
+        return it != m_map.end() ? &*it : nullptr;
+    }
     quint64 refused() const { return m_refused; }
     void sweep(qint64 nowNs, qint64 windowNs)
     {

@@ -42,7 +42,7 @@ struct TcpSample
 
 enum class KernelEventKind : quint8 {
     Retransmit = 1,        // tcp_retransmit_skb
-    SynAckRetransmit = 2,  // tcp_retransmit_synack (joined to the accepted connection by tuple)
+    SynAckRetransmit = 2,  // tcp_retransmit_synack: the accepted connection by tuple, else the listener
     ResetSent = 3,
     ResetReceived = 4,
     CongestionState = 5,

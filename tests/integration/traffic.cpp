@@ -8,7 +8,8 @@
 //   ts_traffic client 4|6 PORT SEND EXPECT prints "port N" (its local port), exits 0
 //   ts_traffic refused 4|6 PORT           exits 0 iff connect() fails with ECONNREFUSED
 //   ts_traffic burst 4|6 N                N connect/accept/close cycles as fast as possible
-//   ts_traffic sink 4|6                   prints "port N", reads one client until EOF, exits 0
+//   ts_traffic sink 4|6 [BACKLOG]         prints "port N", reads one client until EOF, exits 0
+//                                         (listen backlog 4 unless given)
 //   ts_traffic stream 4|6 PORT MILLIS     prints "port N", sends as fast as it can for MILLIS ms
 //   ts_traffic scan 4|6 FIRST N             connect() to ports FIRST..FIRST+N-1 (closed ones
 //                                         are refused), prints "refused K"
@@ -138,8 +139,10 @@ int main(int argc, char **argv)
         close(fd);
         return 0;
     }
-    if (mode == "sink" && argc == 3) {
-        if (bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0 || listen(fd, 4))
+    if (mode == "sink" && (argc == 3 || argc == 4)) {
+        const int backlog = argc == 4 ? std::atoi(argv[3]) : 4;
+        if (bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0 ||
+            listen(fd, backlog))
             return fail("bind/listen");
         std::printf("port %u\n", localPort(fd));
         const int c = accept(fd, nullptr, nullptr);

@@ -259,6 +259,71 @@ private slots:
         QVERIFY(alerts.first().summary.contains(QLatin1String("30 connections the listener dropped")));
     }
 
+    void synCookies()
+    {
+        // SYN-ACKs leaving the listener's port with no request socket behind them are SYN
+        // cookies; those that found their request socket (NEW_SYN_RECV) are not.
+        Connection listener = conn(1, QStringLiteral("0.0.0.0"), 8080, QString(), 0,
+                                   ConnectionRole::Listener);
+        change(listener, kT0 - kS, TcpState::Close, TcpState::Listen);
+        QVector<Packet> ps;
+        for (int i = 0; i < 40; ++i) {
+            Packet normal = packet(2 * i + 1, 0, kT0 + i * 10 * kMs, "10.0.0.1", 8080,
+                                   "203.0.113.7", quint16(1024 + i), PacketDirection::Out,
+                                   TS_TCP_SYN | TS_TCP_ACK);
+            normal.sockState = quint8(TcpState::NewSynRecv);
+            ps.append(normal);
+        }
+        QVERIFY2(run({listener}, ps).isEmpty(), "SYN-ACKs of queued half-opens are no cookies");
+        for (int i = 0; i < 25; ++i)
+            ps.append(packet(200 + i, 0, kT0 + 400 * kMs + i * 10 * kMs, "10.0.0.1", 8080,
+                             "203.0.113.7", quint16(2048 + i), PacketDirection::Out,
+                             TS_TCP_SYN | TS_TCP_ACK));
+        const QVector<Alert> alerts = run({listener}, ps);
+        QCOMPARE(kinds(alerts), QStringList{QStringLiteral("syn_flood")});
+        QCOMPARE(alerts.first().subject, QStringLiteral("0.0.0.0:8080"));
+        QCOMPARE(alerts.first().connections, QVector<qint64>{1});
+        QVERIFY2(alerts.first().summary.contains(QLatin1String("20 SYN cookies sent")),
+                 qPrintable(alerts.first().summary));
+    }
+
+    void synAckResendsAgainstAccepts()
+    {
+        // SYN-ACKs resent to half-opens never accepted (joined to the listener) while nothing
+        // completes; the same resends on a listener that accepts its connections are no flood.
+        Connection listener = conn(1, QStringLiteral("0.0.0.0"), 8080, QString(), 0,
+                                   ConnectionRole::Listener);
+        change(listener, kT0 - kS, TcpState::Close, TcpState::Listen);
+        KernelData k;
+        for (int i = 0; i < 30; ++i) {
+            KernelEvent e;
+            e.connectionId = 1;
+            e.timeNs = kT0 + i * 20 * kMs;
+            e.kind = KernelEventKind::SynAckRetransmit;
+            e.segs = 1;
+            k.events.append(e);
+        }
+        const QVector<Alert> alerts = run({listener}, {}, k);
+        QCOMPARE(kinds(alerts), QStringList{QStringLiteral("syn_flood")});
+        QVERIFY2(alerts.first().summary.contains(
+                     QLatin1String("20 SYN-ACKs resent to half-open connections")),
+                 qPrintable(alerts.first().summary));
+        QVERIFY(alerts.first().summary.contains(QLatin1String("0 handshakes completed")));
+
+        QVector<Connection> cs{listener};
+        for (int i = 0; i < 30; ++i) {
+            const qint64 t = kT0 + i * 20 * kMs - 5 * kMs;
+            Connection s = conn(i + 2, QStringLiteral("10.0.0.1"), 8080,
+                                QStringLiteral("203.0.113.7"), quint16(1024 + i),
+                                ConnectionRole::Server);
+            change(s, t, TcpState::Listen, TcpState::SynRecv);
+            change(s, t + kMs, TcpState::SynRecv, TcpState::Established);
+            s.handshakeNs = kMs;
+            cs.append(s);
+        }
+        QVERIFY(run(cs, {}, k).isEmpty());
+    }
+
     void rstStorm()
     {
         QVector<Connection> cs;
