@@ -12,9 +12,11 @@
 
 #include <bpf/libbpf.h>
 #include <cerrno>
+#include <csignal>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -46,6 +48,46 @@ bool isUnixStream(int fd)
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
         return false;
     return domain == AF_UNIX && type == SOCK_STREAM;
+}
+
+// --stdio: the client's frames on stdin, ours on stdout. Both are moved to descriptors of their
+// own, and stdin becomes /dev/null and stdout a copy of stderr, so nothing printed by mistake
+// (ours or a library's) can ever corrupt the stream: every message of the helper goes to stderr.
+// Refuses a network socket (inetd and the like: the helper serves no network; ssh
+// authenticates its clients) and an AF_UNIX socket whose peer may not drive us.
+bool takeStdio(int &readFd, int &writeFd, std::string &why)
+{
+    for (const int fd : {STDIN_FILENO, STDOUT_FILENO}) {
+        struct stat st
+        {
+        };
+        if (fstat(fd, &st) != 0) {
+            why = std::string(fd == STDIN_FILENO ? "stdin" : "stdout") + " is not open";
+            return false;
+        }
+        if (!S_ISSOCK(st.st_mode))
+            continue;
+        if (!isUnixStream(fd)) {
+            why = std::string(fd == STDIN_FILENO ? "stdin" : "stdout") +
+                  " is a network socket: tcpscope-helper serves no network; run it through ssh";
+            return false;
+        }
+        if (!peerAllowed(fd, why))
+            return false;
+    }
+    readFd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+    writeFd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+    if (readFd < 0 || writeFd < 0) {
+        why = std::string("cannot duplicate stdin/stdout: ") + std::strerror(errno);
+        return false;
+    }
+    const int devNull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devNull < 0 || dup2(devNull, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+        why = std::string("cannot redirect stdin/stdout: ") + std::strerror(errno);
+        return false;
+    }
+    close(devNull);
+    return true;
 }
 
 int serveListen(const Options &options, Tracefs &tracefs, int signalFd)
@@ -110,26 +152,39 @@ int main(int argc, char **argv)
         std::fputs(usageText(), stdout);
         return kExitOk;
     }
+    // A client gone while we write must be a write error, never a silent death by SIGPIPE
+    // (which would skip the clean-up of clsact filters).
+    std::signal(SIGPIPE, SIG_IGN);
     if (options.fd >= 0 && !isUnixStream(options.fd)) {
         std::fprintf(stderr, "tcpscope-helper: --fd %d is not an AF_UNIX stream socket\n",
                      options.fd);
         return kExitUsage;
     }
+    // The client's descriptors: one socket (--fd) or stdin and stdout (--stdio); none for
+    // --listen, whose clients come later.
+    int readFd = options.fd, writeFd = options.fd;
+    if (options.stdio && !takeStdio(readFd, writeFd, error)) {
+        std::fprintf(stderr, "tcpscope-helper: --stdio: %s\n", error.c_str());
+        return kExitUsage;
+    }
+    UniqueFd ownedRead(options.stdio ? readFd : -1), ownedWrite(options.stdio ? writeFd : -1);
     // Checked before anything is allocated: a user running the capability-bearing helper may not
     // pin more kernel memory than the caps allow.
     if (!checkRingLimits(options, getuid(), error)) {
         std::fprintf(stderr, "tcpscope-helper: %s\n", error.c_str());
-        if (options.fd >= 0)
-            PeerChannel(options.fd).sendError(tcpscope::wire::ErrorCode::Limits,
-                                              "refusing the ring buffer sizes", error);
+        if (readFd >= 0)
+            PeerChannel(readFd, writeFd)
+                .sendError(tcpscope::wire::ErrorCode::Limits, "refusing the ring buffer sizes",
+                           error);
         return kExitUsage;
     }
     if (!hasRequiredPrivileges()) {
         const std::string message = privilegesMessage(argv[0]);
         std::fprintf(stderr, "%s\n", message.c_str());
-        if (options.fd >= 0)
-            PeerChannel(options.fd).sendError(tcpscope::wire::ErrorCode::Permission,
-                                              kPrivilegesNeeded, privilegesAdvice(argv[0]));
+        if (readFd >= 0)
+            PeerChannel(readFd, writeFd)
+                .sendError(tcpscope::wire::ErrorCode::Permission, kPrivilegesNeeded,
+                           privilegesAdvice(argv[0]));
         return kExitNoPermission;
     }
     g_verbose = options.verbose;
@@ -142,8 +197,8 @@ int main(int argc, char **argv)
     Tracefs tracefs; // outlives every session; unmounts at exit if it mounted
     if (!options.listenPath.empty())
         return serveListen(options, tracefs, signalFd.get());
-    UniqueFd peer(options.fd);
+    UniqueFd peer(options.stdio ? -1 : options.fd); // --stdio: owned above
     bool signalled = false;
-    Session session(peer.get(), options, tracefs, signalFd.get());
+    Session session(readFd, writeFd, options, tracefs, signalFd.get());
     return session.run(signalled);
 }

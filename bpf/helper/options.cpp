@@ -9,17 +9,20 @@ namespace tcpscope::helper {
 
 const char *usageText()
 {
-    return "usage: tcpscope-helper (--fd N | --listen PATH) [--force-tracepoint]\n"
+    return "usage: tcpscope-helper (--fd N | --listen PATH | --stdio) [--force-tracepoint]\n"
            "                       [--ringbuf-kib N] [--packet-ringbuf-kib N] [--force-clsact]\n"
            "                       [--tcpinfo-ringbuf-kib N] [--verbose]\n"
            "\n"
            "Privileged half of tcpscope: loads the TCP lifecycle, packet and tcpinfo BPF\n"
-           "programs and streams their records over an AF_UNIX stream socket using the\n"
-           "tcpscope wire protocol.\n"
+           "programs and streams their records over an AF_UNIX stream socket (or stdin and\n"
+           "stdout) using the tcpscope wire protocol.\n"
            "\n"
            "  --fd N              use the already connected socket N (the app's socketpair)\n"
            "  --listen PATH       create a socket at PATH (mode 0660), serve one client at a\n"
            "                      time until SIGTERM/SIGINT; PATH is removed on exit\n"
+           "  --stdio             read the client's frames from stdin and write to stdout\n"
+           "                      (pipes or a socket), one capture: for `ssh HOST\n"
+           "                      tcpscope-helper --stdio`; messages go to stderr only\n"
            "  --force-tracepoint  skip tp_btf and use the classic tracepoints (for tests)\n"
            "  --ringbuf-kib N     kernel ring buffer size in KiB (power of two, 4..1048576,\n"
            "                      at most 32768 when the caller is not root; default 8192);\n"
@@ -34,8 +37,8 @@ const char *usageText()
            "\n"
            "Needs root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (and CAP_SYS_PTRACE to\n"
            "attribute listening sockets of other users that predate the capture). Only root or\n"
-           "the user that started the helper may connect. With --fd, once attached it keeps\n"
-           "only CAP_BPF and CAP_NET_ADMIN, sets no_new_privs and is not dumpable.\n"
+           "the user that started the helper may connect. With --fd or --stdio, once attached\n"
+           "it keeps only CAP_BPF and CAP_NET_ADMIN, sets no_new_privs and is not dumpable.\n"
            "Start options are capped: snap length 256 bytes, sample interval 10 s, maximum\n"
            "stall 1 h. See tcpscope-helper(8).\n"
            "\n"
@@ -72,6 +75,8 @@ bool parseOptions(int argc, char **argv, Options &out, std::string &error)
                 return false;
             }
             out.fd = static_cast<int>(fd);
+        } else if (arg == "--stdio") {
+            out.stdio = true;
         } else if (arg == "--force-clsact") {
             out.forceClsact = true;
         } else if (arg == "--ringbuf-kib" || arg == "--packet-ringbuf-kib" ||
@@ -106,8 +111,8 @@ bool parseOptions(int argc, char **argv, Options &out, std::string &error)
     }
     if (out.help)
         return true;
-    if ((out.fd >= 0) == !out.listenPath.empty()) {
-        error = "exactly one of --fd N or --listen PATH is required";
+    if (int(out.fd >= 0) + int(!out.listenPath.empty()) + int(out.stdio) != 1) {
+        error = "exactly one of --fd N, --listen PATH or --stdio is required";
         return false;
     }
     return true;

@@ -16,6 +16,9 @@ struct Options
 {
     int fd = -1;            // --fd N: connected socket inherited from the app
     std::string listenPath; // --listen PATH: standalone server socket
+    // --stdio: the wire protocol on stdin (read) and stdout (written), for a client that runs
+    // the helper through a remote shell (`ssh HOST tcpscope-helper --stdio`).
+    bool stdio = false;
     bool forceTracepoint = false;
     unsigned ringbufKib = 8192; // BPF ring buffer size; power of two, >= one page
     bool forceClsact = false;   // packets: clsact instead of tcx links (tests, old kernels)

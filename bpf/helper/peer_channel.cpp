@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 namespace tcpscope::helper {
 
@@ -19,11 +21,37 @@ long long nowMs()
 }
 } // namespace
 
-PeerChannel::PeerChannel(int fd) : m_fd(fd)
+PeerChannel::PeerChannel(int readFd, int writeFd) : m_readFd(readFd), m_writeFd(writeFd)
 {
-    const int flags = fcntl(fd, F_GETFL);
-    if (flags >= 0)
-        fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    m_readFlags = fcntl(readFd, F_GETFL);
+    if (m_readFlags >= 0)
+        fcntl(readFd, F_SETFL, m_readFlags | O_NONBLOCK);
+    if (split()) {
+        m_writeFlags = fcntl(writeFd, F_GETFL);
+        if (m_writeFlags >= 0)
+            fcntl(writeFd, F_SETFL, m_writeFlags | O_NONBLOCK);
+    }
+    struct stat st
+    {
+    };
+    m_writeIsSocket = fstat(writeFd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+PeerChannel::~PeerChannel()
+{
+    // O_NONBLOCK belongs to the open file, which a terminal shares with the shell that
+    // started us: give it back as it was.
+    if (m_readFlags >= 0)
+        fcntl(m_readFd, F_SETFL, m_readFlags);
+    if (split() && m_writeFlags >= 0)
+        fcntl(m_writeFd, F_SETFL, m_writeFlags);
+}
+
+ssize_t PeerChannel::writeSome(const std::uint8_t *data, std::size_t size)
+{
+    if (m_writeIsSocket)
+        return ::send(m_writeFd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    return ::write(m_writeFd, data, size); // O_NONBLOCK; SIGPIPE is ignored (EPIPE instead)
 }
 
 bool PeerChannel::send(const std::vector<std::uint8_t> &frame)
@@ -33,7 +61,7 @@ bool PeerChannel::send(const std::vector<std::uint8_t> &frame)
     const long long deadline = nowMs() + kWriteTimeoutMs;
     std::size_t off = 0;
     while (off < frame.size()) {
-        const ssize_t n = ::send(m_fd, frame.data() + off, frame.size() - off, MSG_NOSIGNAL);
+        const ssize_t n = writeSome(frame.data() + off, frame.size() - off);
         if (n > 0) {
             off += static_cast<std::size_t>(n);
             continue;
@@ -42,7 +70,7 @@ bool PeerChannel::send(const std::vector<std::uint8_t> &frame)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             const long long left = deadline - nowMs();
-            pollfd p{m_fd, POLLOUT, 0};
+            pollfd p{m_writeFd, POLLOUT, 0};
             if (left > 0 && ::poll(&p, 1, static_cast<int>(left)) >= 0)
                 continue;
             m_error = "peer did not read for " + std::to_string(kWriteTimeoutMs) + " ms";
@@ -72,8 +100,7 @@ bool PeerChannel::pump()
 {
     while (!m_dead && !m_queue.empty()) {
         const std::vector<std::uint8_t> &front = m_queue.front();
-        const ssize_t n = ::send(m_fd, front.data() + m_frontWritten, front.size() - m_frontWritten,
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        const ssize_t n = writeSome(front.data() + m_frontWritten, front.size() - m_frontWritten);
         if (n > 0) {
             m_lastProgressMs = nowMs();
             m_frontWritten += std::size_t(n);
@@ -104,7 +131,7 @@ bool PeerChannel::drain(int timeoutMs)
     const long long deadline = nowMs() + timeoutMs;
     while (pump() && !m_queue.empty()) {
         const long long left = deadline - nowMs();
-        pollfd p{m_fd, POLLOUT, 0};
+        pollfd p{m_writeFd, POLLOUT, 0};
         if (left <= 0 || ::poll(&p, 1, int(left)) < 0)
             return false;
     }
@@ -132,7 +159,7 @@ void PeerChannel::sendFrameBestEffort(std::vector<std::uint8_t> frame)
         return;
     }
     // Short frame; if the socket buffer is full the peer is not listening anyway.
-    (void)::send(m_fd, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)writeSome(frame.data(), frame.size());
 }
 
 PeerChannel::ReadResult PeerChannel::poll(wire::Frame &frame)
@@ -155,7 +182,7 @@ PeerChannel::ReadResult PeerChannel::poll(wire::Frame &frame)
     if (m_dead)
         return ReadResult::Closed;
     std::uint8_t buf[16384];
-    const ssize_t n = ::recv(m_fd, buf, sizeof buf, 0);
+    const ssize_t n = ::read(m_readFd, buf, sizeof buf);
     if (n == 0) {
         m_error = "peer hung up";
         m_dead = true;

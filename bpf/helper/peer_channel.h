@@ -6,16 +6,19 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace tcpscope::helper {
 
-// The helper's end of the AF_UNIX stream. Non-blocking underneath: send() waits at most
+// The helper's end of the connection to its client: one AF_UNIX stream socket (--fd, --listen),
+// or two descriptors, one read and one written (--stdio: stdin and stdout, which a remote
+// shell's server may give as two pipes). Non-blocking underneath: send() waits at most
 // kWriteTimeoutMs for a slow reader, so a stuck or dead app can never hang the helper (and keep
 // BPF attached) forever. While streaming, frames go through a bounded queue instead (queue() +
 // pump()): the helper keeps reading the kernel while the app does not read, and what does not
-// fit is refused so the caller can drop and count it. Writes use MSG_NOSIGNAL: a closed peer is
-// an error, not SIGPIPE.
+// fit is refused so the caller can drop and count it. Socket writes use MSG_NOSIGNAL and the
+// helper ignores SIGPIPE: a closed peer (EPIPE) is an error, not a signal.
 class PeerChannel
 {
 public:
@@ -28,9 +31,24 @@ public:
         ProtocolError
     };
 
-    explicit PeerChannel(int fd); // does not own fd
-    int fd() const { return m_fd; }
+    explicit PeerChannel(int fd) : PeerChannel(fd, fd) {} // does not own fd
+    // Reads readFd, writes writeFd (may be the same descriptor); owns neither. Their file
+    // status flags are restored when the channel goes away (stdin/stdout may be a terminal).
+    PeerChannel(int readFd, int writeFd);
+    ~PeerChannel();
+    PeerChannel(const PeerChannel &) = delete;
+    PeerChannel &operator=(const PeerChannel &) = delete;
+    int readFd() const { return m_readFd; }
+    int writeFd() const { return m_writeFd; }
+    bool split() const { return m_readFd != m_writeFd; }
     bool dead() const { return m_dead; }
+    // The client is gone although nothing failed yet (poll() reported an error or hang-up on
+    // the write descriptor, e.g. the reader of a pipe went away).
+    void markClosed(const std::string &why)
+    {
+        m_error = why;
+        m_dead = true;
+    }
 
     static constexpr std::size_t kMaxQueuedBytes = 32u << 20;
 
@@ -63,7 +81,12 @@ public:
 
 private:
     void sendFrameBestEffort(std::vector<std::uint8_t> frame);
-    int m_fd;
+    // One non-blocking write of what the descriptor takes (send() on a socket, write() else).
+    ssize_t writeSome(const std::uint8_t *data, std::size_t size);
+    int m_readFd;
+    int m_writeFd;
+    bool m_writeIsSocket = false;
+    int m_readFlags = -1, m_writeFlags = -1; // as found, restored by the destructor
     bool m_dead = false;
     wire::FrameDecoder m_decoder;
     std::string m_error;

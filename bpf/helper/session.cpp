@@ -43,8 +43,8 @@ struct RingBufferDeleter
 };
 } // namespace
 
-Session::Session(int peerFd, const Options &options, Tracefs &tracefs, int signalFd)
-    : m_options(options), m_tracefs(tracefs), m_signalFd(signalFd), m_peer(peerFd)
+Session::Session(int readFd, int writeFd, const Options &options, Tracefs &tracefs, int signalFd)
+    : m_options(options), m_tracefs(tracefs), m_signalFd(signalFd), m_peer(readFd, writeFd)
 {
 }
 
@@ -90,7 +90,8 @@ int Session::onSample(void *ctx, void *data, std::size_t size)
 int Session::run(bool &signalled)
 {
     std::string why;
-    if (!peerAllowed(m_peer.fd(), why)) {
+    // With --stdio there is no socket peer to ask: main() checked what stdin and stdout are.
+    if (!m_options.stdio && !peerAllowed(m_peer.readFd(), why)) {
         fail(wire::ErrorCode::Permission, "refusing client", why);
         return kExitOk;
     }
@@ -191,7 +192,7 @@ Session::Wait Session::waitForStart(bool &signalled)
     // mode, its only client slot) forever.
     const long long deadline = nowMs() + kStartTimeoutMs;
     for (;;) {
-        pollfd fds[2] = {{m_peer.fd(), POLLIN, 0}, {m_signalFd, POLLIN, 0}};
+        pollfd fds[2] = {{m_peer.readFd(), POLLIN, 0}, {m_signalFd, POLLIN, 0}};
         const long long left = deadline - nowMs();
         const int n = left > 0 ? ::poll(fds, 2, int(left)) : 0;
         if (n < 0)
@@ -413,14 +414,23 @@ int Session::stream(bool &signalled)
         return kExitOk;
     std::string reason;
     for (;;) {
-        const short peerEvents = short(POLLIN | (m_peer.queuedBytes() ? POLLOUT : 0));
-        pollfd fds[4] = {{m_peer.fd(), peerEvents, 0},
+        const short outEvents = m_peer.queuedBytes() ? POLLOUT : 0;
+        // poll() skips negative descriptors: the netlink socket may be absent, and a peer on one
+        // socket needs no separate write entry. A write descriptor of its own is always polled
+        // (for POLLERR, even with nothing queued): a pipe whose reader went away says so only
+        // there, while stdin may stay open.
+        pollfd fds[5] = {{m_peer.readFd(), short(POLLIN | (m_peer.split() ? 0 : outEvents)), 0},
                          {ring_buffer__epoll_fd(rb.get()), POLLIN, 0},
                          {m_signalFd, POLLIN, 0},
-                         {m_packets.netlinkFd(), POLLIN, 0}};
+                         {m_packets.netlinkFd(), POLLIN, 0},
+                         {m_peer.split() ? m_peer.writeFd() : -1, outEvents, 0}};
         // Records do not wake us (see ring_wakeup.h) until a ring is half full: consume on a
         // timer.
-        ::poll(fds, m_packets.netlinkFd() >= 0 ? 4 : 3, kRingPollMs);
+        ::poll(fds, 5, kRingPollMs);
+        if (fds[4].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+            m_peer.markClosed("the client closed its end of the output");
+            break;
+        }
         if (fds[3].revents)
             m_packets.handleNetlink();
         if (fds[2].revents && readSignal(m_signalFd)) {

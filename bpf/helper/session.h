@@ -25,7 +25,13 @@ inline constexpr const char *kKernelBtf = "/sys/kernel/btf/vmlinux";
 class Session
 {
 public:
-    Session(int peerFd, const Options &options, Tracefs &tracefs, int signalFd);
+    // The client on one socket (--fd, --listen) ...
+    Session(int peerFd, const Options &options, Tracefs &tracefs, int signalFd)
+        : Session(peerFd, peerFd, options, tracefs, signalFd)
+    {
+    }
+    // ... or on a descriptor read and another written (--stdio).
+    Session(int readFd, int writeFd, const Options &options, Tracefs &tracefs, int signalFd);
     // Returns an exit code from options.h. signalled is set if SIGTERM/SIGINT/SIGHUP arrived.
     int run(bool &signalled);
 
