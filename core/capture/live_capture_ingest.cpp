@@ -351,19 +351,27 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
         // what is old enough, and held packets wait in that time.
         pipeline.advanceTo(s->monotonicNs);
         bool first = false;
+        SessionInfo started;
         {
             std::lock_guard lock(mutex);
             if (!streaming) {
                 // The helper attaches after Start and then reports at once: from here on every
                 // state change is seen, so this is when the capture really started.
-                streaming = first = true;
+                first = true;
                 info.startedNs = qint64(s->monotonicNs) + offsetNs;
                 writer->setInfo(info);
+                started = info;
             }
         }
         if (first) {
+            // infoReady before start() may return: a receiver connected directly (record) has
+            // the facts of the capture once start() says it runs.
+            emit q->infoReady(started);
+            {
+                std::lock_guard lock(mutex);
+                streaming = true;
+            }
             cond.notify_all();
-            emit q->infoReady(info);
         }
         return true;
     }
