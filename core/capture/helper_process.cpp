@@ -29,7 +29,8 @@ HelperProcess::~HelperProcess()
     terminate(0);
 }
 
-bool HelperProcess::spawn(const QString &program, const QStringList &args, QString *error)
+bool HelperProcess::spawn(const QString &program, const QStringList &args,
+                          const SpawnOptions &options, QString *error)
 {
     const QFileInfo fi(program);
     if (!fi.exists() || !fi.isExecutable()) {
@@ -67,15 +68,34 @@ bool HelperProcess::spawn(const QString &program, const QStringList &args, QStri
         return false;
     }
     if (pid == 0) {
-        setpgid(0, 0);
-        const int devNull = open("/dev/null", O_RDONLY);
-        if (devNull >= 0)
-            dup2(devNull, 0);
+        if (options.ownProcessGroup)
+            setpgid(0, 0);
+        if (options.ignoreInterrupts) {
+            struct sigaction ignore
+            {
+            };
+            ignore.sa_handler = SIG_IGN;
+            sigaction(SIGINT, &ignore, nullptr);
+            sigaction(SIGQUIT, &ignore, nullptr);
+        }
+        // dup2 clears CLOEXEC on the new descriptor; dup2 onto itself keeps it: clear it
+        // explicitly.
+        auto place = [](int from, int to) {
+            if (from == to)
+                fcntl(to, F_SETFD, 0);
+            else
+                dup2(from, to);
+        };
         dup2(errWrite.get(), 2);
-        if (theirs.get() == 3)
-            fcntl(3, F_SETFD, 0); // dup2 onto itself keeps CLOEXEC: clear it explicitly
-        else
-            dup2(theirs.get(), 3); // dup2 clears CLOEXEC on the new descriptor
+        if (options.peerOnStdio) {
+            place(theirs.get(), 0);
+            place(theirs.get(), 1);
+        } else {
+            const int devNull = open("/dev/null", O_RDONLY);
+            if (devNull >= 0)
+                dup2(devNull, 0);
+            place(theirs.get(), 3);
+        }
         execv(argv[0], argv.data());
         const char msg[] = "tcpscope-helper: exec failed\n";
         [[maybe_unused]] auto n = write(2, msg, sizeof msg - 1);

@@ -2,6 +2,8 @@
 // The tcpscope-helper child: spawned with its end of a socketpair as fd 3 and its stderr on a
 // pipe (its one-line failure reasons become our error text), in its own process group so a
 // terminal's Ctrl-C reaches only us and we can stop it cleanly. Reaped in terminate().
+// For a remote capture the child is ssh instead, with the socketpair's end as its stdin and
+// stdout (see capture/remote_transport.h).
 #pragma once
 
 #include "unique_fd.h"
@@ -21,8 +23,25 @@ public:
     HelperProcess &operator=(const HelperProcess &) = delete;
     ~HelperProcess(); // terminate(0)
 
+    struct SpawnOptions
+    {
+        // The child's end of the socketpair as its stdin and stdout (ssh) instead of fd 3 with
+        // stdin on /dev/null (the local helper's --fd 3).
+        bool peerOnStdio = false;
+        // A process group of its own, so a terminal's Ctrl-C reaches only us. Off for an ssh that
+        // may ask for a password on the terminal: a background group could not read it.
+        bool ownProcessGroup = true;
+        // SIGINT and SIGQUIT ignored in the child (ssh leaves an ignored signal ignored): Ctrl-C
+        // on a shared terminal stops the capture through us instead of killing the transport.
+        bool ignoreInterrupts = false;
+    };
     // False + reason when the executable is missing or fork/socketpair fail.
-    bool spawn(const QString &program, const QStringList &args, QString *error);
+    bool spawn(const QString &program, const QStringList &args, QString *error)
+    {
+        return spawn(program, args, SpawnOptions{}, error);
+    }
+    bool spawn(const QString &program, const QStringList &args, const SpawnOptions &options,
+               QString *error);
 
     int socketFd() const { return m_socket.get(); }
     int stderrFd() const { return m_stderr.get(); }

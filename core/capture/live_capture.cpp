@@ -90,11 +90,27 @@ QString LiveCapture::Private::helperFailureText(const QString &fallback)
     helper.drainStderr();
     const QString line = helper.lastStderrLine();
     const QString exit = helper.exitDescription();
+    if (remote) {
+        // ssh's exit status says what failed: ssh itself (255), the remote shell (126, 127) or
+        // the remote helper (its own status). Once streaming, an end without the helper's
+        // Error is a lost connection.
+        const bool reaped = !exit.isEmpty();
+        if (isStreaming() || !reaped)
+            return remoteLostText(
+                *remote, reaped ? std::optional<int>(helper.exitStatus()) : std::nullopt, line);
+        return remoteStartFailure(*remote, helper.exitStatus(), line, &remoteFailure);
+    }
     if (line.isEmpty())
         return exit.isEmpty() ? fallback : QStringLiteral("tcpscope-helper %1").arg(exit);
     // A signal is news the helper could not tell itself (e.g. the OOM killer's SIGKILL).
     return exit.startsWith(QLatin1String("killed")) ? QStringLiteral("%1 (%2)").arg(line, exit)
                                                     : line;
+}
+
+QString LiveCapture::Private::helperName() const
+{
+    return remote ? QStringLiteral("tcpscope-helper on '%1'").arg(remote->destination)
+                  : QStringLiteral("tcpscope-helper");
 }
 
 bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &options, QString *error)
@@ -217,13 +233,32 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
     d->alerts = alertConfig ? std::make_unique<AlertEngine>(*alertConfig) : nullptr;
     d->info.alertsRecorded = alertConfig.has_value();
     d->info.captureFilter = options.packets ? options.filter.simplified() : QString();
-    const QString helper = helperPath();
-    if (const QString why = helperPermissionProblem(helper); !why.isEmpty()) {
-        m_failure = CaptureFailure::Permission;
-        err = why;
+    d->remote = m_remote;
+    d->info.remote = m_remote ? m_remote->destination : QString();
+    d->owners = m_remote ? nullptr : std::make_unique<OwnerNamer>();
+    int helloTimeoutMs = kHelloTimeoutMs;
+    bool spawned = false;
+    if (m_remote) {
+        // ssh runs the helper there, talking over its stdin and stdout. It may ask for a
+        // password or a host key only where a person can answer on the terminal.
+        const bool prompts = terminalForPrompts();
+        helloTimeoutMs = prompts ? kRemotePromptHelloTimeoutMs : kRemoteHelloTimeoutMs;
+        HelperProcess::SpawnOptions spawnOptions;
+        spawnOptions.peerOnStdio = true;
+        spawnOptions.ownProcessGroup = !prompts;
+        spawnOptions.ignoreInterrupts = true;
+        if (const std::optional<QStringList> ssh = sshCommand(*m_remote, prompts, &err))
+            spawned = d->helper.spawn(ssh->first(), ssh->mid(1), spawnOptions, &err);
+    } else {
+        const QString helper = helperPath();
+        if (const QString why = helperPermissionProblem(helper); !why.isEmpty()) {
+            m_failure = CaptureFailure::Permission;
+            err = why;
+        }
+        spawned = err.isEmpty() &&
+                  d->helper.spawn(helper, {QStringLiteral("--fd"), QStringLiteral("3")}, &err);
     }
-    if (!err.isEmpty() ||
-        !d->helper.spawn(helper, {QStringLiteral("--fd"), QStringLiteral("3")}, &err)) {
+    if (!spawned) {
         d->writer->close();
         d->writer.reset();
         QFile::remove(path);
@@ -232,7 +267,7 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
     d->ingest = std::thread([p = d.get()] { p->runIngest(); });
 
     std::unique_lock lock(d->mutex);
-    const bool ready = d->cond.wait_for(lock, std::chrono::milliseconds(kHelloTimeoutMs),
+    const bool ready = d->cond.wait_for(lock, std::chrono::milliseconds(helloTimeoutMs),
                                         [this] { return d->streaming || d->ingestDone; });
     const bool ok = ready && d->streaming;
     QString reason = d->failure;
@@ -249,19 +284,29 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
         d->ingest.join();
     d->helper.terminate(ready ? 1000 : 0);
     if (!ready)
-        reason = QStringLiteral("tcpscope-helper did not answer within %1 s")
-                     .arg(kHelloTimeoutMs / 1000);
+        reason = QStringLiteral("%1 did not answer within %2 s")
+                     .arg(d->helperName())
+                     .arg(helloTimeoutMs / 1000);
     // A reason the stream gave (the helper's Error, a version refusal, a protocol error) is
     // the one to show; the helper's stderr only when there is none (it hung or closed silently,
     // which runIngest() already turned into the stderr line).
-    if (!ready || reason.isEmpty())
+    if (!ready && d->remote) {
+        // terminate() ended ssh: its status says nothing, its last words may (a prompt left
+        // unanswered, a slow network).
+        d->helper.drainStderr();
+        if (const QString line = d->helper.lastStderrLine(); !line.isEmpty())
+            reason += QStringLiteral(": ") + line;
+    } else if (!ready || reason.isEmpty()) {
         reason = d->helperFailureText(reason);
+    }
     if (m_helperError) {
         // The code says which kind of failure it was.
         if (m_helperError->code == wire::ErrorCode::Permission)
             m_failure = CaptureFailure::Permission;
         else if (m_helperError->code == wire::ErrorCode::KernelUnsupported)
             m_failure = CaptureFailure::Kernel;
+    } else if (d->remote) {
+        m_failure = d->remoteFailure; // from ssh's exit status (helperFailureText)
     } else {
         // No typed Error: a helper that died before its socket was usable (or one too old to
         // send codes). Only then does its exit status (terminate() reaped it) say which kind of

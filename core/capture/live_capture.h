@@ -6,6 +6,7 @@
 
 #include "capture/capture_options.h"
 #include "capture/helper_access.h"
+#include "capture/remote_transport.h"
 #include "capture/session_ring.h"
 #include "capture/trigger_ring.h"
 #include "detect/alert_rules.h"
@@ -104,6 +105,10 @@ public:
     // each trigger (core/capture/trigger_ring.h). Needs the detectors (the trigger is an
     // alert); not with rotation. nullopt: everything is kept.
     void setTrigger(const std::optional<TriggerSettings> &trigger) { m_trigger = trigger; }
+    // Remote capture for the next start(): the helper runs on target.destination through ssh
+    // (core/capture/remote_transport.h) instead of on this machine; the session records the
+    // destination (SessionInfo::remote) beside the remote host's name and kernel. nullopt: local.
+    void setRemote(const std::optional<RemoteTarget> &remote) { m_remote = remote; }
     // The file being written now (with rotation: the newest of the ring).
     QString sessionPath() const;
     // The files of this recording still on disk, oldest first.
@@ -148,6 +153,7 @@ private:
     RotationLimits m_rotation;
     std::optional<AlertConfig> m_alerts = AlertConfig();
     std::optional<TriggerSettings> m_trigger;
+    std::optional<RemoteTarget> m_remote;
     CaptureFailure m_failure = CaptureFailure::None;
     std::optional<wire::ErrorMessage> m_helperError;
 };

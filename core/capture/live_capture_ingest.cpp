@@ -107,6 +107,8 @@ void LiveCapture::Private::publish(bool force)
     QVector<Connection> changed = pipeline.takeChanged();
     for (const Connection &c : std::as_const(changed))
         writer->writeConnection(c);
+    if (owners)
+        writer->writeOwnerNames(owners->newNames(changed));
     if (trigger) {
         // Packets and samples wait in the trigger ring; events, drops and listener samples
         // (few, and what explains an incident) are always written.
@@ -283,6 +285,9 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
         SessionInfo si;
         si.kernelRelease = fromStd(h->kernelRelease);
         si.hostname = fromStd(h->hostname);
+        // A remote helper that could not name its host: the name it was reached by.
+        if (si.hostname.isEmpty() && remote)
+            si.hostname = remote->destination;
         si.tcpscopeVersion = QStringLiteral(TCPSCOPE_VERSION);
         for (const wire::ProbeReport &p : h->probes) {
             QString line = fromStd(p.name) + QLatin1Char('=') + fromStd(p.status);
@@ -304,6 +309,7 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
         {
             std::lock_guard lock(mutex);
             si.captureFilter = info.captureFilter;   // set by start()
+            si.remote = info.remote;
             si.alertsRecorded = info.alertsRecorded; // likewise
             si.trigger = info.trigger;
             si.triggerPreNs = info.triggerPreNs;
@@ -381,7 +387,7 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
             *error = QStringLiteral("protocol error: ") + fromStd(err);
             return false;
         }
-        *error = QStringLiteral("tcpscope-helper: ") + fromStd(e->text());
+        *error = helperName() + QStringLiteral(": ") + fromStd(e->text());
         std::lock_guard lock(mutex);
         helperError = *e;
         return false;

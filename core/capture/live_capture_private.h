@@ -6,6 +6,7 @@
 #include "capture/helper_process.h"
 #include "capture/live_capture.h"
 #include "detect/alert_engine.h"
+#include "model/cgroup.h"
 #include "pipeline/record_pipeline.h"
 #include "session/session_writer.h"
 #include "wire.h"
@@ -28,6 +29,9 @@ namespace live_detail {
 constexpr auto kPublishInterval = std::chrono::milliseconds(250); // ~4 Hz to the UI
 constexpr auto kMetaInterval = std::chrono::seconds(1);           // counters into the file
 constexpr int kHelloTimeoutMs = 15000;   // loading and attaching BPF takes a moment
+// Through ssh: connecting and logging in first; longer when ssh may ask the user a question.
+constexpr int kRemoteHelloTimeoutMs = 60000;
+constexpr int kRemotePromptHelloTimeoutMs = 300000;
 constexpr int kStopGraceMs = 3000;       // without progress
 constexpr int kStopBacklogMaxMs = 30000; // with progress
 constexpr int kMaxHelperNotes = 32;      // helper warnings recorded in the probe notes
@@ -105,11 +109,17 @@ struct LiveCapture::Private
     CounterBase base;
 
     wire::StartOptions startOptions; // built from CaptureOptions before the helper starts
+    std::optional<RemoteTarget> remote; // the helper runs there, through ssh
+    // A remote start's failure kind, decided from ssh's exit status by helperFailureText().
+    CaptureFailure remoteFailure = CaptureFailure::Other;
     QStringList fallbackNotes;       // probe lines: why something asked for is off (fallback)
 
     // Ingest-thread state.
     RecordPipeline pipeline; // reorder window -> tracker -> joiners -> analysis
     std::unique_ptr<AlertEngine> alerts; // the detectors, when on
+    // Names the cgroup ids and network namespaces of connections on this machine (not for a
+    // remote capture: these ids are the remote host's).
+    std::unique_ptr<OwnerNamer> owners;
     std::unique_ptr<TriggerRing> trigger; // triggered capture, when on
     qint64 offsetNs = 0;
     quint64 packetRecords = 0;
@@ -161,7 +171,11 @@ struct LiveCapture::Private
     qint64 currentFileBytes() const;
     // Joins the closer thread; its error, if any.
     QString joinCloser();
+    // Why the helper (or, remote, the ssh connection) ended without a reason in the stream:
+    // its stderr's last line and its exit status. Reaps it if it exits within half a second.
     QString helperFailureText(const QString &fallback);
+    // "tcpscope-helper", or "tcpscope-helper on 'DEST'" for a remote capture.
+    QString helperName() const;
 
     std::chrono::steady_clock::time_point lastPublish{};
     std::chrono::steady_clock::time_point lastMeta{};

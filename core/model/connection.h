@@ -134,6 +134,7 @@ struct SessionInfo
 {
     QString kernelRelease;
     QString hostname;
+    QString remote; // the ssh destination of a remote capture (record --remote); "" = local
     QString tcpscopeVersion;
     QStringList probes;      // "inet_sock_set_state=tp_btf", "...=unavailable (reason)"
     qint64 startedNs = 0;    // wall ns when the capture started

@@ -399,6 +399,8 @@ bool Session::Private::readMeta()
             i.kernelRelease = value;
         else if (is(kMetaHostname))
             i.hostname = value;
+        else if (is(kMetaRemote))
+            i.remote = value;
         else if (is(kMetaVersion))
             i.tcpscopeVersion = value;
         else if (is(kMetaProbes))

@@ -68,6 +68,7 @@ const QStringList &indexes(int version = kMajor);
 // meta keys
 inline constexpr const char *kMetaKernel = "kernel";
 inline constexpr const char *kMetaHostname = "hostname";
+inline constexpr const char *kMetaRemote = "remote"; // absent: captured on the local machine
 inline constexpr const char *kMetaVersion = "tcpscope_version";
 inline constexpr const char *kMetaProbes = "probes"; // one probe report per line
 inline constexpr const char *kMetaStartedNs = "started_ns";

@@ -183,6 +183,8 @@ bool SessionWriter::Private::writeInfo(const SessionInfo &info, QString *err)
         {schema::kMetaDropsReceived, QString::number(info.dropsReceived)},
         {schema::kMetaReaderDropped, QString::number(info.readerDropped)},
     };
+    if (!info.remote.isEmpty())
+        rows.append({schema::kMetaRemote, info.remote});
     if (info.alertsRecorded)
         rows.append({schema::kMetaAlertsRecorded, QStringLiteral("1")});
     if (!info.trigger.isEmpty()) {

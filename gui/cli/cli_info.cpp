@@ -335,6 +335,9 @@ int runInfo(const QStringList &args)
     line("Format:", QStringLiteral("tcpscope session %1").arg(session->format().text()));
     line("Time range:", range);
     line("Host:", info.hostname.isEmpty() ? QStringLiteral("-") : escapeControls(info.hostname));
+    if (!info.remote.isEmpty())
+        line("Captured via:",
+             QStringLiteral("ssh %1 (remote capture)").arg(escapeControls(info.remote)));
     line("Kernel:",
          info.kernelRelease.isEmpty() ? QStringLiteral("-") : escapeControls(info.kernelRelease));
     line("Recorded by:",

@@ -128,6 +128,9 @@ QJsonObject infoJson(const QString &file, const Session &session, const SessionI
         {QStringLiteral("stopped_cleanly"), info.stoppedNs > 0},
         {QStringLiteral("complete"), complete},
         {QStringLiteral("host"), info.hostname},
+        // The ssh destination of a remote capture; null for a capture on the recording machine.
+        {QStringLiteral("remote"),
+         info.remote.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(info.remote)},
         {QStringLiteral("kernel"), info.kernelRelease},
         {QStringLiteral("tcpscope_version"), info.tcpscopeVersion},
         {QStringLiteral("probes"), probes},

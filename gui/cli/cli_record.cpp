@@ -57,9 +57,12 @@ int runRecord(const QStringList &args, int argc, char **argv)
     const QCommandLineOption pre(QStringLiteral("pre"), QString(), QStringLiteral("SECONDS"));
     const QCommandLineOption post(QStringLiteral("post"), QString(), QStringLiteral("SECONDS"));
     const QCommandLineOption ringMib(QStringLiteral("ring-mib"), QString(), QStringLiteral("M"));
+    const QCommandLineOption remote(QStringLiteral("remote"), QString(), QStringLiteral("DEST"));
+    const QCommandLineOption remoteHelper(QStringLiteral("remote-helper"), QString(),
+                                          QStringLiteral("PATH"));
     parser.addOptions({output, duration, quiet, force, filter, noPackets, snap, noTcpInfo,
                        sampleInterval, rotate, keep, stopAfter, maxStall, rules, noAlerts,
-                       trigger, pre, post, ringMib});
+                       trigger, pre, post, ringMib, remote, remoteHelper});
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());
     if (!parser.positionalArguments().isEmpty())
@@ -68,6 +71,27 @@ int runRecord(const QStringList &args, int argc, char **argv)
     if (!parser.isSet(output) || parser.value(output).isEmpty())
         return usageError(kCmd, QStringLiteral("missing -o FILE"));
     const QString file = parser.value(output);
+    std::optional<RemoteTarget> remoteTarget;
+    if (parser.isSet(remote)) {
+        const QStringList hosts = parser.values(remote);
+        if (hosts.size() > 1)
+            return usageError(kCmd, QStringLiteral("--remote: only one remote host is supported "
+                                                   "for now, got %1 (%2)")
+                                        .arg(hosts.size())
+                                        .arg(hosts.join(QStringLiteral(", "))));
+        if (hosts.first().trimmed().isEmpty())
+            return usageError(kCmd, QStringLiteral("--remote: empty destination"));
+        remoteTarget = RemoteTarget{hosts.first(), QString()};
+        if (parser.isSet(remoteHelper)) {
+            if (parser.values(remoteHelper).size() > 1)
+                return usageError(kCmd, QStringLiteral("--remote-helper: give it once"));
+            remoteTarget->helperPath = parser.value(remoteHelper);
+            if (remoteTarget->helperPath.isEmpty())
+                return usageError(kCmd, QStringLiteral("--remote-helper: empty path"));
+        }
+    } else if (parser.isSet(remoteHelper)) {
+        return usageError(kCmd, QStringLiteral("--remote-helper goes with --remote DEST"));
+    }
     RotationLimits rotation;
     if (parser.isSet(rotate)) {
         if (parser.values(rotate).size() > 1)
@@ -246,6 +270,7 @@ int runRecord(const QStringList &args, int argc, char **argv)
     capture.setRotation(rotation);
     capture.setAlertConfig(alertConfig);
     capture.setTrigger(triggerSettings);
+    capture.setRemote(remoteTarget);
     // Whether packets are really captured (a helper without packet support falls back to
     // state changes only). infoReady comes from the ingest thread while start() waits.
     std::mutex infoMutex;
