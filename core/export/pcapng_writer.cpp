@@ -31,6 +31,15 @@ constexpr quint16 kIfName = 2;
 constexpr quint16 kIfDescription = 3;
 constexpr quint16 kIfTsresol = 9;
 constexpr quint16 kEpbFlags = 2;
+constexpr quint16 kEpbProcessIdThreadId = 8;
+// opt_custom holding a UTF-8 string (no terminating NUL) that rewriters may copy to a new file:
+// everything tcpscope puts there describes the packet or the section alone.
+constexpr quint16 kOptCustomStringCopy = 2988;
+// The Private Enterprise Number in front of each custom option's data. tcpscope has no PEN of
+// its own, so this is the number IANA reserves for documentation and examples (32473), which
+// names no real vendor; the "tcpscope." prefix of every value tells tcpscope's options apart
+// from anyone else's use of that number. A registered PEN would replace it here alone.
+constexpr quint32 kCustomOptionPen = 32473;
 
 // Little-endian block builder; the caller frames it with type and total length.
 class Buffer
@@ -53,6 +62,14 @@ public:
         u16(quint16(v.size()));
         bytes(v);
         pad4();
+    }
+    // A custom option: the PEN (in the section's byte order, as every number here) and data.
+    void customOption(quint16 code, const QByteArray &data)
+    {
+        Buffer v;
+        v.u32(kCustomOptionPen);
+        v.bytes(data);
+        option(code, v.data());
     }
     void endOfOptions()
     {
@@ -258,6 +275,9 @@ QByteArray shbBlock(const SessionInfo &info)
     if (!info.kernelRelease.isEmpty())
         b.option(kShbOs, QByteArrayLiteral("Linux ") + info.kernelRelease.toUtf8());
     b.option(kShbUserAppl, (QStringLiteral("tcpscope ") + info.tcpscopeVersion).trimmed().toUtf8());
+    // The machine the packets were captured on, for every packet of the section.
+    if (!info.hostname.isEmpty())
+        b.customOption(kOptCustomStringCopy, "tcpscope.host.name=" + info.hostname.toUtf8());
     b.endOfOptions();
     return frameBlock(kShbType, b.data());
 }
@@ -276,7 +296,8 @@ QByteArray idbBlock(const QString &name, const QString &description)
     return frameBlock(kIdbType, b.data());
 }
 
-QByteArray epbBlock(quint32 interfaceId, const Packet &p, const Rebuilt &r, const QString &comment)
+QByteArray epbBlock(quint32 interfaceId, const Packet &p, const Rebuilt &r, const QString &comment,
+                    const PcapngProcess &owner)
 {
     Buffer b;
     b.u32(interfaceId);
@@ -293,6 +314,21 @@ QByteArray epbBlock(quint32 interfaceId, const Packet &p, const Rebuilt &r, cons
         f.u32(p.direction == PacketDirection::Out ? 2u : 1u);
         return f.data();
     }());
+    // The socket's owner for both directions (for an inbound packet, the process it is
+    // delivered to); thread 0 = not known. No option at all when the owner is not known.
+    if (owner.pid != 0) {
+        b.option(kEpbProcessIdThreadId, [&] {
+            Buffer v;
+            v.u32(owner.pid);
+            v.u32(owner.tid);
+            return v.data();
+        }());
+    }
+    if (!owner.comm.isEmpty())
+        b.customOption(kOptCustomStringCopy, "tcpscope.proc.name=" + owner.comm.toUtf8());
+    if (owner.cgroupId != 0)
+        b.customOption(kOptCustomStringCopy,
+                       "tcpscope.cgroup.id=" + QByteArray::number(owner.cgroupId));
     b.option(kOptComment, comment.toUtf8());
     b.endOfOptions();
     return frameBlock(kEpbType, b.data());
@@ -341,7 +377,24 @@ quint32 PcapngWriter::interfaceId(quint32 ifindex)
     return id;
 }
 
+PcapngProcess PcapngProcess::of(const Connection &c)
+{
+    PcapngProcess owner;
+    owner.pid = c.pid;
+    owner.comm = c.comm;
+    owner.cgroupId = c.cgroupId;
+    return owner;
+}
+
 bool PcapngWriter::write(const Packet &p, quint32 pid, const QString &comm)
+{
+    PcapngProcess owner;
+    owner.pid = pid;
+    owner.comm = comm;
+    return write(p, owner);
+}
+
+bool PcapngWriter::write(const Packet &p, const PcapngProcess &owner)
 {
     const quint32 ifId = interfaceId(p.ifindex);
     if (!m_error.isEmpty())
@@ -349,14 +402,14 @@ bool PcapngWriter::write(const Packet &p, quint32 pid, const QString &comm)
     const Rebuilt r = rebuild(p);
     QString comment =
         QStringLiteral("pid=%1 comm=%2 conn=%3 sock=0x%4 dir=%5")
-            .arg(pid)
-            .arg(comm.isEmpty() ? QStringLiteral("-") : comm)
+            .arg(owner.pid)
+            .arg(owner.comm.isEmpty() ? QStringLiteral("-") : owner.comm)
             .arg(p.connectionId)
             .arg(p.sockId, 0, 16)
             .arg(p.direction == PacketDirection::Out ? QLatin1String("out") : QLatin1String("in"));
     if (!r.note.isEmpty())
         comment += QLatin1Char(' ') + r.note;
-    if (!put(epbBlock(ifId, p, r, comment)))
+    if (!put(epbBlock(ifId, p, r, comment, owner)))
         return false;
     ++m_written;
     return true;
@@ -399,7 +452,7 @@ qint64 writePcapng(const SessionData &session, const QString &path,
                 if (!wanted.isEmpty() && !wanted.contains(p.connectionId))
                     continue;
                 const Connection *c = connById.value(p.connectionId, nullptr);
-                good = writer.write(p, c ? c->pid : 0, c ? c->comm : QString());
+                good = writer.write(p, c ? PcapngProcess::of(*c) : PcapngProcess());
             }
             good = good && writer.finish();
             if (!good)

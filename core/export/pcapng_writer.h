@@ -4,8 +4,13 @@
 // if_tsresol = 9 for ns timestamps, LINKTYPE_RAW since the kernel side keeps no link header),
 // and one Enhanced Packet Block per packet whose data are the IP + TCP headers rebuilt from the
 // recorded fields (real seq/ack/flags/window/options/TTL/TOS; payload = the snapshot when taken,
-// else not captured: caplen < original length) with an opt_comment naming the owner process:
-// "pid=1234 comm=curl conn=17 sock=0x... dir=in|out".
+// else not captured: caplen < original length).
+// Each packet names the process owning its socket twice: as data, in epb_processid_threadid
+// (option 8: the pid, thread 0 = not known) and custom string options
+// ("tcpscope.proc.name=curl", "tcpscope.cgroup.id=4242"; the SHB carries
+// "tcpscope.host.name=box"), and as text, in an opt_comment
+// "pid=1234 comm=curl conn=17 sock=0x... dir=in|out" that Wireshark shows as the packet comment.
+// The custom options' Private Enterprise Number is the documentation one (see the .cpp).
 // PcapngWriter streams (one block per packet, interfaces declared when first needed);
 // writePcapng is the same for a loaded SessionData.
 #pragma once
@@ -20,6 +25,16 @@
 
 namespace tcpscope {
 
+// The owner of a packet's socket, as far as the session knows it.
+struct PcapngProcess
+{
+    quint32 pid = 0;      // process (tgid), 0 = not known: no epb_processid_threadid
+    quint32 tid = 0;      // thread, 0 = not known (sessions record no thread per packet)
+    QString comm;         // "" = not known
+    quint64 cgroupId = 0; // cgroup v2 id, 0 = none recorded
+    static PcapngProcess of(const Connection &c);
+};
+
 class PcapngWriter
 {
 public:
@@ -27,8 +42,10 @@ public:
     // The Section Header Block and one Interface Description Block per interface of the session.
     bool begin(const SessionInfo &info);
     // One Enhanced Packet Block; an interface the session did not list gets its block first
-    // (pcapng allows them anywhere before their first use). pid/comm name the owner in the
-    // comment (0/"" = unknown).
+    // (pcapng allows them anywhere before their first use). owner names the socket's process
+    // in the options and the comment.
+    bool write(const Packet &packet, const PcapngProcess &owner);
+    // The same with only a pid and comm known (0/"" = unknown): no cgroup option.
     bool write(const Packet &packet, quint32 pid, const QString &comm);
     // Writes what is still buffered; the caller then commits or discards the device.
     bool finish();

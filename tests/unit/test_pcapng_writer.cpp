@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // writePcapng on hand-built packets: the file is parsed back block by block (lengths, option
-// TLVs, EPB fields) and the rebuilt IPv4/IPv6 + TCP headers are checked byte by byte.
+// TLVs, EPB fields) and the rebuilt IPv4/IPv6 + TCP headers are checked byte by byte, as are
+// the options naming the owner process (epb_processid_threadid, custom options); tshark reads
+// them without a complaint.
 #include "export/pcapng_writer.h"
 #include "tcp_analyzer_real_capture.h"
 #include "tcpscope_records.h"
 
+#include <QBuffer>
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -215,6 +218,7 @@ SessionData session()
     c1.id = 1;
     c1.pid = 1234;
     c1.comm = QStringLiteral("curl");
+    c1.cgroupId = 0x1122334455;
     Connection c2;
     c2.id = 2;
     c2.pid = 99;
@@ -241,6 +245,11 @@ private slots:
     void tsharkAnalysisOfRealCapture();
     void unwritableDirectory();
     void diskFullLeavesOldFile();
+    void processOptionsBytes();
+    void hostNameOption();
+    void unknownOwnerHasNoProcessOptions();
+    void pidAndCommOnlyWriter();
+    void tsharkReadsProcessOptions();
 
 private:
     QVector<Block> write(const SessionData &s, const QVector<qint64> &ids = {},
@@ -359,6 +368,8 @@ void TestPcapngWriter::ipv6HeaderAndSnapshot()
     QCOMPARE(QString::fromUtf8(e.options.values.value(1)),
              QStringLiteral("pid=99 comm=nginx conn=2 sock=0xdef dir=in"));
     QCOMPARE(le32(e.options.values.value(2), 0), 1u); // inbound
+    // The receiving socket's owner, thread not known.
+    QCOMPARE(e.options.values.value(8), QByteArray::fromHex("63000000 00000000"));
 }
 
 void TestPcapngWriter::filterByConnection()
@@ -583,6 +594,180 @@ void TestPcapngWriter::diskFullLeavesOldFile()
     // No temporary file left behind.
     QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden),
              QStringList{QStringLiteral("old.pcapng")});
+}
+
+namespace {
+
+// The option list of an EPB, as written (after the padded packet data).
+QByteArray epbOptionBytes(const Block &b)
+{
+    const quint32 capLen = le32(b.body, 12);
+    return b.body.mid(20 + int((capLen + 3) / 4 * 4));
+}
+
+// A string custom option (2988) as the pcapng specification lays it out, little-endian: code,
+// length (PEN + text, without padding), the PEN 32473, the text, zeros to 32 bits.
+QByteArray customString(const QByteArray &text)
+{
+    QByteArray o = QByteArray::fromHex("ac0b");
+    const quint16 len = quint16(4 + text.size());
+    o += char(len & 0xFF);
+    o += char(len >> 8);
+    o += QByteArray::fromHex("d97e0000"); // 32473
+    o += text;
+    while (o.size() % 4)
+        o += '\0';
+    return o;
+}
+
+} // namespace
+
+void TestPcapngWriter::processOptionsBytes()
+{
+    const auto blocks = write(session(), {1}, 1);
+    QCOMPARE(blocks.size(), 4);
+    const QByteArray comment("pid=1234 comm=curl conn=1 sock=0xabc dir=out"); // 44 bytes
+    QByteArray expected;
+    expected += QByteArray::fromHex("0200 0400 02000000");          // epb_flags: outbound
+    expected += QByteArray::fromHex("0800 0800 d2040000 00000000"); // pid 1234, thread 0
+    // 23 bytes of text: length 27, one byte of padding.
+    expected +=
+        QByteArray::fromHex("ac0b 1b00 d97e0000") + "tcpscope.proc.name=curl" + QByteArray(1, '\0');
+    expected += customString("tcpscope.cgroup.id=73588229205"); // 0x1122334455
+    expected += QByteArray::fromHex("0100 2c00") + comment;
+    expected += QByteArray::fromHex("0000 0000"); // opt_endofopt
+    QCOMPARE(epbOptionBytes(blocks[3]).toHex(' '), expected.toHex(' '));
+
+    // The other connection has no cgroup recorded: no option for it.
+    const auto other = write(session(), {2}, 1);
+    const Epb e = parseEpb(other[3]);
+    QVERIFY(e.options.ended);
+    QCOMPARE(e.options.values.values(2988),
+             QList<QByteArray>{QByteArray::fromHex("d97e0000") + "tcpscope.proc.name=nginx"});
+}
+
+void TestPcapngWriter::hostNameOption()
+{
+    const auto blocks = write(session(), {}, 2);
+    Options shb;
+    QVERIFY(parseOptions(blocks[0].body, 16, &shb));
+    QCOMPARE(shb.values.values(2988),
+             QList<QByteArray>{QByteArray::fromHex("d97e0000") + "tcpscope.host.name=box"});
+    // Byte-exact, at the end of the SHB's options: 22 bytes of text, length 26, two of padding.
+    QVERIFY(blocks[0].body.endsWith(QByteArray::fromHex("ac0b 1a00 d97e0000") +
+                                    "tcpscope.host.name=box" + QByteArray(2, '\0') +
+                                    QByteArray::fromHex("00000000")));
+    SessionData s = session();
+    s.info.hostname.clear();
+    Options none;
+    QVERIFY(parseOptions(write(s, {}, 2)[0].body, 16, &none));
+    QVERIFY(!none.values.contains(2988));
+}
+
+void TestPcapngWriter::unknownOwnerHasNoProcessOptions()
+{
+    SessionData s = session();
+    Packet p = v4Syn();
+    p.connectionId = 0; // joined to no connection
+    s.packets = {p};
+    const auto blocks = write(s, {}, 1);
+    const Epb e = parseEpb(blocks[3]);
+    QVERIFY(e.options.ended);
+    QCOMPARE(e.options.values.keys().size(), 2); // epb_flags and the comment
+    QVERIFY(e.options.values.contains(2) && e.options.values.contains(1));
+}
+
+void TestPcapngWriter::pidAndCommOnlyWriter()
+{
+    // The streaming writer given only a pid and comm (as `export --packets` has them): the pid
+    // option and the name, no cgroup.
+    QByteArray bytes;
+    QBuffer buffer(&bytes);
+    QVERIFY(buffer.open(QIODevice::WriteOnly));
+    PcapngWriter writer(buffer);
+    QVERIFY(writer.begin(session().info));
+    QVERIFY(writer.write(v4Syn(), 4321, QStringLiteral("wget")));
+    QVERIFY(writer.finish());
+    buffer.close();
+    const QString path = m_dir.filePath(QStringLiteral("stream.pcapng"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(bytes);
+    f.close();
+    const PcapngFile file = parseFile(path);
+    QVERIFY2(file.error.isEmpty(), qPrintable(file.error));
+    const Epb e = parseEpb(file.blocks.constLast());
+    QVERIFY(e.options.ended);
+    QCOMPARE(e.options.values.value(8), QByteArray::fromHex("e1100000 00000000"));
+    QCOMPARE(e.options.values.values(2988),
+             QList<QByteArray>{QByteArray::fromHex("d97e0000") + "tcpscope.proc.name=wget"});
+    QVERIFY(e.options.values.value(1).startsWith("pid=4321 comm=wget conn=1 "));
+}
+
+void TestPcapngWriter::tsharkReadsProcessOptions()
+{
+    // tshark reads a file carrying every process option (pid/thread, name, cgroup, host name)
+    // without a word on stderr, shows the comment as the packet comment, finds nothing
+    // malformed, and its pcapng file dissector finds each option where it was written, with no
+    // expert note on any block. (The packets' own notes, such as the RST, are about TCP.)
+    if (QStandardPaths::findExecutable(QStringLiteral("tshark")).isEmpty())
+        QSKIP("MISSING TOOL tshark: packaging/deps.sh --with-test-tools installs it");
+    const QString path = m_dir.filePath(QStringLiteral("process.pcapng"));
+    QString error;
+    QCOMPARE(writePcapng(session(), path, {}, &error), qint64(2));
+    auto tshark = [&](const QStringList &args, QString *err) {
+        QProcess t;
+        t.start(QStringLiteral("tshark"), args);
+        const bool finished = t.waitForFinished(60000);
+        QStringList complaints;
+        for (const QString &l : QString::fromLocal8Bit(t.readAllStandardError())
+                                    .split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
+            // As root tshark warns that it runs as root, which says nothing about the file.
+            if (!l.startsWith(QLatin1String("Running as user \"root\"")))
+                complaints << l;
+        }
+        *err = complaints.join(QLatin1Char('\n'));
+        if (!finished || t.exitStatus() != QProcess::NormalExit || t.exitCode() != 0)
+            err->prepend(QStringLiteral("exit %1: ").arg(t.exitCode()));
+        return QString::fromUtf8(t.readAllStandardOutput());
+    };
+    QString err;
+    const QString list = tshark({QStringLiteral("-n"), QStringLiteral("-r"), path}, &err);
+    QVERIFY2(err.isEmpty(), qPrintable(err));
+    QCOMPARE(list.split(QLatin1Char('\n'), Qt::SkipEmptyParts).size(), 2);
+    const QString comments =
+        tshark({QStringLiteral("-n"), QStringLiteral("-r"), path, QStringLiteral("-T"),
+                QStringLiteral("fields"), QStringLiteral("-e"), QStringLiteral("frame.comment")},
+               &err);
+    QVERIFY2(err.isEmpty(), qPrintable(err));
+    QCOMPARE(comments, QStringLiteral("pid=1234 comm=curl conn=1 sock=0xabc dir=out\n"
+                                      "pid=99 comm=nginx conn=2 sock=0xdef dir=in\n"));
+    const QString flagged = tshark(
+        {QStringLiteral("-n"), QStringLiteral("-r"), path, QStringLiteral("-Y"),
+         QStringLiteral("_ws.malformed || _ws.expert.severity == error"), QStringLiteral("-T"),
+         QStringLiteral("fields"), QStringLiteral("-e"), QStringLiteral("_ws.expert.message")},
+        &err);
+    QVERIFY2(err.isEmpty(), qPrintable(err));
+    QVERIFY2(flagged.isEmpty(), qPrintable(flagged));
+
+    // The file as pcapng blocks: the option codes and lengths of every block, in file order.
+    const QString blocks = tshark(
+        {QStringLiteral("-n"), QStringLiteral("-X"),
+         QStringLiteral("read_format:MIME Files Format"), QStringLiteral("-r"), path,
+         QStringLiteral("-T"), QStringLiteral("fields"), QStringLiteral("-e"),
+         QStringLiteral("pcapng.options.option.code"), QStringLiteral("-e"),
+         QStringLiteral("pcapng.options.option.length"), QStringLiteral("-e"),
+         QStringLiteral("_ws.expert"), QStringLiteral("-e"), QStringLiteral("_ws.malformed")},
+        &err);
+    QVERIFY2(err.isEmpty(), qPrintable(err));
+    const QStringList c = blocks.section(QLatin1Char('\n'), 0, 0).split(QLatin1Char('\t'));
+    QCOMPARE(c.size(), 4);
+    // SHB: comment, hardware, os, user application, host name, end; IDBs: name, description,
+    // tsresol, end; EPBs: flags, pid/thread, name, [cgroup], comment, end.
+    QCOMPARE(c[0], QStringLiteral("1,2,3,4,2988,0,2,3,9,0,2,3,9,0,2,8,2988,2988,1,0,2,8,2988,1,0"));
+    QCOMPARE(c[1].section(QLatin1Char(','), 14), QStringLiteral("4,8,27,34,44,0,4,8,28,42,0"));
+    QCOMPARE(c[2], QString()); // no expert info
+    QCOMPARE(c[3], QString()); // nothing malformed
 }
 
 QTEST_GUILESS_MAIN(TestPcapngWriter)
