@@ -47,7 +47,19 @@ struct Row
     const ConnectionExportOptions &options;
     TerminationInfo termination;
     const QStringList *notes = nullptr; // the connection's annotation lines, null = none
+    const CgroupAttribution *cgroup = nullptr; // read from the connection's cgroup path
 };
+
+Cell textOrNull(const QString &s)
+{
+    return s.isEmpty() ? Cell{} : Cell{Cell::Text, s.toUtf8()};
+}
+
+Cell cgroupPath(const Row &r)
+{
+    return r.options.owners ? textOrNull(r.options.owners->cgroupPaths.value(r.c.cgroupId))
+                            : Cell{};
+}
 
 // When a stored value is exported; otherwise the cell is unknown (empty / null).
 using Known = bool (*)(const Row &row);
@@ -216,16 +228,37 @@ const QVector<ExportColumn> &exportColumns()
                 [](const Row &r) {
                     return r.notes ? text(r.notes->join(QLatin1Char('\n'))) : Cell{};
                 }),
+        // Where the socket lives: the host, and its owner beyond the process (the cgroup path
+        // and what it names, the network namespace) as the capture named them.
+        derived("host", [](const Row &r) { return textOrNull(r.options.host); }),
+        derived("cgroup_path", cgroupPath),
+        derived("container_id",
+                [](const Row &r) { return r.cgroup ? textOrNull(r.cgroup->containerId) : Cell{}; }),
+        derived("pod_uid",
+                [](const Row &r) { return r.cgroup ? textOrNull(r.cgroup->podUid) : Cell{}; }),
+        derived("systemd_unit",
+                [](const Row &r) { return r.cgroup ? textOrNull(r.cgroup->systemdUnit) : Cell{}; }),
+        derived("netns",
+                [](const Row &r) {
+                    if (r.c.netnsIno == 0)
+                        return Cell{};
+                    const QString name =
+                        r.options.owners ? r.options.owners->netnsNames.value(r.c.netnsIno) : QString();
+                    return name.isEmpty() ? text(QString::number(r.c.netnsIno)) : text(name);
+                }),
     };
     return columns;
 }
 
 QVector<Cell> cells(const Connection &c, const ConnectionExportOptions &options,
-                    const QHash<qint64, QStringList> &notes)
+                    const QHash<qint64, QStringList> &notes,
+                    const QHash<quint64, CgroupAttribution> &attributions)
 {
     const auto it = notes.constFind(c.id);
+    const auto cg = attributions.constFind(c.cgroupId);
     const Row row{c, options, terminationOf(c, options.sessionEndNs),
-                  it == notes.cend() ? nullptr : &*it};
+                  it == notes.cend() ? nullptr : &*it,
+                  cg == attributions.cend() ? nullptr : &*cg};
     QVector<Cell> out;
     out.reserve(exportColumns().size());
     for (const ExportColumn &col : exportColumns())
@@ -247,6 +280,10 @@ ConnectionExportWriter::ConnectionExportWriter(QIODevice &out, ExportFormat form
                                                const ConnectionExportOptions &options)
     : m_table(out, format, connectionExportColumns(), options.text), m_options(options)
 {
+    if (options.owners)
+        for (auto it = options.owners->cgroupPaths.cbegin(); it != options.owners->cgroupPaths.cend();
+             ++it)
+            m_attributions.insert(it.key(), attributeCgroup(it.value()));
     if (options.annotations)
         for (const Annotation &a : *options.annotations) {
             if (a.connectionId <= 0)
@@ -266,7 +303,7 @@ bool ConnectionExportWriter::begin()
 
 bool ConnectionExportWriter::write(const Connection &connection)
 {
-    return m_table.row(cells(connection, m_options, m_notes));
+    return m_table.row(cells(connection, m_options, m_notes, m_attributions));
 }
 
 bool ConnectionExportWriter::finish()

@@ -7,6 +7,7 @@
 
 #include "export/table_writer.h"
 #include "model/annotation.h"
+#include "model/cgroup.h"
 #include "model/connection.h"
 
 #include <QHash>
@@ -27,6 +28,11 @@ struct ConnectionExportOptions
     // The session's notes (model/annotation.h); those on a connection fill its `annotations`
     // cell. Null or empty: the cell is unknown.
     const QVector<Annotation> *annotations = nullptr;
+    // The machine the connections are on (SessionInfo::hostname), for the `host` cell.
+    QString host;
+    // The session's cgroup paths and namespace names (Session::ownerNames), for the owner
+    // cells (cgroup_path, container_id, pod_uid, systemd_unit, netns); null: unknown.
+    const OwnerNames *owners = nullptr;
 };
 
 // Column names in output order (the first 17 are the documented stable set; later columns are
@@ -50,6 +56,7 @@ private:
     TableWriter m_table;
     ConnectionExportOptions m_options;
     QHash<qint64, QStringList> m_notes; // connection id -> its annotation lines
+    QHash<quint64, CgroupAttribution> m_attributions; // cgroup id -> read from its path
 };
 
 bool writeConnectionsCsv(const QVector<Connection> &connections, QIODevice &out, QString *error,

@@ -73,6 +73,9 @@ bool exportConnections(const Session &session, const QString &path, QString *err
     options.text = text;
     const QVector<Annotation> notes = session.annotations();
     options.annotations = &notes;
+    options.host = session.info().hostname;
+    const OwnerNames owners = session.ownerNames();
+    options.owners = &owners;
     const FilterContext context = filterContextForSession(session, filter);
     return writeOutputFile(
         path, OutputUse::Stream,

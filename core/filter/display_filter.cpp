@@ -83,6 +83,32 @@ const QString *FilterContext::interfaceName(quint32 ifindex) const
     return it == m_interfaces.cend() ? nullptr : &*it;
 }
 
+void FilterContext::setOwnerNames(const OwnerNames &names)
+{
+    m_owners = names;
+    m_attributions.clear();
+    for (auto it = names.cgroupPaths.cbegin(); it != names.cgroupPaths.cend(); ++it)
+        m_attributions.insert(it.key(), attributeCgroup(it.value()));
+}
+
+const QString *FilterContext::cgroupPath(quint64 cgroupId) const
+{
+    const auto it = m_owners.cgroupPaths.constFind(cgroupId);
+    return it == m_owners.cgroupPaths.cend() ? nullptr : &*it;
+}
+
+const CgroupAttribution *FilterContext::cgroupAttribution(quint64 cgroupId) const
+{
+    const auto it = m_attributions.constFind(cgroupId);
+    return it == m_attributions.cend() ? nullptr : &*it;
+}
+
+const QString *FilterContext::netnsName(quint64 inode) const
+{
+    const auto it = m_owners.netnsNames.constFind(inode);
+    return it == m_owners.netnsNames.cend() ? nullptr : &*it;
+}
+
 // --- Evaluation ------------------------------------------------------------------------------
 
 namespace {
@@ -391,6 +417,7 @@ bool evalTest(const Node &t, Subject &s)
     case FieldType::Text: {
         const QString *one = nullptr;
         const QStringList *list = nullptr;
+        QString inode;
         switch (f.id) {
         case FieldId::ProcName: {
             const Connection *c = s.connection();
@@ -400,6 +427,36 @@ bool evalTest(const Node &t, Subject &s)
         case FieldId::IfaceName:
             one = s.context->interfaceName(s.packet->ifindex);
             break;
+        case FieldId::CgroupPath:
+        case FieldId::ContainerId:
+        case FieldId::PodUid:
+        case FieldId::SystemdUnit: {
+            const Connection *c = s.connection();
+            if (!c)
+                break;
+            if (f.id == FieldId::CgroupPath) {
+                one = s.context->cgroupPath(c->cgroupId);
+                break;
+            }
+            const CgroupAttribution *a = s.context->cgroupAttribution(c->cgroupId);
+            const QString *v = !a                                  ? nullptr
+                               : f.id == FieldId::ContainerId ? &a->containerId
+                               : f.id == FieldId::PodUid      ? &a->podUid
+                                                              : &a->systemdUnit;
+            one = v && !v->isEmpty() ? v : nullptr;
+            break;
+        }
+        case FieldId::Netns: {
+            const Connection *c = s.connection();
+            if (!c || c->netnsIno == 0)
+                break;
+            one = s.context->netnsName(c->netnsIno);
+            if (!one) {
+                inode = QString::number(c->netnsIno); // a namespace ip netns does not name
+                one = &inode;
+            }
+            break;
+        }
         case FieldId::DropReason:
             list = s.context->dropReasons(s.connectionId());
             break;
@@ -512,6 +569,11 @@ bool DisplayFilter::needsKernelEvents() const
 bool DisplayFilter::needsInterfaces() const
 {
     return m_program && m_program->needsInterfaces;
+}
+
+bool DisplayFilter::needsOwnerNames() const
+{
+    return m_program && m_program->needsOwnerNames;
 }
 
 bool DisplayFilter::needsOrigin() const

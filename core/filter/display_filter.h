@@ -15,6 +15,7 @@
 // field names from filter::fields() (core/filter/fields.h).
 #pragma once
 
+#include "model/cgroup.h"
 #include "model/connection.h"
 
 #include <QHash>
@@ -67,16 +68,24 @@ public:
     // Kernel drops and sent RSTs, for drop.reason and rst.reason (joined ones only).
     void addKernelEvents(const KernelData &kernel);
     void setInterfaces(const QVector<InterfaceInfo> &interfaces);
+    // The session's cgroup paths and namespace names (Session::ownerNames).
+    void setOwnerNames(const OwnerNames &names);
 
     const Connection *connection(qint64 id) const;
     const QStringList *dropReasons(qint64 connectionId) const;
     const QStringList *rstReasons(qint64 connectionId) const;
     const QString *interfaceName(quint32 ifindex) const;
+    const QString *cgroupPath(quint64 cgroupId) const;
+    const CgroupAttribution *cgroupAttribution(quint64 cgroupId) const;
+    // The ip netns name; nullptr when it has none.
+    const QString *netnsName(quint64 inode) const;
 
 private:
     QHash<qint64, Connection> m_connections;
     QHash<qint64, QStringList> m_dropReasons, m_rstReasons;
     QHash<quint32, QString> m_interfaces;
+    OwnerNames m_owners;
+    QHash<quint64, CgroupAttribution> m_attributions; // by cgroup id, from m_owners
 };
 
 class DisplayFilter
@@ -100,6 +109,7 @@ public:
     bool needsConnections() const;  // connection fields on packets
     bool needsKernelEvents() const; // drop.reason, rst.reason
     bool needsInterfaces() const;   // iface.name
+    bool needsOwnerNames() const;   // cgroup.path, container.id, ..., netns
     bool needsOrigin() const;       // frame.time_relative
     bool needsSessionEnd() const;   // conn.duration
 

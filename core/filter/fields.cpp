@@ -145,6 +145,18 @@ QVector<FieldInfo> buildFields()
         "reason of each kernel drop joined to the connection (NO_SOCKET, TCP_CSUM, ...)");
     add("rst.reason", I::RstReason, T::Text, true, true,
         "reason the kernel gave for each RST it sent on the connection");
+    // Who owns the socket beyond the process: read from the cgroup path and the network
+    // namespace recorded with the session.
+    add("cgroup.path", I::CgroupPath, T::Text, true, false,
+        "cgroup v2 path of the socket's owner (/system.slice/nginx.service)");
+    add("container.id", I::ContainerId, T::Text, true, false,
+        "container id (64 hex digits) named by the cgroup path: docker, containerd, CRI-O, podman");
+    add("k8s.pod_uid", I::PodUid, T::Text, true, false,
+        "Kubernetes pod UID named by the cgroup path");
+    add("systemd.unit", I::SystemdUnit, T::Text, true, false,
+        "innermost systemd service or scope of the cgroup path");
+    add("netns", I::Netns, T::Text, true, false,
+        "network namespace: its ip netns name, else its inode number");
     return f;
 }
 

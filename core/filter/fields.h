@@ -75,6 +75,11 @@ enum class FieldId : quint8
     KernelRetransmits,
     DropReason,
     RstReason,
+    CgroupPath,
+    ContainerId,
+    PodUid,
+    SystemdUnit,
+    Netns,
 };
 
 // The enumerations an Enum field names (its names come from the model's name functions).

@@ -21,6 +21,8 @@ FilterContext filterContextForSession(const Session &session, const DisplayFilte
             },
             false);
     }
+    if (filter.needsOwnerNames())
+        context.setOwnerNames(session.ownerNames());
     if (filter.needsKernelEvents() && info.kernelMetrics)
         context.addKernelEvents(session.kernelEvents());
     if (filter.needsSessionEnd())

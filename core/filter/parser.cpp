@@ -395,6 +395,13 @@ private:
         case FieldId::ConnDuration:
             m_program->needsSessionEnd = true;
             break;
+        case FieldId::CgroupPath:
+        case FieldId::ContainerId:
+        case FieldId::PodUid:
+        case FieldId::SystemdUnit:
+        case FieldId::Netns:
+            m_program->needsOwnerNames = true;
+            break;
         default:
             break;
         }

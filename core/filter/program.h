@@ -65,6 +65,7 @@ struct Program
     bool needsConnections = false;
     bool needsKernelEvents = false;
     bool needsInterfaces = false;
+    bool needsOwnerNames = false;
     bool needsOrigin = false;
     bool needsSessionEnd = false;
 };

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "model/cgroup.h"
 
+#include "model/connection.h"
+
 #include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
@@ -190,6 +192,38 @@ void NetnsResolver::scan()
         if (const quint64 ino = inodeOf(dir.filePath(name)); ino != 0)
             m_names.insert(ino, name);
     }
+}
+
+OwnerNamer::OwnerNamer(const QString &cgroupRoot, const QString &netnsDir)
+    : m_cgroups(cgroupRoot)
+    , m_netns(netnsDir)
+{
+}
+
+OwnerNames OwnerNamer::newNames(const QVector<Connection> &connections)
+{
+    OwnerNames out;
+    for (const Connection &c : connections) {
+        // A miss is asked again later (the tree is rescanned at most once a second, so a
+        // cgroup made just now may not be in it yet), a few times.
+        if (c.cgroupId != 0 && !m_seenCgroups.contains(c.cgroupId)) {
+            if (const auto path = m_cgroups.path(c.cgroupId)) {
+                out.cgroupPaths.insert(c.cgroupId, *path);
+                m_seenCgroups.insert(c.cgroupId);
+            } else if (++m_misses[c.cgroupId] >= kMaxMisses) {
+                m_seenCgroups.insert(c.cgroupId);
+            }
+        }
+        if (c.netnsIno != 0 && !m_seenNetns.contains(c.netnsIno)) {
+            if (const QString name = m_netns.name(c.netnsIno); !name.isEmpty()) {
+                out.netnsNames.insert(c.netnsIno, name);
+                m_seenNetns.insert(c.netnsIno);
+            } else if (++m_misses[c.netnsIno | kNetnsBit] >= kMaxMisses) {
+                m_seenNetns.insert(c.netnsIno); // a namespace ip netns does not name
+            }
+        }
+    }
+    return out;
 }
 
 } // namespace tcpscope

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <QHash>
+#include <QSet>
 #include <QString>
+#include <QVector>
 
 #include <optional>
 
@@ -64,6 +66,40 @@ private:
     QString m_dir;
     QHash<quint64, QString> m_names;
     qint64 m_lastScanMs = -1;
+};
+
+// Names a session keeps for the ids its connections carry: cgroup id → cgroup v2 path,
+// network namespace inode → `ip netns` name.
+struct OwnerNames
+{
+    QHash<quint64, QString> cgroupPaths;
+    QHash<quint64, QString> netnsNames;
+    bool isEmpty() const { return cgroupPaths.isEmpty() && netnsNames.isEmpty(); }
+    void insert(const OwnerNames &other)
+    {
+        cgroupPaths.insert(other.cgroupPaths);
+        netnsNames.insert(other.netnsNames);
+    }
+};
+
+struct Connection;
+
+// While capturing on this machine: the names of the ids connections bring that were not
+// looked up yet (each id is looked up once; one that does not resolve stays unnamed).
+class OwnerNamer
+{
+public:
+    explicit OwnerNamer(const QString &cgroupRoot = QString(),
+                        const QString &netnsDir = QStringLiteral("/run/netns"));
+    OwnerNames newNames(const QVector<Connection> &connections);
+
+private:
+    CgroupResolver m_cgroups;
+    NetnsResolver m_netns;
+    static constexpr int kMaxMisses = 8;
+    static constexpr quint64 kNetnsBit = 1ULL << 63; // netns inodes beside cgroup ids
+    QSet<quint64> m_seenCgroups, m_seenNetns;
+    QHash<quint64, int> m_misses;
 };
 
 } // namespace tcpscope

@@ -16,6 +16,7 @@
 
 #include "detect/alert.h"
 #include "model/annotation.h"
+#include "model/cgroup.h"
 #include "model/connection.h"
 
 #include <QMap>
@@ -93,6 +94,10 @@ public:
     // in time order, at most schema::kMaxAlerts; empty otherwise. Hostile rows are left out
     // and counted. Read on each call.
     QVector<Alert> alerts() const;
+    // The names of the cgroup ids and network namespaces of the connections, as the capturing
+    // machine knew them while recording (format 4.5; empty before, or for a remote capture
+    // whose host did not report them). Hostile rows are left out and counted. Read on each call.
+    OwnerNames ownerNames() const;
     // Fields read from the file that were out of range and are shown as unknown (rows whose
     // identity is unknown, e.g. a packet without a valid direction, are skipped and counted).
     quint64 valuesOutOfRange() const;

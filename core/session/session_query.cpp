@@ -342,6 +342,35 @@ std::optional<QVector<qint64>> alertIds(const QString &text)
 
 } // namespace
 
+OwnerNames Session::ownerNames() const
+{
+    std::lock_guard lock(d->mutex);
+    d->error.clear();
+    OwnerNames out;
+    if (d->format.major != 4 || d->format.minor < 5)
+        return out;
+    const QByteArray limit = " LIMIT " + QByteArray::number(schema::kMaxOwnerNames);
+    auto read = [&](const QByteArray &sql, QHash<quint64, QString> &map) {
+        sqlite::Stmt s = d->prepare(sql + limit);
+        if (!s)
+            return;
+        while (sqlite3_step(s.get()) == SQLITE_ROW) {
+            rows::Cells c = d->cells(s.get());
+            const quint64 before = d->localBad;
+            const qint64 id = c.ranged(0, INT64_MIN, INT64_MAX, 0);
+            const QString name = c.text(1, 4096);
+            if (d->localBad == before && id != 0 && !name.isEmpty())
+                map.insert(quint64(id), name);
+            else if (d->localBad == before)
+                c.count();
+        }
+    };
+    read("SELECT id, path FROM cgroups", out.cgroupPaths);
+    read("SELECT inode, name FROM netns_names", out.netnsNames);
+    d->flushBad();
+    return out;
+}
+
 QVector<Alert> Session::alerts() const
 {
     std::lock_guard lock(d->mutex);

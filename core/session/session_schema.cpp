@@ -234,6 +234,14 @@ CREATE TABLE IF NOT EXISTS kept_windows (
   end_ns        INTEGER NOT NULL,
   triggers      TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS cgroups (
+  id            INTEGER PRIMARY KEY,
+  path          TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS netns_names (
+  inode         INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL
+);
 )sql";
 
 } // namespace
@@ -353,6 +361,8 @@ const QVector<MinorTable> &minorTables(int major)
           {"id", "time_ns", "kind", "custom", "severity", "subject", "summary", "remote",
            "connections", "packets", "suppressed"}}},
         {4, {kKeptWindowsTable, {"start_ns", "end_ns", "triggers"}}},
+        {5, {kCgroupsTable, {"id", "path"}}},
+        {5, {kNetnsNamesTable, {"inode", "name"}}},
     };
     static const QVector<MinorTable> none;
     return major == 4 ? v4 : none;

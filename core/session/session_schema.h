@@ -17,10 +17,11 @@ inline constexpr std::int32_t kApplicationId = 0x54435053; // "TCPS"
 // The newest format this tcpscope reads and writes: every minor of kMajor opens (a later minor
 // only adds what this reader may ignore); a later major is refused.
 inline constexpr int kMajor = 4;
-inline constexpr int kMinor = 4; // 4.1: meta reader_dropped, table interruptions;
+inline constexpr int kMinor = 5; // 4.1: meta reader_dropped, table interruptions;
                                   // 4.2: meta record-order facts (reorder_window_ns, ...);
                                   // 4.3: tables view_state, annotations;
-                                  // 4.4: table alerts, meta alerts_recorded
+                                  // 4.4: table alerts, meta alerts_recorded;
+                                  // 4.5: tables cgroups, netns_names
 inline constexpr int kUserVersion = kMajor * 1000 + kMinor; // what the writer creates
 // The row format (packets and tcp_samples as rows) that tcpscope wrote before format 4; the
 // writer still creates it on request (tests of reading old files).
@@ -118,6 +119,11 @@ inline constexpr const char *kMetaTriggerRingBytes = "trigger_ring_bytes";
 inline constexpr const char *kMetaTriggerDiscarded = "trigger_discarded";
 inline constexpr const char *kKeptWindowsTable = "kept_windows";
 inline constexpr int kMaxKeptWindows = 100000;
+// 4.5: the names of the ids connections carry, looked up on the capturing machine while
+// recording: cgroup id -> cgroup v2 path, network namespace inode -> `ip netns` name.
+inline constexpr const char *kCgroupsTable = "cgroups";
+inline constexpr const char *kNetnsNamesTable = "netns_names";
+inline constexpr int kMaxOwnerNames = 1000000;
 // The most alerts a reader takes from a file (throttling keeps a real capture far below).
 inline constexpr int kMaxAlerts = 100000;
 // The largest view_state value a reader accepts (characters); a writer never writes more.

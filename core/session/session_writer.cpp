@@ -28,7 +28,7 @@ struct Forget
 };
 
 using Work = std::variant<SessionInfo, Connection, QVector<Packet>, KernelData, Forget,
-                          QVector<Alert>>;
+                          QVector<Alert>, OwnerNames>;
 
 // What the queue between the capture and the writer thread may hold: ~1 M packets, several
 // seconds of the fastest capture this machine sustains.
@@ -50,6 +50,7 @@ struct SessionWriter::Private
     sqlite::Stmt deleteInterfaces;
     sqlite::Stmt insertInterface;
     sqlite::Stmt insertAlert; // prepared on the first alert
+    sqlite::Stmt insertCgroup, insertNetns; // prepared on the first names
     detail::KernelRowWriter kernelRows;
     detail::ChunkWriter chunks; // format 4: packets and samples
     // State changes already in the file per connection: how many, and a hash over them. The
@@ -99,6 +100,7 @@ struct SessionWriter::Private
     bool writeConnection(const Connection &conn, QString *err);
     bool writePackets(const QVector<Packet> &packets, QString *err);
     bool writeAlerts(const QVector<Alert> &alerts, QString *err);
+    bool writeOwnerNames(const OwnerNames &names, QString *err);
     void writeFinalInfo();
     void enqueue(Work work, qint64 bytes = 0, quint64 records = 0);
 };
@@ -407,6 +409,31 @@ bool SessionWriter::Private::writeAlerts(const QVector<Alert> &alerts, QString *
     return true;
 }
 
+bool SessionWriter::Private::writeOwnerNames(const OwnerNames &names, QString *err)
+{
+    if (!insertCgroup) {
+        insertCgroup =
+            sqlite::prepare(db.get(), "INSERT OR REPLACE INTO cgroups(id, path) VALUES(?1,?2)", err);
+        insertNetns = insertCgroup ? sqlite::prepare(db.get(),
+                                                     "INSERT OR REPLACE INTO netns_names(inode, "
+                                                     "name) VALUES(?1,?2)",
+                                                     err)
+                                   : nullptr;
+        if (!insertNetns)
+            return false;
+    }
+    auto put = [&](sqlite3_stmt *s, const QHash<quint64, QString> &map) {
+        for (auto it = map.cbegin(); it != map.cend(); ++it) {
+            sqlite3_bind_int64(s, 1, qint64(it.key())); // cgroup ids: stored bit-for-bit
+            sqlite::bindText(s, 2, it.value());
+            if (!stepDone(db.get(), s, err))
+                return false;
+        }
+        return true;
+    };
+    return put(insertCgroup.get(), names.cgroupPaths) && put(insertNetns.get(), names.netnsNames);
+}
+
 bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QString *err)
 {
     // A busy connection is updated many times per batch; only its last version matters.
@@ -442,6 +469,8 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QSt
             ok = kernelRows.write(*kernel, err);
         } else if (const auto *alerts = std::get_if<QVector<Alert>>(&batch[i])) {
             ok = major < 4 || writeAlerts(*alerts, err);
+        } else if (const auto *names = std::get_if<OwnerNames>(&batch[i])) {
+            ok = major < 4 || writeOwnerNames(*names, err);
         } else if (const auto *forget = std::get_if<Forget>(&batch[i])) {
             forgetLater += forget->ids;
         } else if (const auto *conn = std::get_if<Connection>(&batch[i])) {
@@ -712,6 +741,12 @@ void SessionWriter::writeAlerts(const QVector<Alert> &alerts)
 {
     if (!alerts.isEmpty())
         d->enqueue(alerts);
+}
+
+void SessionWriter::writeOwnerNames(const OwnerNames &names)
+{
+    if (!names.isEmpty())
+        d->enqueue(names);
 }
 
 void SessionWriter::forgetConnections(const QVector<qint64> &ids)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "detect/alert.h"
+#include "model/cgroup.h"
 #include "model/connection.h"
 
 #include <QString>
@@ -34,6 +35,9 @@ public:
     void writeKernelData(const KernelData &data);
     // Appends alerts the detectors raised (format 4.4 table `alerts`; nothing for older formats).
     void writeAlerts(const QVector<Alert> &alerts);
+    // Names of the cgroup ids and network namespaces connections carry (format 4.5 tables
+    // `cgroups` and `netns_names`; nothing for older formats).
+    void writeOwnerNames(const OwnerNames &names);
     // Connections that will never be written again (evicted by the tracker after their final
     // row was queued): the writer drops what it keeps per connection (which state changes are
     // in the file, chunk tuples, stored totals), so its memory follows the connections held,

@@ -19,6 +19,7 @@ const char *const kHeaders[ConnectionTableModel::ColumnCount] = {
     "ID",       "Process",  "PID",      "Role",      "Family", "Local",    "Remote",       "Peer",
     "State",    "Start",    "Duration", "Handshake", "Sent",   "Received", "Retrans",      "SRTT",
     "SRTT min", "SRTT max", "cwnd max", "Resent",    "RST",    "Drops",    "Close reason", "States",
+    "Owner",
 };
 
 const char *const kHeaderTips[ConnectionTableModel::ColumnCount] = {
@@ -47,6 +48,8 @@ const char *const kHeaderTips[ConnectionTableModel::ColumnCount] = {
     "Incoming packets of this connection the kernel dropped (reasons in the Kernel metrics tab)",
     "How the connection ended",
     "Every state the connection went through",
+    "Who owns the socket beyond the process: its container (and Kubernetes pod) or systemd unit, "
+    "read from its cgroup path; the tooltip has the path and the network namespace",
 };
 
 bool hasStats(const Connection &c)
@@ -85,6 +88,7 @@ QStringList ConnectionTableModel::filterColumns(int column)
     case ColDrops:
     case ColStart:
     case ColStates:
+    case ColOwner:
         return {}; // no field of the filter language tests these values
     default: {
         const QString sql = sqlSortColumn(column);
@@ -191,7 +195,7 @@ QString ConnectionTableModel::sqlSortColumn(int column)
         "local_addr", "remote_addr",  nullptr,        "state",          "start_ns",
         nullptr,      "handshake_ns", "bytes_sent",   "bytes_received", "retransmits",
         "srtt_us",    "srtt_us_min",  "srtt_us_max",  "cwnd_max",       "kernel_retransmits",
-        nullptr,      "drops",        "close_reason", "states"};
+        nullptr,      "drops",        "close_reason", "states",         nullptr};
     if (column < 0 || column >= ColumnCount || !kSql[column])
         return {};
     return QString::fromLatin1(kSql[column]);
@@ -410,6 +414,24 @@ QVariant ConnectionTableModel::displayData(const Connection &c, int column) cons
         return closeReasonName(c.closeReason);
     case ColStates:
         return c.statesPath();
+    case ColOwner: {
+        // The most specific owner the path names: container (with its pod), else the unit.
+        const auto a = m_attributions.constFind(c.cgroupId);
+        if (a == m_attributions.cend())
+            return {};
+        if (!a->containerId.isEmpty()) {
+            QString s = (a->runtime.isEmpty() ? QStringLiteral("container ") : a->runtime + QLatin1Char(' '))
+                        + a->containerId.left(12);
+            if (!a->podUid.isEmpty())
+                s += QStringLiteral(" (pod %1)").arg(a->podUid.left(8));
+            return s;
+        }
+        if (!a->podUid.isEmpty())
+            return QStringLiteral("pod %1").arg(a->podUid.left(8));
+        if (!a->systemdUnit.isEmpty())
+            return a->systemdUnit;
+        return m_owners.cgroupPaths.value(c.cgroupId);
+    }
     default:
         return {};
     }
@@ -420,11 +442,28 @@ QString ConnectionTableModel::toolTip(const Connection &c, int column) const
     switch (column) {
     case ColProcess:
     case ColPid:
-        return QStringLiteral("%1 (pid %2), cgroup %3, netns %4")
-            .arg(c.comm)
-            .arg(c.pid)
-            .arg(c.cgroupId)
-            .arg(c.netnsIno);
+    case ColOwner: {
+        const QString path = m_owners.cgroupPaths.value(c.cgroupId);
+        const QString netns = m_owners.netnsNames.value(c.netnsIno);
+        QStringList lines{QStringLiteral("%1 (pid %2)").arg(c.comm).arg(c.pid)};
+        lines << QStringLiteral("cgroup %1%2")
+                     .arg(c.cgroupId)
+                     .arg(path.isEmpty() ? QString() : QStringLiteral(": ") + path);
+        if (const auto a = m_attributions.constFind(c.cgroupId); a != m_attributions.cend()) {
+            if (!a->systemdUnit.isEmpty())
+                lines << QStringLiteral("systemd unit: %1").arg(a->systemdUnit);
+            if (!a->containerId.isEmpty())
+                lines << QStringLiteral("container: %1%2")
+                             .arg(a->containerId,
+                                  a->runtime.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(a->runtime));
+            if (!a->podUid.isEmpty())
+                lines << QStringLiteral("Kubernetes pod: %1, QoS %2").arg(a->podUid, a->qos);
+        }
+        lines << QStringLiteral("network namespace %1%2")
+                     .arg(c.netnsIno)
+                     .arg(netns.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(netns));
+        return lines.join(QLatin1Char('\n'));
+    }
     case ColStart:
         return c.startNs ? fmt::wallDateTime(c.startNs) : QString();
     case ColDuration:
@@ -490,14 +529,24 @@ void ConnectionTableModel::setSession(std::shared_ptr<const Session> session)
     m_peers.clear();
     m_peersReady = false;
     m_peerJob->cancel();
+    loadOwners();
     endResetModel();
     computePeers();
     evaluateExpression();
     requery();
 }
 
+void ConnectionTableModel::loadOwners()
+{
+    m_owners = m_session ? m_session->ownerNames() : OwnerNames();
+    m_attributions.clear();
+    for (auto it = m_owners.cgroupPaths.cbegin(); it != m_owners.cgroupPaths.cend(); ++it)
+        m_attributions.insert(it.key(), attributeCgroup(it.value()));
+}
+
 void ConnectionTableModel::refresh()
 {
+    loadOwners();
     m_all.clear();
     m_allLoaded = false;
     computePeers();

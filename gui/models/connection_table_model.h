@@ -60,6 +60,7 @@ public:
         ColDrops,
         ColCloseReason,
         ColStates,
+        ColOwner, // container, pod or systemd unit, read from the cgroup path
         ColumnCount
     };
     enum Role
@@ -152,6 +153,11 @@ private:
     QString toolTip(const Connection &c, int column) const;
 
     std::shared_ptr<const Session> m_session;
+    // The session's cgroup paths and namespace names, and what each path names; read again
+    // on refresh (a live capture names new cgroups as they appear).
+    void loadOwners();
+    OwnerNames m_owners;
+    QHash<quint64, CgroupAttribution> m_attributions;
     QVector<qint64> m_ids;
     mutable QHash<int, QVector<Connection>> m_pages;
     mutable QVector<int> m_pageOrder; // least recently fetched first

@@ -26,6 +26,7 @@ private slots:
     void kernelColumnsNotCaptured();
     void terminationColumns();
     void annotationsColumn();
+    void ownerColumns();
 };
 
 namespace {
@@ -426,7 +427,53 @@ void TestConnectionExport::annotationsColumn()
     QCOMPARE(rows[0].toObject().value(QLatin1String("annotations")).toString(),
              QStringLiteral("slow, see the graph (alice)\npacket 42: lost here"));
     QVERIFY(rows[1].toObject().value(QLatin1String("annotations")).isNull());
-    QCOMPARE(connectionExportColumns().constLast(), QStringLiteral("annotations"));
+    // Appended after the termination columns; the owner columns come after it.
+    const QStringList cols = connectionExportColumns();
+    QCOMPARE(cols.at(cols.indexOf(QLatin1String("time_wait_inferred")) + 1),
+             QStringLiteral("annotations"));
+}
+
+void TestConnectionExport::ownerColumns()
+{
+    // Where the socket lives: the host, the cgroup path and what it names, the namespace.
+    Connection a = closedConnection();
+    a.id = 1;
+    a.cgroupId = 25;
+    a.netnsIno = 4026532000u;
+    Connection b = closedConnection();
+    b.id = 2;
+    b.cgroupId = 26; // not named by the capture
+    b.netnsIno = 4026531840u;
+    const QString id(64, QLatin1Char('e'));
+    OwnerNames names;
+    names.cgroupPaths.insert(25, QStringLiteral("/kubepods/burstable/pod5e1f2a3b-4c5d-4e6f-8a9b-"
+                                                "0c1d2e3f4a5b/crio-%1.scope")
+                                     .arg(id));
+    names.netnsNames.insert(4026532000u, QStringLiteral("blue"));
+    ConnectionExportOptions options;
+    options.host = QStringLiteral("web1");
+    options.owners = &names;
+    QBuffer buf;
+    buf.open(QIODevice::WriteOnly);
+    QString error;
+    QVERIFY(writeConnectionsJson({a, b}, buf, &error, options));
+    const QJsonArray rows = QJsonDocument::fromJson(buf.data()).array();
+    QCOMPARE(rows.size(), 2);
+    const QJsonObject x = rows[0].toObject(), y = rows[1].toObject();
+    QCOMPARE(x.value(QLatin1String("host")).toString(), QStringLiteral("web1"));
+    QCOMPARE(x.value(QLatin1String("cgroup_path")).toString(), names.cgroupPaths.value(25));
+    QCOMPARE(x.value(QLatin1String("container_id")).toString(), id);
+    QCOMPARE(x.value(QLatin1String("pod_uid")).toString(),
+             QStringLiteral("5e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b"));
+    QCOMPARE(x.value(QLatin1String("systemd_unit")).toString(), QStringLiteral("crio-%1.scope").arg(id));
+    QCOMPARE(x.value(QLatin1String("netns")).toString(), QStringLiteral("blue"));
+    for (const char *unknown : {"cgroup_path", "container_id", "pod_uid", "systemd_unit"})
+        QVERIFY2(y.value(QLatin1String(unknown)).isNull(), unknown);
+    QCOMPARE(y.value(QLatin1String("netns")).toString(), QStringLiteral("4026531840"));
+    const QStringList cols = connectionExportColumns();
+    QCOMPARE(cols.mid(cols.size() - 6),
+             QStringLiteral("host,cgroup_path,container_id,pod_uid,systemd_unit,netns")
+                 .split(QLatin1Char(',')));
 }
 
 QTEST_GUILESS_MAIN(TestConnectionExport)

@@ -68,6 +68,7 @@ private slots:
     void errors();
     void emptyAndInvalid();
     void fieldList();
+    void ownerFields();
     void evaluationRate();
 
 private:
@@ -519,6 +520,56 @@ void TestDisplayFilter::fieldList()
     for (const QString &name : std::as_const(names))
         QVERIFY2(text.contains(QStringLiteral("| `%1` |").arg(name)),
                  qPrintable(QStringLiteral("%1 is not documented in docs/FILTERS.md").arg(name)));
+}
+
+void TestDisplayFilter::ownerFields()
+{
+    // Connections in a docker container, a Kubernetes pod, a systemd service, and one whose
+    // cgroup the capture could not name; namespaces named by ip netns or not.
+    const QString id = QStringLiteral("ab") + QString(62, QLatin1Char('0'));
+    OwnerNames names;
+    names.cgroupPaths.insert(10, QStringLiteral("/system.slice/docker-%1.scope").arg(id));
+    names.cgroupPaths.insert(11, QStringLiteral("/kubepods.slice/kubepods-burstable.slice/"
+                                                "kubepods-burstable-pod0f6b1c5e_8a1d_4c7e_9d6b_"
+                                                "2a3f4b5c6d7e.slice/cri-containerd-%1.scope")
+                                     .arg(id));
+    names.cgroupPaths.insert(12, QStringLiteral("/system.slice/nginx.service"));
+    names.netnsNames.insert(4026532000, QStringLiteral("blue"));
+    FilterContext context;
+    context.setOwnerNames(names);
+    QVector<Connection> conns(4);
+    for (int i = 0; i < 4; ++i) {
+        conns[i].id = i + 1;
+        conns[i].cgroupId = quint64(10 + i);
+        conns[i].netnsIno = i == 0 ? 4026532000u : 4026531840u;
+    }
+    auto matching = [&](const QString &text) {
+        FilterError error;
+        const DisplayFilter f = DisplayFilter::compile(text, FilterTarget::Connections, &error);
+        if (!f.isValid())
+            qFatal("%s: %s", qPrintable(text), qPrintable(error.message));
+        [&] { QVERIFY(f.needsOwnerNames()); }();
+        QVector<qint64> ids;
+        for (const Connection &c : conns)
+            if (f.matches(c, context))
+                ids.append(c.id);
+        return ids;
+    };
+    QCOMPARE(matching(QStringLiteral("container.id == %1").arg(id)), (QVector<qint64>{1, 2}));
+    QCOMPARE(matching(QStringLiteral("container.id")), (QVector<qint64>{1, 2}));
+    QCOMPARE(matching(QStringLiteral("k8s.pod_uid == \"0f6b1c5e-8a1d-4c7e-9d6b-2a3f4b5c6d7e\"")),
+             QVector<qint64>{2});
+    QCOMPARE(matching(QStringLiteral("systemd.unit == \"nginx.service\"")), QVector<qint64>{3});
+    QCOMPARE(matching(QStringLiteral("cgroup.path contains \"system.slice\"")),
+             (QVector<qint64>{1, 3}));
+    QCOMPARE(matching(QStringLiteral("cgroup.path")), (QVector<qint64>{1, 2, 3}));
+    QCOMPARE(matching(QStringLiteral("!cgroup.path")), QVector<qint64>{4});
+    QCOMPARE(matching(QStringLiteral("netns == blue")), QVector<qint64>{1});
+    QCOMPARE(matching(QStringLiteral("netns == \"4026531840\"")), (QVector<qint64>{2, 3, 4}));
+    // A packet filter on an owner field reads the packet's connection.
+    const DisplayFilter pf = DisplayFilter::compile(QStringLiteral("systemd.unit == \"nginx.service\""),
+                                                    FilterTarget::Packets);
+    QVERIFY(pf.needsConnections() && pf.needsOwnerNames());
 }
 
 void TestDisplayFilter::evaluationRate()

@@ -33,6 +33,7 @@ private slots:
     void secondsAggregates();
     void refreshSeesAppends();
     void damagedPageIsAQueryError();
+    void ownerNamesRoundTrip();
     void interruptionsRoundTrip();
     void rowTotalsCountStoredPackets();
     void recordOrderRoundTrip();
@@ -420,6 +421,42 @@ void TestSession::damagedPageIsAQueryError()
     qInfo("damaged file: %s", qPrintable(errors.first()));
 }
 
+void TestSession::ownerNamesRoundTrip()
+{
+    const QString file = m_dir->filePath(QStringLiteral("owners.tcpscope"));
+    QString error;
+    auto writer = SessionWriter::create(file, &error);
+    QVERIFY2(writer, qPrintable(error));
+    writer->setInfo(info());
+    OwnerNames names;
+    names.cgroupPaths.insert(25, QStringLiteral("/system.slice/nginx.service"));
+    names.cgroupPaths.insert(0xfffffffffffffff0ULL, QStringLiteral("/big")); // stored bit-for-bit
+    names.netnsNames.insert(4026532000, QStringLiteral("blue"));
+    writer->writeOwnerNames(names);
+    OwnerNames later; // a second lookup of the same id replaces its row
+    later.cgroupPaths.insert(25, QStringLiteral("/system.slice/nginx.service"));
+    writer->writeOwnerNames(later);
+    QVERIFY2(writer->close(&error), qPrintable(error));
+    auto s = Session::open(file, &error);
+    QVERIFY2(s, qPrintable(error));
+    QCOMPARE(s->ownerNames().cgroupPaths, names.cgroupPaths);
+    QCOMPARE(s->ownerNames().netnsNames, names.netnsNames);
+    QCOMPARE(s->valuesOutOfRange(), 0u);
+    // Hostile rows are left out and counted; a file of an earlier minor has no names.
+    s.reset();
+    sql(file, "INSERT INTO cgroups(id, path) VALUES(7, 'x'), (9, ''), (0, '/zero')");
+    s = Session::open(file, &error);
+    QVERIFY2(s, qPrintable(error));
+    QCOMPARE(s->ownerNames().cgroupPaths.value(7), QStringLiteral("x"));
+    QCOMPARE(s->ownerNames().cgroupPaths.size(), 3);
+    QVERIFY(s->valuesOutOfRange() >= 1);
+    s.reset();
+    sql(file, "DROP TABLE cgroups; DROP TABLE netns_names; PRAGMA user_version = 4004;");
+    s = Session::open(file, &error);
+    QVERIFY2(s, qPrintable(error));
+    QVERIFY(s->ownerNames().isEmpty());
+}
+
 void TestSession::interruptionsRoundTrip()
 {
     const QString file = m_dir->filePath(QStringLiteral("gaps.tcpscope"));
@@ -463,6 +500,7 @@ void TestSession::interruptionsRoundTrip()
     s.reset();
     sql(file, "DROP TABLE interruptions; DROP TABLE view_state; DROP TABLE annotations;"
               "DROP TABLE alerts; DROP TABLE kept_windows;"
+              "DROP TABLE cgroups; DROP TABLE netns_names;"
               "PRAGMA user_version = 4000;");
     s = Session::open(file, &error);
     QVERIFY2(s, qPrintable(error));

@@ -421,6 +421,7 @@ void TestSessionStore::savedViewRoundTrip()
     // A 4.0 file (no interruptions, no view_state) gains both and opens as the current minor.
     sql(file, "DROP TABLE interruptions; DROP TABLE view_state; DROP TABLE annotations;"
               "DROP TABLE alerts; DROP TABLE kept_windows;"
+              "DROP TABLE cgroups; DROP TABLE netns_names;"
               "PRAGMA user_version = 4000;");
     {
         auto s = Session::open(file, &error);
