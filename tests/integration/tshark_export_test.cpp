@@ -2,7 +2,9 @@
 // tcpscope against the ecosystem, on the real kernel with real loopback traffic:
 //  * `tcpscope record` + `tcpscope export --packets`: tshark reads the pcapng without complaint
 //    and sees, packet by packet, the session's ports, seq/ack, flags and window, with the
-//    process comment (IPv4 and IPv6);
+//    process comment (IPv4 and IPv6); each packet's epb_processid_threadid option names the
+//    client's pid and its custom options the process name (the section header the host name),
+//    where tshark's pcapng file dissector finds them too, with no expert note;
 //  * induced loss (nftables statistical drop) captured at once by tcpscope and by tcpdump:
 //    tcpscope's counts for the client and the server connection equal tshark's analysis of each
 //    socket's own export, and equal tshark's analysis of the tcpdump file except for packets
@@ -22,6 +24,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QtEndian>
 #include <csignal>
 #include <unistd.h>
 
@@ -201,6 +204,81 @@ OrderAccount accountOrder(const QVector<Seen> &view, const QVector<Seen> &tap,
                 << QStringLiteral("tap #%1 %2: flagged, not in the view").arg(i + 1).arg(tap[i].id);
     }
     return acc;
+}
+
+// The options of a pcapng file's blocks, in file order: for each block its type and its
+// (code, value) pairs. Enough for tcpscope's own little-endian exports: SHB, IDB and EPB.
+struct BlockOptions
+{
+    quint32 type = 0;
+    QVector<QPair<quint16, QByteArray>> options;
+};
+
+QVector<BlockOptions> pcapngOptions(const QString &path, QString *error)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot open ") + path;
+        return {};
+    }
+    const QByteArray all = f.readAll();
+    auto le = [&](qsizetype at, int bytes) -> quint32 {
+        if (at + bytes > all.size())
+            return 0;
+        const auto *p = reinterpret_cast<const uchar *>(all.constData()) + at;
+        return bytes == 2 ? qFromLittleEndian<quint16>(p) : qFromLittleEndian<quint32>(p);
+    };
+    QVector<BlockOptions> blocks;
+    qsizetype at = 0;
+    while (at + 12 <= all.size()) {
+        BlockOptions b;
+        b.type = le(at, 4);
+        const quint32 len = le(at + 4, 4);
+        if (len < 12 || len % 4 || at + len > all.size()) {
+            *error = QStringLiteral("bad block length at %1").arg(at);
+            return {};
+        }
+        qsizetype opt = at + 8; // options start after the block's fixed fields
+        if (b.type == 0x0A0D0D0A)
+            opt += 16;
+        else if (b.type == 1)
+            opt += 8;
+        else if (b.type == 6)
+            opt += 20 + (le(at + 20, 4) + 3) / 4 * 4;
+        const qsizetype end = at + len - 4;
+        while (opt + 4 <= end) {
+            const quint16 code = quint16(le(opt, 2));
+            const quint16 olen = quint16(le(opt + 2, 2));
+            if (code == 0)
+                break;
+            b.options.append({code, all.mid(opt + 4, olen)});
+            opt += 4 + (olen + 3) / 4 * 4;
+        }
+        blocks.append(b);
+        at += len;
+    }
+    return blocks;
+}
+
+QByteArray optionValue(const BlockOptions &b, quint16 code, int nth = 0)
+{
+    for (const auto &[c, v] : b.options) {
+        if (c == code && nth-- == 0)
+            return v;
+    }
+    return QByteArray();
+}
+
+// The text of the tcpscope custom string options of a block (2988, PEN 32473), "key=value".
+QStringList customStrings(const BlockOptions &b)
+{
+    QStringList texts;
+    for (const auto &[c, v] : b.options) {
+        if (c == 2988 && v.size() >= 4 &&
+            qFromLittleEndian<quint32>(reinterpret_cast<const uchar *>(v.constData())) == 32473)
+            texts << QString::fromUtf8(v.mid(4));
+    }
+    return texts;
 }
 
 } // namespace
@@ -428,6 +506,56 @@ void TestTsharkExport::exportReadsBackInTshark()
                 qPrintable(where));
         }
         QCOMPARE(qint64(client->pid), f.clientPid);
+
+        // The process as data: every packet's epb_processid_threadid holds the client's pid
+        // (thread 0: not known), its custom options the process name (and, where the export
+        // knows it, the cgroup id); the section header holds the host name.
+        QString parseError;
+        const QVector<BlockOptions> blocks = pcapngOptions(pcap, &parseError);
+        QVERIFY2(parseError.isEmpty(), qPrintable(parseError));
+        QVERIFY(!blocks.isEmpty() && blocks[0].type == 0x0A0D0D0Au);
+        QCOMPARE(customStrings(blocks[0]),
+                 QStringList{QStringLiteral("tcpscope.host.name=") + session->info.hostname});
+        QByteArray pidTid(8, '\0');
+        qToLittleEndian<quint32>(client->pid, pidTid.data());
+        int epbs = 0;
+        for (const BlockOptions &b : blocks) {
+            if (b.type != 6)
+                continue;
+            const QString where = QStringLiteral("IPv%1 EPB %2").arg(f.family).arg(epbs);
+            ++epbs;
+            QVERIFY2(optionValue(b, 8) == pidTid,
+                     qPrintable(where + QStringLiteral(": option 8 = ") +
+                                QString::fromLatin1(optionValue(b, 8).toHex(' '))));
+            QVERIFY2(optionValue(b, 8, 1).isNull(), qPrintable(where)); // only once
+            const QStringList texts = customStrings(b);
+            QVERIFY2(texts.value(0) == QLatin1String("tcpscope.proc.name=ts_client"),
+                     qPrintable(where + QLatin1Char(' ') + texts.join(QLatin1Char(','))));
+            if (texts.size() > 1)
+                QVERIFY2(texts == QStringList({texts[0], QStringLiteral("tcpscope.cgroup.id=%1")
+                                                             .arg(client->cgroupId)}),
+                         qPrintable(where + QLatin1Char(' ') + texts.join(QLatin1Char(','))));
+        }
+        QCOMPARE(epbs, int(packets.size()));
+        // tshark 4.0 has no field for the pid (it reads past option 8 and custom options of a
+        // PEN it does not know); its pcapng file dissector lists each EPB's options 8 and 2988
+        // and has nothing to say about any block.
+        const Run fileView = run(
+            QStringLiteral("tshark"),
+            {QStringLiteral("-n"), QStringLiteral("-X"),
+             QStringLiteral("read_format:MIME Files Format"), QStringLiteral("-r"), pcap,
+             QStringLiteral("-T"), QStringLiteral("fields"), QStringLiteral("-e"),
+             QStringLiteral("pcapng.options.option.code"), QStringLiteral("-e"),
+             QStringLiteral("_ws.expert"), QStringLiteral("-e"), QStringLiteral("_ws.malformed")});
+        QCOMPARE(fileView.exitCode, 0);
+        QVERIFY2(tsharkComplaints(fileView.err).isEmpty(), qPrintable(fileView.err));
+        const QStringList view =
+            fileView.out.section(QLatin1Char('\n'), 0, 0).split(QLatin1Char('\t'));
+        QCOMPARE(view.size(), 3);
+        QCOMPARE(view[0].split(QLatin1Char(',')).count(QStringLiteral("8")), epbs);
+        QVERIFY(view[0].split(QLatin1Char(',')).count(QStringLiteral("2988")) >= epbs + 1);
+        QCOMPARE(view[1], QString());
+        QCOMPARE(view[2], QString());
 
         // The whole-session export shows each loopback packet once: this flow's packets there
         // are exactly the client socket's view.
