@@ -104,22 +104,16 @@ bool exportConnections(const Session &session, const QString &path, QString *err
 
 namespace {
 
-struct Owner
-{
-    quint32 pid = 0;
-    QString comm;
-};
-
 bool writePcapngStream(const Session &session, QIODevice &out, qint64 connectionId,
                        const DisplayFilter &filter, PacketExportResult *result, QString *err)
 {
     const SessionInfo info = session.info();
     // The comment names each packet's process: one small entry per connection.
-    QHash<qint64, Owner> owners;
+    QHash<qint64, PcapngProcess> owners;
     session.forEachConnection(
         [&](const Connection &c) {
             if (connectionId <= 0 || c.id == connectionId)
-                owners.insert(c.id, Owner{c.pid, c.comm});
+                owners.insert(c.id, PcapngProcess::of(c));
             return true;
         },
         false);
@@ -135,8 +129,7 @@ bool writePcapngStream(const Session &session, QIODevice &out, qint64 connection
         }
         if (!filter.matches(p, context))
             return true;
-        const Owner owner = owners.value(p.connectionId);
-        ok = writer.write(p, owner.pid, owner.comm);
+        ok = writer.write(p, owners.value(p.connectionId));
         return ok;
     });
     ok = ok && writer.finish();
