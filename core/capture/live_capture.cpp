@@ -81,6 +81,12 @@ CaptureStats LiveCapture::stats() const
     return d->lastStats;
 }
 
+QVector<InterfaceInfo> LiveCapture::interfaces() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->info.interfaces;
+}
+
 QString LiveCapture::Private::helperFailureText(const QString &fallback)
 {
     // The helper explains itself on stderr (e.g. missing privileges); prefer its words.

@@ -115,6 +115,9 @@ public:
     QStringList sessionFiles() const;
     // Latest counters (thread-safe); after stop() the final ones of the last capture.
     CaptureStats stats() const;
+    // The interfaces packets were captured on so far (thread-safe). Updated at each publish
+    // before packetsAdded is emitted, so a receiver finds every ifindex of its packets here.
+    QVector<InterfaceInfo> interfaces() const;
 
 signals:
     // Connections created or changed since the last emission (throttled to a few per second).

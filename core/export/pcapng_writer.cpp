@@ -355,14 +355,19 @@ bool PcapngWriter::begin(const SessionInfo &info)
     // Interface ids in block order: the session's interfaces first (one per ifindex, the first
     // name seen wins), then one per ifindex a packet names that the session does not.
     for (const InterfaceInfo &i : info.interfaces) {
-        if (m_ifId.contains(i.ifindex))
-            continue;
-        m_ifId.insert(i.ifindex, quint32(m_ifId.size()));
-        const QString name = i.name.isEmpty() ? QStringLiteral("ifindex%1").arg(i.ifindex) : i.name;
-        if (!put(idbBlock(name, QStringLiteral("ifindex %1").arg(i.ifindex))))
+        if (!declareInterface(i.ifindex, i.name))
             return false;
     }
     return true;
+}
+
+bool PcapngWriter::declareInterface(quint32 ifindex, const QString &name)
+{
+    if (m_ifId.contains(ifindex))
+        return true;
+    m_ifId.insert(ifindex, quint32(m_ifId.size()));
+    const QString shown = name.isEmpty() ? QStringLiteral("ifindex%1").arg(ifindex) : name;
+    return put(idbBlock(shown, QStringLiteral("ifindex %1").arg(ifindex)));
 }
 
 quint32 PcapngWriter::interfaceId(quint32 ifindex)

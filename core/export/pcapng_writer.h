@@ -41,6 +41,9 @@ public:
     explicit PcapngWriter(QIODevice &out) : m_out(out) {}
     // The Section Header Block and one Interface Description Block per interface of the session.
     bool begin(const SessionInfo &info);
+    // Declares ifindex under name (its Interface Description Block) unless it already is; a
+    // live stream calls it when a packet names an interface the capture learnt since begin().
+    bool declareInterface(quint32 ifindex, const QString &name);
     // One Enhanced Packet Block; an interface the session did not list gets its block first
     // (pcapng allows them anywhere before their first use). owner names the socket's process
     // in the options and the comment.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli_commands.h"
 #include "cli_capture_loop.h"
+#include "cli_pcapng_stream.h"
 
 #include "capture/live_capture.h"
 #include "output_file.h"
@@ -60,9 +61,11 @@ int runRecord(const QStringList &args, int argc, char **argv)
     const QCommandLineOption remote(QStringLiteral("remote"), QString(), QStringLiteral("DEST"));
     const QCommandLineOption remoteHelper(QStringLiteral("remote-helper"), QString(),
                                           QStringLiteral("PATH"));
+    const QCommandLineOption pcapngOut(QStringLiteral("pcapng-out"), QString(),
+                                       QStringLiteral("PATH"));
     parser.addOptions({output, duration, quiet, force, filter, noPackets, snap, noTcpInfo,
                        sampleInterval, rotate, keep, stopAfter, maxStall, rules, noAlerts,
-                       trigger, pre, post, ringMib, remote, remoteHelper});
+                       trigger, pre, post, ringMib, remote, remoteHelper, pcapngOut});
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());
     if (!parser.positionalArguments().isEmpty())
@@ -256,10 +259,53 @@ int runRecord(const QStringList &args, int argc, char **argv)
         return usageError(kCmd, QStringLiteral("--pre, --post and --ring-mib go with --trigger"));
     }
 
+    QString streamPath;
+    if (parser.isSet(pcapngOut)) {
+        if (parser.values(pcapngOut).size() > 1)
+            return usageError(kCmd, QStringLiteral("--pcapng-out: give it once"));
+        streamPath = parser.value(pcapngOut);
+        if (streamPath.isEmpty())
+            return usageError(kCmd, QStringLiteral("--pcapng-out: empty path"));
+        if (!options.packets)
+            return usageError(kCmd, QStringLiteral("--pcapng-out streams packets; it cannot be "
+                                                   "combined with --no-packets"));
+        if (triggerSettings)
+            return usageError(kCmd, QStringLiteral("--pcapng-out cannot be combined with "
+                                                   "--trigger (it streams every packet)"));
+        QString why;
+        if (!checkOutputPath(streamPath, OutputUse::Stream, &why)) {
+            printErr(QStringLiteral("record: --pcapng-out ") + why);
+            return kExitUsage;
+        }
+    }
+
     std::unique_ptr<QCoreApplication> ownApp;
     if (!QCoreApplication::instance())
         ownApp = std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication *app = QCoreApplication::instance();
+
+    // Opened before anything starts: a FIFO waits here for its reader (Wireshark), and until
+    // then a signal ends record with nothing to clean up.
+    std::unique_ptr<PcapngStream> stream;
+    if (!streamPath.isEmpty()) {
+        // A reader that goes away is an error from write() (EPIPE), not a fatal signal.
+        std::signal(SIGPIPE, SIG_IGN);
+        QString why;
+        stream = PcapngStream::open(streamPath, &why);
+        if (!stream) {
+            printErr(QStringLiteral("record: --pcapng-out ") + why);
+            return kExitFailure;
+        }
+    }
+    // With the packets on stdout, record's own messages all go to stderr.
+    const auto say = [&stream](const QString &text) {
+        if (stream && stream->toStdout()) {
+            const QByteArray bytes = text.toLocal8Bit();
+            std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stderr);
+        } else {
+            printOut(text);
+        }
+    };
 
     StopSignals stopSignals;
     if (!stopSignals.install()) {
@@ -291,6 +337,31 @@ int runRecord(const QStringList &args, int argc, char **argv)
                 printErr(QStringLiteral("helper: ") + text);
         },
         Qt::DirectConnection);
+    // The stream gets each published batch on this thread (queued), connections first, so
+    // every packet's owner is known; the ingest thread never waits for the reader.
+    QString streamEnd;
+    QTimer readerCheck;
+    if (stream) {
+        QObject::connect(&capture, &LiveCapture::connectionsUpdated, app,
+                         [&](const QVector<Connection> &changed) {
+                             stream->noteConnections(changed);
+                         });
+        QObject::connect(&capture, &LiveCapture::packetsAdded, app,
+                         [&](const QVector<Packet> &packets) {
+                             if (!streamEnd.isEmpty() ||
+                                 stream->write(packets, capture.interfaces()))
+                                 return;
+                             streamEnd = stream->error();
+                             app->quit();
+                         });
+        // While no packets flow, a closed FIFO (Wireshark's "stop") is noticed here.
+        QObject::connect(&readerCheck, &QTimer::timeout, app, [&] {
+            if (streamEnd.isEmpty() && stream->readerGone()) {
+                streamEnd = QStringLiteral("%1: the reader closed it").arg(streamPath);
+                app->quit();
+            }
+        });
+    }
     QString error;
     if (!capture.start(file, options, &error)) {
         printErr(QStringLiteral("cannot record: ") + error);
@@ -302,6 +373,13 @@ int runRecord(const QStringList &args, int argc, char **argv)
     {
         std::lock_guard lock(infoMutex);
         packetsOn = started.packetsCaptured;
+        if (stream && !stream->begin(started)) {
+            capture.stop();
+            printErr(QStringLiteral("record: --pcapng-out ") + stream->error());
+            return kExitFailure;
+        }
+        if (stream)
+            readerCheck.start(200);
         for (const QString &probe : std::as_const(started.probes)) {
             if (options.packets && probe.startsWith(QLatin1String("packets=unavailable")))
                 printErr(QStringLiteral("warning: recording state changes only, %1").arg(probe));
@@ -374,13 +452,20 @@ int runRecord(const QStringList &args, int argc, char **argv)
         ringCheck.start(1000);
     }
     const QString failure = runCaptureLoop(app, capture, stopSignals, seconds);
+    readerCheck.stop();
     ringCheck.stop();
     progressTimer.stop();
     if (progress)
         std::fprintf(stderr, "\r\033[K");
     capture.stop(); // drains the helper and finalizes the file
-    // A failure during stop() (e.g. the final write) is reported by a queued signal.
+    // A failure during stop() (e.g. the final write) is reported by a queued signal; the
+    // last packets reach the stream the same way.
     QCoreApplication::processEvents();
+    if (stream && !streamEnd.isEmpty())
+        printErr(QStringLiteral("record: --pcapng-out stream ended: %1; the capture was stopped "
+                                "(%2 packets streamed)")
+                     .arg(streamEnd)
+                     .arg(stream->packetsWritten()));
 
     const CaptureStats s = capture.stats();
     // Packet losses are part of "lost"; filtered packets are not losses.
@@ -403,7 +488,7 @@ int runRecord(const QStringList &args, int argc, char **argv)
                                     .arg(files.value(0), files.value(files.size() - 1))
                               : file;
     if (triggerSettings) {
-        printOut(QStringLiteral("trigger '%1': %2 window%3 kept (%4 s of packets and samples), "
+        say(QStringLiteral("trigger '%1': %2 window%3 kept (%4 s of packets and samples), "
                                 "%5 records outside them not kept\n")
                      .arg(triggerSettings->trigger)
                      .arg(s.triggerWindows)
@@ -425,14 +510,19 @@ int runRecord(const QStringList &args, int argc, char **argv)
                                              .arg(s.alertsRaised)
                                              .arg(s.alertsRaised == 1 ? QString() : QStringLiteral("s"))
                                        : QString();
-    printOut(QStringLiteral("recorded %1 connections, %2%3%4, %5 records, %6 lost in %7 s -> %8\n")
+    const QString streamed =
+        stream ? QStringLiteral(", %1 packets streamed as pcapng to %2")
+                     .arg(stream->packetsWritten())
+                     .arg(stream->toStdout() ? QStringLiteral("stdout") : streamPath)
+               : QString();
+    say(QStringLiteral("recorded %1 connections, %2%3%4, %5 records, %6 lost in %7 s -> %8\n")
                  .arg(s.connectionsSeen)
                  .arg(packets)
                  .arg(kernel, alerts)
                  .arg(s.recordsReceived)
                  .arg(s.lostRecords + s.readerDropped)
                  .arg(elapsed.elapsed() / 1000.0, 0, 'f', 1)
-                 .arg(where));
+                 .arg(where + streamed));
     if (!failure.isEmpty()) {
         printErr(QStringLiteral("capture failed: %1 (%2 keeps what was recorded until then)")
                      .arg(failure, rotation.active() ? QStringLiteral("the ring") : file));
