@@ -446,6 +446,9 @@ bool evalTest(const Node &t, Subject &s)
             one = v && !v->isEmpty() ? v : nullptr;
             break;
         }
+        case FieldId::HostName:
+            one = s.context->hostName.isEmpty() ? nullptr : &s.context->hostName;
+            break;
         case FieldId::Netns: {
             const Connection *c = s.connection();
             if (!c || c->netnsIno == 0)

@@ -60,6 +60,8 @@ public:
     qint64 originNs = 0;
     // Where conn.duration of a connection still open ends (wall ns; 0: open ones have none).
     qint64 sessionEndNs = 0;
+    // host.name of every connection: the machine the session was captured on ("": unknown).
+    QString hostName;
 
     // The packets' connections (without history), for connection fields in packet filters.
     void addConnection(const Connection &connection);

@@ -157,6 +157,8 @@ QVector<FieldInfo> buildFields()
         "innermost systemd service or scope of the cgroup path");
     add("netns", I::Netns, T::Text, true, false,
         "network namespace: its ip netns name, else its inode number");
+    add("host.name", I::HostName, T::Text, true, false,
+        "name of the machine the socket is on (the session's capturing host)");
     return f;
 }
 

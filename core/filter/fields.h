@@ -80,6 +80,7 @@ enum class FieldId : quint8
     PodUid,
     SystemdUnit,
     Netns,
+    HostName,
 };
 
 // The enumerations an Enum field names (its names come from the model's name functions).

@@ -13,6 +13,7 @@ FilterContext filterContextForSession(const Session &session, const DisplayFilte
     FilterContext context;
     const SessionInfo info = session.info();
     context.setInterfaces(info.interfaces);
+    context.hostName = info.hostname;
     if (filter.needsConnections()) {
         session.forEachConnection(
             [&](const Connection &c) {

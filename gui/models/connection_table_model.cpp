@@ -19,7 +19,7 @@ const char *const kHeaders[ConnectionTableModel::ColumnCount] = {
     "ID",       "Process",  "PID",      "Role",      "Family", "Local",    "Remote",       "Peer",
     "State",    "Start",    "Duration", "Handshake", "Sent",   "Received", "Retrans",      "SRTT",
     "SRTT min", "SRTT max", "cwnd max", "Resent",    "RST",    "Drops",    "Close reason", "States",
-    "Owner",
+    "Owner",    "Host",
 };
 
 const char *const kHeaderTips[ConnectionTableModel::ColumnCount] = {
@@ -50,6 +50,7 @@ const char *const kHeaderTips[ConnectionTableModel::ColumnCount] = {
     "Every state the connection went through",
     "Who owns the socket beyond the process: its container (and Kubernetes pod) or systemd unit, "
     "read from its cgroup path; the tooltip has the path and the network namespace",
+    "The machine the socket is on (the host the session was captured on)",
 };
 
 bool hasStats(const Connection &c)
@@ -89,6 +90,7 @@ QStringList ConnectionTableModel::filterColumns(int column)
     case ColStart:
     case ColStates:
     case ColOwner:
+    case ColHost:
         return {}; // no field of the filter language tests these values
     default: {
         const QString sql = sqlSortColumn(column);
@@ -195,7 +197,8 @@ QString ConnectionTableModel::sqlSortColumn(int column)
         "local_addr", "remote_addr",  nullptr,        "state",          "start_ns",
         nullptr,      "handshake_ns", "bytes_sent",   "bytes_received", "retransmits",
         "srtt_us",    "srtt_us_min",  "srtt_us_max",  "cwnd_max",       "kernel_retransmits",
-        nullptr,      "drops",        "close_reason", "states",         nullptr};
+        nullptr,      "drops",        "close_reason", "states",         nullptr,
+        nullptr};
     if (column < 0 || column >= ColumnCount || !kSql[column])
         return {};
     return QString::fromLatin1(kSql[column]);
@@ -414,6 +417,8 @@ QVariant ConnectionTableModel::displayData(const Connection &c, int column) cons
         return closeReasonName(c.closeReason);
     case ColStates:
         return c.statesPath();
+    case ColHost:
+        return m_host;
     case ColOwner: {
         // The most specific owner the path names: container (with its pod), else the unit.
         const auto a = m_attributions.constFind(c.cgroupId);
@@ -539,6 +544,7 @@ void ConnectionTableModel::setSession(std::shared_ptr<const Session> session)
 void ConnectionTableModel::loadOwners()
 {
     m_owners = m_session ? m_session->ownerNames() : OwnerNames();
+    m_host = m_session ? m_session->info().hostname : QString();
     m_attributions.clear();
     for (auto it = m_owners.cgroupPaths.cbegin(); it != m_owners.cgroupPaths.cend(); ++it)
         m_attributions.insert(it.key(), attributeCgroup(it.value()));

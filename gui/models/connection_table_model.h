@@ -61,6 +61,7 @@ public:
         ColCloseReason,
         ColStates,
         ColOwner, // container, pod or systemd unit, read from the cgroup path
+        ColHost,  // the machine the socket is on
         ColumnCount
     };
     enum Role
@@ -157,6 +158,7 @@ private:
     // on refresh (a live capture names new cgroups as they appear).
     void loadOwners();
     OwnerNames m_owners;
+    QString m_host; // the session's capturing host
     QHash<quint64, CgroupAttribution> m_attributions;
     QVector<qint64> m_ids;
     mutable QHash<int, QVector<Connection>> m_pages;

@@ -543,6 +543,14 @@ void TestDisplayFilter::ownerFields()
         conns[i].cgroupId = quint64(10 + i);
         conns[i].netnsIno = i == 0 ? 4026532000u : 4026531840u;
     }
+    auto matching2 = [&](const QString &text) {
+        const DisplayFilter f = DisplayFilter::compile(text, FilterTarget::Connections);
+        QVector<qint64> ids;
+        for (const Connection &c : conns)
+            if (f.isValid() && f.matches(c, context))
+                ids.append(c.id);
+        return ids;
+    };
     auto matching = [&](const QString &text) {
         FilterError error;
         const DisplayFilter f = DisplayFilter::compile(text, FilterTarget::Connections, &error);
@@ -566,6 +574,9 @@ void TestDisplayFilter::ownerFields()
     QCOMPARE(matching(QStringLiteral("!cgroup.path")), QVector<qint64>{4});
     QCOMPARE(matching(QStringLiteral("netns == blue")), QVector<qint64>{1});
     QCOMPARE(matching(QStringLiteral("netns == \"4026531840\"")), (QVector<qint64>{2, 3, 4}));
+    context.hostName = QStringLiteral("web1");
+    QCOMPARE(matching2(QStringLiteral("host.name == web1")), (QVector<qint64>{1, 2, 3, 4}));
+    QCOMPARE(matching2(QStringLiteral("host.name contains \"db\"")), QVector<qint64>{});
     // A packet filter on an owner field reads the packet's connection.
     const DisplayFilter pf = DisplayFilter::compile(QStringLiteral("systemd.unit == \"nginx.service\""),
                                                     FilterTarget::Packets);
