@@ -23,6 +23,9 @@ for f in usr/bin/tcpscope usr/libexec/tcpscope/tcpscope-helper \
          usr/share/doc/tcpscope/copyright usr/share/doc/tcpscope/changelog.gz; do
   [[ -e "$work/root/$f" ]] || { echo "check-deb.sh: /$f missing from the package" >&2; fail=1; }
 done
+# Wireshark's extcap directory is under the multiarch libdir (usr/lib/x86_64-linux-gnu/...).
+compgen -G "$work/root/usr/lib/*/wireshark/extcap/tcpscope-extcap" >/dev/null ||
+  { echo "check-deb.sh: tcpscope-extcap missing from Wireshark's extcap directory" >&2; fail=1; }
 grep -q '^Depends:.*libbpf' "$work/control/control" ||
   { echo "check-deb.sh: Depends lacks the shared libraries (dpkg-shlibdeps)" >&2; fail=1; }
 

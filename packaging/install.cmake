@@ -11,6 +11,11 @@ endif()
 if(TARGET tcpscope-helper)
   install(TARGETS tcpscope-helper RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/tcpscope)
 endif()
+# Where Wireshark looks for extcap programs (on Debian /usr/lib/x86_64-linux-gnu/wireshark/extcap):
+# the interface "tcpscope" then appears in its capture interfaces.
+if(TARGET tcpscope-extcap)
+  install(TARGETS tcpscope-extcap RUNTIME DESTINATION ${CMAKE_INSTALL_LIBDIR}/wireshark/extcap)
+endif()
 install(FILES ${CMAKE_SOURCE_DIR}/resources/tcpscope.desktop
         DESTINATION ${CMAKE_INSTALL_DATADIR}/applications)
 install(FILES ${CMAKE_SOURCE_DIR}/resources/icons/tcpscope.svg
