@@ -38,8 +38,8 @@ std::unique_ptr<PcapngStream> PcapngStream::open(const QString &path, QString *e
             // is still the FIFO looked at, not something swapped in meanwhile.
             fd = ::open(name.constData(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
             if (fd < 0)
-                return fail(QStringLiteral("%1: %2").arg(path, QString::fromLocal8Bit(
-                                                                   std::strerror(errno))));
+                return fail(QStringLiteral("%1: %2").arg(
+                    path, QString::fromLocal8Bit(std::strerror(errno))));
             s->m_fd.reset(fd);
             if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode))
                 return fail(QStringLiteral("%1: changed while opening; left alone").arg(path));
@@ -112,7 +112,10 @@ bool PcapngStream::write(const QVector<Packet> &packets, const QVector<Interface
 bool PcapngStream::readerGone() const
 {
     const int fd = m_stdout ? STDOUT_FILENO : m_fd.get();
-    struct pollfd p{fd, POLLOUT, 0};
+    struct pollfd p
+    {
+        fd, POLLOUT, 0
+    };
     // A pipe or FIFO whose read end is closed reports POLLERR; a regular file never does.
     return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)) != 0;
 }

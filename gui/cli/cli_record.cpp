@@ -342,18 +342,16 @@ int runRecord(const QStringList &args, int argc, char **argv)
     QString streamEnd;
     QTimer readerCheck;
     if (stream) {
-        QObject::connect(&capture, &LiveCapture::connectionsUpdated, app,
-                         [&](const QVector<Connection> &changed) {
-                             stream->noteConnections(changed);
-                         });
-        QObject::connect(&capture, &LiveCapture::packetsAdded, app,
-                         [&](const QVector<Packet> &packets) {
-                             if (!streamEnd.isEmpty() ||
-                                 stream->write(packets, capture.interfaces()))
-                                 return;
-                             streamEnd = stream->error();
-                             app->quit();
-                         });
+        QObject::connect(
+            &capture, &LiveCapture::connectionsUpdated, app,
+            [&](const QVector<Connection> &changed) { stream->noteConnections(changed); });
+        QObject::connect(
+            &capture, &LiveCapture::packetsAdded, app, [&](const QVector<Packet> &packets) {
+                if (!streamEnd.isEmpty() || stream->write(packets, capture.interfaces()))
+                    return;
+                streamEnd = stream->error();
+                app->quit();
+            });
         // While no packets flow, a closed FIFO (Wireshark's "stop") is noticed here.
         QObject::connect(&readerCheck, &QTimer::timeout, app, [&] {
             if (streamEnd.isEmpty() && stream->readerGone()) {
@@ -489,12 +487,12 @@ int runRecord(const QStringList &args, int argc, char **argv)
                               : file;
     if (triggerSettings) {
         say(QStringLiteral("trigger '%1': %2 window%3 kept (%4 s of packets and samples), "
-                                "%5 records outside them not kept\n")
-                     .arg(triggerSettings->trigger)
-                     .arg(s.triggerWindows)
-                     .arg(s.triggerWindows == 1 ? QString() : QStringLiteral("s"))
-                     .arg(s.triggerKeptNs / 1e9, 0, 'f', 1)
-                     .arg(s.triggerDiscarded));
+                           "%5 records outside them not kept\n")
+                .arg(triggerSettings->trigger)
+                .arg(s.triggerWindows)
+                .arg(s.triggerWindows == 1 ? QString() : QStringLiteral("s"))
+                .arg(s.triggerKeptNs / 1e9, 0, 'f', 1)
+                .arg(s.triggerDiscarded));
     }
     if (!stopReason.isEmpty() && !parser.isSet(quiet))
         printErr(QStringLiteral("record: stopped after %1 (--stop-after)").arg(stopReason));
@@ -516,13 +514,13 @@ int runRecord(const QStringList &args, int argc, char **argv)
                      .arg(stream->toStdout() ? QStringLiteral("stdout") : streamPath)
                : QString();
     say(QStringLiteral("recorded %1 connections, %2%3%4, %5 records, %6 lost in %7 s -> %8\n")
-                 .arg(s.connectionsSeen)
-                 .arg(packets)
-                 .arg(kernel, alerts)
-                 .arg(s.recordsReceived)
-                 .arg(s.lostRecords + s.readerDropped)
-                 .arg(elapsed.elapsed() / 1000.0, 0, 'f', 1)
-                 .arg(where + streamed));
+            .arg(s.connectionsSeen)
+            .arg(packets)
+            .arg(kernel, alerts)
+            .arg(s.recordsReceived)
+            .arg(s.lostRecords + s.readerDropped)
+            .arg(elapsed.elapsed() / 1000.0, 0, 'f', 1)
+            .arg(where + streamed));
     if (!failure.isEmpty()) {
         printErr(QStringLiteral("capture failed: %1 (%2 keeps what was recorded until then)")
                      .arg(failure, rotation.active() ? QStringLiteral("the ring") : file));

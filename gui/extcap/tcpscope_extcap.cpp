@@ -117,8 +117,8 @@ int capture(const std::map<std::string, std::string> &opt)
         session = tempDir + "/capture.tcpscope";
     }
 
-    std::vector<std::string> args = {tcpscopePath(), "record", "-q", "-o", session,
-                                     "--pcapng-out", fifo};
+    std::vector<std::string> args = {tcpscopePath(), "record",       "-q", "-o",
+                                     session,        "--pcapng-out", fifo};
     if (!filter.empty())
         args.insert(args.end(), {"--filter", filter});
     if (!duration.empty() && duration != "0")
@@ -128,7 +128,9 @@ int capture(const std::map<std::string, std::string> &opt)
     if (!temporary)
         args.push_back("--force"); // the user named the file in the dialog
 
-    struct sigaction sa{};
+    struct sigaction sa
+    {
+    };
     sa.sa_handler = onSignal;
     sigemptyset(&sa.sa_mask);
     for (int sig : {SIGTERM, SIGINT, SIGHUP})
@@ -209,8 +211,7 @@ int main(int argc, char **argv)
                     kInterface);
         return 0;
     }
-    if (has("extcap-version") && !has("capture") && !has("extcap-dlts") &&
-        !has("extcap-config")) {
+    if (has("extcap-version") && !has("capture") && !has("extcap-dlts") && !has("extcap-config")) {
         std::printf("extcap {version=%s}{display=tcpscope}\n", TCPSCOPE_VERSION);
         return 0;
     }

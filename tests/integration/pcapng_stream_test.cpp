@@ -117,9 +117,9 @@ void TestPcapngStream::runClient(QProcess &server, quint16 port, qint64 *clientP
 
 void TestPcapngStream::checkPcapng(const QString &pcap, quint16 port, qint64 clientPid)
 {
-    const Run read = run(QStringLiteral("tshark"), {QStringLiteral("-n"), QStringLiteral("-r"),
-                                                    pcap, QStringLiteral("-Y"),
-                                                    QStringLiteral("tcp.port == %1").arg(port)});
+    const Run read = run(QStringLiteral("tshark"),
+                         {QStringLiteral("-n"), QStringLiteral("-r"), pcap, QStringLiteral("-Y"),
+                          QStringLiteral("tcp.port == %1").arg(port)});
     QVERIFY2(read.exitCode == 0, qPrintable(read.err));
     QVERIFY2(tsharkComplaints(read.err).isEmpty(), qPrintable(read.err));
     const qsizetype shown = read.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts).size();
@@ -198,9 +198,10 @@ void TestPcapngStream::extcapCapturesIntoFifo()
              qPrintable(err));
     QVERIFY2(err.contains(QLatin1String("packets streamed as pcapng to ") + fifo), qPrintable(err));
     QVERIFY(reader.waitForFinished(10000) && reader.exitCode() == 0);
-    QVERIFY2(QDir(tmp).isEmpty(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden),
-             qPrintable(QDir(tmp).entryList(QDir::AllEntries | QDir::NoDotAndDotDot)
-                            .join(QLatin1Char(' '))));
+    QVERIFY2(
+        QDir(tmp).isEmpty(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden),
+        qPrintable(
+            QDir(tmp).entryList(QDir::AllEntries | QDir::NoDotAndDotDot).join(QLatin1Char(' '))));
     checkPcapng(out, port, clientPid);
 }
 
@@ -242,10 +243,10 @@ void TestPcapngStream::closedFifoStopsRecord()
     QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
     QProcess rec;
     rec.setProcessEnvironment(env());
-    rec.start(m_tcpscope, {QStringLiteral("record"), QStringLiteral("-o"),
-                           m_dir.filePath(QStringLiteral("closed.tcpscope")),
-                           QStringLiteral("--pcapng-out"), fifo, QStringLiteral("--filter"),
-                           QStringLiteral("port 9")});
+    rec.start(m_tcpscope,
+              {QStringLiteral("record"), QStringLiteral("-o"),
+               m_dir.filePath(QStringLiteral("closed.tcpscope")), QStringLiteral("--pcapng-out"),
+               fifo, QStringLiteral("--filter"), QStringLiteral("port 9")});
     QVERIFY(rec.waitForStarted());
     QProcess reader;
     reader.setStandardOutputFile(out);

@@ -23,8 +23,8 @@ Result extcap(const QStringList &args)
     if (!p.waitForFinished(10000))
         return r;
     r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.lines = QString::fromUtf8(p.readAllStandardOutput()).split(QLatin1Char('\n'),
-                                                                Qt::SkipEmptyParts);
+    r.lines =
+        QString::fromUtf8(p.readAllStandardOutput()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     r.err = QString::fromUtf8(p.readAllStandardError());
     return r;
 }
@@ -44,10 +44,9 @@ private slots:
     void interfaces()
     {
         // Wireshark 4.x adds its own version.
-        for (const QStringList &args :
-             {QStringList{QStringLiteral("--extcap-interfaces")},
-              QStringList{QStringLiteral("--extcap-interfaces"),
-                          QStringLiteral("--extcap-version=4.2")}}) {
+        for (const QStringList &args : {QStringList{QStringLiteral("--extcap-interfaces")},
+                                        QStringList{QStringLiteral("--extcap-interfaces"),
+                                                    QStringLiteral("--extcap-version=4.2")}}) {
             const Result r = extcap(args);
             QCOMPARE(r.code, 0);
             QCOMPARE(r.lines.size(), 2);
@@ -73,8 +72,8 @@ private slots:
 
     void config()
     {
-        const Result r = extcap({QStringLiteral("--extcap-config"),
-                                 QStringLiteral("--extcap-interface=tcpscope")});
+        const Result r = extcap(
+            {QStringLiteral("--extcap-config"), QStringLiteral("--extcap-interface=tcpscope")});
         QCOMPARE(r.code, 0);
         const QRegularExpression arg(
             QStringLiteral("^arg \\{number=(\\d+)\\}\\{call=(--[a-z-]+)\\}\\{display=[^}]+\\}"
