@@ -281,9 +281,7 @@ ConnectionExportWriter::ConnectionExportWriter(QIODevice &out, ExportFormat form
     : m_table(out, format, connectionExportColumns(), options.text), m_options(options)
 {
     if (options.owners)
-        for (auto it = options.owners->cgroupPaths.cbegin(); it != options.owners->cgroupPaths.cend();
-             ++it)
-            m_attributions.insert(it.key(), attributeCgroup(it.value()));
+        m_attributions = attributeCgroups(*options.owners);
     if (options.annotations)
         for (const Annotation &a : *options.annotations) {
             if (a.connectionId <= 0)

@@ -86,9 +86,7 @@ const QString *FilterContext::interfaceName(quint32 ifindex) const
 void FilterContext::setOwnerNames(const OwnerNames &names)
 {
     m_owners = names;
-    m_attributions.clear();
-    for (auto it = names.cgroupPaths.cbegin(); it != names.cgroupPaths.cend(); ++it)
-        m_attributions.insert(it.key(), attributeCgroup(it.value()));
+    m_attributions = attributeCgroups(names);
 }
 
 const QString *FilterContext::cgroupPath(quint64 cgroupId) const

@@ -194,6 +194,15 @@ void NetnsResolver::scan()
     }
 }
 
+QHash<quint64, CgroupAttribution> attributeCgroups(const OwnerNames &names)
+{
+    QHash<quint64, CgroupAttribution> out;
+    out.reserve(names.cgroupPaths.size());
+    for (auto it = names.cgroupPaths.cbegin(); it != names.cgroupPaths.cend(); ++it)
+        out.insert(it.key(), attributeCgroup(it.value()));
+    return out;
+}
+
 OwnerNamer::OwnerNamer(const QString &cgroupRoot, const QString &netnsDir)
     : m_cgroups(cgroupRoot)
     , m_netns(netnsDir)

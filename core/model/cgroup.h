@@ -82,6 +82,9 @@ struct OwnerNames
     }
 };
 
+// What each of names' cgroup paths names (attributeCgroup), by cgroup id.
+QHash<quint64, CgroupAttribution> attributeCgroups(const OwnerNames &names);
+
 struct Connection;
 
 // While capturing on this machine: the names of the ids connections bring that were not

@@ -543,11 +543,12 @@ void ConnectionTableModel::setSession(std::shared_ptr<const Session> session)
 
 void ConnectionTableModel::loadOwners()
 {
-    m_owners = m_session ? m_session->ownerNames() : OwnerNames();
+    OwnerNames fresh = m_session ? m_session->ownerNames() : OwnerNames();
     m_host = m_session ? m_session->info().hostname : QString();
-    m_attributions.clear();
-    for (auto it = m_owners.cgroupPaths.cbegin(); it != m_owners.cgroupPaths.cend(); ++it)
-        m_attributions.insert(it.key(), attributeCgroup(it.value()));
+    // A live refresh (4 Hz) reads the names again; the paths are parsed only when they changed.
+    if (fresh.cgroupPaths != m_owners.cgroupPaths || m_attributions.size() != fresh.cgroupPaths.size())
+        m_attributions = attributeCgroups(fresh);
+    m_owners = std::move(fresh);
 }
 
 void ConnectionTableModel::refresh()
