@@ -204,8 +204,7 @@ QHash<quint64, CgroupAttribution> attributeCgroups(const OwnerNames &names)
 }
 
 OwnerNamer::OwnerNamer(const QString &cgroupRoot, const QString &netnsDir)
-    : m_cgroups(cgroupRoot)
-    , m_netns(netnsDir)
+    : m_cgroups(cgroupRoot), m_netns(netnsDir)
 {
 }
 
