@@ -64,6 +64,8 @@ struct StateChange
 struct Connection
 {
     qint64 id = 0;          // session-local id, 1-based, stable within a session file
+    qint32 hostId = 0;      // the host it was seen on: index into Session::hosts(), 0 = the
+                            // recording host (every connection of a one-host session)
     quint64 sockId = 0;     // kernel socket cookie (or pointer id, see tcpscope_records.h)
     quint32 pid = 0;        // owner process (tgid), 0 = unknown
     QString comm;

@@ -159,6 +159,10 @@ struct PacketCounts
     qint32 wscaleLocal = -1, wscaleRemote = -1;  // -1 = not offered (scaling then off both ways)
     bool sackPermitted = false;       // both sides offered it
     bool timestamps = false;          // both sides offered it
+    // Initial sequence numbers (raw, as on the wire) of our SYN or SYN-ACK and of the other
+    // side's; -1 = that handshake packet was not captured. Pair the two ends of a connection
+    // across hosts and NAT (core/analysis/peers.h).
+    qint64 isnLocal = -1, isnRemote = -1;
     bool operator==(const PacketCounts &) const = default;
 
     // Counts one analysed packet (its direction, payload, analysis flags): the totals above
