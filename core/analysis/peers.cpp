@@ -28,7 +28,19 @@ qint64 endOf(qint64 endNs)
     return endNs == 0 ? std::numeric_limits<qint64>::max() : endNs;
 }
 
+qint64 saturatingAdd(qint64 a, qint64 b)
+{
+    return a > std::numeric_limits<qint64>::max() - b ? std::numeric_limits<qint64>::max() : a + b;
+}
+
 } // namespace
+
+bool PeerPairer::overlap(const End &x, const End &y) const
+{
+    const qint64 slack = x.hostId == y.hostId ? 0 : m_slackNs;
+    return x.startNs <= saturatingAdd(endOf(y.endNs), slack) &&
+           y.startNs <= saturatingAdd(endOf(x.endNs), slack);
+}
 
 void PeerPairer::add(const Connection &c)
 {
@@ -41,45 +53,89 @@ void PeerPairer::add(const Connection &c)
         return; // a socket connected to itself (simultaneous open on one port) has no peer
     const bool forward = local < remote;
     const QByteArray key = forward ? local + '>' + remote : remote + '>' + local;
-    m_buckets[key].append(End{c.id, c.startNs, c.endNs, forward});
+    const End end{
+        c.id,        c.startNs,    c.endNs, c.packets.isnLocal, c.packets.isnRemote, c.hostId,
+        c.localPort, c.remotePort, forward};
+    m_buckets[key].append(end);
+    if (end.isnLocal >= 0 && end.isnRemote >= 0)
+        m_byIsn[qMakePair(qMin(end.isnLocal, end.isnRemote), qMax(end.isnLocal, end.isnRemote))]
+            .append(end);
 }
 
 QHash<qint64, qint64> PeerPairer::pairs() const
 {
-    QHash<qint64, qint64> peers;
     struct Candidate
     {
+        int rank; // 0: confirmed by both ISNs, 1: tuple and lifetime only
         qint64 distance;
         qint64 a, b;
     };
     QVector<Candidate> candidates;
+    // (a): reversed tuples. An ISN known on both sides must match crosswise.
     for (auto it = m_buckets.cbegin(); it != m_buckets.cend(); ++it) {
         const QVector<End> &ends = *it;
         if (ends.size() < 2)
             continue;
-        candidates.clear();
         for (const End &x : ends) {
             if (!x.forward)
                 continue;
             for (const End &y : ends) {
-                if (y.forward)
+                if (y.forward || !overlap(x, y))
                     continue;
-                const bool overlap = x.startNs <= endOf(y.endNs) && y.startNs <= endOf(x.endNs);
-                if (overlap)
-                    candidates.append({qAbs(x.startNs - y.startNs), x.id, y.id});
+                const bool knownLR = x.isnLocal >= 0 && y.isnRemote >= 0;
+                const bool knownRL = x.isnRemote >= 0 && y.isnLocal >= 0;
+                if ((knownLR && x.isnLocal != y.isnRemote) ||
+                    (knownRL && x.isnRemote != y.isnLocal))
+                    continue;
+                const int rank = knownLR && knownRL ? 0 : 1;
+                candidates.append({rank, qAbs(x.startNs - y.startNs), x.id, y.id});
             }
         }
-        std::sort(candidates.begin(), candidates.end(), [](const Candidate &l, const Candidate &r) {
-            return l.distance != r.distance ? l.distance < r.distance : l.a < r.a;
-        });
-        for (const Candidate &cand : std::as_const(candidates)) {
-            if (peers.contains(cand.a) || peers.contains(cand.b))
-                continue;
-            peers.insert(cand.a, cand.b);
-            peers.insert(cand.b, cand.a);
+    }
+    // (b): NAT. Tuples differ, both ISNs match crosswise, one end kept its port.
+    for (auto it = m_byIsn.cbegin(); it != m_byIsn.cend(); ++it) {
+        const QVector<End> &ends = *it;
+        for (int i = 0; i < ends.size(); ++i) {
+            for (int j = i + 1; j < ends.size(); ++j) {
+                const End &x = ends[i];
+                const End &y = ends[j];
+                if (x.isnLocal != y.isnRemote || x.isnRemote != y.isnLocal)
+                    continue;
+                if (x.remotePort != y.localPort && x.localPort != y.remotePort)
+                    continue;
+                if (!overlap(x, y))
+                    continue;
+                candidates.append(
+                    {0, qAbs(x.startNs - y.startNs), qMin(x.id, y.id), qMax(x.id, y.id)});
+            }
         }
     }
+    std::sort(candidates.begin(), candidates.end(), [](const Candidate &l, const Candidate &r) {
+        if (l.rank != r.rank)
+            return l.rank < r.rank;
+        if (l.distance != r.distance)
+            return l.distance < r.distance;
+        return l.a != r.a ? l.a < r.a : l.b < r.b;
+    });
+    QHash<qint64, qint64> peers;
+    for (const Candidate &cand : std::as_const(candidates)) {
+        if (peers.contains(cand.a) || peers.contains(cand.b))
+            continue;
+        peers.insert(cand.a, cand.b);
+        peers.insert(cand.b, cand.a);
+    }
     return peers;
+}
+
+bool PeerPairer::mayPair(const Connection &a, const Connection &b, qint64 clockSlackNs)
+{
+    if (a.id == b.id)
+        return false;
+    PeerPairer pairer;
+    pairer.setClockSlack(clockSlackNs);
+    pairer.add(a);
+    pairer.add(b);
+    return pairer.pairs().value(a.id, 0) == b.id;
 }
 
 QHash<qint64, qint64> sessionPeers(const Session &session, const std::atomic<bool> *cancel)

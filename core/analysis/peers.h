@@ -1,15 +1,30 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The two local sockets of one TCP connection. When both ends run on this machine (loopback,
-// containers over veth) tcpscope sees each end as its own connection: the client's
-// 127.0.0.1:40001 → 127.0.0.1:8080 and the server's 127.0.0.1:8080 → 127.0.0.1:40001. Two
-// connections are peers when one's 4-tuple is the other's reversed and their lifetimes overlap;
-// a 4-tuple reused later (a new connection on the same ports) does not overlap the old one.
-// When several candidates overlap, the pairs whose first state changes are closest are taken
-// first (the server's socket starts within a round trip of the client's SYN), each connection
-// in at most one pair.
+// The two ends of one TCP connection. tcpscope sees each end as its own connection: on one
+// machine (loopback, containers over veth) the client's 127.0.0.1:40001 → 127.0.0.1:8080 and
+// the server's 127.0.0.1:8080 → 127.0.0.1:40001; in a session merged from several hosts
+// (Connection::hostId) the client on one host and the server on another, possibly behind NAT.
+// One rule pairs them everywhere (the Peer column, Go to Peer, merged views, the one-way delay
+// analysis of analysis/peer_transit.h):
 //
-// The connection summaries carry no initial sequence numbers, so those are not compared; the
-// lifetime test is what separates reuses of a tuple.
+//  (a) Same connection seen from both sides: A's local end is B's remote end and vice versa
+//      (an IPv4-mapped IPv6 address counts as the IPv4 address). When initial sequence numbers
+//      (PacketCounts::isnLocal/isnRemote, from the captured SYN and SYN-ACK) are known, they
+//      must match crosswise: A.isnLocal == B.isnRemote and A.isnRemote == B.isnLocal. A pair of
+//      ISNs known on both ends and different rules the pair out (a reuse of the tuple); ISNs
+//      separate reuses of a tuple more reliably than lifetimes.
+//  (b) Behind NAT the tuples differ: both ISNs are known on both ends and match crosswise, and
+//      the ports are consistent with NAT: at least one end kept its port (A's remote port is
+//      B's local port, or A's local port is B's remote port). Addresses are not compared (NAT
+//      rewrites them).
+//
+// In both cases the lifetimes (first state change .. close, open = until the end) must
+// overlap. Ends on different hosts carry different clocks, so their lifetimes are compared
+// with a slack: PeerPairer::setClockSlack (the hosts' clock offset error when known, 1 s by
+// default). Ends on the same host share a clock and are compared exactly.
+//
+// When several candidates qualify, pairs confirmed by ISNs come first, then the pairs whose
+// first state changes are closest (the server's socket starts within a round trip of the
+// client's SYN); each connection is in at most one pair.
 #pragma once
 
 #include "model/connection.h"
@@ -27,10 +42,21 @@ class Session;
 class PeerPairer
 {
 public:
+    static constexpr qint64 kDefaultClockSlackNs = 1'000'000'000;
+
+    // Lifetimes of ends on different hosts may be this far apart and still overlap.
+    void setClockSlack(qint64 ns) { m_slackNs = ns < 0 ? 0 : ns; }
+    qint64 clockSlack() const { return m_slackNs; }
+
     // Listeners (and connections without a remote end) have no peer and are ignored.
     void add(const Connection &c);
     // Every pair, both ways: peers[a] == b and peers[b] == a.
     QHash<qint64, qint64> pairs() const;
+
+    // The rule for one pair, without the competition between candidates: true when a and b
+    // may be the two ends of one connection (used by tests and by callers that check a pair).
+    static bool mayPair(const Connection &a, const Connection &b,
+                        qint64 clockSlackNs = kDefaultClockSlackNs);
 
 private:
     struct End
@@ -38,11 +64,19 @@ private:
         qint64 id;
         qint64 startNs;
         qint64 endNs; // 0: open
+        qint64 isnLocal, isnRemote;
+        qint32 hostId;
+        quint16 localPort, remotePort;
         bool forward; // the tuple as stored is the canonical direction
     };
+    bool overlap(const End &x, const End &y) const;
+
     // Both directions of a tuple share one key (the smaller endpoint first), so the sockets that
-    // may pair are in one bucket. ~40 bytes a connection, no strings kept.
+    // may pair by (a) are in one bucket. Ends with both ISNs known are also kept by their ISN
+    // pair (smaller first), the candidates of (b). ~60 bytes a connection, no strings kept.
     QHash<QByteArray, QVector<End>> m_buckets;
+    QHash<QPair<qint64, qint64>, QVector<End>> m_byIsn;
+    qint64 m_slackNs = kDefaultClockSlackNs;
 };
 
 // The pairs of a session: one pass over the connection summaries (no histories, no packets).

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Pairing the two local sockets of one connection: reversed 4-tuple and overlapping lifetimes,
-// a reused tuple pairs with its own generation, listeners and unrelated connections have no
-// peer, an IPv4-mapped address pairs with the IPv4 socket, the nearest start wins a tie.
+// Pairing the two ends of one connection: reversed 4-tuple and overlapping lifetimes, a reused
+// tuple pairs with its own generation, listeners and unrelated connections have no peer, an
+// IPv4-mapped address pairs with the IPv4 socket, the nearest start wins a tie; ends on two
+// hosts (clock slack), ISNs separating reuses of a tuple whose lifetimes overlap, and a NAT'd
+// tuple paired by its ISNs.
 #include "analysis/peers.h"
 
 #include <QTest>
@@ -29,9 +31,19 @@ Connection conn(qint64 id, const char *local, quint16 lport, const char *remote,
     return c;
 }
 
-QHash<qint64, qint64> pair(const QVector<Connection> &connections)
+Connection withIsn(Connection c, qint64 isnLocal, qint64 isnRemote, qint32 hostId = 0)
+{
+    c.packets.isnLocal = isnLocal;
+    c.packets.isnRemote = isnRemote;
+    c.hostId = hostId;
+    return c;
+}
+
+QHash<qint64, qint64> pair(const QVector<Connection> &connections,
+                           qint64 slackNs = PeerPairer::kDefaultClockSlackNs)
 {
     PeerPairer pairer;
+    pairer.setClockSlack(slackNs);
     for (const Connection &c : connections)
         pairer.add(c);
     return pairer.pairs();
@@ -117,6 +129,90 @@ private slots:
         });
         QCOMPARE(peers.value(1), 2);
         QCOMPARE(peers.value(3), 4);
+    }
+
+    void endsOnTwoHosts()
+    {
+        // The client on host 0, the server on host 1: same tuple reversed. The server's clock
+        // is 300 ms behind, so its lifetime ends before the client's starts on the session's
+        // axis: the clock slack still pairs them; without slack they do not overlap.
+        QVector<Connection> cs = {
+            withIsn(conn(1, "10.0.0.1", 40001, "10.0.0.2", 443, 1000, 1200), 100, 900, 0),
+            withIsn(conn(2, "10.0.0.2", 443, "10.0.0.1", 40001, 700, 900, ConnectionRole::Server),
+                    900, 100, 1),
+        };
+        QCOMPARE(pair(cs).value(1), 2);
+        QVERIFY(pair(cs, 0).isEmpty());
+        // On one host the clock is shared: no slack.
+        cs[1].hostId = 0;
+        QVERIFY(pair(cs).isEmpty());
+        QVERIFY(PeerPairer::mayPair(cs[0], withIsn(cs[1], 900, 100, 1)));
+    }
+
+    void isnsSeparateTupleReuse()
+    {
+        // Two generations of one tuple whose lifetimes overlap (the first's end was not seen):
+        // the ISNs say which server socket belongs to which client, although the nearest start
+        // would pair the wrong ones.
+        const auto peers = pair({
+            withIsn(conn(1, "127.0.0.1", 40001, "127.0.0.1", 8080, 100, 0), 1000, 2000),
+            withIsn(conn(2, "127.0.0.1", 8080, "127.0.0.1", 40001, 300, 0, ConnectionRole::Server),
+                    2000, 1000),
+            withIsn(conn(3, "127.0.0.1", 40001, "127.0.0.1", 8080, 301, 0), 5000, 6000),
+            withIsn(conn(4, "127.0.0.1", 8080, "127.0.0.1", 40001, 302, 0, ConnectionRole::Server),
+                    6000, 5000),
+        });
+        QCOMPARE(peers.value(1), 2);
+        QCOMPARE(peers.value(3), 4);
+        QCOMPARE(peers.size(), 4);
+    }
+
+    void mismatchedIsnsNeverPair()
+    {
+        // Same tuple, overlapping lifetimes, but the ISNs differ: not the same connection.
+        const auto peers = pair({
+            withIsn(conn(1, "127.0.0.1", 40001, "127.0.0.1", 8080, 100, 200), 1000, 2000),
+            withIsn(
+                conn(2, "127.0.0.1", 8080, "127.0.0.1", 40001, 100, 200, ConnectionRole::Server),
+                2001, 1000),
+            // Only one side's ISN known: compared where known, matches.
+            withIsn(conn(3, "127.0.0.1", 40002, "127.0.0.1", 8080, 100, 200), 7000, -1),
+            withIsn(
+                conn(4, "127.0.0.1", 8080, "127.0.0.1", 40002, 100, 200, ConnectionRole::Server),
+                -1, 7000),
+        });
+        QVERIFY(!peers.contains(1));
+        QCOMPARE(peers.value(3), 4);
+    }
+
+    void natPairsByIsns()
+    {
+        // The client 192.168.1.5:40001 goes out through SNAT as 203.0.113.7:61000 to the server
+        // 198.51.100.9:443; the server sees 203.0.113.7:61000. Tuples differ, the server's port
+        // is kept, the ISNs match crosswise.
+        const auto peers = pair({
+            withIsn(conn(1, "192.168.1.5", 40001, "198.51.100.9", 443, 100, 200), 11, 22, 0),
+            withIsn(conn(2, "198.51.100.9", 443, "203.0.113.7", 61000, 101, 201,
+                         ConnectionRole::Server),
+                    22, 11, 1),
+            // Same ISNs by chance but no port in common: not NAT of one connection.
+            withIsn(conn(3, "10.1.1.1", 5000, "10.2.2.2", 6000, 100, 200), 33, 44, 0),
+            withIsn(conn(4, "10.3.3.3", 7000, "10.4.4.4", 8000, 100, 200, ConnectionRole::Server),
+                    44, 33, 1),
+            // Matching ISNs and ports but lifetimes far apart: no.
+            withIsn(conn(5, "10.1.1.1", 5001, "10.2.2.2", 443, 100, 200), 55, 66, 0),
+            withIsn(
+                conn(6, "10.2.2.2", 443, "10.9.9.9", 5002, 90'000, 90'100, ConnectionRole::Server),
+                66, 55, 1),
+        });
+        QCOMPARE(peers.value(1), 2);
+        QCOMPARE(peers.value(2), 1);
+        QVERIFY(!peers.contains(3));
+        QVERIFY(!peers.contains(5));
+        // Without ISNs a NAT'd pair cannot be told: no peer.
+        QVERIFY(!PeerPairer::mayPair(
+            conn(1, "192.168.1.5", 40001, "198.51.100.9", 443, 100, 200),
+            conn(2, "198.51.100.9", 443, "203.0.113.7", 61000, 101, 201, ConnectionRole::Server)));
     }
 
     void selfConnectedSocketHasNoPeer()
