@@ -82,6 +82,8 @@ std::string messageTypeName(std::uint16_t type)
         return "Error";
     case MessageType::Log:
         return "Log";
+    case MessageType::HostOwners:
+        return "HostOwners";
     }
     return "unknown(" + std::to_string(type) + ")";
 }
@@ -187,6 +189,22 @@ std::vector<std::uint8_t> encodeStart(const StartOptions &options)
         w.string(options.interfaces[i], kMaxInterfaceName);
     w.u32(options.sampleIntervalUs);
     w.u32(options.maxStallMs);
+    const std::size_t nCgroups = std::min(options.cgroupIds.size(), kMaxFilterCgroups);
+    w.u16(static_cast<std::uint16_t>(nCgroups));
+    for (std::size_t i = 0; i < nCgroups; ++i)
+        w.u64(options.cgroupIds[i]);
+    const std::size_t nNetns = std::min(options.netnsInodes.size(), kMaxFilterNetns);
+    w.u16(static_cast<std::uint16_t>(nNetns));
+    for (std::size_t i = 0; i < nNetns; ++i)
+        w.u32(options.netnsInodes[i]);
+    const std::size_t nPids = std::min(options.pids.size(), kMaxFilterPids);
+    w.u16(static_cast<std::uint16_t>(nPids));
+    for (std::size_t i = 0; i < nPids; ++i)
+        w.u32(options.pids[i]);
+    const std::size_t nComms = std::min(options.comms.size(), kMaxFilterComms);
+    w.u16(static_cast<std::uint16_t>(nComms));
+    for (std::size_t i = 0; i < nComms; ++i)
+        w.string(options.comms[i], kMaxCommName);
     return encodeFrame(MessageType::Start, p);
 }
 
@@ -209,6 +227,16 @@ std::string checkNet(const NetFilter &net)
                                   : "IPv4 address with bytes beyond the first 4";
     }
     return {};
+}
+
+bool validCommName(const std::string &name)
+{
+    if (name.empty() || name.size() > kMaxCommName)
+        return false;
+    for (char c : name)
+        if (c == '\0')
+            return false;
+    return true;
 }
 
 bool validInterfaceName(const std::string &name)
@@ -309,6 +337,60 @@ std::optional<StartOptions> decodeStart(std::span<const std::uint8_t> payload, s
     if (r.ok() && (o.maxStallMs < 1 || o.maxStallMs > StartOptions::kMaxStallMs))
         return fail("maximum stall " + std::to_string(o.maxStallMs) + " ms outside 1.." +
                     std::to_string(StartOptions::kMaxStallMs));
+    // Owner terms: a count beyond its limit or a zero id is a bad filter at that entry.
+    const auto countOf = [&](std::size_t limit, FilterPosition::List list, const char *what,
+                             bool &bad) {
+        const std::uint16_t n = r.u16();
+        bad = r.ok() && n > limit;
+        if (bad)
+            fail(std::to_string(n) + " filter " + what + " exceed limit " + std::to_string(limit),
+                 ErrorCode::BadFilter, FilterPosition{list, 0});
+        return n;
+    };
+    bool bad = false;
+    const std::uint16_t nCgroups =
+        countOf(kMaxFilterCgroups, FilterPosition::List::Cgroups, "cgroups", bad);
+    if (bad)
+        return std::nullopt;
+    for (std::uint16_t i = 0; r.ok() && i < nCgroups; ++i) {
+        const std::uint64_t id = r.u64();
+        if (r.ok() && id == 0)
+            return fail("filter cgroup " + std::to_string(i) + ": id 0", ErrorCode::BadFilter,
+                        FilterPosition{FilterPosition::List::Cgroups, i});
+        o.cgroupIds.push_back(id);
+    }
+    const std::uint16_t nNetns =
+        countOf(kMaxFilterNetns, FilterPosition::List::Netns, "network namespaces", bad);
+    if (bad)
+        return std::nullopt;
+    for (std::uint16_t i = 0; r.ok() && i < nNetns; ++i) {
+        const std::uint32_t inode = r.u32();
+        if (r.ok() && inode == 0)
+            return fail("filter network namespace " + std::to_string(i) + ": inode 0",
+                        ErrorCode::BadFilter, FilterPosition{FilterPosition::List::Netns, i});
+        o.netnsInodes.push_back(inode);
+    }
+    const std::uint16_t nPids = countOf(kMaxFilterPids, FilterPosition::List::Pids, "pids", bad);
+    if (bad)
+        return std::nullopt;
+    for (std::uint16_t i = 0; r.ok() && i < nPids; ++i) {
+        const std::uint32_t pid = r.u32();
+        if (r.ok() && pid == 0)
+            return fail("filter pid " + std::to_string(i) + ": pid 0", ErrorCode::BadFilter,
+                        FilterPosition{FilterPosition::List::Pids, i});
+        o.pids.push_back(pid);
+    }
+    const std::uint16_t nComms =
+        countOf(kMaxFilterComms, FilterPosition::List::Comms, "process names", bad);
+    if (bad)
+        return std::nullopt;
+    for (std::uint16_t i = 0; r.ok() && i < nComms; ++i) {
+        std::string name = r.string(kMaxCommName, "process name");
+        if (r.ok() && !validCommName(name))
+            return fail("invalid process name in filter", ErrorCode::BadFilter,
+                        FilterPosition{FilterPosition::List::Comms, i});
+        o.comms.push_back(std::move(name));
+    }
     if (!finish(r, "Start", error)) {
         why = {ErrorCode::Protocol, "malformed Start from the client", error, {}};
         return std::nullopt;
@@ -486,6 +568,18 @@ std::optional<ErrorMessage> decodeError(std::span<const std::uint8_t> payload, s
     case FilterPosition::List::Interfaces:
         limit = kMaxFilterInterfaces;
         break;
+    case FilterPosition::List::Cgroups:
+        limit = kMaxFilterCgroups;
+        break;
+    case FilterPosition::List::Netns:
+        limit = kMaxFilterNetns;
+        break;
+    case FilterPosition::List::Pids:
+        limit = kMaxFilterPids;
+        break;
+    case FilterPosition::List::Comms:
+        limit = kMaxFilterComms;
+        break;
     }
     if (list == 0 && index != 0) {
         error = "Error: filter index " + std::to_string(index) + " without a filter list";
@@ -552,6 +646,131 @@ std::optional<LogMessage> decodeLog(std::span<const std::uint8_t> payload, std::
     }
     m.level = static_cast<LogMessage::Level>(level);
     return m;
+}
+
+namespace {
+
+constexpr std::size_t kMaxNetnsName = 255; // NAME_MAX
+
+bool validCgroupPath(const std::string &path)
+{
+    if (path.empty() || path.front() != '/' || path.find('\0') != std::string::npos)
+        return false;
+    if (path == "/")
+        return true;
+    // No empty components ("//", a trailing '/'), no "." or "..".
+    std::size_t start = 1;
+    for (;;) {
+        const std::size_t slash = path.find('/', start);
+        const std::string part = path.substr(start, slash == std::string::npos ? std::string::npos
+                                                                               : slash - start);
+        if (part.empty() || part == "." || part == "..")
+            return false;
+        if (slash == std::string::npos)
+            return true;
+        start = slash + 1;
+    }
+}
+
+bool validNetnsName(const std::string &name)
+{
+    return !name.empty() && name.size() <= kMaxNetnsName && name != "." && name != ".." &&
+           name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
+}
+
+} // namespace
+
+std::vector<std::uint8_t> encodeHostOwners(const HostOwners &owners)
+{
+    std::vector<std::uint8_t> p;
+    ByteWriter w(p);
+    std::uint8_t flags = owners.flags & (HostOwners::kCgroupsTruncated | HostOwners::kNoCgroup2);
+    w.bytes(&flags, 1); // rewritten below if entries are left out
+    // What the netns part needs at most, kept free while the cgroups fill the frame.
+    std::size_t netnsBytes = 4;
+    const std::size_t nNetns = std::min(owners.netns.size(), kMaxReportNetns);
+    for (std::size_t i = 0; i < nNetns; ++i)
+        netnsBytes += 8 + std::min(owners.netns[i].name.size(), kMaxNetnsName);
+    std::size_t nCgroups = std::min(owners.cgroups.size(), kMaxReportCgroups);
+    if (owners.cgroups.size() > nCgroups)
+        flags |= HostOwners::kCgroupsTruncated;
+    std::size_t size = 1 + 4 + netnsBytes;
+    for (std::size_t i = 0; i < nCgroups; ++i) {
+        const std::size_t entry = 8 + 4 + owners.cgroups[i].path.size();
+        if (owners.cgroups[i].path.size() > kMaxString || size + entry > kMaxPayload) {
+            nCgroups = i;
+            flags |= HostOwners::kCgroupsTruncated;
+            break;
+        }
+        size += entry;
+    }
+    w.u32(static_cast<std::uint32_t>(nCgroups));
+    for (std::size_t i = 0; i < nCgroups; ++i) {
+        w.u64(owners.cgroups[i].id);
+        w.string(owners.cgroups[i].path, kMaxString);
+    }
+    w.u32(static_cast<std::uint32_t>(nNetns));
+    for (std::size_t i = 0; i < nNetns; ++i) {
+        w.u32(owners.netns[i].inode);
+        w.string(owners.netns[i].name, kMaxNetnsName);
+    }
+    p[0] = flags;
+    return encodeFrame(MessageType::HostOwners, p);
+}
+
+std::optional<HostOwners> decodeHostOwners(std::span<const std::uint8_t> payload,
+                                           std::string &error)
+{
+    ByteReader r(payload);
+    HostOwners o;
+    r.bytes(&o.flags, 1);
+    if (r.ok() && (o.flags & ~(HostOwners::kCgroupsTruncated | HostOwners::kNoCgroup2))) {
+        error = "HostOwners: unknown flags " + std::to_string(o.flags);
+        return std::nullopt;
+    }
+    const std::uint32_t nCgroups = r.u32();
+    // Each entry takes at least 12 bytes: a count beyond what the payload holds is malformed
+    // before anything is allocated for it.
+    if (r.ok() && (nCgroups > kMaxReportCgroups || std::size_t(nCgroups) * 12 > r.remaining())) {
+        error = "HostOwners: cgroup count " + std::to_string(nCgroups) + " exceeds limit " +
+                std::to_string(kMaxReportCgroups) + " or the payload";
+        return std::nullopt;
+    }
+    for (std::uint32_t i = 0; r.ok() && i < nCgroups; ++i) {
+        HostOwners::Cgroup c;
+        c.id = r.u64();
+        c.path = r.string(kMaxString, "cgroup path");
+        if (!r.ok())
+            break;
+        if (c.id == 0 || !validCgroupPath(c.path)) {
+            error = "HostOwners: cgroup " + std::to_string(i) +
+                    (c.id == 0 ? " has id 0" : " has an invalid path");
+            return std::nullopt;
+        }
+        o.cgroups.push_back(std::move(c));
+    }
+    const std::uint32_t nNetns = r.u32();
+    if (r.ok() && (nNetns > kMaxReportNetns || std::size_t(nNetns) * 8 > r.remaining())) {
+        error = "HostOwners: network namespace count " + std::to_string(nNetns) +
+                " exceeds limit " + std::to_string(kMaxReportNetns) + " or the payload";
+        return std::nullopt;
+    }
+    for (std::uint32_t i = 0; r.ok() && i < nNetns; ++i) {
+        HostOwners::Netns n;
+        n.inode = r.u32();
+        n.name = r.string(kMaxNetnsName, "netns name");
+        if (!r.ok())
+            break;
+        if (n.inode == 0 || !validNetnsName(n.name)) {
+            error = "HostOwners: network namespace " + std::to_string(i) +
+                    (n.inode == 0 ? " has inode 0" : " has an invalid name");
+            return std::nullopt;
+        }
+        o.netns.push_back(std::move(n));
+    }
+    if (!finish(r, "HostOwners", error))
+        return std::nullopt;
+    return o;
 }
 
 } // namespace tcpscope::wire

@@ -31,8 +31,9 @@ namespace tcpscope::wire {
 inline constexpr char kMagic[8] = {'T', 'C', 'P', 'S', 'C', 'O', 'P', 'E'};
 // 2: capture options in Start, packet losses in Stats; 3: kTcpInfo + sample interval;
 // 4: maxStallMs in Start, records dropped for a slow reader in Stats; 5: typed Error frames
-// (code, primary/secondary text, filter position) and Log frames.
-inline constexpr std::uint16_t kProtocolVersion = 5;
+// (code, primary/secondary text, filter position) and Log frames; 6: owner terms in Start (cgroup
+// ids, network namespaces, pids, process names) and the HostOwners report after Hello.
+inline constexpr std::uint16_t kProtocolVersion = 6;
 inline constexpr std::size_t kHeaderSize = 8;
 inline constexpr std::uint32_t kMaxPayload = 1u << 20; // 1 MiB hard limit per frame
 // Bounds on counts inside payloads, so a hostile length never drives an allocation.
@@ -43,6 +44,13 @@ inline constexpr std::size_t kMaxFilterPorts = 64;      // StartOptions::ports
 inline constexpr std::size_t kMaxFilterNets = 64;       // StartOptions::nets
 inline constexpr std::size_t kMaxFilterInterfaces = 16; // StartOptions::interfaces
 inline constexpr std::size_t kMaxInterfaceName = 15;    // IFNAMSIZ - 1
+inline constexpr std::size_t kMaxFilterCgroups = 64;    // StartOptions::cgroupIds
+inline constexpr std::size_t kMaxFilterNetns = 64;      // StartOptions::netnsInodes
+inline constexpr std::size_t kMaxFilterPids = 64;       // StartOptions::pids
+inline constexpr std::size_t kMaxFilterComms = 16;      // StartOptions::comms
+inline constexpr std::size_t kMaxCommName = 15;         // TASK_COMM_LEN - 1
+inline constexpr std::size_t kMaxReportCgroups = 4096;  // HostOwners::cgroups
+inline constexpr std::size_t kMaxReportNetns = 1024;    // HostOwners::netns
 
 enum class MessageType : std::uint16_t {
     Hello = 1,   // helper -> app: magic, versions, clocks, kernel, probe report
@@ -56,6 +64,10 @@ enum class MessageType : std::uint16_t {
     TextError = 6,
     Error = 7, // helper -> app: typed fatal reason (ErrorMessage), sender closes afterwards
     Log = 8,   // helper -> app, after Hello: a non-fatal event (LogMessage)
+    // helper -> app, right after Hello (before the helper waits for Start): the capturing host's
+    // cgroup tree and named network namespaces (HostOwners). The app resolves the filter's
+    // cgroup paths and netns names against it, then sends Start.
+    HostOwners = 9,
 };
 
 // Why the helper gives up, as data: the app decides fallbacks and failure kinds from the code,
@@ -80,7 +92,15 @@ std::string errorCodeName(ErrorCode code);
 // Which entry of the Start's capture filter an Error refers to (BadFilter).
 struct FilterPosition
 {
-    enum class List : std::uint8_t { Ports = 1, Nets = 2, Interfaces = 3 };
+    enum class List : std::uint8_t {
+        Ports = 1,
+        Nets = 2,
+        Interfaces = 3,
+        Cgroups = 4, // the owner terms (protocol 6)
+        Netns = 5,
+        Pids = 6,
+        Comms = 7,
+    };
     List list = List::Ports;
     std::uint16_t index = 0; // 0-based, below the list's limit (kMaxFilterPorts, ...)
     bool operator==(const FilterPosition &) const = default;
@@ -151,12 +171,22 @@ struct NetFilter
 // choice of interfaces, never into code. Filter semantics (also the `--filter` language):
 //   a packet is captured when (ports empty OR sport or dport in ports)
 //                        AND (nets empty  OR saddr or daddr in one of nets)
+//                        AND its socket's owner is wanted (below)
 //   and packets are captured only on interfaces whose name is in `interfaces` (empty = all,
-//   including ones that appear later). Lifecycle records are never filtered.
+//   including ones that appear later).
+// Owner terms decide by the local socket of a packet, sample, event or state change:
+//   (cgroupIds empty   OR the socket's cgroup or one of its ancestors is in cgroupIds)
+//   AND (netnsInodes empty OR the socket's network namespace inode is in netnsInodes)
+//   AND (pids empty    OR the socket's owner process (tgid) is in pids)
+//   AND (comms empty   OR the owner's process name is in comms).
+// With any owner term, lifecycle records, tcpinfo samples/events/drops and listener samples of
+// other sockets are left out too; ports/nets/interfaces act on packets only.
 // Payload: u32 flags | u16 snapLen | u16 nPorts | nPorts x u16 | u16 nNets | nNets x (u8 family,
-// u8 prefixLen, 16 bytes addr) | u16 nIfaces | nIfaces x string | u32 sampleIntervalUs;
-// exactly that long. kTcpInfo attaches tcpinfo.bpf.c (tcp_probe samples, retransmits, resets,
-// congestion states, drops) and the listener poll; the capture filter does not apply to them.
+// u8 prefixLen, 16 bytes addr) | u16 nIfaces | nIfaces x string | u32 sampleIntervalUs |
+// u32 maxStallMs | u16 nCgroups | nCgroups x u64 | u16 nNetns | nNetns x u32 | u16 nPids |
+// nPids x u32 | u16 nComms | nComms x string; exactly that long. Cgroup ids, namespace inodes and
+// pids are non-zero; comms 1..kMaxCommName bytes without NUL. kTcpInfo attaches tcpinfo.bpf.c
+// (tcp_probe samples, retransmits, resets, congestion states, drops) and the listener poll.
 struct StartOptions
 {
     static constexpr std::uint32_t kPackets = 1u << 0; // attach packets.bpf.c (TC) programs
@@ -180,7 +210,47 @@ struct StartOptions
     static constexpr std::uint32_t kDefaultMaxStallMs = 30'000;
     static constexpr std::uint32_t kMaxStallMs = 3'600'000;
     std::uint32_t maxStallMs = kDefaultMaxStallMs;
+    // Owner terms, resolved by the app to the capturing host's ids (HostOwners).
+    std::vector<std::uint64_t> cgroupIds; // cgroup v2 ids (directory inodes); each a subtree
+    std::vector<std::uint32_t> netnsInodes;
+    std::vector<std::uint32_t> pids;
+    std::vector<std::string> comms;
+    bool hasOwnerTerms() const
+    {
+        return !cgroupIds.empty() || !netnsInodes.empty() || !pids.empty() || !comms.empty();
+    }
     bool operator==(const StartOptions &) const = default;
+};
+
+// The capturing host's owners, so the app can resolve names to ids there (also for a remote
+// capture, whose /sys/fs/cgroup the app cannot read) and name the ids its sessions carry.
+// Payload: u8 flags (kCgroupsTruncated | kNoCgroup2; other bits malformed) | u32 nCgroups |
+// nCgroups x (u64 id, string path) | u32 nNetns | nNetns x (u32 inode, string name); exactly that
+// long. Paths are relative to the cgroup2 mount ("/" is its root, "/system.slice/x.service"),
+// begin with '/' and have no empty components; names are `ip netns` names (/run/netns), 1..255
+// bytes without '/'. Ids and inodes are non-zero. The cgroup list is breadth first, so a
+// truncated one (more than kMaxReportCgroups directories, or paths beyond kMaxPayload) still holds
+// the upper levels.
+struct HostOwners
+{
+    static constexpr std::uint8_t kCgroupsTruncated = 1u << 0;
+    static constexpr std::uint8_t kNoCgroup2 = 1u << 1; // no cgroup v2 mount on that host
+    std::uint8_t flags = 0;
+    struct Cgroup
+    {
+        std::uint64_t id = 0;
+        std::string path;
+        bool operator==(const Cgroup &) const = default;
+    };
+    struct Netns
+    {
+        std::uint32_t inode = 0;
+        std::string name;
+        bool operator==(const Netns &) const = default;
+    };
+    std::vector<Cgroup> cgroups;
+    std::vector<Netns> netns;
+    bool operator==(const HostOwners &) const = default;
 };
 
 // Payload: u64 monotonicNs | u64 recordsSent | u64 missedRuns | u32 n | n x u64 lostPerCpu |
@@ -213,6 +283,9 @@ std::vector<std::uint8_t> encodeStats(const Stats &stats);
 std::vector<std::uint8_t> encodeError(const ErrorMessage &error);
 std::vector<std::uint8_t> encodeTextError(const std::string &text);
 std::vector<std::uint8_t> encodeLog(const LogMessage &log);
+// Entries beyond the limits, or that would make the payload exceed kMaxPayload, are left out and
+// kCgroupsTruncated is set (netns entries beyond the limit are dropped the same way).
+std::vector<std::uint8_t> encodeHostOwners(const HostOwners &owners);
 // Records frames are built by RecordBatcher below.
 
 // Payload decoding: nullopt + error text on anything malformed (short, trailing bytes, bad
@@ -228,6 +301,8 @@ std::optional<ErrorMessage> decodeError(std::span<const std::uint8_t> payload, s
 std::optional<std::string> decodeTextError(std::span<const std::uint8_t> payload,
                                            std::string &error);
 std::optional<LogMessage> decodeLog(std::span<const std::uint8_t> payload, std::string &error);
+std::optional<HostOwners> decodeHostOwners(std::span<const std::uint8_t> payload,
+                                           std::string &error);
 // Which peer's versions are being checked, for the wording of the refusal.
 enum class Peer { Helper, App };
 // The one version rule of the handshake, used by decodeHello (peer = Helper) and decodeStart

@@ -87,6 +87,27 @@ Hello sampleHello()
     return h;
 }
 
+HostOwners sampleOwners()
+{
+    HostOwners o;
+    o.cgroups = {{1, "/"},
+                 {4242, "/system.slice"},
+                 {4243, "/system.slice/nginx.service"},
+                 {9000000001ull, "/kubepods.slice/kubepods-burstable.slice"}};
+    o.netns = {{4026532001u, "blue"}, {4026532002u, "red"}};
+    return o;
+}
+
+StartOptions ownerStart()
+{
+    StartOptions o;
+    o.cgroupIds = {4243, 9000000001ull};
+    o.netnsInodes = {4026532001u};
+    o.pids = {1, 4194304};
+    o.comms = {"nginx", "0123456789abcde"};
+    return o;
+}
+
 } // namespace
 
 class TestWire : public QObject
@@ -285,7 +306,7 @@ private slots:
         QVERIFY(!err.empty());
         // Unknown filter list; index at or beyond the list's limit; index without a list.
         p = good;
-        p[listAt] = 4;
+        p[listAt] = 8;
         err.clear();
         QVERIFY(!decodeError(p, err));
         QVERIFY2(QString::fromStdString(err).contains("filter list"), err.c_str());
@@ -358,12 +379,12 @@ private slots:
     // The handshake's one version rule, in both directions, with the words the user sees.
     void olderProtocolRefusedClearly()
     {
-        QCOMPARE(kProtocolVersion, std::uint16_t(5));
+        QCOMPARE(kProtocolVersion, std::uint16_t(6));
         std::string err;
         Bytes hello = decodeOne(encodeHello(sampleHello())).payload;
         hello[8] = 4; // a protocol 4 helper
         QVERIFY(!decodeHello(hello, err));
-        QCOMPARE(err, std::string("tcpscope-helper speaks protocol 4, this tcpscope needs 5: "
+        QCOMPARE(err, std::string("tcpscope-helper speaks protocol 4, this tcpscope needs 6: "
                                   "install matching versions of tcpscope and tcpscope-helper"));
         QCOMPARE(checkPeerVersions(hello, Peer::Helper), err);
         Bytes start = decodeOne(encodeStart({})).payload;
@@ -371,7 +392,7 @@ private slots:
         ErrorMessage refusal;
         err.clear();
         QVERIFY(!decodeStart(start, err, &refusal));
-        QCOMPARE(err, std::string("tcpscope speaks protocol 4, this tcpscope-helper needs 5: "
+        QCOMPARE(err, std::string("tcpscope speaks protocol 4, this tcpscope-helper needs 6: "
                                   "install matching versions of tcpscope and tcpscope-helper"));
         // Answered with a TextError (what a protocol 4 peer reads), so no code.
         QCOMPARE(refusal.code, ErrorCode::Unspecified);
@@ -530,7 +551,7 @@ private slots:
                                   << "exceeds";
         QTest::newRow("huge") << quint32(0xffffffffu) << quint16(4) << quint16(0) << "exceeds";
         QTest::newRow("type0") << quint32(0) << quint16(0) << quint16(0) << "unknown message";
-        QTest::newRow("type9") << quint32(0) << quint16(9) << quint16(0) << "unknown message";
+        QTest::newRow("type10") << quint32(0) << quint16(10) << quint16(0) << "unknown message";
         QTest::newRow("type65535")
             << quint32(4) << quint16(0xffff) << quint16(0) << "unknown message";
         QTest::newRow("flags") << quint32(0) << quint16(3) << quint16(1) << "flags";
@@ -564,6 +585,180 @@ private slots:
     }
 
     // Every strict prefix of every control payload must be rejected, never crash.
+    void ownerTermsInStart()
+    {
+        std::string err;
+        const StartOptions o = ownerStart();
+        QVERIFY(o.hasOwnerTerms());
+        QVERIFY(!StartOptions{}.hasOwnerTerms());
+        const Frame f = decodeOne(encodeStart(o));
+        auto out = decodeStart(f.payload, err);
+        QVERIFY2(out, err.c_str());
+        QVERIFY(*out == o);
+        // The owner lists follow maxStallMs: u16 n | n x u64 | u16 n | n x u32 | u16 n |
+        // n x u32 | u16 n | n x string.
+        const Bytes plain = decodeOne(encodeStart({})).payload;
+        QCOMPARE(f.payload.size(), plain.size() + 2 * 8 + 4 + 2 * 4 + (4 + 5) + (4 + 15));
+        QCOMPARE(Bytes(plain.end() - 8, plain.end()), Bytes(8, 0)); // four empty lists
+
+        // Each list refuses a zero entry, typed with its position.
+        ErrorMessage refusal;
+        StartOptions bad = o;
+        bad.pids = {7, 0};
+        QVERIFY(!decodeStart(decodeOne(encodeStart(bad)).payload, err, &refusal));
+        QCOMPARE(refusal.code, ErrorCode::BadFilter);
+        QCOMPARE(refusal.filterPosition, (FilterPosition{FilterPosition::List::Pids, 1}));
+        bad = o;
+        bad.cgroupIds = {0};
+        QVERIFY(!decodeStart(decodeOne(encodeStart(bad)).payload, err, &refusal));
+        QCOMPARE(refusal.filterPosition, (FilterPosition{FilterPosition::List::Cgroups, 0}));
+        bad = o;
+        bad.netnsInodes = {5, 6, 0};
+        QVERIFY(!decodeStart(decodeOne(encodeStart(bad)).payload, err, &refusal));
+        QCOMPARE(refusal.filterPosition, (FilterPosition{FilterPosition::List::Netns, 2}));
+        // A process name with a NUL, or empty.
+        bad = o;
+        bad.comms = {std::string("ng\0x", 4)};
+        QVERIFY(!decodeStart(decodeOne(encodeStart(bad)).payload, err, &refusal));
+        QCOMPARE(refusal.filterPosition, (FilterPosition{FilterPosition::List::Comms, 0}));
+        bad.comms = {""};
+        QVERIFY(!decodeStart(decodeOne(encodeStart(bad)).payload, err, &refusal));
+        QCOMPARE(refusal.filterPosition, (FilterPosition{FilterPosition::List::Comms, 0}));
+        // Counts beyond the limits (the encoder cuts them, so patch the payload).
+        Bytes p = decodeOne(encodeStart({})).payload;
+        const std::size_t cgroupCount = p.size() - 8;
+        p[cgroupCount] = std::uint8_t(kMaxFilterCgroups + 1);
+        QVERIFY(!decodeStart(p, err, &refusal));
+        QCOMPARE(refusal.code, ErrorCode::BadFilter);
+        QCOMPARE(refusal.filterPosition, (FilterPosition{FilterPosition::List::Cgroups, 0}));
+        p = decodeOne(encodeStart({})).payload;
+        p[p.size() - 2] = std::uint8_t(kMaxFilterComms + 1);
+        QVERIFY(!decodeStart(p, err, &refusal));
+        QCOMPARE(refusal.filterPosition, (FilterPosition{FilterPosition::List::Comms, 0}));
+        // A comm longer than 15 bytes is cut on encode and refused on decode.
+        bad = {};
+        bad.comms = {"0123456789abcdefgh"};
+        out = decodeStart(decodeOne(encodeStart(bad)).payload, err);
+        QVERIFY2(out, err.c_str());
+        QCOMPARE(out->comms.front(), std::string("0123456789abcde"));
+        p = decodeOne(encodeStart({})).payload;
+        p[p.size() - 2] = 1; // one comm of 16 bytes
+        const std::uint8_t len16[4] = {16, 0, 0, 0};
+        p.insert(p.end(), len16, len16 + 4);
+        p.insert(p.end(), 16, 'a');
+        err.clear();
+        QVERIFY(!decodeStart(p, err, &refusal));
+        QVERIFY(!err.empty());
+        // The Error frame carries each new list and a decoder refuses unknown ones.
+        for (auto list : {FilterPosition::List::Cgroups, FilterPosition::List::Netns,
+                          FilterPosition::List::Pids, FilterPosition::List::Comms}) {
+            const ErrorMessage e{ErrorCode::BadFilter, "the capture filter is invalid", "x",
+                                 FilterPosition{list, 3}};
+            const auto back = decodeError(decodeOne(encodeError(e)).payload, err);
+            QVERIFY2(back, err.c_str());
+            QVERIFY(*back == e);
+        }
+        const ErrorMessage beyond{ErrorCode::BadFilter, "bad", "",
+                                  FilterPosition{FilterPosition::List::Comms,
+                                                 std::uint16_t(kMaxFilterComms)}};
+        QVERIFY(!decodeError(decodeOne(encodeError(beyond)).payload, err));
+    }
+
+    void hostOwnersRoundTrip()
+    {
+        std::string err;
+        const HostOwners o = sampleOwners();
+        const Frame f = decodeOne(encodeHostOwners(o));
+        QCOMPARE(f.type, MessageType::HostOwners);
+        QCOMPARE(messageTypeName(9), std::string("HostOwners"));
+        auto out = decodeHostOwners(f.payload, err);
+        QVERIFY2(out, err.c_str());
+        QVERIFY(*out == o);
+        // Layout: u8 flags | u32 n | n x (u64, string) | u32 m | m x (u32, string).
+        QCOMPARE(f.payload[0], std::uint8_t(0));
+        QCOMPARE(f.payload[1], std::uint8_t(4));
+        QCOMPARE(f.payload[5], std::uint8_t(1)); // id 1, little endian
+        std::size_t expected = 1 + 4 + 4 + 2 * 8;
+        for (const auto &c : o.cgroups)
+            expected += 8 + 4 + c.path.size();
+        for (const auto &n : o.netns)
+            expected += n.name.size();
+        QCOMPARE(f.payload.size(), expected);
+        // Empty, and the no-cgroup2 flag.
+        HostOwners none;
+        none.flags = HostOwners::kNoCgroup2;
+        out = decodeHostOwners(decodeOne(encodeHostOwners(none)).payload, err);
+        QVERIFY2(out, err.c_str());
+        QVERIFY(*out == none);
+    }
+
+    void hostOwnersTruncatedByCountAndSize()
+    {
+        std::string err;
+        HostOwners many;
+        for (std::uint64_t i = 1; i <= kMaxReportCgroups + 10; ++i)
+            many.cgroups.push_back({i, "/c" + std::to_string(i)});
+        auto out = decodeHostOwners(decodeOne(encodeHostOwners(many)).payload, err);
+        QVERIFY2(out, err.c_str());
+        QCOMPARE(out->cgroups.size(), kMaxReportCgroups);
+        QVERIFY(out->flags & HostOwners::kCgroupsTruncated);
+        QCOMPARE(out->cgroups.back().path, "/c" + std::to_string(kMaxReportCgroups));
+        // Long paths: the frame stays within kMaxPayload, the namespaces are kept.
+        HostOwners big;
+        for (std::uint64_t i = 1; i <= 1000; ++i)
+            big.cgroups.push_back({i, "/" + std::string(2000, 'a') + std::to_string(i)});
+        big.netns = {{77, "kept"}};
+        const Bytes enc = encodeHostOwners(big);
+        QVERIFY(!enc.empty());
+        QVERIFY(enc.size() <= kHeaderSize + kMaxPayload);
+        out = decodeHostOwners(decodeOne(enc).payload, err);
+        QVERIFY2(out, err.c_str());
+        QVERIFY(out->flags & HostOwners::kCgroupsTruncated);
+        QVERIFY(out->cgroups.size() > 400 && out->cgroups.size() < 1000);
+        QCOMPARE(out->netns.size(), std::size_t(1));
+    }
+
+    void hostOwnersMalformedRejected()
+    {
+        std::string err;
+        const Bytes good = decodeOne(encodeHostOwners(sampleOwners())).payload;
+        auto refused = [&](const Bytes &p, const char *what) {
+            err.clear();
+            if (decodeHostOwners(p, err))
+                return QString("accepted: %1").arg(what);
+            if (err.empty())
+                return QString("no reason: %1").arg(what);
+            return QString();
+        };
+        Bytes p = good;
+        p[0] = 4; // unknown flag
+        QCOMPARE(refused(p, "flag"), QString());
+        p = good;
+        p[1] = 0xff;
+        p[2] = 0xff; // 65535 cgroups: beyond the limit
+        QCOMPARE(refused(p, "count"), QString());
+        p = good;
+        p[1] = 200; // within the limit, beyond the payload
+        QCOMPARE(refused(p, "count vs payload"), QString());
+        p = good;
+        p.push_back(0);
+        QCOMPARE(refused(p, "trailing"), QString());
+        // Bad entries: id 0, relative path, empty component, "..", a netns name with '/'.
+        const std::vector<std::pair<HostOwners, const char *>> bad = {
+            {HostOwners{0, {{0, "/x"}}, {}}, "id 0"},
+            {HostOwners{0, {{5, "x"}}, {}}, "relative"},
+            {HostOwners{0, {{5, "/a//b"}}, {}}, "empty component"},
+            {HostOwners{0, {{5, "/a/"}}, {}}, "trailing slash"},
+            {HostOwners{0, {{5, "/a/../b"}}, {}}, "dot dot"},
+            {HostOwners{0, {{5, ""}}, {}}, "empty"},
+            {HostOwners{0, {}, {{0, "n"}}}, "inode 0"},
+            {HostOwners{0, {}, {{9, "a/b"}}}, "slash in name"},
+            {HostOwners{0, {}, {{9, ""}}}, "empty name"},
+            {HostOwners{0, {}, {{9, ".."}}}, "dot dot name"}};
+        for (const auto &[owners, what] : bad)
+            QCOMPARE(refused(decodeOne(encodeHostOwners(owners)).payload, what), QString());
+    }
+
     void truncatedPayloadsAtEveryOffset()
     {
         Stats st;
@@ -576,7 +771,9 @@ private slots:
             encodeTextError("boom"),
             encodeError({ErrorCode::BadFilter, "boom", "why",
                          FilterPosition{FilterPosition::List::Nets, 2}}),
-            encodeLog({LogMessage::Level::Warning, "careful"})};
+            encodeLog({LogMessage::Level::Warning, "careful"}),
+            encodeHostOwners(sampleOwners()),
+            encodeStart(ownerStart())};
         for (const Bytes &enc : frames) {
             const Frame f = decodeOne(enc);
             for (std::size_t n = 0; n < f.payload.size(); ++n) {
@@ -601,6 +798,9 @@ private slots:
                     break;
                 case MessageType::Log:
                     ok = decodeLog(p, err).has_value();
+                    break;
+                case MessageType::HostOwners:
+                    ok = decodeHostOwners(p, err).has_value();
                     break;
                 default:
                     QFAIL("unexpected type");
@@ -780,9 +980,9 @@ private slots:
         err.clear();
         QVERIFY(!decodeStats(sp, err));
         // Start with reserved flags set (payload: magic, protocol, records, flags, snapLen, three
-        // empty lists, sample interval, maximum stall).
+        // empty lists, sample interval, maximum stall, four empty owner lists).
         Bytes start = decodeOne(encodeStart({})).payload;
-        QCOMPARE(start.size(), std::size_t(32));
+        QCOMPARE(start.size(), std::size_t(40));
         start[12] = 0x80;
         err.clear();
         QVERIFY(!decodeStart(start, err));
