@@ -176,6 +176,11 @@ void TcpAnalyzer::State::handshakeOptions(const Packet &p, Flow &fwd, Flow &rev)
     const TcpOptions opts = parseTcpOptions(p.options);
     const bool local = p.isOutgoing();
     const bool ack = p.tcpFlags & TS_TCP_ACK;
+    // The raw ISN of this side's SYN (or SYN-ACK): the first one seen (a retransmitted SYN
+    // carries the same number).
+    qint64 &isn = local ? counts.isnLocal : counts.isnRemote;
+    if (isn < 0)
+        isn = p.seq;
     if (opts.mss)
         (local ? counts.mssLocal : counts.mssRemote) = *opts.mss;
     if (opts.windowScale) {

@@ -4,6 +4,7 @@
 // Plain data, copyable, no Qt widgets; QString used for text that the GUI shows.
 #pragma once
 
+#include "model/host.h"
 #include "model/kernel.h"
 #include "model/packet.h"
 
@@ -192,6 +193,9 @@ struct SessionInfo
     qint64 triggerRingBytes = 0;
     quint64 triggerDiscarded = 0;
     QVector<KeptWindow> keptWindows; // in time order, disjoint
+    // The hosts whose connections the session holds (format 4.6, model/host.h), by id. Empty =
+    // one host, described by kernelRelease, hostname, probes and remote above.
+    QVector<HostInfo> hosts;
 };
 
 } // namespace tcpscope

@@ -144,6 +144,15 @@ Col filtered(Col col, const char *field, const char *unit = "")
     return col;
 }
 
+// hosts.id: at most HostInfo::kMaxHosts hosts; another value does not fit (host 0).
+Col hostColumn()
+{
+    Col col = integer("host_id", kCount, 4006, At<&Connection::hostId>{});
+    col.lo = 0;
+    col.hi = HostInfo::kMaxHosts - 1;
+    return col;
+}
+
 QVector<Col> makeColumns()
 {
     constexpr qint64 kU32 = std::numeric_limits<quint32>::max();
@@ -233,6 +242,12 @@ QVector<Col> makeColumns()
         integer("drops", kCount, 3, Kernel<&KernelSummary::drops>{}),
         integer("listen_drops", kCount, 3, Kernel<&KernelSummary::listenDrops>{}),
         integer("backlog_max", kCount, 3, Kernel<&KernelSummary::backlogMax>{}),
+        // 4.6 (user_version 4006): the host the connection was seen on (hosts.id) and the raw
+        // initial sequence numbers of both sides (NULL when that handshake packet was not
+        // captured).
+        hostColumn(),
+        optional("isn_local", 4006, Packets<&PacketCounts::isnLocal>{}, -1, 0, kU32),
+        optional("isn_remote", 4006, Packets<&PacketCounts::isnRemote>{}, -1, 0, kU32),
     };
 }
 
@@ -273,10 +288,13 @@ QStringList connectionColumnNamesAddedIn(int version)
     return names;
 }
 
-QByteArray connectionsCreateSql()
+QByteArray connectionsCreateSql(int version)
 {
     QByteArray sql = "CREATE TABLE connections (\n";
-    const QVector<ConnectionColumn> &columns = connectionColumns();
+    QVector<ConnectionColumn> columns;
+    for (const ConnectionColumn &col : connectionColumns())
+        if (col.since <= version)
+            columns.append(col);
     for (qsizetype i = 0; i < columns.size(); ++i) {
         // Names padded to one column of types, as sqlite3's .schema then shows them.
         sql += "  " + QByteArray(columns[i].name).leftJustified(16) + ' ' + columns[i].sqlType;

@@ -11,6 +11,7 @@
 #include <QString>
 #include <QStringList>
 #include <QVector>
+#include <limits>
 
 namespace tcpscope {
 
@@ -85,7 +86,14 @@ const ConnectionColumn &connectionColumn(const char *name);
 QStringList connectionColumnNames(int version);
 // Names of the columns added exactly in `version`, in order.
 QStringList connectionColumnNamesAddedIn(int version);
-// "CREATE TABLE connections (...);" as the current version creates it.
-QByteArray connectionsCreateSql();
+// "CREATE TABLE connections (...);" with the columns a file of `version` (user_version) has;
+// by default every column (the current version).
+QByteArray connectionsCreateSql(int version = std::numeric_limits<int>::max());
+// The user_version whose columns a file of format major.minor has (1..3, else major * 1000 +
+// minor).
+inline int connectionColumnsVersion(int major, int minor)
+{
+    return major >= 4 ? major * 1000 + minor : major;
+}
 
 } // namespace tcpscope

@@ -140,6 +140,8 @@ PacketCounts PacketCounts::withTotalsOf(const PacketCounts &totals) const
     c.wscaleRemote = wscaleRemote;
     c.sackPermitted = sackPermitted;
     c.timestamps = timestamps;
+    c.isnLocal = isnLocal;
+    c.isnRemote = isnRemote;
     return c;
 }
 

@@ -270,6 +270,51 @@ bool Session::Private::readKeptWindows(QVector<KeptWindow> &out)
     return done(rc);
 }
 
+bool Session::Private::readHosts(QVector<HostInfo> &out)
+{
+    if (format.major != 4 || format.minor < 6)
+        return true;
+    // Like the annotations: a row that does not fit is left out and counted, a value that
+    // does not fit is unknown (counted); never a reason to refuse the file.
+    sqlite::Stmt stmt = prepare("SELECT id, name, kernel, probes, source, clock_offset_ns,"
+                                " offset_error_ns, offset_method FROM hosts ORDER BY id LIMIT " +
+                                QByteArray::number(HostInfo::kMaxHosts));
+    if (!stmt) {
+        error.clear();
+        ++outOfRange;
+        return true;
+    }
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+        rows::Cells c = cells(stmt.get());
+        HostInfo h;
+        const quint64 before = localBad;
+        h.id = qint32(c.ranged(0, 0, HostInfo::kMaxHosts - 1, -1));
+        if (localBad != before || h.id != out.size()) {
+            // Ids are 0, 1, 2 ... in order: a gap or a hostile id makes the rest unplaceable.
+            if (localBad == before)
+                c.count();
+            break;
+        }
+        h.name = c.text(1, rows::kMaxShortText);
+        h.kernel = c.text(2, rows::kMaxShortText);
+        const QString probes = c.text(3, rows::kMaxMetaText);
+        h.probes = probes.isEmpty() ? QStringList() : probes.split(QLatin1Char('\n'));
+        h.source = c.text(4, rows::kMaxShortText);
+        h.clockOffsetNs = c.ranged(5, INT64_MIN, INT64_MAX, 0);
+        h.offsetErrorNs = c.ranged(6, -1, INT64_MAX, -1);
+        const QString method = c.text(7, rows::kMaxShortText);
+        if (!offsetMethodFromName(method, &h.offsetMethod)) {
+            c.count();
+            h.offsetMethod = OffsetMethod::None;
+        }
+        out.append(h);
+    }
+    flushBad();
+    error.clear();
+    return true;
+}
+
 bool Session::Private::readSavedView()
 {
     savedView.clear();
@@ -465,7 +510,8 @@ bool Session::Private::readMeta()
             i.triggerDiscarded = number(kU64);
         // Unknown keys are allowed: later versions may add facts without breaking readers.
     }
-    if (!done(rc) || !readInterruptions(i.interruptions) || !readKeptWindows(i.keptWindows))
+    if (!done(rc) || !readInterruptions(i.interruptions) || !readKeptWindows(i.keptWindows) ||
+        !readHosts(i.hosts))
         return false;
     info = i;
     if (!hasPackets())
@@ -702,7 +748,7 @@ QVector<Connection> Session::connections(const QVector<qint64> &ids, bool withHi
     d->error.clear();
     if (ids.isEmpty())
         return {};
-    sqlite::Stmt s = d->prepare("SELECT " + rows::connectionColumns(d->format.major) +
+    sqlite::Stmt s = d->prepare("SELECT " + rows::connectionColumns(d->columnsVersion()) +
                                 " FROM connections WHERE id IN (SELECT value FROM json_each(?1))");
     if (!s)
         return {};
@@ -733,7 +779,7 @@ std::optional<Connection> Session::connection(qint64 id) const
 {
     std::lock_guard lock(d->mutex);
     d->error.clear();
-    sqlite::Stmt s = d->prepare("SELECT " + rows::connectionColumns(d->format.major) +
+    sqlite::Stmt s = d->prepare("SELECT " + rows::connectionColumns(d->columnsVersion()) +
                                 " FROM connections WHERE id = ?1");
     if (!s)
         return std::nullopt;
@@ -750,6 +796,51 @@ std::optional<Connection> Session::connection(qint64 id) const
     d->readHistory(id, &conn.history);
     d->flushBad();
     return conn;
+}
+
+QVector<HostInfo> Session::hosts() const
+{
+    std::lock_guard lock(d->mutex);
+    if (!d->info.hosts.isEmpty())
+        return d->info.hosts;
+    // One host: the one meta describes, on its own time axis.
+    HostInfo h;
+    h.name = d->info.hostname;
+    h.kernel = d->info.kernelRelease;
+    h.probes = d->info.probes;
+    h.source = d->info.remote;
+    h.offsetErrorNs = 0;
+    return {h};
+}
+
+QVector<Connection> Session::connectionsAfter(qint64 afterId, int limit, bool withHistory) const
+{
+    std::lock_guard lock(d->mutex);
+    d->error.clear();
+    sqlite::Stmt s = d->prepare("SELECT " + rows::connectionColumns(d->columnsVersion()) +
+                                " FROM connections WHERE id > ?1 ORDER BY id LIMIT ?2");
+    if (!s)
+        return {};
+    sqlite3_bind_int64(s.get(), 1, afterId);
+    sqlite3_bind_int64(s.get(), 2, std::max(limit, 0));
+    QHash<qint64, Connection> byId;
+    QVector<qint64> order;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        rows::Cells c = d->cells(s.get());
+        Connection conn;
+        rows::connection(c, &conn);
+        order.append(conn.id);
+        byId.insert(conn.id, std::move(conn));
+    }
+    s.reset();
+    if (d->done(rc) && withHistory)
+        d->readHistories(&byId);
+    QVector<Connection> out;
+    out.reserve(order.size());
+    for (qint64 id : std::as_const(order))
+        out.append(byId.value(id));
+    return out;
 }
 
 QVector<Connection> Session::allConnections(bool withHistory) const
@@ -770,7 +861,7 @@ void Session::forEachConnection(const std::function<bool(const Connection &)> &f
 {
     std::lock_guard lock(d->mutex);
     d->error.clear();
-    sqlite::Stmt s = d->prepare("SELECT " + rows::connectionColumns(d->format.major) +
+    sqlite::Stmt s = d->prepare("SELECT " + rows::connectionColumns(d->columnsVersion()) +
                                 " FROM connections ORDER BY id");
     if (!s)
         return;

@@ -98,6 +98,11 @@ public:
     // machine knew them while recording (format 4.5; empty before, or for a remote capture
     // whose host did not report them). Hostile rows are left out and counted. Read on each call.
     OwnerNames ownerNames() const;
+    // The hosts whose connections the session holds, by id (Connection::hostId indexes it):
+    // the file's `hosts` rows (format 4.6), or, for a file without any (a recording, older
+    // formats), one host from info(): its hostname, kernel, probes and ssh destination, offset
+    // 0. Never empty.
+    QVector<HostInfo> hosts() const;
     // Fields read from the file that were out of range and are shown as unknown (rows whose
     // identity is unknown, e.g. a packet without a valid direction, are skipped and counted).
     quint64 valuesOutOfRange() const;
@@ -129,6 +134,9 @@ public:
     // from fn to stop early.
     void forEachConnection(const std::function<bool(const Connection &)> &fn,
                            bool withHistory) const;
+    // At most `limit` connections with ids above afterId, in id order (paging through a big
+    // session with bounded memory).
+    QVector<Connection> connectionsAfter(qint64 afterId, int limit, bool withHistory) const;
     // Every connection in id order in one vector (the callers that need them all at once).
     QVector<Connection> allConnections(bool withHistory) const;
 

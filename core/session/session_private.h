@@ -3,6 +3,7 @@
 // and session_query.cpp (packets, the kernel's view). Not an API.
 #pragma once
 
+#include "model/connection_columns.h"
 #include "session/session.h"
 #include "session/session_columns.h"
 #include "session/session_rows.h"
@@ -86,6 +87,8 @@ struct Session::Private
     mutable ConnectionColumns columns;
 
     bool chunked() const { return format.major >= 4; }
+    // The user_version whose connections columns the file has (model/connection_columns.h).
+    int columnsVersion() const { return connectionColumnsVersion(format.major, format.minor); }
     bool hasPackets() const { return format.major >= 2; }
     bool hasKernel() const { return format.major >= 3; }
 
@@ -124,6 +127,7 @@ struct Session::Private
     bool readSavedView();
     bool readAnnotations();
     bool readKeptWindows(QVector<KeptWindow> &out);
+    bool readHosts(QVector<HostInfo> &out);
     bool readCounts();
     bool readHistory(qint64 id, QVector<StateChange> *out) const;
     // Histories of these connections (one query), appended to each by id.

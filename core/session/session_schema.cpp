@@ -242,14 +242,25 @@ CREATE TABLE IF NOT EXISTS netns_names (
   inode         INTEGER PRIMARY KEY,
   name          TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS hosts (
+  id              INTEGER PRIMARY KEY,
+  name            TEXT NOT NULL,
+  kernel          TEXT NOT NULL,
+  probes          TEXT NOT NULL,
+  source          TEXT NOT NULL,
+  clock_offset_ns INTEGER NOT NULL,
+  offset_error_ns INTEGER NOT NULL,
+  offset_method   TEXT NOT NULL
+);
 )sql";
 
 } // namespace
 
 QByteArray createSql(int major)
 {
-    const QByteArray common =
-        kCreateMeta + connectionsCreateSql() + kCreateOthers + kCreateInterfaces + kCreateKernel;
+    const QByteArray common = kCreateMeta +
+                              connectionsCreateSql(major >= 4 ? kUserVersion : major) +
+                              kCreateOthers + kCreateInterfaces + kCreateKernel;
     return major >= 4 ? common + kCreateChunks + kCreateMinorTables
                       : common + kCreatePackets + kCreateSamples;
 }
@@ -363,6 +374,10 @@ const QVector<MinorTable> &minorTables(int major)
         {4, {kKeptWindowsTable, {"start_ns", "end_ns", "triggers"}}},
         {5, {kCgroupsTable, {"id", "path"}}},
         {5, {kNetnsNamesTable, {"inode", "name"}}},
+        {6,
+         {kHostsTable,
+          {"id", "name", "kernel", "probes", "source", "clock_offset_ns", "offset_error_ns",
+           "offset_method"}}},
     };
     static const QVector<MinorTable> none;
     return major == 4 ? v4 : none;
@@ -371,6 +386,10 @@ const QVector<MinorTable> &minorTables(int major)
 QVector<TableSpec> tablesOf(int major, int minor)
 {
     QVector<TableSpec> specs = tables(major);
+    // A minor may append connections columns too (4.6: host_id, isn_local, isn_remote).
+    for (TableSpec &spec : specs)
+        if (qstrcmp(spec.name, "connections") == 0)
+            spec.columns = connectionColumnNames(connectionColumnsVersion(major, minor));
     for (const MinorTable &t : minorTables(major))
         if (t.minor <= minor)
             specs.append(t.spec);

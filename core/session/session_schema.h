@@ -17,11 +17,13 @@ inline constexpr std::int32_t kApplicationId = 0x54435053; // "TCPS"
 // The newest format this tcpscope reads and writes: every minor of kMajor opens (a later minor
 // only adds what this reader may ignore); a later major is refused.
 inline constexpr int kMajor = 4;
-inline constexpr int kMinor = 5; // 4.1: meta reader_dropped, table interruptions;
+inline constexpr int kMinor = 6; // 4.1: meta reader_dropped, table interruptions;
                                   // 4.2: meta record-order facts (reorder_window_ns, ...);
                                   // 4.3: tables view_state, annotations;
                                   // 4.4: table alerts, meta alerts_recorded;
-                                  // 4.5: tables cgroups, netns_names
+                                  // 4.5: tables cgroups, netns_names;
+                                  // 4.6: table hosts, connections columns host_id,
+                                  //      isn_local, isn_remote
 inline constexpr int kUserVersion = kMajor * 1000 + kMinor; // what the writer creates
 // The row format (packets and tcp_samples as rows) that tcpscope wrote before format 4; the
 // writer still creates it on request (tests of reading old files).
@@ -124,6 +126,9 @@ inline constexpr int kMaxKeptWindows = 100000;
 inline constexpr const char *kCgroupsTable = "cgroups";
 inline constexpr const char *kNetnsNamesTable = "netns_names";
 inline constexpr int kMaxOwnerNames = 1000000;
+// 4.6: the hosts whose connections the session holds (model/host.h); empty = one host, the
+// one meta describes.
+inline constexpr const char *kHostsTable = "hosts";
 // The most alerts a reader takes from a file (throttling keeps a real capture far below).
 inline constexpr int kMaxAlerts = 100000;
 // The largest view_state value a reader accepts (characters); a writer never writes more.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session/session_store.h"
 
+#include "model/connection_columns.h"
+
 #include "output_file.h"
 #include "session/session_schema.h"
 #include "session/sqlite_util.h"
@@ -269,7 +271,14 @@ bool saveSessionView(const QString &path, const QMap<QString, QString> &view,
                                        "is format %2 (Save As keeps its format)")
                             .arg(schema::kMajor)
                             .arg(v.major));
-    if (!sqlite::exec(db.get(), schema::createMinorTablesSql().constData(), &err) ||
+    // The connections columns the minors after the file's added (empty for old rows: a
+    // connection on host 0, its initial sequence numbers unknown).
+    QByteArray addColumns;
+    for (const ConnectionColumn &col : connectionColumns())
+        if (col.since > userVersion)
+            addColumns += QByteArray("ALTER TABLE connections ADD COLUMN ") + col.name + ' ' +
+                          col.sqlType + ';';
+    if (!sqlite::exec(db.get(), (schema::createMinorTablesSql() + addColumns).constData(), &err) ||
         !sqlite::exec(db.get(), "DELETE FROM view_state", &err))
         return rollback(QStringLiteral("cannot write the view: ") + err);
     sqlite::Stmt insert =

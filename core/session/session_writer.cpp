@@ -98,6 +98,8 @@ struct SessionWriter::Private
     bool writeInterruptions(const QVector<Interruption> &list, QString *err);
     bool writeKeptWindows(const QVector<KeptWindow> &list, QString *err);
     bool writeConnection(const Connection &conn, QString *err);
+    bool writeHosts(const QVector<HostInfo> &hosts, QString *err);
+    QVector<ConnectionColumn> columns; // those of the file, in order
     bool writePackets(const QVector<Packet> &packets, QString *err);
     bool writeAlerts(const QVector<Alert> &alerts, QString *err);
     bool writeOwnerNames(const OwnerNames &names, QString *err);
@@ -127,10 +129,20 @@ constexpr const char *kInsertChange =
 using sqlite::stepDone;
 
 // "INSERT OR REPLACE INTO connections(<every column>) VALUES(?1, ...)", in table order.
-QByteArray upsertConnectionSql()
+// The columns a file of this writer's format has (the row format 3 lacks those of 4.x).
+QVector<ConnectionColumn> writtenColumns(int major)
+{
+    QVector<ConnectionColumn> out;
+    for (const ConnectionColumn &col : connectionColumns())
+        if (col.since <= (major >= 4 ? schema::kUserVersion : major))
+            out.append(col);
+    return out;
+}
+
+QByteArray upsertConnectionSql(int major)
 {
     QByteArray names, binds;
-    const QVector<ConnectionColumn> &columns = connectionColumns();
+    const QVector<ConnectionColumn> columns = writtenColumns(major);
     for (qsizetype i = 0; i < columns.size(); ++i) {
         names += (i ? ", " : "") + QByteArray(columns[i].name);
         binds += (i ? ",?" : "?") + QByteArray::number(i + 1);
@@ -223,7 +235,35 @@ bool SessionWriter::Private::writeInfo(const SessionInfo &info, QString *err)
             return false;
     }
     return major < 4 || (writeInterruptions(info.interruptions, err) &&
-                         writeKeptWindows(info.keptWindows, err));
+                         writeKeptWindows(info.keptWindows, err) && writeHosts(info.hosts, err));
+}
+
+bool SessionWriter::Private::writeHosts(const QVector<HostInfo> &list, QString *err)
+{
+    if (!sqlite::exec(db.get(), "DELETE FROM hosts", err))
+        return false;
+    sqlite::Stmt insert = sqlite::prepare(
+        db.get(),
+        "INSERT INTO hosts(id, name, kernel, probes, source, clock_offset_ns, offset_error_ns,"
+        " offset_method) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+        err);
+    if (!insert)
+        return false;
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        const HostInfo &h = list[i];
+        sqlite3_stmt *s = insert.get();
+        sqlite3_bind_int64(s, 1, i); // ids are positions: 0, 1, 2 ...
+        sqlite::bindText(s, 2, h.name);
+        sqlite::bindText(s, 3, h.kernel);
+        sqlite::bindText(s, 4, h.probes.join(QLatin1Char('\n')));
+        sqlite::bindText(s, 5, h.source);
+        sqlite3_bind_int64(s, 6, h.clockOffsetNs);
+        sqlite3_bind_int64(s, 7, std::max<qint64>(h.offsetErrorNs, -1));
+        sqlite::bindText(s, 8, offsetMethodName(h.offsetMethod));
+        if (!stepDone(db.get(), s, err))
+            return false;
+    }
+    return true;
 }
 
 bool SessionWriter::Private::writeKeptWindows(const QVector<KeptWindow> &list, QString *err)
@@ -323,7 +363,8 @@ bool SessionWriter::Private::writePackets(const QVector<Packet> &packets, QStrin
 bool SessionWriter::Private::writeConnection(const Connection &c, QString *err)
 {
     sqlite3_stmt *s = upsertConnection.get();
-    const QVector<ConnectionColumn> &columns = connectionColumns();
+    if (columns.isEmpty())
+        columns = writtenColumns(major);
     if (major >= 4) {
         // The packet totals of what is in the file (see ChunkWriter::rowCounts).
         Connection row = c;
@@ -684,7 +725,7 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
         return fail(QStringLiteral("cannot create session schema: "));
     p.upsertMeta = sqlite::prepare(db, kUpsertMeta, &err);
     p.upsertConnection =
-        p.upsertMeta ? sqlite::prepare(db, upsertConnectionSql().constData(), &err) : nullptr;
+        p.upsertMeta ? sqlite::prepare(db, upsertConnectionSql(p.major).constData(), &err) : nullptr;
     p.deleteHistory = p.upsertConnection ? sqlite::prepare(db, kDeleteHistory, &err) : nullptr;
     p.insertChange = p.deleteHistory ? sqlite::prepare(db, kInsertChange, &err) : nullptr;
     const bool rows = p.major < 4;

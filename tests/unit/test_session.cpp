@@ -451,7 +451,11 @@ void TestSession::ownerNamesRoundTrip()
     QCOMPARE(s->ownerNames().cgroupPaths.size(), 3);
     QVERIFY(s->valuesOutOfRange() >= 1);
     s.reset();
-    sql(file, "DROP TABLE cgroups; DROP TABLE netns_names; PRAGMA user_version = 4004;");
+    sql(file, "DROP TABLE cgroups; DROP TABLE netns_names;"
+              "ALTER TABLE connections DROP COLUMN host_id; DROP TABLE hosts;"
+              "ALTER TABLE connections DROP COLUMN isn_local;"
+              "ALTER TABLE connections DROP COLUMN isn_remote;"
+              "PRAGMA user_version = 4004;");
     s = Session::open(file, &error);
     QVERIFY2(s, qPrintable(error));
     QVERIFY(s->ownerNames().isEmpty());
@@ -501,6 +505,9 @@ void TestSession::interruptionsRoundTrip()
     sql(file, "DROP TABLE interruptions; DROP TABLE view_state; DROP TABLE annotations;"
               "DROP TABLE alerts; DROP TABLE kept_windows;"
               "DROP TABLE cgroups; DROP TABLE netns_names;"
+              "ALTER TABLE connections DROP COLUMN host_id; DROP TABLE hosts;"
+              "ALTER TABLE connections DROP COLUMN isn_local;"
+              "ALTER TABLE connections DROP COLUMN isn_remote;"
               "PRAGMA user_version = 4000;");
     s = Session::open(file, &error);
     QVERIFY2(s, qPrintable(error));

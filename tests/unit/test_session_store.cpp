@@ -422,6 +422,9 @@ void TestSessionStore::savedViewRoundTrip()
     sql(file, "DROP TABLE interruptions; DROP TABLE view_state; DROP TABLE annotations;"
               "DROP TABLE alerts; DROP TABLE kept_windows;"
               "DROP TABLE cgroups; DROP TABLE netns_names;"
+              "ALTER TABLE connections DROP COLUMN host_id; DROP TABLE hosts;"
+              "ALTER TABLE connections DROP COLUMN isn_local;"
+              "ALTER TABLE connections DROP COLUMN isn_remote;"
               "PRAGMA user_version = 4000;");
     {
         auto s = Session::open(file, &error);
