@@ -25,6 +25,13 @@
 //                                         given) of connect, 64 bytes each way,
 //                                         client closes first (its ports then sit in TIME_WAIT
 //                                         and are reused: net.ipv4.tcp_tw_reuse)
+//   ts_traffic serve 4|6 N SEND EXPECT     prints "port N", serves N clients one after another
+//                                         with the protocol below (client closes first)
+//   ts_traffic clients 4|6 PORT N SEND EXPECT
+//                                         N clients one after another, each with the protocol
+//                                         below
+// The address is loopback unless TS_TRAFFIC_ADDR names another one (an address of a network
+// namespace the test made): servers bind it, clients connect to it.
 // Protocol: client sends SEND bytes, server reads EXPECT bytes then sends its SEND bytes, the
 // client reads them and closes first; the server closes after seeing EOF.
 #include <arpa/inet.h>
@@ -52,16 +59,21 @@ int fail(const char *what)
 socklen_t loopback(bool v6, unsigned port, sockaddr_storage &ss)
 {
     std::memset(&ss, 0, sizeof ss);
+    const char *addr = std::getenv("TS_TRAFFIC_ADDR");
     if (v6) {
         auto *a = reinterpret_cast<sockaddr_in6 *>(&ss);
         a->sin6_family = AF_INET6;
         a->sin6_addr = in6addr_loopback;
+        if (addr && *addr && inet_pton(AF_INET6, addr, &a->sin6_addr) != 1)
+            a->sin6_addr = in6addr_loopback;
         a->sin6_port = htons(static_cast<uint16_t>(port));
         return sizeof *a;
     }
     auto *a = reinterpret_cast<sockaddr_in *>(&ss);
     a->sin_family = AF_INET;
     a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (addr && *addr && inet_pton(AF_INET, addr, &a->sin_addr) != 1)
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a->sin_port = htons(static_cast<uint16_t>(port));
     return sizeof *a;
 }
@@ -101,6 +113,30 @@ bool readExactly(int fd, std::size_t n)
     return got == n;
 }
 
+// One client of the protocol: SEND bytes, read EXPECT bytes, close first.
+bool clientExchange(bool v6, const sockaddr_storage &ss, socklen_t len, std::size_t send,
+                    std::size_t expect)
+{
+    const int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    const bool ok = fd >= 0 && connect(fd, reinterpret_cast<const sockaddr *>(&ss), len) == 0 &&
+                    sendAll(fd, send) && readExactly(fd, expect);
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+// One accepted client of the protocol: read EXPECT bytes, send SEND bytes, wait for its FIN.
+bool serveExchange(int listener, std::size_t send, std::size_t expect)
+{
+    const int c = accept(listener, nullptr, nullptr);
+    if (c < 0)
+        return false;
+    char b;
+    const bool ok = readExactly(c, expect) && sendAll(c, send) && recv(c, &b, 1, 0) == 0;
+    close(c);
+    return ok;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -110,7 +146,7 @@ int main(int argc, char **argv)
     const std::string mode = argv[1];
     const bool v6 = std::strcmp(argv[2], "6") == 0;
     // comm is what BPF records as the owner's name; make each role unmistakable.
-    prctl(PR_SET_NAME, mode == "server" ? "ts_server" : "ts_client");
+    prctl(PR_SET_NAME, mode == "server" || mode == "serve" ? "ts_server" : "ts_client");
     setvbuf(stdout, nullptr, _IONBF, 0);
     sockaddr_storage ss{};
     const int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
@@ -155,6 +191,22 @@ int main(int argc, char **argv)
         close(c);
         close(fd);
         return r == 0 ? 0 : fail("recv");
+    }
+    if (mode == "serve" && argc == 6) {
+        const int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, reinterpret_cast<sockaddr *>(&ss), loopback(v6, 0, ss)) != 0 ||
+            listen(fd, 64) != 0)
+            return fail("bind/listen");
+        std::printf("port %u\n", localPort(fd));
+        const std::size_t send = std::strtoul(argv[4], nullptr, 10);
+        const std::size_t expect = std::strtoul(argv[5], nullptr, 10);
+        for (unsigned long i = 0, n = std::strtoul(argv[3], nullptr, 10); i < n; ++i) {
+            if (!serveExchange(fd, send, expect))
+                return fail("serve");
+        }
+        close(fd);
+        return 0;
     }
     if (mode == "burst" && argc == 4) {
         // One process, no data: the point is many state changes in a few milliseconds.
@@ -319,6 +371,16 @@ int main(int argc, char **argv)
         if (!readExactly(fd, std::strtoul(argv[5], nullptr, 10)))
             return fail("read");
         close(fd);
+        return 0;
+    }
+    if (mode == "clients" && argc == 7) {
+        close(fd);
+        const std::size_t send = std::strtoul(argv[5], nullptr, 10);
+        const std::size_t expect = std::strtoul(argv[6], nullptr, 10);
+        for (unsigned long i = 0, n = std::strtoul(argv[4], nullptr, 10); i < n; ++i) {
+            if (!clientExchange(v6, ss, len, send, expect))
+                return fail("client");
+        }
         return 0;
     }
     if (mode == "stream" && argc == 5) {
