@@ -210,6 +210,19 @@ int numbers(const FieldInfo &f, Subject &s, qint64 out[2])
         out[0] = id;
         return id > 0 ? 1 : 0;
     }
+    case FieldId::ConnPeer: {
+        const qint64 peer = s.context->peerOf(s.connectionId());
+        out[0] = peer;
+        return peer > 0 ? 1 : 0;
+    }
+    case FieldId::PeerDelay: {
+        const PeerTransitMark m = s.context->transitMark(p->id);
+        out[0] = m.delayNs;
+        return m.matched() ? 1 : 0;
+    }
+    case FieldId::PeerLost:
+        out[0] = s.context->transitMark(p->id).lost ? 1 : 0;
+        return 1;
     default:
         break;
     }
@@ -585,6 +598,16 @@ bool DisplayFilter::needsOrigin() const
 bool DisplayFilter::needsSessionEnd() const
 {
     return m_program && m_program->needsSessionEnd;
+}
+
+bool DisplayFilter::needsPeers() const
+{
+    return m_program && m_program->needsPeers;
+}
+
+bool DisplayFilter::needsPeerTransit() const
+{
+    return m_program && m_program->needsPeerTransit;
 }
 
 bool DisplayFilter::matches(const Packet &packet, const FilterContext &context) const

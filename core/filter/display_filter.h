@@ -15,6 +15,7 @@
 // field names from filter::fields() (core/filter/fields.h).
 #pragma once
 
+#include "analysis/peer_transit.h"
 #include "model/cgroup.h"
 #include "model/connection.h"
 
@@ -72,6 +73,10 @@ public:
     void setInterfaces(const QVector<InterfaceInfo> &interfaces);
     // The session's cgroup paths and namespace names (Session::ownerNames).
     void setOwnerNames(const OwnerNames &names);
+    // Both ends of each connection (sessionPeers), for conn.peer.
+    void setPeers(const QHash<qint64, qint64> &peers) { m_peers = peers; }
+    // Each packet's one-way delay or loss (sessionTransitMarks), for peer.delay and peer.lost.
+    void setTransitMarks(const QHash<qint64, PeerTransitMark> &marks) { m_transit = marks; }
 
     const Connection *connection(qint64 id) const;
     const QStringList *dropReasons(qint64 connectionId) const;
@@ -81,6 +86,8 @@ public:
     const CgroupAttribution *cgroupAttribution(quint64 cgroupId) const;
     // The ip netns name; nullptr when it has none.
     const QString *netnsName(quint64 inode) const;
+    qint64 peerOf(qint64 connectionId) const { return m_peers.value(connectionId, 0); }
+    PeerTransitMark transitMark(qint64 packetId) const { return m_transit.value(packetId); }
 
 private:
     QHash<qint64, Connection> m_connections;
@@ -88,6 +95,8 @@ private:
     QHash<quint32, QString> m_interfaces;
     OwnerNames m_owners;
     QHash<quint64, CgroupAttribution> m_attributions; // by cgroup id, from m_owners
+    QHash<qint64, qint64> m_peers;
+    QHash<qint64, PeerTransitMark> m_transit;
 };
 
 class DisplayFilter
@@ -114,6 +123,8 @@ public:
     bool needsOwnerNames() const;   // cgroup.path, container.id, ..., netns
     bool needsOrigin() const;       // frame.time_relative
     bool needsSessionEnd() const;   // conn.duration
+    bool needsPeers() const;        // conn.peer
+    bool needsPeerTransit() const;  // peer.delay, peer.lost
 
     bool matches(const Packet &packet, const FilterContext &context) const;
     bool matches(const Connection &connection, const FilterContext &context) const;

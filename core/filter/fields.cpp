@@ -130,6 +130,14 @@ QVector<FieldInfo> buildFields()
     add("conn.remote_addr", I::ConnRemoteAddr, T::Address, true, false,
         "remote address (IPv4 or IPv6)");
     add("conn.remote_port", I::ConnRemotePort, T::Integer, true, false, "remote port");
+    // The other end of the connection (analysis/peers.h) and what it received of this one's
+    // packets (analysis/peer_transit.h).
+    add("conn.peer", I::ConnPeer, T::Integer, true, false,
+        "id of the connection that is the other end of this one (both ends captured)");
+    add("peer.delay", I::PeerDelay, T::Time, false, false,
+        "one-way delay: from the send by one end to the receive by the other (either packet)");
+    add("peer.lost", I::PeerLost, T::Bool, false, false,
+        "1: sent and never received by the other end (lost in the network)");
     // The kernel's view.
     add("kernel.srtt", I::KernelSrtt, T::Time, true, false,
         "smoothed RTT the kernel reported at close");

@@ -81,6 +81,9 @@ enum class FieldId : quint8
     SystemdUnit,
     Netns,
     HostName,
+    ConnPeer,
+    PeerDelay,
+    PeerLost,
 };
 
 // The enumerations an Enum field names (its names come from the model's name functions).

@@ -3,6 +3,7 @@
 #include "filter/display_filter.h"
 
 #include "export/pcapng_writer.h"
+#include "analysis/peers.h"
 #include "export/session_export.h"
 #include "session/session.h"
 
@@ -28,6 +29,10 @@ FilterContext filterContextForSession(const Session &session, const DisplayFilte
         context.addKernelEvents(session.kernelEvents());
     if (filter.needsSessionEnd())
         context.sessionEndNs = sessionEndNs(session);
+    if (filter.needsPeers())
+        context.setPeers(sessionPeers(session));
+    if (filter.needsPeerTransit())
+        context.setTransitMarks(sessionTransitMarks(session));
     if (filter.needsOrigin()) {
         // The first packet the whole-session pcapng export writes (it leaves out loopback
         // egress copies): frame.time_relative then reads as tshark shows it for that file.

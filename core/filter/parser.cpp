@@ -395,6 +395,13 @@ private:
         case FieldId::ConnDuration:
             m_program->needsSessionEnd = true;
             break;
+        case FieldId::ConnPeer:
+            m_program->needsPeers = true;
+            break;
+        case FieldId::PeerDelay:
+        case FieldId::PeerLost:
+            m_program->needsPeerTransit = true;
+            break;
         case FieldId::CgroupPath:
         case FieldId::ContainerId:
         case FieldId::PodUid:
@@ -408,7 +415,8 @@ private:
         // A packet filter reading a connection's own fields needs the connection (ip.addr and
         // tcp.port read the packet's header there).
         if (m_target == FilterTarget::Packets && f.connections && f.id != FieldId::IpAddr &&
-            f.id != FieldId::Ipv6Addr && f.id != FieldId::TcpPort && f.id != FieldId::ConnId)
+            f.id != FieldId::Ipv6Addr && f.id != FieldId::TcpPort && f.id != FieldId::ConnId &&
+            f.id != FieldId::ConnPeer)
             m_program->needsConnections = true;
     }
 

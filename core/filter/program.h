@@ -68,6 +68,8 @@ struct Program
     bool needsOwnerNames = false;
     bool needsOrigin = false;
     bool needsSessionEnd = false;
+    bool needsPeers = false;
+    bool needsPeerTransit = false;
 };
 
 // Parses and compiles text; false with *error set when it is not a valid filter for target.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "models/packet_filter.h"
 
+#include "analysis/peers.h"
 #include "export/pcapng_writer.h"
 #include "export/session_export.h"
 #include "session/session.h"
@@ -49,6 +50,18 @@ std::shared_ptr<const FilterContext> packetFilterContext(const Session &session,
             context->addKernelEvents(session.kernelData(id, false));
     if (filter.needsSessionEnd())
         context->sessionEndNs = sessionEndNs(session);
+    if (filter.needsPeers() || filter.needsPeerTransit()) {
+        const QHash<qint64, qint64> peers = sessionPeers(session);
+        context->setPeers(peers);
+        if (filter.needsPeerTransit()) {
+            // The packets listed are those of these connections: their pairs only.
+            QHash<qint64, PeerTransitMark> marks;
+            for (qint64 id : connections)
+                if (const qint64 peer = peers.value(id, 0); peer > 0)
+                    marks.insert(sessionPeerTransit(session, id, peer).marks);
+            context->setTransitMarks(marks);
+        }
+    }
     if (filter.needsOrigin()) {
         // frame.time_relative counts from the first packet of the whole-session pcapng export,
         // as filterContextForSession does.

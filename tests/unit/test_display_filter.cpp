@@ -69,6 +69,7 @@ private slots:
     void emptyAndInvalid();
     void fieldList();
     void ownerFields();
+    void peerFields();
     void evaluationRate();
 
 private:
@@ -520,6 +521,62 @@ void TestDisplayFilter::fieldList()
     for (const QString &name : std::as_const(names))
         QVERIFY2(text.contains(QStringLiteral("| `%1` |").arg(name)),
                  qPrintable(QStringLiteral("%1 is not documented in docs/FILTERS.md").arg(name)));
+}
+
+void TestDisplayFilter::peerFields()
+{
+    // Connections 1 and 2 are the two ends of one connection, 3 has no peer. Packet 10 was
+    // received after 250 µs as packet 11; 12 was lost; 13 is unmatched.
+    FilterContext context;
+    for (const Connection &c : std::as_const(m_connections))
+        context.addConnection(c);
+    context.setPeers({{1, 2}, {2, 1}});
+    PeerTransitMark received;
+    received.delayNs = 250'000;
+    received.peerPacketId = 11;
+    PeerTransitMark lost;
+    lost.lost = true;
+    PeerTransitMark receiver = received;
+    receiver.peerPacketId = 10;
+    context.setTransitMarks({{10, received}, {11, receiver}, {12, lost}});
+    QVector<Packet> packets;
+    for (qint64 id : {10, 11, 12, 13}) {
+        Packet p = m_packets[0];
+        p.id = id;
+        p.connectionId = id == 13 ? 3 : 1;
+        packets.append(p);
+    }
+    auto packetIds = [&](const char *text) {
+        FilterError error;
+        const DisplayFilter f =
+            DisplayFilter::compile(QLatin1String(text), FilterTarget::Packets, &error);
+        [&] { QVERIFY2(f.isValid(), qPrintable(error.message)); }();
+        QList<qint64> ids;
+        for (const Packet &p : std::as_const(packets))
+            if (f.matches(p, context))
+                ids.append(p.id);
+        return ids;
+    };
+    QCOMPARE(packetIds("peer.delay > 200us"), (QList<qint64>{10, 11}));
+    QCOMPARE(packetIds("peer.delay < 200us"), (QList<qint64>{}));
+    QCOMPARE(packetIds("peer.delay"), (QList<qint64>{10, 11}));
+    QCOMPARE(packetIds("peer.lost"), (QList<qint64>{12}));
+    QCOMPARE(packetIds("!peer.lost && !peer.delay"), (QList<qint64>{13}));
+    QCOMPARE(packetIds("conn.peer == 2"), (QList<qint64>{10, 11, 12}));
+    const DisplayFilter pf =
+        DisplayFilter::compile(QStringLiteral("peer.lost"), FilterTarget::Packets);
+    QVERIFY(pf.needsPeerTransit());
+    QVERIFY(!pf.needsPeers());
+    QVERIFY(!pf.needsConnections());
+
+    const DisplayFilter cf =
+        DisplayFilter::compile(QStringLiteral("conn.peer"), FilterTarget::Connections);
+    QVERIFY(cf.needsPeers());
+    QVERIFY(cf.matches(m_connections[0], context));
+    QVERIFY(cf.matches(m_connections[1], context));
+    QVERIFY(!cf.matches(m_connections[2], context));
+    // peer.delay is a packet field.
+    QVERIFY(DisplayFilter::check(QStringLiteral("peer.delay > 1ms"), FilterTarget::Connections));
 }
 
 void TestDisplayFilter::ownerFields()
