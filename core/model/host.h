@@ -25,11 +25,11 @@ bool offsetMethodFromName(const QString &name, OffsetMethod *out);
 
 struct HostInfo
 {
-    qint32 id = 0;        // Connection::hostId; 0 = the recording host / the merge's first input
-    QString name;         // host name
-    QString kernel;       // uname -r
-    QStringList probes;   // the probe report of its capture (SessionInfo::probes)
-    QString source;       // the input file it was merged from, or the ssh destination; "" = local
+    qint32 id = 0;      // Connection::hostId; 0 = the recording host / the merge's first input
+    QString name;       // host name
+    QString kernel;     // uname -r
+    QStringList probes; // the probe report of its capture (SessionInfo::probes)
+    QString source;     // the input file it was merged from, or the ssh destination; "" = local
     // What was added to this host's timestamps to put them on the session's time axis, ns,
     // and a bound on its error (-1 = unknown).
     qint64 clockOffsetNs = 0;

@@ -798,6 +798,15 @@ std::optional<Connection> Session::connection(qint64 id) const
     return conn;
 }
 
+qint64 Session::lastConnectionId() const
+{
+    std::lock_guard lock(d->mutex);
+    d->error.clear();
+    qint64 id = 0;
+    d->queryInt("SELECT ifnull(max(id), 0) FROM connections", &id);
+    return id;
+}
+
 QVector<HostInfo> Session::hosts() const
 {
     std::lock_guard lock(d->mutex);

@@ -121,6 +121,7 @@ public:
 
     // Connections ----------------------------------------------------------------------------
     qint64 connectionCount() const;
+    qint64 lastConnectionId() const; // the highest connection id, 0 = none
     // Matching ids in query order (8 bytes per connection: 200k connections = 1.6 MB). The sort
     // column and the filter text are read into memory on first use (one pass over the table,
     // then a sort in memory: ~40 bytes per connection per column, a few columns kept).
@@ -161,6 +162,11 @@ public:
     KernelData kernelData(qint64 connectionId, bool withSamples = true) const;
     // Events, drops and listener samples of the whole session (no samples: they are large).
     KernelData kernelEvents() const;
+    // Streams the kernel events, drops and listener samples of the whole session in batches
+    // of about batchSize records (each table in the order it was written, not by time), so a
+    // big session is read with bounded memory. Return false from fn to stop.
+    void forEachKernelBatch(int batchSize,
+                            const std::function<bool(const KernelData &)> &fn) const;
     // Streams samples in time order (connectionId < 0: all; else that connection's).
     void forEachSample(qint64 connectionId, const std::function<bool(const TcpSample &)> &fn) const;
 

@@ -226,6 +226,62 @@ KernelData Session::kernelEvents() const
     return out;
 }
 
+void Session::forEachKernelBatch(int batchSize,
+                                 const std::function<bool(const KernelData &)> &fn) const
+{
+    std::lock_guard lock(d->mutex);
+    d->error.clear();
+    if (!d->hasKernel())
+        return;
+    const qsizetype limit = std::max(batchSize, 1);
+    KernelData batch;
+    bool stop = false;
+    auto deliver = [&](bool always) {
+        const qsizetype n = batch.events.size() + batch.drops.size() + batch.listeners.size();
+        if (n == 0 || (!always && n < limit))
+            return true;
+        stop = !fn(batch);
+        batch = {};
+        return !stop;
+    };
+    // Insertion order: one pass over each table, no sort.
+    auto each = [&](const char *columns, const char *table, auto decode) {
+        if (stop)
+            return;
+        sqlite::Stmt s =
+            d->prepare(QByteArray("SELECT ") + columns + " FROM " + table + " ORDER BY rowid");
+        if (!s)
+            return;
+        d->eachRow(s.get(), [&](rows::Cells &c) {
+            decode(c);
+            return deliver(false);
+        });
+    };
+    each(rows::kEventColumns, "kernel_events", [&](rows::Cells &c) {
+        KernelEvent e;
+        if (rows::event(c, &e)) {
+            e.connectionId = d->joined(e.connectionId);
+            batch.events.append(e);
+        }
+    });
+    each(rows::kDropColumns, "drops", [&](rows::Cells &c) {
+        DropEvent e;
+        if (rows::drop(c, &e)) {
+            e.connectionId = d->joined(e.connectionId);
+            batch.drops.append(e);
+        }
+    });
+    each(rows::kListenerColumns, "listener_samples", [&](rows::Cells &c) {
+        ListenerSample e;
+        if (rows::listener(c, &e)) {
+            e.connectionId = d->joined(e.connectionId);
+            batch.listeners.append(e);
+        }
+    });
+    if (!stop)
+        deliver(true);
+}
+
 void Session::forEachSample(qint64 connectionId,
                             const std::function<bool(const TcpSample &)> &fn) const
 {
