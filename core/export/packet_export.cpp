@@ -77,7 +77,7 @@ Cell known(qint64 v)
     return v >= 0 ? Cell::num(v) : Cell{};
 }
 
-QVector<Cell> cells(const Packet &p)
+QVector<Cell> cells(const Packet &p, const PeerTransitMark &mark)
 {
     return {
         Cell::num(p.id),
@@ -120,6 +120,8 @@ QVector<Cell> cells(const Packet &p)
         known(p.bytesInFlight),
         known(p.scaledWindow),
         known(p.ackRttNs),
+        mark.matched() ? Cell::num(mark.delayNs) : Cell{},
+        Cell::num(mark.lost ? 1 : 0),
     };
 }
 
@@ -165,7 +167,9 @@ QStringList packetExportColumns()
             QStringLiteral("rel_ack"),
             QStringLiteral("bytes_in_flight"),
             QStringLiteral("scaled_window"),
-            QStringLiteral("ack_rtt_ns")};
+            QStringLiteral("ack_rtt_ns"),
+            QStringLiteral("peer_delay_ns"),
+            QStringLiteral("peer_lost")};
 }
 
 QString tcpFlagNames(quint8 flags)
@@ -201,9 +205,9 @@ bool PacketExportWriter::begin()
     return m_table.begin();
 }
 
-bool PacketExportWriter::write(const Packet &packet)
+bool PacketExportWriter::write(const Packet &packet, const PeerTransitMark &mark)
 {
-    return m_table.row(cells(packet));
+    return m_table.row(cells(packet, mark));
 }
 
 bool PacketExportWriter::finish()

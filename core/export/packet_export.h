@@ -6,6 +6,7 @@
 // are documented in docs/SESSION_FORMAT.md ("Packet export").
 #pragma once
 
+#include "analysis/peer_transit.h"
 #include "export/table_writer.h"
 #include "model/packet.h"
 
@@ -27,7 +28,9 @@ class PacketExportWriter
 public:
     PacketExportWriter(QIODevice &out, ExportFormat format, const TextOptions &text = {});
     bool begin();
-    bool write(const Packet &packet);
+    // mark: the packet's one-way delay to or from the other end of its connection, or its loss
+    // (analysis/peer_transit.h); columns peer_delay_ns (empty when not matched) and peer_lost.
+    bool write(const Packet &packet, const PeerTransitMark &mark = {});
     bool finish();
     QString error() const { return m_table.error(); }
     qint64 rows() const { return m_table.rows(); }

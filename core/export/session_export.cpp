@@ -2,6 +2,7 @@
 #include "export/session_export.h"
 #include "output_file.h"
 
+#include "analysis/peers.h"
 #include "export/packet_export.h"
 #include "export/pcapng_writer.h"
 #include "session/session.h"
@@ -144,12 +145,21 @@ bool writeTableStream(const Session &session, QIODevice &out, ExportFormat forma
                       PacketExportResult *result, QString *err)
 {
     const FilterContext context = filterContextForSession(session, filter);
+    // peer_delay_ns and peer_lost: the packets of connections whose other end is in the
+    // session are matched with it first (one more pass over those connections' packets).
+    QHash<qint64, PeerTransitMark> marks;
+    if (connectionId > 0) {
+        if (const qint64 peer = sessionPeers(session).value(connectionId, 0); peer > 0)
+            marks = sessionPeerTransit(session, connectionId, peer).marks;
+    } else {
+        marks = sessionTransitMarks(session);
+    }
     PacketExportWriter writer(out, format, text);
     bool ok = writer.begin();
     session.forEachPacket(connectionId > 0 ? connectionId : -1, [&](const Packet &p) {
         if (!filter.matches(p, context))
             return true;
-        ok = writer.write(p);
+        ok = writer.write(p, marks.value(p.id));
         return ok;
     });
     ok = ok && writer.finish();

@@ -6,9 +6,11 @@
 // Session path (written through SessionWriter, paired, matched, the marks of all pairs).
 #include "analysis/peer_transit.h"
 #include "analysis/peers.h"
+#include "export/session_export.h"
 #include "session/session.h"
 #include "session/session_writer.h"
 
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -343,6 +345,34 @@ private slots:
         const PeerTransit unrelated = sessionPeerTransit(*session, 3, 1);
         QCOMPARE(unrelated.outbound.received, 0u);
         QCOMPARE(unrelated.inbound.received, 0u);
+        // The packet export's columns.
+        const QString csv = dir.filePath(QStringLiteral("p.csv"));
+        PacketExportResult result;
+        QVERIFY2(exportPackets(*session, csv, 0, &result, &error), qPrintable(error));
+        QFile f(csv);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = f.readAll().split('\n');
+        const QList<QByteArray> header = lines[0].trimmed().split(',');
+        const int delayCol = int(header.indexOf("peer_delay_ns"));
+        const int lostCol = int(header.indexOf("peer_lost"));
+        QVERIFY(delayCol > 0 && lostCol > 0);
+        int checked = 0;
+        for (const QByteArray &line : lines.mid(1)) {
+            const QList<QByteArray> cols = line.trimmed().split(',');
+            if (cols.size() != header.size())
+                continue;
+            const qint64 id = cols[0].toLongLong();
+            if (id == lost) {
+                QCOMPARE(cols[delayCol], QByteArray());
+                QCOMPARE(cols[lostCol], QByteArray("1"));
+                ++checked;
+            } else if (id == resent || id == resent + 1) {
+                QCOMPARE(cols[delayCol], QByteArray::number(7 * kUs));
+                QCOMPARE(cols[lostCol], QByteArray("0"));
+                ++checked;
+            }
+        }
+        QCOMPARE(checked, 3);
         std::atomic<bool> cancel{true};
         const PeerTransit c = sessionPeerTransit(*session, 1, 2, &cancel);
         QVERIFY(c.cancelled);
