@@ -17,7 +17,8 @@ namespace tcpscope::cli {
 
 namespace {
 
-const char *const kCommands[] = {"record", "watch", "info", "export", "recover", "help"};
+const char *const kCommands[] = {"record", "watch",   "info", "export",
+                                 "merge",  "recover", "help"};
 
 bool isCommand(const char *arg)
 {
@@ -51,6 +52,7 @@ QString mainHelp()
         "  info     summarize a session file: counts, time range, kernel, probes, losses\n"
         "  export   write a session's connections as CSV/JSON, its packets as CSV/JSON/pcapng,\n"
         "           or a chart as PNG/PDF/SVG\n"
+        "  merge    put sessions of several hosts into one, on one time axis\n"
         "  recover  finish what an interrupted write left beside a session file, so it opens\n"
         "  help     show this text, or 'tcpscope help COMMAND' for one command\n"
         "\n"
@@ -500,9 +502,42 @@ QString commandHelp(const QString &command)
             "\n"
             "Exit status: 0 the file opens, 1 it could not be recovered (in use, not writable,\n"
             "damaged), 2 missing file or not a tcpscope session.\n");
+    if (command == QLatin1String("merge"))
+        return QStringLiteral(
+            "Usage: tcpscope merge FILE FILE... -o OUTPUT [--offset HOST=+-MS]... [--force]\n"
+            "\n"
+            "Puts the sessions FILE... (of one host each, or already merged) into one session\n"
+            "OUTPUT on one time axis, keeping each host's identity: 'info OUTPUT' lists the\n"
+            "hosts, the display filter host.name and the Host column tell them apart. Every\n"
+            "record of every input is kept, with new connection and packet ids (each input's\n"
+            "after the inputs before it). The first FILE is the time reference; each other\n"
+            "host's clock offset is, in this order: the one given with --offset, one recorded\n"
+            "in its file, or found by aligning the handshakes of connections seen on both\n"
+            "hosts (client on one, server on the other: the same addresses and ports, and\n"
+            "initial sequence numbers where captured), NTP-style, with an error bound; else 0\n"
+            "with a warning. Each host's offset, how it was found and its error are printed\n"
+            "and kept in OUTPUT. Inputs are read as they are written out, so big sessions\n"
+            "merge in bounded memory.\n"
+            "\n"
+            "Options:\n"
+            "  -o, --output OUTPUT   the merged session; an existing file is left alone\n"
+            "                        unless --force (never a device, FIFO or symlink)\n"
+            "  --offset HOST=+-MS    add MS milliseconds (decimals allowed) to the times of\n"
+            "                        HOST: a host name as 'info' shows it, or an input's\n"
+            "                        file name; repeat for several hosts\n"
+            "  --force               replace OUTPUT (atomically: it is whole or untouched)\n"
+            "  -h, --help            show this text\n"
+            "\n"
+            "Examples:\n"
+            "  tcpscope merge client.tcpscope server.tcpscope -o both.tcpscope\n"
+            "  tcpscope merge a.tcpscope b.tcpscope -o ab.tcpscope --offset web2=-12.5\n"
+            "\n"
+            "Exit status: 0 merged, 1 the output could not be written, 2 usage error, a\n"
+            "missing, corrupt or wrong-schema FILE, an --offset naming no host, or an\n"
+            "existing OUTPUT without --force.\n");
     if (command == QLatin1String("help"))
         return QStringLiteral("Usage: tcpscope help [COMMAND]\n\nShows the overview, or the "
-                              "help of COMMAND (record, info, export, recover).\n");
+                              "help of COMMAND (record, watch, info, export, merge, recover).\n");
     return QString();
 }
 
@@ -567,10 +602,12 @@ int run(int argc, char **argv)
         return runExport(args, argc, argv);
     if (command == QLatin1String("recover"))
         return runRecover(args);
+    if (command == QLatin1String("merge"))
+        return runMerge(args);
     return usageError(
         QString(),
-        QStringLiteral("unknown command '%1' (commands: record, watch, info, export, recover, "
-                       "help)")
+        QStringLiteral("unknown command '%1' (commands: record, watch, info, export, merge, "
+                       "recover, help)")
             .arg(command));
 }
 

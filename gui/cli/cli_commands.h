@@ -28,6 +28,7 @@ int runWatch(const QStringList &args, int argc, char **argv);
 int runInfo(const QStringList &args);
 int runExport(const QStringList &args, int argc, char **argv);
 int runRecover(const QStringList &args);
+int runMerge(const QStringList &args);
 
 // Help texts, printed by `tcpscope help [COMMAND]` and `COMMAND --help`.
 QString mainHelp();

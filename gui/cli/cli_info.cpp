@@ -340,6 +340,27 @@ int runInfo(const QStringList &args)
              QStringLiteral("ssh %1 (remote capture)").arg(escapeControls(info.remote)));
     line("Kernel:",
          info.kernelRelease.isEmpty() ? QStringLiteral("-") : escapeControls(info.kernelRelease));
+    // A session of several hosts (tcpscope merge): each one, its clock offset on the session's
+    // time axis and how it was found, and its connections.
+    const QVector<HostInfo> hosts = session->hosts();
+    if (hosts.size() > 1 || info.hosts.size() == 1) {
+        for (const HostInfo &h : hosts) {
+            QString offset = QStringLiteral("%1%2 ms")
+                                 .arg(h.clockOffsetNs >= 0 ? QStringLiteral("+") : QString())
+                                 .arg(double(h.clockOffsetNs) / 1e6, 0, 'f', 3);
+            offset += h.offsetErrorNs >= 0
+                          ? QStringLiteral(" ± %1 ms").arg(double(h.offsetErrorNs) / 1e6, 0, 'f', 3)
+                          : QStringLiteral(" ± unknown");
+            line(h.id == 0 ? "Hosts:" : "",
+                 QStringLiteral("%1: %2, kernel %3, from %4, clock %5 (%6), %7 connections")
+                     .arg(h.id)
+                     .arg(h.name.isEmpty() ? QStringLiteral("-") : escapeControls(h.name),
+                          h.kernel.isEmpty() ? QStringLiteral("-") : escapeControls(h.kernel),
+                          h.source.isEmpty() ? QStringLiteral("-") : escapeControls(h.source),
+                          offset, offsetMethodName(h.offsetMethod))
+                     .arg(totals.byHost.value(h.id)));
+        }
+    }
     line("Recorded by:",
          QStringLiteral("tcpscope ") + (info.tcpscopeVersion.isEmpty()
                                             ? QStringLiteral("?")

@@ -114,6 +114,25 @@ QJsonObject infoJson(const QString &file, const Session &session, const SessionI
              i.recordsLost >= 0 ? QJsonValue(count(i.recordsLost)) : QJsonValue(QJsonValue::Null)},
             {QStringLiteral("reason"), i.reason},
         });
+    // Every host, also the one of a single-host session (its offset 0).
+    QJsonArray hosts;
+    for (const HostInfo &h : session.hosts()) {
+        QJsonArray hostProbes;
+        for (const QString &p : h.probes)
+            hostProbes.append(p);
+        hosts.append(QJsonObject{
+            {QStringLiteral("id"), h.id},
+            {QStringLiteral("name"), h.name},
+            {QStringLiteral("kernel"), h.kernel},
+            {QStringLiteral("source"), h.source},
+            {QStringLiteral("probes"), hostProbes},
+            {QStringLiteral("clock_offset_ns"), h.clockOffsetNs},
+            {QStringLiteral("offset_error_ns"),
+             h.offsetErrorNs >= 0 ? QJsonValue(h.offsetErrorNs) : QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("offset_method"), offsetMethodName(h.offsetMethod)},
+            {QStringLiteral("connections"), count(totals.byHost.value(h.id))},
+        });
+    }
     // Incomplete: anything the kernel, the helper or the writer could not deliver, or a stop
     // that was not clean.
     const bool complete = info.lostRecords == 0 && info.missedProgramRuns == 0 &&
@@ -132,6 +151,7 @@ QJsonObject infoJson(const QString &file, const Session &session, const SessionI
         {QStringLiteral("remote"),
          info.remote.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(info.remote)},
         {QStringLiteral("kernel"), info.kernelRelease},
+        {QStringLiteral("hosts"), hosts},
         {QStringLiteral("tcpscope_version"), info.tcpscopeVersion},
         {QStringLiteral("probes"), probes},
         {QStringLiteral("records"), count(info.recordsReceived)},

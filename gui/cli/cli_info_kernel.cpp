@@ -138,6 +138,7 @@ void ConnectionTotals::add(const Connection &c)
     ++byState[tcpStateName(c.state)];
     ++byReason[closeReasonName(c.closeReason)];
     ++byRole[connectionRoleName(c.role)];
+    ++byHost[c.hostId];
     open += c.isOpen() ? 1 : 0;
     if (c.startNs > 0 && (firstNs == 0 || c.startNs < firstNs))
         firstNs = c.startNs;
