@@ -230,7 +230,12 @@ const QVector<ExportColumn> &exportColumns()
                 }),
         // Where the socket lives: the host, and its owner beyond the process (the cgroup path
         // and what it names, the network namespace) as the capture named them.
-        derived("host", [](const Row &r) { return textOrNull(r.options.host); }),
+        derived("host",
+                [](const Row &r) {
+                    return textOrNull(r.options.hostNames.isEmpty()
+                                          ? r.options.host
+                                          : r.options.hostNames.value(r.c.hostId));
+                }),
         derived("cgroup_path", cgroupPath),
         derived("container_id",
                 [](const Row &r) { return r.cgroup ? textOrNull(r.cgroup->containerId) : Cell{}; }),

@@ -28,8 +28,10 @@ struct ConnectionExportOptions
     // The session's notes (model/annotation.h); those on a connection fill its `annotations`
     // cell. Null or empty: the cell is unknown.
     const QVector<Annotation> *annotations = nullptr;
-    // The machine the connections are on (SessionInfo::hostname), for the `host` cell.
+    // The machine the connections are on (SessionInfo::hostname), for the `host` cell; with
+    // hostNames (by host id, Session::hosts) each connection's own host instead.
     QString host;
+    QVector<QString> hostNames;
     // The session's cgroup paths and namespace names (Session::ownerNames), for the owner
     // cells (cgroup_path, container_id, pod_uid, systemd_unit, netns); null: unknown.
     const OwnerNames *owners = nullptr;

@@ -75,6 +75,8 @@ bool exportConnections(const Session &session, const QString &path, QString *err
     const QVector<Annotation> notes = session.annotations();
     options.annotations = &notes;
     options.host = session.info().hostname;
+    for (const HostInfo &h : session.hosts())
+        options.hostNames.append(h.name);
     const OwnerNames owners = session.ownerNames();
     options.owners = &owners;
     const FilterContext context = filterContextForSession(session, filter);

@@ -77,6 +77,22 @@ const QStringList *FilterContext::rstReasons(qint64 connectionId) const
     return it == m_rstReasons.cend() ? nullptr : &*it;
 }
 
+void FilterContext::setHosts(const QVector<HostInfo> &hosts)
+{
+    m_hostNames.clear();
+    for (const HostInfo &h : hosts)
+        m_hostNames.append(h.name);
+}
+
+const QString *FilterContext::hostNameOf(qint32 hostId) const
+{
+    if (m_hostNames.isEmpty())
+        return hostName.isEmpty() ? nullptr : &hostName;
+    if (hostId < 0 || hostId >= m_hostNames.size() || m_hostNames[hostId].isEmpty())
+        return nullptr;
+    return &m_hostNames[hostId];
+}
+
 const QString *FilterContext::interfaceName(quint32 ifindex) const
 {
     const auto it = m_interfaces.constFind(ifindex);
@@ -457,9 +473,11 @@ bool evalTest(const Node &t, Subject &s)
             one = v && !v->isEmpty() ? v : nullptr;
             break;
         }
-        case FieldId::HostName:
-            one = s.context->hostName.isEmpty() ? nullptr : &s.context->hostName;
+        case FieldId::HostName: {
+            const Connection *c = s.connection();
+            one = s.context->hostNameOf(c ? c->hostId : 0);
             break;
+        }
         case FieldId::Netns: {
             const Connection *c = s.connection();
             if (!c || c->netnsIno == 0)

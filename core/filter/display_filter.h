@@ -61,8 +61,13 @@ public:
     qint64 originNs = 0;
     // Where conn.duration of a connection still open ends (wall ns; 0: open ones have none).
     qint64 sessionEndNs = 0;
-    // host.name of every connection: the machine the session was captured on ("": unknown).
+    // host.name of every connection of a one-host session: the machine it was captured on
+    // ("": unknown). A session of several hosts names each connection's by setHosts().
     QString hostName;
+    // The session's hosts (Session::hosts): host.name is then the name of the connection's
+    // host (Connection::hostId), of host 0 for records without a connection.
+    void setHosts(const QVector<HostInfo> &hosts);
+    const QString *hostNameOf(qint32 hostId) const;
 
     // The packets' connections (without history), for connection fields in packet filters.
     void addConnection(const Connection &connection);
@@ -90,6 +95,7 @@ public:
     PeerTransitMark transitMark(qint64 packetId) const { return m_transit.value(packetId); }
 
 private:
+    QVector<QString> m_hostNames; // by host id
     QHash<qint64, Connection> m_connections;
     QHash<qint64, QStringList> m_dropReasons, m_rstReasons;
     QHash<quint32, QString> m_interfaces;

@@ -166,7 +166,7 @@ QVector<FieldInfo> buildFields()
     add("netns", I::Netns, T::Text, true, false,
         "network namespace: its ip netns name, else its inode number");
     add("host.name", I::HostName, T::Text, true, false,
-        "name of the machine the socket is on (the session's capturing host)");
+        "name of the machine the socket is on (its host in a merged session)");
     return f;
 }
 

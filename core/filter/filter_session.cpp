@@ -15,6 +15,7 @@ FilterContext filterContextForSession(const Session &session, const DisplayFilte
     const SessionInfo info = session.info();
     context.setInterfaces(info.interfaces);
     context.hostName = info.hostname;
+    context.setHosts(session.hosts());
     if (filter.needsConnections()) {
         session.forEachConnection(
             [&](const Connection &c) {

@@ -418,7 +418,8 @@ QVariant ConnectionTableModel::displayData(const Connection &c, int column) cons
     case ColStates:
         return c.statesPath();
     case ColHost:
-        return m_host;
+        // Each connection's own host in a session of several (tcpscope merge).
+        return m_hostNames.size() > 1 ? m_hostNames.value(c.hostId) : m_host;
     case ColOwner: {
         // The most specific owner the path names: container (with its pod), else the unit.
         const auto a = m_attributions.constFind(c.cgroupId);
@@ -545,6 +546,10 @@ void ConnectionTableModel::loadOwners()
 {
     OwnerNames fresh = m_session ? m_session->ownerNames() : OwnerNames();
     m_host = m_session ? m_session->info().hostname : QString();
+    m_hostNames.clear();
+    if (m_session)
+        for (const HostInfo &h : m_session->hosts())
+            m_hostNames.append(h.name);
     // A live refresh (4 Hz) reads the names again; the paths are parsed only when they changed.
     if (fresh.cgroupPaths != m_owners.cgroupPaths || m_attributions.size() != fresh.cgroupPaths.size())
         m_attributions = attributeCgroups(fresh);

@@ -159,6 +159,7 @@ private:
     void loadOwners();
     OwnerNames m_owners;
     QString m_host; // the session's capturing host
+    QVector<QString> m_hostNames; // by host id (Session::hosts)
     QHash<quint64, CgroupAttribution> m_attributions;
     QVector<qint64> m_ids;
     mutable QHash<int, QVector<Connection>> m_pages;

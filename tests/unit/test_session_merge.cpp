@@ -6,6 +6,8 @@
 // exactly; handshake alignment finds the skew within the error it states; a multi-host input
 // keeps its hosts; hostile host rows read as unknown; bad inputs give one line and no file.
 #include "analysis/tcp_analyzer.h"
+#include "export/session_export.h"
+#include "filter/display_filter.h"
 #include "session/session.h"
 #include "session/session_merge.h"
 #include "session/session_store.h"
@@ -233,6 +235,7 @@ private slots:
     void nothingToAlignOn();
     void multiHostInputKeepsHosts();
     void hostileHostsRows();
+    void hostPerConnection();
     void badInputs();
 
 private:
@@ -465,6 +468,49 @@ void TestSessionMerge::multiHostInputKeepsHosts()
     QCOMPARE(s->connection(kPairs + 1)->hostId, 1);
     QCOMPARE(s->connection(kPairs + 1 + kPairs + 2)->hostId, 2);
     QCOMPARE(s->connectionCount(), qint64(kPairs + 2 * (kPairs + 1)));
+}
+
+// host.name and the export's host column name each connection's own host.
+void TestSessionMerge::hostPerConnection()
+{
+    MergeOptions o;
+    o.inputs = {m_a, m_b};
+    o.output = file("hp.tcpscope");
+    QString error;
+    QVERIFY2(mergeSessions(o, nullptr, &error), qPrintable(error));
+    auto s = Session::open(o.output, &error);
+    const DisplayFilter f =
+        DisplayFilter::compile(QStringLiteral("host.name == beta"), FilterTarget::Connections);
+    QVERIFY(f.isValid());
+    const FilterContext context = filterContextForSession(*s, f);
+    QVector<qint64> beta;
+    s->forEachConnection(
+        [&](const Connection &c) {
+            if (f.matches(c, context))
+                beta.append(c.id);
+            return true;
+        },
+        false);
+    QCOMPARE(beta.size(), kPairs + 1);
+    QCOMPARE(beta.first(), kPairs + 2);
+    const DisplayFilter pf =
+        DisplayFilter::compile(QStringLiteral("host.name == alpha"), FilterTarget::Packets);
+    const FilterContext pc = filterContextForSession(*s, pf);
+    qint64 alphaPackets = 0;
+    s->forEachPacket(-1, [&](const Packet &p) {
+        alphaPackets += pf.matches(p, pc) ? 1 : 0;
+        return true;
+    });
+    QCOMPARE(alphaPackets, m_aPackets + 1); // its own, and B's unjoined one (host 0)
+    const QString csv = file("hp.csv");
+    QVERIFY2(exportConnections(*s, csv, &error), qPrintable(error));
+    QFile in(csv);
+    QVERIFY(in.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = in.readAll().split('\n');
+    const int col = int(lines[0].split(',').indexOf("host"));
+    QVERIFY(col >= 0);
+    QCOMPARE(lines[1].split(',').value(col), QByteArray("alpha"));
+    QCOMPARE(lines[kPairs + 2].split(',').value(col), QByteArray("beta"));
 }
 
 void TestSessionMerge::hostileHostsRows()
