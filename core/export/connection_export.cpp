@@ -251,6 +251,15 @@ const QVector<ExportColumn> &exportColumns()
                         r.options.owners ? r.options.owners->netnsNames.value(r.c.netnsIno) : QString();
                     return name.isEmpty() ? text(QString::number(r.c.netnsIno)) : text(name);
                 }),
+        // The other end of the connection (another local socket, or a socket on another host
+        // of a merged session), by the pairing rule of analysis/peers.h.
+        derived("peer",
+                [](const Row &r) {
+                    if (!r.options.peers)
+                        return Cell{};
+                    const auto it = r.options.peers->constFind(r.c.id);
+                    return it == r.options.peers->cend() ? Cell{} : num(*it);
+                }),
     };
     return columns;
 }

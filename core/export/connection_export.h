@@ -35,6 +35,9 @@ struct ConnectionExportOptions
     // The session's cgroup paths and namespace names (Session::ownerNames), for the owner
     // cells (cgroup_path, container_id, pod_uid, systemd_unit, netns); null: unknown.
     const OwnerNames *owners = nullptr;
+    // Both ends of each connection (analysis/peers.h, sessionPeers), for the `peer` cell: the
+    // other end's connection id, on this host or another; null: unknown.
+    const QHash<qint64, qint64> *peers = nullptr;
 };
 
 // Column names in output order (the first 17 are the documented stable set; later columns are

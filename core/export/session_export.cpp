@@ -79,6 +79,8 @@ bool exportConnections(const Session &session, const QString &path, QString *err
         options.hostNames.append(h.name);
     const OwnerNames owners = session.ownerNames();
     options.owners = &owners;
+    const QHash<qint64, qint64> peers = sessionPeers(session);
+    options.peers = &peers;
     const FilterContext context = filterContextForSession(session, filter);
     return writeOutputFile(
         path, OutputUse::Stream,

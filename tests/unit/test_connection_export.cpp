@@ -453,6 +453,8 @@ void TestConnectionExport::ownerColumns()
     ConnectionExportOptions options;
     options.host = QStringLiteral("web1");
     options.owners = &names;
+    const QHash<qint64, qint64> peers{{a.id, b.id}, {b.id, a.id}};
+    options.peers = &peers;
     QBuffer buf;
     buf.open(QIODevice::WriteOnly);
     QString error;
@@ -470,9 +472,11 @@ void TestConnectionExport::ownerColumns()
     for (const char *unknown : {"cgroup_path", "container_id", "pod_uid", "systemd_unit"})
         QVERIFY2(y.value(QLatin1String(unknown)).isNull(), unknown);
     QCOMPARE(y.value(QLatin1String("netns")).toString(), QStringLiteral("4026531840"));
+    QCOMPARE(x.value(QLatin1String("peer")).toInteger(), b.id);
+    QCOMPARE(y.value(QLatin1String("peer")).toInteger(), a.id);
     const QStringList cols = connectionExportColumns();
-    QCOMPARE(cols.mid(cols.size() - 6),
-             QStringLiteral("host,cgroup_path,container_id,pod_uid,systemd_unit,netns")
+    QCOMPARE(cols.mid(cols.size() - 7),
+             QStringLiteral("host,cgroup_path,container_id,pod_uid,systemd_unit,netns,peer")
                  .split(QLatin1Char(',')));
 }
 
