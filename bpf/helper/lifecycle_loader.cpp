@@ -100,6 +100,11 @@ int LifecycleLoader::listenersFd() const
     return m_skel ? bpf_map__fd(m_skel->maps.listeners) : -1;
 }
 
+OwnerMapFds LifecycleLoader::ownerMaps() const
+{
+    return ownerMapFds(m_skel ? m_skel->obj : nullptr);
+}
+
 int LifecycleLoader::ptrIdsFd() const
 {
     return m_skel ? bpf_map__fd(m_skel->maps.ptr_ids) : -1;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "owner_maps.h"
 #include "wire.h"
 
 #include <cstdint>
@@ -33,6 +34,8 @@ public:
     // sk pointer -> socket id map of the classic-tracepoint mode, shared with tcpinfo.bpf.c so
     // both name a socket alike (-1 when not loaded).
     int ptrIdsFd() const;
+    // The owner filter's maps, which the packet and tcpinfo objects share.
+    OwnerMapFds ownerMaps() const;
     // Cumulative failed ring-buffer reserves per possible CPU.
     bool readLost(std::vector<std::uint64_t> &perCpu) const;
     // Cumulative runs the kernel skipped, summed over every loaded program (bpf_prog_info's

@@ -68,6 +68,11 @@ bool PacketLoader::tryLoad(bool tcx, bool egressFromSkb, unsigned ringbufBytes, 
     }
     if (ringbufBytes)
         bpf_map__set_max_entries(m_skel->maps.pkt_events, ringbufBytes);
+    if (!reuseOwnerMaps(m_skel->obj, m_ownerMaps, error)) {
+        packets_bpf__destroy(m_skel);
+        m_skel = nullptr;
+        return false;
+    }
     m_skel->rodata->ts_wakeup_bytes = ringWakeupBytes(m_skel->maps.pkt_events);
     bpf_program__set_autoload(m_skel->progs.ts_tc_egress, egressFromSkb);
     bpf_program__set_autoload(m_skel->progs.ts_tc_egress_lookup, !egressFromSkb);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "unique_fd.h"
+#include "owner_maps.h"
 #include "wire.h"
 
 #include <cstdint>
@@ -35,6 +36,8 @@ public:
     ~PacketLoader();
 
     // Opens and loads; probes tcx on lo unless forceClsact. The report says which mode.
+    // The owner filter's maps to share (lifecycle's), set before load().
+    void setOwnerMaps(const OwnerMapFds &fds) { m_ownerMaps = fds; }
     bool load(bool forceClsact, unsigned ringbufBytes, std::string &error);
     bool configure(const wire::StartOptions &options, std::string &error);
     // Attaches to all wanted interfaces and opens the rtnetlink watch; onEvent is called for
@@ -51,6 +54,7 @@ public:
     bool readCounters(std::vector<std::uint64_t> &lostPerCpu, std::uint64_t &filtered) const;
 
 private:
+    OwnerMapFds m_ownerMaps;
     struct Attachment
     {
         std::string name;

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session.h"
 
+#include "owner_maps.h"
+extern "C" {
+#include "tcpscope_owner_maps.h"
+}
+
 #include "resource_limits.h"
 #include "privileges.h"
 #include "proc_scan.h"
@@ -9,6 +14,7 @@
 #include "signals.h"
 #include "tracefs.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cstdio>
 #include <ctime>
@@ -109,6 +115,10 @@ int Session::run(bool &signalled)
         return kExitUnavailable;
     }
 
+    // The packet and tcpinfo objects decide by lifecycle's owner filter maps.
+    m_packets.setOwnerMaps(m_loader.ownerMaps());
+    m_tcpinfo.setOwnerMaps(m_loader.ownerMaps());
+
     wire::Hello hello;
     hello.monotonicNs = clockNs(CLOCK_MONOTONIC); // back to back: one conversion pair
     hello.realtimeNs = clockNs(CLOCK_REALTIME);
@@ -149,6 +159,11 @@ int Session::run(bool &signalled)
         return kExitOk;
     }
     m_helloSent = true;
+    // This host's cgroups and namespaces: the app resolves the filter's paths and names here.
+    if (!m_peer.send(wire::encodeHostOwners(hostOwners()))) {
+        note(m_peer.error());
+        return kExitOk;
+    }
     for (const wire::LogMessage &pending : m_pendingLogs)
         m_peer.queue(wire::encodeLog(pending), true);
     m_pendingLogs.clear();
@@ -165,6 +180,21 @@ int Session::run(bool &signalled)
     if (!checkStartLimits(m_start, why)) {
         fail(wire::ErrorCode::Limits, "refusing Start", why);
         return kExitUsage;
+    }
+    // Owner terms: a pid must exist here (the app cannot see this host's processes), then the
+    // filter goes into the maps before anything is attached.
+    std::size_t pidIndex = 0;
+    if (const std::uint32_t pid = missingPid(m_start, &pidIndex)) {
+        const std::string why = "pid " + std::to_string(pid) + " does not exist";
+        note("refusing Start: " + why);
+        m_peer.sendError({wire::ErrorCode::BadFilter, "the capture filter is invalid", why,
+                          wire::FilterPosition{wire::FilterPosition::List::Pids,
+                                               std::uint16_t(pidIndex)}});
+        return kExitUsage;
+    }
+    if (!writeOwnerFilter(m_loader.ownerMaps(), m_start, why)) {
+        fail(wire::ErrorCode::Internal, "cannot set the owner filter", why);
+        return kExitOsError;
     }
     // Seed listeners that predate us before attaching, so their children are attributed.
     const int seeded = seedListenersMap(m_loader.listenersFd(), scanListeners());
@@ -311,8 +341,16 @@ void Session::pollListeners()
         nowMs() - m_lastListenerPollMs < m_listeners.intervalMs())
         return;
     m_lastListenerPollMs = nowMs();
-    for (const ts_listener_sample &rec : m_listeners.poll())
+    const int verdicts = m_start.hasOwnerTerms() ? m_loader.ownerMaps().verdict : -1;
+    for (const ts_listener_sample &rec : m_listeners.poll()) {
+        // With an owner filter, only listeners the kernel side decided to keep (lifecycle saw
+        // their listen() or a packet reached them): the rest belong to other owners.
+        std::uint8_t verdict = 0;
+        if (verdicts >= 0 && (bpf_map_lookup_elem(verdicts, &rec.sock_id, &verdict) != 0 ||
+                              verdict != TS_VERDICT_KEEP))
+            continue;
         m_batcher.add({reinterpret_cast<const std::uint8_t *>(&rec), sizeof rec});
+    }
 }
 
 bool Session::flush(bool force)

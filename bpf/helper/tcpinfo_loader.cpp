@@ -125,6 +125,10 @@ bool TcpInfoLoader::trial(std::size_t hook, Mode mode, std::string &error) const
     bpf_map__set_max_entries(skel->maps.tcpinfo_events, 4096);
     bpf_map__set_max_entries(skel->maps.sample_last, 64);
     bpf_map__set_max_entries(skel->maps.ptr_ids, 64);
+    if (!reuseOwnerMaps(skel->obj, {}, error)) {
+        tcpinfo_bpf::destroy(skel);
+        return false;
+    }
     std::vector<int> only(kHookCount, 0);
     only[hook] = btf ? 1 : 2;
     setAutoload(skel, only);
@@ -170,6 +174,11 @@ bool TcpInfoLoader::loadModes(unsigned ringbufBytes, int lifecyclePtrIdsFd, std:
         m_sharedPtrIds = true;
     else
         m_shareFailed = true;
+    if (!reuseOwnerMaps(m_skel->obj, m_ownerMaps, error)) {
+        tcpinfo_bpf::destroy(m_skel);
+        m_skel = nullptr;
+        return false;
+    }
     std::vector<int> modes;
     for (Mode m : m_modes)
         modes.push_back(m == Mode::Btf ? 1 : m == Mode::Tracepoint ? 2 : 0);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "owner_maps.h"
 #include "wire.h"
 
 #include <cstdint>
@@ -33,6 +34,8 @@ public:
     // False (with a reason) only when no hook at all could be loaded; reports() is always filled.
     // lifecyclePtrIdsFd: lifecycle's ptr_ids map when lifecycle runs on the classic tracepoint
     // (its socket ids are then pinned pointers), else -1.
+    // The owner filter's maps to share (lifecycle's), set before load().
+    void setOwnerMaps(const OwnerMapFds &fds) { m_ownerMaps = fds; }
     bool load(bool forceTracepoint, unsigned ringbufBytes, int lifecyclePtrIdsFd, Tracefs &tracefs,
               std::string &error);
     // Minimum time between two samples of one connection (0 = every tcp_probe hit).
@@ -49,6 +52,7 @@ public:
     bool readMissedRuns(std::uint64_t &total) const;
 
 private:
+    OwnerMapFds m_ownerMaps;
     enum class Mode
     {
         None,

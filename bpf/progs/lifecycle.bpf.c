@@ -19,6 +19,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "owner_filter.bpf.h"
 #include "ringbuf_wakeup.bpf.h"
 #include "tcpscope_maps.h"
 
@@ -273,6 +274,17 @@ static __always_inline int handle(struct sk_info *in)
 
     in->netns_ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
     attribute(in, &owner);
+    /* The owner filter: a socket of an owner not asked for leaves no record. Its owner is
+     * decided again where attribute() just learned it. */
+    if (owner_filter_on()) {
+        const int fresh = owner.source == TS_OWNER_CURRENT || owner.source == TS_OWNER_LISTENER;
+
+        if (!ts_owner_keep(sk, in->sock_id, &owner, fresh)) {
+            if (in->newstate == TCP_CLOSE)
+                bpf_map_delete_elem(&owners, &in->sock_id);
+            return 0;
+        }
+    }
 
     e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
     if (!e) {

@@ -13,6 +13,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "owner_filter.bpf.h"
 #include "ringbuf_wakeup.bpf.h"
 #include "tcpscope_packet_maps.h"
 
@@ -137,8 +138,30 @@ static __always_inline __u64 cookie_of(struct bpf_sock *sk, __u8 state)
     return tp ? tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter : 0;
 }
 
-/* The local socket of this packet, by the kernel's own lookup (see tcpscope_records.h). */
-static __always_inline void find_socket(struct __sk_buff *skb, struct ts_packet *p)
+/* The owner filter's answer for a socket the lookup returned: the kernel socket behind it (a full
+ * or listening socket, a request or a TIME_WAIT socket) goes to ts_owner_keep. */
+static __always_inline int lookup_owner_keep(struct bpf_sock *sk, __u8 state)
+{
+    if (state == TS_TCP_TIME_WAIT) {
+        struct tcp_timewait_sock *tw = bpf_skc_to_tcp_timewait_sock(sk);
+
+        return tw && ts_owner_keep((const struct sock *)tw,
+                                   tw->tw_sk.__tw_common.skc_cookie.counter, 0, 0);
+    }
+    if (state == TS_TCP_NEW_SYN_RECV) {
+        struct tcp_request_sock *req = bpf_skc_to_tcp_request_sock(sk);
+
+        return req && ts_owner_keep((const struct sock *)req, 0, 0, 0);
+    }
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    return tp && ts_owner_keep((const struct sock *)tp,
+                               tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter, 0, 0);
+}
+
+/* The local socket of this packet, by the kernel's own lookup (see tcpscope_records.h). keep:
+ * set to the owner filter's answer when there is a filter (left 0 when there is no socket). */
+static __always_inline void find_socket(struct __sk_buff *skb, struct ts_packet *p, int owners,
+                                        int *keep)
 {
     struct bpf_sock_tuple t = {};
     __u32 tuple_size;
@@ -169,6 +192,8 @@ static __always_inline void find_socket(struct __sk_buff *skb, struct ts_packet 
         p->sock_state = state;
         p->sock_id = cookie_of(sk, state);
     }
+    if (owners)
+        *keep = lookup_owner_keep(sk, state);
     bpf_sk_release(sk);
 }
 
@@ -186,7 +211,8 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
  * survives a veth hop into another namespace). Anything else - no socket, a request or
  * TIME_WAIT socket, a control socket sending an RST, a closed socket - returns 0 and the caller
  * asks the lookup. */
-static __always_inline int socket_from_skb(struct __sk_buff *skb, struct ts_packet *p)
+static __always_inline int socket_from_skb(struct __sk_buff *skb, struct ts_packet *p, int owners,
+                                           int *keep)
 {
     struct bpf_sock *sk = skb->sk;
     if (!sk)
@@ -220,6 +246,8 @@ static __always_inline int socket_from_skb(struct __sk_buff *skb, struct ts_pack
         return 0;
     p->sock_state = (__u8)state;
     p->sock_id = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
+    if (owners)
+        *keep = ts_owner_keep((const struct sock *)tp, p->sock_id, 0, 0);
     return 1;
 }
 
@@ -326,9 +354,17 @@ static __always_inline int finish(struct __sk_buff *skb, struct ts_packet *p, __
         count(&pkt_filtered);
         return TS_PASS;
     }
+    /* With an owner filter, a packet is kept only for a socket of a wanted owner (none found:
+     * left out). */
+    const int owners = owner_filter_on() != 0;
+    int keep = !owners;
     if ((p->sport || p->dport) &&
-        !(from_skb && p->parse_status == TS_PARSE_OK && socket_from_skb(skb, p)))
-        find_socket(skb, p);
+        !(from_skb && p->parse_status == TS_PARSE_OK && socket_from_skb(skb, p, owners, &keep)))
+        find_socket(skb, p, owners, &keep);
+    if (!keep) {
+        count(&pkt_filtered);
+        return TS_PASS;
+    }
     emit(skb, p, cfg, payload_off);
     return TS_PASS;
 }

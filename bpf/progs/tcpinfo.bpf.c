@@ -20,6 +20,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "owner_filter.bpf.h"
 #include "ringbuf_wakeup.bpf.h"
 #include "tcpinfo_maps.h"
 #include "tcpinfo_read.bpf.h"
@@ -169,6 +170,8 @@ static __always_inline int emit_sample(const struct sock *sk, __u64 id, __u32 da
     struct ts_tcp_sample *s;
     __u32 rate, intv;
 
+    if (!owner_keep(sk, id))
+        return 0;
     s = reserve(sizeof(*s), TS_REC_TCP_SAMPLE);
     if (!s)
         return 0;
@@ -283,12 +286,15 @@ static __always_inline int emit_retransmit(const struct sock *sk, const struct s
                                            __u64 id, int err)
 {
     const struct tcp_skb_cb *cb = (const struct tcp_skb_cb *)&skb->cb[0];
-    struct ts_tcp_event *e = reserve(sizeof(*e), TS_REC_TCP_EVENT);
+    struct ts_tcp_event *e;
 
+    id = lifecycle_id(sk, id);
+    if (!owner_keep(sk, id))
+        return 0;
+    e = reserve(sizeof(*e), TS_REC_TCP_EVENT);
     if (!e)
         return 0;
     e->kind = TS_EV_RETRANSMIT;
-    id = lifecycle_id(sk, id);
     e->reason = TS_REASON_NONE;
     e->err = err;
     event_sock(e, sk, id);
@@ -334,13 +340,17 @@ int ti_rtx_tp(struct trace_event_raw_tcp_retransmit_skb *ctx)
 static __always_inline int emit_synack(const struct sock *listener, const struct request_sock *req,
                                        __u64 listener_id)
 {
-    struct ts_tcp_event *e = reserve(sizeof(*e), TS_REC_TCP_EVENT);
+    struct ts_tcp_event *e;
 
+    listener_id = lifecycle_id(listener, listener_id);
+    if (!owner_keep(listener, listener_id))
+        return 0;
+    e = reserve(sizeof(*e), TS_REC_TCP_EVENT);
     if (!e)
         return 0;
     e->kind = TS_EV_SYNACK_RETRANSMIT;
     e->reason = TS_REASON_NONE;
-    e->sock_id = lifecycle_id(listener, listener_id);
+    e->sock_id = listener_id;
     e->segs = 1; /* tcp_rtx_synack: TCP_MIB_RETRANSSEGS += 1, tracepoint only on success */
     e->tcp_flags = TS_TCP_SYN | TS_TCP_ACK;
     e->sk_state = TCP_SYN_RECV;
@@ -379,6 +389,9 @@ static __always_inline int emit_rst_sent(const struct sock *sk, const struct sk_
     __u8 state = 0;
 
     if (!sk && !have_pkt)
+        return 0;
+    /* A reset without a socket (a stray packet) belongs to no owner. */
+    if (!owner_keep(sk, sk ? lifecycle_id(sk, sock_id_read(sk)) : 0))
         return 0;
     e = reserve(sizeof(*e), TS_REC_TCP_EVENT);
     if (!e)
@@ -444,12 +457,14 @@ static __always_inline int emit_simple(const struct sock *sk, __u64 id, __u8 kin
         if (old_ca == new_ca)
             return 0;
     }
+    id = lifecycle_id(sk, id);
+    if (!owner_keep(sk, id))
+        return 0;
     e = reserve(sizeof(*e), TS_REC_TCP_EVENT);
     if (!e)
         return 0;
     e->kind = kind;
     e->reason = TS_REASON_NONE;
-    id = lifecycle_id(sk, id);
     e->old_ca_state = old_ca;
     e->new_ca_state = new_ca;
     if (kind == TS_EV_RST_RECEIVED)
@@ -512,10 +527,13 @@ static __always_inline int emit_drop(const struct sk_buff *skb, const struct soc
         return 0;
     if (parse_skb(skb, &p))
         return 0;
+    sk = rx_sk ? rx_sk : BPF_CORE_READ(skb, sk);
+    /* A drop without a socket (e.g. NO_SOCKET) belongs to no owner. */
+    if (!owner_keep(sk, sk ? lifecycle_id(sk, sock_id_read(sk)) : 0))
+        return 0;
     d = reserve(sizeof(*d), TS_REC_DROP);
     if (!d)
         return 0;
-    sk = rx_sk ? rx_sk : BPF_CORE_READ(skb, sk);
     if (sk) {
         d->sock_id = lifecycle_id(sk, sock_id_read(sk));
         d->sk_state = BPF_CORE_READ(sk, __sk_common.skc_state);

@@ -18,7 +18,11 @@ enum class Kind
     Port,
     Host,
     Net,
-    Iface
+    Iface,
+    Cgroup,
+    Netns,
+    Pid,
+    Comm
 };
 
 QString kindName(Kind k)
@@ -32,6 +36,14 @@ QString kindName(Kind k)
         return QStringLiteral("net");
     case Kind::Iface:
         return QStringLiteral("iface");
+    case Kind::Cgroup:
+        return QStringLiteral("cgroup");
+    case Kind::Netns:
+        return QStringLiteral("netns");
+    case Kind::Pid:
+        return QStringLiteral("pid");
+    case Kind::Comm:
+        return QStringLiteral("comm");
     }
     return {};
 }
@@ -47,6 +59,14 @@ std::optional<Kind> kindOf(const QString &word)
         return Kind::Net;
     if (w == QLatin1String("iface"))
         return Kind::Iface;
+    if (w == QLatin1String("cgroup"))
+        return Kind::Cgroup;
+    if (w == QLatin1String("netns"))
+        return Kind::Netns;
+    if (w == QLatin1String("pid"))
+        return Kind::Pid;
+    if (w == QLatin1String("comm") || w == QLatin1String("proc.name"))
+        return Kind::Comm;
     return std::nullopt;
 }
 
@@ -94,9 +114,29 @@ bool validInterfaceName(const QString &name)
     });
 }
 
+// "/a//b/" → "/a/b"; empty when it is no absolute path or has "." / ".." components.
+QString normalizeCgroupPath(const QString &path)
+{
+    if (!path.startsWith(QLatin1Char('/')))
+        return {};
+    const QStringList parts = path.split(QLatin1Char('/'), Qt::SkipEmptyParts);
+    for (const QString &part : parts)
+        if (part == QLatin1String(".") || part == QLatin1String(".."))
+            return {};
+    return QLatin1Char('/') + parts.join(QLatin1Char('/'));
+}
+
+// `ip netns` names: a file name in /run/netns.
+bool validNetnsName(const QString &name)
+{
+    return !name.isEmpty() && name.toUtf8().size() <= 255 && name != QLatin1String(".") &&
+           name != QLatin1String("..") && !name.contains(QLatin1Char('/'));
+}
+
 struct Parser
 {
     wire::StartOptions *out;
+    OwnerTerms *owners;
     QString error;
 
     bool fail(const QString &why)
@@ -190,6 +230,100 @@ struct Parser
         return true;
     }
 
+    bool addCgroups(const QString &arg)
+    {
+        for (const QString &item : arg.split(QLatin1Char(','))) {
+            const QString path = normalizeCgroupPath(item);
+            if (path.isEmpty())
+                return fail(QStringLiteral("%1 is not a cgroup path (a path below the cgroup2 "
+                                           "mount, e.g. /system.slice/nginx.service)")
+                                .arg(quoted(item)));
+            if (owners->cgroupPaths.contains(path))
+                continue;
+            if (std::size_t(owners->cgroupPaths.size()) >= wire::kMaxFilterCgroups)
+                return fail(QStringLiteral("too many cgroups at %1 (at most %2)")
+                                .arg(quoted(item))
+                                .arg(wire::kMaxFilterCgroups));
+            owners->cgroupPaths << path;
+        }
+        return true;
+    }
+
+    bool addNetns(const QString &arg)
+    {
+        for (const QString &item : arg.split(QLatin1Char(','))) {
+            bool numeric = false;
+            const qulonglong inode = item.toULongLong(&numeric, 10);
+            if (numeric && (inode == 0 || inode > 0xffffffffull))
+                return fail(
+                    QStringLiteral("%1 is not a network namespace inode").arg(quoted(item)));
+            if (!numeric && !validNetnsName(item))
+                return fail(QStringLiteral("%1 is not a network namespace name (as ip netns "
+                                           "lists them) or inode number")
+                                .arg(quoted(item)));
+            const std::size_t total =
+                out->netnsInodes.size() + std::size_t(owners->netnsNames.size());
+            if (numeric && std::find(out->netnsInodes.begin(), out->netnsInodes.end(),
+                                     quint32(inode)) != out->netnsInodes.end())
+                continue;
+            if (!numeric && owners->netnsNames.contains(item))
+                continue;
+            if (total >= wire::kMaxFilterNetns)
+                return fail(QStringLiteral("too many network namespaces at %1 (at most %2)")
+                                .arg(quoted(item))
+                                .arg(wire::kMaxFilterNetns));
+            if (numeric)
+                out->netnsInodes.push_back(quint32(inode));
+            else
+                owners->netnsNames << item;
+        }
+        return true;
+    }
+
+    bool addPids(const QString &arg)
+    {
+        for (const QString &item : arg.split(QLatin1Char(','))) {
+            bool ok = false;
+            const uint pid = item.toUInt(&ok, 10);
+            // PID_MAX_LIMIT is 4194304.
+            if (!ok || pid == 0 || pid > 4194304)
+                return fail(QStringLiteral("%1 is not a process id").arg(quoted(item)));
+            if (std::find(out->pids.begin(), out->pids.end(), quint32(pid)) != out->pids.end())
+                continue;
+            if (out->pids.size() >= wire::kMaxFilterPids)
+                return fail(QStringLiteral("too many pids at %1 (at most %2)")
+                                .arg(quoted(item))
+                                .arg(wire::kMaxFilterPids));
+            out->pids.push_back(quint32(pid));
+        }
+        return true;
+    }
+
+    bool addComms(const QString &arg)
+    {
+        for (QString item : arg.split(QLatin1Char(','))) {
+            // proc.name "nginx" as the display filter writes it.
+            if (item.size() >= 2 && item.startsWith(QLatin1Char('"')) &&
+                item.endsWith(QLatin1Char('"')))
+                item = item.mid(1, item.size() - 2);
+            const QByteArray bytes = item.toUtf8();
+            if (bytes.isEmpty() || std::size_t(bytes.size()) > wire::kMaxCommName)
+                return fail(QStringLiteral("%1 is not a process name (1-%2 bytes, as the kernel "
+                                           "keeps it)")
+                                .arg(quoted(item))
+                                .arg(wire::kMaxCommName));
+            const std::string s = bytes.toStdString();
+            if (std::find(out->comms.begin(), out->comms.end(), s) != out->comms.end())
+                continue;
+            if (out->comms.size() >= wire::kMaxFilterComms)
+                return fail(QStringLiteral("too many process names at %1 (at most %2)")
+                                .arg(quoted(item))
+                                .arg(wire::kMaxFilterComms));
+            out->comms.push_back(s);
+        }
+        return true;
+    }
+
     bool parse(const QString &filter)
     {
         // "port 80, 443" reads as "port 80,443": commas bind list items, spaces separate words.
@@ -214,7 +348,7 @@ struct Parser
             const std::optional<Kind> kind = kindOf(tok);
             if (!kind)
                 return fail(QStringLiteral("%1 is not a filter term (expected port, host, net, "
-                                           "iface, and, or)")
+                                           "iface, cgroup, netns, pid, comm, and, or)")
                                 .arg(quoted(tok)));
             if (previous && !pendingConnector.isEmpty()) {
                 const bool same = *previous == *kind;
@@ -248,6 +382,18 @@ struct Parser
             case Kind::Iface:
                 ok = addIfaces(arg);
                 break;
+            case Kind::Cgroup:
+                ok = addCgroups(arg);
+                break;
+            case Kind::Netns:
+                ok = addNetns(arg);
+                break;
+            case Kind::Pid:
+                ok = addPids(arg);
+                break;
+            case Kind::Comm:
+                ok = addComms(arg);
+                break;
             }
             if (!ok)
                 return false;
@@ -262,7 +408,8 @@ struct Parser
 
 } // namespace
 
-std::optional<wire::StartOptions> buildStartOptions(const CaptureOptions &options, QString *error)
+std::optional<wire::StartOptions> buildStartOptions(const CaptureOptions &options, QString *error,
+                                                    OwnerTerms *unresolved)
 {
     auto fail = [error](const QString &why) -> std::optional<wire::StartOptions> {
         if (error)
@@ -282,9 +429,12 @@ std::optional<wire::StartOptions> buildStartOptions(const CaptureOptions &option
                         .arg(options.maxStallMs)
                         .arg(wire::StartOptions::kMaxStallMs));
     wire::StartOptions start;
-    Parser parser{&start, {}};
+    OwnerTerms owners;
+    Parser parser{&start, &owners, {}};
     if (!parser.parse(options.filter))
         return fail(parser.error);
+    if (unresolved)
+        *unresolved = owners;
     start.flags = 0;
     if (options.packets) {
         start.flags |= wire::StartOptions::kPackets;
@@ -293,7 +443,8 @@ std::optional<wire::StartOptions> buildStartOptions(const CaptureOptions &option
             start.snapLen = quint16(options.snapLen);
         }
     } else {
-        // Lifecycle only: the filter (checked above for typos) has nothing to act on.
+        // Lifecycle only: the packet terms (checked above for typos) have nothing to act on;
+        // owner terms still select state changes and kernel samples.
         start.ports.clear();
         start.nets.clear();
         start.interfaces.clear();
@@ -304,6 +455,51 @@ std::optional<wire::StartOptions> buildStartOptions(const CaptureOptions &option
     start.sampleIntervalUs = options.sampleIntervalUs;
     start.maxStallMs = options.maxStallMs;
     return start;
+}
+
+bool resolveOwnerTerms(const OwnerTerms &terms, const wire::HostOwners &report, const QString &host,
+                       wire::StartOptions *start, QString *error)
+{
+    const QString on = host.isEmpty() ? QString() : QStringLiteral(" on ") + host;
+    for (const QString &path : terms.cgroupPaths) {
+        const std::string wanted = path.toStdString();
+        const auto it =
+            std::find_if(report.cgroups.begin(), report.cgroups.end(),
+                         [&](const wire::HostOwners::Cgroup &c) { return c.path == wanted; });
+        if (it == report.cgroups.end()) {
+            if (error) {
+                *error = QStringLiteral("invalid filter: cgroup %1 does not exist%2")
+                             .arg(quoted(path), on);
+                if (report.flags & wire::HostOwners::kNoCgroup2)
+                    *error += QStringLiteral(" (no cgroup v2 hierarchy is mounted there)");
+                else if (report.flags & wire::HostOwners::kCgroupsTruncated)
+                    *error += QStringLiteral(" (or is not among the first %1 cgroups the helper "
+                                             "reported)")
+                                  .arg(report.cgroups.size());
+            }
+            return false;
+        }
+        if (std::find(start->cgroupIds.begin(), start->cgroupIds.end(), it->id) ==
+            start->cgroupIds.end())
+            start->cgroupIds.push_back(it->id);
+    }
+    for (const QString &name : terms.netnsNames) {
+        const std::string wanted = name.toStdString();
+        const auto it =
+            std::find_if(report.netns.begin(), report.netns.end(),
+                         [&](const wire::HostOwners::Netns &n) { return n.name == wanted; });
+        if (it == report.netns.end()) {
+            if (error)
+                *error = QStringLiteral("invalid filter: netns %1 does not exist%2 (ip netns "
+                                        "lists none by that name)")
+                             .arg(quoted(name), on);
+            return false;
+        }
+        if (std::find(start->netnsInodes.begin(), start->netnsInodes.end(), it->inode) ==
+            start->netnsInodes.end())
+            start->netnsInodes.push_back(it->inode);
+    }
+    return true;
 }
 
 } // namespace tcpscope

@@ -18,7 +18,8 @@ enum class CaptureFailure
     None,
     Other,      // anything else (file, protocol, helper crash, ...)
     Permission, // not allowed to run the helper, or the helper lacks its privileges
-    Kernel      // the kernel lacks what the helper needs (e.g. no BTF)
+    Kernel,     // the kernel lacks what the helper needs (e.g. no BTF)
+    BadFilter   // the capture filter names what the capturing host does not have (a pid, a path)
 };
 
 // $TCPSCOPE_HELPER when set. Else, for an app running from its install directory (bindir of

@@ -126,7 +126,8 @@ bool LiveCapture::start(const QString &sessionPath, const CaptureOptions &option
     if (startOnce(sessionPath, options, {}, &err))
         return true;
     // No fallback helps when the helper may not run at all.
-    if (m_failure == CaptureFailure::Permission || m_failure == CaptureFailure::Kernel) {
+    if (m_failure == CaptureFailure::Permission || m_failure == CaptureFailure::Kernel ||
+        m_failure == CaptureFailure::BadFilter) {
         if (error)
             *error = err;
         return false;
@@ -186,9 +187,13 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
 
     QString err;
     // A bad filter is the user's typo: say so before touching files or starting the helper.
-    const std::optional<wire::StartOptions> startOptions = buildStartOptions(options, &err);
-    if (!startOptions)
+    OwnerTerms ownerTerms;
+    const std::optional<wire::StartOptions> startOptions =
+        buildStartOptions(options, &err, &ownerTerms);
+    if (!startOptions) {
+        m_failure = CaptureFailure::BadFilter;
         return fail(err);
+    }
     if (m_trigger && m_rotation.active())
         return fail(QStringLiteral("a triggered capture writes one file; it cannot rotate"));
     if (m_trigger && !m_alerts)
@@ -196,6 +201,7 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
     d = std::make_unique<Private>();
     d->q = this;
     d->startOptions = *startOptions;
+    d->ownerTerms = ownerTerms;
     d->fallbackNotes = fallbackNotes;
     // The file first: an unwritable path should fail before a privileged helper is started.
     QString path = sessionPath;
@@ -238,7 +244,10 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
     }
     d->alerts = alertConfig ? std::make_unique<AlertEngine>(*alertConfig) : nullptr;
     d->info.alertsRecorded = alertConfig.has_value();
-    d->info.captureFilter = options.packets ? options.filter.simplified() : QString();
+    // Owner terms act without packets too (state changes, kernel samples).
+    d->info.captureFilter = options.packets || startOptions->hasOwnerTerms() || !ownerTerms.isEmpty()
+                                ? options.filter.simplified()
+                                : QString();
     d->remote = m_remote;
     d->info.remote = m_remote ? m_remote->destination : QString();
     d->owners = m_remote ? nullptr : std::make_unique<OwnerNamer>();
@@ -305,12 +314,17 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
     } else if (!ready || reason.isEmpty()) {
         reason = d->helperFailureText(reason);
     }
-    if (m_helperError) {
+    if (d->badFilter) {
+        // A cgroup path or netns name the capturing host does not have: the user's input.
+        m_failure = CaptureFailure::BadFilter;
+    } else if (m_helperError) {
         // The code says which kind of failure it was.
         if (m_helperError->code == wire::ErrorCode::Permission)
             m_failure = CaptureFailure::Permission;
         else if (m_helperError->code == wire::ErrorCode::KernelUnsupported)
             m_failure = CaptureFailure::Kernel;
+        else if (m_helperError->code == wire::ErrorCode::BadFilter)
+            m_failure = CaptureFailure::BadFilter;
     } else if (d->remote) {
         m_failure = d->remoteFailure; // from ssh's exit status (helperFailureText)
     } else {

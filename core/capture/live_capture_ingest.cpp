@@ -109,6 +109,8 @@ void LiveCapture::Private::publish(bool force)
         writer->writeConnection(c);
     if (owners)
         writer->writeOwnerNames(owners->newNames(changed));
+    else if (!remoteNames.isEmpty())
+        writer->writeOwnerNames(newRemoteNames(changed));
     if (trigger) {
         // Packets and samples wait in the trigger ring; events, drops and listener samples
         // (few, and what explains an incident) are always written.
@@ -251,6 +253,26 @@ void LiveCapture::Private::handleRecord(const wire::Record &r)
     pipeline.push(r);
 }
 
+OwnerNames LiveCapture::Private::newRemoteNames(const QVector<Connection> &connections)
+{
+    OwnerNames out;
+    for (const Connection &c : connections) {
+        if (c.cgroupId != 0 && !remoteNamedCgroups.contains(c.cgroupId)) {
+            remoteNamedCgroups.insert(c.cgroupId);
+            if (const auto it = remoteNames.cgroupPaths.constFind(c.cgroupId);
+                it != remoteNames.cgroupPaths.cend())
+                out.cgroupPaths.insert(c.cgroupId, *it);
+        }
+        if (c.netnsIno != 0 && !remoteNamedNetns.contains(c.netnsIno)) {
+            remoteNamedNetns.insert(c.netnsIno);
+            if (const auto it = remoteNames.netnsNames.constFind(c.netnsIno);
+                it != remoteNames.netnsNames.cend())
+                out.netnsNames.insert(c.netnsIno, *it);
+        }
+    }
+    return out;
+}
+
 bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
 {
     std::string err;
@@ -316,16 +338,44 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
             si.triggerPostNs = info.triggerPostNs;
             si.triggerRingBytes = info.triggerRingBytes;
         }
-        // started_ns is set by the first Stats, when the hooks are really attached.
+        // started_ns is set by the first Stats, when the hooks are really attached. Start
+        // follows the helper's HostOwners report.
         writer->setInfo(si);
-        if (!sendAll(helper.socketFd(), wire::encodeStart(startOptions))) {
-            *error = QStringLiteral("cannot send Start to tcpscope-helper");
-            return false;
-        }
         {
             std::lock_guard lock(mutex);
             info = si;
             helloSeen = true;
+        }
+        return true;
+    }
+    case wire::MessageType::HostOwners: {
+        if (hostOwnersSeen) {
+            *error = QStringLiteral("protocol error: second HostOwners");
+            return false;
+        }
+        const auto report = wire::decodeHostOwners(payload, err);
+        if (!report) {
+            *error = QStringLiteral("protocol error: ") + fromStd(err);
+            return false;
+        }
+        hostOwnersSeen = true;
+        // The filter's paths and names become the capturing host's ids here, on every kind of
+        // capture: the helper's host is the one whose cgroups and namespaces count.
+        if (!resolveOwnerTerms(ownerTerms, *report, remote ? remote->destination : QString(),
+                               &startOptions, error)) {
+            std::lock_guard lock(mutex);
+            badFilter = true;
+            return false;
+        }
+        if (remote) {
+            for (const wire::HostOwners::Cgroup &c : report->cgroups)
+                remoteNames.cgroupPaths.insert(c.id, fromStd(c.path));
+            for (const wire::HostOwners::Netns &n : report->netns)
+                remoteNames.netnsNames.insert(n.inode, fromStd(n.name));
+        }
+        if (!sendAll(helper.socketFd(), wire::encodeStart(startOptions))) {
+            *error = QStringLiteral("cannot send Start to tcpscope-helper");
+            return false;
         }
         return true;
     }

@@ -3,6 +3,7 @@
 // thread) and live_capture_ingest.cpp (the ingest thread: frames, records, publishing).
 #pragma once
 
+#include "capture/capture_options.h"
 #include "capture/helper_process.h"
 #include "capture/live_capture.h"
 #include "detect/alert_engine.h"
@@ -11,6 +12,7 @@
 #include "session/session_writer.h"
 #include "wire.h"
 
+#include <QSet>
 #include <QStringList>
 #include <atomic>
 #include <cerrno>
@@ -109,6 +111,15 @@ struct LiveCapture::Private
     CounterBase base;
 
     wire::StartOptions startOptions; // built from CaptureOptions before the helper starts
+    // The filter's cgroup paths and netns names, resolved against the helper's HostOwners
+    // (which comes right after Hello) before Start is sent.
+    OwnerTerms ownerTerms;
+    bool hostOwnersSeen = false;
+    bool badFilter = false; // the report did not have a path or name of the filter
+    // A remote capture's owner names, from the remote helper's HostOwners (the local
+    // OwnerNamer cannot read that host's /sys/fs/cgroup); ids named once each.
+    OwnerNames remoteNames;
+    QSet<quint64> remoteNamedCgroups, remoteNamedNetns;
     std::optional<RemoteTarget> remote; // the helper runs there, through ssh
     // A remote start's failure kind, decided from ssh's exit status by helperFailureText().
     CaptureFailure remoteFailure = CaptureFailure::Other;
@@ -160,6 +171,8 @@ struct LiveCapture::Private
         return cond.wait_for(lock, std::chrono::milliseconds(ms), [this] { return ingestDone; });
     }
     bool handleFrame(const wire::Frame &frame, QString *error);
+    // The names of a remote capture's ids not named yet, from the remote HostOwners.
+    OwnerNames newRemoteNames(const QVector<Connection> &connections);
     void handleRecord(const wire::Record &r);
     // Counters of the ingest thread into info (caller holds mutex).
     void fillCounters(SessionInfo &si) const;

@@ -65,6 +65,8 @@ int startFailureExit(CaptureFailure failure)
         return kExitNoPermission;
     case CaptureFailure::Kernel:
         return kExitUnavailable;
+    case CaptureFailure::BadFilter:
+        return kExitUsage; // like a filter refused before the capture starts
     default:
         return kExitFailure;
     }

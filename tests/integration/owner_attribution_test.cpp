@@ -4,6 +4,7 @@
 // network namespace made with `ip netns`, are recorded by `tcpscope record`; the export and the
 // display filter name their container, pod, unit and namespace. Everything made is removed.
 #include "model/cgroup.h"
+#include "owner_support.h"
 
 #include <QDir>
 #include <QFile>
@@ -16,6 +17,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <memory>
 #include <unistd.h>
 
 using namespace tcpscope;
@@ -28,16 +30,7 @@ const QString kContainerdId =
     QStringLiteral("c047a1e2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e");
 const QString kPodUid = QStringLiteral("5e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b");
 
-bool run(const QString &program, const QStringList &args, QString *output = nullptr)
-{
-    QProcess p;
-    p.start(program, args);
-    if (!p.waitForFinished(30000))
-        return false;
-    if (output)
-        *output = QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
-    return p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
-}
+using test::runCommand;
 
 } // namespace
 
@@ -54,7 +47,7 @@ private:
     void burstIn(const QString &cgroup);
 
     QString m_tcpscope, m_traffic, m_root, m_base, m_netns;
-    QStringList m_made; // cgroup directories, in the order made
+    std::unique_ptr<test::TestCgroups> m_cgroups; // the subtree made, removed at the end
     QTemporaryDir m_dir;
 };
 
@@ -66,48 +59,37 @@ void TestOwnerAttribution::initTestCase()
     m_traffic = qEnvironmentVariable("TS_TRAFFIC");
     QVERIFY2(QFileInfo(m_tcpscope).isExecutable(), "TCPSCOPE_BIN not set: run through ctest");
     QVERIFY2(QFileInfo(m_traffic).isExecutable(), "TS_TRAFFIC not set: run through ctest");
-    QFile mountinfo(QStringLiteral("/proc/self/mountinfo"));
-    QVERIFY(mountinfo.open(QIODevice::ReadOnly));
-    m_root = cgroup2MountPoint(mountinfo.readAll());
+    m_root = test::cgroup2Root();
     if (m_root.isEmpty())
         QSKIP("NO CGROUP V2: no cgroup2 hierarchy is mounted; nothing to attribute");
-    m_base = m_root + QStringLiteral("/tcpscope-test-%1").arg(getpid());
+    m_cgroups = std::make_unique<test::TestCgroups>(m_root);
+    m_base = m_cgroups->dir();
     QVERIFY(m_dir.isValid());
 }
 
 void TestOwnerAttribution::cleanupTestCase()
 {
     // Deepest first; the bursts have exited, so the cgroups are empty.
-    for (auto it = m_made.crbegin(); it != m_made.crend(); ++it)
-        QDir().rmdir(*it);
+    if (m_cgroups)
+        m_cgroups->removeAll();
     if (!m_netns.isEmpty())
-        run(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("del"), m_netns});
+        runCommand(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("del"), m_netns});
 }
 
 void TestOwnerAttribution::burstIn(const QString &cgroup)
 {
-    QString path = m_base;
-    for (const QString &part : cgroup.split(QLatin1Char('/'), Qt::SkipEmptyParts)) {
-        path += QLatin1Char('/') + part;
-        if (!QFileInfo::exists(path)) {
-            QVERIFY2(QDir().mkdir(path), qPrintable(path));
-            m_made.append(path);
-        }
-    }
+    QVERIFY2(m_cgroups->make(cgroup), qPrintable(m_cgroups->dir(cgroup)));
     // The shell joins the cgroup, then becomes the traffic generator (same pid).
     QString out;
-    QVERIFY2(run(QStringLiteral("sh"),
-                 {QStringLiteral("-c"),
-                  QStringLiteral("echo $$ > '%1/cgroup.procs' && exec '%2' burst 4 5")
-                      .arg(path, m_traffic)},
-                 &out),
+    QVERIFY2(runCommand(QStringLiteral("sh"),
+                        m_cgroups->shellIn(cgroup, QStringLiteral("exec '%1' burst 4 5").arg(m_traffic)),
+                        &out),
              qPrintable(out));
 }
 
 void TestOwnerAttribution::containersPodsUnitsAndNamespaces()
 {
-    QVERIFY2(QDir().mkdir(m_base), qPrintable(m_base));
-    m_made.append(m_base);
+    QVERIFY2(m_cgroups->make(), qPrintable(m_base));
     const bool haveIp = !QStandardPaths::findExecutable(QStringLiteral("ip")).isEmpty();
     const QString file = m_dir.filePath(QStringLiteral("owners.tcpscope"));
     QProcess record;
@@ -129,12 +111,12 @@ void TestOwnerAttribution::containersPodsUnitsAndNamespaces()
     if (haveIp) {
         m_netns = QStringLiteral("tcpscope-test-%1").arg(getpid());
         QVERIFY(
-            run(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("add"), m_netns}));
-        QVERIFY(run(QStringLiteral("ip"),
+            runCommand(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("add"), m_netns}));
+        QVERIFY(runCommand(QStringLiteral("ip"),
                     {QStringLiteral("-n"), m_netns, QStringLiteral("link"), QStringLiteral("set"),
                      QStringLiteral("lo"), QStringLiteral("up")}));
         QString out;
-        QVERIFY2(run(QStringLiteral("ip"),
+        QVERIFY2(runCommand(QStringLiteral("ip"),
                      {QStringLiteral("netns"), QStringLiteral("exec"), m_netns, m_traffic,
                       QStringLiteral("burst"), QStringLiteral("4"), QStringLiteral("3")},
                      &out),

@@ -105,6 +105,7 @@ int main(int argc, char **argv)
         return 9;
     }
     sendBytes(encodeHello(hello));
+    sendBytes(encodeHostOwners({})); // protocol 6: the host's owners before Start
     FrameDecoder decoder;
     expect(decoder, MessageType::Start);
     sendConnections(100);

@@ -52,6 +52,7 @@ int main(int argc, char **argv)
         hello.probes.push_back(unavailable && !refuse ? ProbeReport{probe, "unavailable", "no BTF"}
                                                       : ProbeReport{probe, "tp_btf", ""});
     sendBytes(encodeHello(hello));
+    sendBytes(encodeHostOwners({})); // protocol 6: the host's owners before Start
     FrameDecoder decoder;
     const Frame start = expect(decoder, MessageType::Start);
     std::string err;

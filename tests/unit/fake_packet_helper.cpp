@@ -40,6 +40,7 @@ int main(int argc, char **argv)
     hello.hostname = "fakehost";
     hello.probes = {{"inet_sock_set_state", "tp_btf", ""}, {"tc_packets", "tcx", ""}};
     sendBytes(encodeHello(hello));
+    sendBytes(encodeHostOwners({})); // protocol 6: the host's owners before Start
     FrameDecoder decoder;
     const Frame start = expect(decoder, MessageType::Start);
     const char *env = std::getenv("FAKE_HELPER_MODE");

@@ -500,7 +500,7 @@ void TestLiveCapture::olderHelperRefused()
     QString error;
     QVERIFY(!capture.start(m_dir.filePath(QStringLiteral("v4.tcpscope")), &error));
     qputenv("FAKE_HELPER_MODE", "normal");
-    QCOMPARE(error, QStringLiteral("tcpscope-helper speaks protocol 4, this tcpscope needs 5: "
+    QCOMPARE(error, QStringLiteral("tcpscope-helper speaks protocol 4, this tcpscope needs 6: "
                                    "install matching versions of tcpscope and tcpscope-helper"));
     QCOMPARE(capture.lastFailure(), CaptureFailure::Other);
 }
