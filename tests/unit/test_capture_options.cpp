@@ -22,6 +22,10 @@ private slots:
     void errors_data();
     void errors();
     void limits();
+    void ownerTerms();
+    void ownerTermErrors_data();
+    void ownerTermErrors();
+    void ownersResolvedOnTheCapturingHost();
 };
 
 namespace {
@@ -228,6 +232,109 @@ void TestCaptureOptions::limits()
     QString err;
     QVERIFY(!build(QStringLiteral("port ") + ports.join(QLatin1Char(',')), 0, true, &err));
     QVERIFY2(err.contains(QLatin1String("'9999'")), qPrintable(err));
+}
+
+void TestCaptureOptions::ownerTerms()
+{
+    CaptureOptions o;
+    o.filter = QStringLiteral("cgroup /system.slice//nginx.service/ or cgroup /kubepods.slice "
+                              "and netns blue,4026532001 and pid 12, 34 pid 12 "
+                              "and comm nginx proc.name \"php-fpm\" and port 443");
+    QString err;
+    OwnerTerms terms;
+    const auto s = buildStartOptions(o, &err, &terms);
+    QVERIFY2(s, qPrintable(err));
+    // Paths normalized, names kept for resolution; numbers go straight into Start.
+    QCOMPARE(terms.cgroupPaths, QStringList({QStringLiteral("/system.slice/nginx.service"),
+                                             QStringLiteral("/kubepods.slice")}));
+    QCOMPARE(terms.netnsNames, QStringList{QStringLiteral("blue")});
+    QCOMPARE(s->netnsInodes, (std::vector<std::uint32_t>{4026532001u}));
+    QCOMPARE(s->pids, (std::vector<std::uint32_t>{12, 34}));
+    QCOMPARE(s->comms, (std::vector<std::string>{"nginx", "php-fpm"}));
+    QCOMPARE(s->ports, (std::vector<std::uint16_t>{443}));
+    QVERIFY(s->cgroupIds.empty()); // only after resolution
+    QVERIFY(s->hasOwnerTerms());
+    // Owner terms stay without packets (they select state changes and samples too).
+    o.packets = false;
+    const auto lifecycle = buildStartOptions(o, &err, &terms);
+    QVERIFY(lifecycle);
+    QVERIFY(lifecycle->ports.empty());
+    QCOMPARE(lifecycle->pids.size(), std::size_t(2));
+    // A syntax check alone needs no place for the terms.
+    QVERIFY(buildStartOptions(o, &err));
+}
+
+void TestCaptureOptions::ownerTermErrors_data()
+{
+    QTest::addColumn<QString>("filter");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("relative cgroup") << "cgroup system.slice"
+                                     << "'system.slice' is not a cgroup path";
+    QTest::newRow("dotdot cgroup") << "cgroup /a/../b"
+                                   << "'/a/../b' is not a cgroup path";
+    QTest::newRow("netns slash") << "netns a/b"
+                                 << "'a/b' is not a network namespace name";
+    QTest::newRow("netns zero") << "netns 0"
+                                << "'0' is not a network namespace inode";
+    QTest::newRow("pid zero") << "pid 0"
+                              << "'0' is not a process id";
+    QTest::newRow("pid word") << "pid nginx"
+                              << "'nginx' is not a process id";
+    QTest::newRow("pid huge") << "pid 4194305"
+                              << "'4194305' is not a process id";
+    QTest::newRow("comm long") << "comm 0123456789abcdef"
+                               << "'0123456789abcdef' is not a process name";
+    QTest::newRow("or across kinds") << "pid 1 or cgroup /a"
+                                     << "'or' between 'pid' and 'cgroup'";
+    QTest::newRow("and same kind") << "comm a and comm b"
+                                   << "'and' between two 'comm' terms";
+    QTest::newRow("no value") << "cgroup"
+                              << "'cgroup' needs a value";
+}
+
+void TestCaptureOptions::ownerTermErrors()
+{
+    QFETCH(QString, filter);
+    QFETCH(QString, message);
+    QString err;
+    QVERIFY(!build(filter, 0, true, &err));
+    QVERIFY2(err.startsWith(QLatin1String("invalid filter: ")), qPrintable(err));
+    QVERIFY2(err.contains(message), qPrintable(err));
+}
+
+void TestCaptureOptions::ownersResolvedOnTheCapturingHost()
+{
+    wire::HostOwners report;
+    report.cgroups = {{1, "/"}, {40, "/system.slice"}, {41, "/system.slice/nginx.service"}};
+    report.netns = {{4026532005u, "blue"}};
+    OwnerTerms terms;
+    terms.cgroupPaths = {QStringLiteral("/system.slice/nginx.service"), QStringLiteral("/")};
+    terms.netnsNames = {QStringLiteral("blue")};
+    wire::StartOptions start;
+    start.netnsInodes = {4026532005u}; // given as a number too: kept once
+    QString err;
+    QVERIFY2(resolveOwnerTerms(terms, report, QStringLiteral("db1"), &start, &err),
+             qPrintable(err));
+    QCOMPARE(start.cgroupIds, (std::vector<std::uint64_t>{41, 1}));
+    QCOMPARE(start.netnsInodes, (std::vector<std::uint32_t>{4026532005u}));
+    // Unknown path / name: one line naming the term and the host.
+    terms = {};
+    terms.cgroupPaths = {QStringLiteral("/system.slice/x.service")};
+    QVERIFY(!resolveOwnerTerms(terms, report, QStringLiteral("db1"), &start, &err));
+    QCOMPARE(err, QStringLiteral("invalid filter: cgroup '/system.slice/x.service' does not exist "
+                                 "on db1"));
+    report.flags = wire::HostOwners::kCgroupsTruncated;
+    QVERIFY(!resolveOwnerTerms(terms, report, QString(), &start, &err));
+    QVERIFY2(err.contains(QLatin1String("not among the first 3 cgroups")), qPrintable(err));
+    report.flags = wire::HostOwners::kNoCgroup2;
+    QVERIFY(!resolveOwnerTerms(terms, report, QString(), &start, &err));
+    QVERIFY2(err.contains(QLatin1String("no cgroup v2 hierarchy")), qPrintable(err));
+    terms = {};
+    terms.netnsNames = {QStringLiteral("red")};
+    QVERIFY(!resolveOwnerTerms(terms, report, QString(), &start, &err));
+    QCOMPARE(err, QStringLiteral("invalid filter: netns 'red' does not exist (ip netns lists none "
+                                 "by that name)"));
+    QVERIFY(!err.contains(QLatin1Char('\n')));
 }
 
 QTEST_GUILESS_MAIN(TestCaptureOptions)
