@@ -49,16 +49,23 @@ CaptureOptionsDialog::CaptureOptionsDialog(const CaptureOptions &options,
     m_snapLen->setToolTip(tr("Payload bytes kept per packet (at most %1). Payload may contain passwords or "
                              "personal data: keep it off unless you need it.").arg(TS_SNAP_MAX));
     m_filter = new QLineEdit(options.filter, this);
-    m_filter->setPlaceholderText(tr("everything, or e.g.: port 80,443 net 10.0.0.0/8 iface lo"));
+    m_filter->setPlaceholderText(
+        tr("everything, or e.g.: port 80,443 net 10.0.0.0/8 iface lo, cgroup /system.slice/nginx.service"));
     m_filter->setClearButtonEnabled(true);
-    m_filter->setToolTip(tr("Kernel-side capture filter: port N[,N…], host ADDR, net ADDR/LEN, iface NAME[,NAME…].\n"
-                            "Terms of the same kind are alternatives; different kinds must all match."));
+    m_filter->setToolTip(tr("Kernel-side capture filter: port N[,N…], host ADDR, net ADDR/LEN, iface NAME[,NAME…];\n"
+                            "by owner: cgroup PATH (and below it), netns NAME|INODE, pid N[,N…], comm NAME[,NAME…].\n"
+                            "Terms of the same kind are alternatives; different kinds must all match.\n"
+                            "Cgroup paths and namespace names are looked up on the capturing machine when the "
+                            "capture starts."));
     m_error = new QLabel(this);
     m_error->setWordWrap(true);
     m_error->setStyleSheet(QStringLiteral("color: #b00000;"));
     auto *help = new QLabel(tr("<small>Filter terms: <tt>port 443</tt>, <tt>host 10.0.0.5</tt>, <tt>net 192.168.0.0/16</tt>, "
-                               "<tt>iface eth0,lo</tt>. Different kinds combine with <i>and</i>; the same kind with "
-                               "<i>or</i>. The filter applies to packets, connections are always recorded.</small>"),
+                               "<tt>iface eth0,lo</tt>; by owner <tt>cgroup /system.slice/nginx.service</tt>, "
+                               "<tt>netns blue</tt>, <tt>pid 1234</tt>, <tt>comm nginx</tt>. Different kinds combine "
+                               "with <i>and</i>; the same kind with <i>or</i>. Port, address and interface terms "
+                               "apply to packets; owner terms also to connections and kernel samples (only that "
+                               "owner's are recorded).</small>"),
                             this);
     help->setWordWrap(true);
 

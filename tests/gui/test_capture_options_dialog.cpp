@@ -59,6 +59,23 @@ private slots:
             QVERIFY(d.triggerEdit()->findText(QStringLiteral("kind:") + det.kind) >= 0);
     }
 
+    void ownerTermsAreChecked()
+    {
+        CaptureOptionsDialog d(CaptureOptions{}, CaptureTriggerChoice{});
+        d.filterEdit()->setText(QStringLiteral("cgroup /system.slice/nginx.service and pid 42"));
+        QVERIFY(d.isValid());
+        QVERIFY(d.errorLabel()->text().isEmpty());
+        QCOMPARE(d.options().filter, QStringLiteral("cgroup /system.slice/nginx.service and pid 42"));
+        d.filterEdit()->setText(QStringLiteral("cgroup system.slice"));
+        QVERIFY(!d.isValid());
+        QVERIFY2(d.errorLabel()->text().contains(QLatin1String("is not a cgroup path")),
+                 qPrintable(d.errorLabel()->text()));
+        d.filterEdit()->setText(QStringLiteral("comm nginx or port 80"));
+        QVERIFY(!d.isValid());
+        d.filterEdit()->setText(QStringLiteral("netns blue comm nginx,php-fpm"));
+        QVERIFY(d.isValid());
+    }
+
     void dialogReturnsTheSettings()
     {
         CaptureOptionsDialog d(CaptureOptions{}, CaptureTriggerChoice{});
