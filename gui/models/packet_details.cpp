@@ -352,6 +352,30 @@ DetailNode analysisSection(const Packet &p, const PacketContext &ctx)
 
 } // namespace
 
+QString oneWayDelayText(qint64 ns)
+{
+    const QString sign = ns < 0 ? QStringLiteral("−") : QString();
+    const qint64 a = ns < 0 ? -ns : ns;
+    if (a < 1000)
+        return QStringLiteral("%1%2 ns").arg(sign).arg(a);
+    if (a < 10'000)
+        return QStringLiteral("%1%2 µs").arg(sign).arg(a / 1000.0, 0, 'f', 2);
+    if (a < 1'000'000)
+        return QStringLiteral("%1%2 µs").arg(sign).arg(a / 1000.0, 0, 'f', 1);
+    return sign + fmt::durationMs(a / 1e6);
+}
+
+QString peerTransitText(const Packet &packet, const PeerTransitMark &mark)
+{
+    if (mark.lost)
+        return QStringLiteral("Not received by the peer (lost in transit)");
+    if (!mark.matched())
+        return QString();
+    return packet.isOutgoing()
+               ? QStringLiteral("Received by the peer after %1").arg(oneWayDelayText(mark.delayNs))
+               : QStringLiteral("Sent by the peer %1 earlier").arg(oneWayDelayText(mark.delayNs));
+}
+
 QVector<DetailNode> packetDetails(const Packet &packet, const PacketContext &context)
 {
     QVector<DetailNode> sections;
@@ -362,6 +386,44 @@ QVector<DetailNode> packetDetails(const Packet &packet, const PacketContext &con
                 .arg(pfmt::parseStatusText(packet.parseStatus)));
     sections << frameSection(packet, context) << ipSection(packet) << tcpSection(packet)
              << analysisSection(packet, context);
+    if (context.peerConnectionId > 0) {
+        // The other end of the connection: where this packet went or came from.
+        DetailNode peer;
+        peer.text =
+            QStringLiteral("Peer: connection %1 (the other end)").arg(context.peerConnectionId);
+        peer.filter = QStringLiteral("conn.peer == %1").arg(context.peerConnectionId);
+        DetailNode line;
+        if (!context.transit) {
+            line.text = QStringLiteral("One-way delay: not computed yet");
+        } else if (const QString text = peerTransitText(packet, *context.transit);
+                   !text.isEmpty()) {
+            line.text = text;
+            if (context.transit->lost) {
+                line.problem = true;
+                line.filter = QStringLiteral("peer.lost");
+            } else {
+                if (context.transit->delayNs >= 0)
+                    line.filter = QStringLiteral("peer.delay >= %1us")
+                                      .arg(double(context.transit->delayNs) / 1000.0, 0, 'f', 3);
+                line.children << DetailNode{QStringLiteral("%1 packet: %2")
+                                                .arg(packet.isOutgoing()
+                                                         ? QStringLiteral("Received as the peer's")
+                                                         : QStringLiteral("Sent as the peer's"))
+                                                .arg(context.transit->peerPacketId),
+                                            {},
+                                            false,
+                                            false,
+                                            QString()};
+            }
+        } else {
+            line.text = packet.isOutgoing()
+                            ? QStringLiteral("Not matched with a packet the peer received (the "
+                                             "peer's capture may have ended first)")
+                            : QStringLiteral("Not matched with a packet the peer sent");
+        }
+        peer.children << line;
+        sections << peer;
+    }
     return sections;
 }
 

@@ -2,6 +2,7 @@
 #include "models/packet_table_model.h"
 
 #include "models/filter_text.h"
+#include "models/packet_details.h"
 #include "session/session.h"
 #include "tcpscope_records.h"
 #include "util/packet_format.h"
@@ -13,6 +14,7 @@
 #include <QThread>
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 namespace tcpscope {
@@ -48,9 +50,11 @@ RowColors rowColors(const Packet &p)
 } // namespace
 
 PacketTableModel::PacketTableModel(QObject *parent)
-    : QAbstractTableModel(parent), m_scan(new PacketScanJob(this))
+    : QAbstractTableModel(parent), m_scan(new PacketScanJob(this)),
+      m_transitJob(new PeerTransitJob(this))
 {
     connect(m_scan, &PacketScanJob::finished, this, &PacketTableModel::finishScan);
+    connect(m_transitJob, &PeerTransitJob::finished, this, &PacketTableModel::finishTransit);
 }
 
 PacketTableModel::~PacketTableModel() = default;
@@ -107,6 +111,11 @@ QVariant PacketTableModel::data(const QModelIndex &index, int role) const
         return c.isValid() ? QVariant(QBrush(c)) : QVariant();
     }
     case Qt::ForegroundRole: {
+        if (index.column() == ColPeerDelay) {
+            const auto mark = transitMark(p);
+            if (mark && mark->lost)
+                return QBrush(QColor(0xb0, 0x20, 0x20));
+        }
         const QColor c = rowColors(p).foreground;
         return c.isValid() ? QVariant(QBrush(c)) : QVariant();
     }
@@ -119,6 +128,7 @@ QVariant PacketTableModel::data(const QModelIndex &index, int role) const
         case ColAck:
         case ColWindow:
         case ColLength:
+        case ColPeerDelay:
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         default:
             return QVariant(Qt::AlignLeft | Qt::AlignVCenter);
@@ -151,8 +161,56 @@ QVariant PacketTableModel::display(const Packet &p, int column) const
         return p.payloadLen;
     case ColAnalysis:
         return pfmt::analysisText(p);
+    case ColPeerDelay: {
+        const auto mark = transitMark(p);
+        if (!mark)
+            return {};
+        if (mark->lost)
+            return tr("✗ not received");
+        return mark->matched() ? QVariant(oneWayDelayText(mark->delayNs)) : QVariant();
+    }
     }
     return {};
+}
+
+qint64 PacketTableModel::peerOf(qint64 connectionId) const
+{
+    return m_transit ? m_transit->peers.value(connectionId, 0) : 0;
+}
+
+std::optional<PeerTransitMark> PacketTableModel::transitMark(const Packet &p) const
+{
+    if (!m_transit || !m_transit->transits.contains(p.connectionId))
+        return std::nullopt;
+    return m_transit->marks.value(p.id);
+}
+
+void PacketTableModel::startTransit()
+{
+    if (!m_session) {
+        m_transitJob->cancel();
+        return;
+    }
+    m_transitPackets = m_pages.count();
+    m_transitStarted.start();
+    m_transitJob->start(m_session->path(), m_connections);
+}
+
+void PacketTableModel::finishTransit(const std::shared_ptr<const PeerTransitResult> &result)
+{
+    m_transit = result;
+    if (m_transit->tooLarge)
+        emit notice(tr("One-way delays are computed for selected connections only in a session "
+                       "of more than %1 packets")
+                        .arg(PeerTransitJob::kMaxAllPackets));
+    if (m_sortColumn == ColPeerDelay && m_memoryMode) {
+        emit layoutAboutToBeChanged();
+        sortMemoryRows();
+        emit layoutChanged();
+    }
+    if (rowCount() > 0)
+        emit dataChanged(index(0, ColPeerDelay), index(rowCount() - 1, ColPeerDelay));
+    emit transitChanged();
 }
 
 QVariant PacketTableModel::sortValue(const Packet &p, int column) const
@@ -178,6 +236,12 @@ QVariant PacketTableModel::sortValue(const Packet &p, int column) const
         return p.payloadLen;
     case ColAnalysis:
         return p.analysis;
+    case ColPeerDelay: {
+        const auto mark = transitMark(p);
+        if (!mark || (!mark->lost && !mark->matched()))
+            return {};
+        return mark->lost ? std::numeric_limits<qint64>::max() : mark->delayNs;
+    }
     }
     return {};
 }
@@ -209,6 +273,30 @@ QString PacketTableModel::toolTip(const Packet &p, int column) const
         if (pfmt::isMalformed(p))
             return tr("Parse status: %1").arg(pfmt::parseStatusText(p.parseStatus));
         return {};
+    case ColPeerDelay: {
+        const qint64 peer = peerOf(p.connectionId);
+        if (!m_transit)
+            return m_transitJob->isRunning() ? tr("Computing the one-way delays…") : QString();
+        if (peer <= 0)
+            return tr("The other end of connection %1 is not in the session").arg(p.connectionId);
+        const auto mark = transitMark(p);
+        if (!mark)
+            return {};
+        if (mark->lost)
+            return tr("Sent and never received by the other end (connection %1), although it "
+                      "received later packets: lost in the network")
+                .arg(peer);
+        if (!mark->matched())
+            return tr("Not matched with a packet of the other end (connection %1)").arg(peer);
+        return p.isOutgoing() ? tr("Received by the other end (connection %1, packet %2) after %3")
+                                    .arg(peer)
+                                    .arg(mark->peerPacketId)
+                                    .arg(oneWayDelayText(mark->delayNs))
+                              : tr("Sent by the other end (connection %1, packet %2) %3 earlier")
+                                    .arg(peer)
+                                    .arg(mark->peerPacketId)
+                                    .arg(oneWayDelayText(mark->delayNs));
+    }
     }
     return {};
 }
@@ -217,8 +305,9 @@ QVariant PacketTableModel::headerData(int section, Qt::Orientation orientation, 
 {
     if (orientation != Qt::Horizontal)
         return {};
-    static const char *const names[ColumnCount] = {"No.", "Time", "Conn",   "Dir", "Flags",
-                                                   "Seq", "Ack",  "Window", "Len", "Analysis"};
+    static const char *const names[ColumnCount] = {"No.",   "Time",     "Conn",         "Dir",
+                                                   "Flags", "Seq",      "Ack",          "Window",
+                                                   "Len",   "Analysis", "One-way delay"};
     static const char *const tips[ColumnCount] = {
         "Packet number in capture order",
         "Seconds since the start of the session (µs precision)",
@@ -229,7 +318,10 @@ QVariant PacketTableModel::headerData(int section, Qt::Orientation orientation, 
         "Relative acknowledgement number",
         "Receive window (scaled when the scale is known; raw value in the tooltip)",
         "TCP payload bytes",
-        "Analysis: problems red (retransmission, dup ACK, zero window, ...), notes grey"};
+        "Analysis: problems red (retransmission, dup ACK, zero window, ...), notes grey",
+        "Time from the send by one end to the receive by the other, when both ends of the "
+        "connection are in the session (across hosts it includes their clock difference); "
+        "✗ not received: sent and lost in the network"};
     if (section < 0 || section >= ColumnCount)
         return {};
     if (role == Qt::DisplayRole)
@@ -243,7 +335,9 @@ void PacketTableModel::setSession(std::shared_ptr<const Session> session)
 {
     m_session = std::move(session);
     m_connections.clear();
+    m_transit.reset();
     rebuild();
+    startTransit();
 }
 
 void PacketTableModel::setConnections(const QVector<qint64> &ids)
@@ -251,7 +345,9 @@ void PacketTableModel::setConnections(const QVector<qint64> &ids)
     if (ids == m_connections)
         return;
     m_connections = ids;
+    m_transit.reset();
     rebuild();
+    startTransit();
 }
 
 void PacketTableModel::setOriginNs(qint64 originNs)
@@ -394,6 +490,13 @@ bool PacketTableModel::lessThan(const Packet &pa, const Packet &pb) const
             return {p.payloadLen, p.id};
         case ColAnalysis:
             return {p.analysis, p.id};
+        case ColPeerDelay: {
+            // Unmatched first, then by delay, lost last.
+            const auto mark = transitMark(p);
+            if (!mark || (!mark->lost && !mark->matched()))
+                return {std::numeric_limits<qint64>::min(), p.id};
+            return {mark->lost ? std::numeric_limits<qint64>::max() : mark->delayNs, p.id};
+        }
         default:
             return {p.id, 0};
         }
@@ -436,6 +539,10 @@ void PacketTableModel::sort(int column, Qt::SortOrder order)
 
 void PacketTableModel::refresh()
 {
+    // Live: new packets get their delays from a new run (one at a time).
+    if (m_session && !m_transitJob->isRunning() && m_pages.count() != m_transitPackets &&
+        (!m_transitStarted.isValid() || m_transitStarted.elapsed() >= 2000))
+        startTransit();
     if (m_connections.size() > 1) {
         // Rows are the connections one after the other: new packets of the first one belong in
         // the middle, so the list is read again.

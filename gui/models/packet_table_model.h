@@ -6,14 +6,21 @@
 // they are read at once; a larger list is filtered on a worker thread (its own Session) that
 // keeps the first kMaxMatches matches, and is shown in capture order only (notice() says so).
 // Live packets are appended as rows at the end.
+//
+// One-way delay: for connections whose other end is in the session (analysis/peers.h), each
+// packet's delay to or from the other end, or "not received" for a segment lost in transit
+// (analysis/peer_transit.h), computed on a worker thread (PeerTransitJob) for the listed
+// connections and shown once ready.
 #pragma once
 
 #include "model/packet.h"
 #include "models/packet_filter.h"
 #include "models/packet_pages.h"
 #include "models/packet_scan_job.h"
+#include "models/peer_transit_job.h"
 
 #include <QAbstractTableModel>
+#include <QElapsedTimer>
 #include <QStringList>
 #include <QVector>
 
@@ -39,6 +46,7 @@ public:
         ColWindow,
         ColLength,
         ColAnalysis,
+        ColPeerDelay,
         ColumnCount
     };
     enum Role
@@ -85,13 +93,24 @@ public:
     // The last scan stopped at kMaxMatches.
     bool truncated() const { return m_truncated; }
 
+    // The One-way delay column: the other end of a connection (0 = none, or not known yet) and
+    // a packet's mark (nullopt until computed for its connection).
+    qint64 peerOf(qint64 connectionId) const;
+    std::optional<PeerTransitMark> transitMark(const Packet &packet) const;
+    bool transitReady() const { return m_transit != nullptr; }
+    bool transitRunning() const { return m_transitJob->isRunning(); }
+
 signals:
     // The list cannot do what was asked in full (a sort of a large list, a capped filter).
     void notice(const QString &text);
     void scanningChanged(bool scanning);
+    // The one-way delays of the listed connections are ready (or were recomputed).
+    void transitChanged();
 
 private:
     void rebuild();
+    void startTransit();
+    void finishTransit(const std::shared_ptr<const PeerTransitResult> &result);
     void loadMemoryRows();
     void startScan();
     void finishScan(const PacketScanResult &result);
@@ -116,7 +135,11 @@ private:
     int m_sortColumn = ColNo;
     Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
     bool m_truncated = false;
-    PacketScanJob *m_scan; // child: the filter scan of a large list
+    PacketScanJob *m_scan;        // child: the filter scan of a large list
+    PeerTransitJob *m_transitJob; // child: one-way delays of the listed connections
+    std::shared_ptr<const PeerTransitResult> m_transit; // null until the first run ends
+    qint64 m_transitPackets = -1;   // packets listed when the last run started (live: rerun)
+    QElapsedTimer m_transitStarted; // live reruns at most every 2 s
 };
 
 } // namespace tcpscope

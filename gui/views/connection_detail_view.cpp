@@ -5,6 +5,7 @@
 #include "charts/metrics_data.h"
 #include "charts/metrics_widget.h"
 #include "models/kernel_store.h"
+#include "models/packet_details.h"
 #include "session/session.h"
 #include "util/format.h"
 
@@ -24,8 +25,10 @@ QString ns(qint64 v)
 }
 } // namespace
 
-ConnectionDetailView::ConnectionDetailView(QWidget *parent) : QWidget(parent)
+ConnectionDetailView::ConnectionDetailView(QWidget *parent)
+    : QWidget(parent), m_transitJob(new PeerTransitJob(this))
 {
+    connect(m_transitJob, &PeerTransitJob::finished, this, &ConnectionDetailView::finishTransit);
     m_stack = new QStackedWidget(this);
     m_empty = new QLabel(this);
     m_empty->setAlignment(Qt::AlignCenter);
@@ -78,6 +81,63 @@ ConnectionDetailView::ConnectionDetailView(QWidget *parent) : QWidget(parent)
 void ConnectionDetailView::setSession(std::shared_ptr<const Session> session)
 {
     m_session = std::move(session);
+    m_transitJob->cancel();
+    m_transitFor = 0;
+    m_peerHtml.clear();
+    m_peerText.clear();
+}
+
+void ConnectionDetailView::startTransit(qint64 connectionId)
+{
+    // Live, the same connection is matched again with its new packets once a run has ended.
+    if (!m_session || (connectionId == m_transitFor && (!m_capturing || m_transitJob->isRunning())))
+        return;
+    if (connectionId != m_transitFor) {
+        m_peerHtml.clear();
+        m_peerText.clear();
+    }
+    m_transitFor = connectionId;
+    m_transitJob->start(m_session->path(), {connectionId});
+}
+
+void ConnectionDetailView::finishTransit(const std::shared_ptr<const PeerTransitResult> &result)
+{
+    const QString before = m_peerText;
+    m_peerHtml.clear();
+    m_peerText.clear();
+    const auto it = result->transits.constFind(m_transitFor);
+    if (it != result->transits.cend()) {
+        const PeerTransit &t = *it;
+        auto way = [](const TransitDirection &d, const QString &arrow, bool html) {
+            QString delays = d.delays == 0
+                                 ? QStringLiteral("no delay measured")
+                                 : QStringLiteral("one-way %1 / %2 / %3 (min / median / max of %4)")
+                                       .arg(oneWayDelayText(d.minNs), oneWayDelayText(d.medianNs),
+                                            oneWayDelayText(d.maxNs))
+                                       .arg(d.delays);
+            QString lost = QStringLiteral("%1 sent, not received").arg(d.lost);
+            if (html && d.lost)
+                lost = QStringLiteral("<b style='color:#b02020'>%1</b>").arg(lost);
+            return QStringLiteral("%1 %2, %3").arg(arrow, delays, lost);
+        };
+        const QString intro = tr("other end #%1").arg(t.peerId);
+        m_peerText = QStringLiteral("Both ends: %1 · %2 · %3")
+                         .arg(intro, way(t.outbound, QStringLiteral("sent →"), false),
+                              way(t.inbound, QStringLiteral("received ←"), false));
+        m_peerHtml = QStringLiteral("<b>Both ends:</b> %1 · %2 · %3")
+                         .arg(intro, way(t.outbound, QStringLiteral("sent →"), true),
+                              way(t.inbound, QStringLiteral("received ←"), true));
+    }
+    if (showsCharts())
+        showHeader();
+    else if (m_peerText != before)
+        scheduleRebuild(); // the text that says why there are no charts gains the line
+}
+
+void ConnectionDetailView::showHeader()
+{
+    m_header->setText(m_peerHtml.isEmpty() ? m_headerBase
+                                           : m_headerBase + QStringLiteral("<br>") + m_peerHtml);
 }
 
 void ConnectionDetailView::reset(const QString &hint)
@@ -304,12 +364,15 @@ void ConnectionDetailView::rebuildNow()
         showEmpty(m_hint);
         return;
     }
+    startTransit(current->id);
     const bool anySamples = std::any_of(metrics.cbegin(), metrics.cend(),
                                         [](const ConnectionMetrics &m) { return m.hasSamples(); });
     if (!anySamples) {
         m_shownIds.clear();
         m_metrics->clear();
         QString text = whyNoSamples(*current);
+        if (!m_peerText.isEmpty() && m_transitFor == current->id)
+            text += QStringLiteral("\n\n") + m_peerText;
         if (ids.size() > 1)
             text = tr("None of the %1 selected connections has kernel samples.\n%2")
                        .arg(ids.size())
@@ -326,7 +389,8 @@ void ConnectionDetailView::rebuildNow()
                                ? tr(", the first %1 of the selection").arg(kMaxOverlay)
                                : QString());
     }
-    m_header->setText(header);
+    m_headerBase = header;
+    showHeader();
     const bool same = ids == m_shownIds;
     m_shownIds = ids;
     m_shownCurrent = current->id;

@@ -5,9 +5,13 @@
 // TIME_WAIT), the kernel's totals — above the stacked metrics charts and a readout of the
 // crosshair. Selecting several connections overlays them. Says plainly why charts are missing
 // (no selection, a listener, no samples for that connection, session recorded without them).
+// When the other end of the connection is in the session too, a line gives the one-way delays
+// each way (min / median / max) and the segments sent and not received each way, computed on a
+// worker thread (PeerTransitJob).
 #pragma once
 
 #include "model/connection.h"
+#include "models/peer_transit_job.h"
 
 #include <QTimer>
 #include <QWidget>
@@ -46,6 +50,8 @@ public:
     MetricsWidget *metrics() const { return m_metrics; }
     QLabel *headerLabel() const { return m_header; }
     QLabel *readoutLabel() const { return m_readout; }
+    // The "Both ends" line of the header (plain text); empty while computing or without a peer.
+    QString peerSummary() const { return m_peerText; }
     bool showsCharts() const;
     // The connection whose details the header shows (the current row when it is selected, else
     // the first selected one); 0 when the charts are not shown.
@@ -61,6 +67,9 @@ private:
     void showEmpty(const QString &text);
     QString headerFor(const Connection &c) const;
     QString whyNoSamples(const Connection &c) const;
+    void startTransit(qint64 connectionId);
+    void finishTransit(const std::shared_ptr<const PeerTransitResult> &result);
+    void showHeader();
 
     std::shared_ptr<const Session> m_session;
     QStackedWidget *m_stack;
@@ -79,6 +88,10 @@ private:
     qint64 m_originNs = 0;
     qint64 m_endNs = 0;
     QString m_hint;
+    PeerTransitJob *m_transitJob;
+    qint64 m_transitFor = 0; // the connection the last run was for
+    QString m_headerBase;    // the header without the Both ends line
+    QString m_peerHtml, m_peerText;
 };
 
 } // namespace tcpscope

@@ -32,6 +32,11 @@ PacketInspector::PacketInspector(QWidget *parent) : QSplitter(Qt::Horizontal, pa
             &PacketInspector::onCurrentPacketChanged);
     connect(m_graph, &SeqGraphWidget::packetClicked, this, &PacketInspector::showPacket);
     connect(m_tabs, &QTabWidget::currentChanged, this, [this] { updateGraph(); });
+    // The one-way delays arrive after the list: the details of the packet shown gain them.
+    connect(m_panel->model(), &PacketTableModel::transitChanged, this, [this] {
+        if (const qint64 id = m_panel->currentPacketId())
+            showDetails(id);
+    });
 }
 
 void PacketInspector::setSession(std::shared_ptr<const Session> session)
@@ -165,6 +170,10 @@ Packet PacketInspector::showDetails(qint64 packetId)
     ctx.connection = connection ? &*connection : nullptr;
     ctx.interfaces = m_interfaces;
     ctx.originNs = m_originNs;
+    const PacketTableModel *model = m_panel->model();
+    ctx.peerConnectionId = model->peerOf(p.connectionId);
+    if (model->transitReady())
+        ctx.transit = model->transitMark(p);
     m_details->setPacket(p, ctx);
     return p;
 }
