@@ -5,6 +5,7 @@
 #include "capture_controller.h"
 #include "charts/seq_graph_widget.h"
 #include "dialogs/capture_options_dialog.h"
+#include "dialogs/merge_dialog.h"
 #include "main_window_packets.h"
 #include "models/packet_scan_job.h"
 #include "packet_exporter.h"
@@ -247,6 +248,15 @@ void MainWindow::createActions()
     m_saveAsAction = file->addAction(QIcon::fromTheme(QStringLiteral("document-save-as")), tr("Save &As…"));
     m_saveAsAction->setShortcut(QKeySequence::SaveAs);
     connect(m_saveAsAction, &QAction::triggered, this, &MainWindow::chooseAndSaveAs);
+    QAction *merge = file->addAction(tr("&Merge…"));
+    merge->setToolTip(tr("Put sessions recorded on several hosts into one, on one time axis"));
+    connect(merge, &QAction::triggered, this, [this] {
+        MergeDialog dialog(this);
+        if (!m_sessionPath.isEmpty())
+            dialog.setInputs({m_sessionPath});
+        if (dialog.exec() == QDialog::Accepted && !dialog.mergedPath().isEmpty())
+            openSessionInBackground(dialog.mergedPath());
+    });
     m_exportPacketsAction = file->addAction(QIcon::fromTheme(QStringLiteral("document-export")), tr("&Export Packets (pcapng)…"));
     m_exportPacketsAction->setToolTip(tr("Write the packets of the selected connections (all when none is selected) as pcapng for Wireshark/tshark"));
     connect(m_exportPacketsAction, &QAction::triggered, this, &MainWindow::chooseAndExportPackets);

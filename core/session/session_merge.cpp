@@ -438,6 +438,7 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
                 log(mergeHostLine(rep, id));
         }
     }
+    aligner.reset(); // its candidates are not needed for writing
     for (qsizetype i = 0; i < options.offsets.size(); ++i)
         if (!offsetUsed[i])
             return fail(QStringLiteral("--offset %1: no input host or file of that name")
@@ -635,6 +636,13 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
                     if (!ok)
                         return false;
                 }
+                // Their rows are final: the writer may drop what it keeps per connection, so
+                // its memory does not grow with the inputs.
+                QVector<qint64> written;
+                written.reserve(page.size());
+                for (const Connection &c : page)
+                    written.append(newId(c.id));
+                writer->forgetConnections(written);
                 doneConnections += page.size();
                 if (progress && totalConnections > 0)
                     progress(5 + int(85 * doneConnections / totalConnections));
