@@ -258,6 +258,7 @@ PeerTransit sessionPeerTransit(const Session &session, qint64 connectionId, qint
     }
     TransitOptions options;
     options.sameHost = a->hostId == b->hostId;
+    options.clockSlackNs = sessionClockSlack(session, a->hostId, b->hostId);
     return matchPeerTransit(connectionId, pa, peerId, pb, options);
 }
 

@@ -106,7 +106,8 @@ struct TransitOptions
 PeerTransit matchPeerTransit(qint64 aId, const QVector<TransitSegment> &a, qint64 bId,
                              const QVector<TransitSegment> &b, const TransitOptions &options = {});
 
-// The same from a session: streams both connections' packets. sameHost from their hostIds.
+// The same from a session: streams both connections' packets. sameHost from their hostIds, the
+// clock slack from the session's hosts (sessionClockSlack).
 // cancel (may be null) is polled; a cancelled run returns an empty result with cancelled set.
 PeerTransit sessionPeerTransit(const Session &session, qint64 connectionId, qint64 peerId,
                                const std::atomic<bool> *cancel = nullptr);

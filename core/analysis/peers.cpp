@@ -35,9 +35,26 @@ qint64 saturatingAdd(qint64 a, qint64 b)
 
 } // namespace
 
+void PeerPairer::setHosts(const QVector<HostInfo> &hosts)
+{
+    m_hostErrors.clear();
+    for (const HostInfo &h : hosts)
+        if (h.offsetErrorNs >= 0)
+            m_hostErrors.insert(h.id, h.offsetErrorNs);
+}
+
+qint64 PeerPairer::slackBetween(qint32 a, qint32 b) const
+{
+    if (a == b)
+        return 0;
+    const qint64 ea = m_hostErrors.value(a, -1);
+    const qint64 eb = m_hostErrors.value(b, -1);
+    return ea < 0 || eb < 0 ? m_slackNs : saturatingAdd(ea, eb);
+}
+
 bool PeerPairer::overlap(const End &x, const End &y) const
 {
-    const qint64 slack = x.hostId == y.hostId ? 0 : m_slackNs;
+    const qint64 slack = slackBetween(x.hostId, y.hostId);
     return x.startNs <= saturatingAdd(endOf(y.endNs), slack) &&
            y.startNs <= saturatingAdd(endOf(x.endNs), slack);
 }
@@ -138,9 +155,19 @@ bool PeerPairer::mayPair(const Connection &a, const Connection &b, qint64 clockS
     return pairer.pairs().value(a.id, 0) == b.id;
 }
 
+qint64 sessionClockSlack(const Session &session, qint32 hostA, qint32 hostB)
+{
+    if (hostA == hostB)
+        return 0;
+    PeerPairer pairer;
+    pairer.setHosts(session.hosts());
+    return pairer.slackBetween(hostA, hostB);
+}
+
 QHash<qint64, qint64> sessionPeers(const Session &session, const std::atomic<bool> *cancel)
 {
     PeerPairer pairer;
+    pairer.setHosts(session.hosts());
     session.forEachConnection(
         [&](const Connection &c) {
             pairer.add(c);

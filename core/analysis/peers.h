@@ -19,7 +19,8 @@
 //
 // In both cases the lifetimes (first state change .. close, open = until the end) must
 // overlap. Ends on different hosts carry different clocks, so their lifetimes are compared
-// with a slack: PeerPairer::setClockSlack (the hosts' clock offset error when known, 1 s by
+// with a slack: the sum of the two hosts' clock offset errors when both are known
+// (HostInfo::offsetErrorNs, from the merge's alignment), else PeerPairer::setClockSlack (1 s by
 // default). Ends on the same host share a clock and are compared exactly.
 //
 // When several candidates qualify, pairs confirmed by ISNs come first, then the pairs whose
@@ -28,6 +29,7 @@
 #pragma once
 
 #include "model/connection.h"
+#include "model/host.h"
 
 #include <QByteArray>
 #include <QHash>
@@ -47,6 +49,11 @@ public:
     // Lifetimes of ends on different hosts may be this far apart and still overlap.
     void setClockSlack(qint64 ns) { m_slackNs = ns < 0 ? 0 : ns; }
     qint64 clockSlack() const { return m_slackNs; }
+    // The hosts' clock offset errors (Session::hosts): pairs across two hosts whose errors are
+    // both known are compared with their sum instead.
+    void setHosts(const QVector<HostInfo> &hosts);
+    // The slack between ends on hosts a and b: 0 on one host.
+    qint64 slackBetween(qint32 a, qint32 b) const;
 
     // Listeners (and connections without a remote end) have no peer and are ignored.
     void add(const Connection &c);
@@ -77,7 +84,11 @@ private:
     QHash<QByteArray, QVector<End>> m_buckets;
     QHash<QPair<qint64, qint64>, QVector<End>> m_byIsn;
     qint64 m_slackNs = kDefaultClockSlackNs;
+    QHash<qint32, qint64> m_hostErrors; // known offset errors by host id
 };
+
+// The clock slack between two hosts of a session (PeerPairer::slackBetween with its hosts).
+qint64 sessionClockSlack(const Session &session, qint32 hostA, qint32 hostB);
 
 // The pairs of a session: one pass over the connection summaries (no histories, no packets).
 // cancel (may be null) is polled; a cancelled pass returns what it has.

@@ -147,6 +147,25 @@ private slots:
         cs[1].hostId = 0;
         QVERIFY(pair(cs).isEmpty());
         QVERIFY(PeerPairer::mayPair(cs[0], withIsn(cs[1], 900, 100, 1)));
+        // Hosts whose clock errors are known (a merge's alignment): their sum is the slack,
+        // here 0.2 ms, too little for a 100 ms gap; one unknown error: the default slack.
+        cs[1].hostId = 1;
+        HostInfo h0, h1;
+        h0.id = 0;
+        h0.offsetErrorNs = 0;
+        h1.id = 1;
+        h1.offsetErrorNs = 200'000;
+        PeerPairer pairer;
+        pairer.setHosts({h0, h1});
+        QCOMPARE(pairer.slackBetween(0, 1), 200'000);
+        QCOMPARE(pairer.slackBetween(1, 1), 0);
+        QCOMPARE(pairer.slackBetween(0, 2), PeerPairer::kDefaultClockSlackNs);
+        for (const Connection &c : cs)
+            pairer.add(c);
+        QVERIFY(pairer.pairs().isEmpty());
+        h1.offsetErrorNs = 150'000'000;
+        pairer.setHosts({h0, h1});
+        QCOMPARE(pairer.pairs().value(1), 2);
     }
 
     void isnsSeparateTupleReuse()
