@@ -20,12 +20,13 @@ namespace tcpscope::helper {
 
 namespace {
 
-constexpr const char *kMapNames[] = {"owner_cfg",  "owner_cgroups", "owner_netns",
-                                     "owner_pids", "owner_comms",   "owner_verdict"};
+constexpr const char *kMapNames[] = {"owner_cfg",   "owner_cgroups", "owner_netns", "owner_pids",
+                                     "owner_comms", "owner_verdict", "listeners"};
 
 int *fdSlot(OwnerMapFds &fds, std::size_t i)
 {
-    int *slots[] = {&fds.config, &fds.cgroups, &fds.netns, &fds.pids, &fds.comms, &fds.verdict};
+    int *slots[] = {&fds.config, &fds.cgroups, &fds.netns,    &fds.pids,
+                    &fds.comms,  &fds.verdict, &fds.listeners};
     return slots[i];
 }
 

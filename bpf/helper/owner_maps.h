@@ -19,6 +19,7 @@ struct OwnerMapFds
     int pids = -1;
     int comms = -1;
     int verdict = -1;
+    int listeners = -1; // lifecycle's listener owners, which the filter also reads
     bool valid() const { return config >= 0; }
 };
 

@@ -50,13 +50,8 @@ struct {
     __type(value, struct ts_owner);
 } owners SEC(".maps");
 
-/* {netns, port, family} -> owner of the listening socket; also written by the helper's scan. */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, TS_MAX_LISTENERS);
-    __type(key, struct ts_listener_key);
-    __type(value, struct ts_listener);
-} listeners SEC(".maps");
+/* `listeners` ({netns, port, family} -> owner of the listening socket, also written by the
+ * helper's scan) is defined in owner_filter.bpf.h: the owner filter reads it too. */
 
 /* Classic tracepoint only: sk pointer -> the id chosen at first sight, so a cookie allocated
  * mid-life (by ss, SO_COOKIE, ...) cannot change a socket's identity half way. */

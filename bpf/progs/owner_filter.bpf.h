@@ -66,6 +66,16 @@ struct {
     __type(value, __u8);
 } owner_verdict SEC(".maps");
 
+/* lifecycle.bpf.c's {netns, port, family} -> owner of the listening socket (also written by the
+ * helper's /proc scan): how the filter learns the owner of a listener that predates the capture. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, TS_MAX_LISTENERS);
+    __type(key, struct ts_listener_key);
+    __type(value, struct ts_listener);
+} listeners SEC(".maps");
+
+#define TS_OWNER_TCP_LISTEN 10
 #define TS_OWNER_TCP_TIME_WAIT 6
 #define TS_OWNER_TCP_NEW_SYN_RECV 12
 
@@ -145,13 +155,13 @@ static __always_inline int owner_wanted(const struct ts_owner_config *cfg, const
 static __noinline int ts_owner_keep(const struct sock *sk, __u64 id, struct ts_owner *o, int fresh)
 {
     const struct ts_owner_config *cfg = owner_filter_on();
-    __u8 *cached, verdict;
+    __u8 *cached, verdict, state = 0;
     int wanted;
 
     if (!cfg)
         return 1;
     if (sk) {
-        __u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+        state = BPF_CORE_READ(sk, __sk_common.skc_state);
 
         if (state == TS_OWNER_TCP_NEW_SYN_RECV) {
             /* A handshake in progress belongs to its listener. */
@@ -161,6 +171,7 @@ static __noinline int ts_owner_keep(const struct sock *sk, __u64 id, struct ts_o
             id = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
             o = 0;
             fresh = 0;
+            state = TS_OWNER_TCP_LISTEN;
         } else if (state == TS_OWNER_TCP_TIME_WAIT) {
             sk = 0; /* no cgroup: only the verdict its connection left counts */
         }
@@ -169,6 +180,18 @@ static __noinline int ts_owner_keep(const struct sock *sk, __u64 id, struct ts_o
         cached = bpf_map_lookup_elem(&owner_verdict, &id);
         if (cached)
             return *cached == TS_VERDICT_KEEP;
+    }
+    if (!o && sk && state == TS_OWNER_TCP_LISTEN) {
+        /* A listener lifecycle did not see start (it predates the capture): its owner as the
+         * scan or an earlier listen() left it, so pid and comm terms can decide its handshakes. */
+        struct ts_listener_key lk = {
+            .netns_ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
+            .port = BPF_CORE_READ(sk, __sk_common.skc_num),
+            .family = BPF_CORE_READ(sk, __sk_common.skc_family)};
+        struct ts_listener *l = bpf_map_lookup_elem(&listeners, &lk);
+
+        if (l)
+            o = &l->owner;
     }
     wanted = owner_wanted(cfg, sk, o && o->pid ? o : 0);
     /* Without the owner, a pid/comm answer is only "not known yet": not cached. */
