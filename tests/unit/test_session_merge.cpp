@@ -133,11 +133,12 @@ struct Written
 // A one-host session: kPairs connections (clients on alpha, servers on beta) and, when
 // `extra`, an unpaired connection with a sample and an event, an unjoined packet and drop,
 // an alert and an annotation.
-Written writeHost(const QString &path, bool client, bool extra = true, int portShift = 0)
+Written writeHost(const QString &path, bool client, bool extra = true, int portShift = 0,
+                  int format = 4)
 {
     Written w{path};
     QString error;
-    auto writer = SessionWriter::create(path, &error);
+    auto writer = SessionWriter::create(path, &error, format);
     if (!writer)
         qFatal("%s", qPrintable(error));
     SessionInfo info;
@@ -236,6 +237,7 @@ private slots:
     void multiHostInputKeepsHosts();
     void hostileHostsRows();
     void hostPerConnection();
+    void olderFormatInput();
     void badInputs();
 
 private:
@@ -511,6 +513,31 @@ void TestSessionMerge::hostPerConnection()
     QVERIFY(col >= 0);
     QCOMPARE(lines[1].split(',').value(col), QByteArray("alpha"));
     QCOMPARE(lines[kPairs + 2].split(',').value(col), QByteArray("beta"));
+}
+
+// A session of the row format (3) merges like any other: one host, ISNs unknown (the format
+// has no such columns), aligned on the state changes' handshake times.
+void TestSessionMerge::olderFormatInput()
+{
+    const Written old = writeHost(file("beta3.tcpscope"), false, false, 0, 3);
+    QString error;
+    auto in = Session::open(old.path, &error);
+    QVERIFY2(in, qPrintable(error));
+    QCOMPARE(in->format().major, 3);
+    QCOMPARE(in->hosts().size(), 1);
+    QCOMPARE(in->connection(1)->packets.isnLocal, -1);
+    in.reset();
+    MergeOptions o;
+    o.inputs = {m_a, old.path};
+    o.output = file("a3.tcpscope");
+    MergeReport r;
+    QVERIFY2(mergeSessions(o, &r, &error), qPrintable(error));
+    QCOMPARE(r.hosts[1].offsetMethod, OffsetMethod::Handshakes);
+    QCOMPARE(r.hostPairs[1], kPairs);
+    QVERIFY(std::abs(r.hosts[1].clockOffsetNs + kSkew) <= r.hosts[1].offsetErrorNs);
+    auto s = Session::open(o.output, &error);
+    QCOMPARE(s->packetCount(), m_aPackets + old.packets);
+    QCOMPARE(s->format().minor, 6);
 }
 
 void TestSessionMerge::hostileHostsRows()
