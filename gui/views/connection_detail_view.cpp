@@ -108,6 +108,8 @@ void ConnectionDetailView::finishTransit(const std::shared_ptr<const PeerTransit
     const auto it = result->transits.constFind(m_transitFor);
     if (it != result->transits.cend()) {
         const PeerTransit &t = *it;
+        // One direction: "→ #2 one-way 1.2 µs / 3.4 µs / 40 µs (min / median / max of 120),
+        // 0 of 121 not received".
         auto way = [](const TransitDirection &d, const QString &arrow, bool html) {
             QString delays = d.delays == 0
                                  ? QStringLiteral("no delay measured")
@@ -115,18 +117,17 @@ void ConnectionDetailView::finishTransit(const std::shared_ptr<const PeerTransit
                                        .arg(oneWayDelayText(d.minNs), oneWayDelayText(d.medianNs),
                                             oneWayDelayText(d.maxNs))
                                        .arg(d.delays);
-            QString lost = QStringLiteral("%1 sent, not received").arg(d.lost);
+            QString lost = QStringLiteral("%1 of %2 sent not received").arg(d.lost).arg(d.sent);
             if (html && d.lost)
                 lost = QStringLiteral("<b style='color:#b02020'>%1</b>").arg(lost);
             return QStringLiteral("%1 %2, %3").arg(arrow, delays, lost);
         };
-        const QString intro = tr("other end #%1").arg(t.peerId);
-        m_peerText = QStringLiteral("Both ends: %1 · %2 · %3")
-                         .arg(intro, way(t.outbound, QStringLiteral("sent →"), false),
-                              way(t.inbound, QStringLiteral("received ←"), false));
-        m_peerHtml = QStringLiteral("<b>Both ends:</b> %1 · %2 · %3")
-                         .arg(intro, way(t.outbound, QStringLiteral("sent →"), true),
-                              way(t.inbound, QStringLiteral("received ←"), true));
+        const QString to = QStringLiteral("→ #%1").arg(t.peerId);
+        const QString from = QStringLiteral("← #%1").arg(t.peerId);
+        m_peerText = QStringLiteral("Both ends: %1 · %2")
+                         .arg(way(t.outbound, to, false), way(t.inbound, from, false));
+        m_peerHtml = QStringLiteral("<b>Both ends:</b> %1 &nbsp;·&nbsp; %2")
+                         .arg(way(t.outbound, to, true), way(t.inbound, from, true));
     }
     if (showsCharts())
         showHeader();
