@@ -94,8 +94,10 @@ std::optional<Candidate> candidateOf(const Connection &c)
 
 // The two handshake times one side saw, on its own clock: the client's SYN sent and SYN-ACK
 // received, the server's SYN received and SYN-ACK sent. From the packets when captured, else
-// from the state changes (cruder: the server's accept is reported at the final ACK).
-bool sideTimes(const Session &s, const Candidate &k, qint64 *first, qint64 *second)
+// from the state changes: the client's SYN_SENT and ESTABLISHED entries; for the server only
+// its accept, which Linux reports when the final ACK arrives (*accepted set; see pairTimes).
+bool sideTimes(const Session &s, const Candidate &k, qint64 *first, qint64 *second,
+               bool *accepted = nullptr)
 {
     qint64 syn = 0, synAck = 0;
     for (const Packet &p : s.packets(k.id, 0, kHandshakePackets)) {
@@ -113,6 +115,8 @@ bool sideTimes(const Session &s, const Candidate &k, qint64 *first, qint64 *seco
             synAck = k.establishedNs;
         } else {
             syn = synAck = k.startNs;
+            if (accepted)
+                *accepted = true;
         }
     }
     if (syn == 0 || synAck == 0)
@@ -205,8 +209,18 @@ public:
                 const Session &cs = k->client ? *other.session : *m_ref.session;
                 const Session &ss = k->client ? *m_ref.session : *other.session;
                 HandshakeTimes t;
+                bool accepted = false;
                 if (sideTimes(cs, client, &t.clientSynSent, &t.clientSynAckReceived) &&
-                    sideTimes(ss, server, &t.serverSynReceived, &t.serverSynAckSent)) {
+                    sideTimes(ss, server, &t.serverSynReceived, &t.serverSynAckSent, &accepted)) {
+                    // Only the server's accept (final ACK received, ta) is known: the client's
+                    // ACK left at about its SYN-ACK receipt t4, one one-way delay earlier, and
+                    // that delay is within the handshake's round trip r = t4 - t1. Placing
+                    // both server times at ta - r makes the formula's estimate the middle of
+                    // that range and its bound r / 2.
+                    if (accepted) {
+                        const qint64 r = t.clientSynAckReceived - t.clientSynSent;
+                        t.serverSynReceived = t.serverSynAckSent = t.serverSynReceived - r;
+                    }
                     t.referenceIsClient = !k->client;
                     out[k->host].append(t);
                 }

@@ -134,7 +134,7 @@ struct Written
 // `extra`, an unpaired connection with a sample and an event, an unjoined packet and drop,
 // an alert and an annotation.
 Written writeHost(const QString &path, bool client, bool extra = true, int portShift = 0,
-                  int format = 4)
+                  int format = 4, bool withPackets = true)
 {
     Written w{path};
     QString error;
@@ -159,6 +159,11 @@ Written writeHost(const QString &path, bool client, bool extra = true, int portS
         s.conn.id = k + 1;
         for (Packet &p : s.packets)
             p.connectionId = s.conn.id;
+        if (!withPackets) {
+            s.conn.packets = {};
+            s.packets.clear();
+            packetId = 0;
+        }
         writer->writeConnection(s.conn);
         writer->writePackets(s.packets);
     }
@@ -238,6 +243,7 @@ private slots:
     void hostileHostsRows();
     void hostPerConnection();
     void olderFormatInput();
+    void alignOnStateChanges();
     void badInputs();
 
 private:
@@ -538,6 +544,26 @@ void TestSessionMerge::olderFormatInput()
     auto s = Session::open(o.output, &error);
     QCOMPARE(s->packetCount(), m_aPackets + old.packets);
     QCOMPARE(s->format().minor, 6);
+}
+
+// Without handshake packets the state changes stand in: the client's SYN_SENT and ESTABLISHED,
+// the server's accept (at the final ACK). The skew is still found within the stated bound,
+// which is half the handshake's round trip.
+void TestSessionMerge::alignOnStateChanges()
+{
+    const QString a = writeHost(file("a-np.tcpscope"), true, false, 0, 4, false).path;
+    const QString b = writeHost(file("b-np.tcpscope"), false, false, 0, 4, false).path;
+    MergeOptions o;
+    o.inputs = {a, b};
+    o.output = file("np.tcpscope");
+    MergeReport r;
+    QString error;
+    QVERIFY2(mergeSessions(o, &r, &error), qPrintable(error));
+    QCOMPARE(r.hosts[1].offsetMethod, OffsetMethod::Handshakes);
+    QCOMPARE(r.hostPairs[1], kPairs);
+    const qint64 off = r.hosts[1].clockOffsetNs, err = r.hosts[1].offsetErrorNs;
+    QCOMPARE(err, (kOut + kTurn + kBack) / 2);
+    QVERIFY2(std::abs(off + kSkew) <= err, qPrintable(QStringLiteral("%1 ± %2").arg(off).arg(err)));
 }
 
 void TestSessionMerge::hostileHostsRows()
