@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The counting the detectors (core/detect/alert_engine.cpp) are built from: hits in a sliding
-// window of record time per subject (how many, how many distinct values, which connections),
-// a bounded set of such windows, and a cheap bucketed count of segments sent. Internal to the
-// detectors; record time only, never the clock of the machine running them.
+// The counting the detectors (core/detect, fed by alert_engine.cpp) are built from: hits in a
+// sliding window of record time per subject (how many, how many distinct values, which
+// connections), a bounded set of such windows, and a cheap bucketed count of segments sent.
+// Internal to the detectors; record time only, never the clock of the machine running them.
 #pragma once
 
 #include "detect/alert.h"
