@@ -7,6 +7,7 @@
 #include "analysis/peer_transit.h"
 #include "analysis/peers.h"
 #include "export/session_export.h"
+#include "filter/display_filter.h"
 #include "session/session.h"
 #include "session/session_writer.h"
 
@@ -89,6 +90,35 @@ struct Exchange
         return 0;
     }
 };
+
+// A stored packet for a segment (ports of a client 40001 and a server 8080; the TSval as a
+// timestamp option).
+Packet packetOf(const TransitSegment &s, qint64 connectionId, qint64 t0Ns)
+{
+    Packet p;
+    p.id = s.packetId;
+    p.connectionId = connectionId;
+    p.timeNs = t0Ns + s.timeNs;
+    p.direction = s.outgoing ? PacketDirection::Out : PacketDirection::In;
+    p.family = 4;
+    p.srcAddr = p.dstAddr = {127, 0, 0, 1};
+    const bool fromA = (connectionId == 1) == s.outgoing;
+    p.srcPort = fromA ? 40001 : 8080;
+    p.dstPort = fromA ? 8080 : 40001;
+    p.seq = s.seq;
+    p.ack = s.ack;
+    p.tcpFlags = s.flags;
+    p.window = s.window;
+    p.payloadLen = s.length - ((s.flags & TS_TCP_SYN) ? 1 : 0) - ((s.flags & TS_TCP_FIN) ? 1 : 0);
+    // The timestamp option: NOP NOP kind 8 len 10 TSval TSecr.
+    p.options = QByteArray::fromHex("0101080a");
+    for (int shift = 24; shift >= 0; shift -= 8)
+        p.options.append(char((s.tsVal >> shift) & 0xff));
+    p.options.append(4, '\0');
+    p.tcpHdrLen = 32;
+    p.ipHdrLen = 20;
+    return p;
+}
 
 void handshake(Exchange &x, qint64 t0Us)
 {
@@ -257,6 +287,111 @@ private slots:
         QVERIFY(same.mark(100).lost);
     }
 
+    void twoHostsBehindNatFromASession()
+    {
+        // A merged session: the client on host 0 (192.168.1.5:40001 -> 198.51.100.9:443), the
+        // server on host 1 seeing the client's NAT address 203.0.113.7:61000, its clock 300 µs
+        // ahead after alignment (error bound 500 µs). A second server socket on host 1 with
+        // another NAT port and other ISNs is not the peer. Pairing by ISNs, then transit.
+        QTemporaryDir dir;
+        const QString file = dir.filePath(QStringLiteral("h.tcpscope"));
+        QString error;
+        auto writer = SessionWriter::create(file, &error);
+        QVERIFY2(writer, qPrintable(error));
+        constexpr qint64 kT0 = 1'800'000'000'000'000'000;
+        SessionInfo info;
+        info.startedNs = kT0;
+        info.stoppedNs = kT0 + 1'000'000'000;
+        info.packetsCaptured = true;
+        HostInfo h0, h1;
+        h0.id = 0;
+        h0.name = QStringLiteral("laptop");
+        h0.offsetErrorNs = 0;
+        h1.id = 1;
+        h1.name = QStringLiteral("web1");
+        h1.offsetErrorNs = 500'000;
+        h1.offsetMethod = OffsetMethod::Handshakes;
+        info.hosts = {h0, h1};
+        writer->setInfo(info);
+        auto conn = [&](qint64 id, qint32 host, const char *local, quint16 lport,
+                        const char *remote, quint16 rport, ConnectionRole role, qint64 isnLocal,
+                        qint64 isnRemote) {
+            Connection c;
+            c.id = id;
+            c.hostId = host;
+            c.family = 4;
+            c.localAddr = QLatin1String(local);
+            c.remoteAddr = QLatin1String(remote);
+            c.localPort = lport;
+            c.remotePort = rport;
+            c.role = role;
+            c.startNs = kT0;
+            c.endNs = kT0 + 5'000'000;
+            c.state = TcpState::Close;
+            c.history = {{kT0, TcpState::Close, TcpState::SynSent, 0, QString()}};
+            c.packets.isnLocal = isnLocal;
+            c.packets.isnRemote = isnRemote;
+            writer->writeConnection(c);
+        };
+        conn(1, 0, "192.168.1.5", 40001, "198.51.100.9", 443, ConnectionRole::Client, kIsnA, kIsnB);
+        conn(2, 1, "198.51.100.9", 443, "203.0.113.7", 61001, ConnectionRole::Server, 777, 888);
+        conn(3, 1, "198.51.100.9", 443, "203.0.113.7", 61000, ConnectionRole::Server, kIsnB, kIsnA);
+        Exchange x;
+        x.offsetUs = 300;
+        x.nextId = 1;
+        handshake(x, 0);
+        const quint32 s = kIsnA + 1;
+        const qint64 d1 = x.aToB(1000, 40, s, kIsnB + 1, 1448, kPshAck, 3);
+        const qint64 lost = x.aToB(1001, -1, s + 1448, kIsnB + 1, 1448, kPshAck, 3);
+        x.aToB(1002, 40, s + 2896, kIsnB + 1, 1448, kPshAck, 3);
+        const qint64 resent = x.aToB(1250, 45, s + 1448, kIsnB + 1, 1448, kPshAck, 4);
+        x.bToA(1400, 40, kIsnB + 1, s + 4344, 0, kAck, 9005);
+        x.sortByTime();
+        QVector<Packet> packets;
+        for (const TransitSegment &seg : x.a)
+            packets.append(packetOf(seg, 1, kT0));
+        for (const TransitSegment &seg : x.b)
+            packets.append(packetOf(seg, 3, kT0));
+        std::sort(packets.begin(), packets.end(),
+                  [](const Packet &l, const Packet &r) { return l.id < r.id; });
+        writer->writePackets(packets);
+        QVERIFY(writer->close(&error));
+        auto session = Session::open(file, &error);
+        QVERIFY2(session, qPrintable(error));
+        QCOMPARE(session->connection(3)->hostId, 1);
+        QCOMPARE(session->connection(3)->packets.isnRemote, qint64(kIsnA));
+
+        const auto peers = sessionPeers(*session);
+        QCOMPARE(peers.value(1), 3);
+        QVERIFY(!peers.contains(2));
+        QCOMPARE(sessionClockSlack(*session, 0, 1), 500'000);
+        const PeerTransit t = sessionPeerTransit(*session, 1, 3);
+        QCOMPARE(t.mark(d1).delayNs, (300 + 40) * kUs);
+        QVERIFY(t.mark(lost).lost);
+        QCOMPARE(t.mark(resent).delayNs, (300 + 45) * kUs);
+        QCOMPARE(t.outbound.lost, 1u);
+        QCOMPARE(t.outbound.sent, 6u);
+        QCOMPARE(t.inbound.minNs, (40 - 300) * kUs); // the clock difference left
+        // The display filter fields from the session.
+        FilterError ferror;
+        const DisplayFilter lostFilter =
+            DisplayFilter::compile(QStringLiteral("peer.lost"), FilterTarget::Packets, &ferror);
+        QVERIFY2(lostFilter.isValid(), qPrintable(ferror.message));
+        const FilterContext context = filterContextForSession(*session, lostFilter);
+        QList<qint64> matched;
+        session->forEachPacket(-1, [&](const Packet &p) {
+            if (lostFilter.matches(p, context))
+                matched.append(p.id);
+            return true;
+        });
+        QCOMPARE(matched, QList<qint64>{lost});
+        const DisplayFilter peerFilter =
+            DisplayFilter::compile(QStringLiteral("conn.peer == 3"), FilterTarget::Connections);
+        const FilterContext connContext = filterContextForSession(*session, peerFilter);
+        QVERIFY(peerFilter.matches(*session->connection(1), connContext));
+        QVERIFY(!peerFilter.matches(*session->connection(2), connContext));
+    }
+
     void fromASession()
     {
         // Two ends written through the SessionWriter (loopback-like, one host), a third
@@ -295,29 +430,7 @@ private slots:
         x.sortByTime();
         QVector<Packet> packets;
         auto toPacket = [&](const TransitSegment &s, qint64 connectionId) {
-            Packet p;
-            p.id = s.packetId;
-            p.connectionId = connectionId;
-            p.timeNs = kT0 + s.timeNs;
-            p.direction = s.outgoing ? PacketDirection::Out : PacketDirection::In;
-            p.family = 4;
-            p.srcAddr = p.dstAddr = {127, 0, 0, 1};
-            const bool fromA = (connectionId == 1) == s.outgoing;
-            p.srcPort = fromA ? 40001 : 8080;
-            p.dstPort = fromA ? 8080 : 40001;
-            p.seq = s.seq;
-            p.ack = s.ack;
-            p.tcpFlags = s.flags;
-            p.window = s.window;
-            p.payloadLen = s.length - ((s.flags & TS_TCP_SYN) ? 1 : 0);
-            // The timestamp option: NOP NOP kind 8 len 10 TSval TSecr.
-            p.options = QByteArray::fromHex("0101080a");
-            for (int shift = 24; shift >= 0; shift -= 8)
-                p.options.append(char((s.tsVal >> shift) & 0xff));
-            p.options.append(4, '\0');
-            p.tcpHdrLen = 32;
-            p.ipHdrLen = 20;
-            return p;
+            return packetOf(s, connectionId, kT0);
         };
         for (const TransitSegment &s : x.a)
             packets.append(toPacket(s, 1));
