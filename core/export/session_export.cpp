@@ -151,11 +151,13 @@ bool writeTableStream(const Session &session, QIODevice &out, ExportFormat forma
     const FilterContext context = filterContextForSession(session, filter);
     // peer_delay_ns and peer_lost: the packets of connections whose other end is in the
     // session are matched with it first (one more pass over those connections' packets).
+    // A filter on peer.* has them in its context already (for every pair).
+    const bool inContext = filter.needsPeerTransit();
     QHash<qint64, PeerTransitMark> marks;
-    if (connectionId > 0) {
+    if (!inContext && connectionId > 0) {
         if (const qint64 peer = sessionPeers(session).value(connectionId, 0); peer > 0)
             marks = sessionPeerTransit(session, connectionId, peer).marks;
-    } else {
+    } else if (!inContext) {
         marks = sessionTransitMarks(session);
     }
     PacketExportWriter writer(out, format, text);
@@ -163,7 +165,7 @@ bool writeTableStream(const Session &session, QIODevice &out, ExportFormat forma
     session.forEachPacket(connectionId > 0 ? connectionId : -1, [&](const Packet &p) {
         if (!filter.matches(p, context))
             return true;
-        ok = writer.write(p, marks.value(p.id));
+        ok = writer.write(p, inContext ? context.transitMark(p.id) : marks.value(p.id));
         return ok;
     });
     ok = ok && writer.finish();
