@@ -10,6 +10,7 @@
 #include <QRegularExpression>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <sys/stat.h>
 
@@ -252,9 +253,20 @@ QVector<KeptWindow> mergedWindows(QVector<KeptWindow> windows)
     return out;
 }
 
+// A time moved by shift, kept within what a session stores (0 .. INT64_MAX: hostile inputs
+// and offsets must not overflow).
+qint64 at(qint64 ns, qint64 shift)
+{
+    qint64 out;
+    if (__builtin_add_overflow(ns, shift, &out))
+        return shift > 0 ? std::numeric_limits<qint64>::max() : 0;
+    return std::max<qint64>(out, 0);
+}
+
+// The same for times where 0 means "none" (an open connection's end).
 qint64 shifted(qint64 ns, qint64 shift)
 {
-    return ns == 0 ? 0 : ns + shift;
+    return ns == 0 ? 0 : at(ns, shift);
 }
 
 } // namespace
@@ -294,7 +306,9 @@ std::optional<ClockAlignment> alignHandshakes(const QVector<HandshakeTimes> &pai
         const __int128 delay = (__int128(t.clientSynAckReceived) - t.clientSynSent) -
                                (__int128(t.serverSynAckSent) - t.serverSynReceived);
         const __int128 bound = (delay < 0 ? -delay : delay) / 2;
-        const qint64 serverMinusClient = qint64(sum / 2);
+        // Hostile times must not wrap: an offset beyond ±2^62 ns (146 years) is nonsense anyway.
+        constexpr __int128 kLimit = __int128(1) << 62;
+        const qint64 serverMinusClient = qint64(std::clamp<__int128>(sum / 2, -kLimit, kLimit));
         all.append({t.referenceIsClient ? -serverMinusClient : serverMinusClient,
                     qint64(std::min<__int128>(bound, INT64_MAX))});
     }
@@ -447,7 +461,8 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
                 }
             }
             shifts.byHost[id] = shift;
-            out.clockOffsetNs = h.clockOffsetNs + shift;
+            out.clockOffsetNs = qint64(
+                std::clamp<__int128>(__int128(h.clockOffsetNs) + shift, INT64_MIN, INT64_MAX));
             if (log)
                 log(mergeHostLine(rep, id));
         }
@@ -465,6 +480,11 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
         const Input &prev = inputs[i - 1];
         inputs[i].connectionBase = prev.connectionBase + prev.session->lastConnectionId();
         inputs[i].packetBase = prev.packetBase + prev.session->lastPacketId();
+        // Ids of a hostile file near the top of the range would overflow in the next input's.
+        constexpr qint64 kMaxBase = qint64(1) << 60;
+        if (inputs[i].connectionBase > kMaxBase || inputs[i].packetBase > kMaxBase)
+            return fail(QStringLiteral("%1: connection or packet ids too large to renumber")
+                            .arg(prev.path));
     }
 
     // The session facts: earliest start, latest stop, counters summed, per-host facts in hosts.
@@ -481,11 +501,11 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
         const SessionInfo s = in.session->info();
         const qint64 shift = shifts.of(in, 0);
         if (s.startedNs > 0) {
-            const qint64 start = s.startedNs + shift;
+            const qint64 start = at(s.startedNs, shift);
             info.startedNs = info.startedNs == 0 ? start : std::min(info.startedNs, start);
         }
         if (s.stoppedNs > 0)
-            info.stoppedNs = std::max(info.stoppedNs, s.stoppedNs + shift);
+            info.stoppedNs = std::max(info.stoppedNs, at(s.stoppedNs, shift));
         for (const InterfaceInfo &f : s.interfaces) {
             auto same =
                 std::find_if(info.interfaces.begin(), info.interfaces.end(),
@@ -509,8 +529,8 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
             info.interruptions.append(x);
         }
         for (KeptWindow w : s.keptWindows) {
-            w.startNs += shift;
-            w.endNs += shift;
+            w.startNs = at(w.startNs, shift);
+            w.endNs = at(w.endNs, shift);
             windows.append(w);
         }
         if (i == 0)
@@ -597,10 +617,10 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
                     const qint64 oldId = c.id;
                     c.id = newId(oldId);
                     c.hostId = in.hostBase + localHost;
-                    c.startNs += shift;
+                    c.startNs = at(c.startNs, shift);
                     c.endNs = shifted(c.endNs, shift);
                     for (StateChange &sc : c.history)
-                        sc.timeNs += shift;
+                        sc.timeNs = at(sc.timeNs, shift);
                     writer->writeConnection(c);
                     ++rep.connections;
 
@@ -622,7 +642,7 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
                             Packet q = p;
                             q.id += in.packetBase;
                             q.connectionId = c.id;
-                            q.timeNs += shift;
+                            q.timeNs = at(q.timeNs, shift);
                             q.ifindex = newIf(q.ifindex);
                             packets.append(q);
                             return packets.size() < kBatch || (ok = sendPackets());
@@ -641,7 +661,7 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
                         s.forEachSample(oldId, [&](const TcpSample &t) {
                             TcpSample u = t;
                             u.connectionId = c.id;
-                            u.timeNs += shift;
+                            u.timeNs = at(u.timeNs, shift);
                             samples.samples.append(u);
                             return samples.samples.size() < kBatch || (ok = sendSamples());
                         });
@@ -672,7 +692,7 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
                 Packet q = p;
                 q.id += in.packetBase;
                 q.connectionId = 0;
-                q.timeNs += shift0;
+                q.timeNs = at(q.timeNs, shift0);
                 q.ifindex = newIf(q.ifindex);
                 loose.append(q);
                 if (loose.size() >= kBatch) {
@@ -690,7 +710,7 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
             KernelData looseSamples;
             s.forEachSample(0, [&](const TcpSample &t) {
                 TcpSample u = t;
-                u.timeNs += shift0;
+                u.timeNs = at(u.timeNs, shift0);
                 u.connectionId = 0;
                 looseSamples.samples.append(u);
                 return true;
@@ -702,16 +722,16 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
             s.forEachKernelBatch(kBatch, [&](const KernelData &batch) {
                 KernelData out = batch;
                 for (KernelEvent &e : out.events) {
-                    e.timeNs += shifts.of(in, hostOf(e.connectionId));
+                    e.timeNs = at(e.timeNs, shifts.of(in, hostOf(e.connectionId)));
                     e.connectionId = newId(e.connectionId);
                 }
                 for (DropEvent &e : out.drops) {
-                    e.timeNs += shifts.of(in, hostOf(e.connectionId));
+                    e.timeNs = at(e.timeNs, shifts.of(in, hostOf(e.connectionId)));
                     e.connectionId = newId(e.connectionId);
                     e.ifindex = newIf(e.ifindex);
                 }
                 for (ListenerSample &e : out.listeners) {
-                    e.timeNs += shifts.of(in, hostOf(e.connectionId));
+                    e.timeNs = at(e.timeNs, shifts.of(in, hostOf(e.connectionId)));
                     e.connectionId = newId(e.connectionId);
                 }
                 const qint64 n = out.events.size() + out.drops.size() + out.listeners.size();
@@ -725,7 +745,7 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
             // What refers to connections and packets: their new ids, on the shifted axis.
             QVector<Alert> alerts = s.alerts();
             for (Alert &a : alerts) {
-                a.timeNs += shifts.of(in, hostOf(a.connections.value(0)));
+                a.timeNs = at(a.timeNs, shifts.of(in, hostOf(a.connections.value(0))));
                 for (qint64 &id : a.connections)
                     id = newId(id);
                 for (qint64 &id : a.packets)
