@@ -31,8 +31,8 @@ class PeerTransitJob : public QObject
     Q_OBJECT
 public:
     // Asking for every connection (an empty list) matches every pair only in sessions of at
-    // most this many packets (the marks are kept in memory: ~40 bytes a packet).
-    static constexpr qint64 kMaxAllPackets = 2'000'000;
+    // most this many packets (the marks are kept in memory: ~60 bytes a packet).
+    static constexpr qint64 kMaxAllPackets = 1'000'000;
 
     explicit PeerTransitJob(QObject *parent = nullptr);
 
