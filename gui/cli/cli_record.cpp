@@ -154,11 +154,24 @@ int runRecord(const QStringList &args, int argc, char **argv)
                                   .arg(TS_SNAP_MAX)
                                   .arg(parser.value(snap)));
     }
-    if (!options.packets && (parser.isSet(filter) || options.snapLen > 0))
+    // Owner terms select connections too, so they go with --no-packets; packet terms do not.
+    bool packetTerms = parser.isSet(filter);
+    if (packetTerms) {
+        CaptureOptions withPackets = options;
+        withPackets.packets = true;
+        QString ignored;
+        OwnerTerms owners;
+        const auto start = buildStartOptions(withPackets, &ignored, &owners);
+        // A filter that does not parse is reported as such below.
+        packetTerms = start && (!start->ports.empty() || !start->nets.empty() ||
+                                !start->interfaces.empty() ||
+                                (!start->hasOwnerTerms() && owners.isEmpty()));
+    }
+    if (!options.packets && (packetTerms || options.snapLen > 0))
         return usageError(kCmd, QStringLiteral("--no-packets cannot be combined with %1 (they "
                                                "select packets)")
-                                    .arg(parser.isSet(filter) ? QStringLiteral("--filter")
-                                                              : QStringLiteral("--snap")));
+                                    .arg(packetTerms ? QStringLiteral("--filter's packet terms")
+                                                     : QStringLiteral("--snap")));
     options.tcpInfo = !parser.isSet(noTcpInfo);
     if (parser.isSet(sampleInterval)) {
         if (!options.tcpInfo)
