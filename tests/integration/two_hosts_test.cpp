@@ -172,9 +172,9 @@ void TestTwoHosts::initTestCase()
              0);
     // The router drops about one in twelve of A's data segments to B, and counts them.
     const QString rules =
-        QStringLiteral("table inet tsloss { chain fwd { type filter hook forward priority 0; "
+        QStringLiteral("table inet tsloss { chain tsfwd { type filter hook forward priority 0; "
                        "ip saddr 10.213.1.1 ip daddr 10.213.2.1 meta l4proto tcp "
-                       "meta length > 200 numgen random mod 12 == 0 counter drop } }");
+                       "meta length > 200 numgen random mod 12 == 0 counter drop; }; }");
     const Run nft = run(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("exec"), m_r,
                                                QStringLiteral("nft"), rules});
     QVERIFY2(nft.exitCode == 0, qPrintable(nft.err));
@@ -299,7 +299,10 @@ void TestTwoHosts::checkMerged(const QString &out, const QStringList &extraArgs,
     QCOMPARE(b.value(QLatin1String("offset_method")).toString(), method);
     const double offsetMs = b.value(QLatin1String("clock_offset_ns")).toDouble() / 1e6;
     const double errorMs = b.value(QLatin1String("offset_error_ns")).toDouble() / 1e6;
-    qInfo("host-b offset %.3f ms ± %.3f ms (%s)", offsetMs, errorMs, qPrintable(method));
+    qInfo("host-b offset %.3f ms ± %s (%s)", offsetMs,
+          qPrintable(errorMs < 0 ? QStringLiteral("unknown")
+                                 : QStringLiteral("%1 ms").arg(errorMs, 0, 'f', 3)),
+          qPrintable(method));
     QVERIFY2(qAbs(offsetMs + kSkewMs) < 2.0, "host B's offset is not the injected skew");
 
     // Every test connection is paired with its other end, on the other host.
@@ -350,7 +353,7 @@ void TestTwoHosts::checkMerged(const QString &out, const QStringList &extraArgs,
         if (side.isEmpty() ||
             p.value(QLatin1String("direction")).toString() != QLatin1String("out"))
             continue;
-        if (p.value(QLatin1String("peer_lost")).toBool()) {
+        if (p.value(QLatin1String("peer_lost")).toInt() == 1) {
             (side == QLatin1String("client") ? lostFromClients : lostFromServers)++;
             continue;
         }
