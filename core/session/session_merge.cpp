@@ -22,12 +22,12 @@ namespace tcpscope {
 
 namespace {
 
-// Connections read per page, records handed to the writer per call, and how many records may
-// be queued before waiting for the writer to commit them (its queue drops what exceeds its
+// Connections read per page, records handed to the writer per call, and how many bytes of
+// records may wait in its queue before reading pauses (its queue drops what exceeds its
 // budget; a merge must never lose records).
 constexpr int kPage = 1000;
 constexpr int kBatch = 4096;
-constexpr qint64 kFlushEvery = 100'000;
+constexpr qint64 kQueueBytes = 32 << 20;
 // Handshake alignment: connections of the reference input kept as candidates, pairs used per
 // host (the median of a thousand is as good as that of a million), packets looked at per side.
 constexpr qsizetype kMaxCandidates = 500'000;
@@ -573,13 +573,14 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
         if (!writer)
             return false;
         writer->setInfo(info);
-        qint64 sinceFlush = 0;
-        auto queued = [&](qint64 n) {
-            sinceFlush += n;
-            if (sinceFlush < kFlushEvery)
-                return true;
-            sinceFlush = 0;
-            return writer->flush(werr);
+        // Never more than kQueueBytes ahead of the writer: its queue drops what exceeds its
+        // budget, and memory stays bounded; reading goes on while it writes.
+        auto queued = [&](qint64) {
+            writer->waitForRoom(kQueueBytes);
+            const QString e = writer->writeError();
+            if (!e.isEmpty())
+                *werr = e;
+            return e.isEmpty();
         };
         QVector<Annotation> annotations;
         qint64 doneConnections = 0;
@@ -669,6 +670,10 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
                         ok = sendSamples();
                     if (!ok)
                         return false;
+                    // The row again after its records: a closed connection's chunks are then
+                    // written with the next batch instead of waiting to age.
+                    if (c.endNs != 0)
+                        writer->writeConnection(c);
                 }
                 // Their rows are final: the writer may drop what it keeps per connection, so
                 // its memory does not grow with the inputs.

@@ -808,6 +808,15 @@ QString SessionWriter::writeError()
     return d->error;
 }
 
+void SessionWriter::waitForRoom(qint64 maxQueuedBytes)
+{
+    std::unique_lock lock(d->mutex);
+    d->committed.wait(lock, [&] {
+        return d->queuedBytes <= maxQueuedBytes || d->closed || !d->error.isEmpty() ||
+               !d->thread.joinable();
+    });
+}
+
 bool SessionWriter::flush(QString *error)
 {
     std::unique_lock lock(d->mutex);

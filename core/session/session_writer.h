@@ -50,6 +50,11 @@ public:
     // The first write error so far (e.g. disk full), empty while all is well; never blocks on
     // disk. Later batches are not trusted to the file after one failed.
     QString writeError();
+    // Blocks while more than maxQueuedBytes of packets and kernel records wait for the writer
+    // thread (until it has taken them into a batch and committed one): a producer that must not
+    // lose records (merge) stays at most that far ahead, and keeps reading while the writer
+    // writes.
+    void waitForRoom(qint64 maxQueuedBytes);
     // Blocks until everything queued so far is committed. False + reason on a write error
     // (e.g. disk full); the file keeps all earlier committed batches.
     bool flush(QString *error = nullptr);

@@ -115,9 +115,11 @@ void ChunkWriter::noteConnection(const Connection &c)
         m_closed.insert(c.id, true);
         --m_open;
         ++bucket(c.endNs).closed;
-        if (m_packets.contains(c.id) || m_samples.contains(c.id))
-            m_closing.insert(c.id);
     }
+    // A closed connection's buffered records go out at the next flush, also when its row comes
+    // again after them (a merge writes the row, its records, the row).
+    if (c.endNs != 0 && (m_packets.contains(c.id) || m_samples.contains(c.id)))
+        m_closing.insert(c.id);
 }
 
 bool ChunkWriter::forget(qint64 connectionId)
