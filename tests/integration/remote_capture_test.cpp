@@ -391,9 +391,23 @@ void TestRemoteCapture::recordsRealTrafficRemotely()
 {
     const QString file = m_dir.filePath(QStringLiteral("remote.tcpscope"));
     const QString dest = QStringLiteral("ssh://root@127.0.0.1:%1").arg(m_port);
-    QProcess *rec =
-        startRecord({QStringLiteral("--remote"), dest, QStringLiteral("--remote-helper"), m_helper,
-                     QStringLiteral("-o"), file});
+    // The test's own cgroup, as a filter term the remote helper's report resolves (the
+    // exchange's processes are the test's children, in the same cgroup).
+    QString cgroupPath;
+    {
+        QFile self(QStringLiteral("/proc/self/cgroup"));
+        QVERIFY(self.open(QIODevice::ReadOnly));
+        for (const QByteArray &line : self.readAll().split('\n'))
+            if (line.startsWith("0::"))
+                cgroupPath = QString::fromUtf8(line.mid(3));
+    }
+    QStringList args = {QStringLiteral("--remote"), dest, QStringLiteral("--remote-helper"),
+                        m_helper, QStringLiteral("-o"), file};
+    if (!cgroupPath.isEmpty())
+        args << QStringLiteral("--filter") << QStringLiteral("cgroup ") + cgroupPath;
+    else
+        qWarning("SKIPPED PART: no cgroup v2 path in /proc/self/cgroup: no remote owner filter");
+    QProcess *rec = startRecord(args);
     QVERIFY2(waitLive(file, *rec), rec->readAllStandardError().constData());
     const pid_t helper = remoteHelper(5000);
     QVERIFY2(helper > 0, "no tcpscope-helper below the test's sshd");
@@ -422,12 +436,15 @@ void TestRemoteCapture::recordsRealTrafficRemotely()
     QCOMPARE(info.remote, dest);
     QVERIFY(info.stoppedNs > 0);
     bool serverSeen = false, clientSeen = false;
+    quint64 clientCgroup = 0;
     session->forEachConnection(
         [&](const Connection &c) {
             if (c.localPort == serverPort && c.remotePort == clientPort)
                 serverSeen = c.comm == QLatin1String("ts_server");
-            if (c.localPort == clientPort && c.remotePort == serverPort)
+            if (c.localPort == clientPort && c.remotePort == serverPort) {
                 clientSeen = c.comm == QLatin1String("ts_client") && c.endNs > 0;
+                clientCgroup = c.cgroupId;
+            }
             return true;
         },
         true);
@@ -438,6 +455,11 @@ void TestRemoteCapture::recordsRealTrafficRemotely()
                             .arg(serverSeen)
                             .arg(clientSeen)));
     QVERIFY(session->packetCount() > 0);
+    // The remote helper's report named the remote connections' cgroup.
+    if (!cgroupPath.isEmpty()) {
+        QVERIFY(clientCgroup != 0);
+        QCOMPARE(session->ownerNames().cgroupPaths.value(clientCgroup), cgroupPath);
+    }
 
     QProcess infoCmd;
     infoCmd.start(m_tcpscope, {QStringLiteral("info"), file});
