@@ -79,9 +79,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
             (void)decodeLog(f.payload, err);
             break;
         case MessageType::HostOwners:
-            if (auto o = decodeHostOwners(f.payload, err)) // a decoded report encodes to itself
-                if (decodeHostOwners(std::span(encodeHostOwners(*o)).subspan(kHeaderSize), err) != o)
+            if (auto o = decodeHostOwners(f.payload, err)) { // a decoded report encodes to itself
+                const std::vector<std::uint8_t> again = encodeHostOwners(*o);
+                if (decodeHostOwners(std::span(again).subspan(kHeaderSize), err) != o)
                     __builtin_trap();
+            }
             break;
         case MessageType::Records: {
             std::size_t skipped = 0;
