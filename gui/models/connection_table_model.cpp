@@ -30,8 +30,9 @@ const char *const kHeaderTips[ConnectionTableModel::ColumnCount] = {
     "Address family",
     "Local address and port",
     "Remote address and port",
-    "The other local socket of this connection (both ends on this machine, e.g. loopback): its "
-    "connection id; double-click it or right-click ▸ Go to Peer to select it",
+    "The other end of this connection when it is in the session too (the other local socket, "
+    "or the other host's in a merged session): its connection id; double-click it or "
+    "right-click ▸ Go to Peer to select it",
     "Current (or last) TCP state",
     "Local time of the first state change seen",
     "Lifetime: first state change to CLOSE (open: up to now / session end)",

@@ -11,7 +11,7 @@
 // only the matching ids), or plain words that must all appear (the Session's text condition:
 // process, pid, addresses, ports, role, state, close reason); see models/filter_text.h.
 //
-// The Peer column shows the other local socket of the same connection (analysis/peers.h),
+// The Peer column shows the other end of the same connection (analysis/peers.h),
 // computed in one pass over the summaries when a session is set (a worker pass when large).
 #pragma once
 
@@ -43,7 +43,7 @@ public:
         ColFamily,
         ColLocal,
         ColRemote,
-        ColPeer, // the other local socket of this connection (loopback), by id
+        ColPeer, // the other end of this connection (analysis/peers.h), by id
         ColState,
         ColStart,
         ColDuration,
@@ -104,7 +104,7 @@ public:
     const ParsedFilter &parsedFilter() const { return m_parsed; }
     // An expression is being evaluated on the worker (the rows are those of the previous filter).
     bool isFiltering() const;
-    // The other local socket of connection id (0: none known, or not computed yet).
+    // The other end of connection id (0: none known, or not computed yet).
     qint64 peerOf(qint64 id) const { return m_peers.value(id, 0); }
     bool peersReady() const { return m_peersReady; }
     // The session's connection columns a table column shows (for "Apply as Filter"): "comm"

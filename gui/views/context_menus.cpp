@@ -202,8 +202,8 @@ QMenu *ContextMenus::connectionMenu(const QModelIndex &index, QWidget *parent)
         menu->addAction(peer > 0 ? tr("Go to Peer (connection %1)").arg(peer) : tr("Go to Peer"));
     goPeer->setObjectName(QStringLiteral("goToPeer"));
     goPeer->setEnabled(peer > 0);
-    goPeer->setToolTip(tr("The other local socket of this connection (both ends captured, e.g. "
-                          "on loopback)"));
+    goPeer->setToolTip(tr("The other end of this connection (both ends captured: on loopback, "
+                          "or on two hosts of a merged session)"));
     connect(goPeer, &QAction::triggered, this, [this, id] { goToPeer(id); });
     QAction *note = menu->addAction(tr("Add Annotation…"));
     note->setObjectName(QStringLiteral("addAnnotation"));
@@ -327,7 +327,7 @@ bool ContextMenus::goToPeer(qint64 id)
     const qint64 peer = m_views.connectionModel->peerOf(id);
     if (peer <= 0) {
         emit message(tr("Connection %1 has no peer: its other end is not a socket of this "
-                        "capture")
+                        "session")
                          .arg(id));
         return false;
     }

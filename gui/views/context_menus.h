@@ -11,7 +11,7 @@
 //    connection filter, Copy as above, Add Annotation… on the visible time naming it;
 //  - on a packet, a details line: Add Annotation… on that packet;
 //  - on a connection: Show Packets, Sequence Graph, Kernel Metrics (select it and switch to
-//    that tab) and Go to Peer (the other local socket of the same connection; double-clicking
+//    that tab) and Go to Peer (the other end of the same connection; double-clicking
 //    the Peer cell does the same).
 // The menus are built by *Menu() (tests trigger their actions) and shown on right-click.
 #pragma once
@@ -58,7 +58,7 @@ public:
     QMenu *detailsMenu(QTreeWidgetItem *item, QWidget *parent);
     QMenu *endpointMenu(const QModelIndex &index, QWidget *parent);
 
-    // Selects the other local socket of connection id in the table; false (and message()) when
+    // Selects the other end of connection id in the table; false (and message()) when
     // it has none or the filter hides it.
     bool goToPeer(qint64 id);
 
