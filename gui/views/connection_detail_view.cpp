@@ -89,14 +89,17 @@ void ConnectionDetailView::setSession(std::shared_ptr<const Session> session)
 
 void ConnectionDetailView::startTransit(qint64 connectionId)
 {
-    // Live, the same connection is matched again with its new packets once a run has ended.
-    if (!m_session || (connectionId == m_transitFor && (!m_capturing || m_transitJob->isRunning())))
+    // Live, the same connection is matched again with its new packets once a run has ended (at
+    // most every 2 s).
+    if (!m_session || (connectionId == m_transitFor && (!m_capturing || m_transitJob->isRunning() ||
+                                                        m_transitStarted.elapsed() < 2000)))
         return;
     if (connectionId != m_transitFor) {
         m_peerHtml.clear();
         m_peerText.clear();
     }
     m_transitFor = connectionId;
+    m_transitStarted.start();
     m_transitJob->start(m_session->path(), {connectionId});
 }
 

@@ -13,6 +13,7 @@
 #include "model/connection.h"
 #include "models/peer_transit_job.h"
 
+#include <QElapsedTimer>
 #include <QTimer>
 #include <QWidget>
 
@@ -90,7 +91,8 @@ private:
     QString m_hint;
     PeerTransitJob *m_transitJob;
     qint64 m_transitFor = 0; // the connection the last run was for
-    QString m_headerBase;    // the header without the Both ends line
+    QElapsedTimer m_transitStarted;
+    QString m_headerBase; // the header without the Both ends line
     QString m_peerHtml, m_peerText;
 };
 
