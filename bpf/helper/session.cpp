@@ -253,6 +253,13 @@ Session::Wait Session::waitForStart(bool &signalled)
             std::string err;
             if (frame.type == wire::MessageType::Stop)
                 return Wait::Stop;
+            if (frame.type == wire::MessageType::ClockProbe) {
+                if (!answerClockProbe(frame, err)) {
+                    fail(wire::ErrorCode::Protocol, "protocol error", err);
+                    return Wait::Error;
+                }
+                continue;
+            }
             if (frame.type == wire::MessageType::Start) {
                 wire::ErrorMessage refusal;
                 if (auto start = wire::decodeStart(frame.payload, err, &refusal)) {
@@ -410,6 +417,21 @@ bool Session::sendStats()
     return m_peer.queue(wire::encodeStats(stats), true) && m_peer.pump();
 }
 
+bool Session::answerClockProbe(const wire::Frame &probe, std::string &err)
+{
+    const auto id = wire::decodeClockProbe(probe.payload, err);
+    if (!id)
+        return false;
+    wire::ClockReply reply;
+    reply.id = *id;
+    reply.realtimeNs = clockNs(CLOCK_REALTIME);
+    reply.monotonicNs = clockNs(CLOCK_MONOTONIC);
+    if (m_peer.queue(wire::encodeClockReply(reply), true) && m_peer.pump())
+        return true;
+    err = m_peer.error();
+    return false;
+}
+
 int Session::stream(bool &signalled)
 {
     std::unique_ptr<ring_buffer, RingBufferDeleter> rb(
@@ -511,6 +533,9 @@ int Session::stream(bool &signalled)
                 reason = "Stop received";
                 break;
             }
+            if (frame.type == wire::MessageType::ClockProbe && err.empty() &&
+                answerClockProbe(frame, err))
+                continue;
             if (err.empty())
                 err = "unexpected " + wire::messageTypeName(uint16_t(frame.type)) +
                       " while streaming";

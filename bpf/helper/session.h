@@ -46,6 +46,9 @@ private:
     int stream(bool &signalled);
     bool flush(bool force);
     bool sendStats();
+    // Answers a ClockProbe with the clocks read now (queued after what is already queued, past
+    // the queue's budget like Stats); false with err on a malformed probe or a dead peer.
+    bool answerClockProbe(const wire::Frame &probe, std::string &err);
     bool startPackets();
     bool startTcpInfo();
     void pollListeners();

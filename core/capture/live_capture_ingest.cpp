@@ -273,6 +273,42 @@ OwnerNames LiveCapture::Private::newRemoteNames(const QVector<Connection> &conne
     return out;
 }
 
+bool LiveCapture::Private::sendStart(QString *error)
+{
+    if (!sendAll(helper.socketFd(), wire::encodeStart(startOptions))) {
+        *error = QStringLiteral("cannot send Start to tcpscope-helper");
+        return false;
+    }
+    startSent = true;
+    return true;
+}
+
+bool LiveCapture::Private::sendClockProbe(QString *error)
+{
+    if (sendAll(helper.socketFd(), wire::encodeClockProbe(clock.probeSent(realtimeNs()))))
+        return true;
+    *error = helperName() + QStringLiteral(": cannot send a clock probe");
+    return false;
+}
+
+void LiveCapture::Private::noteClock()
+{
+    std::lock_guard lock(mutex);
+    if (info.hosts.isEmpty()) {
+        HostInfo h;
+        h.name = info.hostname;
+        h.kernel = info.kernelRelease;
+        h.probes = info.probes;
+        h.source = info.remote;
+        h.offsetMethod = OffsetMethod::Recorded;
+        info.hosts.append(h);
+    }
+    // What was added to the remote host's times: our clock minus its clock.
+    info.hosts[0].clockOffsetNs = -clock.offsetNs();
+    info.hosts[0].offsetErrorNs = clock.errorNs();
+    writer->setInfo(info);
+}
+
 bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
 {
     std::string err;
@@ -373,11 +409,30 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
             for (const wire::HostOwners::Netns &n : report->netns)
                 remoteNames.netnsNames.insert(n.inode, fromStd(n.name));
         }
-        if (!sendAll(helper.socketFd(), wire::encodeStart(startOptions))) {
-            *error = QStringLiteral("cannot send Start to tcpscope-helper");
+        // A remote helper's clock is measured first (its records are converted with it).
+        return remote ? sendClockProbe(error) : sendStart(error);
+    }
+    case wire::MessageType::ClockReply: {
+        const qint64 receivedNs = realtimeNs();
+        const auto reply = wire::decodeClockReply(payload, err);
+        if (!reply) {
+            *error = QStringLiteral("protocol error: ") + fromStd(err);
             return false;
         }
-        return true;
+        if (!clock.replyReceived(reply->id, qint64(reply->realtimeNs), receivedNs))
+            return true; // a stale or useless answer: nothing learnt
+        if (startSent) {
+            noteClock(); // a refresh: the error bound may grow
+            return true;
+        }
+        if (!clock.started())
+            return sendClockProbe(error);
+        // Records from here on are put on this machine's clock: the helper's monotonic time
+        // to its wall time (Hello), then its wall time to ours.
+        offsetNs -= clock.offsetNs();
+        pipeline.setClockOffset(offsetNs);
+        noteClock();
+        return sendStart(error);
     }
     case wire::MessageType::Records: {
         const bool ok = wire::forEachRecord(
@@ -403,6 +458,8 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
             readerDropped = s->readerDropped;
         }
         lastStatsNs = s->monotonicNs;
+        if (remote && clock.refreshDue(realtimeNs()) && !sendClockProbe(error))
+            return false;
         // Stats keep record time going when traffic is quiet: the reorder window releases
         // what is old enough, and held packets wait in that time.
         pipeline.advanceTo(s->monotonicNs);

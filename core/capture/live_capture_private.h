@@ -4,6 +4,7 @@
 #pragma once
 
 #include "capture/capture_options.h"
+#include "capture/clock_sync.h"
 #include "capture/helper_process.h"
 #include "capture/live_capture.h"
 #include "detect/alert_engine.h"
@@ -121,6 +122,11 @@ struct LiveCapture::Private
     OwnerNames remoteNames;
     QSet<quint64> remoteNamedCgroups, remoteNamedNetns;
     std::optional<RemoteTarget> remote; // the helper runs there, through ssh
+    // A remote capture: the remote clock against this machine's (ClockProbe burst after
+    // HostOwners, before Start; then every 10 s). Its records are converted to this machine's
+    // clock, so sessions of several hosts recorded from here share one time axis.
+    ClockSync clock;
+    bool startSent = false;
     // A remote start's failure kind, decided from ssh's exit status by helperFailureText().
     CaptureFailure remoteFailure = CaptureFailure::Other;
     QStringList fallbackNotes;       // probe lines: why something asked for is off (fallback)
@@ -171,6 +177,10 @@ struct LiveCapture::Private
         return cond.wait_for(lock, std::chrono::milliseconds(ms), [this] { return ingestDone; });
     }
     bool handleFrame(const wire::Frame &frame, QString *error);
+    bool sendStart(QString *error);
+    bool sendClockProbe(QString *error);
+    // The remote host's clock offset and its error bound into the session's hosts row.
+    void noteClock();
     // The names of a remote capture's ids not named yet, from the remote HostOwners.
     OwnerNames newRemoteNames(const QVector<Connection> &connections);
     void handleRecord(const wire::Record &r);

@@ -12,7 +12,7 @@ std::uint32_t loadLe32(const std::uint8_t *p)
 bool knownType(std::uint16_t t)
 {
     return t >= static_cast<std::uint16_t>(MessageType::Hello) &&
-           t <= static_cast<std::uint16_t>(MessageType::HostOwners);
+           t <= static_cast<std::uint16_t>(MessageType::ClockReply);
 }
 } // namespace
 

@@ -84,6 +84,10 @@ std::string messageTypeName(std::uint16_t type)
         return "Log";
     case MessageType::HostOwners:
         return "HostOwners";
+    case MessageType::ClockProbe:
+        return "ClockProbe";
+    case MessageType::ClockReply:
+        return "ClockReply";
     }
     return "unknown(" + std::to_string(type) + ")";
 }
@@ -624,6 +628,47 @@ std::vector<std::uint8_t> encodeLog(const LogMessage &log)
     w.bytes(&level, 1);
     w.string(log.text.empty() ? std::string("(no text)") : log.text, kMaxString);
     return encodeFrame(MessageType::Log, p);
+}
+
+std::vector<std::uint8_t> encodeClockProbe(std::uint64_t id)
+{
+    std::vector<std::uint8_t> p;
+    ByteWriter w(p);
+    w.u64(id);
+    return encodeFrame(MessageType::ClockProbe, p);
+}
+
+std::optional<std::uint64_t> decodeClockProbe(std::span<const std::uint8_t> payload,
+                                              std::string &error)
+{
+    ByteReader r(payload);
+    const std::uint64_t id = r.u64();
+    if (!finish(r, "ClockProbe", error))
+        return std::nullopt;
+    return id;
+}
+
+std::vector<std::uint8_t> encodeClockReply(const ClockReply &reply)
+{
+    std::vector<std::uint8_t> p;
+    ByteWriter w(p);
+    w.u64(reply.id);
+    w.u64(reply.realtimeNs);
+    w.u64(reply.monotonicNs);
+    return encodeFrame(MessageType::ClockReply, p);
+}
+
+std::optional<ClockReply> decodeClockReply(std::span<const std::uint8_t> payload,
+                                           std::string &error)
+{
+    ByteReader r(payload);
+    ClockReply c;
+    c.id = r.u64();
+    c.realtimeNs = r.u64();
+    c.monotonicNs = r.u64();
+    if (!finish(r, "ClockReply", error))
+        return std::nullopt;
+    return c;
 }
 
 std::optional<LogMessage> decodeLog(std::span<const std::uint8_t> payload, std::string &error)

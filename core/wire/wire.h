@@ -32,7 +32,8 @@ inline constexpr char kMagic[8] = {'T', 'C', 'P', 'S', 'C', 'O', 'P', 'E'};
 // 2: capture options in Start, packet losses in Stats; 3: kTcpInfo + sample interval;
 // 4: maxStallMs in Start, records dropped for a slow reader in Stats; 5: typed Error frames
 // (code, primary/secondary text, filter position) and Log frames; 6: owner terms in Start (cgroup
-// ids, network namespaces, pids, process names) and the HostOwners report after Hello.
+// ids, network namespaces, pids, process names) and the HostOwners report after Hello;
+// ClockProbe/ClockReply (the app measures the helper's clock against its own).
 inline constexpr std::uint16_t kProtocolVersion = 6;
 inline constexpr std::size_t kHeaderSize = 8;
 inline constexpr std::uint32_t kMaxPayload = 1u << 20; // 1 MiB hard limit per frame
@@ -68,6 +69,11 @@ enum class MessageType : std::uint16_t {
     // cgroup tree and named network namespaces (HostOwners). The app resolves the filter's
     // cgroup paths and netns names against it, then sends Start.
     HostOwners = 9,
+    // app -> helper, any time after HostOwners (before Start too): a clock probe; the helper
+    // answers at once with ClockReply, its clocks read when it handles the probe. Over SSH
+    // the app times the round trip and so learns the remote clock against its own.
+    ClockProbe = 10,
+    ClockReply = 11, // helper -> app: the probe's id and the helper's clocks
 };
 
 // Why the helper gives up, as data: the app decides fallbacks and failure kinds from the code,
@@ -253,6 +259,16 @@ struct HostOwners
     bool operator==(const HostOwners &) const = default;
 };
 
+// Payload of ClockReply: u64 id (the probe's) | u64 realtimeNs | u64 monotonicNs, exactly that
+// long; ClockProbe's payload is the u64 id alone.
+struct ClockReply
+{
+    std::uint64_t id = 0;
+    std::uint64_t realtimeNs = 0;  // CLOCK_REALTIME and CLOCK_MONOTONIC of the helper's host,
+    std::uint64_t monotonicNs = 0; // read back to back when it handled the probe
+    bool operator==(const ClockReply &) const = default;
+};
+
 // Payload: u64 monotonicNs | u64 recordsSent | u64 missedRuns | u32 n | n x u64 lostPerCpu |
 // u32 m | m x u64 packetLostPerCpu | u64 packetsFiltered | u64 readerDropped, exactly that long.
 struct Stats
@@ -286,6 +302,8 @@ std::vector<std::uint8_t> encodeLog(const LogMessage &log);
 // Entries beyond the limits, or that would make the payload exceed kMaxPayload, are left out and
 // kCgroupsTruncated is set (netns entries beyond the limit are dropped the same way).
 std::vector<std::uint8_t> encodeHostOwners(const HostOwners &owners);
+std::vector<std::uint8_t> encodeClockProbe(std::uint64_t id);
+std::vector<std::uint8_t> encodeClockReply(const ClockReply &reply);
 // Records frames are built by RecordBatcher below.
 
 // Payload decoding: nullopt + error text on anything malformed (short, trailing bytes, bad
@@ -302,6 +320,10 @@ std::optional<std::string> decodeTextError(std::span<const std::uint8_t> payload
                                            std::string &error);
 std::optional<LogMessage> decodeLog(std::span<const std::uint8_t> payload, std::string &error);
 std::optional<HostOwners> decodeHostOwners(std::span<const std::uint8_t> payload,
+                                           std::string &error);
+std::optional<std::uint64_t> decodeClockProbe(std::span<const std::uint8_t> payload,
+                                              std::string &error);
+std::optional<ClockReply> decodeClockReply(std::span<const std::uint8_t> payload,
                                            std::string &error);
 // Which peer's versions are being checked, for the wording of the refusal.
 enum class Peer { Helper, App };

@@ -85,6 +85,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
                     __builtin_trap();
             }
             break;
+        case MessageType::ClockProbe:
+            (void)decodeClockProbe(f.payload, err);
+            break;
+        case MessageType::ClockReply:
+            if (auto c = decodeClockReply(f.payload, err)) // a decoded reply encodes to itself
+                if (decodeClockReply(std::span(encodeClockReply(*c)).subspan(kHeaderSize), err) != c)
+                    __builtin_trap();
+            break;
         case MessageType::Records: {
             std::size_t skipped = 0;
             forEachRecord(f.payload, touch, err, &skipped);

@@ -551,7 +551,7 @@ private slots:
                                   << "exceeds";
         QTest::newRow("huge") << quint32(0xffffffffu) << quint16(4) << quint16(0) << "exceeds";
         QTest::newRow("type0") << quint32(0) << quint16(0) << quint16(0) << "unknown message";
-        QTest::newRow("type10") << quint32(0) << quint16(10) << quint16(0) << "unknown message";
+        QTest::newRow("type12") << quint32(0) << quint16(12) << quint16(0) << "unknown message";
         QTest::newRow("type65535")
             << quint32(4) << quint16(0xffff) << quint16(0) << "unknown message";
         QTest::newRow("flags") << quint32(0) << quint16(3) << quint16(1) << "flags";
@@ -690,6 +690,33 @@ private slots:
         out = decodeHostOwners(decodeOne(encodeHostOwners(none)).payload, err);
         QVERIFY2(out, err.c_str());
         QVERIFY(*out == none);
+    }
+
+    void clockProbeAndReply()
+    {
+        std::string err;
+        const Frame probe = decodeOne(encodeClockProbe(0x0102030405060708ull));
+        QCOMPARE(probe.type, MessageType::ClockProbe);
+        QCOMPARE(messageTypeName(10), std::string("ClockProbe"));
+        QCOMPARE(probe.payload.size(), std::size_t(8));
+        QCOMPARE(probe.payload[0], std::uint8_t(8)); // little endian
+        QCOMPARE(decodeClockProbe(probe.payload, err).value_or(0), 0x0102030405060708ull);
+        const ClockReply reply{7, 1'700'000'000'123'456'789ull, 42'000'000'000ull};
+        const Frame f = decodeOne(encodeClockReply(reply));
+        QCOMPARE(f.type, MessageType::ClockReply);
+        QCOMPARE(messageTypeName(11), std::string("ClockReply"));
+        QCOMPARE(f.payload.size(), std::size_t(24));
+        const auto out = decodeClockReply(f.payload, err);
+        QVERIFY2(out, err.c_str());
+        QVERIFY(*out == reply);
+        // Short and long payloads are malformed.
+        std::vector<std::uint8_t> shorter(f.payload.begin(), f.payload.end() - 1);
+        QVERIFY(!decodeClockReply(shorter, err));
+        QVERIFY(!err.empty());
+        std::vector<std::uint8_t> longer(probe.payload);
+        longer.push_back(0);
+        QVERIFY(!decodeClockProbe(longer, err));
+        QVERIFY(!decodeClockProbe({}, err));
     }
 
     void hostOwnersTruncatedByCountAndSize()
