@@ -44,21 +44,26 @@ PureKey pureKey(const TransitSegment &s)
                                                 (s.hasTsVal ? (1ull << 56) : 0)};
 }
 
-// Picks among candidate sends: the latest sent no later than the receive (plus slack), else the
-// earliest; with latest false the earliest (identical copies arrive in the order sent). -1 when
-// there is none.
+// Picks among candidate sends: the latest sent no later than the receive, else the latest sent
+// no later than the receive plus the clock slack, else the earliest; with latest false the
+// earliest (identical copies arrive in the order sent). -1 when there is none.
 int pick(const QVector<Send> &sends, const QVector<int> &candidates, qint64 recvNs, qint64 slack,
          bool latest)
 {
-    int latestBefore = -1, earliest = -1;
+    int latestBefore = -1, latestWithinSlack = -1, earliest = -1;
     for (int i : candidates) {
         const qint64 t = sends[i].seg->timeNs;
-        if (t <= recvNs + slack && (latestBefore < 0 || t > sends[latestBefore].seg->timeNs))
+        if (t <= recvNs && (latestBefore < 0 || t > sends[latestBefore].seg->timeNs))
             latestBefore = i;
+        if (t <= recvNs + slack &&
+            (latestWithinSlack < 0 || t > sends[latestWithinSlack].seg->timeNs))
+            latestWithinSlack = i;
         if (earliest < 0 || t < sends[earliest].seg->timeNs)
             earliest = i;
     }
-    return latest && latestBefore >= 0 ? latestBefore : earliest;
+    if (!latest)
+        return earliest;
+    return latestBefore >= 0 ? latestBefore : latestWithinSlack >= 0 ? latestWithinSlack : earliest;
 }
 
 void matchDirection(const QVector<const TransitSegment *> &sent,

@@ -12,9 +12,10 @@
 //    segments as one GRO'd packet) on another: each received packet is split at the sent
 //    segments it covers and every piece matched. When both carry a TCP timestamp option its
 //    value must be equal; this tells a retransmission (a new send, a new TSval) from the
-//    original. Among the sends that remain, the latest one sent no later than the receive (plus
-//    the clock slack) is taken, else the earliest; without timestamps a spurious retransmission
-//    racing its original may so be matched with the wrong copy.
+//    original. Among the sends that remain, the latest one sent no later than the receive is
+//    taken, else the latest within the clock slack after it, else the earliest; without
+//    timestamps a spurious retransmission racing its original may so be matched with the wrong
+//    copy.
 //  * Segments without sequence space (pure ACKs, RSTs without data) are matched whole: same
 //    seq, ack, flags, window and TSval; a send is received at most once, identical copies (dup
 //    ACKs in one timestamp tick) in the order they were sent.

@@ -204,6 +204,20 @@ private slots:
         QCOMPARE(t.mark(resent).delayNs, 60 * kUs);
         QCOMPARE(t.mark(resent + 1).peerPacketId, resent);
         QCOMPARE(t.outbound.lost, 0u);
+
+        // Across hosts (1 s clock slack), a resend within the same timestamp tick: the copy
+        // received before the resend was sent is the original's.
+        Exchange y;
+        const qint64 first = y.aToB(0, 100, s, kIsnB + 1, 500, kPshAck, 100);
+        const qint64 again = y.aToB(300, 100, s, kIsnB + 1, 500, kPshAck, 100);
+        y.sortByTime();
+        TransitOptions o;
+        o.sameHost = false;
+        const PeerTransit u = matchPeerTransit(1, y.a, 2, y.b, o);
+        QCOMPARE(u.mark(first + 1).peerPacketId, first);
+        QCOMPARE(u.mark(first).delayNs, 100 * kUs);
+        QCOMPARE(u.mark(again + 1).peerPacketId, again);
+        QCOMPARE(u.mark(again).delayNs, 100 * kUs);
     }
 
     void gsoSegmentArrivesInPieces()
