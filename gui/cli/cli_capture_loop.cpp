@@ -75,12 +75,24 @@ int startFailureExit(CaptureFailure failure)
 QString runCaptureLoop(QCoreApplication *app, LiveCapture &capture, const StopSignals &stopSignals,
                        double seconds)
 {
+    return runCaptureLoop(app, std::vector<LiveCapture *>{&capture}, stopSignals, seconds);
+}
+
+QString runCaptureLoop(QCoreApplication *app, const std::vector<LiveCapture *> &captures,
+                       const StopSignals &stopSignals, double seconds)
+{
     QString failure;
-    QObject::connect(&capture, &LiveCapture::failed, app, [&failure, app](const QString &reason) {
-        if (failure.isEmpty())
-            failure = reason;
-        app->quit();
-    });
+    // The connections end with this function (a failure reported during the caller's stop()
+    // must not reach `failure` once it is gone).
+    QObject context;
+    for (LiveCapture *capture : captures) {
+        QObject::connect(capture, &LiveCapture::failed, &context,
+                         [&failure, app](const QString &reason) {
+                             if (failure.isEmpty())
+                                 failure = reason;
+                             app->quit();
+                         });
+    }
     QSocketNotifier notifier(stopSignals.readFd(), QSocketNotifier::Read);
     QObject::connect(&notifier, &QSocketNotifier::activated, app, [app] { app->quit(); });
     QTimer stopTimer;

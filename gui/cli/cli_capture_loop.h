@@ -10,6 +10,7 @@
 
 #include <QString>
 #include <csignal>
+#include <vector>
 
 class QCoreApplication;
 
@@ -47,5 +48,9 @@ int startFailureExit(CaptureFailure failure);
 // capture failed; empty when it was stopped as asked. The caller stops the capture.
 QString runCaptureLoop(QCoreApplication *app, LiveCapture &capture, const StopSignals &stopSignals,
                        double seconds);
+// The same for several captures at once (record of several hosts): the first failure of any
+// ends the loop.
+QString runCaptureLoop(QCoreApplication *app, const std::vector<LiveCapture *> &captures,
+                       const StopSignals &stopSignals, double seconds);
 
 } // namespace tcpscope::cli

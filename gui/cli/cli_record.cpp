@@ -2,6 +2,7 @@
 #include "cli_commands.h"
 #include "cli_capture_loop.h"
 #include "cli_pcapng_stream.h"
+#include "cli_record_hosts.h"
 
 #include "capture/live_capture.h"
 #include "output_file.h"
@@ -63,9 +64,10 @@ int runRecord(const QStringList &args, int argc, char **argv)
                                           QStringLiteral("PATH"));
     const QCommandLineOption pcapngOut(QStringLiteral("pcapng-out"), QString(),
                                        QStringLiteral("PATH"));
+    const QCommandLineOption local(QStringLiteral("local"), QString());
     parser.addOptions({output, duration, quiet, force, filter, noPackets, snap, noTcpInfo,
                        sampleInterval, rotate, keep, stopAfter, maxStall, rules, noAlerts,
-                       trigger, pre, post, ringMib, remote, remoteHelper, pcapngOut});
+                       trigger, pre, post, ringMib, remote, remoteHelper, pcapngOut, local});
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());
     if (!parser.positionalArguments().isEmpty())
@@ -74,23 +76,34 @@ int runRecord(const QStringList &args, int argc, char **argv)
     if (!parser.isSet(output) || parser.value(output).isEmpty())
         return usageError(kCmd, QStringLiteral("missing -o FILE"));
     const QString file = parser.value(output);
+    // One remote host: its session alone. Several, or one with --local: one session of every
+    // host (cli_record_hosts.cpp), this one first.
     std::optional<RemoteTarget> remoteTarget;
+    QVector<std::optional<RemoteTarget>> hostList;
     if (parser.isSet(remote)) {
         const QStringList hosts = parser.values(remote);
-        if (hosts.size() > 1)
-            return usageError(kCmd, QStringLiteral("--remote: only one remote host is supported "
-                                                   "for now, got %1 (%2)")
-                                        .arg(hosts.size())
-                                        .arg(hosts.join(QStringLiteral(", "))));
-        if (hosts.first().trimmed().isEmpty())
-            return usageError(kCmd, QStringLiteral("--remote: empty destination"));
-        remoteTarget = RemoteTarget{hosts.first(), QString()};
+        QString helperPath;
         if (parser.isSet(remoteHelper)) {
             if (parser.values(remoteHelper).size() > 1)
-                return usageError(kCmd, QStringLiteral("--remote-helper: give it once"));
-            remoteTarget->helperPath = parser.value(remoteHelper);
-            if (remoteTarget->helperPath.isEmpty())
+                return usageError(kCmd, QStringLiteral("--remote-helper: give it once (it is "
+                                                       "the same path on every host)"));
+            helperPath = parser.value(remoteHelper);
+            if (helperPath.isEmpty())
                 return usageError(kCmd, QStringLiteral("--remote-helper: empty path"));
+        }
+        for (qsizetype i = 0; i < hosts.size(); ++i) {
+            if (hosts[i].trimmed().isEmpty())
+                return usageError(kCmd, QStringLiteral("--remote: empty destination"));
+            if (hosts.indexOf(hosts[i]) != i)
+                return usageError(kCmd, QStringLiteral("--remote: '%1' given twice").arg(hosts[i]));
+        }
+        if (hosts.size() == 1 && !parser.isSet(local)) {
+            remoteTarget = RemoteTarget{hosts.first(), helperPath};
+        } else {
+            if (parser.isSet(local))
+                hostList.append(std::nullopt);
+            for (const QString &h : hosts)
+                hostList.append(RemoteTarget{h, helperPath});
         }
     } else if (parser.isSet(remoteHelper)) {
         return usageError(kCmd, QStringLiteral("--remote-helper goes with --remote DEST"));
@@ -292,10 +305,40 @@ int runRecord(const QStringList &args, int argc, char **argv)
         }
     }
 
+    if (!hostList.isEmpty()) {
+        // Several hosts record one file each, merged at the end: what needs one stream of
+        // records (a ring of files, a trigger, a live pcapng, counters to stop at) is refused.
+        const char *single = rotation.active()             ? "--rotate"
+                             : triggerSettings             ? "--trigger"
+                             : !streamPath.isEmpty()       ? "--pcapng-out"
+                             : !stops.isEmpty()            ? "--stop-after"
+                                                           : nullptr;
+        if (single)
+            return usageError(kCmd, QStringLiteral("%1 records one host: it cannot be combined "
+                                                   "with several hosts (--remote more than once, "
+                                                   "or with --local)")
+                                        .arg(QLatin1String(single)));
+    }
     std::unique_ptr<QCoreApplication> ownApp;
     if (!QCoreApplication::instance())
         ownApp = std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication *app = QCoreApplication::instance();
+    if (!hostList.isEmpty()) {
+        StopSignals hostSignals;
+        if (!hostSignals.install()) {
+            printErr(QStringLiteral("record: cannot set up signal handling"));
+            return kExitFailure;
+        }
+        HostsRecording r;
+        r.file = file;
+        r.force = parser.isSet(force);
+        r.quiet = parser.isSet(quiet);
+        r.hosts = hostList;
+        r.options = options;
+        r.alerts = alertConfig;
+        r.seconds = seconds;
+        return recordHosts(app, hostSignals, r);
+    }
 
     // Opened before anything starts: a FIFO waits here for its reader (Wireshark), and until
     // then a signal ends record with nothing to clean up.
