@@ -63,7 +63,8 @@ bool reuseOwnerMaps(bpf_object *obj, const OwnerMapFds &fds, std::string &error)
     return true;
 }
 
-bool writeOwnerFilter(const OwnerMapFds &fds, const wire::StartOptions &start, std::string &error)
+bool writeOwnerFilter(const OwnerMapFds &fds, const wire::StartOptions &start, bool ptrIds,
+                      std::string &error)
 {
     if (!start.hasOwnerTerms())
         return true; // owner_cfg stays all zero: no owner filter
@@ -92,6 +93,7 @@ bool writeOwnerFilter(const OwnerMapFds &fds, const wire::StartOptions &start, s
     cfg.netns = start.netnsInodes.empty() ? 0 : 1;
     cfg.pids = start.pids.empty() ? 0 : 1;
     cfg.comms = start.comms.empty() ? 0 : 1;
+    cfg.ptr_ids = ptrIds ? 1 : 0;
     cfg.enabled = 1;
     const std::uint32_t zero = 0;
     if (bpf_map_update_elem(fds.config, &zero, &cfg, BPF_ANY))

@@ -32,7 +32,9 @@ bool reuseOwnerMaps(bpf_object *obj, const OwnerMapFds &fds, std::string &error)
 
 // Writes Start's owner terms into the maps; the configuration last, so the programs never see a
 // filter without its entries.
-bool writeOwnerFilter(const OwnerMapFds &fds, const wire::StartOptions &start, std::string &error);
+// ptrIds: lifecycle runs on the classic tracepoint (verdicts may be keyed by pointer ids).
+bool writeOwnerFilter(const OwnerMapFds &fds, const wire::StartOptions &start, bool ptrIds,
+                      std::string &error);
 
 // The first pid of start.pids that is no process on this host, or 0 when all exist.
 std::uint32_t missingPid(const wire::StartOptions &start, std::size_t *index);

@@ -192,7 +192,8 @@ int Session::run(bool &signalled)
                                                std::uint16_t(pidIndex)}});
         return kExitUsage;
     }
-    if (!writeOwnerFilter(m_loader.ownerMaps(), m_start, why)) {
+    if (!writeOwnerFilter(m_loader.ownerMaps(), m_start, m_loader.report().status == "tracepoint",
+                          why)) {
         fail(wire::ErrorCode::Internal, "cannot set the owner filter", why);
         return kExitOsError;
     }

@@ -17,7 +17,8 @@ struct ts_owner_config {
     __u8 netns;   /* owner_netns: the socket's network namespace inode is listed */
     __u8 pids;    /* owner_pids: the owner's tgid is listed */
     __u8 comms;   /* owner_comms: the owner's comm is listed */
-    __u8 _pad[3];
+    __u8 ptr_ids; /* lifecycle runs on the classic tracepoint: it keys verdicts by pointer ids */
+    __u8 _pad[2];
 };
 
 struct ts_comm_key {

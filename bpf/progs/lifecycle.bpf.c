@@ -259,6 +259,14 @@ static __always_inline void emit_close_stats(const struct sk_info *in, __u8 owne
     bpf_ringbuf_submit(c, ts_submit_flags(&events));
 }
 
+/* A verdict kept under a pointer id goes with its socket: the pointer is reused after CLOSE
+ * (cookie-keyed verdicts stay for the TIME_WAIT socket and age out of the LRU). */
+static __always_inline void forget_ptr_verdict(__u64 sock_id)
+{
+    if (sock_id & TS_SOCK_ID_PTR_FLAG)
+        bpf_map_delete_elem(&owner_verdict, &sock_id);
+}
+
 static __always_inline int handle(struct sk_info *in)
 {
     const struct sock *sk = in->sk;
@@ -275,8 +283,10 @@ static __always_inline int handle(struct sk_info *in)
         const int fresh = owner.source == TS_OWNER_CURRENT || owner.source == TS_OWNER_LISTENER;
 
         if (!ts_owner_keep(sk, in->sock_id, &owner, fresh)) {
-            if (in->newstate == TCP_CLOSE)
+            if (in->newstate == TCP_CLOSE) {
                 bpf_map_delete_elem(&owners, &in->sock_id);
+                forget_ptr_verdict(in->sock_id);
+            }
             return 0;
         }
     }
@@ -311,6 +321,7 @@ static __always_inline int handle(struct sk_info *in)
     if (in->newstate == TCP_CLOSE) {
         emit_close_stats(in, owner.flags, now, cpu);
         bpf_map_delete_elem(&owners, &in->sock_id);
+        forget_ptr_verdict(in->sock_id);
     }
     return 0;
 }

@@ -181,6 +181,17 @@ static __noinline int ts_owner_keep(const struct sock *sk, __u64 id, struct ts_o
         if (cached)
             return *cached == TS_VERDICT_KEEP;
     }
+    if (cfg->ptr_ids && sk && !(fresh && o)) {
+        /* lifecycle on the classic tracepoint names a socket without a cookie by its pointer
+         * (TS_SOCK_ID_PTR_FLAG): the packet programs know the cookie, so look that up too. */
+        __u64 ptr = 0;
+
+        bpf_probe_read_kernel(&ptr, sizeof(ptr), &sk);
+        ptr |= TS_SOCK_ID_PTR_FLAG;
+        cached = bpf_map_lookup_elem(&owner_verdict, &ptr);
+        if (cached)
+            return *cached == TS_VERDICT_KEEP;
+    }
     if (!o && sk && state == TS_OWNER_TCP_LISTEN) {
         /* A listener lifecycle did not see start (it predates the capture): its owner as the
          * scan or an earlier listen() left it, so pid and comm terms can decide its handshakes. */
