@@ -2,7 +2,8 @@
 // Remote capture over SSH: `tcpscope record --remote DEST` against a real sshd started by the
 // test (own host key and user key in a temporary directory, 127.0.0.1 only, a free port), which
 // runs the build's tcpscope-helper with --stdio (sshd gives it two pipes). Cases: a capture of
-// real traffic (the file names the remote host and kernel and holds the connections), the sshd
+// real traffic (the file names the remote host and kernel and holds the connections, its clock
+// measured against this one), two remote hosts and this one into one session, the sshd
 // session or the local ssh killed mid-capture (the file keeps what arrived, the CLI exits 1 and
 // says the connection was lost), a wrong key (an authentication error line), a missing remote
 // helper (a "remote helper not found" line), and the helper's --stdio on two pipes without ssh.
@@ -151,6 +152,7 @@ private slots:
     void cleanup(); // ... stopped, and nothing of ours left in the kernel
     void cleanupTestCase();
     void recordsRealTrafficRemotely();
+    void severalHostsIntoOneSession();
     void remoteSshdKilledMidCapture();
     void localSshKilledMidCapture();
     void wrongKeyIsAnAuthenticationError();
@@ -401,8 +403,9 @@ void TestRemoteCapture::recordsRealTrafficRemotely()
             if (line.startsWith("0::"))
                 cgroupPath = QString::fromUtf8(line.mid(3));
     }
-    QStringList args = {QStringLiteral("--remote"), dest, QStringLiteral("--remote-helper"),
-                        m_helper, QStringLiteral("-o"), file};
+    QStringList args = {
+        QStringLiteral("--remote"), dest, QStringLiteral("--remote-helper"), m_helper,
+        QStringLiteral("-o"),       file};
     if (!cgroupPath.isEmpty())
         args << QStringLiteral("--filter") << QStringLiteral("cgroup ") + cgroupPath;
     else
@@ -435,6 +438,18 @@ void TestRemoteCapture::recordsRealTrafficRemotely()
     QCOMPARE(info.kernelRelease, QString::fromLocal8Bit(uts.release));
     QCOMPARE(info.remote, dest);
     QVERIFY(info.stoppedNs > 0);
+    // The remote clock was measured over the connection: this machine's own, so the offset is
+    // 0 within the stated error, which is half a loopback SSH round trip (well under 50 ms).
+    const QVector<HostInfo> hosts = session->hosts();
+    QCOMPARE(hosts.size(), 1);
+    QCOMPARE(hosts[0].offsetMethod, OffsetMethod::Recorded);
+    QCOMPARE(hosts[0].source, dest);
+    QVERIFY2(hosts[0].offsetErrorNs >= 0 && hosts[0].offsetErrorNs < 50'000'000,
+             qPrintable(QString::number(hosts[0].offsetErrorNs)));
+    QVERIFY2(qAbs(hosts[0].clockOffsetNs) <= hosts[0].offsetErrorNs + 1'000'000,
+             qPrintable(QStringLiteral("offset %1 ns, error %2 ns")
+                            .arg(hosts[0].clockOffsetNs)
+                            .arg(hosts[0].offsetErrorNs)));
     bool serverSeen = false, clientSeen = false;
     quint64 clientCgroup = 0;
     session->forEachConnection(
@@ -473,6 +488,89 @@ void TestRemoteCapture::recordsRealTrafficRemotely()
                  QStringLiteral("Kernel: +%1\\n").arg(QRegularExpression::escape(uts.release)))),
              qPrintable(text));
     QVERIFY2(text.contains(QStringLiteral("ssh %1").arg(dest)), qPrintable(text));
+    delete rec;
+}
+
+void TestRemoteCapture::severalHostsIntoOneSession()
+{
+    // Two remote hosts (the same sshd reached by two names) and this one: one file, three
+    // hosts, each with the exchange's two ends, the remote ones on this clock.
+    const QString file = m_dir.filePath(QStringLiteral("three.tcpscope"));
+    const QString dest = QStringLiteral("ssh://root@127.0.0.1:%1").arg(m_port);
+    QProcess *rec =
+        startRecord({QStringLiteral("--remote"), dest, QStringLiteral("--remote"),
+                     QStringLiteral("tsremote"), QStringLiteral("--local"),
+                     QStringLiteral("--remote-helper"), m_helper, QStringLiteral("-o"), file});
+    // Live once each part's helper has attached: the parts are in the directory beside FILE.
+    QElapsedTimer timer;
+    timer.start();
+    QStringList parts;
+    while (timer.elapsed() < 30000 && rec->state() != QProcess::NotRunning) {
+        parts.clear();
+        for (const QFileInfo &dir : QDir(m_dir.path())
+                                        .entryInfoList({QStringLiteral(".three.tcpscope.parts-*")},
+                                                       QDir::Dirs | QDir::Hidden))
+            for (const QFileInfo &f :
+                 QDir(dir.filePath()).entryInfoList({QStringLiteral("*.tcpscope")}, QDir::Files))
+                if (const auto s = Session::open(f.filePath(), nullptr);
+                    s && s->info().startedNs > 0)
+                    parts << f.filePath();
+        if (parts.size() == 3)
+            break;
+        QTest::qWait(100);
+    }
+    QVERIFY2(parts.size() == 3, rec->readAllStandardError().constData());
+    unsigned serverPort = 0, clientPort = 0;
+    QVERIFY(exchange(&serverPort, &clientPort));
+    QTest::qWait(1500);
+    rec->terminate();
+    QVERIFY(rec->waitForFinished(60000));
+    const QString err = QString::fromLocal8Bit(rec->readAllStandardError());
+    const QString out = QString::fromLocal8Bit(rec->readAllStandardOutput());
+    QVERIFY2(rec->exitStatus() == QProcess::NormalExit && rec->exitCode() == 0,
+             qPrintable(err + out));
+    QVERIFY2(out.startsWith(QLatin1String("recorded 3 hosts")), qPrintable(out));
+    // The parts are gone once merged.
+    QVERIFY(QDir(m_dir.path())
+                .entryList({QStringLiteral(".three.tcpscope.parts-*")}, QDir::Dirs | QDir::Hidden)
+                .isEmpty());
+
+    QString error;
+    const auto session = Session::open(file, &error);
+    QVERIFY2(session, qPrintable(error));
+    const QVector<HostInfo> hosts = session->hosts();
+    QCOMPARE(hosts.size(), 3);
+    QCOMPARE(hosts[0].offsetMethod, OffsetMethod::None); // this machine: the reference
+    QCOMPARE(hosts[1].source, dest);
+    QCOMPARE(hosts[2].source, QStringLiteral("tsremote"));
+    for (int h = 1; h < 3; ++h) {
+        QCOMPARE(hosts[h].offsetMethod, OffsetMethod::Recorded);
+        QVERIFY(hosts[h].offsetErrorNs >= 0 && hosts[h].offsetErrorNs < 50'000'000);
+        QVERIFY(qAbs(hosts[h].clockOffsetNs) <= hosts[h].offsetErrorNs + 1'000'000);
+    }
+    // Every host saw the exchange's client and server.
+    QVector<int> ends(3, 0);
+    QVector<qint64> clientStart(3, 0);
+    session->forEachConnection(
+        [&](const Connection &c) {
+            if (c.hostId < 0 || c.hostId > 2)
+                return true;
+            if (c.localPort == clientPort && c.remotePort == serverPort) {
+                ++ends[c.hostId];
+                clientStart[c.hostId] = c.startNs;
+            }
+            if (c.localPort == serverPort && c.remotePort == clientPort)
+                ++ends[c.hostId];
+            return true;
+        },
+        true);
+    QCOMPARE(ends, QVector<int>({2, 2, 2}));
+    // One time axis: the three hosts put the same connect within a few milliseconds.
+    for (int h = 1; h < 3; ++h)
+        QVERIFY2(qAbs(clientStart[h] - clientStart[0]) < 5'000'000,
+                 qPrintable(QStringLiteral("host %1: %2 ns from this host's")
+                                .arg(h)
+                                .arg(clientStart[h] - clientStart[0])));
     delete rec;
 }
 
