@@ -211,7 +211,7 @@ private slots:
 
     void startDefaults()
     {
-        QCOMPARE(kProtocolVersion, std::uint16_t(5));
+        QCOMPARE(kProtocolVersion, std::uint16_t(6));
         const StartOptions d;
         QVERIFY(d.flags & StartOptions::kTcpInfo);
         QVERIFY(d.flags & StartOptions::kPackets);
@@ -247,9 +247,12 @@ private slots:
         o.ports = {5201};
         o.interfaces = {"lo"};
         const Bytes p = startPayload(o);
-        // The interval comes just before the maximum stall, the payload's last field.
-        QCOMPARE(u32FromEnd(p, 4), std::uint32_t(interval));
-        QCOMPARE(u32FromEnd(p, 0), o.maxStallMs);
+        // The interval comes just before the maximum stall, followed by the four owner lists'
+        // counts (u16 each, all 0 here).
+        QCOMPARE(u32FromEnd(p, 12), std::uint32_t(interval));
+        QCOMPARE(u32FromEnd(p, 8), o.maxStallMs);
+        QCOMPARE(u32FromEnd(p, 4), 0u);
+        QCOMPARE(u32FromEnd(p, 0), 0u);
         std::string err;
         const auto back = decodeStart(p, err);
         QVERIFY2(back.has_value(), err.c_str());
@@ -266,8 +269,8 @@ private slots:
         o.maxStallMs = 0x00050607;
         const Bytes p = startPayload(o);
         // magic(8) protocol(2) records(2) flags(4) snapLen(2) 3 empty lists(6) interval(4)
-        // maxStall(4)
-        QCOMPARE(p.size(), std::size_t(32));
+        // maxStall(4) 4 empty owner lists(8)
+        QCOMPARE(p.size(), std::size_t(40));
         QCOMPARE(p[12], std::uint8_t(StartOptions::kTcpInfo));
         QCOMPARE(p[13], std::uint8_t(0));
         QCOMPARE(p[24], std::uint8_t(0x04));
