@@ -29,6 +29,7 @@ private slots:
     void cgroupSubtree();
     void networkNamespace_data();
     void networkNamespace();
+    void processName();
     void processId_data();
     void processId();
 
@@ -305,6 +306,29 @@ void TestOwnerFilter::networkNamespace()
              m_netns);
     // The TC programs are attached in the helper's namespace only: the host's loopback packets
     // were seen and left out, the namespace's own loopback is not one of its interfaces.
+    QVERIFY2(meta(file, QStringLiteral("packets_filtered")) > 0, "nothing was left out");
+    checkEverythingJoined(file);
+}
+
+void TestOwnerFilter::processName()
+{
+    // ts_traffic names itself ts_server when it serves, ts_client otherwise.
+    const QString file = m_dir.filePath(QStringLiteral("comm.tcpscope"));
+    auto record = startRecord(file, QStringLiteral("proc.name \"ts_server\""), 8);
+    QVERIFY(record);
+    QString out;
+    QVERIFY2(runCommand(QStringLiteral("sh"), {QStringLiteral("-c"), exchangeScript()}, &out),
+             qPrintable(out));
+    QVERIFY2(runCommand(m_traffic,
+                        {QStringLiteral("burst"), QStringLiteral("4"), QStringLiteral("3")}, &out),
+             qPrintable(out));
+    QVERIFY(finishRecord(*record));
+    // The server's listener and its two connections; none of the clients' or the burst's.
+    QVERIFY2(number(file, QStringLiteral("SELECT count(*) FROM connections")) == 3,
+             qPrintable(connections(file)));
+    QCOMPARE(number(file, QStringLiteral("SELECT count(*) FROM connections WHERE comm != "
+                                         "'ts_server'")),
+             0);
     QVERIFY2(meta(file, QStringLiteral("packets_filtered")) > 0, "nothing was left out");
     checkEverythingJoined(file);
 }
