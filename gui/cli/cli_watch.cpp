@@ -13,11 +13,14 @@
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTimer>
 
 #include <cstdio>
+#include <memory>
+#include <vector>
 #include <unistd.h>
 
 namespace tcpscope::cli {
@@ -113,16 +116,23 @@ struct Printer
     quint64 count = 0;
     quint64 high = 0;
 
-    void print(const Alert &a)
+    // host: who raised it when several hosts (or a remote one) are watched; "" = this one.
+    void print(const Alert &a, const QString &host = {})
     {
         ++count;
         if (a.severity == AlertSeverity::High)
             ++high;
-        const QByteArray object = QJsonDocument(alertToJson(a)).toJson(QJsonDocument::Compact);
+        QJsonObject o = alertToJson(a);
+        if (!host.isEmpty())
+            o.insert(QStringLiteral("host"), host);
+        const QByteArray object = QJsonDocument(o).toJson(QJsonDocument::Compact);
         if (json)
             printOut(QString::fromUtf8(object) + QLatin1Char('\n'));
         else
-            printOut(escapeControls(alertLine(a), LineBreaks::Escape) + QLatin1Char('\n'));
+            printOut(escapeControls(host.isEmpty() ? alertLine(a)
+                                                   : QStringLiteral("[%1] %2").arg(host, alertLine(a)),
+                                    LineBreaks::Escape) +
+                     QLatin1Char('\n'));
         if (command && command->active())
             command->run(object);
     }
@@ -193,7 +203,12 @@ int runWatch(const QStringList &args, int argc, char **argv)
     const QCommandLineOption check(QStringLiteral("check"), QString());
     const QCommandLineOption list(QStringLiteral("list-detectors"), QString());
     const QCommandLineOption quiet({QStringLiteral("q"), QStringLiteral("quiet")}, QString());
-    parser.addOptions({rules, json, duration, exec, read, output, force, check, list, quiet});
+    const QCommandLineOption remote(QStringLiteral("remote"), QString(), QStringLiteral("DEST"));
+    const QCommandLineOption remoteHelper(QStringLiteral("remote-helper"), QString(),
+                                          QStringLiteral("PATH"));
+    const QCommandLineOption local(QStringLiteral("local"), QString());
+    parser.addOptions({rules, json, duration, exec, read, output, force, check, list, quiet,
+                       remote, remoteHelper, local});
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());
     if (!parser.positionalArguments().isEmpty())
@@ -217,11 +232,43 @@ int runWatch(const QStringList &args, int argc, char **argv)
     double seconds = 0;
     if (!durationOption(kCmd, parser, duration, &seconds))
         return kExitUsage;
-    if (parser.isSet(read) && (parser.isSet(output) || parser.isSet(duration)))
+    if (parser.isSet(read) && (parser.isSet(output) || parser.isSet(duration) ||
+                               parser.isSet(remote) || parser.isSet(local)))
         return usageError(kCmd, QStringLiteral("-r reads a session file; it cannot be combined "
                                                "with %1")
-                                    .arg(parser.isSet(output) ? QStringLiteral("-o")
-                                                              : QStringLiteral("--duration")));
+                                    .arg(parser.isSet(output)     ? QStringLiteral("-o")
+                                         : parser.isSet(duration) ? QStringLiteral("--duration")
+                                         : parser.isSet(remote)   ? QStringLiteral("--remote")
+                                                                  : QStringLiteral("--local")));
+    // The hosts watched: this one (nullopt) unless --remote names others; with --local too.
+    QVector<std::optional<RemoteTarget>> hosts;
+    {
+        const QStringList dests = parser.values(remote);
+        QString helperPath;
+        if (parser.isSet(remoteHelper)) {
+            if (dests.isEmpty())
+                return usageError(kCmd, QStringLiteral("--remote-helper goes with --remote DEST"));
+            helperPath = parser.value(remoteHelper);
+            if (helperPath.isEmpty() || parser.values(remoteHelper).size() > 1)
+                return usageError(kCmd, QStringLiteral("--remote-helper: give one path"));
+        }
+        if (parser.isSet(local) && dests.isEmpty())
+            return usageError(kCmd, QStringLiteral("--local goes with --remote DEST (this machine "
+                                                   "is watched by default)"));
+        if (dests.isEmpty() || parser.isSet(local))
+            hosts.append(std::nullopt);
+        for (qsizetype i = 0; i < dests.size(); ++i) {
+            if (dests[i].trimmed().isEmpty())
+                return usageError(kCmd, QStringLiteral("--remote: empty destination"));
+            if (dests.indexOf(dests[i]) != i)
+                return usageError(kCmd, QStringLiteral("--remote: '%1' given twice").arg(dests[i]));
+            hosts.append(RemoteTarget{dests[i], helperPath});
+        }
+        if (hosts.size() > 1 && parser.isSet(output))
+            return usageError(kCmd, QStringLiteral("-o keeps one host's capture; with several "
+                                                   "hosts use tcpscope record --remote ... "
+                                                   "--rules FILE"));
+    }
 
     std::unique_ptr<QCoreApplication> ownApp;
     if (!QCoreApplication::instance())
@@ -247,7 +294,8 @@ int runWatch(const QStringList &args, int argc, char **argv)
         return finish(replay(parser.value(read), config, printer));
 
     // Live: the capture goes to -o FILE, or to a small ring in a private temporary directory
-    // that is removed at the end (the detectors need the records, not the file).
+    // that is removed at the end (the detectors need the records, not the file). Each host
+    // watched has its own capture (and detectors: an alert is about one host's sockets).
     QString file = parser.value(output);
     QTemporaryDir tempDir;
     RotationLimits rotation;
@@ -257,7 +305,6 @@ int runWatch(const QStringList &args, int argc, char **argv)
                          .arg(tempDir.errorString()));
             return kExitFailure;
         }
-        file = tempDir.filePath(QStringLiteral("watch.tcpscope"));
         rotation.maxBytes = 64LL * 1024 * 1024;
         rotation.keep = 2;
     } else {
@@ -272,48 +319,81 @@ int runWatch(const QStringList &args, int argc, char **argv)
         printErr(QStringLiteral("watch: cannot set up signal handling"));
         return kExitFailure;
     }
-    // The capture runs the detectors on every record it publishes (and stores the alerts in
-    // its file); this prints them as they come.
-    LiveCapture capture;
-    capture.setRotation(rotation);
-    capture.setAlertConfig(config);
-    QObject::connect(&capture, &LiveCapture::alertsRaised, app, [&](const QVector<Alert> &alerts) {
-        for (const Alert &a : alerts)
-            printer.print(a);
-        command.reap();
-    });
-    QObject::connect(
-        &capture, &LiveCapture::helperMessage, app,
-        [](const QString &text, bool warning) {
-            if (warning)
-                printErr(QStringLiteral("helper: ") + text);
-        },
-        Qt::DirectConnection);
-    QString error;
-    if (!capture.start(file, CaptureOptions{}, &error)) {
-        printErr(QStringLiteral("cannot watch: ") + error);
-        return startFailureExit(capture.lastFailure());
+    // The captures run the detectors on every record they publish (and store the alerts in
+    // their files); this prints them as they come, named by host when it is not only this one.
+    const bool label = hosts.size() > 1 || hosts.first().has_value();
+    std::vector<std::unique_ptr<LiveCapture>> captures;
+    for (qsizetype i = 0; i < hosts.size(); ++i) {
+        const std::optional<RemoteTarget> &host = hosts[i];
+        const QString name = host ? host->destination : QStringLiteral("local");
+        auto capture = std::make_unique<LiveCapture>();
+        capture->setRotation(rotation);
+        capture->setAlertConfig(config);
+        capture->setRemote(host);
+        QObject::connect(capture.get(), &LiveCapture::alertsRaised, app,
+                         [&, name](const QVector<Alert> &alerts) {
+                             for (const Alert &a : alerts)
+                                 printer.print(a, label ? name : QString());
+                             command.reap();
+                         });
+        QObject::connect(
+            capture.get(), &LiveCapture::helperMessage, app,
+            [name, label](const QString &text, bool warning) {
+                if (warning)
+                    printErr((label ? QStringLiteral("helper on %1: ").arg(name)
+                                    : QStringLiteral("helper: ")) +
+                             text);
+            },
+            Qt::DirectConnection);
+        const QString target =
+            file.isEmpty() ? tempDir.filePath(QStringLiteral("watch-%1.tcpscope").arg(i)) : file;
+        QString error;
+        if (!capture->start(target, CaptureOptions{}, &error)) {
+            printErr(QStringLiteral("cannot watch%1: %2")
+                         .arg(label ? QStringLiteral(" %1").arg(name) : QString(), error));
+            for (auto &c : captures)
+                c->stop();
+            return startFailureExit(capture->lastFailure());
+        }
+        captures.push_back(std::move(capture));
     }
-    if (!parser.isSet(quiet))
-        printErr(QStringLiteral("watch: watching every TCP connection%1; Ctrl-C stops")
-                     .arg(seconds > 0 ? QStringLiteral(" for %1 s").arg(seconds) : QString()));
+    if (!parser.isSet(quiet)) {
+        QStringList names;
+        for (const auto &h : hosts)
+            names << (h ? h->destination : QStringLiteral("this machine"));
+        printErr(QStringLiteral("watch: watching every TCP connection%1%2; Ctrl-C stops")
+                     .arg(label ? QStringLiteral(" on %1").arg(names.join(QStringLiteral(", ")))
+                                : QString(),
+                          seconds > 0 ? QStringLiteral(" for %1 s").arg(seconds) : QString()));
+    }
     QElapsedTimer elapsed;
     elapsed.start();
-    const QString failure = runCaptureLoop(app, capture, stopSignals, seconds);
-    capture.stop();
+    std::vector<LiveCapture *> running;
+    for (auto &c : captures)
+        running.push_back(c.get());
+    const QString failure = runCaptureLoop(app, running, stopSignals, seconds);
+    for (auto &c : captures)
+        c->stop();
     QCoreApplication::processEvents(); // the last publish's queued signals
-    const CaptureStats s = capture.stats();
+    quint64 suppressed = 0, connections = 0, records = 0, lost = 0;
+    for (auto &c : captures) {
+        const CaptureStats s = c->stats();
+        suppressed += s.alertsSuppressed;
+        connections += s.connectionsSeen;
+        records += s.recordsReceived;
+        lost += s.lostRecords + s.readerDropped;
+    }
     if (!parser.isSet(quiet))
         printErr(QStringLiteral("watch: %1 alert%2 (%3 high, %4 suppressed by throttling) in "
                                 "%5 s: %6 connections, %7 records, %8 lost")
                      .arg(printer.count)
                      .arg(printer.count == 1 ? QString() : QStringLiteral("s"))
                      .arg(printer.high)
-                     .arg(s.alertsSuppressed)
+                     .arg(suppressed)
                      .arg(elapsed.elapsed() / 1000.0, 0, 'f', 1)
-                     .arg(s.connectionsSeen)
-                     .arg(s.recordsReceived)
-                     .arg(s.lostRecords + s.readerDropped));
+                     .arg(connections)
+                     .arg(records)
+                     .arg(lost));
     if (!failure.isEmpty()) {
         printErr(QStringLiteral("watch: the capture failed: %1").arg(failure));
         return finish(kExitFailure);
