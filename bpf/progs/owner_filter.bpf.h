@@ -213,11 +213,19 @@ static __noinline int ts_owner_keep(const struct sock *sk, __u64 id, struct ts_o
     return wanted;
 }
 
-/* Inline front of ts_owner_keep for records without an owner: no call without a filter. */
+/* Inline front of ts_owner_keep for records without an owner: no call without a filter, and a
+ * socket already decided (nearly every packet and sample) costs one lookup, no call. */
 static __always_inline int owner_keep(const void *sk, __u64 id)
 {
+    __u8 *cached;
+
     if (!owner_filter_on())
         return 1;
+    if (id) {
+        cached = bpf_map_lookup_elem(&owner_verdict, &id);
+        if (cached)
+            return *cached == TS_VERDICT_KEEP;
+    }
     return ts_owner_keep((const struct sock *)sk, id, 0, 0);
 }
 

@@ -145,17 +145,15 @@ static __always_inline int lookup_owner_keep(struct bpf_sock *sk, __u8 state)
     if (state == TS_TCP_TIME_WAIT) {
         struct tcp_timewait_sock *tw = bpf_skc_to_tcp_timewait_sock(sk);
 
-        return tw && ts_owner_keep((const struct sock *)tw,
-                                   tw->tw_sk.__tw_common.skc_cookie.counter, 0, 0);
+        return tw && owner_keep(tw, tw->tw_sk.__tw_common.skc_cookie.counter);
     }
     if (state == TS_TCP_NEW_SYN_RECV) {
         struct tcp_request_sock *req = bpf_skc_to_tcp_request_sock(sk);
 
-        return req && ts_owner_keep((const struct sock *)req, 0, 0, 0);
+        return req && owner_keep(req, 0);
     }
     struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
-    return tp && ts_owner_keep((const struct sock *)tp,
-                               tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter, 0, 0);
+    return tp && owner_keep(tp, tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter);
 }
 
 /* The local socket of this packet, by the kernel's own lookup (see tcpscope_records.h). keep:
@@ -247,7 +245,7 @@ static __always_inline int socket_from_skb(struct __sk_buff *skb, struct ts_pack
     p->sock_state = (__u8)state;
     p->sock_id = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
     if (owners)
-        *keep = ts_owner_keep((const struct sock *)tp, p->sock_id, 0, 0);
+        *keep = owner_keep(tp, p->sock_id);
     return 1;
 }
 
