@@ -235,6 +235,10 @@ void MainWindow::createActions()
     QAction *options = captureMenu->addAction(QIcon::fromTheme(QStringLiteral("configure")), tr("&Options…"));
     options->setToolTip(tr("Packets on/off, payload snapshot size and the kernel-side capture filter"));
     connect(options, &QAction::triggered, this, &MainWindow::showCaptureOptions);
+    QAction *remoteHosts = captureMenu->addAction(QIcon::fromTheme(QStringLiteral("network-server")), tr("&Remote Hosts…"));
+    remoteHosts->setObjectName(QStringLiteral("remoteHostsAction"));
+    remoteHosts->setToolTip(tr("Which hosts the next capture records: this machine and/or others over SSH"));
+    connect(remoteHosts, &QAction::triggered, this, &MainWindow::showRemoteHosts);
     QAction *open = file->addAction(QIcon::fromTheme(QStringLiteral("document-open")), tr("&Open…"));
     open->setShortcut(QKeySequence::Open);
     connect(open, &QAction::triggered, this, &MainWindow::chooseAndOpen);
@@ -724,7 +728,7 @@ void MainWindow::updateTitle()
 {
     QString title = QStringLiteral("tcpscope");
     if (!m_sessionPath.isEmpty())
-        title = QStringLiteral("%1%2 — tcpscope").arg(QFileInfo(m_sessionPath).fileName(), isCapturing() ? tr(" (capturing)") : QString());
+        title = QStringLiteral("%1%2 — tcpscope").arg(QFileInfo(m_sessionPath).fileName(), isCapturing() ? tr(" (capturing %1)").arg(m_capture->hostLabels().join(QStringLiteral(", "))) : QString());
     setWindowTitle(title);
 }
 

@@ -111,6 +111,7 @@ public slots:
     // a worker thread; packetsExported follows. False when there is nothing to export.
     bool exportPackets(const QString &path, bool selectedOnly);
     void showCaptureOptions();
+    void showRemoteHosts(); // Capture ▸ Remote Hosts…
 
 public:
     // The view as saved in a session file (view_state keys: docs/SESSION_FORMAT.md).

@@ -8,6 +8,8 @@
 #include "capture_controller.h"
 #include "charts/timeline_widget.h"
 #include "dialogs/capture_options_dialog.h"
+#include "dialogs/remote_hosts_dialog.h"
+#include "session/session_merge.h"
 #include "main_window_packets.h"
 #include "models/connection_table_model.h"
 #include "views/packet_inspector.h"
@@ -17,8 +19,14 @@
 #include "views/overview_dashboard.h"
 
 #include <QDateTime>
+#include <QDir>
+#include <QEventLoop>
 #include <QLabel>
+#include <QProgressDialog>
 #include <QStatusBar>
+#include <QThread>
+
+#include <atomic>
 
 namespace tcpscope {
 
@@ -27,7 +35,49 @@ qint64 wallNowNs()
 {
     return QDateTime::currentMSecsSinceEpoch() * 1'000'000;
 }
+
+// Merges the hosts' part files into output on a worker thread (the code File ▸ Merge… and
+// `tcpscope merge` run) while a progress dialog shows how far it is; Cancel stops it and
+// leaves no output. False + one line.
+bool mergeParts(QWidget *parent, const QStringList &parts, const QString &output, QString *error)
+{
+    QProgressDialog progress(MainWindow::tr("Merging the hosts' recordings…"), MainWindow::tr("Cancel"), 0, 100, parent);
+    progress.setWindowTitle(MainWindow::tr("Stop Capture"));
+    progress.setWindowModality(Qt::WindowModal);
+    progress.setMinimumDuration(0);
+    progress.setValue(0);
+    std::atomic<bool> cancel = false;
+    bool ok = false;
+    QString why;
+    QEventLoop loop;
+    QThread *worker = QThread::create([&] {
+        MergeOptions options;
+        options.inputs = parts;
+        options.output = output;
+        MergeReport report;
+        ok = mergeSessions(options, &report, &why, &cancel, [&progress](int percent) {
+            QMetaObject::invokeMethod(&progress, [&progress, percent] { progress.setValue(percent); }, Qt::QueuedConnection);
+        });
+    });
+    QObject::connect(worker, &QThread::finished, &loop, &QEventLoop::quit);
+    QObject::connect(&progress, &QProgressDialog::canceled, &loop, [&cancel] { cancel.store(true); });
+    worker->start();
+    loop.exec();
+    worker->wait();
+    delete worker;
+    QCoreApplication::sendPostedEvents(&progress); // the worker's last progress calls
+    if (!ok)
+        *error = why;
+    return ok;
+}
 } // namespace
+
+void MainWindow::showRemoteHosts()
+{
+    RemoteHostsDialog dialog(RemoteHostsDialog::load(), this);
+    if (dialog.exec() == QDialog::Accepted && isCapturing())
+        statusBar()->showMessage(tr("The hosts apply to the next capture"), 5000);
+}
 
 void MainWindow::startCapture()
 {
@@ -38,7 +88,8 @@ void MainWindow::startCapture()
     const CaptureOptions options = CaptureOptionsDialog::load();
     // A triggered capture keeps packets around its triggers: none without packets.
     m_capture->setTrigger(options.packets ? CaptureOptionsDialog::loadTrigger().active() : std::nullopt);
-    if (!m_capture->start(options, &error)) {
+    const QVector<std::optional<RemoteTarget>> hosts = RemoteHostsDialog::load().chosen();
+    if (!m_capture->start(options, hosts, &error)) {
         setCaptureState(tr("Idle"));
         showError(tr("Start Capture"), tr("Could not start the capture:\n%1").arg(error));
         updateActions();
@@ -66,10 +117,18 @@ void MainWindow::startCapture()
     m_rateLabel->setText(tr("0 records · 0/s"));
     setLost(0);
     updatePacketLabel();
+    QStringList labels = m_capture->hostLabels();
+    const QString where = labels.size() == 1 && hosts.first() ? tr(" on %1").arg(labels.first()) : QString();
     if (const auto trigger = m_capture->trigger())
-        setCaptureState(tr("● Capturing (trigger %1)").arg(trigger->trigger), QStringLiteral("#b00000"));
+        setCaptureState(tr("● Capturing%1 (trigger %2)").arg(where, trigger->trigger), QStringLiteral("#b00000"));
     else
-        setCaptureState(tr("● Capturing"), QStringLiteral("#b00000"));
+        setCaptureState(tr("● Capturing%1").arg(where), QStringLiteral("#b00000"));
+    if (labels.size() > 1) {
+        const QString first = labels.takeFirst();
+        const QString text = tr("Live view: %1 (also recording: %2)").arg(first, labels.join(QStringLiteral(", ")));
+        m_stateLabel->setToolTip(text);
+        statusBar()->showMessage(text);
+    }
     m_clockTimer.start();
     updateCounts();
     updateActions();
@@ -85,6 +144,25 @@ void MainWindow::stopCapture()
     setSession(nullptr);
     m_capture->stop();
     onCaptureStopped();
+    const QString merged = m_capture->takeMergedPath();
+    if (merged.isEmpty())
+        return;
+    // Several hosts: their parts become one session, which replaces the live view.
+    setCaptureState(tr("Merging…"));
+    QString error;
+    if (!mergeParts(this, m_capture->partFiles(), merged, &error)) {
+        setCaptureState(tr("Stopped"));
+        showError(tr("Stop Capture"), tr("Could not merge the hosts' recordings: %1\nTheir parts are kept in %2 (File ▸ Merge…).")
+                                          .arg(error, QDir::toNativeSeparators(m_capture->partsDirectory())));
+        return;
+    }
+    const QString parts = m_capture->partsDirectory();
+    const QStringList labels = m_capture->hostLabels();
+    if (openSession(merged)) {
+        QDir(parts).removeRecursively(); // made by the controller for this capture only
+        setCaptureState(tr("Stopped"));
+        statusBar()->showMessage(tr("Recorded %1 hosts (%2) into %3").arg(labels.size()).arg(labels.join(QStringLiteral(", ")), QDir::toNativeSeparators(merged)), 10000);
+    }
 }
 
 void MainWindow::onConnectionsUpdated(const QVector<Connection> &changed)
