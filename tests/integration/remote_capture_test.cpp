@@ -3,7 +3,8 @@
 // test (own host key and user key in a temporary directory, 127.0.0.1 only, a free port), which
 // runs the build's tcpscope-helper with --stdio (sshd gives it two pipes). Cases: a capture of
 // real traffic (the file names the remote host and kernel and holds the connections, its clock
-// measured against this one), two remote hosts and this one into one session, the sshd
+// measured against this one), two remote hosts and this one into one session, watch on a remote
+// host and this one (alerts named by host), the sshd
 // session or the local ssh killed mid-capture (the file keeps what arrived, the CLI exits 1 and
 // says the connection was lost), a wrong key (an authentication error line), a missing remote
 // helper (a "remote helper not found" line), and the helper's --stdio on two pipes without ssh.
@@ -17,8 +18,11 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QStandardPaths>
 #include <QSysInfo>
 #include <QTemporaryDir>
@@ -153,6 +157,7 @@ private slots:
     void cleanupTestCase();
     void recordsRealTrafficRemotely();
     void severalHostsIntoOneSession();
+    void watchRemoteAndLocal();
     void remoteSshdKilledMidCapture();
     void localSshKilledMidCapture();
     void wrongKeyIsAnAuthenticationError();
@@ -572,6 +577,53 @@ void TestRemoteCapture::severalHostsIntoOneSession()
                                 .arg(h)
                                 .arg(clientStart[h] - clientStart[0])));
     delete rec;
+}
+
+void TestRemoteCapture::watchRemoteAndLocal()
+{
+    // watch on a remote host and this one: a port scan on this machine is seen by both
+    // captures (the "remote" one is this machine too), each alert named with its host.
+    const QString dest = QStringLiteral("ssh://root@127.0.0.1:%1").arg(m_port);
+    auto *watch = new QProcess(this);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("TCPSCOPE_SSH"), QStringLiteral("ssh -F ") + m_config);
+    watch->setProcessEnvironment(env);
+    watch->start(m_tcpscope, {QStringLiteral("watch"), QStringLiteral("--remote"), dest,
+                              QStringLiteral("--local"), QStringLiteral("--remote-helper"),
+                              m_helper, QStringLiteral("--json")});
+    QVERIFY(watch->waitForStarted());
+    const auto stopWatch = qScopeGuard([watch] {
+        if (watch->state() != QProcess::NotRunning) {
+            watch->kill();
+            watch->waitForFinished(10000);
+        }
+        delete watch;
+    });
+    // Both captures are live once watch says what it watches.
+    QByteArray err;
+    QTRY_VERIFY2_WITH_TIMEOUT((err += watch->readAllStandardError()).contains("watching every TCP"),
+                              err.constData(), 30000);
+    QProcess scan;
+    scan.start(m_traffic, {QStringLiteral("scan"), QStringLiteral("4"), QStringLiteral("20000"),
+                           QStringLiteral("300")});
+    QVERIFY(scan.waitForFinished(30000));
+    QCOMPARE(scan.exitCode(), 0);
+    QSet<QString> hosts;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            while (watch->canReadLine()) {
+                const QJsonObject o = QJsonDocument::fromJson(watch->readLine()).object();
+                if (o.value(QLatin1String("kind")).toString() == QLatin1String("port_scan"))
+                    hosts.insert(o.value(QLatin1String("host")).toString());
+            }
+            return hosts.size() == 2;
+        }(),
+        20000);
+    QCOMPARE(hosts, QSet<QString>({QStringLiteral("local"), dest}));
+    watch->terminate();
+    QVERIFY(watch->waitForFinished(30000));
+    QCOMPARE(watch->exitStatus(), QProcess::NormalExit);
+    QCOMPARE(watch->exitCode(), 0); // no high-severity alert
 }
 
 void TestRemoteCapture::killRecorderAndWait(QProcess &rec, int timeoutMs)
