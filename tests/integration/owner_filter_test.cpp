@@ -149,6 +149,11 @@ void TestOwnerFilter::checkEverythingJoined(const QString &file)
                                          "WHERE %1")
                               .arg(notOurs)),
              0);
+    // Listener samples (sock_diag, in user space) follow the kernel's verdicts.
+    QCOMPARE(number(file, QStringLiteral("SELECT count(*) FROM listener_samples WHERE "
+                                         "connection_id IS NULL OR connection_id NOT IN "
+                                         "(SELECT id FROM connections)")),
+             0);
     QVERIFY2(meta(file, QStringLiteral("samples_received")) > 0, "no kernel samples");
 }
 
