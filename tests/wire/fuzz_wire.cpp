@@ -89,9 +89,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
             (void)decodeClockProbe(f.payload, err);
             break;
         case MessageType::ClockReply:
-            if (auto c = decodeClockReply(f.payload, err)) // a decoded reply encodes to itself
-                if (decodeClockReply(std::span(encodeClockReply(*c)).subspan(kHeaderSize), err) != c)
+            if (auto c = decodeClockReply(f.payload, err)) { // a decoded reply encodes to itself
+                const std::vector<std::uint8_t> again = encodeClockReply(*c);
+                if (decodeClockReply(std::span(again).subspan(kHeaderSize), err) != c)
                     __builtin_trap();
+            }
             break;
         case MessageType::Records: {
             std::size_t skipped = 0;
