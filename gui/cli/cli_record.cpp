@@ -331,7 +331,6 @@ int runRecord(const QStringList &args, int argc, char **argv)
         }
         HostsRecording r;
         r.file = file;
-        r.force = parser.isSet(force);
         r.quiet = parser.isSet(quiet);
         r.hosts = hostList;
         r.options = options;

@@ -106,7 +106,9 @@ int recordHosts(QCoreApplication *app, const StopSignals &stopSignals, const Hos
     MergeOptions merge;
     merge.inputs = partFiles;
     merge.output = r.file;
-    merge.force = r.force;
+    // record already decided that FILE may be replaced (an earlier session, or --force);
+    // the merge replaces it whole or not at all, and never through a link or a device.
+    merge.force = true;
     MergeReport report;
     QString error;
     if (!mergeSessions(merge, &report, &error, nullptr, {},

@@ -19,8 +19,7 @@ class StopSignals;
 
 struct HostsRecording
 {
-    QString file;
-    bool force = false;
+    QString file; // checked already: new, an earlier session, or --force
     bool quiet = false;
     // The hosts, this one (nullopt) first when it is recorded too.
     QVector<std::optional<RemoteTarget>> hosts;
