@@ -7,6 +7,8 @@
 #include <QFileInfo>
 #include <QStandardPaths>
 
+#include <algorithm>
+
 namespace tcpscope {
 
 namespace {
@@ -40,41 +42,63 @@ bool CaptureController::start(const CaptureOptions &options, QString *error)
     return start(options, {std::nullopt}, error);
 }
 
-std::unique_ptr<LiveCapture> CaptureController::makeCapture(const std::optional<RemoteTarget> &host, bool relay)
+std::unique_ptr<LiveCapture> CaptureController::makeCapture(const std::optional<RemoteTarget> &host,
+                                                            bool relay)
 {
     auto capture = std::make_unique<LiveCapture>();
     capture->setTrigger(m_trigger); // the GUI sets no rotation, which a trigger excludes
     capture->setRemote(host);
     const QString label = hostLabel(host);
     if (!relay) {
-        // A host beside the live view: only its end is told, naming it.
-        connect(capture.get(), &LiveCapture::failed, this,
-                [this, label](const QString &reason) { emit failed(tr("%1: %2").arg(label, reason)); });
-        connect(capture.get(), &LiveCapture::helperMessage, this, [this, label](const QString &text, bool warning) {
-            if (warning)
-                emit helperWarning(tr("%1: %2").arg(label, text));
+        // A host beside the live view: only its end is told, naming it, while it is one of ours.
+        LiveCapture *const self = capture.get();
+        auto ours = [this, self] {
+            return std::any_of(m_others.begin(), m_others.end(),
+                               [self](const auto &c) { return c.get() == self; });
+        };
+        connect(self, &LiveCapture::failed, this, [this, ours, label](const QString &reason) {
+            if (ours())
+                emit failed(tr("%1: %2").arg(label, reason));
         });
+        connect(self, &LiveCapture::helperMessage, this,
+                [this, ours, label](const QString &text, bool warning) {
+                    if (warning && ours())
+                        emit helperWarning(tr("%1: %2").arg(label, text));
+                });
         return capture;
     }
-    connect(capture.get(), &LiveCapture::connectionsUpdated, this, &CaptureController::connectionsUpdated);
-    connect(capture.get(), &LiveCapture::packetsAdded, this, &CaptureController::packetsAdded);
-    connect(capture.get(), &LiveCapture::kernelDataAdded, this, &CaptureController::kernelDataAdded);
-    connect(capture.get(), &LiveCapture::statsUpdated, this, &CaptureController::statsUpdated);
-    connect(capture.get(), &LiveCapture::infoReady, this, &CaptureController::infoReady);
-    connect(capture.get(), &LiveCapture::failed, this, [this, label](const QString &reason) {
-        emit failed(isMultiHost() ? tr("%1: %2").arg(label, reason) : reason);
+    // Relayed only while it is the window's capture: a capture given up on at start may still
+    // have updates on their way (queued from its ingest thread).
+    LiveCapture *const self = capture.get();
+    auto forward = [this, self](auto signal) {
+        return [this, self, signal](const auto &...args) {
+            if (m_capture.get() == self)
+                emit(this->*signal)(args...);
+        };
+    };
+    connect(self, &LiveCapture::connectionsUpdated, this,
+            forward(&CaptureController::connectionsUpdated));
+    connect(self, &LiveCapture::packetsAdded, this, forward(&CaptureController::packetsAdded));
+    connect(self, &LiveCapture::kernelDataAdded, this,
+            forward(&CaptureController::kernelDataAdded));
+    connect(self, &LiveCapture::statsUpdated, this, forward(&CaptureController::statsUpdated));
+    connect(self, &LiveCapture::infoReady, this, forward(&CaptureController::infoReady));
+    connect(self, &LiveCapture::stopped, this, forward(&CaptureController::stopped));
+    connect(self, &LiveCapture::alertsRaised, this, forward(&CaptureController::alertsRaised));
+    connect(self, &LiveCapture::failed, this, [this, self, label](const QString &reason) {
+        if (m_capture.get() == self)
+            emit failed(isMultiHost() ? tr("%1: %2").arg(label, reason) : reason);
     });
-    connect(capture.get(), &LiveCapture::stopped, this, &CaptureController::stopped);
-    connect(capture.get(), &LiveCapture::alertsRaised, this, &CaptureController::alertsRaised);
-    connect(capture.get(), &LiveCapture::helperMessage, this, [this, label](const QString &text, bool warning) {
-        if (warning)
-            emit helperWarning(isMultiHost() ? tr("%1: %2").arg(label, text) : text);
-    });
+    connect(self, &LiveCapture::helperMessage, this,
+            [this, self, label](const QString &text, bool warning) {
+                if (warning && m_capture.get() == self)
+                    emit helperWarning(isMultiHost() ? tr("%1: %2").arg(label, text) : text);
+            });
     return capture;
 }
 
-bool CaptureController::start(const CaptureOptions &options, const QVector<std::optional<RemoteTarget>> &hosts,
-                              QString *error)
+bool CaptureController::start(const CaptureOptions &options,
+                              const QVector<std::optional<RemoteTarget>> &hosts, QString *error)
 {
     if (isRunning())
         return true;
@@ -82,13 +106,15 @@ bool CaptureController::start(const CaptureOptions &options, const QVector<std::
         *error = tr("No host is chosen (Capture ▸ Remote Hosts…)");
         return false;
     }
-    const QString dir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + QStringLiteral("/captures");
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) +
+                        QStringLiteral("/captures");
     if (!QDir().mkpath(dir)) {
         *error = tr("Cannot create the capture directory %1").arg(dir);
         return false;
     }
-    const QString stem = dir + QStringLiteral("/capture-%1")
-                                   .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss")));
+    const QString stem =
+        dir + QStringLiteral("/capture-%1")
+                  .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss")));
     QStringList parts;
     QString partsDir;
     if (hosts.size() == 1) {
@@ -103,7 +129,8 @@ bool CaptureController::start(const CaptureOptions &options, const QVector<std::
             return false;
         }
         for (qsizetype i = 0; i < hosts.size(); ++i)
-            parts << partsDir + (hosts[i] ? QStringLiteral("/remote-%1.tcpscope").arg(i) : QStringLiteral("/local.tcpscope"));
+            parts << partsDir + (hosts[i] ? QStringLiteral("/remote-%1.tcpscope").arg(i)
+                                          : QStringLiteral("/local.tcpscope"));
     }
     std::unique_ptr<LiveCapture> first;
     std::vector<std::unique_ptr<LiveCapture>> others;
@@ -114,10 +141,15 @@ bool CaptureController::start(const CaptureOptions &options, const QVector<std::
             QString why;
             if (!capture->start(parts[i], options, &why)) {
                 *error = hosts.size() == 1 ? why : tr("%1: %2").arg(hostLabel(hosts[i]), why);
-                for (auto &c : others)
+                // Stopped quietly: their last counters and stopped() are not the window's news.
+                for (auto &c : others) {
+                    c->disconnect(this);
                     c->stop();
-                if (first)
+                }
+                if (first) {
+                    first->disconnect(this);
                     first->stop();
+                }
                 if (!partsDir.isEmpty())
                     QDir(partsDir).removeRecursively();
                 return false;

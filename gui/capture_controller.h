@@ -33,8 +33,8 @@ public:
     // each. A host that cannot start stops the others: false with "HOST: reason".
     bool start(const CaptureOptions &options, const QVector<std::optional<RemoteTarget>> &hosts,
                QString *error);
-    void stop();        // bounded; stopped() follows
-    void release();     // forgets a stopped capture (a file was opened instead)
+    void stop();    // bounded; stopped() follows
+    void release(); // forgets a stopped capture (a file was opened instead)
     bool isRunning() const;
     bool hasCapture() const { return m_capture != nullptr; }
     QString sessionPath() const; // the live view's file (with several hosts: the first's part)

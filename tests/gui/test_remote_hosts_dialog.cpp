@@ -269,6 +269,9 @@ private slots:
                 QStringLiteral("/captures");
             const QStringList before =
                 QDir(captures).entryList(QDir::AllEntries | QDir::NoDotAndDotDot);
+            // The host that did start is stopped without telling the window about it.
+            QSignalSpy stats(&c, &CaptureController::statsUpdated);
+            QSignalSpy stopped(&c, &CaptureController::stopped);
             QVERIFY(!c.start(CaptureOptions{},
                              {std::nullopt, RemoteTarget{QStringLiteral("nohost"), {}}}, &error));
             QVERIFY2(error.startsWith(QLatin1String("nohost: ")), qPrintable(error));
@@ -278,6 +281,9 @@ private slots:
             QVERIFY(!c.isRunning());
             QVERIFY(!c.hasCapture());
             QCOMPARE(QDir(captures).entryList(QDir::AllEntries | QDir::NoDotAndDotDot), before);
+            QTest::qWait(100);
+            QCOMPARE(stats.count(), 0);
+            QCOMPARE(stopped.count(), 0);
         }
         qunsetenv("TCPSCOPE_SSH");
         qunsetenv("TCPSCOPE_HELPER");
