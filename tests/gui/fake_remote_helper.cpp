@@ -4,44 +4,23 @@
 // socket) as a remote helper on host "fakeremote" would, answering the app's clock probes with
 // this machine's clocks, sending one connection after Start and final counters after Stop.
 // No Qt, no BPF.
-#include "wire.h"
+#include "fake_helper_io.h"
 
 #include <arpa/inet.h>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <span>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <string>
 
 using namespace tcpscope::wire;
+using namespace fakehelper;
 
 namespace {
-
-constexpr int kFd = 0; // the socket is stdin and stdout
 
 std::uint64_t clockNs(clockid_t id)
 {
     timespec ts{};
     clock_gettime(id, &ts);
     return std::uint64_t(ts.tv_sec) * 1'000'000'000ULL + std::uint64_t(ts.tv_nsec);
-}
-
-void sendBytes(const std::vector<std::uint8_t> &bytes)
-{
-    std::size_t off = 0;
-    while (off < bytes.size()) {
-        const ssize_t n = send(kFd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-        if (n <= 0)
-            std::exit(4);
-        off += std::size_t(n);
-    }
-}
-
-template <typename T> void add(RecordBatcher &b, const T &rec)
-{
-    b.add(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t *>(&rec), sizeof rec));
 }
 
 ts_state_change change(std::uint64_t sock, std::uint64_t ts, std::uint8_t from, std::uint8_t to)
@@ -90,6 +69,7 @@ void sendStats(std::uint64_t records)
 
 int main()
 {
+    kFd = 0; // the socket is stdin and stdout
     Hello hello;
     hello.monotonicNs = clockNs(CLOCK_MONOTONIC);
     hello.realtimeNs = clockNs(CLOCK_REALTIME);

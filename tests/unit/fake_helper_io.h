@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Socket I/O shared by the scripted stand-ins for tcpscope-helper (fake_helper,
-// fake_packet_helper): they talk the real wire protocol on fd 3 and exit with a distinct status
-// on anything unexpected, which the test reports.
+// fake_packet_helper, the GUI tests' fake_remote_helper): they talk the real wire protocol on
+// fd 3 (a remote helper's stand-in: stdin and stdout, fd 0) and exit with a distinct status on
+// anything unexpected, which the test reports.
 #pragma once
 
 #include "wire.h"
@@ -17,7 +18,8 @@ namespace fakehelper {
 
 using namespace tcpscope::wire;
 
-constexpr int kFd = 3;
+// The app's socket: fd 3 as a local helper gets it; a stand-in for `ssh … --stdio` sets 0.
+inline int kFd = 3;
 
 inline void sendBytes(const std::vector<std::uint8_t> &bytes)
 {
