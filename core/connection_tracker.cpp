@@ -10,7 +10,6 @@ namespace tcpscope {
 
 namespace {
 
-
 QString commText(const char (&comm)[TS_COMM_LEN])
 {
     return QString::fromUtf8(comm, static_cast<qsizetype>(strnlen(comm, TS_COMM_LEN)));

@@ -41,18 +41,22 @@ int main(int argc, char **argv)
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/tcpscope.svg")));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("TCP connection lifecycles, live from the kernel"));
+    parser.setApplicationDescription(
+        QStringLiteral("TCP connection lifecycles, live from the kernel"));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption captureOption(QStringLiteral("capture"), QStringLiteral("Start a live capture right away"));
+    const QCommandLineOption captureOption(QStringLiteral("capture"),
+                                           QStringLiteral("Start a live capture right away"));
     parser.addOption(captureOption);
-    parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Session file (*.tcpscope) to open"),
+    parser.addPositionalArgument(QStringLiteral("file"),
+                                 QStringLiteral("Session file (*.tcpscope) to open"),
                                  QStringLiteral("[FILE]"));
     parser.process(app);
 
     tcpscope::MainWindow window;
     tcpscope::UnixSignalWatcher signalWatcher;
-    QObject::connect(&signalWatcher, &tcpscope::UnixSignalWatcher::terminationRequested, &window, &QWidget::close);
+    QObject::connect(&signalWatcher, &tcpscope::UnixSignalWatcher::terminationRequested, &window,
+                     &QWidget::close);
     window.show();
     // Root is never needed for the app; say so where the user looks, for as long as it runs.
     if (const QString warning = tcpscope::runningAsRootWarning(); !warning.isEmpty()) {
@@ -65,7 +69,8 @@ int main(int argc, char **argv)
     const QStringList files = parser.positionalArguments();
     if (!files.isEmpty()) {
         // After the event loop starts, so an error dialog has a visible parent.
-        QTimer::singleShot(0, &window, [&window, path = files.first()] { window.openSessionInBackground(path); });
+        QTimer::singleShot(
+            0, &window, [&window, path = files.first()] { window.openSessionInBackground(path); });
     } else if (parser.isSet(captureOption)) {
         QTimer::singleShot(0, &window, &tcpscope::MainWindow::startCapture);
     }

@@ -202,7 +202,7 @@ private:
     qint64 timeEndNs() const;
 
     std::shared_ptr<Session> m_session;
-    ConnectionTableModel *m_model = nullptr;   // children of this window
+    ConnectionTableModel *m_model = nullptr; // children of this window
     ConnectionTableView *m_table = nullptr;
     TimelineWidget *m_timeline = nullptr;
     QSplitter *m_splitter = nullptr;
@@ -220,9 +220,9 @@ private:
     QLabel *m_packetLabel = nullptr;
     PacketInspector *m_inspector = nullptr;
     ConnectionDetailView *m_detail = nullptr;
-    EndpointsView *m_endpoints = nullptr;      // lower tab "Endpoints": rows filter the table
+    EndpointsView *m_endpoints = nullptr;    // lower tab "Endpoints": rows filter the table
     OverviewDashboard *m_overview = nullptr; // lower tab "Overview": clicks filter the table
-    QTabWidget *m_lowerTabs = nullptr; // packet inspector | kernel metrics
+    QTabWidget *m_lowerTabs = nullptr;       // packet inspector | kernel metrics
     PacketExporter *m_exporter = nullptr;
     ChartActions *m_chartActions = nullptr;
     PacketScanJob *m_markerScan = nullptr; // timeline markers of the connections it shows
@@ -240,7 +240,7 @@ private:
     QVector<Annotation> m_annotations;
     QVector<Annotation> m_savedAnnotations;
     AnnotationsView *m_annotationsView = nullptr;
-    AlertsView *m_alertsView = nullptr;   // lower tab "Alerts"
+    AlertsView *m_alertsView = nullptr; // lower tab "Alerts"
     AlertNotifier *m_notifier = nullptr;
     QToolButton *m_alertButton = nullptr; // status bar: "N alerts (H high)"
     RecentFiles *m_recent = nullptr;
@@ -249,8 +249,8 @@ private:
     std::shared_ptr<std::atomic<bool>> m_loadCancel;
     QProgressBar *m_loadProgress = nullptr; // status bar, visible while opening
     QToolButton *m_loadCancelButton = nullptr;
-    QTimer m_liveTimer;            // live: refreshes the session at most 4 times a second
-    QSet<qint64> m_liveChanged;    // connections LiveCapture reported since the last refresh
+    QTimer m_liveTimer;               // live: refreshes the session at most 4 times a second
+    QSet<qint64> m_liveChanged;       // connections LiveCapture reported since the last refresh
     QSet<qint64> m_liveChangedBefore; // the refresh before (the writer commits a little later)
     QString m_sessionPath;
     SessionInfo m_info;

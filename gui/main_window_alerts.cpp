@@ -50,7 +50,9 @@ void MainWindow::onAlertsChanged()
     if (high > 0)
         text += tr(" (%1 high)").arg(high);
     m_alertButton->setText(text);
-    m_alertButton->setStyleSheet(high > 0 ? QStringLiteral("QToolButton { color: #c62828; font-weight: bold; }") : QString());
+    m_alertButton->setStyleSheet(
+        high > 0 ? QStringLiteral("QToolButton { color: #c62828; font-weight: bold; }")
+                 : QString());
     m_alertButton->setVisible(m_session || isCapturing());
 }
 
@@ -78,7 +80,8 @@ void MainWindow::showAlertEvidence(const Alert &alert)
     const qint64 packet = alert.packets.value(0, 0);
     if (packet > 0) {
         const QVector<Packet> p = m_session->packetsFromId(packet, 1);
-        if (!p.isEmpty() && p.first().id == packet && alert.connections.contains(p.first().connectionId))
+        if (!p.isEmpty() && p.first().id == packet &&
+            alert.connections.contains(p.first().connectionId))
             connection = p.first().connectionId;
     }
     auto show = [this, connection, packet, timeNs = alert.timeNs, kind = alert.kind,
@@ -116,7 +119,8 @@ void MainWindow::showAlertEvidence(const Alert &alert)
     };
     // A large session filters on a worker: select once the table shows the evidence.
     if (m_model->isFiltering())
-        connect(m_model, &ConnectionTableModel::filterChanged, this, show, Qt::SingleShotConnection);
+        connect(m_model, &ConnectionTableModel::filterChanged, this, show,
+                Qt::SingleShotConnection);
     else
         show();
 }

@@ -9,14 +9,14 @@
 #include "charts/timeline_widget.h"
 #include "dialogs/capture_options_dialog.h"
 #include "dialogs/remote_hosts_dialog.h"
-#include "session/session_merge.h"
 #include "main_window_packets.h"
 #include "models/connection_table_model.h"
-#include "views/packet_inspector.h"
-#include "views/connection_detail_view.h"
+#include "session/session_merge.h"
 #include "views/alerts_view.h"
+#include "views/connection_detail_view.h"
 #include "views/endpoints_view.h"
 #include "views/overview_dashboard.h"
+#include "views/packet_inspector.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -41,7 +41,8 @@ qint64 wallNowNs()
 // leaves no output. False + one line.
 bool mergeParts(QWidget *parent, const QStringList &parts, const QString &output, QString *error)
 {
-    QProgressDialog progress(MainWindow::tr("Merging the hosts' recordings…"), MainWindow::tr("Cancel"), 0, 100, parent);
+    QProgressDialog progress(MainWindow::tr("Merging the hosts' recordings…"),
+                             MainWindow::tr("Cancel"), 0, 100, parent);
     progress.setWindowTitle(MainWindow::tr("Stop Capture"));
     progress.setWindowModality(Qt::WindowModal);
     progress.setMinimumDuration(0);
@@ -56,11 +57,14 @@ bool mergeParts(QWidget *parent, const QStringList &parts, const QString &output
         options.output = output;
         MergeReport report;
         ok = mergeSessions(options, &report, &why, &cancel, [&progress](int percent) {
-            QMetaObject::invokeMethod(&progress, [&progress, percent] { progress.setValue(percent); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                &progress, [&progress, percent] { progress.setValue(percent); },
+                Qt::QueuedConnection);
         });
     });
     QObject::connect(worker, &QThread::finished, &loop, &QEventLoop::quit);
-    QObject::connect(&progress, &QProgressDialog::canceled, &loop, [&cancel] { cancel.store(true); });
+    QObject::connect(&progress, &QProgressDialog::canceled, &loop,
+                     [&cancel] { cancel.store(true); });
     worker->start();
     loop.exec();
     worker->wait();
@@ -87,7 +91,8 @@ void MainWindow::startCapture()
     QString error;
     const CaptureOptions options = CaptureOptionsDialog::load();
     // A triggered capture keeps packets around its triggers: none without packets.
-    m_capture->setTrigger(options.packets ? CaptureOptionsDialog::loadTrigger().active() : std::nullopt);
+    m_capture->setTrigger(options.packets ? CaptureOptionsDialog::loadTrigger().active()
+                                          : std::nullopt);
     const QVector<std::optional<RemoteTarget>> hosts = RemoteHostsDialog::load().chosen();
     if (!m_capture->start(options, hosts, &error)) {
         setCaptureState(tr("Idle"));
@@ -106,7 +111,8 @@ void MainWindow::startCapture()
     m_liveChangedBefore.clear();
     refreshLive(); // opens the session on the new file once its schema is there
     m_model->setReferenceTimeNs(m_endNs);
-    m_inspector->reset(m_info.packetsCaptured ? noPacketsHint(m_info, true) : noPacketsHint(m_info, false));
+    m_inspector->reset(m_info.packetsCaptured ? noPacketsHint(m_info, true)
+                                              : noPacketsHint(m_info, false));
     m_inspector->setOriginNs(m_originNs);
     m_detail->reset(tr("Capturing — select a connection to follow the kernel's view of it"));
     m_detail->setSessionInfo(m_info, true);
@@ -118,14 +124,17 @@ void MainWindow::startCapture()
     setLost(0);
     updatePacketLabel();
     QStringList labels = m_capture->hostLabels();
-    const QString where = labels.size() == 1 && hosts.first() ? tr(" on %1").arg(labels.first()) : QString();
+    const QString where =
+        labels.size() == 1 && hosts.first() ? tr(" on %1").arg(labels.first()) : QString();
     if (const auto trigger = m_capture->trigger())
-        setCaptureState(tr("● Capturing%1 (trigger %2)").arg(where, trigger->trigger), QStringLiteral("#b00000"));
+        setCaptureState(tr("● Capturing%1 (trigger %2)").arg(where, trigger->trigger),
+                        QStringLiteral("#b00000"));
     else
         setCaptureState(tr("● Capturing%1").arg(where), QStringLiteral("#b00000"));
     if (labels.size() > 1) {
         const QString first = labels.takeFirst();
-        const QString text = tr("Live view: %1 (also recording: %2)").arg(first, labels.join(QStringLiteral(", ")));
+        const QString text =
+            tr("Live view: %1 (also recording: %2)").arg(first, labels.join(QStringLiteral(", ")));
         m_stateLabel->setToolTip(text);
         statusBar()->showMessage(text);
     }
@@ -152,8 +161,10 @@ void MainWindow::stopCapture()
     QString error;
     if (!mergeParts(this, m_capture->partFiles(), merged, &error)) {
         setCaptureState(tr("Stopped"));
-        showError(tr("Stop Capture"), tr("Could not merge the hosts' recordings: %1\nTheir parts are kept in %2 (File ▸ Merge…).")
-                                          .arg(error, QDir::toNativeSeparators(m_capture->partsDirectory())));
+        showError(tr("Stop Capture"),
+                  tr("Could not merge the hosts' recordings: %1\nTheir parts are kept in %2 (File "
+                     "▸ Merge…).")
+                      .arg(error, QDir::toNativeSeparators(m_capture->partsDirectory())));
         return;
     }
     const QString parts = m_capture->partsDirectory();
@@ -161,7 +172,11 @@ void MainWindow::stopCapture()
     if (openSession(merged)) {
         QDir(parts).removeRecursively(); // made by the controller for this capture only
         setCaptureState(tr("Stopped"));
-        statusBar()->showMessage(tr("Recorded %1 hosts (%2) into %3").arg(labels.size()).arg(labels.join(QStringLiteral(", ")), QDir::toNativeSeparators(merged)), 10000);
+        statusBar()->showMessage(
+            tr("Recorded %1 hosts (%2) into %3")
+                .arg(labels.size())
+                .arg(labels.join(QStringLiteral(", ")), QDir::toNativeSeparators(merged)),
+            10000);
     }
 }
 
@@ -215,21 +230,28 @@ void MainWindow::refreshLive()
 
 void MainWindow::onStatsUpdated(const CaptureStats &stats)
 {
-    m_rateLabel->setText(tr("%1 records · %2/s").arg(stats.recordsReceived).arg(stats.recordsPerSecond, 0, 'f', 0));
+    m_rateLabel->setText(
+        tr("%1 records · %2/s").arg(stats.recordsReceived).arg(stats.recordsPerSecond, 0, 'f', 0));
     setLost(stats.lostRecords + stats.readerDropped);
     m_lostPackets = stats.lostPackets;
     m_filteredPackets = stats.packetsFiltered;
     updatePacketLabel();
     // A triggered capture: how much time its ring holds now, red when less than "before".
     if (const auto trigger = m_capture->trigger(); trigger && isCapturing()) {
-        const bool short_ = stats.triggerRingBytes >= trigger->ringBytes * 9 / 10 && stats.triggerRingSpanNs < trigger->preNs;
+        const bool short_ = stats.triggerRingBytes >= trigger->ringBytes * 9 / 10 &&
+                            stats.triggerRingSpanNs < trigger->preNs;
         setCaptureState(tr("● Capturing (trigger %1) · ring %2 s, %3 window(s) kept")
                             .arg(trigger->trigger)
                             .arg(stats.triggerRingSpanNs / 1e9, 0, 'f', 1)
                             .arg(stats.triggerWindows),
                         QStringLiteral("#b00000"));
-        m_stateLabel->setToolTip(short_ ? tr("The ring holds less than the %1 s kept before a trigger at this rate: raise its size in the capture options").arg(trigger->preNs / 1e9)
-                                               : tr("Packets and kernel samples wait in a %1 MiB ring; those around each trigger are written").arg(trigger->ringBytes / 1048576));
+        m_stateLabel->setToolTip(short_
+                                     ? tr("The ring holds less than the %1 s kept before a trigger "
+                                          "at this rate: raise its size in the capture options")
+                                           .arg(trigger->preNs / 1e9)
+                                     : tr("Packets and kernel samples wait in a %1 MiB ring; those "
+                                          "around each trigger are written")
+                                           .arg(trigger->ringBytes / 1048576));
     }
 }
 
@@ -237,7 +259,8 @@ void MainWindow::onInfoReady(const SessionInfo &info)
 {
     m_info = info;
     m_detail->setSessionInfo(info, isCapturing());
-    m_overview->setSession(info.startedNs > 0 ? info.startedNs : m_originNs, m_endNs, info.kernelMetrics);
+    m_overview->setSession(info.startedNs > 0 ? info.startedNs : m_originNs, m_endNs,
+                           info.kernelMetrics);
     if (info.startedNs > 0 && info.startedNs != m_originNs) {
         m_originNs = info.startedNs;
         m_detail->setOriginNs(m_originNs);
@@ -251,7 +274,9 @@ void MainWindow::onCaptureFailed(const QString &reason)
     m_clockTimer.stop();
     setCaptureState(tr("Failed"), QStringLiteral("#b00000"));
     updateActions();
-    showError(tr("Capture failed"), tr("The capture stopped: %1\nThe session file keeps everything recorded until then.").arg(reason));
+    showError(tr("Capture failed"),
+              tr("The capture stopped: %1\nThe session file keeps everything recorded until then.")
+                  .arg(reason));
 }
 
 void MainWindow::onCaptureStopped()

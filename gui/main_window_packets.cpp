@@ -4,24 +4,24 @@
 #include "main_window.h"
 
 #include "capture_controller.h"
+#include "charts/metrics_widget.h"
+#include "charts/seq_graph_widget.h"
 #include "charts/timeline_widget.h"
 #include "dialogs/capture_options_dialog.h"
 #include "main_window_packets.h"
 #include "models/connection_table_model.h"
+#include "models/packet_pages.h"
 #include "models/packet_scan_job.h"
-#include "tcpscope_records.h"
 #include "packet_exporter.h"
-#include "views/connection_table_view.h"
-#include "views/packet_inspector.h"
-#include "views/connection_detail_view.h"
+#include "tcpscope_records.h"
 #include "views/annotations_view.h"
+#include "views/connection_detail_view.h"
+#include "views/connection_table_view.h"
 #include "views/context_menus.h"
 #include "views/filter_bar.h"
 #include "views/packet_details_view.h"
+#include "views/packet_inspector.h"
 #include "views/packets_panel.h"
-#include "charts/seq_graph_widget.h"
-#include "charts/metrics_widget.h"
-#include "models/packet_pages.h"
 
 #include <QTableView>
 
@@ -56,15 +56,20 @@ void MainWindow::connectPacketSignals()
         m_timeline->addAnalysisMarkers(result.matches);
         m_timeline->replot();
     });
-    connect(m_exporter, &PacketExporter::finished, this, [this](const QString &path, qint64 count, const QString &error) {
-        updateActions();
-        if (count < 0) {
-            showError(tr("Export Packets"), tr("Could not export packets to %1:\n%2").arg(QDir::toNativeSeparators(path), error));
-            return;
-        }
-        statusBar()->showMessage(tr("Exported %1 packets to %2").arg(count).arg(QDir::toNativeSeparators(path)), 8000);
-        emit packetsExported(path, count);
-    });
+    connect(m_exporter, &PacketExporter::finished, this,
+            [this](const QString &path, qint64 count, const QString &error) {
+                updateActions();
+                if (count < 0) {
+                    showError(tr("Export Packets"),
+                              tr("Could not export packets to %1:\n%2")
+                                  .arg(QDir::toNativeSeparators(path), error));
+                    return;
+                }
+                statusBar()->showMessage(
+                    tr("Exported %1 packets to %2").arg(count).arg(QDir::toNativeSeparators(path)),
+                    8000);
+                emit packetsExported(path, count);
+            });
 }
 
 void MainWindow::updateTimelineMarkers(const QVector<Connection> &shown)
@@ -76,7 +81,8 @@ void MainWindow::updateTimelineMarkers(const QVector<Connection> &shown)
     bool added = false;
     for (const Connection &c : shown) {
         const PacketCounts &n = c.packets;
-        if (n.retransmissions + n.resets + n.zeroWindows > 0 && !m_markersOf.contains(c.id) && !wanted.contains(c.id)) {
+        if (n.retransmissions + n.resets + n.zeroWindows > 0 && !m_markersOf.contains(c.id) &&
+            !wanted.contains(c.id)) {
             wanted.insert(c.id);
             added = true;
         }
@@ -86,9 +92,13 @@ void MainWindow::updateTimelineMarkers(const QVector<Connection> &shown)
     // A scan still running is replaced by one that also covers its connections.
     m_markersPending = wanted;
     constexpr qint64 kMaxMarkers = 100'000; // drawn at most one per pixel anyway
-    m_markerScan->start(m_session->path(), QVector<qint64>(wanted.cbegin(), wanted.cend()), [](const Packet &p) {
-        return (p.analysis & (AnalysisRetransmission | AnalysisZeroWindow)) || (p.tcpFlags & TS_TCP_RST);
-    }, kMaxMarkers);
+    m_markerScan->start(
+        m_session->path(), QVector<qint64>(wanted.cbegin(), wanted.cend()),
+        [](const Packet &p) {
+            return (p.analysis & (AnalysisRetransmission | AnalysisZeroWindow)) ||
+                   (p.tcpFlags & TS_TCP_RST);
+        },
+        kMaxMarkers);
 }
 
 void MainWindow::onPacketsAdded(const QVector<Packet> &packets)
@@ -143,8 +153,10 @@ void MainWindow::createContextMenus()
         m_inspector->showSequenceGraph();
     });
     connect(m_menus, &ContextMenus::kernelMetricsRequested, this, &MainWindow::showKernelMetrics);
-    connect(m_menus, &ContextMenus::annotateRequested, this, qOverload<qint64, qint64>(&MainWindow::annotate));
-    connect(m_menus, &ContextMenus::annotateTimeRequested, this, [this](const QString &text) { annotate(m_timeline->xAxis->range(), text); });
+    connect(m_menus, &ContextMenus::annotateRequested, this,
+            qOverload<qint64, qint64>(&MainWindow::annotate));
+    connect(m_menus, &ContextMenus::annotateTimeRequested, this,
+            [this](const QString &text) { annotate(m_timeline->xAxis->range(), text); });
     connect(m_model, &ConnectionTableModel::filteringChanged, this, [this](bool filtering) {
         if (filtering)
             statusBar()->showMessage(tr("Filtering %1 connections…").arg(m_model->totalCount()));
@@ -165,7 +177,9 @@ void MainWindow::onConnectionSelectionChanged()
     // Nothing selected lists every packet; a current row then (it followed a packet of the
     // whole list) is what the graph and the kernel charts show.
     const bool currentOnly = selected.isEmpty() && current > 0;
-    m_inspector->setConnections(selected, current > 0 && (currentOnly || selected.contains(current)) ? current : selected.value(0));
+    m_inspector->setConnections(selected, current > 0 && (currentOnly || selected.contains(current))
+                                              ? current
+                                              : selected.value(0));
     m_detail->setConnections(currentOnly ? QVector<qint64>{current} : selected, current);
     m_annotationsView->selectConnections(currentOnly ? QVector<qint64>{current} : selected);
     updateActions();
@@ -184,8 +198,12 @@ void MainWindow::onMetricsClicked(double x)
         return;
     }
     m_inspector->showPacket(p.id);
-    statusBar()->showMessage(tr("Packet %1 (connection %2, %3 s) is selected in the packet list (Ctrl+P)")
-                                 .arg(p.id).arg(id).arg(double(p.timeNs - m_originNs) / 1e9, 0, 'f', 6), 6000);
+    statusBar()->showMessage(
+        tr("Packet %1 (connection %2, %3 s) is selected in the packet list (Ctrl+P)")
+            .arg(p.id)
+            .arg(id)
+            .arg(double(p.timeNs - m_originNs) / 1e9, 0, 'f', 6),
+        6000);
 }
 
 void MainWindow::onPacketShown(qint64 packetId, qint64 connectionId, qint64 timeNs)
@@ -216,7 +234,8 @@ void MainWindow::updatePacketLabel()
     if (m_filteredPackets > 0)
         text += tr(" · %1 filtered").arg(m_filteredPackets);
     m_packetLabel->setText(text);
-    m_packetLabel->setStyleSheet(m_lostPackets > 0 ? QStringLiteral("color: #b00000; font-weight: bold;") : QString());
+    m_packetLabel->setStyleSheet(
+        m_lostPackets > 0 ? QStringLiteral("color: #b00000; font-weight: bold;") : QString());
 }
 
 void MainWindow::showCaptureOptions()
@@ -250,10 +269,14 @@ void MainWindow::chooseAndExportPackets()
 {
     const QVector<qint64> ids = m_table->selectedConnectionIds();
     const QString base = QFileInfo(m_sessionPath).completeBaseName();
-    const QString suggested = QDir::home().filePath(ids.size() == 1 ? QStringLiteral("%1-conn%2.pcapng").arg(base).arg(ids.first())
-                                                                    : base + QStringLiteral(".pcapng"));
-    const QString title = ids.isEmpty() ? tr("Export All Packets") : tr("Export Packets of %n Connection(s)", nullptr, int(ids.size()));
-    QString path = QFileDialog::getSaveFileName(this, title, suggested, tr("pcapng (*.pcapng);;All files (*)"));
+    const QString suggested = QDir::home().filePath(
+        ids.size() == 1 ? QStringLiteral("%1-conn%2.pcapng").arg(base).arg(ids.first())
+                        : base + QStringLiteral(".pcapng"));
+    const QString title = ids.isEmpty()
+                              ? tr("Export All Packets")
+                              : tr("Export Packets of %n Connection(s)", nullptr, int(ids.size()));
+    QString path = QFileDialog::getSaveFileName(this, title, suggested,
+                                                tr("pcapng (*.pcapng);;All files (*)"));
     if (path.isEmpty())
         return;
     if (QFileInfo(path).suffix().isEmpty())

@@ -9,8 +9,8 @@
 #include "models/connection_table_model.h"
 #include "session/session.h"
 #include "session/session_store.h"
-#include "views/connection_table_view.h"
 #include "views/annotations_view.h"
+#include "views/connection_table_view.h"
 #include "views/endpoints_view.h"
 #include "views/filter_bar.h"
 #include "views/packet_inspector.h"
@@ -18,8 +18,8 @@
 
 #include <QDateTime>
 #include <QFileInfo>
-#include <QInputDialog>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QItemSelection>
 #include <QLineEdit>
 #include <QPlainTextEdit>
@@ -41,8 +41,8 @@ constexpr int kMaxSelected = 10000;
 
 const QStringList &lowerTabNames()
 {
-    static const QStringList names = {QStringLiteral("packets"), QStringLiteral("kernel"),
-                                      QStringLiteral("overview"), QStringLiteral("endpoints"),
+    static const QStringList names = {QStringLiteral("packets"),     QStringLiteral("kernel"),
+                                      QStringLiteral("overview"),    QStringLiteral("endpoints"),
                                       QStringLiteral("annotations"), QStringLiteral("alerts")};
     return names;
 }
@@ -89,9 +89,8 @@ QMap<QString, QString> MainWindow::currentView() const
              QString::fromLatin1(m_table->horizontalHeader()->saveState().toBase64()));
     v.insert(QStringLiteral("splitter"), QString::fromLatin1(m_splitter->saveState().toBase64()));
     const QCPRange range = m_timeline->xAxis->range();
-    v.insert(QStringLiteral("timeline_range"), QStringLiteral("%1,%2")
-                                                   .arg(range.lower, 0, 'g', 17)
-                                                   .arg(range.upper, 0, 'g', 17));
+    v.insert(QStringLiteral("timeline_range"),
+             QStringLiteral("%1,%2").arg(range.lower, 0, 'g', 17).arg(range.upper, 0, 'g', 17));
     return v;
 }
 
@@ -110,7 +109,8 @@ void MainWindow::applyView(const QMap<QString, QString> &v)
     if (const QByteArray state = QByteArray::fromBase64(value("table_header").toLatin1());
         !state.isEmpty() && header->restoreState(state) && header->isSortIndicatorShown())
         m_table->sortByColumn(header->sortIndicatorSection(), header->sortIndicatorOrder());
-    if (const QByteArray state = QByteArray::fromBase64(value("splitter").toLatin1()); !state.isEmpty())
+    if (const QByteArray state = QByteArray::fromBase64(value("splitter").toLatin1());
+        !state.isEmpty())
         m_splitter->restoreState(state);
 
     if (v.contains(QStringLiteral("connection_filter")))
@@ -233,10 +233,11 @@ void MainWindow::askForAnnotation(Annotation a, const QString &target, const QSt
     dialog->setLabelText(tr("Note on %1:").arg(target));
     dialog->setOption(QInputDialog::UsePlainTextEditForTextInput);
     dialog->setTextValue(text);
-    connect(dialog, &QInputDialog::textValueSelected, this, [this, a](const QString &value) mutable {
-        a.text = value.trimmed();
-        addAnnotation(a);
-    });
+    connect(dialog, &QInputDialog::textValueSelected, this,
+            [this, a](const QString &value) mutable {
+                a.text = value.trimmed();
+                addAnnotation(a);
+            });
     dialog->open();
     // Showing selects the text: a text given to start with is continued, not typed over.
     if (auto *edit = dialog->findChild<QPlainTextEdit *>(); edit && !text.isEmpty())
@@ -250,7 +251,8 @@ void MainWindow::goToAnnotation(int index)
     const Annotation &a = m_annotations.at(index);
     if (a.connectionId > 0) {
         if (!m_table->selectConnection(a.connectionId)) {
-            statusBar()->showMessage(tr("Connection %1 is hidden by the filter").arg(a.connectionId), 5000);
+            statusBar()->showMessage(
+                tr("Connection %1 is hidden by the filter").arg(a.connectionId), 5000);
             return;
         }
         if (a.packetId > 0) {
@@ -261,7 +263,8 @@ void MainWindow::goToAnnotation(int index)
         return;
     }
     if (a.endNs > a.startNs) {
-        m_timeline->xAxis->setRange(double(a.startNs - m_originNs) / 1e9, double(a.endNs - m_originNs) / 1e9);
+        m_timeline->xAxis->setRange(double(a.startNs - m_originNs) / 1e9,
+                                    double(a.endNs - m_originNs) / 1e9);
         m_timeline->replot();
     }
 }
@@ -275,22 +278,27 @@ bool MainWindow::viewCanBeSaved() const
 bool MainWindow::saveView()
 {
     if (m_sessionPath.isEmpty() || !m_session) {
-        showError(tr("Save View"), tr("There is no session to save yet: open a file or start a capture."));
+        showError(tr("Save View"),
+                  tr("There is no session to save yet: open a file or start a capture."));
         return false;
     }
     if (isCapturing()) {
-        showError(tr("Save View"), tr("The capture is still being recorded into this file: stop it first."));
+        showError(tr("Save View"),
+                  tr("The capture is still being recorded into this file: stop it first."));
         return false;
     }
     const QMap<QString, QString> view = currentView();
     QString error;
     if (!saveSessionView(m_sessionPath, view, m_annotations, &error)) {
-        showError(tr("Save View"), tr("Could not keep the view in %1:\n%2").arg(QFileInfo(m_sessionPath).fileName(), error));
+        showError(tr("Save View"), tr("Could not keep the view in %1:\n%2")
+                                       .arg(QFileInfo(m_sessionPath).fileName(), error));
         return false;
     }
     m_savedView = view;
     m_savedAnnotations = m_annotations;
-    statusBar()->showMessage(tr("Saved the view in %1: it reopens the same").arg(QFileInfo(m_sessionPath).fileName()), 5000);
+    statusBar()->showMessage(
+        tr("Saved the view in %1: it reopens the same").arg(QFileInfo(m_sessionPath).fileName()),
+        5000);
     return true;
 }
 

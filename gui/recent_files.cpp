@@ -55,7 +55,8 @@ void RecentFiles::rebuildMenu()
     for (const QString &path : list) {
         ++n;
         // "&1 name" gives keyboard accelerators 1..8; the tooltip shows where the file is.
-        QAction *action = m_menu->addAction(QStringLiteral("&%1  %2").arg(n).arg(QFileInfo(path).fileName()));
+        QAction *action =
+            m_menu->addAction(QStringLiteral("&%1  %2").arg(n).arg(QFileInfo(path).fileName()));
         action->setToolTip(QDir::toNativeSeparators(path));
         action->setStatusTip(QDir::toNativeSeparators(path));
         connect(action, &QAction::triggered, this, [this, path] { emit fileChosen(path); });

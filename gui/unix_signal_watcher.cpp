@@ -24,7 +24,8 @@ void handler(int sig)
 
 UnixSignalWatcher::UnixSignalWatcher(QObject *parent) : QObject(parent)
 {
-    if (g_writeFd >= 0 || ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, m_fds) != 0)
+    if (g_writeFd >= 0 ||
+        ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, m_fds) != 0)
         return; // no watcher: signals keep their default action
     g_writeFd = m_fds[0];
     m_notifier = new QSocketNotifier(m_fds[1], QSocketNotifier::Read, this);

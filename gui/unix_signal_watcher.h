@@ -23,7 +23,7 @@ signals:
 private:
     void onReadable();
 
-    int m_fds[2] = {-1, -1}; // socketpair: [0] written by the handler, [1] read here
+    int m_fds[2] = {-1, -1};               // socketpair: [0] written by the handler, [1] read here
     QSocketNotifier *m_notifier = nullptr; // child
 };
 

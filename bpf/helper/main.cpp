@@ -2,9 +2,9 @@
 // tcpscope-helper: the small privileged process that loads the BPF programs and streams their
 // records to the app (see docs/ARCHITECTURE.md). It accepts no code, paths or attach points
 // from its client: only Start and Stop.
-#include "resource_limits.h"
 #include "options.h"
 #include "privileges.h"
+#include "resource_limits.h"
 #include "session.h"
 #include "signals.h"
 #include "tracefs.h"

@@ -104,7 +104,9 @@ bool writeOwnerFilter(const OwnerMapFds &fds, const wire::StartOptions &start, b
 std::uint32_t missingPid(const wire::StartOptions &start, std::size_t *index)
 {
     for (std::size_t i = 0; i < start.pids.size(); ++i) {
-        struct stat st{};
+        struct stat st
+        {
+        };
         const std::string dir = "/proc/" + std::to_string(start.pids[i]);
         if (::stat(dir.c_str(), &st) != 0) {
             if (index)
@@ -147,7 +149,9 @@ wire::HostOwners hostOwners(const std::string &cgroupRoot, const std::string &ne
 {
     wire::HostOwners out;
     const std::string root = cgroupRoot.empty() ? cgroup2Mount() : cgroupRoot;
-    struct stat st{};
+    struct stat st
+    {
+    };
     if (root.empty() || ::stat(root.c_str(), &st) != 0) {
         out.flags |= wire::HostOwners::kNoCgroup2;
     } else {
@@ -177,7 +181,9 @@ wire::HostOwners hostOwners(const std::string &cgroupRoot, const std::string &ne
                 }
                 // The cgroup id is the directory's inode (what bpf_get_current_cgroup_id and
                 // the kernfs node id of the cgroup give).
-                struct stat cst{};
+                struct stat cst
+                {
+                };
                 if (::stat((root + childRel).c_str(), &cst) != 0)
                     continue; // removed meanwhile
                 out.cgroups.push_back({std::uint64_t(cst.st_ino), childRel});
@@ -194,10 +200,15 @@ wire::HostOwners hostOwners(const std::string &cgroupRoot, const std::string &ne
             if (e->d_name[0] == '.' || out.netns.size() >= wire::kMaxReportNetns)
                 continue;
             // The bind mount's inode is the namespace's (nsfs).
-            struct stat nst{};
+            struct stat nst
+            {
+            };
             const std::string path = netnsDir + "/" + e->d_name;
-            // Only a mounted namespace (nsfs): a file left behind by a failed `ip netns add` is not.
-            struct statfs fs{};
+            // Only a mounted namespace (nsfs): a file left behind by a failed `ip netns add` is
+            // not.
+            struct statfs fs
+            {
+            };
             constexpr long kNsfsMagic = 0x6e736673;
             if (::statfs(path.c_str(), &fs) != 0 || long(fs.f_type) != kNsfsMagic)
                 continue;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "unique_fd.h"
 #include "owner_maps.h"
+#include "unique_fd.h"
 #include "wire.h"
 
 #include <cstdint>

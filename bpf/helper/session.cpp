@@ -6,10 +6,10 @@ extern "C" {
 #include "tcpscope_owner_maps.h"
 }
 
-#include "resource_limits.h"
 #include "privileges.h"
 #include "proc_scan.h"
 #include "reason_names.h"
+#include "resource_limits.h"
 #include "ring_wakeup.h"
 #include "signals.h"
 #include "tracefs.h"
@@ -21,7 +21,6 @@ extern "C" {
 #include <memory>
 #include <poll.h>
 #include <sys/utsname.h>
-#include <unistd.h>
 #include <unistd.h>
 
 namespace tcpscope::helper {
@@ -187,9 +186,9 @@ int Session::run(bool &signalled)
     if (const std::uint32_t pid = missingPid(m_start, &pidIndex)) {
         const std::string why = "pid " + std::to_string(pid) + " does not exist";
         note("refusing Start: " + why);
-        m_peer.sendError({wire::ErrorCode::BadFilter, "the capture filter is invalid", why,
-                          wire::FilterPosition{wire::FilterPosition::List::Pids,
-                                               std::uint16_t(pidIndex)}});
+        m_peer.sendError(
+            {wire::ErrorCode::BadFilter, "the capture filter is invalid", why,
+             wire::FilterPosition{wire::FilterPosition::List::Pids, std::uint16_t(pidIndex)}});
         return kExitUsage;
     }
     if (!writeOwnerFilter(m_loader.ownerMaps(), m_start, m_loader.report().status == "tracepoint",
@@ -303,15 +302,13 @@ void Session::addInterfaceRecord(std::uint32_t ifindex, const std::string &name,
 bool Session::startPackets()
 {
     std::string why;
-    const bool ok = m_packetsLoaded && m_packets.configure(m_start, why) &&
-                    m_packets.attachAll(
-                        [this](std::uint32_t index, const std::string &name, std::uint8_t attach) {
-                            addInterfaceRecord(index, name, attach);
-                        },
-                        [this](const std::string &text) {
-                            log(wire::LogMessage::Level::Warning, text);
-                        },
-                        why);
+    const bool ok =
+        m_packetsLoaded && m_packets.configure(m_start, why) &&
+        m_packets.attachAll(
+            [this](std::uint32_t index, const std::string &name, std::uint8_t attach) {
+                addInterfaceRecord(index, name, attach);
+            },
+            [this](const std::string &text) { log(wire::LogMessage::Level::Warning, text); }, why);
     if (!ok)
         fail(wire::ErrorCode::PacketsUnavailable, "cannot capture packets",
              m_packetsLoaded ? why : m_packetsLoadError);

@@ -47,7 +47,8 @@ bool Tracefs::ensure(std::string &error)
                     ? std::string("tracefs is not mounted at ") + kTracefs +
                           " and mounting it privately needs root (CAP_SYS_ADMIN), which a helper "
                           "with file capabilities does not have: mount it once as root (mount -t "
-                          "tracefs nodev " + kTracefs + ")"
+                          "tracefs nodev " +
+                          kTracefs + ")"
                     : std::string("tracefs is not mounted and a private mount namespace failed: ") +
                           std::strerror(err);
         return false;

@@ -10,9 +10,10 @@
 
 /* tcpinfo_config[0], written by the helper after Start (before attach). */
 struct ts_tcpinfo_config {
-    __u64 sample_interval_ns; /* minimum time between two tcp_probe samples of one socket; 0 = all */
-    __u32 shared_ptr_ids;     /* 1: ptr_ids is lifecycle's map (its classic-tracepoint mode) */
-    __u32 enabled;            /* 0 (before Start): programs emit nothing, e.g. while probed */
+    __u64
+        sample_interval_ns; /* minimum time between two tcp_probe samples of one socket; 0 = all */
+    __u32 shared_ptr_ids;   /* 1: ptr_ids is lifecycle's map (its classic-tracepoint mode) */
+    __u32 enabled;          /* 0 (before Start): programs emit nothing, e.g. while probed */
 };
 
 /* Sockets whose last sample time is remembered for the rate limit (LRU: closed sockets age out). */

@@ -12,9 +12,9 @@
 /* Who owns a socket, and how we know. */
 struct ts_owner {
     __u64 cgroup_id;
-    __u32 pid;    /* tgid */
-    __u8 source;  /* enum ts_owner_source at the time it was learned */
-    __u8 flags;   /* TS_OWNER_F_* */
+    __u32 pid;   /* tgid */
+    __u8 source; /* enum ts_owner_source at the time it was learned */
+    __u8 flags;  /* TS_OWNER_F_* */
     __u8 _pad[2];
     char comm[TS_COMM_LEN];
 };
@@ -29,7 +29,7 @@ struct ts_owner {
  * processes are rare; the last one to listen wins. */
 struct ts_listener_key {
     __u32 netns_ino;
-    __u16 port;   /* host order */
+    __u16 port; /* host order */
     __u16 family;
 };
 

@@ -143,8 +143,7 @@ static __always_inline void attribute(const struct sk_info *in, struct ts_owner 
     struct ts_listener *l;
     struct ts_owner *known;
 
-    if (in->oldstate == TCP_CLOSE &&
-        (in->newstate == TCP_SYN_SENT || in->newstate == TCP_LISTEN)) {
+    if (in->oldstate == TCP_CLOSE && (in->newstate == TCP_SYN_SENT || in->newstate == TCP_LISTEN)) {
         /* connect() / listen(): always in the calling task. */
         owner_from_current(o);
         if (in->newstate == TCP_SYN_SENT)
@@ -216,8 +215,8 @@ static __always_inline void attribute(const struct sk_info *in, struct ts_owner 
  *   acked    = min(bytes_sent - bytes_retrans, bytes_acked - SYN)
  * The min() removes our FIN without knowing whether it was sent: the FIN is the last sequence
  * number, so once it is acked all payload is acked and the unique payload sent is the answer. */
-static __always_inline void emit_close_stats(const struct sk_info *in, __u8 owner_flags,
-                                             __u64 now, __u32 cpu)
+static __always_inline void emit_close_stats(const struct sk_info *in, __u8 owner_flags, __u64 now,
+                                             __u32 cpu)
 {
     /* Locals, not in->sk: CO-RE relocations must start from a kernel type. */
     const struct sock *sk = in->sk;

@@ -195,10 +195,10 @@ static __noinline int ts_owner_keep(const struct sock *sk, __u64 id, struct ts_o
     if (!o && sk && state == TS_OWNER_TCP_LISTEN) {
         /* A listener lifecycle did not see start (it predates the capture): its owner as the
          * scan or an earlier listen() left it, so pid and comm terms can decide its handshakes. */
-        struct ts_listener_key lk = {
-            .netns_ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
-            .port = BPF_CORE_READ(sk, __sk_common.skc_num),
-            .family = BPF_CORE_READ(sk, __sk_common.skc_family)};
+        struct ts_listener_key lk = {.netns_ino =
+                                         BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
+                                     .port = BPF_CORE_READ(sk, __sk_common.skc_num),
+                                     .family = BPF_CORE_READ(sk, __sk_common.skc_family)};
         struct ts_listener *l = bpf_map_lookup_elem(&listeners, &lk);
 
         if (l)

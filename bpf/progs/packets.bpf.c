@@ -30,30 +30,26 @@ char LICENSE[] SEC("license") = "GPL";
 #define TS_TCP_NEW_SYN_RECV 12
 #define TS_PASS (-1)
 
-struct
-{
+struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 2 * 1024 * 1024); /* the helper sets the real size before load */
 } pkt_events SEC(".maps");
 
-struct
-{
+struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, struct ts_packet_config);
 } pkt_config SEC(".maps");
 
-struct
-{
+struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 65536);
     __type(key, __u32);
     __type(value, __u8);
 } pkt_ports SEC(".maps");
 
-struct
-{
+struct {
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);
     __uint(max_entries, 64);
     __uint(map_flags, BPF_F_NO_PREALLOC);
@@ -61,8 +57,7 @@ struct
     __type(value, __u8);
 } pkt_nets4 SEC(".maps");
 
-struct
-{
+struct {
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);
     __uint(max_entries, 64);
     __uint(map_flags, BPF_F_NO_PREALLOC);
@@ -71,8 +66,7 @@ struct
 } pkt_nets6 SEC(".maps");
 
 /* ifindex -> link header length at TC (TS_L2_ETHERNET or TS_L2_NONE); absent = Ethernet. */
-struct
-{
+struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 4096);
     __type(key, __u32);
@@ -80,16 +74,14 @@ struct
 } pkt_l2len SEC(".maps");
 
 /* Failed ring buffer reserves and packets left out by the filter, per CPU. */
-struct
-{
+struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, __u64);
 } pkt_lost SEC(".maps");
 
-struct
-{
+struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);

@@ -28,22 +28,19 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct
-{
+struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 8 << 20); /* --tcpinfo-ringbuf-kib */
 } tcpinfo_events SEC(".maps");
 
-struct
-{
+struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, __u64);
 } tcpinfo_lost SEC(".maps");
 
-struct
-{
+struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
@@ -52,8 +49,7 @@ struct
 
 /* sock_id -> time of its last emitted sample. tcp_probe never sees a close, so entries of closed
  * sockets simply age out of the LRU; a reused pointer id can at worst lose one sample. */
-struct
-{
+struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, TS_TCPINFO_RATE_ENTRIES);
     __type(key, __u64);
@@ -63,8 +59,7 @@ struct
 /* The same per-socket time, kept in the socket itself: tp_btf only (tracing programs may use
  * socket storage, classic tracepoints may not). A lookup there is a pointer and a cache slot
  * where the LRU hash above costs a hash walk, and it goes with the socket. */
-struct
-{
+struct {
     __uint(type, BPF_MAP_TYPE_SK_STORAGE);
     __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, int);
@@ -74,8 +69,7 @@ struct
 /* lifecycle.bpf.c's own `ptr_ids` (the helper hands us its fd when lifecycle runs on the classic
  * tracepoint): sk pointer -> the id lifecycle records use for that socket. Without it, a socket
  * lifecycle named by its pointer would get its cookie here (classic tcp_probe allocates one). */
-struct
-{
+struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, TS_MAX_OWNERS);
     __type(key, __u64);

@@ -59,9 +59,9 @@ public:
         ++m_connections;
         // A client and an unknown-role socket are told apart by role in the filter, so they
         // are two groups.
-        const QString id = key + QLatin1Char('\n') + side + QLatin1Char('\n') +
-                           (columns.contains(QStringLiteral("role")) ? connectionRoleName(c.role)
-                                                                      : QString());
+        const QString id =
+            key + QLatin1Char('\n') + side + QLatin1Char('\n') +
+            (columns.contains(QStringLiteral("role")) ? connectionRoleName(c.role) : QString());
         auto it = m_groups.find(id);
         if (it == m_groups.end()) {
             it = m_groups.insert(id, Group{});

@@ -35,7 +35,7 @@ struct Endpoint
     QString side;   // Port: "remote" (connected to) or "local" (served here); else ""
     QString filter; // display-filter expression selecting exactly these connections
     qint64 connections = 0;
-    qint64 open = 0; // still open at the end of the session
+    qint64 open = 0;      // still open at the end of the session
     qint64 processes = 0; // distinct pids (0 = unknown not counted)
     quint64 bytesOut = 0; // sent by this host's sockets
     quint64 bytesIn = 0;

@@ -426,8 +426,8 @@ Overview computeOverview(const OverviewInput &in, const OverviewOptions &options
         if (const quint32 rtt = connectionRttUs(c); rtt > 0)
             closeRtts.append(Valued{rtt / 1000.0, c.id});
 
-        const double bytes = double(std::max(connectionBytesOut(c) + connectionBytesIn(c),
-                                             sampleBytes[qsizetype(i)]));
+        const double bytes = double(
+            std::max(connectionBytesOut(c) + connectionBytesIn(c), sampleBytes[qsizetype(i)]));
         const double retrans =
             double(std::max(connectionRetransmits(c), eventRetrans[qsizetype(i)]));
         const QString comm = c.comm.isEmpty() ? QStringLiteral("(unknown)") : c.comm;

@@ -123,7 +123,7 @@ TerminationInfo terminationOf(const Connection &conn, qint64 sessionEndNs)
         if (ourFin >= 0)
             t.halfClosedNs = std::max<qint64>(0, ourFin - remoteFinNs);
         else if (conn.isOpen() && sessionEndNs > 0)
-            t.halfClosedNs = std::max<qint64>(0, sessionEndNs - remoteFinNs); // still half-closed at the end
+            t.halfClosedNs = std::max<qint64>(0, sessionEndNs - remoteFinNs); // still open
     } else if (t.firstCloser == Closer::Both) {
         t.halfClosedNs = std::max<qint64>(0, closingNs - localFinNs);
     } else if (t.firstCloser == Closer::Local) {

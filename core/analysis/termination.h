@@ -25,32 +25,33 @@
 
 namespace tcpscope {
 
-enum class Closer : quint8 {
-    Unknown = 0,  // not closed, or not enough history
-    Local = 1,    // this socket sent FIN first (ESTABLISHED -> FIN_WAIT1)
-    Remote = 2,   // the peer's FIN came first (ESTABLISHED -> CLOSE_WAIT)
-    Both = 3,     // simultaneous close (FIN_WAIT1 -> CLOSING)
+enum class Closer : quint8
+{
+    Unknown = 0, // not closed, or not enough history
+    Local = 1,   // this socket sent FIN first (ESTABLISHED -> FIN_WAIT1)
+    Remote = 2,  // the peer's FIN came first (ESTABLISHED -> CLOSE_WAIT)
+    Both = 3,    // simultaneous close (FIN_WAIT1 -> CLOSING)
 };
 QString closerName(Closer closer); // "unknown","local","remote","simultaneous"
 
 struct HandshakeInfo
 {
-    qint64 latencyNs = -1;       // Connection::handshakeNs
-    quint32 synRetransmits = 0;  // from kernel events
+    qint64 latencyNs = -1;      // Connection::handshakeNs
+    quint32 synRetransmits = 0; // from kernel events
     quint32 synAckRetransmits = 0;
-    bool refused = false;        // CloseReason::Refused
-    bool timedOut = false;       // CloseReason::Timeout before ESTABLISHED
+    bool refused = false;  // CloseReason::Refused
+    bool timedOut = false; // CloseReason::Timeout before ESTABLISHED
 };
 
 struct TerminationInfo
 {
     Closer firstCloser = Closer::Unknown;
-    bool reset = false;          // ended by RST (sent or received) rather than FIN
-    bool resetByPeer = false;    // the RST came from the peer (RST received)
-    qint64 halfClosedNs = -1;    // first FIN -> second FIN (FIN_WAIT2 or CLOSE_WAIT time); -1 n/a
-    qint64 finWait2Ns = -1;      // time in FIN_WAIT2; -1 not entered
-    qint64 timeWaitNs = -1;      // time in TIME_WAIT as observed (to CLOSE, else to session end)
-    bool timeWaitOngoing = false;// TIME_WAIT still running when the capture ended
+    bool reset = false;            // ended by RST (sent or received) rather than FIN
+    bool resetByPeer = false;      // the RST came from the peer (RST received)
+    qint64 halfClosedNs = -1;      // first FIN -> second FIN (FIN_WAIT2 or CLOSE_WAIT time); -1 n/a
+    qint64 finWait2Ns = -1;        // time in FIN_WAIT2; -1 not entered
+    qint64 timeWaitNs = -1;        // time in TIME_WAIT as observed (to CLOSE, else to session end)
+    bool timeWaitOngoing = false;  // TIME_WAIT still running when the capture ended
     bool timeWaitInferred = false; // timeWaitNs from the hand-off + TCP_TIMEWAIT_LEN, not traced
 };
 

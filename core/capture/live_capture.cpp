@@ -50,11 +50,10 @@ LiveCapture::~LiveCapture()
 
 QString LiveCapture::helperPath()
 {
-    const QString dir = QCoreApplication::instance()
-                            ? QCoreApplication::applicationDirPath()
-                            : QFileInfo(QStringLiteral("/proc/self/exe"))
-                                  .canonicalFilePath()
-                                  .section(QLatin1Char('/'), 0, -2);
+    const QString dir = QCoreApplication::instance() ? QCoreApplication::applicationDirPath()
+                                                     : QFileInfo(QStringLiteral("/proc/self/exe"))
+                                                           .canonicalFilePath()
+                                                           .section(QLatin1Char('/'), 0, -2);
     return resolveHelperPath(dir);
 }
 
@@ -245,9 +244,10 @@ bool LiveCapture::startOnce(const QString &sessionPath, const CaptureOptions &op
     d->alerts = alertConfig ? std::make_unique<AlertEngine>(*alertConfig) : nullptr;
     d->info.alertsRecorded = alertConfig.has_value();
     // Owner terms act without packets too (state changes, kernel samples).
-    d->info.captureFilter = options.packets || startOptions->hasOwnerTerms() || !ownerTerms.isEmpty()
-                                ? options.filter.simplified()
-                                : QString();
+    d->info.captureFilter =
+        options.packets || startOptions->hasOwnerTerms() || !ownerTerms.isEmpty()
+            ? options.filter.simplified()
+            : QString();
     d->remote = m_remote;
     d->info.remote = m_remote ? m_remote->destination : QString();
     d->owners = m_remote ? nullptr : std::make_unique<OwnerNamer>();

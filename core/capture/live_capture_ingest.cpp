@@ -139,7 +139,8 @@ void LiveCapture::Private::publish(bool force)
         bool opened = false;
         // A repeat that throttling kept off the screen still keeps its window.
         const QVector<Alert> repeats = alerts->takeSuppressed();
-        for (const QVector<Alert> *list : {static_cast<const QVector<Alert> *>(&raised), &repeats}) {
+        for (const QVector<Alert> *list :
+             {static_cast<const QVector<Alert> *>(&raised), &repeats}) {
             for (const Alert &a : *list) {
                 if (trigger->isTrigger(a))
                     opened = trigger->trigger(a) || opened;
@@ -366,7 +367,7 @@ bool LiveCapture::Private::handleFrame(const wire::Frame &frame, QString *error)
         }
         {
             std::lock_guard lock(mutex);
-            si.captureFilter = info.captureFilter;   // set by start()
+            si.captureFilter = info.captureFilter; // set by start()
             si.remote = info.remote;
             si.alertsRecorded = info.alertsRecorded; // likewise
             si.trigger = info.trigger;

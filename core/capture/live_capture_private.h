@@ -31,7 +31,7 @@ namespace live_detail {
 
 constexpr auto kPublishInterval = std::chrono::milliseconds(250); // ~4 Hz to the UI
 constexpr auto kMetaInterval = std::chrono::seconds(1);           // counters into the file
-constexpr int kHelloTimeoutMs = 15000;   // loading and attaching BPF takes a moment
+constexpr int kHelloTimeoutMs = 15000; // loading and attaching BPF takes a moment
 // Through ssh: connecting and logging in first; longer when ssh may ask the user a question.
 constexpr int kRemoteHelloTimeoutMs = 60000;
 constexpr int kRemotePromptHelloTimeoutMs = 300000;
@@ -129,10 +129,10 @@ struct LiveCapture::Private
     bool startSent = false;
     // A remote start's failure kind, decided from ssh's exit status by helperFailureText().
     CaptureFailure remoteFailure = CaptureFailure::Other;
-    QStringList fallbackNotes;       // probe lines: why something asked for is off (fallback)
+    QStringList fallbackNotes; // probe lines: why something asked for is off (fallback)
 
     // Ingest-thread state.
-    RecordPipeline pipeline; // reorder window -> tracker -> joiners -> analysis
+    RecordPipeline pipeline;             // reorder window -> tracker -> joiners -> analysis
     std::unique_ptr<AlertEngine> alerts; // the detectors, when on
     // Names the cgroup ids and network namespaces of connections on this machine (not for a
     // remote capture: these ids are the remote host's).

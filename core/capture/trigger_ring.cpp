@@ -30,10 +30,7 @@ QString TriggerSettings::ruleText() const
     return QStringLiteral("alert trigger severity=low when ") + t;
 }
 
-TriggerRing::TriggerRing(const TriggerSettings &settings)
-    : m_settings(settings)
-{
-}
+TriggerRing::TriggerRing(const TriggerSettings &settings) : m_settings(settings) {}
 
 bool TriggerRing::isTrigger(const Alert &alert) const
 {
@@ -43,7 +40,8 @@ bool TriggerRing::isTrigger(const Alert &alert) const
 bool TriggerRing::trigger(const Alert &alert)
 {
     // One line per trigger, on one line whatever the subject holds.
-    QString line = QStringLiteral("%1 %2 at %3").arg(alert.kind, alert.subject, rfc3339Ns(alert.timeNs));
+    QString line =
+        QStringLiteral("%1 %2 at %3").arg(alert.kind, alert.subject, rfc3339Ns(alert.timeNs));
     line.replace(QLatin1Char('\n'), QLatin1Char(' ')).replace(QLatin1Char('\r'), QLatin1Char(' '));
     const qint64 start = alert.timeNs - m_settings.preNs;
     const qint64 end = alert.timeNs + m_settings.postNs;

@@ -51,8 +51,8 @@ QString rfc3339Ns(qint64 wallNs)
         --seconds;
     }
     const QDateTime t = QDateTime::fromSecsSinceEpoch(seconds, Qt::UTC);
-    return t.toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss")) + QLatin1Char('.')
-           + QStringLiteral("%1").arg(fraction, 9, 10, QLatin1Char('0')) + QLatin1Char('Z');
+    return t.toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss")) + QLatin1Char('.') +
+           QStringLiteral("%1").arg(fraction, 9, 10, QLatin1Char('0')) + QLatin1Char('Z');
 }
 
 QJsonObject alertToJson(const Alert &alert)

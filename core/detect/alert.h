@@ -24,8 +24,8 @@ bool alertSeverityFromName(const QString &name, AlertSeverity *severity);
 
 struct Alert
 {
-    qint64 timeNs = 0;  // wall ns of the record that made it fire
-    QString kind;       // a detector ("syn_flood", ...) or a rule's name
+    qint64 timeNs = 0;   // wall ns of the record that made it fire
+    QString kind;        // a detector ("syn_flood", ...) or a rule's name
     bool custom = false; // from a rules file
     AlertSeverity severity = AlertSeverity::Medium;
     // What the alert is about, the throttling key with kind: "127.0.0.1:8080" (a listener),

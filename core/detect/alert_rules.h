@@ -53,10 +53,10 @@ struct AlertRule
 {
     QString name;
     AlertSeverity severity = AlertSeverity::Medium;
-    QString expression; // the display filter text
+    QString expression;   // the display filter text
     DisplayFilter filter; // compiled for packets or connections (target() says which)
     bool counted = false;
-    QString groupField; // "" = one group; else a field name (see groupFieldNames())
+    QString groupField;    // "" = one group; else a field name (see groupFieldNames())
     quint64 threshold = 0; // fires when the count is > threshold (>= when atLeast)
     bool atLeast = false;
     qint64 windowNs = 0;

@@ -38,10 +38,9 @@ Connection asOf(const Connection &c, int changes)
         v.packets = PacketCounts();
         v.kernel = KernelSummary();
     }
-    const bool established = std::any_of(v.history.begin(), v.history.end(),
-                                         [](const StateChange &s) {
-                                             return s.to == TcpState::Established;
-                                         });
+    const bool established =
+        std::any_of(v.history.begin(), v.history.end(),
+                    [](const StateChange &s) { return s.to == TcpState::Established; });
     if (!established && c.handshakeNs >= 0)
         v.handshakeNs = -1;
     if (!v.history.isEmpty())
@@ -49,8 +48,7 @@ Connection asOf(const Connection &c, int changes)
     return v;
 }
 
-template<typename T>
-QVector<T> takeUpTo(const QVector<T> &all, qsizetype *next, qint64 cutNs)
+template <typename T> QVector<T> takeUpTo(const QVector<T> &all, qsizetype *next, qint64 cutNs)
 {
     const qsizetype from = *next;
     while (*next < all.size() && all.at(*next).timeNs <= cutNs)
@@ -142,12 +140,15 @@ QVector<Alert> detectAlerts(const Session &session, const AlertConfig &config, R
             alerts.append(std::move(a));
         }
     };
-    replaySession(session, [&](const QVector<Connection> &changed, const QVector<Packet> &packets,
-                               const KernelData &kernel) {
-        engine.addBatch(changed, packets, kernel);
-        take();
-        return !stopped;
-    }, cancel);
+    replaySession(
+        session,
+        [&](const QVector<Connection> &changed, const QVector<Packet> &packets,
+            const KernelData &kernel) {
+            engine.addBatch(changed, packets, kernel);
+            take();
+            return !stopped;
+        },
+        cancel);
     stopped = stopped || (cancel && cancel->load());
     if (!stopped) {
         // Stalls still going on at the end are measured up to the session's end.

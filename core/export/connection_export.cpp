@@ -46,7 +46,7 @@ struct Row
     const Connection &c;
     const ConnectionExportOptions &options;
     TerminationInfo termination;
-    const QStringList *notes = nullptr; // the connection's annotation lines, null = none
+    const QStringList *notes = nullptr;        // the connection's annotation lines, null = none
     const CgroupAttribution *cgroup = nullptr; // read from the connection's cgroup path
 };
 
@@ -224,10 +224,9 @@ const QVector<ExportColumn> &exportColumns()
                 }),
         // The user's notes on the connection or its packets, one per line: "TEXT (AUTHOR)",
         // "packet N: TEXT (AUTHOR)".
-        derived("annotations",
-                [](const Row &r) {
-                    return r.notes ? text(r.notes->join(QLatin1Char('\n'))) : Cell{};
-                }),
+        derived(
+            "annotations",
+            [](const Row &r) { return r.notes ? text(r.notes->join(QLatin1Char('\n'))) : Cell{}; }),
         // Where the socket lives: the host, and its owner beyond the process (the cgroup path
         // and what it names, the network namespace) as the capture named them.
         derived("host",
@@ -247,8 +246,9 @@ const QVector<ExportColumn> &exportColumns()
                 [](const Row &r) {
                     if (r.c.netnsIno == 0)
                         return Cell{};
-                    const QString name =
-                        r.options.owners ? r.options.owners->netnsNames.value(r.c.netnsIno) : QString();
+                    const QString name = r.options.owners
+                                             ? r.options.owners->netnsNames.value(r.c.netnsIno)
+                                             : QString();
                     return name.isEmpty() ? text(QString::number(r.c.netnsIno)) : text(name);
                 }),
         // The other end of the connection (another local socket, or a socket on another host
@@ -271,8 +271,7 @@ QVector<Cell> cells(const Connection &c, const ConnectionExportOptions &options,
     const auto it = notes.constFind(c.id);
     const auto cg = attributions.constFind(c.cgroupId);
     const Row row{c, options, terminationOf(c, options.sessionEndNs),
-                  it == notes.cend() ? nullptr : &*it,
-                  cg == attributions.cend() ? nullptr : &*cg};
+                  it == notes.cend() ? nullptr : &*it, cg == attributions.cend() ? nullptr : &*cg};
     QVector<Cell> out;
     out.reserve(exportColumns().size());
     for (const ExportColumn &col : exportColumns())
@@ -300,7 +299,8 @@ ConnectionExportWriter::ConnectionExportWriter(QIODevice &out, ExportFormat form
         for (const Annotation &a : *options.annotations) {
             if (a.connectionId <= 0)
                 continue;
-            QString line = a.packetId > 0 ? QStringLiteral("packet %1: ").arg(a.packetId) : QString();
+            QString line =
+                a.packetId > 0 ? QStringLiteral("packet %1: ").arg(a.packetId) : QString();
             line += QString(a.text).replace(QLatin1Char('\n'), QLatin1Char(' '));
             if (!a.author.isEmpty())
                 line += QStringLiteral(" (%1)").arg(a.author);

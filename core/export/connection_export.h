@@ -60,7 +60,7 @@ public:
 private:
     TableWriter m_table;
     ConnectionExportOptions m_options;
-    QHash<qint64, QStringList> m_notes; // connection id -> its annotation lines
+    QHash<qint64, QStringList> m_notes;               // connection id -> its annotation lines
     QHash<quint64, CgroupAttribution> m_attributions; // cgroup id -> read from its path
 };
 

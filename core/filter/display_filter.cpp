@@ -466,7 +466,7 @@ bool evalTest(const Node &t, Subject &s)
                 break;
             }
             const CgroupAttribution *a = s.context->cgroupAttribution(c->cgroupId);
-            const QString *v = !a                                  ? nullptr
+            const QString *v = !a                             ? nullptr
                                : f.id == FieldId::ContainerId ? &a->containerId
                                : f.id == FieldId::PodUid      ? &a->podUid
                                                               : &a->systemdUnit;

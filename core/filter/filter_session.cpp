@@ -2,8 +2,8 @@
 // A FilterContext from a Session: only what the filter reads is loaded.
 #include "filter/display_filter.h"
 
-#include "export/pcapng_writer.h"
 #include "analysis/peers.h"
+#include "export/pcapng_writer.h"
 #include "export/session_export.h"
 #include "session/session.h"
 

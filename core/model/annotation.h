@@ -17,7 +17,7 @@ struct Annotation
     qint64 endNs = 0;        // end of a time range; 0 = a moment
     QString text;            // at most kMaxText characters
     QString author;
-    qint64 createdNs = 0;    // wall ns when it was written
+    qint64 createdNs = 0; // wall ns when it was written
 
     static constexpr int kMaxText = 4096;
     static constexpr int kMaxAuthor = 256;

@@ -17,7 +17,8 @@
 namespace tcpscope {
 
 // Numbering follows include/net/tcp_states.h so kernel values map 1:1.
-enum class TcpState : std::uint8_t {
+enum class TcpState : std::uint8_t
+{
     Unknown = 0,
     Established = 1,
     SynSent = 2,
@@ -37,7 +38,8 @@ enum class TcpState : std::uint8_t {
 QString tcpStateName(TcpState state);
 TcpState tcpStateFromName(const QString &name); // inverse; Unknown when not a name
 
-enum class CloseReason : std::uint8_t {
+enum class CloseReason : std::uint8_t
+{
     Open = 0,     // not closed (yet / when the capture ended)
     Fin = 1,      // orderly: both FINs exchanged
     Reset = 2,    // RST sent or received after establishment (sk_err ECONNRESET or abort)
@@ -46,10 +48,17 @@ enum class CloseReason : std::uint8_t {
     Aborted = 5,  // closed before establishment for another reason
     Listener = 6, // a listening socket that stopped listening
 };
-QString closeReasonName(CloseReason reason); // "open","fin","rst","refused","timeout","aborted","listener-closed"
+// "open","fin","rst","refused","timeout","aborted","listener-closed"
+QString closeReasonName(CloseReason reason);
 CloseReason closeReasonFromName(const QString &name);
 
-enum class ConnectionRole : std::uint8_t { Unknown = 0, Client = 1, Server = 2, Listener = 3 };
+enum class ConnectionRole : std::uint8_t
+{
+    Unknown = 0,
+    Client = 1,
+    Server = 2,
+    Listener = 3
+};
 QString connectionRoleName(ConnectionRole role); // "unknown","client","server","listener"
 ConnectionRole connectionRoleFromName(const QString &name);
 
@@ -58,31 +67,31 @@ struct StateChange
     qint64 timeNs = 0; // wall clock, ns since the epoch
     TcpState from = TcpState::Unknown;
     TcpState to = TcpState::Unknown;
-    quint32 ctxPid = 0;  // task the kernel hook ran in (informational)
+    quint32 ctxPid = 0; // task the kernel hook ran in (informational)
     QString ctxComm;
 };
 
 struct Connection
 {
-    qint64 id = 0;          // session-local id, 1-based, stable within a session file
-    qint32 hostId = 0;      // the host it was seen on: index into Session::hosts(), 0 = the
-                            // recording host (every connection of a one-host session)
-    quint64 sockId = 0;     // kernel socket cookie (or pointer id, see tcpscope_records.h)
-    quint32 pid = 0;        // owner process (tgid), 0 = unknown
+    qint64 id = 0;      // session-local id, 1-based, stable within a session file
+    qint32 hostId = 0;  // the host it was seen on: index into Session::hosts(), 0 = the
+                        // recording host (every connection of a one-host session)
+    quint64 sockId = 0; // kernel socket cookie (or pointer id, see tcpscope_records.h)
+    quint32 pid = 0;    // owner process (tgid), 0 = unknown
     QString comm;
     quint8 ownerSource = 0; // enum ts_owner_source
     quint64 cgroupId = 0;
     quint32 netnsIno = 0;
-    int family = 0;         // 4 or 6
-    QString localAddr;      // textual, as inet_ntop prints it
+    int family = 0;    // 4 or 6
+    QString localAddr; // textual, as inet_ntop prints it
     quint16 localPort = 0;
     QString remoteAddr;
     quint16 remotePort = 0;
     ConnectionRole role = ConnectionRole::Unknown;
 
-    qint64 startNs = 0;     // wall ns of the first state change seen
-    qint64 endNs = 0;       // wall ns of the change to CLOSE; 0 while open
-    qint64 handshakeNs = -1; // SYN_SENT/SYN_RECV -> ESTABLISHED; -1 when not observed
+    qint64 startNs = 0;                 // wall ns of the first state change seen
+    qint64 endNs = 0;                   // wall ns of the change to CLOSE; 0 while open
+    qint64 handshakeNs = -1;            // SYN_SENT/SYN_RECV -> ESTABLISHED; -1 when not observed
     TcpState state = TcpState::Unknown; // current (last) state
     CloseReason closeReason = CloseReason::Open;
 
@@ -97,8 +106,8 @@ struct Connection
     qint32 skErr = 0;
 
     QVector<StateChange> history;
-    PacketCounts packets;  // from the packet analysis; all zero when packets were not captured
-    KernelSummary kernel;  // from tcpinfo samples/events/drops; all zero when not captured
+    PacketCounts packets; // from the packet analysis; all zero when packets were not captured
+    KernelSummary kernel; // from tcpinfo samples/events/drops; all zero when not captured
 
     bool isOpen() const { return endNs == 0; }
     // Duration in ms: end - start, or (nowNs - start) while open when nowNs > 0.
@@ -139,9 +148,9 @@ struct SessionInfo
     QString hostname;
     QString remote; // the ssh destination of a remote capture (record --remote); "" = local
     QString tcpscopeVersion;
-    QStringList probes;      // "inet_sock_set_state=tp_btf", "...=unavailable (reason)"
-    qint64 startedNs = 0;    // wall ns when the capture started
-    qint64 stoppedNs = 0;    // wall ns when it stopped (0 = still running / killed)
+    QStringList probes;   // "inet_sock_set_state=tp_btf", "...=unavailable (reason)"
+    qint64 startedNs = 0; // wall ns when the capture started
+    qint64 stoppedNs = 0; // wall ns when it stopped (0 = still running / killed)
     quint64 recordsReceived = 0;
     // Everything the kernel side could not deliver: ring buffer reserve failures (all CPUs)
     // plus missedProgramRuns. Non-zero means the session is incomplete.
@@ -151,14 +160,14 @@ struct SessionInfo
     quint64 missedProgramRuns = 0;
     // Packet capture. packetsCaptured false = lifecycle only (--no-packets or old file).
     bool packetsCaptured = false;
-    QString captureFilter;          // the --filter text as given ("" = everything)
-    quint64 packetsReceived = 0;    // packet records received
-    quint64 lostPackets = 0;        // packet ring buffer losses (part of lostRecords)
-    quint64 packetsFiltered = 0;    // left out by the kernel-side filter (not a loss)
+    QString captureFilter;       // the --filter text as given ("" = everything)
+    quint64 packetsReceived = 0; // packet records received
+    quint64 lostPackets = 0;     // packet ring buffer losses (part of lostRecords)
+    quint64 packetsFiltered = 0; // left out by the kernel-side filter (not a loss)
     QVector<InterfaceInfo> interfaces;
     // Kernel metrics. kernelMetrics false = not captured (--no-tcpinfo or old file).
     bool kernelMetrics = false;
-    quint32 sampleIntervalUs = 0;   // minimum tcp_probe interval per connection, 0 = every sample
+    quint32 sampleIntervalUs = 0; // minimum tcp_probe interval per connection, 0 = every sample
     quint64 samplesReceived = 0;
     quint64 kernelEventsReceived = 0;
     quint64 dropsReceived = 0;

@@ -20,16 +20,16 @@ struct TcpSample
     qint64 timeNs = 0;       // wall ns
     quint32 srttUs = 0;
     quint32 rttvarUs = 0;
-    quint32 minRttUs = 0;    // 0 = no sample (the kernel's ~0U is mapped to 0)
-    quint32 cwnd = 0;        // packets
-    quint32 ssthresh = 0;    // packets; 0 = infinite / not yet set (TS_SSTHRESH_INFINITE mapped)
-    quint32 sndWnd = 0;      // bytes
-    quint32 rcvWnd = 0;      // bytes
+    quint32 minRttUs = 0; // 0 = no sample (the kernel's ~0U is mapped to 0)
+    quint32 cwnd = 0;     // packets
+    quint32 ssthresh = 0; // packets; 0 = infinite / not yet set (TS_SSTHRESH_INFINITE mapped)
+    quint32 sndWnd = 0;   // bytes
+    quint32 rcvWnd = 0;   // bytes
     quint32 packetsOut = 0;
     quint32 retransOut = 0;
     quint32 lostOut = 0;
     quint32 sackedOut = 0;
-    quint32 inFlight = 0;    // packets
+    quint32 inFlight = 0; // packets
     quint32 mss = 0;
     quint32 totalRetrans = 0;
     quint64 bytesAcked = 0;
@@ -40,14 +40,17 @@ struct TcpSample
     quint64 bytesInFlight() const { return quint64(inFlight) * mss; }
 };
 
-enum class KernelEventKind : quint8 {
-    Retransmit = 1,        // tcp_retransmit_skb
-    SynAckRetransmit = 2,  // tcp_retransmit_synack: the accepted connection by tuple, else the listener
+enum class KernelEventKind : quint8
+{
+    Retransmit = 1, // tcp_retransmit_skb
+    // tcp_retransmit_synack: the accepted connection by tuple, else the listener
+    SynAckRetransmit = 2,
     ResetSent = 3,
     ResetReceived = 4,
     CongestionState = 5,
 };
-QString kernelEventKindName(KernelEventKind kind); // "retransmit","synack-retransmit","rst-sent","rst-received","cong-state"
+// "retransmit","synack-retransmit","rst-sent","rst-received","cong-state"
+QString kernelEventKindName(KernelEventKind kind);
 bool kernelEventKindFromName(const QString &name, KernelEventKind *kind);
 // "Open","Disorder","CWR","Recovery","Loss", "CA(n)" for others.
 QString caStateName(quint8 caState);
@@ -57,16 +60,16 @@ struct KernelEvent
     qint64 connectionId = 0; // 0 = not joined to any connection
     qint64 timeNs = 0;       // wall ns
     KernelEventKind kind = KernelEventKind::Retransmit;
-    quint8 state = 0;        // TcpState numbering, 0 unknown
+    quint8 state = 0; // TcpState numbering, 0 unknown
     quint32 seq = 0;
-    quint16 segs = 0;        // retransmitted segments (Retransmit, SynAckRetransmit)
-    qint32 err = 0;          // Retransmit: 0 = sent; a negative errno = the kernel failed to send
-    quint8 tcpFlags = 0;     // Retransmit: TS_TCP_* of the resent skb (SYN / FIN resends)
+    quint16 segs = 0;    // retransmitted segments (Retransmit, SynAckRetransmit)
+    qint32 err = 0;      // Retransmit: 0 = sent; a negative errno = the kernel failed to send
+    quint8 tcpFlags = 0; // Retransmit: TS_TCP_* of the resent skb (SYN / FIN resends)
     quint32 reason = 0xffffffffu; // ResetSent: enum sk_rst_reason value; 0xffffffff = none given
-    QString reasonName;      // its name from the kernel's BTF ("NOT_SPECIFIED", ...), "" = none
-    quint8 oldCaState = 0;   // CongestionState only
+    QString reasonName;    // its name from the kernel's BTF ("NOT_SPECIFIED", ...), "" = none
+    quint8 oldCaState = 0; // CongestionState only
     quint8 newCaState = 0;
-    quint32 srttUs = 0;      // at the event (full sockets), 0 unknown
+    quint32 srttUs = 0; // at the event (full sockets), 0 unknown
     quint32 cwnd = 0;
 };
 
@@ -78,13 +81,13 @@ struct DropEvent
     QString reasonName;      // "NO_SOCKET", "TCP_LISTEN_OVERFLOW", ... from the kernel's BTF
     quint64 location = 0;    // kernel text address of the dropping call site
     quint32 ifindex = 0;
-    int family = 0;          // 4 or 6
-    QString srcAddr;         // the dropped packet's own source (not oriented to a connection)
+    int family = 0;  // 4 or 6
+    QString srcAddr; // the dropped packet's own source (not oriented to a connection)
     quint16 srcPort = 0;
     QString dstAddr;
     quint16 dstPort = 0;
-    quint8 tcpFlags = 0;     // TS_TCP_*
-    quint8 sockState = 0;    // state of the socket the kernel had, 0 none
+    quint8 tcpFlags = 0;  // TS_TCP_*
+    quint8 sockState = 0; // state of the socket the kernel had, 0 none
     quint32 seq = 0;
     quint32 ack = 0;
     quint32 payloadLen = 0;
@@ -98,9 +101,9 @@ struct ListenerSample
     int family = 0;
     QString addr;
     quint16 port = 0;
-    quint32 backlog = 0;     // accept queue depth
+    quint32 backlog = 0; // accept queue depth
     quint32 maxBacklog = 0;
-    quint64 drops = 0;       // cumulative sk_drops of the listener
+    quint64 drops = 0; // cumulative sk_drops of the listener
 };
 
 // A batch (live) or everything (file), each vector in time order.
@@ -127,11 +130,11 @@ struct KernelData
 struct KernelSummary
 {
     quint32 samples = 0;
-    quint32 srttUsMin = 0;   // over samples with RTT; 0 = none
+    quint32 srttUsMin = 0; // over samples with RTT; 0 = none
     quint32 srttUsMax = 0;
     quint32 cwndMax = 0;
-    quint32 retransmits = 0; // segments resent by the kernel (sum of Retransmit segs with err 0)
-    quint32 synRetransmits = 0;    // of those, SYN resends (client handshake)
+    quint32 retransmits = 0;    // segments resent by the kernel (sum of Retransmit segs with err 0)
+    quint32 synRetransmits = 0; // of those, SYN resends (client handshake)
     quint32 synAckRetransmits = 0; // server handshake
     quint32 resetsSent = 0;
     quint32 resetsReceived = 0;

@@ -18,31 +18,35 @@
 namespace tcpscope {
 
 // Direction relative to the local socket of the connection the packet belongs to.
-enum class PacketDirection : quint8 {
+enum class PacketDirection : quint8
+{
     In = 0,  // TC ingress: received by the local socket
     Out = 1, // TC egress: sent by the local socket
 };
 
 // Wireshark's tcp.analysis.* flags (same meaning; see docs/ANALYSIS.md for the exact rules).
-enum AnalysisFlag : quint32 {
-    AnalysisRetransmission = 1u << 0,          // tcp.analysis.retransmission
-    AnalysisFastRetransmission = 1u << 1,      // tcp.analysis.fast_retransmission (also sets Retransmission)
-    AnalysisSpuriousRetransmission = 1u << 2,  // tcp.analysis.spurious_retransmission (also sets Retransmission)
-    AnalysisDuplicateAck = 1u << 3,            // tcp.analysis.duplicate_ack (dupAckNum = n)
-    AnalysisOutOfOrder = 1u << 4,              // tcp.analysis.out_of_order
+enum AnalysisFlag : quint32
+{
+    AnalysisRetransmission = 1u << 0, // tcp.analysis.retransmission
+    // tcp.analysis.fast_retransmission and tcp.analysis.spurious_retransmission (each also sets
+    // Retransmission)
+    AnalysisFastRetransmission = 1u << 1,
+    AnalysisSpuriousRetransmission = 1u << 2,
+    AnalysisDuplicateAck = 1u << 3,               // tcp.analysis.duplicate_ack (dupAckNum = n)
+    AnalysisOutOfOrder = 1u << 4,                 // tcp.analysis.out_of_order
     AnalysisPreviousSegmentNotCaptured = 1u << 5, // tcp.analysis.lost_segment
-    AnalysisZeroWindow = 1u << 6,              // tcp.analysis.zero_window
-    AnalysisZeroWindowProbe = 1u << 7,         // tcp.analysis.zero_window_probe
-    AnalysisZeroWindowProbeAck = 1u << 8,      // tcp.analysis.zero_window_probe_ack
-    AnalysisWindowFull = 1u << 9,              // tcp.analysis.window_full
-    AnalysisWindowUpdate = 1u << 10,           // tcp.analysis.window_update
-    AnalysisKeepAlive = 1u << 11,              // tcp.analysis.keep_alive
-    AnalysisKeepAliveAck = 1u << 12,           // tcp.analysis.keep_alive_ack
-    AnalysisReset = 1u << 13,                  // RST flag set (Wireshark: "Connection reset")
-    AnalysisAckedUnseenSegment = 1u << 14,     // tcp.analysis.ack_lost_segment
-    AnalysisMalformed = 1u << 15,              // parse status != OK: header fields not trusted
-    AnalysisPortsReused = 1u << 16,            // tcp.analysis.reused_ports: SYN starting a new
-                                               //   connection on a tuple used before
+    AnalysisZeroWindow = 1u << 6,                 // tcp.analysis.zero_window
+    AnalysisZeroWindowProbe = 1u << 7,            // tcp.analysis.zero_window_probe
+    AnalysisZeroWindowProbeAck = 1u << 8,         // tcp.analysis.zero_window_probe_ack
+    AnalysisWindowFull = 1u << 9,                 // tcp.analysis.window_full
+    AnalysisWindowUpdate = 1u << 10,              // tcp.analysis.window_update
+    AnalysisKeepAlive = 1u << 11,                 // tcp.analysis.keep_alive
+    AnalysisKeepAliveAck = 1u << 12,              // tcp.analysis.keep_alive_ack
+    AnalysisReset = 1u << 13,                     // RST flag set (Wireshark: "Connection reset")
+    AnalysisAckedUnseenSegment = 1u << 14,        // tcp.analysis.ack_lost_segment
+    AnalysisMalformed = 1u << 15,                 // parse status != OK: header fields not trusted
+    AnalysisPortsReused = 1u << 16,               // tcp.analysis.reused_ports: SYN starting a new
+                                                  //   connection on a tuple used before
 };
 // Every defined flag bit (what a stored analysis value may contain).
 constexpr quint32 kAnalysisFlagsAll = (AnalysisPortsReused << 1) - 1;
@@ -57,7 +61,7 @@ bool analysisIsProblem(quint32 flags);
 
 struct SackBlock
 {
-    quint32 left = 0;  // absolute sequence numbers as on the wire
+    quint32 left = 0; // absolute sequence numbers as on the wire
     quint32 right = 0;
     bool operator==(const SackBlock &) const = default;
 };
@@ -66,8 +70,8 @@ struct SackBlock
 struct TcpOption
 {
     quint8 kind = 0;
-    quint8 length = 0;    // the length byte (1 for EOL/NOP, which have none)
-    QByteArray value;     // the bytes after kind/length (truncated to what is present)
+    quint8 length = 0; // the length byte (1 for EOL/NOP, which have none)
+    QByteArray value;  // the bytes after kind/length (truncated to what is present)
     bool operator==(const TcpOption &) const = default;
 };
 
@@ -76,36 +80,36 @@ struct TcpOption
 // before it stays valid).
 struct TcpOptions
 {
-    std::optional<quint16> mss;          // kind 2
-    std::optional<quint8> windowScale;   // kind 3 (shift count as sent, may exceed 14)
-    bool sackPermitted = false;          // kind 4
-    QVector<SackBlock> sackBlocks;       // kind 5
-    std::optional<quint32> tsVal;        // kind 8
+    std::optional<quint16> mss;        // kind 2
+    std::optional<quint8> windowScale; // kind 3 (shift count as sent, may exceed 14)
+    bool sackPermitted = false;        // kind 4
+    QVector<SackBlock> sackBlocks;     // kind 5
+    std::optional<quint32> tsVal;      // kind 8
     std::optional<quint32> tsEcr;
-    QVector<quint8> unknownKinds;        // kinds other than 0,1,2,3,4,5,8 (e.g. 30 MPTCP, 34 TFO)
-    QVector<TcpOption> all;              // every option in wire order, EOL/NOP included
-    QString error;                       // empty = all bytes parsed cleanly
+    QVector<quint8> unknownKinds; // kinds other than 0,1,2,3,4,5,8 (e.g. 30 MPTCP, 34 TFO)
+    QVector<TcpOption> all;       // every option in wire order, EOL/NOP included
+    QString error;                // empty = all bytes parsed cleanly
 };
 
 struct Packet
 {
-    qint64 id = 0;             // 1-based, capture order within the session
-    qint64 connectionId = 0;   // Connection::id it joined, 0 = not joined to any connection
-    qint64 timeNs = 0;         // wall clock ns since the epoch
-    quint64 sockId = 0;        // ts_packet.sock_id as the kernel reported it
+    qint64 id = 0;           // 1-based, capture order within the session
+    qint64 connectionId = 0; // Connection::id it joined, 0 = not joined to any connection
+    qint64 timeNs = 0;       // wall clock ns since the epoch
+    quint64 sockId = 0;      // ts_packet.sock_id as the kernel reported it
     quint32 ifindex = 0;
     PacketDirection direction = PacketDirection::In;
-    quint8 parseStatus = 0;    // enum ts_parse_status
-    quint8 sockState = 0;      // ts_packet.sock_state
-    int family = 4;            // 4 or 6
+    quint8 parseStatus = 0;           // enum ts_parse_status
+    quint8 sockState = 0;             // ts_packet.sock_state
+    int family = 4;                   // 4 or 6
     std::array<quint8, 16> srcAddr{}; // network order, IPv4 in the first 4 bytes
     std::array<quint8, 16> dstAddr{};
     quint16 srcPort = 0;
     quint16 dstPort = 0;
-    quint32 seq = 0;           // absolute, as on the wire
+    quint32 seq = 0; // absolute, as on the wire
     quint32 ack = 0;
-    quint8 tcpFlags = 0;       // TS_TCP_* bits
-    quint16 window = 0;        // raw header value
+    quint8 tcpFlags = 0; // TS_TCP_* bits
+    quint16 window = 0;  // raw header value
     quint16 urgPtr = 0;
     quint32 payloadLen = 0;
     quint32 skbLen = 0;
@@ -119,8 +123,8 @@ struct Packet
     quint32 ipId = 0;
     quint8 ipHdrLen = 0;
     quint8 tcpHdrLen = 0;
-    QByteArray options;        // raw option bytes (<= 40)
-    QByteArray payload;        // payload snapshot (<= 256 bytes), empty when not captured
+    QByteArray options; // raw option bytes (<= 40)
+    QByteArray payload; // payload snapshot (<= 256 bytes), empty when not captured
 
     // Filled by TcpAnalyzer (core/analysis/tcp_analyzer.h); stored in the session file.
     quint32 analysis = 0;      // AnalysisFlag bits
@@ -129,7 +133,7 @@ struct Packet
     quint32 relAck = 0;        //   seq seen is 1, as Wireshark does. relAck 0 without the ACK flag
     qint64 bytesInFlight = -1; // Wireshark's tcp.analysis.bytes_in_flight, -1 = not known
     qint64 scaledWindow = -1;  // window << scale when the scale is known, else -1
-    qint64 ackRttNs = -1;      // tcp.analysis.ack_rtt for ACKs that acknowledge a segment, -1 = none
+    qint64 ackRttNs = -1; // tcp.analysis.ack_rtt for ACKs that acknowledge a segment, -1 = none
 
     bool isOutgoing() const { return direction == PacketDirection::Out; }
 };
@@ -141,24 +145,24 @@ struct PacketCounts
     quint64 packetsOut = 0;
     quint64 payloadBytesIn = 0;
     quint64 payloadBytesOut = 0;
-    quint32 retransmissions = 0;      // all with AnalysisRetransmission (incl. fast and spurious)
+    quint32 retransmissions = 0; // all with AnalysisRetransmission (incl. fast and spurious)
     quint32 fastRetransmissions = 0;
     quint32 spuriousRetransmissions = 0;
     quint32 dupAcks = 0;
     quint32 outOfOrder = 0;
-    quint32 lostSegments = 0;         // previous segment not captured
+    quint32 lostSegments = 0; // previous segment not captured
     quint32 zeroWindows = 0;
     quint32 zeroWindowProbes = 0;
     quint32 windowFull = 0;
     quint32 windowUpdates = 0;
     quint32 keepAlives = 0;
-    quint32 resets = 0;               // packets with RST, either direction
-    qint64 irttNs = -1;               // handshake iRTT (SYN -> final ACK as seen here), -1 unknown
+    quint32 resets = 0; // packets with RST, either direction
+    qint64 irttNs = -1; // handshake iRTT (SYN -> final ACK as seen here), -1 unknown
     // Options negotiated in the handshake, per side (local = our socket's SYN or SYN-ACK).
     qint32 mssLocal = -1, mssRemote = -1;
-    qint32 wscaleLocal = -1, wscaleRemote = -1;  // -1 = not offered (scaling then off both ways)
-    bool sackPermitted = false;       // both sides offered it
-    bool timestamps = false;          // both sides offered it
+    qint32 wscaleLocal = -1, wscaleRemote = -1; // -1 = not offered (scaling then off both ways)
+    bool sackPermitted = false;                 // both sides offered it
+    bool timestamps = false;                    // both sides offered it
     // Initial sequence numbers (raw, as on the wire) of our SYN or SYN-ACK and of the other
     // side's; -1 = that handshake packet was not captured. Pair the two ends of a connection
     // across hosts and NAT (core/analysis/peers.h).

@@ -423,10 +423,10 @@ bool Session::Private::readMeta()
         };
         // A fact that may be unknown: anything but plain digits is unknown (-1), and counted.
         auto optional = [&]() -> qint64 {
-            const bool digits = !value.isEmpty() &&
-                                std::all_of(value.cbegin(), value.cend(), [](QChar ch) {
-                                    return ch >= QLatin1Char('0') && ch <= QLatin1Char('9');
-                                });
+            const bool digits =
+                !value.isEmpty() && std::all_of(value.cbegin(), value.cend(), [](QChar ch) {
+                    return ch >= QLatin1Char('0') && ch <= QLatin1Char('9');
+                });
             if (!digits) {
                 c.count();
                 return -1;

@@ -165,8 +165,7 @@ public:
     // Streams the kernel events, drops and listener samples of the whole session in batches
     // of about batchSize records (each table in the order it was written, not by time), so a
     // big session is read with bounded memory. Return false from fn to stop.
-    void forEachKernelBatch(int batchSize,
-                            const std::function<bool(const KernelData &)> &fn) const;
+    void forEachKernelBatch(int batchSize, const std::function<bool(const KernelData &)> &fn) const;
     // Streams samples in time order (connectionId < 0: all; else that connection's).
     void forEachSample(qint64 connectionId, const std::function<bool(const TcpSample &)> &fn) const;
 

@@ -179,9 +179,8 @@ qint64 Session::Private::chunkPacketIdAtRank(qint64 rank) const
     const qint64 low = c.firstIds[size_t(kLow)], high = c.lastIds[size_t(kHigh)];
     // Packets below `low`: whole chunks that end below it, plus the part below it of the chunks
     // that straddle it (decoded below with the chunks overlapping [low, high]).
-    qint64 below =
-        c.countsToLast[size_t(std::lower_bound(c.lastIds.begin(), c.lastIds.end(), low) -
-                              c.lastIds.begin())];
+    qint64 below = c.countsToLast[size_t(std::lower_bound(c.lastIds.begin(), c.lastIds.end(), low) -
+                                         c.lastIds.begin())];
     sqlite::Stmt s = prepare(QByteArray("SELECT ") + kPacketChunkColumns +
                              " FROM packet_chunks WHERE first_id BETWEEN ?1 AND ?2"
                              " AND last_id >= ?3");

@@ -18,12 +18,12 @@ inline constexpr std::int32_t kApplicationId = 0x54435053; // "TCPS"
 // only adds what this reader may ignore); a later major is refused.
 inline constexpr int kMajor = 4;
 inline constexpr int kMinor = 6; // 4.1: meta reader_dropped, table interruptions;
-                                  // 4.2: meta record-order facts (reorder_window_ns, ...);
-                                  // 4.3: tables view_state, annotations;
-                                  // 4.4: table alerts, meta alerts_recorded;
-                                  // 4.5: tables cgroups, netns_names;
-                                  // 4.6: table hosts, connections columns host_id,
-                                  //      isn_local, isn_remote
+                                 // 4.2: meta record-order facts (reorder_window_ns, ...);
+                                 // 4.3: tables view_state, annotations;
+                                 // 4.4: table alerts, meta alerts_recorded;
+                                 // 4.5: tables cgroups, netns_names;
+                                 // 4.6: table hosts, connections columns host_id,
+                                 //      isn_local, isn_remote
 inline constexpr int kUserVersion = kMajor * 1000 + kMinor; // what the writer creates
 // The row format (packets and tcp_samples as rows) that tcpscope wrote before format 4; the
 // writer still creates it on request (tests of reading old files).

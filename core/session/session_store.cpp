@@ -241,7 +241,8 @@ bool saveSessionView(const QString &path, const QMap<QString, QString> &view,
         return false;
     for (auto it = view.cbegin(); it != view.cend(); ++it)
         if (it.key().isEmpty() || it.key().size() > 64 || it.value().size() > schema::kMaxViewValue)
-            return fail(QStringLiteral("view value '%1' is too large to keep").arg(it.key().left(64)));
+            return fail(
+                QStringLiteral("view value '%1' is too large to keep").arg(it.key().left(64)));
 
     if (annotations.size() > Annotation::kMaxPerSession)
         return fail(QStringLiteral("more than %1 annotations").arg(Annotation::kMaxPerSession));
@@ -318,10 +319,10 @@ bool saveSessionView(const QString &path, const QMap<QString, QString> &view,
     }
     note.reset();
     if (v.minor < schema::kMinor &&
-        !sqlite::exec(db.get(),
-                      ("PRAGMA user_version = " + QByteArray::number(schema::kUserVersion))
-                          .constData(),
-                      &err))
+        !sqlite::exec(
+            db.get(),
+            ("PRAGMA user_version = " + QByteArray::number(schema::kUserVersion)).constData(),
+            &err))
         return rollback(QStringLiteral("cannot write the view: ") + err);
     if (!sqlite::exec(db.get(), "COMMIT", &err))
         return rollback(QStringLiteral("cannot write the view (disk full?): ") + err);

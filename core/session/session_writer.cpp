@@ -49,7 +49,7 @@ struct SessionWriter::Private
     sqlite::Stmt insertPacket;
     sqlite::Stmt deleteInterfaces;
     sqlite::Stmt insertInterface;
-    sqlite::Stmt insertAlert; // prepared on the first alert
+    sqlite::Stmt insertAlert;               // prepared on the first alert
     sqlite::Stmt insertCgroup, insertNetns; // prepared on the first names
     detail::KernelRowWriter kernelRows;
     detail::ChunkWriter chunks; // format 4: packets and samples
@@ -209,12 +209,13 @@ bool SessionWriter::Private::writeInfo(const SessionInfo &info, QString *err)
         rows.append({schema::kMetaTriggerDiscarded, QString::number(info.triggerDiscarded)});
     }
     // Facts that may be unknown (-1) are left out rather than written as a value.
-    for (const auto &[key, value] : {std::pair{schema::kMetaReorderWindowNs, info.reorderWindowNs},
-                                     {schema::kMetaRecordsReordered, info.recordsReordered},
-                                     {schema::kMetaMaxInversionNs, info.maxInversionNs},
-                                     {schema::kMetaRecordsBeyondWindow, info.recordsBeyondWindow},
-                                     {schema::kMetaMaxLateNs, info.maxLateNs},
-                                     {schema::kMetaRecordsAfterEviction, info.recordsAfterEviction}})
+    for (const auto &[key, value] :
+         {std::pair{schema::kMetaReorderWindowNs, info.reorderWindowNs},
+          {schema::kMetaRecordsReordered, info.recordsReordered},
+          {schema::kMetaMaxInversionNs, info.maxInversionNs},
+          {schema::kMetaRecordsBeyondWindow, info.recordsBeyondWindow},
+          {schema::kMetaMaxLateNs, info.maxLateNs},
+          {schema::kMetaRecordsAfterEviction, info.recordsAfterEviction}})
         if (value >= 0)
             rows.append({key, QString::number(value)});
     sqlite3_stmt *stmt = upsertMeta.get();
@@ -453,8 +454,8 @@ bool SessionWriter::Private::writeAlerts(const QVector<Alert> &alerts, QString *
 bool SessionWriter::Private::writeOwnerNames(const OwnerNames &names, QString *err)
 {
     if (!insertCgroup) {
-        insertCgroup =
-            sqlite::prepare(db.get(), "INSERT OR REPLACE INTO cgroups(id, path) VALUES(?1,?2)", err);
+        insertCgroup = sqlite::prepare(
+            db.get(), "INSERT OR REPLACE INTO cgroups(id, path) VALUES(?1,?2)", err);
         insertNetns = insertCgroup ? sqlite::prepare(db.get(),
                                                      "INSERT OR REPLACE INTO netns_names(inode, "
                                                      "name) VALUES(?1,?2)",
@@ -724,8 +725,9 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
     if (!sqlite::exec(db, create.constData(), &err))
         return fail(QStringLiteral("cannot create session schema: "));
     p.upsertMeta = sqlite::prepare(db, kUpsertMeta, &err);
-    p.upsertConnection =
-        p.upsertMeta ? sqlite::prepare(db, upsertConnectionSql(p.major).constData(), &err) : nullptr;
+    p.upsertConnection = p.upsertMeta
+                             ? sqlite::prepare(db, upsertConnectionSql(p.major).constData(), &err)
+                             : nullptr;
     p.deleteHistory = p.upsertConnection ? sqlite::prepare(db, kDeleteHistory, &err) : nullptr;
     p.insertChange = p.deleteHistory ? sqlite::prepare(db, kInsertChange, &err) : nullptr;
     const bool rows = p.major < 4;

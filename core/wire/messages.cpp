@@ -707,8 +707,8 @@ bool validCgroupPath(const std::string &path)
     std::size_t start = 1;
     for (;;) {
         const std::size_t slash = path.find('/', start);
-        const std::string part = path.substr(start, slash == std::string::npos ? std::string::npos
-                                                                               : slash - start);
+        const std::string part =
+            path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
         if (part.empty() || part == "." || part == "..")
             return false;
         if (slash == std::string::npos)

@@ -38,9 +38,9 @@ inline constexpr std::uint16_t kProtocolVersion = 6;
 inline constexpr std::size_t kHeaderSize = 8;
 inline constexpr std::uint32_t kMaxPayload = 1u << 20; // 1 MiB hard limit per frame
 // Bounds on counts inside payloads, so a hostile length never drives an allocation.
-inline constexpr std::size_t kMaxString = 4096;   // any string field, in bytes
-inline constexpr std::size_t kMaxProbes = 64;     // Hello probe reports
-inline constexpr std::size_t kMaxCpus = 4096;     // Stats per-CPU counters
+inline constexpr std::size_t kMaxString = 4096;         // any string field, in bytes
+inline constexpr std::size_t kMaxProbes = 64;           // Hello probe reports
+inline constexpr std::size_t kMaxCpus = 4096;           // Stats per-CPU counters
 inline constexpr std::size_t kMaxFilterPorts = 64;      // StartOptions::ports
 inline constexpr std::size_t kMaxFilterNets = 64;       // StartOptions::nets
 inline constexpr std::size_t kMaxFilterInterfaces = 16; // StartOptions::interfaces
@@ -53,7 +53,8 @@ inline constexpr std::size_t kMaxCommName = 15;         // TASK_COMM_LEN - 1
 inline constexpr std::size_t kMaxReportCgroups = 4096;  // HostOwners::cgroups
 inline constexpr std::size_t kMaxReportNetns = 1024;    // HostOwners::netns
 
-enum class MessageType : std::uint16_t {
+enum class MessageType : std::uint16_t
+{
     Hello = 1,   // helper -> app: magic, versions, clocks, kernel, probe report
     Start = 2,   // app -> helper: start streaming with options
     Stop = 3,    // app -> helper: detach and exit cleanly
@@ -78,7 +79,8 @@ enum class MessageType : std::uint16_t {
 
 // Why the helper gives up, as data: the app decides fallbacks and failure kinds from the code,
 // never from the text. Values are fixed on the wire; add new ones at the end.
-enum class ErrorCode : std::uint16_t {
+enum class ErrorCode : std::uint16_t
+{
     Unspecified = 0,
     Limits = 1,             // a helper option or Start value beyond the helper's own limits
     Permission = 2,         // no root / capabilities, or a client uid the helper refuses
@@ -98,7 +100,8 @@ std::string errorCodeName(ErrorCode code);
 // Which entry of the Start's capture filter an Error refers to (BadFilter).
 struct FilterPosition
 {
-    enum class List : std::uint8_t {
+    enum class List : std::uint8_t
+    {
         Ports = 1,
         Nets = 2,
         Interfaces = 3,
@@ -132,7 +135,11 @@ struct ErrorMessage
 // exactly that long.
 struct LogMessage
 {
-    enum class Level : std::uint8_t { Info = 1, Warning = 2 };
+    enum class Level : std::uint8_t
+    {
+        Info = 1,
+        Warning = 2
+    };
     Level level = Level::Info;
     std::string text;
     bool operator==(const LogMessage &) const = default;
@@ -206,7 +213,7 @@ struct StartOptions
     static constexpr std::uint32_t kMaxSampleIntervalUs = 10'000'000;
 
     std::uint32_t flags = kPackets | kTcpInfo; // unknown bits are a protocol error
-    std::uint16_t snapLen = 0;       // 1..TS_SNAP_MAX when kPayload is set, else 0
+    std::uint16_t snapLen = 0;                 // 1..TS_SNAP_MAX when kPayload is set, else 0
     std::vector<std::uint16_t> ports;
     std::vector<NetFilter> nets;
     std::vector<std::string> interfaces; // names, 1..kMaxInterfaceName bytes each
@@ -274,13 +281,13 @@ struct ClockReply
 struct Stats
 {
     std::uint64_t monotonicNs = 0;
-    std::uint64_t recordsSent = 0;          // records forwarded since start
-    std::uint64_t missedRuns = 0;           // program runs the kernel skipped, cumulative
-                                            // (bpf_prog_info.recursion_misses, all programs)
-    std::vector<std::uint64_t> lostPerCpu;  // lifecycle ring buffer reserve failures, per CPU
+    std::uint64_t recordsSent = 0;               // records forwarded since start
+    std::uint64_t missedRuns = 0;                // program runs the kernel skipped, cumulative
+                                                 // (bpf_prog_info.recursion_misses, all programs)
+    std::vector<std::uint64_t> lostPerCpu;       // lifecycle ring buffer reserve failures, per CPU
     std::vector<std::uint64_t> packetLostPerCpu; // packet ring buffer reserve failures, per CPU
                                                  // (empty when packets are off)
-    std::uint64_t packetsFiltered = 0;      // TCP packets the kernel-side filter left out
+    std::uint64_t packetsFiltered = 0;           // TCP packets the kernel-side filter left out
     // Records the helper read from the kernel but dropped because the app did not read them
     // (its send queue was full), cumulative. A loss like lostTotal(), on the helper's side.
     std::uint64_t readerDropped = 0;
@@ -326,7 +333,11 @@ std::optional<std::uint64_t> decodeClockProbe(std::span<const std::uint8_t> payl
 std::optional<ClockReply> decodeClockReply(std::span<const std::uint8_t> payload,
                                            std::string &error);
 // Which peer's versions are being checked, for the wording of the refusal.
-enum class Peer { Helper, App };
+enum class Peer
+{
+    Helper,
+    App
+};
 // The one version rule of the handshake, used by decodeHello (peer = Helper) and decodeStart
 // (peer = App): reads the magic and the protocol/record versions at the start of a Hello or
 // Start payload and returns the refusal both sides show ("tcpscope-helper speaks protocol 4,
@@ -348,20 +359,21 @@ struct Record
         ts_record_header header;
         ts_state_change stateChange;
         ts_close_stats closeStats;
-        ts_packet packet;         // TS_REC_PACKET
-        ts_packet_snap packetSnap; // TS_REC_PACKET_SNAP (packetSnap.pkt is the ts_packet)
-        ts_interface interface;   // TS_REC_INTERFACE
-        ts_tcp_sample tcpSample;  // TS_REC_TCP_SAMPLE
-        ts_tcp_event tcpEvent;    // TS_REC_TCP_EVENT
-        ts_drop drop;             // TS_REC_DROP
+        ts_packet packet;            // TS_REC_PACKET
+        ts_packet_snap packetSnap;   // TS_REC_PACKET_SNAP (packetSnap.pkt is the ts_packet)
+        ts_interface interface;      // TS_REC_INTERFACE
+        ts_tcp_sample tcpSample;     // TS_REC_TCP_SAMPLE
+        ts_tcp_event tcpEvent;       // TS_REC_TCP_EVENT
+        ts_drop drop;                // TS_REC_DROP
         ts_listener_sample listener; // TS_REC_LISTENER
-        ts_reason_name reasonName; // TS_REC_REASON_NAME
+        ts_reason_name reasonName;   // TS_REC_REASON_NAME
     };
     // The packet part of either packet record type (nullptr for other types).
     const ts_packet *asPacket() const
     {
-        return type == TS_REC_PACKET ? &packet : type == TS_REC_PACKET_SNAP ? &packetSnap.pkt
-                                                                            : nullptr;
+        return type == TS_REC_PACKET        ? &packet
+               : type == TS_REC_PACKET_SNAP ? &packetSnap.pkt
+                                            : nullptr;
     }
     Record() : header{} {}
 };
@@ -409,7 +421,12 @@ private:
 class FrameDecoder
 {
 public:
-    enum class Status { NeedMore, Frame, Error };
+    enum class Status
+    {
+        NeedMore,
+        Frame,
+        Error
+    };
     void feed(std::span<const std::uint8_t> bytes);
     Status next(Frame &out);
     const std::string &error() const { return m_error; }

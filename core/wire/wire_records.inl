@@ -27,35 +27,56 @@ bool forEachRecord(std::span<const std::uint8_t> payload, Fn &&fn, std::string &
         const std::size_t remaining = payload.size() - offset;
         const std::uint8_t *p = payload.data() + offset;
         if (remaining < sizeof(ts_record_header)) {
-            error = "record " + std::to_string(index) + ": " + std::to_string(remaining)
-                    + " trailing bytes, shorter than a record header";
+            error = "record " + std::to_string(index) + ": " + std::to_string(remaining) +
+                    " trailing bytes, shorter than a record header";
             return false;
         }
         const std::uint16_t type = detail::loadLe16(p);
         const std::uint16_t size = detail::loadLe16(p + 2);
         if (size < sizeof(ts_record_header)) {
-            error = "record " + std::to_string(index) + ": size " + std::to_string(size)
-                    + " is smaller than the record header";
+            error = "record " + std::to_string(index) + ": size " + std::to_string(size) +
+                    " is smaller than the record header";
             return false;
         }
         if (size > remaining) {
-            error = "record " + std::to_string(index) + ": size " + std::to_string(size)
-                    + " exceeds the " + std::to_string(remaining) + " remaining bytes";
+            error = "record " + std::to_string(index) + ": size " + std::to_string(size) +
+                    " exceeds the " + std::to_string(remaining) + " remaining bytes";
             return false;
         }
         std::size_t expected = 0;
         switch (type) {
-        case TS_REC_STATE_CHANGE: expected = sizeof(ts_state_change); break;
-        case TS_REC_CLOSE_STATS: expected = sizeof(ts_close_stats); break;
-        case TS_REC_PACKET: expected = sizeof(ts_packet); break;
-        case TS_REC_PACKET_SNAP: expected = sizeof(ts_packet_snap); break;
-        case TS_REC_INTERFACE: expected = sizeof(ts_interface); break;
-        case TS_REC_TCP_SAMPLE: expected = sizeof(ts_tcp_sample); break;
-        case TS_REC_TCP_EVENT: expected = sizeof(ts_tcp_event); break;
-        case TS_REC_DROP: expected = sizeof(ts_drop); break;
-        case TS_REC_LISTENER: expected = sizeof(ts_listener_sample); break;
-        case TS_REC_REASON_NAME: expected = sizeof(ts_reason_name); break;
-        default: break;
+        case TS_REC_STATE_CHANGE:
+            expected = sizeof(ts_state_change);
+            break;
+        case TS_REC_CLOSE_STATS:
+            expected = sizeof(ts_close_stats);
+            break;
+        case TS_REC_PACKET:
+            expected = sizeof(ts_packet);
+            break;
+        case TS_REC_PACKET_SNAP:
+            expected = sizeof(ts_packet_snap);
+            break;
+        case TS_REC_INTERFACE:
+            expected = sizeof(ts_interface);
+            break;
+        case TS_REC_TCP_SAMPLE:
+            expected = sizeof(ts_tcp_sample);
+            break;
+        case TS_REC_TCP_EVENT:
+            expected = sizeof(ts_tcp_event);
+            break;
+        case TS_REC_DROP:
+            expected = sizeof(ts_drop);
+            break;
+        case TS_REC_LISTENER:
+            expected = sizeof(ts_listener_sample);
+            break;
+        case TS_REC_REASON_NAME:
+            expected = sizeof(ts_reason_name);
+            break;
+        default:
+            break;
         }
         if (expected == 0) {
             // Unknown type from a newer kernel side: skip it, the size field is trustworthy
@@ -63,9 +84,8 @@ bool forEachRecord(std::span<const std::uint8_t> payload, Fn &&fn, std::string &
             if (skippedUnknown)
                 ++*skippedUnknown;
         } else if (size != expected) {
-            error = "record " + std::to_string(index) + ": type " + std::to_string(type)
-                    + " has size " + std::to_string(size) + ", expected "
-                    + std::to_string(expected);
+            error = "record " + std::to_string(index) + ": type " + std::to_string(type) +
+                    " has size " + std::to_string(size) + ", expected " + std::to_string(expected);
             return false;
         } else {
             Record record;

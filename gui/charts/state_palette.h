@@ -10,13 +10,14 @@
 
 namespace tcpscope {
 
-enum class StatePhase : int {
-    Handshake = 0,   // SYN_SENT, SYN_RECV, NEW_SYN_RECV
+enum class StatePhase : int
+{
+    Handshake = 0, // SYN_SENT, SYN_RECV, NEW_SYN_RECV
     Established = 1,
-    Closing = 2,     // FIN_WAIT1/2, CLOSE_WAIT, LAST_ACK, CLOSING
+    Closing = 2, // FIN_WAIT1/2, CLOSE_WAIT, LAST_ACK, CLOSING
     TimeWait = 3,
     Listen = 4,
-    Other = 5,       // UNKNOWN (a state we never saw being entered)
+    Other = 5, // UNKNOWN (a state we never saw being entered)
 };
 constexpr int kStatePhaseCount = 6;
 

@@ -17,7 +17,8 @@ QString elided(const QString &s, int max)
 
 } // namespace
 
-TimelineLayout TimelineLayout::build(const QVector<Connection> &ordered, qint64 originNs, qint64 endNs)
+TimelineLayout TimelineLayout::build(const QVector<Connection> &ordered, qint64 originNs,
+                                     qint64 endNs)
 {
     TimelineLayout layout;
     layout.originNs = originNs;
@@ -35,20 +36,21 @@ TimelineLayout TimelineLayout::build(const QVector<Connection> &ordered, qint64 
         row.firstSegment = int(layout.segments.size());
         const int rowIndex = int(layout.rows.size());
         // Where the last state ends: the close time, else "now"/session end (never before start).
-        const qint64 barEnd = c.isOpen() ? std::max(endNs, c.history.isEmpty() ? c.startNs : c.history.last().timeNs)
-                                         : c.endNs;
+        const qint64 barEnd =
+            c.isOpen() ? std::max(endNs, c.history.isEmpty() ? c.startNs : c.history.last().timeNs)
+                       : c.endNs;
         if (c.history.isEmpty()) {
             if (stateHasSegment(c.state))
-                layout.segments.append({rowIndex, toX(c.startNs), toX(std::max(barEnd, c.startNs)), c.state,
-                                        int(layout.segments.size())});
+                layout.segments.append({rowIndex, toX(c.startNs), toX(std::max(barEnd, c.startNs)),
+                                        c.state, int(layout.segments.size())});
         } else {
             for (int i = 0; i < c.history.size(); ++i) {
                 const StateChange &sc = c.history.at(i);
                 if (!stateHasSegment(sc.to))
                     continue;
                 const qint64 until = i + 1 < c.history.size() ? c.history.at(i + 1).timeNs : barEnd;
-                layout.segments.append({rowIndex, toX(sc.timeNs), toX(std::max(until, sc.timeNs)), sc.to,
-                                        int(layout.segments.size())});
+                layout.segments.append({rowIndex, toX(sc.timeNs), toX(std::max(until, sc.timeNs)),
+                                        sc.to, int(layout.segments.size())});
             }
         }
         row.segmentCount = int(layout.segments.size()) - row.firstSegment;

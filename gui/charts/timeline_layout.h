@@ -41,7 +41,7 @@ struct TimelineLayout
     double minX = 0;
     double maxX = 0;
     QVector<TimelineRow> rows;
-    QVector<TimelineSegment> segments; // grouped by row, rows in order
+    QVector<TimelineSegment> segments;                              // grouped by row, rows in order
     std::array<QVector<TimelineSegment>, kStatePhaseCount> byPhase; // each sorted by row
     QHash<qint64, int> rowById;
 

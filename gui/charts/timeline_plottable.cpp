@@ -11,7 +11,8 @@ namespace {
 constexpr double kBarHalfHeight = 0.36; // in rows
 }
 
-QVector<QPair<double, double>> segmentPixelSpans(const TimelineLayout &layout, int row, const QCPAxis *timeAxis)
+QVector<QPair<double, double>> segmentPixelSpans(const TimelineLayout &layout, int row,
+                                                 const QCPAxis *timeAxis)
 {
     QVector<QPair<double, double>> spans;
     const TimelineRow &r = layout.rows.at(row);
@@ -136,7 +137,8 @@ QVector<double> RowLabelTicker::createTickVector(double tickStep, const QCPRange
     if (!m_layout || m_layout->rows.isEmpty())
         return ticks;
     const qint64 step = std::max<qint64>(1, qint64(tickStep));
-    const qint64 last = std::min<qint64>(m_layout->rows.size() - 1, qint64(std::floor(range.upper)));
+    const qint64 last =
+        std::min<qint64>(m_layout->rows.size() - 1, qint64(std::floor(range.upper)));
     qint64 first = std::max<qint64>(0, qint64(std::ceil(range.lower)));
     // Align to multiples of the step so labels do not jump around while panning.
     first = (first + step - 1) / step * step;

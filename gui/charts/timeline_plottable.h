@@ -16,7 +16,8 @@ namespace tcpscope {
 // earlier than the previous one ends, so a 5 ms connection in a minute-long view reads as
 // "handshake | established | closing" pixels instead of one overdrawn sliver. Drawing and hit
 // testing both use this, so what is hovered is what is seen.
-QVector<QPair<double, double>> segmentPixelSpans(const TimelineLayout &layout, int row, const QCPAxis *timeAxis);
+QVector<QPair<double, double>> segmentPixelSpans(const TimelineLayout &layout, int row,
+                                                 const QCPAxis *timeAxis);
 
 class TimelinePlottable : public QCPAbstractPlottable
 {
@@ -28,8 +29,10 @@ public:
     void setLayout(std::shared_ptr<const TimelineLayout> layout) { m_layout = std::move(layout); }
     StatePhase phase() const { return m_phase; }
 
-    double selectTest(const QPointF &pos, bool onlySelectable, QVariant *details = nullptr) const override;
-    QCPRange getKeyRange(bool &foundRange, QCP::SignDomain inSignDomain = QCP::sdBoth) const override;
+    double selectTest(const QPointF &pos, bool onlySelectable,
+                      QVariant *details = nullptr) const override;
+    QCPRange getKeyRange(bool &foundRange,
+                         QCP::SignDomain inSignDomain = QCP::sdBoth) const override;
     QCPRange getValueRange(bool &foundRange, QCP::SignDomain inSignDomain = QCP::sdBoth,
                            const QCPRange &inKeyRange = QCPRange()) const override;
 
@@ -52,7 +55,8 @@ public:
 protected:
     double getTickStep(const QCPRange &range) override;
     int getSubTickCount(double tickStep) override;
-    QString getTickLabel(double tick, const QLocale &locale, QChar formatChar, int precision) override;
+    QString getTickLabel(double tick, const QLocale &locale, QChar formatChar,
+                         int precision) override;
     QVector<double> createTickVector(double tickStep, const QCPRange &range) override;
 
 private:
@@ -65,7 +69,8 @@ class SecondsTicker : public QCPAxisTicker
 {
 protected:
     double getTickStep(const QCPRange &range) override;
-    QString getTickLabel(double tick, const QLocale &locale, QChar formatChar, int precision) override;
+    QString getTickLabel(double tick, const QLocale &locale, QChar formatChar,
+                         int precision) override;
 
 private:
     int m_decimals = 0;

@@ -15,21 +15,22 @@
 namespace tcpscope {
 
 namespace {
-constexpr double kMinRowPx = 16;  // below this, labels would overlap: scroll instead
-constexpr double kMaxRowPx = 28;  // a handful of connections should not become fat slabs
+constexpr double kMinRowPx = 16; // below this, labels would overlap: scroll instead
+constexpr double kMaxRowPx = 28; // a handful of connections should not become fat slabs
 constexpr double kHitHalfHeight = 0.45;
 // Drawn last so a sub-pixel handshake stays visible on top of the long ESTABLISHED segment.
-constexpr StatePhase kDrawOrder[kStatePhaseCount] = {StatePhase::Listen, StatePhase::Established,
+constexpr StatePhase kDrawOrder[kStatePhaseCount] = {StatePhase::Listen,   StatePhase::Established,
                                                      StatePhase::TimeWait, StatePhase::Closing,
-                                                     StatePhase::Other, StatePhase::Handshake};
-constexpr StatePhase kLegendOrder[kStatePhaseCount] = {StatePhase::Handshake, StatePhase::Established,
-                                                       StatePhase::Closing, StatePhase::TimeWait,
-                                                       StatePhase::Listen, StatePhase::Other};
+                                                     StatePhase::Other,    StatePhase::Handshake};
+constexpr StatePhase kLegendOrder[kStatePhaseCount] = {
+    StatePhase::Handshake, StatePhase::Established, StatePhase::Closing,
+    StatePhase::TimeWait,  StatePhase::Listen,      StatePhase::Other};
 } // namespace
 
 TimelineWidget::TimelineWidget(QWidget *parent)
     : QCustomPlot(parent), m_layout(std::make_shared<TimelineLayout>()),
-      m_rowTicker(QSharedPointer<RowLabelTicker>::create()), m_markers(std::make_shared<TimelineMarkers>())
+      m_rowTicker(QSharedPointer<RowLabelTicker>::create()),
+      m_markers(std::make_shared<TimelineMarkers>())
 {
     setMouseTracking(true);
     setNoAntialiasingOnDrag(true);
@@ -118,7 +119,8 @@ TimelineWidget::TimelineWidget(QWidget *parent)
     m_rowScroll->setToolTip(tr("Scroll connections (or drag the chart; Ctrl+wheel zooms rows)"));
     axisRect()->setMinimumMargins(QMargins(0, 0, m_rowScroll->sizeHint().width() + 8, 0));
     connect(m_rowScroll, &QScrollBar::valueChanged, this, &TimelineWidget::onRowScrolled);
-    connect(yAxis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this, &TimelineWidget::syncRowScrollBar);
+    connect(yAxis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this,
+            &TimelineWidget::syncRowScrollBar);
     connect(this, &QCustomPlot::afterLayout, this, &TimelineWidget::placeRowScrollBar);
     connect(this, &QCustomPlot::beforeReplot, this, &TimelineWidget::updateTickDensity);
     updateLegendSize();
@@ -127,7 +129,8 @@ TimelineWidget::TimelineWidget(QWidget *parent)
 
 TimelineWidget::~TimelineWidget() = default;
 
-void TimelineWidget::setConnections(const QVector<Connection> &ordered, qint64 originNs, qint64 endNs)
+void TimelineWidget::setConnections(const QVector<Connection> &ordered, qint64 originNs,
+                                    qint64 endNs)
 {
     m_connections = ordered;
     const bool moved = m_originNs != originNs;
@@ -164,7 +167,8 @@ void TimelineWidget::clear()
 
 void TimelineWidget::rebuild()
 {
-    applyLayout(std::make_shared<const TimelineLayout>(TimelineLayout::build(m_connections, m_originNs, m_endNs)));
+    applyLayout(std::make_shared<const TimelineLayout>(
+        TimelineLayout::build(m_connections, m_originNs, m_endNs)));
 }
 
 void TimelineWidget::applyLayout(std::shared_ptr<const TimelineLayout> layout)
@@ -377,7 +381,8 @@ std::pair<int, int> TimelineWidget::hitTest(const QPoint &pos, double toleranceP
     int best = -1;
     double bestDist = tolerancePx;
     for (int i = 0; i < spans.size(); ++i) {
-        const double dist = x < spans[i].first ? spans[i].first - x : (x > spans[i].second ? x - spans[i].second : 0.0);
+        const double dist = x < spans[i].first ? spans[i].first - x
+                                               : (x > spans[i].second ? x - spans[i].second : 0.0);
         // Ties go to the later segment (drawn right of the earlier one when pixels are stacked).
         if (dist <= bestDist) {
             best = r.firstSegment + i;
@@ -405,11 +410,13 @@ QString TimelineWidget::toolTipAt(const QPoint &pos) const
     if (row < 0)
         return QString();
     // Markers within a few pixels of the cursor are named first: that is what the user points at.
-    const double slackS = 5.0 / std::max(std::abs(xAxis->coordToPixel(1) - xAxis->coordToPixel(0)), 1e-12);
+    const double slackS =
+        5.0 / std::max(std::abs(xAxis->coordToPixel(1) - xAxis->coordToPixel(0)), 1e-12);
     const double x = xAxis->pixelToCoord(pos.x());
     const qint64 id = m_layout->rows.at(row).id;
-    const QString markers = timelineMarkerToolTip(*m_markers, id, m_originNs + qint64(std::floor((x - slackS) * 1e9)),
-                                                  m_originNs + qint64(std::ceil((x + slackS) * 1e9)), m_originNs);
+    const QString markers =
+        timelineMarkerToolTip(*m_markers, id, m_originNs + qint64(std::floor((x - slackS) * 1e9)),
+                              m_originNs + qint64(std::ceil((x + slackS) * 1e9)), m_originNs);
     const QString tip = toolTipFor(row, segment);
     return markers.isEmpty() ? tip : markers + QStringLiteral("<hr>") + tip;
 }
@@ -427,16 +434,21 @@ QString TimelineWidget::toolTipFor(int row, int segment) const
         const TimelineSegment &s = m_layout->segments.at(segment);
         const qint64 t0 = m_originNs + qint64(std::llround(s.x0 * 1e9));
         const qint64 t1 = m_originNs + qint64(std::llround(s.x1 * 1e9));
-        const bool lastOpen = c.isOpen() && segment == m_layout->rows.at(row).firstSegment + m_layout->rows.at(row).segmentCount - 1;
-        html += QStringLiteral("<br><span style='color:%1'>■</span> <b>%2</b>: %3 → %4%5 (%6)")
-                    .arg(phaseColor(phaseOf(s.state)).name(), tcpStateName(s.state), fmt::wallTime(t0),
-                         fmt::wallTime(t1), lastOpen ? QStringLiteral(" (still open)") : QString(),
-                         fmt::durationMs((s.x1 - s.x0) * 1e3));
+        const bool lastOpen = c.isOpen() && segment == m_layout->rows.at(row).firstSegment +
+                                                           m_layout->rows.at(row).segmentCount - 1;
+        html +=
+            QStringLiteral("<br><span style='color:%1'>■</span> <b>%2</b>: %3 → %4%5 (%6)")
+                .arg(phaseColor(phaseOf(s.state)).name(), tcpStateName(s.state), fmt::wallTime(t0),
+                     fmt::wallTime(t1), lastOpen ? QStringLiteral(" (still open)") : QString(),
+                     fmt::durationMs((s.x1 - s.x0) * 1e3));
     }
-    html += QStringLiteral("<br>Lifetime %1%2 · close: %3")
-                .arg(fmt::durationMs(c.durationMs(c.isOpen() ? m_endNs : 0)),
-                     c.handshakeNs >= 0 ? QStringLiteral(" · handshake %1").arg(fmt::durationMs(c.handshakeNs / 1e6)) : QString(),
-                     closeReasonName(c.closeReason));
+    html +=
+        QStringLiteral("<br>Lifetime %1%2 · close: %3")
+            .arg(fmt::durationMs(c.durationMs(c.isOpen() ? m_endNs : 0)),
+                 c.handshakeNs >= 0
+                     ? QStringLiteral(" · handshake %1").arg(fmt::durationMs(c.handshakeNs / 1e6))
+                     : QString(),
+                 closeReasonName(c.closeReason));
     return html;
 }
 

@@ -127,23 +127,24 @@ private:
     QVector<Connection> m_connections;
     qint64 m_originNs = 0;
     QVector<Annotation> m_annotations;
-    QVector<QCPAbstractItem *> m_annotationItems; // owned by QCustomPlot
-    QVector<Alert> m_alertMarks;                  // those drawn, by time
+    QVector<QCPAbstractItem *> m_annotationItems;   // owned by QCustomPlot
+    QVector<Alert> m_alertMarks;                    // those drawn, by time
     TimeMarks m_alertItems{this, alertMarkStyle()}; // what draws them
-    QCPItemStraightLine *m_packetLine = nullptr;  // owned by QCustomPlot
+    QCPItemStraightLine *m_packetLine = nullptr;    // owned by QCustomPlot
     qint64 m_packetTimeNs = 0;
     qint64 m_endNs = 0;
     std::shared_ptr<const TimelineLayout> m_layout;
     std::array<TimelinePlottable *, kStatePhaseCount> m_plottables{}; // owned by QCustomPlot
     QSharedPointer<RowLabelTicker> m_rowTicker;
     std::shared_ptr<TimelineMarkers> m_markers;
-    std::array<TimelineMarkerPlottable *, kTimelineMarkerKindCount> m_markerPlottables{}; // owned by QCustomPlot
+    std::array<TimelineMarkerPlottable *, kTimelineMarkerKindCount>
+        m_markerPlottables{};                  // owned by QCustomPlot
     QCPItemRect *m_selectionBand = nullptr;    // owned by QCustomPlot
     QCPItemRect *m_selectionOutline = nullptr; // owned by QCustomPlot
     qint64 m_selectedId = -1;
     QPoint m_pressPos;
-    QCPItemText *m_emptyText = nullptr;        // owned by QCustomPlot
-    QScrollBar *m_rowScroll = nullptr; // child widget; shown when not all rows fit
+    QCPItemText *m_emptyText = nullptr; // owned by QCustomPlot
+    QScrollBar *m_rowScroll = nullptr;  // child widget; shown when not all rows fit
     // Auto-fit time and rows until the user zooms, pans or scrolls that direction
     // (live updates must not yank the view away from what the user is looking at).
     bool m_followTime = true;

@@ -17,8 +17,7 @@ namespace tcpscope::cli {
 
 namespace {
 
-const char *const kCommands[] = {"record", "watch",   "info", "export",
-                                 "merge",  "recover", "help"};
+const char *const kCommands[] = {"record", "watch", "info", "export", "merge", "recover", "help"};
 
 bool isCommand(const char *arg)
 {
@@ -218,7 +217,8 @@ QString commandHelp(const QString &command)
             "  sudo tcpscope record -o /var/tmp/ring.tcpscope --rotate 100MB --keep 10\n"
             "  sudo tcpscope record -o /tmp/busy.tcpscope --rotate 10m --stop-after 24h\n"
             "  sudo tcpscope record -o /tmp/incidents.tcpscope --trigger kind:syn_flood --pre 10\n"
-            "  sudo tcpscope record -o /tmp/rst.tcpscope --trigger 'tcp.flags.reset == 1' --post 2\n"
+            "  sudo tcpscope record -o /tmp/rst.tcpscope --trigger 'tcp.flags.reset == 1' --post "
+            "2\n"
             "  tcpscope record --remote admin@web1 -o web1.tcpscope --duration 60\n"
             "  tcpscope record --remote web1 --remote db1 --local -o three.tcpscope -d 60\n"
             "  sudo tcpscope record -o /tmp/s.tcpscope --pcapng-out - | wireshark -k -i -\n"
@@ -287,7 +287,8 @@ QString commandHelp(const QString &command)
             "Examples:\n"
             "  sudo tcpscope watch\n"
             "  sudo tcpscope watch --json --duration 3600 > alerts.jsonl\n"
-            "  sudo tcpscope watch --rules site.rules --exec 'notify-send tcpscope \"$TCPSCOPE_ALERT\"'\n"
+            "  sudo tcpscope watch --rules site.rules --exec 'notify-send tcpscope "
+            "\"$TCPSCOPE_ALERT\"'\n"
             "  tcpscope watch -r web.tcpscope\n"
             "\n"
             "Exit status: 0 no high-severity alert, 3 at least one high-severity alert, 1 the\n"
@@ -376,7 +377,8 @@ QString commandHelp(const QString &command)
             "                           [--size WxH]\n"
             "       tcpscope export FILE --chart rtt|cwnd|windows|throughput --connection ID\n"
             "                           -o OUT.png|OUT.pdf|OUT.svg [--size WxH]\n"
-            "       tcpscope export FILE --chart overview|overview:NAME -o OUT.png|OUT.pdf|OUT.svg\n"
+            "       tcpscope export FILE --chart overview|overview:NAME -o "
+            "OUT.png|OUT.pdf|OUT.svg\n"
             "                           [--size WxH]\n"
             "       Charts to PNG also take [--scale F].\n"
             "\n"
@@ -468,7 +470,8 @@ QString commandHelp(const QString &command)
             "  --chart KIND        render chart KIND (timeline, seq, rtt, cwnd, windows,\n"
             "                      throughput, overview, or overview:NAME for one chart of the\n"
             "                      overview: connections, active, retransmits, resets, handshake,\n"
-            "                      rtt, drops, procBytes, procRetrans, remoteBytes, remoteRetrans)\n"
+            "                      rtt, drops, procBytes, procRetrans, remoteBytes, "
+            "remoteRetrans)\n"
             "  -o, --output OUT    ... to OUT (.png, .pdf or .svg)\n"
             "  --size WxH          image size in pixels (default 1600x900)\n"
             "  --scale F           PNG: F image pixels per pixel of WxH (device pixel ratio,\n"
@@ -611,8 +614,7 @@ int run(int argc, char **argv)
     }
     args.prepend(QStringLiteral("tcpscope ") + command);
     // A person at a root shell is told; scripts (stderr not a terminal) are not nagged.
-    if (const QString warning = runningAsRootWarning();
-        !warning.isEmpty() && isatty(STDERR_FILENO))
+    if (const QString warning = runningAsRootWarning(); !warning.isEmpty() && isatty(STDERR_FILENO))
         printErr(QStringLiteral("warning: ") + warning);
     if (command == QLatin1String("record"))
         return runRecord(args, argc, argv);

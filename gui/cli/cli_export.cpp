@@ -204,8 +204,8 @@ int runExport(const QStringList &args, int argc, char **argv)
     const QCommandLineOption csvSafe(QStringLiteral("csv-safe"), QString());
     const QCommandLineOption displayFilter({QStringLiteral("Y"), QStringLiteral("display-filter")},
                                            QString(), QStringLiteral("EXPR"));
-    parser.addOptions({connections, packets, connection, chart, output, size, scale, csvSafe,
-                       displayFilter});
+    parser.addOptions(
+        {connections, packets, connection, chart, output, size, scale, csvSafe, displayFilter});
     parser.addPositionalArgument(QStringLiteral("FILE"), QString());
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());

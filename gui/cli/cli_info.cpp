@@ -167,7 +167,7 @@ QString attachText(quint8 attach)
 namespace {
 
 // "Alerts: 5 (1 high, 3 medium, 1 low): port_scan 1, ..." and the first alerts, one a line.
-template<typename Line>
+template <typename Line>
 void alertLines(const SessionInfo &info, const QVector<Alert> &alerts, Line &line)
 {
     if (!info.alertsRecorded) {
@@ -196,9 +196,9 @@ void alertLines(const SessionInfo &info, const QVector<Alert> &alerts, Line &lin
     for (int i = 0; i < alerts.size() && i < kShown; ++i)
         head += QLatin1Char('\n') + indent + escapeControls(alertLine(alerts.at(i)));
     if (alerts.size() > kShown)
-        head += QLatin1Char('\n') + indent
-                + QStringLiteral("... %1 more (tcpscope info --json lists them all)")
-                      .arg(alerts.size() - kShown);
+        head += QLatin1Char('\n') + indent +
+                QStringLiteral("... %1 more (tcpscope info --json lists them all)")
+                    .arg(alerts.size() - kShown);
     line("Alerts:", head);
 }
 
@@ -292,10 +292,10 @@ int runInfo(const QStringList &args)
         if (!info.trigger.isEmpty()) {
             QJsonArray windows;
             for (const KeptWindow &w : info.keptWindows)
-                windows.append(QJsonObject{{QStringLiteral("start_ns"), w.startNs},
-                                           {QStringLiteral("end_ns"), w.endNs},
-                                           {QStringLiteral("triggers"),
-                                            QJsonArray::fromStringList(w.triggers)}});
+                windows.append(QJsonObject{
+                    {QStringLiteral("start_ns"), w.startNs},
+                    {QStringLiteral("end_ns"), w.endNs},
+                    {QStringLiteral("triggers"), QJsonArray::fromStringList(w.triggers)}});
             triggered = QJsonObject{{QStringLiteral("trigger"), info.trigger},
                                     {QStringLiteral("pre_ns"), info.triggerPreNs},
                                     {QStringLiteral("post_ns"), info.triggerPostNs},
@@ -424,10 +424,10 @@ int runInfo(const QStringList &args)
                            .arg(info.triggerDiscarded);
         const QString indent(17, QLatin1Char(' '));
         for (const KeptWindow &w : info.keptWindows)
-            text += QLatin1Char('\n') + indent
-                    + QStringLiteral("%1 .. %2: %3")
-                          .arg(isoTime(w.startNs), isoTime(w.endNs),
-                               escapeControls(w.triggers.join(QStringLiteral("; "))));
+            text += QLatin1Char('\n') + indent +
+                    QStringLiteral("%1 .. %2: %3")
+                        .arg(isoTime(w.startNs), isoTime(w.endNs),
+                             escapeControls(w.triggers.join(QStringLiteral("; "))));
         line("Triggered:", text);
     }
     printOut(out);

@@ -237,7 +237,8 @@ void kernelLines(const SessionInfo &info, const ConnectionTotals &totals, const 
                     .arg(c.id)
                     .arg(c.comm.isEmpty() ? QStringLiteral("?") : escapeControls(c.comm))
                     .arg(c.pid)
-                    .arg(endpointText(c.localAddr, c.localPort), endpointText(c.remoteAddr, c.remotePort))
+                    .arg(endpointText(c.localAddr, c.localPort),
+                         endpointText(c.remoteAddr, c.remotePort))
                     .arg(c.kernel.retransmits)
                     .arg(c.kernel.synRetransmits)
                     .arg(c.kernel.synAckRetransmits)

@@ -23,7 +23,7 @@ struct ConnectionTotals
     qint64 lastNs = 0;
     QMap<QString, qint64> byState, byReason, byRole;
     QMap<qint32, qint64> byHost; // Connection::hostId -> connections
-    PacketCounts packets; // sums over the connections with packets: every socket's own view
+    PacketCounts packets;        // sums over the connections with packets: every socket's own view
     qint64 withPackets = 0;
     // Each wire packet once. A connection with both ends on this host (loopback, a container on
     // a veth) is two sockets in the session, and each saw every packet between them (one sent

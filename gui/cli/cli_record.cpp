@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "cli_commands.h"
 #include "cli_capture_loop.h"
+#include "cli_commands.h"
 #include "cli_pcapng_stream.h"
 #include "cli_record_hosts.h"
 
@@ -65,9 +65,10 @@ int runRecord(const QStringList &args, int argc, char **argv)
     const QCommandLineOption pcapngOut(QStringLiteral("pcapng-out"), QString(),
                                        QStringLiteral("PATH"));
     const QCommandLineOption local(QStringLiteral("local"), QString());
-    parser.addOptions({output, duration, quiet, force, filter, noPackets, snap, noTcpInfo,
-                       sampleInterval, rotate, keep, stopAfter, maxStall, rules, noAlerts,
-                       trigger, pre, post, ringMib, remote, remoteHelper, pcapngOut, local});
+    parser.addOptions({output,   duration,  quiet,          force,     filter, noPackets,
+                       snap,     noTcpInfo, sampleInterval, rotate,    keep,   stopAfter,
+                       maxStall, rules,     noAlerts,       trigger,   pre,    post,
+                       ringMib,  remote,    remoteHelper,   pcapngOut, local});
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());
     if (!parser.positionalArguments().isEmpty())
@@ -176,9 +177,9 @@ int runRecord(const QStringList &args, int argc, char **argv)
         OwnerTerms owners;
         const auto start = buildStartOptions(withPackets, &ignored, &owners);
         // A filter that does not parse is reported as such below.
-        packetTerms = start && (!start->ports.empty() || !start->nets.empty() ||
-                                !start->interfaces.empty() ||
-                                (!start->hasOwnerTerms() && owners.isEmpty()));
+        packetTerms =
+            start && (!start->ports.empty() || !start->nets.empty() || !start->interfaces.empty() ||
+                      (!start->hasOwnerTerms() && owners.isEmpty()));
     }
     if (!options.packets && (packetTerms || options.snapLen > 0))
         return usageError(kCmd, QStringLiteral("--no-packets cannot be combined with %1 (they "
@@ -233,7 +234,8 @@ int runRecord(const QStringList &args, int argc, char **argv)
         TriggerSettings t;
         t.trigger = parser.value(trigger).trimmed();
         if (!alertConfig)
-            return usageError(kCmd, QStringLiteral("--trigger needs the detectors (not --no-alerts)"));
+            return usageError(kCmd,
+                              QStringLiteral("--trigger needs the detectors (not --no-alerts)"));
         if (rotation.active())
             return usageError(kCmd, QStringLiteral("--trigger cannot be combined with --rotate "
                                                    "(a triggered capture writes one file)"));
@@ -308,11 +310,11 @@ int runRecord(const QStringList &args, int argc, char **argv)
     if (!hostList.isEmpty()) {
         // Several hosts record one file each, merged at the end: what needs one stream of
         // records (a ring of files, a trigger, a live pcapng, counters to stop at) is refused.
-        const char *single = rotation.active()             ? "--rotate"
-                             : triggerSettings             ? "--trigger"
-                             : !streamPath.isEmpty()       ? "--pcapng-out"
-                             : !stops.isEmpty()            ? "--stop-after"
-                                                           : nullptr;
+        const char *single = rotation.active()       ? "--rotate"
+                             : triggerSettings       ? "--trigger"
+                             : !streamPath.isEmpty() ? "--pcapng-out"
+                             : !stops.isEmpty()      ? "--stop-after"
+                                                     : nullptr;
         if (single)
             return usageError(kCmd, QStringLiteral("%1 records one host: it cannot be combined "
                                                    "with several hosts (--remote more than once, "
@@ -559,10 +561,11 @@ int runRecord(const QStringList &args, int argc, char **argv)
         printErr(QStringLiteral("record: %1 records were dropped by the helper while tcpscope did "
                                 "not read in time; the file marks when (tcpscope info)")
                      .arg(s.readerDropped));
-    const QString alerts = alertConfig ? QStringLiteral(", %1 alert%2")
-                                             .arg(s.alertsRaised)
-                                             .arg(s.alertsRaised == 1 ? QString() : QStringLiteral("s"))
-                                       : QString();
+    const QString alerts = alertConfig
+                               ? QStringLiteral(", %1 alert%2")
+                                     .arg(s.alertsRaised)
+                                     .arg(s.alertsRaised == 1 ? QString() : QStringLiteral("s"))
+                               : QString();
     const QString streamed =
         stream ? QStringLiteral(", %1 packets streamed as pcapng to %2")
                      .arg(stream->packetsWritten())

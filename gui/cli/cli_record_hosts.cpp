@@ -6,9 +6,9 @@
 // (ClockSync, "recorded" in the hosts table) and the local one is on it already, so the parts
 // share one time axis without any alignment. If record is killed, the part files stay behind
 // and `tcpscope merge` puts them together by hand.
+#include "cli_record_hosts.h"
 #include "cli_capture_loop.h"
 #include "cli_commands.h"
-#include "cli_record_hosts.h"
 
 #include "capture/live_capture.h"
 #include "output_file.h"
@@ -40,8 +40,8 @@ int recordHosts(QCoreApplication *app, const StopSignals &stopSignals, const Hos
     // The parts live beside the output (same file system: the merge writes there anyway),
     // in a directory only this process made.
     const QFileInfo out(r.file);
-    QTemporaryDir parts(out.absoluteDir().filePath(QStringLiteral(".%1.parts-XXXXXX")
-                                                       .arg(out.fileName())));
+    QTemporaryDir parts(
+        out.absoluteDir().filePath(QStringLiteral(".%1.parts-XXXXXX").arg(out.fileName())));
     if (!parts.isValid()) {
         printErr(QStringLiteral("record: cannot make a directory for the hosts' parts beside "
                                 "%1: %2")
@@ -111,11 +111,10 @@ int recordHosts(QCoreApplication *app, const StopSignals &stopSignals, const Hos
     merge.force = true;
     MergeReport report;
     QString error;
-    if (!mergeSessions(merge, &report, &error, nullptr, {},
-                       [&](const QString &line) {
-                           if (!r.quiet)
-                               printErr(QStringLiteral("record: ") + line);
-                       })) {
+    if (!mergeSessions(merge, &report, &error, nullptr, {}, [&](const QString &line) {
+            if (!r.quiet)
+                printErr(QStringLiteral("record: ") + line);
+        })) {
         parts.setAutoRemove(false);
         printErr(QStringLiteral("record: cannot put the hosts together: %1; their parts are "
                                 "kept in %2 (tcpscope merge)")

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // `tcpscope watch`: the detectors (core/detect) on a live capture or on a session file, one line
 // (or JSON object) per alert, an optional command run per alert, exit 3 after a high one.
-#include "cli_commands.h"
 #include "cli_capture_loop.h"
+#include "cli_commands.h"
 
 #include "capture/live_capture.h"
 #include "detect/session_alerts.h"
@@ -20,8 +20,8 @@
 
 #include <cstdio>
 #include <memory>
-#include <vector>
 #include <unistd.h>
+#include <vector>
 
 namespace tcpscope::cli {
 
@@ -35,11 +35,7 @@ constexpr int kExitHighAlert = 3;
 class AlertCommand
 {
 public:
-    explicit AlertCommand(QString command)
-        : m_command(std::move(command))
-    {
-        m_clock.start();
-    }
+    explicit AlertCommand(QString command) : m_command(std::move(command)) { m_clock.start(); }
     ~AlertCommand()
     {
         // The commands still running get 5 s together to finish.
@@ -78,7 +74,8 @@ public:
         if (!p->waitForStarted(2000)) {
             ++m_failed;
             if (m_failed == 1)
-                printErr(QStringLiteral("watch: --exec: cannot run /bin/sh: %1").arg(p->errorString()));
+                printErr(
+                    QStringLiteral("watch: --exec: cannot run /bin/sh: %1").arg(p->errorString()));
             delete p;
             return;
         }
@@ -129,8 +126,9 @@ struct Printer
         if (json)
             printOut(QString::fromUtf8(object) + QLatin1Char('\n'));
         else
-            printOut(escapeControls(host.isEmpty() ? alertLine(a)
-                                                   : QStringLiteral("[%1] %2").arg(host, alertLine(a)),
+            printOut(escapeControls(host.isEmpty()
+                                        ? alertLine(a)
+                                        : QStringLiteral("[%1] %2").arg(host, alertLine(a)),
                                     LineBreaks::Escape) +
                      QLatin1Char('\n'));
         if (command && command->active())
@@ -148,11 +146,11 @@ QString detectorList()
                    .arg(d.description);
     out += QStringLiteral("\nSettings (set NAME = VALUE in a rules file; default):\n");
     for (const DetectorParameter &p : detectorParameters()) {
-        const QString value = p.isDuration
-                                  ? (p.defaultValue >= 1e9
-                                         ? QStringLiteral("%1s").arg(p.defaultValue / 1e9)
+        const QString value =
+            p.isDuration
+                ? (p.defaultValue >= 1e9 ? QStringLiteral("%1s").arg(p.defaultValue / 1e9)
                                          : QStringLiteral("%1ms").arg(p.defaultValue / 1e6))
-                                  : QString::number(p.defaultValue);
+                : QString::number(p.defaultValue);
         out += QStringLiteral("  %1 = %2  %3\n").arg(p.name, -36).arg(value, -6).arg(p.description);
     }
     out += QStringLiteral("  %1 = %2\n  %3  drop reasons drop_surge leaves out (housekeeping and "
@@ -174,7 +172,8 @@ int replay(const QString &path, const AlertConfig &config, Printer &printer)
         return true;
     });
     if (!stats.error.isEmpty())
-        printErr(QStringLiteral("watch: %1: %2 (alerts from what could be read)").arg(path, stats.error));
+        printErr(QStringLiteral("watch: %1: %2 (alerts from what could be read)")
+                     .arg(path, stats.error));
     printErr(QStringLiteral("watch: %1 alert%2 (%3 high, %4 suppressed by throttling) from %5 "
                             "records")
                  .arg(printer.count)
@@ -207,8 +206,8 @@ int runWatch(const QStringList &args, int argc, char **argv)
     const QCommandLineOption remoteHelper(QStringLiteral("remote-helper"), QString(),
                                           QStringLiteral("PATH"));
     const QCommandLineOption local(QStringLiteral("local"), QString());
-    parser.addOptions({rules, json, duration, exec, read, output, force, check, list, quiet,
-                       remote, remoteHelper, local});
+    parser.addOptions({rules, json, duration, exec, read, output, force, check, list, quiet, remote,
+                       remoteHelper, local});
     if (!parser.parse(args))
         return usageError(kCmd, parser.errorText());
     if (!parser.positionalArguments().isEmpty())

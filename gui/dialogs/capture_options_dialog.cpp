@@ -46,27 +46,32 @@ CaptureOptionsDialog::CaptureOptionsDialog(const CaptureOptions &options,
     m_snapLen->setSuffix(tr(" bytes"));
     m_snapLen->setSpecialValueText(tr("none"));
     m_snapLen->setValue(options.snapLen);
-    m_snapLen->setToolTip(tr("Payload bytes kept per packet (at most %1). Payload may contain passwords or "
-                             "personal data: keep it off unless you need it.").arg(TS_SNAP_MAX));
+    m_snapLen->setToolTip(
+        tr("Payload bytes kept per packet (at most %1). Payload may contain passwords or "
+           "personal data: keep it off unless you need it.")
+            .arg(TS_SNAP_MAX));
     m_filter = new QLineEdit(options.filter, this);
-    m_filter->setPlaceholderText(
-        tr("everything, or e.g.: port 80,443 net 10.0.0.0/8 iface lo, cgroup /system.slice/nginx.service"));
+    m_filter->setPlaceholderText(tr("everything, or e.g.: port 80,443 net 10.0.0.0/8 iface lo, "
+                                    "cgroup /system.slice/nginx.service"));
     m_filter->setClearButtonEnabled(true);
-    m_filter->setToolTip(tr("Kernel-side capture filter: port N[,N…], host ADDR, net ADDR/LEN, iface NAME[,NAME…];\n"
-                            "by owner: cgroup PATH (and below it), netns NAME|INODE, pid N[,N…], comm NAME[,NAME…].\n"
-                            "Terms of the same kind are alternatives; different kinds must all match.\n"
-                            "Cgroup paths and namespace names are looked up on the capturing machine when the "
-                            "capture starts."));
+    m_filter->setToolTip(tr(
+        "Kernel-side capture filter: port N[,N…], host ADDR, net ADDR/LEN, iface NAME[,NAME…];\n"
+        "by owner: cgroup PATH (and below it), netns NAME|INODE, pid N[,N…], comm NAME[,NAME…].\n"
+        "Terms of the same kind are alternatives; different kinds must all match.\n"
+        "Cgroup paths and namespace names are looked up on the capturing machine when the "
+        "capture starts."));
     m_error = new QLabel(this);
     m_error->setWordWrap(true);
     m_error->setStyleSheet(QStringLiteral("color: #b00000;"));
-    auto *help = new QLabel(tr("<small>Filter terms: <tt>port 443</tt>, <tt>host 10.0.0.5</tt>, <tt>net 192.168.0.0/16</tt>, "
-                               "<tt>iface eth0,lo</tt>; by owner <tt>cgroup /system.slice/nginx.service</tt>, "
-                               "<tt>netns blue</tt>, <tt>pid 1234</tt>, <tt>comm nginx</tt>. Different kinds combine "
-                               "with <i>and</i>; the same kind with <i>or</i>. Port, address and interface terms "
-                               "apply to packets; owner terms also to connections and kernel samples (only that "
-                               "owner's are recorded).</small>"),
-                            this);
+    auto *help = new QLabel(
+        tr("<small>Filter terms: <tt>port 443</tt>, <tt>host 10.0.0.5</tt>, <tt>net "
+           "192.168.0.0/16</tt>, "
+           "<tt>iface eth0,lo</tt>; by owner <tt>cgroup /system.slice/nginx.service</tt>, "
+           "<tt>netns blue</tt>, <tt>pid 1234</tt>, <tt>comm nginx</tt>. Different kinds combine "
+           "with <i>and</i>; the same kind with <i>or</i>. Port, address and interface terms "
+           "apply to packets; owner terms also to connections and kernel samples (only that "
+           "owner's are recorded).</small>"),
+        this);
     help->setWordWrap(true);
 
     auto *form = new QFormLayout;
@@ -202,7 +207,8 @@ void CaptureOptionsDialog::validate()
     const bool ok = buildStartOptions(options(), &error).has_value();
     m_error->setText(ok ? QString() : error);
     m_error->setVisible(!ok);
-    m_filter->setStyleSheet(ok ? QString() : QStringLiteral("QLineEdit { border: 1px solid #b00000; }"));
+    m_filter->setStyleSheet(ok ? QString()
+                               : QStringLiteral("QLineEdit { border: 1px solid #b00000; }"));
 
     // A triggered capture keeps packets around each trigger: it needs them recorded. (The GUI
     // records one file, never a rotation ring, which LiveCapture refuses with a trigger.)
@@ -230,7 +236,8 @@ CaptureOptions CaptureOptionsDialog::load()
     QSettings s;
     CaptureOptions o;
     o.packets = s.value(QStringLiteral("capture/packets"), true).toBool();
-    o.snapLen = std::clamp(s.value(QStringLiteral("capture/snapLen"), 0).toInt(), 0, int(TS_SNAP_MAX));
+    o.snapLen =
+        std::clamp(s.value(QStringLiteral("capture/snapLen"), 0).toInt(), 0, int(TS_SNAP_MAX));
     o.filter = s.value(QStringLiteral("capture/filter")).toString();
     return o;
 }

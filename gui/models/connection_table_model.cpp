@@ -16,10 +16,10 @@ namespace tcpscope {
 namespace {
 
 const char *const kHeaders[ConnectionTableModel::ColumnCount] = {
-    "ID",       "Process",  "PID",      "Role",      "Family", "Local",    "Remote",       "Peer",
-    "State",    "Start",    "Duration", "Handshake", "Sent",   "Received", "Retrans",      "SRTT",
-    "SRTT min", "SRTT max", "cwnd max", "Resent",    "RST",    "Drops",    "Close reason", "States",
-    "Owner",    "Host",
+    "ID",      "Process",      "PID",      "Role",     "Family",    "Local",  "Remote",
+    "Peer",    "State",        "Start",    "Duration", "Handshake", "Sent",   "Received",
+    "Retrans", "SRTT",         "SRTT min", "SRTT max", "cwnd max",  "Resent", "RST",
+    "Drops",   "Close reason", "States",   "Owner",    "Host",
 };
 
 const char *const kHeaderTips[ConnectionTableModel::ColumnCount] = {
@@ -427,8 +427,9 @@ QVariant ConnectionTableModel::displayData(const Connection &c, int column) cons
         if (a == m_attributions.cend())
             return {};
         if (!a->containerId.isEmpty()) {
-            QString s = (a->runtime.isEmpty() ? QStringLiteral("container ") : a->runtime + QLatin1Char(' '))
-                        + a->containerId.left(12);
+            QString s = (a->runtime.isEmpty() ? QStringLiteral("container ")
+                                              : a->runtime + QLatin1Char(' ')) +
+                        a->containerId.left(12);
             if (!a->podUid.isEmpty())
                 s += QStringLiteral(" (pod %1)").arg(a->podUid.left(8));
             return s;
@@ -461,8 +462,9 @@ QString ConnectionTableModel::toolTip(const Connection &c, int column) const
                 lines << QStringLiteral("systemd unit: %1").arg(a->systemdUnit);
             if (!a->containerId.isEmpty())
                 lines << QStringLiteral("container: %1%2")
-                             .arg(a->containerId,
-                                  a->runtime.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(a->runtime));
+                             .arg(a->containerId, a->runtime.isEmpty()
+                                                      ? QString()
+                                                      : QStringLiteral(" (%1)").arg(a->runtime));
             if (!a->podUid.isEmpty())
                 lines << QStringLiteral("Kubernetes pod: %1, QoS %2").arg(a->podUid, a->qos);
         }
@@ -552,7 +554,8 @@ void ConnectionTableModel::loadOwners()
         for (const HostInfo &h : m_session->hosts())
             m_hostNames.append(h.name);
     // A live refresh (4 Hz) reads the names again; the paths are parsed only when they changed.
-    if (fresh.cgroupPaths != m_owners.cgroupPaths || m_attributions.size() != fresh.cgroupPaths.size())
+    if (fresh.cgroupPaths != m_owners.cgroupPaths ||
+        m_attributions.size() != fresh.cgroupPaths.size())
         m_attributions = attributeCgroups(fresh);
     m_owners = std::move(fresh);
 }

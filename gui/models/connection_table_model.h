@@ -158,7 +158,7 @@ private:
     // on refresh (a live capture names new cgroups as they appear).
     void loadOwners();
     OwnerNames m_owners;
-    QString m_host; // the session's capturing host
+    QString m_host;               // the session's capturing host
     QVector<QString> m_hostNames; // by host id (Session::hosts)
     QHash<quint64, CgroupAttribution> m_attributions;
     QVector<qint64> m_ids;

@@ -50,8 +50,8 @@ private:
     QVector<qint64> m_connections;
     QVector<qint64> m_starts; // first row of each connection, plus the total at the end
     qint64 m_count = 0;
-    qint64 m_firstId = 0;           // all packets: id of row 0
-    bool m_dense = true;            // all packets: ids without gaps, row = id - m_firstId
+    qint64 m_firstId = 0; // all packets: id of row 0
+    bool m_dense = true;  // all packets: ids without gaps, row = id - m_firstId
     QHash<qint64, QVector<Packet>> m_pages;
     QVector<qint64> m_pageOrder; // least recently fetched first
 };

@@ -10,7 +10,8 @@ namespace tcpscope::fmt {
 
 QString wallTime(qint64 wallNs)
 {
-    return QDateTime::fromMSecsSinceEpoch(wallNs / 1'000'000).toString(QStringLiteral("hh:mm:ss.zzz"));
+    return QDateTime::fromMSecsSinceEpoch(wallNs / 1'000'000)
+        .toString(QStringLiteral("hh:mm:ss.zzz"));
 }
 
 QString wallDateTime(qint64 wallNs)
@@ -60,9 +61,12 @@ QString endpoint(const QString &addr, quint16 port)
 QString familyName(int family)
 {
     switch (family) {
-    case 4: return QStringLiteral("IPv4");
-    case 6: return QStringLiteral("IPv6");
-    default: return QStringLiteral("?");
+    case 4:
+        return QStringLiteral("IPv4");
+    case 6:
+        return QStringLiteral("IPv6");
+    default:
+        return QStringLiteral("?");
     }
 }
 
@@ -71,7 +75,10 @@ QString connectionLabel(const Connection &c)
     const QString who = c.comm.isEmpty() ? QStringLiteral("?") : c.comm;
     if (c.role == ConnectionRole::Listener || c.state == TcpState::Listen)
         return QStringLiteral("%1 listen :%2").arg(who).arg(c.localPort);
-    return QStringLiteral("%1:%2→%3").arg(who).arg(c.localPort).arg(endpoint(c.remoteAddr, c.remotePort));
+    return QStringLiteral("%1:%2→%3")
+        .arg(who)
+        .arg(c.localPort)
+        .arg(endpoint(c.remoteAddr, c.remotePort));
 }
 
 } // namespace tcpscope::fmt

@@ -18,7 +18,7 @@ QString directionText(PacketDirection direction);
 QString relativeTime(qint64 timeNs, qint64 originNs);
 // inet_ntop of the packet's source/destination address.
 QString address(int family, const std::array<quint8, 16> &bytes);
-QString source(const Packet &p);      // "127.0.0.1:40001", "[::1]:443"
+QString source(const Packet &p); // "127.0.0.1:40001", "[::1]:443"
 QString destination(const Packet &p);
 // "OK" or what the kernel-side parser found wrong (enum ts_parse_status), e.g.
 // "Truncated TCP options (options area shorter than the data offset says)".

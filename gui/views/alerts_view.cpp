@@ -104,8 +104,9 @@ void AlertsView::setSession(std::shared_ptr<const Session> session, const QStrin
         path,
         [result, error](const Session &s, const std::atomic<bool> &cancel) {
             ReplayStats stats;
-            *result = detectAlerts(s, AlertConfig(), &stats,
-                                   [&cancel](const Alert &) { return !cancel.load(); }, &cancel);
+            *result = detectAlerts(
+                s, AlertConfig(), &stats, [&cancel](const Alert &) { return !cancel.load(); },
+                &cancel);
             *error = stats.error;
         },
         [this, result, error](const QString &openError) {

@@ -41,9 +41,8 @@ AnnotationsView::AnnotationsView(QWidget *parent)
     layout->addWidget(m_tree, 1);
 
     connect(m_addRange, &QPushButton::clicked, this, &AnnotationsView::addRangeRequested);
-    connect(m_tree, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem *item) {
-        emit activated(m_tree->indexOfTopLevelItem(item));
-    });
+    connect(m_tree, &QTreeWidget::itemDoubleClicked, this,
+            [this](QTreeWidgetItem *item) { emit activated(m_tree->indexOfTopLevelItem(item)); });
     connect(m_tree, &QWidget::customContextMenuRequested, this, [this](QPoint pos) {
         QMenu *menu = contextMenu(pos);
         menu->setAttribute(Qt::WA_DeleteOnClose);
@@ -63,7 +62,8 @@ QMenu *AnnotationsView::contextMenu(const QPoint &pos)
             ->setObjectName(QStringLiteral("delete"));
         menu->addSeparator();
     }
-    menu->addAction(tr("Add Annotation on Visible Time…"), this, &AnnotationsView::addRangeRequested)
+    menu->addAction(tr("Add Annotation on Visible Time…"), this,
+                    &AnnotationsView::addRangeRequested)
         ->setObjectName(QStringLiteral("addAnnotation"));
     return menu;
 }

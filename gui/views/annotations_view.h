@@ -37,9 +37,9 @@ public:
     QMenu *contextMenu(const QPoint &pos);
 
 signals:
-    void activated(int index);       // go to what note `index` is on
+    void activated(int index); // go to what note `index` is on
     void removeRequested(int index);
-    void addRangeRequested();        // a note on the timeline's visible range
+    void addRangeRequested(); // a note on the timeline's visible range
 
 private:
     QTreeWidget *m_tree = nullptr;

@@ -45,14 +45,16 @@ ProbeStatus parseProbe(const QString &line)
     }
     p.status = rest.trimmed();
     const QString s = p.status.toLower();
-    if (s == QLatin1String("tp_btf") || s == QLatin1String("tcx") || s == QLatin1String("fentry") || s == QLatin1String("ok")
-        || s == QLatin1String("running") || s == QLatin1String("sock_diag"))
+    if (s == QLatin1String("tp_btf") || s == QLatin1String("tcx") || s == QLatin1String("fentry") ||
+        s == QLatin1String("ok") || s == QLatin1String("running") ||
+        s == QLatin1String("sock_diag"))
         p.level = ProbeStatus::Level::Preferred;
-    else if (s == QLatin1String("tracepoint") || s == QLatin1String("clsact") || s == QLatin1String("kprobe")
-             || s.startsWith(QLatin1String("fallback")))
+    else if (s == QLatin1String("tracepoint") || s == QLatin1String("clsact") ||
+             s == QLatin1String("kprobe") || s.startsWith(QLatin1String("fallback")))
         p.level = ProbeStatus::Level::Fallback;
-    else if (s == QLatin1String("unavailable") || s == QLatin1String("failed") || s == QLatin1String("disabled")
-             || s.startsWith(QLatin1String("error")) || s == QLatin1String("off"))
+    else if (s == QLatin1String("unavailable") || s == QLatin1String("failed") ||
+             s == QLatin1String("disabled") || s.startsWith(QLatin1String("error")) ||
+             s == QLatin1String("off"))
         p.level = ProbeStatus::Level::Unavailable;
     return p;
 }
@@ -65,7 +67,8 @@ CapabilitiesPanel::CapabilitiesPanel(QWidget *parent) : QWidget(parent)
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(m_summary);
     m_table = new QTableWidget(0, 4, this);
-    m_table->setHorizontalHeaderLabels({tr("Hook"), tr("Status"), tr("Meaning"), tr("Why (as the helper reported it)")});
+    m_table->setHorizontalHeaderLabels(
+        {tr("Hook"), tr("Status"), tr("Meaning"), tr("Why (as the helper reported it)")});
     m_table->verticalHeader()->setVisible(false);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -109,27 +112,34 @@ void CapabilitiesPanel::setSessionInfo(const SessionInfo &info, bool live)
             if (background.isValid())
                 item->setBackground(background);
             if (col == 1)
-                item->setFont([&] { QFont f = m_table->font(); f.setBold(true); return f; }());
+                item->setFont([&] {
+                    QFont f = m_table->font();
+                    f.setBold(true);
+                    return f;
+                }());
             m_table->setItem(row, col, item);
         }
     }
     m_table->resizeRowsToContents();
     if (info.probes.isEmpty()) {
-        m_summary->setText(live ? tr("Waiting for the helper's probe report…")
-                                : tr("No probe report: open a session file or start a capture. Files written by "
-                                     "tcpscope before the probe report existed have none."));
+        m_summary->setText(
+            live ? tr("Waiting for the helper's probe report…")
+                 : tr("No probe report: open a session file or start a capture. Files written by "
+                      "tcpscope before the probe report existed have none."));
         return;
     }
-    m_summary->setText(tr("<b>Kernel %1</b> on %2 — %3 preferred, %4 fallback, %5 unavailable. "
-                          "<span style='background:#dff3df'>&nbsp;green&nbsp;</span> runs on the preferred hook, "
-                          "<span style='background:#fff0c8'>&nbsp;amber&nbsp;</span> runs on an older hook, "
-                          "<span style='background:#f8d7d7'>&nbsp;red&nbsp;</span> does not run%6.")
-                           .arg(info.kernelRelease.isEmpty() ? tr("(unknown release)") : info.kernelRelease.toHtmlEscaped(),
-                                info.hostname.isEmpty() ? tr("(unknown host)") : info.hostname.toHtmlEscaped())
-                           .arg(preferred)
-                           .arg(fallback)
-                           .arg(unavailable)
-                           .arg(live ? tr(" (this capture)") : tr(" (when this session was recorded)")));
+    m_summary->setText(
+        tr("<b>Kernel %1</b> on %2 — %3 preferred, %4 fallback, %5 unavailable. "
+           "<span style='background:#dff3df'>&nbsp;green&nbsp;</span> runs on the preferred hook, "
+           "<span style='background:#fff0c8'>&nbsp;amber&nbsp;</span> runs on an older hook, "
+           "<span style='background:#f8d7d7'>&nbsp;red&nbsp;</span> does not run%6.")
+            .arg(info.kernelRelease.isEmpty() ? tr("(unknown release)")
+                                              : info.kernelRelease.toHtmlEscaped(),
+                 info.hostname.isEmpty() ? tr("(unknown host)") : info.hostname.toHtmlEscaped())
+            .arg(preferred)
+            .arg(fallback)
+            .arg(unavailable)
+            .arg(live ? tr(" (this capture)") : tr(" (when this session was recorded)")));
 }
 
 QDialog *showCapabilitiesDialog(QWidget *parent, const SessionInfo &info, bool live)

@@ -18,7 +18,13 @@ namespace tcpscope {
 // unavailable, ...); level says how to read it.
 struct ProbeStatus
 {
-    enum class Level { Preferred, Fallback, Unavailable, Other };
+    enum class Level
+    {
+        Preferred,
+        Fallback,
+        Unavailable,
+        Other
+    };
     QString name;
     QString status;
     QString detail;

@@ -24,8 +24,8 @@ EndpointsView::EndpointsView(QWidget *parent)
       m_view(new QTableView(this)), m_model(new EndpointTableModel(this)),
       m_proxy(new QSortFilterProxyModel(this)), m_job(new SessionJob(this))
 {
-    for (EndpointGrouping g : {EndpointGrouping::RemoteAddress, EndpointGrouping::Port,
-                               EndpointGrouping::Process})
+    for (EndpointGrouping g :
+         {EndpointGrouping::RemoteAddress, EndpointGrouping::Port, EndpointGrouping::Process})
         m_groups->addTab(endpointGroupingName(g));
     m_groups->setTabToolTip(0, tr("Per remote address (listeners left out)"));
     m_groups->setTabToolTip(1, tr("Per service port: the remote port of the connections this "
@@ -199,10 +199,10 @@ void EndpointsView::startWorker()
 void EndpointsView::show(EndpointTable table)
 {
     // Keep the user's sort and the selected endpoint across a refresh.
-    const Endpoint *current = m_view->currentIndex().isValid()
-                                  ? endpointAt(m_view->currentIndex().row())
-                                  : nullptr;
-    const QString currentKey = current ? current->key + QLatin1Char('\n') + current->side : QString();
+    const Endpoint *current =
+        m_view->currentIndex().isValid() ? endpointAt(m_view->currentIndex().row()) : nullptr;
+    const QString currentKey =
+        current ? current->key + QLatin1Char('\n') + current->side : QString();
     const bool fresh = m_model->rowCount() == 0 || m_model->table().grouping != table.grouping;
     m_model->setTable(std::move(table));
     m_view->setColumnHidden(EndpointTableModel::ColSide, grouping() != EndpointGrouping::Port);

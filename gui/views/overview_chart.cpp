@@ -13,7 +13,8 @@ constexpr int kMaxLabelChars = 26;
 
 QString elided(const QString &text)
 {
-    return text.size() <= kMaxLabelChars ? text : text.left(kMaxLabelChars - 1) + QStringLiteral("…");
+    return text.size() <= kMaxLabelChars ? text
+                                         : text.left(kMaxLabelChars - 1) + QStringLiteral("…");
 }
 
 QString secondsText(double s)
@@ -25,7 +26,10 @@ QString secondsText(double s)
 class BytesTicker : public QCPAxisTicker
 {
 protected:
-    QString getTickLabel(double tick, const QLocale &, QChar, int) override { return overviewBytesText(tick); }
+    QString getTickLabel(double tick, const QLocale &, QChar, int) override
+    {
+        return overviewBytesText(tick);
+    }
 };
 } // namespace
 
@@ -35,7 +39,8 @@ OverviewChart::OverviewChart(const QString &title, QWidget *parent)
     setMinimumSize(220, 150);
     plotLayout()->insertRow(0);
     m_titleText = title;
-    m_title = new QCPTextElement(this, title, QFont(font().family(), font().pointSize(), QFont::Bold));
+    m_title =
+        new QCPTextElement(this, title, QFont(font().family(), font().pointSize(), QFont::Bold));
     plotLayout()->addElement(0, 0, m_title);
     setInteractions(QCP::iSelectPlottables);
     QFont small = font();
@@ -49,8 +54,9 @@ OverviewChart::OverviewChart(const QString &title, QWidget *parent)
     legend->setRowSpacing(0);
     legend->setBrush(QColor(255, 255, 255, 210));
     axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
-    connect(this, &QCustomPlot::plottableClick, this,
-            [this](QCPAbstractPlottable *p, int index, QMouseEvent *) { onPlottableClick(p, index); });
+    connect(
+        this, &QCustomPlot::plottableClick, this,
+        [this](QCPAbstractPlottable *p, int index, QMouseEvent *) { onPlottableClick(p, index); });
 }
 
 void OverviewChart::reset(const QString &emptyText)
@@ -78,8 +84,8 @@ void OverviewChart::reset(const QString &emptyText)
     }
 }
 
-QCPBars *OverviewChart::addTimeBars(const QVector<OverviewBar> &bars, double binSeconds, const QString &name,
-                                    const QColor &color, const QString &what)
+QCPBars *OverviewChart::addTimeBars(const QVector<OverviewBar> &bars, double binSeconds,
+                                    const QString &name, const QColor &color, const QString &what)
 {
     auto *plot = new QCPBars(xAxis, yAxis);
     plot->setName(name);
@@ -116,8 +122,9 @@ QCPBars *OverviewChart::addTimeBars(const QVector<OverviewBar> &bars, double bin
     return plot;
 }
 
-QCPGraph *OverviewChart::addTimeLine(const QVector<double> &values, double binSeconds, const QString &name,
-                                     const QColor &color, std::function<QVector<qint64>(int)> idsOf, const QString &what,
+QCPGraph *OverviewChart::addTimeLine(const QVector<double> &values, double binSeconds,
+                                     const QString &name, const QColor &color,
+                                     std::function<QVector<qint64>(int)> idsOf, const QString &what,
                                      std::function<std::pair<int, int>(qint64)> binsOf)
 {
     QCPGraph *graph = addGraph(xAxis, yAxis);
@@ -126,7 +133,8 @@ QCPGraph *OverviewChart::addTimeLine(const QVector<double> &values, double binSe
     graph->setBrush(QColor(color.red(), color.green(), color.blue(), 40));
     graph->setLineStyle(QCPGraph::lsStepCenter);
     graph->setSelectable(QCP::stSingleData);
-    graph->selectionDecorator()->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color.darker(150), 6));
+    graph->selectionDecorator()->setScatterStyle(
+        QCPScatterStyle(QCPScatterStyle::ssCircle, color.darker(150), 6));
     QVector<double> keys;
     for (int i = 0; i < values.size(); ++i)
         keys.append((i + 0.5) * binSeconds);
@@ -141,8 +149,9 @@ QCPGraph *OverviewChart::addTimeLine(const QVector<double> &values, double binSe
     return graph;
 }
 
-QCPBars *OverviewChart::addCategoryBars(const QVector<OverviewBar> &bars, bool horizontal, const QColor &color,
-                                        const QString &valueAxisLabel, std::function<QString(double)> valueText,
+QCPBars *OverviewChart::addCategoryBars(const QVector<OverviewBar> &bars, bool horizontal,
+                                        const QColor &color, const QString &valueAxisLabel,
+                                        std::function<QString(double)> valueText,
                                         const QString &what)
 {
     m_horizontal = horizontal;
@@ -225,7 +234,8 @@ void OverviewChart::finish()
     }
     // Whole counts: no 2.5 ticks on a count axis.
     QCPAxis *countAxis = m_horizontal ? xAxis : yAxis;
-    if (!m_bytes && maxValue < 30 && qSharedPointerDynamicCast<QCPAxisTickerText>(countAxis->ticker()).isNull()) {
+    if (!m_bytes && maxValue < 30 &&
+        qSharedPointerDynamicCast<QCPAxisTickerText>(countAxis->ticker()).isNull()) {
         auto fixed = QSharedPointer<QCPAxisTickerFixed>::create();
         fixed->setTickStep(1);
         fixed->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
@@ -266,7 +276,8 @@ QString OverviewChart::labelFor(const Target &target, int index) const
         return QStringLiteral("%1: %2").arg(target.what, target.labels.at(index));
     if (target.binSeconds > 0) {
         const double from = index * target.binSeconds;
-        return tr("%1 at %2–%3 s").arg(target.what, secondsText(from), secondsText(from + target.binSeconds));
+        return tr("%1 at %2–%3 s")
+            .arg(target.what, secondsText(from), secondsText(from + target.binSeconds));
     }
     return target.what;
 }

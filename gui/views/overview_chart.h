@@ -34,8 +34,8 @@ public:
     // Bars with a text label each: vertical (histogram, left to right) or horizontal (ranking,
     // first on top), the value printed at the end of horizontal bars with valueText.
     QCPBars *addCategoryBars(const QVector<OverviewBar> &bars, bool horizontal, const QColor &color,
-                             const QString &valueAxisLabel, std::function<QString(double)> valueText,
-                             const QString &what);
+                             const QString &valueAxisLabel,
+                             std::function<QString(double)> valueText, const QString &what);
     void setTimeAxis(double seconds, const QString &valueLabel);
     void finish(); // legend, ranges, empty text; then replot
 
@@ -66,12 +66,12 @@ protected:
 private:
     struct Target
     {
-        QVector<QVector<qint64>> ids;                 // by data index (bars)
-        std::function<QVector<qint64>(int)> idsOf;    // or computed (lines)
+        QVector<QVector<qint64>> ids;                      // by data index (bars)
+        std::function<QVector<qint64>(int)> idsOf;         // or computed (lines)
         std::function<std::pair<int, int>(qint64)> binsOf; // lines: the bins an id is in
-        QStringList labels;                           // by data index
-        QString what;                                 // "retransmits", "opened" ...
-        double binSeconds = 0;                        // > 0: time bars, label from the key
+        QStringList labels;                                // by data index
+        QString what;                                      // "retransmits", "opened" ...
+        double binSeconds = 0;                             // > 0: time bars, label from the key
     };
     void onPlottableClick(QCPAbstractPlottable *plottable, int dataIndex);
     QString labelFor(const Target &target, int index) const;
@@ -85,7 +85,7 @@ private:
     QVector<QCPAbstractPlottable *> m_order;
     QCPBarsGroup *m_group = nullptr;
     bool m_horizontal = false;
-    bool m_bytes = false; // the value axis counts bytes
+    bool m_bytes = false;   // the value axis counts bytes
     bool m_clicked = false; // the selection is the user's click, not a highlight
     int m_categories = 0;
 };

@@ -359,8 +359,8 @@ void OverviewDashboard::rebuild()
     c = m_charts.value(QStringLiteral("rtt"));
     c->reset(tr("No RTT measured"));
     c->addCategoryBars(ov.rtt.bins, false, QColor(0x15, 0x65, 0xc0),
-                       ov.rttFromSamples ? tr("kernel samples") : tr("connections"),
-                       countText, tr("srtt"));
+                       ov.rttFromSamples ? tr("kernel samples") : tr("connections"), countText,
+                       tr("srtt"));
     c->setToolTip(ov.rttFromSamples
                       ? tr("The smoothed RTT of every kernel sample")
                       : tr("One value per connection: its smoothed RTT at close, else the "

@@ -53,7 +53,8 @@ void PacketDetailsView::setPacket(const Packet &packet, const PacketContext &con
         // Options and the payload dump are what people open the pane for.
         for (int c = 0; c < top->childCount(); ++c) {
             const QString t = top->child(c)->text(0);
-            if (t.startsWith(QLatin1String("Options:")) || t.startsWith(QLatin1String("Payload snapshot:")))
+            if (t.startsWith(QLatin1String("Options:")) ||
+                t.startsWith(QLatin1String("Payload snapshot:")))
                 top->child(c)->setExpanded(true);
         }
     }
@@ -63,7 +64,8 @@ void PacketDetailsView::addNodes(QTreeWidgetItem *parent, const QVector<DetailNo
 {
     static const QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
     for (const DetailNode &n : nodes) {
-        auto *item = parent ? new QTreeWidgetItem(parent, {n.text}) : new QTreeWidgetItem(this, {n.text});
+        auto *item =
+            parent ? new QTreeWidgetItem(parent, {n.text}) : new QTreeWidgetItem(this, {n.text});
         if (n.problem) {
             item->setForeground(0, QColor(0x3a, 0x00, 0x00));
             item->setBackground(0, QColor(0xff, 0xc8, 0xc8));

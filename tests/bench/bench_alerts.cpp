@@ -72,11 +72,11 @@ int main(int argc, char **argv)
         return 2;
     }
     std::vector<Slice> slices;
-    replaySession(*session, [&](const QVector<Connection> &c, const QVector<Packet> &p,
-                                const KernelData &k) {
-        slices.push_back({c, p, k});
-        return true;
-    });
+    replaySession(*session,
+                  [&](const QVector<Connection> &c, const QVector<Packet> &p, const KernelData &k) {
+                      slices.push_back({c, p, k});
+                      return true;
+                  });
     // Records = what the engine looks at: every state change once, packets and kernel records.
     AlertEngine counter;
     for (const Slice &s : slices)
@@ -103,8 +103,8 @@ int main(int argc, char **argv)
         std::printf("%-20s %7.3f CPU-s  %6.1f ns/record  %5.2f M records/s  %llu alerts  "
                     "(median of %d)\n",
                     name, seconds, records ? seconds * 1e9 / double(records) : 0.0,
-                    seconds > 0 ? double(records) / seconds / 1e6 : 0.0,
-                    (unsigned long long)alerts, rounds);
+                    seconds > 0 ? double(records) / seconds / 1e6 : 0.0, (unsigned long long)alerts,
+                    rounds);
     }
     return 0;
 }

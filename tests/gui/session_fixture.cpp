@@ -12,8 +12,8 @@ namespace tcpscope::testing {
 
 namespace {
 
-constexpr qint64 kMonoBase = 5'000'000'000'000;            // 5000 s of uptime
-constexpr qint64 kWallBase = 1'795'000'000'000'000'000;    // a fixed day in Nov 2026
+constexpr qint64 kMonoBase = 5'000'000'000'000;         // 5000 s of uptime
+constexpr qint64 kWallBase = 1'795'000'000'000'000'000; // a fixed day in Nov 2026
 constexpr qint64 kMs = 1'000'000;
 
 struct Endpoint
@@ -24,8 +24,9 @@ struct Endpoint
 
 // Wrappers over the shared builders: tenths-of-a-millisecond times on a fixed uptime, and this
 // fixture's own values (cgroup, RTT, segments) that the GUI tests check.
-ts_state_change stateChange(quint64 sock, qint64 atMs10, int from, int to, quint32 pid, const char *comm,
-                            int family, Endpoint local, Endpoint remote, quint8 ownerSource)
+ts_state_change stateChange(quint64 sock, qint64 atMs10, int from, int to, quint32 pid,
+                            const char *comm, int family, Endpoint local, Endpoint remote,
+                            quint8 ownerSource)
 {
     const testrec::Endpoint ep{family == 6 ? AF_INET6 : AF_INET, local.addr, local.port,
                                remote.addr, remote.port};
@@ -51,7 +52,19 @@ ts_close_stats closeStats(quint64 sock, qint64 atMs10, int oldState, quint64 sen
     return r;
 }
 
-enum : int { EST = 1, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN };
+enum : int
+{
+    EST = 1,
+    SYN_SENT,
+    SYN_RECV,
+    FIN_WAIT1,
+    FIN_WAIT2,
+    TIME_WAIT,
+    CLOSE,
+    CLOSE_WAIT,
+    LAST_ACK,
+    LISTEN
+};
 
 } // namespace
 
@@ -59,8 +72,8 @@ KernelData kernelFixture(qint64 wallBase)
 {
     KernelData k;
     const auto ms = [wallBase](double v) { return wallBase + qint64(v * kMs); };
-    const quint16 all = TS_SAMPLE_RTT | TS_SAMPLE_MIN_RTT | TS_SAMPLE_CWND | TS_SAMPLE_WINDOWS | TS_SAMPLE_INFLIGHT |
-                        TS_SAMPLE_MSS | TS_SAMPLE_RATE | TS_SAMPLE_BYTES;
+    const quint16 all = TS_SAMPLE_RTT | TS_SAMPLE_MIN_RTT | TS_SAMPLE_CWND | TS_SAMPLE_WINDOWS |
+                        TS_SAMPLE_INFLIGHT | TS_SAMPLE_MSS | TS_SAMPLE_RATE | TS_SAMPLE_BYTES;
     for (int i = 0; i < 50; ++i) {
         TcpSample s;
         s.connectionId = kFixtureTransferId;
@@ -123,7 +136,8 @@ KernelData kernelFixture(qint64 wallBase)
     peerRst.kind = KernelEventKind::ResetReceived;
     peerRst.state = 1;
     k.events = {rtx, rec, open, refusedRst, peerRst};
-    std::sort(k.events.begin(), k.events.end(), [](const KernelEvent &a, const KernelEvent &b) { return a.timeNs < b.timeNs; });
+    std::sort(k.events.begin(), k.events.end(),
+              [](const KernelEvent &a, const KernelEvent &b) { return a.timeNs < b.timeNs; });
     DropEvent old;
     old.connectionId = kFixtureTransferId;
     old.timeNs = ms(350);
@@ -165,26 +179,36 @@ bool writeFixtureSession(const QString &path, FixtureFacts *facts, QString *erro
     tracker.onStateChange(stateChange(0x103, 1001, SYN_RECV, EST, 100, "nginx", 4, srv, cli, lis));
     tracker.onStateChange(stateChange(0x102, 1002, SYN_SENT, EST, 200, "curl", 4, cli, srv, cur));
     tracker.onStateChange(stateChange(0x102, 6000, EST, FIN_WAIT1, 200, "curl", 4, cli, srv, cur));
-    tracker.onStateChange(stateChange(0x103, 6001, EST, CLOSE_WAIT, 100, "nginx", 4, srv, cli, lis));
-    tracker.onStateChange(stateChange(0x102, 6002, FIN_WAIT1, FIN_WAIT2, 200, "curl", 4, cli, srv, cur));
-    tracker.onStateChange(stateChange(0x103, 6010, CLOSE_WAIT, LAST_ACK, 100, "nginx", 4, srv, cli, lis));
-    tracker.onStateChange(stateChange(0x102, 6012, FIN_WAIT2, TIME_WAIT, 200, "curl", 4, cli, srv, cur));
-    tracker.onStateChange(stateChange(0x103, 6013, LAST_ACK, CLOSE, 100, "nginx", 4, srv, cli, lis));
+    tracker.onStateChange(
+        stateChange(0x103, 6001, EST, CLOSE_WAIT, 100, "nginx", 4, srv, cli, lis));
+    tracker.onStateChange(
+        stateChange(0x102, 6002, FIN_WAIT1, FIN_WAIT2, 200, "curl", 4, cli, srv, cur));
+    tracker.onStateChange(
+        stateChange(0x103, 6010, CLOSE_WAIT, LAST_ACK, 100, "nginx", 4, srv, cli, lis));
+    tracker.onStateChange(
+        stateChange(0x102, 6012, FIN_WAIT2, TIME_WAIT, 200, "curl", 4, cli, srv, cur));
+    tracker.onStateChange(
+        stateChange(0x103, 6013, LAST_ACK, CLOSE, 100, "nginx", 4, srv, cli, lis));
     tracker.onCloseStats(closeStats(0x103, 6013, LAST_ACK, 1234, 4096, 0, 0));
-    tracker.onStateChange(stateChange(0x102, 9000, TIME_WAIT, CLOSE, 200, "curl", 4, cli, srv, cur));
+    tracker.onStateChange(
+        stateChange(0x102, 9000, TIME_WAIT, CLOSE, 200, "curl", 4, cli, srv, cur));
     tracker.onCloseStats(closeStats(0x102, 9000, TIME_WAIT, 4096, 1234, 1, 0));
     // 4: refused.
     const Endpoint cli2{"127.0.0.1", 40002}, discard{"127.0.0.1", 9};
-    tracker.onStateChange(stateChange(0x104, 12000, CLOSE, SYN_SENT, 201, "curl", 4, cli2, discard, cur));
-    tracker.onStateChange(stateChange(0x104, 12001, SYN_SENT, CLOSE, 201, "curl", 4, cli2, discard, cur));
+    tracker.onStateChange(
+        stateChange(0x104, 12000, CLOSE, SYN_SENT, 201, "curl", 4, cli2, discard, cur));
+    tracker.onStateChange(
+        stateChange(0x104, 12001, SYN_SENT, CLOSE, 201, "curl", 4, cli2, discard, cur));
     tracker.onCloseStats(closeStats(0x104, 12001, SYN_SENT, 0, 0, 0, ECONNREFUSED));
     // 5: IPv6, still open when the capture stops.
     const Endpoint v6l{"2001:db8::10", 50000}, v6r{"2001:db8::1", 443};
-    tracker.onStateChange(stateChange(0x105, 15000, CLOSE, SYN_SENT, 300, "wget", 6, v6l, v6r, cur));
+    tracker.onStateChange(
+        stateChange(0x105, 15000, CLOSE, SYN_SENT, 300, "wget", 6, v6l, v6r, cur));
     tracker.onStateChange(stateChange(0x105, 15250, SYN_SENT, EST, 300, "wget", 6, v6l, v6r, cur));
     // 6: reset by the peer.
     const Endpoint pl{"10.0.0.1", 50100}, pr{"10.0.0.2", 5432};
-    tracker.onStateChange(stateChange(0x106, 18000, CLOSE, SYN_SENT, 400, "python3", 4, pl, pr, cur));
+    tracker.onStateChange(
+        stateChange(0x106, 18000, CLOSE, SYN_SENT, 400, "python3", 4, pl, pr, cur));
     tracker.onStateChange(stateChange(0x106, 18020, SYN_SENT, EST, 400, "python3", 4, pl, pr, cur));
     tracker.onStateChange(stateChange(0x106, 24000, EST, CLOSE, 400, "python3", 4, pl, pr, cur));
     tracker.onCloseStats(closeStats(0x106, 24000, EST, 100, 0, 3, ECONNRESET));
@@ -215,7 +239,8 @@ bool writeFixtureSession(const QString &path, FixtureFacts *facts, QString *erro
             if (s.connectionId != c.id)
                 continue;
             ++c.kernel.samples;
-            c.kernel.srttUsMin = c.kernel.srttUsMin ? std::min(c.kernel.srttUsMin, s.srttUs) : s.srttUs;
+            c.kernel.srttUsMin =
+                c.kernel.srttUsMin ? std::min(c.kernel.srttUsMin, s.srttUs) : s.srttUs;
             c.kernel.srttUsMax = std::max(c.kernel.srttUsMax, s.srttUs);
             c.kernel.cwndMax = std::max(c.kernel.cwndMax, s.cwnd);
         }
@@ -264,7 +289,9 @@ QVector<Connection> syntheticConnections(int n, qint64 originNs)
         c.remoteAddr = QStringLiteral("10.2.0.1");
         c.remotePort = 443;
         const qint64 t0 = originNs + qint64(i) * 3 * kMs;
-        auto add = [&c](qint64 t, TcpState from, TcpState to) { c.history.append({t, from, to, c.pid, c.comm}); };
+        auto add = [&c](qint64 t, TcpState from, TcpState to) {
+            c.history.append({t, from, to, c.pid, c.comm});
+        };
         add(t0, TcpState::Close, TcpState::SynSent);
         add(t0 + kMs / 10, TcpState::SynSent, TcpState::Established);
         add(t0 + 200 * kMs, TcpState::Established, TcpState::FinWait1);
@@ -286,7 +313,8 @@ QVector<Packet> lossyTransferPackets(qint64 connectionId, qint64 startNs, qint64
     constexpr quint32 c = kLossyClientIsn;
     constexpr quint32 s = 5'000'000;
     QVector<Packet> out;
-    const auto add = [&](PacketDirection dir, quint8 flags, quint32 relSeq, quint32 relAck, quint32 len) -> Packet & {
+    const auto add = [&](PacketDirection dir, quint8 flags, quint32 relSeq, quint32 relAck,
+                         quint32 len) -> Packet & {
         Packet p;
         p.id = firstId + out.size();
         p.connectionId = connectionId;
@@ -332,7 +360,8 @@ QVector<Packet> lossyTransferPackets(qint64 connectionId, qint64 startNs, qint64
     dup2.analysis = AnalysisDuplicateAck;
     dup2.dupAckNum = 2;
     dup2.options = sack(2001, 4001);
-    add(Out, TS_TCP_ACK | TS_TCP_PSH, 1001, 1, 1000).analysis = AnalysisRetransmission | AnalysisFastRetransmission;
+    add(Out, TS_TCP_ACK | TS_TCP_PSH, 1001, 1, 1000).analysis =
+        AnalysisRetransmission | AnalysisFastRetransmission;
     Packet &zero = add(In, TS_TCP_ACK, 1, 4001, 0);
     zero.window = 0;
     zero.scaledWindow = 0;

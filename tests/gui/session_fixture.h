@@ -13,8 +13,8 @@ namespace tcpscope::testing {
 struct FixtureFacts
 {
     int connections = 0;
-    int segments = 0;        // timeline segments (states with a duration, CLOSE excluded)
-    qint64 startedNs = 0;    // capture start (wall)
+    int segments = 0;     // timeline segments (states with a duration, CLOSE excluded)
+    qint64 startedNs = 0; // capture start (wall)
     qint64 stoppedNs = 0;
     quint64 lostRecords = 0;
     // Kernel metrics: samples of connection 2 (a transfer with one loss) and 6 (reset
@@ -38,7 +38,6 @@ struct FixtureFacts
 KernelData kernelFixture(qint64 wallBaseNs);
 constexpr qint64 kFixtureTransferId = 2;
 constexpr qint64 kFixtureResetId = 6;
-
 
 // Connections (in id order):
 //  1 nginx  pid 100 listener 0.0.0.0:8080                          open (LISTEN)

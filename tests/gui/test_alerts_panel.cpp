@@ -7,9 +7,9 @@
 // falling back to the status bar where no notification service is on a session bus.
 #include "alert_notifier.h"
 #include "capture_controller.h"
-#include "dialogs/capture_options_dialog.h"
 #include "charts/timeline_widget.h"
 #include "detect/alert_engine.h"
+#include "dialogs/capture_options_dialog.h"
 #include "main_window.h"
 #include "models/alert_table_model.h"
 #include "models/connection_table_model.h"
@@ -28,9 +28,9 @@
 #include <QHelpEvent>
 #include <QInputDialog>
 #include <QLabel>
-#include <QScopeGuard>
 #include <QLineEdit>
 #include <QMenu>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -454,16 +454,16 @@ private slots:
         QVERIFY(state);
         // Read at the first stats update (the stand-in helper's stream ends soon after).
         QString text, tip;
-        const auto conn = connect(w.captureController(), &CaptureController::statsUpdated, &w,
-                                  [&] {
-                                      if (text.isEmpty()) {
-                                          text = state->text();
-                                          tip = state->toolTip();
-                                      }
-                                  });
+        const auto conn = connect(w.captureController(), &CaptureController::statsUpdated, &w, [&] {
+            if (text.isEmpty()) {
+                text = state->text();
+                tip = state->toolTip();
+            }
+        });
         QTRY_VERIFY(!text.isEmpty());
         disconnect(conn);
-        QVERIFY2(text.contains(QStringLiteral("(trigger kind:syn_flood) · ring ")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("(trigger kind:syn_flood) · ring ")),
+                 qPrintable(text));
         QVERIFY2(text.contains(QStringLiteral("0 window(s) kept")), qPrintable(text));
         QVERIFY2(tip.contains(QStringLiteral("128 MiB ring")), qPrintable(tip));
         w.stopCapture();

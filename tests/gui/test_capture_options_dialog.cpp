@@ -65,7 +65,8 @@ private slots:
         d.filterEdit()->setText(QStringLiteral("cgroup /system.slice/nginx.service and pid 42"));
         QVERIFY(d.isValid());
         QVERIFY(d.errorLabel()->text().isEmpty());
-        QCOMPARE(d.options().filter, QStringLiteral("cgroup /system.slice/nginx.service and pid 42"));
+        QCOMPARE(d.options().filter,
+                 QStringLiteral("cgroup /system.slice/nginx.service and pid 42"));
         d.filterEdit()->setText(QStringLiteral("cgroup system.slice"));
         QVERIFY(!d.isValid());
         QVERIFY2(d.errorLabel()->text().contains(QLatin1String("is not a cgroup path")),

@@ -7,16 +7,16 @@
 #include "charts/timeline_widget.h"
 #include "main_window.h"
 #include "models/connection_table_model.h"
+#include "models/endpoint_table_model.h"
 #include "models/packet_table_model.h"
 #include "session/session_writer.h"
 #include "session_fixture.h"
 #include "tcpscope_records.h"
+#include "views/annotations_view.h"
 #include "views/connection_detail_view.h"
 #include "views/connection_table_view.h"
 #include "views/context_menus.h"
-#include "views/annotations_view.h"
 #include "views/endpoints_view.h"
-#include "models/endpoint_table_model.h"
 #include "views/filter_bar.h"
 #include "views/packet_details_view.h"
 #include "views/packet_inspector.h"
@@ -25,25 +25,25 @@
 #include <QAbstractItemView>
 #include <QApplication>
 #include <QCheckBox>
-#include <QSortFilterProxyModel>
-#include <QTabBar>
 #include <QClipboard>
 #include <QCompleter>
+#include <QHeaderView>
 #include <QInputDialog>
 #include <QLabel>
-#include <QPushButton>
 #include <QLineEdit>
 #include <QMenu>
+#include <QPushButton>
 #include <QSettings>
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
 #include <QStatusBar>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
-#include <unistd.h>
-#include <QHeaderView>
-#include <QSignalSpy>
 #include <QToolButton>
 #include <QTreeWidget>
+#include <unistd.h>
 
 using namespace tcpscope;
 using Col = ConnectionTableModel;
@@ -455,8 +455,7 @@ private slots:
         w.lowerTabs()->setCurrentWidget(ep);
         ep->setGrouping(EndpointGrouping::Process);
         ep->recomputeNow();
-        const EndpointTable expected =
-            computeEndpoints(*w.session(), EndpointGrouping::Process);
+        const EndpointTable expected = computeEndpoints(*w.session(), EndpointGrouping::Process);
         QCOMPARE(ep->model()->rowCount(), int(expected.rows.size()));
         QVERIFY(expected.rows.size() >= 2);
         auto rowOfKey = [ep](const QString &key) {
@@ -653,7 +652,8 @@ private slots:
         // Go To: the packet's connection and the packet.
         w.goToAnnotation(1);
         QCOMPARE(w.tableView()->currentConnectionId(), w.annotations().at(1).connectionId);
-        QTRY_COMPARE(w.inspector()->packetsPanel()->currentPacketId(), w.annotations().at(1).packetId);
+        QTRY_COMPARE(w.inspector()->packetsPanel()->currentPacketId(),
+                     w.annotations().at(1).packetId);
         // Go To on the range zooms the timeline to it.
         w.goToAnnotation(2);
         const Annotation &range = w.annotations().at(2);

@@ -11,9 +11,9 @@
 #include <QFile>
 #include <QIcon>
 #include <QImage>
-#include <QSettings>
 #include <QLabel>
 #include <QLineEdit>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -86,7 +86,8 @@ private slots:
         QCOMPARE(cell(w, 2, Col::ColCloseReason), QStringLiteral("fin"));
         QCOMPARE(cell(w, 2, Col::ColSent), QStringLiteral("4.00 KiB"));
         QCOMPARE(cell(w, 2, Col::ColRetrans), QStringLiteral("1"));
-        QCOMPARE(cell(w, 2, Col::ColStates), QStringLiteral("SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>TIME_WAIT>CLOSE"));
+        QCOMPARE(cell(w, 2, Col::ColStates),
+                 QStringLiteral("SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>TIME_WAIT>CLOSE"));
         QCOMPARE(cell(w, 2, Col::ColDuration), QStringLiteral("800 ms"));
         // The accepted socket belongs to the server.
         QCOMPARE(cell(w, 3, Col::ColProcess), QStringLiteral("nginx"));
@@ -129,7 +130,8 @@ private slots:
             // Independently of barCenter: the pixel maps back to this bar's row and time span.
             const TimelineRow &row = tl->layout().rows.at(tl->layout().rowOf(id));
             QCOMPARE(qRound(tl->yAxis->pixelToCoord(p.y())), tl->layout().rowOf(id));
-            QVERIFY(tl->xAxis->pixelToCoord(p.x()) >= row.x0 - 0.01 && tl->xAxis->pixelToCoord(p.x()) <= row.x1 + 0.01);
+            QVERIFY(tl->xAxis->pixelToCoord(p.x()) >= row.x0 - 0.01 &&
+                    tl->xAxis->pixelToCoord(p.x()) <= row.x1 + 0.01);
             QTest::mouseClick(tl, Qt::LeftButton, {}, p);
             QCOMPARE(selectedId(w), id);
             QCOMPARE(tl->selectedId(), id);
@@ -137,9 +139,14 @@ private slots:
 
         // Hovering names the connection, the state under the cursor and its time range.
         const QString tip = tl->toolTipAt(tl->barCenter(5));
-        QVERIFY2(tip.contains(QStringLiteral("wget")) && tip.contains(QStringLiteral("[2001:db8::1]:443")), qPrintable(tip));
-        QVERIFY2(tip.contains(QStringLiteral("ESTABLISHED")) && tip.contains(QStringLiteral("still open")), qPrintable(tip));
-        QVERIFY(tl->toolTipAt(QPoint(tl->axisRect()->right() - 1, tl->axisRect()->top() + 1)).isEmpty());
+        QVERIFY2(tip.contains(QStringLiteral("wget")) &&
+                     tip.contains(QStringLiteral("[2001:db8::1]:443")),
+                 qPrintable(tip));
+        QVERIFY2(tip.contains(QStringLiteral("ESTABLISHED")) &&
+                     tip.contains(QStringLiteral("still open")),
+                 qPrintable(tip));
+        QVERIFY(tl->toolTipAt(QPoint(tl->axisRect()->right() - 1, tl->axisRect()->top() + 1))
+                    .isEmpty());
 
         // Selecting a table row highlights its bar.
         const int row = proxyRowOfId(w, 6);
@@ -202,7 +209,8 @@ private slots:
         QCOMPARE(w.tableView()->model()->rowCount(), 3);
         QCOMPARE(w.timeline()->barCount(), 3);
         QVERIFY(proxyRowOfId(w, 3) < 0 && proxyRowOfId(w, 2) >= 0 && proxyRowOfId(w, 6) >= 0);
-        QVERIFY2(w.idFilterAction()->text().contains(QStringLiteral("resets 00:00:01")), qPrintable(w.idFilterAction()->text()));
+        QVERIFY2(w.idFilterAction()->text().contains(QStringLiteral("resets 00:00:01")),
+                 qPrintable(w.idFilterAction()->text()));
         QVERIFY(w.connectionModel()->hasConnectionIdFilter());
         // Both filters apply.
         w.setFilterText(QStringLiteral("curl"));
@@ -235,7 +243,8 @@ private slots:
         QCOMPARE(cell(w, 3, Col::ColDrops), QString()); // nothing happened: blank, not 0
         // Sorting by drops puts the connection with a drop first when descending.
         w.tableView()->sortByColumn(Col::ColDrops, Qt::DescendingOrder);
-        QCOMPARE(w.tableView()->model()->index(0, 0).data(Col::ConnectionIdRole).toLongLong(), qint64(2));
+        QCOMPARE(w.tableView()->model()->index(0, 0).data(Col::ConnectionIdRole).toLongLong(),
+                 qint64(2));
     }
 
     void saveAsWritesAReadableCopy()
@@ -283,7 +292,8 @@ private slots:
         QVERIFY(w.openSession(file));
         QCOMPARE(w.lostLabel()->text(), QStringLiteral("0 records lost · interrupted"));
         QVERIFY(w.lostLabel()->styleSheet().contains(QStringLiteral("background")));
-        QVERIFY2(w.lostLabel()->toolTip().contains(gap.reason), qPrintable(w.lostLabel()->toolTip()));
+        QVERIFY2(w.lostLabel()->toolTip().contains(gap.reason),
+                 qPrintable(w.lostLabel()->toolTip()));
         QVERIFY2(w.lostLabel()->toolTip().contains(QStringLiteral("(2.0 s)")),
                  qPrintable(w.lostLabel()->toolTip()));
     }
@@ -322,7 +332,8 @@ private slots:
         QCOMPARE(errors.count(), 1);
         const QString message = errors.first().first().toString();
         QVERIFY2(message.contains(QStringLiteral("bad.tcpscope")), qPrintable(message));
-        QVERIFY2(message.section(QLatin1Char('\n'), 1).trimmed().size() > 5, qPrintable(message)); // has a reason
+        QVERIFY2(message.section(QLatin1Char('\n'), 1).trimmed().size() > 5,
+                 qPrintable(message)); // has a reason
         QCOMPARE(w.connectionModel()->rowCount(), 6);
         QCOMPARE(w.sessionPath(), QFileInfo(m_session).absoluteFilePath());
     }
@@ -333,7 +344,8 @@ private slots:
         const QString fake = m_dir.filePath(QStringLiteral("fake-helper.sh"));
         QFile script(fake);
         QVERIFY(script.open(QIODevice::WriteOnly));
-        script.write("#!/bin/sh\necho 'tcpscope-helper: needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN' >&2\nexit 1\n");
+        script.write("#!/bin/sh\necho 'tcpscope-helper: needs root or "
+                     "CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN' >&2\nexit 1\n");
         script.close();
         QVERIFY(script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
         qputenv("TCPSCOPE_HELPER", fake.toLocal8Bit());
@@ -351,7 +363,8 @@ private slots:
         w.startCapture();
         QVERIFY(!w.isCapturing());
         QCOMPARE(errors.count(), 2);
-        QVERIFY2(errors.at(1).first().toString().contains(QStringLiteral("no-such-helper")), qPrintable(errors.at(1).first().toString()));
+        QVERIFY2(errors.at(1).first().toString().contains(QStringLiteral("no-such-helper")),
+                 qPrintable(errors.at(1).first().toString()));
         qunsetenv("TCPSCOPE_HELPER");
     }
 
@@ -368,10 +381,12 @@ private slots:
             QVERIFY(w.openSession(copy));
             opened.prepend(QFileInfo(copy).absoluteFilePath());
         }
-        QVERIFY(w.openSession(m_dir.filePath(QStringLiteral("recent-5.tcpscope")))); // moves to the top
+        QVERIFY(
+            w.openSession(m_dir.filePath(QStringLiteral("recent-5.tcpscope")))); // moves to the top
         const QStringList recent = QSettings().value(QStringLiteral("recentFiles")).toStringList();
         QCOMPARE(recent.size(), 8);
-        QCOMPARE(recent.first(), QFileInfo(m_dir.filePath(QStringLiteral("recent-5.tcpscope"))).absoluteFilePath());
+        QCOMPARE(recent.first(),
+                 QFileInfo(m_dir.filePath(QStringLiteral("recent-5.tcpscope"))).absoluteFilePath());
         QCOMPARE(recent.at(1), opened.at(0));
         QVERIFY(!recent.contains(opened.at(9))); // the oldest fell off
         QCOMPARE(recent.count(recent.first()), 1);

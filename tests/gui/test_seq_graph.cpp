@@ -72,7 +72,8 @@ class TestSeqGraph : public QObject
         constexpr qint64 us = 1000;
         const qint64 t0 = kOrigin + 5 * kMs;
         QVector<Packet> raw;
-        const auto packet = [&](qint64 t, bool out, quint8 flags, quint32 seq, quint32 ack, quint32 len) -> Packet & {
+        const auto packet = [&](qint64 t, bool out, quint8 flags, quint32 seq, quint32 ack,
+                                quint32 len) -> Packet & {
             Packet p;
             p.connectionId = kConn;
             p.timeNs = t;
@@ -85,7 +86,8 @@ class TestSeqGraph : public QObject
             raw.append(p);
             return raw.last();
         };
-        const QByteArray synOptions("\x02\x04\x05\xb4\x04\x02\x01\x03\x03\x07", 10); // MSS, SACK-perm, wscale 7
+        const QByteArray synOptions("\x02\x04\x05\xb4\x04\x02\x01\x03\x03\x07",
+                                    10); // MSS, SACK-perm, wscale 7
         packet(t0, true, TS_TCP_SYN, c, 0, 0).options = synOptions;
         packet(t0 + 300 * us, false, TS_TCP_SYN | TS_TCP_ACK, s, c + 1, 0).options = synOptions;
         packet(t0 + 310 * us, true, TS_TCP_ACK, c + 1, s + 1, 0);
@@ -118,8 +120,10 @@ class TestSeqGraph : public QObject
             packet(rexmitAt, true, TS_TCP_ACK, segStart(lost), s + 1, 1448);
             packet(rexmitAt + 300 * us, false, TS_TCP_ACK, s + 1, segStart(segments), 0);
         }
-        packet(d0 + segments * 50 * us + 400 * us, true, TS_TCP_FIN | TS_TCP_ACK, segStart(segments), s + 1, 0);
-        std::stable_sort(raw.begin(), raw.end(), [](const Packet &a, const Packet &b) { return a.timeNs < b.timeNs; });
+        packet(d0 + segments * 50 * us + 400 * us, true, TS_TCP_FIN | TS_TCP_ACK,
+               segStart(segments), s + 1, 0);
+        std::stable_sort(raw.begin(), raw.end(),
+                         [](const Packet &a, const Packet &b) { return a.timeNs < b.timeNs; });
         TcpAnalyzer analyzer;
         for (int i = 0; i < raw.size(); ++i) {
             raw[i].id = i + 1;
@@ -142,12 +146,13 @@ private slots:
         w.replot();
         const SeqGraphData &data = w.data();
         QCOMPARE(data.dataDirection(), PacketDirection::Out);
-        QCOMPARE(data.bars(SeqBarKind::Data).size() + data.bars(SeqBarKind::Retransmission).size()
-                     + data.bars(SeqBarKind::Problem).size(),
+        QCOMPARE(data.bars(SeqBarKind::Data).size() + data.bars(SeqBarKind::Retransmission).size() +
+                     data.bars(SeqBarKind::Problem).size(),
                  qsizetype(121));
         // The fast retransmission of segment 40 is a red bar (the analyzer may flag more).
         const QVector<SeqBar> &rexmit = data.bars(SeqBarKind::Retransmission);
-        QVERIFY(std::any_of(rexmit.cbegin(), rexmit.cend(), [](const SeqBar &b) { return b.y0 == 1.0 + 40 * 1448; }));
+        QVERIFY(std::any_of(rexmit.cbegin(), rexmit.cend(),
+                            [](const SeqBar &b) { return b.y0 == 1.0 + 40 * 1448; }));
         for (const SeqPoint &ack : data.acks())
             QCOMPARE(quint32(ack.y), data.packet(ack.packetId)->relAck);
         QCOMPARE(data.acks().last().y, 1.0 + 120 * 1448);
@@ -155,11 +160,11 @@ private slots:
         QVERIFY(!data.marks(SeqMarkKind::DupAck).isEmpty());
         // Scaled window: 2048 << 7 above the ACK.
         QCOMPARE(data.windows().last().y - data.acks().last().y, double(2048 << 7));
-        const QString png = QProcessEnvironment::systemEnvironment().value(QStringLiteral("TCPSCOPE_SEQ_PNG"));
+        const QString png =
+            QProcessEnvironment::systemEnvironment().value(QStringLiteral("TCPSCOPE_SEQ_PNG"));
         if (!png.isEmpty()) // for looking at it: TCPSCOPE_SEQ_PNG=/tmp/seq.png test_seq_graph
             QVERIFY(w.savePng(png, 1400, 800));
     }
-
 
     void geometryOfAHandMadeTransfer()
     {

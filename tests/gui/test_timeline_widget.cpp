@@ -119,7 +119,13 @@ private slots:
         w.addAnalysisMarkers(packets); // the same packets again (live refresh) add nothing
         const TimelineMarkers &m = w.analysisMarkers();
         QCOMPARE(m.count(), 3);
-        const struct { TimelineMarkerKind kind; int offset; const char *name; QRgb colour; } expected[] = {
+        const struct
+        {
+            TimelineMarkerKind kind;
+            int offset;
+            const char *name;
+            QRgb colour;
+        } expected[] = {
             {TimelineMarkerKind::Retransmission, 10, "Retransmission", qRgb(0xd6, 0x27, 0x28)},
             {TimelineMarkerKind::ZeroWindow, 11, "Zero window", qRgb(0xff, 0xd4, 0x00)},
             {TimelineMarkerKind::Reset, 13, "RST", qRgb(0xa4, 0x00, 0x00)},

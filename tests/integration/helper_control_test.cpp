@@ -324,10 +324,10 @@ private slots:
         QCOMPARE(helper.waitExit(5000), 77);
         const QString text = helper.stderrText();
         QCOMPARE(text.count('\n'), 0);
-        QVERIFY2(
-            text.startsWith("tcpscope-helper: needs root or CAP_BPF, CAP_PERFMON and "
-                            "CAP_NET_ADMIN (try: sudo setcap cap_bpf,cap_perfmon,cap_net_admin,cap_sys_ptrace+ep"),
-            qPrintable(text));
+        QVERIFY2(text.startsWith("tcpscope-helper: needs root or CAP_BPF, CAP_PERFMON and "
+                                 "CAP_NET_ADMIN (try: sudo setcap "
+                                 "cap_bpf,cap_perfmon,cap_net_admin,cap_sys_ptrace+ep"),
+                 qPrintable(text));
     }
 };
 

@@ -208,7 +208,7 @@ private slots:
             return;
         QProcess server, client;
         server.start(binDir() + "/ts_traffic", {"server", "6", QString::number(kServerSends),
-                                                    QString::number(kClientSends), "autobind"});
+                                                QString::number(kClientSends), "autobind"});
         const unsigned port = readPort(server);
         const qint64 serverPid = server.processId();
         QVERIFY(port != 0);

@@ -61,8 +61,7 @@ struct Listener
 
 std::optional<ts_listener_sample> find(const std::vector<ts_listener_sample> &v, unsigned port)
 {
-    const auto it =
-        std::find_if(v.begin(), v.end(), [&](const auto &s) { return s.port == port; });
+    const auto it = std::find_if(v.begin(), v.end(), [&](const auto &s) { return s.port == port; });
     return it == v.end() ? std::nullopt : std::optional(*it);
 }
 
@@ -210,8 +209,8 @@ private slots:
     void wellFormedReply()
     {
         std::vector<ts_listener_sample> parsed;
-        const Bytes reply = cat({diag(AF_INET, 10, 0x1122334455ull, SK_MEMINFO_VARS),
-                                 diag(AF_INET, 10, 9, 0), done()});
+        const Bytes reply = cat(
+            {diag(AF_INET, 10, 0x1122334455ull, SK_MEMINFO_VARS), diag(AF_INET, 10, 9, 0), done()});
         QCOMPARE(ListenerPoll::parseReply(reply, kSeq, AF_INET, parsed), Status::Done);
         QCOMPARE(parsed.size(), std::size_t(2));
         QCOMPARE(parsed[0].sock_id, 0x1122334455ull);
@@ -242,8 +241,8 @@ private slots:
             << q(good) + QByteArray(8, 0) << AF_INET << int(Status::Failed) << 1;
         Bytes lying = good;
         reinterpret_cast<nlmsghdr *>(lying.data())->nlmsg_len = lying.size() + 64;
-        QTest::newRow("length beyond the datagram") << q(lying) << AF_INET << int(Status::Failed)
-                                                    << 0;
+        QTest::newRow("length beyond the datagram")
+            << q(lying) << AF_INET << int(Status::Failed) << 0;
         Bytes tiny = good;
         reinterpret_cast<nlmsghdr *>(tiny.data())->nlmsg_len = sizeof(nlmsghdr) - 1;
         QTest::newRow("length below the header") << q(tiny) << AF_INET << int(Status::Failed) << 0;
@@ -256,14 +255,14 @@ private slots:
         QTest::newRow("not listening skipped")
             << q(cat({diag(AF_INET, 1, 5, 0), done()})) << AF_INET << int(Status::Done) << 0;
         QTest::newRow("stale sequence skipped")
-            << q(cat({diag(AF_INET, 10, 5, 0, kSeq - 1), done()})) << AF_INET
-            << int(Status::Done) << 0;
+            << q(cat({diag(AF_INET, 10, 5, 0, kSeq - 1), done()})) << AF_INET << int(Status::Done)
+            << 0;
         QTest::newRow("short SKMEMINFO: no drops read")
             << q(cat({diag(AF_INET, 10, 5, SK_MEMINFO_DROPS), done()})) << AF_INET
             << int(Status::Done) << 1;
         Bytes badAttr = diag(AF_INET, 10, 5, SK_MEMINFO_VARS);
-        auto *attr = reinterpret_cast<rtattr *>(badAttr.data() + NLMSG_LENGTH(NLMSG_ALIGN(
-                                                                     sizeof(inet_diag_msg))));
+        auto *attr = reinterpret_cast<rtattr *>(badAttr.data() +
+                                                NLMSG_LENGTH(NLMSG_ALIGN(sizeof(inet_diag_msg))));
         attr->rta_len = 0xfff0; // attribute longer than its message
         QTest::newRow("attribute length beyond message")
             << q(cat({badAttr, done()})) << AF_INET << int(Status::Done) << 1;

@@ -81,10 +81,11 @@ void TestOwnerAttribution::burstIn(const QString &cgroup)
     QVERIFY2(m_cgroups->make(cgroup), qPrintable(m_cgroups->dir(cgroup)));
     // The shell joins the cgroup, then becomes the traffic generator (same pid).
     QString out;
-    QVERIFY2(runCommand(QStringLiteral("sh"),
-                        m_cgroups->shellIn(cgroup, QStringLiteral("exec '%1' burst 4 5").arg(m_traffic)),
-                        &out),
-             qPrintable(out));
+    QVERIFY2(
+        runCommand(QStringLiteral("sh"),
+                   m_cgroups->shellIn(cgroup, QStringLiteral("exec '%1' burst 4 5").arg(m_traffic)),
+                   &out),
+        qPrintable(out));
 }
 
 void TestOwnerAttribution::containersPodsUnitsAndNamespaces()
@@ -110,16 +111,16 @@ void TestOwnerAttribution::containersPodsUnitsAndNamespaces()
     burstIn(unit);
     if (haveIp) {
         m_netns = QStringLiteral("tcpscope-test-%1").arg(getpid());
-        QVERIFY(
-            runCommand(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("add"), m_netns}));
         QVERIFY(runCommand(QStringLiteral("ip"),
-                    {QStringLiteral("-n"), m_netns, QStringLiteral("link"), QStringLiteral("set"),
-                     QStringLiteral("lo"), QStringLiteral("up")}));
+                           {QStringLiteral("netns"), QStringLiteral("add"), m_netns}));
+        QVERIFY(runCommand(QStringLiteral("ip"),
+                           {QStringLiteral("-n"), m_netns, QStringLiteral("link"),
+                            QStringLiteral("set"), QStringLiteral("lo"), QStringLiteral("up")}));
         QString out;
         QVERIFY2(runCommand(QStringLiteral("ip"),
-                     {QStringLiteral("netns"), QStringLiteral("exec"), m_netns, m_traffic,
-                      QStringLiteral("burst"), QStringLiteral("4"), QStringLiteral("3")},
-                     &out),
+                            {QStringLiteral("netns"), QStringLiteral("exec"), m_netns, m_traffic,
+                             QStringLiteral("burst"), QStringLiteral("4"), QStringLiteral("3")},
+                            &out),
                  qPrintable(out));
     } else {
         qWarning("SKIPPED PART: ip (iproute2) is not installed: no named network namespace");

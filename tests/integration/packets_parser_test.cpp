@@ -17,8 +17,16 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-void put16(Bytes &b, std::uint16_t v) { b.push_back(v >> 8); b.push_back(v & 0xff); }
-void put32(Bytes &b, std::uint32_t v) { put16(b, v >> 16); put16(b, v & 0xffff); }
+void put16(Bytes &b, std::uint16_t v)
+{
+    b.push_back(v >> 8);
+    b.push_back(v & 0xff);
+}
+void put32(Bytes &b, std::uint32_t v)
+{
+    put16(b, v >> 16);
+    put16(b, v & 0xffff);
+}
 
 Bytes ethernet(std::uint16_t type, const std::vector<std::uint16_t> &vlanTypes = {})
 {
@@ -154,12 +162,12 @@ private slots:
 
     void ipv4WithIpOptionsAndAllTcpOptions()
     {
-        const Bytes opts = {2, 4, 0x05, 0xb4,          // MSS 1460
-                            1, 3, 3, 7,                // NOP, window scale 7
-                            4, 2,                      // SACK permitted
-                            8, 10, 0, 0, 0, 1, 0, 0, 0, 2, // timestamps
-                            5, 10, 0, 0, 0, 10, 0, 0, 0, 20, // one SACK block
-                            99, 2};                    // unknown kind 99
+        const Bytes opts = {2,  4,  0x05, 0xb4,                     // MSS 1460
+                            1,  3,  3,    7,                        // NOP, window scale 7
+                            4,  2,                                  // SACK permitted
+                            8,  10, 0,    0,    0, 1,  0, 0, 0, 2,  // timestamps
+                            5,  10, 0,    0,    0, 10, 0, 0, 0, 20, // one SACK block
+                            99, 2};                                 // unknown kind 99
         const Bytes payload(100, 'x');
         const auto p = run(cat(ethernet(0x0800), ipv4(cat(tcp(opts), payload), 7)));
         QVERIFY(p);
@@ -203,9 +211,10 @@ private slots:
         // hop-by-hop (8 bytes) -> destination options (8) -> routing (8) -> TCP
         Bytes ext = {60, 0, 1, 4, 0, 0, 0, 0,  // HBH, next = dest opts
                      43, 0, 1, 4, 0, 0, 0, 0,  // dest opts, next = routing
-                     6, 0, 0, 0, 0, 0, 0, 0};  // routing, next = TCP
+                     6,  0, 0, 0, 0, 0, 0, 0}; // routing, next = TCP
         const Bytes seg = cat(tcp({2, 4, 0x05, 0xa0}), Bytes(10, 'y'));
-        auto p = run(cat(ethernet(0x86dd), ipv6(cat(ext, seg), 0, std::uint16_t(ext.size() + seg.size()))));
+        auto p = run(
+            cat(ethernet(0x86dd), ipv6(cat(ext, seg), 0, std::uint16_t(ext.size() + seg.size()))));
         QVERIFY(p);
         QCOMPARE(int(p->parse_status), int(TS_PARSE_OK));
         QCOMPARE(int(p->family), 10);

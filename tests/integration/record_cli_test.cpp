@@ -180,7 +180,8 @@ void TestRecordCli::recordLoopbackTraffic()
     QVERIFY2(rec.exitCode() == 0, qPrintable(err));
     QVERIFY2(out.contains(QRegularExpression(QStringLiteral(
                  "^recorded \\d+ connections, (\\d+ packets \\(0 lost, \\d+ filtered out\\)|no "
-                 "packets)(, \\d+ kernel samples, \\d+ kernel events, \\d+ drops)?(, \\d+ alerts?)?, \\d+ "
+                 "packets)(, \\d+ kernel samples, \\d+ kernel events, \\d+ drops)?(, \\d+ "
+                 "alerts?)?, \\d+ "
                  "records, 0 lost in [0-9.]+ s -> "))),
              qPrintable(out));
     QVERIFY(!QFileInfo::exists(file + QLatin1String("-wal")));

@@ -11,8 +11,8 @@
 //    whose order the two vantage points saw differently, each of which is named and counted;
 //  * `export --chart seq` renders a PNG of the requested size.
 // Needs root, tshark, tcpdump and nft (packaging/deps.sh --with-test-tools); skips loudly without.
-#include "session/session_reader.h"
 #include "pcapng_options.h"
+#include "session/session_reader.h"
 #include "tshark_support.h"
 
 #include <QElapsedTimer>
@@ -697,8 +697,7 @@ void TestTsharkExport::lossAnalysisAgreesWithTshark()
     QVERIFY2(field(packets, "local_pairs") == 1, qPrintable(infoReport));
     QVERIFY2(field(packets, "wire_packets") == cliK.packets, qPrintable(infoReport));
     QVERIFY2(field(wire, "retransmissions") == cliK.retrans &&
-                 field(wire, "dup_acks") == cliK.dupAcks &&
-                 field(wire, "out_of_order") == cliK.ooo,
+                 field(wire, "dup_acks") == cliK.dupAcks && field(wire, "out_of_order") == cliK.ooo,
              qPrintable(infoReport));
     QVERIFY2(field(packets, "joined") == cliK.packets + srvK.packets &&
                  field(both, "retransmissions") == cliK.retrans + srvK.retrans,

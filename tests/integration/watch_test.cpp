@@ -9,8 +9,8 @@
 #include "helper_kernel_counters.h"
 #include "session/session.h"
 
-#include <QFile>
 #include <QDateTime>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -168,10 +168,10 @@ void TestWatch::alertsOnAttacksAndFaults()
         floodPort =
             QString::fromUtf8(sink.readAllStandardOutput()).section(QLatin1Char(' '), 1).trimmed();
         QProcess flood;
-        flood.start(hping, {QStringLiteral("-S"), QStringLiteral("-p"), floodPort,
-                            QStringLiteral("-i"), QStringLiteral("u4000"), QStringLiteral("-c"),
-                            QStringLiteral("400"), QStringLiteral("-q"),
-                            QStringLiteral("127.0.0.1")});
+        flood.start(hping,
+                    {QStringLiteral("-S"), QStringLiteral("-p"), floodPort, QStringLiteral("-i"),
+                     QStringLiteral("u4000"), QStringLiteral("-c"), QStringLiteral("400"),
+                     QStringLiteral("-q"), QStringLiteral("127.0.0.1")});
         QVERIFY(flood.waitForFinished(20000));
         sink.kill();
         sink.waitForFinished();
@@ -212,7 +212,9 @@ void TestWatch::alertsOnAttacksAndFaults()
         const QJsonObject *flood = find(alerts, QStringLiteral("syn_flood"));
         QVERIFY2(flood, "no syn_flood");
         QCOMPARE(flood->value(QLatin1String("severity")).toString(), QStringLiteral("high"));
-        QVERIFY2(flood->value(QLatin1String("subject")).toString().endsWith(QLatin1Char(':') + floodPort),
+        QVERIFY2(flood->value(QLatin1String("subject"))
+                     .toString()
+                     .endsWith(QLatin1Char(':') + floodPort),
                  qPrintable(flood->value(QLatin1String("subject")).toString()));
         QCOMPARE(exitCode, 3); // a high-severity alert fired
     } else {
@@ -238,8 +240,8 @@ void TestWatch::alertsOnAttacksAndFaults()
 
     // The file replays to the same alerts.
     QProcess replay;
-    replay.start(m_tcpscope, {QStringLiteral("watch"), QStringLiteral("--json"),
-                              QStringLiteral("-r"), file});
+    replay.start(m_tcpscope,
+                 {QStringLiteral("watch"), QStringLiteral("--json"), QStringLiteral("-r"), file});
     QVERIFY(replay.waitForFinished(60000));
     QCOMPARE(replay.exitCode(), exitCode);
     const QVector<QJsonObject> replayed = parseLines(replay.readAllStandardOutput());
@@ -250,7 +252,8 @@ void TestWatch::alertsOnAttacksAndFaults()
         // Records of nearly the same time may be looked at in another order when the file is
         // replayed in slices: the threshold can be crossed a record earlier or later.
         const auto ms = [](const QJsonObject &a) {
-            return QDateTime::fromString(a.value(QLatin1String("time")).toString(), Qt::ISODateWithMs)
+            return QDateTime::fromString(a.value(QLatin1String("time")).toString(),
+                                         Qt::ISODateWithMs)
                 .toMSecsSinceEpoch();
         };
         QVERIFY2(qAbs(ms(replayed.at(i)) - ms(alerts.at(i))) <= 50,
@@ -260,9 +263,9 @@ void TestWatch::alertsOnAttacksAndFaults()
 
 void TestWatch::quietOnNormalTraffic()
 {
-    // iperf3 (3 s), curl (200 fetches) and 3000 short connections at 1000/s. (iperf3 paces its reads; a sink that
-    // reads 64 KiB at a time behind an unthrottled sender makes the loopback receive queue
-    // overflow and the kernel really resend: that is lossy, not normal.)
+    // iperf3 (3 s), curl (200 fetches) and 3000 short connections at 1000/s. (iperf3 paces its
+    // reads; a sink that reads 64 KiB at a time behind an unthrottled sender makes the loopback
+    // receive queue overflow and the kernel really resend: that is lossy, not normal.)
     const QString iperf = QStandardPaths::findExecutable(QStringLiteral("iperf3"));
     if (iperf.isEmpty())
         QSKIP("IPERF3 MISSING: packaging/deps.sh --with-test-tools installs it; no normal "
@@ -276,8 +279,9 @@ void TestWatch::quietOnNormalTraffic()
         QVERIFY(server.waitForStarted());
         QTest::qWait(500);
         QProcess client;
-        client.start(iperf, {QStringLiteral("-c"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"),
-                             QStringLiteral("5299"), QStringLiteral("-t"), QStringLiteral("3")});
+        client.start(iperf,
+                     {QStringLiteral("-c"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"),
+                      QStringLiteral("5299"), QStringLiteral("-t"), QStringLiteral("3")});
         QVERIFY(client.waitForFinished(20000));
         QCOMPARE(client.exitCode(), 0);
         QVERIFY(server.waitForFinished(10000));
@@ -288,12 +292,14 @@ void TestWatch::quietOnNormalTraffic()
         QProcess http;
         http.start(m_traffic, {QStringLiteral("http"), QStringLiteral("4"), QStringLiteral("200")});
         QVERIFY(http.waitForReadyRead(5000));
-        const QString url = QStringLiteral("http://127.0.0.1:%1/").arg(
-            QString::fromUtf8(http.readAllStandardOutput()).section(QLatin1Char(' '), 1).trimmed());
+        const QString url = QStringLiteral("http://127.0.0.1:%1/")
+                                .arg(QString::fromUtf8(http.readAllStandardOutput())
+                                         .section(QLatin1Char(' '), 1)
+                                         .trimmed());
         for (int i = 0; i < 200; ++i) {
             QProcess get;
-            get.start(curl, {QStringLiteral("-s"), QStringLiteral("-o"), QStringLiteral("/dev/null"),
-                             url});
+            get.start(curl, {QStringLiteral("-s"), QStringLiteral("-o"),
+                             QStringLiteral("/dev/null"), url});
             QVERIFY(get.waitForFinished(10000));
             QCOMPARE(get.exitCode(), 0);
         }
@@ -336,10 +342,11 @@ void TestWatch::lossyTransfer()
     QString error;
     // Only segments that carry data: a dropped SYN would make the handshake slow, which
     // handshake_slow would rightly report.
-    QVERIFY2(rule.installMatch(
-                 QStringLiteral("tcp dport %1 meta length > 200 numgen random mod 100 < 5").arg(port),
-                 &error),
-             qPrintable(error));
+    QVERIFY2(
+        rule.installMatch(
+            QStringLiteral("tcp dport %1 meta length > 200 numgen random mod 100 < 5").arg(port),
+            &error),
+        qPrintable(error));
     traffic({QStringLiteral("stream"), QStringLiteral("4"), port, QStringLiteral("2000")});
     QVERIFY(sink.waitForFinished(20000));
     qInfo("nft dropped %lld packets", rule.dropped());
@@ -352,8 +359,8 @@ void TestWatch::lossyTransfer()
     for (const QJsonObject &a : alerts) {
         QCOMPARE(a.value(QLatin1String("kind")).toString(), QStringLiteral("retransmit_spike"));
         const QString remote = a.value(QLatin1String("remote")).toString();
-        QVERIFY2(remote == QStringLiteral("127.0.0.1")
-                     || remote == QStringLiteral("127.0.0.1:%1").arg(port),
+        QVERIFY2(remote == QStringLiteral("127.0.0.1") ||
+                     remote == QStringLiteral("127.0.0.1:%1").arg(port),
                  qPrintable(remote));
     }
     QCOMPARE(exitCode, 0);
@@ -385,10 +392,9 @@ void TestWatch::synFloodKernelEvidence()
                                    &error),
                  qPrintable(error));
         QProcess syns;
-        syns.start(hping, {QStringLiteral("-S"), QStringLiteral("-p"), *port,
-                           QStringLiteral("-i"), QStringLiteral("u10000"), QStringLiteral("-c"),
-                           QStringLiteral("60"), QStringLiteral("-q"),
-                           QStringLiteral("127.0.0.1")});
+        syns.start(hping, {QStringLiteral("-S"), QStringLiteral("-p"), *port, QStringLiteral("-i"),
+                           QStringLiteral("u10000"), QStringLiteral("-c"), QStringLiteral("60"),
+                           QStringLiteral("-q"), QStringLiteral("127.0.0.1")});
         QVERIFY(syns.waitForFinished(20000));
         QTest::qWait(1500); // the first SYN-ACK resends, one second after each SYN
         qInfo("backlog %s: nft dropped %lld RSTs", qPrintable(backlog), rule.dropped());
@@ -408,8 +414,8 @@ void TestWatch::synFloodKernelEvidence()
     const QVector<QJsonObject> alerts = stopWatch(watch, &exitCode);
     auto floodOn = [&](const QString &port) -> QString {
         for (const QJsonObject &a : alerts)
-            if (a.value(QLatin1String("kind")).toString() == QLatin1String("syn_flood")
-                && a.value(QLatin1String("subject")).toString().endsWith(QLatin1Char(':') + port))
+            if (a.value(QLatin1String("kind")).toString() == QLatin1String("syn_flood") &&
+                a.value(QLatin1String("subject")).toString().endsWith(QLatin1Char(':') + port))
                 return a.value(QLatin1String("summary")).toString();
         return QString();
     };
@@ -470,11 +476,11 @@ void TestWatch::triggeredCapture()
     QProcess fullRec, trigRec;
     fullRec.start(m_tcpscope, {QStringLiteral("record"), QStringLiteral("-q"), QStringLiteral("-o"),
                                full, QStringLiteral("--duration"), QStringLiteral("11")});
-    trigRec.start(m_tcpscope, {QStringLiteral("record"), QStringLiteral("-q"), QStringLiteral("-o"),
-                               trig, QStringLiteral("--duration"), QStringLiteral("11"),
-                               QStringLiteral("--trigger"), QStringLiteral("kind:port_scan"),
-                               QStringLiteral("--pre"), QStringLiteral("1"),
-                               QStringLiteral("--post"), QStringLiteral("1")});
+    trigRec.start(m_tcpscope,
+                  {QStringLiteral("record"), QStringLiteral("-q"), QStringLiteral("-o"), trig,
+                   QStringLiteral("--duration"), QStringLiteral("11"), QStringLiteral("--trigger"),
+                   QStringLiteral("kind:port_scan"), QStringLiteral("--pre"), QStringLiteral("1"),
+                   QStringLiteral("--post"), QStringLiteral("1")});
     QVERIFY(fullRec.waitForStarted() && trigRec.waitForStarted());
     QTest::qWait(3000); // both attached
     QProcess sink;
@@ -483,8 +489,8 @@ void TestWatch::triggeredCapture()
     const QString port =
         QString::fromUtf8(sink.readAllStandardOutput()).section(QLatin1Char(' '), 1).trimmed();
     QProcess stream;
-    stream.start(m_traffic, {QStringLiteral("stream"), QStringLiteral("4"), port,
-                             QStringLiteral("6000")});
+    stream.start(m_traffic,
+                 {QStringLiteral("stream"), QStringLiteral("4"), port, QStringLiteral("6000")});
     QTest::qWait(3000);
     QVERIFY(traffic({QStringLiteral("scan"), QStringLiteral("4"), QStringLiteral("20000"),
                      QStringLiteral("50")})

@@ -6,8 +6,8 @@
 // interface it could not attach to. FAKE_HELPER_MODE=nopackets answers a Start with packets by an
 // Error PacketsUnavailable and streams lifecycle only when started again without; =textpackets
 // answers it by an Error without a code whose text says "packets" (no fallback). No Qt, no BPF.
-#include "record_builders.h"
 #include "fake_helper_io.h"
+#include "record_builders.h"
 #include "wire.h"
 
 #include <cstdio>
@@ -51,10 +51,11 @@ int main(int argc, char **argv)
         return 8;
     if (mode == "nopackets" || mode == "textpackets") {
         if (options->flags & StartOptions::kPackets) {
-            sendBytes(encodeError({mode == "nopackets" ? ErrorCode::PacketsUnavailable
-                                                       : ErrorCode::Unspecified,
-                                   "cannot capture packets",
-                                   "could not attach to any network interface", {}}));
+            sendBytes(encodeError(
+                {mode == "nopackets" ? ErrorCode::PacketsUnavailable : ErrorCode::Unspecified,
+                 "cannot capture packets",
+                 "could not attach to any network interface",
+                 {}}));
             return 1;
         }
         Stats stats;

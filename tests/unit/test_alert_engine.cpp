@@ -8,9 +8,9 @@
 #include "detect/alert_engine.h"
 #include "detect/alert_rules.h"
 #include "detect/session_alerts.h"
+#include "model/address.h"
 #include "session/session.h"
 #include "session/session_writer.h"
-#include "model/address.h"
 
 #include "tcpscope_records.h"
 
@@ -156,7 +156,8 @@ private slots:
     {
         QVector<Connection> cs;
         for (int i = 1; i <= 25; ++i)
-            cs.append(refused(i, QStringLiteral("192.0.2.9"), quint16(1000 + i), kT0 + i * 10 * kMs));
+            cs.append(
+                refused(i, QStringLiteral("192.0.2.9"), quint16(1000 + i), kT0 + i * 10 * kMs));
         const QVector<Alert> alerts = run(cs);
         QCOMPARE(kinds(alerts), QStringList{QStringLiteral("port_scan")});
         const Alert &a = alerts.first();
@@ -199,8 +200,8 @@ private slots:
 
     void synFlood()
     {
-        Connection listener = conn(1, QStringLiteral("0.0.0.0"), 8080, QString(), 0,
-                                   ConnectionRole::Listener);
+        Connection listener =
+            conn(1, QStringLiteral("0.0.0.0"), 8080, QString(), 0, ConnectionRole::Listener);
         change(listener, kT0 - kS, TcpState::Close, TcpState::Listen);
         QVector<Packet> ps;
         for (int i = 0; i < 150; ++i)
@@ -219,8 +220,8 @@ private slots:
     void busyListenerIsNoFlood()
     {
         // The same SYN rate, each completing its handshake: a busy server.
-        Connection listener = conn(1, QStringLiteral("0.0.0.0"), 8080, QString(), 0,
-                                   ConnectionRole::Listener);
+        Connection listener =
+            conn(1, QStringLiteral("0.0.0.0"), 8080, QString(), 0, ConnectionRole::Listener);
         change(listener, kT0 - kS, TcpState::Close, TcpState::Listen);
         QVector<Connection> cs{listener};
         QVector<Packet> ps;
@@ -228,9 +229,9 @@ private slots:
             const qint64 t = kT0 + i * 3 * kMs;
             ps.append(packet(i + 1, 0, t, "203.0.113.7", quint16(1024 + i), "10.0.0.1", 8080,
                              PacketDirection::In, TS_TCP_SYN));
-            Connection s = conn(i + 2, QStringLiteral("10.0.0.1"), 8080,
-                                QStringLiteral("203.0.113.7"), quint16(1024 + i),
-                                ConnectionRole::Server);
+            Connection s =
+                conn(i + 2, QStringLiteral("10.0.0.1"), 8080, QStringLiteral("203.0.113.7"),
+                     quint16(1024 + i), ConnectionRole::Server);
             change(s, t, TcpState::Listen, TcpState::SynRecv);
             change(s, t + kMs / 10, TcpState::SynRecv, TcpState::Established);
             s.handshakeNs = kMs / 10;
@@ -242,8 +243,8 @@ private slots:
 
     void listenQueueOverflow()
     {
-        Connection listener = conn(1, QStringLiteral("0.0.0.0"), 9000, QString(), 0,
-                                   ConnectionRole::Listener);
+        Connection listener =
+            conn(1, QStringLiteral("0.0.0.0"), 9000, QString(), 0, ConnectionRole::Listener);
         change(listener, kT0 - kS, TcpState::Close, TcpState::Listen);
         KernelData k;
         for (int i = 0; i < 3; ++i) {
@@ -256,21 +257,22 @@ private slots:
         }
         const QVector<Alert> alerts = run({listener}, {}, k);
         QCOMPARE(kinds(alerts), QStringList{QStringLiteral("syn_flood")});
-        QVERIFY(alerts.first().summary.contains(QLatin1String("30 connections the listener dropped")));
+        QVERIFY(
+            alerts.first().summary.contains(QLatin1String("30 connections the listener dropped")));
     }
 
     void synCookies()
     {
         // SYN-ACKs leaving the listener's port with no request socket behind them are SYN
         // cookies; those that found their request socket (NEW_SYN_RECV) are not.
-        Connection listener = conn(1, QStringLiteral("0.0.0.0"), 8080, QString(), 0,
-                                   ConnectionRole::Listener);
+        Connection listener =
+            conn(1, QStringLiteral("0.0.0.0"), 8080, QString(), 0, ConnectionRole::Listener);
         change(listener, kT0 - kS, TcpState::Close, TcpState::Listen);
         QVector<Packet> ps;
         for (int i = 0; i < 40; ++i) {
-            Packet normal = packet(2 * i + 1, 0, kT0 + i * 10 * kMs, "10.0.0.1", 8080,
-                                   "203.0.113.7", quint16(1024 + i), PacketDirection::Out,
-                                   TS_TCP_SYN | TS_TCP_ACK);
+            Packet normal =
+                packet(2 * i + 1, 0, kT0 + i * 10 * kMs, "10.0.0.1", 8080, "203.0.113.7",
+                       quint16(1024 + i), PacketDirection::Out, TS_TCP_SYN | TS_TCP_ACK);
             normal.sockState = quint8(TcpState::NewSynRecv);
             ps.append(normal);
         }
@@ -291,8 +293,8 @@ private slots:
     {
         // SYN-ACKs resent to half-opens never accepted (joined to the listener) while nothing
         // completes; the same resends on a listener that accepts its connections are no flood.
-        Connection listener = conn(1, QStringLiteral("0.0.0.0"), 8080, QString(), 0,
-                                   ConnectionRole::Listener);
+        Connection listener =
+            conn(1, QStringLiteral("0.0.0.0"), 8080, QString(), 0, ConnectionRole::Listener);
         change(listener, kT0 - kS, TcpState::Close, TcpState::Listen);
         KernelData k;
         for (int i = 0; i < 30; ++i) {
@@ -313,9 +315,9 @@ private slots:
         QVector<Connection> cs{listener};
         for (int i = 0; i < 30; ++i) {
             const qint64 t = kT0 + i * 20 * kMs - 5 * kMs;
-            Connection s = conn(i + 2, QStringLiteral("10.0.0.1"), 8080,
-                                QStringLiteral("203.0.113.7"), quint16(1024 + i),
-                                ConnectionRole::Server);
+            Connection s =
+                conn(i + 2, QStringLiteral("10.0.0.1"), 8080, QStringLiteral("203.0.113.7"),
+                     quint16(1024 + i), ConnectionRole::Server);
             change(s, t, TcpState::Listen, TcpState::SynRecv);
             change(s, t + kMs, TcpState::SynRecv, TcpState::Established);
             s.handshakeNs = kMs;
@@ -346,9 +348,9 @@ private slots:
                 const qint64 t = kT0 + i * 10 * kMs;
                 Connection a = conn(2 * i + 1, QStringLiteral("127.0.0.1"), quint16(30000 + i),
                                     QStringLiteral("127.0.0.1"), 8080);
-                Connection b = conn(2 * i + 2, QStringLiteral("127.0.0.1"), 8080,
-                                    QStringLiteral("127.0.0.1"), quint16(30000 + i),
-                                    ConnectionRole::Server);
+                Connection b =
+                    conn(2 * i + 2, QStringLiteral("127.0.0.1"), 8080, QStringLiteral("127.0.0.1"),
+                         quint16(30000 + i), ConnectionRole::Server);
                 for (Connection *c : {&a, &b}) {
                     change(*c, t, TcpState::Close, TcpState::Established);
                     change(*c, t + kMs, TcpState::Established, TcpState::Close);
@@ -409,9 +411,10 @@ private slots:
     {
         // Both sockets of a loopback connection see each resent segment: only the sender's
         // copy counts, so 15 resends (below the threshold of 20) raise nothing.
-        Connection a = conn(1, QStringLiteral("127.0.0.1"), 40000, QStringLiteral("127.0.0.1"), 5201);
-        Connection b = conn(2, QStringLiteral("127.0.0.1"), 5201, QStringLiteral("127.0.0.1"), 40000,
-                            ConnectionRole::Server);
+        Connection a =
+            conn(1, QStringLiteral("127.0.0.1"), 40000, QStringLiteral("127.0.0.1"), 5201);
+        Connection b = conn(2, QStringLiteral("127.0.0.1"), 5201, QStringLiteral("127.0.0.1"),
+                            40000, ConnectionRole::Server);
         change(a, kT0, TcpState::Close, TcpState::SynSent);
         change(b, kT0, TcpState::Listen, TcpState::SynRecv);
         QVector<Packet> ps;
@@ -508,7 +511,8 @@ private slots:
     void housekeepingDropsAreNoSurge()
     {
         KernelData k;
-        for (const char *reason : {"QUEUE_PURGE", "NOT_SPECIFIED", "SOCKET_CLOSE", "NETFILTER_DROP"}) {
+        for (const char *reason :
+             {"QUEUE_PURGE", "NOT_SPECIFIED", "SOCKET_CLOSE", "NETFILTER_DROP"}) {
             for (int i = 0; i < 150; ++i) {
                 DropEvent d;
                 d.timeNs = kT0 + i * kMs;
@@ -520,8 +524,9 @@ private slots:
         // Firewall drops count when the rules file says so.
         const QVector<Alert> alerts =
             run({}, {}, k, config(QStringLiteral("set drop_surge.ignore = QUEUE_PURGE")));
-        QCOMPARE(kinds(alerts), (QStringList{QStringLiteral("drop_surge"), QStringLiteral("drop_surge"),
-                                             QStringLiteral("drop_surge")}));
+        QCOMPARE(kinds(alerts),
+                 (QStringList{QStringLiteral("drop_surge"), QStringLiteral("drop_surge"),
+                              QStringLiteral("drop_surge")}));
     }
 
     void timeWaitBuildup()
@@ -551,8 +556,8 @@ private slots:
             engine.addBatch(cs, {}, {});
         }
         const QVector<Alert> alerts = engine.takeAlerts();
-        QCOMPARE(kinds(alerts), (QStringList{QStringLiteral("refused_burst"),
-                                             QStringLiteral("refused_burst")}));
+        QCOMPARE(kinds(alerts),
+                 (QStringList{QStringLiteral("refused_burst"), QStringLiteral("refused_burst")}));
         QCOMPARE(alerts.at(0).suppressed, 0u);
         QCOMPARE(alerts.at(1).suppressed, 9u);
         QVERIFY(alerts.at(1).timeNs - alerts.at(0).timeNs >= 10 * kS);
@@ -589,21 +594,25 @@ private slots:
     {
         QTest::addColumn<QString>("text");
         QTest::addColumn<QString>("error");
-        QTest::newRow("keyword") << "# ok\nwatch x" << "line 2, column 1: expected alert, set";
+        QTest::newRow("keyword") << "# ok\nwatch x"
+                                 << "line 2, column 1: expected alert, set";
         QTest::newRow("unknown setting") << "set syn_flood.min_sin = 3"
                                          << "line 1, column 5: unknown setting 'syn_flood.min_sin'";
         QTest::newRow("not a time") << "set alert.throttle = often"
                                     << "line 1, column 20: alert.throttle is a time";
         QTest::newRow("not a number") << "set port_scan.min_ports = many"
                                       << "line 1, column 25: port_scan.min_ports is a number";
-        QTest::newRow("zero window") << "set port_scan.window = 0"
-                                     << "line 1, column 22: port_scan.window is a time of at most a day";
+        QTest::newRow("zero window")
+            << "set port_scan.window = 0"
+            << "line 1, column 22: port_scan.window is a time of at most a day";
         QTest::newRow("huge count") << "set syn_flood.min_syns = 1e12"
                                     << "line 1, column 24: syn_flood.min_syns is a number";
-        QTest::newRow("detector") << "disable syn_flod" << "line 1, column 9: unknown detector 'syn_flod'";
+        QTest::newRow("detector") << "disable syn_flod"
+                                  << "line 1, column 9: unknown detector 'syn_flod'";
         QTest::newRow("severity") << "alert x severity=urgent when tcp.port == 1"
                                   << "line 1, column 18: severity is low, medium or high";
-        QTest::newRow("when") << "alert x tcp.port == 1" << "line 1, column 9: expected 'when'";
+        QTest::newRow("when") << "alert x tcp.port == 1"
+                              << "line 1, column 9: expected 'when'";
         QTest::newRow("field") << "alert x when tcp.prot == 443"
                                << "line 1, column 14: unknown field 'tcp.prot'";
         QTest::newRow("builtin name") << "alert port_scan when tcp.port == 1"
@@ -616,7 +625,8 @@ private slots:
                                   << "line 1, column 19: count( is not closed";
         QTest::newRow("duplicate") << "alert x when tcp.port == 1\nalert x when tcp.port == 2"
                                    << "line 2, a rule named 'x' is already defined";
-        QTest::newRow("empty") << "alert x when   " << "line 1, column 16: the rule has no condition";
+        QTest::newRow("empty") << "alert x when   "
+                               << "line 1, column 16: the rule has no condition";
     }
 
     void rulesFileErrors()
@@ -663,9 +673,9 @@ private slots:
         engine.addBatch({slow}, {}, {}); // sent again: no second alert
         QVector<Alert> alerts = engine.takeAlerts();
         // handshake_slow fires too (300 ms, no median yet), for each slow one.
-        alerts.erase(std::remove_if(alerts.begin(), alerts.end(),
-                                    [](const Alert &a) { return !a.custom; }),
-                     alerts.end());
+        alerts.erase(
+            std::remove_if(alerts.begin(), alerts.end(), [](const Alert &a) { return !a.custom; }),
+            alerts.end());
         QCOMPARE(alerts.size(), 1);
         QCOMPARE(alerts.first().kind, QStringLiteral("slow-tls"));
         QCOMPARE(alerts.first().connections, QVector<qint64>{1});
@@ -700,7 +710,8 @@ private slots:
         const QString file = dir.filePath(QStringLiteral("s.tcpscope"));
         QVector<Connection> cs;
         for (int i = 1; i <= 25; ++i)
-            cs.append(refused(i, QStringLiteral("192.0.2.9"), quint16(1000 + i), kT0 + i * 10 * kMs));
+            cs.append(
+                refused(i, QStringLiteral("192.0.2.9"), quint16(1000 + i), kT0 + i * 10 * kMs));
         AlertEngine engine;
         engine.addBatch(cs, {}, {});
         const QVector<Alert> live = engine.takeAlerts();

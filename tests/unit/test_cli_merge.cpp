@@ -214,17 +214,18 @@ void TestCliMerge::mergeAndInfo()
              QStringLiteral("beta=-2000.5")});
     QCOMPARE(r.code, 0);
     QVERIFY2(r.out.contains(QString::fromUtf8("host 1 beta (beta.tcpscope): -2000.500 ms ± unknown "
-                                          "(user)")),
+                                              "(user)")),
              qPrintable(r.out));
 
     r = run({QStringLiteral("info"), out});
     QCOMPARE(r.code, 0);
-    QVERIFY2(r.out.contains(QString::fromUtf8("Hosts:           0: alpha, kernel 6.18.0, from "
-                                          "alpha.tcpscope, clock +0.000 ms ± 0.000 ms (none), 1 "
-                                          "connections")),
-             qPrintable(r.out));
+    QVERIFY2(
+        r.out.contains(QString::fromUtf8("Hosts:           0: alpha, kernel 6.18.0, from "
+                                         "alpha.tcpscope, clock +0.000 ms ± 0.000 ms (none), 1 "
+                                         "connections")),
+        qPrintable(r.out));
     QVERIFY2(r.out.contains(QString::fromUtf8("1: beta, kernel 6.18.0, from beta.tcpscope, clock "
-                                          "-2000.500 ms ± unknown (user), 1 connections")),
+                                              "-2000.500 ms ± unknown (user), 1 connections")),
              qPrintable(r.out));
     r = run({QStringLiteral("info"), QStringLiteral("--json"), out});
     QCOMPARE(r.code, 0);

@@ -151,7 +151,8 @@ void TestConnectionExport::columns()
           "out_of_order", "lost_segments", "resets_seen", "irtt_ms"})
         QVERIFY2(cols.contains(QLatin1String(name)), name);
     QCOMPARE(cols.size(), QSet<QString>(cols.begin(), cols.end()).size()); // no duplicates
-    // The kernel-view columns append, in this order, right after the packet columns (nothing reordered).
+    // The kernel-view columns append, in this order, right after the packet columns (nothing
+    // reordered).
     const QStringList kernel =
         QStringLiteral("srtt_us_min,srtt_us_max,cwnd_max,resets_sent,resets_received,drops")
             .split(QLatin1Char(','));
@@ -467,7 +468,8 @@ void TestConnectionExport::ownerColumns()
     QCOMPARE(x.value(QLatin1String("container_id")).toString(), id);
     QCOMPARE(x.value(QLatin1String("pod_uid")).toString(),
              QStringLiteral("5e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b"));
-    QCOMPARE(x.value(QLatin1String("systemd_unit")).toString(), QStringLiteral("crio-%1.scope").arg(id));
+    QCOMPARE(x.value(QLatin1String("systemd_unit")).toString(),
+             QStringLiteral("crio-%1.scope").arg(id));
     QCOMPARE(x.value(QLatin1String("netns")).toString(), QStringLiteral("blue"));
     for (const char *unknown : {"cgroup_path", "container_id", "pod_uid", "systemd_unit"})
         QVERIFY2(y.value(QLatin1String(unknown)).isNull(), unknown);

@@ -165,7 +165,8 @@ void TestConnectionTracker::simultaneousClose()
     t.onStateChange(change(16, 40, FIN_WAIT1, FIN_WAIT2, kClient));
     t.onStateChange(change(16, 50, FIN_WAIT2, CLOSE, kClient));
     QCOMPARE(t.find(2)->history.size(), 6);
-    QCOMPARE(t.find(2)->statesPath(), QStringLiteral("SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>CLOSE"));
+    QCOMPARE(t.find(2)->statesPath(),
+             QStringLiteral("SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>CLOSE"));
 }
 
 void TestConnectionTracker::ipv6Addresses()

@@ -635,8 +635,8 @@ void TestDisplayFilter::ownerFields()
     QCOMPARE(matching2(QStringLiteral("host.name == web1")), (QVector<qint64>{1, 2, 3, 4}));
     QCOMPARE(matching2(QStringLiteral("host.name contains \"db\"")), QVector<qint64>{});
     // A packet filter on an owner field reads the packet's connection.
-    const DisplayFilter pf = DisplayFilter::compile(QStringLiteral("systemd.unit == \"nginx.service\""),
-                                                    FilterTarget::Packets);
+    const DisplayFilter pf = DisplayFilter::compile(
+        QStringLiteral("systemd.unit == \"nginx.service\""), FilterTarget::Packets);
     QVERIFY(pf.needsConnections() && pf.needsOwnerNames());
 }
 

@@ -67,8 +67,8 @@ QVector<Connection> connections()
     v6.state = TcpState::Established;
     v6.closeReason = CloseReason::Open;
     out.append(v6);
-    Connection listener = conn(14, ConnectionRole::Listener, QStringLiteral("nginx"), 50,
-                               QString(), 80, 0);
+    Connection listener =
+        conn(14, ConnectionRole::Listener, QStringLiteral("nginx"), 50, QString(), 80, 0);
     out.append(listener);
     return out;
 }
@@ -190,7 +190,8 @@ private slots:
         QVERIFY2(session, qPrintable(error));
 
         const EndpointTable all = computeEndpoints(*session, EndpointGrouping::RemoteAddress);
-        const EndpointTable direct = computeEndpoints(connections(), EndpointGrouping::RemoteAddress);
+        const EndpointTable direct =
+            computeEndpoints(connections(), EndpointGrouping::RemoteAddress);
         QCOMPARE(all.rows.size(), direct.rows.size());
         for (int i = 0; i < all.rows.size(); ++i) {
             QCOMPARE(all.rows[i].key, direct.rows[i].key);

@@ -80,19 +80,23 @@ private slots:
     void perSecondSeries()
     {
         QVector<Connection> cs;
-        cs << conn(1, QStringLiteral("nginx"), ConnectionRole::Listener, 0, -1)          // not counted
-           << conn(2, QStringLiteral("curl"), ConnectionRole::Client, 100, 2500)          // 0 .. 2
-           << conn(3, QStringLiteral("curl"), ConnectionRole::Client, 900, 1100)          // 0 .. 1
-           << conn(4, QStringLiteral("wget"), ConnectionRole::Client, 3200, -1)           // 3 .. open
-           << conn(5, QStringLiteral("ssh"), ConnectionRole::Client, -5000, 1500);        // predates
+        cs << conn(1, QStringLiteral("nginx"), ConnectionRole::Listener, 0, -1)    // not counted
+           << conn(2, QStringLiteral("curl"), ConnectionRole::Client, 100, 2500)   // 0 .. 2
+           << conn(3, QStringLiteral("curl"), ConnectionRole::Client, 900, 1100)   // 0 .. 1
+           << conn(4, QStringLiteral("wget"), ConnectionRole::Client, 3200, -1)    // 3 .. open
+           << conn(5, QStringLiteral("ssh"), ConnectionRole::Client, -5000, 1500); // predates
         KernelData k;
-        k.events << kevent(2, 200, KernelEventKind::Retransmit, 3) << kevent(3, 950, KernelEventKind::Retransmit, 1)
-                 << kevent(2, 2100, KernelEventKind::Retransmit, 2, -11) // failed send: not on the wire
+        k.events << kevent(2, 200, KernelEventKind::Retransmit, 3)
+                 << kevent(3, 950, KernelEventKind::Retransmit, 1)
+                 << kevent(2, 2100, KernelEventKind::Retransmit, 2,
+                           -11) // failed send: not on the wire
                  << kevent(4, 3300, KernelEventKind::SynAckRetransmit, 1)
-                 << kevent(2, 2400, KernelEventKind::ResetSent) << kevent(0, 2450, KernelEventKind::ResetReceived)
+                 << kevent(2, 2400, KernelEventKind::ResetSent)
+                 << kevent(0, 2450, KernelEventKind::ResetReceived)
                  << kevent(5, 1500, KernelEventKind::ResetReceived)
                  << kevent(2, 500, KernelEventKind::CongestionState);
-        const Overview ov = computeOverview(OverviewInput::of(cs, k, kOrigin, kOrigin + 4 * kSec, true));
+        const Overview ov =
+            computeOverview(OverviewInput::of(cs, k, kOrigin, kOrigin + 4 * kSec, true));
         QCOMPARE(ov.binSeconds, 1.0);
         QCOMPARE(ov.binCount, 4);
         QCOMPARE(ov.connectionCount, 4);
@@ -149,8 +153,8 @@ private slots:
 
         // With samples the distribution counts samples, ids per bin once.
         KernelData k;
-        k.samples << sample(2, 1, 1000) << sample(2, 2, 1500) << sample(3, 3, 1200) << sample(2, 4, 6000)
-                  << sample(3, 5, 0); // srtt 0: no RTT yet
+        k.samples << sample(2, 1, 1000) << sample(2, 2, 1500) << sample(3, 3, 1200)
+                  << sample(2, 4, 6000) << sample(3, 5, 0); // srtt 0: no RTT yet
         ov = computeOverview(OverviewInput::of(cs, k, kOrigin, kOrigin + kSec, true));
         QVERIFY(ov.rttFromSamples);
         QCOMPARE(ov.rtt.unit, QStringLiteral("samples"));
@@ -167,16 +171,21 @@ private slots:
         QVector<Connection> cs{conn(1, QStringLiteral("a"), ConnectionRole::Client, 0, 10),
                                conn(2, QStringLiteral("b"), ConnectionRole::Client, 0, 10)};
         KernelData k;
-        k.drops << drop(0, 1, QStringLiteral("NO_SOCKET")) << drop(1, 2, QStringLiteral("TCP_OLD_DATA"))
-                << drop(0, 3, QStringLiteral("NO_SOCKET")) << drop(2, 4, QStringLiteral("TCP_OLD_DATA"))
-                << drop(1, 5, QStringLiteral("TCP_OLD_DATA")) << drop(2, 6, QStringLiteral("NO_SOCKET"))
-                << drop(2, 7, QString()) << drop(1, 8, QStringLiteral("OTHERHOST"));
+        k.drops << drop(0, 1, QStringLiteral("NO_SOCKET"))
+                << drop(1, 2, QStringLiteral("TCP_OLD_DATA"))
+                << drop(0, 3, QStringLiteral("NO_SOCKET"))
+                << drop(2, 4, QStringLiteral("TCP_OLD_DATA"))
+                << drop(1, 5, QStringLiteral("TCP_OLD_DATA"))
+                << drop(2, 6, QStringLiteral("NO_SOCKET")) << drop(2, 7, QString())
+                << drop(1, 8, QStringLiteral("OTHERHOST"));
         k.drops.last().reason = 0;
         k.drops[6].reason = 77;
-        const Overview ov = computeOverview(OverviewInput::of(cs, k, kOrigin, kOrigin + kSec, true));
+        const Overview ov =
+            computeOverview(OverviewInput::of(cs, k, kOrigin, kOrigin + kSec, true));
         QCOMPARE(ov.dropTotal, quint64(8));
         QCOMPARE(ov.dropsByReason.size(), 4);
-        QCOMPARE(ov.dropsByReason[0].label, QStringLiteral("NO_SOCKET")); // 3, tie with TCP_OLD_DATA: by name
+        QCOMPARE(ov.dropsByReason[0].label,
+                 QStringLiteral("NO_SOCKET")); // 3, tie with TCP_OLD_DATA: by name
         QCOMPARE(ov.dropsByReason[0].value, 3.0);
         QCOMPARE(ov.dropsByReason[0].ids, ids({2}));
         QCOMPARE(ov.dropsByReason[1].label, QStringLiteral("TCP_OLD_DATA"));
@@ -188,7 +197,8 @@ private slots:
     void topRankings()
     {
         QVector<Connection> cs;
-        auto add = [&](qint64 id, const QString &comm, quint64 bytes, quint32 retrans, ConnectionRole role = ConnectionRole::Client) {
+        auto add = [&](qint64 id, const QString &comm, quint64 bytes, quint32 retrans,
+                       ConnectionRole role = ConnectionRole::Client) {
             cs << conn(id, comm, role, 0, 10);
             cs.last().haveCloseStats = true;
             cs.last().bytesSent = bytes;
@@ -196,17 +206,18 @@ private slots:
         };
         add(1, QStringLiteral("curl"), 1000, 0);
         add(2, QStringLiteral("curl"), 500, 2);
-        add(3, QStringLiteral("wget"), 1500, 0);  // ties with curl's 1500: name order
+        add(3, QStringLiteral("wget"), 1500, 0); // ties with curl's 1500: name order
         add(4, QStringLiteral("iperf3"), 9000, 1);
         add(5, QStringLiteral("sshd"), 10, 0, ConnectionRole::Server);
         add(6, QStringLiteral("nginx"), 99999, 9, ConnectionRole::Listener); // listeners never rank
-        add(7, QStringLiteral("idle"), 0, 0);     // nothing: not listed
+        add(7, QStringLiteral("idle"), 0, 0);                                // nothing: not listed
         KernelData k;
-        k.samples << sample(7, 1, 100, 4000);     // but an open connection's samples count
+        k.samples << sample(7, 1, 100, 4000); // but an open connection's samples count
         k.events << kevent(3, 5, KernelEventKind::Retransmit, 4); // kernel events beat close stats
         OverviewOptions options;
         options.topN = 3;
-        const Overview ov = computeOverview(OverviewInput::of(cs, k, kOrigin, kOrigin + kSec, true), options);
+        const Overview ov =
+            computeOverview(OverviewInput::of(cs, k, kOrigin, kOrigin + kSec, true), options);
         QCOMPARE(ov.topProcessesByBytes.size(), 3);
         QCOMPARE(ov.topProcessesByBytes[0].label, QStringLiteral("iperf3"));
         QCOMPARE(ov.topProcessesByBytes[1].label, QStringLiteral("idle"));
@@ -220,13 +231,17 @@ private slots:
         QCOMPARE(ov.topProcessesByRetransmits[1].ids, ids({2}));
         QCOMPARE(ov.topProcessesByRetransmits[2].label, QStringLiteral("iperf3"));
         // Remotes: clients by addr:port, the server by its peer's address only.
-        QCOMPARE(ov.topRemotesByBytes[0].label, QStringLiteral("10.0.0.1:443")); // 1 (1000), 4 (9000), 7 (4000)
+        QCOMPARE(ov.topRemotesByBytes[0].label,
+                 QStringLiteral("10.0.0.1:443")); // 1 (1000), 4 (9000), 7 (4000)
         QCOMPARE(ov.topRemotesByBytes[0].ids, ids({1, 4, 7}));
         QCOMPARE(ov.topRemotesByBytes[0].value, 14000.0);
         QCOMPARE(ov.topRemotesByBytes[1].label, QStringLiteral("10.0.0.0:443")); // 3 (1500)
-        QCOMPARE(ov.topRemotesByBytes[2].label, QStringLiteral("10.0.0.2:443")); // 2 (500) > the server's 10
+        QCOMPARE(ov.topRemotesByBytes[2].label,
+                 QStringLiteral("10.0.0.2:443")); // 2 (500) > the server's 10
         bool serverSeen = false;
-        for (const OverviewBar &b : computeOverview(OverviewInput::of(cs, k, kOrigin, kOrigin + kSec, true)).topRemotesByBytes)
+        for (const OverviewBar &b :
+             computeOverview(OverviewInput::of(cs, k, kOrigin, kOrigin + kSec, true))
+                 .topRemotesByBytes)
             serverSeen |= b.label == QStringLiteral("10.0.0.2") && b.ids == ids({5});
         QVERIFY(serverSeen);
     }
@@ -238,7 +253,8 @@ private slots:
         QVERIFY(empty.handshake.bins.isEmpty());
         QVERIFY(empty.dropsByReason.isEmpty());
         QVector<Connection> cs{conn(1, QStringLiteral("a"), ConnectionRole::Client, 0, 3'000'000)};
-        const Overview ov = computeOverview(OverviewInput::of(cs, {}, kOrigin, kOrigin + 3000 * kSec, true));
+        const Overview ov =
+            computeOverview(OverviewInput::of(cs, {}, kOrigin, kOrigin + 3000 * kSec, true));
         QCOMPARE(ov.binSeconds, 5.0);
         QCOMPARE(ov.binCount, 600);
         QCOMPARE(ov.closed[599].ids, ids({1})); // the end is in the last bin

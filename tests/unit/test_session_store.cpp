@@ -382,11 +382,10 @@ void TestSessionStore::savedViewRoundTrip()
         QVERIFY2(s, qPrintable(error));
         QVERIFY(s->savedView().isEmpty());
     }
-    const QMap<QString, QString> view{{QStringLiteral("connection_filter"),
-                                       QStringLiteral("proc.name == \"curl\"")},
-                                      {QStringLiteral("selected_connections"),
-                                       QStringLiteral("1,3")},
-                                      {QStringLiteral("note"), QStringLiteral("ünïcode ✓")}};
+    const QMap<QString, QString> view{
+        {QStringLiteral("connection_filter"), QStringLiteral("proc.name == \"curl\"")},
+        {QStringLiteral("selected_connections"), QStringLiteral("1,3")},
+        {QStringLiteral("note"), QStringLiteral("ünïcode ✓")}};
     Annotation onConnection;
     onConnection.connectionId = 2;
     onConnection.startNs = 1'700'000'000'123'456'791;

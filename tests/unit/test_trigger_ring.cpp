@@ -138,7 +138,8 @@ private slots:
         TriggerSettings s;
         s.trigger = QStringLiteral("tcp.flags.reset == 1");
         QCOMPARE(s.alertKind(), QStringLiteral("trigger"));
-        QCOMPARE(s.ruleText(), QStringLiteral("alert trigger severity=low when tcp.flags.reset == 1"));
+        QCOMPARE(s.ruleText(),
+                 QStringLiteral("alert trigger severity=low when tcp.flags.reset == 1"));
         s.trigger = QStringLiteral("kind:syn_flood");
         QCOMPARE(s.alertKind(), QStringLiteral("syn_flood"));
         QVERIFY(s.ruleText().isEmpty());

@@ -658,9 +658,9 @@ private slots:
             QVERIFY2(back, err.c_str());
             QVERIFY(*back == e);
         }
-        const ErrorMessage beyond{ErrorCode::BadFilter, "bad", "",
-                                  FilterPosition{FilterPosition::List::Comms,
-                                                 std::uint16_t(kMaxFilterComms)}};
+        const ErrorMessage beyond{
+            ErrorCode::BadFilter, "bad", "",
+            FilterPosition{FilterPosition::List::Comms, std::uint16_t(kMaxFilterComms)}};
         QVERIFY(!decodeError(decodeOne(encodeError(beyond)).payload, err));
     }
 
