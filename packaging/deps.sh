@@ -10,9 +10,10 @@ BUILD_PKGS=(build-essential cmake ninja-build pkg-config git clang llvm libbpf-d
 RUN_PKGS=(qt6-qpa-plugins fonts-dejavu-core iproute2 libcap2-bin)
 # Integration tests and benchmarks drive real traffic and compare with reference tools; the
 # package tests build, validate and install the .deb (packaging/build-deb.sh, check-deb.sh);
-# the remote-capture test runs its own sshd (openssh-server) on a free loopback port.
-TEST_PKGS=(tshark tcpdump iperf3 hping3 curl nftables xvfb xauth imagemagick time
-           dpkg-dev file lintian desktop-file-utils appstream man-db adduser debconf
+# the remote-capture test runs its own sshd (openssh-server) on a free loopback port;
+# clang-format checks the sources' formatting, clang-tidy runs tests/lint/run_tidy.sh.
+TEST_PKGS=(clang-format clang-tidy tshark tcpdump iperf3 hping3 curl nftables xvfb xauth
+           imagemagick time dpkg-dev file lintian desktop-file-utils appstream man-db adduser debconf
            openssh-client openssh-server)
 
 want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")

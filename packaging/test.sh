@@ -13,5 +13,5 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 # Unit and GUI tests in parallel, then the integration tests one at a time (they share the kernel
 # and are sensitive to CPU load: a churn test competing with other tests measures the machine).
-ctest --preset default -L "unit|gui" -j"$(nproc)" --timeout 600 "$@"
+ctest --preset default -L "unit|gui|lint" -j"$(nproc)" --timeout 600 "$@"
 ctest --preset default -L integration -j1 --timeout 600 "$@"
