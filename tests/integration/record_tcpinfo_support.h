@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Support for record_tcpinfo_test: find a connection by ports, one CSV row by id, and an nft loss
+// Support for test_record_tcpinfo: find a connection by ports, one CSV row by id, and an nft loss
 // rule with clean-up.
 #pragma once
 

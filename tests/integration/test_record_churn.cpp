@@ -401,4 +401,4 @@ int main(int argc, char **argv)
     return QTest::qExec(&test, argc, argv);
 }
 
-#include "record_churn_test.moc"
+#include "test_record_churn.moc"

@@ -304,4 +304,4 @@ void TestRecordKill::killedRecorderLeavesConsistentFile()
 }
 
 QTEST_GUILESS_MAIN(TestRecordKill)
-#include "record_kill_test.moc"
+#include "test_record_kill.moc"

@@ -808,4 +808,4 @@ void TestTsharkExport::lossAnalysisAgreesWithTshark()
 }
 
 QTEST_GUILESS_MAIN(TestTsharkExport)
-#include "tshark_export_test.moc"
+#include "test_tshark_export.moc"

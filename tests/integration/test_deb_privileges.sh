@@ -11,11 +11,11 @@
 #   - a helper stripped of its capabilities says so (exit 77) and dpkg-reconfigure restores them;
 #   - remove drops the override and every file, purge the group; nothing of it stays behind.
 # Always leaves the machine as it found it (trap): package purged, users and their homes gone.
-# Usage: deb_privileges_test.sh PACKAGE.deb TS_TRAFFIC
+# Usage: test_deb_privileges.sh PACKAGE.deb TS_TRAFFIC
 set -uo pipefail
 
-deb=${1:?usage: deb_privileges_test.sh PACKAGE.deb TS_TRAFFIC}
-traffic=${2:?usage: deb_privileges_test.sh PACKAGE.deb TS_TRAFFIC}
+deb=${1:?usage: test_deb_privileges.sh PACKAGE.deb TS_TRAFFIC}
+traffic=${2:?usage: test_deb_privileges.sh PACKAGE.deb TS_TRAFFIC}
 helper=/usr/libexec/tcpscope/tcpscope-helper
 expected_caps="cap_bpf,cap_net_admin,cap_perfmon,cap_sys_ptrace"
 # CAP_NET_ADMIN (12) and CAP_BPF (39): what the helper keeps once attached.

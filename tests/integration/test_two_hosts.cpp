@@ -392,4 +392,4 @@ void TestTwoHosts::mergeWithGivenOffset()
 }
 
 QTEST_GUILESS_MAIN(TestTwoHosts)
-#include "two_hosts_test.moc"
+#include "test_two_hosts.moc"

@@ -471,4 +471,4 @@ void TestRecordTcpinfo::inducedLossRetransmits()
 }
 
 QTEST_GUILESS_MAIN(TestRecordTcpinfo)
-#include "record_tcpinfo_test.moc"
+#include "test_record_tcpinfo.moc"

@@ -324,4 +324,4 @@ void TestRecordInterrupt::fullDiskStopsTheCapture()
 }
 
 QTEST_GUILESS_MAIN(TestRecordInterrupt)
-#include "record_interrupt_test.moc"
+#include "test_record_interrupt.moc"

@@ -242,4 +242,4 @@ private slots:
 };
 
 QTEST_GUILESS_MAIN(TestPeerTransitKernel)
-#include "peer_transit_test.moc"
+#include "test_peer_transit_kernel.moc"

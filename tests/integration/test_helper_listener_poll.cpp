@@ -297,4 +297,4 @@ private slots:
 };
 
 QTEST_APPLESS_MAIN(TestListenerPoll)
-#include "helper_listener_poll_test.moc"
+#include "test_helper_listener_poll.moc"

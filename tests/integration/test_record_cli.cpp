@@ -530,4 +530,4 @@ void TestRecordCli::missingHelperFails()
 }
 
 QTEST_GUILESS_MAIN(TestRecordCli)
-#include "record_cli_test.moc"
+#include "test_record_cli.moc"

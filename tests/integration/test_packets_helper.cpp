@@ -399,4 +399,4 @@ private slots:
 };
 
 QTEST_GUILESS_MAIN(TestPacketsHelper)
-#include "packets_helper_test.moc"
+#include "test_packets_helper.moc"

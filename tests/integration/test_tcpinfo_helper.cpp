@@ -4,7 +4,7 @@
 //   bulk transfer  -> tcp_probe samples on both sockets, joined by socket cookie
 //   induced loss   -> retransmits on the sender, equal to the kernel's TcpRetransSegs delta
 //   closed port    -> drop named NO_SOCKET + RST sent + refused connect
-// (full backlog -> listener samples: helper_listener_test.cpp)
+// (full backlog -> listener samples: test_helper_listener.cpp)
 // No assertion depends on timing: only counts and values the kernel reports.
 #include "helper_kernel_counters.h"
 #include "helper_session.h"
@@ -479,4 +479,4 @@ void TestTcpInfoHelper::closedPortDropAndReset()
 }
 
 QTEST_GUILESS_MAIN(TestTcpInfoHelper)
-#include "tcpinfo_helper_test.moc"
+#include "test_tcpinfo_helper.moc"

@@ -403,4 +403,4 @@ void TestOwnerFilter::processId()
 }
 
 QTEST_GUILESS_MAIN(TestOwnerFilter)
-#include "owner_filter_test.moc"
+#include "test_owner_filter.moc"

@@ -219,4 +219,4 @@ void TestFilterTshark::lossyTransferAgreesWithTshark()
 }
 
 QTEST_GUILESS_MAIN(TestFilterTshark)
-#include "filter_tshark_test.moc"
+#include "test_filter_tshark.moc"

@@ -321,4 +321,4 @@ private slots:
 };
 
 QTEST_GUILESS_MAIN(TestTcpInfoParser)
-#include "tcpinfo_parser_test.moc"
+#include "test_tcpinfo_parser.moc"

@@ -807,4 +807,4 @@ void TestRemoteCapture::stdioOnTwoPipes()
 }
 
 QTEST_GUILESS_MAIN(TestRemoteCapture)
-#include "remote_capture_test.moc"
+#include "test_remote_capture.moc"

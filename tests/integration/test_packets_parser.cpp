@@ -285,4 +285,4 @@ private slots:
 };
 
 QTEST_GUILESS_MAIN(TestPacketsParser)
-#include "packets_parser_test.moc"
+#include "test_packets_parser.moc"

@@ -268,4 +268,4 @@ void TestPcapngStream::closedFifoStopsRecord()
 }
 
 QTEST_GUILESS_MAIN(TestPcapngStream)
-#include "pcapng_stream_test.moc"
+#include "test_pcapng_stream.moc"

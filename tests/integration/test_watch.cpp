@@ -548,4 +548,4 @@ void TestWatch::triggeredCapture()
 }
 
 QTEST_GUILESS_MAIN(TestWatch)
-#include "watch_test.moc"
+#include "test_watch.moc"

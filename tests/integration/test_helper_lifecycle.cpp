@@ -280,4 +280,4 @@ private slots:
 };
 
 QTEST_GUILESS_MAIN(TestHelperLifecycle)
-#include "helper_lifecycle_test.moc"
+#include "test_helper_lifecycle.moc"

@@ -146,4 +146,4 @@ private slots:
 };
 
 QTEST_GUILESS_MAIN(TestHelperListener)
-#include "helper_listener_test.moc"
+#include "test_helper_listener.moc"

@@ -185,4 +185,4 @@ void TestOwnerAttribution::containersPodsUnitsAndNamespaces()
 }
 
 QTEST_GUILESS_MAIN(TestOwnerAttribution)
-#include "owner_attribution_test.moc"
+#include "test_owner_attribution.moc"

@@ -206,4 +206,4 @@ void TestRecordRing::ringOfFiles()
 }
 
 QTEST_GUILESS_MAIN(TestRecordRing)
-#include "record_ring_test.moc"
+#include "test_record_ring.moc"

@@ -332,4 +332,4 @@ private slots:
 };
 
 QTEST_GUILESS_MAIN(TestHelperControl)
-#include "helper_control_test.moc"
+#include "test_helper_control.moc"
