@@ -11,7 +11,9 @@ export QT_QPA_PLATFORM=offscreen
 if [[ $(id -u) -ne 0 ]]; then
   echo "test.sh: NOT ROOT - integration tests (real BPF) will be skipped; run with sudo for the full suite" >&2
 fi
-# Unit and GUI tests in parallel, then the integration tests one at a time (they share the kernel
-# and are sensitive to CPU load: a churn test competing with other tests measures the machine).
+# Unit, GUI and lint tests in parallel, then the integration tests in a phase of their own (they
+# are sensitive to CPU load: a churn test competing with other tests measures the machine). The
+# integration tests run one at a time because each holds RESOURCE_LOCK kernel (tcpscope_add_test
+# gives it to every test labelled integration), not because of -j: the lock is what serialises.
 ctest --preset default -L "unit|gui|lint" -j"$(nproc)" --timeout 600 "$@"
-ctest --preset default -L integration -j1 --timeout 600 "$@"
+ctest --preset default -L integration -j"$(nproc)" --timeout 600 "$@"
