@@ -61,7 +61,7 @@ bool Session::Private::chunkPackets(qint64 connectionId, qint64 offset, qint64 l
     if (!s)
         return false;
     sqlite3_bind_int64(s.get(), 1, connectionId);
-    int rc;
+    int rc = SQLITE_DONE; // what a non-positive limit reports
     qint64 position = 0;
     while (limit > 0 && (rc = sqlite3_step(s.get())) == SQLITE_ROW) {
         const qint64 count = sqlite3_column_int64(s.get(), 4);
