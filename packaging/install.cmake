@@ -1,12 +1,20 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Install layout and the Debian package (CPack, `cmake --build build --target deb`, or
-# packaging/build-deb.sh). The app goes to bindir; the helper to libexec/tcpscope, where the app
-# looks for it (core/capture/helper_access.cpp is compiled with that path). The package's
+# packaging/build-deb.sh). The app and tcpscope-cli (its headless command line) go to bindir; the
+# helper to libexec/tcpscope, where both look for it (core/capture/helper_access.cpp is compiled
+# with that path); the chart renderer module to libdir/tcpscope, where tcpscope-cli loads it from
+# (gui/cli/CMakeLists.txt compiles it with that path). The package's
 # maintainer scripts (packaging/debian/postinst, postrm) make the helper root:tcpscope 0750 with
 # file capabilities: only members of the group tcpscope can capture.
 include(GNUInstallDirs)
 if(TARGET tcpscope)
   install(TARGETS tcpscope RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+if(TARGET tcpscope-cli)
+  install(TARGETS tcpscope-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+if(TARGET tcpscope_chart_renderer)
+  install(TARGETS tcpscope_chart_renderer LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/tcpscope)
 endif()
 if(TARGET tcpscope-helper)
   install(TARGETS tcpscope-helper RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/tcpscope)
@@ -38,6 +46,10 @@ foreach(_src man/tcpscope.1 man/tcpscope-helper.8 debian/changelog)
 endforeach()
 add_custom_target(tcpscope_package_docs ALL DEPENDS ${_ts_gz_files})
 install(FILES ${_ts_gz_dir}/tcpscope.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+# tcpscope-cli runs the same commands: its page is tcpscope(1), through a symbolic link.
+file(MAKE_DIRECTORY ${_ts_gz_dir})
+file(CREATE_LINK tcpscope.1.gz ${_ts_gz_dir}/tcpscope-cli.1.gz SYMBOLIC)
+install(FILES ${_ts_gz_dir}/tcpscope-cli.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${_ts_gz_dir}/tcpscope-helper.8.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 # A native package (no Debian revision): its changelog is changelog.gz.
 install(FILES ${_ts_gz_dir}/changelog.gz ${CMAKE_SOURCE_DIR}/packaging/debian/copyright
@@ -65,8 +77,8 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # The package installs under the prefix the app was compiled for (build-deb.sh uses /usr).
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
 set(CPACK_STRIP_FILES ON)
-# dpkg-shlibdeps computes the library dependencies of both binaries; the maintainer scripts
-# need setcap (libcap2-bin) and addgroup/delgroup (adduser).
+# dpkg-shlibdeps computes the library dependencies of the binaries and the renderer module;
+# the maintainer scripts need setcap (libcap2-bin) and addgroup/delgroup (adduser).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, libcap2-bin, qt6-qpa-plugins")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
@@ -93,4 +105,9 @@ elseif(TARGET tcpscope AND TARGET tcpscope-helper)
     COMMENT "Building the Debian package"
     VERBATIM)
   add_dependencies(deb tcpscope tcpscope-helper tcpscope_package_docs)
+  foreach(_ts_target tcpscope-cli tcpscope_chart_renderer)
+    if(TARGET ${_ts_target})
+      add_dependencies(deb ${_ts_target})
+    endif()
+  endforeach()
 endif()

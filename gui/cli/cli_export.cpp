@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "cli_chart_renderer.h"
 #include "cli_commands.h"
 
 #include "export/session_export.h"
@@ -11,82 +12,11 @@
 #include <memory>
 #include <unistd.h>
 
-#ifdef TCPSCOPE_HAVE_CHART_EXPORT
-#include "charts/chart_export.h"
-#include <QApplication>
-#endif
-
 namespace tcpscope::cli {
 
 namespace {
 
 const QString kCmd = QStringLiteral("export");
-
-int exportChartCommand(const Session &session, const QString &chart, const QString &out, QSize size,
-                       double scale, qint64 connectionId, int argc, char **argv)
-{
-#ifdef TCPSCOPE_HAVE_CHART_EXPORT
-    // Charts are widgets rendered offscreen; without a display, use the offscreen platform.
-    if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") &&
-        qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
-        qputenv("QT_QPA_PLATFORM", "offscreen");
-    std::unique_ptr<QApplication> app;
-    if (!QCoreApplication::instance())
-        app = std::make_unique<QApplication>(argc, argv);
-    // The renderer File > Export Chart... uses, asked for the whole chart.
-    ChartRequest request;
-    request.chart = chart;
-    request.connectionId = connectionId;
-    ChartImageOptions options;
-    options.format = chartFormatOfPath(out);
-    options.size = size;
-    options.scale = scale;
-    QString error;
-    if (!exportChart(session, request, options, out, &error)) {
-        printErr(error);
-        return kExitFailure;
-    }
-    return kExitOk;
-#else
-    Q_UNUSED(session);
-    Q_UNUSED(chart);
-    Q_UNUSED(out);
-    Q_UNUSED(size);
-    Q_UNUSED(scale);
-    Q_UNUSED(connectionId);
-    Q_UNUSED(argc);
-    Q_UNUSED(argv);
-    printErr(QStringLiteral("chart export is not available in this build (built without the GUI)"));
-    return kExitFailure;
-#endif
-}
-
-QStringList chartNames()
-{
-#ifdef TCPSCOPE_HAVE_CHART_EXPORT
-    return exportableCharts();
-#else
-    return {QStringLiteral("timeline"), QStringLiteral("seq")};
-#endif
-}
-
-bool isChartName(const QString &chart)
-{
-#ifdef TCPSCOPE_HAVE_CHART_EXPORT
-    return isExportableChart(chart);
-#else
-    return chartNames().contains(chart);
-#endif
-}
-
-bool needsConnection(const QString &chart)
-{
-#ifdef TCPSCOPE_HAVE_CHART_EXPORT
-    return chartNeedsConnection(chart);
-#else
-    return chart == QLatin1String("seq");
-#endif
-}
 
 // An output path the policy of output_file.h refuses (a device, socket, directory, symlink, or
 // a FIFO for a file): one line and the usage exit code, before the session is even opened.
@@ -304,17 +234,24 @@ int runExport(const QStringList &args, int argc, char **argv)
     if (parser.isSet(csvSafe))
         return usageError(kCmd, QStringLiteral("--csv-safe belongs to CSV output, not to "
                                                "--chart"));
+    // The renderer knows the charts; tcpscope-cli loads it only here.
+    QString rendererError;
+    const ChartRendererApi *renderer = chartRenderer(&rendererError);
+    if (!renderer) {
+        printErr(QStringLiteral("export: ") + rendererError);
+        return kExitFailure;
+    }
     const QString kind = parser.value(chart);
-    if (!isChartName(kind))
+    if (!renderer->isChartName(kind))
         return usageError(kCmd, QStringLiteral("unknown chart '%1' (available: %2, "
                                                "overview:NAME for one chart of the overview)")
-                                    .arg(kind, chartNames().join(QStringLiteral(", "))));
-    if (needsConnection(kind) && connectionId <= 0)
+                                    .arg(kind, renderer->chartNames().join(QStringLiteral(", "))));
+    if (renderer->needsConnection(kind) && connectionId <= 0)
         return usageError(kCmd, QStringLiteral("--chart %1 draws one connection: give "
                                                "--connection ID (ids: 'tcpscope export FILE "
                                                "--connections -')")
                                     .arg(kind));
-    if (!needsConnection(kind) && connectionId > 0)
+    if (!renderer->needsConnection(kind) && connectionId > 0)
         return usageError(kCmd, QStringLiteral("--chart %1 covers the whole session and takes "
                                                "no --connection")
                                     .arg(kind));
@@ -357,7 +294,13 @@ int runExport(const QStringList &args, int argc, char **argv)
     } else if (const int rc = checkConnection(files.first(), *session, connectionId); rc >= 0) {
         return rc;
     }
-    return exportChartCommand(*session, kind, out, pixels, pixelRatio, connectionId, argc, argv);
+    QString error;
+    if (!renderer->exportChart(*session, kind, connectionId, out, pixels, pixelRatio, argc, argv,
+                               &error)) {
+        printErr(error);
+        return kExitFailure;
+    }
+    return kExitOk;
 }
 
 } // namespace tcpscope::cli
