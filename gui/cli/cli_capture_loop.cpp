@@ -106,4 +106,67 @@ QString runCaptureLoop(QCoreApplication *app, const std::vector<LiveCapture *> &
     return failure;
 }
 
+HostCaptures::HostCaptures() = default;
+HostCaptures::~HostCaptures() = default;
+
+int HostCaptures::start(QCoreApplication *app, const QVector<Host> &hosts,
+                        const CaptureOptions &options, const std::optional<AlertConfig> &alerts,
+                        const QString &cannotStart, const Setup &setup)
+{
+    for (qsizetype i = 0; i < hosts.size(); ++i) {
+        const Host &host = hosts[i];
+        auto capture = std::make_unique<LiveCapture>();
+        capture->setAlertConfig(alerts);
+        if (setup)
+            setup(*capture, i);
+        capture->setRemote(host.target);
+        QObject::connect(
+            capture.get(), &LiveCapture::helperMessage, app,
+            [label = host.label](const QString &text, bool warning) {
+                if (warning)
+                    printErr((label.isEmpty()
+                                  ? QStringLiteral("helper: ")
+                                  : QStringLiteral("helper on ") + label + QStringLiteral(": ")) +
+                             text);
+            },
+            Qt::DirectConnection);
+        QString error;
+        if (!capture->start(host.file, options, &error)) {
+            printErr(cannotStart +
+                     (host.label.isEmpty() ? QString() : QLatin1Char(' ') + host.label) +
+                     QStringLiteral(": ") + error);
+            const int exit = startFailureExit(capture->lastFailure());
+            stopAll();
+            return exit;
+        }
+        m_captures.push_back(std::move(capture));
+    }
+    return kExitOk;
+}
+
+QString HostCaptures::run(QCoreApplication *app, const StopSignals &stopSignals, double seconds)
+{
+    std::vector<LiveCapture *> running;
+    for (auto &c : m_captures)
+        running.push_back(c.get());
+    const QString failure = runCaptureLoop(app, running, stopSignals, seconds);
+    stopAll();
+    QCoreApplication::processEvents(); // the last publish's queued signals
+    return failure;
+}
+
+std::vector<CaptureStats> HostCaptures::stats() const
+{
+    std::vector<CaptureStats> out;
+    for (const auto &c : m_captures)
+        out.push_back(c->stats());
+    return out;
+}
+
+void HostCaptures::stopAll()
+{
+    for (auto &c : m_captures)
+        c->stop();
+}
+
 } // namespace tcpscope::cli

@@ -19,8 +19,6 @@
 #include <QFileInfo>
 #include <QTemporaryDir>
 
-#include <memory>
-
 namespace tcpscope::cli {
 
 namespace {
@@ -48,48 +46,27 @@ int recordHosts(QCoreApplication *app, const StopSignals &stopSignals, const Hos
                      .arg(r.file, parts.errorString()));
         return kExitFailure;
     }
-    std::vector<std::unique_ptr<LiveCapture>> captures;
+    QVector<HostCaptures::Host> hosts;
     QStringList partFiles;
-    auto stopAll = [&] {
-        for (auto &c : captures)
-            c->stop();
-    };
     for (qsizetype i = 0; i < r.hosts.size(); ++i) {
         const std::optional<RemoteTarget> &host = r.hosts[i];
-        const QString part = parts.filePath(host ? QStringLiteral("remote-%1.tcpscope").arg(i)
-                                                 : QStringLiteral("local.tcpscope"));
-        auto capture = std::make_unique<LiveCapture>();
-        capture->setAlertConfig(r.alerts);
-        capture->setRemote(host);
-        QObject::connect(
-            capture.get(), &LiveCapture::helperMessage, app,
-            [label = hostLabel(host)](const QString &text, bool warning) {
-                if (warning)
-                    printErr(QStringLiteral("helper on %1: %2").arg(label, text));
-            },
-            Qt::DirectConnection);
-        QString error;
-        if (!capture->start(part, r.options, &error)) {
-            printErr(QStringLiteral("cannot record on %1: %2").arg(hostLabel(host), error));
-            const int exit = startFailureExit(capture->lastFailure());
-            stopAll();
-            return exit;
-        }
-        partFiles << part;
-        captures.push_back(std::move(capture));
+        partFiles << parts.filePath(host ? QStringLiteral("remote-%1.tcpscope").arg(i)
+                                         : QStringLiteral("local.tcpscope"));
+        hosts.append({host, hostLabel(host), partFiles.last()});
     }
-    std::vector<LiveCapture *> running;
-    for (auto &c : captures)
-        running.push_back(c.get());
-    const QString failure = runCaptureLoop(app, running, stopSignals, r.seconds);
-    stopAll();
-    QCoreApplication::processEvents();
+    HostCaptures captures;
+    if (const int exit =
+            captures.start(app, hosts, r.options, r.alerts, QStringLiteral("cannot record on"));
+        exit != kExitOk)
+        return exit;
+    const QString failure = captures.run(app, stopSignals, r.seconds);
     if (!failure.isEmpty())
         printErr(QStringLiteral("record: %1; merging what each host recorded").arg(failure));
 
     quint64 connections = 0, packets = 0, records = 0, lost = 0;
+    const std::vector<CaptureStats> stats = captures.stats();
     for (qsizetype i = 0; i < r.hosts.size(); ++i) {
-        const CaptureStats s = captures[size_t(i)]->stats();
+        const CaptureStats &s = stats[size_t(i)];
         connections += s.connectionsSeen;
         packets += s.packetsReceived;
         records += s.recordsReceived;

@@ -21,7 +21,6 @@
 #include <cstdio>
 #include <memory>
 #include <unistd.h>
-#include <vector>
 
 namespace tcpscope::cli {
 
@@ -321,41 +320,27 @@ int runWatch(const QStringList &args, int argc, char **argv)
     // The captures run the detectors on every record they publish (and store the alerts in
     // their files); this prints them as they come, named by host when it is not only this one.
     const bool label = hosts.size() > 1 || hosts.first().has_value();
-    std::vector<std::unique_ptr<LiveCapture>> captures;
+    QVector<HostCaptures::Host> watched;
     for (qsizetype i = 0; i < hosts.size(); ++i) {
         const std::optional<RemoteTarget> &host = hosts[i];
-        const QString name = host ? host->destination : QStringLiteral("local");
-        auto capture = std::make_unique<LiveCapture>();
-        capture->setRotation(rotation);
-        capture->setAlertConfig(config);
-        capture->setRemote(host);
-        QObject::connect(capture.get(), &LiveCapture::alertsRaised, app,
-                         [&, name](const QVector<Alert> &alerts) {
-                             for (const Alert &a : alerts)
-                                 printer.print(a, label ? name : QString());
-                             command.reap();
-                         });
-        QObject::connect(
-            capture.get(), &LiveCapture::helperMessage, app,
-            [name, label](const QString &text, bool warning) {
-                if (warning)
-                    printErr((label ? QStringLiteral("helper on %1: ").arg(name)
-                                    : QStringLiteral("helper: ")) +
-                             text);
-            },
-            Qt::DirectConnection);
-        const QString target =
-            file.isEmpty() ? tempDir.filePath(QStringLiteral("watch-%1.tcpscope").arg(i)) : file;
-        QString error;
-        if (!capture->start(target, CaptureOptions{}, &error)) {
-            printErr(QStringLiteral("cannot watch%1: %2")
-                         .arg(label ? QStringLiteral(" %1").arg(name) : QString(), error));
-            for (auto &c : captures)
-                c->stop();
-            return startFailureExit(capture->lastFailure());
-        }
-        captures.push_back(std::move(capture));
+        watched.append(
+            {host, label ? (host ? host->destination : QStringLiteral("local")) : QString(),
+             file.isEmpty() ? tempDir.filePath(QStringLiteral("watch-%1.tcpscope").arg(i)) : file});
     }
+    HostCaptures captures;
+    if (const int exit = captures.start(
+            app, watched, CaptureOptions{}, config, QStringLiteral("cannot watch"),
+            [&](LiveCapture &capture, qsizetype i) {
+                capture.setRotation(rotation);
+                QObject::connect(&capture, &LiveCapture::alertsRaised, app,
+                                 [&, name = watched[i].label](const QVector<Alert> &alerts) {
+                                     for (const Alert &a : alerts)
+                                         printer.print(a, name);
+                                     command.reap();
+                                 });
+            });
+        exit != kExitOk)
+        return exit;
     if (!parser.isSet(quiet)) {
         QStringList names;
         for (const auto &h : hosts)
@@ -367,16 +352,9 @@ int runWatch(const QStringList &args, int argc, char **argv)
     }
     QElapsedTimer elapsed;
     elapsed.start();
-    std::vector<LiveCapture *> running;
-    for (auto &c : captures)
-        running.push_back(c.get());
-    const QString failure = runCaptureLoop(app, running, stopSignals, seconds);
-    for (auto &c : captures)
-        c->stop();
-    QCoreApplication::processEvents(); // the last publish's queued signals
+    const QString failure = captures.run(app, stopSignals, seconds);
     quint64 suppressed = 0, connections = 0, records = 0, lost = 0;
-    for (auto &c : captures) {
-        const CaptureStats s = c->stats();
+    for (const CaptureStats &s : captures.stats()) {
         suppressed += s.alertsSuppressed;
         connections += s.connectionsSeen;
         records += s.recordsReceived;
