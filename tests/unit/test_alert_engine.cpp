@@ -390,7 +390,7 @@ private slots:
         for (int i = 0; i < 5000; ++i) {
             Packet p = packet(i + 1, 1, kT0 + 10 * kMs + i * 150'000, "10.0.0.1", c.localPort,
                               "192.0.2.1", 443, PacketDirection::Out, TS_TCP_ACK,
-                              i % 200 == 0 ? AnalysisRetransmission : 0);
+                              i % 200 == 0 ? quint32(AnalysisRetransmission) : 0u);
             p.payloadLen = 1448;
             ps.append(p);
         }
@@ -398,7 +398,7 @@ private slots:
         // The same resends among 500 segments (5 %) are a spike.
         ps.resize(500);
         for (int i = 0; i < 500; ++i)
-            ps[i].analysis = i % 20 == 0 ? AnalysisRetransmission : 0;
+            ps[i].analysis = i % 20 == 0 ? quint32(AnalysisRetransmission) : 0u;
         const QVector<Alert> alerts = run({c}, ps);
         QCOMPARE(kinds(alerts), QStringList{QStringLiteral("retransmit_spike")});
         QVERIFY2(QRegularExpression(QStringLiteral(R"(\(5\.\d % of \d+ segments sent\))"))

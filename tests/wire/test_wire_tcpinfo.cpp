@@ -299,7 +299,7 @@ private slots:
         rejects(startPayload(o), "maximum stall");
         // A v3 Start (no maximum stall appended) is short, and says so instead of using garbage.
         Bytes p = startPayload(StartOptions{});
-        p.resize(p.size() - 4);
+        p.erase(p.end() - 4, p.end());
         std::string e;
         QVERIFY(!decodeStart(p, e));
         QVERIFY(!e.empty());
