@@ -291,7 +291,12 @@ bool TcpInfoLoader::load(bool forceTracepoint, unsigned ringbufBytes, int lifecy
             r.status = "tp_btf";
         }
         const std::string args = m_modes[i] == Mode::None ? "" : argumentNote(vmlinux.get(), i);
-        r.detail = why.empty() ? args : (args.empty() ? why : why + "; " + args);
+        r.detail = std::move(why);
+        if (!args.empty()) {
+            if (!r.detail.empty())
+                r.detail += "; ";
+            r.detail += args;
+        }
         usable += m_modes[i] != Mode::None;
         m_reports.push_back(std::move(r));
     }

@@ -35,7 +35,7 @@ QString resolveHelperPath(const QString &appDir)
     if (here == installedBin ||
         QFileInfo(here).canonicalFilePath() == QFileInfo(installedBin).canonicalFilePath())
         return installedHelperPath();
-    const QString sibling = QDir(here).filePath(QStringLiteral("tcpscope-helper"));
+    QString sibling = QDir(here).filePath(QStringLiteral("tcpscope-helper"));
     if (QFileInfo::exists(sibling))
         return sibling;
     return installedHelperPath();

@@ -54,10 +54,12 @@ bool HelperProcess::spawn(const QString &program, const QStringList &args,
     // Everything the child needs is prepared before fork: after it only async-signal-safe calls.
     const QByteArray path = QFile::encodeName(fi.absoluteFilePath());
     std::vector<QByteArray> argStore;
+    argStore.reserve(std::size_t(args.size()) + 1);
     argStore.push_back(path);
     for (const QString &a : args)
         argStore.push_back(a.toLocal8Bit());
     std::vector<char *> argv;
+    argv.reserve(argStore.size() + 1);
     for (QByteArray &a : argStore)
         argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -22,7 +22,8 @@ void FilterContext::addConnection(const Connection &connection)
 {
     Connection c = connection;
     c.history.clear(); // never read by a filter
-    m_connections.insert(c.id, std::move(c));
+    const qint64 id = c.id;
+    m_connections.emplace(id, std::move(c));
 }
 
 void FilterContext::removeConnection(qint64 id)
@@ -336,7 +337,8 @@ int addresses(const FieldInfo &f, Subject &s, Address out[2])
     case FieldId::Ipv6Src:
     case FieldId::IpDst:
     case FieldId::Ipv6Dst:
-        if ((p->family == 6 ? 6 : 4) != family)
+        // Packet fields are refused in a connection filter; a connection has none of them.
+        if (!p || (p->family == 6 ? 6 : 4) != family)
             return 0;
         fromPacket(f.id == FieldId::IpSrc || f.id == FieldId::Ipv6Src, &out[0]);
         return 1;
@@ -426,6 +428,8 @@ bool evalTest(const Node &t, Subject &s)
     const FieldInfo &f = *t.field;
     switch (f.type) {
     case FieldType::Flag: {
+        if (!s.packet)
+            return false;
         const quint32 flags = s.packet->analysis;
         if (f.id == FieldId::AnalysisAnyFlag)
             return (flags & kAnalysisFlagsAll & ~quint32(AnalysisReset | AnalysisMalformed)) != 0;
@@ -452,7 +456,7 @@ bool evalTest(const Node &t, Subject &s)
             break;
         }
         case FieldId::IfaceName:
-            one = s.context->interfaceName(s.packet->ifindex);
+            one = s.packet ? s.context->interfaceName(s.packet->ifindex) : nullptr;
             break;
         case FieldId::CgroupPath:
         case FieldId::ContainerId:

@@ -126,7 +126,7 @@ QString connectionColumnFilter(const ConnectionColumn &column, const Connection 
     if (value.kind != ColumnValue::Null) {
         const QString lit = literal(*field, column, value);
         if (!lit.isEmpty()) {
-            const QString expr = QStringLiteral("%1 == %2").arg(field->name, lit);
+            QString expr = QStringLiteral("%1 == %2").arg(field->name, lit);
             if (selects(expr, c))
                 return expr;
         }

@@ -32,6 +32,7 @@ struct TupleKey
 
     bool isNull() const { return kind == Kind::None; }
     bool operator==(const TupleKey &) const = default;
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 flags the 0 a defaulted <=> compares to
     auto operator<=>(const TupleKey &) const = default;
 
     // A dual-stack IPv6 socket talking to a v4-mapped peer is keyed as IPv4 (its packets are

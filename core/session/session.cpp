@@ -310,6 +310,10 @@ bool Session::Private::readHosts(QVector<HostInfo> &out)
         }
         out.append(h);
     }
+    // Like the annotations and the view: a read error ends the list early and is counted (ROW:
+    // the loop stopped at an unplaceable id, counted above).
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        ++localBad;
     flushBad();
     error.clear();
     return true;
@@ -760,7 +764,8 @@ QVector<Connection> Session::connections(const QVector<qint64> &ids, bool withHi
         rows::Cells c = d->cells(s.get());
         Connection conn;
         rows::connection(c, &conn);
-        byId.insert(conn.id, std::move(conn));
+        const qint64 id = conn.id;
+        byId.emplace(id, std::move(conn)); // insert() would copy: it takes a const reference
     }
     s.reset();
     if (d->done(rc) && withHistory)
@@ -840,7 +845,8 @@ QVector<Connection> Session::connectionsAfter(qint64 afterId, int limit, bool wi
         Connection conn;
         rows::connection(c, &conn);
         order.append(conn.id);
-        byId.insert(conn.id, std::move(conn));
+        const qint64 id = conn.id;
+        byId.emplace(id, std::move(conn));
     }
     s.reset();
     if (d->done(rc) && withHistory)
