@@ -153,8 +153,10 @@ std::unique_ptr<TimelineWidget> buildTimeline(const Session &session, const Char
     } else {
         // Session::connections() answers in id order; the rows keep the caller's order.
         QHash<qint64, Connection> byId;
-        for (Connection &c : session.connections(request.connectionIds, true))
-            byId.insert(c.id, std::move(c));
+        for (Connection &c : session.connections(request.connectionIds, true)) {
+            const qint64 id = c.id;
+            byId.emplace(id, std::move(c)); // insert() would copy: it takes a const reference
+        }
         for (qint64 id : request.connectionIds)
             if (byId.contains(id))
                 connections.append(byId.value(id));

@@ -135,6 +135,7 @@ QVariant AlertTableModel::headerData(int section, Qt::Orientation orientation, i
         QT_TR_NOOP("The detector, or the rule of a rules file, that raised it"),
         QT_TR_NOOP("What was seen"),
         QT_TR_NOOP("What the alert is about: a listener, a remote, a connection, a drop reason"),
+        // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one tooltip split over two lines
         QT_TR_NOOP("Alerts of the same kind and subject left out by throttling since the "
                    "previous one")};
     if (section < 0 || section >= ColumnCount)

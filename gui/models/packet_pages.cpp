@@ -33,7 +33,7 @@ Packet packetNearestTime(const Session &session, qint64 connectionId, qint64 tim
     }
     if (lo == 0)
         return later;
-    const Packet earlier = at(lo - 1);
+    Packet earlier = at(lo - 1); // not const: returned by move
     if (lo == count || later.id == 0)
         return earlier;
     return timeNs - earlier.timeNs <= later.timeNs - timeNs ? earlier : later;
@@ -117,7 +117,7 @@ const QVector<Packet> &PacketPages::page(qint64 index)
     else
         rows = read(index * kPageRows, kPageRows);
     m_pageOrder.append(index);
-    return *m_pages.insert(index, std::move(rows));
+    return *m_pages.emplace(index, std::move(rows)); // insert() would copy the page
 }
 
 QVector<Packet> PacketPages::pageWithGaps(qint64 index)

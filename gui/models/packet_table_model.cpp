@@ -308,6 +308,8 @@ QVariant PacketTableModel::headerData(int section, Qt::Orientation orientation, 
     static const char *const names[ColumnCount] = {"No.",   "Time",     "Conn",         "Dir",
                                                    "Flags", "Seq",      "Ack",          "Window",
                                                    "Len",   "Analysis", "One-way delay"};
+    // The last tooltip is one string split over three lines, not a missing comma.
+    // NOLINTBEGIN(bugprone-suspicious-missing-comma)
     static const char *const tips[ColumnCount] = {
         "Packet number in capture order",
         "Seconds since the start of the session (µs precision)",
@@ -322,6 +324,7 @@ QVariant PacketTableModel::headerData(int section, Qt::Orientation orientation, 
         "Time from the send by one end to the receive by the other, when both ends of the "
         "connection are in the session (across hosts it includes their clock difference); "
         "✗ not received: sent and lost in the network"};
+    // NOLINTEND(bugprone-suspicious-missing-comma)
     if (section < 0 || section >= ColumnCount)
         return {};
     if (role == Qt::DisplayRole)

@@ -151,7 +151,7 @@ QCPGraph *OverviewChart::addTimeLine(const QVector<double> &values, double binSe
 
 QCPBars *OverviewChart::addCategoryBars(const QVector<OverviewBar> &bars, bool horizontal,
                                         const QColor &color, const QString &valueAxisLabel,
-                                        std::function<QString(double)> valueText,
+                                        const std::function<QString(double)> &valueText,
                                         const QString &what)
 {
     m_horizontal = horizontal;

@@ -35,7 +35,7 @@ public:
     // first on top), the value printed at the end of horizontal bars with valueText.
     QCPBars *addCategoryBars(const QVector<OverviewBar> &bars, bool horizontal, const QColor &color,
                              const QString &valueAxisLabel,
-                             std::function<QString(double)> valueText, const QString &what);
+                             const std::function<QString(double)> &valueText, const QString &what);
     void setTimeAxis(double seconds, const QString &valueLabel);
     void finish(); // legend, ranges, empty text; then replot
 
