@@ -15,45 +15,6 @@ namespace tcpscope {
 
 namespace {
 
-const char *const kHeaders[ConnectionTableModel::ColumnCount] = {
-    "ID",      "Process",      "PID",      "Role",     "Family",    "Local",  "Remote",
-    "Peer",    "State",        "Start",    "Duration", "Handshake", "Sent",   "Received",
-    "Retrans", "SRTT",         "SRTT min", "SRTT max", "cwnd max",  "Resent", "RST",
-    "Drops",   "Close reason", "States",   "Owner",    "Host",
-};
-
-const char *const kHeaderTips[ConnectionTableModel::ColumnCount] = {
-    "Session-local connection id",
-    "Owning process name (comm)",
-    "Owning process id (tgid)",
-    "client (connect), server (accepted) or listener",
-    "Address family",
-    "Local address and port",
-    "Remote address and port",
-    "The other end of this connection when it is in the session too (the other local socket, "
-    "or the other host's in a merged session): its connection id; double-click it or "
-    "right-click ▸ Go to Peer to select it",
-    "Current (or last) TCP state",
-    "Local time of the first state change seen",
-    "Lifetime: first state change to CLOSE (open: up to now / session end)",
-    "SYN_SENT/SYN_RECV to ESTABLISHED",
-    "Bytes sent and acknowledged by the peer (known when the connection closed)",
-    "Bytes received in order (known when the connection closed)",
-    "Total retransmitted segments",
-    "Smoothed round-trip time at close",
-    "Lowest smoothed RTT of the kernel's samples (tcp_probe)",
-    "Highest smoothed RTT of the kernel's samples (tcp_probe)",
-    "Largest congestion window of the kernel's samples, in packets",
-    "Segments the kernel retransmitted, traced as they happened (SYN and SYN-ACK resends included)",
-    "RST segments sent + received by this socket, as the kernel traced them",
-    "Incoming packets of this connection the kernel dropped (reasons in the Kernel metrics tab)",
-    "How the connection ended",
-    "Every state the connection went through",
-    "Who owns the socket beyond the process: its container (and Kubernetes pod) or systemd unit, "
-    "read from its cgroup path; the tooltip has the path and the network namespace",
-    "The machine the socket is on (the host the session was captured on)",
-};
-
 bool hasStats(const Connection &c)
 {
     return c.haveCloseStats;
@@ -78,26 +39,11 @@ ConnectionTableModel::ConnectionTableModel(QObject *parent)
 
 QStringList ConnectionTableModel::filterColumns(int column)
 {
-    switch (column) {
-    case ColLocal:
-        return {QStringLiteral("local_addr"), QStringLiteral("local_port")};
-    case ColRemote:
-        return {QStringLiteral("remote_addr"), QStringLiteral("remote_port")};
-    case ColPeer:
-    case ColDuration:
-    case ColRetrans:
-    case ColResets:
-    case ColDrops:
-    case ColStart:
-    case ColStates:
-    case ColOwner:
-    case ColHost:
-        return {}; // no field of the filter language tests these values
-    default: {
-        const QString sql = sqlSortColumn(column);
-        return sql.isEmpty() ? QStringList() : QStringList{sql};
-    }
-    }
+    QStringList names;
+    if (column >= 0 && column < viewColumns().size())
+        for (const ConnectionColumn *stored : viewColumns().at(column).stored)
+            names << QLatin1String(stored->name);
+    return names;
 }
 
 bool ConnectionTableModel::isFiltering() const
@@ -167,8 +113,8 @@ void ConnectionTableModel::computePeers()
         m_peers = std::move(peers);
         m_peersReady = true;
         if (changed && !m_ids.isEmpty()) {
-            emit dataChanged(index(0, ColPeer), index(int(m_ids.size()) - 1, ColPeer),
-                             {Qt::DisplayRole});
+            const int peer = column("peer");
+            emit dataChanged(index(0, peer), index(int(m_ids.size()) - 1, peer), {Qt::DisplayRole});
             emit peersChanged();
         } else if (changed) {
             emit peersChanged();
@@ -191,18 +137,9 @@ void ConnectionTableModel::computePeers()
 
 QString ConnectionTableModel::sqlSortColumn(int column)
 {
-    // Columns whose shown value is not one stored column (duration: end - start, or "now" for
-    // open ones; RST: sent + received) have no SQL order and are not sortable.
-    static const char *const kSql[ColumnCount] = {
-        "id",         "comm",         "pid",          "role",           "family",
-        "local_addr", "remote_addr",  nullptr,        "state",          "start_ns",
-        nullptr,      "handshake_ns", "bytes_sent",   "bytes_received", "retransmits",
-        "srtt_us",    "srtt_us_min",  "srtt_us_max",  "cwnd_max",       "kernel_retransmits",
-        nullptr,      "drops",        "close_reason", "states",         nullptr,
-        nullptr};
-    if (column < 0 || column >= ColumnCount || !kSql[column])
+    if (column < 0 || column >= viewColumns().size() || !viewColumns().at(column).sorts)
         return {};
-    return QString::fromLatin1(kSql[column]);
+    return QLatin1String(viewColumns().at(column).stored.first()->name);
 }
 
 int ConnectionTableModel::rowCount(const QModelIndex &parent) const
@@ -212,18 +149,19 @@ int ConnectionTableModel::rowCount(const QModelIndex &parent) const
 
 int ConnectionTableModel::columnCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : ColumnCount;
+    return parent.isValid() ? 0 : int(viewColumns().size());
 }
 
 QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
+    if (orientation != Qt::Horizontal || section < 0 || section >= viewColumns().size())
         return QAbstractTableModel::headerData(section, orientation, role);
+    const ViewColumn &column = viewColumns().at(section);
     if (role == Qt::DisplayRole)
-        return QString::fromLatin1(kHeaders[section]);
+        return QString::fromUtf8(column.header);
     if (role == Qt::ToolTipRole) {
-        QString tip = QString::fromLatin1(kHeaderTips[section]);
-        if (sqlSortColumn(section).isEmpty())
+        QString tip = QString::fromUtf8(column.tip);
+        if (!column.sorts)
             tip += QStringLiteral(" (not sortable)");
         return tip;
     }
@@ -244,8 +182,10 @@ const QVector<Connection> &ConnectionTableModel::page(int pageIndex) const
     // A row the session does not answer for (a damaged page) still needs its id in place.
     if (rows.size() != ids.size()) {
         QHash<qint64, Connection> byId;
-        for (Connection &c : rows)
-            byId.insert(c.id, std::move(c));
+        for (Connection &c : rows) {
+            const qint64 id = c.id;
+            byId.emplace(id, std::move(c)); // insert() would copy: it takes a const reference
+        }
         rows.clear();
         for (qint64 id : ids) {
             Connection c = byId.value(id);
@@ -254,7 +194,7 @@ const QVector<Connection> &ConnectionTableModel::page(int pageIndex) const
         }
     }
     m_pageOrder.append(pageIndex);
-    return *m_pages.insert(pageIndex, std::move(rows));
+    return *m_pages.emplace(pageIndex, std::move(rows));
 }
 
 Connection ConnectionTableModel::connectionAt(int row) const
@@ -292,62 +232,29 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const int col = index.column();
+    const ViewColumn &column = viewColumns().at(index.column());
     if (role == ConnectionIdRole)
         return m_ids.at(index.row());
-    if (role == Qt::TextAlignmentRole) {
-        switch (col) {
-        case ColId:
-        case ColPid:
-        case ColPeer:
-        case ColDuration:
-        case ColHandshake:
-        case ColSent:
-        case ColReceived:
-        case ColRetrans:
-        case ColSrtt:
-        case ColSrttMin:
-        case ColSrttMax:
-        case ColCwndMax:
-        case ColKernelRetrans:
-        case ColResets:
-        case ColDrops:
-            return QVariant(Qt::AlignRight | Qt::AlignVCenter);
-        default:
-            return QVariant(Qt::AlignLeft | Qt::AlignVCenter);
-        }
-    }
+    if (role == Qt::TextAlignmentRole)
+        return QVariant((column.numeric ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignVCenter);
     if (role != Qt::DisplayRole && role != Qt::ToolTipRole && role != Qt::ForegroundRole &&
         role != Qt::FontRole)
         return {};
     const Connection &c = page(index.row() / kPageRows).at(index.row() % kPageRows);
+    const bool provisional = column.provisional && column.provisional(c);
     switch (role) {
     case Qt::DisplayRole:
-        return displayData(c, col);
+        return column.display(*this, c);
     case Qt::ToolTipRole:
-        return toolTip(c, col);
+        return column.toolTip ? column.toolTip(*this, c) : column.display(*this, c).toString();
     case Qt::ForegroundRole:
-        if (col == ColCloseReason) {
-            switch (c.closeReason) {
-            case CloseReason::Reset:
-            case CloseReason::Refused:
-            case CloseReason::Timeout:
-            case CloseReason::Aborted:
-                return QBrush(QColor(0xb0, 0x20, 0x20));
-            default:
-                break;
-            }
-        }
-        if ((col == ColRetrans && c.retransmits > 0) ||
-            (col == ColKernelRetrans && c.kernel.retransmits > 0) ||
-            (col == ColResets && c.kernel.resetsSent + c.kernel.resetsReceived > 0) ||
-            (col == ColDrops && c.kernel.drops > 0))
+        if (column.alarming && column.alarming(c))
             return QBrush(QColor(0xb0, 0x20, 0x20));
-        if (col == ColDuration && c.isOpen())
+        if (provisional)
             return QBrush(QColor(0x60, 0x60, 0x60));
         return {};
     case Qt::FontRole:
-        if (col == ColDuration && c.isOpen()) {
+        if (provisional) {
             QFont f;
             f.setItalic(true);
             return f;
@@ -358,130 +265,31 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
     }
 }
 
-QVariant ConnectionTableModel::displayData(const Connection &c, int column) const
+int ConnectionTableModel::column(const char *key)
 {
-    switch (column) {
-    case ColId:
-        return c.id;
-    case ColProcess:
-        return c.comm;
-    case ColPid:
-        return c.pid ? QVariant(c.pid) : QVariant(QString());
-    case ColRole:
-        return connectionRoleName(c.role);
-    case ColFamily:
-        return fmt::familyName(c.family);
-    case ColLocal:
-        return fmt::endpoint(c.localAddr, c.localPort);
-    case ColRemote:
-        if (c.role == ConnectionRole::Listener)
-            return QString();
-        return fmt::endpoint(c.remoteAddr, c.remotePort);
-    case ColPeer: {
-        const qint64 peer = peerOf(c.id);
-        return peer > 0 ? QVariant(peer) : QVariant(QString());
-    }
-    case ColState:
-        return tcpStateName(c.state);
-    case ColStart:
-        return c.startNs ? fmt::wallTime(c.startNs) : QString();
-    case ColDuration:
-        if (c.isOpen() && m_referenceNs <= c.startNs)
-            return QString();
-        return fmt::durationMs(c.durationMs(c.isOpen() ? m_referenceNs : 0));
-    case ColHandshake:
-        return c.handshakeNs >= 0 ? fmt::durationMs(c.handshakeNs / 1e6) : QString();
-    case ColSent:
-        return hasStats(c) ? fmt::bytes(c.bytesSent) : QString();
-    case ColReceived:
-        return hasStats(c) ? fmt::bytes(c.bytesReceived) : QString();
-    case ColRetrans:
-        return hasStats(c) ? QVariant(c.retransmits) : QVariant(QString());
-    case ColSrtt:
-        return hasStats(c) && c.srttUs ? fmt::durationMs(c.srttUs / 1000.0) : QString();
-    case ColSrttMin:
-        return c.kernel.srttUsMin ? fmt::durationMs(c.kernel.srttUsMin / 1000.0) : QString();
-    case ColSrttMax:
-        return c.kernel.srttUsMax ? fmt::durationMs(c.kernel.srttUsMax / 1000.0) : QString();
-    case ColCwndMax:
-        return c.kernel.cwndMax ? QVariant(c.kernel.cwndMax) : QVariant(QString());
-    // Counts: blank rather than 0, so the rows where something happened stand out.
-    case ColKernelRetrans:
-        return c.kernel.retransmits ? QVariant(c.kernel.retransmits) : QVariant(QString());
-    case ColResets:
-        if (c.kernel.resetsSent + c.kernel.resetsReceived == 0)
-            return QString();
-        return QStringLiteral("%1↑ %2↓").arg(c.kernel.resetsSent).arg(c.kernel.resetsReceived);
-    case ColDrops:
-        return c.kernel.drops ? QVariant(c.kernel.drops) : QVariant(QString());
-    case ColCloseReason:
-        return closeReasonName(c.closeReason);
-    case ColStates:
-        return c.statesPath();
-    case ColHost:
-        // Each connection's own host in a session of several (tcpscope merge).
-        return m_hostNames.size() > 1 ? m_hostNames.value(c.hostId) : m_host;
-    case ColOwner: {
-        // The most specific owner the path names: container (with its pod), else the unit.
-        const auto a = m_attributions.constFind(c.cgroupId);
-        if (a == m_attributions.cend())
-            return {};
-        if (!a->containerId.isEmpty()) {
-            QString s = (a->runtime.isEmpty() ? QStringLiteral("container ")
-                                              : a->runtime + QLatin1Char(' ')) +
-                        a->containerId.left(12);
-            if (!a->podUid.isEmpty())
-                s += QStringLiteral(" (pod %1)").arg(a->podUid.left(8));
-            return s;
-        }
-        if (!a->podUid.isEmpty())
-            return QStringLiteral("pod %1").arg(a->podUid.left(8));
-        if (!a->systemdUnit.isEmpty())
-            return a->systemdUnit;
-        return m_owners.cgroupPaths.value(c.cgroupId);
-    }
-    default:
-        return {};
-    }
+    const QVector<ViewColumn> &columns = viewColumns();
+    for (int i = 0; i < columns.size(); ++i)
+        if (qstrcmp(columns.at(i).key, key) == 0)
+            return i;
+    qFatal("no connection table column '%s'", key);
 }
 
-QString ConnectionTableModel::toolTip(const Connection &c, int column) const
+const QVector<ConnectionTableModel::ViewColumn> &ConnectionTableModel::viewColumns()
 {
-    switch (column) {
-    case ColProcess:
-    case ColPid:
-    case ColOwner: {
-        const QString path = m_owners.cgroupPaths.value(c.cgroupId);
-        const QString netns = m_owners.netnsNames.value(c.netnsIno);
-        QStringList lines{QStringLiteral("%1 (pid %2)").arg(c.comm).arg(c.pid)};
-        lines << QStringLiteral("cgroup %1%2")
-                     .arg(c.cgroupId)
-                     .arg(path.isEmpty() ? QString() : QStringLiteral(": ") + path);
-        if (const auto a = m_attributions.constFind(c.cgroupId); a != m_attributions.cend()) {
-            if (!a->systemdUnit.isEmpty())
-                lines << QStringLiteral("systemd unit: %1").arg(a->systemdUnit);
-            if (!a->containerId.isEmpty())
-                lines << QStringLiteral("container: %1%2")
-                             .arg(a->containerId, a->runtime.isEmpty()
-                                                      ? QString()
-                                                      : QStringLiteral(" (%1)").arg(a->runtime));
-            if (!a->podUid.isEmpty())
-                lines << QStringLiteral("Kubernetes pod: %1, QoS %2").arg(a->podUid, a->qos);
-        }
-        lines << QStringLiteral("network namespace %1%2")
-                     .arg(c.netnsIno)
-                     .arg(netns.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(netns));
-        return lines.join(QLatin1Char('\n'));
-    }
-    case ColStart:
-        return c.startNs ? fmt::wallDateTime(c.startNs) : QString();
-    case ColDuration:
-        if (c.isOpen())
-            return QStringLiteral("Still open (measured up to %1)")
-                .arg(m_referenceNs ? fmt::wallTime(m_referenceNs) : QStringLiteral("?"));
-        return QStringLiteral("%1 → %2").arg(fmt::wallTime(c.startNs), fmt::wallTime(c.endNs));
-    case ColSent:
-    case ColReceived:
+    using M = ConnectionTableModel;
+    // The stored columns a table column shows, by their names in connection_columns.cpp.
+    const auto stored = [](auto... names) {
+        return QVector<const ConnectionColumn *>{&connectionColumn(names)...};
+    };
+    // Tooltips several columns share.
+    const auto kernelTip = [](const M &, const Connection &c) -> QString {
+        return QStringLiteral("%1 kernel samples: srtt %2–%3 µs, cwnd up to %4")
+            .arg(c.kernel.samples)
+            .arg(c.kernel.srttUsMin)
+            .arg(c.kernel.srttUsMax)
+            .arg(c.kernel.cwndMax);
+    };
+    const auto statsTip = [](const M &, const Connection &c) -> QString {
         if (!hasStats(c))
             return QStringLiteral("Known when the connection closes");
         return QStringLiteral("%1 bytes sent (acked), %2 bytes received; %3 segments out, %4 in")
@@ -489,41 +297,361 @@ QString ConnectionTableModel::toolTip(const Connection &c, int column) const
             .arg(c.bytesReceived)
             .arg(c.segsOut)
             .arg(c.segsIn);
-    case ColSrtt:
-        return hasStats(c)
-                   ? QStringLiteral("srtt %1 µs, min RTT %2 µs").arg(c.srttUs).arg(c.minRttUs)
-                   : QString();
-    case ColKernelRetrans:
-        return QStringLiteral("%1 segments resent (%2 SYN, %3 SYN-ACK)")
-            .arg(c.kernel.retransmits)
-            .arg(c.kernel.synRetransmits)
-            .arg(c.kernel.synAckRetransmits);
-    case ColResets:
-        return QStringLiteral("%1 RST sent, %2 RST received")
-            .arg(c.kernel.resetsSent)
-            .arg(c.kernel.resetsReceived);
-    case ColSrttMin:
-    case ColSrttMax:
-    case ColCwndMax:
-        return QStringLiteral("%1 kernel samples: srtt %2–%3 µs, cwnd up to %4")
-            .arg(c.kernel.samples)
-            .arg(c.kernel.srttUsMin)
-            .arg(c.kernel.srttUsMax)
-            .arg(c.kernel.cwndMax);
-    case ColStates: {
-        // The page holds no histories; a tooltip is one row, asked for when hovered.
-        const std::optional<Connection> full = connection(c.id);
-        QStringList lines;
-        for (const StateChange &sc : full ? full->history : c.history)
-            lines << QStringLiteral("%1  %2 → %3")
-                         .arg(fmt::wallTime(sc.timeNs), tcpStateName(sc.from), tcpStateName(sc.to));
-        return lines.join(QLatin1Char('\n'));
+    };
+    const auto ownerTip = [](const M &m, const Connection &c) { return m.ownerToolTip(c); };
+    // Counts and kernel metrics are blank rather than 0 (unknown, or nothing happened), so the
+    // rows where something happened stand out.
+    static const QVector<ViewColumn> columns{
+        {.key = "id",
+         .header = "ID",
+         .tip = "Session-local connection id",
+         .numeric = true,
+         .stored = stored("id"),
+         .sorts = true,
+         .widthSample = "99999",
+         .display = [](const M &, const Connection &c) -> QVariant { return c.id; }},
+        {.key = "process",
+         .header = "Process",
+         .tip = "Owning process name (comm)",
+         .stored = stored("comm"),
+         .sorts = true,
+         .widthSample = "processname123",
+         .display = [](const M &, const Connection &c) -> QVariant { return c.comm; },
+         .toolTip = ownerTip},
+        {.key = "pid",
+         .header = "PID",
+         .tip = "Owning process id (tgid)",
+         .numeric = true,
+         .stored = stored("pid"),
+         .sorts = true,
+         .widthSample = "4194304",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return c.pid ? QVariant(c.pid) : QVariant(QString());
+         },
+         .toolTip = ownerTip},
+        {.key = "role",
+         .header = "Role",
+         .tip = "client (connect), server (accepted) or listener",
+         .stored = stored("role"),
+         .sorts = true,
+         .widthSample = "listener",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return connectionRoleName(c.role);
+         }},
+        {.key = "family",
+         .header = "Family",
+         .tip = "Address family",
+         .stored = stored("family"),
+         .sorts = true,
+         .widthSample = "IPv6",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return fmt::familyName(c.family);
+         }},
+        {.key = "local",
+         .header = "Local",
+         .tip = "Local address and port",
+         .stored = stored("local_addr", "local_port"),
+         .sorts = true,
+         .widthSample = "255.255.255.255:65535",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return fmt::endpoint(c.localAddr, c.localPort);
+         }},
+        {.key = "remote",
+         .header = "Remote",
+         .tip = "Remote address and port",
+         .stored = stored("remote_addr", "remote_port"),
+         .sorts = true,
+         .widthSample = "255.255.255.255:65535",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             if (c.role == ConnectionRole::Listener)
+                 return QString();
+             return fmt::endpoint(c.remoteAddr, c.remotePort);
+         }},
+        {.key = "peer",
+         .header = "Peer",
+         .tip = "The other end of this connection when it is in the session too (the other "
+                "local socket, or the other host's in a merged session): its connection id; "
+                "double-click it or right-click ▸ Go to Peer to select it",
+         .numeric = true,
+         .widthSample = "99999",
+         .display = [](const M &m, const Connection &c) -> QVariant {
+             const qint64 peer = m.peerOf(c.id);
+             return peer > 0 ? QVariant(peer) : QVariant(QString());
+         }},
+        {.key = "state",
+         .header = "State",
+         .tip = "Current (or last) TCP state",
+         .stored = stored("state"),
+         .sorts = true,
+         .widthSample = "ESTABLISHED",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return tcpStateName(c.state);
+         }},
+        {.key = "start",
+         .header = "Start",
+         .tip = "Local time of the first state change seen",
+         .stored = stored("start_ns"),
+         .sorts = true,
+         .widthSample = "00:00:00.000",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return c.startNs ? fmt::wallTime(c.startNs) : QString();
+         },
+         .toolTip = [](const M &, const Connection &c) -> QString {
+             return c.startNs ? fmt::wallDateTime(c.startNs) : QString();
+         }},
+        {.key = "duration",
+         .header = "Duration",
+         .tip = "Lifetime: first state change to CLOSE (open: up to now / session end)",
+         .numeric = true,
+         .stored = stored("start_ns", "end_ns"),
+         .widthSample = "999.9 ms",
+         .display = [](const M &m, const Connection &c) -> QVariant {
+             if (c.isOpen() && m.m_referenceNs <= c.startNs)
+                 return QString();
+             return fmt::durationMs(c.durationMs(c.isOpen() ? m.m_referenceNs : 0));
+         },
+         .toolTip = [](const M &m, const Connection &c) -> QString {
+             if (c.isOpen())
+                 return QStringLiteral("Still open (measured up to %1)")
+                     .arg(m.m_referenceNs ? fmt::wallTime(m.m_referenceNs) : QStringLiteral("?"));
+             return QStringLiteral("%1 → %2").arg(fmt::wallTime(c.startNs), fmt::wallTime(c.endNs));
+         },
+         .provisional = [](const Connection &c) { return c.isOpen(); }},
+        {.key = "handshake",
+         .header = "Handshake",
+         .tip = "SYN_SENT/SYN_RECV to ESTABLISHED",
+         .numeric = true,
+         .stored = stored("handshake_ns"),
+         .sorts = true,
+         .widthSample = "99.99 ms",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return c.handshakeNs >= 0 ? fmt::durationMs(c.handshakeNs / 1e6) : QString();
+         }},
+        {.key = "sent",
+         .header = "Sent",
+         .tip = "Bytes sent and acknowledged by the peer (known when the connection closed)",
+         .numeric = true,
+         .stored = stored("bytes_sent"),
+         .sorts = true,
+         .widthSample = "999.9 KiB",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return hasStats(c) ? fmt::bytes(c.bytesSent) : QString();
+         },
+         .toolTip = statsTip},
+        {.key = "received",
+         .header = "Received",
+         .tip = "Bytes received in order (known when the connection closed)",
+         .numeric = true,
+         .stored = stored("bytes_received"),
+         .sorts = true,
+         .widthSample = "999.9 KiB",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return hasStats(c) ? fmt::bytes(c.bytesReceived) : QString();
+         },
+         .toolTip = statsTip},
+        {.key = "retrans",
+         .header = "Retrans",
+         .tip = "Total retransmitted segments",
+         .numeric = true,
+         .stored = stored("retransmits"),
+         .sorts = true,
+         .widthSample = "Retrans",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return hasStats(c) ? QVariant(c.retransmits) : QVariant(QString());
+         },
+         .alarming = [](const Connection &c) { return c.retransmits > 0; }},
+        {.key = "srtt",
+         .header = "SRTT",
+         .tip = "Smoothed round-trip time at close",
+         .numeric = true,
+         .stored = stored("srtt_us"),
+         .sorts = true,
+         .widthSample = "99.99 ms",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return hasStats(c) && c.srttUs ? fmt::durationMs(c.srttUs / 1000.0) : QString();
+         },
+         .toolTip = [](const M &, const Connection &c) -> QString {
+             return hasStats(c)
+                        ? QStringLiteral("srtt %1 µs, min RTT %2 µs").arg(c.srttUs).arg(c.minRttUs)
+                        : QString();
+         }},
+        {.key = "srtt_min",
+         .header = "SRTT min",
+         .tip = "Lowest smoothed RTT of the kernel's samples (tcp_probe)",
+         .numeric = true,
+         .stored = stored("srtt_us_min"),
+         .sorts = true,
+         .widthSample = "99.99 ms",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return c.kernel.srttUsMin ? fmt::durationMs(c.kernel.srttUsMin / 1000.0) : QString();
+         },
+         .toolTip = kernelTip},
+        {.key = "srtt_max",
+         .header = "SRTT max",
+         .tip = "Highest smoothed RTT of the kernel's samples (tcp_probe)",
+         .numeric = true,
+         .stored = stored("srtt_us_max"),
+         .sorts = true,
+         .widthSample = "99.99 ms",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return c.kernel.srttUsMax ? fmt::durationMs(c.kernel.srttUsMax / 1000.0) : QString();
+         },
+         .toolTip = kernelTip},
+        {.key = "cwnd_max",
+         .header = "cwnd max",
+         .tip = "Largest congestion window of the kernel's samples, in packets",
+         .numeric = true,
+         .stored = stored("cwnd_max"),
+         .sorts = true,
+         .widthSample = "99999",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return c.kernel.cwndMax ? QVariant(c.kernel.cwndMax) : QVariant(QString());
+         },
+         .toolTip = kernelTip},
+        {.key = "kernel_retrans",
+         .header = "Resent",
+         .tip = "Segments the kernel retransmitted, traced as they happened (SYN and SYN-ACK "
+                "resends included)",
+         .numeric = true,
+         .stored = stored("kernel_retransmits"),
+         .sorts = true,
+         .widthSample = "99999",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return c.kernel.retransmits ? QVariant(c.kernel.retransmits) : QVariant(QString());
+         },
+         .toolTip = [](const M &, const Connection &c) -> QString {
+             return QStringLiteral("%1 segments resent (%2 SYN, %3 SYN-ACK)")
+                 .arg(c.kernel.retransmits)
+                 .arg(c.kernel.synRetransmits)
+                 .arg(c.kernel.synAckRetransmits);
+         },
+         .alarming = [](const Connection &c) { return c.kernel.retransmits > 0; }},
+        {.key = "resets",
+         .header = "RST",
+         .tip = "RST segments sent + received by this socket, as the kernel traced them",
+         .numeric = true,
+         .stored = stored("resets_sent", "resets_received"),
+         .widthSample = "99↑ 99↓",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             if (c.kernel.resetsSent + c.kernel.resetsReceived == 0)
+                 return QString();
+             return QStringLiteral("%1↑ %2↓").arg(c.kernel.resetsSent).arg(c.kernel.resetsReceived);
+         },
+         .toolTip = [](const M &, const Connection &c) -> QString {
+             return QStringLiteral("%1 RST sent, %2 RST received")
+                 .arg(c.kernel.resetsSent)
+                 .arg(c.kernel.resetsReceived);
+         },
+         .alarming =
+             [](const Connection &c) { return c.kernel.resetsSent + c.kernel.resetsReceived > 0; }},
+        {.key = "drops",
+         .header = "Drops",
+         .tip = "Incoming packets of this connection the kernel dropped (reasons in the Kernel "
+                "metrics tab)",
+         .numeric = true,
+         .stored = stored("drops"),
+         .sorts = true,
+         .widthSample = "99999",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return c.kernel.drops ? QVariant(c.kernel.drops) : QVariant(QString());
+         },
+         .alarming = [](const Connection &c) { return c.kernel.drops > 0; }},
+        {.key = "close_reason",
+         .header = "Close reason",
+         .tip = "How the connection ended",
+         .stored = stored("close_reason"),
+         .sorts = true,
+         .widthSample = "listener-closed",
+         .display = [](const M &, const Connection &c) -> QVariant {
+             return closeReasonName(c.closeReason);
+         },
+         .alarming =
+             [](const Connection &c) {
+                 return c.closeReason == CloseReason::Reset ||
+                        c.closeReason == CloseReason::Refused ||
+                        c.closeReason == CloseReason::Timeout ||
+                        c.closeReason == CloseReason::Aborted;
+             }},
+        {.key = "states",
+         .header = "States",
+         .tip = "Every state the connection went through",
+         .stored = stored("states"),
+         .sorts = true,
+         .display = [](const M &, const Connection &c) -> QVariant { return c.statesPath(); },
+         .toolTip = [](const M &m, const Connection &c) -> QString {
+             // The page holds no histories; a tooltip is one row, asked for when hovered.
+             const std::optional<Connection> full = m.connection(c.id);
+             QStringList lines;
+             for (const StateChange &sc : full ? full->history : c.history)
+                 lines << QStringLiteral("%1  %2 → %3")
+                              .arg(fmt::wallTime(sc.timeNs), tcpStateName(sc.from),
+                                   tcpStateName(sc.to));
+             return lines.join(QLatin1Char('\n'));
+         }},
+        {.key = "owner",
+         .header = "Owner",
+         .tip = "Who owns the socket beyond the process: its container (and Kubernetes pod) or "
+                "systemd unit, read from its cgroup path; the tooltip has the path and the "
+                "network namespace",
+         .stored = stored("cgroup_id"),
+         .display = [](const M &m, const Connection &c) { return m.ownerCell(c); },
+         .toolTip = ownerTip},
+        {.key = "host",
+         .header = "Host",
+         .tip = "The machine the socket is on (the host the session was captured on)",
+         .stored = stored("host_id"),
+         .display = [](const M &m, const Connection &c) -> QVariant {
+             // Each connection's own host in a session of several (tcpscope merge).
+             return m.m_hostNames.size() > 1 ? m.m_hostNames.value(c.hostId) : m.m_host;
+         }},
+    };
+    return columns;
+}
+
+QVariant ConnectionTableModel::ownerCell(const Connection &c) const
+{
+    // The most specific owner the path names: container (with its pod), else the unit.
+    const auto a = m_attributions.constFind(c.cgroupId);
+    if (a == m_attributions.cend())
+        return {};
+    if (!a->containerId.isEmpty()) {
+        QString s =
+            (a->runtime.isEmpty() ? QStringLiteral("container ") : a->runtime + QLatin1Char(' ')) +
+            a->containerId.left(12);
+        if (!a->podUid.isEmpty())
+            s += QStringLiteral(" (pod %1)").arg(a->podUid.left(8));
+        return s;
     }
-    default: {
-        const QVariant v = displayData(c, column);
-        return v.toString();
+    if (!a->podUid.isEmpty())
+        return QStringLiteral("pod %1").arg(a->podUid.left(8));
+    if (!a->systemdUnit.isEmpty())
+        return a->systemdUnit;
+    return m_owners.cgroupPaths.value(c.cgroupId);
+}
+
+QString ConnectionTableModel::ownerToolTip(const Connection &c) const
+{
+    const QString path = m_owners.cgroupPaths.value(c.cgroupId);
+    const QString netns = m_owners.netnsNames.value(c.netnsIno);
+    QStringList lines{QStringLiteral("%1 (pid %2)").arg(c.comm).arg(c.pid)};
+    lines << QStringLiteral("cgroup %1%2")
+                 .arg(c.cgroupId)
+                 .arg(path.isEmpty() ? QString() : QStringLiteral(": ") + path);
+    if (const auto a = m_attributions.constFind(c.cgroupId); a != m_attributions.cend()) {
+        if (!a->systemdUnit.isEmpty())
+            lines << QStringLiteral("systemd unit: %1").arg(a->systemdUnit);
+        if (!a->containerId.isEmpty())
+            lines << QStringLiteral("container: %1%2")
+                         .arg(a->containerId, a->runtime.isEmpty()
+                                                  ? QString()
+                                                  : QStringLiteral(" (%1)").arg(a->runtime));
+        if (!a->podUid.isEmpty())
+            lines << QStringLiteral("Kubernetes pod: %1, QoS %2").arg(a->podUid, a->qos);
     }
-    }
+    lines << QStringLiteral("network namespace %1%2")
+                 .arg(c.netnsIno)
+                 .arg(netns.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(netns));
+    return lines.join(QLatin1Char('\n'));
 }
 
 void ConnectionTableModel::setSession(std::shared_ptr<const Session> session)
@@ -575,11 +703,11 @@ void ConnectionTableModel::refresh()
 
 void ConnectionTableModel::sort(int column, Qt::SortOrder order)
 {
-    if (column < 0 || column >= ColumnCount)
+    if (column < 0 || column >= viewColumns().size())
         return;
-    if (sqlSortColumn(column).isEmpty()) {
+    if (!viewColumns().at(column).sorts) {
         emit notice(tr("The %1 column cannot be sorted: it is not one stored value")
-                        .arg(QString::fromLatin1(kHeaders[column])));
+                        .arg(QString::fromUtf8(viewColumns().at(column).header)));
         return;
     }
     if (column == m_sortColumn && order == m_sortOrder)
@@ -621,7 +749,8 @@ void ConnectionTableModel::requery()
         if (ids.isEmpty() && !m_session->error().isEmpty() &&
             query.sortColumn != QLatin1String("id")) {
             emit notice(tr("This session cannot be sorted by %1: %2")
-                            .arg(QString::fromLatin1(kHeaders[m_sortColumn]), m_session->error()));
+                            .arg(QString::fromUtf8(viewColumns().at(m_sortColumn).header),
+                                 m_session->error()));
             query.sortColumn = QStringLiteral("id");
             ids = m_session->connectionIds(query);
         }
@@ -686,11 +815,12 @@ void ConnectionTableModel::setReferenceTimeNs(qint64 wallNs)
         return;
     m_referenceNs = wallNs;
     // Only cached rows can be on screen; the others read the new time when fetched.
+    const int duration = column("duration");
     for (auto it = m_pages.cbegin(); it != m_pages.cend(); ++it) {
         const int first = it.key() * kPageRows;
         for (int i = 0; i < it->size(); ++i)
             if (it->at(i).isOpen()) {
-                const QModelIndex cell = index(first + i, ColDuration);
+                const QModelIndex cell = index(first + i, duration);
                 emit dataChanged(cell, cell, {Qt::DisplayRole, Qt::ToolTipRole});
             }
     }

@@ -11,12 +11,16 @@
 // only the matching ids), or plain words that must all appear (the Session's text condition:
 // process, pid, addresses, ports, role, state, close reason); see models/filter_text.h.
 //
+// The columns are one list, viewColumns(): header, tooltip, alignment, sorting, cell text and
+// the stored columns (core/model/connection_columns.h) each one shows.
+//
 // The Peer column shows the other end of the same connection (analysis/peers.h),
 // computed in one pass over the summaries when a session is set (a worker pass when large).
 #pragma once
 
 #include "filter/display_filter.h"
 #include "model/connection.h"
+#include "model/connection_columns.h"
 #include "models/filter_text.h"
 #include "session/session.h"
 
@@ -34,36 +38,37 @@ class ConnectionTableModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column
+    // One column of the table with everything about it. The columns are the list
+    // viewColumns() in connection_table_model.cpp and nothing else: columnCount, headerData,
+    // data, sort, "Apply as Filter" (cell_filters.h) and the view's default widths all read it,
+    // so a column is added with one entry there.
+    struct ViewColumn
     {
-        ColId,
-        ColProcess,
-        ColPid,
-        ColRole,
-        ColFamily,
-        ColLocal,
-        ColRemote,
-        ColPeer, // the other end of this connection (analysis/peers.h), by id
-        ColState,
-        ColStart,
-        ColDuration,
-        ColHandshake,
-        ColSent,
-        ColReceived,
-        ColRetrans,
-        ColSrtt,
-        ColSrttMin, // kernel metrics: KernelSummary
-        ColSrttMax,
-        ColCwndMax,
-        ColKernelRetrans,
-        ColResets,
-        ColDrops,
-        ColCloseReason,
-        ColStates,
-        ColOwner, // container, pod or systemd unit, read from the cgroup path
-        ColHost,  // the machine the socket is on
-        ColumnCount
+        const char *key;      // the stable name code finds the column by: column("remote")
+        const char *header;   // the header's text
+        const char *tip;      // the header's tooltip
+        bool numeric = false; // right-aligned
+        // The stored columns (core/model/connection_columns.h) whose values the cell shows.
+        // "Apply as Filter" selects the conjunction of their filter expressions, and nothing
+        // when one of them has no filter field.
+        QVector<const ConnectionColumn *> stored = {};
+        // Sorted by the value of stored.first() (the Session's query). False when the shown
+        // value is not one stored value (a difference, a sum, a name found elsewhere): the
+        // column cannot be sorted.
+        bool sorts = false;
+        const char *widthSample = ""; // typical longest content, for the default width
+        QVariant (*display)(const ConnectionTableModel &model, const Connection &c) = nullptr;
+        // Null: the display text.
+        QString (*toolTip)(const ConnectionTableModel &model, const Connection &c) = nullptr;
+        // True: the value deserves a look (red): resets, retransmits, drops, a failed close.
+        bool (*alarming)(const Connection &c) = nullptr;
+        // True: the value is still growing (grey italic): an open connection's duration.
+        bool (*provisional)(const Connection &c) = nullptr;
     };
+    // The table's columns, in order.
+    static const QVector<ViewColumn> &viewColumns();
+    // The index of the column with this key; aborts on an unknown key (a programming error).
+    static int column(const char *key);
     enum Role
     {
         ConnectionIdRole = Qt::UserRole + 1, // qint64 id of the row's connection
@@ -107,8 +112,9 @@ public:
     // The other end of connection id (0: none known, or not computed yet).
     qint64 peerOf(qint64 id) const { return m_peers.value(id, 0); }
     bool peersReady() const { return m_peersReady; }
-    // The session's connection columns a table column shows (for "Apply as Filter"): "comm"
-    // for Process, "local_addr" and "local_port" for Local, ...; empty when none.
+    // The session's connection columns a table column shows (ViewColumn::stored, for "Apply
+    // as Filter"): "comm" for Process, "local_addr" and "local_port" for Local, ...; empty when
+    // none (Peer) or for no column.
     static QStringList filterColumns(int column);
     // Shows only these ids; an empty set removes the id filter. label says where the set came
     // from ("retransmits 12:00:03"), for the UI that shows the active filter.
@@ -133,7 +139,8 @@ public:
     // kept until the session changes. Only the overview dashboard still needs them all.
     const QVector<Connection> &connections() const;
 
-    // The SQL column Session sorts by for a table column; empty when it has none.
+    // The stored column Session sorts by for a table column (ViewColumn::sorts); empty when
+    // the column cannot be sorted.
     static QString sqlSortColumn(int column);
 
 signals:
@@ -150,8 +157,9 @@ private:
     void computePeers();
     void reorder(QVector<qint64> ids);
     const QVector<Connection> &page(int pageIndex) const;
-    QVariant displayData(const Connection &c, int column) const;
-    QString toolTip(const Connection &c, int column) const;
+    // The Owner column's text and the owner tooltip of Process, PID and Owner.
+    QVariant ownerCell(const Connection &c) const;
+    QString ownerToolTip(const Connection &c) const;
 
     std::shared_ptr<const Session> m_session;
     // The session's cgroup paths and namespace names, and what each path names; read again
@@ -166,7 +174,7 @@ private:
     mutable QVector<int> m_pageOrder; // least recently fetched first
     mutable QVector<Connection> m_all;
     mutable bool m_allLoaded = false;
-    int m_sortColumn = ColId;
+    int m_sortColumn = column("id");
     Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
     QString m_text;
     ParsedFilter m_parsed;

@@ -12,7 +12,7 @@ ConnectionTableView::ConnectionTableView(ConnectionTableModel *model, QWidget *p
 {
     setModel(model);
     setSortingEnabled(true);
-    sortByColumn(ConnectionTableModel::ColId, Qt::AscendingOrder);
+    sortByColumn(ConnectionTableModel::column("id"), Qt::AscendingOrder);
     // The header shows what the model really sorts by (a refused column changes nothing).
     connect(
         horizontalHeader(), &QHeaderView::sortIndicatorChanged, this,
@@ -54,36 +54,15 @@ void ConnectionTableView::applyDefaultColumnWidths()
 {
     // From the longest typical content, not resizeColumnsToContents (too slow at 10k rows and
     // jumpy while live rows arrive).
-    static const char *const samples[ConnectionTableModel::ColumnCount] = {"99999",
-                                                                           "processname123",
-                                                                           "4194304",
-                                                                           "listener",
-                                                                           "IPv6",
-                                                                           "255.255.255.255:65535",
-                                                                           "255.255.255.255:65535",
-                                                                           "99999",
-                                                                           "ESTABLISHED",
-                                                                           "00:00:00.000",
-                                                                           "999.9 ms",
-                                                                           "99.99 ms",
-                                                                           "999.9 KiB",
-                                                                           "999.9 KiB",
-                                                                           "Retrans",
-                                                                           "99.99 ms",
-                                                                           "99.99 ms",
-                                                                           "99.99 ms",
-                                                                           "99999",
-                                                                           "99999",
-                                                                           "99↑ 99↓",
-                                                                           "99999",
-                                                                           "listener-closed",
-                                                                           ""};
     const QFontMetrics fm = fontMetrics();
-    for (int col = 0; col + 1 < ConnectionTableModel::ColumnCount; ++col) {
+    const QVector<ConnectionTableModel::ViewColumn> &columns = ConnectionTableModel::viewColumns();
+    // The last column stretches to the table's edge.
+    for (int col = 0; col + 1 < columns.size(); ++col) {
         const QString header = model()->headerData(col, Qt::Horizontal).toString();
-        setColumnWidth(col, std::max(fm.horizontalAdvance(QLatin1String(samples[col])),
-                                     fm.horizontalAdvance(header)) +
-                                24);
+        setColumnWidth(
+            col, std::max(fm.horizontalAdvance(QString::fromUtf8(columns.at(col).widthSample)),
+                          fm.horizontalAdvance(header)) +
+                     24);
     }
 }
 

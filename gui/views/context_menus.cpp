@@ -77,7 +77,7 @@ ContextMenus::ContextMenus(const Views &views, QObject *parent) : QObject(parent
                 });
         // Double-clicking a Peer cell goes to that peer, like the menu's Go to Peer.
         connect(table, &QAbstractItemView::doubleClicked, this, [this](const QModelIndex &index) {
-            if (index.isValid() && index.column() == ConnectionTableModel::ColPeer &&
+            if (index.isValid() && index.column() == ConnectionTableModel::column("peer") &&
                 m_views.connectionModel)
                 goToPeer(m_views.connectionModel->idAt(index.row()));
         });

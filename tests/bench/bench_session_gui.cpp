@@ -131,18 +131,18 @@ int main(int argc, char **argv)
     {
         const char *key;
         int column;
-    } sorts[] = {{"sort_process_ms", ConnectionTableModel::ColProcess},
-                 {"sort_start_ms", ConnectionTableModel::ColStart},
-                 {"sort_sent_ms", ConnectionTableModel::ColSent},
-                 {"sort_srtt_max_ms", ConnectionTableModel::ColSrttMax},
-                 {"sort_remote_ms", ConnectionTableModel::ColRemote}};
+    } sorts[] = {{"sort_process_ms", ConnectionTableModel::column("process")},
+                 {"sort_start_ms", ConnectionTableModel::column("start")},
+                 {"sort_sent_ms", ConnectionTableModel::column("sent")},
+                 {"sort_srtt_max_ms", ConnectionTableModel::column("srtt_max")},
+                 {"sort_remote_ms", ConnectionTableModel::column("remote")}};
     for (const auto &s : sorts) {
         t.restart();
         table->sortByColumn(s.column, Qt::DescendingOrder);
         settle(&w);
         print(s.key, t.elapsed());
     }
-    table->sortByColumn(ConnectionTableModel::ColId, Qt::AscendingOrder);
+    table->sortByColumn(ConnectionTableModel::column("id"), Qt::AscendingOrder);
     settle(&w);
 
     t.restart();

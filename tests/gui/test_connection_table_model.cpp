@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // ConnectionTableModel over a Session: model invariants (QAbstractItemModelTester) while the
-// file grows (live refresh), cell texts, sorting and the text filter done by the Session query.
+// file grows (live refresh), cell texts, sorting and the text filter done by the Session query;
+// the column list (viewColumns) and what the model does with each column agree.
+#include "filter/display_filter.h"
+#include "models/cell_filters.h"
 #include "models/connection_table_model.h"
 #include "session/session.h"
 #include "session/session_writer.h"
 #include "session_fixture.h"
 
 #include <QAbstractItemModelTester>
+#include <QRandomGenerator>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -29,13 +33,15 @@ class TestConnectionTableModel : public QObject
 
     // A session file holding these connections, written by the real writer.
     std::shared_ptr<Session> sessionOf(const QVector<Connection> &connections,
-                                       std::unique_ptr<SessionWriter> *keepOpen = nullptr)
+                                       std::unique_ptr<SessionWriter> *keepOpen = nullptr,
+                                       const OwnerNames &owners = {})
     {
         const QString path = m_dir.filePath(QStringLiteral("s%1.tcpscope").arg(++m_files));
         QString error;
         std::unique_ptr<SessionWriter> writer = SessionWriter::create(path, &error);
         if (!writer)
             qFatal("%s", qPrintable(error));
+        writer->writeOwnerNames(owners);
         for (const Connection &c : connections)
             writer->writeConnection(c);
         writer->flush();
@@ -56,13 +62,13 @@ private slots:
         ConnectionTableModel model;
         QAbstractItemModelTester tester(&model,
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
-        model.sort(ConnectionTableModel::ColStart, Qt::DescendingOrder);
+        model.sort(ConnectionTableModel::column("start"), Qt::DescendingOrder);
         model.setSession(session);
         QCOMPARE(model.rowCount(), 50);
         QCOMPARE(model.idAt(0), qint64(50)); // latest start first
 
         // Rows the user holds on to keep their identity when the session grows.
-        QPersistentModelIndex held = model.index(10, ConnectionTableModel::ColId);
+        QPersistentModelIndex held = model.index(10, ConnectionTableModel::column("id"));
         const qint64 heldId = held.data().toLongLong();
         QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
         QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
@@ -104,41 +110,45 @@ private slots:
         open.history.resize(2);
         model.setSession(sessionOf({c, open}));
 
-        QCOMPARE(model.columnCount(), int(ConnectionTableModel::ColumnCount));
-        QCOMPARE(model.headerData(ConnectionTableModel::ColSrtt, Qt::Horizontal).toString(),
+        QCOMPARE(model.columnCount(), int(ConnectionTableModel::viewColumns().size()));
+        QCOMPARE(model.headerData(ConnectionTableModel::column("srtt"), Qt::Horizontal).toString(),
                  QStringLiteral("SRTT"));
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColFamily), QStringLiteral("IPv6"));
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColLocal),
+        QCOMPARE(cell(model, 0, ConnectionTableModel::column("family")), QStringLiteral("IPv6"));
+        QCOMPARE(cell(model, 0, ConnectionTableModel::column("local")),
                  QStringLiteral("[2001:db8::10]:30000"));
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColRemote),
+        QCOMPARE(cell(model, 0, ConnectionTableModel::column("remote")),
                  QStringLiteral("[2001:db8::1]:443"));
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColSent), QStringLiteral("3.00 MiB"));
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColReceived), QStringLiteral("512 B"));
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColDuration), QStringLiteral("260 ms"));
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColHandshake), QStringLiteral("100 µs"));
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColSrtt), QStringLiteral("1.50 ms"));
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColCloseReason), QStringLiteral("fin"));
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColStates),
+        QCOMPARE(cell(model, 0, ConnectionTableModel::column("sent")), QStringLiteral("3.00 MiB"));
+        QCOMPARE(cell(model, 0, ConnectionTableModel::column("received")), QStringLiteral("512 B"));
+        QCOMPARE(cell(model, 0, ConnectionTableModel::column("duration")),
+                 QStringLiteral("260 ms"));
+        QCOMPARE(cell(model, 0, ConnectionTableModel::column("handshake")),
+                 QStringLiteral("100 µs"));
+        QCOMPARE(cell(model, 0, ConnectionTableModel::column("srtt")), QStringLiteral("1.50 ms"));
+        QCOMPARE(cell(model, 0, ConnectionTableModel::column("close_reason")),
+                 QStringLiteral("fin"));
+        QCOMPARE(cell(model, 0, ConnectionTableModel::column("states")),
                  QStringLiteral("SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>TIME_WAIT>CLOSE"));
         const QDateTime start = QDateTime::fromMSecsSinceEpoch(kOrigin / 1'000'000);
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColStart),
+        QCOMPARE(cell(model, 0, ConnectionTableModel::column("start")),
                  start.toString(QStringLiteral("hh:mm:ss.zzz")));
 
         QCOMPARE(model.index(1, 0).data(ConnectionTableModel::ConnectionIdRole).toLongLong(),
                  qint64(2));
-        QVERIFY(!model.index(0, ConnectionTableModel::ColStates)
+        QVERIFY(!model.index(0, ConnectionTableModel::column("states"))
                      .data(Qt::ToolTipRole)
                      .toString()
                      .isEmpty());
 
         // An open connection's duration follows the reference clock.
-        QVERIFY(cell(model, 1, ConnectionTableModel::ColDuration).isEmpty());
+        QVERIFY(cell(model, 1, ConnectionTableModel::column("duration")).isEmpty());
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
         model.setReferenceTimeNs(open.startNs + 2'000'000'000);
         QCOMPARE(changed.count(), 1);
         QCOMPARE(changed.at(0).at(0).toModelIndex().column(),
-                 int(ConnectionTableModel::ColDuration));
-        QCOMPARE(cell(model, 1, ConnectionTableModel::ColDuration), QStringLiteral("2.00 s"));
+                 ConnectionTableModel::column("duration"));
+        QCOMPARE(cell(model, 1, ConnectionTableModel::column("duration")),
+                 QStringLiteral("2.00 s"));
     }
 
     void numericSortIsNotLexical()
@@ -150,12 +160,184 @@ private slots:
         conns[1].bytesSent = 10'000;
         conns[2].bytesSent = 20;
         model.setSession(sessionOf(conns));
-        model.sort(ConnectionTableModel::ColSent, Qt::AscendingOrder);
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColId), QStringLiteral("3"));
-        QCOMPARE(cell(model, 1, ConnectionTableModel::ColId), QStringLiteral("1"));
-        QCOMPARE(cell(model, 2, ConnectionTableModel::ColId), QStringLiteral("2"));
-        model.sort(ConnectionTableModel::ColSent, Qt::DescendingOrder);
-        QCOMPARE(cell(model, 0, ConnectionTableModel::ColId), QStringLiteral("2"));
+        model.sort(ConnectionTableModel::column("sent"), Qt::AscendingOrder);
+        QCOMPARE(cell(model, 0, ConnectionTableModel::column("id")), QStringLiteral("3"));
+        QCOMPARE(cell(model, 1, ConnectionTableModel::column("id")), QStringLiteral("1"));
+        QCOMPARE(cell(model, 2, ConnectionTableModel::column("id")), QStringLiteral("2"));
+        model.sort(ConnectionTableModel::column("sent"), Qt::DescendingOrder);
+        QCOMPARE(cell(model, 0, ConnectionTableModel::column("id")), QStringLiteral("2"));
+    }
+
+    // Every column of viewColumns() is what the model shows, sorts by and filters on: its
+    // header, tip and alignment; a sortable column orders the rows by the stored column it
+    // names; the cell's "Apply as Filter" expression selects the row, through the model's
+    // filter, for every column whose stored columns all have a filter field.
+    void viewColumnsAgreeWithTheModel()
+    {
+        const QVector<ConnectionTableModel::ViewColumn> &columns =
+            ConnectionTableModel::viewColumns();
+        QSet<QByteArray> keys;
+        for (int i = 0; i < columns.size(); ++i) {
+            const ConnectionTableModel::ViewColumn &vc = columns.at(i);
+            QVERIFY(vc.key && vc.header && vc.tip && vc.display);
+            QVERIFY2(!keys.contains(vc.key), vc.key);
+            keys.insert(vc.key);
+            QCOMPARE(ConnectionTableModel::column(vc.key), i);
+            QVERIFY2(!vc.sorts || !vc.stored.isEmpty(), vc.key);
+            QCOMPARE(ConnectionTableModel::sqlSortColumn(i),
+                     vc.sorts ? QString::fromLatin1(vc.stored.first()->name) : QString());
+            QStringList names;
+            for (const ConnectionColumn *stored : vc.stored)
+                names << QLatin1String(stored->name);
+            QCOMPARE(ConnectionTableModel::filterColumns(i), names);
+        }
+
+        // Connections whose stored values differ in every column and in different orders.
+        QRandomGenerator random(7);
+        QVector<Connection> conns = testing::syntheticConnections(12, kOrigin);
+        const TcpState states[] = {TcpState::Established, TcpState::Close, TcpState::SynSent,
+                                   TcpState::TimeWait, TcpState::CloseWait};
+        const CloseReason reasons[] = {CloseReason::Fin, CloseReason::Reset, CloseReason::Open,
+                                       CloseReason::Refused, CloseReason::Timeout};
+        const ConnectionRole roles[] = {ConnectionRole::Client, ConnectionRole::Server,
+                                        ConnectionRole::Listener};
+        for (Connection &c : conns) {
+            auto r = [&random](int n) { return int(random.bounded(n)); };
+            c.pid = quint32(100 + r(5000));
+            c.comm = QStringLiteral("proc%1").arg(r(1000));
+            c.role = roles[r(3)];
+            c.family = r(2) ? 6 : 4;
+            c.localAddr = c.family == 6 ? QStringLiteral("2001:db8::%1").arg(r(200), 0, 16)
+                                        : QStringLiteral("10.0.%1.%2").arg(r(250)).arg(r(250));
+            c.localPort = quint16(1 + r(65000));
+            c.remoteAddr = c.family == 6 ? QStringLiteral("2001:db8:1::%1").arg(r(200), 0, 16)
+                                         : QStringLiteral("192.168.%1.%2").arg(r(250)).arg(r(250));
+            c.remotePort = quint16(1 + r(65000));
+            c.state = states[r(5)];
+            c.closeReason = reasons[r(5)];
+            c.startNs = kOrigin + qint64(r(1'000'000)) * 1000;
+            c.endNs = r(4) ? c.startNs + qint64(1 + r(10'000)) * 1'000'000 : 0;
+            c.handshakeNs = r(5) ? qint64(r(1'000'000)) : -1;
+            c.haveCloseStats = r(4) != 0;
+            c.bytesSent = quint64(r(1'000'000));
+            c.bytesReceived = quint64(r(1'000'000));
+            c.retransmits = quint32(r(20));
+            c.srttUs = quint32(r(100'000));
+            c.kernel.samples = quint32(r(50));
+            c.kernel.srttUsMin = quint32(r(50'000));
+            c.kernel.srttUsMax = c.kernel.srttUsMin + quint32(r(50'000));
+            c.kernel.cwndMax = quint32(r(100));
+            c.kernel.retransmits = quint32(r(10));
+            c.kernel.resetsSent = quint32(r(3));
+            c.kernel.resetsReceived = quint32(r(3));
+            c.kernel.drops = quint32(r(10));
+            c.history.resize(1 + r(c.history.size()));
+            c.cgroupId = quint64(10 + r(4));
+        }
+        OwnerNames owners;
+        for (quint64 id = 10; id < 14; ++id)
+            owners.cgroupPaths.insert(id, QStringLiteral("/system.slice/unit%1.service").arg(id));
+        ConnectionTableModel model;
+        model.setSession(sessionOf(conns, nullptr, owners));
+        QCOMPARE(model.rowCount(), int(conns.size()));
+        QCOMPARE(model.columnCount(), int(columns.size()));
+
+        // SQLite's order of stored values: NULL, then integers, then text (bytes of UTF-8).
+        auto compare = [](const ColumnValue &a, const ColumnValue &b) {
+            if (a.kind != b.kind)
+                return int(a.kind) - int(b.kind);
+            if (a.kind == ColumnValue::Integer)
+                return a.integer < b.integer ? -1 : a.integer > b.integer ? 1 : 0;
+            return qstrcmp(a.text.toUtf8(), b.text.toUtf8());
+        };
+        for (int i = 0; i < columns.size(); ++i) {
+            const ConnectionTableModel::ViewColumn &vc = columns.at(i);
+            QCOMPARE(model.headerData(i, Qt::Horizontal).toString(), QString::fromUtf8(vc.header));
+            const QString tip = model.headerData(i, Qt::Horizontal, Qt::ToolTipRole).toString();
+            QVERIFY2(tip.startsWith(QString::fromUtf8(vc.tip)), vc.key);
+            QCOMPARE(tip.endsWith(QLatin1String(" (not sortable)")), !vc.sorts);
+            const auto align = Qt::Alignment(model.index(0, i).data(Qt::TextAlignmentRole).toInt());
+            QCOMPARE(bool(align & Qt::AlignRight), vc.numeric);
+
+            QSignalSpy notice(&model, &ConnectionTableModel::notice);
+            for (const Qt::SortOrder order : {Qt::AscendingOrder, Qt::DescendingOrder}) {
+                model.sort(ConnectionTableModel::column("id"), Qt::AscendingOrder);
+                model.sort(i, order);
+                if (!vc.sorts) {
+                    QCOMPARE(model.sortColumn(), ConnectionTableModel::column("id"));
+                    continue;
+                }
+                QCOMPARE(model.sortColumn(), i);
+                QCOMPARE(model.rowCount(), int(conns.size()));
+                int distinct = 0;
+                for (int row = 1; row < model.rowCount(); ++row) {
+                    const int cmp = compare(vc.stored.first()->value(model.connectionAt(row - 1)),
+                                            vc.stored.first()->value(model.connectionAt(row)));
+                    QVERIFY2(order == Qt::AscendingOrder ? cmp <= 0 : cmp >= 0,
+                             qPrintable(QStringLiteral("%1: rows %2 and %3 out of order")
+                                            .arg(QLatin1String(vc.key))
+                                            .arg(row - 1)
+                                            .arg(row)));
+                    distinct += cmp != 0;
+                }
+                QVERIFY2(distinct > 0, vc.key); // the rows did have an order to follow
+            }
+            QCOMPARE(notice.count(), vc.sorts ? 0 : 2);
+        }
+
+        model.sort(ConnectionTableModel::column("id"), Qt::AscendingOrder);
+        QVector<Connection> rows;
+        for (int row = 0; row < model.rowCount(); ++row)
+            rows.append(model.connectionAt(row));
+
+        // Each stored column a column names is one its cells show: another row's value of it
+        // put into a row changes the row's text, unless the column reads the same on every row
+        // of this session (Host: one host). Stored columns the reader derives (states) are
+        // not set from a value.
+        for (int i = 0; i < columns.size(); ++i) {
+            const ConnectionTableModel::ViewColumn &vc = columns.at(i);
+            auto text = [&](const Connection &c) { return vc.display(model, c).toString(); };
+            bool constant = true;
+            for (const Connection &c : std::as_const(rows))
+                constant &= text(c) == text(rows.first());
+            for (const ConnectionColumn *stored : vc.stored) {
+                if (constant || !stored->read())
+                    continue;
+                bool shown = false;
+                for (const Connection &c : std::as_const(rows)) {
+                    for (const Connection &other : std::as_const(rows)) {
+                        Connection changed = c;
+                        if (compare(stored->value(other), stored->value(c)) != 0 &&
+                            stored->assign(changed, stored->value(other)) &&
+                            text(changed) != text(c))
+                            shown = true;
+                    }
+                }
+                QVERIFY2(shown,
+                         qPrintable(QStringLiteral("%1 does not show %2")
+                                        .arg(QLatin1String(vc.key), QLatin1String(stored->name))));
+            }
+        }
+
+        // Apply as Filter: the expression of each cell selects its row in the model.
+        for (int i = 0; i < columns.size(); ++i) {
+            const ConnectionTableModel::ViewColumn &vc = columns.at(i);
+            bool filterable = !vc.stored.isEmpty();
+            for (const ConnectionColumn *stored : vc.stored)
+                filterable &= stored->filterField || qstrcmp(stored->name, "family") == 0;
+            for (const Connection &c : std::as_const(rows)) {
+                const QString expr = connectionCellFilter(c, i);
+                QCOMPARE(expr.isEmpty(), !filterable);
+                if (expr.isEmpty())
+                    continue;
+                model.setFilterText(expr);
+                QVERIFY2(
+                    model.rowForId(c.id) >= 0,
+                    qPrintable(
+                        QStringLiteral("%1 does not select connection %2").arg(expr).arg(c.id)));
+            }
+            model.setFilterText({});
+        }
     }
 
     void filterAcrossColumns()
@@ -170,7 +352,7 @@ private slots:
         QCOMPARE(proxy.rowCount(), 2);                            // worker7 (x2: i=7,57)
         proxy.setFilterText(QStringLiteral("worker7 10.1.0.57")); // AND across columns
         QCOMPARE(proxy.rowCount(), 1);
-        QCOMPARE(cell(proxy, 0, ConnectionTableModel::ColId), QStringLiteral("58"));
+        QCOMPARE(cell(proxy, 0, ConnectionTableModel::column("id")), QStringLiteral("58"));
         proxy.setFilterText(QStringLiteral("close")); // the state
         QCOMPARE(proxy.rowCount(), 100);
         proxy.setFilterText(QStringLiteral("refused"));

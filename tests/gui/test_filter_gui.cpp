@@ -273,28 +273,29 @@ private slots:
         MainWindow w;
         open(w, m_fixture);
         ConnectionTableView *table = w.tableView();
-        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 2), Col::ColProcess),
+        QVERIFY(rightClick(table->viewport(),
+                           cellCenter(table, rowOf(w, 2), Col::column("process")),
                            QStringLiteral("applySelected")));
         QCOMPARE(w.filterEdit()->text(), QStringLiteral("proc.name == \"curl\""));
         QCOMPARE(shownIds(w), (QSet<qint64>{2, 4}));
         // …and Selected on the remote end of connection 2.
-        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 2), Col::ColRemote),
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 2), Col::column("remote")),
                            QStringLiteral("applyAndSelected")));
         QCOMPARE(w.filterEdit()->text(),
                  QStringLiteral("proc.name == \"curl\" && conn.remote_addr == 127.0.0.1 && "
                                 "conn.remote_port == 8080"));
         QCOMPARE(shownIds(w), (QSet<qint64>{2}));
         // Not Selected on its state; …or Selected brings another back.
-        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 2), Col::ColState),
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 2), Col::column("state")),
                            QStringLiteral("applyNotSelected")));
         QCOMPARE(w.filterEdit()->text(), QStringLiteral("!(conn.state == CLOSE)"));
         QCOMPARE(shownIds(w), (QSet<qint64>{1, 5}));
-        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 5), Col::ColFamily),
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 5), Col::column("family")),
                            QStringLiteral("applyAndNotSelected")));
         QCOMPARE(w.filterEdit()->text(), QStringLiteral("!(conn.state == CLOSE) && !ipv6.addr"));
         QCOMPARE(shownIds(w), (QSet<qint64>{1}));
         // Prepare puts it in the box only.
-        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 1), Col::ColPid),
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 1), Col::column("pid")),
                            QStringLiteral("prepareOrSelected")));
         QCOMPARE(w.filterEdit()->text(),
                  QStringLiteral("!(conn.state == CLOSE) && !ipv6.addr || proc.pid == 100"));
@@ -302,7 +303,7 @@ private slots:
         QTest::keyClick(w.filterEdit(), Qt::Key_Return);
         QCOMPARE(shownIds(w), (QSet<qint64>{1, 3}));
         // A column without a filter field offers no filter.
-        QVERIFY(!rightClick(table->viewport(), cellCenter(table, rowOf(w, 1), Col::ColStart),
+        QVERIFY(!rightClick(table->viewport(), cellCenter(table, rowOf(w, 1), Col::column("start")),
                             QStringLiteral("applySelected")));
     }
 
@@ -312,7 +313,7 @@ private slots:
         open(w, m_fixture);
         QTRY_VERIFY(w.connectionModel()->peersReady());
         auto peerCell = [&](qint64 id) {
-            return w.connectionModel()->index(rowOf(w, id), Col::ColPeer).data().toString();
+            return w.connectionModel()->index(rowOf(w, id), Col::column("peer")).data().toString();
         };
         QCOMPARE(peerCell(2), QStringLiteral("3"));
         QCOMPARE(peerCell(3), QStringLiteral("2"));
@@ -320,14 +321,15 @@ private slots:
         QCOMPARE(peerCell(4), QString()); // refused: nobody answered
         QCOMPARE(peerCell(6), QString()); // the other end is another machine
         ConnectionTableView *table = w.tableView();
-        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 2), Col::ColProcess),
+        QVERIFY(rightClick(table->viewport(),
+                           cellCenter(table, rowOf(w, 2), Col::column("process")),
                            QStringLiteral("goToPeer")));
         QCOMPARE(table->currentConnectionId(), 3);
         QCOMPARE(table->selectedConnectionIds(), (QVector<qint64>{3}));
-        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 3), Col::ColLocal),
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 3), Col::column("local")),
                            QStringLiteral("goToPeer")));
         QCOMPARE(table->currentConnectionId(), 2);
-        QVERIFY(!rightClick(table->viewport(), cellCenter(table, rowOf(w, 6), Col::ColLocal),
+        QVERIFY(!rightClick(table->viewport(), cellCenter(table, rowOf(w, 6), Col::column("local")),
                             QStringLiteral("goToPeer")));
         // Hidden by the filter: the status bar says so.
         w.setFilterText(QStringLiteral("proc.name == \"curl\""));
@@ -341,16 +343,16 @@ private slots:
         MainWindow w;
         open(w, m_fixture);
         ConnectionTableView *table = w.tableView();
-        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 6), Col::ColId),
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 6), Col::column("id")),
                            QStringLiteral("kernelMetrics")));
         QCOMPARE(table->currentConnectionId(), 6);
         QCOMPARE(w.lowerTabs()->currentWidget(), static_cast<QWidget *>(w.detailView()));
-        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 2), Col::ColId),
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 2), Col::column("id")),
                            QStringLiteral("sequenceGraph")));
         QCOMPARE(table->currentConnectionId(), 2);
         QCOMPARE(w.lowerTabs()->currentWidget(), static_cast<QWidget *>(w.inspector()));
         QCOMPARE(w.inspector()->tabs()->currentIndex(), 1);
-        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 4), Col::ColId),
+        QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, 4), Col::column("id")),
                            QStringLiteral("showPackets")));
         QCOMPARE(table->currentConnectionId(), 4);
         QCOMPARE(w.inspector()->tabs()->currentIndex(), 0);
@@ -361,17 +363,17 @@ private slots:
         MainWindow w;
         open(w, m_fixture);
         ConnectionTableView *table = w.tableView();
-        const QPoint process = cellCenter(table, rowOf(w, 2), Col::ColProcess);
+        const QPoint process = cellCenter(table, rowOf(w, 2), Col::column("process"));
         QVERIFY(rightClick(table->viewport(), process, QStringLiteral("copyValue")));
         QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("curl"));
         QVERIFY(rightClick(table->viewport(), process, QStringLiteral("copyFilter")));
         QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("proc.name == \"curl\""));
         QVERIFY(rightClick(table->viewport(), process, QStringLiteral("copyRow")));
         const QStringList row = QApplication::clipboard()->text().split(QLatin1Char('\t'));
-        QCOMPARE(row.value(Col::ColId), QStringLiteral("2"));
-        QCOMPARE(row.value(Col::ColProcess), QStringLiteral("curl"));
-        QCOMPARE(row.value(Col::ColLocal), QStringLiteral("127.0.0.1:40001"));
-        QCOMPARE(row.value(Col::ColPeer), QStringLiteral("3"));
+        QCOMPARE(row.value(Col::column("id")), QStringLiteral("2"));
+        QCOMPARE(row.value(Col::column("process")), QStringLiteral("curl"));
+        QCOMPARE(row.value(Col::column("local")), QStringLiteral("127.0.0.1:40001"));
+        QCOMPARE(row.value(Col::column("peer")), QStringLiteral("3"));
         QVERIFY(rightClick(table->viewport(), process, QStringLiteral("copyCsv")));
         const QStringList csv = QApplication::clipboard()->text().split(QLatin1Char('\n'));
         QCOMPARE(csv.size(), 2);
@@ -545,7 +547,7 @@ private slots:
             open(w, file);
             w.filterBar()->applyText(QStringLiteral("proc.name == \"curl\""));
             QCOMPARE(shownIds(w), (QSet<qint64>{2, 4}));
-            w.tableView()->sortByColumn(Col::ColPid, Qt::DescendingOrder);
+            w.tableView()->sortByColumn(Col::column("pid"), Qt::DescendingOrder);
             QVERIFY(w.tableView()->selectConnection(4));
             w.lowerTabs()->setCurrentWidget(w.endpoints());
             w.endpoints()->setGrouping(EndpointGrouping::Port);
@@ -562,7 +564,7 @@ private slots:
             QCOMPARE(w.filterEdit()->text(), QStringLiteral("proc.name == \"curl\""));
             QCOMPARE(shownIds(w), (QSet<qint64>{2, 4}));
             QCOMPARE(w.tableView()->currentConnectionId(), qint64(4));
-            QCOMPARE(w.tableView()->horizontalHeader()->sortIndicatorSection(), int(Col::ColPid));
+            QCOMPARE(w.tableView()->horizontalHeader()->sortIndicatorSection(), Col::column("pid"));
             QCOMPARE(w.tableView()->horizontalHeader()->sortIndicatorOrder(), Qt::DescendingOrder);
             QCOMPARE(w.connectionModel()->idAt(0), qint64(4)); // pid 103 before pid 101
             QCOMPARE(w.lowerTabs()->currentWidget(), static_cast<QWidget *>(w.endpoints()));
@@ -606,7 +608,8 @@ private slots:
             open(w, file);
             ConnectionTableView *table = w.tableView();
             const qint64 id = w.connectionModel()->idAt(0);
-            QVERIFY(rightClick(table->viewport(), cellCenter(table, rowOf(w, id), Col::ColProcess),
+            QVERIFY(rightClick(table->viewport(),
+                               cellCenter(table, rowOf(w, id), Col::column("process")),
                                QStringLiteral("addAnnotation")));
             answer(w, QStringLiteral("the stall starts here"));
             QCOMPARE(w.annotations().size(), 1);

@@ -380,7 +380,7 @@ private slots:
         ConnectionTableView *table = w->tableView();
         const int row = w->connectionModel()->rowForId(2);
         const QModelIndex peerCell =
-            w->connectionModel()->index(row, ConnectionTableModel::ColPeer);
+            w->connectionModel()->index(row, ConnectionTableModel::column("peer"));
         QCOMPARE(peerCell.data().toLongLong(), qint64(3));
         table->scrollTo(peerCell);
         const QPoint at = table->visualRect(peerCell).center();
@@ -392,7 +392,7 @@ private slots:
 
         // Another column's double-click does not move.
         const QModelIndex idCell = w->connectionModel()->index(w->connectionModel()->rowForId(3),
-                                                               ConnectionTableModel::ColId);
+                                                               ConnectionTableModel::column("id"));
         QTest::mouseDClick(table->viewport(), Qt::LeftButton, Qt::NoModifier,
                            table->visualRect(idCell).center());
         QCOMPARE(table->currentConnectionId(), qint64(3));

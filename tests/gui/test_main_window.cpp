@@ -78,27 +78,27 @@ private slots:
         QCOMPARE(w.tableView()->model()->rowCount(), m_facts.connections);
         QCOMPARE(w.connectionModel()->rowCount(), 6);
         // Client side of the loopback request.
-        QCOMPARE(cell(w, 2, Col::ColProcess), QStringLiteral("curl"));
-        QCOMPARE(cell(w, 2, Col::ColPid), QStringLiteral("200"));
-        QCOMPARE(cell(w, 2, Col::ColRole), QStringLiteral("client"));
-        QCOMPARE(cell(w, 2, Col::ColLocal), QStringLiteral("127.0.0.1:40001"));
-        QCOMPARE(cell(w, 2, Col::ColRemote), QStringLiteral("127.0.0.1:8080"));
-        QCOMPARE(cell(w, 2, Col::ColCloseReason), QStringLiteral("fin"));
-        QCOMPARE(cell(w, 2, Col::ColSent), QStringLiteral("4.00 KiB"));
-        QCOMPARE(cell(w, 2, Col::ColRetrans), QStringLiteral("1"));
-        QCOMPARE(cell(w, 2, Col::ColStates),
+        QCOMPARE(cell(w, 2, Col::column("process")), QStringLiteral("curl"));
+        QCOMPARE(cell(w, 2, Col::column("pid")), QStringLiteral("200"));
+        QCOMPARE(cell(w, 2, Col::column("role")), QStringLiteral("client"));
+        QCOMPARE(cell(w, 2, Col::column("local")), QStringLiteral("127.0.0.1:40001"));
+        QCOMPARE(cell(w, 2, Col::column("remote")), QStringLiteral("127.0.0.1:8080"));
+        QCOMPARE(cell(w, 2, Col::column("close_reason")), QStringLiteral("fin"));
+        QCOMPARE(cell(w, 2, Col::column("sent")), QStringLiteral("4.00 KiB"));
+        QCOMPARE(cell(w, 2, Col::column("retrans")), QStringLiteral("1"));
+        QCOMPARE(cell(w, 2, Col::column("states")),
                  QStringLiteral("SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>TIME_WAIT>CLOSE"));
-        QCOMPARE(cell(w, 2, Col::ColDuration), QStringLiteral("800 ms"));
+        QCOMPARE(cell(w, 2, Col::column("duration")), QStringLiteral("800 ms"));
         // The accepted socket belongs to the server.
-        QCOMPARE(cell(w, 3, Col::ColProcess), QStringLiteral("nginx"));
-        QCOMPARE(cell(w, 3, Col::ColRole), QStringLiteral("server"));
-        QCOMPARE(cell(w, 1, Col::ColRole), QStringLiteral("listener"));
-        QCOMPARE(cell(w, 1, Col::ColState), QStringLiteral("LISTEN"));
-        QCOMPARE(cell(w, 4, Col::ColCloseReason), QStringLiteral("refused"));
-        QCOMPARE(cell(w, 5, Col::ColFamily), QStringLiteral("IPv6"));
-        QCOMPARE(cell(w, 5, Col::ColRemote), QStringLiteral("[2001:db8::1]:443"));
-        QCOMPARE(cell(w, 5, Col::ColCloseReason), QStringLiteral("open"));
-        QCOMPARE(cell(w, 6, Col::ColCloseReason), QStringLiteral("rst"));
+        QCOMPARE(cell(w, 3, Col::column("process")), QStringLiteral("nginx"));
+        QCOMPARE(cell(w, 3, Col::column("role")), QStringLiteral("server"));
+        QCOMPARE(cell(w, 1, Col::column("role")), QStringLiteral("listener"));
+        QCOMPARE(cell(w, 1, Col::column("state")), QStringLiteral("LISTEN"));
+        QCOMPARE(cell(w, 4, Col::column("close_reason")), QStringLiteral("refused"));
+        QCOMPARE(cell(w, 5, Col::column("family")), QStringLiteral("IPv6"));
+        QCOMPARE(cell(w, 5, Col::column("remote")), QStringLiteral("[2001:db8::1]:443"));
+        QCOMPARE(cell(w, 5, Col::column("close_reason")), QStringLiteral("open"));
+        QCOMPARE(cell(w, 6, Col::column("close_reason")), QStringLiteral("rst"));
 
         TimelineWidget *tl = w.timeline();
         QCOMPARE(tl->barCount(), m_facts.connections);
@@ -159,7 +159,7 @@ private slots:
         }
 
         // Sorting the table reorders the timeline rows the same way.
-        w.tableView()->sortByColumn(Col::ColId, Qt::DescendingOrder);
+        w.tableView()->sortByColumn(Col::column("id"), Qt::DescendingOrder);
         QTRY_COMPARE(tl->layout().rowOf(6), 0);
         QCOMPARE(tl->layout().rowOf(1), 5);
     }
@@ -180,7 +180,7 @@ private slots:
         w.setFilterText(QStringLiteral("curl 8080"));
         QCOMPARE(w.filterEdit()->text(), QStringLiteral("curl 8080"));
         QCOMPARE(w.tableView()->model()->rowCount(), 1);
-        QCOMPARE(cell(w, 2, Col::ColLocal), QStringLiteral("127.0.0.1:40001"));
+        QCOMPARE(cell(w, 2, Col::column("local")), QStringLiteral("127.0.0.1:40001"));
         // The Session's text condition covers addresses (not the Family column's "IPv6").
         w.setFilterText(QStringLiteral("2001:db8::10"));
         QCOMPARE(w.tableView()->model()->rowCount(), 1);
@@ -235,14 +235,14 @@ private slots:
         MainWindow w;
         w.setInteractiveErrors(false);
         QVERIFY(w.openSession(m_session));
-        QCOMPARE(cell(w, 2, Col::ColSrttMin), QStringLiteral("200 µs"));
-        QCOMPARE(cell(w, 2, Col::ColCwndMax), QStringLiteral("49"));
-        QCOMPARE(cell(w, 2, Col::ColKernelRetrans), QStringLiteral("2"));
-        QCOMPARE(cell(w, 2, Col::ColDrops), QStringLiteral("1"));
-        QCOMPARE(cell(w, 6, Col::ColResets), QStringLiteral("0↑ 1↓"));
-        QCOMPARE(cell(w, 3, Col::ColDrops), QString()); // nothing happened: blank, not 0
+        QCOMPARE(cell(w, 2, Col::column("srtt_min")), QStringLiteral("200 µs"));
+        QCOMPARE(cell(w, 2, Col::column("cwnd_max")), QStringLiteral("49"));
+        QCOMPARE(cell(w, 2, Col::column("kernel_retrans")), QStringLiteral("2"));
+        QCOMPARE(cell(w, 2, Col::column("drops")), QStringLiteral("1"));
+        QCOMPARE(cell(w, 6, Col::column("resets")), QStringLiteral("0↑ 1↓"));
+        QCOMPARE(cell(w, 3, Col::column("drops")), QString()); // nothing happened: blank, not 0
         // Sorting by drops puts the connection with a drop first when descending.
-        w.tableView()->sortByColumn(Col::ColDrops, Qt::DescendingOrder);
+        w.tableView()->sortByColumn(Col::column("drops"), Qt::DescendingOrder);
         QCOMPARE(w.tableView()->model()->index(0, 0).data(Col::ConnectionIdRole).toLongLong(),
                  qint64(2));
     }

@@ -107,12 +107,12 @@ private slots:
     {
         QTest::addColumn<int>("column");
         QTest::addColumn<bool>("descending");
-        QTest::newRow("process asc") << int(ConnectionTableModel::ColProcess) << false;
-        QTest::newRow("start desc") << int(ConnectionTableModel::ColStart) << true;
-        QTest::newRow("sent desc") << int(ConnectionTableModel::ColSent) << true;
-        QTest::newRow("remote asc") << int(ConnectionTableModel::ColRemote) << false;
-        QTest::newRow("srtt max desc") << int(ConnectionTableModel::ColSrttMax) << true;
-        QTest::newRow("close reason asc") << int(ConnectionTableModel::ColCloseReason) << false;
+        QTest::newRow("process asc") << ConnectionTableModel::column("process") << false;
+        QTest::newRow("start desc") << ConnectionTableModel::column("start") << true;
+        QTest::newRow("sent desc") << ConnectionTableModel::column("sent") << true;
+        QTest::newRow("remote asc") << ConnectionTableModel::column("remote") << false;
+        QTest::newRow("srtt max desc") << ConnectionTableModel::column("srtt_max") << true;
+        QTest::newRow("close reason asc") << ConnectionTableModel::column("close_reason") << false;
     }
 
     void sortsLikeSql()
@@ -131,20 +131,21 @@ private slots:
         // The last row's cells come from its page, fetched when scrolled to.
         const int last = model->rowCount() - 1;
         w().tableView()->scrollToBottom();
-        QCOMPARE(model->index(last, ConnectionTableModel::ColId).data().toLongLong(),
+        QCOMPARE(model->index(last, ConnectionTableModel::column("id")).data().toLongLong(),
                  expected.last());
         const std::optional<Connection> c = w().session()->connection(expected.last());
         QVERIFY(c);
-        QCOMPARE(model->index(last, ConnectionTableModel::ColProcess).data().toString(), c->comm);
+        QCOMPARE(model->index(last, ConnectionTableModel::column("process")).data().toString(),
+                 c->comm);
     }
 
     void unsortableColumnKeepsTheOrder()
     {
         ConnectionTableModel *model = w().connectionModel();
-        w().tableView()->sortByColumn(ConnectionTableModel::ColId, Qt::AscendingOrder);
+        w().tableView()->sortByColumn(ConnectionTableModel::column("id"), Qt::AscendingOrder);
         const QVector<qint64> before = model->ids();
         QSignalSpy notice(model, &ConnectionTableModel::notice);
-        model->sort(ConnectionTableModel::ColDuration, Qt::DescendingOrder);
+        model->sort(ConnectionTableModel::column("duration"), Qt::DescendingOrder);
         QCOMPARE(notice.count(), 1);
         QCOMPARE(model->ids(), before);
     }
@@ -155,7 +156,7 @@ private slots:
         QAbstractItemModelTester tester(&model,
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
         model.setSession(w().session());
-        model.sort(ConnectionTableModel::ColStart, Qt::DescendingOrder);
+        model.sort(ConnectionTableModel::column("start"), Qt::DescendingOrder);
         model.setFilterText(QStringLiteral("curl"));
         model.setConnectionIdFilter({1, 2, 3, 5000}, QStringLiteral("bar"));
         model.clearConnectionIdFilter();
@@ -166,7 +167,7 @@ private slots:
     void filterLikeSql()
     {
         ConnectionTableModel *model = w().connectionModel();
-        w().tableView()->sortByColumn(ConnectionTableModel::ColId, Qt::AscendingOrder);
+        w().tableView()->sortByColumn(ConnectionTableModel::column("id"), Qt::AscendingOrder);
         const qint64 some = model->idAt(model->rowCount() / 2);
         const QString comm = model->connectionAt(model->rowForId(some)).comm;
         w().setFilterText(comm);
@@ -219,7 +220,7 @@ private slots:
 
     void timelineHoldsABoundedWindow()
     {
-        w().tableView()->sortByColumn(ConnectionTableModel::ColId, Qt::AscendingOrder);
+        w().tableView()->sortByColumn(ConnectionTableModel::column("id"), Qt::AscendingOrder);
         w().tableView()->scrollToBottom();
         QTRY_VERIFY(w().timeline()->barCount() > 0);
         QVERIFY(w().timeline()->barCount() <= 300);
@@ -278,7 +279,7 @@ private slots:
         q.descending = true;
         const qint64 id = session->connectionIds(q).value(0);
         QVERIFY(id > 0);
-        w().tableView()->sortByColumn(ConnectionTableModel::ColId, Qt::AscendingOrder);
+        w().tableView()->sortByColumn(ConnectionTableModel::column("id"), Qt::AscendingOrder);
         QVERIFY(w().tableView()->selectConnection(id));
 
         // Packets: the connection's, in capture order, as the file has them.
