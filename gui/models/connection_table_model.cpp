@@ -577,6 +577,7 @@ const QVector<ConnectionTableModel::ViewColumn> &ConnectionTableModel::viewColum
          .tip = "Every state the connection went through",
          .stored = stored("states"),
          .sorts = true,
+         .widthSample = "SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2",
          .display = [](const M &, const Connection &c) -> QVariant { return c.statesPath(); },
          .toolTip = [](const M &m, const Connection &c) -> QString {
              // The page holds no histories; a tooltip is one row, asked for when hovered.
@@ -594,6 +595,7 @@ const QVector<ConnectionTableModel::ViewColumn> &ConnectionTableModel::viewColum
                 "systemd unit, read from its cgroup path; the tooltip has the path and the "
                 "network namespace",
          .stored = stored("cgroup_id"),
+         .widthSample = "user@1000.service",
          .display = [](const M &m, const Connection &c) { return m.ownerCell(c); },
          .toolTip = ownerTip},
         {.key = "host",
