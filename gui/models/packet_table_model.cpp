@@ -345,7 +345,9 @@ void PacketTableModel::setSession(std::shared_ptr<const Session> session)
 
 void PacketTableModel::setConnections(const QVector<qint64> &ids)
 {
-    if (ids == m_connections)
+    // Not QList::operator==: Qt 6.4 memcmp()s a null pointer for two empty lists, one never
+    // allocated (harmless, but undefined behaviour that UBSan stops the tests on).
+    if (std::equal(ids.cbegin(), ids.cend(), m_connections.cbegin(), m_connections.cend()))
         return;
     m_connections = ids;
     m_transit.reset();

@@ -88,16 +88,18 @@ class TestChartExportGui : public QObject
     // Closes the next message box once it appears and returns its text through *text.
     static void catchMessageBox(QString *text)
     {
-        auto poll = std::make_shared<std::function<void()>>();
-        *poll = [text, poll] {
+        // Polls until the box is up, then goes away (the application owns it until then).
+        auto *poll = new QTimer(qApp);
+        poll->setInterval(20);
+        QObject::connect(poll, &QTimer::timeout, poll, [text, poll] {
             if (auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget())) {
                 *text = box->text();
                 box->accept();
-                return;
+                poll->stop();
+                poll->deleteLater();
             }
-            QTimer::singleShot(20, *poll);
-        };
-        QTimer::singleShot(20, *poll);
+        });
+        poll->start();
     }
 
     // The page size of a PDF in points.
