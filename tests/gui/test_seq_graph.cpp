@@ -135,7 +135,7 @@ class TestSeqGraph : public QObject
 private slots:
     void analyzerOutputIsDrawnInOneSpace()
     {
-        // B1's TcpAnalyzer fills relSeq/relAck/scaledWindow/analysis: the ACK line must sit on
+        // TcpAnalyzer fills relSeq/relAck/scaledWindow/analysis: the ACK line must sit on
         // the tops of the segments it acknowledges, the retransmission must be the red bar.
         const QVector<Packet> packets = analyzedBulkTransfer(120, 40);
         SeqGraphWidget w;
