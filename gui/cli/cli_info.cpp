@@ -20,21 +20,6 @@ namespace tcpscope::cli {
 
 namespace {
 
-// "CLOSE 39, ESTABLISHED 2" sorted by count, then name.
-QString countsLine(const QMap<QString, qint64> &counts)
-{
-    QList<QPair<QString, qint64>> items;
-    for (auto it = counts.cbegin(); it != counts.cend(); ++it)
-        items.append({it.key(), it.value()});
-    std::sort(items.begin(), items.end(), [](const auto &a, const auto &b) {
-        return a.second != b.second ? a.second > b.second : a.first < b.first;
-    });
-    QStringList parts;
-    for (const auto &[name, n] : items)
-        parts << QStringLiteral("%1 %2").arg(name).arg(n);
-    return parts.isEmpty() ? QStringLiteral("-") : parts.join(QStringLiteral(", "));
-}
-
 // "12 (ring buffer 0, skipped program runs 12): ..." - the total and where it was lost.
 QString lostLine(const SessionInfo &info)
 {

@@ -16,20 +16,9 @@ extern "C" {
 
 namespace tcpscope::cli {
 
-namespace {
-
-// "NO_SOCKET 3, TCP_CSUM 1": by count, then name; a value without a name shows as "reason N".
-QString dropsByReason(const QVector<DropEvent> &drops, int *joined)
+QString countsLine(const QMap<QString, qint64> &counts)
 {
-    QMap<QString, int> counts;
-    *joined = 0;
-    for (const DropEvent &d : drops) {
-        const QString name = d.reasonName.isEmpty() ? QStringLiteral("reason %1").arg(d.reason)
-                                                    : escapeControls(d.reasonName);
-        ++counts[name];
-        *joined += d.connectionId != 0 ? 1 : 0;
-    }
-    QList<QPair<QString, int>> items;
+    QList<QPair<QString, qint64>> items;
     for (auto it = counts.cbegin(); it != counts.cend(); ++it)
         items.append({it.key(), it.value()});
     std::sort(items.begin(), items.end(), [](const auto &a, const auto &b) {
@@ -38,7 +27,23 @@ QString dropsByReason(const QVector<DropEvent> &drops, int *joined)
     QStringList parts;
     for (const auto &[name, n] : items)
         parts << QStringLiteral("%1 %2").arg(name).arg(n);
-    return parts.join(QStringLiteral(", "));
+    return parts.isEmpty() ? QStringLiteral("-") : parts.join(QStringLiteral(", "));
+}
+
+namespace {
+
+// "NO_SOCKET 3, TCP_CSUM 1" (countsLine); a value without a name shows as "reason N".
+QString dropsByReason(const QVector<DropEvent> &drops, int *joined)
+{
+    QMap<QString, qint64> counts;
+    *joined = 0;
+    for (const DropEvent &d : drops) {
+        const QString name = d.reasonName.isEmpty() ? QStringLiteral("reason %1").arg(d.reason)
+                                                    : escapeControls(d.reasonName);
+        ++counts[name];
+        *joined += d.connectionId != 0 ? 1 : 0;
+    }
+    return countsLine(counts);
 }
 
 struct EventTotals
@@ -218,7 +223,7 @@ void kernelLines(const SessionInfo &info, const ConnectionTotals &totals, const 
                        .arg(info.dropsReceived)
                        .arg(kernel.drops.size())
                        .arg(joinedDrops));
-    line("  by reason:", byReason.isEmpty() ? QStringLiteral("-") : byReason);
+    line("  by reason:", byReason);
 
     QStringList listeners;
     for (const Connection &c : totals.listeners)

@@ -14,6 +14,9 @@
 
 namespace tcpscope::cli {
 
+// "CLOSE 39, ESTABLISHED 2": each name with its count, most first, then by name; "-" for none.
+QString countsLine(const QMap<QString, qint64> &counts);
+
 // One pass over the connections without their history (Session::forEachConnection).
 struct ConnectionTotals
 {
