@@ -232,7 +232,7 @@ private slots:
             c.kernel.resetsReceived = quint32(r(3));
             c.kernel.drops = quint32(r(10));
             c.history.resize(1 + r(c.history.size()));
-            c.cgroupId = quint64(10 + r(4));
+            c.cgroupId = 10 + quint64(r(4));
         }
         OwnerNames owners;
         for (quint64 id = 10; id < 14; ++id)
