@@ -13,6 +13,7 @@
 #include <limits>
 #include <memory>
 #include <sys/stat.h>
+#include <utility>
 
 extern "C" {
 #include "tcpscope_records.h"
@@ -631,8 +632,9 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
                     auto sendPackets = [&] {
                         rep.packets += packets.size();
                         const qint64 n = packets.size();
-                        writer->writePackets(packets);
-                        packets.clear();
+                        // Handed over, not cleared for reuse: the writer thread may still
+                        // read the shared buffer (a cleared list would write into it again).
+                        writer->writePackets(std::exchange(packets, {}));
                         return queued(n);
                     };
                     bool ok = true;
@@ -702,9 +704,9 @@ bool mergeSessions(const MergeOptions &options, MergeReport *report, QString *er
                 loose.append(q);
                 if (loose.size() >= kBatch) {
                     rep.packets += loose.size();
-                    writer->writePackets(loose);
-                    ok = queued(loose.size());
-                    loose.clear();
+                    const qint64 n = loose.size();
+                    writer->writePackets(std::exchange(loose, {})); // handed over, as above
+                    ok = queued(n);
                 }
                 return ok;
             });

@@ -14,6 +14,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <arpa/inet.h>
+#include <utility>
 
 using namespace tcpscope;
 
@@ -446,9 +447,9 @@ void TestChunkCodec::randomStreamsThroughWriter()
             const Connection *c = which == 0 ? nullptr : &conns[which - 1];
             batch.append(packet(r, ++id, ts, c, r.bounded(20) == 0));
             if (r.bounded(50) == 0 || i == 4999) {
-                writer->writePackets(batch);
                 packets += batch;
-                batch.clear();
+                // Handed over: the writer thread reads the shared buffer after this returns.
+                writer->writePackets(std::exchange(batch, {}));
             }
             if (r.bounded(10) == 0) {
                 const TcpSample t = sample(r, r.bounded(21), ts);
