@@ -564,7 +564,7 @@ static std::pair<qint64, qint64> timeRange(const Session &session)
     return {origin, end};
 }
 
-bool MainWindow::applySession(const QString &path, std::shared_ptr<Session> session,
+bool MainWindow::applySession(const QString &path, const std::shared_ptr<Session> &session,
                               const QString &error)
 {
     if (!session) {

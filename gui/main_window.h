@@ -173,7 +173,8 @@ private:
     void updatePacketLabel();
     void showAbout();
     void showError(const QString &title, const QString &message);
-    bool applySession(const QString &path, std::shared_ptr<Session> session, const QString &error);
+    bool applySession(const QString &path, const std::shared_ptr<Session> &session,
+                      const QString &error);
     void setSession(std::shared_ptr<Session> session);
     void scheduleLiveRefresh();
     void refreshLive();

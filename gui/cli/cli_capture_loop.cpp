@@ -149,7 +149,7 @@ QString HostCaptures::run(QCoreApplication *app, const StopSignals &stopSignals,
     std::vector<LiveCapture *> running;
     for (auto &c : m_captures)
         running.push_back(c.get());
-    const QString failure = runCaptureLoop(app, running, stopSignals, seconds);
+    QString failure = runCaptureLoop(app, running, stopSignals, seconds);
     stopAll();
     QCoreApplication::processEvents(); // the last publish's queued signals
     return failure;
