@@ -21,7 +21,7 @@ int runRecover(const QStringList &args)
     if (files.size() != 1)
         return usageError(cmd, files.isEmpty() ? QStringLiteral("missing FILE")
                                                : QStringLiteral("expects exactly one FILE"));
-    const QString file = files.first();
+    const QString &file = files.first();
     QString error;
     if (!recoverSession(file, &error)) {
         printErr(QStringLiteral("%1: %2").arg(file, error));

@@ -62,7 +62,7 @@ std::string tcpscopePath()
     if (n > 0) {
         std::string dir(self, size_t(n));
         dir.resize(dir.rfind('/') + 1);
-        const std::string beside = dir + "tcpscope";
+        std::string beside = dir + "tcpscope";
         if (access(beside.c_str(), X_OK) == 0)
             return beside;
     }
@@ -147,6 +147,7 @@ int capture(const std::map<std::string, std::string> &opt)
         dup2(STDERR_FILENO, STDOUT_FILENO);
         std::signal(SIGPIPE, SIG_DFL);
         std::vector<char *> argv;
+        argv.reserve(args.size() + 1);
         for (std::string &a : args)
             argv.push_back(a.data());
         argv.push_back(nullptr);

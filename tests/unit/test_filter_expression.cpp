@@ -69,8 +69,7 @@ private slots:
                 continue;
             ++mapped;
             const filter::FieldInfo *field = filter::findField(QLatin1String(column.filterField));
-            QVERIFY2(field, column.filterField);
-            QVERIFY2(field->connections, column.filterField);
+            QVERIFY2(field && field->connections, column.filterField);
         }
         QCOMPARE(mapped, 18);
     }

@@ -111,7 +111,7 @@ void TestSession::init()
 
 QString TestSession::write(const char *name, SessionWriter **keepOpen)
 {
-    const QString file = m_dir->filePath(QLatin1String(name));
+    QString file = m_dir->filePath(QLatin1String(name));
     QString error;
     auto writer = SessionWriter::create(file, &error);
     if (!writer)

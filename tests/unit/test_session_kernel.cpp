@@ -58,7 +58,7 @@ void TestSessionKernel::init()
 
 QString TestSessionKernel::writeSession(const char *name, int major)
 {
-    const QString file = m_dir->filePath(QLatin1String(name));
+    QString file = m_dir->filePath(QLatin1String(name));
     QString error;
     auto writer = SessionWriter::create(file, &error, major);
     if (!writer)

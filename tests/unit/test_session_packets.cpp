@@ -163,7 +163,7 @@ void TestSessionPackets::init()
 
 QString TestSessionPackets::writeSession(const char *name, int major)
 {
-    const QString file = m_dir->filePath(QLatin1String(name));
+    QString file = m_dir->filePath(QLatin1String(name));
     QString error;
     auto writer = SessionWriter::create(file, &error, major);
     if (!writer)

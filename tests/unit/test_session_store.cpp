@@ -153,7 +153,7 @@ void TestSessionStore::init()
 
 QString TestSessionStore::writeValid(const char *name, int connections)
 {
-    const QString file = path(name);
+    QString file = path(name);
     QString error;
     auto writer = SessionWriter::create(file, &error);
     if (!writer) {

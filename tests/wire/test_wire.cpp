@@ -903,7 +903,7 @@ private slots:
         QVERIFY2(back.has_value(), err.c_str());
         QVERIFY(*back == o);
 
-        auto rejects = [](StartOptions bad, const char *needle) {
+        auto rejects = [](const StartOptions &bad, const char *needle) {
             std::string e;
             const bool ok = decodeStart(decodeOne(encodeStart(bad)).payload, e).has_value();
             QVERIFY2(!ok, needle);
