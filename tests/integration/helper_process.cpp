@@ -202,12 +202,12 @@ static QJsonArray bpftoolJson(const QStringList &args, QString *error)
 BpfObjects stillLoaded(const BpfObjects &ids, QString *bpftoolError)
 {
     BpfObjects left;
-    for (const QJsonValue &v : bpftoolJson({"prog", "show"}, bpftoolError)) {
+    for (const auto &v : bpftoolJson({"prog", "show"}, bpftoolError)) {
         const quint32 id = v.toObject().value("id").toInteger();
         if (ids.progIds.contains(id))
             left.progIds.insert(id);
     }
-    for (const QJsonValue &v : bpftoolJson({"link", "show"}, bpftoolError)) {
+    for (const auto &v : bpftoolJson({"link", "show"}, bpftoolError)) {
         const QJsonObject o = v.toObject();
         const quint32 id = o.value("id").toInteger();
         if (ids.linkIds.contains(id) || ids.progIds.contains(o.value("prog_id").toInteger()))
@@ -220,7 +220,7 @@ QStringList loadedTcpscopePrograms()
 {
     QString error;
     QStringList names;
-    for (const QJsonValue &v : bpftoolJson({"prog", "show"}, &error)) {
+    for (const auto &v : bpftoolJson({"prog", "show"}, &error)) {
         const QString name = v.toObject().value("name").toString();
         if (name.startsWith("tcpscope"))
             names

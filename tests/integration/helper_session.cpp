@@ -125,8 +125,8 @@ unsigned closedPort(bool v6)
         a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         len = sizeof *a;
     }
-    bind(fd, reinterpret_cast<sockaddr *>(&ss), len);
-    getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len);
+    (void)bind(fd, reinterpret_cast<sockaddr *>(&ss), len);
+    (void)getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len);
     close(fd);
     return ntohs(v6 ? reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_port
                     : reinterpret_cast<sockaddr_in *>(&ss)->sin_port);

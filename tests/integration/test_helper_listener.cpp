@@ -75,7 +75,7 @@ private slots:
         std::vector<int> clients;
         for (int i = 0; i < kConnects; ++i) {
             const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-            ::connect(c, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
+            (void)::connect(c, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
             clients.push_back(c);
         }
         // Wait for what must happen, not for a time: the queue full and drops counted.

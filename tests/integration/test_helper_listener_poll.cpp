@@ -181,7 +181,7 @@ private slots:
         std::vector<int> clients;
         for (int i = 0; i < 4; ++i) {
             clients.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-            ::connect(clients.back(), reinterpret_cast<sockaddr *>(&to), sizeof to);
+            (void)::connect(clients.back(), reinterpret_cast<sockaddr *>(&to), sizeof to);
         }
         const auto third = poll.poll(); // loopback handshakes complete inside connect()
         const auto full = find(third, v4.port);

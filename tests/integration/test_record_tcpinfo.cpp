@@ -153,7 +153,7 @@ QString TestRecordTcpinfo::record(const QString &file, const QStringList &extra,
     if (rec.state() == QProcess::Running)
         ::kill(pid_t(rec.processId()), SIGINT);
     rec.waitForFinished(30000);
-    const QString out = QString::fromLocal8Bit(rec.readAllStandardOutput());
+    QString out = QString::fromLocal8Bit(rec.readAllStandardOutput());
     const QString err = QString::fromLocal8Bit(rec.readAllStandardError());
     if (!live || rec.exitStatus() != QProcess::NormalExit || rec.exitCode() != 0) {
         qWarning("record failed (live %d, exit %d): %s %s", live, rec.exitCode(), qPrintable(out),
@@ -332,7 +332,7 @@ void TestRecordTcpinfo::bulkAndRefused()
     QVERIFY(jf.open(QIODevice::ReadOnly));
     const QJsonArray arr = QJsonDocument::fromJson(jf.readAll()).array();
     bool found = false;
-    for (const QJsonValue &v : arr) {
+    for (const auto &v : arr) {
         const QJsonObject o = v.toObject();
         if (o.value(QLatin1String("id")).toInteger() != server->id)
             continue;

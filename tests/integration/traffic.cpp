@@ -340,7 +340,7 @@ int main(int argc, char **argv)
         const int c = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         if (c < 0)
             return fail("socket");
-        connect(c, reinterpret_cast<sockaddr *>(&ss), len);
+        (void)connect(c, reinterpret_cast<sockaddr *>(&ss), len);
         const int a = accept(fd, nullptr, nullptr);
         if (a < 0)
             return fail("accept");

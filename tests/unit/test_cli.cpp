@@ -1218,7 +1218,7 @@ void TestCli::packetsToStreams()
 // field the file holds.
 QString TestCli::hostileCopy(const char *name)
 {
-    const QString file = m_dir.filePath(QLatin1String(name));
+    QString file = m_dir.filePath(QLatin1String(name));
     QFile::remove(file);
     if (!QFile::copy(m_session, file))
         return {};

@@ -597,7 +597,7 @@ void TestDisplayFilter::ownerFields()
     QVector<Connection> conns(4);
     for (int i = 0; i < 4; ++i) {
         conns[i].id = i + 1;
-        conns[i].cgroupId = quint64(10 + i);
+        conns[i].cgroupId = 10 + quint64(i);
         conns[i].netnsIno = i == 0 ? 4026532000u : 4026531840u;
     }
     auto matching2 = [&](const QString &text) {

@@ -121,7 +121,7 @@ void TestEviction::manyConnectionsShrinkBack()
     rig.state(change(1, 1 * kSec, CLOSE, SYN_SENT, clientEp(-1)));
     rig.state(change(1, 1 * kSec, SYN_SENT, ESTABLISHED, clientEp(-1)));
     for (int i = 0; i < kCount; ++i) {
-        rig.connection(quint64(100 + i), clientEp(i % 30000), 2 * kSec + quint64(i) * kMs);
+        rig.connection(100 + quint64(i), clientEp(i % 30000), 2 * kSec + quint64(i) * kMs);
         if (i % 500 == 0)
             rig.publish();
     }
@@ -157,7 +157,7 @@ void TestEviction::capEvictsEarly()
     limits.maxClosed = 100;
     rig.tracker.setLimits(limits);
     for (int i = 0; i < 1000; ++i)
-        rig.connection(quint64(100 + i), clientEp(i), 2 * kSec + quint64(i) * kMs);
+        rig.connection(100 + quint64(i), clientEp(i), 2 * kSec + quint64(i) * kMs);
     rig.publish();
     QCOMPARE(rig.tracker.size(), 100);
     QCOMPARE(rig.tracker.closedHeld(), 100);
@@ -302,7 +302,7 @@ void TestEviction::writerForgetsEvictedConnections()
     rig.state(change(1, 1 * kSec, CLOSE, SYN_SENT, clientEp(-1)));
     rig.state(change(1, 1 * kSec, SYN_SENT, ESTABLISHED, clientEp(-1)));
     for (int i = 0; i < kCount; ++i) {
-        rig.connection(quint64(100 + i), clientEp(i % 30000), 2 * kSec + quint64(i) * kMs);
+        rig.connection(100 + quint64(i), clientEp(i % 30000), 2 * kSec + quint64(i) * kMs);
         if (i % 500 == 0)
             rig.publish();
     }

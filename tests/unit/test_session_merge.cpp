@@ -83,7 +83,7 @@ Side side(int k, bool client, qint64 *packetId)
     Side s;
     Connection &c = s.conn;
     c.id = k + 1;
-    c.sockId = quint64(0x1000 + k);
+    c.sockId = 0x1000 + quint64(k);
     c.pid = client ? 300 : 400;
     c.comm = client ? QStringLiteral("curl") : QStringLiteral("nginx");
     c.family = 4;
