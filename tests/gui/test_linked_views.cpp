@@ -154,7 +154,7 @@ class TestLinkedViews : public QObject
                 dialog = d;
         if (!dialog)
             return QStringLiteral("<no dialog>");
-        const QString initial = dialog->textValue();
+        QString initial = dialog->textValue();
         // What the user types continues a text the dialog starts with.
         if (auto *edit = dialog->findChild<QPlainTextEdit *>();
             !initial.isEmpty() && (!edit || edit->textCursor().hasSelection() ||

@@ -139,7 +139,7 @@ void TestOwnerAttribution::containersPodsUnitsAndNamespaces()
     // Every burst connection (client and server ends) of each cgroup says whose it is.
     QHash<QString, int> byContainer, byUnit, byNetns;
     QString podSeen, qosPath;
-    for (const QJsonValue &v : rows) {
+    for (const auto &v : rows) {
         const QJsonObject o = v.toObject();
         const QString comm = o.value(QLatin1String("comm")).toString();
         if (comm != QLatin1String("ts_client") && comm != QLatin1String("ts_server"))

@@ -292,7 +292,7 @@ void TestTwoHosts::checkMerged(const QString &out, const QStringList &extraArgs,
         QJsonDocument::fromJson(info.out.toUtf8()).object().value(QLatin1String("hosts")).toArray();
     QCOMPARE(hosts.size(), 2);
     QHash<QString, QJsonObject> byName;
-    for (const QJsonValue &h : hosts)
+    for (const auto &h : hosts)
         byName.insert(h.toObject().value(QLatin1String("name")).toString(), h.toObject());
     QVERIFY2(byName.contains(m_hostA) && byName.contains(m_hostB), qPrintable(info.out));
     const QJsonObject b = byName.value(m_hostB);
@@ -312,7 +312,7 @@ void TestTwoHosts::checkMerged(const QString &out, const QStringList &extraArgs,
             .exitCode,
         0);
     QHash<qint64, QJsonObject> byId;
-    for (const QJsonValue &v : jsonArray(conns))
+    for (const auto &v : jsonArray(conns))
         byId.insert(v.toObject().value(QLatin1String("id")).toInteger(), v.toObject());
     int clients = 0, servers = 0;
     QHash<qint64, QString> sideOf; // connection id -> "client" / "server" of the test
@@ -347,7 +347,7 @@ void TestTwoHosts::checkMerged(const QString &out, const QStringList &extraArgs,
              0);
     QHash<QString, QVector<qint64>> delays; // "client" / "server" (the sender's side)
     qint64 lostFromClients = 0, lostFromServers = 0, negative = 0;
-    for (const QJsonValue &v : jsonArray(packets)) {
+    for (const auto &v : jsonArray(packets)) {
         const QJsonObject p = v.toObject();
         const QString side = sideOf.value(p.value(QLatin1String("connection_id")).toInteger());
         if (side.isEmpty() ||

@@ -232,7 +232,7 @@ void TestWatch::alertsOnAttacksAndFaults()
     QCOMPARE(info.exitCode(), 0);
     const QJsonObject infoJson = QJsonDocument::fromJson(info.readAllStandardOutput()).object();
     QVector<QJsonObject> stored;
-    for (const QJsonValue &v : infoJson.value(QLatin1String("alerts")).toArray())
+    for (const auto &v : infoJson.value(QLatin1String("alerts")).toArray())
         stored.append(v.toObject());
     QCOMPARE(kindsOf(stored), kinds);
     QCOMPARE(stored.first().value(QLatin1String("summary")),
