@@ -262,6 +262,7 @@ int main(int argc, char **argv)
     std::atomic<bool> stop{false};
     std::atomic<unsigned long> accepted{0}, served{0};
     std::vector<std::thread> threads;
+    threads.reserve(listeners.size());
     for (int l : listeners)
         threads.emplace_back(server, l, std::size_t(bytes), std::ref(stop), std::ref(accepted),
                              std::ref(served));

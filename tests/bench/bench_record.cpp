@@ -244,6 +244,7 @@ int main(int argc, char **argv)
     std::atomic<quint64> bulkBytes{0};
     std::thread sink(bulkSink, bl, opt.bulk);
     std::vector<std::thread> bulk;
+    bulk.reserve(std::size_t(std::max(opt.bulk, 0)));
     for (int i = 0; i < opt.bulk; ++i)
         bulk.emplace_back(bulkSender, bulkAddr, end, opt.bulkMbps, std::ref(bulkBytes));
     for (int i = 0; i < opt.threads; ++i)

@@ -54,7 +54,7 @@ void setText(QLineEdit *edit, const QString &text)
 // A shell script (the stand-in ssh, fake_remote_helper.cpp, is run through one).
 QString writeScript(const QString &dir, const QString &name, const QByteArray &body)
 {
-    const QString path = dir + QLatin1Char('/') + name;
+    QString path = dir + QLatin1Char('/') + name;
     QFile f(path);
     if (!f.open(QIODevice::WriteOnly))
         return {};
