@@ -39,7 +39,7 @@ class ConnectionTableModel : public QAbstractTableModel
     Q_OBJECT
 public:
     // One column of the table with everything about it. The columns are the list
-    // viewColumns() in connection_table_model.cpp and nothing else: columnCount, headerData,
+    // viewColumns() in connection_table_columns.cpp and nothing else: columnCount, headerData,
     // data, sort, "Apply as Filter" (cell_filters.h) and the view's default widths all read it,
     // so a column is added with one entry there.
     struct ViewColumn
