@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "analysis/peers.h"
 
+#include "model/address.h"
 #include "session/session.h"
 
 #include <algorithm>
@@ -10,17 +11,15 @@ namespace tcpscope {
 
 namespace {
 
-// An endpoint as bytes that compare the same way for the same address however it is spelled:
-// lower case, and an IPv4-mapped IPv6 address (a dual-stack socket's ::ffff:127.0.0.1) as the
-// IPv4 address the other end, an IPv4 socket, has.
-QByteArray endpointKey(const QString &addr, quint16 port)
+// The 16 bytes of an address in text (IPv4 as its IPv4-mapped IPv6 form); false when the text
+// is no address.
+bool endpointBytes(const QString &text, std::array<quint8, 16> *out)
 {
-    QByteArray key = addr.toLatin1().toLower();
-    if (key.startsWith("::ffff:") && key.contains('.'))
-        key.remove(0, 7);
-    key += '|';
-    key += QByteArray::number(port);
-    return key;
+    if (text.contains(QLatin1Char(':')))
+        return parseAddress(6, text, out->data());
+    out->fill(0);
+    (*out)[10] = (*out)[11] = 0xff;
+    return parseAddress(4, text, out->data() + 12);
 }
 
 qint64 endOf(qint64 endNs)
@@ -64,19 +63,17 @@ void PeerPairer::add(const Connection &c)
     if (c.role == ConnectionRole::Listener || c.remotePort == 0 || c.localPort == 0 ||
         c.remoteAddr.isEmpty())
         return;
-    const QByteArray local = endpointKey(c.localAddr, c.localPort);
-    const QByteArray remote = endpointKey(c.remoteAddr, c.remotePort);
+    Endpoint local, remote;
+    local.port = c.localPort;
+    remote.port = c.remotePort;
+    if (!endpointBytes(c.localAddr, &local.addr) || !endpointBytes(c.remoteAddr, &remote.addr))
+        return; // no address to pair by
     if (local == remote)
         return; // a socket connected to itself (simultaneous open on one port) has no peer
     const bool forward = local < remote;
-    const QByteArray key = forward ? local + '>' + remote : remote + '>' + local;
-    const End end{
-        c.id,        c.startNs,    c.endNs, c.packets.isnLocal, c.packets.isnRemote, c.hostId,
-        c.localPort, c.remotePort, forward};
-    m_buckets[key].append(end);
-    if (end.isnLocal >= 0 && end.isnRemote >= 0)
-        m_byIsn[qMakePair(qMin(end.isnLocal, end.isnRemote), qMax(end.isnLocal, end.isnRemote))]
-            .append(end);
+    m_ends.push_back(End{forward ? TupleKey{local, remote} : TupleKey{remote, local}, c.id,
+                         c.startNs, c.endNs, c.packets.isnLocal, c.packets.isnRemote, c.hostId,
+                         c.localPort, c.remotePort, forward});
 }
 
 QHash<qint64, qint64> PeerPairer::pairs() const
@@ -88,45 +85,70 @@ QHash<qint64, qint64> PeerPairer::pairs() const
         qint64 a, b;
     };
     QVector<Candidate> candidates;
+    // Runs of equal keys in a sorted copy of (key, index into m_ends): one group each.
+    auto groups = [this](auto keyOf, auto use, auto each) {
+        using Key = decltype(keyOf(m_ends.front()));
+        std::vector<std::pair<Key, quint32>> keyed;
+        keyed.reserve(m_ends.size());
+        for (quint32 i = 0; i < m_ends.size(); ++i)
+            if (use(m_ends[i]))
+                keyed.emplace_back(keyOf(m_ends[i]), i);
+        std::sort(keyed.begin(), keyed.end());
+        std::vector<const End *> group;
+        for (size_t from = 0; from < keyed.size();) {
+            size_t to = from + 1;
+            while (to < keyed.size() && keyed[to].first == keyed[from].first)
+                ++to;
+            if (to - from >= 2) {
+                group.clear();
+                for (size_t k = from; k < to; ++k)
+                    group.push_back(&m_ends[keyed[k].second]);
+                each(group);
+            }
+            from = to;
+        }
+    };
     // (a): reversed tuples. An ISN known on both sides must match crosswise.
-    for (auto it = m_buckets.cbegin(); it != m_buckets.cend(); ++it) {
-        const QVector<End> &ends = *it;
-        if (ends.size() < 2)
-            continue;
-        for (const End &x : ends) {
-            if (!x.forward)
-                continue;
-            for (const End &y : ends) {
-                if (y.forward || !overlap(x, y))
-                    continue;
-                const bool knownLR = x.isnLocal >= 0 && y.isnRemote >= 0;
-                const bool knownRL = x.isnRemote >= 0 && y.isnLocal >= 0;
-                if ((knownLR && x.isnLocal != y.isnRemote) ||
-                    (knownRL && x.isnRemote != y.isnLocal))
-                    continue;
-                const int rank = knownLR && knownRL ? 0 : 1;
-                candidates.append({rank, qAbs(x.startNs - y.startNs), x.id, y.id});
-            }
-        }
-    }
+    groups([](const End &e) { return e.tuple; }, [](const End &) { return true; },
+           [&](const std::vector<const End *> &ends) {
+               for (const End *x : ends) {
+                   if (!x->forward)
+                       continue;
+                   for (const End *y : ends) {
+                       if (y->forward || !overlap(*x, *y))
+                           continue;
+                       const bool knownLR = x->isnLocal >= 0 && y->isnRemote >= 0;
+                       const bool knownRL = x->isnRemote >= 0 && y->isnLocal >= 0;
+                       if ((knownLR && x->isnLocal != y->isnRemote) ||
+                           (knownRL && x->isnRemote != y->isnLocal))
+                           continue;
+                       const int rank = knownLR && knownRL ? 0 : 1;
+                       candidates.append({rank, qAbs(x->startNs - y->startNs), x->id, y->id});
+                   }
+               }
+           });
     // (b): NAT. Tuples differ, both ISNs match crosswise, one end kept its port.
-    for (auto it = m_byIsn.cbegin(); it != m_byIsn.cend(); ++it) {
-        const QVector<End> &ends = *it;
-        for (int i = 0; i < ends.size(); ++i) {
-            for (int j = i + 1; j < ends.size(); ++j) {
-                const End &x = ends[i];
-                const End &y = ends[j];
-                if (x.isnLocal != y.isnRemote || x.isnRemote != y.isnLocal)
-                    continue;
-                if (x.remotePort != y.localPort && x.localPort != y.remotePort)
-                    continue;
-                if (!overlap(x, y))
-                    continue;
-                candidates.append(
-                    {0, qAbs(x.startNs - y.startNs), qMin(x.id, y.id), qMax(x.id, y.id)});
+    groups(
+        [](const End &e) {
+            return std::pair{std::min(e.isnLocal, e.isnRemote), std::max(e.isnLocal, e.isnRemote)};
+        },
+        [](const End &e) { return e.isnLocal >= 0 && e.isnRemote >= 0; },
+        [&](const std::vector<const End *> &ends) {
+            for (size_t i = 0; i < ends.size(); ++i) {
+                for (size_t j = i + 1; j < ends.size(); ++j) {
+                    const End &x = *ends[i];
+                    const End &y = *ends[j];
+                    if (x.isnLocal != y.isnRemote || x.isnRemote != y.isnLocal)
+                        continue;
+                    if (x.remotePort != y.localPort && x.localPort != y.remotePort)
+                        continue;
+                    if (!overlap(x, y))
+                        continue;
+                    candidates.append(
+                        {0, qAbs(x.startNs - y.startNs), qMin(x.id, y.id), qMax(x.id, y.id)});
+                }
             }
-        }
-    }
+        });
     std::sort(candidates.begin(), candidates.end(), [](const Candidate &l, const Candidate &r) {
         if (l.rank != r.rank)
             return l.rank < r.rank;
@@ -135,6 +157,7 @@ QHash<qint64, qint64> PeerPairer::pairs() const
         return l.a != r.a ? l.a < r.a : l.b < r.b;
     });
     QHash<qint64, qint64> peers;
+    peers.reserve(candidates.size() * 2);
     for (const Candidate &cand : std::as_const(candidates)) {
         if (peers.contains(cand.a) || peers.contains(cand.b))
             continue;

@@ -31,11 +31,13 @@
 #include "model/connection.h"
 #include "model/host.h"
 
-#include <QByteArray>
 #include <QHash>
 #include <QVector>
 
+#include <array>
 #include <atomic>
+#include <compare>
+#include <vector>
 
 namespace tcpscope {
 
@@ -66,8 +68,25 @@ public:
                         qint64 clockSlackNs = kDefaultClockSlackNs);
 
 private:
+    // An endpoint that compares equal for the same address however it was written: 16 bytes,
+    // an IPv4 address in its IPv4-mapped IPv6 form (so a dual-stack socket's ::ffff:127.0.0.1
+    // is the IPv4 socket's 127.0.0.1), and the port.
+    struct Endpoint
+    {
+        std::array<quint8, 16> addr{};
+        quint16 port = 0;
+        auto operator<=>(const Endpoint &) const = default;
+    };
+    // Both directions of a tuple share one key (the smaller endpoint first), so the sockets
+    // that may pair by (a) have equal keys.
+    struct TupleKey
+    {
+        Endpoint lo, hi;
+        auto operator<=>(const TupleKey &) const = default;
+    };
     struct End
     {
+        TupleKey tuple;
         qint64 id;
         qint64 startNs;
         qint64 endNs; // 0: open
@@ -78,11 +97,11 @@ private:
     };
     bool overlap(const End &x, const End &y) const;
 
-    // Both directions of a tuple share one key (the smaller endpoint first), so the sockets that
-    // may pair by (a) are in one bucket. Ends with both ISNs known are also kept by their ISN
-    // pair (smaller first), the candidates of (b). ~60 bytes a connection, no strings kept.
-    QHash<QByteArray, QVector<End>> m_buckets;
-    QHash<QPair<qint64, qint64>, QVector<End>> m_byIsn;
+    // Every end that may have a peer, in the order added; pairs() groups them by tuple and, for
+    // the ends with both ISNs known (the candidates of (b)), by their ISN pair. Flat, fixed-size
+    // records (~80 bytes a connection, no strings, no per-tuple allocation): a session of
+    // hundreds of thousands of connections pairs in one sort.
+    std::vector<End> m_ends;
     qint64 m_slackNs = kDefaultClockSlackNs;
     QHash<qint32, qint64> m_hostErrors; // known offset errors by host id
 };

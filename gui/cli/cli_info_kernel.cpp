@@ -121,14 +121,35 @@ void accumulate(PacketCounts &sum, const PacketCounts &k, int sign)
 
 void ConnectionTotals::finish()
 {
+    byState.clear();
+    byReason.clear();
+    byRole.clear();
+    for (auto it = m_states.cbegin(); it != m_states.cend(); ++it)
+        byState[tcpStateName(TcpState(it.key()))] += it.value();
+    for (auto it = m_reasons.cbegin(); it != m_reasons.cend(); ++it)
+        byReason[closeReasonName(CloseReason(it.key()))] += it.value();
+    for (auto it = m_roles.cbegin(); it != m_roles.cend(); ++it)
+        byRole[connectionRoleName(ConnectionRole(it.key()))] += it.value();
+
     wire = packets;
     localPairs = 0;
+    auto byId = [](const std::pair<qint64, View> &v, qint64 id) { return v.first < id; };
+    if (!std::is_sorted(m_views.begin(), m_views.end(),
+                        [](const auto &l, const auto &r) { return l.first < r.first; }))
+        std::sort(m_views.begin(), m_views.end(),
+                  [](const auto &l, const auto &r) { return l.first < r.first; });
+    auto view = [&](qint64 id) -> const View * {
+        const auto it = std::lower_bound(m_views.cbegin(), m_views.cend(), id, byId);
+        return it != m_views.cend() && it->first == id ? &it->second : nullptr;
+    };
     const QHash<qint64, qint64> pairs = m_pairer.pairs();
     for (auto it = pairs.cbegin(); it != pairs.cend(); ++it) {
-        const auto a = m_views.constFind(it.key());
-        const auto b = m_views.constFind(it.value());
-        if (it.key() > it.value() || a == m_views.cend() || b == m_views.cend())
-            continue; // each pair once, and only when both ends are in these totals
+        if (it.key() > it.value())
+            continue; // each pair once
+        const View *a = view(it.key());
+        const View *b = view(it.value());
+        if (!a || !b)
+            continue; // only when both ends are in these totals
         // The end not counted: the server when the other is the client, else the higher id.
         const bool dropA = b->role == ConnectionRole::Client && a->role != ConnectionRole::Client;
         accumulate(wire, dropA ? a->counts : b->counts, -1);
@@ -140,9 +161,9 @@ void ConnectionTotals::add(const Connection &c)
 {
     m_pairer.add(c);
     ++count;
-    ++byState[tcpStateName(c.state)];
-    ++byReason[closeReasonName(c.closeReason)];
-    ++byRole[connectionRoleName(c.role)];
+    ++m_states[int(c.state)];
+    ++m_reasons[int(c.closeReason)];
+    ++m_roles[int(c.role)];
     ++byHost[c.hostId];
     open += c.isOpen() ? 1 : 0;
     if (c.startNs > 0 && (firstNs == 0 || c.startNs < firstNs))
@@ -153,7 +174,7 @@ void ConnectionTotals::add(const Connection &c)
     if (k.packetsIn + k.packetsOut > 0) {
         ++withPackets;
         accumulate(packets, k, 1);
-        m_views.insert(c.id, View{c.role, k});
+        m_views.emplace_back(c.id, View{c.role, k});
     }
     joinedSamples += c.kernel.samples;
     sampled += c.kernel.samples > 0 ? 1 : 0;

@@ -11,6 +11,8 @@
 #include <QString>
 #include <QVector>
 #include <functional>
+#include <utility>
+#include <vector>
 
 namespace tcpscope::cli {
 
@@ -24,9 +26,9 @@ struct ConnectionTotals
     qint64 open = 0;
     qint64 firstNs = 0;
     qint64 lastNs = 0;
-    QMap<QString, qint64> byState, byReason, byRole;
-    QMap<qint32, qint64> byHost; // Connection::hostId -> connections
-    PacketCounts packets;        // sums over the connections with packets: every socket's own view
+    QMap<QString, qint64> byState, byReason, byRole; // filled by finish()
+    QMap<qint32, qint64> byHost;                     // Connection::hostId -> connections
+    PacketCounts packets; // sums over the connections with packets: every socket's own view
     qint64 withPackets = 0;
     // Each wire packet once. A connection with both ends on this host (loopback, a container on
     // a veth) is two sockets in the session, and each saw every packet between them (one sent
@@ -52,7 +54,11 @@ private:
         PacketCounts counts;
     };
     PeerPairer m_pairer;
-    QHash<qint64, View> m_views; // added connections with packets
+    // Added connections with packets, by id (in the order added: Session::forEachConnection
+    // goes by id; finish() sorts them otherwise).
+    std::vector<std::pair<qint64, View>> m_views;
+    // Counts by the enums' values, named by finish().
+    QHash<int, qint64> m_states, m_reasons, m_roles;
 };
 
 using LineFn = std::function<void(const char *, const QString &)>;
