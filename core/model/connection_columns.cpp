@@ -268,6 +268,18 @@ const ConnectionColumn &connectionColumn(const char *name)
     qFatal("no connections column '%s'", name);
 }
 
+bool columnInFields(const ConnectionColumn &column, ConnectionFields fields)
+{
+    if (fields == ConnectionFields::All)
+        return true;
+    static const char *const kLifetime[] = {
+        "id",         "pid",        "comm",         "host_id",     "family",
+        "local_addr", "local_port", "remote_addr",  "remote_port", "role",
+        "start_ns",   "end_ns",     "handshake_ns", "state",       "close_reason"};
+    return std::any_of(std::begin(kLifetime), std::end(kLifetime),
+                       [&](const char *name) { return qstrcmp(column.name, name) == 0; });
+}
+
 QStringList connectionColumnNames(int version)
 {
     QStringList names;

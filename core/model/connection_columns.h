@@ -76,6 +76,18 @@ struct ConnectionColumn
     const char *absentSql() const { return nullable ? "NULL" : "0"; }
 };
 
+// Which of a connection's columns a reader asks for (Session::forEachConnection).
+enum class ConnectionFields
+{
+    All,
+    // Identity and lifetime only: id, owner (pid, comm), host, addresses and ports, role,
+    // start, end, handshake, state and close reason; every other field keeps a new
+    // Connection's value. What the timeline draws from: a fifth of the columns.
+    Lifetime,
+};
+// True when `fields` includes the column.
+bool columnInFields(const ConnectionColumn &column, ConnectionFields fields);
+
 // Every column of `connections`, in table order (older versions' columns first: a version
 // only appends). To add a column: append one entry to the list in connection_columns.cpp with
 // `since` = the new kUserVersion, and describe it in docs/SESSION_FORMAT.md.

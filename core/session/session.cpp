@@ -545,13 +545,27 @@ bool Session::Private::readCounts()
         return false;
     knownIds.reset();
     chunkSpans.reset();
+    packetCount.reset();
     if (chunked())
-        return queryInt("SELECT ifnull(sum(count), 0) FROM packet_chunks", &packetCount) &&
-               queryInt("SELECT ifnull(max(last_id), 0) FROM packet_chunks", &lastPacketId);
+        return queryInt("SELECT ifnull(max(last_id), 0) FROM packet_chunks", &lastPacketId);
     if (hasPackets())
-        return queryInt("SELECT count(*) FROM packets", &packetCount) &&
-               queryInt("SELECT ifnull(max(id), 0) FROM packets", &lastPacketId);
+        return queryInt("SELECT ifnull(max(id), 0) FROM packets", &lastPacketId);
     return true;
+}
+
+qint64 Session::Private::packets() const
+{
+    if (!packetCount) {
+        qint64 n = 0;
+        if (chunked()) {
+            if (!queryInt("SELECT ifnull(sum(count), 0) FROM packet_chunks", &n))
+                return 0; // error says why; asked again next time
+        } else if (hasPackets() && !queryInt("SELECT count(*) FROM packets", &n)) {
+            return 0;
+        }
+        packetCount = n;
+    }
+    return *packetCount;
 }
 
 bool Session::Private::readHistory(qint64 id, QVector<StateChange> *out) const
@@ -858,7 +872,7 @@ QVector<Connection> Session::connectionsAfter(qint64 afterId, int limit, bool wi
     return out;
 }
 
-QVector<Connection> Session::allConnections(bool withHistory) const
+QVector<Connection> Session::allConnections(bool withHistory, ConnectionFields fields) const
 {
     QVector<Connection> all;
     all.reserve(connectionCount());
@@ -867,16 +881,16 @@ QVector<Connection> Session::allConnections(bool withHistory) const
             all.append(c);
             return true;
         },
-        withHistory);
+        withHistory, fields);
     return all;
 }
 
-void Session::forEachConnection(const std::function<bool(const Connection &)> &fn,
-                                bool withHistory) const
+void Session::forEachConnection(const std::function<bool(const Connection &)> &fn, bool withHistory,
+                                ConnectionFields fields) const
 {
     std::lock_guard lock(d->mutex);
     d->error.clear();
-    sqlite::Stmt s = d->prepare("SELECT " + rows::connectionColumns(d->columnsVersion()) +
+    sqlite::Stmt s = d->prepare("SELECT " + rows::connectionColumns(d->columnsVersion(), fields) +
                                 " FROM connections ORDER BY id");
     if (!s)
         return;
@@ -894,7 +908,7 @@ void Session::forEachConnection(const std::function<bool(const Connection &)> &f
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
         Connection conn;
         rows::Cells c = d->cells(s.get());
-        rows::connection(c, &conn);
+        rows::connection(c, &conn, fields);
         while (withHistory && hrc == SQLITE_ROW) {
             const qint64 owner = sqlite3_column_int64(h.get(), 0);
             if (owner > conn.id)

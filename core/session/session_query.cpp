@@ -41,7 +41,8 @@ bool Session::Private::rowPackets(const QByteArray &where, qint64 offset, qint64
 qint64 Session::packetCount() const
 {
     std::lock_guard lock(d->mutex);
-    return d->packetCount;
+    d->error.clear();
+    return d->packets();
 }
 
 qint64 Session::lastPacketId() const
@@ -113,7 +114,7 @@ qint64 Session::packetIdAtRank(qint64 rank) const
 {
     std::lock_guard lock(d->mutex);
     d->error.clear();
-    if (rank < 0 || rank >= d->packetCount)
+    if (rank < 0 || rank >= d->packets())
         return 0;
     if (d->chunked())
         return d->chunkPacketIdAtRank(rank);

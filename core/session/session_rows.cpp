@@ -68,35 +68,38 @@ bool validAddress(int family, const QString &text)
 }
 
 namespace {
-// The columns Session reads (all but those derived on reading, like `states`), in order.
-const QVector<const ConnectionColumn *> &readColumns()
+// The columns Session reads (all but those derived on reading, like `states`), in order; every
+// one, or those of the lifetime.
+const QVector<const ConnectionColumn *> &readColumns(ConnectionFields fields)
 {
-    static const QVector<const ConnectionColumn *> cols = [] {
+    auto pick = [](ConnectionFields f) {
         QVector<const ConnectionColumn *> out;
         for (const ConnectionColumn &col : tcpscope::connectionColumns())
-            if (col.read())
+            if (col.read() && columnInFields(col, f))
                 out << &col;
         return out;
-    }();
-    return cols;
+    };
+    static const QVector<const ConnectionColumn *> all = pick(ConnectionFields::All);
+    static const QVector<const ConnectionColumn *> lifetime = pick(ConnectionFields::Lifetime);
+    return fields == ConnectionFields::Lifetime ? lifetime : all;
 }
 } // namespace
 
-QByteArray connectionColumns(int version)
+QByteArray connectionColumns(int version, ConnectionFields fields)
 {
     // Columns a file of this version does not have yet are selected as the value a connection
     // without that data has (v1: no packet counts, v1/v2: no kernel summary).
     QByteArray sql;
-    for (const ConnectionColumn *col : readColumns()) {
+    for (const ConnectionColumn *col : readColumns(fields)) {
         sql += sql.isEmpty() ? "" : ", ";
         sql += col->since <= version ? col->name : col->absentSql();
     }
     return sql;
 }
 
-void connection(Cells &c, Connection *out)
+void connection(Cells &c, Connection *out, ConnectionFields fields)
 {
-    const QVector<const ConnectionColumn *> &cols = readColumns();
+    const QVector<const ConnectionColumn *> &cols = readColumns(fields);
     for (int i = 0; i < cols.size(); ++i) {
         ColumnValue v;
         switch (sqlite3_column_type(c.s, i)) {

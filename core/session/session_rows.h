@@ -7,6 +7,7 @@
 #pragma once
 
 #include "model/connection.h"
+#include "model/connection_columns.h"
 
 #include <QByteArray>
 #include <QString>
@@ -39,8 +40,9 @@ struct Cells
     void count() { ++*bad; }
 };
 
-// Column lists, in the order the decoders below read them.
-QByteArray connectionColumns(int version); // v1/v2 select constants for later columns
+// Column lists, in the order the decoders below read them. Connections: v1/v2 select constants
+// for later columns.
+QByteArray connectionColumns(int version, ConnectionFields fields = ConnectionFields::All);
 extern const char *const kStateChangeColumns;
 extern const char *const kPacketColumns; // v2/v3 packets table
 extern const char *const kSampleColumns;
@@ -48,7 +50,7 @@ extern const char *const kEventColumns;
 extern const char *const kDropColumns;
 extern const char *const kListenerColumns;
 
-void connection(Cells &c, Connection *out);
+void connection(Cells &c, Connection *out, ConnectionFields fields = ConnectionFields::All);
 void stateChange(Cells &c, StateChange *out); // columns from 1 (0 = connection_id)
 // False = the row is skipped (counted). connection_id is read as given (0 for NULL); the caller
 // checks it names a connection.

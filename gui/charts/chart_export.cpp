@@ -149,7 +149,8 @@ std::unique_ptr<TimelineWidget> buildTimeline(const Session &session, const Char
 {
     QVector<Connection> connections;
     if (request.connectionIds.isEmpty()) {
-        connections = session.allConnections(true);
+        // What the rows show (labels, lifetimes, states): not every column.
+        connections = session.allConnections(true, ConnectionFields::Lifetime);
     } else {
         // Session::connections() answers in id order; the rows keep the caller's order.
         QHash<qint64, Connection> byId;
