@@ -26,7 +26,7 @@ bool containsAll(const QVector<qint64> &haystack, const QVector<qint64> &needles
 
 ConnectionTableModel::ConnectionTableModel(QObject *parent)
     : QAbstractTableModel(parent), m_filterJob(new SessionJob(this)),
-      m_peerJob(new SessionJob(this))
+      m_peerJob(new SessionJob(this, SessionJob::Priority::Background))
 {
     connect(m_filterJob, &SessionJob::runningChanged, this,
             &ConnectionTableModel::filteringChanged);

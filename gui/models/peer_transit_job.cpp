@@ -6,7 +6,10 @@
 
 namespace tcpscope {
 
-PeerTransitJob::PeerTransitJob(QObject *parent) : QObject(parent), m_job(new SessionJob(this)) {}
+PeerTransitJob::PeerTransitJob(QObject *parent)
+    : QObject(parent), m_job(new SessionJob(this, SessionJob::Priority::Background))
+{
+}
 
 void PeerTransitJob::start(const QString &sessionPath, const QVector<qint64> &connections)
 {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "models/session_job.h"
 
+#include "models/background_thread.h"
 #include "session/session.h"
 
 #include <QThread>
@@ -15,7 +16,9 @@ struct SessionJob::Run
     std::unique_ptr<QThread> thread;
 };
 
-SessionJob::SessionJob(QObject *parent) : QObject(parent) {}
+SessionJob::SessionJob(QObject *parent, Priority priority) : QObject(parent), m_priority(priority)
+{
+}
 
 SessionJob::~SessionJob()
 {
@@ -35,7 +38,10 @@ void SessionJob::start(const QString &sessionPath, Work work, Done done)
     auto run = std::make_shared<Run>();
     run->done = std::move(done);
     Run *raw = run.get();
-    run->thread.reset(QThread::create([raw, sessionPath, work = std::move(work)] {
+    const bool background = m_priority == Priority::Background;
+    run->thread.reset(QThread::create([raw, sessionPath, background, work = std::move(work)] {
+        if (background)
+            lowerCurrentThreadPriority();
         const std::unique_ptr<Session> session =
             Session::open(sessionPath, &raw->error, &raw->cancel);
         if (session && !raw->cancel.load())
@@ -51,7 +57,7 @@ void SessionJob::start(const QString &sessionPath, Work work, Done done)
         Qt::QueuedConnection);
     m_running.append(run);
     m_current = run;
-    run->thread->start(QThread::LowPriority);
+    run->thread->start();
     if (!wasRunning)
         emit runningChanged(true);
 }

@@ -26,7 +26,17 @@ public:
     // error: the session could not be opened (empty on success).
     using Done = std::function<void(const QString &error)>;
 
-    explicit SessionJob(QObject *parent = nullptr);
+    // Whether a user waits for the result (a filter being applied, a tab being opened) or it
+    // fills in beside what the user does (alerts raised from the records, the Peer and one-way
+    // delay columns). Background passes run at a lower priority (models/background_thread.h),
+    // so they take neither the GUI thread's CPU nor that of a pass the user waits for.
+    enum class Priority
+    {
+        Normal,
+        Background,
+    };
+
+    explicit SessionJob(QObject *parent = nullptr, Priority priority = Priority::Normal);
     ~SessionJob() override;
 
     void start(const QString &sessionPath, Work work, Done done);
@@ -40,6 +50,7 @@ private:
     struct Run;
     void onThreadFinished(const std::shared_ptr<Run> &run);
 
+    Priority m_priority;
     std::shared_ptr<Run> m_current;
     QVector<std::shared_ptr<Run>> m_running; // every run whose thread has not been joined
 };

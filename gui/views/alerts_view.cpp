@@ -23,7 +23,7 @@ namespace tcpscope {
 AlertsView::AlertsView(QWidget *parent)
     : QWidget(parent), m_note(new QLabel(this)), m_view(new QTableView(this)),
       m_model(new AlertTableModel(this)), m_proxy(new QSortFilterProxyModel(this)),
-      m_job(new SessionJob(this))
+      m_job(new SessionJob(this, SessionJob::Priority::Background))
 {
     m_note->setWordWrap(true);
     m_note->setObjectName(QStringLiteral("alertsNote"));

@@ -10,6 +10,7 @@
 #include "main_window.h"
 #include "models/connection_table_model.h"
 #include "models/packet_table_model.h"
+#include "models/session_job.h"
 #include "session/session.h"
 #include "views/connection_detail_view.h"
 #include "views/connection_table_view.h"
@@ -25,7 +26,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cerrno>
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 using namespace tcpscope;
 
@@ -90,6 +95,39 @@ private slots:
         QVERIFY(w().isOpening());
         QVERIFY(opened.wait(30'000));
         QVERIFY(w().session());
+    }
+
+    // A pass nobody waits for (alerts, the Peer column) runs below the GUI thread and the
+    // passes a user waits for; those run at the process's own priority.
+    void backgroundJobsYield()
+    {
+        errno = 0;
+        const int base = getpriority(PRIO_PROCESS, 0);
+        QCOMPARE(errno, 0);
+        if (base >= 10)
+            QSKIP("the test runs at nice >= 10 already: nothing to lower");
+        auto niceOf = [this](SessionJob::Priority priority) {
+            SessionJob job(nullptr, priority);
+            int nice = -100;
+            qint64 connections = 0;
+            bool done = false;
+            job.start(
+                m_path,
+                [&](const Session &session, const std::atomic<bool> &) {
+                    nice = getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+                    connections = session.connectionCount();
+                },
+                [&](const QString &error) {
+                    QVERIFY2(error.isEmpty(), qPrintable(error));
+                    done = true;
+                });
+            if (!QTest::qWaitFor([&] { return done; }, 30'000))
+                return -100;
+            return connections > 0 ? nice : -100;
+        };
+        QCOMPARE(niceOf(SessionJob::Priority::Background), 10);
+        QCOMPARE(niceOf(SessionJob::Priority::Normal), base);
+        QCOMPARE(getpriority(PRIO_PROCESS, 0), base); // the GUI thread is left as it was
     }
 
     void rowsAreTheSessionsConnections()
