@@ -627,6 +627,12 @@ bool DisplayFilter::needsPeers() const
     return m_program && m_program->needsPeers;
 }
 
+ConnectionFields DisplayFilter::connectionFields() const
+{
+    return !m_program || m_program->lifetimeFieldsOnly ? ConnectionFields::Lifetime
+                                                       : ConnectionFields::All;
+}
+
 bool DisplayFilter::needsPeerTransit() const
 {
     return m_program && m_program->needsPeerTransit;

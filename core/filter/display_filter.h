@@ -18,6 +18,7 @@
 #include "analysis/peer_transit.h"
 #include "model/cgroup.h"
 #include "model/connection.h"
+#include "model/connection_columns.h"
 
 #include <QHash>
 #include <QString>
@@ -131,6 +132,11 @@ public:
     bool needsSessionEnd() const;   // conn.duration
     bool needsPeers() const;        // conn.peer
     bool needsPeerTransit() const;  // peer.delay, peer.lost
+    // The columns a connection needs for matches(Connection): Lifetime when the filter reads
+    // only identity and lifetime fields (proc.*, conn.id/state/role/close_reason/duration/
+    // handshake_time, addresses and ports, host.name, conn.peer), else All. An empty filter
+    // reads nothing: Lifetime.
+    ConnectionFields connectionFields() const;
 
     bool matches(const Packet &packet, const FilterContext &context) const;
     bool matches(const Connection &connection, const FilterContext &context) const;

@@ -381,6 +381,30 @@ private:
 
     void noteField(const FieldInfo &f)
     {
+        // On a connection these read only its identity and lifetime columns (or, conn.peer,
+        // the context's pairs).
+        switch (f.id) {
+        case FieldId::ProcPid:
+        case FieldId::ProcName:
+        case FieldId::ConnId:
+        case FieldId::ConnState:
+        case FieldId::ConnRole:
+        case FieldId::ConnCloseReason:
+        case FieldId::ConnDuration:
+        case FieldId::ConnHandshakeTime:
+        case FieldId::ConnLocalAddr:
+        case FieldId::ConnLocalPort:
+        case FieldId::ConnRemoteAddr:
+        case FieldId::ConnRemotePort:
+        case FieldId::IpAddr:
+        case FieldId::Ipv6Addr:
+        case FieldId::TcpPort:
+        case FieldId::HostName:
+        case FieldId::ConnPeer:
+            break;
+        default:
+            m_program->lifetimeFieldsOnly = false;
+        }
         switch (f.id) {
         case FieldId::DropReason:
         case FieldId::RstReason:

@@ -70,6 +70,8 @@ struct Program
     bool needsSessionEnd = false;
     bool needsPeers = false;
     bool needsPeerTransit = false;
+    // Every field read is one the ConnectionFields::Lifetime columns answer on a connection.
+    bool lifetimeFieldsOnly = true;
 };
 
 // Parses and compiles text; false with *error set when it is not a valid filter for target.

@@ -59,7 +59,7 @@ QSet<qint64> matchingIds(const Session &session, const DisplayFilter &filter,
                 ids.insert(c.id);
             return !cancel.load(std::memory_order_relaxed);
         },
-        false);
+        false, filter.connectionFields());
     return ids;
 }
 } // namespace
