@@ -58,6 +58,17 @@ int ConnectionColumns::compare(const SortKey &a, const SortKey &b)
     return 0;
 }
 
+int ConnectionColumns::Column::compareAt(size_t a, size_t b) const
+{
+    if (ranks.empty())
+        return compare(keys[a], keys[b]);
+    const Rank &x = ranks[a];
+    const Rank &y = ranks[b];
+    if (x.cls != y.cls)
+        return x.cls < y.cls ? -1 : 1;
+    return x.v < y.v ? -1 : (x.v > y.v ? 1 : 0);
+}
+
 void ConnectionColumns::clear()
 {
     m_columns.clear();
@@ -85,7 +96,12 @@ ConnectionColumns::column(sqlite3 *db, const QString &name, QString *error)
     qint64 rows = 0;
     sqlite::queryInt(db, "SELECT count(*) FROM connections", &rows, nullptr);
     col->ids.reserve(rows);
-    col->keys.reserve(size_t(rows));
+    col->ranks.reserve(size_t(rows));
+    // Texts by their distinct values: each row holds the index of its text in `texts` until
+    // the texts are sorted and the indexes become ranks.
+    QHash<QByteArray, qint64> textIndex;
+    std::vector<QByteArray> texts;
+    bool ranked = true; // false once a REAL or a BLOB turns up: the values are kept as they are
     int rc;
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
         col->ids.append(sqlite3_column_int64(s.get(), 0));
@@ -113,11 +129,61 @@ ConnectionColumns::column(sqlite3 *db, const QString &name, QString *error)
         default:
             break;
         }
-        col->keys.push_back(std::move(k));
+        if (ranked && (k.cls == SortKey::Blob || (k.cls == SortKey::Number && !k.isInt))) {
+            // Back to the values: the texts ranked so far become their bytes again.
+            ranked = false;
+            col->keys.reserve(size_t(rows));
+            for (const Column::Rank &r : col->ranks) {
+                SortKey old;
+                old.cls = r.cls;
+                if (r.cls == SortKey::Text)
+                    old.bytes = texts[size_t(r.v)];
+                else
+                    old.i = r.v;
+                col->keys.push_back(std::move(old));
+            }
+            col->ranks.clear();
+            col->ranks.shrink_to_fit();
+        }
+        if (!ranked) {
+            col->keys.push_back(std::move(k));
+            continue;
+        }
+        qint64 v = k.i;
+        if (k.cls == SortKey::Text) {
+            const auto it = textIndex.constFind(k.bytes);
+            if (it != textIndex.cend()) {
+                v = it.value();
+            } else {
+                v = qint64(texts.size());
+                textIndex.insert(k.bytes, v);
+                texts.push_back(k.bytes);
+            }
+        }
+        col->ranks.push_back({k.cls, v});
     }
     if (rc != SQLITE_DONE) {
         fail(db, error);
         return {};
+    }
+    if (ranked && !texts.empty()) {
+        // Rank the distinct texts by their bytes, then give each row its text's rank.
+        std::vector<qint64> order(texts.size());
+        for (size_t i = 0; i < order.size(); ++i)
+            order[i] = qint64(i);
+        std::sort(order.begin(), order.end(), [&texts](qint64 a, qint64 b) {
+            const QByteArray &x = texts[size_t(a)];
+            const QByteArray &y = texts[size_t(b)];
+            const auto n = size_t(std::min(x.size(), y.size()));
+            const int c = n > 0 ? std::memcmp(x.constData(), y.constData(), n) : 0;
+            return c != 0 ? c < 0 : x.size() < y.size();
+        });
+        std::vector<qint64> rankOf(texts.size());
+        for (size_t r = 0; r < order.size(); ++r)
+            rankOf[size_t(order[r])] = qint64(r);
+        for (Column::Rank &r : col->ranks)
+            if (r.cls == SortKey::Text)
+                r.v = rankOf[size_t(r.v)];
     }
     if (m_order.size() >= kMaxColumns)
         m_columns.remove(m_order.takeFirst());
@@ -253,7 +319,7 @@ bool Session::Private::cachedIds(const ConnectionQuery &query, QVector<qint64> *
     // ORDER BY column, id, both in the asked direction.
     const bool desc = query.descending;
     std::sort(rowsOf.begin(), rowsOf.end(), [&col, desc](int a, int b) {
-        int c = ConnectionColumns::compare(col->keys[size_t(a)], col->keys[size_t(b)]);
+        int c = col->compareAt(size_t(a), size_t(b));
         if (c == 0)
             c = col->ids.at(a) < col->ids.at(b) ? -1 : (col->ids.at(a) > col->ids.at(b) ? 1 : 0);
         return desc ? c > 0 : c < 0;

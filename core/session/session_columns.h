@@ -42,8 +42,19 @@ public:
     // Ids in id order and, per id, the column's value (same positions as ids()).
     struct Column
     {
+        // A value as a class and an integer that order rows as compare() orders their values:
+        // the number itself, or a text's rank among the column's distinct texts (so a sort
+        // compares two integers, and a column of a few distinct names keeps each name once).
+        struct Rank
+        {
+            SortKey::Class cls;
+            qint64 v;
+        };
         QVector<qint64> ids;
-        std::vector<SortKey> keys;
+        std::vector<Rank> ranks;   // every value an integer, NULL or text: ~16 bytes a row
+        std::vector<SortKey> keys; // otherwise (a REAL or a BLOB somewhere): the values
+        // -1, 0, 1 as compare() of the values at positions a and b.
+        int compareAt(size_t a, size_t b) const;
     };
 
     void clear();

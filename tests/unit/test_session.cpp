@@ -26,6 +26,7 @@ private slots:
     void init();
     void openAndCounts();
     void connectionIds();
+    void sortsMixedValuesLikeSql();
     void connectionPages();
     void lifetimeFields();
     void packetsByConnection();
@@ -199,6 +200,47 @@ void TestSession::connectionIds()
     q.sortColumn = QStringLiteral("remote_port");
     QCOMPARE(s->connectionIds(q).size(), kConnections);
     QVERIFY(s->error().isEmpty());
+}
+
+void TestSession::sortsMixedValuesLikeSql()
+{
+    // SQLite orders NULL < numbers < text < blob, text by bytes; the in-memory sort must agree
+    // whether the column holds integers, NULL and text (compared by rank) or also REAL and BLOB
+    // values (compared as values).
+    const QString file = write("mixed.tcpscope");
+    auto sqlOrder = [&file](const char *dir) {
+        QVector<qint64> ids;
+        sqlite3 *db = nullptr;
+        if (sqlite3_open(QFile::encodeName(file).constData(), &db) == SQLITE_OK) {
+            sqlite3_stmt *st = nullptr;
+            const QByteArray q = QByteArray("SELECT id FROM connections ORDER BY handshake_ns ") +
+                                 dir + ", id " + dir;
+            if (sqlite3_prepare_v2(db, q.constData(), -1, &st, nullptr) == SQLITE_OK)
+                while (sqlite3_step(st) == SQLITE_ROW)
+                    ids.append(sqlite3_column_int64(st, 0));
+            sqlite3_finalize(st);
+        }
+        sqlite3_close(db);
+        return ids;
+    };
+    auto check = [&] {
+        const auto s = Session::open(file, nullptr);
+        QVERIFY(s);
+        ConnectionQuery q;
+        q.sortColumn = QStringLiteral("handshake_ns");
+        const QVector<qint64> asc = sqlOrder("ASC");
+        QCOMPARE(asc.size(), 6);
+        QCOMPARE(s->connectionIds(q), asc);
+        q.descending = true;
+        QCOMPARE(s->connectionIds(q), sqlOrder("DESC"));
+    };
+    testing::sql(file, "UPDATE connections SET handshake_ns = CASE id WHEN 1 THEN NULL"
+                       " WHEN 2 THEN 'abc' WHEN 3 THEN 5 WHEN 4 THEN 'Abc' WHEN 5 THEN -3"
+                       " ELSE 'ab' END");
+    check();
+    testing::sql(file, "UPDATE connections SET handshake_ns = 2.5 WHERE id = 5;"
+                       "UPDATE connections SET handshake_ns = x'01' WHERE id = 6");
+    check();
 }
 
 void TestSession::connectionPages()
