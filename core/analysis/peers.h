@@ -36,7 +36,7 @@
 
 #include <array>
 #include <atomic>
-#include <compare>
+#include <tuple>
 #include <vector>
 
 namespace tcpscope {
@@ -75,14 +75,19 @@ private:
     {
         std::array<quint8, 16> addr{};
         quint16 port = 0;
-        auto operator<=>(const Endpoint &) const = default;
+        bool operator==(const Endpoint &) const = default;
+        bool operator<(const Endpoint &o) const
+        {
+            return std::tie(addr, port) < std::tie(o.addr, o.port);
+        }
     };
     // Both directions of a tuple share one key (the smaller endpoint first), so the sockets
     // that may pair by (a) have equal keys.
     struct TupleKey
     {
         Endpoint lo, hi;
-        auto operator<=>(const TupleKey &) const = default;
+        bool operator==(const TupleKey &) const = default;
+        bool operator<(const TupleKey &o) const { return std::tie(lo, hi) < std::tie(o.lo, o.hi); }
     };
     struct End
     {
