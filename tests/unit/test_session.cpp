@@ -314,6 +314,15 @@ void TestSession::lifetimeFields()
     }
     QVERIFY(someCounts); // the fields left out do hold data in this file
     QCOMPARE(s->valuesOutOfRange(), quint64(0));
+    // Every name in the lifetime subset is a column.
+    auto columnsIn = [](ConnectionFields f) {
+        int n = 0;
+        for (const ConnectionColumn &col : connectionColumns())
+            n += columnInFields(col, f) ? 1 : 0;
+        return n;
+    };
+    QCOMPARE(columnsIn(ConnectionFields::Lifetime), 15);
+    QCOMPARE(columnsIn(ConnectionFields::All), int(connectionColumns().size()));
 }
 
 void TestSession::packetsByConnection()
