@@ -2,6 +2,7 @@
 // Internal to the CLI: one function per subcommand plus shared output helpers.
 #pragma once
 
+#include "capture/remote_transport.h"
 #include "detect/alert_rules.h"
 #include "filter/display_filter.h"
 #include "session/session.h"
@@ -9,7 +10,9 @@
 #include <QCommandLineParser>
 #include <QString>
 #include <QStringList>
+#include <QVector>
 #include <memory>
+#include <optional>
 
 namespace tcpscope::cli {
 
@@ -53,6 +56,14 @@ bool compileDisplayFilter(const QString &command, const QString &text, FilterTar
 // printing the usage error (the caller exits with kExitUsage).
 bool durationOption(const QString &command, const QCommandLineParser &parser,
                     const QCommandLineOption &option, double *seconds);
+
+// The hosts of `--remote DEST` (repeatable), `--remote-helper PATH` and `--local`: this machine
+// (nullopt) alone unless --remote names others, and with them when --local is given too. False
+// after printing the usage error (an empty or repeated destination, --local or --remote-helper
+// without --remote, more than one or an empty helper path; the caller exits with kExitUsage).
+bool hostOptions(const QString &command, const QCommandLineParser &parser,
+                 const QCommandLineOption &remote, const QCommandLineOption &remoteHelper,
+                 const QCommandLineOption &local, QVector<std::optional<RemoteTarget>> *hosts);
 
 // Reads a rules file (detect/alert_rules.h) into *config, or prints
 // "tcpscope: COMMAND: FILE: line L, column C: ..." and returns false (exit kExitUsage).

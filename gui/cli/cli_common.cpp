@@ -81,6 +81,50 @@ bool durationOption(const QString &command, const QCommandLineParser &parser,
     return true;
 }
 
+bool hostOptions(const QString &command, const QCommandLineParser &parser,
+                 const QCommandLineOption &remote, const QCommandLineOption &remoteHelper,
+                 const QCommandLineOption &local, QVector<std::optional<RemoteTarget>> *hosts)
+{
+    hosts->clear();
+    const QStringList dests = parser.values(remote);
+    QString helperPath;
+    if (parser.isSet(remoteHelper)) {
+        if (dests.isEmpty()) {
+            usageError(command, QStringLiteral("--remote-helper goes with --remote DEST"));
+            return false;
+        }
+        if (parser.values(remoteHelper).size() > 1) {
+            usageError(command, QStringLiteral("--remote-helper: give it once (it is the same "
+                                               "path on every host)"));
+            return false;
+        }
+        helperPath = parser.value(remoteHelper);
+        if (helperPath.isEmpty()) {
+            usageError(command, QStringLiteral("--remote-helper: empty path"));
+            return false;
+        }
+    }
+    if (parser.isSet(local) && dests.isEmpty()) {
+        usageError(command, QStringLiteral("--local goes with --remote DEST (this machine is the "
+                                           "default)"));
+        return false;
+    }
+    if (dests.isEmpty() || parser.isSet(local))
+        hosts->append(std::nullopt);
+    for (qsizetype i = 0; i < dests.size(); ++i) {
+        if (dests[i].trimmed().isEmpty()) {
+            usageError(command, QStringLiteral("--remote: empty destination"));
+            return false;
+        }
+        if (dests.indexOf(dests[i]) != i) {
+            usageError(command, QStringLiteral("--remote: '%1' given twice").arg(dests[i]));
+            return false;
+        }
+        hosts->append(RemoteTarget{dests[i], helperPath});
+    }
+    return true;
+}
+
 bool loadAlertConfig(const QString &command, const QString &path, AlertConfig *config)
 {
     QFile f(path);

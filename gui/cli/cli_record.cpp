@@ -81,33 +81,11 @@ int runRecord(const QStringList &args, int argc, char **argv)
     // host (cli_record_hosts.cpp), this one first.
     std::optional<RemoteTarget> remoteTarget;
     QVector<std::optional<RemoteTarget>> hostList;
-    if (parser.isSet(remote)) {
-        const QStringList hosts = parser.values(remote);
-        QString helperPath;
-        if (parser.isSet(remoteHelper)) {
-            if (parser.values(remoteHelper).size() > 1)
-                return usageError(kCmd, QStringLiteral("--remote-helper: give it once (it is "
-                                                       "the same path on every host)"));
-            helperPath = parser.value(remoteHelper);
-            if (helperPath.isEmpty())
-                return usageError(kCmd, QStringLiteral("--remote-helper: empty path"));
-        }
-        for (qsizetype i = 0; i < hosts.size(); ++i) {
-            if (hosts[i].trimmed().isEmpty())
-                return usageError(kCmd, QStringLiteral("--remote: empty destination"));
-            if (hosts.indexOf(hosts[i]) != i)
-                return usageError(kCmd, QStringLiteral("--remote: '%1' given twice").arg(hosts[i]));
-        }
-        if (hosts.size() == 1 && !parser.isSet(local)) {
-            remoteTarget = RemoteTarget{hosts.first(), helperPath};
-        } else {
-            if (parser.isSet(local))
-                hostList.append(std::nullopt);
-            for (const QString &h : hosts)
-                hostList.append(RemoteTarget{h, helperPath});
-        }
-    } else if (parser.isSet(remoteHelper)) {
-        return usageError(kCmd, QStringLiteral("--remote-helper goes with --remote DEST"));
+    if (!hostOptions(kCmd, parser, remote, remoteHelper, local, &hostList))
+        return kExitUsage;
+    if (hostList.size() == 1) {
+        remoteTarget = hostList.first(); // this machine (nullopt) or one remote host
+        hostList.clear();
     }
     RotationLimits rotation;
     if (parser.isSet(rotate)) {

@@ -241,27 +241,8 @@ int runWatch(const QStringList &args, int argc, char **argv)
     // The hosts watched: this one (nullopt) unless --remote names others; with --local too.
     QVector<std::optional<RemoteTarget>> hosts;
     {
-        const QStringList dests = parser.values(remote);
-        QString helperPath;
-        if (parser.isSet(remoteHelper)) {
-            if (dests.isEmpty())
-                return usageError(kCmd, QStringLiteral("--remote-helper goes with --remote DEST"));
-            helperPath = parser.value(remoteHelper);
-            if (helperPath.isEmpty() || parser.values(remoteHelper).size() > 1)
-                return usageError(kCmd, QStringLiteral("--remote-helper: give one path"));
-        }
-        if (parser.isSet(local) && dests.isEmpty())
-            return usageError(kCmd, QStringLiteral("--local goes with --remote DEST (this machine "
-                                                   "is watched by default)"));
-        if (dests.isEmpty() || parser.isSet(local))
-            hosts.append(std::nullopt);
-        for (qsizetype i = 0; i < dests.size(); ++i) {
-            if (dests[i].trimmed().isEmpty())
-                return usageError(kCmd, QStringLiteral("--remote: empty destination"));
-            if (dests.indexOf(dests[i]) != i)
-                return usageError(kCmd, QStringLiteral("--remote: '%1' given twice").arg(dests[i]));
-            hosts.append(RemoteTarget{dests[i], helperPath});
-        }
+        if (!hostOptions(kCmd, parser, remote, remoteHelper, local, &hosts))
+            return kExitUsage;
         if (hosts.size() > 1 && parser.isSet(output))
             return usageError(kCmd, QStringLiteral("-o keeps one host's capture; with several "
                                                    "hosts use tcpscope record --remote ... "

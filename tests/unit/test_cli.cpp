@@ -415,6 +415,26 @@ void TestCli::usageErrors_data()
                        "2",      "--stop-after", "100MB", "--stop-after", "5000conn", "--snap",
                        "999"}
         << "--snap: expected 0 to 256";
+    // record and watch take their hosts the same way (cli_common.cpp, hostOptions).
+    for (const char *cmd : {"record", "watch"}) {
+        const QString c = QString::fromLatin1(cmd);
+        QTest::newRow(qPrintable(c + " local alone"))
+            << QStringList{c, "-o", "x", "--local"} << "--local goes with --remote DEST";
+        QTest::newRow(qPrintable(c + " helper alone"))
+            << QStringList{c, "-o", "x", "--remote-helper", "/h"}
+            << "--remote-helper goes with --remote DEST";
+        QTest::newRow(qPrintable(c + " helper twice")) << QStringList{c,    "-o",
+                                                                      "x",  "--remote",
+                                                                      "a",  "--remote-helper",
+                                                                      "/h", "--remote-helper",
+                                                                      "/i"}
+                                                       << "--remote-helper: give it once";
+        QTest::newRow(qPrintable(c + " remote twice"))
+            << QStringList{c, "-o", "x", "--remote", "a", "--remote", "a"}
+            << "--remote: 'a' given twice";
+        QTest::newRow(qPrintable(c + " remote empty"))
+            << QStringList{c, "-o", "x", "--remote", " "} << "--remote: empty destination";
+    }
     QTest::newRow("info without file") << QStringList{"info"} << "info: missing FILE";
     QTest::newRow("export nothing") << QStringList{"export", "f"} << "exactly one of --connections";
     QTest::newRow("export both") << QStringList{"export", "f",       "--connections",
