@@ -116,15 +116,18 @@ ConnectionColumns::column(sqlite3 *db, const QString &name, QString *error)
             k.isInt = false;
             k.r = sqlite3_column_double(s.get(), 1);
             break;
+        // Text and blobs point into SQLite's row until the next step; a kept one is copied.
         case SQLITE_TEXT:
             k.cls = SortKey::Text;
-            k.bytes = QByteArray(reinterpret_cast<const char *>(sqlite3_column_text(s.get(), 1)),
-                                 sqlite3_column_bytes(s.get(), 1));
+            k.bytes = QByteArray::fromRawData(
+                reinterpret_cast<const char *>(sqlite3_column_text(s.get(), 1)),
+                sqlite3_column_bytes(s.get(), 1));
             break;
         case SQLITE_BLOB:
             k.cls = SortKey::Blob;
-            k.bytes = QByteArray(static_cast<const char *>(sqlite3_column_blob(s.get(), 1)),
-                                 sqlite3_column_bytes(s.get(), 1));
+            k.bytes =
+                QByteArray::fromRawData(static_cast<const char *>(sqlite3_column_blob(s.get(), 1)),
+                                        sqlite3_column_bytes(s.get(), 1));
             break;
         default:
             break;
@@ -145,7 +148,9 @@ ConnectionColumns::column(sqlite3 *db, const QString &name, QString *error)
             col->ranks.clear();
             col->ranks.shrink_to_fit();
         }
+        auto owned = [](const QByteArray &raw) { return QByteArray(raw.constData(), raw.size()); };
         if (!ranked) {
+            k.bytes = owned(k.bytes);
             col->keys.push_back(std::move(k));
             continue;
         }
@@ -156,8 +161,8 @@ ConnectionColumns::column(sqlite3 *db, const QString &name, QString *error)
                 v = it.value();
             } else {
                 v = qint64(texts.size());
-                textIndex.insert(k.bytes, v);
-                texts.push_back(k.bytes);
+                texts.push_back(owned(k.bytes));
+                textIndex.insert(texts.back(), v);
             }
         }
         col->ranks.push_back({k.cls, v});

@@ -173,7 +173,10 @@ std::unique_ptr<TimelineWidget> buildTimeline(const Session &session, const Char
         }
     }
     timeline->setConnections(connections, originOf(session, request), end);
-    if (session.packetCount() <= kMaxPacketsForMarkers) {
+    // The highest packet id bounds the count from above and costs nothing; the count itself
+    // is a pass over the chunk rows, made only when the bound does not decide.
+    if (session.lastPacketId() <= kMaxPacketsForMarkers ||
+        session.packetCount() <= kMaxPacketsForMarkers) {
         QSet<qint64> shown;
         for (const Connection &c : std::as_const(connections))
             shown.insert(c.id);

@@ -133,13 +133,13 @@ void ConnectionTotals::finish()
 
     wire = packets;
     localPairs = 0;
-    auto byId = [](const std::pair<qint64, View> &v, qint64 id) { return v.first < id; };
-    if (!std::is_sorted(m_views.begin(), m_views.end(),
-                        [](const auto &l, const auto &r) { return l.first < r.first; }))
-        std::sort(m_views.begin(), m_views.end(),
-                  [](const auto &l, const auto &r) { return l.first < r.first; });
+    auto byId = [](const auto &l, const auto &r) { return l.first < r.first; };
+    if (!std::is_sorted(m_views.begin(), m_views.end(), byId))
+        std::sort(m_views.begin(), m_views.end(), byId);
     auto view = [&](qint64 id) -> const View * {
-        const auto it = std::lower_bound(m_views.cbegin(), m_views.cend(), id, byId);
+        const auto it = std::lower_bound(
+            m_views.cbegin(), m_views.cend(), id,
+            [](const std::pair<qint64, View> &v, qint64 key) { return v.first < key; });
         return it != m_views.cend() && it->first == id ? &it->second : nullptr;
     };
     const QHash<qint64, qint64> pairs = m_pairer.pairs();
