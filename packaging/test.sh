@@ -17,12 +17,14 @@ fi
 # gives it to every test labelled integration), not because of -j: the lock is what serialises.
 ctest --preset default -L "unit|gui|lint" -j"$(nproc)" --timeout 600 "$@"
 ctest --preset default -L integration -j"$(nproc)" --timeout 600 "$@"
-# The unit and GUI tests once more under AddressSanitizer + UBSan, built by their own preset
-# (only what those tests need, in build-asan/, warnings as errors). TCPSCOPE_SANITIZERS=0 leaves
-# this pass out of a quick local run; CI always runs it. (The tsan preset is run by hand: see
-# README, "Tests and benchmarks".)
+# The unit and GUI tests once more under AddressSanitizer + UBSan, and the unit tests under
+# ThreadSanitizer (the ingest, writer and closer threads), each built by its own preset (only
+# what those tests need, in build-asan/ and build-tsan/, warnings as errors).
+# TCPSCOPE_SANITIZERS=0 leaves these passes out of a quick local run; CI always runs them.
 if [[ "${TCPSCOPE_SANITIZERS:-1}" != 0 ]]; then
-  cmake --preset asan >/dev/null
-  cmake --build --preset asan -j"$(nproc)"
-  ctest --preset asan -j"$(nproc)" --timeout 900 "$@"
+  for preset in asan tsan; do
+    cmake --preset "$preset" >/dev/null
+    cmake --build --preset "$preset" -j"$(nproc)"
+    ctest --preset "$preset" -j"$(nproc)" --timeout 900 "$@"
+  done
 fi

@@ -749,7 +749,13 @@ std::unique_ptr<SessionWriter> SessionWriter::create(const QString &path, QStrin
 
 void SessionWriter::setInfo(const SessionInfo &info)
 {
-    d->enqueue(info);
+    // The writer's copy gets lists of its own. A capture keeps its SessionInfo and edits the
+    // interruptions in place (a stall grows while it lasts); Qt decides whether such an edit
+    // may write into storage shared with this copy by a relaxed load of the reference count,
+    // which does not order it after the writer thread's last read of that storage.
+    SessionInfo own = info;
+    own.interruptions.detach();
+    d->enqueue(std::move(own));
 }
 
 void SessionWriter::writeConnection(const Connection &conn)

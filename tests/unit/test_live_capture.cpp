@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // LiveCapture against fake_helper (real wire protocol, scripted behaviour).
 #include "capture/live_capture.h"
+#include "queued_spy.h"
 #include "session/session_reader.h"
 
 extern "C" {
@@ -10,7 +11,6 @@ extern "C" {
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QSet>
-#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -57,11 +57,11 @@ void TestLiveCapture::normalCapture()
     qputenv("FAKE_HELPER_MODE", "normal");
     const QString file = m_dir.filePath(QStringLiteral("normal.tcpscope"));
     LiveCapture capture;
-    QSignalSpy info(&capture, &LiveCapture::infoReady);
-    QSignalSpy updates(&capture, &LiveCapture::connectionsUpdated);
-    QSignalSpy stats(&capture, &LiveCapture::statsUpdated);
-    QSignalSpy stopped(&capture, &LiveCapture::stopped);
-    QSignalSpy failed(&capture, &LiveCapture::failed);
+    testspy::QueuedSpy info(&capture, &LiveCapture::infoReady);
+    testspy::QueuedSpy updates(&capture, &LiveCapture::connectionsUpdated);
+    testspy::QueuedSpy stats(&capture, &LiveCapture::statsUpdated);
+    testspy::QueuedSpy stopped(&capture, &LiveCapture::stopped);
+    testspy::QueuedSpy failed(&capture, &LiveCapture::failed);
     QString error;
     QVERIFY2(capture.start(file, &error), qPrintable(error));
     QVERIFY(capture.isRunning());
@@ -337,8 +337,8 @@ void TestLiveCapture::kernelViewUnavailable()
     qputenv("FAKE_HELPER_MODE", "unavailable");
     const QString file = m_dir.filePath(QStringLiteral("tcpinfo-unavailable.tcpscope"));
     LiveCapture capture;
-    QSignalSpy info(&capture, &LiveCapture::infoReady);
-    QSignalSpy kernel(&capture, &LiveCapture::kernelDataAdded);
+    testspy::QueuedSpy info(&capture, &LiveCapture::infoReady);
+    testspy::QueuedSpy kernel(&capture, &LiveCapture::kernelDataAdded);
     CaptureOptions options;
     options.sampleIntervalUs = 500;
     QString error;
@@ -523,7 +523,7 @@ void TestLiveCapture::malformedFrame()
     qputenv("FAKE_HELPER_MODE", "garbage");
     const QString file = m_dir.filePath(QStringLiteral("garbage.tcpscope"));
     LiveCapture capture;
-    QSignalSpy failed(&capture, &LiveCapture::failed);
+    testspy::QueuedSpy failed(&capture, &LiveCapture::failed);
     QString error;
     QVERIFY2(capture.start(file, &error), qPrintable(error));
     QTRY_COMPARE(failed.size(), 1);
@@ -540,10 +540,10 @@ void TestLiveCapture::helperDies()
     qputenv("FAKE_HELPER_MODE", "die");
     const QString file = m_dir.filePath(QStringLiteral("die.tcpscope"));
     LiveCapture capture;
-    QSignalSpy failed(&capture, &LiveCapture::failed);
+    testspy::QueuedSpy failed(&capture, &LiveCapture::failed);
     QString error;
     QVERIFY2(capture.start(file, &error), qPrintable(error));
-    QSignalSpy stopped(&capture, &LiveCapture::stopped);
+    testspy::QueuedSpy stopped(&capture, &LiveCapture::stopped);
     QTRY_COMPARE(failed.size(), 1);
     QVERIFY2(failed[0][0].toString().contains(QLatin1String("dying on purpose")),
              qPrintable(failed[0][0].toString()));
