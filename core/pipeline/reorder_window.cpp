@@ -2,6 +2,7 @@
 #include "pipeline/reorder_window.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace tcpscope {
 
@@ -50,16 +51,7 @@ void ReorderWindow::push(const wire::Record &record)
         m_sink(record);
         return;
     }
-    quint32 slot;
-    if (!m_free.empty()) {
-        slot = m_free.back();
-        m_free.pop_back();
-        m_slots[slot] = record;
-    } else {
-        slot = quint32(m_slots.size());
-        m_slots.push_back(record);
-    }
-    place(Key{ts, m_seq++, slot});
+    place(Key{ts, m_seq++, store(record)});
     ++m_held;
     m_newestNs = std::max(m_newestNs, ts);
     if (m_newestNs > m_windowNs)
@@ -168,9 +160,60 @@ void ReorderWindow::release(int from)
     }
     --m_held;
     m_releasedNs = std::max(m_releasedNs, top.ts);
-    m_free.push_back(top.slot);
-    // The sink may push nothing back into this window (it runs the consumers only).
-    m_sink(m_slots[top.slot]);
+    releaseSlot(top.slot);
+}
+
+quint32 ReorderWindow::store(const wire::Record &record)
+{
+    // Every type but a snapshot is at most kSmallBytes (the wire decoder checks each record's
+    // size against its struct); an unknown type never gets here.
+    static_assert(sizeof(ts_state_change) <= kSmallBytes && sizeof(ts_close_stats) <= kSmallBytes &&
+                  sizeof(ts_packet) <= kSmallBytes && sizeof(ts_interface) <= kSmallBytes &&
+                  sizeof(ts_tcp_sample) <= kSmallBytes && sizeof(ts_tcp_event) <= kSmallBytes &&
+                  sizeof(ts_drop) <= kSmallBytes && sizeof(ts_listener_sample) <= kSmallBytes &&
+                  sizeof(ts_reason_name) <= kSmallBytes);
+    static_assert(kSmallBytes <= sizeof(ts_packet_snap)); // the union the bytes are read from
+    if (record.type == TS_REC_PACKET_SNAP) {
+        quint32 slot;
+        if (!m_freeLarge.empty()) {
+            slot = m_freeLarge.back();
+            m_freeLarge.pop_back();
+            m_large[slot] = record;
+        } else {
+            slot = quint32(m_large.size());
+            m_large.push_back(record);
+        }
+        return slot | kLargeSlot;
+    }
+    quint32 slot;
+    if (!m_freeSmall.empty()) {
+        slot = m_freeSmall.back();
+        m_freeSmall.pop_back();
+    } else {
+        slot = quint32(m_small.size());
+        m_small.emplace_back();
+    }
+    Small &s = m_small[slot];
+    s.type = record.type;
+    std::memcpy(s.bytes, &record.header, kSmallBytes);
+    return slot;
+}
+
+void ReorderWindow::releaseSlot(quint32 slot)
+{
+    // The sink may push nothing back into this window (it runs the consumers only), so the
+    // slot can be reused as soon as its record is handed on.
+    if (slot & kLargeSlot) {
+        slot &= ~kLargeSlot;
+        m_freeLarge.push_back(slot);
+        m_sink(m_large[slot]);
+        return;
+    }
+    const Small &s = m_small[slot];
+    m_out.type = s.type;
+    std::memcpy(&m_out.header, s.bytes, kSmallBytes);
+    m_freeSmall.push_back(slot);
+    m_sink(m_out);
 }
 
 } // namespace tcpscope

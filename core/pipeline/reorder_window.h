@@ -20,6 +20,7 @@
 
 #include <QtGlobal>
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -87,14 +88,31 @@ private:
     const Key &front(int from) const; // the oldest key of run `from` (or of the heap)
     void releaseUpTo(quint64 limitNs);
     void release(int from);
+    quint32 store(const wire::Record &record);
+    void releaseSlot(quint32 slot); // hands the record in slot to the sink and frees the slot
+
+    // Held records are stored in the bytes their type uses. Every type but a packet with a
+    // payload snapshot fits in kSmallBytes (the largest, a tcp_probe sample, takes 168), so
+    // under churn the window holds ~170 bytes per record instead of sizeof(wire::Record) (424,
+    // sized for a full snapshot): 500 ms of a connection storm is ~200 000 records.
+    static constexpr std::size_t kSmallBytes = 168;
+    struct Small
+    {
+        std::uint16_t type = 0;
+        alignas(8) unsigned char bytes[kSmallBytes];
+    };
+    static constexpr quint32 kLargeSlot = 0x8000'0000u; // slot flag: in m_large, not m_small
 
     Sink m_sink;
     quint64 m_windowNs;
     std::vector<Run> m_runs;
     std::vector<Key> m_heap; // min-heap on (ts, seq): keys that fit no run
     qsizetype m_held = 0;
-    std::vector<wire::Record> m_slots;
-    std::vector<quint32> m_free;
+    std::vector<Small> m_small;
+    std::vector<quint32> m_freeSmall;
+    std::vector<wire::Record> m_large;
+    std::vector<quint32> m_freeLarge;
+    wire::Record m_out; // the record being handed to the sink
     quint64 m_seq = 0;
     quint64 m_newestNs = 0;
     quint64 m_releasedNs = 0; // time of the newest record released so far

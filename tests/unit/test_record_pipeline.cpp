@@ -8,6 +8,7 @@
 #include <QTest>
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 
 using namespace tcpscope;
@@ -22,6 +23,7 @@ private slots:
     void windowLateBeyond();
     void windowAdvanceAndFlush();
     void windowMatchesReference();
+    void windowKeepsEveryByte();
     void negativeAckRttClamped();
     void serverReuseAfterTimeWait();
     void clientReuseAfterTimeWait();
@@ -251,6 +253,54 @@ void TestRecordPipeline::windowMatchesReference()
         releaseModel(~0ull);
         QCOMPARE(got, want);
         QCOMPARE(w.held(), 0);
+    }
+}
+
+// The window stores a held record in the bytes its type uses (a snapshot apart): every type
+// comes out as it went in, field for field, also when slots are reused.
+void TestRecordPipeline::windowKeepsEveryByte()
+{
+    std::vector<wire::Record> in;
+    auto add = [&in](__u16 type, const auto &body) {
+        wire::Record r;
+        r.type = type;
+        std::memcpy(&r.header, &body, sizeof body);
+        in.push_back(r);
+    };
+    const char payload[] = "GET / HTTP/1.1\r\nHost: example\r\n\r\n";
+    for (quint64 round = 0; round < 3; ++round) {
+        const quint64 t = 1000 + round * 1000;
+        add(TS_REC_STATE_CHANGE, change(7, t + 9, SYN_SENT, ESTABLISHED, kClient, 4242, "curl"));
+        add(TS_REC_CLOSE_STATS, closeStats(7, t + 8, FIN_WAIT1, -104, 123456789, 987654321));
+        ts_packet p = packet(7, t + 7, kOut, kClient, TS_TCP_ACK | TS_TCP_PSH);
+        p.seq = 0xdeadbeef;
+        add(TS_REC_PACKET, p);
+        add(TS_REC_PACKET_SNAP, packetSnap(p, payload, sizeof payload - 1));
+        add(TS_REC_TCP_SAMPLE, tcpSample(7, t + 6, kClient, 1234, 10 + round));
+        add(TS_REC_TCP_EVENT, tcpEvent(7, t + 5, TS_EV_RETRANSMIT, kClient, 3, -11));
+        add(TS_REC_DROP, drop(7, t + 4, kClient, 2, 1, ESTABLISHED));
+        add(TS_REC_LISTENER, listenerSample(9, t + 3, AF_INET6, "::1", 8080, 5, 128, 77 + round));
+    }
+    // Timestamps run backwards within a round: everything is held, then comes out reordered.
+    std::vector<wire::Record> out;
+    ReorderWindow w([&out](const wire::Record &r) { out.push_back(r); }, 500);
+    for (const wire::Record &r : in)
+        w.push(r);
+    w.flush();
+    QCOMPARE(out.size(), in.size());
+    std::vector<const wire::Record *> want;
+    for (const wire::Record &r : in)
+        want.push_back(&r);
+    std::stable_sort(want.begin(), want.end(), [](const wire::Record *a, const wire::Record *b) {
+        return a->header.ts_ns < b->header.ts_ns;
+    });
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        QCOMPARE(out[i].type, want[i]->type);
+        QCOMPARE(out[i].header.size, want[i]->header.size);
+        QVERIFY2(std::memcmp(&out[i].header, &want[i]->header, want[i]->header.size) == 0,
+                 qPrintable(QStringLiteral("record %1 (type %2) changed in the window")
+                                .arg(i)
+                                .arg(want[i]->type)));
     }
 }
 
