@@ -389,8 +389,14 @@ void MetricsWidget::rebuildGraphs()
 
 void MetricsWidget::resizeEvent(QResizeEvent *event)
 {
-    QCustomPlot::resizeEvent(event);
+    // QCustomPlot redraws every layer at once on a resize. These charts are resized when their
+    // tab is shown, and that is also when the detail view hands them their data (it rebuilds
+    // only while visible): the immediate redraw would draw the old data only to be replaced.
+    // A queued replot takes both in one pass (replots queued meanwhile coalesce).
+    QWidget::resizeEvent(event);
+    setViewport(rect());
     wrapLegendToWidth(m_topLegend, width() - 20);
+    replot(QCustomPlot::rpQueuedReplot);
 }
 
 } // namespace tcpscope
