@@ -80,7 +80,7 @@ void ConnectionColumns::clear()
 }
 
 std::shared_ptr<const ConnectionColumns::Column>
-ConnectionColumns::column(sqlite3 *db, const QString &name, QString *error)
+ConnectionColumns::column(sqlite3 *db, const QString &name, qint64 rows, QString *error)
 {
     if (const auto it = m_columns.constFind(name); it != m_columns.cend()) {
         m_order.removeOne(name);
@@ -93,8 +93,7 @@ ConnectionColumns::column(sqlite3 *db, const QString &name, QString *error)
     if (!s)
         return {};
     auto col = std::make_shared<Column>();
-    qint64 rows = 0;
-    sqlite::queryInt(db, "SELECT count(*) FROM connections", &rows, nullptr);
+    rows = std::max<qint64>(rows, 0);
     col->ids.reserve(rows);
     col->ranks.reserve(size_t(rows));
     // Texts by their distinct values: each row holds the index of its text in `texts` until
@@ -294,7 +293,7 @@ bool Session::Private::cachedIds(const ConnectionQuery &query, QVector<qint64> *
         return done(rc);
     }
     const std::shared_ptr<const ConnectionColumns::Column> col =
-        columns.column(db.get(), query.sortColumn, &err);
+        columns.column(db.get(), query.sortColumn, connectionCount, &err);
     if (!col)
         return fail(describeSqliteError(err));
     // Positions in col of the rows that pass the filters (col is in id order).

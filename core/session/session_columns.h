@@ -58,8 +58,11 @@ public:
     };
 
     void clear();
-    // Reads the column when it is not cached; null + error on failure.
-    std::shared_ptr<const Column> column(sqlite3 *db, const QString &name, QString *error);
+    // Reads the column when it is not cached; null + error on failure. rows: how many
+    // connections the table holds, as far as the caller knows (storage is reserved for them;
+    // counting them here would read the whole table once more).
+    std::shared_ptr<const Column> column(sqlite3 *db, const QString &name, qint64 rows,
+                                         QString *error);
     // Ids whose filter text contains every word (ASCII case-insensitive, as SQL LIKE), in id
     // order; false + error on failure. words are lower-case.
     bool matching(sqlite3 *db, const QStringList &words, QVector<qint64> *out, QString *error);
