@@ -21,6 +21,8 @@ extern "C" {
 #include <memory>
 #include <poll.h>
 #include <sys/utsname.h>
+#include <system_error>
+#include <thread>
 #include <unistd.h>
 
 namespace tcpscope::helper {
@@ -129,18 +131,30 @@ int Session::run(bool &signalled)
         hello.hostname = host;
     hello.probes.push_back(m_loader.report());
     // The packet programs are loaded up front so Hello can say how they would attach; they are
-    // attached only if Start asks for packets.
+    // attached only if Start asks for packets. tcpinfo hooks are probed one by one (tp_btf,
+    // else tracepoint, else unavailable); a kernel without any of them still captures
+    // lifecycle and packets. Once lifecycle's maps exist the two objects share nothing (each
+    // has its own libbpf object, maps and error text; only tcpinfo may mount tracefs), and the
+    // kernel's verifier takes most of the helper's start-up, so they load side by side.
+    const bool lifecycleClassic = m_loader.report().status == "tracepoint";
+    auto loadTcpinfo = [this, lifecycleClassic] {
+        m_tcpinfo.load(m_options.forceTracepoint, m_options.tcpinfoRingbufKib * 1024u,
+                       lifecycleClassic ? m_loader.ptrIdsFd() : -1, m_tracefs, m_tcpinfoLoadError);
+    };
+    std::thread tcpinfoThread;
+    try {
+        tcpinfoThread = std::thread(loadTcpinfo);
+    } catch (const std::system_error &) {
+        loadTcpinfo(); // no thread to be had: one after the other
+    }
     m_packetsLoaded = m_packets.load(m_options.forceClsact, m_options.packetRingbufKib * 1024u,
                                      m_packetsLoadError);
+    if (tcpinfoThread.joinable())
+        tcpinfoThread.join();
     if (m_packetsLoaded)
         hello.probes.push_back(m_packets.report());
     else
         hello.probes.push_back({"tc-packets", "unavailable", m_packetsLoadError});
-    // tcpinfo hooks are probed one by one (tp_btf, else tracepoint, else unavailable); a kernel
-    // without any of them still captures lifecycle and packets.
-    const bool lifecycleClassic = m_loader.report().status == "tracepoint";
-    m_tcpinfo.load(m_options.forceTracepoint, m_options.tcpinfoRingbufKib * 1024u,
-                   lifecycleClassic ? m_loader.ptrIdsFd() : -1, m_tracefs, m_tcpinfoLoadError);
     for (const wire::ProbeReport &r : m_tcpinfo.reports())
         hello.probes.push_back(r);
     if (m_listeners.open(m_listenersError))
