@@ -392,7 +392,9 @@ void MetricsWidget::resizeEvent(QResizeEvent *event)
     // QCustomPlot redraws every layer at once on a resize. These charts are resized when their
     // tab is shown, and that is also when the detail view hands them their data (it rebuilds
     // only while visible): the immediate redraw would draw the old data only to be replaced.
-    // A queued replot takes both in one pass (replots queued meanwhile coalesce).
+    // A queued replot takes both in one pass (replots queued meanwhile coalesce). So this does
+    // what QCustomPlot's own handler does (a new viewport, then a replot), with the replot queued.
+    // NOLINTNEXTLINE(bugprone-parent-virtual-call): skipping QCustomPlot's handler is the point
     QWidget::resizeEvent(event);
     setViewport(rect());
     wrapLegendToWidth(m_topLegend, width() - 20);
