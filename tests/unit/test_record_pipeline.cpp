@@ -289,6 +289,7 @@ void TestRecordPipeline::windowKeepsEveryByte()
     w.flush();
     QCOMPARE(out.size(), in.size());
     std::vector<const wire::Record *> want;
+    want.reserve(in.size());
     for (const wire::Record &r : in)
         want.push_back(&r);
     std::stable_sort(want.begin(), want.end(), [](const wire::Record *a, const wire::Record *b) {
