@@ -14,6 +14,18 @@ bool later(quint64 aTs, quint64 aSeq, quint64 bTs, quint64 bSeq)
     return aTs != bTs ? aTs > bTs : aSeq > bSeq;
 }
 
+// A free slot of `slots` (one freed before, or a new one at the end).
+template <typename T> quint32 takeSlot(std::vector<T> &slots, std::vector<quint32> &free)
+{
+    if (free.empty()) {
+        slots.emplace_back();
+        return quint32(slots.size() - 1);
+    }
+    const quint32 slot = free.back();
+    free.pop_back();
+    return slot;
+}
+
 } // namespace
 
 ReorderWindow::ReorderWindow(Sink sink, quint64 windowNs)
@@ -174,25 +186,11 @@ quint32 ReorderWindow::store(const wire::Record &record)
                   sizeof(ts_reason_name) <= kSmallBytes);
     static_assert(kSmallBytes <= sizeof(ts_packet_snap)); // the union the bytes are read from
     if (record.type == TS_REC_PACKET_SNAP) {
-        quint32 slot;
-        if (!m_freeLarge.empty()) {
-            slot = m_freeLarge.back();
-            m_freeLarge.pop_back();
-            m_large[slot] = record;
-        } else {
-            slot = quint32(m_large.size());
-            m_large.push_back(record);
-        }
+        const quint32 slot = takeSlot(m_large, m_freeLarge);
+        m_large[slot] = record;
         return slot | kLargeSlot;
     }
-    quint32 slot;
-    if (!m_freeSmall.empty()) {
-        slot = m_freeSmall.back();
-        m_freeSmall.pop_back();
-    } else {
-        slot = quint32(m_small.size());
-        m_small.emplace_back();
-    }
+    const quint32 slot = takeSlot(m_small, m_freeSmall);
     Small &s = m_small[slot];
     s.type = record.type;
     std::memcpy(s.bytes, &record.header, kSmallBytes);
