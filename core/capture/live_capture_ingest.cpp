@@ -595,6 +595,11 @@ void LiveCapture::Private::runIngest()
     }
     // Whatever arrived before the end is kept: the file stays valid up to this point. Packets
     // still waiting for their connection are decided now (joined, own connection or unjoined).
+    // The window goes out a slice at a time, each written before the next: at the end of a
+    // storm it holds a few hundred thousand records, which in one batch were one more copy of
+    // everything at once.
+    while (writer && isHelloSeen() && pipeline.flushStep(kFinalFlushStepNs))
+        publish(true);
     pipeline.flushAll();
     if (!error.isEmpty() && isStreaming())
         noteAbnormalEnd(error);

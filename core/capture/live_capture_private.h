@@ -30,8 +30,10 @@ namespace tcpscope {
 namespace live_detail {
 
 constexpr auto kPublishInterval = std::chrono::milliseconds(250); // ~4 Hz to the UI
-constexpr auto kMetaInterval = std::chrono::seconds(1);           // counters into the file
-constexpr int kHelloTimeoutMs = 15000; // loading and attaching BPF takes a moment
+// At the end of a capture the reorder window is written in slices of this much record time.
+constexpr quint64 kFinalFlushStepNs = 50'000'000;
+constexpr auto kMetaInterval = std::chrono::seconds(1); // counters into the file
+constexpr int kHelloTimeoutMs = 15000;                  // loading and attaching BPF takes a moment
 // Through ssh: connecting and logging in first; longer when ssh may ask the user a question.
 constexpr int kRemoteHelloTimeoutMs = 60000;
 constexpr int kRemotePromptHelloTimeoutMs = 300000;

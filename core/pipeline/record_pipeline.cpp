@@ -41,6 +41,15 @@ void RecordPipeline::flushAll()
     m_kernel.flushAll();
 }
 
+bool RecordPipeline::flushStep(quint64 stepNs)
+{
+    const quint64 oldest = m_window.oldestNs();
+    if (oldest == 0)
+        return false;
+    advanceTo(oldest + m_window.windowNs() + stepNs);
+    return true;
+}
+
 QVector<qint64> RecordPipeline::evict()
 {
     // The clock is record time, so a backlog being drained does not evict early.

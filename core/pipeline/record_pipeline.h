@@ -32,6 +32,11 @@ public:
     // End of the stream: the window is emptied, then every held packet and kernel record is
     // decided (joined, own connection or unjoined).
     void flushAll();
+    // The same in steps, for a caller that takes what each step decided before the next (so
+    // the end of a busy stream is not one batch of everything held): releases the next stepNs
+    // of held records as if the clock had moved on. False, releasing nothing, once the window
+    // is empty; flushAll() then decides what the joiners still hold.
+    bool flushStep(quint64 stepNs);
 
     // The publish step: rows, packets (timestamp order, ids assigned) and kernel data decided
     // since the previous call. Take packets and kernel data before the changed rows: delivering

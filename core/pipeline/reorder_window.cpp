@@ -14,18 +14,6 @@ bool later(quint64 aTs, quint64 aSeq, quint64 bTs, quint64 bSeq)
     return aTs != bTs ? aTs > bTs : aSeq > bSeq;
 }
 
-// A free slot of `slots` (one freed before, or a new one at the end).
-template <typename T> quint32 takeSlot(std::vector<T> &slots, std::vector<quint32> &free)
-{
-    if (free.empty()) {
-        slots.emplace_back();
-        return quint32(slots.size() - 1);
-    }
-    const quint32 slot = free.back();
-    free.pop_back();
-    return slot;
-}
-
 } // namespace
 
 ReorderWindow::ReorderWindow(Sink sink, quint64 windowNs)
@@ -128,6 +116,12 @@ const ReorderWindow::Key &ReorderWindow::front(int from) const
     return r.keys[r.head];
 }
 
+quint64 ReorderWindow::oldestNs() const
+{
+    const int from = oldest();
+    return from < 0 ? 0 : front(from).ts;
+}
+
 void ReorderWindow::advanceTo(quint64 monoNs)
 {
     if (monoNs > m_windowNs)
@@ -186,11 +180,11 @@ quint32 ReorderWindow::store(const wire::Record &record)
                   sizeof(ts_reason_name) <= kSmallBytes);
     static_assert(kSmallBytes <= sizeof(ts_packet_snap)); // the union the bytes are read from
     if (record.type == TS_REC_PACKET_SNAP) {
-        const quint32 slot = takeSlot(m_large, m_freeLarge);
+        const quint32 slot = m_large.take();
         m_large[slot] = record;
         return slot | kLargeSlot;
     }
-    const quint32 slot = takeSlot(m_small, m_freeSmall);
+    const quint32 slot = m_small.take();
     Small &s = m_small[slot];
     s.type = record.type;
     std::memcpy(s.bytes, &record.header, kSmallBytes);
@@ -203,14 +197,14 @@ void ReorderWindow::releaseSlot(quint32 slot)
     // slot can be reused as soon as its record is handed on.
     if (slot & kLargeSlot) {
         slot &= ~kLargeSlot;
-        m_freeLarge.push_back(slot);
+        m_large.give(slot);
         m_sink(m_large[slot]);
         return;
     }
     const Small &s = m_small[slot];
     m_out.type = s.type;
     std::memcpy(&m_out.header, s.bytes, kSmallBytes);
-    m_freeSmall.push_back(slot);
+    m_small.give(slot);
     m_sink(m_out);
 }
 

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 namespace tcpscope {
@@ -47,6 +48,7 @@ public:
     void flush();
 
     qsizetype held() const { return m_held; }
+    quint64 oldestNs() const; // time of the oldest record held; 0 when none is
     quint64 newestNs() const { return m_newestNs; }
     // Records that arrived after a newer one (released in time order all the same).
     quint64 inversions() const { return m_inversions; }
@@ -103,15 +105,40 @@ private:
     };
     static constexpr quint32 kLargeSlot = 0x8000'0000u; // slot flag: in m_large, not m_small
 
+    // Slots in fixed blocks that are never moved: a window that grows under a storm takes one
+    // more block instead of copying every held record into a vector twice the size (which
+    // briefly held both, and kept up to twice the room it needed).
+    template <typename T> class SlotPool
+    {
+    public:
+        static constexpr quint32 kBlockSlots = 4096;
+        quint32 take()
+        {
+            if (m_free.empty()) {
+                if (m_size % kBlockSlots == 0)
+                    m_blocks.push_back(std::make_unique<T[]>(kBlockSlots));
+                return m_size++;
+            }
+            const quint32 slot = m_free.back();
+            m_free.pop_back();
+            return slot;
+        }
+        void give(quint32 slot) { m_free.push_back(slot); }
+        T &operator[](quint32 slot) { return m_blocks[slot / kBlockSlots][slot % kBlockSlots]; }
+
+    private:
+        std::vector<std::unique_ptr<T[]>> m_blocks;
+        std::vector<quint32> m_free;
+        quint32 m_size = 0;
+    };
+
     Sink m_sink;
     quint64 m_windowNs;
     std::vector<Run> m_runs;
     std::vector<Key> m_heap; // min-heap on (ts, seq): keys that fit no run
     qsizetype m_held = 0;
-    std::vector<Small> m_small;
-    std::vector<quint32> m_freeSmall;
-    std::vector<wire::Record> m_large;
-    std::vector<quint32> m_freeLarge;
+    SlotPool<Small> m_small;
+    SlotPool<wire::Record> m_large;
     wire::Record m_out; // the record being handed to the sink
     quint64 m_seq = 0;
     quint64 m_newestNs = 0;

@@ -30,9 +30,10 @@ struct Forget
 using Work = std::variant<SessionInfo, Connection, QVector<Packet>, KernelData, Forget,
                           QVector<Alert>, OwnerNames>;
 
-// What the queue between the capture and the writer thread may hold: ~1 M packets, several
-// seconds of the fastest capture this machine sustains.
-constexpr qint64 kQueueBudgetBytes = qint64(256) << 20;
+// What the queue between the capture and the writer thread may hold: ~250 000 packets, over a
+// second of the fastest capture this machine sustains (the writer takes the whole queue every
+// batch; under unthrottled churn a batch holds 10-30 MB).
+constexpr qint64 kQueueBudgetBytes = qint64(64) << 20;
 
 // Held back on the session's file system for the final summary after the disk fills up: the
 // summary is a few pages of meta rows and interruptions in the write-ahead log (measured: under
@@ -500,11 +501,17 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QSt
         if (const auto *info = std::get_if<SessionInfo>(&batch[i])) {
             chunks.setKernelMetrics(info->kernelMetrics);
             ok = writeInfo(*info, err);
-        } else if (const auto *packets = std::get_if<QVector<Packet>>(&batch[i])) {
-            if (chunked)
+        } else if (auto *packets = std::get_if<QVector<Packet>>(&batch[i])) {
+            if (chunked) {
                 chunks.addPackets(*packets);
-            else
+                // The batch's copy goes as its packets are buffered, and a batch of a long
+                // backlog is written as it goes: memory holds one copy of a bounded number.
+                *packets = {};
+                if (chunks.overBudget())
+                    ok = chunks.flushChunks(false, err);
+            } else {
                 ok = writePackets(*packets, err);
+            }
         } else if (const auto *kernel = std::get_if<KernelData>(&batch[i])) {
             if (chunked)
                 chunks.noteKernel(*kernel);

@@ -145,6 +145,11 @@ void ChunkWriter::addPackets(const QVector<Packet> &packets)
             b.records.reserve(kFirstPacketReserve);
         }
         b.records.append(p);
+        ++m_packetsBuffered;
+        // A closed connection's row usually comes before its last packets (a batch carries the
+        // rows first): they go out at the next flush too, not after waiting kMaxAge.
+        if (m_closed.value(p.connectionId))
+            m_closing.insert(p.connectionId);
         // From its first packet on, the row counts what is in chunks (nothing yet).
         if (p.connectionId != 0 && !m_stored.contains(p.connectionId)) {
             m_stored.insert(p.connectionId, PacketCounts{});
@@ -222,6 +227,7 @@ bool ChunkWriter::writePackets(qint64 connectionId, QVector<Packet> &packets, QS
         }
         start = end;
     }
+    m_packetsBuffered -= packets.size();
     packets.clear();
     return true;
 }
@@ -294,8 +300,9 @@ bool ChunkWriter::writeTotals(QString *err)
 bool ChunkWriter::flushChunks(bool all, QString *err)
 {
     const auto now = std::chrono::steady_clock::now();
+    const bool overBudget = this->overBudget();
     auto due = [&](qint64 id, const auto &b) {
-        return all || b.records.size() >= kChunkRecords || m_closing.contains(id) ||
+        return all || overBudget || b.records.size() >= kChunkRecords || m_closing.contains(id) ||
                now - b.since >= kMaxAge;
     };
     for (auto it = m_packets.begin(); it != m_packets.end();) {

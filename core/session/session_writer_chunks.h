@@ -26,6 +26,10 @@ public:
     static constexpr std::chrono::milliseconds kMaxAge{2000};
     // Room for this many packets is taken for a connection's first buffered packet.
     static constexpr int kFirstPacketReserve = 16;
+    // The most packets all connections together keep buffered (~30 MB): beyond it, every
+    // connection's buffer is written at the next flush, due or not (smaller chunks, only when
+    // a storm of connections or a fast writer backlog would otherwise grow memory without end).
+    static constexpr qsizetype kMaxBufferedPackets = 128 * 1024;
 
     bool prepare(sqlite3 *db, QString *err);
     void reset();
@@ -50,6 +54,8 @@ public:
     // Brings the rows of connections whose chunks were written since their row up to date.
     bool writeTotals(QString *err);
     bool flush(bool all, QString *err) { return flushChunks(all, err) && writeTotals(err); }
+    qsizetype packetsBuffered() const { return m_packetsBuffered; }
+    bool overBudget() const { return m_packetsBuffered > kMaxBufferedPackets; }
     // Drops what is kept for a connection that will not be written again; false (nothing
     // dropped) while records of it are still buffered.
     bool forget(qint64 connectionId);
@@ -78,6 +84,7 @@ private:
     QHash<qint64, PacketCounts> m_stored;
     QSet<qint64> m_totalsDirty;
     QMap<qint64, SecondBucket> m_seconds; // increments not yet written
+    qsizetype m_packetsBuffered = 0;
     qint64 m_open = 0;
     bool m_kernelMetrics = false;
 };

@@ -24,6 +24,7 @@ private slots:
     void windowAdvanceAndFlush();
     void windowMatchesReference();
     void windowKeepsEveryByte();
+    void flushInSteps();
     void negativeAckRttClamped();
     void serverReuseAfterTimeWait();
     void clientReuseAfterTimeWait();
@@ -257,7 +258,8 @@ void TestRecordPipeline::windowMatchesReference()
 }
 
 // The window stores a held record in the bytes its type uses (a snapshot apart): every type
-// comes out as it went in, field for field, also when slots are reused.
+// comes out as it went in, field for field, also when slots are reused (a short window) and
+// when more are held at once than one block of slots has room for (a window holding all).
 void TestRecordPipeline::windowKeepsEveryByte()
 {
     std::vector<wire::Record> in;
@@ -268,7 +270,7 @@ void TestRecordPipeline::windowKeepsEveryByte()
         in.push_back(r);
     };
     const char payload[] = "GET / HTTP/1.1\r\nHost: example\r\n\r\n";
-    for (quint64 round = 0; round < 3; ++round) {
+    for (quint64 round = 0; round < 600; ++round) {
         const quint64 t = 1000 + round * 1000;
         add(TS_REC_STATE_CHANGE, change(7, t + 9, SYN_SENT, ESTABLISHED, kClient, 4242, "curl"));
         add(TS_REC_CLOSE_STATS, closeStats(7, t + 8, FIN_WAIT1, -104, 123456789, 987654321));
@@ -281,13 +283,6 @@ void TestRecordPipeline::windowKeepsEveryByte()
         add(TS_REC_DROP, drop(7, t + 4, kClient, 2, 1, ESTABLISHED));
         add(TS_REC_LISTENER, listenerSample(9, t + 3, AF_INET6, "::1", 8080, 5, 128, 77 + round));
     }
-    // Timestamps run backwards within a round: everything is held, then comes out reordered.
-    std::vector<wire::Record> out;
-    ReorderWindow w([&out](const wire::Record &r) { out.push_back(r); }, 500);
-    for (const wire::Record &r : in)
-        w.push(r);
-    w.flush();
-    QCOMPARE(out.size(), in.size());
     std::vector<const wire::Record *> want;
     want.reserve(in.size());
     for (const wire::Record &r : in)
@@ -295,14 +290,64 @@ void TestRecordPipeline::windowKeepsEveryByte()
     std::stable_sort(want.begin(), want.end(), [](const wire::Record *a, const wire::Record *b) {
         return a->header.ts_ns < b->header.ts_ns;
     });
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        QCOMPARE(out[i].type, want[i]->type);
-        QCOMPARE(out[i].header.size, want[i]->header.size);
-        QVERIFY2(std::memcmp(&out[i].header, &want[i]->header, want[i]->header.size) == 0,
-                 qPrintable(QStringLiteral("record %1 (type %2) changed in the window")
-                                .arg(i)
-                                .arg(want[i]->type)));
+    // Timestamps run backwards within a round: everything is held, then comes out reordered.
+    for (const quint64 window : {quint64(500), quint64(1) << 50}) {
+        std::vector<wire::Record> out;
+        ReorderWindow w([&out](const wire::Record &r) { out.push_back(r); }, window);
+        for (const wire::Record &r : in)
+            w.push(r);
+        if (window > 500)
+            QCOMPARE(w.held(), qsizetype(in.size())); // more than a block of slots
+        w.flush();
+        QCOMPARE(out.size(), in.size());
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            QCOMPARE(out[i].type, want[i]->type);
+            QCOMPARE(out[i].header.size, want[i]->header.size);
+            QVERIFY2(std::memcmp(&out[i].header, &want[i]->header, want[i]->header.size) == 0,
+                     qPrintable(QStringLiteral("record %1 (type %2) changed in the window")
+                                    .arg(i)
+                                    .arg(want[i]->type)));
+        }
     }
+}
+
+// The end of a stream taken in steps (what a capture does when it stops) decides exactly what
+// one flushAll() decides, a slice of record time at a time.
+void TestRecordPipeline::flushInSteps()
+{
+    auto feed = [](Rig &rig) {
+        rig.push(change(1, 1 * kMs, CLOSE, LISTEN, kListen, 200, "server"));
+        for (quint64 i = 0; i < 40; ++i)
+            rig.serverConnection(100 + 2 * i, 101 + 2 * i, 1 * kSec + i * 5 * kMs,
+                                 __u32(1000 + i * 7), __u32(5000 + i * 11));
+    };
+    Rig all(500 * kMs);
+    feed(all);
+    all.finish();
+    Rig steps(500 * kMs);
+    feed(steps);
+    QVERIFY(steps.pipe.window().held() > 400); // nothing released yet
+    int batches = 0;
+    while (steps.pipe.flushStep(20 * kMs)) {
+        const QVector<Packet> part = steps.pipe.takePackets();
+        steps.pipe.takeChanged();
+        batches += part.isEmpty() ? 0 : 1;
+        steps.packets += part;
+    }
+    QCOMPARE(steps.pipe.window().held(), 0);
+    QVERIFY2(batches >= 5, qPrintable(QString::number(batches))); // 200 ms in 20 ms steps
+    steps.finish();
+    QCOMPARE(steps.packets.size(), all.packets.size());
+    QCOMPARE(all.packets.size(), 40 * 8);
+    for (qsizetype i = 0; i < all.packets.size(); ++i) {
+        const Packet &a = all.packets.at(i), &b = steps.packets.at(i);
+        QCOMPARE(b.id, a.id);
+        QCOMPARE(b.connectionId, a.connectionId);
+        QCOMPARE(b.timeNs, a.timeNs);
+        QCOMPARE(b.seq, a.seq);
+        QCOMPARE(b.analysis, a.analysis);
+    }
+    QCOMPARE(steps.pipe.tracker().size(), all.pipe.tracker().size());
 }
 
 void TestRecordPipeline::negativeAckRttClamped()

@@ -6,6 +6,7 @@
 #include "session/session_reader.h"
 #include "session/session_schema.h"
 #include "session/session_writer.h"
+#include "session/session_writer_chunks.h"
 #include "session_sql.h"
 
 #include <QFile>
@@ -30,6 +31,7 @@ private slots:
     void roundTrip_data();
     void roundTrip();
     void rowTotalsMatchChunksAtEveryCommit();
+    void closedOrOverBudgetGoAtNextBatch();
     void readOptions();
     void version1FileStillReads();
     void rejects_data();
@@ -273,6 +275,66 @@ void TestSessionPackets::rowTotalsMatchChunksAtEveryCommit()
     check(1, 5);
     QVERIFY2(writer->close(&error), qPrintable(error));
     check(1, 5);
+}
+
+// A batch carries a closing connection's row before its last packets: those still go out at the
+// next batch, not after waiting the chunk age like an open connection's (under churn that wait
+// held every short connection's packets in memory). Beyond the writer's packet budget, every
+// buffer goes at the next batch.
+void TestSessionPackets::closedOrOverBudgetGoAtNextBatch()
+{
+    sqlite3 *raw = nullptr;
+    QCOMPARE(sqlite3_open(":memory:", &raw), SQLITE_OK);
+    const sqlite::Db db(raw);
+    QString error;
+    QVERIFY2(sqlite::exec(raw, schema::createSql().constData(), &error), qPrintable(error));
+    QVERIFY2(sqlite::exec(raw, schema::createMinorTablesSql().constData(), &error),
+             qPrintable(error));
+    auto chunked = [raw](qint64 id) {
+        sqlite3_stmt *s = nullptr;
+        sqlite3_prepare_v2(raw,
+                           "SELECT coalesce(sum(count), 0) FROM packet_chunks"
+                           " WHERE connection_id = ?1",
+                           -1, &s, nullptr);
+        sqlite3_bind_int64(s, 1, id);
+        const qint64 n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+        sqlite3_finalize(s);
+        return n;
+    };
+    detail::ChunkWriter chunks;
+    QVERIFY2(chunks.prepare(raw, &error), qPrintable(error));
+    Connection open = conn(1), closed = conn(2);
+    closed.state = TcpState::Close;
+    closed.endNs = closed.startNs + 1'000'000;
+    chunks.noteConnection(open);
+    chunks.noteConnection(closed);
+    chunks.addPackets({packet(1, 1), packet(2, 2), packet(3, 2)});
+    QVERIFY2(chunks.flushChunks(false, &error), qPrintable(error));
+    QCOMPARE(chunked(2), 2);
+    QCOMPARE(chunked(1), 0); // open: waits for more (kChunkRecords, its close or kMaxAge)
+    // One more straggler of the closed connection (its last ACK) also goes at once.
+    chunks.addPackets({packet(4, 2)});
+    QVERIFY2(chunks.flushChunks(false, &error), qPrintable(error));
+    QCOMPARE(chunked(2), 3);
+    QVERIFY2(chunks.flushChunks(true, &error), qPrintable(error));
+    QCOMPARE(chunked(1), 1);
+    QCOMPARE(chunks.packetsBuffered(), 0);
+    // A storm of open connections with a few packets each: none is due, but beyond the budget
+    // the next flush writes them all.
+    const qint64 storm = detail::ChunkWriter::kMaxBufferedPackets / 3 + 10;
+    QVector<Packet> burst;
+    for (qint64 id = 100; id < 100 + storm; ++id) {
+        chunks.noteConnection(conn(id));
+        for (int k = 0; k < 3; ++k)
+            burst.append(packet(10 + (id - 100) * 3 + k, id));
+    }
+    chunks.addPackets(burst);
+    QVERIFY(chunks.overBudget());
+    QVERIFY2(chunks.flushChunks(false, &error), qPrintable(error));
+    QCOMPARE(chunks.packetsBuffered(), 0);
+    QVERIFY(!chunks.overBudget());
+    QCOMPARE(chunked(100 + storm / 2), 3);
+    chunks.reset();
 }
 
 void TestSessionPackets::readOptions()
