@@ -77,18 +77,25 @@ struct pkt {
 };
 
 /* TCP over IPv4/IPv6 (IPv6: up to TS_V6_EXT_MAX extension headers; never a non-first fragment)
- * from skb->head + network_header. Returns 0 when the skb carries such a TCP header. */
+ * from skb->head + network_header. Returns 0 when the skb carries such a TCP header.
+ * A BIG TCP super-packet (more than 64 KiB, as loopback sends by default) has 0 in its IP length
+ * field: its length is the skb's, from the network header on. */
 static __always_inline int parse_skb(const struct sk_buff *skb, struct pkt *p)
 {
     unsigned char *head = BPF_CORE_READ(skb, head);
+    unsigned char *data = BPF_CORE_READ(skb, data);
+    __u32 skb_len = BPF_CORE_READ(skb, len);
     __u16 nh = BPF_CORE_READ(skb, network_header);
     __u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
     __u8 ip[40], th[20];
-    __u32 l4, ihl, iplen, doff, i;
+    __u32 l4, ihl, iplen, doff, i, from_nh;
     __u8 next;
 
     if (!head || nh == (__u16)~0U)
         return -1;
+    /* Bytes from the network header to the end of the packet (0 if data is past it). */
+    from_nh = (__u32)(data - head) + skb_len;
+    from_nh = from_nh > nh ? from_nh - nh : 0;
     if (proto == ETH_P_IP) {
         if (bpf_probe_read_kernel(ip, 20, head + nh))
             return -1;
@@ -101,6 +108,8 @@ static __always_inline int parse_skb(const struct sk_buff *skb, struct pkt *p)
         __builtin_memcpy(p->saddr, ip + 12, 4);
         __builtin_memcpy(p->daddr, ip + 16, 4);
         iplen = ((__u32)ip[2] << 8 | ip[3]);
+        if (iplen == 0)
+            iplen = from_nh;
         iplen = iplen > ihl ? iplen - ihl : 0;
         l4 = nh + ihl;
     } else if (proto == ETH_P_IPV6) {
@@ -112,6 +121,8 @@ static __always_inline int parse_skb(const struct sk_buff *skb, struct pkt *p)
         __builtin_memcpy(p->saddr, ip + 8, 16);
         __builtin_memcpy(p->daddr, ip + 24, 16);
         iplen = ((__u32)ip[4] << 8 | ip[5]);
+        if (iplen == 0)
+            iplen = from_nh > 40 ? from_nh - 40 : 0;
         l4 = nh + 40;
         next = ip[6];
         /* Up to TS_V6_EXT_MAX extension headers (hop-by-hop, routing, fragment, destination

@@ -15,6 +15,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QMultiHash>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QStandardPaths>
@@ -204,15 +205,31 @@ private slots:
         // Every lost one is a data segment of the server's; every packet the client received
         // came from a send of the server.
         int lostSeen = 0;
+        QMultiHash<quint32, quint32> lostSegments; // seq -> payload length
         session->forEachPacket(serverId, [&](const Packet &p) {
             if (t.mark(p.id).lost) {
                 ++lostSeen;
+                lostSegments.insert(p.seq, p.payloadLen);
                 if (!p.isOutgoing() || p.payloadLen == 0)
                     qWarning("lost packet %lld is not a data segment sent", p.id);
             }
             return true;
         });
         QCOMPARE(quint64(lostSeen), drops);
+        // The kernel said the same: one TC_EGRESS drop on the server's connection for each
+        // segment lost, with its seq and length (loopback's segments are BIG TCP super-packets
+        // over 64 KiB, whose IP length field is 0).
+        quint64 tcDrops = 0;
+        for (const DropEvent &d : session->kernelData(serverId, false).drops) {
+            if (d.reasonName != QLatin1String("TC_EGRESS"))
+                continue;
+            ++tcDrops;
+            QVERIFY2(lostSegments.contains(d.seq, d.payloadLen),
+                     qPrintable(QStringLiteral("drop of seq %1 (%2 bytes) is no lost segment")
+                                    .arg(d.seq)
+                                    .arg(d.payloadLen)));
+        }
+        QCOMPARE(tcDrops, drops);
         session->forEachPacket(clientId, [&](const Packet &p) {
             if (!p.isOutgoing() && !t.mark(p.id).matched())
                 qWarning("received packet %lld was not matched", p.id);
