@@ -88,29 +88,58 @@ static __always_inline const struct ts_owner_config *owner_filter_on(void)
     return cfg && cfg->enabled ? cfg : 0;
 }
 
+/* One level of the cgroup walk: is cg listed; if not, go on with its parent (stop at the root). */
+struct cgroup_walk {
+    struct cgroup *cg;
+    int found;
+};
+
+static __always_inline long cgroup_walk_step(struct cgroup_walk *w)
+{
+    struct cgroup *cg = w->cg; /* a local: CO-RE relocates only the kernel's types */
+    __u64 id = BPF_CORE_READ(cg, kn, id);
+    struct cgroup_subsys_state *parent;
+
+    if (bpf_map_lookup_elem(&owner_cgroups, &id)) {
+        w->found = 1;
+        return 1;
+    }
+    parent = BPF_CORE_READ(cg, self.parent);
+    if (!parent)
+        return 1;
+    w->cg = (struct cgroup *)((char *)parent - bpf_core_field_offset(struct cgroup, self));
+    return 0;
+}
+
+static long cgroup_walk_cb(__u64 index, void *ctx)
+{
+    return cgroup_walk_step(ctx);
+}
+
 /* The socket's cgroup (sk_cgrp_data: the cgroup of the task that created it, or of its listener)
  * or one of its ancestors is listed. Walks parents rather than ancestor arrays, whose layout
- * changed across kernels. Without sk_cgrp_data: the owner's cgroup id, exactly. */
+ * changed across kernels. Without sk_cgrp_data: the owner's cgroup id, exactly.
+ * With bpf_loop (kernel 5.17 on) the verifier checks one step of the walk, not all
+ * TS_CGROUP_MAX_DEPTH of them for every way into it: that unrolled walk was most of what it
+ * checked in every program (a quarter of the helper's start-up). Older kernels walk unrolled;
+ * CO-RE settles which at load time, and the verifier never visits the other branch. */
 static __always_inline int cgroup_wanted(const struct sock *sk, __u64 owner_cgroup)
 {
-    struct cgroup *cg = 0;
+    struct cgroup_walk w = {};
 
     if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
-        cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
-    if (!cg)
+        w.cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+    if (!w.cg)
         return owner_cgroup && bpf_map_lookup_elem(&owner_cgroups, &owner_cgroup) != 0;
-    for (int i = 0; i < TS_CGROUP_MAX_DEPTH; i++) {
-        __u64 id = BPF_CORE_READ(cg, kn, id);
-        struct cgroup_subsys_state *parent;
-
-        if (bpf_map_lookup_elem(&owner_cgroups, &id))
-            return 1;
-        parent = BPF_CORE_READ(cg, self.parent);
-        if (!parent)
-            return 0;
-        cg = (struct cgroup *)((char *)parent - bpf_core_field_offset(struct cgroup, self));
+    if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)) {
+        bpf_loop(TS_CGROUP_MAX_DEPTH, cgroup_walk_cb, &w, 0);
+        return w.found;
     }
-    return 0;
+    for (int i = 0; i < TS_CGROUP_MAX_DEPTH; i++) {
+        if (cgroup_walk_step(&w))
+            break;
+    }
+    return w.found;
 }
 
 /* Every kind of term given must hold. sk: NULL when no socket with a cgroup and a namespace is
