@@ -154,6 +154,7 @@ bool TcpInfoLoader::trial(std::size_t hook, Mode mode, std::string &error) const
 bool TcpInfoLoader::loadModes(unsigned ringbufBytes, int lifecyclePtrIdsFd, std::string &error)
 {
     tcpinfo_bpf::destroy(m_skel);
+    m_attached = false;
     m_skel = tcpinfo_bpf::open();
     if (!m_skel) {
         error = std::string("cannot open tcpinfo BPF object: ") + errnoText(errno);
@@ -193,20 +194,17 @@ bool TcpInfoLoader::loadModes(unsigned ringbufBytes, int lifecyclePtrIdsFd, std:
     return true;
 }
 
-// Attaches every loaded program once and detaches it again. The programs emit nothing yet: the
-// configuration map says disabled until configure().
-bool TcpInfoLoader::attachEachOnce() const
+// Attaches every loaded program as the probe, and keeps the links for Start: the programs emit
+// nothing until configure() enables them. Attaching and detaching each once, then attaching
+// again at Start, cost the helper's start 5-20 ms per hook (a tracepoint's first probe patches
+// kernel text; its last one waits for readers to leave).
+bool TcpInfoLoader::attachEarly()
 {
-    for (std::size_t i = 0; i < kHookCount; ++i) {
-        if (m_modes[i] == Mode::None)
-            continue;
-        bpf_program *prog = bpf_object__find_program_by_name(
-            m_skel->obj, m_modes[i] == Mode::Btf ? kHooks[i].btfProg : kHooks[i].tpProg);
-        bpf_link *link = bpf_program__attach(prog);
-        if (!link)
-            return false;
-        bpf_link__destroy(link);
+    if (tcpinfo_bpf::attach(m_skel) != 0) {
+        tcpinfo_bpf::detach(m_skel);
+        return false;
     }
+    m_attached = true;
     return true;
 }
 
@@ -241,7 +239,7 @@ bool TcpInfoLoader::load(bool forceTracepoint, unsigned ringbufBytes, int lifecy
                                      : ensureTracefs() && tracepointExists(kHooks[i]);
     std::string fastError;
     m_modes.assign(kHookCount, preferred);
-    if (all && loadModes(ringbufBytes, lifecyclePtrIdsFd, fastError) && attachEachOnce()) {
+    if (all && loadModes(ringbufBytes, lifecyclePtrIdsFd, fastError) && attachEarly()) {
         for (std::size_t i = 0; i < kHookCount; ++i) {
             std::string detail = forceTracepoint
                                      ? "tp_btf skipped: --force-tracepoint; " + tracefs.note()
@@ -350,11 +348,14 @@ bool TcpInfoLoader::attach(std::string &error)
         error = "tcpinfo attach before load";
         return false;
     }
+    if (m_attached)
+        return true;                             // since the probe
     const int err = tcpinfo_bpf::attach(m_skel); // only the loaded program of each hook
     if (err) {
         error = "tcpinfo attach failed: " + errnoText(err);
         return false;
     }
+    m_attached = true;
     return true;
 }
 

@@ -16,12 +16,12 @@ class Tracefs;
 
 // Loads tcpinfo.bpf.c before Hello. Usually all seven hooks (tcp_probe, tcp_retransmit_skb,
 // tcp_retransmit_synack, tcp_send_reset, tcp_receive_reset, tcp_cong_state_set, kfree_skb) load
-// together as tp_btf (classic tracepoints with --force-tracepoint) and each is attached once
-// and detached again as the probe. If that fails, every hook is probed on its own: its tp_btf
+// together as tp_btf (classic tracepoints with --force-tracepoint) and are attached as the
+// probe; those links stay for Start. If that fails, every hook is probed on its own: its tp_btf
 // program loaded and attached once in a throw-away object (no tracefs needed); if that fails,
 // the classic tracepoint the same way (tracefs made available first); otherwise the hook is
 // unavailable and the report says why. The real object is then loaded with exactly the winning
-// program per hook. Programs emit nothing until configure(); attach() happens on Start.
+// program per hook, and attached on Start. Programs emit nothing until configure().
 // All attachments are links owned by this object: nothing is pinned, nothing outlives the helper.
 class TcpInfoLoader
 {
@@ -61,10 +61,11 @@ private:
     };
     bool trial(std::size_t hook, Mode mode, std::string &error) const;
     bool loadModes(unsigned ringbufBytes, int lifecyclePtrIdsFd, std::string &error);
-    bool attachEachOnce() const;
+    bool attachEarly();
     void noteSharing();
     tcpinfo_bpf *m_skel = nullptr;
     std::vector<Mode> m_modes;
+    bool m_attached = false;
     bool m_sharedPtrIds = false;
     bool m_shareFailed = false;
     std::vector<wire::ProbeReport> m_reports;

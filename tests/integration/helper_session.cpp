@@ -65,7 +65,8 @@ bool requireHelperEnvironment(QStringList *tracefsBefore)
 }
 
 bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args,
-                    const wire::StartOptions &start, wire::Hello *helloOut)
+                    const wire::StartOptions &start, wire::Hello *helloOut,
+                    const std::function<void()> &beforeStart)
 {
     if (mode == "tracepoint")
         args << "--force-tracepoint";
@@ -99,6 +100,8 @@ bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args
         qFatal("Hello clocks look wrong");
     if (helloOut)
         *helloOut = *hello;
+    if (beforeStart)
+        beforeStart();
     helper.send(wire::encodeStart(start));
     for (;;) {
         frame = helper.readFrame(10000, &error);

@@ -27,8 +27,10 @@ unsigned readPort(QProcess &p);
 // Start sent, first Stats seen (the helper attaches before it). Returns false after QSKIP when
 // the kernel cannot load BPF; aborts the test run on any other failure.
 // start: the Start options (default: packets on, no filter). hello: receives the Hello.
+// beforeStart: runs between Hello and Start (the programs are loaded, and may be attached).
 bool startStreaming(HelperProcess &helper, const QString &mode, QStringList args = {},
-                    const wire::StartOptions &start = {}, wire::Hello *hello = nullptr);
+                    const wire::StartOptions &start = {}, wire::Hello *hello = nullptr,
+                    const std::function<void()> &beforeStart = {});
 // Reads frames into cap until done() or timeout; false on timeout or a dead helper.
 bool collect(HelperProcess &helper, Capture &cap, int timeoutMs, const std::function<bool()> &done);
 // Sends Stop and reads everything the helper still sends (it drains its ring buffers on Stop)

@@ -123,6 +123,9 @@ private slots:
     // (c) closed port: drop reason NO_SOCKET, RST sent, refused connect.
     void closedPortDropAndReset_data() { bulkTransferSamples_data(); }
     void closedPortDropAndReset();
+    // The programs stay attached from the load-time probe on, but emit nothing before Start.
+    void nothingBeforeStart_data() { bulkTransferSamples_data(); }
+    void nothingBeforeStart();
     // (e) SIGKILL leaves nothing behind (Stop is covered by every test's finish()).
     void killedHelperLeavesNothing()
     {
@@ -475,6 +478,45 @@ void TestTcpInfoHelper::closedPortDropAndReset()
               (unsigned long long)drop->location,
               qPrintable(rstTable ? cap.reasonName(TS_REASONS_SK_RST, rst->reason) : "-"));
     }
+    finish(helper, cap, ours);
+}
+
+// A connection refused between Hello and Start (a drop and a reset the tcpinfo programs would
+// report) leaves nothing in the stream; one refused after Start does.
+void TestTcpInfoHelper::nothingBeforeStart()
+{
+    QFETCH(QString, mode);
+    auto refuse = [](unsigned port) {
+        QProcess refused;
+        refused.start(binDir() + "/ts_traffic", {"refused", "4", QString::number(port)});
+        return refused.waitForFinished(10000) && refused.exitCode() == 0;
+    };
+    const unsigned early = closedPort(false);
+    unsigned late = closedPort(false);
+    for (int i = 0; i < 10 && late == early; ++i)
+        late = closedPort(false);
+    QVERIFY(late != early);
+    HelperProcess helper;
+    bool refusedEarly = false;
+    if (!startStreaming(helper, mode, {}, tcpinfoOnly(wire::StartOptions::kDefaultSampleIntervalUs),
+                        nullptr, [&] { refusedEarly = refuse(early); }))
+        return;
+    QVERIFY(refusedEarly);
+    const BpfObjects ours = bpfObjectsOf(helper.pid());
+    QVERIFY(refuse(late));
+    Capture cap;
+    auto seen = [&cap](unsigned port) {
+        bool drop = false, rst = false;
+        for (const auto &d : cap.drops)
+            drop = drop || (d.family == AF_INET && d.dport == port);
+        for (const auto &e : cap.events)
+            rst = rst || (e.kind == TS_EV_RST_SENT && e.family == AF_INET && e.sport == port);
+        return std::make_pair(drop, rst);
+    };
+    QVERIFY2(collect(helper, cap, 10000, [&] { return seen(late) == std::make_pair(true, true); }),
+             qPrintable(helper.stderrText()));
+    QVERIFY(requireTcpInfo(cap, helper));
+    QCOMPARE(seen(early), std::make_pair(false, false));
     finish(helper, cap, ours);
 }
 
