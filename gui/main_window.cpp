@@ -500,6 +500,9 @@ void MainWindow::openSessionInBackground(const QString &path)
                 },
                 Qt::QueuedConnection);
         });
+        // Counted here, off the GUI thread: the table asks for the count first thing.
+        if (result->session)
+            result->session->connectionCount();
     }));
     connect(
         m_loadThread.get(), &QThread::finished, this,

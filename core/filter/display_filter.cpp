@@ -629,8 +629,9 @@ bool DisplayFilter::needsPeers() const
 
 ConnectionFields DisplayFilter::connectionFields() const
 {
-    return !m_program || m_program->lifetimeFieldsOnly ? ConnectionFields::Lifetime
-                                                       : ConnectionFields::All;
+    if (!m_program)
+        return {}; // matches everything: the ids are all it needs
+    return m_program->lifetimeFieldsOnly ? m_program->lifetimeColumns : ConnectionFields::all();
 }
 
 bool DisplayFilter::needsPeerTransit() const

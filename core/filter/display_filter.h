@@ -132,10 +132,10 @@ public:
     bool needsSessionEnd() const;   // conn.duration
     bool needsPeers() const;        // conn.peer
     bool needsPeerTransit() const;  // peer.delay, peer.lost
-    // The columns a connection needs for matches(Connection): Lifetime when the filter reads
-    // only identity and lifetime fields (proc.*, conn.id/state/role/close_reason/duration/
-    // handshake_time, addresses and ports, host.name, conn.peer), else All. An empty filter
-    // reads nothing: Lifetime.
+    // The columns a connection needs for matches(Connection): when the filter reads only
+    // identity and lifetime fields (proc.*, conn.id/state/role/close_reason/duration/
+    // handshake_time, addresses and ports, host.name, conn.peer), exactly the columns those
+    // read (and id), else all. An empty filter reads nothing: id only.
     ConnectionFields connectionFields() const;
 
     bool matches(const Packet &packet, const FilterContext &context) const;

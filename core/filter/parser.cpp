@@ -381,26 +381,55 @@ private:
 
     void noteField(const FieldInfo &f)
     {
-        // On a connection these read only its identity and lifetime columns (or, conn.peer,
-        // the context's pairs).
+        // On a connection these read only these identity and lifetime columns (conn.peer and
+        // conn.id: the id, and for conn.peer the context's pairs).
+        ConnectionFields &cols = m_program->lifetimeColumns;
         switch (f.id) {
         case FieldId::ProcPid:
+            cols.add("pid");
+            break;
         case FieldId::ProcName:
+            cols.add("comm");
+            break;
         case FieldId::ConnId:
+        case FieldId::ConnPeer:
+            break;
         case FieldId::ConnState:
+            cols.add("state");
+            break;
         case FieldId::ConnRole:
+            cols.add("role");
+            break;
         case FieldId::ConnCloseReason:
+            cols.add("close_reason");
+            break;
         case FieldId::ConnDuration:
+            cols.add("start_ns").add("end_ns");
+            break;
         case FieldId::ConnHandshakeTime:
+            cols.add("handshake_ns");
+            break;
         case FieldId::ConnLocalAddr:
-        case FieldId::ConnLocalPort:
+            cols.add("family").add("local_addr");
+            break;
         case FieldId::ConnRemoteAddr:
+            cols.add("family").add("remote_addr");
+            break;
+        case FieldId::ConnLocalPort:
+            cols.add("local_port");
+            break;
         case FieldId::ConnRemotePort:
+            cols.add("remote_port");
+            break;
         case FieldId::IpAddr:
         case FieldId::Ipv6Addr:
+            cols.add("family").add("local_addr").add("remote_addr");
+            break;
         case FieldId::TcpPort:
+            cols.add("local_port").add("remote_port");
+            break;
         case FieldId::HostName:
-        case FieldId::ConnPeer:
+            cols.add("host_id");
             break;
         default:
             m_program->lifetimeFieldsOnly = false;

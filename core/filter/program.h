@@ -4,6 +4,8 @@
 // compares numbers, address bytes or strings.
 #pragma once
 
+#include "model/connection_columns.h"
+
 #include "filter/display_filter.h"
 #include "filter/fields.h"
 
@@ -70,8 +72,10 @@ struct Program
     bool needsSessionEnd = false;
     bool needsPeers = false;
     bool needsPeerTransit = false;
-    // Every field read is one the ConnectionFields::Lifetime columns answer on a connection.
+    // Every field read is one the identity and lifetime columns answer on a connection; the
+    // columns those fields read (id always: a connection filter collects ids).
     bool lifetimeFieldsOnly = true;
+    ConnectionFields lifetimeColumns;
 };
 
 // Parses and compiles text; false with *error set when it is not a valid filter for target.

@@ -255,7 +255,14 @@ QVector<Col> makeColumns()
 
 const QVector<ConnectionColumn> &connectionColumns()
 {
-    static const QVector<ConnectionColumn> columns = makeColumns();
+    static const QVector<ConnectionColumn> columns = [] {
+        QVector<ConnectionColumn> all = makeColumns();
+        // ConnectionFields keeps a bit per column and always asks for the first, id.
+        if (all.size() > ConnectionFields::kMaxColumns || qstrcmp(all.first().name, "id") != 0)
+            qFatal("connection columns: %lld, the first '%s'", qint64(all.size()),
+                   all.first().name);
+        return all;
+    }();
     return columns;
 }
 
@@ -268,16 +275,42 @@ const ConnectionColumn &connectionColumn(const char *name)
     qFatal("no connections column '%s'", name);
 }
 
-bool columnInFields(const ConnectionColumn &column, ConnectionFields fields)
+namespace {
+int columnIndex(const ConnectionColumn &column)
 {
-    if (fields == ConnectionFields::All)
-        return true;
-    static const char *const kLifetime[] = {
-        "id",         "pid",        "comm",         "host_id",     "family",
-        "local_addr", "local_port", "remote_addr",  "remote_port", "role",
-        "start_ns",   "end_ns",     "handshake_ns", "state",       "close_reason"};
-    return std::any_of(std::begin(kLifetime), std::end(kLifetime),
-                       [&](const char *name) { return qstrcmp(column.name, name) == 0; });
+    const QVector<ConnectionColumn> &all = connectionColumns();
+    const auto i = &column - all.constData();
+    Q_ASSERT(i >= 0 && i < all.size());
+    return int(i);
+}
+} // namespace
+
+ConnectionFields ConnectionFields::all()
+{
+    ConnectionFields f;
+    f.m_all = true;
+    return f;
+}
+
+ConnectionFields ConnectionFields::lifetime()
+{
+    ConnectionFields f;
+    for (const char *name :
+         {"pid", "comm", "host_id", "family", "local_addr", "local_port", "remote_addr",
+          "remote_port", "role", "start_ns", "end_ns", "handshake_ns", "state", "close_reason"})
+        f.add(name);
+    return f;
+}
+
+ConnectionFields &ConnectionFields::add(const char *name)
+{
+    m_columns.set(std::size_t(columnIndex(connectionColumn(name))));
+    return *this;
+}
+
+bool ConnectionFields::has(const ConnectionColumn &column) const
+{
+    return m_all || m_columns.test(std::size_t(columnIndex(column)));
 }
 
 QStringList connectionColumnNames(int version)

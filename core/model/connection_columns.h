@@ -11,6 +11,7 @@
 #include <QString>
 #include <QStringList>
 #include <QVector>
+#include <bitset>
 #include <limits>
 
 namespace tcpscope {
@@ -76,17 +77,34 @@ struct ConnectionColumn
     const char *absentSql() const { return nullable ? "NULL" : "0"; }
 };
 
-// Which of a connection's columns a reader asks for (Session::forEachConnection).
-enum class ConnectionFields
+// Which of a connection's columns a reader asks for (Session::forEachConnection); every field
+// not asked for keeps a new Connection's value.
+class ConnectionFields
 {
-    All,
-    // Identity and lifetime only: id, owner (pid, comm), host, addresses and ports, role,
-    // start, end, handshake, state and close reason; every other field keeps a new
-    // Connection's value. What the timeline draws from: a fifth of the columns.
-    Lifetime,
+public:
+    // Every column.
+    static ConnectionFields all();
+    // Identity and lifetime: id, owner (pid, comm), host, addresses and ports, role, start, end,
+    // handshake, state and close reason. What the timeline draws from: a fifth of the columns.
+    static ConnectionFields lifetime();
+    // Only id, which every reader keys on; add() names the others.
+    ConnectionFields() { m_columns.set(0); }
+    // Adds the column `name`; aborts on an unknown name (a programming error).
+    ConnectionFields &add(const char *name);
+    bool isAll() const { return m_all; }
+    // True when the column (an entry of connectionColumns()) is asked for.
+    bool has(const ConnectionColumn &column) const;
+    bool operator==(const ConnectionFields &other) const
+    {
+        return m_all == other.m_all && m_columns == other.m_columns;
+    }
+
+    static constexpr int kMaxColumns = 128; // room for every column, by its position
+
+private:
+    bool m_all = false;
+    std::bitset<kMaxColumns> m_columns;
 };
-// True when `fields` includes the column.
-bool columnInFields(const ConnectionColumn &column, ConnectionFields fields);
 
 // Every column of `connections`, in table order (older versions' columns first: a version
 // only appends). To add a column: append one entry to the list in connection_columns.cpp with

@@ -208,7 +208,7 @@ qint64 Session::Private::joined(qint64 connectionId) const
         // Sorted ids (rowid order) and a binary search: 8 bytes a connection and no hashing,
         // which for 200k connections costs a fraction of a QSet's build.
         knownIds.emplace();
-        knownIds->reserve(size_t(connectionCount));
+        knownIds->reserve(size_t(connections()));
         sqlite::Stmt s = prepare("SELECT id FROM connections ORDER BY id");
         int rc = SQLITE_DONE;
         while (s && (rc = sqlite3_step(s.get())) == SQLITE_ROW)
@@ -541,8 +541,7 @@ bool Session::Private::readMeta()
 
 bool Session::Private::readCounts()
 {
-    if (!queryInt("SELECT count(*) FROM connections", &connectionCount))
-        return false;
+    connectionCount.reset();
     knownIds.reset();
     chunkSpans.reset();
     packetCount.reset();
@@ -551,6 +550,17 @@ bool Session::Private::readCounts()
     if (hasPackets())
         return queryInt("SELECT ifnull(max(id), 0) FROM packets", &lastPacketId);
     return true;
+}
+
+qint64 Session::Private::connections() const
+{
+    if (!connectionCount) {
+        qint64 n = 0;
+        if (!queryInt("SELECT count(*) FROM connections", &n))
+            return 0; // error says why; asked again next time
+        connectionCount = n;
+    }
+    return *connectionCount;
 }
 
 qint64 Session::Private::packets() const
@@ -727,13 +737,13 @@ bool Session::refresh()
 {
     std::lock_guard lock(d->mutex);
     d->error.clear();
-    const qint64 connections = d->connectionCount, packets = d->lastPacketId;
+    const qint64 connections = d->connections(), packets = d->lastPacketId;
     const SessionInfo before = d->info;
     // A live file changes rows in place (a connection closing): columns are read again.
     d->columns.clear();
     if (!d->readMeta() || !d->readCounts())
         return false;
-    return connections != d->connectionCount || packets != d->lastPacketId ||
+    return connections != d->connections() || packets != d->lastPacketId ||
            before.stoppedNs != d->info.stoppedNs ||
            before.recordsReceived != d->info.recordsReceived;
 }
@@ -741,7 +751,7 @@ bool Session::refresh()
 qint64 Session::connectionCount() const
 {
     std::lock_guard lock(d->mutex);
-    return d->connectionCount;
+    return d->connections();
 }
 
 QVector<qint64> Session::connectionIds(const ConnectionQuery &query) const
@@ -872,7 +882,7 @@ QVector<Connection> Session::connectionsAfter(qint64 afterId, int limit, bool wi
     return out;
 }
 
-QVector<Connection> Session::allConnections(bool withHistory, ConnectionFields fields) const
+QVector<Connection> Session::allConnections(bool withHistory, const ConnectionFields &fields) const
 {
     QVector<Connection> all;
     all.reserve(connectionCount());
@@ -886,7 +896,7 @@ QVector<Connection> Session::allConnections(bool withHistory, ConnectionFields f
 }
 
 void Session::forEachConnection(const std::function<bool(const Connection &)> &fn, bool withHistory,
-                                ConnectionFields fields) const
+                                const ConnectionFields &fields) const
 {
     std::lock_guard lock(d->mutex);
     d->error.clear();
@@ -894,6 +904,7 @@ void Session::forEachConnection(const std::function<bool(const Connection &)> &f
                                 " FROM connections ORDER BY id");
     if (!s)
         return;
+    const QVector<const ConnectionColumn *> cols = rows::readColumns(fields);
     // History streams beside the connections (both in id order): one pass over each table.
     sqlite::Stmt h;
     int hrc = SQLITE_DONE;
@@ -908,7 +919,7 @@ void Session::forEachConnection(const std::function<bool(const Connection &)> &f
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
         Connection conn;
         rows::Cells c = d->cells(s.get());
-        rows::connection(c, &conn, fields);
+        rows::connection(c, &conn, cols);
         while (withHistory && hrc == SQLITE_ROW) {
             const qint64 owner = sqlite3_column_int64(h.get(), 0);
             if (owner > conn.id)

@@ -133,15 +133,16 @@ public:
     // One connection with its state history; nullopt when unknown.
     std::optional<Connection> connection(qint64 id) const;
     // Every connection in id order, with history when asked (exports, timeline). Return false
-    // from fn to stop early. fields: every column, or only what a lifetime needs (faster).
+    // from fn to stop early. fields: every column, or only those asked for (faster).
     void forEachConnection(const std::function<bool(const Connection &)> &fn, bool withHistory,
-                           ConnectionFields fields = ConnectionFields::All) const;
+                           const ConnectionFields &fields = ConnectionFields::all()) const;
     // At most `limit` connections with ids above afterId, in id order (paging through a big
     // session with bounded memory).
     QVector<Connection> connectionsAfter(qint64 afterId, int limit, bool withHistory) const;
     // Every connection in id order in one vector (the callers that need them all at once).
-    QVector<Connection> allConnections(bool withHistory,
-                                       ConnectionFields fields = ConnectionFields::All) const;
+    QVector<Connection>
+    allConnections(bool withHistory,
+                   const ConnectionFields &fields = ConnectionFields::all()) const;
 
     // Packets --------------------------------------------------------------------------------
     qint64 packetCount() const;                    // the whole session

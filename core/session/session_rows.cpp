@@ -67,23 +67,22 @@ bool validAddress(int family, const QString &text)
     return (family == 4 || family == 6) && parseAddress(family, text, buf);
 }
 
-namespace {
-// The columns Session reads (all but those derived on reading, like `states`), in order; every
-// one, or those of the lifetime.
-const QVector<const ConnectionColumn *> &readColumns(ConnectionFields fields)
+// The columns Session reads (all but those derived on reading, like `states`), in order.
+QVector<const ConnectionColumn *> readColumns(const ConnectionFields &fields)
 {
-    auto pick = [](ConnectionFields f) {
+    auto pick = [](const ConnectionFields &f) {
         QVector<const ConnectionColumn *> out;
         for (const ConnectionColumn &col : tcpscope::connectionColumns())
-            if (col.read() && columnInFields(col, f))
+            if (col.read() && f.has(col))
                 out << &col;
         return out;
     };
-    static const QVector<const ConnectionColumn *> all = pick(ConnectionFields::All);
-    static const QVector<const ConnectionColumn *> lifetime = pick(ConnectionFields::Lifetime);
-    return fields == ConnectionFields::Lifetime ? lifetime : all;
+    static const QVector<const ConnectionColumn *> all = pick(ConnectionFields::all());
+    static const QVector<const ConnectionColumn *> lifetime = pick(ConnectionFields::lifetime());
+    if (fields.isAll())
+        return all;
+    return fields == ConnectionFields::lifetime() ? lifetime : pick(fields);
 }
-} // namespace
 
 QByteArray connectionColumns(int version, ConnectionFields fields)
 {
@@ -97,9 +96,14 @@ QByteArray connectionColumns(int version, ConnectionFields fields)
     return sql;
 }
 
-void connection(Cells &c, Connection *out, ConnectionFields fields)
+void connection(Cells &c, Connection *out)
 {
-    const QVector<const ConnectionColumn *> &cols = readColumns(fields);
+    static const QVector<const ConnectionColumn *> all = readColumns(ConnectionFields::all());
+    connection(c, out, all);
+}
+
+void connection(Cells &c, Connection *out, const QVector<const ConnectionColumn *> &cols)
+{
     for (int i = 0; i < cols.size(); ++i) {
         ColumnValue v;
         switch (sqlite3_column_type(c.s, i)) {

@@ -42,7 +42,9 @@ struct Cells
 
 // Column lists, in the order the decoders below read them. Connections: v1/v2 select constants
 // for later columns.
-QByteArray connectionColumns(int version, ConnectionFields fields = ConnectionFields::All);
+QByteArray connectionColumns(int version, ConnectionFields fields = ConnectionFields::all());
+// The columns connectionColumns() selects for `fields`, in that order (what connection() reads).
+QVector<const ConnectionColumn *> readColumns(const ConnectionFields &fields);
 extern const char *const kStateChangeColumns;
 extern const char *const kPacketColumns; // v2/v3 packets table
 extern const char *const kSampleColumns;
@@ -50,7 +52,10 @@ extern const char *const kEventColumns;
 extern const char *const kDropColumns;
 extern const char *const kListenerColumns;
 
-void connection(Cells &c, Connection *out, ConnectionFields fields = ConnectionFields::All);
+// A row selected with connectionColumns(version, fields); cols = readColumns(fields) (taken
+// once per query, not per row).
+void connection(Cells &c, Connection *out, const QVector<const ConnectionColumn *> &cols);
+void connection(Cells &c, Connection *out);   // every column
 void stateChange(Cells &c, StateChange *out); // columns from 1 (0 = connection_id)
 // False = the row is skipped (counted). connection_id is read as given (0 for NULL); the caller
 // checks it names a connection.

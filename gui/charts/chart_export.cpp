@@ -150,7 +150,7 @@ std::unique_ptr<TimelineWidget> buildTimeline(const Session &session, const Char
     QVector<Connection> connections;
     if (request.connectionIds.isEmpty()) {
         // What the rows show (labels, lifetimes, states): not every column.
-        connections = session.allConnections(true, ConnectionFields::Lifetime);
+        connections = session.allConnections(true, ConnectionFields::lifetime());
     } else {
         // Session::connections() answers in id order; the rows keep the caller's order.
         QHash<qint64, Connection> byId;

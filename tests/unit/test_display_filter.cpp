@@ -347,6 +347,12 @@ void TestDisplayFilter::connections_data()
         {"rst.reason", {2}},
         {"conn.id in {1 3}", {1, 3}},
         {"conn.bytes_sent >= 5kB", {1}},
+        {"proc.pid == 200", {2}},
+        {"conn.role == \"client\" && conn.remote_port == 443", {1}},
+        {"conn.local_port == 40000", {1}},
+        {"conn.remote_addr == 93.184.216.34", {1}},
+        {"conn.handshake_time > 1ms", {1}},
+        {"conn.duration > 2s && proc.name != \"nginx\"", {3}},
     };
     for (const Row &r : rows)
         QTest::newRow(r.expression) << QString::fromUtf8(r.expression) << r.expected;
@@ -366,38 +372,35 @@ void TestDisplayFilter::connections()
             got << c.id;
     }
     QCOMPARE(got, expected);
-    // A filter that says it reads only the lifetime columns gives the same answer on
-    // connections read with those columns alone (Session::forEachConnection with Lifetime).
-    const bool lifetime = filter.connectionFields() == ConnectionFields::Lifetime;
+    // A filter that says it reads only some identity and lifetime columns gives the same answer
+    // on connections that hold those columns alone (as Session::forEachConnection reads them).
+    const ConnectionFields fields = filter.connectionFields();
     const bool readsMore = expression.contains(QLatin1String("kernel.")) ||
                            expression.contains(QLatin1String("bytes_sent")) ||
                            expression.contains(QLatin1String("drop.reason")) ||
                            expression.contains(QLatin1String("rst.reason"));
-    QCOMPARE(lifetime, !readsMore);
-    if (!lifetime)
+    QCOMPARE(fields.isAll(), readsMore);
+    if (fields.isAll())
         return;
+    int columnsRead = 0;
     got.clear();
     for (const Connection &full : m_connections) {
         Connection c;
-        c.id = full.id;
-        c.pid = full.pid;
-        c.comm = full.comm;
-        c.hostId = full.hostId;
-        c.family = full.family;
-        c.localAddr = full.localAddr;
-        c.localPort = full.localPort;
-        c.remoteAddr = full.remoteAddr;
-        c.remotePort = full.remotePort;
-        c.role = full.role;
-        c.startNs = full.startNs;
-        c.endNs = full.endNs;
-        c.handshakeNs = full.handshakeNs;
-        c.state = full.state;
-        c.closeReason = full.closeReason;
+        columnsRead = 0;
+        for (const ConnectionColumn &col : connectionColumns()) {
+            if (fields.has(col)) {
+                QVERIFY(col.assign(c, col.value(full)));
+                ++columnsRead;
+            }
+        }
         if (filter.matches(c, m_context))
             got << c.id;
     }
     QCOMPARE(got, expected);
+    // No more than the lifetime columns, and fewer for a filter on one or two fields.
+    QVERIFY(columnsRead <= 15);
+    if (expression == QLatin1String("proc.pid == 200"))
+        QCOMPARE(columnsRead, 2); // id, pid
 }
 
 void TestDisplayFilter::errors_data()

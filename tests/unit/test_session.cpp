@@ -279,7 +279,7 @@ void TestSession::lifetimeFields()
     const auto s = Session::open(write("lifetime.tcpscope"), nullptr);
     QVERIFY(s);
     const QVector<Connection> full = s->allConnections(true);
-    const QVector<Connection> lean = s->allConnections(true, ConnectionFields::Lifetime);
+    const QVector<Connection> lean = s->allConnections(true, ConnectionFields::lifetime());
     QCOMPARE(lean.size(), full.size());
     QVERIFY(s->error().isEmpty());
     bool someCounts = false;
@@ -315,14 +315,34 @@ void TestSession::lifetimeFields()
     QVERIFY(someCounts); // the fields left out do hold data in this file
     QCOMPARE(s->valuesOutOfRange(), quint64(0));
     // Every name in the lifetime subset is a column.
-    auto columnsIn = [](ConnectionFields f) {
+    auto columnsIn = [](const ConnectionFields &f) {
         int n = 0;
         for (const ConnectionColumn &col : connectionColumns())
-            n += columnInFields(col, f) ? 1 : 0;
+            n += f.has(col) ? 1 : 0;
         return n;
     };
-    QCOMPARE(columnsIn(ConnectionFields::Lifetime), 15);
-    QCOMPARE(columnsIn(ConnectionFields::All), int(connectionColumns().size()));
+    QCOMPARE(columnsIn(ConnectionFields::lifetime()), 15);
+    QCOMPARE(columnsIn(ConnectionFields::all()), int(connectionColumns().size()));
+    QCOMPARE(columnsIn(ConnectionFields()), 1); // id
+    QCOMPARE(columnsIn(ConnectionFields().add("comm").add("comm")), 2);
+    // Read with only some columns: those hold the file's values, the others a new one's.
+    QVector<Connection> two;
+    s->forEachConnection(
+        [&two](const Connection &c) {
+            two.append(c);
+            return true;
+        },
+        false, ConnectionFields().add("comm").add("remote_port"));
+    QCOMPARE(two.size(), full.size());
+    for (qsizetype i = 0; i < two.size(); ++i) {
+        QCOMPARE(two[i].id, full[i].id);
+        QCOMPARE(two[i].comm, full[i].comm);
+        QCOMPARE(two[i].remotePort, full[i].remotePort);
+        QCOMPARE(two[i].localPort, Connection().localPort);
+        QCOMPARE(two[i].remoteAddr, Connection().remoteAddr);
+        QCOMPARE(two[i].startNs, Connection().startNs);
+    }
+    QCOMPARE(s->valuesOutOfRange(), quint64(0));
 }
 
 void TestSession::packetsByConnection()
