@@ -208,7 +208,7 @@ qint64 Session::Private::joined(qint64 connectionId) const
         // Sorted ids (rowid order) and a binary search: 8 bytes a connection and no hashing,
         // which for 200k connections costs a fraction of a QSet's build.
         knownIds.emplace();
-        knownIds->reserve(size_t(connections()));
+        knownIds->reserve(size_t(connectionsIfKnown()));
         sqlite::Stmt s = prepare("SELECT id FROM connections ORDER BY id");
         int rc = SQLITE_DONE;
         while (s && (rc = sqlite3_step(s.get())) == SQLITE_ROW)

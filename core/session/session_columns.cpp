@@ -283,7 +283,7 @@ bool Session::Private::cachedIds(const ConnectionQuery &query, QVector<qint64> *
             return false;
         const QSet<qint64> wanted(query.ids.cbegin(), query.ids.cend());
         out->clear();
-        out->reserve(query.ids.isEmpty() ? connections() : query.ids.size());
+        out->reserve(query.ids.isEmpty() ? connectionsIfKnown() : query.ids.size());
         int rc;
         while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
             const qint64 id = sqlite3_column_int64(s.get(), 0);
@@ -293,7 +293,7 @@ bool Session::Private::cachedIds(const ConnectionQuery &query, QVector<qint64> *
         return done(rc);
     }
     const std::shared_ptr<const ConnectionColumns::Column> col =
-        columns.column(db.get(), query.sortColumn, connections(), &err);
+        columns.column(db.get(), query.sortColumn, connectionsIfKnown(), &err);
     if (!col)
         return fail(describeSqliteError(err));
     // Positions in col of the rows that pass the filters (col is in id order).

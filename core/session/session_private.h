@@ -135,7 +135,9 @@ struct Session::Private
     bool readHosts(QVector<HostInfo> &out);
     bool readCounts();
     qint64 connections() const; // connectionCount, counted when first asked; 0 on an error
-    qint64 packets() const;     // packetCount, counted when first asked; 0 on an error
+    // For reserving memory only: the count when already known, else 0 (never a count pass).
+    qint64 connectionsIfKnown() const { return connectionCount.value_or(0); }
+    qint64 packets() const; // packetCount, counted when first asked; 0 on an error
     bool readHistory(qint64 id, QVector<StateChange> *out) const;
     // Histories of these connections (one query), appended to each by id.
     bool readHistories(QHash<qint64, Connection> *byId) const;
