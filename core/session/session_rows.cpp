@@ -77,11 +77,12 @@ QVector<const ConnectionColumn *> readColumns(const ConnectionFields &fields)
                 out << &col;
         return out;
     };
+    static const ConnectionFields lifetimeFields = ConnectionFields::lifetime();
     static const QVector<const ConnectionColumn *> all = pick(ConnectionFields::all());
-    static const QVector<const ConnectionColumn *> lifetime = pick(ConnectionFields::lifetime());
+    static const QVector<const ConnectionColumn *> lifetime = pick(lifetimeFields);
     if (fields.isAll())
         return all;
-    return fields == ConnectionFields::lifetime() ? lifetime : pick(fields);
+    return fields == lifetimeFields ? lifetime : pick(fields);
 }
 
 QByteArray connectionColumns(int version, ConnectionFields fields)
