@@ -10,11 +10,6 @@ namespace tcpscope {
 
 namespace {
 
-QString commText(const char (&comm)[TS_COMM_LEN])
-{
-    return QString::fromUtf8(comm, static_cast<qsizetype>(strnlen(comm, TS_COMM_LEN)));
-}
-
 TcpState toState(__u8 value)
 {
     return value <= static_cast<__u8>(TcpState::NewSynRecv) ? static_cast<TcpState>(value)
@@ -136,6 +131,23 @@ Connection &ConnectionTracker::connectionFor(const ts_state_change &rec, qint64 
     const qint64 id = conn.id;
     m_openBySock.insert(rec.sock_id, id);
     return m_connections.emplace(id, std::move(conn)).first->second;
+}
+
+const QString &ConnectionTracker::commText(const char (&comm)[TS_COMM_LEN])
+{
+    RecentTexts<TS_COMM_LEN>::Key key;
+    std::memcpy(key.data(), comm, TS_COMM_LEN);
+    return m_comms.text(key, [&comm] {
+        return QString::fromUtf8(comm, static_cast<qsizetype>(strnlen(comm, TS_COMM_LEN)));
+    });
+}
+
+const QString &ConnectionTracker::addressText(int family, const __u8 (&addr)[16])
+{
+    RecentTexts<1 + 16, 256>::Key key;
+    key[0] = char(family);
+    std::memcpy(key.data() + 1, addr, 16);
+    return m_addresses.text(key, [&] { return tcpscope::addressText(family, addr); });
 }
 
 void ConnectionTracker::onStateChange(const ts_state_change &rec)

@@ -456,8 +456,15 @@ QVector<Packet> PacketJoiner::takePackets()
 {
     // Numbered in time order (ties: order of decision). A packet still held may be older than
     // decided ones: those wait until it is decided, so ids never go back in time.
-    std::stable_sort(m_out.begin(), m_out.end(),
-                     [](const Packet &a, const Packet &b) { return a.timeNs < b.timeNs; });
+    // What the last call left is in order already; what was decided since mostly is too (the
+    // reorder window hands records on in time order): sort only that, and merge the two when
+    // they overlap. Both steps are stable, so this is a stable sort of the whole.
+    const auto byTime = [](const Packet &a, const Packet &b) { return a.timeNs < b.timeNs; };
+    const auto mid = m_out.begin() + std::min(m_outSorted, m_out.size());
+    if (!std::is_sorted(mid, m_out.end(), byTime))
+        std::stable_sort(mid, m_out.end(), byTime);
+    if (mid != m_out.begin() && mid != m_out.end() && byTime(*mid, *(mid - 1)))
+        std::inplace_merge(m_out.begin(), mid, m_out.end(), byTime);
     const qint64 limit = m_held.isEmpty() ? std::numeric_limits<qint64>::max() : heldWatermarkNs();
     const auto cut = std::find_if(m_out.begin(), m_out.end(),
                                   [limit](const Packet &p) { return p.timeNs >= limit; });
@@ -468,6 +475,7 @@ QVector<Packet> PacketJoiner::takePackets()
         out.append(std::move(*it));
     }
     m_out.erase(m_out.begin(), cut);
+    m_outSorted = m_out.size();
     return out;
 }
 

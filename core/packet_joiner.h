@@ -171,7 +171,8 @@ private:
     QHash<TupleKey, Held> m_held;
     qsizetype m_heldCount = 0;
     std::unordered_map<qint64, TcpAnalyzer> m_analyzers;
-    QVector<Packet> m_out; // decided, no id yet (takePackets numbers them in time order)
+    QVector<Packet> m_out;     // decided, no id yet (takePackets numbers them in time order)
+    qsizetype m_outSorted = 0; // m_out's first ones, left in time order by takePackets
     quint64 m_portsReused = 0;
     QVector<InterfaceInfo> m_interfaces;
     bool m_interfacesChanged = false;

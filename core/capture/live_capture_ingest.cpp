@@ -538,6 +538,8 @@ void LiveCapture::Private::runIngest()
 {
     wire::FrameDecoder decoder;
     std::vector<std::uint8_t> buf(256 * 1024);
+    // One frame for the whole run: its payload keeps its capacity from frame to frame.
+    wire::Frame frame;
     QString error;
     bool stderrOpen = true;
     for (;;) {
@@ -562,7 +564,6 @@ void LiveCapture::Private::runIngest()
             }
             bytesIn += quint64(n);
             decoder.feed(std::span<const std::uint8_t>(buf.data(), std::size_t(n)));
-            wire::Frame frame;
             wire::FrameDecoder::Status st;
             bool bad = false;
             while ((st = decoder.next(frame)) == wire::FrameDecoder::Status::Frame) {

@@ -11,13 +11,13 @@ namespace tcpscope::detail {
 void ConnectionOutcomes::onStateChange(const Connection &c, const StateChange &change)
 {
     const QString remoteAddr = c.remoteAddr;
-    const QString remote = endpointText(c.remoteAddr, c.remotePort);
     if (change.to == TcpState::Established &&
         (change.from == TcpState::SynSent || change.from == TcpState::SynRecv) &&
         c.handshakeNs >= 0 && m_ctx.on("handshake_slow"))
         onHandshake(c, change.timeNs);
     if (change.to == TcpState::TimeWait && m_ctx.on("time_wait_buildup") &&
         !c.remoteAddr.isEmpty()) {
+        const QString remote = endpointText(c.remoteAddr, c.remotePort);
         m_ctx.countAndRaise(m_timeWaits, "time_wait_buildup", "time_wait_buildup.window",
                             "time_wait_buildup.min_sockets", remote, remote,
                             {change.timeNs, c.id, 0}, [&](int n, const QString &span) {
@@ -44,6 +44,7 @@ void ConnectionOutcomes::onStateChange(const Connection &c, const StateChange &c
     }
     if (c.closeReason == CloseReason::Refused && c.role == ConnectionRole::Client &&
         m_ctx.on("refused_burst")) {
+        const QString remote = endpointText(c.remoteAddr, c.remotePort);
         m_ctx.countAndRaise(m_refused, "refused_burst", "refused_burst.window",
                             "refused_burst.min_refused", remote, remote, {change.timeNs, c.id, 0},
                             [&](int n, const QString &span) {
@@ -83,10 +84,10 @@ void ConnectionOutcomes::sweep(qint64 nowNs)
 // first of the two (and for every connection whose other end is elsewhere).
 bool ConnectionOutcomes::firstOfLocalPair(const Connection &c, qint64 timeNs)
 {
+    if (!m_ctx.isLocalSocket(SocketEnds::of(c).reversed()))
+        return true;
     const QString here = endpointText(c.localAddr, c.localPort);
     const QString there = endpointText(c.remoteAddr, c.remotePort);
-    if (!m_ctx.isLocalSocket(there + QLatin1Char('>') + here))
-        return true;
     const QString pair =
         here < there ? here + QLatin1Char('|') + there : there + QLatin1Char('|') + here;
     auto it = m_resetPairs.find(pair);

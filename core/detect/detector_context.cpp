@@ -7,18 +7,6 @@
 
 namespace tcpscope::detail {
 
-namespace {
-
-// "local>remote" endpoint text of a connection's socket, or of its other end (reversed).
-QString socketKey(const Connection &c, bool reversed = false)
-{
-    const QString here = endpointText(c.localAddr, c.localPort);
-    const QString there = endpointText(c.remoteAddr, c.remotePort);
-    return reversed ? there + QLatin1Char('>') + here : here + QLatin1Char('>') + there;
-}
-
-} // namespace
-
 Alert DetectorContext::builtin(const char *kind, qint64 timeNs, const QString &subject) const
 {
     Alert a;
@@ -59,7 +47,7 @@ bool DetectorContext::countedCopy(ConnInfo &info, const Packet &p)
     if (p.direction == PacketDirection::Out)
         return true;
     if (info.peerIsLocal < 0)
-        info.peerIsLocal = m_localSockets.contains(socketKey(info.c, true)) ? 1 : 0;
+        info.peerIsLocal = m_localSockets.contains(SocketEnds::of(info.c).reversed()) ? 1 : 0;
     return info.peerIsLocal == 0;
 }
 
@@ -72,7 +60,7 @@ ConnInfo &DetectorContext::noteConnection(const Connection &c)
     if (c.role == ConnectionRole::Listener)
         m_listeners.insert(c.localPort, {endpointText(c.localAddr, c.localPort), c.id});
     else if (!c.localAddr.isEmpty() && !c.remoteAddr.isEmpty())
-        m_localSockets.insert(socketKey(c), c.id);
+        m_localSockets.insert(SocketEnds::of(c), c.id);
     return info;
 }
 
@@ -87,7 +75,7 @@ void DetectorContext::forget(qint64 id)
         if (l != m_listeners.end() && l->second == id)
             m_listeners.erase(l);
     } else {
-        auto s = m_localSockets.find(socketKey(c));
+        auto s = m_localSockets.find(SocketEnds::of(c));
         if (s != m_localSockets.end() && s.value() == id)
             m_localSockets.erase(s);
     }

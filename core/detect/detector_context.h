@@ -20,6 +20,29 @@
 
 namespace tcpscope::detail {
 
+// A socket's two ends as the model holds them (address text and port): the key of the table of
+// local sockets, compared and hashed as they are instead of formatted into one string.
+struct SocketEnds
+{
+    QString localAddr;
+    quint16 localPort = 0;
+    QString remoteAddr;
+    quint16 remotePort = 0;
+
+    static SocketEnds of(const Connection &c)
+    {
+        return {c.localAddr, c.localPort, c.remoteAddr, c.remotePort};
+    }
+    // The same pair seen from the other end.
+    SocketEnds reversed() const { return {remoteAddr, remotePort, localAddr, localPort}; }
+    bool operator==(const SocketEnds &) const = default;
+};
+
+inline size_t qHash(const SocketEnds &k, size_t seed = 0)
+{
+    return qHashMulti(seed, k.localAddr, k.localPort, k.remoteAddr, k.remotePort);
+}
+
 // What the engine keeps of a connection while it is alive (and a while after it closed).
 struct ConnInfo
 {
@@ -105,12 +128,9 @@ public:
         auto it = m_listeners.constFind(port);
         return it != m_listeners.constEnd() ? &*it : nullptr;
     }
-    // Whether "local>remote" (endpoint texts) is a socket we see: a packet's sender that is
-    // one of ours (loopback, local pairs) is seen twice, once per socket.
-    bool isLocalSocket(const QString &localToRemote) const
-    {
-        return m_localSockets.contains(localToRemote);
-    }
+    // Whether these ends are a socket we see: a packet's sender that is one of ours (loopback,
+    // local pairs) is seen twice, once per socket.
+    bool isLocalSocket(const SocketEnds &ends) const { return m_localSockets.contains(ends); }
     // The copy of a packet that counts for its connection: the sender's own (Out), or the
     // receiving socket's when the sender is not one of ours.
     bool countedCopy(ConnInfo &info, const Packet &p);
@@ -151,7 +171,7 @@ private:
     quint64 m_suppressed = 0;
 
     QHash<qint64, ConnInfo> m_connections;
-    QHash<QString, qint64> m_localSockets; // by "local>remote" endpoint text
+    QHash<SocketEnds, qint64> m_localSockets;
     QHash<quint16, ListenerInfo> m_listeners;
 };
 

@@ -43,16 +43,16 @@ void TransferHealth::onPacket(const Packet &p)
     if (!(f & (AnalysisRetransmission | AnalysisZeroWindow) ||
           (m_stalls.size() > 0 && !(p.tcpFlags & TS_TCP_RST))))
         return;
-    const QString src = endpointText(addressText(p.family, p.srcAddr), p.srcPort);
-    const QString dst = endpointText(addressText(p.family, p.dstAddr), p.dstPort);
+    const QString srcAddr = addressText(p.family, p.srcAddr);
+    const QString dstAddr = addressText(p.family, p.dstAddr);
     // The receiving socket's copy of a segment a local socket sent is not counted again.
-    const bool secondLocalCopy =
-        p.direction == PacketDirection::In && m_ctx.isLocalSocket(src + QLatin1Char('>') + dst);
+    const bool secondLocalCopy = p.direction == PacketDirection::In &&
+                                 m_ctx.isLocalSocket({srcAddr, p.srcPort, dstAddr, p.dstPort});
     if (f & AnalysisRetransmission && m_retransmitOn && !secondLocalCopy &&
         !(m_kernelRetransmits && p.direction == PacketDirection::Out))
         onRetransmission(p.connectionId, p.timeNs, 1, p.id);
     if (m_stallOn)
-        onWindow(p, src, dst);
+        onWindow(p, endpointText(srcAddr, p.srcPort), endpointText(dstAddr, p.dstPort));
 }
 
 void TransferHealth::onEvent(const KernelEvent &e)

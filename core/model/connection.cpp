@@ -34,10 +34,15 @@ Enum fromName(const std::array<const char *, N> &names, const QString &name, Enu
 
 } // namespace
 
-QString tcpStateName(TcpState state)
+const char *tcpStateNameAscii(TcpState state)
 {
     const auto i = static_cast<std::size_t>(state);
-    return QString::fromLatin1(i < kStateNames.size() ? kStateNames[i] : kStateNames[0]);
+    return i < kStateNames.size() ? kStateNames[i] : kStateNames[0];
+}
+
+QString tcpStateName(TcpState state)
+{
+    return QString::fromLatin1(tcpStateNameAscii(state));
 }
 
 TcpState tcpStateFromName(const QString &name)

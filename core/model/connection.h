@@ -36,6 +36,7 @@ enum class TcpState : std::uint8_t
 
 // "ESTABLISHED", "SYN_SENT", ... (names as in ss/tcpstates); "UNKNOWN" for anything else.
 QString tcpStateName(TcpState state);
+const char *tcpStateNameAscii(TcpState state);  // the same name, static ASCII
 TcpState tcpStateFromName(const QString &name); // inverse; Unknown when not a name
 
 enum class CloseReason : std::uint8_t

@@ -403,8 +403,8 @@ bool SessionWriter::Private::writeConnection(const Connection &c, QString *err)
         sqlite3_bind_int64(h, 1, c.id);
         sqlite3_bind_int64(h, 2, i);
         sqlite3_bind_int64(h, 3, sc.timeNs);
-        sqlite::bindText(h, 4, tcpStateName(sc.from));
-        sqlite::bindText(h, 5, tcpStateName(sc.to));
+        sqlite3_bind_text(h, 4, tcpStateNameAscii(sc.from), -1, SQLITE_STATIC);
+        sqlite3_bind_text(h, 5, tcpStateNameAscii(sc.to), -1, SQLITE_STATIC);
         sqlite3_bind_int64(h, 6, sc.ctxPid);
         sqlite::bindText(h, 7, sc.ctxComm);
         if (!stepDone(db.get(), h, err))
@@ -503,7 +503,7 @@ bool SessionWriter::Private::writeBatch(std::deque<Work> &batch, bool final, QSt
             ok = writeInfo(*info, err);
         } else if (auto *packets = std::get_if<QVector<Packet>>(&batch[i])) {
             if (chunked) {
-                chunks.addPackets(*packets);
+                chunks.addPackets(std::move(*packets));
                 // The batch's copy goes as its packets are buffered, and a batch of a long
                 // backlog is written as it goes: memory holds one copy of a bounded number.
                 *packets = {};

@@ -133,10 +133,10 @@ bool ChunkWriter::forget(qint64 connectionId)
     return true;
 }
 
-void ChunkWriter::addPackets(const QVector<Packet> &packets)
+void ChunkWriter::addPackets(QVector<Packet> packets)
 {
     const auto now = std::chrono::steady_clock::now();
-    for (const Packet &p : packets) {
+    for (Packet &p : packets) {
         Buffer<Packet> &b = m_packets[p.connectionId];
         if (b.records.isEmpty()) {
             b.since = now;
@@ -144,16 +144,17 @@ void ChunkWriter::addPackets(const QVector<Packet> &packets)
             // 4, 8, 16) cost more reallocations and copies than the packets' own storage.
             b.records.reserve(kFirstPacketReserve);
         }
-        b.records.append(p);
+        const qint64 id = p.connectionId;
+        b.records.append(std::move(p));
         ++m_packetsBuffered;
         // A closed connection's row usually comes before its last packets (a batch carries the
         // rows first): they go out at the next flush too, not after waiting kMaxAge.
-        if (m_closed.value(p.connectionId))
-            m_closing.insert(p.connectionId);
+        if (m_closed.value(id))
+            m_closing.insert(id);
         // From its first packet on, the row counts what is in chunks (nothing yet).
-        if (p.connectionId != 0 && !m_stored.contains(p.connectionId)) {
-            m_stored.insert(p.connectionId, PacketCounts{});
-            m_totalsDirty.insert(p.connectionId);
+        if (id != 0 && !m_stored.contains(id)) {
+            m_stored.insert(id, PacketCounts{});
+            m_totalsDirty.insert(id);
         }
     }
 }
@@ -181,8 +182,9 @@ bool ChunkWriter::writePackets(qint64 connectionId, QVector<Packet> &packets, QS
 {
     // Ids of one connection arrive in increasing order; a chunk holds a run of increasing ids
     // spanning less than kMaxIdSpan (a longer gap, or an id out of order, starts the next one).
-    std::stable_sort(packets.begin(), packets.end(),
-                     [](const Packet &a, const Packet &b) { return a.id < b.id; });
+    const auto byId = [](const Packet &a, const Packet &b) { return a.id < b.id; };
+    if (!std::is_sorted(packets.cbegin(), packets.cend(), byId))
+        std::stable_sort(packets.begin(), packets.end(), byId);
     const chunk::Tuple tuple = connectionId == 0 ? chunk::Tuple{} : m_tuples.value(connectionId);
     qsizetype start = 0;
     while (start < packets.size()) {

@@ -37,7 +37,7 @@ public:
     void setKernelMetrics(bool on) { m_kernelMetrics = on; }
 
     void noteConnection(const Connection &c);
-    void addPackets(const QVector<Packet> &packets);
+    void addPackets(QVector<Packet> packets);
     // The packet totals a connection's row carries: for a connection this writer has packets
     // of, those of its packets already in chunks (in the file), so that the row and the chunks
     // committed with it always agree, also when the recorder is killed or the disk fills up;
