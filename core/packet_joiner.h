@@ -46,6 +46,8 @@
 #include <array>
 #include <span>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace tcpscope {
 
@@ -171,8 +173,8 @@ private:
     QHash<TupleKey, Held> m_held;
     qsizetype m_heldCount = 0;
     std::unordered_map<qint64, TcpAnalyzer> m_analyzers;
-    QVector<Packet> m_out;     // decided, no id yet (takePackets numbers them in time order)
-    qsizetype m_outSorted = 0; // m_out's first ones, left in time order by takePackets
+    QVector<Packet> m_out; // decided, no id yet (takePackets numbers them in time order)
+    std::vector<std::pair<qint64, qsizetype>> m_order; // takePackets' (time, position) pairs
     quint64 m_portsReused = 0;
     QVector<InterfaceInfo> m_interfaces;
     bool m_interfacesChanged = false;
