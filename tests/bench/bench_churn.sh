@@ -79,11 +79,16 @@ bench_setup "$build" stdbuf
 driver=$build/bin/bench_churn_driver
 [ -x "$driver" ] || die "$driver not found: cmake --build $build --target bench_churn_driver"
 builds=("$build")
+# Each build's name in the table and in its files: its directory's name, or (when both are
+# called the same, e.g. two "build" directories) "this" and "other".
+labels=("$(basename "$build")")
 if [ -n "$other" ]; then
     for b in "$other/bin/tcpscope" "$other/bin/tcpscope-helper"; do
         [ -x "$b" ] || die "$b not found"
     done
     builds+=("$other")
+    labels+=("$(basename "$other")")
+    [ "${labels[0]}" = "${labels[1]}" ] && labels=(this other)
 fi
 [ $keep = 1 ] && bench_exit_hooks+=("cp -a '$work' '$work.kept' && echo 'sessions kept in $work.kept' >&2")
 
@@ -130,11 +135,11 @@ writer_ticks() {
     echo $n
 }
 
-# step BUILD RATE: one measured step; prints its table row and appends "build rate ok" to
+# step BUILD LABEL RATE: one measured step; prints its table row and appends "build rate ok" to
 # $work/verdicts and "rate ok" to $work/tcplife (when tcplife ran).
 step() {
-    local b=$1 rate=$2 tag file tlpid='' timepid='' rec='' hp='' hticks=0 wticks=0 t
-    tag=$(basename "$b")-$rate
+    local b=$1 label=$2 rate=$3 tag file tlpid='' timepid='' rec='' hp='' hticks=0 wticks=0 t
+    tag=$label-$rate
     file=$work/$tag.tcpscope
     tcpscope=$b/bin/tcpscope
     export TCPSCOPE_HELPER=$b/bin/tcpscope-helper
@@ -209,7 +214,7 @@ step() {
     "$tcpscope" info --json "$file" >"$work/$tag.json" || die "info failed"
     python3 - "$out" "$work/$tag.csv" "$work/$tag.json" "$work/$tag.time" "$hticks" "$ticks" \
         "$stop0" "$stop1" "$((opens1 - opens0))" "$port" "$work/$tag.tcplife" \
-        "$work/$tag.tcplife.err" "$(basename "$b")" "$rate" "$work/verdicts" "$work/tcplife" \
+        "$work/$tag.tcplife.err" "$label" "$rate" "$work/verdicts" "$work/tcplife" \
         "${tlpid:+1}" "$wticks" "$((pre_rec + pre_h))" "$pre_h" "$pre_w" <<'PY'
 import csv, json, re, sys
 (out, csvf, jsonf, timef, hticks, tck, s0, s1, opens, port, tlf, tlerr, build, rate, verdicts,
@@ -263,8 +268,8 @@ printf "%-10s %6s %8s %7s %6s %8s %9s %7s %8s %9s %7s %6s %8s %8s %7s  %-22s %7s
     target achieved made failed complete lost missed not_read not_written pkt_lost cpu_s helper_s \
     writer_s drain_s "tcplife (lines/conns)" opens verdict
 for rate in $rates; do
-    for b in "${builds[@]}"; do
-        step "$b" "$rate"
+    for i in "${!builds[@]}"; do
+        step "${builds[$i]}" "${labels[$i]}" "$rate"
     done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
