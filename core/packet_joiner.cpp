@@ -76,8 +76,8 @@ Packet PacketJoiner::toPacket(const ts_packet &r, qint64 offset, std::span<const
     p.ipHdrLen = r.ip_hdr_len;
     p.tcpHdrLen = r.tcp_hdr_len;
     // Never trust a length field further than the array it describes.
-    p.options = QByteArray(reinterpret_cast<const char *>(r.options),
-                           std::min<int>(r.opt_len, TS_TCP_OPTIONS_MAX));
+    static_assert(TcpOptionBytes::kMax == TS_TCP_OPTIONS_MAX);
+    p.options = TcpOptionBytes(r.options, std::min<int>(r.opt_len, TS_TCP_OPTIONS_MAX));
     if (!snap.empty())
         p.payload = QByteArray(reinterpret_cast<const char *>(snap.data()),
                                qsizetype(std::min<std::size_t>(snap.size(), TS_SNAP_MAX)));

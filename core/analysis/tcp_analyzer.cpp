@@ -58,10 +58,10 @@ quint64 elapsedNs(qint64 now, qint64 then)
 // Bytes the SACK blocks of one packet report as received, as Wireshark's bytes-in-flight counts
 // them: only the first three blocks (its store is 1-based with room for three). Options that do
 // not parse cleanly up to the SACK option count as no SACK.
-quint32 sackedBytes(const QByteArray &options)
+quint32 sackedBytes(const TcpOptionBytes &options)
 {
-    const auto *o = reinterpret_cast<const quint8 *>(options.constData());
-    const int len = options.size();
+    const quint8 *o = options.bytes();
+    const int len = int(options.size());
     int i = 0;
     while (i < len) {
         if (o[i] == 0)

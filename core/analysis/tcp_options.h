@@ -17,6 +17,10 @@ inline TcpOptions parseTcpOptions(const QByteArray &bytes)
     return parseTcpOptions(reinterpret_cast<const std::uint8_t *>(bytes.constData()),
                            static_cast<std::size_t>(bytes.size()));
 }
+inline TcpOptions parseTcpOptions(const TcpOptionBytes &bytes)
+{
+    return parseTcpOptions(bytes.bytes(), static_cast<std::size_t>(bytes.size()));
+}
 // "MSS", "Window scale", "SACK permitted", "SACK", "Timestamps", "EOL", "NOP", "TFO",
 // "MPTCP", ... or "Unknown (kind N)".
 QString tcpOptionName(quint8 kind);

@@ -4,6 +4,8 @@
 // (file + signals).
 #include "capture/live_capture_private.h"
 
+#include <QMetaMethod>
+
 #include <algorithm>
 #include <poll.h>
 
@@ -111,19 +113,9 @@ void LiveCapture::Private::publish(bool force)
         writer->writeOwnerNames(owners->newNames(changed));
     else if (!remoteNames.isEmpty())
         writer->writeOwnerNames(newRemoteNames(changed));
-    if (trigger) {
-        // Packets and samples wait in the trigger ring; events, drops and listener samples
-        // (few, and what explains an incident) are always written.
-        trigger->add(packets, kernelData.samples);
-        KernelData always = kernelData;
-        always.samples.clear();
-        if (!always.isEmpty())
-            writer->writeKernelData(always);
-    } else {
-        writer->writePackets(packets);
-        if (!kernelData.isEmpty())
-            writer->writeKernelData(kernelData);
-    }
+    // The alert engine looks at the batch before the writer takes it: unless someone watches
+    // packetsAdded, the packets then go to the writer's thread as they are, not copied when
+    // that thread moves them into its buffers.
     QVector<Alert> raised;
     if (alerts) {
         alerts->addBatch(changed, packets, kernelData);
@@ -133,8 +125,27 @@ void LiveCapture::Private::publish(bool force)
             alerts->advanceTo(qint64(lastStatsNs) + offsetNs -
                               qint64(pipeline.window().windowNs()) - 500'000'000);
         raised = alerts->takeAlerts();
-        writer->writeAlerts(raised);
     }
+    const bool packetsWatched =
+        q->isSignalConnected(QMetaMethod::fromSignal(&LiveCapture::packetsAdded));
+    if (trigger) {
+        // Packets and samples wait in the trigger ring; events, drops and listener samples
+        // (few, and what explains an incident) are always written.
+        trigger->add(packets, kernelData.samples);
+        KernelData always = kernelData;
+        always.samples.clear();
+        if (!always.isEmpty())
+            writer->writeKernelData(always);
+    } else {
+        if (packetsWatched)
+            writer->writePackets(packets);
+        else
+            writer->writePackets(std::move(packets));
+        if (!kernelData.isEmpty())
+            writer->writeKernelData(kernelData);
+    }
+    if (alerts)
+        writer->writeAlerts(raised);
     if (trigger) {
         bool opened = false;
         // A repeat that throttling kept off the screen still keeps its window.
@@ -149,7 +160,7 @@ void LiveCapture::Private::publish(bool force)
         KernelData due;
         QVector<Packet> duePackets;
         trigger->take(&duePackets, &due.samples);
-        writer->writePackets(duePackets);
+        writer->writePackets(std::move(duePackets));
         if (!due.isEmpty())
             writer->writeKernelData(due);
         if (opened) {

@@ -9,7 +9,7 @@ namespace {
 
 qint64 bytesOf(const Packet &p)
 {
-    return qint64(sizeof(Packet)) + p.options.size() + p.payload.size();
+    return qint64(sizeof(Packet)) + p.payload.size();
 }
 
 } // namespace

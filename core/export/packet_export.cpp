@@ -111,7 +111,7 @@ QVector<Cell> cells(const Packet &p, const PeerTransitMark &mark)
         Cell::unum(p.ipId),
         Cell::unum(p.ipHdrLen),
         Cell::unum(p.tcpHdrLen),
-        hex(p.options),
+        hex(p.options.toByteArray()),
         hex(p.payload),
         Cell::text(analysisFlagNames(p.analysis)),
         Cell::unum(p.dupAckNum),

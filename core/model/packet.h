@@ -10,8 +10,10 @@
 #include <QString>
 #include <QVector>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <vector>
 
@@ -91,6 +93,50 @@ struct TcpOptions
     QString error;                // empty = all bytes parsed cleanly
 };
 
+// The raw TCP option bytes of one packet: at most 40, the most a TCP header holds (what the
+// kernel side copies, TS_TCP_OPTIONS_MAX). Kept inside the Packet, so recording a packet
+// allocates nothing for its options. Longer input is cut at 40 bytes.
+class TcpOptionBytes
+{
+public:
+    static constexpr qsizetype kMax = 40;
+
+    TcpOptionBytes() = default;
+    TcpOptionBytes(const void *data, qsizetype len)
+        : m_size(quint8(std::clamp<qsizetype>(data ? len : 0, 0, kMax)))
+    {
+        if (m_size > 0)
+            std::memcpy(m_bytes.data(), data, m_size);
+    }
+    // Implicit, so option bytes can be given as a QByteArray (tests, the v1-v3 reader).
+    TcpOptionBytes(const QByteArray &bytes) // NOLINT(google-explicit-constructor)
+        : TcpOptionBytes(bytes.constData(), bytes.size())
+    {
+    }
+
+    qsizetype size() const { return m_size; }
+    bool isEmpty() const { return m_size == 0; }
+    void clear() { m_size = 0; }
+    const char *constData() const { return reinterpret_cast<const char *>(m_bytes.data()); }
+    const quint8 *bytes() const { return m_bytes.data(); }
+    const char *cbegin() const { return constData(); }
+    const char *cend() const { return constData() + m_size; }
+    const char *begin() const { return cbegin(); }
+    const char *end() const { return cend(); }
+    char operator[](qsizetype i) const { return constData()[i]; }
+    QByteArray toByteArray() const { return QByteArray(constData(), m_size); }
+
+    friend bool operator==(const TcpOptionBytes &a, const TcpOptionBytes &b)
+    {
+        return a.m_size == b.m_size &&
+               std::memcmp(a.m_bytes.data(), b.m_bytes.data(), a.m_size) == 0;
+    }
+
+private:
+    std::array<quint8, kMax> m_bytes{};
+    quint8 m_size = 0;
+};
+
 struct Packet
 {
     qint64 id = 0;           // 1-based, capture order within the session
@@ -123,8 +169,8 @@ struct Packet
     quint32 ipId = 0;
     quint8 ipHdrLen = 0;
     quint8 tcpHdrLen = 0;
-    QByteArray options; // raw option bytes (<= 40)
-    QByteArray payload; // payload snapshot (<= 256 bytes), empty when not captured
+    TcpOptionBytes options; // raw option bytes (<= 40)
+    QByteArray payload;     // payload snapshot (<= 256 bytes), empty when not captured
 
     // Filled by TcpAnalyzer (core/analysis/tcp_analyzer.h); stored in the session file.
     quint32 analysis = 0;      // AnalysisFlag bits

@@ -413,7 +413,7 @@ bool decodePackets(const QByteArray &raw, qint64 connectionId, QVector<Packet> *
         p.ackRttNs = optional(30, kHasAckRtt);
         const quint8 ol = at<quint8>(c[31], i);
         const quint16 sl = at<quint16>(c[32], i);
-        p.options = QByteArray(opts, ol);
+        p.options = TcpOptionBytes(opts, ol);
         opts += ol;
         p.payload = QByteArray(snaps, sl);
         snaps += sl;

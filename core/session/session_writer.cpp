@@ -770,14 +770,15 @@ void SessionWriter::writeConnection(const Connection &conn)
     d->enqueue(conn);
 }
 
-void SessionWriter::writePackets(const QVector<Packet> &packets)
+void SessionWriter::writePackets(QVector<Packet> packets)
 {
     if (packets.isEmpty())
         return;
     qint64 bytes = 0;
     for (const Packet &p : packets)
-        bytes += qint64(sizeof(Packet)) + p.options.size() + p.payload.size();
-    d->enqueue(packets, bytes, quint64(packets.size()));
+        bytes += qint64(sizeof(Packet)) + p.payload.size();
+    const auto count = quint64(packets.size());
+    d->enqueue(std::move(packets), bytes, count);
 }
 
 void SessionWriter::writeKernelData(const KernelData &data)

@@ -30,7 +30,7 @@ public:
     // connections they name first (LiveCapture does: connections, then packets).
     // Packets and kernel records that arrive while the queue holds more than its byte budget
     // (the disk cannot keep up) are left out and counted in meta `writer_dropped`.
-    void writePackets(const QVector<Packet> &packets);
+    void writePackets(QVector<Packet> packets);
     // Appends samples, events, drops and listener samples (connectionId 0 stored as NULL).
     void writeKernelData(const KernelData &data);
     // Appends alerts the detectors raised (format 4.4 table `alerts`; nothing for older formats).

@@ -78,9 +78,10 @@ QVector<Packet> traffic(QRandomGenerator &r, const Connection &c, bool bulk, qin
         p.sockState = 1;
         p.ifindex = 2;
         tsval += r.bounded(3);
-        p.options = QByteArray("\x01\x01\x08\x0a", 4);
-        p.options.append(reinterpret_cast<const char *>(&tsval), 4);
-        p.options.append(reinterpret_cast<const char *>(&tsval), 4);
+        QByteArray options("\x01\x01\x08\x0a", 4);
+        options.append(reinterpret_cast<const char *>(&tsval), 4);
+        options.append(reinterpret_cast<const char *>(&tsval), 4);
+        p.options = options;
         p.scaledWindow = qint64(p.window) << 7;
         p.bytesInFlight = out_ ? qint64(r.bounded(64)) * 1448 : -1;
         p.ackRttNs = out_ ? -1 : 20000 + r.bounded(50000);

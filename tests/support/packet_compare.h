@@ -41,7 +41,7 @@ inline void comparePackets(const Packet &a, const Packet &b)
     QCOMPARE(a.ipId, b.ipId);
     QCOMPARE(a.ipHdrLen, b.ipHdrLen);
     QCOMPARE(a.tcpHdrLen, b.tcpHdrLen);
-    QCOMPARE(a.options, b.options);
+    QCOMPARE(a.options.toByteArray(), b.options.toByteArray());
     QCOMPARE(a.payload, b.payload);
     QCOMPARE(a.analysis, b.analysis);
     QCOMPARE(a.dupAckNum, b.dupAckNum);

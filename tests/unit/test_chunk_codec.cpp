@@ -192,9 +192,10 @@ Packet packet(QRandomGenerator &r, qint64 id, qint64 ts, const Connection *c, bo
     p.bytesInFlight = optional();
     p.scaledWindow = r.bounded(2) ? -1 : qint64(r.bounded(65536)) << r.bounded(15);
     p.ackRttNs = optional();
-    p.options = QByteArray(r.bounded(41), '\0');
-    for (char &b : p.options)
+    QByteArray options(r.bounded(41), '\0');
+    for (char &b : options)
         b = char(r.bounded(256));
+    p.options = options;
     p.payload = QByteArray(r.bounded(3) ? 0 : r.bounded(257), '\0');
     for (char &b : p.payload)
         b = char(r.bounded(256));
@@ -288,8 +289,8 @@ void TestChunkCodec::packetsRoundTrip()
         p.tcpHdrLen = 32;
         p.ipId = quint32(i);
         p.sockId = 0x1234;
-        p.options = QByteArray("\x01\x01\x08\x0a", 4) + QByteArray::number(1000000 + i / 4);
-        p.options.resize(12);
+        p.options =
+            (QByteArray("\x01\x01\x08\x0a", 4) + QByteArray::number(1000000 + i / 4)).left(12);
         p.scaledWindow = 512 << 7;
         p.bytesInFlight = out ? 1448 * (i % 20) : -1;
         bulk.append(p);

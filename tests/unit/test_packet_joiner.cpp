@@ -84,7 +84,7 @@ void TestPacketJoiner::conversion()
     QCOMPARE(p.window, quint16(64240));
     QCOMPARE(p.tcpFlags, quint8(TS_TCP_SYN | TS_TCP_ECE | TS_TCP_CWR));
     QCOMPARE(p.sockState, quint8(SYN_SENT));
-    QCOMPARE(p.options, QByteArray("\x02\x04\x05\xb4", 4));
+    QCOMPARE(p.options.toByteArray(), QByteArray("\x02\x04\x05\xb4", 4));
     QCOMPARE(p.tos, quint8(2));
     QCOMPARE(p.ipId, 4242u);
     QCOMPARE(p.gsoSegs, quint16(2));

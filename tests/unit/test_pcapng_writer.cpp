@@ -333,7 +333,7 @@ void TestPcapngWriter::ipv4HeaderAndOptions()
     QCOMPARE(quint8(t[12]) >> 4, 10);
     QCOMPARE(quint8(t[13]), quint8(0xC2)); // CWR|ECE|SYN
     QCOMPARE(be16(t, 14), quint16(65495));
-    QCOMPARE(t.mid(20), v4Syn().options);
+    QCOMPARE(t.mid(20), v4Syn().options.toByteArray());
     QCOMPARE(QString::fromUtf8(e.options.values.value(1)),
              QStringLiteral("pid=1234 comm=curl conn=1 sock=0xabc dir=out"));
     QCOMPARE(le32(e.options.values.value(2), 0), 2u); // epb_flags: outbound
@@ -415,7 +415,7 @@ void TestPcapngWriter::malformedPackets()
     badOffset.options.clear();
     Packet truncOpts = v4Syn();
     truncOpts.parseStatus = TS_PARSE_TRUNC_OPTIONS;
-    truncOpts.options = truncOpts.options.left(6);
+    truncOpts.options = truncOpts.options.toByteArray().left(6);
     Packet frag = v4Syn();
     frag.parseStatus = TS_PARSE_FRAGMENT;
     frag.ipFrag = 0x4;
@@ -432,7 +432,7 @@ void TestPcapngWriter::malformedPackets()
     const Epb b = parseEpb(blocks[4]);
     QCOMPARE(b.capLen, 20u + 20u + 6u); // the packet ended inside its options
     QCOMPARE(b.origLen, 20u + 40u);
-    QCOMPARE(b.data.mid(40), truncOpts.options);
+    QCOMPARE(b.data.mid(40), truncOpts.options.toByteArray());
     QVERIFY(b.options.values.value(1).contains("malformed: TCP options truncated"));
 
     const Epb c = parseEpb(blocks[5]);

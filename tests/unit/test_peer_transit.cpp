@@ -111,10 +111,11 @@ Packet packetOf(const TransitSegment &s, qint64 connectionId, qint64 t0Ns)
     p.window = s.window;
     p.payloadLen = s.length - ((s.flags & TS_TCP_SYN) ? 1 : 0) - ((s.flags & TS_TCP_FIN) ? 1 : 0);
     // The timestamp option: NOP NOP kind 8 len 10 TSval TSecr.
-    p.options = QByteArray::fromHex("0101080a");
+    QByteArray options = QByteArray::fromHex("0101080a");
     for (int shift = 24; shift >= 0; shift -= 8)
-        p.options.append(char((s.tsVal >> shift) & 0xff));
-    p.options.append(4, '\0');
+        options.append(char((s.tsVal >> shift) & 0xff));
+    options.append(4, '\0');
+    p.options = options;
     p.tcpHdrLen = 32;
     p.ipHdrLen = 20;
     return p;

@@ -156,7 +156,7 @@ QString render(const Packet &p)
                .arg(p.ipId)
                .arg(p.ipHdrLen)
                .arg(p.tcpHdrLen)
-               .arg(QString::fromLatin1(p.options.toHex())) +
+               .arg(QString::fromLatin1(p.options.toByteArray().toHex())) +
            QStringLiteral(" payload=%1 analysis=%2 dup=%3 rel=%4/%5 flight=%6 swin=%7 rtt=%8")
                .arg(QString::fromLatin1(p.payload.toHex()))
                .arg(p.analysis)

@@ -30,6 +30,7 @@ private slots:
     void randomBytesStayInBounds();
     void optionNames();
     void valueTexts();
+    void packetOptionBytes();
 };
 
 namespace {
@@ -282,6 +283,37 @@ void TestTcpOptions::valueTexts()
     QCOMPARE(tcpOptionValueText(TcpOption{34, 6, bytes({0xca, 0xfe, 1, 2})}),
              QStringLiteral("cookie cafe0102"));
     QCOMPARE(tcpOptionValueText(TcpOption{30, 4, bytes({0, 0x81})}), QStringLiteral("0x0081"));
+}
+
+// A packet keeps its option bytes inline: at most 40, longer input cut, no input = none.
+void TestTcpOptions::packetOptionBytes()
+{
+    const TcpOptionBytes none;
+    QVERIFY(none.isEmpty());
+    QCOMPARE(none.toByteArray(), QByteArray());
+    QVERIFY(TcpOptionBytes(nullptr, 12).isEmpty());
+    QVERIFY(TcpOptionBytes("\x01", -3).isEmpty());
+
+    const QByteArray syn =
+        bytes({2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 123, 0, 0, 0, 0, 1, 3, 3, 7});
+    const TcpOptionBytes b = syn;
+    QCOMPARE(b.size(), syn.size());
+    QCOMPARE(b.toByteArray(), syn);
+    QCOMPARE(QByteArray(b.cbegin(), int(b.cend() - b.cbegin())), syn);
+    QCOMPARE(int(b[3]), int(char(0xb4)));
+    QCOMPARE(parseTcpOptions(b).mss, std::optional<quint16>(1460));
+    QVERIFY(b == TcpOptionBytes(syn.constData(), syn.size()));
+    QVERIFY(!(b == TcpOptionBytes(syn.constData(), syn.size() - 1)));
+    QVERIFY(!(b == TcpOptionBytes(syn.left(19) + char(8))));
+
+    const QByteArray tooLong(64, char(1));
+    const TcpOptionBytes cut = tooLong;
+    QCOMPARE(cut.size(), TcpOptionBytes::kMax);
+    QCOMPARE(cut.toByteArray(), tooLong.left(40));
+    TcpOptionBytes cleared = b;
+    cleared.clear();
+    QVERIFY(cleared.isEmpty());
+    QVERIFY(cleared == none);
 }
 
 QTEST_APPLESS_MAIN(TestTcpOptions)
