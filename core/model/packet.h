@@ -103,10 +103,11 @@ public:
 
     TcpOptionBytes() = default;
     TcpOptionBytes(const void *data, qsizetype len)
-        : m_size(quint8(std::clamp<qsizetype>(data ? len : 0, 0, kMax)))
     {
-        if (m_size > 0)
-            std::memcpy(m_bytes.data(), data, m_size);
+        if (!data || len <= 0)
+            return;
+        m_size = quint8(std::min(len, kMax));
+        std::memcpy(m_bytes.data(), data, m_size);
     }
     // Implicit, so option bytes can be given as a QByteArray (tests, the v1-v3 reader).
     TcpOptionBytes(const QByteArray &bytes) // NOLINT(google-explicit-constructor)
