@@ -142,14 +142,6 @@ const QString &ConnectionTracker::commText(const char (&comm)[TS_COMM_LEN])
     });
 }
 
-const QString &ConnectionTracker::addressText(int family, const __u8 (&addr)[16])
-{
-    RecentTexts<1 + 16, 256>::Key key;
-    key[0] = char(family);
-    std::memcpy(key.data() + 1, addr, 16);
-    return m_addresses.text(key, [&] { return tcpscope::addressText(family, addr); });
-}
-
 void ConnectionTracker::onStateChange(const ts_state_change &rec)
 {
     const qint64 wallNs = static_cast<qint64>(rec.hdr.ts_ns) + m_offsetNs;
@@ -166,17 +158,16 @@ void ConnectionTracker::onStateChange(const ts_state_change &rec)
     }
     if (rec.netns_ino != 0)
         c.netnsIno = rec.netns_ino;
-    const int family = familyFromAf(rec.family);
-    if (c.family == 0 || rec.sport != 0 || rec.dport != 0 || !isZero(rec.saddr)) {
+    const AddressFamily family = familyFromAf(rec.family);
+    if (c.localAddr.isNull() || rec.sport != 0 || rec.dport != 0 || !isZero(rec.saddr)) {
         // Ports and addresses fill in as the socket binds/connects; never overwrite with zeros.
-        c.family = family;
-        if (rec.sport != 0 || c.localAddr.isEmpty() || !isZero(rec.saddr)) {
-            c.localAddr = addressText(family, rec.saddr);
+        if (rec.sport != 0 || c.localAddr.family() != family || !isZero(rec.saddr)) {
+            c.localAddr = IpAddress(family, rec.saddr);
             if (rec.sport != 0)
                 c.localPort = rec.sport;
         }
-        if (rec.dport != 0 || c.remoteAddr.isEmpty()) {
-            c.remoteAddr = addressText(family, rec.daddr);
+        if (rec.dport != 0 || c.remoteAddr.family() != family) {
+            c.remoteAddr = IpAddress(family, rec.daddr);
             c.remotePort = rec.dport;
         }
     }

@@ -80,7 +80,6 @@ public:
 private:
     Connection &connectionFor(const ts_state_change &rec, qint64 wallNs);
     const QString &commText(const char (&comm)[TS_COMM_LEN]);
-    const QString &addressText(int family, const __u8 (&addr)[16]);
     void rememberClosed(const Connection &c);
     void addTombstone(quint64 sockId);
 
@@ -98,7 +97,6 @@ private:
     QSet<quint64> m_tombstones;
     std::deque<quint64> m_tombstoneOrder;
     RecentTexts<TS_COMM_LEN> m_comms;
-    RecentTexts<1 + 16, 256> m_addresses; // family, then the address bytes
     quint64 m_orphanStats = 0;
     quint64 m_evicted = 0;
     quint64 m_evictedEarly = 0;

@@ -15,19 +15,25 @@ bool pureSyn(quint8 flags)
     return (flags & TS_TCP_SYN) && !(flags & TS_TCP_ACK);
 }
 
+// Key of m_listenerByFamilyPort.
+quint32 familyPort(AddressFamily family, quint16 port)
+{
+    return quint32(family) << 16 | port;
+}
+
 } // namespace
 
 void KernelJoiner::onStateChange(const ts_state_change &rec)
 {
     const qint64 id = m_tracker.idForSock(rec.sock_id);
     if (id != 0) {
-        const int family = familyFromAf(rec.family);
+        const AddressFamily family = familyFromAf(rec.family);
         if (rec.newstate == quint8(TcpState::Listen) && rec.sport != 0) {
-            m_listenerByFamilyPort.insert(quint32(family) << 16 | rec.sport, id);
+            m_listenerByFamilyPort.insert(familyPort(family, rec.sport), id);
             m_listenerByPort.insert(rec.sport, id);
         } else if (rec.oldstate == quint8(TcpState::Listen)) {
             // Stopped listening: the port may be taken by another listener from now on.
-            m_listenerByFamilyPort.remove(quint32(family) << 16 | rec.sport);
+            m_listenerByFamilyPort.remove(familyPort(family, rec.sport));
             if (m_listenerByPort.value(rec.sport) == id)
                 m_listenerByPort.remove(rec.sport);
         }
@@ -58,10 +64,8 @@ qint64 KernelJoiner::byTuple(const Item &item, bool localIsB) const
 {
     if (item.aPort == 0 || item.bPort == 0)
         return 0;
-    const TupleKey key = localIsB ? PacketJoiner::tupleKey(item.family, item.b.data(), item.bPort,
-                                                           item.a.data(), item.aPort)
-                                  : PacketJoiner::tupleKey(item.family, item.a.data(), item.aPort,
-                                                           item.b.data(), item.bPort);
+    const TupleKey key = localIsB ? PacketJoiner::tupleKey(item.b, item.bPort, item.a, item.aPort)
+                                  : PacketJoiner::tupleKey(item.a, item.aPort, item.b, item.bPort);
     // The instance alive at the record's time (one socket lifetime; see PacketJoiner).
     const auto *drop = std::get_if<DropEvent>(&item.value);
     return m_packets.tupleTargetAt(key, timeOf(item), drop && pureSyn(drop->tcpFlags));
@@ -74,7 +78,7 @@ qint64 KernelJoiner::listenerFor(const Item &item) const
         if (c && c->role == ConnectionRole::Listener)
             return id;
     }
-    if (qint64 id = m_listenerByFamilyPort.value(quint32(item.family) << 16 | item.aPort, 0))
+    if (qint64 id = m_listenerByFamilyPort.value(familyPort(item.a.family(), item.aPort), 0))
         return id;
     return m_listenerByPort.value(item.aPort, 0);
 }
@@ -117,11 +121,10 @@ KernelJoiner::Target KernelJoiner::target(const Item &item) const
 TupleKey KernelJoiner::holdKey(const Item &item) const
 {
     if (std::holds_alternative<ListenerSample>(item.value))
-        return TupleKey::listener(item.family, item.aPort);
+        return TupleKey::listener(item.a.family(), item.aPort);
     if (item.aPort == 0 || item.bPort == 0)
         return {}; // no tuple to wait for
-    return PacketJoiner::tupleKey(item.family, item.a.data(), item.aPort, item.b.data(), item.bPort)
-        .canonical();
+    return PacketJoiner::tupleKey(item.a, item.aPort, item.b, item.bPort).canonical();
 }
 
 void KernelJoiner::add(Item &&item)
@@ -269,16 +272,14 @@ qint64 KernelJoiner::found(const Held &group)
             // A listener that predates the capture, as sock_diag reports it.
             Connection c;
             c.sockId = item.sockId;
-            c.family = item.family;
             c.localAddr = l->addr;
             c.localPort = l->port;
-            const std::array<quint8, 16> any{};
-            c.remoteAddr = addressText(item.family, any.data());
+            c.remoteAddr = IpAddress::any(l->addr.family());
             c.role = ConnectionRole::Listener;
             c.state = TcpState::Listen;
             c.startNs = timeOf(group.items.constFirst());
             const qint64 id = m_tracker.addFromPacket(std::move(c));
-            m_listenerByFamilyPort.insert(quint32(item.family) << 16 | item.aPort, id);
+            m_listenerByFamilyPort.insert(familyPort(item.a.family(), item.aPort), id);
             if (!m_listenerByPort.contains(item.aPort))
                 m_listenerByPort.insert(item.aPort, id);
             return id;
@@ -291,7 +292,6 @@ qint64 KernelJoiner::found(const Held &group)
             // A connection that predates the capture, known only from the kernel's records.
             PacketJoiner::PredatingSocket s;
             s.sockId = item.sockId;
-            s.family = item.family;
             s.local = item.a;
             s.localPort = item.aPort;
             s.remote = item.b;
@@ -335,9 +335,9 @@ void KernelJoiner::forget(const QVector<Connection> &evicted)
             continue;
         // Normally gone when it stopped listening; a listener that closed without that change
         // (a lost record) must not keep the port.
-        const quint32 familyPort = quint32(c.family) << 16 | c.localPort;
-        if (m_listenerByFamilyPort.value(familyPort) == c.id)
-            m_listenerByFamilyPort.remove(familyPort);
+        const quint32 key = familyPort(c.family(), c.localPort);
+        if (m_listenerByFamilyPort.value(key) == c.id)
+            m_listenerByFamilyPort.remove(key);
         if (m_listenerByPort.value(c.localPort) == c.id)
             m_listenerByPort.remove(c.localPort);
     }

@@ -108,10 +108,9 @@ private:
         quint64 monoNs = 0;
         quint64 sockId = 0;
         quint8 sockState = 0;
-        int family = 4;
-        std::array<quint8, 16> a{};
+        IpAddress a;
         quint16 aPort = 0;
-        std::array<quint8, 16> b{};
+        IpAddress b;
         quint16 bPort = 0;
     };
     struct Target

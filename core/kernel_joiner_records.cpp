@@ -9,17 +9,6 @@
 
 namespace tcpscope {
 
-namespace {
-
-std::array<quint8, 16> toArray(const __u8 (&addr)[16])
-{
-    std::array<quint8, 16> out{};
-    std::memcpy(out.data(), addr, 16);
-    return out;
-}
-
-} // namespace
-
 TcpSample KernelJoiner::toSample(const ts_tcp_sample &r, qint64 offset)
 {
     TcpSample s;
@@ -71,10 +60,9 @@ DropEvent KernelJoiner::toDrop(const ts_drop &r, qint64 offset)
     d.reason = r.reason;
     d.location = r.location;
     d.ifindex = r.ifindex;
-    d.family = familyFromAf(r.family);
-    d.srcAddr = addressText(d.family, r.saddr);
+    d.srcAddr = IpAddress(familyFromAf(r.family), r.saddr);
     d.srcPort = r.sport;
-    d.dstAddr = addressText(d.family, r.daddr);
+    d.dstAddr = IpAddress(familyFromAf(r.family), r.daddr);
     d.dstPort = r.dport;
     d.tcpFlags = r.tcp_flags;
     d.sockState = r.sk_state;
@@ -89,8 +77,7 @@ ListenerSample KernelJoiner::toListener(const ts_listener_sample &r, qint64 offs
     ListenerSample l;
     l.timeNs = qint64(r.hdr.ts_ns) + offset;
     l.sockId = r.sock_id;
-    l.family = familyFromAf(r.family);
-    l.addr = addressText(l.family, r.addr);
+    l.addr = IpAddress(familyFromAf(r.family), r.addr);
     l.port = r.port;
     l.backlog = r.backlog;
     l.maxBacklog = r.max_backlog;
@@ -107,10 +94,9 @@ void fillTuple(ItemT &item, const Rec &rec, quint8 sockState)
     item.monoNs = rec.hdr.ts_ns;
     item.sockId = rec.sock_id;
     item.sockState = sockState;
-    item.family = familyFromAf(rec.family);
-    item.a = toArray(rec.saddr);
+    item.a = IpAddress(familyFromAf(rec.family), rec.saddr);
     item.aPort = rec.sport;
-    item.b = toArray(rec.daddr);
+    item.b = IpAddress(familyFromAf(rec.family), rec.daddr);
     item.bPort = rec.dport;
 }
 
@@ -171,8 +157,7 @@ void KernelJoiner::onListener(const ts_listener_sample &rec)
     item.monoNs = rec.hdr.ts_ns;
     item.sockId = rec.sock_id;
     item.sockState = quint8(TcpState::Listen);
-    item.family = familyFromAf(rec.family);
-    item.a = toArray(rec.addr);
+    item.a = IpAddress(familyFromAf(rec.family), rec.addr);
     item.aPort = rec.port;
     add(std::move(item));
 }

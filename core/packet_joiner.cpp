@@ -53,9 +53,8 @@ Packet PacketJoiner::toPacket(const ts_packet &r, qint64 offset, std::span<const
     p.direction = r.direction == TS_DIR_EGRESS ? PacketDirection::Out : PacketDirection::In;
     p.parseStatus = r.parse_status;
     p.sockState = r.sock_state;
-    p.family = familyFromAf(r.family);
-    std::memcpy(p.srcAddr.data(), r.saddr, 16);
-    std::memcpy(p.dstAddr.data(), r.daddr, 16);
+    p.srcAddr = IpAddress(familyFromAf(r.family), r.saddr);
+    p.dstAddr = IpAddress(familyFromAf(r.family), r.daddr);
     p.srcPort = r.sport;
     p.dstPort = r.dport;
     p.seq = r.seq;
@@ -104,40 +103,38 @@ bool PacketJoiner::isConnectionSocketState(quint8 state)
     }
 }
 
-TupleKey PacketJoiner::tupleKey(int family, const quint8 *local, quint16 localPort,
-                                const quint8 *remote, quint16 remotePort)
+TupleKey PacketJoiner::tupleKey(const IpAddress &local, quint16 localPort, const IpAddress &remote,
+                                quint16 remotePort)
 {
-    return TupleKey::tuple(family, local, localPort, remote, remotePort);
+    return TupleKey::tuple(local, localPort, remote, remotePort);
 }
 
 TupleKey PacketJoiner::tupleKey(const Packet &p)
 {
     if (p.direction == PacketDirection::Out)
-        return tupleKey(p.family, p.srcAddr.data(), p.srcPort, p.dstAddr.data(), p.dstPort);
-    return tupleKey(p.family, p.dstAddr.data(), p.dstPort, p.srcAddr.data(), p.srcPort);
+        return tupleKey(p.srcAddr, p.srcPort, p.dstAddr, p.dstPort);
+    return tupleKey(p.dstAddr, p.dstPort, p.srcAddr, p.srcPort);
 }
 
 TupleKey PacketJoiner::tupleKey(const ts_state_change &rec)
 {
-    return tupleKey(familyFromAf(rec.family), rec.saddr, rec.sport, rec.daddr, rec.dport);
+    return TupleKey::tuple(familyFromAf(rec.family), rec.saddr, rec.sport, rec.daddr, rec.dport);
 }
 
 qint64 PacketJoiner::addPredating(const PredatingSocket &s, qint64 startNs)
 {
     Connection c;
     c.sockId = s.sockId;
-    c.family = s.family;
-    c.localAddr = addressText(s.family, s.local);
+    c.localAddr = s.local;
     c.localPort = s.localPort;
-    c.remoteAddr = addressText(s.family, s.remote);
+    c.remoteAddr = s.remote;
     c.remotePort = s.remotePort;
     c.role = ConnectionRole::Unknown;
     c.ownerSource = TS_OWNER_NONE;
     c.startNs = startNs;
     c.state = static_cast<TcpState>(s.state);
     const qint64 id = m_tracker.addFromPacket(std::move(c));
-    const TupleKey key =
-        tupleKey(s.family, s.local.data(), s.localPort, s.remote.data(), s.remotePort);
+    const TupleKey key = tupleKey(s.local, s.localPort, s.remote, s.remotePort);
     registerTuple(key, id);
     drainHeld(key, id); // its packets waiting for it go first
     return id;
@@ -401,7 +398,6 @@ void PacketJoiner::decideGroup(const TupleKey &key)
             const bool out = f.direction == PacketDirection::Out;
             PredatingSocket s;
             s.sockId = f.sockId;
-            s.family = f.family;
             s.local = out ? f.srcAddr : f.dstAddr;
             s.localPort = out ? f.srcPort : f.dstPort;
             s.remote = out ? f.dstAddr : f.srcAddr;

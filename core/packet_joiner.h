@@ -103,8 +103,8 @@ public:
     // Shared with KernelJoiner (core/kernel_joiner.h), so both join by one tuple index and found
     // connections for sockets that predate the capture by one rule.
     // Key of a local/remote tuple (core/pipeline/tuple_key.h).
-    static TupleKey tupleKey(int family, const quint8 *local, quint16 localPort,
-                             const quint8 *remote, quint16 remotePort);
+    static TupleKey tupleKey(const IpAddress &local, quint16 localPort, const IpAddress &remote,
+                             quint16 remotePort);
     static TupleKey tupleKey(const ts_state_change &rec); // the socket's local/remote
     // The latest connection registered with that tuple (open or closed), 0 = none.
     qint64 idForTuple(const TupleKey &key) const { return m_tuples.value(key).id; }
@@ -121,10 +121,9 @@ public:
     struct PredatingSocket
     {
         quint64 sockId = 0;
-        int family = 4;
-        std::array<quint8, 16> local{};
+        IpAddress local;
         quint16 localPort = 0;
-        std::array<quint8, 16> remote{};
+        IpAddress remote;
         quint16 remotePort = 0;
         quint8 state = 0; // TCP_*
     };

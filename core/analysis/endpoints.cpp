@@ -35,9 +35,9 @@ public:
         QStringList columns; // the connection columns whose values make the group
         switch (m_grouping) {
         case EndpointGrouping::RemoteAddress:
-            if (c.remoteAddr.isEmpty())
+            if (c.remoteAddr.isNull())
                 return;
-            key = c.remoteAddr;
+            key = c.remoteAddr.toString();
             columns = {QStringLiteral("remote_addr")};
             break;
         case EndpointGrouping::Port:

@@ -181,7 +181,7 @@ private:
 QString remoteLabel(const Connection &c)
 {
     if (c.role == ConnectionRole::Server) // the peer's port is ephemeral: group by host
-        return c.remoteAddr;
+        return c.remoteAddr.toString();
     return endpointText(c.remoteAddr, c.remotePort);
 }
 
@@ -433,7 +433,7 @@ Overview computeOverview(const OverviewInput &in, const OverviewOptions &options
         const QString comm = c.comm.isEmpty() ? QStringLiteral("(unknown)") : c.comm;
         procBytes.add(comm, bytes, bytes > 0 ? c.id : 0);
         procRetrans.add(comm, retrans, retrans > 0 ? c.id : 0);
-        if (!c.remoteAddr.isEmpty()) {
+        if (!c.remoteAddr.isNull()) {
             const QString remote = remoteLabel(c);
             remoteBytes.add(remote, bytes, bytes > 0 ? c.id : 0);
             remoteRetrans.add(remote, retrans, retrans > 0 ? c.id : 0);

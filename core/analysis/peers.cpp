@@ -11,15 +11,17 @@ namespace tcpscope {
 
 namespace {
 
-// The 16 bytes of an address in text (IPv4 as its IPv4-mapped IPv6 form); false when the text
-// is no address.
-bool endpointBytes(const QString &text, std::array<quint8, 16> *out)
+// The 16 bytes of an address (IPv4 as its IPv4-mapped IPv6 form); false for no address.
+bool endpointBytes(const IpAddress &addr, std::array<quint8, 16> *out)
 {
-    if (text.contains(QLatin1Char(':')))
-        return parseAddress(6, text, out->data());
+    if (addr.isV6()) {
+        *out = addr.bytes();
+        return true;
+    }
     out->fill(0);
     (*out)[10] = (*out)[11] = 0xff;
-    return parseAddress(4, text, out->data() + 12);
+    std::copy_n(addr.data(), 4, out->data() + 12);
+    return !addr.isNull();
 }
 
 qint64 endOf(qint64 endNs)
@@ -61,7 +63,7 @@ bool PeerPairer::overlap(const End &x, const End &y) const
 void PeerPairer::add(const Connection &c)
 {
     if (c.role == ConnectionRole::Listener || c.remotePort == 0 || c.localPort == 0 ||
-        c.remoteAddr.isEmpty())
+        c.remoteAddr.isNull())
         return;
     Endpoint local, remote;
     local.port = c.localPort;

@@ -2,12 +2,12 @@
 // The --filter language (capture_options.h) is parsed here, in the unprivileged app, into plain
 // data; the helper only ever sees port numbers, prefixes and interface names.
 #include "capture/capture_options.h"
+#include "model/address.h"
 
 #include <QRegularExpression>
 #include <QStringList>
 
 #include <algorithm>
-#include <arpa/inet.h>
 
 namespace tcpscope {
 
@@ -78,17 +78,13 @@ QString quoted(const QString &token)
 // Parses an address into NetFilter form (prefix = full length); false when it is not one.
 bool parseAddress(const QString &text, wire::NetFilter *out)
 {
-    const QByteArray latin = text.toLatin1();
-    wire::NetFilter f;
-    if (inet_pton(AF_INET, latin.constData(), f.addr.data()) == 1) {
-        f.family = 4;
-        f.prefixLen = 32;
-    } else if (inet_pton(AF_INET6, latin.constData(), f.addr.data()) == 1) {
-        f.family = 6;
-        f.prefixLen = 128;
-    } else {
+    const IpAddress addr = IpAddress::parse(text);
+    if (addr.isNull())
         return false;
-    }
+    wire::NetFilter f;
+    std::copy(addr.bytes().cbegin(), addr.bytes().cend(), f.addr.begin());
+    f.family = quint8(addr.family());
+    f.prefixLen = quint8(addr.size() * 8);
     *out = f;
     return true;
 }

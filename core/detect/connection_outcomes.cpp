@@ -10,13 +10,13 @@ namespace tcpscope::detail {
 
 void ConnectionOutcomes::onStateChange(const Connection &c, const StateChange &change)
 {
-    const QString remoteAddr = c.remoteAddr;
+    const QString remoteAddr = c.remoteAddr.toString();
     if (change.to == TcpState::Established &&
         (change.from == TcpState::SynSent || change.from == TcpState::SynRecv) &&
         c.handshakeNs >= 0 && m_ctx.on("handshake_slow"))
         onHandshake(c, change.timeNs);
     if (change.to == TcpState::TimeWait && m_ctx.on("time_wait_buildup") &&
-        !c.remoteAddr.isEmpty()) {
+        !c.remoteAddr.isNull()) {
         const QString remote = endpointText(c.remoteAddr, c.remotePort);
         m_ctx.countAndRaise(m_timeWaits, "time_wait_buildup", "time_wait_buildup.window",
                             "time_wait_buildup.min_sockets", remote, remote,
@@ -63,7 +63,7 @@ void ConnectionOutcomes::onDrop(const DropEvent &d)
 {
     const bool syn = (d.tcpFlags & TS_TCP_SYN) && !(d.tcpFlags & TS_TCP_ACK);
     if (syn && d.reasonName == QLatin1String("NO_SOCKET"))
-        onClosedPort(d.srcAddr, d.dstPort, d.timeNs, 0);
+        onClosedPort(d.srcAddr.toString(), d.dstPort, d.timeNs, 0);
 }
 
 void ConnectionOutcomes::sweep(qint64 nowNs)
@@ -133,7 +133,7 @@ void ConnectionOutcomes::onHandshake(const Connection &c, qint64 timeNs)
 
 void ConnectionOutcomes::onClosedPortReset(const Packet &p)
 {
-    onClosedPort(addressText(p.family, p.dstAddr), p.srcPort, p.timeNs, 0);
+    onClosedPort(p.dstAddr.toString(), p.srcPort, p.timeNs, 0);
 }
 
 // A remote's port found closed or filtered (a refused or unanswered connect, a SYN the kernel

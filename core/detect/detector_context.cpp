@@ -59,7 +59,7 @@ ConnInfo &DetectorContext::noteConnection(const Connection &c)
     // Addresses may appear only in a later update (a socket that binds late): every update.
     if (c.role == ConnectionRole::Listener)
         m_listeners.insert(c.localPort, {endpointText(c.localAddr, c.localPort), c.id});
-    else if (!c.localAddr.isEmpty() && !c.remoteAddr.isEmpty())
+    else if (!c.localAddr.isNull() && !c.remoteAddr.isNull())
         m_localSockets.insert(SocketEnds::of(c), c.id);
     return info;
 }

@@ -20,13 +20,12 @@
 
 namespace tcpscope::detail {
 
-// A socket's two ends as the model holds them (address text and port): the key of the table of
-// local sockets, compared and hashed as they are instead of formatted into one string.
+// A socket's two ends as the model holds them: the key of the table of local sockets.
 struct SocketEnds
 {
-    QString localAddr;
+    IpAddress localAddr;
     quint16 localPort = 0;
-    QString remoteAddr;
+    IpAddress remoteAddr;
     quint16 remotePort = 0;
 
     static SocketEnds of(const Connection &c)

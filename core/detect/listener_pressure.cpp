@@ -21,8 +21,7 @@ void ListenerPressure::onSynPacket(const Packet &p)
     const bool ack = p.tcpFlags & TS_TCP_ACK;
     if (!ack && p.direction == PacketDirection::In) {
         if (const ListenerInfo *l = m_ctx.listener(p.dstPort)) {
-            const QString src = addressText(p.family, p.srcAddr);
-            onSyn(p.dstPort, l->first, l->second, p.timeNs, addressId(src));
+            onSyn(p.dstPort, l->first, l->second, p.timeNs, addressId(p.srcAddr));
         }
     }
     if (ack && p.direction == PacketDirection::Out && p.sockState == 0) {
@@ -30,9 +29,8 @@ void ListenerPressure::onSynPacket(const Packet &p)
         // answered with a SYN cookie instead of queueing the half-open (a normal SYN-ACK finds
         // its request socket, a Fast Open one its child socket).
         if (m_ctx.listener(p.srcPort))
-            onSynPressure(m_cookies, p.srcPort, p.timeNs, 0,
-                          addressId(addressText(p.family, p.dstAddr)), 1, "syn_flood.min_cookies",
-                          "SYN cookies sent");
+            onSynPressure(m_cookies, p.srcPort, p.timeNs, 0, addressId(p.dstAddr), 1,
+                          "syn_flood.min_cookies", "SYN cookies sent");
     }
 }
 
@@ -78,7 +76,7 @@ void ListenerPressure::sweep(qint64 nowNs)
         set->sweep(nowNs, windowNs);
 }
 
-quint32 ListenerPressure::addressId(const QString &addr)
+quint32 ListenerPressure::addressId(const IpAddress &addr)
 {
     auto it = m_addressIds.constFind(addr);
     if (it != m_addressIds.constEnd())
@@ -111,7 +109,7 @@ void ListenerPressure::onSyn(quint16 port, const QString &listener, qint64 liste
     Alert a = m_ctx.builtin("syn_flood", timeNs, listener);
     const auto [top, topCount] = syns.mostCommon();
     if (topCount * 10 >= quint64(syns.size()) * 9 && top < quint32(m_addresses.size()))
-        a.remote = m_addresses.at(top);
+        a.remote = m_addresses.at(top).toString();
     a.connections = {listenerId};
     a.summary = QStringLiteral("SYN flood on %1: %2 SYNs from %3 source%4, %5 handshakes "
                                "completed in %6")

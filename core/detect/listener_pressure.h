@@ -40,7 +40,7 @@ public:
 
 private:
     void onSynPacket(const Packet &p);
-    quint32 addressId(const QString &addr);
+    quint32 addressId(const IpAddress &addr);
     void onSyn(quint16 port, const QString &listener, qint64 listenerId, qint64 timeNs,
                quint32 source);
     void onSynPressure(Windows &set, quint16 port, qint64 timeNs, qint64 connId, quint32 source,
@@ -54,8 +54,8 @@ private:
     Windows m_syns, m_completed, m_overflows, m_cookies, m_synAckResends;
     QHash<qint64, quint64> m_listenerDrops; // last cumulative sk_drops per listener connection
     // Interned address texts for Hit::value.
-    QHash<QString, quint32> m_addressIds;
-    QVector<QString> m_addresses;
+    QHash<IpAddress, quint32> m_addressIds;
+    QVector<IpAddress> m_addresses;
 };
 
 } // namespace tcpscope::detail

@@ -13,9 +13,9 @@ QString groupValue(const QString &field, const Packet *p, const Connection *c)
 {
     if (p) {
         if (field == QLatin1String("ip.src"))
-            return addressText(p->family, p->srcAddr);
+            return p->srcAddr.toString();
         if (field == QLatin1String("ip.dst"))
-            return addressText(p->family, p->dstAddr);
+            return p->dstAddr.toString();
         if (field == QLatin1String("tcp.srcport"))
             return QString::number(p->srcPort);
         if (field == QLatin1String("tcp.dstport"))
@@ -26,11 +26,11 @@ QString groupValue(const QString &field, const Packet *p, const Connection *c)
     if (!c)
         return QStringLiteral("(no connection)");
     if (field == QLatin1String("conn.remote_addr"))
-        return c->remoteAddr;
+        return c->remoteAddr.toString();
     if (field == QLatin1String("conn.remote_port"))
         return QString::number(c->remotePort);
     if (field == QLatin1String("conn.local_addr"))
-        return c->localAddr;
+        return c->localAddr.toString();
     if (field == QLatin1String("conn.local_port"))
         return QString::number(c->localPort);
     if (field == QLatin1String("proc.name"))
@@ -112,7 +112,7 @@ void RuleMatcher::onMatch(int ruleIndex, qint64 timeNs, const Packet *p, const C
     a.custom = true;
     a.severity = rule.severity;
     a.timeNs = timeNs;
-    if (c && !c->remoteAddr.isEmpty())
+    if (c && !c->remoteAddr.isNull())
         a.remote = endpointText(c->remoteAddr, c->remotePort);
     const qint64 connId = c ? c->id : (p ? p->connectionId : 0);
     if (!rule.counted) {

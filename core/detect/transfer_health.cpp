@@ -43,16 +43,14 @@ void TransferHealth::onPacket(const Packet &p)
     if (!(f & (AnalysisRetransmission | AnalysisZeroWindow) ||
           (m_stalls.size() > 0 && !(p.tcpFlags & TS_TCP_RST))))
         return;
-    const QString srcAddr = addressText(p.family, p.srcAddr);
-    const QString dstAddr = addressText(p.family, p.dstAddr);
     // The receiving socket's copy of a segment a local socket sent is not counted again.
     const bool secondLocalCopy = p.direction == PacketDirection::In &&
-                                 m_ctx.isLocalSocket({srcAddr, p.srcPort, dstAddr, p.dstPort});
+                                 m_ctx.isLocalSocket({p.srcAddr, p.srcPort, p.dstAddr, p.dstPort});
     if (f & AnalysisRetransmission && m_retransmitOn && !secondLocalCopy &&
         !(m_kernelRetransmits && p.direction == PacketDirection::Out))
         onRetransmission(p.connectionId, p.timeNs, 1, p.id);
     if (m_stallOn)
-        onWindow(p, endpointText(srcAddr, p.srcPort), endpointText(dstAddr, p.dstPort));
+        onWindow(p, endpointText(p.srcAddr, p.srcPort), endpointText(p.dstAddr, p.dstPort));
 }
 
 void TransferHealth::onEvent(const KernelEvent &e)
@@ -93,7 +91,7 @@ void TransferHealth::countSegments(const Packet &p)
     const qint64 windowNs = m_ctx.paramNs("retransmit_spike.window");
     const quint64 n = std::max<quint64>(1, p.gsoSegs);
     info->segments.add(p.timeNs, windowNs, n);
-    if (!info->c.remoteAddr.isEmpty())
+    if (!info->c.remoteAddr.isNull())
         m_remoteSegments[info->c.remoteAddr].add(p.timeNs, windowNs, n);
 }
 
@@ -144,24 +142,25 @@ void TransferHealth::onRetransmission(qint64 connId, qint64 timeNs, int segments
         w.clear();
         m_ctx.raise(std::move(a));
     }
-    if (!c || c->remoteAddr.isEmpty())
+    if (!c || c->remoteAddr.isNull())
         return;
-    Window &r = m_retransRemote.at(c->remoteAddr);
+    const QString remote = c->remoteAddr.toString();
+    Window &r = m_retransRemote.at(remote);
     r.expire(timeNs, windowNs);
     r.add({timeNs, connId, 0, quint32(segments)});
     auto rs = m_remoteSegments.constFind(c->remoteAddr);
     const RateCounter *remoteSent = rs != m_remoteSegments.constEnd() ? &*rs : nullptr;
     if (retransmitsHigh(r.size(), m_ctx.param("retransmit_spike.min_per_remote"), remoteSent,
                         timeNs)) {
-        Alert a = m_ctx.builtin("retransmit_spike", timeNs, c->remoteAddr);
-        a.remote = c->remoteAddr;
+        Alert a = m_ctx.builtin("retransmit_spike", timeNs, remote);
+        a.remote = remote;
         a.connections = r.connections();
-        a.summary = QStringLiteral("%1 retransmissions toward %2 in %3%4 over %5 connection%6")
-                        .arg(r.size())
-                        .arg(c->remoteAddr, durationText(r.spanNs()),
-                             shareText(r.size(), remoteSent, timeNs))
-                        .arg(a.connections.size())
-                        .arg(a.connections.size() == 1 ? QString() : QStringLiteral("s"));
+        a.summary =
+            QStringLiteral("%1 retransmissions toward %2 in %3%4 over %5 connection%6")
+                .arg(r.size())
+                .arg(remote, durationText(r.spanNs()), shareText(r.size(), remoteSent, timeNs))
+                .arg(a.connections.size())
+                .arg(a.connections.size() == 1 ? QString() : QStringLiteral("s"));
         r.clear();
         m_ctx.raise(std::move(a));
     }

@@ -63,11 +63,11 @@ private:
     DetectorContext &m_ctx;
     const bool m_retransmitOn;
     const bool m_stallOn;
-    bool m_kernelRetransmits = false;             // the kernel reports retransmissions itself
-    Windows m_retransConn;                        // by conn id
-    Windows m_retransRemote;                      // by remote address
-    QHash<QString, RateCounter> m_remoteSegments; // by remote address
-    QHash<QString, ZeroWindowStall> m_stalls;     // by "advertiser>peer" endpoint text
+    bool m_kernelRetransmits = false;               // the kernel reports retransmissions itself
+    Windows m_retransConn;                          // by conn id
+    Windows m_retransRemote;                        // by remote address
+    QHash<IpAddress, RateCounter> m_remoteSegments; // by remote address
+    QHash<QString, ZeroWindowStall> m_stalls;       // by "advertiser>peer" endpoint text
     // The earliest time an open zero-window stall becomes long enough to report.
     qint64 m_nextStallNs = std::numeric_limits<qint64>::max();
 };

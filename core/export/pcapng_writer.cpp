@@ -201,7 +201,7 @@ Rebuilt rebuild(const Packet &p)
 
     QByteArray ip;
     quint32 ipOrigHdr = 0;
-    if (p.family == 6) {
+    if (p.family() == AddressFamily::IPv6) {
         ip = QByteArray(40, '\0');
         const quint32 flowLabel = p.ipId & 0xFFFFF;
         put32(ip, 0, (6u << 28) | (quint32(p.tos) << 20) | flowLabel);
@@ -209,8 +209,8 @@ Rebuilt rebuild(const Packet &p)
         put16(ip, 4, quint16(std::min<quint32>(plen, 0xFFFF)));
         ip[6] = char(6); // next header: TCP (extension headers are not captured)
         ip[7] = char(p.ttl);
-        std::copy(p.srcAddr.cbegin(), p.srcAddr.cend(), ip.begin() + 8);
-        std::copy(p.dstAddr.cbegin(), p.dstAddr.cend(), ip.begin() + 24);
+        std::copy_n(p.srcAddr.data(), 16, ip.begin() + 8);
+        std::copy_n(p.dstAddr.data(), 16, ip.begin() + 24);
         if (p.ipHdrLen > 40)
             notes << QStringLiteral("ipv6 extension headers (%1 bytes) not captured")
                          .arg(p.ipHdrLen - 40);
@@ -239,8 +239,8 @@ Rebuilt rebuild(const Packet &p)
         ip[8] = char(p.ttl);
         ip[9] = char(6);
         put16(ip, 10, 0);
-        std::copy(p.srcAddr.cbegin(), p.srcAddr.cbegin() + 4, ip.begin() + 12);
-        std::copy(p.dstAddr.cbegin(), p.dstAddr.cbegin() + 4, ip.begin() + 16);
+        std::copy_n(p.srcAddr.data(), 4, ip.begin() + 12);
+        std::copy_n(p.dstAddr.data(), 4, ip.begin() + 16);
         put16(ip, 10, ipv4Checksum(ip.left(ihlBytes)));
         ipOrigHdr = quint32(ihlBytes);
         if (total > 0xFFFF)

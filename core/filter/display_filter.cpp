@@ -128,12 +128,6 @@ const QString *FilterContext::netnsName(quint64 inode) const
 
 namespace {
 
-struct Address
-{
-    int family = 0;
-    std::array<quint8, 16> bytes{};
-};
-
 // The packet or connection under test. For a packet, its connection is looked up on first use.
 struct Subject
 {
@@ -301,31 +295,30 @@ int numbers(const FieldInfo &f, Subject &s, qint64 out[2])
     return 0;
 }
 
-bool connectionAddress(const Connection &c, bool local, int wantFamily, Address *out)
+bool connectionAddress(const Connection &c, bool local, AddressFamily wantFamily, IpAddress *out)
 {
-    if (wantFamily != 0 && c.family != wantFamily)
+    const IpAddress &a = local ? c.localAddr : c.remoteAddr;
+    if (a.isNull() || (wantFamily != AddressFamily::None && a.family() != wantFamily))
         return false;
-    out->family = c.family == 6 ? 6 : 4;
-    return parseAddress(out->family, local ? c.localAddr : c.remoteAddr, out->bytes.data());
+    *out = a;
+    return true;
 }
 
 // Up to two addresses of a field.
-int addresses(const FieldInfo &f, Subject &s, Address out[2])
+int addresses(const FieldInfo &f, Subject &s, IpAddress out[2])
 {
     const Packet *p = s.packet;
-    auto fromPacket = [&](bool src, Address *a) {
-        a->family = p->family == 6 ? 6 : 4;
-        a->bytes = src ? p->srcAddr : p->dstAddr;
-    };
-    const int family = f.type == FieldType::Address6 ? 6 : f.type == FieldType::Address4 ? 4 : 0;
+    const AddressFamily family = f.type == FieldType::Address6   ? AddressFamily::IPv6
+                                 : f.type == FieldType::Address4 ? AddressFamily::IPv4
+                                                                 : AddressFamily::None;
     switch (f.id) {
     case FieldId::IpAddr:
     case FieldId::Ipv6Addr:
         if (p) {
-            if ((p->family == 6 ? 6 : 4) != family)
+            if (p->family() != family)
                 return 0;
-            fromPacket(true, &out[0]);
-            fromPacket(false, &out[1]);
+            out[0] = p->srcAddr;
+            out[1] = p->dstAddr;
             return 2;
         } else {
             int n = 0;
@@ -338,34 +331,37 @@ int addresses(const FieldInfo &f, Subject &s, Address out[2])
     case FieldId::IpDst:
     case FieldId::Ipv6Dst:
         // Packet fields are refused in a connection filter; a connection has none of them.
-        if (!p || (p->family == 6 ? 6 : 4) != family)
+        if (!p || p->family() != family)
             return 0;
-        fromPacket(f.id == FieldId::IpSrc || f.id == FieldId::Ipv6Src, &out[0]);
+        out[0] = f.id == FieldId::IpSrc || f.id == FieldId::Ipv6Src ? p->srcAddr : p->dstAddr;
         return 1;
     case FieldId::ConnLocalAddr:
     case FieldId::ConnRemoteAddr: {
         const Connection *c = s.connection();
-        return c && connectionAddress(*c, f.id == FieldId::ConnLocalAddr, 0, &out[0]) ? 1 : 0;
+        return c && connectionAddress(*c, f.id == FieldId::ConnLocalAddr, AddressFamily::None,
+                                      &out[0])
+                   ? 1
+                   : 0;
     }
     default:
         return 0;
     }
 }
 
-bool inPrefix(const Address &a, const Operand &o)
+bool inPrefix(const IpAddress &a, const Operand &o)
 {
-    if (a.family != o.family)
+    if (a.family() != o.addr.family())
         return false;
     const int fullBytes = o.prefix / 8;
     for (int i = 0; i < fullBytes; ++i) {
-        if (a.bytes[i] != o.addr[i])
+        if (a.bytes()[i] != o.addr.bytes()[i])
             return false;
     }
     const int rest = o.prefix % 8;
     if (rest == 0)
         return true;
     const quint8 mask = quint8(0xff << (8 - rest));
-    return (a.bytes[fullBytes] & mask) == (o.addr[fullBytes] & mask);
+    return (a.bytes()[fullBytes] & mask) == (o.addr.bytes()[fullBytes] & mask);
 }
 
 bool compareNumber(Op op, qint64 v, const Operand &o)
@@ -438,7 +434,7 @@ bool evalTest(const Node &t, Subject &s)
     case FieldType::Address4:
     case FieldType::Address6:
     case FieldType::Address: {
-        Address a[2];
+        IpAddress a[2];
         const int n = addresses(f, s, a);
         if (t.op == Op::Present)
             return n > 0;

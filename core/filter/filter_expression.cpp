@@ -112,9 +112,9 @@ QString connectionColumnFilter(const ConnectionColumn &column, const Connection 
 {
     if (qstrcmp(column.name, "family") == 0) {
         // No field names the family; the address fields exist only for their own family.
-        const QString expr = c.family == 6   ? QStringLiteral("ipv6.addr")
-                             : c.family == 4 ? QStringLiteral("ip.addr")
-                                             : QString();
+        const QString expr = c.family() == AddressFamily::IPv6   ? QStringLiteral("ipv6.addr")
+                             : c.family() == AddressFamily::IPv4 ? QStringLiteral("ip.addr")
+                                                                 : QString();
         return !expr.isEmpty() && selects(expr, c) ? expr : QString();
     }
     if (!column.filterField)

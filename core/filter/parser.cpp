@@ -143,19 +143,19 @@ bool parseBytes(const QString &text, qint64 *bytes)
     return parseScaled(text, units, 1, bytes);
 }
 
-// ADDRESS or ADDRESS/PREFIX of the given family (0: either).
-bool parseCidr(const QString &text, int wantFamily, Operand *o)
+// ADDRESS or ADDRESS/PREFIX of the given family (None: either).
+bool parseCidr(const QString &text, AddressFamily wantFamily, Operand *o)
 {
     const int slash = int(text.indexOf(QLatin1Char('/')));
-    const QString addr = slash < 0 ? text : text.left(slash);
-    for (const int family : {4, 6}) {
-        if (wantFamily != 0 && family != wantFamily)
+    const QStringView addr = slash < 0 ? QStringView(text) : QStringView(text).left(slash);
+    for (const AddressFamily family : {AddressFamily::IPv4, AddressFamily::IPv6}) {
+        if (wantFamily != AddressFamily::None && family != wantFamily)
             continue;
         // inet_pton(AF_INET) takes only dotted quads; an IPv6 text never parses as IPv4.
-        std::array<quint8, 16> bytes{};
-        if (!parseAddress(family, addr, bytes.data()))
+        const IpAddress bytes = IpAddress::parse(family, addr);
+        if (bytes.isNull())
             continue;
-        const int maxPrefix = family == 4 ? 32 : 128;
+        const int maxPrefix = bytes.size() * 8;
         int prefix = maxPrefix;
         if (slash >= 0) {
             bool ok = false;
@@ -163,7 +163,6 @@ bool parseCidr(const QString &text, int wantFamily, Operand *o)
             if (!ok || prefix < 0 || prefix > maxPrefix || text.mid(slash + 1).isEmpty())
                 return false;
         }
-        o->family = family;
         o->addr = bytes;
         o->prefix = prefix;
         return true;
@@ -410,10 +409,10 @@ private:
             cols.add("handshake_ns");
             break;
         case FieldId::ConnLocalAddr:
-            cols.add("family").add("local_addr");
+            cols.add("local_addr");
             break;
         case FieldId::ConnRemoteAddr:
-            cols.add("family").add("remote_addr");
+            cols.add("remote_addr");
             break;
         case FieldId::ConnLocalPort:
             cols.add("local_port");
@@ -423,7 +422,7 @@ private:
             break;
         case FieldId::IpAddr:
         case FieldId::Ipv6Addr:
-            cols.add("family").add("local_addr").add("remote_addr");
+            cols.add("local_addr").add("remote_addr");
             break;
         case FieldId::TcpPort:
             cols.add("local_port").add("remote_port");
@@ -603,15 +602,15 @@ private:
                                       "seconds)");
             break;
         case FieldType::Address4:
-            ok = parseCidr(text, 4, o);
+            ok = parseCidr(text, AddressFamily::IPv4, o);
             expected = QStringLiteral("an IPv4 address (CIDR allowed, e.g. 10.0.0.0/8)");
             break;
         case FieldType::Address6:
-            ok = parseCidr(text, 6, o);
+            ok = parseCidr(text, AddressFamily::IPv6, o);
             expected = QStringLiteral("an IPv6 address (CIDR allowed, e.g. fe80::/10)");
             break;
         case FieldType::Address:
-            ok = parseCidr(text, 0, o);
+            ok = parseCidr(text, AddressFamily::None, o);
             expected = QStringLiteral("an address (IPv4 or IPv6, CIDR allowed)");
             break;
         case FieldType::Text:

@@ -38,8 +38,7 @@ struct Operand
 {
     qint64 lo = 0;  // numbers, times (ns), sizes (bytes), booleans, enum values
     qint64 hi = 0;  // == lo except for ranges in sets (lo..hi, inclusive)
-    int family = 0; // addresses: 4 or 6
-    std::array<quint8, 16> addr{};
+    IpAddress addr; // addresses
     int prefix = 0; // CIDR prefix length (32 / 128 for a plain address)
     QString text;   // strings
 };

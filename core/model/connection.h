@@ -4,6 +4,7 @@
 // Plain data, copyable, no Qt widgets; QString used for text that the GUI shows.
 #pragma once
 
+#include "model/address.h"
 #include "model/host.h"
 #include "model/kernel.h"
 #include "model/packet.h"
@@ -83,10 +84,9 @@ struct Connection
     quint8 ownerSource = 0; // enum ts_owner_source
     quint64 cgroupId = 0;
     quint32 netnsIno = 0;
-    int family = 0;    // 4 or 6
-    QString localAddr; // textual, as inet_ntop prints it
+    IpAddress localAddr; // null until the socket's addresses are seen
     quint16 localPort = 0;
-    QString remoteAddr;
+    IpAddress remoteAddr;
     quint16 remotePort = 0;
     ConnectionRole role = ConnectionRole::Unknown;
 
@@ -111,6 +111,8 @@ struct Connection
     KernelSummary kernel; // from tcpinfo samples/events/drops; all zero when not captured
 
     bool isOpen() const { return endNs == 0; }
+    // The socket's family, as its addresses say; None while they are not known.
+    AddressFamily family() const { return localAddr.family(); }
     // Duration in ms: end - start, or (nowNs - start) while open when nowNs > 0.
     double durationMs(qint64 nowNs = 0) const;
     // "SYN_SENT>ESTABLISHED>FIN_WAIT1>..." (the states entered, starting with the first 'from'

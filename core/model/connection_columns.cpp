@@ -109,6 +109,35 @@ template <typename Field> Col text(const char *name, int since, Field)
     return col;
 }
 
+// An address stored as inet_ntop's text; "" is no address. Text that is not an address does
+// not fit.
+template <typename Field> Col address(const char *name, int since, Field)
+{
+    Col col{name, "TEXT NOT NULL", since, Col::Text};
+    col.get = [](const Col &, const Connection &c) {
+        return ColumnValue::of(Field{}(c).toString());
+    };
+    col.set = [](const Col &, Connection &c, const ColumnValue &v) {
+        if (v.kind != ColumnValue::Text)
+            return false;
+        const IpAddress addr = IpAddress::parse(v.text);
+        if (addr.isNull() && !v.text.isEmpty())
+            return false;
+        Field{}(c) = addr;
+        return true;
+    };
+    return col;
+}
+
+// The family (4, 6, 0 = not known), for people reading the file and for sorting. A
+// connection's family is its addresses': the reader derives it from them (no `set`).
+Col familyColumn()
+{
+    Col col{"family", kNotNull, 1, Col::Int, false, 0, 0, 6};
+    col.get = [](const Col &, const Connection &c) { return ColumnValue::of(qint64(c.family())); };
+    return col;
+}
+
 // An enum stored as its name.
 template <auto Member, auto toName, auto fromName> Col named(const char *name, int since)
 {
@@ -166,11 +195,11 @@ QVector<Col> makeColumns()
         integer("owner_source", kNotNull, 1, At<&Connection::ownerSource>{}),
         integer("cgroup_id", kNotNull, 1, At<&Connection::cgroupId>{}),
         integer("netns", kNotNull, 1, At<&Connection::netnsIno>{}),
-        integer("family", kNotNull, 1, At<&Connection::family>{}),
-        filtered(text("local_addr", 1, At<&Connection::localAddr>{}), "conn.local_addr"),
+        familyColumn(),
+        filtered(address("local_addr", 1, At<&Connection::localAddr>{}), "conn.local_addr"),
         filtered(integer("local_port", kNotNull, 1, At<&Connection::localPort>{}),
                  "conn.local_port"),
-        filtered(text("remote_addr", 1, At<&Connection::remoteAddr>{}), "conn.remote_addr"),
+        filtered(address("remote_addr", 1, At<&Connection::remoteAddr>{}), "conn.remote_addr"),
         filtered(integer("remote_port", kNotNull, 1, At<&Connection::remotePort>{}),
                  "conn.remote_port"),
         filtered(named<&Connection::role, connectionRoleName, connectionRoleFromName>("role", 1),
@@ -296,8 +325,8 @@ ConnectionFields ConnectionFields::lifetime()
 {
     ConnectionFields f;
     for (const char *name :
-         {"pid", "comm", "host_id", "family", "local_addr", "local_port", "remote_addr",
-          "remote_port", "role", "start_ns", "end_ns", "handshake_ns", "state", "close_reason"})
+         {"pid", "comm", "host_id", "local_addr", "local_port", "remote_addr", "remote_port",
+          "role", "start_ns", "end_ns", "handshake_ns", "state", "close_reason"})
         f.add(name);
     return f;
 }

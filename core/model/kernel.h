@@ -6,6 +6,8 @@
 // writer, exporters, the CLI and the GUI. Plain copyable data.
 #pragma once
 
+#include "model/address.h"
+
 #include <QMetaType>
 #include <QString>
 #include <QVector>
@@ -81,10 +83,9 @@ struct DropEvent
     QString reasonName;      // "NO_SOCKET", "TCP_LISTEN_OVERFLOW", ... from the kernel's BTF
     quint64 location = 0;    // kernel text address of the dropping call site
     quint32 ifindex = 0;
-    int family = 0;  // 4 or 6
-    QString srcAddr; // the dropped packet's own source (not oriented to a connection)
+    IpAddress srcAddr; // the dropped packet's own source (not oriented to a connection)
     quint16 srcPort = 0;
-    QString dstAddr;
+    IpAddress dstAddr;
     quint16 dstPort = 0;
     quint8 tcpFlags = 0;  // TS_TCP_*
     quint8 sockState = 0; // state of the socket the kernel had, 0 none
@@ -98,8 +99,7 @@ struct ListenerSample
     qint64 connectionId = 0; // the listener's connection (role Listener), 0 = not known
     qint64 timeNs = 0;       // wall ns
     quint64 sockId = 0;
-    int family = 0;
-    QString addr;
+    IpAddress addr;
     quint16 port = 0;
     quint32 backlog = 0; // accept queue depth
     quint32 maxBacklog = 0;

@@ -5,6 +5,8 @@
 // pcapng) and the GUI (packet list, details, sequence graph, timeline markers).
 #pragma once
 
+#include "model/address.h"
+
 #include <QByteArray>
 #include <QMetaType>
 #include <QString>
@@ -140,17 +142,19 @@ private:
 
 struct Packet
 {
+    AddressFamily family() const { return srcAddr.family(); }
+
     qint64 id = 0;           // 1-based, capture order within the session
     qint64 connectionId = 0; // Connection::id it joined, 0 = not joined to any connection
     qint64 timeNs = 0;       // wall clock ns since the epoch
     quint64 sockId = 0;      // ts_packet.sock_id as the kernel reported it
     quint32 ifindex = 0;
     PacketDirection direction = PacketDirection::In;
-    quint8 parseStatus = 0;           // enum ts_parse_status
-    quint8 sockState = 0;             // ts_packet.sock_state
-    int family = 4;                   // 4 or 6
-    std::array<quint8, 16> srcAddr{}; // network order, IPv4 in the first 4 bytes
-    std::array<quint8, 16> dstAddr{};
+    quint8 parseStatus = 0; // enum ts_parse_status
+    quint8 sockState = 0;   // ts_packet.sock_state
+    // As on the wire (not oriented to a connection); a packet always has its family's addresses.
+    IpAddress srcAddr = IpAddress::any(AddressFamily::IPv4);
+    IpAddress dstAddr = IpAddress::any(AddressFamily::IPv4);
     quint16 srcPort = 0;
     quint16 dstPort = 0;
     quint32 seq = 0; // absolute, as on the wire

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The key the joiners index connections and waiting records by: a socket's local and remote
-// end (family 4 or 6, addresses in network order, IPv4 in the first 4 bytes and the rest zero),
+// end (family, addresses in network order, IPv4 in the first 4 bytes and the rest zero),
 // or a listening port. A typed value with a hash, so a key cannot be misread at a wrong offset.
 #pragma once
+
+#include "model/address.h"
 
 #include <QHashFunctions>
 #include <QtGlobal>
@@ -24,7 +26,7 @@ struct TupleKey
         Listener, // a listening port (family + localPort)
     };
     Kind kind = Kind::None;
-    quint8 family = 0;
+    AddressFamily family = AddressFamily::None;
     quint16 localPort = 0;
     quint16 remotePort = 0;
     std::array<quint8, 16> local{};
@@ -38,33 +40,38 @@ struct TupleKey
     // A dual-stack IPv6 socket talking to a v4-mapped peer is keyed as IPv4 (its packets are
     // IPv4 on the wire). For IPv4 only the first 4 address bytes count: a BPF program writing
     // 4 bytes into a ring buffer slot leaves whatever was there in the rest.
-    static TupleKey tuple(int family, const quint8 *local, quint16 localPort, const quint8 *remote,
+    static TupleKey tuple(const IpAddress &local, quint16 localPort, const IpAddress &remote,
                           quint16 remotePort)
+    {
+        return tuple(local.family(), local.data(), localPort, remote.data(), remotePort);
+    }
+    static TupleKey tuple(AddressFamily family, const quint8 *local, quint16 localPort,
+                          const quint8 *remote, quint16 remotePort)
     {
         TupleKey k;
         k.kind = Kind::Tuple;
         k.localPort = localPort;
         k.remotePort = remotePort;
-        if (family == 6 && isV4Mapped(local) && isV4Mapped(remote)) {
-            k.family = 4;
+        if (family == AddressFamily::IPv6 && isV4Mapped(local) && isV4Mapped(remote)) {
+            k.family = AddressFamily::IPv4;
             std::memcpy(k.local.data(), local + 12, 4);
             std::memcpy(k.remote.data(), remote + 12, 4);
-        } else if (family != 6) {
-            k.family = 4;
+        } else if (family != AddressFamily::IPv6) {
+            k.family = AddressFamily::IPv4;
             std::memcpy(k.local.data(), local, 4);
             std::memcpy(k.remote.data(), remote, 4);
         } else {
-            k.family = 6;
+            k.family = AddressFamily::IPv6;
             std::memcpy(k.local.data(), local, 16);
             std::memcpy(k.remote.data(), remote, 16);
         }
         return k;
     }
-    static TupleKey listener(int family, quint16 port)
+    static TupleKey listener(AddressFamily family, quint16 port)
     {
         TupleKey k;
         k.kind = Kind::Listener;
-        k.family = quint8(family);
+        k.family = family;
         k.localPort = port;
         return k;
     }
@@ -96,10 +103,11 @@ inline size_t qHash(const TupleKey &k, size_t seed = 0) noexcept
 {
     QtPrivate::QHashCombine hash;
     seed = hash(seed, quint8(k.kind));
-    seed = hash(seed, k.family);
+    seed = hash(seed, quint8(k.family));
     seed = hash(seed, quint32(k.localPort) << 16 | k.remotePort);
-    seed = qHashBits(k.local.data(), k.family == 6 ? 16 : 4, seed);
-    return qHashBits(k.remote.data(), k.family == 6 ? 16 : 4, seed);
+    const size_t size = k.family == AddressFamily::IPv6 ? 16 : 4;
+    seed = qHashBits(k.local.data(), size, seed);
+    return qHashBits(k.remote.data(), size, seed);
 }
 
 } // namespace tcpscope

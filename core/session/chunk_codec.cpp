@@ -143,7 +143,6 @@ bool getHeader(In &in, quint8 kind, quint32 *count, qint64 *firstId, qint64 *fir
 // Where a joined packet's addresses come from: the chunk's tuple, oriented by direction.
 void derive(const Tuple &t, bool out, Packet *p)
 {
-    p->family = t.family;
     p->srcAddr = out ? t.local : t.remote;
     p->dstAddr = out ? t.remote : t.local;
     p->srcPort = out ? t.localPort : t.remotePort;
@@ -152,12 +151,12 @@ void derive(const Tuple &t, bool out, Packet *p)
 
 bool ownTuple(const Tuple &t, const Packet &p)
 {
-    if (t.family == 0)
+    if (t.local.isNull())
         return true;
     Packet d;
     derive(t, p.direction == PacketDirection::Out, &d);
-    return d.family != p.family || d.srcAddr != p.srcAddr || d.dstAddr != p.dstAddr ||
-           d.srcPort != p.srcPort || d.dstPort != p.dstPort;
+    return d.srcAddr != p.srcAddr || d.dstAddr != p.dstAddr || d.srcPort != p.srcPort ||
+           d.dstPort != p.dstPort;
 }
 
 } // namespace
@@ -165,9 +164,9 @@ bool ownTuple(const Tuple &t, const Packet &p)
 Tuple tupleOf(const Connection &c)
 {
     Tuple t;
-    if ((c.family == 4 || c.family == 6) && parseAddress(c.family, c.localAddr, t.local.data()) &&
-        parseAddress(c.family, c.remoteAddr, t.remote.data())) {
-        t.family = c.family;
+    if (!c.localAddr.isNull() && c.remoteAddr.family() == c.localAddr.family()) {
+        t.local = c.localAddr;
+        t.remote = c.remoteAddr;
         t.localPort = c.localPort;
         t.remotePort = c.remotePort;
     } else {
@@ -183,9 +182,9 @@ QByteArray encodePackets(const QVector<Packet> &ps, const Tuple &tuple)
     const qint64 firstId = ps.isEmpty() ? 0 : ps.first().id;
     const qint64 firstTs = ps.isEmpty() ? 0 : ps.first().timeNs;
     putHeader(o, kKindPackets, quint32(ps.size()), firstId, firstTs);
-    o.put<quint8>(quint8(tuple.family));
-    o.put(tuple.local);
-    o.put(tuple.remote);
+    o.put<quint8>(quint8(tuple.local.family()));
+    o.put(tuple.local.bytes());
+    o.put(tuple.remote.bytes());
     o.put<quint16>(tuple.localPort);
     o.put<quint16>(tuple.remotePort);
     qint64 prevId = firstId;
@@ -256,9 +255,9 @@ QByteArray encodePackets(const QVector<Packet> &ps, const Tuple &tuple)
     for (const Packet &p : ps) {
         if (!ownTuple(tuple, p))
             continue;
-        o.put<quint8>(quint8(p.family));
-        o.put(p.srcAddr);
-        o.put(p.dstAddr);
+        o.put<quint8>(quint8(p.family()));
+        o.put(p.srcAddr.bytes());
+        o.put(p.dstAddr.bytes());
         o.put<quint16>(p.srcPort);
         o.put<quint16>(p.dstPort);
     }
@@ -282,20 +281,18 @@ bool decodePackets(const QByteArray &raw, qint64 connectionId, QVector<Packet> *
         return false;
     }
     Tuple tuple;
-    quint8 family = 0;
     const char *t = in.take<char>(kTupleBytes);
     if (!t) {
         *error = QStringLiteral("packet chunk shorter than its tuple");
         return false;
     }
-    family = quint8(t[0]);
-    if (family != 0 && family != 4 && family != 6) {
-        *error = QStringLiteral("packet chunk with address family %1").arg(family);
+    AddressFamily family = AddressFamily::None;
+    if (!familyFromNumber(quint8(t[0]), &family)) {
+        *error = QStringLiteral("packet chunk with address family %1").arg(quint8(t[0]));
         return false;
     }
-    tuple.family = family;
-    std::memcpy(tuple.local.data(), t + 1, 16);
-    std::memcpy(tuple.remote.data(), t + 17, 16);
+    tuple.local = IpAddress(family, reinterpret_cast<const quint8 *>(t + 1));
+    tuple.remote = IpAddress(family, reinterpret_cast<const quint8 *>(t + 17));
     std::memcpy(&tuple.localPort, t + 33, 2);
     std::memcpy(&tuple.remotePort, t + 35, 2);
     const char *c[33];
@@ -418,18 +415,19 @@ bool decodePackets(const QByteArray &raw, qint64 connectionId, QVector<Packet> *
         p.payload = QByteArray(snaps, sl);
         snaps += sl;
         if (bits & kOwnTuple) {
-            const quint8 f = quint8(tuples[0]);
-            p.family = f;
-            std::memcpy(p.srcAddr.data(), tuples + 1, 16);
-            std::memcpy(p.dstAddr.data(), tuples + 17, 16);
+            AddressFamily f = AddressFamily::None;
+            const auto *bytes = reinterpret_cast<const quint8 *>(tuples);
+            familyFromNumber(bytes[0], &f);
+            p.srcAddr = IpAddress(f, bytes + 1);
+            p.dstAddr = IpAddress(f, bytes + 17);
             std::memcpy(&p.srcPort, tuples + 33, 2);
             std::memcpy(&p.dstPort, tuples + 35, 2);
             tuples += kTupleBytes;
-            if (f != 4 && f != 6) { // no family: the packet cannot be shown
+            if (f == AddressFamily::None) { // no family: the packet cannot be shown
                 ++*bad;
                 continue;
             }
-        } else if (tuple.family == 0) {
+        } else if (tuple.local.isNull()) {
             *error = QStringLiteral("packet chunk record %1 has no addresses").arg(i);
             return false;
         } else {

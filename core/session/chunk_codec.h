@@ -31,9 +31,8 @@ constexpr qint64 kMaxIdSpan = 1 << 20;
 // (oriented by its direction) stores none of them.
 struct Tuple
 {
-    int family = 0; // 0 = none (unjoined packets: every packet stores its own)
-    std::array<quint8, 16> local{};
-    std::array<quint8, 16> remote{};
+    IpAddress local; // null = none (unjoined packets: every packet stores its own)
+    IpAddress remote;
     quint16 localPort = 0;
     quint16 remotePort = 0;
 };

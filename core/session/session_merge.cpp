@@ -2,6 +2,7 @@
 #include "session/session_merge.h"
 
 #include "output_file.h"
+#include "pipeline/tuple_key.h"
 #include "session/session_store.h"
 #include "session/session_writer.h"
 
@@ -46,18 +47,11 @@ QString signedMs(qint64 ns)
     return (ns >= 0 ? QStringLiteral("+") : QString()) + ms(ns);
 }
 
-// An IPv4-mapped IPv6 address is the IPv4 address seen by a dual-stack socket.
-QString plainAddress(const QString &a)
+// A dual-stack socket's IPv4-mapped IPv6 addresses are keyed as the IPv4 ones (TupleKey).
+TupleKey endpointsKey(const IpAddress &localAddr, quint16 localPort, const IpAddress &remoteAddr,
+                      quint16 remotePort)
 {
-    return a.startsWith(QLatin1String("::ffff:")) && a.contains(QLatin1Char('.')) ? a.mid(7) : a;
-}
-
-QString endpointsKey(const QString &localAddr, quint16 localPort, const QString &remoteAddr,
-                     quint16 remotePort)
-{
-    return plainAddress(localAddr) + QLatin1Char('|') + QString::number(localPort) +
-           QLatin1Char('|') + plainAddress(remoteAddr) + QLatin1Char('|') +
-           QString::number(remotePort);
+    return TupleKey::tuple(localAddr, localPort, remoteAddr, remotePort);
 }
 
 // One client or server connection that may be the other end of a connection on another host.
@@ -76,7 +70,7 @@ std::optional<Candidate> candidateOf(const Connection &c)
 {
     if (c.role != ConnectionRole::Client && c.role != ConnectionRole::Server)
         return std::nullopt;
-    if (c.localAddr.isEmpty() || c.remoteAddr.isEmpty())
+    if (c.localAddr.isNull() || c.remoteAddr.family() != c.localAddr.family())
         return std::nullopt;
     Candidate k;
     k.id = c.id;
@@ -233,7 +227,7 @@ public:
 
 private:
     const Input &m_ref;
-    QHash<QString, QVector<Candidate>> m_byKey;
+    QHash<TupleKey, QVector<Candidate>> m_byKey;
     qsizetype m_count = 0;
 };
 

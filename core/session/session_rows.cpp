@@ -59,12 +59,19 @@ QByteArray Cells::blob(int col, int maxBytes)
     return QByteArray(static_cast<const char *>(sqlite3_column_blob(s, col)), bytes);
 }
 
-bool validAddress(int family, const QString &text)
+IpAddress Cells::address(int col, qint64 family)
 {
-    if (text.isEmpty())
-        return true;
-    quint8 buf[16];
-    return (family == 4 || family == 6) && parseAddress(family, text, buf);
+    const QString text = this->text(col, kMaxShortText);
+    AddressFamily f = AddressFamily::None;
+    if (!familyFromNumber(family, &f) || f == AddressFamily::None) {
+        if (!text.isEmpty())
+            count();
+        return IpAddress();
+    }
+    const IpAddress addr = IpAddress::parse(f, text);
+    if (addr.isNull() && !text.isEmpty())
+        count();
+    return addr;
 }
 
 // The columns Session reads (all but those derived on reading, like `states`), in order.
@@ -131,15 +138,10 @@ void connection(Cells &c, Connection *out, const QVector<const ConnectionColumn 
             c.count(); // the field keeps a new Connection's value: unknown
     }
     Connection &k = *out;
-    if (k.family != 0 && k.family != 4 && k.family != 6) {
+    if (!k.localAddr.isNull() && !k.remoteAddr.isNull() &&
+        k.localAddr.family() != k.remoteAddr.family()) { // one socket has one family
         c.count();
-        k.family = 0;
-    }
-    for (QString *addr : {&k.localAddr, &k.remoteAddr}) {
-        if (!validAddress(k.family, *addr)) {
-            c.count();
-            addr->clear();
-        }
+        k.remoteAddr = IpAddress();
     }
     KernelSummary &s = k.kernel;
     if (s.srttUsMin > s.srttUsMax) { // one of them is wrong: neither is known
@@ -185,7 +187,6 @@ bool packet(Cells &c, Packet *out)
         return false;
     }
     p.direction = direction == QLatin1String("in") ? PacketDirection::In : PacketDirection::Out;
-    p.family = int(family);
     p.timeNs = c.ranged(2, 0, kI64Max, 0);
     p.sockId = c.u64(3);
     const auto st = schema::sockStateFromName(c.text(4, kMaxShortText));
@@ -195,9 +196,11 @@ bool packet(Cells &c, Packet *out)
     p.ifindex = c.u32(5);
     p.parseStatus = quint8(c.ranged(7, TS_PARSE_OK, TS_PARSE_TRUNC_OPTIONS, TS_PARSE_OK));
     for (auto [col, addr] : {std::pair{9, &p.srcAddr}, std::pair{11, &p.dstAddr}}) {
-        if (!parseAddress(p.family, c.text(col, kMaxShortText), addr->data())) {
-            c.count();
-            addr->fill(0);
+        *addr = c.address(col, family);
+        if (addr->isNull()) { // a packet always has its family's addresses
+            if (c.text(col, kMaxShortText).isEmpty())
+                c.count();
+            *addr = IpAddress::any(AddressFamily(family));
         }
     }
     p.srcPort = quint16(c.ranged(10, 0, 65535, 0));
@@ -326,22 +329,13 @@ bool drop(Cells &c, DropEvent *out)
     d.reasonName = c.text(3, kMaxReasonName);
     d.location = c.u64(4);
     d.ifindex = c.u32(5);
-    d.family = int(c.ranged(6, 4, 6, 0));
-    if (d.family == 5) {
+    const qint64 family = c.ranged(6, 4, 6, 0);
+    if (family == 5)
         c.count();
-        d.family = 0;
-    }
-    d.srcAddr = c.text(7, kMaxShortText);
+    d.srcAddr = c.address(7, family);
     d.srcPort = quint16(c.ranged(8, 0, 65535, 0));
-    d.dstAddr = c.text(9, kMaxShortText);
+    d.dstAddr = c.address(9, family);
     d.dstPort = quint16(c.ranged(10, 0, 65535, 0));
-    for (QString *addr : {&d.srcAddr, &d.dstAddr}) {
-        if (d.family == 0 || !validAddress(d.family, *addr)) {
-            if (!addr->isEmpty())
-                c.count();
-            addr->clear();
-        }
-    }
     d.tcpFlags = quint8(c.ranged(11, 0, 255, 0));
     const auto st = schema::sockStateFromName(c.text(12, kMaxShortText));
     if (!st)
@@ -362,17 +356,10 @@ bool listener(Cells &c, ListenerSample *out)
     l.connectionId = c.isNull(0) ? 0 : c.ranged(0, 1, kI64Max, 0);
     l.timeNs = c.ranged(1, 0, kI64Max, 0);
     l.sockId = c.u64(2);
-    l.family = int(c.ranged(3, 4, 6, 0));
-    if (l.family == 5) {
+    const qint64 family = c.ranged(3, 4, 6, 0);
+    if (family == 5)
         c.count();
-        l.family = 0;
-    }
-    l.addr = c.text(4, kMaxShortText);
-    if (l.family == 0 || !validAddress(l.family, l.addr)) {
-        if (!l.addr.isEmpty())
-            c.count();
-        l.addr.clear();
-    }
+    l.addr = c.address(4, family);
     l.port = quint16(c.ranged(5, 0, 65535, 0));
     l.backlog = c.u32(6);
     l.maxBacklog = c.u32(7);

@@ -37,6 +37,9 @@ struct Cells
     QString text(int col, int maxChars);
     // BLOB of at most maxBytes bytes, else empty (counted).
     QByteArray blob(int col, int maxBytes);
+    // An address as inet_ntop prints it, in `family` (as stored: 4 or 6); empty text is no
+    // address, text that is not one of that family is no address (counted).
+    IpAddress address(int col, qint64 family);
     void count() { ++*bad; }
 };
 
@@ -64,9 +67,5 @@ bool sample(Cells &c, TcpSample *out);
 bool event(Cells &c, KernelEvent *out);
 bool drop(Cells &c, DropEvent *out);
 bool listener(Cells &c, ListenerSample *out);
-
-// An address as inet_ntop prints it, in its family; empty when it does not parse (counted
-// by the caller). Empty text stays empty (the kernel side could not tell).
-bool validAddress(int family, const QString &text);
 
 } // namespace tcpscope::rows

@@ -321,10 +321,10 @@ bool SessionWriter::Private::writePackets(const QVector<Packet> &packets, QStrin
         sqlite3_bind_int64(s, 6, p.ifindex);
         sqlite3_bind_text(s, 7, p.isOutgoing() ? "out" : "in", -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 8, p.parseStatus);
-        sqlite3_bind_int64(s, 9, p.family);
-        sqlite::bindText(s, 10, addressText(p.family, p.srcAddr));
+        sqlite3_bind_int64(s, 9, qint64(p.family()));
+        sqlite::bindText(s, 10, p.srcAddr.toString());
         sqlite3_bind_int64(s, 11, p.srcPort);
-        sqlite::bindText(s, 12, addressText(p.family, p.dstAddr));
+        sqlite::bindText(s, 12, p.dstAddr.toString());
         sqlite3_bind_int64(s, 13, p.dstPort);
         sqlite3_bind_int64(s, 14, p.seq);
         sqlite3_bind_int64(s, 15, p.ack);

@@ -145,10 +145,10 @@ bool KernelRowWriter::writeDrops(const QVector<DropEvent> &drops, QString *err)
         sqlite::bindText(s, 4, d.reasonName);
         bindU64(s, 5, d.location);
         sqlite3_bind_int64(s, 6, d.ifindex);
-        sqlite3_bind_int64(s, 7, d.family);
-        sqlite::bindText(s, 8, d.srcAddr);
+        sqlite3_bind_int64(s, 7, qint64(d.srcAddr.family()));
+        sqlite::bindText(s, 8, d.srcAddr.toString());
         sqlite3_bind_int64(s, 9, d.srcPort);
-        sqlite::bindText(s, 10, d.dstAddr);
+        sqlite::bindText(s, 10, d.dstAddr.toString());
         sqlite3_bind_int64(s, 11, d.dstPort);
         sqlite3_bind_int64(s, 12, d.tcpFlags);
         sqlite::bindText(s, 13, schema::sockStateName(d.sockState));
@@ -168,8 +168,8 @@ bool KernelRowWriter::writeListeners(const QVector<ListenerSample> &listeners, Q
         bindConnection(s, 1, l.connectionId);
         sqlite3_bind_int64(s, 2, l.timeNs);
         bindU64(s, 3, l.sockId);
-        sqlite3_bind_int64(s, 4, l.family);
-        sqlite::bindText(s, 5, l.addr);
+        sqlite3_bind_int64(s, 4, qint64(l.addr.family()));
+        sqlite::bindText(s, 5, l.addr.toString());
         sqlite3_bind_int64(s, 6, l.port);
         sqlite3_bind_int64(s, 7, l.backlog);
         sqlite3_bind_int64(s, 8, l.maxBacklog);

@@ -187,8 +187,8 @@ QString metricsConnectionLabel(const Connection &c)
     const QString who = c.comm.isEmpty() ? QStringLiteral("?") : c.comm;
     const QString pid = c.pid ? QStringLiteral("%1 ").arg(c.pid) : QString();
     return QStringLiteral("%1%2 %3→%4")
-        .arg(pid, who, fmt::endpoint(c.localAddr, c.localPort),
-             fmt::endpoint(c.remoteAddr, c.remotePort));
+        .arg(pid, who, endpointText(c.localAddr, c.localPort),
+             endpointText(c.remoteAddr, c.remotePort));
 }
 
 QString formatRttUs(double us)
@@ -271,8 +271,8 @@ ConnectionMetrics buildConnectionMetrics(const Connection &connection,
         m.markers.append(
             {toX(d.timeNs), d.timeNs, MetricsMarkerKind::Drop,
              QStringLiteral("drop %1: %2 %3→%4, seq %5, %6 B")
-                 .arg(reason, tcpFlagsText(d.tcpFlags), fmt::endpoint(d.srcAddr, d.srcPort),
-                      fmt::endpoint(d.dstAddr, d.dstPort))
+                 .arg(reason, tcpFlagsText(d.tcpFlags), endpointText(d.srcAddr, d.srcPort),
+                      endpointText(d.dstAddr, d.dstPort))
                  .arg(d.seq)
                  .arg(d.payloadLen)});
     }

@@ -251,8 +251,8 @@ void SeqGraphWidget::updateTitle()
         return;
     }
     const Connection &c = d->connection;
-    const QString local = fmt::endpoint(c.localAddr, c.localPort);
-    const QString remote = fmt::endpoint(c.remoteAddr, c.remotePort);
+    const QString local = endpointText(c.localAddr, c.localPort);
+    const QString remote = endpointText(c.remoteAddr, c.remotePort);
     const bool out = d->data->dataDirection() == PacketDirection::Out;
     d->title->setText(
         tr("Sequence graph of #%1 %2 (pid %3) · data %4 → %5 (%6)")

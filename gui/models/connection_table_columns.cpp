@@ -99,7 +99,7 @@ const QVector<ConnectionTableModel::ViewColumn> &ConnectionTableModel::viewColum
          .sorts = true,
          .widthSample = "IPv6",
          .display = [](const M &, const Connection &c) -> QVariant {
-             return fmt::familyName(c.family);
+             return familyName(c.family());
          }},
         {.key = "local",
          .header = "Local",
@@ -108,7 +108,7 @@ const QVector<ConnectionTableModel::ViewColumn> &ConnectionTableModel::viewColum
          .sorts = true,
          .widthSample = "255.255.255.255:65535",
          .display = [](const M &, const Connection &c) -> QVariant {
-             return fmt::endpoint(c.localAddr, c.localPort);
+             return endpointText(c.localAddr, c.localPort);
          }},
         {.key = "remote",
          .header = "Remote",
@@ -119,7 +119,7 @@ const QVector<ConnectionTableModel::ViewColumn> &ConnectionTableModel::viewColum
          .display = [](const M &, const Connection &c) -> QVariant {
              if (c.role == ConnectionRole::Listener)
                  return QString();
-             return fmt::endpoint(c.remoteAddr, c.remotePort);
+             return endpointText(c.remoteAddr, c.remotePort);
          }},
         {.key = "peer",
          .header = "Peer",

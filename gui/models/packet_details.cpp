@@ -144,24 +144,24 @@ DetailNode frameSection(const Packet &p, const PacketContext &ctx)
 
 DetailNode ipSection(const Packet &p)
 {
-    const QString src = pfmt::address(p.family, p.srcAddr);
-    const QString dst = pfmt::address(p.family, p.dstAddr);
+    const QString src = pfmt::address(p.srcAddr);
+    const QString dst = pfmt::address(p.dstAddr);
+    const bool v6 = p.srcAddr.isV6();
     DetailNode ip = node(QStringLiteral("Internet Protocol Version %1, Src: %2, Dst: %3")
-                             .arg(p.family)
+                             .arg(int(p.family()))
                              .arg(src, dst));
-    ip.children << node(QStringLiteral("Version: %1").arg(p.family))
+    ip.children << node(QStringLiteral("Version: %1").arg(int(p.family())))
                 << node(QStringLiteral("Header length: %1 bytes%2")
                             .arg(p.ipHdrLen)
-                            .arg(p.family == 6 && p.ipHdrLen > 40
-                                     ? QStringLiteral(" (with extension headers)")
-                                     : QString()))
+                            .arg(v6 && p.ipHdrLen > 40 ? QStringLiteral(" (with extension headers)")
+                                                       : QString()))
                 << node(QStringLiteral("%1: 0x%2 (DSCP %3, ECN %4)")
-                            .arg(p.family == 6 ? QStringLiteral("Traffic class")
-                                               : QStringLiteral("Type of service"))
+                            .arg(v6 ? QStringLiteral("Traffic class")
+                                    : QStringLiteral("Type of service"))
                             .arg(p.tos, 2, 16, QLatin1Char('0'))
                             .arg(p.tos >> 2)
                             .arg(ecnName(p.tos)));
-    if (p.family == 6)
+    if (v6)
         ip.children << node(
             QStringLiteral("Flow label: 0x%1").arg(p.ipId & 0xfffff, 5, 16, QLatin1Char('0')));
     else
@@ -179,13 +179,12 @@ DetailNode ipSection(const Packet &p)
                             .arg(frag.isEmpty() ? QStringLiteral("none")
                                                 : frag.join(QStringLiteral(", "))))
                 << node(QStringLiteral("%1: %2")
-                            .arg(p.family == 6 ? QStringLiteral("Hop limit")
-                                               : QStringLiteral("Time to live"))
+                            .arg(v6 ? QStringLiteral("Hop limit") : QStringLiteral("Time to live"))
                             .arg(p.ttl))
                 << node(QStringLiteral("Source address: %1").arg(src),
-                        eq(p.family == 6 ? "ipv6.src" : "ip.src", src))
+                        eq(v6 ? "ipv6.src" : "ip.src", src))
                 << node(QStringLiteral("Destination address: %1").arg(dst),
-                        eq(p.family == 6 ? "ipv6.dst" : "ip.dst", dst));
+                        eq(v6 ? "ipv6.dst" : "ip.dst", dst));
     if (p.vlanTci != 0 || p.vlanDepth > 0)
         ip.children << node(QStringLiteral("VLAN: id %1, priority %2 (%3 tag(s) in the packet)")
                                 .arg(p.vlanTci & 0xfff)

@@ -53,23 +53,6 @@ QString bytes(quint64 n)
     return QStringLiteral("%1 %2").arg(v, 0, 'f', v < 10.0 ? 2 : 1).arg(QLatin1String(units[u]));
 }
 
-QString endpoint(const QString &addr, quint16 port)
-{
-    return endpointText(addr, port);
-}
-
-QString familyName(int family)
-{
-    switch (family) {
-    case 4:
-        return QStringLiteral("IPv4");
-    case 6:
-        return QStringLiteral("IPv6");
-    default:
-        return QStringLiteral("?");
-    }
-}
-
 QString connectionLabel(const Connection &c)
 {
     const QString who = c.comm.isEmpty() ? QStringLiteral("?") : c.comm;
@@ -78,7 +61,7 @@ QString connectionLabel(const Connection &c)
     return QStringLiteral("%1:%2→%3")
         .arg(who)
         .arg(c.localPort)
-        .arg(endpoint(c.remoteAddr, c.remotePort));
+        .arg(endpointText(c.remoteAddr, c.remotePort));
 }
 
 } // namespace tcpscope::fmt

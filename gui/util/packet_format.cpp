@@ -33,20 +33,20 @@ QString relativeTime(qint64 timeNs, qint64 originNs)
         .arg(absUs % 1'000'000, 6, 10, QLatin1Char('0'));
 }
 
-QString address(int family, const std::array<quint8, 16> &bytes)
+QString address(const IpAddress &addr)
 {
-    const QString text = addressText(family, bytes);
+    const QString text = addr.toString();
     return text.isEmpty() ? QStringLiteral("?") : text;
 }
 
 QString source(const Packet &p)
 {
-    return fmt::endpoint(address(p.family, p.srcAddr), p.srcPort);
+    return endpointText(address(p.srcAddr), p.srcPort);
 }
 
 QString destination(const Packet &p)
 {
-    return fmt::endpoint(address(p.family, p.dstAddr), p.dstPort);
+    return endpointText(address(p.dstAddr), p.dstPort);
 }
 
 QString parseStatusText(quint8 status)

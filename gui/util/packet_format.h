@@ -16,8 +16,8 @@ QString flagsText(quint8 tcpFlags);
 QString directionText(PacketDirection direction);
 // Seconds since originNs with µs precision: "12.345678".
 QString relativeTime(qint64 timeNs, qint64 originNs);
-// inet_ntop of the packet's source/destination address.
-QString address(int family, const std::array<quint8, 16> &bytes);
+// The address's text, "?" for no address.
+QString address(const IpAddress &addr);
 QString source(const Packet &p); // "127.0.0.1:40001", "[::1]:443"
 QString destination(const Packet &p);
 // "OK" or what the kernel-side parser found wrong (enum ts_parse_status), e.g.

@@ -6,6 +6,7 @@
 // Usage: bench_chunk_codec [packets, default 400000]. Prints a table; no verdicts.
 #include "session/chunk_codec.h"
 #include "session/session_writer.h"
+#include "test_addresses.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -27,9 +28,8 @@ Connection conn(qint64 id)
 {
     Connection c;
     c.id = id;
-    c.family = 4;
-    c.localAddr = QStringLiteral("10.1.0.2");
-    c.remoteAddr = QStringLiteral("10.1.0.%1").arg(3 + id % 200);
+    c.localAddr = test::ip(QStringLiteral("10.1.0.2"));
+    c.remoteAddr = test::ip(QStringLiteral("10.1.0.%1").arg(3 + id % 200));
     c.localPort = quint16(32768 + id % 28000);
     c.remotePort = id % 5 ? 443 : 5201;
     c.startNs = 1'764'000'000'000'000'000 + id * 1000;
@@ -53,7 +53,6 @@ QVector<Packet> traffic(QRandomGenerator &r, const Connection &c, bool bulk, qin
         p.timeNs = *ts;
         const bool out_ = bulk ? (i % 3 != 2) : (i % 2 == 0);
         p.direction = out_ ? PacketDirection::Out : PacketDirection::In;
-        p.family = 4;
         p.srcAddr = out_ ? t.local : t.remote;
         p.dstAddr = out_ ? t.remote : t.local;
         p.srcPort = out_ ? t.localPort : t.remotePort;

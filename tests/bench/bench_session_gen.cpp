@@ -13,6 +13,7 @@
 #include "model/connection.h"
 #include "session/session.h"
 #include "session/session_writer.h"
+#include "test_addresses.h"
 
 extern "C" {
 #include "tcpscope_records.h"
@@ -79,8 +80,6 @@ struct Flow
 {
     Connection conn;
     TcpAnalyzer analyzer;
-    std::array<quint8, 16> localAddr{}; // conn's addresses in packet form (network order)
-    std::array<quint8, 16> remoteAddr{};
     quint32 localIsn = 0;
     quint32 remoteIsn = 0;
     quint32 sent = 0;     // payload bytes sent so far (local -> remote)
@@ -153,16 +152,14 @@ void Generator::startFlow(qint64 startNs, bool bulk)
     c.pid = 1000 + quint32(m_rng() % 5000);
     c.ownerSource = server ? TS_OWNER_LISTENER : TS_OWNER_CURRENT;
     c.netnsIno = 4026531840u;
-    c.family = m_rng() % 5 == 0 ? 6 : 4;
     const quint32 host = quint32(m_rng() % 250) + 1;
-    c.localAddr = c.family == 6 ? QStringLiteral("2001:db8::1") : QStringLiteral("192.0.2.1");
-    c.remoteAddr = c.family == 6 ? QStringLiteral("2001:db8:1::%1").arg(host, 0, 16)
-                                 : QStringLiteral("198.51.100.%1").arg(host);
+    const bool v6 = m_rng() % 5 == 0;
+    c.localAddr = test::ip(v6 ? QStringLiteral("2001:db8::1") : QStringLiteral("192.0.2.1"));
+    c.remoteAddr = test::ip(v6 ? QStringLiteral("2001:db8:1::%1").arg(host, 0, 16)
+                               : QStringLiteral("198.51.100.%1").arg(host));
     c.localPort = server ? 443 : quint16(32768 + m_rng() % 28000);
     c.remotePort = server ? quint16(32768 + m_rng() % 28000) : (bulk ? 5201 : 443);
     c.startNs = startNs;
-    parseAddress(c.family, c.localAddr, f.localAddr.data());
-    parseAddress(c.family, c.remoteAddr, f.remoteAddr.data());
     f.localIsn = quint32(m_rng());
     f.remoteIsn = quint32(m_rng());
     f.rttNs = qint64(200'000 + m_rng() % 40'000'000); // 0.2 .. 40 ms
@@ -199,10 +196,9 @@ void Generator::emitPacket(Flow &f, qint64 nowNs, PacketDirection dir, quint8 fl
     p.ifindex = 2;
     p.direction = dir;
     p.sockState = quint8(f.conn.state);
-    p.family = f.conn.family;
     const bool out = dir == PacketDirection::Out;
-    p.srcAddr = out ? f.localAddr : f.remoteAddr;
-    p.dstAddr = out ? f.remoteAddr : f.localAddr;
+    p.srcAddr = out ? f.conn.localAddr : f.conn.remoteAddr;
+    p.dstAddr = out ? f.conn.remoteAddr : f.conn.localAddr;
     p.srcPort = out ? f.conn.localPort : f.conn.remotePort;
     p.dstPort = out ? f.conn.remotePort : f.conn.localPort;
     quint32 &mine = out ? f.sent : f.received;
@@ -215,7 +211,7 @@ void Generator::emitPacket(Flow &f, qint64 nowNs, PacketDirection dir, quint8 fl
     p.tcpFlags = flags;
     p.window = quint16(502 + m_rng() % 10);
     p.payloadLen = payload;
-    p.ipHdrLen = f.conn.family == 6 ? 40 : 20;
+    p.ipHdrLen = f.conn.localAddr.isV6() ? 40 : 20;
     p.tcpHdrLen = syn ? 40 : 32;
     p.skbLen = p.ipHdrLen + p.tcpHdrLen + payload + 14;
     p.ttl = 64;

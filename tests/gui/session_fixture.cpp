@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session_fixture.h"
+#include "test_addresses.h"
 
 #include "connection_tracker.h"
 #include "record_builders.h"
@@ -143,10 +144,9 @@ KernelData kernelFixture(qint64 wallBase)
     old.timeNs = ms(350);
     old.reason = 73;
     old.reasonName = QStringLiteral("TCP_OLD_DATA");
-    old.family = 4;
-    old.srcAddr = QStringLiteral("127.0.0.1");
+    old.srcAddr = test::ip(QStringLiteral("127.0.0.1"));
     old.srcPort = 8080;
-    old.dstAddr = QStringLiteral("127.0.0.1");
+    old.dstAddr = test::ip(QStringLiteral("127.0.0.1"));
     old.dstPort = 40001;
     old.tcpFlags = TS_TCP_ACK;
     old.seq = 777;
@@ -282,11 +282,10 @@ QVector<Connection> syntheticConnections(int n, qint64 originNs)
         c.id = i + 1;
         c.pid = 1000 + i % 50;
         c.comm = QStringLiteral("worker%1").arg(i % 50);
-        c.family = 4;
         c.role = ConnectionRole::Client;
-        c.localAddr = QStringLiteral("10.1.%1.%2").arg((i / 250) % 250).arg(i % 250);
+        c.localAddr = test::ip(QStringLiteral("10.1.%1.%2").arg((i / 250) % 250).arg(i % 250));
         c.localPort = quint16(30000 + i % 30000);
-        c.remoteAddr = QStringLiteral("10.2.0.1");
+        c.remoteAddr = test::ip(QStringLiteral("10.2.0.1"));
         c.remotePort = 443;
         const qint64 t0 = originNs + qint64(i) * 3 * kMs;
         auto add = [&c](qint64 t, TcpState from, TcpState to) {
@@ -320,10 +319,9 @@ QVector<Packet> lossyTransferPackets(qint64 connectionId, qint64 startNs, qint64
         p.connectionId = connectionId;
         p.timeNs = startNs + out.size() * kMs;
         p.direction = dir;
-        p.family = 4;
         const bool fromClient = dir == PacketDirection::Out;
-        p.srcAddr = {10, 0, 0, quint8(fromClient ? 1 : 2)};
-        p.dstAddr = {10, 0, 0, quint8(fromClient ? 2 : 1)};
+        p.srcAddr = test::ip4(10, 0, 0, quint8(fromClient ? 1 : 2));
+        p.dstAddr = test::ip4(10, 0, 0, quint8(fromClient ? 2 : 1));
         p.srcPort = fromClient ? 40000 : 80;
         p.dstPort = fromClient ? 80 : 40000;
         p.tcpFlags = flags;

@@ -14,6 +14,7 @@
 #include "models/alert_table_model.h"
 #include "models/connection_table_model.h"
 #include "session/session_writer.h"
+#include "test_addresses.h"
 #include "util/alert_style.h"
 #include "util/packet_format.h"
 #include "views/alerts_view.h"
@@ -54,10 +55,9 @@ Connection refused(qint64 id, quint16 port, qint64 t)
 {
     Connection c;
     c.id = id;
-    c.family = 4;
-    c.localAddr = QStringLiteral("10.0.0.1");
+    c.localAddr = test::ip(QStringLiteral("10.0.0.1"));
     c.localPort = quint16(40000 + id);
-    c.remoteAddr = QStringLiteral("192.0.2.9");
+    c.remoteAddr = test::ip(QStringLiteral("192.0.2.9"));
     c.remotePort = port;
     c.role = ConnectionRole::Client;
     c.comm = QStringLiteral("nmap");

@@ -8,6 +8,7 @@
 #include "session/session.h"
 #include "session/session_writer.h"
 #include "session_fixture.h"
+#include "test_addresses.h"
 
 #include <QAbstractItemModelTester>
 #include <QRandomGenerator>
@@ -95,9 +96,8 @@ private slots:
     {
         ConnectionTableModel model;
         Connection c = testing::syntheticConnections(1, kOrigin).first();
-        c.localAddr = QStringLiteral("2001:db8::10");
-        c.remoteAddr = QStringLiteral("2001:db8::1");
-        c.family = 6;
+        c.localAddr = test::ip(QStringLiteral("2001:db8::10"));
+        c.remoteAddr = test::ip(QStringLiteral("2001:db8::1"));
         c.haveCloseStats = true;
         c.bytesSent = 3 * 1024 * 1024;
         c.bytesReceived = 512;
@@ -206,12 +206,12 @@ private slots:
             c.pid = quint32(100 + r(5000));
             c.comm = QStringLiteral("proc%1").arg(r(1000));
             c.role = roles[r(3)];
-            c.family = r(2) ? 6 : 4;
-            c.localAddr = c.family == 6 ? QStringLiteral("2001:db8::%1").arg(r(200), 0, 16)
-                                        : QStringLiteral("10.0.%1.%2").arg(r(250)).arg(r(250));
+            const bool v6 = r(2);
+            c.localAddr = test::ip(v6 ? QStringLiteral("2001:db8::%1").arg(r(200), 0, 16)
+                                      : QStringLiteral("10.0.%1.%2").arg(r(250)).arg(r(250)));
             c.localPort = quint16(1 + r(65000));
-            c.remoteAddr = c.family == 6 ? QStringLiteral("2001:db8:1::%1").arg(r(200), 0, 16)
-                                         : QStringLiteral("192.168.%1.%2").arg(r(250)).arg(r(250));
+            c.remoteAddr = test::ip(v6 ? QStringLiteral("2001:db8:1::%1").arg(r(200), 0, 16)
+                                       : QStringLiteral("192.168.%1.%2").arg(r(250)).arg(r(250)));
             c.remotePort = quint16(1 + r(65000));
             c.state = states[r(5)];
             c.closeReason = reasons[r(5)];

@@ -12,6 +12,7 @@
 #include "session/session_writer.h"
 #include "session_fixture.h"
 #include "tcpscope_records.h"
+#include "test_addresses.h"
 #include "views/annotations_view.h"
 #include "views/connection_detail_view.h"
 #include "views/connection_table_view.h"
@@ -131,8 +132,7 @@ private slots:
             c.id = id;
             c.pid = id == 1 ? 200 : 100;
             c.comm = id == 1 ? QStringLiteral("curl") : QStringLiteral("nginx");
-            c.family = 4;
-            c.localAddr = c.remoteAddr = QStringLiteral("127.0.0.1");
+            c.localAddr = c.remoteAddr = test::ip(QStringLiteral("127.0.0.1"));
             c.localPort = id == 1 ? 40001 : 8080;
             c.remotePort = id == 1 ? 8080 : 40001;
             c.role = id == 1 ? ConnectionRole::Client : ConnectionRole::Server;

@@ -6,6 +6,7 @@
 #include "main_window.h"
 #include "session/session.h"
 #include "session/session_writer.h"
+#include "test_addresses.h"
 
 #include <QAction>
 #include <QFile>
@@ -31,9 +32,8 @@ void writeSession(const QString &path, const QString &host, bool client)
     writer->setInfo(info);
     Connection c;
     c.id = 1;
-    c.family = 4;
-    c.localAddr = client ? QStringLiteral("10.2.0.1") : QStringLiteral("10.2.0.2");
-    c.remoteAddr = client ? QStringLiteral("10.2.0.2") : QStringLiteral("10.2.0.1");
+    c.localAddr = test::ip(client ? QStringLiteral("10.2.0.1") : QStringLiteral("10.2.0.2"));
+    c.remoteAddr = test::ip(client ? QStringLiteral("10.2.0.2") : QStringLiteral("10.2.0.1"));
     c.localPort = client ? 42000 : 80;
     c.remotePort = client ? 80 : 42000;
     c.role = client ? ConnectionRole::Client : ConnectionRole::Server;

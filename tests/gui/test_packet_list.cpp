@@ -7,6 +7,7 @@
 #include "session/session.h"
 #include "session/session_writer.h"
 #include "session_fixture.h"
+#include "test_addresses.h"
 #include "views/connection_detail_view.h"
 #include "views/packet_details_view.h"
 #include "views/packet_inspector.h"
@@ -31,9 +32,8 @@ class TestPacketList : public QObject
         c.id = id;
         c.pid = 200;
         c.comm = QStringLiteral("curl");
-        c.family = 4;
-        c.localAddr = QStringLiteral("127.0.0.1");
-        c.remoteAddr = QStringLiteral("127.0.0.1");
+        c.localAddr = test::ip(QStringLiteral("127.0.0.1"));
+        c.remoteAddr = test::ip(QStringLiteral("127.0.0.1"));
         c.localPort = 40001;
         c.remotePort = 8080;
         c.startNs = kStart;

@@ -9,6 +9,7 @@
 #include "charts/seq_graph_widget.h"
 #include "session_fixture.h"
 #include "tcpscope_records.h"
+#include "test_addresses.h"
 
 #include <QElapsedTimer>
 #include <QProcessEnvironment>
@@ -32,10 +33,9 @@ class TestSeqGraph : public QObject
         c.id = kConn;
         c.comm = QStringLiteral("curl");
         c.pid = 200;
-        c.family = 4;
-        c.localAddr = QStringLiteral("10.0.0.1");
+        c.localAddr = test::ip(QStringLiteral("10.0.0.1"));
         c.localPort = 40000;
-        c.remoteAddr = QStringLiteral("10.0.0.2");
+        c.remoteAddr = test::ip(QStringLiteral("10.0.0.2"));
         c.remotePort = 80;
         return c;
     }

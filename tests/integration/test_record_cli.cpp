@@ -209,8 +209,8 @@ void TestRecordCli::recordLoopbackTraffic()
         QCOMPARE(client->comm, QStringLiteral("ts_client"));
         QCOMPARE(server->pid, quint32(e.pair.serverPid));
         QCOMPARE(server->comm, QStringLiteral("ts_server"));
-        QCOMPARE(client->family, e.family);
-        QCOMPARE(client->localAddr,
+        QCOMPARE(int(client->family()), e.family);
+        QCOMPARE(client->localAddr.toString(),
                  e.family == 4 ? QStringLiteral("127.0.0.1") : QStringLiteral("::1"));
         QCOMPARE(client->role, ConnectionRole::Client);
         QCOMPARE(server->role, ConnectionRole::Server);
@@ -400,7 +400,7 @@ void TestRecordCli::packetsJoinedToConnections()
                 const bool out = p->isOutgoing();
                 QCOMPARE(out ? p->srcPort : p->dstPort, c->localPort);
                 QCOMPARE(out ? p->dstPort : p->srcPort, c->remotePort);
-                QCOMPARE(p->family, c->family);
+                QCOMPARE(p->family(), c->family());
             }
             // The handshake is part of both connections and comes first: the server's SYN
             // arrived before its socket existed and was held until it did.

@@ -19,7 +19,7 @@ inline void comparePackets(const Packet &a, const Packet &b)
     QCOMPARE(a.direction, b.direction);
     QCOMPARE(a.parseStatus, b.parseStatus);
     QCOMPARE(a.sockState, b.sockState);
-    QCOMPARE(a.family, b.family);
+    QCOMPARE(a.family(), b.family());
     QCOMPARE(a.srcAddr, b.srcAddr);
     QCOMPARE(a.dstAddr, b.dstAddr);
     QCOMPARE(a.srcPort, b.srcPort);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "model/connection.h"
+#include "test_addresses.h"
 
 #include <QTest>
 
@@ -23,8 +24,7 @@ inline Connection conn(qint64 id, ConnectionRole role = ConnectionRole::Client)
     c.sockId = 0x8000'0000'0000'0000ULL + quint64(id);
     c.pid = 7;
     c.comm = QStringLiteral("iperf3");
-    c.family = 4;
-    c.localAddr = c.remoteAddr = QStringLiteral("127.0.0.1");
+    c.localAddr = c.remoteAddr = test::ip(QStringLiteral("127.0.0.1"));
     c.localPort = quint16(50000 + id);
     c.remotePort = 5201;
     c.role = role;
@@ -106,10 +106,9 @@ inline DropEvent drop(qint64 connectionId, qint64 t, int family)
     d.reasonName = family == 6 ? QString() : QStringLiteral("NO_SOCKET");
     d.location = 0xffff'ffff'8100'0000ULL;
     d.ifindex = 1;
-    d.family = family;
-    d.srcAddr = family == 6 ? QStringLiteral("2001:db8::1") : QStringLiteral("127.0.0.1");
+    d.srcAddr = test::ip(family == 6 ? QStringLiteral("2001:db8::1") : QStringLiteral("127.0.0.1"));
     d.srcPort = 65535;
-    d.dstAddr = family == 6 ? QStringLiteral("::1") : QStringLiteral("127.0.0.2");
+    d.dstAddr = test::ip(family == 6 ? QStringLiteral("::1") : QStringLiteral("127.0.0.2"));
     d.dstPort = 9;
     d.tcpFlags = TS_TCP_SYN;
     d.sockState = family == 6 ? 10 : 0;
@@ -125,8 +124,7 @@ inline ListenerSample listener(qint64 connectionId, qint64 t)
     l.connectionId = connectionId;
     l.timeNs = kT0 + t;
     l.sockId = 0xdead'beef'0000'0001ULL;
-    l.family = 6;
-    l.addr = QStringLiteral("::");
+    l.addr = test::ip(QStringLiteral("::"));
     l.port = 8080;
     l.backlog = 129;
     l.maxBacklog = 128;
@@ -211,7 +209,6 @@ inline void compare(const DropEvent &a, const DropEvent &b)
     QCOMPARE(a.reasonName, b.reasonName);
     QCOMPARE(a.location, b.location);
     QCOMPARE(a.ifindex, b.ifindex);
-    QCOMPARE(a.family, b.family);
     QCOMPARE(a.srcAddr, b.srcAddr);
     QCOMPARE(a.srcPort, b.srcPort);
     QCOMPARE(a.dstAddr, b.dstAddr);
@@ -228,7 +225,6 @@ inline void compare(const ListenerSample &a, const ListenerSample &b)
     QCOMPARE(a.connectionId, b.connectionId);
     QCOMPARE(a.timeNs, b.timeNs);
     QCOMPARE(a.sockId, b.sockId);
-    QCOMPARE(a.family, b.family);
     QCOMPARE(a.addr, b.addr);
     QCOMPARE(a.port, b.port);
     QCOMPARE(a.backlog, b.backlog);

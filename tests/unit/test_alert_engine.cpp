@@ -11,6 +11,7 @@
 #include "model/address.h"
 #include "session/session.h"
 #include "session/session_writer.h"
+#include "test_addresses.h"
 
 #include "tcpscope_records.h"
 
@@ -34,10 +35,9 @@ Connection conn(qint64 id, const QString &local, quint16 lport, const QString &r
 {
     Connection c;
     c.id = id;
-    c.family = 4;
-    c.localAddr = local;
+    c.localAddr = test::ip(local);
     c.localPort = lport;
-    c.remoteAddr = remote;
+    c.remoteAddr = test::ip(remote);
     c.remotePort = rport;
     c.role = role;
     c.comm = QStringLiteral("client");
@@ -91,9 +91,8 @@ Packet packet(qint64 id, qint64 connId, qint64 t, const char *src, quint16 sport
     p.id = id;
     p.connectionId = connId;
     p.timeNs = t;
-    p.family = 4;
-    parseAddress(4, QLatin1String(src), p.srcAddr.data());
-    parseAddress(4, QLatin1String(dst), p.dstAddr.data());
+    p.srcAddr = IpAddress::parse(AddressFamily::IPv4, QString::fromLatin1(src));
+    p.dstAddr = IpAddress::parse(AddressFamily::IPv4, QString::fromLatin1(dst));
     p.srcPort = sport;
     p.dstPort = dport;
     p.direction = dir;
@@ -176,8 +175,8 @@ private slots:
             DropEvent d;
             d.timeNs = kT0 + i * kMs;
             d.reasonName = QStringLiteral("NO_SOCKET");
-            d.srcAddr = QStringLiteral("198.51.100.4");
-            d.dstAddr = QStringLiteral("10.0.0.1");
+            d.srcAddr = test::ip(QStringLiteral("198.51.100.4"));
+            d.dstAddr = test::ip(QStringLiteral("10.0.0.1"));
             d.dstPort = quint16(2000 + i);
             d.tcpFlags = TS_TCP_SYN;
             k.drops.append(d);

@@ -9,6 +9,7 @@
 #include "session/session.h"
 #include "session/session_writer.h"
 #include "session_sql.h"
+#include "test_addresses.h"
 
 #include <QRandomGenerator>
 #include <QTemporaryDir>
@@ -47,7 +48,7 @@ QString diff(const Packet &a, const Packet &b)
     SAME(direction);
     SAME(parseStatus);
     SAME(sockState);
-    SAME(family);
+    SAME(family());
     SAME(srcAddr);
     SAME(dstAddr);
     SAME(srcPort);
@@ -116,9 +117,9 @@ Connection connection(qint64 id, int family)
 {
     Connection c;
     c.id = id;
-    c.family = family;
-    c.localAddr = family == 6 ? QStringLiteral("2001:db8::1") : QStringLiteral("10.0.0.1");
-    c.remoteAddr = family == 6 ? QStringLiteral("::1") : QStringLiteral("127.0.0.1");
+    c.localAddr =
+        test::ip(family == 6 ? QStringLiteral("2001:db8::1") : QStringLiteral("10.0.0.1"));
+    c.remoteAddr = test::ip(family == 6 ? QStringLiteral("::1") : QStringLiteral("127.0.0.1"));
     c.localPort = quint16(40000 + id);
     c.remotePort = 443;
     c.startNs = 1'700'000'000'000'000'000 + id;
@@ -135,7 +136,6 @@ Packet packet(QRandomGenerator &r, qint64 id, qint64 ts, const Connection *c, bo
     p.connectionId = c ? c->id : 0;
     p.timeNs = ts;
     p.direction = r.bounded(2) ? PacketDirection::Out : PacketDirection::In;
-    p.family = c ? c->family : (r.bounded(2) ? 6 : 4);
     const chunk::Tuple t = c ? chunk::tupleOf(*c) : chunk::Tuple{};
     if (c && !odd) {
         const bool out = p.isOutgoing();
@@ -144,10 +144,15 @@ Packet packet(QRandomGenerator &r, qint64 id, qint64 ts, const Connection *c, bo
         p.srcPort = out ? t.localPort : t.remotePort;
         p.dstPort = out ? t.remotePort : t.localPort;
     } else {
-        for (int i = 0; i < (p.family == 6 ? 16 : 4); ++i) {
-            p.srcAddr[i] = quint8(r.bounded(256));
-            p.dstAddr[i] = quint8(r.bounded(256));
+        const AddressFamily family =
+            c ? c->family() : (r.bounded(2) ? AddressFamily::IPv6 : AddressFamily::IPv4);
+        std::array<quint8, 16> src{}, dst{};
+        for (int i = 0; i < 16; ++i) {
+            src[i] = quint8(r.bounded(256));
+            dst[i] = quint8(r.bounded(256));
         }
+        p.srcAddr = IpAddress(family, src.data());
+        p.dstAddr = IpAddress(family, dst.data());
         p.srcPort = quint16(r.bounded(65536));
         p.dstPort = quint16(r.bounded(65536));
     }

@@ -3,6 +3,7 @@
 // bad files, info and export on a session written here. No privileges needed.
 #include "session/session_store.h"
 #include "session/session_writer.h"
+#include "test_addresses.h"
 
 #include <QDir>
 #include <QFile>
@@ -224,8 +225,7 @@ void TestCli::initTestCase()
         c.id = i;
         c.pid = 100 + i;
         c.comm = i == 3 ? QStringLiteral("a,b") : QStringLiteral("curl");
-        c.family = 4;
-        c.localAddr = c.remoteAddr = QStringLiteral("127.0.0.1");
+        c.localAddr = c.remoteAddr = test::ip(QStringLiteral("127.0.0.1"));
         c.localPort = quint16(40000 + i);
         c.remotePort = 80;
         c.role = ConnectionRole::Client;
@@ -287,8 +287,7 @@ void TestCli::initTestCase()
         d.timeNs = info.startedNs + 5000 + k.drops.size();
         d.reason = reason;
         d.reasonName = QLatin1String(name);
-        d.family = 4;
-        d.srcAddr = d.dstAddr = QStringLiteral("127.0.0.1");
+        d.srcAddr = d.dstAddr = test::ip(QStringLiteral("127.0.0.1"));
         k.drops.append(d);
     };
     drop(0, 2, "NO_SOCKET");
@@ -706,8 +705,7 @@ void TestCli::infoListeners()
         c.id = i;
         c.pid = 900;
         c.comm = QStringLiteral("nginx");
-        c.family = i == 1 ? 4 : 6;
-        c.localAddr = i == 1 ? QStringLiteral("0.0.0.0") : QStringLiteral("::");
+        c.localAddr = test::ip(i == 1 ? QStringLiteral("0.0.0.0") : QStringLiteral("::"));
         c.localPort = 8080;
         c.role = ConnectionRole::Listener;
         c.state = TcpState::Listen;
@@ -746,11 +744,10 @@ void TestCli::infoCountsEachWirePacketOnce()
                    quint32 retransmissions) {
         Connection c;
         c.id = id;
-        c.family = 4;
         c.role = role;
-        c.localAddr = QString::fromLatin1(local);
+        c.localAddr = test::ip(QString::fromLatin1(local));
         c.localPort = localPort;
-        c.remoteAddr = QString::fromLatin1(remote);
+        c.remoteAddr = test::ip(QString::fromLatin1(remote));
         c.remotePort = remotePort;
         c.state = TcpState::Close;
         c.startNs = 1'764'300'000'000'000'000 + id * 1000;
@@ -899,8 +896,8 @@ void TestCli::exportPackets()
             p.id = packets.size() + 1;
             p.connectionId = id;
             p.timeNs = info.startedNs + p.id * 1000;
-            p.srcAddr = {127, 0, 0, 1};
-            p.dstAddr = {127, 0, 0, 1};
+            p.srcAddr = test::ip4(127, 0, 0, 1);
+            p.dstAddr = test::ip4(127, 0, 0, 1);
             p.srcPort = quint16(1000 + id);
             p.dstPort = 80;
             p.seq = quint32(p.id);
@@ -1191,7 +1188,6 @@ void TestCli::packetsToStreams()
     writer->setInfo(info);
     Connection c;
     c.id = 1;
-    c.family = 4;
     writer->writeConnection(c);
     QVector<Packet> packets;
     for (int i = 1; i <= 3; ++i) {
@@ -1199,9 +1195,8 @@ void TestCli::packetsToStreams()
         p.id = i;
         p.connectionId = 1;
         p.timeNs = 1000 * i;
-        p.family = 4;
-        p.srcAddr = {127, 0, 0, 1};
-        p.dstAddr = {127, 0, 0, 1};
+        p.srcAddr = test::ip4(127, 0, 0, 1);
+        p.dstAddr = test::ip4(127, 0, 0, 1);
         p.tcpFlags = 0x10;
         packets.append(p);
     }
@@ -1358,7 +1353,8 @@ void TestCli::badConnectionValues()
     QFile::remove(file);
     QVERIFY(QFile::copy(m_session, file));
     sql(file, "UPDATE connections SET pid = '1e400', start_ns = 'yesterday' WHERE id = 1;"
-              "UPDATE connections SET local_port = 70000, family = 5 WHERE id = 3;"
+              "UPDATE connections SET local_port = 70000, family = 5, remote_addr = '::1',"
+              " local_addr = '127.0.0.1' WHERE id = 3;"
               "UPDATE meta SET value = 'yesterday' WHERE key = 'started_ns';"
               "UPDATE meta SET value = '-5' WHERE key = 'records_received';");
     Result r = run({QStringLiteral("info"), file});
@@ -1366,9 +1362,10 @@ void TestCli::badConnectionValues()
     QRegularExpression unknown(QStringLiteral("Unknown values: +(\\d+) values out of range"));
     const auto m = unknown.match(r.out);
     QVERIFY2(m.hasMatch(), qPrintable(r.out));
-    // pid, start_ns, local_port, family (and so both addresses) of the connections; started_ns
-    // and records_received of the meta table.
-    QCOMPARE(m.captured(1).toInt(), 8);
+    // pid, start_ns, local_port and a remote address of another family than the local one
+    // (the family is read from the addresses, not from `family`); started_ns and
+    // records_received of the meta table.
+    QCOMPARE(m.captured(1).toInt(), 6);
     QVERIFY2(r.out.contains(QLatin1String("Records:         0\n")), qPrintable(r.out));
     // Without a start time the range begins at the first connection with a known start.
     QVERIFY2(r.out.contains(QLatin1String("Time range:      2025-11-28T03:20:00.002Z")),

@@ -5,6 +5,7 @@
 // saying what to install when the module is not there.
 #include "session/session_writer.h"
 #include "session_fixture.h"
+#include "test_addresses.h"
 
 #include <QDir>
 #include <QFile>
@@ -116,9 +117,8 @@ void TestCliHeadless::initTestCase()
     Connection c;
     c.id = 1;
     c.comm = QStringLiteral("curl");
-    c.family = 4;
-    c.localAddr = QStringLiteral("10.0.0.1");
-    c.remoteAddr = QStringLiteral("10.0.0.2");
+    c.localAddr = test::ip(QStringLiteral("10.0.0.1"));
+    c.remoteAddr = test::ip(QStringLiteral("10.0.0.2"));
     c.localPort = 40000;
     c.remotePort = 80;
     c.role = ConnectionRole::Client;

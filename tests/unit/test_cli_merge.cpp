@@ -6,6 +6,7 @@
 // about the hosts.
 #include "analysis/tcp_analyzer.h"
 #include "session/session_writer.h"
+#include "test_addresses.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -34,9 +35,8 @@ Packet packet(qint64 t, bool out, bool fromClient, quint8 flags, quint32 seq, qu
     Packet p;
     p.timeNs = t;
     p.direction = out ? PacketDirection::Out : PacketDirection::In;
-    p.family = 4;
-    inet_pton(AF_INET, fromClient ? "10.1.0.1" : "10.1.0.2", p.srcAddr.data());
-    inet_pton(AF_INET, fromClient ? "10.1.0.2" : "10.1.0.1", p.dstAddr.data());
+    p.srcAddr = test::ip4(10, 1, 0, fromClient ? 1 : 2);
+    p.dstAddr = test::ip4(10, 1, 0, fromClient ? 2 : 1);
     p.srcPort = fromClient ? 41000 : 443;
     p.dstPort = fromClient ? 443 : 41000;
     p.seq = seq;
@@ -63,9 +63,8 @@ void writeHost(const QString &path, bool client)
     const qint64 t1 = kT0 + 1000, t2 = t1 + kOneWay, t3 = t2 + 10'000, t4 = t3 + kOneWay;
     Connection c;
     c.id = 1;
-    c.family = 4;
-    c.localAddr = client ? QStringLiteral("10.1.0.1") : QStringLiteral("10.1.0.2");
-    c.remoteAddr = client ? QStringLiteral("10.1.0.2") : QStringLiteral("10.1.0.1");
+    c.localAddr = test::ip(client ? QStringLiteral("10.1.0.1") : QStringLiteral("10.1.0.2"));
+    c.remoteAddr = test::ip(client ? QStringLiteral("10.1.0.2") : QStringLiteral("10.1.0.1"));
     c.localPort = client ? 41000 : 443;
     c.remotePort = client ? 443 : 41000;
     c.role = client ? ConnectionRole::Client : ConnectionRole::Server;

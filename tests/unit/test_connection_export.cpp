@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "export/connection_export.h"
+#include "test_addresses.h"
 
 #include <QBuffer>
 #include <QFile>
@@ -37,10 +38,9 @@ Connection closedConnection()
     c.id = 1;
     c.pid = 321;
     c.comm = QStringLiteral("we,ird \"name\"\nx");
-    c.family = 4;
-    c.localAddr = QStringLiteral("127.0.0.1");
+    c.localAddr = test::ip(QStringLiteral("127.0.0.1"));
     c.localPort = 40000;
-    c.remoteAddr = QStringLiteral("127.0.0.1");
+    c.remoteAddr = test::ip(QStringLiteral("127.0.0.1"));
     c.remotePort = 8080;
     c.role = ConnectionRole::Client;
     c.startNs = 1'764'300'000'123'456'789;
@@ -86,9 +86,8 @@ Connection openConnection()
 {
     Connection c;
     c.id = 2;
-    c.family = 6;
-    c.localAddr = QStringLiteral("::1");
-    c.remoteAddr = QStringLiteral("::1");
+    c.localAddr = test::ip(QStringLiteral("::1"));
+    c.remoteAddr = test::ip(QStringLiteral("::1"));
     c.startNs = 1'764'300'000'000'000'000;
     c.state = TcpState::Established;
     c.history = {{c.startNs, TcpState::SynSent, TcpState::Established, 0, QString()}};

@@ -53,8 +53,8 @@ void TestConnectionTracker::normalClientClose()
     QCOMPARE(c.pid, 100u);
     QCOMPARE(c.comm, QStringLiteral("client"));
     QCOMPARE(c.ownerSource, quint8(TS_OWNER_CURRENT));
-    QCOMPARE(c.family, 4);
-    QCOMPARE(c.localAddr, QStringLiteral("127.0.0.1"));
+    QCOMPARE(c.family(), AddressFamily::IPv4);
+    QCOMPARE(c.localAddr.toString(), QStringLiteral("127.0.0.1"));
     QCOMPARE(c.localPort, quint16(40000));
     QCOMPARE(c.remotePort, quint16(8080));
     QCOMPARE(c.startNs, kOffset + 1000);
@@ -176,12 +176,12 @@ void TestConnectionTracker::ipv6Addresses()
     t.onStateChange(change(8, 10, CLOSE, SYN_SENT, v6));
     const Endpoint mapped{AF_INET6, "::ffff:10.0.0.1", 1, "::1", 2};
     t.onStateChange(change(9, 10, CLOSE, SYN_SENT, mapped));
-    QCOMPARE(t.find(1)->family, 6);
-    QCOMPARE(t.find(1)->localAddr, QStringLiteral("2001:db8::1"));
-    QCOMPARE(t.find(1)->remoteAddr, QStringLiteral("fe80::1:2"));
+    QCOMPARE(t.find(1)->family(), AddressFamily::IPv6);
+    QCOMPARE(t.find(1)->localAddr.toString(), QStringLiteral("2001:db8::1"));
+    QCOMPARE(t.find(1)->remoteAddr.toString(), QStringLiteral("fe80::1:2"));
     QCOMPARE(t.find(1)->remotePort, quint16(55555));
-    QCOMPARE(t.find(2)->localAddr, QStringLiteral("::ffff:10.0.0.1"));
-    QCOMPARE(t.find(2)->remoteAddr, QStringLiteral("::1"));
+    QCOMPARE(t.find(2)->localAddr.toString(), QStringLiteral("::ffff:10.0.0.1"));
+    QCOMPARE(t.find(2)->remoteAddr.toString(), QStringLiteral("::1"));
 }
 
 void TestConnectionTracker::sockIdReuseAfterClose()

@@ -7,6 +7,7 @@
 #include "filter/display_filter.h"
 #include "filter/fields.h"
 #include "model/address.h"
+#include "test_addresses.h"
 
 extern "C" {
 #include "tcpscope_records.h"
@@ -23,15 +24,14 @@ namespace {
 constexpr qint64 kOrigin = 1'764'300'000'000'000'000;
 constexpr qint64 kMs = 1'000'000;
 
-Connection makeConnection(qint64 id, int family, const char *local, quint16 localPort,
-                          const char *remote, quint16 remotePort)
+Connection makeConnection(qint64 id, const char *local, quint16 localPort, const char *remote,
+                          quint16 remotePort)
 {
     Connection c;
     c.id = id;
-    c.family = family;
-    c.localAddr = QLatin1String(local);
+    c.localAddr = test::ip(QLatin1String(local));
     c.localPort = localPort;
-    c.remoteAddr = QLatin1String(remote);
+    c.remoteAddr = test::ip(QLatin1String(remote));
     c.remotePort = remotePort;
     return c;
 }
@@ -41,9 +41,8 @@ Packet makePacket(qint64 connectionId, int family, const char *src, quint16 srcP
 {
     Packet p;
     p.connectionId = connectionId;
-    p.family = family;
-    parseAddress(family, QLatin1String(src), p.srcAddr.data());
-    parseAddress(family, QLatin1String(dst), p.dstAddr.data());
+    p.srcAddr = IpAddress::parse(AddressFamily(family), QString::fromLatin1(src));
+    p.dstAddr = IpAddress::parse(AddressFamily(family), QString::fromLatin1(dst));
     p.srcPort = srcPort;
     p.dstPort = dstPort;
     p.tcpFlags = flags;
@@ -81,7 +80,7 @@ private:
 void TestDisplayFilter::initTestCase()
 {
     // 1: a client on eth0 to a web server: closed with FIN, kernel numbers known.
-    Connection c1 = makeConnection(1, 4, "10.1.2.3", 40000, "93.184.216.34", 443);
+    Connection c1 = makeConnection(1, "10.1.2.3", 40000, "93.184.216.34", 443);
     c1.pid = 100;
     c1.comm = QStringLiteral("curl");
     c1.role = ConnectionRole::Client;
@@ -99,7 +98,7 @@ void TestDisplayFilter::initTestCase()
     c1.kernel.cwndMax = 40;
     c1.kernel.retransmits = 1;
     // 2: a loopback server reset by its peer; the kernel dropped one of its packets.
-    Connection c2 = makeConnection(2, 4, "127.0.0.1", 8080, "127.0.0.1", 50000);
+    Connection c2 = makeConnection(2, "127.0.0.1", 8080, "127.0.0.1", 50000);
     c2.pid = 200;
     c2.comm = QStringLiteral("nginx");
     c2.role = ConnectionRole::Server;
@@ -110,7 +109,7 @@ void TestDisplayFilter::initTestCase()
     c2.haveCloseStats = true;
     c2.srttUs = 50;
     // 3: an IPv6 client still open at the end of the session.
-    Connection c3 = makeConnection(3, 6, "::1", 9000, "fe80::1", 22);
+    Connection c3 = makeConnection(3, "::1", 9000, "fe80::1", 22);
     c3.pid = 300;
     c3.comm = QStringLiteral("ssh");
     c3.role = ConnectionRole::Client;

@@ -6,6 +6,7 @@
 #include "filter/display_filter.h"
 #include "session/session.h"
 #include "session/session_writer.h"
+#include "test_addresses.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -24,10 +25,10 @@ Connection conn(qint64 id, ConnectionRole role, const QString &comm, quint32 pid
     c.role = role;
     c.comm = comm;
     c.pid = pid;
-    c.family = remote.contains(QLatin1Char(':')) ? 6 : 4;
-    c.localAddr = c.family == 6 ? QStringLiteral("::1") : QStringLiteral("10.0.0.1");
+    c.localAddr = test::ip(remote.contains(QLatin1Char(':')) ? QStringLiteral("::1")
+                                                             : QStringLiteral("10.0.0.1"));
     c.localPort = localPort;
-    c.remoteAddr = remote;
+    c.remoteAddr = test::ip(remote);
     c.remotePort = remotePort;
     c.startNs = 1'700'000'000'000'000'000 + id * 1'000'000;
     c.endNs = c.startNs + 5'000'000;

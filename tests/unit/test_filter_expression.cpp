@@ -7,6 +7,7 @@
 #include "filter/fields.h"
 #include "filter/filter_expression.h"
 #include "model/connection_columns.h"
+#include "test_addresses.h"
 
 #include <QTest>
 
@@ -20,10 +21,9 @@ Connection curlClient()
     c.id = 17;
     c.pid = 200;
     c.comm = QStringLiteral("cu\"rl");
-    c.family = 6;
-    c.localAddr = QStringLiteral("2001:db8::10");
+    c.localAddr = test::ip(QStringLiteral("2001:db8::10"));
     c.localPort = 50000;
-    c.remoteAddr = QStringLiteral("2001:db8::1");
+    c.remoteAddr = test::ip(QStringLiteral("2001:db8::1"));
     c.remotePort = 443;
     c.role = ConnectionRole::Client;
     c.state = TcpState::Established;
@@ -138,10 +138,9 @@ private slots:
         other.id = 99;
         other.pid = 300;
         other.comm = QStringLiteral("wget");
-        other.family = 4;
-        other.localAddr = QStringLiteral("10.0.0.1");
+        other.localAddr = test::ip(QStringLiteral("10.0.0.1"));
         other.localPort = 1;
-        other.remoteAddr = QStringLiteral("10.0.0.2");
+        other.remoteAddr = test::ip(QStringLiteral("10.0.0.2"));
         other.remotePort = 2;
         other.role = ConnectionRole::Server;
         other.state = TcpState::Close;
@@ -178,8 +177,7 @@ private slots:
     void ipv4AndSeveralColumns()
     {
         Connection c = curlClient();
-        c.family = 4;
-        c.localAddr = QStringLiteral("127.0.0.1");
+        c.localAddr = test::ip(QStringLiteral("127.0.0.1"));
         c.localPort = 40001;
         QCOMPARE(columnFilter("family", c), QStringLiteral("ip.addr"));
         const QString local = connectionColumnsFilter(
@@ -187,7 +185,7 @@ private slots:
         QCOMPARE(local, QStringLiteral("conn.local_addr == 127.0.0.1 && conn.local_port == 40001"));
         QVERIFY(selects(local, c));
         Connection samePortOtherAddr = c;
-        samePortOtherAddr.localAddr = QStringLiteral("127.0.0.2");
+        samePortOtherAddr.localAddr = test::ip(QStringLiteral("127.0.0.2"));
         QVERIFY(!selects(local, samePortOtherAddr));
         QCOMPARE(
             connectionColumnsFilter({QStringLiteral("local_addr"), QStringLiteral("start_ns")}, c),

@@ -115,10 +115,10 @@ void TestKernelJoiner::conversion()
 
     const Endpoint v6{AF_INET6, "fd00::1", 5555, "fd00::2", 443};
     const DropEvent d = KernelJoiner::toDrop(drop(0, 3000, v6, 3, TS_TCP_SYN), kOffset);
-    QCOMPARE(d.family, 6);
-    QCOMPARE(d.srcAddr, QStringLiteral("fd00::1"));
+    QCOMPARE(d.srcAddr.family(), AddressFamily::IPv6);
+    QCOMPARE(d.srcAddr.toString(), QStringLiteral("fd00::1"));
     QCOMPARE(d.srcPort, quint16(5555));
-    QCOMPARE(d.dstAddr, QStringLiteral("fd00::2"));
+    QCOMPARE(d.dstAddr.toString(), QStringLiteral("fd00::2"));
     QCOMPARE(d.dstPort, quint16(443));
     QCOMPARE(d.reason, 3u);
     QCOMPARE(d.location, 0xffffffff81abcdefull);
@@ -126,8 +126,8 @@ void TestKernelJoiner::conversion()
     const ListenerSample l =
         KernelJoiner::toListener(listenerSample(9, 4000, AF_INET6, "::", 80, 3, 128, 7), kOffset);
     QCOMPARE(l.timeNs, kOffset + 4000);
-    QCOMPARE(l.family, 6);
-    QCOMPARE(l.addr, QStringLiteral("::"));
+    QCOMPARE(l.addr.family(), AddressFamily::IPv6);
+    QCOMPARE(l.addr.toString(), QStringLiteral("::"));
     QCOMPARE(l.port, quint16(80));
     QCOMPARE(l.backlog, 3u);
     QCOMPARE(l.maxBacklog, 128u);
@@ -370,8 +370,8 @@ void TestKernelJoiner::predatingListener()
     QCOMPARE(l.role, ConnectionRole::Listener);
     QCOMPARE(l.state, TcpState::Listen);
     QCOMPARE(l.localPort, quint16(443));
-    QCOMPARE(l.localAddr, QStringLiteral("::"));
-    QCOMPARE(l.family, 6);
+    QCOMPARE(l.localAddr.toString(), QStringLiteral("::"));
+    QCOMPARE(l.family(), AddressFamily::IPv6);
     QCOMPARE(l.sockId, 90u);
     rig.kernel.onListener(listenerSample(90, kSec + 4 * kSec, AF_INET6, "::", 443, 9, 128, 2));
     const KernelData data = rig.kernel.takeData();
@@ -394,9 +394,9 @@ void TestKernelJoiner::predatingConnection()
     QCOMPARE(rig.tracker.size(), 1);
     const Connection &c = rig.conn(1);
     QCOMPARE(c.sockId, 33u);
-    QCOMPARE(c.localAddr, QStringLiteral("10.0.0.1"));
+    QCOMPARE(c.localAddr.toString(), QStringLiteral("10.0.0.1"));
     QCOMPARE(c.localPort, quint16(22));
-    QCOMPARE(c.remoteAddr, QStringLiteral("10.0.0.2"));
+    QCOMPARE(c.remoteAddr.toString(), QStringLiteral("10.0.0.2"));
     QCOMPARE(c.remotePort, quint16(50000));
     QCOMPARE(c.state, TcpState::Established);
     QCOMPARE(c.role, ConnectionRole::Unknown);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // computeOverview on constructed sessions: exact bins, counts and the ids behind every bar.
 #include "analysis/overview.h"
+#include "test_addresses.h"
 
 #include <QtTest>
 
@@ -18,10 +19,9 @@ Connection conn(qint64 id, const QString &comm, ConnectionRole role, qint64 star
     c.comm = comm;
     c.pid = quint32(100 + id);
     c.role = role;
-    c.family = 4;
-    c.localAddr = QStringLiteral("127.0.0.1");
+    c.localAddr = test::ip(QStringLiteral("127.0.0.1"));
     c.localPort = quint16(40000 + id);
-    c.remoteAddr = QStringLiteral("10.0.0.%1").arg(id % 3);
+    c.remoteAddr = test::ip(QStringLiteral("10.0.0.%1").arg(id % 3));
     c.remotePort = 443;
     c.startNs = kOrigin + startMs * kMs;
     c.endNs = endMs < 0 ? 0 : kOrigin + endMs * kMs;

@@ -10,6 +10,7 @@
 #include "session/session.h"
 #include "session/session_schema.h"
 #include "session/session_writer.h"
+#include "test_addresses.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -42,13 +43,12 @@ QVector<Packet> packets()
         p.direction = i % 2 ? PacketDirection::Out : PacketDirection::In;
         p.parseStatus = quint8(i == 4 ? 8 : 0);
         p.sockState = quint8(1 + i);
-        p.family = i == 3 ? 6 : 4;
-        if (p.family == 4) {
-            p.srcAddr = {10, 0, 0, quint8(1 + i)};
-            p.dstAddr = {192, 0, 2, quint8(200 + i)};
+        if (i != 3) {
+            p.srcAddr = test::ip4(10, 0, 0, quint8(1 + i));
+            p.dstAddr = test::ip4(192, 0, 2, quint8(200 + i));
         } else {
-            p.srcAddr = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
-            p.dstAddr = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
+            p.srcAddr = test::ip(QStringLiteral("2001:db8::10"));
+            p.dstAddr = test::ip(QStringLiteral("2001:db8::1"));
         }
         p.srcPort = quint16(40000 + i);
         p.dstPort = quint16(443 - i);
@@ -67,7 +67,7 @@ QVector<Packet> packets()
         p.vlanDepth = quint8(i % 3);
         p.ipFrag = quint8(i % 2);
         p.ipId = quint32(0x1000 + i);
-        p.ipHdrLen = quint8(p.family == 6 ? 40 : 20);
+        p.ipHdrLen = quint8(p.srcAddr.isV6() ? 40 : 20);
         p.tcpHdrLen = quint8(i == 4 ? 28 : 32);
         p.options = i == 4 ? QByteArray::fromHex("020405b4")
                            : QByteArray::fromHex("0101080a0000000100000002");
@@ -150,9 +150,10 @@ Packet fromRow(const std::function<QString(const char *)> &v)
         v("direction") == QLatin1String("out") ? PacketDirection::Out : PacketDirection::In;
     p.parseStatus = quint8(u64("parse_status"));
     p.sockState = schema::sockStateFromName(v("sock_state")).value_or(0xff);
-    p.family = int(u64("family"));
-    parseAddress(p.family, v("src_addr"), p.srcAddr.data());
-    parseAddress(p.family, v("dst_addr"), p.dstAddr.data());
+    AddressFamily family = AddressFamily::None;
+    familyFromNumber(qint64(u64("family")), &family);
+    p.srcAddr = IpAddress::parse(family, v("src_addr"));
+    p.dstAddr = IpAddress::parse(family, v("dst_addr"));
     p.srcPort = quint16(u64("src_port"));
     p.dstPort = quint16(u64("dst_port"));
     p.seq = quint32(u64("seq"));
@@ -219,8 +220,7 @@ private slots:
             c.id = id;
             c.pid = quint32(100 + id);
             c.comm = QStringLiteral("curl");
-            c.family = 4;
-            c.localAddr = c.remoteAddr = QStringLiteral("10.0.0.1");
+            c.localAddr = c.remoteAddr = test::ip(QStringLiteral("10.0.0.1"));
             c.startNs = kT0;
             c.state = TcpState::Established;
             c.history = {{kT0, TcpState::Close, TcpState::SynSent, 0, QString()}};

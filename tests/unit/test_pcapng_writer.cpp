@@ -6,6 +6,7 @@
 #include "export/pcapng_writer.h"
 #include "tcp_analyzer_real_capture.h"
 #include "tcpscope_records.h"
+#include "test_addresses.h"
 
 #include <QBuffer>
 #include <QDir>
@@ -157,9 +158,8 @@ Packet v4Syn()
     p.sockId = 0xabc;
     p.ifindex = 1;
     p.direction = PacketDirection::Out;
-    p.family = 4;
-    p.srcAddr = {127, 0, 0, 1};
-    p.dstAddr = {127, 0, 0, 2};
+    p.srcAddr = test::ip4(127, 0, 0, 1);
+    p.dstAddr = test::ip4(127, 0, 0, 2);
     p.srcPort = 40000;
     p.dstPort = 5201;
     p.seq = 0x11223344;
@@ -186,9 +186,8 @@ Packet v6Data()
     p.sockId = 0xdef;
     p.ifindex = 1;
     p.direction = PacketDirection::In;
-    p.family = 6;
-    p.srcAddr = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    p.dstAddr = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+    p.srcAddr = test::ip(QStringLiteral("::1"));
+    p.dstAddr = test::ip(QStringLiteral("2001:db8::2"));
     p.srcPort = 443;
     p.dstPort = 50000;
     p.seq = 0xfffffff0;
@@ -482,9 +481,8 @@ void TestPcapngWriter::tsharkAnalysisOfRealCapture()
         p.ifindex = 1;
         p.timeNs = 1'700'000'000'000'000'000 + c.timeNs;
         p.direction = c.out ? PacketDirection::Out : PacketDirection::In;
-        p.family = 4;
-        p.srcAddr = {127, 0, 0, 1};
-        p.dstAddr = {127, 0, 0, 1};
+        p.srcAddr = test::ip4(127, 0, 0, 1);
+        p.dstAddr = test::ip4(127, 0, 0, 1);
         p.srcPort = c.out ? 40000 : 5201;
         p.dstPort = c.out ? 5201 : 40000;
         p.seq = c.seq;

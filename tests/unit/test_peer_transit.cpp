@@ -10,6 +10,7 @@
 #include "filter/display_filter.h"
 #include "session/session.h"
 #include "session/session_writer.h"
+#include "test_addresses.h"
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -100,8 +101,7 @@ Packet packetOf(const TransitSegment &s, qint64 connectionId, qint64 t0Ns)
     p.connectionId = connectionId;
     p.timeNs = t0Ns + s.timeNs;
     p.direction = s.outgoing ? PacketDirection::Out : PacketDirection::In;
-    p.family = 4;
-    p.srcAddr = p.dstAddr = {127, 0, 0, 1};
+    p.srcAddr = p.dstAddr = test::ip4(127, 0, 0, 1);
     const bool fromA = (connectionId == 1) == s.outgoing;
     p.srcPort = fromA ? 40001 : 8080;
     p.dstPort = fromA ? 8080 : 40001;
@@ -334,9 +334,8 @@ private slots:
             Connection c;
             c.id = id;
             c.hostId = host;
-            c.family = 4;
-            c.localAddr = QLatin1String(local);
-            c.remoteAddr = QLatin1String(remote);
+            c.localAddr = test::ip(QLatin1String(local));
+            c.remoteAddr = test::ip(QLatin1String(remote));
             c.localPort = lport;
             c.remotePort = rport;
             c.role = role;
@@ -425,8 +424,7 @@ private slots:
         auto conn = [&](qint64 id, quint16 lport, quint16 rport, ConnectionRole role) {
             Connection c;
             c.id = id;
-            c.family = 4;
-            c.localAddr = c.remoteAddr = QStringLiteral("127.0.0.1");
+            c.localAddr = c.remoteAddr = test::ip(QStringLiteral("127.0.0.1"));
             c.localPort = lport;
             c.remotePort = rport;
             c.role = role;

@@ -5,6 +5,7 @@
 // hosts (clock slack), ISNs separating reuses of a tuple whose lifetimes overlap, and a NAT'd
 // tuple paired by its ISNs.
 #include "analysis/peers.h"
+#include "test_addresses.h"
 
 #include <QTest>
 
@@ -15,15 +16,13 @@ namespace {
 constexpr qint64 kMs = 1'000'000;
 
 Connection conn(qint64 id, const char *local, quint16 lport, const char *remote, quint16 rport,
-                qint64 startMs, qint64 endMs, ConnectionRole role = ConnectionRole::Client,
-                int family = 4)
+                qint64 startMs, qint64 endMs, ConnectionRole role = ConnectionRole::Client)
 {
     Connection c;
     c.id = id;
-    c.family = family;
-    c.localAddr = QLatin1String(local);
+    c.localAddr = test::ip(QLatin1String(local));
     c.localPort = lport;
-    c.remoteAddr = QLatin1String(remote);
+    c.remoteAddr = test::ip(QLatin1String(remote));
     c.remotePort = rport;
     c.startNs = startMs * kMs;
     c.endNs = endMs * kMs;
@@ -122,10 +121,10 @@ private slots:
     {
         const auto peers = pair({
             conn(1, "::ffff:127.0.0.1", 5000, "::FFFF:127.0.0.1", 6000, 100, 200,
-                 ConnectionRole::Client, 6),
+                 ConnectionRole::Client),
             conn(2, "127.0.0.1", 6000, "127.0.0.1", 5000, 100, 200, ConnectionRole::Server),
-            conn(3, "::1", 7000, "::1", 7001, 100, 200, ConnectionRole::Client, 6),
-            conn(4, "::1", 7001, "::1", 7000, 100, 200, ConnectionRole::Server, 6),
+            conn(3, "::1", 7000, "::1", 7001, 100, 200, ConnectionRole::Client),
+            conn(4, "::1", 7001, "::1", 7000, 100, 200, ConnectionRole::Server),
         });
         QCOMPARE(peers.value(1), 2);
         QCOMPARE(peers.value(3), 4);

@@ -563,14 +563,16 @@ void TestRecordPipeline::tupleKeys()
     quint8 b4[16] = {127, 0, 0, 2};
     quint8 a6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
     quint8 b6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 2};
-    const TupleKey k4 = TupleKey::tuple(4, a4, 1000, b4, 80);
-    const TupleKey mapped = TupleKey::tuple(6, a6, 1000, b6, 80); // dual-stack socket
+    const TupleKey k4 = TupleKey::tuple(AddressFamily::IPv4, a4, 1000, b4, 80);
+    const TupleKey mapped =
+        TupleKey::tuple(AddressFamily::IPv6, a6, 1000, b6, 80); // dual-stack socket
     QCOMPARE(k4, mapped);
     QCOMPARE(qHash(k4), qHash(mapped));
-    const TupleKey reverse = TupleKey::tuple(4, b4, 80, a4, 1000);
+    const TupleKey reverse = TupleKey::tuple(AddressFamily::IPv4, b4, 80, a4, 1000);
     QVERIFY(!(k4 == reverse));
     QCOMPARE(k4.canonical(), reverse.canonical());
-    QVERIFY(!(TupleKey::listener(4, 80) == TupleKey::listener(6, 80)));
+    QVERIFY(!(TupleKey::listener(AddressFamily::IPv4, 80) ==
+              TupleKey::listener(AddressFamily::IPv6, 80)));
     QVERIFY(TupleKey().isNull());
     QHash<TupleKey, int> h;
     h.insert(k4, 1);

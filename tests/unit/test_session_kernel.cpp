@@ -171,8 +171,8 @@ void TestSessionKernel::timeOrderAcrossBatches()
     QCOMPARE(data->kernel.samples[0].cwnd, 20u);
     QCOMPARE(data->kernel.samples[1].cwnd, 99u);
     QCOMPARE(data->kernel.samples[2].timeNs, kT0 + 50);
-    QCOMPARE(data->kernel.drops[0].family, 6);
-    QCOMPARE(data->kernel.drops[1].family, 4);
+    QCOMPARE(data->kernel.drops[0].srcAddr.family(), AddressFamily::IPv6);
+    QCOMPARE(data->kernel.drops[1].srcAddr.family(), AddressFamily::IPv4);
 }
 
 void TestSessionKernel::connectionFilter()
@@ -200,7 +200,7 @@ void TestSessionKernel::connectionFilter()
     QCOMPARE(data->kernel.events.size(), 1);
     QCOMPARE(data->kernel.events[0].kind, KernelEventKind::ResetReceived);
     QCOMPARE(data->kernel.drops.size(), 1);
-    QCOMPARE(data->kernel.drops[0].family, 6);
+    QCOMPARE(data->kernel.drops[0].srcAddr.family(), AddressFamily::IPv6);
 
     one.connectionId = 3; // the listener: its SYN-ACK resend and its accept-queue samples
     data = SessionReader::read(file, &error, one);

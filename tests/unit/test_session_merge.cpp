@@ -13,6 +13,7 @@
 #include "session/session_store.h"
 #include "session/session_writer.h"
 #include "session_sql.h"
+#include "test_addresses.h"
 
 #include <QFile>
 #include <QSet>
@@ -42,9 +43,8 @@ Packet packet(qint64 t, bool out, const char *src, quint16 sport, const char *ds
     Packet p;
     p.timeNs = t;
     p.direction = out ? PacketDirection::Out : PacketDirection::In;
-    p.family = 4;
-    inet_pton(AF_INET, src, p.srcAddr.data());
-    inet_pton(AF_INET, dst, p.dstAddr.data());
+    p.srcAddr = IpAddress::parse(AddressFamily::IPv4, QString::fromLatin1(src));
+    p.dstAddr = IpAddress::parse(AddressFamily::IPv4, QString::fromLatin1(dst));
     p.srcPort = sport;
     p.dstPort = dport;
     p.seq = seq;
@@ -86,9 +86,8 @@ Side side(int k, bool client, qint64 *packetId)
     c.sockId = 0x1000 + quint64(k);
     c.pid = client ? 300 : 400;
     c.comm = client ? QStringLiteral("curl") : QStringLiteral("nginx");
-    c.family = 4;
-    c.localAddr = client ? QStringLiteral("10.0.0.1") : QStringLiteral("10.0.0.2");
-    c.remoteAddr = client ? QStringLiteral("10.0.0.2") : QStringLiteral("10.0.0.1");
+    c.localAddr = test::ip(client ? QStringLiteral("10.0.0.1") : QStringLiteral("10.0.0.2"));
+    c.remoteAddr = test::ip(client ? QStringLiteral("10.0.0.2") : QStringLiteral("10.0.0.1"));
     c.localPort = client ? port : 80;
     c.remotePort = client ? 80 : port;
     c.role = client ? ConnectionRole::Client : ConnectionRole::Server;

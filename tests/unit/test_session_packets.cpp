@@ -8,6 +8,7 @@
 #include "session/session_writer.h"
 #include "session/session_writer_chunks.h"
 #include "session_sql.h"
+#include "test_addresses.h"
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -54,10 +55,9 @@ Connection conn(qint64 id)
     c.sockId = 100 + quint64(id);
     c.pid = 42;
     c.comm = QStringLiteral("curl");
-    c.family = 4;
-    c.localAddr = QStringLiteral("127.0.0.1");
+    c.localAddr = test::ip(QStringLiteral("127.0.0.1"));
     c.localPort = quint16(40000 + id);
-    c.remoteAddr = QStringLiteral("127.0.0.1");
+    c.remoteAddr = test::ip(QStringLiteral("127.0.0.1"));
     c.remotePort = 80;
     c.role = ConnectionRole::Client;
     c.startNs = 1'700'000'000'000'000'000;
@@ -100,11 +100,8 @@ Packet packet(qint64 id, qint64 connectionId)
     p.direction = id % 2 ? PacketDirection::Out : PacketDirection::In;
     p.parseStatus = id == 3 ? TS_PARSE_TRUNC_OPTIONS : TS_PARSE_OK;
     p.sockState = id == 2 ? 12 : 1;
-    p.family = id == 4 ? 6 : 4;
-    inet_pton(p.family == 6 ? AF_INET6 : AF_INET, p.family == 6 ? "2001:db8::1" : "10.0.0.1",
-              p.srcAddr.data());
-    inet_pton(p.family == 6 ? AF_INET6 : AF_INET, p.family == 6 ? "::1" : "127.0.0.1",
-              p.dstAddr.data());
+    p.srcAddr = test::ip(id == 4 ? QStringLiteral("2001:db8::1") : QStringLiteral("10.0.0.1"));
+    p.dstAddr = test::ip(id == 4 ? QStringLiteral("::1") : QStringLiteral("127.0.0.1"));
     p.srcPort = 40001;
     p.dstPort = 80;
     p.seq = 0xffff'fff0u;

@@ -6,6 +6,7 @@
 #include "session/session_store.h"
 #include "session/session_writer.h"
 #include "session_sql.h"
+#include "test_addresses.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -54,10 +55,9 @@ Connection sampleConnection(qint64 id)
     c.ownerSource = 2;                              // TS_OWNER_LISTENER
     c.cgroupId = 0xffff'ffff'0000'0001ULL;
     c.netnsIno = 4026531840u;
-    c.family = id % 2 ? 4 : 6;
-    c.localAddr = id % 2 ? QStringLiteral("127.0.0.1") : QStringLiteral("::1");
+    c.localAddr = test::ip(id % 2 ? QStringLiteral("127.0.0.1") : QStringLiteral("::1"));
     c.localPort = quint16(1000 + id);
-    c.remoteAddr = id % 2 ? QStringLiteral("10.1.2.3") : QStringLiteral("2001:db8::7");
+    c.remoteAddr = test::ip(id % 2 ? QStringLiteral("10.1.2.3") : QStringLiteral("2001:db8::7"));
     c.remotePort = 443;
     c.role = ConnectionRole::Server;
     c.startNs = 1'700'000'000'123'456'789 + id;
@@ -111,7 +111,7 @@ void compareConnections(const Connection &a, const Connection &b)
     QCOMPARE(a.ownerSource, b.ownerSource);
     QCOMPARE(a.cgroupId, b.cgroupId);
     QCOMPARE(a.netnsIno, b.netnsIno);
-    QCOMPARE(a.family, b.family);
+    QCOMPARE(a.family(), b.family());
     QCOMPARE(a.localAddr, b.localAddr);
     QCOMPARE(a.localPort, b.localPort);
     QCOMPARE(a.remoteAddr, b.remoteAddr);
