@@ -10,7 +10,6 @@ namespace tcpscope::detail {
 
 void ConnectionOutcomes::onStateChange(const Connection &c, const StateChange &change)
 {
-    const QString remoteAddr = c.remoteAddr.toString();
     if (change.to == TcpState::Established &&
         (change.from == TcpState::SynSent || change.from == TcpState::SynRecv) &&
         c.handshakeNs >= 0 && m_ctx.on("handshake_slow"))
@@ -32,8 +31,9 @@ void ConnectionOutcomes::onStateChange(const Connection &c, const StateChange &c
         return;
     // The connection ended: why, and what that says.
     const bool established = c.handshakeNs >= 0;
-    if (c.closeReason == CloseReason::Reset && !remoteAddr.isEmpty() && m_ctx.on("rst_storm") &&
+    if (c.closeReason == CloseReason::Reset && !c.remoteAddr.isNull() && m_ctx.on("rst_storm") &&
         firstOfLocalPair(c, change.timeNs)) {
+        const QString remoteAddr = c.remoteAddr.toString();
         m_ctx.countAndRaise(
             m_resets, "rst_storm", "rst_storm.window", "rst_storm.min_resets", remoteAddr,
             remoteAddr, {change.timeNs, c.id, 0}, [&](int n, const QString &span) {
@@ -56,7 +56,7 @@ void ConnectionOutcomes::onStateChange(const Connection &c, const StateChange &c
     if (c.role == ConnectionRole::Client && !established &&
         (c.closeReason == CloseReason::Refused || c.closeReason == CloseReason::Timeout ||
          c.closeReason == CloseReason::Aborted))
-        onClosedPort(remoteAddr, c.remotePort, change.timeNs, c.id);
+        onClosedPort(c.remoteAddr.toString(), c.remotePort, change.timeNs, c.id);
 }
 
 void ConnectionOutcomes::onDrop(const DropEvent &d)
