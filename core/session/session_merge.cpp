@@ -47,13 +47,6 @@ QString signedMs(qint64 ns)
     return (ns >= 0 ? QStringLiteral("+") : QString()) + ms(ns);
 }
 
-// A dual-stack socket's IPv4-mapped IPv6 addresses are keyed as the IPv4 ones (TupleKey).
-TupleKey endpointsKey(const IpAddress &localAddr, quint16 localPort, const IpAddress &remoteAddr,
-                      quint16 remotePort)
-{
-    return TupleKey::tuple(localAddr, localPort, remoteAddr, remotePort);
-}
-
 // One client or server connection that may be the other end of a connection on another host.
 struct Candidate
 {
@@ -159,7 +152,7 @@ public:
                 if (m_count >= kMaxCandidates)
                     return;
                 if (const auto k = candidateOf(c)) {
-                    m_byKey[endpointsKey(c.localAddr, c.localPort, c.remoteAddr, c.remotePort)]
+                    m_byKey[TupleKey::tuple(c.localAddr, c.localPort, c.remoteAddr, c.remotePort)]
                         .append(*k);
                     ++m_count;
                 }
@@ -183,7 +176,7 @@ public:
                 if (!k || k->host < 0 || k->host >= out.size() || out[k->host].size() >= kMaxPairs)
                     continue;
                 const auto it = m_byKey.constFind(
-                    endpointsKey(c.remoteAddr, c.remotePort, c.localAddr, c.localPort));
+                    TupleKey::tuple(c.remoteAddr, c.remotePort, c.localAddr, c.localPort));
                 if (it == m_byKey.cend())
                     continue;
                 const Candidate *match = nullptr;
@@ -227,6 +220,7 @@ public:
 
 private:
     const Input &m_ref;
+    // By the 4-tuple; a dual-stack socket's IPv4-mapped addresses are keyed as IPv4 (TupleKey).
     QHash<TupleKey, QVector<Candidate>> m_byKey;
     qsizetype m_count = 0;
 };
