@@ -274,16 +274,26 @@ bool ConnectionColumns::matching(sqlite3 *db, const QStringList &words, QVector<
 bool Session::Private::cachedIds(const ConnectionQuery &query, QVector<qint64> *out) const
 {
     QString err;
-    if (query.sortColumn == QLatin1String("id") &&
-        query.text.split(QLatin1Char(' '), Qt::SkipEmptyParts).isEmpty()) {
-        // Id order is the table's own (rowid) order: nothing to cache or sort.
+    const QStringList words = query.text.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    const QSet<qint64> wanted(query.ids.cbegin(), query.ids.cend());
+    if (query.sortColumn == QLatin1String("id")) {
+        // Id order is the table's own (rowid) order and the order matching() returns: nothing
+        // to cache or sort.
+        out->clear();
+        if (!words.isEmpty()) {
+            if (!columns.matching(db.get(), words, out, &err))
+                return fail(describeSqliteError(err));
+            if (!wanted.isEmpty())
+                out->removeIf([&wanted](qint64 id) { return !wanted.contains(id); });
+            if (query.descending)
+                std::reverse(out->begin(), out->end());
+            return true;
+        }
         sqlite::Stmt s = prepare(query.descending ? "SELECT id FROM connections ORDER BY id DESC"
                                                   : "SELECT id FROM connections ORDER BY id");
         if (!s)
             return false;
-        const QSet<qint64> wanted(query.ids.cbegin(), query.ids.cend());
-        out->clear();
-        out->reserve(query.ids.isEmpty() ? connectionsIfKnown() : query.ids.size());
+        out->reserve(wanted.isEmpty() ? connectionsIfKnown() : wanted.size());
         int rc;
         while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
             const qint64 id = sqlite3_column_int64(s.get(), 0);
@@ -298,7 +308,6 @@ bool Session::Private::cachedIds(const ConnectionQuery &query, QVector<qint64> *
         return fail(describeSqliteError(err));
     // Positions in col of the rows that pass the filters (col is in id order).
     std::vector<int> rowsOf;
-    const QStringList words = query.text.split(QLatin1Char(' '), Qt::SkipEmptyParts);
     auto positionOf = [&col](qint64 id) {
         const auto it = std::lower_bound(col->ids.cbegin(), col->ids.cend(), id);
         return it != col->ids.cend() && *it == id ? int(it - col->ids.cbegin()) : -1;
@@ -316,10 +325,8 @@ bool Session::Private::cachedIds(const ConnectionQuery &query, QVector<qint64> *
         for (size_t i = 0; i < rowsOf.size(); ++i)
             rowsOf[i] = int(i);
     }
-    if (!query.ids.isEmpty()) {
-        const QSet<qint64> wanted(query.ids.cbegin(), query.ids.cend());
+    if (!wanted.isEmpty())
         std::erase_if(rowsOf, [&](int pos) { return !wanted.contains(col->ids.at(pos)); });
-    }
     // ORDER BY column, id, both in the asked direction.
     const bool desc = query.descending;
     std::sort(rowsOf.begin(), rowsOf.end(), [&col, desc](int a, int b) {

@@ -186,6 +186,17 @@ void TestSession::connectionIds()
     QCOMPARE(s->connectionIds(q), (QVector<qint64>{2}));
     q.text = QStringLiteral("listener");
     QCOMPARE(s->connectionIds(q), (QVector<qint64>{6}));
+    // Words with the id order reversed, with an id list, and with another sort column.
+    q.text = QStringLiteral("curl");
+    q.descending = true;
+    QCOMPARE(s->connectionIds(q), (QVector<qint64>{5, 3, 1}));
+    q.ids = {1, 2, 5, 99};
+    QCOMPARE(s->connectionIds(q), (QVector<qint64>{5, 1}));
+    q.descending = false;
+    QCOMPARE(s->connectionIds(q), (QVector<qint64>{1, 5}));
+    q.ids.clear();
+    q.sortColumn = QStringLiteral("bytes_sent");
+    QCOMPARE(s->connectionIds(q), (QVector<qint64>{5, 3, 1}));
     // An id list restricts, the order is still the query's.
     q = {};
     q.ids = {5, 2, 99, 4};
