@@ -73,6 +73,8 @@ void ConnectionColumns::clear()
 {
     m_columns.clear();
     m_order.clear();
+    m_ids.clear();
+    m_idsLoaded = false;
     m_textIds.clear();
     m_text.clear();
     m_textEnds.clear();
@@ -196,6 +198,25 @@ ConnectionColumns::column(sqlite3 *db, const QString &name, qint64 rows, QString
     return col;
 }
 
+bool ConnectionColumns::ids(sqlite3 *db, qint64 rows, QVector<qint64> *out, QString *error)
+{
+    if (!m_idsLoaded) {
+        sqlite::Stmt s = sqlite::prepare(db, "SELECT id FROM connections ORDER BY id", error);
+        if (!s)
+            return false;
+        m_ids.clear();
+        m_ids.reserve(std::max<qint64>(rows, 0));
+        int rc;
+        while ((rc = sqlite3_step(s.get())) == SQLITE_ROW)
+            m_ids.append(sqlite3_column_int64(s.get(), 0));
+        if (rc != SQLITE_DONE)
+            return fail(db, error);
+        m_idsLoaded = true;
+    }
+    *out = m_ids; // shared until either side changes
+    return true;
+}
+
 bool ConnectionColumns::matching(sqlite3 *db, const QStringList &words, QVector<qint64> *out,
                                  QString *error)
 {
@@ -277,8 +298,8 @@ bool Session::Private::cachedIds(const ConnectionQuery &query, QVector<qint64> *
     const QStringList words = query.text.split(QLatin1Char(' '), Qt::SkipEmptyParts);
     const QSet<qint64> wanted(query.ids.cbegin(), query.ids.cend());
     if (query.sortColumn == QLatin1String("id")) {
-        // Id order is the table's own (rowid) order and the order matching() returns: nothing
-        // to cache or sort.
+        // Id order is the table's own (rowid) order, that of the cached ids and of matching():
+        // nothing to sort.
         out->clear();
         if (!words.isEmpty()) {
             if (!columns.matching(db.get(), words, out, &err))
@@ -289,18 +310,21 @@ bool Session::Private::cachedIds(const ConnectionQuery &query, QVector<qint64> *
                 std::reverse(out->begin(), out->end());
             return true;
         }
-        sqlite::Stmt s = prepare(query.descending ? "SELECT id FROM connections ORDER BY id DESC"
-                                                  : "SELECT id FROM connections ORDER BY id");
-        if (!s)
-            return false;
-        out->reserve(wanted.isEmpty() ? connectionsIfKnown() : wanted.size());
-        int rc;
-        while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-            const qint64 id = sqlite3_column_int64(s.get(), 0);
-            if (wanted.isEmpty() || wanted.contains(id))
-                out->append(id);
+        if (!columns.ids(db.get(), connectionsIfKnown(), out, &err))
+            return fail(describeSqliteError(err));
+        if (!wanted.isEmpty()) {
+            // The wanted ids the table has, in id order.
+            std::vector<qint64> sorted(wanted.cbegin(), wanted.cend());
+            std::sort(sorted.begin(), sorted.end());
+            QVector<qint64> both;
+            both.reserve(qsizetype(sorted.size()));
+            std::set_intersection(out->cbegin(), out->cend(), sorted.cbegin(), sorted.cend(),
+                                  std::back_inserter(both));
+            *out = std::move(both);
         }
-        return done(rc);
+        if (query.descending)
+            std::reverse(out->begin(), out->end());
+        return true;
     }
     const std::shared_ptr<const ConnectionColumns::Column> col =
         columns.column(db.get(), query.sortColumn, connectionsIfKnown(), &err);

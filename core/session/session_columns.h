@@ -63,6 +63,8 @@ public:
     // counting them here would read the whole table once more).
     std::shared_ptr<const Column> column(sqlite3 *db, const QString &name, qint64 rows,
                                          QString *error);
+    // Every connection id in id order, read once; false + error on failure. rows as for column().
+    bool ids(sqlite3 *db, qint64 rows, QVector<qint64> *out, QString *error);
     // Ids whose filter text contains every word (ASCII case-insensitive, as SQL LIKE), in id
     // order; false + error on failure. words are lower-case.
     bool matching(sqlite3 *db, const QStringList &words, QVector<qint64> *out, QString *error);
@@ -74,6 +76,8 @@ private:
     static constexpr int kMaxColumns = 4;
     QHash<QString, std::shared_ptr<const Column>> m_columns;
     QStringList m_order; // least recently used first
+    QVector<qint64> m_ids;
+    bool m_idsLoaded = false;
     // Per connection in id order: the filter columns as text, lower-case, each followed by '\0',
     // one connection after the other in m_text; m_textEnds[i] is where connection i ends.
     QVector<qint64> m_textIds;
