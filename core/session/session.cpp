@@ -770,6 +770,39 @@ QVector<qint64> Session::connectionIds(const ConnectionQuery &query) const
     return ids;
 }
 
+std::shared_ptr<const WordIndex> Session::readWordIndex() const
+{
+    std::lock_guard lock(d->mutex);
+    d->error.clear();
+    QString err;
+    std::shared_ptr<const WordIndex> index = WordIndex::read(d->db.get(), &err);
+    if (!index)
+        d->fail(describeSqliteError(err));
+    return index;
+}
+
+bool Session::adoptWordIndex(const std::shared_ptr<const WordIndex> &index) const
+{
+    std::lock_guard lock(d->mutex);
+    if (d->columns.hasWordIndex())
+        return true;
+    if (!index || index->ids.size() != d->connections())
+        return false;
+    qint64 last = 0;
+    if (!index->ids.isEmpty() &&
+        (!d->queryInt("SELECT ifnull(max(id), 0) FROM connections", &last) ||
+         last != index->ids.constLast()))
+        return false;
+    d->columns.adopt(index);
+    return true;
+}
+
+bool Session::hasWordIndex() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->columns.hasWordIndex();
+}
+
 QVector<Connection> Session::connections(const QVector<qint64> &ids, bool withHistory) const
 {
     std::lock_guard lock(d->mutex);

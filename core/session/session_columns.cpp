@@ -75,10 +75,7 @@ void ConnectionColumns::clear()
     m_order.clear();
     m_ids.clear();
     m_idsLoaded = false;
-    m_textIds.clear();
-    m_text.clear();
-    m_textEnds.clear();
-    m_textLoaded = false;
+    m_words.reset();
 }
 
 std::shared_ptr<const ConnectionColumns::Column>
@@ -217,52 +214,64 @@ bool ConnectionColumns::ids(sqlite3 *db, qint64 rows, QVector<qint64> *out, QStr
     return true;
 }
 
+std::shared_ptr<const WordIndex> WordIndex::read(sqlite3 *db, QString *error)
+{
+    // The columns a filter word is matched against, as SQL would turn them into text.
+    sqlite::Stmt s = sqlite::prepare(
+        db,
+        "SELECT id, comm, pid, local_addr, remote_addr, local_port, remote_port, role,"
+        " state, close_reason FROM connections ORDER BY id",
+        error);
+    if (!s)
+        return {};
+    auto index = std::make_shared<WordIndex>();
+    QByteArray &text = index->text; // all rows in one buffer: no allocation per row
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        index->ids.append(sqlite3_column_int64(s.get(), 0));
+        for (int c = 1; c <= 9; ++c) {
+            // Each value as CAST(value AS TEXT) gives it: integers in decimal (formatted here,
+            // SQLite's conversion costs more than the scan), everything else as SQLite turns
+            // it into text. NULL never matches LIKE: it adds nothing.
+            const int type = sqlite3_column_type(s.get(), c);
+            if (type == SQLITE_NULL)
+                continue;
+            if (type == SQLITE_INTEGER) {
+                char digits[24];
+                const auto end =
+                    std::to_chars(digits, digits + sizeof digits, sqlite3_column_int64(s.get(), c))
+                        .ptr;
+                text.append(digits, end - digits);
+            } else {
+                const auto *value = reinterpret_cast<const char *>(sqlite3_column_text(s.get(), c));
+                text.append(value, sqlite3_column_bytes(s.get(), c));
+            }
+            text.append('\0');
+        }
+        index->ends.push_back(quint32(text.size()));
+    }
+    if (rc != SQLITE_DONE) {
+        fail(db, error);
+        return {};
+    }
+    asciiLower(&text);
+    text.squeeze();
+    return index;
+}
+
+void ConnectionColumns::adopt(std::shared_ptr<const WordIndex> words)
+{
+    if (!m_words)
+        m_words = std::move(words);
+}
+
 bool ConnectionColumns::matching(sqlite3 *db, const QStringList &words, QVector<qint64> *out,
                                  QString *error)
 {
-    if (!m_textLoaded) {
-        // The columns a filter word is matched against, as SQL would turn them into text.
-        sqlite::Stmt s = sqlite::prepare(
-            db,
-            "SELECT id, comm, pid, local_addr, remote_addr, local_port, remote_port, role,"
-            " state, close_reason FROM connections ORDER BY id",
-            error);
-        if (!s)
+    if (!m_words) {
+        m_words = WordIndex::read(db, error);
+        if (!m_words)
             return false;
-        m_textIds.clear();
-        m_text.clear();
-        m_textEnds.clear();
-        int rc;
-        while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-            m_textIds.append(sqlite3_column_int64(s.get(), 0));
-            QByteArray &row = m_text; // all rows in one buffer: no allocation per row
-            for (int c = 1; c <= 9; ++c) {
-                // Each value as CAST(value AS TEXT) gives it: integers in decimal (formatted here,
-                // SQLite's conversion costs more than the scan), everything else as SQLite turns
-                // it into text. NULL never matches LIKE: it adds nothing.
-                const int type = sqlite3_column_type(s.get(), c);
-                if (type == SQLITE_NULL)
-                    continue;
-                if (type == SQLITE_INTEGER) {
-                    char digits[24];
-                    const auto end = std::to_chars(digits, digits + sizeof digits,
-                                                   sqlite3_column_int64(s.get(), c))
-                                         .ptr;
-                    row.append(digits, end - digits);
-                } else {
-                    const auto *text =
-                        reinterpret_cast<const char *>(sqlite3_column_text(s.get(), c));
-                    row.append(text, sqlite3_column_bytes(s.get(), c));
-                }
-                row.append('\0');
-            }
-            m_textEnds.push_back(quint32(m_text.size()));
-        }
-        if (rc != SQLITE_DONE)
-            return fail(db, error);
-        asciiLower(&m_text);
-        m_text.squeeze();
-        m_textLoaded = true;
     }
     QVector<QByteArray> needles;
     for (const QString &w : words) {
@@ -276,18 +285,19 @@ bool ConnectionColumns::matching(sqlite3 *db, const QStringList &words, QVector<
         needles.append(n);
     }
     out->clear();
-    const std::string_view text(m_text.constData(), size_t(m_text.size()));
+    const WordIndex &index = *m_words;
+    const std::string_view text(index.text.constData(), size_t(index.text.size()));
     size_t begin = 0;
-    for (size_t i = 0; i < m_textEnds.size(); ++i) {
-        const std::string_view row = text.substr(begin, m_textEnds[i] - begin);
-        begin = m_textEnds[i];
+    for (size_t i = 0; i < index.ends.size(); ++i) {
+        const std::string_view row = text.substr(begin, index.ends[i] - begin);
+        begin = index.ends[i];
         const bool matches =
             std::all_of(needles.cbegin(), needles.cend(), [row](const QByteArray &n) {
                 return row.find(std::string_view(n.constData(), size_t(n.size()))) !=
                        std::string_view::npos;
             });
         if (matches)
-            out->append(m_textIds.at(qsizetype(i)));
+            out->append(index.ids.at(qsizetype(i)));
     }
     return true;
 }

@@ -36,6 +36,19 @@ struct SortKey
     QByteArray bytes; // text or blob
 };
 
+// The text a filter word is matched against: per connection in id order, the filter columns
+// as text, lower-case, each followed by '\0', one connection after the other in `text`;
+// ends[i] is where connection i ends. ~70 bytes per connection.
+struct WordIndex
+{
+    QVector<qint64> ids;
+    QByteArray text;
+    std::vector<quint32> ends;
+
+    // One pass over the connections table; null + error on failure.
+    static std::shared_ptr<const WordIndex> read(sqlite3 *db, QString *error);
+};
+
 class ConnectionColumns
 {
 public:
@@ -68,6 +81,10 @@ public:
     // Ids whose filter text contains every word (ASCII case-insensitive, as SQL LIKE), in id
     // order; false + error on failure. words are lower-case.
     bool matching(sqlite3 *db, const QStringList &words, QVector<qint64> *out, QString *error);
+    // Takes a word index read elsewhere (another handle on the same file state) when none is
+    // loaded yet.
+    void adopt(std::shared_ptr<const WordIndex> words);
+    bool hasWordIndex() const { return m_words != nullptr; }
 
     static int compare(const SortKey &a, const SortKey &b);
 
@@ -78,12 +95,7 @@ private:
     QStringList m_order; // least recently used first
     QVector<qint64> m_ids;
     bool m_idsLoaded = false;
-    // Per connection in id order: the filter columns as text, lower-case, each followed by '\0',
-    // one connection after the other in m_text; m_textEnds[i] is where connection i ends.
-    QVector<qint64> m_textIds;
-    QByteArray m_text;
-    std::vector<quint32> m_textEnds;
-    bool m_textLoaded = false;
+    std::shared_ptr<const WordIndex> m_words;
 };
 
 } // namespace tcpscope

@@ -26,7 +26,8 @@ bool containsAll(const QVector<qint64> &haystack, const QVector<qint64> &needles
 
 ConnectionTableModel::ConnectionTableModel(QObject *parent)
     : QAbstractTableModel(parent), m_filterJob(new SessionJob(this)),
-      m_peerJob(new SessionJob(this, SessionJob::Priority::Background))
+      m_peerJob(new SessionJob(this, SessionJob::Priority::Background)),
+      m_wordJob(new SessionJob(this))
 {
     connect(m_filterJob, &SessionJob::runningChanged, this,
             &ConnectionTableModel::filteringChanged);
@@ -260,6 +261,28 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
     }
 }
 
+void ConnectionTableModel::readWordsAhead()
+{
+    // The first filter word reads every connection's filter text (a pass over the table); on a
+    // large session that pass starts with the session, beside what the user does, so a word
+    // typed a moment later only searches memory. Small sessions read it in a few ms when asked.
+    m_wordJob->cancel();
+    if (!m_session || m_session->connectionCount() <= kSyncPassRows)
+        return;
+    auto index = std::make_shared<std::shared_ptr<const WordIndex>>();
+    const std::shared_ptr<const Session> shown = m_session;
+    m_wordJob->start(
+        m_session->path(),
+        [index](const Session &session, const std::atomic<bool> &) {
+            *index = session.readWordIndex();
+        },
+        [index, shown](const QString &) {
+            // A failed read leaves nothing to adopt: the first word reads the text itself.
+            if (*index)
+                shown->adoptWordIndex(*index);
+        });
+}
+
 void ConnectionTableModel::setSession(std::shared_ptr<const Session> session)
 {
     beginResetModel();
@@ -274,6 +297,7 @@ void ConnectionTableModel::setSession(std::shared_ptr<const Session> session)
     m_peerJob->cancel();
     loadOwners();
     endResetModel();
+    readWordsAhead();
     computePeers();
     evaluateExpression();
     requery();
@@ -296,6 +320,8 @@ void ConnectionTableModel::loadOwners()
 
 void ConnectionTableModel::refresh()
 {
+    // The file changed: an index read ahead may hold the rows as they were.
+    m_wordJob->cancel();
     loadOwners();
     m_all.clear();
     m_allLoaded = false;
@@ -439,6 +465,10 @@ void ConnectionTableModel::setFilterText(const QString &text)
         return;
     m_text = trimmed;
     m_parsed = parseFilterText(trimmed, FilterTarget::Connections);
+    // Words before the read-ahead is done: the query reads the text itself, at the user's
+    // priority; the read-ahead would only compete with it.
+    if (m_parsed.kind == ParsedFilter::Words && !m_parsed.words.isEmpty())
+        m_wordJob->cancel();
     evaluateExpression();
     requery();
     if (!m_exprPending)

@@ -155,6 +155,7 @@ private:
     void requery();
     void evaluateExpression();
     void computePeers();
+    void readWordsAhead();
     void reorder(QVector<qint64> ids);
     const QVector<Connection> &page(int pageIndex) const;
     // The Owner column's text and the owner tooltip of Process, PID and Owner.
@@ -182,6 +183,7 @@ private:
     bool m_exprPending = false; // expression: evaluated on the worker, m_exprIds not yet valid
     class SessionJob *m_filterJob = nullptr;
     class SessionJob *m_peerJob = nullptr;
+    class SessionJob *m_wordJob = nullptr; // reads the session's word index ahead
     QHash<qint64, qint64> m_peers;
     bool m_peersReady = false;
     QSet<qint64> m_idFilter;

@@ -360,6 +360,34 @@ private slots:
         proxy.setFilterText(QStringLiteral("  "));
         QCOMPARE(proxy.rowCount(), 100);
     }
+
+    void wordIndexReadAhead()
+    {
+        // A session too large to read on the GUI thread unasked: the filter text is read on a
+        // worker when the session is shown and handed to it, so the first word only searches
+        // memory; a word typed before that reads the text itself and finds the same rows.
+        const int n = int(ConnectionTableModel::kSyncPassRows) + 1;
+        const std::shared_ptr<Session> session =
+            sessionOf(testing::syntheticConnections(n, kOrigin));
+        QVERIFY(session);
+        QVERIFY(!session->hasWordIndex());
+        {
+            ConnectionTableModel model;
+            model.setSession(session);
+            QTRY_VERIFY_WITH_TIMEOUT(session->hasWordIndex(), 30000);
+            model.setFilterText(QStringLiteral("worker7 10.1.0.57"));
+            QCOMPARE(model.rowCount(), 1);
+            QCOMPARE(model.idAt(0), qint64(58));
+        }
+        const std::shared_ptr<Session> again = Session::open(session->path(), nullptr);
+        QVERIFY(again);
+        ConnectionTableModel model;
+        model.setSession(again);
+        model.setFilterText(QStringLiteral("worker7 10.1.0.57"));
+        QVERIFY(again->hasWordIndex());
+        QCOMPARE(model.rowCount(), 1);
+        QCOMPARE(model.idAt(0), qint64(58));
+    }
 };
 
 QTEST_MAIN(TestConnectionTableModel)

@@ -26,6 +26,7 @@ private slots:
     void init();
     void openAndCounts();
     void connectionIds();
+    void wordIndexReadAhead();
     void sortsMixedValuesLikeSql();
     void connectionPages();
     void lifetimeFields();
@@ -210,6 +211,53 @@ void TestSession::connectionIds()
     q.sortColumn = QStringLiteral("remote_port");
     QCOMPARE(s->connectionIds(q).size(), kConnections);
     QVERIFY(s->error().isEmpty());
+}
+
+void TestSession::wordIndexReadAhead()
+{
+    // Read through one handle, adopted by another on the same file: the adopting session
+    // answers words from it without reading the text itself, exactly as it would have.
+    SessionWriter *writer = nullptr;
+    const QString file = write("words.tcpscope", &writer);
+    const auto reader = Session::open(file, nullptr);
+    const auto shown = Session::open(file, nullptr);
+    QVERIFY(reader && shown);
+    QVERIFY(!shown->hasWordIndex());
+    const std::shared_ptr<const WordIndex> index = reader->readWordIndex();
+    QVERIFY2(index, qPrintable(reader->error()));
+    QVERIFY(shown->adoptWordIndex(index));
+    QVERIFY(shown->hasWordIndex());
+    ConnectionQuery q;
+    q.text = QStringLiteral("curl 443");
+    QCOMPARE(shown->connectionIds(q), (QVector<qint64>{3}));
+    q.text = QStringLiteral("nginx");
+    QCOMPARE(shown->connectionIds(q), (QVector<qint64>{2, 4, 6}));
+
+    // The file grows: the shown session drops its index on refresh, and an index of the old
+    // rows (one connection short) is refused; the session then reads the text itself.
+    Connection seventh = connection(5);
+    seventh.id = 7;
+    seventh.comm = QStringLiteral("wget");
+    writer->writeConnection(seventh);
+    QVERIFY(writer->flush());
+    QVERIFY(shown->refresh());
+    QVERIFY(!shown->hasWordIndex());
+    QVERIFY(!shown->adoptWordIndex(index));
+    QVERIFY(!shown->hasWordIndex());
+    q.text = QStringLiteral("wget");
+    QCOMPARE(shown->connectionIds(q), (QVector<qint64>{7}));
+    QVERIFY(shown->hasWordIndex());
+    // One is loaded: adopting keeps it (and says the session has one).
+    QVERIFY(shown->adoptWordIndex(index));
+    QCOMPARE(shown->connectionIds(q), (QVector<qint64>{7}));
+
+    // A damaged connections table: no index, and the reason.
+    const auto fresh = Session::open(file, nullptr);
+    QVERIFY(fresh);
+    QVERIFY(!fresh->adoptWordIndex(nullptr));
+    testing::sql(file, "ALTER TABLE connections RENAME COLUMN comm TO comm_gone");
+    QVERIFY(!fresh->readWordIndex());
+    QVERIFY2(!fresh->error().isEmpty(), "a failed read says why");
 }
 
 void TestSession::sortsMixedValuesLikeSql()
