@@ -13,6 +13,9 @@
 //   open_rss_mb M          resident set size then
 //   sort_<column>_ms T     click on a connection table header (descending), one line per column:
 //                          process, start, sent, srtt_max, remote
+//   filter_read_ahead B    1 when the connections' filter text had been read ahead (a worker
+//                          pass that starts with the session) by the time the word is typed,
+//                          0 when the word's query reads it (the slow first word)
 //   filter_ms T            typing a filter word in the connection filter (one query)
 //   filter_rows N          rows it left
 //   filter_expr_ms T       a display-filter expression in the connection filter
@@ -145,6 +148,7 @@ int main(int argc, char **argv)
     table->sortByColumn(ConnectionTableModel::column("id"), Qt::AscendingOrder);
     settle(&w);
 
+    print("filter_read_ahead", session->hasWordIndex() ? 1 : 0);
     t.restart();
     w.setFilterText(QStringLiteral("curl"));
     settle(&w);
