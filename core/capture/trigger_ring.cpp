@@ -5,15 +5,6 @@
 
 namespace tcpscope {
 
-namespace {
-
-qint64 bytesOf(const Packet &p)
-{
-    return qint64(sizeof(Packet)) + p.payload.size();
-}
-
-} // namespace
-
 QString TriggerSettings::alertKind() const
 {
     const QString t = trigger.trimmed();
@@ -123,7 +114,7 @@ void TriggerRing::keep(Entry &&e)
 void TriggerRing::add(const QVector<Packet> &packets, const QVector<TcpSample> &samples)
 {
     for (const Packet &p : packets) {
-        Entry e{p.timeNs, bytesOf(p), p};
+        Entry e{p.timeNs, p.memoryBytes(), p};
         if (windowAt(p.timeNs)) {
             keep(std::move(e));
             continue;

@@ -187,6 +187,8 @@ struct Packet
     qint64 ackRttNs = -1; // tcp.analysis.ack_rtt for ACKs that acknowledge a segment, -1 = none
 
     bool isOutgoing() const { return direction == PacketDirection::Out; }
+    // What the packet holds in memory, for the byte budgets of queues and rings.
+    qint64 memoryBytes() const { return qint64(sizeof(Packet)) + payload.size(); }
 };
 
 // Per-connection totals of the packet analysis (also columns in the connections table).

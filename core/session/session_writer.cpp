@@ -776,7 +776,7 @@ void SessionWriter::writePackets(QVector<Packet> packets)
         return;
     qint64 bytes = 0;
     for (const Packet &p : packets)
-        bytes += qint64(sizeof(Packet)) + p.payload.size();
+        bytes += p.memoryBytes();
     const auto count = quint64(packets.size());
     d->enqueue(std::move(packets), bytes, count);
 }
