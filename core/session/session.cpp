@@ -788,10 +788,7 @@ bool Session::adoptWordIndex(const std::shared_ptr<const WordIndex> &index) cons
         return true;
     if (!index || index->ids.size() != d->connections())
         return false;
-    qint64 last = 0;
-    if (!index->ids.isEmpty() &&
-        (!d->queryInt("SELECT ifnull(max(id), 0) FROM connections", &last) ||
-         last != index->ids.constLast()))
+    if (!index->ids.isEmpty() && d->lastConnectionId() != index->ids.constLast())
         return false;
     d->columns.adopt(index);
     return true;
@@ -864,8 +861,13 @@ qint64 Session::lastConnectionId() const
 {
     std::lock_guard lock(d->mutex);
     d->error.clear();
+    return d->lastConnectionId();
+}
+
+qint64 Session::Private::lastConnectionId() const
+{
     qint64 id = 0;
-    d->queryInt("SELECT ifnull(max(id), 0) FROM connections", &id);
+    queryInt("SELECT ifnull(max(id), 0) FROM connections", &id);
     return id;
 }
 

@@ -104,6 +104,8 @@ struct Session::Private
     // After a step loop: true for SQLITE_DONE, else error from the connection.
     bool done(int rc) const;
     bool queryInt(const QByteArray &sql, qint64 *out) const;
+    // The highest connection id, 0 when none (or on an error, which is recorded).
+    qint64 lastConnectionId() const;
     // 0 when the id names no connection (counted as a value out of range).
     qint64 joined(qint64 connectionId) const;
     rows::Cells cells(sqlite3_stmt *s) const { return rows::Cells{s, &localBad}; }
