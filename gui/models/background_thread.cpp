@@ -6,6 +6,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 namespace tcpscope {
 
 void lowerCurrentThreadPriority()
@@ -19,6 +23,13 @@ void lowerCurrentThreadPriority()
         return;
     // Failure leaves the thread at its priority: it is an optimisation, never required.
     (void)setpriority(PRIO_PROCESS, tid, kBackgroundNice);
+}
+
+void releaseFreedMemory()
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }
 
 } // namespace tcpscope

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Background passes over a session (SessionJob::Priority::Background) yield the CPU to the GUI
-// thread and to the passes a user waits for.
+// Worker threads that pass over a session: background passes (SessionJob::Priority::Background)
+// yield the CPU to the GUI thread and to the passes a user waits for, and every pass gives back
+// the memory it freed when it ends.
 #pragma once
 
 namespace tcpscope {
@@ -14,5 +15,11 @@ namespace tcpscope {
 // sorting, filtering and painting a user is waiting for. When nothing else runs they run at
 // full speed.
 void lowerCurrentThreadPriority();
+
+// Called by a pass when it ends: it has freed its handle's page cache (up to 16 MiB of
+// page-sized blocks) and whatever it built into its thread's malloc arena, which glibc keeps
+// mapped when the blocks are not at the arena's top. Returns the free pages to the system so
+// the app does not keep each pass's peak. Does nothing where the C library is not glibc.
+void releaseFreedMemory();
 
 } // namespace tcpscope

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "models/packet_scan_job.h"
 
+#include "models/background_thread.h"
+
 #include <QThread>
 
 namespace tcpscope {
@@ -32,6 +34,7 @@ void PacketScanJob::start(const QString &sessionPath, const QVector<qint64> &con
     run->thread.reset(QThread::create(
         [raw, sessionPath, connections, keep = std::move(keep), cap, prepare = std::move(prepare)] {
             raw->result = scanPackets(sessionPath, connections, keep, cap, raw->cancel, prepare);
+            releaseFreedMemory();
         }));
     // The job owns its runs (m_running); the connection holds only a weak reference, so a
     // joined thread and its connection go away with the Run.

@@ -6,25 +6,7 @@
 
 #include <QThread>
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
 namespace tcpscope {
-
-namespace {
-
-// A pass frees its handle's page cache (up to 16 MiB of page-sized blocks) and whatever it
-// built into its thread's malloc arena, which glibc keeps mapped when the blocks are not at the
-// arena's top: returns the free pages to the system so the app does not keep each pass's peak.
-void releaseFreedMemory()
-{
-#ifdef __GLIBC__
-    malloc_trim(0);
-#endif
-}
-
-} // namespace
 
 struct SessionJob::Run
 {
